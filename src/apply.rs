@@ -1,0 +1,421 @@
+//! The walk: a plan becomes operations ordered along the dependency graph (creates after
+//! what they need, deletes before what they block), run concurrently up to a bound. A
+//! failed operation skips its dependents; independent branches finish; every outcome is
+//! reported. Apply executes the plan and nothing outside it.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+use crate::aws::errors::{AwsError, ErrorKind};
+use crate::aws::{Adapter, Cx, OpCx, PhysicalIds, adapter_for};
+use crate::graph::{GraphError, topological};
+use crate::model::ResourceId;
+use crate::plan::{Action, Plan, Step};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Phase {
+    pub fn verb(self) -> (&'static str, &'static str) {
+        match self {
+            Phase::Create => ("creating", "created"),
+            Phase::Update => ("updating", "updated"),
+            Phase::Delete => ("deleting", "deleted"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Op {
+    /// Index into `plan.steps`.
+    pub step: usize,
+    pub phase: Phase,
+    /// Indexes of the operations that must finish first.
+    pub after: Vec<usize>,
+}
+
+/// Orders a plan's operations. Creates and updates wait for what they refer to; a delete
+/// waits until nothing refers to the resource any more: dependents deleted, or (when the
+/// resource goes for good) updated to stop referring to it. A replacement deletes before
+/// it creates.
+pub fn schedule(plan: &Plan) -> Result<Vec<Op>, GraphError> {
+    let mut ops: Vec<Op> = Vec::new();
+    let mut by_id: BTreeMap<&ResourceId, BTreeMap<Phase, usize>> = BTreeMap::new();
+    for (index, step) in plan.steps.iter().enumerate() {
+        let phases: &[Phase] = match step.action {
+            Action::Create => &[Phase::Create],
+            Action::Update => &[Phase::Update],
+            Action::Delete => &[Phase::Delete],
+            Action::Replace => &[Phase::Delete, Phase::Create],
+        };
+        for phase in phases {
+            // A duplicate's delete shares its id with the kept resource's step; it orders as a delete only.
+            if step.desired.is_some() || *phase == Phase::Delete {
+                by_id.entry(&step.id).or_default().entry(*phase).or_insert(ops.len());
+            }
+            ops.push(Op { step: index, phase: *phase, after: Vec::new() });
+        }
+    }
+    let op_of = |id: &ResourceId, phase: Phase| by_id.get(id).and_then(|phases| phases.get(&phase)).copied();
+    for index in 0..ops.len() {
+        let step = &plan.steps[ops[index].step];
+        let mut after = BTreeSet::new();
+        match ops[index].phase {
+            Phase::Create | Phase::Update => {
+                for dep in step.desired.iter().flat_map(|desired| desired.deps()) {
+                    after.extend(op_of(&dep.id, Phase::Create));
+                    after.extend(op_of(&dep.id, Phase::Update));
+                }
+                if ops[index].phase == Phase::Create && step.action == Action::Replace {
+                    after.extend(op_of(&step.id, Phase::Delete));
+                }
+            }
+            Phase::Delete => {
+                let gone_for_good = step.action == Action::Delete;
+                for other in &plan.steps {
+                    let Some(observed) = &other.observed else { continue };
+                    if other.id == step.id || !observed.deps().iter().any(|dep| dep.id == step.id) {
+                        continue;
+                    }
+                    after.extend(op_of(&other.id, Phase::Delete));
+                    if gone_for_good {
+                        after.extend(op_of(&other.id, Phase::Update));
+                    }
+                }
+            }
+        }
+        after.remove(&index);
+        ops[index].after = after.into_iter().collect();
+    }
+    // Never start a walk that cannot finish.
+    let names: Vec<ResourceId> = (0..ops.len()).map(|index| ResourceId::parse(&format!("{}#{index}", label(plan, &ops[index])))).collect();
+    let edges: BTreeMap<&ResourceId, Vec<ResourceId>> =
+        ops.iter().enumerate().map(|(index, op)| (&names[index], op.after.iter().map(|other| names[*other].clone()).collect())).collect();
+    topological(&edges)?;
+    Ok(ops)
+}
+
+pub fn label(plan: &Plan, op: &Op) -> String {
+    let step = &plan.steps[op.step];
+    format!("{} {}", op_verb(op.phase), step.id)
+}
+
+fn op_verb(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Create => "create",
+        Phase::Update => "update",
+        Phase::Delete => "delete",
+    }
+}
+
+/// What the walk tells the interface, as it happens.
+pub trait Hooks: Send + Sync {
+    fn started(&self, op: usize, step: &Step, phase: Phase);
+    fn finished(&self, op: usize, step: &Step, phase: Phase, physical_id: Option<&str>, elapsed: Duration);
+    fn failed(&self, op: usize, step: &Step, phase: Phase, error: &AwsError, elapsed: Duration);
+    fn skipped(&self, step: &Step, phase: Phase);
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub done: Vec<usize>,
+    pub failed: Vec<(usize, AwsError)>,
+    pub skipped: Vec<usize>,
+    /// Operations never started because the walk was interrupted.
+    pub not_started: Vec<usize>,
+}
+
+pub struct Walk<'a> {
+    pub plan: &'a Plan,
+    pub ops: &'a [Op],
+    pub adapters: &'a [Arc<dyn Adapter>],
+    pub cx: Arc<Cx>,
+    pub physical: PhysicalIds,
+    pub parallelism: usize,
+    pub hooks: Arc<dyn Hooks>,
+}
+
+impl Walk<'_> {
+    pub async fn run(self) -> Outcome {
+        let ops = self.ops;
+        let mut waiting: Vec<usize> = ops.iter().map(|op| op.after.len()).collect();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); ops.len()];
+        for (index, op) in ops.iter().enumerate() {
+            for before in &op.after {
+                dependents[*before].push(index);
+            }
+        }
+        let mut ready: VecDeque<usize> = (0..ops.len()).filter(|index| waiting[*index] == 0).collect();
+        let mut outcome = Outcome::default();
+        let mut settled = vec![false; ops.len()];
+        let mut running = JoinSet::new();
+        let mut interrupted = false;
+        let plan = Arc::new(self.plan.clone());
+        let interrupt = tokio::signal::ctrl_c();
+        tokio::pin!(interrupt);
+        loop {
+            while !interrupted && running.len() < self.parallelism.max(1) {
+                let Some(index) = ready.pop_front() else { break };
+                let op = ops[index].clone();
+                let wait = !dependents[index].is_empty();
+                let step = plan.steps[op.step].clone();
+                let Some(adapter) = adapter_for(self.adapters, &step.id).cloned() else {
+                    let error = AwsError::new(ErrorKind::Other, "plan", format!("no adapter handles `{}`", step.id));
+                    self.hooks.failed(index, &step, op.phase, &error, Duration::ZERO);
+                    settled[index] = true;
+                    outcome.failed.push((index, error));
+                    continue;
+                };
+                let cx = self.cx.clone();
+                let physical = self.physical.clone();
+                let hooks = self.hooks.clone();
+                running.spawn(async move {
+                    hooks.started(index, &step, op.phase);
+                    let started = Instant::now();
+                    let result = execute(&*adapter, &cx, &physical, &step, op.phase, wait).await;
+                    match &result {
+                        Ok(physical_id) => hooks.finished(index, &step, op.phase, physical_id.as_deref(), started.elapsed()),
+                        Err(error) => hooks.failed(index, &step, op.phase, error, started.elapsed()),
+                    }
+                    (index, result)
+                });
+            }
+            if running.is_empty() {
+                break;
+            }
+            let joined = tokio::select! {
+                joined = running.join_next() => joined,
+                _ = &mut interrupt, if !interrupted => {
+                    interrupted = true;
+                    continue;
+                }
+            };
+            let Some(joined) = joined else { break };
+            let (index, result) = match joined {
+                Ok(pair) => pair,
+                Err(panic) => {
+                    // A panicking adapter is a bug; its op is failed and the walk goes on.
+                    let error = AwsError::new(ErrorKind::Other, "internal", panic.to_string());
+                    outcome.failed.push((usize::MAX, error));
+                    continue;
+                }
+            };
+            settled[index] = true;
+            match result {
+                Ok(_) => {
+                    outcome.done.push(index);
+                    for dependent in &dependents[index] {
+                        waiting[*dependent] -= 1;
+                        if waiting[*dependent] == 0 {
+                            ready.push_back(*dependent);
+                        }
+                    }
+                }
+                Err(error) => {
+                    outcome.failed.push((index, error));
+                    // Upstream failed: skip everything downstream.
+                    let mut stack = dependents[index].clone();
+                    while let Some(dependent) = stack.pop() {
+                        if !settled[dependent] {
+                            settled[dependent] = true;
+                            outcome.skipped.push(dependent);
+                            self.hooks.skipped(&plan.steps[ops[dependent].step], ops[dependent].phase);
+                            stack.extend(dependents[dependent].iter().copied());
+                        }
+                    }
+                }
+            }
+        }
+        outcome.not_started = (0..ops.len()).filter(|index| !settled[*index]).collect();
+        outcome
+    }
+}
+
+async fn execute(
+    adapter: &dyn Adapter,
+    cx: &Cx,
+    physical: &PhysicalIds,
+    step: &Step,
+    phase: Phase,
+    wait: bool,
+) -> Result<Option<String>, AwsError> {
+    let op = OpCx { cx, id: &step.id, physical, wait };
+    let missing = || AwsError::new(ErrorKind::Other, "plan", format!("`{}` has no state for this step", step.id));
+    match phase {
+        Phase::Create => {
+            let desired = step.desired.as_ref().ok_or_else(missing)?;
+            let physical_id = adapter.create(&op, desired).await?;
+            physical.set(&step.id, physical_id.clone());
+            Ok(Some(physical_id))
+        }
+        Phase::Update => {
+            let (desired, observed) = step.desired.as_ref().zip(step.observed.as_ref()).ok_or_else(missing)?;
+            adapter.update(&op, desired, observed, &step.changes).await?;
+            Ok(Some(observed.physical_id.clone()))
+        }
+        Phase::Delete => {
+            let observed = step.observed.as_ref().ok_or_else(missing)?;
+            match adapter.delete(&op, observed).await {
+                // Already gone is what a delete wants.
+                Err(error) if error.kind == ErrorKind::NotFound => {}
+                other => other?,
+            }
+            if physical.get(&step.id).as_deref() == Some(observed.physical_id.as_str()) {
+                physical.remove(&step.id);
+            }
+            Ok(Some(observed.physical_id.clone()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::Graph;
+    use crate::model::{Desired, Mode, Observed, Props, Value, props};
+    use crate::plan::diff;
+
+    fn reference(id: &str) -> Value {
+        Value::Ref(ResourceId::parse(id))
+    }
+
+    fn node(id: &str, fields: Props) -> (Desired, Observed) {
+        let id = ResourceId::parse(id);
+        (Desired { id: id.clone(), props: fields.clone(), after: Vec::new() }, Observed::new(id.clone(), format!("phys-{id}"), fields))
+    }
+
+    /// The network's core: vpc <- subnet <- nat <- route table, and a security group chain.
+    fn network() -> Vec<(Desired, Observed)> {
+        vec![
+            node("vpc", props([("cidr", Value::str("10.0.0.0/16"), Mode::Replace)])),
+            node("internet_gateway", props([("vpc", reference("vpc"), Mode::Blocking)])),
+            node("subnet.public-1", props([("vpc", reference("vpc"), Mode::Replace), ("cidr", Value::str("10.0.0.0/24"), Mode::Replace)])),
+            node("elastic_ip.nat-1", Props::new()),
+            node(
+                "nat_gateway.1",
+                props([("subnet", reference("subnet.public-1"), Mode::Replace), ("elastic_ip", reference("elastic_ip.nat-1"), Mode::Replace)]),
+            ),
+            node(
+                "route_table.private-1",
+                props([
+                    ("vpc", reference("vpc"), Mode::Replace),
+                    ("routes", Value::Set([reference("nat_gateway.1")].into()), Mode::InPlace),
+                ]),
+            ),
+            node("security_group.alb", props([("vpc", reference("vpc"), Mode::Replace)])),
+            node("security_group.backend", props([("vpc", reference("vpc"), Mode::Replace)])),
+            node(
+                "security_group_rules.backend",
+                props([
+                    ("group", reference("security_group.backend"), Mode::Replace),
+                    ("ingress", Value::Set([reference("security_group.alb")].into()), Mode::Blocking),
+                ]),
+            ),
+        ]
+    }
+
+    fn order(plan: &Plan, ops: &[Op]) -> Vec<String> {
+        // A sequential walk honouring `after`, ties by index: one valid execution order.
+        let mut done = BTreeSet::new();
+        let mut out = Vec::new();
+        while done.len() < ops.len() {
+            let next = (0..ops.len()).find(|index| !done.contains(index) && ops[*index].after.iter().all(|before| done.contains(before))).unwrap();
+            done.insert(next);
+            out.push(label(plan, &ops[next]));
+        }
+        out
+    }
+
+    fn position(order: &[String], label: &str) -> usize {
+        order.iter().position(|item| item == label).unwrap_or_else(|| panic!("{label} not in {order:?}"))
+    }
+
+    #[test]
+    fn creates_follow_dependencies() {
+        let graph = Graph::new(network().into_iter().map(|(desired, _)| desired).collect()).unwrap();
+        let plan = diff(&graph, Vec::new()).unwrap();
+        let ops = schedule(&plan).unwrap();
+        let order = order(&plan, &ops);
+        assert!(position(&order, "create vpc") < position(&order, "create subnet.public-1"));
+        assert!(position(&order, "create subnet.public-1") < position(&order, "create nat_gateway.1"));
+        assert!(position(&order, "create elastic_ip.nat-1") < position(&order, "create nat_gateway.1"));
+        assert!(position(&order, "create nat_gateway.1") < position(&order, "create route_table.private-1"));
+        assert!(position(&order, "create security_group.alb") < position(&order, "create security_group_rules.backend"));
+        // Independent branches do not wait for each other.
+        let vpc = ops.iter().position(|op| label(&plan, op) == "create vpc").unwrap();
+        let eip = ops.iter().find(|op| label(&plan, op) == "create elastic_ip.nat-1").unwrap();
+        assert!(eip.after.is_empty());
+        let alb = ops.iter().find(|op| label(&plan, op) == "create security_group.alb").unwrap();
+        assert_eq!(alb.after, vec![vpc]);
+    }
+
+    #[test]
+    fn destroy_inverts_the_edges() {
+        let graph = Graph::default();
+        let plan = diff(&graph, network().into_iter().map(|(_, observed)| observed).collect()).unwrap();
+        let ops = schedule(&plan).unwrap();
+        let order = order(&plan, &ops);
+        for (first, then) in [
+            ("delete route_table.private-1", "delete nat_gateway.1"),
+            ("delete nat_gateway.1", "delete subnet.public-1"),
+            ("delete nat_gateway.1", "delete elastic_ip.nat-1"),
+            ("delete subnet.public-1", "delete vpc"),
+            ("delete internet_gateway", "delete vpc"),
+            ("delete security_group_rules.backend", "delete security_group.alb"),
+            ("delete security_group_rules.backend", "delete security_group.backend"),
+            ("delete security_group.alb", "delete vpc"),
+        ] {
+            assert!(position(&order, first) < position(&order, then), "{first} must come before {then}: {order:?}");
+        }
+    }
+
+    #[test]
+    fn replacement_deletes_blockers_first_then_creates() {
+        let live: Vec<Observed> = network().into_iter().map(|(_, observed)| observed).collect();
+        let mut wanted: Vec<Desired> = network().into_iter().map(|(desired, _)| desired).collect();
+        for desired in &mut wanted {
+            if desired.id.as_str() == "security_group.alb" {
+                desired.props.insert("name".into(), crate::model::Field { value: Value::str("new"), mode: Mode::Replace });
+            }
+            if desired.id.as_str() == "subnet.public-1" {
+                desired.props.insert("cidr".into(), crate::model::Field { value: Value::str("10.0.5.0/24"), mode: Mode::Replace });
+            }
+        }
+        let plan = diff(&Graph::new(wanted).unwrap(), live).unwrap();
+        let ops = schedule(&plan).unwrap();
+        let order = order(&plan, &ops);
+        for (first, then) in [
+            ("delete security_group_rules.backend", "delete security_group.alb"),
+            ("delete security_group.alb", "create security_group.alb"),
+            ("create security_group.alb", "create security_group_rules.backend"),
+            ("delete nat_gateway.1", "delete subnet.public-1"),
+            ("create subnet.public-1", "create nat_gateway.1"),
+            ("create nat_gateway.1", "update route_table.private-1"),
+        ] {
+            assert!(position(&order, first) < position(&order, then), "{first} must come before {then}: {order:?}");
+        }
+    }
+
+    #[test]
+    fn a_resource_going_for_good_waits_for_its_referrers_to_move() {
+        // per-zone -> single NAT: route table 2 moves to NAT 1 before NAT 2 is deleted.
+        let table = |nat: &str| props([("routes", Value::Set([reference(nat)].into()), Mode::InPlace)]);
+        let graph = Graph::new(vec![node("nat_gateway.1", Props::new()).0, node("route_table.private-2", table("nat_gateway.1")).0]).unwrap();
+        let live = vec![
+            node("nat_gateway.1", Props::new()).1,
+            node("nat_gateway.2", Props::new()).1,
+            node("route_table.private-2", table("nat_gateway.2")).1,
+        ];
+        let plan = diff(&graph, live).unwrap();
+        let ops = schedule(&plan).unwrap();
+        let order = order(&plan, &ops);
+        assert_eq!(order, ["update route_table.private-2", "delete nat_gateway.2"]);
+    }
+}

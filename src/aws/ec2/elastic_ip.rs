@@ -1,0 +1,84 @@
+//! Elastic IPs for NAT gateways, one per NAT, allocated with their tags.
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{DomainType, ResourceType};
+
+use super::{name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
+use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::manifest::Manifest;
+use crate::model::{Desired, Mode, Observed, ResourceId, props};
+use crate::plan::Change;
+
+pub struct ElasticIpAdapter;
+
+/// `elastic_ip.nat-1` for the NAT gateway of zone 1.
+pub fn nat_address_id(zone_index: usize) -> ResourceId {
+    ResourceId::new("elastic_ip", &format!("nat-{}", zone_index + 1))
+}
+
+#[async_trait]
+impl Adapter for ElasticIpAdapter {
+    fn kinds(&self) -> &'static [&'static str] {
+        &["elastic_ip"]
+    }
+
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        let Some(network) = network(manifest) else { return Vec::new() };
+        network
+            .nat_zones()
+            .into_iter()
+            .map(|zone| {
+                let id = nat_address_id(zone);
+                Desired {
+                    props: props([("tags", tags::desired_tags(&manifest.tags, &name(manifest, id.name())), Mode::InPlace)]),
+                    id,
+                    after: Vec::new(),
+                }
+            })
+            .collect()
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        // DescribeAddresses is not paginated.
+        let found = cx.clients.ec2.describe_addresses().filters(owned_filter(cx)).send().await.aws("DescribeAddresses")?;
+        Ok(found
+            .addresses()
+            .iter()
+            .filter_map(|address| {
+                Some(Observed::new(
+                    owned_id(cx, address.tags())?,
+                    address.allocation_id()?,
+                    props([("tags", observed_tags(address.tags()), Mode::InPlace)]),
+                ))
+            })
+            .collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let created = op
+            .cx
+            .clients
+            .ec2
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .tag_specifications(tag_spec(ResourceType::ElasticIp, op.create_tags(desired)))
+            .send()
+            .await
+            .aws("AllocateAddress")?;
+        Ok(created.allocation_id().unwrap_or_default().to_string())
+    }
+
+    async fn update(&self, op: &OpCx<'_>, desired: &Desired, observed: &Observed, _changes: &[Change]) -> Result<(), AwsError> {
+        sync_tags(op, &observed.physical_id, observed.value("tags"), desired.value("tags")).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let ec2 = &op.cx.clients.ec2;
+        let allocation_id = &observed.physical_id;
+        // The address stays associated for a moment after its NAT gateway is deleted
+        // (InvalidIPAddress.InUse): retried as a dependency.
+        op.cx.retry_dependency(|| async { ec2.release_address().allocation_id(allocation_id).send().await.aws("ReleaseAddress") }).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,139 @@
+//! EC2 network adapters and what they share: ownership filters, tag specifications,
+//! idempotency tokens, and explaining what blocks a delete.
+
+pub mod elastic_ip;
+pub mod internet_gateway;
+pub mod nat_gateway;
+pub mod route_table;
+pub mod security_group;
+pub mod subnet;
+pub mod vpc;
+pub mod vpc_endpoint;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use sha2::{Digest, Sha256};
+
+use super::errors::{AwsError, AwsResultExt, ErrorKind};
+use super::tags::{self, tag_delta};
+use super::{Adapter, Cx, OpCx};
+use crate::manifest::{Manifest, Network};
+use crate::model::{ResourceId, Value};
+
+pub fn adapters() -> Vec<Arc<dyn Adapter>> {
+    vec![
+        Arc::new(vpc::VpcAdapter),
+        Arc::new(subnet::SubnetAdapter),
+        Arc::new(internet_gateway::InternetGatewayAdapter),
+        Arc::new(elastic_ip::ElasticIpAdapter),
+        Arc::new(nat_gateway::NatGatewayAdapter),
+        Arc::new(route_table::RouteTableAdapter),
+        Arc::new(security_group::SecurityGroupAdapter),
+        Arc::new(vpc_endpoint::VpcEndpointAdapter),
+    ]
+}
+
+/// The one filter every observe uses: resources tagged with this stack.
+pub fn owned_filter(cx: &Cx) -> Filter {
+    Filter::builder().name(format!("tag:{}", tags::STACK_TAG)).values(&cx.stack).build()
+}
+
+pub fn tag_pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
+    tags.iter().filter_map(|tag| Some((tag.key()?, tag.value()?)))
+}
+
+/// The logical id of an owned resource, from its tags.
+pub fn owned_id(cx: &Cx, tags: &[Tag]) -> Option<ResourceId> {
+    tags::owned_id(&cx.stack, tag_pairs(tags))
+}
+
+pub fn observed_tags(tags: &[Tag]) -> Value {
+    tags::observed_tags(tag_pairs(tags))
+}
+
+/// Tags applied by the create call itself, so a resource is never untagged, even for an
+/// instant: an apply killed right after the call finds it by its tags.
+pub fn tag_spec(resource_type: ResourceType, tags: Vec<(String, String)>) -> TagSpecification {
+    let tags = tags.into_iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect();
+    TagSpecification::builder().resource_type(resource_type).set_tags(Some(tags)).build()
+}
+
+/// An idempotency token that is the same for the same request within a ten-minute window:
+/// a create retried by the SDK, or re-sent by an apply rerun soon after a crash, returns the
+/// resource the first request made instead of a second one. The window keeps a later
+/// destroy-then-apply from being handed back the deleted resource.
+pub fn client_token(cx: &Cx, id: &ResourceId, request: &str) -> String {
+    let window = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() / 600);
+    let digest = Sha256::digest(format!("{}\n{id}\n{request}\n{window}", cx.stack));
+    hex::encode(&digest[..16])
+}
+
+/// Updates the managed tags of `resource` from `old` to `new` (ownership tags untouched).
+pub async fn sync_tags(op: &OpCx<'_>, resource: &str, old: &Value, new: &Value) -> Result<(), AwsError> {
+    let (set, remove) = tag_delta(old, new);
+    let ec2 = &op.cx.clients.ec2;
+    if !set.is_empty() {
+        let tags = set.into_iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect();
+        ec2.create_tags().resources(resource).set_tags(Some(tags)).send().await.aws("CreateTags")?;
+    }
+    if !remove.is_empty() {
+        let tags = remove.into_iter().map(|key| Tag::builder().key(key).build()).collect();
+        ec2.delete_tags().resources(resource).set_tags(Some(tags)).send().await.aws("DeleteTags")?;
+    }
+    Ok(())
+}
+
+/// The `Name` tag of a resource: `<stack>-<suffix>`.
+pub fn name(manifest: &Manifest, suffix: &str) -> String {
+    format!("{}-{suffix}", manifest.stack)
+}
+
+pub fn network(manifest: &Manifest) -> Option<&Network> {
+    manifest.network.as_ref()
+}
+
+pub fn vpc_ref() -> Value {
+    Value::Ref(ResourceId::singleton("vpc"))
+}
+
+/// When a delete is refused because something still uses the resource, name what: the
+/// network interfaces (and their instances or owners) found in it.
+pub async fn explain_dependency(cx: &Cx, filter: &str, physical: &str, error: AwsError) -> AwsError {
+    if error.kind != ErrorKind::Dependency {
+        return error;
+    }
+    let found = cx
+        .clients
+        .ec2
+        .describe_network_interfaces()
+        .filters(Filter::builder().name(filter).values(physical).build())
+        .send()
+        .await;
+    let Ok(found) = found else { return error };
+    let users: Vec<String> = found
+        .network_interfaces()
+        .iter()
+        .map(|interface| {
+            let mut text = interface.network_interface_id().unwrap_or("?").to_string();
+            if let Some(instance) = interface.attachment().and_then(|attachment| attachment.instance_id()) {
+                text.push_str(&format!(" (instance {instance})"));
+            } else if let Some(description) = interface.description().filter(|description| !description.is_empty()) {
+                text.push_str(&format!(" ({description})"));
+            }
+            text
+        })
+        .collect();
+    if users.is_empty() {
+        return error;
+    }
+    AwsError {
+        message: format!(
+            "{physical} is still in use by {} network interface(s) edgectl does not manage: {}; delete or move them, then run again",
+            users.len(),
+            users.join(", ")
+        ),
+        ..error
+    }
+}

@@ -1,0 +1,138 @@
+//! Gateway VPC endpoints (S3, DynamoDB), routed from every route table of the network.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{ResourceType, State, VpcEndpointType};
+
+use super::route_table::route_table_ids;
+use super::{client_token, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec, vpc_ref};
+use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::manifest::Manifest;
+use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::plan::Change;
+
+pub struct VpcEndpointAdapter;
+
+#[async_trait]
+impl Adapter for VpcEndpointAdapter {
+    fn kinds(&self) -> &'static [&'static str] {
+        &["vpc_endpoint"]
+    }
+
+    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
+        let Some(network) = network(manifest) else { return Vec::new() };
+        let tables: BTreeSet<Value> = route_table_ids(manifest).into_iter().map(Value::Ref).collect();
+        network
+            .endpoints
+            .iter()
+            .map(|service| Desired {
+                id: ResourceId::new("vpc_endpoint", service),
+                props: props([
+                    ("vpc", vpc_ref(), Mode::Replace),
+                    ("service", Value::str(format!("com.amazonaws.{}.{service}", env.region)), Mode::Replace),
+                    ("route_tables", Value::Set(tables.clone()), Mode::InPlace),
+                    ("tags", tags::desired_tags(&manifest.tags, &name(manifest, service)), Mode::InPlace),
+                ]),
+                after: Vec::new(),
+            })
+            .collect()
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let endpoints = cx
+            .clients
+            .ec2
+            .describe_vpc_endpoints()
+            .filters(owned_filter(cx))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeVpcEndpoints")?;
+        Ok(endpoints
+            .iter()
+            .filter(|endpoint| !matches!(endpoint.state(), Some(State::Deleted | State::Deleting)))
+            .filter_map(|endpoint| {
+                Some(Observed::new(
+                    owned_id(cx, endpoint.tags())?,
+                    endpoint.vpc_endpoint_id()?,
+                    props([
+                        ("vpc", Value::Phys(endpoint.vpc_id()?.to_string()), Mode::Replace),
+                        ("service", Value::str(endpoint.service_name()?), Mode::Replace),
+                        ("route_tables", Value::Set(endpoint.route_table_ids().iter().map(|id| Value::Phys(id.clone())).collect()), Mode::InPlace),
+                        ("tags", observed_tags(endpoint.tags()), Mode::InPlace),
+                    ]),
+                ))
+            })
+            .collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let vpc_id = op.resolve(desired.value("vpc"))?;
+        let service = desired.value("service").as_str().unwrap_or_default().to_string();
+        let tables = desired.value("route_tables").items().map(|table| op.resolve(table)).collect::<Result<Vec<_>, _>>()?;
+        let request = op
+            .cx
+            .clients
+            .ec2
+            .create_vpc_endpoint()
+            .vpc_id(&vpc_id)
+            .service_name(&service)
+            .vpc_endpoint_type(VpcEndpointType::Gateway)
+            .set_route_table_ids(Some(tables.clone()))
+            .client_token(client_token(op.cx, op.id, &format!("{vpc_id}/{service}/{}", tables.join(","))))
+            .tag_specifications(tag_spec(ResourceType::VpcEndpoint, op.create_tags(desired)));
+        let created = op.cx.retry_not_found(|| async { request.clone().send().await.aws("CreateVpcEndpoint") }).await?;
+        Ok(created.vpc_endpoint().and_then(|endpoint| endpoint.vpc_endpoint_id()).unwrap_or_default().to_string())
+    }
+
+    async fn update(&self, op: &OpCx<'_>, desired: &Desired, observed: &Observed, _changes: &[Change]) -> Result<(), AwsError> {
+        let endpoint_id = &observed.physical_id;
+        let resolve_all = |value: &Value| value.items().map(|table| op.resolve(table)).collect::<Result<BTreeSet<_>, _>>();
+        let want = resolve_all(desired.value("route_tables"))?;
+        let have: BTreeSet<String> = observed
+            .value("route_tables")
+            .items()
+            .filter_map(|table| op.resolve(table).ok())
+            .collect();
+        let add: Vec<String> = want.difference(&have).cloned().collect();
+        let remove: Vec<String> = have.difference(&want).cloned().collect();
+        if !add.is_empty() || !remove.is_empty() {
+            let request = op
+                .cx
+                .clients
+                .ec2
+                .modify_vpc_endpoint()
+                .vpc_endpoint_id(endpoint_id)
+                .set_add_route_table_ids((!add.is_empty()).then_some(add))
+                .set_remove_route_table_ids((!remove.is_empty()).then_some(remove));
+            op.cx.retry_not_found(|| async { request.clone().send().await.aws("ModifyVpcEndpoint") }).await?;
+        }
+        sync_tags(op, endpoint_id, observed.value("tags"), desired.value("tags")).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let deleted = op
+            .cx
+            .clients
+            .ec2
+            .delete_vpc_endpoints()
+            .vpc_endpoint_ids(&observed.physical_id)
+            .send()
+            .await
+            .aws("DeleteVpcEndpoints")?;
+        // DeleteVpcEndpoints reports per-endpoint failures in the body, not as an error.
+        if let Some(failure) = deleted.unsuccessful().first().and_then(|item| item.error()) {
+            let code = failure.code().unwrap_or_default();
+            if !code.ends_with("NotFound") {
+                let mut error = AwsError::new(crate::aws::errors::classify(code), "DeleteVpcEndpoints", failure.message().unwrap_or_default());
+                error.code = Some(code.to_string());
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+}

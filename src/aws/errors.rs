@@ -1,0 +1,116 @@
+//! AWS errors reduced to the kinds the engine decides on (retry, explain, give up),
+//! read from the error code, never from message text.
+
+use std::fmt;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The id does not exist (or is not visible yet: EC2 is eventually consistent).
+    NotFound,
+    /// Something still depends on the resource (`DependencyViolation`, an address in use).
+    Dependency,
+    /// The thing already exists or conflicts with something that does.
+    Conflict,
+    Throttled,
+    /// Waiting or retrying ran out of time.
+    Timeout,
+    Other,
+}
+
+#[derive(Clone, Debug)]
+pub struct AwsError {
+    pub kind: ErrorKind,
+    pub operation: String,
+    pub code: Option<String>,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+impl std::error::Error for AwsError {}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` failed", self.operation)?;
+        if let Some(code) = &self.code {
+            write!(f, ": {code}")?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(request_id) = &self.request_id {
+            write!(f, " (request id {request_id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl AwsError {
+    pub fn new(kind: ErrorKind, operation: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { kind, operation: operation.into(), code: None, message: message.into(), request_id: None }
+    }
+
+    pub fn from_sdk<E, R>(operation: &str, error: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug,
+    {
+        let code = error.code().map(str::to_string);
+        let request_id = error.meta().extra("aws_request_id").or_else(|| error.meta().extra("request_id")).map(str::to_string);
+        let message = match (&error, error.message()) {
+            (_, Some(message)) => message.to_string(),
+            (SdkError::ServiceError(_), None) => String::new(),
+            (other, None) => aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
+        };
+        let kind = match &error {
+            SdkError::TimeoutError(_) => ErrorKind::Timeout,
+            _ => code.as_deref().map_or(ErrorKind::Other, classify),
+        };
+        Self { kind, operation: operation.to_string(), code, message, request_id }
+    }
+}
+
+/// Maps an AWS error code to its kind.
+pub fn classify(code: &str) -> ErrorKind {
+    match code {
+        "DependencyViolation" | "InvalidIPAddress.InUse" | "ResourceInUse" | "ResourceInUseException" => ErrorKind::Dependency,
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" => ErrorKind::Throttled,
+        "InvalidPermission.Duplicate" | "RouteAlreadyExists" | "Resource.AlreadyAssociated" | "InvalidGroup.Duplicate"
+        | "InvalidSubnet.Conflict" | "IdempotentParameterMismatch" => ErrorKind::Conflict,
+        code if code.ends_with(".NotFound") || code.ends_with("NotFound") || code.ends_with("NotFoundException") => {
+            ErrorKind::NotFound
+        }
+        _ => ErrorKind::Other,
+    }
+}
+
+/// `result.aws("CreateVpc")?` converts an SDK error at the adapter boundary.
+pub trait AwsResultExt<T> {
+    fn aws(self, operation: &str) -> Result<T, AwsError>;
+}
+
+impl<T, E, R> AwsResultExt<T> for Result<T, SdkError<E, R>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: fmt::Debug,
+{
+    fn aws(self, operation: &str) -> Result<T, AwsError> {
+        self.map_err(|error| AwsError::from_sdk(operation, error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_kinds() {
+        assert_eq!(classify("InvalidVpcID.NotFound"), ErrorKind::NotFound);
+        assert_eq!(classify("NatGatewayNotFound"), ErrorKind::NotFound);
+        assert_eq!(classify("DependencyViolation"), ErrorKind::Dependency);
+        assert_eq!(classify("InvalidPermission.Duplicate"), ErrorKind::Conflict);
+        assert_eq!(classify("InvalidParameterValue"), ErrorKind::Other);
+    }
+}

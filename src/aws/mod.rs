@@ -1,0 +1,167 @@
+//! The AWS side: configuration, error kinds, retries, tags, and one adapter per resource
+//! kind. The engine knows kinds only through the [`Adapter`] trait.
+
+pub mod calls;
+pub mod config;
+pub mod ec2;
+pub mod errors;
+pub mod retry;
+pub mod tags;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::manifest::Manifest;
+use crate::model::{Desired, Observed, ResourceId, Value};
+use crate::plan::Change;
+use calls::CallCounter;
+use errors::{AwsError, ErrorKind};
+
+/// Facts about the account and region that shape the desired graph.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    pub region: String,
+    /// The availability zones the network uses, in order.
+    pub zones: Vec<String>,
+}
+
+impl Env {
+    /// Stand-in facts for checking the graph before any AWS call.
+    pub fn placeholder(manifest: &Manifest) -> Self {
+        let count = manifest.network.as_ref().map_or(0, |network| network.zones.len());
+        let region = manifest.region.clone().unwrap_or_else(|| "us-east-1".to_string());
+        Self { zones: (0..count).map(|index| format!("{region}-zone{index}")).collect(), region }
+    }
+}
+
+pub struct Clients {
+    pub ec2: aws_sdk_ec2::Client,
+}
+
+impl Clients {
+    pub fn new(config: &aws_config::SdkConfig, counter: &CallCounter) -> Self {
+        let ec2 = aws_sdk_ec2::config::Builder::from(config).interceptor(counter.clone()).build();
+        Self { ec2: aws_sdk_ec2::Client::from_conf(ec2) }
+    }
+}
+
+/// What every AWS call needs: clients, the stack's identity, and the time bounds.
+pub struct Cx {
+    pub clients: Clients,
+    pub stack: String,
+    pub region: String,
+    /// How long one wait or retry loop may take (`--timeout`).
+    pub timeout: Duration,
+}
+
+impl Cx {
+    /// The bound for retrying "not found yet" after a create (EC2 is eventually consistent).
+    pub fn visibility_bound(&self) -> Duration {
+        self.timeout.min(Duration::from_secs(120))
+    }
+
+    /// Retries an operation whose inputs were just created and may not be visible yet.
+    pub async fn retry_not_found<T, F, Fut>(&self, attempt: F) -> Result<T, AwsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, AwsError>>,
+    {
+        retry::retry(self.visibility_bound(), &[ErrorKind::NotFound], attempt).await
+    }
+
+    /// Retries a delete refused because something is still being released.
+    pub async fn retry_dependency<T, F, Fut>(&self, attempt: F) -> Result<T, AwsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, AwsError>>,
+    {
+        retry::retry(self.timeout, &[ErrorKind::Dependency], attempt).await
+    }
+}
+
+/// The physical ids known so far: observed at the start, extended as creates finish.
+#[derive(Clone, Default)]
+pub struct PhysicalIds(Arc<RwLock<BTreeMap<ResourceId, String>>>);
+
+impl PhysicalIds {
+    pub fn set(&self, id: &ResourceId, physical: String) {
+        if let Ok(mut map) = self.0.write() {
+            map.insert(id.clone(), physical);
+        }
+    }
+
+    pub fn remove(&self, id: &ResourceId) {
+        if let Ok(mut map) = self.0.write() {
+            map.remove(id);
+        }
+    }
+
+    /// Physical id -> logical id, for turning live references into logical ones.
+    pub fn index(&self) -> BTreeMap<String, ResourceId> {
+        self.0.read().map(|map| map.iter().map(|(id, physical)| (physical.clone(), id.clone())).collect()).unwrap_or_default()
+    }
+
+    pub fn get(&self, id: &ResourceId) -> Option<String> {
+        self.0.read().ok()?.get(id).cloned()
+    }
+}
+
+/// One operation's view: the shared context, the resource, and whether a dependent needs
+/// it ready (or, for a delete, gone) before it can proceed.
+pub struct OpCx<'a> {
+    pub cx: &'a Cx,
+    pub id: &'a ResourceId,
+    pub physical: &'a PhysicalIds,
+    pub wait: bool,
+}
+
+impl OpCx<'_> {
+    /// The physical id behind a reference (or the literal, for ids the stack does not own).
+    pub fn resolve(&self, value: &Value) -> Result<String, AwsError> {
+        match value {
+            Value::Ref(id) => self.physical.get(id).ok_or_else(|| {
+                AwsError::new(ErrorKind::Other, "resolve", format!("`{id}` has no id yet (it was not created)"))
+            }),
+            Value::Phys(physical) | Value::Str(physical) => Ok(physical.clone()),
+            other => Err(AwsError::new(ErrorKind::Other, "resolve", format!("expected a resource reference, found {other}"))),
+        }
+    }
+
+    /// The `Name` tag and ownership tags for a create call.
+    pub fn create_tags(&self, desired: &Desired) -> Vec<(String, String)> {
+        tags::create_tags(&self.cx.stack, self.id, desired.value("tags"))
+    }
+}
+
+/// One AWS resource kind (or a few that one describe call returns together).
+#[async_trait]
+pub trait Adapter: Send + Sync {
+    /// The kinds this adapter creates, as written before the `.` of logical ids.
+    fn kinds(&self) -> &'static [&'static str];
+
+    /// The resources the manifest implies for these kinds.
+    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired>;
+
+    /// Every live resource of these kinds owned by the stack, with as few calls as the API allows.
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError>;
+
+    /// Creates the resource with its tags in the same call; returns its physical id.
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError>;
+
+    async fn update(&self, op: &OpCx<'_>, desired: &Desired, observed: &Observed, changes: &[Change]) -> Result<(), AwsError>;
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError>;
+}
+
+/// Every adapter, in no particular order: the graph decides order.
+pub fn adapters() -> Vec<Arc<dyn Adapter>> {
+    ec2::adapters()
+}
+
+/// The adapter for a logical id's kind.
+pub fn adapter_for<'a>(adapters: &'a [Arc<dyn Adapter>], id: &ResourceId) -> Option<&'a Arc<dyn Adapter>> {
+    adapters.iter().find(|adapter| adapter.kinds().contains(&id.kind()))
+}

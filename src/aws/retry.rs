@@ -1,0 +1,74 @@
+//! Bounded retries for AWS's eventual consistency, and readiness polling with short,
+//! growing intervals.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use super::errors::{AwsError, ErrorKind};
+
+/// Intervals start short (moto and fast APIs answer at once) and grow toward `MAX_DELAY`
+/// (a NAT gateway takes a minute or two on AWS).
+const FIRST_DELAY: Duration = Duration::from_millis(100);
+const MAX_DELAY: Duration = Duration::from_secs(5);
+
+pub struct Backoff {
+    next: Duration,
+    deadline: Instant,
+}
+
+impl Backoff {
+    pub fn new(bound: Duration) -> Self {
+        Self { next: FIRST_DELAY, deadline: Instant::now() + bound }
+    }
+
+    /// Sleeps before the next attempt; `false` once the bound is spent.
+    pub async fn wait(&mut self) -> bool {
+        let now = Instant::now();
+        if now >= self.deadline {
+            return false;
+        }
+        tokio::time::sleep(self.next.min(self.deadline - now)).await;
+        self.next = (self.next.mul_f32(1.6)).min(MAX_DELAY);
+        true
+    }
+}
+
+/// Runs `attempt` until it succeeds, fails with a kind not in `retry_on`, or `bound` passes.
+pub async fn retry<T, F, Fut>(bound: Duration, retry_on: &[ErrorKind], mut attempt: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let mut backoff = Backoff::new(bound);
+    loop {
+        match attempt().await {
+            Err(error) if retry_on.contains(&error.kind) && backoff.wait().await => continue,
+            result => return result,
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, with growing intervals, for at most `bound`.
+pub async fn poll<T, F, Fut>(bound: Duration, what: &str, mut check: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, AwsError>>,
+{
+    let started = Instant::now();
+    let mut backoff = Backoff::new(bound);
+    loop {
+        if let Some(value) = check().await? {
+            return Ok(value);
+        }
+        if !backoff.wait().await {
+            return Err(AwsError::new(
+                ErrorKind::Timeout,
+                "wait",
+                format!(
+                    "gave up after {}s waiting for {what}; run the command again to keep waiting, or raise `--timeout`",
+                    started.elapsed().as_secs()
+                ),
+            ));
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Ownership tags: every resource edgectl creates carries `edgectl:stack` and `edgectl:id`
+//! from its create call, and live state is found by them. A resource without them is
+//! never touched, whatever its name.
+
+use std::collections::BTreeMap;
+
+use crate::model::{ResourceId, Value};
+
+pub const STACK_TAG: &str = "edgectl:stack";
+pub const ID_TAG: &str = "edgectl:id";
+
+/// The tags edgectl manages on a resource besides ownership: the manifest's common tags and
+/// `Name`. This is the `tags` property that plans compare.
+pub fn desired_tags(common: &BTreeMap<String, String>, name: &str) -> Value {
+    let mut tags: BTreeMap<String, Value> = common.iter().map(|(key, value)| (key.clone(), Value::str(value))).collect();
+    tags.insert("Name".to_string(), Value::str(name));
+    Value::Map(tags)
+}
+
+/// Everything written at create time: ownership plus the managed tags.
+pub fn create_tags(stack: &str, id: &ResourceId, managed: &Value) -> Vec<(String, String)> {
+    let mut tags = vec![(STACK_TAG.to_string(), stack.to_string()), (ID_TAG.to_string(), id.to_string())];
+    if let Some(map) = managed.as_map() {
+        tags.extend(map.iter().filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string()))));
+    }
+    tags
+}
+
+/// The managed view of live tags: ownership and `aws:` tags are not compared.
+pub fn observed_tags<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
+    Value::Map(
+        tags.into_iter()
+            .filter(|(key, _)| !key.starts_with("edgectl:") && !key.starts_with("aws:"))
+            .map(|(key, value)| (key.to_string(), Value::str(value)))
+            .collect(),
+    )
+}
+
+/// The logical id a live resource's tags give it, when they say it belongs to `stack`.
+pub fn owned_id<'a>(stack: &str, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<ResourceId> {
+    let tags: BTreeMap<&str, &str> = tags.into_iter().collect();
+    (tags.get(STACK_TAG) == Some(&stack)).then(|| tags.get(ID_TAG).map(|id| ResourceId::parse(id)))?
+}
+
+/// Tags to set and keys to remove to go from `old` to `new`.
+pub fn tag_delta(old: &Value, new: &Value) -> (Vec<(String, String)>, Vec<String>) {
+    let empty = BTreeMap::new();
+    let old = old.as_map().unwrap_or(&empty);
+    let new = new.as_map().unwrap_or(&empty);
+    let set = new
+        .iter()
+        .filter(|(key, value)| old.get(*key) != Some(value))
+        .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
+        .collect();
+    let remove = old.keys().filter(|key| !new.contains_key(*key)).cloned().collect();
+    (set, remove)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ownership_needs_the_stack_and_an_id() {
+        let id = owned_id("demo", [("edgectl:stack", "demo"), ("edgectl:id", "vpc")]);
+        assert_eq!(id, Some(ResourceId::parse("vpc")));
+        assert_eq!(owned_id("demo", [("edgectl:stack", "other"), ("edgectl:id", "vpc")]), None);
+        assert_eq!(owned_id("demo", [("Name", "demo-vpc")]), None);
+    }
+
+    #[test]
+    fn tag_delta_sets_changed_and_removes_missing() {
+        let old = Value::map([("a", Value::str("1")), ("b", Value::str("2"))]);
+        let new = Value::map([("a", Value::str("1")), ("c", Value::str("3"))]);
+        assert_eq!(tag_delta(&old, &new), (vec![("c".into(), "3".into())], vec!["b".to_string()]));
+    }
+}

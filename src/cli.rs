@@ -1,0 +1,117 @@
+//! The command line. Doc comments here are the help text.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Deploy containerised web apps on AWS from one YAML manifest: edgectl compares the
+/// manifest with what is live in AWS and applies the difference, with no state file.
+#[derive(Debug, Parser)]
+#[command(name = "edgectl", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// AWS region (overrides the manifest's `region`, then AWS_REGION and the profile's region)
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Named AWS profile from the shared config files (as AWS_PROFILE)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Send every AWS request to this endpoint (as AWS_ENDPOINT_URL), e.g. a local moto server
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Print plain log lines instead of live progress bars, even on a terminal
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and validate a manifest; never calls AWS
+    Validate(ManifestArgs),
+    /// Show what `apply` would change
+    Plan(PlanArgs),
+    /// Show the plan, ask for confirmation, then make AWS match the manifest
+    Apply(ApplyArgs),
+    /// Delete everything the stack owns, in reverse dependency order
+    Destroy(DestroyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestArgs {
+    /// The manifest file, or `-` to read it from stdin
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Set a variable declared under `variables:` (repeatable); also EDGECTL_VAR_<K>
+    #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+
+    /// Exit 0 when there is nothing to change, 2 when there are changes, 1 on error
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+
+    /// Apply without asking; required when stdin is not a terminal (CI)
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// How many AWS operations may run at once
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+
+    /// Longest wait for one resource to become ready or to be released (e.g. 90s, 20m)
+    #[arg(long, default_value = "20m", value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+
+    /// Destroy without asking; required when stdin is not a terminal (CI)
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// How many AWS operations may run at once
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+
+    /// Longest wait for one resource to be released (e.g. 90s, 20m)
+    #[arg(long, default_value = "20m", value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("`{text}` is not of the form K=V")),
+    }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|error| format!("`{text}` is not a duration such as 90s or 20m: {error}"))
+}

@@ -1,0 +1,123 @@
+//! `edgectl apply` and `edgectl destroy`: show the plan, confirm, walk it.
+
+use std::io::{BufRead as _, IsTerminal, Write as _};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::apply::{self, Phase, Walk};
+use crate::cli::{GlobalArgs, ManifestArgs};
+use crate::engine;
+use crate::plan::Action;
+use crate::render::progress::Progress;
+use crate::render::{self, Paint};
+
+pub struct Options {
+    pub manifest: ManifestArgs,
+    pub auto_approve: bool,
+    pub parallelism: usize,
+    pub timeout: Duration,
+    pub destroy: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("refusing to {0} without confirmation: stdin is not a terminal")]
+    NoTerminal(&'static str),
+    #[error("refusing to {0} without confirmation: the manifest was read from stdin")]
+    StdinManifest(&'static str),
+    #[error("{0} cancelled: nothing was changed")]
+    Declined(&'static str),
+    #[error("{verb} failed: {failed} of {total} operations failed, {skipped} skipped, {not_started} not started")]
+    Failed { verb: &'static str, failed: usize, total: usize, skipped: usize, not_started: usize },
+}
+
+pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCode> {
+    let verb = if options.destroy { "destroy" } else { "apply" };
+    let (manifest, adapters) = super::load(&options.manifest)?;
+    // Decide about confirmation before touching AWS: never hang waiting for input in CI.
+    if !options.auto_approve {
+        if options.manifest.file.as_os_str() == "-" {
+            return Err(ApplyError::StdinManifest(verb).into());
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(ApplyError::NoTerminal(verb).into());
+        }
+    }
+    let started = Instant::now();
+    let session = engine::connect(&super::connection(global), &manifest, options.timeout).await?;
+    let observation = engine::observe(&session.cx, &adapters, &manifest).await?;
+    let plan = engine::plan(&adapters, (!options.destroy).then_some(&manifest), &observation)?;
+    print!("{}", render::plan::render(&plan, &manifest.stack, &session.cx.region, Paint::for_stdout()));
+    if plan.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !options.auto_approve && !confirm(verb, &manifest.stack)? {
+        return Err(ApplyError::Declined(verb).into());
+    }
+    let ops = apply::schedule(&plan)?;
+    let progress = Arc::new(Progress::new(super::live_progress(global)));
+    let walk = Walk {
+        plan: &plan,
+        ops: &ops,
+        adapters: &adapters,
+        cx: session.cx.clone(),
+        physical: engine::physical_ids(&observation.observed),
+        parallelism: options.parallelism,
+        hooks: progress.clone(),
+    };
+    let outcome = walk.run().await;
+    let calls = session.calls.total();
+    let elapsed = render::duration(started.elapsed());
+    if outcome.failed.is_empty() && outcome.not_started.is_empty() {
+        let count = |action: Action| plan.count(action);
+        progress.line(&format!(
+            "{} complete: {} created, {} updated, {} replaced, {} deleted in {elapsed} ({calls} AWS calls)",
+            capitalise(verb),
+            count(Action::Create),
+            count(Action::Update),
+            count(Action::Replace),
+            count(Action::Delete),
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Report what was done, then every error, sorted, so a rerun can be reasoned about.
+    let done: Vec<String> = outcome.done.iter().map(|index| apply::label(&plan, &ops[*index])).collect();
+    eprintln!("\ndone before stopping ({}): {}", done.len(), if done.is_empty() { "nothing".to_string() } else { done.join(", ") });
+    let mut failures: Vec<(String, String)> = outcome
+        .failed
+        .iter()
+        .map(|(index, error)| (ops.get(*index).map_or_else(|| "internal".to_string(), |op| apply::label(&plan, op)), error.to_string()))
+        .collect();
+    failures.sort();
+    for (label, error) in &failures {
+        eprintln!("error: {label}: {error}");
+    }
+    let not_started: Vec<String> = outcome.not_started.iter().map(|index| apply::label(&plan, &ops[*index])).collect();
+    if !not_started.is_empty() {
+        eprintln!("interrupted; not started: {}", not_started.join(", "));
+    }
+    eprintln!("help: run `edgectl {verb}` again to continue from what is live now");
+    let _ = Phase::Create;
+    Err(ApplyError::Failed {
+        verb,
+        failed: outcome.failed.len(),
+        total: ops.len(),
+        skipped: outcome.skipped.len(),
+        not_started: outcome.not_started.len(),
+    }
+    .into())
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+fn confirm(verb: &str, stack: &str) -> anyhow::Result<bool> {
+    eprint!("\nDo you want to {verb} these changes to stack `{stack}`? Only `yes` is accepted: ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}

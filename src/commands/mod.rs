@@ -1,0 +1,61 @@
+//! One module per subcommand; shared steps here.
+
+pub mod apply;
+pub mod plan;
+pub mod validate;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::aws::config::Connection;
+use crate::aws::{self, Adapter, Env};
+use crate::cli::{Cli, Command, GlobalArgs, ManifestArgs};
+use crate::engine;
+use crate::manifest::{self, Manifest, vars::Overrides};
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Plan(args) => plan::run(&cli.global, &args).await,
+        Command::Apply(args) => {
+            let options = apply::Options {
+                manifest: args.manifest,
+                auto_approve: args.auto_approve,
+                parallelism: args.parallelism.into(),
+                timeout: args.timeout,
+                destroy: false,
+            };
+            apply::run(&cli.global, options).await
+        }
+        Command::Destroy(args) => {
+            let options = apply::Options {
+                manifest: args.manifest,
+                auto_approve: args.auto_approve,
+                parallelism: args.parallelism.into(),
+                timeout: args.timeout,
+                destroy: true,
+            };
+            apply::run(&cli.global, options).await
+        }
+    }
+}
+
+/// Reads and validates the manifest, including its resource graph. No AWS call is made
+/// before this succeeds.
+pub fn load(args: &ManifestArgs) -> anyhow::Result<(Manifest, Vec<Arc<dyn Adapter>>)> {
+    let path = args.file.to_string_lossy();
+    let manifest = manifest::load(&path, &Overrides::from_process(args.vars.clone()))?;
+    let adapters = aws::adapters();
+    engine::desired(&adapters, &manifest, &Env::placeholder(&manifest))?;
+    Ok((manifest, adapters))
+}
+
+pub fn connection(global: &GlobalArgs) -> Connection {
+    Connection { region: global.region.clone(), profile: global.profile.clone(), endpoint_url: global.endpoint_url.clone() }
+}
+
+/// Live bars only on a terminal, and not with `--no-progress`.
+pub fn live_progress(global: &GlobalArgs) -> bool {
+    !global.no_progress && std::io::stderr().is_terminal()
+}

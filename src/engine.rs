@@ -1,0 +1,105 @@
+//! The pipeline the commands share: manifest -> desired graph -> observe -> diff.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use futures::future::try_join_all;
+
+use crate::aws::calls::CallCounter;
+use crate::aws::config::{self, Connection};
+use crate::aws::errors::AwsResultExt;
+use crate::aws::{Adapter, Clients, Cx, Env, PhysicalIds};
+use crate::graph::Graph;
+use crate::manifest::{Manifest, Zones};
+use crate::model::{Observed, ResourceId};
+use crate::plan::{self, Plan};
+
+/// Builds the desired graph from whatever facts are at hand (placeholders before any call).
+pub fn desired(adapters: &[Arc<dyn Adapter>], manifest: &Manifest, env: &Env) -> anyhow::Result<Graph> {
+    let nodes = adapters.iter().flat_map(|adapter| adapter.desired(manifest, env)).collect();
+    Graph::new(nodes).context("the manifest's resources do not form a valid graph")
+}
+
+pub struct Session {
+    pub cx: Arc<Cx>,
+    pub calls: CallCounter,
+}
+
+pub async fn connect(connection: &Connection, manifest: &Manifest, timeout: Duration) -> anyhow::Result<Session> {
+    let sdk = config::load(connection, manifest.region.as_deref()).await.map_err(|error| {
+        anyhow::Error::new(error).context("cannot choose where to deploy")
+    })?;
+    let region = sdk.region().map(ToString::to_string).unwrap_or_default();
+    let calls = CallCounter::default();
+    let clients = Clients::new(&sdk, &calls);
+    let cx = Cx { clients, stack: manifest.stack.clone(), region, timeout };
+    Ok(Session { cx: Arc::new(cx), calls })
+}
+
+/// The live state: every adapter's observe and the zone lookup, all at once.
+pub struct Observation {
+    pub env: Env,
+    pub observed: Vec<Observed>,
+    pub elapsed: Duration,
+}
+
+pub async fn observe(cx: &Cx, adapters: &[Arc<dyn Adapter>], manifest: &Manifest) -> anyhow::Result<Observation> {
+    let started = Instant::now();
+    let zones = resolve_zones(cx, manifest);
+    let observes = try_join_all(adapters.iter().map(|adapter| adapter.observe(cx)));
+    let (zones, observed) = futures::try_join!(zones, async { observes.await.context("cannot read the stack's live state") })?;
+    let mut observed: Vec<Observed> = observed.into_iter().flatten().collect();
+    // Physical ids the stack owns, so live references read as logical ones.
+    let index: BTreeMap<String, ResourceId> = observed.iter().map(|resource| (resource.physical_id.clone(), resource.id.clone())).collect();
+    for resource in &mut observed {
+        for field in resource.props.values_mut() {
+            field.value.resolve(&index);
+        }
+    }
+    Ok(Observation { env: Env { region: cx.region.clone(), zones }, observed, elapsed: started.elapsed() })
+}
+
+/// Zone names: as written, or the region's first N available zones in name order.
+async fn resolve_zones(cx: &Cx, manifest: &Manifest) -> anyhow::Result<Vec<String>> {
+    let Some(network) = &manifest.network else { return Ok(Vec::new()) };
+    let count = match &network.zones {
+        Zones::Names(names) => return Ok(names.clone()),
+        Zones::Count(count) => *count,
+    };
+    let found = cx.clients.ec2.describe_availability_zones().send().await.aws("DescribeAvailabilityZones")?;
+    let mut names: Vec<String> = found
+        .availability_zones()
+        .iter()
+        // Local Zones and Wavelength Zones are opt-in and not for a general network.
+        .filter(|zone| zone.zone_type().is_none_or(|kind| kind == "availability-zone"))
+        .filter(|zone| zone.state().is_none_or(|state| state.as_str() == "available"))
+        .filter_map(|zone| zone.zone_name().map(str::to_string))
+        .collect();
+    names.sort();
+    if names.len() < count {
+        anyhow::bail!("`network.zones` asks for {count} zones but region `{}` has {} available", cx.region, names.len());
+    }
+    names.truncate(count);
+    Ok(names)
+}
+
+pub fn plan(adapters: &[Arc<dyn Adapter>], manifest: Option<&Manifest>, observation: &Observation) -> anyhow::Result<Plan> {
+    let graph = match manifest {
+        Some(manifest) => desired(adapters, manifest, &observation.env)?,
+        None => Graph::default(),
+    };
+    Ok(plan::diff(&graph, observation.observed.clone())?)
+}
+
+/// Physical ids of the live resources, keeping the one the diff keeps when two share an id.
+pub fn physical_ids(observed: &[Observed]) -> PhysicalIds {
+    let ids = PhysicalIds::default();
+    let mut sorted: Vec<&Observed> = observed.iter().collect();
+    sorted.sort_by(|a, b| (&a.id, &a.physical_id).cmp(&(&b.id, &b.physical_id)));
+    for resource in sorted.into_iter().rev() {
+        ids.set(&resource.id, resource.physical_id.clone());
+    }
+    ids
+}

@@ -1,0 +1,63 @@
+//! edgectl: plan, apply and destroy AWS stacks described by one YAML manifest.
+
+mod apply;
+mod aws;
+mod cli;
+mod commands;
+mod engine;
+mod graph;
+mod manifest;
+mod model;
+mod plan;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+/// Exit codes are a contract with CI: 0 success (no changes, with `--detailed-exitcode`),
+/// 1 any error (usage included), 2 changes pending (`plan --detailed-exitcode` only).
+const EXIT_ERROR: u8 = 1;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            // clap exits 2 on usage errors, which CI would read as "changes pending".
+            return if error.use_stderr() { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS };
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            report(&error);
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn report(error: &anyhow::Error) {
+    if let Some(report) = error.downcast_ref::<manifest::ManifestError>().and_then(manifest::ManifestError::report) {
+        eprint!("{report}");
+    }
+    eprintln!("error: {error}");
+    for cause in error.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    if error.downcast_ref::<commands::apply::ApplyError>().is_some_and(|error| {
+        matches!(error, commands::apply::ApplyError::NoTerminal(_) | commands::apply::ApplyError::StdinManifest(_))
+    }) {
+        eprintln!("help: pass `--auto-approve` to proceed without a prompt (as in CI)");
+    }
+    if error.downcast_ref::<aws::config::NoRegion>().is_some() || error.chain().any(|cause| cause.is::<aws::config::NoRegion>()) {
+        eprintln!("help: set `region:` in the manifest, pass `--region`, or set AWS_REGION");
+    }
+}

@@ -1,0 +1,174 @@
+//! Typed reads from the located tree that collect every error instead of stopping at one.
+
+use std::collections::BTreeMap;
+
+use super::diag::{Diagnostic, Pos, suggest};
+use super::yaml::{Node, NodeKind};
+
+/// A value with the position it was written at, for checks that span several fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub pos: Pos,
+}
+
+#[derive(Default)]
+pub struct Decoder {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The fields of one mapping, checked against the names its section allows.
+pub struct Fields<'n> {
+    entries: BTreeMap<&'n str, (&'n Node, &'n Node)>,
+}
+
+impl<'n> Fields<'n> {
+    pub fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries.get(key).map(|(_, value)| *value).filter(|value| !value.is_null())
+    }
+
+    pub fn key_pos(&self, key: &str) -> Option<Pos> {
+        self.entries.get(key).map(|(key, _)| key.pos)
+    }
+}
+
+impl Decoder {
+    pub fn error(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::new(pos, message.into()).with_help(help));
+    }
+
+    /// Reads a mapping whose keys must be among `allowed`; unknown and repeated keys are
+    /// reported with a suggestion. `section` names it in messages (`network.subnets`).
+    pub fn fields<'n>(&mut self, node: &'n Node, section: &str, allowed: &[&str]) -> Option<Fields<'n>> {
+        let NodeKind::Map(entries) = &node.kind else {
+            if !node.is_null() {
+                self.error(
+                    node.pos,
+                    format!("`{section}` must be a mapping, found {}", node.describe()),
+                    format!("expected one of the fields: {}", list(allowed)),
+                );
+            }
+            return None;
+        };
+        let mut fields = Fields { entries: BTreeMap::new() };
+        for (key, value) in entries {
+            let Some(name) = self.key(key, section) else { continue };
+            if !allowed.contains(&name) {
+                let help = match suggest(name, allowed.iter().copied()) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("`{section}` accepts: {}", list(allowed)),
+                };
+                self.error(key.pos, format!("unknown field `{name}` in `{section}`"), help);
+                continue;
+            }
+            if fields.entries.insert(name, (key, value)).is_some() {
+                self.error(key.pos, format!("`{section}.{name}` is set twice"), "remove one of the two");
+            }
+        }
+        Some(fields)
+    }
+
+    /// Reads a mapping of user-chosen names (`security_groups`), rejecting repeats.
+    pub fn named<'n>(&mut self, node: &'n Node, section: &str) -> Vec<(Spanned<String>, &'n Node)> {
+        let NodeKind::Map(entries) = &node.kind else {
+            if !node.is_null() {
+                self.error(node.pos, format!("`{section}` must be a mapping of names, found {}", node.describe()), "write `name: { ... }` entries");
+            }
+            return Vec::new();
+        };
+        let mut seen = BTreeMap::new();
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            let Some(name) = self.key(key, section) else { continue };
+            if let Some(first) = seen.insert(name, key.pos) {
+                self.error(
+                    key.pos,
+                    format!("duplicate name `{name}` in `{section}`"),
+                    format!("`{name}` is first defined at line {}; names must be unique", first.line),
+                );
+                continue;
+            }
+            out.push((Spanned { value: name.to_string(), pos: key.pos }, value));
+        }
+        out
+    }
+
+    fn key<'n>(&mut self, key: &'n Node, section: &str) -> Option<&'n str> {
+        match &key.kind {
+            NodeKind::Scalar { text, .. } => Some(text.as_str()),
+            _ => {
+                self.error(key.pos, format!("keys in `{section}` must be plain names"), "write `name: value`");
+                None
+            }
+        }
+    }
+
+    pub fn string(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
+        match &node.kind {
+            NodeKind::Scalar { text, .. } => Some(Spanned { value: text.clone(), pos: node.pos }),
+            _ => {
+                self.error(node.pos, format!("`{what}` must be a string, found {}", node.describe()), "write a single value");
+                None
+            }
+        }
+    }
+
+    pub fn bool(&mut self, node: &Node, what: &str) -> Option<bool> {
+        match &node.kind {
+            NodeKind::Scalar { text, plain: true } if matches!(text.as_str(), "true" | "True" | "TRUE") => Some(true),
+            NodeKind::Scalar { text, plain: true } if matches!(text.as_str(), "false" | "False" | "FALSE") => Some(false),
+            NodeKind::Scalar { text, .. } if text == "true" => Some(true),
+            NodeKind::Scalar { text, .. } if text == "false" => Some(false),
+            _ => {
+                self.error(node.pos, format!("`{what}` must be `true` or `false`"), "write `true` or `false` without quotes");
+                None
+            }
+        }
+    }
+
+    /// An integer within `range`; quoted numbers are accepted only when they came from a variable.
+    pub fn int(&mut self, node: &Node, what: &str, min: i64, max: i64) -> Option<Spanned<i64>> {
+        let parsed = match &node.kind {
+            NodeKind::Scalar { text, .. } => text.trim().parse::<i64>().ok(),
+            _ => None,
+        };
+        match parsed {
+            Some(value) if (min..=max).contains(&value) => Some(Spanned { value, pos: node.pos }),
+            Some(value) => {
+                self.error(node.pos, format!("`{what}` is {value}, outside {min}..={max}"), format!("use a number from {min} to {max}"));
+                None
+            }
+            None => {
+                self.error(node.pos, format!("`{what}` must be a whole number, found {}", node.describe()), format!("use a number from {min} to {max}"));
+                None
+            }
+        }
+    }
+
+    /// A list, or a single item standing for a list of one.
+    pub fn list<'n>(&mut self, node: &'n Node) -> Vec<&'n Node> {
+        match &node.kind {
+            NodeKind::Seq(items) => items.iter().collect(),
+            _ if node.is_null() => Vec::new(),
+            _ => vec![node],
+        }
+    }
+
+    /// One of a fixed set of words.
+    pub fn choice(&mut self, node: &Node, what: &str, choices: &[&str]) -> Option<Spanned<String>> {
+        let value = self.string(node, what)?;
+        if choices.contains(&value.value.as_str()) {
+            return Some(value);
+        }
+        let help = match suggest(&value.value, choices.iter().copied()) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!("use one of: {}", list(choices)),
+        };
+        self.error(node.pos, format!("`{what}` cannot be `{}`", value.value), help);
+        None
+    }
+}
+
+pub fn list(words: &[&str]) -> String {
+    words.iter().map(|word| format!("`{word}`")).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,154 @@
+//! The manifest: reading, variables, decoding and validation. Nothing here calls AWS, and
+//! nothing outside this module knows the manifest is YAML.
+
+pub mod decode;
+pub mod diag;
+pub mod schema;
+pub mod vars;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+
+pub use schema::*;
+
+use decode::Decoder;
+use diag::{Diagnostic, Pos};
+use vars::{Declaration, Overrides};
+use yaml::{Node, NodeKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("cannot read manifest `{path}`")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("manifest `{path}` is invalid: {count}; nothing was changed", count = plural(diagnostics.len(), "error"))]
+    Invalid { path: String, text: String, diagnostics: Vec<Diagnostic> },
+}
+
+impl ManifestError {
+    /// The full report: every diagnostic with its source line.
+    pub fn report(&self) -> Option<String> {
+        match self {
+            ManifestError::Invalid { path, text, diagnostics } => Some(diag::render(path, text, diagnostics)),
+            ManifestError::Read { .. } => None,
+        }
+    }
+}
+
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 { format!("1 {noun}") } else { format!("{count} {noun}s") }
+}
+
+/// Reads `path` (`-` for stdin) and decodes it.
+pub fn load(path: &str, overrides: &Overrides) -> Result<Manifest, ManifestError> {
+    let read_error = |source| ManifestError::Read { path: path.to_string(), source };
+    let text = if path == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map_err(read_error)?;
+        text
+    } else {
+        std::fs::read_to_string(path).map_err(read_error)?
+    };
+    let label = if path == "-" { "<stdin>" } else { path };
+    parse(label, &text, overrides)
+}
+
+pub fn parse(path: &str, text: &str, overrides: &Overrides) -> Result<Manifest, ManifestError> {
+    let invalid = |diagnostics| ManifestError::Invalid { path: path.to_string(), text: text.to_string(), diagnostics };
+    let mut root = yaml::parse(text).map_err(|diagnostic| invalid(vec![diagnostic]))?;
+    let mut decoder = Decoder::default();
+    let (declarations, anchor) = take_variables(&mut decoder, &mut root);
+    let values = vars::resolve(&declarations, overrides, anchor, &mut decoder.diagnostics);
+    vars::substitute(&mut root, &values, &mut decoder.diagnostics);
+    let manifest = schema::decode(&root, &mut decoder);
+    match manifest {
+        Some(manifest) if decoder.diagnostics.is_empty() => Ok(manifest),
+        _ => {
+            let mut diagnostics = decoder.diagnostics;
+            diagnostics.dedup();
+            Err(invalid(diagnostics))
+        }
+    }
+}
+
+/// Removes the `variables` section from the tree (it is never substituted) and reads it.
+fn take_variables(decoder: &mut Decoder, root: &mut Node) -> (BTreeMap<String, Declaration>, Pos) {
+    let mut declarations = BTreeMap::new();
+    let NodeKind::Map(entries) = &mut root.kind else { return (declarations, Pos { line: 1, column: 1, len: 1 }) };
+    let Some(index) = entries.iter().position(|(key, _)| matches!(&key.kind, NodeKind::Scalar { text, .. } if text == "variables")) else {
+        return (declarations, Pos { line: 1, column: 1, len: 1 });
+    };
+    let (key, section) = entries.remove(index);
+    for (name, body) in decoder.named(&section, "variables") {
+        if !vars::valid_name(&name.value) {
+            decoder.error(name.pos, format!("variable name `{}` is not valid", name.value), "use letters, digits and `_`, starting with a letter");
+            continue;
+        }
+        let mut declaration = Declaration { pos: name.pos, default: None, description: None };
+        if let Some(fields) = decoder.fields(body, &format!("variables.{}", name.value), &["default", "description"]) {
+            declaration.default = fields.get("default").and_then(|node| decoder.string(node, "default")).map(|text| text.value);
+            if fields.get("default").is_none() && fields.key_pos("default").is_some() {
+                // `default:` with nothing after it is an empty string, not "no default".
+                declaration.default = Some(String::new());
+            }
+            declaration.description = fields.get("description").and_then(|node| decoder.string(node, "description")).map(|text| text.value);
+        }
+        declarations.insert(name.value, declaration);
+    }
+    (declarations, key.pos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        match parse("m.yaml", text, &Overrides::default()) {
+            Ok(_) => Vec::new(),
+            Err(error) => match error {
+                ManifestError::Invalid { diagnostics, .. } => diagnostics
+                    .into_iter()
+                    .map(|d| format!("{}:{} {}", d.pos.line, d.pos.column, d.message))
+                    .collect(),
+                other => vec![other.to_string()],
+            },
+        }
+    }
+
+    #[test]
+    fn a_full_network_decodes_with_defaults() {
+        let manifest = parse(
+            "m.yaml",
+            "stack: demo\nregion: us-east-1\nnetwork:\n  cidr: 10.0.0.0/16\n  subnets:\n    public: [10.0.0.0/24, 10.0.1.0/24]\n    private: [10.0.10.0/24, 10.0.11.0/24]\nsecurity_groups:\n  alb: { ingress: [{ ports: [80, 443], from: 0.0.0.0/0 }] }\n  backend: { ingress: [{ ports: 3000-3001, from: alb }] }\n",
+            &Overrides::default(),
+        )
+        .unwrap();
+        let network = manifest.network.unwrap();
+        assert_eq!(network.nat, Nat::Single);
+        assert_eq!(network.zones, Zones::Count(2));
+        assert!(network.dns_hostnames && network.dns_support && !network.public_ip_on_launch);
+        assert_eq!(manifest.security_groups[1].ingress[0].ports, vec![(3000, 3001)]);
+        assert_eq!(manifest.security_groups[1].ingress[0].peers, vec![Peer::Group("alb".into())]);
+    }
+
+    #[test]
+    fn every_error_is_reported_at_once() {
+        let found = errors(
+            "stack: demo\nnetwork:\n  cidr: 10.0.0.0/16\n  subnet: []\n  subnets:\n    public: [10.1.0.0/24, 10.0.0.0/24, 10.0.0.128/25]\nsecurity_groups:\n  a: { ingress: [{ port: 70000, from: b }] }\n",
+        );
+        assert_eq!(
+            found,
+            vec![
+                "4:3 unknown field `subnet` in `network`",
+                "6:13 3 public subnets for 2 zones",
+                "6:14 subnet `10.1.0.0/24` is outside the VPC's `10.0.0.0/16`",
+                "6:40 subnet `10.0.0.128/25` overlaps `10.0.0.0/24` (line 6)",
+                "8:26 `70000` is not a port or port range",
+            ]
+        );
+    }
+}

@@ -1,0 +1,191 @@
+//! Variables: declared under `variables:`, set by `--var K=V`, `EDGECTL_VAR_K` or a default,
+//! and written `${var.K}` inside any scalar (`$${` is a literal `${`).
+
+use std::collections::BTreeMap;
+
+use super::diag::{Diagnostic, Pos, suggest};
+use super::yaml::{Node, NodeKind};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Declaration {
+    pub pos: Pos,
+    pub default: Option<String>,
+    pub description: Option<String>,
+}
+
+/// Where a variable's value came from, in order of precedence.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--var K=V`, in command-line order (a later one wins).
+    pub cli: Vec<(String, String)>,
+    /// `EDGECTL_VAR_K=V` from the environment.
+    pub env: BTreeMap<String, String>,
+}
+
+impl Overrides {
+    pub fn from_process(cli: Vec<(String, String)>) -> Self {
+        let env = std::env::vars()
+            .filter_map(|(key, value)| Some((key.strip_prefix("EDGECTL_VAR_")?.to_string(), value)))
+            .collect();
+        Self { cli, env }
+    }
+}
+
+pub fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Resolves every declared variable; an override of an undeclared variable is an error
+/// (reported at `anchor`, the `variables:` key or the top of the file).
+pub fn resolve(
+    declarations: &BTreeMap<String, Declaration>,
+    overrides: &Overrides,
+    anchor: Pos,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, Option<String>> {
+    for (name, _) in &overrides.cli {
+        if !declarations.contains_key(name) {
+            let mut diagnostic =
+                Diagnostic::new(anchor, format!("`--var {name}=...` sets a variable the manifest does not declare"));
+            diagnostic = match suggest(name, declarations.keys().map(String::as_str)) {
+                Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+                None => diagnostic.with_help(format!("declare it under `variables:` as `{name}: {{ default: ... }}`")),
+            };
+            diagnostics.push(diagnostic);
+        }
+    }
+    declarations
+        .iter()
+        .map(|(name, declaration)| {
+            let cli = overrides.cli.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value.clone());
+            let value = cli.or_else(|| overrides.env.get(name).cloned()).or_else(|| declaration.default.clone());
+            (name.clone(), value)
+        })
+        .collect()
+}
+
+/// Replaces `${var.K}` in every scalar of `node`.
+pub fn substitute(node: &mut Node, values: &BTreeMap<String, Option<String>>, diagnostics: &mut Vec<Diagnostic>) {
+    match &mut node.kind {
+        NodeKind::Scalar { text, .. } => {
+            if text.contains('$') {
+                match interpolate(text, values) {
+                    Ok(result) => *text = result,
+                    Err((offset, diagnostic)) => {
+                        let mut diagnostic = diagnostic;
+                        diagnostic.pos = Pos { column: node.pos.column + offset, ..diagnostic.pos };
+                        diagnostic.pos.line = node.pos.line;
+                        diagnostics.push(diagnostic);
+                    }
+                }
+            }
+        }
+        NodeKind::Seq(items) => items.iter_mut().for_each(|item| substitute(item, values, diagnostics)),
+        NodeKind::Map(entries) => entries.iter_mut().for_each(|(_, value)| substitute(value, values, diagnostics)),
+    }
+}
+
+/// Expands one string; on error returns the character offset of the bad reference.
+fn interpolate(text: &str, values: &BTreeMap<String, Option<String>>) -> Result<String, (usize, Diagnostic)> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(start) = rest.find('$') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let here = offset + rest[..start].chars().count();
+        if let Some(stripped) = after.strip_prefix("$${") {
+            out.push_str("${");
+            offset = here + 3;
+            rest = stripped;
+            continue;
+        }
+        let Some(body) = after.strip_prefix("${") else {
+            out.push('$');
+            offset = here + 1;
+            rest = &after[1..];
+            continue;
+        };
+        let Some(end) = body.find('}') else {
+            let diagnostic = Diagnostic::new(Pos { len: after.chars().count(), ..Pos::default() }, "unclosed `${`".into())
+                .with_help("close the reference with `}`, or write `$${` for a literal `${`");
+            return Err((here, diagnostic));
+        };
+        let reference = body[..end].trim();
+        let len = end + 3;
+        let pos = Pos { len, ..Pos::default() };
+        match reference.strip_prefix("var.") {
+            Some(name) => match values.get(name) {
+                Some(Some(value)) => out.push_str(value),
+                Some(None) => {
+                    let diagnostic = Diagnostic::new(pos, format!("variable `{name}` has no value"))
+                        .with_help(format!("pass `--var {name}=VALUE`, set `EDGECTL_VAR_{name}`, or give it a `default:`"));
+                    return Err((here, diagnostic));
+                }
+                None => {
+                    let mut diagnostic = Diagnostic::new(pos, format!("undeclared variable `{name}`"));
+                    diagnostic = match suggest(name, values.keys().map(String::as_str)) {
+                        Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+                        None => diagnostic.with_help(format!("declare it under `variables:` as `{name}: {{ default: ... }}`")),
+                    };
+                    return Err((here, diagnostic));
+                }
+            },
+            None => {
+                let diagnostic = Diagnostic::new(pos, format!("unknown reference `${{{reference}}}`"))
+                    .with_help("write `${var.NAME}` for a variable, or `$${` for a literal `${`");
+                return Err((here, diagnostic));
+            }
+        }
+        offset = here + body[..end].chars().count() + 3;
+        rest = &body[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values() -> BTreeMap<String, Option<String>> {
+        BTreeMap::from([("env".to_string(), Some("prod".to_string())), ("tag".to_string(), None)])
+    }
+
+    #[test]
+    fn expands_variables_and_escapes() {
+        assert_eq!(interpolate("app-${var.env}-x", &values()).unwrap(), "app-prod-x");
+        assert_eq!(interpolate("$${var.env} costs $5", &values()).unwrap(), "${var.env} costs $5");
+    }
+
+    #[test]
+    fn reports_unset_undeclared_and_unknown() {
+        let (offset, unset) = interpolate("v:${var.tag}", &values()).unwrap_err();
+        assert_eq!((offset, unset.message.as_str()), (2, "variable `tag` has no value"));
+        let (_, undeclared) = interpolate("${var.envv}", &values()).unwrap_err();
+        assert_eq!(undeclared.help.as_deref(), Some("did you mean `env`?"));
+        let (_, unknown) = interpolate("${vpc.id}", &values()).unwrap_err();
+        assert_eq!(unknown.message, "unknown reference `${vpc.id}`");
+    }
+
+    #[test]
+    fn command_line_wins_over_environment_and_default() {
+        let declarations = BTreeMap::from([(
+            "env".to_string(),
+            Declaration { pos: Pos::default(), default: Some("dev".into()), description: None },
+        )]);
+        let overrides = Overrides {
+            cli: vec![("env".into(), "prod".into())],
+            env: BTreeMap::from([("env".into(), "staging".into())]),
+        };
+        let mut diagnostics = Vec::new();
+        let values = resolve(&declarations, &overrides, Pos::default(), &mut diagnostics);
+        assert_eq!(values["env"].as_deref(), Some("prod"));
+        assert!(diagnostics.is_empty());
+        let overrides = Overrides { cli: vec![("nope".into(), "1".into())], env: BTreeMap::new() };
+        resolve(&declarations, &overrides, Pos::default(), &mut diagnostics);
+        assert_eq!(diagnostics.len(), 1);
+    }
+}

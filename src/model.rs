@@ -1,0 +1,299 @@
+//! What the engine reasons about: resources by logical id, their properties as plain
+//! values, and how a property's change is applied (in place, or by replacement).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// A resource's logical id, `<kind>.<name>` (`subnet.public-1`) or just `<kind>` (`vpc`).
+/// It is stored on the resource as the `edgectl:id` tag.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResourceId(String);
+
+impl ResourceId {
+    pub fn new(kind: &str, name: &str) -> Self {
+        Self(format!("{kind}.{name}"))
+    }
+
+    pub fn singleton(kind: &str) -> Self {
+        Self(kind.to_string())
+    }
+
+    pub fn parse(text: &str) -> Self {
+        Self(text.to_string())
+    }
+
+    pub fn kind(&self) -> &str {
+        self.0.split_once('.').map_or(self.0.as_str(), |(kind, _)| kind)
+    }
+
+    /// The part after the kind (`public-1` in `subnet.public-1`), or the kind itself.
+    pub fn name(&self) -> &str {
+        self.0.split_once('.').map_or(self.0.as_str(), |(_, name)| name)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ResourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A property value, normalised so that equal meaning compares equal.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    /// Another resource of the stack, by logical id.
+    Ref(ResourceId),
+    /// A physical id no resource of the stack has (something edgectl does not own).
+    Phys(String),
+    /// A value that exists only once apply has created something.
+    Unknown,
+    List(Vec<Value>),
+    Set(BTreeSet<Value>),
+    Map(BTreeMap<String, Value>),
+}
+
+impl Value {
+    pub fn str(text: impl Into<String>) -> Self {
+        Value::Str(text.into())
+    }
+
+    pub fn map<const N: usize>(entries: [(&str, Value); N]) -> Self {
+        Value::Map(entries.into_iter().map(|(key, value)| (key.to_string(), value)).collect())
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(flag) => Some(*flag),
+            _ => None,
+        }
+    }
+
+    pub fn as_ref_id(&self) -> Option<&ResourceId> {
+        match self {
+            Value::Ref(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Map(map) => Some(map),
+            _ => None,
+        }
+    }
+
+    pub fn items(&self) -> Box<dyn Iterator<Item = &Value> + '_> {
+        match self {
+            Value::Set(set) => Box::new(set.iter()),
+            Value::List(list) => Box::new(list.iter()),
+            _ => Box::new(std::iter::empty()),
+        }
+    }
+
+    /// Every resource this value refers to, at any depth.
+    pub fn refs(&self, out: &mut Vec<ResourceId>) {
+        match self {
+            Value::Ref(id) => out.push(id.clone()),
+            Value::List(items) => items.iter().for_each(|item| item.refs(out)),
+            Value::Set(items) => items.iter().for_each(|item| item.refs(out)),
+            Value::Map(map) => map.values().for_each(|item| item.refs(out)),
+            _ => {}
+        }
+    }
+
+    /// Replaces references to `id` by `Unknown` (its physical id is about to change).
+    pub fn forget(&self, id: &ResourceId) -> Value {
+        match self {
+            Value::Ref(other) if other == id => Value::Unknown,
+            Value::List(items) => Value::List(items.iter().map(|item| item.forget(id)).collect()),
+            Value::Set(items) => Value::Set(items.iter().map(|item| item.forget(id)).collect()),
+            Value::Map(map) => Value::Map(map.iter().map(|(key, item)| (key.clone(), item.forget(id))).collect()),
+            other => other.clone(),
+        }
+    }
+
+    /// Turns physical ids that belong to the stack into references.
+    pub fn resolve(&mut self, index: &BTreeMap<String, ResourceId>) {
+        match self {
+            Value::Phys(physical) => {
+                if let Some(id) = index.get(physical.as_str()) {
+                    *self = Value::Ref(id.clone());
+                }
+            }
+            Value::List(items) => items.iter_mut().for_each(|item| item.resolve(index)),
+            Value::Set(items) => {
+                *items = std::mem::take(items)
+                    .into_iter()
+                    .map(|mut item| {
+                        item.resolve(index);
+                        item
+                    })
+                    .collect();
+            }
+            Value::Map(map) => map.values_mut().for_each(|item| item.resolve(index)),
+            _ => {}
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("(none)"),
+            Value::Bool(flag) => write!(f, "{flag}"),
+            Value::Int(number) => write!(f, "{number}"),
+            Value::Str(text) => write!(f, "{text:?}"),
+            Value::Ref(id) => write!(f, "{id}"),
+            Value::Phys(physical) => write!(f, "{physical} (not in this stack)"),
+            Value::Unknown => f.write_str("(known after apply)"),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Set(items) => {
+                f.write_str("[")?;
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Map(map) => {
+                f.write_str("{")?;
+                for (index, (key, item)) in map.iter().enumerate() {
+                    if index > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{key}: {item}")?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
+}
+
+/// How a change to a property reaches AWS, and what a reference in it means for ordering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Updated in place; a reference here does not stop the referenced resource's deletion.
+    InPlace,
+    /// Updated in place, but while it refers to a resource that resource cannot be deleted
+    /// (a security group named in another group's rule): replacing the referenced resource
+    /// replaces this one, so the reference is removed first.
+    Blocking,
+    /// Immutable: a change replaces the resource.
+    Replace,
+}
+
+impl Mode {
+    /// Whether a reference held in a property of this mode must be removed before the
+    /// referenced resource can be deleted.
+    pub fn blocks_delete(self) -> bool {
+        matches!(self, Mode::Blocking | Mode::Replace)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub value: Value,
+    pub mode: Mode,
+}
+
+pub type Props = BTreeMap<String, Field>;
+
+/// Builds a property map: `props([("cidr", Value::str(..), Mode::Replace)])`.
+pub fn props<const N: usize>(entries: [(&str, Value, Mode); N]) -> Props {
+    entries.into_iter().map(|(name, value, mode)| (name.to_string(), Field { value, mode })).collect()
+}
+
+/// A dependency: `id` must exist before this resource, and (when `blocking`) this resource
+/// must be gone or no longer refer to it before `id` is deleted.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Dep {
+    pub id: ResourceId,
+    pub blocking: bool,
+}
+
+/// Dependencies implied by the references in `props`, plus explicit ordering-only ones.
+pub fn deps_of(props: &Props, after: &[ResourceId]) -> Vec<Dep> {
+    let mut deps: BTreeMap<ResourceId, bool> = after.iter().map(|id| (id.clone(), true)).collect();
+    for field in props.values() {
+        let mut refs = Vec::new();
+        field.value.refs(&mut refs);
+        for id in refs {
+            let blocking = deps.entry(id).or_insert(false);
+            *blocking |= field.mode.blocks_delete();
+        }
+    }
+    deps.into_iter().map(|(id, blocking)| Dep { id, blocking }).collect()
+}
+
+/// What the manifest asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Desired {
+    pub id: ResourceId,
+    pub props: Props,
+    /// Resources that must exist first although no property refers to them
+    /// (a NAT gateway needs the VPC's internet gateway attached).
+    pub after: Vec<ResourceId>,
+}
+
+impl Desired {
+    pub fn deps(&self) -> Vec<Dep> {
+        deps_of(&self.props, &self.after)
+    }
+
+    pub fn value(&self, name: &str) -> &Value {
+        self.props.get(name).map_or(&Value::Null, |field| &field.value)
+    }
+}
+
+/// What is live in AWS, found by the stack's ownership tags.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observed {
+    pub id: ResourceId,
+    pub physical_id: String,
+    pub props: Props,
+    pub after: Vec<ResourceId>,
+    /// Why the live resource cannot be kept (a failed NAT gateway): it is replaced.
+    pub broken: Option<String>,
+    /// Adapter-private details needed to update or delete (association ids, ...).
+    pub extra: BTreeMap<String, String>,
+}
+
+impl Observed {
+    pub fn new(id: ResourceId, physical_id: impl Into<String>, props: Props) -> Self {
+        Self { id, physical_id: physical_id.into(), props, after: Vec::new(), broken: None, extra: BTreeMap::new() }
+    }
+
+    pub fn deps(&self) -> Vec<Dep> {
+        deps_of(&self.props, &self.after)
+    }
+
+    pub fn value(&self, name: &str) -> &Value {
+        self.props.get(name).map_or(&Value::Null, |field| &field.value)
+    }
+}

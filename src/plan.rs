@@ -1,0 +1,246 @@
+//! The diff: desired graph and observed resources in, actions with field changes out.
+//! Pure: no AWS, so every case is unit-tested.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::graph::{Graph, GraphError};
+use crate::model::{Desired, Mode, Observed, ResourceId, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Action {
+    Create,
+    Update,
+    /// Delete the live resource, then create its successor (AWS forbids two at once for
+    /// most of these: a subnet's CIDR, a security group's name).
+    Replace,
+    Delete,
+}
+
+impl Action {
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update in place",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub field: String,
+    pub old: Value,
+    pub new: Value,
+    pub forces_replacement: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub id: ResourceId,
+    pub action: Action,
+    pub changes: Vec<Change>,
+    /// Why a replacement or deletion happens when no field says it (a failed resource, a duplicate).
+    pub reason: Option<String>,
+    pub desired: Option<Desired>,
+    pub observed: Option<Observed>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plan {
+    /// Sorted by id, then action.
+    pub steps: Vec<Step>,
+    pub unchanged: usize,
+}
+
+impl Plan {
+    pub fn count(&self, action: Action) -> usize {
+        self.steps.iter().filter(|step| step.action == action).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError> {
+    let mut live: BTreeMap<ResourceId, Observed> = BTreeMap::new();
+    let mut steps = Vec::new();
+    let mut observed = observed;
+    observed.sort_by(|a, b| (&a.id, &a.physical_id).cmp(&(&b.id, &b.physical_id)));
+    for resource in observed {
+        if live.contains_key(&resource.id) {
+            // Two live resources carry the same logical id (a create retried after a crash on an
+            // API without idempotency tokens): keep one, delete the other.
+            steps.push(Step {
+                id: resource.id.clone(),
+                action: Action::Delete,
+                changes: Vec::new(),
+                reason: Some(format!("duplicate `{}` of this resource", resource.physical_id)),
+                desired: None,
+                observed: Some(resource),
+            });
+        } else {
+            live.insert(resource.id.clone(), resource);
+        }
+    }
+
+    let mut replaced: BTreeSet<ResourceId> = BTreeSet::new();
+    let mut unchanged = 0;
+    for id in desired.order()? {
+        let want = &desired.nodes[&id];
+        let Some(have) = live.remove(&id) else {
+            steps.push(Step { id, action: Action::Create, changes: Vec::new(), reason: None, desired: Some(want.clone()), observed: None });
+            continue;
+        };
+        let mut changes = Vec::new();
+        for (name, field) in &want.props {
+            let mut new = field.value.clone();
+            for gone in &replaced {
+                new = new.forget(gone);
+            }
+            let old = have.value(name).clone();
+            if new == old {
+                continue;
+            }
+            let follows_replacement = new != field.value;
+            let forces_replacement = match field.mode {
+                Mode::Replace => true,
+                Mode::Blocking => follows_replacement,
+                Mode::InPlace => false,
+            };
+            changes.push(Change { field: name.clone(), old, new, forces_replacement });
+        }
+        let action = if have.broken.is_some() || changes.iter().any(|change| change.forces_replacement) {
+            replaced.insert(id.clone());
+            Action::Replace
+        } else if changes.is_empty() {
+            unchanged += 1;
+            continue;
+        } else {
+            Action::Update
+        };
+        steps.push(Step { id, action, changes, reason: have.broken.clone(), desired: Some(want.clone()), observed: Some(have) });
+    }
+    for (id, have) in live {
+        steps.push(Step { id, action: Action::Delete, changes: Vec::new(), reason: None, desired: None, observed: Some(have) });
+    }
+    steps.sort_by(|a, b| (&a.id, a.action).cmp(&(&b.id, b.action)));
+    Ok(Plan { steps, unchanged })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Field, Props, props};
+
+    fn desired(id: &str, props: Props) -> Desired {
+        Desired { id: ResourceId::parse(id), props, after: Vec::new() }
+    }
+
+    fn observed(id: &str, physical: &str, props: Props) -> Observed {
+        Observed::new(ResourceId::parse(id), physical, props)
+    }
+
+    fn reference(id: &str) -> Value {
+        Value::Ref(ResourceId::parse(id))
+    }
+
+    fn summary(plan: &Plan) -> Vec<String> {
+        plan.steps.iter().map(|step| format!("{} {}", step.action.verb(), step.id)).collect()
+    }
+
+    #[test]
+    fn identical_state_plans_nothing() {
+        let vpc = props([("cidr", Value::str("10.0.0.0/16"), Mode::Replace)]);
+        let graph = Graph::new(vec![desired("vpc", vpc.clone())]).unwrap();
+        let plan = diff(&graph, vec![observed("vpc", "vpc-1", vpc)]).unwrap();
+        assert!(plan.is_empty());
+        assert_eq!(plan.unchanged, 1);
+    }
+
+    #[test]
+    fn creates_updates_and_deletes() {
+        let graph = Graph::new(vec![
+            desired("vpc", props([("dns", Value::Bool(true), Mode::InPlace)])),
+            desired("subnet.a", props([("vpc", reference("vpc"), Mode::Replace)])),
+        ])
+        .unwrap();
+        let plan = diff(
+            &graph,
+            vec![
+                observed("vpc", "vpc-1", props([("dns", Value::Bool(false), Mode::InPlace)])),
+                observed("subnet.old", "subnet-9", props([("vpc", reference("vpc"), Mode::Replace)])),
+            ],
+        )
+        .unwrap();
+        assert_eq!(summary(&plan), ["create subnet.a", "delete subnet.old", "update in place vpc"]);
+        assert_eq!(plan.steps[2].changes[0].old, Value::Bool(false));
+    }
+
+    #[test]
+    fn immutable_change_replaces_and_cascades_to_hard_dependents_only() {
+        let graph = Graph::new(vec![
+            desired("subnet.a", props([("cidr", Value::str("10.0.2.0/24"), Mode::Replace)])),
+            desired("nat_gateway.1", props([("subnet", reference("subnet.a"), Mode::Replace)])),
+            desired("route_table.private", props([("subnets", Value::Set([reference("subnet.a")].into()), Mode::InPlace)])),
+            desired("security_group.a", props([("name", Value::str("a"), Mode::Replace)])),
+            desired("security_group_rules.b", props([("ingress", Value::Set([reference("security_group.a")].into()), Mode::Blocking)])),
+        ])
+        .unwrap();
+        let live = vec![
+            observed("subnet.a", "subnet-1", props([("cidr", Value::str("10.0.1.0/24"), Mode::Replace)])),
+            observed("nat_gateway.1", "nat-1", props([("subnet", reference("subnet.a"), Mode::Replace)])),
+            observed("route_table.private", "rtb-1", props([("subnets", Value::Set([reference("subnet.a")].into()), Mode::InPlace)])),
+            observed("security_group.a", "sg-1", props([("name", Value::str("old"), Mode::Replace)])),
+            observed("security_group_rules.b", "sg-2", props([("ingress", Value::Set([reference("security_group.a")].into()), Mode::Blocking)])),
+        ];
+        let plan = diff(&graph, live).unwrap();
+        assert_eq!(
+            summary(&plan),
+            [
+                "replace nat_gateway.1",
+                "update in place route_table.private",
+                "replace security_group.a",
+                "replace security_group_rules.b",
+                "replace subnet.a",
+            ]
+        );
+        assert_eq!(plan.steps[1].changes[0].new, Value::Set([Value::Unknown].into()));
+    }
+
+    #[test]
+    fn a_blocking_field_changed_by_hand_is_an_update() {
+        let rules = |group: &str| props([("ingress", Value::Set([reference(group)].into()), Mode::Blocking)]);
+        let graph = Graph::new(vec![
+            desired("security_group.a", Props::new()),
+            desired("security_group.c", Props::new()),
+            desired("security_group_rules.b", rules("security_group.c")),
+        ])
+        .unwrap();
+        let plan = diff(
+            &graph,
+            vec![
+                observed("security_group.a", "sg-a", Props::new()),
+                observed("security_group.c", "sg-c", Props::new()),
+                observed("security_group_rules.b", "sg-b", rules("security_group.a")),
+            ],
+        )
+        .unwrap();
+        assert_eq!(summary(&plan), ["update in place security_group_rules.b"]);
+    }
+
+    #[test]
+    fn broken_and_duplicate_resources() {
+        let nat = props([("subnet", Value::str("x"), Mode::Replace)]);
+        let graph = Graph::new(vec![desired("nat_gateway.1", nat.clone())]).unwrap();
+        let mut failed = observed("nat_gateway.1", "nat-1", nat.clone());
+        failed.broken = Some("state is failed".into());
+        let duplicate = observed("nat_gateway.1", "nat-2", nat);
+        let plan = diff(&graph, vec![duplicate, failed]).unwrap();
+        assert_eq!(summary(&plan), ["replace nat_gateway.1", "delete nat_gateway.1"]);
+        assert_eq!(plan.steps[0].observed.as_ref().unwrap().physical_id, "nat-1");
+        assert_eq!(plan.steps[1].reason.as_deref(), Some("duplicate `nat-2` of this resource"));
+        let _ = Field { value: Value::Null, mode: Mode::InPlace };
+    }
+}

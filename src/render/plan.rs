@@ -1,0 +1,141 @@
+//! The plan as people read it: grouped by resource, old -> new per field, and a summary.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use super::Paint;
+use crate::model::Value;
+use crate::plan::{Action, Change, Plan, Step};
+
+pub fn render(plan: &Plan, stack: &str, region: &str, paint: Paint) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", paint.bold(&format!("Stack `{stack}` in {region}")));
+    if plan.is_empty() {
+        let _ = writeln!(out, "\nNo changes: {} match the manifest.", crate::manifest::plural(plan.unchanged, "resource"));
+        return out;
+    }
+    for step in &plan.steps {
+        out.push('\n');
+        render_step(&mut out, step, paint);
+    }
+    let _ = writeln!(out, "\n{}", summary(plan));
+    out
+}
+
+pub fn summary(plan: &Plan) -> String {
+    format!(
+        "Plan: {} to create, {} to update, {} to replace, {} to delete.",
+        plan.count(Action::Create),
+        plan.count(Action::Update),
+        plan.count(Action::Replace),
+        plan.count(Action::Delete)
+    )
+}
+
+fn render_step(out: &mut String, step: &Step, paint: Paint) {
+    let (symbol, colour): (&str, fn(Paint, &str) -> String) = match step.action {
+        Action::Create => ("+", Paint::green),
+        Action::Update => ("~", Paint::yellow),
+        Action::Replace => ("-/+", Paint::magenta),
+        Action::Delete => ("-", Paint::red),
+    };
+    let physical = step.observed.as_ref().map(|observed| format!(" ({})", observed.physical_id)).unwrap_or_default();
+    let _ = writeln!(out, "  {} {}{}  {}", colour(paint, symbol), paint.bold(step.id.as_str()), physical, paint.dim(step.action.verb()));
+    if let Some(reason) = &step.reason {
+        let _ = writeln!(out, "      # {reason}");
+    }
+    match step.action {
+        Action::Create => {
+            if let Some(desired) = &step.desired {
+                for (name, field) in &desired.props {
+                    write_value(out, name, &field.value, paint);
+                }
+            }
+        }
+        Action::Update | Action::Replace => step.changes.iter().for_each(|change| write_change(out, change, paint)),
+        Action::Delete => {}
+    }
+}
+
+fn write_value(out: &mut String, name: &str, value: &Value, paint: Paint) {
+    match value {
+        Value::Set(_) | Value::List(_) => {
+            let items: Vec<&Value> = value.items().collect();
+            if items.is_empty() {
+                let _ = writeln!(out, "      {name:<20} = []");
+            }
+            for (index, item) in items.iter().enumerate() {
+                let label = if index == 0 { name } else { "" };
+                let _ = writeln!(out, "      {label:<20} {} {}", paint.green("+"), inline(item));
+            }
+        }
+        Value::Map(map) if !map.is_empty() => {
+            for (index, (key, item)) in map.iter().enumerate() {
+                let label = if index == 0 { name } else { "" };
+                let _ = writeln!(out, "      {label:<20} {} {key} = {}", paint.green("+"), inline(item));
+            }
+        }
+        other => {
+            let _ = writeln!(out, "      {name:<20} = {}", inline(other));
+        }
+    }
+}
+
+fn write_change(out: &mut String, change: &Change, paint: Paint) {
+    let note = if change.forces_replacement { format!("  {}", paint.magenta("# forces replacement")) } else { String::new() };
+    match (&change.old, &change.new) {
+        (Value::Set(_) | Value::List(_), Value::Set(_) | Value::List(_)) => {
+            let old: BTreeSet<&Value> = change.old.items().collect();
+            let new: BTreeSet<&Value> = change.new.items().collect();
+            let mut first = true;
+            for item in old.difference(&new) {
+                let label = if first { change.field.as_str() } else { "" };
+                let _ = writeln!(out, "      {label:<20} {} {}{}", paint.red("-"), inline(item), if first { note.as_str() } else { "" });
+                first = false;
+            }
+            for item in new.difference(&old) {
+                let label = if first { change.field.as_str() } else { "" };
+                let _ = writeln!(out, "      {label:<20} {} {}{}", paint.green("+"), inline(item), if first { note.as_str() } else { "" });
+                first = false;
+            }
+        }
+        (Value::Map(old), Value::Map(new)) => {
+            let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+            let mut first = true;
+            for key in keys {
+                let label = if first { change.field.as_str() } else { "" };
+                let line = match (old.get(key), new.get(key)) {
+                    (Some(before), Some(after)) if before != after => format!("{} {key} = {} → {}", paint.yellow("~"), inline(before), inline(after)),
+                    (Some(before), None) => format!("{} {key} = {}", paint.red("-"), inline(before)),
+                    (None, Some(after)) => format!("{} {key} = {}", paint.green("+"), inline(after)),
+                    _ => continue,
+                };
+                let _ = writeln!(out, "      {label:<20} {line}{}", if first { note.as_str() } else { "" });
+                first = false;
+            }
+        }
+        (old, new) => {
+            let _ = writeln!(out, "      {:<20} {} → {}{note}", change.field, inline(old), inline(new));
+        }
+    }
+}
+
+/// One value on one line; maps skip empty entries, so a rule reads
+/// `{protocol: "tcp", from_port: 443, to_port: 443, peer: "0.0.0.0/0"}`.
+fn inline(value: &Value) -> String {
+    match value {
+        Value::Map(map) => {
+            let parts: Vec<String> = map
+                .iter()
+                .filter(|(_, item)| **item != Value::Null)
+                .map(|(key, item)| format!("{key}: {}", inline(item)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        Value::Set(_) | Value::List(_) => {
+            let parts: Vec<String> = value.items().map(inline).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,93 @@
+//! Progress of a walk: a live line per in-flight operation on a terminal, plain
+//! timestamped lines elsewhere (CI logs). Always on stderr.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{Paint, duration};
+use crate::apply::{Hooks, Phase};
+use crate::aws::errors::AwsError;
+use crate::plan::Step;
+
+pub enum Progress {
+    Live { bars: MultiProgress, active: Mutex<HashMap<usize, ProgressBar>>, paint: Paint },
+    Lines,
+}
+
+impl Progress {
+    pub fn new(live: bool) -> Self {
+        if live {
+            let bars = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            Progress::Live { bars, active: Mutex::new(HashMap::new()), paint: Paint::for_stderr() }
+        } else {
+            Progress::Lines
+        }
+    }
+
+    /// A line that stays, above any live bars.
+    pub fn line(&self, text: &str) {
+        match self {
+            Progress::Live { bars, .. } => {
+                let _ = bars.println(text);
+            }
+            Progress::Lines => eprintln!("{} {text}", humantime::format_rfc3339_millis(SystemTime::now())),
+        }
+    }
+
+    fn paint(&self) -> Paint {
+        match self {
+            Progress::Live { paint, .. } => *paint,
+            Progress::Lines => Paint { enabled: false },
+        }
+    }
+}
+
+impl Hooks for Progress {
+    fn started(&self, op: usize, step: &Step, phase: Phase) {
+        let text = format!("{} {}", phase.verb().0, step.id);
+        match self {
+            Progress::Live { bars, active, .. } => {
+                let bar = bars.add(ProgressBar::new_spinner());
+                let style = ProgressStyle::with_template("  {spinner} {msg} {elapsed:.dim}").unwrap_or_else(|_| ProgressStyle::default_spinner());
+                bar.set_style(style);
+                bar.set_message(text);
+                bar.enable_steady_tick(Duration::from_millis(120));
+                if let Ok(mut active) = active.lock() {
+                    active.insert(op, bar);
+                }
+            }
+            Progress::Lines => self.line(&text),
+        }
+    }
+
+    fn finished(&self, op: usize, step: &Step, phase: Phase, physical_id: Option<&str>, elapsed: Duration) {
+        self.clear(op);
+        let physical = physical_id.map(|id| format!(" {id}")).unwrap_or_default();
+        let mark = self.paint().green("✓");
+        self.line(&format!("{mark} {} {}{physical} in {}", phase.verb().1, step.id, duration(elapsed)));
+    }
+
+    fn failed(&self, op: usize, step: &Step, phase: Phase, error: &AwsError, elapsed: Duration) {
+        self.clear(op);
+        let mark = self.paint().red("✗");
+        self.line(&format!("{mark} failed {} {} after {}: {error}", phase.verb().0, step.id, duration(elapsed)));
+    }
+
+    fn skipped(&self, step: &Step, phase: Phase) {
+        self.line(&format!("- skipped {} {}: a resource it depends on failed", phase.verb().0, step.id));
+    }
+}
+
+impl Progress {
+    fn clear(&self, op: usize) {
+        if let Progress::Live { active, bars, .. } = self
+            && let Some(bar) = active.lock().ok().and_then(|mut active| active.remove(&op))
+        {
+            bar.finish_and_clear();
+            bars.remove(&bar);
+        }
+    }
+}
