@@ -58,29 +58,41 @@ pub fn schedule(plan: &Plan) -> Result<Vec<Op>, GraphError> {
         for phase in phases {
             // A duplicate's delete shares its id with the kept resource's step; it orders as a delete only.
             if step.desired.is_some() || *phase == Phase::Delete {
-                by_id.entry(&step.id).or_default().entry(*phase).or_insert(ops.len());
+                by_id
+                    .entry(&step.id)
+                    .or_default()
+                    .entry(*phase)
+                    .or_insert(ops.len());
             }
-            ops.push(Op { step: index, phase: *phase, after: Vec::new() });
+            ops.push(Op {
+                step: index,
+                phase: *phase,
+                after: Vec::new(),
+            });
         }
     }
-    let op_of = |id: &ResourceId, phase: Phase| by_id.get(id).and_then(|phases| phases.get(&phase)).copied();
-    for index in 0..ops.len() {
-        let step = &plan.steps[ops[index].step];
+    let op_of = |id: &ResourceId, phase: Phase| {
+        by_id.get(id).and_then(|phases| phases.get(&phase)).copied()
+    };
+    for (index, op) in ops.iter_mut().enumerate() {
+        let step = &plan.steps[op.step];
         let mut after = BTreeSet::new();
-        match ops[index].phase {
+        match op.phase {
             Phase::Create | Phase::Update => {
                 for dep in step.desired.iter().flat_map(|desired| desired.deps()) {
                     after.extend(op_of(&dep.id, Phase::Create));
                     after.extend(op_of(&dep.id, Phase::Update));
                 }
-                if ops[index].phase == Phase::Create && step.action == Action::Replace {
+                if op.phase == Phase::Create && step.action == Action::Replace {
                     after.extend(op_of(&step.id, Phase::Delete));
                 }
             }
             Phase::Delete => {
                 let gone_for_good = step.action == Action::Delete;
                 for other in &plan.steps {
-                    let Some(observed) = &other.observed else { continue };
+                    let Some(observed) = &other.observed else {
+                        continue;
+                    };
                     if other.id == step.id || !observed.deps().iter().any(|dep| dep.id == step.id) {
                         continue;
                     }
@@ -92,12 +104,22 @@ pub fn schedule(plan: &Plan) -> Result<Vec<Op>, GraphError> {
             }
         }
         after.remove(&index);
-        ops[index].after = after.into_iter().collect();
+        op.after = after.into_iter().collect();
     }
     // Never start a walk that cannot finish.
-    let names: Vec<ResourceId> = (0..ops.len()).map(|index| ResourceId::parse(&format!("{}#{index}", label(plan, &ops[index])))).collect();
-    let edges: BTreeMap<&ResourceId, Vec<ResourceId>> =
-        ops.iter().enumerate().map(|(index, op)| (&names[index], op.after.iter().map(|other| names[*other].clone()).collect())).collect();
+    let names: Vec<ResourceId> = (0..ops.len())
+        .map(|index| ResourceId::parse(&format!("{}#{index}", label(plan, &ops[index]))))
+        .collect();
+    let edges: BTreeMap<&ResourceId, Vec<ResourceId>> = ops
+        .iter()
+        .enumerate()
+        .map(|(index, op)| {
+            (
+                &names[index],
+                op.after.iter().map(|other| names[*other].clone()).collect(),
+            )
+        })
+        .collect();
     topological(&edges)?;
     Ok(ops)
 }
@@ -118,7 +140,14 @@ fn op_verb(phase: Phase) -> &'static str {
 /// What the walk tells the interface, as it happens.
 pub trait Hooks: Send + Sync {
     fn started(&self, op: usize, step: &Step, phase: Phase);
-    fn finished(&self, op: usize, step: &Step, phase: Phase, physical_id: Option<&str>, elapsed: Duration);
+    fn finished(
+        &self,
+        op: usize,
+        step: &Step,
+        phase: Phase,
+        physical_id: Option<&str>,
+        elapsed: Duration,
+    );
     fn failed(&self, op: usize, step: &Step, phase: Phase, error: &AwsError, elapsed: Duration);
     fn skipped(&self, step: &Step, phase: Phase);
 }
@@ -152,7 +181,9 @@ impl Walk<'_> {
                 dependents[*before].push(index);
             }
         }
-        let mut ready: VecDeque<usize> = (0..ops.len()).filter(|index| waiting[*index] == 0).collect();
+        let mut ready: VecDeque<usize> = (0..ops.len())
+            .filter(|index| waiting[*index] == 0)
+            .collect();
         let mut outcome = Outcome::default();
         let mut settled = vec![false; ops.len()];
         let mut running = JoinSet::new();
@@ -162,13 +193,20 @@ impl Walk<'_> {
         tokio::pin!(interrupt);
         loop {
             while !interrupted && running.len() < self.parallelism.max(1) {
-                let Some(index) = ready.pop_front() else { break };
+                let Some(index) = ready.pop_front() else {
+                    break;
+                };
                 let op = ops[index].clone();
                 let wait = !dependents[index].is_empty();
                 let step = plan.steps[op.step].clone();
                 let Some(adapter) = adapter_for(self.adapters, &step.id).cloned() else {
-                    let error = AwsError::new(ErrorKind::Other, "plan", format!("no adapter handles `{}`", step.id));
-                    self.hooks.failed(index, &step, op.phase, &error, Duration::ZERO);
+                    let error = AwsError::new(
+                        ErrorKind::Other,
+                        "plan",
+                        format!("no adapter handles `{}`", step.id),
+                    );
+                    self.hooks
+                        .failed(index, &step, op.phase, &error, Duration::ZERO);
                     settled[index] = true;
                     outcome.failed.push((index, error));
                     continue;
@@ -181,8 +219,16 @@ impl Walk<'_> {
                     let started = Instant::now();
                     let result = execute(&*adapter, &cx, &physical, &step, op.phase, wait).await;
                     match &result {
-                        Ok(physical_id) => hooks.finished(index, &step, op.phase, physical_id.as_deref(), started.elapsed()),
-                        Err(error) => hooks.failed(index, &step, op.phase, error, started.elapsed()),
+                        Ok(physical_id) => hooks.finished(
+                            index,
+                            &step,
+                            op.phase,
+                            physical_id.as_deref(),
+                            started.elapsed(),
+                        ),
+                        Err(error) => {
+                            hooks.failed(index, &step, op.phase, error, started.elapsed())
+                        }
                     }
                     (index, result)
                 });
@@ -226,7 +272,8 @@ impl Walk<'_> {
                         if !settled[dependent] {
                             settled[dependent] = true;
                             outcome.skipped.push(dependent);
-                            self.hooks.skipped(&plan.steps[ops[dependent].step], ops[dependent].phase);
+                            self.hooks
+                                .skipped(&plan.steps[ops[dependent].step], ops[dependent].phase);
                             stack.extend(dependents[dependent].iter().copied());
                         }
                     }
@@ -246,8 +293,19 @@ async fn execute(
     phase: Phase,
     wait: bool,
 ) -> Result<Option<String>, AwsError> {
-    let op = OpCx { cx, id: &step.id, physical, wait };
-    let missing = || AwsError::new(ErrorKind::Other, "plan", format!("`{}` has no state for this step", step.id));
+    let op = OpCx {
+        cx,
+        id: &step.id,
+        physical,
+        wait,
+    };
+    let missing = || {
+        AwsError::new(
+            ErrorKind::Other,
+            "plan",
+            format!("`{}` has no state for this step", step.id),
+        )
+    };
     match phase {
         Phase::Create => {
             let desired = step.desired.as_ref().ok_or_else(missing)?;
@@ -256,8 +314,14 @@ async fn execute(
             Ok(Some(physical_id))
         }
         Phase::Update => {
-            let (desired, observed) = step.desired.as_ref().zip(step.observed.as_ref()).ok_or_else(missing)?;
-            adapter.update(&op, desired, observed, &step.changes).await?;
+            let (desired, observed) = step
+                .desired
+                .as_ref()
+                .zip(step.observed.as_ref())
+                .ok_or_else(missing)?;
+            adapter
+                .update(&op, desired, observed, &step.changes)
+                .await?;
             Ok(Some(observed.physical_id.clone()))
         }
         Phase::Delete => {
@@ -288,34 +352,70 @@ mod tests {
 
     fn node(id: &str, fields: Props) -> (Desired, Observed) {
         let id = ResourceId::parse(id);
-        (Desired { id: id.clone(), props: fields.clone(), after: Vec::new() }, Observed::new(id.clone(), format!("phys-{id}"), fields))
+        (
+            Desired {
+                id: id.clone(),
+                props: fields.clone(),
+                after: Vec::new(),
+            },
+            Observed::new(id.clone(), format!("phys-{id}"), fields),
+        )
     }
 
     /// The network's core: vpc <- subnet <- nat <- route table, and a security group chain.
     fn network() -> Vec<(Desired, Observed)> {
         vec![
-            node("vpc", props([("cidr", Value::str("10.0.0.0/16"), Mode::Replace)])),
-            node("internet_gateway", props([("vpc", reference("vpc"), Mode::Blocking)])),
-            node("subnet.public-1", props([("vpc", reference("vpc"), Mode::Replace), ("cidr", Value::str("10.0.0.0/24"), Mode::Replace)])),
+            node(
+                "vpc",
+                props([("cidr", Value::str("10.0.0.0/16"), Mode::Replace)]),
+            ),
+            node(
+                "internet_gateway",
+                props([("vpc", reference("vpc"), Mode::Blocking)]),
+            ),
+            node(
+                "subnet.public-1",
+                props([
+                    ("vpc", reference("vpc"), Mode::Replace),
+                    ("cidr", Value::str("10.0.0.0/24"), Mode::Replace),
+                ]),
+            ),
             node("elastic_ip.nat-1", Props::new()),
             node(
                 "nat_gateway.1",
-                props([("subnet", reference("subnet.public-1"), Mode::Replace), ("elastic_ip", reference("elastic_ip.nat-1"), Mode::Replace)]),
+                props([
+                    ("subnet", reference("subnet.public-1"), Mode::Replace),
+                    ("elastic_ip", reference("elastic_ip.nat-1"), Mode::Replace),
+                ]),
             ),
             node(
                 "route_table.private-1",
                 props([
                     ("vpc", reference("vpc"), Mode::Replace),
-                    ("routes", Value::Set([reference("nat_gateway.1")].into()), Mode::InPlace),
+                    (
+                        "routes",
+                        Value::Set([reference("nat_gateway.1")].into()),
+                        Mode::InPlace,
+                    ),
                 ]),
             ),
-            node("security_group.alb", props([("vpc", reference("vpc"), Mode::Replace)])),
-            node("security_group.backend", props([("vpc", reference("vpc"), Mode::Replace)])),
+            node(
+                "security_group.alb",
+                props([("vpc", reference("vpc"), Mode::Replace)]),
+            ),
+            node(
+                "security_group.backend",
+                props([("vpc", reference("vpc"), Mode::Replace)]),
+            ),
             node(
                 "security_group_rules.backend",
                 props([
                     ("group", reference("security_group.backend"), Mode::Replace),
-                    ("ingress", Value::Set([reference("security_group.alb")].into()), Mode::Blocking),
+                    (
+                        "ingress",
+                        Value::Set([reference("security_group.alb")].into()),
+                        Mode::Blocking,
+                    ),
                 ]),
             ),
         ]
@@ -326,7 +426,12 @@ mod tests {
         let mut done = BTreeSet::new();
         let mut out = Vec::new();
         while done.len() < ops.len() {
-            let next = (0..ops.len()).find(|index| !done.contains(index) && ops[*index].after.iter().all(|before| done.contains(before))).unwrap();
+            let next = (0..ops.len())
+                .find(|index| {
+                    !done.contains(index)
+                        && ops[*index].after.iter().all(|before| done.contains(before))
+                })
+                .unwrap();
             done.insert(next);
             out.push(label(plan, &ops[next]));
         }
@@ -334,32 +439,62 @@ mod tests {
     }
 
     fn position(order: &[String], label: &str) -> usize {
-        order.iter().position(|item| item == label).unwrap_or_else(|| panic!("{label} not in {order:?}"))
+        order
+            .iter()
+            .position(|item| item == label)
+            .unwrap_or_else(|| panic!("{label} not in {order:?}"))
     }
 
     #[test]
     fn creates_follow_dependencies() {
-        let graph = Graph::new(network().into_iter().map(|(desired, _)| desired).collect()).unwrap();
+        let graph =
+            Graph::new(network().into_iter().map(|(desired, _)| desired).collect()).unwrap();
         let plan = diff(&graph, Vec::new()).unwrap();
         let ops = schedule(&plan).unwrap();
         let order = order(&plan, &ops);
         assert!(position(&order, "create vpc") < position(&order, "create subnet.public-1"));
-        assert!(position(&order, "create subnet.public-1") < position(&order, "create nat_gateway.1"));
-        assert!(position(&order, "create elastic_ip.nat-1") < position(&order, "create nat_gateway.1"));
-        assert!(position(&order, "create nat_gateway.1") < position(&order, "create route_table.private-1"));
-        assert!(position(&order, "create security_group.alb") < position(&order, "create security_group_rules.backend"));
+        assert!(
+            position(&order, "create subnet.public-1") < position(&order, "create nat_gateway.1")
+        );
+        assert!(
+            position(&order, "create elastic_ip.nat-1") < position(&order, "create nat_gateway.1")
+        );
+        assert!(
+            position(&order, "create nat_gateway.1")
+                < position(&order, "create route_table.private-1")
+        );
+        assert!(
+            position(&order, "create security_group.alb")
+                < position(&order, "create security_group_rules.backend")
+        );
         // Independent branches do not wait for each other.
-        let vpc = ops.iter().position(|op| label(&plan, op) == "create vpc").unwrap();
-        let eip = ops.iter().find(|op| label(&plan, op) == "create elastic_ip.nat-1").unwrap();
+        let vpc = ops
+            .iter()
+            .position(|op| label(&plan, op) == "create vpc")
+            .unwrap();
+        let eip = ops
+            .iter()
+            .find(|op| label(&plan, op) == "create elastic_ip.nat-1")
+            .unwrap();
         assert!(eip.after.is_empty());
-        let alb = ops.iter().find(|op| label(&plan, op) == "create security_group.alb").unwrap();
+        let alb = ops
+            .iter()
+            .find(|op| label(&plan, op) == "create security_group.alb")
+            .unwrap();
         assert_eq!(alb.after, vec![vpc]);
     }
 
     #[test]
     fn destroy_inverts_the_edges() {
         let graph = Graph::default();
-        let plan = diff(&graph, network().into_iter().map(|(_, observed)| observed).collect()).unwrap();
+        let plan = diff(
+            &graph,
+            network()
+                .into_iter()
+                .map(|(_, observed)| observed)
+                .collect(),
+        )
+        .unwrap();
         let ops = schedule(&plan).unwrap();
         let order = order(&plan, &ops);
         for (first, then) in [
@@ -368,46 +503,84 @@ mod tests {
             ("delete nat_gateway.1", "delete elastic_ip.nat-1"),
             ("delete subnet.public-1", "delete vpc"),
             ("delete internet_gateway", "delete vpc"),
-            ("delete security_group_rules.backend", "delete security_group.alb"),
-            ("delete security_group_rules.backend", "delete security_group.backend"),
+            (
+                "delete security_group_rules.backend",
+                "delete security_group.alb",
+            ),
+            (
+                "delete security_group_rules.backend",
+                "delete security_group.backend",
+            ),
             ("delete security_group.alb", "delete vpc"),
         ] {
-            assert!(position(&order, first) < position(&order, then), "{first} must come before {then}: {order:?}");
+            assert!(
+                position(&order, first) < position(&order, then),
+                "{first} must come before {then}: {order:?}"
+            );
         }
     }
 
     #[test]
     fn replacement_deletes_blockers_first_then_creates() {
-        let live: Vec<Observed> = network().into_iter().map(|(_, observed)| observed).collect();
+        let live: Vec<Observed> = network()
+            .into_iter()
+            .map(|(_, observed)| observed)
+            .collect();
         let mut wanted: Vec<Desired> = network().into_iter().map(|(desired, _)| desired).collect();
         for desired in &mut wanted {
             if desired.id.as_str() == "security_group.alb" {
-                desired.props.insert("name".into(), crate::model::Field { value: Value::str("new"), mode: Mode::Replace });
+                desired.props.insert(
+                    "name".into(),
+                    crate::model::Field {
+                        value: Value::str("new"),
+                        mode: Mode::Replace,
+                    },
+                );
             }
             if desired.id.as_str() == "subnet.public-1" {
-                desired.props.insert("cidr".into(), crate::model::Field { value: Value::str("10.0.5.0/24"), mode: Mode::Replace });
+                desired.props.insert(
+                    "cidr".into(),
+                    crate::model::Field {
+                        value: Value::str("10.0.5.0/24"),
+                        mode: Mode::Replace,
+                    },
+                );
             }
         }
         let plan = diff(&Graph::new(wanted).unwrap(), live).unwrap();
         let ops = schedule(&plan).unwrap();
         let order = order(&plan, &ops);
         for (first, then) in [
-            ("delete security_group_rules.backend", "delete security_group.alb"),
+            (
+                "delete security_group_rules.backend",
+                "delete security_group.alb",
+            ),
             ("delete security_group.alb", "create security_group.alb"),
-            ("create security_group.alb", "create security_group_rules.backend"),
+            (
+                "create security_group.alb",
+                "create security_group_rules.backend",
+            ),
             ("delete nat_gateway.1", "delete subnet.public-1"),
             ("create subnet.public-1", "create nat_gateway.1"),
             ("create nat_gateway.1", "update route_table.private-1"),
         ] {
-            assert!(position(&order, first) < position(&order, then), "{first} must come before {then}: {order:?}");
+            assert!(
+                position(&order, first) < position(&order, then),
+                "{first} must come before {then}: {order:?}"
+            );
         }
     }
 
     #[test]
     fn a_resource_going_for_good_waits_for_its_referrers_to_move() {
         // per-zone -> single NAT: route table 2 moves to NAT 1 before NAT 2 is deleted.
-        let table = |nat: &str| props([("routes", Value::Set([reference(nat)].into()), Mode::InPlace)]);
-        let graph = Graph::new(vec![node("nat_gateway.1", Props::new()).0, node("route_table.private-2", table("nat_gateway.1")).0]).unwrap();
+        let table =
+            |nat: &str| props([("routes", Value::Set([reference(nat)].into()), Mode::InPlace)]);
+        let graph = Graph::new(vec![
+            node("nat_gateway.1", Props::new()).0,
+            node("route_table.private-2", table("nat_gateway.1")).0,
+        ])
+        .unwrap();
         let live = vec![
             node("nat_gateway.1", Props::new()).1,
             node("nat_gateway.2", Props::new()).1,
@@ -416,6 +589,9 @@ mod tests {
         let plan = diff(&graph, live).unwrap();
         let ops = schedule(&plan).unwrap();
         let order = order(&plan, &ops);
-        assert_eq!(order, ["update route_table.private-2", "delete nat_gateway.2"]);
+        assert_eq!(
+            order,
+            ["update route_table.private-2", "delete nat_gateway.2"]
+        );
     }
 }

@@ -8,7 +8,12 @@ use clap::{Args, Parser, Subcommand};
 /// Deploy containerised web apps on AWS from one YAML manifest: edgectl compares the
 /// manifest with what is live in AWS and applies the difference, with no state file.
 #[derive(Debug, Parser)]
-#[command(name = "edgectl", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "edgectl",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -34,6 +39,10 @@ pub struct GlobalArgs {
     /// Print plain log lines instead of live progress bars, even on a terminal
     #[arg(long, global = true)]
     pub no_progress: bool,
+
+    /// Say more: the AWS calls made, by operation, after plan, apply and destroy
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,5 +122,6 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|error| format!("`{text}` is not a duration such as 90s or 20m: {error}"))
+    humantime::parse_duration(text)
+        .map_err(|error| format!("`{text}` is not a duration such as 90s or 20m: {error}"))
 }

@@ -17,8 +17,15 @@ use crate::model::{Observed, ResourceId};
 use crate::plan::{self, Plan};
 
 /// Builds the desired graph from whatever facts are at hand (placeholders before any call).
-pub fn desired(adapters: &[Arc<dyn Adapter>], manifest: &Manifest, env: &Env) -> anyhow::Result<Graph> {
-    let nodes = adapters.iter().flat_map(|adapter| adapter.desired(manifest, env)).collect();
+pub fn desired(
+    adapters: &[Arc<dyn Adapter>],
+    manifest: &Manifest,
+    env: &Env,
+) -> anyhow::Result<Graph> {
+    let nodes = adapters
+        .iter()
+        .flat_map(|adapter| adapter.desired(manifest, env))
+        .collect();
     Graph::new(nodes).context("the manifest's resources do not form a valid graph")
 }
 
@@ -27,15 +34,27 @@ pub struct Session {
     pub calls: CallCounter,
 }
 
-pub async fn connect(connection: &Connection, manifest: &Manifest, timeout: Duration) -> anyhow::Result<Session> {
-    let sdk = config::load(connection, manifest.region.as_deref()).await.map_err(|error| {
-        anyhow::Error::new(error).context("cannot choose where to deploy")
-    })?;
+pub async fn connect(
+    connection: &Connection,
+    manifest: &Manifest,
+    timeout: Duration,
+) -> anyhow::Result<Session> {
+    let sdk = config::load(connection, manifest.region.as_deref())
+        .await
+        .map_err(|error| anyhow::Error::new(error).context("cannot choose where to deploy"))?;
     let region = sdk.region().map(ToString::to_string).unwrap_or_default();
     let calls = CallCounter::default();
     let clients = Clients::new(&sdk, &calls);
-    let cx = Cx { clients, stack: manifest.stack.clone(), region, timeout };
-    Ok(Session { cx: Arc::new(cx), calls })
+    let cx = Cx {
+        clients,
+        stack: manifest.stack.clone(),
+        region,
+        timeout,
+    };
+    Ok(Session {
+        cx: Arc::new(cx),
+        calls,
+    })
 }
 
 /// The live state: every adapter's observe and the zone lookup, all at once.
@@ -45,47 +64,88 @@ pub struct Observation {
     pub elapsed: Duration,
 }
 
-pub async fn observe(cx: &Cx, adapters: &[Arc<dyn Adapter>], manifest: &Manifest) -> anyhow::Result<Observation> {
+pub async fn observe(
+    cx: &Cx,
+    adapters: &[Arc<dyn Adapter>],
+    manifest: &Manifest,
+) -> anyhow::Result<Observation> {
     let started = Instant::now();
     let zones = resolve_zones(cx, manifest);
     let observes = try_join_all(adapters.iter().map(|adapter| adapter.observe(cx)));
-    let (zones, observed) = futures::try_join!(zones, async { observes.await.context("cannot read the stack's live state") })?;
+    let (zones, observed) = futures::try_join!(zones, async {
+        observes.await.context("cannot read the stack's live state")
+    })?;
     let mut observed: Vec<Observed> = observed.into_iter().flatten().collect();
     // Physical ids the stack owns, so live references read as logical ones.
-    let index: BTreeMap<String, ResourceId> = observed.iter().map(|resource| (resource.physical_id.clone(), resource.id.clone())).collect();
+    // A group's rules share the group's physical id; the first resource (the group) names it.
+    let mut index: BTreeMap<String, ResourceId> = BTreeMap::new();
+    for resource in &observed {
+        index
+            .entry(resource.physical_id.clone())
+            .or_insert_with(|| resource.id.clone());
+    }
     for resource in &mut observed {
         for field in resource.props.values_mut() {
             field.value.resolve(&index);
         }
     }
-    Ok(Observation { env: Env { region: cx.region.clone(), zones }, observed, elapsed: started.elapsed() })
+    Ok(Observation {
+        env: Env {
+            region: cx.region.clone(),
+            zones,
+        },
+        observed,
+        elapsed: started.elapsed(),
+    })
 }
 
 /// Zone names: as written, or the region's first N available zones in name order.
 async fn resolve_zones(cx: &Cx, manifest: &Manifest) -> anyhow::Result<Vec<String>> {
-    let Some(network) = &manifest.network else { return Ok(Vec::new()) };
+    let Some(network) = &manifest.network else {
+        return Ok(Vec::new());
+    };
     let count = match &network.zones {
         Zones::Names(names) => return Ok(names.clone()),
         Zones::Count(count) => *count,
     };
-    let found = cx.clients.ec2.describe_availability_zones().send().await.aws("DescribeAvailabilityZones")?;
+    let found = cx
+        .clients
+        .ec2
+        .describe_availability_zones()
+        .send()
+        .await
+        .aws("DescribeAvailabilityZones")?;
     let mut names: Vec<String> = found
         .availability_zones()
         .iter()
         // Local Zones and Wavelength Zones are opt-in and not for a general network.
-        .filter(|zone| zone.zone_type().is_none_or(|kind| kind == "availability-zone"))
-        .filter(|zone| zone.state().is_none_or(|state| state.as_str() == "available"))
+        .filter(|zone| {
+            zone.zone_type()
+                .is_none_or(|kind| kind == "availability-zone")
+        })
+        .filter(|zone| {
+            zone.state()
+                .is_none_or(|state| state.as_str() == "available")
+        })
         .filter_map(|zone| zone.zone_name().map(str::to_string))
         .collect();
     names.sort();
     if names.len() < count {
-        anyhow::bail!("`network.zones` asks for {count} zones but region `{}` has {} available", cx.region, names.len());
+        anyhow::bail!(
+            "`network.zones` asks for {count} zones but region `{}` has {} available",
+            cx.region,
+            names.len()
+        );
     }
     names.truncate(count);
     Ok(names)
 }
 
-pub fn plan(adapters: &[Arc<dyn Adapter>], manifest: Option<&Manifest>, observation: &Observation) -> anyhow::Result<Plan> {
+pub fn plan(
+    adapters: &[Arc<dyn Adapter>],
+    manifest: Option<&Manifest>,
+    observation: &Observation,
+) -> anyhow::Result<Plan> {
     let graph = match manifest {
         Some(manifest) => desired(adapters, manifest, &observation.env)?,
         None => Graph::default(),

@@ -25,10 +25,17 @@ fn main() -> ExitCode {
         Err(error) => {
             let _ = error.print();
             // clap exits 2 on usage errors, which CI would read as "changes pending".
-            return if error.use_stderr() { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS };
+            return if error.use_stderr() {
+                ExitCode::from(EXIT_ERROR)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
@@ -45,19 +52,33 @@ fn main() -> ExitCode {
 }
 
 fn report(error: &anyhow::Error) {
-    if let Some(report) = error.downcast_ref::<manifest::ManifestError>().and_then(manifest::ManifestError::report) {
+    if let Some(report) = error
+        .downcast_ref::<manifest::ManifestError>()
+        .and_then(manifest::ManifestError::report)
+    {
         eprint!("{report}");
     }
     eprintln!("error: {error}");
     for cause in error.chain().skip(1) {
         eprintln!("  caused by: {cause}");
     }
-    if error.downcast_ref::<commands::apply::ApplyError>().is_some_and(|error| {
-        matches!(error, commands::apply::ApplyError::NoTerminal(_) | commands::apply::ApplyError::StdinManifest(_))
-    }) {
+    if error
+        .downcast_ref::<commands::apply::ApplyError>()
+        .is_some_and(|error| {
+            matches!(
+                error,
+                commands::apply::ApplyError::NoTerminal(_)
+                    | commands::apply::ApplyError::StdinManifest(_)
+            )
+        })
+    {
         eprintln!("help: pass `--auto-approve` to proceed without a prompt (as in CI)");
     }
-    if error.downcast_ref::<aws::config::NoRegion>().is_some() || error.chain().any(|cause| cause.is::<aws::config::NoRegion>()) {
+    if error.downcast_ref::<aws::config::NoRegion>().is_some()
+        || error
+            .chain()
+            .any(|cause| cause.is::<aws::config::NoRegion>())
+    {
         eprintln!("help: set `region:` in the manifest, pass `--region`, or set AWS_REGION");
     }
 }

@@ -23,12 +23,16 @@ impl ResourceId {
     }
 
     pub fn kind(&self) -> &str {
-        self.0.split_once('.').map_or(self.0.as_str(), |(kind, _)| kind)
+        self.0
+            .split_once('.')
+            .map_or(self.0.as_str(), |(kind, _)| kind)
     }
 
     /// The part after the kind (`public-1` in `subnet.public-1`), or the kind itself.
     pub fn name(&self) -> &str {
-        self.0.split_once('.').map_or(self.0.as_str(), |(_, name)| name)
+        self.0
+            .split_once('.')
+            .map_or(self.0.as_str(), |(_, name)| name)
     }
 
     pub fn as_str(&self) -> &str {
@@ -55,6 +59,10 @@ pub enum Value {
     Phys(String),
     /// A value that exists only once apply has created something.
     Unknown,
+    #[allow(
+        dead_code,
+        reason = "ordered values (container lists) arrive with the containers issue"
+    )]
     List(Vec<Value>),
     Set(BTreeSet<Value>),
     Map(BTreeMap<String, Value>),
@@ -66,7 +74,12 @@ impl Value {
     }
 
     pub fn map<const N: usize>(entries: [(&str, Value); N]) -> Self {
-        Value::Map(entries.into_iter().map(|(key, value)| (key.to_string(), value)).collect())
+        Value::Map(
+            entries
+                .into_iter()
+                .map(|(key, value)| (key.to_string(), value))
+                .collect(),
+        )
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -79,13 +92,6 @@ impl Value {
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(flag) => Some(*flag),
-            _ => None,
-        }
-    }
-
-    pub fn as_ref_id(&self) -> Option<&ResourceId> {
-        match self {
-            Value::Ref(id) => Some(id),
             _ => None,
         }
     }
@@ -122,7 +128,11 @@ impl Value {
             Value::Ref(other) if other == id => Value::Unknown,
             Value::List(items) => Value::List(items.iter().map(|item| item.forget(id)).collect()),
             Value::Set(items) => Value::Set(items.iter().map(|item| item.forget(id)).collect()),
-            Value::Map(map) => Value::Map(map.iter().map(|(key, item)| (key.clone(), item.forget(id))).collect()),
+            Value::Map(map) => Value::Map(
+                map.iter()
+                    .map(|(key, item)| (key.clone(), item.forget(id)))
+                    .collect(),
+            ),
             other => other.clone(),
         }
     }
@@ -226,7 +236,10 @@ pub type Props = BTreeMap<String, Field>;
 
 /// Builds a property map: `props([("cidr", Value::str(..), Mode::Replace)])`.
 pub fn props<const N: usize>(entries: [(&str, Value, Mode); N]) -> Props {
-    entries.into_iter().map(|(name, value, mode)| (name.to_string(), Field { value, mode })).collect()
+    entries
+        .into_iter()
+        .map(|(name, value, mode)| (name.to_string(), Field { value, mode }))
+        .collect()
 }
 
 /// A dependency: `id` must exist before this resource, and (when `blocking`) this resource
@@ -248,7 +261,9 @@ pub fn deps_of(props: &Props, after: &[ResourceId]) -> Vec<Dep> {
             *blocking |= field.mode.blocks_delete();
         }
     }
-    deps.into_iter().map(|(id, blocking)| Dep { id, blocking }).collect()
+    deps.into_iter()
+        .map(|(id, blocking)| Dep { id, blocking })
+        .collect()
 }
 
 /// What the manifest asks for.
@@ -267,7 +282,9 @@ impl Desired {
     }
 
     pub fn value(&self, name: &str) -> &Value {
-        self.props.get(name).map_or(&Value::Null, |field| &field.value)
+        self.props
+            .get(name)
+            .map_or(&Value::Null, |field| &field.value)
     }
 }
 
@@ -286,7 +303,14 @@ pub struct Observed {
 
 impl Observed {
     pub fn new(id: ResourceId, physical_id: impl Into<String>, props: Props) -> Self {
-        Self { id, physical_id: physical_id.into(), props, after: Vec::new(), broken: None, extra: BTreeMap::new() }
+        Self {
+            id,
+            physical_id: physical_id.into(),
+            props,
+            after: Vec::new(),
+            broken: None,
+            extra: BTreeMap::new(),
+        }
     }
 
     pub fn deps(&self) -> Vec<Dep> {
@@ -294,6 +318,8 @@ impl Observed {
     }
 
     pub fn value(&self, name: &str) -> &Value {
-        self.props.get(name).map_or(&Value::Null, |field| &field.value)
+        self.props
+            .get(name)
+            .map_or(&Value::Null, |field| &field.value)
     }
 }

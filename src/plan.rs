@@ -55,7 +55,10 @@ pub struct Plan {
 
 impl Plan {
     pub fn count(&self, action: Action) -> usize {
-        self.steps.iter().filter(|step| step.action == action).count()
+        self.steps
+            .iter()
+            .filter(|step| step.action == action)
+            .count()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -76,7 +79,10 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
                 id: resource.id.clone(),
                 action: Action::Delete,
                 changes: Vec::new(),
-                reason: Some(format!("duplicate `{}` of this resource", resource.physical_id)),
+                reason: Some(format!(
+                    "duplicate `{}` of this resource",
+                    resource.physical_id
+                )),
                 desired: None,
                 observed: Some(resource),
             });
@@ -90,7 +96,14 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
     for id in desired.order()? {
         let want = &desired.nodes[&id];
         let Some(have) = live.remove(&id) else {
-            steps.push(Step { id, action: Action::Create, changes: Vec::new(), reason: None, desired: Some(want.clone()), observed: None });
+            steps.push(Step {
+                id,
+                action: Action::Create,
+                changes: Vec::new(),
+                reason: None,
+                desired: Some(want.clone()),
+                observed: None,
+            });
             continue;
         };
         let mut changes = Vec::new();
@@ -109,21 +122,41 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
                 Mode::Blocking => follows_replacement,
                 Mode::InPlace => false,
             };
-            changes.push(Change { field: name.clone(), old, new, forces_replacement });
+            changes.push(Change {
+                field: name.clone(),
+                old,
+                new,
+                forces_replacement,
+            });
         }
-        let action = if have.broken.is_some() || changes.iter().any(|change| change.forces_replacement) {
-            replaced.insert(id.clone());
-            Action::Replace
-        } else if changes.is_empty() {
-            unchanged += 1;
-            continue;
-        } else {
-            Action::Update
-        };
-        steps.push(Step { id, action, changes, reason: have.broken.clone(), desired: Some(want.clone()), observed: Some(have) });
+        let action =
+            if have.broken.is_some() || changes.iter().any(|change| change.forces_replacement) {
+                replaced.insert(id.clone());
+                Action::Replace
+            } else if changes.is_empty() {
+                unchanged += 1;
+                continue;
+            } else {
+                Action::Update
+            };
+        steps.push(Step {
+            id,
+            action,
+            changes,
+            reason: have.broken.clone(),
+            desired: Some(want.clone()),
+            observed: Some(have),
+        });
     }
     for (id, have) in live {
-        steps.push(Step { id, action: Action::Delete, changes: Vec::new(), reason: None, desired: None, observed: Some(have) });
+        steps.push(Step {
+            id,
+            action: Action::Delete,
+            changes: Vec::new(),
+            reason: None,
+            desired: None,
+            observed: Some(have),
+        });
     }
     steps.sort_by(|a, b| (&a.id, a.action).cmp(&(&b.id, b.action)));
     Ok(Plan { steps, unchanged })
@@ -135,7 +168,11 @@ mod tests {
     use crate::model::{Field, Props, props};
 
     fn desired(id: &str, props: Props) -> Desired {
-        Desired { id: ResourceId::parse(id), props, after: Vec::new() }
+        Desired {
+            id: ResourceId::parse(id),
+            props,
+            after: Vec::new(),
+        }
     }
 
     fn observed(id: &str, physical: &str, props: Props) -> Observed {
@@ -147,7 +184,10 @@ mod tests {
     }
 
     fn summary(plan: &Plan) -> Vec<String> {
-        plan.steps.iter().map(|step| format!("{} {}", step.action.verb(), step.id)).collect()
+        plan.steps
+            .iter()
+            .map(|step| format!("{} {}", step.action.verb(), step.id))
+            .collect()
     }
 
     #[test]
@@ -163,37 +203,106 @@ mod tests {
     fn creates_updates_and_deletes() {
         let graph = Graph::new(vec![
             desired("vpc", props([("dns", Value::Bool(true), Mode::InPlace)])),
-            desired("subnet.a", props([("vpc", reference("vpc"), Mode::Replace)])),
+            desired(
+                "subnet.a",
+                props([("vpc", reference("vpc"), Mode::Replace)]),
+            ),
         ])
         .unwrap();
         let plan = diff(
             &graph,
             vec![
-                observed("vpc", "vpc-1", props([("dns", Value::Bool(false), Mode::InPlace)])),
-                observed("subnet.old", "subnet-9", props([("vpc", reference("vpc"), Mode::Replace)])),
+                observed(
+                    "vpc",
+                    "vpc-1",
+                    props([("dns", Value::Bool(false), Mode::InPlace)]),
+                ),
+                observed(
+                    "subnet.old",
+                    "subnet-9",
+                    props([("vpc", reference("vpc"), Mode::Replace)]),
+                ),
             ],
         )
         .unwrap();
-        assert_eq!(summary(&plan), ["create subnet.a", "delete subnet.old", "update in place vpc"]);
+        assert_eq!(
+            summary(&plan),
+            [
+                "create subnet.a",
+                "delete subnet.old",
+                "update in place vpc"
+            ]
+        );
         assert_eq!(plan.steps[2].changes[0].old, Value::Bool(false));
     }
 
     #[test]
     fn immutable_change_replaces_and_cascades_to_hard_dependents_only() {
         let graph = Graph::new(vec![
-            desired("subnet.a", props([("cidr", Value::str("10.0.2.0/24"), Mode::Replace)])),
-            desired("nat_gateway.1", props([("subnet", reference("subnet.a"), Mode::Replace)])),
-            desired("route_table.private", props([("subnets", Value::Set([reference("subnet.a")].into()), Mode::InPlace)])),
-            desired("security_group.a", props([("name", Value::str("a"), Mode::Replace)])),
-            desired("security_group_rules.b", props([("ingress", Value::Set([reference("security_group.a")].into()), Mode::Blocking)])),
+            desired(
+                "subnet.a",
+                props([("cidr", Value::str("10.0.2.0/24"), Mode::Replace)]),
+            ),
+            desired(
+                "nat_gateway.1",
+                props([("subnet", reference("subnet.a"), Mode::Replace)]),
+            ),
+            desired(
+                "route_table.private",
+                props([(
+                    "subnets",
+                    Value::Set([reference("subnet.a")].into()),
+                    Mode::InPlace,
+                )]),
+            ),
+            desired(
+                "security_group.a",
+                props([("name", Value::str("a"), Mode::Replace)]),
+            ),
+            desired(
+                "security_group_rules.b",
+                props([(
+                    "ingress",
+                    Value::Set([reference("security_group.a")].into()),
+                    Mode::Blocking,
+                )]),
+            ),
         ])
         .unwrap();
         let live = vec![
-            observed("subnet.a", "subnet-1", props([("cidr", Value::str("10.0.1.0/24"), Mode::Replace)])),
-            observed("nat_gateway.1", "nat-1", props([("subnet", reference("subnet.a"), Mode::Replace)])),
-            observed("route_table.private", "rtb-1", props([("subnets", Value::Set([reference("subnet.a")].into()), Mode::InPlace)])),
-            observed("security_group.a", "sg-1", props([("name", Value::str("old"), Mode::Replace)])),
-            observed("security_group_rules.b", "sg-2", props([("ingress", Value::Set([reference("security_group.a")].into()), Mode::Blocking)])),
+            observed(
+                "subnet.a",
+                "subnet-1",
+                props([("cidr", Value::str("10.0.1.0/24"), Mode::Replace)]),
+            ),
+            observed(
+                "nat_gateway.1",
+                "nat-1",
+                props([("subnet", reference("subnet.a"), Mode::Replace)]),
+            ),
+            observed(
+                "route_table.private",
+                "rtb-1",
+                props([(
+                    "subnets",
+                    Value::Set([reference("subnet.a")].into()),
+                    Mode::InPlace,
+                )]),
+            ),
+            observed(
+                "security_group.a",
+                "sg-1",
+                props([("name", Value::str("old"), Mode::Replace)]),
+            ),
+            observed(
+                "security_group_rules.b",
+                "sg-2",
+                props([(
+                    "ingress",
+                    Value::Set([reference("security_group.a")].into()),
+                    Mode::Blocking,
+                )]),
+            ),
         ];
         let plan = diff(&graph, live).unwrap();
         assert_eq!(
@@ -206,12 +315,21 @@ mod tests {
                 "replace subnet.a",
             ]
         );
-        assert_eq!(plan.steps[1].changes[0].new, Value::Set([Value::Unknown].into()));
+        assert_eq!(
+            plan.steps[1].changes[0].new,
+            Value::Set([Value::Unknown].into())
+        );
     }
 
     #[test]
     fn a_blocking_field_changed_by_hand_is_an_update() {
-        let rules = |group: &str| props([("ingress", Value::Set([reference(group)].into()), Mode::Blocking)]);
+        let rules = |group: &str| {
+            props([(
+                "ingress",
+                Value::Set([reference(group)].into()),
+                Mode::Blocking,
+            )])
+        };
         let graph = Graph::new(vec![
             desired("security_group.a", Props::new()),
             desired("security_group.c", Props::new()),
@@ -238,9 +356,21 @@ mod tests {
         failed.broken = Some("state is failed".into());
         let duplicate = observed("nat_gateway.1", "nat-2", nat);
         let plan = diff(&graph, vec![duplicate, failed]).unwrap();
-        assert_eq!(summary(&plan), ["replace nat_gateway.1", "delete nat_gateway.1"]);
-        assert_eq!(plan.steps[0].observed.as_ref().unwrap().physical_id, "nat-1");
-        assert_eq!(plan.steps[1].reason.as_deref(), Some("duplicate `nat-2` of this resource"));
-        let _ = Field { value: Value::Null, mode: Mode::InPlace };
+        assert_eq!(
+            summary(&plan),
+            ["replace nat_gateway.1", "delete nat_gateway.1"]
+        );
+        assert_eq!(
+            plan.steps[0].observed.as_ref().unwrap().physical_id,
+            "nat-1"
+        );
+        assert_eq!(
+            plan.steps[1].reason.as_deref(),
+            Some("duplicate `nat-2` of this resource")
+        );
+        let _ = Field {
+            value: Value::Null,
+            mode: Mode::InPlace,
+        };
     }
 }

@@ -18,12 +18,18 @@ pub struct CallCounter {
 
 impl CallCounter {
     pub fn total(&self) -> usize {
-        self.counts.lock().map(|counts| counts.values().sum()).unwrap_or(0)
+        self.counts
+            .lock()
+            .map(|counts| counts.values().sum())
+            .unwrap_or(0)
     }
 
     /// `Service.Operation` -> requests sent.
     pub fn by_operation(&self) -> BTreeMap<String, usize> {
-        self.counts.lock().map(|counts| counts.clone()).unwrap_or_default()
+        self.counts
+            .lock()
+            .map(|counts| counts.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -38,9 +44,10 @@ impl Intercept for CallCounter {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let name = cfg
-            .load::<Metadata>()
-            .map_or_else(|| "unknown".to_string(), |metadata| format!("{}.{}", metadata.service(), metadata.name()));
+        let name = cfg.load::<Metadata>().map_or_else(
+            || "unknown".to_string(),
+            |metadata| format!("{}.{}", metadata.service(), metadata.name()),
+        );
         if let Ok(mut counts) = self.counts.lock() {
             *counts.entry(name).or_default() += 1;
         }

@@ -20,7 +20,10 @@ pub struct NoRegion;
 
 /// Region precedence: `--region`, then the manifest's `region`, then the AWS chain
 /// (`AWS_REGION`, the profile), as the AWS CLI does for its own flag.
-pub async fn load(connection: &Connection, manifest_region: Option<&str>) -> Result<SdkConfig, NoRegion> {
+pub async fn load(
+    connection: &Connection,
+    manifest_region: Option<&str>,
+) -> Result<SdkConfig, NoRegion> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         // Throttling and transient errors are retried by the SDK; eventual-consistency codes
         // (a just-created id not yet visible) are retried by edgectl on their own bound.

@@ -49,7 +49,13 @@ impl fmt::Display for AwsError {
 
 impl AwsError {
     pub fn new(kind: ErrorKind, operation: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { kind, operation: operation.into(), code: None, message: message.into(), request_id: None }
+        Self {
+            kind,
+            operation: operation.into(),
+            code: None,
+            message: message.into(),
+            request_id: None,
+        }
     }
 
     pub fn from_sdk<E, R>(operation: &str, error: SdkError<E, R>) -> Self
@@ -58,28 +64,53 @@ impl AwsError {
         R: fmt::Debug,
     {
         let code = error.code().map(str::to_string);
-        let request_id = error.meta().extra("aws_request_id").or_else(|| error.meta().extra("request_id")).map(str::to_string);
+        let request_id = error
+            .meta()
+            .extra("aws_request_id")
+            .or_else(|| error.meta().extra("request_id"))
+            .map(str::to_string);
         let message = match (&error, error.message()) {
             (_, Some(message)) => message.to_string(),
             (SdkError::ServiceError(_), None) => String::new(),
-            (other, None) => aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
+            (other, None) => {
+                aws_smithy_types::error::display::DisplayErrorContext(other).to_string()
+            }
         };
         let kind = match &error {
             SdkError::TimeoutError(_) => ErrorKind::Timeout,
             _ => code.as_deref().map_or(ErrorKind::Other, classify),
         };
-        Self { kind, operation: operation.to_string(), code, message, request_id }
+        Self {
+            kind,
+            operation: operation.to_string(),
+            code,
+            message,
+            request_id,
+        }
     }
 }
 
 /// Maps an AWS error code to its kind.
 pub fn classify(code: &str) -> ErrorKind {
     match code {
-        "DependencyViolation" | "InvalidIPAddress.InUse" | "ResourceInUse" | "ResourceInUseException" => ErrorKind::Dependency,
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" => ErrorKind::Throttled,
-        "InvalidPermission.Duplicate" | "RouteAlreadyExists" | "Resource.AlreadyAssociated" | "InvalidGroup.Duplicate"
-        | "InvalidSubnet.Conflict" | "IdempotentParameterMismatch" => ErrorKind::Conflict,
-        code if code.ends_with(".NotFound") || code.ends_with("NotFound") || code.ends_with("NotFoundException") => {
+        "DependencyViolation"
+        | "InvalidIPAddress.InUse"
+        | "ResourceInUse"
+        | "ResourceInUseException" => ErrorKind::Dependency,
+        "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TooManyRequestsException" => ErrorKind::Throttled,
+        "InvalidPermission.Duplicate"
+        | "RouteAlreadyExists"
+        | "Resource.AlreadyAssociated"
+        | "InvalidGroup.Duplicate"
+        | "InvalidSubnet.Conflict"
+        | "IdempotentParameterMismatch" => ErrorKind::Conflict,
+        code if code.ends_with(".NotFound")
+            || code.ends_with("NotFound")
+            || code.ends_with("NotFoundException") =>
+        {
             ErrorKind::NotFound
         }
         _ => ErrorKind::Other,

@@ -31,9 +31,20 @@ pub struct Env {
 impl Env {
     /// Stand-in facts for checking the graph before any AWS call.
     pub fn placeholder(manifest: &Manifest) -> Self {
-        let count = manifest.network.as_ref().map_or(0, |network| network.zones.len());
-        let region = manifest.region.clone().unwrap_or_else(|| "us-east-1".to_string());
-        Self { zones: (0..count).map(|index| format!("{region}-zone{index}")).collect(), region }
+        let count = manifest
+            .network
+            .as_ref()
+            .map_or(0, |network| network.zones.len());
+        let region = manifest
+            .region
+            .clone()
+            .unwrap_or_else(|| "us-east-1".to_string());
+        Self {
+            zones: (0..count)
+                .map(|index| format!("{region}-zone{index}"))
+                .collect(),
+            region,
+        }
     }
 }
 
@@ -43,8 +54,12 @@ pub struct Clients {
 
 impl Clients {
     pub fn new(config: &aws_config::SdkConfig, counter: &CallCounter) -> Self {
-        let ec2 = aws_sdk_ec2::config::Builder::from(config).interceptor(counter.clone()).build();
-        Self { ec2: aws_sdk_ec2::Client::from_conf(ec2) }
+        let ec2 = aws_sdk_ec2::config::Builder::from(config)
+            .interceptor(counter.clone())
+            .build();
+        Self {
+            ec2: aws_sdk_ec2::Client::from_conf(ec2),
+        }
     }
 }
 
@@ -101,7 +116,15 @@ impl PhysicalIds {
 
     /// Physical id -> logical id, for turning live references into logical ones.
     pub fn index(&self) -> BTreeMap<String, ResourceId> {
-        self.0.read().map(|map| map.iter().map(|(id, physical)| (physical.clone(), id.clone())).collect()).unwrap_or_default()
+        // Ids sort kind-first, so a group (`security_group.x`) names the physical id it
+        // shares with its rules (`security_group_rules.x`).
+        let mut index = BTreeMap::new();
+        if let Ok(map) = self.0.read() {
+            for (id, physical) in map.iter() {
+                index.entry(physical.clone()).or_insert_with(|| id.clone());
+            }
+        }
+        index
     }
 
     pub fn get(&self, id: &ResourceId) -> Option<String> {
@@ -123,10 +146,18 @@ impl OpCx<'_> {
     pub fn resolve(&self, value: &Value) -> Result<String, AwsError> {
         match value {
             Value::Ref(id) => self.physical.get(id).ok_or_else(|| {
-                AwsError::new(ErrorKind::Other, "resolve", format!("`{id}` has no id yet (it was not created)"))
+                AwsError::new(
+                    ErrorKind::Other,
+                    "resolve",
+                    format!("`{id}` has no id yet (it was not created)"),
+                )
             }),
             Value::Phys(physical) | Value::Str(physical) => Ok(physical.clone()),
-            other => Err(AwsError::new(ErrorKind::Other, "resolve", format!("expected a resource reference, found {other}"))),
+            other => Err(AwsError::new(
+                ErrorKind::Other,
+                "resolve",
+                format!("expected a resource reference, found {other}"),
+            )),
         }
     }
 
@@ -151,7 +182,13 @@ pub trait Adapter: Send + Sync {
     /// Creates the resource with its tags in the same call; returns its physical id.
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError>;
 
-    async fn update(&self, op: &OpCx<'_>, desired: &Desired, observed: &Observed, changes: &[Change]) -> Result<(), AwsError>;
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError>;
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError>;
 }
@@ -162,6 +199,11 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
 }
 
 /// The adapter for a logical id's kind.
-pub fn adapter_for<'a>(adapters: &'a [Arc<dyn Adapter>], id: &ResourceId) -> Option<&'a Arc<dyn Adapter>> {
-    adapters.iter().find(|adapter| adapter.kinds().contains(&id.kind()))
+pub fn adapter_for<'a>(
+    adapters: &'a [Arc<dyn Adapter>],
+    id: &ResourceId,
+) -> Option<&'a Arc<dyn Adapter>> {
+    adapters
+        .iter()
+        .find(|adapter| adapter.kinds().contains(&id.kind()))
 }

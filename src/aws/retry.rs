@@ -18,7 +18,10 @@ pub struct Backoff {
 
 impl Backoff {
     pub fn new(bound: Duration) -> Self {
-        Self { next: FIRST_DELAY, deadline: Instant::now() + bound }
+        Self {
+            next: FIRST_DELAY,
+            deadline: Instant::now() + bound,
+        }
     }
 
     /// Sleeps before the next attempt; `false` once the bound is spent.
@@ -34,7 +37,11 @@ impl Backoff {
 }
 
 /// Runs `attempt` until it succeeds, fails with a kind not in `retry_on`, or `bound` passes.
-pub async fn retry<T, F, Fut>(bound: Duration, retry_on: &[ErrorKind], mut attempt: F) -> Result<T, AwsError>
+pub async fn retry<T, F, Fut>(
+    bound: Duration,
+    retry_on: &[ErrorKind],
+    mut attempt: F,
+) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, AwsError>>,

@@ -12,16 +12,25 @@ pub const ID_TAG: &str = "edgectl:id";
 /// The tags edgectl manages on a resource besides ownership: the manifest's common tags and
 /// `Name`. This is the `tags` property that plans compare.
 pub fn desired_tags(common: &BTreeMap<String, String>, name: &str) -> Value {
-    let mut tags: BTreeMap<String, Value> = common.iter().map(|(key, value)| (key.clone(), Value::str(value))).collect();
+    let mut tags: BTreeMap<String, Value> = common
+        .iter()
+        .map(|(key, value)| (key.clone(), Value::str(value)))
+        .collect();
     tags.insert("Name".to_string(), Value::str(name));
     Value::Map(tags)
 }
 
 /// Everything written at create time: ownership plus the managed tags.
 pub fn create_tags(stack: &str, id: &ResourceId, managed: &Value) -> Vec<(String, String)> {
-    let mut tags = vec![(STACK_TAG.to_string(), stack.to_string()), (ID_TAG.to_string(), id.to_string())];
+    let mut tags = vec![
+        (STACK_TAG.to_string(), stack.to_string()),
+        (ID_TAG.to_string(), id.to_string()),
+    ];
     if let Some(map) = managed.as_map() {
-        tags.extend(map.iter().filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string()))));
+        tags.extend(
+            map.iter()
+                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string()))),
+        );
     }
     tags
 }
@@ -37,9 +46,13 @@ pub fn observed_tags<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
 }
 
 /// The logical id a live resource's tags give it, when they say it belongs to `stack`.
-pub fn owned_id<'a>(stack: &str, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<ResourceId> {
+pub fn owned_id<'a>(
+    stack: &str,
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<ResourceId> {
     let tags: BTreeMap<&str, &str> = tags.into_iter().collect();
-    (tags.get(STACK_TAG) == Some(&stack)).then(|| tags.get(ID_TAG).map(|id| ResourceId::parse(id)))?
+    (tags.get(STACK_TAG) == Some(&stack))
+        .then(|| tags.get(ID_TAG).map(|id| ResourceId::parse(id)))?
 }
 
 /// Tags to set and keys to remove to go from `old` to `new`.
@@ -52,7 +65,11 @@ pub fn tag_delta(old: &Value, new: &Value) -> (Vec<(String, String)>, Vec<String
         .filter(|(key, value)| old.get(*key) != Some(value))
         .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
         .collect();
-    let remove = old.keys().filter(|key| !new.contains_key(*key)).cloned().collect();
+    let remove = old
+        .keys()
+        .filter(|key| !new.contains_key(*key))
+        .cloned()
+        .collect();
     (set, remove)
 }
 
@@ -64,7 +81,10 @@ mod tests {
     fn ownership_needs_the_stack_and_an_id() {
         let id = owned_id("demo", [("edgectl:stack", "demo"), ("edgectl:id", "vpc")]);
         assert_eq!(id, Some(ResourceId::parse("vpc")));
-        assert_eq!(owned_id("demo", [("edgectl:stack", "other"), ("edgectl:id", "vpc")]), None);
+        assert_eq!(
+            owned_id("demo", [("edgectl:stack", "other"), ("edgectl:id", "vpc")]),
+            None
+        );
         assert_eq!(owned_id("demo", [("Name", "demo-vpc")]), None);
     }
 
@@ -72,6 +92,9 @@ mod tests {
     fn tag_delta_sets_changed_and_removes_missing() {
         let old = Value::map([("a", Value::str("1")), ("b", Value::str("2"))]);
         let new = Value::map([("a", Value::str("1")), ("c", Value::str("3"))]);
-        assert_eq!(tag_delta(&old, &new), (vec![("c".into(), "3".into())], vec!["b".to_string()]));
+        assert_eq!(
+            tag_delta(&old, &new),
+            (vec![("c".into(), "3".into())], vec!["b".to_string()])
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::apply::{self, Phase, Walk};
+use crate::apply::{self, Walk};
 use crate::cli::{GlobalArgs, ManifestArgs};
 use crate::engine;
 use crate::plan::Action;
@@ -28,8 +28,16 @@ pub enum ApplyError {
     StdinManifest(&'static str),
     #[error("{0} cancelled: nothing was changed")]
     Declined(&'static str),
-    #[error("{verb} failed: {failed} of {total} operations failed, {skipped} skipped, {not_started} not started")]
-    Failed { verb: &'static str, failed: usize, total: usize, skipped: usize, not_started: usize },
+    #[error(
+        "{verb} failed: {failed} of {total} operations failed, {skipped} skipped, {not_started} not started"
+    )]
+    Failed {
+        verb: &'static str,
+        failed: usize,
+        total: usize,
+        skipped: usize,
+        not_started: usize,
+    },
 }
 
 pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCode> {
@@ -47,8 +55,20 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     let started = Instant::now();
     let session = engine::connect(&super::connection(global), &manifest, options.timeout).await?;
     let observation = engine::observe(&session.cx, &adapters, &manifest).await?;
-    let plan = engine::plan(&adapters, (!options.destroy).then_some(&manifest), &observation)?;
-    print!("{}", render::plan::render(&plan, &manifest.stack, &session.cx.region, Paint::for_stdout()));
+    let plan = engine::plan(
+        &adapters,
+        (!options.destroy).then_some(&manifest),
+        &observation,
+    )?;
+    print!(
+        "{}",
+        render::plan::render(
+            &plan,
+            &manifest.stack,
+            &session.cx.region,
+            Paint::for_stdout()
+        )
+    );
     if plan.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
@@ -67,6 +87,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
         hooks: progress.clone(),
     };
     let outcome = walk.run().await;
+    super::print_calls(global, &session);
     let calls = session.calls.total();
     let elapsed = render::duration(started.elapsed());
     if outcome.failed.is_empty() && outcome.not_started.is_empty() {
@@ -82,23 +103,44 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
         return Ok(ExitCode::SUCCESS);
     }
     // Report what was done, then every error, sorted, so a rerun can be reasoned about.
-    let done: Vec<String> = outcome.done.iter().map(|index| apply::label(&plan, &ops[*index])).collect();
-    eprintln!("\ndone before stopping ({}): {}", done.len(), if done.is_empty() { "nothing".to_string() } else { done.join(", ") });
+    let done: Vec<String> = outcome
+        .done
+        .iter()
+        .map(|index| apply::label(&plan, &ops[*index]))
+        .collect();
+    eprintln!(
+        "\ndone before stopping ({}): {}",
+        done.len(),
+        if done.is_empty() {
+            "nothing".to_string()
+        } else {
+            done.join(", ")
+        }
+    );
     let mut failures: Vec<(String, String)> = outcome
         .failed
         .iter()
-        .map(|(index, error)| (ops.get(*index).map_or_else(|| "internal".to_string(), |op| apply::label(&plan, op)), error.to_string()))
+        .map(|(index, error)| {
+            (
+                ops.get(*index)
+                    .map_or_else(|| "internal".to_string(), |op| apply::label(&plan, op)),
+                error.to_string(),
+            )
+        })
         .collect();
     failures.sort();
     for (label, error) in &failures {
         eprintln!("error: {label}: {error}");
     }
-    let not_started: Vec<String> = outcome.not_started.iter().map(|index| apply::label(&plan, &ops[*index])).collect();
+    let not_started: Vec<String> = outcome
+        .not_started
+        .iter()
+        .map(|index| apply::label(&plan, &ops[*index]))
+        .collect();
     if !not_started.is_empty() {
         eprintln!("interrupted; not started: {}", not_started.join(", "));
     }
     eprintln!("help: run `edgectl {verb}` again to continue from what is live now");
-    let _ = Phase::Create;
     Err(ApplyError::Failed {
         verb,
         failed: outcome.failed.len(),
@@ -111,7 +153,10 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
 
 fn capitalise(word: &str) -> String {
     let mut chars = word.chars();
-    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn confirm(verb: &str, stack: &str) -> anyhow::Result<bool> {

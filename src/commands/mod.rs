@@ -52,7 +52,24 @@ pub fn load(args: &ManifestArgs) -> anyhow::Result<(Manifest, Vec<Arc<dyn Adapte
 }
 
 pub fn connection(global: &GlobalArgs) -> Connection {
-    Connection { region: global.region.clone(), profile: global.profile.clone(), endpoint_url: global.endpoint_url.clone() }
+    Connection {
+        region: global.region.clone(),
+        profile: global.profile.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+    }
+}
+
+/// With `--verbose`, the AWS calls a command made, by operation, on stderr.
+pub fn print_calls(global: &GlobalArgs, session: &engine::Session) {
+    if !global.verbose {
+        return;
+    }
+    let calls = session.calls.by_operation();
+    eprintln!("AWS calls by operation ({}):", session.calls.total());
+    let width = calls.keys().map(String::len).max().unwrap_or(0);
+    for (operation, count) in calls {
+        eprintln!("  {operation:<width$}  {count:>5}");
+    }
 }
 
 /// Live bars only on a terminal, and not with `--no-progress`.

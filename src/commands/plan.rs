@@ -9,15 +9,33 @@ use crate::render::{self, Paint};
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let (manifest, adapters) = super::load(&args.manifest)?;
-    let session = engine::connect(&super::connection(global), &manifest, Duration::from_secs(60)).await?;
+    let session = engine::connect(
+        &super::connection(global),
+        &manifest,
+        Duration::from_secs(60),
+    )
+    .await?;
     let observation = engine::observe(&session.cx, &adapters, &manifest).await?;
     let plan = engine::plan(&adapters, Some(&manifest), &observation)?;
-    print!("{}", render::plan::render(&plan, &manifest.stack, &session.cx.region, Paint::for_stdout()));
+    print!(
+        "{}",
+        render::plan::render(
+            &plan,
+            &manifest.stack,
+            &session.cx.region,
+            Paint::for_stdout()
+        )
+    );
     eprintln!(
         "read {} live resources with {} AWS calls in {}",
         observation.observed.len(),
         session.calls.total(),
         render::duration(observation.elapsed)
     );
-    Ok(if args.detailed_exitcode && !plan.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    super::print_calls(global, &session);
+    Ok(if args.detailed_exitcode && !plan.is_empty() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

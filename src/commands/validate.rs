@@ -6,6 +6,10 @@ use crate::cli::ManifestArgs;
 
 pub fn run(args: &ManifestArgs) -> anyhow::Result<ExitCode> {
     let (manifest, _) = super::load(args)?;
-    eprintln!("manifest `{}` is valid: stack `{}`", args.file.display(), manifest.stack);
+    eprintln!(
+        "manifest `{}` is valid: stack `{}`",
+        args.file.display(),
+        manifest.stack
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -24,7 +24,10 @@ pub struct Fields<'n> {
 
 impl<'n> Fields<'n> {
     pub fn get(&self, key: &str) -> Option<&'n Node> {
-        self.entries.get(key).map(|(_, value)| *value).filter(|value| !value.is_null())
+        self.entries
+            .get(key)
+            .map(|(_, value)| *value)
+            .filter(|value| !value.is_null())
     }
 
     pub fn key_pos(&self, key: &str) -> Option<Pos> {
@@ -34,12 +37,18 @@ impl<'n> Fields<'n> {
 
 impl Decoder {
     pub fn error(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
-        self.diagnostics.push(Diagnostic::new(pos, message.into()).with_help(help));
+        self.diagnostics
+            .push(Diagnostic::new(pos, message.into()).with_help(help));
     }
 
     /// Reads a mapping whose keys must be among `allowed`; unknown and repeated keys are
     /// reported with a suggestion. `section` names it in messages (`network.subnets`).
-    pub fn fields<'n>(&mut self, node: &'n Node, section: &str, allowed: &[&str]) -> Option<Fields<'n>> {
+    pub fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        section: &str,
+        allowed: &[&str],
+    ) -> Option<Fields<'n>> {
         let NodeKind::Map(entries) = &node.kind else {
             if !node.is_null() {
                 self.error(
@@ -50,19 +59,31 @@ impl Decoder {
             }
             return None;
         };
-        let mut fields = Fields { entries: BTreeMap::new() };
+        let mut fields = Fields {
+            entries: BTreeMap::new(),
+        };
         for (key, value) in entries {
-            let Some(name) = self.key(key, section) else { continue };
+            let Some(name) = self.key(key, section) else {
+                continue;
+            };
             if !allowed.contains(&name) {
                 let help = match suggest(name, allowed.iter().copied()) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => format!("`{section}` accepts: {}", list(allowed)),
                 };
-                self.error(key.pos, format!("unknown field `{name}` in `{section}`"), help);
+                self.error(
+                    key.pos,
+                    format!("unknown field `{name}` in `{section}`"),
+                    help,
+                );
                 continue;
             }
             if fields.entries.insert(name, (key, value)).is_some() {
-                self.error(key.pos, format!("`{section}.{name}` is set twice"), "remove one of the two");
+                self.error(
+                    key.pos,
+                    format!("`{section}.{name}` is set twice"),
+                    "remove one of the two",
+                );
             }
         }
         Some(fields)
@@ -72,23 +93,41 @@ impl Decoder {
     pub fn named<'n>(&mut self, node: &'n Node, section: &str) -> Vec<(Spanned<String>, &'n Node)> {
         let NodeKind::Map(entries) = &node.kind else {
             if !node.is_null() {
-                self.error(node.pos, format!("`{section}` must be a mapping of names, found {}", node.describe()), "write `name: { ... }` entries");
+                self.error(
+                    node.pos,
+                    format!(
+                        "`{section}` must be a mapping of names, found {}",
+                        node.describe()
+                    ),
+                    "write `name: { ... }` entries",
+                );
             }
             return Vec::new();
         };
         let mut seen = BTreeMap::new();
         let mut out = Vec::new();
         for (key, value) in entries {
-            let Some(name) = self.key(key, section) else { continue };
+            let Some(name) = self.key(key, section) else {
+                continue;
+            };
             if let Some(first) = seen.insert(name, key.pos) {
                 self.error(
                     key.pos,
                     format!("duplicate name `{name}` in `{section}`"),
-                    format!("`{name}` is first defined at line {}; names must be unique", first.line),
+                    format!(
+                        "`{name}` is first defined at line {}; names must be unique",
+                        first.line
+                    ),
                 );
                 continue;
             }
-            out.push((Spanned { value: name.to_string(), pos: key.pos }, value));
+            out.push((
+                Spanned {
+                    value: name.to_string(),
+                    pos: key.pos,
+                },
+                value,
+            ));
         }
         out
     }
@@ -97,7 +136,11 @@ impl Decoder {
         match &key.kind {
             NodeKind::Scalar { text, .. } => Some(text.as_str()),
             _ => {
-                self.error(key.pos, format!("keys in `{section}` must be plain names"), "write `name: value`");
+                self.error(
+                    key.pos,
+                    format!("keys in `{section}` must be plain names"),
+                    "write `name: value`",
+                );
                 None
             }
         }
@@ -105,9 +148,16 @@ impl Decoder {
 
     pub fn string(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
         match &node.kind {
-            NodeKind::Scalar { text, .. } => Some(Spanned { value: text.clone(), pos: node.pos }),
+            NodeKind::Scalar { text, .. } => Some(Spanned {
+                value: text.clone(),
+                pos: node.pos,
+            }),
             _ => {
-                self.error(node.pos, format!("`{what}` must be a string, found {}", node.describe()), "write a single value");
+                self.error(
+                    node.pos,
+                    format!("`{what}` must be a string, found {}", node.describe()),
+                    "write a single value",
+                );
                 None
             }
         }
@@ -115,12 +165,24 @@ impl Decoder {
 
     pub fn bool(&mut self, node: &Node, what: &str) -> Option<bool> {
         match &node.kind {
-            NodeKind::Scalar { text, plain: true } if matches!(text.as_str(), "true" | "True" | "TRUE") => Some(true),
-            NodeKind::Scalar { text, plain: true } if matches!(text.as_str(), "false" | "False" | "FALSE") => Some(false),
+            NodeKind::Scalar { text, plain: true }
+                if matches!(text.as_str(), "true" | "True" | "TRUE") =>
+            {
+                Some(true)
+            }
+            NodeKind::Scalar { text, plain: true }
+                if matches!(text.as_str(), "false" | "False" | "FALSE") =>
+            {
+                Some(false)
+            }
             NodeKind::Scalar { text, .. } if text == "true" => Some(true),
             NodeKind::Scalar { text, .. } if text == "false" => Some(false),
             _ => {
-                self.error(node.pos, format!("`{what}` must be `true` or `false`"), "write `true` or `false` without quotes");
+                self.error(
+                    node.pos,
+                    format!("`{what}` must be `true` or `false`"),
+                    "write `true` or `false` without quotes",
+                );
                 None
             }
         }
@@ -133,13 +195,24 @@ impl Decoder {
             _ => None,
         };
         match parsed {
-            Some(value) if (min..=max).contains(&value) => Some(Spanned { value, pos: node.pos }),
+            Some(value) if (min..=max).contains(&value) => Some(Spanned {
+                value,
+                pos: node.pos,
+            }),
             Some(value) => {
-                self.error(node.pos, format!("`{what}` is {value}, outside {min}..={max}"), format!("use a number from {min} to {max}"));
+                self.error(
+                    node.pos,
+                    format!("`{what}` is {value}, outside {min}..={max}"),
+                    format!("use a number from {min} to {max}"),
+                );
                 None
             }
             None => {
-                self.error(node.pos, format!("`{what}` must be a whole number, found {}", node.describe()), format!("use a number from {min} to {max}"));
+                self.error(
+                    node.pos,
+                    format!("`{what}` must be a whole number, found {}", node.describe()),
+                    format!("use a number from {min} to {max}"),
+                );
                 None
             }
         }
@@ -164,11 +237,19 @@ impl Decoder {
             Some(close) => format!("did you mean `{close}`?"),
             None => format!("use one of: {}", list(choices)),
         };
-        self.error(node.pos, format!("`{what}` cannot be `{}`", value.value), help);
+        self.error(
+            node.pos,
+            format!("`{what}` cannot be `{}`", value.value),
+            help,
+        );
         None
     }
 }
 
 pub fn list(words: &[&str]) -> String {
-    words.iter().map(|word| format!("`{word}`")).collect::<Vec<_>>().join(", ")
+    words
+        .iter()
+        .map(|word| format!("`{word}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

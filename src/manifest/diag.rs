@@ -22,7 +22,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(pos: Pos, message: String) -> Self {
-        Self { pos, message, help: None }
+        Self {
+            pos,
+            message,
+            help: None,
+        }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
@@ -78,17 +82,30 @@ mod tests {
 
     #[test]
     fn suggests_only_close_words() {
-        assert_eq!(suggest("cidr_block", ["cidr", "zones", "subnets"]), Some("cidr"));
+        assert_eq!(
+            suggest("cidr_block", ["cidr", "zones", "subnets"]),
+            Some("cidr")
+        );
         assert_eq!(suggest("region", ["cidr", "zones", "subnets"]), None);
-        assert_eq!(suggest("subnet", ["cidr", "zones", "subnets"]), Some("subnets"));
+        assert_eq!(
+            suggest("subnet", ["cidr", "zones", "subnets"]),
+            Some("subnets")
+        );
         assert_eq!(suggest("ingres", ["ingress", "egress"]), Some("ingress"));
     }
 
     #[test]
     fn renders_source_line_and_caret() {
         let text = "stack: demo\nnetwork:\n  cidrr: 10.0.0.0/16\n";
-        let diagnostic = Diagnostic::new(Pos { line: 3, column: 3, len: 5 }, "unknown field".into())
-            .with_help("did you mean `cidr`?");
+        let diagnostic = Diagnostic::new(
+            Pos {
+                line: 3,
+                column: 3,
+                len: 5,
+            },
+            "unknown field".into(),
+        )
+        .with_help("did you mean `cidr`?");
         assert_eq!(
             render("m.yaml", text, &[diagnostic]),
             "error: unknown field\n  --> m.yaml:3:3\n  |\n3 |   cidrr: 10.0.0.0/16\n  |   ^^^^^\n  = help: did you mean `cidr`?\n\n"

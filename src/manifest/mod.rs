@@ -26,29 +26,46 @@ pub enum ManifestError {
         source: std::io::Error,
     },
     #[error("manifest `{path}` is invalid: {count}; nothing was changed", count = plural(diagnostics.len(), "error"))]
-    Invalid { path: String, text: String, diagnostics: Vec<Diagnostic> },
+    Invalid {
+        path: String,
+        text: String,
+        diagnostics: Vec<Diagnostic>,
+    },
 }
 
 impl ManifestError {
     /// The full report: every diagnostic with its source line.
     pub fn report(&self) -> Option<String> {
         match self {
-            ManifestError::Invalid { path, text, diagnostics } => Some(diag::render(path, text, diagnostics)),
+            ManifestError::Invalid {
+                path,
+                text,
+                diagnostics,
+            } => Some(diag::render(path, text, diagnostics)),
             ManifestError::Read { .. } => None,
         }
     }
 }
 
 pub fn plural(count: usize, noun: &str) -> String {
-    if count == 1 { format!("1 {noun}") } else { format!("{count} {noun}s") }
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }
 
 /// Reads `path` (`-` for stdin) and decodes it.
 pub fn load(path: &str, overrides: &Overrides) -> Result<Manifest, ManifestError> {
-    let read_error = |source| ManifestError::Read { path: path.to_string(), source };
+    let read_error = |source| ManifestError::Read {
+        path: path.to_string(),
+        source,
+    };
     let text = if path == "-" {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map_err(read_error)?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(read_error)?;
         text
     } else {
         std::fs::read_to_string(path).map_err(read_error)?
@@ -58,7 +75,11 @@ pub fn load(path: &str, overrides: &Overrides) -> Result<Manifest, ManifestError
 }
 
 pub fn parse(path: &str, text: &str, overrides: &Overrides) -> Result<Manifest, ManifestError> {
-    let invalid = |diagnostics| ManifestError::Invalid { path: path.to_string(), text: text.to_string(), diagnostics };
+    let invalid = |diagnostics| ManifestError::Invalid {
+        path: path.to_string(),
+        text: text.to_string(),
+        diagnostics,
+    };
     let mut root = yaml::parse(text).map_err(|diagnostic| invalid(vec![diagnostic]))?;
     let mut decoder = Decoder::default();
     let (declarations, anchor) = take_variables(&mut decoder, &mut root);
@@ -78,24 +99,60 @@ pub fn parse(path: &str, text: &str, overrides: &Overrides) -> Result<Manifest, 
 /// Removes the `variables` section from the tree (it is never substituted) and reads it.
 fn take_variables(decoder: &mut Decoder, root: &mut Node) -> (BTreeMap<String, Declaration>, Pos) {
     let mut declarations = BTreeMap::new();
-    let NodeKind::Map(entries) = &mut root.kind else { return (declarations, Pos { line: 1, column: 1, len: 1 }) };
-    let Some(index) = entries.iter().position(|(key, _)| matches!(&key.kind, NodeKind::Scalar { text, .. } if text == "variables")) else {
-        return (declarations, Pos { line: 1, column: 1, len: 1 });
+    let NodeKind::Map(entries) = &mut root.kind else {
+        return (
+            declarations,
+            Pos {
+                line: 1,
+                column: 1,
+                len: 1,
+            },
+        );
+    };
+    let Some(index) = entries.iter().position(
+        |(key, _)| matches!(&key.kind, NodeKind::Scalar { text, .. } if text == "variables"),
+    ) else {
+        return (
+            declarations,
+            Pos {
+                line: 1,
+                column: 1,
+                len: 1,
+            },
+        );
     };
     let (key, section) = entries.remove(index);
     for (name, body) in decoder.named(&section, "variables") {
         if !vars::valid_name(&name.value) {
-            decoder.error(name.pos, format!("variable name `{}` is not valid", name.value), "use letters, digits and `_`, starting with a letter");
+            decoder.error(
+                name.pos,
+                format!("variable name `{}` is not valid", name.value),
+                "use letters, digits and `_`, starting with a letter",
+            );
             continue;
         }
-        let mut declaration = Declaration { pos: name.pos, default: None, description: None };
-        if let Some(fields) = decoder.fields(body, &format!("variables.{}", name.value), &["default", "description"]) {
-            declaration.default = fields.get("default").and_then(|node| decoder.string(node, "default")).map(|text| text.value);
+        let mut declaration = Declaration {
+            pos: name.pos,
+            default: None,
+            description: None,
+        };
+        if let Some(fields) = decoder.fields(
+            body,
+            &format!("variables.{}", name.value),
+            &["default", "description"],
+        ) {
+            declaration.default = fields
+                .get("default")
+                .and_then(|node| decoder.string(node, "default"))
+                .map(|text| text.value);
             if fields.get("default").is_none() && fields.key_pos("default").is_some() {
                 // `default:` with nothing after it is an empty string, not "no default".
                 declaration.default = Some(String::new());
             }
-            declaration.description = fields.get("description").and_then(|node| decoder.string(node, "description")).map(|text| text.value);
+            declaration.description = fields
+                .get("description")
+                .and_then(|node| decoder.string(node, "description"))
+                .map(|text| text.value);
         }
         declarations.insert(name.value, declaration);
     }
@@ -131,8 +188,14 @@ mod tests {
         assert_eq!(network.nat, Nat::Single);
         assert_eq!(network.zones, Zones::Count(2));
         assert!(network.dns_hostnames && network.dns_support && !network.public_ip_on_launch);
-        assert_eq!(manifest.security_groups[1].ingress[0].ports, vec![(3000, 3001)]);
-        assert_eq!(manifest.security_groups[1].ingress[0].peers, vec![Peer::Group("alb".into())]);
+        assert_eq!(
+            manifest.security_groups[1].ingress[0].ports,
+            vec![(3000, 3001)]
+        );
+        assert_eq!(
+            manifest.security_groups[1].ingress[0].peers,
+            vec![Peer::Group("alb".into())]
+        );
     }
 
     #[test]

@@ -10,9 +10,24 @@ use super::decode::{Decoder, Fields, Spanned, list};
 use super::diag::{Pos, suggest};
 use super::yaml::{Node, NodeKind};
 
-pub const TOP_LEVEL: &[&str] = &["stack", "region", "tags", "variables", "network", "security_groups"];
-const NETWORK: &[&str] =
-    &["cidr", "zones", "subnets", "nat", "endpoints", "dns_hostnames", "dns_support", "public_ip_on_launch"];
+pub const TOP_LEVEL: &[&str] = &[
+    "stack",
+    "region",
+    "tags",
+    "variables",
+    "network",
+    "security_groups",
+];
+const NETWORK: &[&str] = &[
+    "cidr",
+    "zones",
+    "subnets",
+    "nat",
+    "endpoints",
+    "dns_hostnames",
+    "dns_support",
+    "public_ip_on_launch",
+];
 const SUBNETS: &[&str] = &["public", "private", "isolated"];
 const SECURITY_GROUP: &[&str] = &["description", "ingress", "egress"];
 const INGRESS_RULE: &[&str] = &["protocol", "port", "ports", "from", "description"];
@@ -155,34 +170,65 @@ pub struct Rule {
 pub fn decode(root: &Node, decoder: &mut Decoder) -> Option<Manifest> {
     let fields = decoder.fields(root, "manifest", TOP_LEVEL)?;
     let stack = match fields.get("stack") {
-        Some(node) => decoder.string(node, "stack").and_then(|stack| check_stack(decoder, stack)),
+        Some(node) => decoder
+            .string(node, "stack")
+            .and_then(|stack| check_stack(decoder, stack)),
         None => {
-            decoder.error(root.pos, "the manifest has no `stack` name", "add `stack: my-app` at the top: it names and tags everything edgectl creates");
+            decoder.error(
+                root.pos,
+                "the manifest has no `stack` name",
+                "add `stack: my-app` at the top: it names and tags everything edgectl creates",
+            );
             None
         }
     };
-    let region = fields.get("region").and_then(|node| decoder.string(node, "region")).and_then(|region| {
-        if valid_region(&region.value) {
-            Some(region.value)
-        } else {
-            decoder.error(region.pos, format!("`{}` is not an AWS region name", region.value), "write a region such as `us-east-1` or `eu-west-1`");
-            None
-        }
-    });
-    let tags = fields.get("tags").map(|node| decode_tags(decoder, node)).unwrap_or_default();
-    let network = fields.get("network").and_then(|node| decode_network(decoder, node, region.as_deref()));
+    let region = fields
+        .get("region")
+        .and_then(|node| decoder.string(node, "region"))
+        .and_then(|region| {
+            if valid_region(&region.value) {
+                Some(region.value)
+            } else {
+                decoder.error(
+                    region.pos,
+                    format!("`{}` is not an AWS region name", region.value),
+                    "write a region such as `us-east-1` or `eu-west-1`",
+                );
+                None
+            }
+        });
+    let tags = fields
+        .get("tags")
+        .map(|node| decode_tags(decoder, node))
+        .unwrap_or_default();
+    let network = fields
+        .get("network")
+        .and_then(|node| decode_network(decoder, node, region.as_deref()));
     let security_groups = match fields.get("security_groups") {
-        Some(node) => decode_security_groups(decoder, node, network.as_ref(), fields.key_pos("security_groups")),
+        Some(node) => decode_security_groups(
+            decoder,
+            node,
+            network.as_ref(),
+            fields.key_pos("security_groups"),
+        ),
         None => Vec::new(),
     };
-    Some(Manifest { stack: stack?, region, tags, network, security_groups })
+    Some(Manifest {
+        stack: stack?,
+        region,
+        tags,
+        network,
+        security_groups,
+    })
 }
 
 fn check_stack(decoder: &mut Decoder, stack: Spanned<String>) -> Option<String> {
     let name = &stack.value;
     let valid = name.len() <= 40
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.ends_with('-');
     if valid {
         return Some(stack.value);
@@ -199,8 +245,15 @@ fn valid_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     parts.len() >= 3
         && parts[0].len() == 2
-        && parts.iter().all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts.last().is_some_and(|last| last.chars().all(|c| c.is_ascii_digit()))
+        && parts.iter().all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|last| last.chars().all(|c| c.is_ascii_digit()))
 }
 
 fn decode_tags(decoder: &mut Decoder, node: &Node) -> BTreeMap<String, String> {
@@ -208,16 +261,28 @@ fn decode_tags(decoder: &mut Decoder, node: &Node) -> BTreeMap<String, String> {
     for (key, value) in decoder.named(node, "tags") {
         let lower = key.value.to_ascii_lowercase();
         if lower.starts_with("edgectl:") || lower.starts_with("aws:") {
-            decoder.error(key.pos, format!("tag key `{}` uses a reserved prefix", key.value), "`edgectl:` tags mark ownership and `aws:` tags belong to AWS; choose another key");
+            decoder.error(
+                key.pos,
+                format!("tag key `{}` uses a reserved prefix", key.value),
+                "`edgectl:` tags mark ownership and `aws:` tags belong to AWS; choose another key",
+            );
             continue;
         }
         if key.value.chars().count() > 128 {
-            decoder.error(key.pos, "tag keys are at most 128 characters", "shorten the key");
+            decoder.error(
+                key.pos,
+                "tag keys are at most 128 characters",
+                "shorten the key",
+            );
             continue;
         }
         if let Some(value) = decoder.string(value, "tags") {
             if value.value.chars().count() > 256 {
-                decoder.error(value.pos, "tag values are at most 256 characters", "shorten the value");
+                decoder.error(
+                    value.pos,
+                    "tag values are at most 256 characters",
+                    "shorten the value",
+                );
                 continue;
             }
             tags.insert(key.value, value.value);
@@ -225,23 +290,40 @@ fn decode_tags(decoder: &mut Decoder, node: &Node) -> BTreeMap<String, String> {
     }
     // AWS allows 50 tags per resource; edgectl adds `Name`, `edgectl:stack` and `edgectl:id`.
     if tags.len() > 47 {
-        decoder.error(node.pos, format!("{} tags is too many", tags.len()), "AWS allows 50 tags per resource and edgectl adds 3: keep at most 47");
+        decoder.error(
+            node.pos,
+            format!("{} tags is too many", tags.len()),
+            "AWS allows 50 tags per resource and edgectl adds 3: keep at most 47",
+        );
     }
     tags
 }
 
-fn cidr4(decoder: &mut Decoder, node: &Node, what: &str, prefixes: (u8, u8)) -> Option<Spanned<Ipv4Net>> {
+fn cidr4(
+    decoder: &mut Decoder,
+    node: &Node,
+    what: &str,
+    prefixes: (u8, u8),
+) -> Option<Spanned<Ipv4Net>> {
     let text = decoder.string(node, what)?;
     let parsed: Ipv4Net = match text.value.trim().parse() {
         Ok(net) => net,
         Err(_) => {
-            decoder.error(text.pos, format!("`{}` is not an IPv4 CIDR block", text.value), "write an address and prefix length, such as `10.0.0.0/16`");
+            decoder.error(
+                text.pos,
+                format!("`{}` is not an IPv4 CIDR block", text.value),
+                "write an address and prefix length, such as `10.0.0.0/16`",
+            );
             return None;
         }
     };
     let (min, max) = prefixes;
     if !(min..=max).contains(&parsed.prefix_len()) {
-        decoder.error(text.pos, format!("`{what}` prefix /{} is out of range", parsed.prefix_len()), format!("AWS accepts /{min} to /{max} here"));
+        decoder.error(
+            text.pos,
+            format!("`{what}` prefix /{} is out of range", parsed.prefix_len()),
+            format!("AWS accepts /{min} to /{max} here"),
+        );
         return None;
     }
     if parsed.trunc() != parsed {
@@ -252,7 +334,10 @@ fn cidr4(decoder: &mut Decoder, node: &Node, what: &str, prefixes: (u8, u8)) -> 
         );
         return None;
     }
-    Some(Spanned { value: parsed, pos: text.pos })
+    Some(Spanned {
+        value: parsed,
+        pos: text.pos,
+    })
 }
 
 fn decode_network(decoder: &mut Decoder, node: &Node, region: Option<&str>) -> Option<Network> {
@@ -260,7 +345,11 @@ fn decode_network(decoder: &mut Decoder, node: &Node, region: Option<&str>) -> O
     let cidr = match fields.get("cidr") {
         Some(node) => cidr4(decoder, node, "network.cidr", (16, 28)),
         None => {
-            decoder.error(node.pos, "`network` has no `cidr`", "add `cidr: 10.0.0.0/16` (the VPC's address range)");
+            decoder.error(
+                node.pos,
+                "`network` has no `cidr`",
+                "add `cidr: 10.0.0.0/16` (the VPC's address range)",
+            );
             None
         }
     };
@@ -269,10 +358,18 @@ fn decode_network(decoder: &mut Decoder, node: &Node, region: Option<&str>) -> O
     if let Some(subnets_node) = fields.get("subnets")
         && let Some(subnets) = decoder.fields(subnets_node, "network.subnets", SUBNETS)
     {
-        for (tier, out) in [("public", &mut public), ("private", &mut private), ("isolated", &mut isolated)] {
-            let Some(list) = subnets.get(tier) else { continue };
+        for (tier, out) in [
+            ("public", &mut public),
+            ("private", &mut private),
+            ("isolated", &mut isolated),
+        ] {
+            let Some(list) = subnets.get(tier) else {
+                continue;
+            };
             for item in decoder.list(list) {
-                if let Some(net) = cidr4(decoder, item, &format!("network.subnets.{tier}"), (16, 28)) {
+                if let Some(net) =
+                    cidr4(decoder, item, &format!("network.subnets.{tier}"), (16, 28))
+                {
                     out.push(net);
                 }
             }
@@ -293,7 +390,9 @@ fn decode_network(decoder: &mut Decoder, node: &Node, region: Option<&str>) -> O
     let nat_default = if private.is_empty() { "none" } else { "single" };
     let nat_node = fields.get("nat");
     let nat = match nat_node {
-        Some(node) => decoder.choice(node, "network.nat", &["none", "single", "per-zone"]).map(|choice| choice.value),
+        Some(node) => decoder
+            .choice(node, "network.nat", &["none", "single", "per-zone"])
+            .map(|choice| choice.value),
         None => Some(nat_default.to_string()),
     }
     .map(|word| match word.as_str() {
@@ -330,20 +429,33 @@ fn decode_network(decoder: &mut Decoder, node: &Node, region: Option<&str>) -> O
         for item in decoder.list(list) {
             if let Some(choice) = decoder.choice(item, "network.endpoints", &["s3", "dynamodb"]) {
                 if endpoints.contains(&choice.value) {
-                    decoder.error(choice.pos, format!("endpoint `{}` is listed twice", choice.value), "remove the repeat");
+                    decoder.error(
+                        choice.pos,
+                        format!("endpoint `{}` is listed twice", choice.value),
+                        "remove the repeat",
+                    );
                 } else {
                     endpoints.push(choice.value);
                 }
             }
         }
     }
-    let mut flag = |name: &str, default: bool| fields.get(name).and_then(|node| decoder.bool(node, &format!("network.{name}"))).unwrap_or(default);
+    let mut flag = |name: &str, default: bool| {
+        fields
+            .get(name)
+            .and_then(|node| decoder.bool(node, &format!("network.{name}")))
+            .unwrap_or(default)
+    };
     let dns_hostnames = flag("dns_hostnames", true);
     let dns_support = flag("dns_support", true);
     let public_ip_on_launch = flag("public_ip_on_launch", false);
     if dns_hostnames && !dns_support {
         let pos = fields.key_pos("dns_support").unwrap_or(node.pos);
-        decoder.error(pos, "`dns_hostnames` needs `dns_support`", "set `dns_support: true`, or `dns_hostnames: false`");
+        decoder.error(
+            pos,
+            "`dns_hostnames` needs `dns_support`",
+            "set `dns_support: true`, or `dns_hostnames: false`",
+        );
     }
     Some(Network {
         cidr: cidr?.value,
@@ -360,14 +472,25 @@ fn decode_network(decoder: &mut Decoder, node: &Node, region: Option<&str>) -> O
 }
 
 fn decode_zones(decoder: &mut Decoder, node: Option<&Node>, region: Option<&str>) -> Option<Zones> {
-    let Some(node) = node else { return Some(Zones::Count(2)) };
+    let Some(node) = node else {
+        return Some(Zones::Count(2));
+    };
     if let NodeKind::Seq(items) = &node.kind {
         let mut names: Vec<String> = Vec::new();
         for item in items {
-            let Some(name) = decoder.string(item, "network.zones") else { continue };
-            let letter_ok = name.value.chars().last().is_some_and(|c| c.is_ascii_lowercase());
+            let Some(name) = decoder.string(item, "network.zones") else {
+                continue;
+            };
+            let letter_ok = name
+                .value
+                .chars()
+                .last()
+                .is_some_and(|c| c.is_ascii_lowercase());
             let region_ok = match region {
-                Some(region) => name.value.strip_prefix(region).is_some_and(|rest| rest.len() == 1),
+                Some(region) => name
+                    .value
+                    .strip_prefix(region)
+                    .is_some_and(|rest| rest.len() == 1),
                 None => valid_region(&name.value[..name.value.len().saturating_sub(1)]),
             };
             if !letter_ok || !region_ok {
@@ -375,64 +498,117 @@ fn decode_zones(decoder: &mut Decoder, node: Option<&Node>, region: Option<&str>
                     Some(region) => format!("zones of `{region}` are written like `{region}a`"),
                     None => "write zone names such as `us-east-1a`".to_string(),
                 };
-                decoder.error(name.pos, format!("`{}` is not an availability zone of the stack's region", name.value), help);
+                decoder.error(
+                    name.pos,
+                    format!(
+                        "`{}` is not an availability zone of the stack's region",
+                        name.value
+                    ),
+                    help,
+                );
             } else if names.contains(&name.value) {
-                decoder.error(name.pos, format!("zone `{}` is listed twice", name.value), "list each zone once");
+                decoder.error(
+                    name.pos,
+                    format!("zone `{}` is listed twice", name.value),
+                    "list each zone once",
+                );
             } else {
                 names.push(name.value);
             }
         }
         if items.is_empty() {
-            decoder.error(node.pos, "`network.zones` is empty", "list at least one zone, or give a count such as `zones: 2`");
+            decoder.error(
+                node.pos,
+                "`network.zones` is empty",
+                "list at least one zone, or give a count such as `zones: 2`",
+            );
         }
         return Some(Zones::Names(names));
     }
-    decoder.int(node, "network.zones", 1, 6).map(|count| Zones::Count(count.value as usize))
+    decoder
+        .int(node, "network.zones", 1, 6)
+        .map(|count| Zones::Count(count.value as usize))
 }
 
-fn check_subnet_layout(decoder: &mut Decoder, vpc: &Spanned<Ipv4Net>, tiers: [&Vec<Spanned<Ipv4Net>>; 3]) {
+fn check_subnet_layout(
+    decoder: &mut Decoder,
+    vpc: &Spanned<Ipv4Net>,
+    tiers: [&Vec<Spanned<Ipv4Net>>; 3],
+) {
     let all: Vec<&Spanned<Ipv4Net>> = tiers.into_iter().flatten().collect();
     for (index, subnet) in all.iter().enumerate() {
         if !vpc.value.contains(&subnet.value) {
             decoder.error(
                 subnet.pos,
-                format!("subnet `{}` is outside the VPC's `{}`", subnet.value, vpc.value),
+                format!(
+                    "subnet `{}` is outside the VPC's `{}`",
+                    subnet.value, vpc.value
+                ),
                 format!("choose a block inside `{}`", vpc.value),
             );
             continue;
         }
         if let Some(other) = all[..index].iter().find(|other| {
-            other.value.contains(&subnet.value.network()) || subnet.value.contains(&other.value.network())
+            other.value.contains(&subnet.value.network())
+                || subnet.value.contains(&other.value.network())
         }) {
             decoder.error(
                 subnet.pos,
-                format!("subnet `{}` overlaps `{}` (line {})", subnet.value, other.value, other.pos.line),
+                format!(
+                    "subnet `{}` overlaps `{}` (line {})",
+                    subnet.value, other.value, other.pos.line
+                ),
                 "subnets of one VPC must not share addresses",
             );
         }
     }
 }
 
-fn decode_security_groups(decoder: &mut Decoder, node: &Node, network: Option<&Network>, key_pos: Option<Pos>) -> Vec<SecurityGroup> {
+fn decode_security_groups(
+    decoder: &mut Decoder,
+    node: &Node,
+    network: Option<&Network>,
+    key_pos: Option<Pos>,
+) -> Vec<SecurityGroup> {
     let entries = decoder.named(node, "security_groups");
     if network.is_none() && !entries.is_empty() {
-        decoder.error(key_pos.unwrap_or(node.pos), "security groups need a `network`", "add a `network:` section: groups belong to the stack's VPC");
+        decoder.error(
+            key_pos.unwrap_or(node.pos),
+            "security groups need a `network`",
+            "add a `network:` section: groups belong to the stack's VPC",
+        );
     }
     let names: Vec<String> = entries.iter().map(|(name, _)| name.value.clone()).collect();
     let mut groups = Vec::new();
     for (name, body) in &entries {
         let valid = name.value.len() <= 60
             && name.value.starts_with(|c: char| c.is_ascii_lowercase())
-            && name.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            && name
+                .value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
         if !valid {
-            decoder.error(name.pos, format!("security group name `{}` is not valid", name.value), "use lowercase letters, digits, `-` and `_`, starting with a letter");
+            decoder.error(
+                name.pos,
+                format!("security group name `{}` is not valid", name.value),
+                "use lowercase letters, digits, `-` and `_`, starting with a letter",
+            );
         }
         if RESERVED_PEERS.contains(&name.value.as_str()) {
-            decoder.error(name.pos, format!("`{}` is a reserved word in rules", name.value), "choose another name");
+            decoder.error(
+                name.pos,
+                format!("`{}` is a reserved word in rules", name.value),
+                "choose another name",
+            );
         }
         let section = format!("security_groups.{}", name.value);
         let Some(fields) = decoder.fields(body, &section, SECURITY_GROUP) else {
-            groups.push(SecurityGroup { name: name.value.clone(), description: None, ingress: Vec::new(), egress: None });
+            groups.push(SecurityGroup {
+                name: name.value.clone(),
+                description: None,
+                ingress: Vec::new(),
+                egress: None,
+            });
             continue;
         };
         let description = fields.get("description").and_then(|node| decoder.string(node, "description")).and_then(|text| {
@@ -447,21 +623,53 @@ fn decode_security_groups(decoder: &mut Decoder, node: &Node, network: Option<&N
         });
         let rules = |decoder: &mut Decoder, direction: &str| -> Option<Vec<Rule>> {
             let list = fields.get(direction)?;
-            let allowed = if direction == "ingress" { INGRESS_RULE } else { EGRESS_RULE };
+            let allowed = if direction == "ingress" {
+                INGRESS_RULE
+            } else {
+                EGRESS_RULE
+            };
             let items = decoder.list(list);
-            Some(items.into_iter().filter_map(|item| decode_rule(decoder, item, &format!("{section}.{direction}"), allowed, &names)).collect())
+            Some(
+                items
+                    .into_iter()
+                    .filter_map(|item| {
+                        decode_rule(
+                            decoder,
+                            item,
+                            &format!("{section}.{direction}"),
+                            allowed,
+                            &names,
+                        )
+                    })
+                    .collect(),
+            )
         };
         let ingress = rules(decoder, "ingress").unwrap_or_default();
         let egress = rules(decoder, "egress");
-        groups.push(SecurityGroup { name: name.value.clone(), description, ingress, egress });
+        groups.push(SecurityGroup {
+            name: name.value.clone(),
+            description,
+            ingress,
+            egress,
+        });
     }
     groups
 }
 
-fn decode_rule(decoder: &mut Decoder, node: &Node, section: &str, allowed: &[&str], groups: &[String]) -> Option<Rule> {
+fn decode_rule(
+    decoder: &mut Decoder,
+    node: &Node,
+    section: &str,
+    allowed: &[&str],
+    groups: &[String],
+) -> Option<Rule> {
     let fields: Fields = decoder.fields(node, section, allowed)?;
     let protocol = match fields.get("protocol") {
-        Some(node) => match decoder.choice(node, "protocol", &["tcp", "udp", "icmp", "all"])?.value.as_str() {
+        Some(node) => match decoder
+            .choice(node, "protocol", &["tcp", "udp", "icmp", "all"])?
+            .value
+            .as_str()
+        {
             "udp" => Protocol::Udp,
             "icmp" => Protocol::Icmp,
             "all" => Protocol::All,
@@ -473,7 +681,11 @@ fn decode_rule(decoder: &mut Decoder, node: &Node, section: &str, allowed: &[&st
     let port_nodes: Vec<&Node> = match (fields.get("port"), fields.get("ports")) {
         (Some(_), Some(_)) => {
             let pos = fields.key_pos("ports").unwrap_or(node.pos);
-            decoder.error(pos, "a rule has `port` or `ports`, not both", "merge them into `ports: [...]`");
+            decoder.error(
+                pos,
+                "a rule has `port` or `ports`, not both",
+                "merge them into `ports: [...]`",
+            );
             return None;
         }
         (Some(port), None) => vec![port],
@@ -485,7 +697,11 @@ fn decode_rule(decoder: &mut Decoder, node: &Node, section: &str, allowed: &[&st
     }
     match protocol {
         Protocol::All | Protocol::Icmp if !ports.is_empty() => {
-            decoder.error(port_nodes[0].pos, format!("`protocol: {}` takes no ports", protocol.as_str()), "remove `port`/`ports`, or use `tcp` or `udp`");
+            decoder.error(
+                port_nodes[0].pos,
+                format!("`protocol: {}` takes no ports", protocol.as_str()),
+                "remove `port`/`ports`, or use `tcp` or `udp`",
+            );
             return None;
         }
         Protocol::Tcp | Protocol::Udp if ports.is_empty() => {
@@ -494,7 +710,11 @@ fn decode_rule(decoder: &mut Decoder, node: &Node, section: &str, allowed: &[&st
         }
         _ => {}
     }
-    let peer_key = if allowed.contains(&"from") { "from" } else { "to" };
+    let peer_key = if allowed.contains(&"from") {
+        "from"
+    } else {
+        "to"
+    };
     let Some(peer_node) = fields.get(peer_key) else {
         decoder.error(node.pos, format!("this rule has no `{peer_key}`"), format!("add `{peer_key}:` with a CIDR (`0.0.0.0/0`), a security group name, `self` or `vpc`"));
         return None;
@@ -507,16 +727,31 @@ fn decode_rule(decoder: &mut Decoder, node: &Node, section: &str, allowed: &[&st
             match word.parse::<IpNet>() {
                 Ok(net) if net.trunc() == net => Peer::Cidr(net),
                 Ok(net) => {
-                    decoder.error(text.pos, format!("`{word}` has host bits set"), format!("did you mean `{}`?", net.trunc()));
+                    decoder.error(
+                        text.pos,
+                        format!("`{word}` has host bits set"),
+                        format!("did you mean `{}`?", net.trunc()),
+                    );
                     continue;
                 }
                 Err(_) => {
-                    decoder.error(text.pos, format!("`{word}` is not a CIDR block"), "write a block such as `10.0.0.0/8` or `::/0`");
+                    decoder.error(
+                        text.pos,
+                        format!("`{word}` is not a CIDR block"),
+                        "write a block such as `10.0.0.0/8` or `::/0`",
+                    );
                     continue;
                 }
             }
         } else if word.parse::<IpAddr>().is_ok() {
-            decoder.error(text.pos, format!("`{word}` is an address, not a block"), format!("did you mean `{word}/{}`?", if word.contains(':') { 128 } else { 32 }));
+            decoder.error(
+                text.pos,
+                format!("`{word}` is an address, not a block"),
+                format!(
+                    "did you mean `{word}/{}`?",
+                    if word.contains(':') { 128 } else { 32 }
+                ),
+            );
             continue;
         } else if word == "self" {
             Peer::Itself
@@ -527,10 +762,19 @@ fn decode_rule(decoder: &mut Decoder, node: &Node, section: &str, allowed: &[&st
         } else {
             let help = match suggest(word, groups.iter().map(String::as_str)) {
                 Some(close) => format!("did you mean `{close}`?"),
-                None if groups.is_empty() => "no security groups are defined; use a CIDR block".to_string(),
-                None => format!("defined groups: {}", list(&groups.iter().map(String::as_str).collect::<Vec<_>>())),
+                None if groups.is_empty() => {
+                    "no security groups are defined; use a CIDR block".to_string()
+                }
+                None => format!(
+                    "defined groups: {}",
+                    list(&groups.iter().map(String::as_str).collect::<Vec<_>>())
+                ),
             };
-            decoder.error(text.pos, format!("`{peer_key}` refers to an unknown security group `{word}`"), help);
+            decoder.error(
+                text.pos,
+                format!("`{peer_key}` refers to an unknown security group `{word}`"),
+                help,
+            );
             continue;
         };
         if !peers.contains(&peer) {
@@ -540,16 +784,34 @@ fn decode_rule(decoder: &mut Decoder, node: &Node, section: &str, allowed: &[&st
     if peers.is_empty() {
         return None;
     }
-    let description = fields.get("description").and_then(|node| decoder.string(node, "description")).map(|text| text.value);
-    Some(Rule { protocol, ports, peers, description })
+    let description = fields
+        .get("description")
+        .and_then(|node| decoder.string(node, "description"))
+        .map(|text| text.value);
+    Some(Rule {
+        protocol,
+        ports,
+        peers,
+        description,
+    })
 }
 
 fn decode_port_range(decoder: &mut Decoder, node: &Node) -> Option<(u16, u16)> {
     let NodeKind::Scalar { text, .. } = &node.kind else {
-        decoder.error(node.pos, "a port must be a number or a range such as `8000-8100`", "write `443` or `8000-8100`");
+        decoder.error(
+            node.pos,
+            "a port must be a number or a range such as `8000-8100`",
+            "write `443` or `8000-8100`",
+        );
         return None;
     };
-    let parse = |part: &str| part.trim().parse::<u32>().ok().filter(|port| *port <= 65535).map(|port| port as u16);
+    let parse = |part: &str| {
+        part.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|port| *port <= 65535)
+            .map(|port| port as u16)
+    };
     let range = match text.split_once('-') {
         Some((low, high)) => parse(low).zip(parse(high)),
         None => parse(text).map(|port| (port, port)),
@@ -557,11 +819,19 @@ fn decode_port_range(decoder: &mut Decoder, node: &Node) -> Option<(u16, u16)> {
     match range {
         Some((low, high)) if low <= high => Some((low, high)),
         Some((low, high)) => {
-            decoder.error(node.pos, format!("port range `{text}` runs backwards"), format!("did you mean `{high}-{low}`?"));
+            decoder.error(
+                node.pos,
+                format!("port range `{text}` runs backwards"),
+                format!("did you mean `{high}-{low}`?"),
+            );
             None
         }
         None => {
-            decoder.error(node.pos, format!("`{text}` is not a port or port range"), "ports are 0 to 65535; a range is written `8000-8100`");
+            decoder.error(
+                node.pos,
+                format!("`{text}` is not a port or port range"),
+                "ports are 0 to 65535; a range is written `8000-8100`",
+            );
             None
         }
     }

@@ -33,7 +33,9 @@ impl Overrides {
 
 pub fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -47,11 +49,15 @@ pub fn resolve(
 ) -> BTreeMap<String, Option<String>> {
     for (name, _) in &overrides.cli {
         if !declarations.contains_key(name) {
-            let mut diagnostic =
-                Diagnostic::new(anchor, format!("`--var {name}=...` sets a variable the manifest does not declare"));
+            let mut diagnostic = Diagnostic::new(
+                anchor,
+                format!("`--var {name}=...` sets a variable the manifest does not declare"),
+            );
             diagnostic = match suggest(name, declarations.keys().map(String::as_str)) {
                 Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
-                None => diagnostic.with_help(format!("declare it under `variables:` as `{name}: {{ default: ... }}`")),
+                None => diagnostic.with_help(format!(
+                    "declare it under `variables:` as `{name}: {{ default: ... }}`"
+                )),
             };
             diagnostics.push(diagnostic);
         }
@@ -59,15 +65,26 @@ pub fn resolve(
     declarations
         .iter()
         .map(|(name, declaration)| {
-            let cli = overrides.cli.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value.clone());
-            let value = cli.or_else(|| overrides.env.get(name).cloned()).or_else(|| declaration.default.clone());
+            let cli = overrides
+                .cli
+                .iter()
+                .rev()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone());
+            let value = cli
+                .or_else(|| overrides.env.get(name).cloned())
+                .or_else(|| declaration.default.clone());
             (name.clone(), value)
         })
         .collect()
 }
 
 /// Replaces `${var.K}` in every scalar of `node`.
-pub fn substitute(node: &mut Node, values: &BTreeMap<String, Option<String>>, diagnostics: &mut Vec<Diagnostic>) {
+pub fn substitute(
+    node: &mut Node,
+    values: &BTreeMap<String, Option<String>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     match &mut node.kind {
         NodeKind::Scalar { text, .. } => {
             if text.contains('$') {
@@ -75,20 +92,30 @@ pub fn substitute(node: &mut Node, values: &BTreeMap<String, Option<String>>, di
                     Ok(result) => *text = result,
                     Err((offset, diagnostic)) => {
                         let mut diagnostic = diagnostic;
-                        diagnostic.pos = Pos { column: node.pos.column + offset, ..diagnostic.pos };
+                        diagnostic.pos = Pos {
+                            column: node.pos.column + offset,
+                            ..diagnostic.pos
+                        };
                         diagnostic.pos.line = node.pos.line;
                         diagnostics.push(diagnostic);
                     }
                 }
             }
         }
-        NodeKind::Seq(items) => items.iter_mut().for_each(|item| substitute(item, values, diagnostics)),
-        NodeKind::Map(entries) => entries.iter_mut().for_each(|(_, value)| substitute(value, values, diagnostics)),
+        NodeKind::Seq(items) => items
+            .iter_mut()
+            .for_each(|item| substitute(item, values, diagnostics)),
+        NodeKind::Map(entries) => entries
+            .iter_mut()
+            .for_each(|(_, value)| substitute(value, values, diagnostics)),
     }
 }
 
 /// Expands one string; on error returns the character offset of the bad reference.
-fn interpolate(text: &str, values: &BTreeMap<String, Option<String>>) -> Result<String, (usize, Diagnostic)> {
+fn interpolate(
+    text: &str,
+    values: &BTreeMap<String, Option<String>>,
+) -> Result<String, (usize, Diagnostic)> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let mut offset = 0;
@@ -109,13 +136,22 @@ fn interpolate(text: &str, values: &BTreeMap<String, Option<String>>) -> Result<
             continue;
         };
         let Some(end) = body.find('}') else {
-            let diagnostic = Diagnostic::new(Pos { len: after.chars().count(), ..Pos::default() }, "unclosed `${`".into())
-                .with_help("close the reference with `}`, or write `$${` for a literal `${`");
+            let diagnostic = Diagnostic::new(
+                Pos {
+                    len: after.chars().count(),
+                    ..Pos::default()
+                },
+                "unclosed `${`".into(),
+            )
+            .with_help("close the reference with `}`, or write `$${` for a literal `${`");
             return Err((here, diagnostic));
         };
         let reference = body[..end].trim();
         let len = end + 3;
-        let pos = Pos { len, ..Pos::default() };
+        let pos = Pos {
+            len,
+            ..Pos::default()
+        };
         match reference.strip_prefix("var.") {
             Some(name) => match values.get(name) {
                 Some(Some(value)) => out.push_str(value),
@@ -125,17 +161,23 @@ fn interpolate(text: &str, values: &BTreeMap<String, Option<String>>) -> Result<
                     return Err((here, diagnostic));
                 }
                 None => {
-                    let mut diagnostic = Diagnostic::new(pos, format!("undeclared variable `{name}`"));
+                    let mut diagnostic =
+                        Diagnostic::new(pos, format!("undeclared variable `{name}`"));
                     diagnostic = match suggest(name, values.keys().map(String::as_str)) {
                         Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
-                        None => diagnostic.with_help(format!("declare it under `variables:` as `{name}: {{ default: ... }}`")),
+                        None => diagnostic.with_help(format!(
+                            "declare it under `variables:` as `{name}: {{ default: ... }}`"
+                        )),
                     };
                     return Err((here, diagnostic));
                 }
             },
             None => {
-                let diagnostic = Diagnostic::new(pos, format!("unknown reference `${{{reference}}}`"))
-                    .with_help("write `${var.NAME}` for a variable, or `$${` for a literal `${`");
+                let diagnostic =
+                    Diagnostic::new(pos, format!("unknown reference `${{{reference}}}`"))
+                        .with_help(
+                            "write `${var.NAME}` for a variable, or `$${` for a literal `${`",
+                        );
                 return Err((here, diagnostic));
             }
         }
@@ -151,19 +193,31 @@ mod tests {
     use super::*;
 
     fn values() -> BTreeMap<String, Option<String>> {
-        BTreeMap::from([("env".to_string(), Some("prod".to_string())), ("tag".to_string(), None)])
+        BTreeMap::from([
+            ("env".to_string(), Some("prod".to_string())),
+            ("tag".to_string(), None),
+        ])
     }
 
     #[test]
     fn expands_variables_and_escapes() {
-        assert_eq!(interpolate("app-${var.env}-x", &values()).unwrap(), "app-prod-x");
-        assert_eq!(interpolate("$${var.env} costs $5", &values()).unwrap(), "${var.env} costs $5");
+        assert_eq!(
+            interpolate("app-${var.env}-x", &values()).unwrap(),
+            "app-prod-x"
+        );
+        assert_eq!(
+            interpolate("$${var.env} costs $5", &values()).unwrap(),
+            "${var.env} costs $5"
+        );
     }
 
     #[test]
     fn reports_unset_undeclared_and_unknown() {
         let (offset, unset) = interpolate("v:${var.tag}", &values()).unwrap_err();
-        assert_eq!((offset, unset.message.as_str()), (2, "variable `tag` has no value"));
+        assert_eq!(
+            (offset, unset.message.as_str()),
+            (2, "variable `tag` has no value")
+        );
         let (_, undeclared) = interpolate("${var.envv}", &values()).unwrap_err();
         assert_eq!(undeclared.help.as_deref(), Some("did you mean `env`?"));
         let (_, unknown) = interpolate("${vpc.id}", &values()).unwrap_err();
@@ -174,7 +228,11 @@ mod tests {
     fn command_line_wins_over_environment_and_default() {
         let declarations = BTreeMap::from([(
             "env".to_string(),
-            Declaration { pos: Pos::default(), default: Some("dev".into()), description: None },
+            Declaration {
+                pos: Pos::default(),
+                default: Some("dev".into()),
+                description: None,
+            },
         )]);
         let overrides = Overrides {
             cli: vec![("env".into(), "prod".into())],
@@ -184,7 +242,10 @@ mod tests {
         let values = resolve(&declarations, &overrides, Pos::default(), &mut diagnostics);
         assert_eq!(values["env"].as_deref(), Some("prod"));
         assert!(diagnostics.is_empty());
-        let overrides = Overrides { cli: vec![("nope".into(), "1".into())], env: BTreeMap::new() };
+        let overrides = Overrides {
+            cli: vec![("nope".into(), "1".into())],
+            env: BTreeMap::new(),
+        };
         resolve(&declarations, &overrides, Pos::default(), &mut diagnostics);
         assert_eq!(diagnostics.len(), 1);
     }

@@ -21,7 +21,10 @@ pub struct Node {
 pub enum NodeKind {
     /// A scalar with its text; `plain` is false for quoted and block scalars, which are
     /// always strings (`"80"` is not a number).
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
@@ -51,23 +54,30 @@ pub fn parse(text: &str) -> Result<Node, Diagnostic> {
     let mut parser = Parser::new_from_str(text);
     if let Err(error) = parser.load(&mut builder, false) {
         let marker = error.marker();
-        return Err(Diagnostic::new(
-            pos(marker, 1),
-            format!("invalid YAML: {}", error.info()),
-        )
-        .with_help("check the indentation and quoting around this position"));
+        return Err(
+            Diagnostic::new(pos(marker, 1), format!("invalid YAML: {}", error.info()))
+                .with_help("check the indentation and quoting around this position"),
+        );
     }
     if let Some(diagnostic) = builder.error {
         return Err(diagnostic);
     }
     Ok(builder.root.unwrap_or(Node {
-        pos: Pos { line: 1, column: 1, len: 1 },
+        pos: Pos {
+            line: 1,
+            column: 1,
+            len: 1,
+        },
         kind: NodeKind::Map(Vec::new()),
     }))
 }
 
 fn pos(marker: &Marker, len: usize) -> Pos {
-    Pos { line: marker.line(), column: marker.col() + 1, len: len.max(1) }
+    Pos {
+        line: marker.line(),
+        column: marker.col() + 1,
+        len: len.max(1),
+    }
 }
 
 enum Frame {
@@ -106,9 +116,15 @@ impl MarkedEventReceiver for Builder {
         match event {
             Event::Scalar(text, style, anchor, _tag) => {
                 let plain = style == TScalarStyle::Plain;
-                let quoted = matches!(style, TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted);
+                let quoted = matches!(
+                    style,
+                    TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted
+                );
                 let len = text.chars().count() + if quoted { 2 } else { 0 };
-                let node = Node { pos: pos(&marker, len), kind: NodeKind::Scalar { text, plain } };
+                let node = Node {
+                    pos: pos(&marker, len),
+                    kind: NodeKind::Scalar { text, plain },
+                };
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());
                 }
@@ -120,13 +136,20 @@ impl MarkedEventReceiver for Builder {
             }
             Event::MappingStart(anchor, _) => {
                 self.open_anchors.push(anchor);
-                self.stack.push(Frame::Map(pos(&marker, 1), Vec::new(), None));
+                self.stack
+                    .push(Frame::Map(pos(&marker, 1), Vec::new(), None));
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let anchor = self.open_anchors.pop().unwrap_or(0);
                 let node = match self.stack.pop() {
-                    Some(Frame::Seq(pos, items)) => Node { pos, kind: NodeKind::Seq(items) },
-                    Some(Frame::Map(pos, entries, _)) => Node { pos, kind: NodeKind::Map(entries) },
+                    Some(Frame::Seq(pos, items)) => Node {
+                        pos,
+                        kind: NodeKind::Seq(items),
+                    },
+                    Some(Frame::Map(pos, entries, _)) => Node {
+                        pos,
+                        kind: NodeKind::Map(entries),
+                    },
                     None => return,
                 };
                 if anchor > 0 {
@@ -140,7 +163,10 @@ impl MarkedEventReceiver for Builder {
                     self.push_value(node);
                 }
                 None => {
-                    self.error = Some(Diagnostic::new(pos(&marker, 1), "unknown YAML alias".into()))
+                    self.error = Some(Diagnostic::new(
+                        pos(&marker, 1),
+                        "unknown YAML alias".into(),
+                    ))
                 }
             },
             Event::Nothing
@@ -159,21 +185,53 @@ mod tests {
     #[test]
     fn positions_are_one_based_and_point_at_the_value() {
         let node = parse("stack: demo\nnetwork:\n  cidr: \"10.0.0.0/16\"\n").unwrap();
-        let NodeKind::Map(entries) = &node.kind else { panic!("expected a map") };
-        assert_eq!(entries[0].0.pos, Pos { line: 1, column: 1, len: 5 });
-        assert_eq!(entries[0].1.pos, Pos { line: 1, column: 8, len: 4 });
-        let NodeKind::Map(network) = &entries[1].1.kind else { panic!("expected a map") };
-        assert_eq!(network[0].1.pos, Pos { line: 3, column: 9, len: 13 });
+        let NodeKind::Map(entries) = &node.kind else {
+            panic!("expected a map")
+        };
+        assert_eq!(
+            entries[0].0.pos,
+            Pos {
+                line: 1,
+                column: 1,
+                len: 5
+            }
+        );
+        assert_eq!(
+            entries[0].1.pos,
+            Pos {
+                line: 1,
+                column: 8,
+                len: 4
+            }
+        );
+        let NodeKind::Map(network) = &entries[1].1.kind else {
+            panic!("expected a map")
+        };
+        assert_eq!(
+            network[0].1.pos,
+            Pos {
+                line: 3,
+                column: 9,
+                len: 13
+            }
+        );
         assert_eq!(
             network[0].1.kind,
-            NodeKind::Scalar { text: "10.0.0.0/16".into(), plain: false }
+            NodeKind::Scalar {
+                text: "10.0.0.0/16".into(),
+                plain: false
+            }
         );
     }
 
     #[test]
     fn syntax_errors_carry_a_position() {
         let error = parse("stack: demo\nnetwork: [1, 2\n").unwrap_err();
-        assert!(error.message.starts_with("invalid YAML"), "{}", error.message);
+        assert!(
+            error.message.starts_with("invalid YAML"),
+            "{}",
+            error.message
+        );
         assert!(error.pos.line >= 2);
     }
 

@@ -13,15 +13,23 @@ pub struct Paint {
 
 impl Paint {
     pub fn for_stdout() -> Self {
-        Self { enabled: std::io::stdout().is_terminal() && colour_allowed() }
+        Self {
+            enabled: std::io::stdout().is_terminal() && colour_allowed(),
+        }
     }
 
     pub fn for_stderr() -> Self {
-        Self { enabled: std::io::stderr().is_terminal() && colour_allowed() }
+        Self {
+            enabled: std::io::stderr().is_terminal() && colour_allowed(),
+        }
     }
 
     fn wrap(self, code: &str, text: &str) -> String {
-        if self.enabled { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+        if self.enabled {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
 
     pub fn green(self, text: &str) -> String {
@@ -50,7 +58,8 @@ impl Paint {
 }
 
 fn colour_allowed() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) && std::env::var("TERM").map_or(true, |term| term != "dumb")
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        && std::env::var("TERM").map_or(true, |term| term != "dumb")
 }
 
 /// `1.2s`, `350ms`, `2m05s`.

@@ -9,9 +9,17 @@ use crate::plan::{Action, Change, Plan, Step};
 
 pub fn render(plan: &Plan, stack: &str, region: &str, paint: Paint) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", paint.bold(&format!("Stack `{stack}` in {region}")));
+    let _ = writeln!(
+        out,
+        "{}",
+        paint.bold(&format!("Stack `{stack}` in {region}"))
+    );
     if plan.is_empty() {
-        let _ = writeln!(out, "\nNo changes: {} match the manifest.", crate::manifest::plural(plan.unchanged, "resource"));
+        let _ = writeln!(
+            out,
+            "\nNo changes: {} match the manifest.",
+            crate::manifest::plural(plan.unchanged, "resource")
+        );
         return out;
     }
     for step in &plan.steps {
@@ -39,8 +47,19 @@ fn render_step(out: &mut String, step: &Step, paint: Paint) {
         Action::Replace => ("-/+", Paint::magenta),
         Action::Delete => ("-", Paint::red),
     };
-    let physical = step.observed.as_ref().map(|observed| format!(" ({})", observed.physical_id)).unwrap_or_default();
-    let _ = writeln!(out, "  {} {}{}  {}", colour(paint, symbol), paint.bold(step.id.as_str()), physical, paint.dim(step.action.verb()));
+    let physical = step
+        .observed
+        .as_ref()
+        .map(|observed| format!(" ({})", observed.physical_id))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "  {} {}{}  {}",
+        colour(paint, symbol),
+        paint.bold(step.id.as_str()),
+        physical,
+        paint.dim(step.action.verb())
+    );
     if let Some(reason) = &step.reason {
         let _ = writeln!(out, "      # {reason}");
     }
@@ -52,7 +71,10 @@ fn render_step(out: &mut String, step: &Step, paint: Paint) {
                 }
             }
         }
-        Action::Update | Action::Replace => step.changes.iter().for_each(|change| write_change(out, change, paint)),
+        Action::Update | Action::Replace => step
+            .changes
+            .iter()
+            .for_each(|change| write_change(out, change, paint)),
         Action::Delete => {}
     }
 }
@@ -66,13 +88,23 @@ fn write_value(out: &mut String, name: &str, value: &Value, paint: Paint) {
             }
             for (index, item) in items.iter().enumerate() {
                 let label = if index == 0 { name } else { "" };
-                let _ = writeln!(out, "      {label:<20} {} {}", paint.green("+"), inline(item));
+                let _ = writeln!(
+                    out,
+                    "      {label:<20} {} {}",
+                    paint.green("+"),
+                    inline(item)
+                );
             }
         }
         Value::Map(map) if !map.is_empty() => {
             for (index, (key, item)) in map.iter().enumerate() {
                 let label = if index == 0 { name } else { "" };
-                let _ = writeln!(out, "      {label:<20} {} {key} = {}", paint.green("+"), inline(item));
+                let _ = writeln!(
+                    out,
+                    "      {label:<20} {} {key} = {}",
+                    paint.green("+"),
+                    inline(item)
+                );
             }
         }
         other => {
@@ -82,7 +114,11 @@ fn write_value(out: &mut String, name: &str, value: &Value, paint: Paint) {
 }
 
 fn write_change(out: &mut String, change: &Change, paint: Paint) {
-    let note = if change.forces_replacement { format!("  {}", paint.magenta("# forces replacement")) } else { String::new() };
+    let note = if change.forces_replacement {
+        format!("  {}", paint.magenta("# forces replacement"))
+    } else {
+        String::new()
+    };
     match (&change.old, &change.new) {
         (Value::Set(_) | Value::List(_), Value::Set(_) | Value::List(_)) => {
             let old: BTreeSet<&Value> = change.old.items().collect();
@@ -90,12 +126,24 @@ fn write_change(out: &mut String, change: &Change, paint: Paint) {
             let mut first = true;
             for item in old.difference(&new) {
                 let label = if first { change.field.as_str() } else { "" };
-                let _ = writeln!(out, "      {label:<20} {} {}{}", paint.red("-"), inline(item), if first { note.as_str() } else { "" });
+                let _ = writeln!(
+                    out,
+                    "      {label:<20} {} {}{}",
+                    paint.red("-"),
+                    inline(item),
+                    if first { note.as_str() } else { "" }
+                );
                 first = false;
             }
             for item in new.difference(&old) {
                 let label = if first { change.field.as_str() } else { "" };
-                let _ = writeln!(out, "      {label:<20} {} {}{}", paint.green("+"), inline(item), if first { note.as_str() } else { "" });
+                let _ = writeln!(
+                    out,
+                    "      {label:<20} {} {}{}",
+                    paint.green("+"),
+                    inline(item),
+                    if first { note.as_str() } else { "" }
+                );
                 first = false;
             }
         }
@@ -105,17 +153,36 @@ fn write_change(out: &mut String, change: &Change, paint: Paint) {
             for key in keys {
                 let label = if first { change.field.as_str() } else { "" };
                 let line = match (old.get(key), new.get(key)) {
-                    (Some(before), Some(after)) if before != after => format!("{} {key} = {} → {}", paint.yellow("~"), inline(before), inline(after)),
-                    (Some(before), None) => format!("{} {key} = {}", paint.red("-"), inline(before)),
-                    (None, Some(after)) => format!("{} {key} = {}", paint.green("+"), inline(after)),
+                    (Some(before), Some(after)) if before != after => format!(
+                        "{} {key} = {} → {}",
+                        paint.yellow("~"),
+                        inline(before),
+                        inline(after)
+                    ),
+                    (Some(before), None) => {
+                        format!("{} {key} = {}", paint.red("-"), inline(before))
+                    }
+                    (None, Some(after)) => {
+                        format!("{} {key} = {}", paint.green("+"), inline(after))
+                    }
                     _ => continue,
                 };
-                let _ = writeln!(out, "      {label:<20} {line}{}", if first { note.as_str() } else { "" });
+                let _ = writeln!(
+                    out,
+                    "      {label:<20} {line}{}",
+                    if first { note.as_str() } else { "" }
+                );
                 first = false;
             }
         }
         (old, new) => {
-            let _ = writeln!(out, "      {:<20} {} → {}{note}", change.field, inline(old), inline(new));
+            let _ = writeln!(
+                out,
+                "      {:<20} {} → {}{note}",
+                change.field,
+                inline(old),
+                inline(new)
+            );
         }
     }
 }

@@ -13,7 +13,11 @@ use crate::aws::errors::AwsError;
 use crate::plan::Step;
 
 pub enum Progress {
-    Live { bars: MultiProgress, active: Mutex<HashMap<usize, ProgressBar>>, paint: Paint },
+    Live {
+        bars: MultiProgress,
+        active: Mutex<HashMap<usize, ProgressBar>>,
+        paint: Paint,
+    },
     Lines,
 }
 
@@ -21,7 +25,11 @@ impl Progress {
     pub fn new(live: bool) -> Self {
         if live {
             let bars = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-            Progress::Live { bars, active: Mutex::new(HashMap::new()), paint: Paint::for_stderr() }
+            Progress::Live {
+                bars,
+                active: Mutex::new(HashMap::new()),
+                paint: Paint::for_stderr(),
+            }
         } else {
             Progress::Lines
         }
@@ -33,7 +41,10 @@ impl Progress {
             Progress::Live { bars, .. } => {
                 let _ = bars.println(text);
             }
-            Progress::Lines => eprintln!("{} {text}", humantime::format_rfc3339_millis(SystemTime::now())),
+            Progress::Lines => eprintln!(
+                "{} {text}",
+                humantime::format_rfc3339_millis(SystemTime::now())
+            ),
         }
     }
 
@@ -51,7 +62,8 @@ impl Hooks for Progress {
         match self {
             Progress::Live { bars, active, .. } => {
                 let bar = bars.add(ProgressBar::new_spinner());
-                let style = ProgressStyle::with_template("  {spinner} {msg} {elapsed:.dim}").unwrap_or_else(|_| ProgressStyle::default_spinner());
+                let style = ProgressStyle::with_template("  {spinner} {msg} {elapsed:.dim}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner());
                 bar.set_style(style);
                 bar.set_message(text);
                 bar.enable_steady_tick(Duration::from_millis(120));
@@ -63,21 +75,42 @@ impl Hooks for Progress {
         }
     }
 
-    fn finished(&self, op: usize, step: &Step, phase: Phase, physical_id: Option<&str>, elapsed: Duration) {
+    fn finished(
+        &self,
+        op: usize,
+        step: &Step,
+        phase: Phase,
+        physical_id: Option<&str>,
+        elapsed: Duration,
+    ) {
         self.clear(op);
         let physical = physical_id.map(|id| format!(" {id}")).unwrap_or_default();
         let mark = self.paint().green("✓");
-        self.line(&format!("{mark} {} {}{physical} in {}", phase.verb().1, step.id, duration(elapsed)));
+        self.line(&format!(
+            "{mark} {} {}{physical} in {}",
+            phase.verb().1,
+            step.id,
+            duration(elapsed)
+        ));
     }
 
     fn failed(&self, op: usize, step: &Step, phase: Phase, error: &AwsError, elapsed: Duration) {
         self.clear(op);
         let mark = self.paint().red("✗");
-        self.line(&format!("{mark} failed {} {} after {}: {error}", phase.verb().0, step.id, duration(elapsed)));
+        self.line(&format!(
+            "{mark} failed {} {} after {}: {error}",
+            phase.verb().0,
+            step.id,
+            duration(elapsed)
+        ));
     }
 
     fn skipped(&self, step: &Step, phase: Phase) {
-        self.line(&format!("- skipped {} {}: a resource it depends on failed", phase.verb().0, step.id));
+        self.line(&format!(
+            "- skipped {} {}: a resource it depends on failed",
+            phase.verb().0,
+            step.id
+        ));
     }
 }
 

@@ -24,14 +24,20 @@ impl Adapter for ElasticIpAdapter {
     }
 
     fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else { return Vec::new() };
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
         network
             .nat_zones()
             .into_iter()
             .map(|zone| {
                 let id = nat_address_id(zone);
                 Desired {
-                    props: props([("tags", tags::desired_tags(&manifest.tags, &name(manifest, id.name())), Mode::InPlace)]),
+                    props: props([(
+                        "tags",
+                        tags::desired_tags(&manifest.tags, &name(manifest, id.name())),
+                        Mode::InPlace,
+                    )]),
                     id,
                     after: Vec::new(),
                 }
@@ -41,7 +47,14 @@ impl Adapter for ElasticIpAdapter {
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         // DescribeAddresses is not paginated.
-        let found = cx.clients.ec2.describe_addresses().filters(owned_filter(cx)).send().await.aws("DescribeAddresses")?;
+        let found = cx
+            .clients
+            .ec2
+            .describe_addresses()
+            .filters(owned_filter(cx))
+            .send()
+            .await
+            .aws("DescribeAddresses")?;
         Ok(found
             .addresses()
             .iter()
@@ -69,8 +82,14 @@ impl Adapter for ElasticIpAdapter {
         Ok(created.allocation_id().unwrap_or_default().to_string())
     }
 
-    async fn update(&self, op: &OpCx<'_>, desired: &Desired, observed: &Observed, _changes: &[Change]) -> Result<(), AwsError> {
-        sync_tags(op, &observed.physical_id, observed.value("tags"), desired.value("tags")).await
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
+        sync_tags(op, desired, observed).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -78,7 +97,15 @@ impl Adapter for ElasticIpAdapter {
         let allocation_id = &observed.physical_id;
         // The address stays associated for a moment after its NAT gateway is deleted
         // (InvalidIPAddress.InUse): retried as a dependency.
-        op.cx.retry_dependency(|| async { ec2.release_address().allocation_id(allocation_id).send().await.aws("ReleaseAddress") }).await?;
+        op.cx
+            .retry_dependency(|| async {
+                ec2.release_address()
+                    .allocation_id(allocation_id)
+                    .send()
+                    .await
+                    .aws("ReleaseAddress")
+            })
+            .await?;
         Ok(())
     }
 }

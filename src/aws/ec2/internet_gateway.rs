@@ -23,7 +23,9 @@ impl Adapter for InternetGatewayAdapter {
     }
 
     fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else { return Vec::new() };
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
         if network.public.is_empty() {
             return Vec::new();
         }
@@ -32,7 +34,11 @@ impl Adapter for InternetGatewayAdapter {
             props: props([
                 // Attachment is updated in place, but the VPC cannot be deleted while attached.
                 ("vpc", vpc_ref(), Mode::Blocking),
-                ("tags", tags::desired_tags(&manifest.tags, &name(manifest, "igw")), Mode::InPlace),
+                (
+                    "tags",
+                    tags::desired_tags(&manifest.tags, &name(manifest, "igw")),
+                    Mode::InPlace,
+                ),
             ]),
             after: Vec::new(),
         }]
@@ -53,12 +59,19 @@ impl Adapter for InternetGatewayAdapter {
         Ok(gateways
             .iter()
             .filter_map(|gateway| {
-                let vpc = gateway.attachments().iter().find_map(|attachment| attachment.vpc_id());
+                let vpc = gateway
+                    .attachments()
+                    .iter()
+                    .find_map(|attachment| attachment.vpc_id());
                 Some(Observed::new(
                     owned_id(cx, gateway.tags())?,
                     gateway.internet_gateway_id()?,
                     props([
-                        ("vpc", vpc.map_or(Value::Null, |vpc| Value::Phys(vpc.to_string())), Mode::Blocking),
+                        (
+                            "vpc",
+                            vpc.map_or(Value::Null, |vpc| Value::Phys(vpc.to_string())),
+                            Mode::Blocking,
+                        ),
                         ("tags", observed_tags(gateway.tags()), Mode::InPlace),
                     ]),
                 ))
@@ -72,16 +85,29 @@ impl Adapter for InternetGatewayAdapter {
             .clients
             .ec2
             .create_internet_gateway()
-            .tag_specifications(tag_spec(ResourceType::InternetGateway, op.create_tags(desired)))
+            .tag_specifications(tag_spec(
+                ResourceType::InternetGateway,
+                op.create_tags(desired),
+            ))
             .send()
             .await
             .aws("CreateInternetGateway")?;
-        let gateway_id = created.internet_gateway().and_then(|gateway| gateway.internet_gateway_id()).unwrap_or_default().to_string();
+        let gateway_id = created
+            .internet_gateway()
+            .and_then(|gateway| gateway.internet_gateway_id())
+            .unwrap_or_default()
+            .to_string();
         attach(op, &gateway_id, &op.resolve(desired.value("vpc"))?).await?;
         Ok(gateway_id)
     }
 
-    async fn update(&self, op: &OpCx<'_>, desired: &Desired, observed: &Observed, _changes: &[Change]) -> Result<(), AwsError> {
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
         let gateway_id = &observed.physical_id;
         if desired.value("vpc") != observed.value("vpc") {
             if observed.value("vpc") != &Value::Null {
@@ -89,7 +115,7 @@ impl Adapter for InternetGatewayAdapter {
             }
             attach(op, gateway_id, &op.resolve(desired.value("vpc"))?).await?;
         }
-        sync_tags(op, gateway_id, observed.value("tags"), desired.value("tags")).await
+        sync_tags(op, desired, observed).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -99,26 +125,55 @@ impl Adapter for InternetGatewayAdapter {
         }
         let ec2 = &op.cx.clients.ec2;
         op.cx
-            .retry_dependency(|| async { ec2.delete_internet_gateway().internet_gateway_id(gateway_id).send().await.aws("DeleteInternetGateway") })
+            .retry_dependency(|| async {
+                ec2.delete_internet_gateway()
+                    .internet_gateway_id(gateway_id)
+                    .send()
+                    .await
+                    .aws("DeleteInternetGateway")
+            })
             .await?;
         Ok(())
     }
 }
 
 async fn attach(op: &OpCx<'_>, gateway_id: &str, vpc_id: &str) -> Result<(), AwsError> {
-    let request = op.cx.clients.ec2.attach_internet_gateway().internet_gateway_id(gateway_id).vpc_id(vpc_id);
-    op.cx.retry_not_found(|| async { request.clone().send().await.aws("AttachInternetGateway") }).await?;
+    let request = op
+        .cx
+        .clients
+        .ec2
+        .attach_internet_gateway()
+        .internet_gateway_id(gateway_id)
+        .vpc_id(vpc_id);
+    op.cx
+        .retry_not_found(|| async { request.clone().send().await.aws("AttachInternetGateway") })
+        .await?;
     Ok(())
 }
 
 async fn detach(op: &OpCx<'_>, gateway_id: &str, vpc_id: &str) -> Result<(), AwsError> {
-    let request = op.cx.clients.ec2.detach_internet_gateway().internet_gateway_id(gateway_id).vpc_id(vpc_id);
+    let request = op
+        .cx
+        .clients
+        .ec2
+        .detach_internet_gateway()
+        .internet_gateway_id(gateway_id)
+        .vpc_id(vpc_id);
     // Detaching fails with DependencyViolation while NAT gateways' public addresses are
     // still mapped in the VPC (they are released a little after the NAT is deleted).
-    match op.cx.retry_dependency(|| async { request.clone().send().await.aws("DetachInternetGateway") }).await {
+    match op
+        .cx
+        .retry_dependency(|| async { request.clone().send().await.aws("DetachInternetGateway") })
+        .await
+    {
         Ok(_) => Ok(()),
         // Already detached (Gateway.NotAttached) is what we want.
-        Err(error) if error.code.as_deref() == Some("Gateway.NotAttached") || error.kind == ErrorKind::NotFound => Ok(()),
+        Err(error)
+            if error.code.as_deref() == Some("Gateway.NotAttached")
+                || error.kind == ErrorKind::NotFound =>
+        {
+            Ok(())
+        }
         Err(error) => Err(error),
     }
 }

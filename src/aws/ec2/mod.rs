@@ -20,7 +20,7 @@ use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::tags::{self, tag_delta};
 use super::{Adapter, Cx, OpCx};
 use crate::manifest::{Manifest, Network};
-use crate::model::{ResourceId, Value};
+use crate::model::{Desired, Observed, ResourceId, Value};
 
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     vec![
@@ -37,11 +37,15 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
 
 /// The one filter every observe uses: resources tagged with this stack.
 pub fn owned_filter(cx: &Cx) -> Filter {
-    Filter::builder().name(format!("tag:{}", tags::STACK_TAG)).values(&cx.stack).build()
+    Filter::builder()
+        .name(format!("tag:{}", tags::STACK_TAG))
+        .values(&cx.stack)
+        .build()
 }
 
 pub fn tag_pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
-    tags.iter().filter_map(|tag| Some((tag.key()?, tag.value()?)))
+    tags.iter()
+        .filter_map(|tag| Some((tag.key()?, tag.value()?)))
 }
 
 /// The logical id of an owned resource, from its tags.
@@ -56,8 +60,14 @@ pub fn observed_tags(tags: &[Tag]) -> Value {
 /// Tags applied by the create call itself, so a resource is never untagged, even for an
 /// instant: an apply killed right after the call finds it by its tags.
 pub fn tag_spec(resource_type: ResourceType, tags: Vec<(String, String)>) -> TagSpecification {
-    let tags = tags.into_iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect();
-    TagSpecification::builder().resource_type(resource_type).set_tags(Some(tags)).build()
+    let tags = tags
+        .into_iter()
+        .map(|(key, value)| Tag::builder().key(key).value(value).build())
+        .collect();
+    TagSpecification::builder()
+        .resource_type(resource_type)
+        .set_tags(Some(tags))
+        .build()
 }
 
 /// An idempotency token that is the same for the same request within a ten-minute window:
@@ -65,22 +75,47 @@ pub fn tag_spec(resource_type: ResourceType, tags: Vec<(String, String)>) -> Tag
 /// resource the first request made instead of a second one. The window keeps a later
 /// destroy-then-apply from being handed back the deleted resource.
 pub fn client_token(cx: &Cx, id: &ResourceId, request: &str) -> String {
-    let window = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() / 600);
+    let window = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() / 600);
     let digest = Sha256::digest(format!("{}\n{id}\n{request}\n{window}", cx.stack));
     hex::encode(&digest[..16])
 }
 
 /// Updates the managed tags of `resource` from `old` to `new` (ownership tags untouched).
-pub async fn sync_tags(op: &OpCx<'_>, resource: &str, old: &Value, new: &Value) -> Result<(), AwsError> {
-    let (set, remove) = tag_delta(old, new);
+/// Brings a resource's tags to the manifest's, the only in-place change
+/// several EC2 kinds have.
+pub async fn sync_tags(
+    op: &OpCx<'_>,
+    desired: &Desired,
+    observed: &Observed,
+) -> Result<(), AwsError> {
+    let resource = observed.physical_id.as_str();
+    let (set, remove) = tag_delta(observed.value("tags"), desired.value("tags"));
     let ec2 = &op.cx.clients.ec2;
     if !set.is_empty() {
-        let tags = set.into_iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect();
-        ec2.create_tags().resources(resource).set_tags(Some(tags)).send().await.aws("CreateTags")?;
+        let tags = set
+            .into_iter()
+            .map(|(key, value)| Tag::builder().key(key).value(value).build())
+            .collect();
+        ec2.create_tags()
+            .resources(resource)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .aws("CreateTags")?;
     }
     if !remove.is_empty() {
-        let tags = remove.into_iter().map(|key| Tag::builder().key(key).build()).collect();
-        ec2.delete_tags().resources(resource).set_tags(Some(tags)).send().await.aws("DeleteTags")?;
+        let tags = remove
+            .into_iter()
+            .map(|key| Tag::builder().key(key).build())
+            .collect();
+        ec2.delete_tags()
+            .resources(resource)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .aws("DeleteTags")?;
     }
     Ok(())
 }
@@ -100,7 +135,12 @@ pub fn vpc_ref() -> Value {
 
 /// When a delete is refused because something still uses the resource, name what: the
 /// network interfaces (and their instances or owners) found in it.
-pub async fn explain_dependency(cx: &Cx, filter: &str, physical: &str, error: AwsError) -> AwsError {
+pub async fn explain_dependency(
+    cx: &Cx,
+    filter: &str,
+    physical: &str,
+    error: AwsError,
+) -> AwsError {
     if error.kind != ErrorKind::Dependency {
         return error;
     }
@@ -117,9 +157,15 @@ pub async fn explain_dependency(cx: &Cx, filter: &str, physical: &str, error: Aw
         .iter()
         .map(|interface| {
             let mut text = interface.network_interface_id().unwrap_or("?").to_string();
-            if let Some(instance) = interface.attachment().and_then(|attachment| attachment.instance_id()) {
+            if let Some(instance) = interface
+                .attachment()
+                .and_then(|attachment| attachment.instance_id())
+            {
                 text.push_str(&format!(" (instance {instance})"));
-            } else if let Some(description) = interface.description().filter(|description| !description.is_empty()) {
+            } else if let Some(description) = interface
+                .description()
+                .filter(|description| !description.is_empty())
+            {
                 text.push_str(&format!(" ({description})"));
             }
             text

@@ -8,7 +8,9 @@ use aws_sdk_ec2::types::{ConnectivityType, Filter, NatGatewayState, ResourceType
 use super::elastic_ip::nat_address_id;
 use super::internet_gateway::internet_gateway_id;
 use super::subnet::subnet_id;
-use super::{client_token, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
+use super::{
+    client_token, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec,
+};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Adapter, Cx, Env, OpCx, retry, tags};
 use crate::manifest::{Manifest, Tier};
@@ -29,7 +31,9 @@ impl Adapter for NatGatewayAdapter {
     }
 
     fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else { return Vec::new() };
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
         network
             .nat_zones()
             .into_iter()
@@ -37,9 +41,24 @@ impl Adapter for NatGatewayAdapter {
                 let id = nat_gateway_id(zone);
                 Desired {
                     props: props([
-                        ("subnet", Value::Ref(subnet_id(Tier::Public, zone)), Mode::Replace),
-                        ("elastic_ip", Value::Ref(nat_address_id(zone)), Mode::Replace),
-                        ("tags", tags::desired_tags(&manifest.tags, &name(manifest, &format!("nat-{}", zone + 1))), Mode::InPlace),
+                        (
+                            "subnet",
+                            Value::Ref(subnet_id(Tier::Public, zone)),
+                            Mode::Replace,
+                        ),
+                        (
+                            "elastic_ip",
+                            Value::Ref(nat_address_id(zone)),
+                            Mode::Replace,
+                        ),
+                        (
+                            "tags",
+                            tags::desired_tags(
+                                &manifest.tags,
+                                &name(manifest, &format!("nat-{}", zone + 1)),
+                            ),
+                            Mode::InPlace,
+                        ),
                     ]),
                     id,
                     // A public NAT gateway needs the VPC's internet gateway attached.
@@ -51,7 +70,12 @@ impl Adapter for NatGatewayAdapter {
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         // Deleted NAT gateways stay visible for about an hour; they are gone for our purposes.
-        let live = Filter::builder().name("state").values("pending").values("available").values("failed").build();
+        let live = Filter::builder()
+            .name("state")
+            .values("pending")
+            .values("available")
+            .values("failed")
+            .build();
         let gateways = cx
             .clients
             .ec2
@@ -66,21 +90,40 @@ impl Adapter for NatGatewayAdapter {
             .aws("DescribeNatGateways")?;
         Ok(gateways
             .iter()
-            .filter(|gateway| !matches!(gateway.state(), Some(NatGatewayState::Deleted | NatGatewayState::Deleting)))
+            .filter(|gateway| {
+                !matches!(
+                    gateway.state(),
+                    Some(NatGatewayState::Deleted | NatGatewayState::Deleting)
+                )
+            })
             .filter_map(|gateway| {
-                let allocation = gateway.nat_gateway_addresses().iter().find_map(|address| address.allocation_id());
+                let allocation = gateway
+                    .nat_gateway_addresses()
+                    .iter()
+                    .find_map(|address| address.allocation_id());
                 let mut observed = Observed::new(
                     owned_id(cx, gateway.tags())?,
                     gateway.nat_gateway_id()?,
                     props([
-                        ("subnet", Value::Phys(gateway.subnet_id()?.to_string()), Mode::Replace),
-                        ("elastic_ip", allocation.map_or(Value::Null, |id| Value::Phys(id.to_string())), Mode::Replace),
+                        (
+                            "subnet",
+                            Value::Phys(gateway.subnet_id()?.to_string()),
+                            Mode::Replace,
+                        ),
+                        (
+                            "elastic_ip",
+                            allocation.map_or(Value::Null, |id| Value::Phys(id.to_string())),
+                            Mode::Replace,
+                        ),
                         ("tags", observed_tags(gateway.tags()), Mode::InPlace),
                     ]),
                 );
                 observed.after = vec![internet_gateway_id()];
                 if gateway.state() == Some(&NatGatewayState::Failed) {
-                    observed.broken = Some(format!("NAT gateway failed: {}", gateway.failure_message().unwrap_or("no reason given")));
+                    observed.broken = Some(format!(
+                        "NAT gateway failed: {}",
+                        gateway.failure_message().unwrap_or("no reason given")
+                    ));
                 }
                 Some(observed)
             })
@@ -98,23 +141,47 @@ impl Adapter for NatGatewayAdapter {
             .subnet_id(&subnet)
             .allocation_id(&allocation)
             .connectivity_type(ConnectivityType::Public)
-            .client_token(client_token(op.cx, op.id, &format!("{subnet}/{allocation}")))
+            .client_token(client_token(
+                op.cx,
+                op.id,
+                &format!("{subnet}/{allocation}"),
+            ))
             .tag_specifications(tag_spec(ResourceType::Natgateway, op.create_tags(desired)));
-        let created = op.cx.retry_not_found(|| async { request.clone().send().await.aws("CreateNatGateway") }).await?;
-        let gateway_id = created.nat_gateway().and_then(|gateway| gateway.nat_gateway_id()).unwrap_or_default().to_string();
+        let created = op
+            .cx
+            .retry_not_found(|| async { request.clone().send().await.aws("CreateNatGateway") })
+            .await?;
+        let gateway_id = created
+            .nat_gateway()
+            .and_then(|gateway| gateway.nat_gateway_id())
+            .unwrap_or_default()
+            .to_string();
         if op.wait {
             wait_for(op, &gateway_id, NatGatewayState::Available).await?;
         }
         Ok(gateway_id)
     }
 
-    async fn update(&self, op: &OpCx<'_>, desired: &Desired, observed: &Observed, _changes: &[Change]) -> Result<(), AwsError> {
-        sync_tags(op, &observed.physical_id, observed.value("tags"), desired.value("tags")).await
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
+        sync_tags(op, desired, observed).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let gateway_id = &observed.physical_id;
-        op.cx.clients.ec2.delete_nat_gateway().nat_gateway_id(gateway_id).send().await.aws("DeleteNatGateway")?;
+        op.cx
+            .clients
+            .ec2
+            .delete_nat_gateway()
+            .nat_gateway_id(gateway_id)
+            .send()
+            .await
+            .aws("DeleteNatGateway")?;
         if op.wait {
             wait_for(op, gateway_id, NatGatewayState::Deleted).await?;
         }
@@ -122,14 +189,28 @@ impl Adapter for NatGatewayAdapter {
     }
 }
 
-async fn wait_for(op: &OpCx<'_>, gateway_id: &str, target: NatGatewayState) -> Result<(), AwsError> {
+async fn wait_for(
+    op: &OpCx<'_>,
+    gateway_id: &str,
+    target: NatGatewayState,
+) -> Result<(), AwsError> {
     let ec2 = &op.cx.clients.ec2;
     let what = format!("NAT gateway {gateway_id} to be {}", target.as_str());
     retry::poll(op.cx.timeout, &what, || async {
-        let found = match ec2.describe_nat_gateways().nat_gateway_ids(gateway_id).send().await.aws("DescribeNatGateways") {
+        let found = match ec2
+            .describe_nat_gateways()
+            .nat_gateway_ids(gateway_id)
+            .send()
+            .await
+            .aws("DescribeNatGateways")
+        {
             Ok(found) => found,
             // Not visible yet right after the create.
-            Err(error) if error.kind == ErrorKind::NotFound && target != NatGatewayState::Deleted => return Ok(None),
+            Err(error)
+                if error.kind == ErrorKind::NotFound && target != NatGatewayState::Deleted =>
+            {
+                return Ok(None);
+            }
             Err(error) if error.kind == ErrorKind::NotFound => return Ok(Some(())),
             Err(error) => return Err(error),
         };
@@ -138,11 +219,16 @@ async fn wait_for(op: &OpCx<'_>, gateway_id: &str, target: NatGatewayState) -> R
         };
         match gateway.state() {
             Some(state) if *state == target => Ok(Some(())),
-            Some(NatGatewayState::Failed) if target == NatGatewayState::Available => Err(AwsError::new(
-                ErrorKind::Other,
-                "CreateNatGateway",
-                format!("NAT gateway {gateway_id} failed: {}", gateway.failure_message().unwrap_or("no reason given")),
-            )),
+            Some(NatGatewayState::Failed) if target == NatGatewayState::Available => {
+                Err(AwsError::new(
+                    ErrorKind::Other,
+                    "CreateNatGateway",
+                    format!(
+                        "NAT gateway {gateway_id} failed: {}",
+                        gateway.failure_message().unwrap_or("no reason given")
+                    ),
+                ))
+            }
             _ => Ok(None),
         }
     })

@@ -12,7 +12,10 @@ use futures::future::try_join_all;
 use super::internet_gateway::internet_gateway_id;
 use super::nat_gateway::nat_gateway_id;
 use super::subnet::subnet_id;
-use super::{client_token, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec, vpc_ref};
+use super::{
+    client_token, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec,
+    vpc_ref,
+};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
 use crate::manifest::{Manifest, Nat, Tier};
@@ -29,7 +32,11 @@ fn route(destination: &str, target: Value) -> Value {
 
 /// Every route table the network implies, by logical id.
 pub fn route_table_ids(manifest: &Manifest) -> Vec<ResourceId> {
-    RouteTableAdapter.desired(manifest, &Env::default()).into_iter().map(|table| table.id).collect()
+    RouteTableAdapter
+        .desired(manifest, &Env::default())
+        .into_iter()
+        .map(|table| table.id)
+        .collect()
 }
 
 #[async_trait]
@@ -39,21 +46,41 @@ impl Adapter for RouteTableAdapter {
     }
 
     fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else { return Vec::new() };
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
         let table = |suffix: String, routes: Vec<Value>, subnets: Vec<ResourceId>| Desired {
             id: ResourceId::new("route_table", &suffix),
             props: props([
                 ("vpc", vpc_ref(), Mode::Replace),
-                ("routes", Value::Set(routes.into_iter().collect()), Mode::InPlace),
-                ("subnets", Value::Set(subnets.into_iter().map(Value::Ref).collect()), Mode::InPlace),
-                ("tags", tags::desired_tags(&manifest.tags, &name(manifest, &suffix)), Mode::InPlace),
+                (
+                    "routes",
+                    Value::Set(routes.into_iter().collect()),
+                    Mode::InPlace,
+                ),
+                (
+                    "subnets",
+                    Value::Set(subnets.into_iter().map(Value::Ref).collect()),
+                    Mode::InPlace,
+                ),
+                (
+                    "tags",
+                    tags::desired_tags(&manifest.tags, &name(manifest, &suffix)),
+                    Mode::InPlace,
+                ),
             ]),
             after: Vec::new(),
         };
         let mut out = Vec::new();
         if !network.public.is_empty() {
-            let subnets = (0..network.public.len()).map(|index| subnet_id(Tier::Public, index)).collect();
-            out.push(table("public".into(), vec![route(ANYWHERE, Value::Ref(internet_gateway_id()))], subnets));
+            let subnets = (0..network.public.len())
+                .map(|index| subnet_id(Tier::Public, index))
+                .collect();
+            out.push(table(
+                "public".into(),
+                vec![route(ANYWHERE, Value::Ref(internet_gateway_id()))],
+                subnets,
+            ));
         }
         for index in 0..network.private.len() {
             let nat = match network.nat {
@@ -61,18 +88,37 @@ impl Adapter for RouteTableAdapter {
                 Nat::Single => Some(nat_gateway_id(0)),
                 Nat::PerZone => Some(nat_gateway_id(index)),
             };
-            let routes = nat.map(|nat| route(ANYWHERE, Value::Ref(nat))).into_iter().collect();
-            out.push(table(format!("private-{}", index + 1), routes, vec![subnet_id(Tier::Private, index)]));
+            let routes = nat
+                .map(|nat| route(ANYWHERE, Value::Ref(nat)))
+                .into_iter()
+                .collect();
+            out.push(table(
+                format!("private-{}", index + 1),
+                routes,
+                vec![subnet_id(Tier::Private, index)],
+            ));
         }
         if !network.isolated.is_empty() {
-            let subnets = (0..network.isolated.len()).map(|index| subnet_id(Tier::Isolated, index)).collect();
+            let subnets = (0..network.isolated.len())
+                .map(|index| subnet_id(Tier::Isolated, index))
+                .collect();
             out.push(table("isolated".into(), Vec::new(), subnets));
         }
         out
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let tables = cx.clients.ec2.describe_route_tables().filters(owned_filter(cx)).into_paginator().items().send().try_collect().await.aws("DescribeRouteTables")?;
+        let tables = cx
+            .clients
+            .ec2
+            .describe_route_tables()
+            .filters(owned_filter(cx))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeRouteTables")?;
         Ok(tables
             .iter()
             .filter_map(|table| {
@@ -83,7 +129,10 @@ impl Adapter for RouteTableAdapter {
                     .filter(|route| route.origin() == Some(&RouteOrigin::CreateRoute))
                     .filter_map(|entry| {
                         let destination = entry.destination_cidr_block()?;
-                        let target = entry.nat_gateway_id().or(entry.gateway_id()).filter(|target| !target.starts_with("vpce-"))?;
+                        let target = entry
+                            .nat_gateway_id()
+                            .or(entry.gateway_id())
+                            .filter(|target| !target.starts_with("vpce-"))?;
                         Some(route(destination, Value::Phys(target.to_string())))
                     })
                     .collect();
@@ -91,19 +140,40 @@ impl Adapter for RouteTableAdapter {
                     .associations()
                     .iter()
                     .filter(|association| association.main() != Some(true))
-                    .filter_map(|association| Some((association.subnet_id()?, association.route_table_association_id()?)))
+                    .filter_map(|association| {
+                        Some((
+                            association.subnet_id()?,
+                            association.route_table_association_id()?,
+                        ))
+                    })
                     .collect();
                 let mut observed = Observed::new(
                     owned_id(cx, table.tags())?,
                     table.route_table_id()?,
                     props([
-                        ("vpc", Value::Phys(table.vpc_id()?.to_string()), Mode::Replace),
+                        (
+                            "vpc",
+                            Value::Phys(table.vpc_id()?.to_string()),
+                            Mode::Replace,
+                        ),
                         ("routes", Value::Set(routes), Mode::InPlace),
-                        ("subnets", Value::Set(associations.iter().map(|(subnet, _)| Value::Phys(subnet.to_string())).collect()), Mode::InPlace),
+                        (
+                            "subnets",
+                            Value::Set(
+                                associations
+                                    .iter()
+                                    .map(|(subnet, _)| Value::Phys(subnet.to_string()))
+                                    .collect(),
+                            ),
+                            Mode::InPlace,
+                        ),
                         ("tags", observed_tags(table.tags()), Mode::InPlace),
                     ]),
                 );
-                observed.extra = associations.iter().map(|(subnet, association)| (subnet.to_string(), association.to_string())).collect();
+                observed.extra = associations
+                    .iter()
+                    .map(|(subnet, association)| (subnet.to_string(), association.to_string()))
+                    .collect();
                 Some(observed)
             })
             .collect())
@@ -119,31 +189,70 @@ impl Adapter for RouteTableAdapter {
             .vpc_id(&vpc_id)
             .client_token(client_token(op.cx, op.id, &vpc_id))
             .tag_specifications(tag_spec(ResourceType::RouteTable, op.create_tags(desired)));
-        let created = op.cx.retry_not_found(|| async { request.clone().send().await.aws("CreateRouteTable") }).await?;
-        let table_id = created.route_table().and_then(|table| table.route_table_id()).unwrap_or_default().to_string();
-        apply_routes(op, &table_id, &Value::Set(BTreeSet::new()), desired.value("routes")).await?;
+        let created = op
+            .cx
+            .retry_not_found(|| async { request.clone().send().await.aws("CreateRouteTable") })
+            .await?;
+        let table_id = created
+            .route_table()
+            .and_then(|table| table.route_table_id())
+            .unwrap_or_default()
+            .to_string();
+        apply_routes(
+            op,
+            &table_id,
+            &Value::Set(BTreeSet::new()),
+            desired.value("routes"),
+        )
+        .await?;
         apply_associations(op, &table_id, &BTreeMap::new(), desired.value("subnets")).await?;
         Ok(table_id)
     }
 
-    async fn update(&self, op: &OpCx<'_>, desired: &Desired, observed: &Observed, _changes: &[Change]) -> Result<(), AwsError> {
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
         let table_id = &observed.physical_id;
-        apply_routes(op, table_id, observed.value("routes"), desired.value("routes")).await?;
+        apply_routes(
+            op,
+            table_id,
+            observed.value("routes"),
+            desired.value("routes"),
+        )
+        .await?;
         apply_associations(op, table_id, &observed.extra, desired.value("subnets")).await?;
-        sync_tags(op, table_id, observed.value("tags"), desired.value("tags")).await
+        sync_tags(op, desired, observed).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let ec2 = &op.cx.clients.ec2;
         let disassociations = observed.extra.values().map(|association| async move {
-            match ec2.disassociate_route_table().association_id(association).send().await.aws("DisassociateRouteTable") {
+            match ec2
+                .disassociate_route_table()
+                .association_id(association)
+                .send()
+                .await
+                .aws("DisassociateRouteTable")
+            {
                 Err(error) if error.kind != ErrorKind::NotFound => Err(error),
                 _ => Ok(()),
             }
         });
         try_join_all(disassociations).await?;
         let table_id = &observed.physical_id;
-        op.cx.retry_dependency(|| async { ec2.delete_route_table().route_table_id(table_id).send().await.aws("DeleteRouteTable") }).await?;
+        op.cx
+            .retry_dependency(|| async {
+                ec2.delete_route_table()
+                    .route_table_id(table_id)
+                    .send()
+                    .await
+                    .aws("DeleteRouteTable")
+            })
+            .await?;
         Ok(())
     }
 }
@@ -153,12 +262,20 @@ fn routes_by_destination(routes: &Value) -> BTreeMap<String, Value> {
         .items()
         .filter_map(|entry| {
             let map = entry.as_map()?;
-            Some((map.get("destination")?.as_str()?.to_string(), map.get("target")?.clone()))
+            Some((
+                map.get("destination")?.as_str()?.to_string(),
+                map.get("target")?.clone(),
+            ))
         })
         .collect()
 }
 
-async fn apply_routes(op: &OpCx<'_>, table_id: &str, old: &Value, new: &Value) -> Result<(), AwsError> {
+async fn apply_routes(
+    op: &OpCx<'_>,
+    table_id: &str,
+    old: &Value,
+    new: &Value,
+) -> Result<(), AwsError> {
     let ec2 = &op.cx.clients.ec2;
     let old = routes_by_destination(old);
     let new = routes_by_destination(new);
@@ -175,12 +292,26 @@ async fn apply_routes(op: &OpCx<'_>, table_id: &str, old: &Value, new: &Value) -
             op.cx
                 .retry_not_found(|| async {
                     if replace {
-                        let request = ec2.replace_route().route_table_id(table_id).destination_cidr_block(destination);
-                        let request = if target.starts_with("nat-") { request.nat_gateway_id(&target) } else { request.gateway_id(&target) };
+                        let request = ec2
+                            .replace_route()
+                            .route_table_id(table_id)
+                            .destination_cidr_block(destination);
+                        let request = if target.starts_with("nat-") {
+                            request.nat_gateway_id(&target)
+                        } else {
+                            request.gateway_id(&target)
+                        };
                         request.send().await.aws("ReplaceRoute").map(|_| ())
                     } else {
-                        let request = ec2.create_route().route_table_id(table_id).destination_cidr_block(destination);
-                        let request = if target.starts_with("nat-") { request.nat_gateway_id(&target) } else { request.gateway_id(&target) };
+                        let request = ec2
+                            .create_route()
+                            .route_table_id(table_id)
+                            .destination_cidr_block(destination);
+                        let request = if target.starts_with("nat-") {
+                            request.nat_gateway_id(&target)
+                        } else {
+                            request.gateway_id(&target)
+                        };
                         request.send().await.aws("CreateRoute").map(|_| ())
                     }
                 })
@@ -188,12 +319,22 @@ async fn apply_routes(op: &OpCx<'_>, table_id: &str, old: &Value, new: &Value) -
         });
     }
     try_join_all(calls).await?;
-    let removals = old.keys().filter(|destination| !new.contains_key(*destination)).map(|destination| async move {
-        match ec2.delete_route().route_table_id(table_id).destination_cidr_block(destination).send().await.aws("DeleteRoute") {
-            Err(error) if error.kind != ErrorKind::NotFound => Err(error),
-            _ => Ok(()),
-        }
-    });
+    let removals = old
+        .keys()
+        .filter(|destination| !new.contains_key(*destination))
+        .map(|destination| async move {
+            match ec2
+                .delete_route()
+                .route_table_id(table_id)
+                .destination_cidr_block(destination)
+                .send()
+                .await
+                .aws("DeleteRoute")
+            {
+                Err(error) if error.kind != ErrorKind::NotFound => Err(error),
+                _ => Ok(()),
+            }
+        });
     try_join_all(removals).await?;
     Ok(())
 }
@@ -201,26 +342,50 @@ async fn apply_routes(op: &OpCx<'_>, table_id: &str, old: &Value, new: &Value) -
 /// Associates the subnets in `new` and disassociates every other subnet the table holds,
 /// by physical id: a replaced subnet's old association is found even though its
 /// logical id is unchanged.
-async fn apply_associations(op: &OpCx<'_>, table_id: &str, association_ids: &BTreeMap<String, String>, new: &Value) -> Result<(), AwsError> {
+async fn apply_associations(
+    op: &OpCx<'_>,
+    table_id: &str,
+    association_ids: &BTreeMap<String, String>,
+    new: &Value,
+) -> Result<(), AwsError> {
     let ec2 = &op.cx.clients.ec2;
     let mut wanted = BTreeSet::new();
     for subnet in new.items() {
         wanted.insert(op.resolve(subnet)?);
     }
-    let additions = wanted.iter().filter(|subnet| !association_ids.contains_key(*subnet)).map(|subnet_id| async move {
-        op.cx
-            .retry_not_found(|| async { ec2.associate_route_table().route_table_id(table_id).subnet_id(subnet_id).send().await.aws("AssociateRouteTable") })
-            .await
-            .map(|_| ())
-    });
+    let additions = wanted
+        .iter()
+        .filter(|subnet| !association_ids.contains_key(*subnet))
+        .map(|subnet_id| async move {
+            op.cx
+                .retry_not_found(|| async {
+                    ec2.associate_route_table()
+                        .route_table_id(table_id)
+                        .subnet_id(subnet_id)
+                        .send()
+                        .await
+                        .aws("AssociateRouteTable")
+                })
+                .await
+                .map(|_| ())
+        });
     try_join_all(additions).await?;
-    let removals = association_ids.iter().filter(|(subnet, _)| !wanted.contains(*subnet)).map(|(_, association)| async move {
-        match ec2.disassociate_route_table().association_id(association).send().await.aws("DisassociateRouteTable") {
-            // Gone with its subnet.
-            Err(error) if error.kind != ErrorKind::NotFound => Err(error),
-            _ => Ok(()),
-        }
-    });
+    let removals = association_ids
+        .iter()
+        .filter(|(subnet, _)| !wanted.contains(*subnet))
+        .map(|(_, association)| async move {
+            match ec2
+                .disassociate_route_table()
+                .association_id(association)
+                .send()
+                .await
+                .aws("DisassociateRouteTable")
+            {
+                // Gone with its subnet.
+                Err(error) if error.kind != ErrorKind::NotFound => Err(error),
+                _ => Ok(()),
+            }
+        });
     try_join_all(removals).await?;
     Ok(())
 }

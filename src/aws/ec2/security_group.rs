@@ -7,9 +7,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup as AwsGroup, UserIdGroupPair};
+use aws_sdk_ec2::types::{
+    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup as AwsGroup,
+    UserIdGroupPair,
+};
 
-use super::{explain_dependency, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec, vpc_ref};
+use super::{
+    explain_dependency, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec,
+    vpc_ref,
+};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
 use crate::manifest::{Manifest, Peer, Protocol, Rule};
@@ -22,14 +28,26 @@ const GROUP: &str = "security_group";
 const RULES: &str = "security_group_rules";
 
 /// One normalised rule: a protocol, a port range (none for `all`), one peer, a description.
-fn rule(protocol: &str, ports: Option<(i64, i64)>, peer: Value, description: Option<&str>) -> Value {
-    let (from, to) = ports.map_or((Value::Null, Value::Null), |(from, to)| (Value::Int(from), Value::Int(to)));
+fn rule(
+    protocol: &str,
+    ports: Option<(i64, i64)>,
+    peer: Value,
+    description: Option<&str>,
+) -> Value {
+    let (from, to) = ports.map_or((Value::Null, Value::Null), |(from, to)| {
+        (Value::Int(from), Value::Int(to))
+    });
     Value::map([
         ("protocol", Value::str(protocol)),
         ("from_port", from),
         ("to_port", to),
         ("peer", peer),
-        ("description", description.filter(|text| !text.is_empty()).map_or(Value::Null, Value::str)),
+        (
+            "description",
+            description
+                .filter(|text| !text.is_empty())
+                .map_or(Value::Null, Value::str),
+        ),
     ])
 }
 
@@ -44,7 +62,11 @@ fn expand(rules: &[Rule], group: &str, vpc_cidr: &str) -> Value {
         let ranges: Vec<Option<(i64, i64)>> = if rule_spec.ports.is_empty() {
             vec![None]
         } else {
-            rule_spec.ports.iter().map(|(from, to)| Some((i64::from(*from), i64::from(*to)))).collect()
+            rule_spec
+                .ports
+                .iter()
+                .map(|(from, to)| Some((i64::from(*from), i64::from(*to))))
+                .collect()
         };
         for peer in &rule_spec.peers {
             let peer = match peer {
@@ -54,7 +76,12 @@ fn expand(rules: &[Rule], group: &str, vpc_cidr: &str) -> Value {
                 Peer::Group(other) => Value::Ref(ResourceId::new(GROUP, other)),
             };
             for ports in &ranges {
-                out.insert(rule(rule_spec.protocol.as_str(), *ports, peer.clone(), rule_spec.description.as_deref()));
+                out.insert(rule(
+                    rule_spec.protocol.as_str(),
+                    *ports,
+                    peer.clone(),
+                    rule_spec.description.as_deref(),
+                ));
             }
         }
     }
@@ -68,19 +95,31 @@ impl Adapter for SecurityGroupAdapter {
     }
 
     fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else { return Vec::new() };
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
         let vpc_cidr = network.cidr.to_string();
         let mut out = Vec::new();
         for group in &manifest.security_groups {
             let group_id = ResourceId::new(GROUP, &group.name);
-            let description = group.description.clone().unwrap_or_else(|| format!("{} security group of stack {}", group.name, manifest.stack));
+            let description = group.description.clone().unwrap_or_else(|| {
+                format!("{} security group of stack {}", group.name, manifest.stack)
+            });
             out.push(Desired {
                 id: group_id.clone(),
                 props: props([
                     ("vpc", vpc_ref(), Mode::Replace),
-                    ("name", Value::str(name(manifest, &group.name)), Mode::Replace),
+                    (
+                        "name",
+                        Value::str(name(manifest, &group.name)),
+                        Mode::Replace,
+                    ),
                     ("description", Value::str(description), Mode::Replace),
-                    ("tags", tags::desired_tags(&manifest.tags, &name(manifest, &group.name)), Mode::InPlace),
+                    (
+                        "tags",
+                        tags::desired_tags(&manifest.tags, &name(manifest, &group.name)),
+                        Mode::InPlace,
+                    ),
                 ]),
                 after: Vec::new(),
             });
@@ -92,7 +131,11 @@ impl Adapter for SecurityGroupAdapter {
                 id: ResourceId::new(RULES, &group.name),
                 props: props([
                     ("group", Value::Ref(group_id), Mode::Replace),
-                    ("ingress", expand(&group.ingress, &group.name, &vpc_cidr), Mode::Blocking),
+                    (
+                        "ingress",
+                        expand(&group.ingress, &group.name, &vpc_cidr),
+                        Mode::Blocking,
+                    ),
                     ("egress", egress, Mode::Blocking),
                 ]),
                 after: Vec::new(),
@@ -115,8 +158,12 @@ impl Adapter for SecurityGroupAdapter {
             .aws("DescribeSecurityGroups")?;
         let mut out = Vec::new();
         for group in &groups {
-            let Some(id) = owned_id(cx, group.tags()) else { continue };
-            let Some(group_id) = group.group_id() else { continue };
+            let Some(id) = owned_id(cx, group.tags()) else {
+                continue;
+            };
+            let Some(group_id) = group.group_id() else {
+                continue;
+            };
             if id.kind() != GROUP {
                 continue;
             }
@@ -124,9 +171,23 @@ impl Adapter for SecurityGroupAdapter {
                 id.clone(),
                 group_id,
                 props([
-                    ("vpc", group.vpc_id().map_or(Value::Null, |vpc| Value::Phys(vpc.to_string())), Mode::Replace),
-                    ("name", Value::str(group.group_name().unwrap_or_default()), Mode::Replace),
-                    ("description", Value::str(group.description().unwrap_or_default()), Mode::Replace),
+                    (
+                        "vpc",
+                        group
+                            .vpc_id()
+                            .map_or(Value::Null, |vpc| Value::Phys(vpc.to_string())),
+                        Mode::Replace,
+                    ),
+                    (
+                        "name",
+                        Value::str(group.group_name().unwrap_or_default()),
+                        Mode::Replace,
+                    ),
+                    (
+                        "description",
+                        Value::str(group.description().unwrap_or_default()),
+                        Mode::Replace,
+                    ),
                     ("tags", observed_tags(group.tags()), Mode::InPlace),
                 ]),
             ));
@@ -142,11 +203,22 @@ impl Adapter for SecurityGroupAdapter {
             let current = op
                 .cx
                 .retry_not_found(|| async {
-                    op.cx.clients.ec2.describe_security_groups().group_ids(&group_id).send().await.aws("DescribeSecurityGroups")
+                    op.cx
+                        .clients
+                        .ec2
+                        .describe_security_groups()
+                        .group_ids(&group_id)
+                        .send()
+                        .await
+                        .aws("DescribeSecurityGroups")
                 })
                 .await?;
             let Some(group) = current.security_groups().first() else {
-                return Err(AwsError::new(ErrorKind::NotFound, "DescribeSecurityGroups", format!("security group {group_id} not found")));
+                return Err(AwsError::new(
+                    ErrorKind::NotFound,
+                    "DescribeSecurityGroups",
+                    format!("security group {group_id} not found"),
+                ));
             };
             let mut current = observed_rules(op.id, &group_id, group);
             let index = op.physical.index();
@@ -165,16 +237,28 @@ impl Adapter for SecurityGroupAdapter {
             .vpc_id(vpc_id)
             .group_name(desired.value("name").as_str().unwrap_or_default())
             .description(desired.value("description").as_str().unwrap_or_default())
-            .tag_specifications(tag_spec(ResourceType::SecurityGroup, op.create_tags(desired)));
-        let created = op.cx.retry_not_found(|| async { request.clone().send().await.aws("CreateSecurityGroup") }).await?;
+            .tag_specifications(tag_spec(
+                ResourceType::SecurityGroup,
+                op.create_tags(desired),
+            ));
+        let created = op
+            .cx
+            .retry_not_found(|| async { request.clone().send().await.aws("CreateSecurityGroup") })
+            .await?;
         Ok(created.group_id().unwrap_or_default().to_string())
     }
 
-    async fn update(&self, op: &OpCx<'_>, desired: &Desired, observed: &Observed, _changes: &[Change]) -> Result<(), AwsError> {
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
         if op.id.kind() == RULES {
             return apply_rules(op, &observed.physical_id, observed, desired).await;
         }
-        sync_tags(op, &observed.physical_id, observed.value("tags"), desired.value("tags")).await
+        sync_tags(op, desired, observed).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -182,9 +266,17 @@ impl Adapter for SecurityGroupAdapter {
         if op.id.kind() == RULES {
             // Only rules naming other groups stop those groups' deletion; the rest go with this group.
             let references = |direction: &str| -> BTreeSet<Value> {
-                observed.value(direction).items().filter(|rule| names_group(rule)).cloned().collect()
+                observed
+                    .value(direction)
+                    .items()
+                    .filter(|rule| names_group(rule))
+                    .cloned()
+                    .collect()
             };
-            for (direction, rules) in [("ingress", references("ingress")), ("egress", references("egress"))] {
+            for (direction, rules) in [
+                ("ingress", references("ingress")),
+                ("egress", references("egress")),
+            ] {
                 match revoke(op, group_id, direction, &rules).await {
                     Err(error) if error.kind != ErrorKind::NotFound => return Err(error),
                     _ => {}
@@ -193,7 +285,17 @@ impl Adapter for SecurityGroupAdapter {
             return Ok(());
         }
         let ec2 = &op.cx.clients.ec2;
-        match op.cx.retry_dependency(|| async { ec2.delete_security_group().group_id(group_id).send().await.aws("DeleteSecurityGroup") }).await {
+        match op
+            .cx
+            .retry_dependency(|| async {
+                ec2.delete_security_group()
+                    .group_id(group_id)
+                    .send()
+                    .await
+                    .aws("DeleteSecurityGroup")
+            })
+            .await
+        {
             Ok(_) => Ok(()),
             Err(error) => Err(explain_dependency(op.cx, "group-id", group_id, error).await),
         }
@@ -201,7 +303,10 @@ impl Adapter for SecurityGroupAdapter {
 }
 
 fn names_group(rule: &Value) -> bool {
-    matches!(rule.as_map().and_then(|map| map.get("peer")), Some(Value::Ref(_)) | Some(Value::Phys(_)))
+    matches!(
+        rule.as_map().and_then(|map| map.get("peer")),
+        Some(Value::Ref(_)) | Some(Value::Phys(_))
+    )
 }
 
 fn observed_rules(group_logical: &ResourceId, group_id: &str, group: &AwsGroup) -> Observed {
@@ -212,7 +317,11 @@ fn observed_rules(group_logical: &ResourceId, group_id: &str, group: &AwsGroup) 
         props([
             ("group", Value::Phys(group_id.to_string()), Mode::Replace),
             ("ingress", normalise(group.ip_permissions()), Mode::Blocking),
-            ("egress", normalise(group.ip_permissions_egress()), Mode::Blocking),
+            (
+                "egress",
+                normalise(group.ip_permissions_egress()),
+                Mode::Blocking,
+            ),
         ]),
     )
 }
@@ -233,16 +342,36 @@ fn normalise(permissions: &[IpPermission]) -> Value {
             (_, Some(from), to) => Some((i64::from(from), i64::from(to.unwrap_or(from)))),
         };
         for range in permission.ip_ranges() {
-            out.insert(rule(protocol, ports, Value::str(range.cidr_ip().unwrap_or_default()), range.description()));
+            out.insert(rule(
+                protocol,
+                ports,
+                Value::str(range.cidr_ip().unwrap_or_default()),
+                range.description(),
+            ));
         }
         for range in permission.ipv6_ranges() {
-            out.insert(rule(protocol, ports, Value::str(range.cidr_ipv6().unwrap_or_default()), range.description()));
+            out.insert(rule(
+                protocol,
+                ports,
+                Value::str(range.cidr_ipv6().unwrap_or_default()),
+                range.description(),
+            ));
         }
         for pair in permission.user_id_group_pairs() {
-            out.insert(rule(protocol, ports, Value::Phys(pair.group_id().unwrap_or_default().to_string()), pair.description()));
+            out.insert(rule(
+                protocol,
+                ports,
+                Value::Phys(pair.group_id().unwrap_or_default().to_string()),
+                pair.description(),
+            ));
         }
         for list in permission.prefix_list_ids() {
-            out.insert(rule(protocol, ports, Value::str(list.prefix_list_id().unwrap_or_default()), list.description()));
+            out.insert(rule(
+                protocol,
+                ports,
+                Value::str(list.prefix_list_id().unwrap_or_default()),
+                list.description(),
+            ));
         }
     }
     Value::Set(out)
@@ -250,7 +379,12 @@ fn normalise(permissions: &[IpPermission]) -> Value {
 
 /// Revokes what is no longer wanted (first, so a rule whose description changed can be
 /// added back), then authorizes what is missing.
-async fn apply_rules(op: &OpCx<'_>, group_id: &str, observed: &Observed, desired: &Desired) -> Result<(), AwsError> {
+async fn apply_rules(
+    op: &OpCx<'_>,
+    group_id: &str,
+    observed: &Observed,
+    desired: &Desired,
+) -> Result<(), AwsError> {
     for direction in ["ingress", "egress"] {
         let have: BTreeSet<Value> = observed.value(direction).items().cloned().collect();
         let want: BTreeSet<Value> = desired.value(direction).items().cloned().collect();
@@ -262,39 +396,73 @@ async fn apply_rules(op: &OpCx<'_>, group_id: &str, observed: &Observed, desired
     Ok(())
 }
 
-fn permission(op: &OpCx<'_>, rule: &Value, with_description: bool) -> Result<IpPermission, AwsError> {
+fn permission(
+    op: &OpCx<'_>,
+    rule: &Value,
+    with_description: bool,
+) -> Result<IpPermission, AwsError> {
     let empty = BTreeMap::new();
     let map = rule.as_map().unwrap_or(&empty);
     let field = |name: &str| map.get(name).unwrap_or(&Value::Null);
     let protocol = field("protocol").as_str().unwrap_or("all");
-    let description = if with_description { field("description").as_str().map(str::to_string) } else { None };
+    let description = if with_description {
+        field("description").as_str().map(str::to_string)
+    } else {
+        None
+    };
     let mut builder = IpPermission::builder().ip_protocol(match protocol {
         "all" => "-1",
         other => other,
     });
     match (field("from_port"), field("to_port")) {
-        (Value::Int(from), Value::Int(to)) => builder = builder.from_port(*from as i32).to_port(*to as i32),
+        (Value::Int(from), Value::Int(to)) => {
+            builder = builder.from_port(*from as i32).to_port(*to as i32)
+        }
         _ if protocol == Protocol::Icmp.as_str() => builder = builder.from_port(-1).to_port(-1),
         _ => {}
     }
     builder = match field("peer") {
-        Value::Str(text) if text.starts_with("pl-") => {
-            builder.prefix_list_ids(PrefixListId::builder().prefix_list_id(text).set_description(description).build())
-        }
-        Value::Str(text) if text.contains(':') => {
-            builder.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(text).set_description(description).build())
-        }
-        Value::Str(text) => builder.ip_ranges(IpRange::builder().cidr_ip(text).set_description(description).build()),
-        other => builder.user_id_group_pairs(UserIdGroupPair::builder().group_id(op.resolve(other)?).set_description(description).build()),
+        Value::Str(text) if text.starts_with("pl-") => builder.prefix_list_ids(
+            PrefixListId::builder()
+                .prefix_list_id(text)
+                .set_description(description)
+                .build(),
+        ),
+        Value::Str(text) if text.contains(':') => builder.ipv6_ranges(
+            Ipv6Range::builder()
+                .cidr_ipv6(text)
+                .set_description(description)
+                .build(),
+        ),
+        Value::Str(text) => builder.ip_ranges(
+            IpRange::builder()
+                .cidr_ip(text)
+                .set_description(description)
+                .build(),
+        ),
+        other => builder.user_id_group_pairs(
+            UserIdGroupPair::builder()
+                .group_id(op.resolve(other)?)
+                .set_description(description)
+                .build(),
+        ),
     };
     Ok(builder.build())
 }
 
-async fn authorize(op: &OpCx<'_>, group_id: &str, direction: &str, rules: &BTreeSet<Value>) -> Result<(), AwsError> {
+async fn authorize(
+    op: &OpCx<'_>,
+    group_id: &str,
+    direction: &str,
+    rules: &BTreeSet<Value>,
+) -> Result<(), AwsError> {
     if rules.is_empty() {
         return Ok(());
     }
-    let permissions = rules.iter().map(|rule| permission(op, rule, true)).collect::<Result<Vec<_>, _>>()?;
+    let permissions = rules
+        .iter()
+        .map(|rule| permission(op, rule, true))
+        .collect::<Result<Vec<_>, _>>()?;
     let ec2 = &op.cx.clients.ec2;
     // Referenced groups created in this apply may not be visible yet.
     op.cx
@@ -320,17 +488,35 @@ async fn authorize(op: &OpCx<'_>, group_id: &str, direction: &str, rules: &BTree
         .await
 }
 
-async fn revoke(op: &OpCx<'_>, group_id: &str, direction: &str, rules: &BTreeSet<Value>) -> Result<(), AwsError> {
+async fn revoke(
+    op: &OpCx<'_>,
+    group_id: &str,
+    direction: &str,
+    rules: &BTreeSet<Value>,
+) -> Result<(), AwsError> {
     if rules.is_empty() {
         return Ok(());
     }
     // Revoking matches protocol, ports and peer; descriptions are not part of the match.
-    let permissions = rules.iter().map(|rule| permission(op, rule, false)).collect::<Result<Vec<_>, _>>()?;
+    let permissions = rules
+        .iter()
+        .map(|rule| permission(op, rule, false))
+        .collect::<Result<Vec<_>, _>>()?;
     let ec2 = &op.cx.clients.ec2;
     if direction == "ingress" {
-        ec2.revoke_security_group_ingress().group_id(group_id).set_ip_permissions(Some(permissions)).send().await.aws("RevokeSecurityGroupIngress")?;
+        ec2.revoke_security_group_ingress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(permissions))
+            .send()
+            .await
+            .aws("RevokeSecurityGroupIngress")?;
     } else {
-        ec2.revoke_security_group_egress().group_id(group_id).set_ip_permissions(Some(permissions)).send().await.aws("RevokeSecurityGroupEgress")?;
+        ec2.revoke_security_group_egress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(permissions))
+            .send()
+            .await
+            .aws("RevokeSecurityGroupEgress")?;
     }
     Ok(())
 }

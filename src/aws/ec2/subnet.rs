@@ -4,7 +4,10 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
-use super::{explain_dependency, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec, vpc_ref};
+use super::{
+    explain_dependency, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec,
+    vpc_ref,
+};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
 use crate::manifest::{Manifest, Tier};
@@ -25,7 +28,9 @@ impl Adapter for SubnetAdapter {
     }
 
     fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else { return Vec::new() };
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for tier in Tier::ALL {
             for (index, cidr) in network.subnets(tier).iter().enumerate() {
@@ -38,7 +43,11 @@ impl Adapter for SubnetAdapter {
                         ("cidr", Value::str(cidr.to_string()), Mode::Replace),
                         ("zone", Value::str(zone), Mode::Replace),
                         ("public_ip_on_launch", Value::Bool(public_ip), Mode::InPlace),
-                        ("tags", tags::desired_tags(&manifest.tags, &name(manifest, id.name())), Mode::InPlace),
+                        (
+                            "tags",
+                            tags::desired_tags(&manifest.tags, &name(manifest, id.name())),
+                            Mode::InPlace,
+                        ),
                     ]),
                     id,
                     after: Vec::new(),
@@ -49,7 +58,17 @@ impl Adapter for SubnetAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let subnets = cx.clients.ec2.describe_subnets().filters(owned_filter(cx)).into_paginator().items().send().try_collect().await.aws("DescribeSubnets")?;
+        let subnets = cx
+            .clients
+            .ec2
+            .describe_subnets()
+            .filters(owned_filter(cx))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeSubnets")?;
         Ok(subnets
             .iter()
             .filter_map(|subnet| {
@@ -58,10 +77,22 @@ impl Adapter for SubnetAdapter {
                     id,
                     subnet.subnet_id()?,
                     props([
-                        ("vpc", Value::Phys(subnet.vpc_id()?.to_string()), Mode::Replace),
+                        (
+                            "vpc",
+                            Value::Phys(subnet.vpc_id()?.to_string()),
+                            Mode::Replace,
+                        ),
                         ("cidr", Value::str(subnet.cidr_block()?), Mode::Replace),
-                        ("zone", Value::str(subnet.availability_zone()?), Mode::Replace),
-                        ("public_ip_on_launch", Value::Bool(subnet.map_public_ip_on_launch().unwrap_or(false)), Mode::InPlace),
+                        (
+                            "zone",
+                            Value::str(subnet.availability_zone()?),
+                            Mode::Replace,
+                        ),
+                        (
+                            "public_ip_on_launch",
+                            Value::Bool(subnet.map_public_ip_on_launch().unwrap_or(false)),
+                            Mode::InPlace,
+                        ),
                         ("tags", observed_tags(subnet.tags()), Mode::InPlace),
                     ]),
                 ))
@@ -81,29 +112,51 @@ impl Adapter for SubnetAdapter {
             .availability_zone(desired.value("zone").as_str().unwrap_or_default())
             .tag_specifications(tag_spec(ResourceType::Subnet, op.create_tags(desired)));
         // A subnet being deleted elsewhere in this apply may still hold an overlapping CIDR.
-        let created = crate::aws::retry::retry(op.cx.visibility_bound(), &[ErrorKind::NotFound, ErrorKind::Conflict], || async {
-            request.clone().send().await.aws("CreateSubnet")
-        })
+        let created = crate::aws::retry::retry(
+            op.cx.visibility_bound(),
+            &[ErrorKind::NotFound, ErrorKind::Conflict],
+            || async { request.clone().send().await.aws("CreateSubnet") },
+        )
         .await?;
-        let subnet_id = created.subnet().and_then(|subnet| subnet.subnet_id()).unwrap_or_default().to_string();
+        let subnet_id = created
+            .subnet()
+            .and_then(|subnet| subnet.subnet_id())
+            .unwrap_or_default()
+            .to_string();
         if desired.value("public_ip_on_launch") == &Value::Bool(true) {
             set_public_ip(op, &subnet_id, true).await?;
         }
         Ok(subnet_id)
     }
 
-    async fn update(&self, op: &OpCx<'_>, desired: &Desired, observed: &Observed, _changes: &[Change]) -> Result<(), AwsError> {
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
         let want = desired.value("public_ip_on_launch");
         if want != observed.value("public_ip_on_launch") {
             set_public_ip(op, &observed.physical_id, want.as_bool().unwrap_or(false)).await?;
         }
-        sync_tags(op, &observed.physical_id, observed.value("tags"), desired.value("tags")).await
+        sync_tags(op, desired, observed).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let subnet_id = &observed.physical_id;
         let ec2 = &op.cx.clients.ec2;
-        match op.cx.retry_dependency(|| async { ec2.delete_subnet().subnet_id(subnet_id).send().await.aws("DeleteSubnet") }).await {
+        match op
+            .cx
+            .retry_dependency(|| async {
+                ec2.delete_subnet()
+                    .subnet_id(subnet_id)
+                    .send()
+                    .await
+                    .aws("DeleteSubnet")
+            })
+            .await
+        {
             Ok(_) => Ok(()),
             Err(error) => Err(explain_dependency(op.cx, "subnet-id", subnet_id, error).await),
         }
@@ -118,6 +171,8 @@ async fn set_public_ip(op: &OpCx<'_>, subnet_id: &str, on: bool) -> Result<(), A
         .modify_subnet_attribute()
         .subnet_id(subnet_id)
         .map_public_ip_on_launch(AttributeBooleanValue::builder().value(on).build());
-    op.cx.retry_not_found(|| async { request.clone().send().await.aws("ModifySubnetAttribute") }).await?;
+    op.cx
+        .retry_not_found(|| async { request.clone().send().await.aws("ModifySubnetAttribute") })
+        .await?;
     Ok(())
 }

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use futures::future::try_join_all;
 
-use super::{explain_dependency, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
+use super::{
+    explain_dependency, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec,
+};
 use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
 use crate::manifest::Manifest;
@@ -20,14 +22,28 @@ impl Adapter for VpcAdapter {
     }
 
     fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else { return Vec::new() };
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
         vec![Desired {
             id: ResourceId::singleton("vpc"),
             props: props([
                 ("cidr", Value::str(network.cidr.to_string()), Mode::Replace),
-                ("dns_hostnames", Value::Bool(network.dns_hostnames), Mode::InPlace),
-                ("dns_support", Value::Bool(network.dns_support), Mode::InPlace),
-                ("tags", tags::desired_tags(&manifest.tags, &name(manifest, "vpc")), Mode::InPlace),
+                (
+                    "dns_hostnames",
+                    Value::Bool(network.dns_hostnames),
+                    Mode::InPlace,
+                ),
+                (
+                    "dns_support",
+                    Value::Bool(network.dns_support),
+                    Mode::InPlace,
+                ),
+                (
+                    "tags",
+                    tags::desired_tags(&manifest.tags, &name(manifest, "vpc")),
+                    Mode::InPlace,
+                ),
             ]),
             after: Vec::new(),
         }]
@@ -35,28 +51,58 @@ impl Adapter for VpcAdapter {
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let ec2 = &cx.clients.ec2;
-        let vpcs = ec2.describe_vpcs().filters(owned_filter(cx)).into_paginator().items().send().try_collect().await.aws("DescribeVpcs")?;
+        let vpcs = ec2
+            .describe_vpcs()
+            .filters(owned_filter(cx))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeVpcs")?;
         // DescribeVpcs does not return the DNS attributes: one DescribeVpcAttribute per attribute.
-        let observed = vpcs.iter().filter_map(|vpc| Some((owned_id(cx, vpc.tags())?, vpc))).map(|(id, vpc)| async move {
-            let vpc_id = vpc.vpc_id().unwrap_or_default();
-            let attribute = |name: VpcAttributeName| ec2.describe_vpc_attribute().vpc_id(vpc_id).attribute(name).send();
-            let (hostnames, support) = futures::try_join!(
-                attribute(VpcAttributeName::EnableDnsHostnames),
-                attribute(VpcAttributeName::EnableDnsSupport)
-            )
-            .aws("DescribeVpcAttribute")?;
-            let flag = |value: Option<&AttributeBooleanValue>| Value::Bool(value.and_then(|value| value.value()).unwrap_or(false));
-            Ok::<_, AwsError>(Observed::new(
-                id,
-                vpc_id,
-                props([
-                    ("cidr", Value::str(vpc.cidr_block().unwrap_or_default()), Mode::Replace),
-                    ("dns_hostnames", flag(hostnames.enable_dns_hostnames()), Mode::InPlace),
-                    ("dns_support", flag(support.enable_dns_support()), Mode::InPlace),
-                    ("tags", observed_tags(vpc.tags()), Mode::InPlace),
-                ]),
-            ))
-        });
+        let observed = vpcs
+            .iter()
+            .filter_map(|vpc| Some((owned_id(cx, vpc.tags())?, vpc)))
+            .map(|(id, vpc)| async move {
+                let vpc_id = vpc.vpc_id().unwrap_or_default();
+                let attribute = |name: VpcAttributeName| {
+                    ec2.describe_vpc_attribute()
+                        .vpc_id(vpc_id)
+                        .attribute(name)
+                        .send()
+                };
+                let (hostnames, support) = futures::try_join!(
+                    attribute(VpcAttributeName::EnableDnsHostnames),
+                    attribute(VpcAttributeName::EnableDnsSupport)
+                )
+                .aws("DescribeVpcAttribute")?;
+                let flag = |value: Option<&AttributeBooleanValue>| {
+                    Value::Bool(value.and_then(|value| value.value()).unwrap_or(false))
+                };
+                Ok::<_, AwsError>(Observed::new(
+                    id,
+                    vpc_id,
+                    props([
+                        (
+                            "cidr",
+                            Value::str(vpc.cidr_block().unwrap_or_default()),
+                            Mode::Replace,
+                        ),
+                        (
+                            "dns_hostnames",
+                            flag(hostnames.enable_dns_hostnames()),
+                            Mode::InPlace,
+                        ),
+                        (
+                            "dns_support",
+                            flag(support.enable_dns_support()),
+                            Mode::InPlace,
+                        ),
+                        ("tags", observed_tags(vpc.tags()), Mode::InPlace),
+                    ]),
+                ))
+            });
         try_join_all(observed).await
     }
 
@@ -69,25 +115,72 @@ impl Adapter for VpcAdapter {
             .send()
             .await
             .aws("CreateVpc")?;
-        let vpc_id = created.vpc().and_then(|vpc| vpc.vpc_id()).unwrap_or_default().to_string();
+        let vpc_id = created
+            .vpc()
+            .and_then(|vpc| vpc.vpc_id())
+            .unwrap_or_default()
+            .to_string();
         // New VPCs have DNS support on and DNS hostnames off.
-        set_dns(op, &vpc_id, "dns_support", desired.value("dns_support"), &Value::Bool(true)).await?;
-        set_dns(op, &vpc_id, "dns_hostnames", desired.value("dns_hostnames"), &Value::Bool(false)).await?;
+        set_dns(
+            op,
+            &vpc_id,
+            "dns_support",
+            desired.value("dns_support"),
+            &Value::Bool(true),
+        )
+        .await?;
+        set_dns(
+            op,
+            &vpc_id,
+            "dns_hostnames",
+            desired.value("dns_hostnames"),
+            &Value::Bool(false),
+        )
+        .await?;
         Ok(vpc_id)
     }
 
-    async fn update(&self, op: &OpCx<'_>, desired: &Desired, observed: &Observed, _changes: &[Change]) -> Result<(), AwsError> {
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
         let vpc_id = &observed.physical_id;
         // Support first when turning both on, hostnames first when turning both off.
-        set_dns(op, vpc_id, "dns_support", desired.value("dns_support"), observed.value("dns_support")).await?;
-        set_dns(op, vpc_id, "dns_hostnames", desired.value("dns_hostnames"), observed.value("dns_hostnames")).await?;
-        sync_tags(op, vpc_id, observed.value("tags"), desired.value("tags")).await
+        set_dns(
+            op,
+            vpc_id,
+            "dns_support",
+            desired.value("dns_support"),
+            observed.value("dns_support"),
+        )
+        .await?;
+        set_dns(
+            op,
+            vpc_id,
+            "dns_hostnames",
+            desired.value("dns_hostnames"),
+            observed.value("dns_hostnames"),
+        )
+        .await?;
+        sync_tags(op, desired, observed).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let ec2 = &op.cx.clients.ec2;
         let vpc_id = &observed.physical_id;
-        let result = op.cx.retry_dependency(|| async { ec2.delete_vpc().vpc_id(vpc_id).send().await.aws("DeleteVpc") }).await;
+        let result = op
+            .cx
+            .retry_dependency(|| async {
+                ec2.delete_vpc()
+                    .vpc_id(vpc_id)
+                    .send()
+                    .await
+                    .aws("DeleteVpc")
+            })
+            .await;
         match result {
             Ok(_) => Ok(()),
             Err(error) => Err(explain_dependency(op.cx, "vpc-id", vpc_id, error).await),
@@ -95,13 +188,27 @@ impl Adapter for VpcAdapter {
     }
 }
 
-async fn set_dns(op: &OpCx<'_>, vpc_id: &str, field: &str, want: &Value, have: &Value) -> Result<(), AwsError> {
+async fn set_dns(
+    op: &OpCx<'_>,
+    vpc_id: &str,
+    field: &str,
+    want: &Value,
+    have: &Value,
+) -> Result<(), AwsError> {
     if want == have {
         return Ok(());
     }
-    let value = AttributeBooleanValue::builder().value(want.as_bool().unwrap_or(false)).build();
+    let value = AttributeBooleanValue::builder()
+        .value(want.as_bool().unwrap_or(false))
+        .build();
     let request = op.cx.clients.ec2.modify_vpc_attribute().vpc_id(vpc_id);
-    let request = if field == "dns_support" { request.enable_dns_support(value) } else { request.enable_dns_hostnames(value) };
-    op.cx.retry_not_found(|| async { request.clone().send().await.aws("ModifyVpcAttribute") }).await?;
+    let request = if field == "dns_support" {
+        request.enable_dns_support(value)
+    } else {
+        request.enable_dns_hostnames(value)
+    };
+    op.cx
+        .retry_not_found(|| async { request.clone().send().await.aws("ModifyVpcAttribute") })
+        .await?;
     Ok(())
 }

@@ -3,11 +3,14 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ResourceType, State, VpcEndpointType};
+use aws_sdk_ec2::types::{ResourceType, VpcEndpoint, VpcEndpointType};
 
 use super::route_table::route_table_ids;
-use super::{client_token, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec, vpc_ref};
-use crate::aws::errors::{AwsError, AwsResultExt};
+use super::{
+    client_token, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec,
+    vpc_ref,
+};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
 use crate::manifest::Manifest;
 use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
@@ -22,8 +25,13 @@ impl Adapter for VpcEndpointAdapter {
     }
 
     fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else { return Vec::new() };
-        let tables: BTreeSet<Value> = route_table_ids(manifest).into_iter().map(Value::Ref).collect();
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
+        let tables: BTreeSet<Value> = route_table_ids(manifest)
+            .into_iter()
+            .map(Value::Ref)
+            .collect();
         network
             .endpoints
             .iter()
@@ -31,9 +39,17 @@ impl Adapter for VpcEndpointAdapter {
                 id: ResourceId::new("vpc_endpoint", service),
                 props: props([
                     ("vpc", vpc_ref(), Mode::Replace),
-                    ("service", Value::str(format!("com.amazonaws.{}.{service}", env.region)), Mode::Replace),
+                    (
+                        "service",
+                        Value::str(format!("com.amazonaws.{}.{service}", env.region)),
+                        Mode::Replace,
+                    ),
                     ("route_tables", Value::Set(tables.clone()), Mode::InPlace),
-                    ("tags", tags::desired_tags(&manifest.tags, &name(manifest, service)), Mode::InPlace),
+                    (
+                        "tags",
+                        tags::desired_tags(&manifest.tags, &name(manifest, service)),
+                        Mode::InPlace,
+                    ),
                 ]),
                 after: Vec::new(),
             })
@@ -54,26 +70,56 @@ impl Adapter for VpcEndpointAdapter {
             .aws("DescribeVpcEndpoints")?;
         Ok(endpoints
             .iter()
-            .filter(|endpoint| !matches!(endpoint.state(), Some(State::Deleted | State::Deleting)))
+            .filter(|endpoint| !matches!(state(endpoint).as_str(), "deleted" | "deleting"))
             .filter_map(|endpoint| {
-                Some(Observed::new(
+                let mut observed = Observed::new(
                     owned_id(cx, endpoint.tags())?,
                     endpoint.vpc_endpoint_id()?,
                     props([
-                        ("vpc", Value::Phys(endpoint.vpc_id()?.to_string()), Mode::Replace),
-                        ("service", Value::str(endpoint.service_name()?), Mode::Replace),
-                        ("route_tables", Value::Set(endpoint.route_table_ids().iter().map(|id| Value::Phys(id.clone())).collect()), Mode::InPlace),
+                        (
+                            "vpc",
+                            Value::Phys(endpoint.vpc_id()?.to_string()),
+                            Mode::Replace,
+                        ),
+                        (
+                            "service",
+                            Value::str(endpoint.service_name()?),
+                            Mode::Replace,
+                        ),
+                        (
+                            "route_tables",
+                            Value::Set(
+                                endpoint
+                                    .route_table_ids()
+                                    .iter()
+                                    .map(|id| Value::Phys(id.clone()))
+                                    .collect(),
+                            ),
+                            Mode::InPlace,
+                        ),
                         ("tags", observed_tags(endpoint.tags()), Mode::InPlace),
                     ]),
-                ))
+                );
+                if matches!(state(endpoint).as_str(), "failed" | "rejected" | "expired") {
+                    observed.broken = Some(format!("endpoint state is {}", state(endpoint)));
+                }
+                Some(observed)
             })
             .collect())
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let vpc_id = op.resolve(desired.value("vpc"))?;
-        let service = desired.value("service").as_str().unwrap_or_default().to_string();
-        let tables = desired.value("route_tables").items().map(|table| op.resolve(table)).collect::<Result<Vec<_>, _>>()?;
+        let service = desired
+            .value("service")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let tables = desired
+            .value("route_tables")
+            .items()
+            .map(|table| op.resolve(table))
+            .collect::<Result<Vec<_>, _>>()?;
         let request = op
             .cx
             .clients
@@ -83,15 +129,37 @@ impl Adapter for VpcEndpointAdapter {
             .service_name(&service)
             .vpc_endpoint_type(VpcEndpointType::Gateway)
             .set_route_table_ids(Some(tables.clone()))
-            .client_token(client_token(op.cx, op.id, &format!("{vpc_id}/{service}/{}", tables.join(","))))
+            .client_token(client_token(
+                op.cx,
+                op.id,
+                &format!("{vpc_id}/{service}/{}", tables.join(",")),
+            ))
             .tag_specifications(tag_spec(ResourceType::VpcEndpoint, op.create_tags(desired)));
-        let created = op.cx.retry_not_found(|| async { request.clone().send().await.aws("CreateVpcEndpoint") }).await?;
-        Ok(created.vpc_endpoint().and_then(|endpoint| endpoint.vpc_endpoint_id()).unwrap_or_default().to_string())
+        let created = op
+            .cx
+            .retry_not_found(|| async { request.clone().send().await.aws("CreateVpcEndpoint") })
+            .await?;
+        Ok(created
+            .vpc_endpoint()
+            .and_then(|endpoint| endpoint.vpc_endpoint_id())
+            .unwrap_or_default()
+            .to_string())
     }
 
-    async fn update(&self, op: &OpCx<'_>, desired: &Desired, observed: &Observed, _changes: &[Change]) -> Result<(), AwsError> {
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
         let endpoint_id = &observed.physical_id;
-        let resolve_all = |value: &Value| value.items().map(|table| op.resolve(table)).collect::<Result<BTreeSet<_>, _>>();
+        let resolve_all = |value: &Value| {
+            value
+                .items()
+                .map(|table| op.resolve(table))
+                .collect::<Result<BTreeSet<_>, _>>()
+        };
         let want = resolve_all(desired.value("route_tables"))?;
         let have: BTreeSet<String> = observed
             .value("route_tables")
@@ -109,9 +177,11 @@ impl Adapter for VpcEndpointAdapter {
                 .vpc_endpoint_id(endpoint_id)
                 .set_add_route_table_ids((!add.is_empty()).then_some(add))
                 .set_remove_route_table_ids((!remove.is_empty()).then_some(remove));
-            op.cx.retry_not_found(|| async { request.clone().send().await.aws("ModifyVpcEndpoint") }).await?;
+            op.cx
+                .retry_not_found(|| async { request.clone().send().await.aws("ModifyVpcEndpoint") })
+                .await?;
         }
-        sync_tags(op, endpoint_id, observed.value("tags"), desired.value("tags")).await
+        sync_tags(op, desired, observed).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -123,16 +193,37 @@ impl Adapter for VpcEndpointAdapter {
             .vpc_endpoint_ids(&observed.physical_id)
             .send()
             .await
-            .aws("DeleteVpcEndpoints")?;
+            .aws("DeleteVpcEndpoints")
+            .map_err(|mut error| {
+                // Only the endpoint's own absence means "already deleted"; another missing
+                // thing (a route) is a failure the engine must not read as success.
+                if error.code.as_deref() != Some("InvalidVpcEndpointId.NotFound") {
+                    error.kind = ErrorKind::Other;
+                }
+                error
+            })?;
         // DeleteVpcEndpoints reports per-endpoint failures in the body, not as an error.
         if let Some(failure) = deleted.unsuccessful().first().and_then(|item| item.error()) {
             let code = failure.code().unwrap_or_default();
             if !code.ends_with("NotFound") {
-                let mut error = AwsError::new(crate::aws::errors::classify(code), "DeleteVpcEndpoints", failure.message().unwrap_or_default());
+                let mut error = AwsError::new(
+                    crate::aws::errors::classify(code),
+                    "DeleteVpcEndpoints",
+                    failure.message().unwrap_or_default(),
+                );
                 error.code = Some(code.to_string());
                 return Err(error);
             }
         }
         Ok(())
     }
+}
+
+/// EC2 reports endpoint states in lowercase (`available`, `deleted`) while the SDK's enum
+/// spells them capitalised, so they arrive as unknown variants: compare the text.
+fn state(endpoint: &VpcEndpoint) -> String {
+    endpoint
+        .state()
+        .map(|state| state.as_str().to_ascii_lowercase())
+        .unwrap_or_default()
 }

@@ -1,0 +1,109 @@
+//! The command-line contract: exit codes, confirmation, stdin manifests.
+
+use crate::harness::{Moto, run_edgectl};
+
+#[test]
+fn usage_errors_exit_1_not_2() {
+    // 2 means "changes pending" to CI; clap's default for usage errors must not leak out.
+    let unknown_flag = run_edgectl(
+        &["plan", "-f", "examples/network.yaml", "--no-such-flag"],
+        None,
+        None,
+    );
+    assert_eq!(unknown_flag.code, 1, "{}", unknown_flag.stderr);
+    let missing_file_flag = run_edgectl(&["plan"], None, None);
+    assert_eq!(missing_file_flag.code, 1);
+    let bad_var = run_edgectl(
+        &["plan", "-f", "examples/network.yaml", "--var", "novalue"],
+        None,
+        None,
+    );
+    assert_eq!(bad_var.code, 1);
+    assert!(
+        bad_var.stderr.contains("is not of the form K=V"),
+        "{}",
+        bad_var.stderr
+    );
+    let help = run_edgectl(&["--help"], None, None);
+    assert_eq!(help.code, 0);
+    for command in ["validate", "plan", "apply", "destroy"] {
+        assert!(help.stdout.contains(command), "{}", help.stdout);
+    }
+}
+
+#[test]
+fn apply_without_a_terminal_refuses_at_once() {
+    let moto = Moto::start();
+    for command in ["apply", "destroy"] {
+        let run = moto.edgectl(&[command, "-f", "examples/network.yaml"]);
+        assert_eq!(run.code, 1);
+        assert_eq!(
+            run.stderr,
+            format!(
+                "error: refusing to {command} without confirmation: stdin is not a terminal\nhelp: pass `--auto-approve` to proceed without a prompt (as in CI)\n"
+            )
+        );
+    }
+    let from_stdin = moto.edgectl_with_stdin(&["apply", "-f", "-"], Some("stack: x\n"));
+    assert_eq!(from_stdin.code, 1);
+    assert!(
+        from_stdin
+            .stderr
+            .contains("the manifest was read from stdin"),
+        "{}",
+        from_stdin.stderr
+    );
+    assert_eq!(moto.requests(), 0);
+}
+
+#[test]
+fn plan_reads_the_manifest_from_stdin_and_reports_changes_with_exit_2() {
+    let moto = Moto::start();
+    let manifest =
+        std::fs::read_to_string(crate::harness::root().join("examples/network.yaml")).unwrap();
+    let run = moto.edgectl_with_stdin(&["plan", "-f", "-", "--detailed-exitcode"], Some(&manifest));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("Plan: 18 to create, 0 to update, 0 to replace, 0 to delete."),
+        "{}",
+        run.stdout
+    );
+    // Without --detailed-exitcode, pending changes are still a success.
+    let plain = moto.edgectl_with_stdin(&["plan", "-f", "-"], Some(&manifest));
+    assert_eq!(plain.code, 0);
+}
+
+#[test]
+fn no_region_anywhere_is_a_clear_error() {
+    let mut run_args = vec!["plan", "-f", "-"];
+    run_args.push("--endpoint-url");
+    run_args.push("http://127.0.0.1:9");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_edgectl"))
+        .args(&run_args)
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"stack: noregion\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no AWS region is set"), "{stderr}");
+    assert!(
+        stderr.contains("help: set `region:` in the manifest"),
+        "{stderr}"
+    );
+}

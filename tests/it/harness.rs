@@ -1,0 +1,207 @@
+//! Starting moto, running edgectl, reading AWS back through the SDK.
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The pinned moto server: `EDGECTL_MOTO_SERVER`, else installed by `scripts/moto-venv`.
+fn moto_server() -> &'static PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        if let Some(path) = std::env::var_os("EDGECTL_MOTO_SERVER") {
+            return PathBuf::from(path);
+        }
+        let output = Command::new(root().join("scripts/moto-venv"))
+            .output()
+            .expect("run scripts/moto-venv");
+        assert!(
+            output.status.success(),
+            "installing moto failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+    })
+}
+
+pub struct Moto {
+    child: Child,
+    pub url: String,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Moto {
+    pub fn start() -> Self {
+        // Another process may take the port between our probe and moto's bind: try again.
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let log = dir.path().join("moto.log");
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|listener| listener.local_addr())
+                .expect("free port")
+                .port();
+            let child = Command::new(moto_server())
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).expect("log file"))
+                .spawn()
+                .expect("start moto_server");
+            let mut moto = Moto {
+                child,
+                url: format!("http://127.0.0.1:{port}"),
+                log,
+                _dir: dir,
+            };
+            if moto.wait_ready(port) {
+                return moto;
+            }
+        }
+        panic!("moto_server did not start after 5 attempts")
+    }
+
+    fn wait_ready(&mut self, port: u16) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+                let _ = stream.write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: localhost\r\n\r\n");
+                let mut response = String::new();
+                let _ = stream.read_to_string(&mut response);
+                if response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200") {
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    /// AWS requests moto has served (its log has one line per request; moto-api excluded).
+    pub fn requests(&self) -> usize {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        log.lines()
+            .filter(|line| {
+                ["\"GET ", "\"POST ", "\"PUT ", "\"DELETE ", "\"HEAD "]
+                    .iter()
+                    .any(|verb| line.contains(verb))
+            })
+            .filter(|line| !line.contains("/moto-api"))
+            .count()
+    }
+
+    /// Runs edgectl against this server, from the repository root, without a terminal.
+    pub fn edgectl(&self, args: &[&str]) -> Run {
+        self.edgectl_with_stdin(args, None)
+    }
+
+    pub fn edgectl_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        run_edgectl(args, Some(&self.url), stdin)
+    }
+
+    pub async fn ec2(&self) -> aws_sdk_ec2::Client {
+        let config = aws_sdk_ec2::Config::builder()
+            .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
+            .region(aws_sdk_ec2::config::Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                "test", "test", None, None, "tests",
+            ))
+            .build();
+        aws_sdk_ec2::Client::from_conf(config)
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn success(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "edgectl failed\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// Runs the binary with a clean AWS environment; `endpoint` None points it nowhere usable.
+pub fn run_edgectl(args: &[&str], endpoint: Option<&str>, stdin: Option<&str>) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_edgectl"));
+    command
+        .args(args)
+        .current_dir(root())
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_DEFAULT_PROFILE")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("NO_COLOR", "1")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    match endpoint {
+        Some(url) => command.env("AWS_ENDPOINT_URL", url),
+        None => command.env_remove("AWS_ENDPOINT_URL"),
+    };
+    let mut child = command.spawn().expect("run edgectl");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("edgectl output");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// Hides what changes from run to run: AWS ids, timestamps and durations.
+pub fn settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(
+        r"\b(vpc|subnet|igw|nat|eipalloc|rtb|rtbassoc|sg|vpce|eni)-[0-9a-f]{8,17}\b",
+        "$1-[id]",
+    );
+    settings.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[time]");
+    settings.add_filter(r"\b\d+(\.\d+)?(ms|s)\b", "[duration]");
+    settings.set_prepend_module_to_snapshot(false);
+    settings
+}
