@@ -116,9 +116,13 @@ impl Moto {
     }
 
     pub async fn ec2(&self) -> aws_sdk_ec2::Client {
+        self.ec2_in("us-east-1").await
+    }
+
+    pub async fn ec2_in(&self, region: &str) -> aws_sdk_ec2::Client {
         let config = aws_sdk_ec2::Config::builder()
             .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
-            .region(aws_sdk_ec2::config::Region::new("us-east-1"))
+            .region(aws_sdk_ec2::config::Region::new(region.to_string()))
             .endpoint_url(&self.url)
             .credentials_provider(aws_sdk_ec2::config::Credentials::new(
                 "test", "test", None, None, "tests",

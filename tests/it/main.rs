@@ -4,4 +4,5 @@
 mod bad_input;
 mod cli;
 mod harness;
+mod manifests;
 mod network;
