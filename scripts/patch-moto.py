@@ -6,6 +6,14 @@ applied by scripts/moto-venv right after installing the pinned version.
    without adding the endpoint's prefix-list route, and DeleteVpcEndpoints then raises
    InvalidRoute.NotFound for that table, leaving the endpoint `available`. AWS deletes
    the endpoint and its routes. Patch: a missing route does not stop the delete.
+2. ecs CreateService drops `deploymentConfiguration` (circuit breaker, min/max percent),
+   `healthCheckGracePeriodSeconds`, `enableExecuteCommand` and `capacityProviderStrategy`,
+   so a service reads back without what it was created with, though UpdateService keeps
+   them. AWS keeps them from the create. Patch: keep them on the created service.
+3. ecs UpdateService with a new task definition leaves the service's PRIMARY deployment on
+   the old revision (moto adds no deployment), which reads exactly like a deployment the
+   circuit breaker rolled back. AWS makes a new PRIMARY deployment of the new revision.
+   Patch: the PRIMARY deployment takes the new revision.
 """
 import pathlib
 import sys
@@ -29,6 +37,44 @@ PATCHES = [
                             pass""",
     ),
 ]
+
+PATCHES.append(
+    (
+        root / "ecs/responses.py",
+        """            role_arn=role,
+        )
+        return ActionResult({"service": service})""",
+        """            role_arn=role,
+        )
+        # edgectl patch 2: AWS keeps these from CreateService
+        for key, attribute in [
+            ("deploymentConfiguration", "deployment_configuration"),
+            ("healthCheckGracePeriodSeconds", "health_check_grace_period_seconds"),
+            ("enableExecuteCommand", "enable_execute_command"),
+            ("capacityProviderStrategy", "capacity_provider_strategy"),
+        ]:
+            if self._get_param(key) is not None:
+                setattr(service, attribute, self._get_param(key))
+        return ActionResult({"service": service})""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "ecs/models.py",
+        """            if task_definition_str:
+                self.describe_task_definition(task_definition_str)
+                current_service.task_definition = task_definition_str""",
+        """            if task_definition_str:
+                self.describe_task_definition(task_definition_str)
+                current_service.task_definition = task_definition_str
+                # edgectl patch 3: AWS deploys the new revision as the PRIMARY deployment
+                if current_service.deployments:
+                    current_service.deployments[0]["taskDefinition"] = (
+                        self.describe_task_definition(task_definition_str).arn
+                    )""",
+    )
+)
 
 for path, old, new in PATCHES:
     text = path.read_text()

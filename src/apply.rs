@@ -13,7 +13,7 @@ use crate::aws::errors::{AwsError, ErrorKind};
 use crate::aws::{Adapter, Cx, OpCx, PhysicalIds, adapter_for};
 use crate::graph::{GraphError, topological};
 use crate::model::ResourceId;
-use crate::plan::{Action, Plan, Step};
+use crate::plan::{Action, Plan, Replacement, Step};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
@@ -53,7 +53,11 @@ pub fn schedule(plan: &Plan) -> Result<Vec<Op>, GraphError> {
             Action::Create => &[Phase::Create],
             Action::Update => &[Phase::Update],
             Action::Delete => &[Phase::Delete],
-            Action::Replace => &[Phase::Delete, Phase::Create],
+            Action::Replace => match step.replacement {
+                Replacement::DeleteThenCreate => &[Phase::Delete, Phase::Create],
+                Replacement::CreateThenDelete => &[Phase::Create, Phase::Delete],
+                Replacement::CreateOnly => &[Phase::Create],
+            },
         };
         for phase in phases {
             // A duplicate's delete shares its id with the kept resource's step; it orders as a delete only.
@@ -83,12 +87,20 @@ pub fn schedule(plan: &Plan) -> Result<Vec<Op>, GraphError> {
                     after.extend(op_of(&dep.id, Phase::Create));
                     after.extend(op_of(&dep.id, Phase::Update));
                 }
-                if op.phase == Phase::Create && step.action == Action::Replace {
+                if op.phase == Phase::Create
+                    && step.action == Action::Replace
+                    && step.replacement == Replacement::DeleteThenCreate
+                {
                     after.extend(op_of(&step.id, Phase::Delete));
                 }
             }
             Phase::Delete => {
-                let gone_for_good = step.action == Action::Delete;
+                let create_first = step.action == Action::Replace
+                    && step.replacement == Replacement::CreateThenDelete;
+                if create_first {
+                    after.extend(op_of(&step.id, Phase::Create));
+                }
+                let gone_for_good = step.action == Action::Delete || create_first;
                 for other in &plan.steps {
                     let Some(observed) = &other.observed else {
                         continue;

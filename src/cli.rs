@@ -91,9 +91,14 @@ pub struct ApplyArgs {
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallelism: u16,
 
-    /// Longest wait for one resource to become ready or to be released (e.g. 90s, 20m)
+    /// Longest wait for one resource to become ready or to be released, and for each
+    /// service's deployment to become stable (e.g. 90s, 20m)
     #[arg(long, default_value = "20m", value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Duration,
+
+    /// Do not wait for services to become stable after a deployment starts
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,7 @@ use futures::future::try_join_all;
 use crate::aws::calls::CallCounter;
 use crate::aws::config::{self, Connection};
 use crate::aws::errors::AwsResultExt;
-use crate::aws::{Adapter, Clients, Cx, Env, PhysicalIds};
+use crate::aws::{Adapter, Clients, Cx, Env, PhysicalIds, adapter_for};
 use crate::graph::Graph;
 use crate::manifest::{Manifest, Zones};
 use crate::model::{Observed, ResourceId};
@@ -38,6 +38,7 @@ pub async fn connect(
     connection: &Connection,
     manifest: &Manifest,
     timeout: Duration,
+    no_wait: bool,
 ) -> anyhow::Result<Session> {
     let sdk = config::load(connection, manifest.region.as_deref())
         .await
@@ -50,6 +51,7 @@ pub async fn connect(
         stack: manifest.stack.clone(),
         region,
         timeout,
+        no_wait,
     };
     Ok(Session {
         cx: Arc::new(cx),
@@ -150,7 +152,13 @@ pub fn plan(
         Some(manifest) => desired(adapters, manifest, &observation.env)?,
         None => Graph::default(),
     };
-    Ok(plan::diff(&graph, observation.observed.clone())?)
+    let mut plan = plan::diff(&graph, observation.observed.clone())?;
+    for step in &mut plan.steps {
+        if let Some(adapter) = adapter_for(adapters, &step.id) {
+            step.replacement = adapter.replacement();
+        }
+    }
+    Ok(plan)
 }
 
 /// Physical ids of the live resources, keeping the one the diff keeps when two share an id.

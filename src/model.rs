@@ -59,12 +59,15 @@ pub enum Value {
     Phys(String),
     /// A value that exists only once apply has created something.
     Unknown,
-    #[allow(
-        dead_code,
-        reason = "ordered values (container lists) arrive with the containers issue"
-    )]
     List(Vec<Value>),
     Set(BTreeSet<Value>),
+    /// The live value when there is one, else this one: a container image whose tag came
+    /// from a variable's default keeps the image a service runs now (CI owns the tag).
+    /// The second part says why, for the plan's note.
+    KeepLive(Box<Value>, &'static str),
+    /// Whatever AWS chose when the manifest left it unsaid (the key of an encryption
+    /// AWS manages): any live value matches, and a create sends nothing.
+    AwsDefault,
     Map(BTreeMap<String, Value>),
 }
 
@@ -118,7 +121,64 @@ impl Value {
             Value::List(items) => items.iter().for_each(|item| item.refs(out)),
             Value::Set(items) => items.iter().for_each(|item| item.refs(out)),
             Value::Map(map) => map.values().for_each(|item| item.refs(out)),
+            Value::KeepLive(item, _) => item.refs(out),
             _ => {}
+        }
+    }
+
+    /// Settles `KeepLive` parts against the live value `old`; returns why, when a part
+    /// kept a live value different from its fallback.
+    pub fn settle(&self, old: &Value) -> (Value, Option<&'static str>) {
+        match (self, old) {
+            (Value::KeepLive(fallback, _), Value::Null | Value::Unknown) => {
+                ((**fallback).clone(), None)
+            }
+            (Value::KeepLive(fallback, why), live) => {
+                (live.clone(), (**fallback != *live).then_some(*why))
+            }
+            (Value::AwsDefault, live) => (live.clone(), None),
+            (Value::Map(map), Value::Map(live)) => {
+                let mut kept = None;
+                let settled = map
+                    .iter()
+                    .map(|(key, item)| {
+                        let (value, kept_here) = item.settle(live.get(key).unwrap_or(&Value::Null));
+                        kept = kept.or(kept_here);
+                        (key.clone(), value)
+                    })
+                    .collect();
+                (Value::Map(settled), kept)
+            }
+            (Value::List(items), Value::List(live)) => {
+                let mut kept = None;
+                let settled = items
+                    .iter()
+                    .enumerate()
+                    .map(|(index, item)| {
+                        let (value, kept_here) =
+                            item.settle(live.get(index).unwrap_or(&Value::Null));
+                        kept = kept.or(kept_here);
+                        value
+                    })
+                    .collect();
+                (Value::List(settled), kept)
+            }
+            (other, _) => (other.settle_fallback(), None),
+        }
+    }
+
+    /// The value with every `KeepLive` replaced by its fallback (nothing live to keep).
+    fn settle_fallback(&self) -> Value {
+        match self {
+            Value::KeepLive(fallback, _) => fallback.settle_fallback(),
+            Value::AwsDefault => Value::Null,
+            Value::List(items) => Value::List(items.iter().map(Value::settle_fallback).collect()),
+            Value::Map(map) => Value::Map(
+                map.iter()
+                    .map(|(key, item)| (key.clone(), item.settle_fallback()))
+                    .collect(),
+            ),
+            other => other.clone(),
         }
     }
 
@@ -171,6 +231,8 @@ impl fmt::Display for Value {
             Value::Ref(id) => write!(f, "{id}"),
             Value::Phys(physical) => write!(f, "{physical} (not in this stack)"),
             Value::Unknown => f.write_str("(known after apply)"),
+            Value::KeepLive(fallback, _) => write!(f, "{fallback} (unless live)"),
+            Value::AwsDefault => f.write_str("(AWS default)"),
             Value::List(items) => {
                 f.write_str("[")?;
                 for (index, item) in items.iter().enumerate() {

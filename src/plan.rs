@@ -35,6 +35,20 @@ pub struct Change {
     pub forces_replacement: bool,
 }
 
+/// How a replacement runs (Terraform's DeleteThenCreate / CreateThenDelete).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Replacement {
+    /// AWS forbids two at once (a subnet's CIDR, a security group's name).
+    #[default]
+    DeleteThenCreate,
+    /// The successor takes over first (a target group: listeners and services move to
+    /// it, then the old one goes), so traffic never points nowhere.
+    CreateThenDelete,
+    /// The predecessor stays (a task definition's old revision, kept for rollbacks;
+    /// destroy deregisters every revision).
+    CreateOnly,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Step {
     pub id: ResourceId,
@@ -44,6 +58,7 @@ pub struct Step {
     pub reason: Option<String>,
     pub desired: Option<Desired>,
     pub observed: Option<Observed>,
+    pub replacement: Replacement,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -51,6 +66,8 @@ pub struct Plan {
     /// Sorted by id, then action.
     pub steps: Vec<Step>,
     pub unchanged: usize,
+    /// Things the reader should know that are not changes (a live image kept).
+    pub notes: Vec<String>,
 }
 
 impl Plan {
@@ -85,6 +102,7 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
                 )),
                 desired: None,
                 observed: Some(resource),
+                replacement: Replacement::default(),
             });
         } else {
             live.insert(resource.id.clone(), resource);
@@ -93,6 +111,7 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
 
     let mut replaced: BTreeSet<ResourceId> = BTreeSet::new();
     let mut unchanged = 0;
+    let mut notes = Vec::new();
     for id in desired.order()? {
         let want = &desired.nodes[&id];
         let Some(have) = live.remove(&id) else {
@@ -101,18 +120,25 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
                 action: Action::Create,
                 changes: Vec::new(),
                 reason: None,
-                desired: Some(want.clone()),
+                desired: Some(without_live(want)),
                 observed: None,
+                replacement: Replacement::default(),
             });
             continue;
         };
         let mut changes = Vec::new();
-        for (name, field) in &want.props {
+        let mut want = want.clone();
+        for (name, field) in want.props.iter_mut() {
+            let old = have.value(name).clone();
+            let (settled, kept) = field.value.settle(&old);
+            if let Some(why) = kept {
+                notes.push(format!("`{id}` keeps its live `{name}`: {why}"));
+            }
+            field.value = settled;
             let mut new = field.value.clone();
             for gone in &replaced {
                 new = new.forget(gone);
             }
-            let old = have.value(name).clone();
             if new == old {
                 continue;
             }
@@ -144,8 +170,9 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
             action,
             changes,
             reason: have.broken.clone(),
-            desired: Some(want.clone()),
+            desired: Some(want),
             observed: Some(have),
+            replacement: Replacement::default(),
         });
     }
     for (id, have) in live {
@@ -156,10 +183,24 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
             reason: None,
             desired: None,
             observed: Some(have),
+            replacement: Replacement::default(),
         });
     }
     steps.sort_by(|a, b| (&a.id, a.action).cmp(&(&b.id, b.action)));
-    Ok(Plan { steps, unchanged })
+    Ok(Plan {
+        steps,
+        unchanged,
+        notes,
+    })
+}
+
+/// A resource with nothing live: every `KeepLive` takes its fallback.
+fn without_live(want: &Desired) -> Desired {
+    let mut want = want.clone();
+    for field in want.props.values_mut() {
+        field.value = field.value.settle(&Value::Null).0;
+    }
+    want
 }
 
 #[cfg(test)]

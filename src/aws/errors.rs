@@ -96,7 +96,11 @@ pub fn classify(code: &str) -> ErrorKind {
         "DependencyViolation"
         | "InvalidIPAddress.InUse"
         | "ResourceInUse"
-        | "ResourceInUseException" => ErrorKind::Dependency,
+        | "ResourceInUseException"
+        | "DeleteConflict"
+        | "ClusterContainsServicesException"
+        | "ClusterContainsTasksException"
+        | "RepositoryNotEmptyException" => ErrorKind::Dependency,
         "Throttling"
         | "ThrottlingException"
         | "RequestLimitExceeded"
@@ -106,7 +110,16 @@ pub fn classify(code: &str) -> ErrorKind {
         | "Resource.AlreadyAssociated"
         | "InvalidGroup.Duplicate"
         | "InvalidSubnet.Conflict"
-        | "IdempotentParameterMismatch" => ErrorKind::Conflict,
+        | "IdempotentParameterMismatch"
+        | "EntityAlreadyExists"
+        | "ResourceAlreadyExistsException"
+        | "RepositoryAlreadyExistsException"
+        | "DuplicateTargetGroupName"
+        | "DuplicateLoadBalancerName"
+        | "DuplicateListener"
+        | "PriorityInUse" => ErrorKind::Conflict,
+        // IAM's not-found code.
+        "NoSuchEntity" => ErrorKind::NotFound,
         code if code.ends_with(".NotFound")
             || code.ends_with("NotFound")
             || code.ends_with("NotFoundException") =>
@@ -130,6 +143,14 @@ where
     fn aws(self, operation: &str) -> Result<T, AwsError> {
         self.map_err(|error| AwsError::from_sdk(operation, error))
     }
+}
+
+/// A request builder missing a required field is a bug of ours, reported like an AWS error.
+pub fn built<T>(
+    operation: &str,
+    result: Result<T, aws_smithy_types::error::operation::BuildError>,
+) -> Result<T, AwsError> {
+    result.map_err(|error| AwsError::new(ErrorKind::Other, operation, error.to_string()))
 }
 
 #[cfg(test)]

@@ -1,10 +1,17 @@
 //! The AWS side: configuration, error kinds, retries, tags, and one adapter per resource
 //! kind. The engine knows kinds only through the [`Adapter`] trait.
 
+pub mod autoscaling;
 pub mod calls;
 pub mod config;
 pub mod ec2;
+pub mod ecr;
+pub mod ecs;
+pub mod elbv2;
 pub mod errors;
+pub mod iam;
+pub mod logs;
+pub mod naming;
 pub mod retry;
 pub mod tags;
 
@@ -16,7 +23,7 @@ use async_trait::async_trait;
 
 use crate::manifest::Manifest;
 use crate::model::{Desired, Observed, ResourceId, Value};
-use crate::plan::Change;
+use crate::plan::{Change, Replacement};
 use calls::CallCounter;
 use errors::{AwsError, ErrorKind};
 
@@ -50,15 +57,35 @@ impl Env {
 
 pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
+}
+
+/// Builds one service's client from the shared configuration, counting its calls.
+macro_rules! client {
+    ($krate:ident, $config:expr, $counter:expr) => {
+        $krate::Client::from_conf(
+            $krate::config::Builder::from($config)
+                .interceptor($counter.clone())
+                .build(),
+        )
+    };
 }
 
 impl Clients {
     pub fn new(config: &aws_config::SdkConfig, counter: &CallCounter) -> Self {
-        let ec2 = aws_sdk_ec2::config::Builder::from(config)
-            .interceptor(counter.clone())
-            .build();
         Self {
-            ec2: aws_sdk_ec2::Client::from_conf(ec2),
+            ec2: client!(aws_sdk_ec2, config, counter),
+            ecr: client!(aws_sdk_ecr, config, counter),
+            ecs: client!(aws_sdk_ecs, config, counter),
+            elbv2: client!(aws_sdk_elasticloadbalancingv2, config, counter),
+            iam: client!(aws_sdk_iam, config, counter),
+            logs: client!(aws_sdk_cloudwatchlogs, config, counter),
+            autoscaling: client!(aws_sdk_applicationautoscaling, config, counter),
         }
     }
 }
@@ -70,6 +97,8 @@ pub struct Cx {
     pub region: String,
     /// How long one wait or retry loop may take (`--timeout`).
     pub timeout: Duration,
+    /// `--no-wait`: do not wait for services to become stable.
+    pub no_wait: bool,
 }
 
 impl Cx {
@@ -173,6 +202,11 @@ pub trait Adapter: Send + Sync {
     /// The kinds this adapter creates, as written before the `.` of logical ids.
     fn kinds(&self) -> &'static [&'static str];
 
+    /// How a replacement of these kinds runs.
+    fn replacement(&self) -> Replacement {
+        Replacement::DeleteThenCreate
+    }
+
     /// The resources the manifest implies for these kinds.
     fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired>;
 
@@ -195,7 +229,13 @@ pub trait Adapter: Send + Sync {
 
 /// Every adapter, in no particular order: the graph decides order.
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
-    ec2::adapters()
+    let mut adapters = ec2::adapters();
+    adapters.push(Arc::new(ecr::RepositoryAdapter));
+    adapters.push(Arc::new(logs::LogGroupAdapter));
+    adapters.push(Arc::new(iam::RoleAdapter));
+    adapters.extend(ecs::adapters());
+    adapters.extend(elbv2::adapters());
+    adapters
 }
 
 /// The adapter for a logical id's kind.

@@ -17,6 +17,7 @@ pub struct Options {
     pub auto_approve: bool,
     pub parallelism: usize,
     pub timeout: Duration,
+    pub no_wait: bool,
     pub destroy: bool,
 }
 
@@ -53,7 +54,13 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
         }
     }
     let started = Instant::now();
-    let session = engine::connect(&super::connection(global), &manifest, options.timeout).await?;
+    let session = engine::connect(
+        &super::connection(global),
+        &manifest,
+        options.timeout,
+        options.no_wait,
+    )
+    .await?;
     let observation = engine::observe(&session.cx, &adapters, &manifest).await?;
     let plan = engine::plan(
         &adapters,

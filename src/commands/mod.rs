@@ -24,6 +24,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 auto_approve: args.auto_approve,
                 parallelism: args.parallelism.into(),
                 timeout: args.timeout,
+                no_wait: args.no_wait,
                 destroy: false,
             };
             apply::run(&cli.global, options).await
@@ -34,6 +35,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 auto_approve: args.auto_approve,
                 parallelism: args.parallelism.into(),
                 timeout: args.timeout,
+                no_wait: false,
                 destroy: true,
             };
             apply::run(&cli.global, options).await

@@ -13,6 +13,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
         &super::connection(global),
         &manifest,
         Duration::from_secs(60),
+        false,
     )
     .await?;
     let observation = engine::observe(&session.cx, &adapters, &manifest).await?;

@@ -1,6 +1,7 @@
 //! The manifest: reading, variables, decoding and validation. Nothing here calls AWS, and
 //! nothing outside this module knows the manifest is YAML.
 
+pub mod containers;
 pub mod decode;
 pub mod diag;
 pub mod schema;
@@ -10,6 +11,7 @@ pub mod yaml;
 use std::collections::BTreeMap;
 use std::io::Read as _;
 
+pub use containers::{Image, RouteAction, Service, TaskRole};
 pub use schema::*;
 
 use decode::Decoder;
@@ -84,7 +86,8 @@ pub fn parse(path: &str, text: &str, overrides: &Overrides) -> Result<Manifest, 
     let mut decoder = Decoder::default();
     let (declarations, anchor) = take_variables(&mut decoder, &mut root);
     let values = vars::resolve(&declarations, overrides, anchor, &mut decoder.diagnostics);
-    vars::substitute(&mut root, &values, &mut decoder.diagnostics);
+    let defaulted = vars::defaulted(&declarations, overrides);
+    vars::substitute(&mut root, &values, &defaulted, &mut decoder.diagnostics);
     let manifest = schema::decode(&root, &mut decoder);
     match manifest {
         Some(manifest) if decoder.diagnostics.is_empty() => Ok(manifest),

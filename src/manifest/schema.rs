@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use ipnet::{IpNet, Ipv4Net};
 
+use super::containers::{self, Containers};
 use super::decode::{Decoder, Fields, Spanned, list};
 use super::diag::{Pos, suggest};
 use super::yaml::{Node, NodeKind};
@@ -17,6 +18,10 @@ pub const TOP_LEVEL: &[&str] = &[
     "variables",
     "network",
     "security_groups",
+    "repositories",
+    "clusters",
+    "load_balancers",
+    "services",
 ];
 const NETWORK: &[&str] = &[
     "cidr",
@@ -42,6 +47,7 @@ pub struct Manifest {
     pub tags: BTreeMap<String, String>,
     pub network: Option<Network>,
     pub security_groups: Vec<SecurityGroup>,
+    pub containers: Containers,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -213,12 +219,24 @@ pub fn decode(root: &Node, decoder: &mut Decoder) -> Option<Manifest> {
         ),
         None => Vec::new(),
     };
+    let containers = {
+        let cx = containers::Context {
+            stack: stack.as_deref().unwrap_or("stack"),
+            network: network.as_ref(),
+            security_groups: security_groups
+                .iter()
+                .map(|group| group.name.clone())
+                .collect(),
+        };
+        containers::decode(decoder, &fields, &cx)
+    };
     Some(Manifest {
         stack: stack?,
         region,
         tags,
         network,
         security_groups,
+        containers,
     })
 }
 

@@ -1,7 +1,7 @@
 //! Variables: declared under `variables:`, set by `--var K=V`, `EDGECTL_VAR_K` or a default,
 //! and written `${var.K}` inside any scalar (`$${` is a literal `${`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::diag::{Diagnostic, Pos, suggest};
 use super::yaml::{Node, NodeKind};
@@ -79,15 +79,58 @@ pub fn resolve(
         .collect()
 }
 
-/// Replaces `${var.K}` in every scalar of `node`.
+/// The declared variables whose value is their `default` (neither `--var` nor the
+/// environment set them).
+pub fn defaulted(
+    declarations: &BTreeMap<String, Declaration>,
+    overrides: &Overrides,
+) -> BTreeSet<String> {
+    declarations
+        .iter()
+        .filter(|(name, declaration)| {
+            declaration.default.is_some()
+                && !overrides.cli.iter().any(|(key, _)| key == *name)
+                && !overrides.env.contains_key(*name)
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// The variables `text` refers to (`${var.K}`, not the escaped `$${`).
+fn referenced(text: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('$') {
+        let after = &rest[start..];
+        if let Some(stripped) = after.strip_prefix("$${") {
+            rest = stripped;
+        } else if let Some(body) = after.strip_prefix("${")
+            && let Some(end) = body.find('}')
+        {
+            if let Some(name) = body[..end].trim().strip_prefix("var.") {
+                names.push(name);
+            }
+            rest = &body[end + 1..];
+        } else {
+            rest = &after[1..];
+        }
+    }
+    names
+}
+
+/// Replaces `${var.K}` in every scalar of `node`, marking scalars that took a default.
 pub fn substitute(
     node: &mut Node,
     values: &BTreeMap<String, Option<String>>,
+    defaulted: &BTreeSet<String>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     match &mut node.kind {
         NodeKind::Scalar { text, .. } => {
             if text.contains('$') {
+                node.defaulted = referenced(text)
+                    .iter()
+                    .any(|name| defaulted.contains(*name));
                 match interpolate(text, values) {
                     Ok(result) => *text = result,
                     Err((offset, diagnostic)) => {
@@ -104,10 +147,10 @@ pub fn substitute(
         }
         NodeKind::Seq(items) => items
             .iter_mut()
-            .for_each(|item| substitute(item, values, diagnostics)),
+            .for_each(|item| substitute(item, values, defaulted, diagnostics)),
         NodeKind::Map(entries) => entries
             .iter_mut()
-            .for_each(|(_, value)| substitute(value, values, diagnostics)),
+            .for_each(|(_, value)| substitute(value, values, defaulted, diagnostics)),
     }
 }
 

@@ -15,6 +15,9 @@ use super::diag::{Diagnostic, Pos};
 pub struct Node {
     pub pos: Pos,
     pub kind: NodeKind,
+    /// A variable's declared default was substituted into this scalar (no `--var` or
+    /// `EDGECTL_VAR_` set it): an image tag like this never replaces the one running.
+    pub defaulted: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -69,6 +72,7 @@ pub fn parse(text: &str) -> Result<Node, Diagnostic> {
             len: 1,
         },
         kind: NodeKind::Map(Vec::new()),
+        defaulted: false,
     }))
 }
 
@@ -124,6 +128,7 @@ impl MarkedEventReceiver for Builder {
                 let node = Node {
                     pos: pos(&marker, len),
                     kind: NodeKind::Scalar { text, plain },
+                    defaulted: false,
                 };
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());
@@ -145,10 +150,12 @@ impl MarkedEventReceiver for Builder {
                     Some(Frame::Seq(pos, items)) => Node {
                         pos,
                         kind: NodeKind::Seq(items),
+                        defaulted: false,
                     },
                     Some(Frame::Map(pos, entries, _)) => Node {
                         pos,
                         kind: NodeKind::Map(entries),
+                        defaulted: false,
                     },
                     None => return,
                 };

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::Paint;
 use crate::model::Value;
-use crate::plan::{Action, Change, Plan, Step};
+use crate::plan::{Action, Change, Plan, Replacement, Step};
 
 pub fn render(plan: &Plan, stack: &str, region: &str, paint: Paint) -> String {
     let mut out = String::new();
@@ -14,6 +14,9 @@ pub fn render(plan: &Plan, stack: &str, region: &str, paint: Paint) -> String {
         "{}",
         paint.bold(&format!("Stack `{stack}` in {region}"))
     );
+    for note in &plan.notes {
+        let _ = writeln!(out, "\n  {} {note}", paint.dim("note:"));
+    }
     if plan.is_empty() {
         let _ = writeln!(
             out,
@@ -44,7 +47,10 @@ fn render_step(out: &mut String, step: &Step, paint: Paint) {
     let (symbol, colour): (&str, fn(Paint, &str) -> String) = match step.action {
         Action::Create => ("+", Paint::green),
         Action::Update => ("~", Paint::yellow),
-        Action::Replace => ("-/+", Paint::magenta),
+        Action::Replace if step.replacement == Replacement::DeleteThenCreate => {
+            ("-/+", Paint::magenta)
+        }
+        Action::Replace => ("+/-", Paint::magenta),
         Action::Delete => ("-", Paint::red),
     };
     let physical = step
@@ -58,7 +64,12 @@ fn render_step(out: &mut String, step: &Step, paint: Paint) {
         colour(paint, symbol),
         paint.bold(step.id.as_str()),
         physical,
-        paint.dim(step.action.verb())
+        paint.dim(match (step.action, step.replacement) {
+            (Action::Replace, Replacement::CreateThenDelete) =>
+                "replace (create the new one first)",
+            (Action::Replace, Replacement::CreateOnly) => "new revision",
+            (action, _) => action.verb(),
+        })
     );
     if let Some(reason) = &step.reason {
         let _ = writeln!(out, "      # {reason}");

@@ -25,6 +25,11 @@ use crate::plan::Change;
 pub struct SecurityGroupAdapter;
 
 const GROUP: &str = "security_group";
+
+/// `security_group.<name>`.
+pub fn group_id(name: &str) -> ResourceId {
+    ResourceId::new(GROUP, name)
+}
 const RULES: &str = "security_group_rules";
 
 /// One normalised rule: a protocol, a port range (none for `all`), one peer, a description.

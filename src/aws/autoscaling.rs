@@ -1,0 +1,295 @@
+//! Application Auto Scaling for services: a scalable target on the service's desired
+//! count (min, max) and target-tracking policies on average CPU and memory. A scalable
+//! target belongs to the stack when its service does, so the service adapter reads and
+//! writes these (`scaling.<service>`) through the functions here.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_applicationautoscaling::types::{
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+    TargetTrackingScalingPolicyConfiguration,
+};
+
+use super::ecs::service::service_id;
+use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use super::{Cx, OpCx, tags};
+use crate::manifest::Manifest;
+use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::plan::Change;
+
+pub const KIND: &str = "scaling";
+const METRICS: [(&str, &str); 2] = [
+    ("cpu", "ECSServiceAverageCPUUtilization"),
+    ("memory", "ECSServiceAverageMemoryUtilization"),
+];
+
+fn policy_name(metric: &str) -> String {
+    format!("edgectl-{metric}")
+}
+
+pub fn scaling_id(service: &str) -> ResourceId {
+    ResourceId::new(KIND, service)
+}
+
+pub fn desired(manifest: &Manifest) -> Vec<Desired> {
+    let clusters: BTreeMap<&str, &str> = manifest
+        .containers
+        .clusters
+        .iter()
+        .map(|cluster| (cluster.key.as_str(), cluster.name.as_str()))
+        .collect();
+    manifest
+        .containers
+        .services
+        .iter()
+        .filter_map(|service| {
+            let scale = service.autoscale.as_ref()?;
+            let cluster = clusters.get(service.cluster.as_str())?;
+            let target = |value: Option<i64>| value.map_or(Value::Null, Value::Int);
+            Some(Desired {
+                id: scaling_id(&service.key),
+                props: props([
+                    (
+                        "resource",
+                        Value::str(format!("service/{cluster}/{}", service.name)),
+                        Mode::Replace,
+                    ),
+                    ("min", Value::Int(scale.min), Mode::InPlace),
+                    ("max", Value::Int(scale.max), Mode::InPlace),
+                    ("cpu", target(scale.cpu), Mode::InPlace),
+                    ("memory", target(scale.memory), Mode::InPlace),
+                ]),
+                // Blocking: the service is deleted only after its scaling.
+                after: vec![service_id(&service.key)],
+            })
+        })
+        .collect()
+}
+
+/// The scalable targets of the stack's services: `services` maps each owned service's
+/// scaling resource id (`service/<cluster>/<name>`) to its logical name.
+pub async fn observe(
+    cx: &Cx,
+    services: &BTreeMap<String, String>,
+) -> Result<Vec<Observed>, AwsError> {
+    let scaling = &cx.clients.autoscaling;
+    let (targets, policies) = futures::join!(
+        scaling
+            .describe_scalable_targets()
+            .service_namespace(ServiceNamespace::Ecs)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect(),
+        scaling
+            .describe_scaling_policies()
+            .service_namespace(ServiceNamespace::Ecs)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect(),
+    );
+    let targets = targets.aws("DescribeScalableTargets")?;
+    let policies = policies.aws("DescribeScalingPolicies")?;
+    let mut targets_by_resource: BTreeMap<String, BTreeMap<&str, Value>> = BTreeMap::new();
+    for policy in &policies {
+        let Some(config) = policy.target_tracking_scaling_policy_configuration() else {
+            continue;
+        };
+        let Some(metric) = config
+            .predefined_metric_specification()
+            .map(|spec| spec.predefined_metric_type().as_str())
+        else {
+            continue;
+        };
+        if let Some((name, _)) = METRICS
+            .iter()
+            .find(|(name, kind)| *kind == metric && policy.policy_name() == policy_name(name))
+        {
+            targets_by_resource
+                .entry(policy.resource_id().to_string())
+                .or_default()
+                .insert(name, Value::Int(config.target_value() as i64));
+        }
+    }
+    let mut out = Vec::new();
+    for target in &targets {
+        let resource = target.resource_id();
+        let Some(service) = services.get(resource) else {
+            continue;
+        };
+        let metrics = targets_by_resource.get(resource);
+        let metric = |name: &str| {
+            metrics
+                .and_then(|m| m.get(name))
+                .cloned()
+                .unwrap_or(Value::Null)
+        };
+        let mut observed = Observed::new(
+            scaling_id(service),
+            resource,
+            props([
+                ("resource", Value::str(resource), Mode::Replace),
+                (
+                    "min",
+                    Value::Int(target.min_capacity().into()),
+                    Mode::InPlace,
+                ),
+                (
+                    "max",
+                    Value::Int(target.max_capacity().into()),
+                    Mode::InPlace,
+                ),
+                ("cpu", metric("cpu"), Mode::InPlace),
+                ("memory", metric("memory"), Mode::InPlace),
+            ]),
+        );
+        observed.after = vec![service_id(service)];
+        out.push(observed);
+    }
+    Ok(out)
+}
+
+pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+    let resource = desired
+        .value("resource")
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let tags: HashMap<String, String> = tags::create_tags(&op.cx.stack, op.id, &Value::Null)
+        .into_iter()
+        .collect();
+    register(op, desired, &resource, Some(tags)).await?;
+    sync_policies(op, &resource, &Value::Null, &Value::Null, desired).await?;
+    Ok(resource)
+}
+
+pub async fn update(
+    op: &OpCx<'_>,
+    desired: &Desired,
+    observed: &Observed,
+    changes: &[Change],
+) -> Result<(), AwsError> {
+    let resource = &observed.physical_id;
+    if changes
+        .iter()
+        .any(|change| change.field == "min" || change.field == "max")
+    {
+        register(op, desired, resource, None).await?;
+    }
+    sync_policies(
+        op,
+        resource,
+        observed.value("cpu"),
+        observed.value("memory"),
+        desired,
+    )
+    .await
+}
+
+pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+    // Deregistering the target deletes its policies too.
+    match op
+        .cx
+        .clients
+        .autoscaling
+        .deregister_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(&observed.physical_id)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .send()
+        .await
+        .aws("DeregisterScalableTarget")
+    {
+        Err(error)
+            if error.kind != ErrorKind::NotFound
+                && error.code.as_deref() != Some("ObjectNotFoundException") =>
+        {
+            Err(error)
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn register(
+    op: &OpCx<'_>,
+    desired: &Desired,
+    resource: &str,
+    tags: Option<HashMap<String, String>>,
+) -> Result<(), AwsError> {
+    let int = |field: &str| match desired.value(field) {
+        Value::Int(number) => i32::try_from(*number).unwrap_or(0),
+        _ => 0,
+    };
+    // A just-created service may not be visible to Application Auto Scaling yet.
+    let request = op
+        .cx
+        .clients
+        .autoscaling
+        .register_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(resource)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .min_capacity(int("min"))
+        .max_capacity(int("max"))
+        .set_tags(tags);
+    op.cx
+        .retry_not_found(|| async { request.clone().send().await.aws("RegisterScalableTarget") })
+        .await?;
+    Ok(())
+}
+
+async fn sync_policies(
+    op: &OpCx<'_>,
+    resource: &str,
+    old_cpu: &Value,
+    old_memory: &Value,
+    desired: &Desired,
+) -> Result<(), AwsError> {
+    let scaling = &op.cx.clients.autoscaling;
+    for ((name, metric), old) in METRICS.iter().zip([old_cpu, old_memory]) {
+        let new = desired.value(name);
+        if new == old {
+            continue;
+        }
+        match new {
+            Value::Int(target) => {
+                let config = built(
+                    "PutScalingPolicy",
+                    TargetTrackingScalingPolicyConfiguration::builder()
+                        .target_value(*target as f64)
+                        .predefined_metric_specification(built(
+                            "PutScalingPolicy",
+                            PredefinedMetricSpecification::builder()
+                                .predefined_metric_type(MetricType::from(*metric))
+                                .build(),
+                        )?)
+                        .build(),
+                )?;
+                scaling
+                    .put_scaling_policy()
+                    .policy_name(policy_name(name))
+                    .service_namespace(ServiceNamespace::Ecs)
+                    .resource_id(resource)
+                    .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                    .policy_type(PolicyType::TargetTrackingScaling)
+                    .target_tracking_scaling_policy_configuration(config)
+                    .send()
+                    .await
+                    .aws("PutScalingPolicy")?;
+            }
+            _ => {
+                scaling
+                    .delete_scaling_policy()
+                    .policy_name(policy_name(name))
+                    .service_namespace(ServiceNamespace::Ecs)
+                    .resource_id(resource)
+                    .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                    .send()
+                    .await
+                    .aws("DeleteScalingPolicy")?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,377 @@
+//! ECR repositories: name and encryption (immutable), scan on push, tag mutability,
+//! lifecycle policy, tags. The physical id is the repository URI, which task definitions
+//! need; `force_destroy` lives in a tag so that a destroy without the manifest's desired
+//! state still knows it.
+
+use async_trait::async_trait;
+use aws_sdk_ecr::types::{
+    EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, ImageTagMutability, Tag,
+};
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use super::{Adapter, Cx, Env, OpCx, tags};
+use crate::manifest::Manifest;
+use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::plan::Change;
+
+pub const KIND: &str = "repository";
+/// Set on repositories whose manifest says `force_destroy: true`.
+const FORCE_DESTROY_TAG: &str = "edgectl:force-destroy";
+
+pub struct RepositoryAdapter;
+
+pub fn repository_id(key: &str) -> ResourceId {
+    ResourceId::new(KIND, key)
+}
+
+fn ecr_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| {
+            built(
+                "CreateRepository",
+                Tag::builder().key(key).value(value).build(),
+            )
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Adapter for RepositoryAdapter {
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        manifest
+            .containers
+            .repositories
+            .iter()
+            .map(|repository| Desired {
+                id: repository_id(&repository.key),
+                props: props([
+                    ("name", Value::str(&repository.name), Mode::Replace),
+                    (
+                        "scan_on_push",
+                        Value::Bool(repository.scan_on_push),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "immutable_tags",
+                        Value::Bool(repository.immutable_tags),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "encryption",
+                        Value::str(if repository.kms_key.is_some() {
+                            "KMS"
+                        } else {
+                            "AES256"
+                        }),
+                        Mode::Replace,
+                    ),
+                    (
+                        "kms_key",
+                        match &repository.kms_key {
+                            Some(key) if !key.is_empty() => Value::str(key),
+                            // ECR picks its AWS-managed key when none is named.
+                            Some(_) => Value::AwsDefault,
+                            None => Value::Null,
+                        },
+                        Mode::Replace,
+                    ),
+                    (
+                        "lifecycle_policy",
+                        repository
+                            .lifecycle_policy
+                            .clone()
+                            .map_or(Value::Null, Value::Str),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "force_destroy",
+                        Value::Bool(repository.force_destroy),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "tags",
+                        tags::desired_tags(&manifest.tags, &repository.name),
+                        Mode::InPlace,
+                    ),
+                ]),
+                after: Vec::new(),
+            })
+            .collect()
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let ecr = &cx.clients.ecr;
+        let repositories: Vec<_> = ecr
+            .describe_repositories()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeRepositories")?;
+        // DescribeRepositories returns no tags: one ListTagsForResource per repository.
+        let observed: Vec<Option<Observed>> = stream::iter(repositories)
+            .map(|repository| async move {
+                let arn = repository.repository_arn().unwrap_or_default().to_string();
+                let name = repository.repository_name().unwrap_or_default().to_string();
+                let listed = ecr
+                    .list_tags_for_resource()
+                    .resource_arn(&arn)
+                    .send()
+                    .await
+                    .aws("ListTagsForResource")?;
+                let pairs: Vec<(&str, &str)> = listed
+                    .tags()
+                    .iter()
+                    .map(|tag| (tag.key(), tag.value()))
+                    .collect();
+                let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
+                    return Ok(None);
+                };
+                let policy = match ecr
+                    .get_lifecycle_policy()
+                    .repository_name(&name)
+                    .send()
+                    .await
+                    .aws("GetLifecyclePolicy")
+                {
+                    Ok(found) => found
+                        .lifecycle_policy_text()
+                        .and_then(|text| crate::manifest::containers::canonical_json(text).ok())
+                        .map_or(Value::Null, Value::Str),
+                    Err(error) if error.kind == ErrorKind::NotFound => Value::Null,
+                    Err(error) => return Err(error),
+                };
+                let encryption = repository.encryption_configuration();
+                let kms = encryption
+                    .is_some_and(|config| config.encryption_type() == &EncryptionType::Kms);
+                let mut resource =
+                    Observed::new(
+                        id,
+                        repository.repository_uri().unwrap_or_default(),
+                        props([
+                            ("name", Value::str(&name), Mode::Replace),
+                            (
+                                "scan_on_push",
+                                Value::Bool(
+                                    repository
+                                        .image_scanning_configuration()
+                                        .is_some_and(|config| config.scan_on_push()),
+                                ),
+                                Mode::InPlace,
+                            ),
+                            (
+                                "immutable_tags",
+                                Value::Bool(
+                                    repository.image_tag_mutability()
+                                        == Some(&ImageTagMutability::Immutable),
+                                ),
+                                Mode::InPlace,
+                            ),
+                            (
+                                "encryption",
+                                Value::str(if kms { "KMS" } else { "AES256" }),
+                                Mode::Replace,
+                            ),
+                            (
+                                "kms_key",
+                                encryption
+                                    .and_then(|config| config.kms_key())
+                                    .filter(|_| kms)
+                                    .map_or(Value::Null, Value::str),
+                                Mode::Replace,
+                            ),
+                            ("lifecycle_policy", policy, Mode::InPlace),
+                            (
+                                "force_destroy",
+                                Value::Bool(pairs.iter().any(|(key, value)| {
+                                    *key == FORCE_DESTROY_TAG && *value == "true"
+                                })),
+                                Mode::InPlace,
+                            ),
+                            (
+                                "tags",
+                                tags::observed_tags(pairs.iter().copied()),
+                                Mode::InPlace,
+                            ),
+                        ]),
+                    );
+                resource.extra.insert("arn".into(), arn);
+                resource.extra.insert("name".into(), name);
+                Ok(Some(resource))
+            })
+            .buffer_unordered(16)
+            .try_collect()
+            .await?;
+        Ok(observed.into_iter().flatten().collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let ecr = &op.cx.clients.ecr;
+        let name = desired.value("name").as_str().unwrap_or_default();
+        let mut pairs = op.create_tags(desired);
+        if desired.value("force_destroy") == &Value::Bool(true) {
+            pairs.push((FORCE_DESTROY_TAG.into(), "true".into()));
+        }
+        let kms = desired.value("encryption").as_str() == Some("KMS");
+        let mut encryption = EncryptionConfiguration::builder().encryption_type(if kms {
+            EncryptionType::Kms
+        } else {
+            EncryptionType::Aes256
+        });
+        if let Some(key) = desired.value("kms_key").as_str() {
+            encryption = encryption.kms_key(key);
+        }
+        let created = ecr
+            .create_repository()
+            .repository_name(name)
+            .set_tags(Some(ecr_tags(pairs)?))
+            .image_scanning_configuration(
+                ImageScanningConfiguration::builder()
+                    .scan_on_push(desired.value("scan_on_push") == &Value::Bool(true))
+                    .build(),
+            )
+            .image_tag_mutability(mutability(desired))
+            .encryption_configuration(built("CreateRepository", encryption.build())?)
+            .send()
+            .await
+            .aws("CreateRepository")?;
+        if let Some(policy) = desired.value("lifecycle_policy").as_str() {
+            ecr.put_lifecycle_policy()
+                .repository_name(name)
+                .lifecycle_policy_text(policy)
+                .send()
+                .await
+                .aws("PutLifecyclePolicy")?;
+        }
+        Ok(created
+            .repository()
+            .and_then(|repository| repository.repository_uri())
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let ecr = &op.cx.clients.ecr;
+        let name = observed.extra.get("name").cloned().unwrap_or_default();
+        let arn = observed.extra.get("arn").cloned().unwrap_or_default();
+        for change in changes {
+            match change.field.as_str() {
+                "scan_on_push" => {
+                    ecr.put_image_scanning_configuration()
+                        .repository_name(&name)
+                        .image_scanning_configuration(
+                            ImageScanningConfiguration::builder()
+                                .scan_on_push(change.new == Value::Bool(true))
+                                .build(),
+                        )
+                        .send()
+                        .await
+                        .aws("PutImageScanningConfiguration")?;
+                }
+                "immutable_tags" => {
+                    ecr.put_image_tag_mutability()
+                        .repository_name(&name)
+                        .image_tag_mutability(mutability(desired))
+                        .send()
+                        .await
+                        .aws("PutImageTagMutability")?;
+                }
+                "lifecycle_policy" => match change.new.as_str() {
+                    Some(policy) => {
+                        ecr.put_lifecycle_policy()
+                            .repository_name(&name)
+                            .lifecycle_policy_text(policy)
+                            .send()
+                            .await
+                            .aws("PutLifecyclePolicy")?;
+                    }
+                    None => {
+                        ecr.delete_lifecycle_policy()
+                            .repository_name(&name)
+                            .send()
+                            .await
+                            .aws("DeleteLifecyclePolicy")?;
+                    }
+                },
+                _ => {}
+            }
+        }
+        // Tags, with `force_destroy` as one of them.
+        let mut old = observed.value("tags").clone();
+        let mut new = desired.value("tags").clone();
+        for (value, source) in [
+            (&mut old, observed.value("force_destroy")),
+            (&mut new, desired.value("force_destroy")),
+        ] {
+            if let (Value::Map(map), Value::Bool(true)) = (value, source) {
+                map.insert(FORCE_DESTROY_TAG.into(), Value::str("true"));
+            }
+        }
+        let (set, remove) = tags::tag_delta(&old, &new);
+        if !set.is_empty() {
+            ecr.tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(ecr_tags(set)?))
+                .send()
+                .await
+                .aws("TagResource")?;
+        }
+        if !remove.is_empty() {
+            ecr.untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .aws("UntagResource")?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let name = observed.extra.get("name").cloned().unwrap_or_default();
+        let force = observed.value("force_destroy") == &Value::Bool(true);
+        let result = op
+            .cx
+            .clients
+            .ecr
+            .delete_repository()
+            .repository_name(&name)
+            .force(force)
+            .send()
+            .await
+            .aws("DeleteRepository");
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if error.code.as_deref() == Some("RepositoryNotEmptyException") => {
+                Err(AwsError {
+                    message: format!(
+                        "repository `{name}` holds images, and edgectl deletes images only when the manifest says `force_destroy: true` (apply it first, then destroy)"
+                    ),
+                    ..error
+                })
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
+
+fn mutability(desired: &Desired) -> ImageTagMutability {
+    if desired.value("immutable_tags") == &Value::Bool(true) {
+        ImageTagMutability::Immutable
+    } else {
+        ImageTagMutability::Mutable
+    }
+}

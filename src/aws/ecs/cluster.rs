@@ -1,0 +1,273 @@
+//! ECS clusters: Container Insights, capacity providers and the default strategy.
+
+use async_trait::async_trait;
+use aws_sdk_ecs::types::{
+    CapacityProviderStrategyItem, ClusterField, ClusterSetting, ClusterSettingName,
+};
+use futures::future::try_join_all;
+
+use super::{ecs_tags, sync_tags, tag_pairs};
+use crate::aws::errors::{AwsError, AwsResultExt, built};
+use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::manifest::Manifest;
+use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::plan::Change;
+
+pub const KIND: &str = "cluster";
+
+pub struct ClusterAdapter;
+
+pub fn cluster_id(key: &str) -> ResourceId {
+    ResourceId::new(KIND, key)
+}
+
+fn strategy_value(provider: &str, weight: i64, base: i64) -> Value {
+    Value::map([
+        ("provider", Value::str(provider)),
+        ("weight", Value::Int(weight)),
+        ("base", Value::Int(base)),
+    ])
+}
+
+fn strategy_items(value: &Value) -> Result<Vec<CapacityProviderStrategyItem>, AwsError> {
+    value
+        .items()
+        .filter_map(Value::as_map)
+        .map(|item| {
+            let int = |key: &str| match item.get(key) {
+                Some(Value::Int(number)) => i32::try_from(*number).unwrap_or(0),
+                _ => 0,
+            };
+            built(
+                "PutClusterCapacityProviders",
+                CapacityProviderStrategyItem::builder()
+                    .capacity_provider(
+                        item.get("provider")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default(),
+                    )
+                    .weight(int("weight"))
+                    .base(int("base"))
+                    .build(),
+            )
+        })
+        .collect()
+}
+
+fn insights(on: bool) -> ClusterSetting {
+    ClusterSetting::builder()
+        .name(ClusterSettingName::ContainerInsights)
+        .value(if on { "enabled" } else { "disabled" })
+        .build()
+}
+
+#[async_trait]
+impl Adapter for ClusterAdapter {
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        manifest
+            .containers
+            .clusters
+            .iter()
+            .map(|cluster| Desired {
+                id: cluster_id(&cluster.key),
+                props: props([
+                    ("name", Value::str(&cluster.name), Mode::Replace),
+                    (
+                        "container_insights",
+                        Value::Bool(cluster.container_insights),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "capacity_providers",
+                        Value::Set(cluster.capacity_providers.iter().map(Value::str).collect()),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "default_strategy",
+                        Value::Set(
+                            cluster
+                                .default_strategy
+                                .iter()
+                                .map(|item| strategy_value(&item.provider, item.weight, item.base))
+                                .collect(),
+                        ),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "tags",
+                        tags::desired_tags(&manifest.tags, &cluster.name),
+                        Mode::InPlace,
+                    ),
+                ]),
+                after: Vec::new(),
+            })
+            .collect()
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let ecs = &cx.clients.ecs;
+        let arns: Vec<String> = ecs
+            .list_clusters()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("ListClusters")?;
+        // DescribeClusters takes up to 100 clusters per call.
+        let pages = arns.chunks(100).map(|chunk| {
+            ecs.describe_clusters()
+                .set_clusters(Some(chunk.to_vec()))
+                .include(ClusterField::Tags)
+                .include(ClusterField::Settings)
+                .send()
+        });
+        let described = try_join_all(pages).await.aws("DescribeClusters")?;
+        let mut out = Vec::new();
+        for cluster in described.iter().flat_map(|page| page.clusters()) {
+            if cluster.status() != Some("ACTIVE") {
+                continue;
+            }
+            let pairs = tag_pairs(cluster.tags());
+            let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
+                continue;
+            };
+            let insights = cluster.settings().iter().any(|setting| {
+                setting.name() == Some(&ClusterSettingName::ContainerInsights)
+                    && matches!(setting.value(), Some("enabled" | "enhanced"))
+            });
+            let name = cluster.cluster_name().unwrap_or_default();
+            let mut resource = Observed::new(
+                id,
+                cluster.cluster_arn().unwrap_or_default(),
+                props([
+                    ("name", Value::str(name), Mode::Replace),
+                    ("container_insights", Value::Bool(insights), Mode::InPlace),
+                    (
+                        "capacity_providers",
+                        Value::Set(
+                            cluster
+                                .capacity_providers()
+                                .iter()
+                                .map(Value::str)
+                                .collect(),
+                        ),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "default_strategy",
+                        Value::Set(
+                            cluster
+                                .default_capacity_provider_strategy()
+                                .iter()
+                                .map(|item| {
+                                    strategy_value(
+                                        item.capacity_provider(),
+                                        item.weight().into(),
+                                        item.base().into(),
+                                    )
+                                })
+                                .collect(),
+                        ),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "tags",
+                        tags::observed_tags(pairs.iter().copied()),
+                        Mode::InPlace,
+                    ),
+                ]),
+            );
+            resource.extra.insert("name".into(), name.to_string());
+            out.push(resource);
+        }
+        Ok(out)
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let ecs = &op.cx.clients.ecs;
+        let providers: Vec<String> = desired
+            .value("capacity_providers")
+            .items()
+            .filter_map(|item| item.as_str().map(str::to_string))
+            .collect();
+        let strategy = strategy_items(desired.value("default_strategy"))?;
+        let created = ecs
+            .create_cluster()
+            .cluster_name(desired.value("name").as_str().unwrap_or_default())
+            .set_tags(Some(ecs_tags(op.create_tags(desired))))
+            .settings(insights(
+                desired.value("container_insights") == &Value::Bool(true),
+            ))
+            .set_capacity_providers(Some(providers))
+            .set_default_capacity_provider_strategy((!strategy.is_empty()).then_some(strategy))
+            .send()
+            .await
+            .aws("CreateCluster")?;
+        Ok(created
+            .cluster()
+            .and_then(|cluster| cluster.cluster_arn())
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let ecs = &op.cx.clients.ecs;
+        let arn = &observed.physical_id;
+        let changed = |field: &str| changes.iter().any(|change| change.field == field);
+        if changed("container_insights") {
+            ecs.update_cluster_settings()
+                .cluster(arn)
+                .settings(insights(
+                    desired.value("container_insights") == &Value::Bool(true),
+                ))
+                .send()
+                .await
+                .aws("UpdateClusterSettings")?;
+        }
+        if changed("capacity_providers") || changed("default_strategy") {
+            let providers: Vec<String> = desired
+                .value("capacity_providers")
+                .items()
+                .filter_map(|item| item.as_str().map(str::to_string))
+                .collect();
+            ecs.put_cluster_capacity_providers()
+                .cluster(arn)
+                .set_capacity_providers(Some(providers))
+                .set_default_capacity_provider_strategy(Some(strategy_items(
+                    desired.value("default_strategy"),
+                )?))
+                .send()
+                .await
+                .aws("PutClusterCapacityProviders")?;
+        }
+        sync_tags(ecs, arn, observed.value("tags"), desired.value("tags")).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        // A cluster with services or tasks draining refuses deletion for a while.
+        op.cx
+            .retry_dependency(|| async {
+                op.cx
+                    .clients
+                    .ecs
+                    .delete_cluster()
+                    .cluster(&observed.physical_id)
+                    .send()
+                    .await
+                    .aws("DeleteCluster")
+            })
+            .await?;
+        Ok(())
+    }
+}

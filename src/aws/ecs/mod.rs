@@ -1,0 +1,60 @@
+//! ECS: clusters, task definitions and Fargate services.
+
+pub mod cluster;
+pub mod service;
+pub mod task_definition;
+
+use std::sync::Arc;
+
+use aws_sdk_ecs::types::Tag;
+
+use super::Adapter;
+
+pub fn adapters() -> Vec<Arc<dyn Adapter>> {
+    vec![
+        Arc::new(cluster::ClusterAdapter),
+        Arc::new(task_definition::TaskDefinitionAdapter),
+        Arc::new(service::ServiceAdapter),
+    ]
+}
+
+pub fn ecs_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| Tag::builder().key(key).value(value).build())
+        .collect()
+}
+
+pub fn tag_pairs(tags: &[Tag]) -> Vec<(&str, &str)> {
+    tags.iter()
+        .filter_map(|tag| Some((tag.key()?, tag.value()?)))
+        .collect()
+}
+
+/// Brings an ECS resource's managed tags from the observed to the desired ones.
+pub async fn sync_tags(
+    ecs: &aws_sdk_ecs::Client,
+    arn: &str,
+    old: &crate::model::Value,
+    new: &crate::model::Value,
+) -> Result<(), super::errors::AwsError> {
+    use super::errors::AwsResultExt as _;
+    let (set, remove) = super::tags::tag_delta(old, new);
+    if !set.is_empty() {
+        ecs.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(ecs_tags(set)))
+            .send()
+            .await
+            .aws("TagResource")?;
+    }
+    if !remove.is_empty() {
+        ecs.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .aws("UntagResource")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,774 @@
+//! Fargate services. A create or an update that starts a deployment waits until the
+//! service is stable (its PRIMARY deployment's rollout COMPLETED), unless `--no-wait`; a
+//! failed rollout, or one the circuit breaker rolled back, fails the operation with the
+//! service's latest events.
+
+use async_trait::async_trait;
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
+    LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags, ServiceField,
+};
+use futures::future::try_join_all;
+
+use super::cluster::cluster_id;
+use super::task_definition::task_definition_id;
+use super::{ecs_tags, sync_tags, tag_pairs};
+use crate::aws::autoscaling;
+use crate::aws::ec2::client_token;
+use crate::aws::ec2::security_group::group_id;
+use crate::aws::ec2::subnet::subnet_id;
+use crate::aws::elbv2::{forwarders, target_group_id};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::retry::Backoff;
+use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::manifest::{Manifest, Service};
+use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::plan::Change;
+
+pub const KIND: &str = "service";
+
+const KEEP_COUNT: &str = "auto scaling sets the task count between `min` and `max`";
+
+pub struct ServiceAdapter;
+
+pub fn service_id(key: &str) -> ResourceId {
+    ResourceId::new(KIND, key)
+}
+
+fn desired_for(manifest: &Manifest, service: &Service) -> Desired {
+    let network = manifest.network.as_ref();
+    let subnets = network.map_or(0, |network| network.subnets(service.subnets).len());
+    let uses_strategy = manifest
+        .containers
+        .clusters
+        .iter()
+        .any(|cluster| cluster.key == service.cluster && !cluster.default_strategy.is_empty());
+    let load_balancer = service.expose.as_ref().map_or(Value::Null, |expose| {
+        Value::map([
+            ("target_group", Value::Ref(target_group_id(&service.key))),
+            ("container", Value::str(&expose.container)),
+            ("port", Value::Int(expose.port.into())),
+        ])
+    });
+    let count = Value::Int(service.count);
+    Desired {
+        id: service_id(&service.key),
+        props: props([
+            ("name", Value::str(&service.name), Mode::Replace),
+            (
+                "cluster",
+                Value::Ref(cluster_id(&service.cluster)),
+                Mode::Replace,
+            ),
+            (
+                "launch",
+                Value::str(if uses_strategy {
+                    "capacity-providers"
+                } else {
+                    "FARGATE"
+                }),
+                Mode::Replace,
+            ),
+            (
+                "task_definition",
+                Value::Ref(task_definition_id(&service.key)),
+                Mode::InPlace,
+            ),
+            (
+                "desired_count",
+                if service.autoscale.is_some() {
+                    Value::KeepLive(Box::new(count), KEEP_COUNT)
+                } else {
+                    count
+                },
+                Mode::InPlace,
+            ),
+            (
+                "subnets",
+                Value::Set(
+                    (0..subnets)
+                        .map(|index| Value::Ref(subnet_id(service.subnets, index)))
+                        .collect(),
+                ),
+                Mode::InPlace,
+            ),
+            (
+                "security_groups",
+                Value::Set(
+                    service
+                        .security_groups
+                        .iter()
+                        .map(|group| Value::Ref(group_id(group)))
+                        .collect(),
+                ),
+                Mode::InPlace,
+            ),
+            ("public_ip", Value::Bool(service.public_ip), Mode::InPlace),
+            ("load_balancer", load_balancer, Mode::InPlace),
+            (
+                "grace_period",
+                service.grace_period.map_or(Value::Null, Value::Int),
+                Mode::InPlace,
+            ),
+            (
+                "min_percent",
+                Value::Int(service.min_percent),
+                Mode::InPlace,
+            ),
+            (
+                "max_percent",
+                Value::Int(service.max_percent),
+                Mode::InPlace,
+            ),
+            ("rollback", Value::Bool(service.rollback), Mode::InPlace),
+            (
+                "execute_command",
+                Value::Bool(service.execute_command),
+                Mode::InPlace,
+            ),
+            (
+                "tags",
+                tags::desired_tags(&manifest.tags, &service.name),
+                Mode::InPlace,
+            ),
+        ]),
+        // ECS refuses a service whose target group no listener uses yet.
+        after: forwarders(manifest, &service.key),
+    }
+}
+
+#[async_trait]
+impl Adapter for ServiceAdapter {
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND, autoscaling::KIND]
+    }
+
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        let mut out: Vec<Desired> = manifest
+            .containers
+            .services
+            .iter()
+            .map(|service| desired_for(manifest, service))
+            .collect();
+        out.extend(autoscaling::desired(manifest));
+        out
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let ecs = &cx.clients.ecs;
+        // Services live in clusters: list clusters, keep this stack's, list their services.
+        let clusters: Vec<String> = ecs
+            .list_clusters()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("ListClusters")?;
+        let owned_clusters: Vec<String> = if clusters.is_empty() {
+            Vec::new()
+        } else {
+            let pages = clusters.chunks(100).map(|chunk| {
+                ecs.describe_clusters()
+                    .set_clusters(Some(chunk.to_vec()))
+                    .include(aws_sdk_ecs::types::ClusterField::Tags)
+                    .send()
+            });
+            try_join_all(pages)
+                .await
+                .aws("DescribeClusters")?
+                .iter()
+                .flat_map(|page| page.clusters())
+                .filter(|cluster| tags::owned_id(&cx.stack, tag_pairs(cluster.tags())).is_some())
+                .filter_map(|cluster| cluster.cluster_arn().map(str::to_string))
+                .collect()
+        };
+        let per_cluster = owned_clusters.iter().map(|cluster| async move {
+            let arns: Vec<String> = ecs
+                .list_services()
+                .cluster(cluster)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .aws("ListServices")?;
+            // DescribeServices takes up to 10 services per call.
+            let pages = arns.chunks(10).map(|chunk| {
+                ecs.describe_services()
+                    .cluster(cluster)
+                    .set_services(Some(chunk.to_vec()))
+                    .include(ServiceField::Tags)
+                    .send()
+            });
+            let described = try_join_all(pages).await.aws("DescribeServices")?;
+            Ok::<_, AwsError>(
+                described
+                    .iter()
+                    .flat_map(|page| page.services())
+                    .filter(|service| service.status() == Some("ACTIVE"))
+                    .filter_map(|service| observed_service(cx, cluster, service))
+                    .collect::<Vec<_>>(),
+            )
+        });
+        let services: Vec<Observed> = try_join_all(per_cluster)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        // Scalable targets belong to the stack's services: `service/<cluster>/<service>`.
+        let resources: std::collections::BTreeMap<String, String> = services
+            .iter()
+            .filter_map(|service| {
+                let cluster = service.extra.get("cluster")?.rsplit('/').next()?;
+                let name = service.value("name").as_str()?;
+                Some((
+                    format!("service/{cluster}/{name}"),
+                    service.id.name().to_string(),
+                ))
+            })
+            .collect();
+        let mut out = services;
+        if !resources.is_empty() {
+            out.extend(autoscaling::observe(cx, &resources).await?);
+        }
+        Ok(out)
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        if op.id.kind() == autoscaling::KIND {
+            return autoscaling::create(op, desired).await;
+        }
+        let ecs = &op.cx.clients.ecs;
+        let cluster = op.resolve(desired.value("cluster"))?;
+        let task_definition = op.resolve(desired.value("task_definition"))?;
+        let name = desired.value("name").as_str().unwrap_or_default();
+        let mut request = ecs
+            .create_service()
+            .cluster(&cluster)
+            .service_name(name)
+            .task_definition(&task_definition)
+            .desired_count(int(desired.value("desired_count")))
+            .network_configuration(network(op, desired)?)
+            .set_load_balancers(load_balancers(op, desired)?)
+            .set_health_check_grace_period_seconds(match desired.value("grace_period") {
+                Value::Int(seconds) => Some(i32::try_from(*seconds).unwrap_or(0)),
+                _ => None,
+            })
+            .deployment_configuration(deployment(desired))
+            .enable_execute_command(desired.value("execute_command") == &Value::Bool(true))
+            .enable_ecs_managed_tags(true)
+            .propagate_tags(PropagateTags::Service)
+            .client_token(client_token(
+                op.cx,
+                op.id,
+                &format!("{cluster}/{task_definition}"),
+            ))
+            .set_tags(Some(ecs_tags(op.create_tags(desired))));
+        if desired.value("launch").as_str() == Some("FARGATE") {
+            request = request.launch_type(LaunchType::Fargate);
+        }
+        let created = op
+            .cx
+            .retry_not_found(|| async { request.clone().send().await.aws("CreateService") })
+            .await?;
+        let arn = created
+            .service()
+            .and_then(|service| service.service_arn())
+            .unwrap_or_default()
+            .to_string();
+        if !op.cx.no_wait {
+            wait_stable(op, &cluster, &arn, &task_definition).await?;
+        }
+        Ok(arn)
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        if op.id.kind() == autoscaling::KIND {
+            return autoscaling::update(op, desired, observed, changes).await;
+        }
+        let ecs = &op.cx.clients.ecs;
+        let cluster = observed.extra.get("cluster").cloned().unwrap_or_default();
+        let arn = &observed.physical_id;
+        let changed = |field: &str| changes.iter().any(|change| change.field == field);
+        let service_fields = [
+            "task_definition",
+            "desired_count",
+            "subnets",
+            "security_groups",
+            "public_ip",
+            "load_balancer",
+            "grace_period",
+            "min_percent",
+            "max_percent",
+            "rollback",
+            "execute_command",
+        ];
+        if service_fields.iter().any(|field| changed(field)) {
+            let task_definition = op.resolve(desired.value("task_definition"))?;
+            let mut request = ecs.update_service().cluster(&cluster).service(arn);
+            // Send only what differs: an UpdateService with a task definition, network or
+            // load balancers starts a deployment.
+            if changed("task_definition") {
+                request = request.task_definition(&task_definition);
+            }
+            if changed("desired_count") {
+                request = request.desired_count(int(desired.value("desired_count")));
+            }
+            if changed("subnets") || changed("security_groups") || changed("public_ip") {
+                request = request.network_configuration(network(op, desired)?);
+            }
+            if changed("load_balancer") {
+                request = request
+                    .set_load_balancers(Some(load_balancers(op, desired)?.unwrap_or_default()));
+            }
+            if changed("grace_period") {
+                request =
+                    request.health_check_grace_period_seconds(int(desired.value("grace_period")));
+            }
+            if changed("min_percent") || changed("max_percent") || changed("rollback") {
+                request = request.deployment_configuration(deployment(desired));
+            }
+            if changed("execute_command") {
+                request = request
+                    .enable_execute_command(desired.value("execute_command") == &Value::Bool(true));
+            }
+            request.send().await.aws("UpdateService")?;
+            let deploys = [
+                "task_definition",
+                "subnets",
+                "security_groups",
+                "public_ip",
+                "load_balancer",
+                "desired_count",
+            ];
+            if !op.cx.no_wait && deploys.iter().any(|field| changed(field)) {
+                wait_stable(op, &cluster, arn, &task_definition).await?;
+            }
+        }
+        sync_tags(ecs, arn, observed.value("tags"), desired.value("tags")).await
+    }
+
+    /// Scales to zero, deletes, and (when something waits on it) waits until ECS has
+    /// drained it, so its target group and load balancer can go.
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        if op.id.kind() == autoscaling::KIND {
+            return autoscaling::delete(op, observed).await;
+        }
+        let ecs = &op.cx.clients.ecs;
+        let cluster = observed.extra.get("cluster").cloned().unwrap_or_default();
+        let arn = &observed.physical_id;
+        ecs.update_service()
+            .cluster(&cluster)
+            .service(arn)
+            .desired_count(0)
+            .send()
+            .await
+            .aws("UpdateService")?;
+        ecs.delete_service()
+            .cluster(&cluster)
+            .service(arn)
+            .force(true)
+            .send()
+            .await
+            .aws("DeleteService")?;
+        if !op.wait {
+            return Ok(());
+        }
+        crate::aws::retry::poll(op.cx.timeout, "the service to drain", || async {
+            let described = ecs
+                .describe_services()
+                .cluster(&cluster)
+                .services(arn)
+                .send()
+                .await
+                .aws("DescribeServices")?;
+            let draining = described
+                .services()
+                .iter()
+                .any(|service| service.status() == Some("DRAINING"));
+            Ok((!draining).then_some(()))
+        })
+        .await
+    }
+}
+
+fn int(value: &Value) -> i32 {
+    match value {
+        Value::Int(number) => i32::try_from(*number).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn network(op: &OpCx<'_>, desired: &Desired) -> Result<NetworkConfiguration, AwsError> {
+    let subnets = desired
+        .value("subnets")
+        .items()
+        .map(|subnet| op.resolve(subnet))
+        .collect::<Result<Vec<_>, _>>()?;
+    let groups = desired
+        .value("security_groups")
+        .items()
+        .map(|group| op.resolve(group))
+        .collect::<Result<Vec<_>, _>>()?;
+    let vpc = built(
+        "CreateService",
+        AwsVpcConfiguration::builder()
+            .set_subnets(Some(subnets))
+            .set_security_groups(Some(groups))
+            .assign_public_ip(if desired.value("public_ip") == &Value::Bool(true) {
+                AssignPublicIp::Enabled
+            } else {
+                AssignPublicIp::Disabled
+            })
+            .build(),
+    )?;
+    Ok(NetworkConfiguration::builder()
+        .awsvpc_configuration(vpc)
+        .build())
+}
+
+fn load_balancers(op: &OpCx<'_>, desired: &Desired) -> Result<Option<Vec<LoadBalancer>>, AwsError> {
+    let Some(target) = desired.value("load_balancer").as_map() else {
+        return Ok(None);
+    };
+    Ok(Some(vec![
+        LoadBalancer::builder()
+            .target_group_arn(op.resolve(target.get("target_group").unwrap_or(&Value::Null))?)
+            .container_name(
+                target
+                    .get("container")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            )
+            .container_port(int(target.get("port").unwrap_or(&Value::Null)))
+            .build(),
+    ]))
+}
+
+fn deployment(desired: &Desired) -> DeploymentConfiguration {
+    let rollback = desired.value("rollback") == &Value::Bool(true);
+    DeploymentConfiguration::builder()
+        .minimum_healthy_percent(int(desired.value("min_percent")))
+        .maximum_percent(int(desired.value("max_percent")))
+        .deployment_circuit_breaker(
+            DeploymentCircuitBreaker::builder()
+                .enable(rollback)
+                .rollback(rollback)
+                .build(),
+        )
+        .build()
+}
+
+fn observed_service(
+    cx: &Cx,
+    cluster: &str,
+    service: &aws_sdk_ecs::types::Service,
+) -> Option<Observed> {
+    let pairs = tag_pairs(service.tags());
+    let id = tags::owned_id(&cx.stack, pairs.iter().copied())?;
+    let vpc = service
+        .network_configuration()
+        .and_then(|config| config.awsvpc_configuration());
+    let deployment = service.deployment_configuration();
+    let breaker = deployment.and_then(|config| config.deployment_circuit_breaker());
+    let load_balancer = service.load_balancers().first().map_or(Value::Null, |lb| {
+        Value::map([
+            (
+                "target_group",
+                lb.target_group_arn()
+                    .map_or(Value::Null, |arn| Value::Phys(arn.to_string())),
+            ),
+            (
+                "container",
+                lb.container_name().map_or(Value::Null, Value::str),
+            ),
+            (
+                "port",
+                lb.container_port()
+                    .map_or(Value::Null, |port| Value::Int(port.into())),
+            ),
+        ])
+    });
+    let launch = if service.launch_type() == Some(&LaunchType::Fargate) {
+        "FARGATE"
+    } else {
+        "capacity-providers"
+    };
+    let mut resource = Observed::new(
+        id,
+        service.service_arn().unwrap_or_default(),
+        props([
+            (
+                "name",
+                Value::str(service.service_name().unwrap_or_default()),
+                Mode::Replace,
+            ),
+            ("cluster", Value::Phys(cluster.to_string()), Mode::Replace),
+            ("launch", Value::str(launch), Mode::Replace),
+            (
+                "task_definition",
+                service
+                    .task_definition()
+                    .map_or(Value::Null, |arn| Value::Phys(arn.to_string())),
+                Mode::InPlace,
+            ),
+            (
+                "desired_count",
+                Value::Int(service.desired_count().into()),
+                Mode::InPlace,
+            ),
+            (
+                "subnets",
+                Value::Set(
+                    vpc.map(|vpc| {
+                        vpc.subnets()
+                            .iter()
+                            .map(|s| Value::Phys(s.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                ),
+                Mode::InPlace,
+            ),
+            (
+                "security_groups",
+                Value::Set(
+                    vpc.map(|vpc| {
+                        vpc.security_groups()
+                            .iter()
+                            .map(|g| Value::Phys(g.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                ),
+                Mode::InPlace,
+            ),
+            (
+                "public_ip",
+                Value::Bool(
+                    vpc.and_then(|vpc| vpc.assign_public_ip()) == Some(&AssignPublicIp::Enabled),
+                ),
+                Mode::InPlace,
+            ),
+            ("load_balancer", load_balancer, Mode::InPlace),
+            (
+                "grace_period",
+                service
+                    .health_check_grace_period_seconds()
+                    .map_or(Value::Null, |s| Value::Int(s.into())),
+                Mode::InPlace,
+            ),
+            // ECS's defaults when a service was made without a configuration: 100 / 200.
+            (
+                "min_percent",
+                Value::Int(
+                    deployment
+                        .and_then(|d| d.minimum_healthy_percent())
+                        .unwrap_or(100)
+                        .into(),
+                ),
+                Mode::InPlace,
+            ),
+            (
+                "max_percent",
+                Value::Int(
+                    deployment
+                        .and_then(|d| d.maximum_percent())
+                        .unwrap_or(200)
+                        .into(),
+                ),
+                Mode::InPlace,
+            ),
+            (
+                "rollback",
+                Value::Bool(breaker.is_some_and(|b| b.enable() && b.rollback())),
+                Mode::InPlace,
+            ),
+            (
+                "execute_command",
+                Value::Bool(service.enable_execute_command()),
+                Mode::InPlace,
+            ),
+            (
+                "tags",
+                tags::observed_tags(pairs.iter().copied()),
+                Mode::InPlace,
+            ),
+        ]),
+    );
+    resource.extra.insert("cluster".into(), cluster.to_string());
+    Some(resource)
+}
+
+/// Waits until the service's PRIMARY deployment runs `task_definition` and its rollout is
+/// COMPLETED (AWS's own definition of a stable deployment). A FAILED rollout, or a PRIMARY
+/// deployment on another task definition (the circuit breaker rolled back), is an error
+/// that quotes the service's latest events.
+pub async fn wait_stable(
+    op: &OpCx<'_>,
+    cluster: &str,
+    service: &str,
+    task_definition: &str,
+) -> Result<(), AwsError> {
+    let ecs = &op.cx.clients.ecs;
+    let mut backoff = Backoff::new(op.cx.timeout);
+    loop {
+        let described = ecs
+            .describe_services()
+            .cluster(cluster)
+            .services(service)
+            .send()
+            .await
+            .aws("DescribeServices")?;
+        let Some(current) = described.services().first() else {
+            return Err(AwsError::new(
+                ErrorKind::NotFound,
+                "DescribeServices",
+                format!("service `{service}` is gone"),
+            ));
+        };
+        match judge(current, task_definition) {
+            Rollout::Stable => return Ok(()),
+            Rollout::InProgress => {}
+            Rollout::Failed(reason) => {
+                let events: Vec<String> = current
+                    .events()
+                    .iter()
+                    .take(5)
+                    .filter_map(|event| event.message().map(|message| format!("\n    {message}")))
+                    .collect();
+                return Err(AwsError::new(
+                    ErrorKind::Other,
+                    "deployment",
+                    format!(
+                        "{reason}; latest service events:{}",
+                        if events.is_empty() {
+                            " (none)".to_string()
+                        } else {
+                            events.concat()
+                        }
+                    ),
+                ));
+            }
+        }
+        if !backoff.wait().await {
+            return Err(AwsError::new(
+                ErrorKind::Timeout,
+                "deployment",
+                format!(
+                    "service `{}` not stable after {} (running {} of {}); raise `--timeout`, or pass `--no-wait`",
+                    current.service_name().unwrap_or(service),
+                    crate::render::duration(op.cx.timeout),
+                    current.running_count(),
+                    current.desired_count()
+                ),
+            ));
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rollout {
+    Stable,
+    InProgress,
+    Failed(String),
+}
+
+/// Reads a service's deployments the way AWS documents stability.
+pub fn judge(service: &aws_sdk_ecs::types::Service, task_definition: &str) -> Rollout {
+    let Some(primary) = service
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+    else {
+        return Rollout::InProgress;
+    };
+    if primary.task_definition() != Some(task_definition) {
+        return Rollout::Failed(format!(
+            "the deployment of `{task_definition}` was rolled back to `{}`",
+            primary.task_definition().unwrap_or("?")
+        ));
+    }
+    match primary.rollout_state().map(|state| state.as_str()) {
+        Some("COMPLETED") => Rollout::Stable,
+        Some("FAILED") => Rollout::Failed(format!(
+            "the deployment failed: {}",
+            primary.rollout_state_reason().unwrap_or("no reason given")
+        )),
+        Some(_) => Rollout::InProgress,
+        // Services without rollout states: stable when one deployment runs them all.
+        None if service.deployments().len() == 1
+            && service.running_count() == service.desired_count() =>
+        {
+            Rollout::Stable
+        }
+        None => Rollout::InProgress,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState};
+
+    fn service(deployments: Vec<Deployment>) -> aws_sdk_ecs::types::Service {
+        aws_sdk_ecs::types::Service::builder()
+            .set_deployments(Some(deployments))
+            .desired_count(2)
+            .running_count(2)
+            .build()
+    }
+
+    fn deployment(status: &str, task: &str, state: DeploymentRolloutState) -> Deployment {
+        Deployment::builder()
+            .status(status)
+            .task_definition(task)
+            .rollout_state(state)
+            .rollout_state_reason("tasks failed to start")
+            .build()
+    }
+
+    // moto never runs tasks or fails a rollout: these are the states AWS returns.
+    #[test]
+    fn rollouts_are_judged_by_the_primary_deployment() {
+        let new = "arn:td/web:2";
+        let old = "arn:td/web:1";
+        assert_eq!(
+            judge(
+                &service(vec![deployment(
+                    "PRIMARY",
+                    new,
+                    DeploymentRolloutState::Completed
+                )]),
+                new
+            ),
+            Rollout::Stable
+        );
+        assert_eq!(
+            judge(
+                &service(vec![
+                    deployment("PRIMARY", new, DeploymentRolloutState::InProgress),
+                    deployment("ACTIVE", old, DeploymentRolloutState::Completed)
+                ]),
+                new
+            ),
+            Rollout::InProgress
+        );
+        assert!(matches!(
+            judge(&service(vec![deployment("PRIMARY", new, DeploymentRolloutState::Failed)]), new),
+            Rollout::Failed(reason) if reason.contains("tasks failed to start")
+        ));
+        // The circuit breaker rolled back: the PRIMARY deployment runs the old revision.
+        assert!(matches!(
+            judge(&service(vec![deployment("PRIMARY", old, DeploymentRolloutState::InProgress)]), new),
+            Rollout::Failed(reason) if reason.contains("rolled back")
+        ));
+    }
+}

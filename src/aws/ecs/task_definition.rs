@@ -1,0 +1,614 @@
+//! Task definitions, one family per service (`<stack>-<service>`). A change registers a
+//! new revision and leaves the old ones for rollbacks; destroy deregisters them all.
+//! Observing reads only the latest revision of each family, never every revision.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_ecs::types::{
+    Compatibility, ContainerDefinition, HealthCheck, KeyValuePair, LogConfiguration, LogDriver,
+    NetworkMode, PortMapping, Secret, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+};
+use futures::future::try_join_all;
+
+use super::{ecs_tags, sync_tags, tag_pairs};
+use crate::aws::ecr::repository_id;
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::iam::{execution_role_id, task_role_id};
+use crate::aws::logs::log_group_id;
+use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::manifest::{Image, Manifest, Service, TaskRole};
+use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::plan::{Change, Replacement};
+
+pub const KIND: &str = "task_definition";
+
+pub struct TaskDefinitionAdapter;
+
+pub fn task_definition_id(service: &str) -> ResourceId {
+    ResourceId::new(KIND, service)
+}
+
+pub fn family(stack: &str, service: &Service) -> String {
+    format!("{stack}-{}", service.key)
+}
+
+const KEEP_IMAGE: &str = "its image tag comes from a variable's default, and a default never replaces the image a service runs (pass `--var` to roll out)";
+
+/// An image reference as a value both sides agree on: an ECR image is its repository
+/// (a reference, when the stack owns it) and its tag; anything else is the string.
+fn image_value(image: &str) -> Value {
+    let (repository, tag) = match image.rsplit_once(':') {
+        Some((repository, tag)) if !tag.contains('/') => (repository, tag),
+        _ => (image, "latest"),
+    };
+    if repository.contains(".dkr.ecr.") {
+        Value::map([
+            ("repository", Value::Phys(repository.to_string())),
+            ("tag", Value::str(tag)),
+        ])
+    } else {
+        Value::str(image)
+    }
+}
+
+fn words(list: &Option<Vec<String>>) -> Value {
+    list.as_ref().map_or(Value::Null, |words| {
+        Value::List(words.iter().map(Value::str).collect())
+    })
+}
+
+fn string_map<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> Value {
+    Value::Map(
+        entries
+            .map(|(key, value)| (key.to_string(), Value::str(value)))
+            .collect(),
+    )
+}
+
+fn health_value(
+    command: Vec<String>,
+    interval: i64,
+    timeout: i64,
+    retries: i64,
+    start: i64,
+) -> Value {
+    Value::map([
+        (
+            "command",
+            Value::List(command.into_iter().map(Value::Str).collect()),
+        ),
+        ("interval", Value::Int(interval)),
+        ("timeout", Value::Int(timeout)),
+        ("retries", Value::Int(retries)),
+        ("start_period", Value::Int(start)),
+    ])
+}
+
+fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired {
+    let family = family(&manifest.stack, service);
+    let mut containers: Vec<Value> = service
+        .containers
+        .iter()
+        .map(|container| {
+            let image = match &container.image {
+                Image::Literal(image) => image_value(image),
+                Image::Repository {
+                    repository,
+                    tag,
+                    tag_defaulted,
+                } => Value::map([
+                    ("repository", Value::Ref(repository_id(repository))),
+                    (
+                        "tag",
+                        if *tag_defaulted {
+                            Value::KeepLive(Box::new(Value::str(tag)), KEEP_IMAGE)
+                        } else {
+                            Value::str(tag)
+                        },
+                    ),
+                ]),
+            };
+            Value::map([
+                ("name", Value::str(&container.name)),
+                ("image", image),
+                (
+                    "ports",
+                    Value::Set(
+                        container
+                            .ports
+                            .iter()
+                            .map(|port| Value::Int((*port).into()))
+                            .collect(),
+                    ),
+                ),
+                (
+                    "environment",
+                    string_map(
+                        container
+                            .environment
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), v.as_str())),
+                    ),
+                ),
+                (
+                    "secrets",
+                    string_map(
+                        container
+                            .secrets
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), v.as_str())),
+                    ),
+                ),
+                ("command", words(&container.command)),
+                ("entrypoint", words(&container.entrypoint)),
+                (
+                    "health_check",
+                    container
+                        .health_check
+                        .as_ref()
+                        .map_or(Value::Null, |check| {
+                            health_value(
+                                check.command.clone(),
+                                check.interval,
+                                check.timeout,
+                                check.retries,
+                                check.start_period,
+                            )
+                        }),
+                ),
+                ("essential", Value::Bool(container.essential)),
+                (
+                    "logs",
+                    Value::map([
+                        ("group", Value::Ref(log_group_id(&service.key))),
+                        ("region", Value::str(&env.region)),
+                        ("stream_prefix", Value::str("ecs")),
+                    ]),
+                ),
+            ])
+        })
+        .collect();
+    containers.sort_by(|a, b| container_name(a).cmp(container_name(b)));
+    let execution_role = match &service.execution_role {
+        Some(arn) => Value::str(arn),
+        None => Value::Ref(execution_role_id(&service.key)),
+    };
+    let task_role = match &service.task_role {
+        TaskRole::None => Value::Null,
+        TaskRole::Arn(arn) => Value::str(arn),
+        TaskRole::Statements(_) => Value::Ref(task_role_id(&service.key)),
+    };
+    Desired {
+        id: task_definition_id(&service.key),
+        props: props([
+            ("family", Value::str(&family), Mode::Replace),
+            ("cpu", Value::Int(service.cpu), Mode::Replace),
+            ("memory", Value::Int(service.memory), Mode::Replace),
+            ("execution_role", execution_role, Mode::Replace),
+            ("task_role", task_role, Mode::Replace),
+            ("containers", Value::List(containers), Mode::Replace),
+            (
+                "tags",
+                tags::desired_tags(&manifest.tags, &family),
+                Mode::InPlace,
+            ),
+        ]),
+        after: Vec::new(),
+    }
+}
+
+fn container_name(value: &Value) -> &str {
+    value
+        .as_map()
+        .and_then(|map| map.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+#[async_trait]
+impl Adapter for TaskDefinitionAdapter {
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    fn replacement(&self) -> Replacement {
+        Replacement::CreateOnly
+    }
+
+    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
+        manifest
+            .containers
+            .services
+            .iter()
+            .map(|service| desired_for(manifest, env, service))
+            .collect()
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let ecs = &cx.clients.ecs;
+        // Families are `<stack>-<service>`: one listing by prefix, then the latest
+        // revision of each (ownership is still the revision's tags).
+        let families: Vec<String> = ecs
+            .list_task_definition_families()
+            .family_prefix(&cx.stack)
+            .status(TaskDefinitionFamilyStatus::Active)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("ListTaskDefinitionFamilies")?;
+        let described = families.iter().map(|family| async move {
+            match ecs
+                .describe_task_definition()
+                .task_definition(family)
+                .include(TaskDefinitionField::Tags)
+                .send()
+                .await
+                .aws("DescribeTaskDefinition")
+            {
+                Ok(found) => Ok(Some(found)),
+                Err(error)
+                    if error.kind == ErrorKind::NotFound
+                        || error.code.as_deref() == Some("ClientException") =>
+                {
+                    Ok(None)
+                }
+                Err(error) => Err(error),
+            }
+        });
+        let mut out = Vec::new();
+        for found in try_join_all(described).await?.into_iter().flatten() {
+            let Some(definition) = found.task_definition() else {
+                continue;
+            };
+            // moto can return an INACTIVE revision for a family; AWS returns the latest ACTIVE.
+            if definition.status() != Some(&TaskDefinitionStatus::Active) {
+                continue;
+            }
+            let pairs = tag_pairs(found.tags());
+            let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
+                continue;
+            };
+            out.push(observed_definition(id, definition, &pairs));
+        }
+        Ok(out)
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let ecs = &op.cx.clients.ecs;
+        let mut containers = Vec::new();
+        for container in desired
+            .value("containers")
+            .items()
+            .filter_map(Value::as_map)
+        {
+            containers.push(container_definition(op, container)?);
+        }
+        let int = |field: &str| match desired.value(field) {
+            Value::Int(number) => number.to_string(),
+            _ => String::new(),
+        };
+        let task_role = match desired.value("task_role") {
+            Value::Null => None,
+            role => Some(op.resolve(role)?),
+        };
+        let registered = ecs
+            .register_task_definition()
+            .family(desired.value("family").as_str().unwrap_or_default())
+            .network_mode(NetworkMode::Awsvpc)
+            .requires_compatibilities(Compatibility::Fargate)
+            .cpu(int("cpu"))
+            .memory(int("memory"))
+            .execution_role_arn(op.resolve(desired.value("execution_role"))?)
+            .set_task_role_arn(task_role)
+            .set_container_definitions(Some(containers))
+            .set_tags(Some(ecs_tags(op.create_tags(desired))))
+            .send()
+            .await
+            .aws("RegisterTaskDefinition")?;
+        Ok(registered
+            .task_definition()
+            .and_then(|definition| definition.task_definition_arn())
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
+        sync_tags(
+            &op.cx.clients.ecs,
+            &observed.physical_id,
+            observed.value("tags"),
+            desired.value("tags"),
+        )
+        .await
+    }
+
+    /// Deregisters every ACTIVE revision of the family.
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let ecs = &op.cx.clients.ecs;
+        let family = observed.value("family").as_str().unwrap_or_default();
+        let revisions: Vec<String> = ecs
+            .list_task_definitions()
+            .family_prefix(family)
+            .status(TaskDefinitionStatus::Active)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("ListTaskDefinitions")?;
+        for revision in revisions {
+            // `familyPrefix` matches the family exactly on AWS; check anyway.
+            if !revision.rsplit_once('/').is_some_and(|(_, tail)| {
+                tail.rsplit_once(':')
+                    .is_some_and(|(name, _)| name == family)
+            }) {
+                continue;
+            }
+            ecs.deregister_task_definition()
+                .task_definition(&revision)
+                .send()
+                .await
+                .aws("DeregisterTaskDefinition")?;
+        }
+        Ok(())
+    }
+}
+
+use aws_sdk_ecs::types::TaskDefinitionFamilyStatus;
+
+fn observed_definition(
+    id: ResourceId,
+    definition: &aws_sdk_ecs::types::TaskDefinition,
+    pairs: &[(&str, &str)],
+) -> Observed {
+    let mut containers: Vec<Value> = definition
+        .container_definitions()
+        .iter()
+        .map(|container| {
+            let options: BTreeMap<&str, &str> = container
+                .log_configuration()
+                .and_then(|config| config.options())
+                .map(|options| {
+                    options
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Value::map([
+                ("name", Value::str(container.name().unwrap_or_default())),
+                ("image", image_value(container.image().unwrap_or_default())),
+                (
+                    "ports",
+                    Value::Set(
+                        container
+                            .port_mappings()
+                            .iter()
+                            .filter_map(|mapping| mapping.container_port())
+                            .map(|port| Value::Int(port.into()))
+                            .collect(),
+                    ),
+                ),
+                (
+                    "environment",
+                    string_map(
+                        container
+                            .environment()
+                            .iter()
+                            .filter_map(|pair| Some((pair.name()?, pair.value()?))),
+                    ),
+                ),
+                (
+                    "secrets",
+                    string_map(
+                        container
+                            .secrets()
+                            .iter()
+                            .map(|secret| (secret.name(), secret.value_from())),
+                    ),
+                ),
+                (
+                    "command",
+                    if container.command().is_empty() {
+                        Value::Null
+                    } else {
+                        Value::List(container.command().iter().map(Value::str).collect())
+                    },
+                ),
+                (
+                    "entrypoint",
+                    if container.entry_point().is_empty() {
+                        Value::Null
+                    } else {
+                        Value::List(container.entry_point().iter().map(Value::str).collect())
+                    },
+                ),
+                (
+                    "health_check",
+                    container.health_check().map_or(Value::Null, |check| {
+                        // ECS fills its defaults in: interval 30, timeout 5, retries 3, start 0.
+                        health_value(
+                            check.command().to_vec(),
+                            check.interval().unwrap_or(30).into(),
+                            check.timeout().unwrap_or(5).into(),
+                            check.retries().unwrap_or(3).into(),
+                            check.start_period().unwrap_or(0).into(),
+                        )
+                    }),
+                ),
+                (
+                    "essential",
+                    Value::Bool(container.essential().unwrap_or(true)),
+                ),
+                (
+                    "logs",
+                    Value::map([
+                        (
+                            "group",
+                            options
+                                .get("awslogs-group")
+                                .map_or(Value::Null, |group| Value::Phys(group.to_string())),
+                        ),
+                        (
+                            "region",
+                            options
+                                .get("awslogs-region")
+                                .map_or(Value::Null, |r| Value::str(*r)),
+                        ),
+                        (
+                            "stream_prefix",
+                            options
+                                .get("awslogs-stream-prefix")
+                                .map_or(Value::Null, |p| Value::str(*p)),
+                        ),
+                    ]),
+                ),
+            ])
+        })
+        .collect();
+    containers.sort_by(|a, b| container_name(a).cmp(container_name(b)));
+    let number = |text: Option<&str>| {
+        text.and_then(|text| text.parse::<i64>().ok())
+            .map_or(Value::Null, Value::Int)
+    };
+    let role = |arn: Option<&str>| arn.map_or(Value::Null, |arn| Value::Phys(arn.to_string()));
+    Observed::new(
+        id,
+        definition.task_definition_arn().unwrap_or_default(),
+        props([
+            (
+                "family",
+                Value::str(definition.family().unwrap_or_default()),
+                Mode::Replace,
+            ),
+            ("cpu", number(definition.cpu()), Mode::Replace),
+            ("memory", number(definition.memory()), Mode::Replace),
+            (
+                "execution_role",
+                role(definition.execution_role_arn()),
+                Mode::Replace,
+            ),
+            ("task_role", role(definition.task_role_arn()), Mode::Replace),
+            ("containers", Value::List(containers), Mode::Replace),
+            (
+                "tags",
+                tags::observed_tags(pairs.iter().copied()),
+                Mode::InPlace,
+            ),
+        ]),
+    )
+}
+
+fn container_definition(
+    op: &OpCx<'_>,
+    container: &BTreeMap<String, Value>,
+) -> Result<ContainerDefinition, AwsError> {
+    let get = |key: &str| container.get(key).unwrap_or(&Value::Null);
+    let image = match get("image") {
+        Value::Str(image) => image.clone(),
+        Value::Map(parts) => {
+            let repository = op.resolve(parts.get("repository").unwrap_or(&Value::Null))?;
+            let tag = parts.get("tag").and_then(Value::as_str).unwrap_or("latest");
+            format!("{repository}:{tag}")
+        }
+        other => {
+            return Err(AwsError::new(
+                ErrorKind::Other,
+                "RegisterTaskDefinition",
+                format!("container image is {other}"),
+            ));
+        }
+    };
+    let list = |value: &Value| -> Option<Vec<String>> {
+        match value {
+            Value::List(items) => Some(
+                items
+                    .iter()
+                    .filter_map(|item| item.as_str().map(str::to_string))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    };
+    let logs = get("logs").as_map().cloned().unwrap_or_default();
+    let log_group = op.resolve(logs.get("group").unwrap_or(&Value::Null))?;
+    let log_configuration = built(
+        "RegisterTaskDefinition",
+        LogConfiguration::builder()
+            .log_driver(LogDriver::Awslogs)
+            .options("awslogs-group", log_group)
+            .options(
+                "awslogs-region",
+                logs.get("region")
+                    .and_then(Value::as_str)
+                    .unwrap_or(&op.cx.region),
+            )
+            .options("awslogs-stream-prefix", "ecs")
+            .build(),
+    )?;
+    let mut definition = ContainerDefinition::builder()
+        .name(get("name").as_str().unwrap_or_default())
+        .image(image)
+        .essential(get("essential") != &Value::Bool(false))
+        .log_configuration(log_configuration)
+        .set_command(list(get("command")))
+        .set_entry_point(list(get("entrypoint")));
+    for port in get("ports").items() {
+        if let Value::Int(port) = port {
+            let port = i32::try_from(*port).unwrap_or(0);
+            definition = definition.port_mappings(
+                PortMapping::builder()
+                    .container_port(port)
+                    .protocol(TransportProtocol::Tcp)
+                    .build(),
+            );
+        }
+    }
+    if let Some(environment) = get("environment").as_map() {
+        for (name, value) in environment {
+            definition = definition.environment(
+                KeyValuePair::builder()
+                    .name(name)
+                    .value(value.as_str().unwrap_or_default())
+                    .build(),
+            );
+        }
+    }
+    if let Some(secrets) = get("secrets").as_map() {
+        for (name, arn) in secrets {
+            definition = definition.secrets(built(
+                "RegisterTaskDefinition",
+                Secret::builder()
+                    .name(name)
+                    .value_from(arn.as_str().unwrap_or_default())
+                    .build(),
+            )?);
+        }
+    }
+    if let Some(check) = get("health_check").as_map() {
+        let int = |key: &str| match check.get(key) {
+            Some(Value::Int(number)) => i32::try_from(*number).ok(),
+            _ => None,
+        };
+        definition = definition.health_check(built(
+            "RegisterTaskDefinition",
+            HealthCheck::builder()
+                .set_command(list(check.get("command").unwrap_or(&Value::Null)))
+                .set_interval(int("interval"))
+                .set_timeout(int("timeout"))
+                .set_retries(int("retries"))
+                .set_start_period(int("start_period"))
+                .build(),
+        )?);
+    }
+    Ok(definition.build())
+}

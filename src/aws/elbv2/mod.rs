@@ -1,0 +1,128 @@
+//! Elastic Load Balancing v2: application load balancers with their listeners and rules
+//! (one adapter: listeners are found through their load balancer), and target groups.
+
+pub mod load_balancer;
+pub mod target_group;
+
+use std::sync::Arc;
+
+use aws_sdk_elasticloadbalancingv2::types::Tag;
+use futures::future::try_join_all;
+
+use super::Adapter;
+use super::errors::{AwsError, AwsResultExt};
+use crate::manifest::{Manifest, RouteAction};
+use crate::model::ResourceId;
+
+pub fn adapters() -> Vec<Arc<dyn Adapter>> {
+    vec![
+        Arc::new(load_balancer::LoadBalancerAdapter),
+        Arc::new(target_group::TargetGroupAdapter),
+    ]
+}
+
+pub fn load_balancer_id(key: &str) -> ResourceId {
+    ResourceId::new("load_balancer", key)
+}
+
+pub fn listener_id(load_balancer: &str, port: u16) -> ResourceId {
+    ResourceId::new("listener", &format!("{load_balancer}-{port}"))
+}
+
+pub fn rule_id(load_balancer: &str, port: u16, priority: i64) -> ResourceId {
+    ResourceId::new(
+        "listener_rule",
+        &format!("{load_balancer}-{port}-{priority}"),
+    )
+}
+
+pub fn target_group_id(service: &str) -> ResourceId {
+    ResourceId::new("target_group", service)
+}
+
+/// The listeners and rules that send traffic to `service`'s target group.
+pub fn forwarders(manifest: &Manifest, service: &str) -> Vec<ResourceId> {
+    let mut out = Vec::new();
+    for load_balancer in &manifest.containers.load_balancers {
+        for listener in &load_balancer.listeners {
+            if listener.action == RouteAction::Forward(service.to_string()) {
+                out.push(listener_id(&load_balancer.key, listener.port));
+            }
+            for rule in &listener.rules {
+                if rule.action == RouteAction::Forward(service.to_string()) {
+                    out.push(rule_id(&load_balancer.key, listener.port, rule.priority));
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn elb_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| Tag::builder().key(key).value(value).build())
+        .collect()
+}
+
+/// Tags of many ELBv2 resources: DescribeTags takes 20 ARNs per call, all sent at once.
+pub async fn describe_tags(
+    elbv2: &aws_sdk_elasticloadbalancingv2::Client,
+    arns: &[String],
+) -> Result<Vec<(String, Vec<(String, String)>)>, AwsError> {
+    let pages = arns.chunks(20).map(|chunk| {
+        elbv2
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()))
+            .send()
+    });
+    let pages = try_join_all(pages).await.aws("DescribeTags")?;
+    Ok(pages
+        .iter()
+        .flat_map(|page| page.tag_descriptions())
+        .map(|description| {
+            (
+                description.resource_arn().unwrap_or_default().to_string(),
+                description
+                    .tags()
+                    .iter()
+                    .map(|tag| {
+                        (
+                            tag.key().unwrap_or_default().to_string(),
+                            tag.value().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect())
+}
+
+/// Brings a resource's managed tags from `old` to `new`.
+pub async fn sync_tags(
+    elbv2: &aws_sdk_elasticloadbalancingv2::Client,
+    arn: &str,
+    old: &crate::model::Value,
+    new: &crate::model::Value,
+) -> Result<(), AwsError> {
+    let (set, remove) = super::tags::tag_delta(old, new);
+    if !set.is_empty() {
+        elbv2
+            .add_tags()
+            .resource_arns(arn)
+            .set_tags(Some(elb_tags(set)))
+            .send()
+            .await
+            .aws("AddTags")?;
+    }
+    if !remove.is_empty() {
+        elbv2
+            .remove_tags()
+            .resource_arns(arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .aws("RemoveTags")?;
+    }
+    Ok(())
+}

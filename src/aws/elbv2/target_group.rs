@@ -1,0 +1,385 @@
+//! Target groups, one per exposed service: `ip` targets for Fargate, health check,
+//! stickiness, deregistration delay. Port, protocol and VPC cannot change in place, so
+//! a change makes a new group under a new name (the name hashes them) that listeners and
+//! the service move to before the old one is deleted.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_elasticloadbalancingv2::types::{
+    Matcher, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
+};
+use futures::future::try_join_all;
+
+use super::{describe_tags, elb_tags, sync_tags, target_group_id};
+use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::naming::with_hash;
+use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::manifest::Manifest;
+use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::plan::{Change, Replacement};
+
+pub struct TargetGroupAdapter;
+
+fn health(
+    path: &str,
+    interval: i64,
+    timeout: i64,
+    healthy: i64,
+    unhealthy: i64,
+    matcher: &str,
+) -> Value {
+    Value::map([
+        ("path", Value::str(path)),
+        ("interval", Value::Int(interval)),
+        ("timeout", Value::Int(timeout)),
+        ("healthy", Value::Int(healthy)),
+        ("unhealthy", Value::Int(unhealthy)),
+        ("matcher", Value::str(matcher)),
+    ])
+}
+
+#[async_trait]
+impl Adapter for TargetGroupAdapter {
+    fn kinds(&self) -> &'static [&'static str] {
+        &["target_group"]
+    }
+
+    fn replacement(&self) -> Replacement {
+        Replacement::CreateThenDelete
+    }
+
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        let mut out = Vec::new();
+        for service in &manifest.containers.services {
+            let Some(expose) = &service.expose else {
+                continue;
+            };
+            let protocol = if expose.https { "HTTPS" } else { "HTTP" };
+            let name = with_hash(
+                &format!("{}-{}", manifest.stack, service.key),
+                32,
+                &format!("{protocol}:{}:ip", expose.port),
+            );
+            out.push(Desired {
+                id: target_group_id(&service.key),
+                props: props([
+                    ("name", Value::str(&name), Mode::Replace),
+                    ("port", Value::Int(expose.port.into()), Mode::Replace),
+                    ("protocol", Value::str(protocol), Mode::Replace),
+                    ("target_type", Value::str("ip"), Mode::Replace),
+                    (
+                        "vpc",
+                        Value::Ref(ResourceId::singleton("vpc")),
+                        Mode::Replace,
+                    ),
+                    (
+                        "health_check",
+                        health(
+                            &expose.health_path,
+                            expose.health_interval,
+                            expose.health_timeout,
+                            expose.healthy,
+                            expose.unhealthy,
+                            &expose.matcher,
+                        ),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "stickiness",
+                        expose.sticky.map_or(Value::Null, Value::Int),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "deregistration_delay",
+                        Value::Int(expose.deregistration_delay),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "tags",
+                        tags::desired_tags(&manifest.tags, &name),
+                        Mode::InPlace,
+                    ),
+                ]),
+                after: Vec::new(),
+            });
+        }
+        out
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let elbv2 = &cx.clients.elbv2;
+        let groups: Vec<_> = elbv2
+            .describe_target_groups()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeTargetGroups")?;
+        let arns: Vec<String> = groups
+            .iter()
+            .filter_map(|group| group.target_group_arn().map(str::to_string))
+            .collect();
+        let tagged: BTreeMap<String, Vec<(String, String)>> =
+            describe_tags(elbv2, &arns).await?.into_iter().collect();
+        let owned = groups.iter().filter_map(|group| {
+            let arn = group.target_group_arn()?;
+            let pairs = tagged.get(arn)?;
+            let id = tags::owned_id(
+                &cx.stack,
+                pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            )?;
+            Some((id, group, pairs))
+        });
+        // Stickiness and deregistration delay are attributes: one call per owned group.
+        let observed = owned.map(|(id, group, pairs)| async move {
+            let arn = group.target_group_arn().unwrap_or_default();
+            let attributes = elbv2
+                .describe_target_group_attributes()
+                .target_group_arn(arn)
+                .send()
+                .await
+                .aws("DescribeTargetGroupAttributes")?;
+            let attributes: BTreeMap<&str, &str> = attributes
+                .attributes()
+                .iter()
+                .filter_map(|attribute| Some((attribute.key()?, attribute.value()?)))
+                .collect();
+            let sticky = attributes.get("stickiness.enabled") == Some(&"true");
+            let stickiness = if sticky {
+                attributes
+                    .get("stickiness.lb_cookie.duration_seconds")
+                    .and_then(|seconds| seconds.parse().ok())
+                    .map_or(Value::Int(86400), Value::Int)
+            } else {
+                Value::Null
+            };
+            let int = |value: Option<i32>, default: i64| value.map_or(default, i64::from);
+            Ok::<_, AwsError>(Observed::new(
+                id,
+                arn,
+                props([
+                    (
+                        "name",
+                        Value::str(group.target_group_name().unwrap_or_default()),
+                        Mode::Replace,
+                    ),
+                    (
+                        "port",
+                        group
+                            .port()
+                            .map_or(Value::Null, |port| Value::Int(port.into())),
+                        Mode::Replace,
+                    ),
+                    (
+                        "protocol",
+                        group
+                            .protocol()
+                            .map_or(Value::Null, |p| Value::str(p.as_str())),
+                        Mode::Replace,
+                    ),
+                    (
+                        "target_type",
+                        group
+                            .target_type()
+                            .map_or(Value::Null, |t| Value::str(t.as_str())),
+                        Mode::Replace,
+                    ),
+                    (
+                        "vpc",
+                        group
+                            .vpc_id()
+                            .map_or(Value::Null, |vpc| Value::Phys(vpc.to_string())),
+                        Mode::Replace,
+                    ),
+                    (
+                        "health_check",
+                        health(
+                            group.health_check_path().unwrap_or("/"),
+                            int(group.health_check_interval_seconds(), 30),
+                            int(group.health_check_timeout_seconds(), 5),
+                            int(group.healthy_threshold_count(), 5),
+                            int(group.unhealthy_threshold_count(), 2),
+                            group.matcher().and_then(|m| m.http_code()).unwrap_or("200"),
+                        ),
+                        Mode::InPlace,
+                    ),
+                    ("stickiness", stickiness, Mode::InPlace),
+                    (
+                        "deregistration_delay",
+                        // ELBv2's default is 300 seconds; moto lists no attribute until one is set.
+                        Value::Int(
+                            attributes
+                                .get("deregistration_delay.timeout_seconds")
+                                .and_then(|seconds| seconds.parse().ok())
+                                .unwrap_or(300),
+                        ),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "tags",
+                        tags::observed_tags(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+                        Mode::InPlace,
+                    ),
+                ]),
+            ))
+        });
+        try_join_all(observed).await
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let elbv2 = &op.cx.clients.elbv2;
+        let vpc = op.resolve(desired.value("vpc"))?;
+        let check = desired
+            .value("health_check")
+            .as_map()
+            .cloned()
+            .unwrap_or_default();
+        let int = |key: &str| match check.get(key) {
+            Some(Value::Int(number)) => i32::try_from(*number).ok(),
+            _ => None,
+        };
+        let protocol = ProtocolEnum::from(desired.value("protocol").as_str().unwrap_or("HTTP"));
+        let created = elbv2
+            .create_target_group()
+            .name(desired.value("name").as_str().unwrap_or_default())
+            .protocol(protocol.clone())
+            .port(match desired.value("port") {
+                Value::Int(port) => i32::try_from(*port).unwrap_or(80),
+                _ => 80,
+            })
+            .vpc_id(vpc)
+            .target_type(TargetTypeEnum::Ip)
+            .health_check_protocol(protocol)
+            .health_check_path(check.get("path").and_then(Value::as_str).unwrap_or("/"))
+            .set_health_check_interval_seconds(int("interval"))
+            .set_health_check_timeout_seconds(int("timeout"))
+            .set_healthy_threshold_count(int("healthy"))
+            .set_unhealthy_threshold_count(int("unhealthy"))
+            .matcher(
+                Matcher::builder()
+                    .http_code(
+                        check
+                            .get("matcher")
+                            .and_then(Value::as_str)
+                            .unwrap_or("200"),
+                    )
+                    .build(),
+            )
+            .set_tags(Some(elb_tags(op.create_tags(desired))))
+            .send()
+            .await
+            .aws("CreateTargetGroup")?;
+        let arn = created
+            .target_groups()
+            .first()
+            .and_then(|group| group.target_group_arn())
+            .unwrap_or_default()
+            .to_string();
+        set_attributes(op, &arn, desired).await?;
+        Ok(arn)
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let elbv2 = &op.cx.clients.elbv2;
+        let arn = &observed.physical_id;
+        let changed = |field: &str| changes.iter().any(|change| change.field == field);
+        if changed("health_check") {
+            let check = desired
+                .value("health_check")
+                .as_map()
+                .cloned()
+                .unwrap_or_default();
+            let int = |key: &str| match check.get(key) {
+                Some(Value::Int(number)) => i32::try_from(*number).ok(),
+                _ => None,
+            };
+            elbv2
+                .modify_target_group()
+                .target_group_arn(arn)
+                .health_check_path(check.get("path").and_then(Value::as_str).unwrap_or("/"))
+                .set_health_check_interval_seconds(int("interval"))
+                .set_health_check_timeout_seconds(int("timeout"))
+                .set_healthy_threshold_count(int("healthy"))
+                .set_unhealthy_threshold_count(int("unhealthy"))
+                .matcher(
+                    Matcher::builder()
+                        .http_code(
+                            check
+                                .get("matcher")
+                                .and_then(Value::as_str)
+                                .unwrap_or("200"),
+                        )
+                        .build(),
+                )
+                .send()
+                .await
+                .aws("ModifyTargetGroup")?;
+        }
+        if changed("stickiness") || changed("deregistration_delay") {
+            set_attributes(op, arn, desired).await?;
+        }
+        sync_tags(elbv2, arn, observed.value("tags"), desired.value("tags")).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        // A group a listener or rule still forwards to is ResourceInUse until they move.
+        op.cx
+            .retry_dependency(|| async {
+                op.cx
+                    .clients
+                    .elbv2
+                    .delete_target_group()
+                    .target_group_arn(&observed.physical_id)
+                    .send()
+                    .await
+                    .aws("DeleteTargetGroup")
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+async fn set_attributes(op: &OpCx<'_>, arn: &str, desired: &Desired) -> Result<(), AwsError> {
+    let attribute = |key: &str, value: String| {
+        TargetGroupAttribute::builder()
+            .key(key)
+            .value(value)
+            .build()
+    };
+    let mut attributes = vec![attribute(
+        "deregistration_delay.timeout_seconds",
+        match desired.value("deregistration_delay") {
+            Value::Int(seconds) => seconds.to_string(),
+            _ => "300".to_string(),
+        },
+    )];
+    match desired.value("stickiness") {
+        Value::Int(seconds) => {
+            attributes.push(attribute("stickiness.enabled", "true".into()));
+            attributes.push(attribute("stickiness.type", "lb_cookie".into()));
+            attributes.push(attribute(
+                "stickiness.lb_cookie.duration_seconds",
+                seconds.to_string(),
+            ));
+        }
+        _ => attributes.push(attribute("stickiness.enabled", "false".into())),
+    }
+    op.cx
+        .clients
+        .elbv2
+        .modify_target_group_attributes()
+        .target_group_arn(arn)
+        .set_attributes(Some(attributes))
+        .send()
+        .await
+        .aws("ModifyTargetGroupAttributes")?;
+    Ok(())
+}

@@ -1,0 +1,449 @@
+//! IAM roles for tasks: each service's execution role (pull from ECR, write logs, read
+//! its secrets) and, when the manifest grants permissions, its task role. Roles live under
+//! the path `/edgectl/<stack>/`, so one ListRoles finds them; ownership is still their tags.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use aws_sdk_iam::types::Tag;
+use futures::future::try_join_all;
+
+use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use super::naming::fit;
+use super::{Adapter, Cx, Env, OpCx, tags};
+use crate::manifest::{Manifest, Service, TaskRole};
+use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::plan::Change;
+
+pub const KIND: &str = "role";
+/// The one inline policy edgectl writes on a role.
+const INLINE_POLICY: &str = "edgectl";
+
+pub struct RoleAdapter;
+
+pub fn execution_role_id(service: &str) -> ResourceId {
+    ResourceId::new(KIND, &format!("{service}-execution"))
+}
+
+pub fn task_role_id(service: &str) -> ResourceId {
+    ResourceId::new(KIND, &format!("{service}-task"))
+}
+
+fn path(stack: &str) -> String {
+    format!("/edgectl/{stack}/")
+}
+
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+const ASSUME_ECS_TASKS: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"}}],"Version":"2012-10-17"}"#;
+
+/// The execution role's inline policy: read exactly the secrets the containers name.
+fn secrets_policy(service: &Service) -> Option<String> {
+    let arns: BTreeSet<&str> = service
+        .containers
+        .iter()
+        .flat_map(|container| container.secrets.values())
+        .map(String::as_str)
+        .collect();
+    let secrets: Vec<&str> = arns
+        .iter()
+        .copied()
+        .filter(|arn| arn.contains(":secretsmanager:"))
+        .collect();
+    let parameters: Vec<&str> = arns
+        .iter()
+        .copied()
+        .filter(|arn| arn.contains(":ssm:"))
+        .collect();
+    let mut statements = Vec::new();
+    if !secrets.is_empty() {
+        statements.push(serde_json::json!({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secrets}));
+    }
+    if !parameters.is_empty() {
+        statements.push(serde_json::json!({"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": parameters}));
+    }
+    (!statements.is_empty()).then(|| policy_document(statements))
+}
+
+fn policy_document(statements: Vec<serde_json::Value>) -> String {
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+/// IAM returns policy documents URL-encoded; compare them parsed and re-serialised.
+fn normalise_policy(text: &str) -> Value {
+    let decoded = percent_decode(text);
+    match crate::manifest::containers::canonical_json(&decoded) {
+        Ok(json) => Value::Str(json),
+        Err(_) => Value::Str(decoded),
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%'
+            && index + 2 < bytes.len()
+            && let Ok(hex) = std::str::from_utf8(&bytes[index + 1..index + 3])
+            && let Ok(byte) = u8::from_str_radix(hex, 16)
+        {
+            out.push(byte);
+            index += 3;
+            continue;
+        }
+        out.push(bytes[index]);
+        index += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+fn iam_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| built("CreateRole", Tag::builder().key(key).value(value).build()))
+        .collect()
+}
+
+fn role(
+    manifest: &Manifest,
+    env: &Env,
+    id: ResourceId,
+    name: String,
+    managed: Vec<String>,
+    inline: Option<String>,
+) -> Desired {
+    let _ = env;
+    Desired {
+        id,
+        props: props([
+            ("name", Value::str(&name), Mode::Replace),
+            (
+                "assume_role_policy",
+                normalise_policy(ASSUME_ECS_TASKS),
+                Mode::InPlace,
+            ),
+            (
+                "managed_policies",
+                Value::Set(managed.into_iter().map(Value::Str).collect()),
+                Mode::InPlace,
+            ),
+            (
+                "inline_policy",
+                inline.map_or(Value::Null, |policy| normalise_policy(&policy)),
+                Mode::InPlace,
+            ),
+            (
+                "tags",
+                tags::desired_tags(&manifest.tags, &name),
+                Mode::InPlace,
+            ),
+        ]),
+        after: Vec::new(),
+    }
+}
+
+#[async_trait]
+impl Adapter for RoleAdapter {
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
+        let mut out = Vec::new();
+        for service in &manifest.containers.services {
+            if service.execution_role.is_none() {
+                out.push(role(
+                    manifest,
+                    env,
+                    execution_role_id(&service.key),
+                    fit(&format!("{}-execution", service.name), 64),
+                    vec![format!(
+                        "arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+                        partition(&env.region)
+                    )],
+                    secrets_policy(service),
+                ));
+            }
+            if let TaskRole::Statements(statements) = &service.task_role {
+                let statements = statements
+                    .iter()
+                    .map(|statement| {
+                        serde_json::json!({
+                            "Effect": if statement.allow { "Allow" } else { "Deny" },
+                            "Action": statement.actions,
+                            "Resource": statement.resources,
+                        })
+                    })
+                    .collect();
+                out.push(role(
+                    manifest,
+                    env,
+                    task_role_id(&service.key),
+                    fit(&format!("{}-task", service.name), 64),
+                    Vec::new(),
+                    Some(policy_document(statements)),
+                ));
+            }
+        }
+        out
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let iam = &cx.clients.iam;
+        let roles: Vec<_> = iam
+            .list_roles()
+            .path_prefix(path(&cx.stack))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("ListRoles")?;
+        // ListRoles returns neither tags nor policies: GetRole, GetRolePolicy and
+        // ListAttachedRolePolicies per role, all at once.
+        let observed = roles.iter().map(|listed| async move {
+            let name = listed.role_name();
+            let (got, inline, attached) = futures::join!(
+                iam.get_role().role_name(name).send(),
+                iam.get_role_policy()
+                    .role_name(name)
+                    .policy_name(INLINE_POLICY)
+                    .send(),
+                iam.list_attached_role_policies().role_name(name).send(),
+            );
+            let got = got.aws("GetRole")?;
+            let Some(role) = got.role() else {
+                return Ok(None);
+            };
+            let pairs: Vec<(&str, &str)> = role
+                .tags()
+                .iter()
+                .map(|tag| (tag.key(), tag.value()))
+                .collect();
+            let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
+                return Ok(None);
+            };
+            let inline = match inline.aws("GetRolePolicy") {
+                Ok(policy) => normalise_policy(policy.policy_document()),
+                Err(error) if error.kind == ErrorKind::NotFound => Value::Null,
+                Err(error) => return Err(error),
+            };
+            let attached = attached.aws("ListAttachedRolePolicies")?;
+            let managed = attached
+                .attached_policies()
+                .iter()
+                .filter_map(|policy| policy.policy_arn().map(Value::str))
+                .collect();
+            let mut resource = Observed::new(
+                id,
+                role.arn(),
+                props([
+                    ("name", Value::str(role.role_name()), Mode::Replace),
+                    (
+                        "assume_role_policy",
+                        role.assume_role_policy_document()
+                            .map_or(Value::Null, normalise_policy),
+                        Mode::InPlace,
+                    ),
+                    ("managed_policies", Value::Set(managed), Mode::InPlace),
+                    ("inline_policy", inline, Mode::InPlace),
+                    (
+                        "tags",
+                        tags::observed_tags(pairs.iter().copied()),
+                        Mode::InPlace,
+                    ),
+                ]),
+            );
+            resource
+                .extra
+                .insert("name".into(), role.role_name().to_string());
+            Ok::<_, AwsError>(Some(resource))
+        });
+        Ok(try_join_all(observed)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let iam = &op.cx.clients.iam;
+        let name = desired
+            .value("name")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let created = iam
+            .create_role()
+            .role_name(&name)
+            .path(path(&op.cx.stack))
+            .assume_role_policy_document(ASSUME_ECS_TASKS)
+            .set_tags(Some(iam_tags(op.create_tags(desired))?))
+            .send()
+            .await
+            .aws("CreateRole")?;
+        let arn = created
+            .role()
+            .map(|role| role.arn().to_string())
+            .unwrap_or_default();
+        sync_policies(
+            op,
+            &name,
+            &Value::Null,
+            desired.value("inline_policy"),
+            &Value::Set(Default::default()),
+            desired.value("managed_policies"),
+        )
+        .await?;
+        Ok(arn)
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let iam = &op.cx.clients.iam;
+        let name = observed.extra.get("name").cloned().unwrap_or_default();
+        if observed.value("assume_role_policy") != desired.value("assume_role_policy") {
+            iam.update_assume_role_policy()
+                .role_name(&name)
+                .policy_document(ASSUME_ECS_TASKS)
+                .send()
+                .await
+                .aws("UpdateAssumeRolePolicy")?;
+        }
+        sync_policies(
+            op,
+            &name,
+            observed.value("inline_policy"),
+            desired.value("inline_policy"),
+            observed.value("managed_policies"),
+            desired.value("managed_policies"),
+        )
+        .await?;
+        let (set, remove) = tags::tag_delta(observed.value("tags"), desired.value("tags"));
+        if !set.is_empty() {
+            iam.tag_role()
+                .role_name(&name)
+                .set_tags(Some(iam_tags(set)?))
+                .send()
+                .await
+                .aws("TagRole")?;
+        }
+        if !remove.is_empty() {
+            iam.untag_role()
+                .role_name(&name)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .aws("UntagRole")?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let iam = &op.cx.clients.iam;
+        let name = observed.extra.get("name").cloned().unwrap_or_default();
+        // IAM refuses to delete a role with policies (DeleteConflict): remove them first.
+        sync_policies(
+            op,
+            &name,
+            observed.value("inline_policy"),
+            &Value::Null,
+            observed.value("managed_policies"),
+            &Value::Set(Default::default()),
+        )
+        .await?;
+        iam.delete_role()
+            .role_name(&name)
+            .send()
+            .await
+            .aws("DeleteRole")?;
+        Ok(())
+    }
+}
+
+async fn sync_policies(
+    op: &OpCx<'_>,
+    name: &str,
+    old_inline: &Value,
+    new_inline: &Value,
+    old_managed: &Value,
+    new_managed: &Value,
+) -> Result<(), AwsError> {
+    let iam = &op.cx.clients.iam;
+    if old_inline != new_inline {
+        match new_inline.as_str() {
+            Some(document) => {
+                iam.put_role_policy()
+                    .role_name(name)
+                    .policy_name(INLINE_POLICY)
+                    .policy_document(document)
+                    .send()
+                    .await
+                    .aws("PutRolePolicy")?;
+            }
+            None => match iam
+                .delete_role_policy()
+                .role_name(name)
+                .policy_name(INLINE_POLICY)
+                .send()
+                .await
+                .aws("DeleteRolePolicy")
+            {
+                Err(error) if error.kind != ErrorKind::NotFound => return Err(error),
+                _ => {}
+            },
+        }
+    }
+    let old: BTreeSet<&Value> = old_managed.items().collect();
+    let new: BTreeSet<&Value> = new_managed.items().collect();
+    for arn in new.difference(&old).filter_map(|arn| arn.as_str()) {
+        iam.attach_role_policy()
+            .role_name(name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .aws("AttachRolePolicy")?;
+    }
+    for arn in old.difference(&new).filter_map(|arn| arn.as_str()) {
+        match iam
+            .detach_role_policy()
+            .role_name(name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .aws("DetachRolePolicy")
+        {
+            Err(error) if error.kind != ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_compare_after_iam_url_encodes_them() {
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(
+            normalise_policy(encoded),
+            normalise_policy(r#"{ "Statement": [], "Version": "2012-10-17" }"#)
+        );
+    }
+}

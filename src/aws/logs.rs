@@ -1,0 +1,228 @@
+//! CloudWatch log groups, one per service (`/ecs/<service name>`), with their retention.
+//! Only groups under `/ecs/` are read: that is where edgectl makes them, and an account's
+//! other groups (Lambda makes one per function) stay out of every plan.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use super::errors::{AwsError, AwsResultExt};
+use super::{Adapter, Cx, Env, OpCx, tags};
+use crate::manifest::{Manifest, Service};
+use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::plan::Change;
+
+pub const KIND: &str = "log_group";
+const PREFIX: &str = "/ecs/";
+
+pub struct LogGroupAdapter;
+
+pub fn log_group_id(service: &str) -> ResourceId {
+    ResourceId::new(KIND, service)
+}
+
+pub fn log_group_name(service: &Service) -> String {
+    format!("{PREFIX}{}", service.name)
+}
+
+fn tag_map(pairs: Vec<(String, String)>) -> HashMap<String, String> {
+    pairs.into_iter().collect()
+}
+
+#[async_trait]
+impl Adapter for LogGroupAdapter {
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        manifest
+            .containers
+            .services
+            .iter()
+            .map(|service| {
+                let name = log_group_name(service);
+                Desired {
+                    id: log_group_id(&service.key),
+                    props: props([
+                        ("name", Value::str(&name), Mode::Replace),
+                        (
+                            "retention_days",
+                            Value::Int(service.retention_days),
+                            Mode::InPlace,
+                        ),
+                        (
+                            "tags",
+                            tags::desired_tags(&manifest.tags, &name),
+                            Mode::InPlace,
+                        ),
+                    ]),
+                    after: Vec::new(),
+                }
+            })
+            .collect()
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let logs = &cx.clients.logs;
+        let groups: Vec<_> = logs
+            .describe_log_groups()
+            .log_group_name_prefix(PREFIX)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeLogGroups")?;
+        // DescribeLogGroups returns no tags: one ListTagsForResource per group under /ecs/.
+        let observed: Vec<Option<Observed>> = stream::iter(groups)
+            .map(|group| async move {
+                let name = group.log_group_name().unwrap_or_default().to_string();
+                let arn = group
+                    .log_group_arn()
+                    .map(str::to_string)
+                    .or_else(|| {
+                        group
+                            .arn()
+                            .map(|arn| arn.trim_end_matches(":*").to_string())
+                    })
+                    .unwrap_or_default();
+                let listed = logs
+                    .list_tags_for_resource()
+                    .resource_arn(&arn)
+                    .send()
+                    .await
+                    .aws("ListTagsForResource")?;
+                let pairs: Vec<(&str, &str)> = listed
+                    .tags()
+                    .map(|tags| {
+                        tags.iter()
+                            .map(|(key, value)| (key.as_str(), value.as_str()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
+                    return Ok(None);
+                };
+                let mut resource = Observed::new(
+                    id,
+                    &name,
+                    props([
+                        ("name", Value::str(&name), Mode::Replace),
+                        (
+                            "retention_days",
+                            group
+                                .retention_in_days()
+                                .map_or(Value::Null, |days| Value::Int(days.into())),
+                            Mode::InPlace,
+                        ),
+                        (
+                            "tags",
+                            tags::observed_tags(pairs.iter().copied()),
+                            Mode::InPlace,
+                        ),
+                    ]),
+                );
+                resource.extra.insert("arn".into(), arn);
+                Ok::<_, AwsError>(Some(resource))
+            })
+            .buffer_unordered(16)
+            .try_collect()
+            .await?;
+        Ok(observed.into_iter().flatten().collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let logs = &op.cx.clients.logs;
+        let name = desired
+            .value("name")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let created = logs
+            .create_log_group()
+            .log_group_name(&name)
+            .set_tags(Some(tag_map(op.create_tags(desired))))
+            .send()
+            .await
+            .aws("CreateLogGroup");
+        match created {
+            Ok(_) => {}
+            // A rerun after a crash between the two calls: the group is there, with its tags.
+            Err(error) if error.kind == super::errors::ErrorKind::Conflict => {}
+            Err(error) => return Err(error),
+        }
+        set_retention(op, &name, desired.value("retention_days")).await?;
+        Ok(name)
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let logs = &op.cx.clients.logs;
+        if changes
+            .iter()
+            .any(|change| change.field == "retention_days")
+        {
+            set_retention(op, &observed.physical_id, desired.value("retention_days")).await?;
+        }
+        let arn = observed.extra.get("arn").cloned().unwrap_or_default();
+        let (set, remove) = tags::tag_delta(observed.value("tags"), desired.value("tags"));
+        if !set.is_empty() {
+            logs.tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(tag_map(set)))
+                .send()
+                .await
+                .aws("TagResource")?;
+        }
+        if !remove.is_empty() {
+            logs.untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .aws("UntagResource")?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        op.cx
+            .clients
+            .logs
+            .delete_log_group()
+            .log_group_name(&observed.physical_id)
+            .send()
+            .await
+            .aws("DeleteLogGroup")?;
+        Ok(())
+    }
+}
+
+async fn set_retention(op: &OpCx<'_>, name: &str, days: &Value) -> Result<(), AwsError> {
+    let logs = &op.cx.clients.logs;
+    match days {
+        Value::Int(days) => {
+            logs.put_retention_policy()
+                .log_group_name(name)
+                .retention_in_days(i32::try_from(*days).unwrap_or(30))
+                .send()
+                .await
+                .aws("PutRetentionPolicy")?;
+        }
+        _ => {
+            logs.delete_retention_policy()
+                .log_group_name(name)
+                .send()
+                .await
+                .aws("DeleteRetentionPolicy")?;
+        }
+    }
+    Ok(())
+}

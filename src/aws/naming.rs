@@ -1,0 +1,44 @@
+//! AWS names with length limits, derived deterministically from the stack and logical
+//! names so that a rerun finds the same name, and a replacement gets a new one.
+
+use sha2::{Digest, Sha256};
+
+/// `base` if it fits in `max`, else `base` cut short plus a hash of the whole of it.
+pub fn fit(base: &str, max: usize) -> String {
+    if base.len() <= max {
+        return base.to_string();
+    }
+    with_hash(base, max, "")
+}
+
+/// `base` cut to fit `max` with a 6-hex-digit hash of `base` and `salt` appended: equal
+/// inputs give equal names, and any change to `salt` gives a new one.
+pub fn with_hash(base: &str, max: usize, salt: &str) -> String {
+    let digest = Sha256::digest(format!("{base}\n{salt}"));
+    let hash = &hex::encode(digest)[..6];
+    let keep = max.saturating_sub(hash.len() + 1);
+    let mut cut: String = base.chars().take(keep).collect();
+    while cut.ends_with('-') {
+        cut.pop();
+    }
+    format!("{cut}-{hash}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_fit_and_stay_stable() {
+        assert_eq!(fit("short", 32), "short");
+        let long = "a-very-long-stack-name-for-testing-web";
+        let name = fit(long, 32);
+        assert_eq!(name.len(), 32);
+        assert_eq!(name, fit(long, 32));
+        let first = with_hash("demo-web", 32, "HTTP:3000");
+        let second = with_hash("demo-web", 32, "HTTP:8080");
+        assert!(first.len() <= 32 && second.len() <= 32);
+        assert_ne!(first, second);
+        assert!(first.starts_with("demo-web-"));
+    }
+}

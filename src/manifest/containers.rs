@@ -1,0 +1,1743 @@
+//! The container sections: `repositories`, `clusters`, `load_balancers` and `services`.
+//! Every cross-reference and every limit AWS enforces late (or moto never) is checked here,
+//! before any call: Fargate cpu/memory pairs, name lengths, listener ports and priorities.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::decode::{Decoder, Fields, Spanned, list};
+use super::diag::{Pos, suggest};
+use super::schema::{Network, Tier};
+use super::yaml::{Node, NodeKind};
+
+const REPOSITORY: &[&str] = &[
+    "name",
+    "scan_on_push",
+    "tag_mutability",
+    "encryption",
+    "kms_key",
+    "lifecycle",
+    "lifecycle_policy",
+    "force_destroy",
+];
+const LIFECYCLE: &[&str] = &["keep_last", "expire_untagged_after_days"];
+const CLUSTER: &[&str] = &[
+    "name",
+    "container_insights",
+    "capacity_providers",
+    "default_strategy",
+];
+const STRATEGY: &[&str] = &["provider", "weight", "base"];
+const LOAD_BALANCER: &[&str] = &[
+    "name",
+    "internal",
+    "subnets",
+    "security_groups",
+    "idle_timeout",
+    "deletion_protection",
+    "access_logs",
+    "listeners",
+];
+const ACCESS_LOGS: &[&str] = &["bucket", "prefix"];
+const LISTENER: &[&str] = &[
+    "port",
+    "protocol",
+    "certificate",
+    "ssl_policy",
+    "forward",
+    "redirect",
+    "fixed_response",
+    "rules",
+];
+const RULE: &[&str] = &[
+    "priority",
+    "paths",
+    "hosts",
+    "forward",
+    "redirect",
+    "fixed_response",
+];
+const REDIRECT: &[&str] = &["protocol", "port", "status"];
+const FIXED: &[&str] = &["status", "body", "content_type"];
+const CONTAINER: &[&str] = &[
+    "image",
+    "port",
+    "ports",
+    "environment",
+    "secrets",
+    "command",
+    "entrypoint",
+    "health_check",
+    "essential",
+];
+const SERVICE_ONLY: &[&str] = &[
+    "name",
+    "cluster",
+    "cpu",
+    "memory",
+    "count",
+    "containers",
+    "subnets",
+    "security_groups",
+    "public_ip",
+    "expose",
+    "health_check_grace_period",
+    "deployment",
+    "execute_command",
+    "autoscale",
+    "logs",
+    "task_role",
+    "execution_role",
+];
+const IMAGE: &[&str] = &["repository", "tag"];
+const HEALTH_CHECK: &[&str] = &["command", "interval", "timeout", "retries", "start_period"];
+const EXPOSE: &[&str] = &[
+    "container",
+    "port",
+    "protocol",
+    "health",
+    "sticky",
+    "deregistration_delay",
+];
+const TARGET_HEALTH: &[&str] = &[
+    "path",
+    "interval",
+    "timeout",
+    "healthy",
+    "unhealthy",
+    "matcher",
+];
+const STICKY: &[&str] = &["duration"];
+const DEPLOYMENT: &[&str] = &["min_percent", "max_percent", "rollback"];
+const AUTOSCALE: &[&str] = &["min", "max", "cpu", "memory"];
+const LOGS: &[&str] = &["retention_days"];
+const TASK_ROLE: &[&str] = &["allow", "statements", "arn"];
+const STATEMENT: &[&str] = &["effect", "actions", "resources"];
+const EXECUTION_ROLE: &[&str] = &["arn"];
+
+/// CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+const RETENTION_DAYS: &[i64] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Containers {
+    pub repositories: Vec<Repository>,
+    pub clusters: Vec<Cluster>,
+    pub load_balancers: Vec<LoadBalancer>,
+    pub services: Vec<Service>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Repository {
+    pub key: String,
+    pub name: String,
+    pub scan_on_push: bool,
+    pub immutable_tags: bool,
+    /// `None` is AES256; `Some(key)` is KMS, with AWS's managed key when `key` is empty.
+    pub kms_key: Option<String>,
+    /// The lifecycle policy as canonical JSON (keys sorted, no whitespace).
+    pub lifecycle_policy: Option<String>,
+    pub force_destroy: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cluster {
+    pub key: String,
+    pub name: String,
+    pub container_insights: bool,
+    pub capacity_providers: Vec<String>,
+    pub default_strategy: Vec<Strategy>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Strategy {
+    pub provider: String,
+    pub weight: i64,
+    pub base: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadBalancer {
+    pub key: String,
+    pub name: String,
+    pub internal: bool,
+    pub subnets: Tier,
+    pub security_groups: Vec<String>,
+    pub idle_timeout: i64,
+    pub deletion_protection: bool,
+    pub access_logs: Option<(String, String)>,
+    pub listeners: Vec<Listener>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listener {
+    pub port: u16,
+    pub https: bool,
+    pub certificate: Option<String>,
+    pub ssl_policy: Option<String>,
+    pub action: RouteAction,
+    pub rules: Vec<ListenerRule>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListenerRule {
+    pub priority: i64,
+    pub paths: Vec<String>,
+    pub hosts: Vec<String>,
+    pub action: RouteAction,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RouteAction {
+    /// To the target group of this service.
+    Forward(String),
+    Redirect {
+        protocol: String,
+        port: String,
+        status: String,
+    },
+    Fixed {
+        status: i64,
+        body: Option<String>,
+        content_type: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Service {
+    pub key: String,
+    pub name: String,
+    pub cluster: String,
+    pub cpu: i64,
+    pub memory: i64,
+    pub count: i64,
+    pub containers: Vec<Container>,
+    pub subnets: Tier,
+    pub security_groups: Vec<String>,
+    pub public_ip: bool,
+    pub expose: Option<Expose>,
+    pub grace_period: Option<i64>,
+    pub min_percent: i64,
+    pub max_percent: i64,
+    pub rollback: bool,
+    pub execute_command: bool,
+    pub autoscale: Option<Autoscale>,
+    pub retention_days: i64,
+    pub task_role: TaskRole,
+    pub execution_role: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Container {
+    pub name: String,
+    pub image: Image,
+    pub ports: Vec<u16>,
+    pub environment: BTreeMap<String, String>,
+    /// Name -> Secrets Manager or SSM parameter ARN; the value is never read.
+    pub secrets: BTreeMap<String, String>,
+    pub command: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub health_check: Option<HealthCheck>,
+    pub essential: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Image {
+    /// Any image reference, used as written (`influxdb:2.7`).
+    Literal(String),
+    /// An image in one of the stack's repositories.
+    Repository {
+        repository: String,
+        tag: String,
+        /// The tag came from a variable's declared default, not from `--var` or the
+        /// environment: a running service keeps the image it runs (CI owns the tag).
+        tag_defaulted: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealthCheck {
+    pub command: Vec<String>,
+    pub interval: i64,
+    pub timeout: i64,
+    pub retries: i64,
+    pub start_period: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expose {
+    pub container: String,
+    pub port: u16,
+    pub https: bool,
+    pub health_path: String,
+    pub health_interval: i64,
+    pub health_timeout: i64,
+    pub healthy: i64,
+    pub unhealthy: i64,
+    pub matcher: String,
+    /// lb_cookie stickiness duration in seconds.
+    pub sticky: Option<i64>,
+    pub deregistration_delay: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Autoscale {
+    pub min: i64,
+    pub max: i64,
+    pub cpu: Option<i64>,
+    pub memory: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TaskRole {
+    None,
+    /// Inline policy statements of a role edgectl creates.
+    Statements(Vec<Statement>),
+    Arn(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Statement {
+    pub allow: bool,
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+}
+
+/// What the container sections may refer to outside themselves.
+pub struct Context<'a> {
+    pub stack: &'a str,
+    pub network: Option<&'a Network>,
+    pub security_groups: Vec<String>,
+}
+
+pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Containers {
+    let repositories = fields
+        .get("repositories")
+        .map(|node| decode_repositories(decoder, node, cx))
+        .unwrap_or_default();
+    let clusters = fields
+        .get("clusters")
+        .map(|node| decode_clusters(decoder, node, cx))
+        .unwrap_or_default();
+    let repository_keys: Vec<String> = repositories.iter().map(|r| r.key.clone()).collect();
+    let cluster_keys: Vec<String> = clusters.iter().map(|c| c.key.clone()).collect();
+    let services = fields
+        .get("services")
+        .map(|node| decode_services(decoder, node, cx, &repository_keys, &cluster_keys))
+        .unwrap_or_default();
+    let load_balancers = fields
+        .get("load_balancers")
+        .map(|node| decode_load_balancers(decoder, node, cx, &services))
+        .unwrap_or_default();
+    // A service with a target group must be reachable from a listener: ECS refuses a
+    // service whose target group has no load balancer (CreateService).
+    if let Some(node) = fields.get("services") {
+        let forwarded: BTreeSet<&str> = load_balancers
+            .iter()
+            .flat_map(|lb| &lb.listeners)
+            .flat_map(|listener| {
+                std::iter::once(&listener.action)
+                    .chain(listener.rules.iter().map(|rule| &rule.action))
+            })
+            .filter_map(|action| match action {
+                RouteAction::Forward(service) => Some(service.as_str()),
+                _ => None,
+            })
+            .collect();
+        for (name, _) in named_positions(node) {
+            let exposed = services
+                .iter()
+                .any(|service| service.key == name.value && service.expose.is_some());
+            if exposed && !forwarded.contains(name.value.as_str()) {
+                decoder.error(
+                    name.pos,
+                    format!(
+                        "service `{}` is exposed, but no listener forwards to it",
+                        name.value
+                    ),
+                    format!(
+                        "add `forward: {}` to a listener or a listener rule, or remove `expose`",
+                        name.value
+                    ),
+                );
+            }
+        }
+    }
+    if cx.network.is_none()
+        && (!load_balancers.is_empty() || !services.is_empty())
+        && let Some(pos) = fields
+            .key_pos("services")
+            .or(fields.key_pos("load_balancers"))
+    {
+        decoder.error(
+            pos,
+            "services and load balancers run in a VPC, and there is no `network`",
+            "add a `network:` section with the subnets they use",
+        );
+    }
+    Containers {
+        repositories,
+        clusters,
+        load_balancers,
+        services,
+    }
+}
+
+fn named_positions(node: &Node) -> Vec<(Spanned<String>, &Node)> {
+    let NodeKind::Map(entries) = &node.kind else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .filter_map(|(key, value)| match &key.kind {
+            NodeKind::Scalar { text, .. } => Some((
+                Spanned {
+                    value: text.clone(),
+                    pos: key.pos,
+                },
+                value,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `<stack>-<key>`, or the `name:` given.
+fn aws_name(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    cx: &Context<'_>,
+    key: &str,
+    what: &str,
+) -> Option<Spanned<String>> {
+    match fields.get("name") {
+        Some(node) => decoder.string(node, what),
+        None => Some(Spanned {
+            value: format!("{}-{key}", cx.stack),
+            pos: Pos::default(),
+        }),
+    }
+}
+
+fn valid_logical_name(decoder: &mut Decoder, name: &Spanned<String>) -> bool {
+    let ok = name.value.len() <= 48
+        && name.value.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !ok {
+        decoder.error(
+            name.pos,
+            format!("name `{}` is not valid here", name.value),
+            "use up to 48 lowercase letters, digits, `-` and `_`, starting with a letter",
+        );
+    }
+    ok
+}
+
+fn flag(decoder: &mut Decoder, fields: &Fields<'_>, key: &str, default: bool) -> bool {
+    fields
+        .get(key)
+        .and_then(|node| decoder.bool(node, key))
+        .unwrap_or(default)
+}
+
+fn number(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    key: &str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> i64 {
+    fields
+        .get(key)
+        .and_then(|node| decoder.int(node, key, min, max))
+        .map_or(default, |value| value.value)
+}
+
+fn strings(decoder: &mut Decoder, node: &Node, what: &str) -> Vec<Spanned<String>> {
+    let items = decoder.list(node);
+    items
+        .into_iter()
+        .filter_map(|item| decoder.string(item, what))
+        .collect()
+}
+
+fn string_map(decoder: &mut Decoder, node: &Node, what: &str) -> BTreeMap<String, Spanned<String>> {
+    decoder
+        .named(node, what)
+        .into_iter()
+        .filter_map(|(key, value)| Some((key.value, decoder.string(value, what)?)))
+        .collect()
+}
+
+/// A reference to something defined elsewhere in the manifest, with a suggestion.
+fn reference(decoder: &mut Decoder, name: &Spanned<String>, kind: &str, known: &[String]) -> bool {
+    if known.contains(&name.value) {
+        return true;
+    }
+    let help = match suggest(&name.value, known.iter().map(String::as_str)) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None if known.is_empty() => format!("no {kind}s are defined"),
+        None => format!(
+            "defined {kind}s: {}",
+            list(&known.iter().map(String::as_str).collect::<Vec<_>>())
+        ),
+    };
+    decoder.error(name.pos, format!("unknown {kind} `{}`", name.value), help);
+    false
+}
+
+fn decode_repositories(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<Repository> {
+    let mut out = Vec::new();
+    for (key, body) in decoder.named(node, "repositories") {
+        if !valid_logical_name(decoder, &key) {
+            continue;
+        }
+        let section = format!("repositories.{}", key.value);
+        let Some(fields) = decoder.fields(body, &section, REPOSITORY) else {
+            continue;
+        };
+        let Some(name) = aws_name(decoder, &fields, cx, &key.value, "name") else {
+            continue;
+        };
+        // ECR: 2-256 characters, lowercase, segments separated by `/`, `.`, `_` or `-`.
+        let valid = (2..=256).contains(&name.value.len())
+            && name.value.split('/').all(|segment| {
+                !segment.is_empty()
+                    && segment.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                    && segment.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                    && segment
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+            });
+        if !valid {
+            decoder.error(
+                fields.key_pos("name").unwrap_or(key.pos),
+                format!("`{}` is not a valid ECR repository name", name.value),
+                "use 2-256 lowercase letters, digits and `._-/`, starting and ending with a letter or digit",
+            );
+        }
+        let mutability = fields
+            .get("tag_mutability")
+            .and_then(|node| decoder.choice(node, "tag_mutability", &["mutable", "immutable"]))
+            .is_some_and(|choice| choice.value == "immutable");
+        let encryption = fields
+            .get("encryption")
+            .and_then(|node| decoder.choice(node, "encryption", &["aes256", "kms"]))
+            .map_or_else(|| "aes256".to_string(), |choice| choice.value);
+        let kms_key = fields
+            .get("kms_key")
+            .and_then(|node| decoder.string(node, "kms_key"));
+        let kms_key = match (encryption.as_str(), kms_key) {
+            ("kms", key) => Some(key.map(|key| key.value).unwrap_or_default()),
+            (_, Some(key)) => {
+                decoder.error(
+                    key.pos,
+                    "`kms_key` needs `encryption: kms`",
+                    "add `encryption: kms`, or remove `kms_key`",
+                );
+                None
+            }
+            _ => None,
+        };
+        let lifecycle_policy = match (fields.get("lifecycle"), fields.get("lifecycle_policy")) {
+            (Some(_), Some(raw)) => {
+                decoder.error(raw.pos, "a repository has `lifecycle` or `lifecycle_policy`, not both", "keep the shorthand `lifecycle`, or the raw JSON `lifecycle_policy`");
+                None
+            }
+            (Some(short), None) => lifecycle_shorthand(decoder, short, &section),
+            (None, Some(raw)) => decoder.string(raw, "lifecycle_policy").and_then(|text| match canonical_json(&text.value) {
+                Ok(json) => Some(json),
+                Err(error) => {
+                    decoder.error(text.pos, format!("`lifecycle_policy` is not valid JSON: {error}"), "write the policy document ECR expects, or use the `lifecycle` shorthand");
+                    None
+                }
+            }),
+            (None, None) => None,
+        };
+        out.push(Repository {
+            key: key.value.clone(),
+            name: name.value,
+            scan_on_push: flag(decoder, &fields, "scan_on_push", true),
+            immutable_tags: mutability,
+            kms_key,
+            lifecycle_policy,
+            force_destroy: flag(decoder, &fields, "force_destroy", false),
+        });
+    }
+    out
+}
+
+/// JSON with keys sorted and no insignificant whitespace, so equal policies compare equal.
+pub fn canonical_json(text: &str) -> Result<String, serde_json::Error> {
+    let value: serde_json::Value = serde_json::from_str(text)?;
+    serde_json::to_string(&value)
+}
+
+fn lifecycle_shorthand(decoder: &mut Decoder, node: &Node, section: &str) -> Option<String> {
+    let fields = decoder.fields(node, &format!("{section}.lifecycle"), LIFECYCLE)?;
+    let mut rules = Vec::new();
+    if let Some(days) = fields
+        .get("expire_untagged_after_days")
+        .and_then(|node| decoder.int(node, "expire_untagged_after_days", 1, 3650))
+    {
+        rules.push(serde_json::json!({
+            "rulePriority": rules.len() + 1,
+            "description": format!("expire untagged images after {} days", days.value),
+            "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": days.value},
+            "action": {"type": "expire"},
+        }));
+    }
+    if let Some(count) = fields
+        .get("keep_last")
+        .and_then(|node| decoder.int(node, "keep_last", 1, 10000))
+    {
+        rules.push(serde_json::json!({
+            "rulePriority": rules.len() + 1,
+            "description": format!("keep the last {} images", count.value),
+            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": count.value},
+            "action": {"type": "expire"},
+        }));
+    }
+    if rules.is_empty() {
+        decoder.error(
+            node.pos,
+            "`lifecycle` has no rule",
+            "add `keep_last: 10` and/or `expire_untagged_after_days: 7`",
+        );
+        return None;
+    }
+    serde_json::to_string(&serde_json::json!({ "rules": rules })).ok()
+}
+
+fn decode_clusters(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<Cluster> {
+    let mut out = Vec::new();
+    for (key, body) in decoder.named(node, "clusters") {
+        if !valid_logical_name(decoder, &key) {
+            continue;
+        }
+        let section = format!("clusters.{}", key.value);
+        let Some(fields) = decoder.fields(body, &section, CLUSTER) else {
+            continue;
+        };
+        let Some(name) = aws_name(decoder, &fields, cx, &key.value, "name") else {
+            continue;
+        };
+        let providers_allowed = ["FARGATE", "FARGATE_SPOT"];
+        let capacity_providers: Vec<String> = match fields.get("capacity_providers") {
+            Some(node) => decoder
+                .list(node)
+                .into_iter()
+                .filter_map(|item| decoder.choice(item, "capacity_providers", &providers_allowed))
+                .map(|choice| choice.value)
+                .collect(),
+            None => providers_allowed.iter().map(|p| p.to_string()).collect(),
+        };
+        let mut default_strategy = Vec::new();
+        if let Some(node) = fields.get("default_strategy") {
+            for item in decoder.list(node) {
+                let Some(entry) =
+                    decoder.fields(item, &format!("{section}.default_strategy"), STRATEGY)
+                else {
+                    continue;
+                };
+                let Some(provider) = entry
+                    .get("provider")
+                    .and_then(|node| decoder.choice(node, "provider", &providers_allowed))
+                else {
+                    decoder.error(
+                        item.pos,
+                        "a strategy entry names no `provider`",
+                        "add `provider: FARGATE` or `provider: FARGATE_SPOT`",
+                    );
+                    continue;
+                };
+                if !capacity_providers.contains(&provider.value) {
+                    decoder.error(
+                        provider.pos,
+                        format!(
+                            "`{}` is not among the cluster's `capacity_providers`",
+                            provider.value
+                        ),
+                        "add it to `capacity_providers`",
+                    );
+                }
+                default_strategy.push(Strategy {
+                    provider: provider.value,
+                    weight: number(decoder, &entry, "weight", 1, 0, 1000),
+                    base: number(decoder, &entry, "base", 0, 0, 100000),
+                });
+            }
+        }
+        default_strategy.sort();
+        out.push(Cluster {
+            key: key.value.clone(),
+            name: name.value,
+            container_insights: flag(decoder, &fields, "container_insights", false),
+            capacity_providers,
+            default_strategy,
+        });
+    }
+    out
+}
+
+fn tier(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Option<Tier> {
+    let choice = decoder.choice(node, "subnets", &["public", "private", "isolated"])?;
+    let tier = Tier::ALL
+        .into_iter()
+        .find(|tier| tier.as_str() == choice.value)?;
+    if let Some(network) = cx.network
+        && network.subnets(tier).is_empty()
+    {
+        decoder.error(
+            choice.pos,
+            format!("the network has no `{}` subnets", choice.value),
+            "add them under `network.subnets`, or choose another tier",
+        );
+        return None;
+    }
+    Some(tier)
+}
+
+fn security_groups(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Vec<String> {
+    let Some(node) = fields.get("security_groups") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for name in strings(decoder, node, "security_groups") {
+        if reference(decoder, &name, "security group", &cx.security_groups)
+            && !out.contains(&name.value)
+        {
+            out.push(name.value);
+        }
+    }
+    out
+}
+
+/// Names ELBv2 limits to 32 characters of letters, digits and hyphens.
+pub fn elb_name(decoder: &mut Decoder, name: &Spanned<String>) -> bool {
+    let ok = (1..=32).contains(&name.value.len())
+        && name
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !name.value.starts_with('-')
+        && !name.value.ends_with('-')
+        && !name.value.starts_with("internal-");
+    if !ok {
+        decoder.error(name.pos, format!("`{}` is not a valid load balancer name", name.value), "use 1-32 letters, digits and hyphens, not starting or ending with a hyphen (set `name:` when `<stack>-<key>` is too long)");
+    }
+    ok
+}
+
+fn decode_load_balancers(
+    decoder: &mut Decoder,
+    node: &Node,
+    cx: &Context<'_>,
+    services: &[Service],
+) -> Vec<LoadBalancer> {
+    let mut out = Vec::new();
+    let exposed: Vec<String> = services
+        .iter()
+        .filter(|s| s.expose.is_some())
+        .map(|s| s.key.clone())
+        .collect();
+    for (key, body) in decoder.named(node, "load_balancers") {
+        if !valid_logical_name(decoder, &key) {
+            continue;
+        }
+        let section = format!("load_balancers.{}", key.value);
+        let Some(fields) = decoder.fields(body, &section, LOAD_BALANCER) else {
+            continue;
+        };
+        let Some(mut name) = aws_name(decoder, &fields, cx, &key.value, "name") else {
+            continue;
+        };
+        if name.pos == Pos::default() {
+            name.pos = key.pos;
+        }
+        if !elb_name(decoder, &name) {
+            continue;
+        }
+        let internal = flag(decoder, &fields, "internal", false);
+        let subnets = match fields.get("subnets") {
+            Some(node) => tier(decoder, node, cx),
+            None => Some(if internal {
+                Tier::Private
+            } else {
+                Tier::Public
+            }),
+        };
+        // An ALB needs subnets in at least two availability zones (CreateLoadBalancer).
+        if let (Some(tier), Some(network)) = (subnets, cx.network)
+            && network.subnets(tier).len() < 2
+        {
+            decoder.error(
+                fields.key_pos("subnets").unwrap_or(key.pos),
+                format!(
+                    "an application load balancer needs subnets in two zones; the `{}` tier has {}",
+                    tier.as_str(),
+                    network.subnets(tier).len()
+                ),
+                "add a second subnet to that tier",
+            );
+        }
+        let access_logs = fields.get("access_logs").and_then(|node| {
+            let logs = decoder.fields(node, &format!("{section}.access_logs"), ACCESS_LOGS)?;
+            let Some(bucket) = logs
+                .get("bucket")
+                .and_then(|node| decoder.string(node, "bucket"))
+            else {
+                decoder.error(
+                    node.pos,
+                    "`access_logs` names no `bucket`",
+                    "add `bucket: my-log-bucket`",
+                );
+                return None;
+            };
+            let prefix = logs
+                .get("prefix")
+                .and_then(|node| decoder.string(node, "prefix"))
+                .map(|p| p.value)
+                .unwrap_or_default();
+            Some((bucket.value, prefix))
+        });
+        let mut listeners: Vec<Listener> = Vec::new();
+        let mut ports = BTreeMap::new();
+        if let Some(node) = fields.get("listeners") {
+            for item in decoder.list(node) {
+                let Some(listener) = decode_listener(decoder, item, &section, &exposed) else {
+                    continue;
+                };
+                if let Some(line) = ports.insert(listener.port, item.pos.line) {
+                    decoder.error(
+                        item.pos,
+                        format!("two listeners on port {}", listener.port),
+                        format!(
+                            "the first is at line {line}; a load balancer has one listener per port"
+                        ),
+                    );
+                    continue;
+                }
+                listeners.push(listener);
+            }
+        }
+        if listeners.is_empty() {
+            decoder.error(
+                key.pos,
+                format!("load balancer `{}` has no listeners", key.value),
+                "add `listeners: [{ port: 80, forward: my-service }]`",
+            );
+        }
+        out.push(LoadBalancer {
+            key: key.value.clone(),
+            name: name.value,
+            internal,
+            subnets: subnets.unwrap_or(Tier::Public),
+            security_groups: security_groups(decoder, &fields, cx),
+            idle_timeout: number(decoder, &fields, "idle_timeout", 60, 1, 4000),
+            deletion_protection: flag(decoder, &fields, "deletion_protection", false),
+            access_logs,
+            listeners,
+        });
+    }
+    out
+}
+
+fn decode_listener(
+    decoder: &mut Decoder,
+    node: &Node,
+    section: &str,
+    exposed: &[String],
+) -> Option<Listener> {
+    let fields = decoder.fields(node, &format!("{section}.listeners"), LISTENER)?;
+    let Some(port) = fields
+        .get("port")
+        .and_then(|node| decoder.int(node, "port", 1, 65535))
+    else {
+        if fields.get("port").is_none() {
+            decoder.error(
+                node.pos,
+                "a listener has no `port`",
+                "add `port: 80` or `port: 443`",
+            );
+        }
+        return None;
+    };
+    let certificate = fields
+        .get("certificate")
+        .and_then(|node| decoder.string(node, "certificate"))
+        .filter(|c| !c.value.is_empty());
+    let protocol = match fields.get("protocol") {
+        Some(node) => decoder.choice(node, "protocol", &["HTTP", "HTTPS"])?.value,
+        None if certificate.is_some() => "HTTPS".to_string(),
+        None => "HTTP".to_string(),
+    };
+    let https = protocol == "HTTPS";
+    if let Some(certificate) = &certificate {
+        if !https {
+            decoder.error(
+                certificate.pos,
+                "an HTTP listener takes no certificate",
+                "remove `certificate`, or set `protocol: HTTPS`",
+            );
+        } else if !certificate.value.starts_with("arn:") {
+            decoder.error(
+                certificate.pos,
+                format!("`{}` is not a certificate ARN", certificate.value),
+                "use the ARN of an ACM certificate, `arn:aws:acm:REGION:ACCOUNT:certificate/ID`",
+            );
+        }
+    } else if https {
+        // AWS rejects an HTTPS listener without a certificate; moto accepts it.
+        decoder.error(
+            fields.key_pos("protocol").unwrap_or(node.pos),
+            "an HTTPS listener needs a `certificate`",
+            "add `certificate: arn:aws:acm:...` (an ACM certificate ARN), e.g. from a variable",
+        );
+    }
+    let ssl_policy = fields
+        .get("ssl_policy")
+        .and_then(|node| decoder.string(node, "ssl_policy"))
+        .map(|p| p.value);
+    if ssl_policy.is_some() && !https {
+        decoder.error(
+            fields.key_pos("ssl_policy").unwrap_or(node.pos),
+            "an HTTP listener takes no `ssl_policy`",
+            "remove it, or set `protocol: HTTPS`",
+        );
+    }
+    let action = decode_action(decoder, node, &fields, exposed, "listener")?;
+    let mut rules = Vec::new();
+    let mut priorities = BTreeMap::new();
+    if let Some(list) = fields.get("rules") {
+        for item in decoder.list(list) {
+            let Some(rule_fields) =
+                decoder.fields(item, &format!("{section}.listeners.rules"), RULE)
+            else {
+                continue;
+            };
+            let Some(priority) = rule_fields
+                .get("priority")
+                .and_then(|node| decoder.int(node, "priority", 1, 50000))
+            else {
+                if rule_fields.get("priority").is_none() {
+                    decoder.error(
+                        item.pos,
+                        "a listener rule has no `priority`",
+                        "add `priority: 10` (1-50000, lower is evaluated first)",
+                    );
+                }
+                continue;
+            };
+            if let Some(line) = priorities.insert(priority.value, item.pos.line) {
+                decoder.error(
+                    priority.pos,
+                    format!("priority {} is used twice on this listener", priority.value),
+                    format!("the first is at line {line}; priorities are unique per listener"),
+                );
+                continue;
+            }
+            let paths: Vec<String> = rule_fields
+                .get("paths")
+                .map(|n| strings(decoder, n, "paths"))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| p.value)
+                .collect();
+            let hosts: Vec<String> = rule_fields
+                .get("hosts")
+                .map(|n| strings(decoder, n, "hosts"))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| p.value)
+                .collect();
+            if paths.is_empty() && hosts.is_empty() {
+                decoder.error(
+                    item.pos,
+                    "a listener rule matches nothing",
+                    "add `paths: [/api/*]` and/or `hosts: [api.example.com]`",
+                );
+                continue;
+            }
+            // ELBv2 allows up to 5 values per condition.
+            for (what, values) in [("paths", &paths), ("hosts", &hosts)] {
+                if values.len() > 5 {
+                    decoder.error(
+                        rule_fields.key_pos(what).unwrap_or(item.pos),
+                        format!("a rule has at most 5 `{what}`, found {}", values.len()),
+                        "split it into two rules",
+                    );
+                }
+            }
+            let Some(action) = decode_action(decoder, item, &rule_fields, exposed, "rule") else {
+                continue;
+            };
+            rules.push(ListenerRule {
+                priority: priority.value,
+                paths,
+                hosts,
+                action,
+            });
+        }
+    }
+    Some(Listener {
+        port: port.value as u16,
+        https,
+        certificate: certificate.map(|c| c.value),
+        ssl_policy: https.then(|| ssl_policy.unwrap_or_else(|| DEFAULT_SSL_POLICY.to_string())),
+        action,
+        rules,
+    })
+}
+
+fn decode_action(
+    decoder: &mut Decoder,
+    node: &Node,
+    fields: &Fields<'_>,
+    exposed: &[String],
+    what: &str,
+) -> Option<RouteAction> {
+    let given: Vec<&str> = ["forward", "redirect", "fixed_response"]
+        .into_iter()
+        .filter(|key| fields.get(key).is_some())
+        .collect();
+    if given.len() != 1 {
+        decoder.error(node.pos, format!("a {what} needs exactly one of `forward`, `redirect`, `fixed_response`, found {}", given.len()), "e.g. `forward: web` (a service with `expose`), `redirect: https`, or `fixed_response: { status: 404 }`");
+        return None;
+    }
+    match given[0] {
+        "forward" => {
+            let service = decoder.string(fields.get("forward")?, "forward")?;
+            let known = reference(decoder, &service, "exposed service", exposed);
+            known.then_some(RouteAction::Forward(service.value))
+        }
+        "redirect" => {
+            let node = fields.get("redirect")?;
+            if let NodeKind::Scalar { text, .. } = &node.kind {
+                if text == "https" {
+                    return Some(RouteAction::Redirect {
+                        protocol: "HTTPS".into(),
+                        port: "443".into(),
+                        status: "HTTP_301".into(),
+                    });
+                }
+                decoder.error(node.pos, format!("`redirect: {text}` is not a redirect"), "write `redirect: https`, or `redirect: { protocol: HTTPS, port: 443, status: 301 }`");
+                return None;
+            }
+            let redirect = decoder.fields(node, "redirect", REDIRECT)?;
+            let protocol = redirect
+                .get("protocol")
+                .and_then(|n| decoder.choice(n, "protocol", &["HTTP", "HTTPS"]))
+                .map_or_else(|| "HTTPS".to_string(), |c| c.value);
+            let port = number(
+                decoder,
+                &redirect,
+                "port",
+                if protocol == "HTTPS" { 443 } else { 80 },
+                1,
+                65535,
+            );
+            let status = redirect
+                .get("status")
+                .and_then(|n| decoder.choice(n, "status", &["301", "302"]))
+                .map_or_else(|| "301".to_string(), |c| c.value);
+            Some(RouteAction::Redirect {
+                protocol,
+                port: port.to_string(),
+                status: format!("HTTP_{status}"),
+            })
+        }
+        _ => {
+            let node = fields.get("fixed_response")?;
+            let fixed = decoder.fields(node, "fixed_response", FIXED)?;
+            let status = number(decoder, &fixed, "status", 200, 200, 599);
+            let body = fixed
+                .get("body")
+                .and_then(|n| decoder.string(n, "body"))
+                .map(|b| b.value);
+            if body.as_ref().is_some_and(|body| body.len() > 1024) {
+                decoder.error(
+                    node.pos,
+                    "a fixed response body has at most 1024 characters",
+                    "shorten it",
+                );
+            }
+            let content_type = fixed
+                .get("content_type")
+                .and_then(|n| {
+                    decoder.choice(
+                        n,
+                        "content_type",
+                        &[
+                            "text/plain",
+                            "text/css",
+                            "text/html",
+                            "application/javascript",
+                            "application/json",
+                        ],
+                    )
+                })
+                .map_or_else(|| "text/plain".to_string(), |c| c.value);
+            Some(RouteAction::Fixed {
+                status,
+                body,
+                content_type,
+            })
+        }
+    }
+}
+
+/// Fargate's valid task sizes: cpu units -> memory (MiB) allowed.
+pub fn fargate_memory(cpu: i64) -> Option<Vec<i64>> {
+    let (from, to, step) = match cpu {
+        256 => return Some(vec![512, 1024, 2048]),
+        512 => (1024, 4096, 1024),
+        1024 => (2048, 8192, 1024),
+        2048 => (4096, 16384, 1024),
+        4096 => (8192, 30720, 1024),
+        8192 => (16384, 61440, 4096),
+        16384 => (32768, 122880, 8192),
+        _ => return None,
+    };
+    Some((from..=to).step_by(step).collect())
+}
+
+fn decode_services(
+    decoder: &mut Decoder,
+    node: &Node,
+    cx: &Context<'_>,
+    repositories: &[String],
+    clusters: &[String],
+) -> Vec<Service> {
+    let mut out = Vec::new();
+    let mut allowed: Vec<&str> = SERVICE_ONLY.to_vec();
+    allowed.extend(CONTAINER);
+    for (key, body) in decoder.named(node, "services") {
+        if !valid_logical_name(decoder, &key) {
+            continue;
+        }
+        let section = format!("services.{}", key.value);
+        let Some(fields) = decoder.fields(body, &section, &allowed) else {
+            continue;
+        };
+        let Some(name) = aws_name(decoder, &fields, cx, &key.value, "name") else {
+            continue;
+        };
+        let cluster = match fields
+            .get("cluster")
+            .and_then(|node| decoder.string(node, "cluster"))
+        {
+            Some(cluster) => {
+                reference(decoder, &cluster, "cluster", clusters).then_some(cluster.value)
+            }
+            None if clusters.len() == 1 => Some(clusters[0].clone()),
+            None => {
+                decoder.error(
+                    key.pos,
+                    format!("service `{}` names no `cluster`", key.value),
+                    if clusters.is_empty() {
+                        "define one under `clusters:` and name it here".to_string()
+                    } else {
+                        format!(
+                            "add `cluster:` with one of: {}",
+                            list(&clusters.iter().map(String::as_str).collect::<Vec<_>>())
+                        )
+                    },
+                );
+                None
+            }
+        };
+        let cpu = fields
+            .get("cpu")
+            .and_then(|node| decoder.int(node, "cpu", 256, 16384));
+        let memory = fields
+            .get("memory")
+            .and_then(|node| decoder.int(node, "memory", 512, 122880));
+        let (cpu, memory) = (
+            cpu.map_or(256, |c| c.value),
+            memory.map_or(512, |m| m.value),
+        );
+        match fargate_memory(cpu) {
+            None => decoder.error(
+                fields.key_pos("cpu").unwrap_or(key.pos),
+                format!("Fargate has no task size with {cpu} cpu units"),
+                "use 256, 512, 1024, 2048, 4096, 8192 or 16384",
+            ),
+            Some(allowed) if !allowed.contains(&memory) => decoder.error(
+                fields.key_pos("memory").unwrap_or(key.pos),
+                format!("Fargate does not run {cpu} cpu units with {memory} MiB"),
+                format!(
+                    "with `cpu: {cpu}`, memory is one of {}..{} MiB (steps of {})",
+                    allowed[0],
+                    allowed[allowed.len() - 1],
+                    allowed.get(1).map_or(0, |second| second - allowed[0])
+                ),
+            ),
+            _ => {}
+        }
+        // One container from the service's own fields, or several under `containers`.
+        let mut containers = Vec::new();
+        let inline = CONTAINER.iter().any(|field| fields.get(field).is_some());
+        match (fields.get("containers"), inline) {
+            (Some(list), true) => decoder.error(
+                list.pos,
+                "a service has container fields or `containers`, not both",
+                "move `image`, `ports` and the rest into one entry of `containers`",
+            ),
+            (Some(list), false) => {
+                for (container_name, body) in decoder.named(list, &format!("{section}.containers"))
+                {
+                    if let Some(container_fields) = decoder.fields(
+                        body,
+                        &format!("{section}.containers.{}", container_name.value),
+                        CONTAINER,
+                    ) && let Some(container) = decode_container(
+                        decoder,
+                        &container_fields,
+                        body,
+                        &container_name.value,
+                        repositories,
+                    ) {
+                        containers.push(container);
+                    }
+                }
+            }
+            (None, _) => {
+                if let Some(container) =
+                    decode_container(decoder, &fields, body, &key.value, repositories)
+                {
+                    containers.push(container);
+                }
+            }
+        }
+        if containers.iter().all(|container| !container.essential) && !containers.is_empty() {
+            decoder.error(
+                key.pos,
+                "a task needs at least one essential container",
+                "remove `essential: false` from the main container",
+            );
+        }
+        let expose = fields
+            .get("expose")
+            .and_then(|node| decode_expose(decoder, node, &section, &containers));
+        let subnets = match fields.get("subnets") {
+            Some(node) => tier(decoder, node, cx),
+            None => cx.network.map(|network| {
+                if network.private.is_empty() {
+                    Tier::Public
+                } else {
+                    Tier::Private
+                }
+            }),
+        };
+        let public_ip = flag(decoder, &fields, "public_ip", subnets == Some(Tier::Public));
+        let deployment = fields
+            .get("deployment")
+            .and_then(|node| decoder.fields(node, &format!("{section}.deployment"), DEPLOYMENT));
+        let (min_percent, max_percent, rollback) = match &deployment {
+            Some(d) => (
+                number(decoder, d, "min_percent", 100, 0, 100),
+                number(decoder, d, "max_percent", 200, 100, 200),
+                flag(decoder, d, "rollback", true),
+            ),
+            None => (100, 200, true),
+        };
+        let count = number(decoder, &fields, "count", 1, 0, 5000);
+        let autoscale = fields.get("autoscale").and_then(|node| {
+            let a = decoder.fields(node, &format!("{section}.autoscale"), AUTOSCALE)?;
+            let min = number(decoder, &a, "min", 1, 0, 5000);
+            let max = number(decoder, &a, "max", count.max(min), 1, 5000);
+            let cpu = a
+                .get("cpu")
+                .and_then(|n| decoder.int(n, "cpu", 1, 100))
+                .map(|v| v.value);
+            let memory = a
+                .get("memory")
+                .and_then(|n| decoder.int(n, "memory", 1, 100))
+                .map(|v| v.value);
+            if min > max {
+                decoder.error(
+                    node.pos,
+                    format!("autoscale `min` {min} is above `max` {max}"),
+                    "swap them",
+                );
+            }
+            if cpu.is_none() && memory.is_none() {
+                decoder.error(
+                    node.pos,
+                    "`autoscale` has no target",
+                    "add `cpu: 70` and/or `memory: 80` (percent utilisation to hold)",
+                );
+            }
+            Some(Autoscale {
+                min,
+                max,
+                cpu,
+                memory,
+            })
+        });
+        let retention_days = fields.get("logs").and_then(|node| {
+            let logs = decoder.fields(node, &format!("{section}.logs"), LOGS)?;
+            let days = logs.get("retention_days").and_then(|n| decoder.int(n, "retention_days", 1, 3653))?;
+            if RETENTION_DAYS.contains(&days.value) {
+                Some(days.value)
+            } else {
+                decoder.error(days.pos, format!("CloudWatch Logs cannot keep logs for {} days", days.value), "use 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653");
+                None
+            }
+        }).unwrap_or(30);
+        let task_role = fields.get("task_role").map_or(TaskRole::None, |node| {
+            decode_task_role(decoder, node, &section)
+        });
+        let execution_role = fields.get("execution_role").and_then(|node| {
+            let role =
+                decoder.fields(node, &format!("{section}.execution_role"), EXECUTION_ROLE)?;
+            let arn = role.get("arn").and_then(|n| decoder.string(n, "arn"))?;
+            role_arn(decoder, &arn).then_some(arn.value)
+        });
+        let grace_period = fields
+            .get("health_check_grace_period")
+            .and_then(|n| decoder.int(n, "health_check_grace_period", 0, 2147483647))
+            .map(|v| v.value);
+        if grace_period.is_some() && expose.is_none() {
+            decoder.error(
+                fields
+                    .key_pos("health_check_grace_period")
+                    .unwrap_or(key.pos),
+                "`health_check_grace_period` applies only to a service behind a load balancer",
+                "add `expose`, or remove it",
+            );
+        }
+        let security_groups = security_groups(decoder, &fields, cx);
+        let (Some(cluster), Some(subnets)) = (cluster, subnets) else {
+            continue;
+        };
+        out.push(Service {
+            key: key.value.clone(),
+            name: name.value,
+            cluster,
+            cpu,
+            memory,
+            count,
+            containers,
+            subnets,
+            security_groups,
+            public_ip,
+            expose,
+            grace_period,
+            min_percent,
+            max_percent,
+            rollback,
+            execute_command: flag(decoder, &fields, "execute_command", false),
+            autoscale,
+            retention_days,
+            task_role,
+            execution_role,
+        });
+    }
+    out
+}
+
+fn role_arn(decoder: &mut Decoder, arn: &Spanned<String>) -> bool {
+    let ok = arn.value.starts_with("arn:")
+        && arn.value.contains(":iam::")
+        && arn.value.contains(":role/");
+    if !ok {
+        decoder.error(
+            arn.pos,
+            format!("`{}` is not an IAM role ARN", arn.value),
+            "write `arn:aws:iam::ACCOUNT:role/NAME`",
+        );
+    }
+    ok
+}
+
+fn decode_task_role(decoder: &mut Decoder, node: &Node, section: &str) -> TaskRole {
+    let Some(role) = decoder.fields(node, &format!("{section}.task_role"), TASK_ROLE) else {
+        return TaskRole::None;
+    };
+    if let Some(arn) = role.get("arn").and_then(|n| decoder.string(n, "arn")) {
+        if role.get("allow").is_some() || role.get("statements").is_some() {
+            decoder.error(
+                arn.pos,
+                "a task role is an existing `arn` or a role edgectl makes, not both",
+                "remove `arn`, or remove `allow`/`statements`",
+            );
+        }
+        return if role_arn(decoder, &arn) {
+            TaskRole::Arn(arn.value)
+        } else {
+            TaskRole::None
+        };
+    }
+    let mut statements = Vec::new();
+    if let Some(allow) = role.get("allow") {
+        let actions: Vec<String> = strings(decoder, allow, "allow")
+            .into_iter()
+            .map(|a| a.value)
+            .collect();
+        if !actions.is_empty() {
+            statements.push(Statement {
+                allow: true,
+                actions,
+                resources: vec!["*".to_string()],
+            });
+        }
+    }
+    if let Some(list) = role.get("statements") {
+        for item in decoder.list(list) {
+            let Some(statement) =
+                decoder.fields(item, &format!("{section}.task_role.statements"), STATEMENT)
+            else {
+                continue;
+            };
+            let allow = statement
+                .get("effect")
+                .and_then(|n| decoder.choice(n, "effect", &["Allow", "Deny"]))
+                .is_none_or(|e| e.value == "Allow");
+            let actions: Vec<String> = statement
+                .get("actions")
+                .map(|n| strings(decoder, n, "actions"))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| a.value)
+                .collect();
+            let resources: Vec<String> = statement
+                .get("resources")
+                .map(|n| strings(decoder, n, "resources"))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| a.value)
+                .collect();
+            if actions.is_empty() {
+                decoder.error(
+                    item.pos,
+                    "a statement has no `actions`",
+                    "add `actions: [s3:GetObject]`",
+                );
+                continue;
+            }
+            statements.push(Statement {
+                allow,
+                actions,
+                resources: if resources.is_empty() {
+                    vec!["*".to_string()]
+                } else {
+                    resources
+                },
+            });
+        }
+    }
+    for statement in &statements {
+        for action in &statement.actions {
+            if action != "*" && !action.contains(':') {
+                decoder.error(
+                    node.pos,
+                    format!("`{action}` is not an IAM action"),
+                    "write `service:Action`, e.g. `bedrock:InvokeModel`",
+                );
+            }
+        }
+    }
+    if statements.is_empty() {
+        TaskRole::None
+    } else {
+        TaskRole::Statements(statements)
+    }
+}
+
+fn decode_container(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    node: &Node,
+    name: &str,
+    repositories: &[String],
+) -> Option<Container> {
+    let image = match fields.get("image") {
+        None => {
+            decoder.error(node.pos, format!("container `{name}` has no `image`"), "add `image: nginx:1.27`, or `image: { repository: web, tag: \"${var.image_tag}\" }`");
+            None
+        }
+        Some(image) => match &image.kind {
+            NodeKind::Map(_) => {
+                let image_fields = decoder.fields(image, "image", IMAGE)?;
+                let repository = image_fields
+                    .get("repository")
+                    .and_then(|n| decoder.string(n, "repository"));
+                let tag = image_fields.get("tag");
+                match (repository, tag) {
+                    (Some(repository), Some(tag_node)) => {
+                        let tag = decoder.string(tag_node, "tag")?;
+                        // Docker tags: up to 128 of [A-Za-z0-9_.-], not starting with `.` or `-`.
+                        if tag.value.is_empty()
+                            || tag.value.len() > 128
+                            || tag.value.starts_with(['.', '-'])
+                            || !tag
+                                .value
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+                        {
+                            decoder.error(
+                                tag.pos,
+                                format!("`{}` is not a valid image tag", tag.value),
+                                "use up to 128 letters, digits, `_`, `.` and `-`",
+                            );
+                        }
+                        let known = reference(decoder, &repository, "repository", repositories);
+                        known.then_some(Image::Repository {
+                            repository: repository.value,
+                            tag: tag.value,
+                            tag_defaulted: tag_node.defaulted,
+                        })
+                    }
+                    _ => {
+                        decoder.error(
+                            image.pos,
+                            "an image from a repository needs `repository` and `tag`",
+                            "write `image: { repository: web, tag: \"${var.image_tag}\" }`",
+                        );
+                        None
+                    }
+                }
+            }
+            _ => decoder
+                .string(image, "image")
+                .map(|text| Image::Literal(text.value)),
+        },
+    };
+    let mut ports: Vec<u16> = Vec::new();
+    match (fields.get("port"), fields.get("ports")) {
+        (Some(_), Some(node)) => decoder.error(
+            node.pos,
+            "a container has `port` or `ports`, not both",
+            "merge them into `ports: [...]`",
+        ),
+        (Some(node), None) | (None, Some(node)) => {
+            for item in decoder.list(node) {
+                if let Some(port) = decoder.int(item, "port", 1, 65535)
+                    && !ports.contains(&(port.value as u16))
+                {
+                    ports.push(port.value as u16);
+                }
+            }
+        }
+        (None, None) => {}
+    }
+    let environment = fields
+        .get("environment")
+        .map(|n| string_map(decoder, n, "environment"))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.value))
+        .collect();
+    let secrets: BTreeMap<String, String> = fields
+        .get("secrets")
+        .map(|n| string_map(decoder, n, "secrets"))
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(key, arn)| {
+            if arn.value.starts_with("arn:") && (arn.value.contains(":secretsmanager:") || arn.value.contains(":ssm:")) {
+                Some((key, arn.value))
+            } else {
+                decoder.error(arn.pos, format!("secret `{key}` is not a Secrets Manager or SSM parameter ARN"), "write the ARN (`arn:aws:secretsmanager:...` or `arn:aws:ssm:...:parameter/...`); values never appear in the manifest");
+                None
+            }
+        })
+        .collect();
+    let words = |decoder: &mut Decoder, key: &str| -> Option<Vec<String>> {
+        let node = fields.get(key)?;
+        Some(match &node.kind {
+            // A string is run by the shell, as Docker's CMD does.
+            NodeKind::Scalar { text, .. } => vec!["sh".into(), "-c".into(), text.clone()],
+            _ => strings(decoder, node, key)
+                .into_iter()
+                .map(|w| w.value)
+                .collect(),
+        })
+    };
+    let command = words(decoder, "command");
+    let entrypoint = words(decoder, "entrypoint");
+    let health_check = fields.get("health_check").and_then(|node| {
+        let check = decoder.fields(node, "health_check", HEALTH_CHECK)?;
+        let command_node = check.get("command");
+        let command = match command_node.map(|n| &n.kind) {
+            Some(NodeKind::Scalar { text, .. }) => vec!["CMD-SHELL".to_string(), text.clone()],
+            Some(_) => {
+                let mut words: Vec<String> = strings(decoder, command_node?, "command")
+                    .into_iter()
+                    .map(|w| w.value)
+                    .collect();
+                if !matches!(words.first().map(String::as_str), Some("CMD" | "CMD-SHELL")) {
+                    words.insert(0, "CMD".to_string());
+                }
+                words
+            }
+            None => {
+                decoder.error(
+                    node.pos,
+                    "a health check needs a `command`",
+                    "e.g. `command: curl -f http://localhost:3000/health || exit 1`",
+                );
+                return None;
+            }
+        };
+        // ECS limits: interval 5-300 s, timeout 2-60 s, retries 1-10, start period 0-300 s.
+        Some(HealthCheck {
+            command,
+            interval: number(decoder, &check, "interval", 30, 5, 300),
+            timeout: number(decoder, &check, "timeout", 5, 2, 60),
+            retries: number(decoder, &check, "retries", 3, 1, 10),
+            start_period: number(decoder, &check, "start_period", 0, 0, 300),
+        })
+    });
+    Some(Container {
+        name: name.to_string(),
+        image: image?,
+        ports,
+        environment,
+        secrets,
+        command,
+        entrypoint,
+        health_check,
+        essential: flag(decoder, fields, "essential", true),
+    })
+}
+
+fn decode_expose(
+    decoder: &mut Decoder,
+    node: &Node,
+    section: &str,
+    containers: &[Container],
+) -> Option<Expose> {
+    let fields = decoder.fields(node, &format!("{section}.expose"), EXPOSE)?;
+    let container = match fields
+        .get("container")
+        .and_then(|n| decoder.string(n, "container"))
+    {
+        Some(name) => {
+            let known: Vec<String> = containers.iter().map(|c| c.name.clone()).collect();
+            if !reference(decoder, &name, "container", &known) {
+                return None;
+            }
+            name.value
+        }
+        None => containers.first()?.name.clone(),
+    };
+    let container_ports = containers
+        .iter()
+        .find(|c| c.name == container)
+        .map(|c| c.ports.clone())
+        .unwrap_or_default();
+    let port = match fields
+        .get("port")
+        .and_then(|n| decoder.int(n, "port", 1, 65535))
+    {
+        Some(port) => {
+            if !container_ports.contains(&(port.value as u16)) {
+                decoder.error(
+                    port.pos,
+                    format!(
+                        "container `{container}` does not listen on port {}",
+                        port.value
+                    ),
+                    format!(
+                        "add it to the container's `ports`{}",
+                        if container_ports.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (now {container_ports:?})")
+                        }
+                    ),
+                );
+            }
+            port.value as u16
+        }
+        None => match container_ports.first() {
+            Some(port) => *port,
+            None => {
+                decoder.error(
+                    node.pos,
+                    format!("container `{container}` has no ports to expose"),
+                    "add `port: 3000` to the container",
+                );
+                return None;
+            }
+        },
+    };
+    let https = fields
+        .get("protocol")
+        .and_then(|n| decoder.choice(n, "protocol", &["HTTP", "HTTPS"]))
+        .is_some_and(|p| p.value == "HTTPS");
+    let health_node = fields.get("health");
+    let health = match health_node.map(|n| &n.kind) {
+        Some(NodeKind::Map(_)) => decoder.fields(
+            health_node?,
+            &format!("{section}.expose.health"),
+            TARGET_HEALTH,
+        ),
+        _ => None,
+    };
+    let health_path = match (health_node, &health) {
+        (Some(node), None) => decoder.string(node, "health").map(|p| p.value),
+        (_, Some(h)) => h
+            .get("path")
+            .and_then(|n| decoder.string(n, "path"))
+            .map(|p| p.value),
+        (None, None) => None,
+    }
+    .unwrap_or_else(|| "/".to_string());
+    if !health_path.starts_with('/') {
+        decoder.error(
+            health_node.map_or(node.pos, |n| n.pos),
+            format!("health check path `{health_path}` does not start with `/`"),
+            "write a path such as `/health`",
+        );
+    }
+    let (interval, timeout, healthy, unhealthy, matcher) = match &health {
+        // ELBv2 limits: interval 5-300 s, timeout 2-120 s (below the interval), thresholds 2-10.
+        Some(h) => (
+            number(decoder, h, "interval", 30, 5, 300),
+            number(decoder, h, "timeout", 5, 2, 120),
+            number(decoder, h, "healthy", 5, 2, 10),
+            number(decoder, h, "unhealthy", 2, 2, 10),
+            h.get("matcher")
+                .and_then(|n| decoder.string(n, "matcher"))
+                .map_or_else(|| "200".to_string(), |m| m.value),
+        ),
+        None => (30, 5, 5, 2, "200".to_string()),
+    };
+    if timeout >= interval {
+        decoder.error(
+            health_node.map_or(node.pos, |n| n.pos),
+            format!("health check timeout {timeout}s is not below its interval {interval}s"),
+            "make the timeout shorter than the interval",
+        );
+    }
+    let sticky = fields.get("sticky").and_then(|n| match &n.kind {
+        NodeKind::Map(_) => {
+            let s = decoder.fields(n, "sticky", STICKY)?;
+            Some(number(decoder, &s, "duration", 86400, 1, 604800))
+        }
+        _ => decoder.bool(n, "sticky")?.then_some(86400),
+    });
+    Some(Expose {
+        container,
+        port,
+        https,
+        health_path,
+        health_interval: interval,
+        health_timeout: timeout,
+        healthy,
+        unhealthy,
+        matcher,
+        sticky,
+        deregistration_delay: number(decoder, &fields, "deregistration_delay", 300, 0, 3600),
+    })
+}
