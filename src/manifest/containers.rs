@@ -330,7 +330,21 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> C
         .unwrap_or_default();
     let load_balancers = fields
         .get("load_balancers")
-        .map(|node| decode_load_balancers(decoder, node, cx, &services))
+        .map(|node| {
+            // Services that declare `expose`, as written: a listener may forward to one
+            // even when the service has errors of its own (reported there, once).
+            let exposed = fields
+                .get("services")
+                .map(|services| {
+                    named_positions(services)
+                        .into_iter()
+                        .filter(|(_, body)| has_key(body, "expose"))
+                        .map(|(name, _)| name.value)
+                        .collect()
+                })
+                .unwrap_or_default();
+            decode_load_balancers(decoder, node, cx, exposed)
+        })
         .unwrap_or_default();
     // A service with a target group must be reachable from a listener: ECS refuses a
     // service whose target group has no load balancer (CreateService).
@@ -384,6 +398,27 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> C
         load_balancers,
         services,
     }
+}
+
+fn has_key(node: &Node, key: &str) -> bool {
+    matches!(&node.kind, NodeKind::Map(entries) if entries.iter().any(
+        |(name, _)| matches!(&name.kind, NodeKind::Scalar { text, .. } if text == key)
+    ))
+}
+
+/// A mapping's scalar field as written, before decoding.
+fn raw_field<'n>(node: &'n Node, key: &str) -> Option<(&'n Node, &'n str)> {
+    let NodeKind::Map(entries) = &node.kind else {
+        return None;
+    };
+    entries
+        .iter()
+        .find_map(|(name, value)| match (&name.kind, &value.kind) {
+            (NodeKind::Scalar { text: name, .. }, NodeKind::Scalar { text, .. }) if name == key => {
+                Some((value, text.as_str()))
+            }
+            _ => None,
+        })
 }
 
 fn named_positions(node: &Node) -> Vec<(Spanned<String>, &Node)> {
@@ -740,14 +775,9 @@ fn decode_load_balancers(
     decoder: &mut Decoder,
     node: &Node,
     cx: &Context<'_>,
-    services: &[Service],
+    exposed: Vec<String>,
 ) -> Vec<LoadBalancer> {
     let mut out = Vec::new();
-    let exposed: Vec<String> = services
-        .iter()
-        .filter(|s| s.expose.is_some())
-        .map(|s| s.key.clone())
-        .collect();
     for (key, body) in decoder.named(node, "load_balancers") {
         if !valid_logical_name(decoder, &key) {
             continue;
@@ -812,20 +842,22 @@ fn decode_load_balancers(
         let mut ports = BTreeMap::new();
         if let Some(node) = fields.get("listeners") {
             for item in decoder.list(node) {
-                let Some(listener) = decode_listener(decoder, item, &section, &exposed) else {
-                    continue;
-                };
-                if let Some(line) = ports.insert(listener.port, item.pos.line) {
+                // Checked on the written port, so a listener with other errors still counts.
+                if let Some((port_node, port)) = raw_field(item, "port")
+                    && let Some(line) = ports.insert(port.to_string(), item.pos.line)
+                {
                     decoder.error(
-                        item.pos,
-                        format!("two listeners on port {}", listener.port),
+                        port_node.pos,
+                        format!("two listeners on port {port}"),
                         format!(
                             "the first is at line {line}; a load balancer has one listener per port"
                         ),
                     );
                     continue;
                 }
-                listeners.push(listener);
+                if let Some(listener) = decode_listener(decoder, item, &section, &exposed) {
+                    listeners.push(listener);
+                }
             }
         }
         if listeners.is_empty() {
@@ -913,7 +945,7 @@ fn decode_listener(
             "remove it, or set `protocol: HTTPS`",
         );
     }
-    let action = decode_action(decoder, node, &fields, exposed, "listener")?;
+    let action = decode_action(decoder, node, &fields, exposed, "listener");
     let mut rules = Vec::new();
     let mut priorities = BTreeMap::new();
     if let Some(list) = fields.get("rules") {
@@ -988,11 +1020,11 @@ fn decode_listener(
         }
     }
     Some(Listener {
+        action: action?,
         port: port.value as u16,
         https,
         certificate: certificate.map(|c| c.value),
         ssl_policy: https.then(|| ssl_policy.unwrap_or_else(|| DEFAULT_SSL_POLICY.to_string())),
-        action,
         rules,
     })
 }

@@ -57,6 +57,8 @@ impl Moto {
             let child = Command::new(moto_server())
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+                // Services report this many running tasks, so rollouts complete (moto runs none).
+                .env("MOTO_ECS_SERVICE_RUNNING", "10")
                 .stdout(Stdio::null())
                 .stderr(std::fs::File::create(&log).expect("log file"))
                 .spawn()
@@ -113,6 +115,40 @@ impl Moto {
 
     pub fn edgectl_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Run {
         run_edgectl(args, Some(&self.url), stdin)
+    }
+
+    /// SDK configuration for this server, for the services without a helper here.
+    pub async fn sdk(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                "test", "test", None, None, "tests",
+            ))
+            .load()
+            .await
+    }
+
+    /// Requests an ACM certificate from moto (HTTPS listeners need one that exists), with
+    /// the boto3 that moto itself brings.
+    pub fn certificate(&self) -> String {
+        let python = moto_server().with_file_name("python");
+        let script = format!(
+            "import boto3; print(boto3.client('acm', endpoint_url='{}', region_name='us-east-1', \
+             aws_access_key_id='test', aws_secret_access_key='test')\
+             .request_certificate(DomainName='app.example.com')['CertificateArn'])",
+            self.url
+        );
+        let output = Command::new(python)
+            .args(["-c", &script])
+            .output()
+            .expect("run python");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 
     pub async fn ec2(&self) -> aws_sdk_ec2::Client {
@@ -203,6 +239,14 @@ pub fn settings() -> insta::Settings {
     settings.add_filter(
         r"\b(vpc|subnet|igw|nat|eipalloc|rtb|rtbassoc|sg|vpce|eni)-[0-9a-f]{8,17}\b",
         "$1-[id]",
+    );
+    settings.add_filter(
+        r"arn:aws:[a-z0-9-]+:[a-z0-9-]*:\d*:[A-Za-z0-9:/._+=@-]+",
+        "[arn]",
+    );
+    settings.add_filter(
+        r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com",
+        "[registry]",
     );
     settings.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[time]");
     settings.add_filter(r"\b\d+(\.\d+)?(ms|s)\b", "[duration]");

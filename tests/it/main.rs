@@ -6,3 +6,4 @@ mod cli;
 mod harness;
 mod manifests;
 mod network;
+mod service;
