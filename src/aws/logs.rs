@@ -1,6 +1,7 @@
-//! CloudWatch log groups, one per service (`/ecs/<service name>`), with their retention.
-//! Only groups under `/ecs/` are read: that is where edgectl makes them, and an account's
-//! other groups (Lambda makes one per function) stay out of every plan.
+//! CloudWatch log groups, one per service (`/ecs/<service name>` unless named), with
+//! their retention. Only groups under `/ecs/` and `/aws/ecs/` are read: that is where
+//! edgectl makes them, and an account's other groups (Lambda makes one per function)
+//! stay out of every plan.
 
 use std::collections::HashMap;
 
@@ -9,12 +10,12 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::errors::{AwsError, AwsResultExt};
 use super::{Adapter, Cx, Env, OpCx, tags};
+use crate::manifest::containers::LOG_GROUP_PREFIXES;
 use crate::manifest::{Manifest, Service};
 use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::plan::Change;
 
 pub const KIND: &str = "log_group";
-const PREFIX: &str = "/ecs/";
 
 pub struct LogGroupAdapter;
 
@@ -23,7 +24,7 @@ pub fn log_group_id(service: &str) -> ResourceId {
 }
 
 pub fn log_group_name(service: &Service) -> String {
-    format!("{PREFIX}{}", service.name)
+    service.log_group.clone()
 }
 
 fn tag_map(pairs: Vec<(String, String)>) -> HashMap<String, String> {
@@ -66,15 +67,20 @@ impl Adapter for LogGroupAdapter {
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let logs = &cx.clients.logs;
-        let groups: Vec<_> = logs
-            .describe_log_groups()
-            .log_group_name_prefix(PREFIX)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
+        let listings = LOG_GROUP_PREFIXES.iter().map(|prefix| {
+            logs.describe_log_groups()
+                .log_group_name_prefix(*prefix)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        });
+        let groups: Vec<_> = futures::future::try_join_all(listings)
             .await
-            .aws("DescribeLogGroups")?;
+            .aws("DescribeLogGroups")?
+            .into_iter()
+            .flatten()
+            .collect();
         // DescribeLogGroups returns no tags: one ListTagsForResource per group under /ecs/.
         let observed: Vec<Option<Observed>> = stream::iter(groups)
             .map(|group| async move {

@@ -109,7 +109,9 @@ const TARGET_HEALTH: &[&str] = &[
 const STICKY: &[&str] = &["duration"];
 const DEPLOYMENT: &[&str] = &["min_percent", "max_percent", "rollback"];
 const AUTOSCALE: &[&str] = &["min", "max", "cpu", "memory"];
-const LOGS: &[&str] = &["retention_days"];
+const LOGS: &[&str] = &["group", "retention_days"];
+/// Where edgectl keeps log groups, so that observing reads only these.
+pub const LOG_GROUP_PREFIXES: &[&str] = &["/ecs/", "/aws/ecs/"];
 const TASK_ROLE: &[&str] = &["allow", "statements", "arn"];
 const STATEMENT: &[&str] = &["effect", "actions", "resources"];
 const EXECUTION_ROLE: &[&str] = &["arn"];
@@ -226,6 +228,8 @@ pub struct Service {
     pub execute_command: bool,
     pub autoscale: Option<Autoscale>,
     pub retention_days: i64,
+    /// `/ecs/<service name>` unless the manifest names one.
+    pub log_group: String,
     pub task_role: TaskRole,
     pub execution_role: Option<String>,
 }
@@ -790,7 +794,9 @@ fn decode_load_balancers(
             continue;
         };
         if name.pos == Pos::default() {
+            // A derived name is cut to ELBv2's 32 characters, with a hash to stay unique.
             name.pos = key.pos;
+            name.value = crate::aws::naming::fit(&name.value, 32);
         }
         if !elb_name(decoder, &name) {
             continue;
@@ -919,7 +925,7 @@ fn decode_listener(
                 "an HTTP listener takes no certificate",
                 "remove `certificate`, or set `protocol: HTTPS`",
             );
-        } else if !certificate.value.starts_with("arn:") {
+        } else if !certificate.value.starts_with("arn:") && !certificate.value.contains("${") {
             decoder.error(
                 certificate.pos,
                 format!("`{}` is not a certificate ARN", certificate.value),
@@ -1315,8 +1321,25 @@ fn decode_services(
                 memory,
             })
         });
-        let retention_days = fields.get("logs").and_then(|node| {
-            let logs = decoder.fields(node, &format!("{section}.logs"), LOGS)?;
+        let logs_fields = fields
+            .get("logs")
+            .and_then(|node| decoder.fields(node, &format!("{section}.logs"), LOGS));
+        let log_group = match logs_fields.as_ref().and_then(|logs| logs.get("group")) {
+            Some(node) => decoder.string(node, "group").and_then(|group| {
+                let valid = LOG_GROUP_PREFIXES.iter().any(|prefix| group.value.starts_with(prefix))
+                    && group.value.len() <= 512
+                    && group.value.chars().all(|c| c.is_ascii_alphanumeric() || "_-/.#".contains(c));
+                if valid {
+                    Some(group.value)
+                } else {
+                    decoder.error(group.pos, format!("log group `{}` is not under `/ecs/` or `/aws/ecs/`", group.value), "edgectl keeps service log groups under those prefixes (letters, digits and `_-/.#`), so it can find them again without a state file");
+                    None
+                }
+            }),
+            None => None,
+        }
+        .unwrap_or_else(|| format!("/ecs/{}", name.value));
+        let retention_days = logs_fields.and_then(|logs| {
             let days = logs.get("retention_days").and_then(|n| decoder.int(n, "retention_days", 1, 3653))?;
             if RETENTION_DAYS.contains(&days.value) {
                 Some(days.value)
@@ -1370,6 +1393,7 @@ fn decode_services(
             execute_command: flag(decoder, &fields, "execute_command", false),
             autoscale,
             retention_days,
+            log_group,
             task_role,
             execution_role,
         });

@@ -27,7 +27,15 @@ fn every_shipped_manifest_validates() {
         "expected the seed stacks and examples, found {files:?}"
     );
     for file in files {
-        let run = crate::harness::run_edgectl(&["validate", "-f", &file], None, None);
+        let mut args = vec!["validate", "-f", &file];
+        let text = std::fs::read_to_string(root().join(&file)).unwrap();
+        if text.contains("certificate_arn:") {
+            args.extend([
+                "--var",
+                "certificate_arn=arn:aws:acm:us-east-1:123456789012:certificate/example",
+            ]);
+        }
+        let run = crate::harness::run_edgectl(&args, None, None);
         assert_eq!(run.code, 0, "{file} does not validate:\n{}", run.stderr);
         assert!(run.stderr.contains("is valid"), "{file}: {}", run.stderr);
     }
@@ -229,19 +237,27 @@ async fn seed_stacks_deploy_plan_clean_and_destroy_to_nothing() {
     ];
     // One server for all four: stacks are told apart by their tags, as in one AWS account.
     let moto = Moto::start();
+    let certificate = format!("certificate_arn={}", moto.certificate());
     for (file, stack, region, expected) in cases {
         let ec2 = moto.ec2_in(region).await;
-        moto.edgectl(&["apply", "-f", file, "--auto-approve"])
-            .success();
+        let text = std::fs::read_to_string(root().join(file)).unwrap();
+        let with_vars = |args: &[&'static str]| {
+            let mut args: Vec<&str> = args.to_vec();
+            args.extend(["-f", file]);
+            if text.contains("certificate_arn:") {
+                args.extend(["--var", &certificate]);
+            }
+            moto.edgectl(&args)
+        };
+        with_vars(&["apply", "--auto-approve"]).success();
         assert_eq!(shape(&ec2, stack).await, expected, "{file} after apply");
-        let noop = moto.edgectl(&["plan", "-f", file, "--detailed-exitcode"]);
+        let noop = with_vars(&["plan", "--detailed-exitcode"]);
         assert_eq!(
             noop.code, 0,
             "{file}: plan after apply is not clean:\n{}",
             noop.stdout
         );
-        moto.edgectl(&["destroy", "-f", file, "--auto-approve"])
-            .success();
+        with_vars(&["destroy", "--auto-approve"]).success();
         let left = shape(&ec2, stack).await;
         assert!(
             left.vpc_cidrs.is_empty()
