@@ -14,6 +14,10 @@ applied by scripts/moto-venv right after installing the pinned version.
    the old revision (moto adds no deployment), which reads exactly like a deployment the
    circuit breaker rolled back. AWS makes a new PRIMARY deployment of the new revision.
    Patch: the PRIMARY deployment takes the new revision.
+4. application-autoscaling has no ListTagsForResource/TagResource/UntagResource and
+   drops RegisterScalableTarget's Tags. Terraform's provider reads a scalable target's
+   tags and retries the 500 for minutes, so the benchmark's Terraform twin cannot run.
+   Patch: keep tags per ARN and answer the three calls.
 """
 import pathlib
 import sys
@@ -73,6 +77,41 @@ PATCHES.append(
                     current_service.deployments[0]["taskDefinition"] = (
                         self.describe_task_definition(task_definition_str).arn
                     )""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "applicationautoscaling/responses.py",
+        """        return json.dumps({"ScalableTargetARN": target.arn})
+
+    def deregister_scalable_target(self) -> str:""",
+        """        # edgectl patch 4: tags on scalable targets
+        self._edgectl_tags().setdefault(target.arn, {}).update(self._get_param("Tags") or {})
+        return json.dumps({"ScalableTargetARN": target.arn})
+
+    def _edgectl_tags(self) -> dict:
+        backend = self.applicationautoscaling_backend
+        if not hasattr(backend, "edgectl_tags"):
+            backend.edgectl_tags = {}
+        return backend.edgectl_tags
+
+    def list_tags_for_resource(self) -> str:
+        tags = self._edgectl_tags().get(self._get_param("ResourceARN"), {})
+        return json.dumps({"Tags": tags})
+
+    def tag_resource(self) -> str:
+        arn = self._get_param("ResourceARN")
+        self._edgectl_tags().setdefault(arn, {}).update(self._get_param("Tags") or {})
+        return json.dumps({})
+
+    def untag_resource(self) -> str:
+        tags = self._edgectl_tags().get(self._get_param("ResourceARN"), {})
+        for key in self._get_param("TagKeys") or []:
+            tags.pop(key, None)
+        return json.dumps({})
+
+    def deregister_scalable_target(self) -> str:""",
     )
 )
 
