@@ -52,6 +52,7 @@ pub async fn connect(
         region,
         timeout,
         no_wait,
+        ecs_clusters: Default::default(),
     };
     Ok(Session {
         cx: Arc::new(cx),

@@ -99,6 +99,8 @@ pub struct Cx {
     pub timeout: Duration,
     /// `--no-wait`: do not wait for services to become stable.
     pub no_wait: bool,
+    /// The account's ECS clusters, read once (`ecs::clusters`).
+    pub ecs_clusters: tokio::sync::OnceCell<Vec<aws_sdk_ecs::types::Cluster>>,
 }
 
 impl Cx {

@@ -131,6 +131,33 @@ fn write_change(out: &mut String, change: &Change, paint: Paint) {
         String::new()
     };
     match (&change.old, &change.new) {
+        // Lists of named entries (containers): the fields that differ, by path.
+        (Value::List(old), Value::List(new)) if same_names(old, new) => {
+            let mut leaves = Vec::new();
+            for (before, after) in old.iter().zip(new) {
+                leaf_changes(
+                    format!("[{}]", entry_name(after)),
+                    before,
+                    after,
+                    &mut leaves,
+                );
+            }
+            for (index, (path, before, after)) in leaves.iter().enumerate() {
+                let label = if index == 0 {
+                    change.field.as_str()
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "      {label:<20} {} {path} = {} → {}{}",
+                    paint.yellow("~"),
+                    inline(before),
+                    inline(after),
+                    if index == 0 { note.as_str() } else { "" }
+                );
+            }
+        }
         (Value::Set(_) | Value::List(_), Value::Set(_) | Value::List(_)) => {
             let old: BTreeSet<&Value> = change.old.items().collect();
             let new: BTreeSet<&Value> = change.new.items().collect();
@@ -195,6 +222,46 @@ fn write_change(out: &mut String, change: &Change, paint: Paint) {
                 inline(new)
             );
         }
+    }
+}
+
+fn entry_name(value: &Value) -> &str {
+    value
+        .as_map()
+        .and_then(|map| map.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+}
+
+/// Both lists hold maps with the same `name`s in the same order.
+fn same_names(old: &[Value], new: &[Value]) -> bool {
+    old.len() == new.len()
+        && old.iter().zip(new).all(|(a, b)| {
+            a.as_map().is_some_and(|map| map.contains_key("name")) && entry_name(a) == entry_name(b)
+        })
+}
+
+/// The leaves where two values differ, as `path.to.field` with old and new.
+fn leaf_changes<'a>(
+    path: String,
+    old: &'a Value,
+    new: &'a Value,
+    out: &mut Vec<(String, &'a Value, &'a Value)>,
+) {
+    match (old, new) {
+        (Value::Map(before), Value::Map(after)) => {
+            let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+            for key in keys {
+                leaf_changes(
+                    format!("{path}.{key}"),
+                    before.get(key).unwrap_or(&Value::Null),
+                    after.get(key).unwrap_or(&Value::Null),
+                    out,
+                );
+            }
+        }
+        _ if old != new => out.push((path, old, new)),
+        _ => {}
     }
 }
 

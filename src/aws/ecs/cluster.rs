@@ -1,10 +1,7 @@
 //! ECS clusters: Container Insights, capacity providers and the default strategy.
 
 use async_trait::async_trait;
-use aws_sdk_ecs::types::{
-    CapacityProviderStrategyItem, ClusterField, ClusterSetting, ClusterSettingName,
-};
-use futures::future::try_join_all;
+use aws_sdk_ecs::types::{CapacityProviderStrategyItem, ClusterSetting, ClusterSettingName};
 
 use super::{ecs_tags, sync_tags, tag_pairs};
 use crate::aws::errors::{AwsError, AwsResultExt, built};
@@ -109,29 +106,8 @@ impl Adapter for ClusterAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let ecs = &cx.clients.ecs;
-        let arns: Vec<String> = ecs
-            .list_clusters()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .aws("ListClusters")?;
-        // DescribeClusters takes up to 100 clusters per call.
-        let pages = arns.chunks(100).map(|chunk| {
-            ecs.describe_clusters()
-                .set_clusters(Some(chunk.to_vec()))
-                .include(ClusterField::Tags)
-                .include(ClusterField::Settings)
-                .send()
-        });
-        let described = try_join_all(pages).await.aws("DescribeClusters")?;
         let mut out = Vec::new();
-        for cluster in described.iter().flat_map(|page| page.clusters()) {
-            if cluster.status() != Some("ACTIVE") {
-                continue;
-            }
+        for cluster in super::clusters(cx).await? {
             let pairs = tag_pairs(cluster.tags());
             let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
                 continue;

@@ -157,32 +157,12 @@ impl Adapter for ServiceAdapter {
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let ecs = &cx.clients.ecs;
         // Services live in clusters: list clusters, keep this stack's, list their services.
-        let clusters: Vec<String> = ecs
-            .list_clusters()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .aws("ListClusters")?;
-        let owned_clusters: Vec<String> = if clusters.is_empty() {
-            Vec::new()
-        } else {
-            let pages = clusters.chunks(100).map(|chunk| {
-                ecs.describe_clusters()
-                    .set_clusters(Some(chunk.to_vec()))
-                    .include(aws_sdk_ecs::types::ClusterField::Tags)
-                    .send()
-            });
-            try_join_all(pages)
-                .await
-                .aws("DescribeClusters")?
-                .iter()
-                .flat_map(|page| page.clusters())
-                .filter(|cluster| tags::owned_id(&cx.stack, tag_pairs(cluster.tags())).is_some())
-                .filter_map(|cluster| cluster.cluster_arn().map(str::to_string))
-                .collect()
-        };
+        let owned_clusters: Vec<String> = super::clusters(cx)
+            .await?
+            .iter()
+            .filter(|cluster| tags::owned_id(&cx.stack, tag_pairs(cluster.tags())).is_some())
+            .filter_map(|cluster| cluster.cluster_arn().map(str::to_string))
+            .collect();
         let per_cluster = owned_clusters.iter().map(|cluster| async move {
             let arns: Vec<String> = ecs
                 .list_services()
