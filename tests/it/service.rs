@@ -577,3 +577,105 @@ async fn a_repository_holding_images_is_not_destroyed_without_force_destroy() {
             .is_empty()
     );
 }
+
+/// An apply killed at any instant and run again converges: no duplicate load balancer,
+/// target group, service, repository or task definition revision, and a clean plan.
+/// moto ignores idempotency tokens, so this rests on tag-on-create and observe-first.
+#[tokio::test]
+async fn killed_apply_converges_on_rerun() {
+    let moto = Moto::start();
+    let c = clients(&moto).await;
+    let cert_var = format!("certificate_arn={}", moto.certificate());
+    for delay_ms in [60, 150, 300] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edgectl"))
+            .args([
+                "apply",
+                "-f",
+                MANIFEST,
+                "--auto-approve",
+                "--no-progress",
+                "--var",
+                &cert_var,
+            ])
+            .current_dir(crate::harness::root())
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL", &moto.url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        moto.edgectl(&[
+            "apply",
+            "-f",
+            MANIFEST,
+            "--auto-approve",
+            "--var",
+            &cert_var,
+        ])
+        .success();
+
+        let balancers = c.elbv2.describe_load_balancers().send().await.unwrap();
+        assert_eq!(
+            balancers.load_balancers().len(),
+            1,
+            "after a kill at {delay_ms}ms"
+        );
+        let groups = c.elbv2.describe_target_groups().send().await.unwrap();
+        assert_eq!(
+            groups.target_groups().len(),
+            1,
+            "after a kill at {delay_ms}ms"
+        );
+        let services = c
+            .ecs
+            .list_services()
+            .cluster("service-demo-main")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            services.service_arns().len(),
+            1,
+            "after a kill at {delay_ms}ms"
+        );
+        let repositories = c.ecr.describe_repositories().send().await.unwrap();
+        assert_eq!(
+            repositories.repositories().len(),
+            1,
+            "after a kill at {delay_ms}ms"
+        );
+        let revisions = c
+            .ecs
+            .list_task_definitions()
+            .family_prefix("service-demo-web")
+            .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            revisions.task_definition_arns().len(),
+            1,
+            "after a kill at {delay_ms}ms"
+        );
+        let plan = moto.edgectl(&[
+            "plan",
+            "-f",
+            MANIFEST,
+            "--detailed-exitcode",
+            "--var",
+            &cert_var,
+        ]);
+        assert_eq!(
+            plan.code, 0,
+            "after a kill at {delay_ms}ms:\n{}",
+            plan.stdout
+        );
+        moto.edgectl(&["destroy", "-f", MANIFEST, "--auto-approve"])
+            .success();
+    }
+}
