@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, HealthCheck, KeyValuePair, LogConfiguration, LogDriver,
-    NetworkMode, PortMapping, Secret, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+    NetworkMode, PortMapping, Secret, TaskDefinitionFamilyStatus, TaskDefinitionField,
+    TaskDefinitionStatus, TransportProtocol,
 };
 use futures::future::try_join_all;
 
@@ -363,7 +364,6 @@ impl Adapter for TaskDefinitionAdapter {
     }
 }
 
-use aws_sdk_ecs::types::TaskDefinitionFamilyStatus;
 
 fn observed_definition(
     id: ResourceId,
