@@ -364,7 +364,6 @@ impl Adapter for TaskDefinitionAdapter {
     }
 }
 
-
 fn observed_definition(
     id: ResourceId,
     definition: &aws_sdk_ecs::types::TaskDefinition,
