@@ -606,4 +606,59 @@ mod tests {
             ["update route_table.private-2", "delete nat_gateway.2"]
         );
     }
+
+    /// The teardown order AWS demands, on the real example's desired graph (moto would
+    /// accept a wrong order, so it is checked here): services go before their target
+    /// groups and cluster, listeners and rules before their load balancer, the load
+    /// balancer before its security groups and subnets, auto scaling before its service.
+    #[test]
+    fn destroying_the_service_example_drains_in_reverse() {
+        let text = include_str!("../examples/service.yaml");
+        let manifest = crate::manifest::parse(
+            "examples/service.yaml",
+            text,
+            &crate::manifest::vars::Overrides::default(),
+        )
+        .unwrap();
+        let adapters = crate::aws::adapters();
+        let env = crate::aws::Env::placeholder(&manifest);
+        let graph = crate::engine::desired(&adapters, &manifest, &env).unwrap();
+        let live: Vec<Observed> = graph
+            .nodes
+            .values()
+            .map(|desired| {
+                let mut observed = Observed::new(
+                    desired.id.clone(),
+                    format!("phys-{}", desired.id),
+                    desired.props.clone(),
+                );
+                observed.after = desired.after.clone();
+                for field in observed.props.values_mut() {
+                    field.value = field.value.settle(&Value::Null).0;
+                }
+                observed
+            })
+            .collect();
+        let plan = diff(&Graph::default(), live).unwrap();
+        let ops = schedule(&plan).unwrap();
+        let order = order(&plan, &ops);
+        let before = |first: &str, then: &str| {
+            assert!(
+                position(&order, first) < position(&order, then),
+                "`{first}` must come before `{then}`: {order:?}"
+            );
+        };
+        before("delete scaling.web", "delete service.web");
+        before("delete service.web", "delete target_group.web");
+        before("delete service.web", "delete cluster.main");
+        before("delete service.web", "delete task_definition.web");
+        before("delete listener.web-443", "delete target_group.web");
+        before("delete listener.web-443", "delete load_balancer.web");
+        before("delete listener.web-80", "delete load_balancer.web");
+        before("delete load_balancer.web", "delete security_group.alb");
+        before("delete load_balancer.web", "delete subnet.public-1");
+        before("delete task_definition.web", "delete role.web-execution");
+        before("delete task_definition.web", "delete log_group.web");
+        before("delete task_definition.web", "delete repository.web");
+    }
 }
