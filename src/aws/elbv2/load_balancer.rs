@@ -12,15 +12,13 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use futures::future::try_join_all;
 
-use super::{
-    describe_tags, elb_tags, listener_id, load_balancer_id, rule_id, sync_tags, target_group_id,
-};
+use super::{elb_tags, listener_id, load_balancer_id, owned, rule_id, sync_tags, target_group_id};
 use crate::aws::ec2::security_group::group_id;
 use crate::aws::ec2::subnet::subnet_id;
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
 use crate::manifest::{Manifest, RouteAction};
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::model::{Desired, Mode, Observed, Value, props};
 use crate::plan::Change;
 
 const LOAD_BALANCER: &str = "load_balancer";
@@ -326,133 +324,127 @@ impl Adapter for LoadBalancerAdapter {
             .iter()
             .filter_map(|lb| lb.load_balancer_arn().map(str::to_string))
             .collect();
-        let tagged: BTreeMap<String, Vec<(String, String)>> =
-            describe_tags(elbv2, &arns).await?.into_iter().collect();
-        let owned: Vec<_> = balancers
+        let owned_arns = owned(cx, &arns).await?;
+        let owned_balancers: Vec<_> = balancers
             .iter()
             .filter_map(|lb| {
-                let arn = lb.load_balancer_arn()?;
-                let pairs = tagged.get(arn)?;
-                let id = tags::owned_id(
-                    &cx.stack,
-                    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                )?;
-                Some((id, lb, pairs))
+                let (id, tag_value) = owned_arns.get(lb.load_balancer_arn()?)?.clone();
+                Some((id, lb, tag_value))
             })
             .collect();
         // Per owned load balancer: its attributes and its listeners, at once.
-        let per_balancer = owned.into_iter().map(|(id, lb, pairs)| async move {
-            let arn = lb.load_balancer_arn().unwrap_or_default();
-            let (attributes, listeners) = futures::join!(
-                elbv2
-                    .describe_load_balancer_attributes()
-                    .load_balancer_arn(arn)
-                    .send(),
-                async {
+        let per_balancer = owned_balancers
+            .into_iter()
+            .map(|(id, lb, tag_value)| async move {
+                let arn = lb.load_balancer_arn().unwrap_or_default();
+                let (attributes, listeners) = futures::join!(
                     elbv2
-                        .describe_listeners()
+                        .describe_load_balancer_attributes()
                         .load_balancer_arn(arn)
-                        .into_paginator()
-                        .items()
-                        .send()
-                        .try_collect()
-                        .await
-                }
-            );
-            let attributes = attributes.aws("DescribeLoadBalancerAttributes")?;
-            let listeners = listeners.aws("DescribeListeners")?;
-            let attributes: BTreeMap<&str, &str> = attributes
-                .attributes()
-                .iter()
-                .filter_map(|attribute| Some((attribute.key()?, attribute.value()?)))
-                .collect();
-            let access_logs = if attributes.get("access_logs.s3.enabled") == Some(&"true") {
-                Value::map([
-                    (
-                        "bucket",
-                        Value::str(
-                            attributes
-                                .get("access_logs.s3.bucket")
-                                .copied()
-                                .unwrap_or_default(),
+                        .send(),
+                    async {
+                        elbv2
+                            .describe_listeners()
+                            .load_balancer_arn(arn)
+                            .into_paginator()
+                            .items()
+                            .send()
+                            .try_collect()
+                            .await
+                    }
+                );
+                let attributes = attributes.aws("DescribeLoadBalancerAttributes")?;
+                let listeners = listeners.aws("DescribeListeners")?;
+                let attributes: BTreeMap<&str, &str> = attributes
+                    .attributes()
+                    .iter()
+                    .filter_map(|attribute| Some((attribute.key()?, attribute.value()?)))
+                    .collect();
+                let access_logs = if attributes.get("access_logs.s3.enabled") == Some(&"true") {
+                    Value::map([
+                        (
+                            "bucket",
+                            Value::str(
+                                attributes
+                                    .get("access_logs.s3.bucket")
+                                    .copied()
+                                    .unwrap_or_default(),
+                            ),
                         ),
-                    ),
-                    (
-                        "prefix",
-                        Value::str(
-                            attributes
-                                .get("access_logs.s3.prefix")
-                                .copied()
-                                .unwrap_or_default(),
+                        (
+                            "prefix",
+                            Value::str(
+                                attributes
+                                    .get("access_logs.s3.prefix")
+                                    .copied()
+                                    .unwrap_or_default(),
+                            ),
                         ),
-                    ),
-                ])
-            } else {
-                Value::Null
-            };
-            let mut out = vec![Observed::new(
-                id,
-                arn,
-                props([
-                    (
-                        "name",
-                        Value::str(lb.load_balancer_name().unwrap_or_default()),
-                        Mode::Replace,
-                    ),
-                    (
-                        "scheme",
-                        lb.scheme().map_or(Value::Null, |s| Value::str(s.as_str())),
-                        Mode::Replace,
-                    ),
-                    (
-                        "subnets",
-                        Value::Set(
-                            lb.availability_zones()
-                                .iter()
-                                .filter_map(|zone| {
-                                    zone.subnet_id().map(|s| Value::Phys(s.to_string()))
-                                })
-                                .collect(),
+                    ])
+                } else {
+                    Value::Null
+                };
+                let mut out = vec![Observed::new(
+                    id,
+                    arn,
+                    props([
+                        (
+                            "name",
+                            Value::str(lb.load_balancer_name().unwrap_or_default()),
+                            Mode::Replace,
                         ),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "security_groups",
-                        Value::Set(
-                            lb.security_groups()
-                                .iter()
-                                .map(|g| Value::Phys(g.clone()))
-                                .collect(),
+                        (
+                            "scheme",
+                            lb.scheme().map_or(Value::Null, |s| Value::str(s.as_str())),
+                            Mode::Replace,
                         ),
-                        Mode::InPlace,
-                    ),
-                    (
-                        // ELBv2's default is 60 seconds; moto lists the attribute only once set.
-                        "idle_timeout",
-                        Value::Int(
-                            attributes
-                                .get("idle_timeout.timeout_seconds")
-                                .and_then(|s| s.parse().ok())
-                                .unwrap_or(60),
+                        (
+                            "subnets",
+                            Value::Set(
+                                lb.availability_zones()
+                                    .iter()
+                                    .filter_map(|zone| {
+                                        zone.subnet_id().map(|s| Value::Phys(s.to_string()))
+                                    })
+                                    .collect(),
+                            ),
+                            Mode::InPlace,
                         ),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "deletion_protection",
-                        Value::Bool(attributes.get("deletion_protection.enabled") == Some(&"true")),
-                        Mode::InPlace,
-                    ),
-                    ("access_logs", access_logs, Mode::InPlace),
-                    (
-                        "tags",
-                        tags::observed_tags(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-                        Mode::InPlace,
-                    ),
-                ]),
-            )];
-            out.extend(observe_listeners(cx, &listeners).await?);
-            Ok::<_, AwsError>(out)
-        });
+                        (
+                            "security_groups",
+                            Value::Set(
+                                lb.security_groups()
+                                    .iter()
+                                    .map(|g| Value::Phys(g.clone()))
+                                    .collect(),
+                            ),
+                            Mode::InPlace,
+                        ),
+                        (
+                            // ELBv2's default is 60 seconds; moto lists the attribute only once set.
+                            "idle_timeout",
+                            Value::Int(
+                                attributes
+                                    .get("idle_timeout.timeout_seconds")
+                                    .and_then(|s| s.parse().ok())
+                                    .unwrap_or(60),
+                            ),
+                            Mode::InPlace,
+                        ),
+                        (
+                            "deletion_protection",
+                            Value::Bool(
+                                attributes.get("deletion_protection.enabled") == Some(&"true"),
+                            ),
+                            Mode::InPlace,
+                        ),
+                        ("access_logs", access_logs, Mode::InPlace),
+                        ("tags", tag_value, Mode::InPlace),
+                    ]),
+                )];
+                out.extend(observe_listeners(cx, &listeners).await?);
+                Ok::<_, AwsError>(out)
+            });
         Ok(try_join_all(per_balancer)
             .await?
             .into_iter()
@@ -802,7 +794,7 @@ async fn observe_listeners(cx: &Cx, listeners: &[Listener]) -> Result<Vec<Observ
         .filter_map(|l| l.listener_arn().map(str::to_string))
         .collect();
     let (tagged, rules) = futures::join!(
-        describe_tags(elbv2, &arns),
+        owned(cx, &arns),
         try_join_all(arns.iter().map(|arn| async move {
             elbv2
                 .describe_rules()
@@ -813,7 +805,7 @@ async fn observe_listeners(cx: &Cx, listeners: &[Listener]) -> Result<Vec<Observ
                 .map(|found| (arn.clone(), found.rules().to_vec()))
         }))
     );
-    let tagged: BTreeMap<String, Vec<(String, String)>> = tagged?.into_iter().collect();
+    let tagged = tagged?;
     let rules: Vec<(String, Vec<Rule>)> = rules?;
     let rule_arns: Vec<String> = rules
         .iter()
@@ -821,27 +813,11 @@ async fn observe_listeners(cx: &Cx, listeners: &[Listener]) -> Result<Vec<Observ
         .filter(|rule| !rule.is_default().unwrap_or(false))
         .filter_map(|rule| rule.rule_arn().map(str::to_string))
         .collect();
-    let rule_tags: BTreeMap<String, Vec<(String, String)>> = describe_tags(elbv2, &rule_arns)
-        .await?
-        .into_iter()
-        .collect();
-    let owned = |tags_of: &BTreeMap<String, Vec<(String, String)>>,
-                 arn: &str|
-     -> Option<(ResourceId, Value)> {
-        let pairs = tags_of.get(arn)?;
-        let id = tags::owned_id(
-            &cx.stack,
-            pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        )?;
-        Some((
-            id,
-            tags::observed_tags(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-        ))
-    };
+    let rule_tags = owned(cx, &rule_arns).await?;
     let mut out = Vec::new();
     for listener in listeners {
         let arn = listener.listener_arn().unwrap_or_default();
-        let Some((id, tag_value)) = owned(&tagged, arn) else {
+        let Some((id, tag_value)) = tagged.get(arn).cloned() else {
             continue;
         };
         let https = listener.protocol() == Some(&ProtocolEnum::Https);
@@ -903,7 +879,7 @@ async fn observe_listeners(cx: &Cx, listeners: &[Listener]) -> Result<Vec<Observ
             .filter(|rule| !rule.is_default().unwrap_or(false))
         {
             let arn = rule.rule_arn().unwrap_or_default();
-            let Some((id, tag_value)) = owned(&rule_tags, arn) else {
+            let Some((id, tag_value)) = rule_tags.get(arn).cloned() else {
                 continue;
             };
             let values = |field: &str| -> Value {

@@ -9,10 +9,12 @@ use std::sync::Arc;
 use aws_sdk_elasticloadbalancingv2::types::Tag;
 use futures::future::try_join_all;
 
-use super::Adapter;
+use std::collections::BTreeMap;
+
 use super::errors::{AwsError, AwsResultExt};
+use super::{Adapter, Cx, tags};
 use crate::manifest::{Manifest, RouteAction};
-use crate::model::ResourceId;
+use crate::model::{ResourceId, Value};
 
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     vec![
@@ -65,13 +67,15 @@ pub fn elb_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
         .collect()
 }
 
-/// Tags of many ELBv2 resources: DescribeTags takes 20 ARNs per call, all sent at once.
-pub async fn describe_tags(
-    elbv2: &aws_sdk_elasticloadbalancingv2::Client,
+/// Which of `arns` the stack owns, with their logical ids and managed tags: DescribeTags
+/// takes 20 ARNs per call, all sent at once.
+pub async fn owned(
+    cx: &Cx,
     arns: &[String],
-) -> Result<Vec<(String, Vec<(String, String)>)>, AwsError> {
+) -> Result<BTreeMap<String, (ResourceId, Value)>, AwsError> {
     let pages = arns.chunks(20).map(|chunk| {
-        elbv2
+        cx.clients
+            .elbv2
             .describe_tags()
             .set_resource_arns(Some(chunk.to_vec()))
             .send()
@@ -80,20 +84,22 @@ pub async fn describe_tags(
     Ok(pages
         .iter()
         .flat_map(|page| page.tag_descriptions())
-        .map(|description| {
-            (
+        .filter_map(|description| {
+            let pairs: Vec<(&str, &str)> = description
+                .tags()
+                .iter()
+                .map(|tag| {
+                    (
+                        tag.key().unwrap_or_default(),
+                        tag.value().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            let id = tags::owned_id(&cx.stack, pairs.iter().copied())?;
+            Some((
                 description.resource_arn().unwrap_or_default().to_string(),
-                description
-                    .tags()
-                    .iter()
-                    .map(|tag| {
-                        (
-                            tag.key().unwrap_or_default().to_string(),
-                            tag.value().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect(),
-            )
+                (id, tags::observed_tags(pairs)),
+            ))
         })
         .collect())
 }

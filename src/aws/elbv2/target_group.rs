@@ -11,7 +11,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use futures::future::try_join_all;
 
-use super::{describe_tags, elb_tags, sync_tags, target_group_id};
+use super::{elb_tags, owned, sync_tags, target_group_id};
 use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::naming::with_hash;
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
@@ -121,19 +121,13 @@ impl Adapter for TargetGroupAdapter {
             .iter()
             .filter_map(|group| group.target_group_arn().map(str::to_string))
             .collect();
-        let tagged: BTreeMap<String, Vec<(String, String)>> =
-            describe_tags(elbv2, &arns).await?.into_iter().collect();
+        let owned_arns = owned(cx, &arns).await?;
         let owned = groups.iter().filter_map(|group| {
-            let arn = group.target_group_arn()?;
-            let pairs = tagged.get(arn)?;
-            let id = tags::owned_id(
-                &cx.stack,
-                pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            )?;
-            Some((id, group, pairs))
+            let (id, tag_value) = owned_arns.get(group.target_group_arn()?)?.clone();
+            Some((id, group, tag_value))
         });
         // Stickiness and deregistration delay are attributes: one call per owned group.
-        let observed = owned.map(|(id, group, pairs)| async move {
+        let observed = owned.map(|(id, group, tag_value)| async move {
             let arn = group.target_group_arn().unwrap_or_default();
             let attributes = elbv2
                 .describe_target_group_attributes()
@@ -217,11 +211,7 @@ impl Adapter for TargetGroupAdapter {
                         ),
                         Mode::InPlace,
                     ),
-                    (
-                        "tags",
-                        tags::observed_tags(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-                        Mode::InPlace,
-                    ),
+                    ("tags", tag_value, Mode::InPlace),
                 ]),
             ))
         });
