@@ -925,7 +925,7 @@ fn decode_listener(
                 "an HTTP listener takes no certificate",
                 "remove `certificate`, or set `protocol: HTTPS`",
             );
-        } else if !certificate.value.starts_with("arn:") && !certificate.value.contains("${") {
+        } else if !certificate.value.starts_with("arn:") {
             decoder.error(
                 certificate.pos,
                 format!("`{}` is not a certificate ARN", certificate.value),

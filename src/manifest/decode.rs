@@ -147,6 +147,9 @@ impl Decoder {
     }
 
     pub fn string(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
+        if node.unresolved {
+            return None;
+        }
         match &node.kind {
             NodeKind::Scalar { text, .. } => Some(Spanned {
                 value: text.clone(),
@@ -164,6 +167,9 @@ impl Decoder {
     }
 
     pub fn bool(&mut self, node: &Node, what: &str) -> Option<bool> {
+        if node.unresolved {
+            return None;
+        }
         match &node.kind {
             NodeKind::Scalar { text, plain: true }
                 if matches!(text.as_str(), "true" | "True" | "TRUE") =>
@@ -190,6 +196,9 @@ impl Decoder {
 
     /// An integer within `range`; quoted numbers are accepted only when they came from a variable.
     pub fn int(&mut self, node: &Node, what: &str, min: i64, max: i64) -> Option<Spanned<i64>> {
+        if node.unresolved {
+            return None;
+        }
         let parsed = match &node.kind {
             NodeKind::Scalar { text, .. } => text.trim().parse::<i64>().ok(),
             _ => None,

@@ -134,6 +134,7 @@ pub fn substitute(
                 match interpolate(text, values) {
                     Ok(result) => *text = result,
                     Err((offset, diagnostic)) => {
+                        node.unresolved = true;
                         let mut diagnostic = diagnostic;
                         diagnostic.pos = Pos {
                             column: node.pos.column + offset,

@@ -18,6 +18,9 @@ pub struct Node {
     /// A variable's declared default was substituted into this scalar (no `--var` or
     /// `EDGECTL_VAR_` set it): an image tag like this never replaces the one running.
     pub defaulted: bool,
+    /// A variable in this scalar could not be substituted (already reported): decoders
+    /// skip it instead of adding errors about the unsubstituted text.
+    pub unresolved: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -73,6 +76,7 @@ pub fn parse(text: &str) -> Result<Node, Diagnostic> {
         },
         kind: NodeKind::Map(Vec::new()),
         defaulted: false,
+        unresolved: false,
     }))
 }
 
@@ -129,6 +133,7 @@ impl MarkedEventReceiver for Builder {
                     pos: pos(&marker, len),
                     kind: NodeKind::Scalar { text, plain },
                     defaulted: false,
+                    unresolved: false,
                 };
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());
@@ -151,11 +156,13 @@ impl MarkedEventReceiver for Builder {
                         pos,
                         kind: NodeKind::Seq(items),
                         defaulted: false,
+                        unresolved: false,
                     },
                     Some(Frame::Map(pos, entries, _)) => Node {
                         pos,
                         kind: NodeKind::Map(entries),
                         defaulted: false,
+                        unresolved: false,
                     },
                     None => return,
                 };

@@ -92,6 +92,29 @@ fn render_step(out: &mut String, step: &Step, paint: Paint) {
 
 fn write_value(out: &mut String, name: &str, value: &Value, paint: Paint) {
     match value {
+        // Lists of named entries (containers): one line per field, by path.
+        Value::List(items) if same_names(items, items) && !items.is_empty() => {
+            let mut fields = Vec::new();
+            for item in items {
+                leaf_changes(
+                    format!("[{}]", entry_name(item)),
+                    &Value::Null,
+                    item,
+                    &mut fields,
+                );
+            }
+            // The entry's name is already its path.
+            fields.retain(|(path, _, _)| !path.ends_with("].name"));
+            for (index, (path, _, value)) in fields.iter().enumerate() {
+                let label = if index == 0 { name } else { "" };
+                let _ = writeln!(
+                    out,
+                    "      {label:<20} {} {path} = {}",
+                    paint.green("+"),
+                    inline(value)
+                );
+            }
+        }
         Value::Set(_) | Value::List(_) => {
             let items: Vec<&Value> = value.items().collect();
             if items.is_empty() {
@@ -248,8 +271,15 @@ fn leaf_changes<'a>(
     new: &'a Value,
     out: &mut Vec<(String, &'a Value, &'a Value)>,
 ) {
+    static EMPTY: std::collections::BTreeMap<String, Value> = std::collections::BTreeMap::new();
+    let as_map = |value: &'a Value| match value {
+        Value::Map(map) => map,
+        _ => &EMPTY,
+    };
     match (old, new) {
-        (Value::Map(before), Value::Map(after)) => {
+        (Value::Map(_) | Value::Null, Value::Map(_)) | (Value::Map(_), Value::Null) => {
+            let before = as_map(old);
+            let after = as_map(new);
             let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
             for key in keys {
                 leaf_changes(

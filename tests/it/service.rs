@@ -70,8 +70,8 @@ async fn service(c: &Clients) -> aws_sdk_ecs::types::Service {
         .expect("the service exists")
 }
 
-/// The load balancer's listeners, by port: (protocol, default action type, target group).
-async fn listeners(c: &Clients) -> Vec<(i32, String, String, Option<String>, Vec<String>)> {
+/// The example load balancer's listeners, as ELBv2 reports them.
+async fn live_listeners(c: &Clients) -> Vec<aws_sdk_elasticloadbalancingv2::types::Listener> {
     let balancers = c
         .elbv2
         .describe_load_balancers()
@@ -79,19 +79,21 @@ async fn listeners(c: &Clients) -> Vec<(i32, String, String, Option<String>, Vec
         .send()
         .await
         .unwrap();
-    let arn = balancers.load_balancers()[0]
-        .load_balancer_arn()
-        .unwrap()
-        .to_string();
+    let arn = balancers.load_balancers()[0].load_balancer_arn().unwrap();
     let found = c
         .elbv2
         .describe_listeners()
-        .load_balancer_arn(&arn)
+        .load_balancer_arn(arn)
         .send()
         .await
         .unwrap();
-    let mut out: Vec<_> = found
-        .listeners()
+    found.listeners().to_vec()
+}
+
+/// The load balancer's listeners, by port: (protocol, default action type, target group).
+async fn listeners(c: &Clients) -> Vec<(i32, String, String, Option<String>, Vec<String>)> {
+    let mut out: Vec<_> = live_listeners(c)
+        .await
         .iter()
         .map(|listener| {
             let action = &listener.default_actions()[0];
@@ -114,29 +116,8 @@ async fn listeners(c: &Clients) -> Vec<(i32, String, String, Option<String>, Vec
 
 /// The HTTPS listener's rules other than the default: (priority, paths, action type).
 async fn rules(c: &Clients) -> Vec<(String, Vec<String>, String)> {
-    let balancers = c
-        .elbv2
-        .describe_load_balancers()
-        .names("service-demo-web")
-        .send()
-        .await
-        .unwrap();
-    let arn = balancers.load_balancers()[0]
-        .load_balancer_arn()
-        .unwrap()
-        .to_string();
-    let found = c
-        .elbv2
-        .describe_listeners()
-        .load_balancer_arn(&arn)
-        .send()
-        .await
-        .unwrap();
-    let https = found
-        .listeners()
-        .iter()
-        .find(|l| l.port() == Some(443))
-        .unwrap();
+    let listeners = live_listeners(c).await;
+    let https = listeners.iter().find(|l| l.port() == Some(443)).unwrap();
     let rules = c
         .elbv2
         .describe_rules()
