@@ -320,24 +320,30 @@ impl Adapter for RepositoryAdapter {
                 map.insert(FORCE_DESTROY_TAG.into(), Value::str("true"));
             }
         }
-        let (set, remove) = tags::tag_delta(&old, &new);
-        if !set.is_empty() {
-            ecr.tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(ecr_tags(set)?))
-                .send()
-                .await
-                .aws("TagResource")?;
-        }
-        if !remove.is_empty() {
-            ecr.untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .aws("UntagResource")?;
-        }
-        Ok(())
+        let arn = arn.as_str();
+        tags::apply_delta(
+            &old,
+            &new,
+            |set| async move {
+                ecr.tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(ecr_tags(set)?))
+                    .send()
+                    .await
+                    .aws("TagResource")
+                    .map(drop)
+            },
+            |remove| async move {
+                ecr.untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(remove))
+                    .send()
+                    .await
+                    .aws("UntagResource")
+                    .map(drop)
+            },
+        )
+        .await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

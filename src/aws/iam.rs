@@ -333,24 +333,30 @@ impl Adapter for RoleAdapter {
             desired.value("managed_policies"),
         )
         .await?;
-        let (set, remove) = tags::tag_delta(observed.value("tags"), desired.value("tags"));
-        if !set.is_empty() {
-            iam.tag_role()
-                .role_name(&name)
-                .set_tags(Some(iam_tags(set)?))
-                .send()
-                .await
-                .aws("TagRole")?;
-        }
-        if !remove.is_empty() {
-            iam.untag_role()
-                .role_name(&name)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .aws("UntagRole")?;
-        }
-        Ok(())
+        let name = name.as_str();
+        tags::apply_delta(
+            observed.value("tags"),
+            desired.value("tags"),
+            |set| async move {
+                iam.tag_role()
+                    .role_name(name)
+                    .set_tags(Some(iam_tags(set)?))
+                    .send()
+                    .await
+                    .aws("TagRole")
+                    .map(drop)
+            },
+            |remove| async move {
+                iam.untag_role()
+                    .role_name(name)
+                    .set_tag_keys(Some(remove))
+                    .send()
+                    .await
+                    .aws("UntagRole")
+                    .map(drop)
+            },
+        )
+        .await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

@@ -178,24 +178,30 @@ impl Adapter for LogGroupAdapter {
             set_retention(op, &observed.physical_id, desired.value("retention_days")).await?;
         }
         let arn = observed.extra.get("arn").cloned().unwrap_or_default();
-        let (set, remove) = tags::tag_delta(observed.value("tags"), desired.value("tags"));
-        if !set.is_empty() {
-            logs.tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(tag_map(set)))
-                .send()
-                .await
-                .aws("TagResource")?;
-        }
-        if !remove.is_empty() {
-            logs.untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .aws("UntagResource")?;
-        }
-        Ok(())
+        let arn = arn.as_str();
+        tags::apply_delta(
+            observed.value("tags"),
+            desired.value("tags"),
+            |set| async move {
+                logs.tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(tag_map(set)))
+                    .send()
+                    .await
+                    .aws("TagResource")
+                    .map(drop)
+            },
+            |remove| async move {
+                logs.untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(remove))
+                    .send()
+                    .await
+                    .aws("UntagResource")
+                    .map(drop)
+            },
+        )
+        .await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use std::future::Future;
+
+use super::errors::AwsError;
 use crate::model::{ResourceId, Value};
 
 pub const STACK_TAG: &str = "edgectl:stack";
@@ -53,6 +56,30 @@ pub fn owned_id<'a>(
     let tags: BTreeMap<&str, &str> = tags.into_iter().collect();
     (tags.get(STACK_TAG) == Some(&stack))
         .then(|| tags.get(ID_TAG).map(|id| ResourceId::parse(id)))?
+}
+
+/// Goes from `old` to `new` managed tags with the service's own two calls (tag, untag),
+/// each sent only when it has something to send.
+pub async fn apply_delta<Set, SetDone, Remove, RemoveDone>(
+    old: &Value,
+    new: &Value,
+    set: Set,
+    remove: Remove,
+) -> Result<(), AwsError>
+where
+    Set: FnOnce(Vec<(String, String)>) -> SetDone,
+    SetDone: Future<Output = Result<(), AwsError>>,
+    Remove: FnOnce(Vec<String>) -> RemoveDone,
+    RemoveDone: Future<Output = Result<(), AwsError>>,
+{
+    let (to_set, to_remove) = tag_delta(old, new);
+    if !to_set.is_empty() {
+        set(to_set).await?;
+    }
+    if !to_remove.is_empty() {
+        remove(to_remove).await?;
+    }
+    Ok(())
 }
 
 /// Tags to set and keys to remove to go from `old` to `new`.

@@ -17,7 +17,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use sha2::{Digest, Sha256};
 
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
-use super::tags::{self, tag_delta};
+use super::tags;
 use super::{Adapter, Cx, OpCx};
 use crate::manifest::{Manifest, Network};
 use crate::model::{Desired, Observed, ResourceId, Value};
@@ -91,33 +91,38 @@ pub async fn sync_tags(
     observed: &Observed,
 ) -> Result<(), AwsError> {
     let resource = observed.physical_id.as_str();
-    let (set, remove) = tag_delta(observed.value("tags"), desired.value("tags"));
     let ec2 = &op.cx.clients.ec2;
-    if !set.is_empty() {
-        let tags = set
-            .into_iter()
-            .map(|(key, value)| Tag::builder().key(key).value(value).build())
-            .collect();
-        ec2.create_tags()
-            .resources(resource)
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .aws("CreateTags")?;
-    }
-    if !remove.is_empty() {
-        let tags = remove
-            .into_iter()
-            .map(|key| Tag::builder().key(key).build())
-            .collect();
-        ec2.delete_tags()
-            .resources(resource)
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .aws("DeleteTags")?;
-    }
-    Ok(())
+    tags::apply_delta(
+        observed.value("tags"),
+        desired.value("tags"),
+        |set| async move {
+            let tags = set
+                .into_iter()
+                .map(|(key, value)| Tag::builder().key(key).value(value).build())
+                .collect();
+            ec2.create_tags()
+                .resources(resource)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .aws("CreateTags")
+                .map(drop)
+        },
+        |remove| async move {
+            let tags = remove
+                .into_iter()
+                .map(|key| Tag::builder().key(key).build())
+                .collect();
+            ec2.delete_tags()
+                .resources(resource)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .aws("DeleteTags")
+                .map(drop)
+        },
+    )
+    .await
 }
 
 /// The `Name` tag of a resource: `<stack>-<suffix>`.

@@ -81,22 +81,27 @@ pub async fn sync_tags(
     new: &crate::model::Value,
 ) -> Result<(), super::errors::AwsError> {
     use super::errors::AwsResultExt as _;
-    let (set, remove) = super::tags::tag_delta(old, new);
-    if !set.is_empty() {
-        ecs.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(ecs_tags(set)))
-            .send()
-            .await
-            .aws("TagResource")?;
-    }
-    if !remove.is_empty() {
-        ecs.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .aws("UntagResource")?;
-    }
-    Ok(())
+    super::tags::apply_delta(
+        old,
+        new,
+        |set| async move {
+            ecs.tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(ecs_tags(set)))
+                .send()
+                .await
+                .aws("TagResource")
+                .map(drop)
+        },
+        |remove| async move {
+            ecs.untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .aws("UntagResource")
+                .map(drop)
+        },
+    )
+    .await
 }

@@ -111,24 +111,29 @@ pub async fn sync_tags(
     old: &crate::model::Value,
     new: &crate::model::Value,
 ) -> Result<(), AwsError> {
-    let (set, remove) = super::tags::tag_delta(old, new);
-    if !set.is_empty() {
-        elbv2
-            .add_tags()
-            .resource_arns(arn)
-            .set_tags(Some(elb_tags(set)))
-            .send()
-            .await
-            .aws("AddTags")?;
-    }
-    if !remove.is_empty() {
-        elbv2
-            .remove_tags()
-            .resource_arns(arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .aws("RemoveTags")?;
-    }
-    Ok(())
+    tags::apply_delta(
+        old,
+        new,
+        |set| async move {
+            elbv2
+                .add_tags()
+                .resource_arns(arn)
+                .set_tags(Some(elb_tags(set)))
+                .send()
+                .await
+                .aws("AddTags")
+                .map(drop)
+        },
+        |remove| async move {
+            elbv2
+                .remove_tags()
+                .resource_arns(arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .aws("RemoveTags")
+                .map(drop)
+        },
+    )
+    .await
 }
