@@ -115,13 +115,11 @@ fn iam_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
 
 fn role(
     manifest: &Manifest,
-    env: &Env,
     id: ResourceId,
     name: String,
     managed: Vec<String>,
     inline: Option<String>,
 ) -> Desired {
-    let _ = env;
     Desired {
         id,
         props: props([
@@ -163,7 +161,6 @@ impl Adapter for RoleAdapter {
             if service.execution_role.is_none() {
                 out.push(role(
                     manifest,
-                    env,
                     execution_role_id(&service.key),
                     fit(&format!("{}-execution", service.name), 64),
                     vec![format!(
@@ -186,7 +183,6 @@ impl Adapter for RoleAdapter {
                     .collect();
                 out.push(role(
                     manifest,
-                    env,
                     task_role_id(&service.key),
                     fit(&format!("{}-task", service.name), 64),
                     Vec::new(),
