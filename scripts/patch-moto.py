@@ -18,6 +18,15 @@ applied by scripts/moto-venv right after installing the pinned version.
    drops RegisterScalableTarget's Tags. Terraform's provider reads a scalable target's
    tags and retries the 500 for minutes, so the benchmark's Terraform twin cannot run.
    Patch: keep tags per ARN and answer the three calls.
+5. s3 CreateBucket ignores `CreateBucketConfiguration.Tags`, so a bucket created with its
+   ownership tags (AWS applies them in the create call) reads back untagged. Patch: apply
+   them as PutBucketTagging would.
+6. s3 GetBucketVersioning answers with a `GetBucketVersioningResponse` root element; AWS
+   (and the SDKs' XML parsers) use `VersioningConfiguration`, so the Rust SDK cannot read
+   moto's answer at all. Patch: AWS's document.
+7. cloudfront drops an origin's `S3OriginConfig` and `OriginAccessControlId` (its Origin
+   model never stores them), so a distribution reading a bucket through an Origin Access
+   Control reads back as a custom origin without one (MOTO.md). Patch: keep both.
 """
 import pathlib
 import sys
@@ -112,6 +121,62 @@ PATCHES.append(
         return json.dumps({})
 
     def deregister_scalable_target(self) -> str:""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "s3/responses.py",
+        """            ownership_rule = request.headers.get("x-amz-object-ownership")
+            if ownership_rule:
+                new_bucket.ownership_rule = ownership_rule
+""",
+        """            ownership_rule = request.headers.get("x-amz-object-ownership")
+            if ownership_rule:
+                new_bucket.ownership_rule = ownership_rule
+            # edgectl patch 5: tags from the create call
+            try:
+                created_tags = xmltodict.parse(self.body)["CreateBucketConfiguration"]["Tags"]["Tag"]
+            except (KeyError, TypeError, ValueError):
+                created_tags = None
+            if created_tags:
+                if isinstance(created_tags, dict):
+                    created_tags = [created_tags]
+                self.backend.put_bucket_tagging(
+                    bucket_name, {tag["Key"]: tag.get("Value") or "" for tag in created_tags}
+                )
+""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "s3/responses.py",
+        """        versioning = self.backend.get_bucket_versioning(self.bucket_name)
+        result = {"Status": versioning}
+        self.data["Action"] = "GetBucketVersioning"
+        return self.serialized(ActionResult(result))""",
+        """        versioning = self.backend.get_bucket_versioning(self.bucket_name)
+        # edgectl patch 6: AWS's root element
+        status = f"<Status>{versioning}</Status>" if versioning else ""
+        return 200, {}, (
+            '<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration '
+            'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            f"{status}</VersioningConfiguration>"
+        )""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "cloudfront/models.py",
+        """            self.s3_access_identity = origin["S3OriginConfig"]["OriginAccessIdentity"]
+""",
+        """            self.s3_access_identity = origin["S3OriginConfig"]["OriginAccessIdentity"]
+            # edgectl patch 7: AWS keeps these
+            self.s3_origin_config = {"OriginAccessIdentity": self.s3_access_identity}
+        self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
+""",
     )
 )
 

@@ -99,6 +99,10 @@ pub struct ApplyArgs {
     /// Do not wait for services to become stable after a deployment starts
     #[arg(long)]
     pub no_wait: bool,
+
+    /// Also wait for CloudFront: distribution changes deployed, invalidations completed
+    #[arg(long, conflicts_with = "no_wait")]
+    pub wait: bool,
 }
 
 #[derive(Debug, Args)]

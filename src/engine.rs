@@ -39,6 +39,7 @@ pub async fn connect(
     manifest: &Manifest,
     timeout: Duration,
     no_wait: bool,
+    wait_edge: bool,
 ) -> anyhow::Result<Session> {
     let sdk = config::load(connection, manifest.region.as_deref())
         .await
@@ -52,6 +53,7 @@ pub async fn connect(
         region,
         timeout,
         no_wait,
+        wait_edge,
         ecs_clusters: Default::default(),
     };
     Ok(Session {
@@ -153,13 +155,61 @@ pub fn plan(
         Some(manifest) => desired(adapters, manifest, &observation.env)?,
         None => Graph::default(),
     };
-    let mut plan = plan::diff(&graph, observation.observed.clone())?;
+    // What only the manifest knows goes onto the live side before comparing.
+    let mut observed = observation.observed.clone();
+    for resource in &mut observed {
+        if let (Some(adapter), Some(want)) = (
+            adapter_for(adapters, &resource.id),
+            graph.nodes.get(&resource.id),
+        ) {
+            adapter.normalize(want, resource);
+        }
+    }
+    let mut plan = plan::diff(&graph, observed)?;
     for step in &mut plan.steps {
         if let Some(adapter) = adapter_for(adapters, &step.id) {
             step.replacement = adapter.replacement();
         }
+        let retained = step
+            .observed
+            .as_ref()
+            .is_some_and(|have| crate::aws::tags::retained(have.value("tags")));
+        if retained && step.action == crate::plan::Action::Replace {
+            let fields: Vec<&str> = step
+                .changes
+                .iter()
+                .filter(|change| change.forces_replacement)
+                .map(|change| change.field.as_str())
+                .collect();
+            anyhow::bail!(
+                "`{}` is retained (`retain: true`), but a change to {} would replace it: keep the live value, or remove `retain` first",
+                step.id,
+                fields.join(", ")
+            );
+        }
     }
     Ok(plan)
+}
+
+/// Every refusal the adapters give, before anything changes, to the deletions in `plan`.
+pub async fn preflight(cx: &Cx, adapters: &[Arc<dyn Adapter>], plan: &Plan) -> Vec<String> {
+    let checks = plan
+        .steps
+        .iter()
+        .filter(|step| matches!(step.action, plan::Action::Delete | plan::Action::Replace))
+        .filter_map(|step| Some((adapter_for(adapters, &step.id)?, step.observed.as_ref()?)))
+        .map(|(adapter, observed)| async move {
+            adapter
+                .preflight_delete(cx, observed)
+                .await
+                .err()
+                .map(|why| format!("cannot delete `{}`: {why}", observed.id))
+        });
+    futures::future::join_all(checks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Physical ids of the live resources, keeping the one the diff keeps when two share an id.

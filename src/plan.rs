@@ -175,6 +175,26 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
             replacement: Replacement::default(),
         });
     }
+    // `retain: true`: what the manifest no longer has (or destroy) stays in place, with
+    // what hangs off it and has no tags of its own (a retained bucket's objects and policy).
+    let mut kept: BTreeSet<ResourceId> = BTreeSet::new();
+    for (id, have) in &live {
+        if crate::aws::tags::retained(have.value("tags")) {
+            kept.insert(id.clone());
+        }
+    }
+    for (id, have) in &live {
+        if !have.props.contains_key("tags") && have.deps().iter().any(|dep| kept.contains(&dep.id))
+        {
+            kept.insert(id.clone());
+        }
+    }
+    for id in &kept {
+        live.remove(id);
+        notes.push(format!(
+            "`{id}` stays in place: it is retained (`retain: true`); delete it by hand when it is no longer needed"
+        ));
+    }
     for (id, have) in live {
         steps.push(Step {
             id,

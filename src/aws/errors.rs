@@ -100,7 +100,10 @@ pub fn classify(code: &str) -> ErrorKind {
         | "DeleteConflict"
         | "ClusterContainsServicesException"
         | "ClusterContainsTasksException"
-        | "RepositoryNotEmptyException" => ErrorKind::Dependency,
+        | "RepositoryNotEmptyException"
+        | "BucketNotEmpty"
+        | "DistributionNotDisabled"
+        | "OriginAccessControlInUse" => ErrorKind::Dependency,
         "Throttling"
         | "ThrottlingException"
         | "RequestLimitExceeded"
@@ -117,7 +120,16 @@ pub fn classify(code: &str) -> ErrorKind {
         | "DuplicateTargetGroupName"
         | "DuplicateLoadBalancerName"
         | "DuplicateListener"
-        | "PriorityInUse" => ErrorKind::Conflict,
+        | "PriorityInUse"
+        | "BucketAlreadyExists"
+        | "BucketAlreadyOwnedByYou"
+        | "DistributionAlreadyExists"
+        | "OriginAccessControlAlreadyExists" => ErrorKind::Conflict,
+        // S3 and CloudFront: `NoSuchBucket`, `NoSuchTagSet`, `NoSuchDistribution`, ...
+        code if code.starts_with("NoSuch") => ErrorKind::NotFound,
+        "ServerSideEncryptionConfigurationNotFoundError" | "OwnershipControlsNotFoundError" => {
+            ErrorKind::NotFound
+        }
         // IAM's not-found code.
         "NoSuchEntity" => ErrorKind::NotFound,
         code if code.ends_with(".NotFound")

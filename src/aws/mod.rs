@@ -3,6 +3,7 @@
 
 pub mod autoscaling;
 pub mod calls;
+pub mod cloudfront;
 pub mod config;
 pub mod ec2;
 pub mod ecr;
@@ -13,6 +14,7 @@ pub mod iam;
 pub mod logs;
 pub mod naming;
 pub mod retry;
+pub mod s3;
 pub mod tags;
 
 use std::collections::BTreeMap;
@@ -63,6 +65,8 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
 }
 
 /// Builds one service's client from the shared configuration, counting its calls.
@@ -86,6 +90,19 @@ impl Clients {
             iam: client!(aws_sdk_iam, config, counter),
             logs: client!(aws_sdk_cloudwatchlogs, config, counter),
             autoscaling: client!(aws_sdk_applicationautoscaling, config, counter),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(config)
+                    .interceptor(counter.clone())
+                    // A local endpoint (moto) is an address, not a domain: no bucket subdomains.
+                    .force_path_style(config.endpoint_url().is_some())
+                    // Checksums only where S3 requires one (DeleteObjects): ETags are compared
+                    // as MD5s, and multipart parts need no per-part checksum bookkeeping.
+                    .request_checksum_calculation(
+                        aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
+                    )
+                    .build(),
+            ),
+            cloudfront: client!(aws_sdk_cloudfront, config, counter),
         }
     }
 }
@@ -99,6 +116,8 @@ pub struct Cx {
     pub timeout: Duration,
     /// `--no-wait`: do not wait for services to become stable.
     pub no_wait: bool,
+    /// `--wait`: also wait for CloudFront changes to deploy and invalidations to complete.
+    pub wait_edge: bool,
     /// The account's ECS clusters, read once (`ecs::clusters`).
     pub ecs_clusters: tokio::sync::OnceCell<Vec<aws_sdk_ecs::types::Cluster>>,
 }
@@ -209,6 +228,16 @@ pub trait Adapter: Send + Sync {
         Replacement::DeleteThenCreate
     }
 
+    /// Copies onto a live resource what only the manifest knows (a sync's `delete` flag),
+    /// before the diff.
+    fn normalize(&self, _desired: &Desired, _observed: &mut Observed) {}
+
+    /// Refuses, before any change is made, a deletion AWS would half-do or that would
+    /// destroy what edgectl does not own (a bucket holding others' objects).
+    async fn preflight_delete(&self, _cx: &Cx, _observed: &Observed) -> Result<(), String> {
+        Ok(())
+    }
+
     /// The resources the manifest implies for these kinds.
     fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired>;
 
@@ -237,6 +266,8 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(iam::RoleAdapter));
     adapters.extend(ecs::adapters());
     adapters.extend(elbv2::adapters());
+    adapters.push(Arc::new(s3::BucketAdapter));
+    adapters.push(Arc::new(cloudfront::CloudFrontAdapter));
     adapters
 }
 

@@ -11,6 +11,10 @@ use crate::model::{ResourceId, Value};
 
 pub const STACK_TAG: &str = "edgectl:stack";
 pub const ID_TAG: &str = "edgectl:id";
+/// On resources whose manifest says `retain: true`: destroy, and removal from the
+/// manifest, leave them in place (`plan::diff`). A managed tag like any other, so a plan
+/// shows when it is added or removed.
+pub const RETAIN_TAG: &str = "edgectl:retain";
 
 /// The tags edgectl manages on a resource besides ownership: the manifest's common tags and
 /// `Name`. This is the `tags` property that plans compare.
@@ -21,6 +25,31 @@ pub fn desired_tags(common: &BTreeMap<String, String>, name: &str) -> Value {
         .collect();
     tags.insert("Name".to_string(), Value::str(name));
     Value::Map(tags)
+}
+
+/// The managed tags of a resource with its own `tags` and `retain` in the manifest.
+pub fn managed_tags(
+    common: &BTreeMap<String, String>,
+    own: &BTreeMap<String, String>,
+    name: &str,
+    retain: bool,
+) -> Value {
+    let mut tags = common.clone();
+    tags.extend(own.iter().map(|(key, value)| (key.clone(), value.clone())));
+    let Value::Map(mut map) = desired_tags(&tags, name) else {
+        return Value::Null;
+    };
+    if retain {
+        map.insert(RETAIN_TAG.to_string(), Value::str("true"));
+    }
+    Value::Map(map)
+}
+
+/// Whether a live resource's managed tags say `retain: true`.
+pub fn retained(tags: &Value) -> bool {
+    tags.as_map()
+        .and_then(|map| map.get(RETAIN_TAG))
+        .is_some_and(|value| value.as_str() == Some("true"))
 }
 
 /// Everything written at create time: ownership plus the managed tags.
@@ -42,7 +71,9 @@ pub fn create_tags(stack: &str, id: &ResourceId, managed: &Value) -> Vec<(String
 pub fn observed_tags<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
     Value::Map(
         tags.into_iter()
-            .filter(|(key, _)| !key.starts_with("edgectl:") && !key.starts_with("aws:"))
+            .filter(|(key, _)| {
+                *key == RETAIN_TAG || (!key.starts_with("edgectl:") && !key.starts_with("aws:"))
+            })
             .map(|(key, value)| (key.to_string(), Value::str(value)))
             .collect(),
     )

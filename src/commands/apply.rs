@@ -18,6 +18,7 @@ pub struct Options {
     pub parallelism: usize,
     pub timeout: Duration,
     pub no_wait: bool,
+    pub wait: bool,
     pub destroy: bool,
 }
 
@@ -27,6 +28,8 @@ pub enum ApplyError {
     NoTerminal(&'static str),
     #[error("refusing to {0} without confirmation: the manifest was read from stdin")]
     StdinManifest(&'static str),
+    #[error("{0} refused: nothing was changed")]
+    Refused(&'static str),
     #[error("{0} cancelled: nothing was changed")]
     Declined(&'static str),
     #[error(
@@ -59,6 +62,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
         &manifest,
         options.timeout,
         options.no_wait,
+        options.wait,
     )
     .await?;
     let observation = engine::observe(&session.cx, &adapters, &manifest).await?;
@@ -73,11 +77,21 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
             &plan,
             &manifest.stack,
             &session.cx.region,
-            Paint::for_stdout()
+            Paint::for_stdout(),
+            global.verbose,
         )
     );
     if plan.is_empty() {
         return Ok(ExitCode::SUCCESS);
+    }
+    // Deletions AWS would half-do, or that would destroy what edgectl does not own, are
+    // refused here, before anything changes.
+    let refusals = engine::preflight(&session.cx, &adapters, &plan).await;
+    if !refusals.is_empty() {
+        for refusal in &refusals {
+            eprintln!("error: {refusal}");
+        }
+        return Err(ApplyError::Refused(verb).into());
     }
     if !options.auto_approve && !confirm(verb, &manifest.stack)? {
         return Err(ApplyError::Declined(verb).into());

@@ -25,6 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 parallelism: args.parallelism.into(),
                 timeout: args.timeout,
                 no_wait: args.no_wait,
+                wait: args.wait,
                 destroy: false,
             };
             apply::run(&cli.global, options).await
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 parallelism: args.parallelism.into(),
                 timeout: args.timeout,
                 no_wait: false,
+                wait: false,
                 destroy: true,
             };
             apply::run(&cli.global, options).await

@@ -14,6 +14,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
         &manifest,
         Duration::from_secs(60),
         false,
+        false,
     )
     .await?;
     let observation = engine::observe(&session.cx, &adapters, &manifest).await?;
@@ -24,7 +25,8 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
             &plan,
             &manifest.stack,
             &session.cx.region,
-            Paint::for_stdout()
+            Paint::for_stdout(),
+            global.verbose,
         )
     );
     eprintln!(

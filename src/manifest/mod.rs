@@ -4,6 +4,7 @@
 pub mod containers;
 pub mod decode;
 pub mod diag;
+pub mod edge;
 pub mod schema;
 pub mod vars;
 pub mod yaml;
@@ -88,7 +89,14 @@ pub fn parse(path: &str, text: &str, overrides: &Overrides) -> Result<Manifest, 
     let values = vars::resolve(&declarations, overrides, anchor, &mut decoder.diagnostics);
     let defaulted = vars::defaulted(&declarations, overrides);
     vars::substitute(&mut root, &values, &defaulted, &mut decoder.diagnostics);
-    let manifest = schema::decode(&root, &mut decoder);
+    let base = std::path::Path::new(path)
+        .parent()
+        .filter(|_| path != "<stdin>")
+        .map_or_else(
+            || std::path::PathBuf::from("."),
+            std::path::Path::to_path_buf,
+        );
+    let manifest = schema::decode(&root, &mut decoder, &base);
     match manifest {
         Some(manifest) if decoder.diagnostics.is_empty() => Ok(manifest),
         _ => {

@@ -9,6 +9,7 @@ use ipnet::{IpNet, Ipv4Net};
 use super::containers::{self, Containers};
 use super::decode::{Decoder, Fields, Spanned, list};
 use super::diag::{Pos, suggest};
+use super::edge::{self, Edge};
 use super::yaml::{Node, NodeKind};
 
 pub const TOP_LEVEL: &[&str] = &[
@@ -22,6 +23,8 @@ pub const TOP_LEVEL: &[&str] = &[
     "clusters",
     "load_balancers",
     "services",
+    "buckets",
+    "distributions",
 ];
 const NETWORK: &[&str] = &[
     "cidr",
@@ -48,6 +51,7 @@ pub struct Manifest {
     pub network: Option<Network>,
     pub security_groups: Vec<SecurityGroup>,
     pub containers: Containers,
+    pub edge: Edge,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -173,7 +177,8 @@ pub struct Rule {
 }
 
 /// Decodes the whole manifest (variables already substituted, `variables` already read).
-pub fn decode(root: &Node, decoder: &mut Decoder) -> Option<Manifest> {
+/// `base` is the manifest's folder: relative paths in it (a bucket's `sync.source`) start there.
+pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Option<Manifest> {
     let fields = decoder.fields(root, "manifest", TOP_LEVEL)?;
     let stack = match fields.get("stack") {
         Some(node) => decoder
@@ -230,6 +235,18 @@ pub fn decode(root: &Node, decoder: &mut Decoder) -> Option<Manifest> {
         };
         containers::decode(decoder, &fields, &cx)
     };
+    let edge = {
+        let cx = edge::Context {
+            base,
+            load_balancers: containers
+                .load_balancers
+                .iter()
+                .map(|lb| lb.key.clone())
+                .collect(),
+            tags: decode_tags,
+        };
+        edge::decode(decoder, &fields, &cx)
+    };
     Some(Manifest {
         stack: stack?,
         region,
@@ -237,6 +254,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder) -> Option<Manifest> {
         network,
         security_groups,
         containers,
+        edge,
     })
 }
 

@@ -7,7 +7,8 @@ use super::Paint;
 use crate::model::Value;
 use crate::plan::{Action, Change, Plan, Replacement, Step};
 
-pub fn render(plan: &Plan, stack: &str, region: &str, paint: Paint) -> String {
+/// `verbose` lists a sync's files one by one; otherwise it shows counts.
+pub fn render(plan: &Plan, stack: &str, region: &str, paint: Paint, verbose: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -27,7 +28,7 @@ pub fn render(plan: &Plan, stack: &str, region: &str, paint: Paint) -> String {
     }
     for step in &plan.steps {
         out.push('\n');
-        render_step(&mut out, step, paint);
+        render_step(&mut out, step, paint, verbose);
     }
     let _ = writeln!(out, "\n{}", summary(plan));
     out
@@ -43,7 +44,7 @@ pub fn summary(plan: &Plan) -> String {
     )
 }
 
-fn render_step(out: &mut String, step: &Step, paint: Paint) {
+fn render_step(out: &mut String, step: &Step, paint: Paint, verbose: bool) {
     let (symbol, colour): (&str, fn(Paint, &str) -> String) = match step.action {
         Action::Create => ("+", Paint::green),
         Action::Update => ("~", Paint::yellow),
@@ -73,6 +74,10 @@ fn render_step(out: &mut String, step: &Step, paint: Paint) {
     );
     if let Some(reason) = &step.reason {
         let _ = writeln!(out, "      # {reason}");
+    }
+    if step.id.kind() == crate::aws::s3::OBJECTS && step.action != Action::Delete {
+        render_sync(out, step, paint, verbose);
+        return;
     }
     match step.action {
         Action::Create => {
@@ -312,5 +317,49 @@ fn inline(value: &Value) -> String {
             format!("[{}]", parts.join(", "))
         }
         other => other.to_string(),
+    }
+}
+
+/// A sync as counts ("3 to upload, 1 to delete, 120 unchanged"), and with `--verbose`
+/// one line per file.
+fn render_sync(out: &mut String, step: &Step, paint: Paint, verbose: bool) {
+    let Some(desired) = &step.desired else {
+        return;
+    };
+    let old = step
+        .observed
+        .as_ref()
+        .map_or(&Value::Null, |observed| observed.value("files"));
+    let headers_changed = step
+        .observed
+        .as_ref()
+        .is_some_and(|observed| observed.value("headers") != desired.value("headers"));
+    let sync = crate::aws::s3::sync::summary(old, desired.value("files"), headers_changed);
+    let _ = writeln!(
+        out,
+        "      bucket {}: {} to upload, {} to delete, {} unchanged{}",
+        step.id.name(),
+        sync.added.len() + sync.changed.len(),
+        sync.deleted.len(),
+        sync.unchanged,
+        if headers_changed {
+            " (cache rules changed: every file is uploaded again with its new headers)"
+        } else {
+            ""
+        }
+    );
+    if let Some(error) = desired.value("scan_error").as_str() {
+        let _ = writeln!(out, "      # {error}");
+    }
+    if verbose {
+        for key in &sync.added {
+            let _ = writeln!(out, "        {} {key}", paint.green("+"));
+        }
+        for key in &sync.changed {
+            let _ = writeln!(out, "        {} {key}", paint.yellow("~"));
+        }
+        for key in &sync.deleted {
+            let _ = writeln!(out, "        {} {key}", paint.red("-"));
+        }
     }
 }

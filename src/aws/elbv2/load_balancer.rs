@@ -240,7 +240,21 @@ impl Adapter for LoadBalancerAdapter {
                         Mode::InPlace,
                     ),
                 ]),
-                after: Vec::new(),
+                // Access logs to a bucket of the stack: ELB checks that it may write there
+                // when logging is switched on, so the bucket's policy comes first.
+                after: load_balancer
+                    .access_logs
+                    .as_ref()
+                    .and_then(|(bucket, _)| {
+                        manifest
+                            .edge
+                            .buckets
+                            .iter()
+                            .find(|candidate| candidate.name == *bucket)
+                    })
+                    .map(|bucket| crate::aws::s3::policy::policy_id(&bucket.key))
+                    .into_iter()
+                    .collect(),
             });
             for listener in &load_balancer.listeners {
                 let id = listener_id(&load_balancer.key, listener.port);

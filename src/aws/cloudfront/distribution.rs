@@ -1,0 +1,1048 @@
+//! Distributions, diffed on a normalised view of their configuration: only what the
+//! manifest can say is compared (CloudFront fills in the rest: TTLs beside a cache policy,
+//! forwarded values, origin timeouts), so that a plan after apply is empty.
+//!
+//! Updates read the live config and its ETag and send the whole new config with
+//! `IfMatch`; deletes disable, wait until deployed, then delete with the latest ETag.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudfront::types::{
+    Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponse,
+    CustomErrorResponses, CustomHeaders, CustomOriginConfig, DefaultCacheBehavior,
+    DistributionConfig, DistributionConfigWithTags, HttpVersion, LoggingConfig, Method,
+    MinimumProtocolVersion, Origin, OriginCustomHeader, OriginProtocolPolicy, OriginSslProtocols,
+    Origins, PriceClass, S3OriginConfig, SslProtocol, SslSupportMethod, Tag, TagKeys, Tags,
+    ViewerCertificate, ViewerProtocolPolicy,
+};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use sha2::{Digest as _, Sha256};
+
+use super::origin_access_control::oac_id;
+use super::{DISTRIBUTION, distribution_id, id_from_arn, wait_deployed};
+use crate::aws::elbv2::load_balancer_id;
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::s3::bucket_id;
+use crate::aws::{Cx, Env, OpCx, tags};
+use crate::manifest::Manifest;
+use crate::manifest::edge::{Behavior, Distribution, OriginTarget};
+use crate::model::{Desired, Mode, Observed, Value, props};
+use crate::plan::Change;
+
+fn bucket_domain(name: &str, region: &str) -> String {
+    format!("{name}.s3.{region}.amazonaws.com")
+}
+
+pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
+    manifest
+        .edge
+        .distributions
+        .iter()
+        .map(|distribution| one(manifest, env, distribution))
+        .collect()
+}
+
+fn bucket_name<'m>(manifest: &'m Manifest, key: &str) -> &'m str {
+    manifest
+        .edge
+        .buckets
+        .iter()
+        .find(|bucket| bucket.key == key)
+        .map_or("", |bucket| bucket.name.as_str())
+}
+
+fn one(manifest: &Manifest, env: &Env, distribution: &Distribution) -> Desired {
+    let mut after = Vec::new();
+    let origins: Vec<Value> = distribution
+        .origins
+        .iter()
+        .map(|origin| {
+            let (domain, s3, oac) = match &origin.target {
+                OriginTarget::Bucket(key) => {
+                    after.push(bucket_id(key));
+                    (
+                        Value::str(bucket_domain(bucket_name(manifest, key), &env.region)),
+                        true,
+                        Value::Ref(oac_id(key)),
+                    )
+                }
+                OriginTarget::LoadBalancer(key) => {
+                    (Value::Ref(load_balancer_id(key)), false, Value::Null)
+                }
+                OriginTarget::Domain(domain) => (Value::str(domain), false, Value::Null),
+            };
+            Value::map([
+                ("id", Value::str(&origin.id)),
+                ("domain", domain),
+                ("path", Value::str(&origin.path)),
+                ("s3", Value::Bool(s3)),
+                ("oac", oac),
+                (
+                    "protocol",
+                    if s3 {
+                        Value::Null
+                    } else {
+                        Value::str(&origin.protocol)
+                    },
+                ),
+                (
+                    "headers",
+                    Value::Map(
+                        origin
+                            .headers
+                            .iter()
+                            .map(|(key, value)| (key.clone(), Value::str(value)))
+                            .collect(),
+                    ),
+                ),
+            ])
+        })
+        .collect();
+    let logging = distribution
+        .logging
+        .as_ref()
+        .map_or(Value::Null, |(key, prefix)| {
+            after.push(bucket_id(key));
+            Value::map([
+                (
+                    "bucket",
+                    Value::str(format!("{}.s3.amazonaws.com", bucket_name(manifest, key))),
+                ),
+                ("prefix", Value::str(prefix)),
+            ])
+        });
+    Desired {
+        id: distribution_id(&distribution.key),
+        props: props([
+            ("comment", Value::str(&distribution.comment), Mode::InPlace),
+            ("enabled", Value::Bool(distribution.enabled), Mode::InPlace),
+            (
+                "aliases",
+                Value::Set(distribution.aliases.iter().map(Value::str).collect()),
+                Mode::InPlace,
+            ),
+            (
+                "certificate",
+                distribution
+                    .certificate
+                    .as_ref()
+                    .map_or(Value::Null, Value::str),
+                Mode::InPlace,
+            ),
+            (
+                "minimum_tls",
+                if distribution.certificate.is_some() {
+                    Value::str(&distribution.minimum_tls)
+                } else {
+                    Value::Null
+                },
+                Mode::InPlace,
+            ),
+            (
+                "price_class",
+                Value::str(&distribution.price_class),
+                Mode::InPlace,
+            ),
+            (
+                "default_root_object",
+                Value::str(&distribution.default_root_object),
+                Mode::InPlace,
+            ),
+            (
+                "http_version",
+                Value::str(&distribution.http_version),
+                Mode::InPlace,
+            ),
+            ("ipv6", Value::Bool(distribution.ipv6), Mode::InPlace),
+            (
+                "web_acl",
+                distribution
+                    .web_acl
+                    .as_ref()
+                    .map_or(Value::Null, Value::str),
+                Mode::InPlace,
+            ),
+            ("logging", logging, Mode::InPlace),
+            ("origins", Value::List(origins), Mode::InPlace),
+            (
+                "default",
+                behavior_value(&distribution.default),
+                Mode::InPlace,
+            ),
+            (
+                "behaviors",
+                Value::List(distribution.behaviors.iter().map(behavior_value).collect()),
+                Mode::InPlace,
+            ),
+            (
+                "errors",
+                Value::List(
+                    distribution
+                        .errors
+                        .iter()
+                        .map(|error| {
+                            error_value(error.code, error.page.as_deref(), error.status, error.ttl)
+                        })
+                        .collect(),
+                ),
+                Mode::InPlace,
+            ),
+            (
+                "tags",
+                tags::managed_tags(
+                    &manifest.tags,
+                    &distribution.tags,
+                    &format!("{}-{}", manifest.stack, distribution.key),
+                    distribution.retain,
+                ),
+                Mode::InPlace,
+            ),
+        ]),
+        after,
+    }
+}
+
+fn behavior_value(behavior: &Behavior) -> Value {
+    behavior_map(
+        behavior.path.as_deref(),
+        &behavior.origin,
+        &behavior.cache_policy,
+        behavior.origin_request_policy.as_deref(),
+        &behavior.methods,
+        &behavior.cached_methods,
+        behavior.compress,
+        &behavior.viewer_protocol,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn behavior_map(
+    path: Option<&str>,
+    origin: &str,
+    cache_policy: &str,
+    origin_request_policy: Option<&str>,
+    methods: &[String],
+    cached: &[String],
+    compress: bool,
+    viewer_protocol: &str,
+) -> Value {
+    let policy = |id: &str| match crate::manifest::edge::policy_name(id) {
+        Some(name) => Value::str(name),
+        None => Value::str(id),
+    };
+    let mut map = BTreeMap::from([
+        ("origin".to_string(), Value::str(origin)),
+        ("cache_policy".to_string(), policy(cache_policy)),
+        (
+            "origin_request_policy".to_string(),
+            origin_request_policy
+                .filter(|id| !id.is_empty())
+                .map_or(Value::Null, policy),
+        ),
+        (
+            "methods".to_string(),
+            Value::Set(methods.iter().map(Value::str).collect()),
+        ),
+        (
+            "cached_methods".to_string(),
+            Value::Set(cached.iter().map(Value::str).collect()),
+        ),
+        ("compress".to_string(), Value::Bool(compress)),
+        ("viewer_protocol".to_string(), Value::str(viewer_protocol)),
+    ]);
+    if let Some(path) = path {
+        map.insert("path".to_string(), Value::str(path));
+    }
+    Value::Map(map)
+}
+
+fn error_value(code: i64, page: Option<&str>, status: Option<i64>, ttl: i64) -> Value {
+    Value::map([
+        ("code", Value::Int(code)),
+        ("page", page.map_or(Value::Null, Value::str)),
+        ("status", status.map_or(Value::Null, Value::Int)),
+        ("ttl", Value::Int(ttl)),
+    ])
+}
+
+/// Load balancers' DNS names -> ARNs, read only when a distribution has a custom origin
+/// that looks like one.
+async fn load_balancer_arns(cx: &Cx) -> Result<BTreeMap<String, String>, AwsError> {
+    let found: Vec<_> = cx
+        .clients
+        .elbv2
+        .describe_load_balancers()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .aws("DescribeLoadBalancers")?;
+    Ok(found
+        .into_iter()
+        .filter_map(|lb| {
+            Some((
+                lb.dns_name()?.to_ascii_lowercase(),
+                lb.load_balancer_arn()?.to_string(),
+            ))
+        })
+        .collect())
+}
+
+pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+    let cloudfront = &cx.clients.cloudfront;
+    let mut summaries = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = cloudfront
+            .list_distributions()
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .aws("ListDistributions")?;
+        let Some(list) = page.distribution_list() else {
+            break;
+        };
+        summaries.extend(
+            list.items()
+                .iter()
+                .map(|summary| (summary.id().to_string(), summary.arn().to_string())),
+        );
+        marker = list
+            .next_marker()
+            .filter(|next| !next.is_empty())
+            .map(str::to_string);
+        if !list.is_truncated() || marker.is_none() {
+            break;
+        }
+    }
+    // CloudFront lists no tags: one ListTagsForResource per distribution, then the full
+    // config of the stack's own.
+    let owned: Vec<Option<(Observed, bool)>> = stream::iter(summaries)
+        .map(|(id, arn)| async move {
+            let listed = cloudfront
+                .list_tags_for_resource()
+                .resource(&arn)
+                .send()
+                .await
+                .aws("ListTagsForResource")?;
+            let pairs: Vec<(String, String)> = listed
+                .tags()
+                .map(|tags| {
+                    tags.items()
+                        .iter()
+                        .map(|tag| {
+                            (
+                                tag.key().to_string(),
+                                tag.value().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let pairs_ref = || pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            let Some(logical) = tags::owned_id(&cx.stack, pairs_ref()) else {
+                return Ok(None);
+            };
+            if logical.kind() != DISTRIBUTION {
+                return Ok(None);
+            }
+            let found = cloudfront
+                .get_distribution_config()
+                .id(&id)
+                .send()
+                .await
+                .aws("GetDistributionConfig")?;
+            let Some(config) = found.distribution_config() else {
+                return Ok(None);
+            };
+            let (resource, has_custom) = observed(logical, &arn, &id, config, pairs_ref());
+            Ok::<_, AwsError>(Some((resource, has_custom)))
+        })
+        .buffer_unordered(16)
+        .try_collect()
+        .await?;
+    let mut owned: Vec<(Observed, bool)> = owned.into_iter().flatten().collect();
+    if owned.iter().any(|(_, custom)| *custom) {
+        let arns = load_balancer_arns(cx).await?;
+        for (resource, _) in &mut owned {
+            if let Some(field) = resource.props.get_mut("origins")
+                && let Value::List(origins) = &mut field.value
+            {
+                for origin in origins {
+                    if let Value::Map(map) = origin
+                        && let Some(Value::Str(domain)) = map.get("domain")
+                        && let Some(arn) = arns.get(&domain.to_ascii_lowercase())
+                    {
+                        map.insert("domain".into(), Value::Phys(arn.clone()));
+                    }
+                }
+            }
+        }
+    }
+    Ok(owned.into_iter().map(|(resource, _)| resource).collect())
+}
+
+/// The normalised view of a live config; also says whether any origin is custom.
+fn observed<'a>(
+    logical: crate::model::ResourceId,
+    arn: &str,
+    id: &str,
+    config: &DistributionConfig,
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+) -> (Observed, bool) {
+    let mut custom = false;
+    let origins: Vec<Value> = config
+        .origins()
+        .map(|origins| origins.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|origin| {
+            let s3 = origin.s3_origin_config().is_some() && origin.custom_origin_config().is_none();
+            custom |= !s3;
+            Value::map([
+                ("id", Value::str(origin.id())),
+                ("domain", Value::str(origin.domain_name())),
+                ("path", Value::str(origin.origin_path().unwrap_or_default())),
+                ("s3", Value::Bool(s3)),
+                (
+                    "oac",
+                    origin
+                        .origin_access_control_id()
+                        .filter(|id| !id.is_empty())
+                        .map_or(Value::Null, |id| Value::Phys(id.to_string())),
+                ),
+                (
+                    "protocol",
+                    origin.custom_origin_config().map_or(Value::Null, |custom| {
+                        Value::str(custom.origin_protocol_policy().as_str())
+                    }),
+                ),
+                (
+                    "headers",
+                    Value::Map(
+                        origin
+                            .custom_headers()
+                            .map(|headers| headers.items())
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|header| {
+                                (
+                                    header.header_name().to_string(),
+                                    Value::str(header.header_value()),
+                                )
+                            })
+                            .collect(),
+                    ),
+                ),
+            ])
+        })
+        .collect();
+    let methods = |allowed: Option<&AllowedMethods>| -> (Vec<String>, Vec<String>) {
+        let Some(allowed) = allowed else {
+            return (
+                vec!["GET".into(), "HEAD".into()],
+                vec!["GET".into(), "HEAD".into()],
+            );
+        };
+        let all = allowed
+            .items()
+            .iter()
+            .map(|m| m.as_str().to_string())
+            .collect();
+        let cached = allowed
+            .cached_methods()
+            .map(|cached| {
+                cached
+                    .items()
+                    .iter()
+                    .map(|m| m.as_str().to_string())
+                    .collect()
+            })
+            .unwrap_or_else(|| vec!["GET".into(), "HEAD".into()]);
+        (all, cached)
+    };
+    let default = config
+        .default_cache_behavior()
+        .map_or(Value::Null, |behavior| {
+            let (all, cached) = methods(behavior.allowed_methods());
+            behavior_map(
+                None,
+                behavior.target_origin_id(),
+                behavior.cache_policy_id().unwrap_or_default(),
+                behavior.origin_request_policy_id(),
+                &all,
+                &cached,
+                behavior.compress().unwrap_or(false),
+                behavior.viewer_protocol_policy().as_str(),
+            )
+        });
+    let behaviors: Vec<Value> = config
+        .cache_behaviors()
+        .map(|behaviors| behaviors.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|behavior| {
+            let (all, cached) = methods(behavior.allowed_methods());
+            behavior_map(
+                Some(behavior.path_pattern()),
+                behavior.target_origin_id(),
+                behavior.cache_policy_id().unwrap_or_default(),
+                behavior.origin_request_policy_id(),
+                &all,
+                &cached,
+                behavior.compress().unwrap_or(false),
+                behavior.viewer_protocol_policy().as_str(),
+            )
+        })
+        .collect();
+    let mut errors: Vec<(i64, Value)> = config
+        .custom_error_responses()
+        .map(|errors| errors.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|error| {
+            let code = i64::from(error.error_code());
+            (
+                code,
+                error_value(
+                    code,
+                    error.response_page_path().filter(|page| !page.is_empty()),
+                    error.response_code().and_then(|status| status.parse().ok()),
+                    error.error_caching_min_ttl().unwrap_or(10),
+                ),
+            )
+        })
+        .collect();
+    errors.sort_by_key(|(code, _)| *code);
+    let certificate = config.viewer_certificate().and_then(|viewer| {
+        viewer
+            .acm_certificate_arn()
+            .filter(|arn| !arn.is_empty())
+            .map(|arn| {
+                (
+                    arn.to_string(),
+                    viewer
+                        .minimum_protocol_version()
+                        .map(|version| version.as_str().to_string()),
+                )
+            })
+    });
+    let logging =
+        config
+            .logging()
+            .filter(|logging| logging.enabled())
+            .map_or(Value::Null, |logging| {
+                Value::map([
+                    ("bucket", Value::str(logging.bucket())),
+                    ("prefix", Value::str(logging.prefix())),
+                ])
+            });
+    let mut resource = Observed::new(
+        logical,
+        arn,
+        props([
+            ("comment", Value::str(config.comment()), Mode::InPlace),
+            ("enabled", Value::Bool(config.enabled()), Mode::InPlace),
+            (
+                "aliases",
+                Value::Set(
+                    config
+                        .aliases()
+                        .map(|aliases| aliases.items())
+                        .unwrap_or_default()
+                        .iter()
+                        .map(Value::str)
+                        .collect(),
+                ),
+                Mode::InPlace,
+            ),
+            (
+                "certificate",
+                certificate
+                    .as_ref()
+                    .map_or(Value::Null, |(arn, _)| Value::str(arn)),
+                Mode::InPlace,
+            ),
+            (
+                "minimum_tls",
+                certificate
+                    .as_ref()
+                    .and_then(|(_, version)| version.clone())
+                    .map_or(Value::Null, Value::Str),
+                Mode::InPlace,
+            ),
+            (
+                "price_class",
+                Value::str(
+                    config
+                        .price_class()
+                        .map_or("PriceClass_All", |class| class.as_str()),
+                ),
+                Mode::InPlace,
+            ),
+            (
+                "default_root_object",
+                Value::str(config.default_root_object().unwrap_or_default()),
+                Mode::InPlace,
+            ),
+            (
+                "http_version",
+                Value::str(
+                    config
+                        .http_version()
+                        .map_or("http2", |version| version.as_str()),
+                ),
+                Mode::InPlace,
+            ),
+            (
+                "ipv6",
+                Value::Bool(config.is_ipv6_enabled().unwrap_or(false)),
+                Mode::InPlace,
+            ),
+            (
+                "web_acl",
+                config
+                    .web_acl_id()
+                    .filter(|acl| !acl.is_empty())
+                    .map_or(Value::Null, Value::str),
+                Mode::InPlace,
+            ),
+            ("logging", logging, Mode::InPlace),
+            ("origins", Value::List(origins), Mode::InPlace),
+            ("default", default, Mode::InPlace),
+            ("behaviors", Value::List(behaviors), Mode::InPlace),
+            (
+                "errors",
+                Value::List(errors.into_iter().map(|(_, value)| value).collect()),
+                Mode::InPlace,
+            ),
+            ("tags", tags::observed_tags(pairs), Mode::InPlace),
+        ]),
+    );
+    resource.extra.insert("id".into(), id.to_string());
+    (resource, custom)
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .into_iter()
+        .flat_map(Value::items)
+        .filter_map(|item| item.as_str().map(str::to_string))
+        .collect()
+}
+
+fn text<'a>(map: &'a BTreeMap<String, Value>, key: &str) -> &'a str {
+    map.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn allowed_methods(map: &BTreeMap<String, Value>) -> Result<AllowedMethods, AwsError> {
+    let all: Vec<Method> = strings(map.get("methods"))
+        .iter()
+        .map(|method| Method::from(method.as_str()))
+        .collect();
+    let cached: Vec<Method> = strings(map.get("cached_methods"))
+        .iter()
+        .map(|method| Method::from(method.as_str()))
+        .collect();
+    built(
+        "AllowedMethods",
+        AllowedMethods::builder()
+            .quantity(all.len() as i32)
+            .set_items(Some(all))
+            .cached_methods(built(
+                "CachedMethods",
+                CachedMethods::builder()
+                    .quantity(cached.len() as i32)
+                    .set_items(Some(cached))
+                    .build(),
+            )?)
+            .build(),
+    )
+}
+
+/// A managed policy's id from the name the plan shows (or the id itself).
+fn policy_id(value: &str) -> String {
+    crate::manifest::edge::CACHE_POLICIES
+        .iter()
+        .chain(crate::manifest::edge::ORIGIN_REQUEST_POLICIES)
+        .find(|(_, aws, _)| *aws == value)
+        .map_or(value.to_string(), |(_, _, id)| id.to_string())
+}
+
+/// The whole config the desired state describes.
+async fn config(
+    op: &OpCx<'_>,
+    desired: &Desired,
+    caller_reference: &str,
+) -> Result<DistributionConfig, AwsError> {
+    let mut origins = Vec::new();
+    let wanted: Vec<Value> = desired.value("origins").items().cloned().collect();
+    for origin in &wanted {
+        let Some(map) = origin.as_map() else {
+            continue;
+        };
+        let domain = match map.get("domain") {
+            Some(Value::Ref(id)) => {
+                let arn = op.resolve(&Value::Ref(id.clone()))?;
+                let found = op
+                    .cx
+                    .clients
+                    .elbv2
+                    .describe_load_balancers()
+                    .load_balancer_arns(&arn)
+                    .send()
+                    .await
+                    .aws("DescribeLoadBalancers")?;
+                found
+                    .load_balancers()
+                    .first()
+                    .and_then(|lb| lb.dns_name())
+                    .unwrap_or_default()
+                    .to_string()
+            }
+            Some(other) => other.as_str().unwrap_or_default().to_string(),
+            None => String::new(),
+        };
+        let headers: Vec<OriginCustomHeader> = map
+            .get("headers")
+            .and_then(Value::as_map)
+            .map(|headers| {
+                headers
+                    .iter()
+                    .map(|(name, value)| {
+                        built(
+                            "OriginCustomHeader",
+                            OriginCustomHeader::builder()
+                                .header_name(name)
+                                .header_value(value.as_str().unwrap_or_default())
+                                .build(),
+                        )
+                    })
+                    .collect::<Result<_, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let mut builder = Origin::builder()
+            .id(text(map, "id"))
+            .domain_name(domain)
+            .origin_path(text(map, "path"))
+            .custom_headers(built(
+                "CustomHeaders",
+                CustomHeaders::builder()
+                    .quantity(headers.len() as i32)
+                    .set_items(Some(headers))
+                    .build(),
+            )?);
+        if map.get("s3") == Some(&Value::Bool(true)) {
+            builder = builder
+                // OAC, not the legacy origin access identity: the identity stays empty.
+                .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+                .origin_access_control_id(op.resolve(map.get("oac").unwrap_or(&Value::Null))?);
+        } else {
+            builder = builder.custom_origin_config(built(
+                "CustomOriginConfig",
+                CustomOriginConfig::builder()
+                    .http_port(80)
+                    .https_port(443)
+                    .origin_protocol_policy(OriginProtocolPolicy::from(text(map, "protocol")))
+                    .origin_ssl_protocols(built(
+                        "OriginSslProtocols",
+                        OriginSslProtocols::builder()
+                            .quantity(1)
+                            .items(SslProtocol::TlSv12)
+                            .build(),
+                    )?)
+                    .origin_read_timeout(30)
+                    .origin_keepalive_timeout(5)
+                    .build(),
+            )?);
+        }
+        origins.push(built("Origin", builder.build())?);
+    }
+    let empty = BTreeMap::new();
+    let default = desired.value("default").as_map().unwrap_or(&empty);
+    let mut default_behavior = DefaultCacheBehavior::builder()
+        .target_origin_id(text(default, "origin"))
+        .viewer_protocol_policy(ViewerProtocolPolicy::from(text(default, "viewer_protocol")))
+        .allowed_methods(allowed_methods(default)?)
+        .compress(default.get("compress") == Some(&Value::Bool(true)))
+        .cache_policy_id(policy_id(text(default, "cache_policy")));
+    if let Some(Value::Str(policy)) = default.get("origin_request_policy") {
+        default_behavior = default_behavior.origin_request_policy_id(policy_id(policy));
+    }
+    let mut behaviors = Vec::new();
+    for behavior in desired.value("behaviors").items() {
+        let Some(map) = behavior.as_map() else {
+            continue;
+        };
+        let mut builder = CacheBehavior::builder()
+            .path_pattern(text(map, "path"))
+            .target_origin_id(text(map, "origin"))
+            .viewer_protocol_policy(ViewerProtocolPolicy::from(text(map, "viewer_protocol")))
+            .allowed_methods(allowed_methods(map)?)
+            .compress(map.get("compress") == Some(&Value::Bool(true)))
+            .cache_policy_id(policy_id(text(map, "cache_policy")));
+        if let Some(Value::Str(policy)) = map.get("origin_request_policy") {
+            builder = builder.origin_request_policy_id(policy_id(policy));
+        }
+        behaviors.push(built("CacheBehavior", builder.build())?);
+    }
+    let errors: Vec<CustomErrorResponse> = desired
+        .value("errors")
+        .items()
+        .filter_map(Value::as_map)
+        .map(|map| {
+            let mut builder = CustomErrorResponse::builder();
+            if let Some(Value::Int(code)) = map.get("code") {
+                builder = builder.error_code(*code as i32);
+            }
+            if let Some(Value::Str(page)) = map.get("page") {
+                builder = builder.response_page_path(page);
+            }
+            if let Some(Value::Int(status)) = map.get("status") {
+                builder = builder.response_code(status.to_string());
+            }
+            if let Some(Value::Int(ttl)) = map.get("ttl") {
+                builder = builder.error_caching_min_ttl(*ttl);
+            }
+            built("CustomErrorResponse", builder.build())
+        })
+        .collect::<Result<_, _>>()?;
+    let aliases = strings(Some(desired.value("aliases")));
+    let viewer = match desired.value("certificate").as_str() {
+        Some(arn) => ViewerCertificate::builder()
+            .acm_certificate_arn(arn)
+            .ssl_support_method(SslSupportMethod::SniOnly)
+            .minimum_protocol_version(MinimumProtocolVersion::from(
+                desired
+                    .value("minimum_tls")
+                    .as_str()
+                    .unwrap_or("TLSv1.2_2021"),
+            ))
+            .build(),
+        None => ViewerCertificate::builder()
+            .cloud_front_default_certificate(true)
+            .build(),
+    };
+    let logging = match desired.value("logging").as_map() {
+        Some(map) => LoggingConfig::builder()
+            .enabled(true)
+            .include_cookies(false)
+            .bucket(text(map, "bucket"))
+            .prefix(text(map, "prefix"))
+            .build(),
+        None => LoggingConfig::builder()
+            .enabled(false)
+            .include_cookies(false)
+            .bucket("")
+            .prefix("")
+            .build(),
+    };
+    built(
+        "DistributionConfig",
+        DistributionConfig::builder()
+            .caller_reference(caller_reference)
+            .comment(desired.value("comment").as_str().unwrap_or_default())
+            .enabled(desired.value("enabled") == &Value::Bool(true))
+            .aliases(built(
+                "Aliases",
+                Aliases::builder()
+                    .quantity(aliases.len() as i32)
+                    .set_items(Some(aliases))
+                    .build(),
+            )?)
+            .default_root_object(
+                desired
+                    .value("default_root_object")
+                    .as_str()
+                    .unwrap_or_default(),
+            )
+            .origins(built(
+                "Origins",
+                Origins::builder()
+                    .quantity(origins.len() as i32)
+                    .set_items(Some(origins))
+                    .build(),
+            )?)
+            .default_cache_behavior(built("DefaultCacheBehavior", default_behavior.build())?)
+            .cache_behaviors(built(
+                "CacheBehaviors",
+                CacheBehaviors::builder()
+                    .quantity(behaviors.len() as i32)
+                    .set_items(Some(behaviors))
+                    .build(),
+            )?)
+            .custom_error_responses(built(
+                "CustomErrorResponses",
+                CustomErrorResponses::builder()
+                    .quantity(errors.len() as i32)
+                    .set_items(Some(errors))
+                    .build(),
+            )?)
+            .logging(logging)
+            .price_class(PriceClass::from(
+                desired
+                    .value("price_class")
+                    .as_str()
+                    .unwrap_or("PriceClass_All"),
+            ))
+            .viewer_certificate(viewer)
+            .web_acl_id(desired.value("web_acl").as_str().unwrap_or_default())
+            .http_version(HttpVersion::from(
+                desired
+                    .value("http_version")
+                    .as_str()
+                    .unwrap_or("http2and3"),
+            ))
+            .is_ipv6_enabled(desired.value("ipv6") == &Value::Bool(true))
+            .build(),
+    )
+}
+
+fn cloudfront_tags(pairs: Vec<(String, String)>) -> Result<Tags, AwsError> {
+    let items: Vec<Tag> = pairs
+        .into_iter()
+        .map(|(key, value)| built("Tag", Tag::builder().key(key).value(value).build()))
+        .collect::<Result<_, _>>()?;
+    Ok(Tags::builder().set_items(Some(items)).build())
+}
+
+pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+    // A retried create with the same config gets the same distribution back (CloudFront
+    // answers a repeated caller reference with the original); a new config, a new one.
+    let mut hasher = Sha256::new();
+    hasher.update(format!("{}\n{}\n{:?}", op.cx.stack, op.id, desired.props).as_bytes());
+    let reference = format!("edgectl-{}", &hex::encode(hasher.finalize())[..32]);
+    let config = config(op, desired, &reference).await?;
+    let created = op
+        .cx
+        .clients
+        .cloudfront
+        .create_distribution_with_tags()
+        .distribution_config_with_tags(
+            DistributionConfigWithTags::builder()
+                .distribution_config(config)
+                .tags(cloudfront_tags(op.create_tags(desired))?)
+                .build(),
+        )
+        .send()
+        .await
+        .aws("CreateDistributionWithTags")?;
+    let distribution = created.distribution();
+    let arn = distribution
+        .map(|d| d.arn().to_string())
+        .unwrap_or_default();
+    if op.cx.wait_edge
+        && let Some(distribution) = distribution
+    {
+        wait_deployed(op.cx, distribution.id()).await?;
+    }
+    Ok(arn)
+}
+
+pub async fn update(
+    op: &OpCx<'_>,
+    desired: &Desired,
+    observed: &Observed,
+    changes: &[Change],
+) -> Result<(), AwsError> {
+    let cloudfront = &op.cx.clients.cloudfront;
+    let id = observed
+        .extra
+        .get("id")
+        .cloned()
+        .unwrap_or_else(|| id_from_arn(&observed.physical_id).to_string());
+    if changes.iter().any(|change| change.field != "tags") {
+        let live = cloudfront
+            .get_distribution_config()
+            .id(&id)
+            .send()
+            .await
+            .aws("GetDistributionConfig")?;
+        let reference = live
+            .distribution_config()
+            .map(|config| config.caller_reference().to_string())
+            .unwrap_or_default();
+        let config = config(op, desired, &reference).await?;
+        cloudfront
+            .update_distribution()
+            .id(&id)
+            .set_if_match(live.e_tag().map(str::to_string))
+            .distribution_config(config)
+            .send()
+            .await
+            .aws("UpdateDistribution")?;
+        if op.cx.wait_edge {
+            wait_deployed(op.cx, &id).await?;
+        }
+    }
+    let arn = observed.physical_id.as_str();
+    tags::apply_delta(
+        observed.value("tags"),
+        desired.value("tags"),
+        |set| async move {
+            cloudfront
+                .tag_resource()
+                .resource(arn)
+                .tags(cloudfront_tags(set)?)
+                .send()
+                .await
+                .aws("TagResource")
+                .map(drop)
+        },
+        |remove| async move {
+            cloudfront
+                .untag_resource()
+                .resource(arn)
+                .tag_keys(TagKeys::builder().set_items(Some(remove)).build())
+                .send()
+                .await
+                .aws("UntagResource")
+                .map(drop)
+        },
+    )
+    .await
+}
+
+pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+    let cloudfront = &op.cx.clients.cloudfront;
+    let id = observed
+        .extra
+        .get("id")
+        .cloned()
+        .unwrap_or_else(|| id_from_arn(&observed.physical_id).to_string());
+    let live = cloudfront
+        .get_distribution_config()
+        .id(&id)
+        .send()
+        .await
+        .aws("GetDistributionConfig")?;
+    // CloudFront deletes only a disabled distribution whose last change has deployed.
+    if let Some(config) = live.distribution_config()
+        && config.enabled()
+    {
+        let mut disabled = config.clone();
+        disabled.enabled = false;
+        cloudfront
+            .update_distribution()
+            .id(&id)
+            .set_if_match(live.e_tag().map(str::to_string))
+            .distribution_config(disabled)
+            .send()
+            .await
+            .aws("UpdateDistribution")?;
+    }
+    let etag = wait_deployed(op.cx, &id).await?;
+    let result = cloudfront
+        .delete_distribution()
+        .id(&id)
+        .if_match(etag)
+        .send()
+        .await
+        .aws("DeleteDistribution");
+    match result {
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
+        other => other.map(drop),
+    }
+}

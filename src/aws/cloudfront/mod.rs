@@ -1,0 +1,177 @@
+//! CloudFront: distributions (`distribution.<key>`), the Origin Access Controls through
+//! which they read private buckets (`origin_access_control.<bucket key>`), and the
+//! invalidations a sync asks for.
+//!
+//! Distributions carry the ownership tags from CreateDistributionWithTags. Origin Access
+//! Controls have no tags in the API: their description, written in the create call, says
+//! `edgectl:stack=<stack> edgectl:id=<id>`, and nothing else is taken for one of ours.
+
+pub mod distribution;
+pub mod origin_access_control;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
+use sha2::{Digest as _, Sha256};
+
+use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use super::{Adapter, Cx, Env, OpCx, retry};
+use crate::manifest::Manifest;
+use crate::model::{Desired, Observed, ResourceId};
+use crate::plan::Change;
+
+pub const DISTRIBUTION: &str = "distribution";
+pub const OAC: &str = "origin_access_control";
+
+pub fn distribution_id(key: &str) -> ResourceId {
+    ResourceId::new(DISTRIBUTION, key)
+}
+
+/// The distribution id inside its ARN (`arn:aws:cloudfront::ACCOUNT:distribution/ID`).
+pub fn id_from_arn(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// Creates one invalidation for `paths` on the distribution behind `arn`, waiting for it
+/// with `--wait`. The caller reference is a hash of the paths and time-free inputs, so
+/// a retried request makes no second invalidation.
+pub async fn invalidate(cx: &Cx, arn: &str, paths: Vec<String>) -> Result<(), AwsError> {
+    let id = id_from_arn(arn);
+    let mut hasher = Sha256::new();
+    hasher.update(cx.stack.as_bytes());
+    hasher.update(arn.as_bytes());
+    for path in &paths {
+        hasher.update(path.as_bytes());
+        hasher.update(b"\n");
+    }
+    // Same paths in a later apply are a new invalidation: the reference includes the minute.
+    let minute = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() / 60);
+    hasher.update(minute.to_le_bytes());
+    let reference = format!("edgectl-{}", &hex::encode(hasher.finalize())[..32]);
+    let batch = built(
+        "CreateInvalidation",
+        InvalidationBatch::builder()
+            .caller_reference(reference)
+            .paths(built(
+                "CreateInvalidation",
+                Paths::builder()
+                    .quantity(paths.len() as i32)
+                    .set_items(Some(paths))
+                    .build(),
+            )?)
+            .build(),
+    )?;
+    let created = cx
+        .clients
+        .cloudfront
+        .create_invalidation()
+        .distribution_id(id)
+        .invalidation_batch(batch)
+        .send()
+        .await
+        .aws("CreateInvalidation")?;
+    if !cx.wait_edge {
+        return Ok(());
+    }
+    let invalidation = created
+        .invalidation()
+        .map(|invalidation| invalidation.id().to_string())
+        .unwrap_or_default();
+    retry::poll(cx.timeout, "the invalidation to complete", || async {
+        let found = cx
+            .clients
+            .cloudfront
+            .get_invalidation()
+            .distribution_id(id)
+            .id(&invalidation)
+            .send()
+            .await
+            .aws("GetInvalidation")?;
+        Ok(found
+            .invalidation()
+            .is_some_and(|invalidation| invalidation.status() == "Completed")
+            .then_some(()))
+    })
+    .await
+}
+
+/// Waits until the distribution's changes reached every edge location.
+pub async fn wait_deployed(cx: &Cx, id: &str) -> Result<String, AwsError> {
+    retry::poll(
+        cx.timeout.max(Duration::from_secs(60)),
+        "the distribution to deploy",
+        || async {
+            let found = cx
+                .clients
+                .cloudfront
+                .get_distribution()
+                .id(id)
+                .send()
+                .await
+                .aws("GetDistribution")?;
+            let deployed = found
+                .distribution()
+                .is_some_and(|distribution| distribution.status() == "Deployed");
+            Ok(deployed.then(|| found.e_tag().unwrap_or_default().to_string()))
+        },
+    )
+    .await
+}
+
+pub struct CloudFrontAdapter;
+
+#[async_trait]
+impl Adapter for CloudFrontAdapter {
+    fn kinds(&self) -> &'static [&'static str] {
+        &[DISTRIBUTION, OAC]
+    }
+
+    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
+        let mut out = origin_access_control::desired(manifest);
+        out.extend(distribution::desired(manifest, env));
+        out
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let (mut controls, distributions) = futures::try_join!(
+            origin_access_control::observe(cx),
+            distribution::observe(cx)
+        )?;
+        controls.extend(distributions);
+        Ok(controls)
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        match op.id.kind() {
+            OAC => origin_access_control::create(op, desired).await,
+            _ => distribution::create(op, desired).await,
+        }
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        match op.id.kind() {
+            OAC => origin_access_control::update(op, desired, observed).await,
+            _ => distribution::update(op, desired, observed, changes).await,
+        }
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let result = match op.id.kind() {
+            OAC => origin_access_control::delete(op, observed).await,
+            _ => distribution::delete(op, observed).await,
+        };
+        match result {
+            Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,969 @@
+//! A bucket's own configuration: versioning, default encryption, public access block,
+//! object ownership, lifecycle, CORS, website, tags. Each is one S3 sub-resource with
+//! its own get/put call; a create sends them all, an update only the changed ones.
+
+use aws_sdk_s3::types::{
+    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
+    BucketVersioningStatus, CorsConfiguration, CorsRule, CreateBucketConfiguration, ErrorDocument,
+    ExpirationStatus, IndexDocument, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
+    NoncurrentVersionExpiration, ObjectIdentifier, ObjectOwnership, OwnershipControls,
+    OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Transition, TransitionStorageClass, VersioningConfiguration, WebsiteConfiguration,
+};
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use super::{FORCE_DESTROY_TAG, OBJECT_STACK_KEY, OwnedBucket, bucket_id, put_bucket_tags};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::{Cx, OpCx, tags};
+use crate::manifest::Manifest;
+use crate::manifest::edge::{Bucket, LifecycleRule as ManifestRule};
+use crate::model::{Desired, Mode, Observed, Value, props};
+use crate::plan::Change;
+
+/// Kept on resources whose manifest says `retain: true` (see `plan::diff`).
+pub use crate::aws::tags::RETAIN_TAG;
+
+pub fn desired(manifest: &Manifest) -> Vec<Desired> {
+    manifest
+        .edge
+        .buckets
+        .iter()
+        .map(|bucket| Desired {
+            id: bucket_id(&bucket.key),
+            props: props([
+                ("name", Value::str(&bucket.name), Mode::Replace),
+                ("versioning", Value::Bool(bucket.versioning), Mode::InPlace),
+                ("encryption", encryption(bucket), Mode::InPlace),
+                (
+                    "block_public_access",
+                    Value::Bool(bucket.block_public_access),
+                    Mode::InPlace,
+                ),
+                (
+                    "object_ownership",
+                    Value::str(bucket.object_ownership),
+                    Mode::InPlace,
+                ),
+                (
+                    "lifecycle",
+                    Value::List(bucket.lifecycle.iter().map(rule_value).collect()),
+                    Mode::InPlace,
+                ),
+                (
+                    "cors",
+                    Value::List(
+                        bucket
+                            .cors
+                            .iter()
+                            .map(|rule| {
+                                cors_value(
+                                    &rule.origins,
+                                    &rule.methods,
+                                    &rule.headers,
+                                    &rule.expose,
+                                    rule.max_age,
+                                )
+                            })
+                            .collect(),
+                    ),
+                    Mode::InPlace,
+                ),
+                (
+                    "website",
+                    bucket.website.as_ref().map_or(Value::Null, |website| {
+                        Value::map([
+                            ("index", Value::str(&website.index)),
+                            (
+                                "error",
+                                website.error.as_ref().map_or(Value::Null, Value::str),
+                            ),
+                        ])
+                    }),
+                    Mode::InPlace,
+                ),
+                (
+                    "force_destroy",
+                    Value::Bool(bucket.force_destroy),
+                    Mode::InPlace,
+                ),
+                (
+                    "tags",
+                    tags::managed_tags(&manifest.tags, &bucket.tags, &bucket.name, bucket.retain),
+                    Mode::InPlace,
+                ),
+            ]),
+            after: Vec::new(),
+        })
+        .collect()
+}
+
+fn encryption(bucket: &Bucket) -> Value {
+    match &bucket.kms {
+        None => Value::map([
+            ("algorithm", Value::str("AES256")),
+            ("kms_key", Value::Null),
+        ]),
+        Some(key) => Value::map([
+            ("algorithm", Value::str("aws:kms")),
+            // S3 uses the account's `aws/s3` key when none is named.
+            (
+                "kms_key",
+                key.as_ref().map_or(Value::AwsDefault, Value::str),
+            ),
+        ]),
+    }
+}
+
+fn rule_value(rule: &ManifestRule) -> Value {
+    let days = |days: Option<i64>| days.map_or(Value::Null, Value::Int);
+    Value::map([
+        ("id", Value::str(&rule.id)),
+        ("prefix", Value::str(&rule.prefix)),
+        ("enabled", Value::Bool(rule.enabled)),
+        (
+            "transitions",
+            Value::List(
+                rule.transitions
+                    .iter()
+                    .map(|(days, class)| Value::str(format!("{days} days: {class}")))
+                    .collect(),
+            ),
+        ),
+        ("expire_after_days", days(rule.expire_after_days)),
+        (
+            "noncurrent_expire_after_days",
+            days(rule.noncurrent_expire_after_days),
+        ),
+        (
+            "abort_multipart_after_days",
+            days(rule.abort_multipart_after_days),
+        ),
+    ])
+}
+
+fn cors_value(
+    origins: &[String],
+    methods: &[String],
+    headers: &[String],
+    expose: &[String],
+    max_age: Option<i64>,
+) -> Value {
+    let set = |items: &[String]| Value::Set(items.iter().map(Value::str).collect());
+    Value::map([
+        ("origins", set(origins)),
+        ("methods", set(methods)),
+        ("headers", set(headers)),
+        ("expose", set(expose)),
+        ("max_age", max_age.map_or(Value::Null, Value::Int)),
+    ])
+}
+
+/// Reads a sub-resource, `None` when the bucket has none configured.
+async fn optional<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match result {
+        Ok(found) => Ok(Some(found)),
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// The bucket as observed, and whether it encrypts with KMS (object ETags are then not
+/// content hashes).
+pub async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<(Vec<Observed>, bool), AwsError> {
+    let s3 = &cx.clients.s3;
+    let name = owned.name.as_str();
+    let (versioning, encryption, public, ownership, lifecycle, cors, website) = futures::try_join!(
+        async {
+            s3.get_bucket_versioning()
+                .bucket(name)
+                .send()
+                .await
+                .aws("GetBucketVersioning")
+        },
+        async {
+            optional(
+                s3.get_bucket_encryption()
+                    .bucket(name)
+                    .send()
+                    .await
+                    .aws("GetBucketEncryption"),
+            )
+            .await
+        },
+        async {
+            optional(
+                s3.get_public_access_block()
+                    .bucket(name)
+                    .send()
+                    .await
+                    .aws("GetPublicAccessBlock"),
+            )
+            .await
+        },
+        async {
+            optional(
+                s3.get_bucket_ownership_controls()
+                    .bucket(name)
+                    .send()
+                    .await
+                    .aws("GetBucketOwnershipControls"),
+            )
+            .await
+        },
+        async {
+            optional(
+                s3.get_bucket_lifecycle_configuration()
+                    .bucket(name)
+                    .send()
+                    .await
+                    .aws("GetBucketLifecycleConfiguration"),
+            )
+            .await
+        },
+        async {
+            optional(
+                s3.get_bucket_cors()
+                    .bucket(name)
+                    .send()
+                    .await
+                    .aws("GetBucketCors"),
+            )
+            .await
+        },
+        async {
+            optional(
+                s3.get_bucket_website()
+                    .bucket(name)
+                    .send()
+                    .await
+                    .aws("GetBucketWebsite"),
+            )
+            .await
+        },
+    )?;
+    let default = encryption
+        .as_ref()
+        .and_then(|found| found.server_side_encryption_configuration())
+        .and_then(|config| config.rules().first())
+        .and_then(|rule| rule.apply_server_side_encryption_by_default());
+    let kms = default.is_some_and(|default| default.sse_algorithm().as_str() != "AES256");
+    let encryption = default.map_or(Value::Null, |default| {
+        Value::map([
+            ("algorithm", Value::str(default.sse_algorithm().as_str())),
+            (
+                "kms_key",
+                default
+                    .kms_master_key_id()
+                    .filter(|_| kms)
+                    .map_or(Value::Null, Value::str),
+            ),
+        ])
+    });
+    let block = public
+        .as_ref()
+        .and_then(|found| found.public_access_block_configuration())
+        .is_some_and(|config| {
+            [
+                config.block_public_acls(),
+                config.ignore_public_acls(),
+                config.block_public_policy(),
+                config.restrict_public_buckets(),
+            ]
+            .iter()
+            .all(|flag| *flag == Some(true))
+        });
+    let ownership = ownership
+        .as_ref()
+        .and_then(|found| found.ownership_controls())
+        .and_then(|controls| controls.rules().first())
+        .map_or(Value::Null, |rule| {
+            Value::str(rule.object_ownership().as_str())
+        });
+    let mut rules: Vec<Value> = lifecycle
+        .as_ref()
+        .map(|found| found.rules().iter().map(observed_rule).collect())
+        .unwrap_or_default();
+    rules.sort_by(|a, b| rule_id(a).cmp(rule_id(b)));
+    let cors = Value::List(
+        cors.as_ref()
+            .map(|found| {
+                found
+                    .cors_rules()
+                    .iter()
+                    .map(|rule| {
+                        cors_value(
+                            rule.allowed_origins(),
+                            rule.allowed_methods(),
+                            rule.allowed_headers(),
+                            rule.expose_headers(),
+                            rule.max_age_seconds().map(i64::from),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    );
+    let website = website
+        .as_ref()
+        .and_then(|found| {
+            Some(Value::map([
+                ("index", Value::str(found.index_document()?.suffix())),
+                (
+                    "error",
+                    found
+                        .error_document()
+                        .map_or(Value::Null, |error| Value::str(error.key())),
+                ),
+            ]))
+        })
+        .unwrap_or(Value::Null);
+    let pairs = || owned.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let mut resource = Observed::new(
+        owned.id.clone(),
+        &owned.name,
+        props([
+            ("name", Value::str(&owned.name), Mode::Replace),
+            (
+                "versioning",
+                Value::Bool(versioning.status() == Some(&BucketVersioningStatus::Enabled)),
+                Mode::InPlace,
+            ),
+            ("encryption", encryption, Mode::InPlace),
+            ("block_public_access", Value::Bool(block), Mode::InPlace),
+            ("object_ownership", ownership, Mode::InPlace),
+            ("lifecycle", Value::List(rules), Mode::InPlace),
+            ("cors", cors, Mode::InPlace),
+            ("website", website, Mode::InPlace),
+            (
+                "force_destroy",
+                Value::Bool(owned.tag(FORCE_DESTROY_TAG) == Some("true")),
+                Mode::InPlace,
+            ),
+            ("tags", tags::observed_tags(pairs()), Mode::InPlace),
+        ]),
+    );
+    resource.extra.insert("name".into(), owned.name.clone());
+    Ok((vec![resource], kms))
+}
+
+fn rule_id(rule: &Value) -> &str {
+    rule.as_map()
+        .and_then(|map| map.get("id"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+fn observed_rule(rule: &LifecycleRule) -> Value {
+    let prefix = rule
+        .filter()
+        .and_then(|filter| filter.prefix())
+        // Rules written by older tools keep their prefix outside the filter.
+        .or({
+            #[allow(deprecated)]
+            rule.prefix()
+        })
+        .unwrap_or_default();
+    let mut transitions: Vec<(i32, String)> = rule
+        .transitions()
+        .iter()
+        .filter_map(|transition| {
+            Some((
+                transition.days()?,
+                transition.storage_class()?.as_str().to_string(),
+            ))
+        })
+        .collect();
+    transitions.sort();
+    let days = |days: Option<i32>| days.map_or(Value::Null, |days| Value::Int(days.into()));
+    Value::map([
+        ("id", Value::str(rule.id().unwrap_or_default())),
+        ("prefix", Value::str(prefix)),
+        (
+            "enabled",
+            Value::Bool(rule.status() == &ExpirationStatus::Enabled),
+        ),
+        (
+            "transitions",
+            Value::List(
+                transitions
+                    .into_iter()
+                    .map(|(days, class)| Value::str(format!("{days} days: {class}")))
+                    .collect(),
+            ),
+        ),
+        (
+            "expire_after_days",
+            days(rule.expiration().and_then(|expiration| expiration.days())),
+        ),
+        (
+            "noncurrent_expire_after_days",
+            days(
+                rule.noncurrent_version_expiration()
+                    .and_then(|expiration| expiration.noncurrent_days()),
+            ),
+        ),
+        (
+            "abort_multipart_after_days",
+            days(
+                rule.abort_incomplete_multipart_upload()
+                    .and_then(|abort| abort.days_after_initiation()),
+            ),
+        ),
+    ])
+}
+
+pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+    let s3 = &op.cx.clients.s3;
+    let name = desired
+        .value("name")
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mut pairs = op.create_tags(desired);
+    if desired.value("force_destroy") == &Value::Bool(true) {
+        pairs.push((FORCE_DESTROY_TAG.into(), "true".into()));
+    }
+    let mut configuration =
+        CreateBucketConfiguration::builder().set_tags(Some(super::s3_tags(pairs)?));
+    // us-east-1 takes no location constraint (and refuses its own name as one).
+    if op.cx.region != "us-east-1" {
+        configuration = configuration
+            .location_constraint(BucketLocationConstraint::from(op.cx.region.as_str()));
+    }
+    let created = s3
+        .create_bucket()
+        .bucket(&name)
+        .create_bucket_configuration(configuration.build())
+        .object_ownership(ObjectOwnership::from(
+            desired
+                .value("object_ownership")
+                .as_str()
+                .unwrap_or("BucketOwnerEnforced"),
+        ))
+        .send()
+        .await
+        .aws("CreateBucket");
+    match created {
+        Ok(_) => {}
+        Err(error) if error.code.as_deref() == Some("BucketAlreadyOwnedByYou") => {
+            return Err(AwsError {
+                message: format!(
+                    "bucket `{name}` already exists in this account but is not tagged as `{}` of stack `{}`; edgectl does not take over buckets it did not create (tag it `edgectl:stack={}` and `edgectl:id={}` to adopt it, or choose another name)",
+                    op.id, op.cx.stack, op.cx.stack, op.id
+                ),
+                ..error
+            });
+        }
+        Err(error) if error.code.as_deref() == Some("BucketAlreadyExists") => {
+            return Err(AwsError {
+                message: format!(
+                    "bucket name `{name}` is taken by another AWS account (bucket names are global): choose another `name`"
+                ),
+                ..error
+            });
+        }
+        Err(error) => return Err(error),
+    }
+    // A bucket just created may answer NoSuchBucket for a moment: retry those.
+    let all = [
+        "versioning",
+        "encryption",
+        "block_public_access",
+        "object_ownership",
+        "lifecycle",
+        "cors",
+        "website",
+    ];
+    for field in all {
+        let value = desired.value(field);
+        let unset = match field {
+            "versioning" => value == &Value::Bool(false),
+            "lifecycle" | "cors" => value.items().next().is_none(),
+            "website" => value == &Value::Null,
+            // Sent with CreateBucket.
+            "object_ownership" => true,
+            _ => false,
+        };
+        if unset {
+            continue;
+        }
+        op.cx
+            .retry_not_found(|| put_field(op.cx, &name, field, value))
+            .await?;
+    }
+    Ok(name)
+}
+
+/// Sends one sub-resource's desired value (or deletes it).
+async fn put_field(cx: &Cx, name: &str, field: &str, value: &Value) -> Result<(), AwsError> {
+    let s3 = &cx.clients.s3;
+    match field {
+        "versioning" => {
+            let status = if value == &Value::Bool(true) {
+                BucketVersioningStatus::Enabled
+            } else {
+                // A bucket once versioned can only be suspended, never unversioned.
+                BucketVersioningStatus::Suspended
+            };
+            s3.put_bucket_versioning()
+                .bucket(name)
+                .versioning_configuration(VersioningConfiguration::builder().status(status).build())
+                .send()
+                .await
+                .aws("PutBucketVersioning")
+                .map(drop)
+        }
+        "encryption" => {
+            let map = value.as_map().cloned().unwrap_or_default();
+            let kms = map.get("algorithm").and_then(Value::as_str) == Some("aws:kms");
+            let mut default = ServerSideEncryptionByDefault::builder().sse_algorithm(if kms {
+                ServerSideEncryption::AwsKms
+            } else {
+                ServerSideEncryption::Aes256
+            });
+            if let Some(key) = map.get("kms_key").and_then(Value::as_str) {
+                default = default.kms_master_key_id(key);
+            }
+            let rule = ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(built(
+                    "PutBucketEncryption",
+                    default.build(),
+                )?)
+                // Bucket keys cut KMS requests (and cost) for SSE-KMS.
+                .bucket_key_enabled(kms)
+                .build();
+            s3.put_bucket_encryption()
+                .bucket(name)
+                .server_side_encryption_configuration(built(
+                    "PutBucketEncryption",
+                    ServerSideEncryptionConfiguration::builder()
+                        .rules(rule)
+                        .build(),
+                )?)
+                .send()
+                .await
+                .aws("PutBucketEncryption")
+                .map(drop)
+        }
+        "block_public_access" => {
+            if value == &Value::Bool(true) {
+                s3.put_public_access_block()
+                    .bucket(name)
+                    .public_access_block_configuration(
+                        PublicAccessBlockConfiguration::builder()
+                            .block_public_acls(true)
+                            .ignore_public_acls(true)
+                            .block_public_policy(true)
+                            .restrict_public_buckets(true)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .aws("PutPublicAccessBlock")
+                    .map(drop)
+            } else {
+                s3.delete_public_access_block()
+                    .bucket(name)
+                    .send()
+                    .await
+                    .aws("DeletePublicAccessBlock")
+                    .map(drop)
+            }
+        }
+        "object_ownership" => {
+            let ownership = ObjectOwnership::from(value.as_str().unwrap_or("BucketOwnerEnforced"));
+            s3.put_bucket_ownership_controls()
+                .bucket(name)
+                .ownership_controls(built(
+                    "PutBucketOwnershipControls",
+                    OwnershipControls::builder()
+                        .rules(built(
+                            "PutBucketOwnershipControls",
+                            OwnershipControlsRule::builder()
+                                .object_ownership(ownership)
+                                .build(),
+                        )?)
+                        .build(),
+                )?)
+                .send()
+                .await
+                .aws("PutBucketOwnershipControls")
+                .map(drop)
+        }
+        "lifecycle" => {
+            let rules: Vec<LifecycleRule> = value
+                .items()
+                .map(lifecycle_rule)
+                .collect::<Result<_, _>>()?;
+            if rules.is_empty() {
+                return s3
+                    .delete_bucket_lifecycle()
+                    .bucket(name)
+                    .send()
+                    .await
+                    .aws("DeleteBucketLifecycle")
+                    .map(drop);
+            }
+            s3.put_bucket_lifecycle_configuration()
+                .bucket(name)
+                .lifecycle_configuration(built(
+                    "PutBucketLifecycleConfiguration",
+                    BucketLifecycleConfiguration::builder()
+                        .set_rules(Some(rules))
+                        .build(),
+                )?)
+                .send()
+                .await
+                .aws("PutBucketLifecycleConfiguration")
+                .map(drop)
+        }
+        "cors" => {
+            let rules: Vec<CorsRule> = value.items().map(cors_rule).collect::<Result<_, _>>()?;
+            if rules.is_empty() {
+                return s3
+                    .delete_bucket_cors()
+                    .bucket(name)
+                    .send()
+                    .await
+                    .aws("DeleteBucketCors")
+                    .map(drop);
+            }
+            s3.put_bucket_cors()
+                .bucket(name)
+                .cors_configuration(built(
+                    "PutBucketCors",
+                    CorsConfiguration::builder()
+                        .set_cors_rules(Some(rules))
+                        .build(),
+                )?)
+                .send()
+                .await
+                .aws("PutBucketCors")
+                .map(drop)
+        }
+        "website" => match value.as_map() {
+            None => s3
+                .delete_bucket_website()
+                .bucket(name)
+                .send()
+                .await
+                .aws("DeleteBucketWebsite")
+                .map(drop),
+            Some(map) => {
+                let mut website = WebsiteConfiguration::builder().index_document(built(
+                    "PutBucketWebsite",
+                    IndexDocument::builder()
+                        .suffix(
+                            map.get("index")
+                                .and_then(Value::as_str)
+                                .unwrap_or("index.html"),
+                        )
+                        .build(),
+                )?);
+                if let Some(error) = map.get("error").and_then(Value::as_str) {
+                    website = website.error_document(built(
+                        "PutBucketWebsite",
+                        ErrorDocument::builder().key(error).build(),
+                    )?);
+                }
+                s3.put_bucket_website()
+                    .bucket(name)
+                    .website_configuration(website.build())
+                    .send()
+                    .await
+                    .aws("PutBucketWebsite")
+                    .map(drop)
+            }
+        },
+        _ => Ok(()),
+    }
+}
+
+fn lifecycle_rule(value: &Value) -> Result<LifecycleRule, AwsError> {
+    let empty = Default::default();
+    let map = value.as_map().unwrap_or(&empty);
+    let text = |key: &str| map.get(key).and_then(Value::as_str).unwrap_or_default();
+    let days = |key: &str| match map.get(key) {
+        Some(Value::Int(days)) => Some(*days as i32),
+        _ => None,
+    };
+    let mut rule = LifecycleRule::builder()
+        .id(text("id"))
+        .filter(
+            LifecycleRuleFilter::builder()
+                .prefix(text("prefix"))
+                .build(),
+        )
+        .status(if map.get("enabled") == Some(&Value::Bool(false)) {
+            ExpirationStatus::Disabled
+        } else {
+            ExpirationStatus::Enabled
+        });
+    for transition in map.get("transitions").into_iter().flat_map(Value::items) {
+        let Some((days, class)) = transition
+            .as_str()
+            .and_then(|text| text.split_once(" days: "))
+        else {
+            continue;
+        };
+        rule = rule.transitions(
+            Transition::builder()
+                .days(days.parse().unwrap_or(0))
+                .storage_class(TransitionStorageClass::from(class))
+                .build(),
+        );
+    }
+    if let Some(days) = days("expire_after_days") {
+        rule = rule.expiration(LifecycleExpiration::builder().days(days).build());
+    }
+    if let Some(days) = days("noncurrent_expire_after_days") {
+        rule = rule.noncurrent_version_expiration(
+            NoncurrentVersionExpiration::builder()
+                .noncurrent_days(days)
+                .build(),
+        );
+    }
+    if let Some(days) = days("abort_multipart_after_days") {
+        rule = rule.abort_incomplete_multipart_upload(
+            AbortIncompleteMultipartUpload::builder()
+                .days_after_initiation(days)
+                .build(),
+        );
+    }
+    built("PutBucketLifecycleConfiguration", rule.build())
+}
+
+fn cors_rule(value: &Value) -> Result<CorsRule, AwsError> {
+    let empty = Default::default();
+    let map = value.as_map().unwrap_or(&empty);
+    let list = |key: &str| -> Vec<String> {
+        map.get(key)
+            .into_iter()
+            .flat_map(Value::items)
+            .filter_map(|item| item.as_str().map(str::to_string))
+            .collect()
+    };
+    let mut rule = CorsRule::builder()
+        .set_allowed_origins(Some(list("origins")))
+        .set_allowed_methods(Some(list("methods")))
+        .set_allowed_headers(Some(list("headers")))
+        .set_expose_headers(Some(list("expose")));
+    if let Some(Value::Int(age)) = map.get("max_age") {
+        rule = rule.max_age_seconds(*age as i32);
+    }
+    built("PutBucketCors", rule.build())
+}
+
+pub async fn update(
+    op: &OpCx<'_>,
+    desired: &Desired,
+    observed: &Observed,
+    changes: &[Change],
+) -> Result<(), AwsError> {
+    let name = observed.extra.get("name").cloned().unwrap_or_default();
+    for change in changes {
+        if !matches!(change.field.as_str(), "tags" | "force_destroy") {
+            put_field(op.cx, &name, &change.field, &change.new).await?;
+        }
+    }
+    if changes
+        .iter()
+        .any(|change| matches!(change.field.as_str(), "tags" | "force_destroy"))
+    {
+        // The whole set is replaced: keep edgectl's own tags (ownership, sync) as they are.
+        let mut pairs: Vec<(String, String)> = super::bucket_tags(op.cx, &name)
+            .await?
+            .into_iter()
+            .filter(|(key, _)| {
+                key.starts_with("edgectl:") && key != FORCE_DESTROY_TAG && key != RETAIN_TAG
+            })
+            .collect();
+        pairs.extend(
+            tags::create_tags(&op.cx.stack, op.id, desired.value("tags"))
+                .into_iter()
+                .filter(|(key, _)| key != tags::STACK_TAG && key != tags::ID_TAG),
+        );
+        if desired.value("force_destroy") == &Value::Bool(true) {
+            pairs.push((FORCE_DESTROY_TAG.into(), "true".into()));
+        }
+        put_bucket_tags(op.cx, &name, pairs).await?;
+    }
+    Ok(())
+}
+
+/// One object version or delete marker of a bucket.
+struct Version {
+    key: String,
+    version: Option<String>,
+    marker: bool,
+}
+
+/// Every object version and delete marker (a bucket never versioned lists its objects
+/// with the version `null`).
+async fn versions(cx: &Cx, name: &str) -> Result<Vec<Version>, AwsError> {
+    let mut out = Vec::new();
+    let mut key_marker: Option<String> = None;
+    let mut version_marker: Option<String> = None;
+    loop {
+        let page = cx
+            .clients
+            .s3
+            .list_object_versions()
+            .bucket(name)
+            .set_key_marker(key_marker.clone())
+            .set_version_id_marker(version_marker.clone())
+            .send()
+            .await
+            .aws("ListObjectVersions")?;
+        for version in page.versions() {
+            out.push(Version {
+                key: version.key().unwrap_or_default().to_string(),
+                version: version.version_id().map(str::to_string),
+                marker: false,
+            });
+        }
+        for marker in page.delete_markers() {
+            out.push(Version {
+                key: marker.key().unwrap_or_default().to_string(),
+                version: marker.version_id().map(str::to_string),
+                marker: true,
+            });
+        }
+        if page.is_truncated() != Some(true) {
+            return Ok(out);
+        }
+        key_marker = page.next_key_marker().map(str::to_string);
+        version_marker = page.next_version_id_marker().map(str::to_string);
+        if key_marker.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// Object versions that edgectl did not upload for this stack (delete markers hold no data
+/// and are not counted). One HeadObject per version: run only before a bucket's deletion.
+async fn foreign_objects(cx: &Cx, name: &str) -> Result<Vec<String>, AwsError> {
+    let listed = versions(cx, name).await?;
+    let foreign: Vec<Option<String>> = stream::iter(listed.into_iter().filter(|v| !v.marker))
+        .map(|version| async move {
+            let head = cx
+                .clients
+                .s3
+                .head_object()
+                .bucket(name)
+                .key(&version.key)
+                .set_version_id(version.version.clone().filter(|id| id != "null"))
+                .send()
+                .await
+                .aws("HeadObject");
+            match head {
+                Ok(head) => {
+                    let ours = head
+                        .metadata()
+                        .and_then(|metadata| metadata.get(OBJECT_STACK_KEY))
+                        .is_some_and(|stack| stack == &cx.stack);
+                    Ok((!ours).then_some(version.key))
+                }
+                // Gone since the listing.
+                Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
+                Err(error) => Err(error),
+            }
+        })
+        .buffer_unordered(32)
+        .try_collect()
+        .await?;
+    let mut keys: Vec<String> = foreign.into_iter().flatten().collect();
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
+}
+
+/// Refuses, before anything is deleted, a bucket that holds objects edgectl did not put
+/// there, unless the bucket says `force_destroy`.
+pub async fn preflight_delete(cx: &Cx, observed: &Observed) -> Result<(), String> {
+    if observed.value("force_destroy") == &Value::Bool(true) {
+        return Ok(());
+    }
+    let name = observed.physical_id.as_str();
+    let foreign = foreign_objects(cx, name)
+        .await
+        .map_err(|error| error.to_string())?;
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<&str> = foreign.iter().take(5).map(String::as_str).collect();
+    let more = if foreign.len() > shown.len() {
+        format!(" and {} more", foreign.len() - shown.len())
+    } else {
+        String::new()
+    };
+    Err(format!(
+        "bucket `{name}` holds {} edgectl did not put there ({}{more}); edgectl empties a bucket only when the manifest says `force_destroy: true` (apply that first), or empty it yourself",
+        crate::manifest::plural(foreign.len(), "object"),
+        shown.join(", ")
+    ))
+}
+
+pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+    let name = observed.physical_id.as_str();
+    let force = observed.value("force_destroy") == &Value::Bool(true);
+    if !force {
+        // Checked before the walk started; checked again, since objects may have arrived.
+        if let Err(message) = preflight_delete(op.cx, observed).await {
+            return Err(AwsError::new(
+                ErrorKind::Dependency,
+                "DeleteBucket",
+                message,
+            ));
+        }
+    }
+    empty(op.cx, name).await?;
+    let result = op
+        .cx
+        .clients
+        .s3
+        .delete_bucket()
+        .bucket(name)
+        .send()
+        .await
+        .aws("DeleteBucket");
+    match result {
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
+        other => other.map(drop),
+    }
+}
+
+/// Deletes every object version, delete marker and unfinished multipart upload.
+pub async fn empty(cx: &Cx, name: &str) -> Result<(), AwsError> {
+    let s3 = &cx.clients.s3;
+    let uploads = s3
+        .list_multipart_uploads()
+        .bucket(name)
+        .send()
+        .await
+        .aws("ListMultipartUploads")?;
+    for upload in uploads.uploads() {
+        s3.abort_multipart_upload()
+            .bucket(name)
+            .key(upload.key().unwrap_or_default())
+            .upload_id(upload.upload_id().unwrap_or_default())
+            .send()
+            .await
+            .aws("AbortMultipartUpload")?;
+    }
+    let listed = versions(cx, name).await?;
+    let identifiers: Vec<ObjectIdentifier> = listed
+        .into_iter()
+        .map(|version| {
+            built(
+                "DeleteObjects",
+                ObjectIdentifier::builder()
+                    .key(version.key)
+                    .set_version_id(version.version)
+                    .build(),
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    super::sync::delete_identifiers(cx, name, identifiers).await
+}

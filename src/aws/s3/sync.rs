@@ -1,0 +1,852 @@
+//! Content sync (`objects.<key>`): a local folder mirrored into a bucket as part of apply.
+//!
+//! Files are compared by content: the S3 ETag of an object edgectl uploaded is the MD5 of
+//! its bytes (one PUT), or the MD5 of its parts' MD5s with `-N` (multipart, in parts of
+//! [`PART_SIZE`]); the local side computes the same, so one ListObjectsV2 page per 1,000
+//! objects tells what changed, whatever the files' times. On SSE-KMS buckets the ETag is
+//! not a content hash: each object's `x-amz-meta-edgectl-etag` is read instead (a
+//! HeadObject per object). Headers (Content-Type, Cache-Control) follow from the manifest's
+//! rules; their fingerprint lives in the bucket's `edgectl:sync` tag, and a change of rules
+//! uploads every file again with its new headers.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use md5::{Digest as _, Md5};
+use sha2::Sha256;
+
+use super::{OBJECT_STACK_KEY, OBJECTS, OwnedBucket, SYNC_TAG, bucket_id, put_bucket_tags};
+use crate::aws::cloudfront::{self, distribution_id};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::{Cx, OpCx};
+use crate::manifest::Manifest;
+use crate::manifest::edge::{OriginTarget, Sync};
+use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
+
+/// Files above this size go up in parts of this size (as `aws s3` does by default).
+pub const PART_SIZE: u64 = 8 * 1024 * 1024;
+/// Object metadata holding edgectl's content hash, for buckets whose ETags are not one.
+const ETAG_KEY: &str = "edgectl-etag";
+/// Above this many changed paths, one invalidation of `/*` replaces the list (CloudFront
+/// bills paths beyond the first 1,000 a month; a wildcard counts as one).
+pub const INVALIDATE_ALL_ABOVE: usize = 15;
+const UPLOADS_AT_ONCE: usize = 16;
+const PARTS_AT_ONCE: usize = 8;
+
+pub fn objects_id(key: &str) -> ResourceId {
+    ResourceId::new(OBJECTS, key)
+}
+
+/// One local file as it will be stored.
+#[derive(Clone, Debug)]
+pub struct LocalFile {
+    pub key: String,
+    pub path: PathBuf,
+    pub size: u64,
+    pub etag: String,
+    pub content_type: String,
+    pub cache_control: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub files: Vec<LocalFile>,
+    pub error: Option<String>,
+}
+
+/// Scans are read once per process (hashing a large folder is the slow part).
+static SCANS: LazyLock<Mutex<HashMap<String, Arc<Scan>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+pub fn scan(sync: &Sync) -> Arc<Scan> {
+    let key = format!("{sync:?}");
+    if let Some(found) = SCANS.lock().ok().and_then(|scans| scans.get(&key).cloned()) {
+        return found;
+    }
+    let scanned = Arc::new(scan_now(sync));
+    if let Ok(mut scans) = SCANS.lock() {
+        scans.insert(key, scanned.clone());
+    }
+    scanned
+}
+
+fn globs(patterns: &[String]) -> globset::GlobSet {
+    let mut builder = globset::GlobSetBuilder::new();
+    for pattern in patterns {
+        if let Ok(glob) = globset::Glob::new(pattern) {
+            builder.add(glob);
+        }
+    }
+    builder
+        .build()
+        .unwrap_or_else(|_| globset::GlobSet::empty())
+}
+
+fn scan_now(sync: &Sync) -> Scan {
+    let exclude = globs(&sync.exclude);
+    let rules: Vec<(globset::GlobMatcher, &str)> = sync
+        .cache_control
+        .iter()
+        .filter_map(|(pattern, value)| {
+            Some((
+                globset::Glob::new(pattern).ok()?.compile_matcher(),
+                value.as_str(),
+            ))
+        })
+        .collect();
+    let mut found = Vec::new();
+    if let Err(error) = walk(&sync.source, &sync.source, &mut found) {
+        return Scan {
+            files: Vec::new(),
+            error: Some(format!("cannot read `{}`: {error}", sync.source.display())),
+        };
+    }
+    found.retain(|(relative, _, _)| !exclude.is_match(relative));
+    found.sort();
+    // Hash on every core: the folder may hold large files.
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8);
+    let chunk = found.len().div_ceil(threads).max(1);
+    let hashed: Vec<Result<String, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = found
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(_, path, size)| etag_of(path, *size).map_err(|e| e.to_string()))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().unwrap_or_default())
+            .collect()
+    });
+    let mut files = Vec::new();
+    for ((relative, path, size), etag) in found.into_iter().zip(hashed) {
+        let etag = match etag {
+            Ok(etag) => etag,
+            Err(error) => {
+                return Scan {
+                    files: Vec::new(),
+                    error: Some(format!("cannot read `{}`: {error}", path.display())),
+                };
+            }
+        };
+        let cache_control = rules
+            .iter()
+            .find(|(matcher, _)| matcher.is_match(&relative))
+            .map(|(_, value)| value.to_string());
+        files.push(LocalFile {
+            key: format!("{}{relative}", sync.prefix),
+            content_type: content_type(&path),
+            path,
+            size,
+            etag,
+            cache_control,
+        });
+    }
+    Scan { files, error: None }
+}
+
+/// Regular files under `dir`, as (path relative to `root` with `/`, path, size). Symlinks
+/// are skipped, never followed: nothing outside the folder is read.
+fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf, u64)>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let path = entry.path();
+        if kind.is_symlink() {
+            continue;
+        }
+        if kind.is_dir() {
+            walk(root, &path, out)?;
+        } else if kind.is_file() {
+            let relative = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .components()
+                .map(|part| part.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            out.push((relative, path.clone(), entry.metadata()?.len()));
+        }
+    }
+    Ok(())
+}
+
+pub fn content_type(path: &Path) -> String {
+    mime_guess::from_path(path)
+        .first_raw()
+        .unwrap_or("application/octet-stream")
+        .to_string()
+}
+
+/// The ETag S3 gives the file when edgectl uploads it.
+pub fn etag_of(path: &Path, size: u64) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut buffer = vec![0u8; 1024 * 1024];
+    if size <= PART_SIZE {
+        let mut hasher = Md5::new();
+        loop {
+            let read = file.read(&mut buffer)?;
+            if read == 0 {
+                break;
+            }
+            hasher.update(&buffer[..read]);
+        }
+        return Ok(hex::encode(hasher.finalize()));
+    }
+    let mut digests = Md5::new();
+    let mut parts = 0;
+    let mut remaining = size;
+    while remaining > 0 {
+        let mut part = Md5::new();
+        let mut left = remaining.min(PART_SIZE);
+        remaining -= left;
+        while left > 0 {
+            let want = (left as usize).min(buffer.len());
+            file.read_exact(&mut buffer[..want])?;
+            part.update(&buffer[..want]);
+            left -= want as u64;
+        }
+        digests.update(part.finalize());
+        parts += 1;
+    }
+    Ok(format!("{}-{parts}", hex::encode(digests.finalize())))
+}
+
+/// The header rules' fingerprint: changes when a rule changes, not when a file is added.
+pub fn headers_fingerprint(sync: &Sync) -> String {
+    let mut hasher = Sha256::new();
+    // Bump the leading version when edgectl's own choice of headers changes.
+    hasher.update(b"v1\n");
+    for (pattern, value) in &sync.cache_control {
+        hasher.update(format!("{pattern}\t{value}\n").as_bytes());
+    }
+    hex::encode(hasher.finalize())[..16].to_string()
+}
+
+pub fn desired(manifest: &Manifest) -> Vec<Desired> {
+    let mut out = Vec::new();
+    for bucket in &manifest.edge.buckets {
+        let Some(sync) = &bucket.sync else {
+            continue;
+        };
+        let scanned = scan(sync);
+        let files: BTreeMap<String, Value> = scanned
+            .files
+            .iter()
+            .map(|file| (file.key.clone(), Value::str(&file.etag)))
+            .collect();
+        let invalidate: std::collections::BTreeSet<Value> = manifest
+            .edge
+            .distributions
+            .iter()
+            .flat_map(|distribution| {
+                distribution
+                    .origins
+                    .iter()
+                    .filter(|origin| origin.target == OriginTarget::Bucket(bucket.key.clone()))
+                    .map(|origin| {
+                        Value::map([
+                            (
+                                "distribution",
+                                Value::Ref(distribution_id(&distribution.key)),
+                            ),
+                            ("origin_path", Value::str(&origin.path)),
+                            ("root_object", Value::str(&distribution.default_root_object)),
+                        ])
+                    })
+            })
+            .collect();
+        out.push(Desired {
+            id: objects_id(&bucket.key),
+            props: props([
+                ("bucket", Value::Ref(bucket_id(&bucket.key)), Mode::InPlace),
+                ("prefix", Value::str(&sync.prefix), Mode::InPlace),
+                ("files", Value::Map(files), Mode::InPlace),
+                (
+                    "headers",
+                    Value::str(headers_fingerprint(sync)),
+                    Mode::InPlace,
+                ),
+                ("delete", Value::Bool(sync.delete), Mode::InPlace),
+                ("invalidate", Value::Set(invalidate), Mode::InPlace),
+                (
+                    "scan_error",
+                    scanned.error.clone().map_or(Value::Null, Value::Str),
+                    Mode::InPlace,
+                ),
+            ]),
+            after: Vec::new(),
+        });
+    }
+    out
+}
+
+/// What only the manifest knows, copied onto the live side before the diff: whether remote
+/// files missing locally are deleted (if not, they are not a difference) and which
+/// distributions to invalidate.
+pub fn normalize(desired: &Desired, observed: &mut Observed) {
+    for key in ["delete", "invalidate", "scan_error"] {
+        if let Some(field) = desired.props.get(key) {
+            observed.props.insert(key.to_string(), field.clone());
+        }
+    }
+    if desired.value("delete") != &Value::Bool(true)
+        && let (Some(Value::Map(wanted)), Some(field)) = (
+            desired.props.get("files").map(|field| &field.value),
+            observed.props.get_mut("files"),
+        )
+        && let Value::Map(live) = &mut field.value
+    {
+        live.retain(|key, _| wanted.contains_key(key));
+    }
+}
+
+/// The remote side: keys under the prefix with their content hashes.
+async fn remote_files(
+    cx: &Cx,
+    bucket: &str,
+    prefix: &str,
+    kms: bool,
+) -> Result<BTreeMap<String, Value>, AwsError> {
+    let s3 = &cx.clients.s3;
+    let pages: Vec<_> = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .aws("ListObjectsV2")?;
+    let listed: Vec<(String, String)> = pages
+        .iter()
+        .flat_map(|page| page.contents())
+        .filter_map(|object| {
+            Some((
+                object.key()?.to_string(),
+                object
+                    .e_tag()
+                    .unwrap_or_default()
+                    .trim_matches('"')
+                    .to_string(),
+            ))
+        })
+        .collect();
+    if !kms {
+        return Ok(listed
+            .into_iter()
+            .map(|(key, etag)| (key, Value::Str(etag)))
+            .collect());
+    }
+    stream::iter(listed)
+        .map(|(key, etag)| async move {
+            let head = s3
+                .head_object()
+                .bucket(bucket)
+                .key(&key)
+                .send()
+                .await
+                .aws("HeadObject")?;
+            let hash = head
+                .metadata()
+                .and_then(|metadata| metadata.get(ETAG_KEY))
+                .cloned()
+                .unwrap_or(etag);
+            Ok::<_, AwsError>((key, Value::Str(hash)))
+        })
+        .buffer_unordered(32)
+        .try_collect()
+        .await
+}
+
+pub async fn observe(
+    cx: &Cx,
+    owned: &OwnedBucket,
+    kms: bool,
+) -> Result<Option<Observed>, AwsError> {
+    let Some(tag) = owned.tag(SYNC_TAG) else {
+        return Ok(None);
+    };
+    let (prefix, headers) = tag.split_once('|').unwrap_or((tag, ""));
+    let files = remote_files(cx, &owned.name, prefix, kms).await?;
+    let mut resource = Observed::new(
+        objects_id(owned.id.name()),
+        &owned.name,
+        props([
+            ("bucket", Value::Phys(owned.name.clone()), Mode::InPlace),
+            ("prefix", Value::str(prefix), Mode::InPlace),
+            ("files", Value::Map(files), Mode::InPlace),
+            ("headers", Value::str(headers), Mode::InPlace),
+        ]),
+    );
+    resource.extra.insert("kms".into(), kms.to_string());
+    Ok(Some(resource))
+}
+
+/// Uploads what changed, deletes what went, records the sync on the bucket, and
+/// invalidates what a distribution may have cached. Returns the bucket's name.
+pub async fn apply(
+    op: &OpCx<'_>,
+    desired: &Desired,
+    observed: Option<&Observed>,
+) -> Result<String, AwsError> {
+    if let Some(error) = desired.value("scan_error").as_str() {
+        return Err(AwsError::new(ErrorKind::Other, "sync", error));
+    }
+    let bucket = op.resolve(desired.value("bucket"))?;
+    let prefix = desired
+        .value("prefix")
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let kms = observed.is_some_and(|o| o.extra.get("kms").map(String::as_str) == Some("true"));
+    // The live listing at this moment, not the plan's (a create has none).
+    let remote = remote_files(op.cx, &bucket, &prefix, kms).await?;
+    let local: Vec<LocalFile> = {
+        let empty = BTreeMap::new();
+        let wanted = desired.value("files").as_map().unwrap_or(&empty);
+        match planned_files(desired) {
+            Some(files) => files,
+            None => {
+                return Err(AwsError::new(
+                    ErrorKind::Other,
+                    "sync",
+                    format!(
+                        "{} files were planned but the folder cannot be read again",
+                        wanted.len()
+                    ),
+                ));
+            }
+        }
+    };
+    let headers_changed = observed.is_some_and(|o| o.value("headers") != desired.value("headers"));
+    let uploads: Vec<&LocalFile> = local
+        .iter()
+        .filter(|file| {
+            headers_changed || remote.get(&file.key).and_then(Value::as_str) != Some(&file.etag)
+        })
+        .collect();
+    let local_keys: BTreeSet<&str> = local.iter().map(|file| file.key.as_str()).collect();
+    let deletes: Vec<String> = if desired.value("delete") == &Value::Bool(true) {
+        remote
+            .keys()
+            .filter(|key| !local_keys.contains(key.as_str()))
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let cx = op.cx;
+    let owned: Vec<LocalFile> = uploads.iter().map(|file| (*file).clone()).collect();
+    let bucket_name = bucket.as_str();
+    stream::iter(owned)
+        .map(|file| async move { upload(cx, bucket_name, &file).await })
+        .buffer_unordered(UPLOADS_AT_ONCE)
+        .try_collect::<Vec<()>>()
+        .await?;
+    let identifiers: Vec<ObjectIdentifier> = deletes
+        .iter()
+        .map(|key| {
+            built(
+                "DeleteObjects",
+                ObjectIdentifier::builder().key(key).build(),
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    delete_identifiers(cx, &bucket, identifiers).await?;
+    // Record the sync (prefix and header rules) once its objects are all there.
+    let tag = format!(
+        "{prefix}|{}",
+        desired.value("headers").as_str().unwrap_or_default()
+    );
+    let mut tags = super::bucket_tags(cx, &bucket).await?;
+    if !tags
+        .iter()
+        .any(|(key, value)| key == SYNC_TAG && *value == tag)
+    {
+        tags.retain(|(key, _)| key != SYNC_TAG);
+        tags.push((SYNC_TAG.to_string(), tag));
+        put_bucket_tags(cx, &bucket, tags).await?;
+    }
+    // Paths a cache may hold stale: overwritten and deleted objects (new ones were never served).
+    let mut changed: Vec<&str> = uploads
+        .iter()
+        .filter(|file| remote.contains_key(&file.key))
+        .map(|file| file.key.as_str())
+        .collect();
+    changed.extend(deletes.iter().map(String::as_str));
+    if !changed.is_empty() {
+        let targets: Vec<Value> = desired.value("invalidate").items().cloned().collect();
+        for target in &targets {
+            let Some(map) = target.as_map() else {
+                continue;
+            };
+            let Some(distribution) = map.get("distribution") else {
+                continue;
+            };
+            let arn = op.resolve(distribution)?;
+            let paths = invalidation_paths(
+                &changed,
+                map.get("origin_path")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+                map.get("root_object")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            );
+            if !paths.is_empty() {
+                cloudfront::invalidate(cx, &arn, paths).await?;
+            }
+        }
+    }
+    Ok(bucket)
+}
+
+/// CloudFront paths for changed keys behind an origin path; the root object also
+/// answers for `/`. Above the threshold, `/*`.
+pub fn invalidation_paths(keys: &[&str], origin_path: &str, root_object: &str) -> Vec<String> {
+    let base = origin_path.trim_matches('/');
+    let mut paths = BTreeSet::new();
+    for key in keys {
+        let path = if base.is_empty() {
+            Some(*key)
+        } else {
+            key.strip_prefix(base)
+                .and_then(|rest| rest.strip_prefix('/'))
+        };
+        let Some(path) = path else {
+            continue;
+        };
+        paths.insert(format!("/{path}"));
+        if !root_object.is_empty() && path == root_object {
+            paths.insert("/".to_string());
+        }
+    }
+    if paths.len() > INVALIDATE_ALL_ABOVE {
+        return vec!["/*".to_string()];
+    }
+    paths.into_iter().collect()
+}
+
+async fn upload(cx: &Cx, bucket: &str, file: &LocalFile) -> Result<(), AwsError> {
+    let s3 = &cx.clients.s3;
+    let read_error = |error: std::io::Error| {
+        AwsError::new(
+            ErrorKind::Other,
+            "PutObject",
+            format!("cannot read `{}`: {error}", file.path.display()),
+        )
+    };
+    if file.size <= PART_SIZE {
+        let body = tokio::fs::read(&file.path).await.map_err(read_error)?;
+        // The file changed since it was hashed: the plan no longer describes it.
+        if hex::encode(Md5::digest(&body)) != file.etag {
+            return Err(AwsError::new(
+                ErrorKind::Other,
+                "PutObject",
+                format!(
+                    "`{}` changed while edgectl ran; run apply again",
+                    file.path.display()
+                ),
+            ));
+        }
+        s3.put_object()
+            .bucket(bucket)
+            .key(&file.key)
+            .body(ByteStream::from(body))
+            .content_type(&file.content_type)
+            .set_cache_control(file.cache_control.clone())
+            .metadata(OBJECT_STACK_KEY, &cx.stack)
+            .metadata(ETAG_KEY, &file.etag)
+            .send()
+            .await
+            .aws("PutObject")?;
+        return Ok(());
+    }
+    let created = s3
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(&file.key)
+        .content_type(&file.content_type)
+        .set_cache_control(file.cache_control.clone())
+        .metadata(OBJECT_STACK_KEY, &cx.stack)
+        .metadata(ETAG_KEY, &file.etag)
+        .send()
+        .await
+        .aws("CreateMultipartUpload")?;
+    let upload_id = created.upload_id().unwrap_or_default().to_string();
+    let parts = file.size.div_ceil(PART_SIZE);
+    let result: Result<Vec<CompletedPart>, AwsError> = stream::iter(1..=parts)
+        .map(|number| {
+            let upload_id = upload_id.clone();
+            async move {
+                let offset = (number - 1) * PART_SIZE;
+                let length = PART_SIZE.min(file.size - offset);
+                let body = read_part(&file.path, offset, length)
+                    .await
+                    .map_err(read_error)?;
+                let sent = s3
+                    .upload_part()
+                    .bucket(bucket)
+                    .key(&file.key)
+                    .upload_id(&upload_id)
+                    .part_number(number as i32)
+                    .body(ByteStream::from(body))
+                    .send()
+                    .await
+                    .aws("UploadPart")?;
+                Ok(CompletedPart::builder()
+                    .part_number(number as i32)
+                    .set_e_tag(sent.e_tag().map(str::to_string))
+                    .build())
+            }
+        })
+        .buffer_unordered(PARTS_AT_ONCE)
+        .try_collect()
+        .await;
+    let mut completed = match result {
+        Ok(parts) => parts,
+        Err(error) => {
+            // Leave no billable half-upload behind.
+            let _ = s3
+                .abort_multipart_upload()
+                .bucket(bucket)
+                .key(&file.key)
+                .upload_id(&upload_id)
+                .send()
+                .await;
+            return Err(error);
+        }
+    };
+    completed.sort_by_key(|part| part.part_number());
+    s3.complete_multipart_upload()
+        .bucket(bucket)
+        .key(&file.key)
+        .upload_id(&upload_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(completed))
+                .build(),
+        )
+        .send()
+        .await
+        .aws("CompleteMultipartUpload")?;
+    Ok(())
+}
+
+async fn read_part(path: &Path, offset: u64, length: u64) -> std::io::Result<Vec<u8>> {
+    use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+    let mut file = tokio::fs::File::open(path).await?;
+    file.seek(std::io::SeekFrom::Start(offset)).await?;
+    let mut body = vec![0u8; length as usize];
+    file.read_exact(&mut body).await?;
+    Ok(body)
+}
+
+/// DeleteObjects in batches of 1,000 (its limit), reporting any key it could not delete.
+pub async fn delete_identifiers(
+    cx: &Cx,
+    bucket: &str,
+    identifiers: Vec<ObjectIdentifier>,
+) -> Result<(), AwsError> {
+    for batch in identifiers.chunks(1000) {
+        let deleted = cx
+            .clients
+            .s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(built(
+                "DeleteObjects",
+                Delete::builder()
+                    .set_objects(Some(batch.to_vec()))
+                    .quiet(true)
+                    .build(),
+            )?)
+            .send()
+            .await
+            .aws("DeleteObjects")?;
+        if let Some(error) = deleted.errors().first() {
+            return Err(AwsError {
+                code: error.code().map(str::to_string),
+                ..AwsError::new(
+                    ErrorKind::Other,
+                    "DeleteObjects",
+                    format!(
+                        "`{}` was not deleted: {}",
+                        error.key().unwrap_or_default(),
+                        error.message().unwrap_or_default()
+                    ),
+                )
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The sync leaves the stack: its objects (those edgectl uploaded) go, and the bucket
+/// forgets the sync. Objects others put under the prefix stay.
+pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+    let cx = op.cx;
+    let bucket = observed.physical_id.as_str();
+    let keys: Vec<String> = observed
+        .value("files")
+        .as_map()
+        .map(|files| files.keys().cloned().collect())
+        .unwrap_or_default();
+    let ours: Vec<Option<String>> = stream::iter(keys)
+        .map(|key| async move {
+            match cx
+                .clients
+                .s3
+                .head_object()
+                .bucket(bucket)
+                .key(&key)
+                .send()
+                .await
+                .aws("HeadObject")
+            {
+                Ok(head) => Ok(head
+                    .metadata()
+                    .and_then(|metadata| metadata.get(OBJECT_STACK_KEY))
+                    .filter(|stack| **stack == cx.stack)
+                    .map(|_| key)),
+                Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
+                Err(error) => Err(error),
+            }
+        })
+        .buffer_unordered(32)
+        .try_collect()
+        .await?;
+    let identifiers: Vec<ObjectIdentifier> = ours
+        .into_iter()
+        .flatten()
+        .map(|key| {
+            built(
+                "DeleteObjects",
+                ObjectIdentifier::builder().key(key).build(),
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    delete_identifiers(cx, bucket, identifiers).await?;
+    match super::bucket_tags(cx, bucket).await {
+        Ok(mut tags) => {
+            if tags.iter().any(|(key, _)| key == SYNC_TAG) {
+                tags.retain(|(key, _)| key != SYNC_TAG);
+                put_bucket_tags(cx, bucket, tags).await?;
+            }
+            Ok(())
+        }
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+/// Counts for the plan: (to upload, to delete, unchanged), and the keys of each change.
+pub fn summary(old: &Value, new: &Value, headers_changed: bool) -> SyncSummary {
+    let empty = BTreeMap::new();
+    let old = old.as_map().unwrap_or(&empty);
+    let new = new.as_map().unwrap_or(&empty);
+    let mut out = SyncSummary::default();
+    for (key, etag) in new {
+        match old.get(key) {
+            None => out.added.push(key.clone()),
+            Some(live) if live != etag || headers_changed => out.changed.push(key.clone()),
+            Some(_) => out.unchanged += 1,
+        }
+    }
+    out.deleted = old
+        .keys()
+        .filter(|key| !new.contains_key(*key))
+        .cloned()
+        .collect();
+    out
+}
+
+#[derive(Debug, Default, PartialEq)]
+pub struct SyncSummary {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub deleted: Vec<String>,
+    pub unchanged: usize,
+}
+
+/// The local files a sync's plan was made from.
+fn planned_files(desired: &Desired) -> Option<Vec<LocalFile>> {
+    {
+        let scans = SCANS.lock().ok()?;
+        let wanted = desired.value("files").as_map()?;
+        scans
+            .values()
+            .find(|scan| {
+                scan.files.len() == wanted.len()
+                    && scan.files.iter().all(|file| {
+                        wanted.get(&file.key).and_then(Value::as_str) == Some(&file.etag)
+                    })
+            })
+            .map(|scan| scan.files.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalidation_paths_follow_the_origin_path_and_root_object() {
+        assert_eq!(
+            invalidation_paths(&["index.html", "app.js"], "", "index.html"),
+            vec!["/", "/app.js", "/index.html"]
+        );
+        assert_eq!(
+            invalidation_paths(&["site/a.css", "other/b.css"], "/site", ""),
+            vec!["/a.css"]
+        );
+        let many: Vec<String> = (0..=INVALIDATE_ALL_ABOVE)
+            .map(|n| format!("f{n}"))
+            .collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(invalidation_paths(&many, "", ""), vec!["/*"]);
+    }
+
+    #[test]
+    fn multipart_etags_match_s3s_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.bin");
+        let size = PART_SIZE + 10;
+        std::fs::write(&path, vec![7u8; size as usize]).unwrap();
+        let first = Md5::digest(vec![7u8; PART_SIZE as usize]);
+        let second = Md5::digest(vec![7u8; 10]);
+        let mut both = Vec::new();
+        both.extend_from_slice(&first);
+        both.extend_from_slice(&second);
+        let expected = format!("{}-2", hex::encode(Md5::digest(&both)));
+        assert_eq!(etag_of(&path, size).unwrap(), expected);
+        let small = dir.path().join("small.txt");
+        std::fs::write(&small, b"hello").unwrap();
+        assert_eq!(
+            etag_of(&small, 5).unwrap(),
+            "5d41402abc4b2a76b9719d911017c592"
+        );
+    }
+
+    #[test]
+    fn summary_counts_uploads_deletes_and_unchanged() {
+        let old = Value::map([("a", Value::str("1")), ("b", Value::str("2"))]);
+        let new = Value::map([("a", Value::str("1")), ("c", Value::str("3"))]);
+        let summary = summary(&old, &new, false);
+        assert_eq!(summary.added, vec!["c"]);
+        assert_eq!(summary.deleted, vec!["b"]);
+        assert_eq!(summary.unchanged, 1);
+    }
+}

@@ -1,0 +1,1669 @@
+//! The static edge: `buckets` (with content `sync`) and CloudFront `distributions`.
+//! Everything S3 and CloudFront check late (or moto never) is checked here, before any
+//! call: bucket names, lifecycle day rules, the certificate's region, error codes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::decode::{Decoder, Fields, Spanned, list};
+use super::diag::suggest;
+use super::yaml::{Node, NodeKind};
+
+const BUCKET: &[&str] = &[
+    "name",
+    "versioning",
+    "encryption",
+    "kms_key",
+    "block_public_access",
+    "object_ownership",
+    "lifecycle",
+    "cors",
+    "website",
+    "policy",
+    "tags",
+    "force_destroy",
+    "retain",
+    "sync",
+];
+const LIFECYCLE_RULE: &[&str] = &[
+    "id",
+    "prefix",
+    "enabled",
+    "transitions",
+    "expire_after_days",
+    "noncurrent_expire_after_days",
+    "abort_multipart_after_days",
+];
+const TRANSITION: &[&str] = &["days", "storage_class"];
+const CORS: &[&str] = &["origins", "methods", "headers", "expose", "max_age"];
+const WEBSITE: &[&str] = &["index", "error"];
+const SYNC: &[&str] = &["source", "prefix", "delete", "cache_control", "exclude"];
+const CACHE_RULE: &[&str] = &["match", "value"];
+const DISTRIBUTION: &[&str] = &[
+    "comment",
+    "enabled",
+    "aliases",
+    "certificate",
+    "minimum_tls",
+    "price_class",
+    "default_root_object",
+    "http_version",
+    "ipv6",
+    "web_acl",
+    "logging",
+    "origins",
+    "default",
+    "behaviors",
+    "errors",
+    "spa",
+    "tags",
+    "retain",
+];
+const ORIGIN: &[&str] = &[
+    "bucket",
+    "load_balancer",
+    "domain",
+    "protocol",
+    "headers",
+    "path",
+];
+const BEHAVIOR: &[&str] = &[
+    "path",
+    "origin",
+    "cache",
+    "origin_request",
+    "methods",
+    "compress",
+    "viewer_protocol",
+    "websocket",
+];
+const ERROR_RESPONSE: &[&str] = &["code", "page", "status", "ttl"];
+const LOGGING: &[&str] = &["bucket", "prefix"];
+
+/// Storage classes a lifecycle transition may name, as written and as S3 spells them.
+const STORAGE_CLASSES: &[(&str, &str)] = &[
+    ("standard_ia", "STANDARD_IA"),
+    ("onezone_ia", "ONEZONE_IA"),
+    ("intelligent_tiering", "INTELLIGENT_TIERING"),
+    ("glacier_ir", "GLACIER_IR"),
+    ("glacier", "GLACIER"),
+    ("deep_archive", "DEEP_ARCHIVE"),
+];
+
+/// CloudFront's managed cache policies: the name users write, the AWS name, its fixed id.
+pub const CACHE_POLICIES: &[(&str, &str, &str)] = &[
+    (
+        "optimized",
+        "Managed-CachingOptimized",
+        "658327ea-f89d-4fab-a63d-7e88639e58f6",
+    ),
+    (
+        "disabled",
+        "Managed-CachingDisabled",
+        "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+    ),
+    (
+        "optimized-uncompressed",
+        "Managed-CachingOptimizedForUncompressedObjects",
+        "b2884449-e4de-46a7-ac36-70bc7f1ddd6d",
+    ),
+    (
+        "origin-cache-control",
+        "UseOriginCacheControlHeaders",
+        "83da9c7e-98b4-4e11-a168-04f0df8e2c65",
+    ),
+    (
+        "origin-cache-control-query-strings",
+        "UseOriginCacheControlHeaders-QueryStrings",
+        "4cc15a8a-d715-48a4-82b8-cc0b614638fe",
+    ),
+    (
+        "amplify",
+        "Managed-Amplify",
+        "2e54312d-136d-493c-8eb9-b001f22f67d2",
+    ),
+    (
+        "elemental-mediapackage",
+        "Managed-Elemental-MediaPackage",
+        "08627262-05a9-4f76-9ded-b50ca2e3a84f",
+    ),
+];
+
+/// CloudFront's managed origin request policies, as above.
+pub const ORIGIN_REQUEST_POLICIES: &[(&str, &str, &str)] = &[
+    (
+        "all-viewer",
+        "Managed-AllViewer",
+        "216adef6-5c7f-47e4-b989-5492eafa07d3",
+    ),
+    (
+        "all-viewer-except-host",
+        "Managed-AllViewerExceptHostHeader",
+        "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+    ),
+    (
+        "all-viewer-and-cloudfront-headers",
+        "Managed-AllViewerAndCloudFrontHeaders-2022-06",
+        "33f36d7e-f396-46d9-90e0-52428a34d9dc",
+    ),
+    (
+        "cors-custom-origin",
+        "Managed-CORS-CustomOrigin",
+        "59781a5b-3903-41f3-afcb-af62929ccde1",
+    ),
+    (
+        "cors-s3-origin",
+        "Managed-CORS-S3Origin",
+        "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf",
+    ),
+    (
+        "user-agent-referer",
+        "Managed-UserAgentRefererHeaders",
+        "acba4595-bd28-49b8-b9fe-13317c0390fa",
+    ),
+];
+
+const TLS_VERSIONS: &[&str] = &[
+    "TLSv1",
+    "TLSv1_2016",
+    "TLSv1.1_2016",
+    "TLSv1.2_2018",
+    "TLSv1.2_2019",
+    "TLSv1.2_2021",
+    "TLSv1.2_2025",
+    "TLSv1.3_2025",
+];
+pub const DEFAULT_MINIMUM_TLS: &str = "TLSv1.2_2021";
+/// Status codes CloudFront accepts in custom error responses.
+const ERROR_CODES: &[i64] = &[400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504];
+const RESPONSE_CODES: &[i64] = &[200, 400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504];
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Edge {
+    pub buckets: Vec<Bucket>,
+    pub distributions: Vec<Distribution>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bucket {
+    pub key: String,
+    pub name: String,
+    pub versioning: bool,
+    /// `None`: SSE-S3. `Some(None)`: SSE-KMS with the AWS managed key. `Some(Some(arn))`.
+    pub kms: Option<Option<String>>,
+    pub block_public_access: bool,
+    /// `BucketOwnerEnforced` (ACLs off), `BucketOwnerPreferred` or `ObjectWriter`.
+    pub object_ownership: &'static str,
+    pub lifecycle: Vec<LifecycleRule>,
+    pub cors: Vec<CorsRule>,
+    pub website: Option<Website>,
+    /// The manifest's own policy statements, as JSON (edgectl adds its own beside them).
+    pub policy: Vec<serde_json::Value>,
+    pub tags: BTreeMap<String, String>,
+    pub force_destroy: bool,
+    pub retain: bool,
+    pub sync: Option<Sync>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LifecycleRule {
+    pub id: String,
+    pub prefix: String,
+    pub enabled: bool,
+    /// (days, storage class), in day order.
+    pub transitions: Vec<(i64, String)>,
+    pub expire_after_days: Option<i64>,
+    pub noncurrent_expire_after_days: Option<i64>,
+    pub abort_multipart_after_days: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CorsRule {
+    pub origins: Vec<String>,
+    pub methods: Vec<String>,
+    pub headers: Vec<String>,
+    pub expose: Vec<String>,
+    pub max_age: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Website {
+    pub index: String,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sync {
+    /// The folder, resolved against the manifest's own folder.
+    pub source: PathBuf,
+    /// Key prefix in the bucket: empty, or ending in `/`.
+    pub prefix: String,
+    pub delete: bool,
+    /// (glob, Cache-Control), first match wins.
+    pub cache_control: Vec<(String, String)>,
+    pub exclude: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Distribution {
+    pub key: String,
+    pub comment: String,
+    pub enabled: bool,
+    pub aliases: Vec<String>,
+    pub certificate: Option<String>,
+    pub minimum_tls: String,
+    /// `PriceClass_All`, `PriceClass_200` or `PriceClass_100`.
+    pub price_class: String,
+    pub default_root_object: String,
+    pub http_version: String,
+    pub ipv6: bool,
+    pub web_acl: Option<String>,
+    /// (bucket key, prefix).
+    pub logging: Option<(String, String)>,
+    pub origins: Vec<Origin>,
+    pub default: Behavior,
+    pub behaviors: Vec<Behavior>,
+    pub errors: Vec<ErrorResponse>,
+    pub tags: BTreeMap<String, String>,
+    pub retain: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The origin's id inside the distribution.
+    pub id: String,
+    pub target: OriginTarget,
+    /// For custom origins: `http-only`, `https-only` or `match-viewer`.
+    pub protocol: String,
+    pub headers: BTreeMap<String, String>,
+    pub path: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OriginTarget {
+    /// An edgectl bucket, by key: private, read through an Origin Access Control.
+    Bucket(String),
+    /// An edgectl load balancer, by key.
+    LoadBalancer(String),
+    Domain(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Behavior {
+    pub path: Option<String>,
+    pub origin: String,
+    pub cache_policy: String,
+    pub origin_request_policy: Option<String>,
+    pub methods: Vec<String>,
+    pub cached_methods: Vec<String>,
+    pub compress: bool,
+    pub viewer_protocol: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorResponse {
+    pub code: i64,
+    pub page: Option<String>,
+    pub status: Option<i64>,
+    pub ttl: i64,
+}
+
+/// What the edge sections may refer to outside themselves.
+pub struct Context<'a> {
+    pub base: &'a Path,
+    pub load_balancers: Vec<String>,
+    pub tags: fn(&mut Decoder, &Node) -> BTreeMap<String, String>,
+}
+
+pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Edge {
+    let buckets = fields
+        .get("buckets")
+        .map(|node| decode_buckets(decoder, node, cx))
+        .unwrap_or_default();
+    let distributions = fields
+        .get("distributions")
+        .map(|node| decode_distributions(decoder, node, cx, &buckets))
+        .unwrap_or_default();
+    Edge {
+        buckets,
+        distributions,
+    }
+}
+
+fn valid_key(decoder: &mut Decoder, name: &Spanned<String>) -> bool {
+    let ok = name.value.len() <= 48
+        && name.value.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !ok {
+        decoder.error(
+            name.pos,
+            format!("name `{}` is not valid here", name.value),
+            "use up to 48 lowercase letters, digits, `-` and `_`, starting with a letter",
+        );
+    }
+    ok
+}
+
+fn flag(decoder: &mut Decoder, fields: &Fields<'_>, key: &str, default: bool) -> bool {
+    fields
+        .get(key)
+        .and_then(|node| decoder.bool(node, key))
+        .unwrap_or(default)
+}
+
+fn strings(decoder: &mut Decoder, node: Option<&Node>, what: &str) -> Vec<String> {
+    let Some(node) = node else {
+        return Vec::new();
+    };
+    decoder
+        .list(node)
+        .into_iter()
+        .filter_map(|item| decoder.string(item, what))
+        .map(|item| item.value)
+        .collect()
+}
+
+/// S3's rules for general purpose bucket names.
+pub fn bucket_name_problem(name: &str) -> Option<&'static str> {
+    let ip_like =
+        name.split('.').count() == 4 && name.split('.').all(|part| part.parse::<u8>().is_ok());
+    if !(3..=63).contains(&name.len()) {
+        Some("bucket names are 3 to 63 characters long")
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+    {
+        Some("bucket names use only lowercase letters, digits, `.` and `-`")
+    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        Some("bucket names start and end with a letter or digit")
+    } else if name.contains("..") || name.contains(".-") || name.contains("-.") {
+        Some("bucket names cannot have `..`, `.-` or `-.`")
+    } else if ip_like {
+        Some("bucket names cannot look like an IP address")
+    } else if ["xn--", "sthree-", "amzn-s3-demo-"]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+    {
+        Some("bucket names cannot start with `xn--`, `sthree-` or `amzn-s3-demo-`")
+    } else if ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix))
+    {
+        Some(
+            "bucket names cannot end with `-s3alias`, `--ol-s3`, `.mrap`, `--x-s3` or `--table-s3`",
+        )
+    } else {
+        None
+    }
+}
+
+fn decode_buckets(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<Bucket> {
+    let mut out = Vec::new();
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    for (key, body) in decoder.named(node, "buckets") {
+        if !valid_key(decoder, &key) {
+            continue;
+        }
+        let section = format!("buckets.{}", key.value);
+        let Some(fields) = decoder.fields(body, &section, BUCKET) else {
+            continue;
+        };
+        // Bucket names are global: edgectl never derives one, the manifest says it.
+        let Some(name) = fields
+            .get("name")
+            .and_then(|node| decoder.string(node, "name"))
+        else {
+            if fields.get("name").is_none() {
+                decoder.error(
+                    key.pos,
+                    format!("bucket `{}` has no `name`", key.value),
+                    "bucket names are global across AWS: write the full name, e.g. `name: my-app-prod-frontend`",
+                );
+            }
+            continue;
+        };
+        if let Some(problem) = bucket_name_problem(&name.value) {
+            decoder.error(
+                name.pos,
+                format!("`{}` is not a valid S3 bucket name", name.value),
+                problem,
+            );
+        }
+        if let Some(first) = names.insert(name.value.clone(), name.pos.line) {
+            decoder.error(
+                name.pos,
+                format!("bucket name `{}` is used twice", name.value),
+                format!("it is first used at line {first}; bucket names are unique"),
+            );
+        }
+        let encryption = fields
+            .get("encryption")
+            .and_then(|node| decoder.choice(node, "encryption", &["sse-s3", "sse-kms"]));
+        let kms_key = fields
+            .get("kms_key")
+            .and_then(|node| decoder.string(node, "kms_key"));
+        let kms = match (encryption.as_ref().map(|e| e.value.as_str()), kms_key) {
+            (Some("sse-kms"), key) => Some(key.map(|key| key.value)),
+            (_, Some(key)) => {
+                decoder.error(
+                    key.pos,
+                    "`kms_key` needs `encryption: sse-kms`",
+                    "add `encryption: sse-kms`, or remove `kms_key`",
+                );
+                None
+            }
+            _ => None,
+        };
+        if let Some(Some(key)) = &kms
+            && !key.starts_with("arn:aws")
+            && !key.starts_with("alias/")
+        {
+            let pos = fields.get("kms_key").map_or(name.pos, |n| n.pos);
+            decoder.error(
+                pos,
+                format!("`{key}` is not a KMS key ARN or alias"),
+                "write the key's ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`) or `alias/NAME`",
+            );
+        }
+        let object_ownership = match fields
+            .get("object_ownership")
+            .and_then(|node| {
+                decoder.choice(
+                    node,
+                    "object_ownership",
+                    &["enforced", "preferred", "writer"],
+                )
+            })
+            .map(|choice| choice.value)
+            .as_deref()
+        {
+            Some("preferred") => "BucketOwnerPreferred",
+            Some("writer") => "ObjectWriter",
+            _ => "BucketOwnerEnforced",
+        };
+        let lifecycle = fields
+            .get("lifecycle")
+            .map(|node| decode_lifecycle(decoder, node, &section))
+            .unwrap_or_default();
+        let cors = fields
+            .get("cors")
+            .map(|node| decode_cors(decoder, node, &section))
+            .unwrap_or_default();
+        let website = fields.get("website").and_then(|node| {
+            let website = decoder.fields(node, &format!("{section}.website"), WEBSITE)?;
+            let index = website
+                .get("index")
+                .and_then(|node| decoder.string(node, "index"))
+                .map_or_else(|| "index.html".to_string(), |index| index.value);
+            if index.is_empty() || index.contains('/') {
+                decoder.error(
+                    node.pos,
+                    format!("`website.index` is `{index}`"),
+                    "the index document is a file name without `/`, e.g. `index.html`",
+                );
+            }
+            let error = website
+                .get("error")
+                .and_then(|node| decoder.string(node, "error"))
+                .map(|error| error.value);
+            Some(Website { index, error })
+        });
+        let policy = fields
+            .get("policy")
+            .map(|node| decode_policy(decoder, node, &section))
+            .unwrap_or_default();
+        let tags = fields
+            .get("tags")
+            .map(|node| (cx.tags)(decoder, node))
+            .unwrap_or_default();
+        let sync = fields
+            .get("sync")
+            .and_then(|node| decode_sync(decoder, node, &section, cx.base));
+        out.push(Bucket {
+            key: key.value.clone(),
+            name: name.value,
+            versioning: flag(decoder, &fields, "versioning", false),
+            kms,
+            block_public_access: flag(decoder, &fields, "block_public_access", true),
+            object_ownership,
+            lifecycle,
+            cors,
+            website,
+            policy,
+            tags,
+            force_destroy: flag(decoder, &fields, "force_destroy", false),
+            retain: flag(decoder, &fields, "retain", false),
+            sync,
+        });
+    }
+    out
+}
+
+/// `lifecycle:` one rule for the whole bucket (a mapping) or a list of rules.
+fn decode_lifecycle(decoder: &mut Decoder, node: &Node, section: &str) -> Vec<LifecycleRule> {
+    let items: Vec<&Node> = match &node.kind {
+        NodeKind::Map(_) => vec![node],
+        _ => decoder.list(node),
+    };
+    let mut out = Vec::new();
+    let mut ids = BTreeSet::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let where_ = format!("{section}.lifecycle[{index}]");
+        let Some(fields) = decoder.fields(item, &where_, LIFECYCLE_RULE) else {
+            continue;
+        };
+        let prefix = fields
+            .get("prefix")
+            .and_then(|node| decoder.string(node, "prefix"))
+            .map(|prefix| prefix.value)
+            .unwrap_or_default();
+        let id = fields
+            .get("id")
+            .and_then(|node| decoder.string(node, "id"))
+            .map_or_else(
+                || {
+                    if prefix.is_empty() {
+                        format!("rule-{}", index + 1)
+                    } else {
+                        format!("rule-{}", prefix.trim_end_matches('/'))
+                    }
+                },
+                |id| id.value,
+            );
+        if !ids.insert(id.clone()) {
+            decoder.error(
+                item.pos,
+                format!("lifecycle rule id `{id}` is used twice"),
+                "give each rule its own `id`",
+            );
+        }
+        let mut transitions = Vec::new();
+        if let Some(node) = fields.get("transitions") {
+            match &node.kind {
+                // Shorthand: `{ standard_ia: 30, glacier: 90, deep_archive: 180 }`.
+                NodeKind::Map(_) => {
+                    for (class, days) in decoder.named(node, &format!("{where_}.transitions")) {
+                        let Some(class) = storage_class(decoder, &class) else {
+                            continue;
+                        };
+                        if let Some(days) = decoder.int(days, "transitions", 0, 36500) {
+                            transitions.push((days.value, class, days.pos));
+                        }
+                    }
+                }
+                _ => {
+                    for item in decoder.list(node) {
+                        let Some(transition) =
+                            decoder.fields(item, &format!("{where_}.transitions"), TRANSITION)
+                        else {
+                            continue;
+                        };
+                        let days = transition
+                            .get("days")
+                            .and_then(|node| decoder.int(node, "days", 0, 36500));
+                        let class = transition
+                            .get("storage_class")
+                            .and_then(|node| decoder.string(node, "storage_class"))
+                            .and_then(|class| {
+                                let lower = Spanned {
+                                    value: class.value.to_ascii_lowercase(),
+                                    pos: class.pos,
+                                };
+                                storage_class(decoder, &lower)
+                            });
+                        match (days, class) {
+                            (Some(days), Some(class)) => {
+                                transitions.push((days.value, class, days.pos));
+                            }
+                            (None, _) if transition.get("days").is_none() => decoder.error(
+                                item.pos,
+                                "a transition needs `days`",
+                                "write `{ days: 30, storage_class: standard_ia }`",
+                            ),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        transitions.sort();
+        check_transitions(decoder, &transitions);
+        let expire_after_days = fields
+            .get("expire_after_days")
+            .and_then(|node| decoder.int(node, "expire_after_days", 1, 36500));
+        if let (Some(expire), Some((last, class, _))) = (&expire_after_days, transitions.last())
+            && expire.value <= *last
+        {
+            decoder.error(
+                expire.pos,
+                format!(
+                    "objects expire after {} days but move to {class} only after {last}",
+                    expire.value
+                ),
+                "S3 requires expiration later than the last transition",
+            );
+        }
+        let noncurrent_expire_after_days = fields
+            .get("noncurrent_expire_after_days")
+            .and_then(|node| decoder.int(node, "noncurrent_expire_after_days", 1, 36500))
+            .map(|days| days.value);
+        let abort_multipart_after_days = fields
+            .get("abort_multipart_after_days")
+            .and_then(|node| decoder.int(node, "abort_multipart_after_days", 1, 36500))
+            .map(|days| days.value);
+        if transitions.is_empty()
+            && expire_after_days.is_none()
+            && noncurrent_expire_after_days.is_none()
+            && abort_multipart_after_days.is_none()
+        {
+            decoder.error(
+                item.pos,
+                "this lifecycle rule does nothing",
+                "add `transitions`, `expire_after_days`, `noncurrent_expire_after_days` or `abort_multipart_after_days`",
+            );
+        }
+        out.push(LifecycleRule {
+            id,
+            prefix,
+            enabled: flag(decoder, &fields, "enabled", true),
+            transitions: transitions
+                .into_iter()
+                .map(|(days, class, _)| (days, class))
+                .collect(),
+            expire_after_days: expire_after_days.map(|days| days.value),
+            noncurrent_expire_after_days,
+            abort_multipart_after_days,
+        });
+    }
+    out
+}
+
+fn storage_class(decoder: &mut Decoder, class: &Spanned<String>) -> Option<String> {
+    if let Some((_, aws)) = STORAGE_CLASSES
+        .iter()
+        .find(|(name, _)| *name == class.value)
+    {
+        return Some(aws.to_string());
+    }
+    let names: Vec<&str> = STORAGE_CLASSES.iter().map(|(name, _)| *name).collect();
+    let help = match suggest(&class.value, names.iter().copied()) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None => format!("use one of: {}", list(&names)),
+    };
+    decoder.error(
+        class.pos,
+        format!(
+            "`{}` is not a storage class a lifecycle rule can move to",
+            class.value
+        ),
+        help,
+    );
+    None
+}
+
+/// S3's minimum stays: 30 days in STANDARD before STANDARD_IA or ONEZONE_IA, 30 days in an
+/// IA class before GLACIER or DEEP_ARCHIVE, 90 days in GLACIER before DEEP_ARCHIVE.
+fn check_transitions(decoder: &mut Decoder, transitions: &[(i64, String, super::diag::Pos)]) {
+    let mut seen: BTreeMap<&str, i64> = BTreeMap::new();
+    for (days, class, pos) in transitions {
+        if let Some(first) = seen.insert(class.as_str(), *days) {
+            decoder.error(
+                *pos,
+                format!("two transitions to {class} ({first} and {days} days)"),
+                "keep one transition per storage class",
+            );
+        }
+        let ia = matches!(class.as_str(), "STANDARD_IA" | "ONEZONE_IA");
+        if ia && *days < 30 {
+            decoder.error(
+                *pos,
+                format!("{class} after {days} days is too early"),
+                "S3 moves objects to an IA class only after at least 30 days",
+            );
+        }
+        if matches!(class.as_str(), "GLACIER" | "DEEP_ARCHIVE") {
+            for from in ["STANDARD_IA", "ONEZONE_IA"] {
+                if let Some(from_days) = seen.get(from)
+                    && days - from_days < 30
+                {
+                    decoder.error(
+                        *pos,
+                        format!(
+                            "{class} after {days} days leaves objects only {} days in {from}",
+                            days - from_days
+                        ),
+                        format!(
+                            "S3 needs at least 30 days in {from}: use {} days or more",
+                            from_days + 30
+                        ),
+                    );
+                }
+            }
+        }
+        if class == "DEEP_ARCHIVE"
+            && let Some(glacier) = seen.get("GLACIER")
+            && days - glacier < 90
+        {
+            decoder.error(
+                *pos,
+                format!(
+                    "DEEP_ARCHIVE after {days} days leaves objects only {} days in GLACIER",
+                    days - glacier
+                ),
+                format!(
+                    "S3 needs at least 90 days in GLACIER: use {} days or more",
+                    glacier + 90
+                ),
+            );
+        }
+    }
+}
+
+fn decode_cors(decoder: &mut Decoder, node: &Node, section: &str) -> Vec<CorsRule> {
+    let mut out = Vec::new();
+    for (index, item) in decoder.list(node).into_iter().enumerate() {
+        let Some(fields) = decoder.fields(item, &format!("{section}.cors[{index}]"), CORS) else {
+            continue;
+        };
+        let origins = strings(decoder, fields.get("origins"), "origins");
+        if origins.is_empty() {
+            decoder.error(
+                item.pos,
+                "a CORS rule needs `origins`",
+                "write `origins: [\"https://example.com\"]` (or `[\"*\"]`)",
+            );
+        }
+        let mut methods = strings(decoder, fields.get("methods"), "methods");
+        if methods.is_empty() {
+            methods = vec!["GET".into(), "HEAD".into()];
+        }
+        for method in &mut methods {
+            *method = method.to_ascii_uppercase();
+            if !["GET", "PUT", "HEAD", "POST", "DELETE"].contains(&method.as_str()) {
+                decoder.error(
+                    fields.get("methods").map_or(item.pos, |node| node.pos),
+                    format!("`{method}` is not a CORS method S3 allows"),
+                    "use GET, PUT, HEAD, POST or DELETE",
+                );
+            }
+        }
+        out.push(CorsRule {
+            origins,
+            methods,
+            headers: strings(decoder, fields.get("headers"), "headers"),
+            expose: strings(decoder, fields.get("expose"), "expose"),
+            max_age: fields
+                .get("max_age")
+                .and_then(|node| decoder.int(node, "max_age", 0, 86_400 * 365))
+                .map(|age| age.value),
+        });
+    }
+    out
+}
+
+/// `policy:` a list of IAM statements written as YAML, or one JSON document as a string.
+fn decode_policy(decoder: &mut Decoder, node: &Node, section: &str) -> Vec<serde_json::Value> {
+    let statements = match &node.kind {
+        NodeKind::Scalar { text, .. } => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(document) => match document.get("Statement") {
+                Some(serde_json::Value::Array(items)) => items.clone(),
+                Some(single @ serde_json::Value::Object(_)) => vec![single.clone()],
+                _ => {
+                    decoder.error(
+                        node.pos,
+                        "the policy document has no `Statement`",
+                        "write `{\"Version\": \"2012-10-17\", \"Statement\": [...]}`, or a YAML list of statements",
+                    );
+                    return Vec::new();
+                }
+            },
+            Err(error) => {
+                decoder.error(
+                    node.pos,
+                    format!("`{section}.policy` is not valid JSON: {error}"),
+                    "write a YAML list of statements, or a JSON policy document",
+                );
+                return Vec::new();
+            }
+        },
+        _ => decoder.list(node).into_iter().map(to_json).collect(),
+    };
+    for statement in &statements {
+        let has = |key: &str| statement.get(key).is_some();
+        if !statement.is_object() || !has("Effect") || !(has("Action") || has("NotAction")) {
+            decoder.error(
+                node.pos,
+                "every policy statement needs `Effect` and `Action`",
+                "write statements as IAM spells them: `{ Effect: Allow, Principal: ..., Action: s3:GetObject, Resource: ... }`",
+            );
+            break;
+        }
+        if statement
+            .get("Sid")
+            .and_then(|sid| sid.as_str())
+            .is_some_and(|sid| sid.starts_with("edgectl"))
+        {
+            decoder.error(
+                node.pos,
+                "statement ids starting with `edgectl` are reserved",
+                "edgectl writes those statements itself (CloudFront and log delivery access); choose another `Sid`",
+            );
+        }
+    }
+    statements
+}
+
+/// A YAML subtree as JSON: plain scalars that read as numbers or booleans become those.
+pub fn to_json(node: &Node) -> serde_json::Value {
+    match &node.kind {
+        NodeKind::Scalar { text, plain } => {
+            if *plain {
+                if let Ok(number) = text.parse::<i64>() {
+                    return serde_json::Value::from(number);
+                }
+                match text.as_str() {
+                    "true" => return serde_json::Value::Bool(true),
+                    "false" => return serde_json::Value::Bool(false),
+                    _ => {}
+                }
+            }
+            serde_json::Value::String(text.clone())
+        }
+        NodeKind::Seq(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
+        NodeKind::Map(entries) => serde_json::Value::Object(
+            entries
+                .iter()
+                .map(|(key, value)| {
+                    let key = match &key.kind {
+                        NodeKind::Scalar { text, .. } => text.clone(),
+                        _ => String::new(),
+                    };
+                    (key, to_json(value))
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn decode_sync(decoder: &mut Decoder, node: &Node, section: &str, base: &Path) -> Option<Sync> {
+    let where_ = format!("{section}.sync");
+    let fields = decoder.fields(node, &where_, SYNC)?;
+    let Some(source) = fields
+        .get("source")
+        .and_then(|node| decoder.string(node, "source"))
+    else {
+        if fields.get("source").is_none() {
+            decoder.error(
+                node.pos,
+                "`sync` names no `source` folder",
+                "add `source: ./dist` (relative to the manifest's folder)",
+            );
+        }
+        return None;
+    };
+    let path = base.join(&source.value);
+    if !path.is_dir() {
+        decoder.error(
+            source.pos,
+            format!("sync source `{}` is not a folder", path.display()),
+            "build the site first, or point `source` at the folder to upload (relative to the manifest's folder)",
+        );
+    }
+    let mut prefix = fields
+        .get("prefix")
+        .and_then(|node| decoder.string(node, "prefix"))
+        .map(|prefix| prefix.value.trim_start_matches('/').to_string())
+        .unwrap_or_default();
+    if !prefix.is_empty() && !prefix.ends_with('/') {
+        prefix.push('/');
+    }
+    let mut cache_control = Vec::new();
+    if let Some(rules) = fields.get("cache_control") {
+        for item in decoder.list(rules) {
+            let Some(rule) = decoder.fields(item, &format!("{where_}.cache_control"), CACHE_RULE)
+            else {
+                continue;
+            };
+            let pattern = rule
+                .get("match")
+                .and_then(|node| decoder.string(node, "match"));
+            let value = rule
+                .get("value")
+                .and_then(|node| decoder.string(node, "value"));
+            match (pattern, value) {
+                (Some(pattern), Some(value)) => {
+                    if let Err(error) = globset::Glob::new(&pattern.value) {
+                        decoder.error(
+                            pattern.pos,
+                            format!("`{}` is not a valid glob: {error}", pattern.value),
+                            "write a pattern such as `assets/**` or `*.html`",
+                        );
+                    }
+                    cache_control.push((pattern.value, value.value));
+                }
+                _ => decoder.error(
+                    item.pos,
+                    "a cache rule needs `match` and `value`",
+                    "write `{ match: \"assets/**\", value: \"public, max-age=31536000, immutable\" }`",
+                ),
+            }
+        }
+    }
+    let exclude = strings(decoder, fields.get("exclude"), "exclude");
+    for pattern in &exclude {
+        if let Err(error) = globset::Glob::new(pattern) {
+            decoder.error(
+                fields.get("exclude").map_or(node.pos, |node| node.pos),
+                format!("`{pattern}` is not a valid glob: {error}"),
+                "write a pattern such as `**/*.map`",
+            );
+        }
+    }
+    Some(Sync {
+        source: path,
+        prefix,
+        delete: flag(decoder, &fields, "delete", false),
+        cache_control,
+        exclude,
+    })
+}
+
+fn decode_distributions(
+    decoder: &mut Decoder,
+    node: &Node,
+    cx: &Context<'_>,
+    buckets: &[Bucket],
+) -> Vec<Distribution> {
+    let mut out = Vec::new();
+    for (key, body) in decoder.named(node, "distributions") {
+        if !valid_key(decoder, &key) {
+            continue;
+        }
+        let section = format!("distributions.{}", key.value);
+        let Some(fields) = decoder.fields(body, &section, DISTRIBUTION) else {
+            continue;
+        };
+        let mut origins: Vec<Origin> = Vec::new();
+        if let Some(node) = fields.get("origins") {
+            for (name, body) in decoder.named(node, &format!("{section}.origins")) {
+                if let Some(origin) = decode_origin(decoder, &name, body, &section, cx, buckets) {
+                    origins.push(origin);
+                }
+            }
+        }
+        let Some(default_node) = fields.get("default") else {
+            decoder.error(
+                key.pos,
+                format!("distribution `{}` has no `default` behavior", key.value),
+                "add `default: { origin: buckets.NAME }`",
+            );
+            continue;
+        };
+        let default = decode_behavior(
+            decoder,
+            default_node,
+            &format!("{section}.default"),
+            false,
+            &mut origins,
+            cx,
+            buckets,
+        );
+        let mut behaviors = Vec::new();
+        let mut paths = BTreeMap::new();
+        if let Some(node) = fields.get("behaviors") {
+            for (index, item) in decoder.list(node).into_iter().enumerate() {
+                if let Some(behavior) = decode_behavior(
+                    decoder,
+                    item,
+                    &format!("{section}.behaviors[{index}]"),
+                    true,
+                    &mut origins,
+                    cx,
+                    buckets,
+                ) {
+                    let path = behavior.path.clone().unwrap_or_default();
+                    if let Some(first) = paths.insert(path.clone(), item.pos.line) {
+                        decoder.error(
+                            item.pos,
+                            format!("path `{path}` has two behaviors"),
+                            format!("the first is at line {first}; CloudFront takes one behavior per path pattern"),
+                        );
+                    }
+                    behaviors.push(behavior);
+                }
+            }
+        }
+        if behaviors.len() > 25 {
+            decoder.error(
+                fields.get("behaviors").map_or(key.pos, |node| node.pos),
+                format!(
+                    "{} behaviors; CloudFront allows 25 per distribution",
+                    behaviors.len()
+                ),
+                "merge path patterns, or ask AWS to raise the quota and split the distribution",
+            );
+        }
+        let aliases = strings(decoder, fields.get("aliases"), "aliases");
+        let certificate = fields
+            .get("certificate")
+            .and_then(|node| decoder.string(node, "certificate"));
+        if let Some(certificate) = &certificate
+            && !certificate.value.starts_with("arn:aws:acm:us-east-1:")
+        {
+            decoder.error(
+                certificate.pos,
+                "CloudFront takes certificates only from ACM in us-east-1",
+                "request or import the certificate in us-east-1 and use its ARN (`arn:aws:acm:us-east-1:...`)",
+            );
+        }
+        if !aliases.is_empty() && certificate.is_none() {
+            decoder.error(
+                fields.get("aliases").map_or(key.pos, |node| node.pos),
+                "aliases need a `certificate` that covers them",
+                "add `certificate: arn:aws:acm:us-east-1:ACCOUNT:certificate/ID`",
+            );
+        }
+        let minimum_tls = fields
+            .get("minimum_tls")
+            .and_then(|node| decoder.choice(node, "minimum_tls", TLS_VERSIONS))
+            .map(|choice| choice.value);
+        if let (Some(_), None) = (&minimum_tls, &certificate) {
+            decoder.error(
+                fields.get("minimum_tls").map_or(key.pos, |node| node.pos),
+                "`minimum_tls` needs a `certificate`",
+                "CloudFront's default certificate fixes the TLS versions; add your own certificate to choose",
+            );
+        }
+        let price_class = match fields
+            .get("price_class")
+            .and_then(|node| decoder.choice(node, "price_class", &["all", "200", "100"]))
+            .map(|choice| choice.value)
+            .as_deref()
+        {
+            Some("100") => "PriceClass_100",
+            Some("200") => "PriceClass_200",
+            _ => "PriceClass_All",
+        };
+        let bucket_default = origins
+            .iter()
+            .find(|origin| {
+                origin.id
+                    == default
+                        .as_ref()
+                        .map(|d| d.origin.clone())
+                        .unwrap_or_default()
+            })
+            .is_some_and(|origin| matches!(origin.target, OriginTarget::Bucket(_)));
+        let default_root_object = fields
+            .get("default_root_object")
+            .and_then(|node| decoder.string(node, "default_root_object"))
+            .map(|root| root.value.trim_start_matches('/').to_string())
+            .unwrap_or_else(|| {
+                if bucket_default {
+                    "index.html".into()
+                } else {
+                    String::new()
+                }
+            });
+        let http_version = fields
+            .get("http_version")
+            .and_then(|node| {
+                decoder.choice(
+                    node,
+                    "http_version",
+                    &["http1.1", "http2", "http3", "http2and3"],
+                )
+            })
+            .map_or_else(|| "http2and3".to_string(), |choice| choice.value);
+        let web_acl = fields
+            .get("web_acl")
+            .and_then(|node| decoder.string(node, "web_acl"));
+        if let Some(acl) = &web_acl
+            && !(acl.value.starts_with("arn:aws:wafv2:us-east-1:")
+                && acl.value.contains(":global/webacl/"))
+        {
+            decoder.error(
+                acl.pos,
+                "`web_acl` must be a WAFv2 web ACL with CloudFront (global) scope",
+                "use the ARN of a web ACL created in us-east-1 with scope CLOUDFRONT (`arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID`)",
+            );
+        }
+        let logging = fields.get("logging").and_then(|node| {
+            let logging = decoder.fields(node, &format!("{section}.logging"), LOGGING)?;
+            let bucket = logging
+                .get("bucket")
+                .and_then(|node| decoder.string(node, "bucket"))?;
+            let name = bucket.value.trim_start_matches("buckets.").to_string();
+            match buckets.iter().find(|b| b.key == name) {
+                None => {
+                    decoder.error(
+                        bucket.pos,
+                        format!("`{}` is not a bucket of this manifest", bucket.value),
+                        "log to one of the manifest's `buckets` (by name), so edgectl can let CloudFront write to it",
+                    );
+                    None
+                }
+                Some(target) if target.object_ownership == "BucketOwnerEnforced" => {
+                    decoder.error(
+                        bucket.pos,
+                        format!("bucket `{name}` has ACLs disabled, and CloudFront logs are delivered with an ACL"),
+                        format!("set `object_ownership: preferred` on `buckets.{name}`"),
+                    );
+                    None
+                }
+                Some(_) => Some((
+                    name,
+                    logging
+                        .get("prefix")
+                        .and_then(|node| decoder.string(node, "prefix"))
+                        .map(|prefix| prefix.value)
+                        .unwrap_or_default(),
+                )),
+            }
+        });
+        let mut errors = Vec::new();
+        if flag(decoder, &fields, "spa", false) {
+            for code in [403, 404] {
+                errors.push(ErrorResponse {
+                    code,
+                    page: Some("/index.html".into()),
+                    status: Some(200),
+                    ttl: 0,
+                });
+            }
+        }
+        if let Some(node) = fields.get("errors") {
+            for (index, item) in decoder.list(node).into_iter().enumerate() {
+                let Some(error) =
+                    decoder.fields(item, &format!("{section}.errors[{index}]"), ERROR_RESPONSE)
+                else {
+                    continue;
+                };
+                let Some(code) = error
+                    .get("code")
+                    .and_then(|node| decoder.int(node, "code", 100, 599))
+                else {
+                    if error.get("code").is_none() {
+                        decoder.error(
+                            item.pos,
+                            "an error response needs a `code`",
+                            "write `{ code: 404, page: /index.html, status: 200 }`",
+                        );
+                    }
+                    continue;
+                };
+                if !ERROR_CODES.contains(&code.value) {
+                    decoder.error(
+                        code.pos,
+                        format!("CloudFront cannot customise the response to {}", code.value),
+                        "use 400, 403, 404, 405, 414, 416, 500, 501, 502, 503 or 504",
+                    );
+                }
+                let page = error
+                    .get("page")
+                    .and_then(|node| decoder.string(node, "page"));
+                if let Some(page) = &page
+                    && !page.value.starts_with('/')
+                {
+                    decoder.error(
+                        page.pos,
+                        "the error page is a path starting with `/`",
+                        "write e.g. `/index.html`",
+                    );
+                }
+                let status = error
+                    .get("status")
+                    .and_then(|node| decoder.int(node, "status", 100, 599));
+                if let Some(status) = &status
+                    && !RESPONSE_CODES.contains(&status.value)
+                {
+                    decoder.error(
+                        status.pos,
+                        format!("CloudFront cannot answer with {}", status.value),
+                        "use 200 or one of the error codes",
+                    );
+                }
+                if status.is_some() != page.is_some() {
+                    decoder.error(
+                        item.pos,
+                        "`page` and `status` go together",
+                        "set both, or neither (then only the caching time is changed)",
+                    );
+                }
+                if errors.iter().any(|e: &ErrorResponse| e.code == code.value) {
+                    decoder.error(
+                        code.pos,
+                        format!("two error responses for {}", code.value),
+                        "keep one (`spa: true` already covers 403 and 404)",
+                    );
+                }
+                errors.push(ErrorResponse {
+                    code: code.value,
+                    page: page.map(|page| page.value),
+                    status: status.map(|status| status.value),
+                    ttl: error
+                        .get("ttl")
+                        .and_then(|node| decoder.int(node, "ttl", 0, 31_536_000))
+                        .map_or(10, |ttl| ttl.value),
+                });
+            }
+        }
+        errors.sort_by_key(|error| error.code);
+        let comment = fields
+            .get("comment")
+            .and_then(|node| decoder.string(node, "comment"))
+            .map(|comment| comment.value)
+            .unwrap_or_default();
+        if comment.len() > 128 {
+            decoder.error(
+                fields.get("comment").map_or(key.pos, |n| n.pos),
+                "a distribution's comment is at most 128 characters",
+                "shorten it",
+            );
+        }
+        let tags = fields
+            .get("tags")
+            .map(|node| (cx.tags)(decoder, node))
+            .unwrap_or_default();
+        let Some(default) = default else {
+            continue;
+        };
+        out.push(Distribution {
+            key: key.value.clone(),
+            comment,
+            enabled: flag(decoder, &fields, "enabled", true),
+            aliases,
+            certificate: certificate.map(|certificate| certificate.value),
+            minimum_tls: minimum_tls.unwrap_or_else(|| DEFAULT_MINIMUM_TLS.to_string()),
+            price_class: price_class.to_string(),
+            default_root_object,
+            http_version,
+            ipv6: flag(decoder, &fields, "ipv6", true),
+            web_acl: web_acl.map(|acl| acl.value),
+            logging,
+            origins,
+            default,
+            behaviors,
+            errors,
+            tags,
+            retain: flag(decoder, &fields, "retain", false),
+        });
+    }
+    out
+}
+
+fn decode_origin(
+    decoder: &mut Decoder,
+    name: &Spanned<String>,
+    body: &Node,
+    section: &str,
+    cx: &Context<'_>,
+    buckets: &[Bucket],
+) -> Option<Origin> {
+    let where_ = format!("{section}.origins.{}", name.value);
+    let fields = decoder.fields(body, &where_, ORIGIN)?;
+    let targets: Vec<&str> = ["bucket", "load_balancer", "domain"]
+        .into_iter()
+        .filter(|key| fields.get(key).is_some())
+        .collect();
+    if targets.len() != 1 {
+        decoder.error(
+            name.pos,
+            format!(
+                "origin `{}` needs exactly one of `bucket`, `load_balancer` or `domain`",
+                name.value
+            ),
+            "write e.g. `{ load_balancer: web }`",
+        );
+        return None;
+    }
+    let target = {
+        let node = fields.get(targets[0])?;
+        let value = decoder.string(node, targets[0])?;
+        match targets[0] {
+            "bucket" => {
+                let key = value.value.trim_start_matches("buckets.").to_string();
+                check_bucket(decoder, &key, value.pos, buckets)?;
+                OriginTarget::Bucket(key)
+            }
+            "load_balancer" => {
+                let key = value
+                    .value
+                    .trim_start_matches("load_balancers.")
+                    .to_string();
+                check_load_balancer(decoder, &key, value.pos, cx)?;
+                OriginTarget::LoadBalancer(key)
+            }
+            _ => {
+                check_domain(decoder, &value)?;
+                OriginTarget::Domain(value.value)
+            }
+        }
+    };
+    let protocol = fields
+        .get("protocol")
+        .and_then(|node| {
+            decoder.choice(
+                node,
+                "protocol",
+                &["http-only", "https-only", "match-viewer"],
+            )
+        })
+        .map(|choice| choice.value);
+    if protocol.is_some() && matches!(target, OriginTarget::Bucket(_)) {
+        decoder.error(
+            fields.get("protocol").map_or(name.pos, |node| node.pos),
+            "a bucket origin is always reached over HTTPS",
+            "remove `protocol`",
+        );
+    }
+    let headers = fields
+        .get("headers")
+        .map(|node| {
+            decoder
+                .named(node, &format!("{where_}.headers"))
+                .into_iter()
+                .filter_map(|(key, value)| {
+                    Some((key.value, decoder.string(value, "headers")?.value))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let path = fields
+        .get("path")
+        .and_then(|node| decoder.string(node, "path"))
+        .map(|path| path.value.trim_end_matches('/').to_string())
+        .unwrap_or_default();
+    if !path.is_empty() && !path.starts_with('/') {
+        decoder.error(
+            fields.get("path").map_or(name.pos, |node| node.pos),
+            "an origin path starts with `/`",
+            "write e.g. `/app`",
+        );
+    }
+    let protocol = protocol.unwrap_or_else(|| match target {
+        // An ALB serves HTTP on port 80 unless told otherwise (seed stacks end TLS at CloudFront).
+        OriginTarget::LoadBalancer(_) => "http-only".into(),
+        _ => "https-only".into(),
+    });
+    Some(Origin {
+        id: name.value.clone(),
+        target,
+        protocol,
+        headers,
+        path,
+    })
+}
+
+fn check_bucket(
+    decoder: &mut Decoder,
+    key: &str,
+    pos: super::diag::Pos,
+    buckets: &[Bucket],
+) -> Option<()> {
+    if buckets.iter().any(|bucket| bucket.key == key) {
+        return Some(());
+    }
+    let help = match suggest(key, buckets.iter().map(|bucket| bucket.key.as_str())) {
+        Some(close) => format!("did you mean `buckets.{close}`?"),
+        None => "name one of the manifest's `buckets`, or use `domain:` for any other host".into(),
+    };
+    decoder.error(pos, format!("no bucket `{key}` in this manifest"), help);
+    None
+}
+
+fn check_load_balancer(
+    decoder: &mut Decoder,
+    key: &str,
+    pos: super::diag::Pos,
+    cx: &Context<'_>,
+) -> Option<()> {
+    if cx.load_balancers.iter().any(|lb| lb == key) {
+        return Some(());
+    }
+    let help = match suggest(key, cx.load_balancers.iter().map(String::as_str)) {
+        Some(close) => format!("did you mean `load_balancers.{close}`?"),
+        None => "name one of the manifest's `load_balancers`, or use `domain:` for any other host"
+            .into(),
+    };
+    decoder.error(
+        pos,
+        format!("no load balancer `{key}` in this manifest"),
+        help,
+    );
+    None
+}
+
+fn check_domain(decoder: &mut Decoder, value: &Spanned<String>) -> Option<()> {
+    let ok = value.value.contains('.')
+        && value.value.len() <= 253
+        && value
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if ok {
+        return Some(());
+    }
+    decoder.error(
+        value.pos,
+        format!("`{}` is not a domain name", value.value),
+        "write a host name such as `api.example.com` (no scheme, no path)",
+    );
+    None
+}
+
+/// A behavior's `origin`: a named origin, `buckets.KEY`, `load_balancers.KEY` or a domain.
+/// Unnamed origins are added to `origins` on first use.
+fn behavior_origin(
+    decoder: &mut Decoder,
+    value: &Spanned<String>,
+    origins: &mut Vec<Origin>,
+    cx: &Context<'_>,
+    buckets: &[Bucket],
+) -> Option<String> {
+    if origins.iter().any(|origin| origin.id == value.value) {
+        return Some(value.value.clone());
+    }
+    let (id, target) = if let Some(key) = value.value.strip_prefix("buckets.") {
+        check_bucket(decoder, key, value.pos, buckets)?;
+        (
+            format!("bucket-{key}"),
+            OriginTarget::Bucket(key.to_string()),
+        )
+    } else if let Some(key) = value.value.strip_prefix("load_balancers.") {
+        check_load_balancer(decoder, key, value.pos, cx)?;
+        (
+            format!("lb-{key}"),
+            OriginTarget::LoadBalancer(key.to_string()),
+        )
+    } else if value.value.contains('.') {
+        check_domain(decoder, value)?;
+        (
+            value.value.clone(),
+            OriginTarget::Domain(value.value.clone()),
+        )
+    } else {
+        decoder.error(
+            value.pos,
+            format!("no origin `{}`", value.value),
+            "write `buckets.NAME`, `load_balancers.NAME`, a domain name, or the name of an entry in `origins`",
+        );
+        return None;
+    };
+    if !origins.iter().any(|origin| origin.id == id) {
+        let protocol = match target {
+            OriginTarget::LoadBalancer(_) => "http-only",
+            _ => "https-only",
+        };
+        origins.push(Origin {
+            id: id.clone(),
+            target,
+            protocol: protocol.into(),
+            headers: BTreeMap::new(),
+            path: String::new(),
+        });
+    }
+    Some(id)
+}
+
+fn managed_policy(
+    decoder: &mut Decoder,
+    node: &Node,
+    what: &str,
+    table: &[(&str, &str, &str)],
+) -> Option<String> {
+    let value = decoder.string(node, what)?;
+    let wanted = value.value.trim_start_matches("Managed-");
+    if let Some((_, _, id)) = table.iter().find(|(short, aws, id)| {
+        *short == value.value || aws.trim_start_matches("Managed-") == wanted || *id == value.value
+    }) {
+        return Some(id.to_string());
+    }
+    // A policy of the account's own, by id.
+    let uuid_like =
+        value.value.len() == 36 && value.value.chars().filter(|c| *c == '-').count() == 4;
+    if uuid_like {
+        return Some(value.value);
+    }
+    let names: Vec<&str> = table.iter().map(|(short, _, _)| *short).collect();
+    let help = match suggest(&value.value, names.iter().copied()) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None => format!("use one of: {} (or a policy id)", list(&names)),
+    };
+    decoder.error(
+        value.pos,
+        format!("`{}` is not a managed {what} policy", value.value),
+        help,
+    );
+    None
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decode_behavior(
+    decoder: &mut Decoder,
+    node: &Node,
+    where_: &str,
+    needs_path: bool,
+    origins: &mut Vec<Origin>,
+    cx: &Context<'_>,
+    buckets: &[Bucket],
+) -> Option<Behavior> {
+    let fields = decoder.fields(node, where_, BEHAVIOR)?;
+    let path = fields
+        .get("path")
+        .and_then(|node| decoder.string(node, "path"));
+    match (&path, needs_path) {
+        (None, true) if fields.get("path").is_none() => decoder.error(
+            node.pos,
+            "a behavior needs a `path` pattern",
+            "write e.g. `path: /api/*`",
+        ),
+        (Some(path), false) => decoder.error(
+            path.pos,
+            "the default behavior matches every path",
+            "remove `path`, or move this entry to `behaviors`",
+        ),
+        (Some(path), true) if path.value.is_empty() || path.value.len() > 255 => decoder.error(
+            path.pos,
+            "a path pattern is 1 to 255 characters",
+            "write e.g. `/api/*`",
+        ),
+        _ => {}
+    }
+    let origin_node = fields.get("origin");
+    let Some(origin_value) = origin_node.and_then(|node| decoder.string(node, "origin")) else {
+        if origin_node.is_none() {
+            decoder.error(
+                node.pos,
+                "a behavior needs an `origin`",
+                "write e.g. `origin: buckets.frontend`",
+            );
+        }
+        return None;
+    };
+    let origin = behavior_origin(decoder, &origin_value, origins, cx, buckets)?;
+    let bucket = origins
+        .iter()
+        .find(|o| o.id == origin)
+        .is_some_and(|o| matches!(o.target, OriginTarget::Bucket(_)));
+    let websocket = flag(decoder, &fields, "websocket", false);
+    let cache_policy = fields
+        .get("cache")
+        .and_then(|node| managed_policy(decoder, node, "cache", CACHE_POLICIES))
+        .unwrap_or_else(|| {
+            // Static files cache; dynamic origins and WebSockets pass through.
+            let name = if bucket && !websocket {
+                "optimized"
+            } else {
+                "disabled"
+            };
+            policy_id(CACHE_POLICIES, name).to_string()
+        });
+    let origin_request_policy = match fields.get("origin_request") {
+        Some(node) if matches!(&node.kind, NodeKind::Scalar { text, .. } if text == "none") => None,
+        Some(node) => managed_policy(decoder, node, "origin request", ORIGIN_REQUEST_POLICIES),
+        None if websocket => Some(policy_id(ORIGIN_REQUEST_POLICIES, "all-viewer").to_string()),
+        None if bucket => None,
+        None => Some(policy_id(ORIGIN_REQUEST_POLICIES, "all-viewer-except-host").to_string()),
+    };
+    let methods_choice = fields
+        .get("methods")
+        .and_then(|node| decoder.choice(node, "methods", &["read", "read-options", "all"]))
+        .map(|choice| choice.value)
+        .unwrap_or_else(|| {
+            if bucket && !websocket {
+                "read".into()
+            } else {
+                "all".into()
+            }
+        });
+    let methods: Vec<String> = match methods_choice.as_str() {
+        "read" => vec!["GET", "HEAD"],
+        "read-options" => vec!["GET", "HEAD", "OPTIONS"],
+        _ => vec!["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
+    }
+    .into_iter()
+    .map(String::from)
+    .collect();
+    let viewer_protocol = fields
+        .get("viewer_protocol")
+        .and_then(|node| {
+            decoder.choice(
+                node,
+                "viewer_protocol",
+                &["redirect-to-https", "https-only", "allow-all"],
+            )
+        })
+        .map_or_else(|| "redirect-to-https".to_string(), |choice| choice.value);
+    Some(Behavior {
+        path: path.map(|path| path.value),
+        origin,
+        cache_policy,
+        origin_request_policy,
+        methods,
+        cached_methods: vec!["GET".into(), "HEAD".into()],
+        compress: flag(decoder, &fields, "compress", !websocket),
+        viewer_protocol,
+    })
+}
+
+fn policy_id(table: &[(&str, &str, &'static str)], name: &str) -> &'static str {
+    table
+        .iter()
+        .find(|(short, _, _)| *short == name)
+        .map_or("", |(_, _, id)| id)
+}
+
+/// The AWS name of a managed policy id, for plans.
+pub fn policy_name(id: &str) -> Option<&'static str> {
+    CACHE_POLICIES
+        .iter()
+        .chain(ORIGIN_REQUEST_POLICIES)
+        .find(|(_, _, known)| *known == id)
+        .map(|(_, aws, _)| *aws)
+}
