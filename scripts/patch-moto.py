@@ -27,6 +27,12 @@ applied by scripts/moto-venv right after installing the pinned version.
 7. cloudfront drops an origin's `S3OriginConfig` and `OriginAccessControlId` (its Origin
    model never stores them), so a distribution reading a bucket through an Origin Access
    Control reads back as a custom origin without one (MOTO.md). Patch: keep both.
+8. s3 HeadObject with a `versionId` answers 400 once a bucket's versioning is Suspended;
+   AWS keeps serving every stored version (versioning can be suspended, never undone).
+   Patch: refuse a version id only on a bucket that was never versioned.
+9. s3 DeleteObjects on a bucket whose versioning is Suspended crashes (500) when a key's
+   versions include a delete marker (`FakeDeleteMarker` has no `dispose`). AWS deletes
+   the versions named. Patch: markers are skipped when disposing.
 """
 import pathlib
 import sys
@@ -177,6 +183,28 @@ PATCHES.append(
             self.s3_origin_config = {"OriginAccessIdentity": self.s3_access_identity}
         self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
 """,
+    )
+)
+
+PATCHES.append(
+    (
+        root / "s3/responses.py",
+        """        if version_id and not self.backend.get_bucket(bucket_name).is_versioned:
+            return 400, response_headers, """"",
+        """        # edgectl patch 8: a suspended bucket still serves its versions
+        if version_id and self.backend.get_bucket(bucket_name).versioning_status is None:
+            return 400, response_headers, """"",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "s3/utils.py",
+        """        for version in self.getlist(key, []):
+            version.dispose()""",
+        """        for version in self.getlist(key, []):
+            if hasattr(version, "dispose"):  # edgectl patch 9: delete markers hold no data
+                version.dispose()""",
     )
 )
 

@@ -108,6 +108,15 @@ impl Moto {
             .count()
     }
 
+    /// moto's request log lines served so far (`"PUT /bucket/key HTTP/1.1" 200`).
+    pub fn log_lines(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
     /// Runs edgectl against this server, from the repository root, without a terminal.
     pub fn edgectl(&self, args: &[&str]) -> Run {
         self.edgectl_with_stdin(args, None)

@@ -7,3 +7,4 @@ mod harness;
 mod manifests;
 mod network;
 mod service;
+mod static_site;
