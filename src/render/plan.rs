@@ -109,7 +109,8 @@ fn write_value(out: &mut String, name: &str, value: &Value, paint: Paint) {
                 );
             }
             // The entry's name is already its path.
-            fields.retain(|(path, _, _)| !path.ends_with("].name"));
+            let key = items.first().and_then(entry_key).unwrap_or("name");
+            fields.retain(|(path, _, _)| !path.ends_with(&format!("].{key}")));
             for (index, (path, _, value)) in fields.iter().enumerate() {
                 let label = if index == 0 { name } else { "" };
                 let _ = writeln!(
@@ -253,19 +254,32 @@ fn write_change(out: &mut String, change: &Change, paint: Paint) {
     }
 }
 
-fn entry_name(value: &Value) -> &str {
-    value
-        .as_map()
-        .and_then(|map| map.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or("?")
+/// The fields that name an entry of a list, in order of preference: a container's
+/// `name`, an origin's or lifecycle rule's `id`, a cache behavior's `path`, an error
+/// response's `code`.
+const ENTRY_KEYS: &[&str] = &["name", "id", "path", "code"];
+
+fn entry_key(value: &Value) -> Option<&'static str> {
+    let map = value.as_map()?;
+    ENTRY_KEYS
+        .iter()
+        .copied()
+        .find(|key| map.contains_key(*key))
 }
 
-/// Both lists hold maps with the same `name`s in the same order.
+fn entry_name(value: &Value) -> String {
+    match entry_key(value).and_then(|key| value.as_map()?.get(key)) {
+        Some(Value::Str(text)) => text.clone(),
+        Some(other) => other.to_string(),
+        None => "?".to_string(),
+    }
+}
+
+/// Both lists hold maps named by the same field, with the same names in the same order.
 fn same_names(old: &[Value], new: &[Value]) -> bool {
     old.len() == new.len()
         && old.iter().zip(new).all(|(a, b)| {
-            a.as_map().is_some_and(|map| map.contains_key("name")) && entry_name(a) == entry_name(b)
+            entry_key(a).is_some() && entry_key(a) == entry_key(b) && entry_name(a) == entry_name(b)
         })
 }
 

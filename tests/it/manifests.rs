@@ -2,6 +2,8 @@
 //! deploys, plans clean and destroys to nothing, with the seed's own shape checked
 //! through the SDK.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::Filter;
 
@@ -235,8 +237,46 @@ async fn seed_stacks_deploy_plan_clean_and_destroy_to_nothing() {
             },
         ),
     ];
+    // Buckets after apply, and what destroy leaves (`retain: true`).
+    let buckets: BTreeMap<&str, (&[&str], &[&str])> = BTreeMap::from([
+        (
+            "manifests/edgemind-prod.yaml",
+            (
+                &["edgemind-prod-cdn-logs", "edgemind-prod-frontend"][..],
+                &[][..],
+            ),
+        ),
+        (
+            "manifests/happyrobot-fde.yaml",
+            (&["happyrobot-fde-alb-access-logs-dev"][..], &[][..]),
+        ),
+        (
+            "manifests/manufacturing.yaml",
+            (
+                &["manufacturing-production-shared-archive"][..],
+                &["manufacturing-production-shared-archive"][..],
+            ),
+        ),
+    ]);
     // One server for all four: stacks are told apart by their tags, as in one AWS account.
     let moto = Moto::start();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&moto.sdk().await)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket_names = async |s3: &aws_sdk_s3::Client, prefix: &str| -> Vec<String> {
+        let listed = s3.list_buckets().send().await.unwrap();
+        let mut names: Vec<String> = listed
+            .buckets()
+            .iter()
+            .filter_map(|bucket| bucket.name())
+            .filter(|name| name.starts_with(prefix))
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        names
+    };
     let certificate = format!("certificate_arn={}", moto.certificate());
     for (file, stack, region, expected) in cases {
         let ec2 = moto.ec2_in(region).await;
@@ -251,6 +291,9 @@ async fn seed_stacks_deploy_plan_clean_and_destroy_to_nothing() {
         };
         with_vars(&["apply", "--auto-approve"]).success();
         assert_eq!(shape(&ec2, stack).await, expected, "{file} after apply");
+        let (made, kept) = buckets.get(file).copied().unwrap_or((&[], &[]));
+        let prefix = stack.split('-').next().unwrap_or(stack);
+        assert_eq!(bucket_names(&s3, prefix).await, made, "{file}: buckets");
         let noop = with_vars(&["plan", "--detailed-exitcode"]);
         assert_eq!(
             noop.code, 0,
@@ -258,6 +301,11 @@ async fn seed_stacks_deploy_plan_clean_and_destroy_to_nothing() {
             noop.stdout
         );
         with_vars(&["destroy", "--auto-approve"]).success();
+        assert_eq!(
+            bucket_names(&s3, prefix).await,
+            kept,
+            "{file}: buckets after destroy"
+        );
         let left = shape(&ec2, stack).await;
         assert!(
             left.vpc_cidrs.is_empty()
