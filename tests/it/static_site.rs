@@ -477,7 +477,7 @@ async fn static_site_lifecycle() {
     let gone = cloudfront.list_distributions().send().await.unwrap();
     assert!(
         gone.distribution_list()
-            .map_or(true, |list| list.items().is_empty())
+            .is_none_or(|list| list.items().is_empty())
     );
     let controls = cloudfront
         .list_origin_access_controls()
@@ -487,7 +487,7 @@ async fn static_site_lifecycle() {
     assert!(
         controls
             .origin_access_control_list()
-            .map_or(true, |list| list.items().is_empty())
+            .is_none_or(|list| list.items().is_empty())
     );
     let after = moto.edgectl(&["plan", "-f", &scratch.path()]).success();
     assert!(
