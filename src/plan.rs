@@ -434,4 +434,29 @@ mod tests {
             mode: Mode::InPlace,
         };
     }
+
+    #[test]
+    fn retained_resources_and_what_hangs_off_them_stay() {
+        let retained = Value::map([("edgectl:retain", Value::str("true"))]);
+        let bucket = observed(
+            "bucket.data",
+            "data-bucket",
+            props([("tags", retained, Mode::InPlace)]),
+        );
+        let objects = observed(
+            "objects.data",
+            "data-bucket",
+            props([("bucket", reference("bucket.data"), Mode::InPlace)]),
+        );
+        let other = observed(
+            "bucket.scratch",
+            "scratch-bucket",
+            props([("tags", Value::map([]), Mode::InPlace)]),
+        );
+        let plan = diff(&Graph::default(), vec![bucket, objects, other]).unwrap();
+        assert_eq!(summary(&plan), ["delete bucket.scratch"]);
+        assert_eq!(plan.notes.len(), 2, "{:?}", plan.notes);
+        assert!(plan.notes[0].starts_with("`bucket.data` stays in place"));
+        assert!(plan.notes[1].starts_with("`objects.data` stays in place"));
+    }
 }

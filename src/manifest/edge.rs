@@ -1667,3 +1667,38 @@ pub fn policy_name(id: &str) -> Option<&'static str> {
         .find(|(_, _, known)| *known == id)
         .map(|(_, aws, _)| *aws)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_names_follow_s3s_rules() {
+        for good in ["edgemind-prod-frontend", "a.b.c", "abc", "logs-2026"] {
+            assert_eq!(bucket_name_problem(good), None, "{good}");
+        }
+        for bad in [
+            "ab",
+            "Upper",
+            "under_score",
+            "-start",
+            "end-",
+            "two..dots",
+            "192.168.1.1",
+            "xn--punycode",
+            "name-s3alias",
+            &"x".repeat(64),
+        ] {
+            assert!(bucket_name_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn managed_policies_have_names_for_plans() {
+        assert_eq!(
+            policy_name("658327ea-f89d-4fab-a63d-7e88639e58f6"),
+            Some("Managed-CachingOptimized")
+        );
+        assert_eq!(policy_name("not-a-policy"), None);
+    }
+}

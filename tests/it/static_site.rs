@@ -527,3 +527,52 @@ async fn retained_bucket_survives_destroy() {
     // Its content stays with it.
     assert!(remote_objects(&s3).await.contains_key("index.html"));
 }
+
+/// CloudFront deletes only a disabled distribution whose change has deployed. moto
+/// deploys at once unless its state manager says otherwise: here the distribution reads
+/// `InProgress` until its third status read, and destroy must wait through them. (moto
+/// does not return a distribution to `InProgress` on update, so the transition is set
+/// before the create; apply without `--wait` reads no status.)
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_waits_for_the_disabled_distribution_to_deploy() {
+    let moto = Moto::start();
+    let scratch = Scratch::new();
+    let body = r#"{"model_name":"cloudfront::distribution","transition":{"progression":"manual","times":8}}"#;
+    // A plain HTTP POST to moto's own API (no client library needed).
+    let address = moto.url.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect to moto");
+    let request = format!(
+        "POST /moto-api/state-manager/set-transition HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    std::io::Write::write_all(&mut stream, request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.") && answer.contains(" 20"),
+        "{answer}"
+    );
+    apply(&moto, &scratch);
+    let before = moto.log_lines().len();
+    moto.edgectl(&[
+        "destroy",
+        "-f",
+        &scratch.path(),
+        "--auto-approve",
+        "--no-progress",
+    ])
+    .success();
+    let reads = moto.log_lines()[before..]
+        .iter()
+        .filter(|line| {
+            line.contains("\"GET /2020-05-31/distribution/") && !line.contains("/config")
+        })
+        .count();
+    assert!(reads >= 3, "destroy read the distribution {reads} times");
+    let cloudfront = aws_sdk_cloudfront::Client::new(&moto.sdk().await);
+    let gone = cloudfront.list_distributions().send().await.unwrap();
+    assert!(
+        gone.distribution_list()
+            .is_none_or(|list| list.items().is_empty())
+    );
+}

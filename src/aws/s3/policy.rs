@@ -276,3 +276,27 @@ pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> 
         other => other.map(drop),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_compare_as_iam_reads_them() {
+        let written = vec![json!({
+            "Effect": "Allow",
+            "Principal": {"AWS": ["arn:aws:iam::111122223333:root"]},
+            "Action": ["s3:PutObject", "s3:GetObject"],
+            "Resource": "arn:aws:s3:::b/*",
+        })];
+        let read_back = vec![json!({
+            "Resource": ["arn:aws:s3:::b/*"],
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Effect": "Allow",
+        })];
+        assert_eq!(canonical(written), canonical(read_back));
+        let other = vec![json!({"Effect": "Deny", "Action": "s3:*", "Resource": "*"})];
+        assert_ne!(canonical(other), canonical(Vec::new()));
+    }
+}
