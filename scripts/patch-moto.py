@@ -33,6 +33,9 @@ applied by scripts/moto-venv right after installing the pinned version.
 9. s3 DeleteObjects on a bucket whose versioning is Suspended crashes (500) when a key's
    versions include a delete marker (`FakeDeleteMarker` has no `dispose`). AWS deletes
    the versions named. Patch: markers are skipped when disposing.
+10. s3 CompleteMultipartUpload answers with a `CompleteMultipartUploadResponse` root
+   element; AWS's is `CompleteMultipartUploadResult`, and the Rust SDK reads any other
+   root as a failure, so no multipart upload can complete. Patch: AWS's element name.
 """
 import pathlib
 import sys
@@ -205,6 +208,25 @@ PATCHES.append(
         """        for version in self.getlist(key, []):
             if hasattr(version, "dispose"):  # edgectl patch 9: delete markers hold no data
                 version.dispose()""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "s3/responses.py",
+        """            resp_headers.update(headers)
+            return status, resp_headers, resp_body""",
+        """            resp_headers.update(headers)
+            # edgectl patch 10: AWS's root element
+            if isinstance(resp_body, bytes):
+                resp_body = resp_body.replace(
+                    b"CompleteMultipartUploadResponse", b"CompleteMultipartUploadResult"
+                )
+            else:
+                resp_body = resp_body.replace(
+                    "CompleteMultipartUploadResponse", "CompleteMultipartUploadResult"
+                )
+            return status, resp_headers, resp_body""",
     )
 )
 

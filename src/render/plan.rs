@@ -362,6 +362,16 @@ fn render_sync(out: &mut String, step: &Step, paint: Paint, verbose: bool) {
             ""
         }
     );
+    if step
+        .observed
+        .as_ref()
+        .is_some_and(|observed| observed.value("pending_invalidation") == &Value::Bool(true))
+    {
+        let _ = writeln!(
+            out,
+            "      # an earlier apply stopped before invalidating what it changed: `/*` is invalidated"
+        );
+    }
     if let Some(error) = desired.value("scan_error").as_str() {
         let _ = writeln!(out, "      # {error}");
     }

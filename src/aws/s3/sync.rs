@@ -32,6 +32,8 @@ use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
 pub const PART_SIZE: u64 = 8 * 1024 * 1024;
 /// Object metadata holding edgectl's content hash, for buckets whose ETags are not one.
 const ETAG_KEY: &str = "edgectl-etag";
+/// The `edgectl:sync` tag's third part while changed objects await their invalidation.
+const PENDING: &str = "invalidate";
 /// Above this many changed paths, one invalidation of `/*` replaces the list (CloudFront
 /// bills paths beyond the first 1,000 a month; a wildcard counts as one).
 pub const INVALIDATE_ALL_ABOVE: usize = 15;
@@ -279,6 +281,7 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
                     Mode::InPlace,
                 ),
                 ("delete", Value::Bool(sync.delete), Mode::InPlace),
+                ("pending_invalidation", Value::Bool(false), Mode::InPlace),
                 ("invalidate", Value::Set(invalidate), Mode::InPlace),
                 (
                     "scan_error",
@@ -378,7 +381,10 @@ pub async fn observe(
     let Some(tag) = owned.tag(SYNC_TAG) else {
         return Ok(None);
     };
-    let (prefix, headers) = tag.split_once('|').unwrap_or((tag, ""));
+    let mut parts = tag.split('|');
+    let prefix = parts.next().unwrap_or_default();
+    let headers = parts.next().unwrap_or_default();
+    let pending = parts.next() == Some(PENDING);
     let files = remote_files(cx, &owned.name, prefix, kms).await?;
     let mut resource = Observed::new(
         objects_id(owned.id.name()),
@@ -388,6 +394,7 @@ pub async fn observe(
             ("prefix", Value::str(prefix), Mode::InPlace),
             ("files", Value::Map(files), Mode::InPlace),
             ("headers", Value::str(headers), Mode::InPlace),
+            ("pending_invalidation", Value::Bool(pending), Mode::InPlace),
         ]),
     );
     resource.extra.insert("kms".into(), kms.to_string());
@@ -448,6 +455,24 @@ pub async fn apply(
         Vec::new()
     };
     let cx = op.cx;
+    // Paths a cache may hold stale: overwritten and deleted objects (new ones were never served).
+    let mut changed: Vec<&str> = uploads
+        .iter()
+        .filter(|file| remote.contains_key(&file.key))
+        .map(|file| file.key.as_str())
+        .collect();
+    changed.extend(deletes.iter().map(String::as_str));
+    let targets: Vec<Value> = desired.value("invalidate").items().cloned().collect();
+    // An apply stopped between changing objects and invalidating them left this mark:
+    // which paths changed is not known any more, so everything is invalidated.
+    let pending = observed.is_some_and(|o| o.value("pending_invalidation") == &Value::Bool(true));
+    let invalidating = !targets.is_empty() && (pending || !changed.is_empty());
+    let headers = desired.value("headers").as_str().unwrap_or_default();
+    let done_tag = format!("{prefix}|{headers}");
+    if invalidating && !pending {
+        // Marked before the first object changes, so that no crash loses the invalidation.
+        set_sync_tag(cx, &bucket, format!("{done_tag}|{PENDING}")).await?;
+    }
     let owned: Vec<LocalFile> = uploads.iter().map(|file| (*file).clone()).collect();
     let bucket_name = bucket.as_str();
     stream::iter(owned)
@@ -465,29 +490,7 @@ pub async fn apply(
         })
         .collect::<Result<_, _>>()?;
     delete_identifiers(cx, &bucket, identifiers).await?;
-    // Record the sync (prefix and header rules) once its objects are all there.
-    let tag = format!(
-        "{prefix}|{}",
-        desired.value("headers").as_str().unwrap_or_default()
-    );
-    let mut tags = super::bucket_tags(cx, &bucket).await?;
-    if !tags
-        .iter()
-        .any(|(key, value)| key == SYNC_TAG && *value == tag)
-    {
-        tags.retain(|(key, _)| key != SYNC_TAG);
-        tags.push((SYNC_TAG.to_string(), tag));
-        put_bucket_tags(cx, &bucket, tags).await?;
-    }
-    // Paths a cache may hold stale: overwritten and deleted objects (new ones were never served).
-    let mut changed: Vec<&str> = uploads
-        .iter()
-        .filter(|file| remote.contains_key(&file.key))
-        .map(|file| file.key.as_str())
-        .collect();
-    changed.extend(deletes.iter().map(String::as_str));
-    if !changed.is_empty() {
-        let targets: Vec<Value> = desired.value("invalidate").items().cloned().collect();
+    if invalidating {
         for target in &targets {
             let Some(map) = target.as_map() else {
                 continue;
@@ -496,21 +499,42 @@ pub async fn apply(
                 continue;
             };
             let arn = op.resolve(distribution)?;
-            let paths = invalidation_paths(
-                &changed,
-                map.get("origin_path")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-                map.get("root_object")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-            );
+            let paths = if pending {
+                vec!["/*".to_string()]
+            } else {
+                invalidation_paths(
+                    &changed,
+                    map.get("origin_path")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                    map.get("root_object")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                )
+            };
             if !paths.is_empty() {
                 cloudfront::invalidate(cx, &arn, paths).await?;
             }
         }
     }
+    // Record the sync (prefix and header rules) once its objects are all there.
+    set_sync_tag(cx, &bucket, done_tag).await?;
     Ok(bucket)
+}
+
+/// Sets the bucket's `edgectl:sync` tag (S3 replaces a bucket's whole tag set: the
+/// others are read and written back).
+async fn set_sync_tag(cx: &Cx, bucket: &str, value: String) -> Result<(), AwsError> {
+    let mut tags = super::bucket_tags(cx, bucket).await?;
+    if tags
+        .iter()
+        .any(|(key, current)| key == SYNC_TAG && *current == value)
+    {
+        return Ok(());
+    }
+    tags.retain(|(key, _)| key != SYNC_TAG);
+    tags.push((SYNC_TAG.to_string(), value));
+    put_bucket_tags(cx, bucket, tags).await
 }
 
 /// CloudFront paths for changed keys behind an origin path; the root object also
