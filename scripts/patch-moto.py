@@ -146,7 +146,7 @@ PATCHES.append(
             # edgectl patch 5: tags from the create call
             try:
                 created_tags = xmltodict.parse(self.body)["CreateBucketConfiguration"]["Tags"]["Tag"]
-            except (KeyError, TypeError, ValueError):
+            except Exception:  # no body, no configuration, or no tags
                 created_tags = None
             if created_tags:
                 if isinstance(created_tags, dict):

@@ -96,7 +96,12 @@ impl Adapter for RepositoryAdapter {
                     ),
                     (
                         "tags",
-                        tags::desired_tags(&manifest.tags, &repository.name),
+                        tags::managed_tags(
+                            &manifest.tags,
+                            &Default::default(),
+                            &repository.name,
+                            repository.retain,
+                        ),
                         Mode::InPlace,
                     ),
                 ]),

@@ -55,7 +55,12 @@ impl Adapter for LogGroupAdapter {
                         ),
                         (
                             "tags",
-                            tags::desired_tags(&manifest.tags, &name),
+                            tags::managed_tags(
+                                &manifest.tags,
+                                &Default::default(),
+                                &name,
+                                service.retain_logs,
+                            ),
                             Mode::InPlace,
                         ),
                     ]),

@@ -18,6 +18,7 @@ const REPOSITORY: &[&str] = &[
     "lifecycle",
     "lifecycle_policy",
     "force_destroy",
+    "retain",
 ];
 const LIFECYCLE: &[&str] = &["keep_last", "expire_untagged_after_days"];
 const CLUSTER: &[&str] = &[
@@ -109,7 +110,7 @@ const TARGET_HEALTH: &[&str] = &[
 const STICKY: &[&str] = &["duration"];
 const DEPLOYMENT: &[&str] = &["min_percent", "max_percent", "rollback"];
 const AUTOSCALE: &[&str] = &["min", "max", "cpu", "memory"];
-const LOGS: &[&str] = &["group", "retention_days"];
+const LOGS: &[&str] = &["group", "retention_days", "retain"];
 /// Where edgectl keeps log groups, so that observing reads only these.
 pub const LOG_GROUP_PREFIXES: &[&str] = &["/ecs/", "/aws/ecs/"];
 const TASK_ROLE: &[&str] = &["allow", "statements", "arn"];
@@ -143,6 +144,8 @@ pub struct Repository {
     /// The lifecycle policy as canonical JSON (keys sorted, no whitespace).
     pub lifecycle_policy: Option<String>,
     pub force_destroy: bool,
+    /// Destroy leaves the repository (and its images) in place.
+    pub retain: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -228,6 +231,8 @@ pub struct Service {
     pub execute_command: bool,
     pub autoscale: Option<Autoscale>,
     pub retention_days: i64,
+    /// Destroy leaves the log group (and its logs) in place.
+    pub retain_logs: bool,
     /// `/ecs/<service name>` unless the manifest names one.
     pub log_group: String,
     pub task_role: TaskRole,
@@ -608,6 +613,7 @@ fn decode_repositories(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> 
             kms_key,
             lifecycle_policy,
             force_destroy: flag(decoder, &fields, "force_destroy", false),
+            retain: flag(decoder, &fields, "retain", false),
         });
     }
     out
@@ -1339,7 +1345,7 @@ fn decode_services(
             None => None,
         }
         .unwrap_or_else(|| format!("/ecs/{}", name.value));
-        let retention_days = logs_fields.and_then(|logs| {
+        let retention_days = logs_fields.as_ref().and_then(|logs| {
             let days = logs.get("retention_days").and_then(|n| decoder.int(n, "retention_days", 1, 3653))?;
             if RETENTION_DAYS.contains(&days.value) {
                 Some(days.value)
@@ -1348,6 +1354,10 @@ fn decode_services(
                 None
             }
         }).unwrap_or(30);
+        let retain_logs = logs_fields
+            .as_ref()
+            .and_then(|logs| logs.get("retain").and_then(|n| decoder.bool(n, "retain")))
+            .unwrap_or(false);
         let task_role = fields.get("task_role").map_or(TaskRole::None, |node| {
             decode_task_role(decoder, node, &section)
         });
@@ -1393,6 +1403,7 @@ fn decode_services(
             execute_command: flag(decoder, &fields, "execute_command", false),
             autoscale,
             retention_days,
+            retain_logs,
             log_group,
             task_role,
             execution_role,

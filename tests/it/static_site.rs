@@ -672,3 +672,38 @@ async fn destroy_waits_for_the_disabled_distribution_to_deploy() {
             .is_none_or(|list| list.items().is_empty())
     );
 }
+
+/// A bucket with the manifest's name that edgectl did not create (no ownership tags) is
+/// never taken over: apply stops at it and leaves it as it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bucket_made_by_hand_is_not_taken_over() {
+    let moto = Moto::start();
+    let scratch = Scratch::new();
+    let s3 = s3_client(&moto).await;
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let run = moto.edgectl(&[
+        "apply",
+        "-f",
+        &scratch.path(),
+        "--auto-approve",
+        "--no-progress",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("already exists in this account but is not tagged as `bucket.site`"),
+        "{}",
+        run.stderr
+    );
+    // Untouched: no tags, no versioning, no objects.
+    assert!(s3.get_bucket_tagging().bucket(BUCKET).send().await.is_err());
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versioning.status(), None);
+    let listed = s3.list_objects_v2().bucket(BUCKET).send().await.unwrap();
+    assert_eq!(listed.key_count(), Some(0));
+}

@@ -431,6 +431,30 @@ pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError
         configuration = configuration
             .location_constraint(BucketLocationConstraint::from(op.cx.region.as_str()));
     }
+    // In us-east-1 CreateBucket answers 200 for a bucket the account already owns (other
+    // regions say BucketAlreadyOwnedByYou): ask first, so that a bucket edgectl did not
+    // create (it would have been observed by its tags) is never configured as if it had.
+    match s3
+        .head_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .aws("HeadBucket")
+    {
+        Ok(_) => {
+            return Err(AwsError::new(
+                ErrorKind::Conflict,
+                "CreateBucket",
+                format!(
+                    "bucket `{name}` already exists in this account but is not tagged as `{}` of stack `{}`; edgectl does not take over buckets it did not create (tag it `edgectl:stack={}` and `edgectl:id={}` to adopt it, or choose another name)",
+                    op.id, op.cx.stack, op.cx.stack, op.id
+                ),
+            ));
+        }
+        Err(error) if error.kind == ErrorKind::NotFound => {}
+        // 403: another account's bucket; CreateBucket says so below.
+        Err(_) => {}
+    }
     let created = s3
         .create_bucket()
         .bucket(&name)
