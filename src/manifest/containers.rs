@@ -466,7 +466,7 @@ fn aws_name(
     }
 }
 
-fn valid_logical_name(decoder: &mut Decoder, name: &Spanned<String>) -> bool {
+pub(super) fn valid_logical_name(decoder: &mut Decoder, name: &Spanned<String>) -> bool {
     let ok = name.value.len() <= 48
         && name.value.starts_with(|c: char| c.is_ascii_lowercase())
         && name
@@ -483,7 +483,7 @@ fn valid_logical_name(decoder: &mut Decoder, name: &Spanned<String>) -> bool {
     ok
 }
 
-fn flag(decoder: &mut Decoder, fields: &Fields<'_>, key: &str, default: bool) -> bool {
+pub(super) fn flag(decoder: &mut Decoder, fields: &Fields<'_>, key: &str, default: bool) -> bool {
     fields
         .get(key)
         .and_then(|node| decoder.bool(node, key))

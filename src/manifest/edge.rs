@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use super::containers::{flag, valid_logical_name};
 use super::decode::{Decoder, Fields, Spanned, list};
 use super::diag::suggest;
 use super::yaml::{Node, NodeKind};
@@ -330,30 +331,6 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> E
     }
 }
 
-fn valid_key(decoder: &mut Decoder, name: &Spanned<String>) -> bool {
-    let ok = name.value.len() <= 48
-        && name.value.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if !ok {
-        decoder.error(
-            name.pos,
-            format!("name `{}` is not valid here", name.value),
-            "use up to 48 lowercase letters, digits, `-` and `_`, starting with a letter",
-        );
-    }
-    ok
-}
-
-fn flag(decoder: &mut Decoder, fields: &Fields<'_>, key: &str, default: bool) -> bool {
-    fields
-        .get(key)
-        .and_then(|node| decoder.bool(node, key))
-        .unwrap_or(default)
-}
-
 fn strings(decoder: &mut Decoder, node: Option<&Node>, what: &str) -> Vec<String> {
     let Some(node) = node else {
         return Vec::new();
@@ -406,7 +383,7 @@ fn decode_buckets(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<B
     let mut out = Vec::new();
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
     for (key, body) in decoder.named(node, "buckets") {
-        if !valid_key(decoder, &key) {
+        if !valid_logical_name(decoder, &key) {
             continue;
         }
         let section = format!("buckets.{}", key.value);
@@ -981,7 +958,7 @@ fn decode_distributions(
 ) -> Vec<Distribution> {
     let mut out = Vec::new();
     for (key, body) in decoder.named(node, "distributions") {
-        if !valid_key(decoder, &key) {
+        if !valid_logical_name(decoder, &key) {
             continue;
         }
         let section = format!("distributions.{}", key.value);

@@ -462,12 +462,13 @@ fn observed<'a>(
             .unwrap_or_else(|| vec!["GET".into(), "HEAD".into()]);
         (all, cached)
     };
-    let default = config
-        .default_cache_behavior()
-        .map_or(Value::Null, |behavior| {
+    // DefaultCacheBehavior and CacheBehavior share their getters, not a type.
+    macro_rules! behavior_view {
+        ($behavior:expr, $path:expr) => {{
+            let behavior = $behavior;
             let (all, cached) = methods(behavior.allowed_methods());
             behavior_map(
-                None,
+                $path,
                 behavior.target_origin_id(),
                 behavior.cache_policy_id().unwrap_or_default(),
                 behavior.origin_request_policy_id(),
@@ -476,25 +477,17 @@ fn observed<'a>(
                 behavior.compress().unwrap_or(false),
                 behavior.viewer_protocol_policy().as_str(),
             )
-        });
+        }};
+    }
+    let default = config
+        .default_cache_behavior()
+        .map_or(Value::Null, |behavior| behavior_view!(behavior, None));
     let behaviors: Vec<Value> = config
         .cache_behaviors()
         .map(|behaviors| behaviors.items())
         .unwrap_or_default()
         .iter()
-        .map(|behavior| {
-            let (all, cached) = methods(behavior.allowed_methods());
-            behavior_map(
-                Some(behavior.path_pattern()),
-                behavior.target_origin_id(),
-                behavior.cache_policy_id().unwrap_or_default(),
-                behavior.origin_request_policy_id(),
-                &all,
-                &cached,
-                behavior.compress().unwrap_or(false),
-                behavior.viewer_protocol_policy().as_str(),
-            )
-        })
+        .map(|behavior| behavior_view!(behavior, Some(behavior.path_pattern())))
         .collect();
     let mut errors: Vec<(i64, Value)> = config
         .custom_error_responses()

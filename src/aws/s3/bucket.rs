@@ -13,7 +13,7 @@ use aws_sdk_s3::types::{
 };
 use futures::stream::{self, StreamExt, TryStreamExt};
 
-use super::{FORCE_DESTROY_TAG, OBJECT_STACK_KEY, OwnedBucket, bucket_id, put_bucket_tags};
+use super::{FORCE_DESTROY_TAG, OwnedBucket, bucket_id, put_bucket_tags};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::{Cx, OpCx, tags};
 use crate::manifest::Manifest;
@@ -871,28 +871,10 @@ async fn foreign_objects(cx: &Cx, name: &str) -> Result<Vec<String>, AwsError> {
     let listed = versions(cx, name).await?;
     let foreign: Vec<Option<String>> = stream::iter(listed.into_iter().filter(|v| !v.marker))
         .map(|version| async move {
-            let head = cx
-                .clients
-                .s3
-                .head_object()
-                .bucket(name)
-                .key(&version.key)
-                .set_version_id(version.version.clone().filter(|id| id != "null"))
-                .send()
-                .await
-                .aws("HeadObject");
-            match head {
-                Ok(head) => {
-                    let ours = head
-                        .metadata()
-                        .and_then(|metadata| metadata.get(OBJECT_STACK_KEY))
-                        .is_some_and(|stack| stack == &cx.stack);
-                    Ok((!ours).then_some(version.key))
-                }
-                // Gone since the listing.
-                Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
-                Err(error) => Err(error),
-            }
+            let ours = super::uploaded_by_stack(cx, name, &version.key, version.version.as_deref())
+                .await?;
+            // Gone since the listing (None) is not foreign.
+            Ok::<_, AwsError>((ours == Some(false)).then_some(version.key))
         })
         .buffer_unordered(32)
         .try_collect()

@@ -155,6 +155,35 @@ pub async fn owned_buckets(cx: &Cx) -> Result<Vec<OwnedBucket>, AwsError> {
     Ok(found.into_iter().flatten().collect())
 }
 
+/// Whether this stack uploaded the object (version): `None` when it is gone.
+pub async fn uploaded_by_stack(
+    cx: &Cx,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+) -> Result<Option<bool>, AwsError> {
+    let head = cx
+        .clients
+        .s3
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        // A bucket never versioned lists its objects with the version `null`.
+        .set_version_id(version.filter(|id| *id != "null").map(str::to_string))
+        .send()
+        .await
+        .aws("HeadObject");
+    match head {
+        Ok(head) => Ok(Some(
+            head.metadata()
+                .and_then(|metadata| metadata.get(OBJECT_STACK_KEY))
+                .is_some_and(|stack| *stack == cx.stack),
+        )),
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
 pub struct BucketAdapter;
 
 #[async_trait]

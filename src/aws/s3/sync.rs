@@ -730,24 +730,8 @@ pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> 
         .unwrap_or_default();
     let ours: Vec<Option<String>> = stream::iter(keys)
         .map(|key| async move {
-            match cx
-                .clients
-                .s3
-                .head_object()
-                .bucket(bucket)
-                .key(&key)
-                .send()
-                .await
-                .aws("HeadObject")
-            {
-                Ok(head) => Ok(head
-                    .metadata()
-                    .and_then(|metadata| metadata.get(OBJECT_STACK_KEY))
-                    .filter(|stack| **stack == cx.stack)
-                    .map(|_| key)),
-                Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
-                Err(error) => Err(error),
-            }
+            let ours = super::uploaded_by_stack(cx, bucket, &key, None).await?;
+            Ok::<_, AwsError>((ours == Some(true)).then_some(key))
         })
         .buffer_unordered(32)
         .try_collect()
