@@ -151,7 +151,7 @@ pub fn plan(
     manifest: Option<&Manifest>,
     observation: &Observation,
 ) -> anyhow::Result<Plan> {
-    let graph = match manifest {
+    let mut graph = match manifest {
         Some(manifest) => desired(adapters, manifest, &observation.env)?,
         None => Graph::default(),
     };
@@ -160,7 +160,7 @@ pub fn plan(
     for resource in &mut observed {
         if let (Some(adapter), Some(want)) = (
             adapter_for(adapters, &resource.id),
-            graph.nodes.get(&resource.id),
+            graph.nodes.get_mut(&resource.id),
         ) {
             adapter.normalize(want, resource);
         }

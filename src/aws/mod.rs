@@ -228,9 +228,9 @@ pub trait Adapter: Send + Sync {
         Replacement::DeleteThenCreate
     }
 
-    /// Copies onto a live resource what only the manifest knows (a sync's `delete` flag),
-    /// before the diff.
-    fn normalize(&self, _desired: &Desired, _observed: &mut Observed) {}
+    /// Before the diff, settles each side with what only the other knows (a sync's `delete`
+    /// flag onto the live side; the live objects' sizes decide which files to hash).
+    fn normalize(&self, _desired: &mut Desired, _observed: &mut Observed) {}
 
     /// Refuses, before any change is made, a deletion AWS would half-do or that would
     /// destroy what edgectl does not own (a bucket holding others' objects).

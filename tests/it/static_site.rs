@@ -362,8 +362,23 @@ async fn static_site_lifecycle() {
         planned.stdout
     );
     let before = moto.log_lines().len();
-    apply(&moto, &scratch);
+    // `--wait` also waits for the invalidation to complete (moto completes it at once, and
+    // spells the status `COMPLETED` where AWS says `Completed`).
+    moto.edgectl(&[
+        "apply",
+        "-f",
+        &scratch.path(),
+        "--auto-approve",
+        "--no-progress",
+        "--wait",
+    ])
+    .success();
     assert_eq!(object_puts(&moto, before), vec!["assets/site.css"]);
+    let polled = moto.log_lines()[before..]
+        .iter()
+        .filter(|line| line.contains("/invalidation/"))
+        .count();
+    assert!(polled >= 1, "--wait read the invalidation's status");
     let invalidations = cloudfront
         .list_invalidations()
         .distribution_id(&distribution_id)

@@ -92,7 +92,8 @@ pub async fn invalidate(cx: &Cx, arn: &str, paths: Vec<String>) -> Result<(), Aw
             .aws("GetInvalidation")?;
         Ok(found
             .invalidation()
-            .is_some_and(|invalidation| invalidation.status() == "Completed")
+            // AWS says `Completed`; moto says `COMPLETED`.
+            .is_some_and(|invalidation| invalidation.status().eq_ignore_ascii_case("completed"))
             .then_some(()))
     })
     .await

@@ -199,7 +199,7 @@ impl Adapter for BucketAdapter {
         out
     }
 
-    fn normalize(&self, desired: &Desired, observed: &mut Observed) {
+    fn normalize(&self, desired: &mut Desired, observed: &mut Observed) {
         if observed.id.kind() == OBJECTS {
             sync::normalize(desired, observed);
         }

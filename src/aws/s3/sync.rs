@@ -3,7 +3,9 @@
 //! Files are compared by content: the S3 ETag of an object edgectl uploaded is the MD5 of
 //! its bytes (one PUT), or the MD5 of its parts' MD5s with `-N` (multipart, in parts of
 //! [`PART_SIZE`]); the local side computes the same, so one ListObjectsV2 page per 1,000
-//! objects tells what changed, whatever the files' times. On SSE-KMS buckets the ETag is
+//! objects tells what changed, whatever the files' times. A file is hashed only when an
+//! object of the same key and size is live: a missing object or another size is a change
+//! without reading a byte (so a first sync starts uploading at once). On SSE-KMS buckets the ETag is
 //! not a content hash: each object's `x-amz-meta-edgectl-etag` is read instead (a
 //! HeadObject per object). Headers (Content-Type, Cache-Control) follow from the manifest's
 //! rules; their fingerprint lives in the bucket's `edgectl:sync` tag, and a change of rules
@@ -12,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
@@ -50,9 +52,49 @@ pub struct LocalFile {
     pub key: String,
     pub path: PathBuf,
     pub size: u64,
-    pub etag: String,
     pub content_type: String,
     pub cache_control: Option<String>,
+    /// The S3 ETag of its content, computed once, when first needed.
+    etag: Arc<OnceLock<Result<String, String>>>,
+}
+
+impl LocalFile {
+    pub fn etag(&self) -> Result<&str, AwsError> {
+        self.etag
+            .get_or_init(|| etag_of(&self.path, self.size).map_err(|error| error.to_string()))
+            .as_deref()
+            .map_err(|error| {
+                AwsError::new(
+                    ErrorKind::Other,
+                    "sync",
+                    format!("cannot read `{}`: {error}", self.path.display()),
+                )
+            })
+    }
+}
+
+/// Hashes the files on every core (a large file's parts spread over them too).
+fn hash_all(files: &[&LocalFile]) {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8);
+    let (large, small): (Vec<&LocalFile>, Vec<&LocalFile>) =
+        files.iter().partition(|file| file.size > PART_SIZE);
+    for file in large {
+        let _ = file.etag.get_or_init(|| {
+            etag_parallel(&file.path, file.size, threads).map_err(|error| error.to_string())
+        });
+    }
+    let chunk = small.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for part in small.chunks(chunk) {
+            scope.spawn(move || {
+                for file in part {
+                    let _ = file.etag();
+                }
+            });
+        }
+    });
 }
 
 #[derive(Debug, Default)]
@@ -61,7 +103,7 @@ pub struct Scan {
     pub error: Option<String>,
 }
 
-/// Scans are read once per process (hashing a large folder is the slow part).
+/// Scans are read once per process, and hashes computed once.
 static SCANS: LazyLock<Mutex<HashMap<String, Arc<Scan>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
@@ -110,51 +152,20 @@ fn scan_now(sync: &Sync) -> Scan {
     }
     found.retain(|(relative, _, _)| !exclude.is_match(relative));
     found.sort();
-    // Hash on every core: the folder may hold large files.
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(8);
-    let chunk = found.len().div_ceil(threads).max(1);
-    let hashed: Vec<Result<String, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = found
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(_, path, size)| etag_of(path, *size).map_err(|e| e.to_string()))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().unwrap_or_default())
-            .collect()
-    });
-    let mut files = Vec::new();
-    for ((relative, path, size), etag) in found.into_iter().zip(hashed) {
-        let etag = match etag {
-            Ok(etag) => etag,
-            Err(error) => {
-                return Scan {
-                    files: Vec::new(),
-                    error: Some(format!("cannot read `{}`: {error}", path.display())),
-                };
-            }
-        };
-        let cache_control = rules
-            .iter()
-            .find(|(matcher, _)| matcher.is_match(&relative))
-            .map(|(_, value)| value.to_string());
-        files.push(LocalFile {
+    let files = found
+        .into_iter()
+        .map(|(relative, path, size)| LocalFile {
             key: format!("{}{relative}", sync.prefix),
             content_type: content_type(&path),
+            cache_control: rules
+                .iter()
+                .find(|(matcher, _)| matcher.is_match(&relative))
+                .map(|(_, value)| value.to_string()),
             path,
             size,
-            etag,
-            cache_control,
-        });
-    }
+            etag: Arc::default(),
+        })
+        .collect();
     Scan { files, error: None }
 }
 
@@ -225,6 +236,60 @@ pub fn etag_of(path: &Path, size: u64) -> std::io::Result<String> {
     Ok(format!("{}-{parts}", hex::encode(digests.finalize())))
 }
 
+/// A part's number and the MD5 of its bytes.
+type PartDigest = (u64, Vec<u8>);
+
+/// [`etag_of`] with the parts of a multipart file hashed on `threads` threads.
+pub fn etag_parallel(path: &Path, size: u64, threads: usize) -> std::io::Result<String> {
+    if size <= PART_SIZE || threads < 2 {
+        return etag_of(path, size);
+    }
+    let parts = size.div_ceil(PART_SIZE);
+    let digests: Vec<std::io::Result<Vec<PartDigest>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads as u64)
+            .map(|first| {
+                scope.spawn(move || {
+                    use std::io::{Seek as _, SeekFrom};
+                    let mut file = std::fs::File::open(path)?;
+                    let mut buffer = vec![0u8; 1024 * 1024];
+                    let mut out = Vec::new();
+                    for part in (first..parts).step_by(threads) {
+                        file.seek(SeekFrom::Start(part * PART_SIZE))?;
+                        let mut left = PART_SIZE.min(size - part * PART_SIZE);
+                        let mut hasher = Md5::new();
+                        while left > 0 {
+                            let want = (left as usize).min(buffer.len());
+                            file.read_exact(&mut buffer[..want])?;
+                            hasher.update(&buffer[..want]);
+                            left -= want as u64;
+                        }
+                        out.push((part, hasher.finalize().to_vec()));
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("hashing thread panicked")))
+            })
+            .collect()
+    });
+    let mut all = Vec::new();
+    for part in digests {
+        all.extend(part?);
+    }
+    all.sort();
+    let mut combined = Md5::new();
+    for (_, digest) in &all {
+        combined.update(digest);
+    }
+    Ok(format!("{}-{parts}", hex::encode(combined.finalize())))
+}
+
 /// The header rules' fingerprint: changes when a rule changes, not when a file is added.
 pub fn headers_fingerprint(sync: &Sync) -> String {
     let mut hasher = Sha256::new();
@@ -236,6 +301,11 @@ pub fn headers_fingerprint(sync: &Sync) -> String {
     hex::encode(hasher.finalize())[..16].to_string()
 }
 
+/// A file's value before it is hashed: never equal to an ETag.
+fn unhashed(size: u64) -> String {
+    format!("{size} bytes")
+}
+
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     let mut out = Vec::new();
     for bucket in &manifest.edge.buckets {
@@ -243,10 +313,12 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
             continue;
         };
         let scanned = scan(sync);
+        // Sizes stand in for hashes until `normalize` meets the live objects: a hash is
+        // computed only where an object of that key and size is live.
         let files: BTreeMap<String, Value> = scanned
             .files
             .iter()
-            .map(|file| (file.key.clone(), Value::str(&file.etag)))
+            .map(|file| (file.key.clone(), Value::str(unhashed(file.size))))
             .collect();
         let invalidate: std::collections::BTreeSet<Value> = manifest
             .edge
@@ -281,6 +353,8 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
                     Mode::InPlace,
                 ),
                 ("delete", Value::Bool(sync.delete), Mode::InPlace),
+                ("scan", Value::str(format!("{sync:?}")), Mode::InPlace),
+                ("kms", Value::Bool(bucket.kms.is_some()), Mode::InPlace),
                 ("pending_invalidation", Value::Bool(false), Mode::InPlace),
                 ("invalidate", Value::Set(invalidate), Mode::InPlace),
                 (
@@ -295,13 +369,45 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     out
 }
 
-/// What only the manifest knows, copied onto the live side before the diff: whether remote
-/// files missing locally are deleted (if not, they are not a difference) and which
-/// distributions to invalidate.
-pub fn normalize(desired: &Desired, observed: &mut Observed) {
-    for key in ["delete", "invalidate", "scan_error"] {
+/// What only the manifest knows goes onto the live side (whether remote files missing
+/// locally are deleted, which distributions to invalidate), and what only the live side
+/// knows settles the desired one: files with a live object of the same key and size are
+/// hashed and take their ETag; the others stay unhashed, and so differ.
+pub fn normalize(desired: &mut Desired, observed: &mut Observed) {
+    for key in ["delete", "invalidate", "scan_error", "scan", "kms"] {
         if let Some(field) = desired.props.get(key) {
             observed.props.insert(key.to_string(), field.clone());
+        }
+    }
+    let sizes = observed
+        .props
+        .remove("sizes")
+        .map(|field| field.value)
+        .unwrap_or(Value::Null);
+    let empty = BTreeMap::new();
+    let sizes = sizes.as_map().unwrap_or(&empty);
+    if let Some(files) = desired.value("scan").as_str().and_then(scanned_files) {
+        let live = observed
+            .value("files")
+            .as_map()
+            .cloned()
+            .unwrap_or_default();
+        let candidates: Vec<&LocalFile> = files
+            .iter()
+            .filter(|file| {
+                live.contains_key(&file.key)
+                    && sizes.get(&file.key) == Some(&Value::Int(file.size as i64))
+            })
+            .collect();
+        hash_all(&candidates);
+        if let Some(field) = desired.props.get_mut("files")
+            && let Value::Map(wanted) = &mut field.value
+        {
+            for file in candidates {
+                if let Ok(etag) = file.etag() {
+                    wanted.insert(file.key.clone(), Value::str(etag));
+                }
+            }
         }
     }
     if desired.value("delete") != &Value::Bool(true)
@@ -315,13 +421,23 @@ pub fn normalize(desired: &Desired, observed: &mut Observed) {
     }
 }
 
+/// The files of the scan a desired state was made from.
+fn scanned_files(key: &str) -> Option<Vec<LocalFile>> {
+    SCANS
+        .lock()
+        .ok()?
+        .get(key)
+        .filter(|scan| scan.error.is_none())
+        .map(|scan| scan.files.clone())
+}
+
 /// The remote side: keys under the prefix with their content hashes.
 async fn remote_files(
     cx: &Cx,
     bucket: &str,
     prefix: &str,
     kms: bool,
-) -> Result<BTreeMap<String, Value>, AwsError> {
+) -> Result<BTreeMap<String, (String, i64)>, AwsError> {
     let s3 = &cx.clients.s3;
     let pages: Vec<_> = s3
         .list_objects_v2()
@@ -332,7 +448,7 @@ async fn remote_files(
         .try_collect()
         .await
         .aws("ListObjectsV2")?;
-    let listed: Vec<(String, String)> = pages
+    let listed: Vec<(String, String, i64)> = pages
         .iter()
         .flat_map(|page| page.contents())
         .filter_map(|object| {
@@ -343,17 +459,18 @@ async fn remote_files(
                     .unwrap_or_default()
                     .trim_matches('"')
                     .to_string(),
+                object.size().unwrap_or(-1),
             ))
         })
         .collect();
     if !kms {
         return Ok(listed
             .into_iter()
-            .map(|(key, etag)| (key, Value::Str(etag)))
+            .map(|(key, etag, size)| (key, (etag, size)))
             .collect());
     }
     stream::iter(listed)
-        .map(|(key, etag)| async move {
+        .map(|(key, etag, size)| async move {
             let head = s3
                 .head_object()
                 .bucket(bucket)
@@ -366,7 +483,7 @@ async fn remote_files(
                 .and_then(|metadata| metadata.get(ETAG_KEY))
                 .cloned()
                 .unwrap_or(etag);
-            Ok::<_, AwsError>((key, Value::Str(hash)))
+            Ok::<_, AwsError>((key, (hash, size)))
         })
         .buffer_unordered(32)
         .try_collect()
@@ -385,7 +502,13 @@ pub async fn observe(
     let prefix = parts.next().unwrap_or_default();
     let headers = parts.next().unwrap_or_default();
     let pending = parts.next() == Some(PENDING);
-    let files = remote_files(cx, &owned.name, prefix, kms).await?;
+    let listed = remote_files(cx, &owned.name, prefix, kms).await?;
+    let mut files = BTreeMap::new();
+    let mut sizes = BTreeMap::new();
+    for (key, (etag, size)) in listed {
+        sizes.insert(key.clone(), Value::Int(size));
+        files.insert(key, Value::Str(etag));
+    }
     let mut resource = Observed::new(
         objects_id(owned.id.name()),
         &owned.name,
@@ -395,6 +518,8 @@ pub async fn observe(
             ("files", Value::Map(files), Mode::InPlace),
             ("headers", Value::str(headers), Mode::InPlace),
             ("pending_invalidation", Value::Bool(pending), Mode::InPlace),
+            // For `normalize` only (it removes it): which local files need hashing.
+            ("sizes", Value::Map(sizes), Mode::InPlace),
         ]),
     );
     resource.extra.insert("kms".into(), kms.to_string());
@@ -417,33 +542,41 @@ pub async fn apply(
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let kms = observed.is_some_and(|o| o.extra.get("kms").map(String::as_str) == Some("true"));
+    // Reads by content hash: the live bucket's encryption decides how ETags compare; new
+    // objects carry their hash in metadata when the bucket will encrypt with KMS.
+    let live_kms = observed.is_some_and(|o| o.extra.get("kms").map(String::as_str) == Some("true"));
+    let kms = live_kms || desired.value("kms") == &Value::Bool(true);
     // The live listing at this moment, not the plan's (a create has none).
-    let remote = remote_files(op.cx, &bucket, &prefix, kms).await?;
-    let local: Vec<LocalFile> = {
-        let empty = BTreeMap::new();
-        let wanted = desired.value("files").as_map().unwrap_or(&empty);
-        match planned_files(desired) {
-            Some(files) => files,
-            None => {
-                return Err(AwsError::new(
-                    ErrorKind::Other,
-                    "sync",
-                    format!(
-                        "{} files were planned but the folder cannot be read again",
-                        wanted.len()
-                    ),
-                ));
-            }
-        }
+    let remote = remote_files(op.cx, &bucket, &prefix, live_kms).await?;
+    let Some(local) = desired.value("scan").as_str().and_then(scanned_files) else {
+        return Err(AwsError::new(
+            ErrorKind::Other,
+            "sync",
+            "the folder was planned but cannot be read again",
+        ));
     };
     let headers_changed = observed.is_some_and(|o| o.value("headers") != desired.value("headers"));
-    let uploads: Vec<&LocalFile> = local
+    // Hash only where a live object has the same key and size.
+    let candidates: Vec<&LocalFile> = local
         .iter()
         .filter(|file| {
-            headers_changed || remote.get(&file.key).and_then(Value::as_str) != Some(&file.etag)
+            remote
+                .get(&file.key)
+                .is_some_and(|(_, size)| *size == file.size as i64)
         })
         .collect();
+    let hashing = candidates.clone();
+    tokio::task::block_in_place(|| hash_all(&hashing));
+    let mut uploads: Vec<&LocalFile> = Vec::new();
+    for file in &local {
+        let same = match remote.get(&file.key) {
+            Some((etag, size)) if *size == file.size as i64 => file.etag()? == etag,
+            _ => false,
+        };
+        if headers_changed || !same {
+            uploads.push(file);
+        }
+    }
     let local_keys: BTreeSet<&str> = local.iter().map(|file| file.key.as_str()).collect();
     let deletes: Vec<String> = if desired.value("delete") == &Value::Bool(true) {
         remote
@@ -476,7 +609,7 @@ pub async fn apply(
     let owned: Vec<LocalFile> = uploads.iter().map(|file| (*file).clone()).collect();
     let bucket_name = bucket.as_str();
     stream::iter(owned)
-        .map(|file| async move { upload(cx, bucket_name, &file).await })
+        .map(|file| async move { upload(cx, bucket_name, &file, kms).await })
         .buffer_unordered(UPLOADS_AT_ONCE)
         .try_collect::<Vec<()>>()
         .await?;
@@ -563,7 +696,18 @@ pub fn invalidation_paths(keys: &[&str], origin_path: &str, root_object: &str) -
     paths.into_iter().collect()
 }
 
-async fn upload(cx: &Cx, bucket: &str, file: &LocalFile) -> Result<(), AwsError> {
+async fn upload(cx: &Cx, bucket: &str, file: &LocalFile, kms: bool) -> Result<(), AwsError> {
+    // With SSE-KMS the ETag is no content hash: the object carries edgectl's own.
+    let etag = if kms {
+        let file = file.clone();
+        Some(
+            tokio::task::spawn_blocking(move || file.etag().map(str::to_string))
+                .await
+                .map_err(|error| AwsError::new(ErrorKind::Other, "sync", error.to_string()))??,
+        )
+    } else {
+        None
+    };
     let s3 = &cx.clients.s3;
     let read_error = |error: std::io::Error| {
         AwsError::new(
@@ -574,8 +718,8 @@ async fn upload(cx: &Cx, bucket: &str, file: &LocalFile) -> Result<(), AwsError>
     };
     if file.size <= PART_SIZE {
         let body = tokio::fs::read(&file.path).await.map_err(read_error)?;
-        // The file changed since it was hashed: the plan no longer describes it.
-        if hex::encode(Md5::digest(&body)) != file.etag {
+        // The file changed since it was planned: the plan no longer describes it.
+        if body.len() as u64 != file.size {
             return Err(AwsError::new(
                 ErrorKind::Other,
                 "PutObject",
@@ -591,8 +735,7 @@ async fn upload(cx: &Cx, bucket: &str, file: &LocalFile) -> Result<(), AwsError>
             .body(ByteStream::from(body))
             .content_type(&file.content_type)
             .set_cache_control(file.cache_control.clone())
-            .metadata(OBJECT_STACK_KEY, &cx.stack)
-            .metadata(ETAG_KEY, &file.etag)
+            .set_metadata(with_etag(&cx.stack, etag.as_deref()))
             .send()
             .await
             .aws("PutObject")?;
@@ -604,8 +747,7 @@ async fn upload(cx: &Cx, bucket: &str, file: &LocalFile) -> Result<(), AwsError>
         .key(&file.key)
         .content_type(&file.content_type)
         .set_cache_control(file.cache_control.clone())
-        .metadata(OBJECT_STACK_KEY, &cx.stack)
-        .metadata(ETAG_KEY, &file.etag)
+        .set_metadata(with_etag(&cx.stack, etag.as_deref()))
         .send()
         .await
         .aws("CreateMultipartUpload")?;
@@ -667,6 +809,16 @@ async fn upload(cx: &Cx, bucket: &str, file: &LocalFile) -> Result<(), AwsError>
         .await
         .aws("CompleteMultipartUpload")?;
     Ok(())
+}
+
+/// An uploaded object's metadata: the stack, and edgectl's content hash when given.
+fn with_etag(stack: &str, etag: Option<&str>) -> Option<std::collections::HashMap<String, String>> {
+    let mut metadata =
+        std::collections::HashMap::from([(OBJECT_STACK_KEY.to_string(), stack.to_string())]);
+    if let Some(etag) = etag {
+        metadata.insert(ETAG_KEY.to_string(), etag.to_string());
+    }
+    Some(metadata)
 }
 
 async fn read_part(path: &Path, offset: u64, length: u64) -> std::io::Result<Vec<u8>> {
@@ -787,23 +939,6 @@ pub struct SyncSummary {
     pub changed: Vec<String>,
     pub deleted: Vec<String>,
     pub unchanged: usize,
-}
-
-/// The local files a sync's plan was made from.
-fn planned_files(desired: &Desired) -> Option<Vec<LocalFile>> {
-    {
-        let scans = SCANS.lock().ok()?;
-        let wanted = desired.value("files").as_map()?;
-        scans
-            .values()
-            .find(|scan| {
-                scan.files.len() == wanted.len()
-                    && scan.files.iter().all(|file| {
-                        wanted.get(&file.key).and_then(Value::as_str) == Some(&file.etag)
-                    })
-            })
-            .map(|scan| scan.files.clone())
-    }
 }
 
 #[cfg(test)]
