@@ -54,6 +54,7 @@ pub async fn connect(
         timeout,
         no_wait,
         wait_edge,
+        stack_vpcs: Default::default(),
         ecs_clusters: Default::default(),
     };
     Ok(Session {

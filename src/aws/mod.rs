@@ -118,6 +118,8 @@ pub struct Cx {
     pub no_wait: bool,
     /// `--wait`: also wait for CloudFront changes to deploy and invalidations to complete.
     pub wait_edge: bool,
+    /// The stack's VPCs, read once (`ec2::stack_vpcs`).
+    pub stack_vpcs: tokio::sync::OnceCell<Vec<aws_sdk_ec2::types::Vpc>>,
     /// The account's ECS clusters, read once (`ecs::clusters`).
     pub ecs_clusters: tokio::sync::OnceCell<Vec<aws_sdk_ecs::types::Cluster>>,
 }

@@ -45,6 +45,9 @@ impl Adapter for InternetGatewayAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        if !super::stack_has_vpc(cx).await? {
+            return Ok(Vec::new());
+        }
         let gateways = cx
             .clients
             .ec2

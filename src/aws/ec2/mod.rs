@@ -36,6 +36,32 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
 }
 
 /// The one filter every observe uses: resources tagged with this stack.
+/// The stack's VPCs (one DescribeVpcs, shared by every EC2 adapter).
+pub async fn stack_vpcs(cx: &Cx) -> Result<&[aws_sdk_ec2::types::Vpc], AwsError> {
+    cx.stack_vpcs
+        .get_or_try_init(|| async {
+            cx.clients
+                .ec2
+                .describe_vpcs()
+                .filters(owned_filter(cx))
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .aws("DescribeVpcs")
+        })
+        .await
+        .map(Vec::as_slice)
+}
+
+/// Whether anything edgectl puts inside a VPC can exist: subnets, gateways, route tables,
+/// security groups and endpoints live in the stack's VPC, and AWS deletes a VPC only
+/// once they are gone, so without one their describes are skipped.
+pub async fn stack_has_vpc(cx: &Cx) -> Result<bool, AwsError> {
+    Ok(!stack_vpcs(cx).await?.is_empty())
+}
+
 pub fn owned_filter(cx: &Cx) -> Filter {
     Filter::builder()
         .name(format!("tag:{}", tags::STACK_TAG))

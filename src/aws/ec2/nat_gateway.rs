@@ -69,6 +69,9 @@ impl Adapter for NatGatewayAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        if !super::stack_has_vpc(cx).await? {
+            return Ok(Vec::new());
+        }
         // Deleted NAT gateways stay visible for about an hour; they are gone for our purposes.
         let live = Filter::builder()
             .name("state")

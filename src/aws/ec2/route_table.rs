@@ -108,6 +108,9 @@ impl Adapter for RouteTableAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        if !super::stack_has_vpc(cx).await? {
+            return Ok(Vec::new());
+        }
         let tables = cx
             .clients
             .ec2

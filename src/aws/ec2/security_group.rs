@@ -150,6 +150,9 @@ impl Adapter for SecurityGroupAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        if !super::stack_has_vpc(cx).await? {
+            return Ok(Vec::new());
+        }
         let groups = cx
             .clients
             .ec2

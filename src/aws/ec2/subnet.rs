@@ -58,6 +58,9 @@ impl Adapter for SubnetAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        if !super::stack_has_vpc(cx).await? {
+            return Ok(Vec::new());
+        }
         let subnets = cx
             .clients
             .ec2

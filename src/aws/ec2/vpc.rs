@@ -4,9 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use futures::future::try_join_all;
 
-use super::{
-    explain_dependency, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec,
-};
+use super::{explain_dependency, name, network, observed_tags, owned_id, sync_tags, tag_spec};
 use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
 use crate::manifest::Manifest;
@@ -51,15 +49,7 @@ impl Adapter for VpcAdapter {
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let ec2 = &cx.clients.ec2;
-        let vpcs = ec2
-            .describe_vpcs()
-            .filters(owned_filter(cx))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .aws("DescribeVpcs")?;
+        let vpcs = super::stack_vpcs(cx).await?;
         // DescribeVpcs does not return the DNS attributes: one DescribeVpcAttribute per attribute.
         let observed = vpcs
             .iter()

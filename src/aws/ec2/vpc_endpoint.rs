@@ -57,6 +57,9 @@ impl Adapter for VpcEndpointAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        if !super::stack_has_vpc(cx).await? {
+            return Ok(Vec::new());
+        }
         let endpoints = cx
             .clients
             .ec2

@@ -209,10 +209,9 @@ impl Adapter for BucketAdapter {
         let buckets = owned_buckets(cx).await?;
         let observed: Vec<Vec<Observed>> = stream::iter(buckets)
             .map(|owned| async move {
-                let (mut out, encryption_kms) = bucket::observe(cx, &owned).await?;
-                if let Some(policy) = policy::observe(cx, &owned).await? {
-                    out.push(policy);
-                }
+                let ((mut out, encryption_kms), policy) =
+                    futures::try_join!(bucket::observe(cx, &owned), policy::observe(cx, &owned))?;
+                out.extend(policy);
                 if let Some(objects) = sync::observe(cx, &owned, encryption_kms).await? {
                     out.push(objects);
                 }
