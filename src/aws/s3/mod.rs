@@ -209,12 +209,19 @@ impl Adapter for BucketAdapter {
         let buckets = owned_buckets(cx).await?;
         let observed: Vec<Vec<Observed>> = stream::iter(buckets)
             .map(|owned| async move {
-                let ((mut out, encryption_kms), policy) =
-                    futures::try_join!(bucket::observe(cx, &owned), policy::observe(cx, &owned))?;
+                // The listing starts with the rest, read as ETags; a bucket that turns out
+                // to encrypt with KMS is listed again with edgectl's own hashes.
+                let ((mut out, encryption_kms), policy, objects) = futures::try_join!(
+                    bucket::observe(cx, &owned),
+                    policy::observe(cx, &owned),
+                    sync::observe(cx, &owned, false)
+                )?;
                 out.extend(policy);
-                if let Some(objects) = sync::observe(cx, &owned, encryption_kms).await? {
-                    out.push(objects);
-                }
+                let objects = match objects {
+                    Some(_) if encryption_kms => sync::observe(cx, &owned, true).await?,
+                    other => other,
+                };
+                out.extend(objects);
                 Ok::<_, AwsError>(out)
             })
             .buffer_unordered(8)
