@@ -755,30 +755,32 @@ async fn config(
     }
     let empty = BTreeMap::new();
     let default = desired.value("default").as_map().unwrap_or(&empty);
-    let mut default_behavior = DefaultCacheBehavior::builder()
-        .target_origin_id(text(default, "origin"))
-        .viewer_protocol_policy(ViewerProtocolPolicy::from(text(default, "viewer_protocol")))
-        .allowed_methods(allowed_methods(default)?)
-        .compress(default.get("compress") == Some(&Value::Bool(true)))
-        .cache_policy_id(policy_id(text(default, "cache_policy")));
-    if let Some(Value::Str(policy)) = default.get("origin_request_policy") {
-        default_behavior = default_behavior.origin_request_policy_id(policy_id(policy));
+    // DefaultCacheBehavior and CacheBehavior share their setters, not a type.
+    macro_rules! behavior_builder {
+        ($builder:expr, $map:expr) => {{
+            let map = $map;
+            let builder = $builder
+                .target_origin_id(text(map, "origin"))
+                .viewer_protocol_policy(ViewerProtocolPolicy::from(text(map, "viewer_protocol")))
+                .allowed_methods(allowed_methods(map)?)
+                .compress(map.get("compress") == Some(&Value::Bool(true)))
+                .cache_policy_id(policy_id(text(map, "cache_policy")));
+            match map.get("origin_request_policy") {
+                Some(Value::Str(policy)) => builder.origin_request_policy_id(policy_id(policy)),
+                _ => builder,
+            }
+        }};
     }
+    let default_behavior = behavior_builder!(DefaultCacheBehavior::builder(), default);
     let mut behaviors = Vec::new();
     for behavior in desired.value("behaviors").items() {
         let Some(map) = behavior.as_map() else {
             continue;
         };
-        let mut builder = CacheBehavior::builder()
-            .path_pattern(text(map, "path"))
-            .target_origin_id(text(map, "origin"))
-            .viewer_protocol_policy(ViewerProtocolPolicy::from(text(map, "viewer_protocol")))
-            .allowed_methods(allowed_methods(map)?)
-            .compress(map.get("compress") == Some(&Value::Bool(true)))
-            .cache_policy_id(policy_id(text(map, "cache_policy")));
-        if let Some(Value::Str(policy)) = map.get("origin_request_policy") {
-            builder = builder.origin_request_policy_id(policy_id(policy));
-        }
+        let builder = behavior_builder!(
+            CacheBehavior::builder().path_pattern(text(map, "path")),
+            map
+        );
         behaviors.push(built("CacheBehavior", builder.build())?);
     }
     let errors: Vec<CustomErrorResponse> = desired
