@@ -503,27 +503,47 @@ pub async fn observe(
     let headers = parts.next().unwrap_or_default();
     let pending = parts.next() == Some(PENDING);
     let listed = remote_files(cx, &owned.name, prefix, kms).await?;
+    let mut resource = listing(&objects_id(owned.id.name()), &owned.name, prefix, listed);
+    for (name, value) in [
+        ("headers", Value::str(headers)),
+        ("pending_invalidation", Value::Bool(pending)),
+    ] {
+        resource.props.insert(
+            name.to_string(),
+            crate::model::Field {
+                value,
+                mode: Mode::InPlace,
+            },
+        );
+    }
+    resource.extra.insert("kms".into(), kms.to_string());
+    Ok(Some(resource))
+}
+
+/// A live listing as the objects resource: files by their hashes, and (for `normalize`
+/// only, which removes it) their sizes, which say what local files need hashing.
+fn listing(
+    id: &ResourceId,
+    bucket: &str,
+    prefix: &str,
+    listed: BTreeMap<String, (String, i64)>,
+) -> Observed {
     let mut files = BTreeMap::new();
     let mut sizes = BTreeMap::new();
     for (key, (etag, size)) in listed {
         sizes.insert(key.clone(), Value::Int(size));
         files.insert(key, Value::Str(etag));
     }
-    let mut resource = Observed::new(
-        objects_id(owned.id.name()),
-        &owned.name,
+    Observed::new(
+        id.clone(),
+        bucket,
         props([
-            ("bucket", Value::Phys(owned.name.clone()), Mode::InPlace),
+            ("bucket", Value::Phys(bucket.to_string()), Mode::InPlace),
             ("prefix", Value::str(prefix), Mode::InPlace),
             ("files", Value::Map(files), Mode::InPlace),
-            ("headers", Value::str(headers), Mode::InPlace),
-            ("pending_invalidation", Value::Bool(pending), Mode::InPlace),
-            // For `normalize` only (it removes it): which local files need hashing.
             ("sizes", Value::Map(sizes), Mode::InPlace),
         ]),
-    );
-    resource.extra.insert("kms".into(), kms.to_string());
-    Ok(Some(resource))
+    )
 }
 
 /// Uploads what changed, deletes what went, records the sync on the bucket, and
@@ -542,12 +562,9 @@ pub async fn apply(
         .as_str()
         .unwrap_or_default()
         .to_string();
-    // Reads by content hash: the live bucket's encryption decides how ETags compare; new
-    // objects carry their hash in metadata when the bucket will encrypt with KMS.
-    let live_kms = observed.is_some_and(|o| o.extra.get("kms").map(String::as_str) == Some("true"));
-    let kms = live_kms || desired.value("kms") == &Value::Bool(true);
-    // The live listing at this moment, not the plan's (a create has none).
-    let remote = remote_files(op.cx, &bucket, &prefix, live_kms).await?;
+    // New objects carry edgectl's hash in metadata when the bucket encrypts with KMS.
+    let kms = desired.value("kms") == &Value::Bool(true)
+        || observed.is_some_and(|o| o.extra.get("kms").map(String::as_str) == Some("true"));
     let Some(local) = desired.value("scan").as_str().and_then(scanned_files) else {
         return Err(AwsError::new(
             ErrorKind::Other,
@@ -556,42 +573,37 @@ pub async fn apply(
         ));
     };
     let headers_changed = observed.is_some_and(|o| o.value("headers") != desired.value("headers"));
-    // Hash only where a live object has the same key and size.
-    let candidates: Vec<&LocalFile> = local
-        .iter()
-        .filter(|file| {
-            remote
-                .get(&file.key)
-                .is_some_and(|(_, size)| *size == file.size as i64)
-        })
-        .collect();
-    let hashing = candidates.clone();
-    tokio::task::block_in_place(|| hash_all(&hashing));
-    let mut uploads: Vec<&LocalFile> = Vec::new();
-    for file in &local {
-        let same = match remote.get(&file.key) {
-            Some((etag, size)) if *size == file.size as i64 => file.etag()? == etag,
-            _ => false,
-        };
-        if headers_changed || !same {
-            uploads.push(file);
+    // An update acts on the plan's own comparison (`normalize` settled the desired hashes
+    // against the live listing). A create has no live side yet: the bucket may already
+    // hold objects, so it is listed now and settled the same way.
+    let (wanted, live) = match observed {
+        Some(live) => (desired.value("files").clone(), live.value("files").clone()),
+        None => {
+            let listed = remote_files(op.cx, &bucket, &prefix, false).await?;
+            let mut settled = desired.clone();
+            let mut live = listing(op.id, &bucket, &prefix, listed);
+            tokio::task::block_in_place(|| normalize(&mut settled, &mut live));
+            (settled.value("files").clone(), live.value("files").clone())
         }
-    }
-    let local_keys: BTreeSet<&str> = local.iter().map(|file| file.key.as_str()).collect();
-    let deletes: Vec<String> = if desired.value("delete") == &Value::Bool(true) {
-        remote
-            .keys()
-            .filter(|key| !local_keys.contains(key.as_str()))
-            .cloned()
-            .collect()
-    } else {
-        Vec::new()
     };
+    let empty = BTreeMap::new();
+    let wanted = wanted.as_map().unwrap_or(&empty);
+    let live = live.as_map().unwrap_or(&empty);
+    let uploads: Vec<&LocalFile> = local
+        .iter()
+        .filter(|file| headers_changed || wanted.get(&file.key) != live.get(&file.key))
+        .collect();
+    // Remote-only keys are in the live map only with `delete: true` (see `normalize`).
+    let deletes: Vec<String> = live
+        .keys()
+        .filter(|key| !wanted.contains_key(*key))
+        .cloned()
+        .collect();
     let cx = op.cx;
     // Paths a cache may hold stale: overwritten and deleted objects (new ones were never served).
     let mut changed: Vec<&str> = uploads
         .iter()
-        .filter(|file| remote.contains_key(&file.key))
+        .filter(|file| live.contains_key(&file.key))
         .map(|file| file.key.as_str())
         .collect();
     changed.extend(deletes.iter().map(String::as_str));
