@@ -102,6 +102,17 @@ fn apply(moto: &Moto, scratch: &Scratch) -> Run {
     .success()
 }
 
+fn destroy(moto: &Moto, scratch: &Scratch) -> Run {
+    moto.edgectl(&[
+        "destroy",
+        "-f",
+        &scratch.path(),
+        "--auto-approve",
+        "--no-progress",
+    ])
+    .success()
+}
+
 fn plan(moto: &Moto, scratch: &Scratch) -> Run {
     moto.edgectl(&["plan", "-f", &scratch.path(), "--verbose"])
 }
@@ -568,14 +579,7 @@ async fn static_site_lifecycle() {
         "    versioning: false\n    force_destroy: true\n",
     );
     apply(&moto, &scratch);
-    moto.edgectl(&[
-        "destroy",
-        "-f",
-        &scratch.path(),
-        "--auto-approve",
-        "--no-progress",
-    ])
-    .success();
+    destroy(&moto, &scratch);
     assert!(s3.head_bucket().bucket(BUCKET).send().await.is_err());
     let gone = cloudfront.list_distributions().send().await.unwrap();
     assert!(
@@ -665,14 +669,7 @@ async fn destroy_waits_for_the_disabled_distribution_to_deploy() {
     );
     apply(&moto, &scratch);
     let before = moto.log_lines().len();
-    moto.edgectl(&[
-        "destroy",
-        "-f",
-        &scratch.path(),
-        "--auto-approve",
-        "--no-progress",
-    ])
-    .success();
+    destroy(&moto, &scratch);
     let reads = moto.log_lines()[before..]
         .iter()
         .filter(|line| {

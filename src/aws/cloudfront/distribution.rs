@@ -29,6 +29,20 @@ use crate::manifest::edge::{Behavior, Distribution, OriginTarget};
 use crate::model::{Desired, Mode, Observed, Value, props};
 use crate::plan::Change;
 
+/// CloudFront's lists carry their own length (`Aliases { quantity, items }`, ...).
+macro_rules! counted {
+    ($kind:ident, $items:expr) => {{
+        let items = $items;
+        built(
+            stringify!($kind),
+            $kind::builder()
+                .quantity(items.len() as i32)
+                .set_items(Some(items))
+                .build(),
+        )
+    }};
+}
+
 fn bucket_domain(name: &str, region: &str) -> String {
     format!("{name}.s3.{region}.amazonaws.com")
 }
@@ -643,13 +657,7 @@ fn allowed_methods(map: &BTreeMap<String, Value>) -> Result<AllowedMethods, AwsE
         AllowedMethods::builder()
             .quantity(all.len() as i32)
             .set_items(Some(all))
-            .cached_methods(built(
-                "CachedMethods",
-                CachedMethods::builder()
-                    .quantity(cached.len() as i32)
-                    .set_items(Some(cached))
-                    .build(),
-            )?)
+            .cached_methods(counted!(CachedMethods, cached)?)
             .build(),
     )
 }
@@ -720,13 +728,7 @@ async fn config(
             .id(text(map, "id"))
             .domain_name(domain)
             .origin_path(text(map, "path"))
-            .custom_headers(built(
-                "CustomHeaders",
-                CustomHeaders::builder()
-                    .quantity(headers.len() as i32)
-                    .set_items(Some(headers))
-                    .build(),
-            )?);
+            .custom_headers(counted!(CustomHeaders, headers)?);
         if map.get("s3") == Some(&Value::Bool(true)) {
             builder = builder
                 // OAC, not the legacy origin access identity: the identity stays empty.
@@ -840,41 +842,17 @@ async fn config(
             .caller_reference(caller_reference)
             .comment(desired.value("comment").as_str().unwrap_or_default())
             .enabled(desired.value("enabled") == &Value::Bool(true))
-            .aliases(built(
-                "Aliases",
-                Aliases::builder()
-                    .quantity(aliases.len() as i32)
-                    .set_items(Some(aliases))
-                    .build(),
-            )?)
+            .aliases(counted!(Aliases, aliases)?)
             .default_root_object(
                 desired
                     .value("default_root_object")
                     .as_str()
                     .unwrap_or_default(),
             )
-            .origins(built(
-                "Origins",
-                Origins::builder()
-                    .quantity(origins.len() as i32)
-                    .set_items(Some(origins))
-                    .build(),
-            )?)
+            .origins(counted!(Origins, origins)?)
             .default_cache_behavior(built("DefaultCacheBehavior", default_behavior.build())?)
-            .cache_behaviors(built(
-                "CacheBehaviors",
-                CacheBehaviors::builder()
-                    .quantity(behaviors.len() as i32)
-                    .set_items(Some(behaviors))
-                    .build(),
-            )?)
-            .custom_error_responses(built(
-                "CustomErrorResponses",
-                CustomErrorResponses::builder()
-                    .quantity(errors.len() as i32)
-                    .set_items(Some(errors))
-                    .build(),
-            )?)
+            .cache_behaviors(counted!(CacheBehaviors, behaviors)?)
+            .custom_error_responses(counted!(CustomErrorResponses, errors)?)
             .logging(logging)
             .price_class(PriceClass::from(
                 desired
