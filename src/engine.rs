@@ -70,6 +70,13 @@ pub struct Observation {
     pub elapsed: Duration,
 }
 
+/// Starts the adapters' local work for a plan of `manifest` (see [`Adapter::warm`]).
+pub fn warm(adapters: &[Arc<dyn Adapter>], manifest: &Manifest) {
+    for adapter in adapters {
+        adapter.warm(manifest);
+    }
+}
+
 pub async fn observe(
     cx: &Cx,
     adapters: &[Arc<dyn Adapter>],

@@ -240,6 +240,10 @@ pub trait Adapter: Send + Sync {
         Ok(())
     }
 
+    /// Starts local work the plan will need (hashing a sync's files) in the background,
+    /// so that it runs while AWS is read. Plan and apply call it; destroy does not.
+    fn warm(&self, _manifest: &Manifest) {}
+
     /// The resources the manifest implies for these kinds.
     fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired>;
 

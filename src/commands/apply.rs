@@ -57,6 +57,9 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
         }
     }
     let started = Instant::now();
+    if !options.destroy {
+        engine::warm(&adapters, &manifest);
+    }
     let session = engine::connect(
         &super::connection(global),
         &manifest,

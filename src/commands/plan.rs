@@ -9,6 +9,7 @@ use crate::render::{self, Paint};
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let (manifest, adapters) = super::load(&args.manifest)?;
+    engine::warm(&adapters, &manifest);
     let session = engine::connect(
         &super::connection(global),
         &manifest,

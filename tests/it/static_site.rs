@@ -117,6 +117,24 @@ fn plan(moto: &Moto, scratch: &Scratch) -> Run {
     moto.edgectl(&["plan", "-f", &scratch.path(), "--verbose"])
 }
 
+/// The plan is empty (`--detailed-exitcode` exits 0).
+fn assert_clean(moto: &Moto, scratch: &Scratch) {
+    let run = moto.edgectl(&["plan", "-f", &scratch.path(), "--detailed-exitcode"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+}
+
+async fn head_object(
+    s3: &aws_sdk_s3::Client,
+    key: &str,
+) -> aws_sdk_s3::operation::head_object::HeadObjectOutput {
+    s3.head_object()
+        .bucket(BUCKET)
+        .key(key)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Object PUTs moto served since `from` (log lines), not counting sub-resources (`?tagging`).
 fn object_puts(moto: &Moto, from: usize) -> Vec<String> {
     moto.log_lines()[from..]
@@ -192,24 +210,12 @@ async fn static_site_lifecycle() {
     assert_eq!(remote["assets/site.css"].1, "text/css");
     assert_eq!(remote["assets/app.js"].1, "text/javascript");
     assert_eq!(remote["favicon.svg"].1, "image/svg+xml");
-    let head = s3
-        .head_object()
-        .bucket(BUCKET)
-        .key("assets/app.js")
-        .send()
-        .await
-        .unwrap();
+    let head = head_object(&s3, "assets/app.js").await;
     assert_eq!(
         head.cache_control(),
         Some("public, max-age=31536000, immutable")
     );
-    let head = s3
-        .head_object()
-        .bucket(BUCKET)
-        .key("index.html")
-        .send()
-        .await
-        .unwrap();
+    let head = head_object(&s3, "index.html").await;
     assert_eq!(head.cache_control(), Some("no-cache"));
 
     // The bucket: secure defaults and the manifest's settings.
@@ -350,8 +356,7 @@ async fn static_site_lifecycle() {
     );
 
     // Nothing to do right after.
-    let clean = moto.edgectl(&["plan", "-f", &scratch.path(), "--detailed-exitcode"]);
-    assert_eq!(clean.code, 0, "{}\n{}", clean.stdout, clean.stderr);
+    assert_clean(&moto, &scratch);
 
     // One file changes: one upload, one invalidation naming it.
     std::fs::write(
@@ -491,8 +496,7 @@ async fn static_site_lifecycle() {
     }
     all_paths.sort();
     assert_eq!(all_paths, ["/*", "/assets/site.css", "/favicon.svg"]);
-    let clean = moto.edgectl(&["plan", "-f", &scratch.path(), "--detailed-exitcode"]);
-    assert_eq!(clean.code, 0, "{}", clean.stdout);
+    assert_clean(&moto, &scratch);
 
     // A distribution change is an update in place, and plans clean afterwards.
     scratch.edit(
@@ -514,8 +518,7 @@ async fn static_site_lifecycle() {
         planned.stdout
     );
     apply(&moto, &scratch);
-    let clean = moto.edgectl(&["plan", "-f", &scratch.path(), "--detailed-exitcode"]);
-    assert_eq!(clean.code, 0, "{}", clean.stdout);
+    assert_clean(&moto, &scratch);
 
     // Lifecycle, versioning and encryption changes are updates in place.
     scratch.edit(
@@ -548,8 +551,7 @@ async fn static_site_lifecycle() {
         .await
         .unwrap();
     assert_eq!(versioning.status().map(|s| s.as_str()), Some("Suspended"));
-    let again = moto.edgectl(&["plan", "-f", &scratch.path(), "--detailed-exitcode"]);
-    assert_eq!(again.code, 0, "{}", again.stdout);
+    assert_clean(&moto, &scratch);
 
     // Someone else's object: destroy is refused and nothing is deleted.
     s3.put_object()
@@ -612,13 +614,86 @@ async fn retained_bucket_survives_destroy() {
         "    versioning: true\n",
         "    versioning: true\n    retain: true\n",
     );
-    // Above 8 MiB a file goes up in parts; its ETag (MD5 of the parts' MD5s) must match
-    // edgectl's own computation, or the re-plan would upload it again.
-    let big: Vec<u8> = (0..9 * 1024 * 1024 + 17).map(|i| (i % 251) as u8).collect();
-    std::fs::write(scratch.site().join("video.bin"), &big).unwrap();
+    // Above 8 MiB a file goes up in parts, and its ETag is no content hash: the object
+    // carries edgectl's BLAKE3 of its bytes, which the re-plan compares.
+    let mut big: Vec<u8> = (0..9 * 1024 * 1024 + 17).map(|i| (i % 251) as u8).collect();
+    let video = scratch.site().join("video.bin");
+    std::fs::write(&video, &big).unwrap();
     apply(&moto, &scratch);
-    let clean = moto.edgectl(&["plan", "-f", &scratch.path(), "--detailed-exitcode"]);
-    assert_eq!(clean.code, 0, "{}", clean.stdout);
+    let s3 = s3_client(&moto).await;
+    let head = head_object(&s3, "video.bin").await;
+    assert!(
+        head.e_tag().unwrap().ends_with("-2\""),
+        "{:?}",
+        head.e_tag()
+    );
+    let expected = blake3::hash(&big).to_hex().to_string();
+    assert_eq!(
+        head.metadata().and_then(|m| m.get("edgectl-blake3")),
+        Some(&expected)
+    );
+    assert_clean(&moto, &scratch);
+
+    // Same size, one byte changed in the second part: compared by content, it goes again.
+    big[8 * 1024 * 1024 + 5] ^= 0xff;
+    std::fs::write(&video, &big).unwrap();
+    let changed = plan(&moto, &scratch);
+    assert!(
+        changed
+            .stdout
+            .contains("bucket site: 1 to upload, 0 to delete, 4 unchanged"),
+        "{}",
+        changed.stdout
+    );
+    assert!(changed.stdout.contains("video.bin"), "{}", changed.stdout);
+    apply(&moto, &scratch);
+    assert_clean(&moto, &scratch);
+
+    // An object another tool put there (parts of 8 MiB, no edgectl hash) compares by its
+    // ETag, computed locally the same way: the same bytes are no change.
+    let upload = s3
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key("video.bin")
+        .send()
+        .await
+        .unwrap();
+    let id = upload.upload_id().unwrap();
+    let mut parts = Vec::new();
+    for (index, chunk) in big.chunks(8 * 1024 * 1024).enumerate() {
+        let number = index as i32 + 1;
+        let sent = s3
+            .upload_part()
+            .bucket(BUCKET)
+            .key("video.bin")
+            .upload_id(id)
+            .part_number(number)
+            .body(chunk.to_vec().into())
+            .send()
+            .await
+            .unwrap();
+        parts.push(
+            aws_sdk_s3::types::CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(sent.e_tag().map(str::to_string))
+                .build(),
+        );
+    }
+    s3.complete_multipart_upload()
+        .bucket(BUCKET)
+        .key("video.bin")
+        .upload_id(id)
+        .multipart_upload(
+            aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let head = head_object(&s3, "video.bin").await;
+    assert_eq!(head.metadata().and_then(|m| m.get("edgectl-blake3")), None);
+    assert_clean(&moto, &scratch);
     let destroyed = moto
         .edgectl(&[
             "destroy",
@@ -635,7 +710,6 @@ async fn retained_bucket_survives_destroy() {
         "{}",
         destroyed.stdout
     );
-    let s3 = s3_client(&moto).await;
     assert!(s3.head_bucket().bucket(BUCKET).send().await.is_ok());
     // Its content stays with it.
     let remote = remote_objects(&s3).await;

@@ -199,6 +199,10 @@ impl Adapter for BucketAdapter {
         out
     }
 
+    fn warm(&self, manifest: &Manifest) {
+        sync::warm(manifest);
+    }
+
     fn normalize(&self, desired: &mut Desired, observed: &mut Observed) {
         if observed.id.kind() == OBJECTS {
             sync::normalize(desired, observed);

@@ -1,15 +1,20 @@
 //! Content sync (`objects.<key>`): a local folder mirrored into a bucket as part of apply.
 //!
-//! Files are compared by content: the S3 ETag of an object edgectl uploaded is the MD5 of
-//! its bytes (one PUT), or the MD5 of its parts' MD5s with `-N` (multipart, in parts of
-//! [`PART_SIZE`]); the local side computes the same, so one ListObjectsV2 page per 1,000
-//! objects tells what changed, whatever the files' times. A file is hashed only when an
-//! object of the same key and size is live: a missing object or another size is a change
-//! without reading a byte (so a first sync starts uploading at once). On SSE-KMS buckets the ETag is
-//! not a content hash: each object's `x-amz-meta-edgectl-etag` is read instead (a
-//! HeadObject per object). Headers (Content-Type, Cache-Control) follow from the manifest's
-//! rules; their fingerprint lives in the bucket's `edgectl:sync` tag, and a change of rules
-//! uploads every file again with its new headers.
+//! Files are compared by content, never by time. Every object edgectl uploads carries the
+//! BLAKE3 hash of its bytes in `x-amz-meta-edgectl-blake3`. A single-part object's ETag is
+//! the MD5 of its bytes, so one ListObjectsV2 page per 1,000 objects tells what changed; an
+//! object whose ETag is no content hash (multipart `-N`, or any object on an SSE-KMS
+//! bucket) is read with one HeadObject for edgectl's hash, which the local side computes
+//! at memory speed on every core (MD5, serial by design, would cost a large file a second
+//! per few hundred MB). An object without edgectl's hash (another tool's) is compared by
+//! its ETag, computed locally the same way (multipart in parts of [`PART_SIZE`]).
+//!
+//! A file is hashed only when an object of the same key and size is live: a missing object
+//! or another size is a change without reading a byte. [`warm`] starts that hashing in the
+//! background while AWS is read, in the form the live object most likely has. Headers
+//! (Content-Type, Cache-Control) follow from the manifest's rules; their fingerprint lives
+//! in the bucket's `edgectl:sync` tag, and a change of rules uploads every file again with
+//! its new headers.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read as _;
@@ -32,8 +37,10 @@ use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
 
 /// Files above this size go up in parts of this size (as `aws s3` does by default).
 pub const PART_SIZE: u64 = 8 * 1024 * 1024;
-/// Object metadata holding edgectl's content hash, for buckets whose ETags are not one.
-const ETAG_KEY: &str = "edgectl-etag";
+/// Object metadata holding edgectl's content hash (BLAKE3, hex) of every object it uploads.
+const HASH_KEY: &str = "edgectl-blake3";
+/// How a hash from [`HASH_KEY`] reads in a listing, apart from ETags.
+const HASHED: &str = "blake3:";
 /// The `edgectl:sync` tag's third part while changed objects await their invalidation.
 const PENDING: &str = "invalidate";
 /// Above this many changed paths, one invalidation of `/*` replaces the list (CloudFront
@@ -56,12 +63,35 @@ pub struct LocalFile {
     pub cache_control: Option<String>,
     /// The S3 ETag of its content, computed once, when first needed.
     etag: Arc<OnceLock<Result<String, String>>>,
+    /// `blake3:<hex>` of its content, computed once, when first needed.
+    blake3: Arc<OnceLock<Result<String, String>>>,
 }
 
 impl LocalFile {
     pub fn etag(&self) -> Result<&str, AwsError> {
-        self.etag
-            .get_or_init(|| etag_of(&self.path, self.size).map_err(|error| error.to_string()))
+        self.cached(&self.etag, || etag_of(&self.path, self.size))
+    }
+
+    /// Its content hash as objects edgectl uploaded carry it (see [`HASHED`]).
+    pub fn content_hash(&self) -> Result<&str, AwsError> {
+        self.cached(&self.blake3, || blake3_of(&self.path, self.size))
+    }
+
+    /// Its hash in the form a live object's reads: edgectl's own, or the ETag.
+    pub fn hash_like(&self, live: &str) -> Result<&str, AwsError> {
+        if live.starts_with(HASHED) {
+            self.content_hash()
+        } else {
+            self.etag()
+        }
+    }
+
+    fn cached<'a>(
+        &'a self,
+        cell: &'a OnceLock<Result<String, String>>,
+        compute: impl FnOnce() -> std::io::Result<String>,
+    ) -> Result<&'a str, AwsError> {
+        cell.get_or_init(|| compute().map_err(|error| error.to_string()))
             .as_deref()
             .map_err(|error| {
                 AwsError::new(
@@ -73,28 +103,62 @@ impl LocalFile {
     }
 }
 
-/// Hashes the files on every core (a large file's parts spread over them too).
-fn hash_all(files: &[&LocalFile]) {
+/// A file and the form of hash it is compared in: `true` for edgectl's own, else the ETag.
+type Form<'a> = (&'a LocalFile, bool);
+
+/// Hashes files, each in its form, on every core: small files spread over threads, a
+/// large file's own hashing spreads over them.
+fn hash_all(files: &[Form]) {
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(8);
-    let (large, small): (Vec<&LocalFile>, Vec<&LocalFile>) =
-        files.iter().partition(|file| file.size > PART_SIZE);
-    for file in large {
-        let _ = file.etag.get_or_init(|| {
-            etag_parallel(&file.path, file.size, threads).map_err(|error| error.to_string())
-        });
+    let (large, small): (Vec<&Form>, Vec<&Form>) =
+        files.iter().partition(|(file, _)| file.size > PART_SIZE);
+    for (file, own) in large {
+        if *own {
+            let _ = file.content_hash();
+        } else {
+            let _ = file.etag.get_or_init(|| {
+                etag_parallel(&file.path, file.size, threads).map_err(|error| error.to_string())
+            });
+        }
     }
     let chunk = small.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         for part in small.chunks(chunk) {
             scope.spawn(move || {
-                for file in part {
-                    let _ = file.etag();
+                for (file, own) in part {
+                    let _ = if *own {
+                        file.content_hash()
+                    } else {
+                        file.etag()
+                    };
                 }
             });
         }
     });
+}
+
+/// Starts hashing a sync's files in the background, each in the form its object most
+/// likely has (edgectl's own hash for multipart and SSE-KMS objects, else the ETag), so
+/// that the hashes are ready, or nearly, when the listing arrives. Plan and apply call it
+/// before reading AWS; hashing a file twice never happens (each hash is computed once).
+pub fn warm(manifest: &Manifest) {
+    for bucket in &manifest.edge.buckets {
+        let Some(sync) = &bucket.sync else {
+            continue;
+        };
+        let scanned = scan(sync);
+        let kms = bucket.kms.is_some();
+        std::thread::spawn(move || {
+            let forms: Vec<Form> = scanned
+                .files
+                .iter()
+                .map(|file| (file, kms || file.size > PART_SIZE))
+                .collect();
+            hash_all(&forms);
+        });
+    }
 }
 
 #[derive(Debug, Default)]
@@ -164,6 +228,7 @@ fn scan_now(sync: &Sync) -> Scan {
             path,
             size,
             etag: Arc::default(),
+            blake3: Arc::default(),
         })
         .collect();
     Scan { files, error: None }
@@ -234,6 +299,17 @@ pub fn etag_of(path: &Path, size: u64) -> std::io::Result<String> {
         parts += 1;
     }
     Ok(format!("{}-{parts}", hex::encode(digests.finalize())))
+}
+
+/// `blake3:<hex>` of the file: a large one mapped and hashed on every core.
+pub fn blake3_of(path: &Path, size: u64) -> std::io::Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    if size > PART_SIZE {
+        hasher.update_mmap_rayon(path)?;
+    } else {
+        hasher.update_reader(std::fs::File::open(path)?)?;
+    }
+    Ok(format!("{HASHED}{}", hasher.finalize().to_hex()))
 }
 
 /// A part's number and the MD5 of its bytes.
@@ -392,20 +468,23 @@ pub fn normalize(desired: &mut Desired, observed: &mut Observed) {
             .as_map()
             .cloned()
             .unwrap_or_default();
-        let candidates: Vec<&LocalFile> = files
+        // Each candidate with the live hash it is compared with, which says the form.
+        let candidates: Vec<(&LocalFile, &str)> = files
             .iter()
-            .filter(|file| {
-                live.contains_key(&file.key)
-                    && sizes.get(&file.key) == Some(&Value::Int(file.size as i64))
-            })
+            .filter(|file| sizes.get(&file.key) == Some(&Value::Int(file.size as i64)))
+            .filter_map(|file| Some((file, live.get(&file.key)?.as_str()?)))
             .collect();
-        hash_all(&candidates);
+        let forms: Vec<Form> = candidates
+            .iter()
+            .map(|(file, hash)| (*file, hash.starts_with(HASHED)))
+            .collect();
+        hash_all(&forms);
         if let Some(field) = desired.props.get_mut("files")
             && let Value::Map(wanted) = &mut field.value
         {
-            for file in candidates {
-                if let Ok(etag) = file.etag() {
-                    wanted.insert(file.key.clone(), Value::str(etag));
+            for (file, hash) in candidates {
+                if let Ok(local) = file.hash_like(hash) {
+                    wanted.insert(file.key.clone(), Value::str(local));
                 }
             }
         }
@@ -463,31 +542,34 @@ async fn remote_files(
             ))
         })
         .collect();
-    if !kms {
-        return Ok(listed
-            .into_iter()
-            .map(|(key, etag, size)| (key, (etag, size)))
-            .collect());
-    }
-    stream::iter(listed)
+    // An ETag is a content hash only for a single-part upload without SSE-KMS; the other
+    // objects are asked for edgectl's own.
+    let (plain, opaque): (Vec<_>, Vec<_>) = listed
+        .into_iter()
+        .partition(|(_, etag, _)| !kms && !etag.contains('-'));
+    let headed: Vec<Option<(String, (String, i64))>> = stream::iter(opaque)
         .map(|(key, etag, size)| async move {
-            let head = s3
-                .head_object()
-                .bucket(bucket)
-                .key(&key)
-                .send()
-                .await
-                .aws("HeadObject")?;
+            let head = s3.head_object().bucket(bucket).key(&key).send().await;
+            let head = match head.aws("HeadObject") {
+                Ok(head) => head,
+                // Deleted since the listing: not live.
+                Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
+                Err(error) => return Err(error),
+            };
             let hash = head
                 .metadata()
-                .and_then(|metadata| metadata.get(ETAG_KEY))
-                .cloned()
-                .unwrap_or(etag);
-            Ok::<_, AwsError>((key, (hash, size)))
+                .and_then(|metadata| metadata.get(HASH_KEY))
+                .map_or(etag, |hex| format!("{HASHED}{hex}"));
+            Ok::<_, AwsError>(Some((key, (hash, size))))
         })
         .buffer_unordered(32)
         .try_collect()
-        .await
+        .await?;
+    Ok(plain
+        .into_iter()
+        .map(|(key, etag, size)| (key, (etag, size)))
+        .chain(headed.into_iter().flatten())
+        .collect())
 }
 
 pub async fn observe(
@@ -516,7 +598,6 @@ pub async fn observe(
             },
         );
     }
-    resource.extra.insert("kms".into(), kms.to_string());
     Ok(Some(resource))
 }
 
@@ -562,9 +643,6 @@ pub async fn apply(
         .as_str()
         .unwrap_or_default()
         .to_string();
-    // New objects carry edgectl's hash in metadata when the bucket encrypts with KMS.
-    let kms = desired.value("kms") == &Value::Bool(true)
-        || observed.is_some_and(|o| o.extra.get("kms").map(String::as_str) == Some("true"));
     let Some(local) = desired.value("scan").as_str().and_then(scanned_files) else {
         return Err(AwsError::new(
             ErrorKind::Other,
@@ -579,7 +657,8 @@ pub async fn apply(
     let (wanted, live) = match observed {
         Some(live) => (desired.value("files").clone(), live.value("files").clone()),
         None => {
-            let listed = remote_files(op.cx, &bucket, &prefix, false).await?;
+            let kms = desired.value("kms") == &Value::Bool(true);
+            let listed = remote_files(op.cx, &bucket, &prefix, kms).await?;
             let mut settled = desired.clone();
             let mut live = listing(op.id, &bucket, &prefix, listed);
             tokio::task::block_in_place(|| normalize(&mut settled, &mut live));
@@ -621,7 +700,7 @@ pub async fn apply(
     let owned: Vec<LocalFile> = uploads.iter().map(|file| (*file).clone()).collect();
     let bucket_name = bucket.as_str();
     stream::iter(owned)
-        .map(|file| async move { upload(cx, bucket_name, &file, kms).await })
+        .map(|file| async move { upload(cx, bucket_name, &file).await })
         .buffer_unordered(UPLOADS_AT_ONCE)
         .try_collect::<Vec<()>>()
         .await?;
@@ -708,18 +787,7 @@ pub fn invalidation_paths(keys: &[&str], origin_path: &str, root_object: &str) -
     paths.into_iter().collect()
 }
 
-async fn upload(cx: &Cx, bucket: &str, file: &LocalFile, kms: bool) -> Result<(), AwsError> {
-    // With SSE-KMS the ETag is no content hash: the object carries edgectl's own.
-    let etag = if kms {
-        let file = file.clone();
-        Some(
-            tokio::task::spawn_blocking(move || file.etag().map(str::to_string))
-                .await
-                .map_err(|error| AwsError::new(ErrorKind::Other, "sync", error.to_string()))??,
-        )
-    } else {
-        None
-    };
+async fn upload(cx: &Cx, bucket: &str, file: &LocalFile) -> Result<(), AwsError> {
     let s3 = &cx.clients.s3;
     let read_error = |error: std::io::Error| {
         AwsError::new(
@@ -741,25 +809,34 @@ async fn upload(cx: &Cx, bucket: &str, file: &LocalFile, kms: bool) -> Result<()
                 ),
             ));
         }
+        // The hash of the bytes sent, not of the file read again.
+        let hash = blake3::hash(&body).to_hex().to_string();
         s3.put_object()
             .bucket(bucket)
             .key(&file.key)
             .body(ByteStream::from(body))
             .content_type(&file.content_type)
             .set_cache_control(file.cache_control.clone())
-            .set_metadata(with_etag(&cx.stack, etag.as_deref()))
+            .set_metadata(metadata(&cx.stack, &hash))
             .send()
             .await
             .aws("PutObject")?;
         return Ok(());
     }
+    let hash = {
+        let file = file.clone();
+        tokio::task::spawn_blocking(move || file.content_hash().map(str::to_string))
+            .await
+            .map_err(|error| AwsError::new(ErrorKind::Other, "sync", error.to_string()))??
+    };
+    let hash = hash.trim_start_matches(HASHED);
     let created = s3
         .create_multipart_upload()
         .bucket(bucket)
         .key(&file.key)
         .content_type(&file.content_type)
         .set_cache_control(file.cache_control.clone())
-        .set_metadata(with_etag(&cx.stack, etag.as_deref()))
+        .set_metadata(metadata(&cx.stack, hash))
         .send()
         .await
         .aws("CreateMultipartUpload")?;
@@ -823,14 +900,12 @@ async fn upload(cx: &Cx, bucket: &str, file: &LocalFile, kms: bool) -> Result<()
     Ok(())
 }
 
-/// An uploaded object's metadata: the stack, and edgectl's content hash when given.
-fn with_etag(stack: &str, etag: Option<&str>) -> Option<std::collections::HashMap<String, String>> {
-    let mut metadata =
-        std::collections::HashMap::from([(OBJECT_STACK_KEY.to_string(), stack.to_string())]);
-    if let Some(etag) = etag {
-        metadata.insert(ETAG_KEY.to_string(), etag.to_string());
-    }
-    Some(metadata)
+/// An uploaded object's metadata: the stack that owns it, and edgectl's hash of its bytes.
+fn metadata(stack: &str, hash: &str) -> Option<HashMap<String, String>> {
+    Some(HashMap::from([
+        (OBJECT_STACK_KEY.to_string(), stack.to_string()),
+        (HASH_KEY.to_string(), hash.to_string()),
+    ]))
 }
 
 async fn read_part(path: &Path, offset: u64, length: u64) -> std::io::Result<Vec<u8>> {
@@ -992,6 +1067,44 @@ mod tests {
         assert_eq!(
             etag_of(&small, 5).unwrap(),
             "5d41402abc4b2a76b9719d911017c592"
+        );
+    }
+
+    #[test]
+    fn content_hashes_are_blake3_of_the_bytes_mapped_or_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes: Vec<u8> = (0..PART_SIZE + 4099).map(|i| (i % 253) as u8).collect();
+        let big = dir.path().join("big.bin");
+        std::fs::write(&big, &bytes).unwrap();
+        // The large path maps the file and hashes on every core; the small one reads it.
+        assert_eq!(
+            blake3_of(&big, bytes.len() as u64).unwrap(),
+            format!("blake3:{}", blake3::hash(&bytes).to_hex())
+        );
+        let small = dir.path().join("small.txt");
+        std::fs::write(&small, b"hello").unwrap();
+        assert_eq!(
+            blake3_of(&small, 5).unwrap(),
+            "blake3:ea8f163db38682925e4491c5e58d4bb3506ef8c14eb78a86e908c5624a67200f"
+        );
+        // The live side's form chooses the local one.
+        let file = LocalFile {
+            key: "small.txt".into(),
+            path: small,
+            size: 5,
+            content_type: "text/plain".into(),
+            cache_control: None,
+            etag: Arc::default(),
+            blake3: Arc::default(),
+        };
+        assert_eq!(
+            file.hash_like("5d41402abc4b2a76b9719d911017c592").unwrap(),
+            "5d41402abc4b2a76b9719d911017c592"
+        );
+        assert!(
+            file.hash_like("blake3:00")
+                .unwrap()
+                .starts_with("blake3:ea8f")
         );
     }
 
