@@ -175,18 +175,37 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
             replacement: Replacement::default(),
         });
     }
-    // `retain: true`: what the manifest no longer has (or destroy) stays in place, with
-    // what hangs off it and has no tags of its own (a retained bucket's objects and policy).
-    let mut kept: BTreeSet<ResourceId> = BTreeSet::new();
-    for (id, have) in &live {
-        if crate::aws::tags::retained(have.value("tags")) {
-            kept.insert(id.clone());
+    // `retain: true`: what the manifest no longer has (or destroy) stays in place, with the
+    // resources without tags of their own that hang off it (a retained bucket's objects and
+    // policy) or that it uses (a retained distribution's Origin Access Control, which AWS
+    // refuses to delete while in use).
+    let mut kept: BTreeSet<ResourceId> = live
+        .iter()
+        .filter(|(_, have)| crate::aws::tags::retained(have.value("tags")))
+        .map(|(id, _)| id.clone())
+        .collect();
+    loop {
+        let mut more = Vec::new();
+        for (id, have) in &live {
+            if kept.contains(id) {
+                for dep in have.deps() {
+                    if live
+                        .get(&dep.id)
+                        .is_some_and(|used| !used.props.contains_key("tags"))
+                    {
+                        more.push(dep.id.clone());
+                    }
+                }
+            } else if !have.props.contains_key("tags")
+                && have.deps().iter().any(|dep| kept.contains(&dep.id))
+            {
+                more.push(id.clone());
+            }
         }
-    }
-    for (id, have) in &live {
-        if !have.props.contains_key("tags") && have.deps().iter().any(|dep| kept.contains(&dep.id))
-        {
-            kept.insert(id.clone());
+        let before = kept.len();
+        kept.extend(more);
+        if kept.len() == before {
+            break;
         }
     }
     for id in &kept {
@@ -448,15 +467,47 @@ mod tests {
             "data-bucket",
             props([("bucket", reference("bucket.data"), Mode::InPlace)]),
         );
+        let distribution = observed(
+            "distribution.cdn",
+            "arn:aws:cloudfront::123456789012:distribution/E1",
+            props([
+                (
+                    "tags",
+                    Value::map([("edgectl:retain", Value::str("true"))]),
+                    Mode::InPlace,
+                ),
+                ("oac", reference("origin_access_control.cdn"), Mode::InPlace),
+                ("origin", reference("bucket.scratch"), Mode::InPlace),
+            ]),
+        );
+        let oac = observed(
+            "origin_access_control.cdn",
+            "E2OAC",
+            props([("name", Value::str("cdn"), Mode::InPlace)]),
+        );
         let other = observed(
             "bucket.scratch",
             "scratch-bucket",
             props([("tags", Value::map([]), Mode::InPlace)]),
         );
-        let plan = diff(&Graph::default(), vec![bucket, objects, other]).unwrap();
+        let plan = diff(
+            &Graph::default(),
+            vec![bucket, objects, other, distribution, oac],
+        )
+        .unwrap();
+        // A tagged resource the retained one uses (its origin bucket) still goes.
         assert_eq!(summary(&plan), ["delete bucket.scratch"]);
-        assert_eq!(plan.notes.len(), 2, "{:?}", plan.notes);
-        assert!(plan.notes[0].starts_with("`bucket.data` stays in place"));
-        assert!(plan.notes[1].starts_with("`objects.data` stays in place"));
+        assert_eq!(plan.notes.len(), 4, "{:?}", plan.notes);
+        for (note, id) in plan.notes.iter().zip([
+            "bucket.data",
+            "distribution.cdn",
+            "objects.data",
+            "origin_access_control.cdn",
+        ]) {
+            assert!(
+                note.starts_with(&format!("`{id}` stays in place")),
+                "{note}"
+            );
+        }
     }
 }

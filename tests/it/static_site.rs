@@ -614,6 +614,9 @@ async fn retained_bucket_survives_destroy() {
         "    versioning: true\n",
         "    versioning: true\n    retain: true\n",
     );
+    // A retained distribution keeps the Origin Access Control it uses (AWS refuses to
+    // delete one in use), although the OAC has no tags of its own.
+    scratch.edit("    spa: true\n", "    spa: true\n    retain: true\n");
     // Above 8 MiB a file goes up in parts, and its ETag is no content hash: the object
     // carries edgectl's BLAKE3 of its bytes, which the re-plan compares.
     let mut big: Vec<u8> = (0..9 * 1024 * 1024 + 17).map(|i| (i % 251) as u8).collect();
@@ -710,11 +713,39 @@ async fn retained_bucket_survives_destroy() {
         "{}",
         destroyed.stdout
     );
+    for kept in ["distribution.cdn", "origin_access_control.site"] {
+        assert!(
+            destroyed
+                .stdout
+                .contains(&format!("`{kept}` stays in place")),
+            "{kept}: {}",
+            destroyed.stdout
+        );
+    }
     assert!(s3.head_bucket().bucket(BUCKET).send().await.is_ok());
     // Its content stays with it.
     let remote = remote_objects(&s3).await;
     assert!(remote.contains_key("index.html"));
     assert_eq!(remote["video.bin"].0, big);
+    let cloudfront = aws_sdk_cloudfront::Client::new(&moto.sdk().await);
+    let distributions = cloudfront.list_distributions().send().await.unwrap();
+    assert_eq!(
+        distributions
+            .distribution_list()
+            .map_or(0, |list| list.items().len()),
+        1
+    );
+    let controls = cloudfront
+        .list_origin_access_controls()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        controls
+            .origin_access_control_list()
+            .map_or(0, |list| list.items().len()),
+        1
+    );
 }
 
 /// CloudFront deletes only a disabled distribution whose change has deployed. moto
