@@ -95,8 +95,8 @@ impl Clients {
                     .interceptor(counter.clone())
                     // A local endpoint (moto) is an address, not a domain: no bucket subdomains.
                     .force_path_style(config.endpoint_url().is_some())
-                    // Checksums only where S3 requires one (DeleteObjects): ETags are compared
-                    // as MD5s, and multipart parts need no per-part checksum bookkeeping.
+                    // Checksums only where S3 requires one (DeleteObjects): sync compares ETags
+                    // and its own BLAKE3 hashes, and parts need no checksum bookkeeping.
                     .request_checksum_calculation(
                         aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
                     )
