@@ -91,26 +91,20 @@ fn summary(run: &Run) -> &str {
         .unwrap_or("")
 }
 
+/// `edgectl <verb> -f <manifest> --auto-approve --no-progress [extra]`, whatever its exit.
+fn approved(moto: &Moto, scratch: &Scratch, verb: &str, extra: &[&str]) -> Run {
+    let path = scratch.path();
+    let mut args = vec![verb, "-f", &path, "--auto-approve", "--no-progress"];
+    args.extend_from_slice(extra);
+    moto.edgectl(&args)
+}
+
 fn apply(moto: &Moto, scratch: &Scratch) -> Run {
-    moto.edgectl(&[
-        "apply",
-        "-f",
-        &scratch.path(),
-        "--auto-approve",
-        "--no-progress",
-    ])
-    .success()
+    approved(moto, scratch, "apply", &[]).success()
 }
 
 fn destroy(moto: &Moto, scratch: &Scratch) -> Run {
-    moto.edgectl(&[
-        "destroy",
-        "-f",
-        &scratch.path(),
-        "--auto-approve",
-        "--no-progress",
-    ])
-    .success()
+    approved(moto, scratch, "destroy", &[]).success()
 }
 
 fn plan(moto: &Moto, scratch: &Scratch) -> Run {
@@ -380,15 +374,7 @@ async fn static_site_lifecycle() {
     let before = moto.log_lines().len();
     // `--wait` also waits for the invalidation to complete (moto completes it at once, and
     // spells the status `COMPLETED` where AWS says `Completed`).
-    moto.edgectl(&[
-        "apply",
-        "-f",
-        &scratch.path(),
-        "--auto-approve",
-        "--no-progress",
-        "--wait",
-    ])
-    .success();
+    approved(&moto, &scratch, "apply", &["--wait"]).success();
     assert_eq!(object_puts(&moto, before), vec!["assets/site.css"]);
     let polled = moto.log_lines()[before..]
         .iter()
@@ -697,15 +683,7 @@ async fn retained_bucket_survives_destroy() {
     let head = head_object(&s3, "video.bin").await;
     assert_eq!(head.metadata().and_then(|m| m.get("edgectl-blake3")), None);
     assert_clean(&moto, &scratch);
-    let destroyed = moto
-        .edgectl(&[
-            "destroy",
-            "-f",
-            &scratch.path(),
-            "--auto-approve",
-            "--no-progress",
-        ])
-        .success();
+    let destroyed = destroy(&moto, &scratch);
     assert!(
         destroyed
             .stdout
@@ -798,13 +776,7 @@ async fn a_bucket_made_by_hand_is_not_taken_over() {
     let scratch = Scratch::new();
     let s3 = s3_client(&moto).await;
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-    let run = moto.edgectl(&[
-        "apply",
-        "-f",
-        &scratch.path(),
-        "--auto-approve",
-        "--no-progress",
-    ]);
+    let run = approved(&moto, &scratch, "apply", &[]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
         run.stderr
