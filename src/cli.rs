@@ -55,6 +55,10 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Delete everything the stack owns, in reverse dependency order
     Destroy(DestroyArgs),
+    /// Only the content of the manifest's synced buckets: upload what changed, delete
+    /// what went (`delete: true`), invalidate the distributions in front; the buckets
+    /// must exist (`apply` creates them). Asks nothing, like `aws s3 sync`
+    Sync(SyncArgs),
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +125,36 @@ pub struct DestroyArgs {
     /// Longest wait for one resource to be released (e.g. 90s, 20m)
     #[arg(long, default_value = "20m", value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+
+    /// Sync only these buckets (their keys under `buckets:`); all with `sync` by default
+    #[arg(value_name = "BUCKET")]
+    pub buckets: Vec<String>,
+
+    /// Show what would be uploaded and deleted; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// With --dry-run: exit 0 when in sync, 2 when something would change, 1 on error
+    #[arg(long, requires = "dry_run")]
+    pub detailed_exitcode: bool,
+
+    /// How many AWS operations may run at once (uploads run in parallel within each bucket)
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+
+    /// Longest wait for an invalidation with --wait (e.g. 90s, 20m)
+    #[arg(long, default_value = "20m", value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Wait for the invalidations to complete
+    #[arg(long)]
+    pub wait: bool,
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {

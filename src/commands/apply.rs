@@ -99,19 +99,46 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     if !options.auto_approve && !confirm(verb, &manifest.stack)? {
         return Err(ApplyError::Declined(verb).into());
     }
-    let ops = apply::schedule(&plan)?;
+    let physical = engine::physical_ids(&observation.observed);
+    walk(
+        global,
+        &session,
+        &adapters,
+        &plan,
+        physical,
+        options.parallelism,
+        verb,
+        started,
+    )
+    .await
+}
+
+/// Walks an approved plan with progress, then reports: counts and calls on success; on a
+/// failure, what was done, every error, and what did not start (exit 1).
+#[allow(clippy::too_many_arguments)]
+pub async fn walk(
+    global: &GlobalArgs,
+    session: &engine::Session,
+    adapters: &[Arc<dyn crate::aws::Adapter>],
+    plan: &crate::plan::Plan,
+    physical: crate::aws::PhysicalIds,
+    parallelism: usize,
+    verb: &'static str,
+    started: Instant,
+) -> anyhow::Result<ExitCode> {
+    let ops = apply::schedule(plan)?;
     let progress = Arc::new(Progress::new(super::live_progress(global)));
     let walk = Walk {
-        plan: &plan,
+        plan,
         ops: &ops,
-        adapters: &adapters,
+        adapters,
         cx: session.cx.clone(),
-        physical: engine::physical_ids(&observation.observed),
-        parallelism: options.parallelism,
+        physical,
+        parallelism,
         hooks: progress.clone(),
     };
     let outcome = walk.run().await;
-    super::print_calls(global, &session);
+    super::print_calls(global, session);
     let calls = session.calls.total();
     let elapsed = render::duration(started.elapsed());
     if outcome.failed.is_empty() && outcome.not_started.is_empty() {
@@ -130,7 +157,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     let done: Vec<String> = outcome
         .done
         .iter()
-        .map(|index| apply::label(&plan, &ops[*index]))
+        .map(|index| apply::label(plan, &ops[*index]))
         .collect();
     eprintln!(
         "\ndone before stopping ({}): {}",
@@ -147,7 +174,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
         .map(|(index, error)| {
             (
                 ops.get(*index)
-                    .map_or_else(|| "internal".to_string(), |op| apply::label(&plan, op)),
+                    .map_or_else(|| "internal".to_string(), |op| apply::label(plan, op)),
                 error.to_string(),
             )
         })
@@ -159,7 +186,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     let not_started: Vec<String> = outcome
         .not_started
         .iter()
-        .map(|index| apply::label(&plan, &ops[*index]))
+        .map(|index| apply::label(plan, &ops[*index]))
         .collect();
     if !not_started.is_empty() {
         eprintln!("interrupted; not started: {}", not_started.join(", "));

@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod plan;
+pub mod sync;
 pub mod validate;
 
 use std::io::IsTerminal;
@@ -29,6 +30,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 destroy: false,
             };
             apply::run(&cli.global, options).await
+        }
+        Command::Sync(args) => {
+            let options = sync::Options {
+                manifest: args.manifest,
+                buckets: args.buckets,
+                dry_run: args.dry_run,
+                detailed_exitcode: args.detailed_exitcode,
+                parallelism: args.parallelism.into(),
+                timeout: args.timeout,
+                wait: args.wait,
+            };
+            sync::run(&cli.global, options).await
         }
         Command::Destroy(args) => {
             let options = apply::Options {

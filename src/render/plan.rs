@@ -19,9 +19,14 @@ pub fn render(plan: &Plan, stack: &str, region: &str, paint: Paint, verbose: boo
         let _ = writeln!(out, "\n  {} {note}", paint.dim("note:"));
     }
     if plan.is_empty() {
+        let verb = if plan.unchanged == 1 {
+            "matches"
+        } else {
+            "match"
+        };
         let _ = writeln!(
             out,
-            "\nNo changes: {} match the manifest.",
+            "\nNo changes: {} {verb} the manifest.",
             crate::manifest::plural(plan.unchanged, "resource")
         );
         return out;

@@ -84,6 +84,11 @@ fn local_files(dir: &Path, prefix: &str, out: &mut BTreeMap<String, Vec<u8>>) {
     }
 }
 
+/// The plan's summary line is `want`.
+fn assert_summary(run: &Run, want: &str) {
+    assert_eq!(summary(run), want, "{}", run.stdout);
+}
+
 fn summary(run: &Run) -> &str {
     run.stdout
         .lines()
@@ -159,6 +164,32 @@ async fn remote_objects(s3: &aws_sdk_s3::Client) -> BTreeMap<String, (Vec<u8>, S
         let content_type = got.content_type().unwrap_or_default().to_string();
         let bytes = got.body.collect().await.unwrap().into_bytes().to_vec();
         out.insert(key, (bytes, content_type));
+    }
+    out
+}
+
+/// The paths of each invalidation made on the distribution, in the listing's order.
+async fn invalidations(
+    cloudfront: &aws_sdk_cloudfront::Client,
+    distribution_id: &str,
+) -> Vec<Vec<String>> {
+    let listed = cloudfront
+        .list_invalidations()
+        .distribution_id(distribution_id)
+        .send()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for item in listed.invalidation_list().unwrap().items() {
+        let found = cloudfront
+            .get_invalidation()
+            .distribution_id(distribution_id)
+            .id(item.id())
+            .send()
+            .await
+            .unwrap();
+        let batch = found.invalidation().unwrap().invalidation_batch().unwrap();
+        out.push(batch.paths().unwrap().items().to_vec());
     }
     out
 }
@@ -381,31 +412,11 @@ async fn static_site_lifecycle() {
         .filter(|line| line.contains("/invalidation/"))
         .count();
     assert!(polled >= 1, "--wait read the invalidation's status");
-    let invalidations = cloudfront
-        .list_invalidations()
-        .distribution_id(&distribution_id)
-        .send()
-        .await
-        .unwrap();
-    let items = invalidations.invalidation_list().unwrap().items();
-    assert_eq!(items.len(), 1, "one invalidation");
-    let invalidation = cloudfront
-        .get_invalidation()
-        .distribution_id(&distribution_id)
-        .id(items[0].id())
-        .send()
-        .await
-        .unwrap();
-    let paths = invalidation
-        .invalidation()
-        .unwrap()
-        .invalidation_batch()
-        .unwrap()
-        .paths()
-        .unwrap()
-        .items()
-        .to_vec();
-    assert_eq!(paths, vec!["/assets/site.css"]);
+    assert_eq!(
+        invalidations(&cloudfront, &distribution_id).await,
+        vec![vec!["/assets/site.css"]],
+        "one invalidation, naming the file"
+    );
 
     // A file deleted locally goes remotely (`delete: true`).
     std::fs::remove_file(scratch.site().join("favicon.svg")).unwrap();
@@ -453,33 +464,7 @@ async fn static_site_lifecycle() {
     let before = moto.log_lines().len();
     apply(&moto, &scratch);
     assert!(object_puts(&moto, before).is_empty(), "nothing re-uploaded");
-    let invalidations = cloudfront
-        .list_invalidations()
-        .distribution_id(&distribution_id)
-        .send()
-        .await
-        .unwrap();
-    let mut all_paths = Vec::new();
-    for item in invalidations.invalidation_list().unwrap().items() {
-        let found = cloudfront
-            .get_invalidation()
-            .distribution_id(&distribution_id)
-            .id(item.id())
-            .send()
-            .await
-            .unwrap();
-        all_paths.extend(
-            found
-                .invalidation()
-                .unwrap()
-                .invalidation_batch()
-                .unwrap()
-                .paths()
-                .unwrap()
-                .items()
-                .to_vec(),
-        );
-    }
+    let mut all_paths: Vec<String> = invalidations(&cloudfront, &distribution_id).await.concat();
     all_paths.sort();
     assert_eq!(all_paths, ["/*", "/assets/site.css", "/favicon.svg"]);
     assert_clean(&moto, &scratch);
@@ -490,11 +475,9 @@ async fn static_site_lifecycle() {
         "      - { path: /api/*, origin: load_balancers.api }\n      - { path: /ws, origin: load_balancers.api, websocket: true }\n",
     );
     let planned = plan(&moto, &scratch);
-    assert_eq!(
-        summary(&planned),
+    assert_summary(
+        &planned,
         "Plan: 0 to create, 1 to update, 0 to replace, 0 to delete.",
-        "{}",
-        planned.stdout
     );
     assert!(
         planned
@@ -516,11 +499,9 @@ async fn static_site_lifecycle() {
         "    versioning: false\n    encryption: sse-kms\n",
     );
     let planned = plan(&moto, &scratch);
-    assert_eq!(
-        summary(&planned),
+    assert_summary(
+        &planned,
         "Plan: 0 to create, 1 to update, 0 to replace, 0 to delete.",
-        "{}",
-        planned.stdout
     );
     for field in ["lifecycle", "versioning", "encryption"] {
         assert!(
@@ -795,4 +776,149 @@ async fn a_bucket_made_by_hand_is_not_taken_over() {
     assert_eq!(versioning.status(), None);
     let listed = s3.list_objects_v2().bucket(BUCKET).send().await.unwrap();
     assert_eq!(listed.key_count(), Some(0));
+}
+
+/// The AWS operations a `--verbose` run reports having called, by name.
+fn operations(run: &Run) -> BTreeMap<String, usize> {
+    run.stderr
+        .lines()
+        .skip_while(|line| !line.starts_with("AWS calls by operation"))
+        .skip(1)
+        .map_while(|line| {
+            let (name, count) = line.trim().rsplit_once(' ')?;
+            Some((name.trim().to_string(), count.parse().ok()?))
+        })
+        .collect()
+}
+
+/// `edgectl sync` keeps only the buckets' content: it refuses a bucket that is missing
+/// or not the stack's, uploads and invalidates exactly what changed, reads nothing but the
+/// bucket's tags and listing when nothing did, and leaves the rest of the manifest to apply.
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_keeps_only_the_content() {
+    let moto = Moto::start();
+    let mut scratch = Scratch::new();
+    let s3 = s3_client(&moto).await;
+    let path = scratch.path();
+
+    // A bucket name that is not in the manifest: refused before any AWS call.
+    let before = moto.log_lines().len();
+    let run = moto.edgectl(&["sync", "-f", &path, "sites"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("bucket `sites` is not in the manifest; did you mean `site`?"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(moto.log_lines().len(), before, "no AWS call");
+
+    // No bucket yet: sync does not create one (apply does).
+    let run = moto.edgectl(&["sync", "-f", &path]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "bucket `site` (static-demo-site-example) does not exist yet: `edgectl apply` creates it"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(s3.head_bucket().bucket(BUCKET).send().await.is_err());
+
+    // A bucket of that name made by hand: never written into.
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let before = moto.log_lines().len();
+    let run = moto.edgectl(&["sync", "-f", &path]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("is not owned by stack `static-demo` as `bucket.site`"),
+        "{}",
+        run.stderr
+    );
+    assert!(object_puts(&moto, before).is_empty());
+    let listed = s3.list_objects_v2().bucket(BUCKET).send().await.unwrap();
+    assert_eq!(listed.key_count(), Some(0));
+    s3.delete_bucket().bucket(BUCKET).send().await.unwrap();
+
+    apply(&moto, &scratch);
+    // Nothing changed: the bucket's tags and its listing, nothing else.
+    let run = moto.edgectl(&["sync", "-f", &path, "--verbose"]).success();
+    assert!(
+        run.stdout
+            .contains("No changes: 1 resource matches the manifest."),
+        "{}",
+        run.stdout
+    );
+    let reads: BTreeMap<String, usize> = [("S3.GetBucketTagging", 1), ("S3.ListObjectsV2", 1)]
+        .into_iter()
+        .map(|(name, count)| (name.to_string(), count))
+        .collect();
+    assert_eq!(operations(&run), reads, "{}", run.stderr);
+
+    // One file and the bucket's configuration change: sync uploads and invalidates the
+    // file, and leaves the configuration to apply.
+    std::fs::write(scratch.site().join("index.html"), "<h1>v2</h1>\n").unwrap();
+    scratch.edit("    versioning: true\n", "    versioning: false\n");
+    let run = moto.edgectl(&["sync", "-f", &path, "--dry-run", "--detailed-exitcode"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("bucket site: 1 to upload, 0 to delete, 3 unchanged"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("bucket.site"), "{}", run.stdout);
+    let before = moto.log_lines().len();
+    let run = moto
+        .edgectl(&["sync", "-f", &path, "--verbose", "--no-progress"])
+        .success();
+    assert_eq!(object_puts(&moto, before), vec!["index.html"]);
+    let called = operations(&run);
+    assert_eq!(
+        called.get("CloudFront.CreateInvalidation"),
+        Some(&1),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        called
+            .keys()
+            .all(|name| name.starts_with("S3.") || name.starts_with("CloudFront.")),
+        "{called:?}"
+    );
+    let (_, content_type) = remote_objects(&s3).await.remove("index.html").unwrap();
+    assert_eq!(content_type, "text/html");
+    let cloudfront = aws_sdk_cloudfront::Client::new(&moto.sdk().await);
+    let list = cloudfront.list_distributions().send().await.unwrap();
+    let distribution_id = list.distribution_list().unwrap().items()[0]
+        .id()
+        .to_string();
+    // One invalidation; the root object is served at `/` as well as at its own path.
+    assert_eq!(
+        invalidations(&cloudfront, &distribution_id).await,
+        vec![vec!["/", "/index.html"]]
+    );
+
+    // The content is in sync; the configuration change is still apply's to make.
+    let planned = plan(&moto, &scratch);
+    assert_summary(
+        &planned,
+        "Plan: 0 to create, 1 to update, 0 to replace, 0 to delete.",
+    );
+    assert!(
+        planned.stdout.contains("~ bucket.site"),
+        "{}",
+        planned.stdout
+    );
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        versioning.status(),
+        Some(&aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+    );
 }

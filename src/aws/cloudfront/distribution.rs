@@ -26,7 +26,7 @@ use crate::aws::s3::bucket_id;
 use crate::aws::{Cx, Env, OpCx, tags};
 use crate::manifest::Manifest;
 use crate::manifest::edge::{Behavior, Distribution, OriginTarget};
-use crate::model::{Desired, Mode, Observed, Value, props};
+use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::plan::Change;
 
 /// CloudFront's lists carry their own length (`Aliases { quantity, items }`, ...).
@@ -303,7 +303,17 @@ async fn load_balancer_arns(cx: &Cx) -> Result<BTreeMap<String, String>, AwsErro
         .collect())
 }
 
-pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+/// A distribution of the stack, as listed: logical id, id, ARN and tags.
+pub struct OwnedDistribution {
+    pub logical: ResourceId,
+    pub id: String,
+    pub arn: String,
+    pub tags: Vec<(String, String)>,
+}
+
+/// The stack's distributions: one listing, then (CloudFront lists no tags) one
+/// ListTagsForResource per distribution, concurrently.
+pub async fn owned(cx: &Cx) -> Result<Vec<OwnedDistribution>, AwsError> {
     let cloudfront = &cx.clients.cloudfront;
     let mut summaries = Vec::new();
     let mut marker: Option<String> = None;
@@ -330,9 +340,7 @@ pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
             break;
         }
     }
-    // CloudFront lists no tags: one ListTagsForResource per distribution, then the full
-    // config of the stack's own.
-    let owned: Vec<Option<(Observed, bool)>> = stream::iter(summaries)
+    let owned: Vec<Option<OwnedDistribution>> = stream::iter(summaries)
         .map(|(id, arn)| async move {
             let listed = cloudfront
                 .list_tags_for_resource()
@@ -340,7 +348,7 @@ pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
                 .send()
                 .await
                 .aws("ListTagsForResource")?;
-            let pairs: Vec<(String, String)> = listed
+            let tags: Vec<(String, String)> = listed
                 .tags()
                 .map(|tags| {
                     tags.items()
@@ -354,23 +362,41 @@ pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
                         .collect()
                 })
                 .unwrap_or_default();
-            let pairs_ref = || pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            let Some(logical) = tags::owned_id(&cx.stack, pairs_ref()) else {
-                return Ok(None);
-            };
-            if logical.kind() != DISTRIBUTION {
-                return Ok(None);
-            }
-            let found = cloudfront
+            let logical = tags::owned_id(
+                &cx.stack,
+                tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            )
+            .filter(|logical| logical.kind() == DISTRIBUTION);
+            Ok::<_, AwsError>(logical.map(|logical| OwnedDistribution {
+                logical,
+                id,
+                arn,
+                tags,
+            }))
+        })
+        .buffer_unordered(16)
+        .try_collect()
+        .await?;
+    Ok(owned.into_iter().flatten().collect())
+}
+
+pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+    let cloudfront = &cx.clients.cloudfront;
+    // The full config of each of the stack's own.
+    let owned: Vec<Option<(Observed, bool)>> = stream::iter(owned(cx).await?)
+        .map(|found| async move {
+            let config = cloudfront
                 .get_distribution_config()
-                .id(&id)
+                .id(&found.id)
                 .send()
                 .await
                 .aws("GetDistributionConfig")?;
-            let Some(config) = found.distribution_config() else {
+            let Some(config) = config.distribution_config() else {
                 return Ok(None);
             };
-            let (resource, has_custom) = observed(logical, &arn, &id, config, pairs_ref());
+            let pairs = found.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            let (resource, has_custom) =
+                observed(found.logical.clone(), &found.arn, &found.id, config, pairs);
             Ok::<_, AwsError>(Some((resource, has_custom)))
         })
         .buffer_unordered(16)

@@ -62,6 +62,14 @@ pub fn s3_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
 
 /// The bucket's live tags (none is an empty set, not an error).
 pub async fn bucket_tags(cx: &Cx, name: &str) -> Result<Vec<(String, String)>, AwsError> {
+    Ok(tags_if_exists(cx, name).await?.unwrap_or_default())
+}
+
+/// The bucket's live tags, or `None` when there is no such bucket.
+pub async fn tags_if_exists(
+    cx: &Cx,
+    name: &str,
+) -> Result<Option<Vec<(String, String)>>, AwsError> {
     match cx
         .clients
         .s3
@@ -71,15 +79,21 @@ pub async fn bucket_tags(cx: &Cx, name: &str) -> Result<Vec<(String, String)>, A
         .await
         .aws("GetBucketTagging")
     {
-        Ok(found) => Ok(found
-            .tag_set()
-            .iter()
-            .map(|tag| (tag.key().to_string(), tag.value().to_string()))
-            .collect()),
-        Err(error) if error.kind == ErrorKind::NotFound => Ok(Vec::new()),
+        Ok(found) => Ok(Some(
+            found
+                .tag_set()
+                .iter()
+                .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+                .collect(),
+        )),
+        Err(error) if error.code.as_deref() == Some(NO_SUCH_BUCKET) => Ok(None),
+        // `NoSuchTagSet`: a bucket without tags.
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(Some(Vec::new())),
         Err(error) => Err(error),
     }
 }
+
+pub const NO_SUCH_BUCKET: &str = "NoSuchBucket";
 
 /// Replaces the bucket's tag set (S3 has no per-key tagging for buckets).
 pub async fn put_bucket_tags(

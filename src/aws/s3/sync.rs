@@ -30,6 +30,7 @@ use sha2::Sha256;
 use super::{OBJECT_STACK_KEY, OBJECTS, OwnedBucket, SYNC_TAG, bucket_id, put_bucket_tags};
 use crate::aws::cloudfront::{self, distribution_id};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::tags;
 use crate::aws::{Cx, OpCx};
 use crate::manifest::Manifest;
 use crate::manifest::edge::{OriginTarget, Sync};
@@ -580,11 +581,81 @@ pub async fn observe(
     let Some(tag) = owned.tag(SYNC_TAG) else {
         return Ok(None);
     };
+    let listed = remote_files(cx, &owned.name, sync_tag_prefix(tag), kms).await?;
+    Ok(Some(recorded(owned, tag, listed)))
+}
+
+/// The prefix a bucket's `edgectl:sync` tag records.
+fn sync_tag_prefix(tag: &str) -> &str {
+    tag.split('|').next().unwrap_or_default()
+}
+
+/// `edgectl sync`'s read of one manifest bucket: its tags and its listing (under the
+/// manifest's prefix) at once. `None`: never synced. Refuses a bucket that is missing or
+/// that the stack does not own, since a sync writes into it.
+pub async fn observe_for_sync(
+    cx: &Cx,
+    key: &str,
+    name: &str,
+    prefix: &str,
+    kms: bool,
+) -> Result<Option<Observed>, AwsError> {
+    let tags = super::tags_if_exists(cx, name);
+    let listed = async {
+        match remote_files(cx, name, prefix, kms).await {
+            Err(error) if error.code.as_deref() == Some(super::NO_SUCH_BUCKET) => Ok(None),
+            other => other.map(Some),
+        }
+    };
+    let (tags, listed) = futures::try_join!(tags, listed)?;
+    let (Some(tags), Some(listed)) = (tags, listed) else {
+        return Err(AwsError::new(
+            ErrorKind::NotFound,
+            "sync",
+            format!(
+                "bucket `{key}` ({name}) does not exist yet: `edgectl apply` creates it, then `edgectl sync` keeps its content"
+            ),
+        ));
+    };
+    let id = bucket_id(key);
+    let owner = tags::owned_id(
+        &cx.stack,
+        tags.iter()
+            .map(|(tag, value)| (tag.as_str(), value.as_str())),
+    );
+    if owner.as_ref() != Some(&id) {
+        return Err(AwsError::new(
+            ErrorKind::Other,
+            "sync",
+            format!(
+                "bucket `{key}` ({name}) is not owned by stack `{}` as `{id}`: edgectl never writes into a bucket it does not own",
+                cx.stack
+            ),
+        ));
+    }
+    let owned = OwnedBucket {
+        id,
+        name: name.to_string(),
+        tags,
+    };
+    let Some(tag) = owned.tag(SYNC_TAG) else {
+        return Ok(None);
+    };
+    // Synced last under another prefix (the manifest changed it): compare with that one.
+    let listed = if sync_tag_prefix(tag) == prefix {
+        listed
+    } else {
+        remote_files(cx, name, sync_tag_prefix(tag), kms).await?
+    };
+    Ok(Some(recorded(&owned, tag, listed)))
+}
+
+/// The objects resource of a bucket whose `edgectl:sync` tag is `tag`, from its listing.
+fn recorded(owned: &OwnedBucket, tag: &str, listed: BTreeMap<String, (String, i64)>) -> Observed {
     let mut parts = tag.split('|');
     let prefix = parts.next().unwrap_or_default();
     let headers = parts.next().unwrap_or_default();
     let pending = parts.next() == Some(PENDING);
-    let listed = remote_files(cx, &owned.name, prefix, kms).await?;
     let mut resource = listing(&objects_id(owned.id.name()), &owned.name, prefix, listed);
     for (name, value) in [
         ("headers", Value::str(headers)),
@@ -598,7 +669,7 @@ pub async fn observe(
             },
         );
     }
-    Ok(Some(resource))
+    resource
 }
 
 /// A live listing as the objects resource: files by their hashes, and (for `normalize`
