@@ -43,9 +43,67 @@ pub async fn load(
     if let Some(url) = &connection.endpoint_url {
         loader = loader.endpoint_url(url);
     }
+    if plain_http(connection) {
+        loader = loader.http_client(without_trust_roots());
+    }
     let config = loader.load().await;
     if config.region().is_none() {
         return Err(NoRegion);
     }
     Ok(config)
+}
+
+/// Whether every request goes to one `http://` endpoint (a local emulator such as moto):
+/// `--endpoint-url`, or `AWS_ENDPOINT_URL` with no per-service override.
+fn plain_http(connection: &Connection) -> bool {
+    let ignored = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_ok_and(|value| value.eq_ignore_ascii_case("true"));
+    let per_service = std::env::vars_os()
+        .any(|(name, _)| name.to_string_lossy().starts_with("AWS_ENDPOINT_URL_"));
+    let global = std::env::var("AWS_ENDPOINT_URL").ok();
+    one_http_endpoint(
+        connection.endpoint_url.as_deref(),
+        global.as_deref().filter(|_| !ignored && !per_service),
+    )
+}
+
+/// The flag decides; without it, the environment's endpoint (when it covers every service).
+fn one_http_endpoint(flag: Option<&str>, environment: Option<&str>) -> bool {
+    flag.or(environment)
+        .is_some_and(|url| url.starts_with("http://"))
+}
+
+/// An HTTP client that loads no trust roots: the system's certificate store is read
+/// only to speak TLS, and a plain `http://` endpoint needs none (reading it costs each
+/// run milliseconds). Any `https://` request through it fails verification.
+fn without_trust_roots() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    let context = tls::TlsContext::builder()
+        .with_trust_store(tls::TrustStore::empty().with_native_roots(false))
+        .build()
+        .unwrap_or_default();
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .tls_context(context)
+        .build_https()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_http_endpoint;
+
+    #[test]
+    fn trust_roots_are_skipped_only_for_one_plain_http_endpoint() {
+        assert!(one_http_endpoint(Some("http://127.0.0.1:5000"), None));
+        assert!(!one_http_endpoint(Some("https://s3.example.com"), None));
+        // The flag wins over the environment, as in the SDK.
+        assert!(!one_http_endpoint(
+            Some("https://s3.example.com"),
+            Some("http://localhost")
+        ));
+        assert!(one_http_endpoint(None, Some("http://localhost:4566")));
+        assert!(!one_http_endpoint(None, None));
+    }
 }
