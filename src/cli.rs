@@ -40,7 +40,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub no_progress: bool,
 
-    /// Say more: the AWS calls made, by operation, after plan, apply and destroy
+    /// Say more: a sync's file list in plans, and the AWS calls made, by operation, after plan, apply, destroy and sync
     #[arg(short, long, global = true)]
     pub verbose: bool,
 }
