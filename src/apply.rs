@@ -162,6 +162,8 @@ pub trait Hooks: Send + Sync {
     );
     fn failed(&self, op: usize, step: &Step, phase: Phase, error: &AwsError, elapsed: Duration);
     fn skipped(&self, step: &Step, phase: Phase);
+    /// How far an operation in flight has come (files uploaded, tasks running).
+    fn progressed(&self, _op: usize, _step: &Step, _phase: Phase, _status: &str) {}
 }
 
 #[derive(Debug, Default)]
@@ -229,7 +231,9 @@ impl Walk<'_> {
                 running.spawn(async move {
                     hooks.started(index, &step, op.phase);
                     let started = Instant::now();
-                    let result = execute(&*adapter, &cx, &physical, &step, op.phase, wait).await;
+                    let report = |status: &str| hooks.progressed(index, &step, op.phase, status);
+                    let result =
+                        execute(&*adapter, &cx, &physical, &step, op.phase, wait, &report).await;
                     match &result {
                         Ok(physical_id) => hooks.finished(
                             index,
@@ -304,12 +308,14 @@ async fn execute(
     step: &Step,
     phase: Phase,
     wait: bool,
+    report: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<Option<String>, AwsError> {
     let op = OpCx {
         cx,
         id: &step.id,
         physical,
         wait,
+        report,
     };
     let missing = || {
         AwsError::new(

@@ -191,9 +191,16 @@ pub struct OpCx<'a> {
     pub id: &'a ResourceId,
     pub physical: &'a PhysicalIds,
     pub wait: bool,
+    /// Where the operation says how far it has come (see [`OpCx::status`]).
+    pub report: &'a (dyn Fn(&str) + Send + Sync),
 }
 
 impl OpCx<'_> {
+    /// Tells the progress display how far the operation has come.
+    pub fn status(&self, text: &str) {
+        (self.report)(text);
+    }
+
     /// The physical id behind a reference (or the literal, for ids the stack does not own).
     pub fn resolve(&self, value: &Value) -> Result<String, AwsError> {
         match value {

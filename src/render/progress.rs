@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -18,8 +18,14 @@ pub enum Progress {
         active: Mutex<HashMap<usize, ProgressBar>>,
         paint: Paint,
     },
-    Lines,
+    Lines {
+        /// When each operation in flight last printed a line.
+        printed: Mutex<HashMap<usize, Instant>>,
+    },
 }
+
+/// Off a terminal, an operation's status is logged at most this often.
+const STATUS_EVERY: Duration = Duration::from_secs(5);
 
 impl Progress {
     pub fn new(live: bool) -> Self {
@@ -31,7 +37,9 @@ impl Progress {
                 paint: Paint::for_stderr(),
             }
         } else {
-            Progress::Lines
+            Progress::Lines {
+                printed: Mutex::new(HashMap::new()),
+            }
         }
     }
 
@@ -41,7 +49,7 @@ impl Progress {
             Progress::Live { bars, .. } => {
                 let _ = bars.println(text);
             }
-            Progress::Lines => eprintln!(
+            Progress::Lines { .. } => eprintln!(
                 "{} {text}",
                 humantime::format_rfc3339_millis(SystemTime::now())
             ),
@@ -51,7 +59,7 @@ impl Progress {
     fn paint(&self) -> Paint {
         match self {
             Progress::Live { paint, .. } => *paint,
-            Progress::Lines => Paint { enabled: false },
+            Progress::Lines { .. } => Paint { enabled: false },
         }
     }
 }
@@ -71,7 +79,40 @@ impl Hooks for Progress {
                     active.insert(op, bar);
                 }
             }
-            Progress::Lines => self.line(&text),
+            Progress::Lines { printed } => {
+                if let Ok(mut printed) = printed.lock() {
+                    printed.insert(op, Instant::now());
+                }
+                self.line(&text);
+            }
+        }
+    }
+
+    fn progressed(&self, op: usize, step: &Step, phase: Phase, status: &str) {
+        let text = format!("{} {}: {status}", phase.verb().0, step.id);
+        match self {
+            Progress::Live { active, .. } => {
+                if let Some(bar) = active
+                    .lock()
+                    .ok()
+                    .and_then(|active| active.get(&op).cloned())
+                {
+                    bar.set_message(text);
+                }
+            }
+            Progress::Lines { printed } => {
+                let due = printed.lock().is_ok_and(|mut printed| {
+                    let last = printed.entry(op).or_insert_with(Instant::now);
+                    let due = last.elapsed() >= STATUS_EVERY;
+                    if due {
+                        *last = Instant::now();
+                    }
+                    due
+                });
+                if due {
+                    self.line(&text);
+                }
+            }
         }
     }
 
@@ -116,11 +157,18 @@ impl Hooks for Progress {
 
 impl Progress {
     fn clear(&self, op: usize) {
-        if let Progress::Live { active, bars, .. } = self
-            && let Some(bar) = active.lock().ok().and_then(|mut active| active.remove(&op))
-        {
-            bar.finish_and_clear();
-            bars.remove(&bar);
+        match self {
+            Progress::Live { active, bars, .. } => {
+                if let Some(bar) = active.lock().ok().and_then(|mut active| active.remove(&op)) {
+                    bar.finish_and_clear();
+                    bars.remove(&bar);
+                }
+            }
+            Progress::Lines { printed } => {
+                if let Ok(mut printed) = printed.lock() {
+                    printed.remove(&op);
+                }
+            }
         }
     }
 }

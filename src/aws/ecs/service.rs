@@ -616,7 +616,7 @@ pub async fn wait_stable(
         };
         match judge(current, task_definition) {
             Rollout::Stable => return Ok(()),
-            Rollout::InProgress => {}
+            Rollout::InProgress => op.status(&rollout_status(current)),
             Rollout::Failed(reason) => {
                 let events: Vec<String> = current
                     .events()
@@ -652,6 +652,24 @@ pub async fn wait_stable(
             ));
         }
     }
+}
+
+/// A rollout in flight, for the progress display: tasks of the new deployment running,
+/// and its state.
+fn rollout_status(service: &aws_sdk_ecs::types::Service) -> String {
+    let primary = service
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"));
+    let running = primary.map_or(service.running_count(), |d| d.running_count());
+    let state = primary
+        .and_then(|d| d.rollout_state())
+        .map_or("waiting for tasks", |state| state.as_str());
+    format!(
+        "{running} of {} tasks running, {}",
+        service.desired_count(),
+        state.to_ascii_lowercase().replace('_', " ")
+    )
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -713,6 +731,26 @@ mod tests {
             .rollout_state(state)
             .rollout_state_reason("tasks failed to start")
             .build()
+    }
+
+    // moto completes rollouts at once: a rollout in flight is the state AWS returns.
+    #[test]
+    fn a_rollout_in_flight_says_how_many_new_tasks_run() {
+        let primary = Deployment::builder()
+            .status("PRIMARY")
+            .task_definition("arn:td/web:2")
+            .rollout_state(DeploymentRolloutState::InProgress)
+            .running_count(1)
+            .build();
+        let old = deployment("ACTIVE", "arn:td/web:1", DeploymentRolloutState::Completed);
+        assert_eq!(
+            rollout_status(&service(vec![primary, old])),
+            "1 of 2 tasks running, in progress"
+        );
+        assert_eq!(
+            rollout_status(&service(Vec::new())),
+            "2 of 2 tasks running, waiting for tasks"
+        );
     }
 
     // moto never runs tasks or fails a rollout: these are the states AWS returns.

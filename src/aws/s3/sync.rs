@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use aws_sdk_s3::primitives::ByteStream;
@@ -770,8 +771,15 @@ pub async fn apply(
     }
     let owned: Vec<LocalFile> = uploads.iter().map(|file| (*file).clone()).collect();
     let bucket_name = bucket.as_str();
+    let tally = &Tally {
+        op,
+        files: AtomicUsize::new(0),
+        bytes: AtomicU64::new(0),
+        total_files: owned.len(),
+        total_bytes: owned.iter().map(|file| file.size).sum(),
+    };
     stream::iter(owned)
-        .map(|file| async move { upload(cx, bucket_name, &file).await })
+        .map(|file| async move { upload(cx, bucket_name, &file, tally).await })
         .buffer_unordered(UPLOADS_AT_ONCE)
         .try_collect::<Vec<()>>()
         .await?;
@@ -858,7 +866,34 @@ pub fn invalidation_paths(keys: &[&str], origin_path: &str, root_object: &str) -
     paths.into_iter().collect()
 }
 
-async fn upload(cx: &Cx, bucket: &str, file: &LocalFile) -> Result<(), AwsError> {
+/// Uploads done so far, told to the progress display as they finish.
+struct Tally<'a> {
+    op: &'a OpCx<'a>,
+    files: AtomicUsize,
+    bytes: AtomicU64,
+    total_files: usize,
+    total_bytes: u64,
+}
+
+impl Tally<'_> {
+    fn add(&self, files: usize, bytes: u64) {
+        let files = self.files.fetch_add(files, Ordering::Relaxed) + files;
+        let bytes = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        self.op.status(&format!(
+            "uploaded {files}/{} files, {} of {}",
+            self.total_files,
+            crate::render::bytes(bytes),
+            crate::render::bytes(self.total_bytes)
+        ));
+    }
+}
+
+async fn upload(
+    cx: &Cx,
+    bucket: &str,
+    file: &LocalFile,
+    tally: &Tally<'_>,
+) -> Result<(), AwsError> {
     let s3 = &cx.clients.s3;
     let read_error = |error: std::io::Error| {
         AwsError::new(
@@ -892,6 +927,7 @@ async fn upload(cx: &Cx, bucket: &str, file: &LocalFile) -> Result<(), AwsError>
             .send()
             .await
             .aws("PutObject")?;
+        tally.add(1, file.size);
         return Ok(());
     }
     let hash = {
@@ -932,6 +968,7 @@ async fn upload(cx: &Cx, bucket: &str, file: &LocalFile) -> Result<(), AwsError>
                     .send()
                     .await
                     .aws("UploadPart")?;
+                tally.add(0, length);
                 Ok(CompletedPart::builder()
                     .part_number(number as i32)
                     .set_e_tag(sent.e_tag().map(str::to_string))
@@ -968,6 +1005,7 @@ async fn upload(cx: &Cx, bucket: &str, file: &LocalFile) -> Result<(), AwsError>
         .send()
         .await
         .aws("CompleteMultipartUpload")?;
+    tally.add(1, 0);
     Ok(())
 }
 
