@@ -935,7 +935,7 @@ pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError
     if op.cx.wait_edge
         && let Some(distribution) = distribution
     {
-        wait_deployed(op.cx, distribution.id()).await?;
+        wait_deployed(op, distribution.id()).await?;
     }
     Ok(arn)
 }
@@ -973,7 +973,7 @@ pub async fn update(
             .await
             .aws("UpdateDistribution")?;
         if op.cx.wait_edge {
-            wait_deployed(op.cx, &id).await?;
+            wait_deployed(op, &id).await?;
         }
     }
     let arn = observed.physical_id.as_str();
@@ -1032,7 +1032,7 @@ pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> 
             .await
             .aws("UpdateDistribution")?;
     }
-    let etag = wait_deployed(op.cx, &id).await?;
+    let etag = wait_deployed(op, &id).await?;
     let result = cloudfront
         .delete_distribution()
         .id(&id)

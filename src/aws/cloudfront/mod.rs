@@ -36,7 +36,8 @@ pub fn id_from_arn(arn: &str) -> &str {
 /// Creates one invalidation for `paths` on the distribution behind `arn`, waiting for it
 /// with `--wait`. The caller reference is a hash of the paths and time-free inputs, so
 /// a retried request makes no second invalidation.
-pub async fn invalidate(cx: &Cx, arn: &str, paths: Vec<String>) -> Result<(), AwsError> {
+pub async fn invalidate(op: &OpCx<'_>, arn: &str, paths: Vec<String>) -> Result<(), AwsError> {
+    let cx = op.cx;
     let id = id_from_arn(arn);
     let mut hasher = Sha256::new();
     hasher.update(cx.stack.as_bytes());
@@ -90,17 +91,19 @@ pub async fn invalidate(cx: &Cx, arn: &str, paths: Vec<String>) -> Result<(), Aw
             .send()
             .await
             .aws("GetInvalidation")?;
-        Ok(found
+        let status = found
             .invalidation()
-            // AWS says `Completed`; moto says `COMPLETED`.
-            .is_some_and(|invalidation| invalidation.status().eq_ignore_ascii_case("completed"))
-            .then_some(()))
+            .map_or("unknown", |invalidation| invalidation.status());
+        op.status(&format!("invalidation {invalidation} {status}"));
+        // AWS says `Completed`; moto says `COMPLETED`.
+        Ok(status.eq_ignore_ascii_case("completed").then_some(()))
     })
     .await
 }
 
 /// Waits until the distribution's changes reached every edge location.
-pub async fn wait_deployed(cx: &Cx, id: &str) -> Result<String, AwsError> {
+pub async fn wait_deployed(op: &OpCx<'_>, id: &str) -> Result<String, AwsError> {
+    let cx = op.cx;
     retry::poll(
         cx.timeout.max(Duration::from_secs(60)),
         "the distribution to deploy",
@@ -113,9 +116,12 @@ pub async fn wait_deployed(cx: &Cx, id: &str) -> Result<String, AwsError> {
                 .send()
                 .await
                 .aws("GetDistribution")?;
-            let deployed = found
+            let status = found
                 .distribution()
-                .is_some_and(|distribution| distribution.status() == "Deployed");
+                .map_or("unknown", |distribution| distribution.status());
+            // On AWS a change takes minutes to reach every edge location.
+            op.status(&format!("distribution {id} {status}, waiting for Deployed"));
+            let deployed = status == "Deployed";
             Ok(deployed.then(|| found.e_tag().unwrap_or_default().to_string()))
         },
     )

@@ -816,7 +816,7 @@ pub async fn apply(
                 )
             };
             if !paths.is_empty() {
-                cloudfront::invalidate(cx, &arn, paths).await?;
+                cloudfront::invalidate(op, &arn, paths).await?;
             }
         }
     }
