@@ -220,6 +220,13 @@ async fn wait_for(
         let Some(gateway) = found.nat_gateways().first() else {
             return Ok((target == NatGatewayState::Deleted).then_some(()));
         };
+        if let Some(state) = gateway.state() {
+            op.status(&format!(
+                "NAT gateway {gateway_id} {}, waiting for {}",
+                state.as_str(),
+                target.as_str()
+            ));
+        }
         match gateway.state() {
             Some(state) if *state == target => Ok(Some(())),
             Some(NatGatewayState::Failed) if target == NatGatewayState::Available => {

@@ -372,8 +372,14 @@ impl Adapter for ServiceAdapter {
             let draining = described
                 .services()
                 .iter()
-                .any(|service| service.status() == Some("DRAINING"));
-            Ok((!draining).then_some(()))
+                .find(|service| service.status() == Some("DRAINING"));
+            if let Some(service) = draining {
+                op.status(&format!(
+                    "draining: {} tasks still running",
+                    service.running_count()
+                ));
+            }
+            Ok(draining.is_none().then_some(()))
         })
         .await
     }
