@@ -84,7 +84,7 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
                 ("bucket", Value::Ref(bucket_id(&bucket.key)), Mode::Replace),
                 (
                     "statements",
-                    Value::Str(canonical(bucket.policy.clone())),
+                    canonical(bucket.policy.clone()),
                     Mode::InPlace,
                 ),
                 ("cloudfront_readers", Value::Set(readers), Mode::InPlace),
@@ -117,9 +117,15 @@ fn normalise(value: Json) -> Json {
     }
 }
 
-fn canonical(statements: Vec<Json>) -> String {
-    let statements: Vec<Json> = statements.into_iter().map(normalise).collect();
-    serde_json::to_string(&statements).unwrap_or_default()
+/// The statements as a set of normalised JSON texts: IAM reads a policy's statements in
+/// no particular order, and the plan shows each one.
+fn canonical(statements: Vec<Json>) -> Value {
+    Value::Set(
+        statements
+            .into_iter()
+            .map(|statement| Value::Str(normalise(statement).to_string()))
+            .collect(),
+    )
 }
 
 pub async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<Option<Observed>, AwsError> {
@@ -184,7 +190,7 @@ pub async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<Option<Observed>, A
         &owned.name,
         props([
             ("bucket", Value::Phys(owned.name.clone()), Mode::Replace),
-            ("statements", Value::Str(canonical(own)), Mode::InPlace),
+            ("statements", canonical(own), Mode::InPlace),
             ("cloudfront_readers", Value::Set(readers), Mode::InPlace),
             ("elb_log_prefixes", Value::Set(prefixes), Mode::InPlace),
         ]),
@@ -198,9 +204,10 @@ pub async fn put(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     let name = op.resolve(desired.value("bucket"))?;
     let mut statements: Vec<Json> = desired
         .value("statements")
-        .as_str()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or_default();
+        .items()
+        .filter_map(Value::as_str)
+        .filter_map(|text| serde_json::from_str(text).ok())
+        .collect();
     let readers: Vec<String> = desired
         .value("cloudfront_readers")
         .items()
