@@ -61,7 +61,7 @@ impl AwsError {
     pub fn from_sdk<E, R>(operation: &str, error: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: fmt::Debug,
+        R: fmt::Debug + HttpStatus,
     {
         let code = error.code().map(str::to_string);
         let request_id = error
@@ -71,6 +71,11 @@ impl AwsError {
             .map(str::to_string);
         let message = match (&error, error.message()) {
             (_, Some(message)) => message.to_string(),
+            // An error without a body (moto's 403 for a bucket policy's deny) says only its status.
+            (SdkError::ServiceError(service), None) if code.is_none() => format!(
+                "HTTP {} with no error in the response",
+                service.raw().http_status()
+            ),
             (SdkError::ServiceError(_), None) => String::new(),
             (other, None) => {
                 aws_smithy_types::error::display::DisplayErrorContext(other).to_string()
@@ -143,6 +148,17 @@ pub fn classify(code: &str) -> ErrorKind {
 }
 
 /// `result.aws("CreateVpc")?` converts an SDK error at the adapter boundary.
+/// The HTTP status of the raw response an SDK error carries.
+pub trait HttpStatus {
+    fn http_status(&self) -> u16;
+}
+
+impl HttpStatus for aws_smithy_runtime_api::http::Response {
+    fn http_status(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
 pub trait AwsResultExt<T> {
     fn aws(self, operation: &str) -> Result<T, AwsError>;
 }
@@ -150,7 +166,7 @@ pub trait AwsResultExt<T> {
 impl<T, E, R> AwsResultExt<T> for Result<T, SdkError<E, R>>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: fmt::Debug,
+    R: fmt::Debug + HttpStatus,
 {
     fn aws(self, operation: &str) -> Result<T, AwsError> {
         self.map_err(|error| AwsError::from_sdk(operation, error))
@@ -176,5 +192,22 @@ mod tests {
         assert_eq!(classify("DependencyViolation"), ErrorKind::Dependency);
         assert_eq!(classify("InvalidPermission.Duplicate"), ErrorKind::Conflict);
         assert_eq!(classify("InvalidParameterValue"), ErrorKind::Other);
+    }
+
+    #[test]
+    fn an_error_without_a_body_says_its_status() {
+        use aws_sdk_s3::operation::put_object::PutObjectError;
+        use aws_smithy_types::error::ErrorMetadata;
+        let raw = aws_smithy_runtime_api::http::Response::new(
+            403.try_into().unwrap(),
+            aws_smithy_types::body::SdkBody::empty(),
+        );
+        let error = SdkError::service_error(PutObjectError::generic(ErrorMetadata::default()), raw);
+        let error = AwsError::from_sdk("PutObject", error);
+        assert_eq!(
+            error.to_string(),
+            "`PutObject` failed: HTTP 403 with no error in the response"
+        );
+        assert_eq!(error.kind, ErrorKind::Other);
     }
 }
