@@ -27,6 +27,16 @@ pub enum Progress {
 /// Off a terminal, an operation's status is logged at most this often.
 const STATUS_EVERY: Duration = Duration::from_secs(5);
 
+/// Whether a status line is due `now`, given when the operation last printed one; if so,
+/// `last` moves to `now`.
+fn due(last: &mut Instant, now: Instant) -> bool {
+    let due = now.saturating_duration_since(*last) >= STATUS_EVERY;
+    if due {
+        *last = now;
+    }
+    due
+}
+
 impl Progress {
     pub fn new(live: bool) -> Self {
         if live {
@@ -101,14 +111,10 @@ impl Hooks for Progress {
                 }
             }
             Progress::Lines { printed } => {
-                let due = printed.lock().is_ok_and(|mut printed| {
-                    let last = printed.entry(op).or_insert_with(Instant::now);
-                    let due = last.elapsed() >= STATUS_EVERY;
-                    if due {
-                        *last = Instant::now();
-                    }
-                    due
-                });
+                let now = Instant::now();
+                let due = printed
+                    .lock()
+                    .is_ok_and(|mut printed| due(printed.entry(op).or_insert(now), now));
                 if due {
                     self.line(&text);
                 }
@@ -170,5 +176,24 @@ impl Progress {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lines_are_spaced_out() {
+        let start = Instant::now();
+        let mut last = start;
+        assert!(!due(&mut last, start + Duration::from_secs(1)));
+        assert!(due(&mut last, start + STATUS_EVERY));
+        assert_eq!(last, start + STATUS_EVERY);
+        assert!(!due(
+            &mut last,
+            start + STATUS_EVERY + Duration::from_secs(4)
+        ));
+        assert!(due(&mut last, start + STATUS_EVERY * 2));
     }
 }
