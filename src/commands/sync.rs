@@ -100,6 +100,19 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
             global.verbose,
         )
     );
+    if plan.is_empty() {
+        for bucket in &buckets {
+            let files = bucket
+                .sync
+                .as_ref()
+                .map_or(0, |wanted| sync::scan(wanted).files.len());
+            println!(
+                "  bucket {}: {} in sync",
+                bucket.key,
+                crate::manifest::plural(files, "file")
+            );
+        }
+    }
     if plan.is_empty() || options.dry_run {
         super::print_calls(global, &session);
         let pending = !plan.is_empty() && options.detailed_exitcode;

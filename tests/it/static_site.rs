@@ -850,6 +850,11 @@ async fn sync_keeps_only_the_content() {
         "{}",
         run.stdout
     );
+    assert!(
+        run.stdout.contains("bucket site: 4 files in sync"),
+        "{}",
+        run.stdout
+    );
     let reads: BTreeMap<String, usize> = [("S3.GetBucketTagging", 1), ("S3.ListObjectsV2", 1)]
         .into_iter()
         .map(|(name, count)| (name.to_string(), count))
