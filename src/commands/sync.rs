@@ -45,7 +45,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     let (manifest, adapters) = super::load(&options.manifest)?;
     // Which buckets, decided before any AWS call.
     let buckets = chosen(&manifest, &options.buckets)?;
-    engine::warm(&adapters, &manifest);
+    sync::warm_buckets(buckets.iter().copied());
     let session = engine::connect(
         &super::connection(global),
         &manifest,

@@ -34,7 +34,7 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::tags;
 use crate::aws::{Cx, OpCx};
 use crate::manifest::Manifest;
-use crate::manifest::edge::{OriginTarget, Sync};
+use crate::manifest::edge::{Bucket, OriginTarget, Sync};
 use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
 
 /// Files above this size go up in parts of this size (as `aws s3` does by default).
@@ -146,7 +146,12 @@ fn hash_all(files: &[Form]) {
 /// that the hashes are ready, or nearly, when the listing arrives. Plan and apply call it
 /// before reading AWS; hashing a file twice never happens (each hash is computed once).
 pub fn warm(manifest: &Manifest) {
-    for bucket in &manifest.edge.buckets {
+    warm_buckets(manifest.edge.buckets.iter());
+}
+
+/// [`warm`] for some of the manifest's buckets (`edgectl sync BUCKET`).
+pub fn warm_buckets<'a>(buckets: impl IntoIterator<Item = &'a Bucket>) {
+    for bucket in buckets {
         let Some(sync) = &bucket.sync else {
             continue;
         };
@@ -820,8 +825,16 @@ pub async fn apply(
             }
         }
     }
-    // Record the sync (prefix and header rules) once its objects are all there.
-    set_sync_tag(cx, &bucket, done_tag).await?;
+    // Record the sync (prefix and header rules) once its objects are all there, unless the
+    // tag read with the listing already says exactly that.
+    let recorded = observed.is_some_and(|live| {
+        !pending
+            && live.value("prefix").as_str() == Some(prefix.as_str())
+            && live.value("headers") == desired.value("headers")
+    });
+    if !recorded || invalidating {
+        set_sync_tag(cx, &bucket, done_tag).await?;
+    }
     Ok(bucket)
 }
 
