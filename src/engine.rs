@@ -97,11 +97,7 @@ pub async fn observe(
             .entry(resource.physical_id.clone())
             .or_insert_with(|| resource.id.clone());
     }
-    for resource in &mut observed {
-        for field in resource.props.values_mut() {
-            field.value.resolve(&index);
-        }
-    }
+    read_as_logical(&mut observed, &index);
     Ok(Observation {
         env: Env {
             region: cx.region.clone(),
@@ -110,6 +106,16 @@ pub async fn observe(
         observed,
         elapsed: started.elapsed(),
     })
+}
+
+/// Live references (physical ids in `index`) read as the logical ids they stand for.
+pub fn read_as_logical(observed: &mut [Observed], index: &BTreeMap<String, ResourceId>) {
+    for field in observed
+        .iter_mut()
+        .flat_map(|resource| resource.props.values_mut())
+    {
+        field.value.resolve(index);
+    }
 }
 
 /// Zone names: as written, or the region's first N available zones in name order.

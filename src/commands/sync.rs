@@ -73,12 +73,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
         .map(|bucket| (bucket.name.clone(), s3::bucket_id(&bucket.key)))
         .collect();
     let mut observed: Vec<Observed> = observed.into_iter().flatten().collect();
-    for field in observed
-        .iter_mut()
-        .flat_map(|resource| resource.props.values_mut())
-    {
-        field.value.resolve(&index);
-    }
+    engine::read_as_logical(&mut observed, &index);
     let observation = Observation {
         env: Env::placeholder(&manifest),
         observed,

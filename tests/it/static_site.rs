@@ -886,6 +886,10 @@ async fn sync_keeps_only_the_content() {
         "{}",
         run.stderr
     );
+    // The tags: read with the listing, then once more to mark the pending invalidation;
+    // the final write reuses what the mark wrote.
+    assert_eq!(called.get("S3.GetBucketTagging"), Some(&2), "{called:?}");
+    assert_eq!(called.get("S3.PutBucketTagging"), Some(&2), "{called:?}");
     assert!(
         called
             .keys()

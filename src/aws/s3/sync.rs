@@ -770,10 +770,12 @@ pub async fn apply(
     let invalidating = !targets.is_empty() && (pending || !changed.is_empty());
     let headers = desired.value("headers").as_str().unwrap_or_default();
     let done_tag = format!("{prefix}|{headers}");
-    if invalidating && !pending {
+    let marked = if invalidating && !pending {
         // Marked before the first object changes, so that no crash loses the invalidation.
-        set_sync_tag(cx, &bucket, format!("{done_tag}|{PENDING}")).await?;
-    }
+        Some(set_sync_tag(cx, &bucket, format!("{done_tag}|{PENDING}"), None).await?)
+    } else {
+        None
+    };
     let owned: Vec<LocalFile> = uploads.iter().map(|file| (*file).clone()).collect();
     let bucket_name = bucket.as_str();
     let tally = &Tally {
@@ -827,30 +829,40 @@ pub async fn apply(
     }
     // Record the sync (prefix and header rules) once its objects are all there, unless the
     // tag read with the listing already says exactly that.
-    let recorded = observed.is_some_and(|live| {
+    let tag_says_so = observed.is_some_and(|live| {
         !pending
             && live.value("prefix").as_str() == Some(prefix.as_str())
             && live.value("headers") == desired.value("headers")
     });
-    if !recorded || invalidating {
-        set_sync_tag(cx, &bucket, done_tag).await?;
+    if !tag_says_so || marked.is_some() {
+        set_sync_tag(cx, &bucket, done_tag, marked).await?;
     }
     Ok(bucket)
 }
 
-/// Sets the bucket's `edgectl:sync` tag (S3 replaces a bucket's whole tag set: the
-/// others are read and written back).
-async fn set_sync_tag(cx: &Cx, bucket: &str, value: String) -> Result<(), AwsError> {
-    let mut tags = super::bucket_tags(cx, bucket).await?;
+/// Sets the bucket's `edgectl:sync` tag. S3 replaces a bucket's whole tag set: the others
+/// are read and written back, or taken from `known` (the set this apply itself wrote).
+/// Returns the set now on the bucket.
+async fn set_sync_tag(
+    cx: &Cx,
+    bucket: &str,
+    value: String,
+    known: Option<Vec<(String, String)>>,
+) -> Result<Vec<(String, String)>, AwsError> {
+    let mut tags = match known {
+        Some(tags) => tags,
+        None => super::bucket_tags(cx, bucket).await?,
+    };
     if tags
         .iter()
         .any(|(key, current)| key == SYNC_TAG && *current == value)
     {
-        return Ok(());
+        return Ok(tags);
     }
     tags.retain(|(key, _)| key != SYNC_TAG);
     tags.push((SYNC_TAG.to_string(), value));
-    put_bucket_tags(cx, bucket, tags).await
+    put_bucket_tags(cx, bucket, tags.clone()).await?;
+    Ok(tags)
 }
 
 /// CloudFront paths for changed keys behind an origin path; the root object also
