@@ -205,9 +205,11 @@ pub fn plan(
     Ok(plan)
 }
 
-/// Every refusal the adapters give, before anything changes, to the deletions in `plan`.
+/// Every refusal the adapters give, before anything changes: to the deletions in `plan`
+/// (what AWS would half-do, what the stack does not own), and to the creates whose name
+/// is taken by a resource the stack does not own. All checks run at once.
 pub async fn preflight(cx: &Cx, adapters: &[Arc<dyn Adapter>], plan: &Plan) -> Vec<String> {
-    let checks = plan
+    let deletes = plan
         .steps
         .iter()
         .filter(|step| matches!(step.action, plan::Action::Delete | plan::Action::Replace))
@@ -219,11 +221,28 @@ pub async fn preflight(cx: &Cx, adapters: &[Arc<dyn Adapter>], plan: &Plan) -> V
                 .err()
                 .map(|why| format!("cannot delete `{}`: {why}", observed.id))
         });
-    futures::future::join_all(checks)
-        .await
-        .into_iter()
-        .flatten()
-        .collect()
+    let creates = plan
+        .steps
+        .iter()
+        // A replacement under the same name takes the name from the stack's own resource.
+        .filter(|step| match step.action {
+            plan::Action::Create => true,
+            plan::Action::Replace => step.changes.iter().any(|change| change.field == "name"),
+            _ => false,
+        })
+        .filter_map(|step| Some((adapter_for(adapters, &step.id)?, step.desired.as_ref()?)))
+        .map(|(adapter, desired)| async move {
+            adapter
+                .preflight_create(cx, desired)
+                .await
+                .err()
+                .map(|why| format!("cannot create `{}`: {why}", desired.id))
+        });
+    let (deletes, creates) = futures::join!(
+        futures::future::join_all(deletes),
+        futures::future::join_all(creates)
+    );
+    deletes.into_iter().chain(creates).flatten().collect()
 }
 
 /// Physical ids of the live resources, keeping the one the diff keeps when two share an id.

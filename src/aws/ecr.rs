@@ -217,6 +217,44 @@ impl Adapter for RepositoryAdapter {
         Ok(observed.into_iter().flatten().collect())
     }
 
+    /// Repository names are unique in the registry: ask by name first.
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        let name = desired.value("name").as_str().unwrap_or_default();
+        let check = |error: AwsError| format!("cannot check whether the name is taken: {error}");
+        let ecr = &cx.clients.ecr;
+        let found = match ecr
+            .describe_repositories()
+            .repository_names(name)
+            .send()
+            .await
+            .aws("DescribeRepositories")
+        {
+            Ok(found) => found,
+            Err(error) if error.kind == ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(check(error)),
+        };
+        for repository in found.repositories() {
+            let arn = repository.repository_arn().unwrap_or_default();
+            let listed = ecr
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .aws("ListTagsForResource")
+                .map_err(check)?;
+            let pairs = listed.tags().iter().map(|tag| (tag.key(), tag.value()));
+            if let Some(why) = tags::name_taken(
+                &cx.stack,
+                &desired.id,
+                &format!("ECR repository `{name}`"),
+                pairs,
+            ) {
+                return Err(why);
+            }
+        }
+        Ok(())
+    }
+
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let ecr = &op.cx.clients.ecr;
         let name = desired.value("name").as_str().unwrap_or_default();

@@ -271,6 +271,35 @@ impl Adapter for RoleAdapter {
             .collect())
     }
 
+    /// Role names are unique in the account: `GetRole` says whether the name is taken.
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        let name = desired.value("name").as_str().unwrap_or_default();
+        let role = match cx
+            .clients
+            .iam
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .aws("GetRole")
+        {
+            Ok(found) => found.role,
+            Err(error) if error.kind == ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(format!("cannot check whether the name is taken: {error}")),
+        };
+        let Some(role) = role else { return Ok(()) };
+        let pairs = role.tags().iter().map(|tag| (tag.key(), tag.value()));
+        match tags::name_taken(
+            &cx.stack,
+            &desired.id,
+            &format!("IAM role `{name}` ({})", role.arn()),
+            pairs,
+        ) {
+            Some(why) => Err(why),
+            None => Ok(()),
+        }
+    }
+
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let iam = &op.cx.clients.iam;
         let name = desired

@@ -27,6 +27,35 @@ pub fn log_group_name(service: &Service) -> String {
     service.log_group.clone()
 }
 
+/// A group's ARN without the `:*` that `arn` (the older field) ends with.
+fn group_arn(group: &aws_sdk_cloudwatchlogs::types::LogGroup) -> String {
+    group
+        .log_group_arn()
+        .map(str::to_string)
+        .or_else(|| {
+            group
+                .arn()
+                .map(|arn| arn.trim_end_matches(":*").to_string())
+        })
+        .unwrap_or_default()
+}
+
+async fn list_tags(
+    cx: &Cx,
+    arn: &str,
+) -> Result<
+    aws_sdk_cloudwatchlogs::operation::list_tags_for_resource::ListTagsForResourceOutput,
+    AwsError,
+> {
+    cx.clients
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .aws("ListTagsForResource")
+}
+
 fn tag_map(pairs: Vec<(String, String)>) -> HashMap<String, String> {
     pairs.into_iter().collect()
 }
@@ -90,21 +119,8 @@ impl Adapter for LogGroupAdapter {
         let observed: Vec<Option<Observed>> = stream::iter(groups)
             .map(|group| async move {
                 let name = group.log_group_name().unwrap_or_default().to_string();
-                let arn = group
-                    .log_group_arn()
-                    .map(str::to_string)
-                    .or_else(|| {
-                        group
-                            .arn()
-                            .map(|arn| arn.trim_end_matches(":*").to_string())
-                    })
-                    .unwrap_or_default();
-                let listed = logs
-                    .list_tags_for_resource()
-                    .resource_arn(&arn)
-                    .send()
-                    .await
-                    .aws("ListTagsForResource")?;
+                let arn = group_arn(&group);
+                let listed = list_tags(cx, &arn).await?;
                 let pairs: Vec<(&str, &str)> = listed
                     .tags()
                     .map(|tags| {
@@ -144,6 +160,43 @@ impl Adapter for LogGroupAdapter {
         Ok(observed.into_iter().flatten().collect())
     }
 
+    /// `CreateLogGroup` refuses a taken name; a group of the name made by someone else is
+    /// named here, before anything changes, not adopted.
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        let name = desired.value("name").as_str().unwrap_or_default();
+        let check = |error: AwsError| format!("cannot check whether the name is taken: {error}");
+        let logs = &cx.clients.logs;
+        let found = logs
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .send()
+            .await
+            .aws("DescribeLogGroups")
+            .map_err(check)?;
+        let Some(group) = found
+            .log_groups()
+            .iter()
+            .find(|group| group.log_group_name() == Some(name))
+        else {
+            return Ok(());
+        };
+        let listed = list_tags(cx, &group_arn(group)).await.map_err(check)?;
+        let pairs = listed
+            .tags()
+            .into_iter()
+            .flatten()
+            .map(|(key, value)| (key.as_str(), value.as_str()));
+        match tags::name_taken(
+            &cx.stack,
+            &desired.id,
+            &format!("log group `{name}`"),
+            pairs,
+        ) {
+            Some(why) => Err(why),
+            None => Ok(()),
+        }
+    }
+
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let logs = &op.cx.clients.logs;
         let name = desired
@@ -158,12 +211,9 @@ impl Adapter for LogGroupAdapter {
             .send()
             .await
             .aws("CreateLogGroup");
-        match created {
-            Ok(_) => {}
-            // A rerun after a crash between the two calls: the group is there, with its tags.
-            Err(error) if error.kind == super::errors::ErrorKind::Conflict => {}
-            Err(error) => return Err(error),
-        }
+        // A group of the name that exists is never configured as if it were the stack's:
+        // after a lost response, the walk finds the stack's own group by its tags.
+        created?;
         set_retention(op, &name, desired.value("retention_days")).await?;
         Ok(name)
     }

@@ -93,7 +93,7 @@ impl Clients {
             s3: aws_sdk_s3::Client::from_conf(
                 aws_sdk_s3::config::Builder::from(config)
                     .interceptor(counter.clone())
-                    // A local endpoint (moto) is an address, not a domain: no bucket subdomains.
+                        // A local endpoint (moto) is an address, not a domain: no bucket subdomains.
                     .force_path_style(config.endpoint_url().is_some())
                     // Checksums only where S3 requires one (DeleteObjects): sync compares ETags
                     // and its own BLAKE3 hashes, and parts need no checksum bookkeeping.
@@ -244,6 +244,15 @@ pub trait Adapter: Send + Sync {
     /// Refuses, before any change is made, a deletion AWS would half-do or that would
     /// destroy what edgectl does not own (a bucket holding others' objects).
     async fn preflight_delete(&self, _cx: &Cx, _observed: &Observed) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Refuses, before any change is made, a create whose name is taken by a resource
+    /// the stack does not own: where AWS answers a create with the existing resource of
+    /// that name (ECS `CreateCluster`, ELBv2 `CreateLoadBalancer`/`CreateTargetGroup` with
+    /// identical settings) or refuses it (IAM, ECR, CloudWatch Logs), or adds to it (a task
+    /// definition family). The message names the resource and says who owns it.
+    async fn preflight_create(&self, _cx: &Cx, _desired: &Desired) -> Result<(), String> {
         Ok(())
     }
 

@@ -89,6 +89,36 @@ pub fn owned_id<'a>(
         .then(|| tags.get(ID_TAG).map(|id| ResourceId::parse(id)))?
 }
 
+/// Why a live resource of the name a create needs is not the stack's: who its tags say
+/// owns it, and how to proceed. `None` when it is this very resource (`id` of `stack`).
+pub fn name_taken<'a>(
+    stack: &str,
+    id: &ResourceId,
+    what: &str,
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<String> {
+    let tags: BTreeMap<&str, &str> = tags.into_iter().collect();
+    let owner = match (tags.get(STACK_TAG), tags.get(ID_TAG)) {
+        (Some(theirs), Some(their_id)) if *theirs == stack && *their_id == id.to_string() => {
+            return None;
+        }
+        (Some(theirs), Some(their_id)) if *theirs == stack => {
+            format!("it is this stack's `{their_id}`")
+        }
+        (Some(theirs), _) => format!("it belongs to edgectl stack `{theirs}`"),
+        _ => match tags
+            .get("aws:cloudformation:stack-name")
+            .or_else(|| tags.get("pulumi:project"))
+        {
+            Some(other) => format!("it has no edgectl tags and was made by `{other}`"),
+            None => "it has no edgectl tags: someone made it outside this stack".to_string(),
+        },
+    };
+    Some(format!(
+        "{what} already exists and {owner}; edgectl never changes or deletes what it did not create. Give `{id}` another `name` in the manifest, or remove the existing one yourself (adopting it into the stack is not supported yet)"
+    ))
+}
+
 /// Goes from `old` to `new` managed tags with the service's own two calls (tag, untag),
 /// each sent only when it has something to send.
 pub async fn apply_delta<Set, SetDone, Remove, RemoveDone>(

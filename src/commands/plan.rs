@@ -30,6 +30,12 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
             global.verbose,
         )
     );
+    // What apply would refuse (a name taken by a resource the stack does not own) fails
+    // the plan too, so that a reviewed plan is one that can be applied.
+    let refusals = engine::preflight(&session.cx, &adapters, &plan).await;
+    for refusal in &refusals {
+        eprintln!("error: {refusal}");
+    }
     eprintln!(
         "read {} live resources with {} AWS calls in {}",
         observation.observed.len(),
@@ -37,6 +43,12 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
         render::duration(observation.elapsed)
     );
     super::print_calls(global, &session);
+    if !refusals.is_empty() {
+        anyhow::bail!(
+            "apply would refuse this plan ({}); nothing was changed",
+            crate::manifest::plural(refusals.len(), "error")
+        );
+    }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         ExitCode::from(2)
     } else {

@@ -51,6 +51,9 @@ pub fn render(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
     let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
     sorted.sort_by(|a, b| (a.pos, &a.message).cmp(&(b.pos, &b.message)));
     let mut out = String::new();
+    // A broken file can yield thousands of errors; the first ones show what is wrong.
+    let hidden = sorted.len().saturating_sub(MAX_SHOWN);
+    sorted.truncate(MAX_SHOWN);
     for diagnostic in sorted {
         let Pos { line, column, len } = diagnostic.pos;
         let _ = writeln!(out, "error: {}", diagnostic.message);
@@ -59,6 +62,17 @@ pub fn render(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
             let gutter = line.to_string().len();
             let visible = text.chars().count().saturating_sub(column - 1).max(1);
             let _ = writeln!(out, "{:gutter$} |", "");
+            // Control characters (the subject of some errors) are shown, not sent to the terminal.
+            let text: String = text
+                .chars()
+                .map(|c| {
+                    if c.is_control() && c != '\t' {
+                        '\u{fffd}'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
             let _ = writeln!(out, "{line} | {text}");
             let _ = writeln!(
                 out,
@@ -73,8 +87,14 @@ pub fn render(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
         }
         out.push('\n');
     }
+    if hidden > 0 {
+        let _ = writeln!(out, "... and {hidden} more errors\n");
+    }
     out
 }
+
+/// Errors shown in one report.
+const MAX_SHOWN: usize = 50;
 
 #[cfg(test)]
 mod tests {

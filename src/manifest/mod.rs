@@ -58,26 +58,47 @@ pub fn plural(count: usize, noun: &str) -> String {
     }
 }
 
-/// Reads `path` (`-` for stdin) and decodes it.
+/// Reads `path` (`-` for stdin) and decodes it. At most one byte past the size limit is
+/// read, so a huge file (or endless stdin) is refused without being held in memory.
 pub fn load(path: &str, overrides: &Overrides) -> Result<Manifest, ManifestError> {
     let read_error = |source| ManifestError::Read {
         path: path.to_string(),
         source,
     };
-    let text = if path == "-" {
-        let mut text = String::new();
+    let limit = yaml::limits::BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    if path == "-" {
         std::io::stdin()
-            .read_to_string(&mut text)
+            .lock()
+            .take(limit)
+            .read_to_end(&mut bytes)
             .map_err(read_error)?;
-        text
     } else {
-        std::fs::read_to_string(path).map_err(read_error)?
-    };
+        std::fs::File::open(path)
+            .and_then(|file| file.take(limit).read_to_end(&mut bytes))
+            .map_err(read_error)?;
+    }
     let label = if path == "-" { "<stdin>" } else { path };
-    parse(label, &text, overrides)
+    parse_bytes(label, &bytes, overrides)
 }
 
+#[cfg(test)]
 pub fn parse(path: &str, text: &str, overrides: &Overrides) -> Result<Manifest, ManifestError> {
+    parse_bytes(path, text.as_bytes(), overrides)
+}
+
+/// Decodes a manifest from its bytes: every byte is part of it (see [`yaml::text_of`]).
+pub fn parse_bytes(
+    path: &str,
+    bytes: &[u8],
+    overrides: &Overrides,
+) -> Result<Manifest, ManifestError> {
+    let text = yaml::text_of(bytes).map_err(|(shown, diagnostic)| ManifestError::Invalid {
+        path: path.to_string(),
+        text: shown,
+        diagnostics: vec![diagnostic],
+    })?;
+    let text = text.as_str();
     let invalid = |diagnostics| ManifestError::Invalid {
         path: path.to_string(),
         text: text.to_string(),

@@ -4,6 +4,7 @@
 mod bad_input;
 mod cli;
 mod harness;
+mod lookalike;
 mod manifests;
 mod network;
 mod service;

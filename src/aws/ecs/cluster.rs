@@ -164,6 +164,30 @@ impl Adapter for ClusterAdapter {
         Ok(out)
     }
 
+    /// `CreateCluster` answers with the existing cluster of the name (moto overwrites it):
+    /// the account's clusters, already read by observe, say whether the name is taken.
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        let name = desired.value("name").as_str().unwrap_or_default();
+        let clusters = super::clusters(cx)
+            .await
+            .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
+        match clusters
+            .iter()
+            .find(|cluster| cluster.cluster_name() == Some(name))
+        {
+            Some(cluster) => match tags::name_taken(
+                &cx.stack,
+                &desired.id,
+                &format!("ECS cluster `{name}`"),
+                tag_pairs(cluster.tags()),
+            ) {
+                Some(why) => Err(why),
+                None => Ok(()),
+            },
+            None => Ok(()),
+        }
+    }
+
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let ecs = &op.cx.clients.ecs;
         let providers: Vec<String> = desired

@@ -259,15 +259,31 @@ impl Adapter for TaskDefinitionAdapter {
                 Err(error) => Err(error),
             }
         });
-        let mut out = Vec::new();
-        for found in try_join_all(described).await?.into_iter().flatten() {
+        let mut latest = Vec::new();
+        for (family, found) in families.iter().zip(try_join_all(described).await?) {
+            let Some(found) = found else { continue };
             let Some(definition) = found.task_definition() else {
                 continue;
             };
+            let pairs = tag_pairs(found.tags());
+            let edgectl = pairs.iter().any(|(key, _)| *key == tags::STACK_TAG);
             // moto can return an INACTIVE revision for a family; AWS returns the latest ACTIVE.
-            if definition.status() != Some(&TaskDefinitionStatus::Active) {
-                continue;
+            let active = definition.status() == Some(&TaskDefinitionStatus::Active);
+            if active && edgectl {
+                latest.push(found);
+            } else {
+                // Someone registered into the family after the stack did (or moto answered
+                // with an inactive revision): the stack's own revision is further back.
+                if let Some(found) = latest_edgectl_revision(cx, family).await? {
+                    latest.push(found);
+                }
             }
+        }
+        let mut out = Vec::new();
+        for found in &latest {
+            let Some(definition) = found.task_definition() else {
+                continue;
+            };
             let pairs = tag_pairs(found.tags());
             let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
                 continue;
@@ -275,6 +291,38 @@ impl Adapter for TaskDefinitionAdapter {
             out.push(observed_definition(id, definition, &pairs));
         }
         Ok(out)
+    }
+
+    /// A family is a name anyone can register into: one with active revisions the stack
+    /// did not register (observe found none of its own, or it would not be created) is
+    /// someone else's, and adding a revision to it would be changing it.
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        let family = desired.value("family").as_str().unwrap_or_default();
+        let revisions = active_revisions(cx, family)
+            .await
+            .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
+        let owned = revisions_owned(cx, &revisions, &desired.id)
+            .await
+            .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
+        let foreign: Vec<&String> = revisions
+            .iter()
+            .zip(&owned)
+            .filter(|(_, owned)| !**owned)
+            .map(|(arn, _)| arn)
+            .collect();
+        match foreign.last() {
+            None => Ok(()),
+            Some(latest) => Err(tags::name_taken(
+                &cx.stack,
+                &desired.id,
+                &format!(
+                    "task definition family `{family}` with {} active revision(s) the stack did not register (latest `{latest}`)",
+                    foreign.len()
+                ),
+                std::iter::empty(),
+            )
+            .unwrap_or_default()),
+        }
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
@@ -332,36 +380,122 @@ impl Adapter for TaskDefinitionAdapter {
         .await
     }
 
-    /// Deregisters every ACTIVE revision of the family.
+    /// Deregisters every ACTIVE revision of the family that the stack registered (its
+    /// tags say so); revisions someone else registered into the family stay.
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let ecs = &op.cx.clients.ecs;
         let family = observed.value("family").as_str().unwrap_or_default();
-        let revisions: Vec<String> = ecs
-            .list_task_definitions()
-            .family_prefix(family)
-            .status(TaskDefinitionStatus::Active)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .aws("ListTaskDefinitions")?;
-        for revision in revisions {
-            // `familyPrefix` matches the family exactly on AWS; check anyway.
-            if !revision.rsplit_once('/').is_some_and(|(_, tail)| {
-                tail.rsplit_once(':')
-                    .is_some_and(|(name, _)| name == family)
-            }) {
+        let revisions = active_revisions(op.cx, family).await?;
+        let owned = revisions_owned(op.cx, &revisions, &observed.id).await?;
+        for (revision, owned) in revisions.iter().zip(owned) {
+            if !owned {
                 continue;
             }
             ecs.deregister_task_definition()
-                .task_definition(&revision)
+                .task_definition(revision)
                 .send()
                 .await
                 .aws("DeregisterTaskDefinition")?;
         }
         Ok(())
     }
+}
+
+/// How far back past revisions without edgectl's tags observe looks for the stack's own.
+const LOOK_BACK: i32 = 10;
+
+/// The newest ACTIVE revision of `family` with edgectl's tags, among the newest
+/// [`LOOK_BACK`] (one listing and up to that many reads, at once).
+async fn latest_edgectl_revision(
+    cx: &Cx,
+    family: &str,
+) -> Result<
+    Option<aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput>,
+    AwsError,
+> {
+    let ecs = &cx.clients.ecs;
+    let listed = ecs
+        .list_task_definitions()
+        .family_prefix(family)
+        .status(TaskDefinitionStatus::Active)
+        .sort(aws_sdk_ecs::types::SortOrder::Desc)
+        .max_results(LOOK_BACK)
+        .send()
+        .await
+        .aws("ListTaskDefinitions")?;
+    let described = try_join_all(listed.task_definition_arns().iter().map(|arn| async move {
+        ecs.describe_task_definition()
+            .task_definition(arn)
+            .include(TaskDefinitionField::Tags)
+            .send()
+            .await
+            .aws("DescribeTaskDefinition")
+    }))
+    .await?;
+    Ok(described.into_iter().find(|found| {
+        tag_pairs(found.tags())
+            .iter()
+            .any(|(key, _)| *key == tags::STACK_TAG)
+            && found
+                .task_definition()
+                .and_then(|definition| definition.family())
+                == Some(family)
+    }))
+}
+
+/// The ACTIVE revisions of exactly `family`, oldest first.
+async fn active_revisions(cx: &Cx, family: &str) -> Result<Vec<String>, AwsError> {
+    let revisions: Vec<String> = cx
+        .clients
+        .ecs
+        .list_task_definitions()
+        .family_prefix(family)
+        .status(TaskDefinitionStatus::Active)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .aws("ListTaskDefinitions")?;
+    // `familyPrefix` matches the family exactly on AWS; check anyway.
+    Ok(revisions
+        .into_iter()
+        .filter(|revision| {
+            revision.rsplit_once('/').is_some_and(|(_, tail)| {
+                tail.rsplit_once(':')
+                    .is_some_and(|(name, _)| name == family)
+            })
+        })
+        .collect())
+}
+
+/// Whether each revision carries the ownership tags of `id` (one read per revision, a
+/// few at once: ListTaskDefinitions returns no tags).
+async fn revisions_owned(
+    cx: &Cx,
+    revisions: &[String],
+    id: &ResourceId,
+) -> Result<Vec<bool>, AwsError> {
+    let mut owned = Vec::with_capacity(revisions.len());
+    for chunk in revisions.chunks(8) {
+        let described = try_join_all(chunk.iter().cloned().map(|revision| async move {
+            cx.clients
+                .ecs
+                .describe_task_definition()
+                .task_definition(revision)
+                .include(TaskDefinitionField::Tags)
+                .send()
+                .await
+                .aws("DescribeTaskDefinition")
+        }))
+        .await?;
+        owned.extend(
+            described.iter().map(|found| {
+                tags::owned_id(&cx.stack, tag_pairs(found.tags())).as_ref() == Some(id)
+            }),
+        );
+    }
+    Ok(owned)
 }
 
 fn observed_definition(

@@ -320,6 +320,39 @@ impl Adapter for LoadBalancerAdapter {
         out
     }
 
+    /// `CreateLoadBalancer` answers with an existing load balancer of the name when its
+    /// settings are identical (moto makes a second one): ask by name first.
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        if desired.id.kind() != "load_balancer" {
+            return Ok(());
+        }
+        let name = desired.value("name").as_str().unwrap_or_default();
+        let found = match cx
+            .clients
+            .elbv2
+            .describe_load_balancers()
+            .names(name)
+            .send()
+            .await
+            .aws("DescribeLoadBalancers")
+        {
+            Ok(found) => found,
+            Err(error) if error.kind == ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(format!("cannot check whether the name is taken: {error}")),
+        };
+        for balancer in found.load_balancers() {
+            let arn = balancer.load_balancer_arn().unwrap_or_default();
+            super::refuse_foreign(
+                cx,
+                &desired.id,
+                &format!("load balancer `{name}` ({arn})"),
+                arn,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let elbv2 = &cx.clients.elbv2;
         let balancers: Vec<_> = elbv2

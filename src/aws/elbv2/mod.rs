@@ -137,3 +137,26 @@ pub async fn sync_tags(
     )
     .await
 }
+
+/// Refuses a name taken by a resource (`arn`) the stack does not own, reading its tags.
+pub async fn refuse_foreign(cx: &Cx, id: &ResourceId, what: &str, arn: &str) -> Result<(), String> {
+    let described = cx
+        .clients
+        .elbv2
+        .describe_tags()
+        .resource_arns(arn)
+        .send()
+        .await
+        .aws("DescribeTags")
+        .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
+    let pairs: Vec<(&str, &str)> = described
+        .tag_descriptions()
+        .iter()
+        .flat_map(|description| description.tags())
+        .filter_map(|tag| Some((tag.key()?, tag.value()?)))
+        .collect();
+    match tags::name_taken(&cx.stack, id, what, pairs) {
+        Some(why) => Err(why),
+        None => Ok(()),
+    }
+}

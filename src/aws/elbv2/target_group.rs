@@ -12,7 +12,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use futures::future::try_join_all;
 
 use super::{elb_tags, owned, sync_tags, target_group_id};
-use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::naming::with_hash;
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
 use crate::manifest::Manifest;
@@ -105,6 +105,36 @@ impl Adapter for TargetGroupAdapter {
             });
         }
         out
+    }
+
+    /// `CreateTargetGroup` answers with an existing group of the name when its settings
+    /// are identical: ask by name first.
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        let name = desired.value("name").as_str().unwrap_or_default();
+        let found = match cx
+            .clients
+            .elbv2
+            .describe_target_groups()
+            .names(name)
+            .send()
+            .await
+            .aws("DescribeTargetGroups")
+        {
+            Ok(found) => found,
+            Err(error) if error.kind == ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(format!("cannot check whether the name is taken: {error}")),
+        };
+        for group in found.target_groups() {
+            let arn = group.target_group_arn().unwrap_or_default();
+            super::refuse_foreign(
+                cx,
+                &desired.id,
+                &format!("target group `{name}` ({arn})"),
+                arn,
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
