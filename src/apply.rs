@@ -324,12 +324,13 @@ async fn execute(
             format!("`{}` has no state for this step", step.id),
         )
     };
-    match phase {
+    let first = match phase {
         Phase::Create => {
             let desired = step.desired.as_ref().ok_or_else(missing)?;
-            let physical_id = adapter.create(&op, desired).await?;
-            physical.set(&step.id, physical_id.clone());
-            Ok(Some(physical_id))
+            adapter.create(&op, desired).await.map(|physical_id| {
+                physical.set(&step.id, physical_id.clone());
+                Some(physical_id)
+            })
         }
         Phase::Update => {
             let (desired, observed) = step
@@ -339,22 +340,145 @@ async fn execute(
                 .ok_or_else(missing)?;
             adapter
                 .update(&op, desired, observed, &step.changes)
-                .await?;
-            Ok(Some(observed.physical_id.clone()))
+                .await
+                .map(|()| Some(observed.physical_id.clone()))
         }
         Phase::Delete => {
             let observed = step.observed.as_ref().ok_or_else(missing)?;
             match adapter.delete(&op, observed).await {
                 // Already gone is what a delete wants.
-                Err(error) if error.kind == ErrorKind::NotFound => {}
-                other => other?,
+                Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
+                other => other,
             }
-            if physical.get(&step.id).as_deref() == Some(observed.physical_id.as_str()) {
-                physical.remove(&step.id);
+            .map(|()| {
+                if physical.get(&step.id).as_deref() == Some(observed.physical_id.as_str()) {
+                    physical.remove(&step.id);
+                }
+                Some(observed.physical_id.clone())
+            })
+        }
+    };
+    match first {
+        Err(error) if may_hide_success(&error) => converge(adapter, &op, step, phase, error).await,
+        other => other,
+    }
+}
+
+/// An error that may hide the operation's own success: a lost response (the SDK does not
+/// resend those, see `aws::resend`), or "already exists / already associated", which a
+/// request of ours that AWS carried out earlier in this operation would also give.
+fn may_hide_success(error: &AwsError) -> bool {
+    matches!(error.kind, ErrorKind::Ambiguous | ErrorKind::Conflict)
+}
+
+/// How many times an operation is taken up again from what is live before it fails.
+const CONVERGE_ATTEMPTS: usize = 4;
+
+/// Finishes an operation from what is live, after `error` left its outcome unknown: reads
+/// the resource back by its ownership tags, then does what is left — nothing when it is as
+/// desired, the remaining fields as an update, the create again when it is not there
+/// (only after a lost response: "already exists" with nothing of the stack's is someone
+/// else's resource, and stays an error), the delete again when it is still there.
+async fn converge(
+    adapter: &dyn Adapter,
+    op: &OpCx<'_>,
+    step: &Step,
+    phase: Phase,
+    error: AwsError,
+) -> Result<Option<String>, AwsError> {
+    let mut last = error;
+    for attempt in 0..CONVERGE_ATTEMPTS {
+        let found = match find_live(adapter, op, step, phase).await? {
+            // Just made resources can take a moment to show in reads (EC2 is eventually
+            // consistent): look once more before sending a create again.
+            None if phase == Phase::Create && attempt == 0 => {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                find_live(adapter, op, step, phase).await?
             }
-            Ok(Some(observed.physical_id.clone()))
+            found => found,
+        };
+        let outcome = match (phase, found) {
+            (Phase::Delete, None) => {
+                op.physical.remove(&step.id);
+                return Ok(step.observed.as_ref().map(|have| have.physical_id.clone()));
+            }
+            (Phase::Delete, Some(have)) => match adapter.delete(op, &have).await {
+                Ok(()) => Ok(()),
+                Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
+                Err(error) => Err(error),
+            }
+            .map(|()| Some(have.physical_id.clone())),
+            (Phase::Create | Phase::Update, Some(mut have)) => {
+                let Some(desired) = step.desired.as_ref() else {
+                    return Err(last);
+                };
+                op.physical.set(&step.id, have.physical_id.clone());
+                let mut want = desired.clone();
+                adapter.normalize(&mut want, &mut have);
+                let (want, changes, _) = crate::plan::compare(&want, &have, &Default::default());
+                if changes.is_empty() {
+                    return Ok(Some(have.physical_id));
+                }
+                if changes.iter().any(|change| change.forces_replacement) {
+                    // Not something to finish here: the next plan shows it.
+                    return Err(last);
+                }
+                adapter
+                    .update(op, &want, &have, &changes)
+                    .await
+                    .map(|()| Some(have.physical_id.clone()))
+            }
+            (Phase::Update, None) => return Err(last),
+            (Phase::Create, None) if last.kind == ErrorKind::Ambiguous => {
+                let Some(desired) = step.desired.as_ref() else {
+                    return Err(last);
+                };
+                adapter.create(op, desired).await.map(|physical_id| {
+                    op.physical.set(&step.id, physical_id.clone());
+                    Some(physical_id)
+                })
+            }
+            (Phase::Create, None) => return Err(last),
+        };
+        match outcome {
+            Ok(physical_id) => return Ok(physical_id),
+            Err(error) if may_hide_success(&error) => last = error,
+            Err(error) => return Err(error),
         }
     }
+    Err(last)
+}
+
+/// The live resource an operation is about, read now by the adapter's observe: by its
+/// logical id for a create or update (the one the diff would keep, of duplicates), by its
+/// physical id for a delete. References read as logical ids, as in a plan.
+async fn find_live(
+    adapter: &dyn Adapter,
+    op: &OpCx<'_>,
+    step: &Step,
+    phase: Phase,
+) -> Result<Option<crate::model::Observed>, AwsError> {
+    let fresh = op.cx.uncached();
+    let mut observed = adapter.observe(&fresh).await?;
+    let mut index = op.physical.index();
+    for resource in &observed {
+        index
+            .entry(resource.physical_id.clone())
+            .or_insert_with(|| resource.id.clone());
+    }
+    crate::engine::read_as_logical(&mut observed, &index);
+    observed.sort_by(|a, b| (&a.id, &a.physical_id).cmp(&(&b.id, &b.physical_id)));
+    Ok(match phase {
+        Phase::Delete => {
+            let physical_id = step.observed.as_ref().map(|have| have.physical_id.as_str());
+            observed
+                .into_iter()
+                .find(|resource| Some(resource.physical_id.as_str()) == physical_id)
+        }
+        Phase::Create | Phase::Update => {
+            observed.into_iter().find(|resource| resource.id == step.id)
+        }
+    })
 }
 
 #[cfg(test)]

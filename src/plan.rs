@@ -126,35 +126,8 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
             });
             continue;
         };
-        let mut changes = Vec::new();
-        let mut want = want.clone();
-        for (name, field) in want.props.iter_mut() {
-            let old = have.value(name).clone();
-            let (settled, kept) = field.value.settle(&old);
-            if let Some(why) = kept {
-                notes.push(format!("`{id}` keeps its live `{name}`: {why}"));
-            }
-            field.value = settled;
-            let mut new = field.value.clone();
-            for gone in &replaced {
-                new = new.forget(gone);
-            }
-            if new == old {
-                continue;
-            }
-            let follows_replacement = new != field.value;
-            let forces_replacement = match field.mode {
-                Mode::Replace => true,
-                Mode::Blocking => follows_replacement,
-                Mode::InPlace => false,
-            };
-            changes.push(Change {
-                field: name.clone(),
-                old,
-                new,
-                forces_replacement,
-            });
-        }
+        let (want, changes, kept) = compare(want, &have, &replaced);
+        notes.extend(kept);
         let action =
             if have.broken.is_some() || changes.iter().any(|change| change.forces_replacement) {
                 replaced.insert(id.clone());
@@ -231,6 +204,48 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
         unchanged,
         notes,
     })
+}
+
+/// One resource's desired fields against its live ones: the desired side settled on what
+/// is live (a value kept from the live side), the changes, and notes on what was kept.
+/// References to resources in `replaced` read as not yet known.
+pub fn compare(
+    want: &Desired,
+    have: &Observed,
+    replaced: &BTreeSet<ResourceId>,
+) -> (Desired, Vec<Change>, Vec<String>) {
+    let id = &want.id;
+    let mut notes = Vec::new();
+    let mut changes = Vec::new();
+    let mut want = want.clone();
+    for (name, field) in want.props.iter_mut() {
+        let old = have.value(name).clone();
+        let (settled, kept) = field.value.settle(&old);
+        if let Some(why) = kept {
+            notes.push(format!("`{id}` keeps its live `{name}`: {why}"));
+        }
+        field.value = settled;
+        let mut new = field.value.clone();
+        for gone in replaced {
+            new = new.forget(gone);
+        }
+        if new == old {
+            continue;
+        }
+        let follows_replacement = new != field.value;
+        let forces_replacement = match field.mode {
+            Mode::Replace => true,
+            Mode::Blocking => follows_replacement,
+            Mode::InPlace => false,
+        };
+        changes.push(Change {
+            field: name.clone(),
+            old,
+            new,
+            forces_replacement,
+        });
+    }
+    (want, changes, notes)
 }
 
 /// A resource with nothing live: every `KeepLive` takes its fallback.

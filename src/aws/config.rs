@@ -6,6 +6,25 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
+/// How long one AWS call may take with all its retries.
+pub const RETRY_BOUND: Duration = Duration::from_secs(120);
+/// Attempts per call unless `AWS_MAX_ATTEMPTS` says otherwise.
+const MAX_ATTEMPTS: u32 = 10;
+
+/// Adaptive mode: the SDK's client-side rate limiter slows a run down when AWS throttles
+/// it (CI fleets sharing an account hit the rate limits routinely), with more attempts
+/// than the standard three and backoff growing to 20 s. `AWS_MAX_ATTEMPTS` is honoured,
+/// as by the AWS CLI.
+fn retry_config(max_attempts: Option<&str>) -> RetryConfig {
+    let attempts = max_attempts
+        .and_then(|value| value.trim().parse::<u32>().ok())
+        .filter(|attempts| *attempts >= 1)
+        .unwrap_or(MAX_ATTEMPTS);
+    RetryConfig::adaptive()
+        .with_max_attempts(attempts)
+        .with_max_backoff(Duration::from_secs(20))
+}
+
 /// The connection flags every command shares (`--region`, `--profile`, `--endpoint-url`).
 #[derive(Clone, Debug, Default)]
 pub struct Connection {
@@ -27,11 +46,16 @@ pub async fn load(
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         // Throttling and transient errors are retried by the SDK; eventual-consistency codes
         // (a just-created id not yet visible) are retried by edgectl on their own bound.
-        .retry_config(RetryConfig::standard().with_max_attempts(5))
+        .retry_config(retry_config(
+            std::env::var("AWS_MAX_ATTEMPTS").ok().as_deref(),
+        ))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))
                 .operation_attempt_timeout(Duration::from_secs(60))
+                // One call with all its retries: the bound on how long a run can spend on
+                // an AWS that keeps failing (README, "Retries").
+                .operation_timeout(RETRY_BOUND)
                 .build(),
         );
     if let Some(profile) = &connection.profile {

@@ -15,6 +15,9 @@ pub enum ErrorKind {
     /// The thing already exists or conflicts with something that does.
     Conflict,
     Throttled,
+    /// The request may or may not have been carried out: its response was lost (a reset
+    /// connection, a timeout). Only a read can tell (see `aws::resend`).
+    Ambiguous,
     /// Waiting or retrying ran out of time.
     Timeout,
     Other,
@@ -82,7 +85,9 @@ impl AwsError {
             }
         };
         let kind = match &error {
-            SdkError::TimeoutError(_) => ErrorKind::Timeout,
+            SdkError::TimeoutError(_)
+            | SdkError::DispatchFailure(_)
+            | SdkError::ResponseError(_) => ErrorKind::Ambiguous,
             _ => code.as_deref().map_or(ErrorKind::Other, classify),
         };
         Self {

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod iam;
 pub mod logs;
 pub mod naming;
+pub mod resend;
 pub mod retry;
 pub mod s3;
 pub mod tags;
@@ -57,6 +58,7 @@ impl Env {
     }
 }
 
+#[derive(Clone)]
 pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub ecr: aws_sdk_ecr::Client,
@@ -75,6 +77,7 @@ macro_rules! client {
         $krate::Client::from_conf(
             $krate::config::Builder::from($config)
                 .interceptor($counter.clone())
+                .interceptor(resend::NoBlindResend)
                 .build(),
         )
     };
@@ -93,7 +96,8 @@ impl Clients {
             s3: aws_sdk_s3::Client::from_conf(
                 aws_sdk_s3::config::Builder::from(config)
                     .interceptor(counter.clone())
-                        // A local endpoint (moto) is an address, not a domain: no bucket subdomains.
+                    .interceptor(resend::NoBlindResend)
+                    // A local endpoint (moto) is an address, not a domain: no bucket subdomains.
                     .force_path_style(config.endpoint_url().is_some())
                     // Checksums only where S3 requires one (DeleteObjects): sync compares ETags
                     // and its own BLAKE3 hashes, and parts need no checksum bookkeeping.
@@ -125,6 +129,21 @@ pub struct Cx {
 }
 
 impl Cx {
+    /// The same context without the reads cached for the whole command, to see what is
+    /// live now (after a create whose response was lost).
+    pub fn uncached(&self) -> Cx {
+        Cx {
+            clients: self.clients.clone(),
+            stack: self.stack.clone(),
+            region: self.region.clone(),
+            timeout: self.timeout,
+            no_wait: self.no_wait,
+            wait_edge: self.wait_edge,
+            stack_vpcs: Default::default(),
+            ecs_clusters: Default::default(),
+        }
+    }
+
     /// The bound for retrying "not found yet" after a create (EC2 is eventually consistent).
     pub fn visibility_bound(&self) -> Duration {
         self.timeout.min(Duration::from_secs(120))

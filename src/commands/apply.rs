@@ -68,7 +68,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
         options.wait,
     )
     .await?;
-    let observation = engine::observe(&session.cx, &adapters, &manifest).await?;
+    let observation = super::observe(&session, &adapters, &manifest).await?;
     let plan = engine::plan(
         &adapters,
         (!options.destroy).then_some(&manifest),
@@ -139,12 +139,12 @@ pub async fn walk(
     };
     let outcome = walk.run().await;
     super::print_calls(global, session);
-    let calls = session.calls.total();
+    let calls = session.calls.summary();
     let elapsed = render::duration(started.elapsed());
     if outcome.failed.is_empty() && outcome.not_started.is_empty() {
         let count = |action: Action| plan.count(action);
         progress.line(&format!(
-            "{} complete: {} created, {} updated, {} replaced, {} deleted in {elapsed} ({calls} AWS calls)",
+            "{} complete: {} created, {} updated, {} replaced, {} deleted in {elapsed} ({calls})",
             capitalise(verb),
             count(Action::Create),
             count(Action::Update),
@@ -191,6 +191,7 @@ pub async fn walk(
     if !not_started.is_empty() {
         eprintln!("interrupted; not started: {}", not_started.join(", "));
     }
+    eprintln!("made {calls} in {elapsed}");
     eprintln!("help: run `edgectl {verb}` again to continue from what is live now");
     Err(ApplyError::Failed {
         verb,

@@ -76,6 +76,20 @@ pub fn connection(global: &GlobalArgs) -> Connection {
     }
 }
 
+/// Reads the live state; when that fails, says how many calls were made and retried
+/// before giving up (a throttled or failing AWS shows as retries, not as a hang).
+pub async fn observe(
+    session: &engine::Session,
+    adapters: &[Arc<dyn Adapter>],
+    manifest: &Manifest,
+) -> anyhow::Result<engine::Observation> {
+    let observation = engine::observe(&session.cx, adapters, manifest).await;
+    if observation.is_err() {
+        eprintln!("gave up after {}", session.calls.summary());
+    }
+    observation
+}
+
 /// With `--verbose`, the AWS calls a command made, by operation, on stderr.
 pub fn print_calls(global: &GlobalArgs, session: &engine::Session) {
     if !global.verbose {

@@ -18,7 +18,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
         false,
     )
     .await?;
-    let observation = engine::observe(&session.cx, &adapters, &manifest).await?;
+    let observation = super::observe(&session, &adapters, &manifest).await?;
     let plan = engine::plan(&adapters, Some(&manifest), &observation)?;
     print!(
         "{}",
@@ -37,9 +37,9 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
         eprintln!("error: {refusal}");
     }
     eprintln!(
-        "read {} live resources with {} AWS calls in {}",
+        "read {} live resources with {} in {}",
         observation.observed.len(),
-        session.calls.total(),
+        session.calls.summary(),
         render::duration(observation.elapsed)
     );
     super::print_calls(global, &session);

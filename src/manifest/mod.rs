@@ -9,6 +9,9 @@ pub mod schema;
 pub mod vars;
 pub mod yaml;
 
+#[cfg(test)]
+mod fuzz;
+
 use std::collections::BTreeMap;
 use std::io::Read as _;
 

@@ -7,5 +7,7 @@ mod harness;
 mod lookalike;
 mod manifests;
 mod network;
+mod proxy;
 mod service;
 mod static_site;
+mod stress;

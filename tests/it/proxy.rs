@@ -1,0 +1,355 @@
+//! A fault-injecting HTTP proxy on loopback, between edgectl and moto. At a configurable
+//! rate (with a seed, so a failing run can be replayed) it answers a request itself with
+//! throttling or a 500/503 in the service's own error format, or resets the connection
+//! before forwarding the request (never served) or after moto served it (the response
+//! is lost). It can also kill a process right after moto served the N-th request of a
+//! run, for crash tests. Requests are counted across the whole run.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fault {
+    Throttle,
+    ServerError,
+    Unavailable,
+    ResetBeforeServed,
+    ResetAfterServed,
+}
+
+const FAULTS: [Fault; 5] = [
+    Fault::Throttle,
+    Fault::ServerError,
+    Fault::Unavailable,
+    Fault::ResetBeforeServed,
+    Fault::ResetAfterServed,
+];
+
+#[derive(Default)]
+struct State {
+    /// Faults per million requests.
+    rate: u32,
+    /// Which faults to draw from (all when empty).
+    kinds: Vec<Fault>,
+    rng: u64,
+    requests: usize,
+    injected: BTreeMap<Fault, usize>,
+    /// Kill this process once moto has served the n-th request (counted from when set).
+    kill_after: Option<(usize, u32)>,
+    killed_at: Option<String>,
+}
+
+impl State {
+    fn next_random(&mut self) -> u64 {
+        // xorshift64*: deterministic for a seed, good enough to spread faults.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn draw(&mut self) -> Option<Fault> {
+        if self.rate == 0 || (self.next_random() % 1_000_000) as u32 >= self.rate {
+            return None;
+        }
+        let kinds = if self.kinds.is_empty() {
+            FAULTS.to_vec()
+        } else {
+            self.kinds.clone()
+        };
+        let fault = kinds[(self.next_random() % kinds.len() as u64) as usize];
+        *self.injected.entry(fault).or_default() += 1;
+        Some(fault)
+    }
+}
+
+pub struct FaultProxy {
+    pub url: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl FaultProxy {
+    /// A proxy in front of `upstream` (`http://127.0.0.1:PORT`), passing everything through.
+    pub fn start(upstream: &str) -> Self {
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let url = format!("http://{}", listener.local_addr().expect("proxy address"));
+        let state = Arc::new(Mutex::new(State {
+            rng: 1,
+            ..State::default()
+        }));
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let state = shared.clone();
+                let upstream = upstream.clone();
+                std::thread::spawn(move || serve(client, &upstream, &state));
+            }
+        });
+        Self { url, state }
+    }
+
+    /// Injects a fault into `percent` % of requests, drawn from `kinds` (all when empty),
+    /// in an order fixed by `seed`.
+    pub fn faults(&self, percent: f64, kinds: &[Fault], seed: u64) {
+        let mut state = self.state.lock().expect("proxy state");
+        state.rate = (percent * 10_000.0) as u32;
+        state.kinds = kinds.to_vec();
+        state.rng = seed.max(1);
+    }
+
+    /// Kills `pid` right after moto has served the `n`-th request from now.
+    pub fn kill_after(&self, n: usize, pid: u32) {
+        let mut state = self.state.lock().expect("proxy state");
+        state.requests = 0;
+        state.killed_at = None;
+        state.kill_after = Some((n, pid));
+    }
+
+    /// The request after which the process was killed, if it was.
+    pub fn killed_at(&self) -> Option<String> {
+        let mut state = self.state.lock().expect("proxy state");
+        state.kill_after = None;
+        state.killed_at.clone()
+    }
+
+    pub fn requests(&self) -> usize {
+        self.state.lock().expect("proxy state").requests
+    }
+
+    pub fn injected(&self) -> BTreeMap<Fault, usize> {
+        self.state.lock().expect("proxy state").injected.clone()
+    }
+
+    pub fn reset_counts(&self) {
+        let mut state = self.state.lock().expect("proxy state");
+        state.requests = 0;
+        state.injected.clear();
+    }
+}
+
+/// One HTTP/1.1 message: head and body, as bytes.
+struct Message {
+    head: String,
+    bytes: Vec<u8>,
+}
+
+impl Message {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then_some(value.trim())
+        })
+    }
+}
+
+/// Reads one message; `None` at a clean end of stream. `no_body` for responses to HEAD
+/// and for 204/304.
+fn read_message(reader: &mut BufReader<TcpStream>, no_body: bool) -> Option<Message> {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        head.push_str(&line);
+        if line == "\r\n" || line == "\n" {
+            break;
+        }
+    }
+    let mut message = Message {
+        bytes: head.clone().into_bytes(),
+        head,
+    };
+    let status_has_no_body = message
+        .head
+        .split_whitespace()
+        .nth(1)
+        .is_some_and(|status| status == "204" || status == "304");
+    if no_body || status_has_no_body {
+        return Some(message);
+    }
+    if let Some(length) = message
+        .header("content-length")
+        .and_then(|value| value.parse::<usize>().ok())
+    {
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).ok()?;
+        message.bytes.extend(body);
+    } else if message
+        .header("transfer-encoding")
+        .is_some_and(|value| value.to_ascii_lowercase().contains("chunked"))
+    {
+        loop {
+            let mut size_line = String::new();
+            reader.read_line(&mut size_line).ok()?;
+            message.bytes.extend(size_line.as_bytes());
+            let size = usize::from_str_radix(size_line.trim().split(';').next()?, 16).ok()?;
+            let mut chunk = vec![0; size + 2];
+            reader.read_exact(&mut chunk).ok()?;
+            message.bytes.extend(chunk);
+            if size == 0 {
+                break;
+            }
+        }
+    } else if message.head.starts_with("HTTP/") {
+        // A response without a length ends with the connection.
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).ok()?;
+        message.bytes.extend(rest);
+    }
+    Some(message)
+}
+
+fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
+    let _ = client.set_read_timeout(Some(Duration::from_secs(120)));
+    let Ok(writer) = client.try_clone() else {
+        return;
+    };
+    let mut writer = writer;
+    let mut reader = BufReader::new(client);
+    while let Some(request) = read_message(&mut reader, false) {
+        let (number, fault) = {
+            let mut state = state.lock().expect("proxy state");
+            state.requests += 1;
+            (state.requests, state.draw())
+        };
+        match fault {
+            Some(Fault::Throttle) => {
+                let _ = writer.write_all(&error_response(&request, true, 400));
+                continue;
+            }
+            Some(Fault::ServerError) => {
+                let _ = writer.write_all(&error_response(&request, false, 500));
+                continue;
+            }
+            Some(Fault::Unavailable) => {
+                let _ = writer.write_all(&error_response(&request, false, 503));
+                continue;
+            }
+            Some(Fault::ResetBeforeServed) => return reset(writer),
+            Some(Fault::ResetAfterServed) | None => {}
+        }
+        let head_request = request.head.starts_with("HEAD ");
+        let Some(response) = forward(upstream, &request, head_request) else {
+            return reset(writer);
+        };
+        {
+            let mut state = state.lock().expect("proxy state");
+            if let Some((n, pid)) = state.kill_after
+                && number == n
+            {
+                let _ = std::process::Command::new("kill")
+                    .args(["-9", &pid.to_string()])
+                    .status();
+                state.killed_at = request.head.lines().next().map(str::to_string);
+                state.kill_after = None;
+            }
+        }
+        if fault == Some(Fault::ResetAfterServed) {
+            return reset(writer);
+        }
+        if writer.write_all(&response.bytes).is_err() {
+            return;
+        }
+        if response
+            .header("connection")
+            .is_some_and(|value| value.eq_ignore_ascii_case("close"))
+        {
+            let _ = writer.shutdown(Shutdown::Both);
+            return;
+        }
+    }
+}
+
+fn forward(upstream: &str, request: &Message, head_request: bool) -> Option<Message> {
+    let mut stream = TcpStream::connect(upstream).ok()?;
+    stream.write_all(&request.bytes).ok()?;
+    let mut reader = BufReader::new(stream);
+    read_message(&mut reader, head_request)
+}
+
+/// Closes with a TCP reset, as a dropped connection looks to a client.
+fn reset(stream: TcpStream) {
+    let socket = socket2::Socket::from(stream);
+    let _ = socket.set_linger(Some(Duration::ZERO));
+    drop(socket);
+}
+
+/// The service a request is for, from its SigV4 credential scope.
+fn service(request: &Message) -> String {
+    request
+        .header("authorization")
+        .and_then(|value| value.split("Credential=").nth(1))
+        .and_then(|credential| credential.split('/').nth(3))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Throttling or a server error as the request's service writes it: JSON (`__type`) for
+/// the JSON protocols, EC2's `<Response><Errors>`, the query protocol's `<ErrorResponse>`,
+/// S3's bare `<Error>` (`SlowDown` for throttling, as S3 says it).
+fn error_response(request: &Message, throttle: bool, status: u16) -> Vec<u8> {
+    let service = service(request);
+    let json = request.header("x-amz-target").is_some();
+    let code = match (throttle, service.as_str(), json) {
+        (true, "s3", _) => "SlowDown",
+        (true, "ec2", _) => "RequestLimitExceeded",
+        (true, _, true) => "ThrottlingException",
+        (true, _, false) => "Throttling",
+        (false, _, _) if status == 503 => "ServiceUnavailable",
+        (false, "ec2" | "s3", _) => "InternalError",
+        (false, _, true) => "InternalFailure",
+        (false, _, false) => "InternalFailure",
+    };
+    // EC2 and S3 throttle with 503; the others with 400.
+    let status = match (throttle, service.as_str()) {
+        (true, "ec2" | "s3") => 503,
+        _ => status,
+    };
+    let message = if throttle {
+        "Rate exceeded"
+    } else {
+        "injected by the test proxy"
+    };
+    let (content_type, body) = if json {
+        (
+            "application/x-amz-json-1.1",
+            format!(r#"{{"__type":"{code}","message":"{message}"}}"#),
+        )
+    } else if service == "ec2" {
+        (
+            "text/xml",
+            format!(
+                "<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>proxy</RequestID></Response>"
+            ),
+        )
+    } else if service == "s3" {
+        (
+            "application/xml",
+            format!(
+                "<Error><Code>{code}</Code><Message>{message}</Message><RequestId>proxy</RequestId></Error>"
+            ),
+        )
+    } else {
+        (
+            "text/xml",
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>proxy</RequestId></ErrorResponse>"
+            ),
+        )
+    };
+    format!(
+        "HTTP/1.1 {status} Error\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nx-amzn-ErrorType: {code}\r\nx-amzn-RequestId: proxy\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}

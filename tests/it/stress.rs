@@ -1,0 +1,627 @@
+//! Stress: AWS faults injected by a proxy between edgectl and moto (throttling, 500, 503,
+//! connections reset before a request is served and after — the response lost), and
+//! applies killed right after the N-th request. Whatever happens, a rerun converges: no
+//! duplicate, nothing left over, and resources the stack does not own unchanged. The
+//! account is read back through the SDK, never through edgectl.
+//!
+//! moto ignores idempotency tokens (ClientToken, ECS clientToken, CallerReference), so a
+//! duplicate here would also be a duplicate on AWS for the APIs without one (CreateVpc,
+//! AllocateAddress, RegisterTaskDefinition): edgectl never resends a create whose
+//! response was lost, it reads back by tags first (`aws::resend`, `apply::converge`).
+
+use std::collections::BTreeMap;
+
+use crate::harness::{Moto, Run, run_edgectl};
+use crate::proxy::FaultProxy;
+
+const EDGEMIND: &str = "manifests/edgemind-prod.yaml";
+
+/// Every resource of `stack` in the account, as `kind edgectl:id` → how many.
+pub async fn inventory(moto: &Moto, stack: &str) -> BTreeMap<String, usize> {
+    let sdk = moto.sdk().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let ecs = aws_sdk_ecs::Client::new(&sdk);
+    let elbv2 = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    let ecr = aws_sdk_ecr::Client::new(&sdk);
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    let mut found: BTreeMap<String, usize> = BTreeMap::new();
+    let mut count = |kind: &str, pairs: Vec<(String, String)>| {
+        let tags: BTreeMap<String, String> = pairs.into_iter().collect();
+        if tags.get("edgectl:stack").map(String::as_str) == Some(stack) {
+            let id = tags.get("edgectl:id").cloned().unwrap_or_default();
+            *found.entry(format!("{kind} {id}")).or_default() += 1;
+        }
+    };
+    let ec2_tags = |tags: &[aws_sdk_ec2::types::Tag]| -> Vec<(String, String)> {
+        tags.iter()
+            .map(|tag| {
+                (
+                    tag.key().unwrap_or_default().to_string(),
+                    tag.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    for vpc in ec2.describe_vpcs().send().await.unwrap().vpcs() {
+        count("vpc", ec2_tags(vpc.tags()));
+    }
+    for subnet in ec2.describe_subnets().send().await.unwrap().subnets() {
+        count("subnet", ec2_tags(subnet.tags()));
+    }
+    for gateway in ec2
+        .describe_internet_gateways()
+        .send()
+        .await
+        .unwrap()
+        .internet_gateways()
+    {
+        count("internet_gateway", ec2_tags(gateway.tags()));
+    }
+    for nat in ec2
+        .describe_nat_gateways()
+        .send()
+        .await
+        .unwrap()
+        .nat_gateways()
+    {
+        let live = !matches!(
+            nat.state(),
+            Some(aws_sdk_ec2::types::NatGatewayState::Deleted)
+        );
+        if live {
+            count("nat_gateway", ec2_tags(nat.tags()));
+        }
+    }
+    for address in ec2.describe_addresses().send().await.unwrap().addresses() {
+        count("elastic_ip", ec2_tags(address.tags()));
+    }
+    for table in ec2
+        .describe_route_tables()
+        .send()
+        .await
+        .unwrap()
+        .route_tables()
+    {
+        count("route_table", ec2_tags(table.tags()));
+    }
+    for group in ec2
+        .describe_security_groups()
+        .send()
+        .await
+        .unwrap()
+        .security_groups()
+    {
+        count("security_group", ec2_tags(group.tags()));
+    }
+    for endpoint in ec2
+        .describe_vpc_endpoints()
+        .send()
+        .await
+        .unwrap()
+        .vpc_endpoints()
+    {
+        let live = endpoint
+            .state()
+            .is_none_or(|state| !state.as_str().eq_ignore_ascii_case("deleted"));
+        if live {
+            count("vpc_endpoint", ec2_tags(endpoint.tags()));
+        }
+    }
+    let clusters = ecs.list_clusters().send().await.unwrap();
+    let described = ecs
+        .describe_clusters()
+        .set_clusters(Some(clusters.cluster_arns().to_vec()))
+        .include(aws_sdk_ecs::types::ClusterField::Tags)
+        .send()
+        .await
+        .unwrap();
+    let ecs_tags = |tags: &[aws_sdk_ecs::types::Tag]| -> Vec<(String, String)> {
+        tags.iter()
+            .map(|tag| {
+                (
+                    tag.key().unwrap_or_default().to_string(),
+                    tag.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    for cluster in described.clusters() {
+        if cluster.status() != Some("ACTIVE") {
+            continue;
+        }
+        count("cluster", ecs_tags(cluster.tags()));
+        let services = ecs
+            .list_services()
+            .cluster(cluster.cluster_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        if services.service_arns().is_empty() {
+            continue;
+        }
+        let services = ecs
+            .describe_services()
+            .cluster(cluster.cluster_arn().unwrap())
+            .set_services(Some(services.service_arns().to_vec()))
+            .include(aws_sdk_ecs::types::ServiceField::Tags)
+            .send()
+            .await
+            .unwrap();
+        for service in services.services() {
+            if service.status() == Some("ACTIVE") {
+                count("service", ecs_tags(service.tags()));
+            }
+        }
+    }
+    // Revisions: one per distinct content would be fine; a duplicate is two revisions of
+    // a family with the same containers. Counted as `task_definition_revision ID#hash`.
+    let revisions = ecs
+        .list_task_definitions()
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+        .send()
+        .await
+        .unwrap();
+    for arn in revisions.task_definition_arns() {
+        let found_revision = ecs
+            .describe_task_definition()
+            .task_definition(arn)
+            .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+            .send()
+            .await
+            .unwrap();
+        let definition = found_revision.task_definition().unwrap();
+        let mut pairs = ecs_tags(found_revision.tags());
+        for pair in &mut pairs {
+            if pair.0 == "edgectl:id" {
+                let content = format!("{:?}", definition.container_definitions());
+                pair.1 = format!("{}#{:016x}", pair.1, fnv(content.as_bytes()));
+            }
+        }
+        count("task_definition_revision", pairs);
+    }
+    let balancers = elbv2.describe_load_balancers().send().await.unwrap();
+    let groups = elbv2.describe_target_groups().send().await.unwrap();
+    let arns: Vec<String> = balancers
+        .load_balancers()
+        .iter()
+        .filter_map(|lb| lb.load_balancer_arn().map(str::to_string))
+        .chain(
+            groups
+                .target_groups()
+                .iter()
+                .filter_map(|group| group.target_group_arn().map(str::to_string)),
+        )
+        .collect();
+    for chunk in arns.chunks(20) {
+        let described = elbv2
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .unwrap();
+        for description in described.tag_descriptions() {
+            let kind = if description
+                .resource_arn()
+                .unwrap_or_default()
+                .contains(":targetgroup/")
+            {
+                "target_group"
+            } else {
+                "load_balancer"
+            };
+            count(
+                kind,
+                description
+                    .tags()
+                    .iter()
+                    .map(|tag| {
+                        (
+                            tag.key().unwrap_or_default().to_string(),
+                            tag.value().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect(),
+            );
+        }
+    }
+    for role in iam.list_roles().send().await.unwrap().roles() {
+        let tags = iam
+            .list_role_tags()
+            .role_name(role.role_name())
+            .send()
+            .await
+            .unwrap();
+        count(
+            "role",
+            tags.tags()
+                .iter()
+                .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+                .collect(),
+        );
+    }
+    for group in logs
+        .describe_log_groups()
+        .send()
+        .await
+        .unwrap()
+        .log_groups()
+    {
+        let arn = group.arn().unwrap_or_default().trim_end_matches(":*");
+        let tags = logs
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .unwrap();
+        count(
+            "log_group",
+            tags.tags()
+                .into_iter()
+                .flatten()
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
+        );
+    }
+    for repository in ecr
+        .describe_repositories()
+        .send()
+        .await
+        .unwrap()
+        .repositories()
+    {
+        let tags = ecr
+            .list_tags_for_resource()
+            .resource_arn(repository.repository_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        count(
+            "repository",
+            tags.tags()
+                .iter()
+                .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+                .collect(),
+        );
+    }
+    for bucket in s3.list_buckets().send().await.unwrap().buckets() {
+        let Ok(tags) = s3
+            .get_bucket_tagging()
+            .bucket(bucket.name().unwrap())
+            .send()
+            .await
+        else {
+            continue;
+        };
+        count(
+            "bucket",
+            tags.tag_set()
+                .iter()
+                .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+                .collect(),
+        );
+    }
+    found
+}
+
+/// FNV-1a: a short, stable name for a revision's content.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn through(proxy: &FaultProxy, args: &[&str]) -> Run {
+    run_edgectl(args, Some(&proxy.url), None)
+}
+
+/// Runs `args` through the faulty proxy until it succeeds (at most `tries` times).
+fn until_success(proxy: &FaultProxy, args: &[&str], tries: usize) -> (usize, Vec<Run>) {
+    let mut runs = Vec::new();
+    for attempt in 1..=tries {
+        let run = through(proxy, args);
+        let done = run.code == 0;
+        runs.push(run);
+        if done {
+            return (attempt, runs);
+        }
+    }
+    let last = runs.last().unwrap();
+    panic!(
+        "`{}` did not succeed in {tries} runs; last:\n{}\n{}",
+        args.join(" "),
+        last.stdout,
+        last.stderr
+    );
+}
+
+/// An untagged VPC someone else made: it must come through everything unchanged.
+async fn bystander(moto: &Moto) -> (String, String) {
+    let ec2 = moto.ec2().await;
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.0.0.0/16")
+        .send()
+        .await
+        .unwrap()
+        .vpc()
+        .unwrap()
+        .vpc_id()
+        .unwrap()
+        .to_string();
+    let described = ec2.describe_vpcs().vpc_ids(&vpc).send().await.unwrap();
+    (vpc, format!("{:?}", described.vpcs()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn edgemind_converges_through_faults() {
+    let moto = Moto::start();
+    let (vpc, before) = bystander(&moto).await;
+    let certificate = format!("certificate_arn={}", moto.certificate());
+    let proxy = FaultProxy::start(&moto.url);
+    proxy.faults(20.0, &[], 11);
+    let (runs, outputs) = until_success(
+        &proxy,
+        &[
+            "apply",
+            "-f",
+            EDGEMIND,
+            "--auto-approve",
+            "--var",
+            &certificate,
+        ],
+        6,
+    );
+    let retried = outputs.iter().any(|run| run.stderr.contains(" retried ("));
+    assert!(retried, "no run reported its retries");
+    eprintln!(
+        "apply at 20% faults: {runs} run(s), {} requests, faults {:?}",
+        proxy.requests(),
+        proxy.injected()
+    );
+    // Converged: nothing left to do, nothing twice.
+    proxy.faults(0.0, &[], 1);
+    let plan = through(
+        &proxy,
+        &[
+            "plan",
+            "-f",
+            EDGEMIND,
+            "--var",
+            &certificate,
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    let owned = inventory(&moto, "edgemind-prod").await;
+    let twice: Vec<_> = owned.iter().filter(|(_, count)| **count > 1).collect();
+    assert!(twice.is_empty(), "duplicates: {twice:?}");
+    assert!(owned.len() > 30, "{owned:?}");
+
+    proxy.faults(20.0, &[], 12);
+    proxy.reset_counts();
+    let (runs, _) = until_success(
+        &proxy,
+        &[
+            "destroy",
+            "-f",
+            EDGEMIND,
+            "--auto-approve",
+            "--var",
+            &certificate,
+        ],
+        6,
+    );
+    eprintln!(
+        "destroy at 20% faults: {runs} run(s), {} requests, faults {:?}",
+        proxy.requests(),
+        proxy.injected()
+    );
+    let left = inventory(&moto, "edgemind-prod").await;
+    // Retained resources (the archive of logs, `retain: true`) stay by design.
+    let left: Vec<_> = left
+        .keys()
+        .filter(|key| !key.starts_with("log_group"))
+        .collect();
+    assert!(left.is_empty(), "left after destroy: {left:?}");
+    let ec2 = moto.ec2().await;
+    let after = ec2.describe_vpcs().vpc_ids(&vpc).send().await.unwrap();
+    assert_eq!(
+        format!("{:?}", after.vpcs()),
+        before,
+        "the bystander VPC changed"
+    );
+}
+
+/// Every request throttled: edgectl retries with backoff (adaptive mode), then stops with
+/// a clear error that says how many calls it retried, never hanging.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_throttled_run_stops_and_says_so() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.url);
+    proxy.faults(100.0, &[crate::proxy::Fault::Throttle], 3);
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_edgectl"));
+    command
+        .args(["plan", "-f", "examples/network.yaml"])
+        .current_dir(crate::harness::root())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_ENDPOINT_URL", &proxy.url)
+        // Three attempts keep the test short; the default is ten.
+        .env("AWS_MAX_ATTEMPTS", "3");
+    let output = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Rate exceeded"), "{stderr}");
+    assert!(stderr.contains("gave up after"), "{stderr}");
+    assert!(stderr.contains("throttled)"), "{stderr}");
+    // Each call went out three times: every request the proxy saw was throttled.
+    assert_eq!(proxy.injected().values().sum::<usize>(), proxy.requests());
+}
+
+/// Runs `args` through the proxy and kills edgectl right after moto served the `n`-th
+/// request; the request it was killed after, if it got that far.
+fn killed_after(proxy: &FaultProxy, args: &[&str], n: usize) -> Option<String> {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edgectl"))
+        .args(args)
+        .current_dir(crate::harness::root())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_ENDPOINT_URL", &proxy.url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    proxy.kill_after(n, child.id());
+    let _ = child.wait();
+    proxy.killed_at()
+}
+
+/// Kills apply and then destroy right after each of `points` (fractions of a clean run's
+/// requests, or every request with `None`), reruns, and compares the account with a
+/// clean run's: the same resources, each once; and nothing after destroy.
+fn refs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+async fn crash_points(manifest: &str, stack: &str, vars: &[&str], points: Option<&[f64]>) {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.url);
+    let with = |verb: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = verb.iter().map(|arg| arg.to_string()).collect();
+        args.extend(["-f".to_string(), manifest.to_string()]);
+        for var in vars {
+            args.extend(["--var".to_string(), var.to_string()]);
+        }
+        args
+    };
+    let apply = with(&["apply", "--auto-approve"]);
+    let destroy = with(&["destroy", "--auto-approve"]);
+    let plan = with(&["plan", "--detailed-exitcode"]);
+
+    proxy.reset_counts();
+    through(&proxy, &refs(&apply)).success();
+    let apply_requests = proxy.requests();
+    let clean = inventory(&moto, stack).await;
+    proxy.reset_counts();
+    through(&proxy, &refs(&destroy)).success();
+    let destroy_requests = proxy.requests();
+
+    let sample = |total: usize| -> Vec<usize> {
+        match points {
+            None => (1..=total).collect(),
+            Some(points) => points
+                .iter()
+                .map(|fraction| ((total as f64 * fraction) as usize).clamp(1, total))
+                .collect(),
+        }
+    };
+    for n in sample(apply_requests) {
+        let killed = killed_after(&proxy, &refs(&apply), n);
+        let rerun = through(&proxy, &refs(&apply));
+        assert_eq!(
+            rerun.code, 0,
+            "apply killed after request {n} ({killed:?}) did not converge:\n{}",
+            rerun.stderr
+        );
+        let now = inventory(&moto, stack).await;
+        assert_eq!(now, clean, "apply killed after request {n} ({killed:?})");
+        let replan = through(&proxy, &refs(&plan));
+        assert_eq!(replan.code, 0, "after a kill at {n}: {}", replan.stdout);
+        let m = sample(destroy_requests)
+            .get(n % sample(destroy_requests).len().max(1))
+            .copied()
+            .unwrap_or(1);
+        let killed = killed_after(&proxy, &refs(&destroy), m);
+        let rerun = through(&proxy, &refs(&destroy));
+        assert_eq!(
+            rerun.code, 0,
+            "destroy killed after request {m} ({killed:?}) did not converge:\n{}",
+            rerun.stderr
+        );
+        let left = inventory(&moto, stack).await;
+        assert!(
+            left.is_empty(),
+            "destroy killed after request {m} ({killed:?}) left {left:?}"
+        );
+    }
+}
+
+/// A bounded sample of kill points across the network example's apply and destroy.
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_runs_converge_at_sampled_requests() {
+    crash_points(
+        "examples/network.yaml",
+        "network-demo",
+        &[],
+        Some(&[0.1, 0.35, 0.6, 0.85, 1.0]),
+    )
+    .await;
+}
+
+/// Every kill point of the network example's apply (and a destroy point with each): long;
+/// `cargo test -- --ignored killed_runs_converge_at_every_request`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "runs an apply per request of the stack: minutes"]
+async fn killed_runs_converge_at_every_request() {
+    crash_points("examples/network.yaml", "network-demo", &[], None).await;
+}
+
+/// The figures for bench/RESULTS.md: the EdgeMind stack's apply and destroy at 0 %, 10 %
+/// and 20 % faults — runs needed, requests, faults injected, retries reported, wall time.
+/// `cargo test --test it -- --ignored fault_figures --nocapture`
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "measures; prints figures for bench/RESULTS.md"]
+async fn fault_figures() {
+    println!("| faults | command | runs | requests | injected | retries reported | wall |");
+    println!("|---:|---|---:|---:|---:|---|---:|");
+    for percent in [0.0, 10.0, 20.0] {
+        let moto = Moto::start();
+        let certificate = format!("certificate_arn={}", moto.certificate());
+        let proxy = FaultProxy::start(&moto.url);
+        for (index, verb) in ["apply", "destroy"].into_iter().enumerate() {
+            proxy.faults(percent, &[], 21 + index as u64);
+            proxy.reset_counts();
+            let started = std::time::Instant::now();
+            let (runs, outputs) = until_success(
+                &proxy,
+                &[
+                    verb,
+                    "-f",
+                    EDGEMIND,
+                    "--auto-approve",
+                    "--var",
+                    &certificate,
+                ],
+                6,
+            );
+            let wall = started.elapsed();
+            let retries: Vec<String> = outputs
+                .iter()
+                .filter_map(|run| {
+                    let line = run
+                        .stderr
+                        .lines()
+                        .chain(run.stdout.lines())
+                        .find(|line| line.contains("AWS calls"))?;
+                    let start = line.find('(')?;
+                    Some(line[start + 1..line.len() - 1].to_string())
+                })
+                .collect();
+            println!(
+                "| {percent}% | {verb} | {runs} | {} | {} | {} | {:.1} s |",
+                proxy.requests(),
+                proxy.injected().values().sum::<usize>(),
+                retries.join("; "),
+                wall.as_secs_f64()
+            );
+        }
+    }
+}
