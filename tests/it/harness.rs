@@ -195,8 +195,9 @@ impl Run {
     }
 }
 
-/// Runs the binary with a clean AWS environment; `endpoint` None points it nowhere usable.
-pub fn run_edgectl(args: &[&str], endpoint: Option<&str>, stdin: Option<&str>) -> Run {
+/// The binary with a clean AWS environment, from the repository root; `endpoint` None
+/// points it nowhere usable.
+pub fn edgectl_command(args: &[&str], endpoint: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_edgectl"));
     command
         .args(args)
@@ -209,7 +210,18 @@ pub fn run_edgectl(args: &[&str], endpoint: Option<&str>, stdin: Option<&str>) -
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/nonexistent")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("NO_COLOR", "1")
+        .env("NO_COLOR", "1");
+    match endpoint {
+        Some(url) => command.env("AWS_ENDPOINT_URL", url),
+        None => command.env_remove("AWS_ENDPOINT_URL"),
+    };
+    command
+}
+
+/// Runs the binary with a clean AWS environment; `endpoint` None points it nowhere usable.
+pub fn run_edgectl(args: &[&str], endpoint: Option<&str>, stdin: Option<&str>) -> Run {
+    let mut command = edgectl_command(args, endpoint);
+    command
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -217,10 +229,6 @@ pub fn run_edgectl(args: &[&str], endpoint: Option<&str>, stdin: Option<&str>) -
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    match endpoint {
-        Some(url) => command.env("AWS_ENDPOINT_URL", url),
-        None => command.env_remove("AWS_ENDPOINT_URL"),
-    };
     let mut child = command.spawn().expect("run edgectl");
     if let Some(input) = stdin {
         child

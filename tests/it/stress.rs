@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::harness::{Moto, Run, run_edgectl};
+use crate::harness::{Moto, Run, edgectl_command, run_edgectl};
 use crate::proxy::FaultProxy;
 
 const EDGEMIND: &str = "manifests/edgemind-prod.yaml";
@@ -441,16 +441,8 @@ async fn a_throttled_run_stops_and_says_so() {
     let moto = Moto::start();
     let proxy = FaultProxy::start(&moto.url);
     proxy.faults(100.0, &[crate::proxy::Fault::Throttle], 3);
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_edgectl"));
+    let mut command = edgectl_command(&["plan", "-f", "examples/network.yaml"], Some(&proxy.url));
     command
-        .args(["plan", "-f", "examples/network.yaml"])
-        .current_dir(crate::harness::root())
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("AWS_ENDPOINT_URL", &proxy.url)
         // Three attempts keep the test short; the default is ten.
         .env("AWS_MAX_ATTEMPTS", "3");
     let output = command.output().unwrap();
@@ -466,15 +458,7 @@ async fn a_throttled_run_stops_and_says_so() {
 /// Runs `args` through the proxy and kills edgectl right after moto served the `n`-th
 /// request; the request it was killed after, if it got that far.
 fn killed_after(proxy: &FaultProxy, args: &[&str], n: usize) -> Option<String> {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edgectl"))
-        .args(args)
-        .current_dir(crate::harness::root())
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("AWS_ENDPOINT_URL", &proxy.url)
+    let mut child = edgectl_command(args, Some(&proxy.url))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
