@@ -325,13 +325,7 @@ async fn execute(
         )
     };
     let first = match phase {
-        Phase::Create => {
-            let desired = step.desired.as_ref().ok_or_else(missing)?;
-            adapter.create(&op, desired).await.map(|physical_id| {
-                physical.set(&step.id, physical_id.clone());
-                Some(physical_id)
-            })
-        }
+        Phase::Create => create(adapter, &op, step.desired.as_ref().ok_or_else(missing)?).await,
         Phase::Update => {
             let (desired, observed) = step
                 .desired
@@ -343,25 +337,44 @@ async fn execute(
                 .await
                 .map(|()| Some(observed.physical_id.clone()))
         }
-        Phase::Delete => {
-            let observed = step.observed.as_ref().ok_or_else(missing)?;
-            match adapter.delete(&op, observed).await {
-                // Already gone is what a delete wants.
-                Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
-                other => other,
-            }
-            .map(|()| {
-                if physical.get(&step.id).as_deref() == Some(observed.physical_id.as_str()) {
-                    physical.remove(&step.id);
-                }
-                Some(observed.physical_id.clone())
-            })
-        }
+        Phase::Delete => delete(adapter, &op, step.observed.as_ref().ok_or_else(missing)?).await,
     };
     match first {
         Err(error) if may_hide_success(&error) => converge(adapter, &op, step, phase, error).await,
         other => other,
     }
+}
+
+async fn create(
+    adapter: &dyn Adapter,
+    op: &OpCx<'_>,
+    desired: &crate::model::Desired,
+) -> Result<Option<String>, AwsError> {
+    let physical_id = adapter.create(op, desired).await?;
+    op.physical.set(op.id, physical_id.clone());
+    Ok(Some(physical_id))
+}
+
+async fn delete(
+    adapter: &dyn Adapter,
+    op: &OpCx<'_>,
+    have: &crate::model::Observed,
+) -> Result<Option<String>, AwsError> {
+    match adapter.delete(op, have).await {
+        // Already gone is what a delete wants.
+        Err(error) if error.kind == ErrorKind::NotFound => {}
+        other => other?,
+    }
+    Ok(Some(gone(op, have)))
+}
+
+/// A deleted resource's physical id, no longer what its logical id stands for (unless
+/// that is a duplicate's id: the kept resource keeps it).
+fn gone(op: &OpCx<'_>, have: &crate::model::Observed) -> String {
+    if op.physical.get(op.id).as_deref() == Some(have.physical_id.as_str()) {
+        op.physical.remove(op.id);
+    }
+    have.physical_id.clone()
 }
 
 /// An error that may hide the operation's own success: a lost response (the SDK does not
@@ -399,15 +412,9 @@ async fn converge(
         };
         let outcome = match (phase, found) {
             (Phase::Delete, None) => {
-                op.physical.remove(&step.id);
-                return Ok(step.observed.as_ref().map(|have| have.physical_id.clone()));
+                return Ok(step.observed.as_ref().map(|have| gone(op, have)));
             }
-            (Phase::Delete, Some(have)) => match adapter.delete(op, &have).await {
-                Ok(()) => Ok(()),
-                Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
-                Err(error) => Err(error),
-            }
-            .map(|()| Some(have.physical_id.clone())),
+            (Phase::Delete, Some(have)) => delete(adapter, op, &have).await,
             (Phase::Create | Phase::Update, Some(mut have)) => {
                 let Some(desired) = step.desired.as_ref() else {
                     return Err(last);
@@ -433,10 +440,7 @@ async fn converge(
                 let Some(desired) = step.desired.as_ref() else {
                     return Err(last);
                 };
-                adapter.create(op, desired).await.map(|physical_id| {
-                    op.physical.set(&step.id, physical_id.clone());
-                    Some(physical_id)
-                })
+                create(adapter, op, desired).await
             }
             (Phase::Create, None) => return Err(last),
         };

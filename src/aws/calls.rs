@@ -49,16 +49,6 @@ impl Storable for LastFailure {
     type Storer = StoreReplace<Self>;
 }
 
-/// The error codes AWS services use for throttling, as they appear in an error body.
-const THROTTLING_CODES: &[&str] = &[
-    "Throttling",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "SlowDown",
-    "RequestThrottled",
-    "ProvisionedThroughputExceeded",
-];
-
 impl CallCounter {
     pub fn total(&self) -> usize {
         self.counts
@@ -149,7 +139,7 @@ impl Intercept for CallCounter {
                 let status = response.status().as_u16();
                 let body = response.body().bytes().unwrap_or_default();
                 let throttled = status == 429
-                    || THROTTLING_CODES.iter().any(|code| {
+                    || super::errors::THROTTLING_CODES.iter().any(|code| {
                         body.windows(code.len())
                             .any(|window| window == code.as_bytes())
                     });

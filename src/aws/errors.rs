@@ -100,6 +100,17 @@ impl AwsError {
     }
 }
 
+/// The codes AWS services throttle with (S3 says `SlowDown`).
+pub const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "SlowDown",
+    "RequestThrottled",
+    "ProvisionedThroughputExceededException",
+];
+
 /// Maps an AWS error code to its kind.
 pub fn classify(code: &str) -> ErrorKind {
     match code {
@@ -114,10 +125,7 @@ pub fn classify(code: &str) -> ErrorKind {
         | "BucketNotEmpty"
         | "DistributionNotDisabled"
         | "OriginAccessControlInUse" => ErrorKind::Dependency,
-        "Throttling"
-        | "ThrottlingException"
-        | "RequestLimitExceeded"
-        | "TooManyRequestsException" => ErrorKind::Throttled,
+        code if THROTTLING_CODES.contains(&code) => ErrorKind::Throttled,
         "InvalidPermission.Duplicate"
         | "RouteAlreadyExists"
         | "Resource.AlreadyAssociated"

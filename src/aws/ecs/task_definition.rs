@@ -293,31 +293,22 @@ impl Adapter for TaskDefinitionAdapter {
         Ok(out)
     }
 
-    /// A family is a name anyone can register into: one with active revisions the stack
-    /// did not register (observe found none of its own, or it would not be created) is
-    /// someone else's, and adding a revision to it would be changing it.
+    /// A family is a name anyone can register into. A create is planned only when observe
+    /// found none of the stack's revisions in it, so an active revision there is someone
+    /// else's, and adding one to their family would be changing it: one listing tells.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
         let family = desired.value("family").as_str().unwrap_or_default();
         let revisions = active_revisions(cx, family)
             .await
             .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
-        let owned = revisions_owned(cx, &revisions, &desired.id)
-            .await
-            .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
-        let foreign: Vec<&String> = revisions
-            .iter()
-            .zip(&owned)
-            .filter(|(_, owned)| !**owned)
-            .map(|(arn, _)| arn)
-            .collect();
-        match foreign.last() {
+        match revisions.last() {
             None => Ok(()),
             Some(latest) => Err(tags::name_taken(
                 &cx.stack,
                 &desired.id,
                 &format!(
                     "task definition family `{family}` with {} active revision(s) the stack did not register (latest `{latest}`)",
-                    foreign.len()
+                    revisions.len()
                 ),
                 std::iter::empty(),
             )
@@ -423,14 +414,12 @@ async fn latest_edgectl_revision(
         .send()
         .await
         .aws("ListTaskDefinitions")?;
-    let described = try_join_all(listed.task_definition_arns().iter().map(|arn| async move {
-        ecs.describe_task_definition()
-            .task_definition(arn)
-            .include(TaskDefinitionField::Tags)
-            .send()
-            .await
-            .aws("DescribeTaskDefinition")
-    }))
+    let described = try_join_all(
+        listed
+            .task_definition_arns()
+            .iter()
+            .map(|arn| describe_revision(cx, arn)),
+    )
     .await?;
     Ok(described.into_iter().find(|found| {
         tag_pairs(found.tags())
@@ -469,6 +458,22 @@ async fn active_revisions(cx: &Cx, family: &str) -> Result<Vec<String>, AwsError
         .collect())
 }
 
+/// One revision with its tags.
+async fn describe_revision(
+    cx: &Cx,
+    arn: &str,
+) -> Result<aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput, AwsError>
+{
+    cx.clients
+        .ecs
+        .describe_task_definition()
+        .task_definition(arn)
+        .include(TaskDefinitionField::Tags)
+        .send()
+        .await
+        .aws("DescribeTaskDefinition")
+}
+
 /// Whether each revision carries the ownership tags of `id` (one read per revision, a
 /// few at once: ListTaskDefinitions returns no tags).
 async fn revisions_owned(
@@ -478,17 +483,8 @@ async fn revisions_owned(
 ) -> Result<Vec<bool>, AwsError> {
     let mut owned = Vec::with_capacity(revisions.len());
     for chunk in revisions.chunks(8) {
-        let described = try_join_all(chunk.iter().cloned().map(|revision| async move {
-            cx.clients
-                .ecs
-                .describe_task_definition()
-                .task_definition(revision)
-                .include(TaskDefinitionField::Tags)
-                .send()
-                .await
-                .aws("DescribeTaskDefinition")
-        }))
-        .await?;
+        let described =
+            try_join_all(chunk.iter().map(|revision| describe_revision(cx, revision))).await?;
         owned.extend(
             described.iter().map(|found| {
                 tags::owned_id(&cx.stack, tag_pairs(found.tags())).as_ref() == Some(id)

@@ -18,7 +18,7 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::{Cx, OpCx, tags};
 use crate::manifest::Manifest;
 use crate::manifest::edge::{Bucket, LifecycleRule as ManifestRule};
-use crate::model::{Desired, Mode, Observed, Value, props};
+use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::plan::Change;
 
 /// Kept on resources whose manifest says `retain: true` (see `plan::diff`).
@@ -413,6 +413,43 @@ fn observed_rule(rule: &LifecycleRule) -> Value {
     ])
 }
 
+fn not_ours(name: &str, id: &ResourceId, stack: &str) -> String {
+    format!(
+        "bucket `{name}` already exists in this account but is not tagged as `{id}` of stack `{stack}`; edgectl does not take over buckets it did not create (tag it `edgectl:stack={stack}` and `edgectl:id={id}` to adopt it, or choose another name)"
+    )
+}
+
+fn taken_elsewhere(name: &str) -> String {
+    format!(
+        "bucket name `{name}` is taken by another AWS account (bucket names are global): choose another `name`"
+    )
+}
+
+/// Bucket names are global: one taken in this account by a bucket without the stack's
+/// tags, or by another account (S3 answers 403), is refused before anything changes.
+/// `create` checks again, for a bucket made in between.
+pub async fn preflight_create(cx: &Cx, desired: &Desired) -> Result<(), String> {
+    let name = desired.value("name").as_str().unwrap_or_default();
+    match super::tags_if_exists(cx, name).await {
+        Ok(None) => Ok(()),
+        Ok(Some(pairs)) => {
+            let owned = tags::owned_id(
+                &cx.stack,
+                pairs
+                    .iter()
+                    .map(|(key, value)| (key.as_str(), value.as_str())),
+            );
+            if owned.as_ref() == Some(&desired.id) {
+                Ok(())
+            } else {
+                Err(not_ours(name, &desired.id, &cx.stack))
+            }
+        }
+        Err(error) if error.code.as_deref() == Some("AccessDenied") => Err(taken_elsewhere(name)),
+        Err(error) => Err(format!("cannot check whether the name is taken: {error}")),
+    }
+}
+
 pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     let s3 = &op.cx.clients.s3;
     let name = desired
@@ -445,10 +482,7 @@ pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError
             return Err(AwsError::new(
                 ErrorKind::Conflict,
                 "CreateBucket",
-                format!(
-                    "bucket `{name}` already exists in this account but is not tagged as `{}` of stack `{}`; edgectl does not take over buckets it did not create (tag it `edgectl:stack={}` and `edgectl:id={}` to adopt it, or choose another name)",
-                    op.id, op.cx.stack, op.cx.stack, op.id
-                ),
+                not_ours(&name, op.id, &op.cx.stack),
             ));
         }
         Err(error) if error.kind == ErrorKind::NotFound => {}
@@ -472,18 +506,13 @@ pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError
         Ok(_) => {}
         Err(error) if error.code.as_deref() == Some("BucketAlreadyOwnedByYou") => {
             return Err(AwsError {
-                message: format!(
-                    "bucket `{name}` already exists in this account but is not tagged as `{}` of stack `{}`; edgectl does not take over buckets it did not create (tag it `edgectl:stack={}` and `edgectl:id={}` to adopt it, or choose another name)",
-                    op.id, op.cx.stack, op.cx.stack, op.id
-                ),
+                message: not_ours(&name, op.id, &op.cx.stack),
                 ..error
             });
         }
         Err(error) if error.code.as_deref() == Some("BucketAlreadyExists") => {
             return Err(AwsError {
-                message: format!(
-                    "bucket name `{name}` is taken by another AWS account (bucket names are global): choose another `name`"
-                ),
+                message: taken_elsewhere(&name),
                 ..error
             });
         }

@@ -255,6 +255,13 @@ impl Adapter for BucketAdapter {
         }
     }
 
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        match desired.id.kind() {
+            BUCKET => bucket::preflight_create(cx, desired).await,
+            _ => Ok(()),
+        }
+    }
+
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         match op.id.kind() {
             BUCKET => bucket::create(op, desired).await,
