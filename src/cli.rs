@@ -59,6 +59,9 @@ pub enum Command {
     /// what went (`delete: true`), invalidate the distributions in front; the buckets
     /// must exist (`apply` creates them). Asks nothing, like `aws s3 sync`
     Sync(SyncArgs),
+    /// Remove the stack's lock left by a run that died (`apply`, `destroy` and `sync`
+    /// hold it while they run); says who held it and asks first
+    Unlock(UnlockArgs),
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +110,11 @@ pub struct ApplyArgs {
     /// Also wait for CloudFront: distribution changes deployed, invalidations completed
     #[arg(long, conflicts_with = "no_wait")]
     pub wait: bool,
+
+    /// When another run holds the stack's lock, wait this long for it (e.g. 5m) instead
+    /// of failing at once
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +133,11 @@ pub struct DestroyArgs {
     /// Longest wait for one resource to be released (e.g. 90s, 20m)
     #[arg(long, default_value = "20m", value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Duration,
+
+    /// When another run holds the stack's lock, wait this long for it (e.g. 5m) instead
+    /// of failing at once
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -155,6 +168,21 @@ pub struct SyncArgs {
     /// Wait for the invalidations to complete
     #[arg(long)]
     pub wait: bool,
+
+    /// When another run holds the stack's lock, wait this long for it (e.g. 5m) instead
+    /// of failing at once
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+
+    /// Remove the lock without asking; required when stdin is not a terminal
+    #[arg(long)]
+    pub auto_approve: bool,
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {

@@ -242,7 +242,23 @@ pub async fn preflight(cx: &Cx, adapters: &[Arc<dyn Adapter>], plan: &Plan) -> V
         futures::future::join_all(deletes),
         futures::future::join_all(creates)
     );
-    deletes.into_iter().chain(creates).flatten().collect()
+    invalid(adapters, plan)
+        .into_iter()
+        .chain(deletes.into_iter().chain(creates).flatten())
+        .collect()
+}
+
+/// The steps whose desired state cannot be applied whatever AWS holds (see
+/// [`Adapter::invalid`]).
+pub fn invalid(adapters: &[Arc<dyn Adapter>], plan: &Plan) -> Vec<String> {
+    plan.steps
+        .iter()
+        .filter_map(|step| {
+            let desired = step.desired.as_ref()?;
+            let why = adapter_for(adapters, &step.id)?.invalid(desired)?;
+            Some(format!("cannot apply `{}`: {why}", step.id))
+        })
+        .collect()
 }
 
 /// Physical ids of the live resources, keeping the one the diff keeps when two share an id.

@@ -9,6 +9,7 @@ mod graph;
 mod manifest;
 mod model;
 mod plan;
+mod redact;
 mod render;
 
 use std::process::ExitCode;
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+            crate::errln!("error: cannot start the async runtime: {error}");
             return ExitCode::from(EXIT_ERROR);
         }
     };
@@ -56,11 +57,11 @@ fn report(error: &anyhow::Error) {
         .downcast_ref::<manifest::ManifestError>()
         .and_then(manifest::ManifestError::report)
     {
-        eprint!("{report}");
+        crate::err!("{report}");
     }
-    eprintln!("error: {error}");
+    crate::errln!("error: {error}");
     for cause in error.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        crate::errln!("  caused by: {cause}");
     }
     if error
         .downcast_ref::<commands::apply::ApplyError>()
@@ -72,13 +73,18 @@ fn report(error: &anyhow::Error) {
             )
         })
     {
-        eprintln!("help: pass `--auto-approve` to proceed without a prompt (as in CI)");
+        crate::errln!("help: pass `--auto-approve` to proceed without a prompt (as in CI)");
+    }
+    if let Some(aws::lock::LockError::Held { .. }) = error.downcast_ref::<aws::lock::LockError>() {
+        crate::errln!(
+            "help: wait for that run to finish (`--lock-timeout 10m` waits for it); if it died, `edgectl unlock -f FILE` removes the lock"
+        );
     }
     if error.downcast_ref::<aws::config::NoRegion>().is_some()
         || error
             .chain()
             .any(|cause| cause.is::<aws::config::NoRegion>())
     {
-        eprintln!("help: set `region:` in the manifest, pass `--region`, or set AWS_REGION");
+        crate::errln!("help: set `region:` in the manifest, pass `--region`, or set AWS_REGION");
     }
 }

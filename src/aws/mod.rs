@@ -11,6 +11,7 @@ pub mod ecs;
 pub mod elbv2;
 pub mod errors;
 pub mod iam;
+pub mod lock;
 pub mod logs;
 pub mod naming;
 pub mod resend;
@@ -69,6 +70,7 @@ pub struct Clients {
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub s3: aws_sdk_s3::Client,
     pub cloudfront: aws_sdk_cloudfront::Client,
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 /// Builds one service's client from the shared configuration, counting its calls.
@@ -107,6 +109,7 @@ impl Clients {
                     .build(),
             ),
             cloudfront: client!(aws_sdk_cloudfront, config, counter),
+            ssm: client!(aws_sdk_ssm, config, counter),
         }
     }
 }
@@ -264,6 +267,13 @@ pub trait Adapter: Send + Sync {
     /// destroy what edgectl does not own (a bucket holding others' objects).
     async fn preflight_delete(&self, _cx: &Cx, _observed: &Observed) -> Result<(), String> {
         Ok(())
+    }
+
+    /// What makes a desired resource impossible to apply, known without AWS (a sync
+    /// source with entries that cannot be read). Plan, apply and sync refuse on it before
+    /// any change.
+    fn invalid(&self, _desired: &Desired) -> Option<String> {
+        None
     }
 
     /// Refuses, before any change is made, a create whose name is taken by a resource

@@ -20,6 +20,8 @@ pub struct Options {
     pub no_wait: bool,
     pub wait: bool,
     pub destroy: bool,
+    /// How long to wait for another run's lock on the stack.
+    pub lock_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,13 +70,39 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
         options.wait,
     )
     .await?;
-    let observation = super::observe(&session, &adapters, &manifest).await?;
+    // One run per stack: the lock is taken before the live state is read, so the plan is
+    // not made on what another run is changing, and released however the run ends.
+    let lock = crate::aws::lock::acquire(
+        &session.cx,
+        &format!("edgectl {verb}"),
+        options.lock_timeout,
+    )
+    .await?;
+    let result = locked(
+        global, &options, verb, &manifest, &adapters, &session, started,
+    )
+    .await;
+    lock.release(&session.cx).await;
+    result
+}
+
+/// The part of a run that holds the stack's lock.
+async fn locked(
+    global: &GlobalArgs,
+    options: &Options,
+    verb: &'static str,
+    manifest: &crate::manifest::Manifest,
+    adapters: &[Arc<dyn crate::aws::Adapter>],
+    session: &engine::Session,
+    started: Instant,
+) -> anyhow::Result<ExitCode> {
+    let observation = super::observe(session, adapters, manifest).await?;
     let plan = engine::plan(
-        &adapters,
-        (!options.destroy).then_some(&manifest),
+        adapters,
+        (!options.destroy).then_some(manifest),
         &observation,
     )?;
-    print!(
+    crate::out!(
         "{}",
         render::plan::render(
             &plan,
@@ -89,10 +117,10 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     }
     // Deletions AWS would half-do, or that would destroy what edgectl does not own, are
     // refused here, before anything changes.
-    let refusals = engine::preflight(&session.cx, &adapters, &plan).await;
+    let refusals = engine::preflight(&session.cx, adapters, &plan).await;
     if !refusals.is_empty() {
         for refusal in &refusals {
-            eprintln!("error: {refusal}");
+            crate::errln!("error: {refusal}");
         }
         return Err(ApplyError::Refused(verb).into());
     }
@@ -102,8 +130,8 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     let physical = engine::physical_ids(&observation.observed);
     walk(
         global,
-        &session,
-        &adapters,
+        session,
+        adapters,
         &plan,
         physical,
         options.parallelism,
@@ -159,7 +187,7 @@ pub async fn walk(
         .iter()
         .map(|index| apply::label(plan, &ops[*index]))
         .collect();
-    eprintln!(
+    crate::errln!(
         "\ndone before stopping ({}): {}",
         done.len(),
         if done.is_empty() {
@@ -181,7 +209,7 @@ pub async fn walk(
         .collect();
     failures.sort();
     for (label, error) in &failures {
-        eprintln!("error: {label}: {error}");
+        crate::errln!("error: {label}: {error}");
     }
     let not_started: Vec<String> = outcome
         .not_started
@@ -189,10 +217,10 @@ pub async fn walk(
         .map(|index| apply::label(plan, &ops[*index]))
         .collect();
     if !not_started.is_empty() {
-        eprintln!("interrupted; not started: {}", not_started.join(", "));
+        crate::errln!("interrupted; not started: {}", not_started.join(", "));
     }
-    eprintln!("made {calls} in {elapsed}");
-    eprintln!("help: run `edgectl {verb}` again to continue from what is live now");
+    crate::errln!("made {calls} in {elapsed}");
+    crate::errln!("help: run `edgectl {verb}` again to continue from what is live now");
     Err(ApplyError::Failed {
         verb,
         failed: outcome.failed.len(),
@@ -212,7 +240,9 @@ fn capitalise(word: &str) -> String {
 }
 
 fn confirm(verb: &str, stack: &str) -> anyhow::Result<bool> {
-    eprint!("\nDo you want to {verb} these changes to stack `{stack}`? Only `yes` is accepted: ");
+    crate::err!(
+        "\nDo you want to {verb} these changes to stack `{stack}`? Only `yes` is accepted: "
+    );
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;

@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod plan;
 pub mod sync;
+pub mod unlock;
 pub mod validate;
 
 use std::io::IsTerminal;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 no_wait: args.no_wait,
                 wait: args.wait,
                 destroy: false,
+                lock_timeout: args.lock_timeout,
             };
             apply::run(&cli.global, options).await
         }
@@ -40,9 +42,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 parallelism: args.parallelism.into(),
                 timeout: args.timeout,
                 wait: args.wait,
+                lock_timeout: args.lock_timeout,
             };
             sync::run(&cli.global, options).await
         }
+        Command::Unlock(args) => unlock::run(&cli.global, &args).await,
         Command::Destroy(args) => {
             let options = apply::Options {
                 manifest: args.manifest,
@@ -52,6 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 no_wait: false,
                 wait: false,
                 destroy: true,
+                lock_timeout: args.lock_timeout,
             };
             apply::run(&cli.global, options).await
         }
@@ -85,7 +90,7 @@ pub async fn observe(
 ) -> anyhow::Result<engine::Observation> {
     let observation = engine::observe(&session.cx, adapters, manifest).await;
     if observation.is_err() {
-        eprintln!("gave up after {}", session.calls.summary());
+        crate::errln!("gave up after {}", session.calls.summary());
     }
     observation
 }
@@ -96,10 +101,10 @@ pub fn print_calls(global: &GlobalArgs, session: &engine::Session) {
         return;
     }
     let calls = session.calls.by_operation();
-    eprintln!("AWS calls by operation ({}):", session.calls.total());
+    crate::errln!("AWS calls by operation ({}):", session.calls.total());
     let width = calls.keys().map(String::len).max().unwrap_or(0);
     for (operation, count) in calls {
-        eprintln!("  {operation:<width$}  {count:>5}");
+        crate::errln!("  {operation:<width$}  {count:>5}");
     }
 }
 

@@ -20,7 +20,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
     .await?;
     let observation = super::observe(&session, &adapters, &manifest).await?;
     let plan = engine::plan(&adapters, Some(&manifest), &observation)?;
-    print!(
+    crate::out!(
         "{}",
         render::plan::render(
             &plan,
@@ -34,9 +34,9 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
     // the plan too, so that a reviewed plan is one that can be applied.
     let refusals = engine::preflight(&session.cx, &adapters, &plan).await;
     for refusal in &refusals {
-        eprintln!("error: {refusal}");
+        crate::errln!("error: {refusal}");
     }
-    eprintln!(
+    crate::errln!(
         "read {} live resources with {} in {}",
         observation.observed.len(),
         session.calls.summary(),

@@ -28,6 +28,8 @@ pub struct Options {
     pub parallelism: usize,
     pub timeout: Duration,
     pub wait: bool,
+    /// How long to wait for another run's lock on the stack.
+    pub lock_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +56,21 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
         options.wait,
     )
     .await?;
+    sync_buckets(
+        global, &options, &manifest, &adapters, &buckets, &session, started,
+    )
+    .await
+}
+
+async fn sync_buckets(
+    global: &GlobalArgs,
+    options: &Options,
+    manifest: &Manifest,
+    adapters: &[std::sync::Arc<dyn crate::aws::Adapter>],
+    buckets: &[&Bucket],
+    session: &engine::Session,
+    started: Instant,
+) -> anyhow::Result<ExitCode> {
     let cx = &session.cx;
     let observed = try_join_all(buckets.iter().map(|bucket| async move {
         let sync = bucket.sync.as_ref().map(|sync| sync.prefix.as_str());
@@ -75,7 +92,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     let mut observed: Vec<Observed> = observed.into_iter().flatten().collect();
     engine::read_as_logical(&mut observed, &index);
     let observation = Observation {
-        env: Env::placeholder(&manifest),
+        env: Env::placeholder(manifest),
         observed,
         elapsed: started.elapsed(),
     };
@@ -83,9 +100,9 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
         .iter()
         .map(|bucket| sync::objects_id(&bucket.key))
         .collect();
-    let mut plan = engine::plan(&adapters, Some(&manifest), &observation)?;
+    let mut plan = engine::plan(adapters, Some(manifest), &observation)?;
     plan.steps.retain(|step| scope.contains(&step.id));
-    print!(
+    crate::out!(
         "{}",
         render::plan::render(
             &plan,
@@ -96,20 +113,29 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
         )
     );
     if plan.is_empty() {
-        for bucket in &buckets {
+        for bucket in buckets {
             let files = bucket
                 .sync
                 .as_ref()
                 .map_or(0, |wanted| sync::scan(wanted).files.len());
-            println!(
+            crate::outln!(
                 "  bucket {}: {} in sync",
                 bucket.key,
                 crate::manifest::plural(files, "file")
             );
         }
     }
+    // A source with entries that cannot be read syncs nothing: it would read as files
+    // gone, and `delete: true` would delete them remotely.
+    let refusals = engine::invalid(adapters, &plan);
+    if !refusals.is_empty() {
+        for refusal in &refusals {
+            crate::errln!("error: {refusal}");
+        }
+        return Err(super::apply::ApplyError::Refused("sync").into());
+    }
     if plan.is_empty() || options.dry_run {
-        super::print_calls(global, &session);
+        super::print_calls(global, session);
         let pending = !plan.is_empty() && options.detailed_exitcode;
         return Ok(if pending {
             ExitCode::from(2)
@@ -117,8 +143,42 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
             ExitCode::SUCCESS
         });
     }
+    // Content changes: one run per stack from here. A sync with nothing to change, or a
+    // dry run, takes no lock, like `plan`: it costs a no-change sync nothing.
+    let lock = crate::aws::lock::acquire(&session.cx, "edgectl sync", options.lock_timeout).await?;
+    let result = upload(
+        global,
+        options,
+        adapters,
+        buckets,
+        session,
+        started,
+        observation,
+        plan,
+    )
+    .await;
+    lock.release(&session.cx).await;
+    result
+}
+
+/// Uploads, deletes and invalidates what the plan says, holding the stack's lock.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the steps of one command, split at the lock"
+)]
+async fn upload(
+    global: &GlobalArgs,
+    options: &Options,
+    adapters: &[std::sync::Arc<dyn crate::aws::Adapter>],
+    buckets: &[&Bucket],
+    session: &engine::Session,
+    started: Instant,
+    observation: Observation,
+    mut plan: crate::plan::Plan,
+) -> anyhow::Result<ExitCode> {
+    let cx = &session.cx;
     let physical = engine::physical_ids(&observation.observed);
-    for bucket in &buckets {
+    for bucket in buckets {
         physical.set(&s3::bucket_id(&bucket.key), bucket.name.clone());
     }
     // The distributions to invalidate are read only when objects change behind one; one
@@ -152,8 +212,8 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     }
     super::apply::walk(
         global,
-        &session,
-        &adapters,
+        session,
+        adapters,
         &plan,
         physical,
         options.parallelism,

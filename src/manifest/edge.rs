@@ -867,6 +867,39 @@ pub fn to_json(node: &Node) -> serde_json::Value {
     }
 }
 
+/// Why a sync source is out of bounds: a relative one that leads out of the manifest's
+/// folder (by `..` or through a symlink), or any that is the filesystem's root.
+fn outside(base: &Path, written: &Path, path: &Path) -> Option<&'static str> {
+    use std::path::Component;
+    let canonical = path.canonicalize().ok();
+    if canonical
+        .as_deref()
+        .is_some_and(|path| path.parent().is_none())
+    {
+        return Some("is the root of the filesystem");
+    }
+    if written.is_absolute() {
+        return None;
+    }
+    let mut depth = 0_i32;
+    for component in written.components() {
+        match component {
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return Some("leads out of the manifest's folder");
+        }
+    }
+    match (canonical, base.canonicalize()) {
+        (Some(path), Ok(base)) if !path.starts_with(&base) => {
+            Some("leads out of the manifest's folder through a symlink")
+        }
+        _ => None,
+    }
+}
+
 fn decode_sync(decoder: &mut Decoder, node: &Node, section: &str, base: &Path) -> Option<Sync> {
     let where_ = format!("{section}.sync");
     let fields = decoder.fields(node, &where_, SYNC)?;
@@ -883,8 +916,20 @@ fn decode_sync(decoder: &mut Decoder, node: &Node, section: &str, base: &Path) -
         }
         return None;
     };
-    let path = base.join(&source.value);
-    if !path.is_dir() {
+    let written = Path::new(&source.value);
+    let path = base.join(written);
+    if let Some(why) = outside(base, written, &path) {
+        let help = if written.is_absolute() {
+            "point `source` at the folder to upload, such as the site's build output"
+        } else {
+            "a relative `source` stays inside the manifest's folder; to sync a folder elsewhere, write its absolute path"
+        };
+        decoder.error(
+            source.pos,
+            format!("sync source `{}` {why}", source.value),
+            help,
+        );
+    } else if !path.is_dir() {
         decoder.error(
             source.pos,
             format!("sync source `{}` is not a folder", path.display()),
@@ -1647,6 +1692,31 @@ pub fn policy_name(id: &str) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_sync_source_stays_in_the_manifests_folder_unless_absolute() {
+        let outside_dir = tempfile::tempdir().unwrap();
+        let base_dir = tempfile::tempdir().unwrap();
+        let base = base_dir.path();
+        std::fs::create_dir(base.join("dist")).unwrap();
+        std::os::unix::fs::symlink(outside_dir.path(), base.join("link")).unwrap();
+        let check = |written: &str| outside(base, Path::new(written), &base.join(written));
+        assert_eq!(check("./dist"), None);
+        assert_eq!(check("dist/../dist"), None);
+        assert_eq!(check("../"), Some("leads out of the manifest's folder"));
+        assert_eq!(
+            check("dist/../../x"),
+            Some("leads out of the manifest's folder")
+        );
+        assert_eq!(
+            check("link"),
+            Some("leads out of the manifest's folder through a symlink")
+        );
+        let absolute = outside_dir.path().to_string_lossy().into_owned();
+        assert_eq!(check(&absolute), None);
+        assert_eq!(check("/"), Some("is the root of the filesystem"));
+    }
+
     use super::*;
 
     #[test]

@@ -111,6 +111,17 @@ pub fn parse_bytes(
     let mut decoder = Decoder::default();
     let (declarations, anchor) = take_variables(&mut decoder, &mut root);
     let values = vars::resolve(&declarations, overrides, anchor, &mut decoder.diagnostics);
+    // Before anything could print them: diagnostics quote the manifest's lines.
+    crate::redact::register(
+        values
+            .iter()
+            .filter(|(name, _)| {
+                declarations
+                    .get(*name)
+                    .is_some_and(|declared| declared.sensitive)
+            })
+            .filter_map(|(_, value)| value.clone()),
+    );
     let defaulted = vars::defaulted(&declarations, overrides);
     vars::substitute(&mut root, &values, &defaulted, &mut decoder.diagnostics);
     let base = std::path::Path::new(path)
@@ -170,12 +181,17 @@ fn take_variables(decoder: &mut Decoder, root: &mut Node) -> (BTreeMap<String, D
             pos: name.pos,
             default: None,
             description: None,
+            sensitive: false,
         };
         if let Some(fields) = decoder.fields(
             body,
             &format!("variables.{}", name.value),
-            &["default", "description"],
+            &["default", "description", "sensitive"],
         ) {
+            declaration.sensitive = fields
+                .get("sensitive")
+                .and_then(|node| decoder.bool(node, "sensitive"))
+                .unwrap_or(false);
             declaration.default = fields
                 .get("default")
                 .and_then(|node| decoder.string(node, "default"))

@@ -11,6 +11,8 @@ pub struct Declaration {
     pub pos: Pos,
     pub default: Option<String>,
     pub description: Option<String>,
+    /// `sensitive: true`: the value never shows in output (see `redact`).
+    pub sensitive: bool,
 }
 
 /// Where a variable's value came from, in order of precedence.
@@ -276,6 +278,7 @@ mod tests {
                 pos: Pos::default(),
                 default: Some("dev".into()),
                 description: None,
+                sensitive: false,
             },
         )]);
         let overrides = Overrides {

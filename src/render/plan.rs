@@ -182,12 +182,11 @@ fn write_change(out: &mut String, change: &Change, paint: Paint) {
                 } else {
                     ""
                 };
+                let (before, after) = old_and_new(before, after);
                 let _ = writeln!(
                     out,
-                    "      {label:<20} {} {path} = {} → {}{}",
+                    "      {label:<20} {} {path} = {before} → {after}{}",
                     paint.yellow("~"),
-                    inline(before),
-                    inline(after),
                     if index == 0 { note.as_str() } else { "" }
                 );
             }
@@ -225,12 +224,10 @@ fn write_change(out: &mut String, change: &Change, paint: Paint) {
             for key in keys {
                 let label = if first { change.field.as_str() } else { "" };
                 let line = match (old.get(key), new.get(key)) {
-                    (Some(before), Some(after)) if before != after => format!(
-                        "{} {key} = {} → {}",
-                        paint.yellow("~"),
-                        inline(before),
-                        inline(after)
-                    ),
+                    (Some(before), Some(after)) if before != after => {
+                        let (before, after) = old_and_new(before, after);
+                        format!("{} {key} = {before} → {after}", paint.yellow("~"))
+                    }
                     (Some(before), None) => {
                         format!("{} {key} = {}", paint.red("-"), inline(before))
                     }
@@ -248,15 +245,20 @@ fn write_change(out: &mut String, change: &Change, paint: Paint) {
             }
         }
         (old, new) => {
-            let _ = writeln!(
-                out,
-                "      {:<20} {} → {}{note}",
-                change.field,
-                inline(old),
-                inline(new)
-            );
+            let (old, new) = old_and_new(old, new);
+            let _ = writeln!(out, "      {:<20} {old} → {new}{note}", change.field);
         }
     }
+}
+
+/// A changed value, before and after. A sensitive value shows as `(sensitive)` (see
+/// `redact`), and so does the live value it replaces: the previous secret is one too.
+fn old_and_new(before: &Value, after: &Value) -> (String, String) {
+    let after = inline(after);
+    if crate::redact::redact(&after) != after {
+        return (format!("\"{}\"", crate::redact::SHOWN), after);
+    }
+    (inline(before), after)
 }
 
 /// The fields that name an entry of a list, in order of preference: a container's
@@ -379,6 +381,18 @@ fn render_sync(out: &mut String, step: &Step, paint: Paint, verbose: bool) {
     }
     if let Some(error) = desired.value("scan_error").as_str() {
         let _ = writeln!(out, "      # {error}");
+    }
+    let skipped: Vec<&str> = desired
+        .value("skipped")
+        .items()
+        .filter_map(Value::as_str)
+        .collect();
+    if !skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "      # skipped, not regular files: {}",
+            skipped.join(", ")
+        );
     }
     if verbose {
         for key in &sync.added {

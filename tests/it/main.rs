@@ -4,10 +4,12 @@
 mod bad_input;
 mod cli;
 mod harness;
+mod lock;
 mod lookalike;
 mod manifests;
 mod network;
 mod proxy;
+mod sensitive;
 mod service;
 mod static_site;
 mod stress;

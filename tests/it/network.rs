@@ -542,6 +542,9 @@ async fn killed_apply_converges_on_rerun() {
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         let _ = child.kill();
         let _ = child.wait();
+        // A killed run may leave the stack's lock; only `unlock` removes it.
+        moto.edgectl(&["unlock", "-f", MANIFEST, "--auto-approve"])
+            .success();
         let rerun: Run = moto
             .edgectl(&["apply", "-f", MANIFEST, "--auto-approve"])
             .success();

@@ -40,6 +40,8 @@ struct State {
     /// Kill this process once moto has served the n-th request (counted from when set).
     kill_after: Option<(usize, u32)>,
     killed_at: Option<String>,
+    /// Held before forwarding each request, to make a run last.
+    delay: Duration,
 }
 
 impl State {
@@ -117,6 +119,11 @@ impl FaultProxy {
         let mut state = self.state.lock().expect("proxy state");
         state.kill_after = None;
         state.killed_at.clone()
+    }
+
+    /// Holds every request this long before forwarding it (a slow AWS).
+    pub fn delay(&self, delay: Duration) {
+        self.state.lock().expect("proxy state").delay = delay;
     }
 
     pub fn requests(&self) -> usize {
@@ -217,11 +224,12 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
     let mut writer = writer;
     let mut reader = BufReader::new(client);
     while let Some(request) = read_message(&mut reader, false) {
-        let (number, fault) = {
+        let (number, fault, delay) = {
             let mut state = state.lock().expect("proxy state");
             state.requests += 1;
-            (state.requests, state.draw())
+            (state.requests, state.draw(), state.delay)
         };
+        std::thread::sleep(delay);
         match fault {
             Some(Fault::Throttle) => {
                 let _ = writer.write_all(&error_response(&request, true, 400));

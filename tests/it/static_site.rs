@@ -890,10 +890,12 @@ async fn sync_keeps_only_the_content() {
     // the final write reuses what the mark wrote.
     assert_eq!(called.get("S3.GetBucketTagging"), Some(&2), "{called:?}");
     assert_eq!(called.get("S3.PutBucketTagging"), Some(&2), "{called:?}");
+    // Nothing but the buckets' content, the distributions in front, and the stack's lock
+    // (a sync that changes something holds it; its release follows this report).
     assert!(
-        called
-            .keys()
-            .all(|name| name.starts_with("S3.") || name.starts_with("CloudFront.")),
+        called.keys().all(|name| name.starts_with("S3.")
+            || name.starts_with("CloudFront.")
+            || name == "SSM.PutParameter"),
         "{called:?}"
     );
     let (_, content_type) = remote_objects(&s3).await.remove("index.html").unwrap();
@@ -930,4 +932,46 @@ async fn sync_keeps_only_the_content() {
         versioning.status(),
         Some(&aws_sdk_s3::types::BucketVersioningStatus::Enabled)
     );
+}
+
+/// Nothing outside `source` is read: a symlink out of the folder and a FIFO in it are
+/// skipped and listed in the plan; the symlinked file's bytes never reach S3.
+#[tokio::test(flavor = "multi_thread")]
+async fn symlinks_and_special_files_are_skipped_and_reported() {
+    let moto = Moto::start();
+    let scratch = Scratch::new();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "not for the bucket").unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.txt"),
+        scratch.site().join("secret.txt"),
+    )
+    .unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(scratch.site().join("pipe"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    let plan = moto.edgectl(&["plan", "-f", &scratch.path()]).success();
+    assert!(
+        plan.stdout.contains(
+            "# skipped, not regular files: `pipe` (a FIFO), `secret.txt` (a symlink, never followed)"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let run = approved(&moto, &scratch, "apply", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let s3 = s3_client(&moto).await;
+    let listed = s3.list_objects_v2().bucket(BUCKET).send().await.unwrap();
+    let keys: Vec<&str> = listed
+        .contents()
+        .iter()
+        .filter_map(|object| object.key())
+        .collect();
+    assert!(
+        !keys.contains(&"secret.txt") && !keys.contains(&"pipe"),
+        "{keys:?}"
+    );
+    assert!(keys.contains(&"index.html"), "{keys:?}");
 }

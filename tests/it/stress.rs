@@ -507,8 +507,11 @@ async fn crash_points(manifest: &str, stack: &str, vars: &[&str], points: Option
                 .collect(),
         }
     };
+    let unlock = with(&["unlock", "--auto-approve"]);
     for n in sample(apply_requests) {
         let killed = killed_after(&proxy, &refs(&apply), n);
+        // A killed run leaves the stack's lock; only `unlock` removes it.
+        through(&proxy, &refs(&unlock)).success();
         let rerun = through(&proxy, &refs(&apply));
         assert_eq!(
             rerun.code, 0,
@@ -524,6 +527,7 @@ async fn crash_points(manifest: &str, stack: &str, vars: &[&str], points: Option
             .copied()
             .unwrap_or(1);
         let killed = killed_after(&proxy, &refs(&destroy), m);
+        through(&proxy, &refs(&unlock)).success();
         let rerun = through(&proxy, &refs(&destroy));
         assert_eq!(
             rerun.code, 0,

@@ -255,6 +255,10 @@ impl Adapter for BucketAdapter {
         }
     }
 
+    fn invalid(&self, desired: &Desired) -> Option<String> {
+        desired.value("scan_error").as_str().map(str::to_string)
+    }
+
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
         match desired.id.kind() {
             BUCKET => bucket::preflight_create(cx, desired).await,

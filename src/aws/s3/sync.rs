@@ -171,7 +171,11 @@ pub fn warm_buckets<'a>(buckets: impl IntoIterator<Item = &'a Bucket>) {
 #[derive(Debug, Default)]
 pub struct Scan {
     pub files: Vec<LocalFile>,
+    /// What stops the sync before anything is uploaded: an entry that cannot be read.
     pub error: Option<String>,
+    /// Entries left out because they are not regular files: symlinks (never followed,
+    /// so nothing outside `source` is read) and special files (FIFOs, sockets, devices).
+    pub skipped: Vec<String>,
 }
 
 /// Scans are read once per process, and hashes computed once.
@@ -214,14 +218,29 @@ fn scan_now(sync: &Sync) -> Scan {
             ))
         })
         .collect();
-    let mut found = Vec::new();
-    if let Err(error) = walk(&sync.source, &sync.source, &mut found) {
+    let mut found = Walked::default();
+    walk(&sync.source, &sync.source, &exclude, &mut found);
+    if !found.unreadable.is_empty() {
+        let shown: Vec<String> = found.unreadable.iter().take(10).cloned().collect();
         return Scan {
             files: Vec::new(),
-            error: Some(format!("cannot read `{}`: {error}", sync.source.display())),
+            error: Some(format!(
+                "cannot read {} in sync source `{}`, so nothing is synced: {}{}",
+                crate::manifest::plural(found.unreadable.len(), "entry"),
+                sync.source.display(),
+                shown.join("; "),
+                if found.unreadable.len() > shown.len() {
+                    "; ..."
+                } else {
+                    ""
+                }
+            )),
+            skipped: found.skipped,
         };
     }
-    found.retain(|(relative, _, _)| !exclude.is_match(relative));
+    let mut skipped = found.skipped;
+    skipped.sort();
+    let mut found = found.files;
     found.sort();
     let files = found
         .into_iter()
@@ -238,33 +257,94 @@ fn scan_now(sync: &Sync) -> Scan {
             blake3: Arc::default(),
         })
         .collect();
-    Scan { files, error: None }
+    Scan {
+        files,
+        error: None,
+        skipped,
+    }
 }
 
-/// Regular files under `dir`, as (path relative to `root` with `/`, path, size). Symlinks
-/// are skipped, never followed: nothing outside the folder is read.
-fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf, u64)>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
+#[derive(Default)]
+struct Walked {
+    /// (path relative to the source with `/`, path, size)
+    files: Vec<(String, PathBuf, u64)>,
+    skipped: Vec<String>,
+    unreadable: Vec<String>,
+}
+
+/// The path of `path` inside `root`, with `/`.
+fn relative_to(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Regular files under `dir`, excluded ones left out. Symlinks are skipped, never
+/// followed: nothing outside the folder is read. Special files are skipped too; both are
+/// reported. Every file is opened once, so one that cannot be read is found before any
+/// upload starts, not in the middle of one.
+fn walk(root: &Path, dir: &Path, exclude: &globset::GlobSet, out: &mut Walked) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) => {
+            out.unreadable
+                .push(format!("`{}`: {error}", relative_to(root, dir)));
+            return;
+        }
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                out.unreadable
+                    .push(format!("`{}`: {error}", relative_to(root, dir)));
+                continue;
+            }
+        };
         let path = entry.path();
-        if kind.is_symlink() {
+        let relative = relative_to(root, &path);
+        let kind = match entry.file_type() {
+            Ok(kind) => kind,
+            Err(error) => {
+                out.unreadable.push(format!("`{relative}`: {error}"));
+                continue;
+            }
+        };
+        // `exclude` globs match files (`build/**`), not the folders they are in.
+        if !kind.is_dir() && exclude.is_match(&relative) {
             continue;
         }
-        if kind.is_dir() {
-            walk(root, &path, out)?;
+        if kind.is_symlink() {
+            out.skipped
+                .push(format!("`{relative}` (a symlink, never followed)"));
+        } else if kind.is_dir() {
+            walk(root, &path, exclude, out);
         } else if kind.is_file() {
-            let relative = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .components()
-                .map(|part| part.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/");
-            out.push((relative, path.clone(), entry.metadata()?.len()));
+            match std::fs::File::open(&path).and_then(|file| file.metadata()) {
+                Ok(metadata) => out.files.push((relative, path, metadata.len())),
+                Err(error) => out.unreadable.push(format!("`{relative}`: {error}")),
+            }
+        } else {
+            out.skipped
+                .push(format!("`{relative}` ({})", special_kind(&kind)));
         }
     }
-    Ok(())
+}
+
+fn special_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_block_device() || kind.is_char_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }
 }
 
 pub fn content_type(path: &Path) -> String {
@@ -445,6 +525,11 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
                     scanned.error.clone().map_or(Value::Null, Value::Str),
                     Mode::InPlace,
                 ),
+                (
+                    "skipped",
+                    Value::List(scanned.skipped.iter().map(Value::str).collect()),
+                    Mode::InPlace,
+                ),
             ]),
             after: Vec::new(),
         });
@@ -457,7 +542,14 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
 /// knows settles the desired one: files with a live object of the same key and size are
 /// hashed and take their ETag; the others stay unhashed, and so differ.
 pub fn normalize(desired: &mut Desired, observed: &mut Observed) {
-    for key in ["delete", "invalidate", "scan_error", "scan", "kms"] {
+    for key in [
+        "delete",
+        "invalidate",
+        "scan_error",
+        "skipped",
+        "scan",
+        "kms",
+    ] {
         if let Some(field) = desired.props.get(key) {
             observed.props.insert(key.to_string(), field.clone());
         }
@@ -1165,6 +1257,76 @@ pub struct SyncSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn running_as_root() -> bool {
+        std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+            status
+                .lines()
+                .any(|line| line.starts_with("Uid:") && line.split_whitespace().nth(1) == Some("0"))
+        })
+    }
+
+    #[test]
+    fn the_walk_skips_and_reports_symlinks_and_special_files() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "not for the bucket").unwrap();
+        let source = tempfile::tempdir().unwrap();
+        let root = source.path();
+        std::fs::create_dir(root.join("assets")).unwrap();
+        std::fs::write(root.join("index.html"), "<h1>hi</h1>").unwrap();
+        std::fs::write(root.join("assets/app.js"), "1").unwrap();
+        std::fs::write(root.join("assets/app.js.map"), "{}").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("escape")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), root.join("secret.txt"))
+            .unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(root.join("pipe"))
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        let exclude = globs(&["**/*.map".to_string()]);
+        let mut walked = Walked::default();
+        walk(root, root, &exclude, &mut walked);
+        let mut files: Vec<&str> = walked
+            .files
+            .iter()
+            .map(|(key, _, _)| key.as_str())
+            .collect();
+        files.sort();
+        assert_eq!(files, ["assets/app.js", "index.html"]);
+        walked.skipped.sort();
+        assert_eq!(
+            walked.skipped,
+            [
+                "`escape` (a symlink, never followed)",
+                "`pipe` (a FIFO)",
+                "`secret.txt` (a symlink, never followed)"
+            ]
+        );
+        assert!(walked.unreadable.is_empty(), "{:?}", walked.unreadable);
+    }
+
+    #[test]
+    fn an_unreadable_file_stops_the_scan_before_any_upload() {
+        // Root reads every file whatever its mode: the check needs an ordinary user.
+        if running_as_root() {
+            return;
+        }
+        use std::os::unix::fs::PermissionsExt as _;
+        let source = tempfile::tempdir().unwrap();
+        let root = source.path();
+        std::fs::write(root.join("ok.html"), "ok").unwrap();
+        std::fs::write(root.join("locked.html"), "no").unwrap();
+        std::fs::set_permissions(
+            root.join("locked.html"),
+            std::fs::Permissions::from_mode(0o0),
+        )
+        .unwrap();
+        let mut walked = Walked::default();
+        walk(root, root, &globs(&[]), &mut walked);
+        assert_eq!(walked.unreadable.len(), 1, "{:?}", walked.unreadable);
+        assert!(walked.unreadable[0].starts_with("`locked.html`"));
+    }
 
     #[test]
     fn invalidation_paths_follow_the_origin_path_and_root_object() {
