@@ -462,8 +462,15 @@ async fn find_live(
     step: &Step,
     phase: Phase,
 ) -> Result<Option<crate::model::Observed>, AwsError> {
-    let fresh = op.cx.uncached();
-    let mut observed = adapter.observe(&fresh).await?;
+    // Other operations run meanwhile: a resource listed and then deleted before its
+    // details are read fails the read with "not found"; read again.
+    let mut observed = op
+        .cx
+        .retry_not_found(|| async {
+            let fresh = op.cx.uncached();
+            adapter.observe(&fresh).await
+        })
+        .await?;
     let mut index = op.physical.index();
     for resource in &observed {
         index

@@ -216,7 +216,12 @@ impl Adapter for RoleAdapter {
                     .send(),
                 iam.list_attached_role_policies().role_name(name).send(),
             );
-            let got = got.aws("GetRole")?;
+            // A role deleted between the listing and these reads is not there.
+            let got = match got.aws("GetRole") {
+                Ok(got) => got,
+                Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
+                Err(error) => return Err(error),
+            };
             let Some(role) = got.role() else {
                 return Ok(None);
             };
@@ -233,7 +238,11 @@ impl Adapter for RoleAdapter {
                 Err(error) if error.kind == ErrorKind::NotFound => Value::Null,
                 Err(error) => return Err(error),
             };
-            let attached = attached.aws("ListAttachedRolePolicies")?;
+            let attached = match attached.aws("ListAttachedRolePolicies") {
+                Ok(attached) => attached,
+                Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
+                Err(error) => return Err(error),
+            };
             let managed = attached
                 .attached_policies()
                 .iter()

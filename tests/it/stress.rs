@@ -591,6 +591,11 @@ async fn fault_figures() {
                 6,
             );
             let wall = started.elapsed();
+            for run in outputs.iter().filter(|run| run.code != 0) {
+                for line in run.stderr.lines().filter(|line| line.starts_with("error")) {
+                    eprintln!("{percent}% {verb}, a run that failed: {line}");
+                }
+            }
             let retries: Vec<String> = outputs
                 .iter()
                 .filter_map(|run| {
@@ -598,8 +603,8 @@ async fn fault_figures() {
                         .stderr
                         .lines()
                         .chain(run.stdout.lines())
-                        .find(|line| line.contains("AWS calls"))?;
-                    let start = line.find('(')?;
+                        .find(|line| line.contains("AWS calls") && line.ends_with(')'))?;
+                    let start = line[..line.find("AWS calls")?].rfind('(')?;
                     Some(line[start + 1..line.len() - 1].to_string())
                 })
                 .collect();
