@@ -975,3 +975,63 @@ async fn symlinks_and_special_files_are_skipped_and_reported() {
     );
     assert!(keys.contains(&"index.html"), "{keys:?}");
 }
+
+/// An Origin Access Control of the name the stack would use, made by hand (no edgectl
+/// mark in its description): plan and apply refuse before anything changes, naming it,
+/// and it stays as it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_origin_access_control_made_by_hand_is_refused() {
+    use aws_sdk_cloudfront::types::{
+        OriginAccessControlConfig, OriginAccessControlOriginTypes,
+        OriginAccessControlSigningBehaviors, OriginAccessControlSigningProtocols,
+    };
+    let moto = Moto::start();
+    let scratch = Scratch::new();
+    let cloudfront = aws_sdk_cloudfront::Client::new(&moto.sdk().await);
+    let config = OriginAccessControlConfig::builder()
+        .name("static-demo-site")
+        .description("made by hand for another site")
+        .origin_access_control_origin_type(OriginAccessControlOriginTypes::S3)
+        .signing_behavior(OriginAccessControlSigningBehaviors::Never)
+        .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
+        .build()
+        .unwrap();
+    cloudfront
+        .create_origin_access_control()
+        .origin_access_control_config(config)
+        .send()
+        .await
+        .unwrap();
+    let controls = || async {
+        let listed = cloudfront
+            .list_origin_access_controls()
+            .send()
+            .await
+            .unwrap();
+        format!("{:?}", listed.origin_access_control_list().unwrap().items())
+    };
+    let before = controls().await;
+    let plan = moto.edgectl(&["plan", "-f", &scratch.path()]);
+    assert_eq!(plan.code, 1, "{}", plan.stderr);
+    assert!(
+        plan.stderr.contains(
+            "cannot create `origin_access_control.site`: origin access control `static-demo-site`"
+        ) && plan.stderr.contains("no edgectl tags"),
+        "{}",
+        plan.stderr
+    );
+    let run = approved(&moto, &scratch, "apply", &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("apply refused: nothing was changed"),
+        "{}",
+        run.stderr
+    );
+    let after = controls().await;
+    assert_eq!(after, before, "the hand-made Origin Access Control changed");
+    let s3 = s3_client(&moto).await;
+    assert!(
+        s3.head_bucket().bucket(BUCKET).send().await.is_err(),
+        "apply made the bucket"
+    );
+}

@@ -151,6 +151,13 @@ impl Adapter for CloudFrontAdapter {
         Ok(controls)
     }
 
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        match desired.id.kind() {
+            OAC => origin_access_control::preflight_create(cx, desired).await,
+            _ => Ok(()),
+        }
+    }
+
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         match op.id.kind() {
             OAC => origin_access_control::create(op, desired).await,

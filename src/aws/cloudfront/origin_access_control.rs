@@ -61,6 +61,54 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
         .collect()
 }
 
+/// The ownership marks a description carries, as the tags they stand for.
+fn marks(description: &str) -> Vec<(&str, &str)> {
+    description
+        .split_whitespace()
+        .filter_map(|part| part.split_once('='))
+        .filter(|(key, _)| key.starts_with("edgectl:"))
+        .collect()
+}
+
+/// Names of Origin Access Controls are unique in the account: one of the name without
+/// the stack's mark in its description is refused before anything changes.
+pub async fn preflight_create(cx: &Cx, desired: &Desired) -> Result<(), String> {
+    let name = desired.value("name").as_str().unwrap_or_default();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = cx
+            .clients
+            .cloudfront
+            .list_origin_access_controls()
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .aws("ListOriginAccessControls")
+            .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
+        let Some(list) = page.origin_access_control_list() else {
+            return Ok(());
+        };
+        if let Some(taken) = list.items().iter().find(|summary| summary.name() == name) {
+            return match crate::aws::tags::name_taken(
+                &cx.stack,
+                &desired.id,
+                &format!("origin access control `{name}` ({})", taken.id()),
+                marks(taken.description()),
+            ) {
+                Some(why) => Err(why),
+                None => Ok(()),
+            };
+        }
+        marker = list
+            .next_marker()
+            .filter(|next| !next.is_empty())
+            .map(str::to_string);
+        if marker.is_none() {
+            return Ok(());
+        }
+    }
+}
+
 pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
     let mut out = Vec::new();
     let mut marker: Option<String> = None;
