@@ -4,7 +4,7 @@
 
 use aws_sdk_cloudfront::types::{
     OriginAccessControlConfig, OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
-    OriginAccessControlSigningProtocols,
+    OriginAccessControlSigningProtocols, OriginAccessControlSummary,
 };
 
 use super::OAC;
@@ -70,46 +70,8 @@ fn marks(description: &str) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// Names of Origin Access Controls are unique in the account: one of the name without
-/// the stack's mark in its description is refused before anything changes.
-pub async fn preflight_create(cx: &Cx, desired: &Desired) -> Result<(), String> {
-    let name = desired.value("name").as_str().unwrap_or_default();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = cx
-            .clients
-            .cloudfront
-            .list_origin_access_controls()
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .aws("ListOriginAccessControls")
-            .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
-        let Some(list) = page.origin_access_control_list() else {
-            return Ok(());
-        };
-        if let Some(taken) = list.items().iter().find(|summary| summary.name() == name) {
-            return match crate::aws::tags::name_taken(
-                &cx.stack,
-                &desired.id,
-                &format!("origin access control `{name}` ({})", taken.id()),
-                marks(taken.description()),
-            ) {
-                Some(why) => Err(why),
-                None => Ok(()),
-            };
-        }
-        marker = list
-            .next_marker()
-            .filter(|next| !next.is_empty())
-            .map(str::to_string);
-        if marker.is_none() {
-            return Ok(());
-        }
-    }
-}
-
-pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+/// Every Origin Access Control of the account (one page per 100).
+async fn list_all(cx: &Cx) -> Result<Vec<OriginAccessControlSummary>, AwsError> {
     let mut out = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -124,11 +86,45 @@ pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let Some(list) = page.origin_access_control_list() else {
             return Ok(out);
         };
-        for summary in list.items() {
-            let Some(id) = owner(&cx.stack, summary.description()) else {
-                continue;
-            };
-            out.push(Observed::new(
+        out.extend(list.items().iter().cloned());
+        marker = list
+            .next_marker()
+            .filter(|next| !next.is_empty())
+            .map(str::to_string);
+        if marker.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// Names of Origin Access Controls are unique in the account: one of the name without
+/// the stack's mark in its description is refused before anything changes.
+pub async fn preflight_create(cx: &Cx, desired: &Desired) -> Result<(), String> {
+    let name = desired.value("name").as_str().unwrap_or_default();
+    let all = list_all(cx)
+        .await
+        .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
+    let Some(taken) = all.iter().find(|summary| summary.name() == name) else {
+        return Ok(());
+    };
+    match crate::aws::tags::name_taken(
+        &cx.stack,
+        &desired.id,
+        &format!("origin access control `{name}` ({})", taken.id()),
+        marks(taken.description()),
+    ) {
+        Some(why) => Err(why),
+        None => Ok(()),
+    }
+}
+
+pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+    Ok(list_all(cx)
+        .await?
+        .iter()
+        .filter_map(|summary| {
+            let id = owner(&cx.stack, summary.description())?;
+            Some(Observed::new(
                 id,
                 summary.id(),
                 props([
@@ -148,16 +144,9 @@ pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
                         Mode::InPlace,
                     ),
                 ]),
-            ));
-        }
-        marker = list
-            .next_marker()
-            .filter(|next| !next.is_empty())
-            .map(str::to_string);
-        if marker.is_none() {
-            return Ok(out);
-        }
-    }
+            ))
+        })
+        .collect())
 }
 
 fn config(op: &OpCx<'_>, desired: &Desired) -> Result<OriginAccessControlConfig, AwsError> {
