@@ -108,6 +108,24 @@ impl Moto {
             .count()
     }
 
+    /// Waits until moto's request log stops growing: requests a killed edgectl sent are
+    /// still served after it died, and a test must not act before they have been.
+    pub fn settle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut seen = self.requests();
+        let mut quiet_since = Instant::now();
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            let now = self.requests();
+            if now != seen {
+                seen = now;
+                quiet_since = Instant::now();
+            } else if quiet_since.elapsed() >= Duration::from_millis(300) {
+                return;
+            }
+        }
+    }
+
     /// moto's request log lines served so far (`"PUT /bucket/key HTTP/1.1" 200`).
     pub fn log_lines(&self) -> Vec<String> {
         std::fs::read_to_string(&self.log)

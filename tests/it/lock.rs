@@ -186,6 +186,7 @@ async fn a_killed_run_leaves_a_lock_the_next_run_names_as_stale() {
     .unwrap();
     proxy.kill_after(12, child.id());
     let _ = child.wait();
+    proxy.settle();
     assert!(proxy.killed_at().is_some(), "the run was not killed");
     let run = moto.edgectl(&["apply", "-f", MANIFEST, "--auto-approve"]);
     assert_eq!(run.code, 1, "{}", run.stderr);

@@ -42,6 +42,8 @@ struct State {
     killed_at: Option<String>,
     /// Held before forwarding each request, to make a run last.
     delay: Duration,
+    /// Requests read and not yet answered (or dropped).
+    in_flight: usize,
 }
 
 impl State {
@@ -124,6 +126,17 @@ impl FaultProxy {
     /// Holds every request this long before forwarding it (a slow AWS).
     pub fn delay(&self, delay: Duration) {
         self.state.lock().expect("proxy state").delay = delay;
+    }
+
+    /// Waits until every request the proxy has read is done: a killed client's requests
+    /// still reach moto, and a test must not read the account before they have.
+    pub fn settle(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while self.state.lock().expect("proxy state").in_flight > 0
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     pub fn requests(&self) -> usize {
@@ -227,8 +240,10 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
         let (number, fault, delay) = {
             let mut state = state.lock().expect("proxy state");
             state.requests += 1;
+            state.in_flight += 1;
             (state.requests, state.draw(), state.delay)
         };
+        let _done = InFlight(state);
         std::thread::sleep(delay);
         match fault {
             Some(Fault::Throttle) => {
@@ -274,6 +289,17 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
         {
             let _ = writer.shutdown(Shutdown::Both);
             return;
+        }
+    }
+}
+
+/// Counts a request as done when dropped, however its handling ends.
+struct InFlight<'a>(&'a Mutex<State>);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut state) = self.0.lock() {
+            state.in_flight = state.in_flight.saturating_sub(1);
         }
     }
 }

@@ -590,6 +590,7 @@ async fn killed_apply_converges_on_rerun() {
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         let _ = child.kill();
         let _ = child.wait();
+        moto.settle();
         // A killed run may leave the stack's lock; only `unlock` removes it.
         moto.edgectl(&["unlock", "-f", MANIFEST, "--auto-approve"])
             .success();

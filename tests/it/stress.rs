@@ -465,6 +465,7 @@ fn killed_after(proxy: &FaultProxy, args: &[&str], n: usize) -> Option<String> {
         .unwrap();
     proxy.kill_after(n, child.id());
     let _ = child.wait();
+    proxy.settle();
     proxy.killed_at()
 }
 
