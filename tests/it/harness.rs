@@ -120,7 +120,7 @@ impl Moto {
             if now != seen {
                 seen = now;
                 quiet_since = Instant::now();
-            } else if quiet_since.elapsed() >= Duration::from_millis(300) {
+            } else if quiet_since.elapsed() >= Duration::from_secs(1) {
                 return;
             }
         }
