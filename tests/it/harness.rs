@@ -33,6 +33,7 @@ fn moto_server() -> &'static PathBuf {
 pub struct Moto {
     child: Child,
     pub url: String,
+    port: u16,
     log: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -66,6 +67,7 @@ impl Moto {
             let mut moto = Moto {
                 child,
                 url: format!("http://127.0.0.1:{port}"),
+                port,
                 log,
                 _dir: dir,
             };
@@ -111,19 +113,46 @@ impl Moto {
     /// Waits until moto's request log stops growing: requests a killed edgectl sent are
     /// still served after it died, and a test must not act before they have been.
     pub fn settle(&self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        // A request the dead process sent sits on a connection moto has not closed yet
+        // (CLOSE_WAIT on moto's side, until moto has served it): on a busy machine moto can
+        // take well over a second to serve it (its first SSM call imports the SSM backend),
+        // so a quiet log alone is not proof.
+        let deadline = Instant::now() + Duration::from_secs(60);
         let mut seen = self.requests();
         let mut quiet_since = Instant::now();
         while Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
             let now = self.requests();
-            if now != seen {
+            if now != seen || self.half_closed_connections() > 0 {
                 seen = now;
                 quiet_since = Instant::now();
             } else if quiet_since.elapsed() >= Duration::from_secs(1) {
                 return;
             }
         }
+        panic!("moto did not settle within 60 s after the killed run");
+    }
+
+    /// Connections to moto whose client has closed its end while moto still holds its own:
+    /// requests from a dead client that moto has not finished serving (Linux `/proc/net`).
+    fn half_closed_connections(&self) -> usize {
+        const CLOSE_WAIT: &str = "08";
+        let port = format!(":{:04X}", self.port);
+        ["/proc/net/tcp", "/proc/net/tcp6"]
+            .iter()
+            .filter_map(|table| std::fs::read_to_string(table).ok())
+            .flat_map(|table| {
+                table
+                    .lines()
+                    .skip(1)
+                    .map(|line| {
+                        let fields: Vec<&str> = line.split_whitespace().collect();
+                        (fields.get(1).is_some_and(|local| local.ends_with(&port))
+                            && fields.get(3) == Some(&CLOSE_WAIT)) as usize
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .sum()
     }
 
     /// moto's request log lines served so far (`"PUT /bucket/key HTTP/1.1" 200`).
