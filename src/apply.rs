@@ -136,6 +136,28 @@ pub fn schedule(plan: &Plan) -> Result<Vec<Op>, GraphError> {
     Ok(ops)
 }
 
+/// The operations as labels (`delete subnet.a`), in an order the walk may run them: each
+/// after everything it waits for, ties in plan order.
+pub fn order(plan: &Plan, ops: &[Op]) -> Vec<String> {
+    let mut waiting: Vec<usize> = ops.iter().map(|op| op.after.len()).collect();
+    let mut ready: BTreeSet<usize> = (0..ops.len())
+        .filter(|index| waiting[*index] == 0)
+        .collect();
+    let mut labels = Vec::with_capacity(ops.len());
+    while let Some(index) = ready.pop_first() {
+        labels.push(label(plan, &ops[index]));
+        for (other, op) in ops.iter().enumerate() {
+            if op.after.contains(&index) {
+                waiting[other] -= 1;
+                if waiting[other] == 0 {
+                    ready.insert(other);
+                }
+            }
+        }
+    }
+    labels
+}
+
 pub fn label(plan: &Plan, op: &Op) -> String {
     let step = &plan.steps[op.step];
     format!("{} {}", op_verb(op.phase), step.id)

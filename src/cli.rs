@@ -49,10 +49,13 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Parse and validate a manifest; never calls AWS
     Validate(ManifestArgs),
-    /// Show what `apply` would change
+    /// Show what `apply` would change; `--out` saves it for `apply PLANFILE`
     Plan(PlanArgs),
-    /// Show the plan, ask for confirmation, then make AWS match the manifest
+    /// Show the plan, ask for confirmation, then make AWS match the manifest; or, given a
+    /// saved plan, check that what it touches is unchanged in AWS and execute exactly it
     Apply(ApplyArgs),
+    /// Render a plan saved by `plan --out`, for people or (`--json`) for scripts
+    Show(ShowArgs),
     /// Delete everything the stack owns, in reverse dependency order
     Destroy(DestroyArgs),
     /// Only the content of the manifest's synced buckets: upload what changed, delete
@@ -83,16 +86,46 @@ pub struct PlanArgs {
     /// Exit 0 when there is nothing to change, 2 when there are changes, 1 on error
     #[arg(long)]
     pub detailed_exitcode: bool,
+
+    /// Save the plan to this file, for `edgectl apply PLANFILE` (values of sensitive
+    /// variables are never written)
+    #[arg(long, value_name = "PLANFILE")]
+    pub out: Option<PathBuf>,
+
+    /// Print the plan as JSON on stdout (the format of plan files, see the README)
+    /// instead of the plan for people
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    #[command(flatten)]
-    pub manifest: ManifestArgs,
+    /// A plan saved by `plan --out`: apply exactly it, refusing if anything it touches
+    /// changed in AWS since (no `-f`, no confirmation: the plan was the review)
+    #[arg(value_name = "PLANFILE", conflicts_with_all = ["file", "auto_approve"])]
+    pub plan_file: Option<PathBuf>,
+
+    /// The manifest file, or `-` to read it from stdin
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        required_unless_present = "plan_file"
+    )]
+    pub file: Option<PathBuf>,
+
+    /// Set a variable declared under `variables:` (repeatable); also EDGECTL_VAR_<K>.
+    /// With PLANFILE, only sensitive variables, whose values plans never hold
+    #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
 
     /// Apply without asking; required when stdin is not a terminal (CI)
     #[arg(long)]
     pub auto_approve: bool,
+
+    /// With PLANFILE: refuse a plan older than this (e.g. 2h, 7days)
+    #[arg(long, default_value = "24h", value_name = "DURATION", value_parser = parse_duration, requires = "plan_file")]
+    pub max_plan_age: Duration,
 
     /// How many AWS operations may run at once
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -173,6 +206,17 @@ pub struct SyncArgs {
     /// of failing at once
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = parse_duration)]
     pub lock_timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved by `plan --out`
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: PathBuf,
+
+    /// Print the plan file's JSON (sensitive values stay hidden)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

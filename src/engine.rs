@@ -34,14 +34,29 @@ pub struct Session {
     pub calls: CallCounter,
 }
 
+/// Where a command deploys: the stack, and the region its manifest (or plan) names.
+pub struct Target<'a> {
+    pub stack: &'a str,
+    pub region: Option<&'a str>,
+}
+
+impl<'a> From<&'a Manifest> for Target<'a> {
+    fn from(manifest: &'a Manifest) -> Self {
+        Self {
+            stack: &manifest.stack,
+            region: manifest.region.as_deref(),
+        }
+    }
+}
+
 pub async fn connect(
     connection: &Connection,
-    manifest: &Manifest,
+    target: Target<'_>,
     timeout: Duration,
     no_wait: bool,
     wait_edge: bool,
 ) -> anyhow::Result<Session> {
-    let sdk = config::load(connection, manifest.region.as_deref())
+    let sdk = config::load(connection, target.region)
         .await
         .map_err(|error| anyhow::Error::new(error).context("cannot choose where to deploy"))?;
     let region = sdk.region().map(ToString::to_string).unwrap_or_default();
@@ -49,7 +64,7 @@ pub async fn connect(
     let clients = Clients::new(&sdk, &calls);
     let cx = Cx {
         clients,
-        stack: manifest.stack.clone(),
+        stack: target.stack.to_string(),
         region,
         timeout,
         no_wait,
@@ -84,19 +99,12 @@ pub async fn observe(
 ) -> anyhow::Result<Observation> {
     let started = Instant::now();
     let zones = resolve_zones(cx, manifest);
-    let observes = try_join_all(adapters.iter().map(|adapter| adapter.observe(cx)));
-    let (zones, observed) = futures::try_join!(zones, async {
-        observes.await.context("cannot read the stack's live state")
-    })?;
-    let mut observed: Vec<Observed> = observed.into_iter().flatten().collect();
-    // Physical ids the stack owns, so live references read as logical ones.
-    // A group's rules share the group's physical id; the first resource (the group) names it.
-    let mut index: BTreeMap<String, ResourceId> = BTreeMap::new();
-    for resource in &observed {
-        index
-            .entry(resource.physical_id.clone())
-            .or_insert_with(|| resource.id.clone());
-    }
+    let (zones, mut observed) = futures::try_join!(zones, observe_raw(cx, adapters))?;
+    let index = logical_index(
+        observed
+            .iter()
+            .map(|resource| (&resource.id, &resource.physical_id)),
+    );
     read_as_logical(&mut observed, &index);
     Ok(Observation {
         env: Env {
@@ -106,6 +114,29 @@ pub async fn observe(
         observed,
         elapsed: started.elapsed(),
     })
+}
+
+/// Every adapter's live resources, all at once, with live references still physical ids.
+pub async fn observe_raw(cx: &Cx, adapters: &[Arc<dyn Adapter>]) -> anyhow::Result<Vec<Observed>> {
+    let observed = try_join_all(adapters.iter().map(|adapter| adapter.observe(cx)))
+        .await
+        .context("cannot read the stack's live state")?;
+    Ok(observed.into_iter().flatten().collect())
+}
+
+/// Physical id -> the logical id it stands for. Ids sort kind-first, and where two share
+/// a physical id the first names it: a group (`security_group.x`) before its rules
+/// (`security_group_rules.x`), a bucket before its objects.
+pub fn logical_index<'a>(
+    pairs: impl IntoIterator<Item = (&'a ResourceId, &'a String)>,
+) -> BTreeMap<String, ResourceId> {
+    let mut pairs: Vec<(&ResourceId, &String)> = pairs.into_iter().collect();
+    pairs.sort();
+    let mut index = BTreeMap::new();
+    for (id, physical) in pairs {
+        index.entry(physical.clone()).or_insert_with(|| id.clone());
+    }
+    index
 }
 
 /// Live references (physical ids in `index`) read as the logical ids they stand for.

@@ -9,6 +9,7 @@ mod graph;
 mod manifest;
 mod model;
 mod plan;
+mod planfile;
 mod redact;
 mod render;
 

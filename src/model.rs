@@ -4,9 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// A resource's logical id, `<kind>.<name>` (`subnet.public-1`) or just `<kind>` (`vpc`).
 /// It is stored on the resource as the `edgectl:id` tag.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct ResourceId(String);
 
 impl ResourceId {
@@ -46,8 +49,13 @@ impl fmt::Display for ResourceId {
     }
 }
 
+/// Why a value keeps the live one (see [`Value::KeepLive`]), for the plan's note.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Why(pub &'static str);
+
 /// A property value, normalised so that equal meaning compares equal.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Value {
     Null,
     Bool(bool),
@@ -64,9 +72,11 @@ pub enum Value {
     /// The live value when there is one, else this one: a container image whose tag came
     /// from a variable's default keeps the image a service runs now (CI owns the tag).
     /// The second part says why, for the plan's note.
-    KeepLive(Box<Value>, &'static str),
+    #[serde(skip)]
+    KeepLive(Box<Value>, Why),
     /// Whatever AWS chose when the manifest left it unsaid (the key of an encryption
     /// AWS manages): any live value matches, and a create sends nothing.
+    #[serde(skip)]
     AwsDefault,
     Map(BTreeMap<String, Value>),
 }
@@ -134,7 +144,7 @@ impl Value {
                 ((**fallback).clone(), None)
             }
             (Value::KeepLive(fallback, why), live) => {
-                (live.clone(), (**fallback != *live).then_some(*why))
+                (live.clone(), (**fallback != *live).then_some(why.0))
             }
             (Value::AwsDefault, live) => (live.clone(), None),
             (Value::Map(map), Value::Map(live)) => {
@@ -268,7 +278,8 @@ impl fmt::Display for Value {
 }
 
 /// How a change to a property reaches AWS, and what a reference in it means for ordering.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Updated in place; a reference here does not stop the referenced resource's deletion.
     InPlace,
@@ -288,7 +299,7 @@ impl Mode {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Field {
     pub value: Value,
     pub mode: Mode,
@@ -329,7 +340,7 @@ pub fn deps_of(props: &Props, after: &[ResourceId]) -> Vec<Dep> {
 }
 
 /// What the manifest asks for.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Desired {
     pub id: ResourceId,
     pub props: Props,
@@ -351,7 +362,7 @@ impl Desired {
 }
 
 /// What is live in AWS, found by the stack's ownership tags.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Observed {
     pub id: ResourceId,
     pub physical_id: String,

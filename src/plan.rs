@@ -3,10 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
+
 use crate::graph::{Graph, GraphError};
 use crate::model::{Desired, Mode, Observed, ResourceId, Value};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     Create,
     Update,
@@ -27,7 +30,7 @@ impl Action {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub field: String,
     pub old: Value,
@@ -36,7 +39,8 @@ pub struct Change {
 }
 
 /// How a replacement runs (Terraform's DeleteThenCreate / CreateThenDelete).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Replacement {
     /// AWS forbids two at once (a subnet's CIDR, a security group's name).
     #[default]
@@ -49,7 +53,7 @@ pub enum Replacement {
     CreateOnly,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     pub id: ResourceId,
     pub action: Action,
@@ -61,7 +65,7 @@ pub struct Step {
     pub replacement: Replacement,
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// Sorted by id, then action.
     pub steps: Vec<Step>,

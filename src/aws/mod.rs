@@ -71,6 +71,7 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub sts: aws_sdk_sts::Client,
 }
 
 /// Builds one service's client from the shared configuration, counting its calls.
@@ -110,6 +111,7 @@ impl Clients {
             ),
             cloudfront: client!(aws_sdk_cloudfront, config, counter),
             ssm: client!(aws_sdk_ssm, config, counter),
+            sts: client!(aws_sdk_sts, config, counter),
         }
     }
 }
@@ -171,6 +173,25 @@ impl Cx {
     }
 }
 
+/// The account the credentials belong to (STS `GetCallerIdentity`), for saved plans.
+pub async fn account(cx: &Cx) -> Result<String, AwsError> {
+    use errors::AwsResultExt as _;
+    let identity = cx
+        .clients
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .aws("GetCallerIdentity")?;
+    identity.account().map(str::to_string).ok_or_else(|| {
+        AwsError::new(
+            ErrorKind::Other,
+            "GetCallerIdentity",
+            "the answer names no account",
+        )
+    })
+}
+
 /// The physical ids known so far: observed at the start, extended as creates finish.
 #[derive(Clone, Default)]
 pub struct PhysicalIds(Arc<RwLock<BTreeMap<ResourceId, String>>>);
@@ -190,15 +211,19 @@ impl PhysicalIds {
 
     /// Physical id -> logical id, for turning live references into logical ones.
     pub fn index(&self) -> BTreeMap<String, ResourceId> {
-        // Ids sort kind-first, so a group (`security_group.x`) names the physical id it
-        // shares with its rules (`security_group_rules.x`).
-        let mut index = BTreeMap::new();
-        if let Ok(map) = self.0.read() {
-            for (id, physical) in map.iter() {
-                index.entry(physical.clone()).or_insert_with(|| id.clone());
-            }
-        }
-        index
+        self.0
+            .read()
+            .map(|map| crate::engine::logical_index(map.iter()))
+            .unwrap_or_default()
+    }
+
+    /// Every id known, for a saved plan.
+    pub fn snapshot(&self) -> BTreeMap<ResourceId, String> {
+        self.0.read().map(|map| map.clone()).unwrap_or_default()
+    }
+
+    pub fn from_map(map: BTreeMap<ResourceId, String>) -> Self {
+        Self(Arc::new(RwLock::new(map)))
     }
 
     pub fn get(&self, id: &ResourceId) -> Option<String> {

@@ -35,6 +35,10 @@ pub enum ApplyError {
     #[error("{0} cancelled: nothing was changed")]
     Declined(&'static str),
     #[error(
+        "the plan is out of date: {0} it touches changed in AWS since it was made; nothing was changed; make a new plan"
+    )]
+    Stale(String),
+    #[error(
         "{verb} failed: {failed} of {total} operations failed, {skipped} skipped, {not_started} not started"
     )]
     Failed {
@@ -64,7 +68,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     }
     let session = engine::connect(
         &super::connection(global),
-        &manifest,
+        (&manifest).into(),
         options.timeout,
         options.no_wait,
         options.wait,
@@ -86,6 +90,133 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     result
 }
 
+/// `edgectl apply PLANFILE`: the plan file checked (integrity, version, age, sensitive
+/// values), then AWS (region, account), then, holding the lock, the resources the plan
+/// touches read again and compared with what the plan saw; only then is it walked.
+pub async fn run_saved(
+    global: &GlobalArgs,
+    options: Options,
+    path: &std::path::Path,
+    max_age: Duration,
+) -> anyhow::Result<ExitCode> {
+    use crate::planfile::{self, Document, PlanFileError};
+    let path = path.to_string_lossy();
+    let (document, text) = planfile::read(&path)?;
+    document.check_age(&path, max_age)?;
+    let given = crate::manifest::vars::Overrides::from_process(options.manifest.vars.clone());
+    let values = document.sensitive_values(&path, &given)?;
+    crate::redact::register(values.values().cloned());
+    let document = Document::reveal(&text, &values).map_err(|why| PlanFileError::Damaged {
+        path: path.to_string(),
+        why,
+    })?;
+    let started = Instant::now();
+    let session = engine::connect(
+        &super::connection(global),
+        engine::Target {
+            stack: &document.stack,
+            region: Some(&document.region),
+        },
+        options.timeout,
+        options.no_wait,
+        options.wait,
+    )
+    .await?;
+    let elsewhere = |what, planned: &str, actual: &str, help| PlanFileError::Elsewhere {
+        path: path.to_string(),
+        what,
+        planned: planned.to_string(),
+        actual: actual.to_string(),
+        help,
+    };
+    if session.cx.region != document.region {
+        return Err(elsewhere(
+            "region",
+            &document.region,
+            &session.cx.region,
+            "drop `--region` (or AWS_REGION's override) or make the plan for this region",
+        )
+        .into());
+    }
+    let account = crate::aws::account(&session.cx).await?;
+    if account != document.account {
+        return Err(elsewhere(
+            "account",
+            &document.account,
+            &account,
+            "use the credentials the plan was made with, or make a new plan with these",
+        )
+        .into());
+    }
+    let lock =
+        crate::aws::lock::acquire(&session.cx, "edgectl apply PLANFILE", options.lock_timeout)
+            .await?;
+    let result = saved_locked(global, &options, &document, &session, started).await;
+    lock.release(&session.cx).await;
+    result
+}
+
+async fn saved_locked(
+    global: &GlobalArgs,
+    options: &Options,
+    document: &crate::planfile::Document,
+    session: &engine::Session,
+    started: Instant,
+) -> anyhow::Result<ExitCode> {
+    // Only the kinds the plan touches are read again: a change anywhere else does not
+    // make the plan stale.
+    let kinds = document.touched_kinds();
+    let adapters: Vec<Arc<dyn crate::aws::Adapter>> = crate::aws::adapters()
+        .into_iter()
+        .filter(|adapter| adapter.kinds().iter().any(|kind| kinds.contains(*kind)))
+        .collect();
+    let mut live = engine::observe_raw(&session.cx, &adapters)
+        .await
+        .inspect_err(|_| crate::errln!("gave up after {}", session.calls.summary()))?;
+    let index = engine::logical_index(
+        document.execution.physical_ids.iter().chain(
+            live.iter()
+                .map(|resource| (&resource.id, &resource.physical_id)),
+        ),
+    );
+    engine::read_as_logical(&mut live, &index);
+    let plan = &document.execution.plan;
+    crate::outln!(
+        "{}",
+        render::plan::saved_header(document, Paint::for_stdout())
+    );
+    super::print_plan(global, plan, &document.stack, &session.cx.region);
+    let stale = document.stale(&live);
+    if !stale.is_empty() {
+        for change in &stale {
+            crate::errln!("error: {change}");
+        }
+        return Err(ApplyError::Stale(crate::manifest::plural(stale.len(), "resource")).into());
+    }
+    if plan.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let refusals = engine::preflight(&session.cx, &adapters, plan).await;
+    if !refusals.is_empty() {
+        for refusal in &refusals {
+            crate::errln!("error: {refusal}");
+        }
+        return Err(ApplyError::Refused("apply").into());
+    }
+    let physical = crate::aws::PhysicalIds::from_map(document.execution.physical_ids.clone());
+    walk(
+        global,
+        session,
+        &adapters,
+        plan,
+        physical,
+        options.parallelism,
+        "apply",
+        started,
+    )
+    .await
+}
+
 /// The part of a run that holds the stack's lock.
 async fn locked(
     global: &GlobalArgs,
@@ -102,16 +233,7 @@ async fn locked(
         (!options.destroy).then_some(manifest),
         &observation,
     )?;
-    crate::out!(
-        "{}",
-        render::plan::render(
-            &plan,
-            &manifest.stack,
-            &session.cx.region,
-            Paint::for_stdout(),
-            global.verbose,
-        )
-    );
+    super::print_plan(global, &plan, &manifest.stack, &session.cx.region);
     if plan.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }

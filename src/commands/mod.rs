@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod plan;
+pub mod show;
 pub mod sync;
 pub mod unlock;
 pub mod validate;
@@ -20,9 +21,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Plan(args) => plan::run(&cli.global, &args).await,
+        Command::Show(args) => show::run(&cli.global, &args),
         Command::Apply(args) => {
             let options = apply::Options {
-                manifest: args.manifest,
+                manifest: ManifestArgs {
+                    file: args.file.unwrap_or_default(),
+                    vars: args.vars,
+                },
                 auto_approve: args.auto_approve,
                 parallelism: args.parallelism.into(),
                 timeout: args.timeout,
@@ -31,7 +36,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 destroy: false,
                 lock_timeout: args.lock_timeout,
             };
-            apply::run(&cli.global, options).await
+            match &args.plan_file {
+                Some(path) => apply::run_saved(&cli.global, options, path, args.max_plan_age).await,
+                None => apply::run(&cli.global, options).await,
+            }
         }
         Command::Sync(args) => {
             let options = sync::Options {
@@ -111,4 +119,18 @@ pub fn print_calls(global: &GlobalArgs, session: &engine::Session) {
 /// Live bars only on a terminal, and not with `--no-progress`.
 pub fn live_progress(global: &GlobalArgs) -> bool {
     !global.no_progress && std::io::stderr().is_terminal()
+}
+
+/// A plan for people, on stdout.
+pub fn print_plan(global: &GlobalArgs, plan: &crate::plan::Plan, stack: &str, region: &str) {
+    crate::out!(
+        "{}",
+        crate::render::plan::render(
+            plan,
+            stack,
+            region,
+            crate::render::Paint::for_stdout(),
+            global.verbose,
+        )
+    );
 }

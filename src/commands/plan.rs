@@ -1,35 +1,43 @@
-//! `edgectl plan`: what apply would do, on stdout.
+//! `edgectl plan`: what apply would do, on stdout; `--out` saves it as a plan file and
+//! `--json` prints that file's JSON instead of the plan for people.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::Context as _;
+
 use crate::cli::{GlobalArgs, PlanArgs};
 use crate::engine;
-use crate::render::{self, Paint};
+use crate::planfile;
+use crate::render;
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let (manifest, adapters) = super::load(&args.manifest)?;
     engine::warm(&adapters, &manifest);
     let session = engine::connect(
         &super::connection(global),
-        &manifest,
+        (&manifest).into(),
         Duration::from_secs(60),
         false,
         false,
     )
     .await?;
-    let observation = super::observe(&session, &adapters, &manifest).await?;
+    let saving = args.out.is_some() || args.json;
+    // The account a saved plan is for, read while the live state is.
+    let (observation, account) =
+        futures::join!(super::observe(&session, &adapters, &manifest), async {
+            match saving {
+                true => crate::aws::account(&session.cx).await.map(Some),
+                false => Ok(None),
+            }
+        });
+    let observation = observation?;
+    let account = account.context("cannot tell which account the plan is for")?;
     let plan = engine::plan(&adapters, Some(&manifest), &observation)?;
-    crate::out!(
-        "{}",
-        render::plan::render(
-            &plan,
-            &manifest.stack,
-            &session.cx.region,
-            Paint::for_stdout(),
-            global.verbose,
-        )
-    );
+    if !args.json {
+        super::print_plan(global, &plan, &manifest.stack, &session.cx.region);
+    }
     // What apply would refuse (a name taken by a resource the stack does not own) fails
     // the plan too, so that a reviewed plan is one that can be applied.
     let refusals = engine::preflight(&session.cx, &adapters, &plan).await;
@@ -45,13 +53,77 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
     super::print_calls(global, &session);
     if !refusals.is_empty() {
         anyhow::bail!(
-            "apply would refuse this plan ({}); nothing was changed",
-            crate::manifest::plural(refusals.len(), "error")
+            "apply would refuse this plan ({}); nothing was changed{}",
+            crate::manifest::plural(refusals.len(), "error"),
+            if args.out.is_some() {
+                " and no plan file was written"
+            } else {
+                ""
+            }
         );
+    }
+    if let Some(account) = account {
+        let ops = crate::apply::schedule(&plan)?;
+        let origin = planfile::Origin {
+            stack: &manifest.stack,
+            region: &session.cx.region,
+            account: &account,
+            manifest_path: &args.manifest.file.to_string_lossy(),
+            source: &manifest.source,
+        };
+        let document = planfile::build(
+            &plan,
+            &origin,
+            &observation.observed,
+            engine::physical_ids(&observation.observed).snapshot(),
+            crate::apply::order(&plan, &ops),
+        );
+        let sensitive: BTreeMap<String, String> = manifest
+            .source
+            .variables
+            .iter()
+            .filter(|(_, variable)| variable.sensitive)
+            .filter_map(|(name, variable)| Some((name.clone(), variable.value.clone()?)))
+            .collect();
+        let text = planfile::to_text(&document, &sensitive).context("cannot write the plan")?;
+        if let Some(out) = &args.out {
+            write_private(out, &text)
+                .with_context(|| format!("cannot write the plan to `{}`", out.display()))?;
+            crate::errln!(
+                "saved the plan to `{}`: `edgectl apply {}` applies exactly it",
+                out.display(),
+                out.display()
+            );
+        }
+        if args.json {
+            crate::out!("{text}");
+        }
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Writes the file readable by its owner only (it names the stack's resources and the
+/// values of its non-sensitive variables), whole or not at all: a temporary file beside
+/// it, renamed over it.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(text.as_bytes())?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|error| error.error)?;
+    Ok(())
 }

@@ -50,7 +50,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     sync::warm_buckets(buckets.iter().copied());
     let session = engine::connect(
         &super::connection(global),
-        &manifest,
+        (&manifest).into(),
         options.timeout,
         false,
         options.wait,

@@ -18,7 +18,7 @@ pub async fn run(global: &GlobalArgs, args: &UnlockArgs) -> anyhow::Result<ExitC
     }
     let session = engine::connect(
         &super::connection(global),
-        &manifest,
+        (&manifest).into(),
         Duration::from_secs(60),
         false,
         false,

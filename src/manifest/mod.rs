@@ -133,7 +133,21 @@ pub fn parse_bytes(
         );
     let manifest = schema::decode(&root, &mut decoder, &base);
     match manifest {
-        Some(manifest) if decoder.diagnostics.is_empty() => Ok(manifest),
+        Some(mut manifest) if decoder.diagnostics.is_empty() => {
+            manifest.source = schema::Source {
+                digest: blake3::hash(bytes).to_hex().to_string(),
+                variables: values
+                    .into_iter()
+                    .map(|(name, value)| {
+                        let sensitive = declarations
+                            .get(&name)
+                            .is_some_and(|declared| declared.sensitive);
+                        (name, schema::Variable { value, sensitive })
+                    })
+                    .collect(),
+            };
+            Ok(manifest)
+        }
         _ => {
             let mut diagnostics = decoder.diagnostics;
             diagnostics.dedup();

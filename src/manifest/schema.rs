@@ -43,8 +43,24 @@ const EGRESS_RULE: &[&str] = &["protocol", "port", "ports", "to", "description"]
 /// Words a rule's peer may use besides CIDRs and group names.
 const RESERVED_PEERS: &[&str] = &["self", "vpc"];
 
+/// Where the manifest came from: what a saved plan records about it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Source {
+    /// BLAKE3 of the manifest's bytes, hex.
+    pub digest: String,
+    /// Every declared variable as resolved (overrides, environment, default).
+    pub variables: BTreeMap<String, Variable>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variable {
+    pub value: Option<String>,
+    pub sensitive: bool,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Manifest {
+    pub source: Source,
     pub stack: String,
     pub region: Option<String>,
     pub tags: BTreeMap<String, String>,
@@ -248,6 +264,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         edge::decode(decoder, &fields, &cx)
     };
     Some(Manifest {
+        source: Source::default(),
         stack: stack?,
         region,
         tags,

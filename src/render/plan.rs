@@ -39,6 +39,31 @@ pub fn render(plan: &Plan, stack: &str, region: &str, paint: Paint, verbose: boo
     out
 }
 
+/// Where a saved plan came from, above its rendering.
+pub fn saved_header(document: &crate::planfile::Document, paint: Paint) -> String {
+    let mut variables: Vec<String> = document
+        .variables
+        .iter()
+        .map(|(name, variable)| match &variable.value {
+            Some(value) => format!("{name}={value}"),
+            None if variable.sensitive => format!("{name}={}", crate::redact::SHOWN),
+            None => format!("{name} unset"),
+        })
+        .collect();
+    if variables.is_empty() {
+        variables.push("none".to_string());
+    }
+    paint.dim(&format!(
+        "Saved plan: made {} by edgectl {} for account {}, from `{}` (BLAKE3 {}); variables: {}",
+        document.created_at,
+        document.edgectl_version,
+        document.account,
+        document.manifest.path,
+        document.manifest.blake3.get(..12).unwrap_or_default(),
+        variables.join(", ")
+    ))
+}
+
 pub fn summary(plan: &Plan) -> String {
     format!(
         "Plan: {} to create, {} to update, {} to replace, {} to delete.",

@@ -9,6 +9,7 @@ mod lookalike;
 mod manifests;
 mod network;
 mod proxy;
+mod saved_plan;
 mod sensitive;
 mod service;
 mod static_site;

@@ -21,9 +21,15 @@ fn manifest() -> String {
 }
 
 fn assert_hidden(what: &str, run: &Run) {
+    assert_absent(SECRET, what, run);
+}
+
+/// `secret` is on neither of the run's streams.
+#[track_caller]
+pub fn assert_absent(secret: &str, what: &str, run: &Run) {
     for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
         assert!(
-            !text.contains(SECRET),
+            !text.contains(secret),
             "{what}: the sensitive value is on {stream}:\n{text}"
         );
     }

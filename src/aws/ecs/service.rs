@@ -22,7 +22,7 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::retry::Backoff;
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
 use crate::manifest::{Manifest, Service};
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::model::{Desired, Mode, Observed, ResourceId, Value, Why, props};
 use crate::plan::Change;
 
 pub const KIND: &str = "service";
@@ -77,7 +77,7 @@ fn desired_for(manifest: &Manifest, service: &Service) -> Desired {
             (
                 "desired_count",
                 if service.autoscale.is_some() {
-                    Value::KeepLive(Box::new(count), KEEP_COUNT)
+                    Value::KeepLive(Box::new(count), Why(KEEP_COUNT))
                 } else {
                     count
                 },

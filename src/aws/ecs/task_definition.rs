@@ -19,7 +19,7 @@ use crate::aws::iam::{execution_role_id, task_role_id};
 use crate::aws::logs::log_group_id;
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
 use crate::manifest::{Image, Manifest, Service, TaskRole};
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::model::{Desired, Mode, Observed, ResourceId, Value, Why, props};
 use crate::plan::{Change, Replacement};
 
 pub const KIND: &str = "task_definition";
@@ -103,7 +103,7 @@ fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired {
                     (
                         "tag",
                         if *tag_defaulted {
-                            Value::KeepLive(Box::new(Value::str(tag)), KEEP_IMAGE)
+                            Value::KeepLive(Box::new(Value::str(tag)), Why(KEEP_IMAGE))
                         } else {
                             Value::str(tag)
                         },
