@@ -1,14 +1,11 @@
 //! edgectl: plan, apply and destroy AWS stacks described by one YAML manifest.
 
-mod apply;
 mod aws;
 mod cli;
 mod commands;
 mod engine;
-mod graph;
 mod manifest;
-mod model;
-mod plan;
+mod pipeline;
 mod planfile;
 mod redact;
 mod render;

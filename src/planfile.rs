@@ -13,9 +13,9 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+use crate::engine::diff::{Action, Plan, Replacement};
+use crate::engine::model::{Observed, ResourceId, Value};
 use crate::manifest::Source;
-use crate::model::{Observed, ResourceId, Value};
-use crate::plan::{Action, Plan, Replacement};
 
 /// The shape of the document; a reader refuses any other.
 pub const FORMAT_VERSION: &str = "1";
@@ -231,7 +231,7 @@ pub fn build(
 
 /// Field changes as scripts read them: every field for a create (before `null`) and a
 /// delete (after `null`), the changed ones otherwise.
-fn changes(step: &crate::plan::Step) -> Vec<ChangeInfo> {
+fn changes(step: &crate::engine::diff::Step) -> Vec<ChangeInfo> {
     match step.action {
         Action::Create => step
             .desired
@@ -622,9 +622,9 @@ fn describe_change(then: &Observed, now: &Observed) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::diff::Step;
+    use crate::engine::model::{Desired, Mode, props};
     use crate::manifest::Variable;
-    use crate::model::{Desired, Mode, props};
-    use crate::plan::Step;
 
     /// `--max-plan-age`'s default.
     const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
@@ -651,7 +651,7 @@ mod tests {
             steps: vec![Step {
                 id: id.clone(),
                 action: Action::Update,
-                changes: vec![crate::plan::Change {
+                changes: vec![crate::engine::diff::Change {
                     field: "retention".into(),
                     old: Value::Int(7),
                     new: Value::Int(30),

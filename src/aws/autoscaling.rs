@@ -13,9 +13,9 @@ use aws_sdk_applicationautoscaling::types::{
 use super::ecs::service::service_id;
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::{Cx, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::Manifest;
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::plan::Change;
 
 pub const KIND: &str = "scaling";
 const METRICS: [(&str, &str); 2] = [

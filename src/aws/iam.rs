@@ -11,9 +11,9 @@ use futures::future::try_join_all;
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::naming::fit;
 use super::{Adapter, Cx, Env, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::{Manifest, Service, TaskRole};
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::plan::Change;
 
 pub const KIND: &str = "role";
 /// The one inline policy edgectl writes on a role.
@@ -150,47 +150,11 @@ fn role(
 }
 
 #[async_trait]
-impl Adapter for RoleAdapter {
+impl crate::engine::kind::Kind for RoleAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &[KIND]
-    }
-
-    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
-        let mut out = Vec::new();
-        for service in &manifest.containers.services {
-            if service.execution_role.is_none() {
-                out.push(role(
-                    manifest,
-                    execution_role_id(&service.key),
-                    fit(&format!("{}-execution", service.name), 64),
-                    vec![format!(
-                        "arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
-                        partition(&env.region)
-                    )],
-                    secrets_policy(service),
-                ));
-            }
-            if let TaskRole::Statements(statements) = &service.task_role {
-                let statements = statements
-                    .iter()
-                    .map(|statement| {
-                        serde_json::json!({
-                            "Effect": if statement.allow { "Allow" } else { "Deny" },
-                            "Action": statement.actions,
-                            "Resource": statement.resources,
-                        })
-                    })
-                    .collect();
-                out.push(role(
-                    manifest,
-                    task_role_id(&service.key),
-                    fit(&format!("{}-task", service.name), 64),
-                    Vec::new(),
-                    Some(policy_document(statements)),
-                ));
-            }
-        }
-        out
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -412,6 +376,46 @@ impl Adapter for RoleAdapter {
             .await
             .aws("DeleteRole")?;
         Ok(())
+    }
+}
+
+impl Adapter for RoleAdapter {
+    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
+        let mut out = Vec::new();
+        for service in &manifest.containers.services {
+            if service.execution_role.is_none() {
+                out.push(role(
+                    manifest,
+                    execution_role_id(&service.key),
+                    fit(&format!("{}-execution", service.name), 64),
+                    vec![format!(
+                        "arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+                        partition(&env.region)
+                    )],
+                    secrets_policy(service),
+                ));
+            }
+            if let TaskRole::Statements(statements) = &service.task_role {
+                let statements = statements
+                    .iter()
+                    .map(|statement| {
+                        serde_json::json!({
+                            "Effect": if statement.allow { "Allow" } else { "Deny" },
+                            "Action": statement.actions,
+                            "Resource": statement.resources,
+                        })
+                    })
+                    .collect();
+                out.push(role(
+                    manifest,
+                    task_role_id(&service.key),
+                    fit(&format!("{}-task", service.name), 64),
+                    Vec::new(),
+                    Some(policy_document(statements)),
+                ));
+            }
+        }
+        out
     }
 }
 

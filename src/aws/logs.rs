@@ -10,10 +10,10 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::errors::{AwsError, AwsResultExt};
 use super::{Adapter, Cx, Env, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::containers::LOG_GROUP_PREFIXES;
 use crate::manifest::{Manifest, Service};
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::plan::Change;
 
 pub const KIND: &str = "log_group";
 
@@ -61,42 +61,11 @@ fn tag_map(pairs: Vec<(String, String)>) -> HashMap<String, String> {
 }
 
 #[async_trait]
-impl Adapter for LogGroupAdapter {
+impl crate::engine::kind::Kind for LogGroupAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &[KIND]
-    }
-
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        manifest
-            .containers
-            .services
-            .iter()
-            .map(|service| {
-                let name = log_group_name(service);
-                Desired {
-                    id: log_group_id(&service.key),
-                    props: props([
-                        ("name", Value::str(&name), Mode::Replace),
-                        (
-                            "retention_days",
-                            Value::Int(service.retention_days),
-                            Mode::InPlace,
-                        ),
-                        (
-                            "tags",
-                            tags::managed_tags(
-                                &manifest.tags,
-                                &Default::default(),
-                                &name,
-                                service.retain_logs,
-                            ),
-                            Mode::InPlace,
-                        ),
-                    ]),
-                    after: Vec::new(),
-                }
-            })
-            .collect()
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -269,6 +238,41 @@ impl Adapter for LogGroupAdapter {
             .await
             .aws("DeleteLogGroup")?;
         Ok(())
+    }
+}
+
+impl Adapter for LogGroupAdapter {
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        manifest
+            .containers
+            .services
+            .iter()
+            .map(|service| {
+                let name = log_group_name(service);
+                Desired {
+                    id: log_group_id(&service.key),
+                    props: props([
+                        ("name", Value::str(&name), Mode::Replace),
+                        (
+                            "retention_days",
+                            Value::Int(service.retention_days),
+                            Mode::InPlace,
+                        ),
+                        (
+                            "tags",
+                            tags::managed_tags(
+                                &manifest.tags,
+                                &Default::default(),
+                                &name,
+                                service.retain_logs,
+                            ),
+                            Mode::InPlace,
+                        ),
+                    ]),
+                    after: Vec::new(),
+                }
+            })
+            .collect()
     }
 }
 

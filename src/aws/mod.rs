@@ -15,19 +15,15 @@ pub mod lock;
 pub mod logs;
 pub mod naming;
 pub mod resend;
-pub mod retry;
 pub mod s3;
 pub mod tags;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-
+pub use crate::engine::kind::{Kind, PhysicalIds};
+use crate::engine::model::{Desired, ResourceId};
 use crate::manifest::Manifest;
-use crate::model::{Desired, Observed, ResourceId, Value};
-use crate::plan::{Change, Replacement};
 use calls::CallCounter;
 use errors::{AwsError, ErrorKind};
 
@@ -160,7 +156,7 @@ impl Cx {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, AwsError>>,
     {
-        retry::retry(self.visibility_bound(), &[ErrorKind::NotFound], attempt).await
+        crate::engine::retry::retry(self.visibility_bound(), &[ErrorKind::NotFound], attempt).await
     }
 
     /// Retries a delete refused because something is still being released.
@@ -169,7 +165,7 @@ impl Cx {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, AwsError>>,
     {
-        retry::retry(self.timeout, &[ErrorKind::Dependency], attempt).await
+        crate::engine::retry::retry(self.timeout, &[ErrorKind::Dependency], attempt).await
     }
 }
 
@@ -192,146 +188,24 @@ pub async fn account(cx: &Cx) -> Result<String, AwsError> {
     })
 }
 
-/// The physical ids known so far: observed at the start, extended as creates finish.
-#[derive(Clone, Default)]
-pub struct PhysicalIds(Arc<RwLock<BTreeMap<ResourceId, String>>>);
-
-impl PhysicalIds {
-    pub fn set(&self, id: &ResourceId, physical: String) {
-        if let Ok(mut map) = self.0.write() {
-            map.insert(id.clone(), physical);
-        }
-    }
-
-    pub fn remove(&self, id: &ResourceId) {
-        if let Ok(mut map) = self.0.write() {
-            map.remove(id);
-        }
-    }
-
-    /// Physical id -> logical id, for turning live references into logical ones.
-    pub fn index(&self) -> BTreeMap<String, ResourceId> {
-        self.0
-            .read()
-            .map(|map| crate::engine::logical_index(map.iter()))
-            .unwrap_or_default()
-    }
-
-    /// Every id known, for a saved plan.
-    pub fn snapshot(&self) -> BTreeMap<ResourceId, String> {
-        self.0.read().map(|map| map.clone()).unwrap_or_default()
-    }
-
-    pub fn from_map(map: BTreeMap<ResourceId, String>) -> Self {
-        Self(Arc::new(RwLock::new(map)))
-    }
-
-    pub fn get(&self, id: &ResourceId) -> Option<String> {
-        self.0.read().ok()?.get(id).cloned()
-    }
-}
-
-/// One operation's view: the shared context, the resource, and whether a dependent needs
-/// it ready (or, for a delete, gone) before it can proceed.
-pub struct OpCx<'a> {
-    pub cx: &'a Cx,
-    pub id: &'a ResourceId,
-    pub physical: &'a PhysicalIds,
-    pub wait: bool,
-    /// Where the operation says how far it has come (see [`OpCx::status`]).
-    pub report: &'a (dyn Fn(&str) + Send + Sync),
-}
+/// What an AWS operation sees: the engine's view of one operation, on these clients.
+pub type OpCx<'a> = crate::engine::kind::OpCx<'a, Cx>;
 
 impl OpCx<'_> {
-    /// Tells the progress display how far the operation has come.
-    pub fn status(&self, text: &str) {
-        (self.report)(text);
-    }
-
-    /// The physical id behind a reference (or the literal, for ids the stack does not own).
-    pub fn resolve(&self, value: &Value) -> Result<String, AwsError> {
-        match value {
-            Value::Ref(id) => self.physical.get(id).ok_or_else(|| {
-                AwsError::new(
-                    ErrorKind::Other,
-                    "resolve",
-                    format!("`{id}` has no id yet (it was not created)"),
-                )
-            }),
-            Value::Phys(physical) | Value::Str(physical) => Ok(physical.clone()),
-            other => Err(AwsError::new(
-                ErrorKind::Other,
-                "resolve",
-                format!("expected a resource reference, found {other}"),
-            )),
-        }
-    }
-
     /// The `Name` tag and ownership tags for a create call.
     pub fn create_tags(&self, desired: &Desired) -> Vec<(String, String)> {
         tags::create_tags(&self.cx.stack, self.id, desired.value("tags"))
     }
 }
 
-/// One AWS resource kind (or a few that one describe call returns together).
-#[async_trait]
-pub trait Adapter: Send + Sync {
-    /// The kinds this adapter creates, as written before the `.` of logical ids.
-    fn kinds(&self) -> &'static [&'static str];
-
-    /// How a replacement of these kinds runs.
-    fn replacement(&self) -> Replacement {
-        Replacement::DeleteThenCreate
-    }
-
-    /// Before the diff, settles each side with what only the other knows (a sync's `delete`
-    /// flag onto the live side; the live objects' sizes decide which files to hash).
-    fn normalize(&self, _desired: &mut Desired, _observed: &mut Observed) {}
-
-    /// Refuses, before any change is made, a deletion AWS would half-do or that would
-    /// destroy what edgectl does not own (a bucket holding others' objects).
-    async fn preflight_delete(&self, _cx: &Cx, _observed: &Observed) -> Result<(), String> {
-        Ok(())
-    }
-
-    /// What makes a desired resource impossible to apply, known without AWS (a sync
-    /// source with entries that cannot be read). Plan, apply and sync refuse on it before
-    /// any change.
-    fn invalid(&self, _desired: &Desired) -> Option<String> {
-        None
-    }
-
-    /// Refuses, before any change is made, a create whose name is taken by a resource
-    /// the stack does not own: where AWS answers a create with the existing resource of
-    /// that name (ECS `CreateCluster`, ELBv2 `CreateLoadBalancer`/`CreateTargetGroup` with
-    /// identical settings) or refuses it (IAM, ECR, CloudWatch Logs), or adds to it (a task
-    /// definition family). The message names the resource and says who owns it.
-    async fn preflight_create(&self, _cx: &Cx, _desired: &Desired) -> Result<(), String> {
-        Ok(())
-    }
-
+/// A kind on AWS, and how the manifest lowers to its desired resources.
+pub trait Adapter: Kind<Cx = Cx> {
     /// Starts local work the plan will need (hashing a sync's files) in the background,
     /// so that it runs while AWS is read. Plan and apply call it; destroy does not.
     fn warm(&self, _manifest: &Manifest) {}
 
     /// The resources the manifest implies for these kinds.
     fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired>;
-
-    /// Every live resource of these kinds owned by the stack, with as few calls as the API allows.
-    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError>;
-
-    /// Creates the resource with its tags in the same call; returns its physical id.
-    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError>;
-
-    async fn update(
-        &self,
-        op: &OpCx<'_>,
-        desired: &Desired,
-        observed: &Observed,
-        changes: &[Change],
-    ) -> Result<(), AwsError>;
-
-    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError>;
 }
 
 /// Every adapter, in no particular order: the graph decides order.
@@ -352,7 +226,15 @@ pub fn adapter_for<'a>(
     adapters: &'a [Arc<dyn Adapter>],
     id: &ResourceId,
 ) -> Option<&'a Arc<dyn Adapter>> {
-    adapters
-        .iter()
-        .find(|adapter| adapter.kinds().contains(&id.kind()))
+    crate::engine::kind::kind_for(adapters, id)
+}
+
+impl crate::engine::kind::Context for Cx {
+    fn fresh(&self) -> Self {
+        self.uncached()
+    }
+
+    fn visibility_bound(&self) -> Duration {
+        Cx::visibility_bound(self)
+    }
 }

@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use super::errors::AwsError;
-use crate::model::{ResourceId, Value};
+use crate::engine::model::{ResourceId, Value};
 
 pub const STACK_TAG: &str = "edgectl:stack";
 pub const ID_TAG: &str = "edgectl:id";
 /// On resources whose manifest says `retain: true`: destroy, and removal from the
-/// manifest, leave them in place (`plan::diff`). A managed tag like any other, so a plan
+/// manifest, leave them in place (`engine::diff`). A managed tag like any other, so a plan
 /// shows when it is added or removed.
-pub const RETAIN_TAG: &str = "edgectl:retain";
+pub use crate::engine::diff::{RETAIN_TAG, retained};
 
 /// The tags edgectl manages on a resource besides ownership: the manifest's common tags and
 /// `Name`. This is the `tags` property that plans compare.
@@ -43,13 +43,6 @@ pub fn managed_tags(
         map.insert(RETAIN_TAG.to_string(), Value::str("true"));
     }
     Value::Map(map)
-}
-
-/// Whether a live resource's managed tags say `retain: true`.
-pub fn retained(tags: &Value) -> bool {
-    tags.as_map()
-        .and_then(|map| map.get(RETAIN_TAG))
-        .is_some_and(|value| value.as_str() == Some("true"))
 }
 
 /// Everything written at create time: ownership plus the managed tags.

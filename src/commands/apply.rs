@@ -5,10 +5,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::apply::{self, Walk};
 use crate::cli::{GlobalArgs, ManifestArgs};
-use crate::engine;
-use crate::plan::Action;
+use crate::engine::diff::Action;
+use crate::engine::walk::{self, Walk};
+use crate::pipeline;
 use crate::render::progress::Progress;
 use crate::render::{self, Paint};
 
@@ -64,9 +64,9 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     }
     let started = Instant::now();
     if !options.destroy {
-        engine::warm(&adapters, &manifest);
+        pipeline::warm(&adapters, &manifest);
     }
-    let session = engine::connect(
+    let session = pipeline::connect(
         &super::connection(global),
         (&manifest).into(),
         options.timeout,
@@ -111,9 +111,9 @@ pub async fn run_saved(
         why,
     })?;
     let started = Instant::now();
-    let session = engine::connect(
+    let session = pipeline::connect(
         &super::connection(global),
-        engine::Target {
+        pipeline::Target {
             stack: &document.stack,
             region: Some(&document.region),
         },
@@ -160,7 +160,7 @@ async fn saved_locked(
     global: &GlobalArgs,
     options: &Options,
     document: &crate::planfile::Document,
-    session: &engine::Session,
+    session: &pipeline::Session,
     started: Instant,
 ) -> anyhow::Result<ExitCode> {
     // Only the kinds the plan touches are read again: a change anywhere else does not
@@ -170,16 +170,16 @@ async fn saved_locked(
         .into_iter()
         .filter(|adapter| adapter.kinds().iter().any(|kind| kinds.contains(*kind)))
         .collect();
-    let mut live = engine::observe_raw(&session.cx, &adapters)
+    let mut live = pipeline::observe_raw(&session.cx, &adapters)
         .await
         .inspect_err(|_| crate::errln!("gave up after {}", session.calls.summary()))?;
-    let index = engine::logical_index(
+    let index = pipeline::logical_index(
         document.execution.physical_ids.iter().chain(
             live.iter()
                 .map(|resource| (&resource.id, &resource.physical_id)),
         ),
     );
-    engine::read_as_logical(&mut live, &index);
+    pipeline::read_as_logical(&mut live, &index);
     let plan = &document.execution.plan;
     crate::outln!(
         "{}",
@@ -196,7 +196,7 @@ async fn saved_locked(
     if plan.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    let refusals = engine::preflight(&session.cx, &adapters, plan).await;
+    let refusals = pipeline::preflight(&session.cx, &adapters, plan).await;
     if !refusals.is_empty() {
         for refusal in &refusals {
             crate::errln!("error: {refusal}");
@@ -224,11 +224,11 @@ async fn locked(
     verb: &'static str,
     manifest: &crate::manifest::Manifest,
     adapters: &[Arc<dyn crate::aws::Adapter>],
-    session: &engine::Session,
+    session: &pipeline::Session,
     started: Instant,
 ) -> anyhow::Result<ExitCode> {
     let observation = super::observe(session, adapters, manifest).await?;
-    let plan = engine::plan(
+    let plan = pipeline::plan(
         adapters,
         (!options.destroy).then_some(manifest),
         &observation,
@@ -239,7 +239,7 @@ async fn locked(
     }
     // Deletions AWS would half-do, or that would destroy what edgectl does not own, are
     // refused here, before anything changes.
-    let refusals = engine::preflight(&session.cx, adapters, &plan).await;
+    let refusals = pipeline::preflight(&session.cx, adapters, &plan).await;
     if !refusals.is_empty() {
         for refusal in &refusals {
             crate::errln!("error: {refusal}");
@@ -249,7 +249,7 @@ async fn locked(
     if !options.auto_approve && !confirm(verb, &manifest.stack)? {
         return Err(ApplyError::Declined(verb).into());
     }
-    let physical = engine::physical_ids(&observation.observed);
+    let physical = pipeline::physical_ids(&observation.observed);
     walk(
         global,
         session,
@@ -268,20 +268,20 @@ async fn locked(
 #[allow(clippy::too_many_arguments)]
 pub async fn walk(
     global: &GlobalArgs,
-    session: &engine::Session,
+    session: &pipeline::Session,
     adapters: &[Arc<dyn crate::aws::Adapter>],
-    plan: &crate::plan::Plan,
+    plan: &crate::engine::diff::Plan,
     physical: crate::aws::PhysicalIds,
     parallelism: usize,
     verb: &'static str,
     started: Instant,
 ) -> anyhow::Result<ExitCode> {
-    let ops = apply::schedule(plan)?;
+    let ops = walk::schedule(plan)?;
     let progress = Arc::new(Progress::new(super::live_progress(global)));
     let walk = Walk {
         plan,
         ops: &ops,
-        adapters,
+        kinds: adapters,
         cx: session.cx.clone(),
         physical,
         parallelism,
@@ -307,7 +307,7 @@ pub async fn walk(
     let done: Vec<String> = outcome
         .done
         .iter()
-        .map(|index| apply::label(plan, &ops[*index]))
+        .map(|index| walk::label(plan, &ops[*index]))
         .collect();
     crate::errln!(
         "\ndone before stopping ({}): {}",
@@ -324,7 +324,7 @@ pub async fn walk(
         .map(|(index, error)| {
             (
                 ops.get(*index)
-                    .map_or_else(|| "internal".to_string(), |op| apply::label(plan, op)),
+                    .map_or_else(|| "internal".to_string(), |op| walk::label(plan, op)),
                 error.to_string(),
             )
         })
@@ -336,7 +336,7 @@ pub async fn walk(
     let not_started: Vec<String> = outcome
         .not_started
         .iter()
-        .map(|index| apply::label(plan, &ops[*index]))
+        .map(|index| walk::label(plan, &ops[*index]))
         .collect();
     if !not_started.is_empty() {
         crate::errln!("interrupted; not started: {}", not_started.join(", "));

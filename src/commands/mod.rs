@@ -14,8 +14,8 @@ use std::sync::Arc;
 use crate::aws::config::Connection;
 use crate::aws::{self, Adapter, Env};
 use crate::cli::{Cli, Command, GlobalArgs, ManifestArgs};
-use crate::engine;
 use crate::manifest::{self, Manifest, vars::Overrides};
+use crate::pipeline;
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -77,7 +77,7 @@ pub fn load(args: &ManifestArgs) -> anyhow::Result<(Manifest, Vec<Arc<dyn Adapte
     let path = args.file.to_string_lossy();
     let manifest = manifest::load(&path, &Overrides::from_process(args.vars.clone()))?;
     let adapters = aws::adapters();
-    engine::desired(&adapters, &manifest, &Env::placeholder(&manifest))?;
+    pipeline::desired(&adapters, &manifest, &Env::placeholder(&manifest))?;
     Ok((manifest, adapters))
 }
 
@@ -92,11 +92,11 @@ pub fn connection(global: &GlobalArgs) -> Connection {
 /// Reads the live state; when that fails, says how many calls were made and retried
 /// before giving up (a throttled or failing AWS shows as retries, not as a hang).
 pub async fn observe(
-    session: &engine::Session,
+    session: &pipeline::Session,
     adapters: &[Arc<dyn Adapter>],
     manifest: &Manifest,
-) -> anyhow::Result<engine::Observation> {
-    let observation = engine::observe(&session.cx, adapters, manifest).await;
+) -> anyhow::Result<pipeline::Observation> {
+    let observation = pipeline::observe(&session.cx, adapters, manifest).await;
     if observation.is_err() {
         crate::errln!("gave up after {}", session.calls.summary());
     }
@@ -104,7 +104,7 @@ pub async fn observe(
 }
 
 /// With `--verbose`, the AWS calls a command made, by operation, on stderr.
-pub fn print_calls(global: &GlobalArgs, session: &engine::Session) {
+pub fn print_calls(global: &GlobalArgs, session: &pipeline::Session) {
     if !global.verbose {
         return;
     }
@@ -122,7 +122,12 @@ pub fn live_progress(global: &GlobalArgs) -> bool {
 }
 
 /// A plan for people, on stdout.
-pub fn print_plan(global: &GlobalArgs, plan: &crate::plan::Plan, stack: &str, region: &str) {
+pub fn print_plan(
+    global: &GlobalArgs,
+    plan: &crate::engine::diff::Plan,
+    stack: &str,
+    region: &str,
+) {
     crate::out!(
         "{}",
         crate::render::plan::render(

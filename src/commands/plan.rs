@@ -8,14 +8,14 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::cli::{GlobalArgs, PlanArgs};
-use crate::engine;
+use crate::pipeline;
 use crate::planfile;
 use crate::render;
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let (manifest, adapters) = super::load(&args.manifest)?;
-    engine::warm(&adapters, &manifest);
-    let session = engine::connect(
+    pipeline::warm(&adapters, &manifest);
+    let session = pipeline::connect(
         &super::connection(global),
         (&manifest).into(),
         Duration::from_secs(60),
@@ -34,13 +34,13 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
         });
     let observation = observation?;
     let account = account.context("cannot tell which account the plan is for")?;
-    let plan = engine::plan(&adapters, Some(&manifest), &observation)?;
+    let plan = pipeline::plan(&adapters, Some(&manifest), &observation)?;
     if !args.json {
         super::print_plan(global, &plan, &manifest.stack, &session.cx.region);
     }
     // What apply would refuse (a name taken by a resource the stack does not own) fails
     // the plan too, so that a reviewed plan is one that can be applied.
-    let refusals = engine::preflight(&session.cx, &adapters, &plan).await;
+    let refusals = pipeline::preflight(&session.cx, &adapters, &plan).await;
     for refusal in &refusals {
         crate::errln!("error: {refusal}");
     }
@@ -63,7 +63,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
         );
     }
     if let Some(account) = account {
-        let ops = crate::apply::schedule(&plan)?;
+        let ops = crate::engine::walk::schedule(&plan)?;
         let origin = planfile::Origin {
             stack: &manifest.stack,
             region: &session.cx.region,
@@ -75,8 +75,8 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
             &plan,
             &origin,
             &observation.observed,
-            engine::physical_ids(&observation.observed).snapshot(),
-            crate::apply::order(&plan, &ops),
+            pipeline::physical_ids(&observation.observed).snapshot(),
+            crate::engine::walk::order(&plan, &ops),
         );
         let sensitive: BTreeMap<String, String> = manifest
             .source

@@ -14,10 +14,10 @@ use futures::future::try_join_all;
 use crate::aws::s3::{self, sync};
 use crate::aws::{Env, cloudfront};
 use crate::cli::{GlobalArgs, ManifestArgs};
-use crate::engine::{self, Observation};
+use crate::engine::model::{Observed, ResourceId, Value};
 use crate::manifest::Manifest;
 use crate::manifest::edge::Bucket;
-use crate::model::{Observed, ResourceId, Value};
+use crate::pipeline::{self, Observation};
 use crate::render::{self, Paint};
 
 pub struct Options {
@@ -48,7 +48,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     // Which buckets, decided before any AWS call.
     let buckets = chosen(&manifest, &options.buckets)?;
     sync::warm_buckets(buckets.iter().copied());
-    let session = engine::connect(
+    let session = pipeline::connect(
         &super::connection(global),
         (&manifest).into(),
         options.timeout,
@@ -68,7 +68,7 @@ async fn sync_buckets(
     manifest: &Manifest,
     adapters: &[std::sync::Arc<dyn crate::aws::Adapter>],
     buckets: &[&Bucket],
-    session: &engine::Session,
+    session: &pipeline::Session,
     started: Instant,
 ) -> anyhow::Result<ExitCode> {
     let cx = &session.cx;
@@ -84,13 +84,13 @@ async fn sync_buckets(
         .await
     }))
     .await?;
-    // Live references read as logical ones, as `engine::observe` makes them.
+    // Live references read as logical ones, as `pipeline::observe` makes them.
     let index: BTreeMap<String, ResourceId> = buckets
         .iter()
         .map(|bucket| (bucket.name.clone(), s3::bucket_id(&bucket.key)))
         .collect();
     let mut observed: Vec<Observed> = observed.into_iter().flatten().collect();
-    engine::read_as_logical(&mut observed, &index);
+    pipeline::read_as_logical(&mut observed, &index);
     let observation = Observation {
         env: Env::placeholder(manifest),
         observed,
@@ -100,7 +100,7 @@ async fn sync_buckets(
         .iter()
         .map(|bucket| sync::objects_id(&bucket.key))
         .collect();
-    let mut plan = engine::plan(adapters, Some(manifest), &observation)?;
+    let mut plan = pipeline::plan(adapters, Some(manifest), &observation)?;
     plan.steps.retain(|step| scope.contains(&step.id));
     crate::out!(
         "{}",
@@ -127,7 +127,7 @@ async fn sync_buckets(
     }
     // A source with entries that cannot be read syncs nothing: it would read as files
     // gone, and `delete: true` would delete them remotely.
-    let refusals = engine::invalid(adapters, &plan);
+    let refusals = pipeline::invalid(adapters, &plan);
     if !refusals.is_empty() {
         for refusal in &refusals {
             crate::errln!("error: {refusal}");
@@ -171,13 +171,13 @@ async fn upload(
     options: &Options,
     adapters: &[std::sync::Arc<dyn crate::aws::Adapter>],
     buckets: &[&Bucket],
-    session: &engine::Session,
+    session: &pipeline::Session,
     started: Instant,
     observation: Observation,
-    mut plan: crate::plan::Plan,
+    mut plan: crate::engine::diff::Plan,
 ) -> anyhow::Result<ExitCode> {
     let cx = &session.cx;
-    let physical = engine::physical_ids(&observation.observed);
+    let physical = pipeline::physical_ids(&observation.observed);
     for bucket in buckets {
         physical.set(&s3::bucket_id(&bucket.key), bucket.name.clone());
     }

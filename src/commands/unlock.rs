@@ -9,14 +9,14 @@ use std::time::Duration;
 use crate::aws::lock;
 use crate::cli::{GlobalArgs, UnlockArgs};
 use crate::commands::apply::ApplyError;
-use crate::engine;
+use crate::pipeline;
 
 pub async fn run(global: &GlobalArgs, args: &UnlockArgs) -> anyhow::Result<ExitCode> {
     let (manifest, _) = super::load(&args.manifest)?;
     if !args.auto_approve && !std::io::stdin().is_terminal() {
         return Err(ApplyError::NoTerminal("unlock").into());
     }
-    let session = engine::connect(
+    let session = pipeline::connect(
         &super::connection(global),
         (&manifest).into(),
         Duration::from_secs(60),

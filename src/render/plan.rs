@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::Paint;
-use crate::model::Value;
-use crate::plan::{Action, Change, Plan, Replacement, Step};
+use crate::engine::diff::{Action, Change, Plan, Replacement, Step};
+use crate::engine::model::Value;
 
 /// `verbose` lists a sync's files one by one; otherwise it shows counts.
 pub fn render(plan: &Plan, stack: &str, region: &str, paint: Paint, verbose: bool) -> String {

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant, SystemTime};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{Paint, duration};
-use crate::apply::{Hooks, Phase};
 use crate::aws::errors::AwsError;
-use crate::plan::Step;
+use crate::engine::diff::Step;
+use crate::engine::walk::{Hooks, Phase};
 
 pub enum Progress {
     Live {

@@ -24,10 +24,10 @@ use crate::aws::elbv2::load_balancer_id;
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::s3::bucket_id;
 use crate::aws::{Cx, Env, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::Manifest;
 use crate::manifest::edge::{Behavior, Distribution, OriginTarget};
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::plan::Change;
 
 /// CloudFront's lists carry their own length (`Aliases { quantity, items }`, ...).
 macro_rules! counted {
@@ -425,7 +425,7 @@ pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
 
 /// The normalised view of a live config; also says whether any origin is custom.
 fn observed<'a>(
-    logical: crate::model::ResourceId,
+    logical: crate::engine::model::ResourceId,
     arn: &str,
     id: &str,
     config: &DistributionConfig,

@@ -16,10 +16,11 @@ use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
 use sha2::{Digest as _, Sha256};
 
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use super::{Adapter, Cx, Env, OpCx, retry};
+use super::{Adapter, Cx, Env, OpCx};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, ResourceId};
+use crate::engine::retry;
 use crate::manifest::Manifest;
-use crate::model::{Desired, Observed, ResourceId};
-use crate::plan::Change;
 
 pub const DISTRIBUTION: &str = "distribution";
 pub const OAC: &str = "origin_access_control";
@@ -131,15 +132,11 @@ pub async fn wait_deployed(op: &OpCx<'_>, id: &str) -> Result<String, AwsError> 
 pub struct CloudFrontAdapter;
 
 #[async_trait]
-impl Adapter for CloudFrontAdapter {
+impl crate::engine::kind::Kind for CloudFrontAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &[DISTRIBUTION, OAC]
-    }
-
-    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
-        let mut out = origin_access_control::desired(manifest);
-        out.extend(distribution::desired(manifest, env));
-        out
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -187,5 +184,13 @@ impl Adapter for CloudFrontAdapter {
             Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
             other => other,
         }
+    }
+}
+
+impl Adapter for CloudFrontAdapter {
+    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
+        let mut out = origin_access_control::desired(manifest);
+        out.extend(distribution::desired(manifest, env));
+        out
     }
 }

@@ -11,9 +11,9 @@ use super::OAC;
 use crate::aws::errors::{AwsError, AwsResultExt, built};
 use crate::aws::naming;
 use crate::aws::{Cx, OpCx};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::Manifest;
 use crate::manifest::edge::OriginTarget;
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
 
 pub fn oac_id(bucket_key: &str) -> ResourceId {
     ResourceId::new(OAC, bucket_key)

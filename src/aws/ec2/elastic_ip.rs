@@ -6,9 +6,9 @@ use aws_sdk_ec2::types::{DomainType, ResourceType};
 use super::{name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
 use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, props};
 use crate::manifest::Manifest;
-use crate::model::{Desired, Mode, Observed, ResourceId, props};
-use crate::plan::Change;
 
 pub struct ElasticIpAdapter;
 
@@ -18,31 +18,11 @@ pub fn nat_address_id(zone_index: usize) -> ResourceId {
 }
 
 #[async_trait]
-impl Adapter for ElasticIpAdapter {
+impl crate::engine::kind::Kind for ElasticIpAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &["elastic_ip"]
-    }
-
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else {
-            return Vec::new();
-        };
-        network
-            .nat_zones()
-            .into_iter()
-            .map(|zone| {
-                let id = nat_address_id(zone);
-                Desired {
-                    props: props([(
-                        "tags",
-                        tags::desired_tags(&manifest.tags, &name(manifest, id.name())),
-                        Mode::InPlace,
-                    )]),
-                    id,
-                    after: Vec::new(),
-                }
-            })
-            .collect()
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -107,5 +87,29 @@ impl Adapter for ElasticIpAdapter {
             })
             .await?;
         Ok(())
+    }
+}
+
+impl Adapter for ElasticIpAdapter {
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
+        network
+            .nat_zones()
+            .into_iter()
+            .map(|zone| {
+                let id = nat_address_id(zone);
+                Desired {
+                    props: props([(
+                        "tags",
+                        tags::desired_tags(&manifest.tags, &name(manifest, id.name())),
+                        Mode::InPlace,
+                    )]),
+                    id,
+                    after: Vec::new(),
+                }
+            })
+            .collect()
     }
 }

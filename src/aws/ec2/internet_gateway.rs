@@ -6,9 +6,9 @@ use aws_sdk_ec2::types::ResourceType;
 use super::{name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec, vpc_ref};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::Manifest;
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::plan::Change;
 
 pub struct InternetGatewayAdapter;
 
@@ -17,31 +17,11 @@ pub fn internet_gateway_id() -> ResourceId {
 }
 
 #[async_trait]
-impl Adapter for InternetGatewayAdapter {
+impl crate::engine::kind::Kind for InternetGatewayAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &["internet_gateway"]
-    }
-
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else {
-            return Vec::new();
-        };
-        if network.public.is_empty() {
-            return Vec::new();
-        }
-        vec![Desired {
-            id: internet_gateway_id(),
-            props: props([
-                // Attachment is updated in place, but the VPC cannot be deleted while attached.
-                ("vpc", vpc_ref(), Mode::Blocking),
-                (
-                    "tags",
-                    tags::desired_tags(&manifest.tags, &name(manifest, "igw")),
-                    Mode::InPlace,
-                ),
-            ]),
-            after: Vec::new(),
-        }]
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -137,6 +117,30 @@ impl Adapter for InternetGatewayAdapter {
             })
             .await?;
         Ok(())
+    }
+}
+
+impl Adapter for InternetGatewayAdapter {
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
+        if network.public.is_empty() {
+            return Vec::new();
+        }
+        vec![Desired {
+            id: internet_gateway_id(),
+            props: props([
+                // Attachment is updated in place, but the VPC cannot be deleted while attached.
+                ("vpc", vpc_ref(), Mode::Blocking),
+                (
+                    "tags",
+                    tags::desired_tags(&manifest.tags, &name(manifest, "igw")),
+                    Mode::InPlace,
+                ),
+            ]),
+            after: Vec::new(),
+        }]
     }
 }
 

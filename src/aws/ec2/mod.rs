@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::tags;
 use super::{Adapter, Cx, OpCx};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::manifest::{Manifest, Network};
-use crate::model::{Desired, Observed, ResourceId, Value};
 
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     vec![

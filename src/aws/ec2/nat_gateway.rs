@@ -12,10 +12,11 @@ use super::{
     client_token, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec,
 };
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::aws::{Adapter, Cx, Env, OpCx, retry, tags};
+use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::retry;
 use crate::manifest::{Manifest, Tier};
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::plan::Change;
 
 pub struct NatGatewayAdapter;
 
@@ -25,47 +26,11 @@ pub fn nat_gateway_id(zone_index: usize) -> ResourceId {
 }
 
 #[async_trait]
-impl Adapter for NatGatewayAdapter {
+impl crate::engine::kind::Kind for NatGatewayAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &["nat_gateway"]
-    }
-
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else {
-            return Vec::new();
-        };
-        network
-            .nat_zones()
-            .into_iter()
-            .map(|zone| {
-                let id = nat_gateway_id(zone);
-                Desired {
-                    props: props([
-                        (
-                            "subnet",
-                            Value::Ref(subnet_id(Tier::Public, zone)),
-                            Mode::Replace,
-                        ),
-                        (
-                            "elastic_ip",
-                            Value::Ref(nat_address_id(zone)),
-                            Mode::Replace,
-                        ),
-                        (
-                            "tags",
-                            tags::desired_tags(
-                                &manifest.tags,
-                                &name(manifest, &format!("nat-{}", zone + 1)),
-                            ),
-                            Mode::InPlace,
-                        ),
-                    ]),
-                    id,
-                    // A public NAT gateway needs the VPC's internet gateway attached.
-                    after: vec![internet_gateway_id()],
-                }
-            })
-            .collect()
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -189,6 +154,46 @@ impl Adapter for NatGatewayAdapter {
             wait_for(op, gateway_id, NatGatewayState::Deleted).await?;
         }
         Ok(())
+    }
+}
+
+impl Adapter for NatGatewayAdapter {
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
+        network
+            .nat_zones()
+            .into_iter()
+            .map(|zone| {
+                let id = nat_gateway_id(zone);
+                Desired {
+                    props: props([
+                        (
+                            "subnet",
+                            Value::Ref(subnet_id(Tier::Public, zone)),
+                            Mode::Replace,
+                        ),
+                        (
+                            "elastic_ip",
+                            Value::Ref(nat_address_id(zone)),
+                            Mode::Replace,
+                        ),
+                        (
+                            "tags",
+                            tags::desired_tags(
+                                &manifest.tags,
+                                &name(manifest, &format!("nat-{}", zone + 1)),
+                            ),
+                            Mode::InPlace,
+                        ),
+                    ]),
+                    id,
+                    // A public NAT gateway needs the VPC's internet gateway attached.
+                    after: vec![internet_gateway_id()],
+                }
+            })
+            .collect()
     }
 }
 

@@ -18,9 +18,9 @@ use super::{
 };
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::{Manifest, Nat, Tier};
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::plan::Change;
 
 pub struct RouteTableAdapter;
 
@@ -40,71 +40,11 @@ pub fn route_table_ids(manifest: &Manifest) -> Vec<ResourceId> {
 }
 
 #[async_trait]
-impl Adapter for RouteTableAdapter {
+impl crate::engine::kind::Kind for RouteTableAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &["route_table"]
-    }
-
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else {
-            return Vec::new();
-        };
-        let table = |suffix: String, routes: Vec<Value>, subnets: Vec<ResourceId>| Desired {
-            id: ResourceId::new("route_table", &suffix),
-            props: props([
-                ("vpc", vpc_ref(), Mode::Replace),
-                (
-                    "routes",
-                    Value::Set(routes.into_iter().collect()),
-                    Mode::InPlace,
-                ),
-                (
-                    "subnets",
-                    Value::Set(subnets.into_iter().map(Value::Ref).collect()),
-                    Mode::InPlace,
-                ),
-                (
-                    "tags",
-                    tags::desired_tags(&manifest.tags, &name(manifest, &suffix)),
-                    Mode::InPlace,
-                ),
-            ]),
-            after: Vec::new(),
-        };
-        let mut out = Vec::new();
-        if !network.public.is_empty() {
-            let subnets = (0..network.public.len())
-                .map(|index| subnet_id(Tier::Public, index))
-                .collect();
-            out.push(table(
-                "public".into(),
-                vec![route(ANYWHERE, Value::Ref(internet_gateway_id()))],
-                subnets,
-            ));
-        }
-        for index in 0..network.private.len() {
-            let nat = match network.nat {
-                Nat::None => None,
-                Nat::Single => Some(nat_gateway_id(0)),
-                Nat::PerZone => Some(nat_gateway_id(index)),
-            };
-            let routes = nat
-                .map(|nat| route(ANYWHERE, Value::Ref(nat)))
-                .into_iter()
-                .collect();
-            out.push(table(
-                format!("private-{}", index + 1),
-                routes,
-                vec![subnet_id(Tier::Private, index)],
-            ));
-        }
-        if !network.isolated.is_empty() {
-            let subnets = (0..network.isolated.len())
-                .map(|index| subnet_id(Tier::Isolated, index))
-                .collect();
-            out.push(table("isolated".into(), Vec::new(), subnets));
-        }
-        out
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -257,6 +197,70 @@ impl Adapter for RouteTableAdapter {
             })
             .await?;
         Ok(())
+    }
+}
+
+impl Adapter for RouteTableAdapter {
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
+        let table = |suffix: String, routes: Vec<Value>, subnets: Vec<ResourceId>| Desired {
+            id: ResourceId::new("route_table", &suffix),
+            props: props([
+                ("vpc", vpc_ref(), Mode::Replace),
+                (
+                    "routes",
+                    Value::Set(routes.into_iter().collect()),
+                    Mode::InPlace,
+                ),
+                (
+                    "subnets",
+                    Value::Set(subnets.into_iter().map(Value::Ref).collect()),
+                    Mode::InPlace,
+                ),
+                (
+                    "tags",
+                    tags::desired_tags(&manifest.tags, &name(manifest, &suffix)),
+                    Mode::InPlace,
+                ),
+            ]),
+            after: Vec::new(),
+        };
+        let mut out = Vec::new();
+        if !network.public.is_empty() {
+            let subnets = (0..network.public.len())
+                .map(|index| subnet_id(Tier::Public, index))
+                .collect();
+            out.push(table(
+                "public".into(),
+                vec![route(ANYWHERE, Value::Ref(internet_gateway_id()))],
+                subnets,
+            ));
+        }
+        for index in 0..network.private.len() {
+            let nat = match network.nat {
+                Nat::None => None,
+                Nat::Single => Some(nat_gateway_id(0)),
+                Nat::PerZone => Some(nat_gateway_id(index)),
+            };
+            let routes = nat
+                .map(|nat| route(ANYWHERE, Value::Ref(nat)))
+                .into_iter()
+                .collect();
+            out.push(table(
+                format!("private-{}", index + 1),
+                routes,
+                vec![subnet_id(Tier::Private, index)],
+            ));
+        }
+        if !network.isolated.is_empty() {
+            let subnets = (0..network.isolated.len())
+                .map(|index| subnet_id(Tier::Isolated, index))
+                .collect();
+            out.push(table("isolated".into(), Vec::new(), subnets));
+        }
+        out
     }
 }
 

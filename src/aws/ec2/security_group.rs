@@ -18,9 +18,9 @@ use super::{
 };
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::{Manifest, Peer, Protocol, Rule};
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::plan::Change;
 
 pub struct SecurityGroupAdapter;
 
@@ -94,59 +94,11 @@ fn expand(rules: &[Rule], group: &str, vpc_cidr: &str) -> Value {
 }
 
 #[async_trait]
-impl Adapter for SecurityGroupAdapter {
+impl crate::engine::kind::Kind for SecurityGroupAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &[GROUP, RULES]
-    }
-
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else {
-            return Vec::new();
-        };
-        let vpc_cidr = network.cidr.to_string();
-        let mut out = Vec::new();
-        for group in &manifest.security_groups {
-            let group_id = ResourceId::new(GROUP, &group.name);
-            let description = group.description.clone().unwrap_or_else(|| {
-                format!("{} security group of stack {}", group.name, manifest.stack)
-            });
-            out.push(Desired {
-                id: group_id.clone(),
-                props: props([
-                    ("vpc", vpc_ref(), Mode::Replace),
-                    (
-                        "name",
-                        Value::str(name(manifest, &group.name)),
-                        Mode::Replace,
-                    ),
-                    ("description", Value::str(description), Mode::Replace),
-                    (
-                        "tags",
-                        tags::desired_tags(&manifest.tags, &name(manifest, &group.name)),
-                        Mode::InPlace,
-                    ),
-                ]),
-                after: Vec::new(),
-            });
-            let egress = match &group.egress {
-                Some(rules) => expand(rules, &group.name, &vpc_cidr),
-                None => Value::Set([allow_all_out()].into()),
-            };
-            out.push(Desired {
-                id: ResourceId::new(RULES, &group.name),
-                props: props([
-                    ("group", Value::Ref(group_id), Mode::Replace),
-                    (
-                        "ingress",
-                        expand(&group.ingress, &group.name, &vpc_cidr),
-                        Mode::Blocking,
-                    ),
-                    ("egress", egress, Mode::Blocking),
-                ]),
-                after: Vec::new(),
-            });
-        }
-        out
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -307,6 +259,58 @@ impl Adapter for SecurityGroupAdapter {
             Ok(_) => Ok(()),
             Err(error) => Err(explain_dependency(op.cx, "group-id", group_id, error).await),
         }
+    }
+}
+
+impl Adapter for SecurityGroupAdapter {
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
+        let vpc_cidr = network.cidr.to_string();
+        let mut out = Vec::new();
+        for group in &manifest.security_groups {
+            let group_id = ResourceId::new(GROUP, &group.name);
+            let description = group.description.clone().unwrap_or_else(|| {
+                format!("{} security group of stack {}", group.name, manifest.stack)
+            });
+            out.push(Desired {
+                id: group_id.clone(),
+                props: props([
+                    ("vpc", vpc_ref(), Mode::Replace),
+                    (
+                        "name",
+                        Value::str(name(manifest, &group.name)),
+                        Mode::Replace,
+                    ),
+                    ("description", Value::str(description), Mode::Replace),
+                    (
+                        "tags",
+                        tags::desired_tags(&manifest.tags, &name(manifest, &group.name)),
+                        Mode::InPlace,
+                    ),
+                ]),
+                after: Vec::new(),
+            });
+            let egress = match &group.egress {
+                Some(rules) => expand(rules, &group.name, &vpc_cidr),
+                None => Value::Set([allow_all_out()].into()),
+            };
+            out.push(Desired {
+                id: ResourceId::new(RULES, &group.name),
+                props: props([
+                    ("group", Value::Ref(group_id), Mode::Replace),
+                    (
+                        "ingress",
+                        expand(&group.ingress, &group.name, &vpc_cidr),
+                        Mode::Blocking,
+                    ),
+                    ("egress", egress, Mode::Blocking),
+                ]),
+                after: Vec::new(),
+            });
+        }
+        out
     }
 }
 

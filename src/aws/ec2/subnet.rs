@@ -10,9 +10,9 @@ use super::{
 };
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::{Manifest, Tier};
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::plan::Change;
 
 pub struct SubnetAdapter;
 
@@ -22,39 +22,11 @@ pub fn subnet_id(tier: Tier, index: usize) -> ResourceId {
 }
 
 #[async_trait]
-impl Adapter for SubnetAdapter {
+impl crate::engine::kind::Kind for SubnetAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &["subnet"]
-    }
-
-    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for tier in Tier::ALL {
-            for (index, cidr) in network.subnets(tier).iter().enumerate() {
-                let id = subnet_id(tier, index);
-                let zone = env.zones.get(index).cloned().unwrap_or_default();
-                let public_ip = tier == Tier::Public && network.public_ip_on_launch;
-                out.push(Desired {
-                    props: props([
-                        ("vpc", vpc_ref(), Mode::Replace),
-                        ("cidr", Value::str(cidr.to_string()), Mode::Replace),
-                        ("zone", Value::str(zone), Mode::Replace),
-                        ("public_ip_on_launch", Value::Bool(public_ip), Mode::InPlace),
-                        (
-                            "tags",
-                            tags::desired_tags(&manifest.tags, &name(manifest, id.name())),
-                            Mode::InPlace,
-                        ),
-                    ]),
-                    id,
-                    after: Vec::new(),
-                });
-            }
-        }
-        out
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -115,7 +87,7 @@ impl Adapter for SubnetAdapter {
             .availability_zone(desired.value("zone").as_str().unwrap_or_default())
             .tag_specifications(tag_spec(ResourceType::Subnet, op.create_tags(desired)));
         // A subnet being deleted elsewhere in this apply may still hold an overlapping CIDR.
-        let created = crate::aws::retry::retry(
+        let created = crate::engine::retry::retry(
             op.cx.visibility_bound(),
             &[ErrorKind::NotFound, ErrorKind::Conflict],
             || async { request.clone().send().await.aws("CreateSubnet") },
@@ -163,6 +135,38 @@ impl Adapter for SubnetAdapter {
             Ok(_) => Ok(()),
             Err(error) => Err(explain_dependency(op.cx, "subnet-id", subnet_id, error).await),
         }
+    }
+}
+
+impl Adapter for SubnetAdapter {
+    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for tier in Tier::ALL {
+            for (index, cidr) in network.subnets(tier).iter().enumerate() {
+                let id = subnet_id(tier, index);
+                let zone = env.zones.get(index).cloned().unwrap_or_default();
+                let public_ip = tier == Tier::Public && network.public_ip_on_launch;
+                out.push(Desired {
+                    props: props([
+                        ("vpc", vpc_ref(), Mode::Replace),
+                        ("cidr", Value::str(cidr.to_string()), Mode::Replace),
+                        ("zone", Value::str(zone), Mode::Replace),
+                        ("public_ip_on_launch", Value::Bool(public_ip), Mode::InPlace),
+                        (
+                            "tags",
+                            tags::desired_tags(&manifest.tags, &name(manifest, id.name())),
+                            Mode::InPlace,
+                        ),
+                    ]),
+                    id,
+                    after: Vec::new(),
+                });
+            }
+        }
+        out
     }
 }
 

@@ -7,44 +7,18 @@ use futures::future::try_join_all;
 use super::{explain_dependency, name, network, observed_tags, owned_id, sync_tags, tag_spec};
 use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::Manifest;
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::plan::Change;
 
 pub struct VpcAdapter;
 
 #[async_trait]
-impl Adapter for VpcAdapter {
+impl crate::engine::kind::Kind for VpcAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &["vpc"]
-    }
-
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else {
-            return Vec::new();
-        };
-        vec![Desired {
-            id: ResourceId::singleton("vpc"),
-            props: props([
-                ("cidr", Value::str(network.cidr.to_string()), Mode::Replace),
-                (
-                    "dns_hostnames",
-                    Value::Bool(network.dns_hostnames),
-                    Mode::InPlace,
-                ),
-                (
-                    "dns_support",
-                    Value::Bool(network.dns_support),
-                    Mode::InPlace,
-                ),
-                (
-                    "tags",
-                    tags::desired_tags(&manifest.tags, &name(manifest, "vpc")),
-                    Mode::InPlace,
-                ),
-            ]),
-            after: Vec::new(),
-        }]
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -175,6 +149,36 @@ impl Adapter for VpcAdapter {
             Ok(_) => Ok(()),
             Err(error) => Err(explain_dependency(op.cx, "vpc-id", vpc_id, error).await),
         }
+    }
+}
+
+impl Adapter for VpcAdapter {
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
+        vec![Desired {
+            id: ResourceId::singleton("vpc"),
+            props: props([
+                ("cidr", Value::str(network.cidr.to_string()), Mode::Replace),
+                (
+                    "dns_hostnames",
+                    Value::Bool(network.dns_hostnames),
+                    Mode::InPlace,
+                ),
+                (
+                    "dns_support",
+                    Value::Bool(network.dns_support),
+                    Mode::InPlace,
+                ),
+                (
+                    "tags",
+                    tags::desired_tags(&manifest.tags, &name(manifest, "vpc")),
+                    Mode::InPlace,
+                ),
+            ]),
+            after: Vec::new(),
+        }]
     }
 }
 

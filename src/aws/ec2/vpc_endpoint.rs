@@ -12,48 +12,18 @@ use super::{
 };
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::Manifest;
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::plan::Change;
 
 pub struct VpcEndpointAdapter;
 
 #[async_trait]
-impl Adapter for VpcEndpointAdapter {
+impl crate::engine::kind::Kind for VpcEndpointAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &["vpc_endpoint"]
-    }
-
-    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else {
-            return Vec::new();
-        };
-        let tables: BTreeSet<Value> = route_table_ids(manifest)
-            .into_iter()
-            .map(Value::Ref)
-            .collect();
-        network
-            .endpoints
-            .iter()
-            .map(|service| Desired {
-                id: ResourceId::new("vpc_endpoint", service),
-                props: props([
-                    ("vpc", vpc_ref(), Mode::Replace),
-                    (
-                        "service",
-                        Value::str(format!("com.amazonaws.{}.{service}", env.region)),
-                        Mode::Replace,
-                    ),
-                    ("route_tables", Value::Set(tables.clone()), Mode::InPlace),
-                    (
-                        "tags",
-                        tags::desired_tags(&manifest.tags, &name(manifest, service)),
-                        Mode::InPlace,
-                    ),
-                ]),
-                after: Vec::new(),
-            })
-            .collect()
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -219,6 +189,40 @@ impl Adapter for VpcEndpointAdapter {
             }
         }
         Ok(())
+    }
+}
+
+impl Adapter for VpcEndpointAdapter {
+    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
+        let Some(network) = network(manifest) else {
+            return Vec::new();
+        };
+        let tables: BTreeSet<Value> = route_table_ids(manifest)
+            .into_iter()
+            .map(Value::Ref)
+            .collect();
+        network
+            .endpoints
+            .iter()
+            .map(|service| Desired {
+                id: ResourceId::new("vpc_endpoint", service),
+                props: props([
+                    ("vpc", vpc_ref(), Mode::Replace),
+                    (
+                        "service",
+                        Value::str(format!("com.amazonaws.{}.{service}", env.region)),
+                        Mode::Replace,
+                    ),
+                    ("route_tables", Value::Set(tables.clone()), Mode::InPlace),
+                    (
+                        "tags",
+                        tags::desired_tags(&manifest.tags, &name(manifest, service)),
+                        Mode::InPlace,
+                    ),
+                ]),
+                after: Vec::new(),
+            })
+            .collect()
     }
 }
 

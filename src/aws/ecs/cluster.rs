@@ -6,9 +6,9 @@ use aws_sdk_ecs::types::{CapacityProviderStrategyItem, ClusterSetting, ClusterSe
 use super::{ecs_tags, sync_tags, tag_pairs};
 use crate::aws::errors::{AwsError, AwsResultExt, built};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::Manifest;
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::plan::Change;
 
 pub const KIND: &str = "cluster";
 
@@ -59,50 +59,11 @@ fn insights(on: bool) -> ClusterSetting {
 }
 
 #[async_trait]
-impl Adapter for ClusterAdapter {
+impl crate::engine::kind::Kind for ClusterAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &[KIND]
-    }
-
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        manifest
-            .containers
-            .clusters
-            .iter()
-            .map(|cluster| Desired {
-                id: cluster_id(&cluster.key),
-                props: props([
-                    ("name", Value::str(&cluster.name), Mode::Replace),
-                    (
-                        "container_insights",
-                        Value::Bool(cluster.container_insights),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "capacity_providers",
-                        Value::Set(cluster.capacity_providers.iter().map(Value::str).collect()),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "default_strategy",
-                        Value::Set(
-                            cluster
-                                .default_strategy
-                                .iter()
-                                .map(|item| strategy_value(&item.provider, item.weight, item.base))
-                                .collect(),
-                        ),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "tags",
-                        tags::desired_tags(&manifest.tags, &cluster.name),
-                        Mode::InPlace,
-                    ),
-                ]),
-                after: Vec::new(),
-            })
-            .collect()
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -269,5 +230,48 @@ impl Adapter for ClusterAdapter {
             })
             .await?;
         Ok(())
+    }
+}
+
+impl Adapter for ClusterAdapter {
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        manifest
+            .containers
+            .clusters
+            .iter()
+            .map(|cluster| Desired {
+                id: cluster_id(&cluster.key),
+                props: props([
+                    ("name", Value::str(&cluster.name), Mode::Replace),
+                    (
+                        "container_insights",
+                        Value::Bool(cluster.container_insights),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "capacity_providers",
+                        Value::Set(cluster.capacity_providers.iter().map(Value::str).collect()),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "default_strategy",
+                        Value::Set(
+                            cluster
+                                .default_strategy
+                                .iter()
+                                .map(|item| strategy_value(&item.provider, item.weight, item.base))
+                                .collect(),
+                        ),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "tags",
+                        tags::desired_tags(&manifest.tags, &cluster.name),
+                        Mode::InPlace,
+                    ),
+                ]),
+                after: Vec::new(),
+            })
+            .collect()
     }
 }

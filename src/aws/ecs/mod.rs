@@ -77,8 +77,8 @@ pub fn tag_pairs(tags: &[Tag]) -> Vec<(&str, &str)> {
 pub async fn sync_tags(
     ecs: &aws_sdk_ecs::Client,
     arn: &str,
-    old: &crate::model::Value,
-    new: &crate::model::Value,
+    old: &crate::engine::model::Value,
+    new: &crate::engine::model::Value,
 ) -> Result<(), super::errors::AwsError> {
     use super::errors::AwsResultExt as _;
     super::tags::apply_delta(

@@ -19,11 +19,11 @@ use crate::aws::ec2::security_group::group_id;
 use crate::aws::ec2::subnet::subnet_id;
 use crate::aws::elbv2::{forwarders, target_group_id};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use crate::aws::retry::Backoff;
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, Why, props};
+use crate::engine::retry::Backoff;
 use crate::manifest::{Manifest, Service};
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, Why, props};
-use crate::plan::Change;
 
 pub const KIND: &str = "service";
 
@@ -138,20 +138,11 @@ fn desired_for(manifest: &Manifest, service: &Service) -> Desired {
 }
 
 #[async_trait]
-impl Adapter for ServiceAdapter {
+impl crate::engine::kind::Kind for ServiceAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &[KIND, autoscaling::KIND]
-    }
-
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let mut out: Vec<Desired> = manifest
-            .containers
-            .services
-            .iter()
-            .map(|service| desired_for(manifest, service))
-            .collect();
-        out.extend(autoscaling::desired(manifest));
-        out
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -361,7 +352,7 @@ impl Adapter for ServiceAdapter {
         if !op.wait {
             return Ok(());
         }
-        crate::aws::retry::poll(op.cx.timeout, "the service to drain", || async {
+        crate::engine::retry::poll(op.cx.timeout, "the service to drain", || async {
             let described = ecs
                 .describe_services()
                 .cluster(&cluster)
@@ -382,6 +373,19 @@ impl Adapter for ServiceAdapter {
             Ok(draining.is_none().then_some(()))
         })
         .await
+    }
+}
+
+impl Adapter for ServiceAdapter {
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        let mut out: Vec<Desired> = manifest
+            .containers
+            .services
+            .iter()
+            .map(|service| desired_for(manifest, service))
+            .collect();
+        out.extend(autoscaling::desired(manifest));
+        out
     }
 }
 

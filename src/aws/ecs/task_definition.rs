@@ -18,9 +18,9 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::iam::{execution_role_id, task_role_id};
 use crate::aws::logs::log_group_id;
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::engine::diff::{Change, Replacement};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, Why, props};
 use crate::manifest::{Image, Manifest, Service, TaskRole};
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, Why, props};
-use crate::plan::{Change, Replacement};
 
 pub const KIND: &str = "task_definition";
 
@@ -208,22 +208,15 @@ fn container_name(value: &Value) -> &str {
 }
 
 #[async_trait]
-impl Adapter for TaskDefinitionAdapter {
+impl crate::engine::kind::Kind for TaskDefinitionAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &[KIND]
     }
 
     fn replacement(&self) -> Replacement {
         Replacement::CreateOnly
-    }
-
-    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
-        manifest
-            .containers
-            .services
-            .iter()
-            .map(|service| desired_for(manifest, env, service))
-            .collect()
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -389,6 +382,17 @@ impl Adapter for TaskDefinitionAdapter {
                 .aws("DeregisterTaskDefinition")?;
         }
         Ok(())
+    }
+}
+
+impl Adapter for TaskDefinitionAdapter {
+    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
+        manifest
+            .containers
+            .services
+            .iter()
+            .map(|service| desired_for(manifest, env, service))
+            .collect()
     }
 }
 

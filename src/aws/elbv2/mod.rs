@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use super::errors::{AwsError, AwsResultExt};
 use super::{Adapter, Cx, tags};
+use crate::engine::model::{ResourceId, Value};
 use crate::manifest::{Manifest, RouteAction};
-use crate::model::{ResourceId, Value};
 
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     vec![
@@ -108,8 +108,8 @@ pub async fn owned(
 pub async fn sync_tags(
     elbv2: &aws_sdk_elasticloadbalancingv2::Client,
     arn: &str,
-    old: &crate::model::Value,
-    new: &crate::model::Value,
+    old: &crate::engine::model::Value,
+    new: &crate::engine::model::Value,
 ) -> Result<(), AwsError> {
     tags::apply_delta(
         old,

@@ -15,9 +15,9 @@ use super::{elb_tags, owned, sync_tags, target_group_id};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::naming::with_hash;
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::engine::diff::{Change, Replacement};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::Manifest;
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::plan::{Change, Replacement};
 
 pub struct TargetGroupAdapter;
 
@@ -40,71 +40,15 @@ fn health(
 }
 
 #[async_trait]
-impl Adapter for TargetGroupAdapter {
+impl crate::engine::kind::Kind for TargetGroupAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &["target_group"]
     }
 
     fn replacement(&self) -> Replacement {
         Replacement::CreateThenDelete
-    }
-
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let mut out = Vec::new();
-        for service in &manifest.containers.services {
-            let Some(expose) = &service.expose else {
-                continue;
-            };
-            let protocol = if expose.https { "HTTPS" } else { "HTTP" };
-            let name = with_hash(
-                &format!("{}-{}", manifest.stack, service.key),
-                32,
-                &format!("{protocol}:{}:ip", expose.port),
-            );
-            out.push(Desired {
-                id: target_group_id(&service.key),
-                props: props([
-                    ("name", Value::str(&name), Mode::Replace),
-                    ("port", Value::Int(expose.port.into()), Mode::Replace),
-                    ("protocol", Value::str(protocol), Mode::Replace),
-                    ("target_type", Value::str("ip"), Mode::Replace),
-                    (
-                        "vpc",
-                        Value::Ref(ResourceId::singleton("vpc")),
-                        Mode::Replace,
-                    ),
-                    (
-                        "health_check",
-                        health(
-                            &expose.health_path,
-                            expose.health_interval,
-                            expose.health_timeout,
-                            expose.healthy,
-                            expose.unhealthy,
-                            &expose.matcher,
-                        ),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "stickiness",
-                        expose.sticky.map_or(Value::Null, Value::Int),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "deregistration_delay",
-                        Value::Int(expose.deregistration_delay),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "tags",
-                        tags::desired_tags(&manifest.tags, &name),
-                        Mode::InPlace,
-                    ),
-                ]),
-                after: Vec::new(),
-            });
-        }
-        out
     }
 
     /// `CreateTargetGroup` answers with an existing group of the name when its settings
@@ -364,6 +308,66 @@ impl Adapter for TargetGroupAdapter {
             })
             .await?;
         Ok(())
+    }
+}
+
+impl Adapter for TargetGroupAdapter {
+    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+        let mut out = Vec::new();
+        for service in &manifest.containers.services {
+            let Some(expose) = &service.expose else {
+                continue;
+            };
+            let protocol = if expose.https { "HTTPS" } else { "HTTP" };
+            let name = with_hash(
+                &format!("{}-{}", manifest.stack, service.key),
+                32,
+                &format!("{protocol}:{}:ip", expose.port),
+            );
+            out.push(Desired {
+                id: target_group_id(&service.key),
+                props: props([
+                    ("name", Value::str(&name), Mode::Replace),
+                    ("port", Value::Int(expose.port.into()), Mode::Replace),
+                    ("protocol", Value::str(protocol), Mode::Replace),
+                    ("target_type", Value::str("ip"), Mode::Replace),
+                    (
+                        "vpc",
+                        Value::Ref(ResourceId::singleton("vpc")),
+                        Mode::Replace,
+                    ),
+                    (
+                        "health_check",
+                        health(
+                            &expose.health_path,
+                            expose.health_interval,
+                            expose.health_timeout,
+                            expose.healthy,
+                            expose.unhealthy,
+                            &expose.matcher,
+                        ),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "stickiness",
+                        expose.sticky.map_or(Value::Null, Value::Int),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "deregistration_delay",
+                        Value::Int(expose.deregistration_delay),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "tags",
+                        tags::desired_tags(&manifest.tags, &name),
+                        Mode::InPlace,
+                    ),
+                ]),
+                after: Vec::new(),
+            });
+        }
+        out
     }
 }
 

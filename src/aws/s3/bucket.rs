@@ -16,10 +16,10 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use super::{FORCE_DESTROY_TAG, OwnedBucket, bucket_id, put_bucket_tags};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::{Cx, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::Manifest;
 use crate::manifest::edge::{Bucket, LifecycleRule as ManifestRule};
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::plan::Change;
 
 /// Kept on resources whose manifest says `retain: true` (see `plan::diff`).
 pub use crate::aws::tags::RETAIN_TAG;

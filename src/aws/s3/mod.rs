@@ -18,9 +18,9 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::{Adapter, Cx, Env, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, ResourceId};
 use crate::manifest::Manifest;
-use crate::model::{Desired, Observed, ResourceId};
-use crate::plan::Change;
 
 pub const BUCKET: &str = "bucket";
 pub const POLICY: &str = "bucket_policy";
@@ -201,20 +201,11 @@ pub async fn uploaded_by_stack(
 pub struct BucketAdapter;
 
 #[async_trait]
-impl Adapter for BucketAdapter {
+impl crate::engine::kind::Kind for BucketAdapter {
+    type Cx = Cx;
+
     fn kinds(&self) -> &'static [&'static str] {
         &[BUCKET, POLICY, OBJECTS]
-    }
-
-    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
-        let mut out = bucket::desired(manifest);
-        out.extend(policy::desired(manifest, env));
-        out.extend(sync::desired(manifest));
-        out
-    }
-
-    fn warm(&self, manifest: &Manifest) {
-        sync::warm(manifest);
     }
 
     fn normalize(&self, desired: &mut Desired, observed: &mut Observed) {
@@ -294,5 +285,18 @@ impl Adapter for BucketAdapter {
             POLICY => policy::delete(op, observed).await,
             _ => sync::delete(op, observed).await,
         }
+    }
+}
+
+impl Adapter for BucketAdapter {
+    fn warm(&self, manifest: &Manifest) {
+        sync::warm(manifest);
+    }
+
+    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
+        let mut out = bucket::desired(manifest);
+        out.extend(policy::desired(manifest, env));
+        out.extend(sync::desired(manifest));
+        out
     }
 }

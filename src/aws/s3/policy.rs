@@ -14,9 +14,9 @@ use super::{OwnedBucket, POLICY, bucket_id};
 use crate::aws::cloudfront::distribution_id;
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Cx, Env, OpCx};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::Manifest;
 use crate::manifest::edge::OriginTarget;
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
 
 const CLOUDFRONT_SID: &str = "EdgectlCloudFrontRead";
 const ELB_SID: &str = "EdgectlElbLogDelivery";

@@ -33,9 +33,9 @@ use crate::aws::cloudfront::{self, distribution_id};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::tags;
 use crate::aws::{Cx, OpCx};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::manifest::Manifest;
 use crate::manifest::edge::{Bucket, OriginTarget, Sync};
-use crate::model::{Desired, Mode, Observed, ResourceId, Value, props};
 
 /// Files above this size go up in parts of this size (as `aws s3` does by default).
 pub const PART_SIZE: u64 = 8 * 1024 * 1024;
@@ -761,7 +761,7 @@ fn recorded(owned: &OwnedBucket, tag: &str, listed: BTreeMap<String, (String, i6
     ] {
         resource.props.insert(
             name.to_string(),
-            crate::model::Field {
+            crate::engine::model::Field {
                 value,
                 mode: Mode::InPlace,
             },

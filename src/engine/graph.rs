@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{Desired, ResourceId};
+use crate::engine::model::{Desired, ResourceId};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum GraphError {
@@ -118,7 +118,7 @@ pub fn topological(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Mode, Value, props};
+    use crate::engine::model::{Mode, Value, props};
 
     fn node(id: &str, refs: &[&str]) -> Desired {
         let value = Value::Set(

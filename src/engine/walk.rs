@@ -7,13 +7,14 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::FutureExt as _;
 use tokio::task::JoinSet;
 
-use crate::aws::errors::{AwsError, ErrorKind};
-use crate::aws::{Adapter, Cx, OpCx, PhysicalIds, adapter_for};
-use crate::graph::{GraphError, topological};
-use crate::model::ResourceId;
-use crate::plan::{Action, Plan, Replacement, Step};
+use super::diff::{Action, Plan, Replacement, Step};
+use super::error::{Error, ErrorKind};
+use super::graph::{GraphError, topological};
+use super::kind::{Context, Kind, OpCx, PhysicalIds, kind_for};
+use super::model::ResourceId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
@@ -182,7 +183,7 @@ pub trait Hooks: Send + Sync {
         physical_id: Option<&str>,
         elapsed: Duration,
     );
-    fn failed(&self, op: usize, step: &Step, phase: Phase, error: &AwsError, elapsed: Duration);
+    fn failed(&self, op: usize, step: &Step, phase: Phase, error: &Error, elapsed: Duration);
     fn skipped(&self, step: &Step, phase: Phase);
     /// How far an operation in flight has come (files uploaded, tasks running).
     fn progressed(&self, _op: usize, _step: &Step, _phase: Phase, _status: &str) {}
@@ -191,23 +192,23 @@ pub trait Hooks: Send + Sync {
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub done: Vec<usize>,
-    pub failed: Vec<(usize, AwsError)>,
+    pub failed: Vec<(usize, Error)>,
     pub skipped: Vec<usize>,
     /// Operations never started because the walk was interrupted.
     pub not_started: Vec<usize>,
 }
 
-pub struct Walk<'a> {
+pub struct Walk<'a, K: ?Sized + Kind> {
     pub plan: &'a Plan,
     pub ops: &'a [Op],
-    pub adapters: &'a [Arc<dyn Adapter>],
-    pub cx: Arc<Cx>,
+    pub kinds: &'a [Arc<K>],
+    pub cx: Arc<K::Cx>,
     pub physical: PhysicalIds,
     pub parallelism: usize,
     pub hooks: Arc<dyn Hooks>,
 }
 
-impl Walk<'_> {
+impl<K: ?Sized + Kind + 'static> Walk<'_, K> {
     pub async fn run(self) -> Outcome {
         let ops = self.ops;
         let mut waiting: Vec<usize> = ops.iter().map(|op| op.after.len()).collect();
@@ -235,8 +236,8 @@ impl Walk<'_> {
                 let op = ops[index].clone();
                 let wait = !dependents[index].is_empty();
                 let step = plan.steps[op.step].clone();
-                let Some(adapter) = adapter_for(self.adapters, &step.id).cloned() else {
-                    let error = AwsError::new(
+                let Some(kind) = kind_for(self.kinds, &step.id).cloned() else {
+                    let error = Error::new(
                         ErrorKind::Other,
                         "plan",
                         format!("no adapter handles `{}`", step.id),
@@ -254,8 +255,25 @@ impl Walk<'_> {
                     hooks.started(index, &step, op.phase);
                     let started = Instant::now();
                     let report = |status: &str| hooks.progressed(index, &step, op.phase, status);
-                    let result =
-                        execute(&*adapter, &cx, &physical, &step, op.phase, wait, &report).await;
+                    // A panicking kind is a bug: its operation fails (its dependents are
+                    // skipped) and the walk goes on.
+                    let result = std::panic::AssertUnwindSafe(execute(
+                        &*kind, &*cx, &physical, &step, op.phase, wait, &report,
+                    ))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| {
+                        let message = panic
+                            .downcast_ref::<&str>()
+                            .map(|text| text.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "no message".to_string());
+                        Err(Error::new(
+                            ErrorKind::Other,
+                            "internal",
+                            format!("edgectl panicked (a bug; please report it): {message}"),
+                        ))
+                    });
                     match &result {
                         Ok(physical_id) => hooks.finished(
                             index,
@@ -284,9 +302,9 @@ impl Walk<'_> {
             let Some(joined) = joined else { break };
             let (index, result) = match joined {
                 Ok(pair) => pair,
-                Err(panic) => {
-                    // A panicking adapter is a bug; its op is failed and the walk goes on.
-                    let error = AwsError::new(ErrorKind::Other, "internal", panic.to_string());
+                Err(join) => {
+                    // Only a cancelled task ends here (panics are caught in the task).
+                    let error = Error::new(ErrorKind::Other, "internal", join.to_string());
                     outcome.failed.push((usize::MAX, error));
                     continue;
                 }
@@ -319,19 +337,26 @@ impl Walk<'_> {
             }
         }
         outcome.not_started = (0..ops.len()).filter(|index| !settled[*index]).collect();
+        // Every error, sorted by operation, so that a report reads the same from run to run.
+        outcome.failed.sort_by_key(|(index, _)| {
+            ops.get(*index)
+                .map(|op| label(&plan, op))
+                .unwrap_or_default()
+        });
+        outcome.skipped.sort();
         outcome
     }
 }
 
-async fn execute(
-    adapter: &dyn Adapter,
-    cx: &Cx,
+async fn execute<K: ?Sized + Kind>(
+    adapter: &K,
+    cx: &K::Cx,
     physical: &PhysicalIds,
     step: &Step,
     phase: Phase,
     wait: bool,
     report: &(dyn Fn(&str) + Send + Sync),
-) -> Result<Option<String>, AwsError> {
+) -> Result<Option<String>, Error> {
     let op = OpCx {
         cx,
         id: &step.id,
@@ -340,7 +365,7 @@ async fn execute(
         report,
     };
     let missing = || {
-        AwsError::new(
+        Error::new(
             ErrorKind::Other,
             "plan",
             format!("`{}` has no state for this step", step.id),
@@ -367,21 +392,21 @@ async fn execute(
     }
 }
 
-async fn create(
-    adapter: &dyn Adapter,
-    op: &OpCx<'_>,
-    desired: &crate::model::Desired,
-) -> Result<Option<String>, AwsError> {
+async fn create<K: ?Sized + Kind>(
+    adapter: &K,
+    op: &OpCx<'_, K::Cx>,
+    desired: &super::model::Desired,
+) -> Result<Option<String>, Error> {
     let physical_id = adapter.create(op, desired).await?;
     op.physical.set(op.id, physical_id.clone());
     Ok(Some(physical_id))
 }
 
-async fn delete(
-    adapter: &dyn Adapter,
-    op: &OpCx<'_>,
-    have: &crate::model::Observed,
-) -> Result<Option<String>, AwsError> {
+async fn delete<K: ?Sized + Kind>(
+    adapter: &K,
+    op: &OpCx<'_, K::Cx>,
+    have: &super::model::Observed,
+) -> Result<Option<String>, Error> {
     match adapter.delete(op, have).await {
         // Already gone is what a delete wants.
         Err(error) if error.kind == ErrorKind::NotFound => {}
@@ -392,7 +417,7 @@ async fn delete(
 
 /// A deleted resource's physical id, no longer what its logical id stands for (unless
 /// that is a duplicate's id: the kept resource keeps it).
-fn gone(op: &OpCx<'_>, have: &crate::model::Observed) -> String {
+fn gone<C>(op: &OpCx<'_, C>, have: &super::model::Observed) -> String {
     if op.physical.get(op.id).as_deref() == Some(have.physical_id.as_str()) {
         op.physical.remove(op.id);
     }
@@ -402,7 +427,7 @@ fn gone(op: &OpCx<'_>, have: &crate::model::Observed) -> String {
 /// An error that may hide the operation's own success: a lost response (the SDK does not
 /// resend those, see `aws::resend`), or "already exists / already associated", which a
 /// request of ours that AWS carried out earlier in this operation would also give.
-fn may_hide_success(error: &AwsError) -> bool {
+fn may_hide_success(error: &Error) -> bool {
     matches!(error.kind, ErrorKind::Ambiguous | ErrorKind::Conflict)
 }
 
@@ -414,13 +439,13 @@ const CONVERGE_ATTEMPTS: usize = 4;
 /// desired, the remaining fields as an update, the create again when it is not there
 /// (only after a lost response: "already exists" with nothing of the stack's is someone
 /// else's resource, and stays an error), the delete again when it is still there.
-async fn converge(
-    adapter: &dyn Adapter,
-    op: &OpCx<'_>,
+async fn converge<K: ?Sized + Kind>(
+    adapter: &K,
+    op: &OpCx<'_, K::Cx>,
     step: &Step,
     phase: Phase,
-    error: AwsError,
-) -> Result<Option<String>, AwsError> {
+    error: Error,
+) -> Result<Option<String>, Error> {
     let mut last = error;
     for attempt in 0..CONVERGE_ATTEMPTS {
         let found = match find_live(adapter, op, step, phase).await? {
@@ -444,7 +469,7 @@ async fn converge(
                 op.physical.set(&step.id, have.physical_id.clone());
                 let mut want = desired.clone();
                 adapter.normalize(&mut want, &mut have);
-                let (want, changes, _) = crate::plan::compare(&want, &have, &Default::default());
+                let (want, changes, _) = super::diff::compare(&want, &have, &Default::default());
                 if changes.is_empty() {
                     return Ok(Some(have.physical_id));
                 }
@@ -478,28 +503,29 @@ async fn converge(
 /// The live resource an operation is about, read now by the adapter's observe: by its
 /// logical id for a create or update (the one the diff would keep, of duplicates), by its
 /// physical id for a delete. References read as logical ids, as in a plan.
-async fn find_live(
-    adapter: &dyn Adapter,
-    op: &OpCx<'_>,
+async fn find_live<K: ?Sized + Kind>(
+    adapter: &K,
+    op: &OpCx<'_, K::Cx>,
     step: &Step,
     phase: Phase,
-) -> Result<Option<crate::model::Observed>, AwsError> {
+) -> Result<Option<super::model::Observed>, Error> {
     // Other operations run meanwhile: a resource listed and then deleted before its
     // details are read fails the read with "not found"; read again.
-    let mut observed = op
-        .cx
-        .retry_not_found(|| async {
-            let fresh = op.cx.uncached();
+    let mut observed =
+        super::retry::retry(op.cx.visibility_bound(), &[ErrorKind::NotFound], || async {
+            let fresh = op.cx.fresh();
             adapter.observe(&fresh).await
         })
         .await?;
-    let mut index = op.physical.index();
-    for resource in &observed {
-        index
-            .entry(resource.physical_id.clone())
-            .or_insert_with(|| resource.id.clone());
-    }
-    crate::engine::read_as_logical(&mut observed, &index);
+    let known = op.physical.snapshot();
+    let index = super::kind::logical_index(
+        known.iter().chain(
+            observed
+                .iter()
+                .map(|resource| (&resource.id, &resource.physical_id)),
+        ),
+    );
+    super::kind::read_as_logical(&mut observed, &index);
     observed.sort_by(|a, b| (&a.id, &a.physical_id).cmp(&(&b.id, &b.physical_id)));
     Ok(match phase {
         Phase::Delete => {
@@ -517,9 +543,9 @@ async fn find_live(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::Graph;
-    use crate::model::{Desired, Mode, Observed, Props, Value, props};
-    use crate::plan::diff;
+    use crate::engine::diff::diff;
+    use crate::engine::graph::Graph;
+    use crate::engine::model::{Desired, Mode, Observed, Props, Value, props};
 
     fn reference(id: &str) -> Value {
         Value::Ref(ResourceId::parse(id))
@@ -594,23 +620,6 @@ mod tests {
                 ]),
             ),
         ]
-    }
-
-    fn order(plan: &Plan, ops: &[Op]) -> Vec<String> {
-        // A sequential walk honouring `after`, ties by index: one valid execution order.
-        let mut done = BTreeSet::new();
-        let mut out = Vec::new();
-        while done.len() < ops.len() {
-            let next = (0..ops.len())
-                .find(|index| {
-                    !done.contains(index)
-                        && ops[*index].after.iter().all(|before| done.contains(before))
-                })
-                .unwrap();
-            done.insert(next);
-            out.push(label(plan, &ops[next]));
-        }
-        out
     }
 
     fn position(order: &[String], label: &str) -> usize {
@@ -706,7 +715,7 @@ mod tests {
             if desired.id.as_str() == "security_group.alb" {
                 desired.props.insert(
                     "name".into(),
-                    crate::model::Field {
+                    crate::engine::model::Field {
                         value: Value::str("new"),
                         mode: Mode::Replace,
                     },
@@ -715,7 +724,7 @@ mod tests {
             if desired.id.as_str() == "subnet.public-1" {
                 desired.props.insert(
                     "cidr".into(),
-                    crate::model::Field {
+                    crate::engine::model::Field {
                         value: Value::str("10.0.5.0/24"),
                         mode: Mode::Replace,
                     },
@@ -768,60 +777,5 @@ mod tests {
             order,
             ["update route_table.private-2", "delete nat_gateway.2"]
         );
-    }
-
-    /// The teardown order AWS demands, on the real example's desired graph (moto would
-    /// accept a wrong order, so it is checked here): services go before their target
-    /// groups and cluster, listeners and rules before their load balancer, the load
-    /// balancer before its security groups and subnets, auto scaling before its service.
-    #[test]
-    fn destroying_the_service_example_drains_in_reverse() {
-        let text = include_str!("../examples/service.yaml");
-        let manifest = crate::manifest::parse(
-            "examples/service.yaml",
-            text,
-            &crate::manifest::vars::Overrides::default(),
-        )
-        .unwrap();
-        let adapters = crate::aws::adapters();
-        let env = crate::aws::Env::placeholder(&manifest);
-        let graph = crate::engine::desired(&adapters, &manifest, &env).unwrap();
-        let live: Vec<Observed> = graph
-            .nodes
-            .values()
-            .map(|desired| {
-                let mut observed = Observed::new(
-                    desired.id.clone(),
-                    format!("phys-{}", desired.id),
-                    desired.props.clone(),
-                );
-                observed.after = desired.after.clone();
-                for field in observed.props.values_mut() {
-                    field.value = field.value.settle(&Value::Null).0;
-                }
-                observed
-            })
-            .collect();
-        let plan = diff(&Graph::default(), live).unwrap();
-        let ops = schedule(&plan).unwrap();
-        let order = order(&plan, &ops);
-        let before = |first: &str, then: &str| {
-            assert!(
-                position(&order, first) < position(&order, then),
-                "`{first}` must come before `{then}`: {order:?}"
-            );
-        };
-        before("delete scaling.web", "delete service.web");
-        before("delete service.web", "delete target_group.web");
-        before("delete service.web", "delete cluster.main");
-        before("delete service.web", "delete task_definition.web");
-        before("delete listener.web-443", "delete target_group.web");
-        before("delete listener.web-443", "delete load_balancer.web");
-        before("delete listener.web-80", "delete load_balancer.web");
-        before("delete load_balancer.web", "delete security_group.alb");
-        before("delete load_balancer.web", "delete subnet.public-1");
-        before("delete task_definition.web", "delete role.web-execution");
-        before("delete task_definition.web", "delete log_group.web");
-        before("delete task_definition.web", "delete repository.web");
     }
 }

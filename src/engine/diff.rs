@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::graph::{Graph, GraphError};
-use crate::model::{Desired, Mode, Observed, ResourceId, Value};
+use crate::engine::graph::{Graph, GraphError};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -158,7 +158,7 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
     // refuses to delete while in use).
     let mut kept: BTreeSet<ResourceId> = live
         .iter()
-        .filter(|(_, have)| crate::aws::tags::retained(have.value("tags")))
+        .filter(|(_, have)| retained(have.value("tags")))
         .map(|(id, _)| id.clone())
         .collect();
     loop {
@@ -208,6 +208,16 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
         unchanged,
         notes,
     })
+}
+
+/// The tag that marks a resource `retain: true`: destroy and removal leave it in place.
+pub const RETAIN_TAG: &str = "edgectl:retain";
+
+/// Whether a resource's tags mark it retained.
+pub fn retained(tags: &Value) -> bool {
+    tags.as_map()
+        .and_then(|map| map.get(RETAIN_TAG))
+        .is_some_and(|value| value.as_str() == Some("true"))
 }
 
 /// One resource's desired fields against its live ones: the desired side settled on what
@@ -264,7 +274,7 @@ fn without_live(want: &Desired) -> Desired {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Field, Props, props};
+    use crate::engine::model::{Field, Props, props};
 
     fn desired(id: &str, props: Props) -> Desired {
         Desired {

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::errors::{AwsError, ErrorKind};
+use super::error::{Error, ErrorKind};
 
 /// Intervals start short (moto and fast APIs answer at once) and grow toward `MAX_DELAY`
 /// (a NAT gateway takes a minute or two on AWS).
@@ -41,10 +41,10 @@ pub async fn retry<T, F, Fut>(
     bound: Duration,
     retry_on: &[ErrorKind],
     mut attempt: F,
-) -> Result<T, AwsError>
+) -> Result<T, Error>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, AwsError>>,
+    Fut: Future<Output = Result<T, Error>>,
 {
     let mut backoff = Backoff::new(bound);
     loop {
@@ -56,10 +56,10 @@ where
 }
 
 /// Polls `check` until it returns `Some`, with growing intervals, for at most `bound`.
-pub async fn poll<T, F, Fut>(bound: Duration, what: &str, mut check: F) -> Result<T, AwsError>
+pub async fn poll<T, F, Fut>(bound: Duration, what: &str, mut check: F) -> Result<T, Error>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>, AwsError>>,
+    Fut: Future<Output = Result<Option<T>, Error>>,
 {
     let started = Instant::now();
     let mut backoff = Backoff::new(bound);
@@ -68,7 +68,7 @@ where
             return Ok(value);
         }
         if !backoff.wait().await {
-            return Err(AwsError::new(
+            return Err(Error::new(
                 ErrorKind::Timeout,
                 "wait",
                 format!(

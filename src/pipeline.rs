@@ -1,6 +1,5 @@
 //! The pipeline the commands share: manifest -> desired graph -> observe -> diff.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,10 +10,10 @@ use crate::aws::calls::CallCounter;
 use crate::aws::config::{self, Connection};
 use crate::aws::errors::AwsResultExt;
 use crate::aws::{Adapter, Clients, Cx, Env, PhysicalIds, adapter_for};
-use crate::graph::Graph;
+use crate::engine::diff::{self, Plan};
+use crate::engine::graph::Graph;
+use crate::engine::model::Observed;
 use crate::manifest::{Manifest, Zones};
-use crate::model::{Observed, ResourceId};
-use crate::plan::{self, Plan};
 
 /// Builds the desired graph from whatever facts are at hand (placeholders before any call).
 pub fn desired(
@@ -124,30 +123,7 @@ pub async fn observe_raw(cx: &Cx, adapters: &[Arc<dyn Adapter>]) -> anyhow::Resu
     Ok(observed.into_iter().flatten().collect())
 }
 
-/// Physical id -> the logical id it stands for. Ids sort kind-first, and where two share
-/// a physical id the first names it: a group (`security_group.x`) before its rules
-/// (`security_group_rules.x`), a bucket before its objects.
-pub fn logical_index<'a>(
-    pairs: impl IntoIterator<Item = (&'a ResourceId, &'a String)>,
-) -> BTreeMap<String, ResourceId> {
-    let mut pairs: Vec<(&ResourceId, &String)> = pairs.into_iter().collect();
-    pairs.sort();
-    let mut index = BTreeMap::new();
-    for (id, physical) in pairs {
-        index.entry(physical.clone()).or_insert_with(|| id.clone());
-    }
-    index
-}
-
-/// Live references (physical ids in `index`) read as the logical ids they stand for.
-pub fn read_as_logical(observed: &mut [Observed], index: &BTreeMap<String, ResourceId>) {
-    for field in observed
-        .iter_mut()
-        .flat_map(|resource| resource.props.values_mut())
-    {
-        field.value.resolve(index);
-    }
-}
+pub use crate::engine::kind::{logical_index, read_as_logical};
 
 /// Zone names: as written, or the region's first N available zones in name order.
 async fn resolve_zones(cx: &Cx, manifest: &Manifest) -> anyhow::Result<Vec<String>> {
@@ -210,7 +186,7 @@ pub fn plan(
             adapter.normalize(want, resource);
         }
     }
-    let mut plan = plan::diff(&graph, observed)?;
+    let mut plan = diff::diff(&graph, observed)?;
     for step in &mut plan.steps {
         if let Some(adapter) = adapter_for(adapters, &step.id) {
             step.replacement = adapter.replacement();
@@ -219,7 +195,7 @@ pub fn plan(
             .observed
             .as_ref()
             .is_some_and(|have| crate::aws::tags::retained(have.value("tags")));
-        if retained && step.action == crate::plan::Action::Replace {
+        if retained && step.action == crate::engine::diff::Action::Replace {
             let fields: Vec<&str> = step
                 .changes
                 .iter()
@@ -243,7 +219,7 @@ pub async fn preflight(cx: &Cx, adapters: &[Arc<dyn Adapter>], plan: &Plan) -> V
     let deletes = plan
         .steps
         .iter()
-        .filter(|step| matches!(step.action, plan::Action::Delete | plan::Action::Replace))
+        .filter(|step| matches!(step.action, diff::Action::Delete | diff::Action::Replace))
         .filter_map(|step| Some((adapter_for(adapters, &step.id)?, step.observed.as_ref()?)))
         .map(|(adapter, observed)| async move {
             adapter
@@ -257,8 +233,8 @@ pub async fn preflight(cx: &Cx, adapters: &[Arc<dyn Adapter>], plan: &Plan) -> V
         .iter()
         // A replacement under the same name takes the name from the stack's own resource.
         .filter(|step| match step.action {
-            plan::Action::Create => true,
-            plan::Action::Replace => step.changes.iter().any(|change| change.field == "name"),
+            diff::Action::Create => true,
+            diff::Action::Replace => step.changes.iter().any(|change| change.field == "name"),
             _ => false,
         })
         .filter_map(|step| Some((adapter_for(adapters, &step.id)?, step.desired.as_ref()?)))
@@ -301,4 +277,74 @@ pub fn physical_ids(observed: &[Observed]) -> PhysicalIds {
         ids.set(&resource.id, resource.physical_id.clone());
     }
     ids
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::diff::diff;
+    use crate::engine::graph::Graph;
+    use crate::engine::model::{Observed, Value};
+    use crate::engine::walk::{order, schedule};
+
+    fn position(order: &[String], label: &str) -> usize {
+        order
+            .iter()
+            .position(|item| item == label)
+            .unwrap_or_else(|| panic!("{label} not in {order:?}"))
+    }
+
+    /// The teardown order AWS demands, on the real example's desired graph (moto would
+    /// accept a wrong order, so it is checked here): services go before their target
+    /// groups and cluster, listeners and rules before their load balancer, the load
+    /// balancer before its security groups and subnets, auto scaling before its service.
+    #[test]
+    fn destroying_the_service_example_drains_in_reverse() {
+        let text = include_str!("../examples/service.yaml");
+        let manifest = crate::manifest::parse(
+            "examples/service.yaml",
+            text,
+            &crate::manifest::vars::Overrides::default(),
+        )
+        .unwrap();
+        let adapters = crate::aws::adapters();
+        let env = crate::aws::Env::placeholder(&manifest);
+        let graph = super::desired(&adapters, &manifest, &env).unwrap();
+        let live: Vec<Observed> = graph
+            .nodes
+            .values()
+            .map(|desired| {
+                let mut observed = Observed::new(
+                    desired.id.clone(),
+                    format!("phys-{}", desired.id),
+                    desired.props.clone(),
+                );
+                observed.after = desired.after.clone();
+                for field in observed.props.values_mut() {
+                    field.value = field.value.settle(&Value::Null).0;
+                }
+                observed
+            })
+            .collect();
+        let plan = diff(&Graph::default(), live).unwrap();
+        let ops = schedule(&plan).unwrap();
+        let order = order(&plan, &ops);
+        let before = |first: &str, then: &str| {
+            assert!(
+                position(&order, first) < position(&order, then),
+                "`{first}` must come before `{then}`: {order:?}"
+            );
+        };
+        before("delete scaling.web", "delete service.web");
+        before("delete service.web", "delete target_group.web");
+        before("delete service.web", "delete cluster.main");
+        before("delete service.web", "delete task_definition.web");
+        before("delete listener.web-443", "delete target_group.web");
+        before("delete listener.web-443", "delete load_balancer.web");
+        before("delete listener.web-80", "delete load_balancer.web");
+        before("delete load_balancer.web", "delete security_group.alb");
+        before("delete load_balancer.web", "delete subnet.public-1");
+        before("delete task_definition.web", "delete role.web-execution");
+        before("delete task_definition.web", "delete log_group.web");
+        before("delete task_definition.web", "delete repository.web");
+    }
 }

@@ -1,0 +1,61 @@
+//! What an operation's failure is, reduced to the kinds the engine decides on: retry,
+//! converge from what is live, explain, give up. Adapters map their service's errors to
+//! these kinds (for AWS, from the error code: `aws::errors`).
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The id does not exist (or is not visible yet: EC2 is eventually consistent).
+    NotFound,
+    /// Something still depends on the resource (`DependencyViolation`, an address in use).
+    Dependency,
+    /// The thing already exists or conflicts with something that does.
+    Conflict,
+    Throttled,
+    /// The request may or may not have been carried out: its response was lost (a reset
+    /// connection, a timeout). Only a read can tell (see `aws::resend`).
+    Ambiguous,
+    /// Waiting or retrying ran out of time.
+    Timeout,
+    Other,
+}
+
+#[derive(Clone, Debug)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub operation: String,
+    pub code: Option<String>,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+impl std::error::Error for Error {}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` failed", self.operation)?;
+        if let Some(code) = &self.code {
+            write!(f, ": {code}")?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(request_id) = &self.request_id {
+            write!(f, " (request id {request_id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, operation: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            operation: operation.into(),
+            code: None,
+            message: message.into(),
+            request_id: None,
+        }
+    }
+}
