@@ -38,6 +38,29 @@ fn ecr_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
 }
 
 #[async_trait]
+impl tags::Tagging for aws_sdk_ecr::Client {
+    async fn tag(&self, arn: &str, tags: Vec<(String, String)>) -> Result<(), AwsError> {
+        self.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(ecr_tags(tags)?))
+            .send()
+            .await
+            .aws("TagResource")
+            .map(drop)
+    }
+
+    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), AwsError> {
+        self.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .aws("UntagResource")
+            .map(drop)
+    }
+}
+
+#[async_trait]
 impl crate::engine::kind::Kind for RepositoryAdapter {
     type Cx = Cx;
 
@@ -243,8 +266,8 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
         changes: &[Change],
     ) -> Result<(), AwsError> {
         let ecr = &op.cx.clients.ecr;
-        let name = observed.extra.get("name").cloned().unwrap_or_default();
-        let arn = observed.extra.get("arn").cloned().unwrap_or_default();
+        let name = observed.detail("name")?.to_string();
+        let arn = observed.detail("arn")?.to_string();
         for change in changes {
             match change.field.as_str() {
                 "scan_on_push" => {
@@ -299,33 +322,11 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
             }
         }
         let arn = arn.as_str();
-        tags::apply_delta(
-            &old,
-            &new,
-            |set| async move {
-                ecr.tag_resource()
-                    .resource_arn(arn)
-                    .set_tags(Some(ecr_tags(set)?))
-                    .send()
-                    .await
-                    .aws("TagResource")
-                    .map(drop)
-            },
-            |remove| async move {
-                ecr.untag_resource()
-                    .resource_arn(arn)
-                    .set_tag_keys(Some(remove))
-                    .send()
-                    .await
-                    .aws("UntagResource")
-                    .map(drop)
-            },
-        )
-        .await
+        tags::sync(ecr, arn, &old, &new).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
-        let name = observed.extra.get("name").cloned().unwrap_or_default();
+        let name = observed.detail("name")?.to_string();
         let force = observed.value("force_destroy") == &Value::Bool(true);
         let result = op
             .cx

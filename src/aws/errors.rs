@@ -9,6 +9,16 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 pub use crate::engine::error::{Error as AwsError, ErrorKind};
 
 impl AwsError {
+    /// A field AWS always returns is missing from its answer: an error naming it, never
+    /// an empty id acted on.
+    pub fn missing(operation: &str, field: &str) -> Self {
+        Self::new(
+            ErrorKind::Other,
+            operation,
+            format!("the answer has no `{field}`"),
+        )
+    }
+
     pub fn from_sdk<E, R>(operation: &str, error: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,

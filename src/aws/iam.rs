@@ -149,6 +149,30 @@ fn role(
     }
 }
 
+/// IAM tags a role by its name.
+#[async_trait]
+impl tags::Tagging for aws_sdk_iam::Client {
+    async fn tag(&self, role: &str, tags: Vec<(String, String)>) -> Result<(), AwsError> {
+        self.tag_role()
+            .role_name(role)
+            .set_tags(Some(iam_tags(tags)?))
+            .send()
+            .await
+            .aws("TagRole")
+            .map(drop)
+    }
+
+    async fn untag(&self, role: &str, keys: Vec<String>) -> Result<(), AwsError> {
+        self.untag_role()
+            .role_name(role)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .aws("UntagRole")
+            .map(drop)
+    }
+}
+
 #[async_trait]
 impl crate::engine::kind::Kind for RoleAdapter {
     type Cx = Cx;
@@ -292,7 +316,7 @@ impl crate::engine::kind::Kind for RoleAdapter {
         let arn = created
             .role()
             .map(|role| role.arn().to_string())
-            .unwrap_or_default();
+            .ok_or_else(|| AwsError::missing("CreateRole", "Role"))?;
         sync_policies(
             op,
             &name,
@@ -313,7 +337,7 @@ impl crate::engine::kind::Kind for RoleAdapter {
         _changes: &[Change],
     ) -> Result<(), AwsError> {
         let iam = &op.cx.clients.iam;
-        let name = observed.extra.get("name").cloned().unwrap_or_default();
+        let name = observed.detail("name")?.to_string();
         if observed.value("assume_role_policy") != desired.value("assume_role_policy") {
             iam.update_assume_role_policy()
                 .role_name(&name)
@@ -332,34 +356,12 @@ impl crate::engine::kind::Kind for RoleAdapter {
         )
         .await?;
         let name = name.as_str();
-        tags::apply_delta(
-            observed.value("tags"),
-            desired.value("tags"),
-            |set| async move {
-                iam.tag_role()
-                    .role_name(name)
-                    .set_tags(Some(iam_tags(set)?))
-                    .send()
-                    .await
-                    .aws("TagRole")
-                    .map(drop)
-            },
-            |remove| async move {
-                iam.untag_role()
-                    .role_name(name)
-                    .set_tag_keys(Some(remove))
-                    .send()
-                    .await
-                    .aws("UntagRole")
-                    .map(drop)
-            },
-        )
-        .await
+        tags::sync(iam, name, observed.value("tags"), desired.value("tags")).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let iam = &op.cx.clients.iam;
-        let name = observed.extra.get("name").cloned().unwrap_or_default();
+        let name = observed.detail("name")?.to_string();
         // IAM refuses to delete a role with policies (DeleteConflict): remove them first.
         sync_policies(
             op,

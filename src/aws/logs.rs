@@ -61,6 +61,29 @@ fn tag_map(pairs: Vec<(String, String)>) -> HashMap<String, String> {
 }
 
 #[async_trait]
+impl tags::Tagging for aws_sdk_cloudwatchlogs::Client {
+    async fn tag(&self, arn: &str, tags: Vec<(String, String)>) -> Result<(), AwsError> {
+        self.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(tag_map(tags)))
+            .send()
+            .await
+            .aws("TagResource")
+            .map(drop)
+    }
+
+    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), AwsError> {
+        self.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .aws("UntagResource")
+            .map(drop)
+    }
+}
+
+#[async_trait]
 impl crate::engine::kind::Kind for LogGroupAdapter {
     type Cx = Cx;
 
@@ -201,31 +224,9 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         {
             set_retention(op, &observed.physical_id, desired.value("retention_days")).await?;
         }
-        let arn = observed.extra.get("arn").cloned().unwrap_or_default();
+        let arn = observed.detail("arn")?.to_string();
         let arn = arn.as_str();
-        tags::apply_delta(
-            observed.value("tags"),
-            desired.value("tags"),
-            |set| async move {
-                logs.tag_resource()
-                    .resource_arn(arn)
-                    .set_tags(Some(tag_map(set)))
-                    .send()
-                    .await
-                    .aws("TagResource")
-                    .map(drop)
-            },
-            |remove| async move {
-                logs.untag_resource()
-                    .resource_arn(arn)
-                    .set_tag_keys(Some(remove))
-                    .send()
-                    .await
-                    .aws("UntagResource")
-                    .map(drop)
-            },
-        )
-        .await
+        tags::sync(logs, arn, observed.value("tags"), desired.value("tags")).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use std::future::Future;
-
 use super::errors::AwsError;
 use crate::engine::model::{ResourceId, Value};
 
@@ -112,26 +110,28 @@ pub fn name_taken<'a>(
     ))
 }
 
-/// Goes from `old` to `new` managed tags with the service's own two calls (tag, untag),
-/// each sent only when it has something to send.
-pub async fn apply_delta<Set, SetDone, Remove, RemoveDone>(
+/// A service's two tagging calls: set (add or overwrite) and remove by key. One impl per
+/// service, beside its other helpers; [`sync`] is the one way tags are updated.
+#[async_trait::async_trait]
+pub trait Tagging: Sync {
+    async fn tag(&self, resource: &str, tags: Vec<(String, String)>) -> Result<(), AwsError>;
+    async fn untag(&self, resource: &str, keys: Vec<String>) -> Result<(), AwsError>;
+}
+
+/// Brings `resource`'s managed tags from `old` to `new` (ownership tags are not managed,
+/// so never touched), each call sent only when it has something to send.
+pub async fn sync(
+    service: &impl Tagging,
+    resource: &str,
     old: &Value,
     new: &Value,
-    set: Set,
-    remove: Remove,
-) -> Result<(), AwsError>
-where
-    Set: FnOnce(Vec<(String, String)>) -> SetDone,
-    SetDone: Future<Output = Result<(), AwsError>>,
-    Remove: FnOnce(Vec<String>) -> RemoveDone,
-    RemoveDone: Future<Output = Result<(), AwsError>>,
-{
+) -> Result<(), AwsError> {
     let (to_set, to_remove) = tag_delta(old, new);
     if !to_set.is_empty() {
-        set(to_set).await?;
+        service.tag(resource, to_set).await?;
     }
     if !to_remove.is_empty() {
-        remove(to_remove).await?;
+        service.untag(resource, to_remove).await?;
     }
     Ok(())
 }

@@ -395,4 +395,16 @@ impl Observed {
             .get(name)
             .map_or(&Value::Null, |field| &field.value)
     }
+
+    /// A detail its kind recorded when it read the resource (an ARN, a name): an error
+    /// when absent, never an empty string acted on.
+    pub fn detail(&self, key: &str) -> Result<&str, super::error::Error> {
+        self.extra.get(key).map(String::as_str).ok_or_else(|| {
+            super::error::Error::new(
+                super::error::ErrorKind::Other,
+                "read",
+                format!("`{}` was read without its `{key}`", self.id),
+            )
+        })
+    }
 }

@@ -907,6 +907,29 @@ fn cloudfront_tags(pairs: Vec<(String, String)>) -> Result<Tags, AwsError> {
     Ok(Tags::builder().set_items(Some(items)).build())
 }
 
+#[async_trait::async_trait]
+impl tags::Tagging for aws_sdk_cloudfront::Client {
+    async fn tag(&self, arn: &str, tags: Vec<(String, String)>) -> Result<(), AwsError> {
+        self.tag_resource()
+            .resource(arn)
+            .tags(cloudfront_tags(tags)?)
+            .send()
+            .await
+            .aws("TagResource")
+            .map(drop)
+    }
+
+    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), AwsError> {
+        self.untag_resource()
+            .resource(arn)
+            .tag_keys(TagKeys::builder().set_items(Some(keys)).build())
+            .send()
+            .await
+            .aws("UntagResource")
+            .map(drop)
+    }
+}
+
 pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     // A retried create with the same config gets the same distribution back (CloudFront
     // answers a repeated caller reference with the original); a new config, a new one.
@@ -931,7 +954,7 @@ pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError
     let distribution = created.distribution();
     let arn = distribution
         .map(|d| d.arn().to_string())
-        .unwrap_or_default();
+        .ok_or_else(|| AwsError::missing("CreateDistributionWithTags", "Distribution"))?;
     if op.cx.wait_edge
         && let Some(distribution) = distribution
     {
@@ -976,30 +999,11 @@ pub async fn update(
             wait_deployed(op, &id).await?;
         }
     }
-    let arn = observed.physical_id.as_str();
-    tags::apply_delta(
+    tags::sync(
+        cloudfront,
+        &observed.physical_id,
         observed.value("tags"),
         desired.value("tags"),
-        |set| async move {
-            cloudfront
-                .tag_resource()
-                .resource(arn)
-                .tags(cloudfront_tags(set)?)
-                .send()
-                .await
-                .aws("TagResource")
-                .map(drop)
-        },
-        |remove| async move {
-            cloudfront
-                .untag_resource()
-                .resource(arn)
-                .tag_keys(TagKeys::builder().set_items(Some(remove)).build())
-                .send()
-                .await
-                .aws("UntagResource")
-                .map(drop)
-        },
     )
     .await
 }

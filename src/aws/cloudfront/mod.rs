@@ -81,7 +81,7 @@ pub async fn invalidate(op: &OpCx<'_>, arn: &str, paths: Vec<String>) -> Result<
     let invalidation = created
         .invalidation()
         .map(|invalidation| invalidation.id().to_string())
-        .unwrap_or_default();
+        .ok_or_else(|| AwsError::missing("CreateInvalidation", "Invalidation"))?;
     retry::poll(cx.timeout, "the invalidation to complete", || async {
         let found = cx
             .clients

@@ -172,10 +172,10 @@ pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError
         .send()
         .await
         .aws("CreateOriginAccessControl")?;
-    Ok(created
+    created
         .origin_access_control()
         .map(|control| control.id().to_string())
-        .unwrap_or_default())
+        .ok_or_else(|| AwsError::missing("CreateOriginAccessControl", "OriginAccessControl"))
 }
 
 pub async fn update(op: &OpCx<'_>, desired: &Desired, observed: &Observed) -> Result<(), AwsError> {

@@ -59,7 +59,10 @@ impl crate::engine::kind::Kind for ElasticIpAdapter {
             .send()
             .await
             .aws("AllocateAddress")?;
-        Ok(created.allocation_id().unwrap_or_default().to_string())
+        Ok(created
+            .allocation_id()
+            .ok_or_else(|| AwsError::missing("AllocateAddress", "AllocationId"))?
+            .to_string())
     }
 
     async fn update(

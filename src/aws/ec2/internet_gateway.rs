@@ -78,7 +78,7 @@ impl crate::engine::kind::Kind for InternetGatewayAdapter {
         let gateway_id = created
             .internet_gateway()
             .and_then(|gateway| gateway.internet_gateway_id())
-            .unwrap_or_default()
+            .ok_or_else(|| AwsError::missing("CreateInternetGateway", "internet_gateway_id"))?
             .to_string();
         attach(op, &gateway_id, &op.resolve(desired.value("vpc"))?).await?;
         Ok(gateway_id)

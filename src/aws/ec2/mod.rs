@@ -116,39 +116,44 @@ pub async fn sync_tags(
     desired: &Desired,
     observed: &Observed,
 ) -> Result<(), AwsError> {
-    let resource = observed.physical_id.as_str();
-    let ec2 = &op.cx.clients.ec2;
-    tags::apply_delta(
+    tags::sync(
+        &op.cx.clients.ec2,
+        &observed.physical_id,
         observed.value("tags"),
         desired.value("tags"),
-        |set| async move {
-            let tags = set
-                .into_iter()
-                .map(|(key, value)| Tag::builder().key(key).value(value).build())
-                .collect();
-            ec2.create_tags()
-                .resources(resource)
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .aws("CreateTags")
-                .map(drop)
-        },
-        |remove| async move {
-            let tags = remove
-                .into_iter()
-                .map(|key| Tag::builder().key(key).build())
-                .collect();
-            ec2.delete_tags()
-                .resources(resource)
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .aws("DeleteTags")
-                .map(drop)
-        },
     )
     .await
+}
+
+#[async_trait::async_trait]
+impl tags::Tagging for aws_sdk_ec2::Client {
+    async fn tag(&self, resource: &str, tags: Vec<(String, String)>) -> Result<(), AwsError> {
+        let tags = tags
+            .into_iter()
+            .map(|(key, value)| Tag::builder().key(key).value(value).build())
+            .collect();
+        self.create_tags()
+            .resources(resource)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .aws("CreateTags")
+            .map(drop)
+    }
+
+    async fn untag(&self, resource: &str, keys: Vec<String>) -> Result<(), AwsError> {
+        let tags = keys
+            .into_iter()
+            .map(|key| Tag::builder().key(key).build())
+            .collect();
+        self.delete_tags()
+            .resources(resource)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .aws("DeleteTags")
+            .map(drop)
+    }
 }
 
 /// The `Name` tag of a resource: `<stack>-<suffix>`.

@@ -122,7 +122,7 @@ impl crate::engine::kind::Kind for NatGatewayAdapter {
         let gateway_id = created
             .nat_gateway()
             .and_then(|gateway| gateway.nat_gateway_id())
-            .unwrap_or_default()
+            .ok_or_else(|| AwsError::missing("CreateNatGateway", "nat_gateway_id"))?
             .to_string();
         if op.wait {
             wait_for(op, &gateway_id, NatGatewayState::Available).await?;

@@ -139,7 +139,7 @@ impl crate::engine::kind::Kind for RouteTableAdapter {
         let table_id = created
             .route_table()
             .and_then(|table| table.route_table_id())
-            .unwrap_or_default()
+            .ok_or_else(|| AwsError::missing("CreateRouteTable", "route_table_id"))?
             .to_string();
         apply_routes(
             op,

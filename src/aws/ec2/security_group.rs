@@ -205,7 +205,10 @@ impl crate::engine::kind::Kind for SecurityGroupAdapter {
             .cx
             .retry_not_found(|| async { request.clone().send().await.aws("CreateSecurityGroup") })
             .await?;
-        Ok(created.group_id().unwrap_or_default().to_string())
+        Ok(created
+            .group_id()
+            .ok_or_else(|| AwsError::missing("CreateSecurityGroup", "GroupId"))?
+            .to_string())
     }
 
     async fn update(

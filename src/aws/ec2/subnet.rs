@@ -96,7 +96,7 @@ impl crate::engine::kind::Kind for SubnetAdapter {
         let subnet_id = created
             .subnet()
             .and_then(|subnet| subnet.subnet_id())
-            .unwrap_or_default()
+            .ok_or_else(|| AwsError::missing("CreateSubnet", "subnet_id"))?
             .to_string();
         if desired.value("public_ip_on_launch") == &Value::Bool(true) {
             set_public_ip(op, &subnet_id, true).await?;

@@ -82,7 +82,7 @@ impl crate::engine::kind::Kind for VpcAdapter {
         let vpc_id = created
             .vpc()
             .and_then(|vpc| vpc.vpc_id())
-            .unwrap_or_default()
+            .ok_or_else(|| AwsError::missing("CreateVpc", "vpc_id"))?
             .to_string();
         // New VPCs have DNS support on and DNS hostnames off.
         set_dns(

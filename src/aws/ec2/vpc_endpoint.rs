@@ -115,7 +115,7 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
         Ok(created
             .vpc_endpoint()
             .and_then(|endpoint| endpoint.vpc_endpoint_id())
-            .unwrap_or_default()
+            .ok_or_else(|| AwsError::missing("CreateVpcEndpoint", "vpc_endpoint_id"))?
             .to_string())
     }
 

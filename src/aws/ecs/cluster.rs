@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{CapacityProviderStrategyItem, ClusterSetting, ClusterSettingName};
 
-use super::{ecs_tags, sync_tags, tag_pairs};
+use super::{ecs_tags, tag_pairs};
 use crate::aws::errors::{AwsError, AwsResultExt, built};
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
 use crate::engine::diff::Change;
@@ -172,7 +172,7 @@ impl crate::engine::kind::Kind for ClusterAdapter {
         Ok(created
             .cluster()
             .and_then(|cluster| cluster.cluster_arn())
-            .unwrap_or_default()
+            .ok_or_else(|| AwsError::missing("CreateCluster", "cluster_arn"))?
             .to_string())
     }
 
@@ -212,7 +212,7 @@ impl crate::engine::kind::Kind for ClusterAdapter {
                 .await
                 .aws("PutClusterCapacityProviders")?;
         }
-        sync_tags(ecs, arn, observed.value("tags"), desired.value("tags")).await
+        crate::aws::tags::sync(ecs, arn, observed.value("tags"), desired.value("tags")).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

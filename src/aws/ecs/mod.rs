@@ -73,35 +73,31 @@ pub fn tag_pairs(tags: &[Tag]) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// Brings an ECS resource's managed tags from the observed to the desired ones.
-pub async fn sync_tags(
-    ecs: &aws_sdk_ecs::Client,
-    arn: &str,
-    old: &crate::engine::model::Value,
-    new: &crate::engine::model::Value,
-) -> Result<(), super::errors::AwsError> {
-    use super::errors::AwsResultExt as _;
-    super::tags::apply_delta(
-        old,
-        new,
-        |set| async move {
-            ecs.tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(ecs_tags(set)))
-                .send()
-                .await
-                .aws("TagResource")
-                .map(drop)
-        },
-        |remove| async move {
-            ecs.untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .aws("UntagResource")
-                .map(drop)
-        },
-    )
-    .await
+#[async_trait::async_trait]
+impl super::tags::Tagging for aws_sdk_ecs::Client {
+    async fn tag(
+        &self,
+        arn: &str,
+        tags: Vec<(String, String)>,
+    ) -> Result<(), super::errors::AwsError> {
+        use super::errors::AwsResultExt as _;
+        self.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(ecs_tags(tags)))
+            .send()
+            .await
+            .aws("TagResource")
+            .map(drop)
+    }
+
+    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), super::errors::AwsError> {
+        use super::errors::AwsResultExt as _;
+        self.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .aws("UntagResource")
+            .map(drop)
+    }
 }

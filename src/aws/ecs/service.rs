@@ -12,7 +12,7 @@ use futures::future::try_join_all;
 
 use super::cluster::cluster_id;
 use super::task_definition::task_definition_id;
-use super::{ecs_tags, sync_tags, tag_pairs};
+use super::{ecs_tags, tag_pairs};
 use crate::aws::autoscaling;
 use crate::aws::ec2::client_token;
 use crate::aws::ec2::security_group::group_id;
@@ -246,7 +246,7 @@ impl crate::engine::kind::Kind for ServiceAdapter {
         let arn = created
             .service()
             .and_then(|service| service.service_arn())
-            .unwrap_or_default()
+            .ok_or_else(|| AwsError::missing("CreateService", "service_arn"))?
             .to_string();
         if !op.cx.no_wait {
             wait_stable(op, &cluster, &arn, &task_definition).await?;
@@ -265,7 +265,7 @@ impl crate::engine::kind::Kind for ServiceAdapter {
             return autoscaling::update(op, desired, observed, changes).await;
         }
         let ecs = &op.cx.clients.ecs;
-        let cluster = observed.extra.get("cluster").cloned().unwrap_or_default();
+        let cluster = observed.detail("cluster")?.to_string();
         let arn = &observed.physical_id;
         let changed = |field: &str| changes.iter().any(|change| change.field == field);
         let service_fields = [
@@ -323,7 +323,7 @@ impl crate::engine::kind::Kind for ServiceAdapter {
                 wait_stable(op, &cluster, arn, &task_definition).await?;
             }
         }
-        sync_tags(ecs, arn, observed.value("tags"), desired.value("tags")).await
+        crate::aws::tags::sync(ecs, arn, observed.value("tags"), desired.value("tags")).await
     }
 
     /// Scales to zero, deletes, and (when something waits on it) waits until ECS has
@@ -333,7 +333,7 @@ impl crate::engine::kind::Kind for ServiceAdapter {
             return autoscaling::delete(op, observed).await;
         }
         let ecs = &op.cx.clients.ecs;
-        let cluster = observed.extra.get("cluster").cloned().unwrap_or_default();
+        let cluster = observed.detail("cluster")?.to_string();
         let arn = &observed.physical_id;
         ecs.update_service()
             .cluster(&cluster)

@@ -12,7 +12,7 @@ use aws_sdk_ecs::types::{
 };
 use futures::future::try_join_all;
 
-use super::{ecs_tags, sync_tags, tag_pairs};
+use super::{ecs_tags, tag_pairs};
 use crate::aws::ecr::repository_id;
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::iam::{execution_role_id, task_role_id};
@@ -344,7 +344,7 @@ impl crate::engine::kind::Kind for TaskDefinitionAdapter {
         Ok(registered
             .task_definition()
             .and_then(|definition| definition.task_definition_arn())
-            .unwrap_or_default()
+            .ok_or_else(|| AwsError::missing("RegisterTaskDefinition", "task_definition_arn"))?
             .to_string())
     }
 
@@ -355,7 +355,7 @@ impl crate::engine::kind::Kind for TaskDefinitionAdapter {
         observed: &Observed,
         _changes: &[Change],
     ) -> Result<(), AwsError> {
-        sync_tags(
+        crate::aws::tags::sync(
             &op.cx.clients.ecs,
             &observed.physical_id,
             observed.value("tags"),

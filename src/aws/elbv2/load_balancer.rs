@@ -12,7 +12,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use futures::future::try_join_all;
 
-use super::{elb_tags, listener_id, load_balancer_id, owned, rule_id, sync_tags, target_group_id};
+use super::{elb_tags, listener_id, load_balancer_id, owned, rule_id, target_group_id};
 use crate::aws::ec2::security_group::group_id;
 use crate::aws::ec2::subnet::subnet_id;
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
@@ -433,7 +433,7 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
                 }
             }
         }
-        sync_tags(elbv2, arn, observed.value("tags"), desired.value("tags")).await
+        tags::sync(elbv2, arn, observed.value("tags"), desired.value("tags")).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -772,7 +772,7 @@ async fn create_load_balancer(op: &OpCx<'_>, desired: &Desired) -> Result<String
         .load_balancers()
         .first()
         .and_then(|lb| lb.load_balancer_arn())
-        .unwrap_or_default()
+        .ok_or_else(|| AwsError::missing("CreateLoadBalancer", "load_balancer_arn"))?
         .to_string();
     let defaults = desired.value("idle_timeout") == &Value::Int(60)
         && desired.value("deletion_protection") == &Value::Bool(false)
@@ -808,7 +808,7 @@ async fn create_listener(op: &OpCx<'_>, desired: &Desired) -> Result<String, Aws
         .listeners()
         .first()
         .and_then(|listener| listener.listener_arn())
-        .unwrap_or_default()
+        .ok_or_else(|| AwsError::missing("CreateListener", "listener_arn"))?
         .to_string())
 }
 
@@ -833,7 +833,7 @@ async fn create_rule(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsErro
         .rules()
         .first()
         .and_then(|rule| rule.rule_arn())
-        .unwrap_or_default()
+        .ok_or_else(|| AwsError::missing("CreateRule", "rule_arn"))?
         .to_string())
 }
 

@@ -104,38 +104,27 @@ pub async fn owned(
         .collect())
 }
 
-/// Brings a resource's managed tags from `old` to `new`.
-pub async fn sync_tags(
-    elbv2: &aws_sdk_elasticloadbalancingv2::Client,
-    arn: &str,
-    old: &crate::engine::model::Value,
-    new: &crate::engine::model::Value,
-) -> Result<(), AwsError> {
-    tags::apply_delta(
-        old,
-        new,
-        |set| async move {
-            elbv2
-                .add_tags()
-                .resource_arns(arn)
-                .set_tags(Some(elb_tags(set)))
-                .send()
-                .await
-                .aws("AddTags")
-                .map(drop)
-        },
-        |remove| async move {
-            elbv2
-                .remove_tags()
-                .resource_arns(arn)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .aws("RemoveTags")
-                .map(drop)
-        },
-    )
-    .await
+#[async_trait::async_trait]
+impl tags::Tagging for aws_sdk_elasticloadbalancingv2::Client {
+    async fn tag(&self, arn: &str, tags: Vec<(String, String)>) -> Result<(), AwsError> {
+        self.add_tags()
+            .resource_arns(arn)
+            .set_tags(Some(elb_tags(tags)))
+            .send()
+            .await
+            .aws("AddTags")
+            .map(drop)
+    }
+
+    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), AwsError> {
+        self.remove_tags()
+            .resource_arns(arn)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .aws("RemoveTags")
+            .map(drop)
+    }
 }
 
 /// Refuses a name taken by a resource (`arn`) the stack does not own, reading its tags.

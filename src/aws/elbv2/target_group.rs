@@ -11,7 +11,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use futures::future::try_join_all;
 
-use super::{elb_tags, owned, sync_tags, target_group_id};
+use super::{elb_tags, owned, target_group_id};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::naming::with_hash;
 use crate::aws::{Adapter, Cx, Env, OpCx, tags};
@@ -239,7 +239,7 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
             .target_groups()
             .first()
             .and_then(|group| group.target_group_arn())
-            .unwrap_or_default()
+            .ok_or_else(|| AwsError::missing("CreateTargetGroup", "target_group_arn"))?
             .to_string();
         set_attributes(op, &arn, desired).await?;
         Ok(arn)
@@ -290,7 +290,7 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
         if changed("stickiness") || changed("deregistration_delay") {
             set_attributes(op, arn, desired).await?;
         }
-        sync_tags(elbv2, arn, observed.value("tags"), desired.value("tags")).await
+        tags::sync(elbv2, arn, observed.value("tags"), desired.value("tags")).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

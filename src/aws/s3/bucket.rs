@@ -814,7 +814,7 @@ pub async fn update(
     observed: &Observed,
     changes: &[Change],
 ) -> Result<(), AwsError> {
-    let name = observed.extra.get("name").cloned().unwrap_or_default();
+    let name = observed.detail("name")?.to_string();
     for change in changes {
         if !matches!(change.field.as_str(), "tags" | "force_destroy") {
             put_field(op.cx, &name, &change.field, &change.new).await?;

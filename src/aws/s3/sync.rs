@@ -1064,7 +1064,10 @@ async fn upload(
         .send()
         .await
         .aws("CreateMultipartUpload")?;
-    let upload_id = created.upload_id().unwrap_or_default().to_string();
+    let upload_id = created
+        .upload_id()
+        .ok_or_else(|| AwsError::missing("CreateMultipartUpload", "UploadId"))?
+        .to_string();
     let parts = file.size.div_ceil(PART_SIZE);
     let result: Result<Vec<CompletedPart>, AwsError> = stream::iter(1..=parts)
         .map(|number| {
