@@ -37,28 +37,7 @@ fn ecr_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
-#[async_trait]
-impl tags::Tagging for aws_sdk_ecr::Client {
-    async fn tag(&self, arn: &str, tags: Vec<(String, String)>) -> Result<(), AwsError> {
-        self.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(ecr_tags(tags)?))
-            .send()
-            .await
-            .aws("TagResource")
-            .map(drop)
-    }
-
-    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), AwsError> {
-        self.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws("UntagResource")
-            .map(drop)
-    }
-}
+tags::tagging_by_arn!(aws_sdk_ecr::Client, ecr_tags);
 
 #[async_trait]
 impl crate::engine::kind::Kind for RepositoryAdapter {

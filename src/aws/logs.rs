@@ -60,28 +60,9 @@ fn tag_map(pairs: Vec<(String, String)>) -> HashMap<String, String> {
     pairs.into_iter().collect()
 }
 
-#[async_trait]
-impl tags::Tagging for aws_sdk_cloudwatchlogs::Client {
-    async fn tag(&self, arn: &str, tags: Vec<(String, String)>) -> Result<(), AwsError> {
-        self.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(tag_map(tags)))
-            .send()
-            .await
-            .aws("TagResource")
-            .map(drop)
-    }
-
-    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), AwsError> {
-        self.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws("UntagResource")
-            .map(drop)
-    }
-}
+tags::tagging_by_arn!(aws_sdk_cloudwatchlogs::Client, |tags| Ok::<_, AwsError>(
+    tag_map(tags)
+));
 
 #[async_trait]
 impl crate::engine::kind::Kind for LogGroupAdapter {

@@ -118,6 +118,47 @@ pub trait Tagging: Sync {
     async fn untag(&self, resource: &str, keys: Vec<String>) -> Result<(), AwsError>;
 }
 
+/// [`Tagging`] for a service whose calls are `TagResource(ResourceArn, Tags)` and
+/// `UntagResource(ResourceArn, TagKeys)` (ECS, ECR, CloudWatch Logs); `$tags` turns the
+/// pairs into the service's tag list, fallibly.
+macro_rules! tagging_by_arn {
+    ($client:ty, $tags:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::aws::tags::Tagging for $client {
+            async fn tag(
+                &self,
+                arn: &str,
+                tags: Vec<(String, String)>,
+            ) -> Result<(), $crate::aws::errors::AwsError> {
+                use $crate::aws::errors::AwsResultExt as _;
+                self.tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(($tags)(tags)?))
+                    .send()
+                    .await
+                    .aws("TagResource")
+                    .map(drop)
+            }
+
+            async fn untag(
+                &self,
+                arn: &str,
+                keys: Vec<String>,
+            ) -> Result<(), $crate::aws::errors::AwsError> {
+                use $crate::aws::errors::AwsResultExt as _;
+                self.untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(keys))
+                    .send()
+                    .await
+                    .aws("UntagResource")
+                    .map(drop)
+            }
+        }
+    };
+}
+pub(crate) use tagging_by_arn;
+
 /// Brings `resource`'s managed tags from `old` to `new` (ownership tags are not managed,
 /// so never touched), each call sent only when it has something to send.
 pub async fn sync(

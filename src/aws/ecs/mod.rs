@@ -67,37 +67,13 @@ pub fn ecs_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
         .collect()
 }
 
+super::tags::tagging_by_arn!(
+    aws_sdk_ecs::Client,
+    |tags| Ok::<_, super::errors::AwsError>(ecs_tags(tags))
+);
+
 pub fn tag_pairs(tags: &[Tag]) -> Vec<(&str, &str)> {
     tags.iter()
         .filter_map(|tag| Some((tag.key()?, tag.value()?)))
         .collect()
-}
-
-#[async_trait::async_trait]
-impl super::tags::Tagging for aws_sdk_ecs::Client {
-    async fn tag(
-        &self,
-        arn: &str,
-        tags: Vec<(String, String)>,
-    ) -> Result<(), super::errors::AwsError> {
-        use super::errors::AwsResultExt as _;
-        self.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(ecs_tags(tags)))
-            .send()
-            .await
-            .aws("TagResource")
-            .map(drop)
-    }
-
-    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), super::errors::AwsError> {
-        use super::errors::AwsResultExt as _;
-        self.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws("UntagResource")
-            .map(drop)
-    }
 }
