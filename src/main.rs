@@ -4,6 +4,7 @@ mod aws;
 mod cli;
 mod commands;
 mod engine;
+mod lower;
 mod manifest;
 mod pipeline;
 mod planfile;

@@ -16,16 +16,9 @@ use crate::engine::model::Observed;
 use crate::manifest::{Manifest, Zones};
 
 /// Builds the desired graph from whatever facts are at hand (placeholders before any call).
-pub fn desired(
-    adapters: &[Arc<dyn Adapter>],
-    manifest: &Manifest,
-    env: &Env,
-) -> anyhow::Result<Graph> {
-    let nodes = adapters
-        .iter()
-        .flat_map(|adapter| adapter.desired(manifest, env))
-        .collect();
-    Graph::new(nodes).context("the manifest's resources do not form a valid graph")
+pub fn desired(manifest: &Manifest, env: &Env) -> anyhow::Result<Graph> {
+    Graph::new(crate::lower::desired(manifest, env))
+        .context("the manifest's resources do not form a valid graph")
 }
 
 pub struct Session {
@@ -84,11 +77,9 @@ pub struct Observation {
     pub elapsed: Duration,
 }
 
-/// Starts the adapters' local work for a plan of `manifest` (see [`Adapter::warm`]).
-pub fn warm(adapters: &[Arc<dyn Adapter>], manifest: &Manifest) {
-    for adapter in adapters {
-        adapter.warm(manifest);
-    }
+/// Starts local work for a plan of `manifest` (see [`crate::lower::warm`]).
+pub fn warm(manifest: &Manifest) {
+    crate::lower::warm(manifest);
 }
 
 pub async fn observe(
@@ -173,7 +164,7 @@ pub fn plan(
     observation: &Observation,
 ) -> anyhow::Result<Plan> {
     let mut graph = match manifest {
-        Some(manifest) => desired(adapters, manifest, &observation.env)?,
+        Some(manifest) => desired(manifest, &observation.env)?,
         None => Graph::default(),
     };
     // What only the manifest knows goes onto the live side before comparing.
@@ -306,9 +297,8 @@ mod tests {
             &crate::manifest::vars::Overrides::default(),
         )
         .unwrap();
-        let adapters = crate::aws::adapters();
         let env = crate::aws::Env::placeholder(&manifest);
-        let graph = super::desired(&adapters, &manifest, &env).unwrap();
+        let graph = super::desired(&manifest, &env).unwrap();
         let live: Vec<Observed> = graph
             .nodes
             .values()

@@ -15,7 +15,6 @@ use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::Manifest;
 
 pub const KIND: &str = "scaling";
 const METRICS: [(&str, &str); 2] = [
@@ -29,41 +28,6 @@ fn policy_name(metric: &str) -> String {
 
 pub fn scaling_id(service: &str) -> ResourceId {
     ResourceId::new(KIND, service)
-}
-
-pub fn desired(manifest: &Manifest) -> Vec<Desired> {
-    let clusters: BTreeMap<&str, &str> = manifest
-        .containers
-        .clusters
-        .iter()
-        .map(|cluster| (cluster.key.as_str(), cluster.name.as_str()))
-        .collect();
-    manifest
-        .containers
-        .services
-        .iter()
-        .filter_map(|service| {
-            let scale = service.autoscale.as_ref()?;
-            let cluster = clusters.get(service.cluster.as_str())?;
-            let target = |value: Option<i64>| value.map_or(Value::Null, Value::Int);
-            Some(Desired {
-                id: scaling_id(&service.key),
-                props: props([
-                    (
-                        "resource",
-                        Value::str(format!("service/{cluster}/{}", service.name)),
-                        Mode::Replace,
-                    ),
-                    ("min", Value::Int(scale.min), Mode::InPlace),
-                    ("max", Value::Int(scale.max), Mode::InPlace),
-                    ("cpu", target(scale.cpu), Mode::InPlace),
-                    ("memory", target(scale.memory), Mode::InPlace),
-                ]),
-                // Blocking: the service is deleted only after its scaling.
-                after: vec![service_id(&service.key)],
-            })
-        })
-        .collect()
 }
 
 /// The scalable targets of the stack's services: `services` maps each owned service's

@@ -10,20 +10,15 @@ use aws_sdk_ecr::types::{
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use super::{Adapter, Cx, Env, OpCx, tags};
+use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::Manifest;
+use crate::engine::model::{Desired, Mode, Observed, Value, props};
 
 pub const KIND: &str = "repository";
 /// Set on repositories whose manifest says `force_destroy: true`.
 const FORCE_DESTROY_TAG: &str = "edgectl:force-destroy";
 
 pub struct RepositoryAdapter;
-
-pub fn repository_id(key: &str) -> ResourceId {
-    ResourceId::new(KIND, key)
-}
 
 fn ecr_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
     pairs
@@ -329,75 +324,6 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
             }
             Err(error) => Err(error),
         }
-    }
-}
-
-impl Adapter for RepositoryAdapter {
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        manifest
-            .containers
-            .repositories
-            .iter()
-            .map(|repository| Desired {
-                id: repository_id(&repository.key),
-                props: props([
-                    ("name", Value::str(&repository.name), Mode::Replace),
-                    (
-                        "scan_on_push",
-                        Value::Bool(repository.scan_on_push),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "immutable_tags",
-                        Value::Bool(repository.immutable_tags),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "encryption",
-                        Value::str(if repository.kms_key.is_some() {
-                            "KMS"
-                        } else {
-                            "AES256"
-                        }),
-                        Mode::Replace,
-                    ),
-                    (
-                        "kms_key",
-                        match &repository.kms_key {
-                            Some(key) if !key.is_empty() => Value::str(key),
-                            // ECR picks its AWS-managed key when none is named.
-                            Some(_) => Value::AwsDefault,
-                            None => Value::Null,
-                        },
-                        Mode::Replace,
-                    ),
-                    (
-                        "lifecycle_policy",
-                        repository
-                            .lifecycle_policy
-                            .clone()
-                            .map_or(Value::Null, Value::Str),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "force_destroy",
-                        Value::Bool(repository.force_destroy),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "tags",
-                        tags::managed_tags(
-                            &manifest.tags,
-                            &Default::default(),
-                            &repository.name,
-                            repository.retain,
-                        ),
-                        Mode::InPlace,
-                    ),
-                ]),
-                after: Vec::new(),
-            })
-            .collect()
     }
 }
 

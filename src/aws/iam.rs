@@ -9,25 +9,15 @@ use aws_sdk_iam::types::Tag;
 use futures::future::try_join_all;
 
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use super::naming::fit;
-use super::{Adapter, Cx, Env, OpCx, tags};
+use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::{Manifest, Service, TaskRole};
+use crate::engine::model::{Desired, Mode, Observed, Value, props};
 
 pub const KIND: &str = "role";
 /// The one inline policy edgectl writes on a role.
 const INLINE_POLICY: &str = "edgectl";
 
 pub struct RoleAdapter;
-
-pub fn execution_role_id(service: &str) -> ResourceId {
-    ResourceId::new(KIND, &format!("{service}-execution"))
-}
-
-pub fn task_role_id(service: &str) -> ResourceId {
-    ResourceId::new(KIND, &format!("{service}-task"))
-}
 
 fn path(stack: &str) -> String {
     format!("/edgectl/{stack}/")
@@ -43,42 +33,10 @@ pub fn partition(region: &str) -> &'static str {
     }
 }
 
-const ASSUME_ECS_TASKS: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"}}],"Version":"2012-10-17"}"#;
-
-/// The execution role's inline policy: read exactly the secrets the containers name.
-fn secrets_policy(service: &Service) -> Option<String> {
-    let arns: BTreeSet<&str> = service
-        .containers
-        .iter()
-        .flat_map(|container| container.secrets.values())
-        .map(String::as_str)
-        .collect();
-    let secrets: Vec<&str> = arns
-        .iter()
-        .copied()
-        .filter(|arn| arn.contains(":secretsmanager:"))
-        .collect();
-    let parameters: Vec<&str> = arns
-        .iter()
-        .copied()
-        .filter(|arn| arn.contains(":ssm:"))
-        .collect();
-    let mut statements = Vec::new();
-    if !secrets.is_empty() {
-        statements.push(serde_json::json!({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secrets}));
-    }
-    if !parameters.is_empty() {
-        statements.push(serde_json::json!({"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": parameters}));
-    }
-    (!statements.is_empty()).then(|| policy_document(statements))
-}
-
-fn policy_document(statements: Vec<serde_json::Value>) -> String {
-    serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
-}
+pub(crate) const ASSUME_ECS_TASKS: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"}}],"Version":"2012-10-17"}"#;
 
 /// IAM returns policy documents URL-encoded; compare them parsed and re-serialised.
-fn normalise_policy(text: &str) -> Value {
+pub(crate) fn normalise_policy(text: &str) -> Value {
     let decoded = percent_decode(text);
     match crate::manifest::containers::canonical_json(&decoded) {
         Ok(json) => Value::Str(json),
@@ -111,42 +69,6 @@ fn iam_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
         .into_iter()
         .map(|(key, value)| built("CreateRole", Tag::builder().key(key).value(value).build()))
         .collect()
-}
-
-fn role(
-    manifest: &Manifest,
-    id: ResourceId,
-    name: String,
-    managed: Vec<String>,
-    inline: Option<String>,
-) -> Desired {
-    Desired {
-        id,
-        props: props([
-            ("name", Value::str(&name), Mode::Replace),
-            (
-                "assume_role_policy",
-                normalise_policy(ASSUME_ECS_TASKS),
-                Mode::InPlace,
-            ),
-            (
-                "managed_policies",
-                Value::Set(managed.into_iter().map(Value::Str).collect()),
-                Mode::InPlace,
-            ),
-            (
-                "inline_policy",
-                inline.map_or(Value::Null, |policy| normalise_policy(&policy)),
-                Mode::InPlace,
-            ),
-            (
-                "tags",
-                tags::desired_tags(&manifest.tags, &name),
-                Mode::InPlace,
-            ),
-        ]),
-        after: Vec::new(),
-    }
 }
 
 /// IAM tags a role by its name.
@@ -378,46 +300,6 @@ impl crate::engine::kind::Kind for RoleAdapter {
             .await
             .aws("DeleteRole")?;
         Ok(())
-    }
-}
-
-impl Adapter for RoleAdapter {
-    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
-        let mut out = Vec::new();
-        for service in &manifest.containers.services {
-            if service.execution_role.is_none() {
-                out.push(role(
-                    manifest,
-                    execution_role_id(&service.key),
-                    fit(&format!("{}-execution", service.name), 64),
-                    vec![format!(
-                        "arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
-                        partition(&env.region)
-                    )],
-                    secrets_policy(service),
-                ));
-            }
-            if let TaskRole::Statements(statements) = &service.task_role {
-                let statements = statements
-                    .iter()
-                    .map(|statement| {
-                        serde_json::json!({
-                            "Effect": if statement.allow { "Allow" } else { "Deny" },
-                            "Action": statement.actions,
-                            "Resource": statement.resources,
-                        })
-                    })
-                    .collect();
-                out.push(role(
-                    manifest,
-                    task_role_id(&service.key),
-                    fit(&format!("{}-task", service.name), 64),
-                    Vec::new(),
-                    Some(policy_document(statements)),
-                ));
-            }
-        }
-        out
     }
 }
 

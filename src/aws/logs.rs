@@ -9,19 +9,15 @@ use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::errors::{AwsError, AwsResultExt};
-use super::{Adapter, Cx, Env, OpCx, tags};
+use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::manifest::Service;
 use crate::manifest::containers::LOG_GROUP_PREFIXES;
-use crate::manifest::{Manifest, Service};
 
 pub const KIND: &str = "log_group";
 
 pub struct LogGroupAdapter;
-
-pub fn log_group_id(service: &str) -> ResourceId {
-    ResourceId::new(KIND, service)
-}
 
 pub fn log_group_name(service: &Service) -> String {
     service.log_group.clone()
@@ -220,41 +216,6 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
             .await
             .aws("DeleteLogGroup")?;
         Ok(())
-    }
-}
-
-impl Adapter for LogGroupAdapter {
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        manifest
-            .containers
-            .services
-            .iter()
-            .map(|service| {
-                let name = log_group_name(service);
-                Desired {
-                    id: log_group_id(&service.key),
-                    props: props([
-                        ("name", Value::str(&name), Mode::Replace),
-                        (
-                            "retention_days",
-                            Value::Int(service.retention_days),
-                            Mode::InPlace,
-                        ),
-                        (
-                            "tags",
-                            tags::managed_tags(
-                                &manifest.tags,
-                                &Default::default(),
-                                &name,
-                                service.retain_logs,
-                            ),
-                            Mode::InPlace,
-                        ),
-                    ]),
-                    after: Vec::new(),
-                }
-            })
-            .collect()
     }
 }
 

@@ -23,37 +23,10 @@ use std::time::Duration;
 
 pub use crate::engine::kind::{Kind, PhysicalIds};
 use crate::engine::model::{Desired, ResourceId};
-use crate::manifest::Manifest;
 use calls::CallCounter;
 use errors::{AwsError, ErrorKind};
 
-/// Facts about the account and region that shape the desired graph.
-#[derive(Clone, Debug, Default)]
-pub struct Env {
-    pub region: String,
-    /// The availability zones the network uses, in order.
-    pub zones: Vec<String>,
-}
-
-impl Env {
-    /// Stand-in facts for checking the graph before any AWS call.
-    pub fn placeholder(manifest: &Manifest) -> Self {
-        let count = manifest
-            .network
-            .as_ref()
-            .map_or(0, |network| network.zones.len());
-        let region = manifest
-            .region
-            .clone()
-            .unwrap_or_else(|| "us-east-1".to_string());
-        Self {
-            zones: (0..count)
-                .map(|index| format!("{region}-zone{index}"))
-                .collect(),
-            region,
-        }
-    }
-}
+pub use crate::lower::Env;
 
 #[derive(Clone)]
 pub struct Clients {
@@ -198,15 +171,11 @@ impl OpCx<'_> {
     }
 }
 
-/// A kind on AWS, and how the manifest lowers to its desired resources.
-pub trait Adapter: Kind<Cx = Cx> {
-    /// Starts local work the plan will need (hashing a sync's files) in the background,
-    /// so that it runs while AWS is read. Plan and apply call it; destroy does not.
-    fn warm(&self, _manifest: &Manifest) {}
+/// A kind on AWS: the engine's contract on these clients. Every adapter is one (how the
+/// manifest becomes desired resources is `lower/`'s business, not the adapters').
+pub trait Adapter: Kind<Cx = Cx> {}
 
-    /// The resources the manifest implies for these kinds.
-    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired>;
-}
+impl<T: Kind<Cx = Cx>> Adapter for T {}
 
 /// Every adapter, in no particular order: the graph decides order.
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
@@ -217,7 +186,10 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.extend(ecs::adapters());
     adapters.extend(elbv2::adapters());
     adapters.push(Arc::new(s3::BucketAdapter));
-    adapters.push(Arc::new(cloudfront::CloudFrontAdapter));
+    adapters.push(Arc::new(cloudfront::distribution::DistributionAdapter));
+    adapters.push(Arc::new(
+        cloudfront::origin_access_control::OriginAccessControlAdapter,
+    ));
     adapters
 }
 

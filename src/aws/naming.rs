@@ -1,7 +1,12 @@
 //! AWS names with length limits, derived deterministically from the stack and logical
 //! names so that a rerun finds the same name, and a replacement gets a new one.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use sha2::{Digest, Sha256};
+
+use super::Cx;
+use crate::engine::model::ResourceId;
 
 /// `base` if it fits in `max`, else `base` cut short plus a hash of the whole of it.
 pub fn fit(base: &str, max: usize) -> String {
@@ -22,6 +27,18 @@ pub fn with_hash(base: &str, max: usize, salt: &str) -> String {
         cut.pop();
     }
     format!("{cut}-{hash}")
+}
+
+/// An idempotency token that is the same for the same request within a ten-minute window:
+/// a create retried by the SDK, or re-sent by an apply rerun soon after a crash, returns the
+/// resource the first request made instead of a second one. The window keeps a later
+/// destroy-then-apply from being handed back the deleted resource.
+pub fn client_token(cx: &Cx, id: &ResourceId, request: &str) -> String {
+    let window = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() / 600);
+    let digest = Sha256::digest(format!("{}\n{id}\n{request}\n{window}", cx.stack));
+    hex::encode(&digest[..16])
 }
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     }
     let started = Instant::now();
     if !options.destroy {
-        pipeline::warm(&adapters, &manifest);
+        pipeline::warm(&manifest);
     }
     let session = pipeline::connect(
         &super::connection(global),

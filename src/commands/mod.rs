@@ -77,7 +77,7 @@ pub fn load(args: &ManifestArgs) -> anyhow::Result<(Manifest, Vec<Arc<dyn Adapte
     let path = args.file.to_string_lossy();
     let manifest = manifest::load(&path, &Overrides::from_process(args.vars.clone()))?;
     let adapters = aws::adapters();
-    pipeline::desired(&adapters, &manifest, &Env::placeholder(&manifest))?;
+    pipeline::desired(&manifest, &Env::placeholder(&manifest))?;
     Ok((manifest, adapters))
 }
 

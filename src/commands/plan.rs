@@ -14,7 +14,7 @@ use crate::render;
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let (manifest, adapters) = super::load(&args.manifest)?;
-    pipeline::warm(&adapters, &manifest);
+    pipeline::warm(&manifest);
     let session = pipeline::connect(
         &super::connection(global),
         (&manifest).into(),

@@ -18,16 +18,11 @@ use aws_sdk_cloudfront::types::{
 use futures::stream::{self, StreamExt, TryStreamExt};
 use sha2::{Digest as _, Sha256};
 
-use super::origin_access_control::oac_id;
-use super::{DISTRIBUTION, distribution_id, id_from_arn, wait_deployed};
-use crate::aws::elbv2::load_balancer_id;
+use super::{DISTRIBUTION, id_from_arn, wait_deployed};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use crate::aws::s3::bucket_id;
-use crate::aws::{Cx, Env, OpCx, tags};
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::Manifest;
-use crate::manifest::edge::{Behavior, Distribution, OriginTarget};
 
 /// CloudFront's lists carry their own length (`Aliases { quantity, items }`, ...).
 macro_rules! counted {
@@ -43,194 +38,8 @@ macro_rules! counted {
     }};
 }
 
-fn bucket_domain(name: &str, region: &str) -> String {
-    format!("{name}.s3.{region}.amazonaws.com")
-}
-
-pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
-    manifest
-        .edge
-        .distributions
-        .iter()
-        .map(|distribution| one(manifest, env, distribution))
-        .collect()
-}
-
-fn bucket_name<'m>(manifest: &'m Manifest, key: &str) -> &'m str {
-    manifest
-        .edge
-        .buckets
-        .iter()
-        .find(|bucket| bucket.key == key)
-        .map_or("", |bucket| bucket.name.as_str())
-}
-
-fn one(manifest: &Manifest, env: &Env, distribution: &Distribution) -> Desired {
-    let mut after = Vec::new();
-    let origins: Vec<Value> = distribution
-        .origins
-        .iter()
-        .map(|origin| {
-            let (domain, s3, oac) = match &origin.target {
-                OriginTarget::Bucket(key) => {
-                    after.push(bucket_id(key));
-                    (
-                        Value::str(bucket_domain(bucket_name(manifest, key), &env.region)),
-                        true,
-                        Value::Ref(oac_id(key)),
-                    )
-                }
-                OriginTarget::LoadBalancer(key) => {
-                    (Value::Ref(load_balancer_id(key)), false, Value::Null)
-                }
-                OriginTarget::Domain(domain) => (Value::str(domain), false, Value::Null),
-            };
-            Value::map([
-                ("id", Value::str(&origin.id)),
-                ("domain", domain),
-                ("path", Value::str(&origin.path)),
-                ("s3", Value::Bool(s3)),
-                ("oac", oac),
-                (
-                    "protocol",
-                    if s3 {
-                        Value::Null
-                    } else {
-                        Value::str(&origin.protocol)
-                    },
-                ),
-                (
-                    "headers",
-                    Value::Map(
-                        origin
-                            .headers
-                            .iter()
-                            .map(|(key, value)| (key.clone(), Value::str(value)))
-                            .collect(),
-                    ),
-                ),
-            ])
-        })
-        .collect();
-    let logging = distribution
-        .logging
-        .as_ref()
-        .map_or(Value::Null, |(key, prefix)| {
-            after.push(bucket_id(key));
-            Value::map([
-                (
-                    "bucket",
-                    Value::str(format!("{}.s3.amazonaws.com", bucket_name(manifest, key))),
-                ),
-                ("prefix", Value::str(prefix)),
-            ])
-        });
-    Desired {
-        id: distribution_id(&distribution.key),
-        props: props([
-            ("comment", Value::str(&distribution.comment), Mode::InPlace),
-            ("enabled", Value::Bool(distribution.enabled), Mode::InPlace),
-            (
-                "aliases",
-                Value::Set(distribution.aliases.iter().map(Value::str).collect()),
-                Mode::InPlace,
-            ),
-            (
-                "certificate",
-                distribution
-                    .certificate
-                    .as_ref()
-                    .map_or(Value::Null, Value::str),
-                Mode::InPlace,
-            ),
-            (
-                "minimum_tls",
-                if distribution.certificate.is_some() {
-                    Value::str(&distribution.minimum_tls)
-                } else {
-                    Value::Null
-                },
-                Mode::InPlace,
-            ),
-            (
-                "price_class",
-                Value::str(&distribution.price_class),
-                Mode::InPlace,
-            ),
-            (
-                "default_root_object",
-                Value::str(&distribution.default_root_object),
-                Mode::InPlace,
-            ),
-            (
-                "http_version",
-                Value::str(&distribution.http_version),
-                Mode::InPlace,
-            ),
-            ("ipv6", Value::Bool(distribution.ipv6), Mode::InPlace),
-            (
-                "web_acl",
-                distribution
-                    .web_acl
-                    .as_ref()
-                    .map_or(Value::Null, Value::str),
-                Mode::InPlace,
-            ),
-            ("logging", logging, Mode::InPlace),
-            ("origins", Value::List(origins), Mode::InPlace),
-            (
-                "default",
-                behavior_value(&distribution.default),
-                Mode::InPlace,
-            ),
-            (
-                "behaviors",
-                Value::List(distribution.behaviors.iter().map(behavior_value).collect()),
-                Mode::InPlace,
-            ),
-            (
-                "errors",
-                Value::List(
-                    distribution
-                        .errors
-                        .iter()
-                        .map(|error| {
-                            error_value(error.code, error.page.as_deref(), error.status, error.ttl)
-                        })
-                        .collect(),
-                ),
-                Mode::InPlace,
-            ),
-            (
-                "tags",
-                tags::managed_tags(
-                    &manifest.tags,
-                    &distribution.tags,
-                    &format!("{}-{}", manifest.stack, distribution.key),
-                    distribution.retain,
-                ),
-                Mode::InPlace,
-            ),
-        ]),
-        after,
-    }
-}
-
-fn behavior_value(behavior: &Behavior) -> Value {
-    behavior_map(
-        behavior.path.as_deref(),
-        &behavior.origin,
-        &behavior.cache_policy,
-        behavior.origin_request_policy.as_deref(),
-        &behavior.methods,
-        &behavior.cached_methods,
-        behavior.compress,
-        &behavior.viewer_protocol,
-    )
-}
-
 #[allow(clippy::too_many_arguments)]
-fn behavior_map(
+pub(crate) fn behavior_map(
     path: Option<&str>,
     origin: &str,
     cache_policy: &str,
@@ -270,7 +79,7 @@ fn behavior_map(
     Value::Map(map)
 }
 
-fn error_value(code: i64, page: Option<&str>, status: Option<i64>, ttl: i64) -> Value {
+pub(crate) fn error_value(code: i64, page: Option<&str>, status: Option<i64>, ttl: i64) -> Value {
     Value::map([
         ("code", Value::Int(code)),
         ("page", page.map_or(Value::Null, Value::str)),
@@ -1047,5 +856,42 @@ pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> 
     match result {
         Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
         other => other.map(drop),
+    }
+}
+
+/// Distributions: their own kind; the Origin Access Controls they use are another.
+pub struct DistributionAdapter;
+
+#[async_trait::async_trait]
+impl crate::engine::kind::Kind for DistributionAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[DISTRIBUTION]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        observe(cx).await
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        create(op, desired).await
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        update(op, desired, observed, changes).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        match delete(op, observed).await {
+            Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
     }
 }

@@ -11,16 +11,13 @@ pub mod origin_access_control;
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
 use sha2::{Digest as _, Sha256};
 
-use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use super::{Adapter, Cx, Env, OpCx};
-use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, ResourceId};
+use super::OpCx;
+use super::errors::{AwsError, AwsResultExt, built};
+use crate::engine::model::ResourceId;
 use crate::engine::retry;
-use crate::manifest::Manifest;
 
 pub const DISTRIBUTION: &str = "distribution";
 pub const OAC: &str = "origin_access_control";
@@ -127,70 +124,4 @@ pub async fn wait_deployed(op: &OpCx<'_>, id: &str) -> Result<String, AwsError> 
         },
     )
     .await
-}
-
-pub struct CloudFrontAdapter;
-
-#[async_trait]
-impl crate::engine::kind::Kind for CloudFrontAdapter {
-    type Cx = Cx;
-
-    fn kinds(&self) -> &'static [&'static str] {
-        &[DISTRIBUTION, OAC]
-    }
-
-    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let (mut controls, distributions) = futures::try_join!(
-            origin_access_control::observe(cx),
-            distribution::observe(cx)
-        )?;
-        controls.extend(distributions);
-        Ok(controls)
-    }
-
-    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        match desired.id.kind() {
-            OAC => origin_access_control::preflight_create(cx, desired).await,
-            _ => Ok(()),
-        }
-    }
-
-    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        match op.id.kind() {
-            OAC => origin_access_control::create(op, desired).await,
-            _ => distribution::create(op, desired).await,
-        }
-    }
-
-    async fn update(
-        &self,
-        op: &OpCx<'_>,
-        desired: &Desired,
-        observed: &Observed,
-        changes: &[Change],
-    ) -> Result<(), AwsError> {
-        match op.id.kind() {
-            OAC => origin_access_control::update(op, desired, observed).await,
-            _ => distribution::update(op, desired, observed, changes).await,
-        }
-    }
-
-    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
-        let result = match op.id.kind() {
-            OAC => origin_access_control::delete(op, observed).await,
-            _ => distribution::delete(op, observed).await,
-        };
-        match result {
-            Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
-            other => other,
-        }
-    }
-}
-
-impl Adapter for CloudFrontAdapter {
-    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
-        let mut out = origin_access_control::desired(manifest);
-        out.extend(distribution::desired(manifest, env));
-        out
-    }
 }

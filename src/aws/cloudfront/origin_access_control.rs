@@ -9,11 +9,8 @@ use aws_sdk_cloudfront::types::{
 
 use super::OAC;
 use crate::aws::errors::{AwsError, AwsResultExt, built};
-use crate::aws::naming;
 use crate::aws::{Cx, OpCx};
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::Manifest;
-use crate::manifest::edge::OriginTarget;
 
 pub fn oac_id(bucket_key: &str) -> ResourceId {
     ResourceId::new(OAC, bucket_key)
@@ -29,36 +26,6 @@ fn owner(stack: &str, description: &str) -> Option<ResourceId> {
     let stack_part = parts.next()?.strip_prefix("edgectl:stack=")?;
     let id = parts.next()?.strip_prefix("edgectl:id=")?;
     (stack_part == stack && parts.next().is_none()).then(|| ResourceId::parse(id))
-}
-
-pub fn desired(manifest: &Manifest) -> Vec<Desired> {
-    let mut keys: Vec<&str> = manifest
-        .edge
-        .distributions
-        .iter()
-        .flat_map(|distribution| &distribution.origins)
-        .filter_map(|origin| match &origin.target {
-            OriginTarget::Bucket(key) => Some(key.as_str()),
-            _ => None,
-        })
-        .collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .map(|key| Desired {
-            id: oac_id(key),
-            props: props([
-                (
-                    "name",
-                    Value::str(naming::fit(&format!("{}-{key}", manifest.stack), 64)),
-                    Mode::InPlace,
-                ),
-                ("origin_type", Value::str("s3"), Mode::InPlace),
-                ("signing", Value::str("always sigv4"), Mode::InPlace),
-            ]),
-            after: Vec::new(),
-        })
-        .collect()
 }
 
 /// The ownership marks a description carries, as the tags they stand for.
@@ -218,6 +185,47 @@ pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> 
         })
         .await?;
     Ok(())
+}
+
+/// Origin Access Controls: their own kind, read with one paginated listing.
+pub struct OriginAccessControlAdapter;
+
+#[async_trait::async_trait]
+impl crate::engine::kind::Kind for OriginAccessControlAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[super::OAC]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        observe(cx).await
+    }
+
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        preflight_create(cx, desired).await
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        create(op, desired).await
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[crate::engine::diff::Change],
+    ) -> Result<(), AwsError> {
+        update(op, desired, observed).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        match delete(op, observed).await {
+            Err(error) if error.kind == crate::engine::error::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,19 +3,13 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
-use super::{name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
+use super::{observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
 use crate::aws::errors::{AwsError, AwsResultExt};
-use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, props};
-use crate::manifest::Manifest;
+use crate::engine::model::{Desired, Mode, Observed, props};
 
 pub struct ElasticIpAdapter;
-
-/// `elastic_ip.nat-1` for the NAT gateway of zone 1.
-pub fn nat_address_id(zone_index: usize) -> ResourceId {
-    ResourceId::new("elastic_ip", &format!("nat-{}", zone_index + 1))
-}
 
 #[async_trait]
 impl crate::engine::kind::Kind for ElasticIpAdapter {
@@ -90,29 +84,5 @@ impl crate::engine::kind::Kind for ElasticIpAdapter {
             })
             .await?;
         Ok(())
-    }
-}
-
-impl Adapter for ElasticIpAdapter {
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else {
-            return Vec::new();
-        };
-        network
-            .nat_zones()
-            .into_iter()
-            .map(|zone| {
-                let id = nat_address_id(zone);
-                Desired {
-                    props: props([(
-                        "tags",
-                        tags::desired_tags(&manifest.tags, &name(manifest, id.name())),
-                        Mode::InPlace,
-                    )]),
-                    id,
-                    after: Vec::new(),
-                }
-            })
-            .collect()
     }
 }

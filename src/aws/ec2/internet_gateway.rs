@@ -3,12 +3,11 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
-use super::{name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec, vpc_ref};
+use super::{observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::Manifest;
 
 pub struct InternetGatewayAdapter;
 
@@ -117,30 +116,6 @@ impl crate::engine::kind::Kind for InternetGatewayAdapter {
             })
             .await?;
         Ok(())
-    }
-}
-
-impl Adapter for InternetGatewayAdapter {
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else {
-            return Vec::new();
-        };
-        if network.public.is_empty() {
-            return Vec::new();
-        }
-        vec![Desired {
-            id: internet_gateway_id(),
-            props: props([
-                // Attachment is updated in place, but the VPC cannot be deleted while attached.
-                ("vpc", vpc_ref(), Mode::Blocking),
-                (
-                    "tags",
-                    tags::desired_tags(&manifest.tags, &name(manifest, "igw")),
-                    Mode::InPlace,
-                ),
-            ]),
-            after: Vec::new(),
-        }]
     }
 }
 

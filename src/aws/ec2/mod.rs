@@ -11,16 +11,13 @@ pub mod vpc;
 pub mod vpc_endpoint;
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
-use sha2::{Digest, Sha256};
 
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::tags;
 use super::{Adapter, Cx, OpCx};
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
-use crate::manifest::{Manifest, Network};
 
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     vec![
@@ -96,17 +93,7 @@ pub fn tag_spec(resource_type: ResourceType, tags: Vec<(String, String)>) -> Tag
         .build()
 }
 
-/// An idempotency token that is the same for the same request within a ten-minute window:
-/// a create retried by the SDK, or re-sent by an apply rerun soon after a crash, returns the
-/// resource the first request made instead of a second one. The window keeps a later
-/// destroy-then-apply from being handed back the deleted resource.
-pub fn client_token(cx: &Cx, id: &ResourceId, request: &str) -> String {
-    let window = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() / 600);
-    let digest = Sha256::digest(format!("{}\n{id}\n{request}\n{window}", cx.stack));
-    hex::encode(&digest[..16])
-}
+pub use super::naming::client_token;
 
 /// Updates the managed tags of `resource` from `old` to `new` (ownership tags untouched).
 /// Brings a resource's tags to the manifest's, the only in-place change
@@ -154,19 +141,6 @@ impl tags::Tagging for aws_sdk_ec2::Client {
             .aws("DeleteTags")
             .map(drop)
     }
-}
-
-/// The `Name` tag of a resource: `<stack>-<suffix>`.
-pub fn name(manifest: &Manifest, suffix: &str) -> String {
-    format!("{}-{suffix}", manifest.stack)
-}
-
-pub fn network(manifest: &Manifest) -> Option<&Network> {
-    manifest.network.as_ref()
-}
-
-pub fn vpc_ref() -> Value {
-    Value::Ref(ResourceId::singleton("vpc"))
 }
 
 /// When a delete is refused because something still uses the resource, name what: the

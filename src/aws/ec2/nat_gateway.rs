@@ -5,18 +5,13 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ConnectivityType, Filter, NatGatewayState, ResourceType};
 
-use super::elastic_ip::nat_address_id;
 use super::internet_gateway::internet_gateway_id;
-use super::subnet::subnet_id;
-use super::{
-    client_token, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec,
-};
+use super::{client_token, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::engine::retry;
-use crate::manifest::{Manifest, Tier};
 
 pub struct NatGatewayAdapter;
 
@@ -154,46 +149,6 @@ impl crate::engine::kind::Kind for NatGatewayAdapter {
             wait_for(op, gateway_id, NatGatewayState::Deleted).await?;
         }
         Ok(())
-    }
-}
-
-impl Adapter for NatGatewayAdapter {
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else {
-            return Vec::new();
-        };
-        network
-            .nat_zones()
-            .into_iter()
-            .map(|zone| {
-                let id = nat_gateway_id(zone);
-                Desired {
-                    props: props([
-                        (
-                            "subnet",
-                            Value::Ref(subnet_id(Tier::Public, zone)),
-                            Mode::Replace,
-                        ),
-                        (
-                            "elastic_ip",
-                            Value::Ref(nat_address_id(zone)),
-                            Mode::Replace,
-                        ),
-                        (
-                            "tags",
-                            tags::desired_tags(
-                                &manifest.tags,
-                                &name(manifest, &format!("nat-{}", zone + 1)),
-                            ),
-                            Mode::InPlace,
-                        ),
-                    ]),
-                    id,
-                    // A public NAT gateway needs the VPC's internet gateway attached.
-                    after: vec![internet_gateway_id()],
-                }
-            })
-            .collect()
     }
 }
 

@@ -9,34 +9,18 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, RouteOrigin};
 use futures::future::try_join_all;
 
-use super::internet_gateway::internet_gateway_id;
-use super::nat_gateway::nat_gateway_id;
-use super::subnet::subnet_id;
-use super::{
-    client_token, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec,
-    vpc_ref,
-};
+use super::{client_token, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::{Manifest, Nat, Tier};
+use crate::engine::model::{Desired, Mode, Observed, Value, props};
 
 pub struct RouteTableAdapter;
 
-const ANYWHERE: &str = "0.0.0.0/0";
+pub(crate) const ANYWHERE: &str = "0.0.0.0/0";
 
-fn route(destination: &str, target: Value) -> Value {
+pub(crate) fn route(destination: &str, target: Value) -> Value {
     Value::map([("destination", Value::str(destination)), ("target", target)])
-}
-
-/// Every route table the network implies, by logical id.
-pub fn route_table_ids(manifest: &Manifest) -> Vec<ResourceId> {
-    RouteTableAdapter
-        .desired(manifest, &Env::default())
-        .into_iter()
-        .map(|table| table.id)
-        .collect()
 }
 
 #[async_trait]
@@ -197,70 +181,6 @@ impl crate::engine::kind::Kind for RouteTableAdapter {
             })
             .await?;
         Ok(())
-    }
-}
-
-impl Adapter for RouteTableAdapter {
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else {
-            return Vec::new();
-        };
-        let table = |suffix: String, routes: Vec<Value>, subnets: Vec<ResourceId>| Desired {
-            id: ResourceId::new("route_table", &suffix),
-            props: props([
-                ("vpc", vpc_ref(), Mode::Replace),
-                (
-                    "routes",
-                    Value::Set(routes.into_iter().collect()),
-                    Mode::InPlace,
-                ),
-                (
-                    "subnets",
-                    Value::Set(subnets.into_iter().map(Value::Ref).collect()),
-                    Mode::InPlace,
-                ),
-                (
-                    "tags",
-                    tags::desired_tags(&manifest.tags, &name(manifest, &suffix)),
-                    Mode::InPlace,
-                ),
-            ]),
-            after: Vec::new(),
-        };
-        let mut out = Vec::new();
-        if !network.public.is_empty() {
-            let subnets = (0..network.public.len())
-                .map(|index| subnet_id(Tier::Public, index))
-                .collect();
-            out.push(table(
-                "public".into(),
-                vec![route(ANYWHERE, Value::Ref(internet_gateway_id()))],
-                subnets,
-            ));
-        }
-        for index in 0..network.private.len() {
-            let nat = match network.nat {
-                Nat::None => None,
-                Nat::Single => Some(nat_gateway_id(0)),
-                Nat::PerZone => Some(nat_gateway_id(index)),
-            };
-            let routes = nat
-                .map(|nat| route(ANYWHERE, Value::Ref(nat)))
-                .into_iter()
-                .collect();
-            out.push(table(
-                format!("private-{}", index + 1),
-                routes,
-                vec![subnet_id(Tier::Private, index)],
-            ));
-        }
-        if !network.isolated.is_empty() {
-            let subnets = (0..network.isolated.len())
-                .map(|index| subnet_id(Tier::Isolated, index))
-                .collect();
-            out.push(table("isolated".into(), Vec::new(), subnets));
-        }
-        out
     }
 }
 

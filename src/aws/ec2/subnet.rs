@@ -4,15 +4,12 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
-use super::{
-    explain_dependency, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec,
-    vpc_ref,
-};
+use super::{explain_dependency, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::{Manifest, Tier};
+use crate::manifest::Tier;
 
 pub struct SubnetAdapter;
 
@@ -135,38 +132,6 @@ impl crate::engine::kind::Kind for SubnetAdapter {
             Ok(_) => Ok(()),
             Err(error) => Err(explain_dependency(op.cx, "subnet-id", subnet_id, error).await),
         }
-    }
-}
-
-impl Adapter for SubnetAdapter {
-    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for tier in Tier::ALL {
-            for (index, cidr) in network.subnets(tier).iter().enumerate() {
-                let id = subnet_id(tier, index);
-                let zone = env.zones.get(index).cloned().unwrap_or_default();
-                let public_ip = tier == Tier::Public && network.public_ip_on_launch;
-                out.push(Desired {
-                    props: props([
-                        ("vpc", vpc_ref(), Mode::Replace),
-                        ("cidr", Value::str(cidr.to_string()), Mode::Replace),
-                        ("zone", Value::str(zone), Mode::Replace),
-                        ("public_ip_on_launch", Value::Bool(public_ip), Mode::InPlace),
-                        (
-                            "tags",
-                            tags::desired_tags(&manifest.tags, &name(manifest, id.name())),
-                            Mode::InPlace,
-                        ),
-                    ]),
-                    id,
-                    after: Vec::new(),
-                });
-            }
-        }
-        out
     }
 }
 

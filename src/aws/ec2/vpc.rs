@@ -4,12 +4,11 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use futures::future::try_join_all;
 
-use super::{explain_dependency, name, network, observed_tags, owned_id, sync_tags, tag_spec};
+use super::{explain_dependency, observed_tags, owned_id, sync_tags, tag_spec};
 use crate::aws::errors::{AwsError, AwsResultExt};
-use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::Manifest;
+use crate::engine::model::{Desired, Mode, Observed, Value, props};
 
 pub struct VpcAdapter;
 
@@ -149,36 +148,6 @@ impl crate::engine::kind::Kind for VpcAdapter {
             Ok(_) => Ok(()),
             Err(error) => Err(explain_dependency(op.cx, "vpc-id", vpc_id, error).await),
         }
-    }
-}
-
-impl Adapter for VpcAdapter {
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else {
-            return Vec::new();
-        };
-        vec![Desired {
-            id: ResourceId::singleton("vpc"),
-            props: props([
-                ("cidr", Value::str(network.cidr.to_string()), Mode::Replace),
-                (
-                    "dns_hostnames",
-                    Value::Bool(network.dns_hostnames),
-                    Mode::InPlace,
-                ),
-                (
-                    "dns_support",
-                    Value::Bool(network.dns_support),
-                    Mode::InPlace,
-                ),
-                (
-                    "tags",
-                    tags::desired_tags(&manifest.tags, &name(manifest, "vpc")),
-                    Mode::InPlace,
-                ),
-            ]),
-            after: Vec::new(),
-        }]
     }
 }
 

@@ -5,16 +5,11 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, VpcEndpoint, VpcEndpointType};
 
-use super::route_table::route_table_ids;
-use super::{
-    client_token, name, network, observed_tags, owned_filter, owned_id, sync_tags, tag_spec,
-    vpc_ref,
-};
+use super::{client_token, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::Manifest;
+use crate::engine::model::{Desired, Mode, Observed, Value, props};
 
 pub struct VpcEndpointAdapter;
 
@@ -189,40 +184,6 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
             }
         }
         Ok(())
-    }
-}
-
-impl Adapter for VpcEndpointAdapter {
-    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
-        let Some(network) = network(manifest) else {
-            return Vec::new();
-        };
-        let tables: BTreeSet<Value> = route_table_ids(manifest)
-            .into_iter()
-            .map(Value::Ref)
-            .collect();
-        network
-            .endpoints
-            .iter()
-            .map(|service| Desired {
-                id: ResourceId::new("vpc_endpoint", service),
-                props: props([
-                    ("vpc", vpc_ref(), Mode::Replace),
-                    (
-                        "service",
-                        Value::str(format!("com.amazonaws.{}.{service}", env.region)),
-                        Mode::Replace,
-                    ),
-                    ("route_tables", Value::Set(tables.clone()), Mode::InPlace),
-                    (
-                        "tags",
-                        tags::desired_tags(&manifest.tags, &name(manifest, service)),
-                        Mode::InPlace,
-                    ),
-                ]),
-                after: Vec::new(),
-            })
-            .collect()
     }
 }
 

@@ -5,20 +5,15 @@ use aws_sdk_ecs::types::{CapacityProviderStrategyItem, ClusterSetting, ClusterSe
 
 use super::{ecs_tags, tag_pairs};
 use crate::aws::errors::{AwsError, AwsResultExt, built};
-use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::Manifest;
+use crate::engine::model::{Desired, Mode, Observed, Value, props};
 
 pub const KIND: &str = "cluster";
 
 pub struct ClusterAdapter;
 
-pub fn cluster_id(key: &str) -> ResourceId {
-    ResourceId::new(KIND, key)
-}
-
-fn strategy_value(provider: &str, weight: i64, base: i64) -> Value {
+pub(crate) fn strategy_value(provider: &str, weight: i64, base: i64) -> Value {
     Value::map([
         ("provider", Value::str(provider)),
         ("weight", Value::Int(weight)),
@@ -230,48 +225,5 @@ impl crate::engine::kind::Kind for ClusterAdapter {
             })
             .await?;
         Ok(())
-    }
-}
-
-impl Adapter for ClusterAdapter {
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        manifest
-            .containers
-            .clusters
-            .iter()
-            .map(|cluster| Desired {
-                id: cluster_id(&cluster.key),
-                props: props([
-                    ("name", Value::str(&cluster.name), Mode::Replace),
-                    (
-                        "container_insights",
-                        Value::Bool(cluster.container_insights),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "capacity_providers",
-                        Value::Set(cluster.capacity_providers.iter().map(Value::str).collect()),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "default_strategy",
-                        Value::Set(
-                            cluster
-                                .default_strategy
-                                .iter()
-                                .map(|item| strategy_value(&item.provider, item.weight, item.base))
-                                .collect(),
-                        ),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "tags",
-                        tags::desired_tags(&manifest.tags, &cluster.name),
-                        Mode::InPlace,
-                    ),
-                ]),
-                after: Vec::new(),
-            })
-            .collect()
     }
 }

@@ -10,131 +10,23 @@ use aws_sdk_ecs::types::{
 };
 use futures::future::try_join_all;
 
-use super::cluster::cluster_id;
-use super::task_definition::task_definition_id;
 use super::{ecs_tags, tag_pairs};
 use crate::aws::autoscaling;
-use crate::aws::ec2::client_token;
-use crate::aws::ec2::security_group::group_id;
-use crate::aws::ec2::subnet::subnet_id;
-use crate::aws::elbv2::{forwarders, target_group_id};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::aws::naming::client_token;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, Why, props};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::engine::retry::Backoff;
-use crate::manifest::{Manifest, Service};
 
 pub const KIND: &str = "service";
 
-const KEEP_COUNT: &str = "auto scaling sets the task count between `min` and `max`";
+pub(crate) const KEEP_COUNT: &str = "auto scaling sets the task count between `min` and `max`";
 
 pub struct ServiceAdapter;
 
 pub fn service_id(key: &str) -> ResourceId {
     ResourceId::new(KIND, key)
-}
-
-fn desired_for(manifest: &Manifest, service: &Service) -> Desired {
-    let network = manifest.network.as_ref();
-    let subnets = network.map_or(0, |network| network.subnets(service.subnets).len());
-    let uses_strategy = manifest
-        .containers
-        .clusters
-        .iter()
-        .any(|cluster| cluster.key == service.cluster && !cluster.default_strategy.is_empty());
-    let load_balancer = service.expose.as_ref().map_or(Value::Null, |expose| {
-        Value::map([
-            ("target_group", Value::Ref(target_group_id(&service.key))),
-            ("container", Value::str(&expose.container)),
-            ("port", Value::Int(expose.port.into())),
-        ])
-    });
-    let count = Value::Int(service.count);
-    Desired {
-        id: service_id(&service.key),
-        props: props([
-            ("name", Value::str(&service.name), Mode::Replace),
-            (
-                "cluster",
-                Value::Ref(cluster_id(&service.cluster)),
-                Mode::Replace,
-            ),
-            (
-                "launch",
-                Value::str(if uses_strategy {
-                    "capacity-providers"
-                } else {
-                    "FARGATE"
-                }),
-                Mode::Replace,
-            ),
-            (
-                "task_definition",
-                Value::Ref(task_definition_id(&service.key)),
-                Mode::InPlace,
-            ),
-            (
-                "desired_count",
-                if service.autoscale.is_some() {
-                    Value::KeepLive(Box::new(count), Why(KEEP_COUNT))
-                } else {
-                    count
-                },
-                Mode::InPlace,
-            ),
-            (
-                "subnets",
-                Value::Set(
-                    (0..subnets)
-                        .map(|index| Value::Ref(subnet_id(service.subnets, index)))
-                        .collect(),
-                ),
-                Mode::InPlace,
-            ),
-            (
-                "security_groups",
-                Value::Set(
-                    service
-                        .security_groups
-                        .iter()
-                        .map(|group| Value::Ref(group_id(group)))
-                        .collect(),
-                ),
-                Mode::InPlace,
-            ),
-            ("public_ip", Value::Bool(service.public_ip), Mode::InPlace),
-            ("load_balancer", load_balancer, Mode::InPlace),
-            (
-                "grace_period",
-                service.grace_period.map_or(Value::Null, Value::Int),
-                Mode::InPlace,
-            ),
-            (
-                "min_percent",
-                Value::Int(service.min_percent),
-                Mode::InPlace,
-            ),
-            (
-                "max_percent",
-                Value::Int(service.max_percent),
-                Mode::InPlace,
-            ),
-            ("rollback", Value::Bool(service.rollback), Mode::InPlace),
-            (
-                "execute_command",
-                Value::Bool(service.execute_command),
-                Mode::InPlace,
-            ),
-            (
-                "tags",
-                tags::desired_tags(&manifest.tags, &service.name),
-                Mode::InPlace,
-            ),
-        ]),
-        // ECS refuses a service whose target group no listener uses yet.
-        after: forwarders(manifest, &service.key),
-    }
 }
 
 #[async_trait]
@@ -373,19 +265,6 @@ impl crate::engine::kind::Kind for ServiceAdapter {
             Ok(draining.is_none().then_some(()))
         })
         .await
-    }
-}
-
-impl Adapter for ServiceAdapter {
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let mut out: Vec<Desired> = manifest
-            .containers
-            .services
-            .iter()
-            .map(|service| desired_for(manifest, service))
-            .collect();
-        out.extend(autoscaling::desired(manifest));
-        out
     }
 }
 

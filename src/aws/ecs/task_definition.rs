@@ -13,32 +13,25 @@ use aws_sdk_ecs::types::{
 use futures::future::try_join_all;
 
 use super::{ecs_tags, tag_pairs};
-use crate::aws::ecr::repository_id;
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use crate::aws::iam::{execution_role_id, task_role_id};
-use crate::aws::logs::log_group_id;
-use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, Why, props};
-use crate::manifest::{Image, Manifest, Service, TaskRole};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::manifest::Service;
 
 pub const KIND: &str = "task_definition";
 
 pub struct TaskDefinitionAdapter;
 
-pub fn task_definition_id(service: &str) -> ResourceId {
-    ResourceId::new(KIND, service)
-}
-
 pub fn family(stack: &str, service: &Service) -> String {
     format!("{stack}-{}", service.key)
 }
 
-const KEEP_IMAGE: &str = "its image tag comes from a variable's default, and a default never replaces the image a service runs (pass `--var` to roll out)";
+pub(crate) const KEEP_IMAGE: &str = "its image tag comes from a variable's default, and a default never replaces the image a service runs (pass `--var` to roll out)";
 
 /// An image reference as a value both sides agree on: an ECR image is its repository
 /// (a reference, when the stack owns it) and its tag; anything else is the string.
-fn image_value(image: &str) -> Value {
+pub(crate) fn image_value(image: &str) -> Value {
     let (repository, tag) = match image.rsplit_once(':') {
         Some((repository, tag)) if !tag.contains('/') => (repository, tag),
         _ => (image, "latest"),
@@ -53,13 +46,7 @@ fn image_value(image: &str) -> Value {
     }
 }
 
-fn words(list: &Option<Vec<String>>) -> Value {
-    list.as_ref().map_or(Value::Null, |words| {
-        Value::List(words.iter().map(Value::str).collect())
-    })
-}
-
-fn string_map<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> Value {
+pub(crate) fn string_map<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> Value {
     Value::Map(
         entries
             .map(|(key, value)| (key.to_string(), Value::str(value)))
@@ -67,7 +54,7 @@ fn string_map<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> Value {
     )
 }
 
-fn health_value(
+pub(crate) fn health_value(
     command: Vec<String>,
     interval: i64,
     timeout: i64,
@@ -86,120 +73,7 @@ fn health_value(
     ])
 }
 
-fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired {
-    let family = family(&manifest.stack, service);
-    let mut containers: Vec<Value> = service
-        .containers
-        .iter()
-        .map(|container| {
-            let image = match &container.image {
-                Image::Literal(image) => image_value(image),
-                Image::Repository {
-                    repository,
-                    tag,
-                    tag_defaulted,
-                } => Value::map([
-                    ("repository", Value::Ref(repository_id(repository))),
-                    (
-                        "tag",
-                        if *tag_defaulted {
-                            Value::KeepLive(Box::new(Value::str(tag)), Why(KEEP_IMAGE))
-                        } else {
-                            Value::str(tag)
-                        },
-                    ),
-                ]),
-            };
-            Value::map([
-                ("name", Value::str(&container.name)),
-                ("image", image),
-                (
-                    "ports",
-                    Value::Set(
-                        container
-                            .ports
-                            .iter()
-                            .map(|port| Value::Int((*port).into()))
-                            .collect(),
-                    ),
-                ),
-                (
-                    "environment",
-                    string_map(
-                        container
-                            .environment
-                            .iter()
-                            .map(|(k, v)| (k.as_str(), v.as_str())),
-                    ),
-                ),
-                (
-                    "secrets",
-                    string_map(
-                        container
-                            .secrets
-                            .iter()
-                            .map(|(k, v)| (k.as_str(), v.as_str())),
-                    ),
-                ),
-                ("command", words(&container.command)),
-                ("entrypoint", words(&container.entrypoint)),
-                (
-                    "health_check",
-                    container
-                        .health_check
-                        .as_ref()
-                        .map_or(Value::Null, |check| {
-                            health_value(
-                                check.command.clone(),
-                                check.interval,
-                                check.timeout,
-                                check.retries,
-                                check.start_period,
-                            )
-                        }),
-                ),
-                ("essential", Value::Bool(container.essential)),
-                (
-                    "logs",
-                    Value::map([
-                        ("group", Value::Ref(log_group_id(&service.key))),
-                        ("region", Value::str(&env.region)),
-                        ("stream_prefix", Value::str("ecs")),
-                    ]),
-                ),
-            ])
-        })
-        .collect();
-    containers.sort_by(|a, b| container_name(a).cmp(container_name(b)));
-    let execution_role = match &service.execution_role {
-        Some(arn) => Value::str(arn),
-        None => Value::Ref(execution_role_id(&service.key)),
-    };
-    let task_role = match &service.task_role {
-        TaskRole::None => Value::Null,
-        TaskRole::Arn(arn) => Value::str(arn),
-        TaskRole::Statements(_) => Value::Ref(task_role_id(&service.key)),
-    };
-    Desired {
-        id: task_definition_id(&service.key),
-        props: props([
-            ("family", Value::str(&family), Mode::Replace),
-            ("cpu", Value::Int(service.cpu), Mode::Replace),
-            ("memory", Value::Int(service.memory), Mode::Replace),
-            ("execution_role", execution_role, Mode::Replace),
-            ("task_role", task_role, Mode::Replace),
-            ("containers", Value::List(containers), Mode::Replace),
-            (
-                "tags",
-                tags::desired_tags(&manifest.tags, &family),
-                Mode::InPlace,
-            ),
-        ]),
-        after: Vec::new(),
-    }
-}
-
-fn container_name(value: &Value) -> &str {
+pub(crate) fn container_name(value: &Value) -> &str {
     value
         .as_map()
         .and_then(|map| map.get("name"))
@@ -382,17 +256,6 @@ impl crate::engine::kind::Kind for TaskDefinitionAdapter {
                 .aws("DeregisterTaskDefinition")?;
         }
         Ok(())
-    }
-}
-
-impl Adapter for TaskDefinitionAdapter {
-    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
-        manifest
-            .containers
-            .services
-            .iter()
-            .map(|service| desired_for(manifest, env, service))
-            .collect()
     }
 }
 

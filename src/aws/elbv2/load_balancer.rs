@@ -12,49 +12,17 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use futures::future::try_join_all;
 
-use super::{elb_tags, listener_id, load_balancer_id, owned, rule_id, target_group_id};
-use crate::aws::ec2::security_group::group_id;
-use crate::aws::ec2::subnet::subnet_id;
+use super::{elb_tags, owned};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Mode, Observed, Value, props};
-use crate::manifest::{Manifest, RouteAction};
 
 const LOAD_BALANCER: &str = "load_balancer";
 const LISTENER: &str = "listener";
 const RULE: &str = "listener_rule";
 
 pub struct LoadBalancerAdapter;
-
-fn action_value(action: &RouteAction) -> Value {
-    match action {
-        RouteAction::Forward(service) => Value::map([
-            ("type", Value::str("forward")),
-            ("target_group", Value::Ref(target_group_id(service))),
-        ]),
-        RouteAction::Redirect {
-            protocol,
-            port,
-            status,
-        } => Value::map([
-            ("type", Value::str("redirect")),
-            ("protocol", Value::str(protocol)),
-            ("port", Value::str(port)),
-            ("status", Value::str(status)),
-        ]),
-        RouteAction::Fixed {
-            status,
-            body,
-            content_type,
-        } => Value::map([
-            ("type", Value::str("fixed-response")),
-            ("status", Value::str(status.to_string())),
-            ("body", body.clone().map_or(Value::Null, Value::Str)),
-            ("content_type", Value::str(content_type)),
-        ]),
-    }
-}
 
 fn observed_action(actions: &[Action]) -> Value {
     let Some(action) = actions.first() else {
@@ -494,158 +462,6 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
             }
         }
         Ok(())
-    }
-}
-
-impl Adapter for LoadBalancerAdapter {
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let mut out = Vec::new();
-        let Some(network) = &manifest.network else {
-            return out;
-        };
-        for load_balancer in &manifest.containers.load_balancers {
-            let lb_id = load_balancer_id(&load_balancer.key);
-            let subnets = network.subnets(load_balancer.subnets).len();
-            out.push(Desired {
-                id: lb_id.clone(),
-                props: props([
-                    ("name", Value::str(&load_balancer.name), Mode::Replace),
-                    (
-                        "scheme",
-                        Value::str(if load_balancer.internal {
-                            "internal"
-                        } else {
-                            "internet-facing"
-                        }),
-                        Mode::Replace,
-                    ),
-                    (
-                        "subnets",
-                        Value::Set(
-                            (0..subnets)
-                                .map(|index| Value::Ref(subnet_id(load_balancer.subnets, index)))
-                                .collect(),
-                        ),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "security_groups",
-                        Value::Set(
-                            load_balancer
-                                .security_groups
-                                .iter()
-                                .map(|group| Value::Ref(group_id(group)))
-                                .collect(),
-                        ),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "idle_timeout",
-                        Value::Int(load_balancer.idle_timeout),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "deletion_protection",
-                        Value::Bool(load_balancer.deletion_protection),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "access_logs",
-                        load_balancer.access_logs.as_ref().map_or(
-                            Value::Null,
-                            |(bucket, prefix)| {
-                                Value::map([
-                                    ("bucket", Value::str(bucket)),
-                                    ("prefix", Value::str(prefix)),
-                                ])
-                            },
-                        ),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "tags",
-                        tags::desired_tags(&manifest.tags, &load_balancer.name),
-                        Mode::InPlace,
-                    ),
-                ]),
-                // Access logs to a bucket of the stack: ELB checks that it may write there
-                // when logging is switched on, so the bucket's policy comes first.
-                after: load_balancer
-                    .access_logs
-                    .as_ref()
-                    .and_then(|(bucket, _)| {
-                        manifest
-                            .edge
-                            .buckets
-                            .iter()
-                            .find(|candidate| candidate.name == *bucket)
-                    })
-                    .map(|bucket| crate::aws::s3::policy::policy_id(&bucket.key))
-                    .into_iter()
-                    .collect(),
-            });
-            for listener in &load_balancer.listeners {
-                let id = listener_id(&load_balancer.key, listener.port);
-                let name = format!("{}-{}", load_balancer.name, listener.port);
-                out.push(Desired {
-                    id: id.clone(),
-                    props: props([
-                        ("load_balancer", Value::Ref(lb_id.clone()), Mode::Replace),
-                        ("port", Value::Int(listener.port.into()), Mode::Replace),
-                        (
-                            "protocol",
-                            Value::str(if listener.https { "HTTPS" } else { "HTTP" }),
-                            Mode::InPlace,
-                        ),
-                        (
-                            "certificate",
-                            listener.certificate.clone().map_or(Value::Null, Value::Str),
-                            Mode::InPlace,
-                        ),
-                        (
-                            "ssl_policy",
-                            listener.ssl_policy.clone().map_or(Value::Null, Value::Str),
-                            Mode::InPlace,
-                        ),
-                        ("action", action_value(&listener.action), Mode::InPlace),
-                        (
-                            "tags",
-                            tags::desired_tags(&manifest.tags, &name),
-                            Mode::InPlace,
-                        ),
-                    ]),
-                    after: Vec::new(),
-                });
-                for rule in &listener.rules {
-                    let name = format!("{name}-{}", rule.priority);
-                    out.push(Desired {
-                        id: rule_id(&load_balancer.key, listener.port, rule.priority),
-                        props: props([
-                            ("listener", Value::Ref(id.clone()), Mode::Replace),
-                            ("priority", Value::Int(rule.priority), Mode::Replace),
-                            (
-                                "paths",
-                                Value::Set(rule.paths.iter().map(Value::str).collect()),
-                                Mode::InPlace,
-                            ),
-                            (
-                                "hosts",
-                                Value::Set(rule.hosts.iter().map(Value::str).collect()),
-                                Mode::InPlace,
-                            ),
-                            ("action", action_value(&rule.action), Mode::InPlace),
-                            (
-                                "tags",
-                                tags::desired_tags(&manifest.tags, &name),
-                                Mode::InPlace,
-                            ),
-                        ]),
-                        after: Vec::new(),
-                    });
-                }
-            }
-        }
-        out
     }
 }
 

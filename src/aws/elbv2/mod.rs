@@ -14,17 +14,12 @@ use std::collections::BTreeMap;
 use super::errors::{AwsError, AwsResultExt};
 use super::{Adapter, Cx, tags};
 use crate::engine::model::{ResourceId, Value};
-use crate::manifest::{Manifest, RouteAction};
 
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     vec![
         Arc::new(load_balancer::LoadBalancerAdapter),
         Arc::new(target_group::TargetGroupAdapter),
     ]
-}
-
-pub fn load_balancer_id(key: &str) -> ResourceId {
-    ResourceId::new("load_balancer", key)
 }
 
 pub fn listener_id(load_balancer: &str, port: u16) -> ResourceId {
@@ -36,28 +31,6 @@ pub fn rule_id(load_balancer: &str, port: u16, priority: i64) -> ResourceId {
         "listener_rule",
         &format!("{load_balancer}-{port}-{priority}"),
     )
-}
-
-pub fn target_group_id(service: &str) -> ResourceId {
-    ResourceId::new("target_group", service)
-}
-
-/// The listeners and rules that send traffic to `service`'s target group.
-pub fn forwarders(manifest: &Manifest, service: &str) -> Vec<ResourceId> {
-    let mut out = Vec::new();
-    for load_balancer in &manifest.containers.load_balancers {
-        for listener in &load_balancer.listeners {
-            if listener.action == RouteAction::Forward(service.to_string()) {
-                out.push(listener_id(&load_balancer.key, listener.port));
-            }
-            for rule in &listener.rules {
-                if rule.action == RouteAction::Forward(service.to_string()) {
-                    out.push(rule_id(&load_balancer.key, listener.port, rule.priority));
-                }
-            }
-        }
-    }
-    out
 }
 
 pub fn elb_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {

@@ -11,17 +11,15 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use futures::future::try_join_all;
 
-use super::{elb_tags, owned, target_group_id};
+use super::{elb_tags, owned};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::aws::naming::with_hash;
-use crate::aws::{Adapter, Cx, Env, OpCx, tags};
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::Manifest;
+use crate::engine::model::{Desired, Mode, Observed, Value, props};
 
 pub struct TargetGroupAdapter;
 
-fn health(
+pub(crate) fn health(
     path: &str,
     interval: i64,
     timeout: i64,
@@ -308,66 +306,6 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
             })
             .await?;
         Ok(())
-    }
-}
-
-impl Adapter for TargetGroupAdapter {
-    fn desired(&self, manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-        let mut out = Vec::new();
-        for service in &manifest.containers.services {
-            let Some(expose) = &service.expose else {
-                continue;
-            };
-            let protocol = if expose.https { "HTTPS" } else { "HTTP" };
-            let name = with_hash(
-                &format!("{}-{}", manifest.stack, service.key),
-                32,
-                &format!("{protocol}:{}:ip", expose.port),
-            );
-            out.push(Desired {
-                id: target_group_id(&service.key),
-                props: props([
-                    ("name", Value::str(&name), Mode::Replace),
-                    ("port", Value::Int(expose.port.into()), Mode::Replace),
-                    ("protocol", Value::str(protocol), Mode::Replace),
-                    ("target_type", Value::str("ip"), Mode::Replace),
-                    (
-                        "vpc",
-                        Value::Ref(ResourceId::singleton("vpc")),
-                        Mode::Replace,
-                    ),
-                    (
-                        "health_check",
-                        health(
-                            &expose.health_path,
-                            expose.health_interval,
-                            expose.health_timeout,
-                            expose.healthy,
-                            expose.unhealthy,
-                            &expose.matcher,
-                        ),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "stickiness",
-                        expose.sticky.map_or(Value::Null, Value::Int),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "deregistration_delay",
-                        Value::Int(expose.deregistration_delay),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "tags",
-                        tags::desired_tags(&manifest.tags, &name),
-                        Mode::InPlace,
-                    ),
-                ]),
-                after: Vec::new(),
-            });
-        }
-        out
     }
 }
 

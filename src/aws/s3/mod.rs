@@ -17,10 +17,9 @@ use aws_sdk_s3::types::Tag;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use super::{Adapter, Cx, Env, OpCx, tags};
+use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId};
-use crate::manifest::Manifest;
 
 pub const BUCKET: &str = "bucket";
 pub const POLICY: &str = "bucket_policy";
@@ -285,18 +284,5 @@ impl crate::engine::kind::Kind for BucketAdapter {
             POLICY => policy::delete(op, observed).await,
             _ => sync::delete(op, observed).await,
         }
-    }
-}
-
-impl Adapter for BucketAdapter {
-    fn warm(&self, manifest: &Manifest) {
-        sync::warm(manifest);
-    }
-
-    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired> {
-        let mut out = bucket::desired(manifest);
-        out.extend(policy::desired(manifest, env));
-        out.extend(sync::desired(manifest));
-        out
     }
 }

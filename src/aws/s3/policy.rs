@@ -10,13 +10,10 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value as Json, json};
 
-use super::{OwnedBucket, POLICY, bucket_id};
-use crate::aws::cloudfront::distribution_id;
+use super::{OwnedBucket, POLICY};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::aws::{Cx, Env, OpCx};
+use crate::aws::{Cx, OpCx};
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::Manifest;
-use crate::manifest::edge::OriginTarget;
 
 const CLOUDFRONT_SID: &str = "EdgectlCloudFrontRead";
 const ELB_SID: &str = "EdgectlElbLogDelivery";
@@ -52,50 +49,6 @@ pub fn policy_id(key: &str) -> ResourceId {
     ResourceId::new(POLICY, key)
 }
 
-pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
-    let mut out = Vec::new();
-    for bucket in &manifest.edge.buckets {
-        let readers: BTreeSet<Value> = manifest
-            .edge
-            .distributions
-            .iter()
-            .filter(|distribution| {
-                distribution
-                    .origins
-                    .iter()
-                    .any(|origin| origin.target == OriginTarget::Bucket(bucket.key.clone()))
-            })
-            .map(|distribution| Value::Ref(distribution_id(&distribution.key)))
-            .collect();
-        let log_prefixes: BTreeSet<Value> = manifest
-            .containers
-            .load_balancers
-            .iter()
-            .filter_map(|lb| lb.access_logs.as_ref())
-            .filter(|(name, _)| *name == bucket.name)
-            .map(|(_, prefix)| Value::str(prefix.trim_matches('/')))
-            .collect();
-        if bucket.policy.is_empty() && readers.is_empty() && log_prefixes.is_empty() {
-            continue;
-        }
-        out.push(Desired {
-            id: policy_id(&bucket.key),
-            props: props([
-                ("bucket", Value::Ref(bucket_id(&bucket.key)), Mode::Replace),
-                (
-                    "statements",
-                    canonical(bucket.policy.clone()),
-                    Mode::InPlace,
-                ),
-                ("cloudfront_readers", Value::Set(readers), Mode::InPlace),
-                ("elb_log_prefixes", Value::Set(log_prefixes), Mode::InPlace),
-            ]),
-            after: Vec::new(),
-        });
-    }
-    out
-}
-
 /// Statements compared as IAM reads them: one-element lists are their element, and the
 /// order inside a list of names does not matter.
 fn normalise(value: Json) -> Json {
@@ -119,7 +72,7 @@ fn normalise(value: Json) -> Json {
 
 /// The statements as a set of normalised JSON texts: IAM reads a policy's statements in
 /// no particular order, and the plan shows each one.
-fn canonical(statements: Vec<Json>) -> Value {
+pub(crate) fn canonical(statements: Vec<Json>) -> Value {
     Value::Set(
         statements
             .into_iter()

@@ -29,13 +29,12 @@ use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
 use super::{OBJECT_STACK_KEY, OBJECTS, OwnedBucket, SYNC_TAG, bucket_id, put_bucket_tags};
-use crate::aws::cloudfront::{self, distribution_id};
+use crate::aws::cloudfront::{self};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::tags;
 use crate::aws::{Cx, OpCx};
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::Manifest;
-use crate::manifest::edge::{Bucket, OriginTarget, Sync};
+use crate::manifest::edge::{Bucket, Sync};
 
 /// Files above this size go up in parts of this size (as `aws s3` does by default).
 pub const PART_SIZE: u64 = 8 * 1024 * 1024;
@@ -139,14 +138,6 @@ fn hash_all(files: &[Form]) {
             });
         }
     });
-}
-
-/// Starts hashing a sync's files in the background, each in the form its object most
-/// likely has (edgectl's own hash for multipart and SSE-KMS objects, else the ETag), so
-/// that the hashes are ready, or nearly, when the listing arrives. Plan and apply call it
-/// before reading AWS; hashing a file twice never happens (each hash is computed once).
-pub fn warm(manifest: &Manifest) {
-    warm_buckets(manifest.edge.buckets.iter());
 }
 
 /// [`warm`] for some of the manifest's buckets (`edgectl sync BUCKET`).
@@ -465,76 +456,8 @@ pub fn headers_fingerprint(sync: &Sync) -> String {
 }
 
 /// A file's value before it is hashed: never equal to an ETag.
-fn unhashed(size: u64) -> String {
+pub(crate) fn unhashed(size: u64) -> String {
     format!("{size} bytes")
-}
-
-pub fn desired(manifest: &Manifest) -> Vec<Desired> {
-    let mut out = Vec::new();
-    for bucket in &manifest.edge.buckets {
-        let Some(sync) = &bucket.sync else {
-            continue;
-        };
-        let scanned = scan(sync);
-        // Sizes stand in for hashes until `normalize` meets the live objects: a hash is
-        // computed only where an object of that key and size is live.
-        let files: BTreeMap<String, Value> = scanned
-            .files
-            .iter()
-            .map(|file| (file.key.clone(), Value::str(unhashed(file.size))))
-            .collect();
-        let invalidate: std::collections::BTreeSet<Value> = manifest
-            .edge
-            .distributions
-            .iter()
-            .flat_map(|distribution| {
-                distribution
-                    .origins
-                    .iter()
-                    .filter(|origin| origin.target == OriginTarget::Bucket(bucket.key.clone()))
-                    .map(|origin| {
-                        Value::map([
-                            (
-                                "distribution",
-                                Value::Ref(distribution_id(&distribution.key)),
-                            ),
-                            ("origin_path", Value::str(&origin.path)),
-                            ("root_object", Value::str(&distribution.default_root_object)),
-                        ])
-                    })
-            })
-            .collect();
-        out.push(Desired {
-            id: objects_id(&bucket.key),
-            props: props([
-                ("bucket", Value::Ref(bucket_id(&bucket.key)), Mode::InPlace),
-                ("prefix", Value::str(&sync.prefix), Mode::InPlace),
-                ("files", Value::Map(files), Mode::InPlace),
-                (
-                    "headers",
-                    Value::str(headers_fingerprint(sync)),
-                    Mode::InPlace,
-                ),
-                ("delete", Value::Bool(sync.delete), Mode::InPlace),
-                ("scan", Value::str(format!("{sync:?}")), Mode::InPlace),
-                ("kms", Value::Bool(bucket.kms.is_some()), Mode::InPlace),
-                ("pending_invalidation", Value::Bool(false), Mode::InPlace),
-                ("invalidate", Value::Set(invalidate), Mode::InPlace),
-                (
-                    "scan_error",
-                    scanned.error.clone().map_or(Value::Null, Value::Str),
-                    Mode::InPlace,
-                ),
-                (
-                    "skipped",
-                    Value::List(scanned.skipped.iter().map(Value::str).collect()),
-                    Mode::InPlace,
-                ),
-            ]),
-            after: Vec::new(),
-        });
-    }
-    out
 }
 
 /// What only the manifest knows goes onto the live side (whether remote files missing

@@ -1,0 +1,34 @@
+//! Lowering: Elastic IPs, one per NAT gateway.
+
+use super::vpc::{name, network};
+use crate::aws::{Env, tags};
+use crate::engine::model::ResourceId;
+use crate::engine::model::{Desired, Mode, props};
+use crate::manifest::Manifest;
+
+pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+    let Some(network) = network(manifest) else {
+        return Vec::new();
+    };
+    network
+        .nat_zones()
+        .into_iter()
+        .map(|zone| {
+            let id = nat_address_id(zone);
+            Desired {
+                props: props([(
+                    "tags",
+                    tags::desired_tags(&manifest.tags, &name(manifest, id.name())),
+                    Mode::InPlace,
+                )]),
+                id,
+                after: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+/// `elastic_ip.nat-1` for the NAT gateway of zone 1.
+pub fn nat_address_id(zone_index: usize) -> ResourceId {
+    ResourceId::new("elastic_ip", &format!("nat-{}", zone_index + 1))
+}

@@ -1,0 +1,45 @@
+//! Lowering: CloudWatch log groups of the services' containers.
+
+use crate::aws::logs::KIND;
+use crate::aws::logs::log_group_name;
+use crate::aws::{Env, tags};
+use crate::engine::model::ResourceId;
+use crate::engine::model::{Desired, Mode, Value, props};
+use crate::manifest::Manifest;
+
+pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+    manifest
+        .containers
+        .services
+        .iter()
+        .map(|service| {
+            let name = log_group_name(service);
+            Desired {
+                id: log_group_id(&service.key),
+                props: props([
+                    ("name", Value::str(&name), Mode::Replace),
+                    (
+                        "retention_days",
+                        Value::Int(service.retention_days),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "tags",
+                        tags::managed_tags(
+                            &manifest.tags,
+                            &Default::default(),
+                            &name,
+                            service.retain_logs,
+                        ),
+                        Mode::InPlace,
+                    ),
+                ]),
+                after: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+pub fn log_group_id(service: &str) -> ResourceId {
+    ResourceId::new(KIND, service)
+}

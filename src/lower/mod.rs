@@ -1,0 +1,93 @@
+//! Lowering: the manifest becomes the desired resources, one file per kind. This is the
+//! one place that knows how kinds refer to one another (a service's target group, a
+//! distribution's origin bucket, an access log bucket's policy before the load balancer):
+//! adapters read and change AWS, and never build their own desired state.
+//!
+//! Every function here is pure but for `objects` (a sync's files are read from disk).
+
+pub mod autoscaling;
+pub mod bucket;
+pub mod bucket_policy;
+pub mod cluster;
+pub mod distribution;
+pub mod elastic_ip;
+pub mod internet_gateway;
+pub mod load_balancer;
+pub mod log_group;
+pub mod nat_gateway;
+pub mod objects;
+pub mod origin_access_control;
+pub mod repository;
+pub mod role;
+pub mod route_table;
+pub mod security_group;
+pub mod service;
+pub mod subnet;
+pub mod target_group;
+pub mod task_definition;
+pub mod vpc;
+pub mod vpc_endpoint;
+
+use crate::engine::model::Desired;
+use crate::manifest::Manifest;
+
+/// Facts about the account and region that shape the desired graph.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    pub region: String,
+    /// The availability zones the network uses, in order.
+    pub zones: Vec<String>,
+}
+
+impl Env {
+    /// Stand-in facts for checking the graph before any AWS call.
+    pub fn placeholder(manifest: &Manifest) -> Self {
+        let count = manifest
+            .network
+            .as_ref()
+            .map_or(0, |network| network.zones.len());
+        let region = manifest
+            .region
+            .clone()
+            .unwrap_or_else(|| "us-east-1".to_string());
+        Self {
+            zones: (0..count)
+                .map(|index| format!("{region}-zone{index}"))
+                .collect(),
+            region,
+        }
+    }
+}
+
+/// Every resource the manifest implies, in no particular order: the graph decides order.
+pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
+    let mut out = Vec::new();
+    out.extend(vpc::desired(manifest, env));
+    out.extend(subnet::desired(manifest, env));
+    out.extend(internet_gateway::desired(manifest, env));
+    out.extend(elastic_ip::desired(manifest, env));
+    out.extend(nat_gateway::desired(manifest, env));
+    out.extend(route_table::desired(manifest, env));
+    out.extend(security_group::desired(manifest, env));
+    out.extend(vpc_endpoint::desired(manifest, env));
+    out.extend(repository::desired(manifest, env));
+    out.extend(log_group::desired(manifest, env));
+    out.extend(role::desired(manifest, env));
+    out.extend(cluster::desired(manifest, env));
+    out.extend(task_definition::desired(manifest, env));
+    out.extend(service::desired(manifest, env));
+    out.extend(load_balancer::desired(manifest, env));
+    out.extend(target_group::desired(manifest, env));
+    out.extend(bucket::desired(manifest));
+    out.extend(bucket_policy::desired(manifest, env));
+    out.extend(objects::desired(manifest));
+    out.extend(origin_access_control::desired(manifest));
+    out.extend(distribution::desired(manifest, env));
+    out
+}
+
+/// Starts local work a plan will need (hashing a sync's files) in the background, so that
+/// it runs while AWS is read. Plan and apply call it; destroy does not.
+pub fn warm(manifest: &Manifest) {
+    objects::warm(manifest);
+}

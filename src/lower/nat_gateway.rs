@@ -1,0 +1,48 @@
+//! Lowering: NAT gateways: one, or one per zone, in the public subnets.
+
+use super::elastic_ip::nat_address_id;
+use super::vpc::{name, network};
+use crate::aws::ec2::internet_gateway::internet_gateway_id;
+use crate::aws::ec2::nat_gateway::nat_gateway_id;
+use crate::aws::ec2::subnet::subnet_id;
+use crate::aws::{Env, tags};
+use crate::engine::model::{Desired, Mode, Value, props};
+use crate::manifest::{Manifest, Tier};
+
+pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+    let Some(network) = network(manifest) else {
+        return Vec::new();
+    };
+    network
+        .nat_zones()
+        .into_iter()
+        .map(|zone| {
+            let id = nat_gateway_id(zone);
+            Desired {
+                props: props([
+                    (
+                        "subnet",
+                        Value::Ref(subnet_id(Tier::Public, zone)),
+                        Mode::Replace,
+                    ),
+                    (
+                        "elastic_ip",
+                        Value::Ref(nat_address_id(zone)),
+                        Mode::Replace,
+                    ),
+                    (
+                        "tags",
+                        tags::desired_tags(
+                            &manifest.tags,
+                            &name(manifest, &format!("nat-{}", zone + 1)),
+                        ),
+                        Mode::InPlace,
+                    ),
+                ]),
+                id,
+                // A public NAT gateway needs the VPC's internet gateway attached.
+                after: vec![internet_gateway_id()],
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,90 @@
+//! Lowering: a bucket's synced content: the files of `sync.source`, hashed in the
+//! background (the one lowering that reads the disk).
+
+use crate::aws::cloudfront::distribution_id;
+use crate::aws::s3::bucket_id;
+use crate::aws::s3::sync::headers_fingerprint;
+use crate::aws::s3::sync::objects_id;
+use crate::aws::s3::sync::scan;
+use crate::aws::s3::sync::unhashed;
+use crate::aws::s3::sync::warm_buckets;
+use crate::engine::model::{Desired, Mode, Value, props};
+use crate::manifest::Manifest;
+use crate::manifest::edge::OriginTarget;
+use std::collections::BTreeMap;
+
+pub fn desired(manifest: &Manifest) -> Vec<Desired> {
+    let mut out = Vec::new();
+    for bucket in &manifest.edge.buckets {
+        let Some(sync) = &bucket.sync else {
+            continue;
+        };
+        let scanned = scan(sync);
+        // Sizes stand in for hashes until `normalize` meets the live objects: a hash is
+        // computed only where an object of that key and size is live.
+        let files: BTreeMap<String, Value> = scanned
+            .files
+            .iter()
+            .map(|file| (file.key.clone(), Value::str(unhashed(file.size))))
+            .collect();
+        let invalidate: std::collections::BTreeSet<Value> = manifest
+            .edge
+            .distributions
+            .iter()
+            .flat_map(|distribution| {
+                distribution
+                    .origins
+                    .iter()
+                    .filter(|origin| origin.target == OriginTarget::Bucket(bucket.key.clone()))
+                    .map(|origin| {
+                        Value::map([
+                            (
+                                "distribution",
+                                Value::Ref(distribution_id(&distribution.key)),
+                            ),
+                            ("origin_path", Value::str(&origin.path)),
+                            ("root_object", Value::str(&distribution.default_root_object)),
+                        ])
+                    })
+            })
+            .collect();
+        out.push(Desired {
+            id: objects_id(&bucket.key),
+            props: props([
+                ("bucket", Value::Ref(bucket_id(&bucket.key)), Mode::InPlace),
+                ("prefix", Value::str(&sync.prefix), Mode::InPlace),
+                ("files", Value::Map(files), Mode::InPlace),
+                (
+                    "headers",
+                    Value::str(headers_fingerprint(sync)),
+                    Mode::InPlace,
+                ),
+                ("delete", Value::Bool(sync.delete), Mode::InPlace),
+                ("scan", Value::str(format!("{sync:?}")), Mode::InPlace),
+                ("kms", Value::Bool(bucket.kms.is_some()), Mode::InPlace),
+                ("pending_invalidation", Value::Bool(false), Mode::InPlace),
+                ("invalidate", Value::Set(invalidate), Mode::InPlace),
+                (
+                    "scan_error",
+                    scanned.error.clone().map_or(Value::Null, Value::Str),
+                    Mode::InPlace,
+                ),
+                (
+                    "skipped",
+                    Value::List(scanned.skipped.iter().map(Value::str).collect()),
+                    Mode::InPlace,
+                ),
+            ]),
+            after: Vec::new(),
+        });
+    }
+    out
+}
+
+/// Starts hashing a sync's files in the background, each in the form its object most
+/// likely has (edgectl's own hash for multipart and SSE-KMS objects, else the ETag), so
+/// that the hashes are ready, or nearly, when the listing arrives. Plan and apply call it
+/// before reading AWS; hashing a file twice never happens (each hash is computed once).
+pub fn warm(manifest: &Manifest) {
+    warm_buckets(manifest.edge.buckets.iter());
+}

@@ -1,0 +1,82 @@
+//! Lowering: Route tables: public (to the internet gateway), private (to a NAT gateway),
+//! isolated.
+
+use super::vpc::{name, network, vpc_ref};
+use crate::aws::ec2::internet_gateway::internet_gateway_id;
+use crate::aws::ec2::nat_gateway::nat_gateway_id;
+use crate::aws::ec2::route_table::ANYWHERE;
+use crate::aws::ec2::route_table::route;
+use crate::aws::ec2::subnet::subnet_id;
+use crate::aws::{Env, tags};
+use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::manifest::{Manifest, Nat, Tier};
+
+pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+    let Some(network) = network(manifest) else {
+        return Vec::new();
+    };
+    let table = |suffix: String, routes: Vec<Value>, subnets: Vec<ResourceId>| Desired {
+        id: ResourceId::new("route_table", &suffix),
+        props: props([
+            ("vpc", vpc_ref(), Mode::Replace),
+            (
+                "routes",
+                Value::Set(routes.into_iter().collect()),
+                Mode::InPlace,
+            ),
+            (
+                "subnets",
+                Value::Set(subnets.into_iter().map(Value::Ref).collect()),
+                Mode::InPlace,
+            ),
+            (
+                "tags",
+                tags::desired_tags(&manifest.tags, &name(manifest, &suffix)),
+                Mode::InPlace,
+            ),
+        ]),
+        after: Vec::new(),
+    };
+    let mut out = Vec::new();
+    if !network.public.is_empty() {
+        let subnets = (0..network.public.len())
+            .map(|index| subnet_id(Tier::Public, index))
+            .collect();
+        out.push(table(
+            "public".into(),
+            vec![route(ANYWHERE, Value::Ref(internet_gateway_id()))],
+            subnets,
+        ));
+    }
+    for index in 0..network.private.len() {
+        let nat = match network.nat {
+            Nat::None => None,
+            Nat::Single => Some(nat_gateway_id(0)),
+            Nat::PerZone => Some(nat_gateway_id(index)),
+        };
+        let routes = nat
+            .map(|nat| route(ANYWHERE, Value::Ref(nat)))
+            .into_iter()
+            .collect();
+        out.push(table(
+            format!("private-{}", index + 1),
+            routes,
+            vec![subnet_id(Tier::Private, index)],
+        ));
+    }
+    if !network.isolated.is_empty() {
+        let subnets = (0..network.isolated.len())
+            .map(|index| subnet_id(Tier::Isolated, index))
+            .collect();
+        out.push(table("isolated".into(), Vec::new(), subnets));
+    }
+    out
+}
+
+/// Every route table the network implies, by logical id.
+pub fn route_table_ids(manifest: &Manifest) -> Vec<ResourceId> {
+    desired(manifest, &Env::default())
+        .into_iter()
+        .map(|table| table.id)
+        .collect()
+}

@@ -1,0 +1,149 @@
+//! Lowering: task definitions: the containers of each service.
+
+use super::log_group::log_group_id;
+use super::repository::repository_id;
+use super::role::execution_role_id;
+use super::role::task_role_id;
+use crate::aws::ecs::task_definition::KEEP_IMAGE;
+use crate::aws::ecs::task_definition::KIND;
+use crate::aws::ecs::task_definition::container_name;
+use crate::aws::ecs::task_definition::family;
+use crate::aws::ecs::task_definition::health_value;
+use crate::aws::ecs::task_definition::image_value;
+use crate::aws::ecs::task_definition::string_map;
+use crate::aws::{Env, tags};
+use crate::engine::model::ResourceId;
+use crate::engine::model::{Desired, Mode, Value, Why, props};
+use crate::manifest::{Image, Manifest, Service, TaskRole};
+
+pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
+    manifest
+        .containers
+        .services
+        .iter()
+        .map(|service| desired_for(manifest, env, service))
+        .collect()
+}
+
+pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired {
+    let family = family(&manifest.stack, service);
+    let mut containers: Vec<Value> = service
+        .containers
+        .iter()
+        .map(|container| {
+            let image = match &container.image {
+                Image::Literal(image) => image_value(image),
+                Image::Repository {
+                    repository,
+                    tag,
+                    tag_defaulted,
+                } => Value::map([
+                    ("repository", Value::Ref(repository_id(repository))),
+                    (
+                        "tag",
+                        if *tag_defaulted {
+                            Value::KeepLive(Box::new(Value::str(tag)), Why(KEEP_IMAGE))
+                        } else {
+                            Value::str(tag)
+                        },
+                    ),
+                ]),
+            };
+            Value::map([
+                ("name", Value::str(&container.name)),
+                ("image", image),
+                (
+                    "ports",
+                    Value::Set(
+                        container
+                            .ports
+                            .iter()
+                            .map(|port| Value::Int((*port).into()))
+                            .collect(),
+                    ),
+                ),
+                (
+                    "environment",
+                    string_map(
+                        container
+                            .environment
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), v.as_str())),
+                    ),
+                ),
+                (
+                    "secrets",
+                    string_map(
+                        container
+                            .secrets
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), v.as_str())),
+                    ),
+                ),
+                ("command", words(&container.command)),
+                ("entrypoint", words(&container.entrypoint)),
+                (
+                    "health_check",
+                    container
+                        .health_check
+                        .as_ref()
+                        .map_or(Value::Null, |check| {
+                            health_value(
+                                check.command.clone(),
+                                check.interval,
+                                check.timeout,
+                                check.retries,
+                                check.start_period,
+                            )
+                        }),
+                ),
+                ("essential", Value::Bool(container.essential)),
+                (
+                    "logs",
+                    Value::map([
+                        ("group", Value::Ref(log_group_id(&service.key))),
+                        ("region", Value::str(&env.region)),
+                        ("stream_prefix", Value::str("ecs")),
+                    ]),
+                ),
+            ])
+        })
+        .collect();
+    containers.sort_by(|a, b| container_name(a).cmp(container_name(b)));
+    let execution_role = match &service.execution_role {
+        Some(arn) => Value::str(arn),
+        None => Value::Ref(execution_role_id(&service.key)),
+    };
+    let task_role = match &service.task_role {
+        TaskRole::None => Value::Null,
+        TaskRole::Arn(arn) => Value::str(arn),
+        TaskRole::Statements(_) => Value::Ref(task_role_id(&service.key)),
+    };
+    Desired {
+        id: task_definition_id(&service.key),
+        props: props([
+            ("family", Value::str(&family), Mode::Replace),
+            ("cpu", Value::Int(service.cpu), Mode::Replace),
+            ("memory", Value::Int(service.memory), Mode::Replace),
+            ("execution_role", execution_role, Mode::Replace),
+            ("task_role", task_role, Mode::Replace),
+            ("containers", Value::List(containers), Mode::Replace),
+            (
+                "tags",
+                tags::desired_tags(&manifest.tags, &family),
+                Mode::InPlace,
+            ),
+        ]),
+        after: Vec::new(),
+    }
+}
+
+pub fn words(list: &Option<Vec<String>>) -> Value {
+    list.as_ref().map_or(Value::Null, |words| {
+        Value::List(words.iter().map(Value::str).collect())
+    })
+}
+
+pub fn task_definition_id(service: &str) -> ResourceId {
+    ResourceId::new(KIND, service)
+}
