@@ -63,6 +63,7 @@ pub async fn connect(
         wait_edge,
         stack_vpcs: Default::default(),
         ecs_clusters: Default::default(),
+        elbv2: Default::default(),
     };
     Ok(Session {
         cx: Arc::new(cx),

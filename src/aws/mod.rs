@@ -100,6 +100,8 @@ pub struct Cx {
     pub stack_vpcs: tokio::sync::OnceCell<Vec<aws_sdk_ec2::types::Vpc>>,
     /// The account's ECS clusters, read once (`ecs::clusters`).
     pub ecs_clusters: tokio::sync::OnceCell<Vec<aws_sdk_ecs::types::Cluster>>,
+    /// The load balancers, listeners and rules, read once (`elbv2::balancers`, ...).
+    pub elbv2: elbv2::Reads,
 }
 
 impl Cx {
@@ -115,6 +117,7 @@ impl Cx {
             wait_edge: self.wait_edge,
             stack_vpcs: Default::default(),
             ecs_clusters: Default::default(),
+            elbv2: Default::default(),
         }
     }
 

@@ -889,9 +889,8 @@ impl crate::engine::kind::Kind for DistributionAdapter {
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
-        match delete(op, observed).await {
-            Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
-            other => other,
-        }
+        // Already gone (NoSuchDistribution, NoSuchOriginAccessControl) is done: the walk
+        // takes "not found" on a delete as success.
+        delete(op, observed).await
     }
 }

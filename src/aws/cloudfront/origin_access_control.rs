@@ -221,10 +221,9 @@ impl crate::engine::kind::Kind for OriginAccessControlAdapter {
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
-        match delete(op, observed).await {
-            Err(error) if error.kind == crate::engine::error::ErrorKind::NotFound => Ok(()),
-            other => other,
-        }
+        // Already gone (NoSuchDistribution, NoSuchOriginAccessControl) is done: the walk
+        // takes "not found" on a delete as success.
+        delete(op, observed).await
     }
 }
 

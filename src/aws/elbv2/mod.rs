@@ -1,23 +1,32 @@
-//! Elastic Load Balancing v2: application load balancers with their listeners and rules
-//! (one adapter: listeners are found through their load balancer), and target groups.
+//! Elastic Load Balancing v2: application load balancers, listeners, listener rules and
+//! target groups, one adapter each. Listeners are found through their load balancers and
+//! rules through their listeners: those reads are made once per command and shared
+//! (`balancers`, `listeners`, `rules`).
 
+pub mod listener;
+pub mod listener_rule;
 pub mod load_balancer;
 pub mod target_group;
 
 use std::sync::Arc;
 
-use aws_sdk_elasticloadbalancingv2::types::Tag;
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, FixedResponseActionConfig, Listener, LoadBalancer,
+    LoadBalancerTypeEnum, RedirectActionConfig, RedirectActionStatusCodeEnum, Rule, Tag,
+};
 use futures::future::try_join_all;
 
 use std::collections::BTreeMap;
 
 use super::errors::{AwsError, AwsResultExt};
-use super::{Adapter, Cx, tags};
+use super::{Adapter, Cx, OpCx, tags};
 use crate::engine::model::{ResourceId, Value};
 
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     vec![
         Arc::new(load_balancer::LoadBalancerAdapter),
+        Arc::new(listener::ListenerAdapter),
+        Arc::new(listener_rule::ListenerRuleAdapter),
         Arc::new(target_group::TargetGroupAdapter),
     ]
 }
@@ -121,4 +130,222 @@ pub async fn refuse_foreign(cx: &Cx, id: &ResourceId, what: &str, arn: &str) -> 
         Some(why) => Err(why),
         None => Ok(()),
     }
+}
+
+/// A listener's default action or a rule's action, as read.
+pub(crate) fn observed_action(actions: &[Action]) -> Value {
+    let Some(action) = actions.first() else {
+        return Value::Null;
+    };
+    match action.r#type() {
+        Some(ActionTypeEnum::Forward) => Value::map([
+            ("type", Value::str("forward")),
+            (
+                "target_group",
+                action
+                    .target_group_arn()
+                    .or_else(|| {
+                        action
+                            .forward_config()
+                            .and_then(|config| config.target_groups().first())
+                            .and_then(|group| group.target_group_arn())
+                    })
+                    .map_or(Value::Null, |arn| Value::Phys(arn.to_string())),
+            ),
+        ]),
+        Some(ActionTypeEnum::Redirect) => {
+            let config = action.redirect_config();
+            Value::map([
+                ("type", Value::str("redirect")),
+                (
+                    "protocol",
+                    config
+                        .and_then(|c| c.protocol())
+                        .map_or(Value::Null, Value::str),
+                ),
+                (
+                    "port",
+                    config
+                        .and_then(|c| c.port())
+                        .map_or(Value::Null, Value::str),
+                ),
+                (
+                    "status",
+                    config
+                        .and_then(|c| c.status_code())
+                        .map_or(Value::Null, |s| Value::str(s.as_str())),
+                ),
+            ])
+        }
+        Some(ActionTypeEnum::FixedResponse) => {
+            let config = action.fixed_response_config();
+            Value::map([
+                ("type", Value::str("fixed-response")),
+                (
+                    "status",
+                    config
+                        .and_then(|c| c.status_code())
+                        .map_or(Value::Null, Value::str),
+                ),
+                (
+                    "body",
+                    config
+                        .and_then(|c| c.message_body())
+                        .map_or(Value::Null, Value::str),
+                ),
+                (
+                    "content_type",
+                    config
+                        .and_then(|c| c.content_type())
+                        .map_or(Value::Null, Value::str),
+                ),
+            ])
+        }
+        other => Value::str(format!("{other:?}")),
+    }
+}
+
+/// An action as ELBv2 takes it, references resolved.
+pub(crate) fn sdk_action(op: &OpCx<'_>, value: &Value) -> Result<Action, AwsError> {
+    let map = value.as_map().cloned().unwrap_or_default();
+    let text = |key: &str| {
+        map.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    Ok(match text("type").as_str() {
+        "forward" => Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .target_group_arn(op.resolve(map.get("target_group").unwrap_or(&Value::Null))?)
+            .build(),
+        "redirect" => Action::builder()
+            .r#type(ActionTypeEnum::Redirect)
+            .redirect_config(
+                RedirectActionConfig::builder()
+                    .protocol(text("protocol"))
+                    .port(text("port"))
+                    .status_code(RedirectActionStatusCodeEnum::from(text("status").as_str()))
+                    .build(),
+            )
+            .build(),
+        _ => Action::builder()
+            .r#type(ActionTypeEnum::FixedResponse)
+            .fixed_response_config(
+                FixedResponseActionConfig::builder()
+                    .status_code(text("status"))
+                    .set_message_body(map.get("body").and_then(Value::as_str).map(str::to_string))
+                    .content_type(text("content_type"))
+                    .build(),
+            )
+            .build(),
+    })
+}
+
+/// The reads the load balancer, listener and rule adapters share, made once per command.
+#[derive(Default)]
+pub struct Reads {
+    balancers: tokio::sync::OnceCell<Vec<OwnedBalancer>>,
+    listeners: tokio::sync::OnceCell<Vec<Listener>>,
+    rules: tokio::sync::OnceCell<Vec<(String, Vec<Rule>)>>,
+}
+
+/// An application load balancer of the stack, with its logical id and managed tags.
+pub struct OwnedBalancer {
+    pub id: ResourceId,
+    pub arn: String,
+    pub balancer: LoadBalancer,
+    pub tags: Value,
+}
+
+/// The stack's application load balancers: one listing, their tags 20 at a time.
+pub async fn balancers(cx: &Cx) -> Result<&[OwnedBalancer], AwsError> {
+    cx.elbv2
+        .balancers
+        .get_or_try_init(|| async {
+            let balancers: Vec<LoadBalancer> = cx
+                .clients
+                .elbv2
+                .describe_load_balancers()
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .aws("DescribeLoadBalancers")?;
+            let balancers: Vec<LoadBalancer> = balancers
+                .into_iter()
+                .filter(|lb| lb.r#type() == Some(&LoadBalancerTypeEnum::Application))
+                .collect();
+            let arns: Vec<String> = balancers
+                .iter()
+                .filter_map(|lb| lb.load_balancer_arn().map(str::to_string))
+                .collect();
+            let tagged = owned(cx, &arns).await?;
+            Ok(balancers
+                .into_iter()
+                .filter_map(|balancer| {
+                    let arn = balancer.load_balancer_arn()?.to_string();
+                    let (id, tags) = tagged.get(&arn)?.clone();
+                    Some(OwnedBalancer {
+                        id,
+                        arn,
+                        balancer,
+                        tags,
+                    })
+                })
+                .collect())
+        })
+        .await
+        .map(Vec::as_slice)
+}
+
+/// Every listener of the stack's load balancers (theirs or not: ownership is by tags).
+pub async fn listeners(cx: &Cx) -> Result<&[Listener], AwsError> {
+    cx.elbv2
+        .listeners
+        .get_or_try_init(|| async {
+            let balancers = balancers(cx).await?;
+            let per_balancer = balancers.iter().map(|owned| async move {
+                cx.clients
+                    .elbv2
+                    .describe_listeners()
+                    .load_balancer_arn(&owned.arn)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .aws("DescribeListeners")
+            });
+            let listeners: Vec<Vec<Listener>> = try_join_all(per_balancer).await?;
+            Ok(listeners.into_iter().flatten().collect())
+        })
+        .await
+        .map(Vec::as_slice)
+}
+
+/// Every rule of those listeners, by listener ARN (default rules included).
+pub async fn rules(cx: &Cx) -> Result<&[(String, Vec<Rule>)], AwsError> {
+    cx.elbv2
+        .rules
+        .get_or_try_init(|| async {
+            let listeners = listeners(cx).await?;
+            let per_listener = listeners
+                .iter()
+                .filter_map(|listener| listener.listener_arn())
+                .map(|arn| async move {
+                    cx.clients
+                        .elbv2
+                        .describe_rules()
+                        .listener_arn(arn)
+                        .send()
+                        .await
+                        .aws("DescribeRules")
+                        .map(|found| (arn.to_string(), found.rules().to_vec()))
+                });
+            try_join_all(per_listener).await
+        })
+        .await
+        .map(Vec::as_slice)
 }
