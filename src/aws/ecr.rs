@@ -55,7 +55,10 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
         // DescribeRepositories returns no tags: one ListTagsForResource per repository.
         let observed: Vec<Option<Observed>> = stream::iter(repositories)
             .map(|repository| async move {
-                let arn = repository.repository_arn().unwrap_or_default().to_string();
+                let arn = repository
+                    .repository_arn()
+                    .ok_or_else(|| AwsError::missing("DescribeRepositories", "repositoryArn"))?
+                    .to_string();
                 let name = repository.repository_name().unwrap_or_default().to_string();
                 let listed = ecr
                     .list_tags_for_resource()

@@ -28,7 +28,9 @@ impl crate::engine::kind::Kind for VpcAdapter {
             .iter()
             .filter_map(|vpc| Some((owned_id(cx, vpc.tags())?, vpc)))
             .map(|(id, vpc)| async move {
-                let vpc_id = vpc.vpc_id().unwrap_or_default();
+                let vpc_id = vpc
+                    .vpc_id()
+                    .ok_or_else(|| AwsError::missing("DescribeVpcs", "VpcId"))?;
                 let attribute = |name: VpcAttributeName| {
                     ec2.describe_vpc_attribute()
                         .vpc_id(vpc_id)

@@ -72,10 +72,15 @@ impl crate::engine::kind::Kind for ClusterAdapter {
                 setting.name() == Some(&ClusterSettingName::ContainerInsights)
                     && matches!(setting.value(), Some("enabled" | "enhanced"))
             });
-            let name = cluster.cluster_name().unwrap_or_default();
+            let name = cluster
+                .cluster_name()
+                .ok_or_else(|| AwsError::missing("DescribeClusters", "clusterName"))?;
+            let arn = cluster
+                .cluster_arn()
+                .ok_or_else(|| AwsError::missing("DescribeClusters", "clusterArn"))?;
             let mut resource = Observed::new(
                 id,
-                cluster.cluster_arn().unwrap_or_default(),
+                arn,
                 props([
                     ("name", Value::str(name), Mode::Replace),
                     ("container_insights", Value::Bool(insights), Mode::InPlace),

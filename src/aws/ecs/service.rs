@@ -70,7 +70,10 @@ impl crate::engine::kind::Kind for ServiceAdapter {
                     .iter()
                     .flat_map(|page| page.services())
                     .filter(|service| service.status() == Some("ACTIVE"))
-                    .filter_map(|service| observed_service(cx, cluster, service))
+                    .map(|service| observed_service(cx, cluster, service))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .into_iter()
+                    .flatten()
                     .collect::<Vec<_>>(),
             )
         });
@@ -339,9 +342,11 @@ fn observed_service(
     cx: &Cx,
     cluster: &str,
     service: &aws_sdk_ecs::types::Service,
-) -> Option<Observed> {
+) -> Result<Option<Observed>, AwsError> {
     let pairs = tag_pairs(service.tags());
-    let id = tags::owned_id(&cx.stack, pairs.iter().copied())?;
+    let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
+        return Ok(None);
+    };
     let vpc = service
         .network_configuration()
         .and_then(|config| config.awsvpc_configuration());
@@ -370,9 +375,12 @@ fn observed_service(
     } else {
         "capacity-providers"
     };
+    let arn = service
+        .service_arn()
+        .ok_or_else(|| AwsError::missing("DescribeServices", "serviceArn"))?;
     let mut resource = Observed::new(
         id,
-        service.service_arn().unwrap_or_default(),
+        arn,
         props([
             (
                 "name",
@@ -473,7 +481,7 @@ fn observed_service(
         ]),
     );
     resource.extra.insert("cluster".into(), cluster.to_string());
-    Some(resource)
+    Ok(Some(resource))
 }
 
 /// Waits until the service's PRIMARY deployment runs `task_definition` and its rollout is

@@ -155,7 +155,7 @@ impl crate::engine::kind::Kind for TaskDefinitionAdapter {
             let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
                 continue;
             };
-            out.push(observed_definition(id, definition, &pairs));
+            out.push(observed_definition(id, definition, &pairs)?);
         }
         Ok(out)
     }
@@ -365,7 +365,7 @@ fn observed_definition(
     id: ResourceId,
     definition: &aws_sdk_ecs::types::TaskDefinition,
     pairs: &[(&str, &str)],
-) -> Observed {
+) -> Result<Observed, AwsError> {
     let mut containers: Vec<Value> = definition
         .container_definitions()
         .iter()
@@ -477,9 +477,12 @@ fn observed_definition(
             .map_or(Value::Null, Value::Int)
     };
     let role = |arn: Option<&str>| arn.map_or(Value::Null, |arn| Value::Phys(arn.to_string()));
-    Observed::new(
+    let arn = definition
+        .task_definition_arn()
+        .ok_or_else(|| AwsError::missing("DescribeTaskDefinition", "taskDefinitionArn"))?;
+    Ok(Observed::new(
         id,
-        definition.task_definition_arn().unwrap_or_default(),
+        arn,
         props([
             (
                 "family",
@@ -501,7 +504,7 @@ fn observed_definition(
                 Mode::InPlace,
             ),
         ]),
-    )
+    ))
 }
 
 fn container_definition(
