@@ -318,7 +318,8 @@ pub async fn walk(
             done.join(", ")
         }
     );
-    let mut failures: Vec<(String, String)> = outcome
+    // The walk reports its failures sorted by operation.
+    let failures: Vec<(String, String)> = outcome
         .failed
         .iter()
         .map(|(index, error)| {
@@ -329,7 +330,6 @@ pub async fn walk(
             )
         })
         .collect();
-    failures.sort();
     for (label, error) in &failures {
         crate::errln!("error: {label}: {error}");
     }

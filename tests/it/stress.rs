@@ -619,3 +619,48 @@ async fn fault_figures() {
         }
     }
 }
+
+/// A saved plan's apply killed partway: applying the same plan again is refused (what it
+/// creates has partly appeared, so it is out of date) and changes nothing; a fresh
+/// `apply -f` then converges to a clean run's account, with no duplicate.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_saved_plan_is_refused_then_apply_converges() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.url);
+    let manifest = "examples/network.yaml";
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("network.plan");
+    let plan = plan.to_string_lossy();
+    // A clean run's account, and how many requests a saved plan's apply makes.
+    through(&proxy, &["apply", "-f", manifest, "--auto-approve"]).success();
+    let clean = inventory(&moto, "network-demo").await;
+    through(&proxy, &["destroy", "-f", manifest, "--auto-approve"]).success();
+    through(&proxy, &["plan", "-f", manifest, "--out", &plan]).success();
+    proxy.reset_counts();
+    through(&proxy, &["apply", &plan]).success();
+    let total = proxy.requests();
+    through(&proxy, &["destroy", "-f", manifest, "--auto-approve"]).success();
+
+    through(&proxy, &["plan", "-f", manifest, "--out", &plan]).success();
+    let n = total / 2;
+    let killed = killed_after(&proxy, &["apply", &plan], n);
+    through(&proxy, &["unlock", "-f", manifest, "--auto-approve"]).success();
+    let partial = inventory(&moto, "network-demo").await;
+    assert!(
+        !partial.is_empty() && partial != clean,
+        "killed after request {n} of {total} ({killed:?}): {partial:?}"
+    );
+    let again = through(&proxy, &["apply", &plan]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(
+        again.stderr.contains("appeared since the plan was made")
+            && again.stderr.contains("the plan is out of date"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(inventory(&moto, "network-demo").await, partial);
+    through(&proxy, &["apply", "-f", manifest, "--auto-approve"]).success();
+    assert_eq!(inventory(&moto, "network-demo").await, clean);
+    let replan = through(&proxy, &["plan", "-f", manifest, "--detailed-exitcode"]);
+    assert_eq!(replan.code, 0, "{}", replan.stdout);
+}
