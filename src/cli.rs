@@ -102,7 +102,7 @@ pub struct PlanArgs {
 pub struct ApplyArgs {
     /// A plan saved by `plan --out`: apply exactly it, refusing if anything it touches
     /// changed in AWS since (no `-f`, no confirmation: the plan was the review)
-    #[arg(value_name = "PLANFILE", conflicts_with_all = ["file", "auto_approve"])]
+    #[arg(value_name = "PLANFILE", conflicts_with = "file")]
     pub plan_file: Option<PathBuf>,
 
     /// The manifest file, or `-` to read it from stdin
@@ -119,7 +119,8 @@ pub struct ApplyArgs {
     #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
 
-    /// Apply without asking; required when stdin is not a terminal (CI)
+    /// Apply without asking; required when stdin is not a terminal (CI). A saved plan is
+    /// applied without asking anyway (it was the review)
     #[arg(long)]
     pub auto_approve: bool,
 

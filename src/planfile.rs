@@ -314,7 +314,9 @@ fn salted(salt: &[u8], value: &str) -> String {
     hasher.finalize().to_hex().to_string()
 }
 
-const CHECKSUM_KEY: &str = "\"checksum\": \"";
+/// The top-level key (pretty-printed, two spaces in): a field of that name deeper in the
+/// document (a synced file called `checksum`) is indented further.
+const CHECKSUM_KEY: &str = "\n  \"checksum\": \"";
 const ZEROS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The document as written to a file or stdout: sensitive values replaced in every
@@ -745,6 +747,22 @@ mod tests {
 
     fn document_plan(secret: &str) -> Plan {
         document(secret).execution.plan
+    }
+
+    #[test]
+    fn a_field_named_checksum_is_not_the_checksum() {
+        let mut document = document("x-secret");
+        document.notes.push("checksum".into());
+        document.actions[0].changes.push(ChangeInfo {
+            field: "files".into(),
+            before: serde_json::json!({ "checksum": "0123" }),
+            after: serde_json::json!({ "checksum": "4567" }),
+            forces_replacement: false,
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        std::fs::write(&path, to_text(&document, &BTreeMap::new()).unwrap()).unwrap();
+        read(&path.to_string_lossy()).unwrap();
     }
 
     #[test]

@@ -237,7 +237,10 @@ async fn a_change_outside_the_plan_does_not_stop_it() {
         .send()
         .await
         .unwrap();
-    let applied = stack.run(&["apply", &plan, "-v"]).success();
+    // `--auto-approve` out of habit is accepted: a saved plan is applied without asking.
+    let applied = stack
+        .run(&["apply", &plan, "-v", "--auto-approve"])
+        .success();
     assert!(
         applied
             .stderr
