@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            crate::errln!("error: cannot start the async runtime: {error}");
+            crate::sayln!("error: cannot start the async runtime: {error}");
             return ExitCode::from(EXIT_ERROR);
         }
     };
@@ -56,11 +56,11 @@ fn report(error: &anyhow::Error) {
         .downcast_ref::<manifest::ManifestError>()
         .and_then(manifest::ManifestError::report)
     {
-        crate::err!("{report}");
+        crate::say!("{report}");
     }
-    crate::errln!("error: {error}");
+    crate::sayln!("error: {error}");
     for cause in error.chain().skip(1) {
-        crate::errln!("  caused by: {cause}");
+        crate::sayln!("  caused by: {cause}");
     }
     if error
         .downcast_ref::<commands::apply::ApplyError>()
@@ -72,10 +72,10 @@ fn report(error: &anyhow::Error) {
             )
         })
     {
-        crate::errln!("help: pass `--auto-approve` to proceed without a prompt (as in CI)");
+        crate::sayln!("help: pass `--auto-approve` to proceed without a prompt (as in CI)");
     }
     if let Some(aws::lock::LockError::Held { .. }) = error.downcast_ref::<aws::lock::LockError>() {
-        crate::errln!(
+        crate::sayln!(
             "help: wait for that run to finish (`--lock-timeout 10m` waits for it); if it died, `edgectl unlock -f FILE` removes the lock"
         );
     }
@@ -84,6 +84,6 @@ fn report(error: &anyhow::Error) {
             .chain()
             .any(|cause| cause.is::<aws::config::NoRegion>())
     {
-        crate::errln!("help: set `region:` in the manifest, pass `--region`, or set AWS_REGION");
+        crate::sayln!("help: set `region:` in the manifest, pass `--region`, or set AWS_REGION");
     }
 }

@@ -33,30 +33,6 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     out
 }
 
-/// `println!`, redacted.
-#[macro_export]
-macro_rules! outln {
-    ($($arg:tt)*) => { println!("{}", $crate::redact::redact(&format!($($arg)*))) };
-}
-
-/// `print!`, redacted.
-#[macro_export]
-macro_rules! out {
-    ($($arg:tt)*) => { print!("{}", $crate::redact::redact(&format!($($arg)*))) };
-}
-
-/// `eprintln!`, redacted.
-#[macro_export]
-macro_rules! errln {
-    ($($arg:tt)*) => { eprintln!("{}", $crate::redact::redact(&format!($($arg)*))) };
-}
-
-/// `eprint!`, redacted.
-#[macro_export]
-macro_rules! err {
-    ($($arg:tt)*) => { eprint!("{}", $crate::redact::redact(&format!($($arg)*))) };
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -241,14 +241,10 @@ async fn delete(cx: &Cx, name: &str) -> Result<(), AwsError> {
 }
 
 impl Lock {
-    /// Releases the lock; a failure is reported, not fatal (the next run names the lock).
-    pub async fn release(self, cx: &Cx) {
-        if let Err(error) = delete(cx, &self.name).await {
-            crate::errln!(
-                "warning: could not release the lock of stack `{}` ({error}); `edgectl unlock` removes it",
-                cx.stack
-            );
-        }
+    /// Releases the lock; the caller reports a failure, which is not fatal (the next run
+    /// names the lock).
+    pub async fn release(self, cx: &Cx) -> Result<(), AwsError> {
+        delete(cx, &self.name).await
     }
 }
 

@@ -86,7 +86,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
         global, &options, verb, &manifest, &adapters, &session, started,
     )
     .await;
-    lock.release(&session.cx).await;
+    super::release(lock, &session.cx).await;
     result
 }
 
@@ -152,7 +152,7 @@ pub async fn run_saved(
         crate::aws::lock::acquire(&session.cx, "edgectl apply PLANFILE", options.lock_timeout)
             .await?;
     let result = saved_locked(global, &options, &document, &session, started).await;
-    lock.release(&session.cx).await;
+    super::release(lock, &session.cx).await;
     result
 }
 
@@ -172,7 +172,7 @@ async fn saved_locked(
         .collect();
     let mut live = pipeline::observe_raw(&session.cx, &adapters)
         .await
-        .inspect_err(|_| crate::errln!("gave up after {}", session.calls.summary()))?;
+        .inspect_err(|_| crate::sayln!("gave up after {}", session.calls.summary()))?;
     let index = pipeline::logical_index(
         document.execution.physical_ids.iter().chain(
             live.iter()
@@ -181,7 +181,7 @@ async fn saved_locked(
     );
     pipeline::read_as_logical(&mut live, &index);
     let plan = &document.execution.plan;
-    crate::outln!(
+    crate::dataln!(
         "{}",
         render::plan::saved_header(document, Paint::for_stdout())
     );
@@ -189,7 +189,7 @@ async fn saved_locked(
     let stale = document.stale(&live);
     if !stale.is_empty() {
         for change in &stale {
-            crate::errln!("error: {change}");
+            crate::sayln!("error: {change}");
         }
         return Err(ApplyError::Stale(crate::manifest::plural(stale.len(), "resource")).into());
     }
@@ -199,7 +199,7 @@ async fn saved_locked(
     let refusals = pipeline::preflight(&session.cx, &adapters, plan).await;
     if !refusals.is_empty() {
         for refusal in &refusals {
-            crate::errln!("error: {refusal}");
+            crate::sayln!("error: {refusal}");
         }
         return Err(ApplyError::Refused("apply").into());
     }
@@ -242,7 +242,7 @@ async fn locked(
     let refusals = pipeline::preflight(&session.cx, adapters, &plan).await;
     if !refusals.is_empty() {
         for refusal in &refusals {
-            crate::errln!("error: {refusal}");
+            crate::sayln!("error: {refusal}");
         }
         return Err(ApplyError::Refused(verb).into());
     }
@@ -309,7 +309,7 @@ pub async fn walk(
         .iter()
         .map(|index| walk::label(plan, &ops[*index]))
         .collect();
-    crate::errln!(
+    crate::sayln!(
         "\ndone before stopping ({}): {}",
         done.len(),
         if done.is_empty() {
@@ -331,7 +331,7 @@ pub async fn walk(
         })
         .collect();
     for (label, error) in &failures {
-        crate::errln!("error: {label}: {error}");
+        crate::sayln!("error: {label}: {error}");
     }
     let not_started: Vec<String> = outcome
         .not_started
@@ -339,10 +339,10 @@ pub async fn walk(
         .map(|index| walk::label(plan, &ops[*index]))
         .collect();
     if !not_started.is_empty() {
-        crate::errln!("interrupted; not started: {}", not_started.join(", "));
+        crate::sayln!("interrupted; not started: {}", not_started.join(", "));
     }
-    crate::errln!("made {calls} in {elapsed}");
-    crate::errln!("help: run `edgectl {verb}` again to continue from what is live now");
+    crate::sayln!("made {calls} in {elapsed}");
+    crate::sayln!("help: run `edgectl {verb}` again to continue from what is live now");
     Err(ApplyError::Failed {
         verb,
         failed: outcome.failed.len(),
@@ -362,7 +362,7 @@ fn capitalise(word: &str) -> String {
 }
 
 fn confirm(verb: &str, stack: &str) -> anyhow::Result<bool> {
-    crate::err!(
+    crate::say!(
         "\nDo you want to {verb} these changes to stack `{stack}`? Only `yes` is accepted: "
     );
     std::io::stderr().flush()?;

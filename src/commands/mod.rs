@@ -98,7 +98,7 @@ pub async fn observe(
 ) -> anyhow::Result<pipeline::Observation> {
     let observation = pipeline::observe(&session.cx, adapters, manifest).await;
     if observation.is_err() {
-        crate::errln!("gave up after {}", session.calls.summary());
+        crate::sayln!("gave up after {}", session.calls.summary());
     }
     observation
 }
@@ -109,10 +109,10 @@ pub fn print_calls(global: &GlobalArgs, session: &pipeline::Session) {
         return;
     }
     let calls = session.calls.by_operation();
-    crate::errln!("AWS calls by operation ({}):", session.calls.total());
+    crate::sayln!("AWS calls by operation ({}):", session.calls.total());
     let width = calls.keys().map(String::len).max().unwrap_or(0);
     for (operation, count) in calls {
-        crate::errln!("  {operation:<width$}  {count:>5}");
+        crate::sayln!("  {operation:<width$}  {count:>5}");
     }
 }
 
@@ -128,7 +128,7 @@ pub fn print_plan(
     stack: &str,
     region: &str,
 ) {
-    crate::out!(
+    crate::data!(
         "{}",
         crate::render::plan::render(
             plan,
@@ -138,4 +138,15 @@ pub fn print_plan(
             global.verbose,
         )
     );
+}
+
+/// Releases the stack's lock; a failure is a warning, not an error (the next run names the
+/// lock, and `unlock` removes it).
+pub async fn release(lock: crate::aws::lock::Lock, cx: &crate::aws::Cx) {
+    if let Err(error) = lock.release(cx).await {
+        crate::sayln!(
+            "warning: could not release the lock of stack `{}` ({error}); `edgectl unlock` removes it",
+            cx.stack
+        );
+    }
 }

@@ -42,9 +42,9 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
     // the plan too, so that a reviewed plan is one that can be applied.
     let refusals = pipeline::preflight(&session.cx, &adapters, &plan).await;
     for refusal in &refusals {
-        crate::errln!("error: {refusal}");
+        crate::sayln!("error: {refusal}");
     }
-    crate::errln!(
+    crate::sayln!(
         "read {} live resources with {} in {}",
         observation.observed.len(),
         session.calls.summary(),
@@ -89,14 +89,14 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
         if let Some(out) = &args.out {
             write_private(out, &text)
                 .with_context(|| format!("cannot write the plan to `{}`", out.display()))?;
-            crate::errln!(
+            crate::sayln!(
                 "saved the plan to `{}`: `edgectl apply {}` applies exactly it",
                 out.display(),
                 out.display()
             );
         }
         if args.json {
-            crate::out!("{text}");
+            crate::data!("{text}");
         }
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() {

@@ -10,10 +10,10 @@ pub fn run(global: &GlobalArgs, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let path = args.plan_file.to_string_lossy();
     let (document, text) = planfile::read(&path)?;
     if args.json {
-        crate::out!("{text}");
+        crate::data!("{text}");
         return Ok(ExitCode::SUCCESS);
     }
-    crate::outln!(
+    crate::dataln!(
         "{}",
         render::plan::saved_header(&document, Paint::for_stdout())
     );

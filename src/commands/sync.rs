@@ -102,7 +102,7 @@ async fn sync_buckets(
         .collect();
     let mut plan = pipeline::plan(adapters, Some(manifest), &observation)?;
     plan.steps.retain(|step| scope.contains(&step.id));
-    crate::out!(
+    crate::data!(
         "{}",
         render::plan::render(
             &plan,
@@ -118,7 +118,7 @@ async fn sync_buckets(
                 .sync
                 .as_ref()
                 .map_or(0, |wanted| sync::scan(wanted).files.len());
-            crate::outln!(
+            crate::dataln!(
                 "  bucket {}: {} in sync",
                 bucket.key,
                 crate::manifest::plural(files, "file")
@@ -130,7 +130,7 @@ async fn sync_buckets(
     let refusals = pipeline::invalid(adapters, &plan);
     if !refusals.is_empty() {
         for refusal in &refusals {
-            crate::errln!("error: {refusal}");
+            crate::sayln!("error: {refusal}");
         }
         return Err(super::apply::ApplyError::Refused("sync").into());
     }
@@ -157,7 +157,7 @@ async fn sync_buckets(
         plan,
     )
     .await;
-    lock.release(&session.cx).await;
+    super::release(lock, &session.cx).await;
     result
 }
 

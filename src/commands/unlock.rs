@@ -25,16 +25,16 @@ pub async fn run(global: &GlobalArgs, args: &UnlockArgs) -> anyhow::Result<ExitC
     )
     .await?;
     let Some(holder) = lock::read(&session.cx).await? else {
-        crate::errln!("stack `{}` is not locked: nothing to do", manifest.stack);
+        crate::sayln!("stack `{}` is not locked: nothing to do", manifest.stack);
         return Ok(ExitCode::SUCCESS);
     };
-    crate::errln!(
+    crate::sayln!(
         "stack `{}` is locked by {}",
         manifest.stack,
         holder.describe()
     );
     if !args.auto_approve {
-        crate::err!(
+        crate::say!(
             "Remove the lock? Only if that run is dead: two runs at once can damage the stack. Only `yes` is accepted: "
         );
         std::io::stderr().flush()?;
@@ -45,6 +45,6 @@ pub async fn run(global: &GlobalArgs, args: &UnlockArgs) -> anyhow::Result<ExitC
         }
     }
     lock::remove(&session.cx).await?;
-    crate::errln!("removed the lock of stack `{}`", manifest.stack);
+    crate::sayln!("removed the lock of stack `{}`", manifest.stack);
     Ok(ExitCode::SUCCESS)
 }

@@ -6,7 +6,7 @@ use crate::cli::ManifestArgs;
 
 pub fn run(args: &ManifestArgs) -> anyhow::Result<ExitCode> {
     let (manifest, _) = super::load(args)?;
-    crate::errln!(
+    crate::sayln!(
         "manifest `{}` is valid: stack `{}`",
         args.file.display(),
         manifest.stack

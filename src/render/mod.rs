@@ -2,6 +2,7 @@
 //! Colour only on a terminal and never under `NO_COLOR`.
 
 pub mod plan;
+pub mod print;
 pub mod progress;
 
 use std::io::IsTerminal;

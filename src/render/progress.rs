@@ -59,7 +59,7 @@ impl Progress {
             Progress::Live { bars, .. } => {
                 let _ = bars.println(crate::redact::redact(text));
             }
-            Progress::Lines { .. } => crate::errln!(
+            Progress::Lines { .. } => crate::sayln!(
                 "{} {text}",
                 humantime::format_rfc3339_millis(SystemTime::now())
             ),
