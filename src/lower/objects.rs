@@ -5,9 +5,9 @@ use crate::aws::cloudfront::distribution_id;
 use crate::aws::s3::bucket_id;
 use crate::aws::s3::sync::headers_fingerprint;
 use crate::aws::s3::sync::objects_id;
-use crate::aws::s3::sync::scan;
 use crate::aws::s3::sync::unhashed;
 use crate::aws::s3::sync::warm_buckets;
+use crate::aws::s3::sync::{scan, scan_value};
 use crate::engine::model::{Desired, Mode, Value, props};
 use crate::manifest::Manifest;
 use crate::manifest::edge::OriginTarget;
@@ -60,7 +60,7 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
                     Mode::InPlace,
                 ),
                 ("delete", Value::Bool(sync.delete), Mode::InPlace),
-                ("scan", Value::str(format!("{sync:?}")), Mode::InPlace),
+                ("scan", scan_value(sync), Mode::InPlace),
                 ("kms", Value::Bool(bucket.kms.is_some()), Mode::InPlace),
                 ("pending_invalidation", Value::Bool(false), Mode::InPlace),
                 ("invalidate", Value::Set(invalidate), Mode::InPlace),

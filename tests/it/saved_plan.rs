@@ -376,3 +376,67 @@ fn flush(out: &mut String, run: &mut String) {
     }
     run.clear();
 }
+
+/// A saved plan that syncs a folder uploads exactly the planned files: a file changed
+/// after the plan stops its apply before anything of it is uploaded (a plan whose folder
+/// is unchanged applies, here after the first apply made the objects live).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_sync_refuses_files_changed_since_the_plan() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir(&site).unwrap();
+    std::fs::write(site.join("index.html"), "<h1>one</h1>").unwrap();
+    std::fs::write(site.join("app.js"), "console.log(1)").unwrap();
+    let manifest = dir.path().join("site.yaml");
+    std::fs::write(
+        &manifest,
+        "stack: saved-site\nregion: us-east-1\nbuckets:\n  web:\n    name: saved-site-web\n    force_destroy: true\n    sync: { source: ./site, delete: true }\n",
+    )
+    .unwrap();
+    let manifest = manifest.to_string_lossy().into_owned();
+    let plan = dir.path().join("site.plan").to_string_lossy().into_owned();
+    moto.edgectl(&["plan", "-f", &manifest, "--out", &plan])
+        .success();
+    moto.edgectl(&["apply", &plan]).success();
+
+    // A second plan changes index.html; then the file changes again before the apply.
+    std::fs::write(site.join("index.html"), "<h1>two</h1>").unwrap();
+    moto.edgectl(&["plan", "-f", &manifest, "--out", &plan])
+        .success();
+    std::fs::write(site.join("index.html"), "<h1>three, unreviewed</h1>").unwrap();
+    let refused = moto.edgectl(&["apply", &plan]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("`index.html` changed in the folder since the plan was made")
+            && refused
+                .stderr
+                .contains("apply refused: nothing was changed"),
+        "{}",
+        refused.stderr
+    );
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&moto.sdk().await)
+            .force_path_style(true)
+            .build(),
+    );
+    let live = s3
+        .get_object()
+        .bucket("saved-site-web")
+        .key("index.html")
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    assert_eq!(
+        &live[..],
+        b"<h1>one</h1>",
+        "the unreviewed file was uploaded"
+    );
+}

@@ -246,7 +246,14 @@ impl crate::engine::kind::Kind for BucketAdapter {
     }
 
     fn invalid(&self, desired: &Desired) -> Option<String> {
-        desired.value("scan_error").as_str().map(str::to_string)
+        if let Some(error) = desired.value("scan_error").as_str() {
+            return Some(error.to_string());
+        }
+        // A saved plan applied later: its folder must still be what was planned, checked
+        // before anything changes.
+        (desired.id.kind() == OBJECTS)
+            .then(|| sync::changed_since_plan(desired))
+            .flatten()
     }
 
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {

@@ -484,7 +484,7 @@ pub fn normalize(desired: &mut Desired, observed: &mut Observed) {
         .unwrap_or(Value::Null);
     let empty = BTreeMap::new();
     let sizes = sizes.as_map().unwrap_or(&empty);
-    if let Some(files) = desired.value("scan").as_str().and_then(scanned_files) {
+    if let Some(files) = scanned_files(desired.value("scan")) {
         let live = observed
             .value("files")
             .as_map()
@@ -523,13 +523,97 @@ pub fn normalize(desired: &mut Desired, observed: &mut Observed) {
 }
 
 /// The files of the scan a desired state was made from.
-fn scanned_files(key: &str) -> Option<Vec<LocalFile>> {
-    SCANS
-        .lock()
-        .ok()?
-        .get(key)
-        .filter(|scan| scan.error.is_none())
-        .map(|scan| scan.files.clone())
+/// What a sync reads from disk, as a value the plan holds: the source (absolute), the key
+/// prefix, whether remote-only keys go, the excluded globs and the Cache-Control rules.
+/// A plan file carries it, so that `apply PLANFILE` can read the folder again.
+pub(crate) fn scan_value(sync: &Sync) -> Value {
+    Value::map([
+        ("source", Value::str(sync.source.to_string_lossy())),
+        ("prefix", Value::str(&sync.prefix)),
+        ("delete", Value::Bool(sync.delete)),
+        (
+            "exclude",
+            Value::List(sync.exclude.iter().map(Value::str).collect()),
+        ),
+        (
+            "cache_control",
+            Value::List(
+                sync.cache_control
+                    .iter()
+                    .map(|(glob, value)| Value::List(vec![Value::str(glob), Value::str(value)]))
+                    .collect(),
+            ),
+        ),
+    ])
+}
+
+/// The sync settings back from [`scan_value`].
+fn sync_of(value: &Value) -> Option<Sync> {
+    let map = value.as_map()?;
+    let text = |key: &str| map.get(key).and_then(Value::as_str).map(str::to_string);
+    let texts = |item: &Value| -> Option<Vec<String>> {
+        item.items()
+            .map(|item| item.as_str().map(str::to_string))
+            .collect()
+    };
+    Some(Sync {
+        source: PathBuf::from(text("source")?),
+        prefix: text("prefix")?,
+        delete: map.get("delete")?.as_bool()?,
+        exclude: texts(map.get("exclude")?)?,
+        cache_control: map
+            .get("cache_control")?
+            .items()
+            .map(|rule| match texts(rule)?.as_slice() {
+                [glob, value] => Some((glob.clone(), value.clone())),
+                _ => None,
+            })
+            .collect::<Option<_>>()?,
+    })
+}
+
+/// The files a sync's `scan` value names: scanned once per process (lowering scanned them
+/// already, unless this applies a saved plan).
+fn scanned_files(scan_settings: &Value) -> Option<Vec<LocalFile>> {
+    let scanned = scan(&sync_of(scan_settings)?);
+    scanned.error.is_none().then(|| scanned.files.clone())
+}
+
+/// Why a sync's folder is no longer what its plan was made from, if it is not.
+pub fn changed_since_plan(desired: &Desired) -> Option<String> {
+    let local = scanned_files(desired.value("scan"))?;
+    unchanged_since_plan(&local, desired.value("files"))
+        .err()
+        .map(|what| format!("{what} in the folder since the plan was made: make a new plan"))
+}
+
+/// Whether the files are still the ones the plan was made with (a saved plan applied
+/// later): the same keys, and each the planned size, or the planned hash where the plan
+/// compared one with a live object.
+fn unchanged_since_plan(local: &[LocalFile], planned: &Value) -> Result<(), String> {
+    let empty = BTreeMap::new();
+    let planned = planned.as_map().unwrap_or(&empty);
+    let keys: std::collections::BTreeSet<&str> =
+        local.iter().map(|file| file.key.as_str()).collect();
+    if let Some(key) = planned.keys().find(|key| !keys.contains(key.as_str())) {
+        return Err(format!("`{key}` is gone"));
+    }
+    for file in local {
+        let Some(want) = planned.get(&file.key).and_then(Value::as_str) else {
+            return Err(format!("`{}` is new", file.key));
+        };
+        let same = if want == unhashed(file.size) {
+            true
+        } else if want.ends_with(" bytes") {
+            false
+        } else {
+            file.hash_like(want).is_ok_and(|hash| hash == want)
+        };
+        if !same {
+            return Err(format!("`{}` changed", file.key));
+        }
+    }
+    Ok(())
 }
 
 /// The remote side: keys under the prefix with their content hashes.
@@ -735,13 +819,22 @@ pub async fn apply(
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let Some(local) = desired.value("scan").as_str().and_then(scanned_files) else {
+    let Some(local) = scanned_files(desired.value("scan")) else {
         return Err(AwsError::new(
             ErrorKind::Other,
             "sync",
             "the folder was planned but cannot be read again",
         ));
     };
+    if let Err(what) = unchanged_since_plan(&local, desired.value("files")) {
+        return Err(AwsError::new(
+            ErrorKind::Other,
+            "sync",
+            format!(
+                "{what} in the folder since the plan was made; nothing of it was uploaded: make a new plan"
+            ),
+        ));
+    }
     let headers_changed = observed.is_some_and(|o| o.value("headers") != desired.value("headers"));
     // An update acts on the plan's own comparison (`normalize` settled the desired hashes
     // against the live listing). A create has no live side yet: the bucket may already
