@@ -9,10 +9,11 @@ use futures::future::try_join_all;
 use crate::aws::calls::CallCounter;
 use crate::aws::config::{self, Connection};
 use crate::aws::errors::AwsResultExt;
-use crate::aws::{Adapter, Clients, Cx, Env, PhysicalIds, adapter_for};
+use crate::aws::{Adapter, Clients, Cx, PhysicalIds, adapter_for};
 use crate::engine::diff::{self, Plan};
 use crate::engine::graph::Graph;
 use crate::engine::model::Observed;
+use crate::lower::Env;
 use crate::manifest::{Manifest, Zones};
 
 /// Builds the desired graph from whatever facts are at hand (placeholders before any call).
@@ -61,9 +62,7 @@ pub async fn connect(
         timeout,
         no_wait,
         wait_edge,
-        stack_vpcs: Default::default(),
-        ecs_clusters: Default::default(),
-        elbv2: Default::default(),
+        reads: Default::default(),
     };
     Ok(Session {
         cx: Arc::new(cx),
@@ -298,7 +297,7 @@ mod tests {
             &crate::manifest::vars::Overrides::default(),
         )
         .unwrap();
-        let env = crate::aws::Env::placeholder(&manifest);
+        let env = crate::lower::Env::placeholder(&manifest);
         let graph = super::desired(&manifest, &env).unwrap();
         let live: Vec<Observed> = graph
             .nodes

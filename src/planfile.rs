@@ -582,7 +582,7 @@ impl Document {
                         found.push(format!("`{}`: the plan has no record of it", have.id));
                         continue;
                     };
-                    if fingerprint(then) == fingerprint(now) {
+                    if then == now {
                         continue;
                     }
                     found.push(describe_change(then, now));

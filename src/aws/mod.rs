@@ -26,8 +26,6 @@ use crate::engine::model::{Desired, ResourceId};
 use calls::CallCounter;
 use errors::{AwsError, ErrorKind};
 
-pub use crate::lower::Env;
-
 #[derive(Clone)]
 pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
@@ -96,11 +94,18 @@ pub struct Cx {
     pub no_wait: bool,
     /// `--wait`: also wait for CloudFront changes to deploy and invalidations to complete.
     pub wait_edge: bool,
-    /// The stack's VPCs, read once (`ec2::stack_vpcs`).
+    /// Reads several adapters share, made once per command.
+    pub reads: Reads,
+}
+
+/// Reads several adapters share, made once per command (and afresh by [`Cx::uncached`]).
+#[derive(Default)]
+pub struct Reads {
+    /// The stack's VPCs (`ec2::stack_vpcs`).
     pub stack_vpcs: tokio::sync::OnceCell<Vec<aws_sdk_ec2::types::Vpc>>,
-    /// The account's ECS clusters, read once (`ecs::clusters`).
+    /// The account's ECS clusters (`ecs::clusters`).
     pub ecs_clusters: tokio::sync::OnceCell<Vec<aws_sdk_ecs::types::Cluster>>,
-    /// The load balancers, listeners and rules, read once (`elbv2::balancers`, ...).
+    /// The load balancers, listeners and rules (`elbv2::balancers`, ...).
     pub elbv2: elbv2::Reads,
 }
 
@@ -115,9 +120,7 @@ impl Cx {
             timeout: self.timeout,
             no_wait: self.no_wait,
             wait_edge: self.wait_edge,
-            stack_vpcs: Default::default(),
-            ecs_clusters: Default::default(),
-            elbv2: Default::default(),
+            reads: Reads::default(),
         }
     }
 

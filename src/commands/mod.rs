@@ -12,8 +12,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::aws::config::Connection;
-use crate::aws::{self, Adapter, Env};
+use crate::aws::{self, Adapter};
 use crate::cli::{Cli, Command, GlobalArgs, ManifestArgs};
+use crate::lower::Env;
 use crate::manifest::{self, Manifest, vars::Overrides};
 use crate::pipeline;
 

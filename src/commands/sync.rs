@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 
 use futures::future::try_join_all;
 
+use crate::aws::cloudfront;
 use crate::aws::s3::{self, sync};
-use crate::aws::{Env, cloudfront};
 use crate::cli::{GlobalArgs, ManifestArgs};
 use crate::engine::model::{Observed, ResourceId, Value};
+use crate::lower::Env;
 use crate::manifest::Manifest;
 use crate::manifest::edge::Bucket;
 use crate::pipeline::{self, Observation};

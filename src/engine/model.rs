@@ -243,19 +243,9 @@ impl fmt::Display for Value {
             Value::Unknown => f.write_str("(known after apply)"),
             Value::KeepLive(fallback, _) => write!(f, "{fallback} (unless live)"),
             Value::AwsDefault => f.write_str("(AWS default)"),
-            Value::List(items) => {
+            Value::List(_) | Value::Set(_) => {
                 f.write_str("[")?;
-                for (index, item) in items.iter().enumerate() {
-                    if index > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{item}")?;
-                }
-                f.write_str("]")
-            }
-            Value::Set(items) => {
-                f.write_str("[")?;
-                for (index, item) in items.iter().enumerate() {
+                for (index, item) in self.items().enumerate() {
                     if index > 0 {
                         f.write_str(", ")?;
                     }

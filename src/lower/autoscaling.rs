@@ -1,10 +1,11 @@
 //! Lowering: a service's auto scaling: its scalable target and target-tracking policies.
 
+use std::collections::BTreeMap;
+
 use crate::aws::autoscaling::scaling_id;
 use crate::aws::ecs::service::service_id;
 use crate::engine::model::{Desired, Mode, Value, props};
 use crate::manifest::Manifest;
-use std::collections::BTreeMap;
 
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     let clusters: BTreeMap<&str, &str> = manifest

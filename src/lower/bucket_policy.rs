@@ -1,15 +1,15 @@
 //! Lowering: bucket policies: the statements the stack needs (a distribution's Origin
 //! Access Control, a load balancer's access logs, TLS only).
 
-use crate::aws::Env;
+use std::collections::BTreeSet;
+
+use super::Env;
 use crate::aws::cloudfront::distribution_id;
 use crate::aws::s3::bucket_id;
-use crate::aws::s3::policy::canonical;
-use crate::aws::s3::policy::policy_id;
+use crate::aws::s3::policy::{canonical, policy_id};
 use crate::engine::model::{Desired, Mode, Value, props};
 use crate::manifest::Manifest;
 use crate::manifest::edge::OriginTarget;
-use std::collections::BTreeSet;
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
     let mut out = Vec::new();

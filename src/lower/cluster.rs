@@ -1,11 +1,10 @@
 //! Lowering: ECS clusters: name, Container Insights, capacity providers and default
 //! strategy.
 
-use crate::aws::ecs::cluster::KIND;
-use crate::aws::ecs::cluster::strategy_value;
-use crate::aws::{Env, tags};
-use crate::engine::model::ResourceId;
-use crate::engine::model::{Desired, Mode, Value, props};
+use super::Env;
+use crate::aws::ecs::cluster::{KIND, strategy_value};
+use crate::aws::tags;
+use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
 use crate::manifest::Manifest;
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {

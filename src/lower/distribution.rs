@@ -1,13 +1,13 @@
 //! Lowering: CloudFront distributions: origins (buckets through their Origin Access
 //! Control, load balancers), behaviours, aliases, certificate.
 
+use super::Env;
 use super::load_balancer::load_balancer_id;
-use crate::aws::cloudfront::distribution::behavior_map;
-use crate::aws::cloudfront::distribution::error_value;
+use crate::aws::cloudfront::distribution::{behavior_map, error_value};
 use crate::aws::cloudfront::distribution_id;
 use crate::aws::cloudfront::origin_access_control::oac_id;
 use crate::aws::s3::bucket_id;
-use crate::aws::{Env, tags};
+use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, Value, props};
 use crate::manifest::Manifest;
 use crate::manifest::edge::{Behavior, Distribution, OriginTarget};

@@ -1,9 +1,9 @@
 //! Lowering: Elastic IPs, one per NAT gateway.
 
+use super::Env;
 use super::vpc::{name, network};
-use crate::aws::{Env, tags};
-use crate::engine::model::ResourceId;
-use crate::engine::model::{Desired, Mode, props};
+use crate::aws::tags;
+use crate::engine::model::{Desired, Mode, ResourceId, props};
 use crate::manifest::Manifest;
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {

@@ -1,8 +1,9 @@
 //! Lowering: the VPC's internet gateway, when the network has public subnets.
 
+use super::Env;
 use super::vpc::{name, network, vpc_ref};
 use crate::aws::ec2::internet_gateway::internet_gateway_id;
-use crate::aws::{Env, tags};
+use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, props};
 use crate::manifest::Manifest;
 

@@ -1,12 +1,12 @@
 //! Lowering: application load balancers, their listeners and listener rules.
 
+use super::Env;
 use super::target_group::target_group_id;
 use crate::aws::ec2::security_group::group_id;
 use crate::aws::ec2::subnet::subnet_id;
 use crate::aws::elbv2::{listener_id, rule_id};
-use crate::aws::{Env, tags};
-use crate::engine::model::ResourceId;
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::aws::tags;
+use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
 use crate::manifest::{Manifest, RouteAction};
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {

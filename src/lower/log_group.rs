@@ -1,10 +1,9 @@
 //! Lowering: CloudWatch log groups of the services' containers.
 
-use crate::aws::logs::KIND;
-use crate::aws::logs::log_group_name;
-use crate::aws::{Env, tags};
-use crate::engine::model::ResourceId;
-use crate::engine::model::{Desired, Mode, Value, props};
+use super::Env;
+use crate::aws::logs::{KIND, log_group_name};
+use crate::aws::tags;
+use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
 use crate::manifest::Manifest;
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {

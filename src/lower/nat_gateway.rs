@@ -1,11 +1,12 @@
 //! Lowering: NAT gateways: one, or one per zone, in the public subnets.
 
+use super::Env;
 use super::elastic_ip::nat_address_id;
 use super::vpc::{name, network};
 use crate::aws::ec2::internet_gateway::internet_gateway_id;
 use crate::aws::ec2::nat_gateway::nat_gateway_id;
 use crate::aws::ec2::subnet::subnet_id;
-use crate::aws::{Env, tags};
+use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, Value, props};
 use crate::manifest::{Manifest, Tier};
 

@@ -1,17 +1,16 @@
 //! Lowering: a bucket's synced content: the files of `sync.source`, hashed in the
 //! background (the one lowering that reads the disk).
 
+use std::collections::BTreeMap;
+
 use crate::aws::cloudfront::distribution_id;
 use crate::aws::s3::bucket_id;
-use crate::aws::s3::sync::headers_fingerprint;
-use crate::aws::s3::sync::objects_id;
-use crate::aws::s3::sync::unhashed;
-use crate::aws::s3::sync::warm_buckets;
-use crate::aws::s3::sync::{scan, scan_value};
+use crate::aws::s3::sync::{
+    headers_fingerprint, objects_id, scan, scan_value, unhashed, warm_buckets,
+};
 use crate::engine::model::{Desired, Mode, Value, props};
 use crate::manifest::Manifest;
 use crate::manifest::edge::OriginTarget;
-use std::collections::BTreeMap;
 
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     let mut out = Vec::new();

@@ -1,9 +1,9 @@
 //! Lowering: ECR repositories: scanning, tag immutability, encryption, lifecycle.
 
+use super::Env;
 use crate::aws::ecr::KIND;
-use crate::aws::{Env, tags};
-use crate::engine::model::ResourceId;
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::aws::tags;
+use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
 use crate::manifest::Manifest;
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {

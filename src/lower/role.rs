@@ -1,14 +1,13 @@
 //! Lowering: IAM roles of the services: execution and task roles with their policies.
 
-use crate::aws::Env;
-use crate::aws::iam::KIND;
-use crate::aws::iam::{ASSUME_ECS_TASKS, normalise_policy, partition};
+use std::collections::BTreeSet;
+
+use super::Env;
+use crate::aws::iam::{ASSUME_ECS_TASKS, KIND, normalise_policy, partition};
 use crate::aws::naming::fit;
 use crate::aws::tags;
-use crate::engine::model::ResourceId;
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
 use crate::manifest::{Manifest, Service, TaskRole};
-use std::collections::BTreeSet;
 
 pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     let mut out = Vec::new();

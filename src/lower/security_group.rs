@@ -1,14 +1,14 @@
 //! Lowering: security groups and their rules (rules are their own resource, so groups may
 //! refer to one another).
 
+use std::collections::BTreeSet;
+
+use super::Env;
 use super::vpc::{name, network, vpc_ref};
-use crate::aws::ec2::security_group::GROUP;
-use crate::aws::ec2::security_group::RULES;
-use crate::aws::ec2::security_group::rule;
-use crate::aws::{Env, tags};
+use crate::aws::ec2::security_group::{GROUP, RULES, rule};
+use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
 use crate::manifest::{Manifest, Peer, Rule};
-use std::collections::BTreeSet;
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
     let Some(network) = network(manifest) else {

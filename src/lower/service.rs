@@ -1,14 +1,14 @@
 //! Lowering: ECS services: task definition, count, network, load balancer, deployment.
 
+use super::Env;
 use super::cluster::cluster_id;
 use super::load_balancer::forwarders;
 use super::target_group::target_group_id;
 use super::task_definition::task_definition_id;
 use crate::aws::ec2::security_group::group_id;
 use crate::aws::ec2::subnet::subnet_id;
-use crate::aws::ecs::service::KEEP_COUNT;
-use crate::aws::ecs::service::service_id;
-use crate::aws::{Env, tags};
+use crate::aws::ecs::service::{KEEP_COUNT, service_id};
+use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, Value, Why, props};
 use crate::manifest::{Manifest, Service};
 

@@ -1,8 +1,9 @@
 //! Lowering: subnets: public, private and isolated tiers across the zones.
 
+use super::Env;
 use super::vpc::{name, network, vpc_ref};
 use crate::aws::ec2::subnet::subnet_id;
-use crate::aws::{Env, tags};
+use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, Value, props};
 use crate::manifest::{Manifest, Tier};
 

@@ -1,8 +1,9 @@
 //! Lowering: target groups of the services a load balancer forwards to.
 
+use super::Env;
 use crate::aws::elbv2::target_group::health;
 use crate::aws::naming::with_hash;
-use crate::aws::{Env, tags};
+use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
 use crate::manifest::Manifest;
 

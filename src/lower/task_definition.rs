@@ -1,19 +1,14 @@
 //! Lowering: task definitions: the containers of each service.
 
+use super::Env;
 use super::log_group::log_group_id;
 use super::repository::repository_id;
-use super::role::execution_role_id;
-use super::role::task_role_id;
-use crate::aws::ecs::task_definition::KEEP_IMAGE;
-use crate::aws::ecs::task_definition::KIND;
-use crate::aws::ecs::task_definition::container_name;
-use crate::aws::ecs::task_definition::family;
-use crate::aws::ecs::task_definition::health_value;
-use crate::aws::ecs::task_definition::image_value;
-use crate::aws::ecs::task_definition::string_map;
-use crate::aws::{Env, tags};
-use crate::engine::model::ResourceId;
-use crate::engine::model::{Desired, Mode, Value, Why, props};
+use super::role::{execution_role_id, task_role_id};
+use crate::aws::ecs::task_definition::{
+    KEEP_IMAGE, KIND, container_name, family, health_value, image_value, string_map,
+};
+use crate::aws::tags;
+use crate::engine::model::{Desired, Mode, ResourceId, Value, Why, props};
 use crate::manifest::{Image, Manifest, Service, TaskRole};
 
 pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {

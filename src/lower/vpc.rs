@@ -1,6 +1,7 @@
 //! Lowering: the stack's VPC.
 
-use crate::aws::{Env, tags};
+use super::Env;
+use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
 use crate::manifest::{Manifest, Network};
 

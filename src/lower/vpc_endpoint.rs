@@ -1,11 +1,13 @@
 //! Lowering: Gateway (S3, DynamoDB) and interface VPC endpoints.
 
+use std::collections::BTreeSet;
+
+use super::Env;
 use super::route_table::route_table_ids;
 use super::vpc::{name, network, vpc_ref};
-use crate::aws::{Env, tags};
+use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
 use crate::manifest::Manifest;
-use std::collections::BTreeSet;
 
 pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     let Some(network) = network(manifest) else {

@@ -35,7 +35,8 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
 /// The one filter every observe uses: resources tagged with this stack.
 /// The stack's VPCs (one DescribeVpcs, shared by every EC2 adapter).
 pub async fn stack_vpcs(cx: &Cx) -> Result<&[aws_sdk_ec2::types::Vpc], AwsError> {
-    cx.stack_vpcs
+    cx.reads
+        .stack_vpcs
         .get_or_try_init(|| async {
             cx.clients
                 .ec2

@@ -25,6 +25,7 @@ pub async fn clusters(
 ) -> Result<&[aws_sdk_ecs::types::Cluster], super::errors::AwsError> {
     use super::errors::AwsResultExt as _;
     let clusters = cx
+        .reads
         .ecs_clusters
         .get_or_try_init(|| async {
             let ecs = &cx.clients.ecs;

@@ -260,7 +260,8 @@ pub struct OwnedBalancer {
 
 /// The stack's application load balancers: one listing, their tags 20 at a time.
 pub async fn balancers(cx: &Cx) -> Result<&[OwnedBalancer], AwsError> {
-    cx.elbv2
+    cx.reads
+        .elbv2
         .balancers
         .get_or_try_init(|| async {
             let balancers: Vec<LoadBalancer> = cx
@@ -302,7 +303,8 @@ pub async fn balancers(cx: &Cx) -> Result<&[OwnedBalancer], AwsError> {
 
 /// Every listener of the stack's load balancers (theirs or not: ownership is by tags).
 pub async fn listeners(cx: &Cx) -> Result<&[Listener], AwsError> {
-    cx.elbv2
+    cx.reads
+        .elbv2
         .listeners
         .get_or_try_init(|| async {
             let balancers = balancers(cx).await?;
@@ -327,7 +329,8 @@ pub async fn listeners(cx: &Cx) -> Result<&[Listener], AwsError> {
 
 /// Every rule of those listeners, by listener ARN (default rules included).
 pub async fn rules(cx: &Cx) -> Result<&[(String, Vec<Rule>)], AwsError> {
-    cx.elbv2
+    cx.reads
+        .elbv2
         .rules
         .get_or_try_init(|| async {
             let listeners = listeners(cx).await?;
