@@ -181,6 +181,7 @@ pub fn plan(
     for step in &mut plan.steps {
         if let Some(adapter) = adapter_for(adapters, &step.id) {
             step.replacement = adapter.replacement();
+            step.summary = adapter.summarize(step);
         }
         let retained = step
             .observed

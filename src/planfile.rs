@@ -94,6 +94,9 @@ pub struct ActionInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
     pub changes: Vec<ChangeInfo>,
+    /// The kind's own account of the action, as `plan` prints it (a sync's counts).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub summary: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -170,6 +173,11 @@ pub fn build(
                 physical_id: step.observed.as_ref().map(|have| have.physical_id.clone()),
                 fingerprint: raw.map(fingerprint),
                 changes: changes(step),
+                summary: step
+                    .summary
+                    .as_ref()
+                    .map(|summary| summary.lines.clone())
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -663,6 +671,7 @@ mod tests {
                 desired: Some(want),
                 observed: Some(have.clone()),
                 replacement: Replacement::default(),
+                summary: None,
             }],
             unchanged: 3,
             notes: Vec::new(),

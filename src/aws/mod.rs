@@ -107,6 +107,20 @@ pub struct Reads {
     pub ecs_clusters: tokio::sync::OnceCell<Vec<aws_sdk_ecs::types::Cluster>>,
     /// The load balancers, listeners and rules (`elbv2::balancers`, ...).
     pub elbv2: elbv2::Reads,
+    /// The stack's buckets and their listings (`s3::owned_buckets`, `s3::listing`).
+    pub s3: s3::Reads,
+    /// The stack's distributions as listed (`cloudfront::owned`).
+    pub distributions: tokio::sync::OnceCell<Vec<cloudfront::OwnedDistribution>>,
+}
+
+impl Reads {
+    /// Nothing read yet; what scopes the reads (`edgectl sync`'s buckets) is kept.
+    fn fresh(&self) -> Self {
+        Self {
+            s3: self.s3.fresh(),
+            ..Self::default()
+        }
+    }
 }
 
 impl Cx {
@@ -120,7 +134,7 @@ impl Cx {
             timeout: self.timeout,
             no_wait: self.no_wait,
             wait_edge: self.wait_edge,
-            reads: Reads::default(),
+            reads: self.reads.fresh(),
         }
     }
 
@@ -191,11 +205,8 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(iam::RoleAdapter));
     adapters.extend(ecs::adapters());
     adapters.extend(elbv2::adapters());
-    adapters.push(Arc::new(s3::BucketAdapter));
-    adapters.push(Arc::new(cloudfront::distribution::DistributionAdapter));
-    adapters.push(Arc::new(
-        cloudfront::origin_access_control::OriginAccessControlAdapter,
-    ));
+    adapters.extend(s3::adapters());
+    adapters.extend(cloudfront::adapters());
     adapters
 }
 

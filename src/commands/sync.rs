@@ -1,25 +1,30 @@
 //! `edgectl sync`: only the content of the manifest's synced buckets. It uploads what
 //! changed, deletes what went (with `delete: true`) and invalidates the distributions in
 //! front: the step a pipeline runs after each build, as `aws s3 sync` plus
-//! `aws cloudfront create-invalidation`. `apply` does the same as part of the whole stack;
-//! `sync` reads only each bucket's tags and listing, so it needs the bucket to exist
-//! (`apply` creates it) and leaves everything else as it is.
+//! `aws cloudfront create-invalidation`. It is `apply`'s plan restricted to the content
+//! kinds (objects, invalidation) of the chosen buckets, walked by the same engine: it
+//! reads only each bucket's tags and listing (and the distributions, only when one must
+//! be told of a change), so it needs the bucket to exist (`apply` creates it) and leaves
+//! everything else as it is.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::future::try_join_all;
-
-use crate::aws::cloudfront;
-use crate::aws::s3::{self, sync};
+use crate::aws::Adapter;
+use crate::aws::cloudfront::invalidation::INVALIDATION;
+use crate::aws::s3::{self, content};
 use crate::cli::{GlobalArgs, ManifestArgs};
-use crate::engine::model::{Observed, ResourceId, Value};
+use crate::engine::model::ResourceId;
 use crate::lower::Env;
 use crate::manifest::Manifest;
 use crate::manifest::edge::Bucket;
 use crate::pipeline::{self, Observation};
 use crate::render::{self, Paint};
+
+/// The kinds a sync plans: the buckets' content and what the distributions in front cache.
+const CONTENT: &[&str] = &[s3::OBJECTS, INVALIDATION];
 
 pub struct Options {
     pub manifest: ManifestArgs,
@@ -48,7 +53,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     let (manifest, adapters) = super::load(&options.manifest)?;
     // Which buckets, decided before any AWS call.
     let buckets = chosen(&manifest, &options.buckets)?;
-    sync::warm_buckets(buckets.iter().copied());
+    content::warm_buckets(buckets.iter().copied());
     let session = pipeline::connect(
         &super::connection(global),
         (&manifest).into(),
@@ -67,42 +72,38 @@ async fn sync_buckets(
     global: &GlobalArgs,
     options: &Options,
     manifest: &Manifest,
-    adapters: &[std::sync::Arc<dyn crate::aws::Adapter>],
+    adapters: &[Arc<dyn Adapter>],
     buckets: &[&Bucket],
     session: &pipeline::Session,
     started: Instant,
 ) -> anyhow::Result<ExitCode> {
     let cx = &session.cx;
-    let observed = try_join_all(buckets.iter().map(|bucket| async move {
-        let sync = bucket.sync.as_ref().map(|sync| sync.prefix.as_str());
-        sync::observe_for_sync(
-            cx,
-            &bucket.key,
-            &bucket.name,
-            sync.unwrap_or_default(),
-            bucket.kms.is_some(),
-        )
-        .await
-    }))
-    .await?;
-    // Live references read as logical ones, as `pipeline::observe` makes them.
-    let index: BTreeMap<String, ResourceId> = buckets
+    // The content kinds only, on the chosen buckets only, each read by its name.
+    let scope: Vec<(ResourceId, String)> = buckets
         .iter()
-        .map(|bucket| (bucket.name.clone(), s3::bucket_id(&bucket.key)))
+        .map(|bucket| (s3::bucket_id(&bucket.key), bucket.name.clone()))
         .collect();
-    let mut observed: Vec<Observed> = observed.into_iter().flatten().collect();
-    pipeline::read_as_logical(&mut observed, &index);
+    cx.reads.s3.scope(scope.clone());
+    let content: Vec<Arc<dyn Adapter>> = adapters
+        .iter()
+        .filter(|adapter| adapter.kinds().iter().any(|kind| CONTENT.contains(kind)))
+        .cloned()
+        .collect();
+    let mut observed = pipeline::observe_raw(cx, &content).await?;
+    let physical = pipeline::physical_ids(&observed);
+    for (id, name) in &scope {
+        physical.set(id, name.clone());
+    }
+    pipeline::read_as_logical(&mut observed, &physical.index());
     let observation = Observation {
         env: Env::placeholder(manifest),
         observed,
         elapsed: started.elapsed(),
     };
-    let scope: BTreeSet<ResourceId> = buckets
-        .iter()
-        .map(|bucket| sync::objects_id(&bucket.key))
-        .collect();
+    let chosen: BTreeSet<&str> = buckets.iter().map(|bucket| bucket.key.as_str()).collect();
     let mut plan = pipeline::plan(adapters, Some(manifest), &observation)?;
-    plan.steps.retain(|step| scope.contains(&step.id));
+    plan.steps
+        .retain(|step| CONTENT.contains(&step.id.kind()) && chosen.contains(step.id.name()));
     crate::data!(
         "{}",
         render::plan::render(
@@ -118,7 +119,7 @@ async fn sync_buckets(
             let files = bucket
                 .sync
                 .as_ref()
-                .map_or(0, |wanted| sync::scan(wanted).files.len());
+                .map_or(0, |wanted| content::scan(wanted).files.len());
             crate::dataln!(
                 "  bucket {}: {} in sync",
                 bucket.key,
@@ -146,72 +147,8 @@ async fn sync_buckets(
     }
     // Content changes: one run per stack from here. A sync with nothing to change, or a
     // dry run, takes no lock, like `plan`: it costs a no-change sync nothing.
-    let lock = crate::aws::lock::acquire(&session.cx, "edgectl sync", options.lock_timeout).await?;
-    let result = upload(
-        global,
-        options,
-        adapters,
-        buckets,
-        session,
-        started,
-        observation,
-        plan,
-    )
-    .await;
-    super::release(lock, &session.cx).await;
-    result
-}
-
-/// Uploads, deletes and invalidates what the plan says, holding the stack's lock.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the steps of one command, split at the lock"
-)]
-async fn upload(
-    global: &GlobalArgs,
-    options: &Options,
-    adapters: &[std::sync::Arc<dyn crate::aws::Adapter>],
-    buckets: &[&Bucket],
-    session: &pipeline::Session,
-    started: Instant,
-    observation: Observation,
-    mut plan: crate::engine::diff::Plan,
-) -> anyhow::Result<ExitCode> {
-    let cx = &session.cx;
-    let physical = pipeline::physical_ids(&observation.observed);
-    for bucket in buckets {
-        physical.set(&s3::bucket_id(&bucket.key), bucket.name.clone());
-    }
-    // The distributions to invalidate are read only when objects change behind one; one
-    // that does not exist yet has nothing cached.
-    let fronted = plan.steps.iter().any(|step| {
-        step.desired
-            .as_ref()
-            .is_some_and(|want| want.value("invalidate").items().next().is_some())
-    });
-    if fronted {
-        let live = cloudfront::distribution::owned(cx).await?;
-        for distribution in &live {
-            physical.set(&distribution.logical, distribution.arn.clone());
-        }
-        let live: BTreeSet<&ResourceId> = live
-            .iter()
-            .map(|distribution| &distribution.logical)
-            .collect();
-        for step in &mut plan.steps {
-            let targets = step
-                .desired
-                .as_mut()
-                .and_then(|want| want.props.get_mut("invalidate"));
-            if let Some(Value::Set(targets)) = targets.map(|field| &mut field.value) {
-                targets.retain(|target| {
-                    let distribution = target.as_map().and_then(|map| map.get("distribution"));
-                    matches!(distribution, Some(Value::Ref(id)) if live.contains(id))
-                });
-            }
-        }
-    }
-    super::apply::walk(
+    let lock = crate::aws::lock::acquire(cx, "edgectl sync", options.lock_timeout).await?;
+    let result = super::apply::walk(
         global,
         session,
         adapters,
@@ -221,7 +158,9 @@ async fn upload(
         "sync",
         started,
     )
-    .await
+    .await;
+    super::release(lock, cx).await;
+    result
 }
 
 /// The buckets named on the command line (by their key under `buckets:`), or every

@@ -63,6 +63,26 @@ pub struct Step {
     pub desired: Option<Desired>,
     pub observed: Option<Observed>,
     pub replacement: Replacement,
+    /// What the kind says of this step for people, in place of its fields (a sync's
+    /// counts): see [`crate::engine::kind::Kind::summarize`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
+}
+
+/// A step told in a kind's own words: lines shown in place of the fields, and the entries
+/// behind them (a sync's files), listed one by one with `--verbose`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub lines: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<Entry>,
+}
+
+/// One entry of a summary: what happens to it, and its name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub action: Action,
+    pub name: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -107,6 +127,7 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
                 desired: None,
                 observed: Some(resource),
                 replacement: Replacement::default(),
+                summary: None,
             });
         } else {
             live.insert(resource.id.clone(), resource);
@@ -127,6 +148,7 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
                 desired: Some(without_live(want)),
                 observed: None,
                 replacement: Replacement::default(),
+                summary: None,
             });
             continue;
         };
@@ -150,6 +172,7 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
             desired: Some(want),
             observed: Some(have),
             replacement: Replacement::default(),
+            summary: None,
         });
     }
     // `retain: true`: what the manifest no longer has (or destroy) stays in place, with the
@@ -200,6 +223,7 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
             desired: None,
             observed: Some(have),
             replacement: Replacement::default(),
+            summary: None,
         });
     }
     steps.sort_by(|a, b| (&a.id, a.action).cmp(&(&b.id, b.action)));

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::diff::{Change, Replacement};
+use super::diff::{Change, Replacement, Step, Summary};
 use super::error::{Error, ErrorKind};
 use super::model::{Desired, Observed, ResourceId, Value};
 
@@ -39,6 +39,12 @@ pub trait Kind: Send + Sync {
     /// Before the diff, settles each side with what only the other knows (a sync's `delete`
     /// flag onto the live side; the live objects' sizes decide which files to hash).
     fn normalize(&self, _desired: &mut Desired, _observed: &mut Observed) {}
+
+    /// The step told in the kind's own words, in place of its fields (a sync's counts of
+    /// files to upload and delete), for the plan people read and its JSON.
+    fn summarize(&self, _step: &Step) -> Option<Summary> {
+        None
+    }
 
     /// Refuses, before any change is made, a deletion AWS would half-do or that would
     /// destroy what edgectl does not own (a bucket holding others' objects).

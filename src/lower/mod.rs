@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod distribution;
 pub mod elastic_ip;
 pub mod internet_gateway;
+pub mod invalidation;
 pub mod load_balancer;
 pub mod log_group;
 pub mod nat_gateway;
@@ -81,6 +82,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     out.extend(bucket::desired(manifest));
     out.extend(bucket_policy::desired(manifest, env));
     out.extend(objects::desired(manifest));
+    out.extend(invalidation::desired(manifest));
     out.extend(origin_access_control::desired(manifest));
     out.extend(distribution::desired(manifest, env));
     out

@@ -3,14 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::cloudfront::distribution_id;
-use crate::aws::s3::bucket_id;
-use crate::aws::s3::sync::{
-    headers_fingerprint, objects_id, scan, scan_value, unhashed, warm_buckets,
+use crate::aws::s3::content::{
+    Scan, headers_fingerprint, scan, scan_value, unhashed, warm_buckets,
 };
+use crate::aws::s3::{bucket_id, objects_id};
 use crate::engine::model::{Desired, Mode, Value, props};
 use crate::manifest::Manifest;
-use crate::manifest::edge::OriginTarget;
 
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     let mut out = Vec::new();
@@ -19,40 +17,13 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
             continue;
         };
         let scanned = scan(sync);
-        // Sizes stand in for hashes until `normalize` meets the live objects: a hash is
-        // computed only where an object of that key and size is live.
-        let files: BTreeMap<String, Value> = scanned
-            .files
-            .iter()
-            .map(|file| (file.key.clone(), Value::str(unhashed(file.size))))
-            .collect();
-        let invalidate: std::collections::BTreeSet<Value> = manifest
-            .edge
-            .distributions
-            .iter()
-            .flat_map(|distribution| {
-                distribution
-                    .origins
-                    .iter()
-                    .filter(|origin| origin.target == OriginTarget::Bucket(bucket.key.clone()))
-                    .map(|origin| {
-                        Value::map([
-                            (
-                                "distribution",
-                                Value::Ref(distribution_id(&distribution.key)),
-                            ),
-                            ("origin_path", Value::str(&origin.path)),
-                            ("root_object", Value::str(&distribution.default_root_object)),
-                        ])
-                    })
-            })
-            .collect();
+        let fronted = !super::invalidation::targets(manifest, &bucket.key).is_empty();
         out.push(Desired {
             id: objects_id(&bucket.key),
             props: props([
                 ("bucket", Value::Ref(bucket_id(&bucket.key)), Mode::InPlace),
                 ("prefix", Value::str(&sync.prefix), Mode::InPlace),
-                ("files", Value::Map(files), Mode::InPlace),
+                ("files", files(&scanned), Mode::InPlace),
                 (
                     "headers",
                     Value::str(headers_fingerprint(sync)),
@@ -61,8 +32,7 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
                 ("delete", Value::Bool(sync.delete), Mode::InPlace),
                 ("scan", scan_value(sync), Mode::InPlace),
                 ("kms", Value::Bool(bucket.kms.is_some()), Mode::InPlace),
-                ("pending_invalidation", Value::Bool(false), Mode::InPlace),
-                ("invalidate", Value::Set(invalidate), Mode::InPlace),
+                ("fronted", Value::Bool(fronted), Mode::InPlace),
                 (
                     "scan_error",
                     scanned.error.clone().map_or(Value::Null, Value::Str),
@@ -86,4 +56,15 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
 /// before reading AWS; hashing a file twice never happens (each hash is computed once).
 pub fn warm(manifest: &Manifest) {
     warm_buckets(manifest.edge.buckets.iter());
+}
+
+/// A scan's files by key, sizes standing in for hashes until `normalize` meets the live
+/// objects: a hash is computed only where an object of that key and size is live.
+pub fn files(scanned: &Scan) -> Value {
+    let files: BTreeMap<String, Value> = scanned
+        .files
+        .iter()
+        .map(|file| (file.key.clone(), Value::str(unhashed(file.size))))
+        .collect();
+    Value::Map(files)
 }

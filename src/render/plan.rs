@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::Paint;
-use crate::engine::diff::{Action, Change, Plan, Replacement, Step};
+use crate::engine::diff::{Action, Change, Plan, Replacement, Step, Summary};
 use crate::engine::model::Value;
 
 /// `verbose` lists a sync's files one by one; otherwise it shows counts.
@@ -105,8 +105,8 @@ fn render_step(out: &mut String, step: &Step, paint: Paint, verbose: bool) {
     if let Some(reason) = &step.reason {
         let _ = writeln!(out, "      # {reason}");
     }
-    if step.id.kind() == crate::aws::s3::OBJECTS && step.action != Action::Delete {
-        render_sync(out, step, paint, verbose);
+    if let Some(summary) = &step.summary {
+        render_summary(out, summary, paint, verbose);
         return;
     }
     match step.action {
@@ -366,68 +366,19 @@ fn inline(value: &Value) -> String {
     }
 }
 
-/// A sync as counts ("3 to upload, 1 to delete, 120 unchanged"), and with `--verbose`
-/// one line per file.
-fn render_sync(out: &mut String, step: &Step, paint: Paint, verbose: bool) {
-    let Some(desired) = &step.desired else {
-        return;
-    };
-    let old = step
-        .observed
-        .as_ref()
-        .map_or(&Value::Null, |observed| observed.value("files"));
-    let headers_changed = step
-        .observed
-        .as_ref()
-        .is_some_and(|observed| observed.value("headers") != desired.value("headers"));
-    let sync = crate::aws::s3::sync::summary(old, desired.value("files"), headers_changed);
-    let _ = writeln!(
-        out,
-        "      bucket {}: {} to upload, {} to delete, {} unchanged{}",
-        step.id.name(),
-        sync.added.len() + sync.changed.len(),
-        sync.deleted.len(),
-        sync.unchanged,
-        if headers_changed {
-            " (cache rules changed: every file is uploaded again with its new headers)"
-        } else {
-            ""
-        }
-    );
-    if step
-        .observed
-        .as_ref()
-        .is_some_and(|observed| observed.value("pending_invalidation") == &Value::Bool(true))
-    {
-        let _ = writeln!(
-            out,
-            "      # an earlier apply stopped before invalidating what it changed: `/*` is invalidated"
-        );
-    }
-    if let Some(error) = desired.value("scan_error").as_str() {
-        let _ = writeln!(out, "      # {error}");
-    }
-    let skipped: Vec<&str> = desired
-        .value("skipped")
-        .items()
-        .filter_map(Value::as_str)
-        .collect();
-    if !skipped.is_empty() {
-        let _ = writeln!(
-            out,
-            "      # skipped, not regular files: {}",
-            skipped.join(", ")
-        );
+/// A step in its kind's own words, and with `--verbose` one line per entry.
+fn render_summary(out: &mut String, summary: &Summary, paint: Paint, verbose: bool) {
+    for line in &summary.lines {
+        let _ = writeln!(out, "      {line}");
     }
     if verbose {
-        for key in &sync.added {
-            let _ = writeln!(out, "        {} {key}", paint.green("+"));
-        }
-        for key in &sync.changed {
-            let _ = writeln!(out, "        {} {key}", paint.yellow("~"));
-        }
-        for key in &sync.deleted {
-            let _ = writeln!(out, "        {} {key}", paint.red("-"));
+        for entry in &summary.entries {
+            let (sign, colour): (&str, fn(Paint, &str) -> String) = match entry.action {
+                Action::Create => ("+", Paint::green),
+                Action::Delete => ("-", Paint::red),
+                Action::Update | Action::Replace => ("~", Paint::yellow),
+            };
+            let _ = writeln!(out, "        {} {}", colour(paint, sign), entry.name);
         }
     }
 }

@@ -567,7 +567,7 @@ async fn static_site_lifecycle() {
     );
     let after = moto.edgectl(&["plan", "-f", &scratch.path()]).success();
     assert!(
-        summary(&after).starts_with("Plan: 14 to create"),
+        summary(&after).starts_with("Plan: 15 to create"),
         "{}",
         after.stdout
     );
@@ -846,7 +846,7 @@ async fn sync_keeps_only_the_content() {
     let run = moto.edgectl(&["sync", "-f", &path, "--verbose"]).success();
     assert!(
         run.stdout
-            .contains("No changes: 1 resource matches the manifest."),
+            .contains("No changes: 2 resources match the manifest."),
         "{}",
         run.stdout
     );

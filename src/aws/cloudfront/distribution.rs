@@ -22,7 +22,7 @@ use super::{DISTRIBUTION, id_from_arn, wait_deployed};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::model::{Desired, Mode, Observed, Value, props};
 
 /// CloudFront's lists carry their own length (`Aliases { quantity, items }`, ...).
 macro_rules! counted {
@@ -112,87 +112,10 @@ async fn load_balancer_arns(cx: &Cx) -> Result<BTreeMap<String, String>, AwsErro
         .collect())
 }
 
-/// A distribution of the stack, as listed: logical id, id, ARN and tags.
-pub struct OwnedDistribution {
-    pub logical: ResourceId,
-    pub id: String,
-    pub arn: String,
-    pub tags: Vec<(String, String)>,
-}
-
-/// The stack's distributions: one listing, then (CloudFront lists no tags) one
-/// ListTagsForResource per distribution, concurrently.
-pub async fn owned(cx: &Cx) -> Result<Vec<OwnedDistribution>, AwsError> {
-    let cloudfront = &cx.clients.cloudfront;
-    let mut summaries = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = cloudfront
-            .list_distributions()
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .aws("ListDistributions")?;
-        let Some(list) = page.distribution_list() else {
-            break;
-        };
-        summaries.extend(
-            list.items()
-                .iter()
-                .map(|summary| (summary.id().to_string(), summary.arn().to_string())),
-        );
-        marker = list
-            .next_marker()
-            .filter(|next| !next.is_empty())
-            .map(str::to_string);
-        if !list.is_truncated() || marker.is_none() {
-            break;
-        }
-    }
-    let owned: Vec<Option<OwnedDistribution>> = stream::iter(summaries)
-        .map(|(id, arn)| async move {
-            let listed = cloudfront
-                .list_tags_for_resource()
-                .resource(&arn)
-                .send()
-                .await
-                .aws("ListTagsForResource")?;
-            let tags: Vec<(String, String)> = listed
-                .tags()
-                .map(|tags| {
-                    tags.items()
-                        .iter()
-                        .map(|tag| {
-                            (
-                                tag.key().to_string(),
-                                tag.value().unwrap_or_default().to_string(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let logical = tags::owned_id(
-                &cx.stack,
-                tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            )
-            .filter(|logical| logical.kind() == DISTRIBUTION);
-            Ok::<_, AwsError>(logical.map(|logical| OwnedDistribution {
-                logical,
-                id,
-                arn,
-                tags,
-            }))
-        })
-        .buffer_unordered(16)
-        .try_collect()
-        .await?;
-    Ok(owned.into_iter().flatten().collect())
-}
-
 pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
     let cloudfront = &cx.clients.cloudfront;
     // The full config of each of the stack's own.
-    let owned: Vec<Option<(Observed, bool)>> = stream::iter(owned(cx).await?)
+    let owned: Vec<Option<(Observed, bool)>> = stream::iter(super::owned(cx).await?.to_vec())
         .map(|found| async move {
             let config = cloudfront
                 .get_distribution_config()

@@ -7,15 +7,19 @@
 //! `edgectl:stack=<stack> edgectl:id=<id>`, and nothing else is taken for one of ours.
 
 pub mod distribution;
+pub mod invalidation;
 pub mod origin_access_control;
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
+use futures::stream::{self, StreamExt, TryStreamExt};
 use sha2::{Digest as _, Sha256};
 
-use super::OpCx;
 use super::errors::{AwsError, AwsResultExt, built};
+use super::{Adapter, Cx, OpCx, tags};
 use crate::engine::model::ResourceId;
 use crate::engine::retry;
 
@@ -24,6 +28,102 @@ pub const OAC: &str = "origin_access_control";
 
 pub fn distribution_id(key: &str) -> ResourceId {
     ResourceId::new(DISTRIBUTION, key)
+}
+
+pub fn adapters() -> Vec<Arc<dyn Adapter>> {
+    vec![
+        Arc::new(distribution::DistributionAdapter),
+        Arc::new(origin_access_control::OriginAccessControlAdapter),
+        Arc::new(invalidation::InvalidationAdapter),
+    ]
+}
+
+/// A distribution of the stack, as listed: logical id, id, ARN and tags.
+#[derive(Clone, Debug)]
+pub struct OwnedDistribution {
+    pub logical: ResourceId,
+    pub id: String,
+    pub arn: String,
+    pub tags: Vec<(String, String)>,
+}
+
+/// The stack's distributions, read once per command (observe, and the invalidations of
+/// `edgectl sync`, which reads nothing else of CloudFront).
+pub async fn owned(cx: &Cx) -> Result<&[OwnedDistribution], AwsError> {
+    cx.reads
+        .distributions
+        .get_or_try_init(|| listed(cx))
+        .await
+        .map(Vec::as_slice)
+}
+
+/// One listing, then (CloudFront lists no tags) one ListTagsForResource per
+/// distribution, concurrently.
+async fn listed(cx: &Cx) -> Result<Vec<OwnedDistribution>, AwsError> {
+    let cloudfront = &cx.clients.cloudfront;
+    let mut summaries = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = cloudfront
+            .list_distributions()
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .aws("ListDistributions")?;
+        let Some(list) = page.distribution_list() else {
+            break;
+        };
+        summaries.extend(
+            list.items()
+                .iter()
+                .map(|summary| (summary.id().to_string(), summary.arn().to_string())),
+        );
+        marker = list
+            .next_marker()
+            .filter(|next| !next.is_empty())
+            .map(str::to_string);
+        if !list.is_truncated() || marker.is_none() {
+            break;
+        }
+    }
+    let owned: Vec<Option<OwnedDistribution>> = stream::iter(summaries)
+        .map(|(id, arn)| async move {
+            let listed = cloudfront
+                .list_tags_for_resource()
+                .resource(&arn)
+                .send()
+                .await
+                .aws("ListTagsForResource")?;
+            let tags: Vec<(String, String)> = listed
+                .tags()
+                .map(|tags| {
+                    tags.items()
+                        .iter()
+                        .map(|tag| {
+                            (
+                                tag.key().to_string(),
+                                tag.value().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let logical = tags::owned_id(
+                &cx.stack,
+                tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            )
+            .filter(|logical| logical.kind() == DISTRIBUTION);
+            Ok::<_, AwsError>(logical.map(|logical| OwnedDistribution {
+                logical,
+                id,
+                arn,
+                tags,
+            }))
+        })
+        .buffer_unordered(16)
+        .try_collect()
+        .await?;
+    Ok(owned.into_iter().flatten().collect())
 }
 
 /// The distribution id inside its ARN (`arn:aws:cloudfront::ACCOUNT:distribution/ID`).

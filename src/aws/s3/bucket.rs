@@ -2,6 +2,7 @@
 //! object ownership, lifecycle, CORS, website, tags. Each is one S3 sub-resource with
 //! its own get/put call; a create sends them all, an update only the changed ones.
 
+use async_trait::async_trait;
 use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
     BucketVersioningStatus, CorsConfiguration, CorsRule, CreateBucketConfiguration, ErrorDocument,
@@ -13,7 +14,7 @@ use aws_sdk_s3::types::{
 };
 use futures::stream::{self, StreamExt, TryStreamExt};
 
-use super::{FORCE_DESTROY_TAG, OwnedBucket, put_bucket_tags};
+use super::{BUCKET, FORCE_DESTROY_TAG, OwnedBucket, put_bucket_tags};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
@@ -39,6 +40,52 @@ pub(crate) fn cors_value(
     ])
 }
 
+pub struct BucketAdapter;
+
+#[async_trait]
+impl crate::engine::kind::Kind for BucketAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[BUCKET]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let buckets = super::owned_buckets(cx).await?;
+        stream::iter(buckets.to_vec())
+            .map(|owned| async move { observe(cx, &owned).await })
+            .buffer_unordered(8)
+            .try_collect()
+            .await
+    }
+
+    async fn preflight_delete(&self, cx: &Cx, observed: &Observed) -> Result<(), String> {
+        preflight_delete(cx, observed).await
+    }
+
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        preflight_create(cx, desired).await
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        create(op, desired).await
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        update(op, desired, observed, changes).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        delete(op, observed).await
+    }
+}
+
 /// Reads a sub-resource, `None` when the bucket has none configured.
 async fn optional<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
     match result {
@@ -48,9 +95,8 @@ async fn optional<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError>
     }
 }
 
-/// The bucket as observed, and whether it encrypts with KMS (object ETags are then not
-/// content hashes).
-pub async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<(Vec<Observed>, bool), AwsError> {
+/// One bucket as observed: its configuration, read at once.
+async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<Observed, AwsError> {
     let s3 = &cx.clients.s3;
     let name = owned.name.as_str();
     let (versioning, encryption, public, ownership, lifecycle, cors, website) = futures::try_join!(
@@ -224,7 +270,7 @@ pub async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<(Vec<Observed>, boo
         ]),
     );
     resource.extra.insert("name".into(), owned.name.clone());
-    Ok((vec![resource], kms))
+    Ok(resource)
 }
 
 fn rule_id(rule: &Value) -> &str {
@@ -308,7 +354,7 @@ fn taken_elsewhere(name: &str) -> String {
 /// Bucket names are global: one taken in this account by a bucket without the stack's
 /// tags, or by another account (S3 answers 403), is refused before anything changes.
 /// `create` checks again, for a bucket made in between.
-pub async fn preflight_create(cx: &Cx, desired: &Desired) -> Result<(), String> {
+async fn preflight_create(cx: &Cx, desired: &Desired) -> Result<(), String> {
     let name = desired.value("name").as_str().unwrap_or_default();
     match super::tags_if_exists(cx, name).await {
         Ok(None) => Ok(()),
@@ -330,7 +376,7 @@ pub async fn preflight_create(cx: &Cx, desired: &Desired) -> Result<(), String> 
     }
 }
 
-pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     let s3 = &op.cx.clients.s3;
     let name = desired
         .value("name")
@@ -688,7 +734,7 @@ fn cors_rule(value: &Value) -> Result<CorsRule, AwsError> {
     built("PutBucketCors", rule.build())
 }
 
-pub async fn update(
+async fn update(
     op: &OpCx<'_>,
     desired: &Desired,
     observed: &Observed,
@@ -796,7 +842,7 @@ async fn foreign_objects(cx: &Cx, name: &str) -> Result<Vec<String>, AwsError> {
 
 /// Refuses, before anything is deleted, a bucket that holds objects edgectl did not put
 /// there, unless the bucket says `force_destroy`.
-pub async fn preflight_delete(cx: &Cx, observed: &Observed) -> Result<(), String> {
+async fn preflight_delete(cx: &Cx, observed: &Observed) -> Result<(), String> {
     if observed.value("force_destroy") == &Value::Bool(true) {
         return Ok(());
     }
@@ -820,7 +866,7 @@ pub async fn preflight_delete(cx: &Cx, observed: &Observed) -> Result<(), String
     ))
 }
 
-pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
     let name = observed.physical_id.as_str();
     let force = observed.value("force_destroy") == &Value::Bool(true);
     if !force {
@@ -880,5 +926,5 @@ pub async fn empty(cx: &Cx, name: &str) -> Result<(), AwsError> {
             )
         })
         .collect::<Result<_, _>>()?;
-    super::sync::delete_identifiers(cx, name, identifiers).await
+    super::delete_identifiers(cx, name, identifiers).await
 }

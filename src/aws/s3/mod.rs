@@ -1,38 +1,106 @@
-//! S3: buckets (`bucket.<key>`), their policies (`bucket_policy.<key>`) and the objects
-//! edgectl syncs into them (`objects.<key>`). One adapter, since one listing of the
-//! account's buckets and their tags finds all three.
+//! S3: buckets (`bucket.<key>`, `bucket.rs`), their policies (`bucket_policy.<key>`,
+//! `policy.rs`) and the objects edgectl syncs into them (`objects.<key>`, `objects.rs`),
+//! one adapter each, over reads they share once per command: the stack's buckets (one
+//! ListBuckets and each bucket's tags, [`owned_buckets`]) and each synced bucket's listing
+//! ([`listing`]; the comparison of local and live content is `content.rs`, which the
+//! invalidation kind in `cloudfront/` shares).
 //!
 //! Ownership: a bucket carries `edgectl:stack` and `edgectl:id` from CreateBucket itself
-//! (`CreateBucketConfiguration.Tags`). A bucket with a sync carries `edgectl:sync`, whose
-//! value says where the synced objects live and which header rules they were written
-//! with, so observing lists objects only of those buckets. Every object edgectl uploads
-//! carries `x-amz-meta-edgectl-stack`, so that a destroy can tell its objects from others.
+//! (`CreateBucketConfiguration.Tags`). A bucket with a sync carries `edgectl:sync`
+//! ([`SyncTag`]), which says where the synced objects live and how they were written, so
+//! observing lists objects only of those buckets. Every object edgectl uploads carries
+//! `x-amz-meta-edgectl-stack`, so that a destroy can tell its objects from others.
 
 pub mod bucket;
+pub mod content;
+pub mod objects;
 pub mod policy;
-pub mod sync;
 
-use async_trait::async_trait;
-use aws_sdk_s3::types::Tag;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_s3::types::{Delete, ObjectIdentifier, Tag};
 use futures::stream::{self, StreamExt, TryStreamExt};
+use tokio::sync::OnceCell;
 
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use super::{Cx, OpCx, tags};
-use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, ResourceId};
+use super::{Adapter, Cx, tags};
+use crate::engine::model::ResourceId;
+use content::Listing;
 
 pub const BUCKET: &str = "bucket";
 pub const POLICY: &str = "bucket_policy";
 pub const OBJECTS: &str = "objects";
 /// Set on buckets whose manifest says `force_destroy: true`.
 pub const FORCE_DESTROY_TAG: &str = "edgectl:force-destroy";
-/// `<prefix>|<header rules fingerprint>` on buckets edgectl syncs into.
+/// [`SyncTag`] on buckets edgectl syncs into.
 pub const SYNC_TAG: &str = "edgectl:sync";
 /// Object metadata (`x-amz-meta-…`) naming the stack that uploaded an object.
 pub const OBJECT_STACK_KEY: &str = "edgectl-stack";
+pub const NO_SUCH_BUCKET: &str = "NoSuchBucket";
 
 pub fn bucket_id(key: &str) -> ResourceId {
     ResourceId::new(BUCKET, key)
+}
+
+pub fn objects_id(key: &str) -> ResourceId {
+    ResourceId::new(OBJECTS, key)
+}
+
+pub fn adapters() -> Vec<Arc<dyn Adapter>> {
+    vec![
+        Arc::new(bucket::BucketAdapter),
+        Arc::new(policy::BucketPolicyAdapter),
+        Arc::new(objects::ObjectsAdapter),
+    ]
+}
+
+/// What the `edgectl:sync` tag records of a bucket's synced content:
+/// `<prefix>|<header rules fingerprint>`, then a flag for each that holds: `kms` (the
+/// objects were written under SSE-KMS, so their ETags are no content hashes and a listing
+/// asks each for edgectl's own), `cdn` (a distribution of the stack serves them, so a
+/// change is invalidated), `invalidate` (objects changed and their invalidation is not
+/// done yet: an apply stopped in between).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncTag {
+    pub prefix: String,
+    pub headers: String,
+    pub kms: bool,
+    pub cdn: bool,
+    pub pending: bool,
+}
+
+impl SyncTag {
+    pub fn parse(text: &str) -> Self {
+        let mut parts = text.split('|');
+        let prefix = parts.next().unwrap_or_default().to_string();
+        let headers = parts.next().unwrap_or_default().to_string();
+        let flags: Vec<&str> = parts.collect();
+        Self {
+            prefix,
+            headers,
+            kms: flags.contains(&"kms"),
+            cdn: flags.contains(&"cdn"),
+            pending: flags.contains(&"invalidate"),
+        }
+    }
+}
+
+impl fmt::Display for SyncTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}|{}", self.prefix, self.headers)?;
+        for (flag, name) in [
+            (self.kms, "kms"),
+            (self.cdn, "cdn"),
+            (self.pending, "invalidate"),
+        ] {
+            if flag {
+                write!(f, "|{name}")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A bucket of the stack as listed: its name and every tag.
@@ -50,6 +118,45 @@ impl OwnedBucket {
             .find(|(name, _)| name == key)
             .map(|(_, value)| value.as_str())
     }
+
+    /// Its sync as recorded; `None` when it was never synced.
+    pub fn sync(&self) -> Option<SyncTag> {
+        self.tag(SYNC_TAG).map(SyncTag::parse)
+    }
+}
+
+/// A listing's bucket, prefix, and whether its objects were written under SSE-KMS.
+type ListingKey = (String, String, bool);
+
+/// The S3 reads the bucket, policy, objects and invalidation kinds share, made once per
+/// command; a fresh context keeps only the scope.
+#[derive(Default)]
+pub struct Reads {
+    /// `edgectl sync`: only these buckets (logical id, name) are read, each by its name.
+    scope: std::sync::OnceLock<Vec<(ResourceId, String)>>,
+    buckets: OnceCell<Vec<OwnedBucket>>,
+    listings: Mutex<BTreeMap<ListingKey, Arc<OnceCell<Listing>>>>,
+    /// The tag set this command last wrote on a bucket: S3 replaces a bucket's whole set,
+    /// and a later write in the same command need not read it back.
+    written: Mutex<BTreeMap<String, Vec<(String, String)>>>,
+}
+
+impl Reads {
+    /// Limits every read to these buckets, read by name (`edgectl sync`).
+    pub fn scope(&self, buckets: Vec<(ResourceId, String)>) {
+        let _ = self.scope.set(buckets);
+    }
+
+    pub fn fresh(&self) -> Self {
+        let scope = std::sync::OnceLock::new();
+        if let Some(buckets) = self.scope.get() {
+            let _ = scope.set(buckets.clone());
+        }
+        Self {
+            scope,
+            ..Self::default()
+        }
+    }
 }
 
 pub fn s3_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
@@ -59,9 +166,22 @@ pub fn s3_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
-/// The bucket's live tags (none is an empty set, not an error).
+/// The bucket's live tags (none is an empty set, not an error); the set this command
+/// wrote last, when it wrote one.
 pub async fn bucket_tags(cx: &Cx, name: &str) -> Result<Vec<(String, String)>, AwsError> {
+    if let Some(known) = written(cx, name) {
+        return Ok(known);
+    }
     Ok(tags_if_exists(cx, name).await?.unwrap_or_default())
+}
+
+fn written(cx: &Cx, name: &str) -> Option<Vec<(String, String)>> {
+    cx.reads
+        .s3
+        .written
+        .lock()
+        .ok()
+        .and_then(|written| written.get(name).cloned())
 }
 
 /// The bucket's live tags, or `None` when there is no such bucket.
@@ -92,8 +212,6 @@ pub async fn tags_if_exists(
     }
 }
 
-pub const NO_SUCH_BUCKET: &str = "NoSuchBucket";
-
 /// Replaces the bucket's tag set (S3 has no per-key tagging for buckets).
 pub async fn put_bucket_tags(
     cx: &Cx,
@@ -103,23 +221,75 @@ pub async fn put_bucket_tags(
     let tagging = built(
         "PutBucketTagging",
         aws_sdk_s3::types::Tagging::builder()
-            .set_tag_set(Some(s3_tags(pairs)?))
+            .set_tag_set(Some(s3_tags(pairs.clone())?))
             .build(),
     )?;
-    cx.clients
+    let sent = cx
+        .clients
         .s3
         .put_bucket_tagging()
         .bucket(name)
         .tagging(tagging)
         .send()
         .await
-        .aws("PutBucketTagging")
-        .map(drop)
+        .aws("PutBucketTagging");
+    let mut written = cx
+        .reads
+        .s3
+        .written
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    match sent {
+        Ok(_) => {
+            written.insert(name.to_string(), pairs);
+            Ok(())
+        }
+        Err(error) => {
+            // What is on the bucket now is not known.
+            written.remove(name);
+            Err(error)
+        }
+    }
 }
 
-/// The stack's buckets in this region: one ListBuckets, then one GetBucketTagging per
-/// bucket of the region (S3 has no tag filter on listing), concurrently.
-pub async fn owned_buckets(cx: &Cx) -> Result<Vec<OwnedBucket>, AwsError> {
+/// Sets the bucket's `edgectl:sync` tag, keeping its other tags (read back, or the set
+/// this command wrote last). Nothing is written when the tag already says `sync`.
+pub async fn set_sync_tag(cx: &Cx, bucket: &str, sync: Option<&SyncTag>) -> Result<(), AwsError> {
+    let mut tags = bucket_tags(cx, bucket).await?;
+    let value = sync.map(ToString::to_string);
+    let current = tags
+        .iter()
+        .find(|(key, _)| key == SYNC_TAG)
+        .map(|(_, value)| value.clone());
+    if current == value {
+        return Ok(());
+    }
+    tags.retain(|(key, _)| key != SYNC_TAG);
+    if let Some(value) = value {
+        tags.push((SYNC_TAG.to_string(), value));
+    }
+    put_bucket_tags(cx, bucket, tags).await
+}
+
+/// The stack's buckets in this region, read once per command: one ListBuckets, then one
+/// GetBucketTagging per bucket of the region (S3 has no tag filter on listing),
+/// concurrently. Under a scope (`edgectl sync`), only the scope's buckets, by name, each
+/// refused when it is missing or not the stack's.
+pub async fn owned_buckets(cx: &Cx) -> Result<&[OwnedBucket], AwsError> {
+    cx.reads
+        .s3
+        .buckets
+        .get_or_try_init(|| async {
+            match cx.reads.s3.scope.get() {
+                Some(scope) => scoped_buckets(cx, scope).await,
+                None => listed_buckets(cx).await,
+            }
+        })
+        .await
+        .map(Vec::as_slice)
+}
+
+async fn listed_buckets(cx: &Cx) -> Result<Vec<OwnedBucket>, AwsError> {
     let listed = cx
         .clients
         .s3
@@ -168,6 +338,87 @@ pub async fn owned_buckets(cx: &Cx) -> Result<Vec<OwnedBucket>, AwsError> {
     Ok(found.into_iter().flatten().collect())
 }
 
+async fn scoped_buckets(
+    cx: &Cx,
+    scope: &[(ResourceId, String)],
+) -> Result<Vec<OwnedBucket>, AwsError> {
+    futures::future::try_join_all(scope.iter().map(|(id, name)| async move {
+        let Some(tags) = tags_if_exists(cx, name).await? else {
+            return Err(AwsError::new(
+                ErrorKind::NotFound,
+                "sync",
+                format!(
+                    "bucket `{}` ({name}) does not exist yet: `edgectl apply` creates it, then `edgectl sync` keeps its content",
+                    id.name()
+                ),
+            ));
+        };
+        let owner = tags::owned_id(
+            &cx.stack,
+            tags.iter()
+                .map(|(tag, value)| (tag.as_str(), value.as_str())),
+        );
+        if owner.as_ref() != Some(id) {
+            return Err(AwsError::new(
+                ErrorKind::Other,
+                "sync",
+                format!(
+                    "bucket `{}` ({name}) is not owned by stack `{}` as `{id}`: edgectl never writes into a bucket it does not own",
+                    id.name(),
+                    cx.stack
+                ),
+            ));
+        }
+        Ok(OwnedBucket {
+            id: id.clone(),
+            name: name.clone(),
+            tags,
+        })
+    }))
+    .await
+}
+
+/// The bucket's objects under `prefix` with their content hashes, read once per command
+/// (the objects and the invalidation kinds compare the same listing).
+pub async fn listing(cx: &Cx, bucket: &str, prefix: &str, kms: bool) -> Result<Listing, AwsError> {
+    let cell = {
+        let mut listings = cx
+            .reads
+            .s3
+            .listings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        listings
+            .entry((bucket.to_string(), prefix.to_string(), kms))
+            .or_default()
+            .clone()
+    };
+    cell.get_or_try_init(|| content::remote_files(cx, bucket, prefix, kms))
+        .await
+        .cloned()
+}
+
+/// The stack's synced buckets whose sync `keep` selects, each with its sync as recorded
+/// and its listing (shared: the objects and the invalidation kinds read the same).
+pub async fn synced(
+    cx: &Cx,
+    keep: fn(&SyncTag) -> bool,
+) -> Result<Vec<(OwnedBucket, SyncTag, Listing)>, AwsError> {
+    let chosen: Vec<(OwnedBucket, SyncTag)> = owned_buckets(cx)
+        .await?
+        .iter()
+        .filter_map(|owned| Some((owned.clone(), owned.sync().filter(keep)?)))
+        .collect();
+    stream::iter(chosen)
+        .map(|(owned, sync)| async move {
+            let listed = listing(cx, &owned.name, &sync.prefix, sync.kms).await?;
+            Ok::<_, AwsError>((owned, sync, listed))
+        })
+        .buffer_unordered(8)
+        .try_collect()
+        .await
+}
+
 /// Whether this stack uploaded the object (version): `None` when it is gone.
 pub async fn uploaded_by_stack(
     cx: &Cx,
@@ -197,99 +448,42 @@ pub async fn uploaded_by_stack(
     }
 }
 
-pub struct BucketAdapter;
-
-#[async_trait]
-impl crate::engine::kind::Kind for BucketAdapter {
-    type Cx = Cx;
-
-    fn kinds(&self) -> &'static [&'static str] {
-        &[BUCKET, POLICY, OBJECTS]
-    }
-
-    fn normalize(&self, desired: &mut Desired, observed: &mut Observed) {
-        if observed.id.kind() == OBJECTS {
-            sync::normalize(desired, observed);
+/// DeleteObjects in batches of 1,000 (its limit), reporting any key it could not delete.
+pub async fn delete_identifiers(
+    cx: &Cx,
+    bucket: &str,
+    identifiers: Vec<ObjectIdentifier>,
+) -> Result<(), AwsError> {
+    for batch in identifiers.chunks(1000) {
+        let deleted = cx
+            .clients
+            .s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(built(
+                "DeleteObjects",
+                Delete::builder()
+                    .set_objects(Some(batch.to_vec()))
+                    .quiet(true)
+                    .build(),
+            )?)
+            .send()
+            .await
+            .aws("DeleteObjects")?;
+        if let Some(error) = deleted.errors().first() {
+            return Err(AwsError {
+                code: error.code().map(str::to_string),
+                ..AwsError::new(
+                    ErrorKind::Other,
+                    "DeleteObjects",
+                    format!(
+                        "`{}` was not deleted: {}",
+                        error.key().unwrap_or_default(),
+                        error.message().unwrap_or_default()
+                    ),
+                )
+            });
         }
     }
-
-    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let buckets = owned_buckets(cx).await?;
-        let observed: Vec<Vec<Observed>> = stream::iter(buckets)
-            .map(|owned| async move {
-                // The listing starts with the rest, read as ETags; a bucket that turns out
-                // to encrypt with KMS is listed again with edgectl's own hashes.
-                let ((mut out, encryption_kms), policy, objects) = futures::try_join!(
-                    bucket::observe(cx, &owned),
-                    policy::observe(cx, &owned),
-                    sync::observe(cx, &owned, false)
-                )?;
-                out.extend(policy);
-                let objects = match objects {
-                    Some(_) if encryption_kms => sync::observe(cx, &owned, true).await?,
-                    other => other,
-                };
-                out.extend(objects);
-                Ok::<_, AwsError>(out)
-            })
-            .buffer_unordered(8)
-            .try_collect()
-            .await?;
-        Ok(observed.into_iter().flatten().collect())
-    }
-
-    async fn preflight_delete(&self, cx: &Cx, observed: &Observed) -> Result<(), String> {
-        match observed.id.kind() {
-            BUCKET => bucket::preflight_delete(cx, observed).await,
-            _ => Ok(()),
-        }
-    }
-
-    fn invalid(&self, desired: &Desired) -> Option<String> {
-        if let Some(error) = desired.value("scan_error").as_str() {
-            return Some(error.to_string());
-        }
-        // A saved plan applied later: its folder must still be what was planned, checked
-        // before anything changes.
-        (desired.id.kind() == OBJECTS)
-            .then(|| sync::changed_since_plan(desired))
-            .flatten()
-    }
-
-    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        match desired.id.kind() {
-            BUCKET => bucket::preflight_create(cx, desired).await,
-            _ => Ok(()),
-        }
-    }
-
-    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        match op.id.kind() {
-            BUCKET => bucket::create(op, desired).await,
-            POLICY => policy::put(op, desired).await,
-            _ => sync::apply(op, desired, None).await,
-        }
-    }
-
-    async fn update(
-        &self,
-        op: &OpCx<'_>,
-        desired: &Desired,
-        observed: &Observed,
-        changes: &[Change],
-    ) -> Result<(), AwsError> {
-        match op.id.kind() {
-            BUCKET => bucket::update(op, desired, observed, changes).await,
-            POLICY => policy::put(op, desired).await.map(drop),
-            _ => sync::apply(op, desired, Some(observed)).await.map(drop),
-        }
-    }
-
-    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
-        match op.id.kind() {
-            BUCKET => bucket::delete(op, observed).await,
-            POLICY => policy::delete(op, observed).await,
-            _ => sync::delete(op, observed).await,
-        }
-    }
+    Ok(())
 }

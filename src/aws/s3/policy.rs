@@ -3,16 +3,20 @@
 //! `EdgectlCloudFrontRead` (distributions reading through their Origin Access Control)
 //! and `EdgectlElbLogDelivery` (load balancers writing access logs).
 //!
-//! A resource of its own (`bucket_policy.<key>`): it needs the distributions' ARNs, and
-//! the distributions need the bucket, so it comes after both.
+//! A kind of its own (`bucket_policy.<key>`): it needs the distributions' ARNs, and the
+//! distributions need the bucket, so it comes after both. Observed from the shared
+//! listing of the stack's buckets (`s3::owned_buckets`).
 
 use std::collections::BTreeSet;
 
+use async_trait::async_trait;
+use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::{Value as Json, json};
 
 use super::{OwnedBucket, POLICY};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Cx, OpCx};
+use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 
 const CLOUDFRONT_SID: &str = "EdgectlCloudFrontRead";
@@ -81,7 +85,7 @@ pub(crate) fn canonical(statements: Vec<Json>) -> Value {
     )
 }
 
-pub async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<Option<Observed>, AwsError> {
+async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<Option<Observed>, AwsError> {
     let found = match cx
         .clients
         .s3
@@ -153,7 +157,7 @@ pub async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<Option<Observed>, A
 }
 
 /// Writes the whole policy; returns the bucket's name (the policy's physical id).
-pub async fn put(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+async fn put(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     let name = op.resolve(desired.value("bucket"))?;
     let mut statements: Vec<Json> = desired
         .value("statements")
@@ -221,7 +225,7 @@ pub async fn put(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     Ok(name)
 }
 
-pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
     match op
         .cx
         .clients
@@ -234,6 +238,45 @@ pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> 
     {
         Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
         other => other.map(drop),
+    }
+}
+
+pub struct BucketPolicyAdapter;
+
+#[async_trait]
+impl crate::engine::kind::Kind for BucketPolicyAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[POLICY]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let buckets = super::owned_buckets(cx).await?;
+        let found: Vec<Option<Observed>> = stream::iter(buckets.to_vec())
+            .map(|owned| async move { observe(cx, &owned).await })
+            .buffer_unordered(8)
+            .try_collect()
+            .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        put(op, desired).await
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        _observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
+        put(op, desired).await.map(drop)
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        delete(op, observed).await
     }
 }
 

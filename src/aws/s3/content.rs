@@ -1,4 +1,7 @@
-//! Content sync (`objects.<key>`): a local folder mirrored into a bucket as part of apply.
+//! A synced bucket's content, locally and live: the folder scanned and hashed, the bucket
+//! listed, and the two compared. Shared by the objects kind (`objects.rs`, which uploads)
+//! and the invalidation kind (`cloudfront/invalidation.rs`, which tells the distributions
+//! in front what changed): both compare the same listing, read once per command.
 //!
 //! Files are compared by content, never by time. Every object edgectl uploads carries the
 //! BLAKE3 hash of its bytes in `x-amz-meta-edgectl-blake3`. A single-part object's ETag is
@@ -10,49 +13,35 @@
 //! its ETag, computed locally the same way (multipart in parts of [`PART_SIZE`]).
 //!
 //! A file is hashed only when an object of the same key and size is live: a missing object
-//! or another size is a change without reading a byte. [`warm`] starts that hashing in the
-//! background while AWS is read, in the form the live object most likely has. Headers
-//! (Content-Type, Cache-Control) follow from the manifest's rules; their fingerprint lives
-//! in the bucket's `edgectl:sync` tag, and a change of rules uploads every file again with
-//! its new headers.
+//! or another size is a change without reading a byte. [`warm_buckets`] starts that hashing
+//! in the background while AWS is read, in the form the live object most likely has.
+//! Headers (Content-Type, Cache-Control) follow from the manifest's rules; their
+//! fingerprint lives in the bucket's `edgectl:sync` tag, and a change of rules uploads
+//! every file again with its new headers.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
-use super::{OBJECT_STACK_KEY, OBJECTS, OwnedBucket, SYNC_TAG, bucket_id, put_bucket_tags};
-use crate::aws::cloudfront::{self};
-use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use crate::aws::tags;
-use crate::aws::{Cx, OpCx};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::aws::Cx;
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::engine::model::{Desired, Observed, Value};
 use crate::manifest::edge::{Bucket, Sync};
+
+/// A live listing: key -> (its hash, as the listing or a HeadObject tells it; its size).
+pub type Listing = BTreeMap<String, (String, i64)>;
 
 /// Files above this size go up in parts of this size (as `aws s3` does by default).
 pub const PART_SIZE: u64 = 8 * 1024 * 1024;
 /// Object metadata holding edgectl's content hash (BLAKE3, hex) of every object it uploads.
-const HASH_KEY: &str = "edgectl-blake3";
+pub(crate) const HASH_KEY: &str = "edgectl-blake3";
 /// How a hash from [`HASH_KEY`] reads in a listing, apart from ETags.
-const HASHED: &str = "blake3:";
-/// The `edgectl:sync` tag's third part while changed objects await their invalidation.
-const PENDING: &str = "invalidate";
-/// Above this many changed paths, one invalidation of `/*` replaces the list (CloudFront
-/// bills paths beyond the first 1,000 a month; a wildcard counts as one).
-pub const INVALIDATE_ALL_ABOVE: usize = 15;
-const UPLOADS_AT_ONCE: usize = 16;
-const PARTS_AT_ONCE: usize = 8;
-
-pub fn objects_id(key: &str) -> ResourceId {
-    ResourceId::new(OBJECTS, key)
-}
+pub(crate) const HASHED: &str = "blake3:";
 
 /// One local file as it will be stored.
 #[derive(Clone, Debug)]
@@ -464,15 +453,8 @@ pub(crate) fn unhashed(size: u64) -> String {
 /// locally are deleted, which distributions to invalidate), and what only the live side
 /// knows settles the desired one: files with a live object of the same key and size are
 /// hashed and take their ETag; the others stay unhashed, and so differ.
-pub fn normalize(desired: &mut Desired, observed: &mut Observed) {
-    for key in [
-        "delete",
-        "invalidate",
-        "scan_error",
-        "skipped",
-        "scan",
-        "kms",
-    ] {
+pub fn settle(desired: &mut Desired, observed: &mut Observed) {
+    for key in ["delete", "scan_error", "skipped", "scan", "kms"] {
         if let Some(field) = desired.props.get(key) {
             observed.props.insert(key.to_string(), field.clone());
         }
@@ -574,7 +556,7 @@ fn sync_of(value: &Value) -> Option<Sync> {
 
 /// The files a sync's `scan` value names: scanned once per process (lowering scanned them
 /// already, unless this applies a saved plan).
-fn scanned_files(scan_settings: &Value) -> Option<Vec<LocalFile>> {
+pub fn scanned_files(scan_settings: &Value) -> Option<Vec<LocalFile>> {
     let scanned = scan(&sync_of(scan_settings)?);
     scanned.error.is_none().then(|| scanned.files.clone())
 }
@@ -590,7 +572,7 @@ pub fn changed_since_plan(desired: &Desired) -> Option<String> {
 /// Whether the files are still the ones the plan was made with (a saved plan applied
 /// later): the same keys, and each the planned size, or the planned hash where the plan
 /// compared one with a live object.
-fn unchanged_since_plan(local: &[LocalFile], planned: &Value) -> Result<(), String> {
+pub fn unchanged_since_plan(local: &[LocalFile], planned: &Value) -> Result<(), String> {
     let empty = BTreeMap::new();
     let planned = planned.as_map().unwrap_or(&empty);
     let keys: std::collections::BTreeSet<&str> =
@@ -617,12 +599,12 @@ fn unchanged_since_plan(local: &[LocalFile], planned: &Value) -> Result<(), Stri
 }
 
 /// The remote side: keys under the prefix with their content hashes.
-async fn remote_files(
+pub async fn remote_files(
     cx: &Cx,
     bucket: &str,
     prefix: &str,
     kms: bool,
-) -> Result<BTreeMap<String, (String, i64)>, AwsError> {
+) -> Result<Listing, AwsError> {
     let s3 = &cx.clients.s3;
     let pages: Vec<_> = s3
         .list_objects_v2()
@@ -678,570 +660,16 @@ async fn remote_files(
         .collect())
 }
 
-pub async fn observe(
-    cx: &Cx,
-    owned: &OwnedBucket,
-    kms: bool,
-) -> Result<Option<Observed>, AwsError> {
-    let Some(tag) = owned.tag(SYNC_TAG) else {
-        return Ok(None);
-    };
-    let listed = remote_files(cx, &owned.name, sync_tag_prefix(tag), kms).await?;
-    Ok(Some(recorded(owned, tag, listed)))
-}
-
-/// The prefix a bucket's `edgectl:sync` tag records.
-fn sync_tag_prefix(tag: &str) -> &str {
-    tag.split('|').next().unwrap_or_default()
-}
-
-/// `edgectl sync`'s read of one manifest bucket: its tags and its listing (under the
-/// manifest's prefix) at once. `None`: never synced. Refuses a bucket that is missing or
-/// that the stack does not own, since a sync writes into it.
-pub async fn observe_for_sync(
-    cx: &Cx,
-    key: &str,
-    name: &str,
-    prefix: &str,
-    kms: bool,
-) -> Result<Option<Observed>, AwsError> {
-    let tags = super::tags_if_exists(cx, name);
-    let listed = async {
-        match remote_files(cx, name, prefix, kms).await {
-            Err(error) if error.code.as_deref() == Some(super::NO_SUCH_BUCKET) => Ok(None),
-            other => other.map(Some),
-        }
-    };
-    let (tags, listed) = futures::try_join!(tags, listed)?;
-    let (Some(tags), Some(listed)) = (tags, listed) else {
-        return Err(AwsError::new(
-            ErrorKind::NotFound,
-            "sync",
-            format!(
-                "bucket `{key}` ({name}) does not exist yet: `edgectl apply` creates it, then `edgectl sync` keeps its content"
-            ),
-        ));
-    };
-    let id = bucket_id(key);
-    let owner = tags::owned_id(
-        &cx.stack,
-        tags.iter()
-            .map(|(tag, value)| (tag.as_str(), value.as_str())),
-    );
-    if owner.as_ref() != Some(&id) {
-        return Err(AwsError::new(
-            ErrorKind::Other,
-            "sync",
-            format!(
-                "bucket `{key}` ({name}) is not owned by stack `{}` as `{id}`: edgectl never writes into a bucket it does not own",
-                cx.stack
-            ),
-        ));
-    }
-    let owned = OwnedBucket {
-        id,
-        name: name.to_string(),
-        tags,
-    };
-    let Some(tag) = owned.tag(SYNC_TAG) else {
-        return Ok(None);
-    };
-    // Synced last under another prefix (the manifest changed it): compare with that one.
-    let listed = if sync_tag_prefix(tag) == prefix {
-        listed
-    } else {
-        remote_files(cx, name, sync_tag_prefix(tag), kms).await?
-    };
-    Ok(Some(recorded(&owned, tag, listed)))
-}
-
-/// The objects resource of a bucket whose `edgectl:sync` tag is `tag`, from its listing.
-fn recorded(owned: &OwnedBucket, tag: &str, listed: BTreeMap<String, (String, i64)>) -> Observed {
-    let mut parts = tag.split('|');
-    let prefix = parts.next().unwrap_or_default();
-    let headers = parts.next().unwrap_or_default();
-    let pending = parts.next() == Some(PENDING);
-    let mut resource = listing(&objects_id(owned.id.name()), &owned.name, prefix, listed);
-    for (name, value) in [
-        ("headers", Value::str(headers)),
-        ("pending_invalidation", Value::Bool(pending)),
-    ] {
-        resource.props.insert(
-            name.to_string(),
-            crate::engine::model::Field {
-                value,
-                mode: Mode::InPlace,
-            },
-        );
-    }
-    resource
-}
-
-/// A live listing as the objects resource: files by their hashes, and (for `normalize`
-/// only, which removes it) their sizes, which say what local files need hashing.
-fn listing(
-    id: &ResourceId,
-    bucket: &str,
-    prefix: &str,
-    listed: BTreeMap<String, (String, i64)>,
-) -> Observed {
+/// A live listing as values: files by their hashes, and (for [`settle`] only, which
+/// removes it) their sizes, which say what local files need hashing.
+pub fn live_files(listed: Listing) -> (Value, Value) {
     let mut files = BTreeMap::new();
     let mut sizes = BTreeMap::new();
     for (key, (etag, size)) in listed {
         sizes.insert(key.clone(), Value::Int(size));
         files.insert(key, Value::Str(etag));
     }
-    Observed::new(
-        id.clone(),
-        bucket,
-        props([
-            ("bucket", Value::Phys(bucket.to_string()), Mode::InPlace),
-            ("prefix", Value::str(prefix), Mode::InPlace),
-            ("files", Value::Map(files), Mode::InPlace),
-            ("sizes", Value::Map(sizes), Mode::InPlace),
-        ]),
-    )
-}
-
-/// Uploads what changed, deletes what went, records the sync on the bucket, and
-/// invalidates what a distribution may have cached. Returns the bucket's name.
-pub async fn apply(
-    op: &OpCx<'_>,
-    desired: &Desired,
-    observed: Option<&Observed>,
-) -> Result<String, AwsError> {
-    if let Some(error) = desired.value("scan_error").as_str() {
-        return Err(AwsError::new(ErrorKind::Other, "sync", error));
-    }
-    let bucket = op.resolve(desired.value("bucket"))?;
-    let prefix = desired
-        .value("prefix")
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let Some(local) = scanned_files(desired.value("scan")) else {
-        return Err(AwsError::new(
-            ErrorKind::Other,
-            "sync",
-            "the folder was planned but cannot be read again",
-        ));
-    };
-    if let Err(what) = unchanged_since_plan(&local, desired.value("files")) {
-        return Err(AwsError::new(
-            ErrorKind::Other,
-            "sync",
-            format!(
-                "{what} in the folder since the plan was made; nothing of it was uploaded: make a new plan"
-            ),
-        ));
-    }
-    let headers_changed = observed.is_some_and(|o| o.value("headers") != desired.value("headers"));
-    // An update acts on the plan's own comparison (`normalize` settled the desired hashes
-    // against the live listing). A create has no live side yet: the bucket may already
-    // hold objects, so it is listed now and settled the same way.
-    let (wanted, live) = match observed {
-        Some(live) => (desired.value("files").clone(), live.value("files").clone()),
-        None => {
-            let kms = desired.value("kms") == &Value::Bool(true);
-            let listed = remote_files(op.cx, &bucket, &prefix, kms).await?;
-            let mut settled = desired.clone();
-            let mut live = listing(op.id, &bucket, &prefix, listed);
-            tokio::task::block_in_place(|| normalize(&mut settled, &mut live));
-            (settled.value("files").clone(), live.value("files").clone())
-        }
-    };
-    let empty = BTreeMap::new();
-    let wanted = wanted.as_map().unwrap_or(&empty);
-    let live = live.as_map().unwrap_or(&empty);
-    let uploads: Vec<&LocalFile> = local
-        .iter()
-        .filter(|file| headers_changed || wanted.get(&file.key) != live.get(&file.key))
-        .collect();
-    // Remote-only keys are in the live map only with `delete: true` (see `normalize`).
-    let deletes: Vec<String> = live
-        .keys()
-        .filter(|key| !wanted.contains_key(*key))
-        .cloned()
-        .collect();
-    let cx = op.cx;
-    // Paths a cache may hold stale: overwritten and deleted objects (new ones were never served).
-    let mut changed: Vec<&str> = uploads
-        .iter()
-        .filter(|file| live.contains_key(&file.key))
-        .map(|file| file.key.as_str())
-        .collect();
-    changed.extend(deletes.iter().map(String::as_str));
-    let targets: Vec<Value> = desired.value("invalidate").items().cloned().collect();
-    // An apply stopped between changing objects and invalidating them left this mark:
-    // which paths changed is not known any more, so everything is invalidated.
-    let pending = observed.is_some_and(|o| o.value("pending_invalidation") == &Value::Bool(true));
-    let invalidating = !targets.is_empty() && (pending || !changed.is_empty());
-    let headers = desired.value("headers").as_str().unwrap_or_default();
-    let done_tag = format!("{prefix}|{headers}");
-    let marked = if invalidating && !pending {
-        // Marked before the first object changes, so that no crash loses the invalidation.
-        Some(set_sync_tag(cx, &bucket, format!("{done_tag}|{PENDING}"), None).await?)
-    } else {
-        None
-    };
-    let owned: Vec<LocalFile> = uploads.iter().map(|file| (*file).clone()).collect();
-    let bucket_name = bucket.as_str();
-    let tally = &Tally {
-        op,
-        files: AtomicUsize::new(0),
-        bytes: AtomicU64::new(0),
-        total_files: owned.len(),
-        total_bytes: owned.iter().map(|file| file.size).sum(),
-    };
-    stream::iter(owned)
-        .map(|file| async move { upload(cx, bucket_name, &file, tally).await })
-        .buffer_unordered(UPLOADS_AT_ONCE)
-        .try_collect::<Vec<()>>()
-        .await?;
-    let identifiers: Vec<ObjectIdentifier> = deletes
-        .iter()
-        .map(|key| {
-            built(
-                "DeleteObjects",
-                ObjectIdentifier::builder().key(key).build(),
-            )
-        })
-        .collect::<Result<_, _>>()?;
-    delete_identifiers(cx, &bucket, identifiers).await?;
-    if invalidating {
-        for target in &targets {
-            let Some(map) = target.as_map() else {
-                continue;
-            };
-            let Some(distribution) = map.get("distribution") else {
-                continue;
-            };
-            let arn = op.resolve(distribution)?;
-            let paths = if pending {
-                vec!["/*".to_string()]
-            } else {
-                invalidation_paths(
-                    &changed,
-                    map.get("origin_path")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default(),
-                    map.get("root_object")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default(),
-                )
-            };
-            if !paths.is_empty() {
-                cloudfront::invalidate(op, &arn, paths).await?;
-            }
-        }
-    }
-    // Record the sync (prefix and header rules) once its objects are all there, unless the
-    // tag read with the listing already says exactly that.
-    let tag_says_so = observed.is_some_and(|live| {
-        !pending
-            && live.value("prefix").as_str() == Some(prefix.as_str())
-            && live.value("headers") == desired.value("headers")
-    });
-    if !tag_says_so || marked.is_some() {
-        set_sync_tag(cx, &bucket, done_tag, marked).await?;
-    }
-    Ok(bucket)
-}
-
-/// Sets the bucket's `edgectl:sync` tag. S3 replaces a bucket's whole tag set: the others
-/// are read and written back, or taken from `known` (the set this apply itself wrote).
-/// Returns the set now on the bucket.
-async fn set_sync_tag(
-    cx: &Cx,
-    bucket: &str,
-    value: String,
-    known: Option<Vec<(String, String)>>,
-) -> Result<Vec<(String, String)>, AwsError> {
-    let mut tags = match known {
-        Some(tags) => tags,
-        None => super::bucket_tags(cx, bucket).await?,
-    };
-    if tags
-        .iter()
-        .any(|(key, current)| key == SYNC_TAG && *current == value)
-    {
-        return Ok(tags);
-    }
-    tags.retain(|(key, _)| key != SYNC_TAG);
-    tags.push((SYNC_TAG.to_string(), value));
-    put_bucket_tags(cx, bucket, tags.clone()).await?;
-    Ok(tags)
-}
-
-/// CloudFront paths for changed keys behind an origin path; the root object also
-/// answers for `/`. Above the threshold, `/*`.
-pub fn invalidation_paths(keys: &[&str], origin_path: &str, root_object: &str) -> Vec<String> {
-    let base = origin_path.trim_matches('/');
-    let mut paths = BTreeSet::new();
-    for key in keys {
-        let path = if base.is_empty() {
-            Some(*key)
-        } else {
-            key.strip_prefix(base)
-                .and_then(|rest| rest.strip_prefix('/'))
-        };
-        let Some(path) = path else {
-            continue;
-        };
-        paths.insert(format!("/{path}"));
-        if !root_object.is_empty() && path == root_object {
-            paths.insert("/".to_string());
-        }
-    }
-    if paths.len() > INVALIDATE_ALL_ABOVE {
-        return vec!["/*".to_string()];
-    }
-    paths.into_iter().collect()
-}
-
-/// Uploads done so far, told to the progress display as they finish.
-struct Tally<'a> {
-    op: &'a OpCx<'a>,
-    files: AtomicUsize,
-    bytes: AtomicU64,
-    total_files: usize,
-    total_bytes: u64,
-}
-
-impl Tally<'_> {
-    fn add(&self, files: usize, bytes: u64) {
-        let files = self.files.fetch_add(files, Ordering::Relaxed) + files;
-        let bytes = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        self.op.status(&format!(
-            "uploaded {files}/{} files, {} of {}",
-            self.total_files,
-            crate::render::bytes(bytes),
-            crate::render::bytes(self.total_bytes)
-        ));
-    }
-}
-
-async fn upload(
-    cx: &Cx,
-    bucket: &str,
-    file: &LocalFile,
-    tally: &Tally<'_>,
-) -> Result<(), AwsError> {
-    let s3 = &cx.clients.s3;
-    let read_error = |error: std::io::Error| {
-        AwsError::new(
-            ErrorKind::Other,
-            "PutObject",
-            format!("cannot read `{}`: {error}", file.path.display()),
-        )
-    };
-    if file.size <= PART_SIZE {
-        let body = tokio::fs::read(&file.path).await.map_err(read_error)?;
-        // The file changed since it was planned: the plan no longer describes it.
-        if body.len() as u64 != file.size {
-            return Err(AwsError::new(
-                ErrorKind::Other,
-                "PutObject",
-                format!(
-                    "`{}` changed while edgectl ran; run apply again",
-                    file.path.display()
-                ),
-            ));
-        }
-        // The hash of the bytes sent, not of the file read again.
-        let hash = blake3::hash(&body).to_hex().to_string();
-        s3.put_object()
-            .bucket(bucket)
-            .key(&file.key)
-            .body(ByteStream::from(body))
-            .content_type(&file.content_type)
-            .set_cache_control(file.cache_control.clone())
-            .set_metadata(metadata(&cx.stack, &hash))
-            .send()
-            .await
-            .aws("PutObject")?;
-        tally.add(1, file.size);
-        return Ok(());
-    }
-    let hash = {
-        let file = file.clone();
-        tokio::task::spawn_blocking(move || file.content_hash().map(str::to_string))
-            .await
-            .map_err(|error| AwsError::new(ErrorKind::Other, "sync", error.to_string()))??
-    };
-    let hash = hash.trim_start_matches(HASHED);
-    let created = s3
-        .create_multipart_upload()
-        .bucket(bucket)
-        .key(&file.key)
-        .content_type(&file.content_type)
-        .set_cache_control(file.cache_control.clone())
-        .set_metadata(metadata(&cx.stack, hash))
-        .send()
-        .await
-        .aws("CreateMultipartUpload")?;
-    let upload_id = created
-        .upload_id()
-        .ok_or_else(|| AwsError::missing("CreateMultipartUpload", "UploadId"))?
-        .to_string();
-    let parts = file.size.div_ceil(PART_SIZE);
-    let result: Result<Vec<CompletedPart>, AwsError> = stream::iter(1..=parts)
-        .map(|number| {
-            let upload_id = upload_id.clone();
-            async move {
-                let offset = (number - 1) * PART_SIZE;
-                let length = PART_SIZE.min(file.size - offset);
-                let body = read_part(&file.path, offset, length)
-                    .await
-                    .map_err(read_error)?;
-                let sent = s3
-                    .upload_part()
-                    .bucket(bucket)
-                    .key(&file.key)
-                    .upload_id(&upload_id)
-                    .part_number(number as i32)
-                    .body(ByteStream::from(body))
-                    .send()
-                    .await
-                    .aws("UploadPart")?;
-                tally.add(0, length);
-                Ok(CompletedPart::builder()
-                    .part_number(number as i32)
-                    .set_e_tag(sent.e_tag().map(str::to_string))
-                    .build())
-            }
-        })
-        .buffer_unordered(PARTS_AT_ONCE)
-        .try_collect()
-        .await;
-    let mut completed = match result {
-        Ok(parts) => parts,
-        Err(error) => {
-            // Leave no billable half-upload behind.
-            let _ = s3
-                .abort_multipart_upload()
-                .bucket(bucket)
-                .key(&file.key)
-                .upload_id(&upload_id)
-                .send()
-                .await;
-            return Err(error);
-        }
-    };
-    completed.sort_by_key(|part| part.part_number());
-    s3.complete_multipart_upload()
-        .bucket(bucket)
-        .key(&file.key)
-        .upload_id(&upload_id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(completed))
-                .build(),
-        )
-        .send()
-        .await
-        .aws("CompleteMultipartUpload")?;
-    tally.add(1, 0);
-    Ok(())
-}
-
-/// An uploaded object's metadata: the stack that owns it, and edgectl's hash of its bytes.
-fn metadata(stack: &str, hash: &str) -> Option<HashMap<String, String>> {
-    Some(HashMap::from([
-        (OBJECT_STACK_KEY.to_string(), stack.to_string()),
-        (HASH_KEY.to_string(), hash.to_string()),
-    ]))
-}
-
-async fn read_part(path: &Path, offset: u64, length: u64) -> std::io::Result<Vec<u8>> {
-    use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
-    let mut file = tokio::fs::File::open(path).await?;
-    file.seek(std::io::SeekFrom::Start(offset)).await?;
-    let mut body = vec![0u8; length as usize];
-    file.read_exact(&mut body).await?;
-    Ok(body)
-}
-
-/// DeleteObjects in batches of 1,000 (its limit), reporting any key it could not delete.
-pub async fn delete_identifiers(
-    cx: &Cx,
-    bucket: &str,
-    identifiers: Vec<ObjectIdentifier>,
-) -> Result<(), AwsError> {
-    for batch in identifiers.chunks(1000) {
-        let deleted = cx
-            .clients
-            .s3
-            .delete_objects()
-            .bucket(bucket)
-            .delete(built(
-                "DeleteObjects",
-                Delete::builder()
-                    .set_objects(Some(batch.to_vec()))
-                    .quiet(true)
-                    .build(),
-            )?)
-            .send()
-            .await
-            .aws("DeleteObjects")?;
-        if let Some(error) = deleted.errors().first() {
-            return Err(AwsError {
-                code: error.code().map(str::to_string),
-                ..AwsError::new(
-                    ErrorKind::Other,
-                    "DeleteObjects",
-                    format!(
-                        "`{}` was not deleted: {}",
-                        error.key().unwrap_or_default(),
-                        error.message().unwrap_or_default()
-                    ),
-                )
-            });
-        }
-    }
-    Ok(())
-}
-
-/// The sync leaves the stack: its objects (those edgectl uploaded) go, and the bucket
-/// forgets the sync. Objects others put under the prefix stay.
-pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
-    let cx = op.cx;
-    let bucket = observed.physical_id.as_str();
-    let keys: Vec<String> = observed
-        .value("files")
-        .as_map()
-        .map(|files| files.keys().cloned().collect())
-        .unwrap_or_default();
-    let ours: Vec<Option<String>> = stream::iter(keys)
-        .map(|key| async move {
-            let ours = super::uploaded_by_stack(cx, bucket, &key, None).await?;
-            Ok::<_, AwsError>((ours == Some(true)).then_some(key))
-        })
-        .buffer_unordered(32)
-        .try_collect()
-        .await?;
-    let identifiers: Vec<ObjectIdentifier> = ours
-        .into_iter()
-        .flatten()
-        .map(|key| {
-            built(
-                "DeleteObjects",
-                ObjectIdentifier::builder().key(key).build(),
-            )
-        })
-        .collect::<Result<_, _>>()?;
-    delete_identifiers(cx, bucket, identifiers).await?;
-    match super::bucket_tags(cx, bucket).await {
-        Ok(mut tags) => {
-            if tags.iter().any(|(key, _)| key == SYNC_TAG) {
-                tags.retain(|(key, _)| key != SYNC_TAG);
-                put_bucket_tags(cx, bucket, tags).await?;
-            }
-            Ok(())
-        }
-        Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
-        Err(error) => Err(error),
-    }
+    (Value::Map(files), Value::Map(sizes))
 }
 
 /// Counts for the plan: (to upload, to delete, unchanged), and the keys of each change.
@@ -1345,23 +773,6 @@ mod tests {
         walk(root, root, &globs(&[]), &mut walked);
         assert_eq!(walked.unreadable.len(), 1, "{:?}", walked.unreadable);
         assert!(walked.unreadable[0].starts_with("`locked.html`"));
-    }
-
-    #[test]
-    fn invalidation_paths_follow_the_origin_path_and_root_object() {
-        assert_eq!(
-            invalidation_paths(&["index.html", "app.js"], "", "index.html"),
-            vec!["/", "/app.js", "/index.html"]
-        );
-        assert_eq!(
-            invalidation_paths(&["site/a.css", "other/b.css"], "/site", ""),
-            vec!["/a.css"]
-        );
-        let many: Vec<String> = (0..=INVALIDATE_ALL_ABOVE)
-            .map(|n| format!("f{n}"))
-            .collect();
-        let many: Vec<&str> = many.iter().map(String::as_str).collect();
-        assert_eq!(invalidation_paths(&many, "", ""), vec!["/*"]);
     }
 
     #[test]
