@@ -4,12 +4,14 @@ mod aws;
 mod cli;
 mod commands;
 mod engine;
+mod known;
 mod lower;
 mod manifest;
 mod pipeline;
 mod planfile;
 mod redact;
 mod render;
+mod text;
 
 use std::process::ExitCode;
 

@@ -1,16 +1,17 @@
-//! Application Auto Scaling for services: a scalable target on the service's desired
-//! count (min, max) and target-tracking policies on average CPU and memory. A scalable
-//! target belongs to the stack when its service does, so the service adapter reads and
-//! writes these (`scaling.<service>`) through the functions here.
+//! Application Auto Scaling for services (`scaling.<service>`): a scalable target on the
+//! service's desired count (min, max) and target-tracking policies on average CPU and
+//! memory. Scalable targets carry no tags here: one belongs to the stack when its service
+//! does, read from the services the service kind also reads (`ecs::services`).
 
 use std::collections::{BTreeMap, HashMap};
 
+use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
     TargetTrackingScalingPolicyConfiguration,
 };
 
-use super::ecs::service::service_id;
+use super::ecs::{self, service::service_id};
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
@@ -30,12 +31,57 @@ pub fn scaling_id(service: &str) -> ResourceId {
     ResourceId::new(KIND, service)
 }
 
+pub struct ScalingAdapter;
+
+#[async_trait]
+impl crate::engine::kind::Kind for ScalingAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        // Scalable targets belong to the stack's services: `service/<cluster>/<service>`.
+        let resources: BTreeMap<String, String> = ecs::services(cx)
+            .await?
+            .iter()
+            .filter_map(|found| {
+                let id = found.owned_id(&cx.stack)?;
+                let cluster = found.cluster.rsplit('/').next()?;
+                let name = found.service.service_name()?;
+                (id.kind() == ecs::service::KIND)
+                    .then(|| (format!("service/{cluster}/{name}"), id.name().to_string()))
+            })
+            .collect();
+        if resources.is_empty() {
+            return Ok(Vec::new());
+        }
+        observe(cx, &resources).await
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        create(op, desired).await
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        update(op, desired, observed, changes).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        delete(op, observed).await
+    }
+}
+
 /// The scalable targets of the stack's services: `services` maps each owned service's
 /// scaling resource id (`service/<cluster>/<name>`) to its logical name.
-pub async fn observe(
-    cx: &Cx,
-    services: &BTreeMap<String, String>,
-) -> Result<Vec<Observed>, AwsError> {
+async fn observe(cx: &Cx, services: &BTreeMap<String, String>) -> Result<Vec<Observed>, AwsError> {
     let scaling = &cx.clients.autoscaling;
     let (targets, policies) = futures::join!(
         scaling
@@ -114,7 +160,7 @@ pub async fn observe(
     Ok(out)
 }
 
-pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     let resource = desired
         .value("resource")
         .as_str()
@@ -128,7 +174,7 @@ pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError
     Ok(resource)
 }
 
-pub async fn update(
+async fn update(
     op: &OpCx<'_>,
     desired: &Desired,
     observed: &Observed,
@@ -151,7 +197,7 @@ pub async fn update(
     .await
 }
 
-pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
     // Deregistering the target deletes its policies too.
     match op
         .cx
@@ -197,9 +243,7 @@ async fn register(
         .min_capacity(int("min"))
         .max_capacity(int("max"))
         .set_tags(tags);
-    op.cx
-        .retry_not_found(|| async { request.clone().send().await.aws("RegisterScalableTarget") })
-        .await?;
+    request.send().await.aws("RegisterScalableTarget")?;
     Ok(())
 }
 

@@ -59,7 +59,14 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
                     .repository_arn()
                     .ok_or_else(|| AwsError::missing("DescribeRepositories", "repositoryArn"))?
                     .to_string();
-                let name = repository.repository_name().unwrap_or_default().to_string();
+                let name = repository
+                    .repository_name()
+                    .ok_or_else(|| AwsError::missing("DescribeRepositories", "repositoryName"))?
+                    .to_string();
+                let uri = repository
+                    .repository_uri()
+                    .ok_or_else(|| AwsError::missing("DescribeRepositories", "repositoryUri"))?
+                    .to_string();
                 let listed = ecr
                     .list_tags_for_resource()
                     .resource_arn(&arn)
@@ -83,7 +90,7 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
                 {
                     Ok(found) => found
                         .lifecycle_policy_text()
-                        .and_then(|text| crate::manifest::containers::canonical_json(text).ok())
+                        .and_then(|text| crate::text::canonical_json(text).ok())
                         .map_or(Value::Null, Value::Str),
                     Err(error) if error.kind == ErrorKind::NotFound => Value::Null,
                     Err(error) => return Err(error),
@@ -94,7 +101,7 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
                 let mut resource =
                     Observed::new(
                         id,
-                        repository.repository_uri().unwrap_or_default(),
+                        &uri,
                         props([
                             ("name", Value::str(&name), Mode::Replace),
                             (
@@ -220,6 +227,12 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
             .send()
             .await
             .aws("CreateRepository")?;
+        let uri = created
+            .repository()
+            .and_then(|repository| repository.repository_uri())
+            .ok_or_else(|| AwsError::missing("CreateRepository", "repositoryUri"))?
+            .to_string();
+        op.made(&uri);
         if let Some(policy) = desired.value("lifecycle_policy").as_str() {
             ecr.put_lifecycle_policy()
                 .repository_name(name)
@@ -228,11 +241,7 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
                 .await
                 .aws("PutLifecyclePolicy")?;
         }
-        Ok(created
-            .repository()
-            .and_then(|repository| repository.repository_uri())
-            .unwrap_or_default()
-            .to_string())
+        Ok(uri)
     }
 
     async fn update(

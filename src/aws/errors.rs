@@ -76,13 +76,11 @@ pub fn classify(code: &str) -> ErrorKind {
         | "InvalidIPAddress.InUse"
         | "ResourceInUse"
         | "ResourceInUseException"
-        | "DeleteConflict"
         | "ClusterContainsServicesException"
         | "ClusterContainsTasksException"
-        | "RepositoryNotEmptyException"
-        | "BucketNotEmpty"
         | "DistributionNotDisabled"
         | "OriginAccessControlInUse" => ErrorKind::Dependency,
+        "DeleteConflict" | "RepositoryNotEmptyException" | "BucketNotEmpty" => ErrorKind::Blocked,
         code if THROTTLING_CODES.contains(&code) => ErrorKind::Throttled,
         "InvalidPermission.Duplicate"
         | "RouteAlreadyExists"
@@ -161,6 +159,7 @@ mod tests {
         assert_eq!(classify("InvalidVpcID.NotFound"), ErrorKind::NotFound);
         assert_eq!(classify("NatGatewayNotFound"), ErrorKind::NotFound);
         assert_eq!(classify("DependencyViolation"), ErrorKind::Dependency);
+        assert_eq!(classify("RepositoryNotEmptyException"), ErrorKind::Blocked);
         assert_eq!(classify("InvalidPermission.Duplicate"), ErrorKind::Conflict);
         assert_eq!(classify("InvalidParameterValue"), ErrorKind::Other);
     }

@@ -38,7 +38,7 @@ pub(crate) const ASSUME_ECS_TASKS: &str = r#"{"Statement":[{"Action":"sts:Assume
 /// IAM returns policy documents URL-encoded; compare them parsed and re-serialised.
 pub(crate) fn normalise_policy(text: &str) -> Value {
     let decoded = percent_decode(text);
-    match crate::manifest::containers::canonical_json(&decoded) {
+    match crate::text::canonical_json(&decoded) {
         Ok(json) => Value::Str(json),
         Err(_) => Value::Str(decoded),
     }
@@ -239,6 +239,7 @@ impl crate::engine::kind::Kind for RoleAdapter {
             .role()
             .map(|role| role.arn().to_string())
             .ok_or_else(|| AwsError::missing("CreateRole", "Role"))?;
+        op.made(&arn);
         sync_policies(
             op,
             &name,

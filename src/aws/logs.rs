@@ -12,16 +12,11 @@ use super::errors::{AwsError, AwsResultExt};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Mode, Observed, Value, props};
-use crate::manifest::Service;
-use crate::manifest::containers::LOG_GROUP_PREFIXES;
+use crate::known::LOG_GROUP_PREFIXES;
 
 pub const KIND: &str = "log_group";
 
 pub struct LogGroupAdapter;
-
-pub fn log_group_name(service: &Service) -> String {
-    service.log_group.clone()
-}
 
 /// A group's ARN without the `:*` that `arn` (the older field) ends with.
 fn group_arn(group: &aws_sdk_cloudwatchlogs::types::LogGroup) -> String {
@@ -183,6 +178,7 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         // A group of the name that exists is never configured as if it were the stack's:
         // after a lost response, the walk finds the stack's own group by its tags.
         created?;
+        op.made(&name);
         set_retention(op, &name, desired.value("retention_days")).await?;
         Ok(name)
     }

@@ -105,6 +105,8 @@ pub struct Reads {
     pub stack_vpcs: tokio::sync::OnceCell<Vec<aws_sdk_ec2::types::Vpc>>,
     /// The account's ECS clusters (`ecs::clusters`).
     pub ecs_clusters: tokio::sync::OnceCell<Vec<aws_sdk_ecs::types::Cluster>>,
+    /// The services of the stack's clusters (`ecs::services`).
+    pub ecs_services: tokio::sync::OnceCell<Vec<ecs::ClusterService>>,
     /// The load balancers, listeners and rules (`elbv2::balancers`, ...).
     pub elbv2: elbv2::Reads,
     /// The stack's buckets and their listings (`s3::owned_buckets`, `s3::listing`).
@@ -141,24 +143,6 @@ impl Cx {
     /// The bound for retrying "not found yet" after a create (EC2 is eventually consistent).
     pub fn visibility_bound(&self) -> Duration {
         self.timeout.min(Duration::from_secs(120))
-    }
-
-    /// Retries an operation whose inputs were just created and may not be visible yet.
-    pub async fn retry_not_found<T, F, Fut>(&self, attempt: F) -> Result<T, AwsError>
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T, AwsError>>,
-    {
-        crate::engine::retry::retry(self.visibility_bound(), &[ErrorKind::NotFound], attempt).await
-    }
-
-    /// Retries a delete refused because something is still being released.
-    pub async fn retry_dependency<T, F, Fut>(&self, attempt: F) -> Result<T, AwsError>
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T, AwsError>>,
-    {
-        crate::engine::retry::retry(self.timeout, &[ErrorKind::Dependency], attempt).await
     }
 }
 
@@ -204,6 +188,7 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(logs::LogGroupAdapter));
     adapters.push(Arc::new(iam::RoleAdapter));
     adapters.extend(ecs::adapters());
+    adapters.push(Arc::new(autoscaling::ScalingAdapter));
     adapters.extend(elbv2::adapters());
     adapters.extend(s3::adapters());
     adapters.extend(cloudfront::adapters());
@@ -225,5 +210,9 @@ impl crate::engine::kind::Context for Cx {
 
     fn visibility_bound(&self) -> Duration {
         Cx::visibility_bound(self)
+    }
+
+    fn patience(&self) -> Duration {
+        self.timeout
     }
 }

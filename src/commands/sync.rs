@@ -53,7 +53,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     let (manifest, adapters) = super::load(&options.manifest)?;
     // Which buckets, decided before any AWS call.
     let buckets = chosen(&manifest, &options.buckets)?;
-    content::warm_buckets(buckets.iter().copied());
+    crate::lower::objects::warm_buckets(buckets.iter().copied());
     let session = pipeline::connect(
         &super::connection(global),
         (&manifest).into(),
@@ -116,10 +116,11 @@ async fn sync_buckets(
     );
     if plan.is_empty() {
         for bucket in buckets {
-            let files = bucket
-                .sync
-                .as_ref()
-                .map_or(0, |wanted| content::scan(wanted).files.len());
+            let files = bucket.sync.as_ref().map_or(0, |wanted| {
+                content::scan(&crate::lower::objects::settings(wanted))
+                    .files
+                    .len()
+            });
             crate::dataln!(
                 "  bucket {}: {} in sync",
                 bucket.key,

@@ -8,8 +8,12 @@ use std::fmt;
 pub enum ErrorKind {
     /// The id does not exist (or is not visible yet: EC2 is eventually consistent).
     NotFound,
-    /// Something still depends on the resource (`DependencyViolation`, an address in use).
+    /// Something still holds the resource and is going away by itself (an address still
+    /// mapped to a NAT gateway being deleted, a listener going): worth waiting for.
     Dependency,
+    /// Something holds the resource that no run of the stack will release (a repository's
+    /// images, a bucket's objects, a policy attached by someone else): a person decides.
+    Blocked,
     /// The thing already exists or conflicts with something that does.
     Conflict,
     Throttled,

@@ -4,7 +4,7 @@
 //! clients, for every kind edgectl ships; a plain struct in the walk's tests).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,6 +21,9 @@ pub trait Context: Send + Sync + 'static {
 
     /// How long "not found" may mean "not visible yet" after a create (eventual consistency).
     fn visibility_bound(&self) -> Duration;
+
+    /// How long to wait for what holds a resource to go away (the command's `--timeout`).
+    fn patience(&self) -> Duration;
 }
 
 /// One resource kind (or a few that one read returns together).
@@ -85,6 +88,12 @@ pub trait Kind: Send + Sync {
     ) -> Result<(), Error>;
 
     async fn delete(&self, op: &OpCx<'_, Self::Cx>, observed: &Observed) -> Result<(), Error>;
+
+    /// The error an operation ends with, once the walk gives up on it, told with what
+    /// only a read can say (which network interfaces still hold a subnet).
+    async fn explain(&self, _cx: &Self::Cx, _step: &Step, error: Error) -> Error {
+        error
+    }
 }
 
 /// The kind that handles a logical id.
@@ -165,9 +174,18 @@ pub struct OpCx<'a, C> {
     pub wait: bool,
     /// Where the operation says how far it has come (see [`OpCx::status`]).
     pub report: &'a (dyn Fn(&str) + Send + Sync),
+    /// The resource this create made, once the kind says so (see [`OpCx::made`]).
+    pub made: &'a OnceLock<String>,
 }
 
 impl<C> OpCx<'_, C> {
+    /// Says that the create's resource exists (its physical id), before the calls that
+    /// finish it: when one of those fails and the walk takes the operation up again, it
+    /// finishes this resource from what is live instead of making another.
+    pub fn made(&self, physical: &str) {
+        let _ = self.made.set(physical.to_string());
+    }
+
     /// Tells the progress display how far the operation has come.
     pub fn status(&self, text: &str) {
         (self.report)(text);

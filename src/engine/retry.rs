@@ -5,6 +5,8 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use super::error::{Error, ErrorKind};
+use super::kind::Context;
+use super::walk::Phase;
 
 /// Intervals start short (moto and fast APIs answer at once) and grow toward `MAX_DELAY`
 /// (a NAT gateway takes a minute or two on AWS).
@@ -33,6 +35,24 @@ impl Backoff {
         tokio::time::sleep(self.next.min(self.deadline - now)).await;
         self.next = (self.next.mul_f32(1.6)).min(MAX_DELAY);
         true
+    }
+}
+
+/// How long the walk keeps taking an operation up again after an error of `kind`: the one
+/// place retries are decided (throttling and server errors are retried per request, by
+/// the service's client). A create or update that refers to what was just made may not
+/// see it yet (EC2 is eventually consistent): "not found", for the visibility bound. A
+/// delete refused because something that is going away still holds the resource (an
+/// address, a listener, a draining service): for the command's patience; a create whose
+/// input is still held that way, for the visibility bound. Nothing else.
+pub fn bound(phase: Phase, kind: ErrorKind, cx: &impl Context) -> Option<Duration> {
+    match (phase, kind) {
+        (Phase::Create | Phase::Update, ErrorKind::NotFound) => Some(cx.visibility_bound()),
+        // What a create needs is still held by something going away (the CIDR of a
+        // subnet being replaced).
+        (Phase::Create, ErrorKind::Dependency) => Some(cx.visibility_bound()),
+        (Phase::Delete, ErrorKind::Dependency) => Some(cx.patience()),
+        _ => None,
     }
 }
 

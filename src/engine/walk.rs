@@ -357,39 +357,134 @@ async fn execute<K: ?Sized + Kind>(
     wait: bool,
     report: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<Option<String>, Error> {
+    let made = std::sync::OnceLock::new();
     let op = OpCx {
         cx,
         id: &step.id,
         physical,
         wait,
         report,
+        made: &made,
     };
-    let missing = || {
-        Error::new(
-            ErrorKind::Other,
-            "plan",
-            format!("`{}` has no state for this step", step.id),
-        )
-    };
-    let first = match phase {
-        Phase::Create => create(adapter, &op, step.desired.as_ref().ok_or_else(missing)?).await,
+    let mut result = first(adapter, &op, step, phase).await;
+    let mut backoff = None;
+    let mut converged = 0;
+    loop {
+        let error = match result {
+            Err(error) => error,
+            done => return done,
+        };
+        if may_hide_success(&error) && converged < CONVERGE_ROUNDS {
+            converged += 1;
+            result = converge(adapter, &op, step, phase, error).await;
+            continue;
+        }
+        // The one place an operation is retried: on the kinds `retry::bound` names.
+        let Some(bound) = super::retry::bound(phase, error.kind, cx) else {
+            return Err(adapter.explain(cx, step, error).await);
+        };
+        let backoff = backoff.get_or_insert_with(|| super::retry::Backoff::new(bound));
+        if !backoff.wait().await {
+            return Err(adapter.explain(cx, step, error).await);
+        }
+        result = resume(adapter, &op, step, phase).await;
+    }
+}
+
+fn missing(step: &Step) -> Error {
+    Error::new(
+        ErrorKind::Other,
+        "plan",
+        format!("`{}` has no state for this step", step.id),
+    )
+}
+
+/// The operation as planned.
+async fn first<K: ?Sized + Kind>(
+    adapter: &K,
+    op: &OpCx<'_, K::Cx>,
+    step: &Step,
+    phase: Phase,
+) -> Result<Option<String>, Error> {
+    match phase {
+        Phase::Create => {
+            create(
+                adapter,
+                op,
+                step.desired.as_ref().ok_or_else(|| missing(step))?,
+            )
+            .await
+        }
         Phase::Update => {
             let (desired, observed) = step
                 .desired
                 .as_ref()
                 .zip(step.observed.as_ref())
-                .ok_or_else(missing)?;
+                .ok_or_else(|| missing(step))?;
             adapter
-                .update(&op, desired, observed, &step.changes)
+                .update(op, desired, observed, &step.changes)
                 .await
                 .map(|()| Some(observed.physical_id.clone()))
         }
-        Phase::Delete => delete(adapter, &op, step.observed.as_ref().ok_or_else(missing)?).await,
-    };
-    match first {
-        Err(error) if may_hide_success(&error) => converge(adapter, &op, step, phase, error).await,
-        other => other,
+        Phase::Delete => {
+            delete(
+                adapter,
+                op,
+                step.observed.as_ref().ok_or_else(|| missing(step))?,
+            )
+            .await
+        }
     }
+}
+
+/// The operation taken up again after a retried error: a create whose resource was made
+/// is finished from what is live (never made twice); anything else runs again (updates
+/// and deletes are written to be run again: what is done already is no error).
+async fn resume<K: ?Sized + Kind>(
+    adapter: &K,
+    op: &OpCx<'_, K::Cx>,
+    step: &Step,
+    phase: Phase,
+) -> Result<Option<String>, Error> {
+    match (phase, op.made.get()) {
+        (Phase::Create, Some(physical)) => {
+            let desired = step.desired.as_ref().ok_or_else(|| missing(step))?;
+            match find_live(adapter, op, step, Find::Physical(physical)).await? {
+                Some(have) => finish(adapter, op, desired, have).await,
+                None => Err(Error::new(
+                    ErrorKind::NotFound,
+                    "read",
+                    format!("`{}` ({physical}) was made but is not visible yet", step.id),
+                )),
+            }
+        }
+        _ => first(adapter, op, step, phase).await,
+    }
+}
+
+/// Brings a live resource to its desired state: nothing when it is there already, the
+/// remaining fields as an update. `None` when only a replacement would (the next plan
+/// shows it).
+async fn finish<K: ?Sized + Kind>(
+    adapter: &K,
+    op: &OpCx<'_, K::Cx>,
+    desired: &super::model::Desired,
+    mut have: super::model::Observed,
+) -> Result<Option<String>, Error> {
+    op.physical.set(op.id, have.physical_id.clone());
+    let mut want = desired.clone();
+    adapter.normalize(&mut want, &mut have);
+    let (want, changes, _) = super::diff::compare(&want, &have, &Default::default());
+    if changes.is_empty() {
+        return Ok(Some(have.physical_id));
+    }
+    if changes.iter().any(|change| change.forces_replacement) {
+        return Ok(None);
+    }
+    adapter
+        .update(op, &want, &have, &changes)
+        .await
+        .map(|()| Some(have.physical_id.clone()))
 }
 
 async fn create<K: ?Sized + Kind>(
@@ -433,6 +528,8 @@ fn may_hide_success(error: &Error) -> bool {
 
 /// How many times an operation is taken up again from what is live before it fails.
 const CONVERGE_ATTEMPTS: usize = 4;
+/// How many times an operation's outcome is settled from what is live, at most.
+const CONVERGE_ROUNDS: usize = 2;
 
 /// Finishes an operation from what is live, after `error` left its outcome unknown: reads
 /// the resource back by its ownership tags, then does what is left — nothing when it is as
@@ -448,12 +545,20 @@ async fn converge<K: ?Sized + Kind>(
 ) -> Result<Option<String>, Error> {
     let mut last = error;
     for attempt in 0..CONVERGE_ATTEMPTS {
-        let found = match find_live(adapter, op, step, phase).await? {
+        let find = match (phase, op.made.get()) {
+            (Phase::Create, Some(physical)) => Find::Physical(physical),
+            (Phase::Delete, _) => match &step.observed {
+                Some(have) => Find::Physical(&have.physical_id),
+                None => return Err(last),
+            },
+            _ => Find::Logical,
+        };
+        let found = match find_live(adapter, op, step, find).await? {
             // Just made resources can take a moment to show in reads (EC2 is eventually
             // consistent): look once more before sending a create again.
             None if phase == Phase::Create && attempt == 0 => {
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                find_live(adapter, op, step, phase).await?
+                find_live(adapter, op, step, find).await?
             }
             found => found,
         };
@@ -462,27 +567,26 @@ async fn converge<K: ?Sized + Kind>(
                 return Ok(step.observed.as_ref().map(|have| gone(op, have)));
             }
             (Phase::Delete, Some(have)) => delete(adapter, op, &have).await,
-            (Phase::Create | Phase::Update, Some(mut have)) => {
+            (Phase::Create | Phase::Update, Some(have)) => {
                 let Some(desired) = step.desired.as_ref() else {
                     return Err(last);
                 };
-                op.physical.set(&step.id, have.physical_id.clone());
-                let mut want = desired.clone();
-                adapter.normalize(&mut want, &mut have);
-                let (want, changes, _) = super::diff::compare(&want, &have, &Default::default());
-                if changes.is_empty() {
-                    return Ok(Some(have.physical_id));
-                }
-                if changes.iter().any(|change| change.forces_replacement) {
+                match finish(adapter, op, desired, have).await {
                     // Not something to finish here: the next plan shows it.
-                    return Err(last);
+                    Ok(None) => return Err(last),
+                    other => other,
                 }
-                adapter
-                    .update(op, &want, &have, &changes)
-                    .await
-                    .map(|()| Some(have.physical_id.clone()))
             }
             (Phase::Update, None) => return Err(last),
+            // Made by this operation, not visible yet: never made twice (the walk looks
+            // again, by its id, within the visibility bound).
+            (Phase::Create, None) if op.made.get().is_some() => {
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    "read",
+                    format!("`{}` was made but is not visible yet", step.id),
+                ));
+            }
             (Phase::Create, None) if last.kind == ErrorKind::Ambiguous => {
                 let Some(desired) = step.desired.as_ref() else {
                     return Err(last);
@@ -500,14 +604,22 @@ async fn converge<K: ?Sized + Kind>(
     Err(last)
 }
 
-/// The live resource an operation is about, read now by the adapter's observe: by its
-/// logical id for a create or update (the one the diff would keep, of duplicates), by its
-/// physical id for a delete. References read as logical ids, as in a plan.
+/// How an operation's live resource is found again.
+#[derive(Clone, Copy)]
+enum Find<'a> {
+    /// By its logical id (the one the diff would keep, of duplicates): a create or update.
+    Logical,
+    /// By its physical id: a delete, or a create whose resource was made.
+    Physical(&'a str),
+}
+
+/// The live resource an operation is about, read now by the adapter's observe.
+/// References read as logical ids, as in a plan.
 async fn find_live<K: ?Sized + Kind>(
     adapter: &K,
     op: &OpCx<'_, K::Cx>,
     step: &Step,
-    phase: Phase,
+    find: Find<'_>,
 ) -> Result<Option<super::model::Observed>, Error> {
     // Other operations run meanwhile: a resource listed and then deleted before its
     // details are read fails the read with "not found"; read again.
@@ -527,16 +639,11 @@ async fn find_live<K: ?Sized + Kind>(
     );
     super::kind::read_as_logical(&mut observed, &index);
     observed.sort_by(|a, b| (&a.id, &a.physical_id).cmp(&(&b.id, &b.physical_id)));
-    Ok(match phase {
-        Phase::Delete => {
-            let physical_id = step.observed.as_ref().map(|have| have.physical_id.as_str());
-            observed
-                .into_iter()
-                .find(|resource| Some(resource.physical_id.as_str()) == physical_id)
-        }
-        Phase::Create | Phase::Update => {
-            observed.into_iter().find(|resource| resource.id == step.id)
-        }
+    Ok(match find {
+        Find::Physical(physical) => observed.into_iter().find(|resource| {
+            resource.physical_id == physical && resource.id.kind() == step.id.kind()
+        }),
+        Find::Logical => observed.into_iter().find(|resource| resource.id == step.id),
     })
 }
 

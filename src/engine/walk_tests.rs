@@ -23,6 +23,12 @@ struct TestCx {
     panic: Arc<BTreeSet<String>>,
     /// Operations as they finish.
     log: Arc<Mutex<Vec<String>>>,
+    /// Operations that fail with an error of this kind, so many times, then succeed.
+    flaky: Arc<Mutex<std::collections::BTreeMap<String, (ErrorKind, usize)>>>,
+    /// Every attempt of an operation, failed or not.
+    attempts: Arc<Mutex<Vec<String>>>,
+    /// What creates made, as observe reads it back.
+    live: Arc<Mutex<Vec<Observed>>>,
 }
 
 impl Context for TestCx {
@@ -31,7 +37,11 @@ impl Context for TestCx {
     }
 
     fn visibility_bound(&self) -> Duration {
-        Duration::ZERO
+        Duration::from_secs(2)
+    }
+
+    fn patience(&self) -> Duration {
+        Duration::from_secs(2)
     }
 }
 
@@ -41,6 +51,13 @@ impl TestCx {
         tokio::task::yield_now().await;
         if self.panic.contains(&what) {
             panic!("test kind told to panic on {what}");
+        }
+        self.attempts.lock().unwrap().push(what.clone());
+        if let Some((kind, left)) = self.flaky.lock().unwrap().get_mut(&what)
+            && *left > 0
+        {
+            *left -= 1;
+            return Err(Error::new(*kind, "Test", format!("{what} not yet")));
         }
         if self.fail.contains(&what) {
             return Err(Error::new(
@@ -68,13 +85,22 @@ impl Kind for TestKind {
         &["t"]
     }
 
-    async fn observe(&self, _cx: &TestCx) -> Result<Vec<Observed>, Error> {
-        Ok(Vec::new())
+    async fn observe(&self, cx: &TestCx) -> Result<Vec<Observed>, Error> {
+        Ok(cx.live.lock().unwrap().clone())
     }
 
-    async fn create(&self, op: &OpCx<'_, TestCx>, _desired: &Desired) -> Result<String, Error> {
+    /// Makes the resource, then configures it (as CreateVpc, then ModifyVpcAttribute).
+    async fn create(&self, op: &OpCx<'_, TestCx>, desired: &Desired) -> Result<String, Error> {
         op.cx.act(format!("create {}", op.id)).await?;
-        Ok(format!("phys-{}", op.id.name()))
+        let physical = format!("phys-{}", op.id.name());
+        op.made(&physical);
+        op.cx.live.lock().unwrap().push(Observed::new(
+            op.id.clone(),
+            physical.clone(),
+            desired.props.clone(),
+        ));
+        op.cx.act(format!("configure {}", op.id)).await?;
+        Ok(physical)
     }
 
     async fn update(
@@ -212,8 +238,78 @@ fn told(fail: &[&str], panic: &[&str]) -> TestCx {
     TestCx {
         fail: Arc::new(fail.iter().map(|what| what.to_string()).collect()),
         panic: Arc::new(panic.iter().map(|what| what.to_string()).collect()),
-        log: Arc::default(),
+        ..TestCx::default()
     }
+}
+
+/// Operations that fail with `kind` the given number of times before they succeed.
+fn flaky(operations: &[(&str, ErrorKind, usize)]) -> TestCx {
+    let cx = TestCx::default();
+    *cx.flaky.lock().unwrap() = operations
+        .iter()
+        .map(|(what, kind, times)| (what.to_string(), (*kind, *times)))
+        .collect();
+    cx
+}
+
+impl TestCx {
+    fn attempts(&self, what: &str) -> usize {
+        self.attempts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|attempt| *attempt == what)
+            .count()
+    }
+}
+
+#[tokio::test]
+async fn a_create_whose_input_is_not_visible_yet_is_retried() {
+    // The create itself is refused twice (what it refers to is not visible yet).
+    let cx = flaky(&[("create t.a", ErrorKind::NotFound, 2)]);
+    let ran = walk(&creates(), cx.clone()).await;
+    assert!(ran.failed().is_empty(), "{:?}", ran.failed());
+    assert_eq!(cx.attempts("create t.a"), 3);
+    assert_eq!(ran.done().len(), 6);
+}
+
+#[tokio::test]
+async fn a_made_resource_is_finished_not_made_again() {
+    // Made, then its configuration is refused once: the walk finishes the live one.
+    let cx = flaky(&[("configure t.b", ErrorKind::NotFound, 1)]);
+    let ran = walk(&creates(), cx.clone()).await;
+    assert!(ran.failed().is_empty(), "{:?}", ran.failed());
+    assert_eq!(cx.attempts("create t.b"), 1, "never made twice");
+    let made = cx.live.lock().unwrap().len();
+    assert_eq!(made, 6, "one resource per create");
+    assert!(ran.done().contains("create t.c"));
+}
+
+#[tokio::test]
+async fn only_what_goes_away_by_itself_is_waited_for() {
+    let plan = diff(
+        &Graph::default(),
+        vec![observed("held", &[]), observed("blocked", &[])],
+    )
+    .unwrap();
+    let cx = flaky(&[
+        ("delete t.held", ErrorKind::Dependency, 2),
+        ("delete t.blocked", ErrorKind::Blocked, 1),
+    ]);
+    let ran = walk(&plan, cx.clone()).await;
+    assert_eq!(cx.attempts("delete t.held"), 3);
+    assert!(ran.done().contains("delete t.held"));
+    // A person must act: refused at once, not retried.
+    assert_eq!(cx.attempts("delete t.blocked"), 1);
+    assert_eq!(
+        ran.failed(),
+        ["delete t.blocked: `Test` failed: delete t.blocked not yet"]
+    );
+    // Other kinds of error are not retried either.
+    let cx = flaky(&[("create t.a", ErrorKind::Other, 1)]);
+    let ran = walk(&creates(), cx.clone()).await;
+    assert_eq!(cx.attempts("create t.a"), 1);
+    assert_eq!(ran.failed().len(), 1);
 }
 
 #[tokio::test]

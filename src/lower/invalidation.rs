@@ -21,6 +21,7 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
         if targets.is_empty() {
             continue;
         }
+        let sync = &super::objects::settings(sync);
         let scanned = scan(sync);
         out.push(Desired {
             id: invalidation_id(&bucket.key),

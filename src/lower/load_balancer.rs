@@ -1,9 +1,9 @@
 //! Lowering: application load balancers, their listeners and listener rules.
 
 use super::Env;
+use super::subnet::subnet_id;
 use super::target_group::target_group_id;
 use crate::aws::ec2::security_group::group_id;
-use crate::aws::ec2::subnet::subnet_id;
 use crate::aws::elbv2::{listener_id, rule_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, ResourceId, Value, props};

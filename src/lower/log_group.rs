@@ -1,7 +1,7 @@
 //! Lowering: CloudWatch log groups of the services' containers.
 
 use super::Env;
-use crate::aws::logs::{KIND, log_group_name};
+use crate::aws::logs::KIND;
 use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
 use crate::manifest::Manifest;
@@ -12,7 +12,7 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
         .services
         .iter()
         .map(|service| {
-            let name = log_group_name(service);
+            let name = service.log_group.clone();
             Desired {
                 id: log_group_id(&service.key),
                 props: props([

@@ -2,10 +2,10 @@
 
 use super::Env;
 use super::elastic_ip::nat_address_id;
+use super::subnet::subnet_id;
 use super::vpc::{name, network};
 use crate::aws::ec2::internet_gateway::internet_gateway_id;
 use crate::aws::ec2::nat_gateway::nat_gateway_id;
-use crate::aws::ec2::subnet::subnet_id;
 use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, Value, props};
 use crate::manifest::{Manifest, Tier};

@@ -3,12 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::s3::content::{
-    Scan, headers_fingerprint, scan, scan_value, unhashed, warm_buckets,
-};
+use crate::aws::s3::content::{self, Scan, headers_fingerprint, scan, scan_value, unhashed};
 use crate::aws::s3::{bucket_id, objects_id};
 use crate::engine::model::{Desired, Mode, Value, props};
-use crate::manifest::Manifest;
+use crate::manifest::edge::Bucket;
+use crate::manifest::{self, Manifest};
 
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     let mut out = Vec::new();
@@ -16,6 +15,7 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
         let Some(sync) = &bucket.sync else {
             continue;
         };
+        let sync = &settings(sync);
         let scanned = scan(sync);
         let fronted = !super::invalidation::targets(manifest, &bucket.key).is_empty();
         out.push(Desired {
@@ -50,12 +50,30 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     out
 }
 
-/// Starts hashing a sync's files in the background, each in the form its object most
-/// likely has (edgectl's own hash for multipart and SSE-KMS objects, else the ETag), so
-/// that the hashes are ready, or nearly, when the listing arrives. Plan and apply call it
-/// before reading AWS; hashing a file twice never happens (each hash is computed once).
+/// Starts hashing the syncs' files in the background while AWS is read (see
+/// [`content::warm`]). Plan and apply call it before reading AWS.
 pub fn warm(manifest: &Manifest) {
     warm_buckets(manifest.edge.buckets.iter());
+}
+
+/// [`warm`] for some of the manifest's buckets (`edgectl sync BUCKET`).
+pub fn warm_buckets<'a>(buckets: impl IntoIterator<Item = &'a Bucket>) {
+    content::warm(
+        buckets
+            .into_iter()
+            .filter_map(|bucket| Some((settings(bucket.sync.as_ref()?), bucket.kms.is_some()))),
+    );
+}
+
+/// A bucket's `sync:` as the objects and invalidation kinds read it.
+pub fn settings(sync: &manifest::edge::Sync) -> content::Sync {
+    content::Sync {
+        source: sync.source.clone(),
+        prefix: sync.prefix.clone(),
+        delete: sync.delete,
+        cache_control: sync.cache_control.clone(),
+        exclude: sync.exclude.clone(),
+    }
 }
 
 /// A scan's files by key, sizes standing in for hashes until `normalize` meets the live

@@ -2,11 +2,11 @@
 //! isolated.
 
 use super::Env;
+use super::subnet::subnet_id;
 use super::vpc::{name, network, vpc_ref};
 use crate::aws::ec2::internet_gateway::internet_gateway_id;
 use crate::aws::ec2::nat_gateway::nat_gateway_id;
 use crate::aws::ec2::route_table::{ANYWHERE, route};
-use crate::aws::ec2::subnet::subnet_id;
 use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
 use crate::manifest::{Manifest, Nat, Tier};

@@ -3,10 +3,10 @@
 use super::Env;
 use super::cluster::cluster_id;
 use super::load_balancer::forwarders;
+use super::subnet::subnet_id;
 use super::target_group::target_group_id;
 use super::task_definition::task_definition_id;
 use crate::aws::ec2::security_group::group_id;
-use crate::aws::ec2::subnet::subnet_id;
 use crate::aws::ecs::service::{KEEP_COUNT, service_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, Value, Why, props};

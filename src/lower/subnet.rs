@@ -2,9 +2,8 @@
 
 use super::Env;
 use super::vpc::{name, network, vpc_ref};
-use crate::aws::ec2::subnet::subnet_id;
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
 use crate::manifest::{Manifest, Tier};
 
 pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
@@ -35,4 +34,9 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
         }
     }
     out
+}
+
+/// `subnet.public-1` for the first public subnet.
+pub fn subnet_id(tier: Tier, index: usize) -> ResourceId {
+    ResourceId::new("subnet", &format!("{}-{}", tier.as_str(), index + 1))
 }

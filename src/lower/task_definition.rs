@@ -5,7 +5,7 @@ use super::log_group::log_group_id;
 use super::repository::repository_id;
 use super::role::{execution_role_id, task_role_id};
 use crate::aws::ecs::task_definition::{
-    KEEP_IMAGE, KIND, container_name, family, health_value, image_value, string_map,
+    KEEP_IMAGE, KIND, container_name, health_value, image_value, string_map,
 };
 use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, ResourceId, Value, Why, props};
@@ -21,7 +21,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
 }
 
 pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired {
-    let family = family(&manifest.stack, service);
+    let family = format!("{}-{}", manifest.stack, service.key);
     let mut containers: Vec<Value> = service
         .containers
         .iter()

@@ -8,6 +8,8 @@ use super::decode::{Decoder, Fields, Spanned, list};
 use super::diag::{Pos, suggest};
 use super::schema::{Network, Tier};
 use super::yaml::{Node, NodeKind};
+pub use crate::known::LOG_GROUP_PREFIXES;
+pub use crate::text::canonical_json;
 
 const REPOSITORY: &[&str] = &[
     "name",
@@ -111,8 +113,6 @@ const STICKY: &[&str] = &["duration"];
 const DEPLOYMENT: &[&str] = &["min_percent", "max_percent", "rollback"];
 const AUTOSCALE: &[&str] = &["min", "max", "cpu", "memory"];
 const LOGS: &[&str] = &["group", "retention_days", "retain"];
-/// Where edgectl keeps log groups, so that observing reads only these.
-pub const LOG_GROUP_PREFIXES: &[&str] = &["/ecs/", "/aws/ecs/"];
 const TASK_ROLE: &[&str] = &["allow", "statements", "arn"];
 const STATEMENT: &[&str] = &["effect", "actions", "resources"];
 const EXECUTION_ROLE: &[&str] = &["arn"];
@@ -617,12 +617,6 @@ fn decode_repositories(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> 
         });
     }
     out
-}
-
-/// JSON with keys sorted and no insignificant whitespace, so equal policies compare equal.
-pub fn canonical_json(text: &str) -> Result<String, serde_json::Error> {
-    let value: serde_json::Value = serde_json::from_str(text)?;
-    serde_json::to_string(&value)
 }
 
 fn lifecycle_shorthand(decoder: &mut Decoder, node: &Node, section: &str) -> Option<String> {

@@ -9,6 +9,7 @@ use super::containers::{flag, valid_logical_name};
 use super::decode::{Decoder, Fields, Spanned, list};
 use super::diag::suggest;
 use super::yaml::{Node, NodeKind};
+use crate::known::{CACHE_POLICIES, ORIGIN_REQUEST_POLICIES, policy_id};
 
 const BUCKET: &[&str] = &[
     "name",
@@ -89,79 +90,6 @@ const STORAGE_CLASSES: &[(&str, &str)] = &[
     ("glacier_ir", "GLACIER_IR"),
     ("glacier", "GLACIER"),
     ("deep_archive", "DEEP_ARCHIVE"),
-];
-
-/// CloudFront's managed cache policies: the name users write, the AWS name, its fixed id.
-pub const CACHE_POLICIES: &[(&str, &str, &str)] = &[
-    (
-        "optimized",
-        "Managed-CachingOptimized",
-        "658327ea-f89d-4fab-a63d-7e88639e58f6",
-    ),
-    (
-        "disabled",
-        "Managed-CachingDisabled",
-        "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
-    ),
-    (
-        "optimized-uncompressed",
-        "Managed-CachingOptimizedForUncompressedObjects",
-        "b2884449-e4de-46a7-ac36-70bc7f1ddd6d",
-    ),
-    (
-        "origin-cache-control",
-        "UseOriginCacheControlHeaders",
-        "83da9c7e-98b4-4e11-a168-04f0df8e2c65",
-    ),
-    (
-        "origin-cache-control-query-strings",
-        "UseOriginCacheControlHeaders-QueryStrings",
-        "4cc15a8a-d715-48a4-82b8-cc0b614638fe",
-    ),
-    (
-        "amplify",
-        "Managed-Amplify",
-        "2e54312d-136d-493c-8eb9-b001f22f67d2",
-    ),
-    (
-        "elemental-mediapackage",
-        "Managed-Elemental-MediaPackage",
-        "08627262-05a9-4f76-9ded-b50ca2e3a84f",
-    ),
-];
-
-/// CloudFront's managed origin request policies, as above.
-pub const ORIGIN_REQUEST_POLICIES: &[(&str, &str, &str)] = &[
-    (
-        "all-viewer",
-        "Managed-AllViewer",
-        "216adef6-5c7f-47e4-b989-5492eafa07d3",
-    ),
-    (
-        "all-viewer-except-host",
-        "Managed-AllViewerExceptHostHeader",
-        "b689b0a8-53d0-40ab-baf2-68738e2966ac",
-    ),
-    (
-        "all-viewer-and-cloudfront-headers",
-        "Managed-AllViewerAndCloudFrontHeaders-2022-06",
-        "33f36d7e-f396-46d9-90e0-52428a34d9dc",
-    ),
-    (
-        "cors-custom-origin",
-        "Managed-CORS-CustomOrigin",
-        "59781a5b-3903-41f3-afcb-af62929ccde1",
-    ),
-    (
-        "cors-s3-origin",
-        "Managed-CORS-S3Origin",
-        "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf",
-    ),
-    (
-        "user-agent-referer",
-        "Managed-UserAgentRefererHeaders",
-        "acba4595-bd28-49b8-b9fe-13317c0390fa",
-    ),
 ];
 
 const TLS_VERSIONS: &[&str] = &[
@@ -1674,24 +1602,9 @@ fn decode_behavior(
     })
 }
 
-fn policy_id(table: &[(&str, &str, &'static str)], name: &str) -> &'static str {
-    table
-        .iter()
-        .find(|(short, _, _)| *short == name)
-        .map_or("", |(_, _, id)| id)
-}
-
-/// The AWS name of a managed policy id, for plans.
-pub fn policy_name(id: &str) -> Option<&'static str> {
-    CACHE_POLICIES
-        .iter()
-        .chain(ORIGIN_REQUEST_POLICIES)
-        .find(|(_, _, known)| *known == id)
-        .map(|(_, aws, _)| *aws)
-}
-
 #[cfg(test)]
 mod tests {
+    use crate::known::policy_name;
 
     #[test]
     fn a_sync_source_stays_in_the_manifests_folder_unless_absolute() {

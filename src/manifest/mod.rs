@@ -53,13 +53,7 @@ impl ManifestError {
     }
 }
 
-pub fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
-}
+pub use crate::text::plural;
 
 /// Reads `path` (`-` for stdin) and decodes it. At most one byte past the size limit is
 /// read, so a huge file (or endless stdin) is refused without being held in memory.

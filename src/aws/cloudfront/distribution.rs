@@ -49,7 +49,7 @@ pub(crate) fn behavior_map(
     compress: bool,
     viewer_protocol: &str,
 ) -> Value {
-    let policy = |id: &str| match crate::manifest::edge::policy_name(id) {
+    let policy = |id: &str| match crate::known::policy_name(id) {
         Some(name) => Value::str(name),
         None => Value::str(id),
     };
@@ -422,9 +422,9 @@ fn allowed_methods(map: &BTreeMap<String, Value>) -> Result<AllowedMethods, AwsE
 
 /// A managed policy's id from the name the plan shows (or the id itself).
 fn policy_id(value: &str) -> String {
-    crate::manifest::edge::CACHE_POLICIES
+    crate::known::CACHE_POLICIES
         .iter()
-        .chain(crate::manifest::edge::ORIGIN_REQUEST_POLICIES)
+        .chain(crate::known::ORIGIN_REQUEST_POLICIES)
         .find(|(_, aws, _)| *aws == value)
         .map_or(value.to_string(), |(_, _, id)| id.to_string())
 }

@@ -220,7 +220,13 @@ pub async fn wait_deployed(op: &OpCx<'_>, id: &str) -> Result<String, AwsError> 
             // On AWS a change takes minutes to reach every edge location.
             op.status(&format!("distribution {id} {status}, waiting for Deployed"));
             let deployed = status == "Deployed";
-            Ok(deployed.then(|| found.e_tag().unwrap_or_default().to_string()))
+            if !deployed {
+                return Ok(None);
+            }
+            let etag = found
+                .e_tag()
+                .ok_or_else(|| AwsError::missing("GetDistribution", "ETag"))?;
+            Ok(Some(etag.to_string()))
         },
     )
     .await

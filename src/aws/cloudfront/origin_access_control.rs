@@ -167,23 +167,19 @@ pub async fn update(op: &OpCx<'_>, desired: &Desired, observed: &Observed) -> Re
 pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
     let cloudfront = &op.cx.clients.cloudfront;
     // Refused while a distribution still uses it: that deletion settles first.
-    op.cx
-        .retry_dependency(|| async {
-            let current = cloudfront
-                .get_origin_access_control()
-                .id(&observed.physical_id)
-                .send()
-                .await
-                .aws("GetOriginAccessControl")?;
-            cloudfront
-                .delete_origin_access_control()
-                .id(&observed.physical_id)
-                .set_if_match(current.e_tag().map(str::to_string))
-                .send()
-                .await
-                .aws("DeleteOriginAccessControl")
-        })
-        .await?;
+    let current = cloudfront
+        .get_origin_access_control()
+        .id(&observed.physical_id)
+        .send()
+        .await
+        .aws("GetOriginAccessControl")?;
+    cloudfront
+        .delete_origin_access_control()
+        .id(&observed.physical_id)
+        .set_if_match(current.e_tag().map(str::to_string))
+        .send()
+        .await
+        .aws("DeleteOriginAccessControl")?;
     Ok(())
 }
 

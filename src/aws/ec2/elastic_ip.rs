@@ -74,15 +74,11 @@ impl crate::engine::kind::Kind for ElasticIpAdapter {
         let allocation_id = &observed.physical_id;
         // The address stays associated for a moment after its NAT gateway is deleted
         // (InvalidIPAddress.InUse): retried as a dependency.
-        op.cx
-            .retry_dependency(|| async {
-                ec2.release_address()
-                    .allocation_id(allocation_id)
-                    .send()
-                    .await
-                    .aws("ReleaseAddress")
-            })
-            .await?;
+        ec2.release_address()
+            .allocation_id(allocation_id)
+            .send()
+            .await
+            .aws("ReleaseAddress")?;
         Ok(())
     }
 }

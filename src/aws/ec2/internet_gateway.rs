@@ -79,6 +79,7 @@ impl crate::engine::kind::Kind for InternetGatewayAdapter {
             .and_then(|gateway| gateway.internet_gateway_id())
             .ok_or_else(|| AwsError::missing("CreateInternetGateway", "internet_gateway_id"))?
             .to_string();
+        op.made(&gateway_id);
         attach(op, &gateway_id, &op.resolve(desired.value("vpc"))?).await?;
         Ok(gateway_id)
     }
@@ -106,15 +107,11 @@ impl crate::engine::kind::Kind for InternetGatewayAdapter {
             detach(op, gateway_id, &op.resolve(observed.value("vpc"))?).await?;
         }
         let ec2 = &op.cx.clients.ec2;
-        op.cx
-            .retry_dependency(|| async {
-                ec2.delete_internet_gateway()
-                    .internet_gateway_id(gateway_id)
-                    .send()
-                    .await
-                    .aws("DeleteInternetGateway")
-            })
-            .await?;
+        ec2.delete_internet_gateway()
+            .internet_gateway_id(gateway_id)
+            .send()
+            .await
+            .aws("DeleteInternetGateway")?;
         Ok(())
     }
 }
@@ -127,9 +124,7 @@ async fn attach(op: &OpCx<'_>, gateway_id: &str, vpc_id: &str) -> Result<(), Aws
         .attach_internet_gateway()
         .internet_gateway_id(gateway_id)
         .vpc_id(vpc_id);
-    op.cx
-        .retry_not_found(|| async { request.clone().send().await.aws("AttachInternetGateway") })
-        .await?;
+    request.send().await.aws("AttachInternetGateway")?;
     Ok(())
 }
 
@@ -143,11 +138,7 @@ async fn detach(op: &OpCx<'_>, gateway_id: &str, vpc_id: &str) -> Result<(), Aws
         .vpc_id(vpc_id);
     // Detaching fails with DependencyViolation while NAT gateways' public addresses are
     // still mapped in the VPC (they are released a little after the NAT is deleted).
-    match op
-        .cx
-        .retry_dependency(|| async { request.clone().send().await.aws("DetachInternetGateway") })
-        .await
-    {
+    match request.send().await.aws("DetachInternetGateway") {
         Ok(_) => Ok(()),
         // Already detached (Gateway.NotAttached) is what we want.
         Err(error)

@@ -110,15 +110,13 @@ impl crate::engine::kind::Kind for NatGatewayAdapter {
                 &format!("{subnet}/{allocation}"),
             ))
             .tag_specifications(tag_spec(ResourceType::Natgateway, op.create_tags(desired)));
-        let created = op
-            .cx
-            .retry_not_found(|| async { request.clone().send().await.aws("CreateNatGateway") })
-            .await?;
+        let created = request.send().await.aws("CreateNatGateway")?;
         let gateway_id = created
             .nat_gateway()
             .and_then(|gateway| gateway.nat_gateway_id())
             .ok_or_else(|| AwsError::missing("CreateNatGateway", "nat_gateway_id"))?
             .to_string();
+        op.made(&gateway_id);
         if op.wait {
             wait_for(op, &gateway_id, NatGatewayState::Available).await?;
         }

@@ -116,15 +116,13 @@ impl crate::engine::kind::Kind for RouteTableAdapter {
             .vpc_id(&vpc_id)
             .client_token(client_token(op.cx, op.id, &vpc_id))
             .tag_specifications(tag_spec(ResourceType::RouteTable, op.create_tags(desired)));
-        let created = op
-            .cx
-            .retry_not_found(|| async { request.clone().send().await.aws("CreateRouteTable") })
-            .await?;
+        let created = request.send().await.aws("CreateRouteTable")?;
         let table_id = created
             .route_table()
             .and_then(|table| table.route_table_id())
             .ok_or_else(|| AwsError::missing("CreateRouteTable", "route_table_id"))?
             .to_string();
+        op.made(&table_id);
         apply_routes(
             op,
             &table_id,
@@ -171,15 +169,11 @@ impl crate::engine::kind::Kind for RouteTableAdapter {
         });
         try_join_all(disassociations).await?;
         let table_id = &observed.physical_id;
-        op.cx
-            .retry_dependency(|| async {
-                ec2.delete_route_table()
-                    .route_table_id(table_id)
-                    .send()
-                    .await
-                    .aws("DeleteRouteTable")
-            })
-            .await?;
+        ec2.delete_route_table()
+            .route_table_id(table_id)
+            .send()
+            .await
+            .aws("DeleteRouteTable")?;
         Ok(())
     }
 }
@@ -216,33 +210,29 @@ async fn apply_routes(
         let replace = existing.is_some();
         calls.push(async move {
             // Route targets (a NAT gateway just created) may not be visible yet.
-            op.cx
-                .retry_not_found(|| async {
-                    if replace {
-                        let request = ec2
-                            .replace_route()
-                            .route_table_id(table_id)
-                            .destination_cidr_block(destination);
-                        let request = if target.starts_with("nat-") {
-                            request.nat_gateway_id(&target)
-                        } else {
-                            request.gateway_id(&target)
-                        };
-                        request.send().await.aws("ReplaceRoute").map(|_| ())
-                    } else {
-                        let request = ec2
-                            .create_route()
-                            .route_table_id(table_id)
-                            .destination_cidr_block(destination);
-                        let request = if target.starts_with("nat-") {
-                            request.nat_gateway_id(&target)
-                        } else {
-                            request.gateway_id(&target)
-                        };
-                        request.send().await.aws("CreateRoute").map(|_| ())
-                    }
-                })
-                .await
+            if replace {
+                let request = ec2
+                    .replace_route()
+                    .route_table_id(table_id)
+                    .destination_cidr_block(destination);
+                let request = if target.starts_with("nat-") {
+                    request.nat_gateway_id(&target)
+                } else {
+                    request.gateway_id(&target)
+                };
+                request.send().await.aws("ReplaceRoute").map(|_| ())
+            } else {
+                let request = ec2
+                    .create_route()
+                    .route_table_id(table_id)
+                    .destination_cidr_block(destination);
+                let request = if target.starts_with("nat-") {
+                    request.nat_gateway_id(&target)
+                } else {
+                    request.gateway_id(&target)
+                };
+                request.send().await.aws("CreateRoute").map(|_| ())
+            }
         });
     }
     try_join_all(calls).await?;
@@ -284,16 +274,12 @@ async fn apply_associations(
         .iter()
         .filter(|subnet| !association_ids.contains_key(*subnet))
         .map(|subnet_id| async move {
-            op.cx
-                .retry_not_found(|| async {
-                    ec2.associate_route_table()
-                        .route_table_id(table_id)
-                        .subnet_id(subnet_id)
-                        .send()
-                        .await
-                        .aws("AssociateRouteTable")
-                })
+            ec2.associate_route_table()
+                .route_table_id(table_id)
+                .subnet_id(subnet_id)
+                .send()
                 .await
+                .aws("AssociateRouteTable")
                 .map(|_| ())
         });
     try_join_all(additions).await?;

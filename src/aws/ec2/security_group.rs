@@ -15,9 +15,8 @@ use aws_sdk_ec2::types::{
 use super::{explain_dependency, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Cx, OpCx};
-use crate::engine::diff::Change;
+use crate::engine::diff::{Change, Step};
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::Protocol;
 
 pub struct SecurityGroupAdapter;
 
@@ -122,17 +121,13 @@ impl crate::engine::kind::Kind for SecurityGroupAdapter {
             // Read what the new group holds (AWS's default egress) and converge from there.
             let current = op
                 .cx
-                .retry_not_found(|| async {
-                    op.cx
-                        .clients
-                        .ec2
-                        .describe_security_groups()
-                        .group_ids(&group_id)
-                        .send()
-                        .await
-                        .aws("DescribeSecurityGroups")
-                })
-                .await?;
+                .clients
+                .ec2
+                .describe_security_groups()
+                .group_ids(&group_id)
+                .send()
+                .await
+                .aws("DescribeSecurityGroups")?;
             let Some(group) = current.security_groups().first() else {
                 return Err(AwsError::new(
                     ErrorKind::NotFound,
@@ -161,10 +156,7 @@ impl crate::engine::kind::Kind for SecurityGroupAdapter {
                 ResourceType::SecurityGroup,
                 op.create_tags(desired),
             ));
-        let created = op
-            .cx
-            .retry_not_found(|| async { request.clone().send().await.aws("CreateSecurityGroup") })
-            .await?;
+        let created = request.send().await.aws("CreateSecurityGroup")?;
         Ok(created
             .group_id()
             .ok_or_else(|| AwsError::missing("CreateSecurityGroup", "GroupId"))?
@@ -208,19 +200,20 @@ impl crate::engine::kind::Kind for SecurityGroupAdapter {
             return Ok(());
         }
         let ec2 = &op.cx.clients.ec2;
-        match op
-            .cx
-            .retry_dependency(|| async {
-                ec2.delete_security_group()
-                    .group_id(group_id)
-                    .send()
-                    .await
-                    .aws("DeleteSecurityGroup")
-            })
+        ec2.delete_security_group()
+            .group_id(group_id)
+            .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(error) => Err(explain_dependency(op.cx, "group-id", group_id, error).await),
+            .aws("DeleteSecurityGroup")
+            .map(drop)
+    }
+
+    async fn explain(&self, cx: &Cx, step: &Step, error: AwsError) -> AwsError {
+        match &step.observed {
+            Some(have) if step.id.kind() != RULES => {
+                explain_dependency(cx, "group-id", &have.physical_id, error).await
+            }
+            _ => error,
         }
     }
 }
@@ -341,7 +334,7 @@ fn permission(
         (Value::Int(from), Value::Int(to)) => {
             builder = builder.from_port(*from as i32).to_port(*to as i32)
         }
-        _ if protocol == Protocol::Icmp.as_str() => builder = builder.from_port(-1).to_port(-1),
+        _ if protocol == "icmp" => builder = builder.from_port(-1).to_port(-1),
         _ => {}
     }
     builder = match field("peer") {
@@ -388,27 +381,23 @@ async fn authorize(
         .collect::<Result<Vec<_>, _>>()?;
     let ec2 = &op.cx.clients.ec2;
     // Referenced groups created in this apply may not be visible yet.
-    op.cx
-        .retry_not_found(|| async {
-            if direction == "ingress" {
-                ec2.authorize_security_group_ingress()
-                    .group_id(group_id)
-                    .set_ip_permissions(Some(permissions.clone()))
-                    .send()
-                    .await
-                    .aws("AuthorizeSecurityGroupIngress")
-                    .map(|_| ())
-            } else {
-                ec2.authorize_security_group_egress()
-                    .group_id(group_id)
-                    .set_ip_permissions(Some(permissions.clone()))
-                    .send()
-                    .await
-                    .aws("AuthorizeSecurityGroupEgress")
-                    .map(|_| ())
-            }
-        })
-        .await
+    if direction == "ingress" {
+        ec2.authorize_security_group_ingress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(permissions.clone()))
+            .send()
+            .await
+            .aws("AuthorizeSecurityGroupIngress")
+            .map(|_| ())
+    } else {
+        ec2.authorize_security_group_egress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(permissions.clone()))
+            .send()
+            .await
+            .aws("AuthorizeSecurityGroupEgress")
+            .map(|_| ())
+    }
 }
 
 async fn revoke(

@@ -7,16 +7,10 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use super::{explain_dependency, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Cx, OpCx};
-use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::Tier;
+use crate::engine::diff::{Change, Step};
+use crate::engine::model::{Desired, Mode, Observed, Value, props};
 
 pub struct SubnetAdapter;
-
-/// `subnet.public-1` for the first public subnet.
-pub fn subnet_id(tier: Tier, index: usize) -> ResourceId {
-    ResourceId::new("subnet", &format!("{}-{}", tier.as_str(), index + 1))
-}
 
 #[async_trait]
 impl crate::engine::kind::Kind for SubnetAdapter {
@@ -83,18 +77,25 @@ impl crate::engine::kind::Kind for SubnetAdapter {
             .cidr_block(desired.value("cidr").as_str().unwrap_or_default())
             .availability_zone(desired.value("zone").as_str().unwrap_or_default())
             .tag_specifications(tag_spec(ResourceType::Subnet, op.create_tags(desired)));
-        // A subnet being deleted elsewhere in this apply may still hold an overlapping CIDR.
-        let created = crate::engine::retry::retry(
-            op.cx.visibility_bound(),
-            &[ErrorKind::NotFound, ErrorKind::Conflict],
-            || async { request.clone().send().await.aws("CreateSubnet") },
-        )
-        .await?;
+        // A subnet being deleted elsewhere in this apply may still hold an overlapping
+        // CIDR: a dependency that goes away (retried by the walk), not a resource of ours
+        // (a lost response is read back by its tags before any error is taken as it).
+        let created = request.send().await.aws("CreateSubnet").map_err(|error| {
+            if error.code.as_deref() == Some("InvalidSubnet.Conflict") {
+                AwsError {
+                    kind: ErrorKind::Dependency,
+                    ..error
+                }
+            } else {
+                error
+            }
+        })?;
         let subnet_id = created
             .subnet()
             .and_then(|subnet| subnet.subnet_id())
             .ok_or_else(|| AwsError::missing("CreateSubnet", "subnet_id"))?
             .to_string();
+        op.made(&subnet_id);
         if desired.value("public_ip_on_launch") == &Value::Bool(true) {
             set_public_ip(op, &subnet_id, true).await?;
         }
@@ -118,19 +119,18 @@ impl crate::engine::kind::Kind for SubnetAdapter {
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let subnet_id = &observed.physical_id;
         let ec2 = &op.cx.clients.ec2;
-        match op
-            .cx
-            .retry_dependency(|| async {
-                ec2.delete_subnet()
-                    .subnet_id(subnet_id)
-                    .send()
-                    .await
-                    .aws("DeleteSubnet")
-            })
+        ec2.delete_subnet()
+            .subnet_id(subnet_id)
+            .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(error) => Err(explain_dependency(op.cx, "subnet-id", subnet_id, error).await),
+            .aws("DeleteSubnet")
+            .map(drop)
+    }
+
+    async fn explain(&self, cx: &Cx, step: &Step, error: AwsError) -> AwsError {
+        match &step.observed {
+            Some(have) => explain_dependency(cx, "subnet-id", &have.physical_id, error).await,
+            None => error,
         }
     }
 }
@@ -143,8 +143,6 @@ async fn set_public_ip(op: &OpCx<'_>, subnet_id: &str, on: bool) -> Result<(), A
         .modify_subnet_attribute()
         .subnet_id(subnet_id)
         .map_public_ip_on_launch(AttributeBooleanValue::builder().value(on).build());
-    op.cx
-        .retry_not_found(|| async { request.clone().send().await.aws("ModifySubnetAttribute") })
-        .await?;
+    request.send().await.aws("ModifySubnetAttribute")?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use futures::future::try_join_all;
 use super::{explain_dependency, observed_tags, owned_id, sync_tags, tag_spec};
 use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::{Cx, OpCx};
-use crate::engine::diff::Change;
+use crate::engine::diff::{Change, Step};
 use crate::engine::model::{Desired, Mode, Observed, Value, props};
 
 pub struct VpcAdapter;
@@ -24,50 +24,52 @@ impl crate::engine::kind::Kind for VpcAdapter {
         let ec2 = &cx.clients.ec2;
         let vpcs = super::stack_vpcs(cx).await?;
         // DescribeVpcs does not return the DNS attributes: one DescribeVpcAttribute per attribute.
-        let observed = vpcs
-            .iter()
-            .filter_map(|vpc| Some((owned_id(cx, vpc.tags())?, vpc)))
-            .map(|(id, vpc)| async move {
-                let vpc_id = vpc
-                    .vpc_id()
-                    .ok_or_else(|| AwsError::missing("DescribeVpcs", "VpcId"))?;
-                let attribute = |name: VpcAttributeName| {
-                    ec2.describe_vpc_attribute()
-                        .vpc_id(vpc_id)
-                        .attribute(name)
-                        .send()
-                };
-                let (hostnames, support) = futures::try_join!(
-                    attribute(VpcAttributeName::EnableDnsHostnames),
-                    attribute(VpcAttributeName::EnableDnsSupport)
-                )
-                .aws("DescribeVpcAttribute")?;
-                let flag = |value: Option<&AttributeBooleanValue>| {
-                    Value::Bool(value.and_then(|value| value.value()).unwrap_or(false))
-                };
-                Ok::<_, AwsError>(Observed::new(
-                    id,
-                    vpc_id,
-                    props([
-                        (
-                            "cidr",
-                            Value::str(vpc.cidr_block().unwrap_or_default()),
-                            Mode::Replace,
-                        ),
-                        (
-                            "dns_hostnames",
-                            flag(hostnames.enable_dns_hostnames()),
-                            Mode::InPlace,
-                        ),
-                        (
-                            "dns_support",
-                            flag(support.enable_dns_support()),
-                            Mode::InPlace,
-                        ),
-                        ("tags", observed_tags(vpc.tags()), Mode::InPlace),
-                    ]),
-                ))
-            });
+        let observed =
+            vpcs.iter()
+                .filter_map(|vpc| Some((owned_id(cx, vpc.tags())?, vpc)))
+                .map(|(id, vpc)| async move {
+                    let vpc_id = vpc
+                        .vpc_id()
+                        .ok_or_else(|| AwsError::missing("DescribeVpcs", "VpcId"))?;
+                    let attribute = |name: VpcAttributeName| {
+                        ec2.describe_vpc_attribute()
+                            .vpc_id(vpc_id)
+                            .attribute(name)
+                            .send()
+                    };
+                    let (hostnames, support) = futures::try_join!(
+                        attribute(VpcAttributeName::EnableDnsHostnames),
+                        attribute(VpcAttributeName::EnableDnsSupport)
+                    )
+                    .aws("DescribeVpcAttribute")?;
+                    let flag = |value: Option<&AttributeBooleanValue>| {
+                        Value::Bool(value.and_then(|value| value.value()).unwrap_or(false))
+                    };
+                    Ok::<_, AwsError>(Observed::new(
+                        id,
+                        vpc_id,
+                        props([
+                            (
+                                "cidr",
+                                Value::str(vpc.cidr_block().ok_or_else(|| {
+                                    AwsError::missing("DescribeVpcs", "CidrBlock")
+                                })?),
+                                Mode::Replace,
+                            ),
+                            (
+                                "dns_hostnames",
+                                flag(hostnames.enable_dns_hostnames()),
+                                Mode::InPlace,
+                            ),
+                            (
+                                "dns_support",
+                                flag(support.enable_dns_support()),
+                                Mode::InPlace,
+                            ),
+                            ("tags", observed_tags(vpc.tags()), Mode::InPlace),
+                        ]),
+                    ))
+                });
         try_join_all(observed).await
     }
 
@@ -85,6 +87,7 @@ impl crate::engine::kind::Kind for VpcAdapter {
             .and_then(|vpc| vpc.vpc_id())
             .ok_or_else(|| AwsError::missing("CreateVpc", "vpc_id"))?
             .to_string();
+        op.made(&vpc_id);
         // New VPCs have DNS support on and DNS hostnames off.
         set_dns(
             op,
@@ -136,19 +139,18 @@ impl crate::engine::kind::Kind for VpcAdapter {
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let ec2 = &op.cx.clients.ec2;
         let vpc_id = &observed.physical_id;
-        let result = op
-            .cx
-            .retry_dependency(|| async {
-                ec2.delete_vpc()
-                    .vpc_id(vpc_id)
-                    .send()
-                    .await
-                    .aws("DeleteVpc")
-            })
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => Err(explain_dependency(op.cx, "vpc-id", vpc_id, error).await),
+        ec2.delete_vpc()
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .aws("DeleteVpc")
+            .map(drop)
+    }
+
+    async fn explain(&self, cx: &Cx, step: &Step, error: AwsError) -> AwsError {
+        match &step.observed {
+            Some(have) => explain_dependency(cx, "vpc-id", &have.physical_id, error).await,
+            None => error,
         }
     }
 }
@@ -172,8 +174,6 @@ async fn set_dns(
     } else {
         request.enable_dns_hostnames(value)
     };
-    op.cx
-        .retry_not_found(|| async { request.clone().send().await.aws("ModifyVpcAttribute") })
-        .await?;
+    request.send().await.aws("ModifyVpcAttribute")?;
     Ok(())
 }

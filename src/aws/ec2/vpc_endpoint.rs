@@ -103,10 +103,7 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
                 &format!("{vpc_id}/{service}/{}", tables.join(",")),
             ))
             .tag_specifications(tag_spec(ResourceType::VpcEndpoint, op.create_tags(desired)));
-        let created = op
-            .cx
-            .retry_not_found(|| async { request.clone().send().await.aws("CreateVpcEndpoint") })
-            .await?;
+        let created = request.send().await.aws("CreateVpcEndpoint")?;
         Ok(created
             .vpc_endpoint()
             .and_then(|endpoint| endpoint.vpc_endpoint_id())
@@ -145,9 +142,7 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
                 .vpc_endpoint_id(endpoint_id)
                 .set_add_route_table_ids((!add.is_empty()).then_some(add))
                 .set_remove_route_table_ids((!remove.is_empty()).then_some(remove));
-            op.cx
-                .retry_not_found(|| async { request.clone().send().await.aws("ModifyVpcEndpoint") })
-                .await?;
+            request.send().await.aws("ModifyVpcEndpoint")?;
         }
         sync_tags(op, desired, observed).await
     }

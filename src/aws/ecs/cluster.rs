@@ -218,17 +218,13 @@ impl crate::engine::kind::Kind for ClusterAdapter {
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         // A cluster with services or tasks draining refuses deletion for a while.
         op.cx
-            .retry_dependency(|| async {
-                op.cx
-                    .clients
-                    .ecs
-                    .delete_cluster()
-                    .cluster(&observed.physical_id)
-                    .send()
-                    .await
-                    .aws("DeleteCluster")
-            })
-            .await?;
+            .clients
+            .ecs
+            .delete_cluster()
+            .cluster(&observed.physical_id)
+            .send()
+            .await
+            .aws("DeleteCluster")?;
         Ok(())
     }
 }

@@ -18,6 +18,81 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     ]
 }
 
+/// A service of one of the stack's clusters, as described (active ones only).
+#[derive(Clone, Debug)]
+pub struct ClusterService {
+    pub cluster: String,
+    pub service: aws_sdk_ecs::types::Service,
+}
+
+impl ClusterService {
+    /// Its logical id, when the stack owns it.
+    pub fn owned_id(&self, stack: &str) -> Option<crate::engine::model::ResourceId> {
+        super::tags::owned_id(stack, tag_pairs(self.service.tags()))
+    }
+}
+
+/// The services of the stack's clusters, read once per command: the service and auto
+/// scaling adapters both need them. Listed per cluster; DescribeServices takes up to 10.
+pub async fn services(cx: &super::Cx) -> Result<&[ClusterService], super::errors::AwsError> {
+    use super::errors::AwsResultExt as _;
+    let services = cx
+        .reads
+        .ecs_services
+        .get_or_try_init(|| async {
+            let ecs = &cx.clients.ecs;
+            let owned_clusters: Vec<String> = clusters(cx)
+                .await?
+                .iter()
+                .filter(|cluster| {
+                    super::tags::owned_id(&cx.stack, tag_pairs(cluster.tags())).is_some()
+                })
+                .filter_map(|cluster| cluster.cluster_arn().map(str::to_string))
+                .collect();
+            let per_cluster = owned_clusters.iter().map(|cluster| async move {
+                let arns: Vec<String> = ecs
+                    .list_services()
+                    .cluster(cluster)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .aws("ListServices")?;
+                let pages = arns.chunks(10).map(|chunk| {
+                    ecs.describe_services()
+                        .cluster(cluster)
+                        .set_services(Some(chunk.to_vec()))
+                        .include(aws_sdk_ecs::types::ServiceField::Tags)
+                        .send()
+                });
+                let described = futures::future::try_join_all(pages)
+                    .await
+                    .aws("DescribeServices")?;
+                Ok::<_, super::errors::AwsError>(
+                    described
+                        .iter()
+                        .flat_map(|page| page.services())
+                        .filter(|service| service.status() == Some("ACTIVE"))
+                        .map(|service| ClusterService {
+                            cluster: cluster.clone(),
+                            service: service.clone(),
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            });
+            Ok::<_, super::errors::AwsError>(
+                futures::future::try_join_all(per_cluster)
+                    .await?
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+            )
+        })
+        .await?;
+    Ok(services.as_slice())
+}
+
 /// Every cluster of the account with its tags and settings, read once per command: the
 /// cluster and service adapters both need them.
 pub async fn clusters(

@@ -6,12 +6,10 @@
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
-    LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags, ServiceField,
+    LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags,
 };
-use futures::future::try_join_all;
 
 use super::{ecs_tags, tag_pairs};
-use crate::aws::autoscaling;
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::naming::client_token;
 use crate::aws::{Cx, OpCx, tags};
@@ -34,77 +32,21 @@ impl crate::engine::kind::Kind for ServiceAdapter {
     type Cx = Cx;
 
     fn kinds(&self) -> &'static [&'static str] {
-        &[KIND, autoscaling::KIND]
+        &[KIND]
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let ecs = &cx.clients.ecs;
-        // Services live in clusters: list clusters, keep this stack's, list their services.
-        let owned_clusters: Vec<String> = super::clusters(cx)
-            .await?
+        let services = super::services(cx).await?;
+        Ok(services
             .iter()
-            .filter(|cluster| tags::owned_id(&cx.stack, tag_pairs(cluster.tags())).is_some())
-            .filter_map(|cluster| cluster.cluster_arn().map(str::to_string))
-            .collect();
-        let per_cluster = owned_clusters.iter().map(|cluster| async move {
-            let arns: Vec<String> = ecs
-                .list_services()
-                .cluster(cluster)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .aws("ListServices")?;
-            // DescribeServices takes up to 10 services per call.
-            let pages = arns.chunks(10).map(|chunk| {
-                ecs.describe_services()
-                    .cluster(cluster)
-                    .set_services(Some(chunk.to_vec()))
-                    .include(ServiceField::Tags)
-                    .send()
-            });
-            let described = try_join_all(pages).await.aws("DescribeServices")?;
-            Ok::<_, AwsError>(
-                described
-                    .iter()
-                    .flat_map(|page| page.services())
-                    .filter(|service| service.status() == Some("ACTIVE"))
-                    .map(|service| observed_service(cx, cluster, service))
-                    .collect::<Result<Vec<_>, _>>()?
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>(),
-            )
-        });
-        let services: Vec<Observed> = try_join_all(per_cluster)
-            .await?
+            .map(|found| observed_service(cx, &found.cluster, &found.service))
+            .collect::<Result<Vec<_>, _>>()?
             .into_iter()
             .flatten()
-            .collect();
-        // Scalable targets belong to the stack's services: `service/<cluster>/<service>`.
-        let resources: std::collections::BTreeMap<String, String> = services
-            .iter()
-            .filter_map(|service| {
-                let cluster = service.extra.get("cluster")?.rsplit('/').next()?;
-                let name = service.value("name").as_str()?;
-                Some((
-                    format!("service/{cluster}/{name}"),
-                    service.id.name().to_string(),
-                ))
-            })
-            .collect();
-        let mut out = services;
-        if !resources.is_empty() {
-            out.extend(autoscaling::observe(cx, &resources).await?);
-        }
-        Ok(out)
+            .collect())
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        if op.id.kind() == autoscaling::KIND {
-            return autoscaling::create(op, desired).await;
-        }
         let ecs = &op.cx.clients.ecs;
         let cluster = op.resolve(desired.value("cluster"))?;
         let task_definition = op.resolve(desired.value("task_definition"))?;
@@ -134,15 +76,13 @@ impl crate::engine::kind::Kind for ServiceAdapter {
         if desired.value("launch").as_str() == Some("FARGATE") {
             request = request.launch_type(LaunchType::Fargate);
         }
-        let created = op
-            .cx
-            .retry_not_found(|| async { request.clone().send().await.aws("CreateService") })
-            .await?;
+        let created = request.send().await.aws("CreateService")?;
         let arn = created
             .service()
             .and_then(|service| service.service_arn())
             .ok_or_else(|| AwsError::missing("CreateService", "service_arn"))?
             .to_string();
+        op.made(&arn);
         if !op.cx.no_wait {
             wait_stable(op, &cluster, &arn, &task_definition).await?;
         }
@@ -156,9 +96,6 @@ impl crate::engine::kind::Kind for ServiceAdapter {
         observed: &Observed,
         changes: &[Change],
     ) -> Result<(), AwsError> {
-        if op.id.kind() == autoscaling::KIND {
-            return autoscaling::update(op, desired, observed, changes).await;
-        }
         let ecs = &op.cx.clients.ecs;
         let cluster = observed.detail("cluster")?.to_string();
         let arn = &observed.physical_id;
@@ -224,9 +161,6 @@ impl crate::engine::kind::Kind for ServiceAdapter {
     /// Scales to zero, deletes, and (when something waits on it) waits until ECS has
     /// drained it, so its target group and load balancer can go.
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
-        if op.id.kind() == autoscaling::KIND {
-            return autoscaling::delete(op, observed).await;
-        }
         let ecs = &op.cx.clients.ecs;
         let cluster = observed.detail("cluster")?.to_string();
         let arn = &observed.physical_id;
@@ -384,7 +318,11 @@ fn observed_service(
         props([
             (
                 "name",
-                Value::str(service.service_name().unwrap_or_default()),
+                Value::str(
+                    service
+                        .service_name()
+                        .ok_or_else(|| AwsError::missing("DescribeServices", "serviceName"))?,
+                ),
                 Mode::Replace,
             ),
             ("cluster", Value::Phys(cluster.to_string()), Mode::Replace),

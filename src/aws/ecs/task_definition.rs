@@ -17,15 +17,10 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
-use crate::manifest::Service;
 
 pub const KIND: &str = "task_definition";
 
 pub struct TaskDefinitionAdapter;
-
-pub fn family(stack: &str, service: &Service) -> String {
-    format!("{stack}-{}", service.key)
-}
 
 pub(crate) const KEEP_IMAGE: &str = "its image tag comes from a variable's default, and a default never replaces the image a service runs (pass `--var` to roll out)";
 
@@ -370,6 +365,13 @@ fn observed_definition(
         .container_definitions()
         .iter()
         .map(|container| {
+            let missing = |field| AwsError::missing("DescribeTaskDefinition", field);
+            let name = container
+                .name()
+                .ok_or_else(|| missing("containerDefinitions.name"))?;
+            let image = container
+                .image()
+                .ok_or_else(|| missing("containerDefinitions.image"))?;
             let options: BTreeMap<&str, &str> = container
                 .log_configuration()
                 .and_then(|config| config.options())
@@ -380,9 +382,9 @@ fn observed_definition(
                         .collect()
                 })
                 .unwrap_or_default();
-            Value::map([
-                ("name", Value::str(container.name().unwrap_or_default())),
-                ("image", image_value(container.image().unwrap_or_default())),
+            Ok(Value::map([
+                ("name", Value::str(name)),
+                ("image", image_value(image)),
                 (
                     "ports",
                     Value::Set(
@@ -468,9 +470,9 @@ fn observed_definition(
                         ),
                     ]),
                 ),
-            ])
+            ]))
         })
-        .collect();
+        .collect::<Result<_, AwsError>>()?;
     containers.sort_by(|a, b| container_name(a).cmp(container_name(b)));
     let number = |text: Option<&str>| {
         text.and_then(|text| text.parse::<i64>().ok())
@@ -486,7 +488,11 @@ fn observed_definition(
         props([
             (
                 "family",
-                Value::str(definition.family().unwrap_or_default()),
+                Value::str(
+                    definition
+                        .family()
+                        .ok_or_else(|| AwsError::missing("DescribeTaskDefinition", "family"))?,
+                ),
                 Mode::Replace,
             ),
             ("cpu", number(definition.cpu()), Mode::Replace),

@@ -107,7 +107,9 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
                 props([
                     (
                         "name",
-                        Value::str(lb.load_balancer_name().unwrap_or_default()),
+                        Value::str(lb.load_balancer_name().ok_or_else(|| {
+                            AwsError::missing("DescribeLoadBalancers", "LoadBalancerName")
+                        })?),
                         Mode::Replace,
                     ),
                     (

@@ -79,7 +79,7 @@ pub async fn owned(
                 .collect();
             let id = tags::owned_id(&cx.stack, pairs.iter().copied())?;
             Some((
-                description.resource_arn().unwrap_or_default().to_string(),
+                description.resource_arn()?.to_string(),
                 (id, tags::observed_tags(pairs)),
             ))
         })

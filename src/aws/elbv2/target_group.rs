@@ -100,7 +100,9 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
         });
         // Stickiness and deregistration delay are attributes: one call per owned group.
         let observed = owned.map(|(id, group, tag_value)| async move {
-            let arn = group.target_group_arn().unwrap_or_default();
+            let arn = group
+                .target_group_arn()
+                .ok_or_else(|| AwsError::missing("DescribeTargetGroups", "TargetGroupArn"))?;
             let attributes = elbv2
                 .describe_target_group_attributes()
                 .target_group_arn(arn)
@@ -128,7 +130,9 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
                 props([
                     (
                         "name",
-                        Value::str(group.target_group_name().unwrap_or_default()),
+                        Value::str(group.target_group_name().ok_or_else(|| {
+                            AwsError::missing("DescribeTargetGroups", "TargetGroupName")
+                        })?),
                         Mode::Replace,
                     ),
                     (
@@ -239,6 +243,7 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
             .and_then(|group| group.target_group_arn())
             .ok_or_else(|| AwsError::missing("CreateTargetGroup", "target_group_arn"))?
             .to_string();
+        op.made(&arn);
         set_attributes(op, &arn, desired).await?;
         Ok(arn)
     }
@@ -294,17 +299,13 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         // A group a listener or rule still forwards to is ResourceInUse until they move.
         op.cx
-            .retry_dependency(|| async {
-                op.cx
-                    .clients
-                    .elbv2
-                    .delete_target_group()
-                    .target_group_arn(&observed.physical_id)
-                    .send()
-                    .await
-                    .aws("DeleteTargetGroup")
-            })
-            .await?;
+            .clients
+            .elbv2
+            .delete_target_group()
+            .target_group_arn(&observed.physical_id)
+            .send()
+            .await
+            .aws("DeleteTargetGroup")?;
         Ok(())
     }
 }

@@ -444,7 +444,9 @@ async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         }
         Err(error) => return Err(error),
     }
-    // A bucket just created may answer NoSuchBucket for a moment: retry those.
+    // A bucket just created may answer NoSuchBucket for a moment: the walk takes the
+    // create up again from the live bucket (`made`).
+    op.made(&name);
     let all = [
         "versioning",
         "encryption",
@@ -467,9 +469,7 @@ async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         if unset {
             continue;
         }
-        op.cx
-            .retry_not_found(|| put_field(op.cx, &name, field, value))
-            .await?;
+        put_field(op.cx, &name, field, value).await?;
     }
     Ok(name)
 }
@@ -861,7 +861,7 @@ async fn preflight_delete(cx: &Cx, observed: &Observed) -> Result<(), String> {
     };
     Err(format!(
         "bucket `{name}` holds {} edgectl did not put there ({}{more}); edgectl empties a bucket only when the manifest says `force_destroy: true` (apply that first), or empty it yourself",
-        crate::manifest::plural(foreign.len(), "object"),
+        crate::text::plural(foreign.len(), "object"),
         shown.join(", ")
     ))
 }
@@ -872,11 +872,7 @@ async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
     if !force {
         // Checked before the walk started; checked again, since objects may have arrived.
         if let Err(message) = preflight_delete(op.cx, observed).await {
-            return Err(AwsError::new(
-                ErrorKind::Dependency,
-                "DeleteBucket",
-                message,
-            ));
+            return Err(AwsError::new(ErrorKind::Blocked, "DeleteBucket", message));
         }
     }
     empty(op.cx, name).await?;

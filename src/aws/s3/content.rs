@@ -31,7 +31,18 @@ use sha2::Sha256;
 use crate::aws::Cx;
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::engine::model::{Desired, Observed, Value};
-use crate::manifest::edge::{Bucket, Sync};
+
+/// A sync as lowering hands it over from the manifest: the folder, the key prefix,
+/// whether remote-only keys go, the Cache-Control rules (glob, value; first match wins)
+/// and the excluded globs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sync {
+    pub source: PathBuf,
+    pub prefix: String,
+    pub delete: bool,
+    pub cache_control: Vec<(String, String)>,
+    pub exclude: Vec<String>,
+}
 
 /// A live listing: key -> (its hash, as the listing or a HeadObject tells it; its size).
 pub type Listing = BTreeMap<String, (String, i64)>;
@@ -129,14 +140,14 @@ fn hash_all(files: &[Form]) {
     });
 }
 
-/// [`warm`] for some of the manifest's buckets (`edgectl sync BUCKET`).
-pub fn warm_buckets<'a>(buckets: impl IntoIterator<Item = &'a Bucket>) {
-    for bucket in buckets {
-        let Some(sync) = &bucket.sync else {
-            continue;
-        };
-        let scanned = scan(sync);
-        let kms = bucket.kms.is_some();
+/// Starts hashing syncs' files in the background, each in the form its object most
+/// likely has (edgectl's own hash for multipart objects and any object of a bucket that
+/// encrypts with KMS, `kms`; else the ETag), so that the hashes are ready, or nearly,
+/// when the listing arrives. Hashing a file twice never happens (each hash is computed
+/// once).
+pub fn warm(syncs: impl IntoIterator<Item = (Sync, bool)>) {
+    for (sync, kms) in syncs {
+        let scanned = scan(&sync);
         std::thread::spawn(move || {
             let forms: Vec<Form> = scanned
                 .files
@@ -206,7 +217,7 @@ fn scan_now(sync: &Sync) -> Scan {
             files: Vec::new(),
             error: Some(format!(
                 "cannot read {} in sync source `{}`, so nothing is synced: {}{}",
-                crate::manifest::plural(found.unreadable.len(), "entry"),
+                crate::text::plural(found.unreadable.len(), "entry"),
                 sync.source.display(),
                 shown.join("; "),
                 if found.unreadable.len() > shown.len() {

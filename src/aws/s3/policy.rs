@@ -210,18 +210,14 @@ async fn put(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     }
     let document = json!({"Version": "2012-10-17", "Statement": statements});
     op.cx
-        .retry_not_found(|| async {
-            op.cx
-                .clients
-                .s3
-                .put_bucket_policy()
-                .bucket(&name)
-                .policy(document.to_string())
-                .send()
-                .await
-                .aws("PutBucketPolicy")
-        })
-        .await?;
+        .clients
+        .s3
+        .put_bucket_policy()
+        .bucket(&name)
+        .policy(document.to_string())
+        .send()
+        .await
+        .aws("PutBucketPolicy")?;
     Ok(name)
 }
 
