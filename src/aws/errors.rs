@@ -90,6 +90,7 @@ pub fn classify(code: &str) -> ErrorKind {
         | "IdempotentParameterMismatch"
         | "EntityAlreadyExists"
         | "ResourceAlreadyExistsException"
+        | "ResourceExistsException"
         | "RepositoryAlreadyExistsException"
         | "DuplicateTargetGroupName"
         | "DuplicateLoadBalancerName"
@@ -99,6 +100,9 @@ pub fn classify(code: &str) -> ErrorKind {
         | "BucketAlreadyOwnedByYou"
         | "DistributionAlreadyExists"
         | "OriginAccessControlAlreadyExists" => ErrorKind::Conflict,
+        // A certificate the manifest names (ELBv2): an input that is wrong, not a
+        // resource of this run that is not visible yet; nothing to wait for.
+        "CertificateNotFound" => ErrorKind::Other,
         // S3 and CloudFront: `NoSuchBucket`, `NoSuchTagSet`, `NoSuchDistribution`, ...
         code if code.starts_with("NoSuch") => ErrorKind::NotFound,
         "ServerSideEncryptionConfigurationNotFoundError" | "OwnershipControlsNotFoundError" => {
@@ -158,6 +162,7 @@ mod tests {
     fn codes_map_to_kinds() {
         assert_eq!(classify("InvalidVpcID.NotFound"), ErrorKind::NotFound);
         assert_eq!(classify("NatGatewayNotFound"), ErrorKind::NotFound);
+        assert_eq!(classify("CertificateNotFound"), ErrorKind::Other);
         assert_eq!(classify("DependencyViolation"), ErrorKind::Dependency);
         assert_eq!(classify("RepositoryNotEmptyException"), ErrorKind::Blocked);
         assert_eq!(classify("InvalidPermission.Duplicate"), ErrorKind::Conflict);

@@ -1,6 +1,12 @@
 //! IAM roles for tasks: each service's execution role (pull from ECR, write logs, read
 //! its secrets) and, when the manifest grants permissions, its task role. Roles live under
 //! the path `/edgectl/<stack>/`, so one ListRoles finds them; ownership is still their tags.
+//!
+//! A role's one inline policy holds the manifest's statements and edgectl's own grants,
+//! each under a reserved `Sid` so that a read splits them apart again:
+//! `EdgectlSecretRead` (the secrets the containers read, by their real ARNs: a reference
+//! to one of the stack's secrets resolves to it) and `EdgectlParameterRead` (SSM
+//! parameters).
 
 use std::collections::BTreeSet;
 
@@ -16,6 +22,8 @@ use crate::engine::model::{Desired, Mode, Observed, Value, props};
 pub const KIND: &str = "role";
 /// The one inline policy edgectl writes on a role.
 const INLINE_POLICY: &str = "edgectl";
+const SECRET_SID: &str = "EdgectlSecretRead";
+const PARAMETER_SID: &str = "EdgectlParameterRead";
 
 pub struct RoleAdapter;
 
@@ -143,9 +151,13 @@ impl crate::engine::kind::Kind for RoleAdapter {
             let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
                 return Ok(None);
             };
-            let inline = match inline.aws("GetRolePolicy") {
-                Ok(policy) => normalise_policy(policy.policy_document()),
-                Err(error) if error.kind == ErrorKind::NotFound => Value::Null,
+            let (inline, secret_reads, parameter_reads) = match inline.aws("GetRolePolicy") {
+                Ok(policy) => split_inline(policy.policy_document()),
+                Err(error) if error.kind == ErrorKind::NotFound => (
+                    Value::Null,
+                    Value::Set(Default::default()),
+                    Value::Set(Default::default()),
+                ),
                 Err(error) => return Err(error),
             };
             let attached = match attached.aws("ListAttachedRolePolicies") {
@@ -171,6 +183,8 @@ impl crate::engine::kind::Kind for RoleAdapter {
                     ),
                     ("managed_policies", Value::Set(managed), Mode::InPlace),
                     ("inline_policy", inline, Mode::InPlace),
+                    ("secret_reads", secret_reads, Mode::InPlace),
+                    ("parameter_reads", parameter_reads, Mode::InPlace),
                     (
                         "tags",
                         tags::observed_tags(pairs.iter().copied()),
@@ -243,8 +257,8 @@ impl crate::engine::kind::Kind for RoleAdapter {
         sync_policies(
             op,
             &name,
-            &Value::Null,
-            desired.value("inline_policy"),
+            &Inline::NONE,
+            &Inline::of(desired),
             &Value::Set(Default::default()),
             desired.value("managed_policies"),
         )
@@ -272,8 +286,8 @@ impl crate::engine::kind::Kind for RoleAdapter {
         sync_policies(
             op,
             &name,
-            observed.value("inline_policy"),
-            desired.value("inline_policy"),
+            &Inline::of(observed),
+            &Inline::of(desired),
             observed.value("managed_policies"),
             desired.value("managed_policies"),
         )
@@ -289,8 +303,8 @@ impl crate::engine::kind::Kind for RoleAdapter {
         sync_policies(
             op,
             &name,
-            observed.value("inline_policy"),
-            &Value::Null,
+            &Inline::of(observed),
+            &Inline::NONE,
             observed.value("managed_policies"),
             &Value::Set(Default::default()),
         )
@@ -304,22 +318,164 @@ impl crate::engine::kind::Kind for RoleAdapter {
     }
 }
 
+/// What a role's one inline policy is made of: the manifest's statements (a document, or
+/// null) and edgectl's own grants (sets of references or ARNs).
+#[derive(PartialEq)]
+struct Inline<'a> {
+    policy: &'a Value,
+    secret_reads: &'a Value,
+    parameter_reads: &'a Value,
+}
+
+static EMPTY: Value = Value::Null;
+
+impl<'a> Inline<'a> {
+    const NONE: Inline<'static> = Inline {
+        policy: &EMPTY,
+        secret_reads: &EMPTY,
+        parameter_reads: &EMPTY,
+    };
+
+    fn of(resource: &'a impl HasProps) -> Self {
+        Self {
+            policy: resource.value("inline_policy"),
+            secret_reads: resource.value("secret_reads"),
+            parameter_reads: resource.value("parameter_reads"),
+        }
+    }
+
+    /// The same, with empty sets read as none.
+    fn same_as(&self, other: &Inline<'_>) -> bool {
+        let set = |value: &Value| value.items().cloned().collect::<BTreeSet<Value>>();
+        self.policy == other.policy
+            && set(self.secret_reads) == set(other.secret_reads)
+            && set(self.parameter_reads) == set(other.parameter_reads)
+    }
+
+    /// The document to write, references resolved; `None` when there is nothing to grant.
+    fn document(&self, op: &OpCx<'_>) -> Result<Option<String>, AwsError> {
+        let mut statements: Vec<serde_json::Value> = self
+            .policy
+            .as_str()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+            .and_then(|document| document.get("Statement").cloned())
+            .map(|statements| match statements {
+                serde_json::Value::Array(items) => items,
+                single => vec![single],
+            })
+            .unwrap_or_default();
+        for (sid, action, reads) in [
+            (
+                SECRET_SID,
+                "secretsmanager:GetSecretValue",
+                self.secret_reads,
+            ),
+            (PARAMETER_SID, "ssm:GetParameters", self.parameter_reads),
+        ] {
+            let mut resources: Vec<String> = reads
+                .items()
+                .map(|read| op.resolve(read))
+                .collect::<Result<_, _>>()?;
+            resources.sort();
+            if !resources.is_empty() {
+                statements.push(serde_json::json!({
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Action": [action],
+                    "Resource": resources,
+                }));
+            }
+        }
+        Ok((!statements.is_empty()).then(|| {
+            serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+        }))
+    }
+}
+
+/// Desired and observed resources alike.
+trait HasProps {
+    fn value(&self, key: &str) -> &Value;
+}
+
+impl HasProps for Desired {
+    fn value(&self, key: &str) -> &Value {
+        Desired::value(self, key)
+    }
+}
+
+impl HasProps for Observed {
+    fn value(&self, key: &str) -> &Value {
+        Observed::value(self, key)
+    }
+}
+
+/// A live inline policy split into the manifest's statements and edgectl's own grants
+/// (see [`Inline`]).
+fn split_inline(text: &str) -> (Value, Value, Value) {
+    let decoded = percent_decode(text);
+    let Ok(document) = serde_json::from_str::<serde_json::Value>(&decoded) else {
+        return (
+            Value::Str(decoded),
+            Value::Set(Default::default()),
+            Value::Set(Default::default()),
+        );
+    };
+    let statements = match document.get("Statement") {
+        Some(serde_json::Value::Array(items)) => items.clone(),
+        Some(single) => vec![single.clone()],
+        None => Vec::new(),
+    };
+    let mut own = Vec::new();
+    let mut secrets = BTreeSet::new();
+    let mut parameters = BTreeSet::new();
+    for statement in statements {
+        let target = match statement.get("Sid").and_then(serde_json::Value::as_str) {
+            Some(SECRET_SID) => &mut secrets,
+            Some(PARAMETER_SID) => &mut parameters,
+            _ => {
+                own.push(statement);
+                continue;
+            }
+        };
+        match statement.get("Resource") {
+            Some(serde_json::Value::String(arn)) => {
+                target.insert(Value::Phys(arn.clone()));
+            }
+            Some(serde_json::Value::Array(items)) => target.extend(
+                items
+                    .iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .map(|arn| Value::Phys(arn.to_string())),
+            ),
+            _ => {}
+        }
+    }
+    let policy = if own.is_empty() {
+        Value::Null
+    } else {
+        normalise_policy(
+            &serde_json::json!({"Version": "2012-10-17", "Statement": own}).to_string(),
+        )
+    };
+    (policy, Value::Set(secrets), Value::Set(parameters))
+}
+
 async fn sync_policies(
     op: &OpCx<'_>,
     name: &str,
-    old_inline: &Value,
-    new_inline: &Value,
+    old_inline: &Inline<'_>,
+    new_inline: &Inline<'_>,
     old_managed: &Value,
     new_managed: &Value,
 ) -> Result<(), AwsError> {
     let iam = &op.cx.clients.iam;
-    if old_inline != new_inline {
-        match new_inline.as_str() {
+    if !old_inline.same_as(new_inline) {
+        match new_inline.document(op)? {
             Some(document) => {
                 iam.put_role_policy()
                     .role_name(name)
                     .policy_name(INLINE_POLICY)
-                    .policy_document(document)
+                    .policy_document(&document)
                     .send()
                     .await
                     .aws("PutRolePolicy")?;

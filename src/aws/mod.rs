@@ -16,6 +16,7 @@ pub mod logs;
 pub mod naming;
 pub mod resend;
 pub mod s3;
+pub mod secretsmanager;
 pub mod tags;
 
 use std::sync::Arc;
@@ -36,6 +37,7 @@ pub struct Clients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub s3: aws_sdk_s3::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
@@ -77,6 +79,7 @@ impl Clients {
                     .build(),
             ),
             cloudfront: client!(aws_sdk_cloudfront, config, counter),
+            secrets: client!(aws_sdk_secretsmanager, config, counter),
             ssm: client!(aws_sdk_ssm, config, counter),
             sts: client!(aws_sdk_sts, config, counter),
         }
@@ -187,6 +190,7 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(ecr::RepositoryAdapter));
     adapters.push(Arc::new(logs::LogGroupAdapter));
     adapters.push(Arc::new(iam::RoleAdapter));
+    adapters.push(Arc::new(secretsmanager::SecretAdapter));
     adapters.extend(ecs::adapters());
     adapters.push(Arc::new(autoscaling::ScalingAdapter));
     adapters.extend(elbv2::adapters());

@@ -40,14 +40,18 @@ impl Backoff {
 
 /// How long the walk keeps taking an operation up again after an error of `kind`: the one
 /// place retries are decided (throttling and server errors are retried per request, by
-/// the service's client). A create or update that refers to what was just made may not
-/// see it yet (EC2 is eventually consistent): "not found", for the visibility bound. A
+/// the service's client). A create or update that refers to what was just made (`fresh`:
+/// by this walk, or by the operation itself) may not see it yet (EC2 is eventually
+/// consistent): "not found", for the visibility bound; otherwise "not found" is final (a
+/// certificate or subnet the manifest names that does not exist). A
 /// delete refused because something that is going away still holds the resource (an
 /// address, a listener, a draining service): for the command's patience; a create whose
 /// input is still held that way, for the visibility bound. Nothing else.
-pub fn bound(phase: Phase, kind: ErrorKind, cx: &impl Context) -> Option<Duration> {
+pub fn bound(phase: Phase, kind: ErrorKind, fresh: bool, cx: &impl Context) -> Option<Duration> {
     match (phase, kind) {
-        (Phase::Create | Phase::Update, ErrorKind::NotFound) => Some(cx.visibility_bound()),
+        (Phase::Create | Phase::Update, ErrorKind::NotFound) if fresh => {
+            Some(cx.visibility_bound())
+        }
         // What a create needs is still held by something going away (the CIDR of a
         // subnet being replaced).
         (Phase::Create, ErrorKind::Dependency) => Some(cx.visibility_bound()),

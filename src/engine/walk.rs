@@ -235,6 +235,12 @@ impl<K: ?Sized + Kind + 'static> Walk<'_, K> {
                 };
                 let op = ops[index].clone();
                 let wait = !dependents[index].is_empty();
+                // What this operation refers to was made or changed by this walk: "not
+                // found" may mean "not visible yet".
+                let fresh = op
+                    .after
+                    .iter()
+                    .any(|before| ops[*before].phase != Phase::Delete);
                 let step = plan.steps[op.step].clone();
                 let Some(kind) = kind_for(self.kinds, &step.id).cloned() else {
                     let error = Error::new(
@@ -258,7 +264,13 @@ impl<K: ?Sized + Kind + 'static> Walk<'_, K> {
                     // A panicking kind is a bug: its operation fails (its dependents are
                     // skipped) and the walk goes on.
                     let result = std::panic::AssertUnwindSafe(execute(
-                        &*kind, &*cx, &physical, &step, op.phase, wait, &report,
+                        &*kind,
+                        &*cx,
+                        &physical,
+                        &step,
+                        op.phase,
+                        Situation { wait, fresh },
+                        &report,
                     ))
                     .catch_unwind()
                     .await
@@ -348,15 +360,25 @@ impl<K: ?Sized + Kind + 'static> Walk<'_, K> {
     }
 }
 
+/// Where an operation stands in the walk.
+#[derive(Clone, Copy)]
+struct Situation {
+    /// Something waits on it: it must be ready (or, deleted, gone) when it returns.
+    wait: bool,
+    /// What it refers to was made or changed by this walk (see `retry::bound`).
+    fresh: bool,
+}
+
 async fn execute<K: ?Sized + Kind>(
     adapter: &K,
     cx: &K::Cx,
     physical: &PhysicalIds,
     step: &Step,
     phase: Phase,
-    wait: bool,
+    situation: Situation,
     report: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<Option<String>, Error> {
+    let Situation { wait, fresh } = situation;
     let made = std::sync::OnceLock::new();
     let op = OpCx {
         cx,
@@ -380,7 +402,8 @@ async fn execute<K: ?Sized + Kind>(
             continue;
         }
         // The one place an operation is retried: on the kinds `retry::bound` names.
-        let Some(bound) = super::retry::bound(phase, error.kind, cx) else {
+        let fresh = fresh || made.get().is_some();
+        let Some(bound) = super::retry::bound(phase, error.kind, fresh, cx) else {
             return Err(adapter.explain(cx, step, error).await);
         };
         let backoff = backoff.get_or_insert_with(|| super::retry::Backoff::new(bound));

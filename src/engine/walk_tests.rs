@@ -265,12 +265,18 @@ impl TestCx {
 
 #[tokio::test]
 async fn a_create_whose_input_is_not_visible_yet_is_retried() {
-    // The create itself is refused twice (what it refers to is not visible yet).
-    let cx = flaky(&[("create t.a", ErrorKind::NotFound, 2)]);
+    // b refers to a, made by this walk: refused twice (a is not visible yet), then made.
+    let cx = flaky(&[("create t.b", ErrorKind::NotFound, 2)]);
     let ran = walk(&creates(), cx.clone()).await;
     assert!(ran.failed().is_empty(), "{:?}", ran.failed());
-    assert_eq!(cx.attempts("create t.a"), 3);
+    assert_eq!(cx.attempts("create t.b"), 3);
     assert_eq!(ran.done().len(), 6);
+    // d refers to nothing this walk made: "not found" is about an input that does not
+    // exist (a certificate the manifest names), final at once.
+    let cx = flaky(&[("create t.d", ErrorKind::NotFound, 1)]);
+    let ran = walk(&creates(), cx.clone()).await;
+    assert_eq!(cx.attempts("create t.d"), 1);
+    assert_eq!(ran.failed().len(), 1);
 }
 
 #[tokio::test]

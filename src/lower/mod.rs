@@ -21,6 +21,7 @@ pub mod origin_access_control;
 pub mod repository;
 pub mod role;
 pub mod route_table;
+pub mod secret;
 pub mod security_group;
 pub mod service;
 pub mod subnet;
@@ -73,6 +74,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     out.extend(vpc_endpoint::desired(manifest, env));
     out.extend(repository::desired(manifest, env));
     out.extend(log_group::desired(manifest, env));
+    out.extend(secret::desired(manifest));
     out.extend(role::desired(manifest, env));
     out.extend(cluster::desired(manifest, env));
     out.extend(task_definition::desired(manifest, env));

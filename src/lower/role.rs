@@ -5,8 +5,10 @@ use std::collections::BTreeSet;
 use super::Env;
 use crate::aws::iam::{ASSUME_ECS_TASKS, KIND, normalise_policy, partition};
 use crate::aws::naming::fit;
+use crate::aws::secretsmanager::secret_id;
 use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::manifest::containers::SecretSource;
 use crate::manifest::{Manifest, Service, TaskRole};
 
 pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
@@ -21,7 +23,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
                     "arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
                     partition(&env.region)
                 )],
-                secrets_policy(service),
+                secret_reads(service),
             ));
         }
         if let TaskRole::Statements(statements) = &service.task_role {
@@ -40,39 +42,52 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
                 task_role_id(&service.key),
                 fit(&format!("{}-task", service.name), 64),
                 Vec::new(),
-                Some(policy_document(statements)),
+                Grants {
+                    inline: Some(policy_document(statements)),
+                    ..Grants::default()
+                },
             ));
         }
     }
     out
 }
 
-/// The execution role's inline policy: read exactly the secrets the containers name.
-pub fn secrets_policy(service: &Service) -> Option<String> {
-    let arns: BTreeSet<&str> = service
+/// What a role may do besides its managed policies: the manifest's statements, and the
+/// secrets and parameters the containers read.
+#[derive(Default)]
+pub struct Grants {
+    pub inline: Option<String>,
+    /// References to the stack's secrets, and ARN patterns of others.
+    pub secrets: BTreeSet<Value>,
+    pub parameters: BTreeSet<Value>,
+}
+
+/// The execution role reads exactly the secrets the containers name: the stack's own by
+/// their real ARNs (references, resolved when the policy is written), others by the ARN
+/// as written and with the `-??????` Secrets Manager appends to a name, as AWS documents
+/// for a policy naming a secret by its name.
+pub fn secret_reads(service: &Service) -> Grants {
+    let mut grants = Grants::default();
+    for source in service
         .containers
         .iter()
         .flat_map(|container| container.secrets.values())
-        .map(String::as_str)
-        .collect();
-    let secrets: Vec<&str> = arns
-        .iter()
-        .copied()
-        .filter(|arn| arn.contains(":secretsmanager:"))
-        .collect();
-    let parameters: Vec<&str> = arns
-        .iter()
-        .copied()
-        .filter(|arn| arn.contains(":ssm:"))
-        .collect();
-    let mut statements = Vec::new();
-    if !secrets.is_empty() {
-        statements.push(serde_json::json!({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secrets}));
+    {
+        match source {
+            SecretSource::Secret { key, .. } => {
+                grants.secrets.insert(Value::Ref(secret_id(key)));
+            }
+            SecretSource::Arn(arn) if arn.contains(":secretsmanager:") => {
+                let base = arn.split(':').take(7).collect::<Vec<_>>().join(":");
+                grants.secrets.insert(Value::Phys(format!("{base}-??????")));
+                grants.secrets.insert(Value::Phys(base));
+            }
+            SecretSource::Arn(arn) => {
+                grants.parameters.insert(Value::Phys(arn.clone()));
+            }
+        }
     }
-    if !parameters.is_empty() {
-        statements.push(serde_json::json!({"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": parameters}));
-    }
-    (!statements.is_empty()).then(|| policy_document(statements))
+    grants
 }
 
 pub fn execution_role_id(service: &str) -> ResourceId {
@@ -88,7 +103,7 @@ pub fn role(
     id: ResourceId,
     name: String,
     managed: Vec<String>,
-    inline: Option<String>,
+    grants: Grants,
 ) -> Desired {
     Desired {
         id,
@@ -106,7 +121,15 @@ pub fn role(
             ),
             (
                 "inline_policy",
-                inline.map_or(Value::Null, |policy| normalise_policy(&policy)),
+                grants
+                    .inline
+                    .map_or(Value::Null, |policy| normalise_policy(&policy)),
+                Mode::InPlace,
+            ),
+            ("secret_reads", Value::Set(grants.secrets), Mode::InPlace),
+            (
+                "parameter_reads",
+                Value::Set(grants.parameters),
                 Mode::InPlace,
             ),
             (

@@ -7,8 +7,10 @@ use super::role::{execution_role_id, task_role_id};
 use crate::aws::ecs::task_definition::{
     KEEP_IMAGE, KIND, container_name, health_value, image_value, string_map,
 };
+use crate::aws::secretsmanager::{secret_id, secret_value};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, ResourceId, Value, Why, props};
+use crate::manifest::containers::SecretSource;
 use crate::manifest::{Image, Manifest, Service, TaskRole};
 
 pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
@@ -68,11 +70,12 @@ pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired
                 ),
                 (
                     "secrets",
-                    string_map(
+                    Value::Map(
                         container
                             .secrets
                             .iter()
-                            .map(|(k, v)| (k.as_str(), v.as_str())),
+                            .map(|(name, source)| (name.clone(), secret_source(source)))
+                            .collect(),
                     ),
                 ),
                 ("command", words(&container.command)),
@@ -141,4 +144,23 @@ pub fn words(list: &Option<Vec<String>>) -> Value {
 
 pub fn task_definition_id(service: &str) -> ResourceId {
     ResourceId::new(KIND, service)
+}
+
+/// A container's secret as the task definition holds it: one of the stack's secrets by
+/// reference (and the key of its JSON value), an ARN made elsewhere as it reads back.
+pub fn secret_source(source: &SecretSource) -> Value {
+    match source {
+        SecretSource::Arn(arn) => secret_value(arn),
+        SecretSource::Secret {
+            key,
+            json_key: None,
+        } => Value::Ref(secret_id(key)),
+        SecretSource::Secret {
+            key,
+            json_key: Some(json_key),
+        } => Value::map([
+            ("secret", Value::Ref(secret_id(key))),
+            ("key", Value::str(json_key)),
+        ]),
+    }
 }

@@ -246,7 +246,7 @@ pub struct Container {
     pub ports: Vec<u16>,
     pub environment: BTreeMap<String, String>,
     /// Name -> Secrets Manager or SSM parameter ARN; the value is never read.
-    pub secrets: BTreeMap<String, String>,
+    pub secrets: BTreeMap<String, SecretSource>,
     pub command: Option<Vec<String>>,
     pub entrypoint: Option<Vec<String>>,
     pub health_check: Option<HealthCheck>,
@@ -300,6 +300,19 @@ pub struct Autoscale {
     pub memory: Option<i64>,
 }
 
+/// Where a container's secret comes from.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SecretSource {
+    /// A Secrets Manager secret or SSM parameter made elsewhere, by its ARN as written.
+    Arn(String),
+    /// One of the stack's secrets (`secrets.mqtt`), whole or one key of its JSON value
+    /// (`secrets.mqtt:password`).
+    Secret {
+        key: String,
+        json_key: Option<String>,
+    },
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum TaskRole {
     None,
@@ -317,6 +330,8 @@ pub struct Statement {
 
 /// What the container sections may refer to outside themselves.
 pub struct Context<'a> {
+    /// The keys under `secrets:`, which services refer to as `secrets.<key>`.
+    pub secrets: Vec<String>,
     pub stack: &'a str,
     pub network: Option<&'a Network>,
     pub security_groups: Vec<String>,
@@ -430,7 +445,7 @@ fn raw_field<'n>(node: &'n Node, key: &str) -> Option<(&'n Node, &'n str)> {
         })
 }
 
-fn named_positions(node: &Node) -> Vec<(Spanned<String>, &Node)> {
+pub(super) fn named_positions(node: &Node) -> Vec<(Spanned<String>, &Node)> {
     let NodeKind::Map(entries) = &node.kind else {
         return Vec::new();
     };
@@ -1242,15 +1257,21 @@ fn decode_services(
                         body,
                         &container_name.value,
                         repositories,
+                        &cx.secrets,
                     ) {
                         containers.push(container);
                     }
                 }
             }
             (None, _) => {
-                if let Some(container) =
-                    decode_container(decoder, &fields, body, &key.value, repositories)
-                {
+                if let Some(container) = decode_container(
+                    decoder,
+                    &fields,
+                    body,
+                    &key.value,
+                    repositories,
+                    &cx.secrets,
+                ) {
                     containers.push(container);
                 }
             }
@@ -1520,6 +1541,7 @@ fn decode_container(
     node: &Node,
     name: &str,
     repositories: &[String],
+    stack_secrets: &[String],
 ) -> Option<Container> {
     let image = match fields.get("image") {
         None => {
@@ -1598,16 +1620,34 @@ fn decode_container(
         .into_iter()
         .map(|(k, v)| (k, v.value))
         .collect();
-    let secrets: BTreeMap<String, String> = fields
+    let secrets: BTreeMap<String, SecretSource> = fields
         .get("secrets")
         .map(|n| string_map(decoder, n, "secrets"))
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|(key, arn)| {
-            if arn.value.starts_with("arn:") && (arn.value.contains(":secretsmanager:") || arn.value.contains(":ssm:")) {
-                Some((key, arn.value))
+        .filter_map(|(key, source)| {
+            if let Some(reference) = source.value.strip_prefix("secrets.") {
+                let (secret, json_key) = match reference.split_once(':') {
+                    Some((secret, json_key)) => (secret, Some(json_key.to_string())),
+                    None => (reference, None),
+                };
+                if !stack_secrets.iter().any(|known| known == secret) {
+                    let hint = suggest(secret, stack_secrets.iter().map(String::as_str))
+                        .map(|close| format!("did you mean `secrets.{close}`? "))
+                        .unwrap_or_default();
+                    decoder.error(source.pos, format!("secret `{key}` refers to `secrets.{secret}`, which the manifest does not declare"), format!("{hint}declare it under `secrets:`, or write the ARN of a secret made elsewhere"));
+                    return None;
+                }
+                if json_key.as_deref() == Some("") {
+                    decoder.error(source.pos, format!("secret `{key}` names no JSON key after `:`"), format!("write `secrets.{secret}` for the whole value, or `secrets.{secret}:password` for one key of its JSON"));
+                    return None;
+                }
+                return Some((key, SecretSource::Secret { key: secret.to_string(), json_key }));
+            }
+            if source.value.starts_with("arn:") && (source.value.contains(":secretsmanager:") || source.value.contains(":ssm:")) {
+                Some((key, SecretSource::Arn(source.value)))
             } else {
-                decoder.error(arn.pos, format!("secret `{key}` is not a Secrets Manager or SSM parameter ARN"), "write the ARN (`arn:aws:secretsmanager:...` or `arn:aws:ssm:...:parameter/...`); values never appear in the manifest");
+                decoder.error(source.pos, format!("secret `{key}` is not one of the stack's secrets nor a Secrets Manager or SSM parameter ARN"), "write `secrets.<name>` (or `secrets.<name>:<json key>`) for a secret under `secrets:`, or the ARN (`arn:aws:secretsmanager:...`, `arn:aws:ssm:...:parameter/...`) of one made elsewhere; values never appear in the manifest");
                 None
             }
         })

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod diag;
 pub mod edge;
 pub mod schema;
+pub mod secrets;
 pub mod vars;
 pub mod yaml;
 

@@ -19,6 +19,7 @@ pub const TOP_LEVEL: &[&str] = &[
     "variables",
     "network",
     "security_groups",
+    "secrets",
     "repositories",
     "clusters",
     "load_balancers",
@@ -66,6 +67,7 @@ pub struct Manifest {
     pub tags: BTreeMap<String, String>,
     pub network: Option<Network>,
     pub security_groups: Vec<SecurityGroup>,
+    pub secrets: Vec<super::secrets::Secret>,
     pub containers: Containers,
     pub edge: Edge,
 }
@@ -240,8 +242,10 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         ),
         None => Vec::new(),
     };
+    let secrets = super::secrets::decode(decoder, &fields, stack.as_deref().unwrap_or("stack"));
     let containers = {
         let cx = containers::Context {
+            secrets: super::secrets::declared(&fields),
             stack: stack.as_deref().unwrap_or("stack"),
             network: network.as_ref(),
             security_groups: security_groups
@@ -270,6 +274,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         tags,
         network,
         security_groups,
+        secrets,
         containers,
         edge,
     })

@@ -10,6 +10,7 @@ mod manifests;
 mod network;
 mod proxy;
 mod saved_plan;
+mod secrets;
 mod sensitive;
 mod service;
 mod static_site;

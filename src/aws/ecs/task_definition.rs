@@ -14,6 +14,7 @@ use futures::future::try_join_all;
 
 use super::{ecs_tags, tag_pairs};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::secretsmanager::{secret_value, value_from};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
@@ -407,11 +408,14 @@ fn observed_definition(
                 ),
                 (
                     "secrets",
-                    string_map(
+                    Value::Map(
                         container
                             .secrets()
                             .iter()
-                            .map(|secret| (secret.name(), secret.value_from())),
+                            .map(|secret| {
+                                (secret.name().to_string(), secret_value(secret.value_from()))
+                            })
+                            .collect(),
                     ),
                 ),
                 (
@@ -589,12 +593,12 @@ fn container_definition(
         }
     }
     if let Some(secrets) = get("secrets").as_map() {
-        for (name, arn) in secrets {
+        for (name, source) in secrets {
             definition = definition.secrets(built(
                 "RegisterTaskDefinition",
                 Secret::builder()
                     .name(name)
-                    .value_from(arn.as_str().unwrap_or_default())
+                    .value_from(value_from(op, source)?)
                     .build(),
             )?);
         }
