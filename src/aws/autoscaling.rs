@@ -116,10 +116,14 @@ async fn observe(cx: &Cx, services: &BTreeMap<String, String>) -> Result<Vec<Obs
             .iter()
             .find(|(name, kind)| *kind == metric && policy.policy_name() == policy_name(name))
         {
-            targets_by_resource
+            let found = targets_by_resource
                 .entry(policy.resource_id().to_string())
-                .or_default()
-                .insert(name, Value::Int(config.target_value() as i64));
+                .or_default();
+            found.insert(name, Value::Int(config.target_value() as i64));
+            // Both policies are written with the same cooldowns.
+            let seconds = |value: Option<i32>| value.map_or(Value::Null, |v| Value::Int(v.into()));
+            found.insert("scale_in_cooldown", seconds(config.scale_in_cooldown()));
+            found.insert("scale_out_cooldown", seconds(config.scale_out_cooldown()));
         }
     }
     let mut out = Vec::new();
@@ -152,6 +156,16 @@ async fn observe(cx: &Cx, services: &BTreeMap<String, String>) -> Result<Vec<Obs
                 ),
                 ("cpu", metric("cpu"), Mode::InPlace),
                 ("memory", metric("memory"), Mode::InPlace),
+                (
+                    "scale_in_cooldown",
+                    metric("scale_in_cooldown"),
+                    Mode::InPlace,
+                ),
+                (
+                    "scale_out_cooldown",
+                    metric("scale_out_cooldown"),
+                    Mode::InPlace,
+                ),
             ]),
         );
         observed.after = vec![service_id(service)];
@@ -170,7 +184,8 @@ async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         .into_iter()
         .collect();
     register(op, desired, &resource, Some(tags)).await?;
-    sync_policies(op, &resource, &Value::Null, &Value::Null, desired).await?;
+    op.made(&resource);
+    sync_policies(op, &resource, None, desired).await?;
     Ok(resource)
 }
 
@@ -187,14 +202,7 @@ async fn update(
     {
         register(op, desired, resource, None).await?;
     }
-    sync_policies(
-        op,
-        resource,
-        observed.value("cpu"),
-        observed.value("memory"),
-        desired,
-    )
-    .await
+    sync_policies(op, resource, Some(observed), desired).await
 }
 
 async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -247,17 +255,29 @@ async fn register(
     Ok(())
 }
 
+/// Puts or deletes each metric's policy where it differs from `observed` (none: every
+/// policy the desired state has). A change of cooldowns puts both.
 async fn sync_policies(
     op: &OpCx<'_>,
     resource: &str,
-    old_cpu: &Value,
-    old_memory: &Value,
+    observed: Option<&Observed>,
     desired: &Desired,
 ) -> Result<(), AwsError> {
     let scaling = &op.cx.clients.autoscaling;
-    for ((name, metric), old) in METRICS.iter().zip([old_cpu, old_memory]) {
+    let old = |field: &str| observed.map_or(&Value::Null, |have| have.value(field));
+    let cooldowns_changed = ["scale_in_cooldown", "scale_out_cooldown"]
+        .iter()
+        .any(|field| {
+            let want = desired.value(field);
+            want != &Value::AwsDefault && want != old(field)
+        });
+    let seconds = |field: &str| match desired.value(field) {
+        Value::Int(seconds) => i32::try_from(*seconds).ok(),
+        _ => None,
+    };
+    for (name, metric) in METRICS.iter() {
         let new = desired.value(name);
-        if new == old {
+        if new == old(name) && !(cooldowns_changed && matches!(new, Value::Int(_))) {
             continue;
         }
         match new {
@@ -266,6 +286,8 @@ async fn sync_policies(
                     "PutScalingPolicy",
                     TargetTrackingScalingPolicyConfiguration::builder()
                         .target_value(*target as f64)
+                        .set_scale_in_cooldown(seconds("scale_in_cooldown"))
+                        .set_scale_out_cooldown(seconds("scale_out_cooldown"))
                         .predefined_metric_specification(built(
                             "PutScalingPolicy",
                             PredefinedMetricSpecification::builder()

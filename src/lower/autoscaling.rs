@@ -22,6 +22,8 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
             let scale = service.autoscale.as_ref()?;
             let cluster = clusters.get(service.cluster.as_str())?;
             let target = |value: Option<i64>| value.map_or(Value::Null, Value::Int);
+            // Unset: whatever AWS applies (300 s for ECS) is the manifest's.
+            let cooldown = |value: Option<i64>| value.map_or(Value::AwsDefault, Value::Int);
             Some(Desired {
                 id: scaling_id(&service.key),
                 props: props([
@@ -34,6 +36,16 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
                     ("max", Value::Int(scale.max), Mode::InPlace),
                     ("cpu", target(scale.cpu), Mode::InPlace),
                     ("memory", target(scale.memory), Mode::InPlace),
+                    (
+                        "scale_in_cooldown",
+                        cooldown(scale.scale_in_cooldown),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "scale_out_cooldown",
+                        cooldown(scale.scale_out_cooldown),
+                        Mode::InPlace,
+                    ),
                 ]),
                 // Blocking: the service is deleted only after its scaling.
                 after: vec![service_id(&service.key)],

@@ -26,8 +26,12 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
                 secret_reads(service),
             ));
         }
-        if let TaskRole::Statements(statements) = &service.task_role {
-            let statements = statements
+        if has_task_role(service) {
+            let written: &[crate::manifest::containers::Statement] = match &service.task_role {
+                TaskRole::Statements(statements) => statements,
+                _ => &[],
+            };
+            let mut statements: Vec<serde_json::Value> = written
                 .iter()
                 .map(|statement| {
                     serde_json::json!({
@@ -37,6 +41,13 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
                     })
                 })
                 .collect();
+            if service.execute_command {
+                statements.push(serde_json::json!({
+                    "Effect": "Allow",
+                    "Action": EXEC_ACTIONS,
+                    "Resource": "*",
+                }));
+            }
             out.push(role(
                 manifest,
                 task_role_id(&service.key),
@@ -50,6 +61,25 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
         }
     }
     out
+}
+
+/// What ECS Exec needs of the task role: the channels of the SSM agent in the container
+/// (AWS's ECS Exec documentation; the actions take no resource).
+const EXEC_ACTIONS: [&str; 4] = [
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+];
+
+/// Whether edgectl makes the service a task role: for the manifest's statements, or for
+/// ECS Exec (`execute_command: true`) when the manifest names no role of its own.
+pub fn has_task_role(service: &Service) -> bool {
+    match service.task_role {
+        TaskRole::Statements(_) => true,
+        TaskRole::None => service.execute_command,
+        TaskRole::Arn(_) => false,
+    }
 }
 
 /// What a role may do besides its managed policies: the manifest's statements, and the

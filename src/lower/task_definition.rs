@@ -3,7 +3,7 @@
 use super::Env;
 use super::log_group::log_group_id;
 use super::repository::repository_id;
-use super::role::{execution_role_id, task_role_id};
+use super::role::{execution_role_id, has_task_role, task_role_id};
 use crate::aws::ecs::task_definition::{
     KEEP_IMAGE, KIND, container_name, health_value, image_value, string_map,
 };
@@ -113,9 +113,9 @@ pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired
         None => Value::Ref(execution_role_id(&service.key)),
     };
     let task_role = match &service.task_role {
-        TaskRole::None => Value::Null,
         TaskRole::Arn(arn) => Value::str(arn),
-        TaskRole::Statements(_) => Value::Ref(task_role_id(&service.key)),
+        _ if has_task_role(service) => Value::Ref(task_role_id(&service.key)),
+        _ => Value::Null,
     };
     Desired {
         id: task_definition_id(&service.key),

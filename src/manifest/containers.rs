@@ -111,7 +111,14 @@ const TARGET_HEALTH: &[&str] = &[
 ];
 const STICKY: &[&str] = &["duration"];
 const DEPLOYMENT: &[&str] = &["min_percent", "max_percent", "rollback"];
-const AUTOSCALE: &[&str] = &["min", "max", "cpu", "memory"];
+const AUTOSCALE: &[&str] = &[
+    "min",
+    "max",
+    "cpu",
+    "memory",
+    "scale_in_cooldown",
+    "scale_out_cooldown",
+];
 const LOGS: &[&str] = &["group", "retention_days", "retain"];
 const TASK_ROLE: &[&str] = &["allow", "statements", "arn"];
 const STATEMENT: &[&str] = &["effect", "actions", "resources"];
@@ -298,6 +305,9 @@ pub struct Autoscale {
     pub max: i64,
     pub cpu: Option<i64>,
     pub memory: Option<i64>,
+    /// Seconds after a scale-in (out) before another; AWS's default (300 s) when unset.
+    pub scale_in_cooldown: Option<i64>,
+    pub scale_out_cooldown: Option<i64>,
 }
 
 /// Where a container's secret comes from.
@@ -1321,6 +1331,13 @@ fn decode_services(
                 .get("memory")
                 .and_then(|n| decoder.int(n, "memory", 1, 100))
                 .map(|v| v.value);
+            let cooldown = |decoder: &mut Decoder, key: &str| {
+                a.get(key)
+                    .and_then(|n| decoder.int(n, key, 0, 3600))
+                    .map(|v| v.value)
+            };
+            let scale_in_cooldown = cooldown(decoder, "scale_in_cooldown");
+            let scale_out_cooldown = cooldown(decoder, "scale_out_cooldown");
             if min > max {
                 decoder.error(
                     node.pos,
@@ -1340,6 +1357,8 @@ fn decode_services(
                 max,
                 cpu,
                 memory,
+                scale_in_cooldown,
+                scale_out_cooldown,
             })
         });
         let logs_fields = fields

@@ -317,3 +317,27 @@ pub fn settings() -> insta::Settings {
     settings.set_prepend_module_to_snapshot(false);
     settings
 }
+
+/// `examples/service.yaml` edited (`from` → `to`, each of which must be there), with a
+/// certificate of the moto server's own for its HTTPS listener, written to a new file in
+/// `dir` (one per version, so that each stays what it was written as).
+pub fn service_example(
+    certificate: &str,
+    dir: &tempfile::TempDir,
+    edits: &[(&str, &str)],
+) -> String {
+    let mut text = std::fs::read_to_string(root().join("examples/service.yaml")).unwrap();
+    let placeholder =
+        "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000";
+    for (from, to) in std::iter::once((placeholder, certificate)).chain(edits.iter().copied()) {
+        assert!(
+            text.contains(from),
+            "the example no longer contains {from:?}"
+        );
+        text = text.replace(from, to);
+    }
+    let count = std::fs::read_dir(dir.path()).unwrap().count();
+    let path = dir.path().join(format!("service-{count}.yaml"));
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}

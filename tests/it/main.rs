@@ -13,5 +13,6 @@ mod saved_plan;
 mod secrets;
 mod sensitive;
 mod service;
+mod service_details;
 mod static_site;
 mod stress;

@@ -16,34 +16,22 @@ use aws_sdk_secretsmanager::types::Tag;
 
 use crate::harness::Moto;
 
-const BASE: &str = "examples/service.yaml";
-
-/// The example with `secrets` and the service's references, and a certificate of the moto
-/// server's own for its HTTPS listener.
+/// The service example with `secrets` and the service's references.
 fn manifest(certificate: &str, dir: &tempfile::TempDir, secrets: &str, references: &str) -> String {
-    let base = std::fs::read_to_string(crate::harness::root().join(BASE)).unwrap();
-    let text = base
-        .replace(
-            "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
-            certificate,
-        )
-        .replace(
-            "\nservices:\n",
-            &format!("\nsecrets:\n{secrets}\nservices:\n"),
-        )
-        .replace(
-            "    environment: { NODE_ENV: production }\n",
-            &format!("    environment: {{ NODE_ENV: production }}\n    secrets:\n{references}"),
-        );
-    assert_ne!(
-        text, base,
-        "the example no longer has the lines the test edits"
-    );
-    // A file per version, so that each stays what it was written as.
-    let count = std::fs::read_dir(dir.path()).unwrap().count();
-    let path = dir.path().join(format!("service-{count}.yaml"));
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
+    crate::harness::service_example(
+        certificate,
+        dir,
+        &[
+            (
+                "\nservices:\n",
+                &format!("\nsecrets:\n{secrets}\nservices:\n"),
+            ),
+            (
+                "    environment: { NODE_ENV: production }\n",
+                &format!("    environment: {{ NODE_ENV: production }}\n    secrets:\n{references}"),
+            ),
+        ],
+    )
 }
 
 const SECRETS: &str = "  mqtt:
