@@ -318,6 +318,33 @@ pub fn settings() -> insta::Settings {
     settings
 }
 
+/// The role whose name ends in `suffix` (`-execution`, `-task`), and its inline policy
+/// edgectl wrote, URL-decoded where IAM encodes it.
+pub async fn role_policy(
+    iam: &aws_sdk_iam::Client,
+    suffix: &str,
+) -> (aws_sdk_iam::types::Role, String) {
+    let roles = iam.list_roles().send().await.unwrap();
+    let role = roles
+        .roles()
+        .iter()
+        .find(|role| role.role_name().ends_with(suffix))
+        .unwrap_or_else(|| panic!("no role ending in {suffix}"))
+        .clone();
+    let policy = iam
+        .get_role_policy()
+        .role_name(role.role_name())
+        .policy_name("edgectl")
+        .send()
+        .await
+        .unwrap();
+    let document = policy
+        .policy_document()
+        .replace("%3A", ":")
+        .replace("%2F", "/");
+    (role, document)
+}
+
 /// `examples/service.yaml` edited (`from` → `to`, each of which must be there), with a
 /// certificate of the moto server's own for its HTTPS listener, written to a new file in
 /// `dir` (one per version, so that each stays what it was written as).

@@ -142,23 +142,7 @@ async fn secrets_lifecycle() {
         ]
     );
     // The execution role may read exactly these two secrets.
-    let roles = iam.list_roles().send().await.unwrap();
-    let role = roles
-        .roles()
-        .iter()
-        .find(|role| role.role_name().ends_with("-execution"))
-        .unwrap();
-    let policy = iam
-        .get_role_policy()
-        .role_name(role.role_name())
-        .policy_name("edgectl")
-        .send()
-        .await
-        .unwrap();
-    let document = policy
-        .policy_document()
-        .replace("%3A", ":")
-        .replace("%2F", "/");
+    let (_, document) = crate::harness::role_policy(&iam, "-execution").await;
     assert!(
         document.contains(&mqtt_arn) && document.contains(&token_arn),
         "{document}"

@@ -58,20 +58,7 @@ async fn exec_and_cooldowns() {
     // The task role: ECS Exec's four actions, and the task definition uses the role.
     let sdk = moto.sdk().await;
     let iam = aws_sdk_iam::Client::new(&sdk);
-    let roles = iam.list_roles().send().await.unwrap();
-    let role = roles
-        .roles()
-        .iter()
-        .find(|role| role.role_name().ends_with("-task"))
-        .expect("a task role for ECS Exec");
-    let policy = iam
-        .get_role_policy()
-        .role_name(role.role_name())
-        .policy_name("edgectl")
-        .send()
-        .await
-        .unwrap();
-    let document = policy.policy_document().replace("%3A", ":");
+    let (role, document) = crate::harness::role_policy(&iam, "-task").await;
     for action in [
         "ssmmessages:CreateControlChannel",
         "ssmmessages:CreateDataChannel",
