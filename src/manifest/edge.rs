@@ -867,7 +867,17 @@ fn decode_sync(decoder: &mut Decoder, node: &Node, section: &str, base: &Path) -
     let mut prefix = fields
         .get("prefix")
         .and_then(|node| decoder.string(node, "prefix"))
-        .map(|prefix| prefix.value.trim_start_matches('/').to_string())
+        .map(|prefix| {
+            // The bucket's `edgectl:sync` tag records it in hex, in at most 256 characters.
+            if prefix.value.len() > 100 {
+                decoder.error(
+                    prefix.pos,
+                    format!("`prefix` is {} bytes long, above 100", prefix.value.len()),
+                    "use a prefix of at most 100 bytes (edgectl records it in a bucket tag)",
+                );
+            }
+            prefix.value.trim_start_matches('/').to_string()
+        })
         .unwrap_or_default();
     if !prefix.is_empty() && !prefix.ends_with('/') {
         prefix.push('/');

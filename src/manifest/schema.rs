@@ -334,7 +334,32 @@ fn decode_tags(decoder: &mut Decoder, node: &Node) -> BTreeMap<String, String> {
             );
             continue;
         }
+        // The characters every service that edgectl tags accepts (S3 and ECS refuse others
+        // with InvalidTag; EC2 alone is more lenient).
+        let allowed = |text: &str| {
+            text.chars()
+                .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+        };
+        if !allowed(&key.value) {
+            decoder.error(
+                key.pos,
+                format!("tag key `{}` has characters AWS refuses in tags", key.value),
+                "use letters, digits, spaces and `_ . : / = + - @`",
+            );
+            continue;
+        }
         if let Some(value) = decoder.string(value, "tags") {
+            if !allowed(&value.value) {
+                decoder.error(
+                    value.pos,
+                    format!(
+                        "tag value `{}` has characters AWS refuses in tags",
+                        value.value
+                    ),
+                    "use letters, digits, spaces and `_ . : / = + - @`",
+                );
+                continue;
+            }
             if value.value.chars().count() > 256 {
                 decoder.error(
                     value.pos,

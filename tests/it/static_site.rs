@@ -432,14 +432,14 @@ async fn static_site_lifecycle() {
     assert!(!remote_objects(&s3).await.contains_key("favicon.svg"));
 
     // An apply killed between changing objects and invalidating them leaves its mark on
-    // the bucket (`edgectl:sync` ends in `|invalidate`); the next apply invalidates `/*`.
+    // the bucket (`edgectl:sync` ends in ` invalidate`); the next apply invalidates `/*`.
     let tagging = s3.get_bucket_tagging().bucket(BUCKET).send().await.unwrap();
     let mut tags: Vec<aws_sdk_s3::types::Tag> = tagging.tag_set().to_vec();
     for tag in &mut tags {
         if tag.key() == "edgectl:sync" {
             *tag = aws_sdk_s3::types::Tag::builder()
                 .key("edgectl:sync")
-                .value(format!("{}|invalidate", tag.value()))
+                .value(format!("{} invalidate", tag.value()))
                 .build()
                 .unwrap();
         }

@@ -56,12 +56,14 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     ]
 }
 
-/// What the `edgectl:sync` tag records of a bucket's synced content:
-/// `<prefix>|<header rules fingerprint>`, then a flag for each that holds: `kms` (the
-/// objects were written under SSE-KMS, so their ETags are no content hashes and a listing
-/// asks each for edgectl's own), `cdn` (a distribution of the stack serves them, so a
-/// change is invalidated), `invalidate` (objects changed and their invalidation is not
-/// done yet: an apply stopped in between).
+/// What the `edgectl:sync` tag records of a bucket's synced content, as words separated by
+/// spaces (tag values allow only letters, digits, spaces and `_ . : / = + @ -`): the key
+/// prefix in hex, the header rules' fingerprint (`-` for either when empty), then a flag
+/// for each that holds: `kms` (the objects were written under SSE-KMS, so their ETags are
+/// no content hashes and a listing asks each for edgectl's own), `cdn` (a distribution of
+/// the stack serves them, so a change is invalidated), `invalidate` (objects changed and
+/// their invalidation is not done yet: an apply stopped in between). Tags written by
+/// earlier versions (`<prefix>|<fingerprint>|invalidate`) still read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SyncTag {
     pub prefix: String,
@@ -73,10 +75,21 @@ pub struct SyncTag {
 
 impl SyncTag {
     pub fn parse(text: &str) -> Self {
-        let mut parts = text.split('|');
-        let prefix = parts.next().unwrap_or_default().to_string();
-        let headers = parts.next().unwrap_or_default().to_string();
-        let flags: Vec<&str> = parts.collect();
+        let (prefix, headers, flags): (String, String, Vec<&str>) = if text.contains('|') {
+            let mut parts = text.split('|');
+            let prefix = parts.next().unwrap_or_default().to_string();
+            let headers = parts.next().unwrap_or_default().to_string();
+            (prefix, headers, parts.collect())
+        } else {
+            let mut words = text.split_whitespace();
+            let mut next = || words.next().filter(|word| *word != "-").unwrap_or_default();
+            let prefix = hex::decode(next())
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .unwrap_or_default();
+            let headers = next().to_string();
+            (prefix, headers, words.collect())
+        };
         Self {
             prefix,
             headers,
@@ -89,14 +102,26 @@ impl SyncTag {
 
 impl fmt::Display for SyncTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}|{}", self.prefix, self.headers)?;
+        let word = |text: String| {
+            if text.is_empty() {
+                "-".to_string()
+            } else {
+                text
+            }
+        };
+        write!(
+            f,
+            "{} {}",
+            word(hex::encode(&self.prefix)),
+            word(self.headers.clone())
+        )?;
         for (flag, name) in [
             (self.kms, "kms"),
             (self.cdn, "cdn"),
             (self.pending, "invalidate"),
         ] {
             if flag {
-                write!(f, "|{name}")?;
+                write!(f, " {name}")?;
             }
         }
         Ok(())
@@ -486,4 +511,50 @@ pub async fn delete_identifiers(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// AWS's pattern for tag values: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`, at most 256.
+    /// moto stores any tag value, so this is where the pattern is held to.
+    fn valid_tag_value(value: &str) -> bool {
+        value.chars().count() <= 256
+            && value
+                .chars()
+                .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+    }
+
+    #[test]
+    fn the_sync_tag_is_a_valid_tag_value_and_reads_back() {
+        for sync in [
+            SyncTag::default(),
+            SyncTag {
+                prefix: "site/v1 (beta)|x/".to_string(),
+                headers: "0123456789abcdef".to_string(),
+                kms: true,
+                cdn: true,
+                pending: true,
+            },
+            SyncTag {
+                cdn: true,
+                ..SyncTag::default()
+            },
+        ] {
+            let written = sync.to_string();
+            assert!(valid_tag_value(&written), "{written}");
+            assert_eq!(SyncTag::parse(&written), sync);
+        }
+        // Written by earlier versions.
+        assert_eq!(
+            SyncTag::parse("app/|abc|invalidate"),
+            SyncTag {
+                prefix: "app/".to_string(),
+                headers: "abc".to_string(),
+                pending: true,
+                ..SyncTag::default()
+            }
+        );
+    }
 }
