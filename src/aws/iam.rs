@@ -5,8 +5,8 @@
 //! A role's one inline policy holds the manifest's statements and edgectl's own grants,
 //! each under a reserved `Sid` so that a read splits them apart again:
 //! `EdgectlSecretRead` (the secrets the containers read, by their real ARNs: a reference
-//! to one of the stack's secrets resolves to it) and `EdgectlParameterRead` (SSM
-//! parameters).
+//! to one of the stack's secrets resolves to it), `EdgectlParameterRead` (SSM parameters)
+//! and `EdgectlKeyDecrypt` (the customer managed keys those secrets are encrypted with).
 
 use std::collections::BTreeSet;
 
@@ -22,8 +22,21 @@ use crate::engine::model::{Desired, Mode, Observed, Value, props};
 pub const KIND: &str = "role";
 /// The one inline policy edgectl writes on a role.
 const INLINE_POLICY: &str = "edgectl";
-const SECRET_SID: &str = "EdgectlSecretRead";
-const PARAMETER_SID: &str = "EdgectlParameterRead";
+/// edgectl's own grants in a role's inline policy: the role's field, the statement's
+/// `Sid`, and its one action.
+const GRANTS: [(&str, &str, &str); 3] = [
+    (
+        "secret_reads",
+        "EdgectlSecretRead",
+        "secretsmanager:GetSecretValue",
+    ),
+    (
+        "parameter_reads",
+        "EdgectlParameterRead",
+        "ssm:GetParameters",
+    ),
+    ("key_decrypts", "EdgectlKeyDecrypt", "kms:Decrypt"),
+];
 
 pub struct RoleAdapter;
 
@@ -151,13 +164,11 @@ impl crate::engine::kind::Kind for RoleAdapter {
             let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
                 return Ok(None);
             };
-            let (inline, secret_reads, parameter_reads) = match inline.aws("GetRolePolicy") {
+            let (inline, grants) = match inline.aws("GetRolePolicy") {
                 Ok(policy) => split_inline(policy.policy_document()),
-                Err(error) if error.kind == ErrorKind::NotFound => (
-                    Value::Null,
-                    Value::Set(Default::default()),
-                    Value::Set(Default::default()),
-                ),
+                Err(error) if error.kind == ErrorKind::NotFound => {
+                    (Value::Null, Default::default())
+                }
                 Err(error) => return Err(error),
             };
             let attached = match attached.aws("ListAttachedRolePolicies") {
@@ -183,8 +194,6 @@ impl crate::engine::kind::Kind for RoleAdapter {
                     ),
                     ("managed_policies", Value::Set(managed), Mode::InPlace),
                     ("inline_policy", inline, Mode::InPlace),
-                    ("secret_reads", secret_reads, Mode::InPlace),
-                    ("parameter_reads", parameter_reads, Mode::InPlace),
                     (
                         "tags",
                         tags::observed_tags(pairs.iter().copied()),
@@ -192,6 +201,15 @@ impl crate::engine::kind::Kind for RoleAdapter {
                     ),
                 ]),
             );
+            for ((field, _, _), granted) in GRANTS.iter().zip(grants) {
+                resource.props.insert(
+                    field.to_string(),
+                    crate::engine::model::Field {
+                        value: Value::Set(granted),
+                        mode: Mode::InPlace,
+                    },
+                );
+            }
             resource
                 .extra
                 .insert("name".into(), role.role_name().to_string());
@@ -319,12 +337,10 @@ impl crate::engine::kind::Kind for RoleAdapter {
 }
 
 /// What a role's one inline policy is made of: the manifest's statements (a document, or
-/// null) and edgectl's own grants (sets of references or ARNs).
-#[derive(PartialEq)]
+/// null) and edgectl's own grants (sets of references or ARNs, one per row of `GRANTS`).
 struct Inline<'a> {
     policy: &'a Value,
-    secret_reads: &'a Value,
-    parameter_reads: &'a Value,
+    grants: [&'a Value; 3],
 }
 
 static EMPTY: Value = Value::Null;
@@ -332,15 +348,13 @@ static EMPTY: Value = Value::Null;
 impl<'a> Inline<'a> {
     const NONE: Inline<'static> = Inline {
         policy: &EMPTY,
-        secret_reads: &EMPTY,
-        parameter_reads: &EMPTY,
+        grants: [&EMPTY; 3],
     };
 
     fn of(resource: &'a impl HasProps) -> Self {
         Self {
             policy: resource.value("inline_policy"),
-            secret_reads: resource.value("secret_reads"),
-            parameter_reads: resource.value("parameter_reads"),
+            grants: GRANTS.map(|(field, _, _)| resource.value(field)),
         }
     }
 
@@ -348,8 +362,11 @@ impl<'a> Inline<'a> {
     fn same_as(&self, other: &Inline<'_>) -> bool {
         let set = |value: &Value| value.items().cloned().collect::<BTreeSet<Value>>();
         self.policy == other.policy
-            && set(self.secret_reads) == set(other.secret_reads)
-            && set(self.parameter_reads) == set(other.parameter_reads)
+            && self
+                .grants
+                .iter()
+                .zip(other.grants)
+                .all(|(mine, theirs)| set(mine) == set(theirs))
     }
 
     /// The document to write, references resolved; `None` when there is nothing to grant.
@@ -364,15 +381,8 @@ impl<'a> Inline<'a> {
                 single => vec![single],
             })
             .unwrap_or_default();
-        for (sid, action, reads) in [
-            (
-                SECRET_SID,
-                "secretsmanager:GetSecretValue",
-                self.secret_reads,
-            ),
-            (PARAMETER_SID, "ssm:GetParameters", self.parameter_reads),
-        ] {
-            let mut resources: Vec<String> = reads
+        for ((_, sid, action), granted) in GRANTS.iter().zip(self.grants) {
+            let mut resources: Vec<String> = granted
                 .items()
                 .map(|read| op.resolve(read))
                 .collect::<Result<_, _>>()?;
@@ -410,15 +420,12 @@ impl HasProps for Observed {
 }
 
 /// A live inline policy split into the manifest's statements and edgectl's own grants
-/// (see [`Inline`]).
-fn split_inline(text: &str) -> (Value, Value, Value) {
+/// (see [`Inline`]), one set per row of `GRANTS`.
+fn split_inline(text: &str) -> (Value, [BTreeSet<Value>; 3]) {
     let decoded = percent_decode(text);
+    let mut grants: [BTreeSet<Value>; 3] = Default::default();
     let Ok(document) = serde_json::from_str::<serde_json::Value>(&decoded) else {
-        return (
-            Value::Str(decoded),
-            Value::Set(Default::default()),
-            Value::Set(Default::default()),
-        );
+        return (Value::Str(decoded), grants);
     };
     let statements = match document.get("Statement") {
         Some(serde_json::Value::Array(items)) => items.clone(),
@@ -426,17 +433,13 @@ fn split_inline(text: &str) -> (Value, Value, Value) {
         None => Vec::new(),
     };
     let mut own = Vec::new();
-    let mut secrets = BTreeSet::new();
-    let mut parameters = BTreeSet::new();
     for statement in statements {
-        let target = match statement.get("Sid").and_then(serde_json::Value::as_str) {
-            Some(SECRET_SID) => &mut secrets,
-            Some(PARAMETER_SID) => &mut parameters,
-            _ => {
-                own.push(statement);
-                continue;
-            }
+        let sid = statement.get("Sid").and_then(serde_json::Value::as_str);
+        let Some(row) = GRANTS.iter().position(|(_, grant, _)| Some(*grant) == sid) else {
+            own.push(statement);
+            continue;
         };
+        let target = &mut grants[row];
         match statement.get("Resource") {
             Some(serde_json::Value::String(arn)) => {
                 target.insert(Value::Phys(arn.clone()));
@@ -457,7 +460,7 @@ fn split_inline(text: &str) -> (Value, Value, Value) {
             &serde_json::json!({"Version": "2012-10-17", "Statement": own}).to_string(),
         )
     };
-    (policy, Value::Set(secrets), Value::Set(parameters))
+    (policy, grants)
 }
 
 async fn sync_policies(

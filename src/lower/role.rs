@@ -23,7 +23,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
                     "arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
                     partition(&env.region)
                 )],
-                secret_reads(service),
+                secret_reads(manifest, service),
             ));
         }
         if has_task_role(service) {
@@ -90,13 +90,15 @@ pub struct Grants {
     /// References to the stack's secrets, and ARN patterns of others.
     pub secrets: BTreeSet<Value>,
     pub parameters: BTreeSet<Value>,
+    /// Customer managed keys the secrets are encrypted with (`kms:Decrypt`).
+    pub keys: BTreeSet<Value>,
 }
 
 /// The execution role reads exactly the secrets the containers name: the stack's own by
 /// their real ARNs (references, resolved when the policy is written), others by the ARN
 /// as written and with the `-??????` Secrets Manager appends to a name, as AWS documents
 /// for a policy naming a secret by its name.
-pub fn secret_reads(service: &Service) -> Grants {
+pub fn secret_reads(manifest: &Manifest, service: &Service) -> Grants {
     let mut grants = Grants::default();
     for source in service
         .containers
@@ -106,6 +108,15 @@ pub fn secret_reads(service: &Service) -> Grants {
         match source {
             SecretSource::Secret { key, .. } => {
                 grants.secrets.insert(Value::Ref(secret_id(key)));
+                // A secret under a customer managed key is read through that key.
+                let kms_key = manifest
+                    .secrets
+                    .iter()
+                    .find(|secret| secret.key == *key)
+                    .and_then(|secret| secret.kms_key.as_ref());
+                if let Some(kms_key) = kms_key {
+                    grants.keys.insert(Value::Phys(kms_key.clone()));
+                }
             }
             SecretSource::Arn(arn) if arn.contains(":secretsmanager:") => {
                 let base = arn.split(':').take(7).collect::<Vec<_>>().join(":");
@@ -157,6 +168,7 @@ pub fn role(
                 Mode::InPlace,
             ),
             ("secret_reads", Value::Set(grants.secrets), Mode::InPlace),
+            ("key_decrypts", Value::Set(grants.keys), Mode::InPlace),
             (
                 "parameter_reads",
                 Value::Set(grants.parameters),

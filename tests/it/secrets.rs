@@ -2,7 +2,8 @@
 //! created with their ownership tags and client token, read back through the SDK, a clean
 //! plan, an in-place change, a rename that replaces, the service reading one whole and one
 //! key of another by reference (its task definition names the real ARNs, its execution
-//! role may read exactly those), a look-alike refused and left untouched, and destroy
+//! role may read exactly those, and decrypt with the customer managed key of one), a
+//! look-alike refused and left untouched, and destroy
 //! (retained by default; deletion scheduled with the recovery window otherwise; the
 //! stack's own secret scheduled for deletion is restored by the next apply).
 //!
@@ -34,9 +35,13 @@ fn manifest(certificate: &str, dir: &tempfile::TempDir, secrets: &str, reference
     )
 }
 
+/// A customer managed key's ARN (moto's Secrets Manager takes it without asking KMS).
+const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+
 const SECRETS: &str = "  mqtt:
     name: service-demo/mqtt
     description: MQTT broker credentials
+    kms_key: arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0
   token:
     description: API token
     generate: { length: 24, exclude_punctuation: true }
@@ -148,6 +153,12 @@ async fn secrets_lifecycle() {
         "{document}"
     );
     assert!(!document.contains("\"*\""), "{document}");
+    // `mqtt` is encrypted with a customer managed key: the role may decrypt with it.
+    assert!(
+        document.contains("kms:Decrypt") && document.contains(KEY),
+        "{document}"
+    );
+    assert_eq!(mqtt.kms_key_id(), Some(KEY));
 
     let plan = moto
         .edgectl(&["plan", "-f", &path, "--detailed-exitcode"])
