@@ -14,7 +14,7 @@ use aws_sdk_applicationautoscaling::types::{
 use super::ecs::{self, service::service_id};
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::{Cx, OpCx, tags};
-use crate::engine::diff::Change;
+use crate::engine::diff::{Change, touches};
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 
 pub const KIND: &str = "scaling";
@@ -196,10 +196,7 @@ async fn update(
     changes: &[Change],
 ) -> Result<(), AwsError> {
     let resource = &observed.physical_id;
-    if changes
-        .iter()
-        .any(|change| change.field == "min" || change.field == "max")
-    {
+    if touches(changes, &["min", "max"]) {
         register(op, desired, resource, None).await?;
     }
     sync_policies(op, resource, Some(observed), desired).await

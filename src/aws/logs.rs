@@ -10,7 +10,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::errors::{AwsError, AwsResultExt};
 use super::{Cx, OpCx, tags};
-use crate::engine::diff::Change;
+use crate::engine::diff::{Change, touches};
 use crate::engine::model::{Desired, Mode, Observed, Value, props};
 use crate::known::LOG_GROUP_PREFIXES;
 
@@ -191,10 +191,7 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         changes: &[Change],
     ) -> Result<(), AwsError> {
         let logs = &op.cx.clients.logs;
-        if changes
-            .iter()
-            .any(|change| change.field == "retention_days")
-        {
+        if touches(changes, &["retention_days"]) {
             set_retention(op, &observed.physical_id, desired.value("retention_days")).await?;
         }
         let arn = observed.detail("arn")?.to_string();

@@ -18,7 +18,7 @@ use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, Tag};
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::naming::client_token;
 use super::{Cx, OpCx, tags};
-use crate::engine::diff::Change;
+use crate::engine::diff::{Change, touches};
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 
 pub const KIND: &str = "secret";
@@ -310,7 +310,7 @@ impl crate::engine::kind::Kind for SecretAdapter {
     ) -> Result<(), AwsError> {
         let secrets = &op.cx.clients.secrets;
         let arn = &observed.physical_id;
-        let changed = |field: &str| changes.iter().any(|change| change.field == field);
+        let changed = |field: &str| touches(changes, &[field]);
         if changed("description") || changed("kms_key") {
             // Without a value, UpdateSecret makes no new version.
             secrets

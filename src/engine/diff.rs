@@ -85,6 +85,13 @@ pub struct Entry {
     pub name: String,
 }
 
+/// Whether any of `fields` is among `changes` (what an update sends depends on it).
+pub fn touches(changes: &[Change], fields: &[&str]) -> bool {
+    changes
+        .iter()
+        .any(|change| fields.contains(&change.field.as_str()))
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// Sorted by id, then action.

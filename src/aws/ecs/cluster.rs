@@ -6,7 +6,7 @@ use aws_sdk_ecs::types::{CapacityProviderStrategyItem, ClusterSetting, ClusterSe
 use super::{ecs_tags, tag_pairs};
 use crate::aws::errors::{AwsError, AwsResultExt, built};
 use crate::aws::{Cx, OpCx, tags};
-use crate::engine::diff::Change;
+use crate::engine::diff::{Change, touches};
 use crate::engine::model::{Desired, Mode, Observed, Value, props};
 
 pub const KIND: &str = "cluster";
@@ -185,7 +185,7 @@ impl crate::engine::kind::Kind for ClusterAdapter {
     ) -> Result<(), AwsError> {
         let ecs = &op.cx.clients.ecs;
         let arn = &observed.physical_id;
-        let changed = |field: &str| changes.iter().any(|change| change.field == field);
+        let changed = |field: &str| touches(changes, &[field]);
         if changed("container_insights") {
             ecs.update_cluster_settings()
                 .cluster(arn)

@@ -13,7 +13,7 @@ use super::{ecs_tags, tag_pairs};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::naming::client_token;
 use crate::aws::{Cx, OpCx, tags};
-use crate::engine::diff::Change;
+use crate::engine::diff::{Change, touches};
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
 use crate::engine::retry::Backoff;
 
@@ -99,7 +99,7 @@ impl crate::engine::kind::Kind for ServiceAdapter {
         let ecs = &op.cx.clients.ecs;
         let cluster = observed.detail("cluster")?.to_string();
         let arn = &observed.physical_id;
-        let changed = |field: &str| changes.iter().any(|change| change.field == field);
+        let changed = |field: &str| touches(changes, &[field]);
         let service_fields = [
             "task_definition",
             "desired_count",

@@ -7,7 +7,7 @@ use aws_sdk_elasticloadbalancingv2::types::{Certificate, ProtocolEnum};
 use super::{elb_tags, observed_action, owned, sdk_action};
 use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::{Cx, OpCx, tags};
-use crate::engine::diff::Change;
+use crate::engine::diff::{Change, touches};
 use crate::engine::model::{Desired, Mode, Observed, Value, props};
 
 pub const KIND: &str = "listener";
@@ -105,10 +105,10 @@ impl crate::engine::kind::Kind for ListenerAdapter {
     ) -> Result<(), AwsError> {
         let elbv2 = &op.cx.clients.elbv2;
         let arn = &observed.physical_id;
-        if ["protocol", "certificate", "ssl_policy", "action"]
-            .iter()
-            .any(|field| changes.iter().any(|change| change.field == *field))
-        {
+        if touches(
+            changes,
+            &["protocol", "certificate", "ssl_policy", "action"],
+        ) {
             elbv2
                 .modify_listener()
                 .listener_arn(arn)

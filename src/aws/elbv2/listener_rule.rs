@@ -9,7 +9,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use super::{elb_tags, observed_action, owned, sdk_action};
 use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::{Cx, OpCx, tags};
-use crate::engine::diff::Change;
+use crate::engine::diff::{Change, touches};
 use crate::engine::model::{Desired, Mode, Observed, Value, props};
 
 pub const KIND: &str = "listener_rule";
@@ -105,10 +105,7 @@ impl crate::engine::kind::Kind for ListenerRuleAdapter {
     ) -> Result<(), AwsError> {
         let elbv2 = &op.cx.clients.elbv2;
         let arn = &observed.physical_id;
-        if ["paths", "hosts", "action"]
-            .iter()
-            .any(|field| changes.iter().any(|change| change.field == *field))
-        {
+        if touches(changes, &["paths", "hosts", "action"]) {
             elbv2
                 .modify_rule()
                 .rule_arn(arn)

@@ -12,7 +12,7 @@ use futures::future::try_join_all;
 use super::elb_tags;
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Cx, OpCx, tags};
-use crate::engine::diff::Change;
+use crate::engine::diff::{Change, touches};
 use crate::engine::model::{Desired, Mode, Observed, Value, props};
 
 const LOAD_BALANCER: &str = "load_balancer";
@@ -176,7 +176,7 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
     ) -> Result<(), AwsError> {
         let elbv2 = &op.cx.clients.elbv2;
         let arn = &observed.physical_id;
-        let changed = |field: &str| changes.iter().any(|change| change.field == field);
+        let changed = |field: &str| touches(changes, &[field]);
         if changed("subnets") {
             let subnets = resolve_all(op, desired.value("subnets"))?;
             elbv2

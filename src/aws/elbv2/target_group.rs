@@ -14,7 +14,7 @@ use futures::future::try_join_all;
 use super::{elb_tags, owned};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Cx, OpCx, tags};
-use crate::engine::diff::{Change, Replacement};
+use crate::engine::diff::{Change, Replacement, touches};
 use crate::engine::model::{Desired, Mode, Observed, Value, props};
 
 pub struct TargetGroupAdapter;
@@ -257,7 +257,7 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
     ) -> Result<(), AwsError> {
         let elbv2 = &op.cx.clients.elbv2;
         let arn = &observed.physical_id;
-        let changed = |field: &str| changes.iter().any(|change| change.field == field);
+        let changed = |field: &str| touches(changes, &[field]);
         if changed("health_check") {
             let check = desired
                 .value("health_check")
