@@ -131,7 +131,7 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
                                 encryption
                                     .and_then(|config| config.kms_key())
                                     .filter(|_| kms)
-                                    .map_or(Value::Null, Value::str),
+                                    .map_or(Value::Null, |key| Value::Phys(key.to_string())),
                                 Mode::Replace,
                             ),
                             ("lifecycle_policy", policy, Mode::InPlace),
@@ -210,7 +210,7 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
         } else {
             EncryptionType::Aes256
         });
-        if let Some(key) = desired.value("kms_key").as_str() {
+        if let Some(key) = op.resolve_optional(desired.value("kms_key"))? {
             encryption = encryption.kms_key(key);
         }
         let created = ecr

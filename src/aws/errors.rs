@@ -99,7 +99,8 @@ pub fn classify(code: &str) -> ErrorKind {
         | "BucketAlreadyExists"
         | "BucketAlreadyOwnedByYou"
         | "DistributionAlreadyExists"
-        | "OriginAccessControlAlreadyExists" => ErrorKind::Conflict,
+        | "OriginAccessControlAlreadyExists"
+        | "AlreadyExistsException" => ErrorKind::Conflict,
         // A certificate the manifest names (ELBv2): an input that is wrong, not a
         // resource of this run that is not visible yet; nothing to wait for.
         "CertificateNotFound" => ErrorKind::Other,

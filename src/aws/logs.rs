@@ -109,6 +109,13 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
                             Mode::InPlace,
                         ),
                         (
+                            "kms_key",
+                            group
+                                .kms_key_id()
+                                .map_or(Value::Null, |key| Value::Phys(key.to_string())),
+                            Mode::InPlace,
+                        ),
+                        (
                             "tags",
                             tags::observed_tags(pairs.iter().copied()),
                             Mode::InPlace,
@@ -172,6 +179,7 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
             .create_log_group()
             .log_group_name(&name)
             .set_tags(Some(tag_map(op.create_tags(desired))))
+            .set_kms_key_id(op.resolve_optional(desired.value("kms_key"))?)
             .send()
             .await
             .aws("CreateLogGroup");
@@ -193,6 +201,26 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         let logs = &op.cx.clients.logs;
         if touches(changes, &["retention_days"]) {
             set_retention(op, &observed.physical_id, desired.value("retention_days")).await?;
+        }
+        if touches(changes, &["kms_key"]) {
+            // Logs written before keep the key they were written with.
+            match op.resolve_optional(desired.value("kms_key"))? {
+                Some(key) => logs
+                    .associate_kms_key()
+                    .log_group_name(&observed.physical_id)
+                    .kms_key_id(key)
+                    .send()
+                    .await
+                    .aws("AssociateKmsKey")
+                    .map(drop)?,
+                None => logs
+                    .disassociate_kms_key()
+                    .log_group_name(&observed.physical_id)
+                    .send()
+                    .await
+                    .aws("DisassociateKmsKey")
+                    .map(drop)?,
+            }
         }
         let arn = observed.detail("arn")?.to_string();
         let arn = arn.as_str();

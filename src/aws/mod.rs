@@ -11,6 +11,7 @@ pub mod ecs;
 pub mod elbv2;
 pub mod errors;
 pub mod iam;
+pub mod kms;
 pub mod lock;
 pub mod logs;
 pub mod naming;
@@ -23,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::engine::kind::{Kind, PhysicalIds};
-use crate::engine::model::{Desired, ResourceId};
+use crate::engine::model::{Desired, ResourceId, Value};
 use calls::CallCounter;
 use errors::{AwsError, ErrorKind};
 
@@ -34,6 +35,7 @@ pub struct Clients {
     pub ecs: aws_sdk_ecs::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub iam: aws_sdk_iam::Client,
+    pub kms: aws_sdk_kms::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub s3: aws_sdk_s3::Client,
@@ -41,6 +43,8 @@ pub struct Clients {
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
+    /// The Resource Groups Tagging API: finds resources by tag where their own API cannot.
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
 }
 
 /// Builds one service's client from the shared configuration, counting its calls.
@@ -63,6 +67,7 @@ impl Clients {
             ecs: client!(aws_sdk_ecs, config, counter),
             elbv2: client!(aws_sdk_elasticloadbalancingv2, config, counter),
             iam: client!(aws_sdk_iam, config, counter),
+            kms: client!(aws_sdk_kms, config, counter),
             logs: client!(aws_sdk_cloudwatchlogs, config, counter),
             autoscaling: client!(aws_sdk_applicationautoscaling, config, counter),
             s3: aws_sdk_s3::Client::from_conf(
@@ -82,6 +87,7 @@ impl Clients {
             secrets: client!(aws_sdk_secretsmanager, config, counter),
             ssm: client!(aws_sdk_ssm, config, counter),
             sts: client!(aws_sdk_sts, config, counter),
+            tagging: client!(aws_sdk_resourcegroupstagging, config, counter),
         }
     }
 }
@@ -176,6 +182,14 @@ impl OpCx<'_> {
     pub fn create_tags(&self, desired: &Desired) -> Vec<(String, String)> {
         tags::create_tags(&self.cx.stack, self.id, desired.value("tags"))
     }
+
+    /// A reference the manifest may leave out (a KMS key): `None` when it does.
+    pub fn resolve_optional(&self, value: &Value) -> Result<Option<String>, AwsError> {
+        match value {
+            Value::Null | Value::AwsDefault => Ok(None),
+            other => self.resolve(other).map(Some),
+        }
+    }
 }
 
 /// A kind on AWS: the engine's contract on these clients. Every adapter is one (how the
@@ -190,6 +204,7 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(ecr::RepositoryAdapter));
     adapters.push(Arc::new(logs::LogGroupAdapter));
     adapters.push(Arc::new(iam::RoleAdapter));
+    adapters.push(Arc::new(kms::KeyAdapter));
     adapters.push(Arc::new(secretsmanager::SecretAdapter));
     adapters.extend(ecs::adapters());
     adapters.push(Arc::new(autoscaling::ScalingAdapter));

@@ -39,28 +39,11 @@ fn sm_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
         .collect()
 }
 
-#[async_trait]
-impl tags::Tagging for aws_sdk_secretsmanager::Client {
-    async fn tag(&self, arn: &str, tags: Vec<(String, String)>) -> Result<(), AwsError> {
-        self.tag_resource()
-            .secret_id(arn)
-            .set_tags(Some(sm_tags(tags)))
-            .send()
-            .await
-            .aws("TagResource")
-            .map(drop)
-    }
-
-    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), AwsError> {
-        self.untag_resource()
-            .secret_id(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws("UntagResource")
-            .map(drop)
-    }
-}
+tags::tagging_by_arn!(
+    aws_sdk_secretsmanager::Client,
+    |pairs| Ok::<_, AwsError>(sm_tags(pairs)),
+    secret_id
+);
 
 /// A container's secret as a value both sides agree on: a Secrets Manager ARN is the
 /// secret (its ARN, read as the stack's secret when it is one) and, when it names one,
@@ -125,7 +108,7 @@ fn observed(
                 kms_key
                     // Secrets Manager's own key, by whichever name AWS answers with.
                     .filter(|key| !key.is_empty() && *key != "alias/aws/secretsmanager")
-                    .map_or(Value::Null, Value::str),
+                    .map_or(Value::Null, |key| Value::Phys(key.to_string())),
                 Mode::InPlace,
             ),
             (
@@ -287,7 +270,7 @@ impl crate::engine::kind::Kind for SecretAdapter {
             .create_secret()
             .name(name)
             .description(desired.value("description").as_str().unwrap_or_default())
-            .set_kms_key_id(desired.value("kms_key").as_str().map(str::to_string))
+            .set_kms_key_id(op.resolve_optional(desired.value("kms_key"))?)
             .set_secret_string(value)
             .set_tags(Some(sm_tags(pairs)))
             .client_request_token(client_token(op.cx, op.id, name))
@@ -318,10 +301,8 @@ impl crate::engine::kind::Kind for SecretAdapter {
                 .secret_id(arn)
                 .description(desired.value("description").as_str().unwrap_or_default())
                 .kms_key_id(
-                    desired
-                        .value("kms_key")
-                        .as_str()
-                        .unwrap_or("alias/aws/secretsmanager"),
+                    op.resolve_optional(desired.value("kms_key"))?
+                        .unwrap_or_else(|| "alias/aws/secretsmanager".to_string()),
                 )
                 .send()
                 .await

@@ -120,9 +120,13 @@ pub trait Tagging: Sync {
 
 /// [`Tagging`] for a service whose calls are `TagResource(ResourceArn, Tags)` and
 /// `UntagResource(ResourceArn, TagKeys)` (ECS, ECR, CloudWatch Logs); `$tags` turns the
-/// pairs into the service's tag list, fallibly.
+/// pairs into the service's tag list, fallibly. Where the resource's parameter has
+/// another name (Secrets Manager's `SecretId`, KMS's `KeyId`), it is the third argument.
 macro_rules! tagging_by_arn {
     ($client:ty, $tags:expr) => {
+        $crate::aws::tags::tagging_by_arn!($client, $tags, resource_arn);
+    };
+    ($client:ty, $tags:expr, $resource:ident) => {
         #[async_trait::async_trait]
         impl $crate::aws::tags::Tagging for $client {
             async fn tag(
@@ -132,7 +136,7 @@ macro_rules! tagging_by_arn {
             ) -> Result<(), $crate::aws::errors::AwsError> {
                 use $crate::aws::errors::AwsResultExt as _;
                 self.tag_resource()
-                    .resource_arn(arn)
+                    .$resource(arn)
                     .set_tags(Some(($tags)(tags)?))
                     .send()
                     .await
@@ -147,7 +151,7 @@ macro_rules! tagging_by_arn {
             ) -> Result<(), $crate::aws::errors::AwsError> {
                 use $crate::aws::errors::AwsResultExt as _;
                 self.untag_resource()
-                    .resource_arn(arn)
+                    .$resource(arn)
                     .set_tag_keys(Some(keys))
                     .send()
                     .await

@@ -118,7 +118,8 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
     let mut live: BTreeMap<ResourceId, Observed> = BTreeMap::new();
     let mut steps = Vec::new();
     let mut observed = observed;
-    observed.sort_by(|a, b| (&a.id, &a.physical_id).cmp(&(&b.id, &b.physical_id)));
+    observed
+        .sort_by(|a, b| (&a.id, a.spare, &a.physical_id).cmp(&(&b.id, b.spare, &b.physical_id)));
     for resource in observed {
         if live.contains_key(&resource.id) {
             // Two live resources carry the same logical id (a create retried after a crash on an
@@ -512,6 +513,22 @@ mod tests {
             value: Value::Null,
             mode: Mode::InPlace,
         };
+    }
+
+    #[test]
+    fn of_duplicates_a_spare_is_the_one_deleted() {
+        let key = props([("alias", Value::str("a"), Mode::InPlace)]);
+        let graph = Graph::new(vec![desired("key.a", key.clone())]).unwrap();
+        // The spare sorts first by physical id: the diff still keeps the other.
+        let mut spare = observed("key.a", "arn:1", key.clone());
+        spare.spare = true;
+        let kept = observed("key.a", "arn:2", key);
+        let plan = diff(&graph, vec![kept, spare]).unwrap();
+        assert_eq!(summary(&plan), ["delete key.a"]);
+        assert_eq!(
+            plan.steps[0].observed.as_ref().unwrap().physical_id,
+            "arn:1"
+        );
     }
 
     #[test]

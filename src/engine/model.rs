@@ -362,6 +362,10 @@ pub struct Observed {
     pub broken: Option<String>,
     /// Adapter-private details needed to update or delete (association ids, ...).
     pub extra: BTreeMap<String, String>,
+    /// Of several live resources with one logical id, one the stack can do without (a KMS
+    /// key a killed apply left without its alias): the diff keeps another.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub spare: bool,
 }
 
 impl Observed {
@@ -373,6 +377,7 @@ impl Observed {
             after: Vec::new(),
             broken: None,
             extra: BTreeMap::new(),
+            spare: false,
         }
     }
 

@@ -93,7 +93,8 @@ pub fn encryption(bucket: &Bucket) -> Value {
             // S3 uses the account's `aws/s3` key when none is named.
             (
                 "kms_key",
-                key.as_ref().map_or(Value::AwsDefault, Value::str),
+                key.as_ref()
+                    .map_or(Value::AwsDefault, super::key::key_value),
             ),
         ]),
     }

@@ -23,6 +23,14 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
                         Mode::InPlace,
                     ),
                     (
+                        "kms_key",
+                        service
+                            .log_key
+                            .as_ref()
+                            .map_or(Value::Null, super::key::key_value),
+                        Mode::InPlace,
+                    ),
+                    (
                         "tags",
                         tags::managed_tags(
                             &manifest.tags,

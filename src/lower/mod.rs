@@ -13,6 +13,7 @@ pub mod distribution;
 pub mod elastic_ip;
 pub mod internet_gateway;
 pub mod invalidation;
+pub mod key;
 pub mod load_balancer;
 pub mod log_group;
 pub mod nat_gateway;
@@ -74,6 +75,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     out.extend(vpc_endpoint::desired(manifest, env));
     out.extend(repository::desired(manifest, env));
     out.extend(log_group::desired(manifest, env));
+    out.extend(key::desired(manifest, env));
     out.extend(secret::desired(manifest));
     out.extend(role::desired(manifest, env));
     out.extend(cluster::desired(manifest, env));

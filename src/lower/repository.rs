@@ -37,9 +37,9 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
                 (
                     "kms_key",
                     match &repository.kms_key {
-                        Some(key) if !key.is_empty() => Value::str(key),
+                        Some(Some(key)) => super::key::key_value(key),
                         // ECR picks its AWS-managed key when none is named.
-                        Some(_) => Value::AwsDefault,
+                        Some(None) => Value::AwsDefault,
                         None => Value::Null,
                     },
                     Mode::Replace,

@@ -115,7 +115,7 @@ pub fn secret_reads(manifest: &Manifest, service: &Service) -> Grants {
                     .find(|secret| secret.key == *key)
                     .and_then(|secret| secret.kms_key.as_ref());
                 if let Some(kms_key) = kms_key {
-                    grants.keys.insert(Value::Phys(kms_key.clone()));
+                    grants.keys.insert(super::key::key_value(kms_key));
                 }
             }
             SecretSource::Arn(arn) if arn.contains(":secretsmanager:") => {

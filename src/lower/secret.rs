@@ -20,7 +20,10 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
                 ),
                 (
                     "kms_key",
-                    secret.kms_key.as_deref().map_or(Value::Null, Value::str),
+                    secret
+                        .kms_key
+                        .as_ref()
+                        .map_or(Value::Null, super::key::key_value),
                     Mode::InPlace,
                 ),
                 // Used once, when the secret is created; never compared.

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::decode::{Decoder, Fields, Spanned, list};
 use super::diag::{Pos, suggest};
+use super::keys::{KeyRef, key_ref};
 use super::schema::{Network, Tier};
 use super::yaml::{Node, NodeKind};
 pub use crate::known::LOG_GROUP_PREFIXES;
@@ -119,7 +120,7 @@ const AUTOSCALE: &[&str] = &[
     "scale_in_cooldown",
     "scale_out_cooldown",
 ];
-const LOGS: &[&str] = &["group", "retention_days", "retain"];
+const LOGS: &[&str] = &["group", "retention_days", "retain", "kms_key"];
 const TASK_ROLE: &[&str] = &["allow", "statements", "arn"];
 const STATEMENT: &[&str] = &["effect", "actions", "resources"];
 const EXECUTION_ROLE: &[&str] = &["arn"];
@@ -146,8 +147,8 @@ pub struct Repository {
     pub name: String,
     pub scan_on_push: bool,
     pub immutable_tags: bool,
-    /// `None` is AES256; `Some(key)` is KMS, with AWS's managed key when `key` is empty.
-    pub kms_key: Option<String>,
+    /// `None` is AES256; `Some(key)` is KMS, with AWS's managed key when `key` is `None`.
+    pub kms_key: Option<Option<KeyRef>>,
     /// The lifecycle policy as canonical JSON (keys sorted, no whitespace).
     pub lifecycle_policy: Option<String>,
     pub force_destroy: bool,
@@ -242,6 +243,8 @@ pub struct Service {
     pub retain_logs: bool,
     /// `/ecs/<service name>` unless the manifest names one.
     pub log_group: String,
+    /// The key the log group is encrypted with (CloudWatch Logs' own when `None`).
+    pub log_key: Option<KeyRef>,
     pub task_role: TaskRole,
     pub execution_role: Option<String>,
 }
@@ -342,6 +345,8 @@ pub struct Statement {
 pub struct Context<'a> {
     /// The keys under `secrets:`, which services refer to as `secrets.<key>`.
     pub secrets: Vec<String>,
+    /// The keys under `keys:`, which repositories and logs refer to as `keys.<key>`.
+    pub keys: Vec<String>,
     pub stack: &'a str,
     pub network: Option<&'a Network>,
     pub security_groups: Vec<String>,
@@ -600,14 +605,15 @@ fn decode_repositories(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> 
             .get("encryption")
             .and_then(|node| decoder.choice(node, "encryption", &["aes256", "kms"]))
             .map_or_else(|| "aes256".to_string(), |choice| choice.value);
-        let kms_key = fields
-            .get("kms_key")
-            .and_then(|node| decoder.string(node, "kms_key"));
-        let kms_key = match (encryption.as_str(), kms_key) {
-            ("kms", key) => Some(key.map(|key| key.value).unwrap_or_default()),
-            (_, Some(key)) => {
+        let kms_key = match (encryption.as_str(), fields.get("kms_key")) {
+            ("kms", Some(node)) => match key_ref(decoder, node, &cx.keys) {
+                Some(key) => Some(Some(key)),
+                None => continue,
+            },
+            ("kms", None) => Some(None),
+            (_, Some(node)) => {
                 decoder.error(
-                    key.pos,
+                    node.pos,
                     "`kms_key` needs `encryption: kms`",
                     "add `encryption: kms`, or remove `kms_key`",
                 );
@@ -1392,6 +1398,10 @@ fn decode_services(
             .as_ref()
             .and_then(|logs| logs.get("retain").and_then(|n| decoder.bool(n, "retain")))
             .unwrap_or(false);
+        let log_key = logs_fields
+            .as_ref()
+            .and_then(|logs| logs.get("kms_key"))
+            .and_then(|node| key_ref(decoder, node, &cx.keys));
         let task_role = fields.get("task_role").map_or(TaskRole::None, |node| {
             decode_task_role(decoder, node, &section)
         });
@@ -1439,6 +1449,7 @@ fn decode_services(
             retention_days,
             retain_logs,
             log_group,
+            log_key,
             task_role,
             execution_role,
         });

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::containers::{flag, valid_logical_name};
 use super::decode::{Decoder, Fields, Spanned, list};
 use super::diag::suggest;
+use super::keys::{KeyRef, key_ref};
 use super::yaml::{Node, NodeKind};
 use crate::known::{CACHE_POLICIES, ORIGIN_REQUEST_POLICIES, policy_id};
 
@@ -119,7 +120,7 @@ pub struct Bucket {
     pub name: String,
     pub versioning: bool,
     /// `None`: SSE-S3. `Some(None)`: SSE-KMS with the AWS managed key. `Some(Some(arn))`.
-    pub kms: Option<Option<String>>,
+    pub kms: Option<Option<KeyRef>>,
     pub block_public_access: bool,
     /// `BucketOwnerEnforced` (ACLs off), `BucketOwnerPreferred` or `ObjectWriter`.
     pub object_ownership: &'static str,
@@ -242,6 +243,8 @@ pub struct Context<'a> {
     pub base: &'a Path,
     pub load_balancers: Vec<String>,
     pub tags: fn(&mut Decoder, &Node) -> BTreeMap<String, String>,
+    /// The keys under `keys:`, which buckets refer to as `keys.<key>`.
+    pub keys: Vec<String>,
 }
 
 pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Edge {
@@ -349,14 +352,18 @@ fn decode_buckets(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<B
         let encryption = fields
             .get("encryption")
             .and_then(|node| decoder.choice(node, "encryption", &["sse-s3", "sse-kms"]));
-        let kms_key = fields
-            .get("kms_key")
-            .and_then(|node| decoder.string(node, "kms_key"));
-        let kms = match (encryption.as_ref().map(|e| e.value.as_str()), kms_key) {
-            (Some("sse-kms"), key) => Some(key.map(|key| key.value)),
-            (_, Some(key)) => {
+        let kms = match (
+            encryption.as_ref().map(|e| e.value.as_str()),
+            fields.get("kms_key"),
+        ) {
+            (Some("sse-kms"), Some(node)) => match key_ref(decoder, node, &cx.keys) {
+                Some(key) => Some(Some(key)),
+                None => continue,
+            },
+            (Some("sse-kms"), None) => Some(None),
+            (_, Some(node)) => {
                 decoder.error(
-                    key.pos,
+                    node.pos,
                     "`kms_key` needs `encryption: sse-kms`",
                     "add `encryption: sse-kms`, or remove `kms_key`",
                 );
@@ -364,17 +371,6 @@ fn decode_buckets(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<B
             }
             _ => None,
         };
-        if let Some(Some(key)) = &kms
-            && !key.starts_with("arn:aws")
-            && !key.starts_with("alias/")
-        {
-            let pos = fields.get("kms_key").map_or(name.pos, |n| n.pos);
-            decoder.error(
-                pos,
-                format!("`{key}` is not a KMS key ARN or alias"),
-                "write the key's ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`) or `alias/NAME`",
-            );
-        }
         let object_ownership = match fields
             .get("object_ownership")
             .and_then(|node| {

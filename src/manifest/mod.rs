@@ -5,6 +5,7 @@ pub mod containers;
 pub mod decode;
 pub mod diag;
 pub mod edge;
+pub mod keys;
 pub mod schema;
 pub mod secrets;
 pub mod vars;

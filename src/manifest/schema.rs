@@ -19,6 +19,7 @@ pub const TOP_LEVEL: &[&str] = &[
     "variables",
     "network",
     "security_groups",
+    "keys",
     "secrets",
     "repositories",
     "clusters",
@@ -67,6 +68,7 @@ pub struct Manifest {
     pub tags: BTreeMap<String, String>,
     pub network: Option<Network>,
     pub security_groups: Vec<SecurityGroup>,
+    pub keys: Vec<super::keys::Key>,
     pub secrets: Vec<super::secrets::Secret>,
     pub containers: Containers,
     pub edge: Edge,
@@ -242,10 +244,18 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         ),
         None => Vec::new(),
     };
-    let secrets = super::secrets::decode(decoder, &fields, stack.as_deref().unwrap_or("stack"));
+    let keys = super::keys::decode(decoder, &fields, stack.as_deref().unwrap_or("stack"));
+    let declared_keys = super::keys::declared(&fields);
+    let secrets = super::secrets::decode(
+        decoder,
+        &fields,
+        stack.as_deref().unwrap_or("stack"),
+        &declared_keys,
+    );
     let containers = {
         let cx = containers::Context {
             secrets: super::secrets::declared(&fields),
+            keys: declared_keys.clone(),
             stack: stack.as_deref().unwrap_or("stack"),
             network: network.as_ref(),
             security_groups: security_groups
@@ -264,20 +274,24 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
                 .map(|lb| lb.key.clone())
                 .collect(),
             tags: decode_tags,
+            keys: declared_keys.clone(),
         };
         edge::decode(decoder, &fields, &cx)
     };
-    Some(Manifest {
+    let manifest = Manifest {
         source: Source::default(),
         stack: stack?,
         region,
         tags,
         network,
         security_groups,
+        keys,
         secrets,
         containers,
         edge,
-    })
+    };
+    super::keys::check_retained(decoder, &manifest);
+    Some(manifest)
 }
 
 fn check_stack(decoder: &mut Decoder, stack: Spanned<String>) -> Option<String> {

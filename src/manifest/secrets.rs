@@ -4,6 +4,7 @@
 
 use super::containers::{flag, named_positions, valid_logical_name};
 use super::decode::{Decoder, Fields};
+use super::keys::{KeyRef, key_ref};
 
 pub(super) const SECRET: &[&str] = &[
     "name",
@@ -21,8 +22,8 @@ pub struct Secret {
     /// Its name in Secrets Manager (`edgemind/mqtt`); `<stack>/<key>` unless written.
     pub name: String,
     pub description: String,
-    /// A customer managed key (ARN, id or alias); `None` is `aws/secretsmanager`.
-    pub kms_key: Option<String>,
+    /// A customer managed key; `None` is `aws/secretsmanager`.
+    pub kms_key: Option<KeyRef>,
     /// A value Secrets Manager generates when the secret is created.
     pub generate: Option<Generate>,
     /// Destroy leaves the secret in place (the default: it holds what no one can make again).
@@ -51,7 +52,12 @@ pub fn declared(fields: &Fields<'_>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, stack: &str) -> Vec<Secret> {
+pub fn decode(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    stack: &str,
+    keys: &[String],
+) -> Vec<Secret> {
     let Some(node) = fields.get("secrets") else {
         return Vec::new();
     };
@@ -94,8 +100,7 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, stack: &str) -> Vec<Se
             .unwrap_or_default();
         let kms_key = fields
             .get("kms_key")
-            .and_then(|node| decoder.string(node, "kms_key"))
-            .map(|text| text.value);
+            .and_then(|node| key_ref(decoder, node, keys));
         let generate = fields.get("generate").and_then(|node| {
             let section = format!("{section}.generate");
             let fields = decoder.fields(node, &section, GENERATE)?;

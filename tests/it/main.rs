@@ -4,6 +4,7 @@
 mod bad_input;
 mod cli;
 mod harness;
+mod keys;
 mod lock;
 mod lookalike;
 mod manifests;

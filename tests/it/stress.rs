@@ -27,6 +27,7 @@ pub async fn inventory(moto: &Moto, stack: &str) -> BTreeMap<String, usize> {
     let ecr = aws_sdk_ecr::Client::new(&sdk);
     let s3 = aws_sdk_s3::Client::new(&sdk);
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let kms = aws_sdk_kms::Client::new(&sdk);
     let mut found: BTreeMap<String, usize> = BTreeMap::new();
     let mut count = |kind: &str, pairs: Vec<(String, String)>| {
         let tags: BTreeMap<String, String> = pairs.into_iter().collect();
@@ -316,6 +317,23 @@ pub async fn inventory(moto: &Moto, stack: &str) -> BTreeMap<String, usize> {
                         tag.value().unwrap_or_default().to_string(),
                     )
                 })
+                .collect(),
+        );
+    }
+    // Keys waiting for their deletion are not counted (destroyed, cancellable for 7 days).
+    for listed in kms.list_keys().send().await.unwrap().keys() {
+        let id = listed.key_id().unwrap_or_default();
+        let described = kms.describe_key().key_id(id).send().await.unwrap();
+        let state = described.key_metadata().and_then(|key| key.key_state());
+        if state == Some(&aws_sdk_kms::types::KeyState::PendingDeletion) {
+            continue;
+        }
+        let tags = kms.list_resource_tags().key_id(id).send().await.unwrap();
+        count(
+            "key",
+            tags.tags()
+                .iter()
+                .map(|tag| (tag.tag_key().to_string(), tag.tag_value().to_string()))
                 .collect(),
         );
     }

@@ -182,7 +182,7 @@ async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<Observed, AwsError> {
                 default
                     .kms_master_key_id()
                     .filter(|_| kms)
-                    .map_or(Value::Null, Value::str),
+                    .map_or(Value::Null, |key| Value::Phys(key.to_string())),
             ),
         ])
     });
@@ -469,13 +469,14 @@ async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         if unset {
             continue;
         }
-        put_field(op.cx, &name, field, value).await?;
+        put_field(op, &name, field, value).await?;
     }
     Ok(name)
 }
 
 /// Sends one sub-resource's desired value (or deletes it).
-async fn put_field(cx: &Cx, name: &str, field: &str, value: &Value) -> Result<(), AwsError> {
+async fn put_field(op: &OpCx<'_>, name: &str, field: &str, value: &Value) -> Result<(), AwsError> {
+    let cx = op.cx;
     let s3 = &cx.clients.s3;
     match field {
         "versioning" => {
@@ -501,7 +502,7 @@ async fn put_field(cx: &Cx, name: &str, field: &str, value: &Value) -> Result<()
             } else {
                 ServerSideEncryption::Aes256
             });
-            if let Some(key) = map.get("kms_key").and_then(Value::as_str) {
+            if let Some(key) = op.resolve_optional(map.get("kms_key").unwrap_or(&Value::Null))? {
                 default = default.kms_master_key_id(key);
             }
             let rule = ServerSideEncryptionRule::builder()
@@ -743,7 +744,7 @@ async fn update(
     let name = observed.detail("name")?.to_string();
     for change in changes {
         if !matches!(change.field.as_str(), "tags" | "force_destroy") {
-            put_field(op.cx, &name, &change.field, &change.new).await?;
+            put_field(op, &name, &change.field, &change.new).await?;
         }
     }
     if changes
