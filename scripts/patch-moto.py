@@ -36,6 +36,19 @@ applied by scripts/moto-venv right after installing the pinned version.
 10. s3 CompleteMultipartUpload answers with a `CompleteMultipartUploadResponse` root
    element; AWS's is `CompleteMultipartUploadResult`, and the Rust SDK reads any other
    root as a failure, so no multipart upload can complete. Patch: AWS's element name.
+11. servicediscovery ListServices ignores its `NAMESPACE_ID` filter and lists every
+   service of the account. AWS lists the namespace's. Patch: the filter applies.
+12. servicediscovery CreatePrivateDnsNamespace refuses a second namespace in a VPC
+   whatever its name, and makes a hosted zone named `<name>-hz` serving no VPC. AWS
+   refuses only a name the VPC has already, and the namespace's zone is `<name>`,
+   associated with the VPC. Patch: AWS's.
+13. ecs registers no task with a service's Cloud Map registry, so a discovery name never
+   resolves. AWS registers each running task (its IPv4 address) and deregisters it when
+   the task stops. Patch: a created service registers as many instances as it reports
+   running tasks (MOTO_ECS_SERVICE_RUNNING), a deleted one deregisters them.
+14. servicediscovery DeleteService and DeleteNamespace succeed whatever they hold. AWS
+   refuses with ResourceInUse a service with registered instances and a namespace with
+   services. Patch: AWS's refusals, so a wrong teardown order fails the tests.
 """
 import pathlib
 import sys
@@ -227,6 +240,129 @@ PATCHES.append(
                     "CompleteMultipartUploadResponse", "CompleteMultipartUploadResult"
                 )
             return status, resp_headers, resp_body""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "servicediscovery/responses.py",
+        """        services = self.servicediscovery_backend.list_services()
+        return json.dumps({"Services": [s.to_json() for s in services]})""",
+        """        services = self.servicediscovery_backend.list_services()
+        # edgectl patch 11: the NAMESPACE_ID filter applies
+        for listed_filter in json.loads(self.body or "{}").get("Filters") or []:
+            if listed_filter.get("Name") == "NAMESPACE_ID":
+                wanted = set(listed_filter.get("Values") or [])
+                services = [s for s in services if s.namespace_id in wanted]
+        return json.dumps({"Services": [s.to_json() for s in services]})""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "servicediscovery/models.py",
+        """        for namespace in self.namespaces.values():
+            if namespace.vpc == vpc:
+                raise ConflictingDomainExists(vpc)
+        dns_properties = (properties or {}).get("DnsProperties", {})
+
+        # create the hosted zone
+        hosted_zone = route53_backends[self.account_id][
+            get_partition(self.region_name)
+        ].create_hosted_zone(
+            f"{name}-hz",
+            private_zone=True,""",
+        """        for namespace in self.namespaces.values():
+            if namespace.vpc == vpc and namespace.name == name:  # edgectl patch 12
+                raise ConflictingDomainExists(vpc)
+        dns_properties = (properties or {}).get("DnsProperties", {})
+
+        # create the hosted zone
+        hosted_zone = route53_backends[self.account_id][
+            get_partition(self.region_name)
+        ].create_hosted_zone(
+            name,
+            private_zone=True,
+            vpcid=vpc,
+            vpcregion=self.region_name,""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "servicediscovery/models.py",
+        """    def delete_namespace(self, namespace_id: str) -> str:
+        if namespace_id not in self.namespaces:
+            raise NamespaceNotFound(namespace_id)""",
+        """    def delete_namespace(self, namespace_id: str) -> str:
+        if namespace_id not in self.namespaces:
+            raise NamespaceNotFound(namespace_id)
+        # edgectl patch 14: AWS refuses a namespace that has services
+        if any(s.namespace_id == namespace_id for s in self.services.values()):
+            from moto.core.exceptions import JsonRESTError
+
+            raise JsonRESTError("ResourceInUse", "The namespace has services")""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "servicediscovery/models.py",
+        """    def delete_service(self, service_id: str) -> None:
+        self.services.pop(service_id, None)""",
+        """    def delete_service(self, service_id: str) -> None:
+        # edgectl patch 14: AWS refuses a service with registered instances
+        if service_id in self.services and self.services[service_id].instances:
+            from moto.core.exceptions import JsonRESTError
+
+            raise JsonRESTError("ResourceInUse", "The service has registered instances")
+        self.services.pop(service_id, None)""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "ecs/models.py",
+        """        cluster_service_pair = f"{cluster.name}:{service_name}"
+        self.services[cluster_service_pair] = service
+""",
+        """        cluster_service_pair = f"{cluster.name}:{service_name}"
+        self.services[cluster_service_pair] = service
+        # edgectl patch 13: ECS registers the running tasks with the service's registry
+        from moto.servicediscovery.models import servicediscovery_backends
+
+        discovery = servicediscovery_backends[self.account_id][self.region_name]
+        for registry in service_registries or []:
+            registry_id = str(registry.get("registryArn", "")).split("/")[-1]
+            if registry_id in discovery.services:
+                for index in range(min(service.running_count, service.desired_count)):
+                    discovery.register_instance(
+                        registry_id,
+                        f"{service_name}-{index}",
+                        f"{service_name}-{index}",
+                        {"AWS_INSTANCE_IPV4": f"10.0.{200 + index // 250}.{index % 250 + 1}"},
+                    )
+""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "ecs/models.py",
+        """            service.status = "INACTIVE"
+            service.pending_count = 0
+            return service""",
+        """            service.status = "INACTIVE"
+            service.pending_count = 0
+            # edgectl patch 13: its tasks stop, and leave the registry
+            from moto.servicediscovery.models import servicediscovery_backends
+
+            discovery = servicediscovery_backends[self.account_id][self.region_name]
+            for registry in service.service_registries or []:
+                registry_id = str(registry.get("registryArn", "")).split("/")[-1]
+                if registry_id in discovery.services:
+                    discovery.services[registry_id].instances = []
+            return service""",
     )
 )
 

@@ -100,7 +100,9 @@ pub fn classify(code: &str) -> ErrorKind {
         | "BucketAlreadyOwnedByYou"
         | "DistributionAlreadyExists"
         | "OriginAccessControlAlreadyExists"
-        | "AlreadyExistsException" => ErrorKind::Conflict,
+        | "AlreadyExistsException"
+        | "NamespaceAlreadyExists"
+        | "ServiceAlreadyExists" => ErrorKind::Conflict,
         // A certificate the manifest names (ELBv2): an input that is wrong, not a
         // resource of this run that is not visible yet; nothing to wait for.
         "CertificateNotFound" => ErrorKind::Other,

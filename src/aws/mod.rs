@@ -18,6 +18,7 @@ pub mod naming;
 pub mod resend;
 pub mod s3;
 pub mod secretsmanager;
+pub mod servicediscovery;
 pub mod tags;
 
 use std::sync::Arc;
@@ -36,6 +37,9 @@ pub struct Clients {
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub iam: aws_sdk_iam::Client,
     pub kms: aws_sdk_kms::Client,
+    /// Cloud Map.
+    pub discovery: aws_sdk_servicediscovery::Client,
+    pub route53: aws_sdk_route53::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub s3: aws_sdk_s3::Client,
@@ -68,6 +72,8 @@ impl Clients {
             elbv2: client!(aws_sdk_elasticloadbalancingv2, config, counter),
             iam: client!(aws_sdk_iam, config, counter),
             kms: client!(aws_sdk_kms, config, counter),
+            discovery: client!(aws_sdk_servicediscovery, config, counter),
+            route53: client!(aws_sdk_route53, config, counter),
             logs: client!(aws_sdk_cloudwatchlogs, config, counter),
             autoscaling: client!(aws_sdk_applicationautoscaling, config, counter),
             s3: aws_sdk_s3::Client::from_conf(
@@ -120,6 +126,8 @@ pub struct Reads {
     pub elbv2: elbv2::Reads,
     /// The stack's buckets and their listings (`s3::owned_buckets`, `s3::listing`).
     pub s3: s3::Reads,
+    /// The account's private DNS namespaces with their tags (`servicediscovery`).
+    pub namespaces: tokio::sync::OnceCell<Vec<servicediscovery::OwnedNamespace>>,
     /// The stack's distributions as listed (`cloudfront::owned`).
     pub distributions: tokio::sync::OnceCell<Vec<cloudfront::OwnedDistribution>>,
 }
@@ -206,6 +214,8 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(iam::RoleAdapter));
     adapters.push(Arc::new(kms::KeyAdapter));
     adapters.push(Arc::new(secretsmanager::SecretAdapter));
+    adapters.push(Arc::new(servicediscovery::namespace::NamespaceAdapter));
+    adapters.push(Arc::new(servicediscovery::service::DiscoveryAdapter));
     adapters.extend(ecs::adapters());
     adapters.push(Arc::new(autoscaling::ScalingAdapter));
     adapters.extend(elbv2::adapters());

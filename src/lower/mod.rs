@@ -16,6 +16,7 @@ pub mod invalidation;
 pub mod key;
 pub mod load_balancer;
 pub mod log_group;
+pub mod namespace;
 pub mod nat_gateway;
 pub mod objects;
 pub mod origin_access_control;
@@ -76,6 +77,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     out.extend(repository::desired(manifest, env));
     out.extend(log_group::desired(manifest, env));
     out.extend(key::desired(manifest, env));
+    out.extend(namespace::desired(manifest));
     out.extend(secret::desired(manifest));
     out.extend(role::desired(manifest, env));
     out.extend(cluster::desired(manifest, env));

@@ -115,6 +115,15 @@ pub fn desired_for(manifest: &Manifest, service: &Service) -> Desired {
                 Mode::InPlace,
             ),
             (
+                "registry",
+                service.discovery.as_ref().map_or(Value::Null, |_| {
+                    Value::Ref(crate::aws::servicediscovery::service::discovery_id(
+                        &service.key,
+                    ))
+                }),
+                Mode::InPlace,
+            ),
+            (
                 "tags",
                 tags::desired_tags(&manifest.tags, &service.name),
                 Mode::InPlace,

@@ -87,6 +87,7 @@ const SERVICE_ONLY: &[&str] = &[
     "health_check_grace_period",
     "deployment",
     "execute_command",
+    "discovery",
     "autoscale",
     "logs",
     "task_role",
@@ -237,6 +238,8 @@ pub struct Service {
     pub max_percent: i64,
     pub rollback: bool,
     pub execute_command: bool,
+    /// Its name in a Cloud Map namespace, registered by ECS.
+    pub discovery: Option<super::discovery::Discovery>,
     pub autoscale: Option<Autoscale>,
     pub retention_days: i64,
     /// Destroy leaves the log group (and its logs) in place.
@@ -347,6 +350,8 @@ pub struct Context<'a> {
     pub secrets: Vec<String>,
     /// The keys under `keys:`, which repositories and logs refer to as `keys.<key>`.
     pub keys: Vec<String>,
+    /// The keys under `namespaces:`, which a service's `discovery` names.
+    pub namespaces: Vec<String>,
     pub stack: &'a str,
     pub network: Option<&'a Network>,
     pub security_groups: Vec<String>,
@@ -1445,6 +1450,9 @@ fn decode_services(
             max_percent,
             rollback,
             execute_command: flag(decoder, &fields, "execute_command", false),
+            discovery: fields.get("discovery").and_then(|node| {
+                super::discovery::decode_service(decoder, node, &key.value, key.pos, &cx.namespaces)
+            }),
             autoscale,
             retention_days,
             retain_logs,

@@ -4,6 +4,7 @@
 pub mod containers;
 pub mod decode;
 pub mod diag;
+pub mod discovery;
 pub mod edge;
 pub mod keys;
 pub mod schema;

@@ -20,6 +20,7 @@ pub const TOP_LEVEL: &[&str] = &[
     "network",
     "security_groups",
     "keys",
+    "namespaces",
     "secrets",
     "repositories",
     "clusters",
@@ -69,6 +70,7 @@ pub struct Manifest {
     pub network: Option<Network>,
     pub security_groups: Vec<SecurityGroup>,
     pub keys: Vec<super::keys::Key>,
+    pub namespaces: Vec<super::discovery::Namespace>,
     pub secrets: Vec<super::secrets::Secret>,
     pub containers: Containers,
     pub edge: Edge,
@@ -244,6 +246,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         ),
         None => Vec::new(),
     };
+    let namespaces = super::discovery::decode(decoder, &fields, network.is_some());
     let keys = super::keys::decode(decoder, &fields, stack.as_deref().unwrap_or("stack"));
     let declared_keys = super::keys::declared(&fields);
     let secrets = super::secrets::decode(
@@ -256,6 +259,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         let cx = containers::Context {
             secrets: super::secrets::declared(&fields),
             keys: declared_keys.clone(),
+            namespaces: super::discovery::declared(&fields),
             stack: stack.as_deref().unwrap_or("stack"),
             network: network.as_ref(),
             security_groups: security_groups
@@ -286,6 +290,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         network,
         security_groups,
         keys,
+        namespaces,
         secrets,
         containers,
         edge,

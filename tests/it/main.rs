@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod cli;
+mod discovery;
 mod harness;
 mod keys;
 mod lock;

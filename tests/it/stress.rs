@@ -28,6 +28,7 @@ pub async fn inventory(moto: &Moto, stack: &str) -> BTreeMap<String, usize> {
     let s3 = aws_sdk_s3::Client::new(&sdk);
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let kms = aws_sdk_kms::Client::new(&sdk);
+    let cloudmap = aws_sdk_servicediscovery::Client::new(&sdk);
     let mut found: BTreeMap<String, usize> = BTreeMap::new();
     let mut count = |kind: &str, pairs: Vec<(String, String)>| {
         let tags: BTreeMap<String, String> = pairs.into_iter().collect();
@@ -317,6 +318,35 @@ pub async fn inventory(moto: &Moto, stack: &str) -> BTreeMap<String, usize> {
                         tag.value().unwrap_or_default().to_string(),
                     )
                 })
+                .collect(),
+        );
+    }
+    let namespaces = cloudmap.list_namespaces().send().await.unwrap();
+    let services = cloudmap.list_services().send().await.unwrap();
+    let arns = namespaces
+        .namespaces()
+        .iter()
+        .filter_map(|namespace| namespace.arn())
+        .map(|arn| ("namespace", arn))
+        .chain(
+            services
+                .services()
+                .iter()
+                .filter_map(|service| service.arn())
+                .map(|arn| ("discovery", arn)),
+        );
+    for (kind, arn) in arns {
+        let tags = cloudmap
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .unwrap();
+        count(
+            kind,
+            tags.tags()
+                .iter()
+                .map(|tag| (tag.key().to_string(), tag.value().to_string()))
                 .collect(),
         );
     }

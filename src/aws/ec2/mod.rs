@@ -60,6 +60,16 @@ pub async fn stack_has_vpc(cx: &Cx) -> Result<bool, AwsError> {
     Ok(!stack_vpcs(cx).await?.is_empty())
 }
 
+/// The id of the stack's VPC (`vpc`), when it exists.
+pub async fn stack_vpc_id(cx: &Cx) -> Result<Option<String>, AwsError> {
+    Ok(stack_vpcs(cx)
+        .await?
+        .iter()
+        .find(|vpc| owned_id(cx, vpc.tags()).is_some_and(|id| id == ResourceId::singleton("vpc")))
+        .and_then(|vpc| vpc.vpc_id())
+        .map(str::to_string))
+}
+
 pub fn owned_filter(cx: &Cx) -> Filter {
     Filter::builder()
         .name(format!("tag:{}", tags::STACK_TAG))

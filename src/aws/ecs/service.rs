@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
-    LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags,
+    LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags, ServiceRegistry,
 };
 
 use super::{ecs_tags, tag_pairs};
@@ -59,6 +59,7 @@ impl crate::engine::kind::Kind for ServiceAdapter {
             .desired_count(int(desired.value("desired_count")))
             .network_configuration(network(op, desired)?)
             .set_load_balancers(load_balancers(op, desired)?)
+            .set_service_registries(registries(op, desired)?)
             .set_health_check_grace_period_seconds(match desired.value("grace_period") {
                 Value::Int(seconds) => Some(i32::try_from(*seconds).unwrap_or(0)),
                 _ => None,
@@ -112,6 +113,7 @@ impl crate::engine::kind::Kind for ServiceAdapter {
             "max_percent",
             "rollback",
             "execute_command",
+            "registry",
         ];
         if service_fields.iter().any(|field| changed(field)) {
             let task_definition = op.resolve(desired.value("task_definition"))?;
@@ -131,6 +133,10 @@ impl crate::engine::kind::Kind for ServiceAdapter {
                 request = request
                     .set_load_balancers(Some(load_balancers(op, desired)?.unwrap_or_default()));
             }
+            if changed("registry") {
+                request = request
+                    .set_service_registries(Some(registries(op, desired)?.unwrap_or_default()));
+            }
             if changed("grace_period") {
                 request =
                     request.health_check_grace_period_seconds(int(desired.value("grace_period")));
@@ -149,6 +155,7 @@ impl crate::engine::kind::Kind for ServiceAdapter {
                 "security_groups",
                 "public_ip",
                 "load_balancer",
+                "registry",
                 "desired_count",
             ];
             if !op.cx.no_wait && deploys.iter().any(|field| changed(field)) {
@@ -255,6 +262,16 @@ fn load_balancers(op: &OpCx<'_>, desired: &Desired) -> Result<Option<Vec<LoadBal
             )
             .container_port(int(target.get("port").unwrap_or(&Value::Null)))
             .build(),
+    ]))
+}
+
+/// The Cloud Map service the tasks are registered with (A records need no port).
+fn registries(op: &OpCx<'_>, desired: &Desired) -> Result<Option<Vec<ServiceRegistry>>, AwsError> {
+    let Some(arn) = op.resolve_optional(desired.value("registry"))? else {
+        return Ok(None);
+    };
+    Ok(Some(vec![
+        ServiceRegistry::builder().registry_arn(arn).build(),
     ]))
 }
 
@@ -373,6 +390,15 @@ fn observed_service(
                 Mode::InPlace,
             ),
             ("load_balancer", load_balancer, Mode::InPlace),
+            (
+                "registry",
+                service
+                    .service_registries()
+                    .first()
+                    .and_then(|registry| registry.registry_arn())
+                    .map_or(Value::Null, |arn| Value::Phys(arn.to_string())),
+                Mode::InPlace,
+            ),
             (
                 "grace_period",
                 service
