@@ -79,7 +79,8 @@ pub fn classify(code: &str) -> ErrorKind {
         | "ClusterContainsServicesException"
         | "ClusterContainsTasksException"
         | "DistributionNotDisabled"
-        | "OriginAccessControlInUse" => ErrorKind::Dependency,
+        | "OriginAccessControlInUse"
+        | "FileSystemInUse" => ErrorKind::Dependency,
         "DeleteConflict" | "RepositoryNotEmptyException" | "BucketNotEmpty" => ErrorKind::Blocked,
         code if THROTTLING_CODES.contains(&code) => ErrorKind::Throttled,
         "InvalidPermission.Duplicate"
@@ -102,6 +103,9 @@ pub fn classify(code: &str) -> ErrorKind {
         | "OriginAccessControlAlreadyExists"
         | "AlreadyExistsException"
         | "NamespaceAlreadyExists"
+        | "FileSystemAlreadyExists"
+        | "MountTargetConflict"
+        | "AccessPointAlreadyExists"
         | "ServiceAlreadyExists" => ErrorKind::Conflict,
         // A certificate the manifest names (ELBv2): an input that is wrong, not a
         // resource of this run that is not visible yet; nothing to wait for.

@@ -22,21 +22,77 @@ use crate::engine::model::{Desired, Mode, Observed, Value, props};
 pub const KIND: &str = "role";
 /// The one inline policy edgectl writes on a role.
 const INLINE_POLICY: &str = "edgectl";
-/// edgectl's own grants in a role's inline policy: the role's field, the statement's
-/// `Sid`, and its one action.
-const GRANTS: [(&str, &str, &str); 3] = [
-    (
-        "secret_reads",
-        "EdgectlSecretRead",
-        "secretsmanager:GetSecretValue",
-    ),
-    (
-        "parameter_reads",
-        "EdgectlParameterRead",
-        "ssm:GetParameters",
-    ),
-    ("key_decrypts", "EdgectlKeyDecrypt", "kms:Decrypt"),
+/// One of edgectl's own grants in a role's inline policy.
+struct Grant {
+    /// The role's field: a set of references or ARNs.
+    field: &'static str,
+    /// The statement's `Sid`.
+    sid: &'static str,
+    /// Its one action.
+    action: &'static str,
+    /// Where the resources are ids written as ARNs (`elasticfilesystem`, `file-system`):
+    /// the ARN is made with the role's account and the stack's region, and read back as
+    /// the id.
+    arn: Option<(&'static str, &'static str)>,
+}
+
+/// The grants, in the order of `Inline::grants`.
+const GRANTS: [Grant; 5] = [
+    Grant {
+        field: "secret_reads",
+        sid: "EdgectlSecretRead",
+        action: "secretsmanager:GetSecretValue",
+        arn: None,
+    },
+    Grant {
+        field: "parameter_reads",
+        sid: "EdgectlParameterRead",
+        action: "ssm:GetParameters",
+        arn: None,
+    },
+    Grant {
+        field: "key_decrypts",
+        sid: "EdgectlKeyDecrypt",
+        action: "kms:Decrypt",
+        arn: None,
+    },
+    Grant {
+        field: "file_system_mounts",
+        sid: "EdgectlFileSystemMount",
+        action: "elasticfilesystem:ClientMount",
+        arn: Some(("elasticfilesystem", "file-system")),
+    },
+    Grant {
+        field: "file_system_writes",
+        sid: "EdgectlFileSystemWrite",
+        action: "elasticfilesystem:ClientWrite",
+        arn: Some(("elasticfilesystem", "file-system")),
+    },
 ];
+
+impl Grant {
+    /// A resource as the policy names it.
+    fn resource(&self, physical: String, region: &str, account: &str) -> String {
+        match self.arn {
+            Some((service, kind)) => {
+                format!(
+                    "arn:{}:{service}:{region}:{account}:{kind}/{physical}",
+                    partition(region)
+                )
+            }
+            None => physical,
+        }
+    }
+
+    /// A resource of the policy as the role's field holds it.
+    fn read(&self, resource: &str) -> Value {
+        let id = self
+            .arn
+            .and_then(|(_, kind)| resource.split_once(&format!(":{kind}/")))
+            .map_or(resource, |(_, id)| id);
+        Value::Phys(id.to_string())
+    }
+}
 
 pub struct RoleAdapter;
 
@@ -201,9 +257,9 @@ impl crate::engine::kind::Kind for RoleAdapter {
                     ),
                 ]),
             );
-            for ((field, _, _), granted) in GRANTS.iter().zip(grants) {
+            for (grant, granted) in GRANTS.iter().zip(grants) {
                 resource.props.insert(
-                    field.to_string(),
+                    grant.field.to_string(),
                     crate::engine::model::Field {
                         value: Value::Set(granted),
                         mode: Mode::InPlace,
@@ -274,6 +330,7 @@ impl crate::engine::kind::Kind for RoleAdapter {
         op.made(&arn);
         sync_policies(
             op,
+            &arn,
             &name,
             &Inline::NONE,
             &Inline::of(desired),
@@ -303,6 +360,7 @@ impl crate::engine::kind::Kind for RoleAdapter {
         }
         sync_policies(
             op,
+            &observed.physical_id,
             &name,
             &Inline::of(observed),
             &Inline::of(desired),
@@ -320,6 +378,7 @@ impl crate::engine::kind::Kind for RoleAdapter {
         // IAM refuses to delete a role with policies (DeleteConflict): remove them first.
         sync_policies(
             op,
+            &observed.physical_id,
             &name,
             &Inline::of(observed),
             &Inline::NONE,
@@ -340,7 +399,7 @@ impl crate::engine::kind::Kind for RoleAdapter {
 /// null) and edgectl's own grants (sets of references or ARNs, one per row of `GRANTS`).
 struct Inline<'a> {
     policy: &'a Value,
-    grants: [&'a Value; 3],
+    grants: [&'a Value; GRANTS.len()],
 }
 
 static EMPTY: Value = Value::Null;
@@ -348,13 +407,13 @@ static EMPTY: Value = Value::Null;
 impl<'a> Inline<'a> {
     const NONE: Inline<'static> = Inline {
         policy: &EMPTY,
-        grants: [&EMPTY; 3],
+        grants: [&EMPTY; GRANTS.len()],
     };
 
     fn of(resource: &'a impl HasProps) -> Self {
         Self {
             policy: resource.value("inline_policy"),
-            grants: GRANTS.map(|(field, _, _)| resource.value(field)),
+            grants: GRANTS.map(|grant| resource.value(grant.field)),
         }
     }
 
@@ -370,7 +429,7 @@ impl<'a> Inline<'a> {
     }
 
     /// The document to write, references resolved; `None` when there is nothing to grant.
-    fn document(&self, op: &OpCx<'_>) -> Result<Option<String>, AwsError> {
+    fn document(&self, op: &OpCx<'_>, account: &str) -> Result<Option<String>, AwsError> {
         let mut statements: Vec<serde_json::Value> = self
             .policy
             .as_str()
@@ -381,17 +440,20 @@ impl<'a> Inline<'a> {
                 single => vec![single],
             })
             .unwrap_or_default();
-        for ((_, sid, action), granted) in GRANTS.iter().zip(self.grants) {
+        for (grant, granted) in GRANTS.iter().zip(self.grants) {
             let mut resources: Vec<String> = granted
                 .items()
-                .map(|read| op.resolve(read))
+                .map(|read| {
+                    op.resolve(read)
+                        .map(|physical| grant.resource(physical, &op.cx.region, account))
+                })
                 .collect::<Result<_, _>>()?;
             resources.sort();
             if !resources.is_empty() {
                 statements.push(serde_json::json!({
-                    "Sid": sid,
+                    "Sid": grant.sid,
                     "Effect": "Allow",
-                    "Action": [action],
+                    "Action": [grant.action],
                     "Resource": resources,
                 }));
             }
@@ -421,9 +483,9 @@ impl HasProps for Observed {
 
 /// A live inline policy split into the manifest's statements and edgectl's own grants
 /// (see [`Inline`]), one set per row of `GRANTS`.
-fn split_inline(text: &str) -> (Value, [BTreeSet<Value>; 3]) {
+fn split_inline(text: &str) -> (Value, [BTreeSet<Value>; GRANTS.len()]) {
     let decoded = percent_decode(text);
-    let mut grants: [BTreeSet<Value>; 3] = Default::default();
+    let mut grants: [BTreeSet<Value>; GRANTS.len()] = Default::default();
     let Ok(document) = serde_json::from_str::<serde_json::Value>(&decoded) else {
         return (Value::Str(decoded), grants);
     };
@@ -435,20 +497,21 @@ fn split_inline(text: &str) -> (Value, [BTreeSet<Value>; 3]) {
     let mut own = Vec::new();
     for statement in statements {
         let sid = statement.get("Sid").and_then(serde_json::Value::as_str);
-        let Some(row) = GRANTS.iter().position(|(_, grant, _)| Some(*grant) == sid) else {
+        let Some(row) = GRANTS.iter().position(|grant| Some(grant.sid) == sid) else {
             own.push(statement);
             continue;
         };
+        let grant = &GRANTS[row];
         let target = &mut grants[row];
         match statement.get("Resource") {
             Some(serde_json::Value::String(arn)) => {
-                target.insert(Value::Phys(arn.clone()));
+                target.insert(grant.read(arn));
             }
             Some(serde_json::Value::Array(items)) => target.extend(
                 items
                     .iter()
                     .filter_map(serde_json::Value::as_str)
-                    .map(|arn| Value::Phys(arn.to_string())),
+                    .map(|arn| grant.read(arn)),
             ),
             _ => {}
         }
@@ -465,6 +528,7 @@ fn split_inline(text: &str) -> (Value, [BTreeSet<Value>; 3]) {
 
 async fn sync_policies(
     op: &OpCx<'_>,
+    arn: &str,
     name: &str,
     old_inline: &Inline<'_>,
     new_inline: &Inline<'_>,
@@ -473,7 +537,9 @@ async fn sync_policies(
 ) -> Result<(), AwsError> {
     let iam = &op.cx.clients.iam;
     if !old_inline.same_as(new_inline) {
-        match new_inline.document(op)? {
+        // The role's account, for the ARNs of the grants written as ids.
+        let account = arn.split(':').nth(4).unwrap_or_default();
+        match new_inline.document(op, account)? {
             Some(document) => {
                 iam.put_role_policy()
                     .role_name(name)

@@ -8,6 +8,7 @@ pub mod config;
 pub mod ec2;
 pub mod ecr;
 pub mod ecs;
+pub mod efs;
 pub mod elbv2;
 pub mod errors;
 pub mod iam;
@@ -34,6 +35,7 @@ pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub ecr: aws_sdk_ecr::Client,
     pub ecs: aws_sdk_ecs::Client,
+    pub efs: aws_sdk_efs::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub iam: aws_sdk_iam::Client,
     pub kms: aws_sdk_kms::Client,
@@ -69,6 +71,7 @@ impl Clients {
             ec2: client!(aws_sdk_ec2, config, counter),
             ecr: client!(aws_sdk_ecr, config, counter),
             ecs: client!(aws_sdk_ecs, config, counter),
+            efs: client!(aws_sdk_efs, config, counter),
             elbv2: client!(aws_sdk_elasticloadbalancingv2, config, counter),
             iam: client!(aws_sdk_iam, config, counter),
             kms: client!(aws_sdk_kms, config, counter),
@@ -126,6 +129,8 @@ pub struct Reads {
     pub elbv2: elbv2::Reads,
     /// The stack's buckets and their listings (`s3::owned_buckets`, `s3::listing`).
     pub s3: s3::Reads,
+    /// The stack's EFS file systems (`efs::stack_file_systems`).
+    pub file_systems: tokio::sync::OnceCell<Vec<efs::OwnedFileSystem>>,
     /// The account's private DNS namespaces with their tags (`servicediscovery`).
     pub namespaces: tokio::sync::OnceCell<Vec<servicediscovery::OwnedNamespace>>,
     /// The stack's distributions as listed (`cloudfront::owned`).
@@ -213,6 +218,9 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(logs::LogGroupAdapter));
     adapters.push(Arc::new(iam::RoleAdapter));
     adapters.push(Arc::new(kms::KeyAdapter));
+    adapters.push(Arc::new(efs::file_system::FileSystemAdapter));
+    adapters.push(Arc::new(efs::mount_target::MountTargetAdapter));
+    adapters.push(Arc::new(efs::access_point::AccessPointAdapter));
     adapters.push(Arc::new(secretsmanager::SecretAdapter));
     adapters.push(Arc::new(servicediscovery::namespace::NamespaceAdapter));
     adapters.push(Arc::new(servicediscovery::service::DiscoveryAdapter));

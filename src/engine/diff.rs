@@ -216,6 +216,29 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
             break;
         }
     }
+    // ... but not one that cannot outlive something else it hangs off that goes (a retained
+    // file system's mount target in a subnet that destroy deletes).
+    loop {
+        let going: Vec<ResourceId> = kept
+            .iter()
+            .filter(|id| {
+                live.get(*id).is_some_and(|have| {
+                    !have.props.contains_key("tags")
+                        && have
+                            .deps()
+                            .iter()
+                            .any(|dep| live.contains_key(&dep.id) && !kept.contains(&dep.id))
+                })
+            })
+            .cloned()
+            .collect();
+        if going.is_empty() {
+            break;
+        }
+        for id in going {
+            kept.remove(&id);
+        }
+    }
     for id in &kept {
         live.remove(id);
         notes.push(format!(
@@ -513,6 +536,35 @@ mod tests {
             value: Value::Null,
             mode: Mode::InPlace,
         };
+    }
+
+    #[test]
+    fn what_hangs_off_a_retained_resource_goes_with_what_else_it_needs() {
+        let retained = Value::map([("edgectl:retain", Value::str("true"))]);
+        let fs = observed(
+            "file_system.data",
+            "fs-1",
+            props([("tags", retained, Mode::InPlace)]),
+        );
+        let subnet = observed(
+            "subnet.private-1",
+            "subnet-1",
+            props([("tags", Value::map([]), Mode::InPlace)]),
+        );
+        let target = observed(
+            "mount_target.data.a",
+            "fsmt-1",
+            props([
+                ("file_system", reference("file_system.data"), Mode::Replace),
+                ("subnet", reference("subnet.private-1"), Mode::Replace),
+            ]),
+        );
+        let plan = diff(&Graph::default(), vec![fs, subnet, target]).unwrap();
+        assert_eq!(
+            summary(&plan),
+            ["delete mount_target.data.a", "delete subnet.private-1"]
+        );
+        assert_eq!(plan.notes.len(), 1, "{:?}", plan.notes);
     }
 
     #[test]

@@ -53,6 +53,14 @@ fn users(manifest: &Manifest, name: &str) -> (BTreeSet<&'static str>, bool) {
     {
         services.insert("ecr");
     }
+    if manifest
+        .containers
+        .file_systems
+        .iter()
+        .any(|fs| ours(fs.kms_key.as_ref()))
+    {
+        services.insert("elasticfilesystem");
+    }
     let logs = manifest
         .containers
         .services

@@ -11,6 +11,7 @@ pub mod bucket_policy;
 pub mod cluster;
 pub mod distribution;
 pub mod elastic_ip;
+pub mod file_system;
 pub mod internet_gateway;
 pub mod invalidation;
 pub mod key;
@@ -78,6 +79,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     out.extend(log_group::desired(manifest, env));
     out.extend(key::desired(manifest, env));
     out.extend(namespace::desired(manifest));
+    out.extend(file_system::desired(manifest, env));
     out.extend(secret::desired(manifest));
     out.extend(role::desired(manifest, env));
     out.extend(cluster::desired(manifest, env));

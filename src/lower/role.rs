@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::Env;
+use crate::aws::efs::file_system::file_system_id;
 use crate::aws::iam::{ASSUME_ECS_TASKS, KIND, normalise_policy, partition};
 use crate::aws::naming::fit;
 use crate::aws::secretsmanager::secret_id;
@@ -48,13 +49,28 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
                     "Resource": "*",
                 }));
             }
+            // The file systems its volumes mount: ClientMount, and ClientWrite where a
+            // volume is not read-only (EFS authorises a mount with IAM, `iam: ENABLED`).
+            let mounts = service
+                .volumes
+                .iter()
+                .map(|volume| Value::Ref(file_system_id(&volume.file_system)))
+                .collect();
+            let writes = service
+                .volumes
+                .iter()
+                .filter(|volume| !volume.read_only)
+                .map(|volume| Value::Ref(file_system_id(&volume.file_system)))
+                .collect();
             out.push(role(
                 manifest,
                 task_role_id(&service.key),
                 fit(&format!("{}-task", service.name), 64),
                 Vec::new(),
                 Grants {
-                    inline: Some(policy_document(statements)),
+                    inline: (!statements.is_empty()).then(|| policy_document(statements)),
+                    mounts,
+                    writes,
                     ..Grants::default()
                 },
             ));
@@ -77,7 +93,7 @@ const EXEC_ACTIONS: [&str; 4] = [
 pub fn has_task_role(service: &Service) -> bool {
     match service.task_role {
         TaskRole::Statements(_) => true,
-        TaskRole::None => service.execute_command,
+        TaskRole::None => service.execute_command || !service.volumes.is_empty(),
         TaskRole::Arn(_) => false,
     }
 }
@@ -92,6 +108,9 @@ pub struct Grants {
     pub parameters: BTreeSet<Value>,
     /// Customer managed keys the secrets are encrypted with (`kms:Decrypt`).
     pub keys: BTreeSet<Value>,
+    /// File systems the task mounts (`elasticfilesystem:ClientMount`), and writes.
+    pub mounts: BTreeSet<Value>,
+    pub writes: BTreeSet<Value>,
 }
 
 /// The execution role reads exactly the secrets the containers name: the stack's own by
@@ -169,6 +188,16 @@ pub fn role(
             ),
             ("secret_reads", Value::Set(grants.secrets), Mode::InPlace),
             ("key_decrypts", Value::Set(grants.keys), Mode::InPlace),
+            (
+                "file_system_mounts",
+                Value::Set(grants.mounts),
+                Mode::InPlace,
+            ),
+            (
+                "file_system_writes",
+                Value::Set(grants.writes),
+                Mode::InPlace,
+            ),
             (
                 "parameter_reads",
                 Value::Set(grants.parameters),

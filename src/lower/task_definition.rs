@@ -7,6 +7,8 @@ use super::role::{execution_role_id, has_task_role, task_role_id};
 use crate::aws::ecs::task_definition::{
     KEEP_IMAGE, KIND, container_name, health_value, image_value, string_map,
 };
+use crate::aws::efs::access_point::access_point_id;
+use crate::aws::efs::file_system::file_system_id;
 use crate::aws::secretsmanager::{secret_id, secret_value};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, ResourceId, Value, Why, props};
@@ -97,6 +99,28 @@ pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired
                 ),
                 ("essential", Value::Bool(container.essential)),
                 (
+                    "mounts",
+                    Value::Set(
+                        service
+                            .volumes
+                            .iter()
+                            .filter(|volume| {
+                                volume
+                                    .container
+                                    .as_ref()
+                                    .is_none_or(|name| *name == container.name)
+                            })
+                            .map(|volume| {
+                                Value::map([
+                                    ("volume", Value::str(&volume.name)),
+                                    ("path", Value::str(&volume.path)),
+                                    ("read_only", Value::Bool(volume.read_only)),
+                                ])
+                            })
+                            .collect(),
+                    ),
+                ),
+                (
                     "logs",
                     Value::map([
                         ("group", Value::Ref(log_group_id(&service.key))),
@@ -126,6 +150,33 @@ pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired
             ("execution_role", execution_role, Mode::Replace),
             ("task_role", task_role, Mode::Replace),
             ("containers", Value::List(containers), Mode::Replace),
+            (
+                "volumes",
+                Value::List(
+                    service
+                        .volumes
+                        .iter()
+                        .map(|volume| {
+                            Value::map([
+                                ("name", Value::str(&volume.name)),
+                                (
+                                    "file_system",
+                                    Value::Ref(file_system_id(&volume.file_system)),
+                                ),
+                                (
+                                    "access_point",
+                                    volume.access_point.as_ref().map_or(Value::Null, |point| {
+                                        Value::Ref(access_point_id(&volume.file_system, point))
+                                    }),
+                                ),
+                            ])
+                        })
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect(),
+                ),
+                Mode::Replace,
+            ),
             (
                 "tags",
                 tags::desired_tags(&manifest.tags, &family),

@@ -88,6 +88,7 @@ const SERVICE_ONLY: &[&str] = &[
     "deployment",
     "execute_command",
     "discovery",
+    "volumes",
     "autoscale",
     "logs",
     "task_role",
@@ -136,6 +137,7 @@ pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Containers {
+    pub file_systems: Vec<super::storage::FileSystem>,
     pub repositories: Vec<Repository>,
     pub clusters: Vec<Cluster>,
     pub load_balancers: Vec<LoadBalancer>,
@@ -240,6 +242,8 @@ pub struct Service {
     pub execute_command: bool,
     /// Its name in a Cloud Map namespace, registered by ECS.
     pub discovery: Option<super::discovery::Discovery>,
+    /// EFS file systems mounted into its containers.
+    pub volumes: Vec<super::storage::Volume>,
     pub autoscale: Option<Autoscale>,
     pub retention_days: i64,
     /// Destroy leaves the log group (and its logs) in place.
@@ -358,6 +362,7 @@ pub struct Context<'a> {
 }
 
 pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Containers {
+    let file_systems = super::storage::decode(decoder, fields, cx);
     let repositories = fields
         .get("repositories")
         .map(|node| decode_repositories(decoder, node, cx))
@@ -370,7 +375,16 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> C
     let cluster_keys: Vec<String> = clusters.iter().map(|c| c.key.clone()).collect();
     let services = fields
         .get("services")
-        .map(|node| decode_services(decoder, node, cx, &repository_keys, &cluster_keys))
+        .map(|node| {
+            decode_services(
+                decoder,
+                node,
+                cx,
+                &repository_keys,
+                &cluster_keys,
+                &file_systems,
+            )
+        })
         .unwrap_or_default();
     let load_balancers = fields
         .get("load_balancers")
@@ -437,6 +451,7 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> C
         );
     }
     Containers {
+        file_systems,
         repositories,
         clusters,
         load_balancers,
@@ -762,7 +777,7 @@ fn decode_clusters(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<
     out
 }
 
-fn tier(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Option<Tier> {
+pub(super) fn tier(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Option<Tier> {
     let choice = decoder.choice(node, "subnets", &["public", "private", "isolated"])?;
     let tier = Tier::ALL
         .into_iter()
@@ -780,7 +795,11 @@ fn tier(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Option<Tier> {
     Some(tier)
 }
 
-fn security_groups(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Vec<String> {
+pub(super) fn security_groups(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    cx: &Context<'_>,
+) -> Vec<String> {
     let Some(node) = fields.get("security_groups") else {
         return Vec::new();
     };
@@ -1189,6 +1208,7 @@ fn decode_services(
     cx: &Context<'_>,
     repositories: &[String],
     clusters: &[String],
+    file_systems: &[super::storage::FileSystem],
 ) -> Vec<Service> {
     let mut out = Vec::new();
     let mut allowed: Vec<&str> = SERVICE_ONLY.to_vec();
@@ -1433,6 +1453,13 @@ fn decode_services(
         let (Some(cluster), Some(subnets)) = (cluster, subnets) else {
             continue;
         };
+        let volumes = fields
+            .get("volumes")
+            .map(|node| {
+                let names: Vec<String> = containers.iter().map(|c| c.name.clone()).collect();
+                super::storage::decode_volumes(decoder, node, &section, file_systems, &names)
+            })
+            .unwrap_or_default();
         out.push(Service {
             key: key.value.clone(),
             name: name.value,
@@ -1450,6 +1477,7 @@ fn decode_services(
             max_percent,
             rollback,
             execute_command: flag(decoder, &fields, "execute_command", false),
+            volumes,
             discovery: fields.get("discovery").and_then(|node| {
                 super::discovery::decode_service(decoder, node, &key.value, key.pos, &cx.namespaces)
             }),

@@ -156,6 +156,11 @@ pub fn check_retained(decoder: &mut Decoder, manifest: &super::Manifest) {
                 keepers.push(format!("repository `{}`", repository.key));
             }
         }
+        for fs in &manifest.containers.file_systems {
+            if fs.retain && ours(fs.kms_key.as_ref()) {
+                keepers.push(format!("file system `{}`", fs.key));
+            }
+        }
         for service in &manifest.containers.services {
             if service.retain_logs && ours(service.log_key.as_ref()) {
                 keepers.push(format!("the logs of service `{}`", service.key));

@@ -9,6 +9,7 @@ pub mod edge;
 pub mod keys;
 pub mod schema;
 pub mod secrets;
+pub mod storage;
 pub mod vars;
 pub mod yaml;
 

@@ -22,6 +22,7 @@ pub const TOP_LEVEL: &[&str] = &[
     "keys",
     "namespaces",
     "secrets",
+    "file_systems",
     "repositories",
     "clusters",
     "load_balancers",

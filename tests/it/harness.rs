@@ -338,11 +338,27 @@ pub async fn role_policy(
         .send()
         .await
         .unwrap();
-    let document = policy
-        .policy_document()
-        .replace("%3A", ":")
-        .replace("%2F", "/");
-    (role, document)
+    // IAM answers the document URL-encoded.
+    let encoded = policy.policy_document().as_bytes();
+    let mut bytes = Vec::with_capacity(encoded.len());
+    let mut index = 0;
+    while index < encoded.len() {
+        let hex = encoded
+            .get(index + 1..index + 3)
+            .and_then(|pair| std::str::from_utf8(pair).ok())
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match (encoded[index], hex) {
+            (b'%', Some(byte)) => {
+                bytes.push(byte);
+                index += 3;
+            }
+            (byte, _) => {
+                bytes.push(byte);
+                index += 1;
+            }
+        }
+    }
+    (role, String::from_utf8(bytes).unwrap())
 }
 
 /// `examples/service.yaml` edited (`from` → `to`, each of which must be there), with a

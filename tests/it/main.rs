@@ -4,6 +4,7 @@
 mod bad_input;
 mod cli;
 mod discovery;
+mod file_systems;
 mod harness;
 mod keys;
 mod lock;

@@ -29,6 +29,7 @@ pub async fn inventory(moto: &Moto, stack: &str) -> BTreeMap<String, usize> {
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let kms = aws_sdk_kms::Client::new(&sdk);
     let cloudmap = aws_sdk_servicediscovery::Client::new(&sdk);
+    let efs = aws_sdk_efs::Client::new(&sdk);
     let mut found: BTreeMap<String, usize> = BTreeMap::new();
     let mut count = |kind: &str, pairs: Vec<(String, String)>| {
         let tags: BTreeMap<String, String> = pairs.into_iter().collect();
@@ -350,6 +351,67 @@ pub async fn inventory(moto: &Moto, stack: &str) -> BTreeMap<String, usize> {
                 .collect(),
         );
     }
+    // File systems and access points by their tags; mount targets (no tags) by their
+    // file system's.
+    for fs in efs
+        .describe_file_systems()
+        .send()
+        .await
+        .unwrap()
+        .file_systems()
+    {
+        let pairs: Vec<(String, String)> = fs
+            .tags()
+            .iter()
+            .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+            .collect();
+        let ours = pairs
+            .iter()
+            .any(|(key, value)| key == "edgectl:stack" && value == stack);
+        let owner = pairs
+            .iter()
+            .find(|(key, _)| key == "edgectl:id")
+            .map(|(_, id)| id.clone())
+            .unwrap_or_default();
+        count("file_system", pairs);
+        if !ours {
+            continue;
+        }
+        let targets = efs
+            .describe_mount_targets()
+            .file_system_id(fs.file_system_id())
+            .send()
+            .await
+            .unwrap();
+        for target in targets.mount_targets() {
+            count(
+                "mount_target",
+                vec![
+                    ("edgectl:stack".to_string(), stack.to_string()),
+                    (
+                        "edgectl:id".to_string(),
+                        format!("{owner}@{}", target.subnet_id()),
+                    ),
+                ],
+            );
+        }
+        let points = efs
+            .describe_access_points()
+            .file_system_id(fs.file_system_id())
+            .send()
+            .await
+            .unwrap();
+        for point in points.access_points() {
+            count(
+                "access_point",
+                point
+                    .tags()
+                    .iter()
+                    .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+                    .collect(),
+            );
+        }
+    }
     // Keys waiting for their deletion are not counted (destroyed, cancellable for 7 days).
     for listed in kms.list_keys().send().await.unwrap().keys() {
         let id = listed.key_id().unwrap_or_default();
@@ -484,10 +546,15 @@ async fn edgemind_converges_through_faults() {
         proxy.injected()
     );
     let left = inventory(&moto, "edgemind-prod").await;
-    // Retained resources (the archive of logs and the secrets, `retain`) stay by design.
+    // Retained resources (the archive of logs, the secrets, InfluxDB's file system,
+    // `retain`) stay by design.
     let left: Vec<_> = left
         .keys()
-        .filter(|key| !key.starts_with("log_group") && !key.starts_with("secret "))
+        .filter(|key| {
+            !key.starts_with("log_group")
+                && !key.starts_with("secret ")
+                && !key.starts_with("file_system ")
+        })
         .collect();
     assert!(left.is_empty(), "left after destroy: {left:?}");
     let ec2 = moto.ec2().await;

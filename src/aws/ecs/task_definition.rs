@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
-    Compatibility, ContainerDefinition, HealthCheck, KeyValuePair, LogConfiguration, LogDriver,
-    NetworkMode, PortMapping, Secret, TaskDefinitionFamilyStatus, TaskDefinitionField,
-    TaskDefinitionStatus, TransportProtocol,
+    Compatibility, ContainerDefinition, EfsAuthorizationConfig, EfsAuthorizationConfigIam,
+    EfsTransitEncryption, EfsVolumeConfiguration, HealthCheck, KeyValuePair, LogConfiguration,
+    LogDriver, MountPoint, NetworkMode, PortMapping, Secret, TaskDefinitionFamilyStatus,
+    TaskDefinitionField, TaskDefinitionStatus, TransportProtocol, Volume,
 };
 use futures::future::try_join_all;
 
@@ -207,6 +208,14 @@ impl crate::engine::kind::Kind for TaskDefinitionAdapter {
             .execution_role_arn(op.resolve(desired.value("execution_role"))?)
             .set_task_role_arn(task_role)
             .set_container_definitions(Some(containers))
+            .set_volumes(Some(
+                desired
+                    .value("volumes")
+                    .items()
+                    .filter_map(Value::as_map)
+                    .map(|found| volume(op, found))
+                    .collect::<Result<_, _>>()?,
+            ))
             .set_tags(Some(ecs_tags(op.create_tags(desired))))
             .send()
             .await
@@ -452,6 +461,28 @@ fn observed_definition(
                     Value::Bool(container.essential().unwrap_or(true)),
                 ),
                 (
+                    "mounts",
+                    Value::Set(
+                        container
+                            .mount_points()
+                            .iter()
+                            .map(|mount| {
+                                Value::map([
+                                    (
+                                        "volume",
+                                        Value::str(mount.source_volume().unwrap_or_default()),
+                                    ),
+                                    (
+                                        "path",
+                                        Value::str(mount.container_path().unwrap_or_default()),
+                                    ),
+                                    ("read_only", Value::Bool(mount.read_only().unwrap_or(false))),
+                                ])
+                            })
+                            .collect(),
+                    ),
+                ),
+                (
                     "logs",
                     Value::map([
                         (
@@ -508,6 +539,7 @@ fn observed_definition(
             ),
             ("task_role", role(definition.task_role_arn()), Mode::Replace),
             ("containers", Value::List(containers), Mode::Replace),
+            ("volumes", volumes_value(definition), Mode::Replace),
             (
                 "tags",
                 tags::observed_tags(pairs.iter().copied()),
@@ -515,6 +547,50 @@ fn observed_definition(
             ),
         ]),
     ))
+}
+
+/// The task's EFS volumes, by name: the file system and access point.
+fn volumes_value(definition: &aws_sdk_ecs::types::TaskDefinition) -> Value {
+    let mut volumes: Vec<Value> = definition
+        .volumes()
+        .iter()
+        .filter_map(|volume| {
+            let efs = volume.efs_volume_configuration()?;
+            Some(Value::map([
+                ("name", Value::str(volume.name().unwrap_or_default())),
+                ("file_system", Value::Phys(efs.file_system_id().to_string())),
+                (
+                    "access_point",
+                    efs.authorization_config()
+                        .and_then(|auth| auth.access_point_id())
+                        .map_or(Value::Null, |point| Value::Phys(point.to_string())),
+                ),
+            ]))
+        })
+        .collect();
+    volumes.sort();
+    Value::List(volumes)
+}
+
+/// An EFS volume as RegisterTaskDefinition takes it: encrypted in transit, the mount
+/// authorised by the task role (IAM), through the access point when there is one.
+fn volume(op: &OpCx<'_>, volume: &BTreeMap<String, Value>) -> Result<Volume, AwsError> {
+    let get = |key: &str| volume.get(key).unwrap_or(&Value::Null);
+    let access_point = op.resolve_optional(get("access_point"))?;
+    let configuration = EfsVolumeConfiguration::builder()
+        .file_system_id(op.resolve(get("file_system"))?)
+        .transit_encryption(EfsTransitEncryption::Enabled)
+        .authorization_config(
+            EfsAuthorizationConfig::builder()
+                .set_access_point_id(access_point)
+                .iam(EfsAuthorizationConfigIam::Enabled)
+                .build(),
+        )
+        .build();
+    Ok(Volume::builder()
+        .name(get("name").as_str().unwrap_or_default())
+        .efs_volume_configuration(built("RegisterTaskDefinition", configuration)?)
+        .build())
 }
 
 fn container_definition(
@@ -571,6 +647,25 @@ fn container_definition(
         .log_configuration(log_configuration)
         .set_command(list(get("command")))
         .set_entry_point(list(get("entrypoint")));
+    for mount in get("mounts").items().filter_map(Value::as_map) {
+        definition = definition.mount_points(
+            MountPoint::builder()
+                .source_volume(
+                    mount
+                        .get("volume")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                )
+                .container_path(
+                    mount
+                        .get("path")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                )
+                .read_only(mount.get("read_only") == Some(&Value::Bool(true)))
+                .build(),
+        );
+    }
     for port in get("ports").items() {
         if let Value::Int(port) = port {
             let port = i32::try_from(*port).unwrap_or(0);
