@@ -12,7 +12,7 @@
 //! instances, as AWS does. Its Cloud Map operations succeed at once; AWS's take seconds
 //! (edgectl waits for each).
 
-use crate::harness::Moto;
+use crate::harness::{Moto, summary};
 
 fn manifest(
     certificate: &str,
@@ -38,14 +38,6 @@ fn manifest(
 
 const NAMESPACE: &str =
     "  local:\n    name: service-demo.local\n    description: Service discovery";
-
-fn summary(run: &crate::harness::Run) -> String {
-    run.stdout
-        .lines()
-        .find(|line| line.starts_with("Plan:") || line.starts_with("No changes"))
-        .unwrap_or("")
-        .to_string()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn discovery_lifecycle() {

@@ -11,7 +11,7 @@
 //! moto has neither PutBackupPolicy nor UpdateFileSystem: turning backups off and
 //! changing the throughput mode are coded to AWS's API and not exercised here.
 
-use crate::harness::Moto;
+use crate::harness::{Moto, summary};
 
 const FILE_SYSTEMS: &str = "file_systems:
   data:
@@ -43,14 +43,6 @@ fn with_file_systems(retain: &str, lifecycle: &str) -> String {
         FILE_SYSTEMS.replace("RETAIN\n", retain)
     )
     .replace("infrequent_access_after_days: 14", lifecycle)
-}
-
-fn summary(run: &crate::harness::Run) -> String {
-    run.stdout
-        .lines()
-        .find(|line| line.starts_with("Plan:") || line.starts_with("No changes"))
-        .unwrap_or("")
-        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -384,3 +384,12 @@ pub fn service_example(
     std::fs::write(&path, text).unwrap();
     path.to_string_lossy().into_owned()
 }
+
+/// A plan's summary line (`Plan: ...` or `No changes...`), empty when there is none.
+pub fn summary(run: &Run) -> String {
+    run.stdout
+        .lines()
+        .find(|line| line.starts_with("Plan:") || line.starts_with("No changes"))
+        .unwrap_or("")
+        .to_string()
+}

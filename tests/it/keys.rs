@@ -8,7 +8,7 @@
 //! moto's KMS takes any key policy without checking it, and its S3, Secrets Manager and
 //! ECR accept a key ARN without asking KMS; AWS checks that the caller may use the key.
 
-use crate::harness::Moto;
+use crate::harness::{Moto, summary};
 
 const MANIFEST: &str = "stack: keys-demo
 region: us-east-1
@@ -44,14 +44,6 @@ fn write(dir: &tempfile::TempDir, name: &str, edit: &[(&str, &str)]) -> String {
     let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
     path.to_string_lossy().into_owned()
-}
-
-fn summary(run: &crate::harness::Run) -> String {
-    run.stdout
-        .lines()
-        .find(|line| line.starts_with("Plan:") || line.starts_with("No changes"))
-        .unwrap_or("")
-        .to_string()
 }
 
 async fn key(kms: &aws_sdk_kms::Client, id: &str) -> aws_sdk_kms::types::KeyMetadata {

@@ -15,7 +15,7 @@
 
 use aws_sdk_secretsmanager::types::Tag;
 
-use crate::harness::Moto;
+use crate::harness::{Moto, summary};
 
 /// The service example with `secrets` and the service's references.
 fn manifest(certificate: &str, dir: &tempfile::TempDir, secrets: &str, references: &str) -> String {
@@ -52,14 +52,6 @@ const SECRETS: &str = "  mqtt:
 const REFERENCES: &str = "      MQTT_CREDENTIALS: secrets.mqtt
       API_TOKEN: secrets.token:value
 ";
-
-fn summary(run: &crate::harness::Run) -> String {
-    run.stdout
-        .lines()
-        .find(|line| line.starts_with("Plan:") || line.starts_with("No changes"))
-        .unwrap_or("")
-        .to_string()
-}
 
 async fn secret(
     client: &aws_sdk_secretsmanager::Client,
