@@ -366,6 +366,38 @@ PATCHES.append(
     )
 )
 
+PATCHES.append(
+    (
+        root / "rds/models.py",
+        """        self.engine = engine
+        if self.engine not in DbInstanceEngine.valid_db_instance_engine():""",
+        """        self.engine = engine
+        # edgectl patch 15: AWS keeps these from the create
+        self.enable_performance_insights = kwargs.get("enable_performance_insights") or False
+        self.monitoring_interval = kwargs.get("monitoring_interval") or 0
+        self.monitoring_role_arn = kwargs.get("monitoring_role_arn")
+        if self.engine not in DbInstanceEngine.valid_db_instance_engine():""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "rds/models.py",
+        """        self.enabled_cloudwatch_logs_exports.extend(
+            cwl_exports.get("EnableLogTypes", [])
+        )
+""",
+        """        self.enabled_cloudwatch_logs_exports.extend(
+            cwl_exports.get("EnableLogTypes", [])
+        )
+
+    @property
+    def performance_insights_enabled(self) -> bool:  # edgectl patch 15
+        return bool(getattr(self, "enable_performance_insights", False))
+""",
+    )
+)
+
 for path, old, new in PATCHES:
     text = path.read_text()
     if new in text:

@@ -90,11 +90,8 @@ pub async fn observe(
     let started = Instant::now();
     let zones = resolve_zones(cx, manifest);
     let (zones, mut observed) = futures::try_join!(zones, observe_raw(cx, adapters))?;
-    let index = logical_index(
-        observed
-            .iter()
-            .map(|resource| (&resource.id, &resource.physical_id)),
-    );
+    let ids = live_ids(&observed);
+    let index = logical_index(ids.iter().map(|(id, physical)| (id, physical)));
     read_as_logical(&mut observed, &index);
     Ok(Observation {
         env: Env {
@@ -114,7 +111,7 @@ pub async fn observe_raw(cx: &Cx, adapters: &[Arc<dyn Adapter>]) -> anyhow::Resu
     Ok(observed.into_iter().flatten().collect())
 }
 
-pub use crate::engine::kind::{logical_index, read_as_logical};
+pub use crate::engine::kind::{live_ids, logical_index, read_as_logical};
 
 /// Zone names: as written, or the region's first N available zones in name order.
 async fn resolve_zones(cx: &Cx, manifest: &Manifest) -> anyhow::Result<Vec<String>> {
@@ -182,6 +179,9 @@ pub fn plan(
         if let Some(adapter) = adapter_for(adapters, &step.id) {
             step.replacement = adapter.replacement();
             step.summary = adapter.summarize(step);
+            if let Some(why) = adapter.refuse(step) {
+                anyhow::bail!("{why}");
+            }
         }
         let retained = step
             .observed
@@ -267,6 +267,9 @@ pub fn physical_ids(observed: &[Observed]) -> PhysicalIds {
     sorted.sort_by(|a, b| (&a.id, &a.physical_id).cmp(&(&b.id, &b.physical_id)));
     for resource in sorted.into_iter().rev() {
         ids.set(&resource.id, resource.physical_id.clone());
+        for (name, value) in &resource.attributes {
+            ids.set(&resource.id.attribute(name), value.clone());
+        }
     }
     ids
 }

@@ -80,7 +80,9 @@ pub fn classify(code: &str) -> ErrorKind {
         | "ClusterContainsTasksException"
         | "DistributionNotDisabled"
         | "OriginAccessControlInUse"
-        | "FileSystemInUse" => ErrorKind::Dependency,
+        | "FileSystemInUse"
+        | "InvalidDBSubnetGroupStateFault"
+        | "InvalidDBParameterGroupState" => ErrorKind::Dependency,
         "DeleteConflict" | "RepositoryNotEmptyException" | "BucketNotEmpty" => ErrorKind::Blocked,
         code if THROTTLING_CODES.contains(&code) => ErrorKind::Throttled,
         "InvalidPermission.Duplicate"
@@ -106,6 +108,9 @@ pub fn classify(code: &str) -> ErrorKind {
         | "FileSystemAlreadyExists"
         | "MountTargetConflict"
         | "AccessPointAlreadyExists"
+        | "DBInstanceAlreadyExists"
+        | "DBSubnetGroupAlreadyExists"
+        | "DBParameterGroupAlreadyExists"
         | "ServiceAlreadyExists" => ErrorKind::Conflict,
         // A certificate the manifest names (ELBv2): an input that is wrong, not a
         // resource of this run that is not visible yet; nothing to wait for.

@@ -110,6 +110,9 @@ pub fn partition(region: &str) -> &'static str {
     }
 }
 
+/// Who may assume an RDS instance's enhanced monitoring role.
+pub(crate) const ASSUME_RDS_MONITORING: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"monitoring.rds.amazonaws.com"}}],"Version":"2012-10-17"}"#;
+
 pub(crate) const ASSUME_ECS_TASKS: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"}}],"Version":"2012-10-17"}"#;
 
 /// IAM returns policy documents URL-encoded; compare them parsed and re-serialised.
@@ -318,7 +321,12 @@ impl crate::engine::kind::Kind for RoleAdapter {
             .create_role()
             .role_name(&name)
             .path(path(&op.cx.stack))
-            .assume_role_policy_document(ASSUME_ECS_TASKS)
+            .assume_role_policy_document(
+                desired
+                    .value("assume_role_policy")
+                    .as_str()
+                    .unwrap_or(ASSUME_ECS_TASKS),
+            )
             .set_tags(Some(iam_tags(op.create_tags(desired))?))
             .send()
             .await
@@ -353,7 +361,12 @@ impl crate::engine::kind::Kind for RoleAdapter {
         if observed.value("assume_role_policy") != desired.value("assume_role_policy") {
             iam.update_assume_role_policy()
                 .role_name(&name)
-                .policy_document(ASSUME_ECS_TASKS)
+                .policy_document(
+                    desired
+                        .value("assume_role_policy")
+                        .as_str()
+                        .unwrap_or(ASSUME_ECS_TASKS),
+                )
                 .send()
                 .await
                 .aws("UpdateAssumeRolePolicy")?;

@@ -16,6 +16,7 @@ pub mod kms;
 pub mod lock;
 pub mod logs;
 pub mod naming;
+pub mod rds;
 pub mod resend;
 pub mod s3;
 pub mod secretsmanager;
@@ -39,6 +40,7 @@ pub struct Clients {
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub iam: aws_sdk_iam::Client,
     pub kms: aws_sdk_kms::Client,
+    pub rds: aws_sdk_rds::Client,
     /// Cloud Map.
     pub discovery: aws_sdk_servicediscovery::Client,
     pub route53: aws_sdk_route53::Client,
@@ -75,6 +77,7 @@ impl Clients {
             elbv2: client!(aws_sdk_elasticloadbalancingv2, config, counter),
             iam: client!(aws_sdk_iam, config, counter),
             kms: client!(aws_sdk_kms, config, counter),
+            rds: client!(aws_sdk_rds, config, counter),
             discovery: client!(aws_sdk_servicediscovery, config, counter),
             route53: client!(aws_sdk_route53, config, counter),
             logs: client!(aws_sdk_cloudwatchlogs, config, counter),
@@ -218,6 +221,9 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(logs::LogGroupAdapter));
     adapters.push(Arc::new(iam::RoleAdapter));
     adapters.push(Arc::new(kms::KeyAdapter));
+    adapters.push(Arc::new(rds::subnet_group::SubnetGroupAdapter));
+    adapters.push(Arc::new(rds::parameter_group::ParameterGroupAdapter));
+    adapters.push(Arc::new(rds::instance::InstanceAdapter));
     adapters.push(Arc::new(efs::file_system::FileSystemAdapter));
     adapters.push(Arc::new(efs::mount_target::MountTargetAdapter));
     adapters.push(Arc::new(efs::access_point::AccessPointAdapter));

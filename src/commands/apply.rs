@@ -173,11 +173,13 @@ async fn saved_locked(
     let mut live = pipeline::observe_raw(&session.cx, &adapters)
         .await
         .inspect_err(|_| crate::sayln!("gave up after {}", session.calls.summary()))?;
+    let ids = pipeline::live_ids(&live);
     let index = pipeline::logical_index(
-        document.execution.physical_ids.iter().chain(
-            live.iter()
-                .map(|resource| (&resource.id, &resource.physical_id)),
-        ),
+        document
+            .execution
+            .physical_ids
+            .iter()
+            .chain(ids.iter().map(|(id, physical)| (id, physical))),
     );
     pipeline::read_as_logical(&mut live, &index);
     let plan = &document.execution.plan;

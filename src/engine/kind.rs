@@ -49,6 +49,12 @@ pub trait Kind: Send + Sync {
         None
     }
 
+    /// A step the kind will not take as planned (a database's replacement the manifest
+    /// did not allow): the plan stops with this reason.
+    fn refuse(&self, _step: &Step) -> Option<String> {
+        None
+    }
+
     /// Refuses, before any change is made, a deletion AWS would half-do or that would
     /// destroy what edgectl does not own (a bucket holding others' objects).
     async fn preflight_delete(&self, _cx: &Self::Cx, _observed: &Observed) -> Result<(), String> {
@@ -114,6 +120,22 @@ pub fn logical_index<'a>(
         index.entry(physical.clone()).or_insert_with(|| id.clone());
     }
     index
+}
+
+/// Every id a live reference may name: each resource's physical id, and its attributes
+/// (see [`ResourceId::attribute`]).
+pub fn live_ids(observed: &[Observed]) -> Vec<(ResourceId, String)> {
+    observed
+        .iter()
+        .flat_map(|resource| {
+            std::iter::once((resource.id.clone(), resource.physical_id.clone())).chain(
+                resource
+                    .attributes
+                    .iter()
+                    .map(|(name, value)| (resource.id.attribute(name), value.clone())),
+            )
+        })
+        .collect()
 }
 
 /// Live references (physical ids in `index`) read as the logical ids they stand for.
@@ -184,6 +206,13 @@ impl<C> OpCx<'_, C> {
     /// finishes this resource from what is live instead of making another.
     pub fn made(&self, physical: &str) {
         let _ = self.made.set(physical.to_string());
+    }
+
+    /// Makes one of the created resource's attributes known to what refers to it (see
+    /// [`ResourceId::attribute`]).
+    pub fn publish(&self, name: &str, value: &str) {
+        self.physical
+            .set(&self.id.attribute(name), value.to_string());
     }
 
     /// Tells the progress display how far the operation has come.

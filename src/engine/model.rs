@@ -31,6 +31,24 @@ impl ResourceId {
             .map_or(self.0.as_str(), |(kind, _)| kind)
     }
 
+    /// One of the resource's attributes as a reference of its own (`database.main@endpoint`):
+    /// another resource refers to it like to a physical id, and it is known, like one,
+    /// once the resource exists (observed, or published by its create).
+    pub fn attribute(&self, name: &str) -> Self {
+        Self(format!("{}@{name}", self.0))
+    }
+
+    pub fn is_attribute(&self) -> bool {
+        self.0.contains('@')
+    }
+
+    /// The resource an attribute belongs to (itself for a plain id).
+    pub fn owner(&self) -> Self {
+        self.0
+            .split_once('@')
+            .map_or_else(|| self.clone(), |(owner, _)| Self(owner.to_string()))
+    }
+
     /// The part after the kind (`public-1` in `subnet.public-1`), or the kind itself.
     pub fn name(&self) -> &str {
         self.0
@@ -127,7 +145,8 @@ impl Value {
     /// Every resource this value refers to, at any depth.
     pub fn refs(&self, out: &mut Vec<ResourceId>) {
         match self {
-            Value::Ref(id) => out.push(id.clone()),
+            // An attribute orders after its resource.
+            Value::Ref(id) => out.push(id.owner()),
             Value::List(items) => items.iter().for_each(|item| item.refs(out)),
             Value::Set(items) => items.iter().for_each(|item| item.refs(out)),
             Value::Map(map) => map.values().for_each(|item| item.refs(out)),
@@ -195,7 +214,7 @@ impl Value {
     /// Replaces references to `id` by `Unknown` (its physical id is about to change).
     pub fn forget(&self, id: &ResourceId) -> Value {
         match self {
-            Value::Ref(other) if other == id => Value::Unknown,
+            Value::Ref(other) if other.owner() == *id => Value::Unknown,
             Value::List(items) => Value::List(items.iter().map(|item| item.forget(id)).collect()),
             Value::Set(items) => Value::Set(items.iter().map(|item| item.forget(id)).collect()),
             Value::Map(map) => Value::Map(
@@ -212,6 +231,15 @@ impl Value {
         match self {
             Value::Phys(physical) => {
                 if let Some(id) = index.get(physical.as_str()) {
+                    *self = Value::Ref(id.clone());
+                }
+            }
+            // A plain value that is one of the stack's attributes (a database's endpoint in
+            // an environment variable) reads as the reference it was written as.
+            Value::Str(text) => {
+                if let Some(id) = index.get(text.as_str())
+                    && id.is_attribute()
+                {
                     *self = Value::Ref(id.clone());
                 }
             }
@@ -366,6 +394,10 @@ pub struct Observed {
     /// key a killed apply left without its alias): the diff keeps another.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub spare: bool,
+    /// What other resources may refer to besides the physical id (a database's endpoint
+    /// and managed secret), as [`ResourceId::attribute`] references.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
 }
 
 impl Observed {
@@ -378,6 +410,7 @@ impl Observed {
             broken: None,
             extra: BTreeMap::new(),
             spare: false,
+            attributes: BTreeMap::new(),
         }
     }
 
@@ -401,5 +434,43 @@ impl Observed {
                 format!("`{}` was read without its `{key}`", self.id),
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attribute_orders_after_its_resource_and_reads_back_as_itself() {
+        let database = ResourceId::new("database", "main");
+        let endpoint = database.attribute("endpoint");
+        assert_eq!(endpoint.as_str(), "database.main@endpoint");
+        assert!(endpoint.is_attribute() && !database.is_attribute());
+        assert_eq!(endpoint.owner(), database);
+
+        let value = Value::map([("host", Value::Ref(endpoint.clone()))]);
+        let mut refs = Vec::new();
+        value.refs(&mut refs);
+        assert_eq!(refs, std::slice::from_ref(&database));
+        // Replacing the database makes its attributes unknown.
+        assert_eq!(
+            value.forget(&database),
+            Value::map([("host", Value::Unknown)])
+        );
+
+        // A live value equal to an attribute reads as the reference; a plain physical id
+        // does so only as `Phys` (text equal to a resource's id stays text).
+        let index: BTreeMap<String, ResourceId> = [
+            ("db.example.com".to_string(), endpoint.clone()),
+            ("main".to_string(), database.clone()),
+        ]
+        .into();
+        let mut live = Value::List(vec![Value::str("db.example.com"), Value::str("main")]);
+        live.resolve(&index);
+        assert_eq!(
+            live,
+            Value::List(vec![Value::Ref(endpoint), Value::str("main")])
+        );
     }
 }

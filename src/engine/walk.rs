@@ -495,6 +495,9 @@ async fn finish<K: ?Sized + Kind>(
     mut have: super::model::Observed,
 ) -> Result<Option<String>, Error> {
     op.physical.set(op.id, have.physical_id.clone());
+    for (name, value) in &have.attributes {
+        op.publish(name, value);
+    }
     let mut want = desired.clone();
     adapter.normalize(&mut want, &mut have);
     let (want, changes, _) = super::diff::compare(&want, &have, &Default::default());

@@ -61,6 +61,14 @@ fn users(manifest: &Manifest, name: &str) -> (BTreeSet<&'static str>, bool) {
     {
         services.insert("elasticfilesystem");
     }
+    if manifest
+        .containers
+        .databases
+        .iter()
+        .any(|db| ours(db.kms_key.as_ref()))
+    {
+        services.insert("rds");
+    }
     let logs = manifest
         .containers
         .services

@@ -9,6 +9,7 @@ pub mod autoscaling;
 pub mod bucket;
 pub mod bucket_policy;
 pub mod cluster;
+pub mod database;
 pub mod distribution;
 pub mod elastic_ip;
 pub mod file_system;
@@ -80,6 +81,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     out.extend(key::desired(manifest, env));
     out.extend(namespace::desired(manifest));
     out.extend(file_system::desired(manifest, env));
+    out.extend(database::desired(manifest));
     out.extend(secret::desired(manifest));
     out.extend(role::desired(manifest, env));
     out.extend(cluster::desired(manifest, env));

@@ -4,8 +4,9 @@ use std::collections::BTreeSet;
 
 use super::Env;
 use crate::aws::efs::file_system::file_system_id;
-use crate::aws::iam::{ASSUME_ECS_TASKS, KIND, normalise_policy, partition};
+use crate::aws::iam::{ASSUME_ECS_TASKS, ASSUME_RDS_MONITORING, KIND, normalise_policy, partition};
 use crate::aws::naming::fit;
+use crate::aws::rds::instance::database_id;
 use crate::aws::secretsmanager::secret_id;
 use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
@@ -76,7 +77,27 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
             ));
         }
     }
+    for database in &manifest.containers.databases {
+        if database.monitoring_interval > 0 {
+            out.push(role_for(
+                manifest,
+                monitoring_role_id(&database.key),
+                fit(&format!("{}-monitoring", database.identifier), 64),
+                ASSUME_RDS_MONITORING,
+                vec![format!(
+                    "arn:{}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+                    partition(&env.region)
+                )],
+                Grants::default(),
+            ));
+        }
+    }
     out
+}
+
+/// The role RDS's enhanced monitoring of a database assumes.
+pub fn monitoring_role_id(database: &str) -> ResourceId {
+    ResourceId::new(KIND, &format!("{database}-monitoring"))
 }
 
 /// What ECS Exec needs of the task role: the channels of the SSM agent in the container
@@ -137,6 +158,12 @@ pub fn secret_reads(manifest: &Manifest, service: &Service) -> Grants {
                     grants.keys.insert(super::key::key_value(kms_key));
                 }
             }
+            // RDS's secret of the master user, under Secrets Manager's own key.
+            SecretSource::Database { key, .. } => {
+                grants
+                    .secrets
+                    .insert(Value::Ref(database_id(key).attribute("secret")));
+            }
             SecretSource::Arn(arn) if arn.contains(":secretsmanager:") => {
                 let base = arn.split(':').take(7).collect::<Vec<_>>().join(":");
                 grants.secrets.insert(Value::Phys(format!("{base}-??????")));
@@ -165,13 +192,25 @@ pub fn role(
     managed: Vec<String>,
     grants: Grants,
 ) -> Desired {
+    role_for(manifest, id, name, ASSUME_ECS_TASKS, managed, grants)
+}
+
+/// A role the given service principal assumes (`assume`, a trust policy).
+pub fn role_for(
+    manifest: &Manifest,
+    id: ResourceId,
+    name: String,
+    assume: &str,
+    managed: Vec<String>,
+    grants: Grants,
+) -> Desired {
     Desired {
         id,
         props: props([
             ("name", Value::str(&name), Mode::Replace),
             (
                 "assume_role_policy",
-                normalise_policy(ASSUME_ECS_TASKS),
+                normalise_policy(assume),
                 Mode::InPlace,
             ),
             (

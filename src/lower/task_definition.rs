@@ -5,10 +5,11 @@ use super::log_group::log_group_id;
 use super::repository::repository_id;
 use super::role::{execution_role_id, has_task_role, task_role_id};
 use crate::aws::ecs::task_definition::{
-    KEEP_IMAGE, KIND, container_name, health_value, image_value, string_map,
+    KEEP_IMAGE, KIND, container_name, health_value, image_value,
 };
 use crate::aws::efs::access_point::access_point_id;
 use crate::aws::efs::file_system::file_system_id;
+use crate::aws::rds::instance::database_id;
 use crate::aws::secretsmanager::{secret_id, secret_value};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, ResourceId, Value, Why, props};
@@ -63,11 +64,12 @@ pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired
                 ),
                 (
                     "environment",
-                    string_map(
+                    Value::Map(
                         container
                             .environment
                             .iter()
-                            .map(|(k, v)| (k.as_str(), v.as_str())),
+                            .map(|(name, value)| (name.clone(), environment_value(value)))
+                            .collect(),
                     ),
                 ),
                 (
@@ -187,6 +189,14 @@ pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired
     }
 }
 
+/// An environment value: text, or a database's live attribute (`${databases.main.endpoint}`).
+fn environment_value(value: &str) -> Value {
+    match crate::manifest::containers::database_reference(value) {
+        Some((database, attribute)) => Value::Ref(database_id(database).attribute(attribute)),
+        None => Value::str(value),
+    }
+}
+
 pub fn words(list: &Option<Vec<String>>) -> Value {
     list.as_ref().map_or(Value::Null, |words| {
         Value::List(words.iter().map(Value::str).collect())
@@ -202,6 +212,13 @@ pub fn task_definition_id(service: &str) -> ResourceId {
 pub fn secret_source(source: &SecretSource) -> Value {
     match source {
         SecretSource::Arn(arn) => secret_value(arn),
+        SecretSource::Database { key, json_key } => {
+            let secret = Value::Ref(database_id(key).attribute("secret"));
+            match json_key {
+                Some(json_key) => Value::map([("secret", secret), ("key", Value::str(json_key))]),
+                None => secret,
+            }
+        }
         SecretSource::Secret {
             key,
             json_key: None,

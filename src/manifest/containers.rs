@@ -138,6 +138,7 @@ pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Containers {
     pub file_systems: Vec<super::storage::FileSystem>,
+    pub databases: Vec<super::databases::Database>,
     pub repositories: Vec<Repository>,
     pub clusters: Vec<Cluster>,
     pub load_balancers: Vec<LoadBalancer>,
@@ -331,6 +332,21 @@ pub enum SecretSource {
         key: String,
         json_key: Option<String>,
     },
+    /// The master user secret RDS keeps for one of the stack's databases
+    /// (`databases.main:password`), whole or one key of its JSON value.
+    Database {
+        key: String,
+        json_key: Option<String>,
+    },
+}
+
+/// The attributes of a database another value may refer to, `${databases.<key>.<attr>}`.
+pub const DATABASE_ATTRIBUTES: &[&str] = &["endpoint"];
+
+/// A value that is exactly `${databases.<key>.<attribute>}`: the database and attribute.
+pub fn database_reference(value: &str) -> Option<(&str, &str)> {
+    let inner = value.strip_prefix("${databases.")?.strip_suffix('}')?;
+    inner.split_once('.')
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -356,6 +372,8 @@ pub struct Context<'a> {
     pub keys: Vec<String>,
     /// The keys under `namespaces:`, which a service's `discovery` names.
     pub namespaces: Vec<String>,
+    /// The keys under `databases:`, whose secret and endpoint services refer to.
+    pub databases: Vec<String>,
     pub stack: &'a str,
     pub network: Option<&'a Network>,
     pub security_groups: Vec<String>,
@@ -363,6 +381,7 @@ pub struct Context<'a> {
 
 pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Containers {
     let file_systems = super::storage::decode(decoder, fields, cx);
+    let databases = super::databases::decode(decoder, fields, cx);
     let repositories = fields
         .get("repositories")
         .map(|node| decode_repositories(decoder, node, cx))
@@ -452,6 +471,7 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> C
     }
     Containers {
         file_systems,
+        databases,
         repositories,
         clusters,
         load_balancers,
@@ -1298,21 +1318,16 @@ fn decode_services(
                         body,
                         &container_name.value,
                         repositories,
-                        &cx.secrets,
+                        cx,
                     ) {
                         containers.push(container);
                     }
                 }
             }
             (None, _) => {
-                if let Some(container) = decode_container(
-                    decoder,
-                    &fields,
-                    body,
-                    &key.value,
-                    repositories,
-                    &cx.secrets,
-                ) {
+                if let Some(container) =
+                    decode_container(decoder, &fields, body, &key.value, repositories, cx)
+                {
                     containers.push(container);
                 }
             }
@@ -1601,14 +1616,63 @@ fn decode_task_role(decoder: &mut Decoder, node: &Node, section: &str) -> TaskRo
     }
 }
 
+/// An environment value naming a live attribute (`${databases.main.endpoint}`) must be
+/// the whole value, of a declared database, and an attribute it has.
+fn live_reference(
+    decoder: &mut Decoder,
+    cx: &Context<'_>,
+    key: &str,
+    value: &Spanned<String>,
+) -> bool {
+    if !value.value.contains("${databases.") {
+        return true;
+    }
+    let Some((database, attribute)) = database_reference(&value.value) else {
+        decoder.error(
+            value.pos,
+            format!("environment `{key}` has a database reference inside a longer value"),
+            "make the reference the whole value (`${databases.main.endpoint}`), and build the rest in the application",
+        );
+        return false;
+    };
+    if !cx.databases.iter().any(|known| known == database) {
+        let hint = suggest(database, cx.databases.iter().map(String::as_str))
+            .map(|close| format!("did you mean `{close}`? "))
+            .unwrap_or_default();
+        decoder.error(
+            value.pos,
+            format!("environment `{key}` refers to database `{database}`, which the manifest does not declare"),
+            format!("{hint}declare it under `databases:`"),
+        );
+        return false;
+    }
+    if !DATABASE_ATTRIBUTES.contains(&attribute) {
+        decoder.error(
+            value.pos,
+            format!("a database has no attribute `{attribute}`"),
+            format!(
+                "a database's attribute is {} (its port is PostgreSQL's, 5432)",
+                DATABASE_ATTRIBUTES
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+        return false;
+    }
+    true
+}
+
 fn decode_container(
     decoder: &mut Decoder,
     fields: &Fields<'_>,
     node: &Node,
     name: &str,
     repositories: &[String],
-    stack_secrets: &[String],
+    cx: &Context<'_>,
 ) -> Option<Container> {
+    let stack_secrets = &cx.secrets;
     let image = match fields.get("image") {
         None => {
             decoder.error(node.pos, format!("container `{name}` has no `image`"), "add `image: nginx:1.27`, or `image: { repository: web, tag: \"${var.image_tag}\" }`");
@@ -1684,6 +1748,7 @@ fn decode_container(
         .map(|n| string_map(decoder, n, "environment"))
         .unwrap_or_default()
         .into_iter()
+        .filter(|(key, value)| live_reference(decoder, cx, key, value))
         .map(|(k, v)| (k, v.value))
         .collect();
     let secrets: BTreeMap<String, SecretSource> = fields
@@ -1709,6 +1774,20 @@ fn decode_container(
                     return None;
                 }
                 return Some((key, SecretSource::Secret { key: secret.to_string(), json_key }));
+            }
+            if let Some(reference) = source.value.strip_prefix("databases.") {
+                let (database, json_key) = match reference.split_once(':') {
+                    Some((database, json_key)) => (database, Some(json_key.to_string())),
+                    None => (reference, None),
+                };
+                if !cx.databases.iter().any(|known| known == database) {
+                    let hint = suggest(database, cx.databases.iter().map(String::as_str))
+                        .map(|close| format!("did you mean `databases.{close}`? "))
+                        .unwrap_or_default();
+                    decoder.error(source.pos, format!("secret `{key}` refers to `databases.{database}`, which the manifest does not declare"), format!("{hint}declare it under `databases:`"));
+                    return None;
+                }
+                return Some((key, SecretSource::Database { key: database.to_string(), json_key: json_key.filter(|k| !k.is_empty()) }));
             }
             if source.value.starts_with("arn:") && (source.value.contains(":secretsmanager:") || source.value.contains(":ssm:")) {
                 Some((key, SecretSource::Arn(source.value)))

@@ -73,6 +73,28 @@ pub fn key_ref(decoder: &mut Decoder, node: &Node, declared: &[String]) -> Optio
     None
 }
 
+/// The `kms_key` of something with `encrypted` (a file system, a database): `Err` once
+/// an error is reported.
+pub fn encryption_key(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    encrypted: bool,
+    declared: &[String],
+) -> Result<Option<KeyRef>, ()> {
+    match fields.get("kms_key") {
+        Some(node) if !encrypted => {
+            decoder.error(
+                node.pos,
+                "`kms_key` needs `encrypted: true`",
+                "remove `encrypted: false`, or remove `kms_key`",
+            );
+            Err(())
+        }
+        Some(node) => key_ref(decoder, node, declared).map(Some).ok_or(()),
+        None => Ok(None),
+    }
+}
+
 pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, stack: &str) -> Vec<Key> {
     let Some(node) = fields.get("keys") else {
         return Vec::new();

@@ -2,6 +2,7 @@
 //! nothing outside this module knows the manifest is YAML.
 
 pub mod containers;
+pub mod databases;
 pub mod decode;
 pub mod diag;
 pub mod discovery;

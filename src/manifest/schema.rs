@@ -23,6 +23,7 @@ pub const TOP_LEVEL: &[&str] = &[
     "namespaces",
     "secrets",
     "file_systems",
+    "databases",
     "repositories",
     "clusters",
     "load_balancers",
@@ -261,6 +262,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
             secrets: super::secrets::declared(&fields),
             keys: declared_keys.clone(),
             namespaces: super::discovery::declared(&fields),
+            databases: super::databases::declared(&fields),
             stack: stack.as_deref().unwrap_or("stack"),
             network: network.as_ref(),
             security_groups: security_groups

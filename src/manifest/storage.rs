@@ -4,7 +4,7 @@
 use super::containers::{Context, flag, security_groups, tier, valid_logical_name};
 use super::decode::{Decoder, Fields};
 use super::diag::suggest;
-use super::keys::{KeyRef, key_ref};
+use super::keys::{KeyRef, encryption_key};
 use super::schema::Tier;
 use super::yaml::Node;
 
@@ -102,20 +102,8 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> V
             continue;
         };
         let encrypted = flag(decoder, &fields, "encrypted", true);
-        let kms_key = match fields.get("kms_key") {
-            Some(node) if !encrypted => {
-                decoder.error(
-                    node.pos,
-                    "`kms_key` needs `encrypted: true`",
-                    "remove `encrypted: false`, or remove `kms_key`",
-                );
-                continue;
-            }
-            Some(node) => match key_ref(decoder, node, &cx.keys) {
-                Some(key) => Some(key),
-                None => continue,
-            },
-            None => None,
+        let Ok(kms_key) = encryption_key(decoder, &fields, encrypted, &cx.keys) else {
+            continue;
         };
         let performance_mode = match fields.get("performance_mode") {
             Some(node) => {

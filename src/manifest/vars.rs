@@ -218,6 +218,10 @@ fn interpolate(
                     return Err((here, diagnostic));
                 }
             },
+            // A live attribute, resolved at apply time (checked where it is used).
+            None if reference.starts_with("databases.") => {
+                out.push_str(&format!("${{{reference}}}"));
+            }
             None => {
                 let diagnostic =
                     Diagnostic::new(pos, format!("unknown reference `${{{reference}}}`"))

@@ -150,19 +150,7 @@ async fn file_system_lifecycle() {
     let point_id = point.access_point_id().unwrap().to_string();
 
     // The service mounts it: encrypted in transit, authorised by the task role.
-    let listed = ecs
-        .list_task_definitions()
-        .family_prefix("service-demo-web")
-        .send()
-        .await
-        .unwrap();
-    let described = ecs
-        .describe_task_definition()
-        .task_definition(listed.task_definition_arns().last().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let definition = described.task_definition().unwrap();
+    let definition = crate::harness::latest_task_definition(&ecs, "service-demo-web").await;
     let volume = &definition.volumes()[0];
     assert_eq!(volume.name(), Some("data"));
     let config = volume.efs_volume_configuration().unwrap();

@@ -393,3 +393,23 @@ pub fn summary(run: &Run) -> String {
         .unwrap_or("")
         .to_string()
 }
+
+/// The latest registered revision of a task definition family.
+pub async fn latest_task_definition(
+    ecs: &aws_sdk_ecs::Client,
+    family: &str,
+) -> aws_sdk_ecs::types::TaskDefinition {
+    let listed = ecs
+        .list_task_definitions()
+        .family_prefix(family)
+        .send()
+        .await
+        .unwrap();
+    let described = ecs
+        .describe_task_definition()
+        .task_definition(listed.task_definition_arns().last().unwrap())
+        .send()
+        .await
+        .unwrap();
+    described.task_definition().unwrap().clone()
+}

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod cli;
+mod databases;
 mod discovery;
 mod file_systems;
 mod harness;

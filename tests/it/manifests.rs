@@ -209,7 +209,7 @@ async fn seed_stacks_deploy_plan_clean_and_destroy_to_nothing() {
         ),
         (
             "manifests/manufacturing.yaml",
-            "manufacturing-production",
+            "manufacturing-production-shared",
             "us-east-1",
             Shape {
                 vpc_cidrs: strings(&["10.20.0.0/16"]),
@@ -230,9 +230,9 @@ async fn seed_stacks_deploy_plan_clean_and_destroy_to_nothing() {
                     "com.amazonaws.us-east-1.s3",
                 ]),
                 groups: strings(&[
-                    "manufacturing-production-kafka",
-                    "manufacturing-production-lambda",
-                    "manufacturing-production-postgres",
+                    "manufacturing-production-shared-kafka",
+                    "manufacturing-production-shared-lambda",
+                    "manufacturing-production-shared-postgres",
                 ]),
             },
         ),
@@ -249,6 +249,13 @@ async fn seed_stacks_deploy_plan_clean_and_destroy_to_nothing() {
         (
             "manifests/happyrobot-fde.yaml",
             (&["happyrobot-fde-alb-access-logs-dev"][..], &[][..]),
+        ),
+        (
+            "manifests/cloudiot.yaml",
+            (
+                &["cloudiot-dev-processed", "cloudiot-dev-raw"][..],
+                &["cloudiot-dev-processed", "cloudiot-dev-raw"][..],
+            ),
         ),
         (
             "manifests/manufacturing.yaml",

@@ -68,22 +68,8 @@ async fn exec_and_cooldowns() {
         assert!(document.contains(action), "{action}: {document}");
     }
     let ecs = aws_sdk_ecs::Client::new(&sdk);
-    let listed = ecs
-        .list_task_definitions()
-        .family_prefix("service-demo-web")
-        .send()
-        .await
-        .unwrap();
-    let described = ecs
-        .describe_task_definition()
-        .task_definition(listed.task_definition_arns().last().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        described.task_definition().unwrap().task_role_arn(),
-        Some(role.arn())
-    );
+    let definition = crate::harness::latest_task_definition(&ecs, "service-demo-web").await;
+    assert_eq!(definition.task_role_arn(), Some(role.arn()));
     let services = ecs
         .describe_services()
         .cluster("service-demo-main")

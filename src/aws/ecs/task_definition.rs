@@ -682,7 +682,11 @@ fn container_definition(
             definition = definition.environment(
                 KeyValuePair::builder()
                     .name(name)
-                    .value(value.as_str().unwrap_or_default())
+                    // Text, or a live attribute of the stack's (a database's endpoint).
+                    .value(match value {
+                        Value::Str(text) => text.clone(),
+                        other => op.resolve(other)?,
+                    })
                     .build(),
             );
         }
