@@ -175,8 +175,13 @@ impl Moto {
 
     /// SDK configuration for this server, for the services without a helper here.
     pub async fn sdk(&self) -> aws_config::SdkConfig {
+        self.sdk_in("us-east-1").await
+    }
+
+    /// The SDK's configuration for one region of the server.
+    pub async fn sdk_in(&self, region: &str) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
+            .region(aws_config::Region::new(region.to_string()))
             .endpoint_url(&self.url)
             .credentials_provider(aws_sdk_ec2::config::Credentials::new(
                 "test", "test", None, None, "tests",
