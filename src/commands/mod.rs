@@ -77,6 +77,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 pub fn load(args: &ManifestArgs) -> anyhow::Result<(Manifest, Vec<Arc<dyn Adapter>>)> {
     let path = args.file.to_string_lossy();
     let manifest = manifest::load(&path, &Overrides::from_process(args.vars.clone()))?;
+    for warning in manifest::edge::warnings(&manifest.edge) {
+        crate::sayln!("warning: {warning}");
+    }
     let adapters = aws::adapters();
     pipeline::desired(&manifest, &Env::placeholder(&manifest))?;
     Ok((manifest, adapters))

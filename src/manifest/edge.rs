@@ -1668,3 +1668,118 @@ mod tests {
         assert_eq!(policy_name("not-a-policy"), None);
     }
 }
+
+/// What validates but would fail on AWS: a distribution that reaches a load balancer over
+/// HTTPS while the Host it sends is one no ALB certificate covers. CloudFront connects with
+/// SNI and Host set to the Host header it forwards (the origin's own domain when it does
+/// not forward the viewer's): the ALB's `*.elb.amazonaws.com` name, or the distribution's
+/// `*.cloudfront.net` name when it has no aliases, and answers 502.
+pub fn warnings(edge: &Edge) -> Vec<String> {
+    let all_viewer = policy_id(ORIGIN_REQUEST_POLICIES, "all-viewer");
+    let mut out = Vec::new();
+    for distribution in &edge.distributions {
+        for origin in &distribution.origins {
+            let OriginTarget::LoadBalancer(balancer) = &origin.target else {
+                continue;
+            };
+            if origin.protocol == "http-only" {
+                continue;
+            }
+            let fix = "forward the viewer's Host (`origin_request: all-viewer`, or `websocket: true`) and give the distribution the `aliases` the load balancer's certificate covers, or use `protocol: http-only`";
+            for behavior in distribution
+                .behaviors
+                .iter()
+                .chain(std::iter::once(&distribution.default))
+                .filter(|behavior| behavior.origin == origin.id)
+            {
+                let path = behavior.path.as_deref().unwrap_or("default");
+                if behavior.origin_request_policy.as_deref() != Some(all_viewer) {
+                    out.push(format!(
+                        "distribution `{}` reaches load balancer `{balancer}` over HTTPS for `{path}` without forwarding the viewer's Host: CloudFront then asks for the load balancer's own `*.elb.amazonaws.com` name, which its certificate does not cover, and answers 502; {fix}",
+                        distribution.key
+                    ));
+                } else if distribution.aliases.is_empty() {
+                    out.push(format!(
+                        "distribution `{}` forwards the viewer's Host to load balancer `{balancer}` over HTTPS for `{path}`, but has no `aliases`: viewers reach it as `*.cloudfront.net`, which the load balancer's certificate does not cover, and CloudFront answers 502; {fix}",
+                        distribution.key
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod warning_tests {
+    use super::*;
+
+    fn distribution(aliases: &[&str], policy: Option<&str>, protocol: &str) -> Edge {
+        let behavior = |path: Option<&str>, origin: &str| Behavior {
+            path: path.map(str::to_string),
+            origin: origin.to_string(),
+            cache_policy: String::new(),
+            origin_request_policy: policy.map(str::to_string),
+            methods: Vec::new(),
+            cached_methods: Vec::new(),
+            compress: true,
+            viewer_protocol: "redirect-to-https".to_string(),
+        };
+        Edge {
+            buckets: Vec::new(),
+            distributions: vec![Distribution {
+                key: "cdn".into(),
+                comment: String::new(),
+                enabled: true,
+                aliases: aliases.iter().map(|alias| alias.to_string()).collect(),
+                certificate: None,
+                minimum_tls: String::new(),
+                price_class: String::new(),
+                default_root_object: String::new(),
+                http_version: String::new(),
+                ipv6: true,
+                web_acl: None,
+                logging: None,
+                origins: vec![Origin {
+                    id: "api".into(),
+                    target: OriginTarget::LoadBalancer("alb".into()),
+                    protocol: protocol.into(),
+                    headers: BTreeMap::new(),
+                    path: String::new(),
+                }],
+                default: behavior(None, "site"),
+                behaviors: vec![behavior(Some("/api/*"), "api")],
+                errors: Vec::new(),
+                tags: BTreeMap::new(),
+                retain: false,
+            }],
+        }
+    }
+
+    #[test]
+    fn https_to_a_load_balancer_needs_the_viewers_host_and_an_alias() {
+        let all_viewer = policy_id(ORIGIN_REQUEST_POLICIES, "all-viewer");
+        let except_host = policy_id(ORIGIN_REQUEST_POLICIES, "all-viewer-except-host");
+        let host = warnings(&distribution(
+            &["app.example.com"],
+            Some(except_host),
+            "https-only",
+        ));
+        assert_eq!(host.len(), 1);
+        assert!(
+            host[0].contains("without forwarding the viewer's Host"),
+            "{host:?}"
+        );
+        let alias = warnings(&distribution(&[], Some(all_viewer), "match-viewer"));
+        assert!(alias[0].contains("has no `aliases`"), "{alias:?}");
+        assert!(
+            warnings(&distribution(
+                &["app.example.com"],
+                Some(all_viewer),
+                "https-only"
+            ))
+            .is_empty()
+        );
+        assert!(warnings(&distribution(&[], None, "http-only")).is_empty());
+    }
+}
