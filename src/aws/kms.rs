@@ -472,7 +472,7 @@ impl crate::engine::kind::Kind for KeyAdapter {
         }
         if touches(changes, &["alias"]) {
             let alias = desired.value("alias").as_str().unwrap_or_default();
-            create_alias(op, alias, arn).await?;
+            create_alias(op, alias, key_of(arn)).await?;
             if let Some(old) = observed.value("alias").as_str() {
                 match kms
                     .delete_alias()

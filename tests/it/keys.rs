@@ -161,7 +161,7 @@ async fn keys_lifecycle() {
         "changed.yaml",
         &[(
             "    description: Archive data at rest\n",
-            "    description: Archive data\n    rotation: false\n",
+            "    description: Archive data\n    rotation: false\n    alias: keys-demo/archive-v2\n",
         )],
     );
     let plan = moto.edgectl(&["plan", "-f", &changed]).success();
@@ -172,8 +172,21 @@ async fn keys_lifecycle() {
     assert!(plan.stdout.contains("~ key.archive"), "{}", plan.stdout);
     moto.edgectl(&["apply", "-f", &changed, "--auto-approve"])
         .success();
-    let archive = key(&kms, &arn).await;
+    let archive = key(&kms, "alias/keys-demo/archive-v2").await;
+    assert_eq!(
+        archive.arn(),
+        Some(arn.as_str()),
+        "the alias moved, not the key"
+    );
     assert_eq!(archive.description(), Some("Archive data"));
+    let aliases = kms.list_aliases().send().await.unwrap();
+    assert!(
+        !aliases
+            .aliases()
+            .iter()
+            .any(|alias| alias.alias_name() == Some("alias/keys-demo/archive")),
+        "the old alias is gone"
+    );
     let rotation = kms
         .get_key_rotation_status()
         .key_id(&arn)
@@ -198,7 +211,7 @@ async fn keys_lifecycle() {
         "lookalike.yaml",
         &[(
             "    description: Archive data at rest\n",
-            "    description: Archive data\n    rotation: false\n  other:\n    alias: shared/other\n",
+            "    description: Archive data\n    rotation: false\n    alias: keys-demo/archive-v2\n  other:\n    alias: shared/other\n",
         )],
     );
     let refused = moto.edgectl(&["apply", "-f", &lookalike, "--auto-approve"]);
@@ -241,7 +254,7 @@ async fn keys_lifecycle() {
     // The next apply brings the same key back, enabled.
     moto.edgectl(&["apply", "-f", &changed, "--auto-approve"])
         .success();
-    let restored = key(&kms, "alias/keys-demo/archive").await;
+    let restored = key(&kms, "alias/keys-demo/archive-v2").await;
     assert_eq!(restored.arn(), Some(arn.as_str()));
     assert_eq!(
         restored.key_state(),

@@ -324,3 +324,116 @@ async fn seed_stacks_deploy_plan_clean_and_destroy_to_nothing() {
         );
     }
 }
+
+/// The EdgeMind stack end to end (issue 13): InfluxDB's task definition mounts its EFS
+/// access point and its service is registered with Cloud Map, so `influxdb.edgemind.local`
+/// resolves to its tasks (the namespace's instances); the backend's execution role reads
+/// exactly the two secrets, by their real ARNs; the distribution answers the seed's
+/// domain and sends `/ws` to the ALB.
+#[tokio::test(flavor = "multi_thread")]
+async fn edgemind_runs_as_the_seed_describes() {
+    let moto = Moto::start();
+    let certificate = format!("certificate_arn={}", moto.certificate());
+    moto.edgectl(&[
+        "apply",
+        "-f",
+        "manifests/edgemind-prod.yaml",
+        "--auto-approve",
+        "--var",
+        &certificate,
+    ])
+    .success();
+    let sdk = moto.sdk().await;
+    let ecs = aws_sdk_ecs::Client::new(&sdk);
+    let efs = aws_sdk_efs::Client::new(&sdk);
+    let cloudmap = aws_sdk_servicediscovery::Client::new(&sdk);
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let cloudfront = aws_sdk_cloudfront::Client::new(&sdk);
+
+    // InfluxDB's data on EFS, through the access point.
+    let influxdb = crate::harness::latest_task_definition(&ecs, "edgemind-prod-influxdb").await;
+    let volume = &influxdb.volumes()[0];
+    let config = volume.efs_volume_configuration().unwrap();
+    let file_systems = efs.describe_file_systems().send().await.unwrap();
+    let fs = &file_systems.file_systems()[0];
+    assert_eq!(config.file_system_id(), fs.file_system_id());
+    assert_eq!(fs.encrypted(), Some(true));
+    assert!(
+        config
+            .authorization_config()
+            .and_then(|auth| auth.access_point_id())
+            .is_some()
+    );
+    let mount = &influxdb.container_definitions()[0].mount_points()[0];
+    assert_eq!(mount.container_path(), Some("/var/lib/influxdb2"));
+
+    // influxdb.edgemind.local: the service is registered, its tasks are instances.
+    let services = ecs
+        .describe_services()
+        .cluster("edgemind-prod-cluster")
+        .services("edgemind-prod-influxdb")
+        .send()
+        .await
+        .unwrap();
+    let registry = services.services()[0].service_registries()[0]
+        .registry_arn()
+        .unwrap()
+        .to_string();
+    let namespaces = cloudmap.list_namespaces().send().await.unwrap();
+    assert_eq!(namespaces.namespaces()[0].name(), Some("edgemind.local"));
+    let listed = cloudmap.list_services().send().await.unwrap();
+    let discovery = listed
+        .services()
+        .iter()
+        .find(|service| service.arn() == Some(registry.as_str()))
+        .unwrap();
+    assert_eq!(discovery.name(), Some("influxdb"));
+    let instances = cloudmap
+        .list_instances()
+        .service_id(discovery.id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(!instances.instances().is_empty());
+
+    // The backend's execution role reads exactly its two secrets, by their real ARNs.
+    let (_, document) = crate::harness::role_policy(&iam, "backend-execution").await;
+    for name in ["edgemind/mqtt", "edgemind/influxdb"] {
+        let arn = secrets
+            .describe_secret()
+            .secret_id(name)
+            .send()
+            .await
+            .unwrap()
+            .arn()
+            .unwrap()
+            .to_string();
+        assert!(document.contains(&arn), "{name}: {document}");
+    }
+
+    // The distribution answers the seed's domain and sends /ws to the ALB.
+    let listed = cloudfront.list_distributions().send().await.unwrap();
+    let id = listed.distribution_list().unwrap().items()[0]
+        .id()
+        .to_string();
+    let got = cloudfront
+        .get_distribution_config()
+        .id(&id)
+        .send()
+        .await
+        .unwrap();
+    let config = got.distribution_config().unwrap();
+    assert_eq!(
+        config.aliases().unwrap().items(),
+        ["edge-mind.concept-reply-sandbox.com"]
+    );
+    let paths: Vec<&str> = config
+        .cache_behaviors()
+        .unwrap()
+        .items()
+        .iter()
+        .map(|behavior| behavior.path_pattern())
+        .collect();
+    assert!(paths.contains(&"/ws"), "{paths:?}");
+}
