@@ -10,8 +10,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_efs::types::{
-    BackupPolicy, LifeCycleState, LifecyclePolicy, PerformanceMode, Status, ThroughputMode,
-    TransitionToIaRules,
+    BackupPolicy, LifecyclePolicy, PerformanceMode, Status, ThroughputMode, TransitionToIaRules,
 };
 use sha2::{Digest, Sha256};
 
@@ -211,8 +210,7 @@ impl crate::engine::kind::Kind for FileSystemAdapter {
             .aws("CreateFileSystem")?;
         let id = created.file_system_id().to_string();
         op.made(&id);
-        op.status("waiting for the file system to be available");
-        crate::engine::retry::poll(op.cx.timeout, "the file system", || async {
+        super::wait_available(op, "the file system", || async {
             let found = efs
                 .describe_file_systems()
                 .file_system_id(&id)
@@ -222,8 +220,7 @@ impl crate::engine::kind::Kind for FileSystemAdapter {
             Ok(found
                 .file_systems()
                 .first()
-                .is_some_and(|fs| fs.life_cycle_state() == &LifeCycleState::Available)
-                .then_some(()))
+                .map(|fs| fs.life_cycle_state().clone()))
         })
         .await?;
         if let Some(days) = int(desired.value("ia_after_days")) {

@@ -31,6 +31,26 @@ pub(crate) fn pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
     tags.iter().map(|tag| (tag.key(), tag.value()))
 }
 
+/// Polls `state` (a describe of what was just made) until it is `available`, saying so.
+pub(crate) async fn wait_available<F, Fut>(
+    op: &super::OpCx<'_>,
+    what: &str,
+    mut state: F,
+) -> Result<(), AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<aws_sdk_efs::types::LifeCycleState>, AwsError>>,
+{
+    op.status(&format!("waiting for {what} to be available"));
+    crate::engine::retry::poll(op.cx.timeout, what, || {
+        let found = state();
+        async move {
+            Ok((found.await? == Some(aws_sdk_efs::types::LifeCycleState::Available)).then_some(()))
+        }
+    })
+    .await
+}
+
 /// One of the stack's file systems, with its logical id.
 pub struct OwnedFileSystem {
     pub id: ResourceId,

@@ -122,8 +122,7 @@ impl crate::engine::kind::Kind for MountTargetAdapter {
         let id = created.mount_target_id().to_string();
         op.made(&id);
         // Tasks mounting the file system need the target answering.
-        op.status("waiting for the mount target to be available");
-        crate::engine::retry::poll(op.cx.timeout, "the mount target", || async {
+        super::wait_available(op, "the mount target", || async {
             let found = efs
                 .describe_mount_targets()
                 .mount_target_id(&id)
@@ -133,8 +132,7 @@ impl crate::engine::kind::Kind for MountTargetAdapter {
             Ok(found
                 .mount_targets()
                 .first()
-                .is_some_and(|target| target.life_cycle_state() == &LifeCycleState::Available)
-                .then_some(()))
+                .map(|target| target.life_cycle_state().clone()))
         })
         .await?;
         Ok(id)

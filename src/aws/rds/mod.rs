@@ -68,3 +68,16 @@ pub(crate) async fn tags_of(cx: &Cx, arn: &str) -> Result<Vec<(String, String)>,
         .aws("ListTagsForResource")?;
     Ok(pairs(listed.tag_list()))
 }
+
+/// The logical id and tags of a resource the stack owns as `kind` (RDS lists groups
+/// without tags: one ListTagsForResource); `None` for anyone else's.
+pub(crate) async fn owned(
+    cx: &Cx,
+    arn: &str,
+    kind: &str,
+) -> Result<Option<(crate::engine::model::ResourceId, Vec<(String, String)>)>, AwsError> {
+    let pairs = tags_of(cx, arn).await?;
+    Ok(tags::owned_id(&cx.stack, borrowed(&pairs))
+        .filter(|id| id.kind() == kind)
+        .map(|id| (id, pairs)))
+}

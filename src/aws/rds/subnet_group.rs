@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::{borrowed, rds_tags, tags_of};
+use super::{borrowed, owned, rds_tags};
 use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, touches};
@@ -58,13 +58,9 @@ impl crate::engine::kind::Kind for SubnetGroupAdapter {
             let Some(arn) = group.db_subnet_group_arn() else {
                 return Ok(None);
             };
-            let pairs = tags_of(cx, arn).await?;
-            let Some(id) = tags::owned_id(&cx.stack, borrowed(&pairs)) else {
+            let Some((id, pairs)) = owned(cx, arn, KIND).await? else {
                 return Ok(None);
             };
-            if id.kind() != KIND {
-                return Ok(None);
-            }
             let name = group.db_subnet_group_name().unwrap_or_default();
             let mut resource = Observed::new(
                 id,
