@@ -89,20 +89,11 @@ pub(crate) fn error_value(code: i64, page: Option<&str>, status: Option<i64>, tt
 }
 
 /// Load balancers' DNS names -> ARNs, read only when a distribution has a custom origin
-/// that looks like one.
+/// that looks like one (the listing the load balancers' observe shares).
 async fn load_balancer_arns(cx: &Cx) -> Result<BTreeMap<String, String>, AwsError> {
-    let found: Vec<_> = cx
-        .clients
-        .elbv2
-        .describe_load_balancers()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .aws("DescribeLoadBalancers")?;
-    Ok(found
-        .into_iter()
+    Ok(crate::aws::elbv2::listing(cx)
+        .await?
+        .iter()
         .filter_map(|lb| {
             Some((
                 lb.dns_name()?.to_ascii_lowercase(),

@@ -245,6 +245,7 @@ pub(crate) fn sdk_action(op: &OpCx<'_>, value: &Value) -> Result<Action, AwsErro
 /// The reads the load balancer, listener and rule adapters share, made once per command.
 #[derive(Default)]
 pub struct Reads {
+    listing: tokio::sync::OnceCell<Vec<LoadBalancer>>,
     balancers: tokio::sync::OnceCell<Vec<OwnedBalancer>>,
     listeners: tokio::sync::OnceCell<Vec<Listener>>,
     rules: tokio::sync::OnceCell<Vec<(String, Vec<Rule>)>>,
@@ -258,14 +259,14 @@ pub struct OwnedBalancer {
     pub tags: Value,
 }
 
-/// The stack's application load balancers: one listing, their tags 20 at a time.
-pub async fn balancers(cx: &Cx) -> Result<&[OwnedBalancer], AwsError> {
+/// Every load balancer of the account in the region: one listing per command, shared by
+/// the stack's own ([`balancers`]) and CloudFront's origins (DNS name to ARN).
+pub async fn listing(cx: &Cx) -> Result<&[LoadBalancer], AwsError> {
     cx.reads
         .elbv2
-        .balancers
+        .listing
         .get_or_try_init(|| async {
-            let balancers: Vec<LoadBalancer> = cx
-                .clients
+            cx.clients
                 .elbv2
                 .describe_load_balancers()
                 .into_paginator()
@@ -273,10 +274,23 @@ pub async fn balancers(cx: &Cx) -> Result<&[OwnedBalancer], AwsError> {
                 .send()
                 .try_collect()
                 .await
-                .aws("DescribeLoadBalancers")?;
-            let balancers: Vec<LoadBalancer> = balancers
-                .into_iter()
+                .aws("DescribeLoadBalancers")
+        })
+        .await
+        .map(Vec::as_slice)
+}
+
+/// The stack's application load balancers: one listing, their tags 20 at a time.
+pub async fn balancers(cx: &Cx) -> Result<&[OwnedBalancer], AwsError> {
+    cx.reads
+        .elbv2
+        .balancers
+        .get_or_try_init(|| async {
+            let balancers: Vec<LoadBalancer> = listing(cx)
+                .await?
+                .iter()
                 .filter(|lb| lb.r#type() == Some(&LoadBalancerTypeEnum::Application))
+                .cloned()
                 .collect();
             let arns: Vec<String> = balancers
                 .iter()
