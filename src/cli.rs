@@ -62,6 +62,9 @@ pub enum Command {
     /// what went (`delete: true`), invalidate the distributions in front; the buckets
     /// must exist (`apply` creates them). Asks nothing, like `aws s3 sync`
     Sync(SyncArgs),
+    /// The manifest's outputs, read live from AWS: every one, or one by name, bare for
+    /// scripts (`$(edgectl output -f m.yaml url)`)
+    Output(OutputArgs),
     /// Remove the stack's lock left by a run that died (`apply`, `destroy` and `sync`
     /// hold it while they run); says who held it and asks first
     Unlock(UnlockArgs),
@@ -76,6 +79,10 @@ pub struct ManifestArgs {
     /// Set a variable declared under `variables:` (repeatable); also EDGECTL_VAR_<K>
     #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+
+    /// The environment, of those the manifest declares under `environments:`
+    #[arg(long = "env", value_name = "NAME", env = "EDGECTL_ENV")]
+    pub environment: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +125,11 @@ pub struct ApplyArgs {
     /// With PLANFILE, only sensitive variables, whose values plans never hold
     #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+
+    /// The environment, of those the manifest declares under `environments:` (a saved
+    /// plan was made for one already)
+    #[arg(long = "env", value_name = "NAME", env = "EDGECTL_ENV")]
+    pub environment: Option<String>,
 
     /// Apply without asking; required when stdin is not a terminal (CI). A saved plan is
     /// applied without asking anyway (it was the review)
@@ -216,6 +228,21 @@ pub struct ShowArgs {
     pub plan_file: PathBuf,
 
     /// Print the plan file's JSON (sensitive values stay hidden)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+
+    /// One output, printed bare (sensitive or not), for `$(edgectl output -f m.yaml url)`
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Print JSON: every output as `{"name": {"value", "sensitive", "description"}}`, or
+    /// the one named as a JSON string
     #[arg(long)]
     pub json: bool,
 }

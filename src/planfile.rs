@@ -277,7 +277,8 @@ fn changes(step: &crate::engine::diff::Step) -> Vec<ChangeInfo> {
 }
 
 /// A value as plain JSON: references as `{"ref": id}`, values only known after apply as
-/// `{"known_after_apply": true}`, ids outside the stack as `{"external": id}`.
+/// `{"known_after_apply": true}`, ids outside the stack as `{"external": id}`, text made
+/// of live values as `{"template": [parts]}`.
 pub fn to_json(value: &Value) -> Json {
     match value {
         Value::Null | Value::AwsDefault => Json::Null,
@@ -288,6 +289,9 @@ pub fn to_json(value: &Value) -> Json {
         Value::Phys(physical) => serde_json::json!({ "external": physical }),
         Value::Unknown => serde_json::json!({ "known_after_apply": true }),
         Value::KeepLive(fallback, _) => to_json(fallback),
+        Value::Template(parts) => {
+            serde_json::json!({ "template": parts.iter().map(to_json).collect::<Vec<_>>() })
+        }
         Value::List(items) => Json::Array(items.iter().map(to_json).collect()),
         Value::Set(items) => Json::Array(items.iter().map(to_json).collect()),
         Value::Map(map) => Json::Object(
@@ -734,14 +738,14 @@ mod tests {
         assert_eq!(document.variables["token"].value, None);
         let given = crate::manifest::vars::Overrides {
             cli: vec![("token".into(), "s3cr3t-value".into())],
-            env: BTreeMap::new(),
+            ..Default::default()
         };
         let values = document.sensitive_values(&path, &given).unwrap();
         let revealed = Document::reveal(&text, &values).unwrap();
         assert_eq!(revealed.execution.plan, document_plan("s3cr3t-value"));
         let wrong = crate::manifest::vars::Overrides {
             cli: vec![("token".into(), "other".into())],
-            env: BTreeMap::new(),
+            ..Default::default()
         };
         let error = document.sensitive_values(&path, &wrong).unwrap_err();
         assert!(

@@ -387,8 +387,12 @@ impl crate::engine::kind::Kind for KeyAdapter {
                     ("tags", tags::observed_tags(borrowed(&pairs)), Mode::InPlace),
                 ]),
             );
-            let (want, changes, _) =
-                crate::engine::diff::compare(desired, &have, &Default::default());
+            let (want, changes, _) = crate::engine::diff::compare(
+                desired,
+                &have,
+                &Default::default(),
+                &Default::default(),
+            );
             if !changes.is_empty() {
                 self.update(op, &want, &have, &changes).await?;
             }

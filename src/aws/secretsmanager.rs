@@ -391,7 +391,8 @@ async fn restore(op: &OpCx<'_>, desired: &Desired, name: &str) -> Result<Option<
     );
     let mut want = desired.clone();
     crate::engine::kind::Kind::normalize(&SecretAdapter, &mut want, &mut have);
-    let (want, changes, _) = crate::engine::diff::compare(&want, &have, &Default::default());
+    let (want, changes, _) =
+        crate::engine::diff::compare(&want, &have, &Default::default(), &Default::default());
     if !changes.is_empty() {
         crate::engine::kind::Kind::update(&SecretAdapter, op, &want, &have, &changes).await?;
     }

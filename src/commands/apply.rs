@@ -103,7 +103,7 @@ pub async fn run_saved(
     let path = path.to_string_lossy();
     let (document, text) = planfile::read(&path)?;
     document.check_age(&path, max_age)?;
-    let given = crate::manifest::vars::Overrides::from_process(options.manifest.vars.clone());
+    let given = crate::manifest::vars::Overrides::from_process(options.manifest.vars.clone(), None);
     let values = document.sensitive_values(&path, &given)?;
     crate::redact::register(values.values().cloned());
     let document = Document::reveal(&text, &values).map_err(|why| PlanFileError::Damaged {
@@ -235,8 +235,23 @@ async fn locked(
         (!options.destroy).then_some(manifest),
         &observation,
     )?;
-    super::print_plan(global, &plan, &manifest.stack, &session.cx.region);
+    super::print_plan(
+        global,
+        &plan,
+        &manifest.stack,
+        &super::place(manifest, &session.cx.region),
+    );
+    let outputs = |known: &std::collections::BTreeMap<_, _>| {
+        if !options.destroy {
+            super::output::print(&super::output::read(manifest, &observation.env, known));
+        }
+    };
     if plan.is_empty() {
+        outputs(
+            &pipeline::live_ids(&observation.observed)
+                .into_iter()
+                .collect(),
+        );
         return Ok(ExitCode::SUCCESS);
     }
     // Deletions AWS would half-do, or that would destroy what edgectl does not own, are
@@ -252,17 +267,19 @@ async fn locked(
         return Err(ApplyError::Declined(verb).into());
     }
     let physical = pipeline::physical_ids(&observation.observed);
-    walk(
+    let code = walk(
         global,
         session,
         adapters,
         &plan,
-        physical,
+        physical.clone(),
         options.parallelism,
         verb,
         started,
     )
-    .await
+    .await?;
+    outputs(&physical.snapshot());
+    Ok(code)
 }
 
 /// Walks an approved plan with progress, then reports: counts and calls on success; on a

@@ -1,6 +1,7 @@
 //! One module per subcommand; shared steps here.
 
 pub mod apply;
+pub mod output;
 pub mod plan;
 pub mod show;
 pub mod sync;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 manifest: ManifestArgs {
                     file: args.file.unwrap_or_default(),
                     vars: args.vars,
+                    environment: args.environment,
                 },
                 auto_approve: args.auto_approve,
                 parallelism: args.parallelism.into(),
@@ -56,6 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sync::run(&cli.global, options).await
         }
         Command::Unlock(args) => unlock::run(&cli.global, &args).await,
+        Command::Output(args) => output::run(&cli.global, &args).await,
         Command::Destroy(args) => {
             let options = apply::Options {
                 manifest: args.manifest,
@@ -76,7 +79,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// before this succeeds.
 pub fn load(args: &ManifestArgs) -> anyhow::Result<(Manifest, Vec<Arc<dyn Adapter>>)> {
     let path = args.file.to_string_lossy();
-    let manifest = manifest::load(&path, &Overrides::from_process(args.vars.clone()))?;
+    let manifest = manifest::load(
+        &path,
+        &Overrides::from_process(args.vars.clone(), args.environment.clone()),
+    )?;
     for warning in manifest::edge::warnings(&manifest.edge) {
         crate::sayln!("warning: {warning}");
     }
@@ -123,6 +129,14 @@ pub fn print_calls(global: &GlobalArgs, session: &pipeline::Session) {
 /// Live bars only on a terminal, and not with `--no-progress`.
 pub fn live_progress(global: &GlobalArgs) -> bool {
     !global.no_progress && std::io::stderr().is_terminal()
+}
+
+/// Where a manifest's plan applies: its region, and the environment chosen.
+pub fn place(manifest: &Manifest, region: &str) -> String {
+    match &manifest.environment {
+        Some(environment) => format!("{region}, environment `{environment}`"),
+        None => region.to_string(),
+    }
 }
 
 /// A plan for people, on stdout.

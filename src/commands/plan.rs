@@ -36,7 +36,12 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
     let account = account.context("cannot tell which account the plan is for")?;
     let plan = pipeline::plan(&adapters, Some(&manifest), &observation)?;
     if !args.json {
-        super::print_plan(global, &plan, &manifest.stack, &session.cx.region);
+        super::print_plan(
+            global,
+            &plan,
+            &manifest.stack,
+            &super::place(&manifest, &session.cx.region),
+        );
     }
     // What apply would refuse (a name taken by a resource the stack does not own) fails
     // the plan too, so that a reviewed plan is one that can be applied.

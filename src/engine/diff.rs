@@ -142,6 +142,9 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
         }
     }
 
+    // What templates may be rendered with: every live physical id and attribute.
+    let known: BTreeMap<ResourceId, String> =
+        super::kind::live_ids(live.values()).into_iter().collect();
     let mut replaced: BTreeSet<ResourceId> = BTreeSet::new();
     let mut unchanged = 0;
     let mut notes = Vec::new();
@@ -160,7 +163,7 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
             });
             continue;
         };
-        let (want, changes, kept) = compare(want, &have, &replaced);
+        let (want, changes, kept) = compare(want, &have, &replaced, &known);
         notes.extend(kept);
         let action =
             if have.broken.is_some() || changes.iter().any(|change| change.forces_replacement) {
@@ -277,12 +280,15 @@ pub fn retained(tags: &Value) -> bool {
 
 /// One resource's desired fields against its live ones: the desired side settled on what
 /// is live (a value kept from the live side), the changes, and notes on what was kept.
-/// References to resources in `replaced` read as not yet known.
+/// References to resources in `replaced` read as not yet known; templates compare as the
+/// text they make with the ids and attributes `known`.
 pub fn compare(
     want: &Desired,
     have: &Observed,
     replaced: &BTreeSet<ResourceId>,
+    known: &BTreeMap<ResourceId, String>,
 ) -> (Desired, Vec<Change>, Vec<String>) {
+    let known = |id: &ResourceId| known.get(id).cloned();
     let id = &want.id;
     let mut notes = Vec::new();
     let mut changes = Vec::new();
@@ -294,14 +300,16 @@ pub fn compare(
             notes.push(format!("`{id}` keeps its live `{name}`: {why}"));
         }
         field.value = settled;
+        let plain = field.value.render(&known);
         let mut new = field.value.clone();
         for gone in replaced {
             new = new.forget(gone);
         }
+        let new = new.render(&known);
         if new == old {
             continue;
         }
-        let follows_replacement = new != field.value;
+        let follows_replacement = new != plain;
         let forces_replacement = match field.mode {
             Mode::Replace => true,
             Mode::Blocking => follows_replacement,
@@ -352,6 +360,68 @@ mod tests {
             .iter()
             .map(|step| format!("{} {}", step.action.verb(), step.id))
             .collect()
+    }
+
+    #[test]
+    fn a_template_compares_as_the_text_it_makes() {
+        let url = || {
+            Value::Template(vec![
+                Value::str("http://"),
+                Value::Ref(ResourceId::parse("load_balancer.alb").attribute("dns_name")),
+            ])
+        };
+        let balancer = |name: &str| {
+            let mut have = observed(
+                "load_balancer.alb",
+                "arn:alb",
+                props([("name", Value::str(name), Mode::Replace)]),
+            );
+            have.attributes
+                .insert("dns_name".into(), "alb-1.example.com".into());
+            have
+        };
+        let service = |live: &str| {
+            observed(
+                "service.web",
+                "arn:web",
+                props([("url", Value::str(live), Mode::InPlace)]),
+            )
+        };
+        let graph = |name: &str| {
+            Graph::new(vec![
+                desired(
+                    "load_balancer.alb",
+                    props([("name", Value::str(name), Mode::Replace)]),
+                ),
+                desired("service.web", props([("url", url(), Mode::InPlace)])),
+            ])
+            .unwrap()
+        };
+        // The live text is what the template makes: nothing to do.
+        let plan = diff(
+            &graph("alb"),
+            vec![balancer("alb"), service("http://alb-1.example.com")],
+        )
+        .unwrap();
+        assert!(plan.is_empty(), "{:?}", summary(&plan));
+        // Other live text: an update to the rendered text.
+        let plan = diff(&graph("alb"), vec![balancer("alb"), service("http://old")]).unwrap();
+        assert_eq!(summary(&plan), ["update in place service.web"]);
+        assert_eq!(
+            plan.steps[0].changes[0].new,
+            Value::str("http://alb-1.example.com")
+        );
+        // The load balancer replaced: its new name is unknown until it exists.
+        let plan = diff(
+            &graph("alb-2"),
+            vec![balancer("alb"), service("http://alb-1.example.com")],
+        )
+        .unwrap();
+        assert_eq!(
+            summary(&plan),
+            ["replace load_balancer.alb", "update in place service.web"]
+        );
+        assert!(plan.steps[1].changes[0].new.has_template());
     }
 
     #[test]

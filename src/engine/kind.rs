@@ -124,9 +124,9 @@ pub fn logical_index<'a>(
 
 /// Every id a live reference may name: each resource's physical id, and its attributes
 /// (see [`ResourceId::attribute`]).
-pub fn live_ids(observed: &[Observed]) -> Vec<(ResourceId, String)> {
+pub fn live_ids<'a>(observed: impl IntoIterator<Item = &'a Observed>) -> Vec<(ResourceId, String)> {
     observed
-        .iter()
+        .into_iter()
         .flat_map(|resource| {
             std::iter::once((resource.id.clone(), resource.physical_id.clone())).chain(
                 resource

@@ -38,10 +38,6 @@ impl ResourceId {
         Self(format!("{}@{name}", self.0))
     }
 
-    pub fn is_attribute(&self) -> bool {
-        self.0.contains('@')
-    }
-
     /// The resource an attribute belongs to (itself for a plain id).
     pub fn owner(&self) -> Self {
         self.0
@@ -97,6 +93,11 @@ pub enum Value {
     #[serde(skip)]
     AwsDefault,
     Map(BTreeMap<String, Value>),
+    /// Text built from literal parts (`Str`) and other resources' physical ids or
+    /// attributes (`Ref`): `"https://" + distribution.cdn@domain_name`. Compared as the
+    /// text it makes once every part is known ([`Value::render`]); an operation sees only
+    /// that text (the walk renders it when the parts exist).
+    Template(Vec<Value>),
 }
 
 impl Value {
@@ -151,7 +152,52 @@ impl Value {
             Value::Set(items) => items.iter().for_each(|item| item.refs(out)),
             Value::Map(map) => map.values().for_each(|item| item.refs(out)),
             Value::KeepLive(item, _) => item.refs(out),
+            Value::Template(parts) => parts.iter().for_each(|part| part.refs(out)),
             _ => {}
+        }
+    }
+
+    /// Whether a template is left anywhere in the value.
+    pub fn has_template(&self) -> bool {
+        match self {
+            Value::Template(_) => true,
+            Value::List(items) => items.iter().any(Value::has_template),
+            Value::Set(items) => items.iter().any(Value::has_template),
+            Value::Map(map) => map.values().any(Value::has_template),
+            Value::KeepLive(item, _) => item.has_template(),
+            _ => false,
+        }
+    }
+
+    /// Every template whose parts are all known (through `known`, a physical id or
+    /// attribute by logical id) as the text it makes; the others as they are.
+    pub fn render(&self, known: &dyn Fn(&ResourceId) -> Option<String>) -> Value {
+        match self {
+            Value::Template(parts) => {
+                let mut text = String::new();
+                for part in parts {
+                    match part {
+                        Value::Str(literal) => text.push_str(literal),
+                        Value::Ref(id) => match known(id) {
+                            Some(value) => text.push_str(&value),
+                            None => return self.clone(),
+                        },
+                        _ => return self.clone(),
+                    }
+                }
+                Value::Str(text)
+            }
+            Value::List(items) => {
+                Value::List(items.iter().map(|item| item.render(known)).collect())
+            }
+            Value::Set(items) => Value::Set(items.iter().map(|item| item.render(known)).collect()),
+            Value::Map(map) => Value::Map(
+                map.iter()
+                    .map(|(key, item)| (key.clone(), item.render(known)))
+                    .collect(),
+            ),
+            Value::KeepLive(item, why) => Value::KeepLive(Box::new(item.render(known)), *why),
+            other => other.clone(),
         }
     }
 
@@ -216,6 +262,9 @@ impl Value {
         match self {
             Value::Ref(other) if other.owner() == *id => Value::Unknown,
             Value::List(items) => Value::List(items.iter().map(|item| item.forget(id)).collect()),
+            Value::Template(parts) => {
+                Value::Template(parts.iter().map(|part| part.forget(id)).collect())
+            }
             Value::Set(items) => Value::Set(items.iter().map(|item| item.forget(id)).collect()),
             Value::Map(map) => Value::Map(
                 map.iter()
@@ -231,15 +280,6 @@ impl Value {
         match self {
             Value::Phys(physical) => {
                 if let Some(id) = index.get(physical.as_str()) {
-                    *self = Value::Ref(id.clone());
-                }
-            }
-            // A plain value that is one of the stack's attributes (a database's endpoint in
-            // an environment variable) reads as the reference it was written as.
-            Value::Str(text) => {
-                if let Some(id) = index.get(text.as_str())
-                    && id.is_attribute()
-                {
                     *self = Value::Ref(id.clone());
                 }
             }
@@ -271,6 +311,25 @@ impl fmt::Display for Value {
             Value::Unknown => f.write_str("(known after apply)"),
             Value::KeepLive(fallback, _) => write!(f, "{fallback} (unless live)"),
             Value::AwsDefault => f.write_str("(AWS default)"),
+            Value::Template(parts) => {
+                f.write_str("\"")?;
+                for part in parts {
+                    match part {
+                        Value::Str(text) => {
+                            let quoted = format!("{text:?}");
+                            f.write_str(&quoted[1..quoted.len() - 1])?;
+                        }
+                        Value::Ref(id) => write!(f, "${{{id}}}")?,
+                        other => write!(f, "${{{other}}}")?,
+                    }
+                }
+                f.write_str("\"")?;
+                if parts.iter().all(|part| matches!(part, Value::Str(_))) {
+                    Ok(())
+                } else {
+                    f.write_str(" (known after apply)")
+                }
+            }
             Value::List(_) | Value::Set(_) => {
                 f.write_str("[")?;
                 for (index, item) in self.items().enumerate() {
@@ -442,11 +501,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_template_renders_once_its_parts_are_known() {
+        let balancer = ResourceId::new("load_balancer", "alb");
+        let template = Value::Template(vec![
+            Value::str("http://"),
+            Value::Ref(balancer.attribute("dns_name")),
+            Value::str("/api"),
+        ]);
+        let mut refs = Vec::new();
+        template.refs(&mut refs);
+        assert_eq!(refs, std::slice::from_ref(&balancer));
+        let nothing = |_: &ResourceId| None;
+        assert_eq!(template.render(&nothing), template);
+        assert_eq!(
+            template.to_string(),
+            "\"http://${load_balancer.alb@dns_name}/api\" (known after apply)"
+        );
+        let live = |id: &ResourceId| {
+            (id.as_str() == "load_balancer.alb@dns_name")
+                .then(|| "alb-1.elb.amazonaws.com".to_string())
+        };
+        let map = Value::map([("URL", template.clone())]);
+        assert_eq!(
+            map.render(&live),
+            Value::map([("URL", Value::str("http://alb-1.elb.amazonaws.com/api"))])
+        );
+        assert!(map.has_template() && !map.render(&live).has_template());
+        // Replacing the load balancer leaves the template unknown whatever is live.
+        let forgotten = template.forget(&balancer);
+        assert_eq!(forgotten.render(&live), forgotten);
+    }
+
+    #[test]
     fn an_attribute_orders_after_its_resource_and_reads_back_as_itself() {
         let database = ResourceId::new("database", "main");
         let endpoint = database.attribute("endpoint");
         assert_eq!(endpoint.as_str(), "database.main@endpoint");
-        assert!(endpoint.is_attribute() && !database.is_attribute());
         assert_eq!(endpoint.owner(), database);
 
         let value = Value::map([("host", Value::Ref(endpoint.clone()))]);
@@ -459,18 +549,24 @@ mod tests {
             Value::map([("host", Value::Unknown)])
         );
 
-        // A live value equal to an attribute reads as the reference; a plain physical id
-        // does so only as `Phys` (text equal to a resource's id stays text).
+        // A live physical id reads as the reference only as `Phys` (text equal to a
+        // resource's id or attribute stays text: a template renders to compare with it).
         let index: BTreeMap<String, ResourceId> = [
             ("db.example.com".to_string(), endpoint.clone()),
             ("main".to_string(), database.clone()),
         ]
         .into();
-        let mut live = Value::List(vec![Value::str("db.example.com"), Value::str("main")]);
+        let mut live = Value::List(vec![
+            Value::str("db.example.com"),
+            Value::Phys("main".into()),
+        ]);
         live.resolve(&index);
         assert_eq!(
             live,
-            Value::List(vec![Value::Ref(endpoint), Value::str("main")])
+            Value::List(vec![
+                Value::str("db.example.com"),
+                Value::Ref(database.clone())
+            ])
         );
     }
 }

@@ -379,6 +379,7 @@ async fn execute<K: ?Sized + Kind>(
     report: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<Option<String>, Error> {
     let Situation { wait, fresh } = situation;
+    let step = &*materialize(step, physical)?;
     let made = std::sync::OnceLock::new();
     let op = OpCx {
         cx,
@@ -412,6 +413,51 @@ async fn execute<K: ?Sized + Kind>(
         }
         result = resume(adapter, &op, step, phase).await;
     }
+}
+
+/// The step with its templates rendered from the ids known now (what they refer to is
+/// done, the walk's order saw to it): an operation sees text, never a template.
+fn materialize<'a>(
+    step: &'a Step,
+    physical: &PhysicalIds,
+) -> Result<std::borrow::Cow<'a, Step>, Error> {
+    let templated = step
+        .desired
+        .iter()
+        .flat_map(|desired| desired.props.values())
+        .any(|field| field.value.has_template());
+    if !templated {
+        return Ok(std::borrow::Cow::Borrowed(step));
+    }
+    let ids = physical.snapshot();
+    let known = |id: &ResourceId| ids.get(id).cloned();
+    let mut step = step.clone();
+    let Some(mut desired) = step.desired.take() else {
+        return Ok(std::borrow::Cow::Owned(step));
+    };
+    for (name, field) in desired.props.iter_mut() {
+        field.value = field.value.render(&known);
+        if field.value.has_template() {
+            return Err(Error::new(
+                ErrorKind::Other,
+                "resolve",
+                format!(
+                    "`{}`'s `{name}` refers to what has no id yet: {}",
+                    step.id, field.value
+                ),
+            ));
+        }
+    }
+    // A change whose new value was a template (unknown at plan time) is the text now.
+    for change in &mut step.changes {
+        if change.new.has_template()
+            && let Some(field) = desired.props.get(&change.field)
+        {
+            change.new = field.value.clone();
+        }
+    }
+    step.desired = Some(desired);
+    Ok(std::borrow::Cow::Owned(step))
 }
 
 fn missing(step: &Step) -> Error {
@@ -500,7 +546,8 @@ async fn finish<K: ?Sized + Kind>(
     }
     let mut want = desired.clone();
     adapter.normalize(&mut want, &mut have);
-    let (want, changes, _) = super::diff::compare(&want, &have, &Default::default());
+    let (want, changes, _) =
+        super::diff::compare(&want, &have, &Default::default(), &op.physical.snapshot());
     if changes.is_empty() {
         return Ok(Some(have.physical_id));
     }

@@ -22,6 +22,7 @@ pub mod namespace;
 pub mod nat_gateway;
 pub mod objects;
 pub mod origin_access_control;
+pub mod refs;
 pub mod repository;
 pub mod role;
 pub mod route_table;
@@ -95,7 +96,20 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     out.extend(invalidation::desired(manifest));
     out.extend(origin_access_control::desired(manifest));
     out.extend(distribution::desired(manifest, env));
+    refs::templates(manifest, env, &mut out);
     out
+}
+
+/// The manifest's outputs as values: text, or templates of the live attributes they name.
+pub fn outputs(
+    manifest: &Manifest,
+    env: &Env,
+) -> Vec<(crate::manifest::Output, crate::engine::model::Value)> {
+    manifest
+        .outputs
+        .iter()
+        .map(|output| (output.clone(), refs::template(manifest, env, &output.value)))
+        .collect()
 }
 
 /// Starts local work a plan will need (hashing a sync's files) in the background, so that

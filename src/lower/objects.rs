@@ -72,6 +72,7 @@ pub fn settings(sync: &manifest::edge::Sync) -> content::Sync {
         prefix: sync.prefix.clone(),
         delete: sync.delete,
         cache_control: sync.cache_control.clone(),
+        include: sync.include.clone(),
         exclude: sync.exclude.clone(),
     }
 }

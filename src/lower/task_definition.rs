@@ -68,7 +68,7 @@ pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired
                         container
                             .environment
                             .iter()
-                            .map(|(name, value)| (name.clone(), environment_value(value)))
+                            .map(|(name, value)| (name.clone(), Value::str(value)))
                             .collect(),
                     ),
                 ),
@@ -186,14 +186,6 @@ pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired
             ),
         ]),
         after: Vec::new(),
-    }
-}
-
-/// An environment value: text, or a database's live attribute (`${databases.main.endpoint}`).
-fn environment_value(value: &str) -> Value {
-    match crate::manifest::containers::database_reference(value) {
-        Some((database, attribute)) => Value::Ref(database_id(database).attribute(attribute)),
-        None => Value::str(value),
     }
 }
 

@@ -340,15 +340,6 @@ pub enum SecretSource {
     },
 }
 
-/// The attributes of a database another value may refer to, `${databases.<key>.<attr>}`.
-pub const DATABASE_ATTRIBUTES: &[&str] = &["endpoint"];
-
-/// A value that is exactly `${databases.<key>.<attribute>}`: the database and attribute.
-pub fn database_reference(value: &str) -> Option<(&str, &str)> {
-    let inner = value.strip_prefix("${databases.")?.strip_suffix('}')?;
-    inner.split_once('.')
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub enum TaskRole {
     None,
@@ -1616,54 +1607,6 @@ fn decode_task_role(decoder: &mut Decoder, node: &Node, section: &str) -> TaskRo
     }
 }
 
-/// An environment value naming a live attribute (`${databases.main.endpoint}`) must be
-/// the whole value, of a declared database, and an attribute it has.
-fn live_reference(
-    decoder: &mut Decoder,
-    cx: &Context<'_>,
-    key: &str,
-    value: &Spanned<String>,
-) -> bool {
-    if !value.value.contains("${databases.") {
-        return true;
-    }
-    let Some((database, attribute)) = database_reference(&value.value) else {
-        decoder.error(
-            value.pos,
-            format!("environment `{key}` has a database reference inside a longer value"),
-            "make the reference the whole value (`${databases.main.endpoint}`), and build the rest in the application",
-        );
-        return false;
-    };
-    if !cx.databases.iter().any(|known| known == database) {
-        let hint = suggest(database, cx.databases.iter().map(String::as_str))
-            .map(|close| format!("did you mean `{close}`? "))
-            .unwrap_or_default();
-        decoder.error(
-            value.pos,
-            format!("environment `{key}` refers to database `{database}`, which the manifest does not declare"),
-            format!("{hint}declare it under `databases:`"),
-        );
-        return false;
-    }
-    if !DATABASE_ATTRIBUTES.contains(&attribute) {
-        decoder.error(
-            value.pos,
-            format!("a database has no attribute `{attribute}`"),
-            format!(
-                "a database's attribute is {} (its port is PostgreSQL's, 5432)",
-                DATABASE_ATTRIBUTES
-                    .iter()
-                    .map(|name| format!("`{name}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-        return false;
-    }
-    true
-}
-
 fn decode_container(
     decoder: &mut Decoder,
     fields: &Fields<'_>,
@@ -1748,7 +1691,6 @@ fn decode_container(
         .map(|n| string_map(decoder, n, "environment"))
         .unwrap_or_default()
         .into_iter()
-        .filter(|(key, value)| live_reference(decoder, cx, key, value))
         .map(|(k, v)| (k, v.value))
         .collect();
     let secrets: BTreeMap<String, SecretSource> = fields

@@ -56,7 +56,8 @@ pub fn render(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
     sorted.truncate(MAX_SHOWN);
     for diagnostic in sorted {
         let Pos { line, column, len } = diagnostic.pos;
-        let _ = writeln!(out, "error: {}", diagnostic.message);
+        // A reference quoted from a decoded string shows as written (see `refs`).
+        let _ = writeln!(out, "error: {}", super::refs::display(&diagnostic.message));
         let _ = writeln!(out, "  --> {path}:{line}:{column}");
         if let Some(text) = line.checked_sub(1).and_then(|index| lines.get(index)) {
             let gutter = line.to_string().len();
@@ -83,7 +84,7 @@ pub fn render(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
             );
         }
         if let Some(help) = &diagnostic.help {
-            let _ = writeln!(out, "  = help: {help}");
+            let _ = writeln!(out, "  = help: {}", super::refs::display(help));
         }
         out.push('\n');
     }

@@ -40,7 +40,14 @@ const LIFECYCLE_RULE: &[&str] = &[
 const TRANSITION: &[&str] = &["days", "storage_class"];
 const CORS: &[&str] = &["origins", "methods", "headers", "expose", "max_age"];
 const WEBSITE: &[&str] = &["index", "error"];
-const SYNC: &[&str] = &["source", "prefix", "delete", "cache_control", "exclude"];
+const SYNC: &[&str] = &[
+    "source",
+    "prefix",
+    "delete",
+    "cache_control",
+    "include",
+    "exclude",
+];
 const CACHE_RULE: &[&str] = &["match", "value"];
 const DISTRIBUTION: &[&str] = &[
     "comment",
@@ -171,6 +178,9 @@ pub struct Sync {
     pub delete: bool,
     /// (glob, Cache-Control), first match wins.
     pub cache_control: Vec<(String, String)>,
+    /// Globs of the files synced; none: every file. Keys outside them are never deleted.
+    pub include: Vec<String>,
+    /// Globs of files never synced, nor deleted from the bucket.
     pub exclude: Vec<String>,
 }
 
@@ -910,21 +920,25 @@ fn decode_sync(decoder: &mut Decoder, node: &Node, section: &str, base: &Path) -
             }
         }
     }
-    let exclude = strings(decoder, fields.get("exclude"), "exclude");
-    for pattern in &exclude {
-        if let Err(error) = globset::Glob::new(pattern) {
-            decoder.error(
-                fields.get("exclude").map_or(node.pos, |node| node.pos),
-                format!("`{pattern}` is not a valid glob: {error}"),
-                "write a pattern such as `**/*.map`",
-            );
+    let [include, exclude] = ["include", "exclude"].map(|field| {
+        let patterns = strings(decoder, fields.get(field), field);
+        for pattern in &patterns {
+            if let Err(error) = globset::Glob::new(pattern) {
+                decoder.error(
+                    fields.get(field).map_or(node.pos, |node| node.pos),
+                    format!("`{pattern}` is not a valid glob: {error}"),
+                    "write a pattern such as `index.html`, `css/**` or `**/*.map`",
+                );
+            }
         }
-    }
+        patterns
+    });
     Some(Sync {
         source: path,
         prefix,
         delete: flag(decoder, &fields, "delete", false),
         cache_control,
+        include,
         exclude,
     })
 }

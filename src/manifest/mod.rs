@@ -7,7 +7,9 @@ pub mod decode;
 pub mod diag;
 pub mod discovery;
 pub mod edge;
+pub mod environments;
 pub mod keys;
+pub mod refs;
 pub mod schema;
 pub mod secrets;
 pub mod storage;
@@ -109,7 +111,19 @@ pub fn parse_bytes(
     let mut root = yaml::parse(text).map_err(|diagnostic| invalid(vec![diagnostic]))?;
     let mut decoder = Decoder::default();
     let (declarations, anchor) = take_variables(&mut decoder, &mut root);
-    let values = vars::resolve(&declarations, overrides, anchor, &mut decoder.diagnostics);
+    let environments = environments::take(&mut decoder, &mut root);
+    let (environment, environment_values) = environments.choose(
+        overrides.environment.as_deref(),
+        &declarations,
+        &mut decoder,
+    );
+    let values = vars::resolve(
+        &declarations,
+        overrides,
+        &environment_values,
+        anchor,
+        &mut decoder.diagnostics,
+    );
     // Before anything could print them: diagnostics quote the manifest's lines.
     crate::redact::register(
         values
@@ -121,8 +135,19 @@ pub fn parse_bytes(
             })
             .filter_map(|(_, value)| value.clone()),
     );
-    let defaulted = vars::defaulted(&declarations, overrides);
-    vars::substitute(&mut root, &values, &defaulted, &mut decoder.diagnostics);
+    let defaulted = vars::defaulted(&declarations, overrides, &environment_values);
+    // With no environment chosen among declared ones (already an error), `${env}` reads as
+    // the first, so that it adds no errors of its own.
+    let named = environment
+        .clone()
+        .or_else(|| environments.declared.keys().next().cloned());
+    let scope = vars::Scope {
+        values: &values,
+        environment: named.as_deref(),
+    };
+    vars::substitute(&mut root, &scope, &defaulted, &mut decoder.diagnostics);
+    environments::prune(&mut root, &environments, named.as_deref(), &mut decoder);
+    refs::check(&root, &mut decoder.diagnostics);
     let base = std::path::Path::new(path)
         .parent()
         .filter(|_| path != "<stdin>")
@@ -133,6 +158,7 @@ pub fn parse_bytes(
     let manifest = schema::decode(&root, &mut decoder, &base);
     match manifest {
         Some(mut manifest) if decoder.diagnostics.is_empty() => {
+            manifest.environment = environment;
             manifest.source = schema::Source {
                 digest: blake3::hash(bytes).to_hex().to_string(),
                 variables: values

@@ -30,6 +30,8 @@ pub const TOP_LEVEL: &[&str] = &[
     "services",
     "buckets",
     "distributions",
+    "outputs",
+    "environments",
 ];
 const NETWORK: &[&str] = &[
     "cidr",
@@ -76,6 +78,21 @@ pub struct Manifest {
     pub secrets: Vec<super::secrets::Secret>,
     pub containers: Containers,
     pub edge: Edge,
+    /// The environment chosen (`--env`), when the manifest declares several.
+    pub environment: Option<String>,
+    /// What `apply` prints at the end and `edgectl output` reads live.
+    pub outputs: Vec<Output>,
+}
+
+/// A value the stack tells its users and pipelines (`outputs:`), built from variables and
+/// the live attributes of its resources (see `refs`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Output {
+    pub name: String,
+    /// The text, its references marked (see `refs`).
+    pub value: String,
+    pub description: Option<String>,
+    pub sensitive: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -297,9 +314,74 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         secrets,
         containers,
         edge,
+        environment: None,
+        outputs: fields
+            .get("outputs")
+            .map(|node| decode_outputs(decoder, node))
+            .unwrap_or_default(),
     };
     super::keys::check_retained(decoder, &manifest);
     Some(manifest)
+}
+
+/// `outputs: { url: "https://${distributions.cdn.domain_name}" }`, or with a description
+/// and `sensitive: true` (`{ value: ..., description: ..., sensitive: true }`).
+fn decode_outputs(decoder: &mut Decoder, node: &Node) -> Vec<Output> {
+    let mut outputs = Vec::new();
+    for (name, body) in decoder.named(node, "outputs") {
+        if !super::vars::valid_name(&name.value.replace('-', "_")) {
+            decoder.error(
+                name.pos,
+                format!("output name `{}` is not valid", name.value),
+                "use letters, digits, `-` and `_`, starting with a letter: scripts ask for it by name",
+            );
+            continue;
+        }
+        let output = if matches!(body.kind, NodeKind::Map(_)) {
+            let Some(fields) = decoder.fields(
+                body,
+                &format!("outputs.{}", name.value),
+                &["value", "description", "sensitive"],
+            ) else {
+                continue;
+            };
+            let Some(value) = fields.get("value") else {
+                decoder.error(
+                    body.pos,
+                    format!("output `{}` has no `value`", name.value),
+                    "add `value: \"https://${distributions.cdn.domain_name}\"`",
+                );
+                continue;
+            };
+            let Some(value) = decoder.string(value, "value") else {
+                continue;
+            };
+            Output {
+                name: name.value,
+                value: value.value,
+                description: fields
+                    .get("description")
+                    .and_then(|node| decoder.string(node, "description"))
+                    .map(|text| text.value),
+                sensitive: fields
+                    .get("sensitive")
+                    .and_then(|node| decoder.bool(node, "sensitive"))
+                    .unwrap_or(false),
+            }
+        } else {
+            let Some(value) = decoder.string(body, &name.value) else {
+                continue;
+            };
+            Output {
+                name: name.value,
+                value: value.value,
+                description: None,
+                sensitive: false,
+            }
+        };
+        outputs.push(output);
+    }
+    outputs
 }
 
 fn check_stack(decoder: &mut Decoder, stack: Spanned<String>) -> Option<String> {

@@ -1,5 +1,8 @@
-//! Variables: declared under `variables:`, set by `--var K=V`, `EDGECTL_VAR_K` or a default,
-//! and written `${var.K}` inside any scalar (`$${` is a literal `${`).
+//! Variables: declared under `variables:`, set by `--var K=V`, `EDGECTL_VAR_K`, the chosen
+//! environment's value (`environments:`) or a default, and written `${var.K}` inside any
+//! scalar; `${env}` is the chosen environment's name; `$${` is a literal `${`. A reference
+//! to a resource's attribute (`${load_balancers.alb.dns_name}`) is left in place, marked
+//! (see `refs`), for apply to resolve.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,14 +25,21 @@ pub struct Overrides {
     pub cli: Vec<(String, String)>,
     /// `EDGECTL_VAR_K=V` from the environment.
     pub env: BTreeMap<String, String>,
+    /// The environment chosen (`--env`, `EDGECTL_ENV`), when the manifest has several.
+    pub environment: Option<String>,
 }
 
 impl Overrides {
-    pub fn from_process(cli: Vec<(String, String)>) -> Self {
+    /// `environment` is `--env`, which clap takes from `EDGECTL_ENV` when not given.
+    pub fn from_process(cli: Vec<(String, String)>, environment: Option<String>) -> Self {
         let env = std::env::vars()
             .filter_map(|(key, value)| Some((key.strip_prefix("EDGECTL_VAR_")?.to_string(), value)))
             .collect();
-        Self { cli, env }
+        Self {
+            cli,
+            env,
+            environment,
+        }
     }
 }
 
@@ -46,6 +56,7 @@ pub fn valid_name(name: &str) -> bool {
 pub fn resolve(
     declarations: &BTreeMap<String, Declaration>,
     overrides: &Overrides,
+    environment: &BTreeMap<String, String>,
     anchor: Pos,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> BTreeMap<String, Option<String>> {
@@ -75,17 +86,19 @@ pub fn resolve(
                 .map(|(_, value)| value.clone());
             let value = cli
                 .or_else(|| overrides.env.get(name).cloned())
+                .or_else(|| environment.get(name).cloned())
                 .or_else(|| declaration.default.clone());
             (name.clone(), value)
         })
         .collect()
 }
 
-/// The declared variables whose value is their `default` (neither `--var` nor the
-/// environment set them).
+/// The declared variables whose value is their `default` (neither `--var`, the process
+/// environment nor the chosen environment set them).
 pub fn defaulted(
     declarations: &BTreeMap<String, Declaration>,
     overrides: &Overrides,
+    environment: &BTreeMap<String, String>,
 ) -> BTreeSet<String> {
     declarations
         .iter()
@@ -93,6 +106,7 @@ pub fn defaulted(
             declaration.default.is_some()
                 && !overrides.cli.iter().any(|(key, _)| key == *name)
                 && !overrides.env.contains_key(*name)
+                && !environment.contains_key(*name)
         })
         .map(|(name, _)| name.clone())
         .collect()
@@ -123,7 +137,7 @@ fn referenced(text: &str) -> Vec<&str> {
 /// Replaces `${var.K}` in every scalar of `node`, marking scalars that took a default.
 pub fn substitute(
     node: &mut Node,
-    values: &BTreeMap<String, Option<String>>,
+    scope: &Scope<'_>,
     defaulted: &BTreeSet<String>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
@@ -133,7 +147,7 @@ pub fn substitute(
                 node.defaulted = referenced(text)
                     .iter()
                     .any(|name| defaulted.contains(*name));
-                match interpolate(text, values) {
+                match interpolate(text, scope) {
                     Ok(result) => *text = result,
                     Err((offset, diagnostic)) => {
                         node.unresolved = true;
@@ -150,18 +164,22 @@ pub fn substitute(
         }
         NodeKind::Seq(items) => items
             .iter_mut()
-            .for_each(|item| substitute(item, values, defaulted, diagnostics)),
+            .for_each(|item| substitute(item, scope, defaulted, diagnostics)),
         NodeKind::Map(entries) => entries
             .iter_mut()
-            .for_each(|(_, value)| substitute(value, values, defaulted, diagnostics)),
+            .for_each(|(_, value)| substitute(value, scope, defaulted, diagnostics)),
     }
 }
 
+/// What `${...}` may name: the variables' values, and the chosen environment.
+pub struct Scope<'a> {
+    pub values: &'a BTreeMap<String, Option<String>>,
+    pub environment: Option<&'a str>,
+}
+
 /// Expands one string; on error returns the character offset of the bad reference.
-fn interpolate(
-    text: &str,
-    values: &BTreeMap<String, Option<String>>,
-) -> Result<String, (usize, Diagnostic)> {
+fn interpolate(text: &str, scope: &Scope<'_>) -> Result<String, (usize, Diagnostic)> {
+    let values = scope.values;
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let mut offset = 0;
@@ -218,16 +236,36 @@ fn interpolate(
                     return Err((here, diagnostic));
                 }
             },
-            // A live attribute, resolved at apply time (checked where it is used).
-            None if reference.starts_with("databases.") => {
-                out.push_str(&format!("${{{reference}}}"));
+            None if reference == "env" => match scope.environment {
+                Some(environment) => out.push_str(environment),
+                None => {
+                    let diagnostic = Diagnostic::new(pos, "`${env}` without an environment".into())
+                        .with_help(
+                            "declare them under `environments:` and choose one with `--env NAME`",
+                        );
+                    return Err((here, diagnostic));
+                }
+            },
+            // A resource's live attribute, resolved at apply time (checked by `refs::check`
+            // once the tree is final).
+            None if super::refs::is_resource_reference(reference) => {
+                out.push(super::refs::OPEN);
+                out.push_str(reference);
+                out.push(super::refs::CLOSE);
             }
             None => {
+                let section = reference.split('.').next().unwrap_or_default();
+                let hint = suggest(
+                    section,
+                    super::refs::ATTRIBUTES.iter().map(|(name, _)| *name),
+                )
+                .map(|close| format!("did you mean `{close}`? "))
+                .unwrap_or_default();
                 let diagnostic =
                     Diagnostic::new(pos, format!("unknown reference `${{{reference}}}`"))
-                        .with_help(
-                            "write `${var.NAME}` for a variable, or `$${` for a literal `${`",
-                        );
+                        .with_help(format!(
+                            "{hint}write `${{var.NAME}}` for a variable, `${{env}}` for the environment, `${{<section>.<name>.<attribute>}}` for a resource's live value (`${{load_balancers.alb.dns_name}}`), or `$${{` for a literal `${{`"
+                        ));
                 return Err((here, diagnostic));
             }
         }
@@ -247,6 +285,40 @@ mod tests {
             ("env".to_string(), Some("prod".to_string())),
             ("tag".to_string(), None),
         ])
+    }
+
+    fn interpolate(
+        text: &str,
+        values: &BTreeMap<String, Option<String>>,
+    ) -> Result<String, (usize, Diagnostic)> {
+        super::interpolate(
+            text,
+            &Scope {
+                values,
+                environment: Some("dev"),
+            },
+        )
+    }
+
+    #[test]
+    fn the_environment_and_resource_references() {
+        assert_eq!(interpolate("app-${env}", &values()).unwrap(), "app-dev");
+        let marked = interpolate("http://${load_balancers.alb.dns_name}/", &values()).unwrap();
+        assert_eq!(
+            super::super::refs::display(&marked),
+            "http://${load_balancers.alb.dns_name}/"
+        );
+        assert_ne!(marked, "http://${load_balancers.alb.dns_name}/");
+        // A literal `${` is never a reference.
+        let literal = interpolate("$${load_balancers.alb.dns_name}", &values()).unwrap();
+        assert!(!super::super::refs::has_references(&literal));
+        let (_, unknown) = interpolate("${load_balancer.alb.dns_name}", &values()).unwrap_err();
+        assert!(
+            unknown
+                .help
+                .unwrap()
+                .starts_with("did you mean `load_balancers`?")
+        );
     }
 
     #[test]
@@ -288,16 +360,30 @@ mod tests {
         let overrides = Overrides {
             cli: vec![("env".into(), "prod".into())],
             env: BTreeMap::from([("env".into(), "staging".into())]),
+            environment: None,
         };
         let mut diagnostics = Vec::new();
-        let values = resolve(&declarations, &overrides, Pos::default(), &mut diagnostics);
+        let values = resolve(
+            &declarations,
+            &overrides,
+            &BTreeMap::new(),
+            Pos::default(),
+            &mut diagnostics,
+        );
         assert_eq!(values["env"].as_deref(), Some("prod"));
         assert!(diagnostics.is_empty());
         let overrides = Overrides {
             cli: vec![("nope".into(), "1".into())],
             env: BTreeMap::new(),
+            environment: None,
         };
-        resolve(&declarations, &overrides, Pos::default(), &mut diagnostics);
+        resolve(
+            &declarations,
+            &overrides,
+            &BTreeMap::new(),
+            Pos::default(),
+            &mut diagnostics,
+        );
         assert_eq!(diagnostics.len(), 1);
     }
 }

@@ -193,9 +193,14 @@ impl Moto {
     /// Requests an ACM certificate from moto (HTTPS listeners need one that exists), with
     /// the boto3 that moto itself brings.
     pub fn certificate(&self) -> String {
+        self.certificate_in("us-east-1")
+    }
+
+    /// A certificate in `region`: a load balancer's must be in its own region, as on AWS.
+    pub fn certificate_in(&self, region: &str) -> String {
         let python = moto_server().with_file_name("python");
         let script = format!(
-            "import boto3; print(boto3.client('acm', endpoint_url='{}', region_name='us-east-1', \
+            "import boto3; print(boto3.client('acm', endpoint_url='{}', region_name='{region}', \
              aws_access_key_id='test', aws_secret_access_key='test')\
              .request_certificate(DomainName='app.example.com')['CertificateArn'])",
             self.url
@@ -255,6 +260,7 @@ pub fn edgectl_command(args: &[&str], endpoint: Option<&str>) -> Command {
         .args(args)
         .current_dir(root())
         .env_remove("AWS_PROFILE")
+        .env_remove("EDGECTL_ENV")
         .env_remove("AWS_DEFAULT_PROFILE")
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")

@@ -13,6 +13,7 @@ mod lookalike;
 mod manifests;
 mod network;
 mod proxy;
+mod references;
 mod saved_plan;
 mod secrets;
 mod sensitive;

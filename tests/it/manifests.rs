@@ -37,6 +37,9 @@ fn every_shipped_manifest_validates() {
                 "certificate_arn=arn:aws:acm:us-east-1:123456789012:certificate/example",
             ]);
         }
+        if text.contains("\nenvironments:") {
+            args.extend(["--env", "prod"]);
+        }
         let run = crate::harness::run_edgectl(&args, None, None);
         assert_eq!(run.code, 0, "{file} does not validate:\n{}", run.stderr);
         assert!(run.stderr.contains("is valid"), "{file}: {}", run.stderr);
@@ -284,8 +287,8 @@ async fn seed_stacks_deploy_plan_clean_and_destroy_to_nothing() {
         names.sort();
         names
     };
-    let certificate = format!("certificate_arn={}", moto.certificate());
     for (file, stack, region, expected) in cases {
+        let certificate = format!("certificate_arn={}", moto.certificate_in(region));
         let ec2 = moto.ec2_in(region).await;
         let text = std::fs::read_to_string(root().join(file)).unwrap();
         let with_vars = |args: &[&'static str]| {
@@ -293,6 +296,9 @@ async fn seed_stacks_deploy_plan_clean_and_destroy_to_nothing() {
             args.extend(["-f", file]);
             if text.contains("certificate_arn:") {
                 args.extend(["--var", &certificate]);
+            }
+            if text.contains("\nenvironments:") {
+                args.extend(["--env", "dev"]);
             }
             moto.edgectl(&args)
         };
@@ -329,7 +335,10 @@ async fn seed_stacks_deploy_plan_clean_and_destroy_to_nothing() {
 /// access point and its service is registered with Cloud Map, so `influxdb.edgemind.local`
 /// resolves to its tasks (the namespace's instances); the backend's execution role reads
 /// exactly the two secrets, by their real ARNs; the distribution answers the seed's
-/// domain and sends `/ws` to the ALB.
+/// domain and sends `/ws` to the ALB. Seed 001's sync (issue 14): only `index.html`,
+/// `css/`, `js/` and `assets/` of the repository go up (never its `package.json`), and a
+/// key outside those globs stays in the bucket through a `delete: true` sync. The seed's
+/// CloudFormation outputs read live by name.
 #[tokio::test(flavor = "multi_thread")]
 async fn edgemind_runs_as_the_seed_describes() {
     let moto = Moto::start();
@@ -350,6 +359,75 @@ async fn edgemind_runs_as_the_seed_describes() {
     let iam = aws_sdk_iam::Client::new(&sdk);
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let cloudfront = aws_sdk_cloudfront::Client::new(&sdk);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+
+    // The dashboard's files only; a key outside the globs survives a deleting sync.
+    let keys = async || -> Vec<String> {
+        let listed = s3
+            .list_objects_v2()
+            .bucket("edgemind-prod-frontend")
+            .send()
+            .await
+            .unwrap();
+        let mut keys: Vec<String> = listed
+            .contents()
+            .iter()
+            .filter_map(|object| object.key().map(str::to_string))
+            .collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(keys().await, ["css/style.css", "index.html", "js/app.js"]);
+    s3.put_object()
+        .bucket("edgemind-prod-frontend")
+        .key("reports/2026-11.csv")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"a,b"))
+        .send()
+        .await
+        .unwrap();
+    moto.edgectl(&[
+        "sync",
+        "-f",
+        "manifests/edgemind-prod.yaml",
+        "--var",
+        &certificate,
+    ])
+    .success();
+    assert_eq!(
+        keys().await,
+        [
+            "css/style.css",
+            "index.html",
+            "js/app.js",
+            "reports/2026-11.csv"
+        ]
+    );
+    let outputs = moto
+        .edgectl(&[
+            "output",
+            "-f",
+            "manifests/edgemind-prod.yaml",
+            "--var",
+            &certificate,
+            "--json",
+        ])
+        .success();
+    let outputs: serde_json::Value = serde_json::from_str(&outputs.stdout).unwrap();
+    assert_eq!(
+        outputs["FrontendBucketName"]["value"],
+        "edgemind-prod-frontend"
+    );
+    let listed = cloudfront.list_distributions().send().await.unwrap();
+    let summary = &listed.distribution_list().unwrap().items()[0];
+    assert_eq!(outputs["CloudFrontDistributionId"]["value"], summary.id());
+    assert_eq!(
+        outputs["FrontendURL"]["value"],
+        format!("https://{}", summary.domain_name())
+    );
 
     // InfluxDB's data on EFS, through the access point.
     let influxdb = crate::harness::latest_task_definition(&ecs, "edgemind-prod-influxdb").await;
@@ -436,4 +514,133 @@ async fn edgemind_runs_as_the_seed_describes() {
         .map(|behavior| behavior.path_pattern())
         .collect();
     assert!(paths.contains(&"/ws"), "{paths:?}");
+}
+
+/// HappyRobot as dev and as prod from its one manifest (issue 14): two stacks side by side,
+/// with the seed's differences read back through the SDK — logs kept 7 / 30 days, backups
+/// 1 / 7 days, HTTPS on 443 only where a certificate is given — and the outputs its
+/// write-up reads (the ALB's DNS name, the database's endpoint) read live per environment.
+#[tokio::test(flavor = "multi_thread")]
+async fn happyrobot_applies_as_dev_and_as_prod() {
+    let moto = Moto::start();
+    let file = "manifests/happyrobot-fde.yaml";
+    let sdk = moto.sdk_in("eu-south-2").await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    let rds = aws_sdk_rds::Client::new(&sdk);
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
+
+    // No environment chosen: refused before any call, naming the choices.
+    let none = moto.edgectl(&["plan", "-f", file]);
+    assert_eq!(none.code, 1);
+    assert!(
+        none.stderr
+            .contains("choose one: `--env dev` or `--env prod`"),
+        "{}",
+        none.stderr
+    );
+    assert_eq!(moto.requests(), 0);
+
+    let certificate = format!("certificate_arn={}", moto.certificate_in("eu-south-2"));
+    let plan = moto
+        .edgectl(&["plan", "-f", file, "--env", "prod"])
+        .success();
+    assert!(
+        plan.stdout
+            .contains("Stack `happyrobot-fde-prod` in eu-south-2, environment `prod`"),
+        "{}",
+        plan.stdout
+    );
+    moto.edgectl(&["apply", "-f", file, "--env", "dev", "--auto-approve"])
+        .success();
+    moto.edgectl(&[
+        "apply",
+        "-f",
+        file,
+        "--env",
+        "prod",
+        "--var",
+        &certificate,
+        "--auto-approve",
+    ])
+    .success();
+
+    for (suffix, log_days, backup_days, listeners) in
+        [("", 7, 1, vec![80]), ("-prod", 30, 7, vec![80, 443])]
+    {
+        let group = format!("/aws/ecs/containers-api{suffix}");
+        let found = logs
+            .describe_log_groups()
+            .log_group_name_prefix(&group)
+            .send()
+            .await
+            .unwrap();
+        let retention = found
+            .log_groups()
+            .iter()
+            .find(|found| found.log_group_name() == Some(group.as_str()))
+            .and_then(|found| found.retention_in_days());
+        assert_eq!(retention, Some(log_days), "{group}");
+        let identifier = format!("happyrobot-fde-postgres{suffix}");
+        let database = rds
+            .describe_db_instances()
+            .db_instance_identifier(&identifier)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            database.db_instances()[0].backup_retention_period(),
+            Some(backup_days),
+            "{identifier}"
+        );
+        let stack = format!("happyrobot-fde{suffix}");
+        let balancer = elb
+            .describe_load_balancers()
+            .names(format!("{stack}-alb"))
+            .send()
+            .await
+            .unwrap();
+        let balancer = &balancer.load_balancers()[0];
+        let found = elb
+            .describe_listeners()
+            .load_balancer_arn(balancer.load_balancer_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let mut ports: Vec<i32> = found.listeners().iter().filter_map(|l| l.port()).collect();
+        ports.sort();
+        assert_eq!(ports, listeners, "{stack}");
+
+        let environment = if suffix.is_empty() { "dev" } else { "prod" };
+        let mut args = vec![
+            "output",
+            "-f",
+            file,
+            "--env",
+            environment,
+            "loadBalancerDnsName",
+        ];
+        if environment == "prod" {
+            args.extend(["--var", &certificate]);
+        }
+        let output = moto.edgectl(&args).success();
+        assert_eq!(
+            output.stdout.trim(),
+            balancer.dns_name().unwrap(),
+            "{stack}"
+        );
+        // Each environment plans clean against its own stack.
+        let mut args = vec![
+            "plan",
+            "-f",
+            file,
+            "--env",
+            environment,
+            "--detailed-exitcode",
+        ];
+        if environment == "prod" {
+            args.extend(["--var", &certificate]);
+        }
+        let clean = moto.edgectl(&args);
+        assert_eq!(clean.code, 0, "{stack}: {}", clean.stdout);
+    }
 }

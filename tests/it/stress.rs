@@ -646,9 +646,23 @@ async fn a_database_stack_converges_through_faults() {
     let proxy = FaultProxy::start(&moto.url);
     let manifest = "manifests/happyrobot-fde.yaml";
     proxy.faults(20.0, &[], 21);
-    until_success(&proxy, &["apply", "-f", manifest, "--auto-approve"], 6);
+    until_success(
+        &proxy,
+        &["apply", "-f", manifest, "--env", "dev", "--auto-approve"],
+        6,
+    );
     proxy.faults(0.0, &[], 1);
-    let plan = through(&proxy, &["plan", "-f", manifest, "--detailed-exitcode"]);
+    let plan = through(
+        &proxy,
+        &[
+            "plan",
+            "-f",
+            manifest,
+            "--env",
+            "dev",
+            "--detailed-exitcode",
+        ],
+    );
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
     let owned = inventory_in(&moto, "happyrobot-fde", "eu-south-2").await;
     let twice: Vec<_> = owned.iter().filter(|(_, count)| **count > 1).collect();
@@ -658,7 +672,11 @@ async fn a_database_stack_converges_through_faults() {
         "{owned:?}"
     );
     proxy.faults(20.0, &[], 22);
-    until_success(&proxy, &["destroy", "-f", manifest, "--auto-approve"], 6);
+    until_success(
+        &proxy,
+        &["destroy", "-f", manifest, "--env", "dev", "--auto-approve"],
+        6,
+    );
     let left = inventory_in(&moto, "happyrobot-fde", "eu-south-2").await;
     assert!(left.is_empty(), "left after destroy: {left:?}");
 }
@@ -738,6 +756,12 @@ async fn crash_points(
         args.extend(["-f".to_string(), manifest.to_string()]);
         for var in vars {
             args.extend(["--var".to_string(), var.to_string()]);
+        }
+        // A manifest of several environments runs as its first, `dev`.
+        if std::fs::read_to_string(crate::harness::root().join(manifest))
+            .is_ok_and(|text| text.contains("\nenvironments:"))
+        {
+            args.extend(["--env".to_string(), "dev".to_string()]);
         }
         args
     };

@@ -86,6 +86,8 @@ locals {
     chromadb = { port = 8000, count = 1 }
   }
   content_types = { html = "text/html", css = "text/css", js = "text/javascript" }
+  # Seed 001's sync: only the dashboard's files of the repository.
+  frontend_files = setunion([for pattern in ["index.html", "css/**", "js/**", "assets/**"] : fileset(var.frontend, pattern)]...)
 }
 
 # Network: 10.0.0.0/16 over 2 zones, /18 subnets, one NAT gateway.
@@ -755,7 +757,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "frontend" {
 }
 
 resource "aws_s3_object" "frontend" {
-  for_each      = fileset(var.frontend, "**")
+  for_each      = local.frontend_files
   bucket        = aws_s3_bucket.frontend.id
   key           = each.value
   source        = "${var.frontend}/${each.value}"

@@ -118,8 +118,9 @@ pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
                 return Ok(None);
             };
             let pairs = found.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            let (resource, has_custom) =
+            let (mut resource, has_custom) =
                 observed(found.logical.clone(), &found.arn, &found.id, config, pairs);
+            resource.attributes = published(&found.id, &found.domain_name);
             Ok::<_, AwsError>(Some((resource, has_custom)))
         })
         .buffer_unordered(16)
@@ -653,6 +654,15 @@ impl tags::Tagging for aws_sdk_cloudfront::Client {
     }
 }
 
+/// What other values may refer to: `${distributions.<key>.id}` (what an invalidation or a
+/// pipeline names) and `.domain_name`.
+fn published(id: &str, domain_name: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("id".to_string(), id.to_string()),
+        ("domain_name".to_string(), domain_name.to_string()),
+    ])
+}
+
 pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     // A retried create with the same config gets the same distribution back (CloudFront
     // answers a repeated caller reference with the original); a new config, a new one.
@@ -678,6 +688,11 @@ pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError
     let arn = distribution
         .map(|d| d.arn().to_string())
         .ok_or_else(|| AwsError::missing("CreateDistributionWithTags", "Distribution"))?;
+    if let Some(distribution) = distribution {
+        for (name, value) in published(distribution.id(), distribution.domain_name()) {
+            op.publish(&name, &value);
+        }
+    }
     if op.cx.wait_edge
         && let Some(distribution) = distribution
     {

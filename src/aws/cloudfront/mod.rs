@@ -44,6 +44,8 @@ pub struct OwnedDistribution {
     pub logical: ResourceId,
     pub id: String,
     pub arn: String,
+    /// `d111111abcdef8.cloudfront.net`.
+    pub domain_name: String,
     pub tags: Vec<(String, String)>,
 }
 
@@ -73,11 +75,13 @@ async fn listed(cx: &Cx) -> Result<Vec<OwnedDistribution>, AwsError> {
         let Some(list) = page.distribution_list() else {
             break;
         };
-        summaries.extend(
-            list.items()
-                .iter()
-                .map(|summary| (summary.id().to_string(), summary.arn().to_string())),
-        );
+        summaries.extend(list.items().iter().map(|summary| {
+            (
+                summary.id().to_string(),
+                summary.arn().to_string(),
+                summary.domain_name().to_string(),
+            )
+        }));
         marker = list
             .next_marker()
             .filter(|next| !next.is_empty())
@@ -87,7 +91,7 @@ async fn listed(cx: &Cx) -> Result<Vec<OwnedDistribution>, AwsError> {
         }
     }
     let owned: Vec<Option<OwnedDistribution>> = stream::iter(summaries)
-        .map(|(id, arn)| async move {
+        .map(|(id, arn, domain_name)| async move {
             let listed = cloudfront
                 .list_tags_for_resource()
                 .resource(&arn)
@@ -117,6 +121,7 @@ async fn listed(cx: &Cx) -> Result<Vec<OwnedDistribution>, AwsError> {
                 logical,
                 id,
                 arn,
+                domain_name,
                 tags,
             }))
         })

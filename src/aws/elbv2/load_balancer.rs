@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
-    LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
+    LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
 };
 use futures::future::try_join_all;
 
@@ -101,7 +101,7 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
             } else {
                 Value::Null
             };
-            Ok::<_, AwsError>(Observed::new(
+            let mut resource = Observed::new(
                 id,
                 arn,
                 props([
@@ -158,7 +158,9 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
                     ("access_logs", access_logs, Mode::InPlace),
                     ("tags", tag_value, Mode::InPlace),
                 ]),
-            ))
+            );
+            resource.attributes = published(lb);
+            Ok::<_, AwsError>(resource)
         });
         try_join_all(per_balancer).await
     }
@@ -300,6 +302,18 @@ async fn set_attributes(op: &OpCx<'_>, arn: &str, desired: &Desired) -> Result<(
     Ok(())
 }
 
+/// What other values may refer to (`${load_balancers.<key>.dns_name}`, `.zone_id`, the
+/// canonical hosted zone an alias record names).
+fn published(balancer: &LoadBalancer) -> BTreeMap<String, String> {
+    [
+        ("dns_name", balancer.dns_name()),
+        ("zone_id", balancer.canonical_hosted_zone_id()),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name.to_string(), value?.to_string())))
+    .collect()
+}
+
 async fn create_load_balancer(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     let elbv2 = &op.cx.clients.elbv2;
     let created = elbv2
@@ -318,12 +332,17 @@ async fn create_load_balancer(op: &OpCx<'_>, desired: &Desired) -> Result<String
         .send()
         .await
         .aws("CreateLoadBalancer")?;
-    let arn = created
+    let balancer = created
         .load_balancers()
         .first()
-        .and_then(|lb| lb.load_balancer_arn())
+        .ok_or_else(|| AwsError::missing("CreateLoadBalancer", "load_balancers"))?;
+    let arn = balancer
+        .load_balancer_arn()
         .ok_or_else(|| AwsError::missing("CreateLoadBalancer", "load_balancer_arn"))?
         .to_string();
+    for (name, value) in published(balancer) {
+        op.publish(&name, &value);
+    }
     let defaults = desired.value("idle_timeout") == &Value::Int(60)
         && desired.value("deletion_protection") == &Value::Bool(false)
         && desired.value("access_logs") == &Value::Null;

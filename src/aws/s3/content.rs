@@ -41,7 +41,36 @@ pub struct Sync {
     pub prefix: String,
     pub delete: bool,
     pub cache_control: Vec<(String, String)>,
+    /// Globs of the files synced (relative to the source, `/`-separated); none: every file.
+    pub include: Vec<String>,
+    /// Globs of files never synced, nor deleted from the bucket.
     pub exclude: Vec<String>,
+}
+
+impl Sync {
+    /// What the sync covers, on both sides (as `aws s3 sync`'s filters do): a file or key
+    /// (relative to the source or prefix) matching an `include` glob when there are some,
+    /// and no `exclude` glob. A key outside it is neither uploaded nor deleted.
+    pub fn filter(&self) -> Filter {
+        Filter {
+            include: (!self.include.is_empty()).then(|| globs(&self.include)),
+            exclude: globs(&self.exclude),
+        }
+    }
+}
+
+pub struct Filter {
+    include: Option<globset::GlobSet>,
+    exclude: globset::GlobSet,
+}
+
+impl Filter {
+    pub fn selects(&self, relative: &str) -> bool {
+        self.include
+            .as_ref()
+            .is_none_or(|include| include.is_match(relative))
+            && !self.exclude.is_match(relative)
+    }
 }
 
 /// A live listing: key -> (its hash, as the listing or a HeadObject tells it; its size).
@@ -198,7 +227,7 @@ fn globs(patterns: &[String]) -> globset::GlobSet {
 }
 
 fn scan_now(sync: &Sync) -> Scan {
-    let exclude = globs(&sync.exclude);
+    let filter = sync.filter();
     let rules: Vec<(globset::GlobMatcher, &str)> = sync
         .cache_control
         .iter()
@@ -210,7 +239,7 @@ fn scan_now(sync: &Sync) -> Scan {
         })
         .collect();
     let mut found = Walked::default();
-    walk(&sync.source, &sync.source, &exclude, &mut found);
+    walk(&sync.source, &sync.source, &filter, &mut found);
     if !found.unreadable.is_empty() {
         let shown: Vec<String> = found.unreadable.iter().take(10).cloned().collect();
         return Scan {
@@ -277,7 +306,7 @@ fn relative_to(root: &Path, path: &Path) -> String {
 /// followed: nothing outside the folder is read. Special files are skipped too; both are
 /// reported. Every file is opened once, so one that cannot be read is found before any
 /// upload starts, not in the middle of one.
-fn walk(root: &Path, dir: &Path, exclude: &globset::GlobSet, out: &mut Walked) {
+fn walk(root: &Path, dir: &Path, filter: &Filter, out: &mut Walked) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(error) => {
@@ -304,15 +333,15 @@ fn walk(root: &Path, dir: &Path, exclude: &globset::GlobSet, out: &mut Walked) {
                 continue;
             }
         };
-        // `exclude` globs match files (`build/**`), not the folders they are in.
-        if !kind.is_dir() && exclude.is_match(&relative) {
+        // Globs match files (`build/**`), not the folders they are in.
+        if !kind.is_dir() && !filter.selects(&relative) {
             continue;
         }
         if kind.is_symlink() {
             out.skipped
                 .push(format!("`{relative}` (a symlink, never followed)"));
         } else if kind.is_dir() {
-            walk(root, &path, exclude, out);
+            walk(root, &path, filter, out);
         } else if kind.is_file() {
             match std::fs::File::open(&path).and_then(|file| file.metadata()) {
                 Ok(metadata) => out.files.push((relative, path, metadata.len())),
@@ -504,6 +533,17 @@ pub fn settle(desired: &mut Desired, observed: &mut Observed) {
             }
         }
     }
+    // What the sync's filters leave out of the bucket is not the sync's: never deleted.
+    if let Some(sync) = sync_of(desired.value("scan"))
+        && let Some(field) = observed.props.get_mut("files")
+        && let Value::Map(live) = &mut field.value
+    {
+        let filter = sync.filter();
+        live.retain(|key, _| {
+            key.strip_prefix(sync.prefix.as_str())
+                .is_none_or(|relative| filter.selects(relative))
+        });
+    }
     if desired.value("delete") != &Value::Bool(true)
         && let (Some(Value::Map(wanted)), Some(field)) = (
             desired.props.get("files").map(|field| &field.value),
@@ -524,6 +564,10 @@ pub(crate) fn scan_value(sync: &Sync) -> Value {
         ("source", Value::str(sync.source.to_string_lossy())),
         ("prefix", Value::str(&sync.prefix)),
         ("delete", Value::Bool(sync.delete)),
+        (
+            "include",
+            Value::List(sync.include.iter().map(Value::str).collect()),
+        ),
         (
             "exclude",
             Value::List(sync.exclude.iter().map(Value::str).collect()),
@@ -553,6 +597,8 @@ fn sync_of(value: &Value) -> Option<Sync> {
         source: PathBuf::from(text("source")?),
         prefix: text("prefix")?,
         delete: map.get("delete")?.as_bool()?,
+        // Plans saved before `include` existed have none: every file.
+        include: map.get("include").map_or(Some(Vec::new()), texts)?,
         exclude: texts(map.get("exclude")?)?,
         cache_control: map
             .get("cache_control")?
@@ -742,9 +788,19 @@ mod tests {
             .status()
             .unwrap();
         assert!(fifo.success());
-        let exclude = globs(&["**/*.map".to_string()]);
+        let filter = |include: &[&str], exclude: &[&str]| {
+            Sync {
+                source: root.to_path_buf(),
+                prefix: String::new(),
+                delete: false,
+                cache_control: Vec::new(),
+                include: include.iter().map(|glob| glob.to_string()).collect(),
+                exclude: exclude.iter().map(|glob| glob.to_string()).collect(),
+            }
+            .filter()
+        };
         let mut walked = Walked::default();
-        walk(root, root, &exclude, &mut walked);
+        walk(root, root, &filter(&[], &["**/*.map"]), &mut walked);
         let mut files: Vec<&str> = walked
             .files
             .iter()
@@ -752,6 +808,20 @@ mod tests {
             .collect();
         files.sort();
         assert_eq!(files, ["assets/app.js", "index.html"]);
+        // `include` keeps only what it names, and `exclude` still takes from that.
+        let mut included = Walked::default();
+        walk(
+            root,
+            root,
+            &filter(&["assets/**"], &["**/*.map"]),
+            &mut included,
+        );
+        let files: Vec<&str> = included
+            .files
+            .iter()
+            .map(|(key, _, _)| key.as_str())
+            .collect();
+        assert_eq!(files, ["assets/app.js"]);
         walked.skipped.sort();
         assert_eq!(
             walked.skipped,
@@ -781,7 +851,15 @@ mod tests {
         )
         .unwrap();
         let mut walked = Walked::default();
-        walk(root, root, &globs(&[]), &mut walked);
+        walk(
+            root,
+            root,
+            &Filter {
+                include: None,
+                exclude: globs(&[]),
+            },
+            &mut walked,
+        );
         assert_eq!(walked.unreadable.len(), 1, "{:?}", walked.unreadable);
         assert!(walked.unreadable[0].starts_with("`locked.html`"));
     }

@@ -1,0 +1,201 @@
+//! `edgectl output`: the manifest's outputs, read live (one value bare on stdout, for
+//! `$(edgectl output -f m.yaml url)`); and the outputs `apply` prints when it is done.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::cli::{GlobalArgs, OutputArgs};
+use crate::engine::model::{ResourceId, Value};
+use crate::lower::Env;
+use crate::manifest::{Manifest, Output};
+use crate::pipeline;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("the manifest declares no outputs")]
+    NoOutputs,
+    #[error("the manifest declares no output `{name}`{hint}")]
+    Unknown { name: String, hint: String },
+    #[error("{0}; run `edgectl apply` first")]
+    NotLive(String),
+}
+
+/// One output as it reads now: its text, or the resources it needs that are not live.
+pub struct Reading {
+    pub output: Output,
+    pub value: Result<String, BTreeSet<ResourceId>>,
+}
+
+/// Every output of `manifest`, with the live ids and attributes `known`.
+pub fn read(manifest: &Manifest, env: &Env, known: &BTreeMap<ResourceId, String>) -> Vec<Reading> {
+    crate::lower::outputs(manifest, env)
+        .into_iter()
+        .map(|(output, value)| {
+            let rendered = value.render(&|id| known.get(id).cloned());
+            let value = match rendered {
+                Value::Str(text) => Ok(text),
+                other => {
+                    let mut refs = Vec::new();
+                    other.refs(&mut refs);
+                    Err(refs
+                        .into_iter()
+                        .filter(|id| !known.contains_key(id))
+                        .collect())
+                }
+            };
+            Reading { output, value }
+        })
+        .collect()
+}
+
+/// The outputs for people, after apply (stdout): `name = "value"`, sensitive ones hidden.
+pub fn print(readings: &[Reading]) {
+    if readings.is_empty() {
+        return;
+    }
+    crate::dataln!("\nOutputs:");
+    let width = readings
+        .iter()
+        .map(|reading| reading.output.name.len())
+        .max()
+        .unwrap_or(0);
+    for reading in readings {
+        let shown = match (&reading.value, reading.output.sensitive) {
+            (Ok(_), true) => "(sensitive)".to_string(),
+            (Ok(text), false) => format!("{text:?}"),
+            (Err(missing), _) => format!("(not live: {})", names(missing)),
+        };
+        crate::dataln!("  {:<width$} = {shown}", reading.output.name);
+    }
+}
+
+fn names(ids: &BTreeSet<ResourceId>) -> String {
+    ids.iter()
+        .map(|id| format!("`{id}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub async fn run(global: &GlobalArgs, args: &OutputArgs) -> anyhow::Result<ExitCode> {
+    let (manifest, _) = super::load(&args.manifest)?;
+    if manifest.outputs.is_empty() {
+        return Err(OutputError::NoOutputs.into());
+    }
+    if let Some(name) = &args.name
+        && !manifest.outputs.iter().any(|output| output.name == *name)
+    {
+        let hint =
+            crate::manifest::diag::suggest(name, manifest.outputs.iter().map(|o| o.name.as_str()))
+                .map(|close| format!(": did you mean `{close}`?"))
+                .unwrap_or_else(|| {
+                    format!(
+                        "; it declares {}",
+                        manifest
+                            .outputs
+                            .iter()
+                            .map(|output| format!("`{}`", output.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                });
+        return Err(OutputError::Unknown {
+            name: name.clone(),
+            hint,
+        }
+        .into());
+    }
+    let session = pipeline::connect(
+        &super::connection(global),
+        (&manifest).into(),
+        std::time::Duration::from_secs(60),
+        true,
+        false,
+    )
+    .await?;
+    // Only the kinds the outputs name are read.
+    let env = Env {
+        region: session.cx.region.clone(),
+        zones: Vec::new(),
+    };
+    let mut kinds = BTreeSet::new();
+    for (_, value) in crate::lower::outputs(&manifest, &env) {
+        let mut refs = Vec::new();
+        value.refs(&mut refs);
+        kinds.extend(refs.iter().map(|id| id.kind().to_string()));
+    }
+    let adapters: Vec<Arc<dyn crate::aws::Adapter>> = crate::aws::adapters()
+        .into_iter()
+        .filter(|adapter| adapter.kinds().iter().any(|kind| kinds.contains(*kind)))
+        .collect();
+    let live = pipeline::observe_raw(&session.cx, &adapters)
+        .await
+        .inspect_err(|_| crate::sayln!("gave up after {}", session.calls.summary()))?;
+    let known: BTreeMap<ResourceId, String> = pipeline::live_ids(&live).into_iter().collect();
+    super::print_calls(global, &session);
+    let readings: Vec<Reading> = read(&manifest, &env, &known)
+        .into_iter()
+        .filter(|reading| {
+            args.name
+                .as_ref()
+                .is_none_or(|name| reading.output.name == *name)
+        })
+        .collect();
+    let missing: Vec<String> = readings
+        .iter()
+        .filter_map(|reading| {
+            let missing = reading.value.as_ref().err()?;
+            Some(format!(
+                "output `{}` needs {}, which {} not live",
+                reading.output.name,
+                names(missing),
+                if missing.len() == 1 { "is" } else { "are" }
+            ))
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(OutputError::NotLive(missing.join("; ")).into());
+    }
+    let value = |reading: &Reading| reading.value.clone().unwrap_or_default();
+    match (&args.name, args.json) {
+        // One value, bare (or as a JSON string): what a script asked for by name, sensitive
+        // or not.
+        (Some(_), false) => {
+            for reading in &readings {
+                crate::dataln!("{}", value(reading));
+            }
+        }
+        (Some(_), true) => {
+            for reading in &readings {
+                crate::dataln!("{}", serde_json::Value::String(value(reading)));
+            }
+        }
+        (None, true) => {
+            let all: serde_json::Map<String, serde_json::Value> = readings
+                .iter()
+                .map(|reading| {
+                    (
+                        reading.output.name.clone(),
+                        serde_json::json!({
+                            "value": value(reading),
+                            "sensitive": reading.output.sensitive,
+                            "description": reading.output.description,
+                        }),
+                    )
+                })
+                .collect();
+            crate::dataln!("{}", serde_json::to_string_pretty(&all)?);
+        }
+        (None, false) => {
+            for reading in &readings {
+                let shown = if reading.output.sensitive {
+                    "(sensitive)".to_string()
+                } else {
+                    format!("{:?}", value(reading))
+                };
+                crate::dataln!("{} = {shown}", reading.output.name);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

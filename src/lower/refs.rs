@@ -1,0 +1,216 @@
+//! References to live attributes (`${load_balancers.alb.dns_name}`, checked by
+//! `manifest::refs`) become templates: literal text, and references to the physical id or
+//! attribute that holds the value (`load_balancer.alb@dns_name`). What the manifest knows
+//! already (a bucket's name, a database's port) is literal text. The engine renders a
+//! template once its parts exist; the reference orders the resource after them.
+
+use crate::aws::cloudfront::distribution_id;
+use crate::aws::efs::file_system::file_system_id;
+use crate::aws::kms::key_id;
+use crate::aws::rds::instance::database_id;
+use crate::aws::secretsmanager::secret_id;
+use crate::engine::model::{Desired, Value};
+use crate::manifest::Manifest;
+use crate::manifest::refs::{Part, Reference, has_references, parts};
+
+use super::Env;
+use super::cluster::cluster_id;
+use super::load_balancer::load_balancer_id;
+use super::repository::repository_id;
+
+/// Every string with a reference, in every resource, as a template.
+pub fn templates(manifest: &Manifest, env: &Env, resources: &mut [Desired]) {
+    for resource in resources {
+        for field in resource.props.values_mut() {
+            field.value = rewrite(manifest, env, &field.value);
+        }
+    }
+}
+
+fn rewrite(manifest: &Manifest, env: &Env, value: &Value) -> Value {
+    match value {
+        Value::Str(text) if has_references(text) => template(manifest, env, text),
+        Value::List(items) => Value::List(
+            items
+                .iter()
+                .map(|item| rewrite(manifest, env, item))
+                .collect(),
+        ),
+        Value::Set(items) => Value::Set(
+            items
+                .iter()
+                .map(|item| rewrite(manifest, env, item))
+                .collect(),
+        ),
+        Value::Map(map) => Value::Map(
+            map.iter()
+                .map(|(key, item)| (key.clone(), rewrite(manifest, env, item)))
+                .collect(),
+        ),
+        Value::KeepLive(item, why) => Value::KeepLive(Box::new(rewrite(manifest, env, item)), *why),
+        other => other.clone(),
+    }
+}
+
+/// A string of the manifest as a value: itself, or a template when it holds references
+/// (text only when every part is known already).
+pub fn template(manifest: &Manifest, env: &Env, text: &str) -> Value {
+    let mut pieces: Vec<Value> = Vec::new();
+    for part in parts(text) {
+        let more = match part {
+            Part::Text(literal) => vec![Value::Str(literal)],
+            Part::Ref(reference) => attribute(manifest, env, &reference),
+            // `manifest::refs::check` refused it already.
+            Part::Malformed(inner) => vec![Value::Str(format!("${{{inner}}}"))],
+        };
+        for piece in more {
+            match (pieces.last_mut(), piece) {
+                (Some(Value::Str(last)), Value::Str(next)) => last.push_str(&next),
+                (_, piece) => pieces.push(piece),
+            }
+        }
+    }
+    match pieces.as_slice() {
+        [] => Value::str(""),
+        [Value::Str(only)] => Value::Str(only.clone()),
+        _ => Value::Template(pieces),
+    }
+}
+
+/// What one reference stands for: a reference to the resource's physical id or one of its
+/// attributes, or literal text the manifest knows.
+fn attribute(manifest: &Manifest, env: &Env, reference: &Reference) -> Vec<Value> {
+    let Reference {
+        section,
+        key,
+        attribute,
+    } = reference;
+    let containers = &manifest.containers;
+    let literal = |text: &str| vec![Value::str(text)];
+    let found = match (section.as_str(), attribute.as_str()) {
+        ("network", "id") => Some(vec![Value::Ref(
+            crate::engine::model::ResourceId::singleton("vpc"),
+        )]),
+        ("network", _) => manifest.network.as_ref().and_then(|network| {
+            let tier = crate::manifest::Tier::ALL
+                .into_iter()
+                .find(|tier| tier.as_str() == key)?;
+            let mut parts = Vec::new();
+            for index in 0..network.subnets(tier).len() {
+                if index > 0 {
+                    parts.push(Value::str(","));
+                }
+                parts.push(Value::Ref(super::subnet::subnet_id(tier, index)));
+            }
+            Some(parts)
+        }),
+        ("load_balancers", "arn") => Some(vec![Value::Ref(load_balancer_id(key))]),
+        ("load_balancers", "name") => containers
+            .load_balancers
+            .iter()
+            .find(|lb| lb.key == *key)
+            .map(|lb| literal(&lb.name)),
+        ("load_balancers", name) => Some(vec![Value::Ref(load_balancer_id(key).attribute(name))]),
+        ("distributions", "arn") => Some(vec![Value::Ref(distribution_id(key))]),
+        ("distributions", name) => Some(vec![Value::Ref(distribution_id(key).attribute(name))]),
+        ("repositories", "uri") => Some(vec![Value::Ref(repository_id(key))]),
+        ("repositories", "name") => containers
+            .repositories
+            .iter()
+            .find(|repository| repository.key == *key)
+            .map(|repository| literal(&repository.name)),
+        ("buckets", what) => manifest
+            .edge
+            .buckets
+            .iter()
+            .find(|bucket| bucket.key == *key)
+            .map(|bucket| {
+                let name = &bucket.name;
+                match what {
+                    "arn" => literal(&format!(
+                        "arn:{}:s3:::{name}",
+                        crate::aws::iam::partition(&env.region)
+                    )),
+                    "domain_name" => literal(&format!("{name}.s3.amazonaws.com")),
+                    "regional_domain_name" => {
+                        literal(&format!("{name}.s3.{}.amazonaws.com", env.region))
+                    }
+                    _ => literal(name),
+                }
+            }),
+        ("databases", "endpoint") => Some(vec![Value::Ref(database_id(key).attribute("endpoint"))]),
+        // edgectl's PostgreSQL listens on the engine's port.
+        ("databases", "port") => Some(literal("5432")),
+        ("databases", _) => containers
+            .databases
+            .iter()
+            .find(|database| database.key == *key)
+            .map(|database| literal(&database.identifier)),
+        ("secrets", "arn") => Some(vec![Value::Ref(secret_id(key))]),
+        ("secrets", _) => manifest
+            .secrets
+            .iter()
+            .find(|secret| secret.key == *key)
+            .map(|secret| literal(&secret.name)),
+        ("clusters", "arn") => Some(vec![Value::Ref(cluster_id(key))]),
+        ("clusters", _) => containers
+            .clusters
+            .iter()
+            .find(|cluster| cluster.key == *key)
+            .map(|cluster| literal(&cluster.name)),
+        ("file_systems", _) => Some(vec![Value::Ref(file_system_id(key))]),
+        ("keys", _) => Some(vec![Value::Ref(key_id(key))]),
+        _ => None,
+    };
+    // Checked before lowering (`manifest::refs::check`): a miss here is a declared
+    // resource the section's decoding dropped, already reported.
+    found.unwrap_or_else(|| literal(&reference.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::refs::{CLOSE, OPEN};
+
+    #[test]
+    fn references_become_templates_and_known_values_text() {
+        let manifest = crate::manifest::parse(
+            "m.yaml",
+            "stack: demo\nregion: eu-west-1\nbuckets:\n  site: { name: demo-site }\n",
+            &Default::default(),
+        )
+        .unwrap();
+        let env = Env {
+            region: "eu-west-1".into(),
+            zones: Vec::new(),
+        };
+        let marked = |text: &str| {
+            text.replace("${", &OPEN.to_string())
+                .replace('}', &CLOSE.to_string())
+        };
+        assert_eq!(
+            template(
+                &manifest,
+                &env,
+                &marked("https://${buckets.site.regional_domain_name}/")
+            ),
+            Value::str("https://demo-site.s3.eu-west-1.amazonaws.com/")
+        );
+        assert_eq!(
+            template(
+                &manifest,
+                &env,
+                &marked("http://${load_balancers.alb.dns_name}:80")
+            ),
+            Value::Template(vec![
+                Value::str("http://"),
+                Value::Ref(load_balancer_id("alb").attribute("dns_name")),
+                Value::str(":80"),
+            ])
+        );
+        assert_eq!(
+            template(&manifest, &env, &marked("${distributions.cdn.arn}")),
+            Value::Template(vec![Value::Ref(distribution_id("cdn"))])
+        );
+    }
+}

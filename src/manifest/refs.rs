@@ -1,0 +1,378 @@
+//! References to live values of the stack's own resources, written
+//! `${<section>.<key>.<attribute>}` inside any string (`${load_balancers.alb.dns_name}`,
+//! `"https://${distributions.cdn.domain_name}"`). Such a value exists only once the
+//! resource does, so it is resolved at apply time, in dependency order; here, before any
+//! call, every reference is checked against what the manifest declares.
+//!
+//! Variable substitution leaves each reference in its string between two private-use
+//! characters ([`OPEN`], [`CLOSE`]), so that a literal `${` written `$${` is never read as
+//! one; [`display`] shows them as written.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::diag::{Diagnostic, Pos, suggest};
+use super::yaml::{Node, NodeKind};
+
+pub const OPEN: char = '\u{E000}';
+pub const CLOSE: char = '\u{E001}';
+
+/// The sections whose resources have attributes, and what each may be asked for.
+pub const ATTRIBUTES: &[(&str, &[&str])] = &[
+    // `network.vpc.id`; `network.<tier>.ids`: the tier's subnets, comma-separated.
+    ("network", &["id", "ids"]),
+    ("load_balancers", &["dns_name", "zone_id", "arn", "name"]),
+    ("distributions", &["domain_name", "id", "arn"]),
+    ("repositories", &["uri", "name"]),
+    (
+        "buckets",
+        &["name", "arn", "domain_name", "regional_domain_name"],
+    ),
+    ("databases", &["endpoint", "port", "identifier"]),
+    ("secrets", &["arn", "name"]),
+    ("clusters", &["name", "arn"]),
+    ("file_systems", &["id"]),
+    ("keys", &["arn"]),
+];
+
+/// The attributes of `section`, when it is one with attributes.
+pub fn attributes(section: &str) -> Option<&'static [&'static str]> {
+    ATTRIBUTES
+        .iter()
+        .find(|(name, _)| *name == section)
+        .map(|(_, attributes)| *attributes)
+}
+
+/// Whether `reference` (the text between `${` and `}`) is one to a resource's attribute:
+/// it starts with a section that has attributes.
+pub fn is_resource_reference(reference: &str) -> bool {
+    reference
+        .split_once('.')
+        .is_some_and(|(section, _)| attributes(section).is_some())
+}
+
+/// A reference as written: `section.key.attribute`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Reference {
+    pub section: String,
+    pub key: String,
+    pub attribute: String,
+}
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "${{{}.{}.{}}}", self.section, self.key, self.attribute)
+    }
+}
+
+/// A piece of a string: literal text, or a reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    Text(String),
+    Ref(Reference),
+    /// A reference that does not have three parts (reported by [`check`]).
+    Malformed(String),
+}
+
+/// Whether `text` holds a reference.
+pub fn has_references(text: &str) -> bool {
+    text.contains(OPEN)
+}
+
+/// `text` as literal pieces and references.
+pub fn parts(text: &str) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(OPEN) {
+        if start > 0 {
+            parts.push(Part::Text(rest[..start].to_string()));
+        }
+        let body = &rest[start + OPEN.len_utf8()..];
+        let end = body.find(CLOSE).unwrap_or(body.len());
+        let inner = &body[..end];
+        let pieces: Vec<&str> = inner.split('.').collect();
+        parts.push(match pieces.as_slice() {
+            [section, key, attribute] if !key.is_empty() && !attribute.is_empty() => {
+                Part::Ref(Reference {
+                    section: section.to_string(),
+                    key: key.to_string(),
+                    attribute: attribute.to_string(),
+                })
+            }
+            _ => Part::Malformed(inner.to_string()),
+        });
+        rest = body.get(end + CLOSE.len_utf8()..).unwrap_or("");
+    }
+    if !rest.is_empty() {
+        parts.push(Part::Text(rest.to_string()));
+    }
+    parts
+}
+
+/// `text` as written, references shown as `${...}`.
+pub fn display(text: &str) -> Cow<'_, str> {
+    if !has_references(text) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.replace(OPEN, "${").replace(CLOSE, "}"))
+}
+
+/// Checks every reference left in the tree (after variables and environments) against
+/// the resources it declares: a declared key of a section, an attribute that section has.
+pub fn check(root: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let declared = declared(root);
+    visit(root, &mut |node, text| {
+        for part in parts(text) {
+            let pos = at(node, text);
+            match part {
+                Part::Text(_) => {}
+                Part::Malformed(inner) => diagnostics.push(
+                    Diagnostic::new(
+                        pos,
+                        format!("`${{{inner}}}` is not a reference to a resource's attribute"),
+                    )
+                    .with_help(format!(
+                        "write `${{<section>.<name>.<attribute>}}`, e.g. `${{{}}}`",
+                        example(&inner)
+                    )),
+                ),
+                Part::Ref(reference) => {
+                    if let Some(diagnostic) = check_one(&declared, &reference, pos) {
+                        diagnostics.push(diagnostic);
+                    }
+                }
+            }
+        }
+    });
+}
+
+fn check_one(
+    declared: &BTreeMap<&str, BTreeSet<String>>,
+    reference: &Reference,
+    pos: Pos,
+) -> Option<Diagnostic> {
+    let Reference {
+        section,
+        key,
+        attribute,
+    } = reference;
+    let keys = declared.get(section.as_str()).cloned().unwrap_or_default();
+    if !keys.contains(key) {
+        let help = match suggest(key, keys.iter().map(String::as_str)) {
+            Some(close) => format!("did you mean `${{{section}.{close}.{attribute}}}`?"),
+            None if keys.is_empty() => format!("declare it under `{section}:`"),
+            None => format!(
+                "declare it under `{section}:`; declared: {}",
+                keys.iter()
+                    .map(|key| format!("`{key}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        return Some(
+            Diagnostic::new(
+                pos,
+                format!(
+                    "{reference} refers to `{section}.{key}`, which the manifest does not declare"
+                ),
+            )
+            .with_help(help),
+        );
+    }
+    let known: &[&str] = match (section.as_str(), key.as_str()) {
+        ("network", "vpc") => &["id"],
+        ("network", _) => &["ids"],
+        _ => attributes(section).unwrap_or_default(),
+    };
+    if !known.contains(&attribute.as_str()) {
+        let listed = known
+            .iter()
+            .map(|name| format!("`{name}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let help = match suggest(attribute, known.iter().copied()) {
+            Some(close) => format!("did you mean `{close}`? `{section}` have {listed}"),
+            None => format!("`{section}` have {listed}"),
+        };
+        return Some(
+            Diagnostic::new(
+                pos,
+                format!("{reference}: `{section}` have no attribute `{attribute}`"),
+            )
+            .with_help(help),
+        );
+    }
+    None
+}
+
+/// A well-formed example for a malformed reference, from its section when it has one.
+fn example(inner: &str) -> String {
+    let section = inner.split('.').next().unwrap_or_default();
+    match attributes(section) {
+        Some(attributes) => format!(
+            "{section}.{}.{}",
+            inner
+                .split('.')
+                .nth(1)
+                .filter(|key| !key.is_empty())
+                .unwrap_or("main"),
+            attributes[0]
+        ),
+        None => "load_balancers.alb.dns_name".to_string(),
+    }
+}
+
+/// Section -> the keys it declares, for every section with attributes.
+fn declared(root: &Node) -> BTreeMap<&'static str, BTreeSet<String>> {
+    let mut declared = BTreeMap::new();
+    let NodeKind::Map(entries) = &root.kind else {
+        return declared;
+    };
+    for (section, _) in ATTRIBUTES {
+        let keys = entries
+            .iter()
+            .find(|(key, _)| matches!(&key.kind, NodeKind::Scalar { text, .. } if text == section))
+            .map(|(_, body)| match &body.kind {
+                // The network's VPC, and its tiers of subnets.
+                NodeKind::Map(_) if *section == "network" => std::iter::once("vpc".to_string())
+                    .chain(map_entry(body, "subnets").map(keys_of).unwrap_or_default())
+                    .collect(),
+                NodeKind::Map(items) => items
+                    .iter()
+                    .filter_map(|(key, _)| match &key.kind {
+                        NodeKind::Scalar { text, .. } => Some(text.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => BTreeSet::new(),
+            })
+            .unwrap_or_default();
+        declared.insert(*section, keys);
+    }
+    declared
+}
+
+fn map_entry<'n>(node: &'n Node, name: &str) -> Option<&'n Node> {
+    match &node.kind {
+        NodeKind::Map(entries) => entries
+            .iter()
+            .find(|(key, _)| matches!(&key.kind, NodeKind::Scalar { text, .. } if text == name))
+            .map(|(_, value)| value),
+        _ => None,
+    }
+}
+
+fn keys_of(node: &Node) -> Vec<String> {
+    match &node.kind {
+        NodeKind::Map(entries) => entries
+            .iter()
+            .filter_map(|(key, _)| match &key.kind {
+                NodeKind::Scalar { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every scalar with a reference, with its node.
+fn visit(node: &Node, each: &mut dyn FnMut(&Node, &str)) {
+    match &node.kind {
+        NodeKind::Scalar { text, .. } => {
+            if has_references(text) {
+                each(node, text);
+            }
+        }
+        NodeKind::Seq(items) => items.iter().for_each(|item| visit(item, each)),
+        NodeKind::Map(entries) => entries.iter().for_each(|(_, value)| visit(value, each)),
+    }
+}
+
+/// Where a reference is: its scalar, underlined from the first reference on (exact when no
+/// variable before it in the same string changed its length).
+fn at(node: &Node, text: &str) -> Pos {
+    // A quoted scalar starts at its quote.
+    let quote = usize::from(matches!(node.kind, NodeKind::Scalar { plain: false, .. }));
+    let offset = quote
+        + text
+            .find(OPEN)
+            .map_or(0, |start| text[..start].chars().count());
+    Pos {
+        column: node.pos.column + offset,
+        len: display(text).chars().count().saturating_sub(offset).max(1),
+        ..node.pos
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marked(text: &str) -> String {
+        text.replace("${", &OPEN.to_string())
+            .replace('}', &CLOSE.to_string())
+    }
+
+    #[test]
+    fn a_string_splits_into_text_and_references() {
+        let text = marked("https://${distributions.cdn.domain_name}/api");
+        assert_eq!(
+            parts(&text),
+            vec![
+                Part::Text("https://".into()),
+                Part::Ref(Reference {
+                    section: "distributions".into(),
+                    key: "cdn".into(),
+                    attribute: "domain_name".into()
+                }),
+                Part::Text("/api".into()),
+            ]
+        );
+        assert_eq!(
+            display(&text),
+            "https://${distributions.cdn.domain_name}/api"
+        );
+        assert_eq!(
+            parts(&marked("${buckets.site}"))[0],
+            Part::Malformed("buckets.site".into())
+        );
+        assert!(is_resource_reference("load_balancers.alb.dns_name"));
+        assert!(!is_resource_reference("var.x") && !is_resource_reference("vpc.id"));
+    }
+
+    #[test]
+    fn undeclared_keys_and_unknown_attributes_are_located_errors() {
+        let text = "stack: s\nload_balancers:\n  alb: {}\noutputs:\n  url: \"http://${load_balancers.abl.dns_name}\"\n  arn: ${load_balancers.alb.dns}\n  bad: ${buckets.site}\n";
+        let mut root = super::super::yaml::parse(text).unwrap();
+        fn mark(node: &mut Node) {
+            match &mut node.kind {
+                NodeKind::Scalar { text, .. } => *text = marked(text),
+                NodeKind::Seq(items) => items.iter_mut().for_each(mark),
+                NodeKind::Map(entries) => entries.iter_mut().for_each(|(_, value)| mark(value)),
+            }
+        }
+        mark(&mut root);
+        let mut diagnostics = Vec::new();
+        check(&root, &mut diagnostics);
+        let found: Vec<String> = diagnostics
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}:{} {} ({})",
+                    d.pos.line,
+                    d.pos.column,
+                    d.message,
+                    d.help.clone().unwrap_or_default()
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                "5:16 ${load_balancers.abl.dns_name} refers to `load_balancers.abl`, which the manifest does not declare (declare it under `load_balancers:`; declared: `alb`)",
+                "6:8 ${load_balancers.alb.dns}: `load_balancers` have no attribute `dns` (did you mean `dns_name`? `load_balancers` have `dns_name`, `zone_id`, `arn`, `name`)",
+                "7:8 `${buckets.site}` is not a reference to a resource's attribute (write `${<section>.<name>.<attribute>}`, e.g. `${buckets.site.name}`)",
+            ]
+        );
+    }
+}
