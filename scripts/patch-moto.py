@@ -398,6 +398,36 @@ PATCHES.append(
     )
 )
 
+PATCHES.append(
+    (
+        root / "sns/models.py",
+        """        self.arn = make_arn_for_subscription(self.topic.arn)
+        self.attributes: dict[str, Any] = {}""",
+        """        self.arn = make_arn_for_subscription(self.topic.arn)
+        self.attributes: dict[str, Any] = {}
+
+    # edgectl patch 16: AWS lists an email subscription its recipient has not confirmed
+    # as `PendingConfirmation`, without its ARN (Subscribe with ReturnSubscriptionArn
+    # still answers the ARN).
+    @property
+    def subscription_arn(self) -> str:
+        if self.attributes.get("PendingConfirmation") == "true":
+            return "PendingConfirmation"
+        return self.arn""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "sns/models.py",
+        """            "PendingConfirmation": False,
+            "ConfirmationWasAuthenticated": True,""",
+        """            # edgectl patch 16: email waits for its recipient
+            "PendingConfirmation": "true" if protocol in ("email", "email-json") else "false",
+            "ConfirmationWasAuthenticated": True,""",
+    )
+)
+
 for path, old, new in PATCHES:
     text = path.read_text()
     if new in text:

@@ -174,7 +174,18 @@ pub fn plan(
             adapter.normalize(want, resource);
         }
     }
+    let notes: Vec<String> = observed
+        .iter()
+        .filter_map(|have| {
+            Some(format!(
+                "`{}` {}",
+                have.id,
+                have.extra.get(crate::engine::model::NOTE)?
+            ))
+        })
+        .collect();
     let mut plan = diff::diff(&graph, observed)?;
+    plan.notes.extend(notes);
     for step in &mut plan.steps {
         if let Some(adapter) = adapter_for(adapters, &step.id) {
             step.replacement = adapter.replacement();

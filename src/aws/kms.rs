@@ -23,7 +23,6 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_kms::types::{KeyState, Tag};
-use aws_sdk_resourcegroupstagging::types::TagFilter;
 use futures::future::try_join_all;
 
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
@@ -283,45 +282,10 @@ impl crate::engine::kind::Kind for KeyAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let filter = TagFilter::builder()
-            .key(tags::STACK_TAG)
-            .values(cx.stack.as_str())
-            .build();
-        let (pages, aliases) = tokio::try_join!(
-            async {
-                cx.clients
-                    .tagging
-                    .get_resources()
-                    .resource_type_filters("kms:key")
-                    .tag_filters(filter)
-                    .into_paginator()
-                    .send()
-                    .try_collect()
-                    .await
-                    .aws("GetResources")
-            },
-            aliases(cx),
-        )?;
-        let mut reads = Vec::new();
-        for mapping in pages
-            .iter()
-            .flat_map(|page| page.resource_tag_mapping_list())
-        {
-            let pairs: Vec<(String, String)> = mapping
-                .tags()
-                .iter()
-                .map(|tag| (tag.key().to_string(), tag.value().to_string()))
-                .collect();
-            let Some(id) = tags::owned_id(&cx.stack, borrowed(&pairs)) else {
-                continue;
-            };
-            let Some(arn) = mapping.resource_arn() else {
-                return Err(AwsError::missing("GetResources", "ResourceARN"));
-            };
-            if id.kind() == KIND {
-                reads.push(read_key(cx, id, arn.to_string(), pairs, &aliases));
-            }
-        }
+        let (keys, aliases) = tokio::try_join!(tags::tagged(cx, "kms:key", KIND), aliases(cx))?;
+        let reads = keys
+            .into_iter()
+            .map(|(id, arn, pairs)| read_key(cx, id, arn, pairs, &aliases));
         Ok(try_join_all(reads).await?.into_iter().flatten().collect())
     }
 

@@ -21,6 +21,7 @@ pub mod resend;
 pub mod s3;
 pub mod secretsmanager;
 pub mod servicediscovery;
+pub mod sns;
 pub mod tags;
 
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub cloudfront: aws_sdk_cloudfront::Client,
+    pub sns: aws_sdk_sns::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
     /// The Resource Groups Tagging API: finds resources by tag where their own API cannot.
@@ -97,6 +99,7 @@ impl Clients {
             ),
             cloudfront: client!(aws_sdk_cloudfront, config, counter),
             secrets: client!(aws_sdk_secretsmanager, config, counter),
+            sns: client!(aws_sdk_sns, config, counter),
             ssm: client!(aws_sdk_ssm, config, counter),
             sts: client!(aws_sdk_sts, config, counter),
             tagging: client!(aws_sdk_resourcegroupstagging, config, counter),
@@ -136,6 +139,8 @@ pub struct Reads {
     pub file_systems: tokio::sync::OnceCell<Vec<efs::OwnedFileSystem>>,
     /// The account's private DNS namespaces with their tags (`servicediscovery`).
     pub namespaces: tokio::sync::OnceCell<Vec<servicediscovery::OwnedNamespace>>,
+    /// The stack's SNS topics with their tags (`sns`).
+    pub topics: tokio::sync::OnceCell<Vec<sns::OwnedTopic>>,
     /// The stack's distributions as listed (`cloudfront::owned`).
     pub distributions: tokio::sync::OnceCell<Vec<cloudfront::OwnedDistribution>>,
 }
@@ -228,6 +233,8 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(efs::mount_target::MountTargetAdapter));
     adapters.push(Arc::new(efs::access_point::AccessPointAdapter));
     adapters.push(Arc::new(secretsmanager::SecretAdapter));
+    adapters.push(Arc::new(sns::TopicAdapter));
+    adapters.push(Arc::new(sns::SubscriptionAdapter));
     adapters.push(Arc::new(servicediscovery::namespace::NamespaceAdapter));
     adapters.push(Arc::new(servicediscovery::service::DiscoveryAdapter));
     adapters.extend(ecs::adapters());

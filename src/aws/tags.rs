@@ -110,6 +110,59 @@ pub fn name_taken<'a>(
     ))
 }
 
+/// A resource of the stack as the Resource Groups Tagging API lists it: logical id, ARN,
+/// tags.
+pub type Tagged = (ResourceId, String, Vec<(String, String)>);
+
+/// The stack's resources of `kind` that the Resource Groups Tagging API lists under
+/// `resource_type` (for services that list nothing by tag: KMS keys, SNS topics). The
+/// API is eventually consistent: a resource made a moment ago may be missing, so the
+/// kinds that use it have creates that find their resource again by name or alias.
+pub async fn tagged(
+    cx: &super::Cx,
+    resource_type: &str,
+    kind: &str,
+) -> Result<Vec<Tagged>, AwsError> {
+    use super::errors::AwsResultExt as _;
+    let filter = aws_sdk_resourcegroupstagging::types::TagFilter::builder()
+        .key(STACK_TAG)
+        .values(cx.stack.as_str())
+        .build();
+    let pages: Vec<_> = cx
+        .clients
+        .tagging
+        .get_resources()
+        .resource_type_filters(resource_type)
+        .tag_filters(filter)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .aws("GetResources")?;
+    let mut found = Vec::new();
+    for mapping in pages
+        .iter()
+        .flat_map(|page| page.resource_tag_mapping_list())
+    {
+        let pairs: Vec<(String, String)> = mapping
+            .tags()
+            .iter()
+            .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+            .collect();
+        let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let Some(id) = owned_id(&cx.stack, borrowed) else {
+            continue;
+        };
+        let Some(arn) = mapping.resource_arn() else {
+            return Err(AwsError::missing("GetResources", "ResourceARN"));
+        };
+        if id.kind() == kind {
+            found.push((id, arn.to_string(), pairs));
+        }
+    }
+    Ok(found)
+}
+
 /// A service's two tagging calls: set (add or overwrite) and remove by key. One impl per
 /// service, beside its other helpers; [`sync`] is the one way tags are updated.
 #[async_trait::async_trait]

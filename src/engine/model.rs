@@ -438,6 +438,10 @@ impl Desired {
     }
 }
 
+/// The key of `Observed::extra` under which a kind says something a plan should show of
+/// a live resource that is no change (an email subscription waiting for confirmation).
+pub const NOTE: &str = "note";
+
 /// What is live in AWS, found by the stack's ownership tags.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Observed {

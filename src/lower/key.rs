@@ -69,6 +69,13 @@ fn users(manifest: &Manifest, name: &str) -> (BTreeSet<&'static str>, bool) {
     {
         services.insert("rds");
     }
+    if manifest
+        .topics
+        .iter()
+        .any(|topic| ours(topic.kms_key.as_ref()))
+    {
+        services.insert("sns");
+    }
     let logs = manifest
         .containers
         .services

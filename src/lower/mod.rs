@@ -32,6 +32,7 @@ pub mod service;
 pub mod subnet;
 pub mod target_group;
 pub mod task_definition;
+pub mod topic;
 pub mod vpc;
 pub mod vpc_endpoint;
 
@@ -84,6 +85,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     out.extend(file_system::desired(manifest, env));
     out.extend(database::desired(manifest));
     out.extend(secret::desired(manifest));
+    out.extend(topic::desired(manifest));
     out.extend(role::desired(manifest, env));
     out.extend(cluster::desired(manifest, env));
     out.extend(task_definition::desired(manifest, env));

@@ -152,6 +152,12 @@ fn attribute(manifest: &Manifest, env: &Env, reference: &Reference) -> Vec<Value
             .iter()
             .find(|secret| secret.key == *key)
             .map(|secret| literal(&secret.name)),
+        ("topics", "arn") => Some(vec![Value::Ref(crate::aws::sns::topic_id(key))]),
+        ("topics", _) => manifest
+            .topics
+            .iter()
+            .find(|topic| topic.key == *key)
+            .map(|topic| literal(&topic.name)),
         ("clusters", "arn") => Some(vec![Value::Ref(cluster_id(key))]),
         ("clusters", _) => containers
             .clusters

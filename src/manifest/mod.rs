@@ -13,6 +13,7 @@ pub mod refs;
 pub mod schema;
 pub mod secrets;
 pub mod storage;
+pub mod topics;
 pub mod vars;
 pub mod yaml;
 

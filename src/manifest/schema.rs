@@ -22,6 +22,7 @@ pub const TOP_LEVEL: &[&str] = &[
     "keys",
     "namespaces",
     "secrets",
+    "topics",
     "file_systems",
     "databases",
     "repositories",
@@ -76,6 +77,7 @@ pub struct Manifest {
     pub keys: Vec<super::keys::Key>,
     pub namespaces: Vec<super::discovery::Namespace>,
     pub secrets: Vec<super::secrets::Secret>,
+    pub topics: Vec<super::topics::Topic>,
     pub containers: Containers,
     pub edge: Edge,
     /// The environment chosen (`--env`), when the manifest declares several.
@@ -274,6 +276,12 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         stack.as_deref().unwrap_or("stack"),
         &declared_keys,
     );
+    let topics = super::topics::decode(
+        decoder,
+        &fields,
+        stack.as_deref().unwrap_or("stack"),
+        &declared_keys,
+    );
     let containers = {
         let cx = containers::Context {
             secrets: super::secrets::declared(&fields),
@@ -312,6 +320,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         keys,
         namespaces,
         secrets,
+        topics,
         containers,
         edge,
         environment: None,

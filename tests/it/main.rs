@@ -21,3 +21,4 @@ mod service;
 mod service_details;
 mod static_site;
 mod stress;
+mod topics;
