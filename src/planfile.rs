@@ -117,6 +117,18 @@ pub struct Execution {
     pub physical_ids: BTreeMap<ResourceId, String>,
     /// The touched resources exactly as read, to name what changed since.
     pub observed: Vec<Observed>,
+    /// The manifest's outputs, for apply to print when it is done.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<SavedOutput>,
+}
+
+/// An output as a saved plan holds it: text, or a template of live attributes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedOutput {
+    pub name: String,
+    pub value: crate::engine::model::Value,
+    pub sensitive: bool,
 }
 
 /// What the plan was made for, besides the plan itself.
@@ -126,6 +138,7 @@ pub struct Origin<'a> {
     pub account: &'a str,
     pub manifest_path: &'a str,
     pub source: &'a Source,
+    pub outputs: Vec<SavedOutput>,
 }
 
 /// BLAKE3 of a live resource as read (physical id, fields, details).
@@ -232,6 +245,7 @@ pub fn build(
             plan: plan.clone(),
             physical_ids,
             observed: touched,
+            outputs: origin.outputs.clone(),
         },
         checksum: String::new(),
     }
@@ -706,6 +720,7 @@ mod tests {
             account: "123456789012",
             manifest_path: "m.yaml",
             source: &source,
+            outputs: Vec::new(),
         };
         build(
             &plan,

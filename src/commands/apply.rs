@@ -196,6 +196,10 @@ async fn saved_locked(
         return Err(ApplyError::Stale(crate::manifest::plural(stale.len(), "resource")).into());
     }
     if plan.is_empty() {
+        super::output::print(&super::output::read_saved(
+            &document.execution.outputs,
+            &document.execution.physical_ids,
+        ));
         return Ok(ExitCode::SUCCESS);
     }
     let refusals = pipeline::preflight(&session.cx, &adapters, plan).await;
@@ -206,17 +210,22 @@ async fn saved_locked(
         return Err(ApplyError::Refused("apply").into());
     }
     let physical = crate::aws::PhysicalIds::from_map(document.execution.physical_ids.clone());
-    walk(
+    let code = walk(
         global,
         session,
         &adapters,
         plan,
-        physical,
+        physical.clone(),
         options.parallelism,
         "apply",
         started,
     )
-    .await
+    .await?;
+    super::output::print(&super::output::read_saved(
+        &document.execution.outputs,
+        &physical.snapshot(),
+    ));
+    Ok(code)
 }
 
 /// The part of a run that holds the stack's lock.

@@ -29,7 +29,30 @@ pub struct Reading {
 
 /// Every output of `manifest`, with the live ids and attributes `known`.
 pub fn read(manifest: &Manifest, env: &Env, known: &BTreeMap<ResourceId, String>) -> Vec<Reading> {
-    crate::lower::outputs(manifest, env)
+    read_values(crate::lower::outputs(manifest, env), known)
+}
+
+/// Outputs as a saved plan holds them, with the ids and attributes `known`.
+pub fn read_saved(
+    saved: &[crate::planfile::SavedOutput],
+    known: &BTreeMap<ResourceId, String>,
+) -> Vec<Reading> {
+    let values = saved.iter().map(|output| {
+        (
+            Output {
+                name: output.name.clone(),
+                value: String::new(),
+                description: None,
+                sensitive: output.sensitive,
+            },
+            output.value.clone(),
+        )
+    });
+    read_values(values.collect(), known)
+}
+
+fn read_values(values: Vec<(Output, Value)>, known: &BTreeMap<ResourceId, String>) -> Vec<Reading> {
+    values
         .into_iter()
         .map(|(output, value)| {
             let rendered = value.render(&|id| known.get(id).cloned());

@@ -75,6 +75,14 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
             account: &account,
             manifest_path: &args.manifest.file.to_string_lossy(),
             source: &manifest.source,
+            outputs: crate::lower::outputs(&manifest, &observation.env)
+                .into_iter()
+                .map(|(output, value)| planfile::SavedOutput {
+                    name: output.name,
+                    value,
+                    sensitive: output.sensitive,
+                })
+                .collect(),
         };
         let document = planfile::build(
             &plan,

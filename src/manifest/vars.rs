@@ -255,12 +255,17 @@ fn interpolate(text: &str, scope: &Scope<'_>) -> Result<String, (usize, Diagnost
             }
             None => {
                 let section = reference.split('.').next().unwrap_or_default();
-                let hint = suggest(
-                    section,
-                    super::refs::ATTRIBUTES.iter().map(|(name, _)| *name),
-                )
-                .map(|close| format!("did you mean `{close}`? "))
-                .unwrap_or_default();
+                let hint = match section {
+                    // The VPC and subnets are the network's.
+                    "vpc" => "did you mean `${network.vpc.id}`? ".to_string(),
+                    "subnet" | "subnets" => "did you mean `${network.<tier>.ids}`? ".to_string(),
+                    _ => suggest(
+                        section,
+                        super::refs::ATTRIBUTES.iter().map(|(name, _)| *name),
+                    )
+                    .map(|close| format!("did you mean `{close}`? "))
+                    .unwrap_or_default(),
+                };
                 let diagnostic =
                     Diagnostic::new(pos, format!("unknown reference `${{{reference}}}`"))
                         .with_help(format!(
@@ -344,6 +349,12 @@ mod tests {
         assert_eq!(undeclared.help.as_deref(), Some("did you mean `env`?"));
         let (_, unknown) = interpolate("${vpc.id}", &values()).unwrap_err();
         assert_eq!(unknown.message, "unknown reference `${vpc.id}`");
+        assert!(
+            unknown
+                .help
+                .unwrap()
+                .starts_with("did you mean `${network.vpc.id}`?")
+        );
     }
 
     #[test]

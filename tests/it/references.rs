@@ -189,4 +189,44 @@ async fn references_resolve_at_apply_and_outputs_read_live() {
         "{}",
         gone.stderr
     );
+
+    // Through a saved plan: the plan holds the outputs' templates, and `apply PLANFILE`
+    // prints them with what it made.
+    let planfile = dir.path().join("refs.plan");
+    let planfile = planfile.to_string_lossy();
+    moto.edgectl(&["plan", "-f", &path, "--out", &planfile])
+        .success();
+    let applied = moto.edgectl(&["apply", &planfile]).success();
+    let balancer = elb
+        .describe_load_balancers()
+        .names("refs-demo-alb")
+        .send()
+        .await
+        .unwrap();
+    let dns = balancer.load_balancers()[0].dns_name().unwrap().to_string();
+    assert!(
+        applied
+            .stdout
+            .contains(&format!("url        = \"http://{dns}\"")),
+        "{}",
+        applied.stdout
+    );
+    let definition = ecs
+        .describe_task_definition()
+        .task_definition("refs-demo-web")
+        .send()
+        .await
+        .unwrap();
+    let environment = definition
+        .task_definition()
+        .unwrap()
+        .container_definitions()[0]
+        .environment()
+        .to_vec();
+    assert!(
+        environment
+            .iter()
+            .any(|pair| pair.value() == Some(format!("http://{dns}/api").as_str())),
+        "{environment:?}"
+    );
 }
