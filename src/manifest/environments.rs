@@ -177,13 +177,34 @@ fn prune_children(
             }
         }
         NodeKind::Map(entries) => {
-            entries.retain_mut(|(_, value)| keep(value, environments, environment, decoder));
-            for (_, value) in entries.iter_mut() {
-                prune_children(value, environments, environment, decoder);
+            entries.retain_mut(|(key, value)| {
+                free_form(key) || keep(value, environments, environment, decoder)
+            });
+            for (key, value) in entries.iter_mut() {
+                if !free_form(key) {
+                    prune_children(value, environments, environment, decoder);
+                }
             }
         }
     }
 }
+
+/// Maps whose keys are the user's own names (a tag, an environment variable, a database
+/// parameter), where `only` and `when` are names like any other.
+fn free_form(key: &Node) -> bool {
+    matches!(&key.kind, NodeKind::Scalar { text, .. }
+        if FREE_FORM.contains(&text.as_str()))
+}
+
+const FREE_FORM: &[&str] = &[
+    "tags",
+    "environment",
+    "secrets",
+    "parameters",
+    "headers",
+    "dimensions",
+    "variables",
+];
 
 /// Whether a mapping exists here (its `only:` and `when:` taken out); anything else does.
 fn keep(
@@ -301,7 +322,7 @@ mod tests {
 
     #[test]
     fn only_and_when_keep_what_exists_here() {
-        let text = "stack: s\nenvironments:\n  dev: {}\n  prod: { days: \"30\" }\nbuckets:\n  logs: { only: prod, name: a }\n  site: { only: [dev, prod], name: b }\nload_balancers:\n  alb:\n    listeners:\n      - { port: 80 }\n      - { port: 443, when: \"\" }\n";
+        let text = "stack: s\nenvironments:\n  dev: {}\n  prod: { days: \"30\" }\nbuckets:\n  logs: { only: prod, name: a }\n  site: { only: [dev, prod], name: b, tags: { only: me } }\nload_balancers:\n  alb:\n    listeners:\n      - { port: 80 }\n      - { port: 443, when: \"\" }\n";
         let mut root = super::super::yaml::parse(text).unwrap();
         let mut decoder = Decoder::default();
         let environments = take(&mut decoder, &mut root);
@@ -327,7 +348,8 @@ mod tests {
             _ => panic!(),
         }[0]
         .1;
-        assert_eq!(keys(site), vec!["name"]);
+        // A tag named `only` is a tag.
+        assert_eq!(keys(site), vec!["name", "tags"]);
         let NodeKind::Map(alb) = &sections[2].1.kind else {
             panic!()
         };
