@@ -49,6 +49,9 @@ pub struct Document {
 pub struct ManifestInfo {
     pub path: String,
     pub blake3: String,
+    /// The environment it was planned for (`--env`), when the manifest has several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -138,6 +141,7 @@ pub struct Origin<'a> {
     pub account: &'a str,
     pub manifest_path: &'a str,
     pub source: &'a Source,
+    pub environment: Option<&'a str>,
     pub outputs: Vec<SavedOutput>,
 }
 
@@ -229,6 +233,7 @@ pub fn build(
         manifest: ManifestInfo {
             path: origin.manifest_path.to_string(),
             blake3: origin.source.digest.clone(),
+            environment: origin.environment.map(str::to_string),
         },
         variables,
         summary: Summary {
@@ -720,6 +725,7 @@ mod tests {
             account: "123456789012",
             manifest_path: "m.yaml",
             source: &source,
+            environment: None,
             outputs: Vec::new(),
         };
         build(

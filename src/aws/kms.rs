@@ -282,7 +282,7 @@ impl crate::engine::kind::Kind for KeyAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let (keys, aliases) = tokio::try_join!(tags::tagged(cx, "kms:key", KIND), aliases(cx))?;
+        let (keys, aliases) = tokio::try_join!(tags::tagged(cx, KIND), aliases(cx))?;
         let reads = keys
             .into_iter()
             .map(|(id, arn, pairs)| read_key(cx, id, arn, pairs, &aliases));

@@ -139,8 +139,9 @@ pub struct Reads {
     pub file_systems: tokio::sync::OnceCell<Vec<efs::OwnedFileSystem>>,
     /// The account's private DNS namespaces with their tags (`servicediscovery`).
     pub namespaces: tokio::sync::OnceCell<Vec<servicediscovery::OwnedNamespace>>,
-    /// The stack's SNS topics with their tags (`sns`).
-    pub topics: tokio::sync::OnceCell<Vec<sns::OwnedTopic>>,
+    /// The stack's resources the Resource Groups Tagging API lists, KMS keys and SNS
+    /// topics (`tags::tagged`).
+    pub tagged: tokio::sync::OnceCell<Vec<tags::Tagged>>,
     /// The stack's distributions as listed (`cloudfront::owned`).
     pub distributions: tokio::sync::OnceCell<Vec<cloudfront::OwnedDistribution>>,
 }

@@ -3,7 +3,7 @@
 //! A topic: name (a new name is a new topic), display name, KMS key, tags, all in
 //! CreateTopic, which is idempotent by name (a repeated call returns the topic). The
 //! physical id is the ARN. Topics are found by the Resource Groups Tagging API (SNS lists
-//! topics without tags); a topic of the name someone else made is refused before anything
+//! topics without tags; `tags::tagged`, one query shared with KMS keys); a topic of the name someone else made is refused before anything
 //! changes, since CreateTopic would hand it back.
 //!
 //! Subscriptions carry no tags: they are the stack's because their topic is, and are read
@@ -56,20 +56,6 @@ fn sns_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
 
 tags::tagging_by_arn!(aws_sdk_sns::Client, sns_tags);
 
-/// A topic of the stack: logical id, ARN, tags.
-pub type OwnedTopic = tags::Tagged;
-
-/// The stack's topics, by one tagging query per command (topics and subscriptions share
-/// it). The service alone (topics are its only taggable resources) is a filter AWS takes,
-/// and the one moto's tagging API knows (it has no `sns:topic`).
-async fn owned_topics(cx: &Cx) -> Result<Vec<OwnedTopic>, AwsError> {
-    cx.reads
-        .topics
-        .get_or_try_init(|| tags::tagged(cx, "sns", TOPIC))
-        .await
-        .cloned()
-}
-
 pub struct TopicAdapter;
 
 #[async_trait]
@@ -81,7 +67,7 @@ impl crate::engine::kind::Kind for TopicAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let topics = owned_topics(cx).await?;
+        let topics = tags::tagged(cx, TOPIC).await?;
         let reads = topics.into_iter().map(|(id, arn, pairs)| async move {
             let attributes = match cx
                 .clients
@@ -257,7 +243,7 @@ impl crate::engine::kind::Kind for SubscriptionAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let topics = owned_topics(cx).await?;
+        let topics = tags::tagged(cx, TOPIC).await?;
         let reads = topics.into_iter().map(|(id, arn, _)| async move {
             let listed: Vec<_> = match cx
                 .clients

@@ -114,15 +114,25 @@ pub fn name_taken<'a>(
 /// tags.
 pub type Tagged = (ResourceId, String, Vec<(String, String)>);
 
-/// The stack's resources of `kind` that the Resource Groups Tagging API lists under
-/// `resource_type` (for services that list nothing by tag: KMS keys, SNS topics). The
-/// API is eventually consistent: a resource made a moment ago may be missing, so the
+/// The resource types edgectl finds through the Resource Groups Tagging API, because
+/// their own service lists nothing by tag: KMS keys, and SNS topics (the service alone:
+/// topics are its only taggable resources, and moto's tagging API knows no `sns:topic`).
+const TAGGED_TYPES: &[&str] = &["kms:key", "sns"];
+
+/// The stack's resources of `kind` among those the Resource Groups Tagging API lists
+/// (see [`TAGGED_TYPES`]): one query per command, every kind that needs it sharing it.
+/// The API is eventually consistent: a resource made a moment ago may be missing, so the
 /// kinds that use it have creates that find their resource again by name or alias.
-pub async fn tagged(
-    cx: &super::Cx,
-    resource_type: &str,
-    kind: &str,
-) -> Result<Vec<Tagged>, AwsError> {
+pub async fn tagged(cx: &super::Cx, kind: &str) -> Result<Vec<Tagged>, AwsError> {
+    let all = cx.reads.tagged.get_or_try_init(|| query_tagged(cx)).await?;
+    Ok(all
+        .iter()
+        .filter(|(id, _, _)| id.kind() == kind)
+        .cloned()
+        .collect())
+}
+
+async fn query_tagged(cx: &super::Cx) -> Result<Vec<Tagged>, AwsError> {
     use super::errors::AwsResultExt as _;
     let filter = aws_sdk_resourcegroupstagging::types::TagFilter::builder()
         .key(STACK_TAG)
@@ -132,7 +142,9 @@ pub async fn tagged(
         .clients
         .tagging
         .get_resources()
-        .resource_type_filters(resource_type)
+        .set_resource_type_filters(Some(
+            TAGGED_TYPES.iter().map(|kind| kind.to_string()).collect(),
+        ))
         .tag_filters(filter)
         .into_paginator()
         .send()
@@ -156,9 +168,7 @@ pub async fn tagged(
         let Some(arn) = mapping.resource_arn() else {
             return Err(AwsError::missing("GetResources", "ResourceARN"));
         };
-        if id.kind() == kind {
-            found.push((id, arn.to_string(), pairs));
-        }
+        found.push((id, arn.to_string(), pairs));
     }
     Ok(found)
 }

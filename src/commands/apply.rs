@@ -187,7 +187,8 @@ async fn saved_locked(
         "{}",
         render::plan::saved_header(document, Paint::for_stdout())
     );
-    super::print_plan(global, plan, &document.stack, &session.cx.region);
+    let place = super::place(&session.cx.region, document.manifest.environment.as_deref());
+    super::print_plan(global, plan, &document.stack, &place);
     let stale = document.stale(&live);
     if !stale.is_empty() {
         for change in &stale {
@@ -248,7 +249,7 @@ async fn locked(
         global,
         &plan,
         &manifest.stack,
-        &super::place(manifest, &session.cx.region),
+        &super::place(&session.cx.region, manifest.environment.as_deref()),
     );
     let outputs = |known: &std::collections::BTreeMap<_, _>| {
         if !options.destroy {

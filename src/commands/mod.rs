@@ -131,9 +131,10 @@ pub fn live_progress(global: &GlobalArgs) -> bool {
     !global.no_progress && std::io::stderr().is_terminal()
 }
 
-/// Where a manifest's plan applies: its region, and the environment chosen.
-pub fn place(manifest: &Manifest, region: &str) -> String {
-    match &manifest.environment {
+/// Where a plan applies: its region, and the environment chosen (when the manifest has
+/// several).
+pub fn place(region: &str, environment: Option<&str>) -> String {
+    match environment {
         Some(environment) => format!("{region}, environment `{environment}`"),
         None => region.to_string(),
     }

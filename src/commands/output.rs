@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::cli::{GlobalArgs, OutputArgs};
 use crate::engine::model::{ResourceId, Value};
 use crate::lower::Env;
-use crate::manifest::{Manifest, Output};
+use crate::manifest::Manifest;
 use crate::pipeline;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,13 +23,55 @@ pub enum OutputError {
 
 /// One output as it reads now: its text, or the resources it needs that are not live.
 pub struct Reading {
-    pub output: Output,
+    pub name: String,
+    pub description: Option<String>,
+    pub sensitive: bool,
     pub value: Result<String, BTreeSet<ResourceId>>,
+}
+
+impl Reading {
+    /// `value` rendered with the live ids and attributes `known`.
+    fn new(
+        name: &str,
+        description: Option<&str>,
+        sensitive: bool,
+        value: &Value,
+        known: &BTreeMap<ResourceId, String>,
+    ) -> Self {
+        let value = match value.render(&|id| known.get(id).cloned()) {
+            Value::Str(text) => Ok(text),
+            other => {
+                let mut refs = Vec::new();
+                other.refs(&mut refs);
+                Err(refs
+                    .into_iter()
+                    .filter(|id| !known.contains_key(id))
+                    .collect())
+            }
+        };
+        Reading {
+            name: name.to_string(),
+            description: description.map(str::to_string),
+            sensitive,
+            value,
+        }
+    }
 }
 
 /// Every output of `manifest`, with the live ids and attributes `known`.
 pub fn read(manifest: &Manifest, env: &Env, known: &BTreeMap<ResourceId, String>) -> Vec<Reading> {
-    read_values(crate::lower::outputs(manifest, env), known)
+    crate::lower::outputs(manifest, env)
+        .iter()
+        .map(|(output, value)| {
+            Reading::new(
+                &output.name,
+                output.description.as_deref(),
+                output.sensitive,
+                value,
+                known,
+            )
+        })
+        .collect()
 }
 
 /// Outputs as a saved plan holds them, with the ids and attributes `known`.
@@ -37,38 +79,9 @@ pub fn read_saved(
     saved: &[crate::planfile::SavedOutput],
     known: &BTreeMap<ResourceId, String>,
 ) -> Vec<Reading> {
-    let values = saved.iter().map(|output| {
-        (
-            Output {
-                name: output.name.clone(),
-                value: String::new(),
-                description: None,
-                sensitive: output.sensitive,
-            },
-            output.value.clone(),
-        )
-    });
-    read_values(values.collect(), known)
-}
-
-fn read_values(values: Vec<(Output, Value)>, known: &BTreeMap<ResourceId, String>) -> Vec<Reading> {
-    values
-        .into_iter()
-        .map(|(output, value)| {
-            let rendered = value.render(&|id| known.get(id).cloned());
-            let value = match rendered {
-                Value::Str(text) => Ok(text),
-                other => {
-                    let mut refs = Vec::new();
-                    other.refs(&mut refs);
-                    Err(refs
-                        .into_iter()
-                        .filter(|id| !known.contains_key(id))
-                        .collect())
-                }
-            };
-            Reading { output, value }
-        })
+    saved
+        .iter()
+        .map(|output| Reading::new(&output.name, None, output.sensitive, &output.value, known))
         .collect()
 }
 
@@ -80,16 +93,16 @@ pub fn print(readings: &[Reading]) {
     crate::dataln!("\nOutputs:");
     let width = readings
         .iter()
-        .map(|reading| reading.output.name.len())
+        .map(|reading| reading.name.len())
         .max()
         .unwrap_or(0);
     for reading in readings {
-        let shown = match (&reading.value, reading.output.sensitive) {
+        let shown = match (&reading.value, reading.sensitive) {
             (Ok(_), true) => "(sensitive)".to_string(),
             (Ok(text), false) => format!("{text:?}"),
             (Err(missing), _) => format!("(not live: {})", names(missing)),
         };
-        crate::dataln!("  {:<width$} = {shown}", reading.output.name);
+        crate::dataln!("  {:<width$} = {shown}", reading.name);
     }
 }
 
@@ -158,11 +171,7 @@ pub async fn run(global: &GlobalArgs, args: &OutputArgs) -> anyhow::Result<ExitC
     super::print_calls(global, &session);
     let readings: Vec<Reading> = read(&manifest, &env, &known)
         .into_iter()
-        .filter(|reading| {
-            args.name
-                .as_ref()
-                .is_none_or(|name| reading.output.name == *name)
-        })
+        .filter(|reading| args.name.as_ref().is_none_or(|name| reading.name == *name))
         .collect();
     let missing: Vec<String> = readings
         .iter()
@@ -170,7 +179,7 @@ pub async fn run(global: &GlobalArgs, args: &OutputArgs) -> anyhow::Result<ExitC
             let missing = reading.value.as_ref().err()?;
             Some(format!(
                 "output `{}` needs {}, which {} not live",
-                reading.output.name,
+                reading.name,
                 names(missing),
                 if missing.len() == 1 { "is" } else { "are" }
             ))
@@ -198,11 +207,11 @@ pub async fn run(global: &GlobalArgs, args: &OutputArgs) -> anyhow::Result<ExitC
                 .iter()
                 .map(|reading| {
                     (
-                        reading.output.name.clone(),
+                        reading.name.clone(),
                         serde_json::json!({
                             "value": value(reading),
-                            "sensitive": reading.output.sensitive,
-                            "description": reading.output.description,
+                            "sensitive": reading.sensitive,
+                            "description": reading.description,
                         }),
                     )
                 })
@@ -211,12 +220,12 @@ pub async fn run(global: &GlobalArgs, args: &OutputArgs) -> anyhow::Result<ExitC
         }
         (None, false) => {
             for reading in &readings {
-                let shown = if reading.output.sensitive {
+                let shown = if reading.sensitive {
                     "(sensitive)".to_string()
                 } else {
                     format!("{:?}", value(reading))
                 };
-                crate::dataln!("{} = {shown}", reading.output.name);
+                crate::dataln!("{} = {shown}", reading.name);
             }
         }
     }

@@ -40,7 +40,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
             global,
             &plan,
             &manifest.stack,
-            &super::place(&manifest, &session.cx.region),
+            &super::place(&session.cx.region, manifest.environment.as_deref()),
         );
     }
     // What apply would refuse (a name taken by a resource the stack does not own) fails
@@ -75,6 +75,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
             account: &account,
             manifest_path: &args.manifest.file.to_string_lossy(),
             source: &manifest.source,
+            environment: manifest.environment.as_deref(),
             outputs: crate::lower::outputs(&manifest, &observation.env)
                 .into_iter()
                 .map(|(output, value)| planfile::SavedOutput {

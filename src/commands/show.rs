@@ -21,7 +21,7 @@ pub fn run(global: &GlobalArgs, args: &ShowArgs) -> anyhow::Result<ExitCode> {
         global,
         &document.execution.plan,
         &document.stack,
-        &document.region,
+        &super::place(&document.region, document.manifest.environment.as_deref()),
     );
     Ok(ExitCode::SUCCESS)
 }

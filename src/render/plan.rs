@@ -53,8 +53,14 @@ pub fn saved_header(document: &crate::planfile::Document, paint: Paint) -> Strin
     if variables.is_empty() {
         variables.push("none".to_string());
     }
+    let environment = document
+        .manifest
+        .environment
+        .as_ref()
+        .map(|environment| format!("environment `{environment}`, "))
+        .unwrap_or_default();
     paint.dim(&format!(
-        "Saved plan: made {} by edgectl {} for account {}, from `{}` (BLAKE3 {}); variables: {}",
+        "Saved plan: made {} by edgectl {} for account {}, from `{}` ({environment}BLAKE3 {}); variables: {}",
         document.created_at,
         document.edgectl_version,
         document.account,
