@@ -49,6 +49,16 @@ applied by scripts/moto-venv right after installing the pinned version.
 14. servicediscovery DeleteService and DeleteNamespace succeed whatever they hold. AWS
    refuses with ResourceInUse a service with registered instances and a namespace with
    services. Patch: AWS's refusals, so a wrong teardown order fails the tests.
+15. rds CreateDBInstance drops Performance Insights and Enhanced Monitoring settings, so a
+   database reads back without them. AWS keeps them from the create. Patch: keep them.
+16. sns confirms every subscription at once. AWS lists an email subscription its recipient
+   has not confirmed as `PendingConfirmation`. Patch: email subscriptions wait.
+17. CloudWatch speaks Smithy RPC v2 CBOR to today's SDKs (AWS serves it beside JSON and
+   Query; the Rust SDK sends only CBOR), and moto has no CBOR (getmoto/moto#9195). Patch:
+   the server decodes a CBOR request (`smithy-protocol: rpc-v2-cbor`,
+   `/service/GraniteServiceVersion20100801/operation/<Op>`) into moto's JSON protocol for
+   the same operation and encodes the answer back as CBOR, timestamps as epoch-seconds
+   (tag 1) where CloudWatch's model says timestamp. Needs cbor2 (scripts/moto-venv).
 """
 import pathlib
 import sys
@@ -425,6 +435,107 @@ PATCHES.append(
         """            # edgectl patch 16: email waits for its recipient
             "PendingConfirmation": "true" if protocol in ("email", "email-json") else "false",
             "ConfirmationWasAuthenticated": True,""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "moto_server/werkzeug_app.py",
+        """    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        backend_app = self.get_application(environ)
+        return backend_app(environ, start_response)""",
+        """    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor":  # edgectl patch 17
+            return _edgectl_cbor(self, environ, start_response)
+        backend_app = self.get_application(environ)
+        return backend_app(environ, start_response)
+
+
+def _edgectl_cbor(dispatcher: Any, environ: dict[str, Any], start_response: Any) -> Any:
+    import base64
+    import datetime
+    import io
+    import json
+
+    import botocore.session
+    import cbor2
+
+    path = environ.get("PATH_INFO", "")
+    parts = path.strip("/").split("/")
+    if len(parts) != 4 or parts[0] != "service" or parts[2] != "operation":
+        start_response("404 Not Found", [("Content-Length", "0")])
+        return [b""]
+    target, operation = parts[1], parts[3]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+    request = cbor2.loads(raw) if raw else {}
+
+    def to_json(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: to_json(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [to_json(v) for v in value]
+        if isinstance(value, datetime.datetime):
+            return value.timestamp()
+        if isinstance(value, bytes):
+            return base64.b64encode(value).decode()
+        return value
+
+    body = json.dumps(to_json(request)).encode()
+    environ = dict(environ)
+    environ["PATH_INFO"] = "/"
+    environ["CONTENT_TYPE"] = "application/x-amz-json-1.0"
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ["HTTP_X_AMZ_TARGET"] = f"{target}.{operation}"
+    environ["wsgi.input"] = io.BytesIO(body)
+    answer: dict[str, Any] = {}
+
+    def capture(status: str, headers: Any, exc_info: Any = None) -> Any:
+        answer["status"], answer["headers"] = status, headers
+        return lambda data: None
+
+    backend_app = dispatcher.get_application(environ)
+    out = b"".join(backend_app(environ, capture))
+    document = json.loads(out) if out.strip() else {}
+    model = botocore.session.get_session().get_service_model("cloudwatch")
+    shape = None
+    if answer["status"].startswith("2") and operation in model.operation_names:
+        shape = model.operation_model(operation).output_shape
+
+    def to_cbor(value: Any, shape: Any) -> Any:
+        if shape is None:
+            return value
+        if shape.type_name == "structure" and isinstance(value, dict):
+            return {
+                k: to_cbor(v, shape.members.get(k)) for k, v in value.items()
+            }
+        if shape.type_name == "list" and isinstance(value, list):
+            return [to_cbor(v, shape.member) for v in value]
+        if shape.type_name == "map" and isinstance(value, dict):
+            return {k: to_cbor(v, shape.value) for k, v in value.items()}
+        if shape.type_name == "timestamp" and isinstance(value, (int, float)):
+            return datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
+        if shape.type_name == "timestamp" and isinstance(value, str):
+            return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return value
+
+    encoded = cbor2.dumps(
+        to_cbor(document, shape),
+        datetime_as_timestamp=True,
+        timezone=datetime.timezone.utc,
+    )
+    headers = [
+        (k, v)
+        for k, v in answer["headers"]
+        if k.lower() not in ("content-type", "content-length")
+    ]
+    headers += [
+        ("Content-Type", "application/cbor"),
+        ("Content-Length", str(len(encoded))),
+        ("smithy-protocol", "rpc-v2-cbor"),
+    ]
+    start_response(answer["status"], headers)
+    return [encoded]""",
     )
 )
 

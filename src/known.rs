@@ -93,3 +93,24 @@ pub fn policy_id(table: &[(&str, &str, &'static str)], name: &str) -> &'static s
         .find(|(short, _, _)| *short == name)
         .map_or("", |(_, _, id)| id)
 }
+
+/// Whether a CloudWatch statistic is a percentile (`p99`, `p99.9`), which alarms take as
+/// an extended statistic rather than a statistic.
+pub fn percentile(statistic: &str) -> bool {
+    statistic
+        .strip_prefix('p')
+        .and_then(|number| number.parse::<f64>().ok())
+        .is_some_and(|value| (0.0..=100.0).contains(&value))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn percentiles_are_extended_statistics() {
+        assert!(super::percentile("p99"));
+        assert!(super::percentile("p99.9"));
+        assert!(!super::percentile("p"));
+        assert!(!super::percentile("Average"));
+        assert!(!super::percentile("p101"));
+    }
+}

@@ -4,6 +4,7 @@
 pub mod autoscaling;
 pub mod calls;
 pub mod cloudfront;
+pub mod cloudwatch;
 pub mod config;
 pub mod ec2;
 pub mod ecr;
@@ -46,6 +47,8 @@ pub struct Clients {
     pub discovery: aws_sdk_servicediscovery::Client,
     pub route53: aws_sdk_route53::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// CloudWatch alarms.
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub s3: aws_sdk_s3::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
@@ -83,6 +86,7 @@ impl Clients {
             discovery: client!(aws_sdk_servicediscovery, config, counter),
             route53: client!(aws_sdk_route53, config, counter),
             logs: client!(aws_sdk_cloudwatchlogs, config, counter),
+            cloudwatch: client!(aws_sdk_cloudwatch, config, counter),
             autoscaling: client!(aws_sdk_applicationautoscaling, config, counter),
             s3: aws_sdk_s3::Client::from_conf(
                 aws_sdk_s3::config::Builder::from(config)
@@ -139,8 +143,8 @@ pub struct Reads {
     pub file_systems: tokio::sync::OnceCell<Vec<efs::OwnedFileSystem>>,
     /// The account's private DNS namespaces with their tags (`servicediscovery`).
     pub namespaces: tokio::sync::OnceCell<Vec<servicediscovery::OwnedNamespace>>,
-    /// The stack's resources the Resource Groups Tagging API lists, KMS keys and SNS
-    /// topics (`tags::tagged`).
+    /// The stack's resources the Resource Groups Tagging API lists, KMS keys, SNS topics
+    /// and CloudWatch alarms (`tags::tagged`).
     pub tagged: tokio::sync::OnceCell<Vec<tags::Tagged>>,
     /// The stack's distributions as listed (`cloudfront::owned`).
     pub distributions: tokio::sync::OnceCell<Vec<cloudfront::OwnedDistribution>>,
@@ -243,6 +247,7 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.extend(elbv2::adapters());
     adapters.extend(s3::adapters());
     adapters.extend(cloudfront::adapters());
+    adapters.push(Arc::new(cloudwatch::AlarmAdapter));
     adapters
 }
 

@@ -115,9 +115,10 @@ pub fn name_taken<'a>(
 pub type Tagged = (ResourceId, String, Vec<(String, String)>);
 
 /// The resource types edgectl finds through the Resource Groups Tagging API, because
-/// their own service lists nothing by tag: KMS keys, and SNS topics (the service alone:
-/// topics are its only taggable resources, and moto's tagging API knows no `sns:topic`).
-const TAGGED_TYPES: &[&str] = &["kms:key", "sns"];
+/// their own service lists nothing by tag: KMS keys, SNS topics (the service alone:
+/// topics are its only taggable resources, and moto's tagging API knows no `sns:topic`),
+/// CloudWatch alarms (which may have any name).
+const TAGGED_TYPES: &[&str] = &["kms:key", "sns", "cloudwatch:alarm"];
 
 /// The stack's resources of `kind` among those the Resource Groups Tagging API lists
 /// (see [`TAGGED_TYPES`]): one query per command, every kind that needs it sharing it.

@@ -5,6 +5,7 @@
 //!
 //! Every function here is pure but for `objects` (a sync's files are read from disk).
 
+pub mod alarm;
 pub mod autoscaling;
 pub mod bucket;
 pub mod bucket_policy;
@@ -98,6 +99,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     out.extend(invalidation::desired(manifest));
     out.extend(origin_access_control::desired(manifest));
     out.extend(distribution::desired(manifest, env));
+    out.extend(alarm::desired(manifest));
     refs::templates(manifest, env, &mut out);
     out
 }

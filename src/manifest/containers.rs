@@ -40,6 +40,7 @@ const LOAD_BALANCER: &[&str] = &[
     "deletion_protection",
     "access_logs",
     "listeners",
+    "alarms",
 ];
 const ACCESS_LOGS: &[&str] = &["bucket", "prefix"];
 const LISTENER: &[&str] = &[
@@ -93,6 +94,7 @@ const SERVICE_ONLY: &[&str] = &[
     "logs",
     "task_role",
     "execution_role",
+    "alarms",
 ];
 const IMAGE: &[&str] = &["repository", "tag"];
 const HEALTH_CHECK: &[&str] = &["command", "interval", "timeout", "retries", "start_period"];
@@ -582,7 +584,12 @@ fn string_map(decoder: &mut Decoder, node: &Node, what: &str) -> BTreeMap<String
 }
 
 /// A reference to something defined elsewhere in the manifest, with a suggestion.
-fn reference(decoder: &mut Decoder, name: &Spanned<String>, kind: &str, known: &[String]) -> bool {
+pub(super) fn reference(
+    decoder: &mut Decoder,
+    name: &Spanned<String>,
+    kind: &str,
+    known: &[String],
+) -> bool {
     if known.contains(&name.value) {
         return true;
     }

@@ -33,6 +33,7 @@ const DATABASE: &[&str] = &[
     "skip_final_snapshot",
     "apply_immediately",
     "allow_replacement",
+    "alarms",
 ];
 /// Seconds between enhanced monitoring samples RDS accepts (0: off).
 const MONITORING: &[i64] = &[0, 1, 5, 10, 15, 30, 60];

@@ -1,6 +1,7 @@
 //! The manifest: reading, variables, decoding and validation. Nothing here calls AWS, and
 //! nothing outside this module knows the manifest is YAML.
 
+pub mod alarms;
 pub mod containers;
 pub mod databases;
 pub mod decode;

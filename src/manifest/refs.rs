@@ -21,7 +21,10 @@ pub const CLOSE: char = '\u{E001}';
 pub const ATTRIBUTES: &[(&str, &[&str])] = &[
     // `network.vpc.id`; `network.<tier>.ids`: the tier's subnets, comma-separated.
     ("network", &["id", "ids"]),
-    ("load_balancers", &["dns_name", "zone_id", "arn", "name"]),
+    (
+        "load_balancers",
+        &["dns_name", "zone_id", "arn", "name", "arn_suffix"],
+    ),
     ("distributions", &["domain_name", "id", "arn"]),
     ("repositories", &["uri", "name"]),
     (

@@ -31,6 +31,7 @@ pub const TOP_LEVEL: &[&str] = &[
     "services",
     "buckets",
     "distributions",
+    "alarms",
     "outputs",
     "environments",
 ];
@@ -82,6 +83,9 @@ pub struct Manifest {
     pub edge: Edge,
     /// The environment chosen (`--env`), when the manifest declares several.
     pub environment: Option<String>,
+    /// CloudWatch alarms: the shorthand of services, load balancers and databases, and
+    /// the full form.
+    pub alarms: Vec<super::alarms::Alarm>,
     /// What `apply` prints at the end and `edgectl output` reads live.
     pub outputs: Vec<Output>,
 }
@@ -310,6 +314,14 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         };
         edge::decode(decoder, &fields, &cx)
     };
+    let alarms = {
+        let cx = super::alarms::Context {
+            stack: stack.as_deref().unwrap_or("stack"),
+            topics: topics.iter().map(|topic| topic.key.clone()).collect(),
+            containers: &containers,
+        };
+        super::alarms::decode(decoder, &fields, &cx)
+    };
     let manifest = Manifest {
         source: Source::default(),
         stack: stack?,
@@ -324,6 +336,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         containers,
         edge,
         environment: None,
+        alarms,
         outputs: fields
             .get("outputs")
             .map(|node| decode_outputs(decoder, node))

@@ -528,6 +528,7 @@ async fn happyrobot_applies_as_dev_and_as_prod() {
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
     let rds = aws_sdk_rds::Client::new(&sdk);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
 
     // No environment chosen: refused before any call, naming the choices.
     let none = moto.edgectl(&["plan", "-f", file]);
@@ -609,6 +610,72 @@ async fn happyrobot_applies_as_dev_and_as_prod() {
         let mut ports: Vec<i32> = found.listeners().iter().filter_map(|l| l.port()).collect();
         ports.sort();
         assert_eq!(ports, listeners, "{stack}");
+
+        // Seed 004's alarms, each notifying the stack's topic; the load balancer's by its
+        // ARN suffix, the target groups' by theirs.
+        let alarms = cloudwatch
+            .describe_alarms()
+            .alarm_name_prefix(format!("{stack}-"))
+            .send()
+            .await
+            .unwrap();
+        let topic = format!("arn:aws:sns:eu-south-2:123456789012:{stack}-alerts");
+        let mut seen: Vec<(String, String, f64)> = Vec::new();
+        let lb_suffix = balancer
+            .load_balancer_arn()
+            .unwrap()
+            .split_once(":loadbalancer/")
+            .unwrap()
+            .1
+            .to_string();
+        for alarm in alarms.metric_alarms() {
+            let name = alarm.alarm_name().unwrap()[stack.len() + 1..].to_string();
+            if name.starts_with("prod-") {
+                continue; // prod's, seen from dev's prefix
+            }
+            assert_eq!(alarm.alarm_actions(), [topic.as_str()], "{name}");
+            let metric = alarm
+                .metric_name()
+                .map(str::to_string)
+                .unwrap_or_else(|| "math".to_string());
+            for dimension in alarm.dimensions().iter().chain(
+                alarm
+                    .metrics()
+                    .iter()
+                    .filter_map(|query| query.metric_stat()?.metric())
+                    .flat_map(|metric| metric.dimensions()),
+            ) {
+                match dimension.name().unwrap() {
+                    "LoadBalancer" => assert_eq!(dimension.value(), Some(lb_suffix.as_str())),
+                    "TargetGroup" => {
+                        assert!(
+                            dimension
+                                .value()
+                                .unwrap()
+                                .starts_with(&format!("targetgroup/{stack}-"))
+                        )
+                    }
+                    _ => {}
+                }
+            }
+            seen.push((name, metric, alarm.threshold().unwrap()));
+        }
+        seen.sort_by(|a, b| a.0.cmp(&b.0));
+        let expected = [
+            ("alb-5xx-rate", "math", 5.0),
+            ("alb-api-unhealthy", "UnHealthyHostCount", 1.0),
+            ("alb-response-time", "TargetResponseTime", 5.0),
+            ("alb-web-unhealthy", "UnHealthyHostCount", 1.0),
+            ("api-cpu", "CPUUtilization", 80.0),
+            ("postgres-connections", "DatabaseConnections", 180.0),
+            ("postgres-cpu", "CPUUtilization", 80.0),
+            ("web-cpu", "CPUUtilization", 70.0),
+        ];
+        let expected: Vec<(String, String, f64)> = expected
+            .iter()
+            .map(|(name, metric, threshold)| (name.to_string(), metric.to_string(), *threshold))
+            .collect();
+        assert_eq!(seen, expected, "{stack}");
 
         let environment = if suffix.is_empty() { "dev" } else { "prod" };
         let mut args = vec![

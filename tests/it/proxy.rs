@@ -330,7 +330,7 @@ fn service(request: &Message) -> String {
 
 /// Throttling or a server error as the request's service writes it: JSON (`__type`) for
 /// the JSON protocols, EC2's `<Response><Errors>`, the query protocol's `<ErrorResponse>`,
-/// S3's bare `<Error>` (`SlowDown` for throttling, as S3 says it).
+/// S3's bare `<Error>` (`SlowDown` for throttling, as S3 says it), Smithy RPC v2 CBOR's map.
 fn error_response(request: &Message, throttle: bool, status: u16) -> Vec<u8> {
     let service = service(request);
     let json = request.header("x-amz-target").is_some();
@@ -354,7 +354,21 @@ fn error_response(request: &Message, throttle: bool, status: u16) -> Vec<u8> {
     } else {
         "injected by the test proxy"
     };
-    let (content_type, body) = if json {
+    let cbor = request
+        .header("smithy-protocol")
+        .is_some_and(|value| value == "rpc-v2-cbor");
+    let (content_type, body) = if cbor {
+        // Smithy RPC v2 CBOR (CloudWatch): a map of `__type` and `message`.
+        let mut body = vec![0xa2];
+        for text in ["__type", code, "message", message] {
+            cbor_text(&mut body, text);
+        }
+        let head = format!(
+            "HTTP/1.1 {status} Error\r\nContent-Type: application/cbor\r\nsmithy-protocol: rpc-v2-cbor\r\nContent-Length: {}\r\nx-amzn-RequestId: proxy\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        return [head.into_bytes(), body].concat();
+    } else if json {
         (
             "application/x-amz-json-1.1",
             format!(r#"{{"__type":"{code}","message":"{message}"}}"#),
@@ -386,4 +400,16 @@ fn error_response(request: &Message, throttle: bool, status: u16) -> Vec<u8> {
         body.len()
     )
     .into_bytes()
+}
+
+/// A CBOR text string (major type 3) of fewer than 256 bytes.
+fn cbor_text(out: &mut Vec<u8>, text: &str) {
+    let length = text.len();
+    assert!(length < 256, "short texts only");
+    if length < 24 {
+        out.push(0x60 | length as u8);
+    } else {
+        out.extend([0x78, length as u8]);
+    }
+    out.extend(text.as_bytes());
 }

@@ -543,6 +543,29 @@ pub async fn inventory_in(moto: &Moto, stack: &str, region: &str) -> BTreeMap<St
             count("subscription", pairs);
         }
     }
+    // Alarms (tags by ARN); CloudWatch's own (target tracking's) have no edgectl tags.
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
+    let alarms = cloudwatch.describe_alarms().send().await.unwrap();
+    for alarm in alarms.metric_alarms() {
+        let tags = cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(alarm.alarm_arn().unwrap_or_default())
+            .send()
+            .await
+            .unwrap();
+        count(
+            "alarm",
+            tags.tags()
+                .iter()
+                .map(|tag| {
+                    (
+                        tag.key().unwrap_or_default().to_string(),
+                        tag.value().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect(),
+        );
+    }
     found
 }
 

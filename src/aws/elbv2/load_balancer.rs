@@ -303,11 +303,15 @@ async fn set_attributes(op: &OpCx<'_>, arn: &str, desired: &Desired) -> Result<(
 }
 
 /// What other values may refer to (`${load_balancers.<key>.dns_name}`, `.zone_id`, the
-/// canonical hosted zone an alias record names).
+/// canonical hosted zone an alias record names; `.arn_suffix`, CloudWatch's dimension).
 fn published(balancer: &LoadBalancer) -> BTreeMap<String, String> {
     [
         ("dns_name", balancer.dns_name()),
         ("zone_id", balancer.canonical_hosted_zone_id()),
+        (
+            "arn_suffix",
+            balancer.load_balancer_arn().map(super::arn_suffix),
+        ),
     ]
     .into_iter()
     .filter_map(|(name, value)| Some((name.to_string(), value?.to_string())))

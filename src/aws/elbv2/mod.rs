@@ -366,3 +366,32 @@ pub async fn rules(cx: &Cx) -> Result<&[(String, Vec<Rule>)], AwsError> {
         .await
         .map(Vec::as_slice)
 }
+
+/// What CloudWatch names a load balancer or target group by in its metrics' dimensions:
+/// the ARN's resource part without `loadbalancer/` (`app/<name>/<id>`,
+/// `targetgroup/<name>/<id>`).
+pub fn arn_suffix(arn: &str) -> &str {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or(arn);
+    resource.strip_prefix("loadbalancer/").unwrap_or(resource)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_suffixes_are_what_cloudwatch_names() {
+        assert_eq!(
+            arn_suffix(
+                "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188"
+            ),
+            "app/web/50dc6c495c0c9188"
+        );
+        assert_eq!(
+            arn_suffix(
+                "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-tg/73e2d6bc24d8a067"
+            ),
+            "targetgroup/web-tg/73e2d6bc24d8a067"
+        );
+    }
+}

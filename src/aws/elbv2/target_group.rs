@@ -124,7 +124,7 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
                 Value::Null
             };
             let int = |value: Option<i32>, default: i64| value.map_or(default, i64::from);
-            Ok::<_, AwsError>(Observed::new(
+            let mut resource = Observed::new(
                 id,
                 arn,
                 props([
@@ -189,7 +189,11 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
                     ),
                     ("tags", tag_value, Mode::InPlace),
                 ]),
-            ))
+            );
+            resource
+                .attributes
+                .insert("arn_suffix".into(), super::arn_suffix(arn).to_string());
+            Ok::<_, AwsError>(resource)
         });
         try_join_all(observed).await
     }
@@ -244,6 +248,7 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
             .ok_or_else(|| AwsError::missing("CreateTargetGroup", "target_group_arn"))?
             .to_string();
         op.made(&arn);
+        op.publish("arn_suffix", super::arn_suffix(&arn));
         set_attributes(op, &arn, desired).await?;
         Ok(arn)
     }
