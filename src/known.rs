@@ -1,6 +1,9 @@
 //! Facts about AWS that the manifest (to validate what users write) and the adapters (to
 //! read and write AWS) must agree on. Imports nothing.
 
+/// The hosted zone every CloudFront distribution's alias records name (Route 53).
+pub const CLOUDFRONT_HOSTED_ZONE: &str = "Z2FDTNDATAQYW2";
+
 /// Where edgectl keeps log groups, so that observing reads only these.
 pub const LOG_GROUP_PREFIXES: &[&str] = &["/ecs/", "/aws/ecs/"];
 

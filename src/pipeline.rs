@@ -31,6 +31,8 @@ pub struct Session {
 pub struct Target<'a> {
     pub stack: &'a str,
     pub region: Option<&'a str>,
+    /// The Route 53 zones the manifest writes records in: where to look for them.
+    pub zones: Vec<String>,
 }
 
 impl<'a> From<&'a Manifest> for Target<'a> {
@@ -38,6 +40,11 @@ impl<'a> From<&'a Manifest> for Target<'a> {
         Self {
             stack: &manifest.stack,
             region: manifest.region.as_deref(),
+            zones: manifest
+                .zones
+                .iter()
+                .map(|zone| zone.name.clone())
+                .collect(),
         }
     }
 }
@@ -62,6 +69,7 @@ pub async fn connect(
         timeout,
         no_wait,
         wait_edge,
+        dns_zones: target.zones,
         reads: Default::default(),
     };
     Ok(Session {

@@ -52,6 +52,9 @@ pub struct ManifestInfo {
     /// The environment it was planned for (`--env`), when the manifest has several.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
+    /// The Route 53 zones the manifest writes records in (read by `apply PLANFILE`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_zones: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -143,6 +146,7 @@ pub struct Origin<'a> {
     pub source: &'a Source,
     pub environment: Option<&'a str>,
     pub outputs: Vec<SavedOutput>,
+    pub dns_zones: Vec<String>,
 }
 
 /// BLAKE3 of a live resource as read (physical id, fields, details).
@@ -234,6 +238,7 @@ pub fn build(
             path: origin.manifest_path.to_string(),
             blake3: origin.source.digest.clone(),
             environment: origin.environment.map(str::to_string),
+            dns_zones: origin.dns_zones.clone(),
         },
         variables,
         summary: Summary {
@@ -727,6 +732,7 @@ mod tests {
             source: &source,
             environment: None,
             outputs: Vec::new(),
+            dns_zones: Vec::new(),
         };
         build(
             &plan,

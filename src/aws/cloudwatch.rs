@@ -89,7 +89,7 @@ impl crate::engine::kind::Kind for AlarmAdapter {
                 continue;
             };
             let mut resource = observed(id.clone(), &alarm, pairs);
-            resource.attributes.insert("arn".into(), arn.clone());
+            resource.extra.insert("arn".into(), arn.clone());
             out.push(resource);
         }
         Ok(out)
@@ -159,7 +159,7 @@ impl crate::engine::kind::Kind for AlarmAdapter {
             put(op, desired, None).await?;
         }
         let arn = observed
-            .attributes
+            .extra
             .get("arn")
             .ok_or_else(|| AwsError::missing("DescribeAlarms", "AlarmArn"))?;
         tags::sync(

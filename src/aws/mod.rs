@@ -19,6 +19,7 @@ pub mod logs;
 pub mod naming;
 pub mod rds;
 pub mod resend;
+pub mod route53;
 pub mod s3;
 pub mod secretsmanager;
 pub mod servicediscovery;
@@ -122,6 +123,8 @@ pub struct Cx {
     pub no_wait: bool,
     /// `--wait`: also wait for CloudFront changes to deploy and invalidations to complete.
     pub wait_edge: bool,
+    /// The Route 53 zones the manifest writes records in, besides those the stack owns.
+    pub dns_zones: Vec<String>,
     /// Reads several adapters share, made once per command.
     pub reads: Reads,
 }
@@ -146,6 +149,12 @@ pub struct Reads {
     /// The stack's resources the Resource Groups Tagging API lists, KMS keys, SNS topics
     /// and CloudWatch alarms (`tags::tagged`).
     pub tagged: tokio::sync::OnceCell<Vec<tags::Tagged>>,
+    /// The account's Route 53 hosted zones (`route53`).
+    pub hosted_zones: tokio::sync::OnceCell<Vec<aws_sdk_route53::types::HostedZone>>,
+    /// The record sets of the stack's zones and the zones the manifest names, by zone id.
+    pub record_sets: tokio::sync::OnceCell<
+        std::collections::BTreeMap<String, Vec<aws_sdk_route53::types::ResourceRecordSet>>,
+    >,
     /// The stack's distributions as listed (`cloudfront::owned`).
     pub distributions: tokio::sync::OnceCell<Vec<cloudfront::OwnedDistribution>>,
 }
@@ -171,6 +180,7 @@ impl Cx {
             timeout: self.timeout,
             no_wait: self.no_wait,
             wait_edge: self.wait_edge,
+            dns_zones: self.dns_zones.clone(),
             reads: self.reads.fresh(),
         }
     }
@@ -248,6 +258,8 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.extend(s3::adapters());
     adapters.extend(cloudfront::adapters());
     adapters.push(Arc::new(cloudwatch::AlarmAdapter));
+    adapters.push(Arc::new(route53::ZoneAdapter));
+    adapters.push(Arc::new(route53::RecordAdapter));
     adapters
 }
 

@@ -116,6 +116,7 @@ pub async fn run_saved(
         pipeline::Target {
             stack: &document.stack,
             region: Some(&document.region),
+            zones: document.manifest.dns_zones.clone(),
         },
         options.timeout,
         options.no_wait,

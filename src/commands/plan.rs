@@ -76,6 +76,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
             manifest_path: &args.manifest.file.to_string_lossy(),
             source: &manifest.source,
             environment: manifest.environment.as_deref(),
+            dns_zones: pipeline::Target::from(&manifest).zones,
             outputs: crate::lower::outputs(&manifest, &observation.env)
                 .into_iter()
                 .map(|(output, value)| planfile::SavedOutput {

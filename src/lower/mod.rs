@@ -36,6 +36,7 @@ pub mod task_definition;
 pub mod topic;
 pub mod vpc;
 pub mod vpc_endpoint;
+pub mod zone;
 
 use crate::engine::model::Desired;
 use crate::manifest::Manifest;
@@ -100,6 +101,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     out.extend(origin_access_control::desired(manifest));
     out.extend(distribution::desired(manifest, env));
     out.extend(alarm::desired(manifest));
+    out.extend(zone::desired(manifest));
     refs::templates(manifest, env, &mut out);
     out
 }

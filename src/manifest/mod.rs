@@ -7,6 +7,7 @@ pub mod databases;
 pub mod decode;
 pub mod diag;
 pub mod discovery;
+pub mod dns;
 pub mod edge;
 pub mod environments;
 pub mod keys;

@@ -31,6 +31,7 @@ pub const TOP_LEVEL: &[&str] = &[
     "services",
     "buckets",
     "distributions",
+    "zones",
     "alarms",
     "outputs",
     "environments",
@@ -83,6 +84,8 @@ pub struct Manifest {
     pub edge: Edge,
     /// The environment chosen (`--env`), when the manifest declares several.
     pub environment: Option<String>,
+    /// Route 53 zones and the records the stack writes in them.
+    pub zones: Vec<super::dns::Zone>,
     /// CloudWatch alarms: the shorthand of services, load balancers and databases, and
     /// the full form.
     pub alarms: Vec<super::alarms::Alarm>,
@@ -314,6 +317,21 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         };
         edge::decode(decoder, &fields, &cx)
     };
+    let zones = {
+        let cx = super::dns::Context {
+            distributions: edge
+                .distributions
+                .iter()
+                .map(|distribution| (distribution.key.clone(), distribution.ipv6))
+                .collect(),
+            load_balancers: containers
+                .load_balancers
+                .iter()
+                .map(|lb| lb.key.clone())
+                .collect(),
+        };
+        super::dns::decode(decoder, &fields, &cx)
+    };
     let alarms = {
         let cx = super::alarms::Context {
             stack: stack.as_deref().unwrap_or("stack"),
@@ -336,6 +354,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         containers,
         edge,
         environment: None,
+        zones,
         alarms,
         outputs: fields
             .get("outputs")

@@ -6,6 +6,7 @@ mod bad_input;
 mod cli;
 mod databases;
 mod discovery;
+mod dns;
 mod file_systems;
 mod harness;
 mod keys;

@@ -543,6 +543,49 @@ pub async fn inventory_in(moto: &Moto, stack: &str, region: &str) -> BTreeMap<St
             count("subscription", pairs);
         }
     }
+    // Zones (the stack's by their caller reference, `edgectl/<stack>/<id>/<nonce>`), and
+    // the records of every zone by their ownership markers (`_edgectl.<type>.<name>`).
+    let route53 = aws_sdk_route53::Client::new(&sdk);
+    for zone in route53
+        .list_hosted_zones()
+        .send()
+        .await
+        .unwrap()
+        .hosted_zones()
+    {
+        if let Some(rest) = zone.caller_reference().strip_prefix("edgectl/")
+            && let Some((owner, rest)) = rest.split_once('/')
+            && let Some((id, _)) = rest.rsplit_once('/')
+        {
+            count(
+                "zone",
+                vec![
+                    ("edgectl:stack".to_string(), owner.to_string()),
+                    ("edgectl:id".to_string(), id.to_string()),
+                ],
+            );
+        }
+        let sets = route53
+            .list_resource_record_sets()
+            .hosted_zone_id(zone.id())
+            .send()
+            .await
+            .unwrap();
+        for set in sets.resource_record_sets() {
+            if !set.name().starts_with("_edgectl.") {
+                continue;
+            }
+            let pairs = set
+                .resource_records()
+                .iter()
+                .filter_map(|record| {
+                    let (key, value) = record.value().trim_matches('"').split_once('=')?;
+                    Some((key.to_string(), value.to_string()))
+                })
+                .collect();
+            count("record", pairs);
+        }
+    }
     // Alarms (tags by ARN); CloudWatch's own (target tracking's) have no edgectl tags.
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
     let alarms = cloudwatch.describe_alarms().send().await.unwrap();
