@@ -106,8 +106,29 @@ pub fn percentile(statistic: &str) -> bool {
         .is_some_and(|value| (0.0..=100.0).contains(&value))
 }
 
+/// The names an ACM certificate is validated for, in the order edgectl numbers its
+/// validation records: each domain without a leading `*.` (a wildcard and its base share
+/// one record), sorted, once each.
+pub fn validation_domains<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = names
+        .into_iter()
+        .map(|name| name.trim_start_matches("*.").to_ascii_lowercase())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_wildcard_shares_its_base_domain_s_validation() {
+        assert_eq!(
+            super::validation_domains(["*.example.com", "example.com", "api.example.com"]),
+            ["api.example.com", "example.com"]
+        );
+    }
+
     #[test]
     fn percentiles_are_extended_statistics() {
         assert!(super::percentile("p99"));

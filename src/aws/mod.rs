@@ -1,6 +1,7 @@
 //! The AWS side: configuration, error kinds, retries, tags, and one adapter per resource
 //! kind. The engine knows kinds only through the [`Adapter`] trait.
 
+pub mod acm;
 pub mod autoscaling;
 pub mod calls;
 pub mod cloudfront;
@@ -59,6 +60,24 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     /// The Resource Groups Tagging API: finds resources by tag where their own API cannot.
     pub tagging: aws_sdk_resourcegroupstagging::Client,
+    /// ACM in the stack's region (load balancers' certificates) and in us-east-1
+    /// (CloudFront's), with the tagging API there to find the latter.
+    pub acm: aws_sdk_acm::Client,
+    pub acm_global: aws_sdk_acm::Client,
+    pub tagging_global: aws_sdk_resourcegroupstagging::Client,
+}
+
+/// A client of `$krate` in us-east-1, whatever the stack's region.
+macro_rules! global_client {
+    ($krate:ident, $config:expr, $counter:expr) => {
+        $krate::Client::from_conf(
+            $krate::config::Builder::from($config)
+                .region($krate::config::Region::new("us-east-1"))
+                .interceptor($counter.clone())
+                .interceptor(resend::NoBlindResend)
+                .build(),
+        )
+    };
 }
 
 /// Builds one service's client from the shared configuration, counting its calls.
@@ -108,6 +127,9 @@ impl Clients {
             ssm: client!(aws_sdk_ssm, config, counter),
             sts: client!(aws_sdk_sts, config, counter),
             tagging: client!(aws_sdk_resourcegroupstagging, config, counter),
+            acm: client!(aws_sdk_acm, config, counter),
+            acm_global: global_client!(aws_sdk_acm, config, counter),
+            tagging_global: global_client!(aws_sdk_resourcegroupstagging, config, counter),
         }
     }
 }
@@ -149,6 +171,8 @@ pub struct Reads {
     /// The stack's resources the Resource Groups Tagging API lists, KMS keys, SNS topics
     /// and CloudWatch alarms (`tags::tagged`).
     pub tagged: tokio::sync::OnceCell<Vec<tags::Tagged>>,
+    /// The same in us-east-1, where CloudFront's certificates live (`tags::tagged_global`).
+    pub tagged_global: tokio::sync::OnceCell<Vec<tags::Tagged>>,
     /// The account's Route 53 hosted zones (`route53`).
     pub hosted_zones: tokio::sync::OnceCell<Vec<aws_sdk_route53::types::HostedZone>>,
     /// The record sets of the stack's zones and the zones the manifest names, by zone id.
@@ -260,6 +284,8 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(cloudwatch::AlarmAdapter));
     adapters.push(Arc::new(route53::ZoneAdapter));
     adapters.push(Arc::new(route53::RecordAdapter));
+    adapters.push(Arc::new(acm::CertificateAdapter));
+    adapters.push(Arc::new(acm::ValidationAdapter));
     adapters
 }
 

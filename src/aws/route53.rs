@@ -470,7 +470,7 @@ impl crate::engine::kind::Kind for RecordAdapter {
                 });
                 let mut resource = Observed::new(
                     id,
-                    &format!("{zone_id}:{name}:{kind}"),
+                    format!("{zone_id}:{name}:{kind}"),
                     record_props(zone_value.clone(), &name, &kind, found),
                 );
                 resource.extra.insert("zone_id".into(), zone_id.clone());
@@ -605,7 +605,9 @@ fn record_props(
         ("type", Value::str(kind), Mode::Replace),
         (
             "ttl",
+            // An alias has none (moto answers 0 for one written by UPSERT).
             found
+                .filter(|_| alias.is_none())
                 .and_then(ResourceRecordSet::ttl)
                 .map_or(Value::Null, Value::Int),
             Mode::InPlace,
@@ -747,8 +749,7 @@ async fn submit(op: &OpCx<'_>, zone: &str, changes: Vec<Change>) -> Result<(), A
     let Some(change) = sent.change_info().map(|info| info.id().to_string()) else {
         return Ok(());
     };
-    let deadline = std::time::Instant::now() + op.cx.timeout;
-    let mut pause = std::time::Duration::from_millis(250);
+    let mut backoff = crate::engine::retry::Backoff::new(op.cx.timeout);
     loop {
         let status = route53
             .get_change()
@@ -759,7 +760,8 @@ async fn submit(op: &OpCx<'_>, zone: &str, changes: Vec<Change>) -> Result<(), A
         if status.change_info().map(|info| info.status()) == Some(&ChangeStatus::Insync) {
             return Ok(());
         }
-        if std::time::Instant::now() >= deadline {
+        op.status("waiting for Route 53 to serve it");
+        if !backoff.wait().await {
             return Err(AwsError::new(
                 ErrorKind::Timeout,
                 "GetChange",
@@ -769,9 +771,6 @@ async fn submit(op: &OpCx<'_>, zone: &str, changes: Vec<Change>) -> Result<(), A
                 ),
             ));
         }
-        op.status("waiting for Route 53 to serve it");
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(std::time::Duration::from_secs(5));
     }
 }
 

@@ -117,15 +117,20 @@ pub type Tagged = (ResourceId, String, Vec<(String, String)>);
 /// The resource types edgectl finds through the Resource Groups Tagging API, because
 /// their own service lists nothing by tag: KMS keys, SNS topics (the service alone:
 /// topics are its only taggable resources, and moto's tagging API knows no `sns:topic`),
-/// CloudWatch alarms (which may have any name).
-const TAGGED_TYPES: &[&str] = &["kms:key", "sns", "cloudwatch:alarm"];
+/// CloudWatch alarms (which may have any name), ACM certificates (the service alone again,
+/// as moto knows it; certificates are its only taggable resources).
+const TAGGED_TYPES: &[&str] = &["kms:key", "sns", "cloudwatch:alarm", "acm"];
 
 /// The stack's resources of `kind` among those the Resource Groups Tagging API lists
 /// (see [`TAGGED_TYPES`]): one query per command, every kind that needs it sharing it.
 /// The API is eventually consistent: a resource made a moment ago may be missing, so the
 /// kinds that use it have creates that find their resource again by name or alias.
 pub async fn tagged(cx: &super::Cx, kind: &str) -> Result<Vec<Tagged>, AwsError> {
-    let all = cx.reads.tagged.get_or_try_init(|| query_tagged(cx)).await?;
+    let all = cx
+        .reads
+        .tagged
+        .get_or_try_init(|| query_tagged(cx, &cx.clients.tagging))
+        .await?;
     Ok(all
         .iter()
         .filter(|(id, _, _)| id.kind() == kind)
@@ -133,15 +138,30 @@ pub async fn tagged(cx: &super::Cx, kind: &str) -> Result<Vec<Tagged>, AwsError>
         .collect())
 }
 
-async fn query_tagged(cx: &super::Cx) -> Result<Vec<Tagged>, AwsError> {
+/// [`tagged`] in us-east-1 (CloudFront's certificates), one query per command.
+pub async fn tagged_global(cx: &super::Cx, kind: &str) -> Result<Vec<Tagged>, AwsError> {
+    let all = cx
+        .reads
+        .tagged_global
+        .get_or_try_init(|| query_tagged(cx, &cx.clients.tagging_global))
+        .await?;
+    Ok(all
+        .iter()
+        .filter(|(id, _, _)| id.kind() == kind)
+        .cloned()
+        .collect())
+}
+
+async fn query_tagged(
+    cx: &super::Cx,
+    client: &aws_sdk_resourcegroupstagging::Client,
+) -> Result<Vec<Tagged>, AwsError> {
     use super::errors::AwsResultExt as _;
     let filter = aws_sdk_resourcegroupstagging::types::TagFilter::builder()
         .key(STACK_TAG)
         .values(cx.stack.as_str())
         .build();
-    let pages: Vec<_> = cx
-        .clients
-        .tagging
+    let pages: Vec<_> = client
         .get_resources()
         .set_resource_type_filters(Some(
             TAGGED_TYPES.iter().map(|kind| kind.to_string()).collect(),

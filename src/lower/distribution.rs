@@ -93,10 +93,14 @@ pub fn one(manifest: &Manifest, env: &Env, distribution: &Distribution) -> Desir
             ),
             (
                 "certificate",
-                distribution
-                    .certificate
-                    .as_ref()
-                    .map_or(Value::Null, Value::str),
+                match distribution.certificate.as_deref() {
+                    Some(written) => {
+                        let (value, wait) = super::certificate::reference(written);
+                        after.extend(wait);
+                        value
+                    }
+                    None => Value::Null,
+                },
                 Mode::InPlace,
             ),
             (

@@ -98,6 +98,10 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
         for listener in &load_balancer.listeners {
             let id = listener_id(&load_balancer.key, listener.port);
             let name = format!("{}-{}", load_balancer.name, listener.port);
+            let certificate = listener
+                .certificate
+                .as_deref()
+                .map_or((Value::Null, None), super::certificate::reference);
             out.push(Desired {
                 id: id.clone(),
                 props: props([
@@ -108,11 +112,7 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
                         Value::str(if listener.https { "HTTPS" } else { "HTTP" }),
                         Mode::InPlace,
                     ),
-                    (
-                        "certificate",
-                        listener.certificate.clone().map_or(Value::Null, Value::Str),
-                        Mode::InPlace,
-                    ),
+                    ("certificate", certificate.0, Mode::InPlace),
                     (
                         "ssl_policy",
                         listener.ssl_policy.clone().map_or(Value::Null, Value::Str),
@@ -125,7 +125,7 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
                         Mode::InPlace,
                     ),
                 ]),
-                after: Vec::new(),
+                after: certificate.1.into_iter().collect(),
             });
             for rule in &listener.rules {
                 let name = format!("{name}-{}", rule.priority);

@@ -9,6 +9,7 @@ pub mod alarm;
 pub mod autoscaling;
 pub mod bucket;
 pub mod bucket_policy;
+pub mod certificate;
 pub mod cluster;
 pub mod database;
 pub mod distribution;
@@ -102,6 +103,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     out.extend(distribution::desired(manifest, env));
     out.extend(alarm::desired(manifest));
     out.extend(zone::desired(manifest));
+    out.extend(certificate::desired(manifest, env));
     refs::templates(manifest, env, &mut out);
     out
 }

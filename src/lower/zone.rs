@@ -11,6 +11,15 @@ use crate::manifest::dns::Target;
 
 use super::load_balancer::load_balancer_id;
 
+/// Where a record of zone `key` goes: the stack's zone, or one found by name.
+pub fn zone_value(manifest: &Manifest, key: &str) -> Value {
+    match manifest.zones.iter().find(|zone| zone.key == key) {
+        Some(zone) if zone.create => Value::Ref(zone_id(key)),
+        Some(zone) => Value::str(&zone.name),
+        None => Value::Null,
+    }
+}
+
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     let mut out = Vec::new();
     for zone in &manifest.zones {

@@ -367,6 +367,8 @@ pub struct Context<'a> {
     pub namespaces: Vec<String>,
     /// The keys under `databases:`, whose secret and endpoint services refer to.
     pub databases: Vec<String>,
+    /// The keys under `certificates:`, which listeners refer to as `certificates.<key>`.
+    pub certificates: Vec<String>,
     pub stack: &'a str,
     pub network: Option<&'a Network>,
     pub security_groups: Vec<String>,
@@ -934,7 +936,9 @@ fn decode_load_balancers(
                     );
                     continue;
                 }
-                if let Some(listener) = decode_listener(decoder, item, &section, &exposed) {
+                if let Some(listener) =
+                    decode_listener(decoder, item, &section, &exposed, &cx.certificates)
+                {
                     listeners.push(listener);
                 }
             }
@@ -966,6 +970,7 @@ fn decode_listener(
     node: &Node,
     section: &str,
     exposed: &[String],
+    certificates: &[String],
 ) -> Option<Listener> {
     let fields = decoder.fields(node, &format!("{section}.listeners"), LISTENER)?;
     let Some(port) = fields
@@ -998,11 +1003,17 @@ fn decode_listener(
                 "an HTTP listener takes no certificate",
                 "remove `certificate`, or set `protocol: HTTPS`",
             );
+        } else if let Some(key) = certificate.value.strip_prefix("certificates.") {
+            let name = Spanned {
+                value: key.to_string(),
+                pos: certificate.pos,
+            };
+            reference(decoder, &name, "certificate", certificates);
         } else if !certificate.value.starts_with("arn:") {
             decoder.error(
                 certificate.pos,
                 format!("`{}` is not a certificate ARN", certificate.value),
-                "use the ARN of an ACM certificate, `arn:aws:acm:REGION:ACCOUNT:certificate/ID`",
+                "use `certificates.<name>` (one the stack requests), or the ARN of an ACM certificate, `arn:aws:acm:REGION:ACCOUNT:certificate/ID`",
             );
         }
     } else if https {

@@ -11,13 +11,17 @@
 //!       - { name: www, cname: edge-mind.concept-reply-sandbox.com, ttl: 300 }
 //!       - { name: "@", txt: ["v=spf1 -all"] }
 //! ```
+//!
+//! And `certificates`: ACM certificates requested with DNS validation, their validation
+//! records written in the stack's zones, in us-east-1 when a distribution uses them.
 
-use super::containers::{named_positions, valid_logical_name};
+use super::containers::{Containers, named_positions, valid_logical_name};
 use super::decode::{Decoder, Fields, Spanned};
 use super::diag::suggest;
 use super::yaml::Node;
 
 const ZONE: &[&str] = &["name", "create", "comment", "records"];
+const CERTIFICATE: &[&str] = &["domain", "alternative_names", "zone"];
 const RECORD: &[&str] = &["name", "ttl", "alias", "a", "aaaa", "cname", "txt", "mx"];
 /// The record types a record may have, as its field names.
 const TYPES: &[&str] = &["alias", "a", "aaaa", "cname", "txt", "mx"];
@@ -53,10 +57,28 @@ pub enum Target {
     LoadBalancer(String),
 }
 
-/// The keys under `zones:` as written, errors or not.
-pub fn declared(fields: &Fields<'_>) -> Vec<String> {
+#[derive(Clone, Debug, PartialEq)]
+pub struct Certificate {
+    pub key: String,
+    pub domain: String,
+    /// Besides `domain`, sorted.
+    pub alternative_names: Vec<String>,
+    /// Requested in us-east-1 (a distribution uses it) rather than the stack's region.
+    pub global: bool,
+    /// Per validated name (`known::validation_domains`), the zone (its key) its record is
+    /// written in; `None`: validated by hand.
+    pub validation: Vec<(String, Option<String>)>,
+}
+
+/// The keys under `certificates:` as written, errors or not.
+pub fn declared_certificates(fields: &Fields<'_>) -> Vec<String> {
+    declared(fields, "certificates")
+}
+
+/// The keys under `section` as written, errors or not.
+fn declared(fields: &Fields<'_>, section: &str) -> Vec<String> {
     fields
-        .get("zones")
+        .get(section)
         .map(|node| {
             named_positions(node)
                 .into_iter()
@@ -285,6 +307,7 @@ fn decode_record(
         };
     }
     let mut values = Vec::new();
+    let mut invalid = false;
     for value in decoder.list(node) {
         let Some(text) = decoder.string(value, kind) else {
             continue;
@@ -308,12 +331,13 @@ fn decode_record(
             decoder.error(
                 text.pos,
                 format!(
-                    "`{}` is not a value of a {} record",
+                    "`{}` is not a value for {} records",
                     text.value,
                     kind.to_uppercase()
                 ),
                 format!("write {shape}"),
             );
+            invalid = true;
             continue;
         }
         let value = match *kind {
@@ -325,6 +349,9 @@ fn decode_record(
         values.push(value);
     }
     if values.is_empty() {
+        if invalid {
+            return Vec::new();
+        }
         decoder.error(
             node.pos,
             format!("record `{}` has no value", label.value),
@@ -358,6 +385,140 @@ pub fn quote_txt(text: &str) -> String {
     escaped.join(" ")
 }
 
+pub fn decode_certificates(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    region: Option<&str>,
+    zones: &[Zone],
+    containers: &Containers,
+    edge: &super::edge::Edge,
+) -> Vec<Certificate> {
+    let Some(node) = fields.get("certificates") else {
+        return Vec::new();
+    };
+    let zone_keys = declared(fields, "zones");
+    let mut out = Vec::new();
+    for (key, body) in decoder.named(node, "certificates") {
+        if !valid_logical_name(decoder, &key) {
+            continue;
+        }
+        let section = format!("certificates.{}", key.value);
+        let Some(fields) = decoder.fields(body, &section, CERTIFICATE) else {
+            continue;
+        };
+        let Some(domain) = fields
+            .get("domain")
+            .and_then(|node| decoder.string(node, "domain"))
+        else {
+            if fields.get("domain").is_none() {
+                decoder.error(
+                    key.pos,
+                    format!("certificate `{}` has no `domain`", key.value),
+                    "add `domain: app.example.com`",
+                );
+            }
+            continue;
+        };
+        let Some(domain) = self::domain(decoder, &domain, "certificate domain") else {
+            continue;
+        };
+        let mut alternative_names = Vec::new();
+        if let Some(list) = fields.get("alternative_names") {
+            for item in decoder.list(list) {
+                let Some(name) = decoder.string(item, "alternative_names") else {
+                    continue;
+                };
+                if let Some(name) = self::domain(decoder, &name, "alternative name")
+                    && name != domain
+                {
+                    alternative_names.push(name);
+                }
+            }
+        }
+        alternative_names.sort();
+        alternative_names.dedup();
+        if alternative_names.len() > 99 {
+            decoder.error(
+                fields.key_pos("alternative_names").unwrap_or(key.pos),
+                "a certificate covers at most 100 names",
+                "split it into two certificates",
+            );
+        }
+        // Where its validation records go: the zone named, else the zone each name is in.
+        let named_zone = match fields.get("zone") {
+            Some(node) => {
+                let Some(name) = decoder.string(node, "zone") else {
+                    continue;
+                };
+                let name = Spanned {
+                    value: name
+                        .value
+                        .strip_prefix("zones.")
+                        .unwrap_or(&name.value)
+                        .to_string(),
+                    pos: name.pos,
+                };
+                if !super::containers::reference(decoder, &name, "zone", &zone_keys) {
+                    continue;
+                }
+                Some(name)
+            }
+            None => None,
+        };
+        let names = crate::known::validation_domains(
+            std::iter::once(domain.as_str()).chain(alternative_names.iter().map(String::as_str)),
+        );
+        let mut validation = Vec::new();
+        for name in names {
+            let within =
+                |zone: &Zone| name == zone.name || name.ends_with(&format!(".{}", zone.name));
+            let zone = match &named_zone {
+                Some(key) => {
+                    let zone = zones.iter().find(|zone| zone.key == key.value);
+                    if zone.is_some_and(|zone| !within(zone)) {
+                        decoder.error(key.pos, format!("`{name}` is not in zone `{}`", key.value), "validate it through the zone it is in: leave `zone` out, and edgectl picks each name's zone");
+                    }
+                    zone.map(|zone| zone.key.clone())
+                }
+                None => zones
+                    .iter()
+                    .filter(|zone| within(zone))
+                    .max_by_key(|zone| zone.name.len())
+                    .map(|zone| zone.key.clone()),
+            };
+            validation.push((name, zone));
+        }
+        // By use: CloudFront takes certificates from us-east-1 only, a load balancer from
+        // its own region.
+        let reference = format!("certificates.{}", key.value);
+        let by_listener = containers
+            .load_balancers
+            .iter()
+            .flat_map(|lb| &lb.listeners)
+            .any(|listener| listener.certificate.as_deref() == Some(reference.as_str()));
+        let by_distribution = edge
+            .distributions
+            .iter()
+            .any(|distribution| distribution.certificate.as_deref() == Some(reference.as_str()));
+        // In us-east-1 one certificate serves both.
+        if by_listener && by_distribution && region.is_some_and(|region| region != "us-east-1") {
+            decoder.error(
+                key.pos,
+                format!("certificate `{}` is used by a load balancer and a distribution", key.value),
+                "CloudFront takes certificates from us-east-1 only, a load balancer from its own region: declare one certificate for each",
+            );
+        }
+        out.push(Certificate {
+            key: key.value.clone(),
+            domain,
+            alternative_names,
+            global: by_distribution,
+            validation,
+        });
+    }
+    out
+}
+
 fn unknown<'a>(
     decoder: &mut Decoder,
     target: &Spanned<String>,
@@ -365,12 +526,11 @@ fn unknown<'a>(
     kind: &str,
     known: impl Iterator<Item = &'a str> + Clone,
 ) {
-    let help = match suggest(key, known.clone()) {
+    let names: Vec<&str> = known.clone().collect();
+    let help = match suggest(key, known) {
         Some(close) => format!("did you mean `{close}`?"),
-        None => format!(
-            "declare it, or alias one of: {}",
-            known.collect::<Vec<_>>().join(", ")
-        ),
+        None if names.is_empty() => format!("no {kind} is declared: declare it first"),
+        None => format!("declare it, or alias one of: {}", names.join(", ")),
     };
     decoder.error(target.pos, format!("unknown {kind} `{key}`"), help);
 }

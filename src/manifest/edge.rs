@@ -255,6 +255,8 @@ pub struct Context<'a> {
     pub tags: fn(&mut Decoder, &Node) -> BTreeMap<String, String>,
     /// The keys under `keys:`, which buckets refer to as `keys.<key>`.
     pub keys: Vec<String>,
+    /// The keys under `certificates:`, which distributions refer to as `certificates.<key>`.
+    pub certificates: Vec<String>,
 }
 
 pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Edge {
@@ -1023,12 +1025,28 @@ fn decode_distributions(
             .get("certificate")
             .and_then(|node| decoder.string(node, "certificate"));
         if let Some(certificate) = &certificate
+            && let Some(key) = certificate.value.strip_prefix("certificates.")
+        {
+            if !cx.certificates.iter().any(|known| known == key) {
+                let help =
+                    match super::diag::suggest(key, cx.certificates.iter().map(String::as_str)) {
+                        Some(close) => format!("did you mean `certificates.{close}`?"),
+                        None => "declare it under `certificates:`, or use an ACM certificate's ARN"
+                            .to_string(),
+                    };
+                decoder.error(
+                    certificate.pos,
+                    format!("unknown certificate `{key}`"),
+                    help,
+                );
+            }
+        } else if let Some(certificate) = &certificate
             && !certificate.value.starts_with("arn:aws:acm:us-east-1:")
         {
             decoder.error(
                 certificate.pos,
                 "CloudFront takes certificates only from ACM in us-east-1",
-                "request or import the certificate in us-east-1 and use its ARN (`arn:aws:acm:us-east-1:...`)",
+                "use `certificates.<name>` (edgectl requests it in us-east-1), or the ARN of one in us-east-1 (`arn:aws:acm:us-east-1:...`)",
             );
         }
         if !aliases.is_empty() && certificate.is_none() {

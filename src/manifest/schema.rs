@@ -32,6 +32,7 @@ pub const TOP_LEVEL: &[&str] = &[
     "buckets",
     "distributions",
     "zones",
+    "certificates",
     "alarms",
     "outputs",
     "environments",
@@ -86,6 +87,8 @@ pub struct Manifest {
     pub environment: Option<String>,
     /// Route 53 zones and the records the stack writes in them.
     pub zones: Vec<super::dns::Zone>,
+    /// ACM certificates the stack requests, validated through DNS.
+    pub certificates: Vec<super::dns::Certificate>,
     /// CloudWatch alarms: the shorthand of services, load balancers and databases, and
     /// the full form.
     pub alarms: Vec<super::alarms::Alarm>,
@@ -295,6 +298,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
             keys: declared_keys.clone(),
             namespaces: super::discovery::declared(&fields),
             databases: super::databases::declared(&fields),
+            certificates: super::dns::declared_certificates(&fields),
             stack: stack.as_deref().unwrap_or("stack"),
             network: network.as_ref(),
             security_groups: security_groups
@@ -314,6 +318,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
                 .collect(),
             tags: decode_tags,
             keys: declared_keys.clone(),
+            certificates: super::dns::declared_certificates(&fields),
         };
         edge::decode(decoder, &fields, &cx)
     };
@@ -332,6 +337,14 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         };
         super::dns::decode(decoder, &fields, &cx)
     };
+    let certificates = super::dns::decode_certificates(
+        decoder,
+        &fields,
+        region.as_deref(),
+        &zones,
+        &containers,
+        &edge,
+    );
     let alarms = {
         let cx = super::alarms::Context {
             stack: stack.as_deref().unwrap_or("stack"),
@@ -355,6 +368,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         edge,
         environment: None,
         zones,
+        certificates,
         alarms,
         outputs: fields
             .get("outputs")

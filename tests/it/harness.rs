@@ -60,6 +60,9 @@ impl Moto {
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
                 // Services report this many running tasks, so rollouts complete (moto runs none).
                 .env("MOTO_ECS_SERVICE_RUNNING", "10")
+                // ACM issues a DNS-validated certificate this many seconds after the request
+                // (it never looks for the validation record; AWS does).
+                .env("MOTO_ACM_VALIDATION_WAIT", "1")
                 .stdout(Stdio::null())
                 .stderr(std::fs::File::create(&log).expect("log file"))
                 .spawn()
@@ -197,6 +200,52 @@ impl Moto {
     }
 
     /// A certificate in `region`: a load balancer's must be in its own region, as on AWS.
+    /// Makes the public zones a manifest writes records in without owning them
+    /// (`zones:` entries without `create: true`), as the account it deploys to has them.
+    pub async fn external_zones(&self, manifest: &str) {
+        let text = std::fs::read_to_string(root().join(manifest)).unwrap_or_default();
+        let Some(section) = text.split("\nzones:\n").nth(1) else {
+            return;
+        };
+        let mut names = Vec::new();
+        let mut current: Option<(String, bool)> = None;
+        for line in section.lines() {
+            if !line.starts_with(' ') && !line.trim().is_empty() {
+                break;
+            }
+            if line.starts_with("  ") && !line.starts_with("    ") && line.trim_end().ends_with(':')
+            {
+                names.extend(
+                    current
+                        .take()
+                        .filter(|(_, create)| !create)
+                        .map(|(name, _)| name),
+                );
+                current = Some((String::new(), false));
+            } else if let Some(name) = line.strip_prefix("    name:") {
+                if let Some(zone) = current.as_mut() {
+                    zone.0 = name.trim().to_string();
+                }
+            } else if line.trim() == "create: true"
+                && let Some(zone) = current.as_mut()
+            {
+                zone.1 = true;
+            }
+        }
+        names.extend(current.filter(|(_, create)| !create).map(|(name, _)| name));
+        let route53 = aws_sdk_route53::Client::new(&self.sdk().await);
+        // A name from a variable is the test's to make, with the value it passes.
+        for name in names.into_iter().filter(|name| !name.contains("${")) {
+            route53
+                .create_hosted_zone()
+                .name(&name)
+                .caller_reference(format!("the-company-{name}"))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
     pub fn certificate_in(&self, region: &str) -> String {
         let python = moto_server().with_file_name("python");
         let script = format!(

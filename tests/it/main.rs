@@ -3,6 +3,7 @@
 
 mod alarms;
 mod bad_input;
+mod certificates;
 mod cli;
 mod databases;
 mod discovery;

@@ -289,6 +289,7 @@ async fn seed_stacks_deploy_plan_clean_and_destroy_to_nothing() {
     };
     for (file, stack, region, expected) in cases {
         let certificate = format!("certificate_arn={}", moto.certificate_in(region));
+        moto.external_zones(file).await;
         let ec2 = moto.ec2_in(region).await;
         let text = std::fs::read_to_string(root().join(file)).unwrap();
         let with_vars = |args: &[&'static str]| {
@@ -342,14 +343,12 @@ async fn seed_stacks_deploy_plan_clean_and_destroy_to_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn edgemind_runs_as_the_seed_describes() {
     let moto = Moto::start();
-    let certificate = format!("certificate_arn={}", moto.certificate());
+    moto.external_zones("manifests/edgemind-prod.yaml").await;
     moto.edgectl(&[
         "apply",
         "-f",
         "manifests/edgemind-prod.yaml",
         "--auto-approve",
-        "--var",
-        &certificate,
     ])
     .success();
     let sdk = moto.sdk().await;
@@ -389,14 +388,8 @@ async fn edgemind_runs_as_the_seed_describes() {
         .send()
         .await
         .unwrap();
-    moto.edgectl(&[
-        "sync",
-        "-f",
-        "manifests/edgemind-prod.yaml",
-        "--var",
-        &certificate,
-    ])
-    .success();
+    moto.edgectl(&["sync", "-f", "manifests/edgemind-prod.yaml"])
+        .success();
     assert_eq!(
         keys().await,
         [
@@ -407,14 +400,7 @@ async fn edgemind_runs_as_the_seed_describes() {
         ]
     );
     let outputs = moto
-        .edgectl(&[
-            "output",
-            "-f",
-            "manifests/edgemind-prod.yaml",
-            "--var",
-            &certificate,
-            "--json",
-        ])
+        .edgectl(&["output", "-f", "manifests/edgemind-prod.yaml", "--json"])
         .success();
     let outputs: serde_json::Value = serde_json::from_str(&outputs.stdout).unwrap();
     assert_eq!(
@@ -427,6 +413,111 @@ async fn edgemind_runs_as_the_seed_describes() {
     assert_eq!(
         outputs["FrontendURL"]["value"],
         format!("https://{}", summary.domain_name())
+    );
+
+    // The production URL: an alias in the sandbox zone to the distribution, beside its
+    // ownership marker and the certificate's validation record; the certificate, issued,
+    // serves the distribution and the ALB's HTTPS listener.
+    let route53 = aws_sdk_route53::Client::new(&sdk);
+    let zone = route53
+        .list_hosted_zones_by_name()
+        .dns_name("concept-reply-sandbox.com")
+        .send()
+        .await
+        .unwrap()
+        .hosted_zones()[0]
+        .id()
+        .to_string();
+    let sets = route53
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await
+        .unwrap();
+    let alias = sets
+        .resource_record_sets()
+        .iter()
+        .find(|set| {
+            set.name() == "edge-mind.concept-reply-sandbox.com." && set.r#type().as_str() == "A"
+        })
+        .and_then(|set| set.alias_target())
+        .expect("the alias record");
+    assert_eq!(
+        alias.dns_name().trim_end_matches('.'),
+        summary.domain_name()
+    );
+    assert_eq!(alias.hosted_zone_id(), "Z2FDTNDATAQYW2");
+    let names: Vec<&str> = sets
+        .resource_record_sets()
+        .iter()
+        .map(|set| set.name())
+        .collect();
+    assert!(
+        names.contains(&"_edgectl.a.edge-mind.concept-reply-sandbox.com."),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|name| name.starts_with('_')
+            && name.ends_with(".edge-mind.concept-reply-sandbox.com.")
+            && !name.starts_with("_edgectl.")),
+        "no validation record: {names:?}"
+    );
+    let acm = aws_sdk_acm::Client::new(&sdk);
+    let listed = acm.list_certificates().send().await.unwrap();
+    let certificate = listed
+        .certificate_summary_list()
+        .iter()
+        .find(|summary| summary.domain_name() == Some("edge-mind.concept-reply-sandbox.com"))
+        .and_then(|summary| summary.certificate_arn())
+        .expect("the certificate")
+        .to_string();
+    let described = acm
+        .describe_certificate()
+        .certificate_arn(&certificate)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described
+            .certificate()
+            .and_then(|c| c.status())
+            .map(|s| s.as_str()),
+        Some("ISSUED")
+    );
+    let config = cloudfront
+        .get_distribution_config()
+        .id(summary.id())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        config
+            .distribution_config()
+            .and_then(|config| config.viewer_certificate())
+            .and_then(|viewer| viewer.acm_certificate_arn()),
+        Some(certificate.as_str())
+    );
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
+    let balancer = elb
+        .describe_load_balancers()
+        .names("edgemind-prod-alb")
+        .send()
+        .await
+        .unwrap();
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(balancer.load_balancers()[0].load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let https = listeners
+        .listeners()
+        .iter()
+        .find(|listener| listener.port() == Some(443))
+        .unwrap();
+    assert_eq!(
+        https.certificates()[0].certificate_arn(),
+        Some(certificate.as_str())
     );
 
     // InfluxDB's data on EFS, through the access point.
@@ -518,8 +609,10 @@ async fn edgemind_runs_as_the_seed_describes() {
 
 /// HappyRobot as dev and as prod from its one manifest (issue 14): two stacks side by side,
 /// with the seed's differences read back through the SDK — logs kept 7 / 30 days, backups
-/// 1 / 7 days, HTTPS on 443 only where a certificate is given — and the outputs its
-/// write-up reads (the ALB's DNS name, the database's endpoint) read live per environment.
+/// 1 / 7 days, HTTPS on 443 only where a domain or certificate is given (prod answers on
+/// its own domain: an alias to its ALB in the company's zone, a certificate the stack
+/// requests and validates), seed 004's alarms — and the outputs its write-up reads (the
+/// ALB's DNS name, the database's endpoint) read live per environment.
 #[tokio::test(flavor = "multi_thread")]
 async fn happyrobot_applies_as_dev_and_as_prod() {
     let moto = Moto::start();
@@ -541,7 +634,6 @@ async fn happyrobot_applies_as_dev_and_as_prod() {
     );
     assert_eq!(moto.requests(), 0);
 
-    let certificate = format!("certificate_arn={}", moto.certificate_in("eu-south-2"));
     let plan = moto
         .edgectl(&["plan", "-f", file, "--env", "prod"])
         .success();
@@ -553,17 +645,44 @@ async fn happyrobot_applies_as_dev_and_as_prod() {
     );
     moto.edgectl(&["apply", "-f", file, "--env", "dev", "--auto-approve"])
         .success();
-    moto.edgectl(&[
-        "apply",
-        "-f",
-        file,
-        "--env",
-        "prod",
+    // Prod answers on its own domain: the company's zone, the stack's certificate.
+    let route53 = aws_sdk_route53::Client::new(&moto.sdk().await);
+    let zone = route53
+        .create_hosted_zone()
+        .name("happyrobot.example")
+        .caller_reference("happyrobot")
+        .send()
+        .await
+        .unwrap()
+        .hosted_zone()
+        .unwrap()
+        .id()
+        .to_string();
+    let domain = [
         "--var",
-        &certificate,
-        "--auto-approve",
-    ])
-    .success();
+        "domain=fde.happyrobot.example",
+        "--var",
+        "zone=happyrobot.example",
+    ];
+    let mut args = vec!["apply", "-f", file, "--env", "prod", "--auto-approve"];
+    args.extend(domain);
+    moto.edgectl(&args).success();
+    let sets = route53
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await
+        .unwrap();
+    let alias = sets
+        .resource_record_sets()
+        .iter()
+        .find(|set| set.name() == "fde.happyrobot.example." && set.r#type().as_str() == "A")
+        .and_then(|set| set.alias_target())
+        .expect("the domain's alias to the ALB");
+    assert!(
+        alias.dns_name().starts_with("happyrobot-fde-prod-alb"),
+        "{alias:?}"
+    );
 
     for (suffix, log_days, backup_days, listeners) in
         [("", 7, 1, vec![80]), ("-prod", 30, 7, vec![80, 443])]
@@ -687,7 +806,7 @@ async fn happyrobot_applies_as_dev_and_as_prod() {
             "loadBalancerDnsName",
         ];
         if environment == "prod" {
-            args.extend(["--var", &certificate]);
+            args.extend(domain);
         }
         let output = moto.edgectl(&args).success();
         assert_eq!(
@@ -705,7 +824,7 @@ async fn happyrobot_applies_as_dev_and_as_prod() {
             "--detailed-exitcode",
         ];
         if environment == "prod" {
-            args.extend(["--var", &certificate]);
+            args.extend(domain);
         }
         let clean = moto.edgectl(&args);
         assert_eq!(clean.code, 0, "{stack}: {}", clean.stdout);

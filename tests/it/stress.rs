@@ -665,21 +665,10 @@ async fn bystander(moto: &Moto) -> (String, String) {
 async fn edgemind_converges_through_faults() {
     let moto = Moto::start();
     let (vpc, before) = bystander(&moto).await;
-    let certificate = format!("certificate_arn={}", moto.certificate());
+    moto.external_zones(EDGEMIND).await;
     let proxy = FaultProxy::start(&moto.url);
     proxy.faults(20.0, &[], 11);
-    let (runs, outputs) = until_success(
-        &proxy,
-        &[
-            "apply",
-            "-f",
-            EDGEMIND,
-            "--auto-approve",
-            "--var",
-            &certificate,
-        ],
-        6,
-    );
+    let (runs, outputs) = until_success(&proxy, &["apply", "-f", EDGEMIND, "--auto-approve"], 6);
     let retried = outputs.iter().any(|run| run.stderr.contains(" retried ("));
     assert!(retried, "no run reported its retries");
     eprintln!(
@@ -689,17 +678,7 @@ async fn edgemind_converges_through_faults() {
     );
     // Converged: nothing left to do, nothing twice.
     proxy.faults(0.0, &[], 1);
-    let plan = through(
-        &proxy,
-        &[
-            "plan",
-            "-f",
-            EDGEMIND,
-            "--var",
-            &certificate,
-            "--detailed-exitcode",
-        ],
-    );
+    let plan = through(&proxy, &["plan", "-f", EDGEMIND, "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
     let owned = inventory(&moto, "edgemind-prod").await;
     let twice: Vec<_> = owned.iter().filter(|(_, count)| **count > 1).collect();
@@ -708,18 +687,7 @@ async fn edgemind_converges_through_faults() {
 
     proxy.faults(20.0, &[], 12);
     proxy.reset_counts();
-    let (runs, _) = until_success(
-        &proxy,
-        &[
-            "destroy",
-            "-f",
-            EDGEMIND,
-            "--auto-approve",
-            "--var",
-            &certificate,
-        ],
-        6,
-    );
+    let (runs, _) = until_success(&proxy, &["destroy", "-f", EDGEMIND, "--auto-approve"], 6);
     eprintln!(
         "destroy at 20% faults: {runs} run(s), {} requests, faults {:?}",
         proxy.requests(),
@@ -793,6 +761,7 @@ async fn converges_through_faults(
     kept: &[&str],
 ) -> BTreeMap<String, usize> {
     let moto = Moto::start();
+    moto.external_zones(args[1]).await;
     let proxy = FaultProxy::start(&moto.url);
     let with = |verb: &[&'static str]| -> Vec<String> {
         verb.iter().chain(args).map(|arg| arg.to_string()).collect()
@@ -884,6 +853,7 @@ async fn crash_points(
     kept: &[&str],
 ) {
     let moto = Moto::start();
+    moto.external_zones(manifest).await;
     let proxy = FaultProxy::start(&moto.url);
     let region = region_of(manifest);
     let with = |verb: &[&str]| -> Vec<String> {
@@ -1016,24 +986,14 @@ async fn fault_figures() {
     println!("|---:|---|---:|---:|---:|---|---:|");
     for percent in [0.0, 10.0, 20.0] {
         let moto = Moto::start();
-        let certificate = format!("certificate_arn={}", moto.certificate());
+        moto.external_zones(EDGEMIND).await;
         let proxy = FaultProxy::start(&moto.url);
         for (index, verb) in ["apply", "destroy"].into_iter().enumerate() {
             proxy.faults(percent, &[], 21 + index as u64);
             proxy.reset_counts();
             let started = std::time::Instant::now();
-            let (runs, outputs) = until_success(
-                &proxy,
-                &[
-                    verb,
-                    "-f",
-                    EDGEMIND,
-                    "--auto-approve",
-                    "--var",
-                    &certificate,
-                ],
-                6,
-            );
+            let (runs, outputs) =
+                until_success(&proxy, &[verb, "-f", EDGEMIND, "--auto-approve"], 6);
             let wall = started.elapsed();
             for run in outputs.iter().filter(|run| run.code != 0) {
                 for line in run.stderr.lines().filter(|line| line.starts_with("error")) {

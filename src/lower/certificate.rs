@@ -1,0 +1,112 @@
+//! Lowering: ACM certificates, their DNS validation records (named and valued by what ACM
+//! answers, so templates of the certificate's attributes) and the wait for their issue,
+//! which what uses a certificate orders after.
+
+use crate::aws::acm::{certificate_id, validation_id};
+use crate::aws::route53::record_id;
+use crate::aws::tags;
+use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::manifest::Manifest;
+
+use super::Env;
+
+pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
+    let mut out = Vec::new();
+    for certificate in &manifest.certificates {
+        let id = certificate_id(&certificate.key);
+        let region = if certificate.global {
+            "us-east-1".to_string()
+        } else {
+            env.region.clone()
+        };
+        out.push(Desired {
+            id: id.clone(),
+            props: props([
+                ("domain", Value::str(&certificate.domain), Mode::Replace),
+                (
+                    "alternative_names",
+                    Value::Set(
+                        certificate
+                            .alternative_names
+                            .iter()
+                            .map(Value::str)
+                            .collect(),
+                    ),
+                    Mode::Replace,
+                ),
+                ("region", Value::str(region), Mode::Replace),
+                (
+                    "tags",
+                    tags::desired_tags(&manifest.tags, &certificate.domain),
+                    Mode::InPlace,
+                ),
+            ]),
+            after: Vec::new(),
+        });
+        let mut records = Vec::new();
+        let mut by_hand = Vec::new();
+        for (index, (name, zone)) in certificate.validation.iter().enumerate() {
+            let Some(zone) = zone else {
+                by_hand.push(Value::str(name));
+                continue;
+            };
+            let attribute = |what: &str| {
+                Value::Template(vec![Value::Ref(
+                    id.attribute(&format!("validation_{index}_{what}")),
+                )])
+            };
+            let record = record_id(
+                zone,
+                &format!("{}-validation-{index}", certificate.key),
+                "CNAME",
+            );
+            out.push(Desired {
+                id: record.clone(),
+                props: props([
+                    (
+                        "zone",
+                        super::zone::zone_value(manifest, zone),
+                        Mode::Replace,
+                    ),
+                    ("name", attribute("name"), Mode::Replace),
+                    ("type", Value::str("CNAME"), Mode::Replace),
+                    ("ttl", Value::Int(300), Mode::InPlace),
+                    (
+                        "values",
+                        Value::Set([attribute("value")].into()),
+                        Mode::InPlace,
+                    ),
+                    ("alias", Value::Null, Mode::InPlace),
+                ]),
+                after: Vec::new(),
+            });
+            records.push(record);
+        }
+        out.push(Desired {
+            id: validation_id(&certificate.key),
+            props: props([
+                (
+                    "certificate",
+                    Value::Template(vec![Value::Ref(id.clone())]),
+                    Mode::Replace,
+                ),
+                // Names no zone of the stack holds: their records are the user's to write.
+                ("by_hand", Value::List(by_hand), Mode::InPlace),
+            ]),
+            after: records,
+        });
+    }
+    out
+}
+
+/// A listener's or distribution's `certificate` as a value: an ARN as written, or the
+/// stack's certificate (its ARN once issued), with what to order after.
+pub fn reference(written: &str) -> (Value, Option<ResourceId>) {
+    match written.strip_prefix("certificates.") {
+        Some(key) => (
+            Value::Template(vec![Value::Ref(certificate_id(key))]),
+            Some(validation_id(key)),
+        ),
+        None => (Value::str(written), None),
+    }
+}
