@@ -26,6 +26,7 @@ pub mod secretsmanager;
 pub mod servicediscovery;
 pub mod sns;
 pub mod tags;
+pub mod wafv2;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,6 +66,10 @@ pub struct Clients {
     pub acm: aws_sdk_acm::Client,
     pub acm_global: aws_sdk_acm::Client,
     pub tagging_global: aws_sdk_resourcegroupstagging::Client,
+    /// WAFv2 in the stack's region (load balancers' web ACLs) and in us-east-1
+    /// (CloudFront's).
+    pub wafv2: aws_sdk_wafv2::Client,
+    pub wafv2_global: aws_sdk_wafv2::Client,
 }
 
 /// A client of `$krate` in us-east-1, whatever the stack's region.
@@ -130,6 +135,8 @@ impl Clients {
             acm: client!(aws_sdk_acm, config, counter),
             acm_global: global_client!(aws_sdk_acm, config, counter),
             tagging_global: global_client!(aws_sdk_resourcegroupstagging, config, counter),
+            wafv2: client!(aws_sdk_wafv2, config, counter),
+            wafv2_global: global_client!(aws_sdk_wafv2, config, counter),
         }
     }
 }
@@ -173,6 +180,9 @@ pub struct Reads {
     pub tagged: tokio::sync::OnceCell<Vec<tags::Tagged>>,
     /// The same in us-east-1, where CloudFront's certificates live (`tags::tagged_global`).
     pub tagged_global: tokio::sync::OnceCell<Vec<tags::Tagged>>,
+    /// The stack's web ACLs and IP sets, both scopes (`wafv2`).
+    pub web_acls: tokio::sync::OnceCell<Vec<wafv2::Owned>>,
+    pub ip_sets: tokio::sync::OnceCell<Vec<wafv2::Owned>>,
     /// The account's Route 53 hosted zones (`route53`).
     pub hosted_zones: tokio::sync::OnceCell<Vec<aws_sdk_route53::types::HostedZone>>,
     /// The record sets of the stack's zones and the zones the manifest names, by zone id.
@@ -286,6 +296,9 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(route53::RecordAdapter));
     adapters.push(Arc::new(acm::CertificateAdapter));
     adapters.push(Arc::new(acm::ValidationAdapter));
+    adapters.push(Arc::new(wafv2::FirewallAdapter));
+    adapters.push(Arc::new(wafv2::IpSetAdapter));
+    adapters.push(Arc::new(wafv2::AssociationAdapter));
     adapters
 }
 

@@ -130,10 +130,11 @@ pub fn one(manifest: &Manifest, env: &Env, distribution: &Distribution) -> Desir
             ("ipv6", Value::Bool(distribution.ipv6), Mode::InPlace),
             (
                 "web_acl",
-                distribution
-                    .web_acl
-                    .as_ref()
-                    .map_or(Value::Null, Value::str),
+                // A web ACL made elsewhere by its ARN, or the stack's firewall protecting it.
+                distribution.web_acl.as_ref().map_or_else(
+                    || super::firewall::distribution_firewall(manifest, &distribution.key),
+                    Value::str,
+                ),
                 Mode::InPlace,
             ),
             ("logging", logging, Mode::InPlace),

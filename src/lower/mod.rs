@@ -15,6 +15,7 @@ pub mod database;
 pub mod distribution;
 pub mod elastic_ip;
 pub mod file_system;
+pub mod firewall;
 pub mod internet_gateway;
 pub mod invalidation;
 pub mod key;
@@ -104,6 +105,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     out.extend(alarm::desired(manifest));
     out.extend(zone::desired(manifest));
     out.extend(certificate::desired(manifest, env));
+    out.extend(firewall::desired(manifest));
     refs::templates(manifest, env, &mut out);
     out
 }

@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod dns;
 pub mod edge;
 pub mod environments;
+pub mod firewalls;
 pub mod keys;
 pub mod refs;
 pub mod schema;

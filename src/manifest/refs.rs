@@ -374,7 +374,7 @@ mod tests {
             found,
             vec![
                 "5:16 ${load_balancers.abl.dns_name} refers to `load_balancers.abl`, which the manifest does not declare (declare it under `load_balancers:`; declared: `alb`)",
-                "6:8 ${load_balancers.alb.dns}: `load_balancers` have no attribute `dns` (did you mean `dns_name`? `load_balancers` have `dns_name`, `zone_id`, `arn`, `name`)",
+                "6:8 ${load_balancers.alb.dns}: `load_balancers` have no attribute `dns` (did you mean `dns_name`? `load_balancers` have `dns_name`, `zone_id`, `arn`, `name`, `arn_suffix`)",
                 "7:8 `${buckets.site}` is not a reference to a resource's attribute (write `${<section>.<name>.<attribute>}`, e.g. `${buckets.site.name}`)",
             ]
         );

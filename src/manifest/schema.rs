@@ -33,6 +33,7 @@ pub const TOP_LEVEL: &[&str] = &[
     "distributions",
     "zones",
     "certificates",
+    "firewalls",
     "alarms",
     "outputs",
     "environments",
@@ -89,6 +90,8 @@ pub struct Manifest {
     pub zones: Vec<super::dns::Zone>,
     /// ACM certificates the stack requests, validated through DNS.
     pub certificates: Vec<super::dns::Certificate>,
+    /// WAFv2 web ACLs in front of the stack's load balancers or distributions.
+    pub firewalls: Vec<super::firewalls::Firewall>,
     /// CloudWatch alarms: the shorthand of services, load balancers and databases, and
     /// the full form.
     pub alarms: Vec<super::alarms::Alarm>,
@@ -345,6 +348,28 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         &containers,
         &edge,
     );
+    let firewalls = {
+        let cx = super::firewalls::Context {
+            stack: stack.clone().unwrap_or_else(|| "stack".to_string()),
+            load_balancers: containers
+                .load_balancers
+                .iter()
+                .map(|lb| lb.key.clone())
+                .collect(),
+            distributions: edge
+                .distributions
+                .iter()
+                .map(|distribution| distribution.key.clone())
+                .collect(),
+            with_web_acl: edge
+                .distributions
+                .iter()
+                .filter(|distribution| distribution.web_acl.is_some())
+                .map(|distribution| distribution.key.clone())
+                .collect(),
+        };
+        super::firewalls::decode(decoder, &fields, &cx)
+    };
     let alarms = {
         let cx = super::alarms::Context {
             stack: stack.as_deref().unwrap_or("stack"),
@@ -369,6 +394,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         environment: None,
         zones,
         certificates,
+        firewalls,
         alarms,
         outputs: fields
             .get("outputs")

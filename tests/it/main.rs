@@ -9,6 +9,7 @@ mod databases;
 mod discovery;
 mod dns;
 mod file_systems;
+mod firewalls;
 mod harness;
 mod keys;
 mod lock;

@@ -611,7 +611,7 @@ async fn edgemind_runs_as_the_seed_describes() {
 /// with the seed's differences read back through the SDK — logs kept 7 / 30 days, backups
 /// 1 / 7 days, HTTPS on 443 only where a domain or certificate is given (prod answers on
 /// its own domain: an alias to its ALB in the company's zone, a certificate the stack
-/// requests and validates), seed 004's alarms — and the outputs its write-up reads (the
+/// requests and validates), the production WAF, seed 004's alarms — and the outputs its write-up reads (the
 /// ALB's DNS name, the database's endpoint) read live per environment.
 #[tokio::test(flavor = "multi_thread")]
 async fn happyrobot_applies_as_dev_and_as_prod() {
@@ -622,6 +622,7 @@ async fn happyrobot_applies_as_dev_and_as_prod() {
     let rds = aws_sdk_rds::Client::new(&sdk);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
+    let waf = aws_sdk_wafv2::Client::new(&sdk);
 
     // No environment chosen: refused before any call, naming the choices.
     let none = moto.edgectl(&["plan", "-f", file]);
@@ -729,6 +730,29 @@ async fn happyrobot_applies_as_dev_and_as_prod() {
         let mut ports: Vec<i32> = found.listeners().iter().filter_map(|l| l.port()).collect();
         ports.sort();
         assert_eq!(ports, listeners, "{stack}");
+
+        // The production WAF in front of prod's ALB only: rate limit and managed rules.
+        let protecting = waf
+            .get_web_acl_for_resource()
+            .resource_arn(balancer.load_balancer_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        match protecting.web_acl() {
+            Some(acl) => {
+                assert_eq!(suffix, "-prod", "dev has no WAF");
+                assert_eq!(acl.name(), "happyrobot-fde-prod-waf");
+                let rules: Vec<&str> = acl.rules().iter().map(|rule| rule.name()).collect();
+                assert_eq!(rules, ["rate-limit", "common", "known-bad-inputs"]);
+                let rate = acl.rules()[0]
+                    .statement()
+                    .unwrap()
+                    .rate_based_statement()
+                    .unwrap();
+                assert_eq!((rate.limit(), rate.evaluation_window_sec()), (1000, 300));
+            }
+            None => assert_eq!(suffix, "", "prod's ALB has no WAF"),
+        }
 
         // Seed 004's alarms, each notifying the stack's topic; the load balancer's by its
         // ARN suffix, the target groups' by theirs.

@@ -586,6 +586,56 @@ pub async fn inventory_in(moto: &Moto, stack: &str, region: &str) -> BTreeMap<St
             count("record", pairs);
         }
     }
+    // Web ACLs and IP sets of both scopes (tags by ARN; CloudFront's in us-east-1).
+    let waf = aws_sdk_wafv2::Client::new(&moto.sdk_in("us-east-1").await);
+    let regional = aws_sdk_wafv2::Client::new(&sdk);
+    for (client, scope) in [
+        (&regional, aws_sdk_wafv2::types::Scope::Regional),
+        (&waf, aws_sdk_wafv2::types::Scope::Cloudfront),
+    ] {
+        let acls = client
+            .list_web_acls()
+            .scope(scope.clone())
+            .send()
+            .await
+            .unwrap();
+        let sets = client
+            .list_ip_sets()
+            .scope(scope.clone())
+            .send()
+            .await
+            .unwrap();
+        let arns = acls
+            .web_acls()
+            .iter()
+            .filter_map(|acl| acl.arn())
+            .map(|arn| ("firewall", arn.to_string()))
+            .chain(
+                sets.ip_sets()
+                    .iter()
+                    .filter_map(|set| set.arn())
+                    .map(|arn| ("ip_set", arn.to_string())),
+            )
+            .collect::<Vec<_>>();
+        for (kind, arn) in arns {
+            let tags = client
+                .list_tags_for_resource()
+                .resource_arn(&arn)
+                .send()
+                .await
+                .unwrap();
+            let pairs = tags
+                .tag_info_for_resource()
+                .map(|info| {
+                    info.tag_list()
+                        .iter()
+                        .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            count(kind, pairs);
+        }
+    }
     // Alarms (tags by ARN); CloudWatch's own (target tracking's) have no edgectl tags.
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
     let alarms = cloudwatch.describe_alarms().send().await.unwrap();
@@ -749,6 +799,36 @@ async fn a_topic_converges_through_faults() {
         owned.contains_key("subscription topic.notifications:email:ops@example.com"),
         "{owned:?}"
     );
+}
+
+/// The service example behind a web ACL (a rate limit, a managed rule group, an allow
+/// list's IP set, the association with its load balancer), through 20 % faults.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_firewall_converges_through_faults() {
+    let dir = tempfile::tempdir().unwrap();
+    // HTTP only: the fault proxy's moto has no certificate for the example's HTTPS listener.
+    let text = std::fs::read_to_string(crate::harness::root().join("examples/service.yaml"))
+        .unwrap()
+        .replace(
+            "      - { port: 80, redirect: https }\n      - port: 443\n        certificate: \"${var.certificate_arn}\"\n        forward: web\n",
+            "      - { port: 80, forward: web }\n",
+        )
+        + "
+firewalls:
+  web:
+    rules:
+      - { name: rate-limit, rate_limit: 1000 }
+      - { name: common, managed: AWSManagedRulesCommonRuleSet }
+      - { name: office, allow_ips: [203.0.113.0/24] }
+    protects: [load_balancers.web]
+";
+    let path = dir.path().join("firewall.yaml");
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_string_lossy().into_owned();
+    let args = ["-f", path.as_str()];
+    let owned = converges_through_faults(&args, "service-demo", "us-east-1", &[]).await;
+    assert!(owned.contains_key("firewall firewall.web"), "{owned:?}");
+    assert!(owned.contains_key("ip_set ip_set.web.office"), "{owned:?}");
 }
 
 /// Apply through 20 % faults until it succeeds, a clean plan, nothing twice; destroy
