@@ -98,6 +98,33 @@ async fn tags_of(cx: &Cx, scope: &Scope, arn: &str) -> Result<Vec<(String, Strin
         .unwrap_or_default())
 }
 
+/// One page of ListWebACLs or ListIPSets (their summaries have the same fields) as
+/// [`Listed`] items, and the next page's marker.
+macro_rules! listed_page {
+    ($waf:expr, $scope:expr, $marker:expr, $call:ident, $items:ident, $operation:literal) => {{
+        let page = $waf
+            .$call()
+            .scope($scope.clone())
+            .set_next_marker($marker.take())
+            .send()
+            .await
+            .aws($operation)?;
+        let items: Vec<Listed> = page
+            .$items()
+            .iter()
+            .map(|item| {
+                (
+                    item.name().unwrap_or_default().to_string(),
+                    item.id().unwrap_or_default().to_string(),
+                    item.arn().unwrap_or_default().to_string(),
+                    item.lock_token().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        (items, page.next_marker().map(str::to_string))
+    }};
+}
+
 /// Every web ACL (`acls`) or IP set of both scopes, each with its tags.
 async fn list_all(
     cx: &Cx,
@@ -108,50 +135,10 @@ async fn list_all(
         let waf = client(cx, &scope);
         let mut marker: Option<String> = None;
         loop {
-            let (items, next): (Vec<Listed>, Option<String>) = if acls {
-                let page = waf
-                    .list_web_acls()
-                    .scope(scope.clone())
-                    .set_next_marker(marker.take())
-                    .send()
-                    .await
-                    .aws("ListWebACLs")?;
-                (
-                    page.web_acls()
-                        .iter()
-                        .map(|acl| {
-                            (
-                                acl.name().unwrap_or_default().to_string(),
-                                acl.id().unwrap_or_default().to_string(),
-                                acl.arn().unwrap_or_default().to_string(),
-                                acl.lock_token().unwrap_or_default().to_string(),
-                            )
-                        })
-                        .collect(),
-                    page.next_marker().map(str::to_string),
-                )
+            let (items, next) = if acls {
+                listed_page!(waf, scope, marker, list_web_acls, web_acls, "ListWebACLs")
             } else {
-                let page = waf
-                    .list_ip_sets()
-                    .scope(scope.clone())
-                    .set_next_marker(marker.take())
-                    .send()
-                    .await
-                    .aws("ListIPSets")?;
-                (
-                    page.ip_sets()
-                        .iter()
-                        .map(|set| {
-                            (
-                                set.name().unwrap_or_default().to_string(),
-                                set.id().unwrap_or_default().to_string(),
-                                set.arn().unwrap_or_default().to_string(),
-                                set.lock_token().unwrap_or_default().to_string(),
-                            )
-                        })
-                        .collect(),
-                    page.next_marker().map(str::to_string),
-                )
+                listed_page!(waf, scope, marker, list_ip_sets, ip_sets, "ListIPSets")
             };
             let empty = items.is_empty();
             listed.extend(items.into_iter().map(|item| (scope.clone(), item)));
