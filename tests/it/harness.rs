@@ -473,3 +473,22 @@ pub async fn latest_task_definition(
         .unwrap();
     described.task_definition().unwrap().clone()
 }
+
+/// The environments a manifest declares (`environments:`), in order.
+pub fn environments(text: &str) -> Vec<String> {
+    let Some(section) = text.split("\nenvironments:\n").nth(1) else {
+        return Vec::new();
+    };
+    section
+        .lines()
+        .take_while(|line| line.is_empty() || line.starts_with(' ') || line.starts_with('#'))
+        .filter(|line| line.starts_with("  ") && !line.starts_with("   "))
+        .filter_map(|line| line.trim().split(':').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The first environment a manifest declares, which tests run it as.
+pub fn first_environment(text: &str) -> Option<String> {
+    environments(text).into_iter().next()
+}

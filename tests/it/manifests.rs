@@ -29,20 +29,33 @@ fn every_shipped_manifest_validates() {
         "expected the seed stacks and examples, found {files:?}"
     );
     for file in files {
-        let mut args = vec!["validate", "-f", &file];
         let text = std::fs::read_to_string(root().join(&file)).unwrap();
-        if text.contains("certificate_arn:") {
-            args.extend([
-                "--var",
-                "certificate_arn=arn:aws:acm:us-east-1:123456789012:certificate/example",
-            ]);
+        // Every environment it declares, or none.
+        let environments = crate::harness::environments(&text);
+        let choices: Vec<Option<&String>> = if environments.is_empty() {
+            vec![None]
+        } else {
+            environments.iter().map(Some).collect()
+        };
+        for environment in choices {
+            let mut args = vec!["validate", "-f", &file];
+            if text.contains("certificate_arn:") {
+                args.extend([
+                    "--var",
+                    "certificate_arn=arn:aws:acm:us-east-1:123456789012:certificate/example",
+                ]);
+            }
+            if let Some(environment) = environment {
+                args.extend(["--env", environment]);
+            }
+            let run = crate::harness::run_edgectl(&args, None, None);
+            assert_eq!(
+                run.code, 0,
+                "{file} ({environment:?}) does not validate:\n{}",
+                run.stderr
+            );
+            assert!(run.stderr.contains("is valid"), "{file}: {}", run.stderr);
         }
-        if text.contains("\nenvironments:") {
-            args.extend(["--env", "prod"]);
-        }
-        let run = crate::harness::run_edgectl(&args, None, None);
-        assert_eq!(run.code, 0, "{file} does not validate:\n{}", run.stderr);
-        assert!(run.stderr.contains("is valid"), "{file}: {}", run.stderr);
     }
 }
 
@@ -292,14 +305,15 @@ async fn seed_stacks_deploy_plan_clean_and_destroy_to_nothing() {
         moto.external_zones(file).await;
         let ec2 = moto.ec2_in(region).await;
         let text = std::fs::read_to_string(root().join(file)).unwrap();
+        let environment = crate::harness::first_environment(&text);
         let with_vars = |args: &[&'static str]| {
             let mut args: Vec<&str> = args.to_vec();
             args.extend(["-f", file]);
             if text.contains("certificate_arn:") {
                 args.extend(["--var", &certificate]);
             }
-            if text.contains("\nenvironments:") {
-                args.extend(["--env", "dev"]);
+            if let Some(environment) = &environment {
+                args.extend(["--env", environment]);
             }
             moto.edgectl(&args)
         };
@@ -852,5 +866,47 @@ async fn happyrobot_applies_as_dev_and_as_prod() {
         }
         let clean = moto.edgectl(&args);
         assert_eq!(clean.code, 0, "{stack}: {}", clean.stdout);
+    }
+}
+
+/// The manufacturing platform as seed 002 deploys it, from one manifest: production
+/// (a NAT gateway per zone, Multi-AZ PostgreSQL) and development (one NAT gateway, a
+/// single-AZ database), each tenant a stack of its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn manufacturing_plans_per_environment_and_tenant() {
+    let moto = Moto::start();
+    let file = "manifests/manufacturing.yaml";
+    for (environment, tenant, nat_gateways, multi_az) in [
+        ("production", "shared", 3, "true"),
+        ("development", "shared", 1, "false"),
+        ("production", "customer-123", 3, "true"),
+    ] {
+        let tenant_var = format!("tenant={tenant}");
+        let plan = moto
+            .edgectl(&[
+                "plan",
+                "-f",
+                file,
+                "--env",
+                environment,
+                "--var",
+                &tenant_var,
+            ])
+            .success();
+        assert!(
+            plan.stdout.contains(&format!(
+                "Stack `manufacturing-{environment}-{tenant}` in us-east-1, environment `{environment}`"
+            )),
+            "{}",
+            plan.stdout
+        );
+        let made = plan.stdout.matches("+ nat_gateway.").count();
+        assert_eq!(made, nat_gateways, "{environment}: {}", plan.stdout);
+        assert!(
+            plan.stdout
+                .contains(&format!("multi_az             = {multi_az}")),
+            "{environment}: {}",
+            plan.stdout
+        );
     }
 }

@@ -942,11 +942,12 @@ async fn crash_points(
         for var in vars {
             args.extend(["--var".to_string(), var.to_string()]);
         }
-        // A manifest of several environments runs as its first, `dev`.
-        if std::fs::read_to_string(crate::harness::root().join(manifest))
-            .is_ok_and(|text| text.contains("\nenvironments:"))
+        // A manifest of several environments runs as its first.
+        if let Some(environment) = std::fs::read_to_string(crate::harness::root().join(manifest))
+            .ok()
+            .and_then(|text| crate::harness::first_environment(&text))
         {
-            args.extend(["--env".to_string(), "dev".to_string()]);
+            args.extend(["--env".to_string(), environment]);
         }
         args
     };
