@@ -56,9 +56,19 @@ fn plain(name: &str) -> String {
 }
 
 /// The stack's certificates in the stack's region and in us-east-1, with their details.
-async fn certificates(
-    cx: &Cx,
-) -> Result<Vec<(ResourceId, CertificateDetail, Vec<(String, String)>)>, AwsError> {
+/// A certificate of the stack: its logical id, what ACM says of it, its tags.
+pub type Owned = (ResourceId, CertificateDetail, Vec<(String, String)>);
+
+/// The stack's certificates, read once per command for both kinds.
+async fn certificates(cx: &Cx) -> Result<Vec<Owned>, AwsError> {
+    cx.reads
+        .certificates
+        .get_or_try_init(|| read_certificates(cx))
+        .await
+        .cloned()
+}
+
+async fn read_certificates(cx: &Cx) -> Result<Vec<Owned>, AwsError> {
     let mut found = tags::tagged(cx, CERTIFICATE).await?;
     if cx.region != GLOBAL {
         found.extend(tags::tagged_global(cx, CERTIFICATE).await?);

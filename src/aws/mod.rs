@@ -180,6 +180,8 @@ pub struct Reads {
     pub tagged: tokio::sync::OnceCell<Vec<tags::Tagged>>,
     /// The same in us-east-1, where CloudFront's certificates live (`tags::tagged_global`).
     pub tagged_global: tokio::sync::OnceCell<Vec<tags::Tagged>>,
+    /// The stack's certificates with their details, both regions (`acm`).
+    pub certificates: tokio::sync::OnceCell<Vec<acm::Owned>>,
     /// The stack's web ACLs and IP sets, both scopes (`wafv2`).
     pub web_acls: tokio::sync::OnceCell<Vec<wafv2::Owned>>,
     pub ip_sets: tokio::sync::OnceCell<Vec<wafv2::Owned>>,
