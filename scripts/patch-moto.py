@@ -59,6 +59,10 @@ applied by scripts/moto-venv right after installing the pinned version.
    `/service/GraniteServiceVersion20100801/operation/<Op>`) into moto's JSON protocol for
    the same operation and encodes the answer back as CBOR, timestamps as epoch-seconds
    (tag 1) where CloudWatch's model says timestamp. Needs cbor2 (scripts/moto-venv).
+18. route53 ChangeResourceRecordSets refuses a CREATE identical to one in the zone's
+   change journal when any record set sorts at or after its name (NS and SOA do), so a
+   record deleted and made again reads "already exists". AWS refuses a CREATE only when a
+   record set of that name and type exists. Patch: that test.
 """
 import pathlib
 import sys
@@ -536,6 +540,22 @@ def _edgectl_cbor(dispatcher: Any, environ: dict[str, Any], start_response: Any)
     ]
     start_response(answer["status"], headers)
     return [encoded]""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "route53/models.py",
+        """                all_records = list(
+                    the_zone.get_record_sets(start_type=_type, start_name=name)
+                )""",
+        """                # edgectl patch 18: the record set of that name and type, not any after it
+                all_records = [
+                    rrset
+                    for rrset in the_zone.get_record_sets(start_type=_type, start_name=name)
+                    if rrset.name.rstrip(".").lower() == name.rstrip(".").lower()
+                    and rrset.type == _type
+                ]""",
     )
 )
 

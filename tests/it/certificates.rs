@@ -189,3 +189,80 @@ async fn certificates_lifecycle() {
     assert_eq!(found[0].2, theirs);
     assert_eq!(names(&route53, &zone).await, before);
 }
+
+/// A distribution's certificate is made in us-east-1, whatever the stack's region (a
+/// second regional client): the static site in eu-west-1 on its own domain.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_distribution_s_certificate_is_made_in_us_east_1() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let site = crate::harness::root().join("examples/site");
+    let text = std::fs::read_to_string(crate::harness::root().join("examples/static-site.yaml"))
+        .unwrap()
+        .replace("region: us-east-1", "region: eu-west-1")
+        .replace("source: ./site", &format!("source: {}", site.display()))
+        .replace(
+            "    comment: static-demo single-page app\n",
+            "    comment: static-demo single-page app\n    aliases: [www.example.com]\n    certificate: certificates.www\n",
+        )
+        + "
+zones:
+  company:
+    name: example.com
+    records:
+      - { name: www, alias: distributions.cdn }
+certificates:
+  www:
+    domain: www.example.com
+";
+    assert!(text.contains("certificates.www\n"), "the example changed");
+    let path = dir.path().join("site.yaml");
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_string_lossy().into_owned();
+    let route53 = aws_sdk_route53::Client::new(&moto.sdk().await);
+    route53
+        .create_hosted_zone()
+        .name("example.com")
+        .caller_reference("the-company")
+        .send()
+        .await
+        .unwrap();
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
+    let global = aws_sdk_acm::Client::new(&moto.sdk_in("us-east-1").await);
+    let regional = aws_sdk_acm::Client::new(&moto.sdk_in("eu-west-1").await);
+    let found = certificates(&global).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1.as_str()),
+        ("www.example.com", "ISSUED")
+    );
+    assert!(
+        found[0].2.starts_with("arn:aws:acm:us-east-1:"),
+        "{found:?}"
+    );
+    assert!(certificates(&regional).await.is_empty());
+    let cloudfront = aws_sdk_cloudfront::Client::new(&moto.sdk().await);
+    let listed = cloudfront.list_distributions().send().await.unwrap();
+    let id = listed.distribution_list().unwrap().items()[0]
+        .id()
+        .to_string();
+    let config = cloudfront
+        .get_distribution_config()
+        .id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        config
+            .distribution_config()
+            .and_then(|config| config.viewer_certificate())
+            .and_then(|viewer| viewer.acm_certificate_arn()),
+        Some(found[0].2.as_str())
+    );
+    let clean = moto.edgectl(&["plan", "-f", &path, "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}", clean.stdout);
+    moto.edgectl(&["destroy", "-f", &path, "--auto-approve"])
+        .success();
+    assert!(certificates(&global).await.is_empty());
+}

@@ -1049,6 +1049,52 @@ async fn killed_runs_converge_with_keys_secrets_and_databases() {
     .await;
 }
 
+/// The kinds of issue 14's domains and firewall killed at sampled requests: the service
+/// example (HTTP only) with an alias record to its load balancer and a TXT record in a
+/// zone someone else owns, a DNS-validated certificate (its validation record, the wait
+/// for its issue) and a web ACL with an IP set, associated with the load balancer.
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_runs_converge_with_records_certificates_and_firewalls() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(crate::harness::root().join("examples/service.yaml"))
+        .unwrap()
+        .replace(
+            "      - { port: 80, redirect: https }\n      - port: 443\n        certificate: \"${var.certificate_arn}\"\n        forward: web\n",
+            "      - { port: 80, forward: web }\n",
+        )
+        + "
+zones:
+  company:
+    name: example.com
+    records:
+      - { name: app, alias: load_balancers.web }
+      - { name: \"@\", txt: [\"v=spf1 -all\"] }
+certificates:
+  app:
+    domain: app.example.com
+firewalls:
+  web:
+    rules:
+      - { name: rate-limit, rate_limit: 1000 }
+      - { name: office, allow_ips: [203.0.113.0/24] }
+    protects: [load_balancers.web]
+";
+    assert!(
+        text.contains("port: 80, forward: web"),
+        "the example changed"
+    );
+    let path = dir.path().join("domains.yaml");
+    std::fs::write(&path, text).unwrap();
+    crash_points(
+        &path.to_string_lossy(),
+        "service-demo",
+        &[],
+        Some(&[0.3, 0.6, 0.9]),
+        &[],
+    )
+    .await;
+}
+
 /// Every kill point of the network example's apply (and a destroy point with each): long;
 /// `cargo test -- --ignored killed_runs_converge_at_every_request`.
 #[tokio::test(flavor = "multi_thread")]
