@@ -182,9 +182,9 @@ pub struct Reads {
     pub tagged_global: tokio::sync::OnceCell<Vec<tags::Tagged>>,
     /// The stack's certificates with their details, both regions (`acm`).
     pub certificates: tokio::sync::OnceCell<Vec<acm::Owned>>,
-    /// The stack's web ACLs and IP sets, both scopes (`wafv2`).
-    pub web_acls: tokio::sync::OnceCell<Vec<wafv2::Owned>>,
-    pub ip_sets: tokio::sync::OnceCell<Vec<wafv2::Owned>>,
+    /// The account's web ACLs and IP sets of both scopes, with their tags (`wafv2`).
+    pub web_acls: tokio::sync::OnceCell<Vec<wafv2::Tagged>>,
+    pub ip_sets: tokio::sync::OnceCell<Vec<wafv2::Tagged>>,
     /// The account's Route 53 hosted zones (`route53`).
     pub hosted_zones: tokio::sync::OnceCell<Vec<aws_sdk_route53::types::HostedZone>>,
     /// The record sets of the stack's zones and the zones the manifest names, by zone id.

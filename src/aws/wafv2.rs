@@ -69,6 +69,8 @@ fn client<'a>(cx: &'a Cx, scope: &Scope) -> &'a aws_sdk_wafv2::Client {
 
 /// One listed WAF resource: name, id, ARN, lock token.
 type Listed = (String, String, String, String);
+/// A listed WAF resource in its scope, with its tags.
+pub type Tagged = (Scope, Listed, Vec<(String, String)>);
 
 /// A web ACL or IP set of the stack: its logical id, scope, listing and tags.
 pub struct Owned {
@@ -126,10 +128,7 @@ macro_rules! listed_page {
 }
 
 /// Every web ACL (`acls`) or IP set of both scopes, each with its tags.
-async fn list_all(
-    cx: &Cx,
-    acls: bool,
-) -> Result<Vec<(Scope, Listed, Vec<(String, String)>)>, AwsError> {
+async fn list_all(cx: &Cx, acls: bool) -> Result<Vec<Tagged>, AwsError> {
     let mut listed = Vec::new();
     for scope in [Scope::Regional, Scope::Cloudfront] {
         let waf = client(cx, &scope);
@@ -155,40 +154,43 @@ async fn list_all(
     try_join_all(reads).await
 }
 
-/// The stack's web ACLs (`acls`) or IP sets, read once per command.
-async fn owned(cx: &Cx, acls: bool) -> Result<&Vec<Owned>, AwsError> {
+/// Every web ACL (`acls`) or IP set of both scopes with its tags, read once per command
+/// (observe and the look-alike checks share it).
+async fn listing(cx: &Cx, acls: bool) -> Result<&Vec<Tagged>, AwsError> {
     let cell = if acls {
         &cx.reads.web_acls
     } else {
         &cx.reads.ip_sets
     };
-    cell.get_or_try_init(|| async {
-        Ok(list_all(cx, acls)
-            .await?
-            .into_iter()
-            // The listing's lock token goes stale: updates and deletes read their own.
-            .filter_map(|(scope, (name, waf_id, arn, _lock), pairs)| {
-                let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-                let id = tags::owned_id(&cx.stack, borrowed)?;
-                Some(Owned {
-                    id,
-                    scope,
-                    name,
-                    waf_id,
-                    arn,
-                    tags: pairs,
-                })
+    cell.get_or_try_init(|| list_all(cx, acls)).await
+}
+
+/// The stack's web ACLs (`acls`) or IP sets.
+async fn owned(cx: &Cx, acls: bool) -> Result<Vec<Owned>, AwsError> {
+    Ok(listing(cx, acls)
+        .await?
+        .iter()
+        // The listing's lock token goes stale: updates and deletes read their own.
+        .filter_map(|(scope, (name, waf_id, arn, _lock), pairs)| {
+            let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            let id = tags::owned_id(&cx.stack, borrowed)?;
+            Some(Owned {
+                id,
+                scope: scope.clone(),
+                name: name.clone(),
+                waf_id: waf_id.clone(),
+                arn: arn.clone(),
+                tags: pairs.clone(),
             })
-            .collect())
-    })
-    .await
+        })
+        .collect())
 }
 
 /// Refuses a name someone else holds in the scope (WAF names are unique per scope).
 async fn refuse_taken(cx: &Cx, desired: &Desired, acls: bool, what: &str) -> Result<(), String> {
     let name = desired.value("name").as_str().unwrap_or_default();
     let scope = scope_of(desired.value("scope"));
-    let all = list_all(cx, acls)
+    let all = listing(cx, acls)
         .await
         .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
     let Some((_, _, pairs)) = all
@@ -731,6 +733,7 @@ impl crate::engine::kind::Kind for AssociationAdapter {
             return Ok(Vec::new());
         }
         let balancers = super::elbv2::balancers(cx).await?;
+        let acls = &acls;
         let reads = balancers.iter().map(|balancer| async move {
             let found = cx
                 .clients
