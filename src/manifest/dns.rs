@@ -39,8 +39,6 @@ pub struct Zone {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
-    /// As written: `@` for the zone's apex, else a name relative to it.
-    pub label: String,
     /// The full name, lowercase, without the final dot.
     pub name: String,
     /// `A`, `AAAA`, `CNAME`, `TXT`, `MX`.
@@ -255,7 +253,6 @@ fn decode_record(
     };
     let node = fields.get(kind).expect("present");
     let record = |kind: &str, target: Target| Record {
-        label: label.value.clone(),
         name: name.clone(),
         kind: kind.to_string(),
         ttl,
