@@ -157,6 +157,37 @@ async fn certificates_lifecycle() {
     assert_eq!(clean.code, 0, "{}", clean.stdout);
     let found = certificates(&acm).await;
     assert_eq!(found.len(), 2, "{found:?}");
+
+    // In place: the certificate's tags (its names are what it is).
+    let tagged = site_only.replace(
+        "region: eu-west-1\n",
+        "region: eu-west-1\ntags: { team: web }\n",
+    );
+    std::fs::write(&path, &tagged).unwrap();
+    let plan = moto.edgectl(&["plan", "-f", &path]).success();
+    assert!(
+        plan.stdout.contains("~ certificate.site"),
+        "{}",
+        plan.stdout
+    );
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
+    let ours = &found.iter().find(|(_, _, arn)| *arn != theirs).unwrap().2;
+    let tags = acm
+        .list_tags_for_certificate()
+        .certificate_arn(ours)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        tags.tags()
+            .iter()
+            .any(|tag| tag.key() == "team" && tag.value() == Some("web")),
+        "{tags:?}"
+    );
+    std::fs::write(&path, &site_only).unwrap();
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
     let old = found
         .iter()
         .find(|(_, _, arn)| *arn != theirs)

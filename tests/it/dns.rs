@@ -197,12 +197,14 @@ async fn records_lifecycle() {
         &[
             ("192.0.2.10, 192.0.2.11", "192.0.2.12"),
             ("ttl: 60", "ttl: 120"),
+            ("comment: the demo's own zone", "comment: the demo's zone"),
         ],
     );
     let plan = moto.edgectl(&["plan", "-f", &changed]).success();
     assert!(
         plan.stdout.contains("~ record.main.app.a")
-            && plan.stdout.contains("~ record.main.www.cname"),
+            && plan.stdout.contains("~ record.main.www.cname")
+            && plan.stdout.contains("~ zone.internal"),
         "{}",
         plan.stdout
     );
@@ -213,6 +215,15 @@ async fn records_lifecycle() {
         now.contains(&set("app.example.com.", "A", &["192.0.2.12"])),
         "{now:?}"
     );
+    let zone = route53.get_hosted_zone().id(&own).send().await.unwrap();
+    assert_eq!(
+        zone.hosted_zone()
+            .and_then(|zone| zone.config())
+            .and_then(|config| config.comment()),
+        Some("the demo's zone")
+    );
+    let clean = moto.edgectl(&["plan", "-f", &changed, "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}", clean.stdout);
 
     // A record of the name and type someone else wrote: refused, theirs untouched.
     let taken = write(
