@@ -801,18 +801,28 @@ async fn a_topic_converges_through_faults() {
     );
 }
 
-/// The service example behind a web ACL (a rate limit, a managed rule group, an allow
-/// list's IP set, the association with its load balancer), through 20 % faults.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_firewall_converges_through_faults() {
-    let dir = tempfile::tempdir().unwrap();
-    // HTTP only: the fault proxy's moto has no certificate for the example's HTTPS listener.
+/// The service example serving HTTP only: the proxied moto of these tests has no
+/// certificate for its HTTPS listener.
+fn http_only_service() -> String {
     let text = std::fs::read_to_string(crate::harness::root().join("examples/service.yaml"))
         .unwrap()
         .replace(
             "      - { port: 80, redirect: https }\n      - port: 443\n        certificate: \"${var.certificate_arn}\"\n        forward: web\n",
             "      - { port: 80, forward: web }\n",
-        )
+        );
+    assert!(
+        text.contains("port: 80, forward: web"),
+        "the example changed"
+    );
+    text
+}
+
+/// The service example behind a web ACL (a rate limit, a managed rule group, an allow
+/// list's IP set, the association with its load balancer), through 20 % faults.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_firewall_converges_through_faults() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = http_only_service()
         + "
 firewalls:
   web:
@@ -1056,12 +1066,7 @@ async fn killed_runs_converge_with_keys_secrets_and_databases() {
 #[tokio::test(flavor = "multi_thread")]
 async fn killed_runs_converge_with_records_certificates_and_firewalls() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(crate::harness::root().join("examples/service.yaml"))
-        .unwrap()
-        .replace(
-            "      - { port: 80, redirect: https }\n      - port: 443\n        certificate: \"${var.certificate_arn}\"\n        forward: web\n",
-            "      - { port: 80, forward: web }\n",
-        )
+    let text = http_only_service()
         + "
 zones:
   company:
