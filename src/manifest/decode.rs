@@ -255,6 +255,40 @@ impl Decoder {
     }
 }
 
+/// Whether AWS takes `name` where it allows 1-`max` letters, digits, `-` and `_` (SNS
+/// topics, WAF web ACLs and rules).
+pub fn plain_name(name: &str, max: usize) -> bool {
+    (1..=max).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// A resource's AWS name of that kind ([`plain_name`]): its `name` field, or
+/// `<stack>-<key>`; `None` once an error is reported. `note` ends the help.
+pub fn plain_name_field(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    default: String,
+    max: usize,
+    what: &str,
+    note: &str,
+) -> Option<String> {
+    let Some(node) = fields.get("name") else {
+        return Some(default);
+    };
+    let name = decoder.string(node, "name")?;
+    if plain_name(&name.value, max) {
+        return Some(name.value);
+    }
+    decoder.error(
+        name.pos,
+        format!("`{}` is not a valid {what} name", name.value),
+        format!("use 1-{max} letters, digits, `-` and `_`{note}"),
+    );
+    None
+}
+
 pub fn list(words: &[&str]) -> String {
     words
         .iter()

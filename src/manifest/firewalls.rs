@@ -15,7 +15,7 @@
 use ipnet::IpNet;
 
 use super::containers::valid_logical_name;
-use super::decode::{Decoder, Fields, Spanned};
+use super::decode::{Decoder, Fields, Spanned, plain_name, plain_name_field};
 use super::diag::suggest;
 use super::yaml::Node;
 
@@ -107,29 +107,10 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context) -> Vec<F
         let Some(fields) = decoder.fields(body, &section, FIREWALL) else {
             continue;
         };
-        let name = match fields
-            .get("name")
-            .and_then(|node| decoder.string(node, "name"))
-        {
-            Some(name) => {
-                // WAF: 1-128 letters, digits, `-` and `_`.
-                let valid = (1..=128).contains(&name.value.len())
-                    && name
-                        .value
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-                if !valid {
-                    decoder.error(
-                        name.pos,
-                        format!("`{}` is not a valid web ACL name", name.value),
-                        "use 1-128 letters, digits, `-` and `_`",
-                    );
-                    continue;
-                }
-                name.value
-            }
-            None if fields.get("name").is_some() => continue,
-            None => format!("{}-{}", cx.stack, key.value),
+        // WAF: 1-128 letters, digits, `-` and `_`.
+        let default = format!("{}-{}", cx.stack, key.value);
+        let Some(name) = plain_name_field(decoder, &fields, default, 128, "web ACL", "") else {
+            continue;
         };
         let allow_by_default = match fields.get("default") {
             Some(node) => match decoder.choice(node, "default", &["allow", "block"]) {
@@ -274,12 +255,7 @@ fn decode_rule(decoder: &mut Decoder, item: &Node, section: &str) -> Option<Rule
             return None;
         }
     };
-    let valid = (1..=128).contains(&name.value.len())
-        && name
-            .value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !valid {
+    if !plain_name(&name.value, 128) {
         decoder.error(
             name.pos,
             format!("`{}` is not a valid rule name", name.value),

@@ -10,7 +10,7 @@
 //! ```
 
 use super::containers::valid_logical_name;
-use super::decode::{Decoder, Fields};
+use super::decode::{Decoder, Fields, plain_name_field};
 use super::keys::{KeyRef, key_ref};
 
 const TOPIC: &[&str] = &["name", "display_name", "kms_key", "subscriptions"];
@@ -60,29 +60,17 @@ pub fn decode(
         let Some(fields) = decoder.fields(body, &section, TOPIC) else {
             continue;
         };
-        let name = match fields
-            .get("name")
-            .and_then(|node| decoder.string(node, "name"))
-        {
-            Some(name) => {
-                // SNS: 1-256 letters, digits, `-` and `_`.
-                let valid = (1..=256).contains(&name.value.len())
-                    && name
-                        .value
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-                if !valid {
-                    decoder.error(
-                        name.pos,
-                        format!("`{}` is not a valid topic name", name.value),
-                        "use 1-256 letters, digits, `-` and `_` (FIFO topics are not supported)",
-                    );
-                    continue;
-                }
-                name.value
-            }
-            None if fields.get("name").is_some() => continue,
-            None => format!("{stack}-{}", key.value),
+        // SNS: 1-256 letters, digits, `-` and `_` (FIFO topics are not supported).
+        let default = format!("{stack}-{}", key.value);
+        let Some(name) = plain_name_field(
+            decoder,
+            &fields,
+            default,
+            256,
+            "topic",
+            " (FIFO topics are not supported)",
+        ) else {
+            continue;
         };
         let display_name = fields
             .get("display_name")

@@ -69,17 +69,7 @@ async fn certificates_lifecycle() {
     let sdk = moto.sdk_in("eu-west-1").await;
     let acm = aws_sdk_acm::Client::new(&sdk);
     let route53 = aws_sdk_route53::Client::new(&sdk);
-    let zone = route53
-        .create_hosted_zone()
-        .name("example.com")
-        .caller_reference("the-company")
-        .send()
-        .await
-        .unwrap()
-        .hosted_zone()
-        .unwrap()
-        .id()
-        .to_string();
+    let zone = moto.zone("example.com").await;
     let before = names(&route53, &zone).await;
     // Someone else's certificate of the same name.
     let theirs = acm
@@ -250,14 +240,7 @@ certificates:
     let path = dir.path().join("site.yaml");
     std::fs::write(&path, text).unwrap();
     let path = path.to_string_lossy().into_owned();
-    let route53 = aws_sdk_route53::Client::new(&moto.sdk().await);
-    route53
-        .create_hosted_zone()
-        .name("example.com")
-        .caller_reference("the-company")
-        .send()
-        .await
-        .unwrap();
+    moto.zone("example.com").await;
     moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
         .success();
     let global = aws_sdk_acm::Client::new(&moto.sdk_in("us-east-1").await);

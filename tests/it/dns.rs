@@ -88,17 +88,7 @@ async fn records_lifecycle() {
     let dir = tempfile::tempdir().unwrap();
     let route53 = aws_sdk_route53::Client::new(&moto.sdk().await);
     // The company's zone, with a record of its own.
-    let theirs = route53
-        .create_hosted_zone()
-        .name("example.com")
-        .caller_reference("the-company")
-        .send()
-        .await
-        .unwrap()
-        .hosted_zone()
-        .unwrap()
-        .id()
-        .to_string();
+    let theirs = moto.zone("example.com").await;
     let mail = aws_sdk_route53::types::ResourceRecordSet::builder()
         .name("mail.example.com")
         .r#type(aws_sdk_route53::types::RrType::A)

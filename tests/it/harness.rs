@@ -233,17 +233,25 @@ impl Moto {
             }
         }
         names.extend(current.filter(|(_, create)| !create).map(|(name, _)| name));
-        let route53 = aws_sdk_route53::Client::new(&self.sdk().await);
         // A name from a variable is the test's to make, with the value it passes.
         for name in names.into_iter().filter(|name| !name.contains("${")) {
-            route53
-                .create_hosted_zone()
-                .name(&name)
-                .caller_reference(format!("the-company-{name}"))
-                .send()
-                .await
-                .unwrap();
+            self.zone(&name).await;
         }
+    }
+
+    /// A public hosted zone someone else made (not the stack): its id.
+    pub async fn zone(&self, name: &str) -> String {
+        aws_sdk_route53::Client::new(&self.sdk().await)
+            .create_hosted_zone()
+            .name(name)
+            .caller_reference(format!("the-company-{name}"))
+            .send()
+            .await
+            .unwrap()
+            .hosted_zone()
+            .unwrap()
+            .id()
+            .to_string()
     }
 
     pub fn certificate_in(&self, region: &str) -> String {

@@ -662,17 +662,7 @@ async fn happyrobot_applies_as_dev_and_as_prod() {
         .success();
     // Prod answers on its own domain: the company's zone, the stack's certificate.
     let route53 = aws_sdk_route53::Client::new(&moto.sdk().await);
-    let zone = route53
-        .create_hosted_zone()
-        .name("happyrobot.example")
-        .caller_reference("happyrobot")
-        .send()
-        .await
-        .unwrap()
-        .hosted_zone()
-        .unwrap()
-        .id()
-        .to_string();
+    let zone = moto.zone("happyrobot.example").await;
     let domain = [
         "--var",
         "domain=fde.happyrobot.example",
