@@ -63,6 +63,12 @@ applied by scripts/moto-venv right after installing the pinned version.
    change journal when any record set sorts at or after its name (NS and SOA do), so a
    record deleted and made again reads "already exists". AWS refuses a CREATE only when a
    record set of that name and type exists. Patch: that test.
+19. rds has no DescribeDBEngineVersions, which edgectl asks before creating a database to
+   refuse a version RDS no longer creates (a pinned minor such as PostgreSQL 15.4) at plan
+   time. Patch: answer with the PostgreSQL versions RDS creates (a snapshot of the RDS for
+   PostgreSQL release calendar, https://docs.aws.amazon.com/AmazonRDS/latest/
+   PostgreSQLReleaseNotes/postgresql-release-calendar.html), filtered by Engine and
+   EngineVersion as AWS filters them.
 """
 import pathlib
 import sys
@@ -556,6 +562,39 @@ PATCHES.append(
                     if rrset.name.rstrip(".").lower() == name.rstrip(".").lower()
                     and rrset.type == _type
                 ]""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "rds/responses.py",
+        """    def describe_orderable_db_instance_options(self) -> ActionResult:""",
+        """    def describe_db_engine_versions(self) -> ActionResult:
+        # edgectl patch 19: the PostgreSQL versions RDS creates
+        versions = [
+            "13.20", "13.21", "13.22",
+            "14.17", "14.18", "14.19",
+            "15.12", "15.13", "15.14",
+            "16.8", "16.9", "16.10",
+            "17.4", "17.5", "17.6",
+        ]
+        engine = self.params.get("Engine")
+        wanted = self.params.get("EngineVersion")
+        found = [
+            {
+                "Engine": "postgres",
+                "EngineVersion": version,
+                "DBParameterGroupFamily": "postgres" + version.split(".")[0],
+                "DBEngineDescription": "PostgreSQL",
+                "DBEngineVersionDescription": "PostgreSQL " + version,
+                "Status": "available",
+            }
+            for version in versions
+            if engine in (None, "postgres") and wanted in (None, version)
+        ]
+        return ActionResult({"DBEngineVersions": found})
+
+    def describe_orderable_db_instance_options(self) -> ActionResult:""",
     )
 )
 

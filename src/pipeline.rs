@@ -298,7 +298,7 @@ mod tests {
     use crate::engine::diff::diff;
     use crate::engine::graph::Graph;
     use crate::engine::model::{Observed, Value};
-    use crate::engine::walk::{order, schedule};
+    use crate::engine::walk::{label as walk_label, order, schedule};
 
     fn position(order: &[String], label: &str) -> usize {
         order
@@ -314,12 +314,14 @@ mod tests {
     #[test]
     fn destroying_the_service_example_drains_in_reverse() {
         let text = include_str!("../examples/service.yaml");
-        let manifest = crate::manifest::parse(
-            "examples/service.yaml",
-            text,
-            &crate::manifest::vars::Overrides::default(),
-        )
-        .unwrap();
+        let overrides = crate::manifest::vars::Overrides {
+            cli: vec![(
+                "certificate_arn".to_string(),
+                "arn:aws:acm:us-east-1:123456789012:certificate/example".to_string(),
+            )],
+            ..Default::default()
+        };
+        let manifest = crate::manifest::parse("examples/service.yaml", text, &overrides).unwrap();
         let env = crate::lower::Env::placeholder(&manifest);
         let graph = super::desired(&manifest, &env).unwrap();
         let live: Vec<Observed> = graph
@@ -359,5 +361,45 @@ mod tests {
         before("delete task_definition.web", "delete role.web-execution");
         before("delete task_definition.web", "delete log_group.web");
         before("delete task_definition.web", "delete repository.web");
+    }
+
+    /// A task mounting a file system stops (`failed to resolve fs-....efs...`) when no
+    /// mount target answers in its subnet yet: EdgeMind's InfluxDB service is created
+    /// after every mount target of its file system.
+    #[test]
+    fn services_start_after_the_mount_targets_of_what_they_mount() {
+        let text = include_str!("../manifests/edgemind-prod.yaml");
+        let manifest = crate::manifest::parse(
+            "manifests/edgemind-prod.yaml",
+            text,
+            &crate::manifest::vars::Overrides::default(),
+        )
+        .unwrap();
+        let env = crate::lower::Env::placeholder(&manifest);
+        let graph = super::desired(&manifest, &env).unwrap();
+        let plan = diff(&graph, Vec::new()).unwrap();
+        let ops = schedule(&plan).unwrap();
+        // The service's create waits for each mount target's create (an edge, not an
+        // accident of the order ties are broken in).
+        let index = |label: &str| {
+            ops.iter()
+                .position(|op| walk_label(&plan, op) == label)
+                .unwrap_or_else(|| panic!("no `{label}`"))
+        };
+        let service = &ops[index("create service.influxdb")];
+        let targets: Vec<usize> = ops
+            .iter()
+            .enumerate()
+            .filter(|(_, op)| walk_label(&plan, op).starts_with("create mount_target.influxdb."))
+            .map(|(at, _)| at)
+            .collect();
+        assert_eq!(targets.len(), 2);
+        for target in targets {
+            assert!(
+                service.after.contains(&target),
+                "the service does not wait for `{}`",
+                walk_label(&plan, &ops[target])
+            );
+        }
     }
 }

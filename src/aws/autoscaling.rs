@@ -11,6 +11,7 @@ use aws_sdk_applicationautoscaling::types::{
     TargetTrackingScalingPolicyConfiguration,
 };
 
+use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use super::ecs::{self, service::service_id};
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::{Cx, OpCx, tags};
@@ -32,6 +33,52 @@ pub fn scaling_id(service: &str) -> ResourceId {
 }
 
 pub struct ScalingAdapter;
+
+/// What Application Auto Scaling answers while it settles what a service's scaling needs
+/// (the Terraform provider's `internal/service/appautoscaling/target.go`,
+/// `registerScalableTarget`, and `policy.go`: 2 minutes each).
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "RegisterScalableTarget",
+        code: "ValidationException",
+        message: Some("ECS service doesn't exist"),
+        means: Means::Settling {
+            awaiting: "the new ECS service to reach Application Auto Scaling",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/appautoscaling/target.go registerScalableTarget",
+    },
+    Condition {
+        operation: "RegisterScalableTarget",
+        code: "ValidationException",
+        message: Some("Unable to assume IAM role"),
+        means: Means::Settling {
+            awaiting: "Application Auto Scaling's service-linked role",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/appautoscaling/target.go registerScalableTarget",
+    },
+    Condition {
+        operation: "PutScalingPolicy",
+        code: "FailedResourceAccessException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "Application Auto Scaling's service-linked role",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/appautoscaling/policy.go resourcePolicyPut",
+    },
+    Condition {
+        operation: "DeleteScalingPolicy",
+        code: "FailedResourceAccessException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "Application Auto Scaling's service-linked role",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/appautoscaling/policy.go resourcePolicyDelete",
+    },
+];
 
 #[async_trait]
 impl crate::engine::kind::Kind for ScalingAdapter {
@@ -248,7 +295,11 @@ async fn register(
         .min_capacity(int("min"))
         .max_capacity(int("max"))
         .set_tags(tags);
-    request.send().await.aws("RegisterScalableTarget")?;
+    request
+        .send()
+        .await
+        .aws("RegisterScalableTarget")
+        .given(CONDITIONS)?;
     Ok(())
 }
 
@@ -303,7 +354,8 @@ async fn sync_policies(
                     .target_tracking_scaling_policy_configuration(config)
                     .send()
                     .await
-                    .aws("PutScalingPolicy")?;
+                    .aws("PutScalingPolicy")
+                    .given(CONDITIONS)?;
             }
             _ => {
                 scaling
@@ -314,7 +366,8 @@ async fn sync_policies(
                     .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
                     .send()
                     .await
-                    .aws("DeleteScalingPolicy")?;
+                    .aws("DeleteScalingPolicy")
+                    .given(CONDITIONS)?;
             }
         }
     }

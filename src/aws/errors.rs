@@ -54,6 +54,7 @@ impl AwsError {
             code,
             message,
             request_id,
+            awaiting: None,
         }
     }
 }
@@ -82,7 +83,11 @@ pub fn classify(code: &str) -> ErrorKind {
         | "OriginAccessControlInUse"
         | "FileSystemInUse"
         | "InvalidDBSubnetGroupStateFault"
-        | "InvalidDBParameterGroupState" => ErrorKind::Dependency,
+        | "InvalidDBParameterGroupState"
+        // ECS DeleteCluster (the Terraform provider's `internal/service/ecs/cluster.go`,
+        // `resourceClusterDelete`, retries these for 10 minutes).
+        | "ClusterContainsContainerInstancesException"
+        | "UpdateInProgressException" => ErrorKind::Dependency,
         "DeleteConflict" | "RepositoryNotEmptyException" | "BucketNotEmpty" => ErrorKind::Blocked,
         code if THROTTLING_CODES.contains(&code) => ErrorKind::Throttled,
         "InvalidPermission.Duplicate"
@@ -112,8 +117,8 @@ pub fn classify(code: &str) -> ErrorKind {
         | "DBSubnetGroupAlreadyExists"
         | "DBParameterGroupAlreadyExists"
         | "ServiceAlreadyExists" => ErrorKind::Conflict,
-        // A certificate the manifest names (ELBv2): an input that is wrong, not a
-        // resource of this run that is not visible yet; nothing to wait for.
+        // A certificate ELB cannot find: a mistake in the input, unless it is the stack's
+        // and ACM issued it seconds ago (`elbv2::listener::CONDITIONS`).
         "CertificateNotFound" => ErrorKind::Other,
         // S3 and CloudFront: `NoSuchBucket`, `NoSuchTagSet`, `NoSuchDistribution`, ...
         code if code.starts_with("NoSuch") => ErrorKind::NotFound,
@@ -122,9 +127,14 @@ pub fn classify(code: &str) -> ErrorKind {
         }
         // IAM's not-found code.
         "NoSuchEntity" => ErrorKind::NotFound,
+        // WAF's (a delete that meets it is done: the Terraform provider's
+        // `internal/service/wafv2/web_acl.go`, `resourceWebACLDelete`).
+        "WAFNonexistentItemException" => ErrorKind::NotFound,
+        // RDS says `DBSubnetGroupNotFoundFault`.
         code if code.ends_with(".NotFound")
             || code.ends_with("NotFound")
-            || code.ends_with("NotFoundException") =>
+            || code.ends_with("NotFoundException")
+            || code.ends_with("NotFoundFault") =>
         {
             ErrorKind::NotFound
         }
@@ -173,6 +183,8 @@ mod tests {
     #[test]
     fn codes_map_to_kinds() {
         assert_eq!(classify("InvalidVpcID.NotFound"), ErrorKind::NotFound);
+        assert_eq!(classify("WAFNonexistentItemException"), ErrorKind::NotFound);
+        assert_eq!(classify("DBSubnetGroupNotFoundFault"), ErrorKind::NotFound);
         assert_eq!(classify("NatGatewayNotFound"), ErrorKind::NotFound);
         assert_eq!(classify("CertificateNotFound"), ErrorKind::Other);
         assert_eq!(classify("DependencyViolation"), ErrorKind::Dependency);

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
 use futures::future::try_join_all;
 
+use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
@@ -152,6 +153,63 @@ fn iam_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
 }
 
 /// IAM tags a role by its name.
+/// What IAM answers while it settles (the Terraform provider's `internal/service/iam/`,
+/// `propagationTimeout`, 2 minutes): a trust policy naming a principal made seconds ago
+/// (`role.go`, `retryCreateRole`, `resourceRoleUpdate`), and concurrent changes to one
+/// role's attachments (`role_policy_attachment.go`).
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "CreateRole",
+        code: "MalformedPolicyDocument",
+        message: Some("Invalid principal in policy"),
+        means: Means::Settling {
+            awaiting: "the principals the trust policy names to reach IAM",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/iam/role.go retryCreateRole",
+    },
+    Condition {
+        operation: "UpdateAssumeRolePolicy",
+        code: "MalformedPolicyDocument",
+        message: Some("Invalid principal in policy"),
+        means: Means::Settling {
+            awaiting: "the principals the trust policy names to reach IAM",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/iam/role.go resourceRoleUpdate",
+    },
+    Condition {
+        operation: "DeleteRole",
+        code: "DeleteConflict",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the role's policies, just removed, to be detached in IAM",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/iam/role.go deleteRole",
+    },
+    Condition {
+        operation: "AttachRolePolicy",
+        code: "ConcurrentModification",
+        message: None,
+        means: Means::Settling {
+            awaiting: "another change to the role's policies to finish",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/iam/role_policy_attachment.go attachPolicyToRole",
+    },
+    Condition {
+        operation: "DetachRolePolicy",
+        code: "ConcurrentModification",
+        message: None,
+        means: Means::Settling {
+            awaiting: "another change to the role's policies to finish",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/iam/role_policy_attachment.go detachPolicyFromRole",
+    },
+];
+
 #[async_trait]
 impl tags::Tagging for aws_sdk_iam::Client {
     async fn tag(&self, role: &str, tags: Vec<(String, String)>) -> Result<(), AwsError> {
@@ -330,7 +388,8 @@ impl crate::engine::kind::Kind for RoleAdapter {
             .set_tags(Some(iam_tags(op.create_tags(desired))?))
             .send()
             .await
-            .aws("CreateRole")?;
+            .aws("CreateRole")
+            .given(CONDITIONS)?;
         let arn = created
             .role()
             .map(|role| role.arn().to_string())
@@ -369,7 +428,8 @@ impl crate::engine::kind::Kind for RoleAdapter {
                 )
                 .send()
                 .await
-                .aws("UpdateAssumeRolePolicy")?;
+                .aws("UpdateAssumeRolePolicy")
+                .given(CONDITIONS)?;
         }
         sync_policies(
             op,
@@ -403,7 +463,8 @@ impl crate::engine::kind::Kind for RoleAdapter {
             .role_name(&name)
             .send()
             .await
-            .aws("DeleteRole")?;
+            .aws("DeleteRole")
+            .given(CONDITIONS)?;
         Ok(())
     }
 }
@@ -583,7 +644,8 @@ async fn sync_policies(
             .policy_arn(arn)
             .send()
             .await
-            .aws("AttachRolePolicy")?;
+            .aws("AttachRolePolicy")
+            .given(CONDITIONS)?;
     }
     for arn in old.difference(&new).filter_map(|arn| arn.as_str()) {
         match iam
@@ -593,6 +655,7 @@ async fn sync_policies(
             .send()
             .await
             .aws("DetachRolePolicy")
+            .given(CONDITIONS)
         {
             Err(error) if error.kind != ErrorKind::NotFound => return Err(error),
             _ => {}

@@ -25,6 +25,7 @@ use async_trait::async_trait;
 use aws_sdk_kms::types::{KeyState, Tag};
 use futures::future::try_join_all;
 
+use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, touches};
@@ -251,6 +252,33 @@ fn borrowed(pairs: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
         .map(|(key, value)| (key.as_str(), value.as_str()))
 }
 
+/// KMS refuses a key policy naming a principal it does not know yet ("AWS requires any
+/// principal in the policy to exist before the key is created. The KMS service's
+/// awareness of principals is limited by eventual consistency": the Terraform provider's
+/// `internal/service/kms/key.go` and `wait.go`, `waitIAMPropagation`, 2 minutes).
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "CreateKey",
+        code: "MalformedPolicyDocumentException",
+        message: Some("invalid principals"),
+        means: Means::Settling {
+            awaiting: "the roles the key policy names to reach KMS",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/kms/key.go resourceKeyCreate (waitIAMPropagation)",
+    },
+    Condition {
+        operation: "PutKeyPolicy",
+        code: "MalformedPolicyDocumentException",
+        message: Some("invalid principals"),
+        means: Means::Settling {
+            awaiting: "the roles the key policy names to reach KMS",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/kms/key.go updateKeyPolicy",
+    },
+];
+
 #[async_trait]
 impl crate::engine::kind::Kind for KeyAdapter {
     type Cx = Cx;
@@ -370,7 +398,8 @@ impl crate::engine::kind::Kind for KeyAdapter {
             .set_tags(Some(kms_tags(op.create_tags(desired))?))
             .send()
             .await
-            .aws("CreateKey")?;
+            .aws("CreateKey")
+            .given(CONDITIONS)?;
         let metadata = created
             .key_metadata()
             .ok_or_else(|| AwsError::missing("CreateKey", "KeyMetadata"))?;
@@ -421,7 +450,8 @@ impl crate::engine::kind::Kind for KeyAdapter {
                 .policy(policy_text(desired, account_of(arn)))
                 .send()
                 .await
-                .aws("PutKeyPolicy")?;
+                .aws("PutKeyPolicy")
+                .given(CONDITIONS)?;
         }
         if touches(changes, &["rotation"]) {
             if desired.value("rotation") == &Value::Bool(true) {

@@ -8,6 +8,9 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
+use std::time::Duration;
+
+use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use super::errors::{AwsError, AwsResultExt};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, touches};
@@ -54,6 +57,33 @@ fn tag_map(pairs: Vec<(String, String)>) -> HashMap<String, String> {
 tags::tagging_by_arn!(aws_sdk_cloudwatchlogs::Client, |tags| Ok::<_, AwsError>(
     tag_map(tags)
 ));
+
+/// CloudWatch Logs aborts a delete that meets another operation on the group ("try
+/// again": the Terraform provider's `internal/service/logs/group.go`,
+/// `resourceGroupDelete`, 1 minute).
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "DeleteLogGroup",
+        code: "OperationAbortedException",
+        message: Some("try again"),
+        means: Means::Settling {
+            awaiting: "another operation on the log group to finish",
+            window: Duration::from_secs(60),
+        },
+        source: "terraform-provider-aws internal/service/logs/group.go resourceGroupDelete",
+    },
+    // The caller's own permission, granted moments before (a CI role just updated).
+    Condition {
+        operation: "PutRetentionPolicy",
+        code: "AccessDeniedException",
+        message: Some("no identity-based policy allows the logs:PutRetentionPolicy action"),
+        means: Means::Settling {
+            awaiting: "the caller's new permissions to reach CloudWatch Logs",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/logs/group.go resourceGroupCreate",
+    },
+];
 
 #[async_trait]
 impl crate::engine::kind::Kind for LogGroupAdapter {
@@ -235,7 +265,8 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
             .log_group_name(&observed.physical_id)
             .send()
             .await
-            .aws("DeleteLogGroup")?;
+            .aws("DeleteLogGroup")
+            .given(CONDITIONS)?;
         Ok(())
     }
 }
@@ -249,7 +280,8 @@ async fn set_retention(op: &OpCx<'_>, name: &str, days: &Value) -> Result<(), Aw
                 .retention_in_days(i32::try_from(*days).unwrap_or(30))
                 .send()
                 .await
-                .aws("PutRetentionPolicy")?;
+                .aws("PutRetentionPolicy")
+                .given(CONDITIONS)?;
         }
         _ => {
             logs.delete_retention_policy()

@@ -6,6 +6,7 @@ pub mod autoscaling;
 pub mod calls;
 pub mod cloudfront;
 pub mod cloudwatch;
+pub mod conditions;
 pub mod config;
 pub mod ec2;
 pub mod ecr;

@@ -9,6 +9,14 @@
 //! (a batch is atomic). A record without a marker is never changed, whoever's zone it
 //! is in. Zones are read once per command (ListHostedZones); the record sets of the
 //! stack's zones and of the zones the manifest names, once per zone.
+//!
+//! ACM asks every certificate of a name in one account for the same validation CNAME: a
+//! validation record (`shareable`) that exists already with exactly the value ACM asks for
+//! (written by hand, by the CDK stack this one replaces, by another stack) satisfies the
+//! validation without being taken over. The stack then writes only a marker of its own,
+//! `_edgectl-shared.<stack>.<type>.<name>`, saying it relies on that record: the record
+//! is read, never changed or deleted; a destroy deletes the marker alone. One of that
+//! name with another value is refused, named.
 
 use std::collections::BTreeMap;
 
@@ -28,6 +36,9 @@ pub const ZONE: &str = "zone";
 pub const RECORD: &str = "record";
 /// Where a record's ownership marker lives: `_edgectl.<type>.<name>`.
 const MARKER: &str = "_edgectl";
+/// Where the marker of a record the stack relies on and does not own lives:
+/// `_edgectl-shared.<stack>.<type>.<name>` (one per stack: the record may be another's).
+const SHARED_MARKER: &str = "_edgectl-shared";
 
 pub fn zone_id(key: &str) -> ResourceId {
     ResourceId::new(ZONE, key)
@@ -168,9 +179,14 @@ async fn zone_records(cx: &Cx) -> Result<&BTreeMap<String, Vec<ResourceRecordSet
         .await
 }
 
-/// The marker's name for a record set.
-fn marker_name(name: &str, kind: &str) -> String {
-    format!("{MARKER}.{}.{name}", kind.to_ascii_lowercase())
+/// The marker's name for a record set: the stack's own, or (`shared`) one it relies on.
+fn marker_name(stack: &str, name: &str, kind: &str, shared: bool) -> String {
+    let kind = kind.to_ascii_lowercase();
+    if shared {
+        format!("{SHARED_MARKER}.{stack}.{kind}.{name}")
+    } else {
+        format!("{MARKER}.{kind}.{name}")
+    }
 }
 
 /// The marker's values: the stack and the logical id.
@@ -181,14 +197,31 @@ fn marker_values(stack: &str, id: &ResourceId) -> Vec<String> {
     ]
 }
 
-/// What a marker says: its stack's logical id, the record's name and type.
-fn read_marker(set: &ResourceRecordSet) -> Option<(String, ResourceId, String, String)> {
+/// What a marker says of the record set it stands beside.
+#[derive(Debug, PartialEq)]
+struct Marker {
+    stack: String,
+    id: ResourceId,
+    name: String,
+    kind: String,
+    /// Someone else's record the stack relies on (a validation record ACM asked for
+    /// before): read, never changed or deleted.
+    shared: bool,
+}
+
+fn read_marker(set: &ResourceRecordSet) -> Option<Marker> {
     if set.r#type() != &RrType::Txt {
         return None;
     }
-    let rest = plain(set.name())
-        .strip_prefix(&format!("{MARKER}."))?
-        .to_string();
+    let full = plain(set.name());
+    let (rest, shared) = match full.strip_prefix(&format!("{MARKER}.")) {
+        Some(rest) => (rest.to_string(), false),
+        None => {
+            let rest = full.strip_prefix(&format!("{SHARED_MARKER}."))?;
+            let (_stack, rest) = rest.split_once('.')?;
+            (rest.to_string(), true)
+        }
+    };
     let (kind, name) = rest.split_once('.')?;
     let mut stack = None;
     let mut id = None;
@@ -200,7 +233,58 @@ fn read_marker(set: &ResourceRecordSet) -> Option<(String, ResourceId, String, S
             id = Some(ResourceId::parse(found));
         }
     }
-    Some((stack?, id?, name.to_string(), kind.to_ascii_uppercase()))
+    Some(Marker {
+        stack: stack?,
+        id: id?,
+        name: name.to_string(),
+        kind: kind.to_ascii_uppercase(),
+        shared,
+    })
+}
+
+/// Whether a desired record may be satisfied by someone else's of the same value (a
+/// certificate's validation record).
+fn shareable(desired: &Desired) -> bool {
+    desired.value("shareable") == &Value::Bool(true)
+}
+
+/// The values a record set holds, as observe reads them.
+fn set_values(set: &ResourceRecordSet, kind: &str) -> Value {
+    Value::Set(
+        set.resource_records()
+            .iter()
+            .map(|record| match kind {
+                "CNAME" | "MX" => Value::str(plain(record.value())),
+                _ => Value::str(record.value()),
+            })
+            .collect(),
+    )
+}
+
+/// A validation record someone else wrote holding another value than ACM asks for.
+fn not_ours(name: &str, kind: &str, zone: &str, holds: &Value, desired: &Desired) -> AwsError {
+    AwsError::new(
+        ErrorKind::Other,
+        "ChangeResourceRecordSets",
+        format!(
+            "record `{name}` ({kind}) in zone {zone} holds {holds}, not the value ACM asks for ({}), and this stack did not write it; edgectl never changes what it did not create: correct or remove that record yourself",
+            wanted_values(desired, kind)
+        ),
+    )
+}
+
+/// The desired values as observe would read them (a CNAME's target without its dot).
+fn wanted_values(desired: &Desired, kind: &str) -> Value {
+    Value::Set(
+        desired
+            .value("values")
+            .items()
+            .map(|value| match (kind, value.as_str()) {
+                ("CNAME" | "MX", Some(text)) => Value::str(plain(text)),
+                _ => value.clone(),
+            })
+            .collect(),
+    )
 }
 
 pub struct ZoneAdapter;
@@ -306,12 +390,15 @@ impl crate::engine::kind::Kind for ZoneAdapter {
         let ours: Vec<(String, String)> = sets
             .iter()
             .filter_map(read_marker)
-            .filter(|(stack, ..)| *stack == cx.stack)
-            .flat_map(|(_, _, name, kind)| {
-                [
-                    (name.clone(), kind.clone()),
-                    (marker_name(&name, &kind), "TXT".to_string()),
-                ]
+            .filter(|marker| marker.stack == cx.stack)
+            .flat_map(|marker| {
+                let marker_set = (
+                    marker_name(&cx.stack, &marker.name, &marker.kind, marker.shared),
+                    "TXT".to_string(),
+                );
+                // A record the stack relies on is someone else's: it stays among theirs.
+                let record = (!marker.shared).then(|| (marker.name.clone(), marker.kind.clone()));
+                record.into_iter().chain([marker_set])
             })
             .collect();
         let others: Vec<String> = sets
@@ -459,7 +546,14 @@ impl crate::engine::kind::Kind for RecordAdapter {
             let Some(sets) = sets.get(&zone_id) else {
                 continue;
             };
-            for (stack, id, name, kind) in sets.iter().filter_map(read_marker) {
+            for Marker {
+                stack,
+                id,
+                name,
+                kind,
+                shared,
+            } in sets.iter().filter_map(read_marker)
+            {
                 if stack != cx.stack {
                     continue;
                 }
@@ -474,6 +568,9 @@ impl crate::engine::kind::Kind for RecordAdapter {
                     record_props(zone_value.clone(), &name, &kind, found),
                 );
                 resource.extra.insert("zone_id".into(), zone_id.clone());
+                if shared {
+                    resource.extra.insert("shared".into(), "true".into());
+                }
                 out.push(resource);
             }
         }
@@ -501,11 +598,14 @@ impl crate::engine::kind::Kind for RecordAdapter {
         let sets = zone_records(cx).await.map_err(check)?;
         let name = desired.value("name").as_str().unwrap_or_default();
         let kind = desired.value("type").as_str().unwrap_or_default();
-        let taken = sets.get(&zone).is_some_and(|sets| {
+        let taken = sets.get(&zone).and_then(|sets| {
             sets.iter()
-                .any(|set| plain(set.name()) == name && set.r#type().as_str() == kind)
+                .find(|set| plain(set.name()) == name && set.r#type().as_str() == kind)
         });
-        if taken {
+        let satisfied = taken.is_some_and(|set| {
+            shareable(desired) && set_values(set, kind) == wanted_values(desired, kind)
+        });
+        if taken.is_some() && !satisfied {
             return Err(format!(
                 "record `{name}` ({kind}) already exists in zone `{}` and this stack did not write it; edgectl never changes or deletes what it did not create. Give `{}` another name, or remove the existing record yourself",
                 desired.value("zone").as_str().unwrap_or_default(),
@@ -519,15 +619,45 @@ impl crate::engine::kind::Kind for RecordAdapter {
         let zone = zone_of(op, desired).await?;
         let name = desired.value("name").as_str().unwrap_or_default();
         let kind = desired.value("type").as_str().unwrap_or_default();
+        // A validation record ACM asked for before may be there already: relied on when it
+        // holds exactly what ACM asks for (a marker of the stack's own beside it), refused
+        // otherwise. (CREATE would fail on it with InvalidChangeBatch, "already exists".)
+        if shareable(desired)
+            && let Some(existing) = existing_set(op, &zone, name, kind).await?
+        {
+            if set_values(&existing, kind) != wanted_values(desired, kind) {
+                return Err(not_ours(
+                    name,
+                    kind,
+                    &zone,
+                    &set_values(&existing, kind),
+                    desired,
+                ));
+            }
+            op.status("the record ACM asks for exists already: relied on, not taken over");
+            let changes = vec![change(
+                ChangeAction::Upsert,
+                marker(&op.cx.stack, op.id, name, kind, true)?,
+            )?];
+            submit(op, &zone, changes).await?;
+            return Ok(format!("{zone}:{name}:{kind}"));
+        }
         let changes = vec![
             change(ChangeAction::Create, record_set(desired)?)?,
             change(
                 ChangeAction::Create,
-                marker(&op.cx.stack, op.id, name, kind)?,
+                marker(&op.cx.stack, op.id, name, kind, false)?,
             )?,
         ];
         submit(op, &zone, changes).await?;
         Ok(format!("{zone}:{name}:{kind}"))
+    }
+
+    /// A record's validation flag is the manifest's, not AWS's.
+    fn normalize(&self, desired: &mut Desired, observed: &mut Observed) {
+        if let Some(flag) = desired.props.get("shareable") {
+            observed.props.insert("shareable".into(), flag.clone());
+        }
     }
 
     async fn update(
@@ -544,11 +674,24 @@ impl crate::engine::kind::Kind for RecordAdapter {
             .ok_or_else(|| AwsError::missing("ListResourceRecordSets", "zone"))?;
         let name = desired.value("name").as_str().unwrap_or_default();
         let kind = desired.value("type").as_str().unwrap_or_default();
+        if observed.extra.contains_key("shared") {
+            // Someone else's record: its value is theirs to change.
+            if observed.value("values") != &wanted_values(desired, kind) {
+                return Err(not_ours(
+                    name,
+                    kind,
+                    &zone,
+                    observed.value("values"),
+                    desired,
+                ));
+            }
+            return Ok(());
+        }
         let changes = vec![
             change(ChangeAction::Upsert, record_set(desired)?)?,
             change(
                 ChangeAction::Upsert,
-                marker(&op.cx.stack, op.id, name, kind)?,
+                marker(&op.cx.stack, op.id, name, kind, false)?,
             )?,
         ];
         submit(op, &zone, changes).await
@@ -563,8 +706,12 @@ impl crate::engine::kind::Kind for RecordAdapter {
         let name = observed.value("name").as_str().unwrap_or_default();
         let kind = observed.value("type").as_str().unwrap_or_default();
         let mut changes = Vec::new();
-        // A marker whose record is gone (deleted by hand) goes alone.
-        if observed.value("values") != &Value::Null || observed.value("alias") != &Value::Null {
+        let shared = observed.extra.contains_key("shared");
+        // A marker whose record is gone (deleted by hand) goes alone; so does the marker of
+        // a record the stack relied on and does not own.
+        if !shared
+            && (observed.value("values") != &Value::Null || observed.value("alias") != &Value::Null)
+        {
             changes.push(change(
                 ChangeAction::Delete,
                 record_set(&observed_as_desired(observed))?,
@@ -572,7 +719,7 @@ impl crate::engine::kind::Kind for RecordAdapter {
         }
         changes.push(change(
             ChangeAction::Delete,
-            marker(&op.cx.stack, op.id, name, kind)?,
+            marker(&op.cx.stack, op.id, name, kind, shared)?,
         )?);
         match submit(op, &zone, changes).await {
             // Gone already (a repeated call): done.
@@ -615,15 +762,7 @@ fn record_props(
         (
             "values",
             match found {
-                Some(set) if alias.is_none() => Value::Set(
-                    set.resource_records()
-                        .iter()
-                        .map(|record| match kind {
-                            "CNAME" | "MX" => Value::str(plain(record.value())),
-                            _ => Value::str(record.value()),
-                        })
-                        .collect(),
-                ),
+                Some(set) if alias.is_none() => set_values(set, kind),
                 _ => Value::Null,
             },
             Mode::InPlace,
@@ -704,9 +843,10 @@ fn marker(
     id: &ResourceId,
     name: &str,
     kind: &str,
+    shared: bool,
 ) -> Result<ResourceRecordSet, AwsError> {
     let mut set = ResourceRecordSet::builder()
-        .name(marker_name(name, kind))
+        .name(marker_name(stack, name, kind, shared))
         .r#type(RrType::Txt)
         .ttl(300);
     for value in marker_values(stack, id) {
@@ -718,6 +858,33 @@ fn marker(
         );
     }
     set.build().map_err(build_error("ChangeResourceRecordSets"))
+}
+
+/// The record set of this name and type in a zone now, if any (one
+/// ListResourceRecordSets from that name).
+async fn existing_set(
+    op: &OpCx<'_>,
+    zone: &str,
+    name: &str,
+    kind: &str,
+) -> Result<Option<ResourceRecordSet>, AwsError> {
+    let page = op
+        .cx
+        .clients
+        .route53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .start_record_name(name)
+        .start_record_type(RrType::from(kind))
+        .max_items(1)
+        .send()
+        .await
+        .aws("ListResourceRecordSets")?;
+    Ok(page
+        .resource_record_sets()
+        .iter()
+        .find(|set| plain(set.name()) == plain(name) && set.r#type().as_str() == kind)
+        .cloned())
 }
 
 fn change(action: ChangeAction, set: ResourceRecordSet) -> Result<Change, AwsError> {
@@ -781,16 +948,29 @@ mod tests {
     #[test]
     fn a_marker_names_its_record_and_owner() {
         let id = record_id("main", "www", "CNAME");
-        let set = marker("demo", &id, "www.example.com", "CNAME").unwrap();
+        let set = marker("demo", &id, "www.example.com", "CNAME", false).unwrap();
         assert_eq!(set.name(), "_edgectl.cname.www.example.com");
         assert_eq!(
             read_marker(&set),
-            Some((
-                "demo".to_string(),
+            Some(Marker {
+                stack: "demo".to_string(),
+                id: id.clone(),
+                name: "www.example.com".to_string(),
+                kind: "CNAME".to_string(),
+                shared: false,
+            })
+        );
+        let set = marker("demo", &id, "_x1.www.example.com", "CNAME", true).unwrap();
+        assert_eq!(set.name(), "_edgectl-shared.demo.cname._x1.www.example.com");
+        assert_eq!(
+            read_marker(&set),
+            Some(Marker {
+                stack: "demo".to_string(),
                 id,
-                "www.example.com".to_string(),
-                "CNAME".to_string()
-            ))
+                name: "_x1.www.example.com".to_string(),
+                kind: "CNAME".to_string(),
+                shared: true,
+            })
         );
     }
 

@@ -9,6 +9,8 @@
 //! and deletes take the lock token of a fresh read (WAF's optimistic locking). Found by
 //! listing both scopes (WAF has no listing by tag) and reading the tags of each.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use aws_sdk_wafv2::types::{
     AllowAction, BlockAction, CountAction, DefaultAction, IpAddressVersion,
@@ -18,6 +20,7 @@ use aws_sdk_wafv2::types::{
 };
 use futures::future::try_join_all;
 
+use super::conditions::{Condition, Given as _, Means};
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
@@ -385,6 +388,123 @@ async fn get_acl(
 
 pub struct FirewallAdapter;
 
+/// What WAF answers while it settles what a call needs (the Terraform provider's
+/// `internal/service/wafv2/web_acl.go`, `ip_set.go` and `web_acl_association.go`: 5
+/// minutes, 10 for an association). Its "not found", WAFNonexistentItemException, is
+/// read as such for every call (`errors::classify`): a delete that meets it is done.
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "AssociateWebACL",
+        code: "WAFUnavailableEntityException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the load balancer to become available to WAF before associating the firewall",
+            window: Duration::from_secs(600),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/web_acl_association.go resourceWebACLAssociationCreate",
+    },
+    Condition {
+        operation: "CreateWebACL",
+        code: "WAFUnavailableEntityException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the IP sets the web ACL names to become available to WAF",
+            window: Duration::from_secs(300),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/web_acl.go resourceWebACLCreate",
+    },
+    Condition {
+        operation: "UpdateWebACL",
+        code: "WAFUnavailableEntityException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the IP sets the web ACL names to become available to WAF",
+            window: Duration::from_secs(300),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/web_acl.go resourceWebACLUpdate",
+    },
+    Condition {
+        operation: "UpdateWebACL",
+        code: "WAFOptimisticLockException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "a fresh lock token (the web ACL changed since it was read)",
+            window: Duration::from_secs(60),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/web_acl.go resourceWebACLUpdate",
+    },
+    Condition {
+        operation: "DeleteWebACL",
+        code: "WAFOptimisticLockException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "a fresh lock token (the web ACL changed since it was read)",
+            window: Duration::from_secs(60),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/web_acl.go resourceWebACLDelete",
+    },
+    Condition {
+        operation: "DeleteWebACL",
+        code: "WAFAssociatedItemException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the web ACL's disassociations to reach WAF",
+            window: Duration::from_secs(300),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/web_acl.go resourceWebACLDelete",
+    },
+    Condition {
+        operation: "DeleteWebACL",
+        code: "WAFUnavailableEntityException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the web ACL's disassociations to reach WAF",
+            window: Duration::from_secs(300),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/web_acl.go resourceWebACLDelete",
+    },
+    Condition {
+        operation: "AssociateWebACL",
+        code: "WAFServiceLinkedRoleErrorException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "WAF's service-linked role, made by AWS at the account's first use",
+            window: Duration::from_secs(120),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/service_package.go CustomizeConn",
+    },
+    Condition {
+        operation: "CreateWebACL",
+        code: "WAFTagOperationException",
+        message: Some("Retry your request"),
+        means: Means::Settling {
+            awaiting: "WAF's tagging, which asked to be retried",
+            window: Duration::from_secs(60),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/service_package.go CustomizeConn",
+    },
+    Condition {
+        operation: "CreateIPSet",
+        code: "WAFTagOperationException",
+        message: Some("Retry your request"),
+        means: Means::Settling {
+            awaiting: "WAF's tagging, which asked to be retried",
+            window: Duration::from_secs(60),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/service_package.go CustomizeConn",
+    },
+    Condition {
+        operation: "DeleteIPSet",
+        code: "WAFAssociatedItemException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the web ACL's change to stop naming the IP set to reach WAF",
+            window: Duration::from_secs(300),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/ip_set.go resourceIPSetDelete",
+    },
+];
+
 #[async_trait]
 impl crate::engine::kind::Kind for FirewallAdapter {
     type Cx = Cx;
@@ -480,7 +600,8 @@ impl crate::engine::kind::Kind for FirewallAdapter {
             .set_tags(Some(waf_tags(op.create_tags(desired))?))
             .send()
             .await
-            .aws("CreateWebACL")?;
+            .aws("CreateWebACL")
+            .given(CONDITIONS)?;
         created
             .summary()
             .and_then(|summary| summary.arn())
@@ -518,7 +639,8 @@ impl crate::engine::kind::Kind for FirewallAdapter {
                 .visibility_config(visibility(name, metrics)?)
                 .send()
                 .await
-                .aws("UpdateWebACL")?;
+                .aws("UpdateWebACL")
+                .given(CONDITIONS)?;
         }
         tags::sync(
             waf,
@@ -547,6 +669,7 @@ impl crate::engine::kind::Kind for FirewallAdapter {
             .send()
             .await
             .aws("DeleteWebACL")
+            .given(CONDITIONS)
         {
             Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
             other => other.map(drop),
@@ -626,7 +749,8 @@ impl crate::engine::kind::Kind for IpSetAdapter {
             .set_tags(Some(waf_tags(op.create_tags(desired))?))
             .send()
             .await
-            .aws("CreateIPSet")?;
+            .aws("CreateIPSet")
+            .given(CONDITIONS)?;
         created
             .summary()
             .and_then(|summary| summary.arn())
@@ -700,6 +824,7 @@ impl crate::engine::kind::Kind for IpSetAdapter {
             .send()
             .await
             .aws("DeleteIPSet")
+            .given(CONDITIONS)
         {
             Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
             other => other.map(drop),
@@ -808,6 +933,7 @@ impl crate::engine::kind::Kind for AssociationAdapter {
 }
 
 async fn associate(op: &OpCx<'_>, acl: &str, balancer: &str) -> Result<(), AwsError> {
+    active(op, balancer).await?;
     op.cx
         .clients
         .wafv2
@@ -816,6 +942,51 @@ async fn associate(op: &OpCx<'_>, acl: &str, balancer: &str) -> Result<(), AwsEr
         .resource_arn(balancer)
         .send()
         .await
-        .aws("AssociateWebACL")?;
+        .aws("AssociateWebACL")
+        .given(CONDITIONS)?;
     Ok(())
+}
+
+/// Waits until the load balancer is `active`: WAF refuses to associate a web ACL with
+/// one still provisioning (WAFUnavailableEntityException; minutes after CreateLoadBalancer
+/// on AWS). What the association needs, read rather than retried blind.
+async fn active(op: &OpCx<'_>, balancer: &str) -> Result<(), AwsError> {
+    let elb = &op.cx.clients.elbv2;
+    let mut backoff =
+        crate::engine::retry::Backoff::new(Duration::from_secs(600).min(op.cx.timeout));
+    loop {
+        let found = elb
+            .describe_load_balancers()
+            .load_balancer_arns(balancer)
+            .send()
+            .await
+            .aws("DescribeLoadBalancers")?;
+        let state = found
+            .load_balancers()
+            .first()
+            .and_then(|found| found.state())
+            .and_then(|state| state.code())
+            .map(|code| code.as_str().to_string());
+        match state.as_deref() {
+            Some("active") | Some("active_impaired") => return Ok(()),
+            Some("failed") => {
+                return Err(AwsError::new(
+                    ErrorKind::Other,
+                    "DescribeLoadBalancers",
+                    format!("load balancer {balancer} failed to provision"),
+                ));
+            }
+            _ => {}
+        }
+        op.status("waiting for the load balancer to become active before associating the firewall");
+        if !backoff.wait().await {
+            return Err(AwsError::new(
+                ErrorKind::Timeout,
+                "DescribeLoadBalancers",
+                format!(
+                    "load balancer {balancer} is not active yet; run the command again to keep waiting"
+                ),
+            ));
+        }
+    }
 }

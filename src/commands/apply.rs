@@ -321,6 +321,14 @@ pub async fn walk(
     super::print_calls(global, session);
     let calls = session.calls.summary();
     let elapsed = render::duration(started.elapsed());
+    // What AWS made the run wait for (a role propagating, a load balancer provisioning).
+    for (index, what, time) in &outcome.waited {
+        progress.line(&format!(
+            "waited {} for {what} ({})",
+            render::duration(*time),
+            walk::label(plan, &ops[*index])
+        ));
+    }
     if outcome.failed.is_empty() && outcome.not_started.is_empty() {
         let count = |action: Action| plan.count(action);
         progress.line(&format!(

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ErrorKind {
     /// The id does not exist (or is not visible yet: EC2 is eventually consistent).
     NotFound,
@@ -20,6 +20,11 @@ pub enum ErrorKind {
     /// The request may or may not have been carried out: its response was lost (a reset
     /// connection, a timeout). Only a read can tell (see `aws::resend`).
     Ambiguous,
+    /// AWS has not settled yet what the request needs, and will by itself within a window
+    /// AWS or the Terraform provider documents (a role made seconds ago not yet assumable,
+    /// a load balancer still provisioning): the error says what is awaited
+    /// (`Error::awaiting`). Never a mistake in the input.
+    Settling,
     /// Waiting or retrying ran out of time.
     Timeout,
     Other,
@@ -32,6 +37,17 @@ pub struct Error {
     pub code: Option<String>,
     pub message: String,
     pub request_id: Option<String>,
+    /// What a `Settling` error waits for, and for how long at most.
+    /// Boxed: errors travel in every `Result` of the adapters, and stay small.
+    pub awaiting: Option<Box<Awaiting>>,
+}
+
+/// What AWS is settling, in words that follow "waiting for" ("the load balancer to become
+/// active"), and the window in which it does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Awaiting {
+    pub what: String,
+    pub window: std::time::Duration,
 }
 
 impl std::error::Error for Error {}
@@ -60,6 +76,19 @@ impl Error {
             code: None,
             message: message.into(),
             request_id: None,
+            awaiting: None,
+        }
+    }
+
+    /// This error as AWS settling `what`, for at most `window`.
+    pub fn settling(self, what: impl Into<String>, window: std::time::Duration) -> Self {
+        Self {
+            kind: ErrorKind::Settling,
+            awaiting: Some(Box::new(Awaiting {
+                what: what.into(),
+                window,
+            })),
+            ..self
         }
     }
 }

@@ -46,9 +46,17 @@ impl Backoff {
 /// certificate or subnet the manifest names that does not exist). A
 /// delete refused because something that is going away still holds the resource (an
 /// address, a listener, a draining service): for the command's patience; a create whose
-/// input is still held that way, for the visibility bound. Nothing else.
-pub fn bound(phase: Phase, kind: ErrorKind, fresh: bool, cx: &impl Context) -> Option<Duration> {
-    match (phase, kind) {
+/// input is still held that way, for the visibility bound. AWS settling something the
+/// request needs (`Settling`: a kind's condition, read from the code and, where AWS reuses
+/// a code, its message): for the window of that condition. Nothing else.
+pub fn bound(phase: Phase, error: &Error, fresh: bool, cx: &impl Context) -> Option<Duration> {
+    match (phase, error.kind) {
+        // AWS settling what the request needs: for the window the kind that makes the
+        // call knows (its conditions, each with its source).
+        (_, ErrorKind::Settling) => error
+            .awaiting
+            .as_ref()
+            .map(|awaiting| awaiting.window.min(cx.patience())),
         (Phase::Create | Phase::Update, ErrorKind::NotFound) if fresh => {
             Some(cx.visibility_bound())
         }

@@ -196,6 +196,8 @@ pub struct Outcome {
     pub skipped: Vec<usize>,
     /// Operations never started because the walk was interrupted.
     pub not_started: Vec<usize>,
+    /// What operations waited for AWS to settle, and how long: (operation, what, time).
+    pub waited: Vec<(usize, String, Duration)>,
 }
 
 pub struct Walk<'a, K: ?Sized + Kind> {
@@ -225,6 +227,7 @@ impl<K: ?Sized + Kind + 'static> Walk<'_, K> {
         let mut settled = vec![false; ops.len()];
         let mut running = JoinSet::new();
         let mut interrupted = false;
+        let waited = Arc::new(std::sync::Mutex::new(Vec::new()));
         let plan = Arc::new(self.plan.clone());
         let interrupt = tokio::signal::ctrl_c();
         tokio::pin!(interrupt);
@@ -257,10 +260,16 @@ impl<K: ?Sized + Kind + 'static> Walk<'_, K> {
                 let cx = self.cx.clone();
                 let physical = self.physical.clone();
                 let hooks = self.hooks.clone();
+                let waited = waited.clone();
                 running.spawn(async move {
                     hooks.started(index, &step, op.phase);
                     let started = Instant::now();
                     let report = |status: &str| hooks.progressed(index, &step, op.phase, status);
+                    let awaited = |what: &str, time: Duration| {
+                        if let Ok(mut waited) = waited.lock() {
+                            waited.push((index, what.to_string(), time));
+                        }
+                    };
                     // A panicking kind is a bug: its operation fails (its dependents are
                     // skipped) and the walk goes on.
                     let result = std::panic::AssertUnwindSafe(execute(
@@ -270,7 +279,10 @@ impl<K: ?Sized + Kind + 'static> Walk<'_, K> {
                         &step,
                         op.phase,
                         Situation { wait, fresh },
-                        &report,
+                        Tell {
+                            report: &report,
+                            awaited: &awaited,
+                        },
                     ))
                     .catch_unwind()
                     .await
@@ -356,6 +368,11 @@ impl<K: ?Sized + Kind + 'static> Walk<'_, K> {
                 .unwrap_or_default()
         });
         outcome.skipped.sort();
+        outcome.waited = waited
+            .lock()
+            .map(|mut waited| std::mem::take(&mut *waited))
+            .unwrap_or_default();
+        outcome.waited.sort_by_key(|(index, _, _)| *index);
         outcome
     }
 }
@@ -369,6 +386,14 @@ struct Situation {
     fresh: bool,
 }
 
+/// What an operation tells the interface as it runs: its status, and what it waited for
+/// AWS to settle (and how long), for the run's summary.
+#[derive(Clone, Copy)]
+struct Tell<'a> {
+    report: &'a (dyn Fn(&str) + Send + Sync),
+    awaited: &'a (dyn Fn(&str, Duration) + Send + Sync),
+}
+
 async fn execute<K: ?Sized + Kind>(
     adapter: &K,
     cx: &K::Cx,
@@ -376,9 +401,10 @@ async fn execute<K: ?Sized + Kind>(
     step: &Step,
     phase: Phase,
     situation: Situation,
-    report: &(dyn Fn(&str) + Send + Sync),
+    tell: Tell<'_>,
 ) -> Result<Option<String>, Error> {
     let Situation { wait, fresh } = situation;
+    let Tell { report, awaited } = tell;
     let step = &*materialize(step, physical)?;
     let made = std::sync::OnceLock::new();
     let op = OpCx {
@@ -390,12 +416,22 @@ async fn execute<K: ?Sized + Kind>(
         made: &made,
     };
     let mut result = first(adapter, &op, step, phase).await;
-    let mut backoff = None;
+    // Each reason to wait has its own window (a role propagating, then the load balancer
+    // it fronts becoming active), and when it was first met.
+    let mut waits: BTreeMap<(ErrorKind, String), (super::retry::Backoff, Instant)> =
+        BTreeMap::new();
     let mut converged = 0;
     loop {
         let error = match result {
             Err(error) => error,
-            done => return done,
+            done => {
+                for ((_, what), (_, since)) in waits {
+                    if !what.is_empty() {
+                        awaited(&what, since.elapsed());
+                    }
+                }
+                return done;
+            }
         };
         if may_hide_success(&error) && converged < CONVERGE_ROUNDS {
             converged += 1;
@@ -404,11 +440,36 @@ async fn execute<K: ?Sized + Kind>(
         }
         // The one place an operation is retried: on the kinds `retry::bound` names.
         let fresh = fresh || made.get().is_some();
-        let Some(bound) = super::retry::bound(phase, error.kind, fresh, cx) else {
+        let Some(bound) = super::retry::bound(phase, &error, fresh, cx) else {
             return Err(adapter.explain(cx, step, error).await);
         };
-        let backoff = backoff.get_or_insert_with(|| super::retry::Backoff::new(bound));
+        let what = error
+            .awaiting
+            .as_ref()
+            .map(|awaiting| awaiting.what.clone())
+            .unwrap_or_default();
+        let (backoff, since) = waits
+            .entry((error.kind, what.clone()))
+            .or_insert_with(|| (super::retry::Backoff::new(bound), Instant::now()));
+        if !what.is_empty() {
+            report(&format!(
+                "waiting for {what}, {} s",
+                since.elapsed().as_secs()
+            ));
+        }
         if !backoff.wait().await {
+            let error = match error.awaiting.clone() {
+                Some(awaiting) => Error {
+                    message: format!(
+                        "{} (waited {} s for {}, the most AWS takes)",
+                        error.message,
+                        since.elapsed().as_secs(),
+                        awaiting.what
+                    ),
+                    ..error
+                },
+                None => error,
+            };
             return Err(adapter.explain(cx, step, error).await);
         }
         result = resume(adapter, &op, step, phase).await;

@@ -9,8 +9,29 @@ use crate::aws::efs::access_point::access_point_id;
 use crate::aws::efs::file_system::file_system_id;
 use crate::aws::efs::mount_target::mount_target_id;
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
 use crate::manifest::Manifest;
+
+/// The mount targets of file system `key`, one per subnet of its tier: what a task
+/// mounting it needs answering in its subnet (else it stops with `failed to resolve
+/// fs-....efs...`).
+pub fn mount_targets(manifest: &Manifest, env: &Env, key: &str) -> Vec<ResourceId> {
+    let Some(network) = manifest.network.as_ref() else {
+        return Vec::new();
+    };
+    manifest
+        .containers
+        .file_systems
+        .iter()
+        .filter(|fs| fs.key == key)
+        .flat_map(|fs| {
+            (0..network.subnets(fs.subnets).len()).map(move |index| {
+                let zone = env.zones.get(index).cloned().unwrap_or_default();
+                mount_target_id(&fs.key, &zone)
+            })
+        })
+        .collect()
+}
 
 pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     let mut out = Vec::new();

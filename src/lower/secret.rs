@@ -40,6 +40,17 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
                     }),
                     Mode::InPlace,
                 ),
+                // A current value (`AWSCURRENT`): generated at the create, or when a secret
+                // made without one must have one; never read, compared as "has one".
+                (
+                    "has_value",
+                    if secret.generate.is_some() {
+                        Value::Bool(true)
+                    } else {
+                        Value::Null
+                    },
+                    Mode::InPlace,
+                ),
                 // Kept in a tag of its own (`edgectl:recovery-window-days`): a destroy has
                 // only the live secret to go by.
                 (

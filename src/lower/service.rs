@@ -12,18 +12,18 @@ use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, Value, Why, props};
 use crate::manifest::{Manifest, Service};
 
-pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     let mut out: Vec<Desired> = manifest
         .containers
         .services
         .iter()
-        .map(|service| desired_for(manifest, service))
+        .map(|service| desired_for(manifest, env, service))
         .collect();
     out.extend(super::autoscaling::desired(manifest));
     out
 }
 
-pub fn desired_for(manifest: &Manifest, service: &Service) -> Desired {
+pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired {
     let network = manifest.network.as_ref();
     let subnets = network.map_or(0, |network| network.subnets(service.subnets).len());
     let uses_strategy = manifest
@@ -129,7 +129,13 @@ pub fn desired_for(manifest: &Manifest, service: &Service) -> Desired {
                 Mode::InPlace,
             ),
         ]),
-        // ECS refuses a service whose target group no listener uses yet.
-        after: forwarders(manifest, &service.key),
+        // ECS refuses a service whose target group no listener uses yet; its tasks stop
+        // when a file system they mount has no mount target in their subnet yet.
+        after: forwarders(manifest, &service.key)
+            .into_iter()
+            .chain(service.volumes.iter().flat_map(|volume| {
+                super::file_system::mount_targets(manifest, env, &volume.file_system)
+            }))
+            .collect(),
     }
 }

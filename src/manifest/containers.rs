@@ -361,6 +361,8 @@ pub struct Statement {
 pub struct Context<'a> {
     /// The keys under `secrets:`, which services refer to as `secrets.<key>`.
     pub secrets: Vec<String>,
+    /// Those of them made without a value (`generate: false`), which no container may read.
+    pub valueless_secrets: Vec<String>,
     /// The keys under `keys:`, which repositories and logs refer to as `keys.<key>`.
     pub keys: Vec<String>,
     /// The keys under `namespaces:`, which a service's `discovery` names.
@@ -1731,6 +1733,11 @@ fn decode_container(
                 }
                 if json_key.as_deref() == Some("") {
                     decoder.error(source.pos, format!("secret `{key}` names no JSON key after `:`"), format!("write `secrets.{secret}` for the whole value, or `secrets.{secret}:password` for one key of its JSON"));
+                    return None;
+                }
+                // ECS stops every task reading a secret that has no `AWSCURRENT` value.
+                if cx.valueless_secrets.iter().any(|known| known == secret) {
+                    decoder.error(source.pos, format!("secret `{key}` reads `secrets.{secret}`, which is made without a value (`generate: false`): its tasks could not start"), format!("remove `generate: false` from `secrets.{secret}` (a value is generated, then replaced with `aws secretsmanager put-secret-value`), or read a secret made elsewhere by its ARN"));
                     return None;
                 }
                 return Some((key, SecretSource::Secret { key: secret.to_string(), json_key }));

@@ -298,6 +298,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
     let containers = {
         let cx = containers::Context {
             secrets: super::secrets::declared(&fields),
+            valueless_secrets: super::secrets::valueless(&fields),
             keys: declared_keys.clone(),
             namespaces: super::discovery::declared(&fields),
             databases: super::databases::declared(&fields),

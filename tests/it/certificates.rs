@@ -280,3 +280,110 @@ certificates:
         .success();
     assert!(certificates(&global).await.is_empty());
 }
+
+/// Writes a CNAME by hand in `zone` (someone else's record, no marker).
+async fn cname(route53: &aws_sdk_route53::Client, zone: &str, name: &str, value: &str) {
+    use aws_sdk_route53::types::{ChangeAction, ResourceRecord, ResourceRecordSet, RrType};
+    let set = ResourceRecordSet::builder()
+        .name(name)
+        .r#type(RrType::Cname)
+        .ttl(300)
+        .resource_records(ResourceRecord::builder().value(value).build().unwrap())
+        .build()
+        .unwrap();
+    crate::harness::change_record(route53, zone, ChangeAction::Create, set).await;
+}
+
+/// ACM asks every certificate of a name in one account for the same validation record:
+/// one written before (by hand, by the CDK stack this one replaces) holding exactly that
+/// value satisfies the validation and is never taken over — the stack writes only a
+/// marker of its own beside it, and its destroy leaves the record; one of that name with
+/// another value is refused, named. (moto, like AWS, asks for the same record for the
+/// same name.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_validation_record_already_in_the_zone_is_relied_on_not_taken_over() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sdk = moto.sdk_in("eu-west-1").await;
+    let route53 = aws_sdk_route53::Client::new(&sdk);
+    let zone = moto.zone("example.com").await;
+    let text = "stack: certs-demo
+region: eu-west-1
+zones:
+  main:
+    name: example.com
+certificates:
+  site:
+    domain: app.example.com
+";
+    let path = dir.path().join("certs.yaml");
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_string_lossy().into_owned();
+    // What ACM asks for, for app.example.com, in this account.
+    let name = "_d930b28be6c5927595552b219965053e.app.example.com.";
+    let value = "_c9edd76ee4a0e2a74388032f3861cc50.ykybfrwcxw.acm-validations.aws.";
+
+    // Another value under that name: refused, named, nothing of it changed.
+    cname(&route53, &zone, name, "someone-else.example.net.").await;
+    let refused = moto.edgectl(&["apply", "-f", &path, "--auto-approve"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(&format!(
+            "record `{}` (CNAME) in zone",
+            name.trim_end_matches('.')
+        )) && refused.stderr.contains("not the value ACM asks for"),
+        "{}",
+        refused.stderr
+    );
+    moto.edgectl(&["destroy", "-f", &path, "--auto-approve"])
+        .success();
+    let zone_name = |sets: &[String]| sets.iter().any(|set| set.starts_with(name));
+    assert!(zone_name(&names(&route53, &zone).await));
+    // Put right by its owner: now the value ACM asks for.
+    let sets = route53
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await
+        .unwrap();
+    let theirs = sets
+        .resource_record_sets()
+        .iter()
+        .find(|set| set.name() == name)
+        .unwrap()
+        .clone();
+    crate::harness::change_record(
+        &route53,
+        &zone,
+        aws_sdk_route53::types::ChangeAction::Delete,
+        theirs,
+    )
+    .await;
+    cname(&route53, &zone, name, value).await;
+
+    let applied = moto.edgectl(&["apply", "-f", &path, "--auto-approve"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let after = names(&route53, &zone).await;
+    assert!(
+        after.contains(&format!("_edgectl-shared.certs-demo.cname.{} TXT", name)),
+        "{after:?}"
+    );
+    // Not the stack's record: no ownership marker of its own.
+    assert!(
+        !after
+            .iter()
+            .any(|set| set.starts_with(&format!("_edgectl.cname.{name}"))),
+        "{after:?}"
+    );
+    let plan = moto.edgectl(&["plan", "-f", &path, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+
+    moto.edgectl(&["destroy", "-f", &path, "--auto-approve"])
+        .success();
+    let left = names(&route53, &zone).await;
+    assert!(
+        left.contains(&format!("{name} CNAME")),
+        "the record the stack relied on was deleted: {left:?}"
+    );
+    assert!(!left.iter().any(|set| set.contains("_edgectl")), "{left:?}");
+}

@@ -107,3 +107,24 @@ fn no_region_anywhere_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+/// An example with an HTTPS listener and no certificate given stops before any AWS call,
+/// naming the variable to set (a placeholder ARN would fail at CreateListener).
+#[test]
+fn the_service_example_asks_for_its_certificate_before_any_call() {
+    let moto = Moto::start();
+    let run = moto.edgectl(&["plan", "-f", "examples/service.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("variable `certificate_arn` has no value"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--var certificate_arn=VALUE"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(moto.requests(), 0);
+}

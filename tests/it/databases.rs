@@ -234,3 +234,50 @@ async fn a_database_identifier_taken_by_someone_else_is_refused() {
     assert_eq!(theirs.master_username(), Some("someone"));
     assert!(theirs.tag_list().is_empty());
 }
+
+/// A PostgreSQL version RDS no longer creates (the HappyRobot seed's 15.4) is refused at
+/// plan time, naming the versions RDS offers, before anything is made; a minor that
+/// automatic minor upgrades moved past the one written is no change.
+#[tokio::test(flavor = "multi_thread")]
+async fn versions_rds_does_not_create_are_refused_and_later_minors_are_no_change() {
+    let moto = Moto::start();
+    let certificate = moto.certificate();
+    let dir = tempfile::tempdir().unwrap();
+    let path = manifest(&certificate, &dir, "");
+    let retired = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("version: \"15\"", "version: \"15.4\"");
+    std::fs::write(&path, retired).unwrap();
+    let plan = moto.edgectl(&["plan", "-f", &path]);
+    assert_eq!(plan.code, 1, "{}", plan.stderr);
+    assert!(
+        plan.stderr.contains(
+            "RDS no longer creates PostgreSQL 15.4; it offers 15.12, 15.13, 15.14: write `version: \"15\"`"
+        ),
+        "{}",
+        plan.stderr
+    );
+    let apply = moto.edgectl(&["apply", "-f", &path, "--auto-approve"]);
+    assert_eq!(apply.code, 1, "{}", apply.stderr);
+    let sdk = moto.sdk().await;
+    let rds = aws_sdk_rds::Client::new(&sdk);
+    let instances = rds.describe_db_instances().send().await.unwrap();
+    assert!(instances.db_instances().is_empty());
+
+    // Pinned at 15.12, upgraded by RDS to 15.13: nothing to do, never a downgrade.
+    let pinned = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("version: \"15.4\"", "version: \"15.12\"");
+    std::fs::write(&path, pinned).unwrap();
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
+    rds.modify_db_instance()
+        .db_instance_identifier("service-demo-main")
+        .engine_version("15.13")
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap();
+    let again = moto.edgectl(&["plan", "-f", &path, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+}

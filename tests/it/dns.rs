@@ -101,24 +101,13 @@ async fn records_lifecycle() {
         )
         .build()
         .unwrap();
-    route53
-        .change_resource_record_sets()
-        .hosted_zone_id(&theirs)
-        .change_batch(
-            aws_sdk_route53::types::ChangeBatch::builder()
-                .changes(
-                    aws_sdk_route53::types::Change::builder()
-                        .action(aws_sdk_route53::types::ChangeAction::Create)
-                        .resource_record_set(mail)
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    crate::harness::change_record(
+        &route53,
+        &theirs,
+        aws_sdk_route53::types::ChangeAction::Create,
+        mail,
+    )
+    .await;
     let before = records(&route53, &theirs).await;
 
     let path = write(&dir, "dns.yaml", &[]);

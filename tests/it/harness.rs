@@ -429,6 +429,59 @@ pub async fn role_policy(
     (role, String::from_utf8(bytes).unwrap())
 }
 
+/// `examples/static-site.yaml` edited (`from` → `to`, each of which must be there; `+` at
+/// the end of the text by an empty `from`), its sync source made absolute, written to a
+/// new file in `dir`.
+pub fn static_site_example(dir: &tempfile::TempDir, edits: &[(&str, &str)]) -> String {
+    let site = root().join("examples/site");
+    let mut text = std::fs::read_to_string(root().join("examples/static-site.yaml"))
+        .unwrap()
+        .replace("source: ./site", &format!("source: {}", site.display()));
+    for (from, to) in edits {
+        if from.is_empty() {
+            text.push_str(to);
+            continue;
+        }
+        assert!(
+            text.contains(from),
+            "the example no longer contains {from:?}"
+        );
+        text = text.replace(from, to);
+    }
+    let count = std::fs::read_dir(dir.path()).unwrap().count();
+    let path = dir.path().join(format!("site-{count}.yaml"));
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// One change to a Route 53 record set, by hand (someone else's record).
+pub async fn change_record(
+    route53: &aws_sdk_route53::Client,
+    zone: &str,
+    action: aws_sdk_route53::types::ChangeAction,
+    set: aws_sdk_route53::types::ResourceRecordSet,
+) {
+    use aws_sdk_route53::types::{Change, ChangeBatch};
+    route53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(action)
+                        .resource_record_set(set)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
 /// `examples/service.yaml` edited (`from` → `to`, each of which must be there), with a
 /// certificate of the moto server's own for its HTTPS listener, written to a new file in
 /// `dir` (one per version, so that each stays what it was written as).
@@ -438,9 +491,11 @@ pub fn service_example(
     edits: &[(&str, &str)],
 ) -> String {
     let mut text = std::fs::read_to_string(root().join("examples/service.yaml")).unwrap();
-    let placeholder =
-        "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000";
-    for (from, to) in std::iter::once((placeholder, certificate)).chain(edits.iter().copied()) {
+    let variable = "  certificate_arn:\n";
+    let with_default = format!("  certificate_arn:\n    default: {certificate}\n");
+    for (from, to) in
+        std::iter::once((variable, with_default.as_str())).chain(edits.iter().copied())
+    {
         assert!(
             text.contains(from),
             "the example no longer contains {from:?}"

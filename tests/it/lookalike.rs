@@ -13,6 +13,9 @@ use aws_sdk_ecs::types::{Compatibility, ContainerDefinition, NetworkMode, TaskDe
 use crate::harness::Moto;
 
 const MANIFEST: &str = "examples/service.yaml";
+/// A certificate for the example's HTTPS listener (never reached: every run here is
+/// refused, or only plans, before a listener is made).
+const CERTIFICATE: &str = "certificate_arn=arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000";
 
 struct Clients {
     ec2: aws_sdk_ec2::Client,
@@ -37,7 +40,9 @@ async fn clients(moto: &Moto) -> Clients {
 
 /// The target group name the manifest gives the web service (a hash of its settings).
 fn target_group_name(moto: &Moto) -> String {
-    let plan = moto.edgectl(&["plan", "-f", MANIFEST]).success();
+    let plan = moto
+        .edgectl(&["plan", "-f", MANIFEST, "--var", CERTIFICATE])
+        .success();
     let prefix = "service-demo-web-";
     plan.stdout
         .match_indices(prefix)
@@ -279,7 +284,7 @@ async fn lookalikes_are_refused_and_left_untouched() {
     make_lookalikes(&c, &target_group).await;
     let before = describe_lookalikes(&c).await;
 
-    let plan = moto.edgectl(&["plan", "-f", MANIFEST]);
+    let plan = moto.edgectl(&["plan", "-f", MANIFEST, "--var", CERTIFICATE]);
     assert_eq!(plan.code, 1, "{}", plan.stderr);
     for (id, named) in [
         ("cluster.main", "ECS cluster `service-demo-main`"),
@@ -315,7 +320,14 @@ async fn lookalikes_are_refused_and_left_untouched() {
         plan.stderr
     );
 
-    let apply = moto.edgectl(&["apply", "-f", MANIFEST, "--auto-approve"]);
+    let apply = moto.edgectl(&[
+        "apply",
+        "-f",
+        MANIFEST,
+        "--auto-approve",
+        "--var",
+        CERTIFICATE,
+    ]);
     assert_eq!(apply.code, 1, "{}", apply.stderr);
     assert!(
         apply.stderr.contains("apply refused: nothing was changed"),
@@ -337,8 +349,15 @@ async fn lookalikes_are_refused_and_left_untouched() {
         "apply created resources before refusing"
     );
 
-    moto.edgectl(&["destroy", "-f", MANIFEST, "--auto-approve"])
-        .success();
+    moto.edgectl(&[
+        "destroy",
+        "-f",
+        MANIFEST,
+        "--auto-approve",
+        "--var",
+        CERTIFICATE,
+    ])
+    .success();
     assert_eq!(
         describe_lookalikes(&c).await,
         before,

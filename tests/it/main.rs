@@ -23,6 +23,7 @@ mod secrets;
 mod sensitive;
 mod service;
 mod service_details;
+mod settling;
 mod static_site;
 mod stress;
 mod topics;

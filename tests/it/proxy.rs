@@ -3,7 +3,10 @@
 //! throttling or a 500/503 in the service's own error format, or resets the connection
 //! before forwarding the request (never served) or after moto served it (the response
 //! is lost). It can also kill a process right after moto served the N-th request of a
-//! run, for crash tests. Requests are counted across the whole run.
+//! run, for crash tests, and answer the first N requests of one operation with the error
+//! AWS answers while it settles something (a role propagating, a load balancer
+//! provisioning), in that service's own protocol, to replay AWS's eventual consistency.
+//! Requests are counted across the whole run.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -44,6 +47,74 @@ struct State {
     delay: Duration,
     /// Requests read and not yet answered (or dropped).
     in_flight: usize,
+    /// Errors to answer the next requests of an operation with, in order set.
+    answers: Vec<Answer>,
+}
+
+/// Which requests an `Answer` is for.
+#[derive(Clone, Debug)]
+pub enum Match {
+    /// An operation by its name (`AssociateWebACL`): the query protocols' `Action`, the
+    /// JSON protocols' `X-Amz-Target`, Smithy RPC v2 CBOR's path.
+    Operation(&'static str),
+    /// An operation whose request body holds this text (a listener with a certificate).
+    Containing(&'static str, &'static str),
+    /// A REST request by its method and a part of its path (`PUT`, `/config`): S3,
+    /// CloudFront, Route 53, EFS.
+    Rest(&'static str, &'static str),
+    /// A REST request by its method and its whole path and query (`PUT`, `/bucket`:
+    /// CreateBucket, not the bucket's other calls).
+    RestExact(&'static str, &'static str),
+}
+
+/// An AWS error answered to the next `remaining` requests that match.
+#[derive(Clone, Debug)]
+struct Answer {
+    matches: Match,
+    remaining: usize,
+    answered: usize,
+    status: u16,
+    code: String,
+    message: String,
+}
+
+impl Match {
+    fn matches(&self, request: &Message) -> bool {
+        match self {
+            Match::Operation(name) => operation(request).as_deref() == Some(*name),
+            Match::Containing(name, part) => {
+                operation(request).as_deref() == Some(*name)
+                    && String::from_utf8_lossy(request.body()).contains(part)
+            }
+            Match::RestExact(method, path) => {
+                let mut line = request.head.split_whitespace();
+                line.next() == Some(*method)
+                    && line
+                        .next()
+                        .is_some_and(|target| target.trim_end_matches('/') == *path)
+            }
+            Match::Rest(method, path) => {
+                let mut line = request.head.split_whitespace();
+                line.next() == Some(*method)
+                    && line.next().is_some_and(|target| target.contains(path))
+            }
+        }
+    }
+}
+
+/// The operation a request is for, where the protocol names it.
+fn operation(request: &Message) -> Option<String> {
+    if let Some(target) = request.header("x-amz-target") {
+        return target.rsplit('.').next().map(str::to_string);
+    }
+    let target = request.head.split_whitespace().nth(1)?;
+    if let Some((_, name)) = target.split_once("/operation/") {
+        return Some(name.to_string());
+    }
+    let body = std::str::from_utf8(request.body()).ok()?;
+    body.split('&')
+        .find_map(|pair| pair.strip_prefix("Action="))
+        .map(str::to_string)
 }
 
 impl State {
@@ -147,6 +218,35 @@ impl FaultProxy {
         self.state.lock().expect("proxy state").injected.clone()
     }
 
+    /// Answers the next `times` requests of `matches` with AWS's error `code` (HTTP
+    /// `status`, `message`), in the request's service's own protocol, instead of
+    /// forwarding them.
+    pub fn answer(&self, matches: Match, times: usize, status: u16, code: &str, message: &str) {
+        self.state
+            .lock()
+            .expect("proxy state")
+            .answers
+            .push(Answer {
+                matches,
+                remaining: times,
+                answered: 0,
+                status,
+                code: code.to_string(),
+                message: message.to_string(),
+            });
+    }
+
+    /// How many requests were answered with `code` so far.
+    pub fn answered(&self, code: &str) -> usize {
+        let state = self.state.lock().expect("proxy state");
+        state
+            .answers
+            .iter()
+            .filter(|answer| answer.code == code)
+            .map(|answer| answer.answered)
+            .sum()
+    }
+
     pub fn reset_counts(&self) {
         let mut state = self.state.lock().expect("proxy state");
         state.requests = 0;
@@ -161,6 +261,10 @@ struct Message {
 }
 
 impl Message {
+    fn body(&self) -> &[u8] {
+        &self.bytes[self.head.len().min(self.bytes.len())..]
+    }
+
     fn header(&self, name: &str) -> Option<&str> {
         self.head.lines().skip(1).find_map(|line| {
             let (key, value) = line.split_once(':')?;
@@ -237,14 +341,27 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
     let mut writer = writer;
     let mut reader = BufReader::new(client);
     while let Some(request) = read_message(&mut reader, false) {
-        let (number, fault, delay) = {
+        let (number, fault, delay, answer) = {
             let mut state = state.lock().expect("proxy state");
             state.requests += 1;
             state.in_flight += 1;
-            (state.requests, state.draw(), state.delay)
+            let answer = state
+                .answers
+                .iter_mut()
+                .find(|answer| answer.remaining > 0 && answer.matches.matches(&request))
+                .map(|answer| {
+                    answer.remaining -= 1;
+                    answer.answered += 1;
+                    (answer.status, answer.code.clone(), answer.message.clone())
+                });
+            (state.requests, state.draw(), state.delay, answer)
         };
         let _done = InFlight(state);
         std::thread::sleep(delay);
+        if let Some((status, code, message)) = answer {
+            let _ = writer.write_all(&error_answer(&request, status, &code, &message));
+            continue;
+        }
         match fault {
             Some(Fault::Throttle) => {
                 let _ = writer.write_all(&error_response(&request, true, 400));
@@ -354,6 +471,15 @@ fn error_response(request: &Message, throttle: bool, status: u16) -> Vec<u8> {
     } else {
         "injected by the test proxy"
     };
+    error_answer(request, status, code, message)
+}
+
+/// An AWS error as the request's service writes it: JSON (`__type`) for the JSON
+/// protocols, REST-JSON's `x-amzn-ErrorType` (EFS), EC2's `<Response><Errors>`, the query
+/// and REST-XML protocols' `<ErrorResponse>`, S3's bare `<Error>`, Smithy RPC v2 CBOR's map.
+fn error_answer(request: &Message, status: u16, code: &str, message: &str) -> Vec<u8> {
+    let service = service(request);
+    let json = request.header("x-amz-target").is_some();
     let cbor = request
         .header("smithy-protocol")
         .is_some_and(|value| value == "rpc-v2-cbor");
@@ -372,6 +498,11 @@ fn error_response(request: &Message, throttle: bool, status: u16) -> Vec<u8> {
         (
             "application/x-amz-json-1.1",
             format!(r#"{{"__type":"{code}","message":"{message}"}}"#),
+        )
+    } else if service == "elasticfilesystem" {
+        (
+            "application/json",
+            format!(r#"{{"ErrorCode":"{code}","Message":"{message}"}}"#),
         )
     } else if service == "ec2" {
         (
@@ -402,14 +533,17 @@ fn error_response(request: &Message, throttle: bool, status: u16) -> Vec<u8> {
     .into_bytes()
 }
 
-/// A CBOR text string (major type 3) of fewer than 256 bytes.
+/// A CBOR text string (major type 3) of fewer than 65,536 bytes.
 fn cbor_text(out: &mut Vec<u8>, text: &str) {
     let length = text.len();
-    assert!(length < 256, "short texts only");
+    assert!(length < 65_536, "short texts only");
     if length < 24 {
         out.push(0x60 | length as u8);
-    } else {
+    } else if length < 256 {
         out.extend([0x78, length as u8]);
+    } else {
+        out.push(0x79);
+        out.extend((length as u16).to_be_bytes());
     }
     out.extend(text.as_bytes());
 }

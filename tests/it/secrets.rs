@@ -100,8 +100,12 @@ async fn secrets_lifecycle() {
     assert_eq!(tag(mqtt.tags(), "edgectl:stack"), Some("service-demo"));
     assert_eq!(tag(mqtt.tags(), "edgectl:id"), Some("secret.mqtt"));
     assert_eq!(tag(mqtt.tags(), "edgectl:retain"), Some("true"));
-    // No value: the runbook sets it.
-    assert_eq!(value(&client, "service-demo/mqtt").await, None);
+    // A container reads it: made with a generated value (CDK's default, 32 characters),
+    // which the runbook replaces. AWS attaches `AWSCURRENT` only to a secret made with a
+    // value, and ECS stops every task reading one without; moto refuses GetSecretValue
+    // on such a secret, as AWS does.
+    let placeholder = value(&client, "service-demo/mqtt").await.unwrap();
+    assert_eq!(placeholder.chars().count(), 32);
     let token = secret(&client, "service-demo/token").await;
     assert_eq!(tag(token.tags(), "edgectl:recovery-window-days"), Some("7"));
     let generated = value(&client, "service-demo/token").await.unwrap();
@@ -240,5 +244,90 @@ async fn a_secret_made_by_someone_else_is_refused_and_untouched() {
     assert_eq!(
         value(&client, "service-demo/mqtt").await.as_deref(),
         Some("their value")
+    );
+}
+
+/// A secret of the stack that has no value (made by an earlier edgectl, which made
+/// secrets without one) and that a container reads is given one before the service
+/// reads it; the plan says it has none, and how to set one. A secret made with
+/// `generate: false` has none and is only a note; a container may not read it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_a_container_reads_gets_a_value_before_the_service() {
+    let moto = Moto::start();
+    let certificate = moto.certificate();
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = "  mqtt:\n    name: service-demo/mqtt\n  spare:\n    name: service-demo/spare\n    generate: false\n";
+    let path = manifest(
+        &certificate,
+        &dir,
+        secrets,
+        "      MQTT_CREDENTIALS: secrets.mqtt\n",
+    );
+    let sdk = moto.sdk().await;
+    let client = aws_sdk_secretsmanager::Client::new(&sdk);
+    for (name, id) in [("service-demo/mqtt", "secret.mqtt")] {
+        client
+            .create_secret()
+            .name(name)
+            .tags(
+                Tag::builder()
+                    .key("edgectl:stack")
+                    .value("service-demo")
+                    .build(),
+            )
+            .tags(Tag::builder().key("edgectl:id").value(id).build())
+            .tags(Tag::builder().key("edgectl:retain").value("true").build())
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(value(&client, "service-demo/mqtt").await, None);
+    let plan = moto.edgectl(&["plan", "-f", &path, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    assert!(
+        plan.stdout.contains("~ secret.mqtt (")
+            && plan.stdout.contains("has_value            false → true"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("has no value: a container reading it cannot start; set one with `aws secretsmanager put-secret-value --secret-id service-demo/mqtt"),
+        "{}",
+        plan.stdout
+    );
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
+    assert_eq!(
+        value(&client, "service-demo/mqtt")
+            .await
+            .map(|value| value.chars().count()),
+        Some(32)
+    );
+    // Made without a value, as asked; the plan notes it and changes nothing.
+    assert_eq!(value(&client, "service-demo/spare").await, None);
+    let again = moto.edgectl(&["plan", "-f", &path, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(
+        again.stdout.contains("--secret-id service-demo/spare"),
+        "{}",
+        again.stdout
+    );
+
+    // A container may not read a secret made without a value.
+    let reads_spare = manifest(
+        &certificate,
+        &dir,
+        secrets,
+        "      MQTT_CREDENTIALS: secrets.spare\n",
+    );
+    let refused = moto.edgectl(&["plan", "-f", &reads_spare]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("reads `secrets.spare`, which is made without a value (`generate: false`)"),
+        "{}",
+        refused.stderr
     );
 }

@@ -592,8 +592,15 @@ async fn killed_apply_converges_on_rerun() {
         let _ = child.wait();
         moto.settle();
         // A killed run may leave the stack's lock; only `unlock` removes it.
-        moto.edgectl(&["unlock", "-f", MANIFEST, "--auto-approve"])
-            .success();
+        moto.edgectl(&[
+            "unlock",
+            "-f",
+            MANIFEST,
+            "--auto-approve",
+            "--var",
+            &cert_var,
+        ])
+        .success();
         moto.edgectl(&[
             "apply",
             "-f",
@@ -660,7 +667,14 @@ async fn killed_apply_converges_on_rerun() {
             "after a kill at {delay_ms}ms:\n{}",
             plan.stdout
         );
-        moto.edgectl(&["destroy", "-f", MANIFEST, "--auto-approve"])
-            .success();
+        moto.edgectl(&[
+            "destroy",
+            "-f",
+            MANIFEST,
+            "--auto-approve",
+            "--var",
+            &cert_var,
+        ])
+        .success();
     }
 }

@@ -19,6 +19,9 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use sha2::{Digest as _, Sha256};
 
 use super::{DISTRIBUTION, id_from_arn, wait_deployed};
+use std::time::Duration;
+
+use crate::aws::conditions::{self, Condition, Means};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
@@ -663,6 +666,83 @@ fn published(id: &str, domain_name: &str) -> BTreeMap<String, String> {
     ])
 }
 
+/// What CloudFront answers while it settles what a call needs (the Terraform provider's
+/// `internal/service/cloudfront/distribution.go`): a certificate ACM issued seconds ago
+/// (`InvalidViewerCertificate`, 1 minute; only for the stack's own certificate, else a
+/// mistake said at once), and an ETag that changed since it was read (`PreconditionFailed`:
+/// each attempt reads it again).
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "CreateDistributionWithTags",
+        code: "InvalidViewerCertificate",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the certificate ACM just issued to reach CloudFront",
+            window: Duration::from_secs(60),
+        },
+        source: "terraform-provider-aws internal/service/cloudfront/distribution.go resourceDistributionCreate",
+    },
+    Condition {
+        operation: "UpdateDistribution",
+        code: "InvalidViewerCertificate",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the certificate ACM just issued to reach CloudFront",
+            window: Duration::from_secs(60),
+        },
+        source: "terraform-provider-aws internal/service/cloudfront/distribution.go resourceDistributionUpdate",
+    },
+    Condition {
+        operation: "UpdateDistribution",
+        code: "PreconditionFailed",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the distribution's latest version (it changed since it was read)",
+            window: Duration::from_secs(60),
+        },
+        source: "terraform-provider-aws internal/service/cloudfront/distribution.go resourceDistributionUpdate",
+    },
+    Condition {
+        operation: "DeleteDistribution",
+        code: "PreconditionFailed",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the distribution's latest version (it changed since it was read)",
+            window: Duration::from_secs(60),
+        },
+        source: "terraform-provider-aws internal/service/cloudfront/distribution.go resourceDistributionDelete",
+    },
+    Condition {
+        operation: "DeleteDistribution",
+        code: "InvalidIfMatchVersion",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the distribution's latest version (it changed since it was read)",
+            window: Duration::from_secs(60),
+        },
+        source: "terraform-provider-aws internal/service/cloudfront/distribution.go resourceDistributionDelete",
+    },
+];
+
+/// An error of a distribution's call, read with its conditions and by whose certificate
+/// it names.
+fn read_error(desired: Option<&Desired>, error: AwsError) -> AwsError {
+    let Some(desired) = desired else {
+        return conditions::read(error, CONDITIONS);
+    };
+    let arn = desired.value("certificate").as_str().unwrap_or_default();
+    let error = conditions::certificate_error(
+        error,
+        &["InvalidViewerCertificate"],
+        conditions::uses_stack_certificate(desired),
+        CONDITIONS,
+        &format!(
+            "CloudFront cannot use certificate `{arn}`: a distribution's certificate is an issued ACM certificate in us-east-1 covering its aliases; check the ARN (`aws acm list-certificates --region us-east-1`), or let the stack request one under `certificates:`"
+        ),
+    );
+    conditions::read(error, CONDITIONS)
+}
+
 pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     // A retried create with the same config gets the same distribution back (CloudFront
     // answers a repeated caller reference with the original); a new config, a new one.
@@ -683,7 +763,8 @@ pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError
         )
         .send()
         .await
-        .aws("CreateDistributionWithTags")?;
+        .aws("CreateDistributionWithTags")
+        .map_err(|error| read_error(Some(desired), error))?;
     let distribution = created.distribution();
     let arn = distribution
         .map(|d| d.arn().to_string())
@@ -732,7 +813,8 @@ pub async fn update(
             .distribution_config(config)
             .send()
             .await
-            .aws("UpdateDistribution")?;
+            .aws("UpdateDistribution")
+            .map_err(|error| read_error(Some(desired), error))?;
         if op.cx.wait_edge {
             wait_deployed(op, &id).await?;
         }
@@ -772,7 +854,8 @@ pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> 
             .distribution_config(disabled)
             .send()
             .await
-            .aws("UpdateDistribution")?;
+            .aws("UpdateDistribution")
+            .map_err(|error| read_error(None, error))?;
     }
     let etag = wait_deployed(op, &id).await?;
     let result = cloudfront
@@ -781,7 +864,8 @@ pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> 
         .if_match(etag)
         .send()
         .await
-        .aws("DeleteDistribution");
+        .aws("DeleteDistribution")
+        .map_err(|error| read_error(None, error));
     match result {
         Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
         other => other.map(drop),

@@ -13,6 +13,9 @@ use aws_sdk_ec2::types::{
 };
 
 use super::{explain_dependency, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
+use std::time::Duration;
+
+use crate::aws::conditions::{Condition, Given as _, Means};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Cx, OpCx};
 use crate::engine::diff::{Change, Step};
@@ -51,6 +54,21 @@ pub(crate) fn rule(
         ),
     ])
 }
+
+/// EC2 refuses to delete a group still named by network interfaces or other groups' rules
+/// going away (a deleted load balancer's or task's interfaces linger for minutes):
+/// `InvalidGroup.InUse` beside `DependencyViolation` (the Terraform provider's
+/// `internal/service/ec2/vpc_security_group.go`, `resourceSecurityGroupDelete`: 15 minutes).
+pub const CONDITIONS: &[Condition] = &[Condition {
+    operation: "DeleteSecurityGroup",
+    code: "InvalidGroup.InUse",
+    message: None,
+    means: Means::Settling {
+        awaiting: "the network interfaces and rules that use the group to go",
+        window: Duration::from_secs(15 * 60),
+    },
+    source: "terraform-provider-aws internal/service/ec2/vpc_security_group.go resourceSecurityGroupDelete",
+}];
 
 #[async_trait]
 impl crate::engine::kind::Kind for SecurityGroupAdapter {
@@ -205,6 +223,7 @@ impl crate::engine::kind::Kind for SecurityGroupAdapter {
             .send()
             .await
             .aws("DeleteSecurityGroup")
+            .given(CONDITIONS)
             .map(drop)
     }
 

@@ -104,11 +104,16 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
             ))
             .tag_specifications(tag_spec(ResourceType::VpcEndpoint, op.create_tags(desired)));
         let created = request.send().await.aws("CreateVpcEndpoint")?;
-        Ok(created
+        let id = created
             .vpc_endpoint()
             .and_then(|endpoint| endpoint.vpc_endpoint_id())
             .ok_or_else(|| AwsError::missing("CreateVpcEndpoint", "vpc_endpoint_id"))?
-            .to_string())
+            .to_string();
+        op.made(&id);
+        if op.wait {
+            settle(op, &id, "available").await?;
+        }
+        Ok(id)
     }
 
     async fn update(
@@ -143,6 +148,9 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
                 .set_add_route_table_ids((!add.is_empty()).then_some(add))
                 .set_remove_route_table_ids((!remove.is_empty()).then_some(remove));
             request.send().await.aws("ModifyVpcEndpoint")?;
+            if op.wait {
+                settle(op, endpoint_id, "available").await?;
+            }
         }
         sync_tags(op, desired, observed).await
     }
@@ -178,8 +186,51 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
                 return Err(error);
             }
         }
+        if op.wait {
+            settle(op, &observed.physical_id, "deleted").await?;
+        }
         Ok(())
     }
+}
+
+/// Waits until the endpoint is in `target` (`available`, or `deleted`: gone counts) when
+/// something waits on it: its routes are in place only once it is `available`, and the
+/// route tables and VPC it holds are free only once it is `deleted` (the Terraform
+/// provider's `waitVPCEndpointAvailable` and `waitVPCEndpointDeleted`, 10 minutes).
+async fn settle(op: &OpCx<'_>, id: &str, target: &str) -> Result<(), AwsError> {
+    op.status(&format!("waiting for the endpoint to be {target}"));
+    let bound = op.cx.timeout.min(std::time::Duration::from_secs(600));
+    crate::engine::retry::poll(
+        bound,
+        &format!("VPC endpoint {id} to be {target}"),
+        || async {
+            let found = op
+                .cx
+                .clients
+                .ec2
+                .describe_vpc_endpoints()
+                .vpc_endpoint_ids(id)
+                .send()
+                .await
+                .aws("DescribeVpcEndpoints");
+            let now = match found {
+                Ok(found) => found.vpc_endpoints().first().map(state),
+                Err(error) if error.kind == ErrorKind::NotFound => None,
+                Err(error) => return Err(error),
+            };
+            match now.as_deref() {
+                None if target == "deleted" => Ok(Some(())),
+                Some(state) if state == target => Ok(Some(())),
+                Some(failed @ ("failed" | "rejected" | "expired")) => Err(AwsError::new(
+                    ErrorKind::Other,
+                    "DescribeVpcEndpoints",
+                    format!("VPC endpoint {id} is {failed}"),
+                )),
+                _ => Ok(None),
+            }
+        },
+    )
+    .await
 }
 
 /// EC2 reports endpoint states in lowercase (`available`, `deleted`) while the SDK's enum

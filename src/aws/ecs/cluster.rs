@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_ecs::types::{CapacityProviderStrategyItem, ClusterSetting, ClusterSettingName};
 
 use super::{ecs_tags, tag_pairs};
+use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use crate::aws::errors::{AwsError, AwsResultExt, built};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, touches};
@@ -52,6 +53,21 @@ fn insights(on: bool) -> ClusterSetting {
         .value(if on { "enabled" } else { "disabled" })
         .build()
 }
+
+/// At an account's first use of ECS, AWS makes ECS's service-linked role as the first
+/// CreateCluster runs, and that call does not wait for it ("This process does not complete
+/// before the initial API call finishes": the Terraform provider's
+/// `internal/service/ecs/cluster.go`, `retryClusterCreate`).
+pub const CONDITIONS: &[Condition] = &[Condition {
+    operation: "CreateCluster",
+    code: "InvalidParameterException",
+    message: Some("Unable to assume the service linked role"),
+    means: Means::Settling {
+        awaiting: "ECS's service-linked role, made by AWS at the account's first use of ECS",
+        window: IAM_PROPAGATION,
+    },
+    source: "terraform-provider-aws internal/service/ecs/cluster.go retryClusterCreate",
+}];
 
 #[async_trait]
 impl crate::engine::kind::Kind for ClusterAdapter {
@@ -168,7 +184,8 @@ impl crate::engine::kind::Kind for ClusterAdapter {
             .set_default_capacity_provider_strategy((!strategy.is_empty()).then_some(strategy))
             .send()
             .await
-            .aws("CreateCluster")?;
+            .aws("CreateCluster")
+            .given(CONDITIONS)?;
         Ok(created
             .cluster()
             .and_then(|cluster| cluster.cluster_arn())

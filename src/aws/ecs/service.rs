@@ -3,6 +3,8 @@
 //! failed rollout, or one the circuit breaker rolled back, fails the operation with the
 //! service's latest events.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
@@ -10,6 +12,7 @@ use aws_sdk_ecs::types::{
 };
 
 use super::{ecs_tags, tag_pairs};
+use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::naming::client_token;
 use crate::aws::{Cx, OpCx, tags};
@@ -22,6 +25,72 @@ pub const KIND: &str = "service";
 pub(crate) const KEEP_COUNT: &str = "auto scaling sets the task count between `min` and `max`";
 
 pub struct ServiceAdapter;
+
+/// What ECS answers while it settles what a service needs (the Terraform provider's
+/// `internal/service/ecs/service.go`, `retryServiceCreate` and `resourceServiceDelete`:
+/// 2 minutes of IAM propagation plus 2 of service creation).
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "CreateService",
+        code: "InvalidParameterException",
+        message: Some("Unable to assume the service linked role"),
+        means: Means::Settling {
+            awaiting: "ECS's service-linked role, made by AWS at the account's first use of ECS",
+            window: Duration::from_secs(240),
+        },
+        source: "terraform-provider-aws internal/service/ecs/service.go retryServiceCreate",
+    },
+    Condition {
+        operation: "CreateService",
+        code: "InvalidParameterException",
+        message: Some("does not have an associated load balancer"),
+        means: Means::Settling {
+            awaiting: "the target group's listener to reach ECS",
+            window: Duration::from_secs(240),
+        },
+        source: "terraform-provider-aws internal/service/ecs/service.go retryServiceCreate",
+    },
+    Condition {
+        operation: "UpdateService",
+        code: "InvalidParameterException",
+        message: Some("does not have an associated load balancer"),
+        means: Means::Settling {
+            awaiting: "the target group's listener to reach ECS",
+            window: Duration::from_secs(240),
+        },
+        source: "terraform-provider-aws internal/service/ecs/service.go resourceServiceUpdate",
+    },
+    Condition {
+        operation: "CreateService",
+        code: "InvalidParameterException",
+        message: Some("verify that the ECS service role being passed has the proper permissions"),
+        means: Means::Settling {
+            awaiting: "the service's roles to reach ECS",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/ecs/service.go retryServiceCreate",
+    },
+    Condition {
+        operation: "UpdateService",
+        code: "InvalidParameterException",
+        message: Some("verify that the ECS service role being passed has the proper permissions"),
+        means: Means::Settling {
+            awaiting: "the service's roles to reach ECS",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/ecs/service.go resourceServiceUpdate",
+    },
+    Condition {
+        operation: "DeleteService",
+        code: "InvalidParameterException",
+        message: Some("The service cannot be stopped while deployments are active"),
+        means: Means::Settling {
+            awaiting: "the service's deployments to finish",
+            window: Duration::from_secs(20 * 60),
+        },
+        source: "terraform-provider-aws internal/service/ecs/service.go resourceServiceDelete",
+    },
+];
 
 pub fn service_id(key: &str) -> ResourceId {
     ResourceId::new(KIND, key)
@@ -77,7 +146,11 @@ impl crate::engine::kind::Kind for ServiceAdapter {
         if desired.value("launch").as_str() == Some("FARGATE") {
             request = request.launch_type(LaunchType::Fargate);
         }
-        let created = request.send().await.aws("CreateService")?;
+        let created = request
+            .send()
+            .await
+            .aws("CreateService")
+            .given(CONDITIONS)?;
         let arn = created
             .service()
             .and_then(|service| service.service_arn())
@@ -148,7 +221,11 @@ impl crate::engine::kind::Kind for ServiceAdapter {
                 request = request
                     .enable_execute_command(desired.value("execute_command") == &Value::Bool(true));
             }
-            request.send().await.aws("UpdateService")?;
+            request
+                .send()
+                .await
+                .aws("UpdateService")
+                .given(CONDITIONS)?;
             let deploys = [
                 "task_definition",
                 "subnets",
@@ -184,7 +261,8 @@ impl crate::engine::kind::Kind for ServiceAdapter {
             .force(true)
             .send()
             .await
-            .aws("DeleteService")?;
+            .aws("DeleteService")
+            .given(CONDITIONS)?;
         if !op.wait {
             return Ok(());
         }

@@ -14,6 +14,7 @@ use aws_sdk_ecs::types::{
 use futures::future::try_join_all;
 
 use super::{ecs_tags, tag_pairs};
+use crate::aws::conditions::{Condition, Given as _, Means};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::secretsmanager::{secret_value, value_from};
 use crate::aws::{Cx, OpCx, tags};
@@ -77,6 +78,16 @@ pub(crate) fn container_name(value: &Value) -> &str {
         .and_then(Value::as_str)
         .unwrap_or_default()
 }
+
+/// A revision ECS is deregistering already answers ClientException (the Terraform
+/// provider's `internal/service/ecs/task_definition.go`, `resourceTaskDefinitionDelete`).
+pub const CONDITIONS: &[Condition] = &[Condition {
+    operation: "DeregisterTaskDefinition",
+    code: "ClientException",
+    message: Some("in the process of being deleted"),
+    means: Means::Gone,
+    source: "terraform-provider-aws internal/service/ecs/task_definition.go resourceTaskDefinitionDelete",
+}];
 
 #[async_trait]
 impl crate::engine::kind::Kind for TaskDefinitionAdapter {
@@ -254,11 +265,18 @@ impl crate::engine::kind::Kind for TaskDefinitionAdapter {
             if !owned {
                 continue;
             }
-            ecs.deregister_task_definition()
+            match ecs
+                .deregister_task_definition()
                 .task_definition(revision)
                 .send()
                 .await
-                .aws("DeregisterTaskDefinition")?;
+                .aws("DeregisterTaskDefinition")
+                .given(CONDITIONS)
+            {
+                // Going already: what this delete wants.
+                Err(error) if error.kind == ErrorKind::NotFound => continue,
+                other => other?,
+            };
         }
         Ok(())
     }

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_efs::types::LifeCycleState;
 
 use super::stack_file_systems;
-use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Cx, OpCx};
 use crate::engine::diff::{Change, touches};
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
@@ -159,15 +159,38 @@ impl crate::engine::kind::Kind for MountTargetAdapter {
         Ok(())
     }
 
+    /// Deletes, and when something waits on it (the file system, its subnet and groups),
+    /// waits until it is gone: EFS refuses to delete a file system while a mount target
+    /// is still `deleting` (the Terraform provider's `waitMountTargetDeleted`).
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
-        op.cx
-            .clients
-            .efs
-            .delete_mount_target()
-            .mount_target_id(&observed.physical_id)
+        let efs = &op.cx.clients.efs;
+        let id = &observed.physical_id;
+        efs.delete_mount_target()
+            .mount_target_id(id)
             .send()
             .await
-            .aws("DeleteMountTarget")
-            .map(drop)
+            .aws("DeleteMountTarget")?;
+        if !op.wait {
+            return Ok(());
+        }
+        op.status("waiting for the mount target to be deleted");
+        crate::engine::retry::poll(op.cx.timeout, "the mount target to be deleted", || async {
+            let found = efs
+                .describe_mount_targets()
+                .mount_target_id(id)
+                .send()
+                .await
+                .aws("DescribeMountTargets");
+            match found {
+                Err(error) if error.kind == ErrorKind::NotFound => Ok(Some(())),
+                Err(error) => Err(error),
+                Ok(found) => Ok(found
+                    .mount_targets()
+                    .first()
+                    .is_none_or(|target| target.life_cycle_state() == &LifeCycleState::Deleted)
+                    .then_some(())),
+            }
+        })
+        .await
     }
 }

@@ -5,6 +5,9 @@ use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{Certificate, ProtocolEnum};
 
 use super::{elb_tags, observed_action, owned, sdk_action};
+use std::time::Duration;
+
+use crate::aws::conditions::{self, Condition, Means};
 use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, touches};
@@ -120,7 +123,8 @@ impl crate::engine::kind::Kind for ListenerAdapter {
                 .default_actions(sdk_action(op, desired.value("action"))?)
                 .send()
                 .await
-                .aws("ModifyListener")?;
+                .aws("ModifyListener")
+                .map_err(|error| certificate_error(op, desired, error))?;
         }
         tags::sync(elbv2, arn, observed.value("tags"), desired.value("tags")).await
     }
@@ -136,6 +140,48 @@ impl crate::engine::kind::Kind for ListenerAdapter {
             .aws("DeleteListener")?;
         Ok(())
     }
+}
+
+/// ELB answers CertificateNotFound for a certificate ACM issued seconds ago (the
+/// Terraform provider's `internal/service/elbv2/listener.go`, `retryListenerCreate` and
+/// `resourceListenerUpdate`: 5 minutes). Only for the stack's own certificate: an ARN
+/// written in the manifest that ELB cannot find is a mistake, said at once.
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "CreateListener",
+        code: "CertificateNotFound",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the certificate ACM just issued to reach ELB",
+            window: Duration::from_secs(300),
+        },
+        source: "terraform-provider-aws internal/service/elbv2/listener.go retryListenerCreate",
+    },
+    Condition {
+        operation: "ModifyListener",
+        code: "CertificateNotFound",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the certificate ACM just issued to reach ELB",
+            window: Duration::from_secs(300),
+        },
+        source: "terraform-provider-aws internal/service/elbv2/listener.go resourceListenerUpdate",
+    },
+];
+
+/// A certificate error of a listener's call, read by whose certificate it is.
+fn certificate_error(op: &OpCx<'_>, desired: &Desired, error: AwsError) -> AwsError {
+    let arn = desired.value("certificate").as_str().unwrap_or_default();
+    conditions::certificate_error(
+        error,
+        &["CertificateNotFound"],
+        conditions::uses_stack_certificate(desired),
+        CONDITIONS,
+        &format!(
+            "ELB finds no certificate `{arn}`: a listener's certificate is an ACM certificate in the load balancer's region ({}); check the ARN (`aws acm list-certificates --region {}`), or let the stack request one under `certificates:`",
+            op.cx.region, op.cx.region
+        ),
+    )
 }
 
 fn certificates(desired: &Desired) -> Option<Vec<Certificate>> {
@@ -165,7 +211,8 @@ async fn create_listener(op: &OpCx<'_>, desired: &Desired) -> Result<String, Aws
         .set_tags(Some(elb_tags(op.create_tags(desired))))
         .send()
         .await
-        .aws("CreateListener")?;
+        .aws("CreateListener")
+        .map_err(|error| certificate_error(op, desired, error))?;
     Ok(created
         .listeners()
         .first()

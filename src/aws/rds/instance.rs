@@ -18,6 +18,9 @@
 use async_trait::async_trait;
 
 use super::{borrowed, pairs, rds_tags};
+use std::time::Duration;
+
+use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Action, Change, Step, Summary, touches};
@@ -30,6 +33,63 @@ const SNAPSHOT_TAG: &str = "edgectl:final-snapshot";
 pub fn database_id(key: &str) -> ResourceId {
     ResourceId::new(KIND, key)
 }
+
+/// What RDS answers while it settles what a call needs (the Terraform provider's
+/// `internal/service/rds/instance.go`, `resourceInstanceCreate` and `dbInstanceModify`):
+/// the enhanced monitoring role made by this run not yet assumable by RDS (2 minutes),
+/// and an instance not yet `available` to modify (its own pending change, a backup).
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "CreateDBInstance",
+        code: "InvalidParameterValue",
+        message: Some("ENHANCED_MONITORING"),
+        means: Means::Settling {
+            awaiting: "the monitoring role to reach RDS",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/rds/instance.go resourceInstanceCreate",
+    },
+    Condition {
+        operation: "ModifyDBInstance",
+        code: "InvalidParameterValue",
+        message: Some("ENHANCED_MONITORING"),
+        means: Means::Settling {
+            awaiting: "the monitoring role to reach RDS",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/rds/instance.go dbInstanceModify",
+    },
+    Condition {
+        operation: "ModifyDBInstance",
+        code: "InvalidParameterValue",
+        message: Some("IAM role ARN value is invalid or does not include the required permissions"),
+        means: Means::Settling {
+            awaiting: "the monitoring role to reach RDS",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/rds/instance.go dbInstanceModify (errIAMRolePropagationMessage)",
+    },
+    Condition {
+        operation: "ModifyDBInstance",
+        code: "InvalidParameterCombination",
+        message: Some("previous storage change is being optimized"),
+        means: Means::Settling {
+            awaiting: "RDS to finish optimizing the last storage change",
+            window: Duration::from_secs(80 * 60),
+        },
+        source: "terraform-provider-aws internal/service/rds/instance.go dbInstanceModify",
+    },
+    Condition {
+        operation: "ModifyDBInstance",
+        code: "InvalidDBInstanceState",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the database to become available",
+            window: Duration::from_secs(40 * 60),
+        },
+        source: "terraform-provider-aws internal/service/rds/instance.go resourceInstanceDelete (\"Try your request later\"); AWS RDS API reference, ModifyDBInstance: InvalidDBInstanceState",
+    },
+];
 
 pub struct InstanceAdapter;
 
@@ -218,6 +278,80 @@ fn publish_into(
     }
 }
 
+/// Whether live version `have` is what `want` asks for: the same major for a major alone
+/// (`15`), else the same major at that minor or later (`15.12` is met by 15.13).
+fn satisfies(have: &str, want: &str) -> bool {
+    let parse = |version: &str| -> Option<(u32, Option<u32>)> {
+        let mut parts = version.split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next().map(str::parse).transpose().ok()?;
+        Some((major, minor))
+    };
+    match (parse(have), parse(want)) {
+        (Some((have_major, have_minor)), Some((want_major, want_minor))) => {
+            have_major == want_major
+                && match (have_minor, want_minor) {
+                    (_, None) => true,
+                    (Some(have), Some(want)) => have >= want,
+                    (None, Some(_)) => false,
+                }
+        }
+        _ => have == want,
+    }
+}
+
+/// Refuses, before anything is made, a PostgreSQL version RDS does not create (a minor
+/// retired since the manifest was written: CreateDBInstance would fail minutes into an
+/// apply), naming the versions it does (one DescribeDBEngineVersions).
+async fn offered(cx: &Cx, version: &str) -> Result<(), String> {
+    let pages: Vec<_> = cx
+        .clients
+        .rds
+        .describe_db_engine_versions()
+        .engine("postgres")
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .aws("DescribeDBEngineVersions")
+        .map_err(|error| format!("cannot read the versions RDS offers: {error}"))?;
+    let versions: Vec<&str> = pages
+        .iter()
+        .flat_map(|page| page.db_engine_versions())
+        .filter_map(|found| found.engine_version())
+        .collect();
+    let major = version.split('.').next().unwrap_or_default();
+    let exact = versions.contains(&version);
+    let any_of_major = !version.contains('.')
+        && versions
+            .iter()
+            .any(|found| found.split('.').next() == Some(major));
+    if exact || any_of_major {
+        return Ok(());
+    }
+    let same_major: Vec<&str> = versions
+        .iter()
+        .copied()
+        .filter(|found| found.split('.').next() == Some(major))
+        .collect();
+    Err(if same_major.is_empty() {
+        let mut majors: Vec<&str> = versions
+            .iter()
+            .filter_map(|found| found.split('.').next())
+            .collect();
+        majors.dedup();
+        format!(
+            "RDS does not create PostgreSQL {version}; it offers majors {}: write one as `version:`",
+            majors.join(", ")
+        )
+    } else {
+        format!(
+            "RDS no longer creates PostgreSQL {version}; it offers {}: write `version: \"{major}\"` (RDS picks the minor and upgrades it) or one of these",
+            same_major.join(", ")
+        )
+    })
+}
+
 async fn describe(
     cx: &Cx,
     identifier: &str,
@@ -252,12 +386,13 @@ impl crate::engine::kind::Kind for InstanceAdapter {
                 observed.props.insert(field.into(), value.clone());
             }
         }
-        // `15` is any 15.x: RDS picks the minor and upgrades it.
+        // `15` is any 15.x: RDS picks the minor and upgrades it. `15.12` is 15.12 or a
+        // later 15.x: automatic minor upgrades (on by default) move the instance past it,
+        // and going back is a downgrade RDS refuses.
         if let (Some(want), Some(have)) = (
             desired.value("engine_version").as_str(),
             observed.value("engine_version").as_str(),
-        ) && !want.contains('.')
-            && have.split('.').next() == Some(want)
+        ) && satisfies(have, want)
             && let Some(field) = observed.props.get_mut("engine_version")
         {
             field.value = Value::str(want);
@@ -336,6 +471,11 @@ impl crate::engine::kind::Kind for InstanceAdapter {
     /// An identifier is the account's: one taken by an instance the stack does not own
     /// is named here, before anything changes.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        offered(
+            cx,
+            desired.value("engine_version").as_str().unwrap_or_default(),
+        )
+        .await?;
         let identifier = desired.value("identifier").as_str().unwrap_or_default();
         let found = describe(cx, identifier)
             .await
@@ -410,7 +550,8 @@ impl crate::engine::kind::Kind for InstanceAdapter {
             .set_tags(Some(rds_tags(pairs)))
             .send()
             .await
-            .aws("CreateDBInstance")?;
+            .aws("CreateDBInstance")
+            .given(CONDITIONS)?;
         op.made(identifier);
         let found = wait_available(op, identifier).await?;
         let mut attributes = std::collections::BTreeMap::new();
@@ -491,7 +632,11 @@ impl crate::engine::kind::Kind for InstanceAdapter {
                 request =
                     request.db_parameter_group_name(op.resolve(desired.value("parameter_group"))?);
             }
-            request.send().await.aws("ModifyDBInstance")?;
+            request
+                .send()
+                .await
+                .aws("ModifyDBInstance")
+                .given(CONDITIONS)?;
         }
         let arn = observed.detail("arn")?.to_string();
         if changed("skip_final_snapshot") {
@@ -551,17 +696,34 @@ impl crate::engine::kind::Kind for InstanceAdapter {
 }
 
 /// Waits for the instance to be `available`, saying its status as it goes.
+/// How many reads in a row must say `available`: right after a create or a change, RDS
+/// says it and then goes back to `modifying` or `configuring-enhanced-monitoring` (the
+/// Terraform provider's `waitDBInstanceAvailable`, `ContinuousTargetOccurence: 3`).
+const SETTLED_READS: usize = 3;
+
 async fn wait_available(
     op: &OpCx<'_>,
     identifier: &str,
 ) -> Result<aws_sdk_rds::types::DbInstance, AwsError> {
+    let in_a_row = std::sync::atomic::AtomicUsize::new(0);
     crate::engine::retry::poll(op.cx.timeout, "the database to be available", || async {
         let Some(found) = describe(op.cx, identifier).await? else {
+            in_a_row.store(0, std::sync::atomic::Ordering::Relaxed);
             return Ok(None);
         };
         let status = found.db_instance_status().unwrap_or_default().to_string();
+        if status != "available" {
+            in_a_row.store(0, std::sync::atomic::Ordering::Relaxed);
+        }
         match status.as_str() {
-            "available" => Ok(Some(found)),
+            "available" => {
+                let seen = in_a_row.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if seen < SETTLED_READS {
+                    op.status("available; making sure it stays so");
+                    return Ok(None);
+                }
+                Ok(Some(found))
+            }
             "failed" | "incompatible-parameters" | "incompatible-network" | "storage-full" => {
                 Err(AwsError::new(
                     ErrorKind::Other,
@@ -576,4 +738,20 @@ async fn wait_available(
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_later_minor_satisfies_a_pinned_one() {
+        assert!(satisfies("15.13", "15"));
+        assert!(satisfies("15.13", "15.12"));
+        assert!(satisfies("15.12", "15.12"));
+        assert!(satisfies("15.10", "15.4"));
+        assert!(!satisfies("15.4", "15.10"));
+        assert!(!satisfies("16.1", "15.12"));
+        assert!(!satisfies("16.1", "15"));
+    }
 }

@@ -15,6 +15,9 @@ use aws_sdk_s3::types::{
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::{BUCKET, FORCE_DESTROY_TAG, OwnedBucket, put_bucket_tags};
+use std::time::Duration;
+
+use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
@@ -41,6 +44,34 @@ pub(crate) fn cors_value(
 }
 
 pub struct BucketAdapter;
+
+/// S3 aborts a call that meets another operation on the bucket ("A conflicting
+/// conditional operation is currently in progress against this resource. Please try
+/// again": a bucket of that name deleted moments ago, a configuration being applied),
+/// as the Terraform provider's `internal/service/s3/bucket.go` (`resourceBucketCreate`,
+/// 20 minutes) and `bucket_server_side_encryption_configuration.go` (2 minutes) retry it.
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "CreateBucket",
+        code: "OperationAborted",
+        message: None,
+        means: Means::Settling {
+            awaiting: "another operation on a bucket of this name to finish",
+            window: Duration::from_secs(20 * 60),
+        },
+        source: "terraform-provider-aws internal/service/s3/bucket.go resourceBucketCreate",
+    },
+    Condition {
+        operation: "PutBucketEncryption",
+        code: "OperationAborted",
+        message: None,
+        means: Means::Settling {
+            awaiting: "another operation on the bucket to finish",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/s3/bucket_server_side_encryption_configuration.go",
+    },
+];
 
 #[async_trait]
 impl crate::engine::kind::Kind for BucketAdapter {
@@ -427,7 +458,8 @@ async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         ))
         .send()
         .await
-        .aws("CreateBucket");
+        .aws("CreateBucket")
+        .given(CONDITIONS);
     match created {
         Ok(_) => {}
         Err(error) if error.code.as_deref() == Some("BucketAlreadyOwnedByYou") => {
@@ -524,6 +556,7 @@ async fn put_field(op: &OpCx<'_>, name: &str, field: &str, value: &Value) -> Res
                 .send()
                 .await
                 .aws("PutBucketEncryption")
+                .given(CONDITIONS)
                 .map(drop)
         }
         "block_public_access" => {

@@ -14,6 +14,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::{Value as Json, json};
 
 use super::{OwnedBucket, POLICY};
+use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
@@ -217,7 +218,8 @@ async fn put(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         .policy(document.to_string())
         .send()
         .await
-        .aws("PutBucketPolicy")?;
+        .aws("PutBucketPolicy")
+        .given(CONDITIONS)?;
     Ok(name)
 }
 
@@ -238,6 +240,20 @@ async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
 }
 
 pub struct BucketPolicyAdapter;
+
+/// S3 refuses a bucket policy naming a principal it does not know yet (a role made
+/// seconds ago): the Terraform provider's `internal/service/s3/bucket_policy.go`,
+/// `resourceBucketPolicyPut`, 2 minutes.
+pub const CONDITIONS: &[Condition] = &[Condition {
+    operation: "PutBucketPolicy",
+    code: "MalformedPolicy",
+    message: Some("Invalid principal in policy"),
+    means: Means::Settling {
+        awaiting: "the principals the bucket policy names to reach S3",
+        window: IAM_PROPAGATION,
+    },
+    source: "terraform-provider-aws internal/service/s3/bucket_policy.go resourceBucketPolicyPut",
+}];
 
 #[async_trait]
 impl crate::engine::kind::Kind for BucketPolicyAdapter {
