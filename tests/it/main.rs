@@ -1,6 +1,7 @@
 //! Integration tests: the real `edgectl` binary and the real AWS SDK against moto servers
 //! the tests start themselves (one per test, on a free loopback port).
 
+mod acceptance;
 mod alarms;
 mod bad_input;
 mod certificates;
