@@ -591,3 +591,133 @@ async fn s3_waits_for_a_bucket_name_being_released() {
     )
     .await;
 }
+
+/// Application Auto Scaling's service-linked role, made at the account's first use.
+#[tokio::test(flavor = "multi_thread")]
+async fn application_auto_scaling_s_role_at_its_first_target() {
+    first_apply_settles(
+        plain_service,
+        answer(
+            "RegisterScalableTarget",
+            "ValidationException",
+            "Unable to assume IAM role: arn:aws:iam::123456789012:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService",
+        ),
+        "Application Auto Scaling's service-linked role",
+    )
+    .await;
+}
+
+/// The service's roles, made this run, not yet assumable by ECS.
+#[tokio::test(flavor = "multi_thread")]
+async fn ecs_waits_for_the_service_s_roles() {
+    first_apply_settles(
+        plain_service,
+        answer(
+            "CreateService",
+            "InvalidParameterException",
+            "Unable to assume role and validate the specified targetGroupArn. Please verify that the ECS service role being passed has the proper permissions.",
+        ),
+        "the service's roles to reach ECS",
+    )
+    .await;
+}
+
+/// Two changes to one role's policies at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn iam_waits_for_another_change_to_a_role() {
+    first_apply_settles(
+        plain_service,
+        Answer {
+            matches: Match::Operation("AttachRolePolicy"),
+            times: 1,
+            status: 409,
+            code: "ConcurrentModification",
+            message: "Rate exceeded for the role: another change is in progress",
+        },
+        "another change to the role's policies to finish",
+    )
+    .await;
+}
+
+/// The caller's own permission to set a log group's retention, granted moments before.
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_waits_for_the_caller_s_new_permissions() {
+    first_apply_settles(
+        plain_service,
+        answer(
+            "PutRetentionPolicy",
+            "AccessDeniedException",
+            "User: arn:aws:sts::123456789012:assumed-role/ci/run is not authorized to perform: logs:PutRetentionPolicy because no identity-based policy allows the logs:PutRetentionPolicy action",
+        ),
+        "the caller's new permissions to reach CloudWatch Logs",
+    )
+    .await;
+}
+
+async fn firewalled(moto: &Moto, dir: &tempfile::TempDir) -> String {
+    firewalled_service(moto, dir)
+}
+
+/// WAF's service-linked role, made at the account's first association, and tagging that
+/// asks to be retried.
+#[tokio::test(flavor = "multi_thread")]
+async fn waf_waits_for_its_role_and_its_tagging() {
+    first_apply_settles(
+        firewalled,
+        answer(
+            "AssociateWebACL",
+            "WAFServiceLinkedRoleErrorException",
+            "AWS WAF couldn't create the service-linked role. Retry your request.",
+        ),
+        "WAF's service-linked role, made by AWS at the account's first use",
+    )
+    .await;
+    first_apply_settles(
+        firewalled,
+        answer(
+            "CreateIPSet",
+            "WAFTagOperationException",
+            "An error occurred during the tagging operation. Retry your request.",
+        ),
+        "WAF's tagging, which asked to be retried",
+    )
+    .await;
+}
+
+/// A destroy whose distribution changed since it was read, and whose web ACL WAF cannot
+/// see for a moment.
+#[tokio::test(flavor = "multi_thread")]
+async fn destroys_read_again_and_wait_for_waf() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let site = static_site_example(&dir, &[]);
+    moto.edgectl(&["apply", "-f", &site, "--auto-approve"])
+        .success();
+    settles(
+        &moto,
+        "destroy",
+        &["-f", &site],
+        Answer {
+            matches: Match::Rest("DELETE", "/distribution/"),
+            times: 1,
+            status: 412,
+            code: "PreconditionFailed",
+            message: "The request failed because it didn't meet the preconditions in one or more request-header fields.",
+        },
+        "the distribution's latest version (it changed since it was read)",
+    );
+    let service = firewalled_service(&moto, &dir);
+    moto.edgectl(&["apply", "-f", &service, "--auto-approve"])
+        .success();
+    settles(
+        &moto,
+        "destroy",
+        &["-f", &service],
+        answer(
+            "DeleteWebACL",
+            "WAFUnavailableEntityException",
+            "AWS WAF couldn't retrieve the resource that you requested. Retry your request.",
+        ),
+        "the web ACL's disassociations to reach WAF",
+    );
+}
