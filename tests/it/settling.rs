@@ -721,3 +721,344 @@ async fn destroys_read_again_and_wait_for_waf() {
         "the web ACL's disassociations to reach WAF",
     );
 }
+
+/// Runs `verb` of `args` through a proxy answering each of `answers`, and checks it
+/// converged at once: exit 0, every answer given, every wait in the summary.
+fn settles_all(moto: &Moto, verb: &str, args: &[&str], answers: &[Answer], awaited: &[&str]) {
+    let proxy = FaultProxy::start(&moto.url);
+    let mut expected = std::collections::BTreeMap::new();
+    for answer in answers {
+        proxy.answer(
+            answer.matches.clone(),
+            answer.times,
+            answer.status,
+            answer.code,
+            answer.message,
+        );
+        *expected.entry(answer.code).or_insert(0) += answer.times;
+    }
+    let mut command = vec![verb, "--auto-approve"];
+    command.extend(args);
+    let run = through(&proxy, &command);
+    assert_eq!(
+        run.code, 0,
+        "{verb} did not converge\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    for (code, times) in expected {
+        assert_eq!(proxy.answered(code), times, "{code}\n{}", run.stderr);
+    }
+    for awaited in awaited {
+        assert!(
+            run.stderr.contains(&format!(" for {awaited}")),
+            "the summary does not say it waited for {awaited}\n{}",
+            run.stderr
+        );
+    }
+}
+
+/// A new revision rolled out while ECS does not see the listener yet or the role, and a
+/// scaling policy removed while Application Auto Scaling's role propagates.
+#[tokio::test(flavor = "multi_thread")]
+async fn updates_wait_for_ecs_and_application_auto_scaling() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = service(&moto, &dir);
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
+    let changed = service_example(
+        &moto.certificate(),
+        &dir,
+        &[(
+            "autoscale: { min: 1, max: 4, cpu: 70, memory: 80 }",
+            "autoscale: { min: 1, max: 4, cpu: 70 }",
+        )],
+    );
+    settles_all(
+        &moto,
+        "apply",
+        &["-f", &changed, "--var", "image_tag=v2"],
+        &[
+            answer(
+                "UpdateService",
+                "InvalidParameterException",
+                "The target group with targetGroupArn arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0 does not have an associated load balancer.",
+            ),
+            Answer {
+                times: 1,
+                ..answer(
+                    "DeleteScalingPolicy",
+                    "FailedResourceAccessException",
+                    "Unable to retrieve the ECS service's desired count",
+                )
+            },
+        ],
+        &[
+            "the target group's listener to reach ECS",
+            "Application Auto Scaling's service-linked role",
+        ],
+    );
+    converged(&moto, &["-f", &changed, "--var", "image_tag=v2"]);
+    settles(
+        &moto,
+        "apply",
+        &["-f", &changed, "--var", "image_tag=v3"],
+        answer(
+            "UpdateService",
+            "InvalidParameterException",
+            "Unable to assume role and validate the specified targetGroupArn. Please verify that the ECS service role being passed has the proper permissions.",
+        ),
+        "the service's roles to reach ECS",
+    );
+}
+
+/// A listener moved to the stack's new certificate (new names), which ELB does not find
+/// for a moment.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listener_waits_for_its_new_certificate() {
+    let moto = Moto::start();
+    moto.zone("example.com").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = service_with_stack_certificate(&moto, &dir);
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("domain: app.example.com", "domain: api.example.com");
+    let changed = dir.path().join("renamed.yaml");
+    std::fs::write(&changed, text).unwrap();
+    let changed = changed.to_string_lossy().into_owned();
+    settles(
+        &moto,
+        "apply",
+        &["-f", &changed],
+        Answer {
+            matches: Match::Containing("ModifyListener", "Certificates.member"),
+            times: 1,
+            status: 400,
+            code: "CertificateNotFound",
+            message: "Certificate 'arn:aws:acm:us-east-1:123456789012:certificate/new' not found",
+        },
+        "the certificate ACM just issued to reach ELB",
+    );
+    converged(&moto, &["-f", &changed]);
+}
+
+/// A distribution with the stack's certificate changed while CloudFront does not find the
+/// certificate for a moment; destroyed through a stale ETag.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_distribution_waits_for_its_certificate_and_destroys_through_a_stale_etag() {
+    let moto = Moto::start();
+    moto.zone("example.com").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = site_with_stack_certificate(&dir);
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "    comment: static-demo single-page app\n",
+        "    comment: the static demo\n",
+    );
+    std::fs::write(&path, text).unwrap();
+    settles(
+        &moto,
+        "apply",
+        &["-f", &path],
+        Answer {
+            matches: Match::Rest("PUT", "/config"),
+            times: 1,
+            status: 400,
+            code: "InvalidViewerCertificate",
+            message: "The specified SSL certificate doesn't exist, isn't in us-east-1 region, isn't valid, or doesn't include a valid certificate chain.",
+        },
+        "the certificate ACM just issued to reach CloudFront",
+    );
+    converged(&moto, &["-f", &path]);
+    settles(
+        &moto,
+        "destroy",
+        &["-f", &path],
+        Answer {
+            matches: Match::Rest("DELETE", "/distribution/"),
+            times: 1,
+            status: 412,
+            code: "InvalidIfMatchVersion",
+            message: "The If-Match version is missing or not valid for the resource.",
+        },
+        "the distribution's latest version (it changed since it was read)",
+    );
+}
+
+/// A web ACL changed by someone else since it was read (its lock token), naming an IP set
+/// WAF does not see yet; destroyed through another stale lock token.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_web_acl_reads_its_lock_token_again() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = firewalled_service(&moto, &dir);
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("rate_limit: 1000", "rate_limit: 2000");
+    std::fs::write(&path, text).unwrap();
+    settles_all(
+        &moto,
+        "apply",
+        &["-f", &path],
+        &[
+            Answer {
+                times: 1,
+                ..answer(
+                    "UpdateWebACL",
+                    "WAFOptimisticLockException",
+                    "AWS WAF couldn't save your changes because someone changed the resource after you started to edit it. Reapply your changes.",
+                )
+            },
+            Answer {
+                times: 1,
+                ..answer(
+                    "UpdateWebACL",
+                    "WAFUnavailableEntityException",
+                    "AWS WAF couldn't retrieve the resource that you requested. Retry your request.",
+                )
+            },
+        ],
+        &[
+            "a fresh lock token (the web ACL changed since it was read)",
+            "the IP sets the web ACL names to become available to WAF",
+        ],
+    );
+    converged(&moto, &["-f", &path]);
+    settles(
+        &moto,
+        "destroy",
+        &["-f", &path],
+        Answer {
+            times: 1,
+            ..answer(
+                "DeleteWebACL",
+                "WAFOptimisticLockException",
+                "AWS WAF couldn't save your changes because someone changed the resource after you started to edit it. Reapply your changes.",
+            )
+        },
+        "a fresh lock token (the web ACL changed since it was read)",
+    );
+}
+
+/// A key policy changed to let a new service use the key, naming what KMS does not know
+/// yet.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_policy_change_waits_for_its_principals() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keys.yaml");
+    let text = "stack: keys-demo
+region: us-east-1
+keys:
+  archive:
+    description: Archive data at rest
+buckets:
+  archive:
+    name: keys-demo-archive-123456789012
+    encryption: sse-kms
+    kms_key: keys.archive
+    force_destroy: true
+";
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_string_lossy().into_owned();
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
+    std::fs::write(
+        &path,
+        format!("{text}secrets:\n  token:\n    kms_key: keys.archive\n    retain: false\n"),
+    )
+    .unwrap();
+    settles(
+        &moto,
+        "apply",
+        &["-f", &path],
+        answer(
+            "PutKeyPolicy",
+            "MalformedPolicyDocumentException",
+            "Policy contains a statement with one or more invalid principals.",
+        ),
+        "the roles the key policy names to reach KMS",
+    );
+    converged(&moto, &["-f", &path]);
+}
+
+/// A database change applied at once while RDS is busy with the instance, still
+/// optimizing its storage, and not yet able to assume the monitoring role.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_change_waits_for_rds() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let database = |class: &str| {
+        format!(
+            "\ndatabases:\n  main:\n    version: \"15\"\n    class: {class}\n    storage: 20\n    subnets: private\n    security_groups: [db]\n    monitoring_interval: 60\n    apply_immediately: true\n    skip_final_snapshot: true\n\nrepositories:\n"
+        )
+    };
+    let write = |class: &str| {
+        service_example(
+            &moto.certificate(),
+            &dir,
+            &[
+                (
+                    "      - { port: 3000, from: alb }\n",
+                    "      - { port: 3000, from: alb }\n  db:\n    ingress:\n      - { port: 5432, from: web }\n",
+                ),
+                ("\nrepositories:\n", &database(class)),
+            ],
+        )
+    };
+    let path = write("db.t3.micro");
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
+    let changed = write("db.t3.small");
+    let once = |code: &'static str, message: &'static str| Answer {
+        times: 1,
+        ..answer("ModifyDBInstance", code, message)
+    };
+    settles_all(
+        &moto,
+        "apply",
+        &["-f", &changed],
+        &[
+            once(
+                "InvalidDBInstanceState",
+                "Database instance is not in available state.",
+            ),
+            once(
+                "InvalidParameterCombination",
+                "You can't currently modify the storage of this DB instance because the previous storage change is being optimized.",
+            ),
+            once(
+                "InvalidParameterValue",
+                "IAM role ARN value is invalid or does not include the required permissions for: ENHANCED_MONITORING",
+            ),
+        ],
+        &[
+            "the database to become available",
+            "RDS to finish optimizing the last storage change",
+            "the monitoring role to reach RDS",
+        ],
+    );
+    converged(&moto, &["-f", &changed]);
+}
+
+/// A bucket's encryption set while another operation on the bucket finishes.
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_waits_for_another_operation_on_the_bucket() {
+    first_apply_settles(
+        plain_site,
+        Answer {
+            matches: Match::Rest("PUT", "?encryption"),
+            times: 1,
+            status: 409,
+            code: "OperationAborted",
+            message: "A conflicting conditional operation is currently in progress against this resource. Please try again.",
+        },
+        "another operation on the bucket to finish",
+    )
+    .await;
+}
