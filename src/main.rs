@@ -78,7 +78,7 @@ fn report(error: &anyhow::Error) {
     }
     if let Some(aws::lock::LockError::Held { .. }) = error.downcast_ref::<aws::lock::LockError>() {
         crate::sayln!(
-            "help: wait for that run to finish (`--lock-timeout 10m` waits for it); if it died, `edgectl unlock -f FILE` removes the lock"
+            "help: wait for that run to finish (`--lock-timeout 10m` waits for it); a run that died without releasing it stops holding it once its lease runs out (2 minutes), and `edgectl unlock -f FILE` removes it at once"
         );
     }
     if error.downcast_ref::<aws::config::NoRegion>().is_some()

@@ -1,11 +1,19 @@
 //! One run per stack at a time, with nothing made beforehand: the lock is an SSM
 //! parameter (`/edgectl/lock/<stack>`, in the stack's region) created only if absent
 //! (`PutParameter` without `Overwrite` fails with `ParameterAlreadyExists`), holding who
-//! took it, where, for which command and since when. `apply`, `destroy` and `sync` take
-//! it before reading the live state and delete it at the end: two calls a run. A run
-//! killed before the end leaves it; the next run names the holder, and only
-//! `edgectl unlock` removes it.
+//! took it, where, for which command, since when, and until when: a lease, which a live
+//! holder renews while it works (a heartbeat in the background, through long waits). A
+//! lock whose lease ran out (its holder died without releasing it: SIGKILL, an OOM kill,
+//! a lost VM) is taken over by the next run, anywhere, with a line saying whose; on the
+//! same host, a holder whose process is gone is taken over at once. Two runs taking over
+//! the same stale lock race on a claim, `/edgectl/lock/<stack>/takeover/<stale token>`,
+//! created only if absent: SSM has no conditional overwrite, and the claim's create is the
+//! one atomic step, so exactly one of them overwrites the lock. `apply`, `destroy` and
+//! `sync` take it before reading the live state and delete it at the end. `edgectl
+//! unlock` stays for the rare case.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_ssm::types::{ParameterType, Tag};
@@ -26,6 +34,12 @@ pub struct Holder {
     pub command: String,
     /// RFC 3339, UTC.
     pub since: String,
+    /// When the lease runs out unless renewed (Unix seconds); 0 for a lock an earlier
+    /// edgectl wrote, whose lease is taken to run from `since`.
+    pub expires: u64,
+    /// When the process started, in clock ticks since boot (`/proc/<pid>/stat`), so a
+    /// pid reused by another process is not taken for the holder; 0 when unknown.
+    pub started: u64,
 }
 
 impl Holder {
@@ -44,7 +58,40 @@ impl Holder {
             pid,
             command: command.to_string(),
             since: humantime::format_rfc3339_seconds(now).to_string(),
+            expires: unix(now) + lease().as_secs(),
+            started: process_start(pid).unwrap_or(0),
         }
+    }
+
+    /// Why the lock is stale and may be taken over, if it is: its lease ran out (past a
+    /// margin for clocks that disagree), or its process is gone from this host.
+    pub fn stale(&self) -> Option<String> {
+        if self.process_gone() {
+            return Some("its process is no longer running on this host".into());
+        }
+        let expires = match self.expires {
+            0 => humantime::parse_rfc3339(&self.since)
+                .map(|since| unix(since) + lease().as_secs())
+                .unwrap_or(0),
+            expires => expires,
+        };
+        let now = unix(SystemTime::now());
+        (now > expires + clock_skew().as_secs()).then(|| {
+            format!(
+                "its lease ran out {} ago",
+                humantime::format_duration(Duration::from_secs(now - expires))
+            )
+        })
+    }
+
+    fn process_gone(&self) -> bool {
+        self.host == host_name()
+            && self.pid != 0
+            && self.pid != std::process::id()
+            && match process_start(self.pid) {
+                None => !std::path::Path::new(&format!("/proc/{}", self.pid)).exists(),
+                Some(started) => self.started != 0 && started != self.started,
+            }
     }
 
     fn to_json(&self) -> String {
@@ -55,6 +102,8 @@ impl Holder {
             "pid": self.pid,
             "command": self.command,
             "since": self.since,
+            "expires": self.expires,
+            "started": self.started,
         })
         .to_string()
     }
@@ -72,6 +121,8 @@ impl Holder {
                 .unwrap_or(0),
             command: text("command"),
             since: text("since"),
+            expires: value["expires"].as_u64().unwrap_or(0),
+            started: value["started"].as_u64().unwrap_or(0),
         }
     }
 
@@ -88,10 +139,7 @@ impl Holder {
                 )
             })
             .unwrap_or_default();
-        let gone = if self.host == host_name()
-            && self.pid != 0
-            && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
-        {
+        let gone = if self.process_gone() {
             "; that process is no longer running on this host, so the lock is stale"
         } else {
             ""
@@ -101,6 +149,14 @@ impl Holder {
             self.user, self.host, self.pid, self.command, self.since
         )
     }
+}
+
+/// A process's start time in clock ticks since boot (field 22 of `/proc/<pid>/stat`,
+/// after the command name in parentheses).
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(19)?.parse().ok()
 }
 
 fn host_name() -> String {
@@ -129,16 +185,54 @@ pub fn parameter_name(stack: &str) -> String {
     format!("/edgectl/lock/{stack}")
 }
 
-/// The stack's lock, held until [`Lock::release`].
-pub struct Lock {
-    name: String,
+/// The claim a run makes to take over the stale lock of `token`.
+fn claim_name(stack: &str, token: &str) -> String {
+    format!("/edgectl/lock/{stack}/takeover/{token}")
 }
 
+/// How long a lease runs without a renewal (`EDGECTL_LOCK_LEASE_SECONDS` shortens it for
+/// tests): long enough that a renewal missed to a slow AWS call is no loss, short enough
+/// that a dead holder blocks the next CI job for minutes, not for ever.
+fn lease() -> Duration {
+    std::env::var("EDGECTL_LOCK_LEASE_SECONDS")
+        .ok()
+        .and_then(|seconds| seconds.parse().ok())
+        .filter(|seconds| *seconds > 0)
+        .map_or(Duration::from_secs(120), Duration::from_secs)
+}
+
+/// Hosts' clocks disagree: a lease is stale only this long after it ran out (10 s, or a
+/// quarter of a shorter lease).
+fn clock_skew() -> Duration {
+    (lease() / 4).min(Duration::from_secs(10))
+}
+
+fn unix(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// The stack's lock, held until [`Lock::release`], its lease renewed in the background.
+pub struct Lock {
+    name: String,
+    /// The takeover claim this run made, if it took over a stale lock.
+    claim: Option<String>,
+    heartbeat: tokio::task::JoinHandle<()>,
+    /// The lease ran out before a renewal (the process was stopped that long).
+    lapsed: Arc<AtomicBool>,
+    token: String,
+}
+
+/// A line for the user about a lock taken over.
+pub type Notice = Option<String>;
+
 /// Takes the stack's lock for `command`; when another run holds it, tries again with
-/// growing intervals for at most `wait` (zero: fail at once), then names the holder.
-pub async fn acquire(cx: &Cx, command: &str, wait: Duration) -> Result<Lock, LockError> {
+/// growing intervals for at most `wait` (zero: fail at once), then names the holder. A
+/// stale lock (lease run out, or its process gone from this host) is taken over, and the
+/// notice says whose it was.
+pub async fn acquire(cx: &Cx, command: &str, wait: Duration) -> Result<(Lock, Notice), LockError> {
     let name = parameter_name(&cx.stack);
-    let ours = Holder::here(command);
+    let mut ours = Holder::here(command);
     let aws = |source| LockError::Aws {
         stack: cx.stack.clone(),
         source,
@@ -146,36 +240,33 @@ pub async fn acquire(cx: &Cx, command: &str, wait: Duration) -> Result<Lock, Loc
     let started = Instant::now();
     let mut delay = Duration::from_millis(500);
     loop {
-        let tag = built(
-            "PutParameter",
-            Tag::builder().key(STACK_TAG).value(&cx.stack).build(),
-        )
-        .map_err(aws)?;
-        let put = cx
-            .clients
-            .ssm
-            .put_parameter()
-            .name(&name)
-            .value(ours.to_json())
-            .r#type(ParameterType::String)
-            .description(format!(
-                "edgectl: a run of stack {} is in progress",
-                cx.stack
-            ))
-            .overwrite(false)
-            .tags(tag)
-            .send()
-            .await
-            .aws("PutParameter");
-        match put {
-            Ok(_) => return Ok(Lock { name }),
+        ours.expires = unix(SystemTime::now()) + lease().as_secs();
+        match put(cx, &name, &ours, false).await {
+            Ok(()) => return Ok((Lock::held(cx, name, None, ours), None)),
             Err(error) if error.code.as_deref() == Some("ParameterAlreadyExists") => {
                 let Some(holder) = read(cx).await.map_err(aws)? else {
                     // Released in between: take it now.
                     continue;
                 };
                 if holder.token == ours.token {
-                    return Ok(Lock { name });
+                    return Ok((Lock::held(cx, name, None, ours), None));
+                }
+                if let Some(why) = holder.stale() {
+                    match take_over(cx, &name, &holder, &mut ours)
+                        .await
+                        .map_err(aws)?
+                    {
+                        Some(claim) => {
+                            let notice = format!(
+                                "took over the stale lock of stack `{}` held by {} ({why})",
+                                cx.stack,
+                                holder.describe()
+                            );
+                            return Ok((Lock::held(cx, name, Some(claim), ours), Some(notice)));
+                        }
+                        // Another run took it over first: it holds the lock now.
+                        None => continue,
+                    }
                 }
                 let left = wait.saturating_sub(started.elapsed());
                 if left.is_zero() {
@@ -192,13 +283,129 @@ pub async fn acquire(cx: &Cx, command: &str, wait: Duration) -> Result<Lock, Loc
     }
 }
 
+/// Takes over `stale`: first the claim for its token (created only if absent: of two runs
+/// taking over together, one makes it), then, if the lock is still the stale one, the
+/// lock itself. The claim's name, or `None` when another run won.
+async fn take_over(
+    cx: &Cx,
+    name: &str,
+    stale: &Holder,
+    ours: &mut Holder,
+) -> Result<Option<String>, AwsError> {
+    let claim = claim_name(&cx.stack, &stale.token);
+    match put(cx, &claim, ours, false).await {
+        Ok(()) => {}
+        Err(error) if error.code.as_deref() == Some("ParameterAlreadyExists") => {
+            // Ours already, from an attempt whose answer was lost?
+            return Ok(read_at(cx, &claim)
+                .await?
+                .filter(|holder| holder.token == ours.token)
+                .map(|_| claim));
+        }
+        Err(error) => return Err(error),
+    }
+    // Still the stale holder's (not released and taken since the holder was read)?
+    match read(cx).await? {
+        Some(holder) if holder.token == stale.token => {}
+        Some(holder) if holder.token == ours.token => return Ok(Some(claim)),
+        _ => {
+            delete(cx, &claim).await?;
+            return Ok(None);
+        }
+    }
+    ours.expires = unix(SystemTime::now()) + lease().as_secs();
+    put(cx, name, ours, true).await?;
+    Ok(Some(claim))
+}
+
+/// Writes `holder` as the parameter `name`: only if absent, or over what is there.
+async fn put(cx: &Cx, name: &str, holder: &Holder, overwrite: bool) -> Result<(), AwsError> {
+    let mut request = cx
+        .clients
+        .ssm
+        .put_parameter()
+        .name(name)
+        .value(holder.to_json())
+        .r#type(ParameterType::String)
+        .overwrite(overwrite);
+    // Tags and an overwrite cannot go in one PutParameter.
+    if !overwrite {
+        let tag = built(
+            "PutParameter",
+            Tag::builder().key(STACK_TAG).value(&cx.stack).build(),
+        )?;
+        request = request
+            .description(format!(
+                "edgectl: a run of stack {} is in progress",
+                cx.stack
+            ))
+            .tags(tag);
+    }
+    request.send().await.aws("PutParameter").map(drop)
+}
+
+/// Renews `holder`'s lease every quarter of it, for as long as the lock is held: through
+/// rollouts and waits of any length. A renewal finds the lock still the run's and its
+/// lease not run out (else another run may have taken it over: never overwritten).
+fn heartbeat(
+    cx: &Cx,
+    name: String,
+    mut holder: Holder,
+    lapsed: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
+    let cx = cx.uncached();
+    tokio::spawn(async move {
+        let every = lease() / 4;
+        loop {
+            tokio::time::sleep(every).await;
+            let now = unix(SystemTime::now());
+            if now >= holder.expires {
+                // The process was stopped longer than its lease: another run may hold
+                // the lock now; never overwrite it.
+                lapsed.store(true, Ordering::Relaxed);
+                return;
+            }
+            match read_at(&cx, &name).await {
+                Ok(Some(found)) if found.token == holder.token => {}
+                // Released, taken over or unreadable: try at the next beat.
+                _ => continue,
+            }
+            holder.expires = now + lease().as_secs();
+            let _ = put(&cx, &name, &holder, true).await;
+        }
+    })
+}
+
+impl Lock {
+    fn held(cx: &Cx, name: String, claim: Option<String>, holder: Holder) -> Self {
+        let lapsed = Arc::new(AtomicBool::new(false));
+        Self {
+            token: holder.token.clone(),
+            heartbeat: heartbeat(cx, name.clone(), holder, lapsed.clone()),
+            name,
+            claim,
+            lapsed,
+        }
+    }
+
+    /// Whether the lease ran out while the run held it (another run may have taken the
+    /// lock over).
+    pub fn lapsed(&self) -> bool {
+        self.lapsed.load(Ordering::Relaxed)
+    }
+}
+
 /// Who holds the stack's lock, if anyone.
 pub async fn read(cx: &Cx) -> Result<Option<Holder>, AwsError> {
+    read_at(cx, &parameter_name(&cx.stack)).await
+}
+
+async fn read_at(cx: &Cx, name: &str) -> Result<Option<Holder>, AwsError> {
     match cx
         .clients
         .ssm
         .get_parameter()
-        .name(parameter_name(&cx.stack))
+        .name(name)
         .send()
         .await
         .aws("GetParameter")
@@ -241,10 +448,23 @@ async fn delete(cx: &Cx, name: &str) -> Result<(), AwsError> {
 }
 
 impl Lock {
-    /// Releases the lock; the caller reports a failure, which is not fatal (the next run
-    /// names the lock).
+    /// Stops renewing and releases the lock (then the claim it took it over with); the
+    /// caller reports a failure, which is not fatal (the lease runs out).
     pub async fn release(self, cx: &Cx) -> Result<(), AwsError> {
-        delete(cx, &self.name).await
+        self.heartbeat.abort();
+        if self.lapsed()
+            && read_at(cx, &self.name)
+                .await?
+                .is_some_and(|holder| holder.token != self.token)
+        {
+            // Another run's now: left to its holder.
+            return Ok(());
+        }
+        delete(cx, &self.name).await?;
+        if let Some(claim) = &self.claim {
+            delete(cx, claim).await?;
+        }
+        Ok(())
     }
 }
 
@@ -256,6 +476,7 @@ mod tests {
     fn a_holder_round_trips_and_says_when_its_process_is_gone() {
         let mut holder = Holder::here("edgectl apply");
         assert_eq!(Holder::from_json(&holder.to_json()), holder);
+        assert_ne!(holder.started, 0, "this process's start time is read");
         assert!(
             !holder.describe().contains("stale"),
             "{}",
@@ -264,8 +485,25 @@ mod tests {
         // No process has pid u32::MAX on Linux.
         holder.pid = u32::MAX;
         assert!(holder.describe().contains("the lock is stale"));
+        assert!(
+            holder
+                .stale()
+                .is_some_and(|why| why.contains("no longer running"))
+        );
         holder.host = "elsewhere".into();
         assert!(!holder.describe().contains("stale"));
+        // Elsewhere, only the lease decides: live, then run out (past the clock margin).
+        assert_eq!(holder.stale(), None);
+        holder.expires = unix(SystemTime::now()) - clock_skew().as_secs() - 5;
+        assert!(
+            holder
+                .stale()
+                .is_some_and(|why| why.starts_with("its lease ran out"))
+        );
+        // An earlier edgectl's lock has no lease: it runs from `since`.
+        holder.expires = 0;
+        holder.since = "2026-11-29T08:00:00Z".into();
+        assert!(holder.stale().is_some());
         assert!(holder.describe().starts_with(&format!(
             "{}@elsewhere (pid {}, `edgectl apply`) since ",
             holder.user,

@@ -76,7 +76,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     .await?;
     // One run per stack: the lock is taken before the live state is read, so the plan is
     // not made on what another run is changing, and released however the run ends.
-    let lock = crate::aws::lock::acquire(
+    let lock = super::lock(
         &session.cx,
         &format!("edgectl {verb}"),
         options.lock_timeout,
@@ -149,9 +149,7 @@ pub async fn run_saved(
         )
         .into());
     }
-    let lock =
-        crate::aws::lock::acquire(&session.cx, "edgectl apply PLANFILE", options.lock_timeout)
-            .await?;
+    let lock = super::lock(&session.cx, "edgectl apply PLANFILE", options.lock_timeout).await?;
     let result = saved_locked(global, &options, &document, &session, started).await;
     super::release(lock, &session.cx).await;
     result

@@ -159,9 +159,28 @@ pub fn print_plan(
     );
 }
 
-/// Releases the stack's lock; a failure is a warning, not an error (the next run names the
-/// lock, and `unlock` removes it).
+/// Takes the stack's lock (see `aws::lock`), saying whose stale lock it took over.
+pub async fn lock(
+    cx: &crate::aws::Cx,
+    command: &str,
+    wait: std::time::Duration,
+) -> Result<crate::aws::lock::Lock, crate::aws::lock::LockError> {
+    let (lock, notice) = crate::aws::lock::acquire(cx, command, wait).await?;
+    if let Some(notice) = notice {
+        crate::sayln!("{notice}");
+    }
+    Ok(lock)
+}
+
+/// Releases the stack's lock; a failure is a warning, not an error (the lease runs out,
+/// and `unlock` removes it).
 pub async fn release(lock: crate::aws::lock::Lock, cx: &crate::aws::Cx) {
+    if lock.lapsed() {
+        crate::sayln!(
+            "warning: the lease on the lock of stack `{}` ran out during the run (the process was stopped longer than the lease): another run may have taken it over",
+            cx.stack
+        );
+    }
     if let Err(error) = lock.release(cx).await {
         crate::sayln!(
             "warning: could not release the lock of stack `{}` ({error}); `edgectl unlock` removes it",

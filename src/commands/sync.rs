@@ -148,7 +148,7 @@ async fn sync_buckets(
     }
     // Content changes: one run per stack from here. A sync with nothing to change, or a
     // dry run, takes no lock, like `plan`: it costs a no-change sync nothing.
-    let lock = crate::aws::lock::acquire(cx, "edgectl sync", options.lock_timeout).await?;
+    let lock = super::lock(cx, "edgectl sync", options.lock_timeout).await?;
     let result = super::apply::walk(
         global,
         session,

@@ -543,9 +543,7 @@ async fn killed_apply_converges_on_rerun() {
         let _ = child.kill();
         let _ = child.wait();
         moto.settle();
-        // A killed run may leave the stack's lock; only `unlock` removes it.
-        moto.edgectl(&["unlock", "-f", MANIFEST, "--auto-approve"])
-            .success();
+        // A killed run leaves its lock: the rerun takes it over (its process is gone).
         let rerun: Run = moto
             .edgectl(&["apply", "-f", MANIFEST, "--auto-approve"])
             .success();

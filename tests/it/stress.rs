@@ -982,11 +982,10 @@ async fn crash_points(
                 .collect(),
         }
     };
-    let unlock = with(&["unlock", "--auto-approve"]);
     for n in sample(apply_requests) {
         let killed = killed_after(&proxy, &refs(&apply), n);
-        // A killed run leaves the stack's lock; only `unlock` removes it.
-        through(&proxy, &refs(&unlock)).success();
+        // A killed run leaves its lock: the rerun takes it over (its process is gone),
+        // with no `unlock`.
         let rerun = through(&proxy, &refs(&apply));
         assert_eq!(
             rerun.code, 0,
@@ -1002,7 +1001,6 @@ async fn crash_points(
             .copied()
             .unwrap_or(1);
         let killed = killed_after(&proxy, &refs(&destroy), m);
-        through(&proxy, &refs(&unlock)).success();
         let rerun = through(&proxy, &refs(&destroy));
         assert_eq!(
             rerun.code, 0,
@@ -1179,7 +1177,6 @@ async fn a_killed_saved_plan_is_refused_then_apply_converges() {
     through(&proxy, &["plan", "-f", manifest, "--out", &plan]).success();
     let n = total / 2;
     let killed = killed_after(&proxy, &["apply", &plan], n);
-    through(&proxy, &["unlock", "-f", manifest, "--auto-approve"]).success();
     let partial = inventory(&moto, "network-demo").await;
     assert!(
         !partial.is_empty() && partial != clean,
