@@ -18,7 +18,8 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 /// Exit codes are a contract with CI: 0 success (no changes, with `--detailed-exitcode`),
-/// 1 any error (usage included), 2 changes pending (`plan --detailed-exitcode` only).
+/// 1 any error (usage included), 2 changes pending (`plan --detailed-exitcode` only),
+/// 130 and 143 a run stopped by SIGINT or SIGTERM (the lock released).
 const EXIT_ERROR: u8 = 1;
 
 fn main() -> ExitCode {
@@ -44,11 +45,17 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    let result = runtime.block_on(commands::run(cli));
+    // A prompt's read may still block a thread after a signal: do not wait for it.
+    runtime.shutdown_background();
+    match result {
         Ok(code) => code,
         Err(error) => {
             report(&error);
-            ExitCode::from(EXIT_ERROR)
+            match error.downcast_ref::<commands::signals::Interrupted>() {
+                Some(interrupted) => ExitCode::from(interrupted.exit_code()),
+                None => ExitCode::from(EXIT_ERROR),
+            }
         }
     }
 }

@@ -82,12 +82,14 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
         options.lock_timeout,
     )
     .await?;
-    let result = locked(
-        global, &options, verb, &manifest, &adapters, &session, started,
+    super::holding(
+        lock,
+        &session.cx,
+        locked(
+            global, &options, verb, &manifest, &adapters, &session, started,
+        ),
     )
-    .await;
-    super::release(lock, &session.cx).await;
-    result
+    .await
 }
 
 /// `edgectl apply PLANFILE`: the plan file checked (integrity, version, age, sensitive
@@ -150,9 +152,12 @@ pub async fn run_saved(
         .into());
     }
     let lock = super::lock(&session.cx, "edgectl apply PLANFILE", options.lock_timeout).await?;
-    let result = saved_locked(global, &options, &document, &session, started).await;
-    super::release(lock, &session.cx).await;
-    result
+    super::holding(
+        lock,
+        &session.cx,
+        saved_locked(global, &options, &document, &session, started),
+    )
+    .await
 }
 
 async fn saved_locked(
@@ -272,7 +277,7 @@ async fn locked(
         }
         return Err(ApplyError::Refused(verb).into());
     }
-    if !options.auto_approve && !confirm(verb, &manifest.stack)? {
+    if !options.auto_approve && !confirm(verb, &manifest.stack).await? {
         return Err(ApplyError::Declined(verb).into());
     }
     let physical = pipeline::physical_ids(&observation.observed);
@@ -314,8 +319,11 @@ pub async fn walk(
         physical,
         parallelism,
         hooks: progress.clone(),
+        stop: Some(super::signals::watcher()),
     };
+    let walking = super::signals::walking();
     let outcome = walk.run().await;
+    drop(walking);
     super::print_calls(global, session);
     let calls = session.calls.summary();
     let elapsed = render::duration(started.elapsed());
@@ -327,7 +335,7 @@ pub async fn walk(
             walk::label(plan, &ops[*index])
         ));
     }
-    if outcome.failed.is_empty() && outcome.not_started.is_empty() {
+    if outcome.failed.is_empty() && outcome.not_started.is_empty() && outcome.stopped.is_empty() {
         let count = |action: Action| plan.count(action);
         progress.line(&format!(
             "{} complete: {} created, {} updated, {} replaced, {} deleted in {elapsed} ({calls})",
@@ -377,7 +385,21 @@ pub async fn walk(
     if !not_started.is_empty() {
         crate::sayln!("interrupted; not started: {}", not_started.join(", "));
     }
+    let stopped: Vec<String> = outcome
+        .stopped
+        .iter()
+        .map(|index| walk::label(plan, &ops[*index]))
+        .collect();
+    if !stopped.is_empty() {
+        crate::sayln!(
+            "stopped in flight (asked of AWS, not waited for): {}",
+            stopped.join(", ")
+        );
+    }
     crate::sayln!("made {calls} in {elapsed}");
+    if let Some(signal) = super::signals::received() {
+        return Err(super::signals::Interrupted(signal).into());
+    }
     crate::sayln!("help: run `edgectl {verb}` again to continue from what is live now");
     Err(ApplyError::Failed {
         verb,
@@ -397,12 +419,20 @@ fn capitalise(word: &str) -> String {
         .unwrap_or_default()
 }
 
-fn confirm(verb: &str, stack: &str) -> anyhow::Result<bool> {
+/// Asks for `yes`; the read runs off the runtime's threads, so a signal at the prompt
+/// stops the run (and releases the lock) without waiting for an answer.
+async fn confirm(verb: &str, stack: &str) -> anyhow::Result<bool> {
     crate::say!(
         "\nDo you want to {verb} these changes to stack `{stack}`? Only `yes` is accepted: "
     );
     std::io::stderr().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map(|_| answer)
+    })
+    .await??;
     Ok(answer.trim() == "yes")
 }

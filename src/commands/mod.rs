@@ -4,6 +4,7 @@ pub mod apply;
 pub mod output;
 pub mod plan;
 pub mod show;
+pub mod signals;
 pub mod sync;
 pub mod unlock;
 pub mod validate;
@@ -20,6 +21,7 @@ use crate::manifest::{self, Manifest, vars::Overrides};
 use crate::pipeline;
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    signals::install();
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Plan(args) => plan::run(&cli.global, &args).await,
@@ -159,17 +161,49 @@ pub fn print_plan(
     );
 }
 
+/// Runs `work` holding `lock`, and releases it however the run ends: done, failed, or
+/// stopped by SIGINT/SIGTERM before the walk (the walk stops by itself and reports).
+pub async fn holding<F>(
+    lock: crate::aws::lock::Lock,
+    cx: &crate::aws::Cx,
+    work: F,
+) -> anyhow::Result<ExitCode>
+where
+    F: std::future::Future<Output = anyhow::Result<ExitCode>>,
+{
+    let result = tokio::select! {
+        result = work => result,
+        interrupted = signals::outside_walk() => Err(interrupted.into()),
+    };
+    release(lock, cx).await;
+    result
+}
+
 /// Takes the stack's lock (see `aws::lock`), saying whose stale lock it took over.
+/// From here until the release, SIGINT and SIGTERM stop the run cleanly (`signals`),
+/// also while the lock is being taken or waited for.
 pub async fn lock(
     cx: &crate::aws::Cx,
     command: &str,
     wait: std::time::Duration,
-) -> Result<crate::aws::lock::Lock, crate::aws::lock::LockError> {
-    let (lock, notice) = crate::aws::lock::acquire(cx, command, wait).await?;
-    if let Some(notice) = notice {
-        crate::sayln!("{notice}");
+) -> anyhow::Result<crate::aws::lock::Lock> {
+    signals::enter();
+    let acquired = tokio::select! {
+        acquired = crate::aws::lock::acquire(cx, command, wait) => acquired.map_err(Into::into),
+        interrupted = signals::outside_walk() => Err(interrupted.into()),
+    };
+    match acquired {
+        Ok((lock, notice)) => {
+            if let Some(notice) = notice {
+                crate::sayln!("{notice}");
+            }
+            Ok(lock)
+        }
+        Err(error) => {
+            signals::leave();
+            Err(error)
+        }
     }
-    Ok(lock)
 }
 
 /// Releases the stack's lock; a failure is a warning, not an error (the lease runs out,
@@ -187,4 +221,5 @@ pub async fn release(lock: crate::aws::lock::Lock, cx: &crate::aws::Cx) {
             cx.stack
         );
     }
+    signals::leave();
 }

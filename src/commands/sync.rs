@@ -149,19 +149,21 @@ async fn sync_buckets(
     // Content changes: one run per stack from here. A sync with nothing to change, or a
     // dry run, takes no lock, like `plan`: it costs a no-change sync nothing.
     let lock = super::lock(cx, "edgectl sync", options.lock_timeout).await?;
-    let result = super::apply::walk(
-        global,
-        session,
-        adapters,
-        &plan,
-        physical,
-        options.parallelism,
-        "sync",
-        started,
+    super::holding(
+        lock,
+        cx,
+        super::apply::walk(
+            global,
+            session,
+            adapters,
+            &plan,
+            physical,
+            options.parallelism,
+            "sync",
+            started,
+        ),
     )
-    .await;
-    super::release(lock, cx).await;
-    result
+    .await
 }
 
 /// The buckets named on the command line (by their key under `buckets:`), or every

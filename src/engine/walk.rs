@@ -196,6 +196,9 @@ pub struct Outcome {
     pub skipped: Vec<usize>,
     /// Operations never started because the walk was interrupted.
     pub not_started: Vec<usize>,
+    /// Operations in flight when the walk was interrupted: what they asked of AWS stays
+    /// asked; they were not waited for.
+    pub stopped: Vec<usize>,
     /// What operations waited for AWS to settle, and how long: (operation, what, time).
     pub waited: Vec<(usize, String, Duration)>,
 }
@@ -208,6 +211,9 @@ pub struct Walk<'a, K: ?Sized + Kind> {
     pub physical: PhysicalIds,
     pub parallelism: usize,
     pub hooks: Arc<dyn Hooks>,
+    /// Changes (to a nonzero value) when the walk must stop: nothing new starts, and
+    /// operations in flight are dropped. `None`: the walk runs to its end.
+    pub stop: Option<tokio::sync::watch::Receiver<i32>>,
 }
 
 impl<K: ?Sized + Kind + 'static> Walk<'_, K> {
@@ -229,8 +235,8 @@ impl<K: ?Sized + Kind + 'static> Walk<'_, K> {
         let mut interrupted = false;
         let waited = Arc::new(std::sync::Mutex::new(Vec::new()));
         let plan = Arc::new(self.plan.clone());
-        let interrupt = tokio::signal::ctrl_c();
-        tokio::pin!(interrupt);
+        let mut stop = self.stop.clone();
+        let mut in_flight: BTreeMap<tokio::task::Id, usize> = BTreeMap::new();
         loop {
             while !interrupted && running.len() < self.parallelism.max(1) {
                 let Some(index) = ready.pop_front() else {
@@ -261,7 +267,7 @@ impl<K: ?Sized + Kind + 'static> Walk<'_, K> {
                 let physical = self.physical.clone();
                 let hooks = self.hooks.clone();
                 let waited = waited.clone();
-                running.spawn(async move {
+                let task = running.spawn(async move {
                     hooks.started(index, &step, op.phase);
                     let started = Instant::now();
                     let report = |status: &str| hooks.progressed(index, &step, op.phase, status);
@@ -312,24 +318,52 @@ impl<K: ?Sized + Kind + 'static> Walk<'_, K> {
                     }
                     (index, result)
                 });
+                in_flight.insert(task.id(), index);
             }
             if running.is_empty() {
                 break;
             }
+            let stopping = async {
+                match stop.as_mut() {
+                    Some(stop) => {
+                        while stop.changed().await.is_ok() {
+                            if *stop.borrow() != 0 {
+                                return;
+                            }
+                        }
+                        std::future::pending::<()>().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
             let joined = tokio::select! {
-                joined = running.join_next() => joined,
-                _ = &mut interrupt, if !interrupted => {
+                joined = running.join_next_with_id() => joined,
+                () = stopping, if !interrupted => {
+                    // Nothing new starts; what is in flight is dropped (what it asked of
+                    // AWS stays asked; the next run continues from what is live).
                     interrupted = true;
+                    running.abort_all();
                     continue;
                 }
             };
             let Some(joined) = joined else { break };
             let (index, result) = match joined {
-                Ok(pair) => pair,
+                Ok((id, pair)) => {
+                    in_flight.remove(&id);
+                    pair
+                }
                 Err(join) => {
-                    // Only a cancelled task ends here (panics are caught in the task).
-                    let error = Error::new(ErrorKind::Other, "internal", join.to_string());
-                    outcome.failed.push((usize::MAX, error));
+                    match in_flight.remove(&join.id()) {
+                        Some(index) if join.is_cancelled() => {
+                            settled[index] = true;
+                            outcome.stopped.push(index);
+                        }
+                        // Only a cancelled task ends here (panics are caught in the task).
+                        _ => {
+                            let error = Error::new(ErrorKind::Other, "internal", join.to_string());
+                            outcome.failed.push((usize::MAX, error));
+                        }
+                    }
                     continue;
                 }
             };
@@ -368,6 +402,7 @@ impl<K: ?Sized + Kind + 'static> Walk<'_, K> {
                 .unwrap_or_default()
         });
         outcome.skipped.sort();
+        outcome.stopped.sort();
         outcome.waited = waited
             .lock()
             .map(|mut waited| std::mem::take(&mut *waited))

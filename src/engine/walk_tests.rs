@@ -207,6 +207,7 @@ async fn walk(plan: &Plan, cx: TestCx) -> Ran {
         cx: Arc::new(cx.clone()),
         physical: PhysicalIds::default(),
         parallelism: 4,
+        stop: None,
         hooks: recorder.clone(),
     }
     .run()

@@ -47,6 +47,16 @@ impl Drop for Moto {
 
 impl Moto {
     pub fn start() -> Self {
+        Self::start_with(true)
+    }
+
+    /// A moto whose services never report running tasks: every rollout waits (until
+    /// `--timeout`), as one whose tasks fail their health checks does on AWS.
+    pub fn start_with_rollouts_stuck() -> Self {
+        Self::start_with(false)
+    }
+
+    fn start_with(rollouts_complete: bool) -> Self {
         // Another process may take the port between our probe and moto's bind: try again.
         for _ in 0..5 {
             let dir = tempfile::tempdir().expect("temp dir");
@@ -55,11 +65,15 @@ impl Moto {
                 .and_then(|listener| listener.local_addr())
                 .expect("free port")
                 .port();
-            let child = Command::new(moto_server())
+            let mut command = Command::new(moto_server());
+            if rollouts_complete {
+                // Services report this many running tasks, so rollouts complete (moto
+                // runs none).
+                command.env("MOTO_ECS_SERVICE_RUNNING", "10");
+            }
+            let child = command
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-                // Services report this many running tasks, so rollouts complete (moto runs none).
-                .env("MOTO_ECS_SERVICE_RUNNING", "10")
                 // ACM issues a DNS-validated certificate this many seconds after the request
                 // (it never looks for the validation record; AWS does).
                 .env("MOTO_ACM_VALIDATION_WAIT", "1")

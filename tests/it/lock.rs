@@ -331,3 +331,250 @@ async fn a_live_holder_keeps_its_lease_through_a_long_run() {
         other.stderr
     );
 }
+
+/// Sends `signal` (`TERM`, `INT`) to `pid`.
+fn send(signal: &str, pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits until the stack's lock is taken.
+async fn until_locked(ssm: &aws_sdk_ssm::Client) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while lock_value(ssm).await.is_none() {
+        assert!(Instant::now() < deadline, "the run never took the lock");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// SIGTERM (what CI sends on cancel) while the run reads AWS: it stops, releases the
+/// lock and exits 143.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_while_reading_releases_the_lock() {
+    let moto = Moto::start();
+    let ssm = ssm(&moto).await;
+    let proxy = FaultProxy::start(&moto.url);
+    proxy.delay(Duration::from_millis(700));
+    let child = edgectl_command(
+        &["apply", "-f", MANIFEST, "--auto-approve"],
+        Some(&proxy.url),
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    until_locked(&ssm).await;
+    send("TERM", child.id());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains("interrupted by SIGTERM: the next run continues from what is live"),
+        "{stderr}"
+    );
+    proxy.delay(Duration::ZERO);
+    assert_eq!(lock_value(&ssm).await, None, "the lock outlived the run");
+    assert_eq!(
+        owned_vpcs(&moto).await,
+        0,
+        "a run stopped while reading made something"
+    );
+}
+
+/// SIGINT during the walk: nothing new starts, what is in flight is not waited for, the
+/// run says what was done and what was left, releases the lock and exits 130; the next
+/// apply converges.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigint_during_the_walk_releases_the_lock_and_says_what_is_left() {
+    let moto = Moto::start();
+    let ssm = ssm(&moto).await;
+    let proxy = FaultProxy::start(&moto.url);
+    proxy.delay(Duration::from_millis(300));
+    let child = edgectl_command(
+        &["apply", "-f", MANIFEST, "--auto-approve"],
+        Some(&proxy.url),
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    until_locked(&ssm).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while owned_vpcs(&moto).await == 0 {
+        assert!(Instant::now() < deadline, "the walk never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    send("INT", child.id());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("stopping (SIGINT)"), "{stderr}");
+    assert!(stderr.contains("done before stopping"), "{stderr}");
+    assert!(
+        stderr.contains("interrupted; not started:") || stderr.contains("stopped in flight"),
+        "{stderr}"
+    );
+    proxy.delay(Duration::ZERO);
+    proxy.settle();
+    assert_eq!(lock_value(&ssm).await, None, "the lock outlived the run");
+    moto.edgectl(&["apply", "-f", MANIFEST, "--auto-approve"])
+        .success();
+    each_once(&moto).await;
+}
+
+/// SIGTERM at the confirmation prompt (a terminal, through `script`): the lock is
+/// released, nothing changes, exit 143.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_at_the_prompt_releases_the_lock() {
+    let moto = Moto::start();
+    let ssm = ssm(&moto).await;
+    let binary = env!("CARGO_BIN_EXE_edgectl");
+    // `script` gives edgectl a terminal, so it asks before it applies.
+    let mut wrapper = edgectl_command(&[], Some(&moto.url));
+    let command = format!(
+        "{binary} apply -f {} ; echo exit=$?",
+        crate::harness::root().join(MANIFEST).display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .envs(
+            wrapper
+                .get_envs()
+                .filter_map(|(key, value)| Some((key, value?))),
+        )
+        .current_dir(crate::harness::root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = &mut wrapper;
+    // What the terminal shows, read as it comes.
+    let shown = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = {
+        let shown = shown.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(read) = std::io::Read::read(&mut stdout, &mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                shown
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buffer[..read]));
+            }
+        })
+    };
+    until_locked(&ssm).await;
+    // The prompt follows the plan, once the lock is held; find edgectl under `script`.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let pid = loop {
+        let found = std::process::Command::new("pgrep")
+            .args(["-P", &child.id().to_string()])
+            .output()
+            .unwrap();
+        let shell: Vec<String> = String::from_utf8_lossy(&found.stdout)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        let mut pids = Vec::new();
+        for parent in shell.iter().chain(std::iter::once(&child.id().to_string())) {
+            let found = std::process::Command::new("pgrep")
+                .args(["-P", parent, "-f", "apply -f"])
+                .output()
+                .unwrap();
+            pids.extend(
+                String::from_utf8_lossy(&found.stdout)
+                    .split_whitespace()
+                    .filter_map(|pid| pid.parse::<u32>().ok()),
+            );
+        }
+        if let Some(pid) = pids.into_iter().find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|line| line.starts_with(binary))
+        }) {
+            break pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "edgectl did not start under script"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // At the prompt: the plan printed, the question asked.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !shown.lock().unwrap().contains("Only `yes` is accepted") {
+        assert!(
+            Instant::now() < deadline,
+            "no prompt: {}",
+            shown.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    send("TERM", pid);
+    let _ = child.wait();
+    reader.join().unwrap();
+    let said = shown.lock().unwrap().clone();
+    assert!(said.contains("exit=143"), "{said}");
+    assert_eq!(lock_value(&ssm).await, None, "the lock outlived the run");
+    assert_eq!(
+        owned_vpcs(&moto).await,
+        0,
+        "a run stopped at the prompt made something"
+    );
+}
+
+/// SIGTERM while the run waits for a service's rollout (its tasks never start): the wait
+/// stops at once, the lock is released, the run says what was stopped, exit 143.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_during_a_rollout_wait_releases_the_lock() {
+    let moto = Moto::start_with_rollouts_stuck();
+    let dir = tempfile::tempdir().unwrap();
+    let path = crate::harness::service_example(&moto.certificate(), &dir, &[]);
+    let ssm = aws_sdk_ssm::Client::new(&moto.sdk().await);
+    let lock = "/edgectl/lock/service-demo";
+    let child = edgectl_command(&["apply", "-f", &path, "--auto-approve"], Some(&moto.url))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The service is made, and its rollout waited for.
+    let ecs = aws_sdk_ecs::Client::new(&moto.sdk().await);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let listed = ecs
+            .list_services()
+            .cluster("service-demo-main")
+            .send()
+            .await
+            .map(|found| found.service_arns().len())
+            .unwrap_or(0);
+        if listed > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the service was never made");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    send("TERM", child.id());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains("stopped in flight (asked of AWS, not waited for): create service.web"),
+        "{stderr}"
+    );
+    let held = ssm
+        .get_parameter()
+        .name(lock)
+        .send()
+        .await
+        .ok()
+        .and_then(|found| found.parameter()?.value().map(str::to_string));
+    assert_eq!(held, None, "the lock outlived the run");
+}
