@@ -332,6 +332,20 @@ async fn a_live_holder_keeps_its_lease_through_a_long_run() {
     );
 }
 
+/// An apply of the network example through `proxy`, once it holds the lock.
+async fn applying(proxy: &FaultProxy, ssm: &aws_sdk_ssm::Client) -> std::process::Child {
+    let child = edgectl_command(
+        &["apply", "-f", MANIFEST, "--auto-approve"],
+        Some(&proxy.url),
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    until_locked(ssm).await;
+    child
+}
+
 /// Sends `signal` (`TERM`, `INT`) to `pid`.
 fn send(signal: &str, pid: u32) {
     let status = std::process::Command::new("kill")
@@ -358,15 +372,7 @@ async fn sigterm_while_reading_releases_the_lock() {
     let ssm = ssm(&moto).await;
     let proxy = FaultProxy::start(&moto.url);
     proxy.delay(Duration::from_millis(700));
-    let child = edgectl_command(
-        &["apply", "-f", MANIFEST, "--auto-approve"],
-        Some(&proxy.url),
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    until_locked(&ssm).await;
+    let child = applying(&proxy, &ssm).await;
     send("TERM", child.id());
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -393,15 +399,7 @@ async fn sigint_during_the_walk_releases_the_lock_and_says_what_is_left() {
     let ssm = ssm(&moto).await;
     let proxy = FaultProxy::start(&moto.url);
     proxy.delay(Duration::from_millis(300));
-    let child = edgectl_command(
-        &["apply", "-f", MANIFEST, "--auto-approve"],
-        Some(&proxy.url),
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    until_locked(&ssm).await;
+    let child = applying(&proxy, &ssm).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     while owned_vpcs(&moto).await == 0 {
         assert!(Instant::now() < deadline, "the walk never started");
