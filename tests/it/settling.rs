@@ -185,57 +185,46 @@ async fn a_destroy_waits_for_deployments_interfaces_and_log_groups() {
     let path = service(&moto, &dir);
     moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
         .success();
-    let proxy = FaultProxy::start(&moto.url);
-    proxy.answer(
-        Match::Operation("DeleteService"),
-        2,
-        400,
-        "InvalidParameterException",
-        "The service cannot be stopped while deployments are active.",
+    settles_all(
+        &moto,
+        "destroy",
+        &["-f", &path],
+        &[
+            answer(
+                "DeleteService",
+                "InvalidParameterException",
+                "The service cannot be stopped while deployments are active.",
+            ),
+            answer(
+                "DeleteSecurityGroup",
+                "InvalidGroup.InUse",
+                "There are active network interfaces using security group sg-0",
+            ),
+            Answer {
+                times: 1,
+                status: 409,
+                ..answer(
+                    "DeleteRole",
+                    "DeleteConflict",
+                    "Cannot delete entity, must detach all policies first.",
+                )
+            },
+            Answer {
+                times: 1,
+                ..answer(
+                    "DeleteLogGroup",
+                    "OperationAbortedException",
+                    "A conflicting operation is currently in progress against this resource. Please try again.",
+                )
+            },
+        ],
+        &[
+            "the service's deployments to finish",
+            "the network interfaces and rules that use the group to go",
+            "another operation on the log group to finish",
+            "the role's policies, just removed, to be detached in IAM",
+        ],
     );
-    proxy.answer(
-        Match::Operation("DeleteSecurityGroup"),
-        2,
-        400,
-        "InvalidGroup.InUse",
-        "There are active network interfaces using security group sg-0",
-    );
-    proxy.answer(
-        Match::Operation("DeleteRole"),
-        1,
-        409,
-        "DeleteConflict",
-        "Cannot delete entity, must detach all policies first.",
-    );
-    proxy.answer(
-        Match::Operation("DeleteLogGroup"),
-        1,
-        400,
-        "OperationAbortedException",
-        "A conflicting operation is currently in progress against this resource. Please try again.",
-    );
-    let run = through(&proxy, &["destroy", "-f", &path, "--auto-approve"]);
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    for (code, times) in [
-        ("InvalidParameterException", 2),
-        ("InvalidGroup.InUse", 2),
-        ("OperationAbortedException", 1),
-        ("DeleteConflict", 1),
-    ] {
-        assert_eq!(proxy.answered(code), times, "{code}\n{}", run.stderr);
-    }
-    for awaited in [
-        "the service's deployments to finish",
-        "the network interfaces and rules that use the group to go",
-        "another operation on the log group to finish",
-        "the role's policies, just removed, to be detached in IAM",
-    ] {
-        assert!(
-            run.stderr.contains(&format!(" for {awaited}")),
-            "{awaited}\n{}",
-            run.stderr
-        );
-    }
     // Nothing of the stack is left: the next destroy has nothing to do.
     let again = moto.edgectl(&["destroy", "-f", &path, "--auto-approve"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
@@ -443,39 +432,23 @@ async fn waf_deletes_wait_for_disassociation() {
     let path = firewalled_service(&moto, &dir);
     moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
         .success();
-    let proxy = FaultProxy::start(&moto.url);
-    proxy.answer(
-        Match::Operation("DeleteWebACL"),
-        2,
-        400,
-        "WAFAssociatedItemException",
-        "AWS WAF couldn't perform the operation because your resource is being used by another resource or it's associated with another resource.",
+    let associated = "AWS WAF couldn't perform the operation because your resource is being used by another resource or it's associated with another resource.";
+    settles_all(
+        &moto,
+        "destroy",
+        &["-f", &path],
+        &[
+            answer("DeleteWebACL", "WAFAssociatedItemException", associated),
+            Answer {
+                times: 1,
+                ..answer("DeleteIPSet", "WAFAssociatedItemException", associated)
+            },
+        ],
+        &[
+            "the web ACL's disassociations to reach WAF",
+            "the web ACL's change to stop naming the IP set to reach WAF",
+        ],
     );
-    proxy.answer(
-        Match::Operation("DeleteIPSet"),
-        1,
-        400,
-        "WAFAssociatedItemException",
-        "AWS WAF couldn't perform the operation because your resource is being used by another resource or it's associated with another resource.",
-    );
-    let run = through(&proxy, &["destroy", "-f", &path, "--auto-approve"]);
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(
-        proxy.answered("WAFAssociatedItemException"),
-        3,
-        "{}",
-        run.stderr
-    );
-    for awaited in [
-        "the web ACL's disassociations to reach WAF",
-        "the web ACL's change to stop naming the IP set to reach WAF",
-    ] {
-        assert!(
-            run.stderr.contains(&format!(" for {awaited}")),
-            "{awaited}\n{}",
-            run.stderr
-        );
-    }
 }
 
 /// RDS refuses enhanced monitoring while the monitoring role made by this run is not yet
