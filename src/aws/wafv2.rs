@@ -952,9 +952,10 @@ async fn associate(op: &OpCx<'_>, acl: &str, balancer: &str) -> Result<(), AwsEr
 /// on AWS). What the association needs, read rather than retried blind.
 async fn active(op: &OpCx<'_>, balancer: &str) -> Result<(), AwsError> {
     let elb = &op.cx.clients.elbv2;
-    let mut backoff =
-        crate::engine::retry::Backoff::new(Duration::from_secs(600).min(op.cx.timeout));
-    loop {
+    op.status("waiting for the load balancer to become active before associating the firewall");
+    let bound = Duration::from_secs(600).min(op.cx.timeout);
+    let what = format!("load balancer {balancer} to become active");
+    crate::engine::retry::poll(bound, &what, || async {
         let found = elb
             .describe_load_balancers()
             .load_balancer_arns(balancer)
@@ -968,25 +969,14 @@ async fn active(op: &OpCx<'_>, balancer: &str) -> Result<(), AwsError> {
             .and_then(|state| state.code())
             .map(|code| code.as_str().to_string());
         match state.as_deref() {
-            Some("active") | Some("active_impaired") => return Ok(()),
-            Some("failed") => {
-                return Err(AwsError::new(
-                    ErrorKind::Other,
-                    "DescribeLoadBalancers",
-                    format!("load balancer {balancer} failed to provision"),
-                ));
-            }
-            _ => {}
-        }
-        op.status("waiting for the load balancer to become active before associating the firewall");
-        if !backoff.wait().await {
-            return Err(AwsError::new(
-                ErrorKind::Timeout,
+            Some("active" | "active_impaired") => Ok(Some(())),
+            Some("failed") => Err(AwsError::new(
+                ErrorKind::Other,
                 "DescribeLoadBalancers",
-                format!(
-                    "load balancer {balancer} is not active yet; run the command again to keep waiting"
-                ),
-            ));
+                format!("load balancer {balancer} failed to provision"),
+            )),
+            _ => Ok(None),
         }
-    }
+    })
+    .await
 }
