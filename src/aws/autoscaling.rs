@@ -11,12 +11,13 @@ use aws_sdk_applicationautoscaling::types::{
     TargetTrackingScalingPolicyConfiguration,
 };
 
-use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means, Removal as _};
 use super::ecs::{self, service::service_id};
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, touches};
 use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::retry;
 
 pub const KIND: &str = "scaling";
 const METRICS: [(&str, &str); 2] = [
@@ -78,6 +79,23 @@ pub const CONDITIONS: &[Condition] = &[
         },
         source: "terraform-provider-aws internal/service/appautoscaling/policy.go resourcePolicyDelete",
     },
+    Condition {
+        operation: "DeleteScalingPolicy",
+        code: "ObjectNotFoundException",
+        message: None,
+        means: Means::Gone,
+        source: "terraform-provider-aws internal/service/appautoscaling/policy.go resourcePolicyDelete",
+    },
+    Condition {
+        operation: "DescribeScalingPolicies",
+        code: "FailedResourceAccessException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "Application Auto Scaling's service-linked role",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/appautoscaling/policy.go resourcePolicyRead",
+    },
 ];
 
 #[async_trait]
@@ -130,6 +148,8 @@ impl crate::engine::kind::Kind for ScalingAdapter {
 /// scaling resource id (`service/<cluster>/<name>`) to its logical name.
 async fn observe(cx: &Cx, services: &BTreeMap<String, String>) -> Result<Vec<Observed>, AwsError> {
     let scaling = &cx.clients.autoscaling;
+    // Application Auto Scaling cannot read the policies while its service-linked role,
+    // made at the account's first use, propagates.
     let (targets, policies) = futures::join!(
         scaling
             .describe_scalable_targets()
@@ -138,16 +158,21 @@ async fn observe(cx: &Cx, services: &BTreeMap<String, String>) -> Result<Vec<Obs
             .items()
             .send()
             .try_collect(),
-        scaling
-            .describe_scaling_policies()
-            .service_namespace(ServiceNamespace::Ecs)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect(),
+        retry::settled(|| async {
+            scaling
+                .describe_scaling_policies()
+                .service_namespace(ServiceNamespace::Ecs)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .aws("DescribeScalingPolicies")
+                .given(CONDITIONS)
+        }),
     );
     let targets = targets.aws("DescribeScalableTargets")?;
-    let policies = policies.aws("DescribeScalingPolicies")?;
+    let policies = policies?;
     let mut targets_by_resource: BTreeMap<String, BTreeMap<&str, Value>> = BTreeMap::new();
     for policy in &policies {
         let Some(config) = policy.target_tracking_scaling_policy_configuration() else {
@@ -367,7 +392,7 @@ async fn sync_policies(
                     .send()
                     .await
                     .aws("DeleteScalingPolicy")
-                    .given(CONDITIONS)?;
+                    .done_if_gone(CONDITIONS)?;
             }
         }
     }

@@ -63,9 +63,35 @@ impl<T> Given<T> for Result<T, AwsError> {
     }
 }
 
+/// A removal inside an update (a bucket's CORS rules, a repository's lifecycle policy, a
+/// scaling policy) read with the conditions of its kind: where one says what it removes is
+/// gone already (another writer removed it first), the removal is done.
+pub trait Removal {
+    fn done_if_gone(self, conditions: &[Condition]) -> Result<(), AwsError>;
+}
+
+impl<T> Removal for Result<T, AwsError> {
+    fn done_if_gone(self, conditions: &[Condition]) -> Result<(), AwsError> {
+        match self {
+            Ok(_) => Ok(()),
+            Err(error)
+                if holding(&error, conditions)
+                    .is_some_and(|condition| matches!(condition.means, Means::Gone)) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(read(error, conditions)),
+        }
+    }
+}
+
+fn holding<'a>(error: &AwsError, conditions: &'a [Condition]) -> Option<&'a Condition> {
+    conditions.iter().find(|condition| condition.holds(error))
+}
+
 /// `error` as the first of `conditions` that holds for it says, else as it is.
 pub fn read(error: AwsError, conditions: &[Condition]) -> AwsError {
-    let Some(condition) = conditions.iter().find(|condition| condition.holds(&error)) else {
+    let Some(condition) = holding(&error, conditions) else {
         return error;
     };
     match condition.means {
@@ -142,6 +168,7 @@ mod tests {
             autoscaling::CONDITIONS,
             cloudfront::distribution::CONDITIONS,
             ec2::security_group::CONDITIONS,
+            ecr::CONDITIONS,
             ecs::cluster::CONDITIONS,
             ecs::service::CONDITIONS,
             ecs::task_definition::CONDITIONS,
@@ -234,5 +261,53 @@ mod tests {
             CONDITIONS,
         );
         assert_eq!(other_call.kind, ErrorKind::Other);
+    }
+
+    /// Each kind's every condition, answered as AWS answers it, reads as it says: the
+    /// unit-level replay of the rows no integration test reaches.
+    #[test]
+    fn every_condition_reads_as_it_says() {
+        for condition in all() {
+            let answered = error(
+                condition.operation,
+                condition.code,
+                &format!("AWS says: {}.", condition.message.unwrap_or("no")),
+            );
+            match condition.means {
+                Means::Settling { awaiting, window } => {
+                    let read = read(answered, all_of(condition));
+                    assert_eq!(read.kind, ErrorKind::Settling, "{}", condition.operation);
+                    let found = read.awaiting.expect("what is awaited");
+                    assert_eq!((found.what.as_str(), found.window), (awaiting, window));
+                }
+                Means::Gone => {
+                    let done = Err::<(), _>(answered).done_if_gone(all_of(condition));
+                    assert!(done.is_ok(), "{} {}", condition.operation, condition.code);
+                }
+            }
+        }
+    }
+
+    fn all_of(condition: &'static Condition) -> &'static [Condition] {
+        std::slice::from_ref(condition)
+    }
+
+    #[test]
+    fn a_removal_is_done_only_when_a_condition_says_gone() {
+        const GONE: &[Condition] = &[Condition {
+            operation: "DeleteBucketCors",
+            code: "NoSuchCORSConfiguration",
+            message: None,
+            means: Means::Gone,
+            source: "test",
+        }];
+        let gone = error("DeleteBucketCors", "NoSuchCORSConfiguration", "gone");
+        assert!(Err::<(), _>(gone).done_if_gone(GONE).is_ok());
+        let denied = error("DeleteBucketCors", "AccessDenied", "Access Denied");
+        let failed = Err::<(), _>(denied).done_if_gone(GONE).unwrap_err();
+        assert_eq!(failed.code.as_deref(), Some("AccessDenied"));
+        let elsewhere = error("DeleteBucketWebsite", "NoSuchCORSConfiguration", "gone");
+        assert!(Err::<(), _>(elsewhere).done_if_gone(GONE).is_err());
+        assert!(Ok::<u8, AwsError>(1).done_if_gone(GONE).is_ok());
     }
 }

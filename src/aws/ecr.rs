@@ -9,6 +9,7 @@ use aws_sdk_ecr::types::{
 };
 use futures::stream::{self, StreamExt, TryStreamExt};
 
+use super::conditions::{Condition, Means, Removal as _};
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
@@ -19,6 +20,26 @@ pub const KIND: &str = "repository";
 const FORCE_DESTROY_TAG: &str = "edgectl:force-destroy";
 
 pub struct RepositoryAdapter;
+
+/// A lifecycle policy removed in an update that another writer removed first (or whose
+/// repository is gone) is removed: the provider's `internal/service/ecr/lifecycle_policy.go`
+/// counts both as done.
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "DeleteLifecyclePolicy",
+        code: "LifecyclePolicyNotFoundException",
+        message: None,
+        means: Means::Gone,
+        source: "terraform-provider-aws internal/service/ecr/lifecycle_policy.go resourceLifecyclePolicyDelete",
+    },
+    Condition {
+        operation: "DeleteLifecyclePolicy",
+        code: "RepositoryNotFoundException",
+        message: None,
+        means: Means::Gone,
+        source: "terraform-provider-aws internal/service/ecr/lifecycle_policy.go resourceLifecyclePolicyDelete",
+    },
+];
 
 fn ecr_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
     pairs
@@ -290,7 +311,8 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
                             .repository_name(&name)
                             .send()
                             .await
-                            .aws("DeleteLifecyclePolicy")?;
+                            .aws("DeleteLifecyclePolicy")
+                            .done_if_gone(CONDITIONS)?;
                     }
                 },
                 _ => {}

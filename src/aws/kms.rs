@@ -277,7 +277,33 @@ pub const CONDITIONS: &[Condition] = &[
         },
         source: "terraform-provider-aws internal/service/kms/key.go updateKeyPolicy",
     },
+    // A key just enabled again (restored from its pending deletion, or enabled after
+    // someone disabled it) refuses rotation changes until KMS sees it enabled (the
+    // provider's `updateKeyRotationEnabled`, `KeyRotationUpdatedTimeout`, 10 minutes). The
+    // stack's keys are always enabled, so this never waits on a key meant to be disabled.
+    Condition {
+        operation: "EnableKeyRotation",
+        code: "DisabledException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the key, enabled again, to reach KMS",
+            window: KEY_ROTATION_UPDATE,
+        },
+        source: "terraform-provider-aws internal/service/kms/key.go updateKeyRotationEnabled",
+    },
+    Condition {
+        operation: "DisableKeyRotation",
+        code: "DisabledException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the key, enabled again, to reach KMS",
+            window: KEY_ROTATION_UPDATE,
+        },
+        source: "terraform-provider-aws internal/service/kms/key.go updateKeyRotationEnabled",
+    },
 ];
+
+const KEY_ROTATION_UPDATE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 #[async_trait]
 impl crate::engine::kind::Kind for KeyAdapter {
@@ -413,7 +439,8 @@ impl crate::engine::kind::Kind for KeyAdapter {
                 .key_id(&arn)
                 .send()
                 .await
-                .aws("EnableKeyRotation")?;
+                .aws("EnableKeyRotation")
+                .given(CONDITIONS)?;
         }
         create_alias(op, alias, metadata.key_id()).await?;
         Ok(arn)
@@ -459,13 +486,15 @@ impl crate::engine::kind::Kind for KeyAdapter {
                     .key_id(arn)
                     .send()
                     .await
-                    .aws("EnableKeyRotation")?;
+                    .aws("EnableKeyRotation")
+                    .given(CONDITIONS)?;
             } else {
                 kms.disable_key_rotation()
                     .key_id(arn)
                     .send()
                     .await
-                    .aws("DisableKeyRotation")?;
+                    .aws("DisableKeyRotation")
+                    .given(CONDITIONS)?;
             }
         }
         if touches(changes, &["alias"]) {

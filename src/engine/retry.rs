@@ -87,6 +87,34 @@ where
     }
 }
 
+/// Runs a read until AWS has settled what it needs: while it fails `Settling` (a kind's
+/// condition), for that condition's window; any other answer at once.
+pub async fn settled<T, F, Fut>(mut attempt: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let mut backoff: Option<Backoff> = None;
+    loop {
+        match attempt().await {
+            Err(error) if error.kind == ErrorKind::Settling => {
+                let window = error
+                    .awaiting
+                    .as_ref()
+                    .map_or(Duration::ZERO, |awaiting| awaiting.window);
+                if !backoff
+                    .get_or_insert_with(|| Backoff::new(window))
+                    .wait()
+                    .await
+                {
+                    return Err(error);
+                }
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Polls `check` until it returns `Some`, with growing intervals, for at most `bound`.
 pub async fn poll<T, F, Fut>(bound: Duration, what: &str, mut check: F) -> Result<T, Error>
 where

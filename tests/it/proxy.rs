@@ -76,6 +76,9 @@ struct Answer {
     status: u16,
     code: String,
     message: String,
+    /// Whether the request reaches moto first (another writer got there before the
+    /// caller: what it asked for is done, the caller hears the error).
+    served: bool,
 }
 
 impl Match {
@@ -222,6 +225,31 @@ impl FaultProxy {
     /// `status`, `message`), in the request's service's own protocol, instead of
     /// forwarding them.
     pub fn answer(&self, matches: Match, times: usize, status: u16, code: &str, message: &str) {
+        self.add(matches, times, status, code, message, false);
+    }
+
+    /// As `answer`, but each request is served by moto first: the error AWS answers when
+    /// another writer did the same a moment before (a removal that finds it gone).
+    pub fn answer_served(
+        &self,
+        matches: Match,
+        times: usize,
+        status: u16,
+        code: &str,
+        message: &str,
+    ) {
+        self.add(matches, times, status, code, message, true);
+    }
+
+    fn add(
+        &self,
+        matches: Match,
+        times: usize,
+        status: u16,
+        code: &str,
+        message: &str,
+        served: bool,
+    ) {
         self.state
             .lock()
             .expect("proxy state")
@@ -233,6 +261,7 @@ impl FaultProxy {
                 status,
                 code: code.to_string(),
                 message: message.to_string(),
+                served,
             });
     }
 
@@ -352,13 +381,22 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
                 .map(|answer| {
                     answer.remaining -= 1;
                     answer.answered += 1;
-                    (answer.status, answer.code.clone(), answer.message.clone())
+                    (
+                        answer.status,
+                        answer.code.clone(),
+                        answer.message.clone(),
+                        answer.served,
+                    )
                 });
             (state.requests, state.draw(), state.delay, answer)
         };
         let _done = InFlight(state);
         std::thread::sleep(delay);
-        if let Some((status, code, message)) = answer {
+        if let Some((status, code, message, served)) = answer {
+            let head_request = request.head.starts_with("HEAD ");
+            if served && forward(upstream, &request, head_request).is_none() {
+                return reset(writer);
+            }
             let _ = writer.write_all(&error_answer(&request, status, &code, &message));
             continue;
         }

@@ -79,6 +79,13 @@ fn converged(moto: &Moto, args: &[&str]) {
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
 }
 
+/// `text` written to `name` in `dir`: the manifest's path.
+fn written(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
 /// The service example, with a certificate of moto's for its HTTPS listener.
 fn service(moto: &Moto, dir: &tempfile::TempDir) -> String {
     service_example(&moto.certificate(), dir, &[])
@@ -519,9 +526,9 @@ async fn s3_waits_for_a_bucket_policy_s_principal() {
 async fn kms_waits_for_the_principals_of_a_key_policy() {
     first_apply_settles(
         async |_moto: &Moto, dir: &tempfile::TempDir| {
-            let path = dir.path().join("keys.yaml");
-            std::fs::write(
-                &path,
+            written(
+                dir,
+                "keys.yaml",
                 "stack: keys-demo
 region: us-east-1
 keys:
@@ -535,8 +542,6 @@ buckets:
     force_destroy: true
 ",
             )
-            .unwrap();
-            path.to_string_lossy().into_owned()
         },
         answer(
             "CreateKey",
@@ -798,9 +803,7 @@ async fn a_listener_waits_for_its_new_certificate() {
     let text = std::fs::read_to_string(&path)
         .unwrap()
         .replace("domain: app.example.com", "domain: api.example.com");
-    let changed = dir.path().join("renamed.yaml");
-    std::fs::write(&changed, text).unwrap();
-    let changed = changed.to_string_lossy().into_owned();
+    let changed = written(&dir, "renamed.yaml", &text);
     settles(
         &moto,
         "apply",
@@ -924,7 +927,6 @@ async fn a_web_acl_reads_its_lock_token_again() {
 async fn a_key_policy_change_waits_for_its_principals() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("keys.yaml");
     let text = "stack: keys-demo
 region: us-east-1
 keys:
@@ -937,15 +939,14 @@ buckets:
     kms_key: keys.archive
     force_destroy: true
 ";
-    std::fs::write(&path, text).unwrap();
-    let path = path.to_string_lossy().into_owned();
+    let path = written(&dir, "keys.yaml", text);
     moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
         .success();
-    std::fs::write(
-        &path,
-        format!("{text}secrets:\n  token:\n    kms_key: keys.archive\n    retain: false\n"),
-    )
-    .unwrap();
+    written(
+        &dir,
+        "keys.yaml",
+        &format!("{text}secrets:\n  token:\n    kms_key: keys.archive\n    retain: false\n"),
+    );
     settles(
         &moto,
         "apply",
@@ -1034,4 +1035,230 @@ async fn s3_waits_for_another_operation_on_the_bucket() {
         "another operation on the bucket to finish",
     )
     .await;
+}
+
+/// Runs an apply of `args` through a proxy that serves each request of `removals` and then
+/// answers it with the error AWS answers when what it removes is gone already (another
+/// writer removed it a moment before): the apply exits 0, every answer was given, and the
+/// next plan has nothing to do.
+fn removals_done_if_gone(moto: &Moto, args: &[&str], removals: &[(Match, u16, &str)]) {
+    let proxy = FaultProxy::start(&moto.url);
+    for (matches, status, code) in removals {
+        proxy.answer_served(matches.clone(), 1, *status, code, "gone already");
+    }
+    let mut command = vec!["apply", "--auto-approve"];
+    command.extend(args);
+    let run = through(&proxy, &command);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for (matches, _, code) in removals {
+        assert_eq!(proxy.answered(code), 1, "{matches:?}\n{}", run.stderr);
+    }
+    converged(moto, args);
+}
+
+/// A repository's lifecycle policy and a scaling policy removed in an update, each found
+/// gone already.
+#[tokio::test(flavor = "multi_thread")]
+async fn removals_in_an_update_that_find_it_gone_are_done() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = service(&moto, &dir);
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
+    let changed = service_example(
+        &moto.certificate(),
+        &dir,
+        &[
+            (
+                "autoscale: { min: 1, max: 4, cpu: 70, memory: 80 }",
+                "autoscale: { min: 1, max: 4, cpu: 70 }",
+            ),
+            (
+                "    lifecycle: { keep_last: 10, expire_untagged_after_days: 7 }\n",
+                "",
+            ),
+        ],
+    );
+    removals_done_if_gone(
+        &moto,
+        &["-f", &changed],
+        &[
+            (
+                Match::Operation("DeleteLifecyclePolicy"),
+                400,
+                "LifecyclePolicyNotFoundException",
+            ),
+            (
+                Match::Operation("DeleteScalingPolicy"),
+                400,
+                "ObjectNotFoundException",
+            ),
+        ],
+    );
+}
+
+/// A bucket's lifecycle, CORS rules, website and public access block removed, each found
+/// gone already.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bucket_s_removed_configuration_found_gone_is_done() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let head = "stack: removals-demo
+region: us-east-1
+buckets:
+  assets:
+    name: removals-demo-assets-123456789012
+    force_destroy: true
+";
+    let path = written(
+        &dir,
+        "bucket.yaml",
+        &format!(
+            "{head}    lifecycle: {{ abort_multipart_after_days: 7 }}
+    cors:
+      - {{ origins: [\"https://example.com\"] }}
+    website: {{ index: index.html }}
+"
+        ),
+    );
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
+    written(
+        &dir,
+        "bucket.yaml",
+        &format!("{head}    block_public_access: false\n"),
+    );
+    removals_done_if_gone(
+        &moto,
+        &["-f", &path],
+        &[
+            (
+                Match::Rest("DELETE", "?lifecycle"),
+                404,
+                "NoSuchLifecycleConfiguration",
+            ),
+            (
+                Match::Rest("DELETE", "?cors"),
+                404,
+                "NoSuchCORSConfiguration",
+            ),
+            (
+                Match::Rest("DELETE", "?website"),
+                404,
+                "NoSuchWebsiteConfiguration",
+            ),
+            (
+                Match::Rest("DELETE", "?publicAccessBlock"),
+                404,
+                "NoSuchPublicAccessBlockConfiguration",
+            ),
+        ],
+    );
+}
+
+/// A cluster's capacity providers changed while the cluster is not active yet and while
+/// its last change is still in progress.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_capacity_provider_change_waits_for_the_cluster() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = service(&moto, &dir);
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
+    let changed = service_example(
+        &moto.certificate(),
+        &dir,
+        &[(
+            "container_insights: true",
+            "container_insights: true\n    capacity_providers: [FARGATE]",
+        )],
+    );
+    settles_all(
+        &moto,
+        "apply",
+        &["-f", &changed],
+        &[
+            Answer {
+                times: 1,
+                ..answer(
+                    "PutClusterCapacityProviders",
+                    "ClientException",
+                    "Cluster was not ACTIVE",
+                )
+            },
+            Answer {
+                times: 1,
+                ..answer(
+                    "PutClusterCapacityProviders",
+                    "UpdateInProgressException",
+                    "The cluster is being updated",
+                )
+            },
+        ],
+        &[
+            "the cluster to become active",
+            "the cluster's last change to finish",
+        ],
+    );
+    converged(&moto, &["-f", &changed]);
+}
+
+/// A key's rotation turned on while KMS does not see the key enabled yet.
+#[tokio::test(flavor = "multi_thread")]
+async fn key_rotation_waits_for_the_key_to_be_enabled() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let text = |rotation: bool| {
+        format!(
+            "stack: rotation-demo
+region: us-east-1
+keys:
+  archive:
+    description: Archive data at rest
+    rotation: {rotation}
+"
+        )
+    };
+    let path = written(&dir, "keys.yaml", &text(false));
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
+    written(&dir, "keys.yaml", &text(true));
+    settles(
+        &moto,
+        "apply",
+        &["-f", &path],
+        answer(
+            "EnableKeyRotation",
+            "DisabledException",
+            "arn:aws:kms:us-east-1:123456789012:key/0 is disabled.",
+        ),
+        "the key, enabled again, to reach KMS",
+    );
+    converged(&moto, &["-f", &path]);
+}
+
+/// A plan reads the scaling policies while Application Auto Scaling's role propagates.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_waits_for_application_auto_scaling_s_role() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = service(&moto, &dir);
+    moto.edgectl(&["apply", "-f", &path, "--auto-approve"])
+        .success();
+    let proxy = FaultProxy::start(&moto.url);
+    proxy.answer(
+        Match::Operation("DescribeScalingPolicies"),
+        2,
+        400,
+        "FailedResourceAccessException",
+        "Unable to assume IAM role",
+    );
+    let plan = through(&proxy, &["plan", "--detailed-exitcode", "-f", &path]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert_eq!(
+        proxy.answered("FailedResourceAccessException"),
+        2,
+        "{}",
+        plan.stderr
+    );
 }

@@ -1,5 +1,7 @@
 //! ECS clusters: Container Insights, capacity providers and the default strategy.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{CapacityProviderStrategyItem, ClusterSetting, ClusterSettingName};
 
@@ -58,16 +60,54 @@ fn insights(on: bool) -> ClusterSetting {
 /// CreateCluster runs, and that call does not wait for it ("This process does not complete
 /// before the initial API call finishes": the Terraform provider's
 /// `internal/service/ecs/cluster.go`, `retryClusterCreate`).
-pub const CONDITIONS: &[Condition] = &[Condition {
-    operation: "CreateCluster",
-    code: "InvalidParameterException",
-    message: Some("Unable to assume the service linked role"),
-    means: Means::Settling {
-        awaiting: "ECS's service-linked role, made by AWS at the account's first use of ECS",
-        window: IAM_PROPAGATION,
+///
+/// A cluster still settling its last change refuses a capacity-provider change for a while
+/// (the provider's `internal/service/ecs/cluster_capacity_providers.go`,
+/// `retryClusterCapacityProvidersPut`, 10 minutes).
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "CreateCluster",
+        code: "InvalidParameterException",
+        message: Some("Unable to assume the service linked role"),
+        means: Means::Settling {
+            awaiting: "ECS's service-linked role, made by AWS at the account's first use of ECS",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/ecs/cluster.go retryClusterCreate",
     },
-    source: "terraform-provider-aws internal/service/ecs/cluster.go retryClusterCreate",
-}];
+    Condition {
+        operation: "PutClusterCapacityProviders",
+        code: "ClientException",
+        message: Some("Cluster was not ACTIVE"),
+        means: Means::Settling {
+            awaiting: "the cluster to become active",
+            window: CLUSTER_UPDATE,
+        },
+        source: "terraform-provider-aws internal/service/ecs/cluster_capacity_providers.go retryClusterCapacityProvidersPut",
+    },
+    Condition {
+        operation: "PutClusterCapacityProviders",
+        code: "ResourceInUseException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the cluster's last change to finish",
+            window: CLUSTER_UPDATE,
+        },
+        source: "terraform-provider-aws internal/service/ecs/cluster_capacity_providers.go retryClusterCapacityProvidersPut",
+    },
+    Condition {
+        operation: "PutClusterCapacityProviders",
+        code: "UpdateInProgressException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the cluster's last change to finish",
+            window: CLUSTER_UPDATE,
+        },
+        source: "terraform-provider-aws internal/service/ecs/cluster_capacity_providers.go retryClusterCapacityProvidersPut",
+    },
+];
+
+const CLUSTER_UPDATE: Duration = Duration::from_secs(10 * 60);
 
 #[async_trait]
 impl crate::engine::kind::Kind for ClusterAdapter {
@@ -227,7 +267,8 @@ impl crate::engine::kind::Kind for ClusterAdapter {
                 )?))
                 .send()
                 .await
-                .aws("PutClusterCapacityProviders")?;
+                .aws("PutClusterCapacityProviders")
+                .given(CONDITIONS)?;
         }
         crate::aws::tags::sync(ecs, arn, observed.value("tags"), desired.value("tags")).await
     }

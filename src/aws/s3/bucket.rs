@@ -17,7 +17,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use super::{BUCKET, FORCE_DESTROY_TAG, OwnedBucket, put_bucket_tags};
 use std::time::Duration;
 
-use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means, Removal as _};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
@@ -70,6 +70,62 @@ pub const CONDITIONS: &[Condition] = &[
             window: IAM_PROPAGATION,
         },
         source: "terraform-provider-aws internal/service/s3/bucket_server_side_encryption_configuration.go",
+    },
+    Condition {
+        operation: "DeleteBucketLifecycle",
+        code: "NoSuchLifecycleConfiguration",
+        message: None,
+        means: Means::Gone,
+        source: "terraform-provider-aws internal/service/s3/bucket_lifecycle_configuration.go resourceBucketLifecycleConfigurationDelete",
+    },
+    Condition {
+        operation: "DeleteBucketLifecycle",
+        code: "NoSuchBucket",
+        message: None,
+        means: Means::Gone,
+        source: "terraform-provider-aws internal/service/s3/bucket_lifecycle_configuration.go resourceBucketLifecycleConfigurationDelete",
+    },
+    Condition {
+        operation: "DeleteBucketCors",
+        code: "NoSuchCORSConfiguration",
+        message: None,
+        means: Means::Gone,
+        source: "terraform-provider-aws internal/service/s3/bucket_cors_configuration.go resourceBucketCorsConfigurationDelete",
+    },
+    Condition {
+        operation: "DeleteBucketCors",
+        code: "NoSuchBucket",
+        message: None,
+        means: Means::Gone,
+        source: "terraform-provider-aws internal/service/s3/bucket_cors_configuration.go resourceBucketCorsConfigurationDelete",
+    },
+    Condition {
+        operation: "DeleteBucketWebsite",
+        code: "NoSuchWebsiteConfiguration",
+        message: None,
+        means: Means::Gone,
+        source: "terraform-provider-aws internal/service/s3/bucket_website_configuration.go resourceBucketWebsiteConfigurationDelete",
+    },
+    Condition {
+        operation: "DeleteBucketWebsite",
+        code: "NoSuchBucket",
+        message: None,
+        means: Means::Gone,
+        source: "terraform-provider-aws internal/service/s3/bucket_website_configuration.go resourceBucketWebsiteConfigurationDelete",
+    },
+    Condition {
+        operation: "DeletePublicAccessBlock",
+        code: "NoSuchPublicAccessBlockConfiguration",
+        message: None,
+        means: Means::Gone,
+        source: "terraform-provider-aws internal/service/s3/bucket_public_access_block.go resourceBucketPublicAccessBlockDelete",
+    },
+    Condition {
+        operation: "DeletePublicAccessBlock",
+        code: "NoSuchBucket",
+        message: None,
+        means: Means::Gone,
+        source: "terraform-provider-aws internal/service/s3/bucket_public_access_block.go resourceBucketPublicAccessBlockDelete",
     },
 ];
 
@@ -581,7 +637,7 @@ async fn put_field(op: &OpCx<'_>, name: &str, field: &str, value: &Value) -> Res
                     .send()
                     .await
                     .aws("DeletePublicAccessBlock")
-                    .map(drop)
+                    .done_if_gone(CONDITIONS)
             }
         }
         "object_ownership" => {
@@ -616,7 +672,7 @@ async fn put_field(op: &OpCx<'_>, name: &str, field: &str, value: &Value) -> Res
                     .send()
                     .await
                     .aws("DeleteBucketLifecycle")
-                    .map(drop);
+                    .done_if_gone(CONDITIONS);
             }
             s3.put_bucket_lifecycle_configuration()
                 .bucket(name)
@@ -640,7 +696,7 @@ async fn put_field(op: &OpCx<'_>, name: &str, field: &str, value: &Value) -> Res
                     .send()
                     .await
                     .aws("DeleteBucketCors")
-                    .map(drop);
+                    .done_if_gone(CONDITIONS);
             }
             s3.put_bucket_cors()
                 .bucket(name)
@@ -662,7 +718,7 @@ async fn put_field(op: &OpCx<'_>, name: &str, field: &str, value: &Value) -> Res
                 .send()
                 .await
                 .aws("DeleteBucketWebsite")
-                .map(drop),
+                .done_if_gone(CONDITIONS),
             Some(map) => {
                 let mut website = WebsiteConfiguration::builder().index_document(built(
                     "PutBucketWebsite",
