@@ -4,6 +4,9 @@ mod aws;
 mod cli;
 mod commands;
 mod engine;
+#[cfg(test)]
+mod fuzz;
+mod kinds;
 mod known;
 mod lower;
 mod manifest;

@@ -18,8 +18,12 @@ use crate::manifest::{Manifest, Zones};
 
 /// Builds the desired graph from whatever facts are at hand (placeholders before any call).
 pub fn desired(manifest: &Manifest, env: &Env) -> anyhow::Result<Graph> {
-    Graph::new(crate::lower::desired(manifest, env))
-        .context("the manifest's resources do not form a valid graph")
+    Graph::new(crate::lower::desired(
+        manifest,
+        env,
+        &crate::kinds::lowerings(),
+    ))
+    .context("the manifest's resources do not form a valid graph")
 }
 
 pub struct Session {
@@ -70,6 +74,7 @@ pub async fn connect(
         no_wait,
         wait_edge,
         dns_zones: target.zones,
+        tagged_types: crate::kinds::tagged_types(),
         reads: Default::default(),
     };
     Ok(Session {

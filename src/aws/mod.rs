@@ -155,6 +155,9 @@ pub struct Cx {
     pub wait_edge: bool,
     /// The Route 53 zones the manifest writes records in, besides those the stack owns.
     pub dns_zones: Vec<String>,
+    /// The registered kinds' resource types the Resource Groups Tagging API lists, besides
+    /// the built-in kinds' (`tags::tagged`).
+    pub tagged_types: Vec<&'static str>,
     /// Reads several adapters share, made once per command.
     pub reads: Reads,
 }
@@ -218,6 +221,7 @@ impl Cx {
             no_wait: self.no_wait,
             wait_edge: self.wait_edge,
             dns_zones: self.dns_zones.clone(),
+            tagged_types: self.tagged_types.clone(),
             reads: self.reads.fresh(),
         }
     }

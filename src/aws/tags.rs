@@ -164,7 +164,11 @@ async fn query_tagged(
     let pages: Vec<_> = client
         .get_resources()
         .set_resource_type_filters(Some(
-            TAGGED_TYPES.iter().map(|kind| kind.to_string()).collect(),
+            TAGGED_TYPES
+                .iter()
+                .chain(&cx.tagged_types)
+                .map(|kind| kind.to_string())
+                .collect(),
         ))
         .tag_filters(filter)
         .into_paginator()

@@ -170,7 +170,7 @@ async fn saved_locked(
     // Only the kinds the plan touches are read again: a change anywhere else does not
     // make the plan stale.
     let kinds = document.touched_kinds();
-    let adapters: Vec<Arc<dyn crate::aws::Adapter>> = crate::aws::adapters()
+    let adapters: Vec<Arc<dyn crate::aws::Adapter>> = crate::kinds::adapters()
         .into_iter()
         .filter(|adapter| adapter.kinds().iter().any(|kind| kinds.contains(*kind)))
         .collect();

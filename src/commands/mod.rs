@@ -13,8 +13,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::aws::Adapter;
 use crate::aws::config::Connection;
-use crate::aws::{self, Adapter};
 use crate::cli::{Cli, Command, GlobalArgs, ManifestArgs};
 use crate::lower::Env;
 use crate::manifest::{self, Manifest, vars::Overrides};
@@ -84,11 +84,12 @@ pub fn load(args: &ManifestArgs) -> anyhow::Result<(Manifest, Vec<Arc<dyn Adapte
     let manifest = manifest::load(
         &path,
         &Overrides::from_process(args.vars.clone(), args.environment.clone()),
+        &crate::kinds::sections(),
     )?;
     for warning in manifest::edge::warnings(&manifest.edge) {
         crate::sayln!("warning: {warning}");
     }
-    let adapters = aws::adapters();
+    let adapters = crate::kinds::adapters();
     pipeline::desired(&manifest, &Env::placeholder(&manifest))?;
     Ok((manifest, adapters))
 }

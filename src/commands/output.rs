@@ -60,7 +60,7 @@ impl Reading {
 
 /// Every output of `manifest`, with the live ids and attributes `known`.
 pub fn read(manifest: &Manifest, env: &Env, known: &BTreeMap<ResourceId, String>) -> Vec<Reading> {
-    crate::lower::outputs(manifest, env)
+    crate::lower::outputs(manifest, env, &crate::kinds::lowerings())
         .iter()
         .map(|(output, value)| {
             Reading::new(
@@ -155,12 +155,12 @@ pub async fn run(global: &GlobalArgs, args: &OutputArgs) -> anyhow::Result<ExitC
         zones: Vec::new(),
     };
     let mut kinds = BTreeSet::new();
-    for (_, value) in crate::lower::outputs(&manifest, &env) {
+    for (_, value) in crate::lower::outputs(&manifest, &env, &crate::kinds::lowerings()) {
         let mut refs = Vec::new();
         value.refs(&mut refs);
         kinds.extend(refs.iter().map(|id| id.kind().to_string()));
     }
-    let adapters: Vec<Arc<dyn crate::aws::Adapter>> = crate::aws::adapters()
+    let adapters: Vec<Arc<dyn crate::aws::Adapter>> = crate::kinds::adapters()
         .into_iter()
         .filter(|adapter| adapter.kinds().iter().any(|kind| kinds.contains(*kind)))
         .collect();

@@ -11,6 +11,7 @@ pub mod graph;
 pub mod kind;
 pub mod model;
 pub mod retry;
+pub mod typed;
 pub mod walk;
 
 #[cfg(test)]

@@ -40,8 +40,28 @@ pub mod vpc;
 pub mod vpc_endpoint;
 pub mod zone;
 
-use crate::engine::model::Desired;
+use crate::engine::model::{Desired, Value};
 use crate::manifest::Manifest;
+
+/// A registered kind's lowering (`kinds/`): its section of the manifest as desired
+/// resources, and what references to its resources stand for.
+pub trait Lowering: Sync {
+    /// The manifest section it lowers (`dashboards`).
+    fn section(&self) -> &'static str;
+
+    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired>;
+
+    /// What `${<section>.<key>.<attribute>}` stands for: references to the resource's
+    /// physical id or attribute, or literal text the manifest knows; `None` for a key the
+    /// section's decoding dropped (already reported).
+    fn reference(
+        &self,
+        manifest: &Manifest,
+        env: &Env,
+        key: &str,
+        attribute: &str,
+    ) -> Option<Vec<Value>>;
+}
 
 /// Facts about the account and region that shape the desired graph.
 #[derive(Clone, Debug, Default)]
@@ -71,8 +91,9 @@ impl Env {
     }
 }
 
-/// Every resource the manifest implies, in no particular order: the graph decides order.
-pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
+/// Every resource the manifest implies, the registered kinds' (`kinds`) with the built-in
+/// ones, in no particular order: the graph decides order.
+pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<Desired> {
     let mut out = Vec::new();
     out.extend(vpc::desired(manifest, env));
     out.extend(subnet::desired(manifest, env));
@@ -106,7 +127,10 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     out.extend(zone::desired(manifest));
     out.extend(certificate::desired(manifest, env));
     out.extend(firewall::desired(manifest));
-    refs::templates(manifest, env, &mut out);
+    for kind in kinds {
+        out.extend(kind.desired(manifest, env));
+    }
+    refs::templates(manifest, env, kinds, &mut out);
     out
 }
 
@@ -114,11 +138,17 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
 pub fn outputs(
     manifest: &Manifest,
     env: &Env,
-) -> Vec<(crate::manifest::Output, crate::engine::model::Value)> {
+    kinds: &[&dyn Lowering],
+) -> Vec<(crate::manifest::Output, Value)> {
     manifest
         .outputs
         .iter()
-        .map(|output| (output.clone(), refs::template(manifest, env, &output.value)))
+        .map(|output| {
+            (
+                output.clone(),
+                refs::template(manifest, env, kinds, &output.value),
+            )
+        })
         .collect()
 }
 

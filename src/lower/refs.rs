@@ -13,53 +13,62 @@ use crate::engine::model::{Desired, Value};
 use crate::manifest::Manifest;
 use crate::manifest::refs::{Part, Reference, has_references, parts};
 
-use super::Env;
 use super::cluster::cluster_id;
 use super::load_balancer::load_balancer_id;
 use super::repository::repository_id;
+use super::{Env, Lowering};
 
 /// Every string with a reference, in every resource, as a template.
-pub fn templates(manifest: &Manifest, env: &Env, resources: &mut [Desired]) {
+pub fn templates(
+    manifest: &Manifest,
+    env: &Env,
+    kinds: &[&dyn Lowering],
+    resources: &mut [Desired],
+) {
+    let scope = Scope {
+        manifest,
+        env,
+        kinds,
+    };
     for resource in resources {
         for field in resource.props.values_mut() {
-            field.value = rewrite(manifest, env, &field.value);
+            field.value = rewrite(&scope, &field.value);
         }
     }
 }
 
-fn rewrite(manifest: &Manifest, env: &Env, value: &Value) -> Value {
+/// What a reference is read against: the manifest, the facts, the registered kinds.
+struct Scope<'a> {
+    manifest: &'a Manifest,
+    env: &'a Env,
+    kinds: &'a [&'a dyn Lowering],
+}
+
+fn rewrite(scope: &Scope<'_>, value: &Value) -> Value {
     match value {
-        Value::Str(text) if has_references(text) => template(manifest, env, text),
-        Value::List(items) => Value::List(
-            items
-                .iter()
-                .map(|item| rewrite(manifest, env, item))
-                .collect(),
-        ),
-        Value::Set(items) => Value::Set(
-            items
-                .iter()
-                .map(|item| rewrite(manifest, env, item))
-                .collect(),
-        ),
+        Value::Str(text) if has_references(text) => {
+            template(scope.manifest, scope.env, scope.kinds, text)
+        }
+        Value::List(items) => Value::List(items.iter().map(|item| rewrite(scope, item)).collect()),
+        Value::Set(items) => Value::Set(items.iter().map(|item| rewrite(scope, item)).collect()),
         Value::Map(map) => Value::Map(
             map.iter()
-                .map(|(key, item)| (key.clone(), rewrite(manifest, env, item)))
+                .map(|(key, item)| (key.clone(), rewrite(scope, item)))
                 .collect(),
         ),
-        Value::KeepLive(item, why) => Value::KeepLive(Box::new(rewrite(manifest, env, item)), *why),
+        Value::KeepLive(item, why) => Value::KeepLive(Box::new(rewrite(scope, item)), *why),
         other => other.clone(),
     }
 }
 
 /// A string of the manifest as a value: itself, or a template when it holds references
 /// (text only when every part is known already).
-pub fn template(manifest: &Manifest, env: &Env, text: &str) -> Value {
+pub fn template(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering], text: &str) -> Value {
     let mut pieces: Vec<Value> = Vec::new();
     for part in parts(text) {
         let more = match part {
             Part::Text(literal) => vec![Value::Str(literal)],
-            Part::Ref(reference) => attribute(manifest, env, &reference),
+            Part::Ref(reference) => attribute(manifest, env, kinds, &reference),
             // `manifest::refs::check` refused it already.
             Part::Malformed(inner) => vec![Value::Str(format!("${{{inner}}}"))],
         };
@@ -79,7 +88,12 @@ pub fn template(manifest: &Manifest, env: &Env, text: &str) -> Value {
 
 /// What one reference stands for: a reference to the resource's physical id or one of its
 /// attributes, or literal text the manifest knows.
-fn attribute(manifest: &Manifest, env: &Env, reference: &Reference) -> Vec<Value> {
+fn attribute(
+    manifest: &Manifest,
+    env: &Env,
+    kinds: &[&dyn Lowering],
+    reference: &Reference,
+) -> Vec<Value> {
     let Reference {
         section,
         key,
@@ -166,7 +180,10 @@ fn attribute(manifest: &Manifest, env: &Env, reference: &Reference) -> Vec<Value
             .map(|cluster| literal(&cluster.name)),
         ("file_systems", _) => Some(vec![Value::Ref(file_system_id(key))]),
         ("keys", _) => Some(vec![Value::Ref(key_id(key))]),
-        _ => None,
+        (section, attribute) => kinds
+            .iter()
+            .find(|kind| kind.section() == section)
+            .and_then(|kind| kind.reference(manifest, env, key, attribute)),
     };
     // Checked before lowering (`manifest::refs::check`): a miss here is a declared
     // resource the section's decoding dropped, already reported.
@@ -198,6 +215,7 @@ mod tests {
             template(
                 &manifest,
                 &env,
+                &[],
                 &marked("https://${buckets.site.regional_domain_name}/")
             ),
             Value::str("https://demo-site.s3.eu-west-1.amazonaws.com/")
@@ -206,6 +224,7 @@ mod tests {
             template(
                 &manifest,
                 &env,
+                &[],
                 &marked("http://${load_balancers.alb.dns_name}:80")
             ),
             Value::Template(vec![
@@ -215,7 +234,7 @@ mod tests {
             ])
         );
         assert_eq!(
-            template(&manifest, &env, &marked("${distributions.cdn.arn}")),
+            template(&manifest, &env, &[], &marked("${distributions.cdn.arn}")),
             Value::Template(vec![Value::Ref(distribution_id("cdn"))])
         );
     }

@@ -26,8 +26,9 @@
 
 use std::collections::BTreeMap;
 
-use super::containers::{Containers, RouteAction, named_positions, reference, valid_logical_name};
+use super::containers::{Containers, RouteAction};
 use super::decode::{Decoder, Fields, Spanned};
+use super::decode::{named_positions, reference, valid_logical_name};
 use super::diag::{Pos, suggest};
 use super::yaml::{Node, NodeKind};
 

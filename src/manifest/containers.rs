@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::decode::{Decoder, Fields, Spanned, list};
+use super::decode::{
+    Decoder, Fields, Spanned, flag, list, named_positions, reference, valid_logical_name,
+};
 use super::diag::{Pos, suggest};
 use super::keys::{KeyRef, key_ref};
 use super::schema::{Network, Tier};
@@ -497,25 +499,6 @@ fn raw_field<'n>(node: &'n Node, key: &str) -> Option<(&'n Node, &'n str)> {
         })
 }
 
-pub(super) fn named_positions(node: &Node) -> Vec<(Spanned<String>, &Node)> {
-    let NodeKind::Map(entries) = &node.kind else {
-        return Vec::new();
-    };
-    entries
-        .iter()
-        .filter_map(|(key, value)| match &key.kind {
-            NodeKind::Scalar { text, .. } => Some((
-                Spanned {
-                    value: text.clone(),
-                    pos: key.pos,
-                },
-                value,
-            )),
-            _ => None,
-        })
-        .collect()
-}
-
 /// `<stack>-<key>`, or the `name:` given.
 fn aws_name(
     decoder: &mut Decoder,
@@ -531,30 +514,6 @@ fn aws_name(
             pos: Pos::default(),
         }),
     }
-}
-
-pub(super) fn valid_logical_name(decoder: &mut Decoder, name: &Spanned<String>) -> bool {
-    let ok = name.value.len() <= 48
-        && name.value.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if !ok {
-        decoder.error(
-            name.pos,
-            format!("name `{}` is not valid here", name.value),
-            "use up to 48 lowercase letters, digits, `-` and `_`, starting with a letter",
-        );
-    }
-    ok
-}
-
-pub(super) fn flag(decoder: &mut Decoder, fields: &Fields<'_>, key: &str, default: bool) -> bool {
-    fields
-        .get(key)
-        .and_then(|node| decoder.bool(node, key))
-        .unwrap_or(default)
 }
 
 fn number(
@@ -585,28 +544,6 @@ fn string_map(decoder: &mut Decoder, node: &Node, what: &str) -> BTreeMap<String
         .into_iter()
         .filter_map(|(key, value)| Some((key.value, decoder.string(value, what)?)))
         .collect()
-}
-
-/// A reference to something defined elsewhere in the manifest, with a suggestion.
-pub(super) fn reference(
-    decoder: &mut Decoder,
-    name: &Spanned<String>,
-    kind: &str,
-    known: &[String],
-) -> bool {
-    if known.contains(&name.value) {
-        return true;
-    }
-    let help = match suggest(&name.value, known.iter().map(String::as_str)) {
-        Some(close) => format!("did you mean `{close}`?"),
-        None if known.is_empty() => format!("no {kind}s are defined"),
-        None => format!(
-            "defined {kind}s: {}",
-            list(&known.iter().map(String::as_str).collect::<Vec<_>>())
-        ),
-    };
-    decoder.error(name.pos, format!("unknown {kind} `{}`", name.value), help);
-    false
 }
 
 fn decode_repositories(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<Repository> {

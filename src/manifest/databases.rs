@@ -3,10 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::containers::{
-    Context, flag, named_positions, security_groups, tier, valid_logical_name,
-};
+use super::containers::{Context, security_groups, tier};
 use super::decode::{Decoder, Fields};
+use super::decode::{flag, named_positions, valid_logical_name};
 use super::keys::{KeyRef, encryption_key};
 use super::schema::Tier;
 use super::yaml::NodeKind;

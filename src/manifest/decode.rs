@@ -296,3 +296,68 @@ pub fn list(words: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+pub fn named_positions(node: &Node) -> Vec<(Spanned<String>, &Node)> {
+    let NodeKind::Map(entries) = &node.kind else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .filter_map(|(key, value)| match &key.kind {
+            NodeKind::Scalar { text, .. } => Some((
+                Spanned {
+                    value: text.clone(),
+                    pos: key.pos,
+                },
+                value,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn valid_logical_name(decoder: &mut Decoder, name: &Spanned<String>) -> bool {
+    let ok = name.value.len() <= 48
+        && name.value.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !ok {
+        decoder.error(
+            name.pos,
+            format!("name `{}` is not valid here", name.value),
+            "use up to 48 lowercase letters, digits, `-` and `_`, starting with a letter",
+        );
+    }
+    ok
+}
+
+pub fn flag(decoder: &mut Decoder, fields: &Fields<'_>, key: &str, default: bool) -> bool {
+    fields
+        .get(key)
+        .and_then(|node| decoder.bool(node, key))
+        .unwrap_or(default)
+}
+
+/// A reference to something defined elsewhere in the manifest, with a suggestion.
+pub fn reference(
+    decoder: &mut Decoder,
+    name: &Spanned<String>,
+    kind: &str,
+    known: &[String],
+) -> bool {
+    if known.contains(&name.value) {
+        return true;
+    }
+    let help = match suggest(&name.value, known.iter().map(String::as_str)) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None if known.is_empty() => format!("no {kind}s are defined"),
+        None => format!(
+            "defined {kind}s: {}",
+            list(&known.iter().map(String::as_str).collect::<Vec<_>>())
+        ),
+    };
+    decoder.error(name.pos, format!("unknown {kind} `{}`", name.value), help);
+    false
+}

@@ -2,8 +2,8 @@
 //! stack's VPC) and a service's `discovery` (its name in one, so `influxdb.edgemind.local`
 //! resolves to the service's tasks).
 
-use super::containers::{named_positions, valid_logical_name};
 use super::decode::{Decoder, Fields};
+use super::decode::{named_positions, valid_logical_name};
 use super::diag::{Pos, suggest};
 use super::yaml::{Node, NodeKind};
 

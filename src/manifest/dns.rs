@@ -15,8 +15,9 @@
 //! And `certificates`: ACM certificates requested with DNS validation, their validation
 //! records written in the stack's zones, in us-east-1 when a distribution uses them.
 
-use super::containers::{Containers, named_positions, valid_logical_name};
+use super::containers::Containers;
 use super::decode::{Decoder, Fields, Spanned};
+use super::decode::{named_positions, valid_logical_name};
 use super::diag::suggest;
 use super::yaml::Node;
 
@@ -455,7 +456,7 @@ pub fn decode_certificates(
                         .to_string(),
                     pos: name.pos,
                 };
-                if !super::containers::reference(decoder, &name, "zone", &zone_keys) {
+                if !super::decode::reference(decoder, &name, "zone", &zone_keys) {
                     continue;
                 }
                 Some(name)

@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::containers::{flag, valid_logical_name};
 use super::decode::{Decoder, Fields, Spanned, list};
+use super::decode::{flag, valid_logical_name};
 use super::diag::suggest;
 use super::keys::{KeyRef, key_ref};
 use super::yaml::{Node, NodeKind};

@@ -14,7 +14,7 @@
 
 use ipnet::IpNet;
 
-use super::containers::valid_logical_name;
+use super::decode::valid_logical_name;
 use super::decode::{Decoder, Fields, Spanned, plain_name, plain_name_field};
 use super::diag::suggest;
 use super::yaml::Node;

@@ -1,8 +1,8 @@
 //! The `keys` section: customer managed KMS keys the stack creates, and how other sections
 //! name a key (`kms_key: keys.archive`, or the ARN or alias of a key made elsewhere).
 
-use super::containers::{flag, named_positions, valid_logical_name};
 use super::decode::{Decoder, Fields};
+use super::decode::{flag, named_positions, valid_logical_name};
 use super::diag::{Pos, suggest};
 use super::yaml::Node;
 

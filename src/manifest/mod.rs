@@ -15,13 +15,11 @@ pub mod keys;
 pub mod refs;
 pub mod schema;
 pub mod secrets;
+pub mod sections;
 pub mod storage;
 pub mod topics;
 pub mod vars;
 pub mod yaml;
-
-#[cfg(test)]
-mod fuzz;
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -31,6 +29,7 @@ pub use schema::*;
 
 use decode::Decoder;
 use diag::{Diagnostic, Pos};
+use sections::Section;
 use vars::{Declaration, Overrides};
 use yaml::{Node, NodeKind};
 
@@ -66,9 +65,14 @@ impl ManifestError {
 
 pub use crate::text::plural;
 
-/// Reads `path` (`-` for stdin) and decodes it. At most one byte past the size limit is
-/// read, so a huge file (or endless stdin) is refused without being held in memory.
-pub fn load(path: &str, overrides: &Overrides) -> Result<Manifest, ManifestError> {
+/// Reads `path` (`-` for stdin) and decodes it, with the sections of the registered kinds
+/// (`sections`). At most one byte past the size limit is read, so a huge file (or endless
+/// stdin) is refused without being held in memory.
+pub fn load(
+    path: &str,
+    overrides: &Overrides,
+    sections: &[&dyn Section],
+) -> Result<Manifest, ManifestError> {
     let read_error = |source| ManifestError::Read {
         path: path.to_string(),
         source,
@@ -87,12 +91,13 @@ pub fn load(path: &str, overrides: &Overrides) -> Result<Manifest, ManifestError
             .map_err(read_error)?;
     }
     let label = if path == "-" { "<stdin>" } else { path };
-    parse_bytes(label, &bytes, overrides)
+    parse_bytes(label, &bytes, overrides, sections)
 }
 
+/// A manifest of the built-in sections only, for the tests of what reads it.
 #[cfg(test)]
 pub fn parse(path: &str, text: &str, overrides: &Overrides) -> Result<Manifest, ManifestError> {
-    parse_bytes(path, text.as_bytes(), overrides)
+    parse_bytes(path, text.as_bytes(), overrides, &[])
 }
 
 /// Decodes a manifest from its bytes: every byte is part of it (see [`yaml::text_of`]).
@@ -100,6 +105,7 @@ pub fn parse_bytes(
     path: &str,
     bytes: &[u8],
     overrides: &Overrides,
+    sections: &[&dyn Section],
 ) -> Result<Manifest, ManifestError> {
     let text = yaml::text_of(bytes).map_err(|(shown, diagnostic)| ManifestError::Invalid {
         path: path.to_string(),
@@ -145,13 +151,15 @@ pub fn parse_bytes(
     let named = environment
         .clone()
         .or_else(|| environments.declared.keys().next().cloned());
+    let attributes = refs::Attributes::new(sections);
     let scope = vars::Scope {
         values: &values,
         environment: named.as_deref(),
+        attributes,
     };
     vars::substitute(&mut root, &scope, &defaulted, &mut decoder.diagnostics);
     environments::prune(&mut root, &environments, named.as_deref(), &mut decoder);
-    refs::check(&root, &mut decoder.diagnostics);
+    refs::check(&root, &attributes, &mut decoder.diagnostics);
     let base = std::path::Path::new(path)
         .parent()
         .filter(|_| path != "<stdin>")
@@ -159,7 +167,7 @@ pub fn parse_bytes(
             || std::path::PathBuf::from("."),
             std::path::Path::to_path_buf,
         );
-    let manifest = schema::decode(&root, &mut decoder, &base);
+    let manifest = schema::decode(&root, &mut decoder, &base, sections);
     match manifest {
         Some(mut manifest) if decoder.diagnostics.is_empty() => {
             manifest.environment = environment;

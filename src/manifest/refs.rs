@@ -39,20 +39,47 @@ pub const ATTRIBUTES: &[(&str, &[&str])] = &[
     ("keys", &["arn"]),
 ];
 
-/// The attributes of `section`, when it is one with attributes.
-pub fn attributes(section: &str) -> Option<&'static [&'static str]> {
-    ATTRIBUTES
-        .iter()
-        .find(|(name, _)| *name == section)
-        .map(|(_, attributes)| *attributes)
+/// Every section whose resources have attributes: the built-in ones ([`ATTRIBUTES`]) and
+/// those of the registered kinds (`manifest::sections`).
+#[derive(Clone, Copy)]
+pub struct Attributes<'a> {
+    sections: &'a [&'a dyn super::sections::Section],
 }
 
-/// Whether `reference` (the text between `${` and `}`) is one to a resource's attribute:
-/// it starts with a section that has attributes.
-pub fn is_resource_reference(reference: &str) -> bool {
-    reference
-        .split_once('.')
-        .is_some_and(|(section, _)| attributes(section).is_some())
+impl<'a> Attributes<'a> {
+    pub fn new(sections: &'a [&'a dyn super::sections::Section]) -> Self {
+        Self { sections }
+    }
+
+    /// Those of the built-in sections only.
+    #[cfg(test)]
+    pub fn built_in() -> Attributes<'static> {
+        Attributes { sections: &[] }
+    }
+
+    /// Each section's name with what its resources may be asked for.
+    pub fn all(&self) -> impl Iterator<Item = (&'a str, &'a [&'a str])> + '_ {
+        ATTRIBUTES.iter().copied().chain(
+            self.sections
+                .iter()
+                .map(|section| (section.key(), section.attributes())),
+        )
+    }
+
+    /// The attributes of `section`, when it is one with attributes.
+    pub fn of(&self, section: &str) -> Option<&'a [&'a str]> {
+        self.all()
+            .find(|(name, _)| *name == section)
+            .map(|(_, attributes)| attributes)
+    }
+
+    /// Whether `reference` (the text between `${` and `}`) is one to a resource's
+    /// attribute: it starts with a section that has attributes.
+    pub fn is_resource_reference(&self, reference: &str) -> bool {
+        reference
+            .split_once('.')
+            .is_some_and(|(section, _)| self.of(section).is_some())
+    }
 }
 
 /// A reference as written: `section.key.attribute`.
@@ -123,8 +150,8 @@ pub fn display(text: &str) -> Cow<'_, str> {
 
 /// Checks every reference left in the tree (after variables and environments) against
 /// the resources it declares: a declared key of a section, an attribute that section has.
-pub fn check(root: &Node, diagnostics: &mut Vec<Diagnostic>) {
-    let declared = declared(root);
+pub fn check(root: &Node, attributes: &Attributes<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    let declared = declared(root, attributes);
     visit(root, &mut |node, text| {
         for part in parts(text) {
             let pos = at(node, text);
@@ -137,11 +164,11 @@ pub fn check(root: &Node, diagnostics: &mut Vec<Diagnostic>) {
                     )
                     .with_help(format!(
                         "write `${{<section>.<name>.<attribute>}}`, e.g. `${{{}}}`",
-                        example(&inner)
+                        example(&inner, attributes)
                     )),
                 ),
                 Part::Ref(reference) => {
-                    if let Some(diagnostic) = check_one(&declared, &reference, pos) {
+                    if let Some(diagnostic) = check_one(&declared, attributes, &reference, pos) {
                         diagnostics.push(diagnostic);
                     }
                 }
@@ -152,6 +179,7 @@ pub fn check(root: &Node, diagnostics: &mut Vec<Diagnostic>) {
 
 fn check_one(
     declared: &BTreeMap<&str, BTreeSet<String>>,
+    attributes: &Attributes<'_>,
     reference: &Reference,
     pos: Pos,
 ) -> Option<Diagnostic> {
@@ -186,7 +214,7 @@ fn check_one(
     let known: &[&str] = match (section.as_str(), key.as_str()) {
         ("network", "vpc") => &["id"],
         ("network", _) => &["ids"],
-        _ => attributes(section).unwrap_or_default(),
+        _ => attributes.of(section).unwrap_or_default(),
     };
     if !known.contains(&attribute.as_str()) {
         let listed = known
@@ -210,9 +238,9 @@ fn check_one(
 }
 
 /// A well-formed example for a malformed reference, from its section when it has one.
-fn example(inner: &str) -> String {
+fn example(inner: &str, attributes: &Attributes<'_>) -> String {
     let section = inner.split('.').next().unwrap_or_default();
-    match attributes(section) {
+    match attributes.of(section) {
         Some(attributes) => format!(
             "{section}.{}.{}",
             inner
@@ -227,18 +255,18 @@ fn example(inner: &str) -> String {
 }
 
 /// Section -> the keys it declares, for every section with attributes.
-fn declared(root: &Node) -> BTreeMap<&'static str, BTreeSet<String>> {
+fn declared<'a>(root: &Node, attributes: &Attributes<'a>) -> BTreeMap<&'a str, BTreeSet<String>> {
     let mut declared = BTreeMap::new();
     let NodeKind::Map(entries) = &root.kind else {
         return declared;
     };
-    for (section, _) in ATTRIBUTES {
+    for (section, _) in attributes.all() {
         let keys = entries
             .iter()
             .find(|(key, _)| matches!(&key.kind, NodeKind::Scalar { text, .. } if text == section))
             .map(|(_, body)| match &body.kind {
                 // The network's VPC, and its tiers of subnets.
-                NodeKind::Map(_) if *section == "network" => std::iter::once("vpc".to_string())
+                NodeKind::Map(_) if section == "network" => std::iter::once("vpc".to_string())
                     .chain(map_entry(body, "subnets").map(keys_of).unwrap_or_default())
                     .collect(),
                 NodeKind::Map(items) => items
@@ -251,7 +279,7 @@ fn declared(root: &Node) -> BTreeMap<&'static str, BTreeSet<String>> {
                 _ => BTreeSet::new(),
             })
             .unwrap_or_default();
-        declared.insert(*section, keys);
+        declared.insert(section, keys);
     }
     declared
 }
@@ -340,8 +368,12 @@ mod tests {
             parts(&marked("${buckets.site}"))[0],
             Part::Malformed("buckets.site".into())
         );
-        assert!(is_resource_reference("load_balancers.alb.dns_name"));
-        assert!(!is_resource_reference("var.x") && !is_resource_reference("vpc.id"));
+        let attributes = Attributes::built_in();
+        assert!(attributes.is_resource_reference("load_balancers.alb.dns_name"));
+        assert!(
+            !attributes.is_resource_reference("var.x")
+                && !attributes.is_resource_reference("vpc.id")
+        );
     }
 
     #[test]
@@ -357,7 +389,7 @@ mod tests {
         }
         mark(&mut root);
         let mut diagnostics = Vec::new();
-        check(&root, &mut diagnostics);
+        check(&root, &Attributes::built_in(), &mut diagnostics);
         let found: Vec<String> = diagnostics
             .iter()
             .map(|d| {

@@ -97,6 +97,8 @@ pub struct Manifest {
     pub alarms: Vec<super::alarms::Alarm>,
     /// What `apply` prints at the end and `edgectl output` reads live.
     pub outputs: Vec<Output>,
+    /// What the registered kinds' sections decoded (`kinds/`).
+    pub sections: super::sections::Sections,
 }
 
 /// A value the stack tells its users and pipelines (`outputs:`), built from variables and
@@ -234,8 +236,18 @@ pub struct Rule {
 
 /// Decodes the whole manifest (variables already substituted, `variables` already read).
 /// `base` is the manifest's folder: relative paths in it (a bucket's `sync.source`) start there.
-pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Option<Manifest> {
-    let fields = decoder.fields(root, "manifest", TOP_LEVEL)?;
+pub fn decode(
+    root: &Node,
+    decoder: &mut Decoder,
+    base: &std::path::Path,
+    sections: &[&dyn super::sections::Section],
+) -> Option<Manifest> {
+    let top_level: Vec<&str> = TOP_LEVEL
+        .iter()
+        .copied()
+        .chain(sections.iter().map(|section| section.key()))
+        .collect();
+    let fields = decoder.fields(root, "manifest", &top_level)?;
     let stack = match fields.get("stack") {
         Some(node) => decoder
             .string(node, "stack")
@@ -379,7 +391,7 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
         };
         super::alarms::decode(decoder, &fields, &cx)
     };
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         source: Source::default(),
         stack: stack?,
         region,
@@ -401,8 +413,16 @@ pub fn decode(root: &Node, decoder: &mut Decoder, base: &std::path::Path) -> Opt
             .get("outputs")
             .map(|node| decode_outputs(decoder, node))
             .unwrap_or_default(),
+        sections: super::sections::Sections::default(),
     };
     super::keys::check_retained(decoder, &manifest);
+    // The registered kinds' sections, once what they may refer to is decoded.
+    for section in sections {
+        if let Some(node) = fields.get(section.key()) {
+            let decoded = section.decode(decoder, node, &manifest);
+            manifest.sections.insert(section.key(), decoded);
+        }
+    }
     Some(manifest)
 }
 

@@ -5,8 +5,8 @@
 //! (`aws secretsmanager put-secret-value`, as the seeds' runbooks do). `generate: false`
 //! makes a secret without a value, which no container may read.
 
-use super::containers::{flag, named_positions, valid_logical_name};
 use super::decode::{Decoder, Fields};
+use super::decode::{flag, named_positions, valid_logical_name};
 use super::keys::{KeyRef, key_ref};
 use super::yaml::{Node, NodeKind};
 

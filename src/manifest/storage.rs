@@ -1,8 +1,9 @@
 //! The `file_systems` section (EFS file systems, their mount targets and access points)
 //! and a service's `volumes` that mount them.
 
-use super::containers::{Context, flag, security_groups, tier, valid_logical_name};
+use super::containers::{Context, security_groups, tier};
 use super::decode::{Decoder, Fields};
+use super::decode::{flag, valid_logical_name};
 use super::diag::suggest;
 use super::keys::{KeyRef, encryption_key};
 use super::schema::Tier;

@@ -9,7 +9,7 @@
 //!       - https: https://hooks.example.com/alerts
 //! ```
 
-use super::containers::valid_logical_name;
+use super::decode::valid_logical_name;
 use super::decode::{Decoder, Fields, plain_name_field};
 use super::keys::{KeyRef, key_ref};
 

@@ -175,6 +175,8 @@ pub fn substitute(
 pub struct Scope<'a> {
     pub values: &'a BTreeMap<String, Option<String>>,
     pub environment: Option<&'a str>,
+    /// What `${<section>.<name>.<attribute>}` may name.
+    pub attributes: super::refs::Attributes<'a>,
 }
 
 /// Expands one string; on error returns the character offset of the bad reference.
@@ -248,7 +250,7 @@ fn interpolate(text: &str, scope: &Scope<'_>) -> Result<String, (usize, Diagnost
             },
             // A resource's live attribute, resolved at apply time (checked by `refs::check`
             // once the tree is final).
-            None if super::refs::is_resource_reference(reference) => {
+            None if scope.attributes.is_resource_reference(reference) => {
                 out.push(super::refs::OPEN);
                 out.push_str(reference);
                 out.push(super::refs::CLOSE);
@@ -259,12 +261,9 @@ fn interpolate(text: &str, scope: &Scope<'_>) -> Result<String, (usize, Diagnost
                     // The VPC and subnets are the network's.
                     "vpc" => "did you mean `${network.vpc.id}`? ".to_string(),
                     "subnet" | "subnets" => "did you mean `${network.<tier>.ids}`? ".to_string(),
-                    _ => suggest(
-                        section,
-                        super::refs::ATTRIBUTES.iter().map(|(name, _)| *name),
-                    )
-                    .map(|close| format!("did you mean `{close}`? "))
-                    .unwrap_or_default(),
+                    _ => suggest(section, scope.attributes.all().map(|(name, _)| name))
+                        .map(|close| format!("did you mean `{close}`? "))
+                        .unwrap_or_default(),
                 };
                 let diagnostic =
                     Diagnostic::new(pos, format!("unknown reference `${{{reference}}}`"))
@@ -301,6 +300,7 @@ mod tests {
             &Scope {
                 values,
                 environment: Some("dev"),
+                attributes: crate::manifest::refs::Attributes::built_in(),
             },
         )
     }

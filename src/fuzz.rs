@@ -7,16 +7,16 @@
 
 use std::panic::AssertUnwindSafe;
 
-use super::vars::Overrides;
-use super::{ManifestError, parse_bytes};
+use crate::manifest::vars::Overrides;
+use crate::manifest::{ManifestError, parse_bytes};
 
 const SEEDS: &[&str] = &[
-    include_str!("../../manifests/edgemind-prod.yaml"),
-    include_str!("../../manifests/happyrobot-fde.yaml"),
-    include_str!("../../manifests/cloudiot.yaml"),
-    include_str!("../../manifests/manufacturing.yaml"),
-    include_str!("../../examples/service.yaml"),
-    include_str!("../../examples/static-site.yaml"),
+    include_str!("../manifests/edgemind-prod.yaml"),
+    include_str!("../manifests/happyrobot-fde.yaml"),
+    include_str!("../manifests/cloudiot.yaml"),
+    include_str!("../manifests/manufacturing.yaml"),
+    include_str!("../examples/service.yaml"),
+    include_str!("../examples/static-site.yaml"),
 ];
 
 const SPLICES: &[&[u8]] = &[
@@ -120,12 +120,13 @@ fn mutated_manifests_never_panic_and_stay_bounded() {
         )],
         ..Overrides::default()
     };
+    let sections = crate::kinds::sections();
     for case in 0..cases {
         let seed = SEEDS[case % SEEDS.len()];
         let mut input = seed.as_bytes().to_vec();
         mutate(&mut rng, &mut input);
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            parse_bytes("fuzz.yaml", &input, &overrides)
+            parse_bytes("fuzz.yaml", &input, &overrides, &sections)
         }));
         match outcome {
             Ok(Ok(_)) => accepted += 1,
@@ -180,7 +181,12 @@ fn hostile_inputs_at_full_size_are_refused() {
         ("long", long),
         ("many keys", keys),
     ] {
-        let result = parse_bytes("hostile.yaml", input.as_bytes(), &Overrides::default());
+        let result = parse_bytes(
+            "hostile.yaml",
+            input.as_bytes(),
+            &Overrides::default(),
+            &crate::kinds::sections(),
+        );
         assert!(
             matches!(result, Err(ManifestError::Invalid { .. })),
             "{name} was not refused"

@@ -1,0 +1,67 @@
+//! The sections a registered kind decodes itself (`kinds/`): the manifest reads them with
+//! the rest, through [`Section`], checks references to their attributes, and keeps what
+//! each decoded ([`Sections`]) for the kind's lowering. The manifest never names them.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::decode::Decoder;
+use super::schema::Manifest;
+use super::yaml::Node;
+
+/// What a section decoded, as its kind's own type.
+pub type Decoded = Arc<dyn Any + Send + Sync>;
+
+/// A top-level section of the manifest that a kind owns.
+pub trait Section: Sync {
+    /// Its key at the top of the manifest (`dashboards`).
+    fn key(&self) -> &'static str;
+
+    /// What `${<key>.<name>.<attribute>}` may ask of its resources.
+    fn attributes(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Decodes the section, telling `decoder` every mistake with its place and fix. It
+    /// runs once the built-in sections are decoded: `manifest` is what it may refer to.
+    fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded;
+}
+
+/// What each registered section decoded, by its key.
+#[derive(Clone, Default)]
+pub struct Sections(BTreeMap<&'static str, Decoded>);
+
+impl Sections {
+    pub fn insert(&mut self, key: &'static str, decoded: Decoded) {
+        self.0.insert(key, decoded);
+    }
+
+    /// What the section `key` decoded, when the manifest has it and it is a `T`.
+    #[expect(
+        dead_code,
+        reason = "the first kind in one place (kinds/) comes in the next commit"
+    )]
+    pub fn get<T: Any>(&self, key: &str) -> Option<&T> {
+        self.0.get(key)?.downcast_ref()
+    }
+}
+
+impl std::fmt::Debug for Sections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+/// Two manifests are equal where they decoded the same sections to the same values (each
+/// section's value is compared as the one shared decoding).
+impl PartialEq for Sections {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0)
+                .all(|((a, x), (b, y))| a == b && Arc::ptr_eq(x, y))
+    }
+}
