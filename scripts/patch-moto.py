@@ -598,6 +598,77 @@ PATCHES.append(
     )
 )
 
+# edgectl patch 20: CloudWatch dashboards take tags from PutDashboard when it creates one
+# (AWS ignores them when it updates: "You can use this parameter only when creating a new
+# dashboard", API_PutDashboard), TagResource/UntagResource/ListTagsForResource take a
+# dashboard's ARN (API_TagResource: "alarms, dashboards, metric streams and Contributor
+# Insights rules"), a deleted dashboard's tags go with it, and the Resource Groups Tagging
+# API lists tagged dashboards (its GetResources "support all resource types").
+PATCHES.append(
+    (
+        root / "cloudwatch/responses.py",
+        """        self.cloudwatch_backend.put_dashboard(name, body)
+        result = {"DashboardValidationMessages": []}""",
+        """        # edgectl patch 20: tags on create only
+        existed = name in self.cloudwatch_backend.dashboards
+        dashboard = self.cloudwatch_backend.put_dashboard(name, body)
+        tags = self._get_param("Tags", [])
+        if tags and not existed:
+            self.cloudwatch_backend.tagger.tag_resource(dashboard.arn, tags)
+        result = {"DashboardValidationMessages": []}""",
+    )
+)
+PATCHES.append(
+    (
+        root / "cloudwatch/models.py",
+        """        all_arns = [alarm.alarm_arn for alarm in self.describe_alarms()]
+        if arn not in all_arns:""",
+        """        all_arns = [alarm.alarm_arn for alarm in self.describe_alarms()]
+        # edgectl patch 20: dashboards are taggable
+        all_arns += [dashboard.arn for dashboard in self.dashboards.values()]
+        if arn not in all_arns:""",
+    )
+)
+PATCHES.append(
+    (
+        root / "cloudwatch/models.py",
+        """        for dashboard in to_delete:
+            del self.dashboards[dashboard]""",
+        """        for dashboard in to_delete:
+            # edgectl patch 20: a deleted dashboard's tags go with it
+            self.tagger.delete_all_tags_for_resource(self.dashboards[dashboard].arn)
+            del self.dashboards[dashboard]""",
+    )
+)
+PATCHES.append(
+    (
+        root / "resourcegroupstaggingapi/models.py",
+        """                        yield {
+                            "ResourceARN": arn,
+                            "Tags": tags,
+                        }
+""",
+        """                        yield {
+                            "ResourceARN": arn,
+                            "Tags": tags,
+                        }
+            # edgectl patch 20: tagged dashboards
+            if (
+                not resource_type_filters
+                or "cloudwatch" in resource_type_filters
+                or "cloudwatch:dashboard" in resource_type_filters
+            ):
+                for dashboard in self.cloudwatch_backend.dashboards.values():
+                    tags = format_tags(
+                        self.cloudwatch_backend.list_tags_for_resource(dashboard.arn)
+                    )
+                    if not tags or not tag_filter(tags):
+                        continue
+                    yield {"ResourceARN": dashboard.arn, "Tags": tags}
+""",
+    )
+)
+
 for path, old, new in PATCHES:
     text = path.read_text()
     if new in text:

@@ -183,13 +183,6 @@ impl<T: Prop> Prop for BTreeMap<String, T> {
 }
 
 /// A kind's properties: the struct [`properties!`](crate::properties) declares.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the first kind in one place (kinds/) comes in the next commit"
-    )
-)]
 pub trait Properties: Sized {
     fn into_props(self) -> Props;
 
@@ -199,13 +192,6 @@ pub trait Properties: Sized {
 }
 
 /// One property of `props`, as its declared type.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the first kind in one place (kinds/) comes in the next commit"
-    )
-)]
 pub fn read<T: Prop>(props: &Props, name: &str) -> Result<T, Mismatch> {
     let mismatch = |found: String| Mismatch {
         property: name.to_string(),
@@ -219,13 +205,6 @@ pub fn read<T: Prop>(props: &Props, name: &str) -> Result<T, Mismatch> {
 }
 
 /// One property as the engine keeps it.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the first kind in one place (kinds/) comes in the next commit"
-    )
-)]
 pub fn field<T: Prop>(value: T, mode: Mode) -> Field {
     Field {
         value: value.into_value(),

@@ -38,10 +38,6 @@ impl Sections {
     }
 
     /// What the section `key` decoded, when the manifest has it and it is a `T`.
-    #[expect(
-        dead_code,
-        reason = "the first kind in one place (kinds/) comes in the next commit"
-    )]
     pub fn get<T: Any>(&self, key: &str) -> Option<&T> {
         self.0.get(key)?.downcast_ref()
     }

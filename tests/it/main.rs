@@ -6,6 +6,7 @@ mod alarms;
 mod bad_input;
 mod certificates;
 mod cli;
+mod dashboards;
 mod databases;
 mod discovery;
 mod dns;

@@ -824,7 +824,75 @@ async fn happyrobot_applies_as_dev_and_as_prod() {
             .collect();
         assert_eq!(seen, expected, "{stack}");
 
+        // Seed 004's dashboard: its widgets in order, the ALB's by its ARN suffix, the
+        // alarms' states by their ARNs; the stack's ownership tags from PutDashboard.
         let environment = if suffix.is_empty() { "dev" } else { "prod" };
+        let name = format!("HappyRobot-FDE-{environment}");
+        let dashboard = cloudwatch
+            .get_dashboard()
+            .dashboard_name(&name)
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value =
+            serde_json::from_str(dashboard.dashboard_body().unwrap()).unwrap();
+        let widgets = body["widgets"].as_array().unwrap();
+        let kinds: Vec<&str> = widgets
+            .iter()
+            .map(|widget| widget["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "metric", "metric", "metric", "metric", "metric", "metric", "log", "alarm"
+            ]
+        );
+        assert_eq!(
+            widgets[4]["properties"]["metrics"][0][3].as_str(),
+            Some(lb_suffix.as_str())
+        );
+        assert_eq!(
+            widgets[7]["properties"]["alarms"].as_array().unwrap().len(),
+            expected.len()
+        );
+        assert!(
+            widgets[6]["properties"]["query"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!(
+                    "SOURCE '/aws/ecs/containers-api{suffix}' | SOURCE '/aws/ecs/containers-web{suffix}' |"
+                ))
+        );
+        let tags = cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(dashboard.dashboard_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let owner: Vec<(&str, &str)> = tags
+            .tags()
+            .iter()
+            .map(|tag| (tag.key().unwrap(), tag.value().unwrap()))
+            .filter(|(key, _)| key.starts_with("edgectl:"))
+            .collect();
+        assert_eq!(
+            owner,
+            [
+                ("edgectl:stack", stack.as_str()),
+                ("edgectl:id", "dashboard.main")
+            ]
+        );
+        let mut args = vec!["output", "-f", file, "--env", environment, "dashboardUrl"];
+        if environment == "prod" {
+            args.extend(domain);
+        }
+        assert_eq!(
+            moto.edgectl(&args).success().stdout.trim(),
+            format!(
+                "https://eu-south-2.console.aws.amazon.com/cloudwatch/home?region=eu-south-2#dashboards:name={name}"
+            )
+        );
+
         let mut args = vec![
             "output",
             "-f",

@@ -659,6 +659,28 @@ pub async fn inventory_in(moto: &Moto, stack: &str, region: &str) -> BTreeMap<St
                 .collect(),
         );
     }
+    // Dashboards (tags by ARN).
+    let dashboards = cloudwatch.list_dashboards().send().await.unwrap();
+    for dashboard in dashboards.dashboard_entries() {
+        let tags = cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(dashboard.dashboard_arn().unwrap_or_default())
+            .send()
+            .await
+            .unwrap();
+        count(
+            "dashboard",
+            tags.tags()
+                .iter()
+                .map(|tag| {
+                    (
+                        tag.key().unwrap_or_default().to_string(),
+                        tag.value().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect(),
+        );
+    }
     found
 }
 
@@ -775,6 +797,7 @@ async fn a_database_stack_converges_through_faults() {
         owned.contains_key("database database.postgres"),
         "{owned:?}"
     );
+    assert!(owned.contains_key("dashboard dashboard.main"), "{owned:?}");
 }
 
 /// CloudIoT's SNS topic and its email subscription (pending confirmation), beside its key,
