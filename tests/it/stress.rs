@@ -636,40 +636,30 @@ pub async fn inventory_in(moto: &Moto, stack: &str, region: &str) -> BTreeMap<St
             count(kind, pairs);
         }
     }
-    // Alarms (tags by ARN); CloudWatch's own (target tracking's) have no edgectl tags.
+    // Alarms and dashboards (tags by ARN); CloudWatch's own alarms (target tracking's)
+    // have no edgectl tags.
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
     let alarms = cloudwatch.describe_alarms().send().await.unwrap();
-    for alarm in alarms.metric_alarms() {
-        let tags = cloudwatch
-            .list_tags_for_resource()
-            .resource_arn(alarm.alarm_arn().unwrap_or_default())
-            .send()
-            .await
-            .unwrap();
-        count(
-            "alarm",
-            tags.tags()
-                .iter()
-                .map(|tag| {
-                    (
-                        tag.key().unwrap_or_default().to_string(),
-                        tag.value().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect(),
-        );
-    }
-    // Dashboards (tags by ARN).
     let dashboards = cloudwatch.list_dashboards().send().await.unwrap();
-    for dashboard in dashboards.dashboard_entries() {
+    let arns = alarms
+        .metric_alarms()
+        .iter()
+        .map(|alarm| ("alarm", alarm.alarm_arn()))
+        .chain(
+            dashboards
+                .dashboard_entries()
+                .iter()
+                .map(|dashboard| ("dashboard", dashboard.dashboard_arn())),
+        );
+    for (kind, arn) in arns {
         let tags = cloudwatch
             .list_tags_for_resource()
-            .resource_arn(dashboard.dashboard_arn().unwrap_or_default())
+            .resource_arn(arn.unwrap_or_default())
             .send()
             .await
             .unwrap();
         count(
-            "dashboard",
+            kind,
             tags.tags()
                 .iter()
                 .map(|tag| {
