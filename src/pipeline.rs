@@ -121,7 +121,14 @@ pub async fn observe_raw(cx: &Cx, adapters: &[Arc<dyn Adapter>]) -> anyhow::Resu
     let observed = try_join_all(adapters.iter().map(|adapter| adapter.observe(cx)))
         .await
         .context("cannot read the stack's live state")?;
-    Ok(observed.into_iter().flatten().collect())
+    Ok(observed
+        .into_iter()
+        .flatten()
+        .map(|mut resource| {
+            resource.retained = crate::aws::tags::retained(resource.value("tags"));
+            resource
+        })
+        .collect())
 }
 
 pub use crate::engine::kind::{live_ids, logical_index, read_as_logical};
@@ -207,10 +214,7 @@ pub fn plan(
                 anyhow::bail!("{why}");
             }
         }
-        let retained = step
-            .observed
-            .as_ref()
-            .is_some_and(|have| crate::aws::tags::retained(have.value("tags")));
+        let retained = step.observed.as_ref().is_some_and(|have| have.retained);
         if retained && step.action == crate::engine::diff::Action::Replace {
             let fields: Vec<&str> = step
                 .changes

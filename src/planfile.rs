@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 
 use crate::engine::diff::{Action, Plan, Replacement};
 use crate::engine::model::{Observed, ResourceId, Value};
-use crate::manifest::Source;
+use crate::manifest::schema::Source;
 
 /// The shape of the document; a reader refuses any other.
 pub const FORMAT_VERSION: &str = "1";
@@ -521,26 +521,19 @@ impl Document {
         Ok(())
     }
 
-    /// The sensitive variables' values, given again (`--var`, `EDGECTL_VAR_*`) and checked
-    /// against the plan's hashes.
+    /// The sensitive variables' values, given again (`given`: a variable's value from
+    /// `--var` or `EDGECTL_VAR_*`) and checked against the plan's hashes.
     pub fn sensitive_values(
         &self,
         path: &str,
-        given: &crate::manifest::vars::Overrides,
+        given: impl Fn(&str) -> Option<String>,
     ) -> Result<BTreeMap<String, String>, PlanFileError> {
         let mut values = BTreeMap::new();
         for (name, variable) in &self.variables {
             let (Some(salt), Some(expected)) = (&variable.salt, &variable.blake3) else {
                 continue;
             };
-            let value = given
-                .cli
-                .iter()
-                .rev()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.clone())
-                .or_else(|| given.env.get(name).cloned())
-                .ok_or_else(|| PlanFileError::Sensitive {
+            let value = given(name).ok_or_else(|| PlanFileError::Sensitive {
                     path: path.to_string(),
                     name: name.clone(),
                     why: format!(
@@ -763,25 +756,18 @@ mod tests {
         let (document, text) = read(&path).unwrap();
         assert_eq!(document.variables["tag"].value.as_deref(), Some("v1"));
         assert_eq!(document.variables["token"].value, None);
-        let given = crate::manifest::vars::Overrides {
-            cli: vec![("token".into(), "s3cr3t-value".into())],
-            ..Default::default()
-        };
-        let values = document.sensitive_values(&path, &given).unwrap();
+        let given = |name: &str| (name == "token").then(|| "s3cr3t-value".to_string());
+        let values = document.sensitive_values(&path, given).unwrap();
         let revealed = Document::reveal(&text, &values).unwrap();
         assert_eq!(revealed.execution.plan, document_plan("s3cr3t-value"));
-        let wrong = crate::manifest::vars::Overrides {
-            cli: vec![("token".into(), "other".into())],
-            ..Default::default()
-        };
-        let error = document.sensitive_values(&path, &wrong).unwrap_err();
+        let wrong = |name: &str| (name == "token").then(|| "other".to_string());
+        let error = document.sensitive_values(&path, wrong).unwrap_err();
         assert!(
             error
                 .to_string()
                 .contains("not the one the plan was made with")
         );
-        let none = crate::manifest::vars::Overrides::default();
-        let error = document.sensitive_values(&path, &none).unwrap_err();
+        let error = document.sensitive_values(&path, |_| None).unwrap_err();
         assert!(error.to_string().contains("--var token="), "{error}");
     }
 

@@ -8,26 +8,7 @@ use sha2::{Digest, Sha256};
 use super::Cx;
 use crate::engine::model::ResourceId;
 
-/// `base` if it fits in `max`, else `base` cut short plus a hash of the whole of it.
-pub fn fit(base: &str, max: usize) -> String {
-    if base.len() <= max {
-        return base.to_string();
-    }
-    with_hash(base, max, "")
-}
-
-/// `base` cut to fit `max` with a 6-hex-digit hash of `base` and `salt` appended: equal
-/// inputs give equal names, and any change to `salt` gives a new one.
-pub fn with_hash(base: &str, max: usize, salt: &str) -> String {
-    let digest = Sha256::digest(format!("{base}\n{salt}"));
-    let hash = &hex::encode(digest)[..6];
-    let keep = max.saturating_sub(hash.len() + 1);
-    let mut cut: String = base.chars().take(keep).collect();
-    while cut.ends_with('-') {
-        cut.pop();
-    }
-    format!("{cut}-{hash}")
-}
+pub use crate::text::{fit, with_hash};
 
 /// An idempotency token that is the same for the same request within a ten-minute window:
 /// a create retried by the SDK, or re-sent by an apply rerun soon after a crash, returns the

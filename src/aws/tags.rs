@@ -10,9 +10,16 @@ use crate::engine::model::{ResourceId, Value};
 pub const STACK_TAG: &str = "edgectl:stack";
 pub const ID_TAG: &str = "edgectl:id";
 /// On resources whose manifest says `retain: true`: destroy, and removal from the
-/// manifest, leave them in place (`engine::diff`). A managed tag like any other, so a plan
-/// shows when it is added or removed.
-pub use crate::engine::diff::{RETAIN_TAG, retained};
+/// manifest, leave them in place (`Observed::retained`, read by `pipeline::observe_raw`).
+/// A managed tag like any other, so a plan shows when it is added or removed.
+pub const RETAIN_TAG: &str = "edgectl:retain";
+
+/// Whether a resource's tags mark it retained.
+pub fn retained(tags: &Value) -> bool {
+    tags.as_map()
+        .and_then(|map| map.get(RETAIN_TAG))
+        .is_some_and(|value| value.as_str() == Some("true"))
+}
 
 /// The tags edgectl manages on a resource besides ownership: the manifest's common tags and
 /// `Name`. This is the `tags` property that plans compare.

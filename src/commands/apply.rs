@@ -106,7 +106,7 @@ pub async fn run_saved(
     let (document, text) = planfile::read(&path)?;
     document.check_age(&path, max_age)?;
     let given = crate::manifest::vars::Overrides::from_process(options.manifest.vars.clone(), None);
-    let values = document.sensitive_values(&path, &given)?;
+    let values = document.sensitive_values(&path, |name| given.given(name))?;
     crate::redact::register(values.values().cloned());
     let document = Document::reveal(&text, &values).map_err(|why| PlanFileError::Damaged {
         path: path.to_string(),

@@ -64,7 +64,7 @@ pub struct Step {
     pub observed: Option<Observed>,
     pub replacement: Replacement,
     /// What the kind says of this step for people, in place of its fields (a sync's
-    /// counts): see [`crate::engine::kind::Kind::summarize`].
+    /// counts): see `Kind::summarize`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<Summary>,
 }
@@ -144,7 +144,7 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
 
     // What templates may be rendered with: every live physical id and attribute.
     let known: BTreeMap<ResourceId, String> =
-        super::kind::live_ids(live.values()).into_iter().collect();
+        super::model::live_ids(live.values()).into_iter().collect();
     let mut replaced: BTreeSet<ResourceId> = BTreeSet::new();
     let mut unchanged = 0;
     let mut notes = Vec::new();
@@ -192,7 +192,7 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
     // refuses to delete while in use).
     let mut kept: BTreeSet<ResourceId> = live
         .iter()
-        .filter(|(_, have)| retained(have.value("tags")))
+        .filter(|(_, have)| have.retained)
         .map(|(id, _)| id.clone())
         .collect();
     loop {
@@ -268,16 +268,6 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
     })
 }
 
-/// The tag that marks a resource `retain: true`: destroy and removal leave it in place.
-pub const RETAIN_TAG: &str = "edgectl:retain";
-
-/// Whether a resource's tags mark it retained.
-pub fn retained(tags: &Value) -> bool {
-    tags.as_map()
-        .and_then(|map| map.get(RETAIN_TAG))
-        .is_some_and(|value| value.as_str() == Some("true"))
-}
-
 /// One resource's desired fields against its live ones: the desired side settled on what
 /// is live (a value kept from the live side), the changes, and notes on what was kept.
 /// References to resources in `replaced` read as not yet known; templates compare as the
@@ -347,8 +337,19 @@ mod tests {
         }
     }
 
+    /// A live resource, retained when its tags say so (as `pipeline::observe_raw` reads
+    /// them).
     fn observed(id: &str, physical: &str, props: Props) -> Observed {
-        Observed::new(ResourceId::parse(id), physical, props)
+        let retained = props.get("tags").is_some_and(|tags| {
+            tags.value
+                .as_map()
+                .and_then(|map| map.get("edgectl:retain"))
+                == Some(&Value::str("true"))
+        });
+        Observed {
+            retained,
+            ..Observed::new(ResourceId::parse(id), physical, props)
+        }
     }
 
     fn reference(id: &str) -> Value {

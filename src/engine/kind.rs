@@ -11,6 +11,7 @@ use async_trait::async_trait;
 
 use super::diff::{Change, Replacement, Step, Summary};
 use super::error::{Error, ErrorKind};
+pub use super::model::live_ids;
 use super::model::{Desired, Observed, ResourceId, Value};
 
 /// What the engine needs from a kind's context.
@@ -120,22 +121,6 @@ pub fn logical_index<'a>(
         index.entry(physical.clone()).or_insert_with(|| id.clone());
     }
     index
-}
-
-/// Every id a live reference may name: each resource's physical id, and its attributes
-/// (see [`ResourceId::attribute`]).
-pub fn live_ids<'a>(observed: impl IntoIterator<Item = &'a Observed>) -> Vec<(ResourceId, String)> {
-    observed
-        .into_iter()
-        .flat_map(|resource| {
-            std::iter::once((resource.id.clone(), resource.physical_id.clone())).chain(
-                resource
-                    .attributes
-                    .iter()
-                    .map(|(name, value)| (resource.id.attribute(name), value.clone())),
-            )
-        })
-        .collect()
 }
 
 /// Live references (physical ids in `index`) read as the logical ids they stand for.

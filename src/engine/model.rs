@@ -461,6 +461,10 @@ pub struct Observed {
     /// and managed secret), as [`ResourceId::attribute`] references.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
+    /// Marked `retain: true` where it lives (how, the kind's side knows: `aws::tags`):
+    /// destroy and removal from the manifest leave it in place.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retained: bool,
 }
 
 impl Observed {
@@ -474,6 +478,7 @@ impl Observed {
             extra: BTreeMap::new(),
             spare: false,
             attributes: BTreeMap::new(),
+            retained: false,
         }
     }
 
@@ -497,6 +502,40 @@ impl Observed {
                 format!("`{}` was read without its `{key}`", self.id),
             )
         })
+    }
+}
+
+/// Every id a live reference may name: each resource's physical id, and its attributes
+/// (see [`ResourceId::attribute`]).
+pub fn live_ids<'a>(observed: impl IntoIterator<Item = &'a Observed>) -> Vec<(ResourceId, String)> {
+    observed
+        .into_iter()
+        .flat_map(|resource| {
+            std::iter::once((resource.id.clone(), resource.physical_id.clone())).chain(
+                resource
+                    .attributes
+                    .iter()
+                    .map(|(name, value)| (resource.id.attribute(name), value.clone())),
+            )
+        })
+        .collect()
+}
+
+/// What an operation does to its resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Phase {
+    pub fn verb(self) -> (&'static str, &'static str) {
+        match self {
+            Phase::Create => ("creating", "created"),
+            Phase::Update => ("updating", "updated"),
+            Phase::Delete => ("deleting", "deleted"),
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::error::{Error, ErrorKind};
 use super::kind::Context;
-use super::walk::Phase;
+use super::model::Phase;
 
 /// Intervals start short (moto and fast APIs answer at once) and grow toward `MAX_DELAY`
 /// (a NAT gateway takes a minute or two on AWS).

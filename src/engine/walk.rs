@@ -16,22 +16,7 @@ use super::graph::{GraphError, topological};
 use super::kind::{Context, Kind, OpCx, PhysicalIds, kind_for};
 use super::model::ResourceId;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Phase {
-    Create,
-    Update,
-    Delete,
-}
-
-impl Phase {
-    pub fn verb(self) -> (&'static str, &'static str) {
-        match self {
-            Phase::Create => ("creating", "created"),
-            Phase::Update => ("updating", "updated"),
-            Phase::Delete => ("deleting", "deleted"),
-        }
-    }
-}
+pub use super::model::Phase;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Op {

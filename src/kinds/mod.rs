@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::aws::Adapter;
 use crate::lower::Lowering;
-use crate::manifest::sections::Section;
+use crate::manifest::Section;
 
 /// One kind: what the rest of edgectl needs from it.
 pub struct Registration {

@@ -1,15 +1,11 @@
 //! Lowering: the invalidation of a synced bucket that distributions serve: which
 //! distributions, where they serve the bucket from, and the same files as its objects.
 
-use std::collections::BTreeSet;
-
-use crate::aws::cloudfront::distribution_id;
 use crate::aws::cloudfront::invalidation::invalidation_id;
 use crate::aws::s3::content::{headers_fingerprint, scan, scan_value};
 use crate::aws::s3::{bucket_id, objects_id};
 use crate::engine::model::{Desired, Mode, Value, props};
 use crate::manifest::Manifest;
-use crate::manifest::edge::OriginTarget;
 
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     let mut out = Vec::new();
@@ -17,7 +13,7 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
         let Some(sync) = &bucket.sync else {
             continue;
         };
-        let targets = targets(manifest, &bucket.key);
+        let targets = super::objects::targets(manifest, &bucket.key);
         if targets.is_empty() {
             continue;
         }
@@ -43,30 +39,4 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
         });
     }
     out
-}
-
-/// The distributions serving a bucket: each with the origin path it serves the bucket
-/// under and its root object (which also answers for `/`).
-pub fn targets(manifest: &Manifest, bucket_key: &str) -> BTreeSet<Value> {
-    manifest
-        .edge
-        .distributions
-        .iter()
-        .flat_map(|distribution| {
-            distribution
-                .origins
-                .iter()
-                .filter(|origin| origin.target == OriginTarget::Bucket(bucket_key.to_string()))
-                .map(|origin| {
-                    Value::map([
-                        (
-                            "distribution",
-                            Value::Ref(distribution_id(&distribution.key)),
-                        ),
-                        ("origin_path", Value::str(&origin.path)),
-                        ("root_object", Value::str(&distribution.default_root_object)),
-                    ])
-                })
-        })
-        .collect()
 }

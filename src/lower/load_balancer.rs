@@ -188,9 +188,7 @@ pub fn action_value(action: &RouteAction) -> Value {
     }
 }
 
-pub fn load_balancer_id(key: &str) -> ResourceId {
-    ResourceId::new("load_balancer", key)
-}
+pub use super::ids::load_balancer_id;
 
 /// The listeners and rules that send traffic to `service`'s target group.
 pub fn forwarders(manifest: &Manifest, service: &str) -> Vec<ResourceId> {

@@ -1,12 +1,13 @@
 //! Lowering: a bucket's synced content: the files of `sync.source`, hashed in the
 //! background (the one lowering that reads the disk).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use crate::aws::cloudfront::distribution_id;
 use crate::aws::s3::content::{self, Scan, headers_fingerprint, scan, scan_value, unhashed};
 use crate::aws::s3::{bucket_id, objects_id};
 use crate::engine::model::{Desired, Mode, Value, props};
-use crate::manifest::edge::Bucket;
+use crate::manifest::edge::{Bucket, OriginTarget};
 use crate::manifest::{self, Manifest};
 
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
@@ -17,7 +18,7 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
         };
         let sync = &settings(sync);
         let scanned = scan(sync);
-        let fronted = !super::invalidation::targets(manifest, &bucket.key).is_empty();
+        let fronted = !targets(manifest, &bucket.key).is_empty();
         out.push(Desired {
             id: objects_id(&bucket.key),
             props: props([
@@ -86,4 +87,30 @@ pub fn files(scanned: &Scan) -> Value {
         .map(|file| (file.key.clone(), Value::str(unhashed(file.size))))
         .collect();
     Value::Map(files)
+}
+
+/// The distributions serving a bucket: each with the origin path it serves the bucket
+/// under and its root object (which also answers for `/`).
+pub fn targets(manifest: &Manifest, bucket_key: &str) -> BTreeSet<Value> {
+    manifest
+        .edge
+        .distributions
+        .iter()
+        .flat_map(|distribution| {
+            distribution
+                .origins
+                .iter()
+                .filter(|origin| origin.target == OriginTarget::Bucket(bucket_key.to_string()))
+                .map(|origin| {
+                    Value::map([
+                        (
+                            "distribution",
+                            Value::Ref(distribution_id(&distribution.key)),
+                        ),
+                        ("origin_path", Value::str(&origin.path)),
+                        ("root_object", Value::str(&distribution.default_root_object)),
+                    ])
+                })
+        })
+        .collect()
 }

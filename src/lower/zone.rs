@@ -9,7 +9,7 @@ use crate::known::CLOUDFRONT_HOSTED_ZONE;
 use crate::manifest::Manifest;
 use crate::manifest::dns::Target;
 
-use super::load_balancer::load_balancer_id;
+use super::ids::load_balancer_id;
 
 /// Where a record of zone `key` goes: the stack's zone, or one found by name.
 pub fn zone_value(manifest: &Manifest, key: &str) -> Value {

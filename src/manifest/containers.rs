@@ -5,11 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::decode::{
-    Decoder, Fields, Spanned, flag, list, named_positions, reference, valid_logical_name,
+    Decoder, Fields, Spanned, flag, list, named_positions, reference, strings, valid_logical_name,
 };
 use super::diag::{Pos, suggest};
 use super::keys::{KeyRef, key_ref};
-use super::schema::{Network, Tier};
+use super::network::Tier;
+use super::scope::{Context, security_groups, tier};
 use super::yaml::{Node, NodeKind};
 pub use crate::known::LOG_GROUP_PREFIXES;
 pub use crate::text::canonical_json;
@@ -359,25 +360,6 @@ pub struct Statement {
     pub resources: Vec<String>,
 }
 
-/// What the container sections may refer to outside themselves.
-pub struct Context<'a> {
-    /// The keys under `secrets:`, which services refer to as `secrets.<key>`.
-    pub secrets: Vec<String>,
-    /// Those of them made without a value (`generate: false`), which no container may read.
-    pub valueless_secrets: Vec<String>,
-    /// The keys under `keys:`, which repositories and logs refer to as `keys.<key>`.
-    pub keys: Vec<String>,
-    /// The keys under `namespaces:`, which a service's `discovery` names.
-    pub namespaces: Vec<String>,
-    /// The keys under `databases:`, whose secret and endpoint services refer to.
-    pub databases: Vec<String>,
-    /// The keys under `certificates:`, which listeners refer to as `certificates.<key>`.
-    pub certificates: Vec<String>,
-    pub stack: &'a str,
-    pub network: Option<&'a Network>,
-    pub security_groups: Vec<String>,
-}
-
 pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Containers {
     let file_systems = super::storage::decode(decoder, fields, cx);
     let databases = super::databases::decode(decoder, fields, cx);
@@ -528,14 +510,6 @@ fn number(
         .get(key)
         .and_then(|node| decoder.int(node, key, min, max))
         .map_or(default, |value| value.value)
-}
-
-fn strings(decoder: &mut Decoder, node: &Node, what: &str) -> Vec<Spanned<String>> {
-    let items = decoder.list(node);
-    items
-        .into_iter()
-        .filter_map(|item| decoder.string(item, what))
-        .collect()
 }
 
 fn string_map(decoder: &mut Decoder, node: &Node, what: &str) -> BTreeMap<String, Spanned<String>> {
@@ -736,43 +710,6 @@ fn decode_clusters(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<
     out
 }
 
-pub(super) fn tier(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Option<Tier> {
-    let choice = decoder.choice(node, "subnets", &["public", "private", "isolated"])?;
-    let tier = Tier::ALL
-        .into_iter()
-        .find(|tier| tier.as_str() == choice.value)?;
-    if let Some(network) = cx.network
-        && network.subnets(tier).is_empty()
-    {
-        decoder.error(
-            choice.pos,
-            format!("the network has no `{}` subnets", choice.value),
-            "add them under `network.subnets`, or choose another tier",
-        );
-        return None;
-    }
-    Some(tier)
-}
-
-pub(super) fn security_groups(
-    decoder: &mut Decoder,
-    fields: &Fields<'_>,
-    cx: &Context<'_>,
-) -> Vec<String> {
-    let Some(node) = fields.get("security_groups") else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for name in strings(decoder, node, "security_groups") {
-        if reference(decoder, &name, "security group", &cx.security_groups)
-            && !out.contains(&name.value)
-        {
-            out.push(name.value);
-        }
-    }
-    out
-}
-
 /// Names ELBv2 limits to 32 characters of letters, digits and hyphens.
 pub fn elb_name(decoder: &mut Decoder, name: &Spanned<String>) -> bool {
     let ok = (1..=32).contains(&name.value.len())
@@ -810,7 +747,7 @@ fn decode_load_balancers(
         if name.pos == Pos::default() {
             // A derived name is cut to ELBv2's 32 characters, with a hash to stay unique.
             name.pos = key.pos;
-            name.value = crate::aws::naming::fit(&name.value, 32);
+            name.value = crate::text::fit(&name.value, 32);
         }
         if !elb_name(decoder, &name) {
             continue;

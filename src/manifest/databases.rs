@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use super::containers::{Context, security_groups, tier};
 use super::decode::{Decoder, Fields};
 use super::decode::{flag, named_positions, valid_logical_name};
 use super::keys::{KeyRef, encryption_key};
-use super::schema::Tier;
+use super::network::Tier;
+use super::scope::{Context, security_groups, tier};
 use super::yaml::NodeKind;
 
 const DATABASE: &[&str] = &[

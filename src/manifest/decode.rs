@@ -361,3 +361,12 @@ pub fn reference(
     decoder.error(name.pos, format!("unknown {kind} `{}`", name.value), help);
     false
 }
+
+/// A list of strings, each with its place.
+pub fn strings(decoder: &mut Decoder, node: &Node, what: &str) -> Vec<Spanned<String>> {
+    let items = decoder.list(node);
+    items
+        .into_iter()
+        .filter_map(|item| decoder.string(item, what))
+        .collect()
+}

@@ -57,7 +57,7 @@ pub fn render(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
     for diagnostic in sorted {
         let Pos { line, column, len } = diagnostic.pos;
         // A reference quoted from a decoded string shows as written (see `refs`).
-        let _ = writeln!(out, "error: {}", super::refs::display(&diagnostic.message));
+        let _ = writeln!(out, "error: {}", super::marks::display(&diagnostic.message));
         let _ = writeln!(out, "  --> {path}:{line}:{column}");
         if let Some(text) = line.checked_sub(1).and_then(|index| lines.get(index)) {
             let gutter = line.to_string().len();
@@ -84,7 +84,7 @@ pub fn render(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
             );
         }
         if let Some(help) = &diagnostic.help {
-            let _ = writeln!(out, "  = help: {}", super::refs::display(help));
+            let _ = writeln!(out, "  = help: {}", super::marks::display(help));
         }
         out.push('\n');
     }

@@ -12,8 +12,11 @@ pub mod edge;
 pub mod environments;
 pub mod firewalls;
 pub mod keys;
+pub mod marks;
+pub mod network;
 pub mod refs;
 pub mod schema;
+pub mod scope;
 pub mod secrets;
 pub mod sections;
 pub mod storage;
@@ -25,11 +28,11 @@ use std::collections::BTreeMap;
 use std::io::Read as _;
 
 pub use containers::{Image, RouteAction, Service, TaskRole};
+pub use network::*;
 pub use schema::*;
 
 use decode::Decoder;
 use diag::{Diagnostic, Pos};
-use sections::Section;
 use vars::{Declaration, Overrides};
 use yaml::{Node, NodeKind};
 
@@ -151,11 +154,16 @@ pub fn parse_bytes(
     let named = environment
         .clone()
         .or_else(|| environments.declared.keys().next().cloned());
-    let attributes = refs::Attributes::new(sections);
+    let attributes = refs::Attributes::new(
+        sections
+            .iter()
+            .map(|section| (section.key(), section.attributes()))
+            .collect(),
+    );
     let scope = vars::Scope {
         values: &values,
         environment: named.as_deref(),
-        attributes,
+        attributes: &attributes,
     };
     vars::substitute(&mut root, &scope, &defaulted, &mut decoder.diagnostics);
     environments::prune(&mut root, &environments, named.as_deref(), &mut decoder);

@@ -8,14 +8,12 @@
 //! characters ([`OPEN`], [`CLOSE`]), so that a literal `${` written `$${` is never read as
 //! one; [`display`] shows them as written.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::diag::{Diagnostic, Pos, suggest};
 use super::yaml::{Node, NodeKind};
 
-pub const OPEN: char = '\u{E000}';
-pub const CLOSE: char = '\u{E001}';
+pub use super::marks::{CLOSE, OPEN, display, has_references};
 
 /// The sections whose resources have attributes, and what each may be asked for.
 pub const ATTRIBUTES: &[(&str, &[&str])] = &[
@@ -40,30 +38,32 @@ pub const ATTRIBUTES: &[(&str, &[&str])] = &[
 ];
 
 /// Every section whose resources have attributes: the built-in ones ([`ATTRIBUTES`]) and
-/// those of the registered kinds (`manifest::sections`).
-#[derive(Clone, Copy)]
+/// those of the registered kinds (`schema::Section`).
+#[derive(Clone)]
 pub struct Attributes<'a> {
-    sections: &'a [&'a dyn super::sections::Section],
+    registered: Vec<(&'a str, &'a [&'a str])>,
 }
 
 impl<'a> Attributes<'a> {
-    pub fn new(sections: &'a [&'a dyn super::sections::Section]) -> Self {
-        Self { sections }
+    /// The built-in sections' and `registered`'s: each section's key with its attributes.
+    pub fn new(registered: Vec<(&'a str, &'a [&'a str])>) -> Self {
+        Self { registered }
     }
 
     /// Those of the built-in sections only.
     #[cfg(test)]
     pub fn built_in() -> Attributes<'static> {
-        Attributes { sections: &[] }
+        Attributes {
+            registered: Vec::new(),
+        }
     }
 
     /// Each section's name with what its resources may be asked for.
     pub fn all(&self) -> impl Iterator<Item = (&'a str, &'a [&'a str])> + '_ {
-        ATTRIBUTES.iter().copied().chain(
-            self.sections
-                .iter()
-                .map(|section| (section.key(), section.attributes())),
-        )
+        ATTRIBUTES
+            .iter()
+            .copied()
+            .chain(self.registered.iter().copied())
     }
 
     /// The attributes of `section`, when it is one with attributes.
@@ -105,11 +105,6 @@ pub enum Part {
     Malformed(String),
 }
 
-/// Whether `text` holds a reference.
-pub fn has_references(text: &str) -> bool {
-    text.contains(OPEN)
-}
-
 /// `text` as literal pieces and references.
 pub fn parts(text: &str) -> Vec<Part> {
     let mut parts = Vec::new();
@@ -138,14 +133,6 @@ pub fn parts(text: &str) -> Vec<Part> {
         parts.push(Part::Text(rest.to_string()));
     }
     parts
-}
-
-/// `text` as written, references shown as `${...}`.
-pub fn display(text: &str) -> Cow<'_, str> {
-    if !has_references(text) {
-        return Cow::Borrowed(text);
-    }
-    Cow::Owned(text.replace(OPEN, "${").replace(CLOSE, "}"))
 }
 
 /// Checks every reference left in the tree (after variables and environments) against

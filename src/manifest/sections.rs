@@ -1,32 +1,13 @@
-//! The sections a registered kind decodes itself (`kinds/`): the manifest reads them with
-//! the rest, through [`Section`], checks references to their attributes, and keeps what
-//! each decoded ([`Sections`]) for the kind's lowering. The manifest never names them.
+//! What the sections a registered kind decodes itself (`kinds/`) decoded, kept for the
+//! kind's lowering ([`Sections`]); the manifest reads them through `schema::Section`, and
+//! never names them.
 
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::decode::Decoder;
-use super::schema::Manifest;
-use super::yaml::Node;
-
 /// What a section decoded, as its kind's own type.
 pub type Decoded = Arc<dyn Any + Send + Sync>;
-
-/// A top-level section of the manifest that a kind owns.
-pub trait Section: Sync {
-    /// Its key at the top of the manifest (`dashboards`).
-    fn key(&self) -> &'static str;
-
-    /// What `${<key>.<name>.<attribute>}` may ask of its resources.
-    fn attributes(&self) -> &'static [&'static str] {
-        &[]
-    }
-
-    /// Decodes the section, telling `decoder` every mistake with its place and fix. It
-    /// runs once the built-in sections are decoded: `manifest` is what it may refer to.
-    fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded;
-}
 
 /// What each registered section decoded, by its key.
 #[derive(Clone, Default)]

@@ -1,12 +1,12 @@
 //! The `file_systems` section (EFS file systems, their mount targets and access points)
 //! and a service's `volumes` that mount them.
 
-use super::containers::{Context, security_groups, tier};
 use super::decode::{Decoder, Fields};
 use super::decode::{flag, valid_logical_name};
 use super::diag::suggest;
 use super::keys::{KeyRef, encryption_key};
-use super::schema::Tier;
+use super::network::Tier;
+use super::scope::{Context, security_groups, tier};
 use super::yaml::Node;
 
 const FILE_SYSTEM: &[&str] = &[

@@ -30,6 +30,18 @@ pub struct Overrides {
 }
 
 impl Overrides {
+    /// The value given for `name`: the last `--var`, else `EDGECTL_VAR_<name>`.
+    pub fn given(&self, name: &str) -> Option<String> {
+        self.cli
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+            .or_else(|| self.env.get(name).cloned())
+    }
+}
+
+impl Overrides {
     /// `environment` is `--env`, which clap takes from `EDGECTL_ENV` when not given.
     pub fn from_process(cli: Vec<(String, String)>, environment: Option<String>) -> Self {
         let env = std::env::vars()
@@ -176,7 +188,7 @@ pub struct Scope<'a> {
     pub values: &'a BTreeMap<String, Option<String>>,
     pub environment: Option<&'a str>,
     /// What `${<section>.<name>.<attribute>}` may name.
-    pub attributes: super::refs::Attributes<'a>,
+    pub attributes: &'a super::refs::Attributes<'a>,
 }
 
 /// Expands one string; on error returns the character offset of the bad reference.
@@ -300,7 +312,7 @@ mod tests {
             &Scope {
                 values,
                 environment: Some("dev"),
-                attributes: crate::manifest::refs::Attributes::built_in(),
+                attributes: &crate::manifest::refs::Attributes::built_in(),
             },
         )
     }

@@ -27,7 +27,7 @@ pub fn render(plan: &Plan, stack: &str, region: &str, paint: Paint, verbose: boo
         let _ = writeln!(
             out,
             "\nNo changes: {} {verb} the manifest.",
-            crate::manifest::plural(plan.unchanged, "resource")
+            crate::text::plural(plan.unchanged, "resource")
         );
         return out;
     }

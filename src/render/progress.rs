@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{Paint, duration};
-use crate::aws::errors::AwsError;
 use crate::engine::diff::Step;
+use crate::engine::error::Error;
 use crate::engine::walk::{Hooks, Phase};
 
 pub enum Progress {
@@ -141,7 +141,7 @@ impl Hooks for Progress {
         ));
     }
 
-    fn failed(&self, op: usize, step: &Step, phase: Phase, error: &AwsError, elapsed: Duration) {
+    fn failed(&self, op: usize, step: &Step, phase: Phase, error: &Error, elapsed: Duration) {
         self.clear(op);
         let mark = self.paint().red("✗");
         self.line(&format!(

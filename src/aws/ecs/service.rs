@@ -584,7 +584,7 @@ pub async fn wait_stable(
                 format!(
                     "service `{}` not stable after {} (running {} of {}); raise `--timeout`, or pass `--no-wait`",
                     current.service_name().unwrap_or(service),
-                    crate::render::duration(op.cx.timeout),
+                    crate::text::duration(op.cx.timeout),
                     current.running_count(),
                     current.desired_count()
                 ),

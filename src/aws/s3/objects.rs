@@ -301,8 +301,8 @@ impl Tally<'_> {
         self.op.status(&format!(
             "uploaded {files}/{} files, {} of {}",
             self.total_files,
-            crate::render::bytes(bytes),
-            crate::render::bytes(self.total_bytes)
+            crate::text::bytes(bytes),
+            crate::text::bytes(self.total_bytes)
         ));
     }
 }

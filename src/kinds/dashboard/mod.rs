@@ -15,8 +15,9 @@ use std::sync::Arc;
 use crate::engine::model::{ResourceId, Value};
 use crate::lower::{Env, Lowering};
 use crate::manifest::Manifest;
+use crate::manifest::Section;
 use crate::manifest::decode::Decoder;
-use crate::manifest::sections::{Decoded, Section};
+use crate::manifest::sections::Decoded;
 use crate::manifest::yaml::Node;
 
 pub const KIND: &str = "dashboard";
