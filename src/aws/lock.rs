@@ -226,60 +226,96 @@ pub struct Lock {
 /// A line for the user about a lock taken over.
 pub type Notice = Option<String>;
 
-/// Takes the stack's lock for `command`; when another run holds it, tries again with
-/// growing intervals for at most `wait` (zero: fail at once), then names the holder. A
-/// stale lock (lease run out, or its process gone from this host) is taken over, and the
-/// notice says whose it was.
-pub async fn acquire(cx: &Cx, command: &str, wait: Duration) -> Result<(Lock, Notice), LockError> {
-    let name = parameter_name(&cx.stack);
-    let mut ours = Holder::here(command);
-    let aws = |source| LockError::Aws {
-        stack: cx.stack.clone(),
-        source,
-    };
-    let started = Instant::now();
-    let mut delay = Duration::from_millis(500);
-    loop {
-        ours.expires = unix(SystemTime::now()) + lease().as_secs();
-        match put(cx, &name, &ours, false).await {
-            Ok(()) => return Ok((Lock::held(cx, name, None, ours), None)),
-            Err(error) if error.code.as_deref() == Some("ParameterAlreadyExists") => {
-                let Some(holder) = read(cx).await.map_err(aws)? else {
-                    // Released in between: take it now.
-                    continue;
-                };
-                if holder.token == ours.token {
-                    return Ok((Lock::held(cx, name, None, ours), None));
-                }
-                if let Some(why) = holder.stale() {
-                    match take_over(cx, &name, &holder, &mut ours)
-                        .await
-                        .map_err(aws)?
-                    {
-                        Some(claim) => {
-                            let notice = format!(
-                                "took over the stale lock of stack `{}` held by {} ({why})",
-                                cx.stack,
-                                holder.describe()
-                            );
-                            return Ok((Lock::held(cx, name, Some(claim), ours), Some(notice)));
-                        }
-                        // Another run took it over first: it holds the lock now.
-                        None => continue,
-                    }
-                }
-                let left = wait.saturating_sub(started.elapsed());
-                if left.is_zero() {
-                    return Err(LockError::Held {
-                        stack: cx.stack.clone(),
-                        holder,
-                    });
-                }
-                tokio::time::sleep(delay.min(left)).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
-            }
-            Err(error) => return Err(aws(error)),
+/// A run's attempt to take the stack's lock. Its holder (and so its token) exists before
+/// anything is written, so that an attempt stopped part way (a signal while the lock is
+/// taken or waited for) removes what it wrote ([`Attempt::abandon`]).
+pub struct Attempt {
+    ours: Holder,
+    /// The takeover claim this attempt is writing or wrote, if any.
+    claim: Option<String>,
+}
+
+impl Attempt {
+    pub fn new(command: &str) -> Self {
+        Self {
+            ours: Holder::here(command),
+            claim: None,
         }
+    }
+
+    /// Takes the stack's lock; when another run holds it, tries again with growing
+    /// intervals for at most `wait` (zero: fail at once), then names the holder. A stale
+    /// lock (lease run out, or its process gone from this host) is taken over, and the
+    /// notice says whose it was.
+    pub async fn acquire(&mut self, cx: &Cx, wait: Duration) -> Result<(Lock, Notice), LockError> {
+        let name = parameter_name(&cx.stack);
+        let aws = |source| LockError::Aws {
+            stack: cx.stack.clone(),
+            source,
+        };
+        let started = Instant::now();
+        let mut delay = Duration::from_millis(500);
+        loop {
+            self.ours.expires = unix(SystemTime::now()) + lease().as_secs();
+            match put(cx, &name, &self.ours, false).await {
+                Ok(()) => return Ok((Lock::held(cx, name, None, self.ours.clone()), None)),
+                Err(error) if error.code.as_deref() == Some("ParameterAlreadyExists") => {}
+                Err(error) => return Err(aws(error)),
+            }
+            let Some(holder) = read(cx).await.map_err(aws)? else {
+                // Released in between: take it now.
+                continue;
+            };
+            if holder.token == self.ours.token {
+                return Ok((Lock::held(cx, name, None, self.ours.clone()), None));
+            }
+            if let Some(why) = holder.stale() {
+                self.claim = Some(claim_name(&cx.stack, &holder.token));
+                if let Some(claim) = take_over(cx, &name, &holder, &mut self.ours)
+                    .await
+                    .map_err(aws)?
+                {
+                    let notice = format!(
+                        "took over the stale lock of stack `{}` held by {} ({why})",
+                        cx.stack,
+                        holder.describe()
+                    );
+                    let lock = Lock::held(cx, name, Some(claim), self.ours.clone());
+                    return Ok((lock, Some(notice)));
+                }
+                // Another run took it over first: it holds the lock now (or its claim
+                // outlived it): wait for it like for any holder.
+                self.claim = None;
+            }
+            let left = wait.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return Err(LockError::Held {
+                    stack: cx.stack.clone(),
+                    holder,
+                });
+            }
+            tokio::time::sleep(delay.min(left)).await;
+            delay = (delay * 2).min(Duration::from_secs(10));
+        }
+    }
+
+    /// Removes what a stopped attempt wrote: the lock, and the takeover claim, where they
+    /// still hold this attempt's token (never another run's).
+    pub async fn abandon(&self, cx: &Cx) -> Result<(), AwsError> {
+        if read(cx)
+            .await?
+            .is_some_and(|holder| holder.token == self.ours.token)
+        {
+            delete(cx, &parameter_name(&cx.stack)).await?;
+        }
+        if let Some(claim) = &self.claim
+            && read_at(cx, claim)
+                .await?
+                .is_some_and(|holder| holder.token == self.ours.token)
+        {
+            delete(cx, claim).await?;
+        }
+        Ok(())
     }
 }
 

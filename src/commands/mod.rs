@@ -189,8 +189,9 @@ pub async fn lock(
     wait: std::time::Duration,
 ) -> anyhow::Result<crate::aws::lock::Lock> {
     signals::enter();
+    let mut attempt = crate::aws::lock::Attempt::new(command);
     let acquired = tokio::select! {
-        acquired = crate::aws::lock::acquire(cx, command, wait) => acquired.map_err(Into::into),
+        acquired = attempt.acquire(cx, wait) => acquired.map_err(Into::into),
         interrupted = signals::outside_walk() => Err(interrupted.into()),
     };
     match acquired {
@@ -201,6 +202,14 @@ pub async fn lock(
             Ok(lock)
         }
         Err(error) => {
+            // Stopped (or failed) part way: the lock, or a takeover claim, may be this
+            // run's already.
+            if let Err(left) = attempt.abandon(cx).await {
+                crate::sayln!(
+                    "warning: could not remove the lock this run was taking of stack `{}` ({left}); `edgectl unlock` removes it",
+                    cx.stack
+                );
+            }
             signals::leave();
             Err(error)
         }

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::harness::{Moto, edgectl_command};
-use crate::proxy::FaultProxy;
+use crate::proxy::{FaultProxy, Match};
 
 const MANIFEST: &str = "examples/network.yaml";
 const LOCK: &str = "/edgectl/lock/network-demo";
@@ -388,6 +388,31 @@ async fn sigterm_while_reading_releases_the_lock() {
         0,
         "a run stopped while reading made something"
     );
+}
+
+/// SIGTERM while the lock is being taken: the run's PutParameter was carried out but its
+/// answer lost (a 500 after moto served it), so the run reads the lock back to see whose it
+/// is, slowly. Stopped there, it removes the lock it wrote, and exits 143.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_while_taking_the_lock_removes_what_it_wrote() {
+    let moto = Moto::start();
+    let ssm = ssm(&moto).await;
+    let proxy = FaultProxy::start(&moto.url);
+    proxy.answer_served(
+        Match::Operation("PutParameter"),
+        1,
+        500,
+        "InternalFailure",
+        "the answer is lost",
+    );
+    proxy.slow(Match::Operation("GetParameter"), Duration::from_secs(2));
+    let child = applying(&proxy, &ssm).await;
+    send("TERM", child.id());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    assert_eq!(proxy.answered("InternalFailure"), 1, "{stderr}");
+    assert_eq!(lock_value(&ssm).await, None, "the lock outlived the run");
 }
 
 /// SIGINT during the walk: nothing new starts, what is in flight is not waited for, the

@@ -49,6 +49,8 @@ struct State {
     in_flight: usize,
     /// Errors to answer the next requests of an operation with, in order set.
     answers: Vec<Answer>,
+    /// Held this long before forwarding, the requests that match (a slow operation).
+    slow: Vec<(Match, Duration)>,
 }
 
 /// Which requests an `Answer` is for.
@@ -200,6 +202,16 @@ impl FaultProxy {
     /// Holds every request this long before forwarding it (a slow AWS).
     pub fn delay(&self, delay: Duration) {
         self.state.lock().expect("proxy state").delay = delay;
+    }
+
+    /// Holds the requests of `matches` this long before forwarding them (AWS slow to answer
+    /// one operation).
+    pub fn slow(&self, matches: Match, delay: Duration) {
+        self.state
+            .lock()
+            .expect("proxy state")
+            .slow
+            .push((matches, delay));
     }
 
     /// Waits until every request the proxy has read is done: a killed client's requests
@@ -388,7 +400,13 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
                         answer.served,
                     )
                 });
-            (state.requests, state.draw(), state.delay, answer)
+            let delay = state
+                .slow
+                .iter()
+                .filter(|(matches, _)| matches.matches(&request))
+                .map(|(_, delay)| *delay)
+                .fold(state.delay, Duration::max);
+            (state.requests, state.draw(), delay, answer)
         };
         let _done = InFlight(state);
         std::thread::sleep(delay);
