@@ -11,7 +11,7 @@
 
 use aws_sdk_cloudwatch::types::MetricAlarm;
 
-use crate::harness::Moto;
+use crate::harness::{Moto, edited, written};
 
 const MANIFEST: &str = "stack: alarms-demo
 region: us-east-1
@@ -33,14 +33,7 @@ alarms:
 ";
 
 fn write(dir: &tempfile::TempDir, edit: &[(&str, &str)]) -> String {
-    let mut text = MANIFEST.to_string();
-    for (from, to) in edit {
-        assert!(text.contains(from), "{from}");
-        text = text.replace(from, to);
-    }
-    let path = dir.path().join("alarms.yaml");
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
+    written(dir, "alarms.yaml", &edited(MANIFEST, edit))
 }
 
 async fn alarms(cloudwatch: &aws_sdk_cloudwatch::Client) -> Vec<MetricAlarm> {

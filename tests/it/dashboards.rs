@@ -7,7 +7,7 @@
 //! with destroy. Seed 004's dashboard is HappyRobot's (`manifests::happyrobot_*`); faults
 //! and kills reach it there (`stress`).
 
-use crate::harness::{Moto, service_example};
+use crate::harness::{Moto, edited, service_example};
 
 const DASHBOARD: &str = "
 dashboards:
@@ -32,12 +32,8 @@ fn manifest(moto: &Moto, dir: &tempfile::TempDir, edits: &[(&str, &str)]) -> Str
             "    logs: { retention_days: 7 }\n    alarms: { cpu: 80 }\n",
         )],
     );
-    let mut text = std::fs::read_to_string(&path).unwrap() + DASHBOARD;
-    for (from, to) in edits {
-        assert!(text.contains(from), "{from}");
-        text = text.replace(from, to);
-    }
-    std::fs::write(&path, text).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap() + DASHBOARD;
+    std::fs::write(&path, edited(&text, edits)).unwrap();
     path
 }
 

@@ -5,7 +5,7 @@
 //! stack's zone refused for deletion while it holds a record the stack did not write;
 //! destroy leaving the other zone as it was.
 
-use crate::harness::Moto;
+use crate::harness::{Moto, edited, written};
 
 const MANIFEST: &str = "stack: dns-demo
 region: us-east-1
@@ -26,14 +26,7 @@ zones:
 ";
 
 fn write(dir: &tempfile::TempDir, file: &str, edit: &[(&str, &str)]) -> String {
-    let mut text = MANIFEST.to_string();
-    for (from, to) in edit {
-        assert!(text.contains(from), "{from}");
-        text = text.replace(from, to);
-    }
-    let path = dir.path().join(file);
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
+    written(dir, file, &edited(MANIFEST, edit))
 }
 
 /// Every record set of a zone as (name, type, values), sorted.

@@ -5,7 +5,7 @@
 //! refused and untouched; a CloudFront web ACL (in us-east-1) named by the static site's
 //! distribution; destroy leaving only the other's.
 
-use crate::harness::{Moto, root};
+use crate::harness::{Moto, root, written};
 
 const FIREWALL: &str = "
 firewalls:
@@ -23,11 +23,8 @@ fn write(dir: &tempfile::TempDir, example: &str, extra: &str) -> String {
     let site = root().join("examples/site");
     let text = std::fs::read_to_string(root().join(example))
         .unwrap()
-        .replace("source: ./site", &format!("source: {}", site.display()))
-        + extra;
-    let path = dir.path().join("firewall.yaml");
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
+        .replace("source: ./site", &format!("source: {}", site.display()));
+    written(dir, "firewall.yaml", &(text + extra))
 }
 
 async fn acls(

@@ -522,6 +522,28 @@ pub fn service_example(
     path.to_string_lossy().into_owned()
 }
 
+/// `text` with each `(from, to)` edit made: every `from` must be in it (a manifest that
+/// changed under a test fails it, rather than an edit silently not made).
+#[track_caller]
+pub fn edited(text: &str, edits: &[(&str, &str)]) -> String {
+    let mut text = text.to_string();
+    for (from, to) in edits {
+        assert!(
+            text.contains(from),
+            "the manifest no longer contains {from:?}"
+        );
+        text = text.replace(from, to);
+    }
+    text
+}
+
+/// `text` written to `name` in `dir`: the file's path.
+pub fn written(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
 /// A plan's summary line (`Plan: ...` or `No changes...`), empty when there is none.
 pub fn summary(run: &Run) -> String {
     run.stdout

@@ -8,7 +8,7 @@
 //! moto's KMS takes any key policy without checking it, and its S3, Secrets Manager and
 //! ECR accept a key ARN without asking KMS; AWS checks that the caller may use the key.
 
-use crate::harness::{Moto, summary};
+use crate::harness::{Moto, edited, summary, written};
 
 const MANIFEST: &str = "stack: keys-demo
 region: us-east-1
@@ -36,14 +36,11 @@ repositories:
 ";
 
 fn write(dir: &tempfile::TempDir, name: &str, edit: &[(&str, &str)]) -> String {
-    let mut text = MANIFEST.replace("DEFAULT_OTHER\n", "");
-    for (from, to) in edit {
-        assert!(text.contains(from), "{from}");
-        text = text.replace(from, to);
-    }
-    let path = dir.path().join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
+    written(
+        dir,
+        name,
+        &edited(&MANIFEST.replace("DEFAULT_OTHER\n", ""), edit),
+    )
 }
 
 async fn key(kms: &aws_sdk_kms::Client, id: &str) -> aws_sdk_kms::types::KeyMetadata {

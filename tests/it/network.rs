@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Filter, NatGatewayState, Tag, VpcAttributeName};
 
-use crate::harness::{Moto, Run, root, settings};
+use crate::harness::{Moto, Run, root, settings, written};
 
 const STACK: &str = "network-demo";
 const MANIFEST: &str = "examples/network.yaml";
@@ -108,11 +108,10 @@ async fn owned_ids(ec2: &Client) -> BTreeMap<String, usize> {
 }
 
 fn write_manifest(dir: &tempfile::TempDir, text: &str) -> String {
-    let path = dir.path().join("network.yaml");
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
+    written(dir, "network.yaml", text)
 }
 
+/// The first `from` only: the example repeats some lines.
 fn edit(text: &str, from: &str, to: &str) -> String {
     assert!(
         text.contains(from),

@@ -10,7 +10,7 @@
 
 use aws_sdk_ecs::types::ServiceField;
 
-use crate::harness::{Moto, Run, settings};
+use crate::harness::{Moto, edited, settings, summary, written};
 
 const MANIFEST: &str = "examples/service.yaml";
 
@@ -32,24 +32,11 @@ async fn clients(moto: &Moto) -> Clients {
 }
 
 fn write(dir: &tempfile::TempDir, text: &str) -> String {
-    let path = dir.path().join("service.yaml");
-    std::fs::write(&path, text).expect("write manifest");
-    path.to_string_lossy().into_owned()
+    written(dir, "service.yaml", text)
 }
 
 fn edit(text: &str, from: &str, to: &str) -> String {
-    assert!(
-        text.contains(from),
-        "the manifest no longer contains {from:?}"
-    );
-    text.replace(from, to)
-}
-
-fn summary(run: &Run) -> &str {
-    run.stdout
-        .lines()
-        .find(|line| line.starts_with("Plan:") || line.starts_with("No changes"))
-        .unwrap_or("")
+    edited(text, &[(from, to)])
 }
 
 /// The service as ECS reports it.

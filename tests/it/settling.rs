@@ -10,7 +10,7 @@
 //! moto answers at once where AWS settles for seconds to minutes: these tests prove the
 //! handling of each answer, not AWS's timing.
 
-use crate::harness::{Moto, Run, run_edgectl, service_example, static_site_example};
+use crate::harness::{Moto, Run, run_edgectl, service_example, static_site_example, written};
 use crate::proxy::{FaultProxy, Match};
 
 /// What a condition replays: the operation, how many of its requests are answered with
@@ -77,13 +77,6 @@ fn converged(moto: &Moto, args: &[&str]) {
     command.extend(args);
     let plan = moto.edgectl(&command);
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
-}
-
-/// `text` written to `name` in `dir`: the manifest's path.
-fn written(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
-    let path = dir.path().join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
 }
 
 /// The service example, with a certificate of moto's for its HTTPS listener.

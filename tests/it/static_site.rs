@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::harness::{Moto, Run, root, settings};
+use crate::harness::{Moto, Run, root, settings, summary};
 
 const BUCKET: &str = "static-demo-site-example";
 
@@ -87,13 +87,6 @@ fn local_files(dir: &Path, prefix: &str, out: &mut BTreeMap<String, Vec<u8>>) {
 /// The plan's summary line is `want`.
 fn assert_summary(run: &Run, want: &str) {
     assert_eq!(summary(run), want, "{}", run.stdout);
-}
-
-fn summary(run: &Run) -> &str {
-    run.stdout
-        .lines()
-        .find(|line| line.starts_with("Plan:") || line.starts_with("No changes"))
-        .unwrap_or("")
 }
 
 /// `edgectl <verb> -f <manifest> --auto-approve --no-progress [extra]`, whatever its exit.

@@ -8,7 +8,7 @@
 //! moto lists an email subscription as confirmed at once; scripts/patch-moto.py (16) makes
 //! it `PendingConfirmation` until confirmed, as AWS does.
 
-use crate::harness::Moto;
+use crate::harness::{Moto, edited, written};
 
 const MANIFEST: &str = "stack: topics-demo
 region: us-east-1
@@ -23,14 +23,7 @@ outputs:
 ";
 
 fn write(dir: &tempfile::TempDir, edit: &[(&str, &str)]) -> String {
-    let mut text = MANIFEST.to_string();
-    for (from, to) in edit {
-        assert!(text.contains(from), "{from}");
-        text = text.replace(from, to);
-    }
-    let path = dir.path().join("topics.yaml");
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
+    written(dir, "topics.yaml", &edited(MANIFEST, edit))
 }
 
 async fn topics(sns: &aws_sdk_sns::Client) -> Vec<String> {
