@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::errors::AwsError;
 use crate::engine::model::{ResourceId, Value};
+use crate::engine::typed::Prop as _;
 
 pub const STACK_TAG: &str = "edgectl:stack";
 pub const ID_TAG: &str = "edgectl:id";
@@ -24,12 +25,14 @@ pub fn retained(tags: &Value) -> bool {
 /// The tags edgectl manages on a resource besides ownership: the manifest's common tags and
 /// `Name`. This is the `tags` property that plans compare.
 pub fn desired_tags(common: &BTreeMap<String, String>, name: &str) -> Value {
-    let mut tags: BTreeMap<String, Value> = common
-        .iter()
-        .map(|(key, value)| (key.clone(), Value::str(value)))
-        .collect();
-    tags.insert("Name".to_string(), Value::str(name));
-    Value::Map(tags)
+    desired_tag_map(common, name).into_value()
+}
+
+/// [`desired_tags`] as a typed property holds them.
+pub fn desired_tag_map(common: &BTreeMap<String, String>, name: &str) -> BTreeMap<String, String> {
+    let mut tags = common.clone();
+    tags.insert("Name".to_string(), name.to_string());
+    tags
 }
 
 /// The managed tags of a resource with its own `tags` and `retain` in the manifest.
@@ -67,14 +70,19 @@ pub fn create_tags(stack: &str, id: &ResourceId, managed: &Value) -> Vec<(String
 
 /// The managed view of live tags: ownership and `aws:` tags are not compared.
 pub fn observed_tags<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
-    Value::Map(
-        tags.into_iter()
-            .filter(|(key, _)| {
-                *key == RETAIN_TAG || (!key.starts_with("edgectl:") && !key.starts_with("aws:"))
-            })
-            .map(|(key, value)| (key.to_string(), Value::str(value)))
-            .collect(),
-    )
+    observed_tag_map(tags).into_value()
+}
+
+/// [`observed_tags`] as a typed property holds them.
+pub fn observed_tag_map<'a>(
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<String, String> {
+    tags.into_iter()
+        .filter(|(key, _)| {
+            *key == RETAIN_TAG || (!key.starts_with("edgectl:") && !key.starts_with("aws:"))
+        })
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect()
 }
 
 /// The logical id a live resource's tags give it, when they say it belongs to `stack`.

@@ -214,12 +214,14 @@ pub fn field<T: Prop>(value: T, mode: Mode) -> Field {
 
 /// Declares a kind's properties once, as a struct, each field with how its change reaches
 /// AWS (`InPlace`, `Blocking`, `Replace`; see [`Mode`]), and implements [`Properties`]
-/// for it:
+/// for it; and a struct of flags (`changes: ...`) saying which of them a plan's step
+/// changes (`DashboardProps::changed(changes).widgets`), so that an update names what
+/// changed by field, not by string:
 ///
 /// ```ignore
 /// properties! {
 ///     /// A CloudWatch dashboard.
-///     pub struct DashboardProps {
+///     pub struct DashboardProps (changes: DashboardChanges) {
 ///         pub name: String => Replace,
 ///         pub widgets: Vec<Value> => InPlace,
 ///     }
@@ -229,7 +231,7 @@ pub fn field<T: Prop>(value: T, mode: Mode) -> Field {
 macro_rules! properties {
     (
         $(#[$meta:meta])*
-        $vis:vis struct $name:ident {
+        $vis:vis struct $name:ident (changes: $changes:ident) {
             $(
                 $(#[$field_meta:meta])*
                 $field_vis:vis $field:ident : $type:ty => $mode:ident
@@ -243,6 +245,29 @@ macro_rules! properties {
                 $(#[$field_meta])*
                 $field_vis $field: $type,
             )*
+        }
+
+        /// Which properties a plan's step changes.
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        #[allow(dead_code, reason = "a kind reads the flags its update acts on")]
+        $vis struct $changes {
+            $(pub $field: bool,)*
+        }
+
+        impl $name {
+            /// Which of these properties `changes` (a step's) touch.
+            #[allow(dead_code, reason = "a kind without updates reads none")]
+            pub fn changed(changes: &[$crate::engine::diff::Change]) -> $changes {
+                let mut changed = $changes::default();
+                for change in changes {
+                    $(
+                        if change.field == stringify!($field) {
+                            changed.$field = true;
+                        }
+                    )*
+                }
+                changed
+            }
         }
 
         impl $crate::engine::typed::Properties for $name {
@@ -268,6 +293,53 @@ macro_rules! properties {
     };
 }
 
+/// Declares a value inside a property (a capacity provider's weight and base), as a
+/// struct read and written as the engine's map of its fields, and implements [`Prop`] for
+/// it. Ordered, so that a set of them compares as the engine's set does.
+#[macro_export]
+macro_rules! record {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $(
+                $(#[$field_meta:meta])*
+                $field_vis:vis $field:ident : $type:ty
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+        $vis struct $name {
+            $(
+                $(#[$field_meta])*
+                $field_vis $field: $type,
+            )*
+        }
+
+        impl $crate::engine::typed::Prop for $name {
+            const EXPECTED: &'static str = concat!("a map of ", stringify!($($field),*));
+
+            fn into_value(self) -> $crate::engine::model::Value {
+                $crate::engine::model::Value::Map(
+                    [$((
+                        stringify!($field).to_string(),
+                        $crate::engine::typed::Prop::into_value(self.$field),
+                    )),*]
+                    .into_iter()
+                    .collect(),
+                )
+            }
+
+            fn from_value(value: &$crate::engine::model::Value) -> Option<Self> {
+                let map = value.as_map()?;
+                Some(Self {
+                    $($field: $crate::engine::typed::Prop::from_value(map.get(stringify!($field))?)?,)*
+                })
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,7 +347,7 @@ mod tests {
 
     crate::properties! {
         /// What a test kind declares.
-        struct Sample {
+        struct Sample (changes: SampleChanges) {
             name: String => Replace,
             enabled: bool => InPlace,
             size: u32 => InPlace,
@@ -283,6 +355,39 @@ mod tests {
             rules: Vec<BTreeMap<String, String>> => InPlace,
             description: Option<String> => InPlace,
         }
+    }
+
+    crate::record! {
+        struct Rule {
+            port: i64,
+            from: String,
+        }
+    }
+
+    #[test]
+    fn a_record_reads_back_from_its_map_and_nothing_else() {
+        let rule = Rule {
+            port: 443,
+            from: "alb".into(),
+        };
+        let value = rule.clone().into_value();
+        assert_eq!(
+            value,
+            Value::map([("from", Value::str("alb")), ("port", Value::Int(443))])
+        );
+        assert_eq!(Rule::from_value(&value), Some(rule));
+        assert_eq!(
+            Rule::from_value(&Value::map([("port", Value::Int(443))])),
+            None
+        );
+        let mut props = Props::new();
+        props.insert("rules".into(), field(vec![Value::str("x")], Mode::InPlace));
+        assert_eq!(
+            read::<BTreeSet<Rule>>(&props, "rules")
+                .unwrap_err()
+                .to_string(),
+            "property `rules` is `[\"x\"]`, not a set"
+        );
     }
 
     fn sample() -> Sample {
@@ -307,6 +412,18 @@ mod tests {
             props.keys().map(String::as_str).collect::<Vec<_>>(),
             ["description", "enabled", "name", "rules", "size", "subnets"]
         );
+    }
+
+    #[test]
+    fn a_step_s_changes_read_as_flags_by_field() {
+        let changes = [crate::engine::diff::Change {
+            field: "size".into(),
+            old: Value::Int(10),
+            new: Value::Int(20),
+            forces_replacement: false,
+        }];
+        let changed = Sample::changed(&changes);
+        assert!(changed.size && !changed.name && !changed.rules);
     }
 
     #[test]

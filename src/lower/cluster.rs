@@ -2,9 +2,10 @@
 //! strategy.
 
 use super::Env;
-use crate::aws::ecs::cluster::{KIND, strategy_value};
+use crate::aws::ecs::cluster::{ClusterProps, KIND, Strategy};
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::engine::model::{Desired, ResourceId};
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
@@ -12,38 +13,27 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
         .containers
         .clusters
         .iter()
-        .map(|cluster| Desired {
-            id: cluster_id(&cluster.key),
-            props: props([
-                ("name", Value::str(&cluster.name), Mode::Replace),
-                (
-                    "container_insights",
-                    Value::Bool(cluster.container_insights),
-                    Mode::InPlace,
-                ),
-                (
-                    "capacity_providers",
-                    Value::Set(cluster.capacity_providers.iter().map(Value::str).collect()),
-                    Mode::InPlace,
-                ),
-                (
-                    "default_strategy",
-                    Value::Set(
-                        cluster
-                            .default_strategy
-                            .iter()
-                            .map(|item| strategy_value(&item.provider, item.weight, item.base))
-                            .collect(),
-                    ),
-                    Mode::InPlace,
-                ),
-                (
-                    "tags",
-                    tags::desired_tags(&manifest.tags, &cluster.name),
-                    Mode::InPlace,
-                ),
-            ]),
-            after: Vec::new(),
+        .map(|cluster| {
+            let props = ClusterProps {
+                name: cluster.name.clone(),
+                container_insights: cluster.container_insights,
+                capacity_providers: cluster.capacity_providers.iter().cloned().collect(),
+                default_strategy: cluster
+                    .default_strategy
+                    .iter()
+                    .map(|item| Strategy {
+                        provider: item.provider.clone(),
+                        weight: item.weight,
+                        base: item.base,
+                    })
+                    .collect(),
+                tags: tags::desired_tag_map(&manifest.tags, &cluster.name),
+            };
+            Desired {
+                id: cluster_id(&cluster.key),
+                props: props.into_props(),
+                after: Vec::new(),
+            }
         })
         .collect()
 }

@@ -1,5 +1,6 @@
 //! ECS clusters: Container Insights, capacity providers and the default strategy.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -7,42 +8,57 @@ use aws_sdk_ecs::types::{CapacityProviderStrategyItem, ClusterSetting, ClusterSe
 
 use super::{ecs_tags, tag_pairs};
 use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
-use crate::aws::errors::{AwsError, AwsResultExt, built};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::{Cx, OpCx, tags};
-use crate::engine::diff::{Change, touches};
-use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed};
+use crate::engine::typed::{Prop as _, Properties as _};
 
 pub const KIND: &str = "cluster";
 
 pub struct ClusterAdapter;
 
-pub(crate) fn strategy_value(provider: &str, weight: i64, base: i64) -> Value {
-    Value::map([
-        ("provider", Value::str(provider)),
-        ("weight", Value::Int(weight)),
-        ("base", Value::Int(base)),
-    ])
+crate::properties! {
+    /// An ECS cluster: what its lowering builds and its observe reads.
+    pub struct ClusterProps (changes: ClusterChanges) {
+        pub name: String => Replace,
+        pub container_insights: bool => InPlace,
+        pub capacity_providers: BTreeSet<String> => InPlace,
+        pub default_strategy: BTreeSet<Strategy> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
 }
 
-fn strategy_items(value: &Value) -> Result<Vec<CapacityProviderStrategyItem>, AwsError> {
-    value
-        .items()
-        .filter_map(Value::as_map)
+crate::record! {
+    /// One capacity provider's share of the cluster's default strategy.
+    pub struct Strategy {
+        pub provider: String,
+        pub weight: i64,
+        pub base: i64,
+    }
+}
+
+fn strategy_items(
+    strategy: &BTreeSet<Strategy>,
+) -> Result<Vec<CapacityProviderStrategyItem>, AwsError> {
+    let number = |value: i64| {
+        i32::try_from(value).map_err(|_| {
+            AwsError::new(
+                ErrorKind::Other,
+                "PutClusterCapacityProviders",
+                format!("`{value}` is out of range for a capacity provider strategy"),
+            )
+        })
+    };
+    strategy
+        .iter()
         .map(|item| {
-            let int = |key: &str| match item.get(key) {
-                Some(Value::Int(number)) => i32::try_from(*number).unwrap_or(0),
-                _ => 0,
-            };
             built(
                 "PutClusterCapacityProviders",
                 CapacityProviderStrategyItem::builder()
-                    .capacity_provider(
-                        item.get("provider")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default(),
-                    )
-                    .weight(int("weight"))
-                    .base(int("base"))
+                    .capacity_provider(&item.provider)
+                    .weight(number(item.weight)?)
+                    .base(number(item.base)?)
                     .build(),
             )
         })
@@ -134,47 +150,22 @@ impl crate::engine::kind::Kind for ClusterAdapter {
             let arn = cluster
                 .cluster_arn()
                 .ok_or_else(|| AwsError::missing("DescribeClusters", "clusterArn"))?;
-            let mut resource = Observed::new(
-                id,
-                arn,
-                props([
-                    ("name", Value::str(name), Mode::Replace),
-                    ("container_insights", Value::Bool(insights), Mode::InPlace),
-                    (
-                        "capacity_providers",
-                        Value::Set(
-                            cluster
-                                .capacity_providers()
-                                .iter()
-                                .map(Value::str)
-                                .collect(),
-                        ),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "default_strategy",
-                        Value::Set(
-                            cluster
-                                .default_capacity_provider_strategy()
-                                .iter()
-                                .map(|item| {
-                                    strategy_value(
-                                        item.capacity_provider(),
-                                        item.weight().into(),
-                                        item.base().into(),
-                                    )
-                                })
-                                .collect(),
-                        ),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "tags",
-                        tags::observed_tags(pairs.iter().copied()),
-                        Mode::InPlace,
-                    ),
-                ]),
-            );
+            let props = ClusterProps {
+                name: name.to_string(),
+                container_insights: insights,
+                capacity_providers: cluster.capacity_providers().iter().cloned().collect(),
+                default_strategy: cluster
+                    .default_capacity_provider_strategy()
+                    .iter()
+                    .map(|item| Strategy {
+                        provider: item.capacity_provider().to_string(),
+                        weight: item.weight().into(),
+                        base: item.base().into(),
+                    })
+                    .collect(),
+                tags: tags::observed_tag_map(pairs.iter().copied()),
+            };
+            let mut resource = Observed::new(id, arn, props.into_props());
             resource.extra.insert("name".into(), name.to_string());
             out.push(resource);
         }
@@ -184,7 +175,8 @@ impl crate::engine::kind::Kind for ClusterAdapter {
     /// `CreateCluster` answers with the existing cluster of the name (moto overwrites it):
     /// the account's clusters, already read by observe, say whether the name is taken.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        let name = desired.value("name").as_str().unwrap_or_default();
+        let props = ClusterProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let name = props.name.as_str();
         let clusters = super::clusters(cx)
             .await
             .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
@@ -206,21 +198,18 @@ impl crate::engine::kind::Kind for ClusterAdapter {
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let ecs = &op.cx.clients.ecs;
-        let providers: Vec<String> = desired
-            .value("capacity_providers")
-            .items()
-            .filter_map(|item| item.as_str().map(str::to_string))
-            .collect();
-        let strategy = strategy_items(desired.value("default_strategy"))?;
-        let created = ecs
+        let props = ClusterProps::from_props(&desired.props)?;
+        let strategy = strategy_items(&props.default_strategy)?;
+        let tags = tags::create_tags(&op.cx.stack, op.id, &props.tags.clone().into_value());
+        let created = op
+            .cx
+            .clients
+            .ecs
             .create_cluster()
-            .cluster_name(desired.value("name").as_str().unwrap_or_default())
-            .set_tags(Some(ecs_tags(op.create_tags(desired))))
-            .settings(insights(
-                desired.value("container_insights") == &Value::Bool(true),
-            ))
-            .set_capacity_providers(Some(providers))
+            .cluster_name(&props.name)
+            .set_tags(Some(ecs_tags(tags)))
+            .settings(insights(props.container_insights))
+            .set_capacity_providers(Some(props.capacity_providers.into_iter().collect()))
             .set_default_capacity_provider_strategy((!strategy.is_empty()).then_some(strategy))
             .send()
             .await
@@ -240,37 +229,32 @@ impl crate::engine::kind::Kind for ClusterAdapter {
         observed: &Observed,
         changes: &[Change],
     ) -> Result<(), AwsError> {
+        let props = ClusterProps::from_props(&desired.props)?;
+        let live = ClusterProps::from_props(&observed.props)?;
         let ecs = &op.cx.clients.ecs;
         let arn = &observed.physical_id;
-        let changed = |field: &str| touches(changes, &[field]);
-        if changed("container_insights") {
+        let changed = ClusterProps::changed(changes);
+        if changed.container_insights {
             ecs.update_cluster_settings()
                 .cluster(arn)
-                .settings(insights(
-                    desired.value("container_insights") == &Value::Bool(true),
-                ))
+                .settings(insights(props.container_insights))
                 .send()
                 .await
                 .aws("UpdateClusterSettings")?;
         }
-        if changed("capacity_providers") || changed("default_strategy") {
-            let providers: Vec<String> = desired
-                .value("capacity_providers")
-                .items()
-                .filter_map(|item| item.as_str().map(str::to_string))
-                .collect();
+        if changed.capacity_providers || changed.default_strategy {
             ecs.put_cluster_capacity_providers()
                 .cluster(arn)
-                .set_capacity_providers(Some(providers))
+                .set_capacity_providers(Some(props.capacity_providers.into_iter().collect()))
                 .set_default_capacity_provider_strategy(Some(strategy_items(
-                    desired.value("default_strategy"),
+                    &props.default_strategy,
                 )?))
                 .send()
                 .await
                 .aws("PutClusterCapacityProviders")
                 .given(CONDITIONS)?;
         }
-        crate::aws::tags::sync(ecs, arn, observed.value("tags"), desired.value("tags")).await
+        tags::sync(ecs, arn, &live.tags.into_value(), &props.tags.into_value()).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

@@ -19,7 +19,7 @@ use super::KIND;
 use super::lower::DashboardProps;
 use crate::aws::errors::{AwsError, AwsResultExt as _, ErrorKind};
 use crate::aws::{Cx, OpCx, tags};
-use crate::engine::diff::{Change, Replacement, touches};
+use crate::engine::diff::{Change, Replacement};
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::{Prop as _, Properties as _};
 
@@ -151,7 +151,7 @@ impl crate::engine::kind::Kind for DashboardAdapter {
         let props = DashboardProps::from_props(&desired.props)?;
         let live = DashboardProps::from_props(&observed.props)?;
         let cloudwatch = &op.cx.clients.cloudwatch;
-        if touches(changes, &["widgets"]) {
+        if DashboardProps::changed(changes).widgets {
             let account = crate::aws::account(op.cx).await?;
             cloudwatch
                 .put_dashboard()

@@ -14,7 +14,7 @@ use crate::manifest::Manifest;
 
 crate::properties! {
     /// A CloudWatch dashboard.
-    pub struct DashboardProps {
+    pub struct DashboardProps (changes: DashboardChanges) {
         /// Unique in the account; a new name is a new dashboard.
         pub name: String => Replace,
         /// The body's widgets as CloudWatch holds them (`type`, place, `properties`); an
