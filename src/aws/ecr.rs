@@ -3,6 +3,8 @@
 //! need; `force_destroy` lives in a tag so that a destroy without the manifest's desired
 //! state still knows it.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{
     EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, ImageTagMutability, Tag,
@@ -13,13 +15,32 @@ use super::conditions::{Condition, Means, Removal as _};
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
 
 pub const KIND: &str = "repository";
 /// Set on repositories whose manifest says `force_destroy: true`.
 const FORCE_DESTROY_TAG: &str = "edgectl:force-destroy";
 
 pub struct RepositoryAdapter;
+
+crate::properties! {
+    /// An ECR repository: what its lowering builds and its observe reads.
+    pub struct RepositoryProps (changes: RepositoryChanges) {
+        pub name: String => Replace,
+        pub scan_on_push: bool => InPlace,
+        pub immutable_tags: bool => InPlace,
+        /// `KMS` or `AES256`.
+        pub encryption: String => Replace,
+        /// The key by reference, or `AwsDefault` (ECR's own key), or nothing.
+        pub kms_key: Value => Replace,
+        /// Canonical JSON.
+        pub lifecycle_policy: Option<String> => InPlace,
+        /// Kept in a tag (see `FORCE_DESTROY_TAG`).
+        pub force_destroy: bool => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 /// A lifecycle policy removed in an update that another writer removed first (or whose
 /// repository is gone) is removed: the provider's `internal/service/ecr/lifecycle_policy.go`
@@ -111,65 +132,32 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
                 {
                     Ok(found) => found
                         .lifecycle_policy_text()
-                        .and_then(|text| crate::text::canonical_json(text).ok())
-                        .map_or(Value::Null, Value::Str),
-                    Err(error) if error.kind == ErrorKind::NotFound => Value::Null,
+                        .and_then(|text| crate::text::canonical_json(text).ok()),
+                    Err(error) if error.kind == ErrorKind::NotFound => None,
                     Err(error) => return Err(error),
                 };
                 let encryption = repository.encryption_configuration();
                 let kms = encryption
                     .is_some_and(|config| config.encryption_type() == &EncryptionType::Kms);
-                let mut resource =
-                    Observed::new(
-                        id,
-                        &uri,
-                        props([
-                            ("name", Value::str(&name), Mode::Replace),
-                            (
-                                "scan_on_push",
-                                Value::Bool(
-                                    repository
-                                        .image_scanning_configuration()
-                                        .is_some_and(|config| config.scan_on_push()),
-                                ),
-                                Mode::InPlace,
-                            ),
-                            (
-                                "immutable_tags",
-                                Value::Bool(
-                                    repository.image_tag_mutability()
-                                        == Some(&ImageTagMutability::Immutable),
-                                ),
-                                Mode::InPlace,
-                            ),
-                            (
-                                "encryption",
-                                Value::str(if kms { "KMS" } else { "AES256" }),
-                                Mode::Replace,
-                            ),
-                            (
-                                "kms_key",
-                                encryption
-                                    .and_then(|config| config.kms_key())
-                                    .filter(|_| kms)
-                                    .map_or(Value::Null, |key| Value::Phys(key.to_string())),
-                                Mode::Replace,
-                            ),
-                            ("lifecycle_policy", policy, Mode::InPlace),
-                            (
-                                "force_destroy",
-                                Value::Bool(pairs.iter().any(|(key, value)| {
-                                    *key == FORCE_DESTROY_TAG && *value == "true"
-                                })),
-                                Mode::InPlace,
-                            ),
-                            (
-                                "tags",
-                                tags::observed_tags(pairs.iter().copied()),
-                                Mode::InPlace,
-                            ),
-                        ]),
-                    );
+                let props = RepositoryProps {
+                    name: name.clone(),
+                    scan_on_push: repository
+                        .image_scanning_configuration()
+                        .is_some_and(|config| config.scan_on_push()),
+                    immutable_tags: repository.image_tag_mutability()
+                        == Some(&ImageTagMutability::Immutable),
+                    encryption: if kms { "KMS" } else { "AES256" }.to_string(),
+                    kms_key: encryption
+                        .and_then(|config| config.kms_key())
+                        .filter(|_| kms)
+                        .map_or(Value::Null, |key| Value::Phys(key.to_string())),
+                    lifecycle_policy: policy,
+                    force_destroy: pairs
+                        .iter()
+                        .any(|(key, value)| *key == FORCE_DESTROY_TAG && *value == "true"),
+                    tags: tags::observed_tag_map(pairs.iter().copied()),
+                };
+                let mut resource = Observed::new(id, &uri, props.into_props());
                 resource.extra.insert("arn".into(), arn);
                 resource.extra.insert("name".into(), name);
                 Ok(Some(resource))
@@ -182,7 +170,8 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
 
     /// Repository names are unique in the registry: ask by name first.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        let name = desired.value("name").as_str().unwrap_or_default();
+        let props = RepositoryProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let name = props.name.as_str();
         let check = |error: AwsError| format!("cannot check whether the name is taken: {error}");
         let ecr = &cx.clients.ecr;
         let found = match ecr
@@ -197,7 +186,9 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
             Err(error) => return Err(check(error)),
         };
         for repository in found.repositories() {
-            let arn = repository.repository_arn().unwrap_or_default();
+            let arn = repository
+                .repository_arn()
+                .ok_or_else(|| check(AwsError::missing("DescribeRepositories", "repositoryArn")))?;
             let listed = ecr
                 .list_tags_for_resource()
                 .resource_arn(arn)
@@ -220,18 +211,19 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let ecr = &op.cx.clients.ecr;
-        let name = desired.value("name").as_str().unwrap_or_default();
-        let mut pairs = op.create_tags(desired);
-        if desired.value("force_destroy") == &Value::Bool(true) {
+        let props = RepositoryProps::from_props(&desired.props)?;
+        let name = props.name.as_str();
+        let mut pairs = tags::create_tags(&op.cx.stack, op.id, &props.tags.clone().into_value());
+        if props.force_destroy {
             pairs.push((FORCE_DESTROY_TAG.into(), "true".into()));
         }
-        let kms = desired.value("encryption").as_str() == Some("KMS");
+        let kms = props.encryption == "KMS";
         let mut encryption = EncryptionConfiguration::builder().encryption_type(if kms {
             EncryptionType::Kms
         } else {
             EncryptionType::Aes256
         });
-        if let Some(key) = op.resolve_optional(desired.value("kms_key"))? {
+        if let Some(key) = op.resolve_optional(&props.kms_key)? {
             encryption = encryption.kms_key(key);
         }
         let created = ecr
@@ -240,10 +232,10 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
             .set_tags(Some(ecr_tags(pairs)?))
             .image_scanning_configuration(
                 ImageScanningConfiguration::builder()
-                    .scan_on_push(desired.value("scan_on_push") == &Value::Bool(true))
+                    .scan_on_push(props.scan_on_push)
                     .build(),
             )
-            .image_tag_mutability(mutability(desired))
+            .image_tag_mutability(mutability(props.immutable_tags))
             .encryption_configuration(built("CreateRepository", encryption.build())?)
             .send()
             .await
@@ -254,7 +246,7 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
             .ok_or_else(|| AwsError::missing("CreateRepository", "repositoryUri"))?
             .to_string();
         op.made(&uri);
-        if let Some(policy) = desired.value("lifecycle_policy").as_str() {
+        if let Some(policy) = &props.lifecycle_policy {
             ecr.put_lifecycle_policy()
                 .repository_name(name)
                 .lifecycle_policy_text(policy)
@@ -275,67 +267,63 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
         let ecr = &op.cx.clients.ecr;
         let name = observed.detail("name")?.to_string();
         let arn = observed.detail("arn")?.to_string();
-        for change in changes {
-            match change.field.as_str() {
-                "scan_on_push" => {
-                    ecr.put_image_scanning_configuration()
+        let props = RepositoryProps::from_props(&desired.props)?;
+        let live = RepositoryProps::from_props(&observed.props)?;
+        let changed = RepositoryProps::changed(changes);
+        if changed.scan_on_push {
+            ecr.put_image_scanning_configuration()
+                .repository_name(&name)
+                .image_scanning_configuration(
+                    ImageScanningConfiguration::builder()
+                        .scan_on_push(props.scan_on_push)
+                        .build(),
+                )
+                .send()
+                .await
+                .aws("PutImageScanningConfiguration")?;
+        }
+        if changed.immutable_tags {
+            ecr.put_image_tag_mutability()
+                .repository_name(&name)
+                .image_tag_mutability(mutability(props.immutable_tags))
+                .send()
+                .await
+                .aws("PutImageTagMutability")?;
+        }
+        if changed.lifecycle_policy {
+            match &props.lifecycle_policy {
+                Some(policy) => {
+                    ecr.put_lifecycle_policy()
                         .repository_name(&name)
-                        .image_scanning_configuration(
-                            ImageScanningConfiguration::builder()
-                                .scan_on_push(change.new == Value::Bool(true))
-                                .build(),
-                        )
+                        .lifecycle_policy_text(policy)
                         .send()
                         .await
-                        .aws("PutImageScanningConfiguration")?;
+                        .aws("PutLifecyclePolicy")?;
                 }
-                "immutable_tags" => {
-                    ecr.put_image_tag_mutability()
+                None => {
+                    ecr.delete_lifecycle_policy()
                         .repository_name(&name)
-                        .image_tag_mutability(mutability(desired))
                         .send()
                         .await
-                        .aws("PutImageTagMutability")?;
+                        .aws("DeleteLifecyclePolicy")
+                        .done_if_gone(CONDITIONS)?;
                 }
-                "lifecycle_policy" => match change.new.as_str() {
-                    Some(policy) => {
-                        ecr.put_lifecycle_policy()
-                            .repository_name(&name)
-                            .lifecycle_policy_text(policy)
-                            .send()
-                            .await
-                            .aws("PutLifecyclePolicy")?;
-                    }
-                    None => {
-                        ecr.delete_lifecycle_policy()
-                            .repository_name(&name)
-                            .send()
-                            .await
-                            .aws("DeleteLifecyclePolicy")
-                            .done_if_gone(CONDITIONS)?;
-                    }
-                },
-                _ => {}
             }
         }
         // Tags, with `force_destroy` as one of them.
-        let mut old = observed.value("tags").clone();
-        let mut new = desired.value("tags").clone();
-        for (value, source) in [
-            (&mut old, observed.value("force_destroy")),
-            (&mut new, desired.value("force_destroy")),
-        ] {
-            if let (Value::Map(map), Value::Bool(true)) = (value, source) {
-                map.insert(FORCE_DESTROY_TAG.into(), Value::str("true"));
+        let with_force = |props: RepositoryProps| {
+            let mut tags = props.tags;
+            if props.force_destroy {
+                tags.insert(FORCE_DESTROY_TAG.into(), "true".into());
             }
-        }
-        let arn = arn.as_str();
-        tags::sync(ecr, arn, &old, &new).await
+            tags.into_value()
+        };
+        tags::sync(ecr, &arn, &with_force(live), &with_force(props)).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let name = observed.detail("name")?.to_string();
-        let force = observed.value("force_destroy") == &Value::Bool(true);
+        let force = RepositoryProps::from_props(&observed.props)?.force_destroy;
         let result = op
             .cx
             .clients
@@ -361,8 +349,8 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
     }
 }
 
-fn mutability(desired: &Desired) -> ImageTagMutability {
-    if desired.value("immutable_tags") == &Value::Bool(true) {
+fn mutability(immutable: bool) -> ImageTagMutability {
+    if immutable {
         ImageTagMutability::Immutable
     } else {
         ImageTagMutability::Mutable

@@ -42,15 +42,23 @@ pub fn managed_tags(
     name: &str,
     retain: bool,
 ) -> Value {
+    managed_tag_map(common, own, name, retain).into_value()
+}
+
+/// [`managed_tags`] as a typed property holds them.
+pub fn managed_tag_map(
+    common: &BTreeMap<String, String>,
+    own: &BTreeMap<String, String>,
+    name: &str,
+    retain: bool,
+) -> BTreeMap<String, String> {
     let mut tags = common.clone();
     tags.extend(own.iter().map(|(key, value)| (key.clone(), value.clone())));
-    let Value::Map(mut map) = desired_tags(&tags, name) else {
-        return Value::Null;
-    };
+    let mut tags = desired_tag_map(&tags, name);
     if retain {
-        map.insert(RETAIN_TAG.to_string(), Value::str("true"));
+        tags.insert(RETAIN_TAG.to_string(), "true".to_string());
     }
-    Value::Map(map)
+    tags
 }
 
 /// Everything written at create time: ownership plus the managed tags.
