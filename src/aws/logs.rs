@@ -3,7 +3,7 @@
 //! edgectl makes them, and an account's other groups (Lambda makes one per function)
 //! stay out of every plan.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -11,15 +11,28 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use std::time::Duration;
 
 use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
-use super::errors::{AwsError, AwsResultExt};
+use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Cx, OpCx, tags};
-use crate::engine::diff::{Change, touches};
-use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
 use crate::known::LOG_GROUP_PREFIXES;
 
 pub const KIND: &str = "log_group";
 
 pub struct LogGroupAdapter;
+
+crate::properties! {
+    /// A CloudWatch log group: what its lowering builds and its observe reads.
+    pub struct LogGroupProps (changes: LogGroupChanges) {
+        pub name: String => Replace,
+        /// Days kept; none: kept for ever.
+        pub retention_days: Option<i64> => InPlace,
+        /// The key by reference, or nothing (CloudWatch Logs' own encryption).
+        pub kms_key: Value => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 /// A group's ARN without the `:*` that `arn` (the older field) ends with.
 fn group_arn(group: &aws_sdk_cloudwatchlogs::types::LogGroup) -> String {
@@ -112,7 +125,10 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         // DescribeLogGroups returns no tags: one ListTagsForResource per group under /ecs/.
         let observed: Vec<Option<Observed>> = stream::iter(groups)
             .map(|group| async move {
-                let name = group.log_group_name().unwrap_or_default().to_string();
+                let name = group
+                    .log_group_name()
+                    .ok_or_else(|| AwsError::missing("DescribeLogGroups", "logGroupName"))?
+                    .to_string();
                 let arn = group_arn(&group);
                 let listed = list_tags(cx, &arn).await?;
                 let pairs: Vec<(&str, &str)> = listed
@@ -126,32 +142,15 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
                 let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
                     return Ok(None);
                 };
-                let mut resource = Observed::new(
-                    id,
-                    &name,
-                    props([
-                        ("name", Value::str(&name), Mode::Replace),
-                        (
-                            "retention_days",
-                            group
-                                .retention_in_days()
-                                .map_or(Value::Null, |days| Value::Int(days.into())),
-                            Mode::InPlace,
-                        ),
-                        (
-                            "kms_key",
-                            group
-                                .kms_key_id()
-                                .map_or(Value::Null, |key| Value::Phys(key.to_string())),
-                            Mode::InPlace,
-                        ),
-                        (
-                            "tags",
-                            tags::observed_tags(pairs.iter().copied()),
-                            Mode::InPlace,
-                        ),
-                    ]),
-                );
+                let props = LogGroupProps {
+                    name: name.clone(),
+                    retention_days: group.retention_in_days().map(i64::from),
+                    kms_key: group
+                        .kms_key_id()
+                        .map_or(Value::Null, |key| Value::Phys(key.to_string())),
+                    tags: tags::observed_tag_map(pairs.iter().copied()),
+                };
+                let mut resource = Observed::new(id, &name, props.into_props());
                 resource.extra.insert("arn".into(), arn);
                 Ok::<_, AwsError>(Some(resource))
             })
@@ -164,7 +163,8 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
     /// `CreateLogGroup` refuses a taken name; a group of the name made by someone else is
     /// named here, before anything changes, not adopted.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        let name = desired.value("name").as_str().unwrap_or_default();
+        let props = LogGroupProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let name = props.name.as_str();
         let check = |error: AwsError| format!("cannot check whether the name is taken: {error}");
         let logs = &cx.clients.logs;
         let found = logs
@@ -200,16 +200,14 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let logs = &op.cx.clients.logs;
-        let name = desired
-            .value("name")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let props = LogGroupProps::from_props(&desired.props)?;
+        let name = props.name.clone();
+        let tags = tags::create_tags(&op.cx.stack, op.id, &props.tags.clone().into_value());
         let created = logs
             .create_log_group()
             .log_group_name(&name)
-            .set_tags(Some(tag_map(op.create_tags(desired))))
-            .set_kms_key_id(op.resolve_optional(desired.value("kms_key"))?)
+            .set_tags(Some(tag_map(tags)))
+            .set_kms_key_id(op.resolve_optional(&props.kms_key)?)
             .send()
             .await
             .aws("CreateLogGroup");
@@ -217,7 +215,7 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         // after a lost response, the walk finds the stack's own group by its tags.
         created?;
         op.made(&name);
-        set_retention(op, &name, desired.value("retention_days")).await?;
+        set_retention(op, &name, props.retention_days).await?;
         Ok(name)
     }
 
@@ -229,12 +227,15 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         changes: &[Change],
     ) -> Result<(), AwsError> {
         let logs = &op.cx.clients.logs;
-        if touches(changes, &["retention_days"]) {
-            set_retention(op, &observed.physical_id, desired.value("retention_days")).await?;
+        let props = LogGroupProps::from_props(&desired.props)?;
+        let live = LogGroupProps::from_props(&observed.props)?;
+        let changed = LogGroupProps::changed(changes);
+        if changed.retention_days {
+            set_retention(op, &observed.physical_id, props.retention_days).await?;
         }
-        if touches(changes, &["kms_key"]) {
+        if changed.kms_key {
             // Logs written before keep the key they were written with.
-            match op.resolve_optional(desired.value("kms_key"))? {
+            match op.resolve_optional(&props.kms_key)? {
                 Some(key) => logs
                     .associate_kms_key()
                     .log_group_name(&observed.physical_id)
@@ -254,7 +255,7 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         }
         let arn = observed.detail("arn")?.to_string();
         let arn = arn.as_str();
-        tags::sync(logs, arn, observed.value("tags"), desired.value("tags")).await
+        tags::sync(logs, arn, &live.tags.into_value(), &props.tags.into_value()).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -271,19 +272,26 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
     }
 }
 
-async fn set_retention(op: &OpCx<'_>, name: &str, days: &Value) -> Result<(), AwsError> {
+async fn set_retention(op: &OpCx<'_>, name: &str, days: Option<i64>) -> Result<(), AwsError> {
     let logs = &op.cx.clients.logs;
     match days {
-        Value::Int(days) => {
+        Some(days) => {
+            let days = i32::try_from(days).map_err(|_| {
+                AwsError::new(
+                    ErrorKind::Other,
+                    "PutRetentionPolicy",
+                    format!("{days} days is out of range"),
+                )
+            })?;
             logs.put_retention_policy()
                 .log_group_name(name)
-                .retention_in_days(i32::try_from(*days).unwrap_or(30))
+                .retention_in_days(days)
                 .send()
                 .await
                 .aws("PutRetentionPolicy")
                 .given(CONDITIONS)?;
         }
-        _ => {
+        None => {
             logs.delete_retention_policy()
                 .log_group_name(name)
                 .send()

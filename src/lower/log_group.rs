@@ -1,9 +1,10 @@
 //! Lowering: CloudWatch log groups of the services' containers.
 
 use super::Env;
-use crate::aws::logs::KIND;
+use crate::aws::logs::{KIND, LogGroupProps};
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::engine::model::{Desired, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
@@ -12,35 +13,23 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
         .services
         .iter()
         .map(|service| {
-            let name = service.log_group.clone();
+            let props = LogGroupProps {
+                name: service.log_group.clone(),
+                retention_days: Some(service.retention_days),
+                kms_key: service
+                    .log_key
+                    .as_ref()
+                    .map_or(Value::Null, super::key::key_value),
+                tags: tags::managed_tag_map(
+                    &manifest.tags,
+                    &Default::default(),
+                    &service.log_group,
+                    service.retain_logs,
+                ),
+            };
             Desired {
                 id: log_group_id(&service.key),
-                props: props([
-                    ("name", Value::str(&name), Mode::Replace),
-                    (
-                        "retention_days",
-                        Value::Int(service.retention_days),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "kms_key",
-                        service
-                            .log_key
-                            .as_ref()
-                            .map_or(Value::Null, super::key::key_value),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "tags",
-                        tags::managed_tags(
-                            &manifest.tags,
-                            &Default::default(),
-                            &name,
-                            service.retain_logs,
-                        ),
-                        Mode::InPlace,
-                    ),
-                ]),
+                props: props.into_props(),
                 after: Vec::new(),
             }
         })
