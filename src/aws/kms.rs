@@ -28,8 +28,9 @@ use futures::future::try_join_all;
 use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Cx, OpCx, tags};
-use crate::engine::diff::{Change, touches};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, ResourceId};
+use crate::engine::typed::{Prop as _, Properties as _};
 
 pub const KIND: &str = "key";
 /// Stands for the account's id in a desired key policy.
@@ -70,22 +71,33 @@ fn key_of(arn: &str) -> &str {
 }
 
 /// A live key policy as the manifest's side writes it: canonical, the account a stand-in.
-fn policy_value(policy: &str, account: &str) -> Value {
+fn policy_value(policy: &str, account: &str) -> String {
     let text = if account.is_empty() {
         policy.to_string()
     } else {
         policy.replace(account, ACCOUNT)
     };
-    Value::str(crate::text::canonical_json(&text).unwrap_or(text))
+    crate::text::canonical_json(&text).unwrap_or(text)
 }
 
 /// The desired policy with the account put in.
-fn policy_text(desired: &Desired, account: &str) -> String {
-    desired
-        .value("policy")
-        .as_str()
-        .unwrap_or_default()
-        .replace(ACCOUNT, account)
+fn policy_text(props: &KeyProps, account: &str) -> String {
+    props.policy.replace(ACCOUNT, account)
+}
+
+crate::properties! {
+    /// A customer managed KMS key: what its lowering builds and its observe reads.
+    pub struct KeyProps (changes: KeyChanges) {
+        /// Without `alias/`; none on a live key that lost it (a killed apply's spare).
+        pub alias: Option<String> => InPlace,
+        pub description: String => InPlace,
+        pub rotation: bool => InPlace,
+        /// Always wanted: a key someone disabled is enabled again.
+        pub enabled: bool => InPlace,
+        /// Canonical JSON, the account a stand-in.
+        pub policy: String => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
 }
 
 /// One key as read: what its three reads say, with its aliases.
@@ -130,38 +142,15 @@ async fn read_key(
         .iter()
         .map(|(key, value)| (key.as_str(), value.as_str()))
         .collect();
-    let mut resource = Observed::new(
-        id,
-        &arn,
-        props([
-            (
-                "alias",
-                key_aliases.first().map_or(Value::Null, Value::str),
-                Mode::InPlace,
-            ),
-            (
-                "description",
-                Value::str(metadata.description().unwrap_or_default()),
-                Mode::InPlace,
-            ),
-            (
-                "rotation",
-                Value::Bool(rotation.key_rotation_enabled()),
-                Mode::InPlace,
-            ),
-            ("enabled", Value::Bool(metadata.enabled()), Mode::InPlace),
-            (
-                "policy",
-                policy_value(policy.policy().unwrap_or_default(), account_of(&arn)),
-                Mode::InPlace,
-            ),
-            (
-                "tags",
-                tags::observed_tags(pairs_ref.iter().copied()),
-                Mode::InPlace,
-            ),
-        ]),
-    );
+    let props = KeyProps {
+        alias: key_aliases.first().cloned(),
+        description: metadata.description().unwrap_or_default().to_string(),
+        rotation: rotation.key_rotation_enabled(),
+        enabled: metadata.enabled(),
+        policy: policy_value(policy.policy().unwrap_or_default(), account_of(&arn)),
+        tags: tags::observed_tag_map(pairs_ref.iter().copied()),
+    };
+    let mut resource = Observed::new(id, &arn, props.into_props());
     // A key without its alias beside one that has it: left behind by a killed apply.
     resource.spare = key_aliases.is_empty();
     resource
@@ -325,13 +314,23 @@ impl crate::engine::kind::Kind for KeyAdapter {
 
     /// A key with several aliases has the manifest's when it is among them.
     fn normalize(&self, desired: &mut Desired, observed: &mut Observed) {
-        let want = desired.value("alias").clone();
-        let has = observed
-            .extra
-            .get("aliases")
-            .is_some_and(|names| names.split(' ').any(|name| Some(name) == want.as_str()));
-        if has && let Some(field) = observed.props.get_mut("alias") {
-            field.value = want;
+        let (Ok(want), Ok(live)) = (
+            KeyProps::from_props(&desired.props),
+            KeyProps::from_props(&observed.props),
+        ) else {
+            return;
+        };
+        let has = observed.extra.get("aliases").is_some_and(|names| {
+            names
+                .split(' ')
+                .any(|name| Some(name) == want.alias.as_deref())
+        });
+        if has {
+            observed.props = KeyProps {
+                alias: want.alias,
+                ..live
+            }
+            .into_props();
         }
     }
 
@@ -346,7 +345,11 @@ impl crate::engine::kind::Kind for KeyAdapter {
     /// An alias names one key in the account: one held by a key the stack does not own is
     /// named here, before anything changes.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        let alias = desired.value("alias").as_str().unwrap_or_default();
+        let props = KeyProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let alias = props
+            .alias
+            .as_deref()
+            .ok_or_else(|| format!("`{}` has no alias", desired.id))?;
         match aliased(cx, alias).await {
             Ok(None) => Ok(()),
             Ok(Some((_, pairs))) => match tags::name_taken(
@@ -364,9 +367,10 @@ impl crate::engine::kind::Kind for KeyAdapter {
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let kms = &op.cx.clients.kms;
-        let alias = desired
-            .value("alias")
-            .as_str()
+        let props = KeyProps::from_props(&desired.props)?;
+        let alias = props
+            .alias
+            .as_deref()
             .ok_or_else(|| AwsError::missing("CreateAlias", "AliasName"))?;
         // The stack's own key of this alias, waiting for its deletion after a destroy: the
         // same key brought back, so what it encrypted stays readable.
@@ -392,19 +396,16 @@ impl crate::engine::kind::Kind for KeyAdapter {
                     .aws("CancelKeyDeletion")?;
             }
             op.made(&arn);
-            let have = Observed::new(
-                op.id.clone(),
-                &arn,
-                props([
-                    ("alias", Value::str(alias), Mode::InPlace),
-                    ("enabled", Value::Bool(metadata.enabled()), Mode::InPlace),
-                    // Written again below whatever they were.
-                    ("description", Value::Unknown, Mode::InPlace),
-                    ("rotation", Value::Unknown, Mode::InPlace),
-                    ("policy", Value::Unknown, Mode::InPlace),
-                    ("tags", tags::observed_tags(borrowed(&pairs)), Mode::InPlace),
-                ]),
-            );
+            // The policy and rotation are written again below whatever they were.
+            let live = KeyProps {
+                alias: Some(alias.to_string()),
+                description: metadata.description().unwrap_or_default().to_string(),
+                rotation: !props.rotation,
+                enabled: metadata.enabled(),
+                policy: String::new(),
+                tags: tags::observed_tag_map(borrowed(&pairs)),
+            };
+            let have = Observed::new(op.id.clone(), &arn, live.into_props());
             let (want, changes, _) = crate::engine::diff::compare(
                 desired,
                 &have,
@@ -419,8 +420,8 @@ impl crate::engine::kind::Kind for KeyAdapter {
         let account = super::account(op.cx).await?;
         let created = kms
             .create_key()
-            .description(desired.value("description").as_str().unwrap_or_default())
-            .policy(policy_text(desired, &account))
+            .description(&props.description)
+            .policy(policy_text(&props, &account))
             .set_tags(Some(kms_tags(op.create_tags(desired))?))
             .send()
             .await
@@ -434,7 +435,7 @@ impl crate::engine::kind::Kind for KeyAdapter {
             .ok_or_else(|| AwsError::missing("CreateKey", "Arn"))?
             .to_string();
         op.made(&arn);
-        if desired.value("rotation") == &Value::Bool(true) {
+        if props.rotation {
             kms.enable_key_rotation()
                 .key_id(&arn)
                 .send()
@@ -455,33 +456,36 @@ impl crate::engine::kind::Kind for KeyAdapter {
     ) -> Result<(), AwsError> {
         let kms = &op.cx.clients.kms;
         let arn = &observed.physical_id;
-        if touches(changes, &["enabled"]) {
+        let props = KeyProps::from_props(&desired.props)?;
+        let live = KeyProps::from_props(&observed.props)?;
+        let changed = KeyProps::changed(changes);
+        if changed.enabled {
             kms.enable_key()
                 .key_id(key_of(arn))
                 .send()
                 .await
                 .aws("EnableKey")?;
         }
-        if touches(changes, &["description"]) {
+        if changed.description {
             kms.update_key_description()
                 .key_id(arn)
-                .description(desired.value("description").as_str().unwrap_or_default())
+                .description(&props.description)
                 .send()
                 .await
                 .aws("UpdateKeyDescription")?;
         }
-        if touches(changes, &["policy"]) {
+        if changed.policy {
             kms.put_key_policy()
                 .key_id(arn)
                 .policy_name("default")
-                .policy(policy_text(desired, account_of(arn)))
+                .policy(policy_text(&props, account_of(arn)))
                 .send()
                 .await
                 .aws("PutKeyPolicy")
                 .given(CONDITIONS)?;
         }
-        if touches(changes, &["rotation"]) {
-            if desired.value("rotation") == &Value::Bool(true) {
+        if changed.rotation {
+            if props.rotation {
                 kms.enable_key_rotation()
                     .key_id(arn)
                     .send()
@@ -497,10 +501,13 @@ impl crate::engine::kind::Kind for KeyAdapter {
                     .given(CONDITIONS)?;
             }
         }
-        if touches(changes, &["alias"]) {
-            let alias = desired.value("alias").as_str().unwrap_or_default();
+        if changed.alias {
+            let alias = props
+                .alias
+                .as_deref()
+                .ok_or_else(|| AwsError::missing("CreateAlias", "AliasName"))?;
             create_alias(op, alias, key_of(arn)).await?;
-            if let Some(old) = observed.value("alias").as_str() {
+            if let Some(old) = &live.alias {
                 match kms
                     .delete_alias()
                     .alias_name(format!("alias/{old}"))
@@ -513,7 +520,7 @@ impl crate::engine::kind::Kind for KeyAdapter {
                 }
             }
         }
-        tags::sync(kms, arn, observed.value("tags"), desired.value("tags")).await
+        tags::sync(kms, arn, &live.tags.into_value(), &props.tags.into_value()).await
     }
 
     /// Schedules the deletion, the alias kept with the key so that the next apply finds it.
@@ -572,7 +579,7 @@ mod tests {
             r#"{ "Statement": [ { "Principal": { "AWS": "arn:aws:iam::123456789012:root" } } ] }"#;
         assert_eq!(
             policy_value(live, "123456789012"),
-            Value::str(r#"{"Statement":[{"Principal":{"AWS":"arn:aws:iam::${account}:root"}}]}"#)
+            r#"{"Statement":[{"Principal":{"AWS":"arn:aws:iam::${account}:root"}}]}"#
         );
         assert_eq!(
             account_of("arn:aws:kms:eu-west-1:123456789012:key/1234"),

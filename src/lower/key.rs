@@ -11,9 +11,10 @@ use std::collections::BTreeSet;
 use serde_json::json;
 
 use super::Env;
-use crate::aws::kms::{ACCOUNT, key_id};
+use crate::aws::kms::{ACCOUNT, KeyProps, key_id};
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::engine::model::{Desired, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 use crate::manifest::keys::KeyRef;
 
@@ -146,25 +147,25 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     manifest
         .keys
         .iter()
-        .map(|key| Desired {
-            id: key_id(&key.key),
-            props: props([
-                ("alias", Value::str(&key.alias), Mode::InPlace),
-                ("description", Value::str(&key.description), Mode::InPlace),
-                ("rotation", Value::Bool(key.rotation), Mode::InPlace),
-                ("enabled", Value::Bool(true), Mode::InPlace),
-                (
-                    "policy",
-                    Value::str(policy(manifest, env, &key.key)),
-                    Mode::InPlace,
+        .map(|key| {
+            let props = KeyProps {
+                alias: Some(key.alias.clone()),
+                description: key.description.clone(),
+                rotation: key.rotation,
+                enabled: true,
+                policy: policy(manifest, env, &key.key),
+                tags: tags::managed_tag_map(
+                    &manifest.tags,
+                    &Default::default(),
+                    &key.alias,
+                    key.retain,
                 ),
-                (
-                    "tags",
-                    tags::managed_tags(&manifest.tags, &Default::default(), &key.alias, key.retain),
-                    Mode::InPlace,
-                ),
-            ]),
-            after: Vec::new(),
+            };
+            Desired {
+                id: key_id(&key.key),
+                props: props.into_props(),
+                after: Vec::new(),
+            }
         })
         .collect()
 }
