@@ -346,6 +346,16 @@ async fn applying(proxy: &FaultProxy, ssm: &aws_sdk_ssm::Client) -> std::process
     child
 }
 
+/// The lock is gone and the stopped run made nothing (stopped `when`).
+async fn released_having_made_nothing(moto: &Moto, ssm: &aws_sdk_ssm::Client, when: &str) {
+    assert_eq!(lock_value(ssm).await, None, "the lock outlived the run");
+    assert_eq!(
+        owned_vpcs(moto).await,
+        0,
+        "a run stopped {when} made something"
+    );
+}
+
 /// Sends `signal` (`TERM`, `INT`) to `pid`.
 fn send(signal: &str, pid: u32) {
     let status = std::process::Command::new("kill")
@@ -382,12 +392,7 @@ async fn sigterm_while_reading_releases_the_lock() {
         "{stderr}"
     );
     proxy.delay(Duration::ZERO);
-    assert_eq!(lock_value(&ssm).await, None, "the lock outlived the run");
-    assert_eq!(
-        owned_vpcs(&moto).await,
-        0,
-        "a run stopped while reading made something"
-    );
+    released_having_made_nothing(&moto, &ssm, "while reading").await;
 }
 
 /// SIGTERM while the lock is being taken: the run's PutParameter was carried out but its
@@ -544,12 +549,7 @@ async fn sigterm_at_the_prompt_releases_the_lock() {
     reader.join().unwrap();
     let said = shown.lock().unwrap().clone();
     assert!(said.contains("exit=143"), "{said}");
-    assert_eq!(lock_value(&ssm).await, None, "the lock outlived the run");
-    assert_eq!(
-        owned_vpcs(&moto).await,
-        0,
-        "a run stopped at the prompt made something"
-    );
+    released_having_made_nothing(&moto, &ssm, "at the prompt").await;
 }
 
 /// SIGTERM while the run waits for a service's rollout (its tasks never start): the wait

@@ -40,35 +40,7 @@ fn through(proxy: &FaultProxy, args: &[&str]) -> Run {
 /// Runs `verb` (apply or destroy) of `args` through a proxy that answers `answer`, and
 /// checks it converged at once: exit 0, every answer given, the wait in the summary.
 fn settles(moto: &Moto, verb: &str, args: &[&str], answer: Answer, awaited: &str) -> Run {
-    let proxy = FaultProxy::start(&moto.url);
-    proxy.answer(
-        answer.matches.clone(),
-        answer.times,
-        answer.status,
-        answer.code,
-        answer.message,
-    );
-    let mut command = vec![verb, "--auto-approve"];
-    command.extend(args);
-    let run = through(&proxy, &command);
-    assert_eq!(
-        run.code, 0,
-        "the first {verb} did not converge\n{}\n{}",
-        run.stdout, run.stderr
-    );
-    assert_eq!(
-        proxy.answered(answer.code),
-        answer.times,
-        "{:?} was not asked as often as answered\n{}",
-        answer.matches,
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains(&format!(" for {awaited}")),
-        "the summary does not say it waited for {awaited}\n{}",
-        run.stderr
-    );
-    run
+    settles_all(moto, verb, args, &[answer], &[awaited])
 }
 
 /// A plan with nothing to do.
@@ -695,7 +667,13 @@ async fn destroys_read_again_and_wait_for_waf() {
 
 /// Runs `verb` of `args` through a proxy answering each of `answers`, and checks it
 /// converged at once: exit 0, every answer given, every wait in the summary.
-fn settles_all(moto: &Moto, verb: &str, args: &[&str], answers: &[Answer], awaited: &[&str]) {
+fn settles_all(
+    moto: &Moto,
+    verb: &str,
+    args: &[&str],
+    answers: &[Answer],
+    awaited: &[&str],
+) -> Run {
     let proxy = FaultProxy::start(&moto.url);
     let mut expected = std::collections::BTreeMap::new();
     for answer in answers {
@@ -726,6 +704,7 @@ fn settles_all(moto: &Moto, verb: &str, args: &[&str], answers: &[Answer], await
             run.stderr
         );
     }
+    run
 }
 
 /// A new revision rolled out while ECS does not see the listener yet or the role, and a
