@@ -1,20 +1,21 @@
 //! edgectl: plan, apply and destroy AWS stacks described by one YAML manifest.
 
-mod aws;
 mod cli;
 mod commands;
-mod engine;
 #[cfg(test)]
 mod fuzz;
-mod kinds;
-mod known;
-mod lower;
-mod manifest;
 mod pipeline;
-mod planfile;
-mod redact;
-mod render;
-mod text;
+
+// The layers, one crate each (ARCHITECTURE.md), under the names the code uses for them.
+use edgectl_aws as aws;
+use edgectl_base::redact;
+use edgectl_engine as engine;
+use edgectl_kinds as kinds;
+use edgectl_lower as lower;
+use edgectl_manifest as manifest;
+use edgectl_render as render;
+use edgectl_render::planfile;
+use edgectl_render::{data, dataln, say, sayln};
 
 use std::process::ExitCode;
 

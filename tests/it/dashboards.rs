@@ -1,5 +1,5 @@
 //! CloudWatch dashboards end to end (issue 23: the first kind built in one place,
-//! `src/kinds/dashboard/`): the service example with a dashboard of its service's and load
+//! `crates/kinds/src/dashboard/`): the service example with a dashboard of its service's and load
 //! balancer's metrics, its logs, its alarm's state and text. A dashboard of the name
 //! someone else made is refused and left untouched (PutDashboard would overwrite it); the
 //! stack's is made with its ownership tags from PutDashboard, read back through the SDK,

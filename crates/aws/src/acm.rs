@@ -1,0 +1,459 @@
+//! ACM certificates requested with DNS validation (`certificate.<key>`), and the wait for
+//! their issue (`certificate_validation.<key>`).
+//!
+//! A certificate carries its ownership tags from RequestCertificate, with an idempotency
+//! token for the SDK's own resends; it lives in the stack's region, or in us-east-1 when a
+//! distribution uses it (CloudFront's rule), read through a second regional client. Its
+//! names cannot change: another set of names is another certificate, made before the old
+//! one goes so that listeners and distributions move to it. Once requested it publishes
+//! each validation record (`validation_<n>_name`, `validation_<n>_value`, numbered as
+//! `known::validation_domains` orders the names), which the stack writes in its zones.
+//!
+//! The validation is a resource of its own so that what uses the certificate waits only
+//! for it: it exists once ACM says ISSUED. Its create polls, with growing intervals, until
+//! then; where the manifest's zones hold none of a name's records, it says which records
+//! to write by hand and stops rather than wait forever.
+
+use async_trait::async_trait;
+use aws_sdk_acm::types::{CertificateDetail, CertificateStatus, Tag, ValidationMethod};
+use futures::future::try_join_all;
+use sha2::{Digest as _, Sha256};
+
+use super::errors::{AwsError, AwsResultExt, ErrorKind};
+use super::{Cx, OpCx, tags};
+use crate::engine::diff::{Change, Replacement};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+
+pub const CERTIFICATE: &str = "certificate";
+pub const VALIDATION: &str = "certificate_validation";
+/// Where CloudFront takes certificates from.
+const GLOBAL: &str = "us-east-1";
+
+pub fn certificate_id(key: &str) -> ResourceId {
+    ResourceId::new(CERTIFICATE, key)
+}
+
+pub fn validation_id(key: &str) -> ResourceId {
+    ResourceId::new(VALIDATION, key)
+}
+
+/// The ACM client of a region: the stack's, or us-east-1.
+fn client<'a>(cx: &'a Cx, region: &str) -> &'a aws_sdk_acm::Client {
+    if region == cx.region {
+        &cx.clients.acm
+    } else {
+        &cx.clients.acm_global
+    }
+}
+
+/// The region in a certificate's ARN.
+fn region_of(arn: &str) -> &str {
+    arn.split(':').nth(3).unwrap_or_default()
+}
+
+fn plain(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// The stack's certificates in the stack's region and in us-east-1, with their details.
+/// A certificate of the stack: its logical id, what ACM says of it, its tags.
+pub type Owned = (ResourceId, CertificateDetail, Vec<(String, String)>);
+
+/// The stack's certificates, read once per command for both kinds.
+async fn certificates(cx: &Cx) -> Result<Vec<Owned>, AwsError> {
+    cx.reads
+        .certificates
+        .get_or_try_init(|| read_certificates(cx))
+        .await
+        .cloned()
+}
+
+async fn read_certificates(cx: &Cx) -> Result<Vec<Owned>, AwsError> {
+    let mut found = tags::tagged(cx, CERTIFICATE).await?;
+    if cx.region != GLOBAL {
+        found.extend(tags::tagged_global(cx, CERTIFICATE).await?);
+    }
+    let reads = found.into_iter().map(|(id, arn, pairs)| async move {
+        match client(cx, region_of(&arn))
+            .describe_certificate()
+            .certificate_arn(&arn)
+            .send()
+            .await
+            .aws("DescribeCertificate")
+        {
+            Ok(described) => Ok(described
+                .certificate()
+                .cloned()
+                .map(|detail| (id, detail, pairs))),
+            // Listed by the tagging API a moment after its deletion: gone.
+            Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(error),
+        }
+    });
+    Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+}
+
+/// The validation records ACM asks for, by the number of their name.
+fn validation_records(detail: &CertificateDetail) -> Vec<(String, String, String)> {
+    let names = crate::known::validation_domains(
+        std::iter::once(detail.domain_name().unwrap_or_default()).chain(
+            detail
+                .subject_alternative_names()
+                .iter()
+                .map(String::as_str),
+        ),
+    );
+    let mut out = Vec::new();
+    for (index, name) in names.iter().enumerate() {
+        let record = detail
+            .domain_validation_options()
+            .iter()
+            .filter(|option| option.domain_name().trim_start_matches("*.") == name)
+            .find_map(|option| option.resource_record());
+        if let Some(record) = record {
+            out.push((
+                index.to_string(),
+                plain(record.name()),
+                plain(record.value()),
+            ));
+        }
+    }
+    out
+}
+
+fn publish_records(detail: &CertificateDetail, publish: &mut dyn FnMut(String, String)) {
+    for (index, name, value) in validation_records(detail) {
+        publish(format!("validation_{index}_name"), name);
+        publish(format!("validation_{index}_value"), value);
+    }
+}
+
+pub struct CertificateAdapter;
+
+#[async_trait]
+impl crate::engine::kind::Kind for CertificateAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[CERTIFICATE]
+    }
+
+    fn replacement(&self) -> Replacement {
+        Replacement::CreateThenDelete
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        Ok(certificates(cx)
+            .await?
+            .into_iter()
+            .map(|(id, detail, pairs)| {
+                let arn = detail.certificate_arn().unwrap_or_default().to_string();
+                let domain = detail.domain_name().unwrap_or_default().to_string();
+                let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                let mut resource = Observed::new(
+                    id,
+                    &arn,
+                    props([
+                        ("domain", Value::str(&domain), Mode::Replace),
+                        (
+                            "alternative_names",
+                            // ACM lists the domain among its alternative names.
+                            Value::Set(
+                                detail
+                                    .subject_alternative_names()
+                                    .iter()
+                                    .filter(|name| **name != domain)
+                                    .map(Value::str)
+                                    .collect(),
+                            ),
+                            Mode::Replace,
+                        ),
+                        ("region", Value::str(region_of(&arn)), Mode::Replace),
+                        ("tags", tags::observed_tags(borrowed), Mode::InPlace),
+                    ]),
+                );
+                let status = detail.status();
+                if matches!(
+                    status,
+                    Some(
+                        CertificateStatus::Failed
+                            | CertificateStatus::ValidationTimedOut
+                            | CertificateStatus::Revoked
+                            | CertificateStatus::Expired
+                    )
+                ) {
+                    resource.broken = Some(format!(
+                        "ACM says {}",
+                        status.map(|s| s.as_str()).unwrap_or_default()
+                    ));
+                }
+                publish_records(&detail, &mut |name, value| {
+                    resource.attributes.insert(name, value);
+                });
+                resource
+            })
+            .collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let region = desired
+            .value("region")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let acm = client(op.cx, &region);
+        let names: Vec<String> = desired
+            .value("alternative_names")
+            .items()
+            .filter_map(|name| name.as_str().map(str::to_string))
+            .collect();
+        let domain = desired.value("domain").as_str().unwrap_or_default();
+        // Up to 32 word characters; per call, so that a certificate deleted and asked for
+        // again within the hour ACM remembers tokens for is a new one.
+        let nonce = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_nanos())
+            .unwrap_or_default();
+        let token = hex::encode(Sha256::digest(format!("{}/{}/{nonce}", op.cx.stack, op.id)))[..32]
+            .to_string();
+        let tags: Vec<Tag> = crate::tags::for_create(op, desired)
+            .into_iter()
+            .map(|(key, value)| {
+                Tag::builder()
+                    .key(key)
+                    .value(value)
+                    .build()
+                    .map_err(|error| {
+                        AwsError::new(ErrorKind::Other, "RequestCertificate", error.to_string())
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        let requested = acm
+            .request_certificate()
+            .domain_name(domain)
+            .set_subject_alternative_names((!names.is_empty()).then(|| {
+                std::iter::once(domain.to_string())
+                    .chain(names.iter().cloned())
+                    .collect()
+            }))
+            .validation_method(ValidationMethod::Dns)
+            .idempotency_token(token)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .aws("RequestCertificate")?;
+        let arn = requested
+            .certificate_arn()
+            .ok_or_else(|| AwsError::missing("RequestCertificate", "CertificateArn"))?
+            .to_string();
+        op.made(&arn);
+        // ACM fills in the validation records a few seconds after the request.
+        let expected = crate::known::validation_domains(
+            std::iter::once(domain).chain(names.iter().map(String::as_str)),
+        )
+        .len();
+        let mut backoff = crate::engine::retry::Backoff::new(op.cx.timeout);
+        loop {
+            let described = acm
+                .describe_certificate()
+                .certificate_arn(&arn)
+                .send()
+                .await
+                .aws("DescribeCertificate")?;
+            if let Some(detail) = described.certificate()
+                && validation_records(detail).len() == expected
+            {
+                publish_records(detail, &mut |name, value| op.publish(&name, &value));
+                return Ok(arn);
+            }
+            op.status("waiting for ACM's validation records");
+            if !backoff.wait().await {
+                return Err(AwsError::new(
+                    ErrorKind::Timeout,
+                    "DescribeCertificate",
+                    format!(
+                        "ACM gave no validation records for {arn} within {:?}",
+                        op.cx.timeout
+                    ),
+                ));
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let arn = &observed.physical_id;
+        let acm = client(op.cx, region_of(arn));
+        let (set, remove) = tags::tag_delta(observed.value("tags"), desired.value("tags"));
+        if !set.is_empty() {
+            let tags: Vec<Tag> = set
+                .into_iter()
+                .filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok())
+                .collect();
+            acm.add_tags_to_certificate()
+                .certificate_arn(arn)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .aws("AddTagsToCertificate")?;
+        }
+        if !remove.is_empty() {
+            let tags: Vec<Tag> = remove
+                .into_iter()
+                .filter_map(|key| Tag::builder().key(key).build().ok())
+                .collect();
+            acm.remove_tags_from_certificate()
+                .certificate_arn(arn)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .aws("RemoveTagsFromCertificate")?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let arn = &observed.physical_id;
+        match client(op.cx, region_of(arn))
+            .delete_certificate()
+            .certificate_arn(arn)
+            .send()
+            .await
+            .aws("DeleteCertificate")
+        {
+            Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
+            other => other.map(drop),
+        }
+    }
+}
+
+pub struct ValidationAdapter;
+
+#[async_trait]
+impl crate::engine::kind::Kind for ValidationAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[VALIDATION]
+    }
+
+    /// The names to validate by hand are the manifest's to say.
+    fn normalize(&self, desired: &mut Desired, observed: &mut Observed) {
+        if let Some(field) = observed.props.get_mut("by_hand") {
+            field.value = desired.value("by_hand").clone();
+        }
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        Ok(certificates(cx)
+            .await?
+            .into_iter()
+            .filter(|(_, detail, _)| detail.status() == Some(&CertificateStatus::Issued))
+            .filter_map(|(id, detail, _)| {
+                let arn = detail.certificate_arn()?.to_string();
+                let key = id.name().to_string();
+                Some(Observed::new(
+                    validation_id(&key),
+                    &arn,
+                    props([
+                        ("certificate", Value::str(&arn), Mode::Replace),
+                        ("by_hand", Value::List(Vec::new()), Mode::InPlace),
+                    ]),
+                ))
+            })
+            .collect())
+    }
+
+    /// Waits until ACM issues the certificate.
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let arn = desired
+            .value("certificate")
+            .as_str()
+            .ok_or_else(|| {
+                AwsError::new(ErrorKind::Other, "DescribeCertificate", "no certificate")
+            })?
+            .to_string();
+        let acm = client(op.cx, region_of(&arn));
+        let by_hand: Vec<&str> = desired
+            .value("by_hand")
+            .items()
+            .filter_map(Value::as_str)
+            .collect();
+        let mut backoff = crate::engine::retry::Backoff::new(op.cx.timeout);
+        loop {
+            let described = acm
+                .describe_certificate()
+                .certificate_arn(&arn)
+                .send()
+                .await
+                .aws("DescribeCertificate")?;
+            let detail = described
+                .certificate()
+                .ok_or_else(|| AwsError::missing("DescribeCertificate", "Certificate"))?;
+            match detail.status() {
+                Some(CertificateStatus::Issued) => return Ok(arn),
+                Some(CertificateStatus::PendingValidation) => {}
+                other => {
+                    return Err(AwsError::new(
+                        ErrorKind::Other,
+                        "DescribeCertificate",
+                        format!(
+                            "ACM will not issue {arn}: {} ({})",
+                            other.map(|s| s.as_str()).unwrap_or("no status"),
+                            detail
+                                .failure_reason()
+                                .map(|r| r.as_str())
+                                .unwrap_or("no reason given")
+                        ),
+                    ));
+                }
+            }
+            if !by_hand.is_empty() {
+                let records: Vec<String> = validation_records(detail)
+                    .into_iter()
+                    .map(|(_, name, value)| format!("{name} CNAME {value}"))
+                    .collect();
+                return Err(AwsError::new(
+                    ErrorKind::Blocked,
+                    "DescribeCertificate",
+                    format!(
+                        "certificate {arn} waits for DNS validation of {}, in no zone of this stack: write these records where those names are served, then apply again: {}",
+                        by_hand.join(", "),
+                        records.join("; ")
+                    ),
+                ));
+            }
+            op.status("waiting for ACM to issue it (DNS validation)");
+            if !backoff.wait().await {
+                return Err(AwsError::new(
+                    ErrorKind::Timeout,
+                    "DescribeCertificate",
+                    format!(
+                        "ACM has not issued {arn} after {:?} (DNS validation usually takes minutes; apply again to keep waiting)",
+                        op.cx.timeout
+                    ),
+                ));
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        _op: &OpCx<'_>,
+        _desired: &Desired,
+        _observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
+        Ok(())
+    }
+
+    /// Nothing to delete: the certificate goes with its own resource.
+    async fn delete(&self, _op: &OpCx<'_>, _observed: &Observed) -> Result<(), AwsError> {
+        Ok(())
+    }
+}

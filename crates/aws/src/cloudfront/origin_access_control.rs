@@ -1,0 +1,237 @@
+//! Origin Access Controls: one per bucket that a distribution reads, signing every request
+//! with SigV4. Named `<stack>-<bucket key>` (unique in the account, at most 64 characters);
+//! owned when the description carries the stack and id.
+
+use aws_sdk_cloudfront::types::{
+    OriginAccessControlConfig, OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
+    OriginAccessControlSigningProtocols, OriginAccessControlSummary,
+};
+
+use super::OAC;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::errors::{AwsError, AwsResultExt, built};
+use crate::{Cx, OpCx};
+
+pub fn oac_id(bucket_key: &str) -> ResourceId {
+    ResourceId::new(OAC, bucket_key)
+}
+
+fn description(stack: &str, id: &ResourceId) -> String {
+    format!("edgectl:stack={stack} edgectl:id={id}")
+}
+
+/// The logical id a description names, when it names `stack`.
+fn owner(stack: &str, description: &str) -> Option<ResourceId> {
+    let mut parts = description.split_whitespace();
+    let stack_part = parts.next()?.strip_prefix("edgectl:stack=")?;
+    let id = parts.next()?.strip_prefix("edgectl:id=")?;
+    (stack_part == stack && parts.next().is_none()).then(|| ResourceId::parse(id))
+}
+
+/// The ownership marks a description carries, as the tags they stand for.
+fn marks(description: &str) -> Vec<(&str, &str)> {
+    description
+        .split_whitespace()
+        .filter_map(|part| part.split_once('='))
+        .filter(|(key, _)| key.starts_with("edgectl:"))
+        .collect()
+}
+
+/// Every Origin Access Control of the account (one page per 100).
+async fn list_all(cx: &Cx) -> Result<Vec<OriginAccessControlSummary>, AwsError> {
+    let mut out = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = cx
+            .clients
+            .cloudfront
+            .list_origin_access_controls()
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .aws("ListOriginAccessControls")?;
+        let Some(list) = page.origin_access_control_list() else {
+            return Ok(out);
+        };
+        out.extend(list.items().iter().cloned());
+        marker = list
+            .next_marker()
+            .filter(|next| !next.is_empty())
+            .map(str::to_string);
+        if marker.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// Names of Origin Access Controls are unique in the account: one of the name without
+/// the stack's mark in its description is refused before anything changes.
+pub async fn preflight_create(cx: &Cx, desired: &Desired) -> Result<(), String> {
+    let name = desired.value("name").as_str().unwrap_or_default();
+    let all = list_all(cx)
+        .await
+        .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
+    let Some(taken) = all.iter().find(|summary| summary.name() == name) else {
+        return Ok(());
+    };
+    match crate::tags::name_taken(
+        &cx.stack,
+        &desired.id,
+        &format!("origin access control `{name}` ({})", taken.id()),
+        marks(taken.description()),
+    ) {
+        Some(why) => Err(why),
+        None => Ok(()),
+    }
+}
+
+pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+    Ok(list_all(cx)
+        .await?
+        .iter()
+        .filter_map(|summary| {
+            let id = owner(&cx.stack, summary.description())?;
+            Some(Observed::new(
+                id,
+                summary.id(),
+                props([
+                    ("name", Value::str(summary.name()), Mode::InPlace),
+                    (
+                        "origin_type",
+                        Value::str(summary.origin_access_control_origin_type().as_str()),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "signing",
+                        Value::str(format!(
+                            "{} {}",
+                            summary.signing_behavior().as_str(),
+                            summary.signing_protocol().as_str()
+                        )),
+                        Mode::InPlace,
+                    ),
+                ]),
+            ))
+        })
+        .collect())
+}
+
+fn config(op: &OpCx<'_>, desired: &Desired) -> Result<OriginAccessControlConfig, AwsError> {
+    built(
+        "CreateOriginAccessControl",
+        OriginAccessControlConfig::builder()
+            .name(desired.value("name").as_str().unwrap_or_default())
+            .description(description(&op.cx.stack, op.id))
+            .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
+            .signing_behavior(OriginAccessControlSigningBehaviors::Always)
+            .origin_access_control_origin_type(OriginAccessControlOriginTypes::S3)
+            .build(),
+    )
+}
+
+pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+    let created = op
+        .cx
+        .clients
+        .cloudfront
+        .create_origin_access_control()
+        .origin_access_control_config(config(op, desired)?)
+        .send()
+        .await
+        .aws("CreateOriginAccessControl")?;
+    created
+        .origin_access_control()
+        .map(|control| control.id().to_string())
+        .ok_or_else(|| AwsError::missing("CreateOriginAccessControl", "OriginAccessControl"))
+}
+
+pub async fn update(op: &OpCx<'_>, desired: &Desired, observed: &Observed) -> Result<(), AwsError> {
+    let cloudfront = &op.cx.clients.cloudfront;
+    let current = cloudfront
+        .get_origin_access_control()
+        .id(&observed.physical_id)
+        .send()
+        .await
+        .aws("GetOriginAccessControl")?;
+    cloudfront
+        .update_origin_access_control()
+        .id(&observed.physical_id)
+        .set_if_match(current.e_tag().map(str::to_string))
+        .origin_access_control_config(config(op, desired)?)
+        .send()
+        .await
+        .aws("UpdateOriginAccessControl")?;
+    Ok(())
+}
+
+pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+    let cloudfront = &op.cx.clients.cloudfront;
+    // Refused while a distribution still uses it: that deletion settles first.
+    let current = cloudfront
+        .get_origin_access_control()
+        .id(&observed.physical_id)
+        .send()
+        .await
+        .aws("GetOriginAccessControl")?;
+    cloudfront
+        .delete_origin_access_control()
+        .id(&observed.physical_id)
+        .set_if_match(current.e_tag().map(str::to_string))
+        .send()
+        .await
+        .aws("DeleteOriginAccessControl")?;
+    Ok(())
+}
+
+/// Origin Access Controls: their own kind, read with one paginated listing.
+pub struct OriginAccessControlAdapter;
+
+#[async_trait::async_trait]
+impl crate::engine::kind::Kind for OriginAccessControlAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[super::OAC]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        observe(cx).await
+    }
+
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        preflight_create(cx, desired).await
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        create(op, desired).await
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[crate::engine::diff::Change],
+    ) -> Result<(), AwsError> {
+        update(op, desired, observed).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        // Already gone (NoSuchDistribution, NoSuchOriginAccessControl) is done: the walk
+        // takes "not found" on a delete as success.
+        delete(op, observed).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ownership_is_read_from_the_description() {
+        let id = oac_id("site");
+        assert_eq!(owner("demo", &description("demo", &id)), Some(id.clone()));
+        assert_eq!(owner("other", &description("demo", &id)), None);
+        assert_eq!(owner("demo", "made by hand"), None);
+    }
+}

@@ -1,0 +1,207 @@
+//! NAT gateways: none, one in the first public subnet, or one per zone. A NAT is waited
+//! for only when a route needs it, and its deletion only when something deleted after it
+//! (its address, subnet, the internet gateway) needs it gone.
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{ConnectivityType, Filter, NatGatewayState, ResourceType};
+
+use super::internet_gateway::internet_gateway_id;
+use super::{client_token, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::retry;
+use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::{Cx, OpCx};
+
+pub struct NatGatewayAdapter;
+
+/// `nat_gateway.1` for zone 1.
+pub fn nat_gateway_id(zone_index: usize) -> ResourceId {
+    ResourceId::new("nat_gateway", &(zone_index + 1).to_string())
+}
+
+#[async_trait]
+impl crate::engine::kind::Kind for NatGatewayAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &["nat_gateway"]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        if !super::stack_has_vpc(cx).await? {
+            return Ok(Vec::new());
+        }
+        // Deleted NAT gateways stay visible for about an hour; they are gone for our purposes.
+        let live = Filter::builder()
+            .name("state")
+            .values("pending")
+            .values("available")
+            .values("failed")
+            .build();
+        let gateways = cx
+            .clients
+            .ec2
+            .describe_nat_gateways()
+            .filter(owned_filter(cx))
+            .filter(live)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeNatGateways")?;
+        Ok(gateways
+            .iter()
+            .filter(|gateway| {
+                !matches!(
+                    gateway.state(),
+                    Some(NatGatewayState::Deleted | NatGatewayState::Deleting)
+                )
+            })
+            .filter_map(|gateway| {
+                let allocation = gateway
+                    .nat_gateway_addresses()
+                    .iter()
+                    .find_map(|address| address.allocation_id());
+                let mut observed = Observed::new(
+                    owned_id(cx, gateway.tags())?,
+                    gateway.nat_gateway_id()?,
+                    props([
+                        (
+                            "subnet",
+                            Value::Phys(gateway.subnet_id()?.to_string()),
+                            Mode::Replace,
+                        ),
+                        (
+                            "elastic_ip",
+                            allocation.map_or(Value::Null, |id| Value::Phys(id.to_string())),
+                            Mode::Replace,
+                        ),
+                        ("tags", observed_tags(gateway.tags()), Mode::InPlace),
+                    ]),
+                );
+                observed.after = vec![internet_gateway_id()];
+                if gateway.state() == Some(&NatGatewayState::Failed) {
+                    observed.broken = Some(format!(
+                        "NAT gateway failed: {}",
+                        gateway.failure_message().unwrap_or("no reason given")
+                    ));
+                }
+                Some(observed)
+            })
+            .collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let subnet = op.resolve(desired.value("subnet"))?;
+        let allocation = op.resolve(desired.value("elastic_ip"))?;
+        let request = op
+            .cx
+            .clients
+            .ec2
+            .create_nat_gateway()
+            .subnet_id(&subnet)
+            .allocation_id(&allocation)
+            .connectivity_type(ConnectivityType::Public)
+            .client_token(client_token(
+                op.cx,
+                op.id,
+                &format!("{subnet}/{allocation}"),
+            ))
+            .tag_specifications(tag_spec(
+                ResourceType::Natgateway,
+                crate::tags::for_create(op, desired),
+            ));
+        let created = request.send().await.aws("CreateNatGateway")?;
+        let gateway_id = created
+            .nat_gateway()
+            .and_then(|gateway| gateway.nat_gateway_id())
+            .ok_or_else(|| AwsError::missing("CreateNatGateway", "nat_gateway_id"))?
+            .to_string();
+        op.made(&gateway_id);
+        if op.wait {
+            wait_for(op, &gateway_id, NatGatewayState::Available).await?;
+        }
+        Ok(gateway_id)
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
+        sync_tags(op, desired, observed).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let gateway_id = &observed.physical_id;
+        op.cx
+            .clients
+            .ec2
+            .delete_nat_gateway()
+            .nat_gateway_id(gateway_id)
+            .send()
+            .await
+            .aws("DeleteNatGateway")?;
+        if op.wait {
+            wait_for(op, gateway_id, NatGatewayState::Deleted).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn wait_for(
+    op: &OpCx<'_>,
+    gateway_id: &str,
+    target: NatGatewayState,
+) -> Result<(), AwsError> {
+    let ec2 = &op.cx.clients.ec2;
+    let what = format!("NAT gateway {gateway_id} to be {}", target.as_str());
+    retry::poll(op.cx.timeout, &what, || async {
+        let found = match ec2
+            .describe_nat_gateways()
+            .nat_gateway_ids(gateway_id)
+            .send()
+            .await
+            .aws("DescribeNatGateways")
+        {
+            Ok(found) => found,
+            // Not visible yet right after the create.
+            Err(error)
+                if error.kind == ErrorKind::NotFound && target != NatGatewayState::Deleted =>
+            {
+                return Ok(None);
+            }
+            Err(error) if error.kind == ErrorKind::NotFound => return Ok(Some(())),
+            Err(error) => return Err(error),
+        };
+        let Some(gateway) = found.nat_gateways().first() else {
+            return Ok((target == NatGatewayState::Deleted).then_some(()));
+        };
+        if let Some(state) = gateway.state() {
+            op.status(&format!(
+                "NAT gateway {gateway_id} {}, waiting for {}",
+                state.as_str(),
+                target.as_str()
+            ));
+        }
+        match gateway.state() {
+            Some(state) if *state == target => Ok(Some(())),
+            Some(NatGatewayState::Failed) if target == NatGatewayState::Available => {
+                Err(AwsError::new(
+                    ErrorKind::Other,
+                    "CreateNatGateway",
+                    format!(
+                        "NAT gateway {gateway_id} failed: {}",
+                        gateway.failure_message().unwrap_or("no reason given")
+                    ),
+                ))
+            }
+            _ => Ok(None),
+        }
+    })
+    .await
+}

@@ -1,0 +1,307 @@
+//! Route tables with their routes and subnet associations, which follow from the network's
+//! choices: one public table (default route to the internet gateway), one table per private
+//! subnet (default route to its NAT gateway, so single -> per-zone NAT only moves routes),
+//! and one isolated table with no route out.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{ResourceType, RouteOrigin};
+use futures::future::try_join_all;
+
+use super::{client_token, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::{Cx, OpCx};
+
+pub struct RouteTableAdapter;
+
+pub const ANYWHERE: &str = "0.0.0.0/0";
+
+pub fn route(destination: &str, target: Value) -> Value {
+    Value::map([("destination", Value::str(destination)), ("target", target)])
+}
+
+#[async_trait]
+impl crate::engine::kind::Kind for RouteTableAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &["route_table"]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        if !super::stack_has_vpc(cx).await? {
+            return Ok(Vec::new());
+        }
+        let tables = cx
+            .clients
+            .ec2
+            .describe_route_tables()
+            .filters(owned_filter(cx))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeRouteTables")?;
+        Ok(tables
+            .iter()
+            .filter_map(|table| {
+                let routes = table
+                    .routes()
+                    .iter()
+                    // The local route and endpoint/propagated routes are not ours to manage.
+                    .filter(|route| route.origin() == Some(&RouteOrigin::CreateRoute))
+                    .filter_map(|entry| {
+                        let destination = entry.destination_cidr_block()?;
+                        let target = entry
+                            .nat_gateway_id()
+                            .or(entry.gateway_id())
+                            .filter(|target| !target.starts_with("vpce-"))?;
+                        Some(route(destination, Value::Phys(target.to_string())))
+                    })
+                    .collect();
+                let associations: Vec<(&str, &str)> = table
+                    .associations()
+                    .iter()
+                    .filter(|association| association.main() != Some(true))
+                    .filter_map(|association| {
+                        Some((
+                            association.subnet_id()?,
+                            association.route_table_association_id()?,
+                        ))
+                    })
+                    .collect();
+                let mut observed = Observed::new(
+                    owned_id(cx, table.tags())?,
+                    table.route_table_id()?,
+                    props([
+                        (
+                            "vpc",
+                            Value::Phys(table.vpc_id()?.to_string()),
+                            Mode::Replace,
+                        ),
+                        ("routes", Value::Set(routes), Mode::InPlace),
+                        (
+                            "subnets",
+                            Value::Set(
+                                associations
+                                    .iter()
+                                    .map(|(subnet, _)| Value::Phys(subnet.to_string()))
+                                    .collect(),
+                            ),
+                            Mode::InPlace,
+                        ),
+                        ("tags", observed_tags(table.tags()), Mode::InPlace),
+                    ]),
+                );
+                observed.extra = associations
+                    .iter()
+                    .map(|(subnet, association)| (subnet.to_string(), association.to_string()))
+                    .collect();
+                Some(observed)
+            })
+            .collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let vpc_id = op.resolve(desired.value("vpc"))?;
+        let request = op
+            .cx
+            .clients
+            .ec2
+            .create_route_table()
+            .vpc_id(&vpc_id)
+            .client_token(client_token(op.cx, op.id, &vpc_id))
+            .tag_specifications(tag_spec(
+                ResourceType::RouteTable,
+                crate::tags::for_create(op, desired),
+            ));
+        let created = request.send().await.aws("CreateRouteTable")?;
+        let table_id = created
+            .route_table()
+            .and_then(|table| table.route_table_id())
+            .ok_or_else(|| AwsError::missing("CreateRouteTable", "route_table_id"))?
+            .to_string();
+        op.made(&table_id);
+        apply_routes(
+            op,
+            &table_id,
+            &Value::Set(BTreeSet::new()),
+            desired.value("routes"),
+        )
+        .await?;
+        apply_associations(op, &table_id, &BTreeMap::new(), desired.value("subnets")).await?;
+        Ok(table_id)
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let table_id = &observed.physical_id;
+        apply_routes(
+            op,
+            table_id,
+            observed.value("routes"),
+            desired.value("routes"),
+        )
+        .await?;
+        apply_associations(op, table_id, &observed.extra, desired.value("subnets")).await?;
+        sync_tags(op, desired, observed).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let ec2 = &op.cx.clients.ec2;
+        let disassociations = observed.extra.values().map(|association| async move {
+            match ec2
+                .disassociate_route_table()
+                .association_id(association)
+                .send()
+                .await
+                .aws("DisassociateRouteTable")
+            {
+                Err(error) if error.kind != ErrorKind::NotFound => Err(error),
+                _ => Ok(()),
+            }
+        });
+        try_join_all(disassociations).await?;
+        let table_id = &observed.physical_id;
+        ec2.delete_route_table()
+            .route_table_id(table_id)
+            .send()
+            .await
+            .aws("DeleteRouteTable")?;
+        Ok(())
+    }
+}
+
+fn routes_by_destination(routes: &Value) -> BTreeMap<String, Value> {
+    routes
+        .items()
+        .filter_map(|entry| {
+            let map = entry.as_map()?;
+            Some((
+                map.get("destination")?.as_str()?.to_string(),
+                map.get("target")?.clone(),
+            ))
+        })
+        .collect()
+}
+
+async fn apply_routes(
+    op: &OpCx<'_>,
+    table_id: &str,
+    old: &Value,
+    new: &Value,
+) -> Result<(), AwsError> {
+    let ec2 = &op.cx.clients.ec2;
+    let old = routes_by_destination(old);
+    let new = routes_by_destination(new);
+    let mut calls = Vec::new();
+    for (destination, target) in &new {
+        let existing = old.get(destination);
+        if existing == Some(target) {
+            continue;
+        }
+        let target = op.resolve(target)?;
+        let replace = existing.is_some();
+        calls.push(async move {
+            // Route targets (a NAT gateway just created) may not be visible yet.
+            if replace {
+                let request = ec2
+                    .replace_route()
+                    .route_table_id(table_id)
+                    .destination_cidr_block(destination);
+                let request = if target.starts_with("nat-") {
+                    request.nat_gateway_id(&target)
+                } else {
+                    request.gateway_id(&target)
+                };
+                request.send().await.aws("ReplaceRoute").map(|_| ())
+            } else {
+                let request = ec2
+                    .create_route()
+                    .route_table_id(table_id)
+                    .destination_cidr_block(destination);
+                let request = if target.starts_with("nat-") {
+                    request.nat_gateway_id(&target)
+                } else {
+                    request.gateway_id(&target)
+                };
+                request.send().await.aws("CreateRoute").map(|_| ())
+            }
+        });
+    }
+    try_join_all(calls).await?;
+    let removals = old
+        .keys()
+        .filter(|destination| !new.contains_key(*destination))
+        .map(|destination| async move {
+            match ec2
+                .delete_route()
+                .route_table_id(table_id)
+                .destination_cidr_block(destination)
+                .send()
+                .await
+                .aws("DeleteRoute")
+            {
+                Err(error) if error.kind != ErrorKind::NotFound => Err(error),
+                _ => Ok(()),
+            }
+        });
+    try_join_all(removals).await?;
+    Ok(())
+}
+
+/// Associates the subnets in `new` and disassociates every other subnet the table holds,
+/// by physical id: a replaced subnet's old association is found even though its
+/// logical id is unchanged.
+async fn apply_associations(
+    op: &OpCx<'_>,
+    table_id: &str,
+    association_ids: &BTreeMap<String, String>,
+    new: &Value,
+) -> Result<(), AwsError> {
+    let ec2 = &op.cx.clients.ec2;
+    let mut wanted = BTreeSet::new();
+    for subnet in new.items() {
+        wanted.insert(op.resolve(subnet)?);
+    }
+    let additions = wanted
+        .iter()
+        .filter(|subnet| !association_ids.contains_key(*subnet))
+        .map(|subnet_id| async move {
+            ec2.associate_route_table()
+                .route_table_id(table_id)
+                .subnet_id(subnet_id)
+                .send()
+                .await
+                .aws("AssociateRouteTable")
+                .map(|_| ())
+        });
+    try_join_all(additions).await?;
+    let removals = association_ids
+        .iter()
+        .filter(|(subnet, _)| !wanted.contains(*subnet))
+        .map(|(_, association)| async move {
+            match ec2
+                .disassociate_route_table()
+                .association_id(association)
+                .send()
+                .await
+                .aws("DisassociateRouteTable")
+            {
+                // Gone with its subnet.
+                Err(error) if error.kind != ErrorKind::NotFound => Err(error),
+                _ => Ok(()),
+            }
+        });
+    try_join_all(removals).await?;
+    Ok(())
+}

@@ -1,0 +1,246 @@
+//! Gateway VPC endpoints (S3, DynamoDB), routed from every route table of the network.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{ResourceType, VpcEndpoint, VpcEndpointType};
+
+use super::{client_token, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::{Cx, OpCx};
+
+pub struct VpcEndpointAdapter;
+
+#[async_trait]
+impl crate::engine::kind::Kind for VpcEndpointAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &["vpc_endpoint"]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        if !super::stack_has_vpc(cx).await? {
+            return Ok(Vec::new());
+        }
+        let endpoints = cx
+            .clients
+            .ec2
+            .describe_vpc_endpoints()
+            .filters(owned_filter(cx))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeVpcEndpoints")?;
+        Ok(endpoints
+            .iter()
+            .filter(|endpoint| !matches!(state(endpoint).as_str(), "deleted" | "deleting"))
+            .filter_map(|endpoint| {
+                let mut observed = Observed::new(
+                    owned_id(cx, endpoint.tags())?,
+                    endpoint.vpc_endpoint_id()?,
+                    props([
+                        (
+                            "vpc",
+                            Value::Phys(endpoint.vpc_id()?.to_string()),
+                            Mode::Replace,
+                        ),
+                        (
+                            "service",
+                            Value::str(endpoint.service_name()?),
+                            Mode::Replace,
+                        ),
+                        (
+                            "route_tables",
+                            Value::Set(
+                                endpoint
+                                    .route_table_ids()
+                                    .iter()
+                                    .map(|id| Value::Phys(id.clone()))
+                                    .collect(),
+                            ),
+                            Mode::InPlace,
+                        ),
+                        ("tags", observed_tags(endpoint.tags()), Mode::InPlace),
+                    ]),
+                );
+                if matches!(state(endpoint).as_str(), "failed" | "rejected" | "expired") {
+                    observed.broken = Some(format!("endpoint state is {}", state(endpoint)));
+                }
+                Some(observed)
+            })
+            .collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let vpc_id = op.resolve(desired.value("vpc"))?;
+        let service = desired
+            .value("service")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let tables = desired
+            .value("route_tables")
+            .items()
+            .map(|table| op.resolve(table))
+            .collect::<Result<Vec<_>, _>>()?;
+        let request = op
+            .cx
+            .clients
+            .ec2
+            .create_vpc_endpoint()
+            .vpc_id(&vpc_id)
+            .service_name(&service)
+            .vpc_endpoint_type(VpcEndpointType::Gateway)
+            .set_route_table_ids(Some(tables.clone()))
+            .client_token(client_token(
+                op.cx,
+                op.id,
+                &format!("{vpc_id}/{service}/{}", tables.join(",")),
+            ))
+            .tag_specifications(tag_spec(
+                ResourceType::VpcEndpoint,
+                crate::tags::for_create(op, desired),
+            ));
+        let created = request.send().await.aws("CreateVpcEndpoint")?;
+        let id = created
+            .vpc_endpoint()
+            .and_then(|endpoint| endpoint.vpc_endpoint_id())
+            .ok_or_else(|| AwsError::missing("CreateVpcEndpoint", "vpc_endpoint_id"))?
+            .to_string();
+        op.made(&id);
+        if op.wait {
+            settle(op, &id, "available").await?;
+        }
+        Ok(id)
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let endpoint_id = &observed.physical_id;
+        let resolve_all = |value: &Value| {
+            value
+                .items()
+                .map(|table| op.resolve(table))
+                .collect::<Result<BTreeSet<_>, _>>()
+        };
+        let want = resolve_all(desired.value("route_tables"))?;
+        let have: BTreeSet<String> = observed
+            .value("route_tables")
+            .items()
+            .filter_map(|table| op.resolve(table).ok())
+            .collect();
+        let add: Vec<String> = want.difference(&have).cloned().collect();
+        let remove: Vec<String> = have.difference(&want).cloned().collect();
+        if !add.is_empty() || !remove.is_empty() {
+            let request = op
+                .cx
+                .clients
+                .ec2
+                .modify_vpc_endpoint()
+                .vpc_endpoint_id(endpoint_id)
+                .set_add_route_table_ids((!add.is_empty()).then_some(add))
+                .set_remove_route_table_ids((!remove.is_empty()).then_some(remove));
+            request.send().await.aws("ModifyVpcEndpoint")?;
+            if op.wait {
+                settle(op, endpoint_id, "available").await?;
+            }
+        }
+        sync_tags(op, desired, observed).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let deleted = op
+            .cx
+            .clients
+            .ec2
+            .delete_vpc_endpoints()
+            .vpc_endpoint_ids(&observed.physical_id)
+            .send()
+            .await
+            .aws("DeleteVpcEndpoints")
+            .map_err(|mut error| {
+                // Only the endpoint's own absence means "already deleted"; another missing
+                // thing (a route) is a failure the engine must not read as success.
+                if error.code.as_deref() != Some("InvalidVpcEndpointId.NotFound") {
+                    error.kind = ErrorKind::Other;
+                }
+                error
+            })?;
+        // DeleteVpcEndpoints reports per-endpoint failures in the body, not as an error.
+        if let Some(failure) = deleted.unsuccessful().first().and_then(|item| item.error()) {
+            let code = failure.code().unwrap_or_default();
+            if !code.ends_with("NotFound") {
+                let mut error = AwsError::new(
+                    crate::errors::classify(code),
+                    "DeleteVpcEndpoints",
+                    failure.message().unwrap_or_default(),
+                );
+                error.code = Some(code.to_string());
+                return Err(error);
+            }
+        }
+        if op.wait {
+            settle(op, &observed.physical_id, "deleted").await?;
+        }
+        Ok(())
+    }
+}
+
+/// Waits until the endpoint is in `target` (`available`, or `deleted`: gone counts) when
+/// something waits on it: its routes are in place only once it is `available`, and the
+/// route tables and VPC it holds are free only once it is `deleted` (the Terraform
+/// provider's `waitVPCEndpointAvailable` and `waitVPCEndpointDeleted`, 10 minutes).
+async fn settle(op: &OpCx<'_>, id: &str, target: &str) -> Result<(), AwsError> {
+    op.status(&format!("waiting for the endpoint to be {target}"));
+    let bound = op.cx.timeout.min(std::time::Duration::from_secs(600));
+    crate::engine::retry::poll(
+        bound,
+        &format!("VPC endpoint {id} to be {target}"),
+        || async {
+            let found = op
+                .cx
+                .clients
+                .ec2
+                .describe_vpc_endpoints()
+                .vpc_endpoint_ids(id)
+                .send()
+                .await
+                .aws("DescribeVpcEndpoints");
+            let now = match found {
+                Ok(found) => found.vpc_endpoints().first().map(state),
+                Err(error) if error.kind == ErrorKind::NotFound => None,
+                Err(error) => return Err(error),
+            };
+            match now.as_deref() {
+                None if target == "deleted" => Ok(Some(())),
+                Some(state) if state == target => Ok(Some(())),
+                Some(failed @ ("failed" | "rejected" | "expired")) => Err(AwsError::new(
+                    ErrorKind::Other,
+                    "DescribeVpcEndpoints",
+                    format!("VPC endpoint {id} is {failed}"),
+                )),
+                _ => Ok(None),
+            }
+        },
+    )
+    .await
+}
+
+/// EC2 reports endpoint states in lowercase (`available`, `deleted`) while the SDK's enum
+/// spells them capitalised, so they arrive as unknown variants: compare the text.
+fn state(endpoint: &VpcEndpoint) -> String {
+    endpoint
+        .state()
+        .map(|state| state.as_str().to_ascii_lowercase())
+        .unwrap_or_default()
+}

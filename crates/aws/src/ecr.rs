@@ -1,0 +1,358 @@
+//! ECR repositories: name and encryption (immutable), scan on push, tag mutability,
+//! lifecycle policy, tags. The physical id is the repository URI, which task definitions
+//! need; `force_destroy` lives in a tag so that a destroy without the manifest's desired
+//! state still knows it.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_ecr::types::{
+    EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, ImageTagMutability, Tag,
+};
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use super::conditions::{Condition, Means, Removal as _};
+use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use super::{Cx, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
+
+pub const KIND: &str = "repository";
+/// Set on repositories whose manifest says `force_destroy: true`.
+const FORCE_DESTROY_TAG: &str = "edgectl:force-destroy";
+
+pub struct RepositoryAdapter;
+
+crate::engine::properties! {
+    /// An ECR repository: what its lowering builds and its observe reads.
+    pub struct RepositoryProps (changes: RepositoryChanges) {
+        pub name: String => Replace,
+        pub scan_on_push: bool => InPlace,
+        pub immutable_tags: bool => InPlace,
+        /// `KMS` or `AES256`.
+        pub encryption: String => Replace,
+        /// The key by reference, or `AwsDefault` (ECR's own key), or nothing.
+        pub kms_key: Value => Replace,
+        /// Canonical JSON.
+        pub lifecycle_policy: Option<String> => InPlace,
+        /// Kept in a tag (see `FORCE_DESTROY_TAG`).
+        pub force_destroy: bool => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+/// A lifecycle policy removed in an update that another writer removed first (or whose
+/// repository is gone) is removed: the provider's `internal/service/ecr/lifecycle_policy.go`
+/// counts both as done.
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "DeleteLifecyclePolicy",
+        code: "LifecyclePolicyNotFoundException",
+        message: None,
+        means: Means::Gone,
+        source: "terraform-provider-aws internal/service/ecr/lifecycle_policy.go resourceLifecyclePolicyDelete",
+    },
+    Condition {
+        operation: "DeleteLifecyclePolicy",
+        code: "RepositoryNotFoundException",
+        message: None,
+        means: Means::Gone,
+        source: "terraform-provider-aws internal/service/ecr/lifecycle_policy.go resourceLifecyclePolicyDelete",
+    },
+];
+
+fn ecr_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| {
+            built(
+                "CreateRepository",
+                Tag::builder().key(key).value(value).build(),
+            )
+        })
+        .collect()
+}
+
+tags::tagging_by_arn!(aws_sdk_ecr::Client, ecr_tags);
+
+#[async_trait]
+impl crate::engine::kind::Kind for RepositoryAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let ecr = &cx.clients.ecr;
+        let repositories: Vec<_> = ecr
+            .describe_repositories()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeRepositories")?;
+        // DescribeRepositories returns no tags: one ListTagsForResource per repository.
+        let observed: Vec<Option<Observed>> = stream::iter(repositories)
+            .map(|repository| async move {
+                let arn = repository
+                    .repository_arn()
+                    .ok_or_else(|| AwsError::missing("DescribeRepositories", "repositoryArn"))?
+                    .to_string();
+                let name = repository
+                    .repository_name()
+                    .ok_or_else(|| AwsError::missing("DescribeRepositories", "repositoryName"))?
+                    .to_string();
+                let uri = repository
+                    .repository_uri()
+                    .ok_or_else(|| AwsError::missing("DescribeRepositories", "repositoryUri"))?
+                    .to_string();
+                let listed = ecr
+                    .list_tags_for_resource()
+                    .resource_arn(&arn)
+                    .send()
+                    .await
+                    .aws("ListTagsForResource")?;
+                let pairs: Vec<(&str, &str)> = listed
+                    .tags()
+                    .iter()
+                    .map(|tag| (tag.key(), tag.value()))
+                    .collect();
+                let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
+                    return Ok(None);
+                };
+                let policy = match ecr
+                    .get_lifecycle_policy()
+                    .repository_name(&name)
+                    .send()
+                    .await
+                    .aws("GetLifecyclePolicy")
+                {
+                    Ok(found) => found
+                        .lifecycle_policy_text()
+                        .and_then(|text| crate::text::canonical_json(text).ok()),
+                    Err(error) if error.kind == ErrorKind::NotFound => None,
+                    Err(error) => return Err(error),
+                };
+                let encryption = repository.encryption_configuration();
+                let kms = encryption
+                    .is_some_and(|config| config.encryption_type() == &EncryptionType::Kms);
+                let props = RepositoryProps {
+                    name: name.clone(),
+                    scan_on_push: repository
+                        .image_scanning_configuration()
+                        .is_some_and(|config| config.scan_on_push()),
+                    immutable_tags: repository.image_tag_mutability()
+                        == Some(&ImageTagMutability::Immutable),
+                    encryption: if kms { "KMS" } else { "AES256" }.to_string(),
+                    kms_key: encryption
+                        .and_then(|config| config.kms_key())
+                        .filter(|_| kms)
+                        .map_or(Value::Null, |key| Value::Phys(key.to_string())),
+                    lifecycle_policy: policy,
+                    force_destroy: pairs
+                        .iter()
+                        .any(|(key, value)| *key == FORCE_DESTROY_TAG && *value == "true"),
+                    tags: tags::observed_tag_map(pairs.iter().copied()),
+                };
+                let mut resource = Observed::new(id, &uri, props.into_props());
+                resource.extra.insert("arn".into(), arn);
+                resource.extra.insert("name".into(), name);
+                Ok(Some(resource))
+            })
+            .buffer_unordered(16)
+            .try_collect()
+            .await?;
+        Ok(observed.into_iter().flatten().collect())
+    }
+
+    /// Repository names are unique in the registry: ask by name first.
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        let props = RepositoryProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let name = props.name.as_str();
+        let check = |error: AwsError| format!("cannot check whether the name is taken: {error}");
+        let ecr = &cx.clients.ecr;
+        let found = match ecr
+            .describe_repositories()
+            .repository_names(name)
+            .send()
+            .await
+            .aws("DescribeRepositories")
+        {
+            Ok(found) => found,
+            Err(error) if error.kind == ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(check(error)),
+        };
+        for repository in found.repositories() {
+            let arn = repository
+                .repository_arn()
+                .ok_or_else(|| check(AwsError::missing("DescribeRepositories", "repositoryArn")))?;
+            let listed = ecr
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .aws("ListTagsForResource")
+                .map_err(check)?;
+            let pairs = listed.tags().iter().map(|tag| (tag.key(), tag.value()));
+            if let Some(why) = tags::name_taken(
+                &cx.stack,
+                &desired.id,
+                &format!("ECR repository `{name}`"),
+                pairs,
+            ) {
+                return Err(why);
+            }
+        }
+        Ok(())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let ecr = &op.cx.clients.ecr;
+        let props = RepositoryProps::from_props(&desired.props)?;
+        let name = props.name.as_str();
+        let mut pairs = tags::create_tags(&op.cx.stack, op.id, &props.tags.clone().into_value());
+        if props.force_destroy {
+            pairs.push((FORCE_DESTROY_TAG.into(), "true".into()));
+        }
+        let kms = props.encryption == "KMS";
+        let mut encryption = EncryptionConfiguration::builder().encryption_type(if kms {
+            EncryptionType::Kms
+        } else {
+            EncryptionType::Aes256
+        });
+        if let Some(key) = op.resolve_optional(&props.kms_key)? {
+            encryption = encryption.kms_key(key);
+        }
+        let created = ecr
+            .create_repository()
+            .repository_name(name)
+            .set_tags(Some(ecr_tags(pairs)?))
+            .image_scanning_configuration(
+                ImageScanningConfiguration::builder()
+                    .scan_on_push(props.scan_on_push)
+                    .build(),
+            )
+            .image_tag_mutability(mutability(props.immutable_tags))
+            .encryption_configuration(built("CreateRepository", encryption.build())?)
+            .send()
+            .await
+            .aws("CreateRepository")?;
+        let uri = created
+            .repository()
+            .and_then(|repository| repository.repository_uri())
+            .ok_or_else(|| AwsError::missing("CreateRepository", "repositoryUri"))?
+            .to_string();
+        op.made(&uri);
+        if let Some(policy) = &props.lifecycle_policy {
+            ecr.put_lifecycle_policy()
+                .repository_name(name)
+                .lifecycle_policy_text(policy)
+                .send()
+                .await
+                .aws("PutLifecyclePolicy")?;
+        }
+        Ok(uri)
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let ecr = &op.cx.clients.ecr;
+        let name = observed.detail("name")?.to_string();
+        let arn = observed.detail("arn")?.to_string();
+        let props = RepositoryProps::from_props(&desired.props)?;
+        let live = RepositoryProps::from_props(&observed.props)?;
+        let changed = RepositoryProps::changed(changes);
+        if changed.scan_on_push {
+            ecr.put_image_scanning_configuration()
+                .repository_name(&name)
+                .image_scanning_configuration(
+                    ImageScanningConfiguration::builder()
+                        .scan_on_push(props.scan_on_push)
+                        .build(),
+                )
+                .send()
+                .await
+                .aws("PutImageScanningConfiguration")?;
+        }
+        if changed.immutable_tags {
+            ecr.put_image_tag_mutability()
+                .repository_name(&name)
+                .image_tag_mutability(mutability(props.immutable_tags))
+                .send()
+                .await
+                .aws("PutImageTagMutability")?;
+        }
+        if changed.lifecycle_policy {
+            match &props.lifecycle_policy {
+                Some(policy) => {
+                    ecr.put_lifecycle_policy()
+                        .repository_name(&name)
+                        .lifecycle_policy_text(policy)
+                        .send()
+                        .await
+                        .aws("PutLifecyclePolicy")?;
+                }
+                None => {
+                    ecr.delete_lifecycle_policy()
+                        .repository_name(&name)
+                        .send()
+                        .await
+                        .aws("DeleteLifecyclePolicy")
+                        .done_if_gone(CONDITIONS)?;
+                }
+            }
+        }
+        // Tags, with `force_destroy` as one of them.
+        let with_force = |props: RepositoryProps| {
+            let mut tags = props.tags;
+            if props.force_destroy {
+                tags.insert(FORCE_DESTROY_TAG.into(), "true".into());
+            }
+            tags.into_value()
+        };
+        tags::sync(ecr, &arn, &with_force(live), &with_force(props)).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let name = observed.detail("name")?.to_string();
+        let force = RepositoryProps::from_props(&observed.props)?.force_destroy;
+        let result = op
+            .cx
+            .clients
+            .ecr
+            .delete_repository()
+            .repository_name(&name)
+            .force(force)
+            .send()
+            .await
+            .aws("DeleteRepository");
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if error.code.as_deref() == Some("RepositoryNotEmptyException") => {
+                Err(AwsError {
+                    message: format!(
+                        "repository `{name}` holds images, and edgectl deletes images only when the manifest says `force_destroy: true` (apply it first, then destroy)"
+                    ),
+                    ..error
+                })
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
+
+fn mutability(immutable: bool) -> ImageTagMutability {
+    if immutable {
+        ImageTagMutability::Immutable
+    } else {
+        ImageTagMutability::Mutable
+    }
+}

@@ -1,0 +1,189 @@
+//! EFS access points (`access_point.<file system>.<name>`): a root directory made with
+//! an owner and permissions, and the POSIX identity every client gets. All of it makes a
+//! new access point; tags change in place. Created with the ownership tags and a client
+//! token; found by listing the stack's file systems' access points (tags come with them).
+//! The physical id is the access point id (`fsap-...`).
+
+use async_trait::async_trait;
+use aws_sdk_efs::types::{CreationInfo, LifeCycleState, PosixUser, RootDirectory};
+
+use super::{efs_tags, pairs, stack_file_systems};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::naming::client_token;
+use crate::{Cx, OpCx, tags};
+
+pub const KIND: &str = "access_point";
+
+/// `access_point.influxdb.data`.
+pub fn access_point_id(file_system: &str, name: &str) -> ResourceId {
+    ResourceId::new(KIND, &format!("{file_system}.{name}"))
+}
+
+pub struct AccessPointAdapter;
+
+fn int(desired: &Desired, field: &str) -> i64 {
+    match desired.value(field) {
+        Value::Int(number) => *number,
+        _ => 0,
+    }
+}
+
+fn built<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, AwsError> {
+    result.map_err(|error| AwsError::new(ErrorKind::Other, "CreateAccessPoint", error.to_string()))
+}
+
+#[async_trait]
+impl crate::engine::kind::Kind for AccessPointAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    /// One DescribeAccessPoints per file system of the stack.
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let efs = &cx.clients.efs;
+        let listings = stack_file_systems(cx)
+            .await?
+            .iter()
+            .map(|owned| async move {
+                let pages: Vec<_> = efs
+                    .describe_access_points()
+                    .file_system_id(owned.description.file_system_id())
+                    .into_paginator()
+                    .send()
+                    .try_collect()
+                    .await
+                    .aws("DescribeAccessPoints")?;
+                let mut out = Vec::new();
+                for point in pages.iter().flat_map(|page| page.access_points()) {
+                    let Some(id) = tags::owned_id(&cx.stack, pairs(point.tags())) else {
+                        continue;
+                    };
+                    if id.kind() != KIND
+                        || matches!(
+                            point.life_cycle_state(),
+                            Some(LifeCycleState::Deleting | LifeCycleState::Deleted)
+                        )
+                    {
+                        continue;
+                    }
+                    let physical = point.access_point_id().ok_or_else(|| {
+                        AwsError::missing("DescribeAccessPoints", "AccessPointId")
+                    })?;
+                    let root = point.root_directory();
+                    let creation = root.and_then(|root| root.creation_info());
+                    let user = point.posix_user();
+                    out.push(Observed::new(
+                        id,
+                        physical,
+                        props([
+                            (
+                                "file_system",
+                                point
+                                    .file_system_id()
+                                    .map_or(Value::Null, |fs| Value::Phys(fs.to_string())),
+                                Mode::Replace,
+                            ),
+                            (
+                                "path",
+                                Value::str(root.and_then(|root| root.path()).unwrap_or("/")),
+                                Mode::Replace,
+                            ),
+                            (
+                                "uid",
+                                user.map_or(Value::Null, |user| Value::Int(user.uid())),
+                                Mode::Replace,
+                            ),
+                            (
+                                "gid",
+                                user.map_or(Value::Null, |user| Value::Int(user.gid())),
+                                Mode::Replace,
+                            ),
+                            (
+                                "permissions",
+                                creation.map_or(Value::Null, |info| Value::str(info.permissions())),
+                                Mode::Replace,
+                            ),
+                            (
+                                "tags",
+                                tags::observed_tags(pairs(point.tags())),
+                                Mode::InPlace,
+                            ),
+                        ]),
+                    ));
+                }
+                Ok::<_, AwsError>(out)
+            });
+        Ok(futures::future::try_join_all(listings)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let file_system = op.resolve(desired.value("file_system"))?;
+        let path = desired.value("path").as_str().unwrap_or("/");
+        let (uid, gid) = (int(desired, "uid"), int(desired, "gid"));
+        let creation = built(
+            CreationInfo::builder()
+                .owner_uid(uid)
+                .owner_gid(gid)
+                .permissions(desired.value("permissions").as_str().unwrap_or("755"))
+                .build(),
+        )?;
+        let created = op
+            .cx
+            .clients
+            .efs
+            .create_access_point()
+            .client_token(client_token(op.cx, op.id, &format!("{file_system} {path}")))
+            .file_system_id(&file_system)
+            .posix_user(built(PosixUser::builder().uid(uid).gid(gid).build())?)
+            .root_directory(
+                RootDirectory::builder()
+                    .path(path)
+                    .creation_info(creation)
+                    .build(),
+            )
+            .set_tags(Some(efs_tags(crate::tags::for_create(op, desired))?))
+            .send()
+            .await
+            .aws("CreateAccessPoint")?;
+        Ok(created
+            .access_point_id()
+            .ok_or_else(|| AwsError::missing("CreateAccessPoint", "AccessPointId"))?
+            .to_string())
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
+        tags::sync(
+            &op.cx.clients.efs,
+            &observed.physical_id,
+            observed.value("tags"),
+            desired.value("tags"),
+        )
+        .await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        op.cx
+            .clients
+            .efs
+            .delete_access_point()
+            .access_point_id(&observed.physical_id)
+            .send()
+            .await
+            .aws("DeleteAccessPoint")
+            .map(drop)
+    }
+}

@@ -1,0 +1,308 @@
+//! EFS file systems (`file_system.<key>`): encryption and its key, performance mode (a
+//! change makes a new file system), throughput mode, the move to Infrequent Access,
+//! automatic backups, tags. The physical id is the file system id (`fs-...`).
+//!
+//! CreateFileSystem takes a creation token, EFS's idempotency token: edgectl's is made of
+//! the stack, the logical id and what makes the file system (encryption, key, performance
+//! mode), so a create retried after a lost answer is refused with FileSystemAlreadyExists
+//! (and the walk finds the file system by its tags), while a replacement gets a new one.
+//! A file system holds data: `retain` is the default.
+
+use async_trait::async_trait;
+use aws_sdk_efs::types::{
+    BackupPolicy, LifecyclePolicy, PerformanceMode, Status, ThroughputMode, TransitionToIaRules,
+};
+use sha2::{Digest, Sha256};
+
+use super::{efs_tags, pairs, stack_file_systems};
+use crate::engine::diff::{Change, touches};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::{Cx, OpCx, tags};
+
+pub const KIND: &str = "file_system";
+
+pub fn file_system_id(key: &str) -> ResourceId {
+    ResourceId::new(KIND, key)
+}
+
+pub struct FileSystemAdapter;
+
+fn transition(days: i64) -> Option<TransitionToIaRules> {
+    Some(match days {
+        1 => TransitionToIaRules::After1Day,
+        7 => TransitionToIaRules::After7Days,
+        14 => TransitionToIaRules::After14Days,
+        30 => TransitionToIaRules::After30Days,
+        60 => TransitionToIaRules::After60Days,
+        90 => TransitionToIaRules::After90Days,
+        180 => TransitionToIaRules::After180Days,
+        270 => TransitionToIaRules::After270Days,
+        365 => TransitionToIaRules::After365Days,
+        _ => return None,
+    })
+}
+
+/// `AFTER_14_DAYS` → 14.
+fn days(rule: &TransitionToIaRules) -> Option<i64> {
+    rule.as_str()
+        .trim_start_matches("AFTER_")
+        .split('_')
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn int(value: &Value) -> Option<i64> {
+    match value {
+        Value::Int(number) => Some(*number),
+        _ => None,
+    }
+}
+
+/// The creation token: what makes this file system, so that a retried create is refused
+/// and a replacement is not.
+fn creation_token(op: &OpCx<'_>, desired: &Desired, kms_key: Option<&str>) -> String {
+    let made_of = format!(
+        "{}\n{}\n{}\n{}\n{}",
+        op.cx.stack,
+        op.id,
+        desired.value("encrypted"),
+        kms_key.unwrap_or_default(),
+        desired.value("performance_mode"),
+    );
+    format!("edgectl-{}", hex::encode(&Sha256::digest(made_of)[..16]))
+}
+
+async fn put_lifecycle(op: &OpCx<'_>, id: &str, days: Option<i64>) -> Result<(), AwsError> {
+    let policies = days
+        .and_then(transition)
+        .map(|rule| LifecyclePolicy::builder().transition_to_ia(rule).build())
+        .into_iter()
+        .collect();
+    op.cx
+        .clients
+        .efs
+        .put_lifecycle_configuration()
+        .file_system_id(id)
+        .set_lifecycle_policies(Some(policies))
+        .send()
+        .await
+        .aws("PutLifecycleConfiguration")
+        .map(drop)
+}
+
+#[async_trait]
+impl crate::engine::kind::Kind for FileSystemAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let efs = &cx.clients.efs;
+        let reads = stack_file_systems(cx)
+            .await?
+            .iter()
+            .map(|owned| async move {
+                let found = &owned.description;
+                let id = found.file_system_id();
+                let (lifecycle, backup) = tokio::join!(
+                    efs.describe_lifecycle_configuration()
+                        .file_system_id(id)
+                        .send(),
+                    efs.describe_backup_policy().file_system_id(id).send(),
+                );
+                let lifecycle = lifecycle.aws("DescribeLifecycleConfiguration")?;
+                let ia_days = lifecycle
+                    .lifecycle_policies()
+                    .iter()
+                    .find_map(|policy| policy.transition_to_ia().and_then(days));
+                let backups = match backup.aws("DescribeBackupPolicy") {
+                    Ok(found) => found.backup_policy().is_some_and(|policy| {
+                        matches!(policy.status(), Status::Enabled | Status::Enabling)
+                    }),
+                    // No policy: never turned on.
+                    Err(error) if error.kind == ErrorKind::NotFound => false,
+                    Err(error) => return Err(error),
+                };
+                let throughput = found
+                    .throughput_mode()
+                    .map_or("bursting", |mode| mode.as_str());
+                let mut resource = Observed::new(
+                    owned.id.clone(),
+                    id,
+                    props([
+                        (
+                            "encrypted",
+                            Value::Bool(found.encrypted().unwrap_or(false)),
+                            Mode::Replace,
+                        ),
+                        (
+                            "kms_key",
+                            found
+                                .kms_key_id()
+                                .map_or(Value::Null, |key| Value::Phys(key.to_string())),
+                            Mode::Replace,
+                        ),
+                        (
+                            "performance_mode",
+                            Value::str(found.performance_mode().as_str()),
+                            Mode::Replace,
+                        ),
+                        ("throughput_mode", Value::str(throughput), Mode::InPlace),
+                        (
+                            "provisioned_mibps",
+                            found
+                                .provisioned_throughput_in_mibps()
+                                .filter(|_| throughput == "provisioned")
+                                .map_or(Value::Null, |mibps| Value::Int(mibps as i64)),
+                            Mode::InPlace,
+                        ),
+                        (
+                            "ia_after_days",
+                            ia_days.map_or(Value::Null, Value::Int),
+                            Mode::InPlace,
+                        ),
+                        ("backups", Value::Bool(backups), Mode::InPlace),
+                        (
+                            "tags",
+                            tags::observed_tags(pairs(found.tags())),
+                            Mode::InPlace,
+                        ),
+                    ]),
+                );
+                if let Some(arn) = found.file_system_arn() {
+                    resource.extra.insert("arn".into(), arn.to_string());
+                }
+                Ok::<_, AwsError>(resource)
+            });
+        futures::future::try_join_all(reads).await
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let efs = &op.cx.clients.efs;
+        let kms_key = op.resolve_optional(desired.value("kms_key"))?;
+        let throughput = desired
+            .value("throughput_mode")
+            .as_str()
+            .unwrap_or("bursting");
+        let created = efs
+            .create_file_system()
+            .creation_token(creation_token(op, desired, kms_key.as_deref()))
+            .encrypted(desired.value("encrypted") == &Value::Bool(true))
+            .set_kms_key_id(kms_key)
+            .performance_mode(PerformanceMode::from(
+                desired
+                    .value("performance_mode")
+                    .as_str()
+                    .unwrap_or("generalPurpose"),
+            ))
+            .throughput_mode(ThroughputMode::from(throughput))
+            .set_provisioned_throughput_in_mibps(
+                int(desired.value("provisioned_mibps")).map(|mibps| mibps as f64),
+            )
+            .backup(desired.value("backups") == &Value::Bool(true))
+            .set_tags(Some(efs_tags(crate::tags::for_create(op, desired))?))
+            .send()
+            .await
+            .aws("CreateFileSystem")?;
+        let id = created.file_system_id().to_string();
+        op.made(&id);
+        super::wait_available(op, "the file system", || async {
+            let found = efs
+                .describe_file_systems()
+                .file_system_id(&id)
+                .send()
+                .await
+                .aws("DescribeFileSystems")?;
+            Ok(found
+                .file_systems()
+                .first()
+                .map(|fs| fs.life_cycle_state().clone()))
+        })
+        .await?;
+        if let Some(days) = int(desired.value("ia_after_days")) {
+            put_lifecycle(op, &id, Some(days)).await?;
+        }
+        Ok(id)
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let efs = &op.cx.clients.efs;
+        let id = &observed.physical_id;
+        if touches(changes, &["throughput_mode", "provisioned_mibps"]) {
+            efs.update_file_system()
+                .file_system_id(id)
+                .throughput_mode(ThroughputMode::from(
+                    desired
+                        .value("throughput_mode")
+                        .as_str()
+                        .unwrap_or("bursting"),
+                ))
+                .set_provisioned_throughput_in_mibps(
+                    int(desired.value("provisioned_mibps")).map(|mibps| mibps as f64),
+                )
+                .send()
+                .await
+                .aws("UpdateFileSystem")?;
+        }
+        if touches(changes, &["ia_after_days"]) {
+            put_lifecycle(op, id, int(desired.value("ia_after_days"))).await?;
+        }
+        if touches(changes, &["backups"]) {
+            let status = if desired.value("backups") == &Value::Bool(true) {
+                Status::Enabled
+            } else {
+                Status::Disabled
+            };
+            let policy = BackupPolicy::builder()
+                .status(status)
+                .build()
+                .map_err(|error| {
+                    AwsError::new(ErrorKind::Other, "PutBackupPolicy", error.to_string())
+                })?;
+            efs.put_backup_policy()
+                .file_system_id(id)
+                .backup_policy(policy)
+                .send()
+                .await
+                .aws("PutBackupPolicy")?;
+        }
+        tags::sync(efs, id, observed.value("tags"), desired.value("tags")).await
+    }
+
+    /// Its mount targets go first (by the graph); EFS refuses the file system while they
+    /// are being deleted (FileSystemInUse), which the walk waits out.
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        op.cx
+            .clients
+            .efs
+            .delete_file_system()
+            .file_system_id(&observed.physical_id)
+            .send()
+            .await
+            .aws("DeleteFileSystem")
+            .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ia_rules_read_as_days() {
+        for day in [1, 7, 14, 30, 60, 90, 180, 270, 365] {
+            assert_eq!(days(&transition(day).unwrap()), Some(day));
+        }
+        assert_eq!(transition(15), None);
+    }
+}

@@ -1,0 +1,196 @@
+//! EFS mount targets (`mount_target.<file system>.<zone>`): one in each subnet of the
+//! file system's tier, with its security groups (changed in place). EFS takes no tags on a
+//! mount target: it is the stack's because its file system is, and it is found by listing
+//! the stack's file systems' mount targets, so one a killed apply made is found again.
+//! A second in the zone is refused by EFS (MountTargetConflict), which the walk reads as
+//! "made already". The physical id is the mount target id (`fsmt-...`).
+
+use async_trait::async_trait;
+use aws_sdk_efs::types::LifeCycleState;
+
+use super::stack_file_systems;
+use crate::engine::diff::{Change, touches};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::{Cx, OpCx};
+
+pub const KIND: &str = "mount_target";
+
+/// `mount_target.influxdb.us-east-1a`.
+pub fn mount_target_id(file_system: &str, zone: &str) -> ResourceId {
+    ResourceId::new(KIND, &format!("{file_system}.{zone}"))
+}
+
+pub struct MountTargetAdapter;
+
+fn groups(op: &OpCx<'_>, desired: &Desired) -> Result<Vec<String>, AwsError> {
+    let mut groups: Vec<String> = desired
+        .value("security_groups")
+        .items()
+        .map(|group| op.resolve(group))
+        .collect::<Result<_, _>>()?;
+    groups.sort();
+    Ok(groups)
+}
+
+#[async_trait]
+impl crate::engine::kind::Kind for MountTargetAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    /// One DescribeMountTargets per file system, one DescribeMountTargetSecurityGroups per
+    /// mount target (EFS lists none with them).
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let efs = &cx.clients.efs;
+        let listings = stack_file_systems(cx)
+            .await?
+            .iter()
+            .map(|owned| async move {
+                let listed = efs
+                    .describe_mount_targets()
+                    .file_system_id(owned.description.file_system_id())
+                    .send()
+                    .await
+                    .aws("DescribeMountTargets")?;
+                let reads = listed
+                    .mount_targets()
+                    .iter()
+                    .filter(|target| {
+                        !matches!(
+                            target.life_cycle_state(),
+                            LifeCycleState::Deleting | LifeCycleState::Deleted
+                        )
+                    })
+                    .map(|target| async move {
+                        let groups = efs
+                            .describe_mount_target_security_groups()
+                            .mount_target_id(target.mount_target_id())
+                            .send()
+                            .await
+                            .aws("DescribeMountTargetSecurityGroups")?;
+                        let zone = target.availability_zone_name().unwrap_or_default();
+                        Ok::<_, AwsError>(Observed::new(
+                            mount_target_id(owned.id.name(), zone),
+                            target.mount_target_id(),
+                            props([
+                                (
+                                    "file_system",
+                                    Value::Phys(target.file_system_id().to_string()),
+                                    Mode::Replace,
+                                ),
+                                (
+                                    "subnet",
+                                    Value::Phys(target.subnet_id().to_string()),
+                                    Mode::Replace,
+                                ),
+                                (
+                                    "security_groups",
+                                    Value::Set(
+                                        groups
+                                            .security_groups()
+                                            .iter()
+                                            .map(|group| Value::Phys(group.clone()))
+                                            .collect(),
+                                    ),
+                                    Mode::InPlace,
+                                ),
+                            ]),
+                        ))
+                    });
+                futures::future::try_join_all(reads).await
+            });
+        Ok(futures::future::try_join_all(listings)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let efs = &op.cx.clients.efs;
+        let created = efs
+            .create_mount_target()
+            .file_system_id(op.resolve(desired.value("file_system"))?)
+            .subnet_id(op.resolve(desired.value("subnet"))?)
+            .set_security_groups(Some(groups(op, desired)?))
+            .send()
+            .await
+            .aws("CreateMountTarget")?;
+        let id = created.mount_target_id().to_string();
+        op.made(&id);
+        // Tasks mounting the file system need the target answering.
+        super::wait_available(op, "the mount target", || async {
+            let found = efs
+                .describe_mount_targets()
+                .mount_target_id(&id)
+                .send()
+                .await
+                .aws("DescribeMountTargets")?;
+            Ok(found
+                .mount_targets()
+                .first()
+                .map(|target| target.life_cycle_state().clone()))
+        })
+        .await?;
+        Ok(id)
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        if touches(changes, &["security_groups"]) {
+            op.cx
+                .clients
+                .efs
+                .modify_mount_target_security_groups()
+                .mount_target_id(&observed.physical_id)
+                .set_security_groups(Some(groups(op, desired)?))
+                .send()
+                .await
+                .aws("ModifyMountTargetSecurityGroups")?;
+        }
+        Ok(())
+    }
+
+    /// Deletes, and when something waits on it (the file system, its subnet and groups),
+    /// waits until it is gone: EFS refuses to delete a file system while a mount target
+    /// is still `deleting` (the Terraform provider's `waitMountTargetDeleted`).
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let efs = &op.cx.clients.efs;
+        let id = &observed.physical_id;
+        efs.delete_mount_target()
+            .mount_target_id(id)
+            .send()
+            .await
+            .aws("DeleteMountTarget")?;
+        if !op.wait {
+            return Ok(());
+        }
+        op.status("waiting for the mount target to be deleted");
+        crate::engine::retry::poll(op.cx.timeout, "the mount target to be deleted", || async {
+            let found = efs
+                .describe_mount_targets()
+                .mount_target_id(id)
+                .send()
+                .await
+                .aws("DescribeMountTargets");
+            match found {
+                Err(error) if error.kind == ErrorKind::NotFound => Ok(Some(())),
+                Err(error) => Err(error),
+                Ok(found) => Ok(found
+                    .mount_targets()
+                    .first()
+                    .is_none_or(|target| target.life_cycle_state() == &LifeCycleState::Deleted)
+                    .then_some(())),
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,222 @@
+//! Listeners of the stack's load balancers: found through the load balancers (read once
+//! for the load balancer, listener and rule adapters), owned by their tags.
+
+use async_trait::async_trait;
+use aws_sdk_elasticloadbalancingv2::types::{Certificate, ProtocolEnum};
+
+use super::{elb_tags, observed_action, owned, sdk_action};
+use std::time::Duration;
+
+use crate::conditions::{self, Condition, Means};
+use crate::engine::diff::{Change, touches};
+use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::errors::{AwsError, AwsResultExt};
+use crate::{Cx, OpCx, tags};
+
+pub const KIND: &str = "listener";
+
+pub struct ListenerAdapter;
+
+#[async_trait]
+impl crate::engine::kind::Kind for ListenerAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    /// The stack's listeners of its load balancers.
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let listeners = super::listeners(cx).await?;
+        let arns: Vec<String> = listeners
+            .iter()
+            .filter_map(|l| l.listener_arn().map(str::to_string))
+            .collect();
+        let tagged = owned(cx, &arns).await?;
+        let mut out = Vec::new();
+        for listener in listeners {
+            let arn = listener.listener_arn().unwrap_or_default();
+            let Some((id, tag_value)) = tagged.get(arn).cloned() else {
+                continue;
+            };
+            let https = listener.protocol() == Some(&ProtocolEnum::Https);
+            out.push(Observed::new(
+                id,
+                arn,
+                props([
+                    (
+                        "load_balancer",
+                        listener
+                            .load_balancer_arn()
+                            .map_or(Value::Null, |lb| Value::Phys(lb.to_string())),
+                        Mode::Replace,
+                    ),
+                    (
+                        "port",
+                        listener
+                            .port()
+                            .map_or(Value::Null, |port| Value::Int(port.into())),
+                        Mode::Replace,
+                    ),
+                    (
+                        "protocol",
+                        listener
+                            .protocol()
+                            .map_or(Value::Null, |p| Value::str(p.as_str())),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "certificate",
+                        listener
+                            .certificates()
+                            .first()
+                            .and_then(|certificate| certificate.certificate_arn())
+                            .map_or(Value::Null, Value::str),
+                        Mode::InPlace,
+                    ),
+                    (
+                        // moto reports an SSL policy on HTTP listeners too; it means nothing there.
+                        "ssl_policy",
+                        listener
+                            .ssl_policy()
+                            .filter(|_| https)
+                            .map_or(Value::Null, Value::str),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "action",
+                        observed_action(listener.default_actions()),
+                        Mode::InPlace,
+                    ),
+                    ("tags", tag_value, Mode::InPlace),
+                ]),
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        create_listener(op, desired).await
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let elbv2 = &op.cx.clients.elbv2;
+        let arn = &observed.physical_id;
+        if touches(
+            changes,
+            &["protocol", "certificate", "ssl_policy", "action"],
+        ) {
+            elbv2
+                .modify_listener()
+                .listener_arn(arn)
+                .protocol(ProtocolEnum::from(
+                    desired.value("protocol").as_str().unwrap_or("HTTP"),
+                ))
+                .set_certificates(certificates(desired))
+                .set_ssl_policy(desired.value("ssl_policy").as_str().map(str::to_string))
+                .default_actions(sdk_action(op, desired.value("action"))?)
+                .send()
+                .await
+                .aws("ModifyListener")
+                .map_err(|error| certificate_error(op, desired, error))?;
+        }
+        tags::sync(elbv2, arn, observed.value("tags"), desired.value("tags")).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        op.cx
+            .clients
+            .elbv2
+            .delete_listener()
+            .listener_arn(&observed.physical_id)
+            .send()
+            .await
+            .aws("DeleteListener")?;
+        Ok(())
+    }
+}
+
+/// ELB answers CertificateNotFound for a certificate ACM issued seconds ago (the
+/// Terraform provider's `internal/service/elbv2/listener.go`, `retryListenerCreate` and
+/// `resourceListenerUpdate`: 5 minutes). Only for the stack's own certificate: an ARN
+/// written in the manifest that ELB cannot find is a mistake, said at once.
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "CreateListener",
+        code: "CertificateNotFound",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the certificate ACM just issued to reach ELB",
+            window: Duration::from_secs(300),
+        },
+        source: "terraform-provider-aws internal/service/elbv2/listener.go retryListenerCreate",
+    },
+    Condition {
+        operation: "ModifyListener",
+        code: "CertificateNotFound",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the certificate ACM just issued to reach ELB",
+            window: Duration::from_secs(300),
+        },
+        source: "terraform-provider-aws internal/service/elbv2/listener.go resourceListenerUpdate",
+    },
+];
+
+/// A certificate error of a listener's call, read by whose certificate it is.
+fn certificate_error(op: &OpCx<'_>, desired: &Desired, error: AwsError) -> AwsError {
+    let arn = desired.value("certificate").as_str().unwrap_or_default();
+    conditions::certificate_error(
+        error,
+        &["CertificateNotFound"],
+        conditions::uses_stack_certificate(desired),
+        CONDITIONS,
+        &format!(
+            "ELB finds no certificate `{arn}`: a listener's certificate is an ACM certificate in the load balancer's region ({}); check the ARN (`aws acm list-certificates --region {}`), or let the stack request one under `certificates:`",
+            op.cx.region, op.cx.region
+        ),
+    )
+}
+
+fn certificates(desired: &Desired) -> Option<Vec<Certificate>> {
+    desired
+        .value("certificate")
+        .as_str()
+        .map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
+}
+
+async fn create_listener(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+    let created = op
+        .cx
+        .clients
+        .elbv2
+        .create_listener()
+        .load_balancer_arn(op.resolve(desired.value("load_balancer"))?)
+        .port(match desired.value("port") {
+            Value::Int(port) => i32::try_from(*port).unwrap_or(80),
+            _ => 80,
+        })
+        .protocol(ProtocolEnum::from(
+            desired.value("protocol").as_str().unwrap_or("HTTP"),
+        ))
+        .set_certificates(certificates(desired))
+        .set_ssl_policy(desired.value("ssl_policy").as_str().map(str::to_string))
+        .default_actions(sdk_action(op, desired.value("action"))?)
+        .set_tags(Some(elb_tags(crate::tags::for_create(op, desired))))
+        .send()
+        .await
+        .aws("CreateListener")
+        .map_err(|error| certificate_error(op, desired, error))?;
+    Ok(created
+        .listeners()
+        .first()
+        .and_then(|listener| listener.listener_arn())
+        .ok_or_else(|| AwsError::missing("CreateListener", "listener_arn"))?
+        .to_string())
+}

@@ -1,0 +1,357 @@
+//! Application load balancers (their listeners and rules are their own kinds, read
+//! through the load balancers listed once: `elbv2::balancers`).
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_elasticloadbalancingv2::types::{
+    LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
+};
+use futures::future::try_join_all;
+
+use super::elb_tags;
+use crate::engine::diff::{Change, touches};
+use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::{Cx, OpCx, tags};
+
+const LOAD_BALANCER: &str = "load_balancer";
+
+pub struct LoadBalancerAdapter;
+
+#[async_trait]
+impl crate::engine::kind::Kind for LoadBalancerAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[LOAD_BALANCER]
+    }
+
+    /// `CreateLoadBalancer` answers with an existing load balancer of the name when its
+    /// settings are identical (moto makes a second one): ask by name first.
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        if desired.id.kind() != "load_balancer" {
+            return Ok(());
+        }
+        let name = desired.value("name").as_str().unwrap_or_default();
+        let found = match cx
+            .clients
+            .elbv2
+            .describe_load_balancers()
+            .names(name)
+            .send()
+            .await
+            .aws("DescribeLoadBalancers")
+        {
+            Ok(found) => found,
+            Err(error) if error.kind == ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(format!("cannot check whether the name is taken: {error}")),
+        };
+        for balancer in found.load_balancers() {
+            let arn = balancer.load_balancer_arn().unwrap_or_default();
+            super::refuse_foreign(
+                cx,
+                &desired.id,
+                &format!("load balancer `{name}` ({arn})"),
+                arn,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let elbv2 = &cx.clients.elbv2;
+        // Per owned load balancer: its attributes (listeners and rules are their own kinds).
+        let per_balancer = super::balancers(cx).await?.iter().map(|owned| async move {
+            let (id, lb, tag_value) = (owned.id.clone(), &owned.balancer, owned.tags.clone());
+            let arn = owned.arn.as_str();
+            let attributes = elbv2
+                .describe_load_balancer_attributes()
+                .load_balancer_arn(arn)
+                .send()
+                .await;
+            let attributes = attributes.aws("DescribeLoadBalancerAttributes")?;
+            let attributes: BTreeMap<&str, &str> = attributes
+                .attributes()
+                .iter()
+                .filter_map(|attribute| Some((attribute.key()?, attribute.value()?)))
+                .collect();
+            let access_logs = if attributes.get("access_logs.s3.enabled") == Some(&"true") {
+                Value::map([
+                    (
+                        "bucket",
+                        Value::str(
+                            attributes
+                                .get("access_logs.s3.bucket")
+                                .copied()
+                                .unwrap_or_default(),
+                        ),
+                    ),
+                    (
+                        "prefix",
+                        Value::str(
+                            attributes
+                                .get("access_logs.s3.prefix")
+                                .copied()
+                                .unwrap_or_default(),
+                        ),
+                    ),
+                ])
+            } else {
+                Value::Null
+            };
+            let mut resource = Observed::new(
+                id,
+                arn,
+                props([
+                    (
+                        "name",
+                        Value::str(lb.load_balancer_name().ok_or_else(|| {
+                            AwsError::missing("DescribeLoadBalancers", "LoadBalancerName")
+                        })?),
+                        Mode::Replace,
+                    ),
+                    (
+                        "scheme",
+                        lb.scheme().map_or(Value::Null, |s| Value::str(s.as_str())),
+                        Mode::Replace,
+                    ),
+                    (
+                        "subnets",
+                        Value::Set(
+                            lb.availability_zones()
+                                .iter()
+                                .filter_map(|zone| {
+                                    zone.subnet_id().map(|s| Value::Phys(s.to_string()))
+                                })
+                                .collect(),
+                        ),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "security_groups",
+                        Value::Set(
+                            lb.security_groups()
+                                .iter()
+                                .map(|g| Value::Phys(g.clone()))
+                                .collect(),
+                        ),
+                        Mode::InPlace,
+                    ),
+                    (
+                        // ELBv2's default is 60 seconds; moto lists the attribute only once set.
+                        "idle_timeout",
+                        Value::Int(
+                            attributes
+                                .get("idle_timeout.timeout_seconds")
+                                .and_then(|s| s.parse().ok())
+                                .unwrap_or(60),
+                        ),
+                        Mode::InPlace,
+                    ),
+                    (
+                        "deletion_protection",
+                        Value::Bool(attributes.get("deletion_protection.enabled") == Some(&"true")),
+                        Mode::InPlace,
+                    ),
+                    ("access_logs", access_logs, Mode::InPlace),
+                    ("tags", tag_value, Mode::InPlace),
+                ]),
+            );
+            resource.attributes = published(lb);
+            Ok::<_, AwsError>(resource)
+        });
+        try_join_all(per_balancer).await
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        create_load_balancer(op, desired).await
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let elbv2 = &op.cx.clients.elbv2;
+        let arn = &observed.physical_id;
+        let changed = |field: &str| touches(changes, &[field]);
+        if changed("subnets") {
+            let subnets = resolve_all(op, desired.value("subnets"))?;
+            elbv2
+                .set_subnets()
+                .load_balancer_arn(arn)
+                .set_subnets(Some(subnets))
+                .send()
+                .await
+                .aws("SetSubnets")?;
+        }
+        if changed("security_groups") {
+            let groups = resolve_all(op, desired.value("security_groups"))?;
+            elbv2
+                .set_security_groups()
+                .load_balancer_arn(arn)
+                .set_security_groups(Some(groups))
+                .send()
+                .await
+                .aws("SetSecurityGroups")?;
+        }
+        if changed("idle_timeout") || changed("deletion_protection") || changed("access_logs") {
+            set_attributes(op, arn, desired).await?;
+        }
+        tags::sync(elbv2, arn, observed.value("tags"), desired.value("tags")).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let elbv2 = &op.cx.clients.elbv2;
+        let arn = &observed.physical_id;
+        if observed.value("deletion_protection") == &Value::Bool(true) {
+            return Err(AwsError::new(
+                ErrorKind::Other,
+                "DeleteLoadBalancer",
+                "deletion protection is on; set `deletion_protection: false`, apply, then delete",
+            ));
+        }
+        elbv2
+            .delete_load_balancer()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+            .aws("DeleteLoadBalancer")?;
+        if op.wait {
+            // Its network interfaces hold its subnets and security groups until it is gone.
+            crate::engine::retry::poll(
+                op.cx.timeout,
+                "the load balancer to be deleted",
+                || async {
+                    match elbv2
+                        .describe_load_balancers()
+                        .load_balancer_arns(arn)
+                        .send()
+                        .await
+                        .aws("DescribeLoadBalancers")
+                    {
+                        Ok(found) => Ok(found.load_balancers().is_empty().then_some(())),
+                        Err(error) if error.kind == ErrorKind::NotFound => Ok(Some(())),
+                        Err(error) => Err(error),
+                    }
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+fn resolve_all(op: &OpCx<'_>, values: &Value) -> Result<Vec<String>, AwsError> {
+    values.items().map(|value| op.resolve(value)).collect()
+}
+
+async fn set_attributes(op: &OpCx<'_>, arn: &str, desired: &Desired) -> Result<(), AwsError> {
+    let attribute = |key: &str, value: String| {
+        LoadBalancerAttribute::builder()
+            .key(key)
+            .value(value)
+            .build()
+    };
+    let mut attributes = vec![
+        attribute(
+            "idle_timeout.timeout_seconds",
+            match desired.value("idle_timeout") {
+                Value::Int(seconds) => seconds.to_string(),
+                _ => "60".into(),
+            },
+        ),
+        attribute(
+            "deletion_protection.enabled",
+            (desired.value("deletion_protection") == &Value::Bool(true)).to_string(),
+        ),
+    ];
+    match desired.value("access_logs").as_map() {
+        Some(logs) => {
+            attributes.push(attribute("access_logs.s3.enabled", "true".into()));
+            attributes.push(attribute(
+                "access_logs.s3.bucket",
+                logs.get("bucket")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .into(),
+            ));
+            attributes.push(attribute(
+                "access_logs.s3.prefix",
+                logs.get("prefix")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .into(),
+            ));
+        }
+        None => attributes.push(attribute("access_logs.s3.enabled", "false".into())),
+    }
+    op.cx
+        .clients
+        .elbv2
+        .modify_load_balancer_attributes()
+        .load_balancer_arn(arn)
+        .set_attributes(Some(attributes))
+        .send()
+        .await
+        .aws("ModifyLoadBalancerAttributes")?;
+    Ok(())
+}
+
+/// What other values may refer to (`${load_balancers.<key>.dns_name}`, `.zone_id`, the
+/// canonical hosted zone an alias record names; `.arn_suffix`, CloudWatch's dimension).
+fn published(balancer: &LoadBalancer) -> BTreeMap<String, String> {
+    [
+        ("dns_name", balancer.dns_name()),
+        ("zone_id", balancer.canonical_hosted_zone_id()),
+        (
+            "arn_suffix",
+            balancer.load_balancer_arn().map(super::arn_suffix),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name.to_string(), value?.to_string())))
+    .collect()
+}
+
+async fn create_load_balancer(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+    let elbv2 = &op.cx.clients.elbv2;
+    let created = elbv2
+        .create_load_balancer()
+        .name(desired.value("name").as_str().unwrap_or_default())
+        .r#type(LoadBalancerTypeEnum::Application)
+        .scheme(LoadBalancerSchemeEnum::from(
+            desired
+                .value("scheme")
+                .as_str()
+                .unwrap_or("internet-facing"),
+        ))
+        .set_subnets(Some(resolve_all(op, desired.value("subnets"))?))
+        .set_security_groups(Some(resolve_all(op, desired.value("security_groups"))?))
+        .set_tags(Some(elb_tags(crate::tags::for_create(op, desired))))
+        .send()
+        .await
+        .aws("CreateLoadBalancer")?;
+    let balancer = created
+        .load_balancers()
+        .first()
+        .ok_or_else(|| AwsError::missing("CreateLoadBalancer", "load_balancers"))?;
+    let arn = balancer
+        .load_balancer_arn()
+        .ok_or_else(|| AwsError::missing("CreateLoadBalancer", "load_balancer_arn"))?
+        .to_string();
+    for (name, value) in published(balancer) {
+        op.publish(&name, &value);
+    }
+    let defaults = desired.value("idle_timeout") == &Value::Int(60)
+        && desired.value("deletion_protection") == &Value::Bool(false)
+        && desired.value("access_logs") == &Value::Null;
+    if !defaults {
+        set_attributes(op, &arn, desired).await?;
+    }
+    Ok(arn)
+}

@@ -1,0 +1,397 @@
+//! Elastic Load Balancing v2: application load balancers, listeners, listener rules and
+//! target groups, one adapter each. Listeners are found through their load balancers and
+//! rules through their listeners: those reads are made once per command and shared
+//! (`balancers`, `listeners`, `rules`).
+
+pub mod listener;
+pub mod listener_rule;
+pub mod load_balancer;
+pub mod target_group;
+
+use std::sync::Arc;
+
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, FixedResponseActionConfig, Listener, LoadBalancer,
+    LoadBalancerTypeEnum, RedirectActionConfig, RedirectActionStatusCodeEnum, Rule, Tag,
+};
+use futures::future::try_join_all;
+
+use std::collections::BTreeMap;
+
+use super::errors::{AwsError, AwsResultExt};
+use super::{Adapter, Cx, OpCx, tags};
+use crate::engine::model::{ResourceId, Value};
+
+pub fn adapters() -> Vec<Arc<dyn Adapter>> {
+    vec![
+        Arc::new(load_balancer::LoadBalancerAdapter),
+        Arc::new(listener::ListenerAdapter),
+        Arc::new(listener_rule::ListenerRuleAdapter),
+        Arc::new(target_group::TargetGroupAdapter),
+    ]
+}
+
+pub fn listener_id(load_balancer: &str, port: u16) -> ResourceId {
+    ResourceId::new("listener", &format!("{load_balancer}-{port}"))
+}
+
+pub fn rule_id(load_balancer: &str, port: u16, priority: i64) -> ResourceId {
+    ResourceId::new(
+        "listener_rule",
+        &format!("{load_balancer}-{port}-{priority}"),
+    )
+}
+
+pub fn elb_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| Tag::builder().key(key).value(value).build())
+        .collect()
+}
+
+/// Which of `arns` the stack owns, with their logical ids and managed tags: DescribeTags
+/// takes 20 ARNs per call, all sent at once.
+pub async fn owned(
+    cx: &Cx,
+    arns: &[String],
+) -> Result<BTreeMap<String, (ResourceId, Value)>, AwsError> {
+    let pages = arns.chunks(20).map(|chunk| {
+        cx.clients
+            .elbv2
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()))
+            .send()
+    });
+    let pages = try_join_all(pages).await.aws("DescribeTags")?;
+    Ok(pages
+        .iter()
+        .flat_map(|page| page.tag_descriptions())
+        .filter_map(|description| {
+            let pairs: Vec<(&str, &str)> = description
+                .tags()
+                .iter()
+                .map(|tag| {
+                    (
+                        tag.key().unwrap_or_default(),
+                        tag.value().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            let id = tags::owned_id(&cx.stack, pairs.iter().copied())?;
+            Some((
+                description.resource_arn()?.to_string(),
+                (id, tags::observed_tags(pairs)),
+            ))
+        })
+        .collect())
+}
+
+#[async_trait::async_trait]
+impl tags::Tagging for aws_sdk_elasticloadbalancingv2::Client {
+    async fn tag(&self, arn: &str, tags: Vec<(String, String)>) -> Result<(), AwsError> {
+        self.add_tags()
+            .resource_arns(arn)
+            .set_tags(Some(elb_tags(tags)))
+            .send()
+            .await
+            .aws("AddTags")
+            .map(drop)
+    }
+
+    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), AwsError> {
+        self.remove_tags()
+            .resource_arns(arn)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .aws("RemoveTags")
+            .map(drop)
+    }
+}
+
+/// Refuses a name taken by a resource (`arn`) the stack does not own, reading its tags.
+pub async fn refuse_foreign(cx: &Cx, id: &ResourceId, what: &str, arn: &str) -> Result<(), String> {
+    let described = cx
+        .clients
+        .elbv2
+        .describe_tags()
+        .resource_arns(arn)
+        .send()
+        .await
+        .aws("DescribeTags")
+        .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
+    let pairs: Vec<(&str, &str)> = described
+        .tag_descriptions()
+        .iter()
+        .flat_map(|description| description.tags())
+        .filter_map(|tag| Some((tag.key()?, tag.value()?)))
+        .collect();
+    match tags::name_taken(&cx.stack, id, what, pairs) {
+        Some(why) => Err(why),
+        None => Ok(()),
+    }
+}
+
+/// A listener's default action or a rule's action, as read.
+pub fn observed_action(actions: &[Action]) -> Value {
+    let Some(action) = actions.first() else {
+        return Value::Null;
+    };
+    match action.r#type() {
+        Some(ActionTypeEnum::Forward) => Value::map([
+            ("type", Value::str("forward")),
+            (
+                "target_group",
+                action
+                    .target_group_arn()
+                    .or_else(|| {
+                        action
+                            .forward_config()
+                            .and_then(|config| config.target_groups().first())
+                            .and_then(|group| group.target_group_arn())
+                    })
+                    .map_or(Value::Null, |arn| Value::Phys(arn.to_string())),
+            ),
+        ]),
+        Some(ActionTypeEnum::Redirect) => {
+            let config = action.redirect_config();
+            Value::map([
+                ("type", Value::str("redirect")),
+                (
+                    "protocol",
+                    config
+                        .and_then(|c| c.protocol())
+                        .map_or(Value::Null, Value::str),
+                ),
+                (
+                    "port",
+                    config
+                        .and_then(|c| c.port())
+                        .map_or(Value::Null, Value::str),
+                ),
+                (
+                    "status",
+                    config
+                        .and_then(|c| c.status_code())
+                        .map_or(Value::Null, |s| Value::str(s.as_str())),
+                ),
+            ])
+        }
+        Some(ActionTypeEnum::FixedResponse) => {
+            let config = action.fixed_response_config();
+            Value::map([
+                ("type", Value::str("fixed-response")),
+                (
+                    "status",
+                    config
+                        .and_then(|c| c.status_code())
+                        .map_or(Value::Null, Value::str),
+                ),
+                (
+                    "body",
+                    config
+                        .and_then(|c| c.message_body())
+                        .map_or(Value::Null, Value::str),
+                ),
+                (
+                    "content_type",
+                    config
+                        .and_then(|c| c.content_type())
+                        .map_or(Value::Null, Value::str),
+                ),
+            ])
+        }
+        other => Value::str(format!("{other:?}")),
+    }
+}
+
+/// An action as ELBv2 takes it, references resolved.
+pub fn sdk_action(op: &OpCx<'_>, value: &Value) -> Result<Action, AwsError> {
+    let map = value.as_map().cloned().unwrap_or_default();
+    let text = |key: &str| {
+        map.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    Ok(match text("type").as_str() {
+        "forward" => Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .target_group_arn(op.resolve(map.get("target_group").unwrap_or(&Value::Null))?)
+            .build(),
+        "redirect" => Action::builder()
+            .r#type(ActionTypeEnum::Redirect)
+            .redirect_config(
+                RedirectActionConfig::builder()
+                    .protocol(text("protocol"))
+                    .port(text("port"))
+                    .status_code(RedirectActionStatusCodeEnum::from(text("status").as_str()))
+                    .build(),
+            )
+            .build(),
+        _ => Action::builder()
+            .r#type(ActionTypeEnum::FixedResponse)
+            .fixed_response_config(
+                FixedResponseActionConfig::builder()
+                    .status_code(text("status"))
+                    .set_message_body(map.get("body").and_then(Value::as_str).map(str::to_string))
+                    .content_type(text("content_type"))
+                    .build(),
+            )
+            .build(),
+    })
+}
+
+/// The reads the load balancer, listener and rule adapters share, made once per command.
+#[derive(Default)]
+pub struct Reads {
+    listing: tokio::sync::OnceCell<Vec<LoadBalancer>>,
+    balancers: tokio::sync::OnceCell<Vec<OwnedBalancer>>,
+    listeners: tokio::sync::OnceCell<Vec<Listener>>,
+    rules: tokio::sync::OnceCell<Vec<(String, Vec<Rule>)>>,
+}
+
+/// An application load balancer of the stack, with its logical id and managed tags.
+pub struct OwnedBalancer {
+    pub id: ResourceId,
+    pub arn: String,
+    pub balancer: LoadBalancer,
+    pub tags: Value,
+}
+
+/// Every load balancer of the account in the region: one listing per command, shared by
+/// the stack's own ([`balancers`]) and CloudFront's origins (DNS name to ARN).
+pub async fn listing(cx: &Cx) -> Result<&[LoadBalancer], AwsError> {
+    cx.reads
+        .elbv2
+        .listing
+        .get_or_try_init(|| async {
+            cx.clients
+                .elbv2
+                .describe_load_balancers()
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .aws("DescribeLoadBalancers")
+        })
+        .await
+        .map(Vec::as_slice)
+}
+
+/// The stack's application load balancers: one listing, their tags 20 at a time.
+pub async fn balancers(cx: &Cx) -> Result<&[OwnedBalancer], AwsError> {
+    cx.reads
+        .elbv2
+        .balancers
+        .get_or_try_init(|| async {
+            let balancers: Vec<LoadBalancer> = listing(cx)
+                .await?
+                .iter()
+                .filter(|lb| lb.r#type() == Some(&LoadBalancerTypeEnum::Application))
+                .cloned()
+                .collect();
+            let arns: Vec<String> = balancers
+                .iter()
+                .filter_map(|lb| lb.load_balancer_arn().map(str::to_string))
+                .collect();
+            let tagged = owned(cx, &arns).await?;
+            Ok(balancers
+                .into_iter()
+                .filter_map(|balancer| {
+                    let arn = balancer.load_balancer_arn()?.to_string();
+                    let (id, tags) = tagged.get(&arn)?.clone();
+                    Some(OwnedBalancer {
+                        id,
+                        arn,
+                        balancer,
+                        tags,
+                    })
+                })
+                .collect())
+        })
+        .await
+        .map(Vec::as_slice)
+}
+
+/// Every listener of the stack's load balancers (theirs or not: ownership is by tags).
+pub async fn listeners(cx: &Cx) -> Result<&[Listener], AwsError> {
+    cx.reads
+        .elbv2
+        .listeners
+        .get_or_try_init(|| async {
+            let balancers = balancers(cx).await?;
+            let per_balancer = balancers.iter().map(|owned| async move {
+                cx.clients
+                    .elbv2
+                    .describe_listeners()
+                    .load_balancer_arn(&owned.arn)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .aws("DescribeListeners")
+            });
+            let listeners: Vec<Vec<Listener>> = try_join_all(per_balancer).await?;
+            Ok(listeners.into_iter().flatten().collect())
+        })
+        .await
+        .map(Vec::as_slice)
+}
+
+/// Every rule of those listeners, by listener ARN (default rules included).
+pub async fn rules(cx: &Cx) -> Result<&[(String, Vec<Rule>)], AwsError> {
+    cx.reads
+        .elbv2
+        .rules
+        .get_or_try_init(|| async {
+            let listeners = listeners(cx).await?;
+            let per_listener = listeners
+                .iter()
+                .filter_map(|listener| listener.listener_arn())
+                .map(|arn| async move {
+                    cx.clients
+                        .elbv2
+                        .describe_rules()
+                        .listener_arn(arn)
+                        .send()
+                        .await
+                        .aws("DescribeRules")
+                        .map(|found| (arn.to_string(), found.rules().to_vec()))
+                });
+            try_join_all(per_listener).await
+        })
+        .await
+        .map(Vec::as_slice)
+}
+
+/// What CloudWatch names a load balancer or target group by in its metrics' dimensions:
+/// the ARN's resource part without `loadbalancer/` (`app/<name>/<id>`,
+/// `targetgroup/<name>/<id>`).
+pub fn arn_suffix(arn: &str) -> &str {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or(arn);
+    resource.strip_prefix("loadbalancer/").unwrap_or(resource)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_suffixes_are_what_cloudwatch_names() {
+        assert_eq!(
+            arn_suffix(
+                "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188"
+            ),
+            "app/web/50dc6c495c0c9188"
+        );
+        assert_eq!(
+            arn_suffix(
+                "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-tg/73e2d6bc24d8a067"
+            ),
+            "targetgroup/web-tg/73e2d6bc24d8a067"
+        );
+    }
+}

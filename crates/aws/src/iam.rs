@@ -1,0 +1,679 @@
+//! IAM roles for tasks: each service's execution role (pull from ECR, write logs, read
+//! its secrets) and, when the manifest grants permissions, its task role. Roles live under
+//! the path `/edgectl/<stack>/`, so one ListRoles finds them; ownership is still their tags.
+//!
+//! A role's one inline policy holds the manifest's statements and edgectl's own grants,
+//! each under a reserved `Sid` so that a read splits them apart again:
+//! `EdgectlSecretRead` (the secrets the containers read, by their real ARNs: a reference
+//! to one of the stack's secrets resolves to it), `EdgectlParameterRead` (SSM parameters)
+//! and `EdgectlKeyDecrypt` (the customer managed keys those secrets are encrypted with).
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use aws_sdk_iam::types::Tag;
+use futures::future::try_join_all;
+
+use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use super::{Cx, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, Value, props};
+
+pub const KIND: &str = "role";
+/// The one inline policy edgectl writes on a role.
+const INLINE_POLICY: &str = "edgectl";
+/// One of edgectl's own grants in a role's inline policy.
+struct Grant {
+    /// The role's field: a set of references or ARNs.
+    field: &'static str,
+    /// The statement's `Sid`.
+    sid: &'static str,
+    /// Its one action.
+    action: &'static str,
+    /// Where the resources are ids written as ARNs (`elasticfilesystem`, `file-system`):
+    /// the ARN is made with the role's account and the stack's region, and read back as
+    /// the id.
+    arn: Option<(&'static str, &'static str)>,
+}
+
+/// The grants, in the order of `Inline::grants`.
+const GRANTS: [Grant; 5] = [
+    Grant {
+        field: "secret_reads",
+        sid: "EdgectlSecretRead",
+        action: "secretsmanager:GetSecretValue",
+        arn: None,
+    },
+    Grant {
+        field: "parameter_reads",
+        sid: "EdgectlParameterRead",
+        action: "ssm:GetParameters",
+        arn: None,
+    },
+    Grant {
+        field: "key_decrypts",
+        sid: "EdgectlKeyDecrypt",
+        action: "kms:Decrypt",
+        arn: None,
+    },
+    Grant {
+        field: "file_system_mounts",
+        sid: "EdgectlFileSystemMount",
+        action: "elasticfilesystem:ClientMount",
+        arn: Some(("elasticfilesystem", "file-system")),
+    },
+    Grant {
+        field: "file_system_writes",
+        sid: "EdgectlFileSystemWrite",
+        action: "elasticfilesystem:ClientWrite",
+        arn: Some(("elasticfilesystem", "file-system")),
+    },
+];
+
+impl Grant {
+    /// A resource as the policy names it.
+    fn resource(&self, physical: String, region: &str, account: &str) -> String {
+        match self.arn {
+            Some((service, kind)) => {
+                format!(
+                    "arn:{}:{service}:{region}:{account}:{kind}/{physical}",
+                    partition(region)
+                )
+            }
+            None => physical,
+        }
+    }
+
+    /// A resource of the policy as the role's field holds it.
+    fn read(&self, resource: &str) -> Value {
+        let id = self
+            .arn
+            .and_then(|(_, kind)| resource.split_once(&format!(":{kind}/")))
+            .map_or(resource, |(_, id)| id);
+        Value::Phys(id.to_string())
+    }
+}
+
+pub struct RoleAdapter;
+
+fn path(stack: &str) -> String {
+    format!("/edgectl/{stack}/")
+}
+
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// Who may assume an RDS instance's enhanced monitoring role.
+pub const ASSUME_RDS_MONITORING: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"monitoring.rds.amazonaws.com"}}],"Version":"2012-10-17"}"#;
+
+pub const ASSUME_ECS_TASKS: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"}}],"Version":"2012-10-17"}"#;
+
+/// IAM returns policy documents URL-encoded; compare them parsed and re-serialised.
+pub fn normalise_policy(text: &str) -> Value {
+    let decoded = percent_decode(text);
+    match crate::text::canonical_json(&decoded) {
+        Ok(json) => Value::Str(json),
+        Err(_) => Value::Str(decoded),
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%'
+            && index + 2 < bytes.len()
+            && let Ok(hex) = std::str::from_utf8(&bytes[index + 1..index + 3])
+            && let Ok(byte) = u8::from_str_radix(hex, 16)
+        {
+            out.push(byte);
+            index += 3;
+            continue;
+        }
+        out.push(bytes[index]);
+        index += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+fn iam_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| built("CreateRole", Tag::builder().key(key).value(value).build()))
+        .collect()
+}
+
+/// IAM tags a role by its name.
+/// What IAM answers while it settles (the Terraform provider's `internal/service/iam/`,
+/// `propagationTimeout`, 2 minutes): a trust policy naming a principal made seconds ago
+/// (`role.go`, `retryCreateRole`, `resourceRoleUpdate`), and concurrent changes to one
+/// role's attachments (`role_policy_attachment.go`).
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "CreateRole",
+        code: "MalformedPolicyDocument",
+        message: Some("Invalid principal in policy"),
+        means: Means::Settling {
+            awaiting: "the principals the trust policy names to reach IAM",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/iam/role.go retryCreateRole",
+    },
+    Condition {
+        operation: "UpdateAssumeRolePolicy",
+        code: "MalformedPolicyDocument",
+        message: Some("Invalid principal in policy"),
+        means: Means::Settling {
+            awaiting: "the principals the trust policy names to reach IAM",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/iam/role.go resourceRoleUpdate",
+    },
+    Condition {
+        operation: "DeleteRole",
+        code: "DeleteConflict",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the role's policies, just removed, to be detached in IAM",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/iam/role.go deleteRole",
+    },
+    Condition {
+        operation: "AttachRolePolicy",
+        code: "ConcurrentModification",
+        message: None,
+        means: Means::Settling {
+            awaiting: "another change to the role's policies to finish",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/iam/role_policy_attachment.go attachPolicyToRole",
+    },
+    Condition {
+        operation: "DetachRolePolicy",
+        code: "ConcurrentModification",
+        message: None,
+        means: Means::Settling {
+            awaiting: "another change to the role's policies to finish",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/iam/role_policy_attachment.go detachPolicyFromRole",
+    },
+];
+
+#[async_trait]
+impl tags::Tagging for aws_sdk_iam::Client {
+    async fn tag(&self, role: &str, tags: Vec<(String, String)>) -> Result<(), AwsError> {
+        self.tag_role()
+            .role_name(role)
+            .set_tags(Some(iam_tags(tags)?))
+            .send()
+            .await
+            .aws("TagRole")
+            .map(drop)
+    }
+
+    async fn untag(&self, role: &str, keys: Vec<String>) -> Result<(), AwsError> {
+        self.untag_role()
+            .role_name(role)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .aws("UntagRole")
+            .map(drop)
+    }
+}
+
+#[async_trait]
+impl crate::engine::kind::Kind for RoleAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let iam = &cx.clients.iam;
+        let roles: Vec<_> = iam
+            .list_roles()
+            .path_prefix(path(&cx.stack))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("ListRoles")?;
+        // ListRoles returns neither tags nor policies: GetRole, GetRolePolicy and
+        // ListAttachedRolePolicies per role, all at once.
+        let observed = roles.iter().map(|listed| async move {
+            let name = listed.role_name();
+            let (got, inline, attached) = futures::join!(
+                iam.get_role().role_name(name).send(),
+                iam.get_role_policy()
+                    .role_name(name)
+                    .policy_name(INLINE_POLICY)
+                    .send(),
+                iam.list_attached_role_policies().role_name(name).send(),
+            );
+            // A role deleted between the listing and these reads is not there.
+            let got = match got.aws("GetRole") {
+                Ok(got) => got,
+                Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
+                Err(error) => return Err(error),
+            };
+            let Some(role) = got.role() else {
+                return Ok(None);
+            };
+            let pairs: Vec<(&str, &str)> = role
+                .tags()
+                .iter()
+                .map(|tag| (tag.key(), tag.value()))
+                .collect();
+            let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
+                return Ok(None);
+            };
+            let (inline, grants) = match inline.aws("GetRolePolicy") {
+                Ok(policy) => split_inline(policy.policy_document()),
+                Err(error) if error.kind == ErrorKind::NotFound => {
+                    (Value::Null, Default::default())
+                }
+                Err(error) => return Err(error),
+            };
+            let attached = match attached.aws("ListAttachedRolePolicies") {
+                Ok(attached) => attached,
+                Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
+                Err(error) => return Err(error),
+            };
+            let managed = attached
+                .attached_policies()
+                .iter()
+                .filter_map(|policy| policy.policy_arn().map(Value::str))
+                .collect();
+            let mut resource = Observed::new(
+                id,
+                role.arn(),
+                props([
+                    ("name", Value::str(role.role_name()), Mode::Replace),
+                    (
+                        "assume_role_policy",
+                        role.assume_role_policy_document()
+                            .map_or(Value::Null, normalise_policy),
+                        Mode::InPlace,
+                    ),
+                    ("managed_policies", Value::Set(managed), Mode::InPlace),
+                    ("inline_policy", inline, Mode::InPlace),
+                    (
+                        "tags",
+                        tags::observed_tags(pairs.iter().copied()),
+                        Mode::InPlace,
+                    ),
+                ]),
+            );
+            for (grant, granted) in GRANTS.iter().zip(grants) {
+                resource.props.insert(
+                    grant.field.to_string(),
+                    crate::engine::model::Field {
+                        value: Value::Set(granted),
+                        mode: Mode::InPlace,
+                    },
+                );
+            }
+            resource
+                .extra
+                .insert("name".into(), role.role_name().to_string());
+            Ok::<_, AwsError>(Some(resource))
+        });
+        Ok(try_join_all(observed)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    /// Role names are unique in the account: `GetRole` says whether the name is taken.
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        let name = desired.value("name").as_str().unwrap_or_default();
+        let role = match cx
+            .clients
+            .iam
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .aws("GetRole")
+        {
+            Ok(found) => found.role,
+            Err(error) if error.kind == ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(format!("cannot check whether the name is taken: {error}")),
+        };
+        let Some(role) = role else { return Ok(()) };
+        let pairs = role.tags().iter().map(|tag| (tag.key(), tag.value()));
+        match tags::name_taken(
+            &cx.stack,
+            &desired.id,
+            &format!("IAM role `{name}` ({})", role.arn()),
+            pairs,
+        ) {
+            Some(why) => Err(why),
+            None => Ok(()),
+        }
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let iam = &op.cx.clients.iam;
+        let name = desired
+            .value("name")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let created = iam
+            .create_role()
+            .role_name(&name)
+            .path(path(&op.cx.stack))
+            .assume_role_policy_document(
+                desired
+                    .value("assume_role_policy")
+                    .as_str()
+                    .unwrap_or(ASSUME_ECS_TASKS),
+            )
+            .set_tags(Some(iam_tags(crate::tags::for_create(op, desired))?))
+            .send()
+            .await
+            .aws("CreateRole")
+            .given(CONDITIONS)?;
+        let arn = created
+            .role()
+            .map(|role| role.arn().to_string())
+            .ok_or_else(|| AwsError::missing("CreateRole", "Role"))?;
+        op.made(&arn);
+        sync_policies(
+            op,
+            &arn,
+            &name,
+            &Inline::NONE,
+            &Inline::of(desired),
+            &Value::Set(Default::default()),
+            desired.value("managed_policies"),
+        )
+        .await?;
+        Ok(arn)
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let iam = &op.cx.clients.iam;
+        let name = observed.detail("name")?.to_string();
+        if observed.value("assume_role_policy") != desired.value("assume_role_policy") {
+            iam.update_assume_role_policy()
+                .role_name(&name)
+                .policy_document(
+                    desired
+                        .value("assume_role_policy")
+                        .as_str()
+                        .unwrap_or(ASSUME_ECS_TASKS),
+                )
+                .send()
+                .await
+                .aws("UpdateAssumeRolePolicy")
+                .given(CONDITIONS)?;
+        }
+        sync_policies(
+            op,
+            &observed.physical_id,
+            &name,
+            &Inline::of(observed),
+            &Inline::of(desired),
+            observed.value("managed_policies"),
+            desired.value("managed_policies"),
+        )
+        .await?;
+        let name = name.as_str();
+        tags::sync(iam, name, observed.value("tags"), desired.value("tags")).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let iam = &op.cx.clients.iam;
+        let name = observed.detail("name")?.to_string();
+        // IAM refuses to delete a role with policies (DeleteConflict): remove them first.
+        sync_policies(
+            op,
+            &observed.physical_id,
+            &name,
+            &Inline::of(observed),
+            &Inline::NONE,
+            observed.value("managed_policies"),
+            &Value::Set(Default::default()),
+        )
+        .await?;
+        iam.delete_role()
+            .role_name(&name)
+            .send()
+            .await
+            .aws("DeleteRole")
+            .given(CONDITIONS)?;
+        Ok(())
+    }
+}
+
+/// What a role's one inline policy is made of: the manifest's statements (a document, or
+/// null) and edgectl's own grants (sets of references or ARNs, one per row of `GRANTS`).
+struct Inline<'a> {
+    policy: &'a Value,
+    grants: [&'a Value; GRANTS.len()],
+}
+
+static EMPTY: Value = Value::Null;
+
+impl<'a> Inline<'a> {
+    const NONE: Inline<'static> = Inline {
+        policy: &EMPTY,
+        grants: [&EMPTY; GRANTS.len()],
+    };
+
+    fn of(resource: &'a impl HasProps) -> Self {
+        Self {
+            policy: resource.value("inline_policy"),
+            grants: GRANTS.map(|grant| resource.value(grant.field)),
+        }
+    }
+
+    /// The same, with empty sets read as none.
+    fn same_as(&self, other: &Inline<'_>) -> bool {
+        let set = |value: &Value| value.items().cloned().collect::<BTreeSet<Value>>();
+        self.policy == other.policy
+            && self
+                .grants
+                .iter()
+                .zip(other.grants)
+                .all(|(mine, theirs)| set(mine) == set(theirs))
+    }
+
+    /// The document to write, references resolved; `None` when there is nothing to grant.
+    fn document(&self, op: &OpCx<'_>, account: &str) -> Result<Option<String>, AwsError> {
+        let mut statements: Vec<serde_json::Value> = self
+            .policy
+            .as_str()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+            .and_then(|document| document.get("Statement").cloned())
+            .map(|statements| match statements {
+                serde_json::Value::Array(items) => items,
+                single => vec![single],
+            })
+            .unwrap_or_default();
+        for (grant, granted) in GRANTS.iter().zip(self.grants) {
+            let mut resources: Vec<String> = granted
+                .items()
+                .map(|read| {
+                    op.resolve(read)
+                        .map(|physical| grant.resource(physical, &op.cx.region, account))
+                })
+                .collect::<Result<_, _>>()?;
+            resources.sort();
+            if !resources.is_empty() {
+                statements.push(serde_json::json!({
+                    "Sid": grant.sid,
+                    "Effect": "Allow",
+                    "Action": [grant.action],
+                    "Resource": resources,
+                }));
+            }
+        }
+        Ok((!statements.is_empty()).then(|| {
+            serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+        }))
+    }
+}
+
+/// Desired and observed resources alike.
+trait HasProps {
+    fn value(&self, key: &str) -> &Value;
+}
+
+impl HasProps for Desired {
+    fn value(&self, key: &str) -> &Value {
+        Desired::value(self, key)
+    }
+}
+
+impl HasProps for Observed {
+    fn value(&self, key: &str) -> &Value {
+        Observed::value(self, key)
+    }
+}
+
+/// A live inline policy split into the manifest's statements and edgectl's own grants
+/// (see [`Inline`]), one set per row of `GRANTS`.
+fn split_inline(text: &str) -> (Value, [BTreeSet<Value>; GRANTS.len()]) {
+    let decoded = percent_decode(text);
+    let mut grants: [BTreeSet<Value>; GRANTS.len()] = Default::default();
+    let Ok(document) = serde_json::from_str::<serde_json::Value>(&decoded) else {
+        return (Value::Str(decoded), grants);
+    };
+    let statements = match document.get("Statement") {
+        Some(serde_json::Value::Array(items)) => items.clone(),
+        Some(single) => vec![single.clone()],
+        None => Vec::new(),
+    };
+    let mut own = Vec::new();
+    for statement in statements {
+        let sid = statement.get("Sid").and_then(serde_json::Value::as_str);
+        let Some(row) = GRANTS.iter().position(|grant| Some(grant.sid) == sid) else {
+            own.push(statement);
+            continue;
+        };
+        let grant = &GRANTS[row];
+        let target = &mut grants[row];
+        match statement.get("Resource") {
+            Some(serde_json::Value::String(arn)) => {
+                target.insert(grant.read(arn));
+            }
+            Some(serde_json::Value::Array(items)) => target.extend(
+                items
+                    .iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .map(|arn| grant.read(arn)),
+            ),
+            _ => {}
+        }
+    }
+    let policy = if own.is_empty() {
+        Value::Null
+    } else {
+        normalise_policy(
+            &serde_json::json!({"Version": "2012-10-17", "Statement": own}).to_string(),
+        )
+    };
+    (policy, grants)
+}
+
+async fn sync_policies(
+    op: &OpCx<'_>,
+    arn: &str,
+    name: &str,
+    old_inline: &Inline<'_>,
+    new_inline: &Inline<'_>,
+    old_managed: &Value,
+    new_managed: &Value,
+) -> Result<(), AwsError> {
+    let iam = &op.cx.clients.iam;
+    if !old_inline.same_as(new_inline) {
+        // The role's account, for the ARNs of the grants written as ids.
+        let account = arn.split(':').nth(4).unwrap_or_default();
+        match new_inline.document(op, account)? {
+            Some(document) => {
+                iam.put_role_policy()
+                    .role_name(name)
+                    .policy_name(INLINE_POLICY)
+                    .policy_document(&document)
+                    .send()
+                    .await
+                    .aws("PutRolePolicy")?;
+            }
+            None => match iam
+                .delete_role_policy()
+                .role_name(name)
+                .policy_name(INLINE_POLICY)
+                .send()
+                .await
+                .aws("DeleteRolePolicy")
+            {
+                Err(error) if error.kind != ErrorKind::NotFound => return Err(error),
+                _ => {}
+            },
+        }
+    }
+    let old: BTreeSet<&Value> = old_managed.items().collect();
+    let new: BTreeSet<&Value> = new_managed.items().collect();
+    for arn in new.difference(&old).filter_map(|arn| arn.as_str()) {
+        iam.attach_role_policy()
+            .role_name(name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .aws("AttachRolePolicy")
+            .given(CONDITIONS)?;
+    }
+    for arn in old.difference(&new).filter_map(|arn| arn.as_str()) {
+        match iam
+            .detach_role_policy()
+            .role_name(name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .aws("DetachRolePolicy")
+            .given(CONDITIONS)
+        {
+            Err(error) if error.kind != ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_compare_after_iam_url_encodes_them() {
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(
+            normalise_policy(encoded),
+            normalise_policy(r#"{ "Statement": [], "Version": "2012-10-17" }"#)
+        );
+    }
+}

@@ -1,0 +1,589 @@
+//! Customer managed KMS keys (`key.<name>`): alias, description, yearly rotation, key
+//! policy, tags. The physical id is the key's ARN, which buckets, secrets, repositories
+//! and log groups name.
+//!
+//! KMS lists neither keys by tag nor their tags with them: the stack's keys come from one
+//! Resource Groups Tagging API query (`GetResources`, `kms:key`, the stack tag), their
+//! aliases from one `ListAliases`, and each key's state, rotation and policy from the
+//! three reads KMS has for them. `CreateKey` takes the ownership tags but no idempotency
+//! token: a create whose answer was lost is found again by the walk's fresh read, and a
+//! key left without its alias by a killed apply is a spare the next apply deletes
+//! ([`Observed::spare`]) while the aliased one is kept.
+//!
+//! A key is never deleted at once: destroy schedules the deletion with the shortest
+//! waiting period KMS allows (7 days), during which `aws kms cancel-key-deletion` keeps
+//! it; an apply that finds the stack's own key of that alias waiting for deletion cancels
+//! it and enables it again, so data encrypted under it stays readable. `retain` leaves it.
+//!
+//! The key policy is written with `${account}` for the account's id (lowering knows the
+//! region but not the account): the account is put in when the policy is sent, and taken
+//! out of the live policy before it is compared.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_kms::types::{KeyState, Tag};
+use futures::future::try_join_all;
+
+use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use super::errors::{AwsError, AwsResultExt, ErrorKind};
+use super::{Cx, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, ResourceId};
+use crate::engine::typed::{Prop as _, Properties as _};
+
+pub const KIND: &str = "key";
+/// Stands for the account's id in a desired key policy.
+pub const ACCOUNT: &str = "${account}";
+/// The shortest waiting period KMS allows before a scheduled deletion.
+pub const DELETION_WINDOW_DAYS: i32 = 7;
+
+pub fn key_id(key: &str) -> ResourceId {
+    ResourceId::new(KIND, key)
+}
+
+pub struct KeyAdapter;
+
+fn kms_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| {
+            Tag::builder()
+                .tag_key(key)
+                .tag_value(value)
+                .build()
+                .map_err(|error| AwsError::new(ErrorKind::Other, "TagResource", error.to_string()))
+        })
+        .collect()
+}
+
+tags::tagging_by_arn!(aws_sdk_kms::Client, kms_tags, key_id);
+
+/// The account in a key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`).
+fn account_of(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap_or_default()
+}
+
+/// The key id in a key ARN. EnableKey, CancelKeyDeletion and ScheduleKeyDeletion take
+/// an id or an ARN on AWS; moto finds the key only by its id.
+fn key_of(arn: &str) -> &str {
+    arn.rsplit_once("key/").map_or(arn, |(_, id)| id)
+}
+
+/// A live key policy as the manifest's side writes it: canonical, the account a stand-in.
+fn policy_value(policy: &str, account: &str) -> String {
+    let text = if account.is_empty() {
+        policy.to_string()
+    } else {
+        policy.replace(account, ACCOUNT)
+    };
+    crate::text::canonical_json(&text).unwrap_or(text)
+}
+
+/// The desired policy with the account put in.
+fn policy_text(props: &KeyProps, account: &str) -> String {
+    props.policy.replace(ACCOUNT, account)
+}
+
+crate::engine::properties! {
+    /// A customer managed KMS key: what its lowering builds and its observe reads.
+    pub struct KeyProps (changes: KeyChanges) {
+        /// Without `alias/`; none on a live key that lost it (a killed apply's spare).
+        pub alias: Option<String> => InPlace,
+        pub description: String => InPlace,
+        pub rotation: bool => InPlace,
+        /// Always wanted: a key someone disabled is enabled again.
+        pub enabled: bool => InPlace,
+        /// Canonical JSON, the account a stand-in.
+        pub policy: String => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+/// One key as read: what its three reads say, with its aliases.
+async fn read_key(
+    cx: &Cx,
+    id: ResourceId,
+    arn: String,
+    pairs: Vec<(String, String)>,
+    aliases: &BTreeMap<String, Vec<String>>,
+) -> Result<Option<Observed>, AwsError> {
+    let kms = &cx.clients.kms;
+    // Listed by the tagging API a moment after its deletion: gone.
+    let Some(metadata) = describe(cx, &arn).await? else {
+        return Ok(None);
+    };
+    let metadata = &metadata;
+    if matches!(
+        metadata.key_state(),
+        Some(KeyState::PendingDeletion | KeyState::PendingReplicaDeletion)
+    ) {
+        return Ok(None);
+    }
+    let (rotation, policy) = tokio::try_join!(
+        async {
+            kms.get_key_rotation_status()
+                .key_id(&arn)
+                .send()
+                .await
+                .aws("GetKeyRotationStatus")
+        },
+        async {
+            kms.get_key_policy()
+                .key_id(&arn)
+                .policy_name("default")
+                .send()
+                .await
+                .aws("GetKeyPolicy")
+        },
+    )?;
+    let key_aliases = aliases.get(metadata.key_id()).cloned().unwrap_or_default();
+    let pairs_ref: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
+    let props = KeyProps {
+        alias: key_aliases.first().cloned(),
+        description: metadata.description().unwrap_or_default().to_string(),
+        rotation: rotation.key_rotation_enabled(),
+        enabled: metadata.enabled(),
+        policy: policy_value(policy.policy().unwrap_or_default(), account_of(&arn)),
+        tags: tags::observed_tag_map(pairs_ref.iter().copied()),
+    };
+    let mut resource = Observed::new(id, &arn, props.into_props());
+    // A key without its alias beside one that has it: left behind by a killed apply.
+    resource.spare = key_aliases.is_empty();
+    resource
+        .extra
+        .insert("aliases".into(), key_aliases.join(" "));
+    resource
+        .extra
+        .insert("key_id".into(), metadata.key_id().to_string());
+    Ok(Some(resource))
+}
+
+/// Alias name (without `alias/`) by target key id: one `ListAliases`, AWS's own left out.
+async fn aliases(cx: &Cx) -> Result<BTreeMap<String, Vec<String>>, AwsError> {
+    let pages: Vec<_> = cx
+        .clients
+        .kms
+        .list_aliases()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .aws("ListAliases")?;
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for entry in pages.iter().flat_map(|page| page.aliases()) {
+        let (Some(name), Some(target)) = (entry.alias_name(), entry.target_key_id()) else {
+            continue;
+        };
+        let name = name.strip_prefix("alias/").unwrap_or(name);
+        if !name.starts_with("aws/") {
+            out.entry(target.to_string())
+                .or_default()
+                .push(name.to_string());
+        }
+    }
+    out.values_mut().for_each(|names| names.sort());
+    Ok(out)
+}
+
+/// A key by id, ARN or alias: `None` when there is none.
+async fn describe(cx: &Cx, key: &str) -> Result<Option<aws_sdk_kms::types::KeyMetadata>, AwsError> {
+    match cx
+        .clients
+        .kms
+        .describe_key()
+        .key_id(key)
+        .send()
+        .await
+        .aws("DescribeKey")
+    {
+        Ok(described) => described
+            .key_metadata()
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| AwsError::missing("DescribeKey", "KeyMetadata")),
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// The key an alias names, with its tags: `None` when no key has it.
+async fn aliased(
+    cx: &Cx,
+    alias: &str,
+) -> Result<Option<(aws_sdk_kms::types::KeyMetadata, Vec<(String, String)>)>, AwsError> {
+    let kms = &cx.clients.kms;
+    let Some(metadata) = describe(cx, &format!("alias/{alias}")).await? else {
+        return Ok(None);
+    };
+    let pages: Vec<_> = kms
+        .list_resource_tags()
+        .key_id(metadata.key_id())
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .aws("ListResourceTags")?;
+    let pairs = pages
+        .iter()
+        .flat_map(|page| page.tags())
+        .map(|tag| (tag.tag_key().to_string(), tag.tag_value().to_string()))
+        .collect();
+    Ok(Some((metadata, pairs)))
+}
+
+fn borrowed(pairs: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
+    pairs
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+}
+
+/// KMS refuses a key policy naming a principal it does not know yet ("AWS requires any
+/// principal in the policy to exist before the key is created. The KMS service's
+/// awareness of principals is limited by eventual consistency": the Terraform provider's
+/// `internal/service/kms/key.go` and `wait.go`, `waitIAMPropagation`, 2 minutes).
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "CreateKey",
+        code: "MalformedPolicyDocumentException",
+        message: Some("invalid principals"),
+        means: Means::Settling {
+            awaiting: "the roles the key policy names to reach KMS",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/kms/key.go resourceKeyCreate (waitIAMPropagation)",
+    },
+    Condition {
+        operation: "PutKeyPolicy",
+        code: "MalformedPolicyDocumentException",
+        message: Some("invalid principals"),
+        means: Means::Settling {
+            awaiting: "the roles the key policy names to reach KMS",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/kms/key.go updateKeyPolicy",
+    },
+    // A key just enabled again (restored from its pending deletion, or enabled after
+    // someone disabled it) refuses rotation changes until KMS sees it enabled (the
+    // provider's `updateKeyRotationEnabled`, `KeyRotationUpdatedTimeout`, 10 minutes). The
+    // stack's keys are always enabled, so this never waits on a key meant to be disabled.
+    Condition {
+        operation: "EnableKeyRotation",
+        code: "DisabledException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the key, enabled again, to reach KMS",
+            window: KEY_ROTATION_UPDATE,
+        },
+        source: "terraform-provider-aws internal/service/kms/key.go updateKeyRotationEnabled",
+    },
+    Condition {
+        operation: "DisableKeyRotation",
+        code: "DisabledException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the key, enabled again, to reach KMS",
+            window: KEY_ROTATION_UPDATE,
+        },
+        source: "terraform-provider-aws internal/service/kms/key.go updateKeyRotationEnabled",
+    },
+];
+
+const KEY_ROTATION_UPDATE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+#[async_trait]
+impl crate::engine::kind::Kind for KeyAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    /// A deletion is a schedule: said in the plan, where it stays in the log.
+    fn summarize(&self, step: &crate::engine::diff::Step) -> Option<crate::engine::diff::Summary> {
+        (step.action == crate::engine::diff::Action::Delete).then(|| crate::engine::diff::Summary {
+            lines: vec![format!(
+                "deletion scheduled in {DELETION_WINDOW_DAYS} days, the shortest KMS allows; until then `aws kms cancel-key-deletion` or the next apply keeps it"
+            )],
+            entries: Vec::new(),
+        })
+    }
+
+    /// A key with several aliases has the manifest's when it is among them.
+    fn normalize(&self, desired: &mut Desired, observed: &mut Observed) {
+        let (Ok(want), Ok(live)) = (
+            KeyProps::from_props(&desired.props),
+            KeyProps::from_props(&observed.props),
+        ) else {
+            return;
+        };
+        let has = observed.extra.get("aliases").is_some_and(|names| {
+            names
+                .split(' ')
+                .any(|name| Some(name) == want.alias.as_deref())
+        });
+        if has {
+            observed.props = KeyProps {
+                alias: want.alias,
+                ..live
+            }
+            .into_props();
+        }
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let (keys, aliases) = tokio::try_join!(tags::tagged(cx, KIND), aliases(cx))?;
+        let reads = keys
+            .into_iter()
+            .map(|(id, arn, pairs)| read_key(cx, id, arn, pairs, &aliases));
+        Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+    }
+
+    /// An alias names one key in the account: one held by a key the stack does not own is
+    /// named here, before anything changes.
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        let props = KeyProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let alias = props
+            .alias
+            .as_deref()
+            .ok_or_else(|| format!("`{}` has no alias", desired.id))?;
+        match aliased(cx, alias).await {
+            Ok(None) => Ok(()),
+            Ok(Some((_, pairs))) => match tags::name_taken(
+                &cx.stack,
+                &desired.id,
+                &format!("KMS alias `alias/{alias}`"),
+                borrowed(&pairs),
+            ) {
+                Some(why) => Err(why),
+                None => Ok(()),
+            },
+            Err(error) => Err(format!("cannot check whether the alias is taken: {error}")),
+        }
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let kms = &op.cx.clients.kms;
+        let props = KeyProps::from_props(&desired.props)?;
+        let alias = props
+            .alias
+            .as_deref()
+            .ok_or_else(|| AwsError::missing("CreateAlias", "AliasName"))?;
+        // The stack's own key of this alias, waiting for its deletion after a destroy: the
+        // same key brought back, so what it encrypted stays readable.
+        if let Some((metadata, pairs)) = aliased(op.cx, alias).await? {
+            let ours = tags::owned_id(&op.cx.stack, borrowed(&pairs)).as_ref() == Some(op.id);
+            let arn = metadata
+                .arn()
+                .ok_or_else(|| AwsError::missing("DescribeKey", "Arn"))?
+                .to_string();
+            if !ours {
+                return Err(AwsError::new(
+                    ErrorKind::Conflict,
+                    "CreateAlias",
+                    format!("alias `alias/{alias}` names a key this stack does not own ({arn})"),
+                ));
+            }
+            if metadata.key_state() == Some(&KeyState::PendingDeletion) {
+                op.status("cancelling the scheduled deletion");
+                kms.cancel_key_deletion()
+                    .key_id(key_of(&arn))
+                    .send()
+                    .await
+                    .aws("CancelKeyDeletion")?;
+            }
+            op.made(&arn);
+            // The policy and rotation are written again below whatever they were.
+            let live = KeyProps {
+                alias: Some(alias.to_string()),
+                description: metadata.description().unwrap_or_default().to_string(),
+                rotation: !props.rotation,
+                enabled: metadata.enabled(),
+                policy: String::new(),
+                tags: tags::observed_tag_map(borrowed(&pairs)),
+            };
+            let have = Observed::new(op.id.clone(), &arn, live.into_props());
+            let (want, changes, _) = crate::engine::diff::compare(
+                desired,
+                &have,
+                &Default::default(),
+                &Default::default(),
+            );
+            if !changes.is_empty() {
+                self.update(op, &want, &have, &changes).await?;
+            }
+            return Ok(arn);
+        }
+        let account = super::account(op.cx).await?;
+        let created = kms
+            .create_key()
+            .description(&props.description)
+            .policy(policy_text(&props, &account))
+            .set_tags(Some(kms_tags(crate::tags::for_create(op, desired))?))
+            .send()
+            .await
+            .aws("CreateKey")
+            .given(CONDITIONS)?;
+        let metadata = created
+            .key_metadata()
+            .ok_or_else(|| AwsError::missing("CreateKey", "KeyMetadata"))?;
+        let arn = metadata
+            .arn()
+            .ok_or_else(|| AwsError::missing("CreateKey", "Arn"))?
+            .to_string();
+        op.made(&arn);
+        if props.rotation {
+            kms.enable_key_rotation()
+                .key_id(&arn)
+                .send()
+                .await
+                .aws("EnableKeyRotation")
+                .given(CONDITIONS)?;
+        }
+        create_alias(op, alias, metadata.key_id()).await?;
+        Ok(arn)
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let kms = &op.cx.clients.kms;
+        let arn = &observed.physical_id;
+        let props = KeyProps::from_props(&desired.props)?;
+        let live = KeyProps::from_props(&observed.props)?;
+        let changed = KeyProps::changed(changes);
+        if changed.enabled {
+            kms.enable_key()
+                .key_id(key_of(arn))
+                .send()
+                .await
+                .aws("EnableKey")?;
+        }
+        if changed.description {
+            kms.update_key_description()
+                .key_id(arn)
+                .description(&props.description)
+                .send()
+                .await
+                .aws("UpdateKeyDescription")?;
+        }
+        if changed.policy {
+            kms.put_key_policy()
+                .key_id(arn)
+                .policy_name("default")
+                .policy(policy_text(&props, account_of(arn)))
+                .send()
+                .await
+                .aws("PutKeyPolicy")
+                .given(CONDITIONS)?;
+        }
+        if changed.rotation {
+            if props.rotation {
+                kms.enable_key_rotation()
+                    .key_id(arn)
+                    .send()
+                    .await
+                    .aws("EnableKeyRotation")
+                    .given(CONDITIONS)?;
+            } else {
+                kms.disable_key_rotation()
+                    .key_id(arn)
+                    .send()
+                    .await
+                    .aws("DisableKeyRotation")
+                    .given(CONDITIONS)?;
+            }
+        }
+        if changed.alias {
+            let alias = props
+                .alias
+                .as_deref()
+                .ok_or_else(|| AwsError::missing("CreateAlias", "AliasName"))?;
+            create_alias(op, alias, key_of(arn)).await?;
+            if let Some(old) = &live.alias {
+                match kms
+                    .delete_alias()
+                    .alias_name(format!("alias/{old}"))
+                    .send()
+                    .await
+                    .aws("DeleteAlias")
+                {
+                    Err(error) if error.kind != ErrorKind::NotFound => return Err(error),
+                    _ => {}
+                }
+            }
+        }
+        tags::sync(kms, arn, &live.tags.into_value(), &props.tags.into_value()).await
+    }
+
+    /// Schedules the deletion, the alias kept with the key so that the next apply finds it.
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        op.status(&format!(
+            "deletion scheduled in {DELETION_WINDOW_DAYS} days, the shortest KMS allows (`aws kms cancel-key-deletion` keeps it)"
+        ));
+        match op
+            .cx
+            .clients
+            .kms
+            .schedule_key_deletion()
+            .key_id(key_of(&observed.physical_id))
+            .pending_window_in_days(DELETION_WINDOW_DAYS)
+            .send()
+            .await
+            .aws("ScheduleKeyDeletion")
+        {
+            Ok(_) => Ok(()),
+            // Already waiting for its deletion (a lost answer): done.
+            Err(error) if error.code.as_deref() == Some("KMSInvalidStateException") => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// Points `alias/<alias>` at the key; an alias already on it (a lost answer) is done.
+async fn create_alias(op: &OpCx<'_>, alias: &str, key: &str) -> Result<(), AwsError> {
+    let kms = &op.cx.clients.kms;
+    match kms
+        .create_alias()
+        .alias_name(format!("alias/{alias}"))
+        .target_key_id(key)
+        .send()
+        .await
+        .aws("CreateAlias")
+    {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind == ErrorKind::Conflict => match aliased(op.cx, alias).await? {
+            Some((metadata, _)) if metadata.key_id() == key || metadata.arn() == Some(key) => {
+                Ok(())
+            }
+            _ => Err(error),
+        },
+        Err(error) => Err(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_policy_reads_with_the_account_as_a_stand_in() {
+        let live =
+            r#"{ "Statement": [ { "Principal": { "AWS": "arn:aws:iam::123456789012:root" } } ] }"#;
+        assert_eq!(
+            policy_value(live, "123456789012"),
+            r#"{"Statement":[{"Principal":{"AWS":"arn:aws:iam::${account}:root"}}]}"#
+        );
+        assert_eq!(
+            account_of("arn:aws:kms:eu-west-1:123456789012:key/1234"),
+            "123456789012"
+        );
+    }
+}

@@ -1,0 +1,322 @@
+//! The AWS side: configuration, error kinds, retries, tags, and one adapter per resource
+//! kind. The engine knows kinds only through the [`Adapter`] trait.
+
+// The layers this crate may import (its Cargo dependencies), under the names the code
+// uses for them: `crate::engine::model` is the engine crate's `model`.
+use edgectl_base::{known, text};
+use edgectl_engine as engine;
+
+pub mod acm;
+pub mod autoscaling;
+pub mod calls;
+pub mod cloudfront;
+pub mod cloudwatch;
+pub mod conditions;
+pub mod config;
+pub mod ec2;
+pub mod ecr;
+pub mod ecs;
+pub mod efs;
+pub mod elbv2;
+pub mod errors;
+pub mod iam;
+pub mod kms;
+pub mod lock;
+pub mod logs;
+pub mod naming;
+pub mod rds;
+pub mod resend;
+pub mod route53;
+pub mod s3;
+pub mod secretsmanager;
+pub mod servicediscovery;
+pub mod sns;
+pub mod tags;
+pub mod wafv2;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use crate::engine::kind::{Kind, PhysicalIds};
+use crate::engine::model::ResourceId;
+use calls::CallCounter;
+use errors::{AwsError, ErrorKind};
+
+#[derive(Clone)]
+pub struct Clients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub efs: aws_sdk_efs::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub rds: aws_sdk_rds::Client,
+    /// Cloud Map.
+    pub discovery: aws_sdk_servicediscovery::Client,
+    pub route53: aws_sdk_route53::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// CloudWatch alarms.
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub sts: aws_sdk_sts::Client,
+    /// The Resource Groups Tagging API: finds resources by tag where their own API cannot.
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
+    /// ACM in the stack's region (load balancers' certificates) and in us-east-1
+    /// (CloudFront's), with the tagging API there to find the latter.
+    pub acm: aws_sdk_acm::Client,
+    pub acm_global: aws_sdk_acm::Client,
+    pub tagging_global: aws_sdk_resourcegroupstagging::Client,
+    /// WAFv2 in the stack's region (load balancers' web ACLs) and in us-east-1
+    /// (CloudFront's).
+    pub wafv2: aws_sdk_wafv2::Client,
+    pub wafv2_global: aws_sdk_wafv2::Client,
+}
+
+/// A client of `$krate` in us-east-1, whatever the stack's region.
+macro_rules! global_client {
+    ($krate:ident, $config:expr, $counter:expr) => {
+        $krate::Client::from_conf(
+            $krate::config::Builder::from($config)
+                .region($krate::config::Region::new("us-east-1"))
+                .interceptor($counter.clone())
+                .interceptor(resend::NoBlindResend)
+                .build(),
+        )
+    };
+}
+
+/// Builds one service's client from the shared configuration, counting its calls.
+macro_rules! client {
+    ($krate:ident, $config:expr, $counter:expr) => {
+        $krate::Client::from_conf(
+            $krate::config::Builder::from($config)
+                .interceptor($counter.clone())
+                .interceptor(resend::NoBlindResend)
+                .build(),
+        )
+    };
+}
+
+impl Clients {
+    pub fn new(config: &aws_config::SdkConfig, counter: &CallCounter) -> Self {
+        Self {
+            ec2: client!(aws_sdk_ec2, config, counter),
+            ecr: client!(aws_sdk_ecr, config, counter),
+            ecs: client!(aws_sdk_ecs, config, counter),
+            efs: client!(aws_sdk_efs, config, counter),
+            elbv2: client!(aws_sdk_elasticloadbalancingv2, config, counter),
+            iam: client!(aws_sdk_iam, config, counter),
+            kms: client!(aws_sdk_kms, config, counter),
+            rds: client!(aws_sdk_rds, config, counter),
+            discovery: client!(aws_sdk_servicediscovery, config, counter),
+            route53: client!(aws_sdk_route53, config, counter),
+            logs: client!(aws_sdk_cloudwatchlogs, config, counter),
+            cloudwatch: client!(aws_sdk_cloudwatch, config, counter),
+            autoscaling: client!(aws_sdk_applicationautoscaling, config, counter),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(config)
+                    .interceptor(counter.clone())
+                    .interceptor(resend::NoBlindResend)
+                    // A local endpoint (moto) is an address, not a domain: no bucket subdomains.
+                    .force_path_style(config.endpoint_url().is_some())
+                    // Checksums only where S3 requires one (DeleteObjects): sync compares ETags
+                    // and its own BLAKE3 hashes, and parts need no checksum bookkeeping.
+                    .request_checksum_calculation(
+                        aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
+                    )
+                    .build(),
+            ),
+            cloudfront: client!(aws_sdk_cloudfront, config, counter),
+            secrets: client!(aws_sdk_secretsmanager, config, counter),
+            sns: client!(aws_sdk_sns, config, counter),
+            ssm: client!(aws_sdk_ssm, config, counter),
+            sts: client!(aws_sdk_sts, config, counter),
+            tagging: client!(aws_sdk_resourcegroupstagging, config, counter),
+            acm: client!(aws_sdk_acm, config, counter),
+            acm_global: global_client!(aws_sdk_acm, config, counter),
+            tagging_global: global_client!(aws_sdk_resourcegroupstagging, config, counter),
+            wafv2: client!(aws_sdk_wafv2, config, counter),
+            wafv2_global: global_client!(aws_sdk_wafv2, config, counter),
+        }
+    }
+}
+
+/// What every AWS call needs: clients, the stack's identity, and the time bounds.
+pub struct Cx {
+    pub clients: Clients,
+    pub stack: String,
+    pub region: String,
+    /// How long one wait or retry loop may take (`--timeout`).
+    pub timeout: Duration,
+    /// `--no-wait`: do not wait for services to become stable.
+    pub no_wait: bool,
+    /// `--wait`: also wait for CloudFront changes to deploy and invalidations to complete.
+    pub wait_edge: bool,
+    /// The Route 53 zones the manifest writes records in, besides those the stack owns.
+    pub dns_zones: Vec<String>,
+    /// The registered kinds' resource types the Resource Groups Tagging API lists, besides
+    /// the built-in kinds' (`tags::tagged`).
+    pub tagged_types: Vec<&'static str>,
+    /// Reads several adapters share, made once per command.
+    pub reads: Reads,
+}
+
+/// Reads several adapters share, made once per command (and afresh by [`Cx::uncached`]).
+#[derive(Default)]
+pub struct Reads {
+    /// The stack's VPCs (`ec2::stack_vpcs`).
+    pub stack_vpcs: tokio::sync::OnceCell<Vec<aws_sdk_ec2::types::Vpc>>,
+    /// The account's ECS clusters (`ecs::clusters`).
+    pub ecs_clusters: tokio::sync::OnceCell<Vec<aws_sdk_ecs::types::Cluster>>,
+    /// The services of the stack's clusters (`ecs::services`).
+    pub ecs_services: tokio::sync::OnceCell<Vec<ecs::ClusterService>>,
+    /// The load balancers, listeners and rules (`elbv2::balancers`, ...).
+    pub elbv2: elbv2::Reads,
+    /// The stack's buckets and their listings (`s3::owned_buckets`, `s3::listing`).
+    pub s3: s3::Reads,
+    /// The stack's EFS file systems (`efs::stack_file_systems`).
+    pub file_systems: tokio::sync::OnceCell<Vec<efs::OwnedFileSystem>>,
+    /// The account's private DNS namespaces with their tags (`servicediscovery`).
+    pub namespaces: tokio::sync::OnceCell<Vec<servicediscovery::OwnedNamespace>>,
+    /// The stack's resources the Resource Groups Tagging API lists, KMS keys, SNS topics
+    /// and CloudWatch alarms (`tags::tagged`).
+    pub tagged: tokio::sync::OnceCell<Vec<tags::Tagged>>,
+    /// The same in us-east-1, where CloudFront's certificates live (`tags::tagged_global`).
+    pub tagged_global: tokio::sync::OnceCell<Vec<tags::Tagged>>,
+    /// The stack's certificates with their details, both regions (`acm`).
+    pub certificates: tokio::sync::OnceCell<Vec<acm::Owned>>,
+    /// The account's web ACLs and IP sets of both scopes, with their tags (`wafv2`).
+    pub web_acls: tokio::sync::OnceCell<Vec<wafv2::Tagged>>,
+    pub ip_sets: tokio::sync::OnceCell<Vec<wafv2::Tagged>>,
+    /// The account's Route 53 hosted zones (`route53`).
+    pub hosted_zones: tokio::sync::OnceCell<Vec<aws_sdk_route53::types::HostedZone>>,
+    /// The record sets of the stack's zones and the zones the manifest names, by zone id.
+    pub record_sets: tokio::sync::OnceCell<
+        std::collections::BTreeMap<String, Vec<aws_sdk_route53::types::ResourceRecordSet>>,
+    >,
+    /// The stack's distributions as listed (`cloudfront::owned`).
+    pub distributions: tokio::sync::OnceCell<Vec<cloudfront::OwnedDistribution>>,
+}
+
+impl Reads {
+    /// Nothing read yet; what scopes the reads (`edgectl sync`'s buckets) is kept.
+    fn fresh(&self) -> Self {
+        Self {
+            s3: self.s3.fresh(),
+            ..Self::default()
+        }
+    }
+}
+
+impl Cx {
+    /// The same context without the reads cached for the whole command, to see what is
+    /// live now (after a create whose response was lost).
+    pub fn uncached(&self) -> Cx {
+        Cx {
+            clients: self.clients.clone(),
+            stack: self.stack.clone(),
+            region: self.region.clone(),
+            timeout: self.timeout,
+            no_wait: self.no_wait,
+            wait_edge: self.wait_edge,
+            dns_zones: self.dns_zones.clone(),
+            tagged_types: self.tagged_types.clone(),
+            reads: self.reads.fresh(),
+        }
+    }
+
+    /// The bound for retrying "not found yet" after a create (EC2 is eventually consistent).
+    pub fn visibility_bound(&self) -> Duration {
+        self.timeout.min(Duration::from_secs(120))
+    }
+}
+
+/// The account the credentials belong to (STS `GetCallerIdentity`), for saved plans.
+pub async fn account(cx: &Cx) -> Result<String, AwsError> {
+    use errors::AwsResultExt as _;
+    let identity = cx
+        .clients
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .aws("GetCallerIdentity")?;
+    identity.account().map(str::to_string).ok_or_else(|| {
+        AwsError::new(
+            ErrorKind::Other,
+            "GetCallerIdentity",
+            "the answer names no account",
+        )
+    })
+}
+
+/// What an AWS operation sees: the engine's view of one operation, on these clients.
+pub type OpCx<'a> = crate::engine::kind::OpCx<'a, Cx>;
+
+/// A kind on AWS: the engine's contract on these clients. Every adapter is one (how the
+/// manifest becomes desired resources is `lower/`'s business, not the adapters').
+pub trait Adapter: Kind<Cx = Cx> {}
+
+impl<T: Kind<Cx = Cx>> Adapter for T {}
+
+/// Every adapter, in no particular order: the graph decides order.
+pub fn adapters() -> Vec<Arc<dyn Adapter>> {
+    let mut adapters = ec2::adapters();
+    adapters.push(Arc::new(ecr::RepositoryAdapter));
+    adapters.push(Arc::new(logs::LogGroupAdapter));
+    adapters.push(Arc::new(iam::RoleAdapter));
+    adapters.push(Arc::new(kms::KeyAdapter));
+    adapters.push(Arc::new(rds::subnet_group::SubnetGroupAdapter));
+    adapters.push(Arc::new(rds::parameter_group::ParameterGroupAdapter));
+    adapters.push(Arc::new(rds::instance::InstanceAdapter));
+    adapters.push(Arc::new(efs::file_system::FileSystemAdapter));
+    adapters.push(Arc::new(efs::mount_target::MountTargetAdapter));
+    adapters.push(Arc::new(efs::access_point::AccessPointAdapter));
+    adapters.push(Arc::new(secretsmanager::SecretAdapter));
+    adapters.push(Arc::new(sns::TopicAdapter));
+    adapters.push(Arc::new(sns::SubscriptionAdapter));
+    adapters.push(Arc::new(servicediscovery::namespace::NamespaceAdapter));
+    adapters.push(Arc::new(servicediscovery::service::DiscoveryAdapter));
+    adapters.extend(ecs::adapters());
+    adapters.push(Arc::new(autoscaling::ScalingAdapter));
+    adapters.extend(elbv2::adapters());
+    adapters.extend(s3::adapters());
+    adapters.extend(cloudfront::adapters());
+    adapters.push(Arc::new(cloudwatch::AlarmAdapter));
+    adapters.push(Arc::new(route53::ZoneAdapter));
+    adapters.push(Arc::new(route53::RecordAdapter));
+    adapters.push(Arc::new(acm::CertificateAdapter));
+    adapters.push(Arc::new(acm::ValidationAdapter));
+    adapters.push(Arc::new(wafv2::FirewallAdapter));
+    adapters.push(Arc::new(wafv2::IpSetAdapter));
+    adapters.push(Arc::new(wafv2::AssociationAdapter));
+    adapters
+}
+
+/// The adapter for a logical id's kind.
+pub fn adapter_for<'a>(
+    adapters: &'a [Arc<dyn Adapter>],
+    id: &ResourceId,
+) -> Option<&'a Arc<dyn Adapter>> {
+    crate::engine::kind::kind_for(adapters, id)
+}
+
+impl crate::engine::kind::Context for Cx {
+    fn fresh(&self) -> Self {
+        self.uncached()
+    }
+
+    fn visibility_bound(&self) -> Duration {
+        Cx::visibility_bound(self)
+    }
+
+    fn patience(&self) -> Duration {
+        self.timeout
+    }
+}

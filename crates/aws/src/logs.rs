@@ -1,0 +1,303 @@
+//! CloudWatch log groups, one per service (`/ecs/<service name>` unless named), with
+//! their retention. Only groups under `/ecs/` and `/aws/ecs/` are read: that is where
+//! edgectl makes them, and an account's other groups (Lambda makes one per function)
+//! stay out of every plan.
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use std::time::Duration;
+
+use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use super::errors::{AwsError, AwsResultExt, ErrorKind};
+use super::{Cx, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
+use crate::known::LOG_GROUP_PREFIXES;
+
+pub const KIND: &str = "log_group";
+
+pub struct LogGroupAdapter;
+
+crate::engine::properties! {
+    /// A CloudWatch log group: what its lowering builds and its observe reads.
+    pub struct LogGroupProps (changes: LogGroupChanges) {
+        pub name: String => Replace,
+        /// Days kept; none: kept for ever.
+        pub retention_days: Option<i64> => InPlace,
+        /// The key by reference, or nothing (CloudWatch Logs' own encryption).
+        pub kms_key: Value => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+/// A group's ARN without the `:*` that `arn` (the older field) ends with.
+fn group_arn(group: &aws_sdk_cloudwatchlogs::types::LogGroup) -> String {
+    group
+        .log_group_arn()
+        .map(str::to_string)
+        .or_else(|| {
+            group
+                .arn()
+                .map(|arn| arn.trim_end_matches(":*").to_string())
+        })
+        .unwrap_or_default()
+}
+
+async fn list_tags(
+    cx: &Cx,
+    arn: &str,
+) -> Result<
+    aws_sdk_cloudwatchlogs::operation::list_tags_for_resource::ListTagsForResourceOutput,
+    AwsError,
+> {
+    cx.clients
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .aws("ListTagsForResource")
+}
+
+fn tag_map(pairs: Vec<(String, String)>) -> HashMap<String, String> {
+    pairs.into_iter().collect()
+}
+
+tags::tagging_by_arn!(aws_sdk_cloudwatchlogs::Client, |tags| Ok::<_, AwsError>(
+    tag_map(tags)
+));
+
+/// CloudWatch Logs aborts a delete that meets another operation on the group ("try
+/// again": the Terraform provider's `internal/service/logs/group.go`,
+/// `resourceGroupDelete`, 1 minute).
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "DeleteLogGroup",
+        code: "OperationAbortedException",
+        message: Some("try again"),
+        means: Means::Settling {
+            awaiting: "another operation on the log group to finish",
+            window: Duration::from_secs(60),
+        },
+        source: "terraform-provider-aws internal/service/logs/group.go resourceGroupDelete",
+    },
+    // The caller's own permission, granted moments before (a CI role just updated).
+    Condition {
+        operation: "PutRetentionPolicy",
+        code: "AccessDeniedException",
+        message: Some("no identity-based policy allows the logs:PutRetentionPolicy action"),
+        means: Means::Settling {
+            awaiting: "the caller's new permissions to reach CloudWatch Logs",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/logs/group.go resourceGroupCreate",
+    },
+];
+
+#[async_trait]
+impl crate::engine::kind::Kind for LogGroupAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let logs = &cx.clients.logs;
+        let listings = LOG_GROUP_PREFIXES.iter().map(|prefix| {
+            logs.describe_log_groups()
+                .log_group_name_prefix(*prefix)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        });
+        let groups: Vec<_> = futures::future::try_join_all(listings)
+            .await
+            .aws("DescribeLogGroups")?
+            .into_iter()
+            .flatten()
+            .collect();
+        // DescribeLogGroups returns no tags: one ListTagsForResource per group under /ecs/.
+        let observed: Vec<Option<Observed>> = stream::iter(groups)
+            .map(|group| async move {
+                let name = group
+                    .log_group_name()
+                    .ok_or_else(|| AwsError::missing("DescribeLogGroups", "logGroupName"))?
+                    .to_string();
+                let arn = group_arn(&group);
+                let listed = list_tags(cx, &arn).await?;
+                let pairs: Vec<(&str, &str)> = listed
+                    .tags()
+                    .map(|tags| {
+                        tags.iter()
+                            .map(|(key, value)| (key.as_str(), value.as_str()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
+                    return Ok(None);
+                };
+                let props = LogGroupProps {
+                    name: name.clone(),
+                    retention_days: group.retention_in_days().map(i64::from),
+                    kms_key: group
+                        .kms_key_id()
+                        .map_or(Value::Null, |key| Value::Phys(key.to_string())),
+                    tags: tags::observed_tag_map(pairs.iter().copied()),
+                };
+                let mut resource = Observed::new(id, &name, props.into_props());
+                resource.extra.insert("arn".into(), arn);
+                Ok::<_, AwsError>(Some(resource))
+            })
+            .buffer_unordered(16)
+            .try_collect()
+            .await?;
+        Ok(observed.into_iter().flatten().collect())
+    }
+
+    /// `CreateLogGroup` refuses a taken name; a group of the name made by someone else is
+    /// named here, before anything changes, not adopted.
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        let props = LogGroupProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let name = props.name.as_str();
+        let check = |error: AwsError| format!("cannot check whether the name is taken: {error}");
+        let logs = &cx.clients.logs;
+        let found = logs
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .send()
+            .await
+            .aws("DescribeLogGroups")
+            .map_err(check)?;
+        let Some(group) = found
+            .log_groups()
+            .iter()
+            .find(|group| group.log_group_name() == Some(name))
+        else {
+            return Ok(());
+        };
+        let listed = list_tags(cx, &group_arn(group)).await.map_err(check)?;
+        let pairs = listed
+            .tags()
+            .into_iter()
+            .flatten()
+            .map(|(key, value)| (key.as_str(), value.as_str()));
+        match tags::name_taken(
+            &cx.stack,
+            &desired.id,
+            &format!("log group `{name}`"),
+            pairs,
+        ) {
+            Some(why) => Err(why),
+            None => Ok(()),
+        }
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let logs = &op.cx.clients.logs;
+        let props = LogGroupProps::from_props(&desired.props)?;
+        let name = props.name.clone();
+        let tags = tags::create_tags(&op.cx.stack, op.id, &props.tags.clone().into_value());
+        let created = logs
+            .create_log_group()
+            .log_group_name(&name)
+            .set_tags(Some(tag_map(tags)))
+            .set_kms_key_id(op.resolve_optional(&props.kms_key)?)
+            .send()
+            .await
+            .aws("CreateLogGroup");
+        // A group of the name that exists is never configured as if it were the stack's:
+        // after a lost response, the walk finds the stack's own group by its tags.
+        created?;
+        op.made(&name);
+        set_retention(op, &name, props.retention_days).await?;
+        Ok(name)
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let logs = &op.cx.clients.logs;
+        let props = LogGroupProps::from_props(&desired.props)?;
+        let live = LogGroupProps::from_props(&observed.props)?;
+        let changed = LogGroupProps::changed(changes);
+        if changed.retention_days {
+            set_retention(op, &observed.physical_id, props.retention_days).await?;
+        }
+        if changed.kms_key {
+            // Logs written before keep the key they were written with.
+            match op.resolve_optional(&props.kms_key)? {
+                Some(key) => logs
+                    .associate_kms_key()
+                    .log_group_name(&observed.physical_id)
+                    .kms_key_id(key)
+                    .send()
+                    .await
+                    .aws("AssociateKmsKey")
+                    .map(drop)?,
+                None => logs
+                    .disassociate_kms_key()
+                    .log_group_name(&observed.physical_id)
+                    .send()
+                    .await
+                    .aws("DisassociateKmsKey")
+                    .map(drop)?,
+            }
+        }
+        let arn = observed.detail("arn")?.to_string();
+        let arn = arn.as_str();
+        tags::sync(logs, arn, &live.tags.into_value(), &props.tags.into_value()).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        op.cx
+            .clients
+            .logs
+            .delete_log_group()
+            .log_group_name(&observed.physical_id)
+            .send()
+            .await
+            .aws("DeleteLogGroup")
+            .given(CONDITIONS)?;
+        Ok(())
+    }
+}
+
+async fn set_retention(op: &OpCx<'_>, name: &str, days: Option<i64>) -> Result<(), AwsError> {
+    let logs = &op.cx.clients.logs;
+    match days {
+        Some(days) => {
+            let days = i32::try_from(days).map_err(|_| {
+                AwsError::new(
+                    ErrorKind::Other,
+                    "PutRetentionPolicy",
+                    format!("{days} days is out of range"),
+                )
+            })?;
+            logs.put_retention_policy()
+                .log_group_name(name)
+                .retention_in_days(days)
+                .send()
+                .await
+                .aws("PutRetentionPolicy")
+                .given(CONDITIONS)?;
+        }
+        None => {
+            logs.delete_retention_policy()
+                .log_group_name(name)
+                .send()
+                .await
+                .aws("DeleteRetentionPolicy")?;
+        }
+    }
+    Ok(())
+}

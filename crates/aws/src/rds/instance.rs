@@ -1,0 +1,760 @@
+//! RDS PostgreSQL instances (`database.<key>`). The identifier is the instance's name in
+//! the account (a new one is a new instance); so are the database name, master username,
+//! encryption and key, and the subnet group. Everything else changes in place, with
+//! ModifyDBInstance: at once with `apply_immediately`, else in the next maintenance window
+//! — RDS then holds the change in PendingModifiedValues, which observe reads as the
+//! instance's value (it is coming), and the plan says when it lands.
+//!
+//! The master password is RDS's own (`ManageMasterUserPassword`): RDS keeps it in a
+//! Secrets Manager secret, published as the attribute `secret` (with `endpoint`) for
+//! services to refer to. Created with the ownership tags (RDS has no
+//! idempotency token; the identifier is unique, so a retried create is refused and the
+//! walk finds the instance by its tags). Waits for `available`, minutes on AWS.
+//!
+//! Destroy takes a final snapshot (`<identifier>-final-<time>`) unless the manifest says
+//! `skip_final_snapshot` (kept in the tag `edgectl:final-snapshot`, as a destroy has only
+//! the live instance to go by); deletion protection must be turned off by an apply first.
+
+use async_trait::async_trait;
+
+use super::{borrowed, pairs, rds_tags};
+use std::time::Duration;
+
+use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use crate::engine::diff::{Action, Change, Step, Summary, touches};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::{Cx, OpCx, tags};
+
+pub const KIND: &str = "database";
+/// `skip` or `take`: whether a destroy takes a final snapshot.
+const SNAPSHOT_TAG: &str = "edgectl:final-snapshot";
+
+pub fn database_id(key: &str) -> ResourceId {
+    ResourceId::new(KIND, key)
+}
+
+/// What RDS answers while it settles what a call needs (the Terraform provider's
+/// `internal/service/rds/instance.go`, `resourceInstanceCreate` and `dbInstanceModify`):
+/// the enhanced monitoring role made by this run not yet assumable by RDS (2 minutes),
+/// and an instance not yet `available` to modify (its own pending change, a backup).
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "CreateDBInstance",
+        code: "InvalidParameterValue",
+        message: Some("ENHANCED_MONITORING"),
+        means: Means::Settling {
+            awaiting: "the monitoring role to reach RDS",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/rds/instance.go resourceInstanceCreate",
+    },
+    Condition {
+        operation: "ModifyDBInstance",
+        code: "InvalidParameterValue",
+        message: Some("ENHANCED_MONITORING"),
+        means: Means::Settling {
+            awaiting: "the monitoring role to reach RDS",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/rds/instance.go dbInstanceModify",
+    },
+    Condition {
+        operation: "ModifyDBInstance",
+        code: "InvalidParameterValue",
+        message: Some("IAM role ARN value is invalid or does not include the required permissions"),
+        means: Means::Settling {
+            awaiting: "the monitoring role to reach RDS",
+            window: IAM_PROPAGATION,
+        },
+        source: "terraform-provider-aws internal/service/rds/instance.go dbInstanceModify (errIAMRolePropagationMessage)",
+    },
+    Condition {
+        operation: "ModifyDBInstance",
+        code: "InvalidParameterCombination",
+        message: Some("previous storage change is being optimized"),
+        means: Means::Settling {
+            awaiting: "RDS to finish optimizing the last storage change",
+            window: Duration::from_secs(80 * 60),
+        },
+        source: "terraform-provider-aws internal/service/rds/instance.go dbInstanceModify",
+    },
+    Condition {
+        operation: "ModifyDBInstance",
+        code: "InvalidDBInstanceState",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the database to become available",
+            window: Duration::from_secs(40 * 60),
+        },
+        source: "terraform-provider-aws internal/service/rds/instance.go resourceInstanceDelete (\"Try your request later\"); AWS RDS API reference, ModifyDBInstance: InvalidDBInstanceState",
+    },
+];
+
+pub struct InstanceAdapter;
+
+/// Fields ModifyDBInstance changes, and those that wait for the maintenance window
+/// unless applied immediately.
+const MODIFIABLE: &[&str] = &[
+    "engine_version",
+    "class",
+    "storage",
+    "storage_type",
+    "security_groups",
+    "backup_retention_days",
+    "multi_az",
+    "performance_insights",
+    "monitoring_interval",
+    "monitoring_role",
+    "deletion_protection",
+    "parameter_group",
+];
+const IN_WINDOW: &[&str] = &[
+    "engine_version",
+    "class",
+    "storage",
+    "storage_type",
+    "multi_az",
+];
+
+fn int(value: &Value) -> Option<i32> {
+    match value {
+        Value::Int(number) => i32::try_from(*number).ok(),
+        _ => None,
+    }
+}
+
+fn flag(desired: &Desired, field: &str) -> bool {
+    desired.value(field) == &Value::Bool(true)
+}
+
+fn observed(cx: &Cx, found: &aws_sdk_rds::types::DbInstance) -> Result<Option<Observed>, AwsError> {
+    let tags = pairs(found.tag_list());
+    let Some(id) = tags::owned_id(&cx.stack, borrowed(&tags)) else {
+        return Ok(None);
+    };
+    let status = found.db_instance_status().unwrap_or_default();
+    if id.kind() != KIND || status == "deleting" {
+        return Ok(None);
+    }
+    let identifier = found
+        .db_instance_identifier()
+        .ok_or_else(|| AwsError::missing("DescribeDBInstances", "DBInstanceIdentifier"))?;
+    // A change waiting for the maintenance window is what the instance will be.
+    let pending = found.pending_modified_values();
+    let class = pending
+        .and_then(|p| p.db_instance_class())
+        .or(found.db_instance_class());
+    let storage = pending
+        .and_then(|p| p.allocated_storage())
+        .or(found.allocated_storage());
+    let storage_type = pending
+        .and_then(|p| p.storage_type())
+        .or(found.storage_type());
+    let version = pending
+        .and_then(|p| p.engine_version())
+        .or(found.engine_version());
+    let multi_az = pending.and_then(|p| p.multi_az()).or(found.multi_az());
+    let backups = pending
+        .and_then(|p| p.backup_retention_period())
+        .or(found.backup_retention_period());
+    let text = |value: Option<&str>| value.map_or(Value::Null, Value::str);
+    let number = |value: Option<i32>| value.map_or(Value::Null, |n| Value::Int(n.into()));
+    let snapshot = tags
+        .iter()
+        .find(|(key, _)| key == SNAPSHOT_TAG)
+        .map(|(_, value)| value.as_str());
+    let mut resource = Observed::new(
+        id,
+        identifier,
+        props([
+            ("identifier", Value::str(identifier), Mode::Replace),
+            ("engine_version", text(version), Mode::InPlace),
+            ("class", text(class), Mode::InPlace),
+            ("storage", number(storage), Mode::InPlace),
+            ("storage_type", text(storage_type), Mode::InPlace),
+            (
+                "subnet_group",
+                found
+                    .db_subnet_group()
+                    .and_then(|group| group.db_subnet_group_name())
+                    .map_or(Value::Null, |name| Value::Phys(name.to_string())),
+                Mode::Replace,
+            ),
+            (
+                "security_groups",
+                Value::Set(
+                    found
+                        .vpc_security_groups()
+                        .iter()
+                        .filter_map(|group| group.vpc_security_group_id())
+                        .map(|group| Value::Phys(group.to_string()))
+                        .collect(),
+                ),
+                Mode::InPlace,
+            ),
+            ("database", text(found.db_name()), Mode::Replace),
+            ("username", text(found.master_username()), Mode::Replace),
+            (
+                "encrypted",
+                Value::Bool(found.storage_encrypted().unwrap_or(false)),
+                Mode::Replace,
+            ),
+            (
+                "kms_key",
+                found
+                    .kms_key_id()
+                    .map_or(Value::Null, |key| Value::Phys(key.to_string())),
+                Mode::Replace,
+            ),
+            ("backup_retention_days", number(backups), Mode::InPlace),
+            (
+                "multi_az",
+                Value::Bool(multi_az.unwrap_or(false)),
+                Mode::InPlace,
+            ),
+            (
+                "performance_insights",
+                Value::Bool(found.performance_insights_enabled().unwrap_or(false)),
+                Mode::InPlace,
+            ),
+            (
+                "monitoring_interval",
+                Value::Int(found.monitoring_interval().unwrap_or(0).into()),
+                Mode::InPlace,
+            ),
+            (
+                "monitoring_role",
+                found
+                    .monitoring_role_arn()
+                    .map_or(Value::Null, |arn| Value::Phys(arn.to_string())),
+                Mode::InPlace,
+            ),
+            (
+                "deletion_protection",
+                Value::Bool(found.deletion_protection().unwrap_or(false)),
+                Mode::InPlace,
+            ),
+            (
+                "parameter_group",
+                found
+                    .db_parameter_groups()
+                    .first()
+                    .and_then(|group| group.db_parameter_group_name())
+                    .map_or(Value::Null, |name| Value::Phys(name.to_string())),
+                Mode::InPlace,
+            ),
+            (
+                "skip_final_snapshot",
+                Value::Bool(snapshot == Some("skip")),
+                Mode::InPlace,
+            ),
+            ("tags", tags::observed_tags(borrowed(&tags)), Mode::InPlace),
+        ]),
+    );
+    if let Some(arn) = found.db_instance_arn() {
+        resource.extra.insert("arn".into(), arn.to_string());
+    }
+    resource.extra.insert("status".into(), status.to_string());
+    publish_into(&mut resource.attributes, found);
+    Ok(Some(resource))
+}
+
+/// The attributes other resources refer to: `endpoint` (the host name), `secret` (the
+/// master user secret's ARN). The port is PostgreSQL's, 5432: no attribute, so that no
+/// plain `5432` elsewhere reads as this database's.
+fn publish_into(
+    attributes: &mut std::collections::BTreeMap<String, String>,
+    found: &aws_sdk_rds::types::DbInstance,
+) {
+    if let Some(address) = found.endpoint().and_then(|endpoint| endpoint.address()) {
+        attributes.insert("endpoint".into(), address.to_string());
+    }
+    if let Some(arn) = found
+        .master_user_secret()
+        .and_then(|secret| secret.secret_arn())
+    {
+        attributes.insert("secret".into(), arn.to_string());
+    }
+}
+
+/// Whether live version `have` is what `want` asks for: the same major for a major alone
+/// (`15`), else the same major at that minor or later (`15.12` is met by 15.13).
+fn satisfies(have: &str, want: &str) -> bool {
+    let parse = |version: &str| -> Option<(u32, Option<u32>)> {
+        let mut parts = version.split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next().map(str::parse).transpose().ok()?;
+        Some((major, minor))
+    };
+    match (parse(have), parse(want)) {
+        (Some((have_major, have_minor)), Some((want_major, want_minor))) => {
+            have_major == want_major
+                && match (have_minor, want_minor) {
+                    (_, None) => true,
+                    (Some(have), Some(want)) => have >= want,
+                    (None, Some(_)) => false,
+                }
+        }
+        _ => have == want,
+    }
+}
+
+/// Refuses, before anything is made, a PostgreSQL version RDS does not create (a minor
+/// retired since the manifest was written: CreateDBInstance would fail minutes into an
+/// apply), naming the versions it does (one DescribeDBEngineVersions).
+async fn offered(cx: &Cx, version: &str) -> Result<(), String> {
+    let read: Result<Vec<_>, _> = cx
+        .clients
+        .rds
+        .describe_db_engine_versions()
+        .engine("postgres")
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .aws("DescribeDBEngineVersions");
+    let Ok(pages) = read else {
+        // Credentials without rds:DescribeDBEngineVersions: CreateDBInstance says it.
+        return Ok(());
+    };
+    let versions: Vec<&str> = pages
+        .iter()
+        .flat_map(|page| page.db_engine_versions())
+        .filter_map(|found| found.engine_version())
+        .collect();
+    let major = version.split('.').next().unwrap_or_default();
+    let exact = versions.contains(&version);
+    let any_of_major = !version.contains('.')
+        && versions
+            .iter()
+            .any(|found| found.split('.').next() == Some(major));
+    if exact || any_of_major {
+        return Ok(());
+    }
+    let same_major: Vec<&str> = versions
+        .iter()
+        .copied()
+        .filter(|found| found.split('.').next() == Some(major))
+        .collect();
+    Err(if same_major.is_empty() {
+        let mut majors: Vec<&str> = versions
+            .iter()
+            .filter_map(|found| found.split('.').next())
+            .collect();
+        majors.dedup();
+        format!(
+            "RDS does not create PostgreSQL {version}; it offers majors {}: write one as `version:`",
+            majors.join(", ")
+        )
+    } else {
+        format!(
+            "RDS no longer creates PostgreSQL {version}; it offers {}: write `version: \"{major}\"` (RDS picks the minor and upgrades it) or one of these",
+            same_major.join(", ")
+        )
+    })
+}
+
+async fn describe(
+    cx: &Cx,
+    identifier: &str,
+) -> Result<Option<aws_sdk_rds::types::DbInstance>, AwsError> {
+    match cx
+        .clients
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(identifier)
+        .send()
+        .await
+        .aws("DescribeDBInstances")
+    {
+        Ok(found) => Ok(found.db_instances().first().cloned()),
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+#[async_trait]
+impl crate::engine::kind::Kind for InstanceAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    /// What the manifest says about how to change it is not compared.
+    fn normalize(&self, desired: &mut Desired, observed: &mut Observed) {
+        for field in ["apply_immediately", "allow_replacement"] {
+            if let Some(value) = desired.props.get(field) {
+                observed.props.insert(field.into(), value.clone());
+            }
+        }
+        // `15` is any 15.x: RDS picks the minor and upgrades it. `15.12` is 15.12 or a
+        // later 15.x: automatic minor upgrades (on by default) move the instance past it,
+        // and going back is a downgrade RDS refuses.
+        if let (Some(want), Some(have)) = (
+            desired.value("engine_version").as_str(),
+            observed.value("engine_version").as_str(),
+        ) && satisfies(have, want)
+            && let Some(field) = observed.props.get_mut("engine_version")
+        {
+            field.value = Value::str(want);
+        }
+    }
+
+    /// A change that waits for the maintenance window is said so.
+    fn summarize(&self, step: &Step) -> Option<Summary> {
+        let desired = step.desired.as_ref()?;
+        if step.action != Action::Update || flag(desired, "apply_immediately") {
+            return None;
+        }
+        let waiting: Vec<&Change> = step
+            .changes
+            .iter()
+            .filter(|change| IN_WINDOW.contains(&change.field.as_str()))
+            .collect();
+        if waiting.is_empty() {
+            return None;
+        }
+        let mut lines: Vec<String> = step
+            .changes
+            .iter()
+            .map(|change| format!("{}: {} -> {}", change.field, change.old, change.new))
+            .collect();
+        lines.push(format!(
+            "in the next maintenance window: {} (`apply_immediately: true` applies them now)",
+            waiting
+                .iter()
+                .map(|change| change.field.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        Some(Summary {
+            lines,
+            entries: Vec::new(),
+        })
+    }
+
+    /// A database is replaced only when the manifest says so: a new instance starts empty.
+    fn refuse(&self, step: &Step) -> Option<String> {
+        let desired = step.desired.as_ref()?;
+        if step.action != Action::Replace || flag(desired, "allow_replacement") {
+            return None;
+        }
+        let fields: Vec<&str> = step
+            .changes
+            .iter()
+            .filter(|change| change.forces_replacement)
+            .map(|change| change.field.as_str())
+            .collect();
+        Some(format!(
+            "a change to {} would replace database `{}` with a new, empty instance: keep the live value, or add `allow_replacement: true` (its final snapshot is taken unless `skip_final_snapshot`)",
+            fields.join(", "),
+            step.id
+        ))
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let pages: Vec<_> = cx
+            .clients
+            .rds
+            .describe_db_instances()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeDBInstances")?;
+        let mut out = Vec::new();
+        for found in pages.iter().flat_map(|page| page.db_instances()) {
+            out.extend(observed(cx, found)?);
+        }
+        Ok(out)
+    }
+
+    /// An identifier is the account's: one taken by an instance the stack does not own
+    /// is named here, before anything changes.
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        offered(
+            cx,
+            desired.value("engine_version").as_str().unwrap_or_default(),
+        )
+        .await?;
+        let identifier = desired.value("identifier").as_str().unwrap_or_default();
+        let found = describe(cx, identifier)
+            .await
+            .map_err(|error| format!("cannot check whether the identifier is taken: {error}"))?;
+        let Some(found) = found else {
+            return Ok(());
+        };
+        let tags = pairs(found.tag_list());
+        match tags::name_taken(
+            &cx.stack,
+            &desired.id,
+            &format!("DB instance `{identifier}`"),
+            borrowed(&tags),
+        ) {
+            Some(why) => Err(why),
+            None => Ok(()),
+        }
+    }
+
+    async fn preflight_delete(&self, _cx: &Cx, observed: &Observed) -> Result<(), String> {
+        if observed.value("deletion_protection") == &Value::Bool(true) {
+            return Err(
+                "its deletion protection is on: apply with `deletion_protection: false` first"
+                    .to_string(),
+            );
+        }
+        Ok(())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let rds = &op.cx.clients.rds;
+        let identifier = desired.value("identifier").as_str().unwrap_or_default();
+        let mut pairs = crate::tags::for_create(op, desired);
+        pairs.push((
+            SNAPSHOT_TAG.to_string(),
+            if flag(desired, "skip_final_snapshot") {
+                "skip"
+            } else {
+                "take"
+            }
+            .to_string(),
+        ));
+        let groups: Vec<String> = desired
+            .value("security_groups")
+            .items()
+            .map(|group| op.resolve(group))
+            .collect::<Result<_, _>>()?;
+        let monitoring = int(desired.value("monitoring_interval")).unwrap_or(0);
+        rds.create_db_instance()
+            .db_instance_identifier(identifier)
+            .engine("postgres")
+            .engine_version(desired.value("engine_version").as_str().unwrap_or_default())
+            .db_instance_class(desired.value("class").as_str().unwrap_or_default())
+            .set_allocated_storage(int(desired.value("storage")))
+            .storage_type(desired.value("storage_type").as_str().unwrap_or("gp3"))
+            .db_subnet_group_name(op.resolve(desired.value("subnet_group"))?)
+            .set_vpc_security_group_ids(Some(groups))
+            .set_db_name(desired.value("database").as_str().map(str::to_string))
+            .master_username(desired.value("username").as_str().unwrap_or("postgres"))
+            .manage_master_user_password(true)
+            .storage_encrypted(flag(desired, "encrypted"))
+            .set_kms_key_id(op.resolve_optional(desired.value("kms_key"))?)
+            .set_backup_retention_period(int(desired.value("backup_retention_days")))
+            .multi_az(flag(desired, "multi_az"))
+            .enable_performance_insights(flag(desired, "performance_insights"))
+            .monitoring_interval(monitoring)
+            .set_monitoring_role_arn(op.resolve_optional(desired.value("monitoring_role"))?)
+            .deletion_protection(flag(desired, "deletion_protection"))
+            .db_parameter_group_name(op.resolve(desired.value("parameter_group"))?)
+            .publicly_accessible(false)
+            .copy_tags_to_snapshot(true)
+            .set_tags(Some(rds_tags(pairs)))
+            .send()
+            .await
+            .aws("CreateDBInstance")
+            .given(CONDITIONS)?;
+        op.made(identifier);
+        let found = wait_available(op, identifier).await?;
+        let mut attributes = std::collections::BTreeMap::new();
+        publish_into(&mut attributes, &found);
+        for (name, value) in &attributes {
+            op.publish(name, value);
+        }
+        Ok(identifier.to_string())
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let rds = &op.cx.clients.rds;
+        let identifier = &observed.physical_id;
+        let changed = |field: &str| touches(changes, &[field]);
+        if MODIFIABLE.iter().any(|field| changed(field)) {
+            let mut request = rds
+                .modify_db_instance()
+                .db_instance_identifier(identifier)
+                .apply_immediately(flag(desired, "apply_immediately"));
+            if changed("engine_version") {
+                let want = desired.value("engine_version").as_str().unwrap_or_default();
+                let have = observed
+                    .value("engine_version")
+                    .as_str()
+                    .unwrap_or_default();
+                let major = |version: &str| version.split('.').next().map(str::to_string);
+                request = request
+                    .engine_version(want)
+                    .allow_major_version_upgrade(major(want) != major(have));
+            }
+            if changed("class") {
+                request =
+                    request.db_instance_class(desired.value("class").as_str().unwrap_or_default());
+            }
+            if changed("storage") {
+                request = request.set_allocated_storage(int(desired.value("storage")));
+            }
+            if changed("storage_type") {
+                request =
+                    request.storage_type(desired.value("storage_type").as_str().unwrap_or("gp3"));
+            }
+            if changed("security_groups") {
+                let groups: Vec<String> = desired
+                    .value("security_groups")
+                    .items()
+                    .map(|group| op.resolve(group))
+                    .collect::<Result<_, _>>()?;
+                request = request.set_vpc_security_group_ids(Some(groups));
+            }
+            if changed("backup_retention_days") {
+                request = request
+                    .set_backup_retention_period(int(desired.value("backup_retention_days")));
+            }
+            if changed("multi_az") {
+                request = request.multi_az(flag(desired, "multi_az"));
+            }
+            if changed("performance_insights") {
+                request =
+                    request.enable_performance_insights(flag(desired, "performance_insights"));
+            }
+            if changed("monitoring_interval") || changed("monitoring_role") {
+                request = request
+                    .monitoring_interval(int(desired.value("monitoring_interval")).unwrap_or(0))
+                    .set_monitoring_role_arn(
+                        op.resolve_optional(desired.value("monitoring_role"))?,
+                    );
+            }
+            if changed("deletion_protection") {
+                request = request.deletion_protection(flag(desired, "deletion_protection"));
+            }
+            if changed("parameter_group") {
+                request =
+                    request.db_parameter_group_name(op.resolve(desired.value("parameter_group"))?);
+            }
+            request
+                .send()
+                .await
+                .aws("ModifyDBInstance")
+                .given(CONDITIONS)?;
+        }
+        let arn = observed.detail("arn")?.to_string();
+        if changed("skip_final_snapshot") {
+            let value = if flag(desired, "skip_final_snapshot") {
+                "skip"
+            } else {
+                "take"
+            };
+            tags::Tagging::tag(
+                rds,
+                &arn,
+                vec![(SNAPSHOT_TAG.to_string(), value.to_string())],
+            )
+            .await?;
+        }
+        tags::sync(rds, &arn, observed.value("tags"), desired.value("tags")).await
+    }
+
+    /// Deletes it with a final snapshot unless it was told to skip one; when something
+    /// waits for it to be gone (its subnet group, its parameter group), waits.
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let rds = &op.cx.clients.rds;
+        let identifier = &observed.physical_id;
+        let skip = observed.value("skip_final_snapshot") == &Value::Bool(true);
+        let mut request = rds
+            .delete_db_instance()
+            .db_instance_identifier(identifier)
+            .skip_final_snapshot(skip);
+        if !skip {
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs());
+            let snapshot = format!("{identifier}-final-{stamp}");
+            op.status(&format!("final snapshot `{snapshot}`"));
+            request = request.final_db_snapshot_identifier(snapshot);
+        }
+        match request.send().await.aws("DeleteDBInstance") {
+            Ok(_) => {}
+            // Being deleted already (a lost answer): the same delete.
+            Err(error) if error.code.as_deref() == Some("InvalidDBInstanceState") => {}
+            Err(error) => return Err(error),
+        }
+        if op.wait {
+            crate::engine::retry::poll(op.cx.timeout, "the database to be deleted", || async {
+                match describe(op.cx, identifier).await? {
+                    None => Ok(Some(())),
+                    Some(found) => {
+                        op.status(found.db_instance_status().unwrap_or("deleting"));
+                        Ok(None)
+                    }
+                }
+            })
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Waits for the instance to be `available`, saying its status as it goes.
+/// How many reads in a row must say `available`: right after a create or a change, RDS
+/// says it and then goes back to `modifying` or `configuring-enhanced-monitoring` (the
+/// Terraform provider's `waitDBInstanceAvailable`, `ContinuousTargetOccurence: 3`).
+const SETTLED_READS: usize = 3;
+
+async fn wait_available(
+    op: &OpCx<'_>,
+    identifier: &str,
+) -> Result<aws_sdk_rds::types::DbInstance, AwsError> {
+    let in_a_row = std::sync::atomic::AtomicUsize::new(0);
+    crate::engine::retry::poll(op.cx.timeout, "the database to be available", || async {
+        let Some(found) = describe(op.cx, identifier).await? else {
+            in_a_row.store(0, std::sync::atomic::Ordering::Relaxed);
+            return Ok(None);
+        };
+        let status = found.db_instance_status().unwrap_or_default().to_string();
+        if status != "available" {
+            in_a_row.store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+        match status.as_str() {
+            "available" => {
+                let seen = in_a_row.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if seen < SETTLED_READS {
+                    op.status("available; making sure it stays so");
+                    return Ok(None);
+                }
+                Ok(Some(found))
+            }
+            "failed" | "incompatible-parameters" | "incompatible-network" | "storage-full" => {
+                Err(AwsError::new(
+                    ErrorKind::Other,
+                    "DescribeDBInstances",
+                    format!("database `{identifier}` is `{status}`"),
+                ))
+            }
+            _ => {
+                op.status(&format!("{status} (RDS takes minutes)"));
+                Ok(None)
+            }
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_later_minor_satisfies_a_pinned_one() {
+        assert!(satisfies("15.13", "15"));
+        assert!(satisfies("15.13", "15.12"));
+        assert!(satisfies("15.12", "15.12"));
+        assert!(satisfies("15.10", "15.4"));
+        assert!(!satisfies("15.4", "15.10"));
+        assert!(!satisfies("16.1", "15.12"));
+        assert!(!satisfies("16.1", "15"));
+    }
+}

@@ -1,0 +1,220 @@
+//! DB parameter groups (`db_parameter_group.<database>`): the family (`postgres15`, from
+//! the engine's major version; a new family is a new group) and the parameters the
+//! manifest sets. Parameters change in place, `pending-reboot`: static ones (such as
+//! `shared_preload_libraries`) take effect only when the instance restarts, and RDS marks
+//! the instance `pending-reboot` until then. Parameters the manifest drops are reset to
+//! the engine's defaults. The physical id is the group's name.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_rds::types::{ApplyMethod, Parameter};
+
+use super::{borrowed, owned, rds_tags};
+use crate::engine::diff::{Change, touches};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::errors::{AwsError, AwsResultExt};
+use crate::{Cx, OpCx, tags};
+
+pub const KIND: &str = "db_parameter_group";
+/// ModifyDBParameterGroup takes at most this many parameters a call.
+const PER_CALL: usize = 20;
+
+pub fn parameter_group_id(database: &str) -> ResourceId {
+    ResourceId::new(KIND, database)
+}
+
+pub struct ParameterGroupAdapter;
+
+fn parameter(name: &str, value: Option<&str>) -> Parameter {
+    Parameter::builder()
+        .parameter_name(name)
+        .set_parameter_value(value.map(str::to_string))
+        .apply_method(ApplyMethod::PendingReboot)
+        .build()
+}
+
+/// Sets `parameters` (name → value) in batches RDS takes.
+async fn set(
+    op: &OpCx<'_>,
+    name: &str,
+    parameters: &BTreeMap<String, Value>,
+) -> Result<(), AwsError> {
+    let all: Vec<Parameter> = parameters
+        .iter()
+        .map(|(key, value)| parameter(key, value.as_str()))
+        .collect();
+    for batch in all.chunks(PER_CALL) {
+        op.cx
+            .clients
+            .rds
+            .modify_db_parameter_group()
+            .db_parameter_group_name(name)
+            .set_parameters(Some(batch.to_vec()))
+            .send()
+            .await
+            .aws("ModifyDBParameterGroup")?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl crate::engine::kind::Kind for ParameterGroupAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    /// One DescribeDBParameterGroups; tags and user-set parameters read for the groups
+    /// that are not AWS's own (`default.`).
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let rds = &cx.clients.rds;
+        let pages: Vec<_> = rds
+            .describe_db_parameter_groups()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeDBParameterGroups")?;
+        let groups: Vec<_> = pages
+            .iter()
+            .flat_map(|page| page.db_parameter_groups())
+            .filter(|group| {
+                !group
+                    .db_parameter_group_name()
+                    .unwrap_or_default()
+                    .starts_with("default.")
+            })
+            .cloned()
+            .collect();
+        let reads = groups.iter().map(|group| async move {
+            let Some(arn) = group.db_parameter_group_arn() else {
+                return Ok(None);
+            };
+            let Some((id, pairs)) = owned(cx, arn, KIND).await? else {
+                return Ok(None);
+            };
+            let name = group.db_parameter_group_name().unwrap_or_default();
+            let pages: Vec<_> = rds
+                .describe_db_parameters()
+                .db_parameter_group_name(name)
+                .source("user")
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .aws("DescribeDBParameters")?;
+            let parameters = pages
+                .iter()
+                .flat_map(|page| page.parameters())
+                .filter(|found| found.source().is_none_or(|source| source == "user"))
+                .filter_map(|found| {
+                    Some((
+                        found.parameter_name()?.to_string(),
+                        Value::str(found.parameter_value()?),
+                    ))
+                })
+                .collect();
+            let mut resource = Observed::new(
+                id,
+                name,
+                props([
+                    ("name", Value::str(name), Mode::Replace),
+                    (
+                        "family",
+                        Value::str(group.db_parameter_group_family().unwrap_or_default()),
+                        Mode::Replace,
+                    ),
+                    ("parameters", Value::Map(parameters), Mode::InPlace),
+                    ("tags", tags::observed_tags(borrowed(&pairs)), Mode::InPlace),
+                ]),
+            );
+            resource.extra.insert("arn".into(), arn.to_string());
+            Ok::<_, AwsError>(Some(resource))
+        });
+        Ok(futures::future::try_join_all(reads)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let name = desired.value("name").as_str().unwrap_or_default();
+        op.cx
+            .clients
+            .rds
+            .create_db_parameter_group()
+            .db_parameter_group_name(name)
+            .db_parameter_group_family(desired.value("family").as_str().unwrap_or_default())
+            .description(format!("edgectl stack {}", op.cx.stack))
+            .set_tags(Some(rds_tags(crate::tags::for_create(op, desired))))
+            .send()
+            .await
+            .aws("CreateDBParameterGroup")?;
+        op.made(name);
+        if let Some(parameters) = desired.value("parameters").as_map() {
+            set(op, name, parameters).await?;
+        }
+        Ok(name.to_string())
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let rds = &op.cx.clients.rds;
+        let name = &observed.physical_id;
+        if touches(changes, &["parameters"]) {
+            let want = desired
+                .value("parameters")
+                .as_map()
+                .cloned()
+                .unwrap_or_default();
+            let have = observed
+                .value("parameters")
+                .as_map()
+                .cloned()
+                .unwrap_or_default();
+            let changed: BTreeMap<String, Value> = want
+                .iter()
+                .filter(|(key, value)| have.get(*key) != Some(value))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect();
+            set(op, name, &changed).await?;
+            let dropped: Vec<Parameter> = have
+                .keys()
+                .filter(|key| !want.contains_key(*key))
+                .map(|key| parameter(key, None))
+                .collect();
+            for batch in dropped.chunks(PER_CALL) {
+                rds.reset_db_parameter_group()
+                    .db_parameter_group_name(name)
+                    .set_parameters(Some(batch.to_vec()))
+                    .send()
+                    .await
+                    .aws("ResetDBParameterGroup")?;
+            }
+        }
+        let arn = observed.detail("arn")?.to_string();
+        tags::sync(rds, &arn, observed.value("tags"), desired.value("tags")).await
+    }
+
+    /// RDS refuses a group an instance being deleted still uses: a dependency
+    /// (`errors.rs`) the walk waits out.
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        op.cx
+            .clients
+            .rds
+            .delete_db_parameter_group()
+            .db_parameter_group_name(&observed.physical_id)
+            .send()
+            .await
+            .aws("DeleteDBParameterGroup")
+            .map(drop)
+    }
+}

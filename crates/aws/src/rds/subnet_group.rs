@@ -1,0 +1,144 @@
+//! DB subnet groups (`db_subnet_group.<database>`): the subnets of the database's tier.
+//! The name is `<identifier>-subnets` (a new name is a new group); the subnets change
+//! in place. The physical id is the group's name.
+
+use async_trait::async_trait;
+
+use super::{borrowed, owned, rds_tags};
+use crate::engine::diff::{Change, touches};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::errors::{AwsError, AwsResultExt};
+use crate::{Cx, OpCx, tags};
+
+pub const KIND: &str = "db_subnet_group";
+
+pub fn subnet_group_id(database: &str) -> ResourceId {
+    ResourceId::new(KIND, database)
+}
+
+pub struct SubnetGroupAdapter;
+
+fn subnets(op: &OpCx<'_>, desired: &Desired) -> Result<Vec<String>, AwsError> {
+    desired
+        .value("subnets")
+        .items()
+        .map(|subnet| op.resolve(subnet))
+        .collect()
+}
+
+#[async_trait]
+impl crate::engine::kind::Kind for SubnetGroupAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    /// One DescribeDBSubnetGroups; tags read only for the groups in the stack's VPC.
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let Some(vpc) = crate::ec2::stack_vpc_id(cx).await? else {
+            return Ok(Vec::new());
+        };
+        let pages: Vec<_> = cx
+            .clients
+            .rds
+            .describe_db_subnet_groups()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeDBSubnetGroups")?;
+        let groups: Vec<_> = pages
+            .iter()
+            .flat_map(|page| page.db_subnet_groups())
+            .filter(|group| group.vpc_id() == Some(vpc.as_str()))
+            .cloned()
+            .collect();
+        let reads = groups.iter().map(|group| async move {
+            let Some(arn) = group.db_subnet_group_arn() else {
+                return Ok(None);
+            };
+            let Some((id, pairs)) = owned(cx, arn, KIND).await? else {
+                return Ok(None);
+            };
+            let name = group.db_subnet_group_name().unwrap_or_default();
+            let mut resource = Observed::new(
+                id,
+                name,
+                props([
+                    ("name", Value::str(name), Mode::Replace),
+                    (
+                        "subnets",
+                        Value::Set(
+                            group
+                                .subnets()
+                                .iter()
+                                .filter_map(|subnet| subnet.subnet_identifier())
+                                .map(|subnet| Value::Phys(subnet.to_string()))
+                                .collect(),
+                        ),
+                        Mode::InPlace,
+                    ),
+                    ("tags", tags::observed_tags(borrowed(&pairs)), Mode::InPlace),
+                ]),
+            );
+            resource.extra.insert("arn".into(), arn.to_string());
+            Ok::<_, AwsError>(Some(resource))
+        });
+        Ok(futures::future::try_join_all(reads)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let name = desired.value("name").as_str().unwrap_or_default();
+        op.cx
+            .clients
+            .rds
+            .create_db_subnet_group()
+            .db_subnet_group_name(name)
+            .db_subnet_group_description(format!("edgectl stack {}", op.cx.stack))
+            .set_subnet_ids(Some(subnets(op, desired)?))
+            .set_tags(Some(rds_tags(crate::tags::for_create(op, desired))))
+            .send()
+            .await
+            .aws("CreateDBSubnetGroup")?;
+        Ok(name.to_string())
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let rds = &op.cx.clients.rds;
+        if touches(changes, &["subnets"]) {
+            rds.modify_db_subnet_group()
+                .db_subnet_group_name(&observed.physical_id)
+                .set_subnet_ids(Some(subnets(op, desired)?))
+                .send()
+                .await
+                .aws("ModifyDBSubnetGroup")?;
+        }
+        let arn = observed.detail("arn")?.to_string();
+        tags::sync(rds, &arn, observed.value("tags"), desired.value("tags")).await
+    }
+
+    /// RDS refuses a group an instance being deleted still uses: a dependency
+    /// (`errors.rs`) the walk waits out.
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        op.cx
+            .clients
+            .rds
+            .delete_db_subnet_group()
+            .db_subnet_group_name(&observed.physical_id)
+            .send()
+            .await
+            .aws("DeleteDBSubnetGroup")
+            .map(drop)
+    }
+}

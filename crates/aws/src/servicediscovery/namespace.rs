@@ -1,0 +1,220 @@
+//! Cloud Map private DNS namespaces (`namespace.<key>`): name and VPC (a new one is a new
+//! namespace), description, tags. The physical id is the namespace id (`ns-...`).
+//!
+//! Creating, updating and deleting a namespace are asynchronous operations: each waits for
+//! its operation (a namespace makes and deletes a Route 53 hosted zone). The create sends
+//! the ownership tags and a creator request id, so a create retried after a lost answer
+//! is the same operation on AWS. A namespace of the name held in the stack's VPC by
+//! someone else is refused before anything changes; Cloud Map does not read the VPC back,
+//! so the namespace's hosted zone says which VPCs it serves.
+
+use async_trait::async_trait;
+use aws_sdk_servicediscovery::types::PrivateDnsNamespaceChange;
+
+use super::{OwnedNamespace, VPC_TAG, finished, private_namespaces, sd_tags, stack_namespaces};
+use crate::engine::diff::{Change, touches};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::errors::{AwsError, AwsResultExt};
+use crate::naming::client_token;
+use crate::{Cx, OpCx, tags};
+
+pub const KIND: &str = "namespace";
+
+pub fn namespace_id(key: &str) -> ResourceId {
+    ResourceId::new(KIND, key)
+}
+
+pub struct NamespaceAdapter;
+
+fn pairs(namespace: &OwnedNamespace) -> impl Iterator<Item = (&str, &str)> {
+    namespace
+        .tags
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+}
+
+/// Whether the namespace's hosted zone serves `vpc` (a zone Route 53 cannot show is
+/// taken to, so that nothing is made beside what cannot be seen).
+async fn serves(cx: &Cx, namespace: &str, vpc: &str) -> Result<bool, AwsError> {
+    let got = cx
+        .clients
+        .discovery
+        .get_namespace()
+        .id(namespace)
+        .send()
+        .await
+        .aws("GetNamespace")?;
+    let zone = got
+        .namespace()
+        .and_then(|found| found.properties())
+        .and_then(|properties| properties.dns_properties())
+        .and_then(|dns| dns.hosted_zone_id());
+    let Some(zone) = zone else {
+        return Ok(true);
+    };
+    match cx
+        .clients
+        .route53
+        .get_hosted_zone()
+        .id(zone)
+        .send()
+        .await
+        .aws("GetHostedZone")
+    {
+        Ok(found) => Ok(found
+            .vpcs()
+            .iter()
+            .any(|listed| listed.vpc_id() == Some(vpc))),
+        Err(_) => Ok(true),
+    }
+}
+
+#[async_trait]
+impl crate::engine::kind::Kind for NamespaceAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let mut out = Vec::new();
+        for namespace in stack_namespaces(cx).await? {
+            let Some(id) = tags::owned_id(&cx.stack, pairs(namespace)) else {
+                continue;
+            };
+            if id.kind() != KIND {
+                continue;
+            }
+            let vpc = namespace
+                .tags
+                .iter()
+                .find(|(key, _)| key == VPC_TAG)
+                .map_or(Value::Null, |(_, vpc)| Value::Phys(vpc.clone()));
+            let mut resource = Observed::new(
+                id,
+                &namespace.id,
+                props([
+                    ("name", Value::str(&namespace.name), Mode::Replace),
+                    ("vpc", vpc, Mode::Replace),
+                    (
+                        "description",
+                        Value::str(&namespace.description),
+                        Mode::InPlace,
+                    ),
+                    ("tags", tags::observed_tags(pairs(namespace)), Mode::InPlace),
+                ]),
+            );
+            resource.extra.insert("arn".into(), namespace.arn.clone());
+            out.push(resource);
+        }
+        Ok(out)
+    }
+
+    /// A namespace's domain is the VPC's: one of the name that someone else made for the
+    /// stack's VPC is named here, before anything changes.
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        let name = desired.value("name").as_str().unwrap_or_default();
+        let check = |error: AwsError| format!("cannot check whether the name is taken: {error}");
+        let listed = private_namespaces(cx).await.map_err(check)?;
+        let Some(vpc) = crate::ec2::stack_vpc_id(cx).await.map_err(check)? else {
+            // The VPC is made by this apply: nothing can be in it yet.
+            return Ok(());
+        };
+        for namespace in listed.iter().filter(|namespace| namespace.name == name) {
+            let why = tags::name_taken(
+                &cx.stack,
+                &desired.id,
+                &format!("Cloud Map namespace `{name}` ({})", namespace.id),
+                pairs(namespace),
+            );
+            if let Some(why) = why
+                && serves(cx, &namespace.id, &vpc).await.map_err(check)?
+            {
+                return Err(why);
+            }
+        }
+        Ok(())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let discovery = &op.cx.clients.discovery;
+        let name = desired.value("name").as_str().unwrap_or_default();
+        let vpc = op.resolve(desired.value("vpc"))?;
+        let mut pairs = crate::tags::for_create(op, desired);
+        pairs.push((VPC_TAG.to_string(), vpc.clone()));
+        let started = discovery
+            .create_private_dns_namespace()
+            .name(name)
+            .vpc(&vpc)
+            .description(desired.value("description").as_str().unwrap_or_default())
+            .creator_request_id(client_token(op.cx, op.id, &format!("{name} {vpc}")))
+            .set_tags(Some(sd_tags(pairs)?))
+            .send()
+            .await
+            .aws("CreatePrivateDnsNamespace")?;
+        let operation = started
+            .operation_id()
+            .ok_or_else(|| AwsError::missing("CreatePrivateDnsNamespace", "OperationId"))?;
+        op.status("waiting for Cloud Map to make the namespace");
+        let id = finished(op, operation, "NAMESPACE").await?;
+        if id.is_empty() {
+            return Err(AwsError::missing("GetOperation", "Targets.NAMESPACE"));
+        }
+        Ok(id)
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let discovery = &op.cx.clients.discovery;
+        if touches(changes, &["description"]) {
+            let description = desired.value("description").as_str().unwrap_or_default();
+            let change = PrivateDnsNamespaceChange::builder()
+                .description(description)
+                .build();
+            let started = discovery
+                .update_private_dns_namespace()
+                .id(&observed.physical_id)
+                .updater_request_id(client_token(op.cx, op.id, description))
+                .namespace(change)
+                .send()
+                .await
+                .aws("UpdatePrivateDnsNamespace")?;
+            if let Some(operation) = started.operation_id() {
+                finished(op, operation, "NAMESPACE").await?;
+            }
+        }
+        let arn = observed.detail("arn")?.to_string();
+        tags::sync(
+            discovery,
+            &arn,
+            observed.value("tags"),
+            desired.value("tags"),
+        )
+        .await
+    }
+
+    /// Deletes it and waits for the operation (Cloud Map deletes its hosted zone); its
+    /// discovery services go first, by the graph.
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let started = op
+            .cx
+            .clients
+            .discovery
+            .delete_namespace()
+            .id(&observed.physical_id)
+            .send()
+            .await
+            .aws("DeleteNamespace")?;
+        if let Some(operation) = started.operation_id() {
+            op.status("waiting for Cloud Map to delete the namespace");
+            finished(op, operation, "NAMESPACE").await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,205 @@
+//! Cloud Map discovery services (`discovery.<service>`): the name a service's tasks are
+//! registered under in one of the stack's namespaces (A records, multivalue answers,
+//! health as ECS reports it). Name and namespace make a new one; the TTL changes in place.
+//! The physical id is the service's ARN, which the ECS service's registry names.
+//!
+//! Found by listing each of the stack's namespaces' services (ListServices filtered on the
+//! namespace) and their tags. Created with the ownership tags and a creator request id.
+//! Deleting one still holding instances (ECS deregisters a deleted service's tasks as they
+//! stop) is refused by Cloud Map with ResourceInUse: the walk waits for them to go.
+
+use async_trait::async_trait;
+use aws_sdk_servicediscovery::types::{
+    DnsConfig, DnsConfigChange, DnsRecord, HealthCheckCustomConfig, RecordType, RoutingPolicy,
+    ServiceChange, ServiceFilter, ServiceFilterName,
+};
+
+use super::{finished, sd_tags, stack_namespaces, tags_of};
+use crate::engine::diff::{Change, touches};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::naming::client_token;
+use crate::{Cx, OpCx, tags};
+
+pub const KIND: &str = "discovery";
+
+pub fn discovery_id(service: &str) -> ResourceId {
+    ResourceId::new(KIND, service)
+}
+
+pub struct DiscoveryAdapter;
+
+fn records(ttl: i64) -> Result<Vec<DnsRecord>, AwsError> {
+    DnsRecord::builder()
+        .r#type(RecordType::A)
+        .ttl(ttl)
+        .build()
+        .map(|record| vec![record])
+        .map_err(|error| AwsError::new(ErrorKind::Other, "CreateService", error.to_string()))
+}
+
+fn ttl(desired: &Desired) -> i64 {
+    match desired.value("ttl") {
+        Value::Int(ttl) => *ttl,
+        _ => 60,
+    }
+}
+
+#[async_trait]
+impl crate::engine::kind::Kind for DiscoveryAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let namespaces = stack_namespaces(cx).await?;
+        let listings = namespaces.iter().map(|namespace| async move {
+            let filter = ServiceFilter::builder()
+                .name(ServiceFilterName::NamespaceId)
+                .values(&namespace.id)
+                .build()
+                .map_err(|error| {
+                    AwsError::new(ErrorKind::Other, "ListServices", error.to_string())
+                })?;
+            let pages: Vec<_> = cx
+                .clients
+                .discovery
+                .list_services()
+                .filters(filter)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .aws("ListServices")?;
+            let mut out = Vec::new();
+            for service in pages.iter().flat_map(|page| page.services()) {
+                let arn = service
+                    .arn()
+                    .ok_or_else(|| AwsError::missing("ListServices", "Arn"))?;
+                let pairs = tags_of(cx, arn).await?;
+                let borrowed = || pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                let Some(id) = tags::owned_id(&cx.stack, borrowed()) else {
+                    continue;
+                };
+                if id.kind() != KIND {
+                    continue;
+                }
+                let ttl = service
+                    .dns_config()
+                    .and_then(|config| config.dns_records().first())
+                    .map_or(Value::Null, |record| Value::Int(record.ttl()));
+                let mut resource = Observed::new(
+                    id,
+                    arn,
+                    props([
+                        (
+                            "name",
+                            Value::str(service.name().unwrap_or_default()),
+                            Mode::Replace,
+                        ),
+                        (
+                            "namespace",
+                            Value::Phys(namespace.id.clone()),
+                            Mode::Replace,
+                        ),
+                        ("ttl", ttl, Mode::InPlace),
+                        ("tags", tags::observed_tags(borrowed()), Mode::InPlace),
+                    ]),
+                );
+                resource.extra.insert(
+                    "id".into(),
+                    service
+                        .id()
+                        .ok_or_else(|| AwsError::missing("ListServices", "Id"))?
+                        .to_string(),
+                );
+                out.push(resource);
+            }
+            Ok::<_, AwsError>(out)
+        });
+        Ok(futures::future::try_join_all(listings)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let name = desired.value("name").as_str().unwrap_or_default();
+        let namespace = op.resolve(desired.value("namespace"))?;
+        let config = DnsConfig::builder()
+            .routing_policy(RoutingPolicy::Multivalue)
+            .set_dns_records(Some(records(ttl(desired))?))
+            .build()
+            .map_err(|error| AwsError::new(ErrorKind::Other, "CreateService", error.to_string()))?;
+        let created = op
+            .cx
+            .clients
+            .discovery
+            .create_service()
+            .name(name)
+            .namespace_id(&namespace)
+            .dns_config(config)
+            // ECS reports its tasks' health; Cloud Map answers only healthy ones.
+            .health_check_custom_config(HealthCheckCustomConfig::builder().build())
+            .creator_request_id(client_token(op.cx, op.id, &format!("{namespace} {name}")))
+            .set_tags(Some(sd_tags(crate::tags::for_create(op, desired))?))
+            .send()
+            .await
+            .aws("CreateService")?;
+        Ok(created
+            .service()
+            .and_then(|service| service.arn())
+            .ok_or_else(|| AwsError::missing("CreateService", "Arn"))?
+            .to_string())
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let discovery = &op.cx.clients.discovery;
+        if touches(changes, &["ttl"]) {
+            let change = DnsConfigChange::builder()
+                .set_dns_records(Some(records(ttl(desired))?))
+                .build()
+                .map_err(|error| {
+                    AwsError::new(ErrorKind::Other, "UpdateService", error.to_string())
+                })?;
+            let started = discovery
+                .update_service()
+                .id(observed.detail("id")?)
+                .service(ServiceChange::builder().dns_config(change).build())
+                .send()
+                .await
+                .aws("UpdateService")?;
+            if let Some(operation) = started.operation_id() {
+                finished(op, operation, "SERVICE").await?;
+            }
+        }
+        tags::sync(
+            discovery,
+            &observed.physical_id,
+            observed.value("tags"),
+            desired.value("tags"),
+        )
+        .await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        op.cx
+            .clients
+            .discovery
+            .delete_service()
+            .id(observed.detail("id")?)
+            .send()
+            .await
+            .aws("DeleteService")
+            .map(drop)
+    }
+}

@@ -1,0 +1,369 @@
+//! SNS topics (`topic.<key>`) and their subscriptions (`subscription.<key>.<protocol>-<hash>`).
+//!
+//! A topic: name (a new name is a new topic), display name, KMS key, tags, all in
+//! CreateTopic, which is idempotent by name (a repeated call returns the topic). The
+//! physical id is the ARN. Topics are found by the Resource Groups Tagging API (SNS lists
+//! topics without tags; `tags::tagged`, one query shared with KMS keys); a topic of the name someone else made is refused before anything
+//! changes, since CreateTopic would hand it back.
+//!
+//! Subscriptions carry no tags: they are the stack's because their topic is, and are read
+//! from it (ListSubscriptionsByTopic). Subscribe is idempotent per endpoint. An email
+//! subscription waits for its recipient to confirm: it lists as `PendingConfirmation`,
+//! without an ARN; a plan shows it as pending, not as drift, and one that goes from the
+//! manifest cannot be removed (AWS drops it after three days unconfirmed).
+
+use async_trait::async_trait;
+use aws_sdk_sns::types::Tag;
+use futures::future::try_join_all;
+use sha2::{Digest as _, Sha256};
+
+use super::errors::{AwsError, AwsResultExt, ErrorKind};
+use super::{Cx, OpCx, tags};
+use crate::engine::diff::{Change, Step, Summary, touches};
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+
+pub const TOPIC: &str = "topic";
+pub const SUBSCRIPTION: &str = "subscription";
+/// What SNS lists in place of a subscription's ARN until it is confirmed.
+const PENDING: &str = "PendingConfirmation";
+
+pub fn topic_id(key: &str) -> ResourceId {
+    ResourceId::new(TOPIC, key)
+}
+
+/// A subscription's logical id: its topic's key, its protocol and a short digest of its
+/// endpoint (an address or URL is no name).
+pub fn subscription_id(topic: &str, protocol: &str, endpoint: &str) -> ResourceId {
+    let digest = hex::encode(Sha256::digest(endpoint.as_bytes()));
+    ResourceId::new(
+        SUBSCRIPTION,
+        &format!("{topic}.{protocol}-{}", &digest[..8]),
+    )
+}
+
+fn sns_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| {
+            Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .map_err(|error| AwsError::new(ErrorKind::Other, "TagResource", error.to_string()))
+        })
+        .collect()
+}
+
+tags::tagging_by_arn!(aws_sdk_sns::Client, sns_tags);
+
+pub struct TopicAdapter;
+
+#[async_trait]
+impl crate::engine::kind::Kind for TopicAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[TOPIC]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let topics = tags::tagged(cx, TOPIC).await?;
+        let reads = topics.into_iter().map(|(id, arn, pairs)| async move {
+            let attributes = match cx
+                .clients
+                .sns
+                .get_topic_attributes()
+                .topic_arn(&arn)
+                .send()
+                .await
+                .aws("GetTopicAttributes")
+            {
+                Ok(found) => found.attributes().cloned().unwrap_or_default(),
+                // Listed by the tagging API a moment after its deletion: gone.
+                Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
+                Err(error) => return Err(error),
+            };
+            let attribute = |name: &str| {
+                attributes
+                    .get(name)
+                    .filter(|value| !value.is_empty())
+                    .map_or(Value::Null, Value::str)
+            };
+            let name = arn.rsplit(':').next().unwrap_or_default().to_string();
+            let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            Ok::<_, AwsError>(Some(Observed::new(
+                id,
+                &arn,
+                props([
+                    ("name", Value::str(name), Mode::Replace),
+                    ("display_name", attribute("DisplayName"), Mode::InPlace),
+                    (
+                        "kms_key",
+                        attributes
+                            .get("KmsMasterKeyId")
+                            .filter(|value| !value.is_empty())
+                            .map_or(Value::Null, |key| Value::Phys(key.clone())),
+                        Mode::InPlace,
+                    ),
+                    ("tags", tags::observed_tags(borrowed), Mode::InPlace),
+                ]),
+            )))
+        });
+        Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+    }
+
+    /// CreateTopic answers with an existing topic of the name: one someone else made is
+    /// named here, before anything changes.
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        let name = desired.value("name").as_str().unwrap_or_default();
+        let check = |error: AwsError| format!("cannot check whether the name is taken: {error}");
+        let sns = &cx.clients.sns;
+        let listed: Vec<_> = sns
+            .list_topics()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .aws("ListTopics")
+            .map_err(check)?;
+        let Some(arn) = listed
+            .iter()
+            .flat_map(|page| page.topics())
+            .filter_map(|topic| topic.topic_arn())
+            .find(|arn| arn.rsplit(':').next() == Some(name))
+        else {
+            return Ok(());
+        };
+        let found = sns
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .aws("ListTagsForResource")
+            .map_err(check)?;
+        let pairs = found.tags().iter().map(|tag| (tag.key(), tag.value()));
+        match tags::name_taken(
+            &cx.stack,
+            &desired.id,
+            &format!("SNS topic `{name}`"),
+            pairs,
+        ) {
+            Some(why) => Err(why),
+            None => Ok(()),
+        }
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let mut attributes = std::collections::HashMap::new();
+        if let Some(display) = desired.value("display_name").as_str() {
+            attributes.insert("DisplayName".to_string(), display.to_string());
+        }
+        if let Some(key) = op.resolve_optional(desired.value("kms_key"))? {
+            attributes.insert("KmsMasterKeyId".to_string(), key);
+        }
+        let created = op
+            .cx
+            .clients
+            .sns
+            .create_topic()
+            .name(desired.value("name").as_str().unwrap_or_default())
+            .set_attributes((!attributes.is_empty()).then_some(attributes))
+            .set_tags(Some(sns_tags(crate::tags::for_create(op, desired))?))
+            .send()
+            .await
+            .aws("CreateTopic")?;
+        created
+            .topic_arn()
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::missing("CreateTopic", "TopicArn"))
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let sns = &op.cx.clients.sns;
+        let arn = &observed.physical_id;
+        let mut set = Vec::new();
+        if touches(changes, &["display_name"]) {
+            set.push((
+                "DisplayName",
+                desired
+                    .value("display_name")
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ));
+        }
+        if touches(changes, &["kms_key"]) {
+            // An empty key turns encryption off.
+            set.push((
+                "KmsMasterKeyId",
+                op.resolve_optional(desired.value("kms_key"))?
+                    .unwrap_or_default(),
+            ));
+        }
+        for (name, value) in set {
+            sns.set_topic_attributes()
+                .topic_arn(arn)
+                .attribute_name(name)
+                .attribute_value(value)
+                .send()
+                .await
+                .aws("SetTopicAttributes")?;
+        }
+        tags::sync(sns, arn, observed.value("tags"), desired.value("tags")).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        // Deleting a topic that is gone is no error: safe to send again.
+        op.cx
+            .clients
+            .sns
+            .delete_topic()
+            .topic_arn(&observed.physical_id)
+            .send()
+            .await
+            .aws("DeleteTopic")?;
+        Ok(())
+    }
+}
+
+pub struct SubscriptionAdapter;
+
+#[async_trait]
+impl crate::engine::kind::Kind for SubscriptionAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[SUBSCRIPTION]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let topics = tags::tagged(cx, TOPIC).await?;
+        let reads = topics.into_iter().map(|(id, arn, _)| async move {
+            let listed: Vec<_> = match cx
+                .clients
+                .sns
+                .list_subscriptions_by_topic()
+                .topic_arn(&arn)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .aws("ListSubscriptionsByTopic")
+            {
+                Ok(listed) => listed,
+                Err(error) if error.kind == ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(error) => return Err(error),
+            };
+            Ok::<_, AwsError>(
+                listed
+                    .iter()
+                    .flat_map(|page| page.subscriptions())
+                    .filter_map(|found| {
+                        let protocol = found.protocol()?;
+                        let endpoint = found.endpoint()?;
+                        let subscription = found.subscription_arn()?;
+                        let pending = subscription == PENDING;
+                        let physical = if pending {
+                            format!("{PENDING}:{arn}:{protocol}:{endpoint}")
+                        } else {
+                            subscription.to_string()
+                        };
+                        let mut resource = Observed::new(
+                            subscription_id(id.name(), protocol, endpoint),
+                            &physical,
+                            props([
+                                ("topic", Value::Phys(arn.clone()), Mode::Replace),
+                                ("protocol", Value::str(protocol), Mode::Replace),
+                                ("endpoint", Value::str(endpoint), Mode::Replace),
+                            ]),
+                        );
+                        if pending {
+                            resource.extra.insert("pending".into(), "true".into());
+                            resource.extra.insert(
+                                crate::engine::model::NOTE.into(),
+                                format!("waits for `{endpoint}` to confirm it ({protocol}); not a change"),
+                            );
+                        }
+                        Some(resource)
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        });
+        Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+    }
+
+    fn summarize(&self, step: &Step) -> Option<Summary> {
+        let pending = step
+            .observed
+            .as_ref()
+            .is_some_and(|have| have.extra.contains_key("pending"));
+        if !pending || step.desired.is_some() {
+            return None;
+        }
+        Some(Summary {
+            lines: vec![
+                "waits for its recipient's confirmation: SNS cannot remove it, and drops it after three days unconfirmed".to_string(),
+            ],
+            ..Default::default()
+        })
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let topic = op.resolve(desired.value("topic"))?;
+        let protocol = desired.value("protocol").as_str().unwrap_or_default();
+        let endpoint = desired.value("endpoint").as_str().unwrap_or_default();
+        let subscribed = op
+            .cx
+            .clients
+            .sns
+            .subscribe()
+            .topic_arn(&topic)
+            .protocol(protocol)
+            .endpoint(endpoint)
+            .return_subscription_arn(true)
+            .send()
+            .await
+            .aws("Subscribe")?;
+        Ok(match subscribed.subscription_arn() {
+            Some(arn) if arn != PENDING => arn.to_string(),
+            _ => format!("{PENDING}:{topic}:{protocol}:{endpoint}"),
+        })
+    }
+
+    async fn update(
+        &self,
+        _op: &OpCx<'_>,
+        _desired: &Desired,
+        _observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
+        // Every field replaces.
+        Ok(())
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        if observed.physical_id.starts_with(PENDING) {
+            return Ok(());
+        }
+        match op
+            .cx
+            .clients
+            .sns
+            .unsubscribe()
+            .subscription_arn(&observed.physical_id)
+            .send()
+            .await
+            .aws("Unsubscribe")
+        {
+            Ok(_) => Ok(()),
+            Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! Ownership tags: every resource edgectl creates carries `edgectl:stack` and `edgectl:id`
+//! from its create call, and live state is found by them. A resource without them is
+//! never touched, whatever its name.
+
+use std::collections::BTreeMap;
+
+use super::errors::AwsError;
+use crate::engine::model::{Desired, ResourceId, Value};
+use crate::engine::typed::Prop as _;
+
+pub const STACK_TAG: &str = "edgectl:stack";
+pub const ID_TAG: &str = "edgectl:id";
+/// On resources whose manifest says `retain: true`: destroy, and removal from the
+/// manifest, leave them in place (`Observed::retained`, read by `pipeline::observe_raw`).
+/// A managed tag like any other, so a plan shows when it is added or removed.
+pub const RETAIN_TAG: &str = "edgectl:retain";
+
+/// Whether a resource's tags mark it retained.
+pub fn retained(tags: &Value) -> bool {
+    tags.as_map()
+        .and_then(|map| map.get(RETAIN_TAG))
+        .is_some_and(|value| value.as_str() == Some("true"))
+}
+
+/// The tags edgectl manages on a resource besides ownership: the manifest's common tags and
+/// `Name`. This is the `tags` property that plans compare.
+pub fn desired_tags(common: &BTreeMap<String, String>, name: &str) -> Value {
+    desired_tag_map(common, name).into_value()
+}
+
+/// [`desired_tags`] as a typed property holds them.
+pub fn desired_tag_map(common: &BTreeMap<String, String>, name: &str) -> BTreeMap<String, String> {
+    let mut tags = common.clone();
+    tags.insert("Name".to_string(), name.to_string());
+    tags
+}
+
+/// The managed tags of a resource with its own `tags` and `retain` in the manifest.
+pub fn managed_tags(
+    common: &BTreeMap<String, String>,
+    own: &BTreeMap<String, String>,
+    name: &str,
+    retain: bool,
+) -> Value {
+    managed_tag_map(common, own, name, retain).into_value()
+}
+
+/// [`managed_tags`] as a typed property holds them.
+pub fn managed_tag_map(
+    common: &BTreeMap<String, String>,
+    own: &BTreeMap<String, String>,
+    name: &str,
+    retain: bool,
+) -> BTreeMap<String, String> {
+    let mut tags = common.clone();
+    tags.extend(own.iter().map(|(key, value)| (key.clone(), value.clone())));
+    let mut tags = desired_tag_map(&tags, name);
+    if retain {
+        tags.insert(RETAIN_TAG.to_string(), "true".to_string());
+    }
+    tags
+}
+
+/// The `Name` tag and ownership tags for `op`'s create call.
+pub fn for_create(op: &crate::OpCx<'_>, desired: &Desired) -> Vec<(String, String)> {
+    create_tags(&op.cx.stack, op.id, desired.value("tags"))
+}
+
+/// Everything written at create time: ownership plus the managed tags.
+pub fn create_tags(stack: &str, id: &ResourceId, managed: &Value) -> Vec<(String, String)> {
+    let mut tags = vec![
+        (STACK_TAG.to_string(), stack.to_string()),
+        (ID_TAG.to_string(), id.to_string()),
+    ];
+    if let Some(map) = managed.as_map() {
+        tags.extend(
+            map.iter()
+                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string()))),
+        );
+    }
+    tags
+}
+
+/// The managed view of live tags: ownership and `aws:` tags are not compared.
+pub fn observed_tags<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
+    observed_tag_map(tags).into_value()
+}
+
+/// [`observed_tags`] as a typed property holds them.
+pub fn observed_tag_map<'a>(
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<String, String> {
+    tags.into_iter()
+        .filter(|(key, _)| {
+            *key == RETAIN_TAG || (!key.starts_with("edgectl:") && !key.starts_with("aws:"))
+        })
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect()
+}
+
+/// The logical id a live resource's tags give it, when they say it belongs to `stack`.
+pub fn owned_id<'a>(
+    stack: &str,
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<ResourceId> {
+    let tags: BTreeMap<&str, &str> = tags.into_iter().collect();
+    (tags.get(STACK_TAG) == Some(&stack))
+        .then(|| tags.get(ID_TAG).map(|id| ResourceId::parse(id)))?
+}
+
+/// Why a live resource of the name a create needs is not the stack's: who its tags say
+/// owns it, and how to proceed. `None` when it is this very resource (`id` of `stack`).
+pub fn name_taken<'a>(
+    stack: &str,
+    id: &ResourceId,
+    what: &str,
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<String> {
+    let tags: BTreeMap<&str, &str> = tags.into_iter().collect();
+    let owner = match (tags.get(STACK_TAG), tags.get(ID_TAG)) {
+        (Some(theirs), Some(their_id)) if *theirs == stack && *their_id == id.to_string() => {
+            return None;
+        }
+        (Some(theirs), Some(their_id)) if *theirs == stack => {
+            format!("it is this stack's `{their_id}`")
+        }
+        (Some(theirs), _) => format!("it belongs to edgectl stack `{theirs}`"),
+        _ => match tags
+            .get("aws:cloudformation:stack-name")
+            .or_else(|| tags.get("pulumi:project"))
+        {
+            Some(other) => format!("it has no edgectl tags and was made by `{other}`"),
+            None => "it has no edgectl tags: someone made it outside this stack".to_string(),
+        },
+    };
+    Some(format!(
+        "{what} already exists and {owner}; edgectl never changes or deletes what it did not create. Give `{id}` another `name` in the manifest, or remove the existing one yourself (adopting it into the stack is not supported yet)"
+    ))
+}
+
+/// A resource of the stack as the Resource Groups Tagging API lists it: logical id, ARN,
+/// tags.
+pub type Tagged = (ResourceId, String, Vec<(String, String)>);
+
+/// The resource types edgectl finds through the Resource Groups Tagging API, because
+/// their own service lists nothing by tag: KMS keys, SNS topics (the service alone:
+/// topics are its only taggable resources, and moto's tagging API knows no `sns:topic`),
+/// CloudWatch alarms (which may have any name), ACM certificates (the service alone again,
+/// as moto knows it; certificates are its only taggable resources).
+const TAGGED_TYPES: &[&str] = &["kms:key", "sns", "cloudwatch:alarm", "acm"];
+
+/// The stack's resources of `kind` among those the Resource Groups Tagging API lists
+/// (see [`TAGGED_TYPES`]): one query per command, every kind that needs it sharing it.
+/// The API is eventually consistent: a resource made a moment ago may be missing, so the
+/// kinds that use it have creates that find their resource again by name or alias.
+pub async fn tagged(cx: &super::Cx, kind: &str) -> Result<Vec<Tagged>, AwsError> {
+    let all = cx
+        .reads
+        .tagged
+        .get_or_try_init(|| query_tagged(cx, &cx.clients.tagging))
+        .await?;
+    Ok(all
+        .iter()
+        .filter(|(id, _, _)| id.kind() == kind)
+        .cloned()
+        .collect())
+}
+
+/// [`tagged`] in us-east-1 (CloudFront's certificates), one query per command.
+pub async fn tagged_global(cx: &super::Cx, kind: &str) -> Result<Vec<Tagged>, AwsError> {
+    let all = cx
+        .reads
+        .tagged_global
+        .get_or_try_init(|| query_tagged(cx, &cx.clients.tagging_global))
+        .await?;
+    Ok(all
+        .iter()
+        .filter(|(id, _, _)| id.kind() == kind)
+        .cloned()
+        .collect())
+}
+
+async fn query_tagged(
+    cx: &super::Cx,
+    client: &aws_sdk_resourcegroupstagging::Client,
+) -> Result<Vec<Tagged>, AwsError> {
+    use super::errors::AwsResultExt as _;
+    let filter = aws_sdk_resourcegroupstagging::types::TagFilter::builder()
+        .key(STACK_TAG)
+        .values(cx.stack.as_str())
+        .build();
+    let pages: Vec<_> = client
+        .get_resources()
+        .set_resource_type_filters(Some(
+            TAGGED_TYPES
+                .iter()
+                .chain(&cx.tagged_types)
+                .map(|kind| kind.to_string())
+                .collect(),
+        ))
+        .tag_filters(filter)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .aws("GetResources")?;
+    let mut found = Vec::new();
+    for mapping in pages
+        .iter()
+        .flat_map(|page| page.resource_tag_mapping_list())
+    {
+        let pairs: Vec<(String, String)> = mapping
+            .tags()
+            .iter()
+            .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+            .collect();
+        let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let Some(id) = owned_id(&cx.stack, borrowed) else {
+            continue;
+        };
+        let Some(arn) = mapping.resource_arn() else {
+            return Err(AwsError::missing("GetResources", "ResourceARN"));
+        };
+        found.push((id, arn.to_string(), pairs));
+    }
+    Ok(found)
+}
+
+/// A service's two tagging calls: set (add or overwrite) and remove by key. One impl per
+/// service, beside its other helpers; [`sync`] is the one way tags are updated.
+#[async_trait::async_trait]
+pub trait Tagging: Sync {
+    async fn tag(&self, resource: &str, tags: Vec<(String, String)>) -> Result<(), AwsError>;
+    async fn untag(&self, resource: &str, keys: Vec<String>) -> Result<(), AwsError>;
+}
+
+/// [`Tagging`] for a service whose calls are `TagResource(ResourceArn, Tags)` and
+/// `UntagResource(ResourceArn, TagKeys)` (ECS, ECR, CloudWatch Logs); `$tags` turns the
+/// pairs into the service's tag list, fallibly. Where the resource's parameter has
+/// another name (Secrets Manager's `SecretId`, KMS's `KeyId`), it is the third argument.
+macro_rules! tagging_by_arn {
+    ($client:ty, $tags:expr) => {
+        $crate::tags::tagging_by_arn!($client, $tags, resource_arn);
+    };
+    ($client:ty, $tags:expr, $resource:ident) => {
+        #[async_trait::async_trait]
+        impl $crate::tags::Tagging for $client {
+            async fn tag(
+                &self,
+                arn: &str,
+                tags: Vec<(String, String)>,
+            ) -> Result<(), $crate::errors::AwsError> {
+                use $crate::errors::AwsResultExt as _;
+                self.tag_resource()
+                    .$resource(arn)
+                    .set_tags(Some(($tags)(tags)?))
+                    .send()
+                    .await
+                    .aws("TagResource")
+                    .map(drop)
+            }
+
+            async fn untag(
+                &self,
+                arn: &str,
+                keys: Vec<String>,
+            ) -> Result<(), $crate::errors::AwsError> {
+                use $crate::errors::AwsResultExt as _;
+                self.untag_resource()
+                    .$resource(arn)
+                    .set_tag_keys(Some(keys))
+                    .send()
+                    .await
+                    .aws("UntagResource")
+                    .map(drop)
+            }
+        }
+    };
+}
+pub(crate) use tagging_by_arn;
+
+/// Brings `resource`'s managed tags from `old` to `new` (ownership tags are not managed,
+/// so never touched), each call sent only when it has something to send.
+pub async fn sync(
+    service: &impl Tagging,
+    resource: &str,
+    old: &Value,
+    new: &Value,
+) -> Result<(), AwsError> {
+    let (to_set, to_remove) = tag_delta(old, new);
+    if !to_set.is_empty() {
+        service.tag(resource, to_set).await?;
+    }
+    if !to_remove.is_empty() {
+        service.untag(resource, to_remove).await?;
+    }
+    Ok(())
+}
+
+/// Tags to set and keys to remove to go from `old` to `new`.
+pub fn tag_delta(old: &Value, new: &Value) -> (Vec<(String, String)>, Vec<String>) {
+    let empty = BTreeMap::new();
+    let old = old.as_map().unwrap_or(&empty);
+    let new = new.as_map().unwrap_or(&empty);
+    let set = new
+        .iter()
+        .filter(|(key, value)| old.get(*key) != Some(value))
+        .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
+        .collect();
+    let remove = old
+        .keys()
+        .filter(|key| !new.contains_key(*key))
+        .cloned()
+        .collect();
+    (set, remove)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ownership_needs_the_stack_and_an_id() {
+        let id = owned_id("demo", [("edgectl:stack", "demo"), ("edgectl:id", "vpc")]);
+        assert_eq!(id, Some(ResourceId::parse("vpc")));
+        assert_eq!(
+            owned_id("demo", [("edgectl:stack", "other"), ("edgectl:id", "vpc")]),
+            None
+        );
+        assert_eq!(owned_id("demo", [("Name", "demo-vpc")]), None);
+    }
+
+    #[test]
+    fn tag_delta_sets_changed_and_removes_missing() {
+        let old = Value::map([("a", Value::str("1")), ("b", Value::str("2"))]);
+        let new = Value::map([("a", Value::str("1")), ("c", Value::str("3"))]);
+        assert_eq!(
+            tag_delta(&old, &new),
+            (vec![("c".into(), "3".into())], vec!["b".to_string()])
+        );
+    }
+}

@@ -1,0 +1,982 @@
+//! WAFv2: web ACLs (`firewall.<key>`), the IP sets their address rules read
+//! (`ip_set.<key>.<rule>`), and their associations with the stack's load balancers
+//! (`firewall_association.<key>.<load balancer>`). A distribution names its web ACL in its
+//! own configuration (the distribution kind's `web_acl`).
+//!
+//! A web ACL or IP set is regional, or CloudFront's (read and written in us-east-1,
+//! `Clients::wafv2_global`). Both carry their ownership tags from the create call; their
+//! names are unique per scope, so a create looks first and refuses a look-alike. Updates
+//! and deletes take the lock token of a fresh read (WAF's optimistic locking). Found by
+//! listing both scopes (WAF has no listing by tag) and reading the tags of each.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_wafv2::types::{
+    AllowAction, BlockAction, CountAction, DefaultAction, IpAddressVersion,
+    IpSetReferenceStatement, ManagedRuleGroupStatement, NoneAction, OverrideAction,
+    RateBasedStatement, RateBasedStatementAggregateKeyType, Rule, RuleAction, Scope, Statement,
+    Tag, VisibilityConfig, WebAcl,
+};
+use futures::future::try_join_all;
+
+use super::conditions::{Condition, Given as _, Means};
+use super::errors::{AwsError, AwsResultExt, ErrorKind};
+use super::{Cx, OpCx, tags};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+
+pub const FIREWALL: &str = "firewall";
+pub const IP_SET: &str = "ip_set";
+pub const ASSOCIATION: &str = "firewall_association";
+
+pub fn firewall_id(key: &str) -> ResourceId {
+    ResourceId::new(FIREWALL, key)
+}
+
+pub fn ip_set_id(firewall: &str, rule: &str) -> ResourceId {
+    ResourceId::new(IP_SET, &format!("{firewall}.{rule}"))
+}
+
+pub fn association_id(firewall: &str, load_balancer: &str) -> ResourceId {
+    ResourceId::new(ASSOCIATION, &format!("{firewall}.{load_balancer}"))
+}
+
+fn built<T>(
+    operation: &'static str,
+    result: Result<T, aws_smithy_types::error::operation::BuildError>,
+) -> Result<T, AwsError> {
+    result.map_err(|error| AwsError::new(ErrorKind::Other, operation, error.to_string()))
+}
+
+fn waf_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| built("TagResource", Tag::builder().key(key).value(value).build()))
+        .collect()
+}
+
+tags::tagging_by_arn!(aws_sdk_wafv2::Client, waf_tags);
+
+fn scope_of(value: &Value) -> Scope {
+    Scope::from(value.as_str().unwrap_or("REGIONAL"))
+}
+
+/// The client of a scope: CloudFront's lives in us-east-1.
+fn client<'a>(cx: &'a Cx, scope: &Scope) -> &'a aws_sdk_wafv2::Client {
+    match scope {
+        Scope::Cloudfront => &cx.clients.wafv2_global,
+        _ => &cx.clients.wafv2,
+    }
+}
+
+/// One listed WAF resource: name, id, ARN, lock token.
+type Listed = (String, String, String, String);
+/// A listed WAF resource in its scope, with its tags.
+pub type Tagged = (Scope, Listed, Vec<(String, String)>);
+
+/// A web ACL or IP set of the stack: its logical id, scope, listing and tags.
+pub struct Owned {
+    pub id: ResourceId,
+    pub scope: Scope,
+    pub name: String,
+    pub waf_id: String,
+    pub arn: String,
+    pub tags: Vec<(String, String)>,
+}
+
+async fn tags_of(cx: &Cx, scope: &Scope, arn: &str) -> Result<Vec<(String, String)>, AwsError> {
+    let found = client(cx, scope)
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .aws("ListTagsForResource")?;
+    Ok(found
+        .tag_info_for_resource()
+        .map(|info| {
+            info.tag_list()
+                .iter()
+                .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// One page of ListWebACLs or ListIPSets (their summaries have the same fields) as
+/// [`Listed`] items, and the next page's marker.
+macro_rules! listed_page {
+    ($waf:expr, $scope:expr, $marker:expr, $call:ident, $items:ident, $operation:literal) => {{
+        let page = $waf
+            .$call()
+            .scope($scope.clone())
+            .set_next_marker($marker.take())
+            .send()
+            .await
+            .aws($operation)?;
+        let items: Vec<Listed> = page
+            .$items()
+            .iter()
+            .map(|item| {
+                (
+                    item.name().unwrap_or_default().to_string(),
+                    item.id().unwrap_or_default().to_string(),
+                    item.arn().unwrap_or_default().to_string(),
+                    item.lock_token().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        (items, page.next_marker().map(str::to_string))
+    }};
+}
+
+/// Every web ACL (`acls`) or IP set of both scopes, each with its tags.
+async fn list_all(cx: &Cx, acls: bool) -> Result<Vec<Tagged>, AwsError> {
+    let mut listed = Vec::new();
+    for scope in [Scope::Regional, Scope::Cloudfront] {
+        let waf = client(cx, &scope);
+        let mut marker: Option<String> = None;
+        loop {
+            let (items, next) = if acls {
+                listed_page!(waf, scope, marker, list_web_acls, web_acls, "ListWebACLs")
+            } else {
+                listed_page!(waf, scope, marker, list_ip_sets, ip_sets, "ListIPSets")
+            };
+            let empty = items.is_empty();
+            listed.extend(items.into_iter().map(|item| (scope.clone(), item)));
+            match next {
+                Some(next) if !empty && !next.is_empty() => marker = Some(next),
+                _ => break,
+            }
+        }
+    }
+    let reads = listed.into_iter().map(|(scope, item)| async move {
+        let pairs = tags_of(cx, &scope, &item.2).await?;
+        Ok::<_, AwsError>((scope, item, pairs))
+    });
+    try_join_all(reads).await
+}
+
+/// Every web ACL (`acls`) or IP set of both scopes with its tags, read once per command
+/// (observe and the look-alike checks share it).
+async fn listing(cx: &Cx, acls: bool) -> Result<&Vec<Tagged>, AwsError> {
+    let cell = if acls {
+        &cx.reads.web_acls
+    } else {
+        &cx.reads.ip_sets
+    };
+    cell.get_or_try_init(|| list_all(cx, acls)).await
+}
+
+/// The stack's web ACLs (`acls`) or IP sets.
+async fn owned(cx: &Cx, acls: bool) -> Result<Vec<Owned>, AwsError> {
+    Ok(listing(cx, acls)
+        .await?
+        .iter()
+        // The listing's lock token goes stale: updates and deletes read their own.
+        .filter_map(|(scope, (name, waf_id, arn, _lock), pairs)| {
+            let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            let id = tags::owned_id(&cx.stack, borrowed)?;
+            Some(Owned {
+                id,
+                scope: scope.clone(),
+                name: name.clone(),
+                waf_id: waf_id.clone(),
+                arn: arn.clone(),
+                tags: pairs.clone(),
+            })
+        })
+        .collect())
+}
+
+/// Refuses a name someone else holds in the scope (WAF names are unique per scope).
+async fn refuse_taken(cx: &Cx, desired: &Desired, acls: bool, what: &str) -> Result<(), String> {
+    let name = desired.value("name").as_str().unwrap_or_default();
+    let scope = scope_of(desired.value("scope"));
+    let all = listing(cx, acls)
+        .await
+        .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
+    let Some((_, _, pairs)) = all
+        .iter()
+        .find(|(found, item, _)| *found == scope && item.0 == name)
+    else {
+        return Ok(());
+    };
+    let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let what = format!("{what} `{name}` ({})", scope.as_str());
+    tags::name_taken(&cx.stack, &desired.id, &what, pairs).map_or(Ok(()), Err)
+}
+
+fn visibility(name: &str, metrics: bool) -> Result<VisibilityConfig, AwsError> {
+    built(
+        "CreateWebACL",
+        VisibilityConfig::builder()
+            .metric_name(name)
+            .sampled_requests_enabled(metrics)
+            .cloud_watch_metrics_enabled(metrics)
+            .build(),
+    )
+}
+
+/// A rule as the manifest's lowering writes it, as WAF takes it.
+fn sdk_rule(rule: &Value, metrics: bool) -> Result<Rule, AwsError> {
+    let map = rule.as_map().cloned().unwrap_or_default();
+    let text = |key: &str| {
+        map.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let int = |key: &str| match map.get(key) {
+        Some(Value::Int(value)) => *value,
+        _ => 0,
+    };
+    let count = map.get("count") == Some(&Value::Bool(true));
+    let name = text("name");
+    let mut builder = Rule::builder()
+        .name(&name)
+        .priority(i32::try_from(int("priority")).unwrap_or(0))
+        .visibility_config(visibility(&name, metrics)?);
+    let action = |allow: bool| {
+        if count {
+            RuleAction::builder()
+                .count(CountAction::builder().build())
+                .build()
+        } else if allow {
+            RuleAction::builder()
+                .allow(AllowAction::builder().build())
+                .build()
+        } else {
+            RuleAction::builder()
+                .block(BlockAction::builder().build())
+                .build()
+        }
+    };
+    if map.contains_key("rate_limit") {
+        builder = builder
+            .statement(
+                Statement::builder()
+                    .rate_based_statement(built(
+                        "CreateWebACL",
+                        RateBasedStatement::builder()
+                            .limit(int("rate_limit"))
+                            .evaluation_window_sec(int("window"))
+                            .aggregate_key_type(RateBasedStatementAggregateKeyType::Ip)
+                            .build(),
+                    )?)
+                    .build(),
+            )
+            .action(action(false));
+    } else if map.contains_key("managed") {
+        let override_action = if count {
+            OverrideAction::builder()
+                .count(CountAction::builder().build())
+                .build()
+        } else {
+            OverrideAction::builder()
+                .none(NoneAction::builder().build())
+                .build()
+        };
+        builder = builder
+            .statement(
+                Statement::builder()
+                    .managed_rule_group_statement(built(
+                        "CreateWebACL",
+                        ManagedRuleGroupStatement::builder()
+                            .vendor_name(text("vendor"))
+                            .name(text("managed"))
+                            .build(),
+                    )?)
+                    .build(),
+            )
+            .override_action(override_action);
+    } else {
+        builder = builder
+            .statement(
+                Statement::builder()
+                    .ip_set_reference_statement(built(
+                        "CreateWebACL",
+                        IpSetReferenceStatement::builder()
+                            .arn(text("ip_set"))
+                            .build(),
+                    )?)
+                    .build(),
+            )
+            .action(action(map.get("allow") == Some(&Value::Bool(true))));
+    }
+    built("CreateWebACL", builder.build())
+}
+
+/// A live rule as the lowering writes it.
+fn rule_value(rule: &Rule) -> Value {
+    let mut map = vec![
+        ("name", Value::str(rule.name())),
+        ("priority", Value::Int(rule.priority().into())),
+    ];
+    let statement = rule.statement();
+    let counted = rule.action().is_some_and(|action| action.count().is_some())
+        || rule
+            .override_action()
+            .is_some_and(|action| action.count().is_some());
+    map.push(("count", Value::Bool(counted)));
+    if let Some(rate) = statement.and_then(Statement::rate_based_statement) {
+        map.extend([
+            ("rate_limit", Value::Int(rate.limit())),
+            // WAF's default window is 5 minutes; moto answers none.
+            (
+                "window",
+                Value::Int(if rate.evaluation_window_sec() == 0 {
+                    300
+                } else {
+                    rate.evaluation_window_sec()
+                }),
+            ),
+        ]);
+    } else if let Some(group) = statement.and_then(Statement::managed_rule_group_statement) {
+        map.extend([
+            ("vendor", Value::str(group.vendor_name())),
+            ("managed", Value::str(group.name())),
+        ]);
+    } else if let Some(set) = statement.and_then(Statement::ip_set_reference_statement) {
+        map.extend([
+            ("ip_set", Value::str(set.arn())),
+            (
+                "allow",
+                Value::Bool(rule.action().is_some_and(|action| action.allow().is_some())),
+            ),
+        ]);
+    }
+    Value::Map(
+        map.into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect(),
+    )
+}
+
+fn default_action(desired: &Desired) -> DefaultAction {
+    if desired.value("default").as_str() == Some("block") {
+        DefaultAction::builder()
+            .block(BlockAction::builder().build())
+            .build()
+    } else {
+        DefaultAction::builder()
+            .allow(AllowAction::builder().build())
+            .build()
+    }
+}
+
+async fn get_acl(
+    cx: &Cx,
+    scope: &Scope,
+    name: &str,
+    id: &str,
+) -> Result<(WebAcl, String), AwsError> {
+    let found = client(cx, scope)
+        .get_web_acl()
+        .scope(scope.clone())
+        .name(name)
+        .id(id)
+        .send()
+        .await
+        .aws("GetWebACL")?;
+    let acl = found
+        .web_acl()
+        .cloned()
+        .ok_or_else(|| AwsError::missing("GetWebACL", "WebACL"))?;
+    Ok((acl, found.lock_token().unwrap_or_default().to_string()))
+}
+
+pub struct FirewallAdapter;
+
+/// What WAF answers while it settles what a call needs (the Terraform provider's
+/// `internal/service/wafv2/web_acl.go`, `ip_set.go` and `web_acl_association.go`: 5
+/// minutes, 10 for an association). Its "not found", WAFNonexistentItemException, is
+/// read as such for every call (`errors::classify`): a delete that meets it is done.
+pub const CONDITIONS: &[Condition] = &[
+    Condition {
+        operation: "AssociateWebACL",
+        code: "WAFUnavailableEntityException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the load balancer to become available to WAF before associating the firewall",
+            window: Duration::from_secs(600),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/web_acl_association.go resourceWebACLAssociationCreate",
+    },
+    Condition {
+        operation: "CreateWebACL",
+        code: "WAFUnavailableEntityException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the IP sets the web ACL names to become available to WAF",
+            window: Duration::from_secs(300),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/web_acl.go resourceWebACLCreate",
+    },
+    Condition {
+        operation: "UpdateWebACL",
+        code: "WAFUnavailableEntityException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the IP sets the web ACL names to become available to WAF",
+            window: Duration::from_secs(300),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/web_acl.go resourceWebACLUpdate",
+    },
+    Condition {
+        operation: "UpdateWebACL",
+        code: "WAFOptimisticLockException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "a fresh lock token (the web ACL changed since it was read)",
+            window: Duration::from_secs(60),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/web_acl.go resourceWebACLUpdate",
+    },
+    Condition {
+        operation: "DeleteWebACL",
+        code: "WAFOptimisticLockException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "a fresh lock token (the web ACL changed since it was read)",
+            window: Duration::from_secs(60),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/web_acl.go resourceWebACLDelete",
+    },
+    Condition {
+        operation: "DeleteWebACL",
+        code: "WAFAssociatedItemException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the web ACL's disassociations to reach WAF",
+            window: Duration::from_secs(300),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/web_acl.go resourceWebACLDelete",
+    },
+    Condition {
+        operation: "DeleteWebACL",
+        code: "WAFUnavailableEntityException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the web ACL's disassociations to reach WAF",
+            window: Duration::from_secs(300),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/web_acl.go resourceWebACLDelete",
+    },
+    Condition {
+        operation: "AssociateWebACL",
+        code: "WAFServiceLinkedRoleErrorException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "WAF's service-linked role, made by AWS at the account's first use",
+            window: Duration::from_secs(120),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/service_package.go CustomizeConn",
+    },
+    Condition {
+        operation: "CreateWebACL",
+        code: "WAFTagOperationException",
+        message: Some("Retry your request"),
+        means: Means::Settling {
+            awaiting: "WAF's tagging, which asked to be retried",
+            window: Duration::from_secs(60),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/service_package.go CustomizeConn",
+    },
+    Condition {
+        operation: "CreateIPSet",
+        code: "WAFTagOperationException",
+        message: Some("Retry your request"),
+        means: Means::Settling {
+            awaiting: "WAF's tagging, which asked to be retried",
+            window: Duration::from_secs(60),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/service_package.go CustomizeConn",
+    },
+    Condition {
+        operation: "DeleteIPSet",
+        code: "WAFAssociatedItemException",
+        message: None,
+        means: Means::Settling {
+            awaiting: "the web ACL's change to stop naming the IP set to reach WAF",
+            window: Duration::from_secs(300),
+        },
+        source: "terraform-provider-aws internal/service/wafv2/ip_set.go resourceIPSetDelete",
+    },
+];
+
+#[async_trait]
+impl crate::engine::kind::Kind for FirewallAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[FIREWALL]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let owned = owned(cx, true).await?;
+        let reads = owned
+            .iter()
+            .filter(|acl| acl.id.kind() == FIREWALL)
+            .map(|acl| async move {
+                let (live, _) = match get_acl(cx, &acl.scope, &acl.name, &acl.waf_id).await {
+                    Ok(found) => found,
+                    Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
+                    Err(error) => return Err(error),
+                };
+                let borrowed = acl.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                let mut rules: Vec<&Rule> = live.rules().iter().collect();
+                rules.sort_by_key(|rule| rule.priority());
+                let mut resource = Observed::new(
+                    acl.id.clone(),
+                    &acl.arn,
+                    props([
+                        ("name", Value::str(live.name()), Mode::Replace),
+                        ("scope", Value::str(acl.scope.as_str()), Mode::Replace),
+                        (
+                            "description",
+                            live.description()
+                                .filter(|text| !text.is_empty())
+                                .map_or(Value::Null, Value::str),
+                            Mode::InPlace,
+                        ),
+                        (
+                            "default",
+                            Value::str(
+                                if live
+                                    .default_action()
+                                    .is_some_and(|action| action.block().is_some())
+                                {
+                                    "block"
+                                } else {
+                                    "allow"
+                                },
+                            ),
+                            Mode::InPlace,
+                        ),
+                        (
+                            "metrics",
+                            Value::Bool(
+                                live.visibility_config()
+                                    .is_some_and(VisibilityConfig::cloud_watch_metrics_enabled),
+                            ),
+                            Mode::InPlace,
+                        ),
+                        (
+                            "rules",
+                            Value::List(rules.into_iter().map(rule_value).collect()),
+                            Mode::InPlace,
+                        ),
+                        ("tags", tags::observed_tags(borrowed), Mode::InPlace),
+                    ]),
+                );
+                resource.extra.insert("id".into(), acl.waf_id.clone());
+                Ok::<_, AwsError>(Some(resource))
+            });
+        Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+    }
+
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        refuse_taken(cx, desired, true, "web ACL").await
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let scope = scope_of(desired.value("scope"));
+        let name = desired.value("name").as_str().unwrap_or_default();
+        let metrics = desired.value("metrics") != &Value::Bool(false);
+        let rules = desired
+            .value("rules")
+            .items()
+            .map(|rule| sdk_rule(rule, metrics))
+            .collect::<Result<Vec<_>, _>>()?;
+        let created = client(op.cx, &scope)
+            .create_web_acl()
+            .name(name)
+            .scope(scope.clone())
+            .default_action(default_action(desired))
+            .set_description(desired.value("description").as_str().map(str::to_string))
+            .set_rules(Some(rules))
+            .visibility_config(visibility(name, metrics)?)
+            .set_tags(Some(waf_tags(crate::tags::for_create(op, desired))?))
+            .send()
+            .await
+            .aws("CreateWebACL")
+            .given(CONDITIONS)?;
+        created
+            .summary()
+            .and_then(|summary| summary.arn())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::missing("CreateWebACL", "Summary.ARN"))
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let scope = scope_of(observed.value("scope"));
+        let waf = client(op.cx, &scope);
+        if changes.iter().any(|change| change.field != "tags") {
+            let name = desired.value("name").as_str().unwrap_or_default();
+            let id = observed.extra.get("id").cloned().unwrap_or_default();
+            let (_, lock) = get_acl(op.cx, &scope, name, &id).await?;
+            let metrics = desired.value("metrics") != &Value::Bool(false);
+            let rules = desired
+                .value("rules")
+                .items()
+                .map(|rule| sdk_rule(rule, metrics))
+                .collect::<Result<Vec<_>, _>>()?;
+            waf.update_web_acl()
+                .name(name)
+                .scope(scope.clone())
+                .id(id)
+                .lock_token(lock)
+                .default_action(default_action(desired))
+                .set_description(desired.value("description").as_str().map(str::to_string))
+                .set_rules(Some(rules))
+                .visibility_config(visibility(name, metrics)?)
+                .send()
+                .await
+                .aws("UpdateWebACL")
+                .given(CONDITIONS)?;
+        }
+        tags::sync(
+            waf,
+            &observed.physical_id,
+            observed.value("tags"),
+            desired.value("tags"),
+        )
+        .await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let scope = scope_of(observed.value("scope"));
+        let name = observed.value("name").as_str().unwrap_or_default();
+        let id = observed.extra.get("id").cloned().unwrap_or_default();
+        let lock = match get_acl(op.cx, &scope, name, &id).await {
+            Ok((_, lock)) => lock,
+            Err(error) if error.kind == ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        match client(op.cx, &scope)
+            .delete_web_acl()
+            .name(name)
+            .scope(scope.clone())
+            .id(id)
+            .lock_token(lock)
+            .send()
+            .await
+            .aws("DeleteWebACL")
+            .given(CONDITIONS)
+        {
+            Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
+            other => other.map(drop),
+        }
+    }
+}
+
+pub struct IpSetAdapter;
+
+#[async_trait]
+impl crate::engine::kind::Kind for IpSetAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[IP_SET]
+    }
+
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let owned = owned(cx, false).await?;
+        let reads = owned.iter().map(|set| async move {
+            let found = match client(cx, &set.scope)
+                .get_ip_set()
+                .scope(set.scope.clone())
+                .name(&set.name)
+                .id(&set.waf_id)
+                .send()
+                .await
+                .aws("GetIPSet")
+            {
+                Ok(found) => found,
+                Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
+                Err(error) => return Err(error),
+            };
+            let Some(live) = found.ip_set() else {
+                return Ok(None);
+            };
+            let borrowed = set.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            let mut resource = Observed::new(
+                set.id.clone(),
+                &set.arn,
+                props([
+                    ("name", Value::str(live.name()), Mode::Replace),
+                    ("scope", Value::str(set.scope.as_str()), Mode::Replace),
+                    (
+                        "version",
+                        Value::str(live.ip_address_version().as_str()),
+                        Mode::Replace,
+                    ),
+                    (
+                        "addresses",
+                        Value::Set(live.addresses().iter().map(Value::str).collect()),
+                        Mode::InPlace,
+                    ),
+                    ("tags", tags::observed_tags(borrowed), Mode::InPlace),
+                ]),
+            );
+            resource.extra.insert("id".into(), set.waf_id.clone());
+            Ok::<_, AwsError>(Some(resource))
+        });
+        Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+    }
+
+    async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
+        refuse_taken(cx, desired, false, "IP set").await
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let scope = scope_of(desired.value("scope"));
+        let created = client(op.cx, &scope)
+            .create_ip_set()
+            .name(desired.value("name").as_str().unwrap_or_default())
+            .scope(scope.clone())
+            .ip_address_version(IpAddressVersion::from(
+                desired.value("version").as_str().unwrap_or("IPV4"),
+            ))
+            .set_addresses(Some(addresses(desired)))
+            .set_tags(Some(waf_tags(crate::tags::for_create(op, desired))?))
+            .send()
+            .await
+            .aws("CreateIPSet")
+            .given(CONDITIONS)?;
+        created
+            .summary()
+            .and_then(|summary| summary.arn())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::missing("CreateIPSet", "Summary.ARN"))
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        observed: &Observed,
+        changes: &[Change],
+    ) -> Result<(), AwsError> {
+        let scope = scope_of(observed.value("scope"));
+        let waf = client(op.cx, &scope);
+        if changes.iter().any(|change| change.field == "addresses") {
+            let name = desired.value("name").as_str().unwrap_or_default();
+            let id = observed.extra.get("id").cloned().unwrap_or_default();
+            let found = waf
+                .get_ip_set()
+                .scope(scope.clone())
+                .name(name)
+                .id(&id)
+                .send()
+                .await
+                .aws("GetIPSet")?;
+            waf.update_ip_set()
+                .scope(scope.clone())
+                .name(name)
+                .id(id)
+                .lock_token(found.lock_token().unwrap_or_default())
+                .set_addresses(Some(addresses(desired)))
+                .send()
+                .await
+                .aws("UpdateIPSet")?;
+        }
+        tags::sync(
+            waf,
+            &observed.physical_id,
+            observed.value("tags"),
+            desired.value("tags"),
+        )
+        .await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let scope = scope_of(observed.value("scope"));
+        let waf = client(op.cx, &scope);
+        let name = observed.value("name").as_str().unwrap_or_default();
+        let id = observed.extra.get("id").cloned().unwrap_or_default();
+        let lock = match waf
+            .get_ip_set()
+            .scope(scope.clone())
+            .name(name)
+            .id(&id)
+            .send()
+            .await
+            .aws("GetIPSet")
+        {
+            Ok(found) => found.lock_token().unwrap_or_default().to_string(),
+            Err(error) if error.kind == ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        match waf
+            .delete_ip_set()
+            .scope(scope.clone())
+            .name(name)
+            .id(id)
+            .lock_token(lock)
+            .send()
+            .await
+            .aws("DeleteIPSet")
+            .given(CONDITIONS)
+        {
+            Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
+            other => other.map(drop),
+        }
+    }
+}
+
+fn addresses(desired: &Desired) -> Vec<String> {
+    desired
+        .value("addresses")
+        .items()
+        .filter_map(|address| address.as_str().map(str::to_string))
+        .collect()
+}
+
+pub struct AssociationAdapter;
+
+#[async_trait]
+impl crate::engine::kind::Kind for AssociationAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[ASSOCIATION]
+    }
+
+    /// The stack's load balancers protected by one of its web ACLs (one read per load
+    /// balancer: WAF lists no associations by ACL in every region).
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let acls = owned(cx, true).await?;
+        if acls.is_empty() {
+            return Ok(Vec::new());
+        }
+        let balancers = super::elbv2::balancers(cx).await?;
+        let acls = &acls;
+        let reads = balancers.iter().map(|balancer| async move {
+            let found = cx
+                .clients
+                .wafv2
+                .get_web_acl_for_resource()
+                .resource_arn(&balancer.arn)
+                .send()
+                .await
+                .aws("GetWebACLForResource")?;
+            let Some(arn) = found.web_acl().map(|acl| acl.arn().to_string()) else {
+                return Ok(None);
+            };
+            let Some(acl) = acls.iter().find(|acl| acl.arn == arn) else {
+                // Someone else's web ACL: not the stack's association.
+                return Ok(None);
+            };
+            Ok::<_, AwsError>(Some(Observed::new(
+                association_id(acl.id.name(), balancer.id.name()),
+                format!("{arn}|{}", balancer.arn),
+                props([
+                    (
+                        "load_balancer",
+                        Value::Phys(balancer.arn.clone()),
+                        Mode::Replace,
+                    ),
+                    ("firewall", Value::Phys(arn), Mode::InPlace),
+                ]),
+            )))
+        });
+        Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+    }
+
+    async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let acl = op.resolve(desired.value("firewall"))?;
+        let balancer = op.resolve(desired.value("load_balancer"))?;
+        associate(op, &acl, &balancer).await?;
+        Ok(format!("{acl}|{balancer}"))
+    }
+
+    async fn update(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        _observed: &Observed,
+        _changes: &[Change],
+    ) -> Result<(), AwsError> {
+        // Associating another web ACL replaces the one there.
+        let acl = op.resolve(desired.value("firewall"))?;
+        let balancer = op.resolve(desired.value("load_balancer"))?;
+        associate(op, &acl, &balancer).await
+    }
+
+    async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
+        let balancer = observed
+            .physical_id
+            .split_once('|')
+            .map_or(observed.physical_id.as_str(), |(_, balancer)| balancer);
+        match op
+            .cx
+            .clients
+            .wafv2
+            .disassociate_web_acl()
+            .resource_arn(balancer)
+            .send()
+            .await
+            .aws("DisassociateWebACL")
+        {
+            Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
+            other => other.map(drop),
+        }
+    }
+}
+
+async fn associate(op: &OpCx<'_>, acl: &str, balancer: &str) -> Result<(), AwsError> {
+    active(op, balancer).await?;
+    op.cx
+        .clients
+        .wafv2
+        .associate_web_acl()
+        .web_acl_arn(acl)
+        .resource_arn(balancer)
+        .send()
+        .await
+        .aws("AssociateWebACL")
+        .given(CONDITIONS)?;
+    Ok(())
+}
+
+/// Waits until the load balancer is `active`: WAF refuses to associate a web ACL with
+/// one still provisioning (WAFUnavailableEntityException; minutes after CreateLoadBalancer
+/// on AWS). What the association needs, read rather than retried blind.
+async fn active(op: &OpCx<'_>, balancer: &str) -> Result<(), AwsError> {
+    let elb = &op.cx.clients.elbv2;
+    op.status("waiting for the load balancer to become active before associating the firewall");
+    let bound = Duration::from_secs(600).min(op.cx.timeout);
+    let what = format!("load balancer {balancer} to become active");
+    crate::engine::retry::poll(bound, &what, || async {
+        let found = elb
+            .describe_load_balancers()
+            .load_balancer_arns(balancer)
+            .send()
+            .await
+            .aws("DescribeLoadBalancers")?;
+        let state = found
+            .load_balancers()
+            .first()
+            .and_then(|found| found.state())
+            .and_then(|state| state.code())
+            .map(|code| code.as_str().to_string());
+        match state.as_deref() {
+            Some("active" | "active_impaired") => Ok(Some(())),
+            Some("failed") => Err(AwsError::new(
+                ErrorKind::Other,
+                "DescribeLoadBalancers",
+                format!("load balancer {balancer} failed to provision"),
+            )),
+            _ => Ok(None),
+        }
+    })
+    .await
+}

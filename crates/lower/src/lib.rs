@@ -1,0 +1,167 @@
+//! Lowering: the manifest becomes the desired resources, one file per kind. This is the
+//! one place that knows how kinds refer to one another (a service's target group, a
+//! distribution's origin bucket, an access log bucket's policy before the load balancer):
+//! adapters read and change AWS, and never build their own desired state.
+//!
+//! Every function here is pure but for `objects` (a sync's files are read from disk).
+
+// The layers this crate may import (its Cargo dependencies), under the names the code
+// uses for them: `crate::engine::model` is the engine crate's `model`.
+use edgectl_aws as aws;
+use edgectl_base::known;
+use edgectl_engine as engine;
+use edgectl_manifest as manifest;
+
+pub mod alarm;
+pub mod autoscaling;
+pub mod bucket;
+pub mod bucket_policy;
+pub mod certificate;
+pub mod cluster;
+pub mod database;
+pub mod distribution;
+pub mod elastic_ip;
+pub mod file_system;
+pub mod firewall;
+pub mod ids;
+pub mod internet_gateway;
+pub mod invalidation;
+pub mod key;
+pub mod load_balancer;
+pub mod log_group;
+pub mod namespace;
+pub mod nat_gateway;
+pub mod objects;
+pub mod origin_access_control;
+pub mod refs;
+pub mod repository;
+pub mod role;
+pub mod route_table;
+pub mod secret;
+pub mod security_group;
+pub mod service;
+pub mod subnet;
+pub mod target_group;
+pub mod task_definition;
+pub mod topic;
+pub mod vpc;
+pub mod vpc_endpoint;
+pub mod zone;
+
+use crate::engine::model::{Desired, Value};
+use crate::manifest::Manifest;
+
+/// A registered kind's lowering (`kinds/`): its section of the manifest as desired
+/// resources, and what references to its resources stand for.
+pub trait Lowering: Sync {
+    /// The manifest section it lowers (`dashboards`).
+    fn section(&self) -> &'static str;
+
+    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired>;
+
+    /// What `${<section>.<key>.<attribute>}` stands for: references to the resource's
+    /// physical id or attribute, or literal text the manifest knows; `None` for a key the
+    /// section's decoding dropped (already reported).
+    fn reference(
+        &self,
+        manifest: &Manifest,
+        env: &Env,
+        key: &str,
+        attribute: &str,
+    ) -> Option<Vec<Value>>;
+}
+
+/// Facts about the account and region that shape the desired graph.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    pub region: String,
+    /// The availability zones the network uses, in order.
+    pub zones: Vec<String>,
+}
+
+impl Env {
+    /// Stand-in facts for checking the graph before any AWS call.
+    pub fn placeholder(manifest: &Manifest) -> Self {
+        let count = manifest
+            .network
+            .as_ref()
+            .map_or(0, |network| network.zones.len());
+        let region = manifest
+            .region
+            .clone()
+            .unwrap_or_else(|| "us-east-1".to_string());
+        Self {
+            zones: (0..count)
+                .map(|index| format!("{region}-zone{index}"))
+                .collect(),
+            region,
+        }
+    }
+}
+
+/// Every resource the manifest implies, the registered kinds' (`kinds`) with the built-in
+/// ones, in no particular order: the graph decides order.
+pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<Desired> {
+    let mut out = Vec::new();
+    out.extend(vpc::desired(manifest, env));
+    out.extend(subnet::desired(manifest, env));
+    out.extend(internet_gateway::desired(manifest, env));
+    out.extend(elastic_ip::desired(manifest, env));
+    out.extend(nat_gateway::desired(manifest, env));
+    out.extend(route_table::desired(manifest, env));
+    out.extend(security_group::desired(manifest, env));
+    out.extend(vpc_endpoint::desired(manifest, env));
+    out.extend(repository::desired(manifest, env));
+    out.extend(log_group::desired(manifest, env));
+    out.extend(key::desired(manifest, env));
+    out.extend(namespace::desired(manifest));
+    out.extend(file_system::desired(manifest, env));
+    out.extend(database::desired(manifest));
+    out.extend(secret::desired(manifest));
+    out.extend(topic::desired(manifest));
+    out.extend(role::desired(manifest, env));
+    out.extend(cluster::desired(manifest, env));
+    out.extend(task_definition::desired(manifest, env));
+    out.extend(service::desired(manifest, env));
+    out.extend(load_balancer::desired(manifest, env));
+    out.extend(target_group::desired(manifest, env));
+    out.extend(bucket::desired(manifest));
+    out.extend(bucket_policy::desired(manifest, env));
+    out.extend(objects::desired(manifest));
+    out.extend(invalidation::desired(manifest));
+    out.extend(origin_access_control::desired(manifest));
+    out.extend(distribution::desired(manifest, env));
+    out.extend(alarm::desired(manifest));
+    out.extend(zone::desired(manifest));
+    out.extend(certificate::desired(manifest, env));
+    out.extend(firewall::desired(manifest));
+    for kind in kinds {
+        out.extend(kind.desired(manifest, env));
+    }
+    refs::templates(manifest, env, kinds, &mut out);
+    out
+}
+
+/// The manifest's outputs as values: text, or templates of the live attributes they name.
+pub fn outputs(
+    manifest: &Manifest,
+    env: &Env,
+    kinds: &[&dyn Lowering],
+) -> Vec<(crate::manifest::Output, Value)> {
+    manifest
+        .outputs
+        .iter()
+        .map(|output| {
+            (
+                output.clone(),
+                refs::template(manifest, env, kinds, &output.value),
+            )
+        })
+        .collect()
+}
+
+/// Starts local work a plan will need (hashing a sync's files) in the background, so that
+/// it runs while AWS is read. Plan and apply call it; destroy does not.
+pub fn warm(manifest: &Manifest) {
+    objects::warm(manifest);
+}
