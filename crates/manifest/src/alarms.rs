@@ -26,9 +26,9 @@
 
 use std::collections::BTreeMap;
 
-use super::containers::{Containers, RouteAction};
+use super::containers::{Containers, Listener, LoadBalancer};
 use super::decode::{Decoder, Fields, Spanned};
-use super::decode::{named_positions, reference, valid_logical_name};
+use super::decode::{Entry, named_positions, reference};
 use super::diag::{Pos, suggest};
 use super::yaml::{Node, NodeKind};
 
@@ -161,12 +161,10 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> V
         }
     }
     if let Some(node) = fields.get("alarms") {
-        for (key, body) in decoder.named(node, "alarms") {
-            if !valid_logical_name(decoder, &key) {
-                continue;
-            }
-            if let Some(alarm) = full(decoder, &key, body, cx) {
-                positions.push(key.pos);
+        for entry in decoder.entries(node, "alarms", ALARM) {
+            let at = entry.key.pos;
+            if let Some(alarm) = full(decoder, &entry, cx) {
+                positions.push(at);
                 out.push(alarm);
             }
         }
@@ -207,40 +205,80 @@ fn shorthand(
     owner: &str,
     cx: &Context<'_>,
 ) -> Vec<(Alarm, &'static str)> {
-    let notify = topics(decoder, fields, "notify", cx);
-    let notify_ok = topics(decoder, fields, "notify_ok", cx);
-    let containers = cx.containers;
-    let mut out = Vec::new();
-    let mut push = |key: &'static str,
-                    suffix: &str,
-                    description: String,
-                    metric: Metric,
-                    threshold: f64,
-                    comparison: &str,
-                    periods: i64,
-                    missing: &str| {
-        out.push((
+    let mut made = Made {
+        section,
+        owner,
+        stack: cx.stack,
+        notify: topics(decoder, fields, "notify", cx),
+        notify_ok: topics(decoder, fields, "notify_ok", cx),
+        alarms: Vec::new(),
+    };
+    match section {
+        "services" => service_alarms(decoder, fields, &mut made, cx.containers),
+        "load_balancers" => load_balancer_alarms(decoder, fields, &mut made, cx.containers),
+        _ => database_alarms(decoder, fields, &mut made, cx.containers),
+    }
+    made.alarms
+}
+
+/// The alarms one owner's shorthand makes, named and notified alike.
+struct Made<'a> {
+    section: &'a str,
+    owner: &'a str,
+    stack: &'a str,
+    notify: Vec<String>,
+    notify_ok: Vec<String>,
+    alarms: Vec<(Alarm, &'static str)>,
+}
+
+/// When a shorthand alarm fires: the threshold, how it compares, over how many periods,
+/// and what missing data counts as.
+struct Rule {
+    threshold: f64,
+    comparison: &'static str,
+    periods: i64,
+    missing: &'static str,
+}
+
+impl Made<'_> {
+    /// An alarm `<stack>-<owner>-<suffix>` for the shorthand `key`.
+    fn alarm(
+        &mut self,
+        key: &'static str,
+        suffix: &str,
+        description: String,
+        metric: Metric,
+        rule: Rule,
+    ) {
+        let (section, owner) = (self.section, self.owner);
+        self.alarms.push((
             Alarm {
                 id: format!("{section}.{owner}.{}", suffix.replace('-', "_")),
-                name: format!("{}-{owner}-{suffix}", cx.stack),
+                name: format!("{}-{owner}-{suffix}", self.stack),
                 description: Some(description),
                 metric,
-                threshold,
-                comparison: comparison.to_string(),
-                evaluation_periods: periods,
+                threshold: rule.threshold,
+                comparison: rule.comparison.to_string(),
+                evaluation_periods: rule.periods,
                 datapoints_to_alarm: None,
-                missing_data: missing.to_string(),
-                notify: notify.clone(),
-                notify_ok: notify_ok.clone(),
+                missing_data: rule.missing.to_string(),
+                notify: self.notify.clone(),
+                notify_ok: self.notify_ok.clone(),
             },
             key,
         ));
-    };
-    let single = |namespace: &str,
-                  metric: &str,
-                  statistic: &str,
-                  period: i64,
-                  dimensions: Vec<(&str, Dimension)>| Metric::Single {
+    }
+}
+
+/// One statistic of one metric over `period` seconds.
+fn single(
+    namespace: &str,
+    metric: &str,
+    statistic: &str,
+    period: i64,
+    dimensions: Vec<(&str, Dimension)>,
+) -> Metric {
+    Metric::Single {
         stat: Stat {
             namespace: namespace.to_string(),
             metric: metric.to_string(),
@@ -251,258 +289,290 @@ fn shorthand(
             statistic: statistic.to_string(),
         },
         period,
+    }
+}
+
+/// A service's `cpu`, `memory` and `running_below`.
+fn service_alarms(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    made: &mut Made<'_>,
+    containers: &Containers,
+) {
+    let owner = made.owner;
+    let Some(service) = containers.services.iter().find(|s| s.key == owner) else {
+        return;
     };
-    match section {
-        "services" => {
-            let Some(service) = containers.services.iter().find(|s| s.key == owner) else {
-                return Vec::new();
-            };
-            let cluster = containers
-                .clusters
-                .iter()
-                .find(|c| c.key == service.cluster);
-            let dims = || {
-                vec![
-                    (
-                        "ClusterName",
-                        Dimension::Text(cluster.map_or_else(String::new, |c| c.name.clone())),
-                    ),
-                    ("ServiceName", Dimension::Text(service.name.clone())),
-                ]
-            };
-            for (key, metric) in [("cpu", "CPUUtilization"), ("memory", "MemoryUtilization")] {
-                if let Some(limit) = fields.get(key).and_then(|node| percent(decoder, node, key)) {
-                    let what = if key == "cpu" { "CPU" } else { "memory" };
-                    let text = format!("{what} of service `{owner}` above {limit} %");
-                    push(
-                        key,
-                        key,
-                        text,
-                        single("AWS/ECS", metric, "Average", 300, dims()),
-                        limit,
-                        "GreaterThanThreshold",
-                        2,
-                        "missing",
-                    );
-                }
-            }
-            if let Some(node) = fields.get("running_below")
-                && let Some(count) = decoder.int(node, "running_below", 1, 10_000)
-            {
-                if cluster.is_some_and(|c| !c.container_insights) {
-                    decoder.error(
-                        node.pos,
-                        "`running_below` reads Container Insights' RunningTaskCount, which cluster `".to_string() + &service.cluster + "` does not record",
-                        format!("set `container_insights: true` on cluster `{}`", service.cluster),
-                    );
-                } else {
-                    // No data is no task running.
-                    let text = format!("running tasks of service `{owner}` below {}", count.value);
-                    push(
-                        "running_below",
-                        "running",
-                        text,
-                        single(
-                            "ECS/ContainerInsights",
-                            "RunningTaskCount",
-                            "Minimum",
-                            60,
-                            dims(),
-                        ),
-                        count.value as f64,
-                        "LessThanThreshold",
-                        2,
-                        "breaching",
-                    );
-                }
-            }
-        }
-        "load_balancers" => {
-            let Some(balancer) = containers.load_balancers.iter().find(|lb| lb.key == owner) else {
-                return Vec::new();
-            };
-            let lb = || ("LoadBalancer", Dimension::LoadBalancer(owner.to_string()));
-            if let Some(node) = fields.get("5xx_rate")
-                && let Some(limit) = percent(decoder, node, "5xx_rate")
-            {
-                let stat = |metric: &str| Stat {
-                    namespace: "AWS/ApplicationELB".into(),
-                    metric: metric.into(),
-                    dimensions: [lb()]
-                        .into_iter()
-                        .map(|(k, v)| (k.to_string(), v))
-                        .collect(),
-                    statistic: "Sum".into(),
-                };
-                let math = Metric::Math {
-                    expression: "IF(requests > 0, 100 * errors / requests, 0)".into(),
-                    label: "5XX responses of targets, % of requests".into(),
-                    metrics: vec![
-                        ("errors".into(), stat("HTTPCode_Target_5XX_Count")),
-                        ("requests".into(), stat("RequestCount")),
-                    ],
-                    period: 300,
-                };
-                let text = format!(
-                    "5XX responses of load balancer `{owner}`'s targets above {limit} % of requests"
-                );
-                push(
-                    "5xx_rate",
-                    "5xx-rate",
-                    text,
-                    math,
-                    limit,
-                    "GreaterThanThreshold",
-                    1,
-                    "notBreaching",
-                );
-            }
-            if let Some(node) = fields.get("response_time")
-                && let Some(seconds) = duration_seconds(decoder, node, "response_time")
-            {
-                let text =
-                    format!("response time of load balancer `{owner}`'s targets above {seconds} s");
-                push(
-                    "response_time",
-                    "response-time",
-                    text,
-                    single(
-                        "AWS/ApplicationELB",
-                        "TargetResponseTime",
-                        "Average",
-                        300,
-                        vec![lb()],
-                    ),
-                    seconds,
-                    "GreaterThanThreshold",
-                    2,
-                    "missing",
-                );
-            }
-            if let Some(node) = fields.get("unhealthy_targets")
-                && let Some(count) = decoder.int(node, "unhealthy_targets", 1, 10_000)
-            {
-                let mut targets: Vec<&str> = balancer
-                    .listeners
-                    .iter()
-                    .flat_map(|listener| {
-                        std::iter::once(&listener.action)
-                            .chain(listener.rules.iter().map(|rule| &rule.action))
-                    })
-                    .filter_map(|action| match action {
-                        RouteAction::Forward(service) => Some(service.as_str()),
-                        _ => None,
-                    })
-                    .collect();
-                targets.sort_unstable();
-                targets.dedup();
-                if targets.is_empty() {
-                    decoder.error(node.pos, format!("load balancer `{owner}` forwards to no service, so it has no targets to count"), "remove `unhealthy_targets`, or add `forward: <service>` to a listener");
-                }
-                for target in targets {
-                    let metric = single(
-                        "AWS/ApplicationELB",
-                        "UnHealthyHostCount",
-                        "Maximum",
-                        60,
-                        vec![
-                            lb(),
-                            ("TargetGroup", Dimension::TargetGroup(target.to_string())),
-                        ],
-                    );
-                    let text = format!(
-                        "{} or more unhealthy targets of service `{target}` behind load balancer `{owner}`",
-                        count.value
-                    );
-                    push(
-                        "unhealthy_targets",
-                        &format!("{target}-unhealthy"),
-                        text,
-                        metric,
-                        count.value as f64,
-                        "GreaterThanOrEqualToThreshold",
-                        2,
-                        "missing",
-                    );
-                }
-            }
-        }
-        _ => {
-            let Some(database) = containers.databases.iter().find(|db| db.key == owner) else {
-                return Vec::new();
-            };
-            let dims = || {
-                vec![(
-                    "DBInstanceIdentifier",
-                    Dimension::Text(database.identifier.clone()),
-                )]
-            };
-            if let Some(node) = fields.get("cpu")
-                && let Some(limit) = percent(decoder, node, "cpu")
-            {
-                let text = format!("CPU of database `{owner}` above {limit} %");
-                push(
-                    "cpu",
-                    "cpu",
-                    text,
-                    single("AWS/RDS", "CPUUtilization", "Average", 300, dims()),
-                    limit,
-                    "GreaterThanThreshold",
-                    2,
-                    "missing",
-                );
-            }
-            if let Some(node) = fields.get("connections")
-                && let Some(count) = decoder.int(node, "connections", 1, 100_000)
-            {
-                let text = format!("connections to database `{owner}` above {}", count.value);
-                push(
-                    "connections",
-                    "connections",
-                    text,
-                    single("AWS/RDS", "DatabaseConnections", "Average", 300, dims()),
-                    count.value as f64,
-                    "GreaterThanThreshold",
-                    2,
-                    "missing",
-                );
-            }
+    let cluster = containers
+        .clusters
+        .iter()
+        .find(|c| c.key == service.cluster);
+    let dims = || {
+        vec![
+            (
+                "ClusterName",
+                Dimension::Text(cluster.map_or_else(String::new, |c| c.name.clone())),
+            ),
+            ("ServiceName", Dimension::Text(service.name.clone())),
+        ]
+    };
+    for (key, metric) in [("cpu", "CPUUtilization"), ("memory", "MemoryUtilization")] {
+        if let Some(limit) = fields.get(key).and_then(|node| percent(decoder, node, key)) {
+            let what = if key == "cpu" { "CPU" } else { "memory" };
+            let text = format!("{what} of service `{owner}` above {limit} %");
+            made.alarm(
+                key,
+                key,
+                text,
+                single("AWS/ECS", metric, "Average", 300, dims()),
+                Rule {
+                    threshold: limit,
+                    comparison: "GreaterThanThreshold",
+                    periods: 2,
+                    missing: "missing",
+                },
+            );
         }
     }
-    out
+    if let Some(node) = fields.get("running_below")
+        && let Some(count) = decoder.int(node, "running_below", 1, 10_000)
+    {
+        if cluster.is_some_and(|c| !c.container_insights) {
+            decoder.error(
+                node.pos,
+                "`running_below` reads Container Insights' RunningTaskCount, which cluster `"
+                    .to_string()
+                    + &service.cluster
+                    + "` does not record",
+                format!(
+                    "set `container_insights: true` on cluster `{}`",
+                    service.cluster
+                ),
+            );
+        } else {
+            // No data is no task running.
+            let text = format!("running tasks of service `{owner}` below {}", count.value);
+            made.alarm(
+                "running_below",
+                "running",
+                text,
+                single(
+                    "ECS/ContainerInsights",
+                    "RunningTaskCount",
+                    "Minimum",
+                    60,
+                    dims(),
+                ),
+                Rule {
+                    threshold: count.value as f64,
+                    comparison: "LessThanThreshold",
+                    periods: 2,
+                    missing: "breaching",
+                },
+            );
+        }
+    }
+}
+
+/// A load balancer's `5xx_rate`, `response_time` and `unhealthy_targets`.
+fn load_balancer_alarms(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    made: &mut Made<'_>,
+    containers: &Containers,
+) {
+    let owner = made.owner;
+    let Some(balancer) = containers.load_balancers.iter().find(|lb| lb.key == owner) else {
+        return;
+    };
+    let lb = || ("LoadBalancer", Dimension::LoadBalancer(owner.to_string()));
+    if let Some(node) = fields.get("5xx_rate")
+        && let Some(limit) = percent(decoder, node, "5xx_rate")
+    {
+        let stat = |metric: &str| Stat {
+            namespace: "AWS/ApplicationELB".into(),
+            metric: metric.into(),
+            dimensions: [lb()]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            statistic: "Sum".into(),
+        };
+        let math = Metric::Math {
+            expression: "IF(requests > 0, 100 * errors / requests, 0)".into(),
+            label: "5XX responses of targets, % of requests".into(),
+            metrics: vec![
+                ("errors".into(), stat("HTTPCode_Target_5XX_Count")),
+                ("requests".into(), stat("RequestCount")),
+            ],
+            period: 300,
+        };
+        let text = format!(
+            "5XX responses of load balancer `{owner}`'s targets above {limit} % of requests"
+        );
+        made.alarm(
+            "5xx_rate",
+            "5xx-rate",
+            text,
+            math,
+            Rule {
+                threshold: limit,
+                comparison: "GreaterThanThreshold",
+                periods: 1,
+                missing: "notBreaching",
+            },
+        );
+    }
+    if let Some(node) = fields.get("response_time")
+        && let Some(seconds) = duration_seconds(decoder, node, "response_time")
+    {
+        let text = format!("response time of load balancer `{owner}`'s targets above {seconds} s");
+        made.alarm(
+            "response_time",
+            "response-time",
+            text,
+            single(
+                "AWS/ApplicationELB",
+                "TargetResponseTime",
+                "Average",
+                300,
+                vec![lb()],
+            ),
+            Rule {
+                threshold: seconds,
+                comparison: "GreaterThanThreshold",
+                periods: 2,
+                missing: "missing",
+            },
+        );
+    }
+    unhealthy_target_alarms(decoder, fields, made, balancer);
+}
+
+/// One alarm per service behind the load balancer, on its target group's unhealthy hosts.
+fn unhealthy_target_alarms(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    made: &mut Made<'_>,
+    balancer: &LoadBalancer,
+) {
+    let owner = made.owner;
+    let lb = || ("LoadBalancer", Dimension::LoadBalancer(owner.to_string()));
+    if let Some(node) = fields.get("unhealthy_targets")
+        && let Some(count) = decoder.int(node, "unhealthy_targets", 1, 10_000)
+    {
+        let mut targets: Vec<&str> = balancer
+            .listeners
+            .iter()
+            .flat_map(Listener::forwards)
+            .collect();
+        targets.sort_unstable();
+        targets.dedup();
+        if targets.is_empty() {
+            decoder.error(
+                node.pos,
+                format!(
+                    "load balancer `{owner}` forwards to no service, so it has no targets to count"
+                ),
+                "remove `unhealthy_targets`, or add `forward: <service>` to a listener",
+            );
+        }
+        for target in targets {
+            let metric = single(
+                "AWS/ApplicationELB",
+                "UnHealthyHostCount",
+                "Maximum",
+                60,
+                vec![
+                    lb(),
+                    ("TargetGroup", Dimension::TargetGroup(target.to_string())),
+                ],
+            );
+            let text = format!(
+                "{} or more unhealthy targets of service `{target}` behind load balancer `{owner}`",
+                count.value
+            );
+            made.alarm(
+                "unhealthy_targets",
+                &format!("{target}-unhealthy"),
+                text,
+                metric,
+                Rule {
+                    threshold: count.value as f64,
+                    comparison: "GreaterThanOrEqualToThreshold",
+                    periods: 2,
+                    missing: "missing",
+                },
+            );
+        }
+    }
+}
+
+/// A database's `cpu` and `connections`.
+fn database_alarms(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    made: &mut Made<'_>,
+    containers: &Containers,
+) {
+    let owner = made.owner;
+    let Some(database) = containers.databases.iter().find(|db| db.key == owner) else {
+        return;
+    };
+    let dims = || {
+        vec![(
+            "DBInstanceIdentifier",
+            Dimension::Text(database.identifier.clone()),
+        )]
+    };
+    if let Some(node) = fields.get("cpu")
+        && let Some(limit) = percent(decoder, node, "cpu")
+    {
+        let text = format!("CPU of database `{owner}` above {limit} %");
+        made.alarm(
+            "cpu",
+            "cpu",
+            text,
+            single("AWS/RDS", "CPUUtilization", "Average", 300, dims()),
+            Rule {
+                threshold: limit,
+                comparison: "GreaterThanThreshold",
+                periods: 2,
+                missing: "missing",
+            },
+        );
+    }
+    if let Some(node) = fields.get("connections")
+        && let Some(count) = decoder.int(node, "connections", 1, 100_000)
+    {
+        let text = format!("connections to database `{owner}` above {}", count.value);
+        made.alarm(
+            "connections",
+            "connections",
+            text,
+            single("AWS/RDS", "DatabaseConnections", "Average", 300, dims()),
+            Rule {
+                threshold: count.value as f64,
+                comparison: "GreaterThanThreshold",
+                periods: 2,
+                missing: "missing",
+            },
+        );
+    }
 }
 
 /// One alarm in full.
-fn full(
-    decoder: &mut Decoder,
-    key: &Spanned<String>,
-    body: &Node,
-    cx: &Context<'_>,
-) -> Option<Alarm> {
-    let section = format!("alarms.{}", key.value);
-    let fields = decoder.fields(body, &section, ALARM)?;
+fn full(decoder: &mut Decoder, entry: &Entry<'_>, cx: &Context<'_>) -> Option<Alarm> {
+    let Entry {
+        key,
+        fields,
+        section,
+        ..
+    } = entry;
     let string = |decoder: &mut Decoder, name: &str| {
         fields.get(name).and_then(|node| decoder.string(node, name))
     };
-    let name = match string(decoder, "name") {
-        Some(name) => {
-            // CloudWatch: 1-255 characters, no control characters.
-            if name.value.is_empty()
-                || name.value.len() > 255
-                || name.value.chars().any(char::is_control)
-            {
-                decoder.error(
-                    name.pos,
-                    format!("`{}` is not a valid alarm name", name.value),
-                    "use 1-255 printable characters",
-                );
-                return None;
-            }
-            name.value
-        }
-        None if fields.get("name").is_some() => return None,
-        None => format!("{}-{}", cx.stack, key.value),
-    };
+    let name = alarm_name(decoder, fields, key, cx)?;
     let required = |decoder: &mut Decoder, field: &str, example: &str| {
         let found = fields
             .get(field)
@@ -540,31 +610,7 @@ fn full(
             None
         }
     };
-    let statistic = match string(decoder, "statistic") {
-        Some(stat)
-            if STATISTICS.contains(&stat.value.as_str())
-                || crate::known::percentile(&stat.value) =>
-        {
-            Some(stat.value)
-        }
-        Some(stat) => {
-            let help = match suggest(&stat.value, STATISTICS.iter().copied()) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None => format!(
-                    "use one of {}, or a percentile such as `p99`",
-                    super::decode::list(STATISTICS)
-                ),
-            };
-            decoder.error(
-                stat.pos,
-                format!("`{}` is not a CloudWatch statistic", stat.value),
-                help,
-            );
-            None
-        }
-        None if fields.get("statistic").is_some() => None,
-        None => Some("Average".to_string()),
-    };
+    let statistic = decode_statistic(decoder, fields);
     let period = match fields.get("period") {
         Some(node) => period(decoder, node),
         None => Some(300),
@@ -604,26 +650,9 @@ fn full(
         Some(node) => named_choice(decoder, node, "missing_data", MISSING)?,
         None => "missing".to_string(),
     };
-    let dimensions = match fields.get("dimensions") {
-        Some(node) => {
-            let mut out = BTreeMap::new();
-            for (name, value) in decoder.named(node, &format!("{section}.dimensions")) {
-                let value = decoder.string(value, &name.value)?;
-                out.insert(name.value, Dimension::Text(value.value));
-            }
-            if out.len() > 30 {
-                decoder.error(
-                    node.pos,
-                    "a metric has at most 30 dimensions",
-                    "remove some",
-                );
-            }
-            out
-        }
-        None => BTreeMap::new(),
-    };
-    let notify = topics(decoder, &fields, "notify", cx);
-    let notify_ok = topics(decoder, &fields, "notify_ok", cx);
+    let dimensions = decode_dimensions(decoder, fields, section)?;
+    let notify = topics(decoder, fields, "notify", cx);
+    let notify_ok = topics(decoder, fields, "notify_ok", cx);
     let description = string(decoder, "description").map(|text| text.value);
     Some(Alarm {
         id: key.value.clone(),
@@ -645,6 +674,95 @@ fn full(
         missing_data,
         notify,
         notify_ok,
+    })
+}
+
+/// The alarm's `name`, `<stack>-<key>` unless given: CloudWatch's rules.
+fn alarm_name(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    key: &Spanned<String>,
+    cx: &Context<'_>,
+) -> Option<String> {
+    let string = |decoder: &mut Decoder, name: &str| {
+        fields.get(name).and_then(|node| decoder.string(node, name))
+    };
+    Some(match string(decoder, "name") {
+        Some(name) => {
+            // CloudWatch: 1-255 characters, no control characters.
+            if name.value.is_empty()
+                || name.value.len() > 255
+                || name.value.chars().any(char::is_control)
+            {
+                decoder.error(
+                    name.pos,
+                    format!("`{}` is not a valid alarm name", name.value),
+                    "use 1-255 printable characters",
+                );
+                return None;
+            }
+            name.value
+        }
+        None if fields.get("name").is_some() => return None,
+        None => format!("{}-{}", cx.stack, key.value),
+    })
+}
+
+/// The `statistic`: one of CloudWatch's, or a percentile (`p99`); `Average` unless given.
+fn decode_statistic(decoder: &mut Decoder, fields: &Fields<'_>) -> Option<String> {
+    let string = |decoder: &mut Decoder, name: &str| {
+        fields.get(name).and_then(|node| decoder.string(node, name))
+    };
+    match string(decoder, "statistic") {
+        Some(stat)
+            if STATISTICS.contains(&stat.value.as_str())
+                || crate::known::percentile(&stat.value) =>
+        {
+            Some(stat.value)
+        }
+        Some(stat) => {
+            let help = match suggest(&stat.value, STATISTICS.iter().copied()) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!(
+                    "use one of {}, or a percentile such as `p99`",
+                    super::decode::list(STATISTICS)
+                ),
+            };
+            decoder.error(
+                stat.pos,
+                format!("`{}` is not a CloudWatch statistic", stat.value),
+                help,
+            );
+            None
+        }
+        None if fields.get("statistic").is_some() => None,
+        None => Some("Average".to_string()),
+    }
+}
+
+/// The metric's `dimensions`, 30 at most.
+fn decode_dimensions(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    section: &str,
+) -> Option<BTreeMap<String, Dimension>> {
+    Some(match fields.get("dimensions") {
+        Some(node) => {
+            let mut out = BTreeMap::new();
+            for (name, value) in decoder.named(node, &format!("{section}.dimensions")) {
+                let value = decoder.string(value, &name.value)?;
+                out.insert(name.value, Dimension::Text(value.value));
+            }
+            if out.len() > 30 {
+                decoder.error(
+                    node.pos,
+                    "a metric has at most 30 dimensions",
+                    "remove some",
+                );
+            }
+            out
+        }
+        None => BTreeMap::new(),
     })
 }
 

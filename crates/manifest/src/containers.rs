@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::decode::{
-    Decoder, Fields, Spanned, flag, list, named_positions, reference, strings, valid_logical_name,
+    Decoder, Entry, Fields, Spanned, flag, list, named_positions, reference, strings,
 };
 use super::diag::{Pos, suggest};
 use super::keys::{KeyRef, key_ref};
@@ -202,6 +202,18 @@ pub struct Listener {
     pub ssl_policy: Option<String>,
     pub action: RouteAction,
     pub rules: Vec<ListenerRule>,
+}
+
+impl Listener {
+    /// The services this listener forwards to, by its default action or a rule's.
+    pub fn forwards(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(&self.action)
+            .chain(self.rules.iter().map(|rule| &rule.action))
+            .filter_map(|action| match action {
+                RouteAction::Forward(service) => Some(service.as_str()),
+                _ => None,
+            })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -410,14 +422,7 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> C
         let forwarded: BTreeSet<&str> = load_balancers
             .iter()
             .flat_map(|lb| &lb.listeners)
-            .flat_map(|listener| {
-                std::iter::once(&listener.action)
-                    .chain(listener.rules.iter().map(|rule| &rule.action))
-            })
-            .filter_map(|action| match action {
-                RouteAction::Forward(service) => Some(service.as_str()),
-                _ => None,
-            })
+            .flat_map(Listener::forwards)
             .collect();
         for (name, _) in named_positions(node) {
             let exposed = services
@@ -522,14 +527,13 @@ fn string_map(decoder: &mut Decoder, node: &Node, what: &str) -> BTreeMap<String
 
 fn decode_repositories(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<Repository> {
     let mut out = Vec::new();
-    for (key, body) in decoder.named(node, "repositories") {
-        if !valid_logical_name(decoder, &key) {
-            continue;
-        }
-        let section = format!("repositories.{}", key.value);
-        let Some(fields) = decoder.fields(body, &section, REPOSITORY) else {
-            continue;
-        };
+    for Entry {
+        key,
+        node: _body,
+        fields,
+        section,
+    } in decoder.entries(node, "repositories", REPOSITORY)
+    {
         let Some(name) = aws_name(decoder, &fields, cx, &key.value, "name") else {
             continue;
         };
@@ -641,14 +645,13 @@ fn lifecycle_shorthand(decoder: &mut Decoder, node: &Node, section: &str) -> Opt
 
 fn decode_clusters(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<Cluster> {
     let mut out = Vec::new();
-    for (key, body) in decoder.named(node, "clusters") {
-        if !valid_logical_name(decoder, &key) {
-            continue;
-        }
-        let section = format!("clusters.{}", key.value);
-        let Some(fields) = decoder.fields(body, &section, CLUSTER) else {
-            continue;
-        };
+    for Entry {
+        key,
+        node: _body,
+        fields,
+        section,
+    } in decoder.entries(node, "clusters", CLUSTER)
+    {
         let Some(name) = aws_name(decoder, &fields, cx, &key.value, "name") else {
             continue;
         };
@@ -733,14 +736,13 @@ fn decode_load_balancers(
     exposed: Vec<String>,
 ) -> Vec<LoadBalancer> {
     let mut out = Vec::new();
-    for (key, body) in decoder.named(node, "load_balancers") {
-        if !valid_logical_name(decoder, &key) {
-            continue;
-        }
-        let section = format!("load_balancers.{}", key.value);
-        let Some(fields) = decoder.fields(body, &section, LOAD_BALANCER) else {
-            continue;
-        };
+    for Entry {
+        key,
+        node: _body,
+        fields,
+        section,
+    } in decoder.entries(node, "load_balancers", LOAD_BALANCER)
+    {
         let Some(mut name) = aws_name(decoder, &fields, cx, &key.value, "name") else {
             continue;
         };
@@ -916,73 +918,9 @@ fn decode_listener(
     let mut priorities = BTreeMap::new();
     if let Some(list) = fields.get("rules") {
         for item in decoder.list(list) {
-            let Some(rule_fields) =
-                decoder.fields(item, &format!("{section}.listeners.rules"), RULE)
-            else {
-                continue;
-            };
-            let Some(priority) = rule_fields
-                .get("priority")
-                .and_then(|node| decoder.int(node, "priority", 1, 50000))
-            else {
-                if rule_fields.get("priority").is_none() {
-                    decoder.error(
-                        item.pos,
-                        "a listener rule has no `priority`",
-                        "add `priority: 10` (1-50000, lower is evaluated first)",
-                    );
-                }
-                continue;
-            };
-            if let Some(line) = priorities.insert(priority.value, item.pos.line) {
-                decoder.error(
-                    priority.pos,
-                    format!("priority {} is used twice on this listener", priority.value),
-                    format!("the first is at line {line}; priorities are unique per listener"),
-                );
-                continue;
+            if let Some(rule) = decode_rule(decoder, item, section, exposed, &mut priorities) {
+                rules.push(rule);
             }
-            let paths: Vec<String> = rule_fields
-                .get("paths")
-                .map(|n| strings(decoder, n, "paths"))
-                .unwrap_or_default()
-                .into_iter()
-                .map(|p| p.value)
-                .collect();
-            let hosts: Vec<String> = rule_fields
-                .get("hosts")
-                .map(|n| strings(decoder, n, "hosts"))
-                .unwrap_or_default()
-                .into_iter()
-                .map(|p| p.value)
-                .collect();
-            if paths.is_empty() && hosts.is_empty() {
-                decoder.error(
-                    item.pos,
-                    "a listener rule matches nothing",
-                    "add `paths: [/api/*]` and/or `hosts: [api.example.com]`",
-                );
-                continue;
-            }
-            // ELBv2 allows up to 5 values per condition.
-            for (what, values) in [("paths", &paths), ("hosts", &hosts)] {
-                if values.len() > 5 {
-                    decoder.error(
-                        rule_fields.key_pos(what).unwrap_or(item.pos),
-                        format!("a rule has at most 5 `{what}`, found {}", values.len()),
-                        "split it into two rules",
-                    );
-                }
-            }
-            let Some(action) = decode_action(decoder, item, &rule_fields, exposed, "rule") else {
-                continue;
-            };
-            rules.push(ListenerRule {
-                priority: priority.value,
-                paths,
-                hosts,
-                action,
-            });
         }
     }
     Some(Listener {
@@ -992,6 +930,78 @@ fn decode_listener(
         certificate: certificate.map(|c| c.value),
         ssl_policy: https.then(|| ssl_policy.unwrap_or_else(|| DEFAULT_SSL_POLICY.to_string())),
         rules,
+    })
+}
+
+/// One of a listener's `rules`: a priority unique on the listener (`priorities`: those
+/// taken, with their line), what it matches and its action.
+fn decode_rule(
+    decoder: &mut Decoder,
+    item: &Node,
+    section: &str,
+    exposed: &[String],
+    priorities: &mut BTreeMap<i64, usize>,
+) -> Option<ListenerRule> {
+    let rule_fields = decoder.fields(item, &format!("{section}.listeners.rules"), RULE)?;
+    let Some(priority) = rule_fields
+        .get("priority")
+        .and_then(|node| decoder.int(node, "priority", 1, 50000))
+    else {
+        if rule_fields.get("priority").is_none() {
+            decoder.error(
+                item.pos,
+                "a listener rule has no `priority`",
+                "add `priority: 10` (1-50000, lower is evaluated first)",
+            );
+        }
+        return None;
+    };
+    if let Some(line) = priorities.insert(priority.value, item.pos.line) {
+        decoder.error(
+            priority.pos,
+            format!("priority {} is used twice on this listener", priority.value),
+            format!("the first is at line {line}; priorities are unique per listener"),
+        );
+        return None;
+    }
+    let paths: Vec<String> = rule_fields
+        .get("paths")
+        .map(|n| strings(decoder, n, "paths"))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| p.value)
+        .collect();
+    let hosts: Vec<String> = rule_fields
+        .get("hosts")
+        .map(|n| strings(decoder, n, "hosts"))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| p.value)
+        .collect();
+    if paths.is_empty() && hosts.is_empty() {
+        decoder.error(
+            item.pos,
+            "a listener rule matches nothing",
+            "add `paths: [/api/*]` and/or `hosts: [api.example.com]`",
+        );
+        return None;
+    }
+    // ELBv2 allows up to 5 values per condition.
+    for (what, values) in [("paths", &paths), ("hosts", &hosts)] {
+        if values.len() > 5 {
+            decoder.error(
+                rule_fields.key_pos(what).unwrap_or(item.pos),
+                format!("a rule has at most 5 `{what}`, found {}", values.len()),
+                "split it into two rules",
+            );
+        }
+    }
+    let action = decode_action(decoder, item, &rule_fields, exposed, "rule")?;
+    Some(ListenerRule {
+        priority: priority.value,
+        paths,
+        hosts,
+        action,
     })
 }
 
@@ -1118,279 +1128,350 @@ fn decode_services(
     let mut out = Vec::new();
     let mut allowed: Vec<&str> = SERVICE_ONLY.to_vec();
     allowed.extend(CONTAINER);
-    for (key, body) in decoder.named(node, "services") {
-        if !valid_logical_name(decoder, &key) {
-            continue;
-        }
-        let section = format!("services.{}", key.value);
-        let Some(fields) = decoder.fields(body, &section, &allowed) else {
-            continue;
-        };
-        let Some(name) = aws_name(decoder, &fields, cx, &key.value, "name") else {
-            continue;
-        };
-        let cluster = match fields
-            .get("cluster")
-            .and_then(|node| decoder.string(node, "cluster"))
+    for entry in decoder.entries(node, "services", &allowed) {
+        if let Some(service) =
+            decode_service(decoder, &entry, cx, repositories, clusters, file_systems)
         {
-            Some(cluster) => {
-                reference(decoder, &cluster, "cluster", clusters).then_some(cluster.value)
-            }
-            None if clusters.len() == 1 => Some(clusters[0].clone()),
-            None => {
-                decoder.error(
-                    key.pos,
-                    format!("service `{}` names no `cluster`", key.value),
-                    if clusters.is_empty() {
-                        "define one under `clusters:` and name it here".to_string()
-                    } else {
-                        format!(
-                            "add `cluster:` with one of: {}",
-                            list(&clusters.iter().map(String::as_str).collect::<Vec<_>>())
-                        )
-                    },
-                );
-                None
-            }
-        };
-        let cpu = fields
-            .get("cpu")
-            .and_then(|node| decoder.int(node, "cpu", 256, 16384));
-        let memory = fields
-            .get("memory")
-            .and_then(|node| decoder.int(node, "memory", 512, 122880));
-        let (cpu, memory) = (
-            cpu.map_or(256, |c| c.value),
-            memory.map_or(512, |m| m.value),
-        );
-        match fargate_memory(cpu) {
-            None => decoder.error(
-                fields.key_pos("cpu").unwrap_or(key.pos),
-                format!("Fargate has no task size with {cpu} cpu units"),
-                "use 256, 512, 1024, 2048, 4096, 8192 or 16384",
-            ),
-            Some(allowed) if !allowed.contains(&memory) => decoder.error(
-                fields.key_pos("memory").unwrap_or(key.pos),
-                format!("Fargate does not run {cpu} cpu units with {memory} MiB"),
-                format!(
-                    "with `cpu: {cpu}`, memory is one of {}..{} MiB (steps of {})",
-                    allowed[0],
-                    allowed[allowed.len() - 1],
-                    allowed.get(1).map_or(0, |second| second - allowed[0])
-                ),
-            ),
-            _ => {}
+            out.push(service);
         }
-        // One container from the service's own fields, or several under `containers`.
-        let mut containers = Vec::new();
-        let inline = CONTAINER.iter().any(|field| fields.get(field).is_some());
-        match (fields.get("containers"), inline) {
-            (Some(list), true) => decoder.error(
-                list.pos,
-                "a service has container fields or `containers`, not both",
-                "move `image`, `ports` and the rest into one entry of `containers`",
-            ),
-            (Some(list), false) => {
-                for (container_name, body) in decoder.named(list, &format!("{section}.containers"))
-                {
-                    if let Some(container_fields) = decoder.fields(
-                        body,
-                        &format!("{section}.containers.{}", container_name.value),
-                        CONTAINER,
-                    ) && let Some(container) = decode_container(
-                        decoder,
-                        &container_fields,
-                        body,
-                        &container_name.value,
-                        repositories,
-                        cx,
-                    ) {
-                        containers.push(container);
-                    }
-                }
+    }
+    out
+}
+
+fn decode_service(
+    decoder: &mut Decoder,
+    entry: &Entry<'_>,
+    cx: &Context<'_>,
+    repositories: &[String],
+    clusters: &[String],
+    file_systems: &[super::storage::FileSystem],
+) -> Option<Service> {
+    let Entry {
+        key,
+        node: body,
+        fields,
+        section,
+    } = entry;
+    let name = aws_name(decoder, fields, cx, &key.value, "name")?;
+    let cluster = decode_cluster(decoder, fields, key, clusters);
+    let (cpu, memory) = decode_task_size(decoder, fields, key.pos);
+    let containers = decode_containers(decoder, fields, body, key, section, repositories, cx);
+    if containers.iter().all(|container| !container.essential) && !containers.is_empty() {
+        decoder.error(
+            key.pos,
+            "a task needs at least one essential container",
+            "remove `essential: false` from the main container",
+        );
+    }
+    let expose = fields
+        .get("expose")
+        .and_then(|node| decode_expose(decoder, node, section, &containers));
+    let subnets = match fields.get("subnets") {
+        Some(node) => tier(decoder, node, cx),
+        None => cx.network.map(|network| {
+            if network.private.is_empty() {
+                Tier::Public
+            } else {
+                Tier::Private
             }
-            (None, _) => {
-                if let Some(container) =
-                    decode_container(decoder, &fields, body, &key.value, repositories, cx)
-                {
+        }),
+    };
+    let public_ip = flag(decoder, fields, "public_ip", subnets == Some(Tier::Public));
+    let (min_percent, max_percent, rollback) = decode_deployment(decoder, fields, section);
+    let count = number(decoder, fields, "count", 1, 0, 5000);
+    let autoscale = decode_autoscale(decoder, fields, section, count);
+    let (log_group, retention_days, retain_logs, log_key) =
+        decode_logs(decoder, fields, section, &name.value, cx);
+    let task_role = fields.get("task_role").map_or(TaskRole::None, |node| {
+        decode_task_role(decoder, node, section)
+    });
+    let execution_role = fields.get("execution_role").and_then(|node| {
+        let role = decoder.fields(node, &format!("{section}.execution_role"), EXECUTION_ROLE)?;
+        let arn = role.get("arn").and_then(|n| decoder.string(n, "arn"))?;
+        role_arn(decoder, &arn).then_some(arn.value)
+    });
+    let grace_period = fields
+        .get("health_check_grace_period")
+        .and_then(|n| decoder.int(n, "health_check_grace_period", 0, 2147483647))
+        .map(|v| v.value);
+    if grace_period.is_some() && expose.is_none() {
+        decoder.error(
+            fields
+                .key_pos("health_check_grace_period")
+                .unwrap_or(key.pos),
+            "`health_check_grace_period` applies only to a service behind a load balancer",
+            "add `expose`, or remove it",
+        );
+    }
+    let security_groups = security_groups(decoder, fields, cx);
+    let (Some(cluster), Some(subnets)) = (cluster, subnets) else {
+        return None;
+    };
+    let volumes = fields
+        .get("volumes")
+        .map(|node| {
+            let names: Vec<String> = containers.iter().map(|c| c.name.clone()).collect();
+            super::storage::decode_volumes(decoder, node, section, file_systems, &names)
+        })
+        .unwrap_or_default();
+    Some(Service {
+        key: key.value.clone(),
+        name: name.value,
+        cluster,
+        cpu,
+        memory,
+        count,
+        containers,
+        subnets,
+        security_groups,
+        public_ip,
+        expose,
+        grace_period,
+        min_percent,
+        max_percent,
+        rollback,
+        execute_command: flag(decoder, fields, "execute_command", false),
+        volumes,
+        discovery: fields.get("discovery").and_then(|node| {
+            super::discovery::decode_service(decoder, node, &key.value, key.pos, &cx.namespaces)
+        }),
+        autoscale,
+        retention_days,
+        retain_logs,
+        log_group,
+        log_key,
+        task_role,
+        execution_role,
+    })
+}
+
+/// The service's `cluster`: named, or the manifest's only one.
+fn decode_cluster(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    key: &Spanned<String>,
+    clusters: &[String],
+) -> Option<String> {
+    match fields
+        .get("cluster")
+        .and_then(|node| decoder.string(node, "cluster"))
+    {
+        Some(cluster) => reference(decoder, &cluster, "cluster", clusters).then_some(cluster.value),
+        None if clusters.len() == 1 => Some(clusters[0].clone()),
+        None => {
+            decoder.error(
+                key.pos,
+                format!("service `{}` names no `cluster`", key.value),
+                if clusters.is_empty() {
+                    "define one under `clusters:` and name it here".to_string()
+                } else {
+                    format!(
+                        "add `cluster:` with one of: {}",
+                        list(&clusters.iter().map(String::as_str).collect::<Vec<_>>())
+                    )
+                },
+            );
+            None
+        }
+    }
+}
+
+/// The task's `cpu` and `memory`, checked against Fargate's task sizes.
+fn decode_task_size(decoder: &mut Decoder, fields: &Fields<'_>, at: Pos) -> (i64, i64) {
+    let cpu = fields
+        .get("cpu")
+        .and_then(|node| decoder.int(node, "cpu", 256, 16384));
+    let memory = fields
+        .get("memory")
+        .and_then(|node| decoder.int(node, "memory", 512, 122880));
+    let (cpu, memory) = (
+        cpu.map_or(256, |c| c.value),
+        memory.map_or(512, |m| m.value),
+    );
+    match fargate_memory(cpu) {
+        None => decoder.error(
+            fields.key_pos("cpu").unwrap_or(at),
+            format!("Fargate has no task size with {cpu} cpu units"),
+            "use 256, 512, 1024, 2048, 4096, 8192 or 16384",
+        ),
+        Some(allowed) if !allowed.contains(&memory) => decoder.error(
+            fields.key_pos("memory").unwrap_or(at),
+            format!("Fargate does not run {cpu} cpu units with {memory} MiB"),
+            format!(
+                "with `cpu: {cpu}`, memory is one of {}..{} MiB (steps of {})",
+                allowed[0],
+                allowed[allowed.len() - 1],
+                allowed.get(1).map_or(0, |second| second - allowed[0])
+            ),
+        ),
+        _ => {}
+    }
+    (cpu, memory)
+}
+
+/// One container from the service's own fields, or several under `containers`.
+fn decode_containers(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    body: &Node,
+    key: &Spanned<String>,
+    section: &str,
+    repositories: &[String],
+    cx: &Context<'_>,
+) -> Vec<Container> {
+    // One container from the service's own fields, or several under `containers`.
+    let mut containers = Vec::new();
+    let inline = CONTAINER.iter().any(|field| fields.get(field).is_some());
+    match (fields.get("containers"), inline) {
+        (Some(list), true) => decoder.error(
+            list.pos,
+            "a service has container fields or `containers`, not both",
+            "move `image`, `ports` and the rest into one entry of `containers`",
+        ),
+        (Some(list), false) => {
+            for (container_name, body) in decoder.named(list, &format!("{section}.containers")) {
+                if let Some(container_fields) = decoder.fields(
+                    body,
+                    &format!("{section}.containers.{}", container_name.value),
+                    CONTAINER,
+                ) && let Some(container) = decode_container(
+                    decoder,
+                    &container_fields,
+                    body,
+                    &container_name.value,
+                    repositories,
+                    cx,
+                ) {
                     containers.push(container);
                 }
             }
         }
-        if containers.iter().all(|container| !container.essential) && !containers.is_empty() {
-            decoder.error(
-                key.pos,
-                "a task needs at least one essential container",
-                "remove `essential: false` from the main container",
-            );
+        (None, _) => {
+            if let Some(container) =
+                decode_container(decoder, fields, body, &key.value, repositories, cx)
+            {
+                containers.push(container);
+            }
         }
-        let expose = fields
-            .get("expose")
-            .and_then(|node| decode_expose(decoder, node, &section, &containers));
-        let subnets = match fields.get("subnets") {
-            Some(node) => tier(decoder, node, cx),
-            None => cx.network.map(|network| {
-                if network.private.is_empty() {
-                    Tier::Public
-                } else {
-                    Tier::Private
-                }
-            }),
-        };
-        let public_ip = flag(decoder, &fields, "public_ip", subnets == Some(Tier::Public));
-        let deployment = fields
-            .get("deployment")
-            .and_then(|node| decoder.fields(node, &format!("{section}.deployment"), DEPLOYMENT));
-        let (min_percent, max_percent, rollback) = match &deployment {
-            Some(d) => (
-                number(decoder, d, "min_percent", 100, 0, 100),
-                number(decoder, d, "max_percent", 200, 100, 200),
-                flag(decoder, d, "rollback", true),
-            ),
-            None => (100, 200, true),
-        };
-        let count = number(decoder, &fields, "count", 1, 0, 5000);
-        let autoscale = fields.get("autoscale").and_then(|node| {
-            let a = decoder.fields(node, &format!("{section}.autoscale"), AUTOSCALE)?;
-            let min = number(decoder, &a, "min", 1, 0, 5000);
-            let max = number(decoder, &a, "max", count.max(min), 1, 5000);
-            let cpu = a
-                .get("cpu")
-                .and_then(|n| decoder.int(n, "cpu", 1, 100))
-                .map(|v| v.value);
-            let memory = a
-                .get("memory")
-                .and_then(|n| decoder.int(n, "memory", 1, 100))
-                .map(|v| v.value);
-            let cooldown = |decoder: &mut Decoder, key: &str| {
-                a.get(key)
-                    .and_then(|n| decoder.int(n, key, 0, 3600))
-                    .map(|v| v.value)
-            };
-            let scale_in_cooldown = cooldown(decoder, "scale_in_cooldown");
-            let scale_out_cooldown = cooldown(decoder, "scale_out_cooldown");
-            if min > max {
-                decoder.error(
-                    node.pos,
-                    format!("autoscale `min` {min} is above `max` {max}"),
-                    "swap them",
-                );
-            }
-            if cpu.is_none() && memory.is_none() {
-                decoder.error(
-                    node.pos,
-                    "`autoscale` has no target",
-                    "add `cpu: 70` and/or `memory: 80` (percent utilisation to hold)",
-                );
-            }
-            Some(Autoscale {
-                min,
-                max,
-                cpu,
-                memory,
-                scale_in_cooldown,
-                scale_out_cooldown,
-            })
-        });
-        let logs_fields = fields
-            .get("logs")
-            .and_then(|node| decoder.fields(node, &format!("{section}.logs"), LOGS));
-        let log_group = match logs_fields.as_ref().and_then(|logs| logs.get("group")) {
-            Some(node) => decoder.string(node, "group").and_then(|group| {
-                let valid = LOG_GROUP_PREFIXES.iter().any(|prefix| group.value.starts_with(prefix))
-                    && group.value.len() <= 512
-                    && group.value.chars().all(|c| c.is_ascii_alphanumeric() || "_-/.#".contains(c));
-                if valid {
-                    Some(group.value)
-                } else {
-                    decoder.error(group.pos, format!("log group `{}` is not under `/ecs/` or `/aws/ecs/`", group.value), "edgectl keeps service log groups under those prefixes (letters, digits and `_-/.#`), so it can find them again without a state file");
-                    None
-                }
-            }),
-            None => None,
-        }
-        .unwrap_or_else(|| format!("/ecs/{}", name.value));
-        let retention_days = logs_fields.as_ref().and_then(|logs| {
-            let days = logs.get("retention_days").and_then(|n| decoder.int(n, "retention_days", 1, 3653))?;
-            if RETENTION_DAYS.contains(&days.value) {
-                Some(days.value)
-            } else {
-                decoder.error(days.pos, format!("CloudWatch Logs cannot keep logs for {} days", days.value), "use 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653");
-                None
-            }
-        }).unwrap_or(30);
-        let retain_logs = logs_fields
-            .as_ref()
-            .and_then(|logs| logs.get("retain").and_then(|n| decoder.bool(n, "retain")))
-            .unwrap_or(false);
-        let log_key = logs_fields
-            .as_ref()
-            .and_then(|logs| logs.get("kms_key"))
-            .and_then(|node| key_ref(decoder, node, &cx.keys));
-        let task_role = fields.get("task_role").map_or(TaskRole::None, |node| {
-            decode_task_role(decoder, node, &section)
-        });
-        let execution_role = fields.get("execution_role").and_then(|node| {
-            let role =
-                decoder.fields(node, &format!("{section}.execution_role"), EXECUTION_ROLE)?;
-            let arn = role.get("arn").and_then(|n| decoder.string(n, "arn"))?;
-            role_arn(decoder, &arn).then_some(arn.value)
-        });
-        let grace_period = fields
-            .get("health_check_grace_period")
-            .and_then(|n| decoder.int(n, "health_check_grace_period", 0, 2147483647))
+    }
+    containers
+}
+
+/// The rollout's `deployment`: (min_percent, max_percent, rollback).
+fn decode_deployment(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    section: &str,
+) -> (i64, i64, bool) {
+    let deployment = fields
+        .get("deployment")
+        .and_then(|node| decoder.fields(node, &format!("{section}.deployment"), DEPLOYMENT));
+    let (min_percent, max_percent, rollback) = match &deployment {
+        Some(d) => (
+            number(decoder, d, "min_percent", 100, 0, 100),
+            number(decoder, d, "max_percent", 200, 100, 200),
+            flag(decoder, d, "rollback", true),
+        ),
+        None => (100, 200, true),
+    };
+    (min_percent, max_percent, rollback)
+}
+
+/// The service's `autoscale`: target tracking on CPU and/or memory between `min` and `max`.
+fn decode_autoscale(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    section: &str,
+    count: i64,
+) -> Option<Autoscale> {
+    fields.get("autoscale").and_then(|node| {
+        let a = decoder.fields(node, &format!("{section}.autoscale"), AUTOSCALE)?;
+        let min = number(decoder, &a, "min", 1, 0, 5000);
+        let max = number(decoder, &a, "max", count.max(min), 1, 5000);
+        let cpu = a
+            .get("cpu")
+            .and_then(|n| decoder.int(n, "cpu", 1, 100))
             .map(|v| v.value);
-        if grace_period.is_some() && expose.is_none() {
+        let memory = a
+            .get("memory")
+            .and_then(|n| decoder.int(n, "memory", 1, 100))
+            .map(|v| v.value);
+        let cooldown = |decoder: &mut Decoder, key: &str| {
+            a.get(key)
+                .and_then(|n| decoder.int(n, key, 0, 3600))
+                .map(|v| v.value)
+        };
+        let scale_in_cooldown = cooldown(decoder, "scale_in_cooldown");
+        let scale_out_cooldown = cooldown(decoder, "scale_out_cooldown");
+        if min > max {
             decoder.error(
-                fields
-                    .key_pos("health_check_grace_period")
-                    .unwrap_or(key.pos),
-                "`health_check_grace_period` applies only to a service behind a load balancer",
-                "add `expose`, or remove it",
+                node.pos,
+                format!("autoscale `min` {min} is above `max` {max}"),
+                "swap them",
             );
         }
-        let security_groups = security_groups(decoder, &fields, cx);
-        let (Some(cluster), Some(subnets)) = (cluster, subnets) else {
-            continue;
-        };
-        let volumes = fields
-            .get("volumes")
-            .map(|node| {
-                let names: Vec<String> = containers.iter().map(|c| c.name.clone()).collect();
-                super::storage::decode_volumes(decoder, node, &section, file_systems, &names)
-            })
-            .unwrap_or_default();
-        out.push(Service {
-            key: key.value.clone(),
-            name: name.value,
-            cluster,
+        if cpu.is_none() && memory.is_none() {
+            decoder.error(
+                node.pos,
+                "`autoscale` has no target",
+                "add `cpu: 70` and/or `memory: 80` (percent utilisation to hold)",
+            );
+        }
+        Some(Autoscale {
+            min,
+            max,
             cpu,
             memory,
-            count,
-            containers,
-            subnets,
-            security_groups,
-            public_ip,
-            expose,
-            grace_period,
-            min_percent,
-            max_percent,
-            rollback,
-            execute_command: flag(decoder, &fields, "execute_command", false),
-            volumes,
-            discovery: fields.get("discovery").and_then(|node| {
-                super::discovery::decode_service(decoder, node, &key.value, key.pos, &cx.namespaces)
-            }),
-            autoscale,
-            retention_days,
-            retain_logs,
-            log_group,
-            log_key,
-            task_role,
-            execution_role,
-        });
+            scale_in_cooldown,
+            scale_out_cooldown,
+        })
+    })
+}
+
+/// The service's `logs`: (group, retention in days, retain, KMS key).
+fn decode_logs(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    section: &str,
+    name: &str,
+    cx: &Context<'_>,
+) -> (String, i64, bool, Option<KeyRef>) {
+    let logs_fields = fields
+        .get("logs")
+        .and_then(|node| decoder.fields(node, &format!("{section}.logs"), LOGS));
+    let log_group = match logs_fields.as_ref().and_then(|logs| logs.get("group")) {
+    Some(node) => decoder.string(node, "group").and_then(|group| {
+        let valid = LOG_GROUP_PREFIXES.iter().any(|prefix| group.value.starts_with(prefix))
+            && group.value.len() <= 512
+            && group.value.chars().all(|c| c.is_ascii_alphanumeric() || "_-/.#".contains(c));
+        if valid {
+            Some(group.value)
+        } else {
+            decoder.error(group.pos, format!("log group `{}` is not under `/ecs/` or `/aws/ecs/`", group.value), "edgectl keeps service log groups under those prefixes (letters, digits and `_-/.#`), so it can find them again without a state file");
+            None
+        }
+    }),
+    None => None,
+}
+.unwrap_or_else(|| format!("/ecs/{name}"));
+    let retention_days = logs_fields.as_ref().and_then(|logs| {
+    let days = logs.get("retention_days").and_then(|n| decoder.int(n, "retention_days", 1, 3653))?;
+    if RETENTION_DAYS.contains(&days.value) {
+        Some(days.value)
+    } else {
+        decoder.error(days.pos, format!("CloudWatch Logs cannot keep logs for {} days", days.value), "use 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653");
+        None
     }
-    out
+}).unwrap_or(30);
+    let retain_logs = logs_fields
+        .as_ref()
+        .and_then(|logs| logs.get("retain").and_then(|n| decoder.bool(n, "retain")))
+        .unwrap_or(false);
+    let log_key = logs_fields
+        .as_ref()
+        .and_then(|logs| logs.get("kms_key"))
+        .and_then(|node| key_ref(decoder, node, &cx.keys));
+    (log_group, retention_days, retain_logs, log_key)
 }
 
 fn role_arn(decoder: &mut Decoder, arn: &Spanned<String>) -> bool {
@@ -1509,8 +1590,61 @@ fn decode_container(
     repositories: &[String],
     cx: &Context<'_>,
 ) -> Option<Container> {
-    let stack_secrets = &cx.secrets;
-    let image = match fields.get("image") {
+    let image = decode_image(decoder, fields, node, name, repositories);
+    let ports = decode_ports(decoder, fields);
+    let environment = fields
+        .get("environment")
+        .map(|n| string_map(decoder, n, "environment"))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.value))
+        .collect();
+    let secrets: BTreeMap<String, SecretSource> = fields
+        .get("secrets")
+        .map(|n| string_map(decoder, n, "secrets"))
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(key, source)| decode_secret_source(decoder, key, source, cx))
+        .collect();
+    let words = |decoder: &mut Decoder, key: &str| -> Option<Vec<String>> {
+        let node = fields.get(key)?;
+        Some(match &node.kind {
+            // A string is run by the shell, as Docker's CMD does.
+            NodeKind::Scalar { text, .. } => vec!["sh".into(), "-c".into(), text.clone()],
+            _ => strings(decoder, node, key)
+                .into_iter()
+                .map(|w| w.value)
+                .collect(),
+        })
+    };
+    let command = words(decoder, "command");
+    let entrypoint = words(decoder, "entrypoint");
+    let health_check = fields
+        .get("health_check")
+        .and_then(|node| decode_health_check(decoder, node));
+    Some(Container {
+        name: name.to_string(),
+        image: image?,
+        ports,
+        environment,
+        secrets,
+        command,
+        entrypoint,
+        health_check,
+        essential: flag(decoder, fields, "essential", true),
+    })
+}
+
+/// A container's `image`: a literal reference, or `{ repository, tag }` naming one of the
+/// stack's repositories.
+fn decode_image(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    node: &Node,
+    name: &str,
+    repositories: &[String],
+) -> Option<Image> {
+    match fields.get("image") {
         None => {
             decoder.error(node.pos, format!("container `{name}` has no `image`"), "add `image: nginx:1.27`, or `image: { repository: web, tag: \"${var.image_tag}\" }`");
             None
@@ -1561,7 +1695,11 @@ fn decode_container(
                 .string(image, "image")
                 .map(|text| Image::Literal(text.value)),
         },
-    };
+    }
+}
+
+/// A container's `port` or `ports`, without repeats.
+fn decode_ports(decoder: &mut Decoder, fields: &Fields<'_>) -> Vec<u16> {
     let mut ports: Vec<u16> = Vec::new();
     match (fields.get("port"), fields.get("ports")) {
         (Some(_), Some(node)) => decoder.error(
@@ -1580,120 +1718,111 @@ fn decode_container(
         }
         (None, None) => {}
     }
-    let environment = fields
-        .get("environment")
-        .map(|n| string_map(decoder, n, "environment"))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, v.value))
-        .collect();
-    let secrets: BTreeMap<String, SecretSource> = fields
-        .get("secrets")
-        .map(|n| string_map(decoder, n, "secrets"))
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(key, source)| {
-            if let Some(reference) = source.value.strip_prefix("secrets.") {
-                let (secret, json_key) = match reference.split_once(':') {
-                    Some((secret, json_key)) => (secret, Some(json_key.to_string())),
-                    None => (reference, None),
-                };
-                if !stack_secrets.iter().any(|known| known == secret) {
-                    let hint = suggest(secret, stack_secrets.iter().map(String::as_str))
-                        .map(|close| format!("did you mean `secrets.{close}`? "))
-                        .unwrap_or_default();
-                    decoder.error(source.pos, format!("secret `{key}` refers to `secrets.{secret}`, which the manifest does not declare"), format!("{hint}declare it under `secrets:`, or write the ARN of a secret made elsewhere"));
-                    return None;
-                }
-                if json_key.as_deref() == Some("") {
-                    decoder.error(source.pos, format!("secret `{key}` names no JSON key after `:`"), format!("write `secrets.{secret}` for the whole value, or `secrets.{secret}:password` for one key of its JSON"));
-                    return None;
-                }
-                // ECS stops every task reading a secret that has no `AWSCURRENT` value.
-                if cx.valueless_secrets.iter().any(|known| known == secret) {
-                    decoder.error(source.pos, format!("secret `{key}` reads `secrets.{secret}`, which is made without a value (`generate: false`): its tasks could not start"), format!("remove `generate: false` from `secrets.{secret}` (a value is generated, then replaced with `aws secretsmanager put-secret-value`), or read a secret made elsewhere by its ARN"));
-                    return None;
-                }
-                return Some((key, SecretSource::Secret { key: secret.to_string(), json_key }));
-            }
-            if let Some(reference) = source.value.strip_prefix("databases.") {
-                let (database, json_key) = match reference.split_once(':') {
-                    Some((database, json_key)) => (database, Some(json_key.to_string())),
-                    None => (reference, None),
-                };
-                if !cx.databases.iter().any(|known| known == database) {
-                    let hint = suggest(database, cx.databases.iter().map(String::as_str))
-                        .map(|close| format!("did you mean `databases.{close}`? "))
-                        .unwrap_or_default();
-                    decoder.error(source.pos, format!("secret `{key}` refers to `databases.{database}`, which the manifest does not declare"), format!("{hint}declare it under `databases:`"));
-                    return None;
-                }
-                return Some((key, SecretSource::Database { key: database.to_string(), json_key: json_key.filter(|k| !k.is_empty()) }));
-            }
-            if source.value.starts_with("arn:") && (source.value.contains(":secretsmanager:") || source.value.contains(":ssm:")) {
-                Some((key, SecretSource::Arn(source.value)))
-            } else {
-                decoder.error(source.pos, format!("secret `{key}` is not one of the stack's secrets nor a Secrets Manager or SSM parameter ARN"), "write `secrets.<name>` (or `secrets.<name>:<json key>`) for a secret under `secrets:`, or the ARN (`arn:aws:secretsmanager:...`, `arn:aws:ssm:...:parameter/...`) of one made elsewhere; values never appear in the manifest");
-                None
-            }
-        })
-        .collect();
-    let words = |decoder: &mut Decoder, key: &str| -> Option<Vec<String>> {
-        let node = fields.get(key)?;
-        Some(match &node.kind {
-            // A string is run by the shell, as Docker's CMD does.
-            NodeKind::Scalar { text, .. } => vec!["sh".into(), "-c".into(), text.clone()],
-            _ => strings(decoder, node, key)
+    ports
+}
+
+/// Where one of a container's `secrets` comes from: one of the stack's secrets (or a key
+/// of its JSON), a database's managed secret, or the ARN of a secret or SSM parameter
+/// made elsewhere.
+fn decode_secret_source(
+    decoder: &mut Decoder,
+    key: String,
+    source: Spanned<String>,
+    cx: &Context<'_>,
+) -> Option<(String, SecretSource)> {
+    let stack_secrets = &cx.secrets;
+    if let Some(reference) = source.value.strip_prefix("secrets.") {
+        let (secret, json_key) = match reference.split_once(':') {
+            Some((secret, json_key)) => (secret, Some(json_key.to_string())),
+            None => (reference, None),
+        };
+        if !stack_secrets.iter().any(|known| known == secret) {
+            let hint = suggest(secret, stack_secrets.iter().map(String::as_str))
+                .map(|close| format!("did you mean `secrets.{close}`? "))
+                .unwrap_or_default();
+            decoder.error(source.pos, format!("secret `{key}` refers to `secrets.{secret}`, which the manifest does not declare"), format!("{hint}declare it under `secrets:`, or write the ARN of a secret made elsewhere"));
+            return None;
+        }
+        if json_key.as_deref() == Some("") {
+            decoder.error(source.pos, format!("secret `{key}` names no JSON key after `:`"), format!("write `secrets.{secret}` for the whole value, or `secrets.{secret}:password` for one key of its JSON"));
+            return None;
+        }
+        // ECS stops every task reading a secret that has no `AWSCURRENT` value.
+        if cx.valueless_secrets.iter().any(|known| known == secret) {
+            decoder.error(source.pos, format!("secret `{key}` reads `secrets.{secret}`, which is made without a value (`generate: false`): its tasks could not start"), format!("remove `generate: false` from `secrets.{secret}` (a value is generated, then replaced with `aws secretsmanager put-secret-value`), or read a secret made elsewhere by its ARN"));
+            return None;
+        }
+        return Some((
+            key,
+            SecretSource::Secret {
+                key: secret.to_string(),
+                json_key,
+            },
+        ));
+    }
+    if let Some(reference) = source.value.strip_prefix("databases.") {
+        let (database, json_key) = match reference.split_once(':') {
+            Some((database, json_key)) => (database, Some(json_key.to_string())),
+            None => (reference, None),
+        };
+        if !cx.databases.iter().any(|known| known == database) {
+            let hint = suggest(database, cx.databases.iter().map(String::as_str))
+                .map(|close| format!("did you mean `databases.{close}`? "))
+                .unwrap_or_default();
+            decoder.error(source.pos, format!("secret `{key}` refers to `databases.{database}`, which the manifest does not declare"), format!("{hint}declare it under `databases:`"));
+            return None;
+        }
+        return Some((
+            key,
+            SecretSource::Database {
+                key: database.to_string(),
+                json_key: json_key.filter(|k| !k.is_empty()),
+            },
+        ));
+    }
+    if source.value.starts_with("arn:")
+        && (source.value.contains(":secretsmanager:") || source.value.contains(":ssm:"))
+    {
+        Some((key, SecretSource::Arn(source.value)))
+    } else {
+        decoder.error(source.pos, format!("secret `{key}` is not one of the stack's secrets nor a Secrets Manager or SSM parameter ARN"), "write `secrets.<name>` (or `secrets.<name>:<json key>`) for a secret under `secrets:`, or the ARN (`arn:aws:secretsmanager:...`, `arn:aws:ssm:...:parameter/...`) of one made elsewhere; values never appear in the manifest");
+        None
+    }
+}
+
+/// A container's `health_check`: its command (a string is run by the shell) and ECS's
+/// limits on its timing.
+fn decode_health_check(decoder: &mut Decoder, node: &Node) -> Option<HealthCheck> {
+    let check = decoder.fields(node, "health_check", HEALTH_CHECK)?;
+    let command_node = check.get("command");
+    let command = match command_node.map(|n| &n.kind) {
+        Some(NodeKind::Scalar { text, .. }) => vec!["CMD-SHELL".to_string(), text.clone()],
+        Some(_) => {
+            let mut words: Vec<String> = strings(decoder, command_node?, "command")
                 .into_iter()
                 .map(|w| w.value)
-                .collect(),
-        })
+                .collect();
+            if !matches!(words.first().map(String::as_str), Some("CMD" | "CMD-SHELL")) {
+                words.insert(0, "CMD".to_string());
+            }
+            words
+        }
+        None => {
+            decoder.error(
+                node.pos,
+                "a health check needs a `command`",
+                "e.g. `command: curl -f http://localhost:3000/health || exit 1`",
+            );
+            return None;
+        }
     };
-    let command = words(decoder, "command");
-    let entrypoint = words(decoder, "entrypoint");
-    let health_check = fields.get("health_check").and_then(|node| {
-        let check = decoder.fields(node, "health_check", HEALTH_CHECK)?;
-        let command_node = check.get("command");
-        let command = match command_node.map(|n| &n.kind) {
-            Some(NodeKind::Scalar { text, .. }) => vec!["CMD-SHELL".to_string(), text.clone()],
-            Some(_) => {
-                let mut words: Vec<String> = strings(decoder, command_node?, "command")
-                    .into_iter()
-                    .map(|w| w.value)
-                    .collect();
-                if !matches!(words.first().map(String::as_str), Some("CMD" | "CMD-SHELL")) {
-                    words.insert(0, "CMD".to_string());
-                }
-                words
-            }
-            None => {
-                decoder.error(
-                    node.pos,
-                    "a health check needs a `command`",
-                    "e.g. `command: curl -f http://localhost:3000/health || exit 1`",
-                );
-                return None;
-            }
-        };
-        // ECS limits: interval 5-300 s, timeout 2-60 s, retries 1-10, start period 0-300 s.
-        Some(HealthCheck {
-            command,
-            interval: number(decoder, &check, "interval", 30, 5, 300),
-            timeout: number(decoder, &check, "timeout", 5, 2, 60),
-            retries: number(decoder, &check, "retries", 3, 1, 10),
-            start_period: number(decoder, &check, "start_period", 0, 0, 300),
-        })
-    });
-    Some(Container {
-        name: name.to_string(),
-        image: image?,
-        ports,
-        environment,
-        secrets,
+    // ECS limits: interval 5-300 s, timeout 2-60 s, retries 1-10, start period 0-300 s.
+    Some(HealthCheck {
         command,
-        entrypoint,
-        health_check,
-        essential: flag(decoder, fields, "essential", true),
+        interval: number(decoder, &check, "interval", 30, 5, 300),
+        timeout: number(decoder, &check, "timeout", 5, 2, 60),
+        retries: number(decoder, &check, "retries", 3, 1, 10),
+        start_period: number(decoder, &check, "start_period", 0, 0, 300),
     })
 }
 
@@ -1717,47 +1846,7 @@ fn decode_expose(
         }
         None => containers.first()?.name.clone(),
     };
-    let container_ports = containers
-        .iter()
-        .find(|c| c.name == container)
-        .map(|c| c.ports.clone())
-        .unwrap_or_default();
-    let port = match fields
-        .get("port")
-        .and_then(|n| decoder.int(n, "port", 1, 65535))
-    {
-        Some(port) => {
-            if !container_ports.contains(&(port.value as u16)) {
-                decoder.error(
-                    port.pos,
-                    format!(
-                        "container `{container}` does not listen on port {}",
-                        port.value
-                    ),
-                    format!(
-                        "add it to the container's `ports`{}",
-                        if container_ports.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" (now {container_ports:?})")
-                        }
-                    ),
-                );
-            }
-            port.value as u16
-        }
-        None => match container_ports.first() {
-            Some(port) => *port,
-            None => {
-                decoder.error(
-                    node.pos,
-                    format!("container `{container}` has no ports to expose"),
-                    "add `port: 3000` to the container",
-                );
-                return None;
-            }
-        },
-    };
+    let port = decode_expose_port(decoder, &fields, node, &container, containers)?;
     let https = fields
         .get("protocol")
         .and_then(|n| decoder.choice(n, "protocol", &["HTTP", "HTTPS"]))
@@ -1827,4 +1916,57 @@ fn decode_expose(
         sticky,
         deregistration_delay: number(decoder, &fields, "deregistration_delay", 300, 0, 3600),
     })
+}
+
+/// The container port a load balancer sends to: one the container listens on, its first
+/// unless given.
+fn decode_expose_port(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    node: &Node,
+    container: &str,
+    containers: &[Container],
+) -> Option<u16> {
+    let container_ports = containers
+        .iter()
+        .find(|c| c.name == container)
+        .map(|c| c.ports.clone())
+        .unwrap_or_default();
+    let port = match fields
+        .get("port")
+        .and_then(|n| decoder.int(n, "port", 1, 65535))
+    {
+        Some(port) => {
+            if !container_ports.contains(&(port.value as u16)) {
+                decoder.error(
+                    port.pos,
+                    format!(
+                        "container `{container}` does not listen on port {}",
+                        port.value
+                    ),
+                    format!(
+                        "add it to the container's `ports`{}",
+                        if container_ports.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (now {container_ports:?})")
+                        }
+                    ),
+                );
+            }
+            port.value as u16
+        }
+        None => match container_ports.first() {
+            Some(port) => *port,
+            None => {
+                decoder.error(
+                    node.pos,
+                    format!("container `{container}` has no ports to expose"),
+                    "add `port: 3000` to the container",
+                );
+                return None;
+            }
+        },
+    };
+    Some(port)
 }

@@ -18,6 +18,17 @@ pub struct Decoder {
 }
 
 /// The fields of one mapping, checked against the names its section allows.
+/// One entry of a section of named entries ([`Decoder::entries`]).
+pub struct Entry<'n> {
+    /// Its name, where it is written.
+    pub key: Spanned<String>,
+    /// Its body.
+    pub node: &'n Node,
+    pub fields: Fields<'n>,
+    /// Where it is, for messages: `<section>.<name>`.
+    pub section: String,
+}
+
 pub struct Fields<'n> {
     entries: BTreeMap<&'n str, (&'n Node, &'n Node)>,
 }
@@ -87,6 +98,33 @@ impl Decoder {
             }
         }
         Some(fields)
+    }
+
+    /// The entries of a mapping of named entries (`services: { web: {...} }`): each
+    /// name a valid logical name, each body a mapping of `allowed` fields. The opening
+    /// every named section shares; an entry with a mistake there is told and left out.
+    pub fn entries<'n>(
+        &mut self,
+        node: &'n Node,
+        section: &str,
+        allowed: &[&str],
+    ) -> Vec<Entry<'n>> {
+        let mut out = Vec::new();
+        for (key, body) in self.named(node, section) {
+            if !valid_logical_name(self, &key) {
+                continue;
+            }
+            let here = format!("{section}.{}", key.value);
+            if let Some(fields) = self.fields(body, &here, allowed) {
+                out.push(Entry {
+                    key,
+                    node: body,
+                    fields,
+                    section: here,
+                });
+            }
+        }
+        out
     }
 
     /// Reads a mapping of user-chosen names (`security_groups`), rejecting repeats.

@@ -2,8 +2,8 @@
 //! stack's VPC) and a service's `discovery` (its name in one, so `influxdb.edgemind.local`
 //! resolves to the service's tasks).
 
-use super::decode::{Decoder, Fields};
-use super::decode::{named_positions, valid_logical_name};
+use super::decode::named_positions;
+use super::decode::{Decoder, Entry, Fields};
 use super::diag::{Pos, suggest};
 use super::yaml::{Node, NodeKind};
 
@@ -66,14 +66,13 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, has_network: bool) -> 
         return Vec::new();
     }
     let mut out: Vec<Namespace> = Vec::new();
-    for (key, body) in decoder.named(node, "namespaces") {
-        if !valid_logical_name(decoder, &key) {
-            continue;
-        }
-        let section = format!("namespaces.{}", key.value);
-        let Some(fields) = decoder.fields(body, &section, NAMESPACE) else {
-            continue;
-        };
+    for Entry {
+        key,
+        node: _body,
+        fields,
+        section: _,
+    } in decoder.entries(node, "namespaces", NAMESPACE)
+    {
         let Some(name) = fields
             .get("name")
             .and_then(|node| decoder.string(node, "name"))

@@ -16,9 +16,9 @@
 //! records written in the stack's zones, in us-east-1 when a distribution uses them.
 
 use super::containers::Containers;
-use super::decode::{Decoder, Fields, Spanned};
-use super::decode::{named_positions, valid_logical_name};
-use super::diag::suggest;
+use super::decode::named_positions;
+use super::decode::{Decoder, Entry, Fields, Spanned};
+use super::diag::{Pos, suggest};
 use super::yaml::Node;
 
 const ZONE: &[&str] = &["name", "create", "comment", "records"];
@@ -98,14 +98,13 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context) -> Vec<Z
         return Vec::new();
     };
     let mut out: Vec<Zone> = Vec::new();
-    for (key, body) in decoder.named(node, "zones") {
-        if !valid_logical_name(decoder, &key) {
-            continue;
-        }
-        let section = format!("zones.{}", key.value);
-        let Some(fields) = decoder.fields(body, &section, ZONE) else {
-            continue;
-        };
+    for Entry {
+        key,
+        node: _body,
+        fields,
+        section,
+    } in decoder.entries(node, "zones", ZONE)
+    {
         let Some(name) = fields
             .get("name")
             .and_then(|node| decoder.string(node, "name"))
@@ -203,27 +202,9 @@ fn decode_record(
         }
         return Vec::new();
     };
-    let name = match label.value.trim_end_matches('.').to_ascii_lowercase() {
-        apex if apex == "@" || apex == zone => zone.to_string(),
-        full if full.ends_with(&format!(".{zone}")) => full,
-        relative => format!("{relative}.{zone}"),
-    };
-    let valid = name.len() <= 253
-        && name.split('.').enumerate().all(|(index, part)| {
-            (1..=63).contains(&part.len())
-                && (part == "*" && index == 0
-                    || part
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-        });
-    if !valid {
-        decoder.error(
-            label.pos,
-            format!("`{}` is not a DNS name", label.value),
-            "use labels of letters, digits, `-` and `_` (a `*` only first), 63 characters each",
-        );
+    let Some(name) = record_name(decoder, &label, zone) else {
         return Vec::new();
-    }
+    };
     let kinds: Vec<&str> = TYPES
         .iter()
         .copied()
@@ -260,57 +241,108 @@ fn decode_record(
         target,
     };
     if *kind == "alias" {
-        let Some(target) = decoder.string(node, "alias") else {
-            return Vec::new();
-        };
-        return match target.value.split_once('.') {
-            Some(("distributions", key)) => {
-                let Some((_, ipv6)) = cx.distributions.iter().find(|(name, _)| name == key) else {
-                    unknown(
-                        decoder,
-                        &target,
-                        key,
-                        "distribution",
-                        cx.distributions.iter().map(|(name, _)| name.as_str()),
-                    );
-                    return Vec::new();
-                };
-                let mut out = vec![record("A", Target::Distribution(key.to_string()))];
-                if *ipv6 {
-                    out.push(record("AAAA", Target::Distribution(key.to_string())));
-                }
-                out
-            }
-            Some(("load_balancers", key)) => {
-                if !cx.load_balancers.iter().any(|name| name == key) {
-                    unknown(
-                        decoder,
-                        &target,
-                        key,
-                        "load balancer",
-                        cx.load_balancers.iter().map(String::as_str),
-                    );
-                    return Vec::new();
-                }
-                vec![record("A", Target::LoadBalancer(key.to_string()))]
-            }
-            _ => {
-                decoder.error(
-                    target.pos,
-                    format!("`{}` is not an alias target", target.value),
-                    "alias one of the stack's `distributions.<name>` or `load_balancers.<name>`",
-                );
-                Vec::new()
-            }
-        };
+        return alias_records(decoder, node, cx, record);
     }
+    let Some(values) = record_values(decoder, node, kind, &label) else {
+        return Vec::new();
+    };
+    vec![record(&kind.to_uppercase(), Target::Values(values))]
+}
+
+/// A record's full name from its `name` (relative to the zone, `@` for the zone itself,
+/// or already full), checked as a DNS name.
+fn record_name(decoder: &mut Decoder, label: &Spanned<String>, zone: &str) -> Option<String> {
+    let name = match label.value.trim_end_matches('.').to_ascii_lowercase() {
+        apex if apex == "@" || apex == zone => zone.to_string(),
+        full if full.ends_with(&format!(".{zone}")) => full,
+        relative => format!("{relative}.{zone}"),
+    };
+    let valid = name.len() <= 253
+        && name.split('.').enumerate().all(|(index, part)| {
+            (1..=63).contains(&part.len())
+                && (part == "*" && index == 0
+                    || part
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        });
+    if !valid {
+        decoder.error(
+            label.pos,
+            format!("`{}` is not a DNS name", label.value),
+            "use labels of letters, digits, `-` and `_` (a `*` only first), 63 characters each",
+        );
+        return None;
+    }
+    Some(name)
+}
+
+/// The alias records to one of the stack's distributions (A, and AAAA with IPv6) or load
+/// balancers (A).
+fn alias_records(
+    decoder: &mut Decoder,
+    node: &Node,
+    cx: &Context,
+    record: impl Fn(&str, Target) -> Record,
+) -> Vec<Record> {
+    let Some(target) = decoder.string(node, "alias") else {
+        return Vec::new();
+    };
+    match target.value.split_once('.') {
+        Some(("distributions", key)) => {
+            let Some((_, ipv6)) = cx.distributions.iter().find(|(name, _)| name == key) else {
+                unknown(
+                    decoder,
+                    &target,
+                    key,
+                    "distribution",
+                    cx.distributions.iter().map(|(name, _)| name.as_str()),
+                );
+                return Vec::new();
+            };
+            let mut out = vec![record("A", Target::Distribution(key.to_string()))];
+            if *ipv6 {
+                out.push(record("AAAA", Target::Distribution(key.to_string())));
+            }
+            out
+        }
+        Some(("load_balancers", key)) => {
+            if !cx.load_balancers.iter().any(|name| name == key) {
+                unknown(
+                    decoder,
+                    &target,
+                    key,
+                    "load balancer",
+                    cx.load_balancers.iter().map(String::as_str),
+                );
+                return Vec::new();
+            }
+            vec![record("A", Target::LoadBalancer(key.to_string()))]
+        }
+        _ => {
+            decoder.error(
+                target.pos,
+                format!("`{}` is not an alias target", target.value),
+                "alias one of the stack's `distributions.<name>` or `load_balancers.<name>`",
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// A record's values, each checked against its type, sorted and without repeats.
+fn record_values(
+    decoder: &mut Decoder,
+    node: &Node,
+    kind: &str,
+    label: &Spanned<String>,
+) -> Option<Vec<String>> {
     let mut values = Vec::new();
     let mut invalid = false;
     for value in decoder.list(node) {
         let Some(text) = decoder.string(value, kind) else {
             continue;
         };
-        let fits = match *kind {
+        let fits = match kind {
             "a" => text.value.parse::<std::net::Ipv4Addr>().is_ok(),
             "aaaa" => text.value.parse::<std::net::Ipv6Addr>().is_ok(),
             "mx" => text.value.split_once(' ').is_some_and(|(priority, host)| {
@@ -320,7 +352,7 @@ fn decode_record(
             _ => true,
         };
         if !fits {
-            let shape = match *kind {
+            let shape = match kind {
                 "a" => "an IPv4 address (`192.0.2.10`)",
                 "aaaa" => "an IPv6 address (`2001:db8::10`)",
                 "mx" => "a priority and a host (`10 mail.example.com`)",
@@ -338,7 +370,7 @@ fn decode_record(
             invalid = true;
             continue;
         }
-        let value = match *kind {
+        let value = match kind {
             // Route 53 keeps TXT values quoted; longer than 255 characters, in pieces.
             "txt" if !text.value.starts_with('"') => quote_txt(&text.value),
             "cname" | "mx" => text.value.trim_end_matches('.').to_ascii_lowercase(),
@@ -348,26 +380,28 @@ fn decode_record(
     }
     if values.is_empty() {
         if invalid {
-            return Vec::new();
+            return None;
         }
         decoder.error(
             node.pos,
             format!("record `{}` has no value", label.value),
             format!("give `{kind}` at least one value"),
         );
-        return Vec::new();
+        return None;
     }
-    if *kind == "cname" && values.len() > 1 {
+    if kind == "cname" && values.len() > 1 {
         decoder.error(
             node.pos,
             "a CNAME record has one value",
             "keep one target name",
         );
-        return Vec::new();
+        return None;
     }
     values.sort();
     values.dedup();
-    vec![record(&kind.to_uppercase(), Target::Values(values))]
+    values.sort();
+    values.dedup();
+    Some(values)
 }
 
 /// A TXT value as Route 53 keeps it: quoted, in strings of at most 255 characters.
@@ -396,14 +430,13 @@ pub fn decode_certificates(
     };
     let zone_keys = declared(fields, "zones");
     let mut out = Vec::new();
-    for (key, body) in decoder.named(node, "certificates") {
-        if !valid_logical_name(decoder, &key) {
-            continue;
-        }
-        let section = format!("certificates.{}", key.value);
-        let Some(fields) = decoder.fields(body, &section, CERTIFICATE) else {
-            continue;
-        };
+    for Entry {
+        key,
+        node: _body,
+        fields,
+        section: _,
+    } in decoder.entries(node, "certificates", CERTIFICATE)
+    {
         let Some(domain) = fields
             .get("domain")
             .and_then(|node| decoder.string(node, "domain"))
@@ -420,28 +453,7 @@ pub fn decode_certificates(
         let Some(domain) = self::domain(decoder, &domain, "certificate domain") else {
             continue;
         };
-        let mut alternative_names = Vec::new();
-        if let Some(list) = fields.get("alternative_names") {
-            for item in decoder.list(list) {
-                let Some(name) = decoder.string(item, "alternative_names") else {
-                    continue;
-                };
-                if let Some(name) = self::domain(decoder, &name, "alternative name")
-                    && name != domain
-                {
-                    alternative_names.push(name);
-                }
-            }
-        }
-        alternative_names.sort();
-        alternative_names.dedup();
-        if alternative_names.len() > 99 {
-            decoder.error(
-                fields.key_pos("alternative_names").unwrap_or(key.pos),
-                "a certificate covers at most 100 names",
-                "split it into two certificates",
-            );
-        }
+        let alternative_names = decode_alternative_names(decoder, &fields, &domain, key.pos);
         // Where its validation records go: the zone named, else the zone each name is in.
         let named_zone = match fields.get("zone") {
             Some(node) => {
@@ -463,29 +475,13 @@ pub fn decode_certificates(
             }
             None => None,
         };
-        let names = crate::known::validation_domains(
-            std::iter::once(domain.as_str()).chain(alternative_names.iter().map(String::as_str)),
+        let validation = validation_zones(
+            decoder,
+            &domain,
+            &alternative_names,
+            named_zone.as_ref(),
+            zones,
         );
-        let mut validation = Vec::new();
-        for name in names {
-            let within =
-                |zone: &Zone| name == zone.name || name.ends_with(&format!(".{}", zone.name));
-            let zone = match &named_zone {
-                Some(key) => {
-                    let zone = zones.iter().find(|zone| zone.key == key.value);
-                    if zone.is_some_and(|zone| !within(zone)) {
-                        decoder.error(key.pos, format!("`{name}` is not in zone `{}`", key.value), "validate it through the zone it is in: leave `zone` out, and edgectl picks each name's zone");
-                    }
-                    zone.map(|zone| zone.key.clone())
-                }
-                None => zones
-                    .iter()
-                    .filter(|zone| within(zone))
-                    .max_by_key(|zone| zone.name.len())
-                    .map(|zone| zone.key.clone()),
-            };
-            validation.push((name, zone));
-        }
         // By use: CloudFront takes certificates from us-east-1 only, a load balancer from
         // its own region.
         let reference = format!("certificates.{}", key.value);
@@ -515,6 +511,72 @@ pub fn decode_certificates(
         });
     }
     out
+}
+
+/// A certificate's `alternative_names`, without its domain, sorted, 99 at most.
+fn decode_alternative_names(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    domain: &str,
+    at: Pos,
+) -> Vec<String> {
+    let mut alternative_names = Vec::new();
+    if let Some(list) = fields.get("alternative_names") {
+        for item in decoder.list(list) {
+            let Some(name) = decoder.string(item, "alternative_names") else {
+                continue;
+            };
+            if let Some(name) = self::domain(decoder, &name, "alternative name")
+                && name != domain
+            {
+                alternative_names.push(name);
+            }
+        }
+    }
+    alternative_names.sort();
+    alternative_names.dedup();
+    if alternative_names.len() > 99 {
+        decoder.error(
+            fields.key_pos("alternative_names").unwrap_or(at),
+            "a certificate covers at most 100 names",
+            "split it into two certificates",
+        );
+    }
+    alternative_names
+}
+
+/// The names ACM validates for a certificate, each with the zone its validation record
+/// goes to: `named_zone` when the manifest names one, else the deepest zone it is in.
+fn validation_zones(
+    decoder: &mut Decoder,
+    domain: &str,
+    alternative_names: &[String],
+    named_zone: Option<&Spanned<String>>,
+    zones: &[Zone],
+) -> Vec<(String, Option<String>)> {
+    let names = crate::known::validation_domains(
+        std::iter::once(domain).chain(alternative_names.iter().map(String::as_str)),
+    );
+    let mut validation = Vec::new();
+    for name in names {
+        let within = |zone: &Zone| name == zone.name || name.ends_with(&format!(".{}", zone.name));
+        let zone = match named_zone {
+            Some(key) => {
+                let zone = zones.iter().find(|zone| zone.key == key.value);
+                if zone.is_some_and(|zone| !within(zone)) {
+                    decoder.error(key.pos, format!("`{name}` is not in zone `{}`", key.value), "validate it through the zone it is in: leave `zone` out, and edgectl picks each name's zone");
+                }
+                zone.map(|zone| zone.key.clone())
+            }
+            None => zones
+                .iter()
+                .filter(|zone| within(zone))
+                .max_by_key(|zone| zone.name.len())
+                .map(|zone| zone.key.clone()),
+        };
+        validation.push((name, zone));
+    }
+    validation
 }
 
 fn unknown<'a>(

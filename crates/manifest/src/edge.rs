@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::decode::{Decoder, Fields, Spanned, list};
-use super::decode::{flag, valid_logical_name};
-use super::diag::suggest;
+use super::decode::flag;
+use super::decode::{Decoder, Entry, Fields, Spanned, list};
+use super::diag::{Pos, suggest};
 use super::keys::{KeyRef, key_ref};
 use super::yaml::{Node, NodeKind};
 use crate::known::{CACHE_POLICIES, ORIGIN_REQUEST_POLICIES, policy_id};
@@ -325,14 +325,13 @@ pub fn bucket_name_problem(name: &str) -> Option<&'static str> {
 fn decode_buckets(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<Bucket> {
     let mut out = Vec::new();
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
-    for (key, body) in decoder.named(node, "buckets") {
-        if !valid_logical_name(decoder, &key) {
-            continue;
-        }
-        let section = format!("buckets.{}", key.value);
-        let Some(fields) = decoder.fields(body, &section, BUCKET) else {
-            continue;
-        };
+    for Entry {
+        key,
+        node: _body,
+        fields,
+        section,
+    } in decoder.entries(node, "buckets", BUCKET)
+    {
         // Bucket names are global: edgectl never derives one, the manifest says it.
         let Some(name) = fields
             .get("name")
@@ -383,22 +382,7 @@ fn decode_buckets(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<B
             }
             _ => None,
         };
-        let object_ownership = match fields
-            .get("object_ownership")
-            .and_then(|node| {
-                decoder.choice(
-                    node,
-                    "object_ownership",
-                    &["enforced", "preferred", "writer"],
-                )
-            })
-            .map(|choice| choice.value)
-            .as_deref()
-        {
-            Some("preferred") => "BucketOwnerPreferred",
-            Some("writer") => "ObjectWriter",
-            _ => "BucketOwnerEnforced",
-        };
+        let object_ownership = decode_object_ownership(decoder, &fields);
         let lifecycle = fields
             .get("lifecycle")
             .map(|node| decode_lifecycle(decoder, node, &section))
@@ -407,25 +391,9 @@ fn decode_buckets(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<B
             .get("cors")
             .map(|node| decode_cors(decoder, node, &section))
             .unwrap_or_default();
-        let website = fields.get("website").and_then(|node| {
-            let website = decoder.fields(node, &format!("{section}.website"), WEBSITE)?;
-            let index = website
-                .get("index")
-                .and_then(|node| decoder.string(node, "index"))
-                .map_or_else(|| "index.html".to_string(), |index| index.value);
-            if index.is_empty() || index.contains('/') {
-                decoder.error(
-                    node.pos,
-                    format!("`website.index` is `{index}`"),
-                    "the index document is a file name without `/`, e.g. `index.html`",
-                );
-            }
-            let error = website
-                .get("error")
-                .and_then(|node| decoder.string(node, "error"))
-                .map(|error| error.value);
-            Some(Website { index, error })
-        });
+        let website = fields
+            .get("website")
+            .and_then(|node| decode_website(decoder, node, &section));
         let policy = fields
             .get("policy")
             .map(|node| decode_policy(decoder, node, &section))
@@ -455,6 +423,47 @@ fn decode_buckets(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<B
         });
     }
     out
+}
+
+/// A bucket's `object_ownership` as S3 names it; ACLs disabled (`enforced`) unless given.
+fn decode_object_ownership(decoder: &mut Decoder, fields: &Fields<'_>) -> &'static str {
+    match fields
+        .get("object_ownership")
+        .and_then(|node| {
+            decoder.choice(
+                node,
+                "object_ownership",
+                &["enforced", "preferred", "writer"],
+            )
+        })
+        .map(|choice| choice.value)
+        .as_deref()
+    {
+        Some("preferred") => "BucketOwnerPreferred",
+        Some("writer") => "ObjectWriter",
+        _ => "BucketOwnerEnforced",
+    }
+}
+
+/// A bucket's static `website`: its index document (a file name) and error document.
+fn decode_website(decoder: &mut Decoder, node: &Node, section: &str) -> Option<Website> {
+    let website = decoder.fields(node, &format!("{section}.website"), WEBSITE)?;
+    let index = website
+        .get("index")
+        .and_then(|node| decoder.string(node, "index"))
+        .map_or_else(|| "index.html".to_string(), |index| index.value);
+    if index.is_empty() || index.contains('/') {
+        decoder.error(
+            node.pos,
+            format!("`website.index` is `{index}`"),
+            "the index document is a file name without `/`, e.g. `index.html`",
+        );
+    }
+    let error = website
+        .get("error")
+        .and_then(|node| decoder.string(node, "error"))
+        .map(|error| error.value);
+    Some(Website { index, error })
 }
 
 /// `lifecycle:` one rule for the whole bucket (a mapping) or a list of rules.
@@ -495,55 +504,7 @@ fn decode_lifecycle(decoder: &mut Decoder, node: &Node, section: &str) -> Vec<Li
                 "give each rule its own `id`",
             );
         }
-        let mut transitions = Vec::new();
-        if let Some(node) = fields.get("transitions") {
-            match &node.kind {
-                // Shorthand: `{ standard_ia: 30, glacier: 90, deep_archive: 180 }`.
-                NodeKind::Map(_) => {
-                    for (class, days) in decoder.named(node, &format!("{where_}.transitions")) {
-                        let Some(class) = storage_class(decoder, &class) else {
-                            continue;
-                        };
-                        if let Some(days) = decoder.int(days, "transitions", 0, 36500) {
-                            transitions.push((days.value, class, days.pos));
-                        }
-                    }
-                }
-                _ => {
-                    for item in decoder.list(node) {
-                        let Some(transition) =
-                            decoder.fields(item, &format!("{where_}.transitions"), TRANSITION)
-                        else {
-                            continue;
-                        };
-                        let days = transition
-                            .get("days")
-                            .and_then(|node| decoder.int(node, "days", 0, 36500));
-                        let class = transition
-                            .get("storage_class")
-                            .and_then(|node| decoder.string(node, "storage_class"))
-                            .and_then(|class| {
-                                let lower = Spanned {
-                                    value: class.value.to_ascii_lowercase(),
-                                    pos: class.pos,
-                                };
-                                storage_class(decoder, &lower)
-                            });
-                        match (days, class) {
-                            (Some(days), Some(class)) => {
-                                transitions.push((days.value, class, days.pos));
-                            }
-                            (None, _) if transition.get("days").is_none() => decoder.error(
-                                item.pos,
-                                "a transition needs `days`",
-                                "write `{ days: 30, storage_class: standard_ia }`",
-                            ),
-                            _ => {}
-                        }
-                    }
-                }
-            }
-        }
+        let mut transitions = decode_transitions(decoder, &fields, &where_);
         transitions.sort();
         check_transitions(decoder, &transitions);
         let expire_after_days = fields
@@ -594,6 +555,65 @@ fn decode_lifecycle(decoder: &mut Decoder, node: &Node, section: &str) -> Vec<Li
         });
     }
     out
+}
+
+/// A lifecycle rule's `transitions`: (days, storage class, where), as a map
+/// (`{ standard_ia: 30, glacier: 90 }`) or a list of `{ days, storage_class }`.
+fn decode_transitions(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    where_: &str,
+) -> Vec<(i64, String, Pos)> {
+    let mut transitions = Vec::new();
+    if let Some(node) = fields.get("transitions") {
+        match &node.kind {
+            // Shorthand: `{ standard_ia: 30, glacier: 90, deep_archive: 180 }`.
+            NodeKind::Map(_) => {
+                for (class, days) in decoder.named(node, &format!("{where_}.transitions")) {
+                    let Some(class) = storage_class(decoder, &class) else {
+                        continue;
+                    };
+                    if let Some(days) = decoder.int(days, "transitions", 0, 36500) {
+                        transitions.push((days.value, class, days.pos));
+                    }
+                }
+            }
+            _ => {
+                for item in decoder.list(node) {
+                    let Some(transition) =
+                        decoder.fields(item, &format!("{where_}.transitions"), TRANSITION)
+                    else {
+                        continue;
+                    };
+                    let days = transition
+                        .get("days")
+                        .and_then(|node| decoder.int(node, "days", 0, 36500));
+                    let class = transition
+                        .get("storage_class")
+                        .and_then(|node| decoder.string(node, "storage_class"))
+                        .and_then(|class| {
+                            let lower = Spanned {
+                                value: class.value.to_ascii_lowercase(),
+                                pos: class.pos,
+                            };
+                            storage_class(decoder, &lower)
+                        });
+                    match (days, class) {
+                        (Some(days), Some(class)) => {
+                            transitions.push((days.value, class, days.pos));
+                        }
+                        (None, _) if transition.get("days").is_none() => decoder.error(
+                            item.pos,
+                            "a transition needs `days`",
+                            "write `{ days: 30, storage_class: standard_ia }`",
+                        ),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    transitions
 }
 
 fn storage_class(decoder: &mut Decoder, class: &Spanned<String>) -> Option<String> {
@@ -952,337 +972,415 @@ fn decode_distributions(
     buckets: &[Bucket],
 ) -> Vec<Distribution> {
     let mut out = Vec::new();
-    for (key, body) in decoder.named(node, "distributions") {
-        if !valid_logical_name(decoder, &key) {
-            continue;
+    for entry in decoder.entries(node, "distributions", DISTRIBUTION) {
+        if let Some(distribution) = decode_distribution(decoder, &entry, cx, buckets) {
+            out.push(distribution);
         }
-        let section = format!("distributions.{}", key.value);
-        let Some(fields) = decoder.fields(body, &section, DISTRIBUTION) else {
-            continue;
-        };
-        let mut origins: Vec<Origin> = Vec::new();
-        if let Some(node) = fields.get("origins") {
-            for (name, body) in decoder.named(node, &format!("{section}.origins")) {
-                if let Some(origin) = decode_origin(decoder, &name, body, &section, cx, buckets) {
-                    origins.push(origin);
-                }
-            }
-        }
-        let Some(default_node) = fields.get("default") else {
-            decoder.error(
-                key.pos,
-                format!("distribution `{}` has no `default` behavior", key.value),
-                "add `default: { origin: buckets.NAME }`",
-            );
-            continue;
-        };
-        let default = decode_behavior(
-            decoder,
-            default_node,
-            &format!("{section}.default"),
-            false,
-            &mut origins,
-            cx,
-            buckets,
-        );
-        let mut behaviors = Vec::new();
-        let mut paths = BTreeMap::new();
-        if let Some(node) = fields.get("behaviors") {
-            for (index, item) in decoder.list(node).into_iter().enumerate() {
-                if let Some(behavior) = decode_behavior(
-                    decoder,
-                    item,
-                    &format!("{section}.behaviors[{index}]"),
-                    true,
-                    &mut origins,
-                    cx,
-                    buckets,
-                ) {
-                    let path = behavior.path.clone().unwrap_or_default();
-                    if let Some(first) = paths.insert(path.clone(), item.pos.line) {
-                        decoder.error(
-                            item.pos,
-                            format!("path `{path}` has two behaviors"),
-                            format!("the first is at line {first}; CloudFront takes one behavior per path pattern"),
-                        );
-                    }
-                    behaviors.push(behavior);
-                }
-            }
-        }
-        if behaviors.len() > 25 {
-            decoder.error(
-                fields.get("behaviors").map_or(key.pos, |node| node.pos),
-                format!(
-                    "{} behaviors; CloudFront allows 25 per distribution",
-                    behaviors.len()
-                ),
-                "merge path patterns, or ask AWS to raise the quota and split the distribution",
-            );
-        }
-        let aliases = strings(decoder, fields.get("aliases"), "aliases");
-        let certificate = fields
-            .get("certificate")
-            .and_then(|node| decoder.string(node, "certificate"));
-        if let Some(certificate) = &certificate
-            && let Some(key) = certificate.value.strip_prefix("certificates.")
-        {
-            if !cx.certificates.iter().any(|known| known == key) {
-                let help =
-                    match super::diag::suggest(key, cx.certificates.iter().map(String::as_str)) {
-                        Some(close) => format!("did you mean `certificates.{close}`?"),
-                        None => "declare it under `certificates:`, or use an ACM certificate's ARN"
-                            .to_string(),
-                    };
-                decoder.error(
-                    certificate.pos,
-                    format!("unknown certificate `{key}`"),
-                    help,
-                );
-            }
-        } else if let Some(certificate) = &certificate
-            && !certificate.value.starts_with("arn:aws:acm:us-east-1:")
-        {
-            decoder.error(
-                certificate.pos,
-                "CloudFront takes certificates only from ACM in us-east-1",
-                "use `certificates.<name>` (edgectl requests it in us-east-1), or the ARN of one in us-east-1 (`arn:aws:acm:us-east-1:...`)",
-            );
-        }
-        if !aliases.is_empty() && certificate.is_none() {
-            decoder.error(
-                fields.get("aliases").map_or(key.pos, |node| node.pos),
-                "aliases need a `certificate` that covers them",
-                "add `certificate: arn:aws:acm:us-east-1:ACCOUNT:certificate/ID`",
-            );
-        }
-        let minimum_tls = fields
-            .get("minimum_tls")
-            .and_then(|node| decoder.choice(node, "minimum_tls", TLS_VERSIONS))
-            .map(|choice| choice.value);
-        if let (Some(_), None) = (&minimum_tls, &certificate) {
-            decoder.error(
-                fields.get("minimum_tls").map_or(key.pos, |node| node.pos),
-                "`minimum_tls` needs a `certificate`",
-                "CloudFront's default certificate fixes the TLS versions; add your own certificate to choose",
-            );
-        }
-        let price_class = match fields
-            .get("price_class")
-            .and_then(|node| decoder.choice(node, "price_class", &["all", "200", "100"]))
-            .map(|choice| choice.value)
-            .as_deref()
-        {
-            Some("100") => "PriceClass_100",
-            Some("200") => "PriceClass_200",
-            _ => "PriceClass_All",
-        };
-        let bucket_default = origins
-            .iter()
-            .find(|origin| {
-                origin.id
-                    == default
-                        .as_ref()
-                        .map(|d| d.origin.clone())
-                        .unwrap_or_default()
-            })
-            .is_some_and(|origin| matches!(origin.target, OriginTarget::Bucket(_)));
-        let default_root_object = fields
-            .get("default_root_object")
-            .and_then(|node| decoder.string(node, "default_root_object"))
-            .map(|root| root.value.trim_start_matches('/').to_string())
-            .unwrap_or_else(|| {
-                if bucket_default {
-                    "index.html".into()
-                } else {
-                    String::new()
-                }
-            });
-        let http_version = fields
-            .get("http_version")
-            .and_then(|node| {
-                decoder.choice(
-                    node,
-                    "http_version",
-                    &["http1.1", "http2", "http3", "http2and3"],
-                )
-            })
-            .map_or_else(|| "http2and3".to_string(), |choice| choice.value);
-        let web_acl = fields
-            .get("web_acl")
-            .and_then(|node| decoder.string(node, "web_acl"));
-        if let Some(acl) = &web_acl
-            && !(acl.value.starts_with("arn:aws:wafv2:us-east-1:")
-                && acl.value.contains(":global/webacl/"))
-        {
-            decoder.error(
-                acl.pos,
-                "`web_acl` must be a WAFv2 web ACL with CloudFront (global) scope",
-                "use the ARN of a web ACL created in us-east-1 with scope CLOUDFRONT (`arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID`)",
-            );
-        }
-        let logging = fields.get("logging").and_then(|node| {
-            let logging = decoder.fields(node, &format!("{section}.logging"), LOGGING)?;
-            let bucket = logging
-                .get("bucket")
-                .and_then(|node| decoder.string(node, "bucket"))?;
-            let name = bucket.value.trim_start_matches("buckets.").to_string();
-            match buckets.iter().find(|b| b.key == name) {
-                None => {
-                    decoder.error(
-                        bucket.pos,
-                        format!("`{}` is not a bucket of this manifest", bucket.value),
-                        "log to one of the manifest's `buckets` (by name), so edgectl can let CloudFront write to it",
-                    );
-                    None
-                }
-                Some(target) if target.object_ownership == "BucketOwnerEnforced" => {
-                    decoder.error(
-                        bucket.pos,
-                        format!("bucket `{name}` has ACLs disabled, and CloudFront logs are delivered with an ACL"),
-                        format!("set `object_ownership: preferred` on `buckets.{name}`"),
-                    );
-                    None
-                }
-                Some(_) => Some((
-                    name,
-                    logging
-                        .get("prefix")
-                        .and_then(|node| decoder.string(node, "prefix"))
-                        .map(|prefix| prefix.value)
-                        .unwrap_or_default(),
-                )),
-            }
-        });
-        let mut errors = Vec::new();
-        if flag(decoder, &fields, "spa", false) {
-            for code in [403, 404] {
-                errors.push(ErrorResponse {
-                    code,
-                    page: Some("/index.html".into()),
-                    status: Some(200),
-                    ttl: 0,
-                });
-            }
-        }
-        if let Some(node) = fields.get("errors") {
-            for (index, item) in decoder.list(node).into_iter().enumerate() {
-                let Some(error) =
-                    decoder.fields(item, &format!("{section}.errors[{index}]"), ERROR_RESPONSE)
-                else {
-                    continue;
-                };
-                let Some(code) = error
-                    .get("code")
-                    .and_then(|node| decoder.int(node, "code", 100, 599))
-                else {
-                    if error.get("code").is_none() {
-                        decoder.error(
-                            item.pos,
-                            "an error response needs a `code`",
-                            "write `{ code: 404, page: /index.html, status: 200 }`",
-                        );
-                    }
-                    continue;
-                };
-                if !ERROR_CODES.contains(&code.value) {
-                    decoder.error(
-                        code.pos,
-                        format!("CloudFront cannot customise the response to {}", code.value),
-                        "use 400, 403, 404, 405, 414, 416, 500, 501, 502, 503 or 504",
-                    );
-                }
-                let page = error
-                    .get("page")
-                    .and_then(|node| decoder.string(node, "page"));
-                if let Some(page) = &page
-                    && !page.value.starts_with('/')
-                {
-                    decoder.error(
-                        page.pos,
-                        "the error page is a path starting with `/`",
-                        "write e.g. `/index.html`",
-                    );
-                }
-                let status = error
-                    .get("status")
-                    .and_then(|node| decoder.int(node, "status", 100, 599));
-                if let Some(status) = &status
-                    && !RESPONSE_CODES.contains(&status.value)
-                {
-                    decoder.error(
-                        status.pos,
-                        format!("CloudFront cannot answer with {}", status.value),
-                        "use 200 or one of the error codes",
-                    );
-                }
-                if status.is_some() != page.is_some() {
-                    decoder.error(
-                        item.pos,
-                        "`page` and `status` go together",
-                        "set both, or neither (then only the caching time is changed)",
-                    );
-                }
-                if errors.iter().any(|e: &ErrorResponse| e.code == code.value) {
-                    decoder.error(
-                        code.pos,
-                        format!("two error responses for {}", code.value),
-                        "keep one (`spa: true` already covers 403 and 404)",
-                    );
-                }
-                errors.push(ErrorResponse {
-                    code: code.value,
-                    page: page.map(|page| page.value),
-                    status: status.map(|status| status.value),
-                    ttl: error
-                        .get("ttl")
-                        .and_then(|node| decoder.int(node, "ttl", 0, 31_536_000))
-                        .map_or(10, |ttl| ttl.value),
-                });
-            }
-        }
-        errors.sort_by_key(|error| error.code);
-        let comment = fields
-            .get("comment")
-            .and_then(|node| decoder.string(node, "comment"))
-            .map(|comment| comment.value)
-            .unwrap_or_default();
-        if comment.len() > 128 {
-            decoder.error(
-                fields.get("comment").map_or(key.pos, |n| n.pos),
-                "a distribution's comment is at most 128 characters",
-                "shorten it",
-            );
-        }
-        let tags = fields
-            .get("tags")
-            .map(|node| (cx.tags)(decoder, node))
-            .unwrap_or_default();
-        let Some(default) = default else {
-            continue;
-        };
-        out.push(Distribution {
-            key: key.value.clone(),
-            comment,
-            enabled: flag(decoder, &fields, "enabled", true),
-            aliases,
-            certificate: certificate.map(|certificate| certificate.value),
-            minimum_tls: minimum_tls.unwrap_or_else(|| DEFAULT_MINIMUM_TLS.to_string()),
-            price_class: price_class.to_string(),
-            default_root_object,
-            http_version,
-            ipv6: flag(decoder, &fields, "ipv6", true),
-            web_acl: web_acl.map(|acl| acl.value),
-            logging,
-            origins,
-            default,
-            behaviors,
-            errors,
-            tags,
-            retain: flag(decoder, &fields, "retain", false),
-        });
     }
     out
+}
+
+fn decode_distribution(
+    decoder: &mut Decoder,
+    entry: &Entry<'_>,
+    cx: &Context<'_>,
+    buckets: &[Bucket],
+) -> Option<Distribution> {
+    let Entry {
+        key,
+        fields,
+        section,
+        ..
+    } = entry;
+    let mut origins: Vec<Origin> = Vec::new();
+    if let Some(node) = fields.get("origins") {
+        for (name, body) in decoder.named(node, &format!("{section}.origins")) {
+            if let Some(origin) = decode_origin(decoder, &name, body, section, cx, buckets) {
+                origins.push(origin);
+            }
+        }
+    }
+    let Some(default_node) = fields.get("default") else {
+        decoder.error(
+            key.pos,
+            format!("distribution `{}` has no `default` behavior", key.value),
+            "add `default: { origin: buckets.NAME }`",
+        );
+        return None;
+    };
+    let default = decode_behavior(
+        decoder,
+        default_node,
+        &format!("{section}.default"),
+        false,
+        &mut origins,
+        cx,
+        buckets,
+    );
+    let behaviors = decode_behaviors(decoder, fields, section, key.pos, &mut origins, cx, buckets);
+    let (aliases, certificate, minimum_tls) = decode_viewer(decoder, fields, key.pos, cx);
+    let price_class = decode_price_class(decoder, fields);
+    let bucket_default = origins
+        .iter()
+        .find(|origin| {
+            origin.id
+                == default
+                    .as_ref()
+                    .map(|d| d.origin.clone())
+                    .unwrap_or_default()
+        })
+        .is_some_and(|origin| matches!(origin.target, OriginTarget::Bucket(_)));
+    let default_root_object = fields
+        .get("default_root_object")
+        .and_then(|node| decoder.string(node, "default_root_object"))
+        .map(|root| root.value.trim_start_matches('/').to_string())
+        .unwrap_or_else(|| {
+            if bucket_default {
+                "index.html".into()
+            } else {
+                String::new()
+            }
+        });
+    let http_version = fields
+        .get("http_version")
+        .and_then(|node| {
+            decoder.choice(
+                node,
+                "http_version",
+                &["http1.1", "http2", "http3", "http2and3"],
+            )
+        })
+        .map_or_else(|| "http2and3".to_string(), |choice| choice.value);
+    let web_acl = decode_web_acl(decoder, fields);
+    let logging = decode_logging(decoder, fields, section, buckets);
+    let errors = decode_error_responses(decoder, fields, section);
+    let comment = fields
+        .get("comment")
+        .and_then(|node| decoder.string(node, "comment"))
+        .map(|comment| comment.value)
+        .unwrap_or_default();
+    if comment.len() > 128 {
+        decoder.error(
+            fields.get("comment").map_or(key.pos, |n| n.pos),
+            "a distribution's comment is at most 128 characters",
+            "shorten it",
+        );
+    }
+    let tags = fields
+        .get("tags")
+        .map(|node| (cx.tags)(decoder, node))
+        .unwrap_or_default();
+    let default = default?;
+    Some(Distribution {
+        key: key.value.clone(),
+        comment,
+        enabled: flag(decoder, fields, "enabled", true),
+        aliases,
+        certificate: certificate.map(|certificate| certificate.value),
+        minimum_tls: minimum_tls.unwrap_or_else(|| DEFAULT_MINIMUM_TLS.to_string()),
+        price_class: price_class.to_string(),
+        default_root_object,
+        http_version,
+        ipv6: flag(decoder, fields, "ipv6", true),
+        web_acl: web_acl.map(|acl| acl.value),
+        logging,
+        origins,
+        default,
+        behaviors,
+        errors,
+        tags,
+        retain: flag(decoder, fields, "retain", false),
+    })
+}
+
+/// What viewers see of a distribution: its `aliases`, their `certificate` and its
+/// `minimum_tls`, each of the last two needing the one before.
+fn decode_viewer(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    at: Pos,
+    cx: &Context<'_>,
+) -> (Vec<String>, Option<Spanned<String>>, Option<String>) {
+    let aliases = strings(decoder, fields.get("aliases"), "aliases");
+    let certificate = decode_certificate(decoder, fields, cx);
+    if !aliases.is_empty() && certificate.is_none() {
+        decoder.error(
+            fields.get("aliases").map_or(at, |node| node.pos),
+            "aliases need a `certificate` that covers them",
+            "add `certificate: arn:aws:acm:us-east-1:ACCOUNT:certificate/ID`",
+        );
+    }
+    let minimum_tls = fields
+        .get("minimum_tls")
+        .and_then(|node| decoder.choice(node, "minimum_tls", TLS_VERSIONS))
+        .map(|choice| choice.value);
+    if let (Some(_), None) = (&minimum_tls, &certificate) {
+        decoder.error(
+        fields.get("minimum_tls").map_or(at, |node| node.pos),
+        "`minimum_tls` needs a `certificate`",
+        "CloudFront's default certificate fixes the TLS versions; add your own certificate to choose",
+    );
+    }
+    (aliases, certificate, minimum_tls)
+}
+
+/// A distribution's `price_class` (`all`, `200`, `100`) as CloudFront names it.
+fn decode_price_class(decoder: &mut Decoder, fields: &Fields<'_>) -> &'static str {
+    match fields
+        .get("price_class")
+        .and_then(|node| decoder.choice(node, "price_class", &["all", "200", "100"]))
+        .map(|choice| choice.value)
+        .as_deref()
+    {
+        Some("100") => "PriceClass_100",
+        Some("200") => "PriceClass_200",
+        _ => "PriceClass_All",
+    }
+}
+
+/// A distribution's `behaviors`, in order: one per path pattern, 25 at most.
+fn decode_behaviors(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    section: &str,
+    at: Pos,
+    origins: &mut Vec<Origin>,
+    cx: &Context<'_>,
+    buckets: &[Bucket],
+) -> Vec<Behavior> {
+    let mut behaviors = Vec::new();
+    let mut paths = BTreeMap::new();
+    if let Some(node) = fields.get("behaviors") {
+        for (index, item) in decoder.list(node).into_iter().enumerate() {
+            if let Some(behavior) = decode_behavior(
+                decoder,
+                item,
+                &format!("{section}.behaviors[{index}]"),
+                true,
+                origins,
+                cx,
+                buckets,
+            ) {
+                let path = behavior.path.clone().unwrap_or_default();
+                if let Some(first) = paths.insert(path.clone(), item.pos.line) {
+                    decoder.error(
+                        item.pos,
+                        format!("path `{path}` has two behaviors"),
+                        format!("the first is at line {first}; CloudFront takes one behavior per path pattern"),
+                    );
+                }
+                behaviors.push(behavior);
+            }
+        }
+    }
+    if behaviors.len() > 25 {
+        decoder.error(
+            fields.get("behaviors").map_or(at, |node| node.pos),
+            format!(
+                "{} behaviors; CloudFront allows 25 per distribution",
+                behaviors.len()
+            ),
+            "merge path patterns, or ask AWS to raise the quota and split the distribution",
+        );
+    }
+    behaviors
+}
+
+/// A distribution's `certificate`: one of the manifest's `certificates` or an ACM ARN in
+/// us-east-1 (CloudFront takes no other).
+fn decode_certificate(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    cx: &Context<'_>,
+) -> Option<Spanned<String>> {
+    let certificate = fields
+        .get("certificate")
+        .and_then(|node| decoder.string(node, "certificate"));
+    if let Some(certificate) = &certificate
+        && let Some(key) = certificate.value.strip_prefix("certificates.")
+    {
+        if !cx.certificates.iter().any(|known| known == key) {
+            let help = match super::diag::suggest(key, cx.certificates.iter().map(String::as_str)) {
+                Some(close) => format!("did you mean `certificates.{close}`?"),
+                None => {
+                    "declare it under `certificates:`, or use an ACM certificate's ARN".to_string()
+                }
+            };
+            decoder.error(
+                certificate.pos,
+                format!("unknown certificate `{key}`"),
+                help,
+            );
+        }
+    } else if let Some(certificate) = &certificate
+        && !certificate.value.starts_with("arn:aws:acm:us-east-1:")
+    {
+        decoder.error(
+            certificate.pos,
+            "CloudFront takes certificates only from ACM in us-east-1",
+            "use `certificates.<name>` (edgectl requests it in us-east-1), or the ARN of one in us-east-1 (`arn:aws:acm:us-east-1:...`)",
+        );
+    }
+    certificate
+}
+
+/// A distribution's `web_acl`: a WAFv2 web ACL of CloudFront's (global) scope.
+fn decode_web_acl(decoder: &mut Decoder, fields: &Fields<'_>) -> Option<Spanned<String>> {
+    let web_acl = fields
+        .get("web_acl")
+        .and_then(|node| decoder.string(node, "web_acl"));
+    if let Some(acl) = &web_acl
+        && !(acl.value.starts_with("arn:aws:wafv2:us-east-1:")
+            && acl.value.contains(":global/webacl/"))
+    {
+        decoder.error(
+            acl.pos,
+            "`web_acl` must be a WAFv2 web ACL with CloudFront (global) scope",
+            "use the ARN of a web ACL created in us-east-1 with scope CLOUDFRONT (`arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID`)",
+        );
+    }
+    web_acl
+}
+
+/// A distribution's access `logging`: (bucket key, prefix), to a bucket of the manifest
+/// whose ACLs are enabled (CloudFront delivers logs with an ACL).
+fn decode_logging(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    section: &str,
+    buckets: &[Bucket],
+) -> Option<(String, String)> {
+    fields.get("logging").and_then(|node| {
+        let logging = decoder.fields(node, &format!("{section}.logging"), LOGGING)?;
+        let bucket = logging
+            .get("bucket")
+            .and_then(|node| decoder.string(node, "bucket"))?;
+        let name = bucket.value.trim_start_matches("buckets.").to_string();
+        match buckets.iter().find(|b| b.key == name) {
+            None => {
+                decoder.error(
+                    bucket.pos,
+                    format!("`{}` is not a bucket of this manifest", bucket.value),
+                    "log to one of the manifest's `buckets` (by name), so edgectl can let CloudFront write to it",
+                );
+                None
+            }
+            Some(target) if target.object_ownership == "BucketOwnerEnforced" => {
+                decoder.error(
+                    bucket.pos,
+                    format!("bucket `{name}` has ACLs disabled, and CloudFront logs are delivered with an ACL"),
+                    format!("set `object_ownership: preferred` on `buckets.{name}`"),
+                );
+                None
+            }
+            Some(_) => Some((
+                name,
+                logging
+                    .get("prefix")
+                    .and_then(|node| decoder.string(node, "prefix"))
+                    .map(|prefix| prefix.value)
+                    .unwrap_or_default(),
+            )),
+        }
+    })
+}
+
+/// A distribution's custom error responses, by code: `spa: true`'s 403 and 404 first,
+/// then `errors`.
+fn decode_error_responses(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    section: &str,
+) -> Vec<ErrorResponse> {
+    let mut errors = Vec::new();
+    if flag(decoder, fields, "spa", false) {
+        for code in [403, 404] {
+            errors.push(ErrorResponse {
+                code,
+                page: Some("/index.html".into()),
+                status: Some(200),
+                ttl: 0,
+            });
+        }
+    }
+    if let Some(node) = fields.get("errors") {
+        for (index, item) in decoder.list(node).into_iter().enumerate() {
+            let Some(error) =
+                decoder.fields(item, &format!("{section}.errors[{index}]"), ERROR_RESPONSE)
+            else {
+                continue;
+            };
+            let Some(code) = error
+                .get("code")
+                .and_then(|node| decoder.int(node, "code", 100, 599))
+            else {
+                if error.get("code").is_none() {
+                    decoder.error(
+                        item.pos,
+                        "an error response needs a `code`",
+                        "write `{ code: 404, page: /index.html, status: 200 }`",
+                    );
+                }
+                continue;
+            };
+            if !ERROR_CODES.contains(&code.value) {
+                decoder.error(
+                    code.pos,
+                    format!("CloudFront cannot customise the response to {}", code.value),
+                    "use 400, 403, 404, 405, 414, 416, 500, 501, 502, 503 or 504",
+                );
+            }
+            let page = error
+                .get("page")
+                .and_then(|node| decoder.string(node, "page"));
+            if let Some(page) = &page
+                && !page.value.starts_with('/')
+            {
+                decoder.error(
+                    page.pos,
+                    "the error page is a path starting with `/`",
+                    "write e.g. `/index.html`",
+                );
+            }
+            let status = error
+                .get("status")
+                .and_then(|node| decoder.int(node, "status", 100, 599));
+            if let Some(status) = &status
+                && !RESPONSE_CODES.contains(&status.value)
+            {
+                decoder.error(
+                    status.pos,
+                    format!("CloudFront cannot answer with {}", status.value),
+                    "use 200 or one of the error codes",
+                );
+            }
+            if status.is_some() != page.is_some() {
+                decoder.error(
+                    item.pos,
+                    "`page` and `status` go together",
+                    "set both, or neither (then only the caching time is changed)",
+                );
+            }
+            if errors.iter().any(|e: &ErrorResponse| e.code == code.value) {
+                decoder.error(
+                    code.pos,
+                    format!("two error responses for {}", code.value),
+                    "keep one (`spa: true` already covers 403 and 404)",
+                );
+            }
+            errors.push(ErrorResponse {
+                code: code.value,
+                page: page.map(|page| page.value),
+                status: status.map(|status| status.value),
+                ttl: error
+                    .get("ttl")
+                    .and_then(|node| decoder.int(node, "ttl", 0, 31_536_000))
+                    .map_or(10, |ttl| ttl.value),
+            });
+        }
+    }
+    errors.sort_by_key(|error| error.code);
+    errors
 }
 
 fn decode_origin(

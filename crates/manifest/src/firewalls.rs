@@ -14,8 +14,7 @@
 
 use ipnet::IpNet;
 
-use super::decode::valid_logical_name;
-use super::decode::{Decoder, Fields, Spanned, plain_name, plain_name_field};
+use super::decode::{Decoder, Entry, Fields, Spanned, plain_name, plain_name_field};
 use super::diag::suggest;
 use super::yaml::Node;
 
@@ -99,14 +98,13 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context) -> Vec<F
         return Vec::new();
     };
     let mut out: Vec<Firewall> = Vec::new();
-    for (key, body) in decoder.named(node, "firewalls") {
-        if !valid_logical_name(decoder, &key) {
-            continue;
-        }
-        let section = format!("firewalls.{}", key.value);
-        let Some(fields) = decoder.fields(body, &section, FIREWALL) else {
-            continue;
-        };
+    for Entry {
+        key,
+        node: _body,
+        fields,
+        section,
+    } in decoder.entries(node, "firewalls", FIREWALL)
+    {
         // WAF: 1-128 letters, digits, `-` and `_`.
         let default = format!("{}-{}", cx.stack, key.value);
         let Some(name) = plain_name_field(decoder, &fields, default, 128, "web ACL", "") else {
@@ -281,23 +279,7 @@ fn decode_rule(decoder: &mut Decoder, item: &Node, section: &str) -> Option<Rule
         "rate_limit" => {
             // WAF counts at least 10 requests per window.
             let limit = decoder.int(node, "rate_limit", 10, 2_000_000_000)?.value;
-            let window = match fields.get("window") {
-                Some(node) => {
-                    let text = decoder.string(node, "window")?;
-                    let seconds = humantime::parse_duration(text.value.trim())
-                        .ok()
-                        .and_then(|d| i64::try_from(d.as_secs()).ok())
-                        .or_else(|| text.value.trim().parse::<i64>().ok());
-                    match seconds {
-                        Some(seconds) if WINDOWS.contains(&seconds) => seconds,
-                        _ => {
-                            decoder.error(text.pos, format!("`window` cannot be `{}`", text.value), "WAF counts over 1, 2, 5 or 10 minutes: write `1m`, `2m`, `5m` or `10m`");
-                            return None;
-                        }
-                    }
-                }
-                None => 300,
-            };
+            let window = decode_window(decoder, &fields)?;
             Statement::RateLimit { limit, window }
         }
         "managed" => {
@@ -312,45 +294,7 @@ fn decode_rule(decoder: &mut Decoder, item: &Node, section: &str) -> Option<Rule
             }
         }
         _ => {
-            let mut invalid = false;
-            let mut addresses = Vec::new();
-            for value in decoder.list(node) {
-                let Some(text) = decoder.string(value, kind) else {
-                    continue;
-                };
-                match text.value.parse::<IpNet>() {
-                    Ok(net) => addresses.push(net.trunc()),
-                    Err(_) => {
-                        invalid = true;
-                        decoder.error(text.pos, format!("`{}` is not a CIDR block", text.value), "write an address range such as `203.0.113.0/24` (a single address is `/32`)");
-                    }
-                }
-            }
-            let v4 = addresses
-                .iter()
-                .filter(|net| matches!(net, IpNet::V4(_)))
-                .count();
-            if v4 != 0 && v4 != addresses.len() {
-                decoder.error(
-                    node.pos,
-                    "an IP set holds IPv4 or IPv6 ranges, not both",
-                    "split them into two rules",
-                );
-                return None;
-            }
-            if addresses.is_empty() {
-                if invalid {
-                    return None;
-                }
-                decoder.error(
-                    node.pos,
-                    format!("rule `{}` lists no addresses", name.value),
-                    "give at least one CIDR block",
-                );
-                return None;
-            }
-            addresses.sort();
-            addresses.dedup();
+            let addresses = decode_addresses(decoder, node, kind, &name.value)?;
             Statement::Addresses {
                 allow: *kind == "allow_ips",
                 addresses,
@@ -379,4 +323,82 @@ fn decode_rule(decoder: &mut Decoder, item: &Node, section: &str) -> Option<Rule
             .and_then(|node| decoder.bool(node, "count"))
             .unwrap_or(false),
     })
+}
+
+/// A rate limit's `window`, one of WAF's (1, 2, 5 or 10 minutes); 5 minutes unless given.
+fn decode_window(decoder: &mut Decoder, fields: &Fields<'_>) -> Option<i64> {
+    Some(match fields.get("window") {
+        Some(node) => {
+            let text = decoder.string(node, "window")?;
+            let seconds = humantime::parse_duration(text.value.trim())
+                .ok()
+                .and_then(|d| i64::try_from(d.as_secs()).ok())
+                .or_else(|| text.value.trim().parse::<i64>().ok());
+            match seconds {
+                Some(seconds) if WINDOWS.contains(&seconds) => seconds,
+                _ => {
+                    decoder.error(
+                        text.pos,
+                        format!("`window` cannot be `{}`", text.value),
+                        "WAF counts over 1, 2, 5 or 10 minutes: write `1m`, `2m`, `5m` or `10m`",
+                    );
+                    return None;
+                }
+            }
+        }
+        None => 300,
+    })
+}
+
+/// An IP set rule's CIDR blocks (`allow_ips`, `block_ips`): one family, at least one.
+fn decode_addresses(
+    decoder: &mut Decoder,
+    node: &Node,
+    kind: &str,
+    rule: &str,
+) -> Option<Vec<IpNet>> {
+    let mut invalid = false;
+    let mut addresses = Vec::new();
+    for value in decoder.list(node) {
+        let Some(text) = decoder.string(value, kind) else {
+            continue;
+        };
+        match text.value.parse::<IpNet>() {
+            Ok(net) => addresses.push(net.trunc()),
+            Err(_) => {
+                invalid = true;
+                decoder.error(
+                    text.pos,
+                    format!("`{}` is not a CIDR block", text.value),
+                    "write an address range such as `203.0.113.0/24` (a single address is `/32`)",
+                );
+            }
+        }
+    }
+    let v4 = addresses
+        .iter()
+        .filter(|net| matches!(net, IpNet::V4(_)))
+        .count();
+    if v4 != 0 && v4 != addresses.len() {
+        decoder.error(
+            node.pos,
+            "an IP set holds IPv4 or IPv6 ranges, not both",
+            "split them into two rules",
+        );
+        return None;
+    }
+    if addresses.is_empty() {
+        if invalid {
+            return None;
+        }
+        decoder.error(
+            node.pos,
+            format!("rule `{}` lists no addresses", rule),
+            "give at least one CIDR block",
+        );
+        return None;
+    }
+    addresses.sort();
+    addresses.dedup();
+    Some(addresses)
 }

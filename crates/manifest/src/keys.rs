@@ -1,8 +1,8 @@
 //! The `keys` section: customer managed KMS keys the stack creates, and how other sections
 //! name a key (`kms_key: keys.archive`, or the ARN or alias of a key made elsewhere).
 
-use super::decode::{Decoder, Fields};
-use super::decode::{flag, named_positions, valid_logical_name};
+use super::decode::{Decoder, Entry, Fields};
+use super::decode::{flag, named_positions};
 use super::diag::{Pos, suggest};
 use super::yaml::Node;
 
@@ -104,14 +104,13 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, stack: &str) -> Vec<Ke
         return Vec::new();
     };
     let mut out: Vec<Key> = Vec::new();
-    for (key, body) in decoder.named(node, "keys") {
-        if !valid_logical_name(decoder, &key) {
-            continue;
-        }
-        let section = format!("keys.{}", key.value);
-        let Some(fields) = decoder.fields(body, &section, KEY) else {
-            continue;
-        };
+    for Entry {
+        key,
+        node: _body,
+        fields,
+        section: _,
+    } in decoder.entries(node, "keys", KEY)
+    {
         let alias = match fields.get("alias") {
             Some(node) => {
                 let Some(alias) = decoder.string(node, "alias") else {

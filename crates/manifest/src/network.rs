@@ -259,59 +259,8 @@ pub(super) fn decode_network(
     if let Some(cidr) = &cidr {
         check_subnet_layout(decoder, cidr, [&public, &private, &isolated]);
     }
-    let nat_default = if private.is_empty() { "none" } else { "single" };
-    let nat_node = fields.get("nat");
-    let nat = match nat_node {
-        Some(node) => decoder
-            .choice(node, "network.nat", &["none", "single", "per-zone"])
-            .map(|choice| choice.value),
-        None => Some(nat_default.to_string()),
-    }
-    .map(|word| match word.as_str() {
-        "single" => Nat::Single,
-        "per-zone" => Nat::PerZone,
-        _ => Nat::None,
-    });
-    let nat_pos = nat_node.map(|node| node.pos).unwrap_or(node.pos);
-    match nat {
-        Some(Nat::None) if !private.is_empty() => decoder.error(
-            nat_pos,
-            "private subnets need a NAT gateway, but `nat` is `none`",
-            "set `nat: single` or `nat: per-zone`, or list these subnets under `isolated` (no internet access)",
-        ),
-        Some(Nat::Single | Nat::PerZone) if public.is_empty() => decoder.error(
-            nat_pos,
-            "NAT gateways live in public subnets, and there are none",
-            "add `public` subnets, or set `nat: none`",
-        ),
-        Some(Nat::Single | Nat::PerZone) if private.is_empty() => decoder.error(
-            nat_pos,
-            "a NAT gateway serves private subnets, and there are none",
-            "add `private` subnets, or set `nat: none`",
-        ),
-        Some(Nat::PerZone) if public.len() < private.len() => decoder.error(
-            nat_pos,
-            format!("`per-zone` NAT needs a public subnet in each of the {} zones with a private subnet", private.len()),
-            "add public subnets, or use `nat: single`",
-        ),
-        _ => {}
-    }
-    let mut endpoints: Vec<String> = Vec::new();
-    if let Some(list) = fields.get("endpoints") {
-        for item in decoder.list(list) {
-            if let Some(choice) = decoder.choice(item, "network.endpoints", &["s3", "dynamodb"]) {
-                if endpoints.contains(&choice.value) {
-                    decoder.error(
-                        choice.pos,
-                        format!("endpoint `{}` is listed twice", choice.value),
-                        "remove the repeat",
-                    );
-                } else {
-                    endpoints.push(choice.value);
-                }
-            }
-        }
-    }
+    let nat = decode_nat(decoder, &fields, node, &public, &private);
+    let endpoints = decode_endpoints(decoder, &fields);
     let mut flag = |name: &str, default: bool| {
         fields
             .get(name)
@@ -341,6 +290,76 @@ pub(super) fn decode_network(
         dns_support,
         public_ip_on_launch,
     })
+}
+
+/// The network's `nat`: `single` where there are private subnets unless given, checked
+/// against the subnets it serves (private) and lives in (public).
+fn decode_nat<T>(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    node: &Node,
+    public: &[T],
+    private: &[T],
+) -> Option<Nat> {
+    let nat_default = if private.is_empty() { "none" } else { "single" };
+    let nat_node = fields.get("nat");
+    let nat = match nat_node {
+        Some(node) => decoder
+            .choice(node, "network.nat", &["none", "single", "per-zone"])
+            .map(|choice| choice.value),
+        None => Some(nat_default.to_string()),
+    }
+    .map(|word| match word.as_str() {
+        "single" => Nat::Single,
+        "per-zone" => Nat::PerZone,
+        _ => Nat::None,
+    });
+    let nat_pos = nat_node.map(|node| node.pos).unwrap_or(node.pos);
+    match nat {
+    Some(Nat::None) if !private.is_empty() => decoder.error(
+        nat_pos,
+        "private subnets need a NAT gateway, but `nat` is `none`",
+        "set `nat: single` or `nat: per-zone`, or list these subnets under `isolated` (no internet access)",
+    ),
+    Some(Nat::Single | Nat::PerZone) if public.is_empty() => decoder.error(
+        nat_pos,
+        "NAT gateways live in public subnets, and there are none",
+        "add `public` subnets, or set `nat: none`",
+    ),
+    Some(Nat::Single | Nat::PerZone) if private.is_empty() => decoder.error(
+        nat_pos,
+        "a NAT gateway serves private subnets, and there are none",
+        "add `private` subnets, or set `nat: none`",
+    ),
+    Some(Nat::PerZone) if public.len() < private.len() => decoder.error(
+        nat_pos,
+        format!("`per-zone` NAT needs a public subnet in each of the {} zones with a private subnet", private.len()),
+        "add public subnets, or use `nat: single`",
+    ),
+    _ => {}
+}
+    nat
+}
+
+/// The network's gateway `endpoints` (`s3`, `dynamodb`), each once.
+fn decode_endpoints(decoder: &mut Decoder, fields: &Fields<'_>) -> Vec<String> {
+    let mut endpoints: Vec<String> = Vec::new();
+    if let Some(list) = fields.get("endpoints") {
+        for item in decoder.list(list) {
+            if let Some(choice) = decoder.choice(item, "network.endpoints", &["s3", "dynamodb"]) {
+                if endpoints.contains(&choice.value) {
+                    decoder.error(
+                        choice.pos,
+                        format!("endpoint `{}` is listed twice", choice.value),
+                        "remove the repeat",
+                    );
+                } else {
+                    endpoints.push(choice.value);
+                }
+            }
+        }
+    }
+    endpoints
 }
 
 fn decode_zones(decoder: &mut Decoder, node: Option<&Node>, region: Option<&str>) -> Option<Zones> {
@@ -594,59 +613,7 @@ fn decode_rule(
     let mut peers = Vec::new();
     for item in decoder.list(peer_node) {
         let text = decoder.string(item, peer_key)?;
-        let word = text.value.trim();
-        let peer = if word.contains('/') {
-            match word.parse::<IpNet>() {
-                Ok(net) if net.trunc() == net => Peer::Cidr(net),
-                Ok(net) => {
-                    decoder.error(
-                        text.pos,
-                        format!("`{word}` has host bits set"),
-                        format!("did you mean `{}`?", net.trunc()),
-                    );
-                    continue;
-                }
-                Err(_) => {
-                    decoder.error(
-                        text.pos,
-                        format!("`{word}` is not a CIDR block"),
-                        "write a block such as `10.0.0.0/8` or `::/0`",
-                    );
-                    continue;
-                }
-            }
-        } else if word.parse::<IpAddr>().is_ok() {
-            decoder.error(
-                text.pos,
-                format!("`{word}` is an address, not a block"),
-                format!(
-                    "did you mean `{word}/{}`?",
-                    if word.contains(':') { 128 } else { 32 }
-                ),
-            );
-            continue;
-        } else if word == "self" {
-            Peer::Itself
-        } else if word == "vpc" {
-            Peer::Vpc
-        } else if groups.iter().any(|group| group == word) {
-            Peer::Group(word.to_string())
-        } else {
-            let help = match suggest(word, groups.iter().map(String::as_str)) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None if groups.is_empty() => {
-                    "no security groups are defined; use a CIDR block".to_string()
-                }
-                None => format!(
-                    "defined groups: {}",
-                    list(&groups.iter().map(String::as_str).collect::<Vec<_>>())
-                ),
-            };
-            decoder.error(
-                text.pos,
-                format!("`{peer_key}` refers to an unknown security group `{word}`"),
-                help,
-            );
+        let Some(peer) = decode_peer(decoder, &text, peer_key, groups) else {
             continue;
         };
         if !peers.contains(&peer) {
@@ -666,6 +633,71 @@ fn decode_rule(
         peers,
         description,
     })
+}
+
+/// One peer of a rule (`from` or `to`): a CIDR block, `self`, `vpc` or one of the
+/// manifest's security groups.
+fn decode_peer(
+    decoder: &mut Decoder,
+    text: &Spanned<String>,
+    peer_key: &str,
+    groups: &[String],
+) -> Option<Peer> {
+    let word = text.value.trim();
+    if word.contains('/') {
+        match word.parse::<IpNet>() {
+            Ok(net) if net.trunc() == net => Some(Peer::Cidr(net)),
+            Ok(net) => {
+                decoder.error(
+                    text.pos,
+                    format!("`{word}` has host bits set"),
+                    format!("did you mean `{}`?", net.trunc()),
+                );
+                None
+            }
+            Err(_) => {
+                decoder.error(
+                    text.pos,
+                    format!("`{word}` is not a CIDR block"),
+                    "write a block such as `10.0.0.0/8` or `::/0`",
+                );
+                None
+            }
+        }
+    } else if word.parse::<IpAddr>().is_ok() {
+        decoder.error(
+            text.pos,
+            format!("`{word}` is an address, not a block"),
+            format!(
+                "did you mean `{word}/{}`?",
+                if word.contains(':') { 128 } else { 32 }
+            ),
+        );
+        None
+    } else if word == "self" {
+        Some(Peer::Itself)
+    } else if word == "vpc" {
+        Some(Peer::Vpc)
+    } else if groups.iter().any(|group| group == word) {
+        Some(Peer::Group(word.to_string()))
+    } else {
+        let help = match suggest(word, groups.iter().map(String::as_str)) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None if groups.is_empty() => {
+                "no security groups are defined; use a CIDR block".to_string()
+            }
+            None => format!(
+                "defined groups: {}",
+                list(&groups.iter().map(String::as_str).collect::<Vec<_>>())
+            ),
+        };
+        decoder.error(
+            text.pos,
+            format!("`{peer_key}` refers to an unknown security group `{word}`"),
+            help,
+        );
+        None
+    }
 }
 
 fn decode_port_range(decoder: &mut Decoder, node: &Node) -> Option<(u16, u16)> {

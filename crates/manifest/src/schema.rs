@@ -2,7 +2,7 @@
 //! can be made before calling AWS.
 
 use super::containers::{self, Containers};
-use super::decode::{Decoder, Spanned};
+use super::decode::{Decoder, Fields, Spanned};
 use super::edge::{self, Edge};
 use super::network::{
     Network, SecurityGroup, decode_network, decode_security_groups, valid_region,
@@ -124,34 +124,8 @@ pub fn decode(
         .chain(sections.iter().map(|section| section.key()))
         .collect();
     let fields = decoder.fields(root, "manifest", &top_level)?;
-    let stack = match fields.get("stack") {
-        Some(node) => decoder
-            .string(node, "stack")
-            .and_then(|stack| check_stack(decoder, stack)),
-        None => {
-            decoder.error(
-                root.pos,
-                "the manifest has no `stack` name",
-                "add `stack: my-app` at the top: it names and tags everything edgectl creates",
-            );
-            None
-        }
-    };
-    let region = fields
-        .get("region")
-        .and_then(|node| decoder.string(node, "region"))
-        .and_then(|region| {
-            if valid_region(&region.value) {
-                Some(region.value)
-            } else {
-                decoder.error(
-                    region.pos,
-                    format!("`{}` is not an AWS region name", region.value),
-                    "write a region such as `us-east-1` or `eu-west-1`",
-                );
-                None
-            }
-        });
+    let stack = decode_stack(decoder, &fields, root);
+    let region = decode_region(decoder, &fields);
     let tags = fields
         .get("tags")
         .map(|node| decode_tags(decoder, node))
@@ -183,52 +157,16 @@ pub fn decode(
         stack.as_deref().unwrap_or("stack"),
         &declared_keys,
     );
-    let containers = {
-        let cx = super::scope::Context {
-            secrets: super::secrets::declared(&fields),
-            valueless_secrets: super::secrets::valueless(&fields),
-            keys: declared_keys.clone(),
-            namespaces: super::discovery::declared(&fields),
-            databases: super::databases::declared(&fields),
-            certificates: super::dns::declared_certificates(&fields),
-            stack: stack.as_deref().unwrap_or("stack"),
-            network: network.as_ref(),
-            security_groups: security_groups
-                .iter()
-                .map(|group| group.name.clone())
-                .collect(),
-        };
-        containers::decode(decoder, &fields, &cx)
-    };
-    let edge = {
-        let cx = edge::Context {
-            base,
-            load_balancers: containers
-                .load_balancers
-                .iter()
-                .map(|lb| lb.key.clone())
-                .collect(),
-            tags: decode_tags,
-            keys: declared_keys.clone(),
-            certificates: super::dns::declared_certificates(&fields),
-        };
-        edge::decode(decoder, &fields, &cx)
-    };
-    let zones = {
-        let cx = super::dns::Context {
-            distributions: edge
-                .distributions
-                .iter()
-                .map(|distribution| (distribution.key.clone(), distribution.ipv6))
-                .collect(),
-            load_balancers: containers
-                .load_balancers
-                .iter()
-                .map(|lb| lb.key.clone())
-                .collect(),
-        };
-        super::dns::decode(decoder, &fields, &cx)
-    };
+    let containers = decode_containers(
+        decoder,
+        &fields,
+        stack.as_deref().unwrap_or("stack"),
+        network.as_ref(),
+        &security_groups,
+        &declared_keys,
+    );
+    let edge = decode_edge(decoder, &fields, base, &containers, &declared_keys);
+    let zones = decode_zones(decoder, &fields, &containers, &edge);
     let certificates = super::dns::decode_certificates(
         decoder,
         &fields,
@@ -237,28 +175,7 @@ pub fn decode(
         &containers,
         &edge,
     );
-    let firewalls = {
-        let cx = super::firewalls::Context {
-            stack: stack.clone().unwrap_or_else(|| "stack".to_string()),
-            load_balancers: containers
-                .load_balancers
-                .iter()
-                .map(|lb| lb.key.clone())
-                .collect(),
-            distributions: edge
-                .distributions
-                .iter()
-                .map(|distribution| distribution.key.clone())
-                .collect(),
-            with_web_acl: edge
-                .distributions
-                .iter()
-                .filter(|distribution| distribution.web_acl.is_some())
-                .map(|distribution| distribution.key.clone())
-                .collect(),
-        };
-        super::firewalls::decode(decoder, &fields, &cx)
-    };
+    let firewalls = decode_firewalls(decoder, &fields, stack.as_deref(), &containers, &edge);
     let alarms = {
         let cx = super::alarms::Context {
             stack: stack.as_deref().unwrap_or("stack"),
@@ -300,6 +217,143 @@ pub fn decode(
         }
     }
     Some(manifest)
+}
+
+/// The `stack` name (required): it names and tags everything edgectl creates.
+fn decode_stack(decoder: &mut Decoder, fields: &Fields<'_>, root: &Node) -> Option<String> {
+    match fields.get("stack") {
+        Some(node) => decoder
+            .string(node, "stack")
+            .and_then(|stack| check_stack(decoder, stack)),
+        None => {
+            decoder.error(
+                root.pos,
+                "the manifest has no `stack` name",
+                "add `stack: my-app` at the top: it names and tags everything edgectl creates",
+            );
+            None
+        }
+    }
+}
+
+/// The `region`, when the manifest names one.
+fn decode_region(decoder: &mut Decoder, fields: &Fields<'_>) -> Option<String> {
+    fields
+        .get("region")
+        .and_then(|node| decoder.string(node, "region"))
+        .and_then(|region| {
+            if valid_region(&region.value) {
+                Some(region.value)
+            } else {
+                decoder.error(
+                    region.pos,
+                    format!("`{}` is not an AWS region name", region.value),
+                    "write a region such as `us-east-1` or `eu-west-1`",
+                );
+                None
+            }
+        })
+}
+
+/// The container sections, which may refer to the stack's network, security groups,
+/// keys, secrets, namespaces, databases and certificates.
+fn decode_containers(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    stack: &str,
+    network: Option<&Network>,
+    security_groups: &[SecurityGroup],
+    declared_keys: &[String],
+) -> Containers {
+    let cx = super::scope::Context {
+        secrets: super::secrets::declared(fields),
+        valueless_secrets: super::secrets::valueless(fields),
+        keys: declared_keys.to_vec(),
+        namespaces: super::discovery::declared(fields),
+        databases: super::databases::declared(fields),
+        certificates: super::dns::declared_certificates(fields),
+        stack,
+        network,
+        security_groups: security_groups
+            .iter()
+            .map(|group| group.name.clone())
+            .collect(),
+    };
+    containers::decode(decoder, fields, &cx)
+}
+
+/// Buckets and distributions, which may refer to load balancers, keys and certificates.
+fn decode_edge(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    base: &std::path::Path,
+    containers: &Containers,
+    declared_keys: &[String],
+) -> Edge {
+    let cx = edge::Context {
+        base,
+        load_balancers: containers
+            .load_balancers
+            .iter()
+            .map(|lb| lb.key.clone())
+            .collect(),
+        tags: decode_tags,
+        keys: declared_keys.to_vec(),
+        certificates: super::dns::declared_certificates(fields),
+    };
+    edge::decode(decoder, fields, &cx)
+}
+
+/// Hosted zones, whose records may alias distributions and load balancers.
+fn decode_zones(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    containers: &Containers,
+    edge: &Edge,
+) -> Vec<super::dns::Zone> {
+    let cx = super::dns::Context {
+        distributions: edge
+            .distributions
+            .iter()
+            .map(|distribution| (distribution.key.clone(), distribution.ipv6))
+            .collect(),
+        load_balancers: containers
+            .load_balancers
+            .iter()
+            .map(|lb| lb.key.clone())
+            .collect(),
+    };
+    super::dns::decode(decoder, fields, &cx)
+}
+
+/// Web ACLs, attached to load balancers and distributions.
+fn decode_firewalls(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    stack: Option<&str>,
+    containers: &Containers,
+    edge: &Edge,
+) -> Vec<super::firewalls::Firewall> {
+    let cx = super::firewalls::Context {
+        stack: stack.unwrap_or("stack").to_string(),
+        load_balancers: containers
+            .load_balancers
+            .iter()
+            .map(|lb| lb.key.clone())
+            .collect(),
+        distributions: edge
+            .distributions
+            .iter()
+            .map(|distribution| distribution.key.clone())
+            .collect(),
+        with_web_acl: edge
+            .distributions
+            .iter()
+            .filter(|distribution| distribution.web_acl.is_some())
+            .map(|distribution| distribution.key.clone())
+            .collect(),
+    };
+    super::firewalls::decode(decoder, fields, &cx)
 }
 
 /// `outputs: { url: "https://${distributions.cdn.domain_name}" }`, or with a description

@@ -5,8 +5,8 @@
 //! (`aws secretsmanager put-secret-value`, as the seeds' runbooks do). `generate: false`
 //! makes a secret without a value, which no container may read.
 
-use super::decode::{Decoder, Fields};
-use super::decode::{flag, named_positions, valid_logical_name};
+use super::decode::{Decoder, Entry, Fields};
+use super::decode::{flag, named_positions};
 use super::keys::{KeyRef, key_ref};
 use super::yaml::{Node, NodeKind};
 
@@ -94,14 +94,13 @@ pub fn decode(
         return Vec::new();
     };
     let mut out = Vec::new();
-    for (key, body) in decoder.named(node, "secrets") {
-        if !valid_logical_name(decoder, &key) {
-            continue;
-        }
-        let section = format!("secrets.{}", key.value);
-        let Some(fields) = decoder.fields(body, &section, SECRET) else {
-            continue;
-        };
+    for Entry {
+        key,
+        node: _body,
+        fields,
+        section,
+    } in decoder.entries(node, "secrets", SECRET)
+    {
         let name = match fields.get("name") {
             Some(node) => match decoder.string(node, "name") {
                 Some(name) => {

@@ -1,8 +1,8 @@
 //! The `file_systems` section (EFS file systems, their mount targets and access points)
 //! and a service's `volumes` that mount them.
 
-use super::decode::{Decoder, Fields};
-use super::decode::{flag, valid_logical_name};
+use super::decode::flag;
+use super::decode::{Decoder, Entry, Fields};
 use super::diag::suggest;
 use super::keys::{KeyRef, encryption_key};
 use super::network::Tier;
@@ -94,14 +94,13 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> V
         return Vec::new();
     }
     let mut out = Vec::new();
-    for (key, body) in decoder.named(node, "file_systems") {
-        if !valid_logical_name(decoder, &key) {
-            continue;
-        }
-        let section = format!("file_systems.{}", key.value);
-        let Some(fields) = decoder.fields(body, &section, FILE_SYSTEM) else {
-            continue;
-        };
+    for Entry {
+        key,
+        node: _body,
+        fields,
+        section,
+    } in decoder.entries(node, "file_systems", FILE_SYSTEM)
+    {
         let encrypted = flag(decoder, &fields, "encrypted", true);
         let Ok(kms_key) = encryption_key(decoder, &fields, encrypted, &cx.keys) else {
             continue;
@@ -202,14 +201,10 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> V
 
 fn decode_access_points(decoder: &mut Decoder, node: &Node, section: &str) -> Vec<AccessPoint> {
     let mut out = Vec::new();
-    for (name, body) in decoder.named(node, &format!("{section}.access_points")) {
-        if !valid_logical_name(decoder, &name) {
-            continue;
-        }
-        let here = format!("{section}.access_points.{}", name.value);
-        let Some(fields) = decoder.fields(body, &here, ACCESS_POINT) else {
-            continue;
-        };
+    for Entry {
+        key: name, fields, ..
+    } in decoder.entries(node, &format!("{section}.access_points"), ACCESS_POINT)
+    {
         let path = match fields
             .get("path")
             .and_then(|node| decoder.string(node, "path"))
@@ -274,14 +269,10 @@ pub fn decode_volumes(
     containers: &[String],
 ) -> Vec<Volume> {
     let mut out = Vec::new();
-    for (name, body) in decoder.named(node, &format!("{section}.volumes")) {
-        if !valid_logical_name(decoder, &name) {
-            continue;
-        }
-        let here = format!("{section}.volumes.{}", name.value);
-        let Some(fields) = decoder.fields(body, &here, VOLUME) else {
-            continue;
-        };
+    for Entry {
+        key: name, fields, ..
+    } in decoder.entries(node, &format!("{section}.volumes"), VOLUME)
+    {
         let Some(named) = fields
             .get("file_system")
             .and_then(|node| decoder.string(node, "file_system"))

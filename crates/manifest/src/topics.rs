@@ -9,8 +9,7 @@
 //!       - https: https://hooks.example.com/alerts
 //! ```
 
-use super::decode::valid_logical_name;
-use super::decode::{Decoder, Fields, plain_name_field};
+use super::decode::{Decoder, Entry, Fields, plain_name_field};
 use super::keys::{KeyRef, key_ref};
 
 const TOPIC: &[&str] = &["name", "display_name", "kms_key", "subscriptions"];
@@ -52,14 +51,13 @@ pub fn decode(
         return Vec::new();
     };
     let mut out = Vec::new();
-    for (key, body) in decoder.named(node, "topics") {
-        if !valid_logical_name(decoder, &key) {
-            continue;
-        }
-        let section = format!("topics.{}", key.value);
-        let Some(fields) = decoder.fields(body, &section, TOPIC) else {
-            continue;
-        };
+    for Entry {
+        key,
+        node: _body,
+        fields,
+        section,
+    } in decoder.entries(node, "topics", TOPIC)
+    {
         // SNS: 1-256 letters, digits, `-` and `_` (FIFO topics are not supported).
         let default = format!("{stack}-{}", key.value);
         let Some(name) = plain_name_field(

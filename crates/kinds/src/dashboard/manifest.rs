@@ -17,9 +17,7 @@
 //! ```
 
 use crate::manifest::Manifest;
-use crate::manifest::decode::{
-    Decoder, Fields, Spanned, list, plain_name_field, reference, valid_logical_name,
-};
+use crate::manifest::decode::{Decoder, Entry, Fields, Spanned, list, plain_name_field, reference};
 use crate::manifest::diag::suggest;
 use crate::manifest::yaml::{Node, NodeKind};
 
@@ -140,14 +138,13 @@ const SECTIONS: &[(&str, &[Offered])] = &[
 
 pub fn decode(decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Vec<Dashboard> {
     let mut out: Vec<Dashboard> = Vec::new();
-    for (key, body) in decoder.named(node, "dashboards") {
-        if !valid_logical_name(decoder, &key) {
-            continue;
-        }
-        let section = format!("dashboards.{}", key.value);
-        let Some(fields) = decoder.fields(body, &section, DASHBOARD) else {
-            continue;
-        };
+    for Entry {
+        key,
+        node: _body,
+        fields,
+        section,
+    } in decoder.entries(node, "dashboards", DASHBOARD)
+    {
         let Some(name) = plain_name_field(
             decoder,
             &fields,
