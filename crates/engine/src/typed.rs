@@ -254,6 +254,21 @@ macro_rules! properties {
             $(pub $field: bool,)*
         }
 
+        impl $changes {
+            /// The names of the properties flagged, in the order declared (for people:
+            /// a plan's note on what waits).
+            #[allow(dead_code, reason = "a kind that says nothing of its changes reads none")]
+            pub fn names(&self) -> Vec<&'static str> {
+                let mut names = Vec::new();
+                $(
+                    if self.$field {
+                        names.push(stringify!($field));
+                    }
+                )*
+                names
+            }
+        }
+
         impl $name {
             /// Which of these properties `changes` (a step's) touch.
             #[allow(dead_code, reason = "a kind without updates reads none")]

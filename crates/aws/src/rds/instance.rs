@@ -15,14 +15,16 @@
 //! `skip_final_snapshot` (kept in the tag `edgectl:final-snapshot`, as a destroy has only
 //! the live instance to go by); deletion protection must be turned off by an apply first.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use super::{borrowed, pairs, rds_tags};
-use std::time::Duration;
-
 use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
-use crate::engine::diff::{Action, Change, Step, Summary, touches};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::diff::{Action, Change, Step, Summary};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx, tags};
 
@@ -93,39 +95,86 @@ pub const CONDITIONS: &[Condition] = &[
 
 pub struct InstanceAdapter;
 
-/// Fields ModifyDBInstance changes, and those that wait for the maintenance window
-/// unless applied immediately.
-const MODIFIABLE: &[&str] = &[
-    "engine_version",
-    "class",
-    "storage",
-    "storage_type",
-    "security_groups",
-    "backup_retention_days",
-    "multi_az",
-    "performance_insights",
-    "monitoring_interval",
-    "monitoring_role",
-    "deletion_protection",
-    "parameter_group",
-];
-const IN_WINDOW: &[&str] = &[
-    "engine_version",
-    "class",
-    "storage",
-    "storage_type",
-    "multi_az",
-];
-
-fn int(value: &Value) -> Option<i32> {
-    match value {
-        Value::Int(number) => i32::try_from(*number).ok(),
-        _ => None,
+crate::engine::properties! {
+    /// An RDS PostgreSQL instance: what its lowering builds and its observe reads (a
+    /// change pending for the maintenance window read as made).
+    pub struct InstanceProps (changes: InstanceChanges) {
+        pub identifier: String => Replace,
+        /// `15` (any 15.x) or `15.4` (that minor or later); live, the version it runs.
+        pub engine_version: String => InPlace,
+        pub class: String => InPlace,
+        /// GiB.
+        pub storage: i64 => InPlace,
+        pub storage_type: String => InPlace,
+        /// Its DB subnet group, by reference.
+        pub subnet_group: Value => Replace,
+        /// Its security groups, by reference.
+        pub security_groups: BTreeSet<Value> => InPlace,
+        /// The database made with it, if any.
+        pub database: Option<String> => Replace,
+        pub username: String => Replace,
+        pub encrypted: bool => Replace,
+        /// The key by reference, `AwsDefault` (RDS's `aws/rds`), or nothing.
+        pub kms_key: Value => Replace,
+        pub backup_retention_days: i64 => InPlace,
+        pub multi_az: bool => InPlace,
+        pub performance_insights: bool => InPlace,
+        /// Seconds; 0 is off.
+        pub monitoring_interval: i64 => InPlace,
+        /// The role enhanced monitoring assumes, by reference, or nothing.
+        pub monitoring_role: Value => InPlace,
+        pub deletion_protection: bool => InPlace,
+        /// Its DB parameter group, by reference.
+        pub parameter_group: Value => InPlace,
+        /// Kept in a tag (see `SNAPSHOT_TAG`).
+        pub skip_final_snapshot: bool => InPlace,
+        /// How a change is made, never compared (see `normalize`).
+        pub apply_immediately: bool => InPlace,
+        /// Whether a replacement is allowed, never compared.
+        pub allow_replacement: bool => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
     }
 }
 
-fn flag(desired: &Desired, field: &str) -> bool {
-    desired.value(field) == &Value::Bool(true)
+impl InstanceChanges {
+    /// The changes ModifyDBInstance makes.
+    fn modifies(&self) -> bool {
+        self.engine_version
+            || self.class
+            || self.storage
+            || self.storage_type
+            || self.security_groups
+            || self.backup_retention_days
+            || self.multi_az
+            || self.performance_insights
+            || self.monitoring_interval
+            || self.monitoring_role
+            || self.deletion_protection
+            || self.parameter_group
+    }
+
+    /// Of these, those that wait for the maintenance window unless applied immediately.
+    fn in_window(&self) -> Self {
+        Self {
+            engine_version: self.engine_version,
+            class: self.class,
+            storage: self.storage,
+            storage_type: self.storage_type,
+            multi_az: self.multi_az,
+            ..Self::default()
+        }
+    }
+}
+
+/// A number RDS takes as an `i32`: an error naming it when it does not fit.
+fn int(operation: &str, what: &str, value: i64) -> Result<i32, AwsError> {
+    i32::try_from(value).map_err(|_| {
+        AwsError::new(
+            ErrorKind::Other,
+            operation,
+            format!("{what} {value} is out of RDS's range"),
+        )
+    })
 }
 
 fn observed(cx: &Cx, found: &aws_sdk_rds::types::DbInstance) -> Result<Option<Observed>, AwsError> {
@@ -158,100 +207,60 @@ fn observed(cx: &Cx, found: &aws_sdk_rds::types::DbInstance) -> Result<Option<Ob
     let backups = pending
         .and_then(|p| p.backup_retention_period())
         .or(found.backup_retention_period());
-    let text = |value: Option<&str>| value.map_or(Value::Null, Value::str);
-    let number = |value: Option<i32>| value.map_or(Value::Null, |n| Value::Int(n.into()));
+    let missing = |field: &str| AwsError::missing("DescribeDBInstances", field);
     let snapshot = tags
         .iter()
         .find(|(key, _)| key == SNAPSHOT_TAG)
         .map(|(_, value)| value.as_str());
-    let mut resource = Observed::new(
-        id,
-        identifier,
-        props([
-            ("identifier", Value::str(identifier), Mode::Replace),
-            ("engine_version", text(version), Mode::InPlace),
-            ("class", text(class), Mode::InPlace),
-            ("storage", number(storage), Mode::InPlace),
-            ("storage_type", text(storage_type), Mode::InPlace),
-            (
-                "subnet_group",
-                found
-                    .db_subnet_group()
-                    .and_then(|group| group.db_subnet_group_name())
-                    .map_or(Value::Null, |name| Value::Phys(name.to_string())),
-                Mode::Replace,
-            ),
-            (
-                "security_groups",
-                Value::Set(
-                    found
-                        .vpc_security_groups()
-                        .iter()
-                        .filter_map(|group| group.vpc_security_group_id())
-                        .map(|group| Value::Phys(group.to_string()))
-                        .collect(),
-                ),
-                Mode::InPlace,
-            ),
-            ("database", text(found.db_name()), Mode::Replace),
-            ("username", text(found.master_username()), Mode::Replace),
-            (
-                "encrypted",
-                Value::Bool(found.storage_encrypted().unwrap_or(false)),
-                Mode::Replace,
-            ),
-            (
-                "kms_key",
-                found
-                    .kms_key_id()
-                    .map_or(Value::Null, |key| Value::Phys(key.to_string())),
-                Mode::Replace,
-            ),
-            ("backup_retention_days", number(backups), Mode::InPlace),
-            (
-                "multi_az",
-                Value::Bool(multi_az.unwrap_or(false)),
-                Mode::InPlace,
-            ),
-            (
-                "performance_insights",
-                Value::Bool(found.performance_insights_enabled().unwrap_or(false)),
-                Mode::InPlace,
-            ),
-            (
-                "monitoring_interval",
-                Value::Int(found.monitoring_interval().unwrap_or(0).into()),
-                Mode::InPlace,
-            ),
-            (
-                "monitoring_role",
-                found
-                    .monitoring_role_arn()
-                    .map_or(Value::Null, |arn| Value::Phys(arn.to_string())),
-                Mode::InPlace,
-            ),
-            (
-                "deletion_protection",
-                Value::Bool(found.deletion_protection().unwrap_or(false)),
-                Mode::InPlace,
-            ),
-            (
-                "parameter_group",
-                found
-                    .db_parameter_groups()
-                    .first()
-                    .and_then(|group| group.db_parameter_group_name())
-                    .map_or(Value::Null, |name| Value::Phys(name.to_string())),
-                Mode::InPlace,
-            ),
-            (
-                "skip_final_snapshot",
-                Value::Bool(snapshot == Some("skip")),
-                Mode::InPlace,
-            ),
-            ("tags", tags::observed_tags(borrowed(&tags)), Mode::InPlace),
-        ]),
-    );
+    let props = InstanceProps {
+        identifier: identifier.to_string(),
+        engine_version: version.ok_or_else(|| missing("EngineVersion"))?.to_string(),
+        class: class.ok_or_else(|| missing("DBInstanceClass"))?.to_string(),
+        storage: storage.ok_or_else(|| missing("AllocatedStorage"))?.into(),
+        storage_type: storage_type
+            .ok_or_else(|| missing("StorageType"))?
+            .to_string(),
+        subnet_group: found
+            .db_subnet_group()
+            .and_then(|group| group.db_subnet_group_name())
+            .map_or(Value::Null, |name| Value::Phys(name.to_string())),
+        security_groups: found
+            .vpc_security_groups()
+            .iter()
+            .filter_map(|group| group.vpc_security_group_id())
+            .map(|group| Value::Phys(group.to_string()))
+            .collect(),
+        database: found.db_name().map(str::to_string),
+        username: found
+            .master_username()
+            .ok_or_else(|| missing("MasterUsername"))?
+            .to_string(),
+        encrypted: found.storage_encrypted().unwrap_or(false),
+        kms_key: found
+            .kms_key_id()
+            .map_or(Value::Null, |key| Value::Phys(key.to_string())),
+        backup_retention_days: backups
+            .ok_or_else(|| missing("BackupRetentionPeriod"))?
+            .into(),
+        multi_az: multi_az.unwrap_or(false),
+        performance_insights: found.performance_insights_enabled().unwrap_or(false),
+        monitoring_interval: found.monitoring_interval().unwrap_or(0).into(),
+        monitoring_role: found
+            .monitoring_role_arn()
+            .map_or(Value::Null, |arn| Value::Phys(arn.to_string())),
+        deletion_protection: found.deletion_protection().unwrap_or(false),
+        parameter_group: found
+            .db_parameter_groups()
+            .first()
+            .and_then(|group| group.db_parameter_group_name())
+            .map_or(Value::Null, |name| Value::Phys(name.to_string())),
+        skip_final_snapshot: snapshot == Some("skip"),
+        // What the manifest says of how to change it: `normalize` takes the desired's.
+        apply_immediately: false,
+        allow_replacement: false,
+        tags: tags::observed_tag_map(borrowed(&tags)),
+    };
+    let mut resource = Observed::new(id, identifier, props.into_props());
     if let Some(arn) = found.db_instance_arn() {
         resource.extra.insert("arn".into(), arn.to_string());
     }
@@ -384,35 +393,30 @@ impl crate::engine::kind::Kind for InstanceAdapter {
 
     /// What the manifest says about how to change it is not compared.
     fn normalize(&self, desired: &mut Desired, observed: &mut Observed) {
-        for field in ["apply_immediately", "allow_replacement"] {
-            if let Some(value) = desired.props.get(field) {
-                observed.props.insert(field.into(), value.clone());
-            }
-        }
+        let (Ok(want), Ok(mut live)) = (
+            InstanceProps::from_props(&desired.props),
+            InstanceProps::from_props(&observed.props),
+        ) else {
+            return;
+        };
+        live.apply_immediately = want.apply_immediately;
+        live.allow_replacement = want.allow_replacement;
         // `15` is any 15.x: RDS picks the minor and upgrades it. `15.12` is 15.12 or a
         // later 15.x: automatic minor upgrades (on by default) move the instance past it,
         // and going back is a downgrade RDS refuses.
-        if let (Some(want), Some(have)) = (
-            desired.value("engine_version").as_str(),
-            observed.value("engine_version").as_str(),
-        ) && satisfies(have, want)
-            && let Some(field) = observed.props.get_mut("engine_version")
-        {
-            field.value = Value::str(want);
+        if satisfies(&live.engine_version, &want.engine_version) {
+            live.engine_version = want.engine_version;
         }
+        observed.props = live.into_props();
     }
 
     /// A change that waits for the maintenance window is said so.
     fn summarize(&self, step: &Step) -> Option<Summary> {
-        let desired = step.desired.as_ref()?;
-        if step.action != Action::Update || flag(desired, "apply_immediately") {
+        let desired = InstanceProps::from_props(&step.desired.as_ref()?.props).ok()?;
+        if step.action != Action::Update || desired.apply_immediately {
             return None;
         }
-        let waiting: Vec<&Change> = step
-            .changes
-            .iter()
-            .filter(|change| IN_WINDOW.contains(&change.field.as_str()))
-            .collect();
+        let waiting = InstanceProps::changed(&step.changes).in_window().names();
         if waiting.is_empty() {
             return None;
         }
@@ -423,11 +427,7 @@ impl crate::engine::kind::Kind for InstanceAdapter {
             .collect();
         lines.push(format!(
             "in the next maintenance window: {} (`apply_immediately: true` applies them now)",
-            waiting
-                .iter()
-                .map(|change| change.field.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            waiting.join(", ")
         ));
         Some(Summary {
             lines,
@@ -437,8 +437,8 @@ impl crate::engine::kind::Kind for InstanceAdapter {
 
     /// A database is replaced only when the manifest says so: a new instance starts empty.
     fn refuse(&self, step: &Step) -> Option<String> {
-        let desired = step.desired.as_ref()?;
-        if step.action != Action::Replace || flag(desired, "allow_replacement") {
+        let desired = InstanceProps::from_props(&step.desired.as_ref()?.props).ok()?;
+        if step.action != Action::Replace || desired.allow_replacement {
             return None;
         }
         let fields: Vec<&str> = step
@@ -474,12 +474,9 @@ impl crate::engine::kind::Kind for InstanceAdapter {
     /// An identifier is the account's: one taken by an instance the stack does not own
     /// is named here, before anything changes.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        offered(
-            cx,
-            desired.value("engine_version").as_str().unwrap_or_default(),
-        )
-        .await?;
-        let identifier = desired.value("identifier").as_str().unwrap_or_default();
+        let props = InstanceProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        offered(cx, &props.engine_version).await?;
+        let identifier = props.identifier.as_str();
         let found = describe(cx, identifier)
             .await
             .map_err(|error| format!("cannot check whether the identifier is taken: {error}"))?;
@@ -499,7 +496,10 @@ impl crate::engine::kind::Kind for InstanceAdapter {
     }
 
     async fn preflight_delete(&self, _cx: &Cx, observed: &Observed) -> Result<(), String> {
-        if observed.value("deletion_protection") == &Value::Bool(true) {
+        if InstanceProps::from_props(&observed.props)
+            .map_err(|e| e.to_string())?
+            .deletion_protection
+        {
             return Err(
                 "its deletion protection is on: apply with `deletion_protection: false` first"
                     .to_string(),
@@ -509,51 +509,60 @@ impl crate::engine::kind::Kind for InstanceAdapter {
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        const CREATE: &str = "CreateDBInstance";
         let rds = &op.cx.clients.rds;
-        let identifier = desired.value("identifier").as_str().unwrap_or_default();
+        let props = InstanceProps::from_props(&desired.props)?;
+        let identifier = props.identifier.as_str();
         let mut pairs = crate::tags::for_create(op, desired);
         pairs.push((
             SNAPSHOT_TAG.to_string(),
-            if flag(desired, "skip_final_snapshot") {
+            if props.skip_final_snapshot {
                 "skip"
             } else {
                 "take"
             }
             .to_string(),
         ));
-        let groups: Vec<String> = desired
-            .value("security_groups")
-            .items()
+        let groups: Vec<String> = props
+            .security_groups
+            .iter()
             .map(|group| op.resolve(group))
             .collect::<Result<_, _>>()?;
-        let monitoring = int(desired.value("monitoring_interval")).unwrap_or(0);
         rds.create_db_instance()
             .db_instance_identifier(identifier)
             .engine("postgres")
-            .engine_version(desired.value("engine_version").as_str().unwrap_or_default())
-            .db_instance_class(desired.value("class").as_str().unwrap_or_default())
-            .set_allocated_storage(int(desired.value("storage")))
-            .storage_type(desired.value("storage_type").as_str().unwrap_or("gp3"))
-            .db_subnet_group_name(op.resolve(desired.value("subnet_group"))?)
+            .engine_version(&props.engine_version)
+            .db_instance_class(&props.class)
+            .allocated_storage(int(CREATE, "storage", props.storage)?)
+            .storage_type(&props.storage_type)
+            .db_subnet_group_name(op.resolve(&props.subnet_group)?)
             .set_vpc_security_group_ids(Some(groups))
-            .set_db_name(desired.value("database").as_str().map(str::to_string))
-            .master_username(desired.value("username").as_str().unwrap_or("postgres"))
+            .set_db_name(props.database.clone())
+            .master_username(&props.username)
             .manage_master_user_password(true)
-            .storage_encrypted(flag(desired, "encrypted"))
-            .set_kms_key_id(op.resolve_optional(desired.value("kms_key"))?)
-            .set_backup_retention_period(int(desired.value("backup_retention_days")))
-            .multi_az(flag(desired, "multi_az"))
-            .enable_performance_insights(flag(desired, "performance_insights"))
-            .monitoring_interval(monitoring)
-            .set_monitoring_role_arn(op.resolve_optional(desired.value("monitoring_role"))?)
-            .deletion_protection(flag(desired, "deletion_protection"))
-            .db_parameter_group_name(op.resolve(desired.value("parameter_group"))?)
+            .storage_encrypted(props.encrypted)
+            .set_kms_key_id(op.resolve_optional(&props.kms_key)?)
+            .backup_retention_period(int(
+                CREATE,
+                "backup_retention_days",
+                props.backup_retention_days,
+            )?)
+            .multi_az(props.multi_az)
+            .enable_performance_insights(props.performance_insights)
+            .monitoring_interval(int(
+                CREATE,
+                "monitoring_interval",
+                props.monitoring_interval,
+            )?)
+            .set_monitoring_role_arn(op.resolve_optional(&props.monitoring_role)?)
+            .deletion_protection(props.deletion_protection)
+            .db_parameter_group_name(op.resolve(&props.parameter_group)?)
             .publicly_accessible(false)
             .copy_tags_to_snapshot(true)
             .set_tags(Some(rds_tags(pairs)))
             .send()
             .await
-            .aws("CreateDBInstance")
+            .aws(CREATE)
             .given(CONDITIONS)?;
         op.made(identifier);
         let found = wait_available(op, identifier).await?;
@@ -572,78 +581,75 @@ impl crate::engine::kind::Kind for InstanceAdapter {
         observed: &Observed,
         changes: &[Change],
     ) -> Result<(), AwsError> {
+        const MODIFY: &str = "ModifyDBInstance";
         let rds = &op.cx.clients.rds;
         let identifier = &observed.physical_id;
-        let changed = |field: &str| touches(changes, &[field]);
-        if MODIFIABLE.iter().any(|field| changed(field)) {
+        let props = InstanceProps::from_props(&desired.props)?;
+        let live = InstanceProps::from_props(&observed.props)?;
+        let changed = InstanceProps::changed(changes);
+        if changed.modifies() {
             let mut request = rds
                 .modify_db_instance()
                 .db_instance_identifier(identifier)
-                .apply_immediately(flag(desired, "apply_immediately"));
-            if changed("engine_version") {
-                let want = desired.value("engine_version").as_str().unwrap_or_default();
-                let have = observed
-                    .value("engine_version")
-                    .as_str()
-                    .unwrap_or_default();
+                .apply_immediately(props.apply_immediately);
+            if changed.engine_version {
                 let major = |version: &str| version.split('.').next().map(str::to_string);
                 request = request
-                    .engine_version(want)
-                    .allow_major_version_upgrade(major(want) != major(have));
+                    .engine_version(&props.engine_version)
+                    .allow_major_version_upgrade(
+                        major(&props.engine_version) != major(&live.engine_version),
+                    );
             }
-            if changed("class") {
-                request =
-                    request.db_instance_class(desired.value("class").as_str().unwrap_or_default());
+            if changed.class {
+                request = request.db_instance_class(&props.class);
             }
-            if changed("storage") {
-                request = request.set_allocated_storage(int(desired.value("storage")));
+            if changed.storage {
+                request = request.allocated_storage(int(MODIFY, "storage", props.storage)?);
             }
-            if changed("storage_type") {
-                request =
-                    request.storage_type(desired.value("storage_type").as_str().unwrap_or("gp3"));
+            if changed.storage_type {
+                request = request.storage_type(&props.storage_type);
             }
-            if changed("security_groups") {
-                let groups: Vec<String> = desired
-                    .value("security_groups")
-                    .items()
+            if changed.security_groups {
+                let groups: Vec<String> = props
+                    .security_groups
+                    .iter()
                     .map(|group| op.resolve(group))
                     .collect::<Result<_, _>>()?;
                 request = request.set_vpc_security_group_ids(Some(groups));
             }
-            if changed("backup_retention_days") {
+            if changed.backup_retention_days {
+                request = request.backup_retention_period(int(
+                    MODIFY,
+                    "backup_retention_days",
+                    props.backup_retention_days,
+                )?);
+            }
+            if changed.multi_az {
+                request = request.multi_az(props.multi_az);
+            }
+            if changed.performance_insights {
+                request = request.enable_performance_insights(props.performance_insights);
+            }
+            if changed.monitoring_interval || changed.monitoring_role {
                 request = request
-                    .set_backup_retention_period(int(desired.value("backup_retention_days")));
+                    .monitoring_interval(int(
+                        MODIFY,
+                        "monitoring_interval",
+                        props.monitoring_interval,
+                    )?)
+                    .set_monitoring_role_arn(op.resolve_optional(&props.monitoring_role)?);
             }
-            if changed("multi_az") {
-                request = request.multi_az(flag(desired, "multi_az"));
+            if changed.deletion_protection {
+                request = request.deletion_protection(props.deletion_protection);
             }
-            if changed("performance_insights") {
-                request =
-                    request.enable_performance_insights(flag(desired, "performance_insights"));
+            if changed.parameter_group {
+                request = request.db_parameter_group_name(op.resolve(&props.parameter_group)?);
             }
-            if changed("monitoring_interval") || changed("monitoring_role") {
-                request = request
-                    .monitoring_interval(int(desired.value("monitoring_interval")).unwrap_or(0))
-                    .set_monitoring_role_arn(
-                        op.resolve_optional(desired.value("monitoring_role"))?,
-                    );
-            }
-            if changed("deletion_protection") {
-                request = request.deletion_protection(flag(desired, "deletion_protection"));
-            }
-            if changed("parameter_group") {
-                request =
-                    request.db_parameter_group_name(op.resolve(desired.value("parameter_group"))?);
-            }
-            request
-                .send()
-                .await
-                .aws("ModifyDBInstance")
-                .given(CONDITIONS)?;
+            request.send().await.aws(MODIFY).given(CONDITIONS)?;
         }
         let arn = observed.detail("arn")?.to_string();
-        if changed("skip_final_snapshot") {
-            let value = if flag(desired, "skip_final_snapshot") {
+        if changed.skip_final_snapshot {
+            let value = if props.skip_final_snapshot {
                 "skip"
             } else {
                 "take"
@@ -655,7 +661,7 @@ impl crate::engine::kind::Kind for InstanceAdapter {
             )
             .await?;
         }
-        tags::sync(rds, &arn, observed.value("tags"), desired.value("tags")).await
+        tags::sync(rds, &arn, &live.tags.into_value(), &props.tags.into_value()).await
     }
 
     /// Deletes it with a final snapshot unless it was told to skip one; when something
@@ -663,7 +669,7 @@ impl crate::engine::kind::Kind for InstanceAdapter {
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let rds = &op.cx.clients.rds;
         let identifier = &observed.physical_id;
-        let skip = observed.value("skip_final_snapshot") == &Value::Bool(true);
+        let skip = InstanceProps::from_props(&observed.props)?.skip_final_snapshot;
         let mut request = rds
             .delete_db_instance()
             .db_instance_identifier(identifier)

@@ -11,8 +11,9 @@ use async_trait::async_trait;
 use aws_sdk_rds::types::{ApplyMethod, Parameter};
 
 use super::{borrowed, owned, rds_tags};
-use crate::engine::diff::{Change, touches};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, ResourceId};
+use crate::engine::typed::{Prop as _, Properties as _};
 use crate::errors::{AwsError, AwsResultExt};
 use crate::{Cx, OpCx, tags};
 
@@ -26,6 +27,18 @@ pub fn parameter_group_id(database: &str) -> ResourceId {
 
 pub struct ParameterGroupAdapter;
 
+crate::engine::properties! {
+    /// A DB parameter group: what its lowering builds and its observe reads.
+    pub struct ParameterGroupProps (changes: ParameterGroupChanges) {
+        pub name: String => Replace,
+        /// `postgres15`.
+        pub family: String => Replace,
+        /// Those the manifest sets (live: those set by a user), name → value.
+        pub parameters: BTreeMap<String, String> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
 fn parameter(name: &str, value: Option<&str>) -> Parameter {
     Parameter::builder()
         .parameter_name(name)
@@ -38,11 +51,11 @@ fn parameter(name: &str, value: Option<&str>) -> Parameter {
 async fn set(
     op: &OpCx<'_>,
     name: &str,
-    parameters: &BTreeMap<String, Value>,
+    parameters: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
     let all: Vec<Parameter> = parameters
         .iter()
-        .map(|(key, value)| parameter(key, value.as_str()))
+        .map(|(key, value)| parameter(key, Some(value)))
         .collect();
     for batch in all.chunks(PER_CALL) {
         op.cx
@@ -95,7 +108,9 @@ impl crate::engine::kind::Kind for ParameterGroupAdapter {
             let Some((id, pairs)) = owned(cx, arn, KIND).await? else {
                 return Ok(None);
             };
-            let name = group.db_parameter_group_name().unwrap_or_default();
+            let name = group.db_parameter_group_name().ok_or_else(|| {
+                AwsError::missing("DescribeDBParameterGroups", "DBParameterGroupName")
+            })?;
             let pages: Vec<_> = rds
                 .describe_db_parameters()
                 .db_parameter_group_name(name)
@@ -112,24 +127,22 @@ impl crate::engine::kind::Kind for ParameterGroupAdapter {
                 .filter_map(|found| {
                     Some((
                         found.parameter_name()?.to_string(),
-                        Value::str(found.parameter_value()?),
+                        found.parameter_value()?.to_string(),
                     ))
                 })
                 .collect();
-            let mut resource = Observed::new(
-                id,
-                name,
-                props([
-                    ("name", Value::str(name), Mode::Replace),
-                    (
-                        "family",
-                        Value::str(group.db_parameter_group_family().unwrap_or_default()),
-                        Mode::Replace,
-                    ),
-                    ("parameters", Value::Map(parameters), Mode::InPlace),
-                    ("tags", tags::observed_tags(borrowed(&pairs)), Mode::InPlace),
-                ]),
-            );
+            let props = ParameterGroupProps {
+                name: name.to_string(),
+                family: group
+                    .db_parameter_group_family()
+                    .ok_or_else(|| {
+                        AwsError::missing("DescribeDBParameterGroups", "DBParameterGroupFamily")
+                    })?
+                    .to_string(),
+                parameters,
+                tags: tags::observed_tag_map(borrowed(&pairs)),
+            };
+            let mut resource = Observed::new(id, name, props.into_props());
             resource.extra.insert("arn".into(), arn.to_string());
             Ok::<_, AwsError>(Some(resource))
         });
@@ -141,22 +154,21 @@ impl crate::engine::kind::Kind for ParameterGroupAdapter {
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let name = desired.value("name").as_str().unwrap_or_default();
+        let props = ParameterGroupProps::from_props(&desired.props)?;
+        let name = props.name.as_str();
         op.cx
             .clients
             .rds
             .create_db_parameter_group()
             .db_parameter_group_name(name)
-            .db_parameter_group_family(desired.value("family").as_str().unwrap_or_default())
+            .db_parameter_group_family(&props.family)
             .description(format!("edgectl stack {}", op.cx.stack))
             .set_tags(Some(rds_tags(crate::tags::for_create(op, desired))))
             .send()
             .await
             .aws("CreateDBParameterGroup")?;
         op.made(name);
-        if let Some(parameters) = desired.value("parameters").as_map() {
-            set(op, name, parameters).await?;
-        }
+        set(op, name, &props.parameters).await?;
         Ok(name.to_string())
     }
 
@@ -169,18 +181,11 @@ impl crate::engine::kind::Kind for ParameterGroupAdapter {
     ) -> Result<(), AwsError> {
         let rds = &op.cx.clients.rds;
         let name = &observed.physical_id;
-        if touches(changes, &["parameters"]) {
-            let want = desired
-                .value("parameters")
-                .as_map()
-                .cloned()
-                .unwrap_or_default();
-            let have = observed
-                .value("parameters")
-                .as_map()
-                .cloned()
-                .unwrap_or_default();
-            let changed: BTreeMap<String, Value> = want
+        let props = ParameterGroupProps::from_props(&desired.props)?;
+        let live = ParameterGroupProps::from_props(&observed.props)?;
+        if ParameterGroupProps::changed(changes).parameters {
+            let (want, have) = (&props.parameters, &live.parameters);
+            let changed: BTreeMap<String, String> = want
                 .iter()
                 .filter(|(key, value)| have.get(*key) != Some(value))
                 .map(|(key, value)| (key.clone(), value.clone()))
@@ -201,7 +206,7 @@ impl crate::engine::kind::Kind for ParameterGroupAdapter {
             }
         }
         let arn = observed.detail("arn")?.to_string();
-        tags::sync(rds, &arn, observed.value("tags"), desired.value("tags")).await
+        tags::sync(rds, &arn, &live.tags.into_value(), &props.tags.into_value()).await
     }
 
     /// RDS refuses a group an instance being deleted still uses: a dependency

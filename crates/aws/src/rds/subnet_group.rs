@@ -2,11 +2,14 @@
 //! The name is `<identifier>-subnets` (a new name is a new group); the subnets change
 //! in place. The physical id is the group's name.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use async_trait::async_trait;
 
 use super::{borrowed, owned, rds_tags};
-use crate::engine::diff::{Change, touches};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
 use crate::errors::{AwsError, AwsResultExt};
 use crate::{Cx, OpCx, tags};
 
@@ -18,10 +21,20 @@ pub fn subnet_group_id(database: &str) -> ResourceId {
 
 pub struct SubnetGroupAdapter;
 
-fn subnets(op: &OpCx<'_>, desired: &Desired) -> Result<Vec<String>, AwsError> {
-    desired
-        .value("subnets")
-        .items()
+crate::engine::properties! {
+    /// A DB subnet group: what its lowering builds and its observe reads.
+    pub struct SubnetGroupProps (changes: SubnetGroupChanges) {
+        pub name: String => Replace,
+        /// The tier's subnets, by reference.
+        pub subnets: BTreeSet<Value> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+fn subnets(op: &OpCx<'_>, props: &SubnetGroupProps) -> Result<Vec<String>, AwsError> {
+    props
+        .subnets
+        .iter()
         .map(|subnet| op.resolve(subnet))
         .collect()
 }
@@ -61,27 +74,20 @@ impl crate::engine::kind::Kind for SubnetGroupAdapter {
             let Some((id, pairs)) = owned(cx, arn, KIND).await? else {
                 return Ok(None);
             };
-            let name = group.db_subnet_group_name().unwrap_or_default();
-            let mut resource = Observed::new(
-                id,
-                name,
-                props([
-                    ("name", Value::str(name), Mode::Replace),
-                    (
-                        "subnets",
-                        Value::Set(
-                            group
-                                .subnets()
-                                .iter()
-                                .filter_map(|subnet| subnet.subnet_identifier())
-                                .map(|subnet| Value::Phys(subnet.to_string()))
-                                .collect(),
-                        ),
-                        Mode::InPlace,
-                    ),
-                    ("tags", tags::observed_tags(borrowed(&pairs)), Mode::InPlace),
-                ]),
-            );
+            let name = group
+                .db_subnet_group_name()
+                .ok_or_else(|| AwsError::missing("DescribeDBSubnetGroups", "DBSubnetGroupName"))?;
+            let props = SubnetGroupProps {
+                name: name.to_string(),
+                subnets: group
+                    .subnets()
+                    .iter()
+                    .filter_map(|subnet| subnet.subnet_identifier())
+                    .map(|subnet| Value::Phys(subnet.to_string()))
+                    .collect(),
+                tags: tags::observed_tag_map(borrowed(&pairs)),
+            };
+            let mut resource = Observed::new(id, name, props.into_props());
             resource.extra.insert("arn".into(), arn.to_string());
             Ok::<_, AwsError>(Some(resource))
         });
@@ -93,14 +99,15 @@ impl crate::engine::kind::Kind for SubnetGroupAdapter {
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let name = desired.value("name").as_str().unwrap_or_default();
+        let props = SubnetGroupProps::from_props(&desired.props)?;
+        let name = props.name.as_str();
         op.cx
             .clients
             .rds
             .create_db_subnet_group()
             .db_subnet_group_name(name)
             .db_subnet_group_description(format!("edgectl stack {}", op.cx.stack))
-            .set_subnet_ids(Some(subnets(op, desired)?))
+            .set_subnet_ids(Some(subnets(op, &props)?))
             .set_tags(Some(rds_tags(crate::tags::for_create(op, desired))))
             .send()
             .await
@@ -116,16 +123,18 @@ impl crate::engine::kind::Kind for SubnetGroupAdapter {
         changes: &[Change],
     ) -> Result<(), AwsError> {
         let rds = &op.cx.clients.rds;
-        if touches(changes, &["subnets"]) {
+        let props = SubnetGroupProps::from_props(&desired.props)?;
+        let live = SubnetGroupProps::from_props(&observed.props)?;
+        if SubnetGroupProps::changed(changes).subnets {
             rds.modify_db_subnet_group()
                 .db_subnet_group_name(&observed.physical_id)
-                .set_subnet_ids(Some(subnets(op, desired)?))
+                .set_subnet_ids(Some(subnets(op, &props)?))
                 .send()
                 .await
                 .aws("ModifyDBSubnetGroup")?;
         }
         let arn = observed.detail("arn")?.to_string();
-        tags::sync(rds, &arn, observed.value("tags"), desired.value("tags")).await
+        tags::sync(rds, &arn, &live.tags.into_value(), &props.tags.into_value()).await
     }
 
     /// RDS refuses a group an instance being deleted still uses: a dependency
