@@ -9,6 +9,7 @@
 //! and deletes take the lock token of a fresh read (WAF's optimistic locking). Found by
 //! listing both scopes (WAF has no listing by tag) and reading the tags of each.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -24,11 +25,68 @@ use super::conditions::{Condition, Given as _, Means};
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
 
 pub const FIREWALL: &str = "firewall";
 pub const IP_SET: &str = "ip_set";
 pub const ASSOCIATION: &str = "firewall_association";
+
+crate::engine::properties! {
+    /// A web ACL: what its lowering builds and its observe reads.
+    pub struct FirewallProps (changes: FirewallChanges) {
+        pub name: String => Replace,
+        /// `REGIONAL` or `CLOUDFRONT`.
+        pub scope: String => Replace,
+        pub description: Option<String> => InPlace,
+        /// `allow` or `block`: what a request no rule matches gets.
+        pub default: String => InPlace,
+        pub metrics: bool => InPlace,
+        /// In priority order.
+        pub rules: Vec<WafRule> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::record! {
+    /// One rule of a web ACL: a rate limit (`rate_limit`, `window`), a managed rule group
+    /// (`vendor`, `managed`) or an IP set (`ip_set`, `allow`); `count` only counts.
+    pub struct WafRule {
+        pub name: String,
+        pub priority: i64,
+        pub count: bool,
+        pub rate_limit: Option<i64>,
+        /// Seconds.
+        pub window: Option<i64>,
+        pub vendor: Option<String>,
+        pub managed: Option<String>,
+        /// The IP set's ARN (a reference to it until it is made).
+        pub ip_set: Option<Value>,
+        pub allow: Option<bool>,
+    }
+}
+
+crate::engine::properties! {
+    /// An IP set an address rule reads.
+    pub struct IpSetProps (changes: IpSetChanges) {
+        pub name: String => Replace,
+        pub scope: String => Replace,
+        /// `IPV4` or `IPV6`.
+        pub version: String => Replace,
+        pub addresses: BTreeSet<String> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::properties! {
+    /// A regional web ACL's association with a load balancer.
+    pub struct AssociationProps (changes: AssociationChanges) {
+        /// By reference.
+        pub load_balancer: Value => Replace,
+        /// By reference: another one replaces it in place.
+        pub firewall: Value => InPlace,
+    }
+}
 
 pub fn firewall_id(key: &str) -> ResourceId {
     ResourceId::new(FIREWALL, key)
@@ -58,8 +116,8 @@ fn waf_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
 
 tags::tagging_by_arn!(aws_sdk_wafv2::Client, waf_tags);
 
-fn scope_of(value: &Value) -> Scope {
-    Scope::from(value.as_str().unwrap_or("REGIONAL"))
+fn scope_of(scope: &str) -> Scope {
+    Scope::from(scope)
 }
 
 /// The client of a scope: CloudFront's lives in us-east-1.
@@ -190,9 +248,14 @@ async fn owned(cx: &Cx, acls: bool) -> Result<Vec<Owned>, AwsError> {
 }
 
 /// Refuses a name someone else holds in the scope (WAF names are unique per scope).
-async fn refuse_taken(cx: &Cx, desired: &Desired, acls: bool, what: &str) -> Result<(), String> {
-    let name = desired.value("name").as_str().unwrap_or_default();
-    let scope = scope_of(desired.value("scope"));
+async fn refuse_taken(
+    cx: &Cx,
+    desired: &Desired,
+    (name, scope): (&str, &str),
+    acls: bool,
+    what: &str,
+) -> Result<(), String> {
+    let scope = scope_of(scope);
     let all = listing(cx, acls)
         .await
         .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
@@ -219,24 +282,20 @@ fn visibility(name: &str, metrics: bool) -> Result<VisibilityConfig, AwsError> {
 }
 
 /// A rule as the manifest's lowering writes it, as WAF takes it.
-fn sdk_rule(rule: &Value, metrics: bool) -> Result<Rule, AwsError> {
-    let map = rule.as_map().cloned().unwrap_or_default();
-    let text = |key: &str| {
-        map.get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    let int = |key: &str| match map.get(key) {
-        Some(Value::Int(value)) => *value,
-        _ => 0,
-    };
-    let count = map.get("count") == Some(&Value::Bool(true));
-    let name = text("name");
+fn sdk_rule(rule: &WafRule, metrics: bool) -> Result<Rule, AwsError> {
+    let count = rule.count;
+    let name = &rule.name;
+    let priority = i32::try_from(rule.priority).map_err(|_| {
+        AwsError::new(
+            ErrorKind::Other,
+            "CreateWebACL",
+            format!("rule `{name}`'s priority {} is out of range", rule.priority),
+        )
+    })?;
     let mut builder = Rule::builder()
-        .name(&name)
-        .priority(i32::try_from(int("priority")).unwrap_or(0))
-        .visibility_config(visibility(&name, metrics)?);
+        .name(name)
+        .priority(priority)
+        .visibility_config(visibility(name, metrics)?);
     let action = |allow: bool| {
         if count {
             RuleAction::builder()
@@ -252,22 +311,22 @@ fn sdk_rule(rule: &Value, metrics: bool) -> Result<Rule, AwsError> {
                 .build()
         }
     };
-    if map.contains_key("rate_limit") {
+    if let Some(limit) = rule.rate_limit {
         builder = builder
             .statement(
                 Statement::builder()
                     .rate_based_statement(built(
                         "CreateWebACL",
                         RateBasedStatement::builder()
-                            .limit(int("rate_limit"))
-                            .evaluation_window_sec(int("window"))
+                            .limit(limit)
+                            .set_evaluation_window_sec(rule.window)
                             .aggregate_key_type(RateBasedStatementAggregateKeyType::Ip)
                             .build(),
                     )?)
                     .build(),
             )
             .action(action(false));
-    } else if map.contains_key("managed") {
+    } else if let Some(managed) = &rule.managed {
         let override_action = if count {
             OverrideAction::builder()
                 .count(CountAction::builder().build())
@@ -283,78 +342,67 @@ fn sdk_rule(rule: &Value, metrics: bool) -> Result<Rule, AwsError> {
                     .managed_rule_group_statement(built(
                         "CreateWebACL",
                         ManagedRuleGroupStatement::builder()
-                            .vendor_name(text("vendor"))
-                            .name(text("managed"))
+                            .set_vendor_name(rule.vendor.clone())
+                            .name(managed)
                             .build(),
                     )?)
                     .build(),
             )
             .override_action(override_action);
     } else {
+        let arn = rule
+            .ip_set
+            .as_ref()
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                AwsError::new(
+                    ErrorKind::Other,
+                    "CreateWebACL",
+                    format!("rule `{name}` names no IP set ARN"),
+                )
+            })?;
         builder = builder
             .statement(
                 Statement::builder()
                     .ip_set_reference_statement(built(
                         "CreateWebACL",
-                        IpSetReferenceStatement::builder()
-                            .arn(text("ip_set"))
-                            .build(),
+                        IpSetReferenceStatement::builder().arn(arn).build(),
                     )?)
                     .build(),
             )
-            .action(action(map.get("allow") == Some(&Value::Bool(true))));
+            .action(action(rule.allow == Some(true)));
     }
     built("CreateWebACL", builder.build())
 }
 
 /// A live rule as the lowering writes it.
-fn rule_value(rule: &Rule) -> Value {
-    let mut map = vec![
-        ("name", Value::str(rule.name())),
-        ("priority", Value::Int(rule.priority().into())),
-    ];
+fn rule_value(rule: &Rule) -> WafRule {
     let statement = rule.statement();
-    let counted = rule.action().is_some_and(|action| action.count().is_some())
-        || rule
-            .override_action()
-            .is_some_and(|action| action.count().is_some());
-    map.push(("count", Value::Bool(counted)));
-    if let Some(rate) = statement.and_then(Statement::rate_based_statement) {
-        map.extend([
-            ("rate_limit", Value::Int(rate.limit())),
-            // WAF's default window is 5 minutes; moto answers none.
-            (
-                "window",
-                Value::Int(if rate.evaluation_window_sec() == 0 {
-                    300
-                } else {
-                    rate.evaluation_window_sec()
-                }),
-            ),
-        ]);
-    } else if let Some(group) = statement.and_then(Statement::managed_rule_group_statement) {
-        map.extend([
-            ("vendor", Value::str(group.vendor_name())),
-            ("managed", Value::str(group.name())),
-        ]);
-    } else if let Some(set) = statement.and_then(Statement::ip_set_reference_statement) {
-        map.extend([
-            ("ip_set", Value::str(set.arn())),
-            (
-                "allow",
-                Value::Bool(rule.action().is_some_and(|action| action.allow().is_some())),
-            ),
-        ]);
+    let rate = statement.and_then(Statement::rate_based_statement);
+    let group = statement.and_then(Statement::managed_rule_group_statement);
+    let set = statement.and_then(Statement::ip_set_reference_statement);
+    WafRule {
+        name: rule.name().to_string(),
+        priority: rule.priority().into(),
+        count: rule.action().is_some_and(|action| action.count().is_some())
+            || rule
+                .override_action()
+                .is_some_and(|action| action.count().is_some()),
+        rate_limit: rate.map(RateBasedStatement::limit),
+        // WAF's default window is 5 minutes; moto answers none.
+        window: rate.map(|rate| match rate.evaluation_window_sec() {
+            0 => 300,
+            window => window,
+        }),
+        vendor: group.map(|group| group.vendor_name().to_string()),
+        managed: group.map(|group| group.name().to_string()),
+        ip_set: set.map(|set| Value::str(set.arn())),
+        allow: set.map(|_| rule.action().is_some_and(|action| action.allow().is_some())),
     }
-    Value::Map(
-        map.into_iter()
-            .map(|(key, value)| (key.to_string(), value))
-            .collect(),
-    )
 }
 
-fn default_action(desired: &Desired) -> DefaultAction {
-    if desired.value("default").as_str() == Some("block") {
+fn default_action(props: &FirewallProps) -> DefaultAction {
+    if props.default == "block" {
         DefaultAction::builder()
             .block(BlockAction::builder().build())
             .build()
@@ -527,49 +575,29 @@ impl crate::engine::kind::Kind for FirewallAdapter {
                 let borrowed = acl.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
                 let mut rules: Vec<&Rule> = live.rules().iter().collect();
                 rules.sort_by_key(|rule| rule.priority());
-                let mut resource = Observed::new(
-                    acl.id.clone(),
-                    &acl.arn,
-                    props([
-                        ("name", Value::str(live.name()), Mode::Replace),
-                        ("scope", Value::str(acl.scope.as_str()), Mode::Replace),
-                        (
-                            "description",
-                            live.description()
-                                .filter(|text| !text.is_empty())
-                                .map_or(Value::Null, Value::str),
-                            Mode::InPlace,
-                        ),
-                        (
-                            "default",
-                            Value::str(
-                                if live
-                                    .default_action()
-                                    .is_some_and(|action| action.block().is_some())
-                                {
-                                    "block"
-                                } else {
-                                    "allow"
-                                },
-                            ),
-                            Mode::InPlace,
-                        ),
-                        (
-                            "metrics",
-                            Value::Bool(
-                                live.visibility_config()
-                                    .is_some_and(VisibilityConfig::cloud_watch_metrics_enabled),
-                            ),
-                            Mode::InPlace,
-                        ),
-                        (
-                            "rules",
-                            Value::List(rules.into_iter().map(rule_value).collect()),
-                            Mode::InPlace,
-                        ),
-                        ("tags", tags::observed_tags(borrowed), Mode::InPlace),
-                    ]),
-                );
+                let props = FirewallProps {
+                    name: live.name().to_string(),
+                    scope: acl.scope.as_str().to_string(),
+                    description: live
+                        .description()
+                        .filter(|text| !text.is_empty())
+                        .map(str::to_string),
+                    default: if live
+                        .default_action()
+                        .is_some_and(|action| action.block().is_some())
+                    {
+                        "block"
+                    } else {
+                        "allow"
+                    }
+                    .to_string(),
+                    metrics: live
+                        .visibility_config()
+                        .is_some_and(VisibilityConfig::cloud_watch_metrics_enabled),
+                    rules: rules.into_iter().map(rule_value).collect(),
+                    tags: tags::observed_tag_map(borrowed),
+                };
+                let mut resource = Observed::new(acl.id.clone(), &acl.arn, props.into_props());
                 resource.extra.insert("id".into(), acl.waf_id.clone());
                 Ok::<_, AwsError>(Some(resource))
             });
@@ -577,26 +605,27 @@ impl crate::engine::kind::Kind for FirewallAdapter {
     }
 
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        refuse_taken(cx, desired, true, "web ACL").await
+        let props = FirewallProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        refuse_taken(cx, desired, (&props.name, &props.scope), true, "web ACL").await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let scope = scope_of(desired.value("scope"));
-        let name = desired.value("name").as_str().unwrap_or_default();
-        let metrics = desired.value("metrics") != &Value::Bool(false);
-        let rules = desired
-            .value("rules")
-            .items()
-            .map(|rule| sdk_rule(rule, metrics))
+        let props = FirewallProps::from_props(&desired.props)?;
+        let scope = scope_of(&props.scope);
+        let name = props.name.as_str();
+        let rules = props
+            .rules
+            .iter()
+            .map(|rule| sdk_rule(rule, props.metrics))
             .collect::<Result<Vec<_>, _>>()?;
         let created = client(op.cx, &scope)
             .create_web_acl()
             .name(name)
             .scope(scope.clone())
-            .default_action(default_action(desired))
-            .set_description(desired.value("description").as_str().map(str::to_string))
+            .default_action(default_action(&props))
+            .set_description(props.description.clone())
             .set_rules(Some(rules))
-            .visibility_config(visibility(name, metrics)?)
+            .visibility_config(visibility(name, props.metrics)?)
             .set_tags(Some(waf_tags(crate::tags::for_create(op, desired))?))
             .send()
             .await
@@ -616,27 +645,29 @@ impl crate::engine::kind::Kind for FirewallAdapter {
         observed: &Observed,
         changes: &[Change],
     ) -> Result<(), AwsError> {
-        let scope = scope_of(observed.value("scope"));
+        let props = FirewallProps::from_props(&desired.props)?;
+        let live = FirewallProps::from_props(&observed.props)?;
+        let scope = scope_of(&live.scope);
         let waf = client(op.cx, &scope);
-        if changes.iter().any(|change| change.field != "tags") {
-            let name = desired.value("name").as_str().unwrap_or_default();
-            let id = observed.extra.get("id").cloned().unwrap_or_default();
+        let changed = FirewallProps::changed(changes);
+        if changed.description || changed.default || changed.metrics || changed.rules {
+            let name = props.name.as_str();
+            let id = observed.detail("id")?.to_string();
             let (_, lock) = get_acl(op.cx, &scope, name, &id).await?;
-            let metrics = desired.value("metrics") != &Value::Bool(false);
-            let rules = desired
-                .value("rules")
-                .items()
-                .map(|rule| sdk_rule(rule, metrics))
+            let rules = props
+                .rules
+                .iter()
+                .map(|rule| sdk_rule(rule, props.metrics))
                 .collect::<Result<Vec<_>, _>>()?;
             waf.update_web_acl()
                 .name(name)
                 .scope(scope.clone())
                 .id(id)
                 .lock_token(lock)
-                .default_action(default_action(desired))
-                .set_description(desired.value("description").as_str().map(str::to_string))
+                .default_action(default_action(&props))
+                .set_description(props.description.clone())
                 .set_rules(Some(rules))
-                .visibility_config(visibility(name, metrics)?)
+                .visibility_config(visibility(name, props.metrics)?)
                 .send()
                 .await
                 .aws("UpdateWebACL")
@@ -645,16 +676,17 @@ impl crate::engine::kind::Kind for FirewallAdapter {
         tags::sync(
             waf,
             &observed.physical_id,
-            observed.value("tags"),
-            desired.value("tags"),
+            &live.tags.into_value(),
+            &props.tags.into_value(),
         )
         .await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
-        let scope = scope_of(observed.value("scope"));
-        let name = observed.value("name").as_str().unwrap_or_default();
-        let id = observed.extra.get("id").cloned().unwrap_or_default();
+        let live = FirewallProps::from_props(&observed.props)?;
+        let scope = scope_of(&live.scope);
+        let name = live.name.as_str();
+        let id = observed.detail("id")?.to_string();
         let lock = match get_acl(op.cx, &scope, name, &id).await {
             Ok((_, lock)) => lock,
             Err(error) if error.kind == ErrorKind::NotFound => return Ok(()),
@@ -707,25 +739,14 @@ impl crate::engine::kind::Kind for IpSetAdapter {
                 return Ok(None);
             };
             let borrowed = set.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            let mut resource = Observed::new(
-                set.id.clone(),
-                &set.arn,
-                props([
-                    ("name", Value::str(live.name()), Mode::Replace),
-                    ("scope", Value::str(set.scope.as_str()), Mode::Replace),
-                    (
-                        "version",
-                        Value::str(live.ip_address_version().as_str()),
-                        Mode::Replace,
-                    ),
-                    (
-                        "addresses",
-                        Value::Set(live.addresses().iter().map(Value::str).collect()),
-                        Mode::InPlace,
-                    ),
-                    ("tags", tags::observed_tags(borrowed), Mode::InPlace),
-                ]),
-            );
+            let props = IpSetProps {
+                name: live.name().to_string(),
+                scope: set.scope.as_str().to_string(),
+                version: live.ip_address_version().as_str().to_string(),
+                addresses: live.addresses().iter().cloned().collect(),
+                tags: tags::observed_tag_map(borrowed),
+            };
+            let mut resource = Observed::new(set.id.clone(), &set.arn, props.into_props());
             resource.extra.insert("id".into(), set.waf_id.clone());
             Ok::<_, AwsError>(Some(resource))
         });
@@ -733,19 +754,19 @@ impl crate::engine::kind::Kind for IpSetAdapter {
     }
 
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        refuse_taken(cx, desired, false, "IP set").await
+        let props = IpSetProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        refuse_taken(cx, desired, (&props.name, &props.scope), false, "IP set").await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let scope = scope_of(desired.value("scope"));
+        let props = IpSetProps::from_props(&desired.props)?;
+        let scope = scope_of(&props.scope);
         let created = client(op.cx, &scope)
             .create_ip_set()
-            .name(desired.value("name").as_str().unwrap_or_default())
+            .name(&props.name)
             .scope(scope.clone())
-            .ip_address_version(IpAddressVersion::from(
-                desired.value("version").as_str().unwrap_or("IPV4"),
-            ))
-            .set_addresses(Some(addresses(desired)))
+            .ip_address_version(IpAddressVersion::from(props.version.as_str()))
+            .set_addresses(Some(props.addresses.iter().cloned().collect()))
             .set_tags(Some(waf_tags(crate::tags::for_create(op, desired))?))
             .send()
             .await
@@ -765,11 +786,13 @@ impl crate::engine::kind::Kind for IpSetAdapter {
         observed: &Observed,
         changes: &[Change],
     ) -> Result<(), AwsError> {
-        let scope = scope_of(observed.value("scope"));
+        let props = IpSetProps::from_props(&desired.props)?;
+        let live = IpSetProps::from_props(&observed.props)?;
+        let scope = scope_of(&live.scope);
         let waf = client(op.cx, &scope);
-        if changes.iter().any(|change| change.field == "addresses") {
-            let name = desired.value("name").as_str().unwrap_or_default();
-            let id = observed.extra.get("id").cloned().unwrap_or_default();
+        if IpSetProps::changed(changes).addresses {
+            let name = props.name.as_str();
+            let id = observed.detail("id")?.to_string();
             let found = waf
                 .get_ip_set()
                 .scope(scope.clone())
@@ -782,8 +805,12 @@ impl crate::engine::kind::Kind for IpSetAdapter {
                 .scope(scope.clone())
                 .name(name)
                 .id(id)
-                .lock_token(found.lock_token().unwrap_or_default())
-                .set_addresses(Some(addresses(desired)))
+                .lock_token(
+                    found
+                        .lock_token()
+                        .ok_or_else(|| AwsError::missing("GetIPSet", "LockToken"))?,
+                )
+                .set_addresses(Some(props.addresses.iter().cloned().collect()))
                 .send()
                 .await
                 .aws("UpdateIPSet")?;
@@ -791,17 +818,18 @@ impl crate::engine::kind::Kind for IpSetAdapter {
         tags::sync(
             waf,
             &observed.physical_id,
-            observed.value("tags"),
-            desired.value("tags"),
+            &live.tags.into_value(),
+            &props.tags.into_value(),
         )
         .await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
-        let scope = scope_of(observed.value("scope"));
+        let live = IpSetProps::from_props(&observed.props)?;
+        let scope = scope_of(&live.scope);
         let waf = client(op.cx, &scope);
-        let name = observed.value("name").as_str().unwrap_or_default();
-        let id = observed.extra.get("id").cloned().unwrap_or_default();
+        let name = live.name.as_str();
+        let id = observed.detail("id")?.to_string();
         let lock = match waf
             .get_ip_set()
             .scope(scope.clone())
@@ -811,7 +839,10 @@ impl crate::engine::kind::Kind for IpSetAdapter {
             .await
             .aws("GetIPSet")
         {
-            Ok(found) => found.lock_token().unwrap_or_default().to_string(),
+            Ok(found) => found
+                .lock_token()
+                .ok_or_else(|| AwsError::missing("GetIPSet", "LockToken"))?
+                .to_string(),
             Err(error) if error.kind == ErrorKind::NotFound => return Ok(()),
             Err(error) => return Err(error),
         };
@@ -830,14 +861,6 @@ impl crate::engine::kind::Kind for IpSetAdapter {
             other => other.map(drop),
         }
     }
-}
-
-fn addresses(desired: &Desired) -> Vec<String> {
-    desired
-        .value("addresses")
-        .items()
-        .filter_map(|address| address.as_str().map(str::to_string))
-        .collect()
 }
 
 pub struct AssociationAdapter;
@@ -875,25 +898,23 @@ impl crate::engine::kind::Kind for AssociationAdapter {
                 // Someone else's web ACL: not the stack's association.
                 return Ok(None);
             };
+            let props = AssociationProps {
+                load_balancer: Value::Phys(balancer.arn.clone()),
+                firewall: Value::Phys(arn.clone()),
+            };
             Ok::<_, AwsError>(Some(Observed::new(
                 association_id(acl.id.name(), balancer.id.name()),
                 format!("{arn}|{}", balancer.arn),
-                props([
-                    (
-                        "load_balancer",
-                        Value::Phys(balancer.arn.clone()),
-                        Mode::Replace,
-                    ),
-                    ("firewall", Value::Phys(arn), Mode::InPlace),
-                ]),
+                props.into_props(),
             )))
         });
         Ok(try_join_all(reads).await?.into_iter().flatten().collect())
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let acl = op.resolve(desired.value("firewall"))?;
-        let balancer = op.resolve(desired.value("load_balancer"))?;
+        let props = AssociationProps::from_props(&desired.props)?;
+        let acl = op.resolve(&props.firewall)?;
+        let balancer = op.resolve(&props.load_balancer)?;
         associate(op, &acl, &balancer).await?;
         Ok(format!("{acl}|{balancer}"))
     }
@@ -906,8 +927,9 @@ impl crate::engine::kind::Kind for AssociationAdapter {
         _changes: &[Change],
     ) -> Result<(), AwsError> {
         // Associating another web ACL replaces the one there.
-        let acl = op.resolve(desired.value("firewall"))?;
-        let balancer = op.resolve(desired.value("load_balancer"))?;
+        let props = AssociationProps::from_props(&desired.props)?;
+        let acl = op.resolve(&props.firewall)?;
+        let balancer = op.resolve(&props.load_balancer)?;
         associate(op, &acl, &balancer).await
     }
 

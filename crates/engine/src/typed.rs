@@ -309,8 +309,9 @@ macro_rules! properties {
 }
 
 /// Declares a value inside a property (a capacity provider's weight and base), as a
-/// struct read and written as the engine's map of its fields, and implements [`Prop`] for
-/// it. Ordered, so that a set of them compares as the engine's set does.
+/// struct read and written as the engine's map of its fields (an `Option` field that is
+/// `None` absent from it), and implements [`Prop`] for it. Ordered, so that a set of them
+/// compares as the engine's set does.
 #[macro_export]
 macro_rules! record {
     (
@@ -334,6 +335,7 @@ macro_rules! record {
         impl $crate::typed::Prop for $name {
             const EXPECTED: &'static str = concat!("a map of ", stringify!($($field),*));
 
+            /// A field that is `None` is left out of the map, as absent.
             fn into_value(self) -> $crate::model::Value {
                 $crate::model::Value::Map(
                     [$((
@@ -341,14 +343,20 @@ macro_rules! record {
                         $crate::typed::Prop::into_value(self.$field),
                     )),*]
                     .into_iter()
+                    .filter(|(_, value)| *value != $crate::model::Value::Null)
                     .collect(),
                 )
             }
 
+            /// A field absent from the map reads as `Null`: `None` for an `Option`, a
+            /// mismatch for anything else.
             fn from_value(value: &$crate::model::Value) -> Option<Self> {
                 let map = value.as_map()?;
+                let null = $crate::model::Value::Null;
                 Some(Self {
-                    $($field: $crate::typed::Prop::from_value(map.get(stringify!($field))?)?,)*
+                    $($field: $crate::typed::Prop::from_value(
+                        map.get(stringify!($field)).unwrap_or(&null),
+                    )?,)*
                 })
             }
         }

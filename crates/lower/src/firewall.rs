@@ -3,8 +3,11 @@
 //! (`firewall_association.<key>.<load balancer>`; a distribution names its web ACL itself).
 
 use crate::aws::tags;
-use crate::aws::wafv2::{association_id, firewall_id, ip_set_id};
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::aws::wafv2::{
+    AssociationProps, FirewallProps, IpSetProps, WafRule, association_id, firewall_id, ip_set_id,
+};
+use crate::engine::model::{Desired, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 use crate::manifest::firewalls::Statement;
 
@@ -20,113 +23,77 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
         };
         let mut rules = Vec::new();
         for (priority, rule) in firewall.rules.iter().enumerate() {
-            let mut map = vec![
-                ("name", Value::str(&rule.name)),
-                ("priority", Value::Int(priority as i64)),
-                ("count", Value::Bool(rule.count)),
-            ];
+            let mut waf_rule = WafRule {
+                name: rule.name.clone(),
+                priority: priority as i64,
+                count: rule.count,
+                rate_limit: None,
+                window: None,
+                vendor: None,
+                managed: None,
+                ip_set: None,
+                allow: None,
+            };
             match &rule.statement {
-                Statement::RateLimit { limit, window } => map.extend([
-                    ("rate_limit", Value::Int(*limit)),
-                    ("window", Value::Int(*window)),
-                ]),
-                Statement::Managed { vendor, name } => map.extend([
-                    ("vendor", Value::str(vendor)),
-                    ("managed", Value::str(name)),
-                ]),
+                Statement::RateLimit { limit, window } => {
+                    waf_rule.rate_limit = Some(*limit);
+                    waf_rule.window = Some(*window);
+                }
+                Statement::Managed { vendor, name } => {
+                    waf_rule.vendor = Some(vendor.clone());
+                    waf_rule.managed = Some(name.clone());
+                }
                 Statement::Addresses { allow, addresses } => {
                     let id = ip_set_id(&firewall.key, &rule.name);
                     let name = format!("{}-{}", firewall.name, rule.name);
                     let v6 = addresses
                         .iter()
                         .any(|net| matches!(net, ipnet::IpNet::V6(_)));
+                    let set = IpSetProps {
+                        name: name.clone(),
+                        scope: scope.to_string(),
+                        version: if v6 { "IPV6" } else { "IPV4" }.to_string(),
+                        addresses: addresses.iter().map(ToString::to_string).collect(),
+                        tags: tags::desired_tag_map(&manifest.tags, &name),
+                    };
                     out.push(Desired {
                         id: id.clone(),
-                        props: props([
-                            ("name", Value::str(&name), Mode::Replace),
-                            ("scope", Value::str(scope), Mode::Replace),
-                            (
-                                "version",
-                                Value::str(if v6 { "IPV6" } else { "IPV4" }),
-                                Mode::Replace,
-                            ),
-                            (
-                                "addresses",
-                                Value::Set(
-                                    addresses
-                                        .iter()
-                                        .map(|net| Value::str(net.to_string()))
-                                        .collect(),
-                                ),
-                                Mode::InPlace,
-                            ),
-                            (
-                                "tags",
-                                tags::desired_tags(&manifest.tags, &name),
-                                Mode::InPlace,
-                            ),
-                        ]),
+                        props: set.into_props(),
                         after: Vec::new(),
                     });
-                    map.extend([
-                        ("ip_set", Value::Template(vec![Value::Ref(id)])),
-                        ("allow", Value::Bool(*allow)),
-                    ]);
+                    waf_rule.ip_set = Some(Value::Template(vec![Value::Ref(id)]));
+                    waf_rule.allow = Some(*allow);
                 }
             }
-            rules.push(Value::Map(
-                map.into_iter()
-                    .map(|(key, value)| (key.to_string(), value))
-                    .collect(),
-            ));
+            rules.push(waf_rule);
         }
+        let acl = FirewallProps {
+            name: firewall.name.clone(),
+            scope: scope.to_string(),
+            description: firewall.description.clone(),
+            default: if firewall.allow_by_default {
+                "allow"
+            } else {
+                "block"
+            }
+            .to_string(),
+            metrics: firewall.metrics,
+            rules,
+            tags: tags::desired_tag_map(&manifest.tags, &firewall.name),
+        };
         out.push(Desired {
             id: firewall_id(&firewall.key),
-            props: props([
-                ("name", Value::str(&firewall.name), Mode::Replace),
-                ("scope", Value::str(scope), Mode::Replace),
-                (
-                    "description",
-                    firewall
-                        .description
-                        .as_ref()
-                        .map_or(Value::Null, Value::str),
-                    Mode::InPlace,
-                ),
-                (
-                    "default",
-                    Value::str(if firewall.allow_by_default {
-                        "allow"
-                    } else {
-                        "block"
-                    }),
-                    Mode::InPlace,
-                ),
-                ("metrics", Value::Bool(firewall.metrics), Mode::InPlace),
-                ("rules", Value::List(rules), Mode::InPlace),
-                (
-                    "tags",
-                    tags::desired_tags(&manifest.tags, &firewall.name),
-                    Mode::InPlace,
-                ),
-            ]),
+            props: acl.into_props(),
             after: Vec::new(),
         });
         for balancer in &firewall.load_balancers {
+            let association = AssociationProps {
+                load_balancer: Value::Ref(load_balancer_id(balancer)),
+                firewall: Value::Ref(firewall_id(&firewall.key)),
+            };
             out.push(Desired {
                 id: association_id(&firewall.key, balancer),
-                props: props([
-                    (
-                        "load_balancer",
-                        Value::Ref(load_balancer_id(balancer)),
-                        Mode::Replace,
-                    ),
-                    (
-                        "firewall",
-                        Value::Ref(firewall_id(&firewall.key)),
-                        Mode::InPlace,
-                    ),
-                ]),
+                props: association.into_props(),
                 after: Vec::new(),
             });
         }
