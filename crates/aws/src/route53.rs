@@ -18,7 +18,7 @@
 //! is read, never changed or deleted; a destroy deletes the marker alone. One of that
 //! name with another value is refused, named.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_route53::types::{
@@ -29,8 +29,58 @@ use futures::future::try_join_all;
 
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Cx, OpCx, tags};
-use crate::engine::diff::{Change as FieldChange, touches};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::diff::Change as FieldChange;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
+
+crate::engine::properties! {
+    /// A hosted zone the stack makes.
+    pub struct ZoneProps (changes: ZoneChanges) {
+        /// Without its final dot.
+        pub name: String => Replace,
+        pub comment: Option<String> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::properties! {
+    /// A record set the stack writes. Its name and values may be another resource's
+    /// attributes (a certificate's validation record), references until they are known.
+    pub struct RecordProps (changes: RecordChanges) {
+        /// The stack's zone by reference, or someone else's by name (a string).
+        pub zone: Value => Replace,
+        pub name: Value => Replace,
+        pub kind as "type": String => Replace,
+        /// Seconds; none for an alias.
+        pub ttl: Option<i64> => InPlace,
+        /// Its values; none for an alias.
+        pub values: Option<BTreeSet<Value>> => InPlace,
+        pub alias: Option<Alias> => InPlace,
+        /// A validation record another's record of the same value may satisfy (the
+        /// manifest's, never compared: see `normalize`).
+        pub shareable: Option<bool> => InPlace,
+    }
+}
+
+crate::engine::record! {
+    /// Where an alias record points: its target's DNS name and hosted zone.
+    pub struct Alias {
+        pub dns_name: Value,
+        pub zone_id: Value,
+    }
+}
+
+/// A value an operation needs as text (a reference resolved by then): an error naming it
+/// when it is not.
+fn text<'a>(operation: &str, what: &str, value: &'a Value) -> Result<&'a str, AwsError> {
+    value.as_str().ok_or_else(|| {
+        AwsError::new(
+            ErrorKind::Other,
+            operation,
+            format!("the record's {what} is {value}, not yet known"),
+        )
+    })
+}
 
 pub const ZONE: &str = "zone";
 pub const RECORD: &str = "record";
@@ -242,44 +292,48 @@ fn read_marker(set: &ResourceRecordSet) -> Option<Marker> {
     })
 }
 
-/// Whether a desired record may be satisfied by someone else's of the same value (a
-/// certificate's validation record).
-fn shareable(desired: &Desired) -> bool {
-    desired.value("shareable") == &Value::Bool(true)
+/// The values a record set holds, as observe reads them.
+fn set_values(set: &ResourceRecordSet, kind: &str) -> BTreeSet<Value> {
+    set.resource_records()
+        .iter()
+        .map(|record| match kind {
+            "CNAME" | "MX" => Value::str(plain(record.value())),
+            _ => Value::str(record.value()),
+        })
+        .collect()
 }
 
-/// The values a record set holds, as observe reads them.
-fn set_values(set: &ResourceRecordSet, kind: &str) -> Value {
-    Value::Set(
-        set.resource_records()
-            .iter()
-            .map(|record| match kind {
-                "CNAME" | "MX" => Value::str(plain(record.value())),
-                _ => Value::str(record.value()),
-            })
-            .collect(),
-    )
+/// Values as a plan shows them.
+fn shown(values: Option<&BTreeSet<Value>>) -> Value {
+    values.cloned().into_value()
 }
 
 /// A validation record someone else wrote holding another value than ACM asks for.
-fn not_ours(name: &str, kind: &str, zone: &str, holds: &Value, desired: &Desired) -> AwsError {
+fn not_ours(
+    name: &str,
+    kind: &str,
+    zone: &str,
+    holds: Option<&BTreeSet<Value>>,
+    desired: &RecordProps,
+) -> AwsError {
     AwsError::new(
         ErrorKind::Other,
         "ChangeResourceRecordSets",
         format!(
-            "record `{name}` ({kind}) in zone {zone} holds {holds}, not the value ACM asks for ({}), and this stack did not write it; edgectl never changes what it did not create: correct or remove that record yourself",
-            wanted_values(desired, kind)
+            "record `{name}` ({kind}) in zone {zone} holds {}, not the value ACM asks for ({}), and this stack did not write it; edgectl never changes what it did not create: correct or remove that record yourself",
+            shown(holds),
+            shown(wanted_values(desired).as_ref())
         ),
     )
 }
 
 /// The desired values as observe would read them (a CNAME's target without its dot).
-fn wanted_values(desired: &Desired, kind: &str) -> Value {
-    Value::Set(
-        desired
-            .value("values")
-            .items()
-            .map(|value| match (kind, value.as_str()) {
+fn wanted_values(desired: &RecordProps) -> Option<BTreeSet<Value>> {
+    let values = desired.values.as_ref()?;
+    Some(
+        values
+            .iter()
+            .map(|value| match (desired.kind.as_str(), value.as_str()) {
                 ("CNAME" | "MX", Some(text)) => Value::str(plain(text)),
                 _ => value.clone(),
             })
@@ -342,22 +396,16 @@ impl crate::engine::kind::Kind for ZoneAdapter {
                 let physical = bare_id(zone.id());
                 let pairs = tag_sets.get(&physical).cloned().unwrap_or_default();
                 let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-                Observed::new(
-                    id,
-                    &physical,
-                    props([
-                        ("name", Value::str(plain(zone.name())), Mode::Replace),
-                        (
-                            "comment",
-                            zone.config()
-                                .and_then(|config| config.comment())
-                                .filter(|comment| !comment.is_empty())
-                                .map_or(Value::Null, Value::str),
-                            Mode::InPlace,
-                        ),
-                        ("tags", tags::observed_tags(borrowed), Mode::InPlace),
-                    ]),
-                )
+                let props = ZoneProps {
+                    name: plain(zone.name()),
+                    comment: zone
+                        .config()
+                        .and_then(|config| config.comment())
+                        .filter(|comment| !comment.is_empty())
+                        .map(str::to_string),
+                    tags: tags::observed_tag_map(borrowed),
+                };
+                Observed::new(id, &physical, props.into_props())
             })
             .collect())
     }
@@ -365,7 +413,8 @@ impl crate::engine::kind::Kind for ZoneAdapter {
     /// Route 53 makes a second zone of a name as readily as the first: a public zone of
     /// the name someone else has is refused, with what to write instead.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        let name = desired.value("name").as_str().unwrap_or_default();
+        let props = ZoneProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let name = props.name.as_str();
         let found = public_zone(cx, name)
             .await
             .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
@@ -386,7 +435,8 @@ impl crate::engine::kind::Kind for ZoneAdapter {
         let sets = record_sets(cx, &observed.physical_id)
             .await
             .map_err(|error| format!("cannot read the zone's records: {error}"))?;
-        let apex = observed.value("name").as_str().unwrap_or_default();
+        let live = ZoneProps::from_props(&observed.props).map_err(|e| e.to_string())?;
+        let apex = live.name.as_str();
         let ours: Vec<(String, String)> = sets
             .iter()
             .filter_map(read_marker)
@@ -424,16 +474,17 @@ impl crate::engine::kind::Kind for ZoneAdapter {
             .map(|elapsed| elapsed.as_nanos())
             .unwrap_or_default();
         let route53 = &op.cx.clients.route53;
+        let props = ZoneProps::from_props(&desired.props)?;
         let created = route53
             .create_hosted_zone()
-            .name(desired.value("name").as_str().unwrap_or_default())
+            .name(&props.name)
             .caller_reference(format!(
                 "{}{nonce:x}",
                 reference_prefix(&op.cx.stack, op.id)
             ))
             .hosted_zone_config(
                 HostedZoneConfig::builder()
-                    .set_comment(desired.value("comment").as_str().map(str::to_string))
+                    .set_comment(props.comment.clone())
                     .private_zone(false)
                     .build(),
             )
@@ -463,18 +514,21 @@ impl crate::engine::kind::Kind for ZoneAdapter {
         changes: &[FieldChange],
     ) -> Result<(), AwsError> {
         let id = &observed.physical_id;
-        if touches(changes, &["comment"]) {
+        let props = ZoneProps::from_props(&desired.props)?;
+        let live = ZoneProps::from_props(&observed.props)?;
+        if ZoneProps::changed(changes).comment {
+            // Route 53 clears a comment it is given empty.
             op.cx
                 .clients
                 .route53
                 .update_hosted_zone_comment()
                 .id(id)
-                .comment(desired.value("comment").as_str().unwrap_or_default())
+                .comment(props.comment.as_deref().unwrap_or_default())
                 .send()
                 .await
                 .aws("UpdateHostedZoneComment")?;
         }
-        let (set, remove) = tags::tag_delta(observed.value("tags"), desired.value("tags"));
+        let (set, remove) = tags::tag_delta(&live.tags.into_value(), &props.tags.into_value());
         if !set.is_empty() || !remove.is_empty() {
             tag_zone(op, id, set, remove).await?;
         }
@@ -565,7 +619,7 @@ impl crate::engine::kind::Kind for RecordAdapter {
                 let mut resource = Observed::new(
                     id,
                     format!("{zone_id}:{name}:{kind}"),
-                    record_props(zone_value.clone(), &name, &kind, found),
+                    record_props(zone_value.clone(), &name, &kind, found).into_props(),
                 );
                 resource.extra.insert("zone_id".into(), zone_id.clone());
                 if shared {
@@ -582,7 +636,8 @@ impl crate::engine::kind::Kind for RecordAdapter {
     /// overwrite it).
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
         let check = |error: AwsError| format!("cannot read the zone: {error}");
-        let zone = match desired.value("zone") {
+        let props = RecordProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let zone = match &props.zone {
             Value::Str(name) => match public_zone(cx, name).await.map_err(check)? {
                 Some(zone) => bare_id(zone.id()),
                 None => {
@@ -595,20 +650,24 @@ impl crate::engine::kind::Kind for RecordAdapter {
             // The stack's own zone: made in this apply, or read with the stack.
             _ => return Ok(()),
         };
+        // A name another resource's create makes known (a validation record's) cannot be
+        // looked up before: its create finds out.
+        let Some(name) = props.name.as_str() else {
+            return Ok(());
+        };
         let sets = zone_records(cx).await.map_err(check)?;
-        let name = desired.value("name").as_str().unwrap_or_default();
-        let kind = desired.value("type").as_str().unwrap_or_default();
+        let kind = props.kind.as_str();
         let taken = sets.get(&zone).and_then(|sets| {
             sets.iter()
                 .find(|set| plain(set.name()) == name && set.r#type().as_str() == kind)
         });
         let satisfied = taken.is_some_and(|set| {
-            shareable(desired) && set_values(set, kind) == wanted_values(desired, kind)
+            props.shareable == Some(true) && Some(set_values(set, kind)) == wanted_values(&props)
         });
         if taken.is_some() && !satisfied {
             return Err(format!(
                 "record `{name}` ({kind}) already exists in zone `{}` and this stack did not write it; edgectl never changes or deletes what it did not create. Give `{}` another name, or remove the existing record yourself",
-                desired.value("zone").as_str().unwrap_or_default(),
+                props.zone.as_str().unwrap_or_default(),
                 desired.id
             ));
         }
@@ -616,23 +675,19 @@ impl crate::engine::kind::Kind for RecordAdapter {
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let zone = zone_of(op, desired).await?;
-        let name = desired.value("name").as_str().unwrap_or_default();
-        let kind = desired.value("type").as_str().unwrap_or_default();
+        let props = RecordProps::from_props(&desired.props)?;
+        let zone = zone_of(op, &props).await?;
+        let name = text("ChangeResourceRecordSets", "name", &props.name)?;
+        let kind = props.kind.as_str();
         // A validation record ACM asked for before may be there already: relied on when it
         // holds exactly what ACM asks for (a marker of the stack's own beside it), refused
         // otherwise. (CREATE would fail on it with InvalidChangeBatch, "already exists".)
-        if shareable(desired)
+        if props.shareable == Some(true)
             && let Some(existing) = existing_set(op, &zone, name, kind).await?
         {
-            if set_values(&existing, kind) != wanted_values(desired, kind) {
-                return Err(not_ours(
-                    name,
-                    kind,
-                    &zone,
-                    &set_values(&existing, kind),
-                    desired,
-                ));
+            let holds = set_values(&existing, kind);
+            if Some(&holds) != wanted_values(&props).as_ref() {
+                return Err(not_ours(name, kind, &zone, Some(&holds), &props));
             }
             op.status("the record ACM asks for exists already: relied on, not taken over");
             let changes = vec![change(
@@ -643,7 +698,7 @@ impl crate::engine::kind::Kind for RecordAdapter {
             return Ok(format!("{zone}:{name}:{kind}"));
         }
         let changes = vec![
-            change(ChangeAction::Create, record_set(desired)?)?,
+            change(ChangeAction::Create, record_set(&props)?)?,
             change(
                 ChangeAction::Create,
                 marker(&op.cx.stack, op.id, name, kind, false)?,
@@ -655,8 +710,12 @@ impl crate::engine::kind::Kind for RecordAdapter {
 
     /// A record's validation flag is the manifest's, not AWS's.
     fn normalize(&self, desired: &mut Desired, observed: &mut Observed) {
-        if let Some(flag) = desired.props.get("shareable") {
-            observed.props.insert("shareable".into(), flag.clone());
+        if let (Ok(want), Ok(mut live)) = (
+            RecordProps::from_props(&desired.props),
+            RecordProps::from_props(&observed.props),
+        ) {
+            live.shareable = want.shareable;
+            observed.props = live.into_props();
         }
     }
 
@@ -672,23 +731,19 @@ impl crate::engine::kind::Kind for RecordAdapter {
             .get("zone_id")
             .cloned()
             .ok_or_else(|| AwsError::missing("ListResourceRecordSets", "zone"))?;
-        let name = desired.value("name").as_str().unwrap_or_default();
-        let kind = desired.value("type").as_str().unwrap_or_default();
+        let props = RecordProps::from_props(&desired.props)?;
+        let live = RecordProps::from_props(&observed.props)?;
+        let name = text("ChangeResourceRecordSets", "name", &props.name)?;
+        let kind = props.kind.as_str();
         if observed.extra.contains_key("shared") {
             // Someone else's record: its value is theirs to change.
-            if observed.value("values") != &wanted_values(desired, kind) {
-                return Err(not_ours(
-                    name,
-                    kind,
-                    &zone,
-                    observed.value("values"),
-                    desired,
-                ));
+            if live.values != wanted_values(&props) {
+                return Err(not_ours(name, kind, &zone, live.values.as_ref(), &props));
             }
             return Ok(());
         }
         let changes = vec![
-            change(ChangeAction::Upsert, record_set(desired)?)?,
+            change(ChangeAction::Upsert, record_set(&props)?)?,
             change(
                 ChangeAction::Upsert,
                 marker(&op.cx.stack, op.id, name, kind, false)?,
@@ -703,19 +758,16 @@ impl crate::engine::kind::Kind for RecordAdapter {
             .get("zone_id")
             .cloned()
             .ok_or_else(|| AwsError::missing("ListResourceRecordSets", "zone"))?;
-        let name = observed.value("name").as_str().unwrap_or_default();
-        let kind = observed.value("type").as_str().unwrap_or_default();
+        let live = RecordProps::from_props(&observed.props)?;
+        let name = text("ListResourceRecordSets", "name", &live.name)?;
+        let kind = live.kind.as_str();
         let mut changes = Vec::new();
         let shared = observed.extra.contains_key("shared");
         // A marker whose record is gone (deleted by hand) goes alone; so does the marker of
-        // a record the stack relied on and does not own.
-        if !shared
-            && (observed.value("values") != &Value::Null || observed.value("alias") != &Value::Null)
-        {
-            changes.push(change(
-                ChangeAction::Delete,
-                record_set(&observed_as_desired(observed))?,
-            )?);
+        // a record the stack relied on and does not own. DELETE names the set exactly as
+        // it is.
+        if !shared && (live.values.is_some() || live.alias.is_some()) {
+            changes.push(change(ChangeAction::Delete, record_set(&live)?)?);
         }
         changes.push(change(
             ChangeAction::Delete,
@@ -729,60 +781,36 @@ impl crate::engine::kind::Kind for RecordAdapter {
     }
 }
 
-/// A live record read as the desired side writes it (for DELETE, which must name the
-/// record set exactly as it is).
-fn observed_as_desired(observed: &Observed) -> Desired {
-    Desired {
-        id: observed.id.clone(),
-        props: observed.props.clone(),
-        after: Vec::new(),
-    }
-}
-
 fn record_props(
     zone: Value,
     name: &str,
     kind: &str,
     found: Option<&ResourceRecordSet>,
-) -> crate::engine::model::Props {
+) -> RecordProps {
     let alias = found.and_then(ResourceRecordSet::alias_target);
-    props([
-        ("zone", zone, Mode::Replace),
-        ("name", Value::str(name), Mode::Replace),
-        ("type", Value::str(kind), Mode::Replace),
-        (
-            "ttl",
-            // An alias has none (moto answers 0 for one written by UPSERT).
-            found
-                .filter(|_| alias.is_none())
-                .and_then(ResourceRecordSet::ttl)
-                .map_or(Value::Null, Value::Int),
-            Mode::InPlace,
-        ),
-        (
-            "values",
-            match found {
-                Some(set) if alias.is_none() => set_values(set, kind),
-                _ => Value::Null,
-            },
-            Mode::InPlace,
-        ),
-        (
-            "alias",
-            alias.map_or(Value::Null, |alias| {
-                Value::map([
-                    ("dns_name", Value::str(plain(alias.dns_name()))),
-                    ("zone_id", Value::str(alias.hosted_zone_id())),
-                ])
-            }),
-            Mode::InPlace,
-        ),
-    ])
+    RecordProps {
+        zone,
+        name: Value::str(name),
+        kind: kind.to_string(),
+        // An alias has none (moto answers 0 for one written by UPSERT).
+        ttl: found
+            .filter(|_| alias.is_none())
+            .and_then(ResourceRecordSet::ttl),
+        values: match found {
+            Some(set) if alias.is_none() => Some(set_values(set, kind)),
+            _ => None,
+        },
+        alias: alias.map(|alias| Alias {
+            dns_name: Value::str(plain(alias.dns_name())),
+            zone_id: Value::str(alias.hosted_zone_id()),
+        }),
+        shareable: None,
+    }
 }
 
 /// The zone id a desired record goes in: the stack's zone, or one found by name.
-async fn zone_of(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-    match desired.value("zone") {
+async fn zone_of(op: &OpCx<'_>, props: &RecordProps) -> Result<String, AwsError> {
+    match &props.zone {
         Value::Str(name) => public_zone(op.cx, name)
             .await?
             .map(|zone| bare_id(zone.id()))
@@ -797,45 +825,37 @@ async fn zone_of(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     }
 }
 
-fn record_set(desired: &Desired) -> Result<ResourceRecordSet, AwsError> {
+fn record_set(props: &RecordProps) -> Result<ResourceRecordSet, AwsError> {
+    const CHANGE: &str = "ChangeResourceRecordSets";
     let mut set = ResourceRecordSet::builder()
-        .name(desired.value("name").as_str().unwrap_or_default())
-        .r#type(RrType::from(
-            desired.value("type").as_str().unwrap_or_default(),
-        ));
-    match desired.value("alias").as_map() {
+        .name(text(CHANGE, "name", &props.name)?)
+        .r#type(RrType::from(props.kind.as_str()));
+    match &props.alias {
         Some(alias) => {
-            let text = |field: &str| {
-                alias
-                    .get(field)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            };
             set = set.alias_target(
                 AliasTarget::builder()
-                    .dns_name(text("dns_name"))
-                    .hosted_zone_id(text("zone_id"))
+                    .dns_name(text(CHANGE, "alias's DNS name", &alias.dns_name)?)
+                    .hosted_zone_id(text(CHANGE, "alias's zone", &alias.zone_id)?)
                     .evaluate_target_health(false)
                     .build()
-                    .map_err(build_error("ChangeResourceRecordSets"))?,
+                    .map_err(build_error(CHANGE))?,
             );
         }
         None => {
-            if let Value::Int(ttl) = desired.value("ttl") {
-                set = set.ttl(*ttl);
+            if let Some(ttl) = props.ttl {
+                set = set.ttl(ttl);
             }
-            for value in desired.value("values").items() {
+            for value in props.values.iter().flatten() {
                 set = set.resource_records(
                     ResourceRecord::builder()
-                        .value(value.as_str().unwrap_or_default())
+                        .value(text(CHANGE, "value", value)?)
                         .build()
-                        .map_err(build_error("ChangeResourceRecordSets"))?,
+                        .map_err(build_error(CHANGE))?,
                 );
             }
         }
     }
-    set.build().map_err(build_error("ChangeResourceRecordSets"))
+    set.build().map_err(build_error(CHANGE))
 }
 
 fn marker(

@@ -213,7 +213,9 @@ pub fn field<T: Prop>(value: T, mode: Mode) -> Field {
 }
 
 /// Declares a kind's properties once, as a struct, each field with how its change reaches
-/// AWS (`InPlace`, `Blocking`, `Replace`; see [`Mode`]), and implements [`Properties`]
+/// AWS (`InPlace`, `Blocking`, `Replace`; see [`Mode`]) and, where the engine's name is
+/// one Rust keeps (`type`), that name (`pub kind as "type": String => Replace`), and
+/// implements [`Properties`]
 /// for it; and a struct of flags (`changes: ...`) saying which of them a plan's step
 /// changes (`DashboardProps::changed(changes).widgets`), so that an update names what
 /// changed by field, not by string:
@@ -234,7 +236,7 @@ macro_rules! properties {
         $vis:vis struct $name:ident (changes: $changes:ident) {
             $(
                 $(#[$field_meta:meta])*
-                $field_vis:vis $field:ident : $type:ty => $mode:ident
+                $field_vis:vis $field:ident $(as $key:literal)? : $type:ty => $mode:ident
             ),* $(,)?
         }
     ) => {
@@ -262,7 +264,7 @@ macro_rules! properties {
                 let mut names = Vec::new();
                 $(
                     if self.$field {
-                        names.push(stringify!($field));
+                        names.push($crate::__property_key!($field $(, $key)?));
                     }
                 )*
                 names
@@ -276,7 +278,7 @@ macro_rules! properties {
                 let mut changed = $changes::default();
                 for change in changes {
                     $(
-                        if change.field == stringify!($field) {
+                        if change.field == $crate::__property_key!($field $(, $key)?) {
                             changed.$field = true;
                         }
                     )*
@@ -290,7 +292,7 @@ macro_rules! properties {
                 let mut props = $crate::model::Props::new();
                 $(
                     props.insert(
-                        stringify!($field).to_string(),
+                        $crate::__property_key!($field $(, $key)?).to_string(),
                         $crate::typed::field(self.$field, $crate::model::Mode::$mode),
                     );
                 )*
@@ -301,10 +303,26 @@ macro_rules! properties {
                 props: &$crate::model::Props,
             ) -> Result<Self, $crate::typed::Mismatch> {
                 Ok(Self {
-                    $($field: $crate::typed::read(props, stringify!($field))?,)*
+                    $($field: $crate::typed::read(
+                        props,
+                        $crate::__property_key!($field $(, $key)?),
+                    )?,)*
                 })
             }
         }
+    };
+}
+
+/// The name a property has in the engine's map: its field's, or the one `as "..."` gives
+/// (a name Rust keeps for itself, `type`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __property_key {
+    ($field:ident) => {
+        stringify!($field)
+    };
+    ($field:ident, $key:literal) => {
+        $key
     };
 }
 
@@ -377,6 +395,7 @@ mod tests {
             subnets: BTreeSet<Value> => Blocking,
             rules: Vec<BTreeMap<String, String>> => InPlace,
             description: Option<String> => InPlace,
+            kind as "type": String => Replace,
         }
     }
 
@@ -384,6 +403,7 @@ mod tests {
         struct Rule {
             port: i64,
             from: String,
+            note: Option<String>,
         }
     }
 
@@ -392,13 +412,24 @@ mod tests {
         let rule = Rule {
             port: 443,
             from: "alb".into(),
+            note: None,
         };
+        // A field that is `None` is absent from the map, and read back as `None`.
         let value = rule.clone().into_value();
         assert_eq!(
             value,
             Value::map([("from", Value::str("alb")), ("port", Value::Int(443))])
         );
         assert_eq!(Rule::from_value(&value), Some(rule));
+        let noted = Value::map([
+            ("from", Value::str("alb")),
+            ("note", Value::str("public")),
+            ("port", Value::Int(443)),
+        ]);
+        assert_eq!(
+            Rule::from_value(&noted).and_then(|rule| rule.note),
+            Some("public".to_string())
+        );
         assert_eq!(
             Rule::from_value(&Value::map([("port", Value::Int(443))])),
             None
@@ -421,6 +452,7 @@ mod tests {
             subnets: [Value::Ref(ResourceId::new("subnet", "private-1"))].into(),
             rules: vec![[("port".to_string(), "443".to_string())].into()],
             description: None,
+            kind: "CNAME".into(),
         }
     }
 
@@ -431,22 +463,33 @@ mod tests {
         assert_eq!(props["subnets"].mode, Mode::Blocking);
         assert_eq!(props["description"].value, Value::Null);
         assert_eq!(Sample::from_props(&props), Ok(sample()));
+        // `kind as "type"`: the engine's name for it, one Rust keeps.
+        assert_eq!(props["type"].value, Value::str("CNAME"));
         assert_eq!(
             props.keys().map(String::as_str).collect::<Vec<_>>(),
-            ["description", "enabled", "name", "rules", "size", "subnets"]
+            [
+                "description",
+                "enabled",
+                "name",
+                "rules",
+                "size",
+                "subnets",
+                "type"
+            ]
         );
     }
 
     #[test]
     fn a_step_s_changes_read_as_flags_by_field() {
-        let changes = [crate::diff::Change {
-            field: "size".into(),
+        let change = |field: &str| crate::diff::Change {
+            field: field.into(),
             old: Value::Int(10),
             new: Value::Int(20),
             forces_replacement: false,
-        }];
-        let changed = Sample::changed(&changes);
-        assert!(changed.size && !changed.name && !changed.rules);
+        };
+        let changed = Sample::changed(&[change("size"), change("type")]);
+        assert!(changed.size && changed.kind && !changed.name && !changed.rules);
+        assert_eq!(changed.names(), ["size", "type"]);
     }
 
     #[test]

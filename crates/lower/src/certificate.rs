@@ -3,9 +3,10 @@
 //! which what uses a certificate orders after.
 
 use crate::aws::acm::{certificate_id, validation_id};
-use crate::aws::route53::record_id;
+use crate::aws::route53::{RecordProps, record_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
 use super::Env;
@@ -60,27 +61,20 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
                 &format!("{}-validation-{index}", certificate.key),
                 "CNAME",
             );
+            let props = RecordProps {
+                zone: super::zone::zone_value(manifest, zone),
+                name: attribute("name"),
+                kind: "CNAME".to_string(),
+                ttl: Some(300),
+                values: Some([attribute("value")].into()),
+                alias: None,
+                // ACM asks every certificate of this name in the account for this
+                // record: one there already with its value satisfies the validation.
+                shareable: Some(true),
+            };
             out.push(Desired {
                 id: record.clone(),
-                props: props([
-                    (
-                        "zone",
-                        super::zone::zone_value(manifest, zone),
-                        Mode::Replace,
-                    ),
-                    ("name", attribute("name"), Mode::Replace),
-                    ("type", Value::str("CNAME"), Mode::Replace),
-                    ("ttl", Value::Int(300), Mode::InPlace),
-                    (
-                        "values",
-                        Value::Set([attribute("value")].into()),
-                        Mode::InPlace,
-                    ),
-                    ("alias", Value::Null, Mode::InPlace),
-                    // ACM asks every certificate of this name in the account for this
-                    // record: one there already with its value satisfies the validation.
-                    ("shareable", Value::Bool(true), Mode::InPlace),
-                ]),
+                props: props.into_props(),
                 after: Vec::new(),
             });
             records.push(record);

@@ -2,9 +2,10 @@
 //! alias names its target's live DNS name and hosted zone.
 
 use crate::aws::cloudfront::distribution_id;
-use crate::aws::route53::{record_id, zone_id};
+use crate::aws::route53::{Alias, RecordProps, ZoneProps, record_id, zone_id};
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::engine::model::{Desired, Value};
+use crate::engine::typed::Properties as _;
 use crate::known::CLOUDFRONT_HOSTED_ZONE;
 use crate::manifest::Manifest;
 use crate::manifest::dns::Target;
@@ -25,21 +26,14 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     for zone in &manifest.zones {
         let zone_value = if zone.create {
             let name = format!("{}-{}", manifest.stack, zone.key);
+            let props = ZoneProps {
+                name: zone.name.clone(),
+                comment: zone.comment.clone(),
+                tags: tags::desired_tag_map(&manifest.tags, &name),
+            };
             out.push(Desired {
                 id: zone_id(&zone.key),
-                props: props([
-                    ("name", Value::str(&zone.name), Mode::Replace),
-                    (
-                        "comment",
-                        zone.comment.as_ref().map_or(Value::Null, Value::str),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "tags",
-                        tags::desired_tags(&manifest.tags, &name),
-                        Mode::InPlace,
-                    ),
-                ]),
+                props: props.into_props(),
                 after: Vec::new(),
             });
             Value::Ref(zone_id(&zone.key))
@@ -53,52 +47,45 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
             };
             let (ttl, values, alias) = match &record.target {
                 Target::Values(values) => (
-                    Value::Int(record.ttl),
-                    Value::Set(values.iter().map(Value::str).collect()),
-                    Value::Null,
+                    Some(record.ttl),
+                    Some(values.iter().map(Value::str).collect()),
+                    None,
                 ),
                 Target::Distribution(key) => (
-                    Value::Null,
-                    Value::Null,
-                    Value::map([
-                        (
-                            "dns_name",
-                            Value::Template(vec![Value::Ref(
-                                distribution_id(key).attribute("domain_name"),
-                            )]),
-                        ),
-                        ("zone_id", Value::str(CLOUDFRONT_HOSTED_ZONE)),
-                    ]),
+                    None,
+                    None,
+                    Some(Alias {
+                        dns_name: Value::Template(vec![Value::Ref(
+                            distribution_id(key).attribute("domain_name"),
+                        )]),
+                        zone_id: Value::str(CLOUDFRONT_HOSTED_ZONE),
+                    }),
                 ),
                 Target::LoadBalancer(key) => (
-                    Value::Null,
-                    Value::Null,
-                    Value::map([
-                        (
-                            "dns_name",
-                            Value::Template(vec![Value::Ref(
-                                load_balancer_id(key).attribute("dns_name"),
-                            )]),
-                        ),
-                        (
-                            "zone_id",
-                            Value::Template(vec![Value::Ref(
-                                load_balancer_id(key).attribute("zone_id"),
-                            )]),
-                        ),
-                    ]),
+                    None,
+                    None,
+                    Some(Alias {
+                        dns_name: Value::Template(vec![Value::Ref(
+                            load_balancer_id(key).attribute("dns_name"),
+                        )]),
+                        zone_id: Value::Template(vec![Value::Ref(
+                            load_balancer_id(key).attribute("zone_id"),
+                        )]),
+                    }),
                 ),
+            };
+            let props = RecordProps {
+                zone: zone_value.clone(),
+                name: Value::str(&record.name),
+                kind: record.kind.clone(),
+                ttl,
+                values,
+                alias,
+                shareable: None,
             };
             out.push(Desired {
                 id: record_id(&zone.key, &label, &record.kind),
-                props: props([
-                    ("zone", zone_value.clone(), Mode::Replace),
-                    ("name", Value::str(&record.name), Mode::Replace),
-                    ("type", Value::str(&record.kind), Mode::Replace),
-                    ("ttl", ttl, Mode::InPlace),
-                    ("values", values, Mode::InPlace),
-                    ("alias", alias, Mode::InPlace),
-                ]),
+                props: props.into_props(),
                 after: Vec::new(),
             });
         }
