@@ -5,11 +5,14 @@ use super::Env;
 use super::key::key_value;
 use super::subnet::subnet_id;
 use crate::aws::ec2::security_group::group_id;
-use crate::aws::efs::access_point::access_point_id;
-use crate::aws::efs::file_system::file_system_id;
-use crate::aws::efs::mount_target::mount_target_id;
+use std::collections::BTreeSet;
+
+use crate::aws::efs::access_point::{AccessPointProps, access_point_id};
+use crate::aws::efs::file_system::{FileSystemProps, file_system_id};
+use crate::aws::efs::mount_target::{MountTargetProps, mount_target_id};
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::engine::model::{Desired, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
 /// The mount targets of file system `key`, one per subnet of its tier: what a task
@@ -40,94 +43,56 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     };
     for fs in &manifest.containers.file_systems {
         let name = format!("{}-{}", manifest.stack, fs.key);
+        let props = FileSystemProps {
+            encrypted: fs.encrypted,
+            kms_key: match (&fs.kms_key, fs.encrypted) {
+                (Some(key), _) => key_value(key),
+                // EFS's own key, `aws/elasticfilesystem`.
+                (None, true) => Value::AwsDefault,
+                (None, false) => Value::Null,
+            },
+            performance_mode: fs.performance_mode.clone(),
+            throughput_mode: fs.throughput_mode.clone(),
+            provisioned_mibps: fs.provisioned_mibps,
+            ia_after_days: fs.ia_after_days,
+            backups: fs.backups,
+            tags: tags::managed_tag_map(&manifest.tags, &Default::default(), &name, fs.retain),
+        };
         out.push(Desired {
             id: file_system_id(&fs.key),
-            props: props([
-                ("encrypted", Value::Bool(fs.encrypted), Mode::Replace),
-                (
-                    "kms_key",
-                    match (&fs.kms_key, fs.encrypted) {
-                        (Some(key), _) => key_value(key),
-                        // EFS's own key, `aws/elasticfilesystem`.
-                        (None, true) => Value::AwsDefault,
-                        (None, false) => Value::Null,
-                    },
-                    Mode::Replace,
-                ),
-                (
-                    "performance_mode",
-                    Value::str(&fs.performance_mode),
-                    Mode::Replace,
-                ),
-                (
-                    "throughput_mode",
-                    Value::str(&fs.throughput_mode),
-                    Mode::InPlace,
-                ),
-                (
-                    "provisioned_mibps",
-                    fs.provisioned_mibps.map_or(Value::Null, Value::Int),
-                    Mode::InPlace,
-                ),
-                (
-                    "ia_after_days",
-                    fs.ia_after_days.map_or(Value::Null, Value::Int),
-                    Mode::InPlace,
-                ),
-                ("backups", Value::Bool(fs.backups), Mode::InPlace),
-                (
-                    "tags",
-                    tags::managed_tags(&manifest.tags, &Default::default(), &name, fs.retain),
-                    Mode::InPlace,
-                ),
-            ]),
+            props: props.into_props(),
             after: Vec::new(),
         });
-        let groups = Value::Set(
-            fs.security_groups
-                .iter()
-                .map(|group| Value::Ref(group_id(group)))
-                .collect(),
-        );
+        let groups: BTreeSet<Value> = fs
+            .security_groups
+            .iter()
+            .map(|group| Value::Ref(group_id(group)))
+            .collect();
         for (index, _) in network.subnets(fs.subnets).iter().enumerate() {
             let zone = env.zones.get(index).cloned().unwrap_or_default();
+            let target = MountTargetProps {
+                file_system: Value::Ref(file_system_id(&fs.key)),
+                subnet: Value::Ref(subnet_id(fs.subnets, index)),
+                security_groups: groups.clone(),
+            };
             out.push(Desired {
                 id: mount_target_id(&fs.key, &zone),
-                props: props([
-                    (
-                        "file_system",
-                        Value::Ref(file_system_id(&fs.key)),
-                        Mode::Replace,
-                    ),
-                    (
-                        "subnet",
-                        Value::Ref(subnet_id(fs.subnets, index)),
-                        Mode::Replace,
-                    ),
-                    ("security_groups", groups.clone(), Mode::InPlace),
-                ]),
+                props: target.into_props(),
                 after: Vec::new(),
             });
         }
         for point in &fs.access_points {
+            let access_point = AccessPointProps {
+                file_system: Value::Ref(file_system_id(&fs.key)),
+                path: point.path.clone(),
+                uid: point.uid,
+                gid: point.gid,
+                permissions: point.permissions.clone(),
+                tags: tags::desired_tag_map(&manifest.tags, &format!("{name}-{}", point.name)),
+            };
             out.push(Desired {
                 id: access_point_id(&fs.key, &point.name),
-                props: props([
-                    (
-                        "file_system",
-                        Value::Ref(file_system_id(&fs.key)),
-                        Mode::Replace,
-                    ),
-                    ("path", Value::str(&point.path), Mode::Replace),
-                    ("uid", Value::Int(point.uid), Mode::Replace),
-                    ("gid", Value::Int(point.gid), Mode::Replace),
-                    ("permissions", Value::str(&point.permissions), Mode::Replace),
-                    (
-                        "tags",
-                        tags::desired_tags(&manifest.tags, &format!("{name}-{}", point.name)),
-                        Mode::InPlace,
-                    ),
-                ]),
+                props: access_point.into_props(),
                 after: Vec::new(),
             });
         }

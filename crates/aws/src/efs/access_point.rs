@@ -4,12 +4,15 @@
 //! token; found by listing the stack's file systems' access points (tags come with them).
 //! The physical id is the access point id (`fsap-...`).
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_efs::types::{CreationInfo, LifeCycleState, PosixUser, RootDirectory};
 
 use super::{efs_tags, pairs, stack_file_systems};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::naming::client_token;
 use crate::{Cx, OpCx, tags};
@@ -23,10 +26,18 @@ pub fn access_point_id(file_system: &str, name: &str) -> ResourceId {
 
 pub struct AccessPointAdapter;
 
-fn int(desired: &Desired, field: &str) -> i64 {
-    match desired.value(field) {
-        Value::Int(number) => *number,
-        _ => 0,
+crate::engine::properties! {
+    /// An access point: everything but its tags makes a new one.
+    pub struct AccessPointProps (changes: AccessPointChanges) {
+        /// Its file system, by reference.
+        pub file_system: Value => Replace,
+        /// Its root directory.
+        pub path: String => Replace,
+        pub uid: i64 => Replace,
+        pub gid: i64 => Replace,
+        /// The root directory's, made with it (`755`).
+        pub permissions: String => Replace,
+        pub tags: BTreeMap<String, String> => InPlace,
     }
 }
 
@@ -76,44 +87,24 @@ impl crate::engine::kind::Kind for AccessPointAdapter {
                     let root = point.root_directory();
                     let creation = root.and_then(|root| root.creation_info());
                     let user = point.posix_user();
-                    out.push(Observed::new(
-                        id,
-                        physical,
-                        props([
-                            (
-                                "file_system",
-                                point
-                                    .file_system_id()
-                                    .map_or(Value::Null, |fs| Value::Phys(fs.to_string())),
-                                Mode::Replace,
-                            ),
-                            (
-                                "path",
-                                Value::str(root.and_then(|root| root.path()).unwrap_or("/")),
-                                Mode::Replace,
-                            ),
-                            (
-                                "uid",
-                                user.map_or(Value::Null, |user| Value::Int(user.uid())),
-                                Mode::Replace,
-                            ),
-                            (
-                                "gid",
-                                user.map_or(Value::Null, |user| Value::Int(user.gid())),
-                                Mode::Replace,
-                            ),
-                            (
-                                "permissions",
-                                creation.map_or(Value::Null, |info| Value::str(info.permissions())),
-                                Mode::Replace,
-                            ),
-                            (
-                                "tags",
-                                tags::observed_tags(pairs(point.tags())),
-                                Mode::InPlace,
-                            ),
-                        ]),
-                    ));
+                    let missing = |field: &str| AwsError::missing("DescribeAccessPoints", field);
+                    let props = AccessPointProps {
+                        file_system: Value::Phys(
+                            point
+                                .file_system_id()
+                                .ok_or_else(|| missing("FileSystemId"))?
+                                .to_string(),
+                        ),
+                        path: root.and_then(|root| root.path()).unwrap_or("/").to_string(),
+                        uid: user.ok_or_else(|| missing("PosixUser"))?.uid(),
+                        gid: user.ok_or_else(|| missing("PosixUser"))?.gid(),
+                        permissions: creation
+                            .ok_or_else(|| missing("RootDirectory.CreationInfo"))?
+                            .permissions()
+                            .to_string(),
+                        tags: tags::observed_tag_map(pairs(point.tags())),
+                    };
+                    out.push(Observed::new(id, physical, props.into_props()));
                 }
                 Ok::<_, AwsError>(out)
             });
@@ -125,14 +116,15 @@ impl crate::engine::kind::Kind for AccessPointAdapter {
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let file_system = op.resolve(desired.value("file_system"))?;
-        let path = desired.value("path").as_str().unwrap_or("/");
-        let (uid, gid) = (int(desired, "uid"), int(desired, "gid"));
+        let props = AccessPointProps::from_props(&desired.props)?;
+        let file_system = op.resolve(&props.file_system)?;
+        let path = props.path.as_str();
+        let (uid, gid) = (props.uid, props.gid);
         let creation = built(
             CreationInfo::builder()
                 .owner_uid(uid)
                 .owner_gid(gid)
-                .permissions(desired.value("permissions").as_str().unwrap_or("755"))
+                .permissions(&props.permissions)
                 .build(),
         )?;
         let created = op
@@ -166,11 +158,13 @@ impl crate::engine::kind::Kind for AccessPointAdapter {
         observed: &Observed,
         _changes: &[Change],
     ) -> Result<(), AwsError> {
+        let props = AccessPointProps::from_props(&desired.props)?;
+        let live = AccessPointProps::from_props(&observed.props)?;
         tags::sync(
             &op.cx.clients.efs,
             &observed.physical_id,
-            observed.value("tags"),
-            desired.value("tags"),
+            &live.tags.into_value(),
+            &props.tags.into_value(),
         )
         .await
     }

@@ -8,6 +8,8 @@
 //! (and the walk finds the file system by its tags), while a replacement gets a new one.
 //! A file system holds data: `retain` is the default.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_efs::types::{
     BackupPolicy, LifecyclePolicy, PerformanceMode, Status, ThroughputMode, TransitionToIaRules,
@@ -15,8 +17,9 @@ use aws_sdk_efs::types::{
 use sha2::{Digest, Sha256};
 
 use super::{efs_tags, pairs, stack_file_systems};
-use crate::engine::diff::{Change, touches};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx, tags};
 
@@ -27,6 +30,23 @@ pub fn file_system_id(key: &str) -> ResourceId {
 }
 
 pub struct FileSystemAdapter;
+
+crate::engine::properties! {
+    /// An EFS file system: what its lowering builds and its observe reads.
+    pub struct FileSystemProps (changes: FileSystemChanges) {
+        pub encrypted: bool => Replace,
+        /// The key by reference, `AwsDefault` (EFS's `aws/elasticfilesystem`), or nothing.
+        pub kms_key: Value => Replace,
+        /// `generalPurpose` or `maxIO`.
+        pub performance_mode: String => Replace,
+        /// `bursting`, `elastic` or `provisioned`.
+        pub throughput_mode: String => InPlace,
+        pub provisioned_mibps: Option<i64> => InPlace,
+        pub ia_after_days: Option<i64> => InPlace,
+        pub backups: bool => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 fn transition(days: i64) -> Option<TransitionToIaRules> {
     Some(match days {
@@ -53,23 +73,16 @@ fn days(rule: &TransitionToIaRules) -> Option<i64> {
         .ok()
 }
 
-fn int(value: &Value) -> Option<i64> {
-    match value {
-        Value::Int(number) => Some(*number),
-        _ => None,
-    }
-}
-
 /// The creation token: what makes this file system, so that a retried create is refused
 /// and a replacement is not.
-fn creation_token(op: &OpCx<'_>, desired: &Desired, kms_key: Option<&str>) -> String {
+fn creation_token(op: &OpCx<'_>, props: &FileSystemProps, kms_key: Option<&str>) -> String {
     let made_of = format!(
         "{}\n{}\n{}\n{}\n{}",
         op.cx.stack,
         op.id,
-        desired.value("encrypted"),
+        Value::Bool(props.encrypted),
         kms_key.unwrap_or_default(),
-        desired.value("performance_mode"),
+        Value::str(&props.performance_mode),
     );
     format!("edgectl-{}", hex::encode(&Sha256::digest(made_of)[..16]))
 }
@@ -130,49 +143,22 @@ impl crate::engine::kind::Kind for FileSystemAdapter {
                 let throughput = found
                     .throughput_mode()
                     .map_or("bursting", |mode| mode.as_str());
-                let mut resource = Observed::new(
-                    owned.id.clone(),
-                    id,
-                    props([
-                        (
-                            "encrypted",
-                            Value::Bool(found.encrypted().unwrap_or(false)),
-                            Mode::Replace,
-                        ),
-                        (
-                            "kms_key",
-                            found
-                                .kms_key_id()
-                                .map_or(Value::Null, |key| Value::Phys(key.to_string())),
-                            Mode::Replace,
-                        ),
-                        (
-                            "performance_mode",
-                            Value::str(found.performance_mode().as_str()),
-                            Mode::Replace,
-                        ),
-                        ("throughput_mode", Value::str(throughput), Mode::InPlace),
-                        (
-                            "provisioned_mibps",
-                            found
-                                .provisioned_throughput_in_mibps()
-                                .filter(|_| throughput == "provisioned")
-                                .map_or(Value::Null, |mibps| Value::Int(mibps as i64)),
-                            Mode::InPlace,
-                        ),
-                        (
-                            "ia_after_days",
-                            ia_days.map_or(Value::Null, Value::Int),
-                            Mode::InPlace,
-                        ),
-                        ("backups", Value::Bool(backups), Mode::InPlace),
-                        (
-                            "tags",
-                            tags::observed_tags(pairs(found.tags())),
-                            Mode::InPlace,
-                        ),
-                    ]),
-                );
+                let props = FileSystemProps {
+                    encrypted: found.encrypted().unwrap_or(false),
+                    kms_key: found
+                        .kms_key_id()
+                        .map_or(Value::Null, |key| Value::Phys(key.to_string())),
+                    performance_mode: found.performance_mode().as_str().to_string(),
+                    throughput_mode: throughput.to_string(),
+                    provisioned_mibps: found
+                        .provisioned_throughput_in_mibps()
+                        .filter(|_| throughput == "provisioned")
+                        .map(|mibps| mibps as i64),
+                    ia_after_days: ia_days,
+                    backups,
+                    tags: tags::observed_tag_map(pairs(found.tags())),
+                };
+                let mut resource = Observed::new(owned.id.clone(), id, props.into_props());
                 if let Some(arn) = found.file_system_arn() {
                     resource.extra.insert("arn".into(), arn.to_string());
                 }
@@ -183,27 +169,17 @@ impl crate::engine::kind::Kind for FileSystemAdapter {
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let efs = &op.cx.clients.efs;
-        let kms_key = op.resolve_optional(desired.value("kms_key"))?;
-        let throughput = desired
-            .value("throughput_mode")
-            .as_str()
-            .unwrap_or("bursting");
+        let props = FileSystemProps::from_props(&desired.props)?;
+        let kms_key = op.resolve_optional(&props.kms_key)?;
         let created = efs
             .create_file_system()
-            .creation_token(creation_token(op, desired, kms_key.as_deref()))
-            .encrypted(desired.value("encrypted") == &Value::Bool(true))
+            .creation_token(creation_token(op, &props, kms_key.as_deref()))
+            .encrypted(props.encrypted)
             .set_kms_key_id(kms_key)
-            .performance_mode(PerformanceMode::from(
-                desired
-                    .value("performance_mode")
-                    .as_str()
-                    .unwrap_or("generalPurpose"),
-            ))
-            .throughput_mode(ThroughputMode::from(throughput))
-            .set_provisioned_throughput_in_mibps(
-                int(desired.value("provisioned_mibps")).map(|mibps| mibps as f64),
-            )
-            .backup(desired.value("backups") == &Value::Bool(true))
+            .performance_mode(PerformanceMode::from(props.performance_mode.as_str()))
+            .throughput_mode(ThroughputMode::from(props.throughput_mode.as_str()))
+            .set_provisioned_throughput_in_mibps(props.provisioned_mibps.map(|mibps| mibps as f64))
+            .backup(props.backups)
             .set_tags(Some(efs_tags(crate::tags::for_create(op, desired))?))
             .send()
             .await
@@ -223,7 +199,7 @@ impl crate::engine::kind::Kind for FileSystemAdapter {
                 .map(|fs| fs.life_cycle_state().clone()))
         })
         .await?;
-        if let Some(days) = int(desired.value("ia_after_days")) {
+        if let Some(days) = props.ia_after_days {
             put_lifecycle(op, &id, Some(days)).await?;
         }
         Ok(id)
@@ -238,27 +214,25 @@ impl crate::engine::kind::Kind for FileSystemAdapter {
     ) -> Result<(), AwsError> {
         let efs = &op.cx.clients.efs;
         let id = &observed.physical_id;
-        if touches(changes, &["throughput_mode", "provisioned_mibps"]) {
+        let props = FileSystemProps::from_props(&desired.props)?;
+        let live = FileSystemProps::from_props(&observed.props)?;
+        let changed = FileSystemProps::changed(changes);
+        if changed.throughput_mode || changed.provisioned_mibps {
             efs.update_file_system()
                 .file_system_id(id)
-                .throughput_mode(ThroughputMode::from(
-                    desired
-                        .value("throughput_mode")
-                        .as_str()
-                        .unwrap_or("bursting"),
-                ))
+                .throughput_mode(ThroughputMode::from(props.throughput_mode.as_str()))
                 .set_provisioned_throughput_in_mibps(
-                    int(desired.value("provisioned_mibps")).map(|mibps| mibps as f64),
+                    props.provisioned_mibps.map(|mibps| mibps as f64),
                 )
                 .send()
                 .await
                 .aws("UpdateFileSystem")?;
         }
-        if touches(changes, &["ia_after_days"]) {
-            put_lifecycle(op, id, int(desired.value("ia_after_days"))).await?;
+        if changed.ia_after_days {
+            put_lifecycle(op, id, props.ia_after_days).await?;
         }
-        if touches(changes, &["backups"]) {
-            let status = if desired.value("backups") == &Value::Bool(true) {
+        if changed.backups {
+            let status = if props.backups {
                 Status::Enabled
             } else {
                 Status::Disabled
@@ -276,7 +250,7 @@ impl crate::engine::kind::Kind for FileSystemAdapter {
                 .await
                 .aws("PutBackupPolicy")?;
         }
-        tags::sync(efs, id, observed.value("tags"), desired.value("tags")).await
+        tags::sync(efs, id, &live.tags.into_value(), &props.tags.into_value()).await
     }
 
     /// Its mount targets go first (by the graph); EFS refuses the file system while they

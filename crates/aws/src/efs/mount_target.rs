@@ -5,12 +5,15 @@
 //! A second in the zone is refused by EFS (MountTargetConflict), which the walk reads as
 //! "made already". The physical id is the mount target id (`fsmt-...`).
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 use aws_sdk_efs::types::LifeCycleState;
 
 use super::stack_file_systems;
-use crate::engine::diff::{Change, touches};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx};
 
@@ -23,10 +26,22 @@ pub fn mount_target_id(file_system: &str, zone: &str) -> ResourceId {
 
 pub struct MountTargetAdapter;
 
-fn groups(op: &OpCx<'_>, desired: &Desired) -> Result<Vec<String>, AwsError> {
-    let mut groups: Vec<String> = desired
-        .value("security_groups")
-        .items()
+crate::engine::properties! {
+    /// A mount target: its file system and subnet make it, its security groups change.
+    pub struct MountTargetProps (changes: MountTargetChanges) {
+        /// By reference.
+        pub file_system: Value => Replace,
+        /// By reference.
+        pub subnet: Value => Replace,
+        /// By reference.
+        pub security_groups: BTreeSet<Value> => InPlace,
+    }
+}
+
+fn groups(op: &OpCx<'_>, props: &MountTargetProps) -> Result<Vec<String>, AwsError> {
+    let mut groups: Vec<String> = props
+        .security_groups
+        .iter()
         .map(|group| op.resolve(group))
         .collect::<Result<_, _>>()?;
     groups.sort();
@@ -72,32 +87,19 @@ impl crate::engine::kind::Kind for MountTargetAdapter {
                             .await
                             .aws("DescribeMountTargetSecurityGroups")?;
                         let zone = target.availability_zone_name().unwrap_or_default();
+                        let props = MountTargetProps {
+                            file_system: Value::Phys(target.file_system_id().to_string()),
+                            subnet: Value::Phys(target.subnet_id().to_string()),
+                            security_groups: groups
+                                .security_groups()
+                                .iter()
+                                .map(|group| Value::Phys(group.clone()))
+                                .collect(),
+                        };
                         Ok::<_, AwsError>(Observed::new(
                             mount_target_id(owned.id.name(), zone),
                             target.mount_target_id(),
-                            props([
-                                (
-                                    "file_system",
-                                    Value::Phys(target.file_system_id().to_string()),
-                                    Mode::Replace,
-                                ),
-                                (
-                                    "subnet",
-                                    Value::Phys(target.subnet_id().to_string()),
-                                    Mode::Replace,
-                                ),
-                                (
-                                    "security_groups",
-                                    Value::Set(
-                                        groups
-                                            .security_groups()
-                                            .iter()
-                                            .map(|group| Value::Phys(group.clone()))
-                                            .collect(),
-                                    ),
-                                    Mode::InPlace,
-                                ),
-                            ]),
+                            props.into_props(),
                         ))
                     });
                 futures::future::try_join_all(reads).await
@@ -111,11 +113,12 @@ impl crate::engine::kind::Kind for MountTargetAdapter {
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let efs = &op.cx.clients.efs;
+        let props = MountTargetProps::from_props(&desired.props)?;
         let created = efs
             .create_mount_target()
-            .file_system_id(op.resolve(desired.value("file_system"))?)
-            .subnet_id(op.resolve(desired.value("subnet"))?)
-            .set_security_groups(Some(groups(op, desired)?))
+            .file_system_id(op.resolve(&props.file_system)?)
+            .subnet_id(op.resolve(&props.subnet)?)
+            .set_security_groups(Some(groups(op, &props)?))
             .send()
             .await
             .aws("CreateMountTarget")?;
@@ -145,13 +148,14 @@ impl crate::engine::kind::Kind for MountTargetAdapter {
         observed: &Observed,
         changes: &[Change],
     ) -> Result<(), AwsError> {
-        if touches(changes, &["security_groups"]) {
+        if MountTargetProps::changed(changes).security_groups {
+            let props = MountTargetProps::from_props(&desired.props)?;
             op.cx
                 .clients
                 .efs
                 .modify_mount_target_security_groups()
                 .mount_target_id(&observed.physical_id)
-                .set_security_groups(Some(groups(op, desired)?))
+                .set_security_groups(Some(groups(op, &props)?))
                 .send()
                 .await
                 .aws("ModifyMountTargetSecurityGroups")?;
