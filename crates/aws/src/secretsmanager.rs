@@ -16,14 +16,17 @@
 //! The physical id is the ARN, with the six characters Secrets Manager appends to the
 //! name: what task definitions and the execution role's policy name.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, Tag};
 
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::naming::client_token;
 use super::{Cx, OpCx, tags};
-use crate::engine::diff::{Change, touches};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
 
 pub const KIND: &str = "secret";
 /// The days a deleted secret stays restorable, for a destroy to use.
@@ -35,6 +38,32 @@ pub fn secret_id(key: &str) -> ResourceId {
 }
 
 pub struct SecretAdapter;
+
+crate::engine::properties! {
+    /// A Secrets Manager secret (never its value).
+    pub struct SecretProps (changes: SecretChanges) {
+        pub name: String => Replace,
+        pub description: String => InPlace,
+        /// The key by reference, or nothing (Secrets Manager's own).
+        pub kms_key: Value => InPlace,
+        /// How a value is made, used once, when one is; never compared (see `normalize`).
+        pub generate: Option<Generate> => InPlace,
+        /// Whether it has a current value (`AWSCURRENT`): desired when one is generated,
+        /// else whatever it is.
+        pub has_value: Option<bool> => InPlace,
+        /// Kept in a tag of its own (`RECOVERY_TAG`): a destroy has only the live secret.
+        pub recovery_window_days: i64 => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::record! {
+    /// How Secrets Manager generates a value (`GetRandomPassword`).
+    pub struct Generate {
+        pub length: i64,
+        pub exclude_punctuation: bool,
+    }
+}
 
 fn sm_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
     pairs
@@ -107,37 +136,19 @@ fn observed(
     pairs: &[(&str, &str)],
     has_value: bool,
 ) -> Observed {
-    let mut resource = Observed::new(
-        id,
-        arn,
-        props([
-            ("name", Value::str(name), Mode::Replace),
-            (
-                "description",
-                Value::str(description.unwrap_or_default()),
-                Mode::InPlace,
-            ),
-            (
-                "kms_key",
-                kms_key
-                    // Secrets Manager's own key, by whichever name AWS answers with.
-                    .filter(|key| !key.is_empty() && *key != "alias/aws/secretsmanager")
-                    .map_or(Value::Null, |key| Value::Phys(key.to_string())),
-                Mode::InPlace,
-            ),
-            (
-                "recovery_window_days",
-                Value::Int(recovery_days(pairs)),
-                Mode::InPlace,
-            ),
-            ("has_value", Value::Bool(has_value), Mode::InPlace),
-            (
-                "tags",
-                tags::observed_tags(pairs.iter().copied()),
-                Mode::InPlace,
-            ),
-        ]),
-    );
+    let props = SecretProps {
+        name: name.to_string(),
+        description: description.unwrap_or_default().to_string(),
+        kms_key: kms_key
+            // Secrets Manager's own key, by whichever name AWS answers with.
+            .filter(|key| !key.is_empty() && *key != "alias/aws/secretsmanager")
+            .map_or(Value::Null, |key| Value::Phys(key.to_string())),
+        generate: None,
+        has_value: Some(has_value),
+        recovery_window_days: recovery_days(pairs),
+        tags: tags::observed_tag_map(pairs.iter().copied()),
+    };
+    let mut resource = Observed::new(id, arn, props.into_props());
     resource.extra.insert("name".into(), name.to_string());
     if !has_value {
         resource.extra.insert(
@@ -161,14 +172,18 @@ impl crate::engine::kind::Kind for SecretAdapter {
     /// How to generate a value matters only when one is made; a secret made without a
     /// value (`generate: false`) may have one or not.
     fn normalize(&self, desired: &mut Desired, observed: &mut Observed) {
-        if let Some(generate) = desired.props.get("generate") {
-            observed.props.insert("generate".into(), generate.clone());
+        let (Ok(mut want), Ok(mut live)) = (
+            SecretProps::from_props(&desired.props),
+            SecretProps::from_props(&observed.props),
+        ) else {
+            return;
+        };
+        live.generate = want.generate.clone();
+        if want.has_value.is_none() {
+            want.has_value = live.has_value;
         }
-        if desired.value("has_value") == &Value::Null
-            && let Some(has_value) = observed.props.get("has_value")
-        {
-            desired.props.insert("has_value".into(), has_value.clone());
-        }
+        desired.props = want.into_props();
+        observed.props = live.into_props();
     }
 
     /// The stack's secrets: one ListSecrets filtered on the ownership tag (its entries
@@ -232,7 +247,8 @@ impl crate::engine::kind::Kind for SecretAdapter {
     /// A secret name is the account's: one taken by a secret the stack does not own is
     /// named here, before anything changes, and never adopted.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        let name = desired.value("name").as_str().unwrap_or_default();
+        let props = SecretProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let name = props.name.as_str();
         let found = match cx
             .clients
             .secrets
@@ -258,10 +274,8 @@ impl crate::engine::kind::Kind for SecretAdapter {
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let secrets = &op.cx.clients.secrets;
-        let name = desired
-            .value("name")
-            .as_str()
-            .ok_or_else(|| AwsError::missing("CreateSecret", "Name"))?;
+        let props = SecretProps::from_props(&desired.props)?;
+        let name = props.name.as_str();
         // A name held by the stack's own secret, scheduled for deletion by a destroy, is
         // that secret brought back. (AWS refuses CreateSecret of such a name with
         // InvalidRequestException; moto answers ResourceExistsException, or hands back
@@ -272,14 +286,14 @@ impl crate::engine::kind::Kind for SecretAdapter {
         let mut pairs = crate::tags::for_create(op, desired);
         pairs.push((
             RECOVERY_TAG.to_string(),
-            desired.value("recovery_window_days").to_string(),
+            props.recovery_window_days.to_string(),
         ));
-        let value = generated(op, desired).await?;
+        let value = generated(op, &props).await?;
         let created = secrets
             .create_secret()
             .name(name)
-            .description(desired.value("description").as_str().unwrap_or_default())
-            .set_kms_key_id(op.resolve_optional(desired.value("kms_key"))?)
+            .description(&props.description)
+            .set_kms_key_id(op.resolve_optional(&props.kms_key)?)
             .set_secret_string(value)
             .set_tags(Some(sm_tags(pairs)))
             .client_request_token(client_token(op.cx, op.id, name))
@@ -302,15 +316,17 @@ impl crate::engine::kind::Kind for SecretAdapter {
     ) -> Result<(), AwsError> {
         let secrets = &op.cx.clients.secrets;
         let arn = &observed.physical_id;
-        let changed = |field: &str| touches(changes, &[field]);
-        if changed("description") || changed("kms_key") {
+        let props = SecretProps::from_props(&desired.props)?;
+        let live = SecretProps::from_props(&observed.props)?;
+        let changed = SecretProps::changed(changes);
+        if changed.description || changed.kms_key {
             // Without a value, UpdateSecret makes no new version.
             secrets
                 .update_secret()
                 .secret_id(arn)
-                .description(desired.value("description").as_str().unwrap_or_default())
+                .description(&props.description)
                 .kms_key_id(
-                    op.resolve_optional(desired.value("kms_key"))?
+                    op.resolve_optional(&props.kms_key)?
                         .unwrap_or_else(|| "alias/aws/secretsmanager".to_string()),
                 )
                 .send()
@@ -320,9 +336,9 @@ impl crate::engine::kind::Kind for SecretAdapter {
         // A secret that must have a value has none (made without one by an earlier
         // edgectl, or its `AWSCURRENT` version removed): give it one before any container
         // reads it (the walk orders the services after this).
-        if changed("has_value")
-            && desired.value("has_value") == &Value::Bool(true)
-            && let Some(value) = generated(op, desired).await?
+        if changed.has_value
+            && props.has_value == Some(true)
+            && let Some(value) = generated(op, &props).await?
         {
             op.status("no value: putting a generated one");
             secrets
@@ -333,26 +349,29 @@ impl crate::engine::kind::Kind for SecretAdapter {
                 .await
                 .aws("PutSecretValue")?;
         }
-        if changed("recovery_window_days") {
+        if changed.recovery_window_days {
             tags::Tagging::tag(
                 secrets,
                 arn,
                 vec![(
                     RECOVERY_TAG.to_string(),
-                    desired.value("recovery_window_days").to_string(),
+                    props.recovery_window_days.to_string(),
                 )],
             )
             .await?;
         }
-        tags::sync(secrets, arn, observed.value("tags"), desired.value("tags")).await
+        tags::sync(
+            secrets,
+            arn,
+            &live.tags.into_value(),
+            &props.tags.into_value(),
+        )
+        .await
     }
 
     /// Schedules the deletion: the secret can be restored for its recovery window.
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
-        let days = match observed.value("recovery_window_days") {
-            Value::Int(days) => *days,
-            _ => DEFAULT_RECOVERY_DAYS,
-        };
+        let days = SecretProps::from_props(&observed.props)?.recovery_window_days;
         op.status(&format!(
             "deletion scheduled: restorable for {days} days (`aws secretsmanager restore-secret`)"
         ));
@@ -371,21 +390,17 @@ impl crate::engine::kind::Kind for SecretAdapter {
 
 /// A value Secrets Manager makes (`GetRandomPassword`) as `generate` says: read, sent, and
 /// never kept or shown; `None` when the secret is made without one.
-async fn generated(op: &OpCx<'_>, desired: &Desired) -> Result<Option<String>, AwsError> {
-    let Some(generate) = desired.value("generate").as_map() else {
+async fn generated(op: &OpCx<'_>, props: &SecretProps) -> Result<Option<String>, AwsError> {
+    let Some(generate) = &props.generate else {
         return Ok(None);
-    };
-    let length = match generate.get("length") {
-        Some(Value::Int(length)) => *length,
-        _ => return Err(AwsError::missing("GetRandomPassword", "PasswordLength")),
     };
     let random = op
         .cx
         .clients
         .secrets
         .get_random_password()
-        .password_length(length)
-        .exclude_punctuation(generate.get("exclude_punctuation") == Some(&Value::Bool(true)))
+        .password_length(generate.length)
+        .exclude_punctuation(generate.exclude_punctuation)
         .send()
         .await
         .aws("GetRandomPassword")?;

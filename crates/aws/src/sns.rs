@@ -12,6 +12,8 @@
 //! without an ARN; a plan shows it as pending, not as drift, and one that goes from the
 //! manifest cannot be removed (AWS drops it after three days unconfirmed).
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_sns::types::Tag;
 use futures::future::try_join_all;
@@ -19,8 +21,9 @@ use sha2::{Digest as _, Sha256};
 
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Cx, OpCx, tags};
-use crate::engine::diff::{Change, Step, Summary, touches};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::diff::{Change, Step, Summary};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
 
 pub const TOPIC: &str = "topic";
 pub const SUBSCRIPTION: &str = "subscription";
@@ -56,6 +59,27 @@ fn sns_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
 
 tags::tagging_by_arn!(aws_sdk_sns::Client, sns_tags);
 
+crate::engine::properties! {
+    /// An SNS topic.
+    pub struct TopicProps (changes: TopicChanges) {
+        pub name: String => Replace,
+        pub display_name: Option<String> => InPlace,
+        /// The key by reference, or nothing (no encryption).
+        pub kms_key: Value => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::properties! {
+    /// A subscription to one of the stack's topics: all of it makes a new one.
+    pub struct SubscriptionProps (changes: SubscriptionChanges) {
+        /// By reference.
+        pub topic: Value => Replace,
+        pub protocol: String => Replace,
+        pub endpoint: String => Replace,
+    }
+}
+
 pub struct TopicAdapter;
 
 #[async_trait]
@@ -83,31 +107,16 @@ impl crate::engine::kind::Kind for TopicAdapter {
                 Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
                 Err(error) => return Err(error),
             };
-            let attribute = |name: &str| {
-                attributes
-                    .get(name)
-                    .filter(|value| !value.is_empty())
-                    .map_or(Value::Null, Value::str)
-            };
-            let name = arn.rsplit(':').next().unwrap_or_default().to_string();
+            let attribute = |name: &str| attributes.get(name).filter(|value| !value.is_empty());
             let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            Ok::<_, AwsError>(Some(Observed::new(
-                id,
-                &arn,
-                props([
-                    ("name", Value::str(name), Mode::Replace),
-                    ("display_name", attribute("DisplayName"), Mode::InPlace),
-                    (
-                        "kms_key",
-                        attributes
-                            .get("KmsMasterKeyId")
-                            .filter(|value| !value.is_empty())
-                            .map_or(Value::Null, |key| Value::Phys(key.clone())),
-                        Mode::InPlace,
-                    ),
-                    ("tags", tags::observed_tags(borrowed), Mode::InPlace),
-                ]),
-            )))
+            let props = TopicProps {
+                name: arn.rsplit(':').next().unwrap_or_default().to_string(),
+                display_name: attribute("DisplayName").cloned(),
+                kms_key: attribute("KmsMasterKeyId")
+                    .map_or(Value::Null, |key| Value::Phys(key.clone())),
+                tags: tags::observed_tag_map(borrowed),
+            };
+            Ok::<_, AwsError>(Some(Observed::new(id, &arn, props.into_props())))
         });
         Ok(try_join_all(reads).await?.into_iter().flatten().collect())
     }
@@ -115,7 +124,8 @@ impl crate::engine::kind::Kind for TopicAdapter {
     /// CreateTopic answers with an existing topic of the name: one someone else made is
     /// named here, before anything changes.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        let name = desired.value("name").as_str().unwrap_or_default();
+        let props = TopicProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let name = props.name.as_str();
         let check = |error: AwsError| format!("cannot check whether the name is taken: {error}");
         let sns = &cx.clients.sns;
         let listed: Vec<_> = sns
@@ -154,11 +164,12 @@ impl crate::engine::kind::Kind for TopicAdapter {
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let props = TopicProps::from_props(&desired.props)?;
         let mut attributes = std::collections::HashMap::new();
-        if let Some(display) = desired.value("display_name").as_str() {
-            attributes.insert("DisplayName".to_string(), display.to_string());
+        if let Some(display) = &props.display_name {
+            attributes.insert("DisplayName".to_string(), display.clone());
         }
-        if let Some(key) = op.resolve_optional(desired.value("kms_key"))? {
+        if let Some(key) = op.resolve_optional(&props.kms_key)? {
             attributes.insert("KmsMasterKeyId".to_string(), key);
         }
         let created = op
@@ -166,7 +177,7 @@ impl crate::engine::kind::Kind for TopicAdapter {
             .clients
             .sns
             .create_topic()
-            .name(desired.value("name").as_str().unwrap_or_default())
+            .name(&props.name)
             .set_attributes((!attributes.is_empty()).then_some(attributes))
             .set_tags(Some(sns_tags(crate::tags::for_create(op, desired))?))
             .send()
@@ -187,23 +198,22 @@ impl crate::engine::kind::Kind for TopicAdapter {
     ) -> Result<(), AwsError> {
         let sns = &op.cx.clients.sns;
         let arn = &observed.physical_id;
+        let props = TopicProps::from_props(&desired.props)?;
+        let live = TopicProps::from_props(&observed.props)?;
+        let changed = TopicProps::changed(changes);
         let mut set = Vec::new();
-        if touches(changes, &["display_name"]) {
+        if changed.display_name {
+            // An empty one removes it.
             set.push((
                 "DisplayName",
-                desired
-                    .value("display_name")
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
+                props.display_name.clone().unwrap_or_default(),
             ));
         }
-        if touches(changes, &["kms_key"]) {
+        if changed.kms_key {
             // An empty key turns encryption off.
             set.push((
                 "KmsMasterKeyId",
-                op.resolve_optional(desired.value("kms_key"))?
-                    .unwrap_or_default(),
+                op.resolve_optional(&props.kms_key)?.unwrap_or_default(),
             ));
         }
         for (name, value) in set {
@@ -215,7 +225,7 @@ impl crate::engine::kind::Kind for TopicAdapter {
                 .await
                 .aws("SetTopicAttributes")?;
         }
-        tags::sync(sns, arn, observed.value("tags"), desired.value("tags")).await
+        tags::sync(sns, arn, &live.tags.into_value(), &props.tags.into_value()).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -274,14 +284,15 @@ impl crate::engine::kind::Kind for SubscriptionAdapter {
                         } else {
                             subscription.to_string()
                         };
+                        let props = SubscriptionProps {
+                            topic: Value::Phys(arn.clone()),
+                            protocol: protocol.to_string(),
+                            endpoint: endpoint.to_string(),
+                        };
                         let mut resource = Observed::new(
                             subscription_id(id.name(), protocol, endpoint),
                             &physical,
-                            props([
-                                ("topic", Value::Phys(arn.clone()), Mode::Replace),
-                                ("protocol", Value::str(protocol), Mode::Replace),
-                                ("endpoint", Value::str(endpoint), Mode::Replace),
-                            ]),
+                            props.into_props(),
                         );
                         if pending {
                             resource.extra.insert("pending".into(), "true".into());
@@ -315,9 +326,9 @@ impl crate::engine::kind::Kind for SubscriptionAdapter {
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let topic = op.resolve(desired.value("topic"))?;
-        let protocol = desired.value("protocol").as_str().unwrap_or_default();
-        let endpoint = desired.value("endpoint").as_str().unwrap_or_default();
+        let props = SubscriptionProps::from_props(&desired.props)?;
+        let topic = op.resolve(&props.topic)?;
+        let (protocol, endpoint) = (props.protocol.as_str(), props.endpoint.as_str());
         let subscribed = op
             .cx
             .clients
