@@ -8,7 +8,7 @@
 //! The physical id is the alarm's name. Alarms are found by the Resource Groups Tagging
 //! API's one query (`tags::tagged`), then read in one DescribeAlarms per hundred.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::types::{
@@ -19,11 +19,66 @@ use futures::future::try_join_all;
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
 
 pub const ALARM: &str = "alarm";
 /// DescribeAlarms takes at most this many names.
 const NAMES_PER_CALL: usize = 100;
+
+crate::engine::properties! {
+    /// A metric alarm: what its lowering builds and its observe reads.
+    pub struct AlarmProps (changes: AlarmChanges) {
+        pub name: String => Replace,
+        pub description: Option<String> => InPlace,
+        pub metric: AlarmMetric => InPlace,
+        /// As CloudWatch answers it ([`threshold_text`]), so that `80` and `80.0` agree.
+        pub threshold: String => InPlace,
+        /// `GreaterThanThreshold`, ...
+        pub comparison: String => InPlace,
+        pub evaluation_periods: i64 => InPlace,
+        pub datapoints_to_alarm: Option<i64> => InPlace,
+        /// `missing`, `breaching`, `notBreaching` or `ignore`.
+        pub missing_data: String => InPlace,
+        /// Topics by reference.
+        pub notify: BTreeSet<Value> => InPlace,
+        pub notify_ok: BTreeSet<Value> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::record! {
+    /// What an alarm watches over `period` seconds: one metric's statistic (`namespace`,
+    /// `metric`, `statistic`, `dimensions`), or metric math (`expression`, `label` and
+    /// the `metrics` it names).
+    #[derive(Default)]
+    pub struct AlarmMetric {
+        pub namespace: Option<String>,
+        pub metric: Option<String>,
+        pub statistic: Option<String>,
+        /// A value may be another resource's attribute (a load balancer's ARN suffix).
+        pub dimensions: Option<BTreeMap<String, Value>>,
+        pub expression: Option<String>,
+        pub label: Option<String>,
+        pub metrics: Option<BTreeMap<String, Stat>>,
+        pub period: Option<i64>,
+    }
+}
+
+crate::engine::record! {
+    /// One metric's statistic, in metric math.
+    pub struct Stat {
+        pub namespace: String,
+        pub metric: String,
+        pub statistic: String,
+        pub dimensions: BTreeMap<String, Value>,
+    }
+}
+
+/// A threshold as CloudWatch answers it, so that `80` and `80.0` compare equal.
+pub fn threshold_text(value: f64) -> String {
+    format!("{value}")
+}
 
 pub fn alarm_id(name: &str) -> ResourceId {
     ResourceId::new(ALARM, name)
@@ -88,7 +143,7 @@ impl crate::engine::kind::Kind for AlarmAdapter {
             else {
                 continue;
             };
-            let mut resource = observed(id.clone(), &alarm, pairs);
+            let mut resource = observed(id.clone(), &alarm, pairs)?;
             resource.extra.insert("arn".into(), arn.clone());
             out.push(resource);
         }
@@ -98,7 +153,8 @@ impl crate::engine::kind::Kind for AlarmAdapter {
     /// PutMetricAlarm would overwrite an alarm of the name: one someone else made is
     /// named here, before anything changes.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        let name = desired.value("name").as_str().unwrap_or_default();
+        let props = AlarmProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let name = props.name.as_str();
         let check = |error: AwsError| format!("cannot check whether the name is taken: {error}");
         let cloudwatch = &cx.clients.cloudwatch;
         let found = cloudwatch
@@ -139,17 +195,14 @@ impl crate::engine::kind::Kind for AlarmAdapter {
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let props = AlarmProps::from_props(&desired.props)?;
         put(
             op,
-            desired,
+            &props,
             Some(cloudwatch_tags(crate::tags::for_create(op, desired))?),
         )
         .await?;
-        Ok(desired
-            .value("name")
-            .as_str()
-            .unwrap_or_default()
-            .to_string())
+        Ok(props.name)
     }
 
     async fn update(
@@ -159,9 +212,12 @@ impl crate::engine::kind::Kind for AlarmAdapter {
         observed: &Observed,
         changes: &[Change],
     ) -> Result<(), AwsError> {
+        let props = AlarmProps::from_props(&desired.props)?;
+        let live = AlarmProps::from_props(&observed.props)?;
         // The whole alarm is written again: PutMetricAlarm has no partial update.
-        if changes.iter().any(|change| change.field != "tags") {
-            put(op, desired, None).await?;
+        let changed = AlarmProps::changed(changes);
+        if changed.names().iter().any(|name| *name != "tags") {
+            put(op, &props, None).await?;
         }
         let arn = observed
             .extra
@@ -170,8 +226,8 @@ impl crate::engine::kind::Kind for AlarmAdapter {
         tags::sync(
             &op.cx.clients.cloudwatch,
             arn,
-            observed.value("tags"),
-            desired.value("tags"),
+            &live.tags.into_value(),
+            &props.tags.into_value(),
         )
         .await
     }
@@ -195,89 +251,99 @@ impl crate::engine::kind::Kind for AlarmAdapter {
 }
 
 /// PutMetricAlarm with everything the alarm is (and its tags, when it creates).
-async fn put(op: &OpCx<'_>, desired: &Desired, tags: Option<Vec<Tag>>) -> Result<(), AwsError> {
-    let topics = |field: &str| -> Result<Vec<String>, AwsError> {
-        desired
-            .value(field)
-            .items()
-            .map(|topic| op.resolve(topic))
-            .collect()
+async fn put(op: &OpCx<'_>, props: &AlarmProps, tags: Option<Vec<Tag>>) -> Result<(), AwsError> {
+    const PUT: &str = "PutMetricAlarm";
+    let topics = |topics: &BTreeSet<Value>| -> Result<Vec<String>, AwsError> {
+        topics.iter().map(|topic| op.resolve(topic)).collect()
     };
-    let threshold = desired
-        .value("threshold")
-        .as_str()
-        .and_then(|text| text.parse::<f64>().ok())
-        .ok_or_else(|| AwsError::new(ErrorKind::Other, "PutMetricAlarm", "no threshold"))?;
-    let int = |field: &str| match desired.value(field) {
-        Value::Int(value) => i32::try_from(*value).ok(),
-        _ => None,
+    let threshold = props.threshold.parse::<f64>().map_err(|_| {
+        AwsError::new(
+            ErrorKind::Other,
+            PUT,
+            format!("threshold `{}` is not a number", props.threshold),
+        )
+    })?;
+    let int = |what: &str, value: i64| {
+        i32::try_from(value).map_err(|_| {
+            AwsError::new(
+                ErrorKind::Other,
+                PUT,
+                format!("{what} {value} is out of range"),
+            )
+        })
     };
+    let metric = &props.metric;
+    let period = metric
+        .period
+        .map(|period| int("period", period))
+        .transpose()?;
     let mut call = op
         .cx
         .clients
         .cloudwatch
         .put_metric_alarm()
-        .alarm_name(desired.value("name").as_str().unwrap_or_default())
-        .set_alarm_description(desired.value("description").as_str().map(str::to_string))
+        .alarm_name(&props.name)
+        .set_alarm_description(props.description.clone())
         .actions_enabled(true)
-        .set_alarm_actions(Some(topics("notify")?))
-        .set_ok_actions(Some(topics("notify_ok")?))
+        .set_alarm_actions(Some(topics(&props.notify)?))
+        .set_ok_actions(Some(topics(&props.notify_ok)?))
         .threshold(threshold)
-        .comparison_operator(ComparisonOperator::from(
-            desired.value("comparison").as_str().unwrap_or_default(),
-        ))
-        .set_evaluation_periods(int("evaluation_periods"))
-        .set_datapoints_to_alarm(int("datapoints_to_alarm"))
-        .treat_missing_data(desired.value("missing_data").as_str().unwrap_or("missing"))
+        .comparison_operator(ComparisonOperator::from(props.comparison.as_str()))
+        .evaluation_periods(int("evaluation_periods", props.evaluation_periods)?)
+        .set_datapoints_to_alarm(
+            props
+                .datapoints_to_alarm
+                .map(|count| int("datapoints_to_alarm", count))
+                .transpose()?,
+        )
+        .treat_missing_data(&props.missing_data)
         .set_tags(tags);
-    let metric = desired.value("metric");
-    let field = |name: &str| metric.as_map().and_then(|map| map.get(name));
-    let period = field("period").and_then(|value| match value {
-        Value::Int(seconds) => i32::try_from(*seconds).ok(),
-        _ => None,
-    });
-    match field("expression").and_then(Value::as_str) {
+    match &metric.expression {
         Some(expression) => {
             let mut queries = vec![
                 MetricDataQuery::builder()
                     .id("result")
                     .expression(expression)
-                    .set_label(field("label").and_then(Value::as_str).map(str::to_string))
+                    .set_label(metric.label.clone())
                     .return_data(true)
                     .build(),
             ];
-            if let Some(metrics) = field("metrics").and_then(Value::as_map) {
-                for (id, one) in metrics {
-                    let (namespace, name, statistic, dimensions) = parts(one);
-                    queries.push(
-                        MetricDataQuery::builder()
-                            .id(id)
-                            .metric_stat(
-                                MetricStat::builder()
-                                    .metric(
-                                        Metric::builder()
-                                            .namespace(namespace)
-                                            .metric_name(name)
-                                            .set_dimensions(Some(dimensions))
-                                            .build(),
-                                    )
-                                    .set_period(period)
-                                    .stat(statistic)
-                                    .build(),
-                            )
-                            .return_data(false)
-                            .build(),
-                    );
-                }
+            for (id, one) in metric.metrics.iter().flatten() {
+                queries.push(
+                    MetricDataQuery::builder()
+                        .id(id)
+                        .metric_stat(
+                            MetricStat::builder()
+                                .metric(
+                                    Metric::builder()
+                                        .namespace(&one.namespace)
+                                        .metric_name(&one.metric)
+                                        .set_dimensions(Some(sdk_dimensions(&one.dimensions)?))
+                                        .build(),
+                                )
+                                .set_period(period)
+                                .stat(&one.statistic)
+                                .build(),
+                        )
+                        .return_data(false)
+                        .build(),
+                );
             }
             call = call.set_metrics(Some(queries));
         }
         None => {
-            let (namespace, name, statistic, dimensions) = parts(metric);
+            let text = |what: &str, value: &Option<String>| {
+                value.clone().ok_or_else(|| {
+                    AwsError::new(ErrorKind::Other, PUT, format!("the metric has no {what}"))
+                })
+            };
+            let statistic = text("statistic", &metric.statistic)?;
             call = call
-                .namespace(namespace)
-                .metric_name(name)
-                .set_dimensions(Some(dimensions))
+                .namespace(text("namespace", &metric.namespace)?)
+                .metric_name(text("metric", &metric.metric)?)
+                .set_dimensions(Some(sdk_dimensions(
+                    metric.dimensions.as_ref().unwrap_or(&BTreeMap::new()),
+                )?))
                 .set_period(period);
             call = if crate::known::percentile(&statistic) {
                 call.extended_statistic(statistic)
@@ -286,76 +352,61 @@ async fn put(op: &OpCx<'_>, desired: &Desired, tags: Option<Vec<Tag>>) -> Result
             };
         }
     }
-    call.send().await.aws("PutMetricAlarm")?;
+    call.send().await.aws(PUT)?;
     Ok(())
 }
 
-/// A metric's namespace, name, statistic and dimensions from its desired map.
-fn parts(metric: &Value) -> (String, String, String, Vec<Dimension>) {
-    let map = metric.as_map();
-    let text = |name: &str| {
-        map.and_then(|map| map.get(name))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    let dimensions = map
-        .and_then(|map| map.get("dimensions"))
-        .and_then(Value::as_map)
-        .map(|dimensions| {
-            dimensions
-                .iter()
-                .map(|(name, value)| {
-                    Dimension::builder()
-                        .name(name)
-                        .value(value.as_str().unwrap_or_default())
-                        .build()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    (
-        text("namespace"),
-        text("metric"),
-        text("statistic"),
-        dimensions,
-    )
-}
-
-fn dimensions(dimensions: &[Dimension]) -> Value {
-    Value::Map(
-        dimensions
-            .iter()
-            .map(|dimension| {
-                (
-                    dimension.name().unwrap_or_default().to_string(),
-                    Value::str(dimension.value().unwrap_or_default()),
+/// A metric's dimensions as CloudWatch takes them: each value known by now.
+fn sdk_dimensions(dimensions: &BTreeMap<String, Value>) -> Result<Vec<Dimension>, AwsError> {
+    dimensions
+        .iter()
+        .map(|(name, value)| {
+            let value = value.as_str().ok_or_else(|| {
+                AwsError::new(
+                    ErrorKind::Other,
+                    "PutMetricAlarm",
+                    format!("dimension `{name}` is {value}, not yet known"),
                 )
-            })
-            .collect(),
-    )
+            })?;
+            Ok(Dimension::builder().name(name).value(value).build())
+        })
+        .collect()
 }
 
-fn stat_value(metric: Option<&Metric>, statistic: &str) -> Value {
-    Value::map([
-        (
-            "namespace",
-            Value::str(metric.and_then(Metric::namespace).unwrap_or_default()),
-        ),
-        (
-            "metric",
-            Value::str(metric.and_then(Metric::metric_name).unwrap_or_default()),
-        ),
-        ("statistic", Value::str(statistic)),
-        (
-            "dimensions",
-            dimensions(metric.map(Metric::dimensions).unwrap_or_default()),
-        ),
-    ])
+fn dimensions(dimensions: &[Dimension]) -> BTreeMap<String, Value> {
+    dimensions
+        .iter()
+        .map(|dimension| {
+            (
+                dimension.name().unwrap_or_default().to_string(),
+                Value::str(dimension.value().unwrap_or_default()),
+            )
+        })
+        .collect()
+}
+
+fn stat_of(metric: Option<&Metric>, statistic: &str) -> Stat {
+    Stat {
+        namespace: metric
+            .and_then(Metric::namespace)
+            .unwrap_or_default()
+            .to_string(),
+        metric: metric
+            .and_then(Metric::metric_name)
+            .unwrap_or_default()
+            .to_string(),
+        statistic: statistic.to_string(),
+        dimensions: dimensions(metric.map(Metric::dimensions).unwrap_or_default()),
+    }
 }
 
 /// A live alarm as the desired side writes it.
-fn observed(id: ResourceId, alarm: &MetricAlarm, pairs: &[(String, String)]) -> Observed {
+fn observed(
+    id: ResourceId,
+    alarm: &MetricAlarm,
+    pairs: &[(String, String)],
+) -> Result<Observed, AwsError> {
+    let missing = |field: &str| AwsError::missing("DescribeAlarms", field);
     let metric = match alarm
         .metrics()
         .iter()
@@ -367,120 +418,68 @@ fn observed(id: ResourceId, alarm: &MetricAlarm, pairs: &[(String, String)]) -> 
                 .iter()
                 .filter(|query| query.metric_stat().is_some())
                 .collect();
-            let period = stats
-                .iter()
-                .find_map(|query| query.metric_stat().and_then(MetricStat::period));
-            Value::map([
-                (
-                    "expression",
-                    Value::str(result.expression().unwrap_or_default()),
+            AlarmMetric {
+                expression: result.expression().map(str::to_string),
+                label: result.label().map(str::to_string),
+                period: stats
+                    .iter()
+                    .find_map(|query| query.metric_stat().and_then(MetricStat::period))
+                    .map(i64::from),
+                metrics: Some(
+                    stats
+                        .iter()
+                        .filter_map(|query| {
+                            let stat = query.metric_stat()?;
+                            Some((
+                                query.id().unwrap_or_default().to_string(),
+                                stat_of(stat.metric(), stat.stat().unwrap_or_default()),
+                            ))
+                        })
+                        .collect(),
                 ),
-                ("label", result.label().map_or(Value::Null, Value::str)),
-                (
-                    "period",
-                    period.map_or(Value::Null, |p| Value::Int(p.into())),
-                ),
-                (
-                    "metrics",
-                    Value::Map(
-                        stats
-                            .iter()
-                            .filter_map(|query| {
-                                let stat = query.metric_stat()?;
-                                Some((
-                                    query.id().unwrap_or_default().to_string(),
-                                    stat_value(stat.metric(), stat.stat().unwrap_or_default()),
-                                ))
-                            })
-                            .collect(),
-                    ),
-                ),
-            ])
+                ..AlarmMetric::default()
+            }
         }
-        None => {
-            let statistic = alarm
-                .statistic()
-                .map(|stat| stat.as_str().to_string())
-                .or_else(|| alarm.extended_statistic().map(str::to_string))
-                .unwrap_or_default();
-            let Value::Map(mut map) = Value::map([
-                (
-                    "namespace",
-                    Value::str(alarm.namespace().unwrap_or_default()),
-                ),
-                (
-                    "metric",
-                    Value::str(alarm.metric_name().unwrap_or_default()),
-                ),
-                ("statistic", Value::str(statistic)),
-                ("dimensions", dimensions(alarm.dimensions())),
-            ]) else {
-                unreachable!("Value::map makes a map")
-            };
-            map.insert(
-                "period".into(),
-                alarm.period().map_or(Value::Null, |p| Value::Int(p.into())),
-            );
-            Value::Map(map)
-        }
+        None => AlarmMetric {
+            namespace: Some(alarm.namespace().unwrap_or_default().to_string()),
+            metric: Some(alarm.metric_name().unwrap_or_default().to_string()),
+            statistic: Some(
+                alarm
+                    .statistic()
+                    .map(|stat| stat.as_str().to_string())
+                    .or_else(|| alarm.extended_statistic().map(str::to_string))
+                    .unwrap_or_default(),
+            ),
+            dimensions: Some(dimensions(alarm.dimensions())),
+            period: alarm.period().map(i64::from),
+            ..AlarmMetric::default()
+        },
     };
-    let topics =
-        |arns: &[String]| Value::Set(arns.iter().map(|arn| Value::Phys(arn.clone())).collect());
+    let topics = |arns: &[String]| arns.iter().map(|arn| Value::Phys(arn.clone())).collect();
     let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-    Observed::new(
-        id,
-        alarm.alarm_name().unwrap_or_default(),
-        props([
-            (
-                "name",
-                Value::str(alarm.alarm_name().unwrap_or_default()),
-                Mode::Replace,
-            ),
-            (
-                "description",
-                alarm.alarm_description().map_or(Value::Null, Value::str),
-                Mode::InPlace,
-            ),
-            ("metric", metric, Mode::InPlace),
-            (
-                "threshold",
-                alarm
-                    .threshold()
-                    .map_or(Value::Null, |value| Value::str(format!("{value}"))),
-                Mode::InPlace,
-            ),
-            (
-                "comparison",
-                alarm
-                    .comparison_operator()
-                    .map_or(Value::Null, |op| Value::str(op.as_str())),
-                Mode::InPlace,
-            ),
-            (
-                "evaluation_periods",
-                alarm
-                    .evaluation_periods()
-                    .map_or(Value::Null, |n| Value::Int(n.into())),
-                Mode::InPlace,
-            ),
-            (
-                "datapoints_to_alarm",
-                alarm
-                    .datapoints_to_alarm()
-                    .map_or(Value::Null, |n| Value::Int(n.into())),
-                Mode::InPlace,
-            ),
-            (
-                "missing_data",
-                // AWS leaves it out when it is the default.
-                Value::str(alarm.treat_missing_data().unwrap_or("missing")),
-                Mode::InPlace,
-            ),
-            ("notify", topics(alarm.alarm_actions()), Mode::InPlace),
-            ("notify_ok", topics(alarm.ok_actions()), Mode::InPlace),
-            ("tags", tags::observed_tags(borrowed), Mode::InPlace),
-        ]),
-    )
+    let name = alarm.alarm_name().ok_or_else(|| missing("AlarmName"))?;
+    let props = AlarmProps {
+        name: name.to_string(),
+        description: alarm.alarm_description().map(str::to_string),
+        metric,
+        threshold: threshold_text(alarm.threshold().ok_or_else(|| missing("Threshold"))?),
+        comparison: alarm
+            .comparison_operator()
+            .ok_or_else(|| missing("ComparisonOperator"))?
+            .as_str()
+            .to_string(),
+        evaluation_periods: alarm
+            .evaluation_periods()
+            .ok_or_else(|| missing("EvaluationPeriods"))?
+            .into(),
+        datapoints_to_alarm: alarm.datapoints_to_alarm().map(i64::from),
+        // AWS leaves it out when it is the default.
+        missing_data: alarm.treat_missing_data().unwrap_or("missing").to_string(),
+        notify: topics(alarm.alarm_actions()),
+        notify_ok: topics(alarm.ok_actions()),
+        tags: tags::observed_tag_map(borrowed),
+    };
+    Ok(Observed::new(id, name, props.into_props()))
 }
 
 #[cfg(test)]

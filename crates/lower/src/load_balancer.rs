@@ -4,9 +4,11 @@ use super::Env;
 use super::subnet::subnet_id;
 use super::target_group::target_group_id;
 use crate::aws::ec2::security_group::group_id;
+use crate::aws::elbv2::load_balancer::{AccessLogs, LoadBalancerProps};
 use crate::aws::elbv2::{listener_id, rule_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::engine::typed::Properties as _;
 use crate::manifest::{Manifest, RouteAction};
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
@@ -19,66 +21,33 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
         let subnets = network.subnets(load_balancer.subnets).len();
         out.push(Desired {
             id: lb_id.clone(),
-            props: props([
-                ("name", Value::str(&load_balancer.name), Mode::Replace),
-                (
-                    "scheme",
-                    Value::str(if load_balancer.internal {
-                        "internal"
-                    } else {
-                        "internet-facing"
-                    }),
-                    Mode::Replace,
-                ),
-                (
-                    "subnets",
-                    Value::Set(
-                        (0..subnets)
-                            .map(|index| Value::Ref(subnet_id(load_balancer.subnets, index)))
-                            .collect(),
-                    ),
-                    Mode::InPlace,
-                ),
-                (
-                    "security_groups",
-                    Value::Set(
-                        load_balancer
-                            .security_groups
-                            .iter()
-                            .map(|group| Value::Ref(group_id(group)))
-                            .collect(),
-                    ),
-                    Mode::InPlace,
-                ),
-                (
-                    "idle_timeout",
-                    Value::Int(load_balancer.idle_timeout),
-                    Mode::InPlace,
-                ),
-                (
-                    "deletion_protection",
-                    Value::Bool(load_balancer.deletion_protection),
-                    Mode::InPlace,
-                ),
-                (
-                    "access_logs",
-                    load_balancer
-                        .access_logs
-                        .as_ref()
-                        .map_or(Value::Null, |(bucket, prefix)| {
-                            Value::map([
-                                ("bucket", Value::str(bucket)),
-                                ("prefix", Value::str(prefix)),
-                            ])
-                        }),
-                    Mode::InPlace,
-                ),
-                (
-                    "tags",
-                    tags::desired_tags(&manifest.tags, &load_balancer.name),
-                    Mode::InPlace,
-                ),
-            ]),
+            props: LoadBalancerProps {
+                name: load_balancer.name.clone(),
+                scheme: if load_balancer.internal {
+                    "internal"
+                } else {
+                    "internet-facing"
+                }
+                .to_string(),
+                subnets: (0..subnets)
+                    .map(|index| Value::Ref(subnet_id(load_balancer.subnets, index)))
+                    .collect(),
+                security_groups: load_balancer
+                    .security_groups
+                    .iter()
+                    .map(|group| Value::Ref(group_id(group)))
+                    .collect(),
+                idle_timeout: load_balancer.idle_timeout,
+                deletion_protection: load_balancer.deletion_protection,
+                access_logs: load_balancer.access_logs.as_ref().map(|(bucket, prefix)| {
+                    AccessLogs {
+                        bucket: bucket.clone(),
+                        prefix: prefix.clone(),
+                    }
+                }),
+                tags: tags::desired_tag_map(&manifest.tags, &load_balancer.name),
+            }
+            .into_props(),
             // Access logs to a bucket of the stack: ELB checks that it may write there
             // when logging is switched on, so the bucket's policy comes first.
             after: load_balancer

@@ -1,7 +1,7 @@
 //! Application load balancers (their listeners and rules are their own kinds, read
 //! through the load balancers listed once: `elbv2::balancers`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -10,14 +10,41 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use futures::future::try_join_all;
 
 use super::elb_tags;
-use crate::engine::diff::{Change, touches};
-use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx, tags};
 
 const LOAD_BALANCER: &str = "load_balancer";
 
 pub struct LoadBalancerAdapter;
+
+crate::engine::properties! {
+    /// An application load balancer: what its lowering builds and its observe reads.
+    pub struct LoadBalancerProps (changes: LoadBalancerChanges) {
+        pub name: String => Replace,
+        /// `internet-facing` or `internal`.
+        pub scheme: String => Replace,
+        /// By reference.
+        pub subnets: BTreeSet<Value> => InPlace,
+        /// By reference.
+        pub security_groups: BTreeSet<Value> => InPlace,
+        /// Seconds.
+        pub idle_timeout: i64 => InPlace,
+        pub deletion_protection: bool => InPlace,
+        pub access_logs: Option<AccessLogs> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::record! {
+    /// Where its access logs go.
+    pub struct AccessLogs {
+        pub bucket: String,
+        pub prefix: String,
+    }
+}
 
 #[async_trait]
 impl crate::engine::kind::Kind for LoadBalancerAdapter {
@@ -33,7 +60,8 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
         if desired.id.kind() != "load_balancer" {
             return Ok(());
         }
-        let name = desired.value("name").as_str().unwrap_or_default();
+        let props = LoadBalancerProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let name = props.name.as_str();
         let found = match cx
             .clients
             .elbv2
@@ -77,88 +105,50 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
                 .iter()
                 .filter_map(|attribute| Some((attribute.key()?, attribute.value()?)))
                 .collect();
-            let access_logs = if attributes.get("access_logs.s3.enabled") == Some(&"true") {
-                Value::map([
-                    (
-                        "bucket",
-                        Value::str(
-                            attributes
-                                .get("access_logs.s3.bucket")
-                                .copied()
-                                .unwrap_or_default(),
-                        ),
-                    ),
-                    (
-                        "prefix",
-                        Value::str(
-                            attributes
-                                .get("access_logs.s3.prefix")
-                                .copied()
-                                .unwrap_or_default(),
-                        ),
-                    ),
-                ])
-            } else {
-                Value::Null
+            let access_logs =
+                (attributes.get("access_logs.s3.enabled") == Some(&"true")).then(|| AccessLogs {
+                    bucket: attributes
+                        .get("access_logs.s3.bucket")
+                        .copied()
+                        .unwrap_or_default()
+                        .to_string(),
+                    prefix: attributes
+                        .get("access_logs.s3.prefix")
+                        .copied()
+                        .unwrap_or_default()
+                        .to_string(),
+                });
+            let missing = |field: &str| AwsError::missing("DescribeLoadBalancers", field);
+            let props = LoadBalancerProps {
+                name: lb
+                    .load_balancer_name()
+                    .ok_or_else(|| missing("LoadBalancerName"))?
+                    .to_string(),
+                scheme: lb
+                    .scheme()
+                    .ok_or_else(|| missing("Scheme"))?
+                    .as_str()
+                    .to_string(),
+                subnets: lb
+                    .availability_zones()
+                    .iter()
+                    .filter_map(|zone| zone.subnet_id().map(|s| Value::Phys(s.to_string())))
+                    .collect(),
+                security_groups: lb
+                    .security_groups()
+                    .iter()
+                    .map(|g| Value::Phys(g.clone()))
+                    .collect(),
+                // ELBv2's default is 60 seconds; moto lists the attribute only once set.
+                idle_timeout: attributes
+                    .get("idle_timeout.timeout_seconds")
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(60),
+                deletion_protection: attributes.get("deletion_protection.enabled") == Some(&"true"),
+                access_logs,
+                tags: BTreeMap::from_value(&tag_value).ok_or_else(|| missing("Tags"))?,
             };
-            let mut resource = Observed::new(
-                id,
-                arn,
-                props([
-                    (
-                        "name",
-                        Value::str(lb.load_balancer_name().ok_or_else(|| {
-                            AwsError::missing("DescribeLoadBalancers", "LoadBalancerName")
-                        })?),
-                        Mode::Replace,
-                    ),
-                    (
-                        "scheme",
-                        lb.scheme().map_or(Value::Null, |s| Value::str(s.as_str())),
-                        Mode::Replace,
-                    ),
-                    (
-                        "subnets",
-                        Value::Set(
-                            lb.availability_zones()
-                                .iter()
-                                .filter_map(|zone| {
-                                    zone.subnet_id().map(|s| Value::Phys(s.to_string()))
-                                })
-                                .collect(),
-                        ),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "security_groups",
-                        Value::Set(
-                            lb.security_groups()
-                                .iter()
-                                .map(|g| Value::Phys(g.clone()))
-                                .collect(),
-                        ),
-                        Mode::InPlace,
-                    ),
-                    (
-                        // ELBv2's default is 60 seconds; moto lists the attribute only once set.
-                        "idle_timeout",
-                        Value::Int(
-                            attributes
-                                .get("idle_timeout.timeout_seconds")
-                                .and_then(|s| s.parse().ok())
-                                .unwrap_or(60),
-                        ),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "deletion_protection",
-                        Value::Bool(attributes.get("deletion_protection.enabled") == Some(&"true")),
-                        Mode::InPlace,
-                    ),
-                    ("access_logs", access_logs, Mode::InPlace),
-                    ("tags", tag_value, Mode::InPlace),
-                ]),
-            );
+            let mut resource = Observed::new(id, arn, props.into_props());
             resource.attributes = published(lb);
             Ok::<_, AwsError>(resource)
         });
@@ -178,9 +168,11 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
     ) -> Result<(), AwsError> {
         let elbv2 = &op.cx.clients.elbv2;
         let arn = &observed.physical_id;
-        let changed = |field: &str| touches(changes, &[field]);
-        if changed("subnets") {
-            let subnets = resolve_all(op, desired.value("subnets"))?;
+        let props = LoadBalancerProps::from_props(&desired.props)?;
+        let live = LoadBalancerProps::from_props(&observed.props)?;
+        let changed = LoadBalancerProps::changed(changes);
+        if changed.subnets {
+            let subnets = resolve_all(op, &props.subnets)?;
             elbv2
                 .set_subnets()
                 .load_balancer_arn(arn)
@@ -189,8 +181,8 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
                 .await
                 .aws("SetSubnets")?;
         }
-        if changed("security_groups") {
-            let groups = resolve_all(op, desired.value("security_groups"))?;
+        if changed.security_groups {
+            let groups = resolve_all(op, &props.security_groups)?;
             elbv2
                 .set_security_groups()
                 .load_balancer_arn(arn)
@@ -199,16 +191,22 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
                 .await
                 .aws("SetSecurityGroups")?;
         }
-        if changed("idle_timeout") || changed("deletion_protection") || changed("access_logs") {
-            set_attributes(op, arn, desired).await?;
+        if changed.idle_timeout || changed.deletion_protection || changed.access_logs {
+            set_attributes(op, arn, &props).await?;
         }
-        tags::sync(elbv2, arn, observed.value("tags"), desired.value("tags")).await
+        tags::sync(
+            elbv2,
+            arn,
+            &live.tags.into_value(),
+            &props.tags.into_value(),
+        )
+        .await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let elbv2 = &op.cx.clients.elbv2;
         let arn = &observed.physical_id;
-        if observed.value("deletion_protection") == &Value::Bool(true) {
+        if LoadBalancerProps::from_props(&observed.props)?.deletion_protection {
             return Err(AwsError::new(
                 ErrorKind::Other,
                 "DeleteLoadBalancer",
@@ -246,11 +244,15 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
     }
 }
 
-fn resolve_all(op: &OpCx<'_>, values: &Value) -> Result<Vec<String>, AwsError> {
-    values.items().map(|value| op.resolve(value)).collect()
+fn resolve_all(op: &OpCx<'_>, values: &BTreeSet<Value>) -> Result<Vec<String>, AwsError> {
+    values.iter().map(|value| op.resolve(value)).collect()
 }
 
-async fn set_attributes(op: &OpCx<'_>, arn: &str, desired: &Desired) -> Result<(), AwsError> {
+async fn set_attributes(
+    op: &OpCx<'_>,
+    arn: &str,
+    props: &LoadBalancerProps,
+) -> Result<(), AwsError> {
     let attribute = |key: &str, value: String| {
         LoadBalancerAttribute::builder()
             .key(key)
@@ -260,33 +262,18 @@ async fn set_attributes(op: &OpCx<'_>, arn: &str, desired: &Desired) -> Result<(
     let mut attributes = vec![
         attribute(
             "idle_timeout.timeout_seconds",
-            match desired.value("idle_timeout") {
-                Value::Int(seconds) => seconds.to_string(),
-                _ => "60".into(),
-            },
+            props.idle_timeout.to_string(),
         ),
         attribute(
             "deletion_protection.enabled",
-            (desired.value("deletion_protection") == &Value::Bool(true)).to_string(),
+            props.deletion_protection.to_string(),
         ),
     ];
-    match desired.value("access_logs").as_map() {
+    match &props.access_logs {
         Some(logs) => {
             attributes.push(attribute("access_logs.s3.enabled", "true".into()));
-            attributes.push(attribute(
-                "access_logs.s3.bucket",
-                logs.get("bucket")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .into(),
-            ));
-            attributes.push(attribute(
-                "access_logs.s3.prefix",
-                logs.get("prefix")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .into(),
-            ));
+            attributes.push(attribute("access_logs.s3.bucket", logs.bucket.clone()));
+            attributes.push(attribute("access_logs.s3.prefix", logs.prefix.clone()));
         }
         None => attributes.push(attribute("access_logs.s3.enabled", "false".into())),
     }
@@ -320,18 +307,14 @@ fn published(balancer: &LoadBalancer) -> BTreeMap<String, String> {
 
 async fn create_load_balancer(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     let elbv2 = &op.cx.clients.elbv2;
+    let props = LoadBalancerProps::from_props(&desired.props)?;
     let created = elbv2
         .create_load_balancer()
-        .name(desired.value("name").as_str().unwrap_or_default())
+        .name(&props.name)
         .r#type(LoadBalancerTypeEnum::Application)
-        .scheme(LoadBalancerSchemeEnum::from(
-            desired
-                .value("scheme")
-                .as_str()
-                .unwrap_or("internet-facing"),
-        ))
-        .set_subnets(Some(resolve_all(op, desired.value("subnets"))?))
-        .set_security_groups(Some(resolve_all(op, desired.value("security_groups"))?))
+        .scheme(LoadBalancerSchemeEnum::from(props.scheme.as_str()))
+        .set_subnets(Some(resolve_all(op, &props.subnets)?))
+        .set_security_groups(Some(resolve_all(op, &props.security_groups)?))
         .set_tags(Some(elb_tags(crate::tags::for_create(op, desired))))
         .send()
         .await
@@ -347,11 +330,10 @@ async fn create_load_balancer(op: &OpCx<'_>, desired: &Desired) -> Result<String
     for (name, value) in published(balancer) {
         op.publish(&name, &value);
     }
-    let defaults = desired.value("idle_timeout") == &Value::Int(60)
-        && desired.value("deletion_protection") == &Value::Bool(false)
-        && desired.value("access_logs") == &Value::Null;
+    let defaults =
+        props.idle_timeout == 60 && !props.deletion_protection && props.access_logs.is_none();
     if !defaults {
-        set_attributes(op, &arn, desired).await?;
+        set_attributes(op, &arn, &props).await?;
     }
     Ok(arn)
 }
