@@ -3,7 +3,7 @@
 
 // The layers this crate may import (its Cargo dependencies), under the names the code
 // uses for them: `crate::engine::model` is the engine crate's `model`.
-use edgectl_base::{known, redact, text};
+use edgectl_base::{known, redact, source, text};
 
 pub mod alarms;
 pub mod containers;

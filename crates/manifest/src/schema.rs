@@ -38,20 +38,9 @@ pub const TOP_LEVEL: &[&str] = &[
     "environments",
 ];
 
-/// Where the manifest came from: what a saved plan records about it.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Source {
-    /// BLAKE3 of the manifest's bytes, hex.
-    pub digest: String,
-    /// Every declared variable as resolved (overrides, environment, default).
-    pub variables: BTreeMap<String, Variable>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Variable {
-    pub value: Option<String>,
-    pub sensitive: bool,
-}
+/// Where the manifest came from (what a saved plan records): the base layer's, so that
+/// the plan documents need not import the manifest.
+pub use crate::source::{Source, Variable};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Manifest {

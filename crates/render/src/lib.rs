@@ -3,9 +3,8 @@
 
 // The layers this crate may import (its Cargo dependencies), under the names the code
 // uses for them: `crate::engine::model` is the engine crate's `model`.
-use edgectl_base::text;
+use edgectl_base::{source, text};
 use edgectl_engine as engine;
-use edgectl_manifest as manifest;
 // `print`'s macros expand to `$crate::redact` wherever they are used.
 #[doc(hidden)]
 pub use edgectl_base::redact;

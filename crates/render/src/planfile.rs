@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 
 use crate::engine::diff::{Action, Plan, Replacement};
 use crate::engine::model::{Observed, ResourceId, Value};
-use crate::manifest::schema::Source;
+use crate::source::Source;
 
 /// The shape of the document; a reader refuses any other.
 pub const FORMAT_VERSION: &str = "1";
@@ -655,7 +655,7 @@ mod tests {
     use super::*;
     use crate::engine::diff::Step;
     use crate::engine::model::{Desired, Mode, props};
-    use crate::manifest::Variable;
+    use crate::source::Variable;
 
     /// `--max-plan-age`'s default.
     const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
