@@ -328,7 +328,8 @@ macro_rules! __property_key {
 
 /// Declares a value inside a property (a capacity provider's weight and base), as a
 /// struct read and written as the engine's map of its fields (an `Option` field that is
-/// `None` absent from it), and implements [`Prop`] for it. Ordered, so that a set of them
+/// `None` absent from it; a field may take its map name with `as "..."`, as in
+/// [`properties!`](crate::properties)), and implements [`Prop`] for it. Ordered, so that a set of them
 /// compares as the engine's set does.
 #[macro_export]
 macro_rules! record {
@@ -337,7 +338,7 @@ macro_rules! record {
         $vis:vis struct $name:ident {
             $(
                 $(#[$field_meta:meta])*
-                $field_vis:vis $field:ident : $type:ty
+                $field_vis:vis $field:ident $(as $key:literal)? : $type:ty
             ),* $(,)?
         }
     ) => {
@@ -357,7 +358,7 @@ macro_rules! record {
             fn into_value(self) -> $crate::model::Value {
                 $crate::model::Value::Map(
                     [$((
-                        stringify!($field).to_string(),
+                        $crate::__property_key!($field $(, $key)?).to_string(),
                         $crate::typed::Prop::into_value(self.$field),
                     )),*]
                     .into_iter()
@@ -373,7 +374,7 @@ macro_rules! record {
                 let null = $crate::model::Value::Null;
                 Some(Self {
                     $($field: $crate::typed::Prop::from_value(
-                        map.get(stringify!($field)).unwrap_or(&null),
+                        map.get($crate::__property_key!($field $(, $key)?)).unwrap_or(&null),
                     )?,)*
                 })
             }
@@ -404,6 +405,7 @@ mod tests {
             port: i64,
             from: String,
             note: Option<String>,
+            kind as "type": Option<String>,
         }
     }
 
@@ -413,6 +415,7 @@ mod tests {
             port: 443,
             from: "alb".into(),
             note: None,
+            kind: None,
         };
         // A field that is `None` is absent from the map, and read back as `None`.
         let value = rule.clone().into_value();
@@ -425,11 +428,13 @@ mod tests {
             ("from", Value::str("alb")),
             ("note", Value::str("public")),
             ("port", Value::Int(443)),
+            ("type", Value::str("ingress")),
         ]);
-        assert_eq!(
-            Rule::from_value(&noted).and_then(|rule| rule.note),
-            Some("public".to_string())
-        );
+        let noted_rule = Rule::from_value(&noted).unwrap();
+        assert_eq!(noted_rule.note.as_deref(), Some("public"));
+        // `kind as "type"`: read and written under the map's name.
+        assert_eq!(noted_rule.kind.as_deref(), Some("ingress"));
+        assert_eq!(noted_rule.into_value(), noted);
         assert_eq!(
             Rule::from_value(&Value::map([("port", Value::Int(443))])),
             None

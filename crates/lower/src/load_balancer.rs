@@ -4,10 +4,13 @@ use super::Env;
 use super::subnet::subnet_id;
 use super::target_group::target_group_id;
 use crate::aws::ec2::security_group::group_id;
+use crate::aws::elbv2::ElbAction;
+use crate::aws::elbv2::listener::ListenerProps;
+use crate::aws::elbv2::listener_rule::ListenerRuleProps;
 use crate::aws::elbv2::load_balancer::{AccessLogs, LoadBalancerProps};
 use crate::aws::elbv2::{listener_id, rule_id};
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::{Manifest, RouteAction};
 
@@ -71,55 +74,33 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
                 .certificate
                 .as_deref()
                 .map_or((Value::Null, None), super::certificate::reference);
+            let props = ListenerProps {
+                load_balancer: Value::Ref(lb_id.clone()),
+                port: listener.port.into(),
+                protocol: if listener.https { "HTTPS" } else { "HTTP" }.to_string(),
+                certificate: certificate.0,
+                ssl_policy: listener.ssl_policy.clone(),
+                action: Some(action_value(&listener.action)),
+                tags: tags::desired_tag_map(&manifest.tags, &name),
+            };
             out.push(Desired {
                 id: id.clone(),
-                props: props([
-                    ("load_balancer", Value::Ref(lb_id.clone()), Mode::Replace),
-                    ("port", Value::Int(listener.port.into()), Mode::Replace),
-                    (
-                        "protocol",
-                        Value::str(if listener.https { "HTTPS" } else { "HTTP" }),
-                        Mode::InPlace,
-                    ),
-                    ("certificate", certificate.0, Mode::InPlace),
-                    (
-                        "ssl_policy",
-                        listener.ssl_policy.clone().map_or(Value::Null, Value::Str),
-                        Mode::InPlace,
-                    ),
-                    ("action", action_value(&listener.action), Mode::InPlace),
-                    (
-                        "tags",
-                        tags::desired_tags(&manifest.tags, &name),
-                        Mode::InPlace,
-                    ),
-                ]),
+                props: props.into_props(),
                 after: certificate.1.into_iter().collect(),
             });
             for rule in &listener.rules {
                 let name = format!("{name}-{}", rule.priority);
+                let props = ListenerRuleProps {
+                    listener: Value::Ref(id.clone()),
+                    priority: rule.priority,
+                    paths: rule.paths.iter().cloned().collect(),
+                    hosts: rule.hosts.iter().cloned().collect(),
+                    action: Some(action_value(&rule.action)),
+                    tags: tags::desired_tag_map(&manifest.tags, &name),
+                };
                 out.push(Desired {
                     id: rule_id(&load_balancer.key, listener.port, rule.priority),
-                    props: props([
-                        ("listener", Value::Ref(id.clone()), Mode::Replace),
-                        ("priority", Value::Int(rule.priority), Mode::Replace),
-                        (
-                            "paths",
-                            Value::Set(rule.paths.iter().map(Value::str).collect()),
-                            Mode::InPlace,
-                        ),
-                        (
-                            "hosts",
-                            Value::Set(rule.hosts.iter().map(Value::str).collect()),
-                            Mode::InPlace,
-                        ),
-                        ("action", action_value(&rule.action), Mode::InPlace),
-                        (
-                            "tags",
-                            tags::desired_tags(&manifest.tags, &name),
-                            Mode::InPlace,
-                        ),
-                    ]),
+                    props: props.into_props(),
                     after: Vec::new(),
                 });
             }
@@ -128,32 +109,33 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
     out
 }
 
-pub fn action_value(action: &RouteAction) -> Value {
+pub fn action_value(action: &RouteAction) -> ElbAction {
+    let of = ElbAction::of_kind;
     match action {
-        RouteAction::Forward(service) => Value::map([
-            ("type", Value::str("forward")),
-            ("target_group", Value::Ref(target_group_id(service))),
-        ]),
+        RouteAction::Forward(service) => ElbAction {
+            target_group: Some(Value::Ref(target_group_id(service))),
+            ..of("forward")
+        },
         RouteAction::Redirect {
             protocol,
             port,
             status,
-        } => Value::map([
-            ("type", Value::str("redirect")),
-            ("protocol", Value::str(protocol)),
-            ("port", Value::str(port)),
-            ("status", Value::str(status)),
-        ]),
+        } => ElbAction {
+            protocol: Some(protocol.clone()),
+            port: Some(port.clone()),
+            status: Some(status.clone()),
+            ..of("redirect")
+        },
         RouteAction::Fixed {
             status,
             body,
             content_type,
-        } => Value::map([
-            ("type", Value::str("fixed-response")),
-            ("status", Value::str(status.to_string())),
-            ("body", body.clone().map_or(Value::Null, Value::Str)),
-            ("content_type", Value::str(content_type)),
-        ]),
+        } => ElbAction {
+            status: Some(status.to_string()),
+            body: body.clone(),
+            content_type: Some(content_type.clone()),
+            ..of("fixed-response")
+        },
     }
 }
 

@@ -1,21 +1,39 @@
 //! Listeners of the stack's load balancers: found through the load balancers (read once
 //! for the load balancer, listener and rule adapters), owned by their tags.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{Certificate, ProtocolEnum};
 
-use super::{elb_tags, observed_action, owned, sdk_action};
-use std::time::Duration;
-
+use super::{ElbAction, elb_tags, observed_action, owned, sdk_action};
 use crate::conditions::{self, Condition, Means};
-use crate::engine::diff::{Change, touches};
-use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
 use crate::errors::{AwsError, AwsResultExt};
 use crate::{Cx, OpCx, tags};
 
 pub const KIND: &str = "listener";
 
 pub struct ListenerAdapter;
+
+crate::engine::properties! {
+    /// A listener of one of the stack's load balancers.
+    pub struct ListenerProps (changes: ListenerChanges) {
+        /// By reference.
+        pub load_balancer: Value => Replace,
+        pub port: i64 => Replace,
+        /// `HTTP` or `HTTPS`.
+        pub protocol: String => InPlace,
+        /// The stack's certificate (its ARN once issued), an ARN, or nothing.
+        pub certificate: Value => InPlace,
+        pub ssl_policy: Option<String> => InPlace,
+        pub action: Option<ElbAction> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 #[async_trait]
 impl crate::engine::kind::Kind for ListenerAdapter {
@@ -40,57 +58,28 @@ impl crate::engine::kind::Kind for ListenerAdapter {
                 continue;
             };
             let https = listener.protocol() == Some(&ProtocolEnum::Https);
-            out.push(Observed::new(
-                id,
-                arn,
-                props([
-                    (
-                        "load_balancer",
-                        listener
-                            .load_balancer_arn()
-                            .map_or(Value::Null, |lb| Value::Phys(lb.to_string())),
-                        Mode::Replace,
-                    ),
-                    (
-                        "port",
-                        listener
-                            .port()
-                            .map_or(Value::Null, |port| Value::Int(port.into())),
-                        Mode::Replace,
-                    ),
-                    (
-                        "protocol",
-                        listener
-                            .protocol()
-                            .map_or(Value::Null, |p| Value::str(p.as_str())),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "certificate",
-                        listener
-                            .certificates()
-                            .first()
-                            .and_then(|certificate| certificate.certificate_arn())
-                            .map_or(Value::Null, Value::str),
-                        Mode::InPlace,
-                    ),
-                    (
-                        // moto reports an SSL policy on HTTP listeners too; it means nothing there.
-                        "ssl_policy",
-                        listener
-                            .ssl_policy()
-                            .filter(|_| https)
-                            .map_or(Value::Null, Value::str),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "action",
-                        observed_action(listener.default_actions()),
-                        Mode::InPlace,
-                    ),
-                    ("tags", tag_value, Mode::InPlace),
-                ]),
-            ));
+            let missing = |field: &str| AwsError::missing("DescribeListeners", field);
+            let props = ListenerProps {
+                load_balancer: listener
+                    .load_balancer_arn()
+                    .map_or(Value::Null, |lb| Value::Phys(lb.to_string())),
+                port: listener.port().ok_or_else(|| missing("Port"))?.into(),
+                protocol: listener
+                    .protocol()
+                    .ok_or_else(|| missing("Protocol"))?
+                    .as_str()
+                    .to_string(),
+                certificate: listener
+                    .certificates()
+                    .first()
+                    .and_then(|certificate| certificate.certificate_arn())
+                    .map_or(Value::Null, Value::str),
+                // moto reports an SSL policy on HTTP listeners too; it means nothing there.
+                ssl_policy: listener.ssl_policy().filter(|_| https).map(str::to_string),
+                action: observed_action(listener.default_actions()),
+                tags: BTreeMap::from_value(&tag_value).ok_or_else(|| missing("Tags"))?,
+            };
+            out.push(Observed::new(id, arn, props.into_props()));
         }
         Ok(out)
     }
@@ -108,25 +97,29 @@ impl crate::engine::kind::Kind for ListenerAdapter {
     ) -> Result<(), AwsError> {
         let elbv2 = &op.cx.clients.elbv2;
         let arn = &observed.physical_id;
-        if touches(
-            changes,
-            &["protocol", "certificate", "ssl_policy", "action"],
-        ) {
+        let props = ListenerProps::from_props(&desired.props)?;
+        let live = ListenerProps::from_props(&observed.props)?;
+        let changed = ListenerProps::changed(changes);
+        if changed.protocol || changed.certificate || changed.ssl_policy || changed.action {
             elbv2
                 .modify_listener()
                 .listener_arn(arn)
-                .protocol(ProtocolEnum::from(
-                    desired.value("protocol").as_str().unwrap_or("HTTP"),
-                ))
-                .set_certificates(certificates(desired))
-                .set_ssl_policy(desired.value("ssl_policy").as_str().map(str::to_string))
-                .default_actions(sdk_action(op, desired.value("action"))?)
+                .protocol(ProtocolEnum::from(props.protocol.as_str()))
+                .set_certificates(certificates(&props))
+                .set_ssl_policy(props.ssl_policy.clone())
+                .default_actions(sdk_action(op, props.action.as_ref())?)
                 .send()
                 .await
                 .aws("ModifyListener")
-                .map_err(|error| certificate_error(op, desired, error))?;
+                .map_err(|error| certificate_error(op, desired, &props, error))?;
         }
-        tags::sync(elbv2, arn, observed.value("tags"), desired.value("tags")).await
+        tags::sync(
+            elbv2,
+            arn,
+            &live.tags.into_value(),
+            &props.tags.into_value(),
+        )
+        .await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -170,8 +163,13 @@ pub const CONDITIONS: &[Condition] = &[
 ];
 
 /// A certificate error of a listener's call, read by whose certificate it is.
-fn certificate_error(op: &OpCx<'_>, desired: &Desired, error: AwsError) -> AwsError {
-    let arn = desired.value("certificate").as_str().unwrap_or_default();
+fn certificate_error(
+    op: &OpCx<'_>,
+    desired: &Desired,
+    props: &ListenerProps,
+    error: AwsError,
+) -> AwsError {
+    let arn = props.certificate.as_str().unwrap_or_default();
     conditions::certificate_error(
         error,
         &["CertificateNotFound"],
@@ -184,35 +182,32 @@ fn certificate_error(op: &OpCx<'_>, desired: &Desired, error: AwsError) -> AwsEr
     )
 }
 
-fn certificates(desired: &Desired) -> Option<Vec<Certificate>> {
-    desired
-        .value("certificate")
+fn certificates(props: &ListenerProps) -> Option<Vec<Certificate>> {
+    props
+        .certificate
         .as_str()
         .map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
 }
 
 async fn create_listener(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+    let props = ListenerProps::from_props(&desired.props)?;
+    let port = super::int32("CreateListener", "port", props.port)?;
     let created = op
         .cx
         .clients
         .elbv2
         .create_listener()
-        .load_balancer_arn(op.resolve(desired.value("load_balancer"))?)
-        .port(match desired.value("port") {
-            Value::Int(port) => i32::try_from(*port).unwrap_or(80),
-            _ => 80,
-        })
-        .protocol(ProtocolEnum::from(
-            desired.value("protocol").as_str().unwrap_or("HTTP"),
-        ))
-        .set_certificates(certificates(desired))
-        .set_ssl_policy(desired.value("ssl_policy").as_str().map(str::to_string))
-        .default_actions(sdk_action(op, desired.value("action"))?)
+        .load_balancer_arn(op.resolve(&props.load_balancer)?)
+        .port(port)
+        .protocol(ProtocolEnum::from(props.protocol.as_str()))
+        .set_certificates(certificates(&props))
+        .set_ssl_policy(props.ssl_policy.clone())
+        .default_actions(sdk_action(op, props.action.as_ref())?)
         .set_tags(Some(elb_tags(crate::tags::for_create(op, desired))))
         .send()
         .await
         .aws("CreateListener")
-        .map_err(|error| certificate_error(op, desired, error))?;
+        .map_err(|error| certificate_error(op, desired, &props, error))?;
     Ok(created
         .listeners()
         .first()

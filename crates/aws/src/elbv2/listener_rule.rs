@@ -1,20 +1,36 @@
 //! Listener rules of the stack's listeners (all but each listener's default rule), found
 //! through the listeners, owned by their tags.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
     HostHeaderConditionConfig, PathPatternConditionConfig, RuleCondition,
 };
 
-use super::{elb_tags, observed_action, owned, sdk_action};
-use crate::engine::diff::{Change, touches};
-use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use super::{ElbAction, elb_tags, observed_action, owned, sdk_action};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
 use crate::errors::{AwsError, AwsResultExt};
 use crate::{Cx, OpCx, tags};
 
 pub const KIND: &str = "listener_rule";
 
 pub struct ListenerRuleAdapter;
+
+crate::engine::properties! {
+    /// A rule of one of the stack's listeners.
+    pub struct ListenerRuleProps (changes: ListenerRuleChanges) {
+        /// By reference.
+        pub listener: Value => Replace,
+        pub priority: i64 => Replace,
+        pub paths: BTreeSet<String> => InPlace,
+        pub hosts: BTreeSet<String> => InPlace,
+        pub action: Option<ElbAction> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 #[async_trait]
 impl crate::engine::kind::Kind for ListenerRuleAdapter {
@@ -43,50 +59,42 @@ impl crate::engine::kind::Kind for ListenerRuleAdapter {
                 let Some((id, tag_value)) = rule_tags.get(arn).cloned() else {
                     continue;
                 };
-                let values = |field: &str| -> Value {
-                    Value::Set(
-                        rule.conditions()
-                            .iter()
-                            .filter(|condition| condition.field() == Some(field))
-                            .flat_map(|condition| {
-                                let configured: Vec<String> = match field {
-                                    "path-pattern" => condition
-                                        .path_pattern_config()
-                                        .map(|c| c.values().to_vec())
-                                        .unwrap_or_default(),
-                                    _ => condition
-                                        .host_header_config()
-                                        .map(|c| c.values().to_vec())
-                                        .unwrap_or_default(),
-                                };
-                                if configured.is_empty() {
-                                    condition.values().to_vec()
-                                } else {
-                                    configured
-                                }
-                            })
-                            .map(Value::Str)
-                            .collect(),
-                    )
+                let values = |field: &str| -> BTreeSet<String> {
+                    rule.conditions()
+                        .iter()
+                        .filter(|condition| condition.field() == Some(field))
+                        .flat_map(|condition| {
+                            let configured: Vec<String> = match field {
+                                "path-pattern" => condition
+                                    .path_pattern_config()
+                                    .map(|c| c.values().to_vec())
+                                    .unwrap_or_default(),
+                                _ => condition
+                                    .host_header_config()
+                                    .map(|c| c.values().to_vec())
+                                    .unwrap_or_default(),
+                            };
+                            if configured.is_empty() {
+                                condition.values().to_vec()
+                            } else {
+                                configured
+                            }
+                        })
+                        .collect()
                 };
-                out.push(Observed::new(
-                    id,
-                    arn,
-                    props([
-                        ("listener", Value::Phys(listener_arn.clone()), Mode::Replace),
-                        (
-                            "priority",
-                            rule.priority()
-                                .and_then(|p| p.parse().ok())
-                                .map_or(Value::Null, Value::Int),
-                            Mode::Replace,
-                        ),
-                        ("paths", values("path-pattern"), Mode::InPlace),
-                        ("hosts", values("host-header"), Mode::InPlace),
-                        ("action", observed_action(rule.actions()), Mode::InPlace),
-                        ("tags", tag_value, Mode::InPlace),
-                    ]),
-                ));
+                let missing = |field: &str| AwsError::missing("DescribeRules", field);
+                let props = ListenerRuleProps {
+                    listener: Value::Phys(listener_arn.clone()),
+                    priority: rule
+                        .priority()
+                        .and_then(|p| p.parse().ok())
+                        .ok_or_else(|| missing("Priority"))?,
+                    paths: values("path-pattern"),
+                    hosts: values("host-header"),
+                    action: observed_action(rule.actions()),
+                    tags: BTreeMap::from_value(&tag_value).ok_or_else(|| missing("Tags"))?,
+                };
+                out.push(Observed::new(id, arn, props.into_props()));
             }
         }
         Ok(out)
@@ -105,17 +113,26 @@ impl crate::engine::kind::Kind for ListenerRuleAdapter {
     ) -> Result<(), AwsError> {
         let elbv2 = &op.cx.clients.elbv2;
         let arn = &observed.physical_id;
-        if touches(changes, &["paths", "hosts", "action"]) {
+        let props = ListenerRuleProps::from_props(&desired.props)?;
+        let live = ListenerRuleProps::from_props(&observed.props)?;
+        let changed = ListenerRuleProps::changed(changes);
+        if changed.paths || changed.hosts || changed.action {
             elbv2
                 .modify_rule()
                 .rule_arn(arn)
-                .set_conditions(Some(conditions(desired)))
-                .actions(sdk_action(op, desired.value("action"))?)
+                .set_conditions(Some(conditions(&props)))
+                .actions(sdk_action(op, props.action.as_ref())?)
                 .send()
                 .await
                 .aws("ModifyRule")?;
         }
-        tags::sync(elbv2, arn, observed.value("tags"), desired.value("tags")).await
+        tags::sync(
+            elbv2,
+            arn,
+            &live.tags.into_value(),
+            &props.tags.into_value(),
+        )
+        .await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -131,16 +148,9 @@ impl crate::engine::kind::Kind for ListenerRuleAdapter {
     }
 }
 
-fn conditions(desired: &Desired) -> Vec<RuleCondition> {
-    let strings = |field: &str| -> Vec<String> {
-        desired
-            .value(field)
-            .items()
-            .filter_map(|item| item.as_str().map(str::to_string))
-            .collect()
-    };
+fn conditions(props: &ListenerRuleProps) -> Vec<RuleCondition> {
     let mut out = Vec::new();
-    let paths = strings("paths");
+    let paths: Vec<String> = props.paths.iter().cloned().collect();
     if !paths.is_empty() {
         out.push(
             RuleCondition::builder()
@@ -153,7 +163,7 @@ fn conditions(desired: &Desired) -> Vec<RuleCondition> {
                 .build(),
         );
     }
-    let hosts = strings("hosts");
+    let hosts: Vec<String> = props.hosts.iter().cloned().collect();
     if !hosts.is_empty() {
         out.push(
             RuleCondition::builder()
@@ -170,18 +180,17 @@ fn conditions(desired: &Desired) -> Vec<RuleCondition> {
 }
 
 async fn create_rule(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+    let props = ListenerRuleProps::from_props(&desired.props)?;
+    let priority = super::int32("CreateRule", "priority", props.priority)?;
     let created = op
         .cx
         .clients
         .elbv2
         .create_rule()
-        .listener_arn(op.resolve(desired.value("listener"))?)
-        .priority(match desired.value("priority") {
-            Value::Int(priority) => i32::try_from(*priority).unwrap_or(1),
-            _ => 1,
-        })
-        .set_conditions(Some(conditions(desired)))
-        .actions(sdk_action(op, desired.value("action"))?)
+        .listener_arn(op.resolve(&props.listener)?)
+        .priority(priority)
+        .set_conditions(Some(conditions(&props)))
+        .actions(sdk_action(op, props.action.as_ref())?)
         .set_tags(Some(elb_tags(crate::tags::for_create(op, desired))))
         .send()
         .await

@@ -18,7 +18,7 @@ use futures::future::try_join_all;
 
 use std::collections::BTreeMap;
 
-use super::errors::{AwsError, AwsResultExt};
+use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Adapter, Cx, OpCx, tags};
 use crate::engine::model::{ResourceId, Value};
 
@@ -132,100 +132,112 @@ pub async fn refuse_foreign(cx: &Cx, id: &ResourceId, what: &str, arn: &str) -> 
     }
 }
 
-/// A listener's default action or a rule's action, as read.
-pub fn observed_action(actions: &[Action]) -> Value {
-    let Some(action) = actions.first() else {
-        return Value::Null;
-    };
-    match action.r#type() {
-        Some(ActionTypeEnum::Forward) => Value::map([
-            ("type", Value::str("forward")),
-            (
-                "target_group",
-                action
-                    .target_group_arn()
-                    .or_else(|| {
-                        action
-                            .forward_config()
-                            .and_then(|config| config.target_groups().first())
-                            .and_then(|group| group.target_group_arn())
-                    })
-                    .map_or(Value::Null, |arn| Value::Phys(arn.to_string())),
-            ),
-        ]),
-        Some(ActionTypeEnum::Redirect) => {
-            let config = action.redirect_config();
-            Value::map([
-                ("type", Value::str("redirect")),
-                (
-                    "protocol",
-                    config
-                        .and_then(|c| c.protocol())
-                        .map_or(Value::Null, Value::str),
-                ),
-                (
-                    "port",
-                    config
-                        .and_then(|c| c.port())
-                        .map_or(Value::Null, Value::str),
-                ),
-                (
-                    "status",
-                    config
-                        .and_then(|c| c.status_code())
-                        .map_or(Value::Null, |s| Value::str(s.as_str())),
-                ),
-            ])
-        }
-        Some(ActionTypeEnum::FixedResponse) => {
-            let config = action.fixed_response_config();
-            Value::map([
-                ("type", Value::str("fixed-response")),
-                (
-                    "status",
-                    config
-                        .and_then(|c| c.status_code())
-                        .map_or(Value::Null, Value::str),
-                ),
-                (
-                    "body",
-                    config
-                        .and_then(|c| c.message_body())
-                        .map_or(Value::Null, Value::str),
-                ),
-                (
-                    "content_type",
-                    config
-                        .and_then(|c| c.content_type())
-                        .map_or(Value::Null, Value::str),
-                ),
-            ])
-        }
-        other => Value::str(format!("{other:?}")),
+crate::engine::record! {
+    /// A listener's default action or a rule's: `forward` to a target group (by
+    /// reference), `redirect` (`protocol`, `port`, `status`) or `fixed-response`
+    /// (`status`, `body`, `content_type`).
+    pub struct ElbAction {
+        pub kind as "type": String,
+        pub target_group: Option<Value>,
+        pub protocol: Option<String>,
+        pub port: Option<String>,
+        pub status: Option<String>,
+        pub body: Option<String>,
+        pub content_type: Option<String>,
     }
 }
 
+/// A number ELBv2 takes as an `i32` (a port, a priority): an error naming it when it
+/// does not fit.
+fn int32(operation: &str, what: &str, value: i64) -> Result<i32, AwsError> {
+    i32::try_from(value).map_err(|_| {
+        AwsError::new(
+            ErrorKind::Other,
+            operation,
+            format!("{what} {value} is out of range"),
+        )
+    })
+}
+
+impl ElbAction {
+    /// An action of `kind` with none of its fields set yet.
+    pub fn of_kind(kind: &str) -> Self {
+        Self {
+            kind: kind.to_string(),
+            target_group: None,
+            protocol: None,
+            port: None,
+            status: None,
+            body: None,
+            content_type: None,
+        }
+    }
+}
+
+/// A listener's default action or a rule's action, as read.
+pub fn observed_action(actions: &[Action]) -> Option<ElbAction> {
+    let action = actions.first()?;
+    Some(match action.r#type() {
+        Some(ActionTypeEnum::Forward) => ElbAction {
+            target_group: action
+                .target_group_arn()
+                .or_else(|| {
+                    action
+                        .forward_config()
+                        .and_then(|config| config.target_groups().first())
+                        .and_then(|group| group.target_group_arn())
+                })
+                .map(|arn| Value::Phys(arn.to_string())),
+            ..ElbAction::of_kind("forward")
+        },
+        Some(ActionTypeEnum::Redirect) => {
+            let config = action.redirect_config();
+            ElbAction {
+                protocol: config.and_then(|c| c.protocol()).map(str::to_string),
+                port: config.and_then(|c| c.port()).map(str::to_string),
+                status: config
+                    .and_then(|c| c.status_code())
+                    .map(|s| s.as_str().to_string()),
+                ..ElbAction::of_kind("redirect")
+            }
+        }
+        Some(ActionTypeEnum::FixedResponse) => {
+            let config = action.fixed_response_config();
+            ElbAction {
+                status: config.and_then(|c| c.status_code()).map(str::to_string),
+                body: config.and_then(|c| c.message_body()).map(str::to_string),
+                content_type: config.and_then(|c| c.content_type()).map(str::to_string),
+                ..ElbAction::of_kind("fixed-response")
+            }
+        }
+        other => ElbAction::of_kind(&format!("{other:?}")),
+    })
+}
+
 /// An action as ELBv2 takes it, references resolved.
-pub fn sdk_action(op: &OpCx<'_>, value: &Value) -> Result<Action, AwsError> {
-    let map = value.as_map().cloned().unwrap_or_default();
-    let text = |key: &str| {
-        map.get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    Ok(match text("type").as_str() {
+pub fn sdk_action(op: &OpCx<'_>, action: Option<&ElbAction>) -> Result<Action, AwsError> {
+    let action = action.ok_or_else(|| {
+        AwsError::new(
+            ErrorKind::Other,
+            "CreateListener",
+            "the listener names no action",
+        )
+    })?;
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    Ok(match action.kind.as_str() {
         "forward" => Action::builder()
             .r#type(ActionTypeEnum::Forward)
-            .target_group_arn(op.resolve(map.get("target_group").unwrap_or(&Value::Null))?)
+            .target_group_arn(op.resolve(action.target_group.as_ref().unwrap_or(&Value::Null))?)
             .build(),
         "redirect" => Action::builder()
             .r#type(ActionTypeEnum::Redirect)
             .redirect_config(
                 RedirectActionConfig::builder()
-                    .protocol(text("protocol"))
-                    .port(text("port"))
-                    .status_code(RedirectActionStatusCodeEnum::from(text("status").as_str()))
+                    .set_protocol(action.protocol.clone())
+                    .set_port(action.port.clone())
+                    .status_code(RedirectActionStatusCodeEnum::from(
+                        text(&action.status).as_str(),
+                    ))
                     .build(),
             )
             .build(),
@@ -233,9 +245,9 @@ pub fn sdk_action(op: &OpCx<'_>, value: &Value) -> Result<Action, AwsError> {
             .r#type(ActionTypeEnum::FixedResponse)
             .fixed_response_config(
                 FixedResponseActionConfig::builder()
-                    .status_code(text("status"))
-                    .set_message_body(map.get("body").and_then(Value::as_str).map(str::to_string))
-                    .content_type(text("content_type"))
+                    .status_code(text(&action.status))
+                    .set_message_body(action.body.clone())
+                    .set_content_type(action.content_type.clone())
                     .build(),
             )
             .build(),
