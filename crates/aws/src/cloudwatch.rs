@@ -215,8 +215,11 @@ impl crate::engine::kind::Kind for AlarmAdapter {
         let props = AlarmProps::from_props(&desired.props)?;
         let live = AlarmProps::from_props(&observed.props)?;
         // The whole alarm is written again: PutMetricAlarm has no partial update.
-        let changed = AlarmProps::changed(changes);
-        if changed.names().iter().any(|name| *name != "tags") {
+        let but_tags = AlarmChanges {
+            tags: false,
+            ..AlarmProps::changed(changes)
+        };
+        if but_tags != AlarmChanges::default() {
             put(op, &props, None).await?;
         }
         let arn = observed

@@ -529,9 +529,9 @@ fn decode_repositories(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> 
     let mut out = Vec::new();
     for Entry {
         key,
-        node: _body,
         fields,
         section,
+        ..
     } in decoder.entries(node, "repositories", REPOSITORY)
     {
         let Some(name) = aws_name(decoder, &fields, cx, &key.value, "name") else {
@@ -647,9 +647,9 @@ fn decode_clusters(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<
     let mut out = Vec::new();
     for Entry {
         key,
-        node: _body,
         fields,
         section,
+        ..
     } in decoder.entries(node, "clusters", CLUSTER)
     {
         let Some(name) = aws_name(decoder, &fields, cx, &key.value, "name") else {
@@ -738,9 +738,9 @@ fn decode_load_balancers(
     let mut out = Vec::new();
     for Entry {
         key,
-        node: _body,
         fields,
         section,
+        ..
     } in decoder.entries(node, "load_balancers", LOAD_BALANCER)
     {
         let Some(mut name) = aws_name(decoder, &fields, cx, &key.value, "name") else {
@@ -851,19 +851,15 @@ fn decode_listener(
     certificates: &[String],
 ) -> Option<Listener> {
     let fields = decoder.fields(node, &format!("{section}.listeners"), LISTENER)?;
-    let Some(port) = fields
-        .get("port")
-        .and_then(|node| decoder.int(node, "port", 1, 65535))
-    else {
-        if fields.get("port").is_none() {
-            decoder.error(
-                node.pos,
-                "a listener has no `port`",
-                "add `port: 80` or `port: 443`",
-            );
-        }
-        return None;
-    };
+    let port = fields
+        .required(
+            decoder,
+            "port",
+            node.pos,
+            "a listener has no `port`",
+            "add `port: 80` or `port: 443`",
+        )
+        .and_then(|node| decoder.int(node, "port", 1, 65535))?;
     let certificate = fields
         .get("certificate")
         .and_then(|node| decoder.string(node, "certificate"))
@@ -943,19 +939,15 @@ fn decode_rule(
     priorities: &mut BTreeMap<i64, usize>,
 ) -> Option<ListenerRule> {
     let rule_fields = decoder.fields(item, &format!("{section}.listeners.rules"), RULE)?;
-    let Some(priority) = rule_fields
-        .get("priority")
-        .and_then(|node| decoder.int(node, "priority", 1, 50000))
-    else {
-        if rule_fields.get("priority").is_none() {
-            decoder.error(
-                item.pos,
-                "a listener rule has no `priority`",
-                "add `priority: 10` (1-50000, lower is evaluated first)",
-            );
-        }
-        return None;
-    };
+    let priority = rule_fields
+        .required(
+            decoder,
+            "priority",
+            item.pos,
+            "a listener rule has no `priority`",
+            "add `priority: 10` (1-50000, lower is evaluated first)",
+        )
+        .and_then(|node| decoder.int(node, "priority", 1, 50000))?;
     if let Some(line) = priorities.insert(priority.value, item.pos.line) {
         decoder.error(
             priority.pos,

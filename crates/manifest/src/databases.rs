@@ -253,21 +253,15 @@ fn decode_version(
     fields: &Fields<'_>,
     key: &Spanned<String>,
 ) -> Option<Spanned<String>> {
-    let string = |decoder: &mut Decoder, field: &str| {
-        fields
-            .get(field)
-            .and_then(|node| decoder.string(node, field))
-    };
-    let Some(version) = string(decoder, "version") else {
-        if fields.get("version").is_none() {
-            decoder.error(
+    let version = fields
+        .required(
+            decoder,
+            "version",
             key.pos,
             format!("database `{}` names no engine `version`", key.value),
             "write the PostgreSQL major version, e.g. `version: \"15\"` (or a minor, `\"15.4\"`)",
-        );
-        }
-        return None;
-    };
+        )
+        .and_then(|node| decoder.string(node, "version"))?;
     if !version
         .value
         .split('.')

@@ -41,6 +41,23 @@ impl<'n> Fields<'n> {
             .filter(|value| !value.is_null())
     }
 
+    /// The node of a field its entry must have; when it is absent, `message` and `help`
+    /// are told at `at` (a present one that is malformed is the reader's to tell).
+    pub fn required(
+        &self,
+        decoder: &mut Decoder,
+        key: &str,
+        at: Pos,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Option<&'n Node> {
+        let node = self.get(key);
+        if node.is_none() {
+            decoder.error(at, message, help);
+        }
+        node
+    }
+
     pub fn key_pos(&self, key: &str) -> Option<Pos> {
         self.entries.get(key).map(|(key, _)| key.pos)
     }

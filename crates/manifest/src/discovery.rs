@@ -66,24 +66,17 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, has_network: bool) -> 
         return Vec::new();
     }
     let mut out: Vec<Namespace> = Vec::new();
-    for Entry {
-        key,
-        node: _body,
-        fields,
-        section: _,
-    } in decoder.entries(node, "namespaces", NAMESPACE)
-    {
+    for Entry { key, fields, .. } in decoder.entries(node, "namespaces", NAMESPACE) {
         let Some(name) = fields
-            .get("name")
+            .required(
+                decoder,
+                "name",
+                key.pos,
+                format!("namespace `{}` has no `name`", key.value),
+                "write its DNS domain, e.g. `name: edgemind.local`",
+            )
             .and_then(|node| decoder.string(node, "name"))
         else {
-            if fields.get("name").is_none() {
-                decoder.error(
-                    key.pos,
-                    format!("namespace `{}` has no `name`", key.value),
-                    "write its DNS domain, e.g. `name: edgemind.local`",
-                );
-            }
             continue;
         };
         let domain = name.value.trim_end_matches('.').to_ascii_lowercase();

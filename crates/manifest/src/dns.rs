@@ -100,22 +100,21 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context) -> Vec<Z
     let mut out: Vec<Zone> = Vec::new();
     for Entry {
         key,
-        node: _body,
         fields,
         section,
+        ..
     } in decoder.entries(node, "zones", ZONE)
     {
         let Some(name) = fields
-            .get("name")
+            .required(
+                decoder,
+                "name",
+                key.pos,
+                format!("zone `{}` has no `name`", key.value),
+                "add `name: example.com`, the zone's domain",
+            )
             .and_then(|node| decoder.string(node, "name"))
         else {
-            if fields.get("name").is_none() {
-                decoder.error(
-                    key.pos,
-                    format!("zone `{}` has no `name`", key.value),
-                    "add `name: example.com`, the zone's domain",
-                );
-            }
             continue;
         };
         let Some(domain) = domain(decoder, &name, "zone name") else {
@@ -190,16 +189,15 @@ fn decode_record(
         return Vec::new();
     };
     let Some(label) = fields
-        .get("name")
+        .required(
+            decoder,
+            "name",
+            item.pos,
+            "a record has no `name`",
+            "add `name: www` (relative to the zone) or `name: \"@\"` for the zone itself",
+        )
         .and_then(|node| decoder.string(node, "name"))
     else {
-        if fields.get("name").is_none() {
-            decoder.error(
-                item.pos,
-                "a record has no `name`",
-                "add `name: www` (relative to the zone) or `name: \"@\"` for the zone itself",
-            );
-        }
         return Vec::new();
     };
     let Some(name) = record_name(decoder, &label, zone) else {
@@ -430,24 +428,17 @@ pub fn decode_certificates(
     };
     let zone_keys = declared(fields, "zones");
     let mut out = Vec::new();
-    for Entry {
-        key,
-        node: _body,
-        fields,
-        section: _,
-    } in decoder.entries(node, "certificates", CERTIFICATE)
-    {
+    for Entry { key, fields, .. } in decoder.entries(node, "certificates", CERTIFICATE) {
         let Some(domain) = fields
-            .get("domain")
+            .required(
+                decoder,
+                "domain",
+                key.pos,
+                format!("certificate `{}` has no `domain`", key.value),
+                "add `domain: app.example.com`",
+            )
             .and_then(|node| decoder.string(node, "domain"))
         else {
-            if fields.get("domain").is_none() {
-                decoder.error(
-                    key.pos,
-                    format!("certificate `{}` has no `domain`", key.value),
-                    "add `domain: app.example.com`",
-                );
-            }
             continue;
         };
         let Some(domain) = self::domain(decoder, &domain, "certificate domain") else {

@@ -327,23 +327,22 @@ fn decode_buckets(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<B
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
     for Entry {
         key,
-        node: _body,
         fields,
         section,
+        ..
     } in decoder.entries(node, "buckets", BUCKET)
     {
         // Bucket names are global: edgectl never derives one, the manifest says it.
         let Some(name) = fields
-            .get("name")
+            .required(
+                decoder,
+                "name",
+                key.pos,
+                format!("bucket `{}` has no `name`", key.value),
+                "bucket names are global across AWS: write the full name, e.g. `name: my-app-prod-frontend`",
+            )
             .and_then(|node| decoder.string(node, "name"))
         else {
-            if fields.get("name").is_none() {
-                decoder.error(
-                    key.pos,
-                    format!("bucket `{}` has no `name`", key.value),
-                    "bucket names are global across AWS: write the full name, e.g. `name: my-app-prod-frontend`",
-                );
-            }
             continue;
         };
         if let Some(problem) = bucket_name_problem(&name.value) {
@@ -859,19 +858,15 @@ fn outside(base: &Path, written: &Path, path: &Path) -> Option<&'static str> {
 fn decode_sync(decoder: &mut Decoder, node: &Node, section: &str, base: &Path) -> Option<Sync> {
     let where_ = format!("{section}.sync");
     let fields = decoder.fields(node, &where_, SYNC)?;
-    let Some(source) = fields
-        .get("source")
-        .and_then(|node| decoder.string(node, "source"))
-    else {
-        if fields.get("source").is_none() {
-            decoder.error(
-                node.pos,
-                "`sync` names no `source` folder",
-                "add `source: ./dist` (relative to the manifest's folder)",
-            );
-        }
-        return None;
-    };
+    let source = fields
+        .required(
+            decoder,
+            "source",
+            node.pos,
+            "`sync` names no `source` folder",
+            "add `source: ./dist` (relative to the manifest's folder)",
+        )
+        .and_then(|node| decoder.string(node, "source"))?;
     let written = Path::new(&source.value);
     let path = base.join(written);
     if let Some(why) = outside(base, written, &path) {
@@ -1311,16 +1306,15 @@ fn decode_error_responses(
                 continue;
             };
             let Some(code) = error
-                .get("code")
+                .required(
+                    decoder,
+                    "code",
+                    item.pos,
+                    "an error response needs a `code`",
+                    "write `{ code: 404, page: /index.html, status: 200 }`",
+                )
                 .and_then(|node| decoder.int(node, "code", 100, 599))
             else {
-                if error.get("code").is_none() {
-                    decoder.error(
-                        item.pos,
-                        "an error response needs a `code`",
-                        "write `{ code: 404, page: /index.html, status: 200 }`",
-                    );
-                }
                 continue;
             };
             if !ERROR_CODES.contains(&code.value) {

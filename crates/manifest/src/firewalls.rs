@@ -100,9 +100,9 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context) -> Vec<F
     let mut out: Vec<Firewall> = Vec::new();
     for Entry {
         key,
-        node: _body,
         fields,
         section,
+        ..
     } in decoder.entries(node, "firewalls", FIREWALL)
     {
         // WAF: 1-128 letters, digits, `-` and `_`.
@@ -237,22 +237,15 @@ fn known(
 
 fn decode_rule(decoder: &mut Decoder, item: &Node, section: &str) -> Option<Rule> {
     let fields = decoder.fields(item, &format!("{section}.rules"), RULE)?;
-    let name = match fields
-        .get("name")
-        .and_then(|node| decoder.string(node, "name"))
-    {
-        Some(name) => name,
-        None => {
-            if fields.get("name").is_none() {
-                decoder.error(
-                    item.pos,
-                    "a rule has no `name`",
-                    "add `name: rate-limit`: WAF's metrics and logs name rules by it",
-                );
-            }
-            return None;
-        }
-    };
+    let name = fields
+        .required(
+            decoder,
+            "name",
+            item.pos,
+            "a rule has no `name`",
+            "add `name: rate-limit`: WAF's metrics and logs name rules by it",
+        )
+        .and_then(|node| decoder.string(node, "name"))?;
     if !plain_name(&name.value, 128) {
         decoder.error(
             name.pos,

@@ -104,13 +104,7 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, stack: &str) -> Vec<Ke
         return Vec::new();
     };
     let mut out: Vec<Key> = Vec::new();
-    for Entry {
-        key,
-        node: _body,
-        fields,
-        section: _,
-    } in decoder.entries(node, "keys", KEY)
-    {
+    for Entry { key, fields, .. } in decoder.entries(node, "keys", KEY) {
         let alias = match fields.get("alias") {
             Some(node) => {
                 let Some(alias) = decoder.string(node, "alias") else {

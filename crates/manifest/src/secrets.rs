@@ -96,9 +96,9 @@ pub fn decode(
     let mut out = Vec::new();
     for Entry {
         key,
-        node: _body,
         fields,
         section,
+        ..
     } in decoder.entries(node, "secrets", SECRET)
     {
         let name = match fields.get("name") {

@@ -96,9 +96,9 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> V
     let mut out = Vec::new();
     for Entry {
         key,
-        node: _body,
         fields,
         section,
+        ..
     } in decoder.entries(node, "file_systems", FILE_SYSTEM)
     {
         let encrypted = flag(decoder, &fields, "encrypted", true);
@@ -274,16 +274,15 @@ pub fn decode_volumes(
     } in decoder.entries(node, &format!("{section}.volumes"), VOLUME)
     {
         let Some(named) = fields
-            .get("file_system")
+            .required(
+                decoder,
+                "file_system",
+                name.pos,
+                format!("volume `{}` names no `file_system`", name.value),
+                "name one of the file systems under `file_systems:`",
+            )
             .and_then(|node| decoder.string(node, "file_system"))
         else {
-            if fields.get("file_system").is_none() {
-                decoder.error(
-                    name.pos,
-                    format!("volume `{}` names no `file_system`", name.value),
-                    "name one of the file systems under `file_systems:`",
-                );
-            }
             continue;
         };
         let Some(file_system) = file_systems.iter().find(|fs| fs.key == named.value) else {

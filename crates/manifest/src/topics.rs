@@ -53,9 +53,9 @@ pub fn decode(
     let mut out = Vec::new();
     for Entry {
         key,
-        node: _body,
         fields,
         section,
+        ..
     } in decoder.entries(node, "topics", TOPIC)
     {
         // SNS: 1-256 letters, digits, `-` and `_` (FIFO topics are not supported).

@@ -77,7 +77,7 @@ impl crate::engine::kind::Kind for ListenerAdapter {
                 // moto reports an SSL policy on HTTP listeners too; it means nothing there.
                 ssl_policy: listener.ssl_policy().filter(|_| https).map(str::to_string),
                 action: observed_action(listener.default_actions()),
-                tags: BTreeMap::from_value(&tag_value).ok_or_else(|| missing("Tags"))?,
+                tags: tag_value,
             };
             out.push(Observed::new(id, arn, props.into_props()));
         }

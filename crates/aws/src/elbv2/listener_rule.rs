@@ -92,7 +92,7 @@ impl crate::engine::kind::Kind for ListenerRuleAdapter {
                     paths: values("path-pattern"),
                     hosts: values("host-header"),
                     action: observed_action(rule.actions()),
-                    tags: BTreeMap::from_value(&tag_value).ok_or_else(|| missing("Tags"))?,
+                    tags: tag_value,
                 };
                 out.push(Observed::new(id, arn, props.into_props()));
             }

@@ -146,7 +146,7 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
                     .unwrap_or(60),
                 deletion_protection: attributes.get("deletion_protection.enabled") == Some(&"true"),
                 access_logs,
-                tags: BTreeMap::from_value(&tag_value).ok_or_else(|| missing("Tags"))?,
+                tags: tag_value,
             };
             let mut resource = Observed::new(id, arn, props.into_props());
             resource.attributes = published(lb);

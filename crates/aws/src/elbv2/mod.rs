@@ -54,7 +54,7 @@ pub fn elb_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
 pub async fn owned(
     cx: &Cx,
     arns: &[String],
-) -> Result<BTreeMap<String, (ResourceId, Value)>, AwsError> {
+) -> Result<BTreeMap<String, (ResourceId, BTreeMap<String, String>)>, AwsError> {
     let pages = arns.chunks(20).map(|chunk| {
         cx.clients
             .elbv2
@@ -80,7 +80,7 @@ pub async fn owned(
             let id = tags::owned_id(&cx.stack, pairs.iter().copied())?;
             Some((
                 description.resource_arn()?.to_string(),
-                (id, tags::observed_tags(pairs)),
+                (id, tags::observed_tag_map(pairs)),
             ))
         })
         .collect())
@@ -268,7 +268,7 @@ pub struct OwnedBalancer {
     pub id: ResourceId,
     pub arn: String,
     pub balancer: LoadBalancer,
-    pub tags: Value,
+    pub tags: BTreeMap<String, String>,
 }
 
 /// Every load balancer of the account in the region: one listing per command, shared by

@@ -14,6 +14,7 @@ use futures::future::try_join_all;
 use super::{elb_tags, owned};
 use crate::engine::diff::{Change, Replacement, touches};
 use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::engine::typed::Prop as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx, tags};
 
@@ -187,7 +188,7 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
                         ),
                         Mode::InPlace,
                     ),
-                    ("tags", tag_value, Mode::InPlace),
+                    ("tags", tag_value.into_value(), Mode::InPlace),
                 ]),
             );
             resource

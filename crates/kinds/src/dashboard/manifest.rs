@@ -140,9 +140,9 @@ pub fn decode(decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Vec<Da
     let mut out: Vec<Dashboard> = Vec::new();
     for Entry {
         key,
-        node: _body,
         fields,
         section,
+        ..
     } in decoder.entries(node, "dashboards", DASHBOARD)
     {
         let Some(name) = plain_name_field(
