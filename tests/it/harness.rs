@@ -394,6 +394,8 @@ pub fn settings() -> insta::Settings {
         r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com",
         "[registry]",
     );
+    // Route 53's hosted zone ids (AWS's start with `Z`; moto's need not).
+    settings.add_filter(r"\b[0-9A-Z]{13,32}\b", "[zone-id]");
     settings.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[time]");
     settings.add_filter(r"\b\d+(\.\d+)?(ms|s)\b", "[duration]");
     settings.set_prepend_module_to_snapshot(false);

@@ -58,7 +58,7 @@ crate::engine::properties! {
         pub alias: Option<Alias> => InPlace,
         /// A validation record another's record of the same value may satisfy (the
         /// manifest's, never compared: see `normalize`).
-        pub shareable: Option<bool> => InPlace,
+        pub shareable: Option<bool> => InPlace (optional),
     }
 }
 

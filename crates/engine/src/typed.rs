@@ -198,10 +198,13 @@ pub fn read<T: Prop>(props: &Props, name: &str) -> Result<T, Mismatch> {
         expected: T::EXPECTED,
         found,
     };
-    let field = props
-        .get(name)
-        .ok_or_else(|| mismatch("absent".to_string()))?;
-    T::from_value(&field.value).ok_or_else(|| mismatch(format!("`{}`", field.value)))
+    match props.get(name) {
+        Some(field) => {
+            T::from_value(&field.value).ok_or_else(|| mismatch(format!("`{}`", field.value)))
+        }
+        // Absent reads as `Null`: `None` for an `Option`, a mismatch for anything else.
+        None => T::from_value(&Value::Null).ok_or_else(|| mismatch("absent".to_string())),
+    }
 }
 
 /// One property as the engine keeps it.
@@ -218,7 +221,9 @@ pub fn field<T: Prop>(value: T, mode: Mode) -> Field {
 /// implements [`Properties`]
 /// for it; and a struct of flags (`changes: ...`) saying which of them a plan's step
 /// changes (`DashboardProps::changed(changes).widgets`), so that an update names what
-/// changed by field, not by string:
+/// changed by field, not by string. A property only some resources of the kind have is
+/// `Option<T> => Mode (optional)`: left out of the map when `None`, so that plans do not
+/// show it as `(none)` on the others.
 ///
 /// ```ignore
 /// properties! {
@@ -237,6 +242,7 @@ macro_rules! properties {
             $(
                 $(#[$field_meta:meta])*
                 $field_vis:vis $field:ident $(as $key:literal)? : $type:ty => $mode:ident
+                    $(($optional:ident))?
             ),* $(,)?
         }
     ) => {
@@ -291,10 +297,15 @@ macro_rules! properties {
             fn into_props(self) -> $crate::model::Props {
                 let mut props = $crate::model::Props::new();
                 $(
-                    props.insert(
-                        $crate::__property_key!($field $(, $key)?).to_string(),
-                        $crate::typed::field(self.$field, $crate::model::Mode::$mode),
-                    );
+                    let field = $crate::typed::field(self.$field, $crate::model::Mode::$mode);
+                    if !($crate::__property_optional!($($optional)?)
+                        && field.value == $crate::model::Value::Null)
+                    {
+                        props.insert(
+                            $crate::__property_key!($field $(, $key)?).to_string(),
+                            field,
+                        );
+                    }
                 )*
                 props
             }
@@ -310,6 +321,20 @@ macro_rules! properties {
                 })
             }
         }
+    };
+}
+
+/// Whether a property is left out of the engine's map when `None` (`=> InPlace (optional)`):
+/// one only some resources of a kind have, which a plan should not show as `(none)` on
+/// the others. Absent reads back as `None`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __property_optional {
+    () => {
+        false
+    };
+    (optional) => {
+        true
     };
 }
 
@@ -397,6 +422,7 @@ mod tests {
             rules: Vec<BTreeMap<String, String>> => InPlace,
             description: Option<String> => InPlace,
             kind as "type": String => Replace,
+            label: Option<String> => InPlace (optional),
         }
     }
 
@@ -458,6 +484,7 @@ mod tests {
             rules: vec![[("port".to_string(), "443".to_string())].into()],
             description: None,
             kind: "CNAME".into(),
+            label: None,
         }
     }
 
@@ -470,6 +497,15 @@ mod tests {
         assert_eq!(Sample::from_props(&props), Ok(sample()));
         // `kind as "type"`: the engine's name for it, one Rust keeps.
         assert_eq!(props["type"].value, Value::str("CNAME"));
+        // `(optional)`: a `None` left out of the map, read back as `None`; a value kept.
+        assert!(!props.contains_key("label"));
+        let labelled = Sample {
+            label: Some("edge".into()),
+            ..sample()
+        };
+        let labelled_props = labelled.clone().into_props();
+        assert_eq!(labelled_props["label"].value, Value::str("edge"));
+        assert_eq!(Sample::from_props(&labelled_props), Ok(labelled));
         assert_eq!(
             props.keys().map(String::as_str).collect::<Vec<_>>(),
             [
