@@ -7,7 +7,7 @@
 //! with destroy. Seed 004's dashboard is HappyRobot's (`manifests::happyrobot_*`); faults
 //! and kills reach it there (`stress`).
 
-use crate::harness::{Moto, edited, service_example};
+use crate::harness::{Moto, edited, service_example, settings};
 
 const DASHBOARD: &str = "
 dashboards:
@@ -197,7 +197,7 @@ async fn dashboards_lifecycle() {
         ],
     );
     let plan = moto.edgectl(&["plan", "-f", &changed]).success();
-    assert!(plan.stdout.contains("~ dashboard.ops"), "{}", plan.stdout);
+    settings().bind(|| insta::assert_snapshot!("dashboard_update", plan.stdout));
     moto.edgectl(&["apply", "-f", &changed, "--auto-approve"])
         .success();
     let updated = body(&cloudwatch, "service-demo-ops").await.unwrap();

@@ -5,7 +5,7 @@
 //! refused and untouched; a CloudFront web ACL (in us-east-1) named by the static site's
 //! distribution; destroy leaving only the other's.
 
-use crate::harness::{Moto, root, written};
+use crate::harness::{Moto, root, settings, written};
 
 const FIREWALL: &str = "
 firewalls:
@@ -152,11 +152,7 @@ async fn firewalls_lifecycle() {
         .replace("[203.0.113.0/24]", "[203.0.113.0/24, 198.51.100.0/24]");
     let path = write(&dir, "examples/service.yaml", &changed);
     let plan = run(&["plan"]).success();
-    assert!(
-        plan.stdout.contains("~ firewall.web") && plan.stdout.contains("~ ip_set.web.office"),
-        "{}",
-        plan.stdout
-    );
+    settings().bind(|| insta::assert_snapshot!("firewall_update", plan.stdout));
     run(&["apply", "--auto-approve"]).success();
     assert_eq!(
         acls(&waf, aws_sdk_wafv2::types::Scope::Regional).await[0].1,

@@ -394,8 +394,11 @@ pub fn settings() -> insta::Settings {
         r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com",
         "[registry]",
     );
-    // Route 53's hosted zone ids (AWS's start with `Z`; moto's need not).
-    settings.add_filter(r"\b[0-9A-Z]{13,32}\b", "[zone-id]");
+    // Route 53's hosted zone ids and CloudFront's distribution ids (AWS's start with `Z`
+    // and `E`; moto's need not).
+    settings.add_filter(r"\b[0-9A-Z]{13,32}\b", "[aws-id]");
+    // Cloud Map's namespace and service ids.
+    settings.add_filter(r"\b(ns|srv)-[0-9a-z]{8,20}\b", "$1-[id]");
     settings.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[time]");
     settings.add_filter(r"\b\d+(\.\d+)?(ms|s)\b", "[duration]");
     settings.set_prepend_module_to_snapshot(false);
@@ -544,6 +547,23 @@ pub fn written(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
     let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
     path.to_string_lossy().into_owned()
+}
+
+/// One resource's part of a printed plan: its line (`  ~ secret.mqtt (...)  update in
+/// place`) and the changes under it, for a snapshot that other resources do not move.
+#[track_caller]
+pub fn plan_block(run: &Run, id: &str) -> String {
+    let mut lines = run
+        .stdout
+        .lines()
+        .skip_while(|line| line.split_whitespace().nth(1).is_none_or(|word| word != id));
+    let head = lines
+        .next()
+        .unwrap_or_else(|| panic!("the plan has no `{id}`: {}", run.stdout));
+    std::iter::once(head)
+        .chain(lines.take_while(|line| !line.is_empty()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A plan's summary line (`Plan: ...` or `No changes...`), empty when there is none.

@@ -8,7 +8,7 @@
 //! moto lists an email subscription as confirmed at once; scripts/patch-moto.py (16) makes
 //! it `PendingConfirmation` until confirmed, as AWS does.
 
-use crate::harness::{Moto, edited, written};
+use crate::harness::{Moto, edited, settings, written};
 
 const MANIFEST: &str = "stack: topics-demo
 region: us-east-1
@@ -211,13 +211,7 @@ async fn topics_lifecycle() {
         )],
     );
     let plan = moto.edgectl(&["plan", "-f", &renamed]).success();
-    assert!(
-        plan.stdout.contains(
-            "-/+ topic.alerts (arn:aws:sns:us-east-1:123456789012:topics-demo-alerts)  replace"
-        ),
-        "{}",
-        plan.stdout
-    );
+    settings().bind(|| insta::assert_snapshot!("topic_rename", plan.stdout));
     moto.edgectl(&["apply", "-f", &renamed, "--auto-approve"])
         .success();
     let renamed_arn = "arn:aws:sns:us-east-1:123456789012:topics-demo-alarms";

@@ -14,6 +14,8 @@
 //! then; where the manifest's zones hold none of a name's records, it says which records
 //! to write by hand and stops rather than wait forever.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use async_trait::async_trait;
 use aws_sdk_acm::types::{CertificateDetail, CertificateStatus, Tag, ValidationMethod};
 use futures::future::try_join_all;
@@ -22,12 +24,36 @@ use sha2::{Digest as _, Sha256};
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 
 pub const CERTIFICATE: &str = "certificate";
 pub const VALIDATION: &str = "certificate_validation";
 /// Where CloudFront takes certificates from.
 const GLOBAL: &str = "us-east-1";
+
+crate::engine::properties! {
+    /// A certificate: its names and region make it (another set is another certificate).
+    pub struct CertificateProps (changes: CertificateChanges) {
+        pub domain: String => Replace,
+        /// The names besides the domain.
+        pub alternative_names: BTreeSet<String> => Replace,
+        /// The stack's, or us-east-1 for a distribution's.
+        pub region: String => Replace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::properties! {
+    /// The wait for a certificate's issue.
+    pub struct ValidationProps (changes: ValidationChanges) {
+        /// The certificate by reference (its ARN once requested).
+        pub certificate: Value => Replace,
+        /// The names no zone of the stack holds, whose records are the user's to write
+        /// (the manifest's, never compared: see `normalize`).
+        pub by_hand: Vec<String> => InPlace,
+    }
+}
 
 pub fn certificate_id(key: &str) -> ResourceId {
     ResourceId::new(CERTIFICATE, key)
@@ -143,35 +169,33 @@ impl crate::engine::kind::Kind for CertificateAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        Ok(certificates(cx)
+        certificates(cx)
             .await?
             .into_iter()
             .map(|(id, detail, pairs)| {
-                let arn = detail.certificate_arn().unwrap_or_default().to_string();
-                let domain = detail.domain_name().unwrap_or_default().to_string();
+                let missing = |field: &str| AwsError::missing("DescribeCertificate", field);
+                let arn = detail
+                    .certificate_arn()
+                    .ok_or_else(|| missing("CertificateArn"))?
+                    .to_string();
+                let domain = detail
+                    .domain_name()
+                    .ok_or_else(|| missing("DomainName"))?
+                    .to_string();
                 let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-                let mut resource = Observed::new(
-                    id,
-                    &arn,
-                    props([
-                        ("domain", Value::str(&domain), Mode::Replace),
-                        (
-                            "alternative_names",
-                            // ACM lists the domain among its alternative names.
-                            Value::Set(
-                                detail
-                                    .subject_alternative_names()
-                                    .iter()
-                                    .filter(|name| **name != domain)
-                                    .map(Value::str)
-                                    .collect(),
-                            ),
-                            Mode::Replace,
-                        ),
-                        ("region", Value::str(region_of(&arn)), Mode::Replace),
-                        ("tags", tags::observed_tags(borrowed), Mode::InPlace),
-                    ]),
-                );
+                let props = CertificateProps {
+                    // ACM lists the domain among its alternative names.
+                    alternative_names: detail
+                        .subject_alternative_names()
+                        .iter()
+                        .filter(|name| **name != domain)
+                        .cloned()
+                        .collect(),
+                    region: region_of(&arn).to_string(),
+                    tags: tags::observed_tag_map(borrowed),
+                    domain,
+                };
+                let mut resource = Observed::new(id, &arn, props.into_props());
                 let status = detail.status();
                 if matches!(
                     status,
@@ -190,24 +214,16 @@ impl crate::engine::kind::Kind for CertificateAdapter {
                 publish_records(&detail, &mut |name, value| {
                     resource.attributes.insert(name, value);
                 });
-                resource
+                Ok::<_, AwsError>(resource)
             })
-            .collect())
+            .collect()
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let region = desired
-            .value("region")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let acm = client(op.cx, &region);
-        let names: Vec<String> = desired
-            .value("alternative_names")
-            .items()
-            .filter_map(|name| name.as_str().map(str::to_string))
-            .collect();
-        let domain = desired.value("domain").as_str().unwrap_or_default();
+        let props = CertificateProps::from_props(&desired.props)?;
+        let acm = client(op.cx, &props.region);
+        let names: Vec<String> = props.alternative_names.iter().cloned().collect();
+        let domain = props.domain.as_str();
         // Up to 32 word characters; per call, so that a certificate deleted and asked for
         // again within the hour ACM remembers tokens for is a new one.
         let nonce = std::time::SystemTime::now()
@@ -216,7 +232,7 @@ impl crate::engine::kind::Kind for CertificateAdapter {
             .unwrap_or_default();
         let token = hex::encode(Sha256::digest(format!("{}/{}/{nonce}", op.cx.stack, op.id)))[..32]
             .to_string();
-        let tags: Vec<Tag> = crate::tags::for_create(op, desired)
+        let tags: Vec<Tag> = crate::tags::for_create(op, &props.tags)
             .into_iter()
             .map(|(key, value)| {
                 Tag::builder()
@@ -289,7 +305,9 @@ impl crate::engine::kind::Kind for CertificateAdapter {
     ) -> Result<(), AwsError> {
         let arn = &observed.physical_id;
         let acm = client(op.cx, region_of(arn));
-        let (set, remove) = tags::tag_delta(observed.value("tags"), desired.value("tags"));
+        let props = CertificateProps::from_props(&desired.props)?;
+        let live = CertificateProps::from_props(&observed.props)?;
+        let (set, remove) = tags::tag_delta(&live.tags, &props.tags);
         if !set.is_empty() {
             let tags: Vec<Tag> = set
                 .into_iter()
@@ -344,46 +362,50 @@ impl crate::engine::kind::Kind for ValidationAdapter {
 
     /// The names to validate by hand are the manifest's to say.
     fn normalize(&self, desired: &mut Desired, observed: &mut Observed) {
-        if let Some(field) = observed.props.get_mut("by_hand") {
-            field.value = desired.value("by_hand").clone();
+        if let (Ok(want), Ok(mut live)) = (
+            ValidationProps::from_props(&desired.props),
+            ValidationProps::from_props(&observed.props),
+        ) {
+            live.by_hand = want.by_hand;
+            observed.props = live.into_props();
         }
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        Ok(certificates(cx)
+        certificates(cx)
             .await?
             .into_iter()
             .filter(|(_, detail, _)| detail.status() == Some(&CertificateStatus::Issued))
-            .filter_map(|(id, detail, _)| {
-                let arn = detail.certificate_arn()?.to_string();
-                let key = id.name().to_string();
-                Some(Observed::new(
-                    validation_id(&key),
+            .map(|(id, detail, _)| {
+                let arn = detail
+                    .certificate_arn()
+                    .ok_or_else(|| AwsError::missing("DescribeCertificate", "CertificateArn"))?
+                    .to_string();
+                let props = ValidationProps {
+                    certificate: Value::str(&arn),
+                    by_hand: Vec::new(),
+                };
+                Ok::<_, AwsError>(Observed::new(
+                    validation_id(id.name()),
                     &arn,
-                    props([
-                        ("certificate", Value::str(&arn), Mode::Replace),
-                        ("by_hand", Value::List(Vec::new()), Mode::InPlace),
-                    ]),
+                    props.into_props(),
                 ))
             })
-            .collect())
+            .collect()
     }
 
     /// Waits until ACM issues the certificate.
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let arn = desired
-            .value("certificate")
+        let props = ValidationProps::from_props(&desired.props)?;
+        let arn = props
+            .certificate
             .as_str()
             .ok_or_else(|| {
                 AwsError::new(ErrorKind::Other, "DescribeCertificate", "no certificate")
             })?
             .to_string();
         let acm = client(op.cx, region_of(&arn));
-        let by_hand: Vec<&str> = desired
-            .value("by_hand")
-            .items()
-            .filter_map(Value::as_str)
-            .collect();
+        let by_hand = &props.by_hand;
         let mut backoff = crate::engine::retry::Backoff::new(op.cx.timeout);
         loop {
             let described = acm

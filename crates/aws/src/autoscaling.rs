@@ -15,18 +15,65 @@ use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means, Removal a
 use super::ecs::{self, service::service_id};
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::{Cx, OpCx, tags};
-use crate::engine::diff::{Change, touches};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::retry;
+use crate::engine::typed::Properties as _;
 
 pub const KIND: &str = "scaling";
-const METRICS: [(&str, &str); 2] = [
-    ("cpu", "ECSServiceAverageCPUUtilization"),
-    ("memory", "ECSServiceAverageMemoryUtilization"),
-];
 
-fn policy_name(metric: &str) -> String {
-    format!("edgectl-{metric}")
+crate::engine::properties! {
+    /// A service's scalable target and its target-tracking policies.
+    pub struct ScalingProps (changes: ScalingChanges) {
+        /// `service/<cluster>/<service>`.
+        pub resource: String => Replace,
+        pub min: i64 => InPlace,
+        pub max: i64 => InPlace,
+        /// Average CPU to track, percent; no policy when `None`.
+        pub cpu: Option<i64> => InPlace,
+        /// Average memory to track, percent; no policy when `None`.
+        pub memory: Option<i64> => InPlace,
+        /// Seconds, or `AwsDefault` (300 s for ECS) in the lowering; `Null` when live
+        /// policies say none.
+        pub scale_in_cooldown: Value => InPlace,
+        pub scale_out_cooldown: Value => InPlace,
+    }
+}
+
+/// A metric a service scales on, one target-tracking policy each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Metric {
+    Cpu,
+    Memory,
+}
+
+impl Metric {
+    const ALL: [Metric; 2] = [Metric::Cpu, Metric::Memory];
+
+    /// Its policy's name: `edgectl-cpu`.
+    fn policy_name(self) -> String {
+        let name = match self {
+            Metric::Cpu => "cpu",
+            Metric::Memory => "memory",
+        };
+        format!("edgectl-{name}")
+    }
+
+    /// Application Auto Scaling's predefined metric.
+    fn predefined(self) -> &'static str {
+        match self {
+            Metric::Cpu => "ECSServiceAverageCPUUtilization",
+            Metric::Memory => "ECSServiceAverageMemoryUtilization",
+        }
+    }
+
+    /// The target `props` track it at, if any.
+    fn target(self, props: &ScalingProps) -> Option<i64> {
+        match self {
+            Metric::Cpu => props.cpu,
+            Metric::Memory => props.memory,
+        }
+    }
 }
 
 pub fn scaling_id(service: &str) -> ResourceId {
@@ -144,6 +191,15 @@ impl crate::engine::kind::Kind for ScalingAdapter {
     }
 }
 
+/// What the stack's policies on one scalable target say.
+#[derive(Default)]
+struct Tracking {
+    cpu: Option<i64>,
+    memory: Option<i64>,
+    scale_in_cooldown: Option<i64>,
+    scale_out_cooldown: Option<i64>,
+}
+
 /// The scalable targets of the stack's services: `services` maps each owned service's
 /// scaling resource id (`service/<cluster>/<name>`) to its logical name.
 async fn observe(cx: &Cx, services: &BTreeMap<String, String>) -> Result<Vec<Observed>, AwsError> {
@@ -173,73 +229,53 @@ async fn observe(cx: &Cx, services: &BTreeMap<String, String>) -> Result<Vec<Obs
     );
     let targets = targets.aws("DescribeScalableTargets")?;
     let policies = policies?;
-    let mut targets_by_resource: BTreeMap<String, BTreeMap<&str, Value>> = BTreeMap::new();
+    let mut tracking_by_resource: BTreeMap<String, Tracking> = BTreeMap::new();
     for policy in &policies {
         let Some(config) = policy.target_tracking_scaling_policy_configuration() else {
             continue;
         };
-        let Some(metric) = config
+        let Some(predefined) = config
             .predefined_metric_specification()
             .map(|spec| spec.predefined_metric_type().as_str())
         else {
             continue;
         };
-        if let Some((name, _)) = METRICS
-            .iter()
-            .find(|(name, kind)| *kind == metric && policy.policy_name() == policy_name(name))
-        {
-            let found = targets_by_resource
-                .entry(policy.resource_id().to_string())
-                .or_default();
-            found.insert(name, Value::Int(config.target_value() as i64));
-            // Both policies are written with the same cooldowns.
-            let seconds = |value: Option<i32>| value.map_or(Value::Null, |v| Value::Int(v.into()));
-            found.insert("scale_in_cooldown", seconds(config.scale_in_cooldown()));
-            found.insert("scale_out_cooldown", seconds(config.scale_out_cooldown()));
+        let Some(metric) = Metric::ALL.into_iter().find(|metric| {
+            metric.predefined() == predefined && policy.policy_name() == metric.policy_name()
+        }) else {
+            continue;
+        };
+        let found = tracking_by_resource
+            .entry(policy.resource_id().to_string())
+            .or_default();
+        let target = Some(config.target_value() as i64);
+        match metric {
+            Metric::Cpu => found.cpu = target,
+            Metric::Memory => found.memory = target,
         }
+        // Both policies are written with the same cooldowns.
+        found.scale_in_cooldown = config.scale_in_cooldown().map(i64::from);
+        found.scale_out_cooldown = config.scale_out_cooldown().map(i64::from);
     }
+    let none = Tracking::default();
     let mut out = Vec::new();
     for target in &targets {
         let resource = target.resource_id();
         let Some(service) = services.get(resource) else {
             continue;
         };
-        let metrics = targets_by_resource.get(resource);
-        let metric = |name: &str| {
-            metrics
-                .and_then(|m| m.get(name))
-                .cloned()
-                .unwrap_or(Value::Null)
+        let tracking = tracking_by_resource.get(resource).unwrap_or(&none);
+        let seconds = |value: Option<i64>| value.map_or(Value::Null, Value::Int);
+        let props = ScalingProps {
+            resource: resource.to_string(),
+            min: target.min_capacity().into(),
+            max: target.max_capacity().into(),
+            cpu: tracking.cpu,
+            memory: tracking.memory,
+            scale_in_cooldown: seconds(tracking.scale_in_cooldown),
+            scale_out_cooldown: seconds(tracking.scale_out_cooldown),
         };
-        let mut observed = Observed::new(
-            scaling_id(service),
-            resource,
-            props([
-                ("resource", Value::str(resource), Mode::Replace),
-                (
-                    "min",
-                    Value::Int(target.min_capacity().into()),
-                    Mode::InPlace,
-                ),
-                (
-                    "max",
-                    Value::Int(target.max_capacity().into()),
-                    Mode::InPlace,
-                ),
-                ("cpu", metric("cpu"), Mode::InPlace),
-                ("memory", metric("memory"), Mode::InPlace),
-                (
-                    "scale_in_cooldown",
-                    metric("scale_in_cooldown"),
-                    Mode::InPlace,
-                ),
-                (
-                    "scale_out_cooldown",
-                    metric("scale_out_cooldown"),
-                    Mode::InPlace,
-                ),
-            ]),
-        );
+        let mut observed = Observed::new(scaling_id(service), resource, props.into_props());
         observed.after = vec![service_id(service)];
         out.push(observed);
     }
@@ -247,18 +283,14 @@ async fn observe(cx: &Cx, services: &BTreeMap<String, String>) -> Result<Vec<Obs
 }
 
 async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-    let resource = desired
-        .value("resource")
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let tags: HashMap<String, String> = tags::create_tags(&op.cx.stack, op.id, &Value::Null)
+    let props = ScalingProps::from_props(&desired.props)?;
+    let tags: HashMap<String, String> = tags::create_tags(&op.cx.stack, op.id, &BTreeMap::new())
         .into_iter()
         .collect();
-    register(op, desired, &resource, Some(tags)).await?;
-    op.made(&resource);
-    sync_policies(op, &resource, None, desired).await?;
-    Ok(resource)
+    register(op, &props, &props.resource, Some(tags)).await?;
+    op.made(&props.resource);
+    sync_policies(op, &props.resource, None, &props).await?;
+    Ok(props.resource)
 }
 
 async fn update(
@@ -267,11 +299,14 @@ async fn update(
     observed: &Observed,
     changes: &[Change],
 ) -> Result<(), AwsError> {
+    let props = ScalingProps::from_props(&desired.props)?;
+    let live = ScalingProps::from_props(&observed.props)?;
     let resource = &observed.physical_id;
-    if touches(changes, &["min", "max"]) {
-        register(op, desired, resource, None).await?;
+    let changed = ScalingProps::changed(changes);
+    if changed.min || changed.max {
+        register(op, &props, resource, None).await?;
     }
-    sync_policies(op, resource, Some(observed), desired).await
+    sync_policies(op, resource, Some(&live), &props).await
 }
 
 async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -298,16 +333,24 @@ async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
     }
 }
 
+/// A capacity as RegisterScalableTarget takes it: an error naming it when it does not
+/// fit an `i32`.
+fn capacity(what: &str, value: i64) -> Result<i32, AwsError> {
+    i32::try_from(value).map_err(|_| {
+        AwsError::new(
+            ErrorKind::Other,
+            "RegisterScalableTarget",
+            format!("`{what}` {value} is out of range"),
+        )
+    })
+}
+
 async fn register(
     op: &OpCx<'_>,
-    desired: &Desired,
+    props: &ScalingProps,
     resource: &str,
     tags: Option<HashMap<String, String>>,
 ) -> Result<(), AwsError> {
-    let int = |field: &str| match desired.value(field) {
-        Value::Int(number) => i32::try_from(*number).unwrap_or(0),
-        _ => 0,
-    };
     // A just-created service may not be visible to Application Auto Scaling yet.
     let request = op
         .cx
@@ -317,8 +360,8 @@ async fn register(
         .service_namespace(ServiceNamespace::Ecs)
         .resource_id(resource)
         .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-        .min_capacity(int("min"))
-        .max_capacity(int("max"))
+        .min_capacity(capacity("min", props.min)?)
+        .max_capacity(capacity("max", props.max)?)
         .set_tags(tags);
     request
         .send()
@@ -328,50 +371,52 @@ async fn register(
     Ok(())
 }
 
-/// Puts or deletes each metric's policy where it differs from `observed` (none: every
-/// policy the desired state has). A change of cooldowns puts both.
+/// Puts or deletes each metric's policy where it differs from `live` (none: every
+/// policy `props` has). A change of cooldowns puts both.
 async fn sync_policies(
     op: &OpCx<'_>,
     resource: &str,
-    observed: Option<&Observed>,
-    desired: &Desired,
+    live: Option<&ScalingProps>,
+    props: &ScalingProps,
 ) -> Result<(), AwsError> {
     let scaling = &op.cx.clients.autoscaling;
-    let old = |field: &str| observed.map_or(&Value::Null, |have| have.value(field));
-    let cooldowns_changed = ["scale_in_cooldown", "scale_out_cooldown"]
-        .iter()
-        .any(|field| {
-            let want = desired.value(field);
-            want != &Value::AwsDefault && want != old(field)
-        });
-    let seconds = |field: &str| match desired.value(field) {
+    let old_in = live.map_or(&Value::Null, |live| &live.scale_in_cooldown);
+    let old_out = live.map_or(&Value::Null, |live| &live.scale_out_cooldown);
+    let cooldowns_changed = [
+        (&props.scale_in_cooldown, old_in),
+        (&props.scale_out_cooldown, old_out),
+    ]
+    .into_iter()
+    .any(|(want, old)| want != &Value::AwsDefault && want != old);
+    let seconds = |value: &Value| match value {
         Value::Int(seconds) => i32::try_from(*seconds).ok(),
         _ => None,
     };
-    for (name, metric) in METRICS.iter() {
-        let new = desired.value(name);
-        if new == old(name) && !(cooldowns_changed && matches!(new, Value::Int(_))) {
+    for metric in Metric::ALL {
+        let new = metric.target(props);
+        let old = live.and_then(|live| metric.target(live));
+        if new == old && !(cooldowns_changed && new.is_some()) {
             continue;
         }
         match new {
-            Value::Int(target) => {
+            Some(target) => {
                 let config = built(
                     "PutScalingPolicy",
                     TargetTrackingScalingPolicyConfiguration::builder()
-                        .target_value(*target as f64)
-                        .set_scale_in_cooldown(seconds("scale_in_cooldown"))
-                        .set_scale_out_cooldown(seconds("scale_out_cooldown"))
+                        .target_value(target as f64)
+                        .set_scale_in_cooldown(seconds(&props.scale_in_cooldown))
+                        .set_scale_out_cooldown(seconds(&props.scale_out_cooldown))
                         .predefined_metric_specification(built(
                             "PutScalingPolicy",
                             PredefinedMetricSpecification::builder()
-                                .predefined_metric_type(MetricType::from(*metric))
+                                .predefined_metric_type(MetricType::from(metric.predefined()))
                                 .build(),
                         )?)
                         .build(),
                 )?;
                 scaling
                     .put_scaling_policy()
-                    .policy_name(policy_name(name))
+                    .policy_name(metric.policy_name())
                     .service_namespace(ServiceNamespace::Ecs)
                     .resource_id(resource)
                     .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
@@ -382,10 +427,10 @@ async fn sync_policies(
                     .aws("PutScalingPolicy")
                     .given(CONDITIONS)?;
             }
-            _ => {
+            None => {
                 scaling
                     .delete_scaling_policy()
-                    .policy_name(policy_name(name))
+                    .policy_name(metric.policy_name())
                     .service_namespace(ServiceNamespace::Ecs)
                     .resource_id(resource)
                     .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)

@@ -20,7 +20,7 @@ use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 
 pub const ALARM: &str = "alarm";
 /// DescribeAlarms takes at most this many names.
@@ -53,15 +53,15 @@ crate::engine::record! {
     /// the `metrics` it names).
     #[derive(Default)]
     pub struct AlarmMetric {
-        pub namespace: Option<String>,
-        pub metric: Option<String>,
-        pub statistic: Option<String>,
+        pub namespace: Option<String> => optional,
+        pub metric: Option<String> => optional,
+        pub statistic: Option<String> => optional,
         /// A value may be another resource's attribute (a load balancer's ARN suffix).
-        pub dimensions: Option<BTreeMap<String, Value>>,
-        pub expression: Option<String>,
-        pub label: Option<String>,
-        pub metrics: Option<BTreeMap<String, Stat>>,
-        pub period: Option<i64>,
+        pub dimensions: Option<BTreeMap<String, Value>> => optional,
+        pub expression: Option<String> => optional,
+        pub label: Option<String> => optional,
+        pub metrics: Option<BTreeMap<String, Stat>> => optional,
+        pub period: Option<i64> => optional,
     }
 }
 
@@ -199,7 +199,7 @@ impl crate::engine::kind::Kind for AlarmAdapter {
         put(
             op,
             &props,
-            Some(cloudwatch_tags(crate::tags::for_create(op, desired))?),
+            Some(cloudwatch_tags(crate::tags::for_create(op, &props.tags))?),
         )
         .await?;
         Ok(props.name)
@@ -226,13 +226,7 @@ impl crate::engine::kind::Kind for AlarmAdapter {
             .extra
             .get("arn")
             .ok_or_else(|| AwsError::missing("DescribeAlarms", "AlarmArn"))?;
-        tags::sync(
-            &op.cx.clients.cloudwatch,
-            arn,
-            &live.tags.into_value(),
-            &props.tags.into_value(),
-        )
-        .await
+        tags::sync(&op.cx.clients.cloudwatch, arn, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

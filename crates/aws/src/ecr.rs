@@ -16,7 +16,7 @@ use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 
 pub const KIND: &str = "repository";
 /// Set on repositories whose manifest says `force_destroy: true`.
@@ -213,7 +213,7 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
         let ecr = &op.cx.clients.ecr;
         let props = RepositoryProps::from_props(&desired.props)?;
         let name = props.name.as_str();
-        let mut pairs = tags::create_tags(&op.cx.stack, op.id, &props.tags.clone().into_value());
+        let mut pairs = tags::create_tags(&op.cx.stack, op.id, &props.tags);
         if props.force_destroy {
             pairs.push((FORCE_DESTROY_TAG.into(), "true".into()));
         }
@@ -316,7 +316,7 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
             if props.force_destroy {
                 tags.insert(FORCE_DESTROY_TAG.into(), "true".into());
             }
-            tags.into_value()
+            tags
         };
         tags::sync(ecr, &arn, &with_force(live), &with_force(props)).await
     }

@@ -8,7 +8,7 @@
 //! to one of the stack's secrets resolves to it), `EdgectlParameterRead` (SSM parameters)
 //! and `EdgectlKeyDecrypt` (the customer managed keys those secrets are encrypted with).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
@@ -18,15 +18,51 @@ use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::typed::Properties as _;
 
 pub const KIND: &str = "role";
 /// The one inline policy edgectl writes on a role.
 const INLINE_POLICY: &str = "edgectl";
-/// One of edgectl's own grants in a role's inline policy.
+
+crate::engine::properties! {
+    /// An IAM role: its name makes it; its trust policy, policies, edgectl's own grants and
+    /// tags change in place.
+    pub struct RoleProps (changes: RoleChanges) {
+        pub name: String => Replace,
+        /// The trust policy, normalised ([`normalise_policy`]); null when IAM shows none.
+        pub assume_role_policy: Option<String> => InPlace,
+        /// The ARNs of the managed policies attached.
+        pub managed_policies: BTreeSet<String> => InPlace,
+        /// The manifest's statements of the inline policy, normalised; null when none.
+        pub inline_policy: Option<String> => InPlace,
+        /// edgectl's own grants (see `GRANTS`): references to the stack's resources, or
+        /// ARNs and ids.
+        pub secret_reads: BTreeSet<Value> => InPlace,
+        pub key_decrypts: BTreeSet<Value> => InPlace,
+        pub file_system_mounts: BTreeSet<Value> => InPlace,
+        pub file_system_writes: BTreeSet<Value> => InPlace,
+        pub parameter_reads: BTreeSet<Value> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+impl RoleProps {
+    /// Its grants, one set per row of `GRANTS`, in that order.
+    fn grants(&self) -> [&BTreeSet<Value>; GRANTS.len()] {
+        [
+            &self.secret_reads,
+            &self.parameter_reads,
+            &self.key_decrypts,
+            &self.file_system_mounts,
+            &self.file_system_writes,
+        ]
+    }
+}
+
+/// One of edgectl's own grants in a role's inline policy, held in one of the role's fields
+/// (a set of references or ARNs; see [`RoleProps::grants`]).
 struct Grant {
-    /// The role's field: a set of references or ARNs.
-    field: &'static str,
     /// The statement's `Sid`.
     sid: &'static str,
     /// Its one action.
@@ -37,34 +73,30 @@ struct Grant {
     arn: Option<(&'static str, &'static str)>,
 }
 
-/// The grants, in the order of `Inline::grants`.
+/// The grants, in the order of [`RoleProps::grants`]: `secret_reads`, `parameter_reads`,
+/// `key_decrypts`, `file_system_mounts`, `file_system_writes`.
 const GRANTS: [Grant; 5] = [
     Grant {
-        field: "secret_reads",
         sid: "EdgectlSecretRead",
         action: "secretsmanager:GetSecretValue",
         arn: None,
     },
     Grant {
-        field: "parameter_reads",
         sid: "EdgectlParameterRead",
         action: "ssm:GetParameters",
         arn: None,
     },
     Grant {
-        field: "key_decrypts",
         sid: "EdgectlKeyDecrypt",
         action: "kms:Decrypt",
         arn: None,
     },
     Grant {
-        field: "file_system_mounts",
         sid: "EdgectlFileSystemMount",
         action: "elasticfilesystem:ClientMount",
         arn: Some(("elasticfilesystem", "file-system")),
     },
     Grant {
-        field: "file_system_writes",
         sid: "EdgectlFileSystemWrite",
         action: "elasticfilesystem:ClientWrite",
         arn: Some(("elasticfilesystem", "file-system")),
@@ -117,12 +149,9 @@ pub const ASSUME_RDS_MONITORING: &str = r#"{"Statement":[{"Action":"sts:AssumeRo
 pub const ASSUME_ECS_TASKS: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"}}],"Version":"2012-10-17"}"#;
 
 /// IAM returns policy documents URL-encoded; compare them parsed and re-serialised.
-pub fn normalise_policy(text: &str) -> Value {
+pub fn normalise_policy(text: &str) -> String {
     let decoded = percent_decode(text);
-    match crate::text::canonical_json(&decoded) {
-        Ok(json) => Value::Str(json),
-        Err(_) => Value::Str(decoded),
-    }
+    crate::text::canonical_json(&decoded).unwrap_or(decoded)
 }
 
 fn percent_decode(text: &str) -> String {
@@ -283,9 +312,7 @@ impl crate::engine::kind::Kind for RoleAdapter {
             };
             let (inline, grants) = match inline.aws("GetRolePolicy") {
                 Ok(policy) => split_inline(policy.policy_document()),
-                Err(error) if error.kind == ErrorKind::NotFound => {
-                    (Value::Null, Default::default())
-                }
+                Err(error) if error.kind == ErrorKind::NotFound => (None, Default::default()),
                 Err(error) => return Err(error),
             };
             let attached = match attached.aws("ListAttachedRolePolicies") {
@@ -293,40 +320,32 @@ impl crate::engine::kind::Kind for RoleAdapter {
                 Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
                 Err(error) => return Err(error),
             };
-            let managed = attached
+            let managed_policies = attached
                 .attached_policies()
                 .iter()
-                .filter_map(|policy| policy.policy_arn().map(Value::str))
+                .filter_map(|policy| policy.policy_arn().map(str::to_string))
                 .collect();
-            let mut resource = Observed::new(
-                id,
-                role.arn(),
-                props([
-                    ("name", Value::str(role.role_name()), Mode::Replace),
-                    (
-                        "assume_role_policy",
-                        role.assume_role_policy_document()
-                            .map_or(Value::Null, normalise_policy),
-                        Mode::InPlace,
-                    ),
-                    ("managed_policies", Value::Set(managed), Mode::InPlace),
-                    ("inline_policy", inline, Mode::InPlace),
-                    (
-                        "tags",
-                        tags::observed_tags(pairs.iter().copied()),
-                        Mode::InPlace,
-                    ),
-                ]),
-            );
-            for (grant, granted) in GRANTS.iter().zip(grants) {
-                resource.props.insert(
-                    grant.field.to_string(),
-                    crate::engine::model::Field {
-                        value: Value::Set(granted),
-                        mode: Mode::InPlace,
-                    },
-                );
-            }
+            // One set per row of `GRANTS`, in its order (as `RoleProps::grants` reads them).
+            let [
+                secret_reads,
+                parameter_reads,
+                key_decrypts,
+                file_system_mounts,
+                file_system_writes,
+            ] = grants;
+            let props = RoleProps {
+                name: role.role_name().to_string(),
+                assume_role_policy: role.assume_role_policy_document().map(normalise_policy),
+                managed_policies,
+                inline_policy: inline,
+                secret_reads,
+                key_decrypts,
+                file_system_mounts,
+                file_system_writes,
+                parameter_reads,
+                tags: tags::observed_tag_map(pairs.iter().copied()),
+            };
+            let mut resource = Observed::new(id, role.arn(), props.into_props());
             resource
                 .extra
                 .insert("name".into(), role.role_name().to_string());
@@ -341,7 +360,8 @@ impl crate::engine::kind::Kind for RoleAdapter {
 
     /// Role names are unique in the account: `GetRole` says whether the name is taken.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        let name = desired.value("name").as_str().unwrap_or_default();
+        let props = RoleProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let name = props.name.as_str();
         let role = match cx
             .clients
             .iam
@@ -370,22 +390,19 @@ impl crate::engine::kind::Kind for RoleAdapter {
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let iam = &op.cx.clients.iam;
-        let name = desired
-            .value("name")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let props = RoleProps::from_props(&desired.props)?;
+        let name = props.name.as_str();
         let created = iam
             .create_role()
-            .role_name(&name)
+            .role_name(name)
             .path(path(&op.cx.stack))
             .assume_role_policy_document(
-                desired
-                    .value("assume_role_policy")
-                    .as_str()
+                props
+                    .assume_role_policy
+                    .as_deref()
                     .unwrap_or(ASSUME_ECS_TASKS),
             )
-            .set_tags(Some(iam_tags(crate::tags::for_create(op, desired))?))
+            .set_tags(Some(iam_tags(crate::tags::for_create(op, &props.tags))?))
             .send()
             .await
             .aws("CreateRole")
@@ -398,11 +415,11 @@ impl crate::engine::kind::Kind for RoleAdapter {
         sync_policies(
             op,
             &arn,
-            &name,
+            name,
             &Inline::NONE,
-            &Inline::of(desired),
-            &Value::Set(Default::default()),
-            desired.value("managed_policies"),
+            &Inline::of(&props),
+            &BTreeSet::new(),
+            &props.managed_policies,
         )
         .await?;
         Ok(arn)
@@ -417,13 +434,15 @@ impl crate::engine::kind::Kind for RoleAdapter {
     ) -> Result<(), AwsError> {
         let iam = &op.cx.clients.iam;
         let name = observed.detail("name")?.to_string();
-        if observed.value("assume_role_policy") != desired.value("assume_role_policy") {
+        let props = RoleProps::from_props(&desired.props)?;
+        let live = RoleProps::from_props(&observed.props)?;
+        if live.assume_role_policy != props.assume_role_policy {
             iam.update_assume_role_policy()
                 .role_name(&name)
                 .policy_document(
-                    desired
-                        .value("assume_role_policy")
-                        .as_str()
+                    props
+                        .assume_role_policy
+                        .as_deref()
                         .unwrap_or(ASSUME_ECS_TASKS),
                 )
                 .send()
@@ -435,28 +454,29 @@ impl crate::engine::kind::Kind for RoleAdapter {
             op,
             &observed.physical_id,
             &name,
-            &Inline::of(observed),
-            &Inline::of(desired),
-            observed.value("managed_policies"),
-            desired.value("managed_policies"),
+            &Inline::of(&live),
+            &Inline::of(&props),
+            &live.managed_policies,
+            &props.managed_policies,
         )
         .await?;
         let name = name.as_str();
-        tags::sync(iam, name, observed.value("tags"), desired.value("tags")).await
+        tags::sync(iam, name, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let iam = &op.cx.clients.iam;
         let name = observed.detail("name")?.to_string();
+        let live = RoleProps::from_props(&observed.props)?;
         // IAM refuses to delete a role with policies (DeleteConflict): remove them first.
         sync_policies(
             op,
             &observed.physical_id,
             &name,
-            &Inline::of(observed),
+            &Inline::of(&live),
             &Inline::NONE,
-            observed.value("managed_policies"),
-            &Value::Set(Default::default()),
+            &live.managed_policies,
+            &BTreeSet::new(),
         )
         .await?;
         iam.delete_role()
@@ -470,43 +490,36 @@ impl crate::engine::kind::Kind for RoleAdapter {
 }
 
 /// What a role's one inline policy is made of: the manifest's statements (a document, or
-/// null) and edgectl's own grants (sets of references or ARNs, one per row of `GRANTS`).
+/// none) and edgectl's own grants (sets of references or ARNs, one per row of `GRANTS`).
 struct Inline<'a> {
-    policy: &'a Value,
-    grants: [&'a Value; GRANTS.len()],
+    policy: Option<&'a str>,
+    grants: [&'a BTreeSet<Value>; GRANTS.len()],
 }
 
-static EMPTY: Value = Value::Null;
+/// No grant.
+static NO_GRANTS: BTreeSet<Value> = BTreeSet::new();
 
 impl<'a> Inline<'a> {
     const NONE: Inline<'static> = Inline {
-        policy: &EMPTY,
-        grants: [&EMPTY; GRANTS.len()],
+        policy: None,
+        grants: [&NO_GRANTS; GRANTS.len()],
     };
 
-    fn of(resource: &'a impl HasProps) -> Self {
+    fn of(props: &'a RoleProps) -> Self {
         Self {
-            policy: resource.value("inline_policy"),
-            grants: GRANTS.map(|grant| resource.value(grant.field)),
+            policy: props.inline_policy.as_deref(),
+            grants: props.grants(),
         }
     }
 
-    /// The same, with empty sets read as none.
     fn same_as(&self, other: &Inline<'_>) -> bool {
-        let set = |value: &Value| value.items().cloned().collect::<BTreeSet<Value>>();
-        self.policy == other.policy
-            && self
-                .grants
-                .iter()
-                .zip(other.grants)
-                .all(|(mine, theirs)| set(mine) == set(theirs))
+        self.policy == other.policy && self.grants == other.grants
     }
 
     /// The document to write, references resolved; `None` when there is nothing to grant.
     fn document(&self, op: &OpCx<'_>, account: &str) -> Result<Option<String>, AwsError> {
         let mut statements: Vec<serde_json::Value> = self
             .policy
-            .as_str()
             .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
             .and_then(|document| document.get("Statement").cloned())
             .map(|statements| match statements {
@@ -516,7 +529,7 @@ impl<'a> Inline<'a> {
             .unwrap_or_default();
         for (grant, granted) in GRANTS.iter().zip(self.grants) {
             let mut resources: Vec<String> = granted
-                .items()
+                .iter()
                 .map(|read| {
                     op.resolve(read)
                         .map(|physical| grant.resource(physical, &op.cx.region, account))
@@ -538,30 +551,13 @@ impl<'a> Inline<'a> {
     }
 }
 
-/// Desired and observed resources alike.
-trait HasProps {
-    fn value(&self, key: &str) -> &Value;
-}
-
-impl HasProps for Desired {
-    fn value(&self, key: &str) -> &Value {
-        Desired::value(self, key)
-    }
-}
-
-impl HasProps for Observed {
-    fn value(&self, key: &str) -> &Value {
-        Observed::value(self, key)
-    }
-}
-
 /// A live inline policy split into the manifest's statements and edgectl's own grants
 /// (see [`Inline`]), one set per row of `GRANTS`.
-fn split_inline(text: &str) -> (Value, [BTreeSet<Value>; GRANTS.len()]) {
+fn split_inline(text: &str) -> (Option<String>, [BTreeSet<Value>; GRANTS.len()]) {
     let decoded = percent_decode(text);
     let mut grants: [BTreeSet<Value>; GRANTS.len()] = Default::default();
     let Ok(document) = serde_json::from_str::<serde_json::Value>(&decoded) else {
-        return (Value::Str(decoded), grants);
+        return (Some(decoded), grants);
     };
     let statements = match document.get("Statement") {
         Some(serde_json::Value::Array(items)) => items.clone(),
@@ -590,13 +586,11 @@ fn split_inline(text: &str) -> (Value, [BTreeSet<Value>; GRANTS.len()]) {
             _ => {}
         }
     }
-    let policy = if own.is_empty() {
-        Value::Null
-    } else {
+    let policy = (!own.is_empty()).then(|| {
         normalise_policy(
             &serde_json::json!({"Version": "2012-10-17", "Statement": own}).to_string(),
         )
-    };
+    });
     (policy, grants)
 }
 
@@ -606,8 +600,8 @@ async fn sync_policies(
     name: &str,
     old_inline: &Inline<'_>,
     new_inline: &Inline<'_>,
-    old_managed: &Value,
-    new_managed: &Value,
+    old_managed: &BTreeSet<String>,
+    new_managed: &BTreeSet<String>,
 ) -> Result<(), AwsError> {
     let iam = &op.cx.clients.iam;
     if !old_inline.same_as(new_inline) {
@@ -636,9 +630,7 @@ async fn sync_policies(
             },
         }
     }
-    let old: BTreeSet<&Value> = old_managed.items().collect();
-    let new: BTreeSet<&Value> = new_managed.items().collect();
-    for arn in new.difference(&old).filter_map(|arn| arn.as_str()) {
+    for arn in new_managed.difference(old_managed) {
         iam.attach_role_policy()
             .role_name(name)
             .policy_arn(arn)
@@ -647,7 +639,7 @@ async fn sync_policies(
             .aws("AttachRolePolicy")
             .given(CONDITIONS)?;
     }
-    for arn in old.difference(&new).filter_map(|arn| arn.as_str()) {
+    for arn in old_managed.difference(new_managed) {
         match iam
             .detach_role_policy()
             .role_name(name)

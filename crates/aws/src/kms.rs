@@ -30,7 +30,7 @@ use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 
 pub const KIND: &str = "key";
 /// Stands for the account's id in a desired key policy.
@@ -422,7 +422,7 @@ impl crate::engine::kind::Kind for KeyAdapter {
             .create_key()
             .description(&props.description)
             .policy(policy_text(&props, &account))
-            .set_tags(Some(kms_tags(crate::tags::for_create(op, desired))?))
+            .set_tags(Some(kms_tags(crate::tags::for_create(op, &props.tags))?))
             .send()
             .await
             .aws("CreateKey")
@@ -520,7 +520,7 @@ impl crate::engine::kind::Kind for KeyAdapter {
                 }
             }
         }
-        tags::sync(kms, arn, &live.tags.into_value(), &props.tags.into_value()).await
+        tags::sync(kms, arn, &live.tags, &props.tags).await
     }
 
     /// Schedules the deletion, the alias kept with the key so that the next apply finds it.

@@ -15,7 +15,7 @@ use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 use crate::known::LOG_GROUP_PREFIXES;
 
 pub const KIND: &str = "log_group";
@@ -202,7 +202,7 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         let logs = &op.cx.clients.logs;
         let props = LogGroupProps::from_props(&desired.props)?;
         let name = props.name.clone();
-        let tags = tags::create_tags(&op.cx.stack, op.id, &props.tags.clone().into_value());
+        let tags = tags::create_tags(&op.cx.stack, op.id, &props.tags);
         let created = logs
             .create_log_group()
             .log_group_name(&name)
@@ -255,7 +255,7 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         }
         let arn = observed.detail("arn")?.to_string();
         let arn = arn.as_str();
-        tags::sync(logs, arn, &live.tags.into_value(), &props.tags.into_value()).await
+        tags::sync(logs, arn, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

@@ -502,7 +502,13 @@ impl crate::engine::kind::Kind for ZoneAdapter {
         {
             op.publish("name_servers", &servers);
         }
-        tag_zone(op, &id, crate::tags::for_create(op, desired), Vec::new()).await?;
+        tag_zone(
+            op,
+            &id,
+            crate::tags::for_create(op, &props.tags),
+            Vec::new(),
+        )
+        .await?;
         Ok(id)
     }
 
@@ -528,7 +534,7 @@ impl crate::engine::kind::Kind for ZoneAdapter {
                 .await
                 .aws("UpdateHostedZoneComment")?;
         }
-        let (set, remove) = tags::tag_delta(&live.tags.into_value(), &props.tags.into_value());
+        let (set, remove) = tags::tag_delta(&live.tags, &props.tags);
         if !set.is_empty() || !remove.is_empty() {
             tag_zone(op, id, set, remove).await?;
         }

@@ -26,7 +26,7 @@ use super::naming::client_token;
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 
 pub const KIND: &str = "secret";
 /// The days a deleted secret stays restorable, for a destroy to use.
@@ -283,7 +283,7 @@ impl crate::engine::kind::Kind for SecretAdapter {
         if let Some(arn) = restore(op, desired, name).await? {
             return Ok(arn);
         }
-        let mut pairs = crate::tags::for_create(op, desired);
+        let mut pairs = crate::tags::for_create(op, &props.tags);
         pairs.push((
             RECOVERY_TAG.to_string(),
             props.recovery_window_days.to_string(),
@@ -360,13 +360,7 @@ impl crate::engine::kind::Kind for SecretAdapter {
             )
             .await?;
         }
-        tags::sync(
-            secrets,
-            arn,
-            &live.tags.into_value(),
-            &props.tags.into_value(),
-        )
-        .await
+        tags::sync(secrets, arn, &live.tags, &props.tags).await
     }
 
     /// Schedules the deletion: the secret can be restored for its recovery window.

@@ -23,7 +23,7 @@ use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Step, Summary};
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 
 pub const TOPIC: &str = "topic";
 pub const SUBSCRIPTION: &str = "subscription";
@@ -179,7 +179,7 @@ impl crate::engine::kind::Kind for TopicAdapter {
             .create_topic()
             .name(&props.name)
             .set_attributes((!attributes.is_empty()).then_some(attributes))
-            .set_tags(Some(sns_tags(crate::tags::for_create(op, desired))?))
+            .set_tags(Some(sns_tags(crate::tags::for_create(op, &props.tags))?))
             .send()
             .await
             .aws("CreateTopic")?;
@@ -225,7 +225,7 @@ impl crate::engine::kind::Kind for TopicAdapter {
                 .await
                 .aws("SetTopicAttributes")?;
         }
-        tags::sync(sns, arn, &live.tags.into_value(), &props.tags.into_value()).await
+        tags::sync(sns, arn, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::errors::AwsError;
-use crate::engine::model::{Desired, ResourceId, Value};
+use crate::engine::model::{ResourceId, Value};
 use crate::engine::typed::Prop as _;
 
 pub const STACK_TAG: &str = "edgectl:stack";
@@ -61,23 +61,30 @@ pub fn managed_tag_map(
     tags
 }
 
-/// The `Name` tag and ownership tags for `op`'s create call.
-pub fn for_create(op: &crate::OpCx<'_>, desired: &Desired) -> Vec<(String, String)> {
-    create_tags(&op.cx.stack, op.id, desired.value("tags"))
+/// The ownership tags and the resource's managed ones (its typed `tags`, the `Name` tag
+/// among them) for `op`'s create call.
+pub fn for_create(
+    op: &crate::OpCx<'_>,
+    managed: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    create_tags(&op.cx.stack, op.id, managed)
 }
 
 /// Everything written at create time: ownership plus the managed tags.
-pub fn create_tags(stack: &str, id: &ResourceId, managed: &Value) -> Vec<(String, String)> {
+pub fn create_tags(
+    stack: &str,
+    id: &ResourceId,
+    managed: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
     let mut tags = vec![
         (STACK_TAG.to_string(), stack.to_string()),
         (ID_TAG.to_string(), id.to_string()),
     ];
-    if let Some(map) = managed.as_map() {
-        tags.extend(
-            map.iter()
-                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string()))),
-        );
-    }
+    tags.extend(
+        managed
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone())),
+    );
     tags
 }
 
@@ -284,8 +291,8 @@ pub(crate) use tagging_by_arn;
 pub async fn sync(
     service: &impl Tagging,
     resource: &str,
-    old: &Value,
-    new: &Value,
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
     let (to_set, to_remove) = tag_delta(old, new);
     if !to_set.is_empty() {
@@ -298,14 +305,14 @@ pub async fn sync(
 }
 
 /// Tags to set and keys to remove to go from `old` to `new`.
-pub fn tag_delta(old: &Value, new: &Value) -> (Vec<(String, String)>, Vec<String>) {
-    let empty = BTreeMap::new();
-    let old = old.as_map().unwrap_or(&empty);
-    let new = new.as_map().unwrap_or(&empty);
+pub fn tag_delta(
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> (Vec<(String, String)>, Vec<String>) {
     let set = new
         .iter()
         .filter(|(key, value)| old.get(*key) != Some(value))
-        .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
+        .map(|(key, value)| (key.clone(), value.clone()))
         .collect();
     let remove = old
         .keys()
@@ -332,8 +339,14 @@ mod tests {
 
     #[test]
     fn tag_delta_sets_changed_and_removes_missing() {
-        let old = Value::map([("a", Value::str("1")), ("b", Value::str("2"))]);
-        let new = Value::map([("a", Value::str("1")), ("c", Value::str("3"))]);
+        let map = |pairs: [(&str, &str); 2]| -> BTreeMap<String, String> {
+            pairs
+                .into_iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect()
+        };
+        let old = map([("a", "1"), ("b", "2")]);
+        let new = map([("a", "1"), ("c", "3")]);
         assert_eq!(
             tag_delta(&old, &new),
             (vec![("c".into(), "3".into())], vec!["b".to_string()])

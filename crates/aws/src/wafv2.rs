@@ -26,7 +26,7 @@ use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 
 pub const FIREWALL: &str = "firewall";
 pub const IP_SET: &str = "ip_set";
@@ -55,14 +55,14 @@ crate::engine::record! {
         pub name: String,
         pub priority: i64,
         pub count: bool,
-        pub rate_limit: Option<i64>,
+        pub rate_limit: Option<i64> => optional,
         /// Seconds.
-        pub window: Option<i64>,
-        pub vendor: Option<String>,
-        pub managed: Option<String>,
+        pub window: Option<i64> => optional,
+        pub vendor: Option<String> => optional,
+        pub managed: Option<String> => optional,
         /// The IP set's ARN (a reference to it until it is made).
-        pub ip_set: Option<Value>,
-        pub allow: Option<bool>,
+        pub ip_set: Option<Value> => optional,
+        pub allow: Option<bool> => optional,
     }
 }
 
@@ -626,7 +626,7 @@ impl crate::engine::kind::Kind for FirewallAdapter {
             .set_description(props.description.clone())
             .set_rules(Some(rules))
             .visibility_config(visibility(name, props.metrics)?)
-            .set_tags(Some(waf_tags(crate::tags::for_create(op, desired))?))
+            .set_tags(Some(waf_tags(crate::tags::for_create(op, &props.tags))?))
             .send()
             .await
             .aws("CreateWebACL")
@@ -673,13 +673,7 @@ impl crate::engine::kind::Kind for FirewallAdapter {
                 .aws("UpdateWebACL")
                 .given(CONDITIONS)?;
         }
-        tags::sync(
-            waf,
-            &observed.physical_id,
-            &live.tags.into_value(),
-            &props.tags.into_value(),
-        )
-        .await
+        tags::sync(waf, &observed.physical_id, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -767,7 +761,7 @@ impl crate::engine::kind::Kind for IpSetAdapter {
             .scope(scope.clone())
             .ip_address_version(IpAddressVersion::from(props.version.as_str()))
             .set_addresses(Some(props.addresses.iter().cloned().collect()))
-            .set_tags(Some(waf_tags(crate::tags::for_create(op, desired))?))
+            .set_tags(Some(waf_tags(crate::tags::for_create(op, &props.tags))?))
             .send()
             .await
             .aws("CreateIPSet")
@@ -815,13 +809,7 @@ impl crate::engine::kind::Kind for IpSetAdapter {
                 .await
                 .aws("UpdateIPSet")?;
         }
-        tags::sync(
-            waf,
-            &observed.physical_id,
-            &live.tags.into_value(),
-            &props.tags.into_value(),
-        )
-        .await
+        tags::sync(waf, &observed.physical_id, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

@@ -352,10 +352,12 @@ macro_rules! __property_key {
 }
 
 /// Declares a value inside a property (a capacity provider's weight and base), as a
-/// struct read and written as the engine's map of its fields (an `Option` field that is
-/// `None` absent from it; a field may take its map name with `as "..."`, as in
-/// [`properties!`](crate::properties)), and implements [`Prop`] for it. Ordered, so that a set of them
-/// compares as the engine's set does.
+/// struct read and written as the engine's map of its fields, and implements [`Prop`] for
+/// it. A field may take its map name with `as "..."`, as in
+/// [`properties!`](crate::properties); an `Option` field that is `None` is `Null` in the
+/// map, or left out of it when marked `=> optional` (a field only some variants have: a
+/// WAF rule's rate limit, a redirect's status). A field absent from the map reads as
+/// `Null`. Ordered, so that a set of them compares as the engine's set does.
 #[macro_export]
 macro_rules! record {
     (
@@ -364,6 +366,7 @@ macro_rules! record {
             $(
                 $(#[$field_meta:meta])*
                 $field_vis:vis $field:ident $(as $key:literal)? : $type:ty
+                    $(=> $optional:ident)?
             ),* $(,)?
         }
     ) => {
@@ -379,17 +382,17 @@ macro_rules! record {
         impl $crate::typed::Prop for $name {
             const EXPECTED: &'static str = concat!("a map of ", stringify!($($field),*));
 
-            /// A field that is `None` is left out of the map, as absent.
             fn into_value(self) -> $crate::model::Value {
-                $crate::model::Value::Map(
-                    [$((
-                        $crate::__property_key!($field $(, $key)?).to_string(),
-                        $crate::typed::Prop::into_value(self.$field),
-                    )),*]
-                    .into_iter()
-                    .filter(|(_, value)| *value != $crate::model::Value::Null)
-                    .collect(),
-                )
+                let mut map = ::std::collections::BTreeMap::new();
+                $(
+                    let value = $crate::typed::Prop::into_value(self.$field);
+                    if !($crate::__property_optional!($($optional)?)
+                        && value == $crate::model::Value::Null)
+                    {
+                        map.insert($crate::__property_key!($field $(, $key)?).to_string(), value);
+                    }
+                )*
+                $crate::model::Value::Map(map)
             }
 
             /// A field absent from the map reads as `Null`: `None` for an `Option`, a
@@ -430,7 +433,7 @@ mod tests {
         struct Rule {
             port: i64,
             from: String,
-            note: Option<String>,
+            note: Option<String> => optional,
             kind as "type": Option<String>,
         }
     }
@@ -443,13 +446,25 @@ mod tests {
             note: None,
             kind: None,
         };
-        // A field that is `None` is absent from the map, and read back as `None`.
+        // A `None` is `Null` in the map, or absent from it when `=> optional`; either
+        // reads back as `None`.
         let value = rule.clone().into_value();
         assert_eq!(
             value,
-            Value::map([("from", Value::str("alb")), ("port", Value::Int(443))])
+            Value::map([
+                ("from", Value::str("alb")),
+                ("port", Value::Int(443)),
+                ("type", Value::Null)
+            ])
         );
-        assert_eq!(Rule::from_value(&value), Some(rule));
+        assert_eq!(Rule::from_value(&value), Some(rule.clone()));
+        assert_eq!(
+            Rule::from_value(&Value::map([
+                ("from", Value::str("alb")),
+                ("port", Value::Int(443))
+            ])),
+            Some(rule)
+        );
         let noted = Value::map([
             ("from", Value::str("alb")),
             ("note", Value::str("public")),

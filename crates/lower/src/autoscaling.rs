@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::autoscaling::scaling_id;
+use crate::aws::autoscaling::{ScalingProps, scaling_id};
 use crate::aws::ecs::service::service_id;
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::engine::model::{Desired, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
@@ -21,32 +22,20 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
         .filter_map(|service| {
             let scale = service.autoscale.as_ref()?;
             let cluster = clusters.get(service.cluster.as_str())?;
-            let target = |value: Option<i64>| value.map_or(Value::Null, Value::Int);
             // Unset: whatever AWS applies (300 s for ECS) is the manifest's.
             let cooldown = |value: Option<i64>| value.map_or(Value::AwsDefault, Value::Int);
+            let props = ScalingProps {
+                resource: format!("service/{cluster}/{}", service.name),
+                min: scale.min,
+                max: scale.max,
+                cpu: scale.cpu,
+                memory: scale.memory,
+                scale_in_cooldown: cooldown(scale.scale_in_cooldown),
+                scale_out_cooldown: cooldown(scale.scale_out_cooldown),
+            };
             Some(Desired {
                 id: scaling_id(&service.key),
-                props: props([
-                    (
-                        "resource",
-                        Value::str(format!("service/{cluster}/{}", service.name)),
-                        Mode::Replace,
-                    ),
-                    ("min", Value::Int(scale.min), Mode::InPlace),
-                    ("max", Value::Int(scale.max), Mode::InPlace),
-                    ("cpu", target(scale.cpu), Mode::InPlace),
-                    ("memory", target(scale.memory), Mode::InPlace),
-                    (
-                        "scale_in_cooldown",
-                        cooldown(scale.scale_in_cooldown),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "scale_out_cooldown",
-                        cooldown(scale.scale_out_cooldown),
-                        Mode::InPlace,
-                    ),
-                ]),
+                props: props.into_props(),
                 // Blocking: the service is deleted only after its scaling.
                 after: vec![service_id(&service.key)],
             })

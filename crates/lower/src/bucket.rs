@@ -1,128 +1,90 @@
 //! Lowering: buckets: name, versioning, encryption, public access block, lifecycle,
-//! ownership.
+//! ownership, CORS, website.
 
-use crate::aws::s3::bucket::cors_value;
+use std::collections::BTreeSet;
+
+use crate::aws::s3::bucket::{BucketProps, CorsRule, Encryption, LifecycleRule, Website};
 use crate::aws::s3::bucket_id;
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::engine::model::{Desired, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
-use crate::manifest::edge::{Bucket, LifecycleRule as ManifestRule};
+use crate::manifest::edge::{Bucket, CorsRule as ManifestCors, LifecycleRule as ManifestRule};
 
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     manifest
         .edge
         .buckets
         .iter()
-        .map(|bucket| Desired {
-            id: bucket_id(&bucket.key),
-            props: props([
-                ("name", Value::str(&bucket.name), Mode::Replace),
-                ("versioning", Value::Bool(bucket.versioning), Mode::InPlace),
-                ("encryption", encryption(bucket), Mode::InPlace),
-                (
-                    "block_public_access",
-                    Value::Bool(bucket.block_public_access),
-                    Mode::InPlace,
+        .map(|bucket| {
+            let props = BucketProps {
+                name: bucket.name.clone(),
+                versioning: bucket.versioning,
+                encryption: Some(encryption(bucket)),
+                block_public_access: bucket.block_public_access,
+                object_ownership: Some(bucket.object_ownership.to_string()),
+                lifecycle: bucket.lifecycle.iter().map(lifecycle_rule).collect(),
+                cors: bucket.cors.iter().map(cors_rule).collect(),
+                website: bucket.website.as_ref().map(|website| Website {
+                    index: website.index.clone(),
+                    error: website.error.clone(),
+                }),
+                force_destroy: bucket.force_destroy,
+                tags: tags::managed_tag_map(
+                    &manifest.tags,
+                    &bucket.tags,
+                    &bucket.name,
+                    bucket.retain,
                 ),
-                (
-                    "object_ownership",
-                    Value::str(bucket.object_ownership),
-                    Mode::InPlace,
-                ),
-                (
-                    "lifecycle",
-                    Value::List(bucket.lifecycle.iter().map(rule_value).collect()),
-                    Mode::InPlace,
-                ),
-                (
-                    "cors",
-                    Value::List(
-                        bucket
-                            .cors
-                            .iter()
-                            .map(|rule| {
-                                cors_value(
-                                    &rule.origins,
-                                    &rule.methods,
-                                    &rule.headers,
-                                    &rule.expose,
-                                    rule.max_age,
-                                )
-                            })
-                            .collect(),
-                    ),
-                    Mode::InPlace,
-                ),
-                (
-                    "website",
-                    bucket.website.as_ref().map_or(Value::Null, |website| {
-                        Value::map([
-                            ("index", Value::str(&website.index)),
-                            (
-                                "error",
-                                website.error.as_ref().map_or(Value::Null, Value::str),
-                            ),
-                        ])
-                    }),
-                    Mode::InPlace,
-                ),
-                (
-                    "force_destroy",
-                    Value::Bool(bucket.force_destroy),
-                    Mode::InPlace,
-                ),
-                (
-                    "tags",
-                    tags::managed_tags(&manifest.tags, &bucket.tags, &bucket.name, bucket.retain),
-                    Mode::InPlace,
-                ),
-            ]),
-            after: Vec::new(),
+            };
+            Desired {
+                id: bucket_id(&bucket.key),
+                props: props.into_props(),
+                after: Vec::new(),
+            }
         })
         .collect()
 }
 
-pub fn encryption(bucket: &Bucket) -> Value {
+pub fn encryption(bucket: &Bucket) -> Encryption {
     match &bucket.kms {
-        None => Value::map([
-            ("algorithm", Value::str("AES256")),
-            ("kms_key", Value::Null),
-        ]),
-        Some(key) => Value::map([
-            ("algorithm", Value::str("aws:kms")),
+        None => Encryption {
+            algorithm: "AES256".into(),
+            kms_key: Value::Null,
+        },
+        Some(key) => Encryption {
+            algorithm: "aws:kms".into(),
             // S3 uses the account's `aws/s3` key when none is named.
-            (
-                "kms_key",
-                key.as_ref()
-                    .map_or(Value::AwsDefault, super::key::key_value),
-            ),
-        ]),
+            kms_key: key
+                .as_ref()
+                .map_or(Value::AwsDefault, super::key::key_value),
+        },
     }
 }
 
-pub fn rule_value(rule: &ManifestRule) -> Value {
-    let days = |days: Option<i64>| days.map_or(Value::Null, Value::Int);
-    Value::map([
-        ("id", Value::str(&rule.id)),
-        ("prefix", Value::str(&rule.prefix)),
-        ("enabled", Value::Bool(rule.enabled)),
-        (
-            "transitions",
-            Value::List(
-                rule.transitions
-                    .iter()
-                    .map(|(days, class)| Value::str(format!("{days} days: {class}")))
-                    .collect(),
-            ),
-        ),
-        ("expire_after_days", days(rule.expire_after_days)),
-        (
-            "noncurrent_expire_after_days",
-            days(rule.noncurrent_expire_after_days),
-        ),
-        (
-            "abort_multipart_after_days",
-            days(rule.abort_multipart_after_days),
-        ),
-    ])
+pub fn lifecycle_rule(rule: &ManifestRule) -> LifecycleRule {
+    LifecycleRule {
+        id: rule.id.clone(),
+        prefix: rule.prefix.clone(),
+        enabled: rule.enabled,
+        transitions: rule
+            .transitions
+            .iter()
+            .map(|(days, class)| format!("{days} days: {class}"))
+            .collect(),
+        expire_after_days: rule.expire_after_days,
+        noncurrent_expire_after_days: rule.noncurrent_expire_after_days,
+        abort_multipart_after_days: rule.abort_multipart_after_days,
+    }
+}
+
+fn cors_rule(rule: &ManifestCors) -> CorsRule {
+    let set = |items: &[String]| -> BTreeSet<String> { items.iter().cloned().collect() };
+    CorsRule {
+        origins: set(&rule.origins),
+        methods: set(&rule.methods),
+        headers: set(&rule.headers),
+        expose: set(&rule.expose),
+        max_age: rule.max_age,
+    }
 }

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use super::Env;
 use crate::aws::cloudfront::distribution_id;
 use crate::aws::s3::bucket_id;
-use crate::aws::s3::policy::{canonical, policy_id};
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::aws::s3::policy::{BucketPolicyProps, canonical, policy_id};
+use crate::engine::model::{Desired, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 use crate::manifest::edge::OriginTarget;
 
@@ -26,29 +27,26 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
             })
             .map(|distribution| Value::Ref(distribution_id(&distribution.key)))
             .collect();
-        let log_prefixes: BTreeSet<Value> = manifest
+        let log_prefixes: BTreeSet<String> = manifest
             .containers
             .load_balancers
             .iter()
             .filter_map(|lb| lb.access_logs.as_ref())
             .filter(|(name, _)| *name == bucket.name)
-            .map(|(_, prefix)| Value::str(prefix.trim_matches('/')))
+            .map(|(_, prefix)| prefix.trim_matches('/').to_string())
             .collect();
         if bucket.policy.is_empty() && readers.is_empty() && log_prefixes.is_empty() {
             continue;
         }
+        let props = BucketPolicyProps {
+            bucket: Value::Ref(bucket_id(&bucket.key)),
+            statements: canonical(bucket.policy.clone()),
+            cloudfront_readers: readers,
+            elb_log_prefixes: log_prefixes,
+        };
         out.push(Desired {
             id: policy_id(&bucket.key),
-            props: props([
-                ("bucket", Value::Ref(bucket_id(&bucket.key)), Mode::Replace),
-                (
-                    "statements",
-                    canonical(bucket.policy.clone()),
-                    Mode::InPlace,
-                ),
-                ("cloudfront_readers", Value::Set(readers), Mode::InPlace),
-                ("elb_log_prefixes", Value::Set(log_prefixes), Mode::InPlace),
-            ]),
+            props: props.into_props(),
             after: Vec::new(),
         });
     }

@@ -2,10 +2,10 @@
 //! answers, so templates of the certificate's attributes) and the wait for their issue,
 //! which what uses a certificate orders after.
 
-use crate::aws::acm::{certificate_id, validation_id};
+use crate::aws::acm::{CertificateProps, ValidationProps, certificate_id, validation_id};
 use crate::aws::route53::{RecordProps, record_id};
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
@@ -20,35 +20,22 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
         } else {
             env.region.clone()
         };
+        let props = CertificateProps {
+            domain: certificate.domain.clone(),
+            alternative_names: certificate.alternative_names.iter().cloned().collect(),
+            region,
+            tags: tags::desired_tag_map(&manifest.tags, &certificate.domain),
+        };
         out.push(Desired {
             id: id.clone(),
-            props: props([
-                ("domain", Value::str(&certificate.domain), Mode::Replace),
-                (
-                    "alternative_names",
-                    Value::Set(
-                        certificate
-                            .alternative_names
-                            .iter()
-                            .map(Value::str)
-                            .collect(),
-                    ),
-                    Mode::Replace,
-                ),
-                ("region", Value::str(region), Mode::Replace),
-                (
-                    "tags",
-                    tags::desired_tags(&manifest.tags, &certificate.domain),
-                    Mode::InPlace,
-                ),
-            ]),
+            props: props.into_props(),
             after: Vec::new(),
         });
         let mut records = Vec::new();
         let mut by_hand = Vec::new();
         for (index, (name, zone)) in certificate.validation.iter().enumerate() {
             let Some(zone) = zone else {
-                by_hand.push(Value::str(name));
+                by_hand.push(name.clone());
                 continue;
             };
             let attribute = |what: &str| {
@@ -79,17 +66,14 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
             });
             records.push(record);
         }
+        let props = ValidationProps {
+            certificate: Value::Template(vec![Value::Ref(id.clone())]),
+            // Names no zone of the stack holds: their records are the user's to write.
+            by_hand,
+        };
         out.push(Desired {
             id: validation_id(&certificate.key),
-            props: props([
-                (
-                    "certificate",
-                    Value::Template(vec![Value::Ref(id.clone())]),
-                    Mode::Replace,
-                ),
-                // Names no zone of the stack holds: their records are the user's to write.
-                ("by_hand", Value::List(by_hand), Mode::InPlace),
-            ]),
+            props: props.into_props(),
             after: records,
         });
     }

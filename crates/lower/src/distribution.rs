@@ -3,12 +3,16 @@
 
 use super::Env;
 use super::load_balancer::load_balancer_id;
-use crate::aws::cloudfront::distribution::{behavior_map, error_value};
+use crate::aws::cloudfront::distribution::{
+    DistributionBehavior, DistributionErrorResponse, DistributionLogging, DistributionOrigin,
+    DistributionProps, shown_policy,
+};
 use crate::aws::cloudfront::distribution_id;
 use crate::aws::cloudfront::origin_access_control::oac_id;
 use crate::aws::s3::bucket_id;
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::engine::model::{Desired, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 use crate::manifest::edge::{Behavior, Distribution, OriginTarget};
 
@@ -23,7 +27,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
 
 pub fn one(manifest: &Manifest, env: &Env, distribution: &Distribution) -> Desired {
     let mut after = Vec::new();
-    let origins: Vec<Value> = distribution
+    let origins: Vec<DistributionOrigin> = distribution
         .origins
         .iter()
         .map(|origin| {
@@ -33,161 +37,101 @@ pub fn one(manifest: &Manifest, env: &Env, distribution: &Distribution) -> Desir
                     (
                         Value::str(bucket_domain(bucket_name(manifest, key), &env.region)),
                         true,
-                        Value::Ref(oac_id(key)),
+                        Some(Value::Ref(oac_id(key))),
                     )
                 }
-                OriginTarget::LoadBalancer(key) => {
-                    (Value::Ref(load_balancer_id(key)), false, Value::Null)
-                }
-                OriginTarget::Domain(domain) => (Value::str(domain), false, Value::Null),
+                OriginTarget::LoadBalancer(key) => (Value::Ref(load_balancer_id(key)), false, None),
+                OriginTarget::Domain(domain) => (Value::str(domain), false, None),
             };
-            Value::map([
-                ("id", Value::str(&origin.id)),
-                ("domain", domain),
-                ("path", Value::str(&origin.path)),
-                ("s3", Value::Bool(s3)),
-                ("oac", oac),
-                (
-                    "protocol",
-                    if s3 {
-                        Value::Null
-                    } else {
-                        Value::str(&origin.protocol)
-                    },
-                ),
-                (
-                    "headers",
-                    Value::Map(
-                        origin
-                            .headers
-                            .iter()
-                            .map(|(key, value)| (key.clone(), Value::str(value)))
-                            .collect(),
-                    ),
-                ),
-            ])
+            DistributionOrigin {
+                id: origin.id.clone(),
+                domain,
+                path: origin.path.clone(),
+                s3,
+                oac,
+                protocol: (!s3).then(|| origin.protocol.clone()),
+                headers: origin.headers.clone(),
+            }
         })
         .collect();
-    let logging = distribution
-        .logging
-        .as_ref()
-        .map_or(Value::Null, |(key, prefix)| {
-            after.push(bucket_id(key));
-            Value::map([
-                (
-                    "bucket",
-                    Value::str(format!("{}.s3.amazonaws.com", bucket_name(manifest, key))),
-                ),
-                ("prefix", Value::str(prefix)),
-            ])
-        });
+    let logging = distribution.logging.as_ref().map(|(key, prefix)| {
+        after.push(bucket_id(key));
+        DistributionLogging {
+            bucket: format!("{}.s3.amazonaws.com", bucket_name(manifest, key)),
+            prefix: prefix.clone(),
+        }
+    });
+    let certificate = match distribution.certificate.as_deref() {
+        Some(written) => {
+            let (value, wait) = super::certificate::reference(written);
+            after.extend(wait);
+            value
+        }
+        None => Value::Null,
+    };
+    let props = DistributionProps {
+        comment: distribution.comment.clone(),
+        enabled: distribution.enabled,
+        aliases: distribution.aliases.iter().cloned().collect(),
+        certificate,
+        minimum_tls: distribution
+            .certificate
+            .is_some()
+            .then(|| distribution.minimum_tls.clone()),
+        price_class: distribution.price_class.clone(),
+        default_root_object: distribution.default_root_object.clone(),
+        http_version: distribution.http_version.clone(),
+        ipv6: distribution.ipv6,
+        // A web ACL made elsewhere by its ARN, or the stack's firewall protecting it.
+        web_acl: distribution.web_acl.as_ref().map_or_else(
+            || super::firewall::distribution_firewall(manifest, &distribution.key),
+            Value::str,
+        ),
+        logging,
+        origins,
+        default: behavior_value(&distribution.default),
+        behaviors: distribution.behaviors.iter().map(behavior_value).collect(),
+        errors: distribution
+            .errors
+            .iter()
+            .map(|error| DistributionErrorResponse {
+                code: error.code,
+                page: error.page.clone(),
+                status: error.status,
+                ttl: error.ttl,
+            })
+            .collect(),
+        tags: tags::managed_tag_map(
+            &manifest.tags,
+            &distribution.tags,
+            &format!("{}-{}", manifest.stack, distribution.key),
+            distribution.retain,
+        ),
+    };
     Desired {
         id: distribution_id(&distribution.key),
-        props: props([
-            ("comment", Value::str(&distribution.comment), Mode::InPlace),
-            ("enabled", Value::Bool(distribution.enabled), Mode::InPlace),
-            (
-                "aliases",
-                Value::Set(distribution.aliases.iter().map(Value::str).collect()),
-                Mode::InPlace,
-            ),
-            (
-                "certificate",
-                match distribution.certificate.as_deref() {
-                    Some(written) => {
-                        let (value, wait) = super::certificate::reference(written);
-                        after.extend(wait);
-                        value
-                    }
-                    None => Value::Null,
-                },
-                Mode::InPlace,
-            ),
-            (
-                "minimum_tls",
-                if distribution.certificate.is_some() {
-                    Value::str(&distribution.minimum_tls)
-                } else {
-                    Value::Null
-                },
-                Mode::InPlace,
-            ),
-            (
-                "price_class",
-                Value::str(&distribution.price_class),
-                Mode::InPlace,
-            ),
-            (
-                "default_root_object",
-                Value::str(&distribution.default_root_object),
-                Mode::InPlace,
-            ),
-            (
-                "http_version",
-                Value::str(&distribution.http_version),
-                Mode::InPlace,
-            ),
-            ("ipv6", Value::Bool(distribution.ipv6), Mode::InPlace),
-            (
-                "web_acl",
-                // A web ACL made elsewhere by its ARN, or the stack's firewall protecting it.
-                distribution.web_acl.as_ref().map_or_else(
-                    || super::firewall::distribution_firewall(manifest, &distribution.key),
-                    Value::str,
-                ),
-                Mode::InPlace,
-            ),
-            ("logging", logging, Mode::InPlace),
-            ("origins", Value::List(origins), Mode::InPlace),
-            (
-                "default",
-                behavior_value(&distribution.default),
-                Mode::InPlace,
-            ),
-            (
-                "behaviors",
-                Value::List(distribution.behaviors.iter().map(behavior_value).collect()),
-                Mode::InPlace,
-            ),
-            (
-                "errors",
-                Value::List(
-                    distribution
-                        .errors
-                        .iter()
-                        .map(|error| {
-                            error_value(error.code, error.page.as_deref(), error.status, error.ttl)
-                        })
-                        .collect(),
-                ),
-                Mode::InPlace,
-            ),
-            (
-                "tags",
-                tags::managed_tags(
-                    &manifest.tags,
-                    &distribution.tags,
-                    &format!("{}-{}", manifest.stack, distribution.key),
-                    distribution.retain,
-                ),
-                Mode::InPlace,
-            ),
-        ]),
+        props: props.into_props(),
         after,
     }
 }
 
-pub fn behavior_value(behavior: &Behavior) -> Value {
-    behavior_map(
-        behavior.path.as_deref(),
-        &behavior.origin,
-        &behavior.cache_policy,
-        behavior.origin_request_policy.as_deref(),
-        &behavior.methods,
-        &behavior.cached_methods,
-        behavior.compress,
-        &behavior.viewer_protocol,
-    )
+/// A behaviour as the plan shows it: managed policies by name, an empty origin request
+/// policy as none.
+pub fn behavior_value(behavior: &Behavior) -> DistributionBehavior {
+    DistributionBehavior {
+        path: behavior.path.clone(),
+        origin: behavior.origin.clone(),
+        cache_policy: shown_policy(&behavior.cache_policy),
+        origin_request_policy: behavior
+            .origin_request_policy
+            .as_deref()
+            .filter(|id| !id.is_empty())
+            .map(shown_policy),
+        methods: behavior.methods.iter().cloned().collect(),
+        cached_methods: behavior.cached_methods.iter().cloned().collect(),
+        compress: behavior.compress,
+        viewer_protocol: behavior.viewer_protocol.clone(),
+    }
 }
 
 pub fn bucket_domain(name: &str, region: &str) -> String {

@@ -2,8 +2,10 @@
 
 use super::Env;
 use super::vpc::{name, network};
+use crate::aws::ec2::elastic_ip::ElasticIpProps;
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, ResourceId, props};
+use crate::engine::model::{Desired, ResourceId};
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
@@ -15,12 +17,11 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
         .into_iter()
         .map(|zone| {
             let id = nat_address_id(zone);
+            let props = ElasticIpProps {
+                tags: tags::desired_tag_map(&manifest.tags, &name(manifest, id.name())),
+            };
             Desired {
-                props: props([(
-                    "tags",
-                    tags::desired_tags(&manifest.tags, &name(manifest, id.name())),
-                    Mode::InPlace,
-                )]),
+                props: props.into_props(),
                 id,
                 after: Vec::new(),
             }

@@ -2,9 +2,10 @@
 
 use super::Env;
 use super::vpc::{name, network, vpc_ref};
-use crate::aws::ec2::internet_gateway::internet_gateway_id;
+use crate::aws::ec2::internet_gateway::{InternetGatewayProps, internet_gateway_id};
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, props};
+use crate::engine::model::Desired;
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
@@ -14,17 +15,14 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
     if network.public.is_empty() {
         return Vec::new();
     }
+    let props = InternetGatewayProps {
+        // Attachment is updated in place, but the VPC cannot be deleted while attached.
+        vpc: Some(vpc_ref()),
+        tags: tags::desired_tag_map(&manifest.tags, &name(manifest, "igw")),
+    };
     vec![Desired {
         id: internet_gateway_id(),
-        props: props([
-            // Attachment is updated in place, but the VPC cannot be deleted while attached.
-            ("vpc", vpc_ref(), Mode::Blocking),
-            (
-                "tags",
-                tags::desired_tags(&manifest.tags, &name(manifest, "igw")),
-                Mode::InPlace,
-            ),
-        ]),
+        props: props.into_props(),
         after: Vec::new(),
     }]
 }

@@ -1,10 +1,11 @@
 //! Lowering: the invalidation of a synced bucket that distributions serve: which
 //! distributions, where they serve the bucket from, and the same files as its objects.
 
-use crate::aws::cloudfront::invalidation::invalidation_id;
+use crate::aws::cloudfront::invalidation::{InvalidationLocal, InvalidationProps, invalidation_id};
 use crate::aws::s3::content::{headers_fingerprint, scan, scan_value};
 use crate::aws::s3::{bucket_id, objects_id};
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::engine::model::{Desired, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
@@ -19,21 +20,26 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
         }
         let sync = &super::objects::settings(sync);
         let scanned = scan(sync);
+        let mut props = InvalidationProps {
+            bucket: Value::Ref(bucket_id(&bucket.key)),
+            files: super::objects::files(&scanned),
+            // Live only.
+            sizes: None,
+            headers: headers_fingerprint(sync),
+            pending: false,
+        }
+        .into_props();
+        props.extend(
+            InvalidationLocal {
+                targets,
+                delete: sync.delete,
+                scan: scan_value(sync),
+            }
+            .into_props(),
+        );
         out.push(Desired {
             id: invalidation_id(&bucket.key),
-            props: props([
-                ("bucket", Value::Ref(bucket_id(&bucket.key)), Mode::InPlace),
-                ("targets", Value::Set(targets), Mode::InPlace),
-                ("files", super::objects::files(&scanned), Mode::InPlace),
-                (
-                    "headers",
-                    Value::str(headers_fingerprint(sync)),
-                    Mode::InPlace,
-                ),
-                ("delete", Value::Bool(sync.delete), Mode::InPlace),
-                ("scan", scan_value(sync), Mode::InPlace),
-                ("pending", Value::Bool(false), Mode::InPlace),
-            ]),
+            props,
             // After the objects it covers: what it invalidates has changed by then.
             after: vec![objects_id(&bucket.key)],
         });

@@ -2,29 +2,23 @@
 //! services of the services that ask for one.
 
 use super::vpc::vpc_ref;
-use crate::aws::servicediscovery::namespace::namespace_id;
-use crate::aws::servicediscovery::service::discovery_id;
+use crate::aws::servicediscovery::namespace::{NamespaceProps, namespace_id};
+use crate::aws::servicediscovery::service::{DiscoveryProps, discovery_id};
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::engine::model::{Desired, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     let namespaces = manifest.namespaces.iter().map(|namespace| Desired {
         id: namespace_id(&namespace.key),
-        props: props([
-            ("name", Value::str(&namespace.name), Mode::Replace),
-            ("vpc", vpc_ref(), Mode::Replace),
-            (
-                "description",
-                Value::str(&namespace.description),
-                Mode::InPlace,
-            ),
-            (
-                "tags",
-                tags::desired_tags(&manifest.tags, &namespace.name),
-                Mode::InPlace,
-            ),
-        ]),
+        props: NamespaceProps {
+            name: namespace.name.clone(),
+            vpc: vpc_ref(),
+            description: namespace.description.clone(),
+            tags: tags::desired_tag_map(&manifest.tags, &namespace.name),
+        }
+        .into_props(),
         after: Vec::new(),
     });
     let services = manifest.containers.services.iter().filter_map(|service| {
@@ -36,20 +30,16 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
             .map_or(String::new(), |namespace| namespace.name.clone());
         Some(Desired {
             id: discovery_id(&service.key),
-            props: props([
-                ("name", Value::str(&discovery.name), Mode::Replace),
-                (
-                    "namespace",
-                    Value::Ref(namespace_id(&discovery.namespace)),
-                    Mode::Replace,
+            props: DiscoveryProps {
+                name: discovery.name.clone(),
+                namespace: Value::Ref(namespace_id(&discovery.namespace)),
+                ttl: Some(discovery.ttl),
+                tags: tags::desired_tag_map(
+                    &manifest.tags,
+                    &format!("{}.{domain}", discovery.name),
                 ),
-                ("ttl", Value::Int(discovery.ttl), Mode::InPlace),
-                (
-                    "tags",
-                    tags::desired_tags(&manifest.tags, &format!("{}.{domain}", discovery.name)),
-                    Mode::InPlace,
-                ),
-            ]),
+            }
+            .into_props(),
             after: Vec::new(),
         })
     });

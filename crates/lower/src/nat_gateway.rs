@@ -5,9 +5,10 @@ use super::elastic_ip::nat_address_id;
 use super::subnet::subnet_id;
 use super::vpc::{name, network};
 use crate::aws::ec2::internet_gateway::internet_gateway_id;
-use crate::aws::ec2::nat_gateway::nat_gateway_id;
+use crate::aws::ec2::nat_gateway::{NatGatewayProps, nat_gateway_id};
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::engine::model::{Desired, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::{Manifest, Tier};
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
@@ -19,27 +20,16 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
         .into_iter()
         .map(|zone| {
             let id = nat_gateway_id(zone);
+            let props = NatGatewayProps {
+                subnet: Value::Ref(subnet_id(Tier::Public, zone)),
+                elastic_ip: Some(Value::Ref(nat_address_id(zone))),
+                tags: tags::desired_tag_map(
+                    &manifest.tags,
+                    &name(manifest, &format!("nat-{}", zone + 1)),
+                ),
+            };
             Desired {
-                props: props([
-                    (
-                        "subnet",
-                        Value::Ref(subnet_id(Tier::Public, zone)),
-                        Mode::Replace,
-                    ),
-                    (
-                        "elastic_ip",
-                        Value::Ref(nat_address_id(zone)),
-                        Mode::Replace,
-                    ),
-                    (
-                        "tags",
-                        tags::desired_tags(
-                            &manifest.tags,
-                            &name(manifest, &format!("nat-{}", zone + 1)),
-                        ),
-                        Mode::InPlace,
-                    ),
-                ]),
+                props: props.into_props(),
                 id,
                 // A public NAT gateway needs the VPC's internet gateway attached.
                 after: vec![internet_gateway_id()],

@@ -4,9 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::cloudfront::distribution_id;
+use crate::aws::cloudfront::invalidation::Target;
 use crate::aws::s3::content::{self, Scan, headers_fingerprint, scan, scan_value, unhashed};
+use crate::aws::s3::objects::{ObjectsLocal, ObjectsProps};
 use crate::aws::s3::{bucket_id, objects_id};
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::engine::model::{Desired, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::edge::{Bucket, OriginTarget};
 use crate::manifest::{self, Manifest};
 
@@ -19,32 +22,29 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
         let sync = &settings(sync);
         let scanned = scan(sync);
         let fronted = !targets(manifest, &bucket.key).is_empty();
+        let mut props = ObjectsProps {
+            bucket: Value::Ref(bucket_id(&bucket.key)),
+            prefix: sync.prefix.clone(),
+            files: files(&scanned),
+            // Live only.
+            sizes: None,
+            headers: headers_fingerprint(sync),
+            fronted,
+        }
+        .into_props();
+        props.extend(
+            ObjectsLocal {
+                delete: sync.delete,
+                scan: scan_value(sync),
+                kms: bucket.kms.is_some(),
+                scan_error: scanned.error.clone(),
+                skipped: scanned.skipped.clone(),
+            }
+            .into_props(),
+        );
         out.push(Desired {
             id: objects_id(&bucket.key),
-            props: props([
-                ("bucket", Value::Ref(bucket_id(&bucket.key)), Mode::InPlace),
-                ("prefix", Value::str(&sync.prefix), Mode::InPlace),
-                ("files", files(&scanned), Mode::InPlace),
-                (
-                    "headers",
-                    Value::str(headers_fingerprint(sync)),
-                    Mode::InPlace,
-                ),
-                ("delete", Value::Bool(sync.delete), Mode::InPlace),
-                ("scan", scan_value(sync), Mode::InPlace),
-                ("kms", Value::Bool(bucket.kms.is_some()), Mode::InPlace),
-                ("fronted", Value::Bool(fronted), Mode::InPlace),
-                (
-                    "scan_error",
-                    scanned.error.clone().map_or(Value::Null, Value::Str),
-                    Mode::InPlace,
-                ),
-                (
-                    "skipped",
-                    Value::List(scanned.skipped.iter().map(Value::str).collect()),
-                    Mode::InPlace,
-                ),
-            ]),
+            props,
             after: Vec::new(),
         });
     }
@@ -80,18 +80,17 @@ pub fn settings(sync: &manifest::edge::Sync) -> content::Sync {
 
 /// A scan's files by key, sizes standing in for hashes until `normalize` meets the live
 /// objects: a hash is computed only where an object of that key and size is live.
-pub fn files(scanned: &Scan) -> Value {
-    let files: BTreeMap<String, Value> = scanned
+pub fn files(scanned: &Scan) -> BTreeMap<String, String> {
+    scanned
         .files
         .iter()
-        .map(|file| (file.key.clone(), Value::str(unhashed(file.size))))
-        .collect();
-    Value::Map(files)
+        .map(|file| (file.key.clone(), unhashed(file.size)))
+        .collect()
 }
 
 /// The distributions serving a bucket: each with the origin path it serves the bucket
 /// under and its root object (which also answers for `/`).
-pub fn targets(manifest: &Manifest, bucket_key: &str) -> BTreeSet<Value> {
+pub fn targets(manifest: &Manifest, bucket_key: &str) -> BTreeSet<Target> {
     manifest
         .edge
         .distributions
@@ -101,15 +100,10 @@ pub fn targets(manifest: &Manifest, bucket_key: &str) -> BTreeSet<Value> {
                 .origins
                 .iter()
                 .filter(|origin| origin.target == OriginTarget::Bucket(bucket_key.to_string()))
-                .map(|origin| {
-                    Value::map([
-                        (
-                            "distribution",
-                            Value::Ref(distribution_id(&distribution.key)),
-                        ),
-                        ("origin_path", Value::str(&origin.path)),
-                        ("root_object", Value::str(&distribution.default_root_object)),
-                    ])
+                .map(|origin| Target {
+                    distribution: Value::Ref(distribution_id(&distribution.key)),
+                    origin_path: origin.path.clone(),
+                    root_object: distribution.default_root_object.clone(),
                 })
         })
         .collect()

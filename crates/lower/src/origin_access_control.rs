@@ -1,8 +1,9 @@
 //! Lowering: Origin Access Controls, one per distribution that serves a bucket.
 
-use crate::aws::cloudfront::origin_access_control::oac_id;
+use crate::aws::cloudfront::origin_access_control::{OriginAccessControlProps, oac_id};
 use crate::aws::naming;
-use crate::engine::model::{Desired, Mode, Value, props};
+use crate::engine::model::Desired;
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 use crate::manifest::edge::OriginTarget;
 
@@ -22,15 +23,12 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     keys.into_iter()
         .map(|key| Desired {
             id: oac_id(key),
-            props: props([
-                (
-                    "name",
-                    Value::str(naming::fit(&format!("{}-{key}", manifest.stack), 64)),
-                    Mode::InPlace,
-                ),
-                ("origin_type", Value::str("s3"), Mode::InPlace),
-                ("signing", Value::str("always sigv4"), Mode::InPlace),
-            ]),
+            props: OriginAccessControlProps {
+                name: naming::fit(&format!("{}-{key}", manifest.stack), 64),
+                origin_type: "s3".to_string(),
+                signing: "always sigv4".to_string(),
+            }
+            .into_props(),
             after: Vec::new(),
         })
         .collect()

@@ -4,12 +4,15 @@ use std::collections::BTreeSet;
 
 use super::Env;
 use crate::aws::efs::file_system::file_system_id;
-use crate::aws::iam::{ASSUME_ECS_TASKS, ASSUME_RDS_MONITORING, KIND, normalise_policy, partition};
+use crate::aws::iam::{
+    ASSUME_ECS_TASKS, ASSUME_RDS_MONITORING, KIND, RoleProps, normalise_policy, partition,
+};
 use crate::aws::naming::fit;
 use crate::aws::rds::instance::database_id;
 use crate::aws::secretsmanager::secret_id;
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::engine::model::{Desired, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::containers::SecretSource;
 use crate::manifest::{Manifest, Service, TaskRole};
 
@@ -204,50 +207,21 @@ pub fn role_for(
     managed: Vec<String>,
     grants: Grants,
 ) -> Desired {
+    let props = RoleProps {
+        name: name.clone(),
+        assume_role_policy: Some(normalise_policy(assume)),
+        managed_policies: managed.into_iter().collect(),
+        inline_policy: grants.inline.map(|policy| normalise_policy(&policy)),
+        secret_reads: grants.secrets,
+        key_decrypts: grants.keys,
+        file_system_mounts: grants.mounts,
+        file_system_writes: grants.writes,
+        parameter_reads: grants.parameters,
+        tags: tags::desired_tag_map(&manifest.tags, &name),
+    };
     Desired {
         id,
-        props: props([
-            ("name", Value::str(&name), Mode::Replace),
-            (
-                "assume_role_policy",
-                normalise_policy(assume),
-                Mode::InPlace,
-            ),
-            (
-                "managed_policies",
-                Value::Set(managed.into_iter().map(Value::Str).collect()),
-                Mode::InPlace,
-            ),
-            (
-                "inline_policy",
-                grants
-                    .inline
-                    .map_or(Value::Null, |policy| normalise_policy(&policy)),
-                Mode::InPlace,
-            ),
-            ("secret_reads", Value::Set(grants.secrets), Mode::InPlace),
-            ("key_decrypts", Value::Set(grants.keys), Mode::InPlace),
-            (
-                "file_system_mounts",
-                Value::Set(grants.mounts),
-                Mode::InPlace,
-            ),
-            (
-                "file_system_writes",
-                Value::Set(grants.writes),
-                Mode::InPlace,
-            ),
-            (
-                "parameter_reads",
-                Value::Set(grants.parameters),
-                Mode::InPlace,
-            ),
-            (
-                "tags",
-                tags::desired_tags(&manifest.tags, &name),
-                Mode::InPlace,
-            ),
-        ]),
+        props: props.into_props(),
         after: Vec::new(),
     }
 }

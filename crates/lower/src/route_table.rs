@@ -6,36 +6,28 @@ use super::subnet::subnet_id;
 use super::vpc::{name, network, vpc_ref};
 use crate::aws::ec2::internet_gateway::internet_gateway_id;
 use crate::aws::ec2::nat_gateway::nat_gateway_id;
-use crate::aws::ec2::route_table::{ANYWHERE, route};
+use crate::aws::ec2::route_table::{ANYWHERE, Route, RouteTableProps, route};
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::engine::model::{Desired, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::{Manifest, Nat, Tier};
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
     let Some(network) = network(manifest) else {
         return Vec::new();
     };
-    let table = |suffix: String, routes: Vec<Value>, subnets: Vec<ResourceId>| Desired {
-        id: ResourceId::new("route_table", &suffix),
-        props: props([
-            ("vpc", vpc_ref(), Mode::Replace),
-            (
-                "routes",
-                Value::Set(routes.into_iter().collect()),
-                Mode::InPlace,
-            ),
-            (
-                "subnets",
-                Value::Set(subnets.into_iter().map(Value::Ref).collect()),
-                Mode::InPlace,
-            ),
-            (
-                "tags",
-                tags::desired_tags(&manifest.tags, &name(manifest, &suffix)),
-                Mode::InPlace,
-            ),
-        ]),
-        after: Vec::new(),
+    let table = |suffix: String, routes: Vec<Route>, subnets: Vec<ResourceId>| {
+        let props = RouteTableProps {
+            vpc: vpc_ref(),
+            routes: routes.into_iter().collect(),
+            subnets: subnets.into_iter().map(Value::Ref).collect(),
+            tags: tags::desired_tag_map(&manifest.tags, &name(manifest, &suffix)),
+        };
+        Desired {
+            id: ResourceId::new("route_table", &suffix),
+            props: props.into_props(),
+            after: Vec::new(),
+        }
     };
     let mut out = Vec::new();
     if !network.public.is_empty() {

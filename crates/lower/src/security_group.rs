@@ -5,10 +5,13 @@ use std::collections::BTreeSet;
 
 use super::Env;
 use super::vpc::{name, network, vpc_ref};
-use crate::aws::ec2::security_group::{GROUP, RULES, rule};
+use crate::aws::ec2::security_group::{
+    GROUP, RULES, Rule, SecurityGroupProps, SecurityGroupRulesProps, rule,
+};
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
-use crate::manifest::{Manifest, Peer, Rule};
+use crate::engine::model::{Desired, ResourceId, Value};
+use crate::engine::typed::Properties as _;
+use crate::manifest::{Manifest, Peer, Rule as RuleSpec};
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
     let Some(network) = network(manifest) else {
@@ -21,39 +24,28 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
         let description = group.description.clone().unwrap_or_else(|| {
             format!("{} security group of stack {}", group.name, manifest.stack)
         });
+        let props = SecurityGroupProps {
+            vpc: vpc_ref(),
+            name: name(manifest, &group.name),
+            description,
+            tags: tags::desired_tag_map(&manifest.tags, &name(manifest, &group.name)),
+        };
         out.push(Desired {
             id: group_id.clone(),
-            props: props([
-                ("vpc", vpc_ref(), Mode::Replace),
-                (
-                    "name",
-                    Value::str(name(manifest, &group.name)),
-                    Mode::Replace,
-                ),
-                ("description", Value::str(description), Mode::Replace),
-                (
-                    "tags",
-                    tags::desired_tags(&manifest.tags, &name(manifest, &group.name)),
-                    Mode::InPlace,
-                ),
-            ]),
+            props: props.into_props(),
             after: Vec::new(),
         });
-        let egress = match &group.egress {
-            Some(rules) => expand(rules, &group.name, &vpc_cidr),
-            None => Value::Set([allow_all_out()].into()),
+        let rules = SecurityGroupRulesProps {
+            group: Value::Ref(group_id),
+            ingress: expand(&group.ingress, &group.name, &vpc_cidr),
+            egress: match &group.egress {
+                Some(rules) => expand(rules, &group.name, &vpc_cidr),
+                None => [allow_all_out()].into(),
+            },
         };
         out.push(Desired {
             id: ResourceId::new(RULES, &group.name),
-            props: props([
-                ("group", Value::Ref(group_id), Mode::Replace),
-                (
-                    "ingress",
-                    expand(&group.ingress, &group.name, &vpc_cidr),
-                    Mode::Blocking,
-                ),
-                ("egress", egress, Mode::Blocking),
-            ]),
+            props: rules.into_props(),
             after: Vec::new(),
         });
     }
@@ -61,11 +53,11 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
 }
 
 /// AWS's default egress on a new group: everything out, anywhere.
-pub fn allow_all_out() -> Value {
+pub fn allow_all_out() -> Rule {
     rule("all", None, Value::str("0.0.0.0/0"), None)
 }
 
-pub fn expand(rules: &[Rule], group: &str, vpc_cidr: &str) -> Value {
+pub fn expand(rules: &[RuleSpec], group: &str, vpc_cidr: &str) -> BTreeSet<Rule> {
     let mut out = BTreeSet::new();
     for rule_spec in rules {
         let ranges: Vec<Option<(i64, i64)>> = if rule_spec.ports.is_empty() {
@@ -94,5 +86,5 @@ pub fn expand(rules: &[Rule], group: &str, vpc_cidr: &str) -> Value {
             }
         }
     }
-    Value::Set(out)
+    out
 }

@@ -7,9 +7,10 @@ use super::subnet::subnet_id;
 use super::target_group::target_group_id;
 use super::task_definition::task_definition_id;
 use crate::aws::ec2::security_group::group_id;
-use crate::aws::ecs::service::{KEEP_COUNT, service_id};
+use crate::aws::ecs::service::{KEEP_COUNT, LoadBalancerTarget, ServiceProps, service_id};
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, Value, Why, props};
+use crate::engine::model::{Desired, Value, Why};
+use crate::engine::typed::Properties as _;
 use crate::manifest::{Manifest, Service};
 
 pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
@@ -31,104 +32,50 @@ pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired
         .clusters
         .iter()
         .any(|cluster| cluster.key == service.cluster && !cluster.default_strategy.is_empty());
-    let load_balancer = service.expose.as_ref().map_or(Value::Null, |expose| {
-        Value::map([
-            ("target_group", Value::Ref(target_group_id(&service.key))),
-            ("container", Value::str(&expose.container)),
-            ("port", Value::Int(expose.port.into())),
-        ])
-    });
     let count = Value::Int(service.count);
+    let props = ServiceProps {
+        name: service.name.clone(),
+        cluster: Value::Ref(cluster_id(&service.cluster)),
+        launch: String::from(if uses_strategy {
+            "capacity-providers"
+        } else {
+            "FARGATE"
+        }),
+        task_definition: Value::Ref(task_definition_id(&service.key)),
+        desired_count: if service.autoscale.is_some() {
+            Value::KeepLive(Box::new(count), Why(KEEP_COUNT))
+        } else {
+            count
+        },
+        subnets: (0..subnets)
+            .map(|index| Value::Ref(subnet_id(service.subnets, index)))
+            .collect(),
+        security_groups: service
+            .security_groups
+            .iter()
+            .map(|group| Value::Ref(group_id(group)))
+            .collect(),
+        public_ip: service.public_ip,
+        load_balancer: service.expose.as_ref().map(|expose| LoadBalancerTarget {
+            target_group: Value::Ref(target_group_id(&service.key)),
+            container: expose.container.clone(),
+            port: expose.port.into(),
+        }),
+        registry: service.discovery.as_ref().map(|_| {
+            Value::Ref(crate::aws::servicediscovery::service::discovery_id(
+                &service.key,
+            ))
+        }),
+        grace_period: service.grace_period,
+        min_percent: service.min_percent,
+        max_percent: service.max_percent,
+        rollback: service.rollback,
+        execute_command: service.execute_command,
+        tags: tags::desired_tag_map(&manifest.tags, &service.name),
+    };
     Desired {
         id: service_id(&service.key),
-        props: props([
-            ("name", Value::str(&service.name), Mode::Replace),
-            (
-                "cluster",
-                Value::Ref(cluster_id(&service.cluster)),
-                Mode::Replace,
-            ),
-            (
-                "launch",
-                Value::str(if uses_strategy {
-                    "capacity-providers"
-                } else {
-                    "FARGATE"
-                }),
-                Mode::Replace,
-            ),
-            (
-                "task_definition",
-                Value::Ref(task_definition_id(&service.key)),
-                Mode::InPlace,
-            ),
-            (
-                "desired_count",
-                if service.autoscale.is_some() {
-                    Value::KeepLive(Box::new(count), Why(KEEP_COUNT))
-                } else {
-                    count
-                },
-                Mode::InPlace,
-            ),
-            (
-                "subnets",
-                Value::Set(
-                    (0..subnets)
-                        .map(|index| Value::Ref(subnet_id(service.subnets, index)))
-                        .collect(),
-                ),
-                Mode::InPlace,
-            ),
-            (
-                "security_groups",
-                Value::Set(
-                    service
-                        .security_groups
-                        .iter()
-                        .map(|group| Value::Ref(group_id(group)))
-                        .collect(),
-                ),
-                Mode::InPlace,
-            ),
-            ("public_ip", Value::Bool(service.public_ip), Mode::InPlace),
-            ("load_balancer", load_balancer, Mode::InPlace),
-            (
-                "grace_period",
-                service.grace_period.map_or(Value::Null, Value::Int),
-                Mode::InPlace,
-            ),
-            (
-                "min_percent",
-                Value::Int(service.min_percent),
-                Mode::InPlace,
-            ),
-            (
-                "max_percent",
-                Value::Int(service.max_percent),
-                Mode::InPlace,
-            ),
-            ("rollback", Value::Bool(service.rollback), Mode::InPlace),
-            (
-                "execute_command",
-                Value::Bool(service.execute_command),
-                Mode::InPlace,
-            ),
-            (
-                "registry",
-                service.discovery.as_ref().map_or(Value::Null, |_| {
-                    Value::Ref(crate::aws::servicediscovery::service::discovery_id(
-                        &service.key,
-                    ))
-                }),
-                Mode::InPlace,
-            ),
-            (
-                "tags",
-                tags::desired_tags(&manifest.tags, &service.name),
-                Mode::InPlace,
-            ),
-        ]),
+        props: props.into_props(),
         // ECS refuses a service whose target group no listener uses yet; its tasks stop
         // when a file system they mount has no mount target in their subnet yet.
         after: forwarders(manifest, &service.key)

@@ -2,8 +2,10 @@
 
 use super::Env;
 use super::vpc::{name, network, vpc_ref};
+use crate::aws::ec2::subnet::SubnetProps;
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::engine::model::{Desired, ResourceId};
+use crate::engine::typed::Properties as _;
 use crate::manifest::{Manifest, Tier};
 
 pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
@@ -15,19 +17,15 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
         for (index, cidr) in network.subnets(tier).iter().enumerate() {
             let id = subnet_id(tier, index);
             let zone = env.zones.get(index).cloned().unwrap_or_default();
-            let public_ip = tier == Tier::Public && network.public_ip_on_launch;
+            let props = SubnetProps {
+                vpc: vpc_ref(),
+                cidr: cidr.to_string(),
+                zone,
+                public_ip_on_launch: tier == Tier::Public && network.public_ip_on_launch,
+                tags: tags::desired_tag_map(&manifest.tags, &name(manifest, id.name())),
+            };
             out.push(Desired {
-                props: props([
-                    ("vpc", vpc_ref(), Mode::Replace),
-                    ("cidr", Value::str(cidr.to_string()), Mode::Replace),
-                    ("zone", Value::str(zone), Mode::Replace),
-                    ("public_ip_on_launch", Value::Bool(public_ip), Mode::InPlace),
-                    (
-                        "tags",
-                        tags::desired_tags(&manifest.tags, &name(manifest, id.name())),
-                        Mode::InPlace,
-                    ),
-                ]),
+                props: props.into_props(),
                 id,
                 after: Vec::new(),
             });

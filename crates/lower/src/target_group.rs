@@ -1,10 +1,11 @@
 //! Lowering: target groups of the services a load balancer forwards to.
 
 use super::Env;
-use crate::aws::elbv2::target_group::health;
+use crate::aws::elbv2::target_group::{HealthCheck, TargetGroupProps};
 use crate::aws::naming::with_hash;
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::engine::model::{Desired, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
@@ -19,46 +20,27 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
             32,
             &format!("{protocol}:{}:ip", expose.port),
         );
+        let props = TargetGroupProps {
+            name: name.clone(),
+            port: expose.port.into(),
+            protocol: protocol.to_string(),
+            target_type: "ip".to_string(),
+            vpc: Value::Ref(ResourceId::singleton("vpc")),
+            health_check: HealthCheck {
+                path: expose.health_path.clone(),
+                interval: expose.health_interval,
+                timeout: expose.health_timeout,
+                healthy: expose.healthy,
+                unhealthy: expose.unhealthy,
+                matcher: expose.matcher.clone(),
+            },
+            stickiness: expose.sticky,
+            deregistration_delay: expose.deregistration_delay,
+            tags: tags::desired_tag_map(&manifest.tags, &name),
+        };
         out.push(Desired {
             id: target_group_id(&service.key),
-            props: props([
-                ("name", Value::str(&name), Mode::Replace),
-                ("port", Value::Int(expose.port.into()), Mode::Replace),
-                ("protocol", Value::str(protocol), Mode::Replace),
-                ("target_type", Value::str("ip"), Mode::Replace),
-                (
-                    "vpc",
-                    Value::Ref(ResourceId::singleton("vpc")),
-                    Mode::Replace,
-                ),
-                (
-                    "health_check",
-                    health(
-                        &expose.health_path,
-                        expose.health_interval,
-                        expose.health_timeout,
-                        expose.healthy,
-                        expose.unhealthy,
-                        &expose.matcher,
-                    ),
-                    Mode::InPlace,
-                ),
-                (
-                    "stickiness",
-                    expose.sticky.map_or(Value::Null, Value::Int),
-                    Mode::InPlace,
-                ),
-                (
-                    "deregistration_delay",
-                    Value::Int(expose.deregistration_delay),
-                    Mode::InPlace,
-                ),
-                (
-                    "tags",
-                    tags::desired_tags(&manifest.tags, &name),
-                    Mode::InPlace,
-                ),
-            ]),
+            props: props.into_props(),
             after: Vec::new(),
         });
     }

@@ -5,14 +5,16 @@ use super::log_group::log_group_id;
 use super::repository::repository_id;
 use super::role::{execution_role_id, has_task_role, task_role_id};
 use crate::aws::ecs::task_definition::{
-    KEEP_IMAGE, KIND, container_name, health_value, image_value,
+    Container, ContainerHealth, EcrImage, KEEP_IMAGE, KIND, Logs, Mount, TaskDefinitionProps,
+    TaskVolume, image_value, volume_list,
 };
 use crate::aws::efs::access_point::access_point_id;
 use crate::aws::efs::file_system::file_system_id;
 use crate::aws::rds::instance::database_id;
 use crate::aws::secretsmanager::{secret_id, secret_value};
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, ResourceId, Value, Why, props};
+use crate::engine::model::{Desired, ResourceId, Value, Why};
+use crate::engine::typed::{Prop as _, Properties as _};
 use crate::manifest::containers::SecretSource;
 use crate::manifest::{Image, Manifest, Service, TaskRole};
 
@@ -27,172 +29,126 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
 
 pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired {
     let family = format!("{}-{}", manifest.stack, service.key);
-    let mut containers: Vec<Value> = service
+    let mut containers: Vec<Container> = service
         .containers
         .iter()
-        .map(|container| {
-            let image = match &container.image {
-                Image::Literal(image) => image_value(image),
-                Image::Repository {
-                    repository,
-                    tag,
-                    tag_defaulted,
-                } => Value::map([
-                    ("repository", Value::Ref(repository_id(repository))),
-                    (
-                        "tag",
-                        if *tag_defaulted {
-                            Value::KeepLive(Box::new(Value::str(tag)), Why(KEEP_IMAGE))
-                        } else {
-                            Value::str(tag)
-                        },
-                    ),
-                ]),
-            };
-            Value::map([
-                ("name", Value::str(&container.name)),
-                ("image", image),
-                (
-                    "ports",
-                    Value::Set(
-                        container
-                            .ports
-                            .iter()
-                            .map(|port| Value::Int((*port).into()))
-                            .collect(),
-                    ),
-                ),
-                (
-                    "environment",
-                    Value::Map(
-                        container
-                            .environment
-                            .iter()
-                            .map(|(name, value)| (name.clone(), Value::str(value)))
-                            .collect(),
-                    ),
-                ),
-                (
-                    "secrets",
-                    Value::Map(
-                        container
-                            .secrets
-                            .iter()
-                            .map(|(name, source)| (name.clone(), secret_source(source)))
-                            .collect(),
-                    ),
-                ),
-                ("command", words(&container.command)),
-                ("entrypoint", words(&container.entrypoint)),
-                (
-                    "health_check",
-                    container
-                        .health_check
-                        .as_ref()
-                        .map_or(Value::Null, |check| {
-                            health_value(
-                                check.command.clone(),
-                                check.interval,
-                                check.timeout,
-                                check.retries,
-                                check.start_period,
-                            )
-                        }),
-                ),
-                ("essential", Value::Bool(container.essential)),
-                (
-                    "mounts",
-                    Value::Set(
-                        service
-                            .volumes
-                            .iter()
-                            .filter(|volume| {
-                                volume
-                                    .container
-                                    .as_ref()
-                                    .is_none_or(|name| *name == container.name)
-                            })
-                            .map(|volume| {
-                                Value::map([
-                                    ("volume", Value::str(&volume.name)),
-                                    ("path", Value::str(&volume.path)),
-                                    ("read_only", Value::Bool(volume.read_only)),
-                                ])
-                            })
-                            .collect(),
-                    ),
-                ),
-                (
-                    "logs",
-                    Value::map([
-                        ("group", Value::Ref(log_group_id(&service.key))),
-                        ("region", Value::str(&env.region)),
-                        ("stream_prefix", Value::str("ecs")),
-                    ]),
-                ),
-            ])
-        })
+        .map(|container| container_for(env, service, container))
         .collect();
-    containers.sort_by(|a, b| container_name(a).cmp(container_name(b)));
+    containers.sort_by(|a, b| a.name.cmp(&b.name));
     let execution_role = match &service.execution_role {
         Some(arn) => Value::str(arn),
         None => Value::Ref(execution_role_id(&service.key)),
     };
     let task_role = match &service.task_role {
-        TaskRole::Arn(arn) => Value::str(arn),
-        _ if has_task_role(service) => Value::Ref(task_role_id(&service.key)),
-        _ => Value::Null,
+        TaskRole::Arn(arn) => Some(Value::str(arn)),
+        _ if has_task_role(service) => Some(Value::Ref(task_role_id(&service.key))),
+        _ => None,
+    };
+    let props = TaskDefinitionProps {
+        family: family.clone(),
+        cpu: service.cpu,
+        memory: service.memory,
+        execution_role,
+        task_role,
+        containers,
+        volumes: volume_list(service.volumes.iter().map(|volume| {
+            TaskVolume {
+                name: volume.name.clone(),
+                file_system: Value::Ref(file_system_id(&volume.file_system)),
+                access_point: volume
+                    .access_point
+                    .as_ref()
+                    .map(|point| Value::Ref(access_point_id(&volume.file_system, point))),
+            }
+        })),
+        tags: tags::desired_tag_map(&manifest.tags, &family),
     };
     Desired {
         id: task_definition_id(&service.key),
-        props: props([
-            ("family", Value::str(&family), Mode::Replace),
-            ("cpu", Value::Int(service.cpu), Mode::Replace),
-            ("memory", Value::Int(service.memory), Mode::Replace),
-            ("execution_role", execution_role, Mode::Replace),
-            ("task_role", task_role, Mode::Replace),
-            ("containers", Value::List(containers), Mode::Replace),
-            (
-                "volumes",
-                Value::List(
-                    service
-                        .volumes
-                        .iter()
-                        .map(|volume| {
-                            Value::map([
-                                ("name", Value::str(&volume.name)),
-                                (
-                                    "file_system",
-                                    Value::Ref(file_system_id(&volume.file_system)),
-                                ),
-                                (
-                                    "access_point",
-                                    volume.access_point.as_ref().map_or(Value::Null, |point| {
-                                        Value::Ref(access_point_id(&volume.file_system, point))
-                                    }),
-                                ),
-                            ])
-                        })
-                        .collect::<std::collections::BTreeSet<_>>()
-                        .into_iter()
-                        .collect(),
-                ),
-                Mode::Replace,
-            ),
-            (
-                "tags",
-                tags::desired_tags(&manifest.tags, &family),
-                Mode::InPlace,
-            ),
-        ]),
+        props: props.into_props(),
         after: Vec::new(),
     }
 }
 
-pub fn words(list: &Option<Vec<String>>) -> Value {
-    list.as_ref().map_or(Value::Null, |words| {
-        Value::List(words.iter().map(Value::str).collect())
-    })
+/// One container of `service`'s task.
+fn container_for(
+    env: &Env,
+    service: &Service,
+    container: &crate::manifest::containers::Container,
+) -> Container {
+    let image = match &container.image {
+        Image::Literal(image) => image_value(image),
+        Image::Repository {
+            repository,
+            tag,
+            tag_defaulted,
+        } => EcrImage {
+            repository: Value::Ref(repository_id(repository)),
+            tag: if *tag_defaulted {
+                Value::KeepLive(Box::new(Value::str(tag)), Why(KEEP_IMAGE))
+            } else {
+                Value::str(tag)
+            },
+        }
+        .into_value(),
+    };
+    Container {
+        name: container.name.clone(),
+        image,
+        ports: container
+            .ports
+            .iter()
+            .map(|port| i64::from(*port))
+            .collect(),
+        environment: container
+            .environment
+            .iter()
+            .map(|(name, value)| (name.clone(), Value::str(value)))
+            .collect(),
+        secrets: container
+            .secrets
+            .iter()
+            .map(|(name, source)| (name.clone(), secret_source(source)))
+            .collect(),
+        command: words(&container.command),
+        entrypoint: words(&container.entrypoint),
+        health_check: container
+            .health_check
+            .as_ref()
+            .map(|check| ContainerHealth {
+                command: check.command.iter().map(Value::str).collect(),
+                interval: check.interval,
+                timeout: check.timeout,
+                retries: check.retries,
+                start_period: check.start_period,
+            }),
+        essential: container.essential,
+        mounts: service
+            .volumes
+            .iter()
+            .filter(|volume| {
+                volume
+                    .container
+                    .as_ref()
+                    .is_none_or(|name| *name == container.name)
+            })
+            .map(|volume| Mount {
+                volume: volume.name.clone(),
+                path: volume.path.clone(),
+                read_only: volume.read_only,
+            })
+            .collect(),
+        logs: Logs {
+            group: Some(Value::Ref(log_group_id(&service.key))),
+            region: Some(env.region.clone()),
+            stream_prefix: Some("ecs".to_string()),
+        },
+    }
+}
+
+pub fn words(list: &Option<Vec<String>>) -> Option<Vec<Value>> {
+    list.as_ref()
+        .map(|words| words.iter().map(Value::str).collect())
 }
 
 pub fn task_definition_id(service: &str) -> ResourceId {

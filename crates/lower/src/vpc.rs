@@ -1,34 +1,25 @@
 //! Lowering: the stack's VPC.
 
 use super::Env;
+use crate::aws::ec2::vpc::VpcProps;
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::engine::model::{Desired, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::{Manifest, Network};
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
     let Some(network) = network(manifest) else {
         return Vec::new();
     };
+    let props = VpcProps {
+        cidr: network.cidr.to_string(),
+        dns_hostnames: network.dns_hostnames,
+        dns_support: network.dns_support,
+        tags: tags::desired_tag_map(&manifest.tags, &name(manifest, "vpc")),
+    };
     vec![Desired {
         id: ResourceId::singleton("vpc"),
-        props: props([
-            ("cidr", Value::str(network.cidr.to_string()), Mode::Replace),
-            (
-                "dns_hostnames",
-                Value::Bool(network.dns_hostnames),
-                Mode::InPlace,
-            ),
-            (
-                "dns_support",
-                Value::Bool(network.dns_support),
-                Mode::InPlace,
-            ),
-            (
-                "tags",
-                tags::desired_tags(&manifest.tags, &name(manifest, "vpc")),
-                Mode::InPlace,
-            ),
-        ]),
+        props: props.into_props(),
         after: Vec::new(),
     }]
 }

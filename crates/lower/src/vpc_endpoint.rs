@@ -5,8 +5,10 @@ use std::collections::BTreeSet;
 use super::Env;
 use super::route_table::route_table_ids;
 use super::vpc::{name, network, vpc_ref};
+use crate::aws::ec2::vpc_endpoint::VpcEndpointProps;
 use crate::aws::tags;
-use crate::engine::model::{Desired, Mode, ResourceId, Value, props};
+use crate::engine::model::{Desired, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
 pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
@@ -20,23 +22,18 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     network
         .endpoints
         .iter()
-        .map(|service| Desired {
-            id: ResourceId::new("vpc_endpoint", service),
-            props: props([
-                ("vpc", vpc_ref(), Mode::Replace),
-                (
-                    "service",
-                    Value::str(format!("com.amazonaws.{}.{service}", env.region)),
-                    Mode::Replace,
-                ),
-                ("route_tables", Value::Set(tables.clone()), Mode::InPlace),
-                (
-                    "tags",
-                    tags::desired_tags(&manifest.tags, &name(manifest, service)),
-                    Mode::InPlace,
-                ),
-            ]),
-            after: Vec::new(),
+        .map(|service| {
+            let props = VpcEndpointProps {
+                vpc: vpc_ref(),
+                service: format!("com.amazonaws.{}.{service}", env.region),
+                route_tables: tables.clone(),
+                tags: tags::desired_tag_map(&manifest.tags, &name(manifest, service)),
+            };
+            Desired {
+                id: ResourceId::new("vpc_endpoint", service),
+                props: props.into_props(),
+                after: Vec::new(),
+            }
         })
         .collect()
 }

@@ -5,7 +5,7 @@
 //! Updates read the live config and its ETag and send the whole new config with
 //! `IfMatch`; deletes disable, wait until deployed, then delete with the latest ETag.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponse,
@@ -18,12 +18,13 @@ use aws_sdk_cloudfront::types::{
 use futures::stream::{self, StreamExt, TryStreamExt};
 use sha2::{Digest as _, Sha256};
 
-use super::{DISTRIBUTION, id_from_arn, wait_deployed};
+use super::{DISTRIBUTION, OwnedDistribution, id_from_arn, wait_deployed};
 use std::time::Duration;
 
 use crate::conditions::{self, Condition, Means};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::{Cx, OpCx, tags};
 
@@ -41,54 +42,134 @@ macro_rules! counted {
     }};
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn behavior_map(
-    path: Option<&str>,
-    origin: &str,
-    cache_policy: &str,
-    origin_request_policy: Option<&str>,
-    methods: &[String],
-    cached: &[String],
-    compress: bool,
-    viewer_protocol: &str,
-) -> Value {
-    let policy = |id: &str| match crate::known::policy_name(id) {
-        Some(name) => Value::str(name),
-        None => Value::str(id),
-    };
-    let mut map = BTreeMap::from([
-        ("origin".to_string(), Value::str(origin)),
-        ("cache_policy".to_string(), policy(cache_policy)),
-        (
-            "origin_request_policy".to_string(),
-            origin_request_policy
-                .filter(|id| !id.is_empty())
-                .map_or(Value::Null, policy),
-        ),
-        (
-            "methods".to_string(),
-            Value::Set(methods.iter().map(Value::str).collect()),
-        ),
-        (
-            "cached_methods".to_string(),
-            Value::Set(cached.iter().map(Value::str).collect()),
-        ),
-        ("compress".to_string(), Value::Bool(compress)),
-        ("viewer_protocol".to_string(), Value::str(viewer_protocol)),
-    ]);
-    if let Some(path) = path {
-        map.insert("path".to_string(), Value::str(path));
+crate::engine::properties! {
+    /// A distribution, as far as the manifest can say it (CloudFront fills in the rest).
+    pub struct DistributionProps (changes: DistributionChanges) {
+        pub comment: String => InPlace,
+        pub enabled: bool => InPlace,
+        /// The names it answers to besides its own.
+        pub aliases: BTreeSet<String> => InPlace,
+        /// The stack's certificate (its ARN once issued), an ARN, or nothing (CloudFront's
+        /// own certificate).
+        pub certificate: Value => InPlace,
+        /// With a certificate only.
+        pub minimum_tls: Option<String> => InPlace,
+        /// `PriceClass_All`, `PriceClass_200` or `PriceClass_100`.
+        pub price_class: String => InPlace,
+        /// Empty for none.
+        pub default_root_object: String => InPlace,
+        pub http_version: String => InPlace,
+        pub ipv6: bool => InPlace,
+        /// The stack's firewall (its ARN once made), a web ACL's ARN, or nothing.
+        pub web_acl: Value => InPlace,
+        pub logging: Option<DistributionLogging> => InPlace,
+        pub origins: Vec<DistributionOrigin> => InPlace,
+        pub default: DistributionBehavior => InPlace,
+        /// In order: the first whose path matches serves a request.
+        pub behaviors: Vec<DistributionBehavior> => InPlace,
+        /// By status code.
+        pub errors: Vec<DistributionErrorResponse> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
     }
-    Value::Map(map)
 }
 
-pub fn error_value(code: i64, page: Option<&str>, status: Option<i64>, ttl: i64) -> Value {
-    Value::map([
-        ("code", Value::Int(code)),
-        ("page", page.map_or(Value::Null, Value::str)),
-        ("status", status.map_or(Value::Null, Value::Int)),
-        ("ttl", Value::Int(ttl)),
-    ])
+crate::engine::record! {
+    /// Where a distribution writes its access logs.
+    pub struct DistributionLogging {
+        /// `<bucket>.s3.amazonaws.com`.
+        pub bucket: String,
+        pub prefix: String,
+    }
+}
+
+crate::engine::record! {
+    /// Where a distribution reads from: a bucket through its Origin Access Control, or a
+    /// server (the stack's load balancer, a domain).
+    pub struct DistributionOrigin {
+        /// Its id inside the distribution.
+        pub id: String,
+        /// The bucket's regional domain or a server's; the stack's load balancer by
+        /// reference (its ARN once live).
+        pub domain: Value,
+        /// Empty for the root.
+        pub path: String,
+        pub s3: bool,
+        /// A bucket's Origin Access Control, by reference; none for a server.
+        pub oac: Option<Value>,
+        /// A server's `http-only`, `https-only` or `match-viewer`; none for a bucket.
+        pub protocol: Option<String>,
+        /// Headers CloudFront adds to each request to the origin.
+        pub headers: BTreeMap<String, String>,
+    }
+}
+
+crate::engine::record! {
+    /// How a distribution serves the requests of a path (or, the default one, all others).
+    pub struct DistributionBehavior {
+        /// The pattern; none for the default behaviour (left out of its map).
+        pub path: Option<String> => optional,
+        /// The origin's id.
+        pub origin: String,
+        /// A managed policy by the name the plan shows, another by its id.
+        pub cache_policy: String,
+        pub origin_request_policy: Option<String>,
+        pub methods: BTreeSet<String>,
+        pub cached_methods: BTreeSet<String>,
+        pub compress: bool,
+        pub viewer_protocol: String,
+    }
+}
+
+crate::engine::record! {
+    /// What a distribution answers for an error status.
+    pub struct DistributionErrorResponse {
+        pub code: i64,
+        /// The page served instead, if any.
+        pub page: Option<String>,
+        /// The status served with it, if another.
+        pub status: Option<i64>,
+        /// Seconds the error is cached.
+        pub ttl: i64,
+    }
+}
+
+/// A managed policy's name as the plan shows it (`Managed-CachingOptimized`), from its id
+/// (another policy's id as it is).
+pub fn shown_policy(id: &str) -> String {
+    crate::known::policy_name(id).map_or_else(|| id.to_string(), str::to_string)
+}
+
+/// A managed policy's id from the name the plan shows (or the id itself).
+fn policy_id(value: &str) -> String {
+    crate::known::CACHE_POLICIES
+        .iter()
+        .chain(crate::known::ORIGIN_REQUEST_POLICIES)
+        .find(|(_, aws, _)| *aws == value)
+        .map_or(value.to_string(), |(_, _, id)| id.to_string())
+}
+
+/// A live behaviour as the manifest says one. DefaultCacheBehavior and CacheBehavior share
+/// their getters, not a type.
+macro_rules! behavior_view {
+    ($behavior:expr, $path:expr) => {{
+        let behavior = $behavior;
+        let (methods, cached_methods) = observed_methods(behavior.allowed_methods());
+        DistributionBehavior {
+            path: $path,
+            origin: behavior.target_origin_id().to_string(),
+            // None (legacy forwarded values) reads as empty: a plan sets the manifest's.
+            cache_policy: shown_policy(behavior.cache_policy_id().unwrap_or_default()),
+            origin_request_policy: behavior
+                .origin_request_policy_id()
+                .filter(|id| !id.is_empty())
+                .map(shown_policy),
+            methods,
+            cached_methods,
+            // Not said is off.
+            compress: behavior.compress().unwrap_or(false),
+            viewer_protocol: behavior.viewer_protocol_policy().as_str().to_string(),
+        }
+    }};
 }
 
 /// Load balancers' DNS names -> ARNs, read only when a distribution has a custom origin
@@ -109,302 +190,214 @@ async fn load_balancer_arns(cx: &Cx) -> Result<BTreeMap<String, String>, AwsErro
 pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
     let cloudfront = &cx.clients.cloudfront;
     // The full config of each of the stack's own.
-    let owned: Vec<Option<(Observed, bool)>> = stream::iter(super::owned(cx).await?.to_vec())
-        .map(|found| async move {
-            let config = cloudfront
-                .get_distribution_config()
-                .id(&found.id)
-                .send()
-                .await
-                .aws("GetDistributionConfig")?;
-            let Some(config) = config.distribution_config() else {
-                return Ok(None);
-            };
-            let pairs = found.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            let (mut resource, has_custom) =
-                observed(found.logical.clone(), &found.arn, &found.id, config, pairs);
-            resource.attributes = published(&found.id, &found.domain_name);
-            Ok::<_, AwsError>(Some((resource, has_custom)))
-        })
-        .buffer_unordered(16)
-        .try_collect()
-        .await?;
-    let mut owned: Vec<(Observed, bool)> = owned.into_iter().flatten().collect();
-    if owned.iter().any(|(_, custom)| *custom) {
+    let owned: Vec<Option<(OwnedDistribution, DistributionProps)>> =
+        stream::iter(super::owned(cx).await?.to_vec())
+            .map(|found| async move {
+                let config = cloudfront
+                    .get_distribution_config()
+                    .id(&found.id)
+                    .send()
+                    .await
+                    .aws("GetDistributionConfig")?;
+                let Some(config) = config.distribution_config() else {
+                    return Ok(None);
+                };
+                let pairs = found.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                let props = observed(config, pairs)?;
+                Ok::<_, AwsError>(Some((found, props)))
+            })
+            .buffer_unordered(16)
+            .try_collect()
+            .await?;
+    let mut owned: Vec<(OwnedDistribution, DistributionProps)> =
+        owned.into_iter().flatten().collect();
+    let custom = |props: &DistributionProps| props.origins.iter().any(|origin| !origin.s3);
+    if owned.iter().any(|(_, props)| custom(props)) {
+        // The stack's load balancer as an origin is its ARN, as the manifest refers to it.
         let arns = load_balancer_arns(cx).await?;
-        for (resource, _) in &mut owned {
-            if let Some(field) = resource.props.get_mut("origins")
-                && let Value::List(origins) = &mut field.value
+        for origin in owned
+            .iter_mut()
+            .flat_map(|(_, props)| props.origins.iter_mut())
+        {
+            if let Value::Str(domain) = &origin.domain
+                && let Some(arn) = arns.get(&domain.to_ascii_lowercase())
             {
-                for origin in origins {
-                    if let Value::Map(map) = origin
-                        && let Some(Value::Str(domain)) = map.get("domain")
-                        && let Some(arn) = arns.get(&domain.to_ascii_lowercase())
-                    {
-                        map.insert("domain".into(), Value::Phys(arn.clone()));
-                    }
-                }
+                origin.domain = Value::Phys(arn.clone());
             }
         }
     }
-    Ok(owned.into_iter().map(|(resource, _)| resource).collect())
+    Ok(owned
+        .into_iter()
+        .map(|(found, props)| {
+            let mut resource = Observed::new(found.logical, &found.arn, props.into_props());
+            resource.attributes = published(&found.id, &found.domain_name);
+            resource.extra.insert("id".into(), found.id);
+            resource
+        })
+        .collect())
 }
 
-/// The normalised view of a live config; also says whether any origin is custom.
+/// The normalised view of a live config. Origins and the default behaviour are required
+/// members of a config: missing, an error.
 fn observed<'a>(
-    logical: crate::engine::model::ResourceId,
-    arn: &str,
-    id: &str,
     config: &DistributionConfig,
     pairs: impl Iterator<Item = (&'a str, &'a str)>,
-) -> (Observed, bool) {
-    let mut custom = false;
-    let origins: Vec<Value> = config
+) -> Result<DistributionProps, AwsError> {
+    let missing = |field: &str| AwsError::missing("GetDistributionConfig", field);
+    let origins = config
         .origins()
-        .map(|origins| origins.items())
-        .unwrap_or_default()
+        .ok_or_else(|| missing("Origins"))?
+        .items()
         .iter()
-        .map(|origin| {
-            let s3 = origin.s3_origin_config().is_some() && origin.custom_origin_config().is_none();
-            custom |= !s3;
-            Value::map([
-                ("id", Value::str(origin.id())),
-                ("domain", Value::str(origin.domain_name())),
-                ("path", Value::str(origin.origin_path().unwrap_or_default())),
-                ("s3", Value::Bool(s3)),
-                (
-                    "oac",
-                    origin
-                        .origin_access_control_id()
-                        .filter(|id| !id.is_empty())
-                        .map_or(Value::Null, |id| Value::Phys(id.to_string())),
-                ),
-                (
-                    "protocol",
-                    origin.custom_origin_config().map_or(Value::Null, |custom| {
-                        Value::str(custom.origin_protocol_policy().as_str())
-                    }),
-                ),
-                (
-                    "headers",
-                    Value::Map(
-                        origin
-                            .custom_headers()
-                            .map(|headers| headers.items())
-                            .unwrap_or_default()
-                            .iter()
-                            .map(|header| {
-                                (
-                                    header.header_name().to_string(),
-                                    Value::str(header.header_value()),
-                                )
-                            })
-                            .collect(),
-                    ),
-                ),
-            ])
-        })
+        .map(observed_origin)
         .collect();
-    let methods = |allowed: Option<&AllowedMethods>| -> (Vec<String>, Vec<String>) {
-        let Some(allowed) = allowed else {
-            return (
-                vec!["GET".into(), "HEAD".into()],
-                vec!["GET".into(), "HEAD".into()],
-            );
-        };
-        let all = allowed
-            .items()
-            .iter()
-            .map(|m| m.as_str().to_string())
-            .collect();
-        let cached = allowed
-            .cached_methods()
-            .map(|cached| {
-                cached
-                    .items()
-                    .iter()
-                    .map(|m| m.as_str().to_string())
-                    .collect()
-            })
-            .unwrap_or_else(|| vec!["GET".into(), "HEAD".into()]);
-        (all, cached)
-    };
-    // DefaultCacheBehavior and CacheBehavior share their getters, not a type.
-    macro_rules! behavior_view {
-        ($behavior:expr, $path:expr) => {{
-            let behavior = $behavior;
-            let (all, cached) = methods(behavior.allowed_methods());
-            behavior_map(
-                $path,
-                behavior.target_origin_id(),
-                behavior.cache_policy_id().unwrap_or_default(),
-                behavior.origin_request_policy_id(),
-                &all,
-                &cached,
-                behavior.compress().unwrap_or(false),
-                behavior.viewer_protocol_policy().as_str(),
-            )
-        }};
-    }
     let default = config
         .default_cache_behavior()
-        .map_or(Value::Null, |behavior| behavior_view!(behavior, None));
-    let behaviors: Vec<Value> = config
+        .ok_or_else(|| missing("DefaultCacheBehavior"))?;
+    let behaviors = config
         .cache_behaviors()
         .map(|behaviors| behaviors.items())
         .unwrap_or_default()
         .iter()
-        .map(|behavior| behavior_view!(behavior, Some(behavior.path_pattern())))
+        .map(|behavior| behavior_view!(behavior, Some(behavior.path_pattern().to_string())))
         .collect();
-    let mut errors: Vec<(i64, Value)> = config
+    let viewer = config.viewer_certificate();
+    let certificate = viewer
+        .and_then(|viewer| viewer.acm_certificate_arn())
+        .filter(|arn| !arn.is_empty());
+    Ok(DistributionProps {
+        comment: config.comment().to_string(),
+        enabled: config.enabled(),
+        aliases: config
+            .aliases()
+            .map(|aliases| aliases.items())
+            .unwrap_or_default()
+            .iter()
+            .cloned()
+            .collect(),
+        certificate: certificate.map_or(Value::Null, Value::str),
+        minimum_tls: certificate
+            .and(viewer.and_then(|viewer| viewer.minimum_protocol_version()))
+            .map(|version| version.as_str().to_string()),
+        // Not said is CloudFront's default: every edge location.
+        price_class: config
+            .price_class()
+            .map_or("PriceClass_All", |class| class.as_str())
+            .to_string(),
+        // Not said is none.
+        default_root_object: config.default_root_object().unwrap_or_default().to_string(),
+        // Not said is CloudFront's default, HTTP/2.
+        http_version: config
+            .http_version()
+            .map_or("http2", |version| version.as_str())
+            .to_string(),
+        // Not said is off.
+        ipv6: config.is_ipv6_enabled().unwrap_or(false),
+        web_acl: config
+            .web_acl_id()
+            .filter(|acl| !acl.is_empty())
+            .map_or(Value::Null, Value::str),
+        logging: config
+            .logging()
+            .filter(|logging| logging.enabled())
+            .map(|logging| DistributionLogging {
+                bucket: logging.bucket().to_string(),
+                prefix: logging.prefix().to_string(),
+            }),
+        origins,
+        default: behavior_view!(default, None),
+        behaviors,
+        errors: observed_errors(config),
+        tags: tags::observed_tag_map(pairs),
+    })
+}
+
+fn observed_origin(origin: &Origin) -> DistributionOrigin {
+    let s3 = origin.s3_origin_config().is_some() && origin.custom_origin_config().is_none();
+    DistributionOrigin {
+        id: origin.id().to_string(),
+        domain: Value::str(origin.domain_name()),
+        // Not said is the root.
+        path: origin.origin_path().unwrap_or_default().to_string(),
+        s3,
+        oac: origin
+            .origin_access_control_id()
+            .filter(|id| !id.is_empty())
+            .map(|id| Value::Phys(id.to_string())),
+        protocol: origin
+            .custom_origin_config()
+            .map(|custom| custom.origin_protocol_policy().as_str().to_string()),
+        headers: origin
+            .custom_headers()
+            .map(|headers| headers.items())
+            .unwrap_or_default()
+            .iter()
+            .map(|header| {
+                (
+                    header.header_name().to_string(),
+                    header.header_value().to_string(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The methods a behaviour allows and caches: GET and HEAD when not said (CloudFront's
+/// default).
+fn observed_methods(allowed: Option<&AllowedMethods>) -> (BTreeSet<String>, BTreeSet<String>) {
+    let default = || BTreeSet::from(["GET".to_string(), "HEAD".to_string()]);
+    let Some(allowed) = allowed else {
+        return (default(), default());
+    };
+    let all = allowed
+        .items()
+        .iter()
+        .map(|m| m.as_str().to_string())
+        .collect();
+    let cached = allowed
+        .cached_methods()
+        .map(|cached| {
+            cached
+                .items()
+                .iter()
+                .map(|m| m.as_str().to_string())
+                .collect()
+        })
+        .unwrap_or_else(default);
+    (all, cached)
+}
+
+/// The error responses, by status code.
+fn observed_errors(config: &DistributionConfig) -> Vec<DistributionErrorResponse> {
+    let mut errors: Vec<DistributionErrorResponse> = config
         .custom_error_responses()
         .map(|errors| errors.items())
         .unwrap_or_default()
         .iter()
-        .map(|error| {
-            let code = i64::from(error.error_code());
-            (
-                code,
-                error_value(
-                    code,
-                    error.response_page_path().filter(|page| !page.is_empty()),
-                    error.response_code().and_then(|status| status.parse().ok()),
-                    error.error_caching_min_ttl().unwrap_or(10),
-                ),
-            )
+        .map(|error| DistributionErrorResponse {
+            code: i64::from(error.error_code()),
+            page: error
+                .response_page_path()
+                .filter(|page| !page.is_empty())
+                .map(str::to_string),
+            status: error.response_code().and_then(|status| status.parse().ok()),
+            // Not said is CloudFront's default, 10 seconds.
+            ttl: error.error_caching_min_ttl().unwrap_or(10),
         })
         .collect();
-    errors.sort_by_key(|(code, _)| *code);
-    let certificate = config.viewer_certificate().and_then(|viewer| {
-        viewer
-            .acm_certificate_arn()
-            .filter(|arn| !arn.is_empty())
-            .map(|arn| {
-                (
-                    arn.to_string(),
-                    viewer
-                        .minimum_protocol_version()
-                        .map(|version| version.as_str().to_string()),
-                )
-            })
-    });
-    let logging =
-        config
-            .logging()
-            .filter(|logging| logging.enabled())
-            .map_or(Value::Null, |logging| {
-                Value::map([
-                    ("bucket", Value::str(logging.bucket())),
-                    ("prefix", Value::str(logging.prefix())),
-                ])
-            });
-    let mut resource = Observed::new(
-        logical,
-        arn,
-        props([
-            ("comment", Value::str(config.comment()), Mode::InPlace),
-            ("enabled", Value::Bool(config.enabled()), Mode::InPlace),
-            (
-                "aliases",
-                Value::Set(
-                    config
-                        .aliases()
-                        .map(|aliases| aliases.items())
-                        .unwrap_or_default()
-                        .iter()
-                        .map(Value::str)
-                        .collect(),
-                ),
-                Mode::InPlace,
-            ),
-            (
-                "certificate",
-                certificate
-                    .as_ref()
-                    .map_or(Value::Null, |(arn, _)| Value::str(arn)),
-                Mode::InPlace,
-            ),
-            (
-                "minimum_tls",
-                certificate
-                    .as_ref()
-                    .and_then(|(_, version)| version.clone())
-                    .map_or(Value::Null, Value::Str),
-                Mode::InPlace,
-            ),
-            (
-                "price_class",
-                Value::str(
-                    config
-                        .price_class()
-                        .map_or("PriceClass_All", |class| class.as_str()),
-                ),
-                Mode::InPlace,
-            ),
-            (
-                "default_root_object",
-                Value::str(config.default_root_object().unwrap_or_default()),
-                Mode::InPlace,
-            ),
-            (
-                "http_version",
-                Value::str(
-                    config
-                        .http_version()
-                        .map_or("http2", |version| version.as_str()),
-                ),
-                Mode::InPlace,
-            ),
-            (
-                "ipv6",
-                Value::Bool(config.is_ipv6_enabled().unwrap_or(false)),
-                Mode::InPlace,
-            ),
-            (
-                "web_acl",
-                config
-                    .web_acl_id()
-                    .filter(|acl| !acl.is_empty())
-                    .map_or(Value::Null, Value::str),
-                Mode::InPlace,
-            ),
-            ("logging", logging, Mode::InPlace),
-            ("origins", Value::List(origins), Mode::InPlace),
-            ("default", default, Mode::InPlace),
-            ("behaviors", Value::List(behaviors), Mode::InPlace),
-            (
-                "errors",
-                Value::List(errors.into_iter().map(|(_, value)| value).collect()),
-                Mode::InPlace,
-            ),
-            ("tags", tags::observed_tags(pairs), Mode::InPlace),
-        ]),
-    );
-    resource.extra.insert("id".into(), id.to_string());
-    (resource, custom)
+    errors.sort_by_key(|error| error.code);
+    errors
 }
 
-fn strings(value: Option<&Value>) -> Vec<String> {
-    value
-        .into_iter()
-        .flat_map(Value::items)
-        .filter_map(|item| item.as_str().map(str::to_string))
-        .collect()
-}
-
-fn text<'a>(map: &'a BTreeMap<String, Value>, key: &str) -> &'a str {
-    map.get(key).and_then(Value::as_str).unwrap_or_default()
-}
-
-fn allowed_methods(map: &BTreeMap<String, Value>) -> Result<AllowedMethods, AwsError> {
-    let all: Vec<Method> = strings(map.get("methods"))
-        .iter()
-        .map(|method| Method::from(method.as_str()))
-        .collect();
-    let cached: Vec<Method> = strings(map.get("cached_methods"))
-        .iter()
-        .map(|method| Method::from(method.as_str()))
-        .collect();
+fn allowed_methods(behavior: &DistributionBehavior) -> Result<AllowedMethods, AwsError> {
+    let methods = |names: &BTreeSet<String>| -> Vec<Method> {
+        names
+            .iter()
+            .map(|method| Method::from(method.as_str()))
+            .collect()
+    };
+    let all = methods(&behavior.methods);
+    let cached = methods(&behavior.cached_methods);
     built(
         "AllowedMethods",
         AllowedMethods::builder()
@@ -415,172 +408,137 @@ fn allowed_methods(map: &BTreeMap<String, Value>) -> Result<AllowedMethods, AwsE
     )
 }
 
-/// A managed policy's id from the name the plan shows (or the id itself).
-fn policy_id(value: &str) -> String {
-    crate::known::CACHE_POLICIES
-        .iter()
-        .chain(crate::known::ORIGIN_REQUEST_POLICIES)
-        .find(|(_, aws, _)| *aws == value)
-        .map_or(value.to_string(), |(_, _, id)| id.to_string())
+/// The DNS name of the stack's load balancer (CloudFront takes a name, not an ARN).
+async fn load_balancer_dns(op: &OpCx<'_>, reference: &Value) -> Result<String, AwsError> {
+    let arn = op.resolve(reference)?;
+    let found = op
+        .cx
+        .clients
+        .elbv2
+        .describe_load_balancers()
+        .load_balancer_arns(&arn)
+        .send()
+        .await
+        .aws("DescribeLoadBalancers")?;
+    found
+        .load_balancers()
+        .first()
+        .and_then(|lb| lb.dns_name())
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::missing("DescribeLoadBalancers", "DNSName"))
 }
 
-/// The whole config the desired state describes.
-async fn config(
-    op: &OpCx<'_>,
-    desired: &Desired,
-    caller_reference: &str,
-) -> Result<DistributionConfig, AwsError> {
-    let mut origins = Vec::new();
-    let wanted: Vec<Value> = desired.value("origins").items().cloned().collect();
-    for origin in &wanted {
-        let Some(map) = origin.as_map() else {
-            continue;
-        };
-        let domain = match map.get("domain") {
-            Some(Value::Ref(id)) => {
-                let arn = op.resolve(&Value::Ref(id.clone()))?;
-                let found = op
-                    .cx
-                    .clients
-                    .elbv2
-                    .describe_load_balancers()
-                    .load_balancer_arns(&arn)
-                    .send()
-                    .await
-                    .aws("DescribeLoadBalancers")?;
-                found
-                    .load_balancers()
-                    .first()
-                    .and_then(|lb| lb.dns_name())
-                    .unwrap_or_default()
-                    .to_string()
-            }
-            Some(other) => other.as_str().unwrap_or_default().to_string(),
-            None => String::new(),
-        };
-        let headers: Vec<OriginCustomHeader> = map
-            .get("headers")
-            .and_then(Value::as_map)
-            .map(|headers| {
-                headers
-                    .iter()
-                    .map(|(name, value)| {
-                        built(
-                            "OriginCustomHeader",
-                            OriginCustomHeader::builder()
-                                .header_name(name)
-                                .header_value(value.as_str().unwrap_or_default())
-                                .build(),
-                        )
-                    })
-                    .collect::<Result<_, _>>()
-            })
-            .transpose()?
-            .unwrap_or_default();
-        let mut builder = Origin::builder()
-            .id(text(map, "id"))
-            .domain_name(domain)
-            .origin_path(text(map, "path"))
-            .custom_headers(counted!(CustomHeaders, headers)?);
-        if map.get("s3") == Some(&Value::Bool(true)) {
-            builder = builder
-                // OAC, not the legacy origin access identity: the identity stays empty.
-                .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
-                .origin_access_control_id(op.resolve(map.get("oac").unwrap_or(&Value::Null))?);
-        } else {
-            builder = builder.custom_origin_config(built(
-                "CustomOriginConfig",
-                CustomOriginConfig::builder()
-                    .http_port(80)
-                    .https_port(443)
-                    .origin_protocol_policy(OriginProtocolPolicy::from(text(map, "protocol")))
-                    .origin_ssl_protocols(built(
-                        "OriginSslProtocols",
-                        OriginSslProtocols::builder()
-                            .quantity(1)
-                            .items(SslProtocol::TlSv12)
-                            .build(),
-                    )?)
-                    .origin_read_timeout(30)
-                    .origin_keepalive_timeout(5)
+/// An origin as CloudFront takes it.
+async fn origin_config(op: &OpCx<'_>, origin: &DistributionOrigin) -> Result<Origin, AwsError> {
+    let domain = match &origin.domain {
+        Value::Ref(_) => load_balancer_dns(op, &origin.domain).await?,
+        other => op.resolve(other)?,
+    };
+    let headers: Vec<OriginCustomHeader> = origin
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            built(
+                "OriginCustomHeader",
+                OriginCustomHeader::builder()
+                    .header_name(name)
+                    .header_value(value)
                     .build(),
-            )?);
-        }
-        origins.push(built("Origin", builder.build())?);
-    }
-    let empty = BTreeMap::new();
-    let default = desired.value("default").as_map().unwrap_or(&empty);
-    // DefaultCacheBehavior and CacheBehavior share their setters, not a type.
-    macro_rules! behavior_builder {
-        ($builder:expr, $map:expr) => {{
-            let map = $map;
-            let builder = $builder
-                .target_origin_id(text(map, "origin"))
-                .viewer_protocol_policy(ViewerProtocolPolicy::from(text(map, "viewer_protocol")))
-                .allowed_methods(allowed_methods(map)?)
-                .compress(map.get("compress") == Some(&Value::Bool(true)))
-                .cache_policy_id(policy_id(text(map, "cache_policy")));
-            match map.get("origin_request_policy") {
-                Some(Value::Str(policy)) => builder.origin_request_policy_id(policy_id(policy)),
-                _ => builder,
-            }
-        }};
-    }
-    let default_behavior = behavior_builder!(DefaultCacheBehavior::builder(), default);
-    let mut behaviors = Vec::new();
-    for behavior in desired.value("behaviors").items() {
-        let Some(map) = behavior.as_map() else {
-            continue;
-        };
-        let builder = behavior_builder!(
-            CacheBehavior::builder().path_pattern(text(map, "path")),
-            map
-        );
-        behaviors.push(built("CacheBehavior", builder.build())?);
-    }
-    let errors: Vec<CustomErrorResponse> = desired
-        .value("errors")
-        .items()
-        .filter_map(Value::as_map)
-        .map(|map| {
-            let mut builder = CustomErrorResponse::builder();
-            if let Some(Value::Int(code)) = map.get("code") {
-                builder = builder.error_code(*code as i32);
-            }
-            if let Some(Value::Str(page)) = map.get("page") {
-                builder = builder.response_page_path(page);
-            }
-            if let Some(Value::Int(status)) = map.get("status") {
-                builder = builder.response_code(status.to_string());
-            }
-            if let Some(Value::Int(ttl)) = map.get("ttl") {
-                builder = builder.error_caching_min_ttl(*ttl);
-            }
-            built("CustomErrorResponse", builder.build())
+            )
         })
         .collect::<Result<_, _>>()?;
-    let aliases = strings(Some(desired.value("aliases")));
-    let viewer = match desired.value("certificate").as_str() {
+    let mut builder = Origin::builder()
+        .id(&origin.id)
+        .domain_name(domain)
+        .origin_path(&origin.path)
+        .custom_headers(counted!(CustomHeaders, headers)?);
+    if origin.s3 {
+        builder = builder
+            // OAC, not the legacy origin access identity: the identity stays empty.
+            .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+            .origin_access_control_id(op.resolve(origin.oac.as_ref().unwrap_or(&Value::Null))?);
+    } else {
+        let protocol = origin.protocol.as_deref().ok_or_else(|| {
+            AwsError::new(
+                ErrorKind::Other,
+                "DistributionConfig",
+                format!("custom origin `{}` has no protocol", origin.id),
+            )
+        })?;
+        builder = builder.custom_origin_config(built(
+            "CustomOriginConfig",
+            CustomOriginConfig::builder()
+                .http_port(80)
+                .https_port(443)
+                .origin_protocol_policy(OriginProtocolPolicy::from(protocol))
+                .origin_ssl_protocols(built(
+                    "OriginSslProtocols",
+                    OriginSslProtocols::builder()
+                        .quantity(1)
+                        .items(SslProtocol::TlSv12)
+                        .build(),
+                )?)
+                .origin_read_timeout(30)
+                .origin_keepalive_timeout(5)
+                .build(),
+        )?);
+    }
+    built("Origin", builder.build())
+}
+
+// DefaultCacheBehavior and CacheBehavior share their setters, not a type.
+macro_rules! behavior_builder {
+    ($builder:expr, $behavior:expr) => {{
+        let behavior: &DistributionBehavior = $behavior;
+        let builder = $builder
+            .target_origin_id(&behavior.origin)
+            .viewer_protocol_policy(ViewerProtocolPolicy::from(
+                behavior.viewer_protocol.as_str(),
+            ))
+            .allowed_methods(allowed_methods(behavior)?)
+            .compress(behavior.compress)
+            .cache_policy_id(policy_id(&behavior.cache_policy));
+        match &behavior.origin_request_policy {
+            Some(policy) => builder.origin_request_policy_id(policy_id(policy)),
+            None => builder,
+        }
+    }};
+}
+
+fn error_config(error: &DistributionErrorResponse) -> Result<CustomErrorResponse, AwsError> {
+    built(
+        "CustomErrorResponse",
+        CustomErrorResponse::builder()
+            .error_code(error.code as i32)
+            .set_response_page_path(error.page.clone())
+            .set_response_code(error.status.map(|status| status.to_string()))
+            .error_caching_min_ttl(error.ttl)
+            .build(),
+    )
+}
+
+fn viewer_certificate(props: &DistributionProps) -> ViewerCertificate {
+    match props.certificate.as_str() {
         Some(arn) => ViewerCertificate::builder()
             .acm_certificate_arn(arn)
             .ssl_support_method(SslSupportMethod::SniOnly)
             .minimum_protocol_version(MinimumProtocolVersion::from(
-                desired
-                    .value("minimum_tls")
-                    .as_str()
-                    .unwrap_or("TLSv1.2_2021"),
+                props.minimum_tls.as_deref().unwrap_or("TLSv1.2_2021"),
             ))
             .build(),
         None => ViewerCertificate::builder()
             .cloud_front_default_certificate(true)
             .build(),
-    };
-    let logging = match desired.value("logging").as_map() {
-        Some(map) => LoggingConfig::builder()
+    }
+}
+
+fn logging_config(props: &DistributionProps) -> LoggingConfig {
+    match &props.logging {
+        Some(logging) => LoggingConfig::builder()
             .enabled(true)
             .include_cookies(false)
-            .bucket(text(map, "bucket"))
-            .prefix(text(map, "prefix"))
+            .bucket(&logging.bucket)
+            .prefix(&logging.prefix)
             .build(),
         None => LoggingConfig::builder()
             .enabled(false)
@@ -588,40 +546,53 @@ async fn config(
             .bucket("")
             .prefix("")
             .build(),
-    };
+    }
+}
+
+/// The whole config the desired state describes.
+async fn config(
+    op: &OpCx<'_>,
+    props: &DistributionProps,
+    caller_reference: &str,
+) -> Result<DistributionConfig, AwsError> {
+    let mut origins = Vec::new();
+    for origin in &props.origins {
+        origins.push(origin_config(op, origin).await?);
+    }
+    let default_behavior = behavior_builder!(DefaultCacheBehavior::builder(), &props.default);
+    let mut behaviors = Vec::new();
+    for behavior in &props.behaviors {
+        let builder = behavior_builder!(
+            CacheBehavior::builder().set_path_pattern(behavior.path.clone()),
+            behavior
+        );
+        behaviors.push(built("CacheBehavior", builder.build())?);
+    }
+    let errors: Vec<CustomErrorResponse> = props
+        .errors
+        .iter()
+        .map(error_config)
+        .collect::<Result<_, _>>()?;
+    let aliases: Vec<String> = props.aliases.iter().cloned().collect();
     built(
         "DistributionConfig",
         DistributionConfig::builder()
             .caller_reference(caller_reference)
-            .comment(desired.value("comment").as_str().unwrap_or_default())
-            .enabled(desired.value("enabled") == &Value::Bool(true))
+            .comment(&props.comment)
+            .enabled(props.enabled)
             .aliases(counted!(Aliases, aliases)?)
-            .default_root_object(
-                desired
-                    .value("default_root_object")
-                    .as_str()
-                    .unwrap_or_default(),
-            )
+            .default_root_object(&props.default_root_object)
             .origins(counted!(Origins, origins)?)
             .default_cache_behavior(built("DefaultCacheBehavior", default_behavior.build())?)
             .cache_behaviors(counted!(CacheBehaviors, behaviors)?)
             .custom_error_responses(counted!(CustomErrorResponses, errors)?)
-            .logging(logging)
-            .price_class(PriceClass::from(
-                desired
-                    .value("price_class")
-                    .as_str()
-                    .unwrap_or("PriceClass_All"),
-            ))
-            .viewer_certificate(viewer)
-            .web_acl_id(desired.value("web_acl").as_str().unwrap_or_default())
-            .http_version(HttpVersion::from(
-                desired
-                    .value("http_version")
-                    .as_str()
-                    .unwrap_or("http2and3"),
-            ))
-            .is_ipv6_enabled(desired.value("ipv6") == &Value::Bool(true))
+            .logging(logging_config(props))
+            .price_class(PriceClass::from(props.price_class.as_str()))
+            .viewer_certificate(viewer_certificate(props))
+            // Empty is no web ACL.
+            .web_acl_id(props.web_acl.as_str().unwrap_or_default())
+            .http_version(HttpVersion::from(props.http_version.as_str()))
+            .is_ipv6_enabled(props.ipv6)
             .build(),
     )
 }
@@ -725,12 +696,12 @@ pub const CONDITIONS: &[Condition] = &[
 ];
 
 /// An error of a distribution's call, read with its conditions and by whose certificate
-/// it names.
-fn read_error(desired: Option<&Desired>, error: AwsError) -> AwsError {
-    let Some(desired) = desired else {
+/// it names (the desired distribution's, when the call sends its config).
+fn read_error(desired: Option<(&Desired, &DistributionProps)>, error: AwsError) -> AwsError {
+    let Some((desired, props)) = desired else {
         return conditions::read(error, CONDITIONS);
     };
-    let arn = desired.value("certificate").as_str().unwrap_or_default();
+    let arn = props.certificate.as_str().unwrap_or_default();
     let error = conditions::certificate_error(
         error,
         &["InvalidViewerCertificate"],
@@ -744,12 +715,13 @@ fn read_error(desired: Option<&Desired>, error: AwsError) -> AwsError {
 }
 
 pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+    let props = DistributionProps::from_props(&desired.props)?;
     // A retried create with the same config gets the same distribution back (CloudFront
     // answers a repeated caller reference with the original); a new config, a new one.
     let mut hasher = Sha256::new();
     hasher.update(format!("{}\n{}\n{:?}", op.cx.stack, op.id, desired.props).as_bytes());
     let reference = format!("edgectl-{}", &hex::encode(hasher.finalize())[..32]);
-    let config = config(op, desired, &reference).await?;
+    let config = config(op, &props, &reference).await?;
     let created = op
         .cx
         .clients
@@ -758,13 +730,13 @@ pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError
         .distribution_config_with_tags(
             DistributionConfigWithTags::builder()
                 .distribution_config(config)
-                .tags(cloudfront_tags(crate::tags::for_create(op, desired))?)
+                .tags(cloudfront_tags(crate::tags::for_create(op, &props.tags))?)
                 .build(),
         )
         .send()
         .await
         .aws("CreateDistributionWithTags")
-        .map_err(|error| read_error(Some(desired), error))?;
+        .map_err(|error| read_error(Some((desired, &props)), error))?;
     let distribution = created.distribution();
     let arn = distribution
         .map(|d| d.arn().to_string())
@@ -789,43 +761,44 @@ pub async fn update(
     changes: &[Change],
 ) -> Result<(), AwsError> {
     let cloudfront = &op.cx.clients.cloudfront;
+    let props = DistributionProps::from_props(&desired.props)?;
+    let live = DistributionProps::from_props(&observed.props)?;
     let id = observed
         .extra
         .get("id")
         .cloned()
         .unwrap_or_else(|| id_from_arn(&observed.physical_id).to_string());
-    if changes.iter().any(|change| change.field != "tags") {
-        let live = cloudfront
+    // Anything but the tags is in the config, which goes whole.
+    let but_tags = DistributionChanges {
+        tags: false,
+        ..DistributionProps::changed(changes)
+    };
+    if but_tags != DistributionChanges::default() {
+        let current = cloudfront
             .get_distribution_config()
             .id(&id)
             .send()
             .await
             .aws("GetDistributionConfig")?;
-        let reference = live
+        let reference = current
             .distribution_config()
             .map(|config| config.caller_reference().to_string())
-            .unwrap_or_default();
-        let config = config(op, desired, &reference).await?;
+            .ok_or_else(|| AwsError::missing("GetDistributionConfig", "DistributionConfig"))?;
+        let config = config(op, &props, &reference).await?;
         cloudfront
             .update_distribution()
             .id(&id)
-            .set_if_match(live.e_tag().map(str::to_string))
+            .set_if_match(current.e_tag().map(str::to_string))
             .distribution_config(config)
             .send()
             .await
             .aws("UpdateDistribution")
-            .map_err(|error| read_error(Some(desired), error))?;
+            .map_err(|error| read_error(Some((desired, &props)), error))?;
         if op.cx.wait_edge {
             wait_deployed(op, &id).await?;
         }
     }
-    tags::sync(
-        cloudfront,
-        &observed.physical_id,
-        observed.value("tags"),
-        desired.value("tags"),
-    )
-    .await
+    tags::sync(cloudfront, &observed.physical_id, &live.tags, &props.tags).await
 }
 
 pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

@@ -16,7 +16,8 @@ use async_trait::async_trait;
 
 use super::invalidate;
 use crate::engine::diff::{Change, Step, Summary};
-use crate::engine::model::{Desired, Field, Mode, Observed, ResourceId, Value, props};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::errors::AwsError;
 use crate::s3::{self, SyncTag, content};
 use crate::{Cx, OpCx};
@@ -28,6 +29,50 @@ pub const INVALIDATE_ALL_ABOVE: usize = 15;
 
 pub fn invalidation_id(bucket_key: &str) -> ResourceId {
     ResourceId::new(INVALIDATION, bucket_key)
+}
+
+crate::engine::properties! {
+    /// What the distributions in front of a synced bucket may serve stale, as both sides
+    /// tell it: lowering from the folder, observe from the listing and the bucket's
+    /// `edgectl:sync` tag.
+    pub struct InvalidationProps (changes: InvalidationChanges) {
+        /// The bucket, by reference; live, its name.
+        pub bucket: Value => InPlace,
+        /// Key -> content hash, as the objects kind has them; after `normalize`, only the
+        /// served objects (new files were never served).
+        pub files: BTreeMap<String, String> => InPlace,
+        /// Live only, until `normalize` drops them: each object's size.
+        pub sizes: Option<BTreeMap<String, i64>> => InPlace (optional),
+        /// The header rules' fingerprint: a change uploads, so invalidates, every file.
+        pub headers: String => InPlace,
+        /// An earlier apply stopped before invalidating what it changed (the tag's
+        /// `invalidate`); desired, never.
+        pub pending: bool => InPlace,
+    }
+}
+
+crate::engine::properties! {
+    /// What only the manifest and the local folder tell: desired, and copied onto the live
+    /// side by `normalize`, so that none of it reads as a change.
+    pub struct InvalidationLocal (changes: InvalidationLocalChanges) {
+        /// The distributions serving the bucket, and where.
+        pub targets: BTreeSet<Target> => InPlace,
+        /// Whether the sync deletes remote keys with no local file.
+        pub delete: bool => InPlace,
+        /// The sync as [`content::scan_value`] holds it.
+        pub scan: Value => InPlace,
+    }
+}
+
+crate::engine::record! {
+    /// One distribution serving the bucket, and where: the origin path it serves the
+    /// bucket under and its root object (which also answers for `/`).
+    pub struct Target {
+        /// By reference.
+        pub distribution: Value,
+        pub origin_path: String,
+        pub root_object: String,
+    }
 }
 
 pub struct InvalidationAdapter;
@@ -43,44 +88,56 @@ impl crate::engine::kind::Kind for InvalidationAdapter {
     /// The distributions to tell are the manifest's; both sides keep only the served
     /// objects (new files were never served, so they are nothing to invalidate).
     fn normalize(&self, desired: &mut Desired, observed: &mut Observed) {
-        if let Some(targets) = desired.props.get("targets") {
-            observed.props.insert("targets".into(), targets.clone());
-        }
-        content::settle(desired, observed);
-        let live: BTreeSet<String> = observed
-            .value("files")
-            .as_map()
-            .map(|files| files.keys().cloned().collect())
-            .unwrap_or_default();
-        if let Some(Field {
-            value: Value::Map(files),
-            ..
-        }) = desired.props.get_mut("files")
-        {
-            files.retain(|key, _| live.contains(key));
-        }
+        let (Ok(mut want), Ok(local), Ok(mut live)) = (
+            InvalidationProps::from_props(&desired.props),
+            InvalidationLocal::from_props(&desired.props),
+            InvalidationProps::from_props(&observed.props),
+        ) else {
+            return;
+        };
+        // Absent from a live side normalized already: nothing more is hashed.
+        let sizes = live.sizes.take().unwrap_or_default();
+        content::settle(
+            &local.scan,
+            local.delete,
+            &mut want.files,
+            &mut live.files,
+            &sizes,
+        );
+        want.files.retain(|key, _| live.files.contains_key(key));
+        desired.props.extend(want.into_props());
+        observed.props = live.into_props();
+        observed.props.extend(local.into_props());
     }
 
     fn summarize(&self, step: &Step) -> Option<Summary> {
         let desired = step.desired.as_ref()?;
+        let want = InvalidationProps::from_props(&desired.props).ok()?;
+        let local = InvalidationLocal::from_props(&desired.props).ok()?;
         let lines = match &step.observed {
-            None => vec!["nothing is served from the bucket yet: its later changes are".to_string()
-                + " invalidated"],
-            Some(observed) => targets(desired)
-                .into_iter()
-                .map(|target| {
-                    let paths = target.paths(observed, desired);
-                    let shown = if paths.is_empty() {
-                        "nothing".to_string()
-                    } else {
-                        paths.join(" ")
-                    };
-                    format!("{}: {shown}", target.distribution)
-                })
-                .chain(pending(observed).then(|| {
-                    "# an earlier apply stopped before invalidating what it changed: `/*` is invalidated".to_string()
-                }))
-                .collect(),
+            None => vec![
+                "nothing is served from the bucket yet: its later changes are".to_string()
+                    + " invalidated",
+            ],
+            Some(observed) => {
+                let live = InvalidationProps::from_props(&observed.props).ok()?;
+                local
+                    .targets
+                    .iter()
+                    .map(|target| {
+                        let paths = target.paths(&live, &want);
+                        let shown = if paths.is_empty() {
+                            "nothing".to_string()
+                        } else {
+                            paths.join(" ")
+                        };
+                        format!("{}: {shown}", target.distribution)
+                    })
+                    .chain(live.pending.then(|| {
+                        "# an earlier apply stopped before invalidating what it changed: `/*` is invalidated".to_string()
+                    }))
+                    .collect()
+            }
         };
         Some(Summary {
             lines,
@@ -95,16 +152,17 @@ impl crate::engine::kind::Kind for InvalidationAdapter {
             .into_iter()
             .map(|(owned, sync, listed)| {
                 let (files, sizes) = content::live_files(listed);
+                let props = InvalidationProps {
+                    bucket: Value::Phys(owned.name.clone()),
+                    files,
+                    sizes: Some(sizes),
+                    headers: sync.headers.clone(),
+                    pending: sync.pending,
+                };
                 let mut resource = Observed::new(
                     invalidation_id(owned.id.name()),
                     &owned.name,
-                    props([
-                        ("bucket", Value::Phys(owned.name.clone()), Mode::InPlace),
-                        ("files", files, Mode::InPlace),
-                        ("sizes", sizes, Mode::InPlace),
-                        ("headers", Value::str(&sync.headers), Mode::InPlace),
-                        ("pending", Value::Bool(sync.pending), Mode::InPlace),
-                    ]),
+                    props.into_props(),
                 );
                 resource.extra.insert("sync".into(), sync.to_string());
                 resource
@@ -115,7 +173,7 @@ impl crate::engine::kind::Kind for InvalidationAdapter {
     /// Nothing was served from the bucket through a distribution of the stack yet, so
     /// nothing is stale; the objects kind records that it is served from now on (`cdn`).
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        op.resolve(desired.value("bucket"))
+        op.resolve(&InvalidationProps::from_props(&desired.props)?.bucket)
     }
 
     async fn update(
@@ -125,18 +183,21 @@ impl crate::engine::kind::Kind for InvalidationAdapter {
         observed: &Observed,
         _changes: &[Change],
     ) -> Result<(), AwsError> {
-        for target in targets(desired) {
-            let paths = target.paths(observed, desired);
+        let want = InvalidationProps::from_props(&desired.props)?;
+        let local = InvalidationLocal::from_props(&desired.props)?;
+        let live = InvalidationProps::from_props(&observed.props)?;
+        for target in &local.targets {
+            let paths = target.paths(&live, &want);
             if paths.is_empty() {
                 continue;
             }
             // `edgectl sync` reads no distribution before it needs one.
-            let arn = match op.resolve(&target.reference) {
+            let arn = match op.resolve(&target.distribution) {
                 Ok(arn) => Some(arn),
                 Err(_) => super::owned(op.cx)
                     .await?
                     .iter()
-                    .find(|found| Some(&found.logical) == reference_id(&target.reference))
+                    .find(|found| Some(&found.logical) == reference_id(&target.distribution))
                     .map(|found| found.arn.clone()),
             };
             // A distribution that does not exist has nothing cached.
@@ -168,26 +229,14 @@ impl crate::engine::kind::Kind for InvalidationAdapter {
     }
 }
 
-fn pending(observed: &Observed) -> bool {
-    observed.value("pending") == &Value::Bool(true)
-}
-
-/// One distribution serving the bucket, and where.
-struct Target {
-    reference: Value,
-    distribution: String,
-    origin_path: String,
-    root_object: String,
-}
-
 impl Target {
     /// The paths to invalidate: the served objects that change, as this distribution
     /// serves them; `/*` after an apply stopped before its invalidation.
-    fn paths(&self, observed: &Observed, desired: &Desired) -> Vec<String> {
-        if pending(observed) {
+    fn paths(&self, live: &InvalidationProps, want: &InvalidationProps) -> Vec<String> {
+        if live.pending {
             return vec!["/*".to_string()];
         }
-        let keys = changed(observed, desired);
+        let keys = changed(live, want);
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         invalidation_paths(&keys, &self.origin_path, &self.root_object)
     }
@@ -200,38 +249,13 @@ fn reference_id(value: &Value) -> Option<&ResourceId> {
     }
 }
 
-fn targets(desired: &Desired) -> Vec<Target> {
-    desired
-        .value("targets")
-        .items()
-        .filter_map(Value::as_map)
-        .filter_map(|map| {
-            let text = |key: &str| {
-                map.get(key)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            let reference = map.get("distribution")?.clone();
-            Some(Target {
-                distribution: reference.to_string(),
-                reference,
-                origin_path: text("origin_path"),
-                root_object: text("root_object"),
-            })
-        })
-        .collect()
-}
-
 /// Served keys whose object changes: overwritten with other content (all of them when the
 /// cache rules change, since every file is uploaded again) or deleted.
-fn changed(observed: &Observed, desired: &Desired) -> Vec<String> {
-    let empty = BTreeMap::new();
-    let live = observed.value("files").as_map().unwrap_or(&empty);
-    let wanted = desired.value("files").as_map().unwrap_or(&empty);
-    let headers_changed = observed.value("headers") != desired.value("headers");
-    live.iter()
-        .filter(|(key, hash)| headers_changed || wanted.get(*key) != Some(*hash))
+fn changed(live: &InvalidationProps, want: &InvalidationProps) -> Vec<String> {
+    let headers_changed = live.headers != want.headers;
+    live.files
+        .iter()
+        .filter(|(key, hash)| headers_changed || want.files.get(*key) != Some(*hash))
         .map(|(key, _)| key.clone())
         .collect()
 }

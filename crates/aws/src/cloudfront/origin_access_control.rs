@@ -8,9 +8,22 @@ use aws_sdk_cloudfront::types::{
 };
 
 use super::OAC;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::model::{Desired, Observed, ResourceId};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, built};
 use crate::{Cx, OpCx};
+
+crate::engine::properties! {
+    /// An Origin Access Control: what the API lets it say, all changed in place.
+    pub struct OriginAccessControlProps (changes: OriginAccessControlChanges) {
+        /// `<stack>-<bucket key>`, unique in the account, at most 64 characters.
+        pub name: String => InPlace,
+        /// What it signs for: `s3`.
+        pub origin_type: String => InPlace,
+        /// When and how it signs: `always sigv4`.
+        pub signing: String => InPlace,
+    }
+}
 
 pub fn oac_id(bucket_key: &str) -> ResourceId {
     ResourceId::new(OAC, bucket_key)
@@ -67,7 +80,9 @@ async fn list_all(cx: &Cx) -> Result<Vec<OriginAccessControlSummary>, AwsError> 
 /// Names of Origin Access Controls are unique in the account: one of the name without
 /// the stack's mark in its description is refused before anything changes.
 pub async fn preflight_create(cx: &Cx, desired: &Desired) -> Result<(), String> {
-    let name = desired.value("name").as_str().unwrap_or_default();
+    let props =
+        OriginAccessControlProps::from_props(&desired.props).map_err(|error| error.to_string())?;
+    let name = props.name.as_str();
     let all = list_all(cx)
         .await
         .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
@@ -91,36 +106,31 @@ pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         .iter()
         .filter_map(|summary| {
             let id = owner(&cx.stack, summary.description())?;
-            Some(Observed::new(
-                id,
-                summary.id(),
-                props([
-                    ("name", Value::str(summary.name()), Mode::InPlace),
-                    (
-                        "origin_type",
-                        Value::str(summary.origin_access_control_origin_type().as_str()),
-                        Mode::InPlace,
-                    ),
-                    (
-                        "signing",
-                        Value::str(format!(
-                            "{} {}",
-                            summary.signing_behavior().as_str(),
-                            summary.signing_protocol().as_str()
-                        )),
-                        Mode::InPlace,
-                    ),
-                ]),
-            ))
+            let props = OriginAccessControlProps {
+                name: summary.name().to_string(),
+                origin_type: summary
+                    .origin_access_control_origin_type()
+                    .as_str()
+                    .to_string(),
+                signing: format!(
+                    "{} {}",
+                    summary.signing_behavior().as_str(),
+                    summary.signing_protocol().as_str()
+                ),
+            };
+            Some(Observed::new(id, summary.id(), props.into_props()))
         })
         .collect())
 }
 
+/// What the create and update calls send: the name, the stack's mark, and S3 signed with
+/// SigV4 always (what the lowering asks of every one).
 fn config(op: &OpCx<'_>, desired: &Desired) -> Result<OriginAccessControlConfig, AwsError> {
+    let props = OriginAccessControlProps::from_props(&desired.props)?;
     built(
         "CreateOriginAccessControl",
         OriginAccessControlConfig::builder()
-            .name(desired.value("name").as_str().unwrap_or_default())
+            .name(props.name)
             .description(description(&op.cx.stack, op.id))
             .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
             .signing_behavior(OriginAccessControlSigningBehaviors::Always)

@@ -1,15 +1,25 @@
 //! Elastic IPs for NAT gateways, one per NAT, allocated with their tags.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
-use super::{observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
+use super::{observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, props};
+use crate::engine::model::{Desired, Observed};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt};
 use crate::{Cx, OpCx};
 
 pub struct ElasticIpAdapter;
+
+crate::engine::properties! {
+    /// An Elastic IP: nothing of it changes but its tags.
+    pub struct ElasticIpProps (changes: ElasticIpChanges) {
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 #[async_trait]
 impl crate::engine::kind::Kind for ElasticIpAdapter {
@@ -29,20 +39,24 @@ impl crate::engine::kind::Kind for ElasticIpAdapter {
             .send()
             .await
             .aws("DescribeAddresses")?;
-        Ok(found
+        found
             .addresses()
             .iter()
-            .filter_map(|address| {
-                Some(Observed::new(
-                    owned_id(cx, address.tags())?,
-                    address.allocation_id()?,
-                    props([("tags", observed_tags(address.tags()), Mode::InPlace)]),
-                ))
+            .filter_map(|address| Some((owned_id(cx, address.tags())?, address)))
+            .map(|(id, address)| {
+                let props = ElasticIpProps {
+                    tags: observed_tag_map(address.tags()),
+                };
+                let allocation_id = address
+                    .allocation_id()
+                    .ok_or_else(|| AwsError::missing("DescribeAddresses", "AllocationId"))?;
+                Ok::<_, AwsError>(Observed::new(id, allocation_id, props.into_props()))
             })
-            .collect())
+            .collect()
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let props = ElasticIpProps::from_props(&desired.props)?;
         let created = op
             .cx
             .clients
@@ -51,7 +65,7 @@ impl crate::engine::kind::Kind for ElasticIpAdapter {
             .domain(DomainType::Vpc)
             .tag_specifications(tag_spec(
                 ResourceType::ElasticIp,
-                crate::tags::for_create(op, desired),
+                crate::tags::for_create(op, &props.tags),
             ))
             .send()
             .await
@@ -69,7 +83,9 @@ impl crate::engine::kind::Kind for ElasticIpAdapter {
         observed: &Observed,
         _changes: &[Change],
     ) -> Result<(), AwsError> {
-        sync_tags(op, desired, observed).await
+        let props = ElasticIpProps::from_props(&desired.props)?;
+        let live = ElasticIpProps::from_props(&observed.props)?;
+        sync_tags(op, &observed.physical_id, live.tags, props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

@@ -1,15 +1,28 @@
 //! The internet gateway: exists when the network has public subnets, attached to the VPC.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
-use super::{observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
+use super::{observed_tag_map, owned_filter, owned_id, resolve_given, sync_tags, tag_spec};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx};
 
 pub struct InternetGatewayAdapter;
+
+crate::engine::properties! {
+    /// The internet gateway and the VPC it is attached to.
+    pub struct InternetGatewayProps (changes: InternetGatewayChanges) {
+        /// By reference; none while the gateway is detached. Attachment is updated in
+        /// place, but the VPC cannot be deleted while attached.
+        pub vpc: Option<Value> => Blocking,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 pub fn internet_gateway_id() -> ResourceId {
     ResourceId::singleton("internet_gateway")
@@ -38,30 +51,28 @@ impl crate::engine::kind::Kind for InternetGatewayAdapter {
             .try_collect()
             .await
             .aws("DescribeInternetGateways")?;
-        Ok(gateways
+        gateways
             .iter()
-            .filter_map(|gateway| {
-                let vpc = gateway
-                    .attachments()
-                    .iter()
-                    .find_map(|attachment| attachment.vpc_id());
-                Some(Observed::new(
-                    owned_id(cx, gateway.tags())?,
-                    gateway.internet_gateway_id()?,
-                    props([
-                        (
-                            "vpc",
-                            vpc.map_or(Value::Null, |vpc| Value::Phys(vpc.to_string())),
-                            Mode::Blocking,
-                        ),
-                        ("tags", observed_tags(gateway.tags()), Mode::InPlace),
-                    ]),
-                ))
+            .filter_map(|gateway| Some((owned_id(cx, gateway.tags())?, gateway)))
+            .map(|(id, gateway)| {
+                let props = InternetGatewayProps {
+                    vpc: gateway
+                        .attachments()
+                        .iter()
+                        .find_map(|attachment| attachment.vpc_id())
+                        .map(|vpc| Value::Phys(vpc.to_string())),
+                    tags: observed_tag_map(gateway.tags()),
+                };
+                let gateway_id = gateway.internet_gateway_id().ok_or_else(|| {
+                    AwsError::missing("DescribeInternetGateways", "InternetGatewayId")
+                })?;
+                Ok::<_, AwsError>(Observed::new(id, gateway_id, props.into_props()))
             })
-            .collect())
+            .collect()
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let props = InternetGatewayProps::from_props(&desired.props)?;
         let created = op
             .cx
             .clients
@@ -69,7 +80,7 @@ impl crate::engine::kind::Kind for InternetGatewayAdapter {
             .create_internet_gateway()
             .tag_specifications(tag_spec(
                 ResourceType::InternetGateway,
-                crate::tags::for_create(op, desired),
+                crate::tags::for_create(op, &props.tags),
             ))
             .send()
             .await
@@ -80,7 +91,7 @@ impl crate::engine::kind::Kind for InternetGatewayAdapter {
             .ok_or_else(|| AwsError::missing("CreateInternetGateway", "internet_gateway_id"))?
             .to_string();
         op.made(&gateway_id);
-        attach(op, &gateway_id, &op.resolve(desired.value("vpc"))?).await?;
+        attach(op, &gateway_id, &resolve_given(op, props.vpc.as_ref())?).await?;
         Ok(gateway_id)
     }
 
@@ -89,22 +100,25 @@ impl crate::engine::kind::Kind for InternetGatewayAdapter {
         op: &OpCx<'_>,
         desired: &Desired,
         observed: &Observed,
-        _changes: &[Change],
+        changes: &[Change],
     ) -> Result<(), AwsError> {
         let gateway_id = &observed.physical_id;
-        if desired.value("vpc") != observed.value("vpc") {
-            if observed.value("vpc") != &Value::Null {
-                detach(op, gateway_id, &op.resolve(observed.value("vpc"))?).await?;
+        let props = InternetGatewayProps::from_props(&desired.props)?;
+        let live = InternetGatewayProps::from_props(&observed.props)?;
+        if InternetGatewayProps::changed(changes).vpc {
+            if let Some(vpc) = &live.vpc {
+                detach(op, gateway_id, &op.resolve(vpc)?).await?;
             }
-            attach(op, gateway_id, &op.resolve(desired.value("vpc"))?).await?;
+            attach(op, gateway_id, &resolve_given(op, props.vpc.as_ref())?).await?;
         }
-        sync_tags(op, desired, observed).await
+        sync_tags(op, gateway_id, live.tags, props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let gateway_id = &observed.physical_id;
-        if observed.value("vpc") != &Value::Null {
-            detach(op, gateway_id, &op.resolve(observed.value("vpc"))?).await?;
+        let live = InternetGatewayProps::from_props(&observed.props)?;
+        if let Some(vpc) = &live.vpc {
+            detach(op, gateway_id, &op.resolve(vpc)?).await?;
         }
         let ec2 = &op.cx.clients.ec2;
         ec2.delete_internet_gateway()

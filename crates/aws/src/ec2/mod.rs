@@ -10,6 +10,7 @@ pub mod subnet;
 pub mod vpc;
 pub mod vpc_endpoint;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
@@ -17,7 +18,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::tags;
 use super::{Adapter, Cx, OpCx};
-use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::model::{ResourceId, Value};
 
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     vec![
@@ -87,8 +88,9 @@ pub fn owned_id(cx: &Cx, tags: &[Tag]) -> Option<ResourceId> {
     tags::owned_id(&cx.stack, tag_pairs(tags))
 }
 
-pub fn observed_tags(tags: &[Tag]) -> Value {
-    tags::observed_tags(tag_pairs(tags))
+/// The managed view of a resource's live tags, as a kind's typed `tags` holds them.
+pub fn observed_tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags::observed_tag_map(tag_pairs(tags))
 }
 
 /// Tags applied by the create call itself, so a resource is never untagged, even for an
@@ -106,21 +108,21 @@ pub fn tag_spec(resource_type: ResourceType, tags: Vec<(String, String)>) -> Tag
 
 pub use super::naming::client_token;
 
-/// Updates the managed tags of `resource` from `old` to `new` (ownership tags untouched).
-/// Brings a resource's tags to the manifest's, the only in-place change
-/// several EC2 kinds have.
+/// Updates the managed tags of `resource` from `old` (live) to `new` (the manifest's),
+/// ownership tags untouched: the only in-place change several EC2 kinds have.
 pub async fn sync_tags(
     op: &OpCx<'_>,
-    desired: &Desired,
-    observed: &Observed,
+    resource: &str,
+    old: BTreeMap<String, String>,
+    new: BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    tags::sync(
-        &op.cx.clients.ec2,
-        &observed.physical_id,
-        observed.value("tags"),
-        desired.value("tags"),
-    )
-    .await
+    tags::sync(&op.cx.clients.ec2, resource, &old, &new).await
+}
+
+/// The physical id behind a reference the manifest always gives but a live resource may
+/// lack (a detached gateway's VPC): absent is an error, as any value that is no reference.
+pub fn resolve_given(op: &OpCx<'_>, value: Option<&Value>) -> Result<String, AwsError> {
+    op.resolve(value.unwrap_or(&Value::Null))
 }
 
 #[async_trait::async_trait]

@@ -2,18 +2,34 @@
 //! for only when a route needs it, and its deletion only when something deleted after it
 //! (its address, subnet, the internet gateway) needs it gone.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ConnectivityType, Filter, NatGatewayState, ResourceType};
 
 use super::internet_gateway::internet_gateway_id;
-use super::{client_token, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
+use super::{
+    client_token, observed_tag_map, owned_filter, owned_id, resolve_given, sync_tags, tag_spec,
+};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::retry;
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx};
 
 pub struct NatGatewayAdapter;
+
+crate::engine::properties! {
+    /// A public NAT gateway: its subnet and address make it.
+    pub struct NatGatewayProps (changes: NatGatewayChanges) {
+        /// By reference.
+        pub subnet: Value => Replace,
+        /// The Elastic IP's allocation, by reference; none when AWS lists no address.
+        pub elastic_ip: Option<Value> => Replace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 /// `nat_gateway.1` for zone 1.
 pub fn nat_gateway_id(zone_index: usize) -> ResourceId {
@@ -51,7 +67,8 @@ impl crate::engine::kind::Kind for NatGatewayAdapter {
             .try_collect()
             .await
             .aws("DescribeNatGateways")?;
-        Ok(gateways
+        let missing = |field: &str| AwsError::missing("DescribeNatGateways", field);
+        gateways
             .iter()
             .filter(|gateway| {
                 !matches!(
@@ -59,28 +76,26 @@ impl crate::engine::kind::Kind for NatGatewayAdapter {
                     Some(NatGatewayState::Deleted | NatGatewayState::Deleting)
                 )
             })
-            .filter_map(|gateway| {
-                let allocation = gateway
-                    .nat_gateway_addresses()
-                    .iter()
-                    .find_map(|address| address.allocation_id());
-                let mut observed = Observed::new(
-                    owned_id(cx, gateway.tags())?,
-                    gateway.nat_gateway_id()?,
-                    props([
-                        (
-                            "subnet",
-                            Value::Phys(gateway.subnet_id()?.to_string()),
-                            Mode::Replace,
-                        ),
-                        (
-                            "elastic_ip",
-                            allocation.map_or(Value::Null, |id| Value::Phys(id.to_string())),
-                            Mode::Replace,
-                        ),
-                        ("tags", observed_tags(gateway.tags()), Mode::InPlace),
-                    ]),
-                );
+            .filter_map(|gateway| Some((owned_id(cx, gateway.tags())?, gateway)))
+            .map(|(id, gateway)| {
+                let props = NatGatewayProps {
+                    subnet: Value::Phys(
+                        gateway
+                            .subnet_id()
+                            .ok_or_else(|| missing("SubnetId"))?
+                            .to_string(),
+                    ),
+                    elastic_ip: gateway
+                        .nat_gateway_addresses()
+                        .iter()
+                        .find_map(|address| address.allocation_id())
+                        .map(|allocation| Value::Phys(allocation.to_string())),
+                    tags: observed_tag_map(gateway.tags()),
+                };
+                let gateway_id = gateway
+                    .nat_gateway_id()
+                    .ok_or_else(|| missing("NatGatewayId"))?;
+                let mut observed = Observed::new(id, gateway_id, props.into_props());
                 observed.after = vec![internet_gateway_id()];
                 if gateway.state() == Some(&NatGatewayState::Failed) {
                     observed.broken = Some(format!(
@@ -88,14 +103,15 @@ impl crate::engine::kind::Kind for NatGatewayAdapter {
                         gateway.failure_message().unwrap_or("no reason given")
                     ));
                 }
-                Some(observed)
+                Ok::<_, AwsError>(observed)
             })
-            .collect())
+            .collect()
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let subnet = op.resolve(desired.value("subnet"))?;
-        let allocation = op.resolve(desired.value("elastic_ip"))?;
+        let props = NatGatewayProps::from_props(&desired.props)?;
+        let subnet = op.resolve(&props.subnet)?;
+        let allocation = resolve_given(op, props.elastic_ip.as_ref())?;
         let request = op
             .cx
             .clients
@@ -111,7 +127,7 @@ impl crate::engine::kind::Kind for NatGatewayAdapter {
             ))
             .tag_specifications(tag_spec(
                 ResourceType::Natgateway,
-                crate::tags::for_create(op, desired),
+                crate::tags::for_create(op, &props.tags),
             ));
         let created = request.send().await.aws("CreateNatGateway")?;
         let gateway_id = created
@@ -133,7 +149,9 @@ impl crate::engine::kind::Kind for NatGatewayAdapter {
         observed: &Observed,
         _changes: &[Change],
     ) -> Result<(), AwsError> {
-        sync_tags(op, desired, observed).await
+        let props = NatGatewayProps::from_props(&desired.props)?;
+        let live = NatGatewayProps::from_props(&observed.props)?;
+        sync_tags(op, &observed.physical_id, live.tags, props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

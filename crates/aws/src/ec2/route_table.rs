@@ -6,21 +6,46 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ResourceType, RouteOrigin};
+use aws_sdk_ec2::types::{ResourceType, RouteOrigin, RouteTable};
 use futures::future::try_join_all;
 
-use super::{client_token, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
+use super::{client_token, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx};
 
 pub struct RouteTableAdapter;
 
+crate::engine::properties! {
+    /// A route table: its VPC makes it; its routes and subnets change in place.
+    pub struct RouteTableProps (changes: RouteTableChanges) {
+        /// By reference.
+        pub vpc: Value => Replace,
+        pub routes: BTreeSet<Route> => InPlace,
+        /// The associated subnets, by reference.
+        pub subnets: BTreeSet<Value> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::record! {
+    /// One route: a destination CIDR and the gateway it goes to (an internet or NAT
+    /// gateway, by reference).
+    pub struct Route {
+        pub destination: String,
+        pub target: Value,
+    }
+}
+
 pub const ANYWHERE: &str = "0.0.0.0/0";
 
-pub fn route(destination: &str, target: Value) -> Value {
-    Value::map([("destination", Value::str(destination)), ("target", target)])
+pub fn route(destination: &str, target: Value) -> Route {
+    Route {
+        destination: destination.to_string(),
+        target,
+    }
 }
 
 #[async_trait]
@@ -46,68 +71,16 @@ impl crate::engine::kind::Kind for RouteTableAdapter {
             .try_collect()
             .await
             .aws("DescribeRouteTables")?;
-        Ok(tables
+        tables
             .iter()
-            .filter_map(|table| {
-                let routes = table
-                    .routes()
-                    .iter()
-                    // The local route and endpoint/propagated routes are not ours to manage.
-                    .filter(|route| route.origin() == Some(&RouteOrigin::CreateRoute))
-                    .filter_map(|entry| {
-                        let destination = entry.destination_cidr_block()?;
-                        let target = entry
-                            .nat_gateway_id()
-                            .or(entry.gateway_id())
-                            .filter(|target| !target.starts_with("vpce-"))?;
-                        Some(route(destination, Value::Phys(target.to_string())))
-                    })
-                    .collect();
-                let associations: Vec<(&str, &str)> = table
-                    .associations()
-                    .iter()
-                    .filter(|association| association.main() != Some(true))
-                    .filter_map(|association| {
-                        Some((
-                            association.subnet_id()?,
-                            association.route_table_association_id()?,
-                        ))
-                    })
-                    .collect();
-                let mut observed = Observed::new(
-                    owned_id(cx, table.tags())?,
-                    table.route_table_id()?,
-                    props([
-                        (
-                            "vpc",
-                            Value::Phys(table.vpc_id()?.to_string()),
-                            Mode::Replace,
-                        ),
-                        ("routes", Value::Set(routes), Mode::InPlace),
-                        (
-                            "subnets",
-                            Value::Set(
-                                associations
-                                    .iter()
-                                    .map(|(subnet, _)| Value::Phys(subnet.to_string()))
-                                    .collect(),
-                            ),
-                            Mode::InPlace,
-                        ),
-                        ("tags", observed_tags(table.tags()), Mode::InPlace),
-                    ]),
-                );
-                observed.extra = associations
-                    .iter()
-                    .map(|(subnet, association)| (subnet.to_string(), association.to_string()))
-                    .collect();
-                Some(observed)
-            })
-            .collect())
+            .filter_map(|table| Some((owned_id(cx, table.tags())?, table)))
+            .map(|(id, table)| observed_table(id, table))
+            .collect()
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let vpc_id = op.resolve(desired.value("vpc"))?;
+        let props = RouteTableProps::from_props(&desired.props)?;
+        let vpc_id = op.resolve(&props.vpc)?;
         let request = op
             .cx
             .clients
@@ -117,7 +90,7 @@ impl crate::engine::kind::Kind for RouteTableAdapter {
             .client_token(client_token(op.cx, op.id, &vpc_id))
             .tag_specifications(tag_spec(
                 ResourceType::RouteTable,
-                crate::tags::for_create(op, desired),
+                crate::tags::for_create(op, &props.tags),
             ));
         let created = request.send().await.aws("CreateRouteTable")?;
         let table_id = created
@@ -126,14 +99,8 @@ impl crate::engine::kind::Kind for RouteTableAdapter {
             .ok_or_else(|| AwsError::missing("CreateRouteTable", "route_table_id"))?
             .to_string();
         op.made(&table_id);
-        apply_routes(
-            op,
-            &table_id,
-            &Value::Set(BTreeSet::new()),
-            desired.value("routes"),
-        )
-        .await?;
-        apply_associations(op, &table_id, &BTreeMap::new(), desired.value("subnets")).await?;
+        apply_routes(op, &table_id, &BTreeSet::new(), &props.routes).await?;
+        apply_associations(op, &table_id, &BTreeMap::new(), &props.subnets).await?;
         Ok(table_id)
     }
 
@@ -142,18 +109,19 @@ impl crate::engine::kind::Kind for RouteTableAdapter {
         op: &OpCx<'_>,
         desired: &Desired,
         observed: &Observed,
-        _changes: &[Change],
+        changes: &[Change],
     ) -> Result<(), AwsError> {
         let table_id = &observed.physical_id;
-        apply_routes(
-            op,
-            table_id,
-            observed.value("routes"),
-            desired.value("routes"),
-        )
-        .await?;
-        apply_associations(op, table_id, &observed.extra, desired.value("subnets")).await?;
-        sync_tags(op, desired, observed).await
+        let props = RouteTableProps::from_props(&desired.props)?;
+        let live = RouteTableProps::from_props(&observed.props)?;
+        let changed = RouteTableProps::changed(changes);
+        if changed.routes {
+            apply_routes(op, table_id, &live.routes, &props.routes).await?;
+        }
+        if changed.subnets {
+            apply_associations(op, table_id, &observed.extra, &props.subnets).await?;
+        }
+        sync_tags(op, table_id, live.tags, props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -181,24 +149,71 @@ impl crate::engine::kind::Kind for RouteTableAdapter {
     }
 }
 
-fn routes_by_destination(routes: &Value) -> BTreeMap<String, Value> {
-    routes
-        .items()
+/// A live route table as its properties, with its subnets' association ids in `extra`
+/// (by subnet id: what a disassociation names).
+fn observed_table(id: ResourceId, table: &RouteTable) -> Result<Observed, AwsError> {
+    let missing = |field: &str| AwsError::missing("DescribeRouteTables", field);
+    let routes = table
+        .routes()
+        .iter()
+        // The local route and endpoint/propagated routes are not ours to manage.
+        .filter(|route| route.origin() == Some(&RouteOrigin::CreateRoute))
         .filter_map(|entry| {
-            let map = entry.as_map()?;
-            Some((
-                map.get("destination")?.as_str()?.to_string(),
-                map.get("target")?.clone(),
-            ))
+            let destination = entry.destination_cidr_block()?;
+            let target = entry
+                .nat_gateway_id()
+                .or(entry.gateway_id())
+                .filter(|target| !target.starts_with("vpce-"))?;
+            Some(route(destination, Value::Phys(target.to_string())))
         })
+        .collect();
+    let mut associations: Vec<(&str, &str)> = Vec::new();
+    for association in table
+        .associations()
+        .iter()
+        .filter(|association| association.main() != Some(true))
+    {
+        // A gateway's (edge) association names no subnet: not one of ours.
+        let Some(subnet) = association.subnet_id() else {
+            continue;
+        };
+        let association_id = association
+            .route_table_association_id()
+            .ok_or_else(|| missing("RouteTableAssociationId"))?;
+        associations.push((subnet, association_id));
+    }
+    let props = RouteTableProps {
+        vpc: Value::Phys(table.vpc_id().ok_or_else(|| missing("VpcId"))?.to_string()),
+        routes,
+        subnets: associations
+            .iter()
+            .map(|(subnet, _)| Value::Phys(subnet.to_string()))
+            .collect(),
+        tags: observed_tag_map(table.tags()),
+    };
+    let table_id = table
+        .route_table_id()
+        .ok_or_else(|| missing("RouteTableId"))?;
+    let mut observed = Observed::new(id, table_id, props.into_props());
+    observed.extra = associations
+        .iter()
+        .map(|(subnet, association)| (subnet.to_string(), association.to_string()))
+        .collect();
+    Ok(observed)
+}
+
+fn routes_by_destination(routes: &BTreeSet<Route>) -> BTreeMap<String, Value> {
+    routes
+        .iter()
+        .map(|route| (route.destination.clone(), route.target.clone()))
         .collect()
 }
 
 async fn apply_routes(
     op: &OpCx<'_>,
     table_id: &str,
-    old: &Value,
-    new: &Value,
+    old: &BTreeSet<Route>,
+    new: &BTreeSet<Route>,
 ) -> Result<(), AwsError> {
     let ec2 = &op.cx.clients.ec2;
     let old = routes_by_destination(old);
@@ -266,11 +281,11 @@ async fn apply_associations(
     op: &OpCx<'_>,
     table_id: &str,
     association_ids: &BTreeMap<String, String>,
-    new: &Value,
+    new: &BTreeSet<Value>,
 ) -> Result<(), AwsError> {
     let ec2 = &op.cx.clients.ec2;
     let mut wanted = BTreeSet::new();
-    for subnet in new.items() {
+    for subnet in new {
         wanted.insert(op.resolve(subnet)?);
     }
     let additions = wanted

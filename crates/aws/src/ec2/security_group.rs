@@ -12,12 +12,13 @@ use aws_sdk_ec2::types::{
     UserIdGroupPair,
 };
 
-use super::{explain_dependency, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
+use super::{explain_dependency, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec};
 use std::time::Duration;
 
 use crate::conditions::{Condition, Given as _, Means};
 use crate::engine::diff::{Change, Step};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx};
 
@@ -31,28 +32,70 @@ pub fn group_id(name: &str) -> ResourceId {
 }
 pub const RULES: &str = "security_group_rules";
 
-/// One normalised rule: a protocol, a port range (none for `all`), one peer, a description.
+crate::engine::properties! {
+    /// A security group (`security_group.<name>`): EC2 changes none of its VPC, name and
+    /// description, so a change of any makes a new group.
+    pub struct SecurityGroupProps (changes: SecurityGroupChanges) {
+        /// By reference.
+        pub vpc: Value => Replace,
+        pub name: String => Replace,
+        pub description: String => Replace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::properties! {
+    /// A group's rules (`security_group_rules.<name>`), a resource of their own.
+    pub struct SecurityGroupRulesProps (changes: SecurityGroupRulesChanges) {
+        /// The group, by reference.
+        pub group: Value => Replace,
+        pub ingress: BTreeSet<Rule> => Blocking,
+        pub egress: BTreeSet<Rule> => Blocking,
+    }
+}
+
+crate::engine::record! {
+    /// One normalised rule: a protocol, a port range (none for `all`), one peer (a CIDR, a
+    /// prefix list, or a group by reference), a description; `null` where there is none.
+    pub struct Rule {
+        pub protocol: String,
+        pub from_port: Option<i64>,
+        pub to_port: Option<i64>,
+        pub peer: Value,
+        pub description: Option<String>,
+    }
+}
+
+impl Rule {
+    /// Whether the peer is a group: only such a rule stops that group's deletion.
+    fn names_group(&self) -> bool {
+        matches!(self.peer, Value::Ref(_) | Value::Phys(_))
+    }
+}
+
+/// One normalised rule (an empty description is none).
 pub fn rule(
     protocol: &str,
     ports: Option<(i64, i64)>,
     peer: Value,
     description: Option<&str>,
-) -> Value {
-    let (from, to) = ports.map_or((Value::Null, Value::Null), |(from, to)| {
-        (Value::Int(from), Value::Int(to))
-    });
-    Value::map([
-        ("protocol", Value::str(protocol)),
-        ("from_port", from),
-        ("to_port", to),
-        ("peer", peer),
-        (
-            "description",
-            description
-                .filter(|text| !text.is_empty())
-                .map_or(Value::Null, Value::str),
-        ),
-    ])
+) -> Rule {
+    Rule {
+        protocol: protocol.to_string(),
+        from_port: ports.map(|(from, _)| from),
+        to_port: ports.map(|(_, to)| to),
+        peer,
+        description: description
+            .filter(|text| !text.is_empty())
+            .map(str::to_string),
+    }
+}
+
+/// Which of a group's rule lists: each has its own authorize and revoke calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Direction {
+    Ingress,
+    Egress,
 }
 
 /// EC2 refuses to delete a group still named by network interfaces or other groups' rules
@@ -93,86 +136,51 @@ impl crate::engine::kind::Kind for SecurityGroupAdapter {
             .try_collect()
             .await
             .aws("DescribeSecurityGroups")?;
+        let missing = |field: &str| AwsError::missing("DescribeSecurityGroups", field);
         let mut out = Vec::new();
         for group in &groups {
             let Some(id) = owned_id(cx, group.tags()) else {
                 continue;
             };
-            let Some(group_id) = group.group_id() else {
-                continue;
-            };
             if id.kind() != GROUP {
                 continue;
             }
-            out.push(Observed::new(
-                id.clone(),
-                group_id,
-                props([
-                    (
-                        "vpc",
-                        group
-                            .vpc_id()
-                            .map_or(Value::Null, |vpc| Value::Phys(vpc.to_string())),
-                        Mode::Replace,
-                    ),
-                    (
-                        "name",
-                        Value::str(group.group_name().unwrap_or_default()),
-                        Mode::Replace,
-                    ),
-                    (
-                        "description",
-                        Value::str(group.description().unwrap_or_default()),
-                        Mode::Replace,
-                    ),
-                    ("tags", observed_tags(group.tags()), Mode::InPlace),
-                ]),
-            ));
-            out.push(observed_rules(&id, group_id, group));
+            let group_id = group.group_id().ok_or_else(|| missing("GroupId"))?;
+            let props = SecurityGroupProps {
+                vpc: Value::Phys(group.vpc_id().ok_or_else(|| missing("VpcId"))?.to_string()),
+                name: group
+                    .group_name()
+                    .ok_or_else(|| missing("GroupName"))?
+                    .to_string(),
+                description: group
+                    .description()
+                    .ok_or_else(|| missing("Description"))?
+                    .to_string(),
+                tags: observed_tag_map(group.tags()),
+            };
+            out.push(Observed::new(id.clone(), group_id, props.into_props()));
+            out.push(observed_rules(&id, group_id, group)?);
         }
         Ok(out)
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         if op.id.kind() == RULES {
-            let group_id = op.resolve(desired.value("group"))?;
-            // Read what the new group holds (AWS's default egress) and converge from there.
-            let current = op
-                .cx
-                .clients
-                .ec2
-                .describe_security_groups()
-                .group_ids(&group_id)
-                .send()
-                .await
-                .aws("DescribeSecurityGroups")?;
-            let Some(group) = current.security_groups().first() else {
-                return Err(AwsError::new(
-                    ErrorKind::NotFound,
-                    "DescribeSecurityGroups",
-                    format!("security group {group_id} not found"),
-                ));
-            };
-            let mut current = observed_rules(op.id, &group_id, group);
-            let index = op.physical.index();
-            for field in current.props.values_mut() {
-                field.value.resolve(&index);
-            }
-            apply_rules(op, &group_id, &current, desired).await?;
-            return Ok(group_id);
+            return create_rules(op, desired).await;
         }
-        let vpc_id = op.resolve(desired.value("vpc"))?;
+        let props = SecurityGroupProps::from_props(&desired.props)?;
+        let vpc_id = op.resolve(&props.vpc)?;
         let request = op
             .cx
             .clients
             .ec2
             .create_security_group()
             .vpc_id(vpc_id)
-            .group_name(desired.value("name").as_str().unwrap_or_default())
-            .description(desired.value("description").as_str().unwrap_or_default())
+            .group_name(&props.name)
+            .description(&props.description)
             .tag_specifications(tag_spec(
                 ResourceType::SecurityGroup,
-                crate::tags::for_create(op, desired),
+                crate::tags::for_create(op, &props.tags),
             ));
         let created = request.send().await.aws("CreateSecurityGroup")?;
         Ok(created
@@ -186,29 +194,33 @@ impl crate::engine::kind::Kind for SecurityGroupAdapter {
         op: &OpCx<'_>,
         desired: &Desired,
         observed: &Observed,
-        _changes: &[Change],
+        changes: &[Change],
     ) -> Result<(), AwsError> {
         if op.id.kind() == RULES {
-            return apply_rules(op, &observed.physical_id, observed, desired).await;
+            let props = SecurityGroupRulesProps::from_props(&desired.props)?;
+            let live = SecurityGroupRulesProps::from_props(&observed.props)?;
+            let changed = SecurityGroupRulesProps::changed(changes);
+            if changed.ingress || changed.egress {
+                apply_rules(op, &observed.physical_id, &live, &props).await?;
+            }
+            return Ok(());
         }
-        sync_tags(op, desired, observed).await
+        let props = SecurityGroupProps::from_props(&desired.props)?;
+        let live = SecurityGroupProps::from_props(&observed.props)?;
+        sync_tags(op, &observed.physical_id, live.tags, props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let group_id = &observed.physical_id;
         if op.id.kind() == RULES {
+            let live = SecurityGroupRulesProps::from_props(&observed.props)?;
             // Only rules naming other groups stop those groups' deletion; the rest go with this group.
-            let references = |direction: &str| -> BTreeSet<Value> {
-                observed
-                    .value(direction)
-                    .items()
-                    .filter(|rule| names_group(rule))
-                    .cloned()
-                    .collect()
+            let references = |rules: BTreeSet<Rule>| -> BTreeSet<Rule> {
+                rules.into_iter().filter(Rule::names_group).collect()
             };
             for (direction, rules) in [
-                ("ingress", references("ingress")),
-                ("egress", references("egress")),
+                (Direction::Ingress, references(live.ingress)),
+                (Direction::Egress, references(live.egress)),
             ] {
                 match revoke(op, group_id, direction, &rules).await {
                     Err(error) if error.kind != ErrorKind::NotFound => return Err(error),
@@ -237,35 +249,71 @@ impl crate::engine::kind::Kind for SecurityGroupAdapter {
     }
 }
 
-fn names_group(rule: &Value) -> bool {
-    matches!(
-        rule.as_map().and_then(|map| map.get("peer")),
-        Some(Value::Ref(_)) | Some(Value::Phys(_))
-    )
+/// A new group's rules: converged from what AWS gave it (its default egress).
+async fn create_rules(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+    let props = SecurityGroupRulesProps::from_props(&desired.props)?;
+    let group_id = op.resolve(&props.group)?;
+    // Read what the new group holds (AWS's default egress) and converge from there.
+    let current = op
+        .cx
+        .clients
+        .ec2
+        .describe_security_groups()
+        .group_ids(&group_id)
+        .send()
+        .await
+        .aws("DescribeSecurityGroups")?;
+    let Some(group) = current.security_groups().first() else {
+        return Err(AwsError::new(
+            ErrorKind::NotFound,
+            "DescribeSecurityGroups",
+            format!("security group {group_id} not found"),
+        ));
+    };
+    let mut live = rules_of(&group_id, group)?;
+    // Peers the stack owns read as references, as the manifest's do.
+    let index = op.physical.index();
+    for rules in [&mut live.ingress, &mut live.egress] {
+        *rules = std::mem::take(rules)
+            .into_iter()
+            .map(|mut rule| {
+                rule.peer.resolve(&index);
+                rule
+            })
+            .collect();
+    }
+    apply_rules(op, &group_id, &live, &props).await?;
+    Ok(group_id)
 }
 
-fn observed_rules(group_logical: &ResourceId, group_id: &str, group: &AwsGroup) -> Observed {
+fn observed_rules(
+    group_logical: &ResourceId,
+    group_id: &str,
+    group: &AwsGroup,
+) -> Result<Observed, AwsError> {
     let rules_id = ResourceId::new(RULES, group_logical.name());
-    Observed::new(
-        rules_id,
-        group_id,
-        props([
-            ("group", Value::Phys(group_id.to_string()), Mode::Replace),
-            ("ingress", normalise(group.ip_permissions()), Mode::Blocking),
-            (
-                "egress",
-                normalise(group.ip_permissions_egress()),
-                Mode::Blocking,
-            ),
-        ]),
-    )
+    let props = rules_of(group_id, group)?;
+    Ok(Observed::new(rules_id, group_id, props.into_props()))
+}
+
+/// A live group's rules as their properties.
+fn rules_of(group_id: &str, group: &AwsGroup) -> Result<SecurityGroupRulesProps, AwsError> {
+    Ok(SecurityGroupRulesProps {
+        group: Value::Phys(group_id.to_string()),
+        ingress: normalise(group.ip_permissions())?,
+        egress: normalise(group.ip_permissions_egress())?,
+    })
 }
 
 /// AWS's permissions, one rule per peer, with protocol numbers named.
-fn normalise(permissions: &[IpPermission]) -> Value {
+fn normalise(permissions: &[IpPermission]) -> Result<BTreeSet<Rule>, AwsError> {
+    let missing = |field: &str| AwsError::missing("DescribeSecurityGroups", field);
     let mut out = BTreeSet::new();
     for permission in permissions {
-        let protocol = match permission.ip_protocol().unwrap_or("-1") {
+        let protocol = match permission
+            .ip_protocol()
+            .ok_or_else(|| missing("IpProtocol"))?
+        {
             "-1" | "all" => "all",
             "6" | "tcp" => "tcp",
             "17" | "udp" => "udp",
@@ -277,39 +325,35 @@ fn normalise(permissions: &[IpPermission]) -> Value {
             (_, Some(from), to) => Some((i64::from(from), i64::from(to.unwrap_or(from)))),
         };
         for range in permission.ip_ranges() {
-            out.insert(rule(
-                protocol,
-                ports,
-                Value::str(range.cidr_ip().unwrap_or_default()),
-                range.description(),
-            ));
+            let cidr = range.cidr_ip().ok_or_else(|| missing("CidrIp"))?;
+            out.insert(rule(protocol, ports, Value::str(cidr), range.description()));
         }
         for range in permission.ipv6_ranges() {
-            out.insert(rule(
-                protocol,
-                ports,
-                Value::str(range.cidr_ipv6().unwrap_or_default()),
-                range.description(),
-            ));
+            let cidr = range.cidr_ipv6().ok_or_else(|| missing("CidrIpv6"))?;
+            out.insert(rule(protocol, ports, Value::str(cidr), range.description()));
         }
         for pair in permission.user_id_group_pairs() {
+            let group = pair.group_id().ok_or_else(|| missing("GroupId"))?;
             out.insert(rule(
                 protocol,
                 ports,
-                Value::Phys(pair.group_id().unwrap_or_default().to_string()),
+                Value::Phys(group.to_string()),
                 pair.description(),
             ));
         }
         for list in permission.prefix_list_ids() {
+            let prefix_list = list
+                .prefix_list_id()
+                .ok_or_else(|| missing("PrefixListId"))?;
             out.insert(rule(
                 protocol,
                 ports,
-                Value::str(list.prefix_list_id().unwrap_or_default()),
+                Value::str(prefix_list),
                 list.description(),
             ));
         }
     }
-    Value::Set(out)
+    Ok(out)
 }
 
 /// Revokes what is no longer wanted (first, so a rule whose description changed can be
@@ -317,14 +361,15 @@ fn normalise(permissions: &[IpPermission]) -> Value {
 async fn apply_rules(
     op: &OpCx<'_>,
     group_id: &str,
-    observed: &Observed,
-    desired: &Desired,
+    live: &SecurityGroupRulesProps,
+    props: &SecurityGroupRulesProps,
 ) -> Result<(), AwsError> {
-    for direction in ["ingress", "egress"] {
-        let have: BTreeSet<Value> = observed.value(direction).items().cloned().collect();
-        let want: BTreeSet<Value> = desired.value(direction).items().cloned().collect();
-        let stale: BTreeSet<Value> = have.difference(&want).cloned().collect();
-        let missing: BTreeSet<Value> = want.difference(&have).cloned().collect();
+    for (direction, have, want) in [
+        (Direction::Ingress, &live.ingress, &props.ingress),
+        (Direction::Egress, &live.egress, &props.egress),
+    ] {
+        let stale: BTreeSet<Rule> = have.difference(want).cloned().collect();
+        let missing: BTreeSet<Rule> = want.difference(have).cloned().collect();
         revoke(op, group_id, direction, &stale).await?;
         authorize(op, group_id, direction, &missing).await?;
     }
@@ -333,15 +378,12 @@ async fn apply_rules(
 
 fn permission(
     op: &OpCx<'_>,
-    rule: &Value,
+    rule: &Rule,
     with_description: bool,
 ) -> Result<IpPermission, AwsError> {
-    let empty = BTreeMap::new();
-    let map = rule.as_map().unwrap_or(&empty);
-    let field = |name: &str| map.get(name).unwrap_or(&Value::Null);
-    let protocol = field("protocol").as_str().unwrap_or("all");
+    let protocol = rule.protocol.as_str();
     let description = if with_description {
-        field("description").as_str().map(str::to_string)
+        rule.description.clone()
     } else {
         None
     };
@@ -349,14 +391,12 @@ fn permission(
         "all" => "-1",
         other => other,
     });
-    match (field("from_port"), field("to_port")) {
-        (Value::Int(from), Value::Int(to)) => {
-            builder = builder.from_port(*from as i32).to_port(*to as i32)
-        }
+    match (rule.from_port, rule.to_port) {
+        (Some(from), Some(to)) => builder = builder.from_port(from as i32).to_port(to as i32),
         _ if protocol == "icmp" => builder = builder.from_port(-1).to_port(-1),
         _ => {}
     }
-    builder = match field("peer") {
+    builder = match &rule.peer {
         Value::Str(text) if text.starts_with("pl-") => builder.prefix_list_ids(
             PrefixListId::builder()
                 .prefix_list_id(text)
@@ -388,8 +428,8 @@ fn permission(
 async fn authorize(
     op: &OpCx<'_>,
     group_id: &str,
-    direction: &str,
-    rules: &BTreeSet<Value>,
+    direction: Direction,
+    rules: &BTreeSet<Rule>,
 ) -> Result<(), AwsError> {
     if rules.is_empty() {
         return Ok(());
@@ -400,7 +440,7 @@ async fn authorize(
         .collect::<Result<Vec<_>, _>>()?;
     let ec2 = &op.cx.clients.ec2;
     // Referenced groups created in this apply may not be visible yet.
-    if direction == "ingress" {
+    if direction == Direction::Ingress {
         ec2.authorize_security_group_ingress()
             .group_id(group_id)
             .set_ip_permissions(Some(permissions.clone()))
@@ -422,8 +462,8 @@ async fn authorize(
 async fn revoke(
     op: &OpCx<'_>,
     group_id: &str,
-    direction: &str,
-    rules: &BTreeSet<Value>,
+    direction: Direction,
+    rules: &BTreeSet<Rule>,
 ) -> Result<(), AwsError> {
     if rules.is_empty() {
         return Ok(());
@@ -434,7 +474,7 @@ async fn revoke(
         .map(|rule| permission(op, rule, false))
         .collect::<Result<Vec<_>, _>>()?;
     let ec2 = &op.cx.clients.ec2;
-    if direction == "ingress" {
+    if direction == Direction::Ingress {
         ec2.revoke_security_group_ingress()
             .group_id(group_id)
             .set_ip_permissions(Some(permissions))

@@ -1,16 +1,31 @@
 //! Subnets: the n-th CIDR of a tier goes to the n-th zone. CIDR, zone and VPC are
 //! immutable (a change replaces the subnet); the public-IP-on-launch flag is not.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
-use super::{explain_dependency, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
+use super::{explain_dependency, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec};
 use crate::engine::diff::{Change, Step};
-use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx};
 
 pub struct SubnetAdapter;
+
+crate::engine::properties! {
+    /// A subnet: its VPC, CIDR and zone make it; the public-IP-on-launch flag changes.
+    pub struct SubnetProps (changes: SubnetChanges) {
+        /// By reference.
+        pub vpc: Value => Replace,
+        pub cidr: String => Replace,
+        pub zone: String => Replace,
+        pub public_ip_on_launch: bool => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 #[async_trait]
 impl crate::engine::kind::Kind for SubnetAdapter {
@@ -35,50 +50,45 @@ impl crate::engine::kind::Kind for SubnetAdapter {
             .try_collect()
             .await
             .aws("DescribeSubnets")?;
-        Ok(subnets
+        let missing = |field: &str| AwsError::missing("DescribeSubnets", field);
+        subnets
             .iter()
-            .filter_map(|subnet| {
-                let id = owned_id(cx, subnet.tags())?;
-                Some(Observed::new(
-                    id,
-                    subnet.subnet_id()?,
-                    props([
-                        (
-                            "vpc",
-                            Value::Phys(subnet.vpc_id()?.to_string()),
-                            Mode::Replace,
-                        ),
-                        ("cidr", Value::str(subnet.cidr_block()?), Mode::Replace),
-                        (
-                            "zone",
-                            Value::str(subnet.availability_zone()?),
-                            Mode::Replace,
-                        ),
-                        (
-                            "public_ip_on_launch",
-                            Value::Bool(subnet.map_public_ip_on_launch().unwrap_or(false)),
-                            Mode::InPlace,
-                        ),
-                        ("tags", observed_tags(subnet.tags()), Mode::InPlace),
-                    ]),
-                ))
+            .filter_map(|subnet| Some((owned_id(cx, subnet.tags())?, subnet)))
+            .map(|(id, subnet)| {
+                let props = SubnetProps {
+                    vpc: Value::Phys(subnet.vpc_id().ok_or_else(|| missing("VpcId"))?.to_string()),
+                    cidr: subnet
+                        .cidr_block()
+                        .ok_or_else(|| missing("CidrBlock"))?
+                        .to_string(),
+                    zone: subnet
+                        .availability_zone()
+                        .ok_or_else(|| missing("AvailabilityZone"))?
+                        .to_string(),
+                    // Answered without the flag: off, as a new subnet has it.
+                    public_ip_on_launch: subnet.map_public_ip_on_launch().unwrap_or(false),
+                    tags: observed_tag_map(subnet.tags()),
+                };
+                let subnet_id = subnet.subnet_id().ok_or_else(|| missing("SubnetId"))?;
+                Ok::<_, AwsError>(Observed::new(id, subnet_id, props.into_props()))
             })
-            .collect())
+            .collect()
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let vpc_id = op.resolve(desired.value("vpc"))?;
+        let props = SubnetProps::from_props(&desired.props)?;
+        let vpc_id = op.resolve(&props.vpc)?;
         let request = op
             .cx
             .clients
             .ec2
             .create_subnet()
             .vpc_id(vpc_id)
-            .cidr_block(desired.value("cidr").as_str().unwrap_or_default())
-            .availability_zone(desired.value("zone").as_str().unwrap_or_default())
+            .cidr_block(&props.cidr)
+            .availability_zone(&props.zone)
             .tag_specifications(tag_spec(
                 ResourceType::Subnet,
-                crate::tags::for_create(op, desired),
+                crate::tags::for_create(op, &props.tags),
             ));
         // A subnet being deleted elsewhere in this apply may still hold an overlapping
         // CIDR: a dependency that goes away (retried by the walk), not a resource of ours
@@ -99,7 +109,7 @@ impl crate::engine::kind::Kind for SubnetAdapter {
             .ok_or_else(|| AwsError::missing("CreateSubnet", "subnet_id"))?
             .to_string();
         op.made(&subnet_id);
-        if desired.value("public_ip_on_launch") == &Value::Bool(true) {
+        if props.public_ip_on_launch {
             set_public_ip(op, &subnet_id, true).await?;
         }
         Ok(subnet_id)
@@ -110,13 +120,14 @@ impl crate::engine::kind::Kind for SubnetAdapter {
         op: &OpCx<'_>,
         desired: &Desired,
         observed: &Observed,
-        _changes: &[Change],
+        changes: &[Change],
     ) -> Result<(), AwsError> {
-        let want = desired.value("public_ip_on_launch");
-        if want != observed.value("public_ip_on_launch") {
-            set_public_ip(op, &observed.physical_id, want.as_bool().unwrap_or(false)).await?;
+        let props = SubnetProps::from_props(&desired.props)?;
+        let live = SubnetProps::from_props(&observed.props)?;
+        if SubnetProps::changed(changes).public_ip_on_launch {
+            set_public_ip(op, &observed.physical_id, props.public_ip_on_launch).await?;
         }
-        sync_tags(op, desired, observed).await
+        sync_tags(op, &observed.physical_id, live.tags, props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

@@ -1,16 +1,29 @@
 //! The VPC: CIDR (immutable) and DNS attributes.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use futures::future::try_join_all;
 
-use super::{explain_dependency, observed_tags, owned_id, sync_tags, tag_spec};
+use super::{explain_dependency, observed_tag_map, owned_id, sync_tags, tag_spec};
 use crate::engine::diff::{Change, Step};
-use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::engine::model::{Desired, Observed};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt};
 use crate::{Cx, OpCx};
 
 pub struct VpcAdapter;
+
+crate::engine::properties! {
+    /// The stack's VPC: its CIDR makes it, its DNS attributes change in place.
+    pub struct VpcProps (changes: VpcChanges) {
+        pub cidr: String => Replace,
+        pub dns_hostnames: bool => InPlace,
+        pub dns_support: bool => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 #[async_trait]
 impl crate::engine::kind::Kind for VpcAdapter {
@@ -24,63 +37,51 @@ impl crate::engine::kind::Kind for VpcAdapter {
         let ec2 = &cx.clients.ec2;
         let vpcs = super::stack_vpcs(cx).await?;
         // DescribeVpcs does not return the DNS attributes: one DescribeVpcAttribute per attribute.
-        let observed =
-            vpcs.iter()
-                .filter_map(|vpc| Some((owned_id(cx, vpc.tags())?, vpc)))
-                .map(|(id, vpc)| async move {
-                    let vpc_id = vpc
-                        .vpc_id()
-                        .ok_or_else(|| AwsError::missing("DescribeVpcs", "VpcId"))?;
-                    let attribute = |name: VpcAttributeName| {
-                        ec2.describe_vpc_attribute()
-                            .vpc_id(vpc_id)
-                            .attribute(name)
-                            .send()
-                    };
-                    let (hostnames, support) = futures::try_join!(
-                        attribute(VpcAttributeName::EnableDnsHostnames),
-                        attribute(VpcAttributeName::EnableDnsSupport)
-                    )
-                    .aws("DescribeVpcAttribute")?;
-                    let flag = |value: Option<&AttributeBooleanValue>| {
-                        Value::Bool(value.and_then(|value| value.value()).unwrap_or(false))
-                    };
-                    Ok::<_, AwsError>(Observed::new(
-                        id,
-                        vpc_id,
-                        props([
-                            (
-                                "cidr",
-                                Value::str(vpc.cidr_block().ok_or_else(|| {
-                                    AwsError::missing("DescribeVpcs", "CidrBlock")
-                                })?),
-                                Mode::Replace,
-                            ),
-                            (
-                                "dns_hostnames",
-                                flag(hostnames.enable_dns_hostnames()),
-                                Mode::InPlace,
-                            ),
-                            (
-                                "dns_support",
-                                flag(support.enable_dns_support()),
-                                Mode::InPlace,
-                            ),
-                            ("tags", observed_tags(vpc.tags()), Mode::InPlace),
-                        ]),
-                    ))
-                });
+        let observed = vpcs
+            .iter()
+            .filter_map(|vpc| Some((owned_id(cx, vpc.tags())?, vpc)))
+            .map(|(id, vpc)| async move {
+                let vpc_id = vpc
+                    .vpc_id()
+                    .ok_or_else(|| AwsError::missing("DescribeVpcs", "VpcId"))?;
+                let attribute = |name: VpcAttributeName| {
+                    ec2.describe_vpc_attribute()
+                        .vpc_id(vpc_id)
+                        .attribute(name)
+                        .send()
+                };
+                let (hostnames, support) = futures::try_join!(
+                    attribute(VpcAttributeName::EnableDnsHostnames),
+                    attribute(VpcAttributeName::EnableDnsSupport)
+                )
+                .aws("DescribeVpcAttribute")?;
+                // An attribute answered without its value is off.
+                let flag = |value: Option<&AttributeBooleanValue>| {
+                    value.and_then(|value| value.value()).unwrap_or(false)
+                };
+                let props = VpcProps {
+                    cidr: vpc
+                        .cidr_block()
+                        .ok_or_else(|| AwsError::missing("DescribeVpcs", "CidrBlock"))?
+                        .to_string(),
+                    dns_hostnames: flag(hostnames.enable_dns_hostnames()),
+                    dns_support: flag(support.enable_dns_support()),
+                    tags: observed_tag_map(vpc.tags()),
+                };
+                Ok::<_, AwsError>(Observed::new(id, vpc_id, props.into_props()))
+            });
         try_join_all(observed).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let ec2 = &op.cx.clients.ec2;
+        let props = VpcProps::from_props(&desired.props)?;
         let created = ec2
             .create_vpc()
-            .cidr_block(desired.value("cidr").as_str().unwrap_or_default())
+            .cidr_block(&props.cidr)
             .tag_specifications(tag_spec(
                 ResourceType::Vpc,
-                crate::tags::for_create(op, desired),
+                crate::tags::for_create(op, &props.tags),
             ))
             .send()
             .await
@@ -92,22 +93,12 @@ impl crate::engine::kind::Kind for VpcAdapter {
             .to_string();
         op.made(&vpc_id);
         // New VPCs have DNS support on and DNS hostnames off.
-        set_dns(
-            op,
-            &vpc_id,
-            "dns_support",
-            desired.value("dns_support"),
-            &Value::Bool(true),
-        )
-        .await?;
-        set_dns(
-            op,
-            &vpc_id,
-            "dns_hostnames",
-            desired.value("dns_hostnames"),
-            &Value::Bool(false),
-        )
-        .await?;
+        if !props.dns_support {
+            set_dns(op, &vpc_id, VpcAttributeName::EnableDnsSupport, false).await?;
+        }
+        if props.dns_hostnames {
+            set_dns(op, &vpc_id, VpcAttributeName::EnableDnsHostnames, true).await?;
+        }
         Ok(vpc_id)
     }
 
@@ -116,27 +107,32 @@ impl crate::engine::kind::Kind for VpcAdapter {
         op: &OpCx<'_>,
         desired: &Desired,
         observed: &Observed,
-        _changes: &[Change],
+        changes: &[Change],
     ) -> Result<(), AwsError> {
         let vpc_id = &observed.physical_id;
+        let props = VpcProps::from_props(&desired.props)?;
+        let live = VpcProps::from_props(&observed.props)?;
+        let changed = VpcProps::changed(changes);
         // Support first when turning both on, hostnames first when turning both off.
-        set_dns(
-            op,
-            vpc_id,
-            "dns_support",
-            desired.value("dns_support"),
-            observed.value("dns_support"),
-        )
-        .await?;
-        set_dns(
-            op,
-            vpc_id,
-            "dns_hostnames",
-            desired.value("dns_hostnames"),
-            observed.value("dns_hostnames"),
-        )
-        .await?;
-        sync_tags(op, desired, observed).await
+        if changed.dns_support {
+            set_dns(
+                op,
+                vpc_id,
+                VpcAttributeName::EnableDnsSupport,
+                props.dns_support,
+            )
+            .await?;
+        }
+        if changed.dns_hostnames {
+            set_dns(
+                op,
+                vpc_id,
+                VpcAttributeName::EnableDnsHostnames,
+                props.dns_hostnames,
+            )
+            .await?;
+        }
+        sync_tags(op, vpc_id, live.tags, props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -158,21 +154,16 @@ impl crate::engine::kind::Kind for VpcAdapter {
     }
 }
 
+/// Turns one DNS attribute (`EnableDnsSupport` or `EnableDnsHostnames`) on or off.
 async fn set_dns(
     op: &OpCx<'_>,
     vpc_id: &str,
-    field: &str,
-    want: &Value,
-    have: &Value,
+    attribute: VpcAttributeName,
+    on: bool,
 ) -> Result<(), AwsError> {
-    if want == have {
-        return Ok(());
-    }
-    let value = AttributeBooleanValue::builder()
-        .value(want.as_bool().unwrap_or(false))
-        .build();
+    let value = AttributeBooleanValue::builder().value(on).build();
     let request = op.cx.clients.ec2.modify_vpc_attribute().vpc_id(vpc_id);
-    let request = if field == "dns_support" {
+    let request = if attribute == VpcAttributeName::EnableDnsSupport {
         request.enable_dns_support(value)
     } else {
         request.enable_dns_hostnames(value)

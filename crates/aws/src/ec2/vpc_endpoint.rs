@@ -1,17 +1,31 @@
 //! Gateway VPC endpoints (S3, DynamoDB), routed from every route table of the network.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, VpcEndpoint, VpcEndpointType};
 
-use super::{client_token, observed_tags, owned_filter, owned_id, sync_tags, tag_spec};
+use super::{client_token, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx};
 
 pub struct VpcEndpointAdapter;
+
+crate::engine::properties! {
+    /// A gateway endpoint: its VPC and service make it; its route tables change in place.
+    pub struct VpcEndpointProps (changes: VpcEndpointChanges) {
+        /// By reference.
+        pub vpc: Value => Replace,
+        /// `com.amazonaws.<region>.<service>`.
+        pub service: String => Replace,
+        /// By reference.
+        pub route_tables: BTreeSet<Value> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 #[async_trait]
 impl crate::engine::kind::Kind for VpcEndpointAdapter {
@@ -36,56 +50,49 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
             .try_collect()
             .await
             .aws("DescribeVpcEndpoints")?;
-        Ok(endpoints
+        let missing = |field: &str| AwsError::missing("DescribeVpcEndpoints", field);
+        endpoints
             .iter()
             .filter(|endpoint| !matches!(state(endpoint).as_str(), "deleted" | "deleting"))
-            .filter_map(|endpoint| {
-                let mut observed = Observed::new(
-                    owned_id(cx, endpoint.tags())?,
-                    endpoint.vpc_endpoint_id()?,
-                    props([
-                        (
-                            "vpc",
-                            Value::Phys(endpoint.vpc_id()?.to_string()),
-                            Mode::Replace,
-                        ),
-                        (
-                            "service",
-                            Value::str(endpoint.service_name()?),
-                            Mode::Replace,
-                        ),
-                        (
-                            "route_tables",
-                            Value::Set(
-                                endpoint
-                                    .route_table_ids()
-                                    .iter()
-                                    .map(|id| Value::Phys(id.clone()))
-                                    .collect(),
-                            ),
-                            Mode::InPlace,
-                        ),
-                        ("tags", observed_tags(endpoint.tags()), Mode::InPlace),
-                    ]),
-                );
+            .filter_map(|endpoint| Some((owned_id(cx, endpoint.tags())?, endpoint)))
+            .map(|(id, endpoint)| {
+                let props = VpcEndpointProps {
+                    vpc: Value::Phys(
+                        endpoint
+                            .vpc_id()
+                            .ok_or_else(|| missing("VpcId"))?
+                            .to_string(),
+                    ),
+                    service: endpoint
+                        .service_name()
+                        .ok_or_else(|| missing("ServiceName"))?
+                        .to_string(),
+                    route_tables: endpoint
+                        .route_table_ids()
+                        .iter()
+                        .map(|table| Value::Phys(table.clone()))
+                        .collect(),
+                    tags: observed_tag_map(endpoint.tags()),
+                };
+                let endpoint_id = endpoint
+                    .vpc_endpoint_id()
+                    .ok_or_else(|| missing("VpcEndpointId"))?;
+                let mut observed = Observed::new(id, endpoint_id, props.into_props());
                 if matches!(state(endpoint).as_str(), "failed" | "rejected" | "expired") {
                     observed.broken = Some(format!("endpoint state is {}", state(endpoint)));
                 }
-                Some(observed)
+                Ok::<_, AwsError>(observed)
             })
-            .collect())
+            .collect()
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let vpc_id = op.resolve(desired.value("vpc"))?;
-        let service = desired
-            .value("service")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let tables = desired
-            .value("route_tables")
-            .items()
+        let props = VpcEndpointProps::from_props(&desired.props)?;
+        let vpc_id = op.resolve(&props.vpc)?;
+        let service = props.service;
+        let tables = props
+            .route_tables
+            .iter()
             .map(|table| op.resolve(table))
             .collect::<Result<Vec<_>, _>>()?;
         let request = op
@@ -104,7 +111,7 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
             ))
             .tag_specifications(tag_spec(
                 ResourceType::VpcEndpoint,
-                crate::tags::for_create(op, desired),
+                crate::tags::for_create(op, &props.tags),
             ));
         let created = request.send().await.aws("CreateVpcEndpoint")?;
         let id = created
@@ -124,38 +131,15 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
         op: &OpCx<'_>,
         desired: &Desired,
         observed: &Observed,
-        _changes: &[Change],
+        changes: &[Change],
     ) -> Result<(), AwsError> {
         let endpoint_id = &observed.physical_id;
-        let resolve_all = |value: &Value| {
-            value
-                .items()
-                .map(|table| op.resolve(table))
-                .collect::<Result<BTreeSet<_>, _>>()
-        };
-        let want = resolve_all(desired.value("route_tables"))?;
-        let have: BTreeSet<String> = observed
-            .value("route_tables")
-            .items()
-            .filter_map(|table| op.resolve(table).ok())
-            .collect();
-        let add: Vec<String> = want.difference(&have).cloned().collect();
-        let remove: Vec<String> = have.difference(&want).cloned().collect();
-        if !add.is_empty() || !remove.is_empty() {
-            let request = op
-                .cx
-                .clients
-                .ec2
-                .modify_vpc_endpoint()
-                .vpc_endpoint_id(endpoint_id)
-                .set_add_route_table_ids((!add.is_empty()).then_some(add))
-                .set_remove_route_table_ids((!remove.is_empty()).then_some(remove));
-            request.send().await.aws("ModifyVpcEndpoint")?;
-            if op.wait {
-                settle(op, endpoint_id, "available").await?;
-            }
+        let props = VpcEndpointProps::from_props(&desired.props)?;
+        let live = VpcEndpointProps::from_props(&observed.props)?;
+        if VpcEndpointProps::changed(changes).route_tables {
+            move_routes(op, endpoint_id, &live.route_tables, &props.route_tables).await?;
         }
-        sync_tags(op, desired, observed).await
+        sync_tags(op, endpoint_id, live.tags, props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -194,6 +178,42 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
         }
         Ok(())
     }
+}
+
+/// Routes the endpoint from the route tables in `new` and no longer from the others it
+/// has (`old`), then waits until it is `available` again when something waits on it.
+async fn move_routes(
+    op: &OpCx<'_>,
+    endpoint_id: &str,
+    old: &BTreeSet<Value>,
+    new: &BTreeSet<Value>,
+) -> Result<(), AwsError> {
+    let want = new
+        .iter()
+        .map(|table| op.resolve(table))
+        .collect::<Result<BTreeSet<_>, _>>()?;
+    let have: BTreeSet<String> = old
+        .iter()
+        .filter_map(|table| op.resolve(table).ok())
+        .collect();
+    let add: Vec<String> = want.difference(&have).cloned().collect();
+    let remove: Vec<String> = have.difference(&want).cloned().collect();
+    if add.is_empty() && remove.is_empty() {
+        return Ok(());
+    }
+    let request = op
+        .cx
+        .clients
+        .ec2
+        .modify_vpc_endpoint()
+        .vpc_endpoint_id(endpoint_id)
+        .set_add_route_table_ids((!add.is_empty()).then_some(add))
+        .set_remove_route_table_ids((!remove.is_empty()).then_some(remove));
+    request.send().await.aws("ModifyVpcEndpoint")?;
+    if op.wait {
+        settle(op, endpoint_id, "available").await?;
+    }
+    Ok(())
 }
 
 /// Waits until the endpoint is in `target` (`available`, or `deleted`: gone counts) when

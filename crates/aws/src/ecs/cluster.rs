@@ -10,7 +10,7 @@ use super::{ecs_tags, tag_pairs};
 use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::{Cx, OpCx, tags};
 
@@ -200,7 +200,7 @@ impl crate::engine::kind::Kind for ClusterAdapter {
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let props = ClusterProps::from_props(&desired.props)?;
         let strategy = strategy_items(&props.default_strategy)?;
-        let tags = tags::create_tags(&op.cx.stack, op.id, &props.tags.clone().into_value());
+        let tags = tags::create_tags(&op.cx.stack, op.id, &props.tags);
         let created = op
             .cx
             .clients
@@ -254,7 +254,7 @@ impl crate::engine::kind::Kind for ClusterAdapter {
                 .aws("PutClusterCapacityProviders")
                 .given(CONDITIONS)?;
         }
-        tags::sync(ecs, arn, &live.tags.into_value(), &props.tags.into_value()).await
+        tags::sync(ecs, arn, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

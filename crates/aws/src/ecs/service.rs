@@ -3,6 +3,7 @@
 //! failed rollout, or one the circuit breaker rolled back, fails the operation with the
 //! service's latest events.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,11 +12,12 @@ use aws_sdk_ecs::types::{
     LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags, ServiceRegistry,
 };
 
-use super::{ecs_tags, tag_pairs};
+use super::{ecs_tags, int32, tag_pairs};
 use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
-use crate::engine::diff::{Change, touches};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::retry::Backoff;
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::naming::client_token;
 use crate::{Cx, OpCx, tags};
@@ -25,6 +27,50 @@ pub const KIND: &str = "service";
 pub const KEEP_COUNT: &str = "auto scaling sets the task count between `min` and `max`";
 
 pub struct ServiceAdapter;
+
+crate::engine::properties! {
+    /// A Fargate service: what its lowering builds and its observe reads.
+    pub struct ServiceProps (changes: ServiceChanges) {
+        pub name: String => Replace,
+        /// By reference.
+        pub cluster: Value => Replace,
+        /// `FARGATE`, or `capacity-providers` (the cluster's default strategy decides).
+        pub launch: String => Replace,
+        /// By reference.
+        pub task_definition: Value => InPlace,
+        /// A number; in the lowering, one auto scaling owns is kept live ([`KEEP_COUNT`]),
+        /// a number again once the plan settles it.
+        pub desired_count: Value => InPlace,
+        /// By reference.
+        pub subnets: BTreeSet<Value> => InPlace,
+        /// By reference.
+        pub security_groups: BTreeSet<Value> => InPlace,
+        pub public_ip: bool => InPlace,
+        pub load_balancer: Option<LoadBalancerTarget> => InPlace,
+        /// The Cloud Map service the tasks are registered with, by reference.
+        pub registry: Option<Value> => InPlace,
+        /// Seconds.
+        pub grace_period: Option<i64> => InPlace,
+        pub min_percent: i64 => InPlace,
+        pub max_percent: i64 => InPlace,
+        pub rollback: bool => InPlace,
+        pub execute_command: bool => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::record! {
+    /// The target group a service's container is registered with, on its port.
+    pub struct LoadBalancerTarget {
+        /// By reference.
+        pub target_group: Value,
+        pub container: String,
+        pub port: i64,
+    }
+}
+
+const CREATE: &str = "CreateService";
+const UPDATE: &str = "UpdateService";
 
 /// What ECS answers while it settles what a service needs (the Terraform provider's
 /// `internal/service/ecs/service.go`, `retryServiceCreate` and `resourceServiceDelete`:
@@ -116,25 +162,28 @@ impl crate::engine::kind::Kind for ServiceAdapter {
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let props = ServiceProps::from_props(&desired.props)?;
         let ecs = &op.cx.clients.ecs;
-        let cluster = op.resolve(desired.value("cluster"))?;
-        let task_definition = op.resolve(desired.value("task_definition"))?;
-        let name = desired.value("name").as_str().unwrap_or_default();
+        let cluster = op.resolve(&props.cluster)?;
+        let task_definition = op.resolve(&props.task_definition)?;
+        let tags = tags::create_tags(&op.cx.stack, op.id, &props.tags);
         let mut request = ecs
             .create_service()
             .cluster(&cluster)
-            .service_name(name)
+            .service_name(&props.name)
             .task_definition(&task_definition)
-            .desired_count(int(desired.value("desired_count")))
-            .network_configuration(network(op, desired)?)
-            .set_load_balancers(load_balancers(op, desired)?)
-            .set_service_registries(registries(op, desired)?)
-            .set_health_check_grace_period_seconds(match desired.value("grace_period") {
-                Value::Int(seconds) => Some(i32::try_from(*seconds).unwrap_or(0)),
-                _ => None,
-            })
-            .deployment_configuration(deployment(desired))
-            .enable_execute_command(desired.value("execute_command") == &Value::Bool(true))
+            .desired_count(count(CREATE, &props.desired_count)?)
+            .network_configuration(network(op, &props)?)
+            .set_load_balancers(load_balancers(op, CREATE, props.load_balancer.as_ref())?)
+            .set_service_registries(registries(op, props.registry.as_ref())?)
+            .set_health_check_grace_period_seconds(
+                props
+                    .grace_period
+                    .map(|seconds| int32(CREATE, "grace_period", seconds))
+                    .transpose()?,
+            )
+            .deployment_configuration(deployment(CREATE, &props)?)
+            .enable_execute_command(props.execute_command)
             .enable_ecs_managed_tags(true)
             .propagate_tags(PropagateTags::Service)
             .client_token(client_token(
@@ -142,8 +191,8 @@ impl crate::engine::kind::Kind for ServiceAdapter {
                 op.id,
                 &format!("{cluster}/{task_definition}"),
             ))
-            .set_tags(Some(ecs_tags(crate::tags::for_create(op, desired))));
-        if desired.value("launch").as_str() == Some("FARGATE") {
+            .set_tags(Some(ecs_tags(tags)));
+        if props.launch == "FARGATE" {
             request = request.launch_type(LaunchType::Fargate);
         }
         let created = request
@@ -170,76 +219,68 @@ impl crate::engine::kind::Kind for ServiceAdapter {
         observed: &Observed,
         changes: &[Change],
     ) -> Result<(), AwsError> {
+        let props = ServiceProps::from_props(&desired.props)?;
+        let live = ServiceProps::from_props(&observed.props)?;
         let ecs = &op.cx.clients.ecs;
         let cluster = observed.detail("cluster")?.to_string();
         let arn = &observed.physical_id;
-        let changed = |field: &str| touches(changes, &[field]);
-        let service_fields = [
-            "task_definition",
-            "desired_count",
-            "subnets",
-            "security_groups",
-            "public_ip",
-            "load_balancer",
-            "grace_period",
-            "min_percent",
-            "max_percent",
-            "rollback",
-            "execute_command",
-            "registry",
-        ];
-        if service_fields.iter().any(|field| changed(field)) {
-            let task_definition = op.resolve(desired.value("task_definition"))?;
+        let changed = ServiceProps::changed(changes);
+        let network_changed = changed.subnets || changed.security_groups || changed.public_ip;
+        let deployment_changed = changed.min_percent || changed.max_percent || changed.rollback;
+        // What starts a deployment, and so is waited for.
+        let deploys = changed.task_definition
+            || network_changed
+            || changed.load_balancer
+            || changed.registry
+            || changed.desired_count;
+        if deploys || changed.grace_period || deployment_changed || changed.execute_command {
+            let task_definition = op.resolve(&props.task_definition)?;
             let mut request = ecs.update_service().cluster(&cluster).service(arn);
             // Send only what differs: an UpdateService with a task definition, network or
             // load balancers starts a deployment.
-            if changed("task_definition") {
+            if changed.task_definition {
                 request = request.task_definition(&task_definition);
             }
-            if changed("desired_count") {
-                request = request.desired_count(int(desired.value("desired_count")));
+            if changed.desired_count {
+                request = request.desired_count(count(UPDATE, &props.desired_count)?);
             }
-            if changed("subnets") || changed("security_groups") || changed("public_ip") {
-                request = request.network_configuration(network(op, desired)?);
+            if network_changed {
+                request = request.network_configuration(network(op, &props)?);
             }
-            if changed("load_balancer") {
-                request = request
-                    .set_load_balancers(Some(load_balancers(op, desired)?.unwrap_or_default()));
+            if changed.load_balancer {
+                request = request.set_load_balancers(Some(
+                    load_balancers(op, UPDATE, props.load_balancer.as_ref())?.unwrap_or_default(),
+                ));
             }
-            if changed("registry") {
-                request = request
-                    .set_service_registries(Some(registries(op, desired)?.unwrap_or_default()));
+            if changed.registry {
+                request = request.set_service_registries(Some(
+                    registries(op, props.registry.as_ref())?.unwrap_or_default(),
+                ));
             }
-            if changed("grace_period") {
-                request =
-                    request.health_check_grace_period_seconds(int(desired.value("grace_period")));
+            if changed.grace_period {
+                // Taken out of the manifest: none, 0 seconds.
+                request = request.health_check_grace_period_seconds(int32(
+                    UPDATE,
+                    "grace_period",
+                    props.grace_period.unwrap_or(0),
+                )?);
             }
-            if changed("min_percent") || changed("max_percent") || changed("rollback") {
-                request = request.deployment_configuration(deployment(desired));
+            if deployment_changed {
+                request = request.deployment_configuration(deployment(UPDATE, &props)?);
             }
-            if changed("execute_command") {
-                request = request
-                    .enable_execute_command(desired.value("execute_command") == &Value::Bool(true));
+            if changed.execute_command {
+                request = request.enable_execute_command(props.execute_command);
             }
             request
                 .send()
                 .await
                 .aws("UpdateService")
                 .given(CONDITIONS)?;
-            let deploys = [
-                "task_definition",
-                "subnets",
-                "security_groups",
-                "public_ip",
-                "load_balancer",
-                "registry",
-                "desired_count",
-            ];
-            if !op.cx.no_wait && deploys.iter().any(|field| changed(field)) {
+            if !op.cx.no_wait && deploys {
                 wait_stable(op, &cluster, arn, &task_definition).await?;
             }
         }
-        crate::tags::sync(ecs, arn, observed.value("tags"), desired.value("tags")).await
+        tags::sync(ecs, arn, &live.tags, &props.tags).await
     }
 
     /// Scales to zero, deletes, and (when something waits on it) waits until ECS has
@@ -290,30 +331,32 @@ impl crate::engine::kind::Kind for ServiceAdapter {
     }
 }
 
-fn int(value: &Value) -> i32 {
+/// The desired count: a number by the time an operation runs (the plan settles the count
+/// auto scaling keeps on the live one).
+fn count(operation: &str, value: &Value) -> Result<i32, AwsError> {
     match value {
-        Value::Int(number) => i32::try_from(*number).unwrap_or(0),
-        _ => 0,
+        Value::Int(count) => int32(operation, "desired_count", *count),
+        other => Err(AwsError::new(
+            ErrorKind::Other,
+            operation,
+            format!("`desired_count` is {other}, not a number"),
+        )),
     }
 }
 
-fn network(op: &OpCx<'_>, desired: &Desired) -> Result<NetworkConfiguration, AwsError> {
-    let subnets = desired
-        .value("subnets")
-        .items()
-        .map(|subnet| op.resolve(subnet))
-        .collect::<Result<Vec<_>, _>>()?;
-    let groups = desired
-        .value("security_groups")
-        .items()
-        .map(|group| op.resolve(group))
-        .collect::<Result<Vec<_>, _>>()?;
+fn network(op: &OpCx<'_>, props: &ServiceProps) -> Result<NetworkConfiguration, AwsError> {
+    let resolve_all = |values: &BTreeSet<Value>| {
+        values
+            .iter()
+            .map(|value| op.resolve(value))
+            .collect::<Result<Vec<_>, _>>()
+    };
     let vpc = built(
         "CreateService",
         AwsVpcConfiguration::builder()
-            .set_subnets(Some(subnets))
-            .set_security_groups(Some(groups))
-            .assign_public_ip(if desired.value("public_ip") == &Value::Bool(true) {
+            .set_subnets(Some(resolve_all(&props.subnets)?))
+            .set_security_groups(Some(resolve_all(&props.security_groups)?))
+            .assign_public_ip(if props.public_ip {
                 AssignPublicIp::Enabled
             } else {
                 AssignPublicIp::Disabled
@@ -325,46 +368,71 @@ fn network(op: &OpCx<'_>, desired: &Desired) -> Result<NetworkConfiguration, Aws
         .build())
 }
 
-fn load_balancers(op: &OpCx<'_>, desired: &Desired) -> Result<Option<Vec<LoadBalancer>>, AwsError> {
-    let Some(target) = desired.value("load_balancer").as_map() else {
+fn load_balancers(
+    op: &OpCx<'_>,
+    operation: &str,
+    target: Option<&LoadBalancerTarget>,
+) -> Result<Option<Vec<LoadBalancer>>, AwsError> {
+    let Some(target) = target else {
         return Ok(None);
     };
     Ok(Some(vec![
         LoadBalancer::builder()
-            .target_group_arn(op.resolve(target.get("target_group").unwrap_or(&Value::Null))?)
-            .container_name(
-                target
-                    .get("container")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-            )
-            .container_port(int(target.get("port").unwrap_or(&Value::Null)))
+            .target_group_arn(op.resolve(&target.target_group)?)
+            .container_name(&target.container)
+            .container_port(int32(operation, "load_balancer.port", target.port)?)
             .build(),
     ]))
 }
 
 /// The Cloud Map service the tasks are registered with (A records need no port).
-fn registries(op: &OpCx<'_>, desired: &Desired) -> Result<Option<Vec<ServiceRegistry>>, AwsError> {
-    let Some(arn) = op.resolve_optional(desired.value("registry"))? else {
+fn registries(
+    op: &OpCx<'_>,
+    registry: Option<&Value>,
+) -> Result<Option<Vec<ServiceRegistry>>, AwsError> {
+    let Some(registry) = registry else {
         return Ok(None);
     };
     Ok(Some(vec![
-        ServiceRegistry::builder().registry_arn(arn).build(),
+        ServiceRegistry::builder()
+            .registry_arn(op.resolve(registry)?)
+            .build(),
     ]))
 }
 
-fn deployment(desired: &Desired) -> DeploymentConfiguration {
-    let rollback = desired.value("rollback") == &Value::Bool(true);
-    DeploymentConfiguration::builder()
-        .minimum_healthy_percent(int(desired.value("min_percent")))
-        .maximum_percent(int(desired.value("max_percent")))
+fn deployment(operation: &str, props: &ServiceProps) -> Result<DeploymentConfiguration, AwsError> {
+    Ok(DeploymentConfiguration::builder()
+        .minimum_healthy_percent(int32(operation, "min_percent", props.min_percent)?)
+        .maximum_percent(int32(operation, "max_percent", props.max_percent)?)
         .deployment_circuit_breaker(
             DeploymentCircuitBreaker::builder()
-                .enable(rollback)
-                .rollback(rollback)
+                .enable(props.rollback)
+                .rollback(props.rollback)
                 .build(),
         )
-        .build()
+        .build())
+}
+
+/// A service's load balancer as DescribeServices answers it: every part is what the
+/// service was created with, so one missing is an incomplete answer.
+fn observed_target(found: &LoadBalancer) -> Result<LoadBalancerTarget, AwsError> {
+    let missing = |field: &str| AwsError::missing("DescribeServices", field);
+    Ok(LoadBalancerTarget {
+        target_group: Value::Phys(
+            found
+                .target_group_arn()
+                .ok_or_else(|| missing("loadBalancers.targetGroupArn"))?
+                .to_string(),
+        ),
+        container: found
+            .container_name()
+            .ok_or_else(|| missing("loadBalancers.containerName"))?
+            .to_string(),
+        port: found
+            .container_port()
+            .ok_or_else(|| missing("loadBalancers.containerPort"))?
+            .into(),
+    })
 }
 
 fn observed_service(
@@ -376,152 +444,68 @@ fn observed_service(
     let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
         return Ok(None);
     };
+    let missing = |field: &str| AwsError::missing("DescribeServices", field);
     let vpc = service
         .network_configuration()
         .and_then(|config| config.awsvpc_configuration());
     let deployment = service.deployment_configuration();
     let breaker = deployment.and_then(|config| config.deployment_circuit_breaker());
-    let load_balancer = service.load_balancers().first().map_or(Value::Null, |lb| {
-        Value::map([
-            (
-                "target_group",
-                lb.target_group_arn()
-                    .map_or(Value::Null, |arn| Value::Phys(arn.to_string())),
-            ),
-            (
-                "container",
-                lb.container_name().map_or(Value::Null, Value::str),
-            ),
-            (
-                "port",
-                lb.container_port()
-                    .map_or(Value::Null, |port| Value::Int(port.into())),
-            ),
-        ])
-    });
     let launch = if service.launch_type() == Some(&LaunchType::Fargate) {
         "FARGATE"
     } else {
         "capacity-providers"
     };
-    let arn = service
-        .service_arn()
-        .ok_or_else(|| AwsError::missing("DescribeServices", "serviceArn"))?;
-    let mut resource = Observed::new(
-        id,
-        arn,
-        props([
-            (
-                "name",
-                Value::str(
-                    service
-                        .service_name()
-                        .ok_or_else(|| AwsError::missing("DescribeServices", "serviceName"))?,
-                ),
-                Mode::Replace,
-            ),
-            ("cluster", Value::Phys(cluster.to_string()), Mode::Replace),
-            ("launch", Value::str(launch), Mode::Replace),
-            (
-                "task_definition",
-                service
-                    .task_definition()
-                    .map_or(Value::Null, |arn| Value::Phys(arn.to_string())),
-                Mode::InPlace,
-            ),
-            (
-                "desired_count",
-                Value::Int(service.desired_count().into()),
-                Mode::InPlace,
-            ),
-            (
-                "subnets",
-                Value::Set(
-                    vpc.map(|vpc| {
-                        vpc.subnets()
-                            .iter()
-                            .map(|s| Value::Phys(s.clone()))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                ),
-                Mode::InPlace,
-            ),
-            (
-                "security_groups",
-                Value::Set(
-                    vpc.map(|vpc| {
-                        vpc.security_groups()
-                            .iter()
-                            .map(|g| Value::Phys(g.clone()))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                ),
-                Mode::InPlace,
-            ),
-            (
-                "public_ip",
-                Value::Bool(
-                    vpc.and_then(|vpc| vpc.assign_public_ip()) == Some(&AssignPublicIp::Enabled),
-                ),
-                Mode::InPlace,
-            ),
-            ("load_balancer", load_balancer, Mode::InPlace),
-            (
-                "registry",
-                service
-                    .service_registries()
-                    .first()
-                    .and_then(|registry| registry.registry_arn())
-                    .map_or(Value::Null, |arn| Value::Phys(arn.to_string())),
-                Mode::InPlace,
-            ),
-            (
-                "grace_period",
-                service
-                    .health_check_grace_period_seconds()
-                    .map_or(Value::Null, |s| Value::Int(s.into())),
-                Mode::InPlace,
-            ),
-            // ECS's defaults when a service was made without a configuration: 100 / 200.
-            (
-                "min_percent",
-                Value::Int(
-                    deployment
-                        .and_then(|d| d.minimum_healthy_percent())
-                        .unwrap_or(100)
-                        .into(),
-                ),
-                Mode::InPlace,
-            ),
-            (
-                "max_percent",
-                Value::Int(
-                    deployment
-                        .and_then(|d| d.maximum_percent())
-                        .unwrap_or(200)
-                        .into(),
-                ),
-                Mode::InPlace,
-            ),
-            (
-                "rollback",
-                Value::Bool(breaker.is_some_and(|b| b.enable() && b.rollback())),
-                Mode::InPlace,
-            ),
-            (
-                "execute_command",
-                Value::Bool(service.enable_execute_command()),
-                Mode::InPlace,
-            ),
-            (
-                "tags",
-                tags::observed_tags(pairs.iter().copied()),
-                Mode::InPlace,
-            ),
-        ]),
-    );
+    let arn = service.service_arn().ok_or_else(|| missing("serviceArn"))?;
+    // A service without awsvpc networking has no subnets or security groups of its own.
+    let physical = |ids: &[String]| -> BTreeSet<Value> {
+        ids.iter().map(|id| Value::Phys(id.clone())).collect()
+    };
+    let props = ServiceProps {
+        name: service
+            .service_name()
+            .ok_or_else(|| missing("serviceName"))?
+            .to_string(),
+        cluster: Value::Phys(cluster.to_string()),
+        launch: launch.to_string(),
+        task_definition: service
+            .task_definition()
+            .map_or(Value::Null, |arn| Value::Phys(arn.to_string())),
+        desired_count: Value::Int(service.desired_count().into()),
+        subnets: vpc.map(|vpc| physical(vpc.subnets())).unwrap_or_default(),
+        security_groups: vpc
+            .map(|vpc| physical(vpc.security_groups()))
+            .unwrap_or_default(),
+        public_ip: vpc.and_then(|vpc| vpc.assign_public_ip()) == Some(&AssignPublicIp::Enabled),
+        load_balancer: service
+            .load_balancers()
+            .first()
+            .map(observed_target)
+            .transpose()?,
+        registry: service
+            .service_registries()
+            .first()
+            .map(|registry| {
+                registry
+                    .registry_arn()
+                    .map(|arn| Value::Phys(arn.to_string()))
+                    .ok_or_else(|| missing("serviceRegistries.registryArn"))
+            })
+            .transpose()?,
+        grace_period: service.health_check_grace_period_seconds().map(i64::from),
+        // ECS's defaults when a service was made without a configuration: 100 / 200.
+        min_percent: deployment
+            .and_then(|d| d.minimum_healthy_percent())
+            .unwrap_or(100)
+            .into(),
+        max_percent: deployment
+            .and_then(|d| d.maximum_percent())
+            .unwrap_or(200)
+            .into(),
+        rollback: breaker.is_some_and(|b| b.enable() && b.rollback()),
+        execute_command: service.enable_execute_command(),
+        tags: tags::observed_tag_map(pairs.iter().copied()),
+    };
+    let mut resource = Observed::new(id, arn, props.into_props());
     resource.extra.insert("cluster".into(), cluster.to_string());
     Ok(Some(resource))
 }

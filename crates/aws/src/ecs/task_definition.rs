@@ -2,7 +2,7 @@
 //! new revision and leaves the old ones for rollbacks; destroy deregisters them all.
 //! Observing reads only the latest revision of each family, never every revision.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
@@ -13,10 +13,11 @@ use aws_sdk_ecs::types::{
 };
 use futures::future::try_join_all;
 
-use super::{ecs_tags, tag_pairs};
+use super::{ecs_tags, int32, tag_pairs};
 use crate::conditions::{Condition, Given as _, Means};
 use crate::engine::diff::{Change, Replacement};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::{Prop as _, Properties as _};
 use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::secretsmanager::{secret_value, value_from};
 use crate::{Cx, OpCx, tags};
@@ -27,6 +28,102 @@ pub struct TaskDefinitionAdapter;
 
 pub const KEEP_IMAGE: &str = "its image tag comes from a variable's default, and a default never replaces the image a service runs (pass `--var` to roll out)";
 
+const REGISTER: &str = "RegisterTaskDefinition";
+
+crate::engine::properties! {
+    /// A task definition family, as its latest revision: what its lowering builds and its
+    /// observe reads. Any change but the tags' registers a new revision.
+    pub struct TaskDefinitionProps (changes: TaskDefinitionChanges) {
+        pub family: String => Replace,
+        /// CPU units.
+        pub cpu: i64 => Replace,
+        /// MiB.
+        pub memory: i64 => Replace,
+        /// The stack's role by reference, or an ARN made elsewhere.
+        pub execution_role: Value => Replace,
+        /// The stack's role by reference, an ARN made elsewhere, or none.
+        pub task_role: Option<Value> => Replace,
+        /// In order of name.
+        pub containers: Vec<Container> => Replace,
+        /// In the order [`volume_list`] gives.
+        pub volumes: Vec<TaskVolume> => Replace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::record! {
+    /// One container of the task.
+    pub struct Container {
+        pub name: String,
+        /// Any image as written, or an ECR image as an [`EcrImage`]'s map (see
+        /// [`image_value`]).
+        pub image: Value,
+        pub ports: BTreeSet<i64>,
+        /// Text, or a template of the stack's live attributes (a database's endpoint)
+        /// until the walk renders it.
+        pub environment: BTreeMap<String, Value>,
+        /// By name: a secret by reference or ARN, or one key of its JSON value (see
+        /// [`secret_value`]).
+        pub secrets: BTreeMap<String, Value>,
+        /// Words: text, or templates until the walk renders them.
+        pub command: Option<Vec<Value>>,
+        pub entrypoint: Option<Vec<Value>>,
+        pub health_check: Option<ContainerHealth>,
+        pub essential: bool,
+        pub mounts: BTreeSet<Mount>,
+        pub logs: Logs,
+    }
+}
+
+crate::engine::record! {
+    /// An image in ECR: its repository (a reference, when the stack owns it) and its tag
+    /// (in the lowering, one a variable's default gave is kept live: [`KEEP_IMAGE`]).
+    pub struct EcrImage {
+        pub repository: Value,
+        pub tag: Value,
+    }
+}
+
+crate::engine::record! {
+    /// A container's health check, ECS's defaults filled in.
+    pub struct ContainerHealth {
+        /// Words: text, or templates until the walk renders them.
+        pub command: Vec<Value>,
+        pub interval: i64,
+        pub timeout: i64,
+        pub retries: i64,
+        pub start_period: i64,
+    }
+}
+
+crate::engine::record! {
+    /// A task volume mounted into a container.
+    pub struct Mount {
+        pub volume: String,
+        pub path: String,
+        pub read_only: bool,
+    }
+}
+
+crate::engine::record! {
+    /// Where a container's logs go (CloudWatch Logs).
+    pub struct Logs {
+        /// The stack's log group, by reference.
+        pub group: Option<Value>,
+        pub region: Option<String>,
+        pub stream_prefix: Option<String>,
+    }
+}
+
+crate::engine::record! {
+    /// An EFS volume of the task, by name: the file system and access point, by reference.
+    pub struct TaskVolume {
+        pub name: String,
+        pub file_system: Value,
+        pub access_point: Option<Value>,
+    }
+}
+
 /// An image reference as a value both sides agree on: an ECR image is its repository
 /// (a reference, when the stack owns it) and its tag; anything else is the string.
 pub fn image_value(image: &str) -> Value {
@@ -35,48 +132,23 @@ pub fn image_value(image: &str) -> Value {
         _ => (image, "latest"),
     };
     if repository.contains(".dkr.ecr.") {
-        Value::map([
-            ("repository", Value::Phys(repository.to_string())),
-            ("tag", Value::str(tag)),
-        ])
+        EcrImage {
+            repository: Value::Phys(repository.to_string()),
+            tag: Value::str(tag),
+        }
+        .into_value()
     } else {
         Value::str(image)
     }
 }
 
-pub fn string_map<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> Value {
-    Value::Map(
-        entries
-            .map(|(key, value)| (key.to_string(), Value::str(value)))
-            .collect(),
-    )
-}
-
-pub fn health_value(
-    command: Vec<String>,
-    interval: i64,
-    timeout: i64,
-    retries: i64,
-    start: i64,
-) -> Value {
-    Value::map([
-        (
-            "command",
-            Value::List(command.into_iter().map(Value::Str).collect()),
-        ),
-        ("interval", Value::Int(interval)),
-        ("timeout", Value::Int(timeout)),
-        ("retries", Value::Int(retries)),
-        ("start_period", Value::Int(start)),
-    ])
-}
-
-pub fn container_name(value: &Value) -> &str {
-    value
-        .as_map()
-        .and_then(|map| map.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
+/// The task's volumes in the order both sides give them: as the engine's values sort,
+/// each once.
+pub fn volume_list(volumes: impl IntoIterator<Item = TaskVolume>) -> Vec<TaskVolume> {
+    let mut volumes: Vec<TaskVolume> = volumes.into_iter().collect();
+    volumes.sort_by_cached_key(|volume| volume.clone().into_value());
+    volumes.dedup();
+    volumes
 }
 
 /// A revision ECS is deregistering already answers ClientException (the Terraform
@@ -172,7 +244,8 @@ impl crate::engine::kind::Kind for TaskDefinitionAdapter {
     /// found none of the stack's revisions in it, so an active revision there is someone
     /// else's, and adding one to their family would be changing it: one listing tells.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        let family = desired.value("family").as_str().unwrap_or_default();
+        let props = TaskDefinitionProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let family = props.family.as_str();
         let revisions = active_revisions(cx, family)
             .await
             .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
@@ -192,42 +265,36 @@ impl crate::engine::kind::Kind for TaskDefinitionAdapter {
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
+        let props = TaskDefinitionProps::from_props(&desired.props)?;
         let ecs = &op.cx.clients.ecs;
-        let mut containers = Vec::new();
-        for container in desired
-            .value("containers")
-            .items()
-            .filter_map(Value::as_map)
-        {
-            containers.push(container_definition(op, container)?);
-        }
-        let int = |field: &str| match desired.value(field) {
-            Value::Int(number) => number.to_string(),
-            _ => String::new(),
-        };
-        let task_role = match desired.value("task_role") {
-            Value::Null => None,
-            role => Some(op.resolve(role)?),
-        };
+        let containers = props
+            .containers
+            .iter()
+            .map(|container| container_definition(op, container))
+            .collect::<Result<Vec<_>, _>>()?;
+        let volumes = props
+            .volumes
+            .iter()
+            .map(|found| volume(op, found))
+            .collect::<Result<Vec<_>, _>>()?;
+        let task_role = props
+            .task_role
+            .as_ref()
+            .map(|role| op.resolve(role))
+            .transpose()?;
+        let tags = tags::create_tags(&op.cx.stack, op.id, &props.tags);
         let registered = ecs
             .register_task_definition()
-            .family(desired.value("family").as_str().unwrap_or_default())
+            .family(&props.family)
             .network_mode(NetworkMode::Awsvpc)
             .requires_compatibilities(Compatibility::Fargate)
-            .cpu(int("cpu"))
-            .memory(int("memory"))
-            .execution_role_arn(op.resolve(desired.value("execution_role"))?)
+            .cpu(props.cpu.to_string())
+            .memory(props.memory.to_string())
+            .execution_role_arn(op.resolve(&props.execution_role)?)
             .set_task_role_arn(task_role)
             .set_container_definitions(Some(containers))
-            .set_volumes(Some(
-                desired
-                    .value("volumes")
-                    .items()
-                    .filter_map(Value::as_map)
-                    .map(|found| volume(op, found))
-                    .collect::<Result<_, _>>()?,
-            ))
-            .set_tags(Some(ecs_tags(crate::tags::for_create(op, desired))))
+            .set_volumes(Some(volumes))
+            .set_tags(Some(ecs_tags(tags)))
             .send()
             .await
             .aws("RegisterTaskDefinition")?;
@@ -245,11 +312,13 @@ impl crate::engine::kind::Kind for TaskDefinitionAdapter {
         observed: &Observed,
         _changes: &[Change],
     ) -> Result<(), AwsError> {
-        crate::tags::sync(
+        let props = TaskDefinitionProps::from_props(&desired.props)?;
+        let live = TaskDefinitionProps::from_props(&observed.props)?;
+        tags::sync(
             &op.cx.clients.ecs,
             &observed.physical_id,
-            observed.value("tags"),
-            desired.value("tags"),
+            &live.tags,
+            &props.tags,
         )
         .await
     }
@@ -258,8 +327,8 @@ impl crate::engine::kind::Kind for TaskDefinitionAdapter {
     /// tags say so); revisions someone else registered into the family stay.
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let ecs = &op.cx.clients.ecs;
-        let family = observed.value("family").as_str().unwrap_or_default();
-        let revisions = active_revisions(op.cx, family).await?;
+        let live = TaskDefinitionProps::from_props(&observed.props)?;
+        let revisions = active_revisions(op.cx, &live.family).await?;
         let owned = revisions_owned(op.cx, &revisions, &observed.id).await?;
         for (revision, owned) in revisions.iter().zip(owned) {
             if !owned {
@@ -389,214 +458,170 @@ fn observed_definition(
     definition: &aws_sdk_ecs::types::TaskDefinition,
     pairs: &[(&str, &str)],
 ) -> Result<Observed, AwsError> {
-    let mut containers: Vec<Value> = definition
+    let missing = |field: &str| AwsError::missing("DescribeTaskDefinition", field);
+    let mut containers = definition
         .container_definitions()
         .iter()
-        .map(|container| {
-            let missing = |field| AwsError::missing("DescribeTaskDefinition", field);
-            let name = container
-                .name()
-                .ok_or_else(|| missing("containerDefinitions.name"))?;
-            let image = container
-                .image()
-                .ok_or_else(|| missing("containerDefinitions.image"))?;
-            let options: BTreeMap<&str, &str> = container
-                .log_configuration()
-                .and_then(|config| config.options())
-                .map(|options| {
-                    options
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), v.as_str()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            Ok(Value::map([
-                ("name", Value::str(name)),
-                ("image", image_value(image)),
-                (
-                    "ports",
-                    Value::Set(
-                        container
-                            .port_mappings()
-                            .iter()
-                            .filter_map(|mapping| mapping.container_port())
-                            .map(|port| Value::Int(port.into()))
-                            .collect(),
-                    ),
-                ),
-                (
-                    "environment",
-                    string_map(
-                        container
-                            .environment()
-                            .iter()
-                            .filter_map(|pair| Some((pair.name()?, pair.value()?))),
-                    ),
-                ),
-                (
-                    "secrets",
-                    Value::Map(
-                        container
-                            .secrets()
-                            .iter()
-                            .map(|secret| {
-                                (secret.name().to_string(), secret_value(secret.value_from()))
-                            })
-                            .collect(),
-                    ),
-                ),
-                (
-                    "command",
-                    if container.command().is_empty() {
-                        Value::Null
-                    } else {
-                        Value::List(container.command().iter().map(Value::str).collect())
-                    },
-                ),
-                (
-                    "entrypoint",
-                    if container.entry_point().is_empty() {
-                        Value::Null
-                    } else {
-                        Value::List(container.entry_point().iter().map(Value::str).collect())
-                    },
-                ),
-                (
-                    "health_check",
-                    container.health_check().map_or(Value::Null, |check| {
-                        // ECS fills its defaults in: interval 30, timeout 5, retries 3, start 0.
-                        health_value(
-                            check.command().to_vec(),
-                            check.interval().unwrap_or(30).into(),
-                            check.timeout().unwrap_or(5).into(),
-                            check.retries().unwrap_or(3).into(),
-                            check.start_period().unwrap_or(0).into(),
-                        )
-                    }),
-                ),
-                (
-                    "essential",
-                    Value::Bool(container.essential().unwrap_or(true)),
-                ),
-                (
-                    "mounts",
-                    Value::Set(
-                        container
-                            .mount_points()
-                            .iter()
-                            .map(|mount| {
-                                Value::map([
-                                    (
-                                        "volume",
-                                        Value::str(mount.source_volume().unwrap_or_default()),
-                                    ),
-                                    (
-                                        "path",
-                                        Value::str(mount.container_path().unwrap_or_default()),
-                                    ),
-                                    ("read_only", Value::Bool(mount.read_only().unwrap_or(false))),
-                                ])
-                            })
-                            .collect(),
-                    ),
-                ),
-                (
-                    "logs",
-                    Value::map([
-                        (
-                            "group",
-                            options
-                                .get("awslogs-group")
-                                .map_or(Value::Null, |group| Value::Phys(group.to_string())),
-                        ),
-                        (
-                            "region",
-                            options
-                                .get("awslogs-region")
-                                .map_or(Value::Null, |r| Value::str(*r)),
-                        ),
-                        (
-                            "stream_prefix",
-                            options
-                                .get("awslogs-stream-prefix")
-                                .map_or(Value::Null, |p| Value::str(*p)),
-                        ),
-                    ]),
-                ),
-            ]))
+        .map(observed_container)
+        .collect::<Result<Vec<_>, _>>()?;
+    containers.sort_by(|a, b| a.name.cmp(&b.name));
+    // Fargate's task size: always set, as text ("256").
+    let number = |field: &str, text: Option<&str>| -> Result<i64, AwsError> {
+        let text = text.ok_or_else(|| missing(field))?;
+        text.parse::<i64>().map_err(|_| {
+            AwsError::new(
+                ErrorKind::Other,
+                "DescribeTaskDefinition",
+                format!("`{field}` is `{text}`, not a number"),
+            )
         })
-        .collect::<Result<_, AwsError>>()?;
-    containers.sort_by(|a, b| container_name(a).cmp(container_name(b)));
-    let number = |text: Option<&str>| {
-        text.and_then(|text| text.parse::<i64>().ok())
-            .map_or(Value::Null, Value::Int)
     };
-    let role = |arn: Option<&str>| arn.map_or(Value::Null, |arn| Value::Phys(arn.to_string()));
+    let props = TaskDefinitionProps {
+        family: definition
+            .family()
+            .ok_or_else(|| missing("family"))?
+            .to_string(),
+        cpu: number("cpu", definition.cpu())?,
+        memory: number("memory", definition.memory())?,
+        execution_role: Value::Phys(
+            definition
+                .execution_role_arn()
+                .ok_or_else(|| missing("executionRoleArn"))?
+                .to_string(),
+        ),
+        task_role: definition
+            .task_role_arn()
+            .map(|arn| Value::Phys(arn.to_string())),
+        containers,
+        volumes: observed_volumes(definition)?,
+        tags: tags::observed_tag_map(pairs.iter().copied()),
+    };
     let arn = definition
         .task_definition_arn()
-        .ok_or_else(|| AwsError::missing("DescribeTaskDefinition", "taskDefinitionArn"))?;
-    Ok(Observed::new(
-        id,
-        arn,
-        props([
-            (
-                "family",
-                Value::str(
-                    definition
-                        .family()
-                        .ok_or_else(|| AwsError::missing("DescribeTaskDefinition", "family"))?,
-                ),
-                Mode::Replace,
-            ),
-            ("cpu", number(definition.cpu()), Mode::Replace),
-            ("memory", number(definition.memory()), Mode::Replace),
-            (
-                "execution_role",
-                role(definition.execution_role_arn()),
-                Mode::Replace,
-            ),
-            ("task_role", role(definition.task_role_arn()), Mode::Replace),
-            ("containers", Value::List(containers), Mode::Replace),
-            ("volumes", volumes_value(definition), Mode::Replace),
-            (
-                "tags",
-                tags::observed_tags(pairs.iter().copied()),
-                Mode::InPlace,
-            ),
-        ]),
-    ))
+        .ok_or_else(|| missing("taskDefinitionArn"))?;
+    Ok(Observed::new(id, arn, props.into_props()))
+}
+
+fn observed_container(container: &ContainerDefinition) -> Result<Container, AwsError> {
+    let missing = |field: &str| AwsError::missing("DescribeTaskDefinition", field);
+    let name = container
+        .name()
+        .ok_or_else(|| missing("containerDefinitions.name"))?;
+    let image = container
+        .image()
+        .ok_or_else(|| missing("containerDefinitions.image"))?;
+    let options: BTreeMap<&str, &str> = container
+        .log_configuration()
+        .and_then(|config| config.options())
+        .map(|options| {
+            options
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let option = |key: &str| options.get(key).map(|value| value.to_string());
+    // No command or entry point: ECS answers an empty list.
+    let listed = |words: &[String]| -> Option<Vec<Value>> {
+        (!words.is_empty()).then(|| words.iter().map(Value::str).collect())
+    };
+    let mounts = container
+        .mount_points()
+        .iter()
+        .map(|mount| -> Result<Mount, AwsError> {
+            Ok(Mount {
+                volume: mount
+                    .source_volume()
+                    .ok_or_else(|| missing("containerDefinitions.mountPoints.sourceVolume"))?
+                    .to_string(),
+                path: mount
+                    .container_path()
+                    .ok_or_else(|| missing("containerDefinitions.mountPoints.containerPath"))?
+                    .to_string(),
+                // ECS's default: read-write.
+                read_only: mount.read_only().unwrap_or(false),
+            })
+        })
+        .collect::<Result<BTreeSet<_>, _>>()?;
+    Ok(Container {
+        name: name.to_string(),
+        image: image_value(image),
+        ports: container
+            .port_mappings()
+            .iter()
+            .filter_map(|mapping| mapping.container_port())
+            .map(i64::from)
+            .collect(),
+        environment: container
+            .environment()
+            .iter()
+            .filter_map(|pair| Some((pair.name()?.to_string(), Value::str(pair.value()?))))
+            .collect(),
+        secrets: container
+            .secrets()
+            .iter()
+            .map(|secret| (secret.name().to_string(), secret_value(secret.value_from())))
+            .collect(),
+        command: listed(container.command()),
+        entrypoint: listed(container.entry_point()),
+        // ECS fills its defaults in: interval 30, timeout 5, retries 3, start 0.
+        health_check: container.health_check().map(|check| ContainerHealth {
+            command: check.command().iter().map(Value::str).collect(),
+            interval: check.interval().unwrap_or(30).into(),
+            timeout: check.timeout().unwrap_or(5).into(),
+            retries: check.retries().unwrap_or(3).into(),
+            start_period: check.start_period().unwrap_or(0).into(),
+        }),
+        // ECS's default: a container is essential unless it says otherwise.
+        essential: container.essential().unwrap_or(true),
+        mounts,
+        logs: Logs {
+            group: options
+                .get("awslogs-group")
+                .map(|group| Value::Phys(group.to_string())),
+            region: option("awslogs-region"),
+            stream_prefix: option("awslogs-stream-prefix"),
+        },
+    })
 }
 
 /// The task's EFS volumes, by name: the file system and access point.
-fn volumes_value(definition: &aws_sdk_ecs::types::TaskDefinition) -> Value {
-    let mut volumes: Vec<Value> = definition
+fn observed_volumes(
+    definition: &aws_sdk_ecs::types::TaskDefinition,
+) -> Result<Vec<TaskVolume>, AwsError> {
+    let volumes = definition
         .volumes()
         .iter()
         .filter_map(|volume| {
             let efs = volume.efs_volume_configuration()?;
-            Some(Value::map([
-                ("name", Value::str(volume.name().unwrap_or_default())),
-                ("file_system", Value::Phys(efs.file_system_id().to_string())),
-                (
-                    "access_point",
-                    efs.authorization_config()
+            let name = volume
+                .name()
+                .ok_or_else(|| AwsError::missing("DescribeTaskDefinition", "volumes.name"));
+            Some(name.map(|name| {
+                TaskVolume {
+                    name: name.to_string(),
+                    file_system: Value::Phys(efs.file_system_id().to_string()),
+                    access_point: efs
+                        .authorization_config()
                         .and_then(|auth| auth.access_point_id())
-                        .map_or(Value::Null, |point| Value::Phys(point.to_string())),
-                ),
-            ]))
+                        .map(|point| Value::Phys(point.to_string())),
+                }
+            }))
         })
-        .collect();
-    volumes.sort();
-    Value::List(volumes)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(volume_list(volumes))
 }
 
 /// An EFS volume as RegisterTaskDefinition takes it: encrypted in transit, the mount
 /// authorised by the task role (IAM), through the access point when there is one.
-fn volume(op: &OpCx<'_>, volume: &BTreeMap<String, Value>) -> Result<Volume, AwsError> {
-    let get = |key: &str| volume.get(key).unwrap_or(&Value::Null);
-    let access_point = op.resolve_optional(get("access_point"))?;
+fn volume(op: &OpCx<'_>, volume: &TaskVolume) -> Result<Volume, AwsError> {
+    let access_point = volume
+        .access_point
+        .as_ref()
+        .map(|point| op.resolve(point))
+        .transpose()?;
     let configuration = EfsVolumeConfiguration::builder()
-        .file_system_id(op.resolve(get("file_system"))?)
+        .file_system_id(op.resolve(&volume.file_system)?)
         .transit_encryption(EfsTransitEncryption::Enabled)
         .authorization_config(
             EfsAuthorizationConfig::builder()
@@ -606,133 +631,121 @@ fn volume(op: &OpCx<'_>, volume: &BTreeMap<String, Value>) -> Result<Volume, Aws
         )
         .build();
     Ok(Volume::builder()
-        .name(get("name").as_str().unwrap_or_default())
-        .efs_volume_configuration(built("RegisterTaskDefinition", configuration)?)
+        .name(&volume.name)
+        .efs_volume_configuration(built(REGISTER, configuration)?)
         .build())
+}
+
+/// Words as ECS takes them: text, every template rendered by now.
+fn words(words: &[Value]) -> Result<Vec<String>, AwsError> {
+    words
+        .iter()
+        .map(|word| match word {
+            Value::Str(text) => Ok(text.clone()),
+            other => Err(AwsError::new(
+                ErrorKind::Other,
+                REGISTER,
+                format!("a command word is {other}, not text"),
+            )),
+        })
+        .collect()
+}
+
+/// The image RegisterTaskDefinition takes: as written, or an ECR repository's URI and tag.
+fn image(op: &OpCx<'_>, image: &Value) -> Result<String, AwsError> {
+    if let Value::Str(image) = image {
+        return Ok(image.clone());
+    }
+    let Some(ecr) = EcrImage::from_value(image) else {
+        return Err(AwsError::new(
+            ErrorKind::Other,
+            REGISTER,
+            format!("container image is {image}"),
+        ));
+    };
+    let repository = op.resolve(&ecr.repository)?;
+    let tag = ecr.tag.as_str().unwrap_or("latest");
+    Ok(format!("{repository}:{tag}"))
 }
 
 fn container_definition(
     op: &OpCx<'_>,
-    container: &BTreeMap<String, Value>,
+    container: &Container,
 ) -> Result<ContainerDefinition, AwsError> {
-    let get = |key: &str| container.get(key).unwrap_or(&Value::Null);
-    let image = match get("image") {
-        Value::Str(image) => image.clone(),
-        Value::Map(parts) => {
-            let repository = op.resolve(parts.get("repository").unwrap_or(&Value::Null))?;
-            let tag = parts.get("tag").and_then(Value::as_str).unwrap_or("latest");
-            format!("{repository}:{tag}")
-        }
-        other => {
-            return Err(AwsError::new(
-                ErrorKind::Other,
-                "RegisterTaskDefinition",
-                format!("container image is {other}"),
-            ));
-        }
+    let Some(log_group) = &container.logs.group else {
+        return Err(AwsError::new(
+            ErrorKind::Other,
+            REGISTER,
+            format!("container `{}` has no log group", container.name),
+        ));
     };
-    let list = |value: &Value| -> Option<Vec<String>> {
-        match value {
-            Value::List(items) => Some(
-                items
-                    .iter()
-                    .filter_map(|item| item.as_str().map(str::to_string))
-                    .collect(),
-            ),
-            _ => None,
-        }
-    };
-    let logs = get("logs").as_map().cloned().unwrap_or_default();
-    let log_group = op.resolve(logs.get("group").unwrap_or(&Value::Null))?;
     let log_configuration = built(
-        "RegisterTaskDefinition",
+        REGISTER,
         LogConfiguration::builder()
             .log_driver(LogDriver::Awslogs)
-            .options("awslogs-group", log_group)
+            .options("awslogs-group", op.resolve(log_group)?)
             .options(
                 "awslogs-region",
-                logs.get("region")
-                    .and_then(Value::as_str)
-                    .unwrap_or(&op.cx.region),
+                container.logs.region.as_deref().unwrap_or(&op.cx.region),
             )
             .options("awslogs-stream-prefix", "ecs")
             .build(),
     )?;
     let mut definition = ContainerDefinition::builder()
-        .name(get("name").as_str().unwrap_or_default())
-        .image(image)
-        .essential(get("essential") != &Value::Bool(false))
+        .name(&container.name)
+        .image(image(op, &container.image)?)
+        .essential(container.essential)
         .log_configuration(log_configuration)
-        .set_command(list(get("command")))
-        .set_entry_point(list(get("entrypoint")));
-    for mount in get("mounts").items().filter_map(Value::as_map) {
+        .set_command(container.command.as_deref().map(words).transpose()?)
+        .set_entry_point(container.entrypoint.as_deref().map(words).transpose()?);
+    for mount in &container.mounts {
         definition = definition.mount_points(
             MountPoint::builder()
-                .source_volume(
-                    mount
-                        .get("volume")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default(),
-                )
-                .container_path(
-                    mount
-                        .get("path")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default(),
-                )
-                .read_only(mount.get("read_only") == Some(&Value::Bool(true)))
+                .source_volume(&mount.volume)
+                .container_path(&mount.path)
+                .read_only(mount.read_only)
                 .build(),
         );
     }
-    for port in get("ports").items() {
-        if let Value::Int(port) = port {
-            let port = i32::try_from(*port).unwrap_or(0);
-            definition = definition.port_mappings(
-                PortMapping::builder()
-                    .container_port(port)
-                    .protocol(TransportProtocol::Tcp)
-                    .build(),
-            );
-        }
+    for port in &container.ports {
+        definition = definition.port_mappings(
+            PortMapping::builder()
+                .container_port(int32(REGISTER, "ports", *port)?)
+                .protocol(TransportProtocol::Tcp)
+                .build(),
+        );
     }
-    if let Some(environment) = get("environment").as_map() {
-        for (name, value) in environment {
-            definition = definition.environment(
-                KeyValuePair::builder()
-                    .name(name)
-                    // Text, or a live attribute of the stack's (a database's endpoint).
-                    .value(match value {
-                        Value::Str(text) => text.clone(),
-                        other => op.resolve(other)?,
-                    })
-                    .build(),
-            );
-        }
+    for (name, value) in &container.environment {
+        definition = definition.environment(
+            KeyValuePair::builder()
+                .name(name)
+                // Text, or a live attribute of the stack's (a database's endpoint).
+                .value(match value {
+                    Value::Str(text) => text.clone(),
+                    other => op.resolve(other)?,
+                })
+                .build(),
+        );
     }
-    if let Some(secrets) = get("secrets").as_map() {
-        for (name, source) in secrets {
-            definition = definition.secrets(built(
-                "RegisterTaskDefinition",
-                Secret::builder()
-                    .name(name)
-                    .value_from(value_from(op, source)?)
-                    .build(),
-            )?);
-        }
+    for (name, source) in &container.secrets {
+        definition = definition.secrets(built(
+            REGISTER,
+            Secret::builder()
+                .name(name)
+                .value_from(value_from(op, source)?)
+                .build(),
+        )?);
     }
-    if let Some(check) = get("health_check").as_map() {
-        let int = |key: &str| match check.get(key) {
-            Some(Value::Int(number)) => i32::try_from(*number).ok(),
-            _ => None,
-        };
+    if let Some(check) = &container.health_check {
+        let number = |what: &str, value: i64| int32(REGISTER, what, value);
         definition = definition.health_check(built(
-            "RegisterTaskDefinition",
+            REGISTER,
             HealthCheck::builder()
-                .set_command(list(check.get("command").unwrap_or(&Value::Null)))
-                .set_interval(int("interval"))
-                .set_timeout(int("timeout"))
-                .set_retries(int("retries"))
-                .set_start_period(int("start_period"))
+                .set_command(Some(words(&check.command)?))
+                .interval(number("health_check.interval", check.interval)?)
+                .timeout(number("health_check.timeout", check.timeout)?)
+                .retries(number("health_check.retries", check.retries)?)
+                .start_period(number("health_check.start_period", check.start_period)?)
                 .build(),
         )?);
     }

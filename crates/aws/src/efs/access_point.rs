@@ -12,7 +12,7 @@ use aws_sdk_efs::types::{CreationInfo, LifeCycleState, PosixUser, RootDirectory}
 use super::{efs_tags, pairs, stack_file_systems};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::naming::client_token;
 use crate::{Cx, OpCx, tags};
@@ -141,7 +141,7 @@ impl crate::engine::kind::Kind for AccessPointAdapter {
                     .creation_info(creation)
                     .build(),
             )
-            .set_tags(Some(efs_tags(crate::tags::for_create(op, desired))?))
+            .set_tags(Some(efs_tags(crate::tags::for_create(op, &props.tags))?))
             .send()
             .await
             .aws("CreateAccessPoint")?;
@@ -163,8 +163,8 @@ impl crate::engine::kind::Kind for AccessPointAdapter {
         tags::sync(
             &op.cx.clients.efs,
             &observed.physical_id,
-            &live.tags.into_value(),
-            &props.tags.into_value(),
+            &live.tags,
+            &props.tags,
         )
         .await
     }

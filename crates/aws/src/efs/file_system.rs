@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use super::{efs_tags, pairs, stack_file_systems};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx, tags};
 
@@ -180,7 +180,7 @@ impl crate::engine::kind::Kind for FileSystemAdapter {
             .throughput_mode(ThroughputMode::from(props.throughput_mode.as_str()))
             .set_provisioned_throughput_in_mibps(props.provisioned_mibps.map(|mibps| mibps as f64))
             .backup(props.backups)
-            .set_tags(Some(efs_tags(crate::tags::for_create(op, desired))?))
+            .set_tags(Some(efs_tags(crate::tags::for_create(op, &props.tags))?))
             .send()
             .await
             .aws("CreateFileSystem")?;
@@ -250,7 +250,7 @@ impl crate::engine::kind::Kind for FileSystemAdapter {
                 .await
                 .aws("PutBackupPolicy")?;
         }
-        tags::sync(efs, id, &live.tags.into_value(), &props.tags.into_value()).await
+        tags::sync(efs, id, &live.tags, &props.tags).await
     }
 
     /// Its mount targets go first (by the graph); EFS refuses the file system while they

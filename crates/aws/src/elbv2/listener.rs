@@ -11,7 +11,7 @@ use super::{ElbAction, elb_tags, observed_action, owned, sdk_action};
 use crate::conditions::{self, Condition, Means};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt};
 use crate::{Cx, OpCx, tags};
 
@@ -113,13 +113,7 @@ impl crate::engine::kind::Kind for ListenerAdapter {
                 .aws("ModifyListener")
                 .map_err(|error| certificate_error(op, desired, &props, error))?;
         }
-        tags::sync(
-            elbv2,
-            arn,
-            &live.tags.into_value(),
-            &props.tags.into_value(),
-        )
-        .await
+        tags::sync(elbv2, arn, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -203,7 +197,7 @@ async fn create_listener(op: &OpCx<'_>, desired: &Desired) -> Result<String, Aws
         .set_certificates(certificates(&props))
         .set_ssl_policy(props.ssl_policy.clone())
         .default_actions(sdk_action(op, props.action.as_ref())?)
-        .set_tags(Some(elb_tags(crate::tags::for_create(op, desired))))
+        .set_tags(Some(elb_tags(crate::tags::for_create(op, &props.tags))))
         .send()
         .await
         .aws("CreateListener")

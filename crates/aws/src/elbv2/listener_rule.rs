@@ -11,7 +11,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use super::{ElbAction, elb_tags, observed_action, owned, sdk_action};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt};
 use crate::{Cx, OpCx, tags};
 
@@ -126,13 +126,7 @@ impl crate::engine::kind::Kind for ListenerRuleAdapter {
                 .await
                 .aws("ModifyRule")?;
         }
-        tags::sync(
-            elbv2,
-            arn,
-            &live.tags.into_value(),
-            &props.tags.into_value(),
-        )
-        .await
+        tags::sync(elbv2, arn, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -191,7 +185,7 @@ async fn create_rule(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsErro
         .priority(priority)
         .set_conditions(Some(conditions(&props)))
         .actions(sdk_action(op, props.action.as_ref())?)
-        .set_tags(Some(elb_tags(crate::tags::for_create(op, desired))))
+        .set_tags(Some(elb_tags(crate::tags::for_create(op, &props.tags))))
         .send()
         .await
         .aws("CreateRule")?;

@@ -12,7 +12,7 @@ use futures::future::try_join_all;
 use super::elb_tags;
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx, tags};
 
@@ -194,13 +194,7 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
         if changed.idle_timeout || changed.deletion_protection || changed.access_logs {
             set_attributes(op, arn, &props).await?;
         }
-        tags::sync(
-            elbv2,
-            arn,
-            &live.tags.into_value(),
-            &props.tags.into_value(),
-        )
-        .await
+        tags::sync(elbv2, arn, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -315,7 +309,7 @@ async fn create_load_balancer(op: &OpCx<'_>, desired: &Desired) -> Result<String
         .scheme(LoadBalancerSchemeEnum::from(props.scheme.as_str()))
         .set_subnets(Some(resolve_all(op, &props.subnets)?))
         .set_security_groups(Some(resolve_all(op, &props.security_groups)?))
-        .set_tags(Some(elb_tags(crate::tags::for_create(op, desired))))
+        .set_tags(Some(elb_tags(crate::tags::for_create(op, &props.tags))))
         .send()
         .await
         .aws("CreateLoadBalancer")?;

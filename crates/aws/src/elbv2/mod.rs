@@ -138,12 +138,12 @@ crate::engine::record! {
     /// (`status`, `body`, `content_type`).
     pub struct ElbAction {
         pub kind as "type": String,
-        pub target_group: Option<Value>,
-        pub protocol: Option<String>,
-        pub port: Option<String>,
-        pub status: Option<String>,
-        pub body: Option<String>,
-        pub content_type: Option<String>,
+        pub target_group: Option<Value> => optional,
+        pub protocol: Option<String> => optional,
+        pub port: Option<String> => optional,
+        pub status: Option<String> => optional,
+        pub body: Option<String> => optional,
+        pub content_type: Option<String> => optional,
     }
 }
 

@@ -12,29 +12,58 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use futures::future::try_join_all;
 
 use super::{elb_tags, owned};
-use crate::engine::diff::{Change, Replacement, touches};
-use crate::engine::model::{Desired, Mode, Observed, Value, props};
-use crate::engine::typed::Prop as _;
+use crate::engine::diff::{Change, Replacement};
+use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx, tags};
 
 pub struct TargetGroupAdapter;
 
-pub fn health(
-    path: &str,
-    interval: i64,
-    timeout: i64,
-    healthy: i64,
-    unhealthy: i64,
-    matcher: &str,
-) -> Value {
-    Value::map([
-        ("path", Value::str(path)),
-        ("interval", Value::Int(interval)),
-        ("timeout", Value::Int(timeout)),
-        ("healthy", Value::Int(healthy)),
-        ("unhealthy", Value::Int(unhealthy)),
-        ("matcher", Value::str(matcher)),
+crate::engine::record! {
+    /// A target group's health check: the path asked, seconds between checks and to wait
+    /// for an answer, how many answers make a target healthy or unhealthy, and the HTTP
+    /// codes that count as healthy (`200`, `200-299`).
+    pub struct HealthCheck {
+        pub path: String,
+        pub interval: i64,
+        pub timeout: i64,
+        pub healthy: i64,
+        pub unhealthy: i64,
+        pub matcher: String,
+    }
+}
+
+crate::engine::properties! {
+    /// A target group: what makes it (its name hashes port, protocol and target type)
+    /// makes a new one; its health check, stickiness, deregistration delay and tags
+    /// change in place.
+    pub struct TargetGroupProps (changes: TargetGroupChanges) {
+        pub name: String => Replace,
+        pub port: i64 => Replace,
+        /// `HTTP` or `HTTPS`.
+        pub protocol: String => Replace,
+        /// `ip`, for Fargate.
+        pub target_type: String => Replace,
+        /// By reference.
+        pub vpc: Value => Replace,
+        pub health_check: HealthCheck => InPlace,
+        /// The load balancer cookie's duration in seconds; nothing when not sticky.
+        pub stickiness: Option<i64> => InPlace,
+        /// Seconds.
+        pub deregistration_delay: i64 => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+/// A health check's interval, timeout and thresholds as ELBv2 takes them: an error naming
+/// one that does not fit an `i32`.
+fn check_numbers(operation: &str, check: &HealthCheck) -> Result<[i32; 4], AwsError> {
+    Ok([
+        super::int32(operation, "health check interval", check.interval)?,
+        super::int32(operation, "health check timeout", check.timeout)?,
+        super::int32(operation, "healthy threshold", check.healthy)?,
+        super::int32(operation, "unhealthy threshold", check.unhealthy)?,
     ])
 }
 
@@ -53,7 +82,8 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
     /// `CreateTargetGroup` answers with an existing group of the name when its settings
     /// are identical: ask by name first.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        let name = desired.value("name").as_str().unwrap_or_default();
+        let props = TargetGroupProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let name = props.name.as_str();
         let found = match cx
             .clients
             .elbv2
@@ -116,81 +146,54 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
                 .filter_map(|attribute| Some((attribute.key()?, attribute.value()?)))
                 .collect();
             let sticky = attributes.get("stickiness.enabled") == Some(&"true");
-            let stickiness = if sticky {
+            let stickiness = sticky.then(|| {
                 attributes
                     .get("stickiness.lb_cookie.duration_seconds")
-                    .and_then(|seconds| seconds.parse().ok())
-                    .map_or(Value::Int(86400), Value::Int)
-            } else {
-                Value::Null
-            };
+                    .and_then(|seconds| seconds.parse::<i64>().ok())
+                    // ELBv2's default cookie duration: one day.
+                    .unwrap_or(86400)
+            });
+            // ELBv2's defaults for a health check setting its answer leaves out.
             let int = |value: Option<i32>, default: i64| value.map_or(default, i64::from);
-            let mut resource = Observed::new(
-                id,
-                arn,
-                props([
-                    (
-                        "name",
-                        Value::str(group.target_group_name().ok_or_else(|| {
-                            AwsError::missing("DescribeTargetGroups", "TargetGroupName")
-                        })?),
-                        Mode::Replace,
-                    ),
-                    (
-                        "port",
-                        group
-                            .port()
-                            .map_or(Value::Null, |port| Value::Int(port.into())),
-                        Mode::Replace,
-                    ),
-                    (
-                        "protocol",
-                        group
-                            .protocol()
-                            .map_or(Value::Null, |p| Value::str(p.as_str())),
-                        Mode::Replace,
-                    ),
-                    (
-                        "target_type",
-                        group
-                            .target_type()
-                            .map_or(Value::Null, |t| Value::str(t.as_str())),
-                        Mode::Replace,
-                    ),
-                    (
-                        "vpc",
-                        group
-                            .vpc_id()
-                            .map_or(Value::Null, |vpc| Value::Phys(vpc.to_string())),
-                        Mode::Replace,
-                    ),
-                    (
-                        "health_check",
-                        health(
-                            group.health_check_path().unwrap_or("/"),
-                            int(group.health_check_interval_seconds(), 30),
-                            int(group.health_check_timeout_seconds(), 5),
-                            int(group.healthy_threshold_count(), 5),
-                            int(group.unhealthy_threshold_count(), 2),
-                            group.matcher().and_then(|m| m.http_code()).unwrap_or("200"),
-                        ),
-                        Mode::InPlace,
-                    ),
-                    ("stickiness", stickiness, Mode::InPlace),
-                    (
-                        "deregistration_delay",
-                        // ELBv2's default is 300 seconds; moto lists no attribute until one is set.
-                        Value::Int(
-                            attributes
-                                .get("deregistration_delay.timeout_seconds")
-                                .and_then(|seconds| seconds.parse().ok())
-                                .unwrap_or(300),
-                        ),
-                        Mode::InPlace,
-                    ),
-                    ("tags", tag_value.into_value(), Mode::InPlace),
-                ]),
-            );
+            let missing = |field: &str| AwsError::missing("DescribeTargetGroups", field);
+            let props = TargetGroupProps {
+                name: group
+                    .target_group_name()
+                    .ok_or_else(|| missing("TargetGroupName"))?
+                    .to_string(),
+                port: group.port().ok_or_else(|| missing("Port"))?.into(),
+                protocol: group
+                    .protocol()
+                    .ok_or_else(|| missing("Protocol"))?
+                    .as_str()
+                    .to_string(),
+                target_type: group
+                    .target_type()
+                    .ok_or_else(|| missing("TargetType"))?
+                    .as_str()
+                    .to_string(),
+                vpc: Value::Phys(group.vpc_id().ok_or_else(|| missing("VpcId"))?.to_string()),
+                health_check: HealthCheck {
+                    path: group.health_check_path().unwrap_or("/").to_string(),
+                    interval: int(group.health_check_interval_seconds(), 30),
+                    timeout: int(group.health_check_timeout_seconds(), 5),
+                    healthy: int(group.healthy_threshold_count(), 5),
+                    unhealthy: int(group.unhealthy_threshold_count(), 2),
+                    matcher: group
+                        .matcher()
+                        .and_then(|m| m.http_code())
+                        .unwrap_or("200")
+                        .to_string(),
+                },
+                stickiness,
+                // ELBv2's default is 300 seconds; moto lists no attribute until one is set.
+                deregistration_delay: attributes
+                    .get("deregistration_delay.timeout_seconds")
+                    .and_then(|seconds| seconds.parse::<i64>().ok())
+                    .unwrap_or(300),
+                tags: tag_value,
+            };
+            let mut resource = Observed::new(id, arn, props.into_props());
             resource
                 .attributes
                 .insert("arn_suffix".into(), super::arn_suffix(arn).to_string());
@@ -201,44 +204,26 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let elbv2 = &op.cx.clients.elbv2;
-        let vpc = op.resolve(desired.value("vpc"))?;
-        let check = desired
-            .value("health_check")
-            .as_map()
-            .cloned()
-            .unwrap_or_default();
-        let int = |key: &str| match check.get(key) {
-            Some(Value::Int(number)) => i32::try_from(*number).ok(),
-            _ => None,
-        };
-        let protocol = ProtocolEnum::from(desired.value("protocol").as_str().unwrap_or("HTTP"));
+        let props = TargetGroupProps::from_props(&desired.props)?;
+        let vpc = op.resolve(&props.vpc)?;
+        let check = &props.health_check;
+        let [interval, timeout, healthy, unhealthy] = check_numbers("CreateTargetGroup", check)?;
+        let protocol = ProtocolEnum::from(props.protocol.as_str());
         let created = elbv2
             .create_target_group()
-            .name(desired.value("name").as_str().unwrap_or_default())
+            .name(&props.name)
             .protocol(protocol.clone())
-            .port(match desired.value("port") {
-                Value::Int(port) => i32::try_from(*port).unwrap_or(80),
-                _ => 80,
-            })
+            .port(super::int32("CreateTargetGroup", "port", props.port)?)
             .vpc_id(vpc)
             .target_type(TargetTypeEnum::Ip)
             .health_check_protocol(protocol)
-            .health_check_path(check.get("path").and_then(Value::as_str).unwrap_or("/"))
-            .set_health_check_interval_seconds(int("interval"))
-            .set_health_check_timeout_seconds(int("timeout"))
-            .set_healthy_threshold_count(int("healthy"))
-            .set_unhealthy_threshold_count(int("unhealthy"))
-            .matcher(
-                Matcher::builder()
-                    .http_code(
-                        check
-                            .get("matcher")
-                            .and_then(Value::as_str)
-                            .unwrap_or("200"),
-                    )
-                    .build(),
-            )
-            .set_tags(Some(elb_tags(crate::tags::for_create(op, desired))))
+            .health_check_path(&check.path)
+            .health_check_interval_seconds(interval)
+            .health_check_timeout_seconds(timeout)
+            .healthy_threshold_count(healthy)
+            .unhealthy_threshold_count(unhealthy)
+            .matcher(Matcher::builder().http_code(&check.matcher).build())
+            .set_tags(Some(elb_tags(crate::tags::for_create(op, &props.tags))))
             .send()
             .await
             .aws("CreateTargetGroup")?;
@@ -250,7 +235,7 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
             .to_string();
         op.made(&arn);
         op.publish("arn_suffix", super::arn_suffix(&arn));
-        set_attributes(op, &arn, desired).await?;
+        set_attributes(op, &arn, &props).await?;
         Ok(arn)
     }
 
@@ -263,43 +248,30 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
     ) -> Result<(), AwsError> {
         let elbv2 = &op.cx.clients.elbv2;
         let arn = &observed.physical_id;
-        let changed = |field: &str| touches(changes, &[field]);
-        if changed("health_check") {
-            let check = desired
-                .value("health_check")
-                .as_map()
-                .cloned()
-                .unwrap_or_default();
-            let int = |key: &str| match check.get(key) {
-                Some(Value::Int(number)) => i32::try_from(*number).ok(),
-                _ => None,
-            };
+        let props = TargetGroupProps::from_props(&desired.props)?;
+        let live = TargetGroupProps::from_props(&observed.props)?;
+        let changed = TargetGroupProps::changed(changes);
+        if changed.health_check {
+            let check = &props.health_check;
+            let [interval, timeout, healthy, unhealthy] =
+                check_numbers("ModifyTargetGroup", check)?;
             elbv2
                 .modify_target_group()
                 .target_group_arn(arn)
-                .health_check_path(check.get("path").and_then(Value::as_str).unwrap_or("/"))
-                .set_health_check_interval_seconds(int("interval"))
-                .set_health_check_timeout_seconds(int("timeout"))
-                .set_healthy_threshold_count(int("healthy"))
-                .set_unhealthy_threshold_count(int("unhealthy"))
-                .matcher(
-                    Matcher::builder()
-                        .http_code(
-                            check
-                                .get("matcher")
-                                .and_then(Value::as_str)
-                                .unwrap_or("200"),
-                        )
-                        .build(),
-                )
+                .health_check_path(&check.path)
+                .health_check_interval_seconds(interval)
+                .health_check_timeout_seconds(timeout)
+                .healthy_threshold_count(healthy)
+                .unhealthy_threshold_count(unhealthy)
+                .matcher(Matcher::builder().http_code(&check.matcher).build())
                 .send()
                 .await
                 .aws("ModifyTargetGroup")?;
         }
-        if changed("stickiness") || changed("deregistration_delay") {
-            set_attributes(op, arn, desired).await?;
+        if changed.stickiness || changed.deregistration_delay {
+            set_attributes(op, arn, &props).await?;
         }
-        tags::sync(elbv2, arn, observed.value("tags"), desired.value("tags")).await
+        tags::sync(elbv2, arn, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -316,7 +288,11 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
     }
 }
 
-async fn set_attributes(op: &OpCx<'_>, arn: &str, desired: &Desired) -> Result<(), AwsError> {
+async fn set_attributes(
+    op: &OpCx<'_>,
+    arn: &str,
+    props: &TargetGroupProps,
+) -> Result<(), AwsError> {
     let attribute = |key: &str, value: String| {
         TargetGroupAttribute::builder()
             .key(key)
@@ -325,13 +301,10 @@ async fn set_attributes(op: &OpCx<'_>, arn: &str, desired: &Desired) -> Result<(
     };
     let mut attributes = vec![attribute(
         "deregistration_delay.timeout_seconds",
-        match desired.value("deregistration_delay") {
-            Value::Int(seconds) => seconds.to_string(),
-            _ => "300".to_string(),
-        },
+        props.deregistration_delay.to_string(),
     )];
-    match desired.value("stickiness") {
-        Value::Int(seconds) => {
+    match props.stickiness {
+        Some(seconds) => {
             attributes.push(attribute("stickiness.enabled", "true".into()));
             attributes.push(attribute("stickiness.type", "lb_cookie".into()));
             attributes.push(attribute(
@@ -339,7 +312,7 @@ async fn set_attributes(op: &OpCx<'_>, arn: &str, desired: &Desired) -> Result<(
                 seconds.to_string(),
             ));
         }
-        _ => attributes.push(attribute("stickiness.enabled", "false".into())),
+        None => attributes.push(attribute("stickiness.enabled", "false".into())),
     }
     op.cx
         .clients

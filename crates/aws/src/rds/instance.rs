@@ -24,7 +24,7 @@ use super::{borrowed, pairs, rds_tags};
 use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use crate::engine::diff::{Action, Change, Step, Summary};
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx, tags};
 
@@ -513,7 +513,7 @@ impl crate::engine::kind::Kind for InstanceAdapter {
         let rds = &op.cx.clients.rds;
         let props = InstanceProps::from_props(&desired.props)?;
         let identifier = props.identifier.as_str();
-        let mut pairs = crate::tags::for_create(op, desired);
+        let mut pairs = crate::tags::for_create(op, &props.tags);
         pairs.push((
             SNAPSHOT_TAG.to_string(),
             if props.skip_final_snapshot {
@@ -661,7 +661,7 @@ impl crate::engine::kind::Kind for InstanceAdapter {
             )
             .await?;
         }
-        tags::sync(rds, &arn, &live.tags.into_value(), &props.tags.into_value()).await
+        tags::sync(rds, &arn, &live.tags, &props.tags).await
     }
 
     /// Deletes it with a final snapshot unless it was told to skip one; when something

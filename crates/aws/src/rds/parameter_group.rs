@@ -13,7 +13,7 @@ use aws_sdk_rds::types::{ApplyMethod, Parameter};
 use super::{borrowed, owned, rds_tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt};
 use crate::{Cx, OpCx, tags};
 
@@ -163,7 +163,7 @@ impl crate::engine::kind::Kind for ParameterGroupAdapter {
             .db_parameter_group_name(name)
             .db_parameter_group_family(&props.family)
             .description(format!("edgectl stack {}", op.cx.stack))
-            .set_tags(Some(rds_tags(crate::tags::for_create(op, desired))))
+            .set_tags(Some(rds_tags(crate::tags::for_create(op, &props.tags))))
             .send()
             .await
             .aws("CreateDBParameterGroup")?;
@@ -206,7 +206,7 @@ impl crate::engine::kind::Kind for ParameterGroupAdapter {
             }
         }
         let arn = observed.detail("arn")?.to_string();
-        tags::sync(rds, &arn, &live.tags.into_value(), &props.tags.into_value()).await
+        tags::sync(rds, &arn, &live.tags, &props.tags).await
     }
 
     /// RDS refuses a group an instance being deleted still uses: a dependency

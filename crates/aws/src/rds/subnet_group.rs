@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use super::{borrowed, owned, rds_tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
-use crate::engine::typed::{Prop as _, Properties as _};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt};
 use crate::{Cx, OpCx, tags};
 
@@ -108,7 +108,7 @@ impl crate::engine::kind::Kind for SubnetGroupAdapter {
             .db_subnet_group_name(name)
             .db_subnet_group_description(format!("edgectl stack {}", op.cx.stack))
             .set_subnet_ids(Some(subnets(op, &props)?))
-            .set_tags(Some(rds_tags(crate::tags::for_create(op, desired))))
+            .set_tags(Some(rds_tags(crate::tags::for_create(op, &props.tags))))
             .send()
             .await
             .aws("CreateDBSubnetGroup")?;
@@ -134,7 +134,7 @@ impl crate::engine::kind::Kind for SubnetGroupAdapter {
                 .aws("ModifyDBSubnetGroup")?;
         }
         let arn = observed.detail("arn")?.to_string();
-        tags::sync(rds, &arn, &live.tags.into_value(), &props.tags.into_value()).await
+        tags::sync(rds, &arn, &live.tags, &props.tags).await
     }
 
     /// RDS refuses a group an instance being deleted still uses: a dependency

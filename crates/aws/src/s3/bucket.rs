@@ -5,42 +5,95 @@
 use async_trait::async_trait;
 use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
-    BucketVersioningStatus, CorsConfiguration, CorsRule, CreateBucketConfiguration, ErrorDocument,
-    ExpirationStatus, IndexDocument, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
-    NoncurrentVersionExpiration, ObjectIdentifier, ObjectOwnership, OwnershipControls,
-    OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    Transition, TransitionStorageClass, VersioningConfiguration, WebsiteConfiguration,
+    BucketVersioningStatus, CorsConfiguration, CorsRule as S3CorsRule, CreateBucketConfiguration,
+    ErrorDocument, ExpirationStatus, IndexDocument, LifecycleExpiration,
+    LifecycleRule as S3LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration,
+    ObjectIdentifier, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Transition,
+    TransitionStorageClass, VersioningConfiguration, WebsiteConfiguration,
 };
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::{BUCKET, FORCE_DESTROY_TAG, OwnedBucket, put_bucket_tags};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means, Removal as _};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::{Cx, OpCx, tags};
 
 /// Kept on resources whose manifest says `retain: true` (see `plan::diff`).
 pub use crate::tags::RETAIN_TAG;
 
-pub fn cors_value(
-    origins: &[String],
-    methods: &[String],
-    headers: &[String],
-    expose: &[String],
-    max_age: Option<i64>,
-) -> Value {
-    let set = |items: &[String]| Value::Set(items.iter().map(Value::str).collect());
-    Value::map([
-        ("origins", set(origins)),
-        ("methods", set(methods)),
-        ("headers", set(headers)),
-        ("expose", set(expose)),
-        ("max_age", max_age.map_or(Value::Null, Value::Int)),
-    ])
+crate::engine::record! {
+    /// A bucket's default encryption: `algorithm` (`AES256` or `aws:kms`) and `kms_key`
+    /// (the key by reference or by its id, `AwsDefault` for S3's `aws/s3`, or nothing).
+    pub struct Encryption {
+        pub algorithm: String,
+        pub kms_key: Value,
+    }
+}
+
+crate::engine::record! {
+    /// One lifecycle rule; each number of days is nothing when not set.
+    pub struct LifecycleRule {
+        pub id: String,
+        pub prefix: String,
+        pub enabled: bool,
+        /// `<days> days: <class>`, in day order.
+        pub transitions: Vec<String>,
+        pub expire_after_days: Option<i64>,
+        pub noncurrent_expire_after_days: Option<i64>,
+        pub abort_multipart_after_days: Option<i64>,
+    }
+}
+
+crate::engine::record! {
+    /// One CORS rule; `max_age` (seconds) is nothing when not set.
+    pub struct CorsRule {
+        pub origins: BTreeSet<String>,
+        pub methods: BTreeSet<String>,
+        pub headers: BTreeSet<String>,
+        pub expose: BTreeSet<String>,
+        pub max_age: Option<i64>,
+    }
+}
+
+crate::engine::record! {
+    /// A website: its index document and its error document (nothing without one).
+    pub struct Website {
+        pub index: String,
+        pub error: Option<String>,
+    }
+}
+
+crate::engine::properties! {
+    /// A bucket: what its lowering builds and its observe reads. Each property but the
+    /// name, `force_destroy` and the tags is one S3 sub-resource with its own get and put.
+    pub struct BucketProps (changes: BucketChanges) {
+        pub name: String => Replace,
+        pub versioning: bool => InPlace,
+        /// The default encryption; live, nothing when the bucket has none.
+        pub encryption: Option<Encryption> => InPlace,
+        /// All four public access blocks on.
+        pub block_public_access: bool => InPlace,
+        /// `BucketOwnerEnforced`, `BucketOwnerPreferred` or `ObjectWriter`; live, nothing
+        /// without ownership controls.
+        pub object_ownership: Option<String> => InPlace,
+        /// Lifecycle rules: the days to each transition, to expiry, to noncurrent expiry
+        /// and to aborting an unfinished upload.
+        pub lifecycle: Vec<LifecycleRule> => InPlace,
+        pub cors: Vec<CorsRule> => InPlace,
+        /// Nothing without a website.
+        pub website: Option<Website> => InPlace,
+        /// Kept in a tag (`FORCE_DESTROY_TAG`): a destroy has only the live bucket.
+        pub force_destroy: bool => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
 }
 
 pub struct BucketAdapter;
@@ -255,24 +308,13 @@ async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<Observed, AwsError> {
             .await
         },
     )?;
-    let default = encryption
-        .as_ref()
-        .and_then(|found| found.server_side_encryption_configuration())
-        .and_then(|config| config.rules().first())
-        .and_then(|rule| rule.apply_server_side_encryption_by_default());
-    let kms = default.is_some_and(|default| default.sse_algorithm().as_str() != "AES256");
-    let encryption = default.map_or(Value::Null, |default| {
-        Value::map([
-            ("algorithm", Value::str(default.sse_algorithm().as_str())),
-            (
-                "kms_key",
-                default
-                    .kms_master_key_id()
-                    .filter(|_| kms)
-                    .map_or(Value::Null, |key| Value::Phys(key.to_string())),
-            ),
-        ])
-    });
+    let encryption = observed_encryption(
+        encryption
+            .as_ref()
+            .and_then(|found| found.server_side_encryption_configuration())
+            .and_then(|config| config.rules().first())
+            .and_then(|rule| rule.apply_server_side_encryption_by_default()),
+    );
     let block = public
         .as_ref()
         .and_then(|found| found.public_access_block_configuration())
@@ -290,84 +332,75 @@ async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<Observed, AwsError> {
         .as_ref()
         .and_then(|found| found.ownership_controls())
         .and_then(|controls| controls.rules().first())
-        .map_or(Value::Null, |rule| {
-            Value::str(rule.object_ownership().as_str())
-        });
-    let mut rules: Vec<Value> = lifecycle
+        .map(|rule| rule.object_ownership().as_str().to_string());
+    let mut rules: Vec<LifecycleRule> = lifecycle
         .as_ref()
         .map(|found| found.rules().iter().map(observed_rule).collect())
         .unwrap_or_default();
-    rules.sort_by(|a, b| rule_id(a).cmp(rule_id(b)));
-    let cors = Value::List(
-        cors.as_ref()
-            .map(|found| {
-                found
-                    .cors_rules()
-                    .iter()
-                    .map(|rule| {
-                        cors_value(
-                            rule.allowed_origins(),
-                            rule.allowed_methods(),
-                            rule.allowed_headers(),
-                            rule.expose_headers(),
-                            rule.max_age_seconds().map(i64::from),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-    );
+    rules.sort_by(|a, b| a.id.cmp(&b.id));
+    let cors: Vec<CorsRule> = cors
+        .as_ref()
+        .map(|found| found.cors_rules().iter().map(observed_cors).collect())
+        .unwrap_or_default();
     let website = website
         .as_ref()
-        .and_then(|found| {
-            Some(Value::map([
-                ("index", Value::str(found.index_document()?.suffix())),
-                (
-                    "error",
-                    found
-                        .error_document()
-                        .map_or(Value::Null, |error| Value::str(error.key())),
-                ),
-            ]))
-        })
-        .unwrap_or(Value::Null);
+        .and_then(|found| observed_website(found.index_document(), found.error_document()));
     let pairs = || owned.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-    let mut resource = Observed::new(
-        owned.id.clone(),
-        &owned.name,
-        props([
-            ("name", Value::str(&owned.name), Mode::Replace),
-            (
-                "versioning",
-                Value::Bool(versioning.status() == Some(&BucketVersioningStatus::Enabled)),
-                Mode::InPlace,
-            ),
-            ("encryption", encryption, Mode::InPlace),
-            ("block_public_access", Value::Bool(block), Mode::InPlace),
-            ("object_ownership", ownership, Mode::InPlace),
-            ("lifecycle", Value::List(rules), Mode::InPlace),
-            ("cors", cors, Mode::InPlace),
-            ("website", website, Mode::InPlace),
-            (
-                "force_destroy",
-                Value::Bool(owned.tag(FORCE_DESTROY_TAG) == Some("true")),
-                Mode::InPlace,
-            ),
-            ("tags", tags::observed_tags(pairs()), Mode::InPlace),
-        ]),
-    );
+    let props = BucketProps {
+        name: owned.name.clone(),
+        // No status: never versioned.
+        versioning: versioning.status() == Some(&BucketVersioningStatus::Enabled),
+        encryption,
+        block_public_access: block,
+        object_ownership: ownership,
+        lifecycle: rules,
+        cors,
+        website,
+        force_destroy: owned.tag(FORCE_DESTROY_TAG) == Some("true"),
+        tags: tags::observed_tag_map(pairs()),
+    };
+    let mut resource = Observed::new(owned.id.clone(), &owned.name, props.into_props());
     resource.extra.insert("name".into(), owned.name.clone());
     Ok(resource)
 }
 
-fn rule_id(rule: &Value) -> &str {
-    rule.as_map()
-        .and_then(|map| map.get("id"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
+/// The default encryption as the `encryption` property holds it: nothing without one.
+fn observed_encryption(default: Option<&ServerSideEncryptionByDefault>) -> Option<Encryption> {
+    let default = default?;
+    let algorithm = default.sse_algorithm().as_str();
+    let kms_key = default
+        .kms_master_key_id()
+        .filter(|_| algorithm != "AES256")
+        .map_or(Value::Null, |key| Value::Phys(key.to_string()));
+    Some(Encryption {
+        algorithm: algorithm.to_string(),
+        kms_key,
+    })
 }
 
-fn observed_rule(rule: &LifecycleRule) -> Value {
+/// The website as the `website` property holds it: nothing without an index document.
+fn observed_website(
+    index: Option<&IndexDocument>,
+    error: Option<&ErrorDocument>,
+) -> Option<Website> {
+    Some(Website {
+        index: index?.suffix().to_string(),
+        error: error.map(|error| error.key().to_string()),
+    })
+}
+
+fn observed_cors(rule: &S3CorsRule) -> CorsRule {
+    let set = |items: &[String]| -> BTreeSet<String> { items.iter().cloned().collect() };
+    CorsRule {
+        origins: set(rule.allowed_origins()),
+        methods: set(rule.allowed_methods()),
+        headers: set(rule.allowed_headers()),
+        expose: set(rule.expose_headers()),
+        max_age: rule.max_age_seconds().map(i64::from),
+    }
+}
+
+fn observed_rule(rule: &S3LifecycleRule) -> LifecycleRule {
     let prefix = rule
         .filter()
         .and_then(|filter| filter.prefix())
@@ -388,42 +421,25 @@ fn observed_rule(rule: &LifecycleRule) -> Value {
         })
         .collect();
     transitions.sort();
-    let days = |days: Option<i32>| days.map_or(Value::Null, |days| Value::Int(days.into()));
-    Value::map([
-        ("id", Value::str(rule.id().unwrap_or_default())),
-        ("prefix", Value::str(prefix)),
-        (
-            "enabled",
-            Value::Bool(rule.status() == &ExpirationStatus::Enabled),
+    let days = |days: Option<i32>| days.map(i64::from);
+    LifecycleRule {
+        id: rule.id().unwrap_or_default().to_string(),
+        prefix: prefix.to_string(),
+        enabled: rule.status() == &ExpirationStatus::Enabled,
+        transitions: transitions
+            .into_iter()
+            .map(|(days, class)| format!("{days} days: {class}"))
+            .collect(),
+        expire_after_days: days(rule.expiration().and_then(|expiration| expiration.days())),
+        noncurrent_expire_after_days: days(
+            rule.noncurrent_version_expiration()
+                .and_then(|expiration| expiration.noncurrent_days()),
         ),
-        (
-            "transitions",
-            Value::List(
-                transitions
-                    .into_iter()
-                    .map(|(days, class)| Value::str(format!("{days} days: {class}")))
-                    .collect(),
-            ),
+        abort_multipart_after_days: days(
+            rule.abort_incomplete_multipart_upload()
+                .and_then(|abort| abort.days_after_initiation()),
         ),
-        (
-            "expire_after_days",
-            days(rule.expiration().and_then(|expiration| expiration.days())),
-        ),
-        (
-            "noncurrent_expire_after_days",
-            days(
-                rule.noncurrent_version_expiration()
-                    .and_then(|expiration| expiration.noncurrent_days()),
-            ),
-        ),
-        (
-            "abort_multipart_after_days",
-            days(
-                rule.abort_incomplete_multipart_upload()
-                    .and_then(|abort| abort.days_after_initiation()),
-            ),
-        ),
-    ])
+    }
 }
 
 fn not_ours(name: &str, id: &ResourceId, stack: &str) -> String {
@@ -442,7 +458,8 @@ fn taken_elsewhere(name: &str) -> String {
 /// tags, or by another account (S3 answers 403), is refused before anything changes.
 /// `create` checks again, for a bucket made in between.
 async fn preflight_create(cx: &Cx, desired: &Desired) -> Result<(), String> {
-    let name = desired.value("name").as_str().unwrap_or_default();
+    let props = BucketProps::from_props(&desired.props).map_err(|mismatch| mismatch.to_string())?;
+    let name = props.name.as_str();
     match super::tags_if_exists(cx, name).await {
         Ok(None) => Ok(()),
         Ok(Some(pairs)) => {
@@ -465,13 +482,10 @@ async fn preflight_create(cx: &Cx, desired: &Desired) -> Result<(), String> {
 
 async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     let s3 = &op.cx.clients.s3;
-    let name = desired
-        .value("name")
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let mut pairs = crate::tags::for_create(op, desired);
-    if desired.value("force_destroy") == &Value::Bool(true) {
+    let props = BucketProps::from_props(&desired.props)?;
+    let name = props.name.clone();
+    let mut pairs = tags::create_tags(&op.cx.stack, op.id, &props.tags);
+    if props.force_destroy {
         pairs.push((FORCE_DESTROY_TAG.into(), "true".into()));
     }
     let mut configuration =
@@ -507,9 +521,9 @@ async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         .bucket(&name)
         .create_bucket_configuration(configuration.build())
         .object_ownership(ObjectOwnership::from(
-            desired
-                .value("object_ownership")
-                .as_str()
+            props
+                .object_ownership
+                .as_deref()
                 .unwrap_or("BucketOwnerEnforced"),
         ))
         .send()
@@ -535,245 +549,261 @@ async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     // A bucket just created may answer NoSuchBucket for a moment: the walk takes the
     // create up again from the live bucket (`made`).
     op.made(&name);
-    let all = [
-        "versioning",
-        "encryption",
-        "block_public_access",
-        "object_ownership",
-        "lifecycle",
-        "cors",
-        "website",
-    ];
-    for field in all {
-        let value = desired.value(field);
-        let unset = match field {
-            "versioning" => value == &Value::Bool(false),
-            "lifecycle" | "cors" => value.items().next().is_none(),
-            "website" => value == &Value::Null,
-            // Sent with CreateBucket.
-            "object_ownership" => true,
-            _ => false,
-        };
-        if unset {
-            continue;
-        }
-        put_field(op, &name, field, value).await?;
-    }
+    // What S3 has by default is not sent: versioning off, no lifecycle, CORS or website.
+    let send = BucketChanges {
+        versioning: props.versioning,
+        encryption: true,
+        block_public_access: true,
+        // Sent with CreateBucket.
+        object_ownership: false,
+        lifecycle: !props.lifecycle.is_empty(),
+        cors: !props.cors.is_empty(),
+        website: props.website.is_some(),
+        ..BucketChanges::default()
+    };
+    put_sub_resources(op, &name, &props, send).await?;
     Ok(name)
 }
 
-/// Sends one sub-resource's desired value (or deletes it).
-async fn put_field(op: &OpCx<'_>, name: &str, field: &str, value: &Value) -> Result<(), AwsError> {
-    let cx = op.cx;
-    let s3 = &cx.clients.s3;
-    match field {
-        "versioning" => {
-            let status = if value == &Value::Bool(true) {
-                BucketVersioningStatus::Enabled
-            } else {
-                // A bucket once versioned can only be suspended, never unversioned.
-                BucketVersioningStatus::Suspended
-            };
-            s3.put_bucket_versioning()
-                .bucket(name)
-                .versioning_configuration(VersioningConfiguration::builder().status(status).build())
-                .send()
-                .await
-                .aws("PutBucketVersioning")
-                .map(drop)
-        }
-        "encryption" => {
-            let map = value.as_map().cloned().unwrap_or_default();
-            let kms = map.get("algorithm").and_then(Value::as_str) == Some("aws:kms");
-            let mut default = ServerSideEncryptionByDefault::builder().sse_algorithm(if kms {
-                ServerSideEncryption::AwsKms
-            } else {
-                ServerSideEncryption::Aes256
-            });
-            if let Some(key) = op.resolve_optional(map.get("kms_key").unwrap_or(&Value::Null))? {
-                default = default.kms_master_key_id(key);
-            }
-            let rule = ServerSideEncryptionRule::builder()
-                .apply_server_side_encryption_by_default(built(
-                    "PutBucketEncryption",
-                    default.build(),
-                )?)
-                // Bucket keys cut KMS requests (and cost) for SSE-KMS.
-                .bucket_key_enabled(kms)
-                .build();
-            s3.put_bucket_encryption()
-                .bucket(name)
-                .server_side_encryption_configuration(built(
-                    "PutBucketEncryption",
-                    ServerSideEncryptionConfiguration::builder()
-                        .rules(rule)
-                        .build(),
-                )?)
-                .send()
-                .await
-                .aws("PutBucketEncryption")
-                .given(CONDITIONS)
-                .map(drop)
-        }
-        "block_public_access" => {
-            if value == &Value::Bool(true) {
-                s3.put_public_access_block()
-                    .bucket(name)
-                    .public_access_block_configuration(
-                        PublicAccessBlockConfiguration::builder()
-                            .block_public_acls(true)
-                            .ignore_public_acls(true)
-                            .block_public_policy(true)
-                            .restrict_public_buckets(true)
-                            .build(),
-                    )
-                    .send()
-                    .await
-                    .aws("PutPublicAccessBlock")
-                    .map(drop)
-            } else {
-                s3.delete_public_access_block()
-                    .bucket(name)
-                    .send()
-                    .await
-                    .aws("DeletePublicAccessBlock")
-                    .done_if_gone(CONDITIONS)
-            }
-        }
-        "object_ownership" => {
-            let ownership = ObjectOwnership::from(value.as_str().unwrap_or("BucketOwnerEnforced"));
-            s3.put_bucket_ownership_controls()
-                .bucket(name)
-                .ownership_controls(built(
-                    "PutBucketOwnershipControls",
-                    OwnershipControls::builder()
-                        .rules(built(
-                            "PutBucketOwnershipControls",
-                            OwnershipControlsRule::builder()
-                                .object_ownership(ownership)
-                                .build(),
-                        )?)
-                        .build(),
-                )?)
-                .send()
-                .await
-                .aws("PutBucketOwnershipControls")
-                .map(drop)
-        }
-        "lifecycle" => {
-            let rules: Vec<LifecycleRule> = value
-                .items()
-                .map(lifecycle_rule)
-                .collect::<Result<_, _>>()?;
-            if rules.is_empty() {
-                return s3
-                    .delete_bucket_lifecycle()
-                    .bucket(name)
-                    .send()
-                    .await
-                    .aws("DeleteBucketLifecycle")
-                    .done_if_gone(CONDITIONS);
-            }
-            s3.put_bucket_lifecycle_configuration()
-                .bucket(name)
-                .lifecycle_configuration(built(
-                    "PutBucketLifecycleConfiguration",
-                    BucketLifecycleConfiguration::builder()
-                        .set_rules(Some(rules))
-                        .build(),
-                )?)
-                .send()
-                .await
-                .aws("PutBucketLifecycleConfiguration")
-                .map(drop)
-        }
-        "cors" => {
-            let rules: Vec<CorsRule> = value.items().map(cors_rule).collect::<Result<_, _>>()?;
-            if rules.is_empty() {
-                return s3
-                    .delete_bucket_cors()
-                    .bucket(name)
-                    .send()
-                    .await
-                    .aws("DeleteBucketCors")
-                    .done_if_gone(CONDITIONS);
-            }
-            s3.put_bucket_cors()
-                .bucket(name)
-                .cors_configuration(built(
-                    "PutBucketCors",
-                    CorsConfiguration::builder()
-                        .set_cors_rules(Some(rules))
-                        .build(),
-                )?)
-                .send()
-                .await
-                .aws("PutBucketCors")
-                .map(drop)
-        }
-        "website" => match value.as_map() {
-            None => s3
-                .delete_bucket_website()
-                .bucket(name)
-                .send()
-                .await
-                .aws("DeleteBucketWebsite")
-                .done_if_gone(CONDITIONS),
-            Some(map) => {
-                let mut website = WebsiteConfiguration::builder().index_document(built(
-                    "PutBucketWebsite",
-                    IndexDocument::builder()
-                        .suffix(
-                            map.get("index")
-                                .and_then(Value::as_str)
-                                .unwrap_or("index.html"),
-                        )
-                        .build(),
-                )?);
-                if let Some(error) = map.get("error").and_then(Value::as_str) {
-                    website = website.error_document(built(
-                        "PutBucketWebsite",
-                        ErrorDocument::builder().key(error).build(),
-                    )?);
-                }
-                s3.put_bucket_website()
-                    .bucket(name)
-                    .website_configuration(website.build())
-                    .send()
-                    .await
-                    .aws("PutBucketWebsite")
-                    .map(drop)
-            }
-        },
-        _ => Ok(()),
+/// Sends the sub-resources `send` flags, each its desired value (or deletes it).
+async fn put_sub_resources(
+    op: &OpCx<'_>,
+    name: &str,
+    props: &BucketProps,
+    send: BucketChanges,
+) -> Result<(), AwsError> {
+    if send.versioning {
+        put_versioning(op, name, props.versioning).await?;
     }
+    if send.encryption {
+        put_encryption(op, name, props.encryption.as_ref()).await?;
+    }
+    if send.block_public_access {
+        put_public_access_block(op, name, props.block_public_access).await?;
+    }
+    if send.object_ownership {
+        put_ownership(op, name, props.object_ownership.as_deref()).await?;
+    }
+    if send.lifecycle {
+        put_lifecycle(op, name, &props.lifecycle).await?;
+    }
+    if send.cors {
+        put_cors(op, name, &props.cors).await?;
+    }
+    if send.website {
+        put_website(op, name, props.website.as_ref()).await?;
+    }
+    Ok(())
 }
 
-fn lifecycle_rule(value: &Value) -> Result<LifecycleRule, AwsError> {
-    let empty = Default::default();
-    let map = value.as_map().unwrap_or(&empty);
-    let text = |key: &str| map.get(key).and_then(Value::as_str).unwrap_or_default();
-    let days = |key: &str| match map.get(key) {
-        Some(Value::Int(days)) => Some(*days as i32),
-        _ => None,
+async fn put_versioning(op: &OpCx<'_>, name: &str, enabled: bool) -> Result<(), AwsError> {
+    let status = if enabled {
+        BucketVersioningStatus::Enabled
+    } else {
+        // A bucket once versioned can only be suspended, never unversioned.
+        BucketVersioningStatus::Suspended
     };
-    let mut rule = LifecycleRule::builder()
-        .id(text("id"))
-        .filter(
-            LifecycleRuleFilter::builder()
-                .prefix(text("prefix"))
+    op.cx
+        .clients
+        .s3
+        .put_bucket_versioning()
+        .bucket(name)
+        .versioning_configuration(VersioningConfiguration::builder().status(status).build())
+        .send()
+        .await
+        .aws("PutBucketVersioning")
+        .map(drop)
+}
+
+async fn put_encryption(
+    op: &OpCx<'_>,
+    name: &str,
+    encryption: Option<&Encryption>,
+) -> Result<(), AwsError> {
+    let kms = encryption.is_some_and(|encryption| encryption.algorithm == "aws:kms");
+    let mut default = ServerSideEncryptionByDefault::builder().sse_algorithm(if kms {
+        ServerSideEncryption::AwsKms
+    } else {
+        ServerSideEncryption::Aes256
+    });
+    let key = encryption.map_or(&Value::Null, |encryption| &encryption.kms_key);
+    if let Some(key) = op.resolve_optional(key)? {
+        default = default.kms_master_key_id(key);
+    }
+    let rule = ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(built("PutBucketEncryption", default.build())?)
+        // Bucket keys cut KMS requests (and cost) for SSE-KMS.
+        .bucket_key_enabled(kms)
+        .build();
+    op.cx
+        .clients
+        .s3
+        .put_bucket_encryption()
+        .bucket(name)
+        .server_side_encryption_configuration(built(
+            "PutBucketEncryption",
+            ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build(),
+        )?)
+        .send()
+        .await
+        .aws("PutBucketEncryption")
+        .given(CONDITIONS)
+        .map(drop)
+}
+
+async fn put_public_access_block(op: &OpCx<'_>, name: &str, block: bool) -> Result<(), AwsError> {
+    let s3 = &op.cx.clients.s3;
+    if !block {
+        return s3
+            .delete_public_access_block()
+            .bucket(name)
+            .send()
+            .await
+            .aws("DeletePublicAccessBlock")
+            .done_if_gone(CONDITIONS);
+    }
+    s3.put_public_access_block()
+        .bucket(name)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
                 .build(),
         )
-        .status(if map.get("enabled") == Some(&Value::Bool(false)) {
-            ExpirationStatus::Disabled
-        } else {
+        .send()
+        .await
+        .aws("PutPublicAccessBlock")
+        .map(drop)
+}
+
+async fn put_ownership(op: &OpCx<'_>, name: &str, ownership: Option<&str>) -> Result<(), AwsError> {
+    let ownership = ObjectOwnership::from(ownership.unwrap_or("BucketOwnerEnforced"));
+    op.cx
+        .clients
+        .s3
+        .put_bucket_ownership_controls()
+        .bucket(name)
+        .ownership_controls(built(
+            "PutBucketOwnershipControls",
+            OwnershipControls::builder()
+                .rules(built(
+                    "PutBucketOwnershipControls",
+                    OwnershipControlsRule::builder()
+                        .object_ownership(ownership)
+                        .build(),
+                )?)
+                .build(),
+        )?)
+        .send()
+        .await
+        .aws("PutBucketOwnershipControls")
+        .map(drop)
+}
+
+async fn put_lifecycle(op: &OpCx<'_>, name: &str, rules: &[LifecycleRule]) -> Result<(), AwsError> {
+    let s3 = &op.cx.clients.s3;
+    let rules: Vec<S3LifecycleRule> = rules.iter().map(lifecycle_rule).collect::<Result<_, _>>()?;
+    if rules.is_empty() {
+        return s3
+            .delete_bucket_lifecycle()
+            .bucket(name)
+            .send()
+            .await
+            .aws("DeleteBucketLifecycle")
+            .done_if_gone(CONDITIONS);
+    }
+    s3.put_bucket_lifecycle_configuration()
+        .bucket(name)
+        .lifecycle_configuration(built(
+            "PutBucketLifecycleConfiguration",
+            BucketLifecycleConfiguration::builder()
+                .set_rules(Some(rules))
+                .build(),
+        )?)
+        .send()
+        .await
+        .aws("PutBucketLifecycleConfiguration")
+        .map(drop)
+}
+
+async fn put_cors(op: &OpCx<'_>, name: &str, rules: &[CorsRule]) -> Result<(), AwsError> {
+    let s3 = &op.cx.clients.s3;
+    let rules: Vec<S3CorsRule> = rules.iter().map(cors_rule).collect::<Result<_, _>>()?;
+    if rules.is_empty() {
+        return s3
+            .delete_bucket_cors()
+            .bucket(name)
+            .send()
+            .await
+            .aws("DeleteBucketCors")
+            .done_if_gone(CONDITIONS);
+    }
+    s3.put_bucket_cors()
+        .bucket(name)
+        .cors_configuration(built(
+            "PutBucketCors",
+            CorsConfiguration::builder()
+                .set_cors_rules(Some(rules))
+                .build(),
+        )?)
+        .send()
+        .await
+        .aws("PutBucketCors")
+        .map(drop)
+}
+
+async fn put_website(op: &OpCx<'_>, name: &str, website: Option<&Website>) -> Result<(), AwsError> {
+    let s3 = &op.cx.clients.s3;
+    let Some(website) = website else {
+        return s3
+            .delete_bucket_website()
+            .bucket(name)
+            .send()
+            .await
+            .aws("DeleteBucketWebsite")
+            .done_if_gone(CONDITIONS);
+    };
+    let mut configuration = WebsiteConfiguration::builder().index_document(built(
+        "PutBucketWebsite",
+        IndexDocument::builder()
+            .suffix(website.index.as_str())
+            .build(),
+    )?);
+    if let Some(error) = website.error.as_deref() {
+        configuration = configuration.error_document(built(
+            "PutBucketWebsite",
+            ErrorDocument::builder().key(error).build(),
+        )?);
+    }
+    s3.put_bucket_website()
+        .bucket(name)
+        .website_configuration(configuration.build())
+        .send()
+        .await
+        .aws("PutBucketWebsite")
+        .map(drop)
+}
+
+fn lifecycle_rule(lifecycle: &LifecycleRule) -> Result<S3LifecycleRule, AwsError> {
+    let days = |days: Option<i64>| days.map(|days| days as i32);
+    let mut rule = S3LifecycleRule::builder()
+        .id(lifecycle.id.as_str())
+        .filter(
+            LifecycleRuleFilter::builder()
+                .prefix(lifecycle.prefix.as_str())
+                .build(),
+        )
+        .status(if lifecycle.enabled {
             ExpirationStatus::Enabled
+        } else {
+            ExpirationStatus::Disabled
         });
-    for transition in map.get("transitions").into_iter().flat_map(Value::items) {
-        let Some((days, class)) = transition
-            .as_str()
-            .and_then(|text| text.split_once(" days: "))
-        else {
+    for transition in &lifecycle.transitions {
+        let Some((days, class)) = transition.split_once(" days: ") else {
             continue;
         };
         rule = rule.transitions(
@@ -783,17 +813,17 @@ fn lifecycle_rule(value: &Value) -> Result<LifecycleRule, AwsError> {
                 .build(),
         );
     }
-    if let Some(days) = days("expire_after_days") {
+    if let Some(days) = days(lifecycle.expire_after_days) {
         rule = rule.expiration(LifecycleExpiration::builder().days(days).build());
     }
-    if let Some(days) = days("noncurrent_expire_after_days") {
+    if let Some(days) = days(lifecycle.noncurrent_expire_after_days) {
         rule = rule.noncurrent_version_expiration(
             NoncurrentVersionExpiration::builder()
                 .noncurrent_days(days)
                 .build(),
         );
     }
-    if let Some(days) = days("abort_multipart_after_days") {
+    if let Some(days) = days(lifecycle.abort_multipart_after_days) {
         rule = rule.abort_incomplete_multipart_upload(
             AbortIncompleteMultipartUpload::builder()
                 .days_after_initiation(days)
@@ -803,23 +833,15 @@ fn lifecycle_rule(value: &Value) -> Result<LifecycleRule, AwsError> {
     built("PutBucketLifecycleConfiguration", rule.build())
 }
 
-fn cors_rule(value: &Value) -> Result<CorsRule, AwsError> {
-    let empty = Default::default();
-    let map = value.as_map().unwrap_or(&empty);
-    let list = |key: &str| -> Vec<String> {
-        map.get(key)
-            .into_iter()
-            .flat_map(Value::items)
-            .filter_map(|item| item.as_str().map(str::to_string))
-            .collect()
-    };
-    let mut rule = CorsRule::builder()
-        .set_allowed_origins(Some(list("origins")))
-        .set_allowed_methods(Some(list("methods")))
-        .set_allowed_headers(Some(list("headers")))
-        .set_expose_headers(Some(list("expose")));
-    if let Some(Value::Int(age)) = map.get("max_age") {
-        rule = rule.max_age_seconds(*age as i32);
+fn cors_rule(cors: &CorsRule) -> Result<S3CorsRule, AwsError> {
+    let list = |items: &BTreeSet<String>| -> Vec<String> { items.iter().cloned().collect() };
+    let mut rule = S3CorsRule::builder()
+        .set_allowed_origins(Some(list(&cors.origins)))
+        .set_allowed_methods(Some(list(&cors.methods)))
+        .set_allowed_headers(Some(list(&cors.headers)))
+        .set_expose_headers(Some(list(&cors.expose)));
+    if let Some(age) = cors.max_age {
+        rule = rule.max_age_seconds(age as i32);
     }
     built("PutBucketCors", rule.build())
 }
@@ -831,15 +853,10 @@ async fn update(
     changes: &[Change],
 ) -> Result<(), AwsError> {
     let name = observed.detail("name")?.to_string();
-    for change in changes {
-        if !matches!(change.field.as_str(), "tags" | "force_destroy") {
-            put_field(op, &name, &change.field, &change.new).await?;
-        }
-    }
-    if changes
-        .iter()
-        .any(|change| matches!(change.field.as_str(), "tags" | "force_destroy"))
-    {
+    let props = BucketProps::from_props(&desired.props)?;
+    let changed = BucketProps::changed(changes);
+    put_sub_resources(op, &name, &props, changed).await?;
+    if changed.tags || changed.force_destroy {
         // The whole set is replaced: keep edgectl's own tags (ownership, sync) as they are.
         let mut pairs: Vec<(String, String)> = super::bucket_tags(op.cx, &name)
             .await?
@@ -849,11 +866,11 @@ async fn update(
             })
             .collect();
         pairs.extend(
-            tags::create_tags(&op.cx.stack, op.id, desired.value("tags"))
+            tags::create_tags(&op.cx.stack, op.id, &props.tags)
                 .into_iter()
                 .filter(|(key, _)| key != tags::STACK_TAG && key != tags::ID_TAG),
         );
-        if desired.value("force_destroy") == &Value::Bool(true) {
+        if props.force_destroy {
             pairs.push((FORCE_DESTROY_TAG.into(), "true".into()));
         }
         put_bucket_tags(op.cx, &name, pairs).await?;
@@ -933,7 +950,8 @@ async fn foreign_objects(cx: &Cx, name: &str) -> Result<Vec<String>, AwsError> {
 /// Refuses, before anything is deleted, a bucket that holds objects edgectl did not put
 /// there, unless the bucket says `force_destroy`.
 async fn preflight_delete(cx: &Cx, observed: &Observed) -> Result<(), String> {
-    if observed.value("force_destroy") == &Value::Bool(true) {
+    let live = BucketProps::from_props(&observed.props).map_err(|mismatch| mismatch.to_string())?;
+    if live.force_destroy {
         return Ok(());
     }
     let name = observed.physical_id.as_str();
@@ -958,8 +976,8 @@ async fn preflight_delete(cx: &Cx, observed: &Observed) -> Result<(), String> {
 
 async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
     let name = observed.physical_id.as_str();
-    let force = observed.value("force_destroy") == &Value::Bool(true);
-    if !force {
+    let live = BucketProps::from_props(&observed.props)?;
+    if !live.force_destroy {
         // Checked before the walk started; checked again, since objects may have arrived.
         if let Err(message) = preflight_delete(op.cx, observed).await {
             return Err(AwsError::new(ErrorKind::Blocked, "DeleteBucket", message));

@@ -29,7 +29,7 @@ use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
 use crate::Cx;
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::model::Value;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 
 /// A sync as lowering hands it over from the manifest: the folder, the key prefix,
@@ -489,73 +489,51 @@ pub fn unhashed(size: u64) -> String {
     format!("{size} bytes")
 }
 
-/// What only the manifest knows goes onto the live side (whether remote files missing
-/// locally are deleted, which distributions to invalidate), and what only the live side
-/// knows settles the desired one: files with a live object of the same key and size are
-/// hashed and take their ETag; the others stay unhashed, and so differ.
-pub fn settle(desired: &mut Desired, observed: &mut Observed) {
-    for key in ["delete", "scan_error", "skipped", "scan", "kms"] {
-        if let Some(field) = desired.props.get(key) {
-            observed.props.insert(key.to_string(), field.clone());
-        }
-    }
-    let sizes = observed
-        .props
-        .remove("sizes")
-        .map(|field| field.value)
-        .unwrap_or(Value::Null);
-    let empty = BTreeMap::new();
-    let sizes = sizes.as_map().unwrap_or(&empty);
-    if let Some(files) = scanned_files(desired.value("scan")) {
-        let live = observed
-            .value("files")
-            .as_map()
-            .cloned()
-            .unwrap_or_default();
+/// What only the live side knows settles the desired one: files with a live object of the
+/// same key and size are hashed and take its hash (in the live one's form); the others
+/// stay unhashed, and so differ. What the sync does not cover leaves the live side: keys
+/// its filters leave out and, without `delete`, keys with no local file. `scan` is the
+/// sync as [`scan_value`] holds it; `sizes`, the live objects' (see [`live_files`]). What
+/// only the manifest knows (whether remote files missing locally are deleted, which
+/// distributions to invalidate) the kinds copy onto the live side themselves.
+pub fn settle(
+    scan: &Value,
+    delete: bool,
+    wanted: &mut BTreeMap<String, String>,
+    live: &mut BTreeMap<String, String>,
+    sizes: &BTreeMap<String, i64>,
+) {
+    if let Some(files) = scanned_files(scan) {
         // Each candidate with the live hash it is compared with, which says the form.
         let candidates: Vec<(&LocalFile, &str)> = files
             .iter()
-            .filter(|file| sizes.get(&file.key) == Some(&Value::Int(file.size as i64)))
-            .filter_map(|file| Some((file, live.get(&file.key)?.as_str()?)))
+            .filter(|file| sizes.get(&file.key) == Some(&(file.size as i64)))
+            .filter_map(|file| Some((file, live.get(&file.key)?.as_str())))
             .collect();
         let forms: Vec<Form> = candidates
             .iter()
             .map(|(file, hash)| (*file, hash.starts_with(HASHED)))
             .collect();
         hash_all(&forms);
-        if let Some(field) = desired.props.get_mut("files")
-            && let Value::Map(wanted) = &mut field.value
-        {
-            for (file, hash) in candidates {
-                if let Ok(local) = file.hash_like(hash) {
-                    wanted.insert(file.key.clone(), Value::str(local));
-                }
+        for (file, hash) in candidates {
+            if let Ok(local) = file.hash_like(hash) {
+                wanted.insert(file.key.clone(), local.to_string());
             }
         }
     }
     // What the sync's filters leave out of the bucket is not the sync's: never deleted.
-    if let Some(sync) = sync_of(desired.value("scan"))
-        && let Some(field) = observed.props.get_mut("files")
-        && let Value::Map(live) = &mut field.value
-    {
+    if let Some(sync) = sync_of(scan) {
         let filter = sync.filter();
         live.retain(|key, _| {
             key.strip_prefix(sync.prefix.as_str())
                 .is_none_or(|relative| filter.selects(relative))
         });
     }
-    if desired.value("delete") != &Value::Bool(true)
-        && let (Some(Value::Map(wanted)), Some(field)) = (
-            desired.props.get("files").map(|field| &field.value),
-            observed.props.get_mut("files"),
-        )
-        && let Value::Map(live) = &mut field.value
-    {
+    if !delete {
         live.retain(|key, _| wanted.contains_key(key));
     }
 }
 
-/// The files of the scan a desired state was made from.
 /// What a sync reads from disk, as a value the plan holds: the source (absolute), the key
 /// prefix, whether remote-only keys go, the excluded globs and the Cache-Control rules.
 /// A plan file carries it, so that `apply PLANFILE` can read the folder again.
@@ -618,10 +596,11 @@ pub fn scanned_files(scan_settings: &Value) -> Option<Vec<LocalFile>> {
     scanned.error.is_none().then(|| scanned.files.clone())
 }
 
-/// Why a sync's folder is no longer what its plan was made from, if it is not.
-pub fn changed_since_plan(desired: &Desired) -> Option<String> {
-    let local = scanned_files(desired.value("scan"))?;
-    unchanged_since_plan(&local, desired.value("files"))
+/// Why a sync's folder (`scan`, as [`scan_value`] holds it) is no longer what its plan was
+/// made from (`files`), if it is not.
+pub fn changed_since_plan(scan: &Value, files: &BTreeMap<String, String>) -> Option<String> {
+    let local = scanned_files(scan)?;
+    unchanged_since_plan(&local, files)
         .err()
         .map(|what| format!("{what} in the folder since the plan was made: make a new plan"))
 }
@@ -629,16 +608,17 @@ pub fn changed_since_plan(desired: &Desired) -> Option<String> {
 /// Whether the files are still the ones the plan was made with (a saved plan applied
 /// later): the same keys, and each the planned size, or the planned hash where the plan
 /// compared one with a live object.
-pub fn unchanged_since_plan(local: &[LocalFile], planned: &Value) -> Result<(), String> {
-    let empty = BTreeMap::new();
-    let planned = planned.as_map().unwrap_or(&empty);
+pub fn unchanged_since_plan(
+    local: &[LocalFile],
+    planned: &BTreeMap<String, String>,
+) -> Result<(), String> {
     let keys: std::collections::BTreeSet<&str> =
         local.iter().map(|file| file.key.as_str()).collect();
     if let Some(key) = planned.keys().find(|key| !keys.contains(key.as_str())) {
         return Err(format!("`{key}` is gone"));
     }
     for file in local {
-        let Some(want) = planned.get(&file.key).and_then(Value::as_str) else {
+        let Some(want) = planned.get(&file.key).map(String::as_str) else {
             return Err(format!("`{}` is new", file.key));
         };
         let same = if want == unhashed(file.size) {
@@ -717,23 +697,24 @@ pub async fn remote_files(
         .collect())
 }
 
-/// A live listing as values: files by their hashes, and (for [`settle`] only, which
-/// removes it) their sizes, which say what local files need hashing.
-pub fn live_files(listed: Listing) -> (Value, Value) {
+/// A live listing as the kinds hold it: files by their hashes, and (for [`settle`] only,
+/// whose kinds then drop them) their sizes, which say what local files need hashing.
+pub fn live_files(listed: Listing) -> (BTreeMap<String, String>, BTreeMap<String, i64>) {
     let mut files = BTreeMap::new();
     let mut sizes = BTreeMap::new();
     for (key, (etag, size)) in listed {
-        sizes.insert(key.clone(), Value::Int(size));
-        files.insert(key, Value::Str(etag));
+        sizes.insert(key.clone(), size);
+        files.insert(key, etag);
     }
-    (Value::Map(files), Value::Map(sizes))
+    (files, sizes)
 }
 
 /// Counts for the plan: (to upload, to delete, unchanged), and the keys of each change.
-pub fn summary(old: &Value, new: &Value, headers_changed: bool) -> SyncSummary {
-    let empty = BTreeMap::new();
-    let old = old.as_map().unwrap_or(&empty);
-    let new = new.as_map().unwrap_or(&empty);
+pub fn summary(
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+    headers_changed: bool,
+) -> SyncSummary {
     let mut out = SyncSummary::default();
     for (key, etag) in new {
         match old.get(key) {
@@ -925,8 +906,14 @@ mod tests {
 
     #[test]
     fn summary_counts_uploads_deletes_and_unchanged() {
-        let old = Value::map([("a", Value::str("1")), ("b", Value::str("2"))]);
-        let new = Value::map([("a", Value::str("1")), ("c", Value::str("3"))]);
+        let files = |pairs: [(&str, &str); 2]| -> BTreeMap<String, String> {
+            pairs
+                .into_iter()
+                .map(|(key, hash)| (key.to_string(), hash.to_string()))
+                .collect()
+        };
+        let old = files([("a", "1"), ("b", "2")]);
+        let new = files([("a", "1"), ("c", "3")]);
         let summary = summary(&old, &new, false);
         assert_eq!(summary.added, vec!["c"]);
         assert_eq!(summary.deleted, vec!["b"]);

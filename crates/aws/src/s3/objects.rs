@@ -20,12 +20,52 @@ use super::content::{
 };
 use super::{OBJECT_STACK_KEY, OBJECTS, SyncTag, objects_id};
 use crate::engine::diff::{Action, Change, Entry, Step, Summary};
-use crate::engine::model::{Desired, Mode, Observed, Value, props};
+use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::{Cx, OpCx};
 
 const UPLOADS_AT_ONCE: usize = 16;
 const PARTS_AT_ONCE: usize = 8;
+
+crate::engine::properties! {
+    /// A bucket's synced content as both sides tell it: lowering from the folder, observe
+    /// from the listing and the bucket's `edgectl:sync` tag ([`SyncTag`]).
+    pub struct ObjectsProps (changes: ObjectsChanges) {
+        /// The bucket, by reference; live, its name.
+        pub bucket: Value => InPlace,
+        /// The key prefix: empty, or ending in `/`.
+        pub prefix: String => InPlace,
+        /// Key -> content hash (an ETag, or `blake3:<hex>`); desired, a file not hashed yet
+        /// reads as its size ([`content::unhashed`]) until `normalize` meets the live objects.
+        pub files: BTreeMap<String, String> => InPlace,
+        /// Live only, until `normalize` drops them: each object's size, which says what
+        /// local files need hashing.
+        pub sizes: Option<BTreeMap<String, i64>> => InPlace (optional),
+        /// The header rules' fingerprint ([`content::headers_fingerprint`]).
+        pub headers: String => InPlace,
+        /// Whether a distribution of the stack serves the bucket (the tag's `cdn`).
+        pub fronted: bool => InPlace,
+    }
+}
+
+crate::engine::properties! {
+    /// What only the manifest and the local folder tell of a sync: desired, and copied onto
+    /// the live side by `normalize`, so that none of it reads as a change.
+    pub struct ObjectsLocal (changes: ObjectsLocalChanges) {
+        /// Whether remote keys with no local file go.
+        pub delete: bool => InPlace,
+        /// The sync as [`content::scan_value`] holds it, so that `apply PLANFILE` can read
+        /// the folder again.
+        pub scan: Value => InPlace,
+        /// Whether the bucket encrypts with KMS (its objects' ETags are no content hashes).
+        pub kms: bool => InPlace,
+        /// What stops the sync before anything is uploaded: an entry that cannot be read.
+        pub scan_error: Option<String> => InPlace,
+        /// Entries left out because they are not regular files.
+        pub skipped: Vec<String> => InPlace,
+    }
+}
 
 pub struct ObjectsAdapter;
 
@@ -37,17 +77,45 @@ impl crate::engine::kind::Kind for ObjectsAdapter {
         &[OBJECTS]
     }
 
+    /// What only the manifest knows goes onto the live side (whether remote files missing
+    /// locally are deleted), and the live objects settle the desired files (see
+    /// [`content::settle`]).
     fn normalize(&self, desired: &mut Desired, observed: &mut Observed) {
-        content::settle(desired, observed);
+        let (Ok(mut want), Ok(local), Ok(mut live)) = (
+            ObjectsProps::from_props(&desired.props),
+            ObjectsLocal::from_props(&desired.props),
+            ObjectsProps::from_props(&observed.props),
+        ) else {
+            return;
+        };
+        // Absent from a live side normalized already: nothing more is hashed.
+        let sizes = live.sizes.take().unwrap_or_default();
+        content::settle(
+            &local.scan,
+            local.delete,
+            &mut want.files,
+            &mut live.files,
+            &sizes,
+        );
+        desired.props.extend(want.into_props());
+        observed.props = live.into_props();
+        observed.props.extend(local.into_props());
     }
 
     fn invalid(&self, desired: &Desired) -> Option<String> {
-        if let Some(error) = desired.value("scan_error").as_str() {
-            return Some(error.to_string());
+        let (props, local) = match (
+            ObjectsProps::from_props(&desired.props),
+            ObjectsLocal::from_props(&desired.props),
+        ) {
+            (Ok(props), Ok(local)) => (props, local),
+            (Err(mismatch), _) | (_, Err(mismatch)) => return Some(mismatch.to_string()),
+        };
+        if let Some(error) = local.scan_error {
+            return Some(error);
         }
         // A saved plan applied later: its folder must still be what was planned, checked
         // before anything changes.
-        content::changed_since_plan(desired)
+        content::changed_since_plan(&local.scan, &props.files)
     }
 
     fn summarize(&self, step: &Step) -> Option<Summary> {
@@ -90,18 +158,15 @@ fn recorded(
     listed: content::Listing,
 ) -> Observed {
     let (files, sizes) = content::live_files(listed);
-    let mut resource = Observed::new(
-        objects_id(id.name()),
-        bucket,
-        props([
-            ("bucket", Value::Phys(bucket.to_string()), Mode::InPlace),
-            ("prefix", Value::str(&sync.prefix), Mode::InPlace),
-            ("files", files, Mode::InPlace),
-            ("sizes", sizes, Mode::InPlace),
-            ("headers", Value::str(&sync.headers), Mode::InPlace),
-            ("fronted", Value::Bool(sync.cdn), Mode::InPlace),
-        ]),
-    );
+    let props = ObjectsProps {
+        bucket: Value::Phys(bucket.to_string()),
+        prefix: sync.prefix.clone(),
+        files,
+        sizes: Some(sizes),
+        headers: sync.headers.clone(),
+        fronted: sync.cdn,
+    };
+    let mut resource = Observed::new(objects_id(id.name()), bucket, props.into_props());
     resource.extra.insert("sync".into(), sync.to_string());
     resource
 }
@@ -109,15 +174,18 @@ fn recorded(
 /// A sync as counts ("3 to upload, 1 to delete, 120 unchanged"), with its files as entries.
 fn summarize(step: &Step) -> Option<Summary> {
     let desired = step.desired.as_ref()?;
-    let old = step
-        .observed
+    let props = ObjectsProps::from_props(&desired.props).ok()?;
+    let local = ObjectsLocal::from_props(&desired.props).ok()?;
+    let live = match &step.observed {
+        Some(observed) => Some(ObjectsProps::from_props(&observed.props).ok()?),
+        None => None,
+    };
+    let headers_changed = live
         .as_ref()
-        .map_or(&Value::Null, |observed| observed.value("files"));
-    let headers_changed = step
-        .observed
-        .as_ref()
-        .is_some_and(|observed| observed.value("headers") != desired.value("headers"));
-    let sync = content::summary(old, desired.value("files"), headers_changed);
+        .is_some_and(|live| live.headers != props.headers);
+    let none = BTreeMap::new();
+    let old = live.as_ref().map_or(&none, |live| &live.files);
+    let sync = content::summary(old, &props.files, headers_changed);
     let mut lines = vec![format!(
         "bucket {}: {} to upload, {} to delete, {} unchanged{}",
         step.id.name(),
@@ -130,18 +198,13 @@ fn summarize(step: &Step) -> Option<Summary> {
             ""
         }
     )];
-    if let Some(error) = desired.value("scan_error").as_str() {
+    if let Some(error) = &local.scan_error {
         lines.push(format!("# {error}"));
     }
-    let skipped: Vec<&str> = desired
-        .value("skipped")
-        .items()
-        .filter_map(Value::as_str)
-        .collect();
-    if !skipped.is_empty() {
+    if !local.skipped.is_empty() {
         lines.push(format!(
             "# skipped, not regular files: {}",
-            skipped.join(", ")
+            local.skipped.join(", ")
         ));
     }
     let entries = [
@@ -160,6 +223,29 @@ fn summarize(step: &Step) -> Option<Summary> {
     Some(Summary { lines, entries })
 }
 
+/// The desired and the live files an apply acts on. An update acts on the plan's own
+/// comparison (`settle` matched the desired hashes against the live listing). A create
+/// has no live side yet: the bucket may already hold objects, so it is listed now and
+/// settled the same way.
+async fn compared(
+    op: &OpCx<'_>,
+    bucket: &str,
+    props: &ObjectsProps,
+    local: &ObjectsLocal,
+    live: Option<ObjectsProps>,
+) -> Result<(BTreeMap<String, String>, BTreeMap<String, String>), AwsError> {
+    if let Some(live) = live {
+        return Ok((props.files.clone(), live.files));
+    }
+    let listed = content::remote_files(op.cx, bucket, &props.prefix, local.kms).await?;
+    let (mut live, sizes) = content::live_files(listed);
+    let mut wanted = props.files.clone();
+    tokio::task::block_in_place(|| {
+        content::settle(&local.scan, local.delete, &mut wanted, &mut live, &sizes)
+    });
+    Ok((wanted, live))
+}
+
 /// Uploads what changed, deletes what went, and records the sync on the bucket. Returns
 /// the bucket's name.
 pub async fn apply(
@@ -167,23 +253,20 @@ pub async fn apply(
     desired: &Desired,
     observed: Option<&Observed>,
 ) -> Result<String, AwsError> {
-    if let Some(error) = desired.value("scan_error").as_str() {
-        return Err(AwsError::new(ErrorKind::Other, "sync", error));
+    let props = ObjectsProps::from_props(&desired.props)?;
+    let local = ObjectsLocal::from_props(&desired.props)?;
+    if let Some(error) = &local.scan_error {
+        return Err(AwsError::new(ErrorKind::Other, "sync", error.as_str()));
     }
-    let bucket = op.resolve(desired.value("bucket"))?;
-    let prefix = desired
-        .value("prefix")
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let Some(local) = scanned_files(desired.value("scan")) else {
+    let bucket = op.resolve(&props.bucket)?;
+    let Some(files) = scanned_files(&local.scan) else {
         return Err(AwsError::new(
             ErrorKind::Other,
             "sync",
             "the folder was planned but cannot be read again",
         ));
     };
-    if let Err(what) = unchanged_since_plan(&local, desired.value("files")) {
+    if let Err(what) = unchanged_since_plan(&files, &props.files) {
         return Err(AwsError::new(
             ErrorKind::Other,
             "sync",
@@ -192,33 +275,14 @@ pub async fn apply(
             ),
         ));
     }
-    let kms = desired.value("kms") == &Value::Bool(true);
-    let headers_changed = observed.is_some_and(|o| o.value("headers") != desired.value("headers"));
-    // An update acts on the plan's own comparison (`settle` matched the desired hashes
-    // against the live listing). A create has no live side yet: the bucket may already
-    // hold objects, so it is listed now and settled the same way.
-    let (wanted, live) = match observed {
-        Some(live) => (desired.value("files").clone(), live.value("files").clone()),
-        None => {
-            let listed = content::remote_files(op.cx, &bucket, &prefix, kms).await?;
-            let mut settled = desired.clone();
-            let (files, sizes) = content::live_files(listed);
-            let mut live = Observed::new(
-                op.id.clone(),
-                &bucket,
-                props([
-                    ("files", files, Mode::InPlace),
-                    ("sizes", sizes, Mode::InPlace),
-                ]),
-            );
-            tokio::task::block_in_place(|| content::settle(&mut settled, &mut live));
-            (settled.value("files").clone(), live.value("files").clone())
-        }
-    };
-    let empty = BTreeMap::new();
-    let wanted = wanted.as_map().unwrap_or(&empty);
-    let live = live.as_map().unwrap_or(&empty);
-    let uploads: Vec<&LocalFile> = local
+    let live = observed
+        .map(|observed| ObjectsProps::from_props(&observed.props))
+        .transpose()?;
+    let headers_changed = live
+        .as_ref()
+        .is_some_and(|live| live.headers != props.headers);
+    let (wanted, live) = compared(op, &bucket, &props, &local, live).await?;
+    let uploads: Vec<&LocalFile> = files
         .iter()
         .filter(|file| headers_changed || wanted.get(&file.key) != live.get(&file.key))
         .collect();
@@ -235,19 +299,14 @@ pub async fn apply(
     // Served objects about to change (overwritten or deleted; new ones were never
     // served) are marked for invalidation first, so that no crash loses it. The
     // invalidation kind clears the mark once the distributions are told.
-    let served =
-        was.as_ref().is_some_and(|was| was.cdn) && desired.value("fronted") == &Value::Bool(true);
+    let served = was.as_ref().is_some_and(|was| was.cdn) && props.fronted;
     let overwrites = uploads.iter().any(|file| live.contains_key(&file.key));
     let pending = was.as_ref().is_some_and(|was| was.pending);
     let now = SyncTag {
-        prefix: prefix.clone(),
-        headers: desired
-            .value("headers")
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        kms,
-        cdn: desired.value("fronted") == &Value::Bool(true),
+        prefix: props.prefix.clone(),
+        headers: props.headers.clone(),
+        kms: local.kms,
+        cdn: props.fronted,
         pending: pending || (served && (overwrites || !deletes.is_empty())),
     };
     if now.pending && !pending {
@@ -453,11 +512,10 @@ async fn read_part(path: &Path, offset: u64, length: u64) -> std::io::Result<Vec
 pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
     let cx = op.cx;
     let bucket = observed.physical_id.as_str();
-    let keys: Vec<String> = observed
-        .value("files")
-        .as_map()
-        .map(|files| files.keys().cloned().collect())
-        .unwrap_or_default();
+    let keys: Vec<String> = ObjectsProps::from_props(&observed.props)?
+        .files
+        .into_keys()
+        .collect();
     let ours: Vec<Option<String>> = stream::iter(keys)
         .map(|key| async move {
             let ours = super::uploaded_by_stack(cx, bucket, &key, None).await?;

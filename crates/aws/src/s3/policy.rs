@@ -16,7 +16,8 @@ use serde_json::{Value as Json, json};
 use super::{OwnedBucket, POLICY};
 use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx};
 
@@ -50,6 +51,23 @@ const ELB_ACCOUNTS: &[(&str, &str)] = &[
     ("sa-east-1", "507241528517"),
 ];
 
+crate::engine::properties! {
+    /// A bucket's policy: the manifest's statements and, apart from them, what edgectl's own
+    /// statements are made of.
+    pub struct BucketPolicyProps (changes: BucketPolicyChanges) {
+        /// The bucket, by reference; live, its name.
+        pub bucket: Value => Replace,
+        /// The manifest's statements, each as normalised JSON text (see [`canonical`]).
+        pub statements: BTreeSet<String> => InPlace,
+        /// The distributions reading through their Origin Access Control, by reference;
+        /// live, their ARNs.
+        pub cloudfront_readers: BTreeSet<Value> => InPlace,
+        /// Where load balancers write access logs, without surrounding slashes (empty: the
+        /// bucket's root).
+        pub elb_log_prefixes: BTreeSet<String> => InPlace,
+    }
+}
+
 pub fn policy_id(key: &str) -> ResourceId {
     ResourceId::new(POLICY, key)
 }
@@ -77,13 +95,11 @@ fn normalise(value: Json) -> Json {
 
 /// The statements as a set of normalised JSON texts: IAM reads a policy's statements in
 /// no particular order, and the plan shows each one.
-pub fn canonical(statements: Vec<Json>) -> Value {
-    Value::Set(
-        statements
-            .into_iter()
-            .map(|statement| Value::Str(normalise(statement).to_string()))
-            .collect(),
-    )
+pub fn canonical(statements: Vec<Json>) -> BTreeSet<String> {
+    statements
+        .into_iter()
+        .map(|statement| normalise(statement).to_string())
+        .collect()
 }
 
 async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<Option<Observed>, AwsError> {
@@ -100,10 +116,10 @@ async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<Option<Observed>, AwsEr
         Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(error),
     };
-    let document: Json = found
+    let text = found
         .policy()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or(Json::Null);
+        .ok_or_else(|| AwsError::missing("GetBucketPolicy", "Policy"))?;
+    let document: Json = serde_json::from_str(text).unwrap_or(Json::Null);
     let statements = match document.get("Statement") {
         Some(Json::Array(items)) => items.clone(),
         Some(single) => vec![single.clone()],
@@ -137,38 +153,35 @@ async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<Option<Observed>, AwsEr
                 for resource in strings(statement.get("Resource")) {
                     let path = resource.strip_prefix(&object_prefix).unwrap_or(&resource);
                     let prefix = path.strip_suffix("AWSLogs/*").unwrap_or(path);
-                    prefixes.insert(Value::str(prefix.trim_matches('/')));
+                    prefixes.insert(prefix.trim_matches('/').to_string());
                 }
             }
             _ => own.push(statement),
         }
     }
-    let mut resource = Observed::new(
-        policy_id(owned.id.name()),
-        &owned.name,
-        props([
-            ("bucket", Value::Phys(owned.name.clone()), Mode::Replace),
-            ("statements", canonical(own), Mode::InPlace),
-            ("cloudfront_readers", Value::Set(readers), Mode::InPlace),
-            ("elb_log_prefixes", Value::Set(prefixes), Mode::InPlace),
-        ]),
-    );
+    let props = BucketPolicyProps {
+        bucket: Value::Phys(owned.name.clone()),
+        statements: canonical(own),
+        cloudfront_readers: readers,
+        elb_log_prefixes: prefixes,
+    };
+    let mut resource = Observed::new(policy_id(owned.id.name()), &owned.name, props.into_props());
     resource.extra.insert("name".into(), owned.name.clone());
     Ok(Some(resource))
 }
 
 /// Writes the whole policy; returns the bucket's name (the policy's physical id).
 async fn put(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-    let name = op.resolve(desired.value("bucket"))?;
-    let mut statements: Vec<Json> = desired
-        .value("statements")
-        .items()
-        .filter_map(Value::as_str)
+    let props = BucketPolicyProps::from_props(&desired.props)?;
+    let name = op.resolve(&props.bucket)?;
+    let mut statements: Vec<Json> = props
+        .statements
+        .iter()
         .filter_map(|text| serde_json::from_str(text).ok())
         .collect();
-    let readers: Vec<String> = desired
-        .value("cloudfront_readers")
-        .items()
+    let readers: Vec<String> = props
+        .cloudfront_readers
+        .iter()
         .map(|reader| op.resolve(reader))
         .collect::<Result<_, _>>()?;
     if !readers.is_empty() {
@@ -181,10 +194,9 @@ async fn put(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
             "Condition": {"StringEquals": {"AWS:SourceArn": readers}},
         }));
     }
-    let prefixes: Vec<String> = desired
-        .value("elb_log_prefixes")
-        .items()
-        .filter_map(|prefix| prefix.as_str())
+    let prefixes: Vec<String> = props
+        .elb_log_prefixes
+        .iter()
         .map(|prefix| {
             if prefix.is_empty() {
                 format!("arn:aws:s3:::{name}/AWSLogs/*")

@@ -97,7 +97,11 @@ pub async fn private_namespaces(cx: &Cx) -> Result<&[OwnedNamespace], AwsError> 
                         .ok_or_else(|| AwsError::missing("ListNamespaces", "Id"))?
                         .to_string(),
                     arn: arn.to_string(),
-                    name: namespace.name().unwrap_or_default().to_string(),
+                    name: namespace
+                        .name()
+                        .ok_or_else(|| AwsError::missing("ListNamespaces", "Name"))?
+                        .to_string(),
+                    // Cloud Map lists no description for a namespace made without one.
                     description: namespace.description().unwrap_or_default().to_string(),
                     tags: tags_of(cx, arn).await?,
                 })

@@ -8,12 +8,15 @@
 //! someone else is refused before anything changes; Cloud Map does not read the VPC back,
 //! so the namespace's hosted zone says which VPCs it serves.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_servicediscovery::types::PrivateDnsNamespaceChange;
 
 use super::{OwnedNamespace, VPC_TAG, finished, private_namespaces, sd_tags, stack_namespaces};
-use crate::engine::diff::{Change, touches};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt};
 use crate::naming::client_token;
 use crate::{Cx, OpCx, tags};
@@ -25,6 +28,19 @@ pub fn namespace_id(key: &str) -> ResourceId {
 }
 
 pub struct NamespaceAdapter;
+
+crate::engine::properties! {
+    /// A private DNS namespace: its name and VPC make it; its description and tags change
+    /// in place.
+    pub struct NamespaceProps (changes: NamespaceChanges) {
+        /// The DNS domain (`edgemind.local`).
+        pub name: String => Replace,
+        /// By reference; read back from the namespace's `edgectl:vpc` tag, null without it.
+        pub vpc: Value => Replace,
+        pub description: String => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 fn pairs(namespace: &OwnedNamespace) -> impl Iterator<Item = (&str, &str)> {
     namespace
@@ -91,20 +107,13 @@ impl crate::engine::kind::Kind for NamespaceAdapter {
                 .iter()
                 .find(|(key, _)| key == VPC_TAG)
                 .map_or(Value::Null, |(_, vpc)| Value::Phys(vpc.clone()));
-            let mut resource = Observed::new(
-                id,
-                &namespace.id,
-                props([
-                    ("name", Value::str(&namespace.name), Mode::Replace),
-                    ("vpc", vpc, Mode::Replace),
-                    (
-                        "description",
-                        Value::str(&namespace.description),
-                        Mode::InPlace,
-                    ),
-                    ("tags", tags::observed_tags(pairs(namespace)), Mode::InPlace),
-                ]),
-            );
+            let props = NamespaceProps {
+                name: namespace.name.clone(),
+                vpc,
+                description: namespace.description.clone(),
+                tags: tags::observed_tag_map(pairs(namespace)),
+            };
+            let mut resource = Observed::new(id, &namespace.id, props.into_props());
             resource.extra.insert("arn".into(), namespace.arn.clone());
             out.push(resource);
         }
@@ -114,7 +123,8 @@ impl crate::engine::kind::Kind for NamespaceAdapter {
     /// A namespace's domain is the VPC's: one of the name that someone else made for the
     /// stack's VPC is named here, before anything changes.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
-        let name = desired.value("name").as_str().unwrap_or_default();
+        let props = NamespaceProps::from_props(&desired.props).map_err(|e| e.to_string())?;
+        let name = props.name.as_str();
         let check = |error: AwsError| format!("cannot check whether the name is taken: {error}");
         let listed = private_namespaces(cx).await.map_err(check)?;
         let Some(vpc) = crate::ec2::stack_vpc_id(cx).await.map_err(check)? else {
@@ -139,15 +149,16 @@ impl crate::engine::kind::Kind for NamespaceAdapter {
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let discovery = &op.cx.clients.discovery;
-        let name = desired.value("name").as_str().unwrap_or_default();
-        let vpc = op.resolve(desired.value("vpc"))?;
-        let mut pairs = crate::tags::for_create(op, desired);
+        let props = NamespaceProps::from_props(&desired.props)?;
+        let name = props.name.as_str();
+        let vpc = op.resolve(&props.vpc)?;
+        let mut pairs = crate::tags::for_create(op, &props.tags);
         pairs.push((VPC_TAG.to_string(), vpc.clone()));
         let started = discovery
             .create_private_dns_namespace()
             .name(name)
             .vpc(&vpc)
-            .description(desired.value("description").as_str().unwrap_or_default())
+            .description(&props.description)
             .creator_request_id(client_token(op.cx, op.id, &format!("{name} {vpc}")))
             .set_tags(Some(sd_tags(pairs)?))
             .send()
@@ -172,8 +183,10 @@ impl crate::engine::kind::Kind for NamespaceAdapter {
         changes: &[Change],
     ) -> Result<(), AwsError> {
         let discovery = &op.cx.clients.discovery;
-        if touches(changes, &["description"]) {
-            let description = desired.value("description").as_str().unwrap_or_default();
+        let props = NamespaceProps::from_props(&desired.props)?;
+        let live = NamespaceProps::from_props(&observed.props)?;
+        if NamespaceProps::changed(changes).description {
+            let description = props.description.as_str();
             let change = PrivateDnsNamespaceChange::builder()
                 .description(description)
                 .build();
@@ -190,13 +203,7 @@ impl crate::engine::kind::Kind for NamespaceAdapter {
             }
         }
         let arn = observed.detail("arn")?.to_string();
-        tags::sync(
-            discovery,
-            &arn,
-            observed.value("tags"),
-            desired.value("tags"),
-        )
-        .await
+        tags::sync(discovery, &arn, &live.tags, &props.tags).await
     }
 
     /// Deletes it and waits for the operation (Cloud Map deletes its hosted zone); its

@@ -8,6 +8,8 @@
 //! Deleting one still holding instances (ECS deregisters a deleted service's tasks as they
 //! stop) is refused by Cloud Map with ResourceInUse: the walk waits for them to go.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_servicediscovery::types::{
     DnsConfig, DnsConfigChange, DnsRecord, HealthCheckCustomConfig, RecordType, RoutingPolicy,
@@ -15,8 +17,9 @@ use aws_sdk_servicediscovery::types::{
 };
 
 use super::{finished, sd_tags, stack_namespaces, tags_of};
-use crate::engine::diff::{Change, touches};
-use crate::engine::model::{Desired, Mode, Observed, ResourceId, Value, props};
+use crate::engine::diff::Change;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::naming::client_token;
 use crate::{Cx, OpCx, tags};
@@ -29,6 +32,20 @@ pub fn discovery_id(service: &str) -> ResourceId {
 
 pub struct DiscoveryAdapter;
 
+crate::engine::properties! {
+    /// A discovery service: its name and namespace make it; its TTL and tags change in
+    /// place.
+    pub struct DiscoveryProps (changes: DiscoveryChanges) {
+        /// The first label of the name (`influxdb` of `influxdb.edgemind.local`).
+        pub name: String => Replace,
+        /// By reference.
+        pub namespace: Value => Replace,
+        /// Seconds resolvers may keep an answer; null when Cloud Map lists no record.
+        pub ttl: Option<i64> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
 fn records(ttl: i64) -> Result<Vec<DnsRecord>, AwsError> {
     DnsRecord::builder()
         .r#type(RecordType::A)
@@ -38,11 +55,9 @@ fn records(ttl: i64) -> Result<Vec<DnsRecord>, AwsError> {
         .map_err(|error| AwsError::new(ErrorKind::Other, "CreateService", error.to_string()))
 }
 
-fn ttl(desired: &Desired) -> i64 {
-    match desired.value("ttl") {
-        Value::Int(ttl) => *ttl,
-        _ => 60,
-    }
+/// The TTL to write: the manifest's default (60 seconds) where none is said.
+fn ttl(props: &DiscoveryProps) -> i64 {
+    props.ttl.unwrap_or(60)
 }
 
 #[async_trait]
@@ -86,28 +101,19 @@ impl crate::engine::kind::Kind for DiscoveryAdapter {
                 if id.kind() != KIND {
                     continue;
                 }
-                let ttl = service
-                    .dns_config()
-                    .and_then(|config| config.dns_records().first())
-                    .map_or(Value::Null, |record| Value::Int(record.ttl()));
-                let mut resource = Observed::new(
-                    id,
-                    arn,
-                    props([
-                        (
-                            "name",
-                            Value::str(service.name().unwrap_or_default()),
-                            Mode::Replace,
-                        ),
-                        (
-                            "namespace",
-                            Value::Phys(namespace.id.clone()),
-                            Mode::Replace,
-                        ),
-                        ("ttl", ttl, Mode::InPlace),
-                        ("tags", tags::observed_tags(borrowed()), Mode::InPlace),
-                    ]),
-                );
+                let props = DiscoveryProps {
+                    name: service
+                        .name()
+                        .ok_or_else(|| AwsError::missing("ListServices", "Name"))?
+                        .to_string(),
+                    namespace: Value::Phys(namespace.id.clone()),
+                    ttl: service
+                        .dns_config()
+                        .and_then(|config| config.dns_records().first())
+                        .map(|record| record.ttl()),
+                    tags: tags::observed_tag_map(borrowed()),
+                };
+                let mut resource = Observed::new(id, arn, props.into_props());
                 resource.extra.insert(
                     "id".into(),
                     service
@@ -127,11 +133,12 @@ impl crate::engine::kind::Kind for DiscoveryAdapter {
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
-        let name = desired.value("name").as_str().unwrap_or_default();
-        let namespace = op.resolve(desired.value("namespace"))?;
+        let props = DiscoveryProps::from_props(&desired.props)?;
+        let name = props.name.as_str();
+        let namespace = op.resolve(&props.namespace)?;
         let config = DnsConfig::builder()
             .routing_policy(RoutingPolicy::Multivalue)
-            .set_dns_records(Some(records(ttl(desired))?))
+            .set_dns_records(Some(records(ttl(&props))?))
             .build()
             .map_err(|error| AwsError::new(ErrorKind::Other, "CreateService", error.to_string()))?;
         let created = op
@@ -145,7 +152,7 @@ impl crate::engine::kind::Kind for DiscoveryAdapter {
             // ECS reports its tasks' health; Cloud Map answers only healthy ones.
             .health_check_custom_config(HealthCheckCustomConfig::builder().build())
             .creator_request_id(client_token(op.cx, op.id, &format!("{namespace} {name}")))
-            .set_tags(Some(sd_tags(crate::tags::for_create(op, desired))?))
+            .set_tags(Some(sd_tags(crate::tags::for_create(op, &props.tags))?))
             .send()
             .await
             .aws("CreateService")?;
@@ -164,9 +171,11 @@ impl crate::engine::kind::Kind for DiscoveryAdapter {
         changes: &[Change],
     ) -> Result<(), AwsError> {
         let discovery = &op.cx.clients.discovery;
-        if touches(changes, &["ttl"]) {
+        let props = DiscoveryProps::from_props(&desired.props)?;
+        let live = DiscoveryProps::from_props(&observed.props)?;
+        if DiscoveryProps::changed(changes).ttl {
             let change = DnsConfigChange::builder()
-                .set_dns_records(Some(records(ttl(desired))?))
+                .set_dns_records(Some(records(ttl(&props))?))
                 .build()
                 .map_err(|error| {
                     AwsError::new(ErrorKind::Other, "UpdateService", error.to_string())
@@ -182,13 +191,7 @@ impl crate::engine::kind::Kind for DiscoveryAdapter {
                 finished(op, operation, "SERVICE").await?;
             }
         }
-        tags::sync(
-            discovery,
-            &observed.physical_id,
-            observed.value("tags"),
-            desired.value("tags"),
-        )
-        .await
+        tags::sync(discovery, &observed.physical_id, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

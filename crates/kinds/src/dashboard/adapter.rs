@@ -124,7 +124,7 @@ impl crate::engine::kind::Kind for DashboardAdapter {
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let props = DashboardProps::from_props(&desired.props)?;
         let account = crate::aws::account(op.cx).await?;
-        let tags = tags::create_tags(&op.cx.stack, op.id, &props.tags.clone().into_value())
+        let tags = tags::create_tags(&op.cx.stack, op.id, &props.tags)
             .into_iter()
             .map(|(key, value)| Tag::builder().key(key).value(value).build())
             .collect();
@@ -161,13 +161,7 @@ impl crate::engine::kind::Kind for DashboardAdapter {
                 .await
                 .aws("PutDashboard")?;
         }
-        tags::sync(
-            cloudwatch,
-            &observed.physical_id,
-            &live.tags.into_value(),
-            &props.tags.into_value(),
-        )
-        .await
+        tags::sync(cloudwatch, &observed.physical_id, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
