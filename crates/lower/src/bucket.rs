@@ -1,6 +1,7 @@
 //! Lowering: buckets: name, versioning, encryption, public access block, lifecycle,
 //! ownership, CORS, website.
 
+use super::uses::{KeyUser, Uses};
 use std::collections::BTreeSet;
 
 use crate::aws::s3::bucket::{BucketProps, CorsRule, Encryption, LifecycleRule, Website};
@@ -11,7 +12,7 @@ use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 use crate::manifest::edge::{Bucket, CorsRule as ManifestCors, LifecycleRule as ManifestRule};
 
-pub fn desired(manifest: &Manifest) -> Vec<Desired> {
+pub fn desired(manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
     manifest
         .edge
         .buckets
@@ -20,7 +21,7 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
             let props = BucketProps {
                 name: bucket.name.clone(),
                 versioning: bucket.versioning,
-                encryption: Some(encryption(bucket)),
+                encryption: Some(encryption(bucket, uses)),
                 block_public_access: bucket.block_public_access,
                 object_ownership: Some(bucket.object_ownership.to_string()),
                 lifecycle: bucket.lifecycle.iter().map(lifecycle_rule).collect(),
@@ -46,7 +47,7 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
         .collect()
 }
 
-pub fn encryption(bucket: &Bucket) -> Encryption {
+pub fn encryption(bucket: &Bucket, uses: &mut Uses) -> Encryption {
     match &bucket.kms {
         None => Encryption {
             algorithm: "AES256".into(),
@@ -57,7 +58,7 @@ pub fn encryption(bucket: &Bucket) -> Encryption {
             // S3 uses the account's `aws/s3` key when none is named.
             kms_key: key
                 .as_ref()
-                .map_or(Value::AwsDefault, super::key::key_value),
+                .map_or(Value::AwsDefault, |key| uses.key(key, KeyUser::Via("s3"))),
         },
     }
 }

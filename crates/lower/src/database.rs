@@ -2,9 +2,9 @@
 //! subnets) and parameter group (the manifest's parameters), and the role enhanced
 //! monitoring assumes when it is on.
 
-use super::key::key_value;
 use super::role::monitoring_role_id;
 use super::subnet::subnet_id;
+use super::uses::{KeyUser, Uses};
 use crate::aws::ec2::security_group::group_id;
 use crate::aws::rds::instance::{InstanceProps, database_id};
 use crate::aws::rds::parameter_group::{ParameterGroupProps, parameter_group_id};
@@ -14,7 +14,7 @@ use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
-pub fn desired(manifest: &Manifest) -> Vec<Desired> {
+pub fn desired(manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
     let mut out = Vec::new();
     let Some(network) = manifest.network.as_ref() else {
         return out;
@@ -63,7 +63,7 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
             username: db.username.clone(),
             encrypted: db.encrypted,
             kms_key: match (&db.kms_key, db.encrypted) {
-                (Some(key), _) => key_value(key),
+                (Some(key), _) => uses.key(key, KeyUser::Via("rds")),
                 // RDS's own key, `aws/rds`.
                 (None, true) => Value::AwsDefault,
                 (None, false) => Value::Null,

@@ -2,8 +2,8 @@
 //! access points.
 
 use super::Env;
-use super::key::key_value;
 use super::subnet::subnet_id;
+use super::uses::{KeyUser, Uses};
 use crate::aws::ec2::security_group::group_id;
 use std::collections::BTreeSet;
 
@@ -36,7 +36,7 @@ pub fn mount_targets(manifest: &Manifest, env: &Env, key: &str) -> Vec<ResourceI
         .collect()
 }
 
-pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
+pub fn desired(manifest: &Manifest, env: &Env, uses: &mut Uses) -> Vec<Desired> {
     let mut out = Vec::new();
     let Some(network) = manifest.network.as_ref() else {
         return out;
@@ -46,7 +46,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
         let props = FileSystemProps {
             encrypted: fs.encrypted,
             kms_key: match (&fs.kms_key, fs.encrypted) {
-                (Some(key), _) => key_value(key),
+                (Some(key), _) => uses.key(key, KeyUser::Via("elasticfilesystem")),
                 // EFS's own key, `aws/elasticfilesystem`.
                 (None, true) => Value::AwsDefault,
                 (None, false) => Value::Null,

@@ -2,15 +2,18 @@
 //!
 //! A key's policy lets the account administer it (IAM policies decide who uses it, as
 //! AWS's default policy does) and lets exactly the services the manifest encrypts with it
-//! use it on the account's behalf: S3, Secrets Manager, ECR (and EFS, RDS) through
+//! use it on the account's behalf: S3, Secrets Manager, ECR, EFS, RDS, SNS through
 //! `kms:ViaService`, and CloudWatch Logs, which needs its service principal in the key
-//! policy itself, for this account's log groups in this region.
+//! policy itself, for this account's log groups in this region. Which those are, the
+//! kinds that encrypt say as they name the key ([`Uses::key`](super::uses::Uses::key));
+//! keys are lowered last, from what was recorded.
 
 use std::collections::BTreeSet;
 
 use serde_json::json;
 
 use super::Env;
+use super::uses::{KeyUser, Uses};
 use crate::aws::kms::{ACCOUNT, KeyProps, key_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
@@ -19,6 +22,8 @@ use crate::manifest::Manifest;
 use crate::manifest::keys::KeyRef;
 
 /// A `kms_key` as a value: the stack's key by reference, another by its ARN or alias.
+/// Naming only (a role granted decryption): a kind that encrypts with the key names it
+/// through [`Uses::key`], which the key's policy is built from.
 pub fn key_value(key: &KeyRef) -> Value {
     match key {
         KeyRef::Stack(name) => Value::Ref(key_id(name)),
@@ -26,69 +31,20 @@ pub fn key_value(key: &KeyRef) -> Value {
     }
 }
 
-/// The services that encrypt with the stack's key `name` (by their endpoint prefix), and
-/// whether log groups do.
-fn users(manifest: &Manifest, name: &str) -> (BTreeSet<&'static str>, bool) {
-    let ours = |key: Option<&KeyRef>| matches!(key, Some(KeyRef::Stack(key)) if key == name);
-    let mut services = BTreeSet::new();
-    if manifest
-        .edge
-        .buckets
-        .iter()
-        .any(|bucket| ours(bucket.kms.as_ref().and_then(Option::as_ref)))
-    {
-        services.insert("s3");
-    }
-    if manifest
-        .secrets
-        .iter()
-        .any(|secret| ours(secret.kms_key.as_ref()))
-    {
-        services.insert("secretsmanager");
-    }
-    if manifest
-        .containers
-        .repositories
-        .iter()
-        .any(|repository| ours(repository.kms_key.as_ref().and_then(Option::as_ref)))
-    {
-        services.insert("ecr");
-    }
-    if manifest
-        .containers
-        .file_systems
-        .iter()
-        .any(|fs| ours(fs.kms_key.as_ref()))
-    {
-        services.insert("elasticfilesystem");
-    }
-    if manifest
-        .containers
-        .databases
-        .iter()
-        .any(|db| ours(db.kms_key.as_ref()))
-    {
-        services.insert("rds");
-    }
-    if manifest
-        .topics
-        .iter()
-        .any(|topic| ours(topic.kms_key.as_ref()))
-    {
-        services.insert("sns");
-    }
-    let logs = manifest
-        .containers
-        .services
-        .iter()
-        .any(|service| ours(service.log_key.as_ref()));
-    (services, logs)
-}
-
-/// The key policy, canonical, with [`ACCOUNT`] standing for the account's id.
-fn policy(manifest: &Manifest, env: &Env, name: &str) -> String {
+/// The key policy, canonical, with [`ACCOUNT`] standing for the account's id: the
+/// services that `uses` say encrypt with the key, and CloudWatch Logs if it does.
+fn policy(uses: &Uses, env: &Env, name: &str) -> String {
     let region = &env.region;
-    let (services, logs) = users(manifest, name);
+    let mut services = BTreeSet::new();
+    let mut logs = false;
+    for user in uses.key_users(&key_id(name)) {
+        match user {
+            KeyUser::Via(service) => {
+                services.insert(service);
+            }
+            KeyUser::Logs => logs = true,
+        }
+    }
     let mut statements = vec![json!({
         "Sid": "AccountAdministers",
         "Effect": "Allow",
@@ -143,7 +99,9 @@ fn policy(manifest: &Manifest, env: &Env, name: &str) -> String {
     json!({"Version": "2012-10-17", "Statement": statements}).to_string()
 }
 
-pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
+/// The stack's keys. It runs after every other kind's lowering: `uses` holds what they
+/// encrypt with which key.
+pub fn desired(manifest: &Manifest, env: &Env, uses: &Uses) -> Vec<Desired> {
     manifest
         .keys
         .iter()
@@ -153,7 +111,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
                 description: key.description.clone(),
                 rotation: key.rotation,
                 enabled: true,
-                policy: policy(manifest, env, &key.key),
+                policy: policy(uses, env, &key.key),
                 tags: tags::managed_tag_map(
                     &manifest.tags,
                     &Default::default(),
@@ -168,4 +126,45 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statements(uses: &Uses) -> Vec<serde_json::Value> {
+        let env = Env {
+            region: "eu-west-1".into(),
+            zones: Vec::new(),
+        };
+        let policy: serde_json::Value = serde_json::from_str(&policy(uses, &env, "data")).unwrap();
+        policy["Statement"].as_array().unwrap().clone()
+    }
+
+    #[test]
+    fn a_key_s_policy_grants_what_its_users_recorded_and_nothing_else() {
+        let mut uses = Uses::default();
+        assert_eq!(
+            statements(&uses).len(),
+            1,
+            "the account administers it only"
+        );
+        let key = KeyRef::Stack("data".into());
+        uses.key(&key, KeyUser::Via("sns"));
+        uses.key(&key, KeyUser::Via("s3"));
+        uses.key(&KeyRef::Stack("other".into()), KeyUser::Via("rds"));
+        let granted = statements(&uses);
+        assert_eq!(granted.len(), 2);
+        assert_eq!(
+            granted[1]["Condition"]["StringEquals"]["kms:ViaService"],
+            json!(["s3.eu-west-1.amazonaws.com", "sns.eu-west-1.amazonaws.com"])
+        );
+        uses.key(&key, KeyUser::Logs);
+        let granted = statements(&uses);
+        assert_eq!(granted[2]["Sid"], "CloudWatchLogsUse");
+        assert_eq!(
+            granted[2]["Principal"]["Service"],
+            "logs.eu-west-1.amazonaws.com"
+        );
+    }
 }

@@ -44,6 +44,7 @@ pub mod subnet;
 pub mod target_group;
 pub mod task_definition;
 pub mod topic;
+pub mod uses;
 pub mod vpc;
 pub mod vpc_endpoint;
 pub mod zone;
@@ -57,7 +58,9 @@ pub trait Lowering: Sync {
     /// The manifest section it lowers (`dashboards`).
     fn section(&self) -> &'static str;
 
-    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<Desired>;
+    /// Its resources; what they use of other kinds' (the stack's key it encrypts with)
+    /// recorded in `uses` ([`uses::Uses`]) as it names them.
+    fn desired(&self, manifest: &Manifest, env: &Env, uses: &mut uses::Uses) -> Vec<Desired>;
 
     /// What `${<section>.<key>.<attribute>}` stands for: references to the resource's
     /// physical id or attribute, or literal text the manifest knows; `None` for a key the
@@ -111,21 +114,21 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     out.extend(route_table::desired(manifest, env));
     out.extend(security_group::desired(manifest, env));
     out.extend(vpc_endpoint::desired(manifest, env));
-    out.extend(repository::desired(manifest, env));
-    out.extend(log_group::desired(manifest, env));
-    out.extend(key::desired(manifest, env));
+    let mut uses = uses::Uses::default();
+    out.extend(repository::desired(manifest, env, &mut uses));
+    out.extend(log_group::desired(manifest, env, &mut uses));
     out.extend(namespace::desired(manifest));
-    out.extend(file_system::desired(manifest, env));
-    out.extend(database::desired(manifest));
-    out.extend(secret::desired(manifest));
-    out.extend(topic::desired(manifest));
+    out.extend(file_system::desired(manifest, env, &mut uses));
+    out.extend(database::desired(manifest, &mut uses));
+    out.extend(secret::desired(manifest, &mut uses));
+    out.extend(topic::desired(manifest, &mut uses));
     out.extend(role::desired(manifest, env));
     out.extend(cluster::desired(manifest, env));
     out.extend(task_definition::desired(manifest, env));
     out.extend(service::desired(manifest, env));
     out.extend(load_balancer::desired(manifest, env));
     out.extend(target_group::desired(manifest, env));
-    out.extend(bucket::desired(manifest));
+    out.extend(bucket::desired(manifest, &mut uses));
     out.extend(bucket_policy::desired(manifest, env));
     out.extend(objects::desired(manifest));
     out.extend(invalidation::desired(manifest));
@@ -136,8 +139,10 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     out.extend(certificate::desired(manifest, env));
     out.extend(firewall::desired(manifest));
     for kind in kinds {
-        out.extend(kind.desired(manifest, env));
+        out.extend(kind.desired(manifest, env, &mut uses));
     }
+    // Last: a key grants what the others said they use it for.
+    out.extend(key::desired(manifest, env, &uses));
     refs::templates(manifest, env, kinds, &mut out);
     out
 }

@@ -1,13 +1,14 @@
 //! Lowering: CloudWatch log groups of the services' containers.
 
 use super::Env;
+use super::uses::{KeyUser, Uses};
 use crate::aws::logs::{KIND, LogGroupProps};
 use crate::aws::tags;
 use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
-pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired> {
     manifest
         .containers
         .services
@@ -19,7 +20,7 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
                 kms_key: service
                     .log_key
                     .as_ref()
-                    .map_or(Value::Null, super::key::key_value),
+                    .map_or(Value::Null, |key| uses.key(key, KeyUser::Logs)),
                 tags: tags::managed_tag_map(
                     &manifest.tags,
                     &Default::default(),

@@ -1,13 +1,14 @@
 //! Lowering: ECR repositories: scanning, tag immutability, encryption, lifecycle.
 
 use super::Env;
+use super::uses::{KeyUser, Uses};
 use crate::aws::ecr::{KIND, RepositoryProps};
 use crate::aws::tags;
 use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
-pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired> {
     manifest
         .containers
         .repositories
@@ -24,7 +25,7 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
                 }
                 .to_string(),
                 kms_key: match &repository.kms_key {
-                    Some(Some(key)) => super::key::key_value(key),
+                    Some(Some(key)) => uses.key(key, KeyUser::Via("ecr")),
                     // ECR picks its AWS-managed key when none is named.
                     Some(None) => Value::AwsDefault,
                     None => Value::Null,

@@ -1,12 +1,13 @@
 //! Lowering: the stack's Secrets Manager secrets (never their values).
 
+use super::uses::{KeyUser, Uses};
 use crate::aws::secretsmanager::{Generate, SecretProps, secret_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
-pub fn desired(manifest: &Manifest) -> Vec<Desired> {
+pub fn desired(manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
     manifest
         .secrets
         .iter()
@@ -14,10 +15,9 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
             let props = SecretProps {
                 name: secret.name.clone(),
                 description: secret.description.clone(),
-                kms_key: secret
-                    .kms_key
-                    .as_ref()
-                    .map_or(Value::Null, super::key::key_value),
+                kms_key: secret.kms_key.as_ref().map_or(Value::Null, |key| {
+                    uses.key(key, KeyUser::Via("secretsmanager"))
+                }),
                 // Used once, when the secret is created; never compared.
                 generate: secret.generate.map(|generate| Generate {
                     length: generate.length,

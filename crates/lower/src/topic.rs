@@ -1,12 +1,13 @@
 //! Lowering: SNS topics and their subscriptions.
 
+use super::uses::{KeyUser, Uses};
 use crate::aws::sns::{SubscriptionProps, TopicProps, subscription_id, topic_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
-pub fn desired(manifest: &Manifest) -> Vec<Desired> {
+pub fn desired(manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
     let mut out = Vec::new();
     for topic in &manifest.topics {
         let props = TopicProps {
@@ -15,7 +16,7 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
             kms_key: topic
                 .kms_key
                 .as_ref()
-                .map_or(Value::Null, super::key::key_value),
+                .map_or(Value::Null, |key| uses.key(key, KeyUser::Via("sns"))),
             tags: tags::desired_tag_map(&manifest.tags, &topic.name),
         };
         out.push(Desired {

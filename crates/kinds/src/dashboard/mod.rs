@@ -56,7 +56,12 @@ impl Lowering for Dashboards {
         SECTION
     }
 
-    fn desired(&self, manifest: &Manifest, env: &Env) -> Vec<crate::engine::model::Desired> {
+    fn desired(
+        &self,
+        manifest: &Manifest,
+        env: &Env,
+        _uses: &mut crate::lower::uses::Uses,
+    ) -> Vec<crate::engine::model::Desired> {
         lower::desired(decoded(manifest), manifest, env)
     }
 
