@@ -56,9 +56,9 @@ pub fn encryption(bucket: &Bucket, uses: &mut Uses) -> Encryption {
         Some(key) => Encryption {
             algorithm: "aws:kms".into(),
             // S3 uses the account's `aws/s3` key when none is named.
-            kms_key: key
-                .as_ref()
-                .map_or(Value::AwsDefault, |key| uses.key(key, KeyUser::Via("s3"))),
+            kms_key: key.as_ref().map_or(Value::AwsDefault, |key| {
+                uses.key(&bucket_id(&bucket.key), key, KeyUser::Via("s3"))
+            }),
         },
     }
 }

@@ -63,7 +63,7 @@ pub fn desired(manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
             username: db.username.clone(),
             encrypted: db.encrypted,
             kms_key: match (&db.kms_key, db.encrypted) {
-                (Some(key), _) => uses.key(key, KeyUser::Via("rds")),
+                (Some(key), _) => uses.key(&database_id(&db.key), key, KeyUser::Via("rds")),
                 // RDS's own key, `aws/rds`.
                 (None, true) => Value::AwsDefault,
                 (None, false) => Value::Null,

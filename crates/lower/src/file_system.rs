@@ -46,7 +46,11 @@ pub fn desired(manifest: &Manifest, env: &Env, uses: &mut Uses) -> Vec<Desired> 
         let props = FileSystemProps {
             encrypted: fs.encrypted,
             kms_key: match (&fs.kms_key, fs.encrypted) {
-                (Some(key), _) => uses.key(key, KeyUser::Via("elasticfilesystem")),
+                (Some(key), _) => uses.key(
+                    &file_system_id(&fs.key),
+                    key,
+                    KeyUser::Via("elasticfilesystem"),
+                ),
                 // EFS's own key, `aws/elasticfilesystem`.
                 (None, true) => Value::AwsDefault,
                 (None, false) => Value::Null,

@@ -1,4 +1,5 @@
-//! Lowering: the stack's customer managed KMS keys, and how other kinds name one.
+//! Lowering: the stack's customer managed KMS keys (other kinds name one through
+//! [`Uses::key`](super::uses::Uses::key)).
 //!
 //! A key's policy lets the account administer it (IAM policies decide who uses it, as
 //! AWS's default policy does) and lets exactly the services the manifest encrypts with it
@@ -16,20 +17,9 @@ use super::Env;
 use super::uses::{KeyUser, Uses};
 use crate::aws::kms::{ACCOUNT, KeyProps, key_id};
 use crate::aws::tags;
-use crate::engine::model::{Desired, Value};
+use crate::engine::model::Desired;
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
-use crate::manifest::keys::KeyRef;
-
-/// A `kms_key` as a value: the stack's key by reference, another by its ARN or alias.
-/// Naming only (a role granted decryption): a kind that encrypts with the key names it
-/// through [`Uses::key`], which the key's policy is built from.
-pub fn key_value(key: &KeyRef) -> Value {
-    match key {
-        KeyRef::Stack(name) => Value::Ref(key_id(name)),
-        KeyRef::Other(arn) => Value::Phys(arn.clone()),
-    }
-}
 
 /// The key policy, canonical, with [`ACCOUNT`] standing for the account's id: the
 /// services that `uses` say encrypt with the key, and CloudWatch Logs if it does.
@@ -131,6 +121,8 @@ pub fn desired(manifest: &Manifest, env: &Env, uses: &Uses) -> Vec<Desired> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::model::ResourceId;
+    use crate::manifest::keys::KeyRef;
 
     fn statements(uses: &Uses) -> Vec<serde_json::Value> {
         let env = Env {
@@ -150,16 +142,21 @@ mod tests {
             "the account administers it only"
         );
         let key = KeyRef::Stack("data".into());
-        uses.key(&key, KeyUser::Via("sns"));
-        uses.key(&key, KeyUser::Via("s3"));
-        uses.key(&KeyRef::Stack("other".into()), KeyUser::Via("rds"));
+        let user = |kind: &str| ResourceId::new(kind, "main");
+        uses.key(&user("topic"), &key, KeyUser::Via("sns"));
+        uses.key(&user("bucket"), &key, KeyUser::Via("s3"));
+        uses.key(
+            &user("database"),
+            &KeyRef::Stack("other".into()),
+            KeyUser::Via("rds"),
+        );
         let granted = statements(&uses);
         assert_eq!(granted.len(), 2);
         assert_eq!(
             granted[1]["Condition"]["StringEquals"]["kms:ViaService"],
             json!(["s3.eu-west-1.amazonaws.com", "sns.eu-west-1.amazonaws.com"])
         );
-        uses.key(&key, KeyUser::Logs);
+        uses.key(&user("log_group"), &key, KeyUser::Logs);
         let granted = statements(&uses);
         assert_eq!(granted[2]["Sid"], "CloudWatchLogsUse");
         assert_eq!(

@@ -122,7 +122,7 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     out.extend(database::desired(manifest, &mut uses));
     out.extend(secret::desired(manifest, &mut uses));
     out.extend(topic::desired(manifest, &mut uses));
-    out.extend(role::desired(manifest, env));
+    out.extend(role::desired(manifest, env, &uses));
     out.extend(cluster::desired(manifest, env));
     out.extend(task_definition::desired(manifest, env));
     out.extend(service::desired(manifest, env));

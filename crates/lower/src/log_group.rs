@@ -17,10 +17,9 @@ pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired>
             let props = LogGroupProps {
                 name: service.log_group.clone(),
                 retention_days: Some(service.retention_days),
-                kms_key: service
-                    .log_key
-                    .as_ref()
-                    .map_or(Value::Null, |key| uses.key(key, KeyUser::Logs)),
+                kms_key: service.log_key.as_ref().map_or(Value::Null, |key| {
+                    uses.key(&log_group_id(&service.key), key, KeyUser::Logs)
+                }),
                 tags: tags::managed_tag_map(
                     &manifest.tags,
                     &Default::default(),

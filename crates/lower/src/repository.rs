@@ -25,7 +25,9 @@ pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired>
                 }
                 .to_string(),
                 kms_key: match &repository.kms_key {
-                    Some(Some(key)) => uses.key(key, KeyUser::Via("ecr")),
+                    Some(Some(key)) => {
+                        uses.key(&repository_id(&repository.key), key, KeyUser::Via("ecr"))
+                    }
                     // ECR picks its AWS-managed key when none is named.
                     Some(None) => Value::AwsDefault,
                     None => Value::Null,

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::Env;
+use super::uses::Uses;
 use crate::aws::efs::file_system::file_system_id;
 use crate::aws::iam::{
     ASSUME_ECS_TASKS, ASSUME_RDS_MONITORING, KIND, RoleProps, normalise_policy, partition,
@@ -16,7 +17,9 @@ use crate::engine::typed::Properties as _;
 use crate::manifest::containers::SecretSource;
 use crate::manifest::{Manifest, Service, TaskRole};
 
-pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
+/// The services' and databases' roles. It runs after the secrets' lowering: `uses` says
+/// which key a secret is read through.
+pub fn desired(manifest: &Manifest, env: &Env, uses: &Uses) -> Vec<Desired> {
     let mut out = Vec::new();
     for service in &manifest.containers.services {
         if service.execution_role.is_none() {
@@ -28,7 +31,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
                     "arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
                     partition(&env.region)
                 )],
-                secret_reads(manifest, service),
+                secret_reads(uses, service),
             ));
         }
         if has_task_role(service) {
@@ -141,7 +144,7 @@ pub struct Grants {
 /// their real ARNs (references, resolved when the policy is written), others by the ARN
 /// as written and with the `-??????` Secrets Manager appends to a name, as AWS documents
 /// for a policy naming a secret by its name.
-pub fn secret_reads(manifest: &Manifest, service: &Service) -> Grants {
+pub fn secret_reads(uses: &Uses, service: &Service) -> Grants {
     let mut grants = Grants::default();
     for source in service
         .containers
@@ -152,13 +155,8 @@ pub fn secret_reads(manifest: &Manifest, service: &Service) -> Grants {
             SecretSource::Secret { key, .. } => {
                 grants.secrets.insert(Value::Ref(secret_id(key)));
                 // A secret under a customer managed key is read through that key.
-                let kms_key = manifest
-                    .secrets
-                    .iter()
-                    .find(|secret| secret.key == *key)
-                    .and_then(|secret| secret.kms_key.as_ref());
-                if let Some(kms_key) = kms_key {
-                    grants.keys.insert(super::key::key_value(kms_key));
+                if let Some(kms_key) = uses.key_of(&secret_id(key)) {
+                    grants.keys.insert(kms_key.clone());
                 }
             }
             // RDS's secret of the master user, under Secrets Manager's own key.

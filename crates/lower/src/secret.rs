@@ -16,7 +16,7 @@ pub fn desired(manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
                 name: secret.name.clone(),
                 description: secret.description.clone(),
                 kms_key: secret.kms_key.as_ref().map_or(Value::Null, |key| {
-                    uses.key(key, KeyUser::Via("secretsmanager"))
+                    uses.key(&secret_id(&secret.key), key, KeyUser::Via("secretsmanager"))
                 }),
                 // Used once, when the secret is created; never compared.
                 generate: secret.generate.map(|generate| Generate {

@@ -13,10 +13,9 @@ pub fn desired(manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
         let props = TopicProps {
             name: topic.name.clone(),
             display_name: topic.display_name.clone(),
-            kms_key: topic
-                .kms_key
-                .as_ref()
-                .map_or(Value::Null, |key| uses.key(key, KeyUser::Via("sns"))),
+            kms_key: topic.kms_key.as_ref().map_or(Value::Null, |key| {
+                uses.key(&topic_id(&topic.key), key, KeyUser::Via("sns"))
+            }),
             tags: tags::desired_tag_map(&manifest.tags, &topic.name),
         };
         out.push(Desired {

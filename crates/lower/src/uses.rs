@@ -1,8 +1,9 @@
 //! What one kind's resources ask of another kind's, as typed references: the using kind's
 //! lowering records each use where it makes the reference, and the used kind's lowering,
-//! run after every other, grants what was asked. A kind that encrypts with the stack's
-//! KMS key says so in its own lowering (`uses.key(key, KeyUser::Via("s3"))`); the key's
-//! policy is built from the uses, and names no kind.
+//! run after every other, grants what was asked. A kind that encrypts with a KMS key says
+//! so in its own lowering (`uses.key(&id, key, KeyUser::Via("s3"))`): the stack key's
+//! policy is built from the uses and names no kind, and a role that reads the resource
+//! asks which key to decrypt with (`uses.key_of(&id)`), not the resource's section.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,21 +25,32 @@ pub enum KeyUser {
 /// The uses recorded while lowering.
 #[derive(Debug, Default)]
 pub struct Uses {
+    /// The stack's keys: who encrypts with each.
     keys: BTreeMap<ResourceId, BTreeSet<KeyUser>>,
+    /// Each resource under a customer managed key: that key, as a value.
+    encrypted: BTreeMap<ResourceId, Value>,
 }
 
 impl Uses {
     /// `key` as a value (the stack's key by reference, another by its ARN or alias),
-    /// recording that `user` encrypts with it when it is the stack's.
-    pub fn key(&mut self, key: &KeyRef, user: KeyUser) -> Value {
-        match key {
+    /// recording that `resource` is encrypted with it by `user`.
+    pub fn key(&mut self, resource: &ResourceId, key: &KeyRef, user: KeyUser) -> Value {
+        let value = match key {
             KeyRef::Stack(name) => {
                 let id = key_id(name);
                 self.keys.entry(id.clone()).or_default().insert(user);
                 Value::Ref(id)
             }
             KeyRef::Other(arn) => Value::Phys(arn.clone()),
-        }
+        };
+        self.encrypted.insert(resource.clone(), value.clone());
+        value
+    }
+
+    /// The customer managed key `resource` is encrypted with, when one is: what a role
+    /// reading it must be let decrypt with.
+    pub fn key_of(&self, resource: &ResourceId) -> Option<&Value> {
+        self.encrypted.get(resource)
     }
 
     /// Who uses the stack's key `id`.
@@ -55,15 +67,21 @@ mod tests {
     fn a_stack_key_s_users_are_recorded_and_another_key_is_only_named() {
         let mut uses = Uses::default();
         let ours = KeyRef::Stack("data".into());
+        let site = ResourceId::new("bucket", "site");
         assert_eq!(
-            uses.key(&ours, KeyUser::Via("s3")),
+            uses.key(&site, &ours, KeyUser::Via("s3")),
             Value::Ref(key_id("data"))
         );
-        uses.key(&ours, KeyUser::Logs);
-        uses.key(&ours, KeyUser::Via("s3"));
+        uses.key(&ResourceId::new("log_group", "web"), &ours, KeyUser::Logs);
+        uses.key(
+            &ResourceId::new("bucket", "logs"),
+            &ours,
+            KeyUser::Via("s3"),
+        );
         let arn = "arn:aws:kms:us-east-1:123456789012:key/abc";
+        let alerts = ResourceId::new("topic", "alerts");
         assert_eq!(
-            uses.key(&KeyRef::Other(arn.into()), KeyUser::Via("sns")),
+            uses.key(&alerts, &KeyRef::Other(arn.into()), KeyUser::Via("sns")),
             Value::Phys(arn.into())
         );
         assert_eq!(
@@ -71,5 +89,9 @@ mod tests {
             [KeyUser::Via("s3"), KeyUser::Logs]
         );
         assert_eq!(uses.key_users(&key_id("other")).count(), 0);
+        // What each resource is encrypted with, another's key too.
+        assert_eq!(uses.key_of(&site), Some(&Value::Ref(key_id("data"))));
+        assert_eq!(uses.key_of(&alerts), Some(&Value::Phys(arn.into())));
+        assert_eq!(uses.key_of(&ResourceId::new("bucket", "plain")), None);
     }
 }
