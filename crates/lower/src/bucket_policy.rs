@@ -1,40 +1,21 @@
 //! Lowering: bucket policies: the statements the stack needs (a distribution's Origin
 //! Access Control, a load balancer's access logs, TLS only).
 
-use std::collections::BTreeSet;
-
 use super::Env;
-use crate::aws::cloudfront::distribution_id;
+use super::uses::Uses;
 use crate::aws::s3::bucket_id;
 use crate::aws::s3::policy::{BucketPolicyProps, canonical, policy_id};
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
-use crate::manifest::edge::OriginTarget;
 
-pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+/// The stack's buckets' policies. It runs after the distributions' and load balancers'
+/// lowerings: `uses` says who reads each bucket and who logs to it.
+pub fn desired(manifest: &Manifest, _env: &Env, uses: &Uses) -> Vec<Desired> {
     let mut out = Vec::new();
     for bucket in &manifest.edge.buckets {
-        let readers: BTreeSet<Value> = manifest
-            .edge
-            .distributions
-            .iter()
-            .filter(|distribution| {
-                distribution
-                    .origins
-                    .iter()
-                    .any(|origin| origin.target == OriginTarget::Bucket(bucket.key.clone()))
-            })
-            .map(|distribution| Value::Ref(distribution_id(&distribution.key)))
-            .collect();
-        let log_prefixes: BTreeSet<String> = manifest
-            .containers
-            .load_balancers
-            .iter()
-            .filter_map(|lb| lb.access_logs.as_ref())
-            .filter(|(name, _)| *name == bucket.name)
-            .map(|(_, prefix)| prefix.trim_matches('/').to_string())
-            .collect();
+        let readers = uses.bucket_readers(&bucket.key);
+        let log_prefixes = uses.log_deliveries(&bucket.name);
         if bucket.policy.is_empty() && readers.is_empty() && log_prefixes.is_empty() {
             continue;
         }

@@ -2,7 +2,8 @@
 //! subnets) and parameter group (the manifest's parameters), and the role enhanced
 //! monitoring assumes when it is on.
 
-use super::role::monitoring_role_id;
+use super::Env;
+use super::role::{monitoring_role, monitoring_role_id};
 use super::subnet::subnet_id;
 use super::uses::{KeyUser, Uses};
 use crate::aws::ec2::security_group::group_id;
@@ -14,7 +15,7 @@ use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
-pub fn desired(manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
+pub fn desired(manifest: &Manifest, env: &Env, uses: &mut Uses) -> Vec<Desired> {
     let mut out = Vec::new();
     let Some(network) = manifest.network.as_ref() else {
         return out;
@@ -90,6 +91,9 @@ pub fn desired(manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
             props: props.into_props(),
             after: Vec::new(),
         });
+        if db.monitoring_interval > 0 {
+            out.push(monitoring_role(manifest, env, db));
+        }
     }
     out
 }

@@ -3,6 +3,7 @@
 
 use super::Env;
 use super::load_balancer::load_balancer_id;
+use super::uses::Uses;
 use crate::aws::cloudfront::distribution::{
     DistributionBehavior, DistributionErrorResponse, DistributionLogging, DistributionOrigin,
     DistributionProps, shown_policy,
@@ -16,16 +17,23 @@ use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 use crate::manifest::edge::{Behavior, Distribution, OriginTarget};
 
-pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
+pub fn desired(manifest: &Manifest, env: &Env, uses: &mut Uses) -> Vec<Desired> {
     manifest
         .edge
         .distributions
         .iter()
-        .map(|distribution| one(manifest, env, distribution))
+        .map(|distribution| one(manifest, env, distribution, uses))
         .collect()
 }
 
-pub fn one(manifest: &Manifest, env: &Env, distribution: &Distribution) -> Desired {
+/// A distribution; each bucket it reads through its Origin Access Control recorded in
+/// `uses`, for the bucket's policy.
+pub fn one(
+    manifest: &Manifest,
+    env: &Env,
+    distribution: &Distribution,
+    uses: &mut Uses,
+) -> Desired {
     let mut after = Vec::new();
     let origins: Vec<DistributionOrigin> = distribution
         .origins
@@ -34,6 +42,7 @@ pub fn one(manifest: &Manifest, env: &Env, distribution: &Distribution) -> Desir
             let (domain, s3, oac) = match &origin.target {
                 OriginTarget::Bucket(key) => {
                     after.push(bucket_id(key));
+                    uses.bucket_reader(key, Value::Ref(distribution_id(&distribution.key)));
                     (
                         Value::str(bucket_domain(bucket_name(manifest, key), &env.region)),
                         true,

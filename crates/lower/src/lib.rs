@@ -119,21 +119,20 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     out.extend(log_group::desired(manifest, env, &mut uses));
     out.extend(namespace::desired(manifest));
     out.extend(file_system::desired(manifest, env, &mut uses));
-    out.extend(database::desired(manifest, &mut uses));
+    out.extend(database::desired(manifest, env, &mut uses));
     out.extend(secret::desired(manifest, &mut uses));
     out.extend(topic::desired(manifest, &mut uses));
     out.extend(role::desired(manifest, env, &uses));
     out.extend(cluster::desired(manifest, env));
     out.extend(task_definition::desired(manifest, env));
     out.extend(service::desired(manifest, env));
-    out.extend(load_balancer::desired(manifest, env));
+    out.extend(load_balancer::desired(manifest, env, &mut uses));
     out.extend(target_group::desired(manifest, env));
     out.extend(bucket::desired(manifest, &mut uses));
-    out.extend(bucket_policy::desired(manifest, env));
     out.extend(objects::desired(manifest));
     out.extend(invalidation::desired(manifest));
     out.extend(origin_access_control::desired(manifest));
-    out.extend(distribution::desired(manifest, env));
+    out.extend(distribution::desired(manifest, env, &mut uses));
     out.extend(alarm::desired(manifest));
     out.extend(zone::desired(manifest));
     out.extend(certificate::desired(manifest, env));
@@ -141,8 +140,9 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     for kind in kinds {
         out.extend(kind.desired(manifest, env, &mut uses));
     }
-    // Last: a key grants what the others said they use it for.
+    // Last, what grants what the others said they use: a key's policy, a bucket's.
     out.extend(key::desired(manifest, env, &uses));
+    out.extend(bucket_policy::desired(manifest, env, &uses));
     refs::templates(manifest, env, kinds, &mut out);
     out
 }

@@ -3,6 +3,7 @@
 use super::Env;
 use super::subnet::subnet_id;
 use super::target_group::target_group_id;
+use super::uses::Uses;
 use crate::aws::ec2::security_group::group_id;
 use crate::aws::elbv2::ElbAction;
 use crate::aws::elbv2::listener::ListenerProps;
@@ -14,13 +15,18 @@ use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::{Manifest, RouteAction};
 
-pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+/// The load balancers, their listeners and rules; the buckets they log to recorded in
+/// `uses`, for the bucket's policy.
+pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired> {
     let mut out = Vec::new();
     let Some(network) = &manifest.network else {
         return out;
     };
     for load_balancer in &manifest.containers.load_balancers {
         let lb_id = load_balancer_id(&load_balancer.key);
+        if let Some((bucket, prefix)) = &load_balancer.access_logs {
+            uses.log_delivery(bucket, prefix);
+        }
         let subnets = network.subnets(load_balancer.subnets).len();
         out.push(Desired {
             id: lb_id.clone(),

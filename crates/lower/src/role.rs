@@ -15,6 +15,7 @@ use crate::aws::tags;
 use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::containers::SecretSource;
+use crate::manifest::databases::Database;
 use crate::manifest::{Manifest, Service, TaskRole};
 
 /// The services' and databases' roles. It runs after the secrets' lowering: `uses` says
@@ -83,22 +84,23 @@ pub fn desired(manifest: &Manifest, env: &Env, uses: &Uses) -> Vec<Desired> {
             ));
         }
     }
-    for database in &manifest.containers.databases {
-        if database.monitoring_interval > 0 {
-            out.push(role_for(
-                manifest,
-                monitoring_role_id(&database.key),
-                fit(&format!("{}-monitoring", database.identifier), 64),
-                ASSUME_RDS_MONITORING,
-                vec![format!(
-                    "arn:{}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
-                    partition(&env.region)
-                )],
-                Grants::default(),
-            ));
-        }
-    }
     out
+}
+
+/// The role RDS's enhanced monitoring of `database` assumes, made by the database's
+/// lowering.
+pub fn monitoring_role(manifest: &Manifest, env: &Env, database: &Database) -> Desired {
+    role_for(
+        manifest,
+        monitoring_role_id(&database.key),
+        fit(&format!("{}-monitoring", database.identifier), 64),
+        ASSUME_RDS_MONITORING,
+        vec![format!(
+            "arn:{}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+            partition(&env.region)
+        )],
+        Grants::default(),
+    )
 }
 
 /// The role RDS's enhanced monitoring of a database assumes.

@@ -4,6 +4,8 @@
 //! so in its own lowering (`uses.key(&id, key, KeyUser::Via("s3"))`): the stack key's
 //! policy is built from the uses and names no kind, and a role that reads the resource
 //! asks which key to decrypt with (`uses.key_of(&id)`), not the resource's section.
+//! Likewise a bucket's policy lets in the distributions that read it through their
+//! Origin Access Control and the load balancers that log to it, as they recorded.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,6 +31,10 @@ pub struct Uses {
     keys: BTreeMap<ResourceId, BTreeSet<KeyUser>>,
     /// Each resource under a customer managed key: that key, as a value.
     encrypted: BTreeMap<ResourceId, Value>,
+    /// The stack's buckets by key: the distributions reading each through CloudFront.
+    bucket_readers: BTreeMap<String, BTreeSet<Value>>,
+    /// Buckets by name: the prefixes load balancers write access logs under.
+    log_deliveries: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Uses {
@@ -51,6 +57,34 @@ impl Uses {
     /// reading it must be let decrypt with.
     pub fn key_of(&self, resource: &ResourceId) -> Option<&Value> {
         self.encrypted.get(resource)
+    }
+
+    /// Records that `distribution` (a reference) reads the stack's bucket `bucket` (its
+    /// key) through its Origin Access Control.
+    pub fn bucket_reader(&mut self, bucket: &str, distribution: Value) {
+        self.bucket_readers
+            .entry(bucket.to_string())
+            .or_default()
+            .insert(distribution);
+    }
+
+    /// Records that a load balancer writes its access logs to the bucket named `bucket`,
+    /// under `prefix`.
+    pub fn log_delivery(&mut self, bucket: &str, prefix: &str) {
+        self.log_deliveries
+            .entry(bucket.to_string())
+            .or_default()
+            .insert(prefix.trim_matches('/').to_string());
+    }
+
+    /// The distributions reading the stack's bucket `bucket` (its key).
+    pub fn bucket_readers(&self, bucket: &str) -> BTreeSet<Value> {
+        self.bucket_readers.get(bucket).cloned().unwrap_or_default()
+    }
+
+    /// The access log prefixes under the bucket named `bucket`.
+    pub fn log_deliveries(&self, bucket: &str) -> BTreeSet<String> {
+        self.log_deliveries.get(bucket).cloned().unwrap_or_default()
     }
 
     /// Who uses the stack's key `id`.
@@ -93,5 +127,22 @@ mod tests {
         assert_eq!(uses.key_of(&site), Some(&Value::Ref(key_id("data"))));
         assert_eq!(uses.key_of(&alerts), Some(&Value::Phys(arn.into())));
         assert_eq!(uses.key_of(&ResourceId::new("bucket", "plain")), None);
+    }
+
+    #[test]
+    fn a_bucket_s_readers_and_log_writers_are_recorded_by_bucket() {
+        let mut uses = Uses::default();
+        let cdn = Value::Ref(ResourceId::new("distribution", "cdn"));
+        uses.bucket_reader("site", cdn.clone());
+        uses.bucket_reader("site", cdn.clone());
+        uses.log_delivery("demo-logs", "/alb/");
+        uses.log_delivery("demo-logs", "nlb");
+        assert_eq!(uses.bucket_readers("site"), [cdn].into());
+        assert!(uses.bucket_readers("logs").is_empty());
+        assert_eq!(
+            uses.log_deliveries("demo-logs"),
+            ["alb".to_string(), "nlb".to_string()].into()
+        );
+        assert!(uses.log_deliveries("site").is_empty());
     }
 }
