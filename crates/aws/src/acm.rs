@@ -72,11 +72,6 @@ fn client<'a>(cx: &'a Cx, region: &str) -> &'a aws_sdk_acm::Client {
     }
 }
 
-/// The region in a certificate's ARN.
-fn region_of(arn: &str) -> &str {
-    arn.split(':').nth(3).unwrap_or_default()
-}
-
 fn plain(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
@@ -100,7 +95,7 @@ async fn read_certificates(cx: &Cx) -> Result<Vec<Owned>, AwsError> {
         found.extend(tags::tagged_global(cx, CERTIFICATE).await?);
     }
     let reads = found.into_iter().map(|(id, arn, pairs)| async move {
-        match client(cx, region_of(&arn))
+        match client(cx, crate::naming::arn_region(&arn)?)
             .describe_certificate()
             .certificate_arn(&arn)
             .send()
@@ -191,7 +186,7 @@ impl crate::engine::kind::Kind for CertificateAdapter {
                         .filter(|name| **name != domain)
                         .cloned()
                         .collect(),
-                    region: region_of(&arn).to_string(),
+                    region: crate::naming::arn_region(&arn)?.to_string(),
                     tags: tags::observed_tag_map(borrowed),
                     domain,
                 };
@@ -304,7 +299,7 @@ impl crate::engine::kind::Kind for CertificateAdapter {
         _changes: &[Change],
     ) -> Result<(), AwsError> {
         let arn = &observed.physical_id;
-        let acm = client(op.cx, region_of(arn));
+        let acm = client(op.cx, crate::naming::arn_region(arn)?);
         let props = CertificateProps::from_props(&desired.props)?;
         let live = CertificateProps::from_props(&observed.props)?;
         let (set, remove) = tags::tag_delta(&live.tags, &props.tags);
@@ -337,7 +332,7 @@ impl crate::engine::kind::Kind for CertificateAdapter {
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let arn = &observed.physical_id;
-        match client(op.cx, region_of(arn))
+        match client(op.cx, crate::naming::arn_region(arn)?)
             .delete_certificate()
             .certificate_arn(arn)
             .send()
@@ -404,7 +399,7 @@ impl crate::engine::kind::Kind for ValidationAdapter {
                 AwsError::new(ErrorKind::Other, "DescribeCertificate", "no certificate")
             })?
             .to_string();
-        let acm = client(op.cx, region_of(&arn));
+        let acm = client(op.cx, crate::naming::arn_region(&arn)?);
         let by_hand = &props.by_hand;
         let mut backoff = crate::engine::retry::Backoff::new(op.cx.timeout);
         loop {

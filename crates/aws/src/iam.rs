@@ -606,7 +606,7 @@ async fn sync_policies(
     let iam = &op.cx.clients.iam;
     if !old_inline.same_as(new_inline) {
         // The role's account, for the ARNs of the grants written as ids.
-        let account = arn.split(':').nth(4).unwrap_or_default();
+        let account = crate::naming::arn_account(arn)?;
         match new_inline.document(op, account)? {
             Some(document) => {
                 iam.put_role_policy()

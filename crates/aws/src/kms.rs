@@ -59,11 +59,6 @@ fn kms_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
 
 tags::tagging_by_arn!(aws_sdk_kms::Client, kms_tags, key_id);
 
-/// The account in a key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`).
-fn account_of(arn: &str) -> &str {
-    arn.split(':').nth(4).unwrap_or_default()
-}
-
 /// The key id in a key ARN. EnableKey, CancelKeyDeletion and ScheduleKeyDeletion take
 /// an id or an ARN on AWS; moto finds the key only by its id.
 fn key_of(arn: &str) -> &str {
@@ -147,7 +142,10 @@ async fn read_key(
         description: metadata.description().unwrap_or_default().to_string(),
         rotation: rotation.key_rotation_enabled(),
         enabled: metadata.enabled(),
-        policy: policy_value(policy.policy().unwrap_or_default(), account_of(&arn)),
+        policy: policy_value(
+            policy.policy().unwrap_or_default(),
+            crate::naming::arn_account(&arn)?,
+        ),
         tags: tags::observed_tag_map(pairs_ref.iter().copied()),
     };
     let mut resource = Observed::new(id, &arn, props.into_props());
@@ -478,7 +476,7 @@ impl crate::engine::kind::Kind for KeyAdapter {
             kms.put_key_policy()
                 .key_id(arn)
                 .policy_name("default")
-                .policy(policy_text(&props, account_of(arn)))
+                .policy(policy_text(&props, crate::naming::arn_account(arn)?))
                 .send()
                 .await
                 .aws("PutKeyPolicy")
@@ -582,8 +580,9 @@ mod tests {
             r#"{"Statement":[{"Principal":{"AWS":"arn:aws:iam::${account}:root"}}]}"#
         );
         assert_eq!(
-            account_of("arn:aws:kms:eu-west-1:123456789012:key/1234"),
+            crate::naming::arn_account("arn:aws:kms:eu-west-1:123456789012:key/1234").unwrap(),
             "123456789012"
         );
+        assert!(crate::naming::arn_account("alias/demo").is_err());
     }
 }

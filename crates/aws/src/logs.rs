@@ -34,8 +34,9 @@ crate::engine::properties! {
     }
 }
 
-/// A group's ARN without the `:*` that `arn` (the older field) ends with.
-fn group_arn(group: &aws_sdk_cloudwatchlogs::types::LogGroup) -> String {
+/// A group's ARN without the `:*` that `arn` (the older field) ends with: what its tags
+/// are read by, so an error when DescribeLogGroups gives neither.
+fn group_arn(group: &aws_sdk_cloudwatchlogs::types::LogGroup) -> Result<String, AwsError> {
     group
         .log_group_arn()
         .map(str::to_string)
@@ -44,7 +45,7 @@ fn group_arn(group: &aws_sdk_cloudwatchlogs::types::LogGroup) -> String {
                 .arn()
                 .map(|arn| arn.trim_end_matches(":*").to_string())
         })
-        .unwrap_or_default()
+        .ok_or_else(|| AwsError::missing("DescribeLogGroups", "logGroupArn"))
 }
 
 async fn list_tags(
@@ -129,7 +130,7 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
                     .log_group_name()
                     .ok_or_else(|| AwsError::missing("DescribeLogGroups", "logGroupName"))?
                     .to_string();
-                let arn = group_arn(&group);
+                let arn = group_arn(&group)?;
                 let listed = list_tags(cx, &arn).await?;
                 let pairs: Vec<(&str, &str)> = listed
                     .tags()
@@ -181,7 +182,8 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         else {
             return Ok(());
         };
-        let listed = list_tags(cx, &group_arn(group)).await.map_err(check)?;
+        let arn = group_arn(group).map_err(check)?;
+        let listed = list_tags(cx, &arn).await.map_err(check)?;
         let pairs = listed
             .tags()
             .into_iter()

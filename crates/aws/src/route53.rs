@@ -376,20 +376,22 @@ impl crate::engine::kind::Kind for ZoneAdapter {
             .into_iter()
             .flatten()
             .map(|set| {
-                (
-                    set.resource_id().unwrap_or_default().to_string(),
-                    set.tags()
-                        .iter()
-                        .map(|tag| {
-                            (
-                                tag.key().unwrap_or_default().to_string(),
-                                tag.value().unwrap_or_default().to_string(),
-                            )
-                        })
-                        .collect(),
-                )
+                let zone = set
+                    .resource_id()
+                    .ok_or_else(|| AwsError::missing("ListTagsForResources", "ResourceId"))?;
+                let pairs = set
+                    .tags()
+                    .iter()
+                    .map(|tag| {
+                        (
+                            tag.key().unwrap_or_default().to_string(),
+                            tag.value().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect();
+                Ok::<_, AwsError>((zone.to_string(), pairs))
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         Ok(owned
             .into_iter()
             .map(|(id, zone)| {

@@ -128,8 +128,9 @@ fn client<'a>(cx: &'a Cx, scope: &Scope) -> &'a aws_sdk_wafv2::Client {
     }
 }
 
-/// One listed WAF resource: name, id, ARN, lock token.
-type Listed = (String, String, String, String);
+/// One listed WAF resource: name, id, ARN (the listing's lock token goes stale: updates
+/// and deletes read their own).
+type Listed = (String, String, String);
 /// A listed WAF resource in its scope, with its tags.
 pub type Tagged = (Scope, Listed, Vec<(String, String)>);
 
@@ -176,14 +177,18 @@ macro_rules! listed_page {
             .$items()
             .iter()
             .map(|item| {
-                (
-                    item.name().unwrap_or_default().to_string(),
-                    item.id().unwrap_or_default().to_string(),
-                    item.arn().unwrap_or_default().to_string(),
-                    item.lock_token().unwrap_or_default().to_string(),
-                )
+                let field = |value: Option<&str>, field: &str| {
+                    value
+                        .map(str::to_string)
+                        .ok_or_else(|| AwsError::missing($operation, field))
+                };
+                Ok::<_, AwsError>((
+                    field(item.name(), "Name")?,
+                    field(item.id(), "Id")?,
+                    field(item.arn(), "ARN")?,
+                ))
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         (items, page.next_marker().map(str::to_string))
     }};
 }
@@ -231,8 +236,7 @@ async fn owned(cx: &Cx, acls: bool) -> Result<Vec<Owned>, AwsError> {
     Ok(listing(cx, acls)
         .await?
         .iter()
-        // The listing's lock token goes stale: updates and deletes read their own.
-        .filter_map(|(scope, (name, waf_id, arn, _lock), pairs)| {
+        .filter_map(|(scope, (name, waf_id, arn), pairs)| {
             let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
             let id = tags::owned_id(&cx.stack, borrowed)?;
             Some(Owned {
@@ -431,7 +435,12 @@ async fn get_acl(
         .web_acl()
         .cloned()
         .ok_or_else(|| AwsError::missing("GetWebACL", "WebACL"))?;
-    Ok((acl, found.lock_token().unwrap_or_default().to_string()))
+    // The lock token an update or delete must send (observe reads the ACL only).
+    let lock = found
+        .lock_token()
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::missing("GetWebACL", "LockToken"))?;
+    Ok((acl, lock))
 }
 
 pub struct FirewallAdapter;

@@ -86,7 +86,10 @@ impl crate::engine::kind::Kind for MountTargetAdapter {
                             .send()
                             .await
                             .aws("DescribeMountTargetSecurityGroups")?;
-                        let zone = target.availability_zone_name().unwrap_or_default();
+                        // Part of its logical id: without it, the target is not known.
+                        let zone = target.availability_zone_name().ok_or_else(|| {
+                            AwsError::missing("DescribeMountTargets", "AvailabilityZoneName")
+                        })?;
                         let props = MountTargetProps {
                             file_system: Value::Phys(target.file_system_id().to_string()),
                             subnet: Value::Phys(target.subnet_id().to_string()),

@@ -76,7 +76,10 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
             Err(error) => return Err(format!("cannot check whether the name is taken: {error}")),
         };
         for balancer in found.load_balancers() {
-            let arn = balancer.load_balancer_arn().unwrap_or_default();
+            let arn = balancer.load_balancer_arn().ok_or_else(|| {
+                let missing = AwsError::missing("DescribeLoadBalancers", "LoadBalancerArn");
+                format!("cannot check whether the name is taken: {missing}")
+            })?;
             super::refuse_foreign(
                 cx,
                 &desired.id,

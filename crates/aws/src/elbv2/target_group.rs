@@ -98,7 +98,10 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
             Err(error) => return Err(format!("cannot check whether the name is taken: {error}")),
         };
         for group in found.target_groups() {
-            let arn = group.target_group_arn().unwrap_or_default();
+            let arn = group.target_group_arn().ok_or_else(|| {
+                let missing = AwsError::missing("DescribeTargetGroups", "TargetGroupArn");
+                format!("cannot check whether the name is taken: {missing}")
+            })?;
             super::refuse_foreign(
                 cx,
                 &desired.id,

@@ -904,14 +904,20 @@ async fn versions(cx: &Cx, name: &str) -> Result<Vec<Version>, AwsError> {
             .aws("ListObjectVersions")?;
         for version in page.versions() {
             out.push(Version {
-                key: version.key().unwrap_or_default().to_string(),
+                key: version
+                    .key()
+                    .ok_or_else(|| AwsError::missing("ListObjectVersions", "Key"))?
+                    .to_string(),
                 version: version.version_id().map(str::to_string),
                 marker: false,
             });
         }
         for marker in page.delete_markers() {
             out.push(Version {
-                key: marker.key().unwrap_or_default().to_string(),
+                key: marker
+                    .key()
+                    .ok_or_else(|| AwsError::missing("ListObjectVersions", "DeleteMarkers.Key"))?
+                    .to_string(),
                 version: marker.version_id().map(str::to_string),
                 marker: true,
             });
@@ -1009,10 +1015,11 @@ pub async fn empty(cx: &Cx, name: &str) -> Result<(), AwsError> {
         .await
         .aws("ListMultipartUploads")?;
     for upload in uploads.uploads() {
+        let missing = |field| AwsError::missing("ListMultipartUploads", field);
         s3.abort_multipart_upload()
             .bucket(name)
-            .key(upload.key().unwrap_or_default())
-            .upload_id(upload.upload_id().unwrap_or_default())
+            .key(upload.key().ok_or_else(|| missing("Key"))?)
+            .upload_id(upload.upload_id().ok_or_else(|| missing("UploadId"))?)
             .send()
             .await
             .aws("AbortMultipartUpload")?;
