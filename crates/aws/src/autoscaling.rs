@@ -333,18 +333,6 @@ async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
     }
 }
 
-/// A capacity as RegisterScalableTarget takes it: an error naming it when it does not
-/// fit an `i32`.
-fn capacity(what: &str, value: i64) -> Result<i32, AwsError> {
-    i32::try_from(value).map_err(|_| {
-        AwsError::new(
-            ErrorKind::Other,
-            "RegisterScalableTarget",
-            format!("`{what}` {value} is out of range"),
-        )
-    })
-}
-
 async fn register(
     op: &OpCx<'_>,
     props: &ScalingProps,
@@ -360,8 +348,16 @@ async fn register(
         .service_namespace(ServiceNamespace::Ecs)
         .resource_id(resource)
         .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-        .min_capacity(capacity("min", props.min)?)
-        .max_capacity(capacity("max", props.max)?)
+        .min_capacity(crate::errors::int32(
+            "RegisterScalableTarget",
+            "min",
+            props.min,
+        )?)
+        .max_capacity(crate::errors::int32(
+            "RegisterScalableTarget",
+            "max",
+            props.max,
+        )?)
         .set_tags(tags);
     request
         .send()

@@ -260,15 +260,7 @@ async fn put(op: &OpCx<'_>, props: &AlarmProps, tags: Option<Vec<Tag>>) -> Resul
             format!("threshold `{}` is not a number", props.threshold),
         )
     })?;
-    let int = |what: &str, value: i64| {
-        i32::try_from(value).map_err(|_| {
-            AwsError::new(
-                ErrorKind::Other,
-                PUT,
-                format!("{what} {value} is out of range"),
-            )
-        })
-    };
+    let int = |what: &str, value: i64| crate::errors::int32(PUT, what, value);
     let metric = &props.metric;
     let period = metric
         .period

@@ -8,6 +8,18 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 pub use crate::engine::error::{Error as AwsError, ErrorKind};
 
+/// A number an AWS API takes as an `i32` (a port, a priority, a period): an error naming
+/// the operation and `what` when the manifest's or the plan's number does not fit.
+pub fn int32(operation: &str, what: &str, value: i64) -> Result<i32, AwsError> {
+    i32::try_from(value).map_err(|_| {
+        AwsError::new(
+            ErrorKind::Other,
+            operation,
+            format!("{what} {value} is out of range"),
+        )
+    })
+}
+
 /// An SDK error as the engine's, its kind read from the code.
 pub fn from_sdk<E, R>(operation: &str, error: SdkError<E, R>) -> AwsError
 where

@@ -11,7 +11,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use std::time::Duration;
 
 use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
-use super::errors::{AwsError, AwsResultExt, ErrorKind};
+use super::errors::{AwsError, AwsResultExt};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
@@ -278,13 +278,7 @@ async fn set_retention(op: &OpCx<'_>, name: &str, days: Option<i64>) -> Result<(
     let logs = &op.cx.clients.logs;
     match days {
         Some(days) => {
-            let days = i32::try_from(days).map_err(|_| {
-                AwsError::new(
-                    ErrorKind::Other,
-                    "PutRetentionPolicy",
-                    format!("{days} days is out of range"),
-                )
-            })?;
+            let days = crate::errors::int32("PutRetentionPolicy", "retention days", days)?;
             logs.put_retention_policy()
                 .log_group_name(name)
                 .retention_in_days(days)

@@ -289,13 +289,11 @@ fn visibility(name: &str, metrics: bool) -> Result<VisibilityConfig, AwsError> {
 fn sdk_rule(rule: &WafRule, metrics: bool) -> Result<Rule, AwsError> {
     let count = rule.count;
     let name = &rule.name;
-    let priority = i32::try_from(rule.priority).map_err(|_| {
-        AwsError::new(
-            ErrorKind::Other,
-            "CreateWebACL",
-            format!("rule `{name}`'s priority {} is out of range", rule.priority),
-        )
-    })?;
+    let priority = crate::errors::int32(
+        "CreateWebACL",
+        &format!("rule `{name}`'s priority"),
+        rule.priority,
+    )?;
     let mut builder = Rule::builder()
         .name(name)
         .priority(priority)

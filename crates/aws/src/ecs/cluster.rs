@@ -11,7 +11,7 @@ use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::errors::{AwsError, AwsResultExt, built};
 use crate::{Cx, OpCx, tags};
 
 pub const KIND: &str = "cluster";
@@ -42,13 +42,11 @@ fn strategy_items(
     strategy: &BTreeSet<Strategy>,
 ) -> Result<Vec<CapacityProviderStrategyItem>, AwsError> {
     let number = |value: i64| {
-        i32::try_from(value).map_err(|_| {
-            AwsError::new(
-                ErrorKind::Other,
-                "PutClusterCapacityProviders",
-                format!("`{value}` is out of range for a capacity provider strategy"),
-            )
-        })
+        crate::errors::int32(
+            "PutClusterCapacityProviders",
+            "a capacity provider strategy's number",
+            value,
+        )
     };
     strategy
         .iter()

@@ -136,22 +136,6 @@ pub async fn clusters(
     Ok(clusters.as_slice())
 }
 
-/// A number ECS takes as an `i32` (a count, a port, seconds): an error naming it when it
-/// does not fit.
-pub(crate) fn int32(
-    operation: &str,
-    what: &str,
-    value: i64,
-) -> Result<i32, super::errors::AwsError> {
-    i32::try_from(value).map_err(|_| {
-        super::errors::AwsError::new(
-            super::errors::ErrorKind::Other,
-            operation,
-            format!("`{what}` {value} is out of range"),
-        )
-    })
-}
-
 pub fn ecs_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
     pairs
         .into_iter()

@@ -12,12 +12,13 @@ use aws_sdk_ecs::types::{
     LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags, ServiceRegistry,
 };
 
-use super::{ecs_tags, int32, tag_pairs};
+use super::{ecs_tags, tag_pairs};
 use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::retry::Backoff;
 use crate::engine::typed::Properties as _;
+use crate::errors::int32;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::naming::client_token;
 use crate::{Cx, OpCx, tags};

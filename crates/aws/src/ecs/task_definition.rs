@@ -13,11 +13,12 @@ use aws_sdk_ecs::types::{
 };
 use futures::future::try_join_all;
 
-use super::{ecs_tags, int32, tag_pairs};
+use super::{ecs_tags, tag_pairs};
 use crate::conditions::{Condition, Given as _, Means};
 use crate::engine::diff::{Change, Replacement};
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::{Prop as _, Properties as _};
+use crate::errors::int32;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::secretsmanager::{secret_value, value_from};
 use crate::{Cx, OpCx, tags};

@@ -185,7 +185,7 @@ fn certificates(props: &ListenerProps) -> Option<Vec<Certificate>> {
 
 async fn create_listener(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     let props = ListenerProps::from_props(&desired.props)?;
-    let port = super::int32("CreateListener", "port", props.port)?;
+    let port = crate::errors::int32("CreateListener", "port", props.port)?;
     let created = op
         .cx
         .clients

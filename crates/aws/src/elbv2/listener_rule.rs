@@ -175,7 +175,7 @@ fn conditions(props: &ListenerRuleProps) -> Vec<RuleCondition> {
 
 async fn create_rule(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     let props = ListenerRuleProps::from_props(&desired.props)?;
-    let priority = super::int32("CreateRule", "priority", props.priority)?;
+    let priority = crate::errors::int32("CreateRule", "priority", props.priority)?;
     let created = op
         .cx
         .clients

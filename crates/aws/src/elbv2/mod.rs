@@ -147,18 +147,6 @@ crate::engine::record! {
     }
 }
 
-/// A number ELBv2 takes as an `i32` (a port, a priority): an error naming it when it
-/// does not fit.
-fn int32(operation: &str, what: &str, value: i64) -> Result<i32, AwsError> {
-    i32::try_from(value).map_err(|_| {
-        AwsError::new(
-            ErrorKind::Other,
-            operation,
-            format!("{what} {value} is out of range"),
-        )
-    })
-}
-
 impl ElbAction {
     /// An action of `kind` with none of its fields set yet.
     pub fn of_kind(kind: &str) -> Self {

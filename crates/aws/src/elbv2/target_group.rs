@@ -60,10 +60,10 @@ crate::engine::properties! {
 /// one that does not fit an `i32`.
 fn check_numbers(operation: &str, check: &HealthCheck) -> Result<[i32; 4], AwsError> {
     Ok([
-        super::int32(operation, "health check interval", check.interval)?,
-        super::int32(operation, "health check timeout", check.timeout)?,
-        super::int32(operation, "healthy threshold", check.healthy)?,
-        super::int32(operation, "unhealthy threshold", check.unhealthy)?,
+        crate::errors::int32(operation, "health check interval", check.interval)?,
+        crate::errors::int32(operation, "health check timeout", check.timeout)?,
+        crate::errors::int32(operation, "healthy threshold", check.healthy)?,
+        crate::errors::int32(operation, "unhealthy threshold", check.unhealthy)?,
     ])
 }
 
@@ -216,7 +216,11 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
             .create_target_group()
             .name(&props.name)
             .protocol(protocol.clone())
-            .port(super::int32("CreateTargetGroup", "port", props.port)?)
+            .port(crate::errors::int32(
+                "CreateTargetGroup",
+                "port",
+                props.port,
+            )?)
             .vpc_id(vpc)
             .target_type(TargetTypeEnum::Ip)
             .health_check_protocol(protocol)

@@ -166,17 +166,6 @@ impl InstanceChanges {
     }
 }
 
-/// A number RDS takes as an `i32`: an error naming it when it does not fit.
-fn int(operation: &str, what: &str, value: i64) -> Result<i32, AwsError> {
-    i32::try_from(value).map_err(|_| {
-        AwsError::new(
-            ErrorKind::Other,
-            operation,
-            format!("{what} {value} is out of RDS's range"),
-        )
-    })
-}
-
 fn observed(cx: &Cx, found: &aws_sdk_rds::types::DbInstance) -> Result<Option<Observed>, AwsError> {
     let tags = pairs(found.tag_list());
     let Some(id) = tags::owned_id(&cx.stack, borrowed(&tags)) else {
@@ -533,7 +522,7 @@ impl crate::engine::kind::Kind for InstanceAdapter {
             .engine("postgres")
             .engine_version(&props.engine_version)
             .db_instance_class(&props.class)
-            .allocated_storage(int(CREATE, "storage", props.storage)?)
+            .allocated_storage(crate::errors::int32(CREATE, "storage", props.storage)?)
             .storage_type(&props.storage_type)
             .db_subnet_group_name(op.resolve(&props.subnet_group)?)
             .set_vpc_security_group_ids(Some(groups))
@@ -542,14 +531,14 @@ impl crate::engine::kind::Kind for InstanceAdapter {
             .manage_master_user_password(true)
             .storage_encrypted(props.encrypted)
             .set_kms_key_id(op.resolve_optional(&props.kms_key)?)
-            .backup_retention_period(int(
+            .backup_retention_period(crate::errors::int32(
                 CREATE,
                 "backup_retention_days",
                 props.backup_retention_days,
             )?)
             .multi_az(props.multi_az)
             .enable_performance_insights(props.performance_insights)
-            .monitoring_interval(int(
+            .monitoring_interval(crate::errors::int32(
                 CREATE,
                 "monitoring_interval",
                 props.monitoring_interval,
@@ -604,7 +593,11 @@ impl crate::engine::kind::Kind for InstanceAdapter {
                 request = request.db_instance_class(&props.class);
             }
             if changed.storage {
-                request = request.allocated_storage(int(MODIFY, "storage", props.storage)?);
+                request = request.allocated_storage(crate::errors::int32(
+                    MODIFY,
+                    "storage",
+                    props.storage,
+                )?);
             }
             if changed.storage_type {
                 request = request.storage_type(&props.storage_type);
@@ -618,7 +611,7 @@ impl crate::engine::kind::Kind for InstanceAdapter {
                 request = request.set_vpc_security_group_ids(Some(groups));
             }
             if changed.backup_retention_days {
-                request = request.backup_retention_period(int(
+                request = request.backup_retention_period(crate::errors::int32(
                     MODIFY,
                     "backup_retention_days",
                     props.backup_retention_days,
@@ -632,7 +625,7 @@ impl crate::engine::kind::Kind for InstanceAdapter {
             }
             if changed.monitoring_interval || changed.monitoring_role {
                 request = request
-                    .monitoring_interval(int(
+                    .monitoring_interval(crate::errors::int32(
                         MODIFY,
                         "monitoring_interval",
                         props.monitoring_interval,
