@@ -129,7 +129,7 @@ pub enum Dimension {
 /// What the alarms may name outside themselves.
 pub struct Context<'a> {
     pub stack: &'a str,
-    pub topics: Vec<String>,
+    pub topics: &'a [String],
     pub containers: &'a Containers,
 }
 
@@ -789,7 +789,7 @@ fn topics(
                 .to_string(),
             pos: name.pos,
         };
-        if reference(decoder, &name, "topic", &cx.topics) && !out.contains(&name.value) {
+        if reference(decoder, &name, "topic", cx.topics) && !out.contains(&name.value) {
             out.push(name.value);
         }
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::decode::{Decoder, Fields, Spanned};
-use super::decode::{Entry, flag, named_positions};
+use super::decode::{Entry, flag};
 use super::keys::{KeyRef, encryption_key};
 use super::network::Tier;
 use super::scope::{Context, security_groups, tier};
@@ -67,19 +67,6 @@ pub struct Database {
     pub apply_immediately: bool,
     /// A change that makes a new instance (losing its data) is allowed.
     pub allow_replacement: bool,
-}
-
-/// The keys under `databases:` as written, errors or not.
-pub fn declared(fields: &Fields<'_>) -> Vec<String> {
-    fields
-        .get("databases")
-        .map(|node| {
-            named_positions(node)
-                .into_iter()
-                .map(|(key, _)| key.value)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Vec<Database> {

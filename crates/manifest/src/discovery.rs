@@ -2,7 +2,6 @@
 //! stack's VPC) and a service's `discovery` (its name in one, so `influxdb.edgemind.local`
 //! resolves to the service's tasks).
 
-use super::decode::named_positions;
 use super::decode::{Decoder, Entry, Fields};
 use super::diag::{Pos, suggest};
 use super::yaml::{Node, NodeKind};
@@ -27,19 +26,6 @@ pub struct Discovery {
     pub name: String,
     /// Seconds resolvers may keep an answer.
     pub ttl: i64,
-}
-
-/// The keys under `namespaces:` as written, errors or not.
-pub fn declared(fields: &Fields<'_>) -> Vec<String> {
-    fields
-        .get("namespaces")
-        .map(|node| {
-            named_positions(node)
-                .into_iter()
-                .map(|(key, _)| key.value)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A DNS name of letters, digits and hyphens in dot-separated labels of 1-63.

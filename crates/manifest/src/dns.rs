@@ -16,7 +16,6 @@
 //! records written in the stack's zones, in us-east-1 when a distribution uses them.
 
 use super::containers::Containers;
-use super::decode::named_positions;
 use super::decode::{Decoder, Entry, Fields, Spanned};
 use super::diag::{Pos, suggest};
 use super::yaml::Node;
@@ -67,24 +66,6 @@ pub struct Certificate {
     /// Per validated name (`known::validation_domains`), the zone (its key) its record is
     /// written in; `None`: validated by hand.
     pub validation: Vec<(String, Option<String>)>,
-}
-
-/// The keys under `certificates:` as written, errors or not.
-pub fn declared_certificates(fields: &Fields<'_>) -> Vec<String> {
-    declared(fields, "certificates")
-}
-
-/// The keys under `section` as written, errors or not.
-fn declared(fields: &Fields<'_>, section: &str) -> Vec<String> {
-    fields
-        .get(section)
-        .map(|node| {
-            named_positions(node)
-                .into_iter()
-                .map(|(key, _)| key.value)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// What records may point at.
@@ -422,11 +403,12 @@ pub fn decode_certificates(
     zones: &[Zone],
     containers: &Containers,
     edge: &super::edge::Edge,
+    declared: &super::declared::Declared,
 ) -> Vec<Certificate> {
     let Some(node) = fields.get("certificates") else {
         return Vec::new();
     };
-    let zone_keys = declared(fields, "zones");
+    let zone_keys = declared.names("zones");
     let mut out = Vec::new();
     for Entry { key, fields, .. } in decoder.entries(node, "certificates", CERTIFICATE) {
         let Some(domain) = fields
@@ -459,7 +441,7 @@ pub fn decode_certificates(
                         .to_string(),
                     pos: name.pos,
                 };
-                if !super::decode::reference(decoder, &name, "zone", &zone_keys) {
+                if !super::decode::reference(decoder, &name, "zone", zone_keys) {
                     continue;
                 }
                 Some(name)

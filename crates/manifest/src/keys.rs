@@ -1,8 +1,8 @@
 //! The `keys` section: customer managed KMS keys the stack creates, and how other sections
 //! name a key (`kms_key: keys.archive`, or the ARN or alias of a key made elsewhere).
 
+use super::decode::flag;
 use super::decode::{Decoder, Entry, Fields};
-use super::decode::{flag, named_positions};
 use super::diag::{Pos, suggest};
 use super::yaml::Node;
 
@@ -29,19 +29,6 @@ pub enum KeyRef {
     Stack(String),
     /// A key made elsewhere: its ARN or `alias/NAME`, as written.
     Other(String),
-}
-
-/// The keys under `keys:` as written, errors or not.
-pub fn declared(fields: &Fields<'_>) -> Vec<String> {
-    fields
-        .get("keys")
-        .map(|node| {
-            named_positions(node)
-                .into_iter()
-                .map(|(key, _)| key.value)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Reads a `kms_key` value: `keys.<name>` of a declared key, a KMS key ARN, or an alias.

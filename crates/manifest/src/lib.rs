@@ -8,6 +8,7 @@ use edgectl_base::{known, redact, source, text};
 pub mod alarms;
 pub mod containers;
 pub mod databases;
+pub mod declared;
 pub mod decode;
 pub mod diag;
 pub mod discovery;

@@ -8,8 +8,6 @@
 //! characters ([`OPEN`], [`CLOSE`]), so that a literal `${` written `$${` is never read as
 //! one; [`display`] shows them as written.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use super::diag::{Diagnostic, Pos, suggest};
 use super::yaml::{Node, NodeKind};
 
@@ -138,7 +136,7 @@ pub fn parts(text: &str) -> Vec<Part> {
 /// Checks every reference left in the tree (after variables and environments) against
 /// the resources it declares: a declared key of a section, an attribute that section has.
 pub fn check(root: &Node, attributes: &Attributes<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    let declared = declared(root, attributes);
+    let declared = super::declared::Declared::scan(root);
     visit(root, &mut |node, text| {
         for part in parts(text) {
             let pos = at(node, text);
@@ -165,7 +163,7 @@ pub fn check(root: &Node, attributes: &Attributes<'_>, diagnostics: &mut Vec<Dia
 }
 
 fn check_one(
-    declared: &BTreeMap<&str, BTreeSet<String>>,
+    declared: &super::declared::Declared,
     attributes: &Attributes<'_>,
     reference: &Reference,
     pos: Pos,
@@ -175,7 +173,11 @@ fn check_one(
         key,
         attribute,
     } = reference;
-    let keys = declared.get(section.as_str()).cloned().unwrap_or_default();
+    // Only a section with attributes declares what a reference may name.
+    let keys = match attributes.of(section) {
+        Some(_) => declared.names(section),
+        None => &[],
+    };
     if !keys.contains(key) {
         let help = match suggest(key, keys.iter().map(String::as_str)) {
             Some(close) => format!("did you mean `${{{section}.{close}.{attribute}}}`?"),
@@ -238,59 +240,6 @@ fn example(inner: &str, attributes: &Attributes<'_>) -> String {
             attributes[0]
         ),
         None => "load_balancers.alb.dns_name".to_string(),
-    }
-}
-
-/// Section -> the keys it declares, for every section with attributes.
-fn declared<'a>(root: &Node, attributes: &Attributes<'a>) -> BTreeMap<&'a str, BTreeSet<String>> {
-    let mut declared = BTreeMap::new();
-    let NodeKind::Map(entries) = &root.kind else {
-        return declared;
-    };
-    for (section, _) in attributes.all() {
-        let keys = entries
-            .iter()
-            .find(|(key, _)| matches!(&key.kind, NodeKind::Scalar { text, .. } if text == section))
-            .map(|(_, body)| match &body.kind {
-                // The network's VPC, and its tiers of subnets.
-                NodeKind::Map(_) if section == "network" => std::iter::once("vpc".to_string())
-                    .chain(map_entry(body, "subnets").map(keys_of).unwrap_or_default())
-                    .collect(),
-                NodeKind::Map(items) => items
-                    .iter()
-                    .filter_map(|(key, _)| match &key.kind {
-                        NodeKind::Scalar { text, .. } => Some(text.clone()),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => BTreeSet::new(),
-            })
-            .unwrap_or_default();
-        declared.insert(section, keys);
-    }
-    declared
-}
-
-fn map_entry<'n>(node: &'n Node, name: &str) -> Option<&'n Node> {
-    match &node.kind {
-        NodeKind::Map(entries) => entries
-            .iter()
-            .find(|(key, _)| matches!(&key.kind, NodeKind::Scalar { text, .. } if text == name))
-            .map(|(_, value)| value),
-        _ => None,
-    }
-}
-
-fn keys_of(node: &Node) -> Vec<String> {
-    match &node.kind {
-        NodeKind::Map(entries) => entries
-            .iter()
-            .filter_map(|(key, _)| match &key.kind {
-                NodeKind::Scalar { text, .. } => Some(text.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
     }
 }
 

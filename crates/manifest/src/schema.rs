@@ -2,6 +2,7 @@
 //! can be made before calling AWS.
 
 use super::containers::{self, Containers};
+use super::declared::Declared;
 use super::decode::{Decoder, Fields, Spanned};
 use super::edge::{self, Edge};
 use super::network::{
@@ -71,6 +72,8 @@ pub struct Manifest {
     pub outputs: Vec<Output>,
     /// What the registered kinds' sections decoded (`kinds/`).
     pub sections: super::sections::Sections,
+    /// What every section declares, as written (what references may name).
+    pub declared: Declared,
 }
 
 /// A value the stack tells its users and pipelines (`outputs:`), built from variables and
@@ -113,6 +116,7 @@ pub fn decode(
         .chain(sections.iter().map(|section| section.key()))
         .collect();
     let fields = decoder.fields(root, "manifest", &top_level)?;
+    let declared = Declared::scan(root);
     let stack = decode_stack(decoder, &fields, root);
     let region = decode_region(decoder, &fields);
     let tags = fields
@@ -133,18 +137,18 @@ pub fn decode(
     };
     let namespaces = super::discovery::decode(decoder, &fields, network.is_some());
     let keys = super::keys::decode(decoder, &fields, stack.as_deref().unwrap_or("stack"));
-    let declared_keys = super::keys::declared(&fields);
+    let declared_keys = declared.names("keys");
     let secrets = super::secrets::decode(
         decoder,
         &fields,
         stack.as_deref().unwrap_or("stack"),
-        &declared_keys,
+        declared_keys,
     );
     let topics = super::topics::decode(
         decoder,
         &fields,
         stack.as_deref().unwrap_or("stack"),
-        &declared_keys,
+        declared_keys,
     );
     let containers = decode_containers(
         decoder,
@@ -152,9 +156,9 @@ pub fn decode(
         stack.as_deref().unwrap_or("stack"),
         network.as_ref(),
         &security_groups,
-        &declared_keys,
+        &declared,
     );
-    let edge = decode_edge(decoder, &fields, base, &containers, &declared_keys);
+    let edge = decode_edge(decoder, &fields, base, &containers, &declared);
     let zones = decode_zones(decoder, &fields, &containers, &edge);
     let certificates = super::dns::decode_certificates(
         decoder,
@@ -163,12 +167,13 @@ pub fn decode(
         &zones,
         &containers,
         &edge,
+        &declared,
     );
     let firewalls = decode_firewalls(decoder, &fields, stack.as_deref(), &containers, &edge);
     let alarms = {
         let cx = super::alarms::Context {
             stack: stack.as_deref().unwrap_or("stack"),
-            topics: topics.iter().map(|topic| topic.key.clone()).collect(),
+            topics: declared.names("topics"),
             containers: &containers,
         };
         super::alarms::decode(decoder, &fields, &cx)
@@ -196,6 +201,7 @@ pub fn decode(
             .map(|node| decode_outputs(decoder, node))
             .unwrap_or_default(),
         sections: super::sections::Sections::default(),
+        declared,
     };
     super::keys::check_retained(decoder, &manifest);
     // The registered kinds' sections, once what they may refer to is decoded.
@@ -252,15 +258,15 @@ fn decode_containers(
     stack: &str,
     network: Option<&Network>,
     security_groups: &[SecurityGroup],
-    declared_keys: &[String],
+    declared: &Declared,
 ) -> Containers {
     let cx = super::scope::Context {
-        secrets: super::secrets::declared(fields),
+        secrets: declared.names("secrets").to_vec(),
         valueless_secrets: super::secrets::valueless(fields),
-        keys: declared_keys.to_vec(),
-        namespaces: super::discovery::declared(fields),
-        databases: super::databases::declared(fields),
-        certificates: super::dns::declared_certificates(fields),
+        keys: declared.names("keys").to_vec(),
+        namespaces: declared.names("namespaces").to_vec(),
+        databases: declared.names("databases").to_vec(),
+        certificates: declared.names("certificates").to_vec(),
         stack,
         network,
         security_groups: security_groups
@@ -277,7 +283,7 @@ fn decode_edge(
     fields: &Fields<'_>,
     base: &std::path::Path,
     containers: &Containers,
-    declared_keys: &[String],
+    declared: &Declared,
 ) -> Edge {
     let cx = edge::Context {
         base,
@@ -287,8 +293,8 @@ fn decode_edge(
             .map(|lb| lb.key.clone())
             .collect(),
         tags: decode_tags,
-        keys: declared_keys.to_vec(),
-        certificates: super::dns::declared_certificates(fields),
+        keys: declared.names("keys").to_vec(),
+        certificates: declared.names("certificates").to_vec(),
     };
     edge::decode(decoder, fields, &cx)
 }

@@ -5,8 +5,8 @@
 //! (`aws secretsmanager put-secret-value`, as the seeds' runbooks do). `generate: false`
 //! makes a secret without a value, which no container may read.
 
+use super::decode::flag;
 use super::decode::{Decoder, Entry, Fields};
-use super::decode::{flag, named_positions};
 use super::keys::{KeyRef, key_ref};
 use super::yaml::{Node, NodeKind};
 
@@ -41,20 +41,6 @@ pub struct Secret {
 pub struct Generate {
     pub length: i64,
     pub exclude_punctuation: bool,
-}
-
-/// The keys under `secrets:` as written, errors or not: services referring to one with
-/// errors of its own get no second error about it.
-pub fn declared(fields: &Fields<'_>) -> Vec<String> {
-    fields
-        .get("secrets")
-        .map(|node| {
-            named_positions(node)
-                .into_iter()
-                .map(|(key, _)| key.value)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The keys under `secrets:` written with `generate: false` (no value), which no container
