@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::aws::Adapter;
-use crate::aws::cloudfront::invalidation::INVALIDATION;
-use crate::aws::s3::{self, content};
+use crate::aws::ids::INVALIDATION;
+use crate::aws::s3::content;
 use crate::cli::{GlobalArgs, ManifestArgs};
 use crate::engine::model::ResourceId;
 use crate::lower::Env;
@@ -24,7 +24,7 @@ use crate::pipeline::{self, Observation};
 use crate::render::{self, Paint};
 
 /// The kinds a sync plans: the buckets' content and what the distributions in front cache.
-const CONTENT: &[&str] = &[s3::OBJECTS, INVALIDATION];
+const CONTENT: &[&str] = &[crate::aws::ids::OBJECTS, INVALIDATION];
 
 pub struct Options {
     pub manifest: ManifestArgs,
@@ -81,7 +81,7 @@ async fn sync_buckets(
     // The content kinds only, on the chosen buckets only, each read by its name.
     let scope: Vec<(ResourceId, String)> = buckets
         .iter()
-        .map(|bucket| (s3::bucket_id(&bucket.key), bucket.name.clone()))
+        .map(|bucket| (crate::aws::ids::bucket_id(&bucket.key), bucket.name.clone()))
         .collect();
     cx.reads.s3.scope(scope.clone());
     let content: Vec<Arc<dyn Adapter>> = adapters

@@ -26,9 +26,8 @@ use super::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
+use crate::ids::{CERTIFICATE, CERTIFICATE_VALIDATION as VALIDATION, validation_id};
 
-pub const CERTIFICATE: &str = "certificate";
-pub const VALIDATION: &str = "certificate_validation";
 /// Where CloudFront takes certificates from.
 const GLOBAL: &str = "us-east-1";
 
@@ -53,14 +52,6 @@ crate::engine::properties! {
         /// (the manifest's, never compared: see `normalize`).
         pub by_hand: Vec<String> => InPlace,
     }
-}
-
-pub fn certificate_id(key: &str) -> ResourceId {
-    ResourceId::new(CERTIFICATE, key)
-}
-
-pub fn validation_id(key: &str) -> ResourceId {
-    ResourceId::new(VALIDATION, key)
 }
 
 /// The ACM client of a region: the stack's, or us-east-1.

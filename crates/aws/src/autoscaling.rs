@@ -12,15 +12,14 @@ use aws_sdk_applicationautoscaling::types::{
 };
 
 use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means, Removal as _};
-use super::ecs::{self, service::service_id};
+use super::ecs;
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::retry;
 use crate::engine::typed::Properties as _;
-
-pub const KIND: &str = "scaling";
+use crate::ids::{SCALING as KIND, scaling_id, service_id};
 
 crate::engine::properties! {
     /// A service's scalable target and its target-tracking policies.
@@ -74,10 +73,6 @@ impl Metric {
             Metric::Memory => props.memory,
         }
     }
-}
-
-pub fn scaling_id(service: &str) -> ResourceId {
-    ResourceId::new(KIND, service)
 }
 
 pub struct ScalingAdapter;
@@ -162,7 +157,7 @@ impl crate::engine::kind::Kind for ScalingAdapter {
                 let id = found.owned_id(&cx.stack)?;
                 let cluster = found.cluster.rsplit('/').next()?;
                 let name = found.service.service_name()?;
-                (id.kind() == ecs::service::KIND)
+                (id.kind() == crate::ids::SERVICE)
                     .then(|| (format!("service/{cluster}/{name}"), id.name().to_string()))
             })
             .collect();

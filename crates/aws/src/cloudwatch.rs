@@ -21,8 +21,8 @@ use super::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
+use crate::ids::ALARM;
 
-pub const ALARM: &str = "alarm";
 /// DescribeAlarms takes at most this many names.
 const NAMES_PER_CALL: usize = 100;
 
@@ -78,10 +78,6 @@ crate::engine::record! {
 /// A threshold as CloudWatch answers it, so that `80` and `80.0` compare equal.
 pub fn threshold_text(value: f64) -> String {
     format!("{value}")
-}
-
-pub fn alarm_id(name: &str) -> ResourceId {
-    ResourceId::new(ALARM, name)
 }
 
 fn cloudwatch_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {

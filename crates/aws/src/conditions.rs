@@ -103,7 +103,7 @@ pub fn uses_stack_certificate(desired: &Desired) -> bool {
     desired
         .after
         .iter()
-        .any(|id| id.kind() == super::acm::VALIDATION)
+        .any(|id| id.kind() == crate::ids::CERTIFICATE_VALIDATION)
 }
 
 /// `error`, where it says a certificate was not found (`codes`), read by whose

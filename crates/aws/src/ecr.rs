@@ -17,8 +17,8 @@ use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
+use crate::ids::REPOSITORY as KIND;
 
-pub const KIND: &str = "repository";
 /// Set on repositories whose manifest says `force_destroy: true`.
 const FORCE_DESTROY_TAG: &str = "edgectl:force-destroy";
 

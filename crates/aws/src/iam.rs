@@ -20,8 +20,8 @@ use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
+use crate::ids::ROLE as KIND;
 
-pub const KIND: &str = "role";
 /// The one inline policy edgectl writes on a role.
 const INLINE_POLICY: &str = "edgectl";
 

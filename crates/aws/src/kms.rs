@@ -31,16 +31,12 @@ use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId};
 use crate::engine::typed::Properties as _;
+use crate::ids::KEY as KIND;
 
-pub const KIND: &str = "key";
 /// Stands for the account's id in a desired key policy.
 pub const ACCOUNT: &str = "${account}";
 /// The shortest waiting period KMS allows before a scheduled deletion.
 pub const DELETION_WINDOW_DAYS: i32 = 7;
-
-pub fn key_id(key: &str) -> ResourceId {
-    ResourceId::new(KIND, key)
-}
 
 pub struct KeyAdapter;
 

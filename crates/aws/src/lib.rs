@@ -20,6 +20,7 @@ pub mod efs;
 pub mod elbv2;
 pub mod errors;
 pub mod iam;
+pub mod ids;
 pub mod kms;
 pub mod lock;
 pub mod logs;

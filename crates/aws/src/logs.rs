@@ -16,9 +16,8 @@ use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
+use crate::ids::LOG_GROUP as KIND;
 use crate::known::LOG_GROUP_PREFIXES;
-
-pub const KIND: &str = "log_group";
 
 pub struct LogGroupAdapter;
 

@@ -32,6 +32,7 @@ use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change as FieldChange;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::{Prop as _, Properties as _};
+use crate::ids::{RECORD, ZONE};
 
 crate::engine::properties! {
     /// A hosted zone the stack makes.
@@ -82,26 +83,11 @@ fn text<'a>(operation: &str, what: &str, value: &'a Value) -> Result<&'a str, Aw
     })
 }
 
-pub const ZONE: &str = "zone";
-pub const RECORD: &str = "record";
 /// Where a record's ownership marker lives: `_edgectl.<type>.<name>`.
 const MARKER: &str = "_edgectl";
 /// Where the marker of a record the stack relies on and does not own lives:
 /// `_edgectl-shared.<stack>.<type>.<name>` (one per stack: the record may be another's).
 const SHARED_MARKER: &str = "_edgectl-shared";
-
-pub fn zone_id(key: &str) -> ResourceId {
-    ResourceId::new(ZONE, key)
-}
-
-/// A record's logical id: its zone's key, its name relative to the zone (`@` for the
-/// apex) and its type.
-pub fn record_id(zone: &str, label: &str, kind: &str) -> ResourceId {
-    ResourceId::new(
-        RECORD,
-        &format!("{zone}.{label}.{}", kind.to_ascii_lowercase()),
-    )
-}
 
 /// The caller reference of the stack's zones starts with this.
 fn reference_prefix(stack: &str, id: &ResourceId) -> String {
@@ -972,6 +958,7 @@ async fn submit(op: &OpCx<'_>, zone: &str, changes: Vec<Change>) -> Result<(), A
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::{record_id, zone_id};
 
     #[test]
     fn a_marker_names_its_record_and_owner() {

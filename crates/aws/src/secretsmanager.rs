@@ -27,15 +27,11 @@ use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
+use crate::ids::SECRET as KIND;
 
-pub const KIND: &str = "secret";
 /// The days a deleted secret stays restorable, for a destroy to use.
 const RECOVERY_TAG: &str = "edgectl:recovery-window-days";
 const DEFAULT_RECOVERY_DAYS: i64 = 30;
-
-pub fn secret_id(key: &str) -> ResourceId {
-    ResourceId::new(KIND, key)
-}
 
 pub struct SecretAdapter;
 

@@ -17,32 +17,16 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_sns::types::Tag;
 use futures::future::try_join_all;
-use sha2::{Digest as _, Sha256};
 
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Step, Summary};
-use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
+use crate::ids::{SUBSCRIPTION, TOPIC, subscription_id};
 
-pub const TOPIC: &str = "topic";
-pub const SUBSCRIPTION: &str = "subscription";
 /// What SNS lists in place of a subscription's ARN until it is confirmed.
 const PENDING: &str = "PendingConfirmation";
-
-pub fn topic_id(key: &str) -> ResourceId {
-    ResourceId::new(TOPIC, key)
-}
-
-/// A subscription's logical id: its topic's key, its protocol and a short digest of its
-/// endpoint (an address or URL is no name).
-pub fn subscription_id(topic: &str, protocol: &str, endpoint: &str) -> ResourceId {
-    let digest = hex::encode(Sha256::digest(endpoint.as_bytes()));
-    ResourceId::new(
-        SUBSCRIPTION,
-        &format!("{topic}.{protocol}-{}", &digest[..8]),
-    )
-}
 
 fn sns_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
     pairs

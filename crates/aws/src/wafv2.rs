@@ -27,10 +27,7 @@ use super::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
-
-pub const FIREWALL: &str = "firewall";
-pub const IP_SET: &str = "ip_set";
-pub const ASSOCIATION: &str = "firewall_association";
+use crate::ids::{FIREWALL, FIREWALL_ASSOCIATION as ASSOCIATION, IP_SET, association_id};
 
 crate::engine::properties! {
     /// A web ACL: what its lowering builds and its observe reads.
@@ -86,18 +83,6 @@ crate::engine::properties! {
         /// By reference: another one replaces it in place.
         pub firewall: Value => InPlace,
     }
-}
-
-pub fn firewall_id(key: &str) -> ResourceId {
-    ResourceId::new(FIREWALL, key)
-}
-
-pub fn ip_set_id(firewall: &str, rule: &str) -> ResourceId {
-    ResourceId::new(IP_SET, &format!("{firewall}.{rule}"))
-}
-
-pub fn association_id(firewall: &str, load_balancer: &str) -> ResourceId {
-    ResourceId::new(ASSOCIATION, &format!("{firewall}.{load_balancer}"))
 }
 
 fn built<T>(

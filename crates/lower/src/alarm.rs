@@ -3,16 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::cloudwatch::{AlarmMetric, AlarmProps, Stat, alarm_id, threshold_text};
-use crate::aws::sns::topic_id;
+use crate::aws::cloudwatch::{AlarmMetric, AlarmProps, Stat, threshold_text};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 use crate::manifest::alarms::{Dimension, Metric, Stat as ManifestStat};
 
-use super::load_balancer::load_balancer_id;
-use super::target_group::target_group_id;
+use crate::aws::ids::{alarm_id, load_balancer_id, target_group_id, topic_id};
 
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     manifest

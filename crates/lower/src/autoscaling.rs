@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::autoscaling::{ScalingProps, scaling_id};
-use crate::aws::ecs::service::service_id;
+use crate::aws::autoscaling::ScalingProps;
+use crate::aws::ids::{scaling_id, service_id};
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;

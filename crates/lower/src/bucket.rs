@@ -4,8 +4,8 @@
 use super::uses::{KeyUser, Uses};
 use std::collections::BTreeSet;
 
+use crate::aws::ids::bucket_id;
 use crate::aws::s3::bucket::{BucketProps, CorsRule, Encryption, LifecycleRule, Website};
-use crate::aws::s3::bucket_id;
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;

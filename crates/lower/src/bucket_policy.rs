@@ -3,8 +3,8 @@
 
 use super::Env;
 use super::uses::Uses;
-use crate::aws::s3::bucket_id;
-use crate::aws::s3::policy::{BucketPolicyProps, canonical, policy_id};
+use crate::aws::ids::{bucket_id, policy_id};
+use crate::aws::s3::policy::{BucketPolicyProps, canonical};
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;

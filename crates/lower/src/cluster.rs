@@ -2,9 +2,10 @@
 //! strategy.
 
 use super::Env;
-use crate::aws::ecs::cluster::{ClusterProps, KIND, Strategy};
+use crate::aws::ecs::cluster::{ClusterProps, Strategy};
+use crate::aws::ids::cluster_id;
 use crate::aws::tags;
-use crate::engine::model::{Desired, ResourceId};
+use crate::engine::model::Desired;
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
@@ -36,8 +37,4 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
             }
         })
         .collect()
-}
-
-pub fn cluster_id(key: &str) -> ResourceId {
-    ResourceId::new(KIND, key)
 }

@@ -3,13 +3,14 @@
 //! monitoring assumes when it is on.
 
 use super::Env;
-use super::role::{monitoring_role, monitoring_role_id};
-use super::subnet::subnet_id;
+use super::role::monitoring_role;
 use super::uses::{KeyUser, Uses};
-use crate::aws::ec2::security_group::group_id;
-use crate::aws::rds::instance::{InstanceProps, database_id};
-use crate::aws::rds::parameter_group::{ParameterGroupProps, parameter_group_id};
-use crate::aws::rds::subnet_group::{SubnetGroupProps, subnet_group_id};
+use crate::aws::ids::{
+    database_id, group_id, monitoring_role_id, parameter_group_id, subnet_group_id, subnet_id,
+};
+use crate::aws::rds::instance::InstanceProps;
+use crate::aws::rds::parameter_group::ParameterGroupProps;
+use crate::aws::rds::subnet_group::SubnetGroupProps;
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
@@ -28,7 +29,7 @@ pub fn desired(manifest: &Manifest, env: &Env, uses: &mut Uses) -> Vec<Desired> 
         let subnet_group = SubnetGroupProps {
             name: subnet_group.clone(),
             subnets: (0..network.subnets(db.subnets).len())
-                .map(|index| Value::Ref(subnet_id(db.subnets, index)))
+                .map(|index| Value::Ref(subnet_id(db.subnets.as_str(), index)))
                 .collect(),
             tags: tags::desired_tag_map(&manifest.tags, &subnet_group),
         };

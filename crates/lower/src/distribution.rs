@@ -2,15 +2,12 @@
 //! Control, load balancers), behaviours, aliases, certificate.
 
 use super::Env;
-use super::load_balancer::load_balancer_id;
 use super::uses::Uses;
 use crate::aws::cloudfront::distribution::{
     DistributionBehavior, DistributionErrorResponse, DistributionLogging, DistributionOrigin,
     DistributionProps, shown_policy,
 };
-use crate::aws::cloudfront::distribution_id;
-use crate::aws::cloudfront::origin_access_control::oac_id;
-use crate::aws::s3::bucket_id;
+use crate::aws::ids::{bucket_id, distribution_id, load_balancer_id, oac_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;

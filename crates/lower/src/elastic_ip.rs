@@ -3,8 +3,9 @@
 use super::Env;
 use super::vpc::{name, network};
 use crate::aws::ec2::elastic_ip::ElasticIpProps;
+use crate::aws::ids::nat_address_id;
 use crate::aws::tags;
-use crate::engine::model::{Desired, ResourceId};
+use crate::engine::model::Desired;
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
@@ -27,9 +28,4 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
             }
         })
         .collect()
-}
-
-/// `elastic_ip.nat-1` for the NAT gateway of zone 1.
-pub fn nat_address_id(zone_index: usize) -> ResourceId {
-    ResourceId::new("elastic_ip", &format!("nat-{}", zone_index + 1))
 }

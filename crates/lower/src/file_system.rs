@@ -2,14 +2,13 @@
 //! access points.
 
 use super::Env;
-use super::subnet::subnet_id;
 use super::uses::{KeyUser, Uses};
-use crate::aws::ec2::security_group::group_id;
 use std::collections::BTreeSet;
 
-use crate::aws::efs::access_point::{AccessPointProps, access_point_id};
-use crate::aws::efs::file_system::{FileSystemProps, file_system_id};
-use crate::aws::efs::mount_target::{MountTargetProps, mount_target_id};
+use crate::aws::efs::access_point::AccessPointProps;
+use crate::aws::efs::file_system::FileSystemProps;
+use crate::aws::efs::mount_target::MountTargetProps;
+use crate::aws::ids::{access_point_id, file_system_id, group_id, mount_target_id, subnet_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;
@@ -76,7 +75,7 @@ pub fn desired(manifest: &Manifest, env: &Env, uses: &mut Uses) -> Vec<Desired> 
             let zone = env.zones.get(index).cloned().unwrap_or_default();
             let target = MountTargetProps {
                 file_system: Value::Ref(file_system_id(&fs.key)),
-                subnet: Value::Ref(subnet_id(fs.subnets, index)),
+                subnet: Value::Ref(subnet_id(fs.subnets.as_str(), index)),
                 security_groups: groups.clone(),
             };
             out.push(Desired {

@@ -3,15 +3,13 @@
 //! (`firewall_association.<key>.<load balancer>`; a distribution names its web ACL itself).
 
 use crate::aws::tags;
-use crate::aws::wafv2::{
-    AssociationProps, FirewallProps, IpSetProps, WafRule, association_id, firewall_id, ip_set_id,
-};
+use crate::aws::wafv2::{AssociationProps, FirewallProps, IpSetProps, WafRule};
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 use crate::manifest::firewalls::Statement;
 
-use super::load_balancer::load_balancer_id;
+use crate::aws::ids::{association_id, firewall_id, ip_set_id, load_balancer_id};
 
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     let mut out = Vec::new();

@@ -2,7 +2,8 @@
 
 use super::Env;
 use super::vpc::{name, network, vpc_ref};
-use crate::aws::ec2::internet_gateway::{InternetGatewayProps, internet_gateway_id};
+use crate::aws::ec2::internet_gateway::InternetGatewayProps;
+use crate::aws::ids::internet_gateway_id;
 use crate::aws::tags;
 use crate::engine::model::Desired;
 use crate::engine::typed::Properties as _;

@@ -15,7 +15,8 @@ use serde_json::json;
 
 use super::Env;
 use super::uses::{KeyUser, Uses};
-use crate::aws::kms::{ACCOUNT, KeyProps, key_id};
+use crate::aws::ids::key_id;
+use crate::aws::kms::{ACCOUNT, KeyProps};
 use crate::aws::tags;
 use crate::engine::model::Desired;
 use crate::engine::typed::Properties as _;
@@ -38,7 +39,7 @@ fn policy(uses: &Uses, env: &Env, name: &str) -> String {
     let mut statements = vec![json!({
         "Sid": "AccountAdministers",
         "Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+        "Principal": {"AWS": format!("arn:aws:iam::ACCOUNT:root")},
         "Action": "kms:*",
         "Resource": "*",
     })];

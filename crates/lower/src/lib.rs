@@ -23,7 +23,6 @@ pub mod distribution;
 pub mod elastic_ip;
 pub mod file_system;
 pub mod firewall;
-pub mod ids;
 pub mod internet_gateway;
 pub mod invalidation;
 pub mod key;

@@ -1,15 +1,14 @@
 //! Lowering: application load balancers, their listeners and listener rules.
 
 use super::Env;
-use super::subnet::subnet_id;
-use super::target_group::target_group_id;
 use super::uses::Uses;
-use crate::aws::ec2::security_group::group_id;
 use crate::aws::elbv2::ElbAction;
 use crate::aws::elbv2::listener::ListenerProps;
 use crate::aws::elbv2::listener_rule::ListenerRuleProps;
 use crate::aws::elbv2::load_balancer::{AccessLogs, LoadBalancerProps};
-use crate::aws::elbv2::{listener_id, rule_id};
+use crate::aws::ids::{
+    group_id, listener_id, load_balancer_id, rule_id, subnet_id, target_group_id,
+};
 use crate::aws::tags;
 use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;
@@ -39,7 +38,7 @@ pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired>
                 }
                 .to_string(),
                 subnets: (0..subnets)
-                    .map(|index| Value::Ref(subnet_id(load_balancer.subnets, index)))
+                    .map(|index| Value::Ref(subnet_id(load_balancer.subnets.as_str(), index)))
                     .collect(),
                 security_groups: load_balancer
                     .security_groups
@@ -69,7 +68,7 @@ pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired>
                         .iter()
                         .find(|candidate| candidate.name == *bucket)
                 })
-                .map(|bucket| crate::aws::s3::policy::policy_id(&bucket.key))
+                .map(|bucket| crate::aws::ids::policy_id(&bucket.key))
                 .into_iter()
                 .collect(),
         });
@@ -144,8 +143,6 @@ pub fn action_value(action: &RouteAction) -> ElbAction {
         },
     }
 }
-
-pub use super::ids::load_balancer_id;
 
 /// The listeners and rules that send traffic to `service`'s target group.
 pub fn forwarders(manifest: &Manifest, service: &str) -> Vec<ResourceId> {

@@ -2,9 +2,10 @@
 
 use super::Env;
 use super::uses::{KeyUser, Uses};
-use crate::aws::logs::{KIND, LogGroupProps};
+use crate::aws::ids::log_group_id;
+use crate::aws::logs::LogGroupProps;
 use crate::aws::tags;
-use crate::engine::model::{Desired, ResourceId, Value};
+use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
@@ -34,8 +35,4 @@ pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired>
             }
         })
         .collect()
-}
-
-pub fn log_group_id(service: &str) -> ResourceId {
-    ResourceId::new(KIND, service)
 }

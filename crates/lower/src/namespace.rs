@@ -2,8 +2,9 @@
 //! services of the services that ask for one.
 
 use super::vpc::vpc_ref;
-use crate::aws::servicediscovery::namespace::{NamespaceProps, namespace_id};
-use crate::aws::servicediscovery::service::{DiscoveryProps, discovery_id};
+use crate::aws::ids::{discovery_id, namespace_id};
+use crate::aws::servicediscovery::namespace::NamespaceProps;
+use crate::aws::servicediscovery::service::DiscoveryProps;
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;

@@ -1,11 +1,9 @@
 //! Lowering: NAT gateways: one, or one per zone, in the public subnets.
 
 use super::Env;
-use super::elastic_ip::nat_address_id;
-use super::subnet::subnet_id;
 use super::vpc::{name, network};
-use crate::aws::ec2::internet_gateway::internet_gateway_id;
-use crate::aws::ec2::nat_gateway::{NatGatewayProps, nat_gateway_id};
+use crate::aws::ec2::nat_gateway::NatGatewayProps;
+use crate::aws::ids::{internet_gateway_id, nat_address_id, nat_gateway_id, subnet_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
@@ -21,7 +19,7 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
         .map(|zone| {
             let id = nat_gateway_id(zone);
             let props = NatGatewayProps {
-                subnet: Value::Ref(subnet_id(Tier::Public, zone)),
+                subnet: Value::Ref(subnet_id(Tier::Public.as_str(), zone)),
                 elastic_ip: Some(Value::Ref(nat_address_id(zone))),
                 tags: tags::desired_tag_map(
                     &manifest.tags,

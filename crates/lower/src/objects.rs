@@ -1,17 +1,15 @@
 //! Lowering: a bucket's synced content: the files of `sync.source`, hashed in the
 //! background (the one lowering that reads the disk).
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use crate::aws::cloudfront::distribution_id;
 use crate::aws::cloudfront::invalidation::Target;
+use crate::aws::ids::{bucket_id, distribution_id, objects_id};
 use crate::aws::s3::content::{self, Scan, headers_fingerprint, scan, scan_value, unhashed};
 use crate::aws::s3::objects::{ObjectsLocal, ObjectsProps};
-use crate::aws::s3::{bucket_id, objects_id};
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::edge::{Bucket, OriginTarget};
 use crate::manifest::{self, Manifest};
+use std::collections::{BTreeMap, BTreeSet};
 
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
     let mut out = Vec::new();

@@ -1,6 +1,7 @@
 //! Lowering: Origin Access Controls, one per distribution that serves a bucket.
 
-use crate::aws::cloudfront::origin_access_control::{OriginAccessControlProps, oac_id};
+use crate::aws::cloudfront::origin_access_control::OriginAccessControlProps;
+use crate::aws::ids::oac_id;
 use crate::aws::naming;
 use crate::engine::model::Desired;
 use crate::engine::typed::Properties as _;

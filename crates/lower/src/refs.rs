@@ -3,20 +3,14 @@
 //! attribute that holds the value (`load_balancer.alb@dns_name`). What the manifest knows
 //! already (a bucket's name, a database's port) is literal text. The engine renders a
 //! template once its parts exist; the reference orders the resource after them.
-
-use crate::aws::cloudfront::distribution_id;
-use crate::aws::efs::file_system::file_system_id;
-use crate::aws::kms::key_id;
-use crate::aws::rds::instance::database_id;
-use crate::aws::secretsmanager::secret_id;
+use super::{Env, Lowering};
+use crate::aws::ids::{
+    cluster_id, database_id, distribution_id, file_system_id, key_id, load_balancer_id,
+    repository_id, secret_id,
+};
 use crate::engine::model::{Desired, Value};
 use crate::manifest::Manifest;
 use crate::manifest::refs::{Part, Reference, has_references, parts};
-
-use super::cluster::cluster_id;
-use super::load_balancer::load_balancer_id;
-use super::repository::repository_id;
-use super::{Env, Lowering};
 
 /// Every string with a reference, in every resource, as a template.
 pub fn templates(
@@ -114,7 +108,7 @@ fn attribute(
                 if index > 0 {
                     parts.push(Value::str(","));
                 }
-                parts.push(Value::Ref(super::subnet::subnet_id(tier, index)));
+                parts.push(Value::Ref(crate::aws::ids::subnet_id(tier.as_str(), index)));
             }
             Some(parts)
         }),
@@ -142,7 +136,7 @@ fn attribute(
                 let name = &bucket.name;
                 match what {
                     "arn" => literal(&format!(
-                        "arn:{}:s3:::{name}",
+                        "arn:{}:s3:::name",
                         crate::aws::iam::partition(&env.region)
                     )),
                     "domain_name" => literal(&format!("{name}.s3.amazonaws.com")),
@@ -166,7 +160,7 @@ fn attribute(
             .iter()
             .find(|secret| secret.key == *key)
             .map(|secret| literal(&secret.name)),
-        ("topics", "arn") => Some(vec![Value::Ref(crate::aws::sns::topic_id(key))]),
+        ("topics", "arn") => Some(vec![Value::Ref(crate::aws::ids::topic_id(key))]),
         ("topics", _) => manifest
             .topics
             .iter()

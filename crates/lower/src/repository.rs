@@ -2,9 +2,10 @@
 
 use super::Env;
 use super::uses::{KeyUser, Uses};
-use crate::aws::ecr::{KIND, RepositoryProps};
+use crate::aws::ecr::RepositoryProps;
+use crate::aws::ids::repository_id;
 use crate::aws::tags;
-use crate::engine::model::{Desired, ResourceId, Value};
+use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
@@ -48,8 +49,4 @@ pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired>
             }
         })
         .collect()
-}
-
-pub fn repository_id(key: &str) -> ResourceId {
-    ResourceId::new(KIND, key)
 }

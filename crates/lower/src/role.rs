@@ -4,13 +4,13 @@ use std::collections::BTreeSet;
 
 use super::Env;
 use super::uses::Uses;
-use crate::aws::efs::file_system::file_system_id;
 use crate::aws::iam::{
-    ASSUME_ECS_TASKS, ASSUME_RDS_MONITORING, KIND, RoleProps, normalise_policy, partition,
+    ASSUME_ECS_TASKS, ASSUME_RDS_MONITORING, RoleProps, normalise_policy, partition,
+};
+use crate::aws::ids::{
+    database_id, execution_role_id, file_system_id, monitoring_role_id, secret_id, task_role_id,
 };
 use crate::aws::naming::fit;
-use crate::aws::rds::instance::database_id;
-use crate::aws::secretsmanager::secret_id;
 use crate::aws::tags;
 use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;
@@ -103,11 +103,6 @@ pub fn monitoring_role(manifest: &Manifest, env: &Env, database: &Database) -> D
     )
 }
 
-/// The role RDS's enhanced monitoring of a database assumes.
-pub fn monitoring_role_id(database: &str) -> ResourceId {
-    ResourceId::new(KIND, &format!("{database}-monitoring"))
-}
-
 /// What ECS Exec needs of the task role: the channels of the SSM agent in the container
 /// (AWS's ECS Exec documentation; the actions take no resource).
 const EXEC_ACTIONS: [&str; 4] = [
@@ -178,14 +173,6 @@ pub fn secret_reads(uses: &Uses, service: &Service) -> Grants {
         }
     }
     grants
-}
-
-pub fn execution_role_id(service: &str) -> ResourceId {
-    ResourceId::new(KIND, &format!("{service}-execution"))
-}
-
-pub fn task_role_id(service: &str) -> ResourceId {
-    ResourceId::new(KIND, &format!("{service}-task"))
 }
 
 pub fn role(

@@ -2,11 +2,9 @@
 //! isolated.
 
 use super::Env;
-use super::subnet::subnet_id;
 use super::vpc::{name, network, vpc_ref};
-use crate::aws::ec2::internet_gateway::internet_gateway_id;
-use crate::aws::ec2::nat_gateway::nat_gateway_id;
 use crate::aws::ec2::route_table::{ANYWHERE, Route, RouteTableProps, route};
+use crate::aws::ids::{internet_gateway_id, nat_gateway_id, subnet_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;
@@ -32,7 +30,7 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
     let mut out = Vec::new();
     if !network.public.is_empty() {
         let subnets = (0..network.public.len())
-            .map(|index| subnet_id(Tier::Public, index))
+            .map(|index| subnet_id(Tier::Public.as_str(), index))
             .collect();
         out.push(table(
             "public".into(),
@@ -53,12 +51,12 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
         out.push(table(
             format!("private-{}", index + 1),
             routes,
-            vec![subnet_id(Tier::Private, index)],
+            vec![subnet_id(Tier::Private.as_str(), index)],
         ));
     }
     if !network.isolated.is_empty() {
         let subnets = (0..network.isolated.len())
-            .map(|index| subnet_id(Tier::Isolated, index))
+            .map(|index| subnet_id(Tier::Isolated.as_str(), index))
             .collect();
         out.push(table("isolated".into(), Vec::new(), subnets));
     }

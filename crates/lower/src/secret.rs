@@ -1,7 +1,8 @@
 //! Lowering: the stack's Secrets Manager secrets (never their values).
 
 use super::uses::{KeyUser, Uses};
-use crate::aws::secretsmanager::{Generate, SecretProps, secret_id};
+use crate::aws::ids::secret_id;
+use crate::aws::secretsmanager::{Generate, SecretProps};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;

@@ -5,9 +5,8 @@ use std::collections::BTreeSet;
 
 use super::Env;
 use super::vpc::{name, network, vpc_ref};
-use crate::aws::ec2::security_group::{
-    GROUP, RULES, Rule, SecurityGroupProps, SecurityGroupRulesProps, rule,
-};
+use crate::aws::ec2::security_group::{Rule, SecurityGroupProps, SecurityGroupRulesProps, rule};
+use crate::aws::ids::{SECURITY_GROUP as GROUP, SECURITY_GROUP_RULES as RULES};
 use crate::aws::tags;
 use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;

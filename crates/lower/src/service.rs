@@ -1,13 +1,11 @@
 //! Lowering: ECS services: task definition, count, network, load balancer, deployment.
 
 use super::Env;
-use super::cluster::cluster_id;
 use super::load_balancer::forwarders;
-use super::subnet::subnet_id;
-use super::target_group::target_group_id;
-use super::task_definition::task_definition_id;
-use crate::aws::ec2::security_group::group_id;
-use crate::aws::ecs::service::{KEEP_COUNT, LoadBalancerTarget, ServiceProps, service_id};
+use crate::aws::ecs::service::{KEEP_COUNT, LoadBalancerTarget, ServiceProps};
+use crate::aws::ids::{
+    cluster_id, group_id, service_id, subnet_id, target_group_id, task_definition_id,
+};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value, Why};
 use crate::engine::typed::Properties as _;
@@ -48,7 +46,7 @@ pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired
             count
         },
         subnets: (0..subnets)
-            .map(|index| Value::Ref(subnet_id(service.subnets, index)))
+            .map(|index| Value::Ref(subnet_id(service.subnets.as_str(), index)))
             .collect(),
         security_groups: service
             .security_groups
@@ -61,11 +59,10 @@ pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired
             container: expose.container.clone(),
             port: expose.port.into(),
         }),
-        registry: service.discovery.as_ref().map(|_| {
-            Value::Ref(crate::aws::servicediscovery::service::discovery_id(
-                &service.key,
-            ))
-        }),
+        registry: service
+            .discovery
+            .as_ref()
+            .map(|_| Value::Ref(crate::aws::ids::discovery_id(&service.key))),
         grace_period: service.grace_period,
         min_percent: service.min_percent,
         max_percent: service.max_percent,

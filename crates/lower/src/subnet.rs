@@ -3,8 +3,9 @@
 use super::Env;
 use super::vpc::{name, network, vpc_ref};
 use crate::aws::ec2::subnet::SubnetProps;
+use crate::aws::ids::subnet_id;
 use crate::aws::tags;
-use crate::engine::model::{Desired, ResourceId};
+use crate::engine::model::Desired;
 use crate::engine::typed::Properties as _;
 use crate::manifest::{Manifest, Tier};
 
@@ -15,7 +16,7 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     let mut out = Vec::new();
     for tier in Tier::ALL {
         for (index, cidr) in network.subnets(tier).iter().enumerate() {
-            let id = subnet_id(tier, index);
+            let id = subnet_id(tier.as_str(), index);
             let zone = env.zones.get(index).cloned().unwrap_or_default();
             let props = SubnetProps {
                 vpc: vpc_ref(),
@@ -32,9 +33,4 @@ pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
         }
     }
     out
-}
-
-/// `subnet.public-1` for the first public subnet.
-pub fn subnet_id(tier: Tier, index: usize) -> ResourceId {
-    ResourceId::new("subnet", &format!("{}-{}", tier.as_str(), index + 1))
 }

@@ -2,6 +2,7 @@
 
 use super::Env;
 use crate::aws::elbv2::target_group::{HealthCheck, TargetGroupProps};
+use crate::aws::ids::target_group_id;
 use crate::aws::naming::with_hash;
 use crate::aws::tags;
 use crate::engine::model::{Desired, ResourceId, Value};
@@ -45,8 +46,4 @@ pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
         });
     }
     out
-}
-
-pub fn target_group_id(service: &str) -> ResourceId {
-    ResourceId::new("target_group", service)
 }

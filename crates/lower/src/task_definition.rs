@@ -1,19 +1,18 @@
 //! Lowering: task definitions: the containers of each service.
 
 use super::Env;
-use super::log_group::log_group_id;
-use super::repository::repository_id;
-use super::role::{execution_role_id, has_task_role, task_role_id};
+use super::role::has_task_role;
 use crate::aws::ecs::task_definition::{
-    Container, ContainerHealth, EcrImage, KEEP_IMAGE, KIND, Logs, Mount, TaskDefinitionProps,
-    TaskVolume, image_value, volume_list,
+    Container, ContainerHealth, EcrImage, KEEP_IMAGE, Logs, Mount, TaskDefinitionProps, TaskVolume,
+    image_value, volume_list,
 };
-use crate::aws::efs::access_point::access_point_id;
-use crate::aws::efs::file_system::file_system_id;
-use crate::aws::rds::instance::database_id;
-use crate::aws::secretsmanager::{secret_id, secret_value};
+use crate::aws::ids::{
+    access_point_id, database_id, execution_role_id, file_system_id, log_group_id, repository_id,
+    secret_id, task_definition_id, task_role_id,
+};
+use crate::aws::secretsmanager::secret_value;
 use crate::aws::tags;
-use crate::engine::model::{Desired, ResourceId, Value, Why};
+use crate::engine::model::{Desired, Value, Why};
 use crate::engine::typed::{Prop as _, Properties as _};
 use crate::manifest::containers::SecretSource;
 use crate::manifest::{Image, Manifest, Service, TaskRole};
@@ -149,10 +148,6 @@ fn container_for(
 pub fn words(list: &Option<Vec<String>>) -> Option<Vec<Value>> {
     list.as_ref()
         .map(|words| words.iter().map(Value::str).collect())
-}
-
-pub fn task_definition_id(service: &str) -> ResourceId {
-    ResourceId::new(KIND, service)
 }
 
 /// A container's secret as the task definition holds it: one of the stack's secrets by

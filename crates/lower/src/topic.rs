@@ -1,7 +1,8 @@
 //! Lowering: SNS topics and their subscriptions.
 
 use super::uses::{KeyUser, Uses};
-use crate::aws::sns::{SubscriptionProps, TopicProps, subscription_id, topic_id};
+use crate::aws::ids::{subscription_id, topic_id};
+use crate::aws::sns::{SubscriptionProps, TopicProps};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;

@@ -7,11 +7,10 @@
 //! Likewise a bucket's policy lets in the distributions that read it through their
 //! Origin Access Control and the load balancers that log to it, as they recorded.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use crate::aws::kms::key_id;
+use crate::aws::ids::key_id;
 use crate::engine::model::{ResourceId, Value};
 use crate::manifest::keys::KeyRef;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Who uses a customer managed key, as its key policy must say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

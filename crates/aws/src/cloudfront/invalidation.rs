@@ -19,17 +19,13 @@ use crate::engine::diff::{Change, Step, Summary};
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 use crate::errors::AwsError;
+use crate::ids::{INVALIDATION, invalidation_id};
 use crate::s3::{self, SyncTag, content};
 use crate::{Cx, OpCx};
 
-pub const INVALIDATION: &str = "invalidation";
 /// Above this many changed paths, one invalidation of `/*` replaces the list (CloudFront
 /// bills paths beyond the first 1,000 a month; a wildcard counts as one).
 pub const INVALIDATE_ALL_ABOVE: usize = 15;
-
-pub fn invalidation_id(bucket_key: &str) -> ResourceId {
-    ResourceId::new(INVALIDATION, bucket_key)
-}
 
 crate::engine::properties! {
     /// What the distributions in front of a synced bucket may serve stale, as both sides

@@ -22,13 +22,7 @@ use super::errors::{AwsError, AwsResultExt, built};
 use super::{Adapter, Cx, OpCx, tags};
 use crate::engine::model::ResourceId;
 use crate::engine::retry;
-
-pub const DISTRIBUTION: &str = "distribution";
-pub const OAC: &str = "origin_access_control";
-
-pub fn distribution_id(key: &str) -> ResourceId {
-    ResourceId::new(DISTRIBUTION, key)
-}
+use crate::ids::{DISTRIBUTION, ORIGIN_ACCESS_CONTROL as OAC};
 
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     vec![

@@ -7,7 +7,6 @@ use aws_sdk_cloudfront::types::{
     OriginAccessControlSigningProtocols, OriginAccessControlSummary,
 };
 
-use super::OAC;
 use crate::engine::model::{Desired, Observed, ResourceId};
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, built};
@@ -23,10 +22,6 @@ crate::engine::properties! {
         /// When and how it signs: `always sigv4`.
         pub signing: String => InPlace,
     }
-}
-
-pub fn oac_id(bucket_key: &str) -> ResourceId {
-    ResourceId::new(OAC, bucket_key)
 }
 
 fn description(stack: &str, id: &ResourceId) -> String {
@@ -236,6 +231,7 @@ impl crate::engine::kind::Kind for OriginAccessControlAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::oac_id;
 
     #[test]
     fn ownership_is_read_from_the_description() {

@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::ResourceType;
 
 use super::{observed_tag_map, owned_filter, owned_id, resolve_given, sync_tags, tag_spec};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::{Cx, OpCx};
@@ -22,10 +22,6 @@ crate::engine::properties! {
         pub vpc: Option<Value> => Blocking,
         pub tags: BTreeMap<String, String> => InPlace,
     }
-}
-
-pub fn internet_gateway_id() -> ResourceId {
-    ResourceId::singleton("internet_gateway")
 }
 
 #[async_trait]

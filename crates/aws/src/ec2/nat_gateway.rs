@@ -7,15 +7,15 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ConnectivityType, Filter, NatGatewayState, ResourceType};
 
-use super::internet_gateway::internet_gateway_id;
 use super::{
     client_token, observed_tag_map, owned_filter, owned_id, resolve_given, sync_tags, tag_spec,
 };
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::retry;
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::ids::internet_gateway_id;
 use crate::{Cx, OpCx};
 
 pub struct NatGatewayAdapter;
@@ -29,11 +29,6 @@ crate::engine::properties! {
         pub elastic_ip: Option<Value> => Replace,
         pub tags: BTreeMap<String, String> => InPlace,
     }
-}
-
-/// `nat_gateway.1` for zone 1.
-pub fn nat_gateway_id(zone_index: usize) -> ResourceId {
-    ResourceId::new("nat_gateway", &(zone_index + 1).to_string())
 }
 
 #[async_trait]

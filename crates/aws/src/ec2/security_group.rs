@@ -20,17 +20,10 @@ use crate::engine::diff::{Change, Step};
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::ids::{SECURITY_GROUP as GROUP, SECURITY_GROUP_RULES as RULES};
 use crate::{Cx, OpCx};
 
 pub struct SecurityGroupAdapter;
-
-pub const GROUP: &str = "security_group";
-
-/// `security_group.<name>`.
-pub fn group_id(name: &str) -> ResourceId {
-    ResourceId::new(GROUP, name)
-}
-pub const RULES: &str = "security_group_rules";
 
 crate::engine::properties! {
     /// A security group (`security_group.<name>`): EC2 changes none of its VPC, name and

@@ -12,9 +12,8 @@ use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed};
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, built};
+use crate::ids::CLUSTER as KIND;
 use crate::{Cx, OpCx, tags};
-
-pub const KIND: &str = "cluster";
 
 pub struct ClusterAdapter;
 

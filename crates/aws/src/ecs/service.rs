@@ -15,15 +15,14 @@ use aws_sdk_ecs::types::{
 use super::{ecs_tags, tag_pairs};
 use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::retry::Backoff;
 use crate::engine::typed::Properties as _;
 use crate::errors::int32;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::ids::SERVICE as KIND;
 use crate::naming::client_token;
 use crate::{Cx, OpCx, tags};
-
-pub const KIND: &str = "service";
 
 pub const KEEP_COUNT: &str = "auto scaling sets the task count between `min` and `max`";
 
@@ -138,10 +137,6 @@ pub const CONDITIONS: &[Condition] = &[
         source: "terraform-provider-aws internal/service/ecs/service.go resourceServiceDelete",
     },
 ];
-
-pub fn service_id(key: &str) -> ResourceId {
-    ResourceId::new(KIND, key)
-}
 
 #[async_trait]
 impl crate::engine::kind::Kind for ServiceAdapter {

@@ -20,10 +20,9 @@ use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::{Prop as _, Properties as _};
 use crate::errors::int32;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::ids::TASK_DEFINITION as KIND;
 use crate::secretsmanager::{secret_value, value_from};
 use crate::{Cx, OpCx, tags};
-
-pub const KIND: &str = "task_definition";
 
 pub struct TaskDefinitionAdapter;
 

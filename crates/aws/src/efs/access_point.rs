@@ -11,18 +11,12 @@ use aws_sdk_efs::types::{CreationInfo, LifeCycleState, PosixUser, RootDirectory}
 
 use super::{efs_tags, pairs, stack_file_systems};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::ids::ACCESS_POINT as KIND;
 use crate::naming::client_token;
 use crate::{Cx, OpCx, tags};
-
-pub const KIND: &str = "access_point";
-
-/// `access_point.influxdb.data`.
-pub fn access_point_id(file_system: &str, name: &str) -> ResourceId {
-    ResourceId::new(KIND, &format!("{file_system}.{name}"))
-}
 
 pub struct AccessPointAdapter;
 

@@ -18,16 +18,11 @@ use sha2::{Digest, Sha256};
 
 use super::{efs_tags, pairs, stack_file_systems};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::ids::FILE_SYSTEM as KIND;
 use crate::{Cx, OpCx, tags};
-
-pub const KIND: &str = "file_system";
-
-pub fn file_system_id(key: &str) -> ResourceId {
-    ResourceId::new(KIND, key)
-}
 
 pub struct FileSystemAdapter;
 

@@ -83,7 +83,7 @@ pub async fn stack_file_systems(cx: &Cx) -> Result<&[OwnedFileSystem], AwsError>
                 })
                 .filter_map(|found| {
                     let id = tags::owned_id(&cx.stack, pairs(found.tags()))?;
-                    (id.kind() == file_system::KIND).then(|| OwnedFileSystem {
+                    (id.kind() == crate::ids::FILE_SYSTEM).then(|| OwnedFileSystem {
                         id,
                         description: found.clone(),
                     })

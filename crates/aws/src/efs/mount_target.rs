@@ -12,17 +12,11 @@ use aws_sdk_efs::types::LifeCycleState;
 
 use super::stack_file_systems;
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::ids::{MOUNT_TARGET as KIND, mount_target_id};
 use crate::{Cx, OpCx};
-
-pub const KIND: &str = "mount_target";
-
-/// `mount_target.influxdb.us-east-1a`.
-pub fn mount_target_id(file_system: &str, zone: &str) -> ResourceId {
-    ResourceId::new(KIND, &format!("{file_system}.{zone}"))
-}
 
 pub struct MountTargetAdapter;
 

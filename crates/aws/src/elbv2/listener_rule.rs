@@ -13,9 +13,8 @@ use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt};
+use crate::ids::LISTENER_RULE as KIND;
 use crate::{Cx, OpCx, tags};
-
-pub const KIND: &str = "listener_rule";
 
 pub struct ListenerRuleAdapter;
 

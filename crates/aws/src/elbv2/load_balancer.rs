@@ -14,9 +14,8 @@ use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::ids::LOAD_BALANCER;
 use crate::{Cx, OpCx, tags};
-
-const LOAD_BALANCER: &str = "load_balancer";
 
 pub struct LoadBalancerAdapter;
 

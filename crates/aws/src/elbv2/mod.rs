@@ -31,17 +31,6 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     ]
 }
 
-pub fn listener_id(load_balancer: &str, port: u16) -> ResourceId {
-    ResourceId::new("listener", &format!("{load_balancer}-{port}"))
-}
-
-pub fn rule_id(load_balancer: &str, port: u16, priority: i64) -> ResourceId {
-    ResourceId::new(
-        "listener_rule",
-        &format!("{load_balancer}-{port}-{priority}"),
-    )
-}
-
 pub fn elb_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
     pairs
         .into_iter()

@@ -23,18 +23,14 @@ use async_trait::async_trait;
 use super::{borrowed, pairs, rds_tags};
 use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use crate::engine::diff::{Action, Change, Step, Summary};
-use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::ids::DATABASE as KIND;
 use crate::{Cx, OpCx, tags};
 
-pub const KIND: &str = "database";
 /// `skip` or `take`: whether a destroy takes a final snapshot.
 const SNAPSHOT_TAG: &str = "edgectl:final-snapshot";
-
-pub fn database_id(key: &str) -> ResourceId {
-    ResourceId::new(KIND, key)
-}
 
 /// What RDS answers while it settles what a call needs (the Terraform provider's
 /// `internal/service/rds/instance.go`, `resourceInstanceCreate` and `dbInstanceModify`):

@@ -12,18 +12,14 @@ use aws_sdk_rds::types::{ApplyMethod, Parameter};
 
 use super::{borrowed, owned, rds_tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, ResourceId};
+use crate::engine::model::{Desired, Observed};
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt};
+use crate::ids::DB_PARAMETER_GROUP as KIND;
 use crate::{Cx, OpCx, tags};
 
-pub const KIND: &str = "db_parameter_group";
 /// ModifyDBParameterGroup takes at most this many parameters a call.
 const PER_CALL: usize = 20;
-
-pub fn parameter_group_id(database: &str) -> ResourceId {
-    ResourceId::new(KIND, database)
-}
 
 pub struct ParameterGroupAdapter;
 

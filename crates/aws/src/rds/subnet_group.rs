@@ -8,16 +8,11 @@ use async_trait::async_trait;
 
 use super::{borrowed, owned, rds_tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt};
+use crate::ids::DB_SUBNET_GROUP as KIND;
 use crate::{Cx, OpCx, tags};
-
-pub const KIND: &str = "db_subnet_group";
-
-pub fn subnet_group_id(database: &str) -> ResourceId {
-    ResourceId::new(KIND, database)
-}
 
 pub struct SubnetGroupAdapter;
 

@@ -27,11 +27,9 @@ use tokio::sync::OnceCell;
 use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use super::{Adapter, Cx, tags};
 use crate::engine::model::ResourceId;
+use crate::ids::{BUCKET, BUCKET_POLICY as POLICY, OBJECTS, objects_id};
 use content::Listing;
 
-pub const BUCKET: &str = "bucket";
-pub const POLICY: &str = "bucket_policy";
-pub const OBJECTS: &str = "objects";
 /// Set on buckets whose manifest says `force_destroy: true`.
 pub const FORCE_DESTROY_TAG: &str = "edgectl:force-destroy";
 /// [`SyncTag`] on buckets edgectl syncs into.
@@ -39,14 +37,6 @@ pub const SYNC_TAG: &str = "edgectl:sync";
 /// Object metadata (`x-amz-meta-…`) naming the stack that uploaded an object.
 pub const OBJECT_STACK_KEY: &str = "edgectl-stack";
 pub const NO_SUCH_BUCKET: &str = "NoSuchBucket";
-
-pub fn bucket_id(key: &str) -> ResourceId {
-    ResourceId::new(BUCKET, key)
-}
-
-pub fn objects_id(key: &str) -> ResourceId {
-    ResourceId::new(OBJECTS, key)
-}
 
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     vec![

@@ -16,9 +16,10 @@ use serde_json::{Value as Json, json};
 use super::{OwnedBucket, POLICY};
 use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::ids::policy_id;
 use crate::{Cx, OpCx};
 
 const CLOUDFRONT_SID: &str = "EdgectlCloudFrontRead";
@@ -66,10 +67,6 @@ crate::engine::properties! {
         /// bucket's root).
         pub elb_log_prefixes: BTreeSet<String> => InPlace,
     }
-}
-
-pub fn policy_id(key: &str) -> ResourceId {
-    ResourceId::new(POLICY, key)
 }
 
 /// Statements compared as IAM reads them: one-element lists are their element, and the

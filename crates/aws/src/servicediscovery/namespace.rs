@@ -15,17 +15,12 @@ use aws_sdk_servicediscovery::types::PrivateDnsNamespaceChange;
 
 use super::{OwnedNamespace, VPC_TAG, finished, private_namespaces, sd_tags, stack_namespaces};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt};
+use crate::ids::NAMESPACE as KIND;
 use crate::naming::client_token;
 use crate::{Cx, OpCx, tags};
-
-pub const KIND: &str = "namespace";
-
-pub fn namespace_id(key: &str) -> ResourceId {
-    ResourceId::new(KIND, key)
-}
 
 pub struct NamespaceAdapter;
 

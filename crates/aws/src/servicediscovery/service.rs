@@ -18,17 +18,12 @@ use aws_sdk_servicediscovery::types::{
 
 use super::{finished, sd_tags, stack_namespaces, tags_of};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, ResourceId, Value};
+use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::ids::DISCOVERY as KIND;
 use crate::naming::client_token;
 use crate::{Cx, OpCx, tags};
-
-pub const KIND: &str = "discovery";
-
-pub fn discovery_id(service: &str) -> ResourceId {
-    ResourceId::new(KIND, service)
-}
 
 pub struct DiscoveryAdapter;
 

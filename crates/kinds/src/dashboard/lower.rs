@@ -5,11 +5,10 @@ use std::collections::BTreeMap;
 
 use super::dashboard_id;
 use super::manifest::{Content, Dashboard, Dimension, GRID, Metric, Widget};
-use crate::aws::cloudwatch::alarm_id;
+use crate::aws::ids::{alarm_id, load_balancer_id};
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::lower::Env;
-use crate::lower::load_balancer::load_balancer_id;
 use crate::manifest::Manifest;
 
 crate::engine::properties! {
