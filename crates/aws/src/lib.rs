@@ -31,7 +31,6 @@ pub mod route53;
 pub mod s3;
 pub mod secretsmanager;
 pub mod servicediscovery;
-pub mod sns;
 pub mod tags;
 pub mod wafv2;
 
@@ -280,8 +279,6 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(efs::mount_target::MountTargetAdapter));
     adapters.push(Arc::new(efs::access_point::AccessPointAdapter));
     adapters.push(Arc::new(secretsmanager::SecretAdapter));
-    adapters.push(Arc::new(sns::TopicAdapter));
-    adapters.push(Arc::new(sns::SubscriptionAdapter));
     adapters.push(Arc::new(servicediscovery::namespace::NamespaceAdapter));
     adapters.push(Arc::new(servicediscovery::service::DiscoveryAdapter));
     adapters.extend(ecs::adapters());

@@ -150,11 +150,10 @@ pub fn name_taken<'a>(
 pub type Tagged = (ResourceId, String, Vec<(String, String)>);
 
 /// The resource types edgectl finds through the Resource Groups Tagging API, because
-/// their own service lists nothing by tag: KMS keys, SNS topics (the service alone:
-/// topics are its only taggable resources, and moto's tagging API knows no `sns:topic`),
-/// CloudWatch alarms (which may have any name), ACM certificates (the service alone again,
+/// their own service lists nothing by tag (beside the registered kinds', `Cx::tagged_types`):
+/// KMS keys, CloudWatch alarms (which may have any name), ACM certificates (the service alone again,
 /// as moto knows it; certificates are its only taggable resources).
-const TAGGED_TYPES: &[&str] = &["kms:key", "sns", "cloudwatch:alarm", "acm"];
+const TAGGED_TYPES: &[&str] = &["kms:key", "cloudwatch:alarm", "acm"];
 
 /// The stack's resources of `kind` among those the Resource Groups Tagging API lists
 /// (see [`TAGGED_TYPES`]): one query per command, every kind that needs it sharing it.
@@ -245,9 +244,10 @@ pub trait Tagging: Sync {
 /// `UntagResource(ResourceArn, TagKeys)` (ECS, ECR, CloudWatch Logs); `$tags` turns the
 /// pairs into the service's tag list, fallibly. Where the resource's parameter has
 /// another name (Secrets Manager's `SecretId`, KMS's `KeyId`), it is the third argument.
+#[macro_export]
 macro_rules! tagging_by_arn {
     ($client:ty, $tags:expr) => {
-        $crate::tags::tagging_by_arn!($client, $tags, resource_arn);
+        $crate::tagging_by_arn!($client, $tags, resource_arn);
     };
     ($client:ty, $tags:expr, $resource:ident) => {
         #[async_trait::async_trait]
@@ -284,7 +284,7 @@ macro_rules! tagging_by_arn {
         }
     };
 }
-pub(crate) use tagging_by_arn;
+pub use crate::tagging_by_arn;
 
 /// Brings `resource`'s managed tags from `old` to `new` (ownership tags are not managed,
 /// so never touched), each call sent only when it has something to send.

@@ -16,6 +16,7 @@ use edgectl_lower as lower;
 use edgectl_manifest as manifest;
 
 pub mod dashboard;
+pub mod topic;
 
 use std::sync::Arc;
 
@@ -34,7 +35,7 @@ pub struct Registration {
 }
 
 /// Every kind in this shape. Adding one is a line here.
-const ALL: &[Registration] = &[dashboard::REGISTRATION];
+const ALL: &[Registration] = &[dashboard::REGISTRATION, topic::REGISTRATION];
 
 /// The manifest sections the kinds decode.
 pub fn sections() -> Vec<&'static dyn Section> {

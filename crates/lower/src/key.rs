@@ -39,7 +39,7 @@ fn policy(uses: &Uses, env: &Env, name: &str) -> String {
     let mut statements = vec![json!({
         "Sid": "AccountAdministers",
         "Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::ACCOUNT:root")},
+        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
         "Action": "kms:*",
         "Resource": "*",
     })];

@@ -42,7 +42,6 @@ pub mod service;
 pub mod subnet;
 pub mod target_group;
 pub mod task_definition;
-pub mod topic;
 pub mod uses;
 pub mod vpc;
 pub mod vpc_endpoint;
@@ -120,7 +119,6 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     out.extend(file_system::desired(manifest, env, &mut uses));
     out.extend(database::desired(manifest, env, &mut uses));
     out.extend(secret::desired(manifest, &mut uses));
-    out.extend(topic::desired(manifest, &mut uses));
     out.extend(role::desired(manifest, env, &uses));
     out.extend(cluster::desired(manifest, env));
     out.extend(task_definition::desired(manifest, env));

@@ -136,7 +136,7 @@ fn attribute(
                 let name = &bucket.name;
                 match what {
                     "arn" => literal(&format!(
-                        "arn:{}:s3:::name",
+                        "arn:{}:s3:::{name}",
                         crate::aws::iam::partition(&env.region)
                     )),
                     "domain_name" => literal(&format!("{name}.s3.amazonaws.com")),
@@ -160,12 +160,6 @@ fn attribute(
             .iter()
             .find(|secret| secret.key == *key)
             .map(|secret| literal(&secret.name)),
-        ("topics", "arn") => Some(vec![Value::Ref(crate::aws::ids::topic_id(key))]),
-        ("topics", _) => manifest
-            .topics
-            .iter()
-            .find(|topic| topic.key == *key)
-            .map(|topic| literal(&topic.name)),
         ("clusters", "arn") => Some(vec![Value::Ref(cluster_id(key))]),
         ("clusters", _) => containers
             .clusters

@@ -25,7 +25,6 @@ pub mod scope;
 pub mod secrets;
 pub mod sections;
 pub mod storage;
-pub mod topics;
 pub mod vars;
 pub mod yaml;
 

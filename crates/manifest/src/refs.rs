@@ -29,7 +29,6 @@ pub const ATTRIBUTES: &[(&str, &[&str])] = &[
     ),
     ("databases", &["endpoint", "port", "identifier"]),
     ("secrets", &["arn", "name"]),
-    ("topics", &["arn", "name"]),
     ("clusters", &["name", "arn"]),
     ("file_systems", &["id"]),
     ("keys", &["arn"]),

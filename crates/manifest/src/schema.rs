@@ -22,7 +22,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "keys",
     "namespaces",
     "secrets",
-    "topics",
     "file_systems",
     "databases",
     "repositories",
@@ -54,7 +53,6 @@ pub struct Manifest {
     pub keys: Vec<super::keys::Key>,
     pub namespaces: Vec<super::discovery::Namespace>,
     pub secrets: Vec<super::secrets::Secret>,
-    pub topics: Vec<super::topics::Topic>,
     pub containers: Containers,
     pub edge: Edge,
     /// The environment chosen (`--env`), when the manifest declares several.
@@ -144,12 +142,6 @@ pub fn decode(
         stack.as_deref().unwrap_or("stack"),
         declared_keys,
     );
-    let topics = super::topics::decode(
-        decoder,
-        &fields,
-        stack.as_deref().unwrap_or("stack"),
-        declared_keys,
-    );
     let containers = decode_containers(
         decoder,
         &fields,
@@ -188,7 +180,6 @@ pub fn decode(
         keys,
         namespaces,
         secrets,
-        topics,
         containers,
         edge,
         environment: None,

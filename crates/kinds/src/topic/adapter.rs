@@ -12,18 +12,17 @@
 //! without an ARN; a plan shows it as pending, not as drift, and one that goes from the
 //! manifest cannot be removed (AWS drops it after three days unconfirmed).
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_sns::types::Tag;
 use futures::future::try_join_all;
 
-use super::errors::{AwsError, AwsResultExt, ErrorKind};
-use super::{Cx, OpCx, tags};
+use super::lower::{SubscriptionProps, TopicProps};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::{SUBSCRIPTION, TOPIC, subscription_id};
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Step, Summary};
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::ids::{SUBSCRIPTION, TOPIC, subscription_id};
 
 /// What SNS lists in place of a subscription's ARN until it is confirmed.
 const PENDING: &str = "PendingConfirmation";
@@ -41,28 +40,19 @@ fn sns_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
-tags::tagging_by_arn!(aws_sdk_sns::Client, sns_tags);
+/// The SNS client as the stack's tagging sees it: a type of this kind's, so that the kind
+/// implements `tags::Tagging` for it.
+struct Sns<'a>(&'a aws_sdk_sns::Client);
 
-crate::engine::properties! {
-    /// An SNS topic.
-    pub struct TopicProps (changes: TopicChanges) {
-        pub name: String => Replace,
-        pub display_name: Option<String> => InPlace,
-        /// The key by reference, or nothing (no encryption).
-        pub kms_key: Value => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
+impl std::ops::Deref for Sns<'_> {
+    type Target = aws_sdk_sns::Client;
+
+    fn deref(&self) -> &Self::Target {
+        self.0
     }
 }
 
-crate::engine::properties! {
-    /// A subscription to one of the stack's topics: all of it makes a new one.
-    pub struct SubscriptionProps (changes: SubscriptionChanges) {
-        /// By reference.
-        pub topic: Value => Replace,
-        pub protocol: String => Replace,
-        pub endpoint: String => Replace,
-    }
-}
+crate::aws::tagging_by_arn!(Sns<'_>, sns_tags);
 
 pub struct TopicAdapter;
 
@@ -163,7 +153,7 @@ impl crate::engine::kind::Kind for TopicAdapter {
             .create_topic()
             .name(&props.name)
             .set_attributes((!attributes.is_empty()).then_some(attributes))
-            .set_tags(Some(sns_tags(crate::tags::for_create(op, &props.tags))?))
+            .set_tags(Some(sns_tags(tags::for_create(op, &props.tags))?))
             .send()
             .await
             .aws("CreateTopic")?;
@@ -209,7 +199,7 @@ impl crate::engine::kind::Kind for TopicAdapter {
                 .await
                 .aws("SetTopicAttributes")?;
         }
-        tags::sync(sns, arn, &live.tags, &props.tags).await
+        tags::sync(&Sns(sns), arn, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

@@ -1,16 +1,39 @@
-//! Lowering: SNS topics and their subscriptions.
+//! SNS topics' and subscriptions' typed properties, and their lowering.
 
-use super::uses::{KeyUser, Uses};
+use std::collections::BTreeMap;
+
+use super::manifest::Topic;
 use crate::aws::ids::{subscription_id, topic_id};
-use crate::aws::sns::{SubscriptionProps, TopicProps};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
+use crate::lower::uses::{KeyUser, Uses};
 use crate::manifest::Manifest;
 
-pub fn desired(manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
+crate::engine::properties! {
+    /// An SNS topic.
+    pub struct TopicProps (changes: TopicChanges) {
+        pub name: String => Replace,
+        pub display_name: Option<String> => InPlace,
+        /// The key by reference, or nothing (no encryption).
+        pub kms_key: Value => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::properties! {
+    /// A subscription to one of the stack's topics: all of it makes a new one.
+    pub struct SubscriptionProps (changes: SubscriptionChanges) {
+        /// By reference.
+        pub topic: Value => Replace,
+        pub protocol: String => Replace,
+        pub endpoint: String => Replace,
+    }
+}
+
+pub fn desired(topics: &[Topic], manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
     let mut out = Vec::new();
-    for topic in &manifest.topics {
+    for topic in topics {
         let props = TopicProps {
             name: topic.name.clone(),
             display_name: topic.display_name.clone(),

@@ -9,8 +9,10 @@
 //!       - https: https://hooks.example.com/alerts
 //! ```
 
-use super::decode::{Decoder, Entry, Fields, plain_name_field};
-use super::keys::{KeyRef, key_ref};
+use crate::manifest::Manifest;
+use crate::manifest::decode::{Decoder, Entry, plain_name_field};
+use crate::manifest::keys::{KeyRef, key_ref};
+use crate::manifest::yaml::Node;
 
 const TOPIC: &[&str] = &["name", "display_name", "kms_key", "subscriptions"];
 /// The protocols a subscription may use, with what its endpoint must look like.
@@ -41,15 +43,9 @@ pub struct Subscription {
     pub endpoint: String,
 }
 
-pub fn decode(
-    decoder: &mut Decoder,
-    fields: &Fields<'_>,
-    stack: &str,
-    keys: &[String],
-) -> Vec<Topic> {
-    let Some(node) = fields.get("topics") else {
-        return Vec::new();
-    };
+pub fn decode(decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Vec<Topic> {
+    let stack = &manifest.stack;
+    let keys = manifest.declared.names("keys");
     let mut out = Vec::new();
     for Entry {
         key,
@@ -93,7 +89,8 @@ pub fn decode(
                 let Some(&(_, shape)) = PROTOCOLS.iter().find(|(name, _)| *name == protocol.value)
                 else {
                     let names = PROTOCOLS.iter().map(|(name, _)| *name);
-                    let help = match super::diag::suggest(&protocol.value, names.clone()) {
+                    let help = match crate::manifest::diag::suggest(&protocol.value, names.clone())
+                    {
                         Some(close) => format!("did you mean `{close}`?"),
                         None => format!(
                             "use one of {}",

@@ -1,0 +1,90 @@
+//! SNS topics (`topic.<key>`) and their subscriptions: the `topics` section
+//! (`manifest.rs`), their typed properties and lowering (`lower.rs`), their adapters
+//! (`adapter.rs`), registered by [`REGISTRATION`]. Alarms notify them (`notify:
+//! [alerts]`), naming them by `aws::ids::topic_id`.
+
+mod adapter;
+mod lower;
+mod manifest;
+
+use std::sync::Arc;
+
+use crate::aws::ids::topic_id;
+use crate::engine::model::Value;
+use crate::lower::{Env, Lowering};
+use crate::manifest::Manifest;
+use crate::manifest::Section;
+use crate::manifest::decode::Decoder;
+use crate::manifest::sections::Decoded;
+use crate::manifest::yaml::Node;
+
+const SECTION: &str = "topics";
+
+pub const REGISTRATION: super::Registration = super::Registration {
+    section: &Topics,
+    lowering: &Topics,
+    adapters: || {
+        vec![
+            Arc::new(adapter::TopicAdapter),
+            Arc::new(adapter::SubscriptionAdapter),
+        ]
+    },
+    // The service alone: topics are its only taggable resources, and moto's tagging API
+    // knows no `sns:topic`.
+    tagged: &["sns"],
+};
+
+struct Topics;
+
+impl Section for Topics {
+    fn key(&self) -> &'static str {
+        SECTION
+    }
+
+    /// `${topics.<key>.arn}`, `name`.
+    fn attributes(&self) -> &'static [&'static str] {
+        &["arn", "name"]
+    }
+
+    fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded {
+        Arc::new(manifest::decode(decoder, node, manifest))
+    }
+}
+
+impl Lowering for Topics {
+    fn section(&self) -> &'static str {
+        SECTION
+    }
+
+    fn desired(
+        &self,
+        manifest: &Manifest,
+        _env: &Env,
+        uses: &mut crate::lower::uses::Uses,
+    ) -> Vec<crate::engine::model::Desired> {
+        lower::desired(decoded(manifest), manifest, uses)
+    }
+
+    /// A topic's ARN is live (its id); its name the manifest knows.
+    fn reference(
+        &self,
+        manifest: &Manifest,
+        _env: &Env,
+        key: &str,
+        attribute: &str,
+    ) -> Option<Vec<Value>> {
+        if attribute == "arn" {
+            return Some(vec![Value::Ref(topic_id(key))]);
+        }
+        let topic = decoded(manifest).iter().find(|topic| topic.key == key)?;
+        Some(vec![Value::Str(topic.name.clone())])
+    }
+}
+
+/// The topics the manifest declares.
+fn decoded(manifest: &Manifest) -> &[manifest::Topic] {
+    manifest
+        .sections
+        .get::<Vec<manifest::Topic>>(SECTION)
+        .map_or(&[], Vec::as_slice)
+}
