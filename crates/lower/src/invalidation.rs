@@ -1,9 +1,9 @@
 //! Lowering: the invalidation of a synced bucket that distributions serve: which
 //! distributions, where they serve the bucket from, and the same files as its objects.
 
-use crate::aws::cloudfront::invalidation::{InvalidationLocal, InvalidationProps};
 use crate::aws::ids::{bucket_id, invalidation_id, objects_id};
 use crate::aws::s3::content::{headers_fingerprint, scan, scan_value};
+use crate::aws::s3::invalidation::{InvalidationLocal, InvalidationProps};
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;

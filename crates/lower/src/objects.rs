@@ -1,9 +1,9 @@
 //! Lowering: a bucket's synced content: the files of `sync.source`, hashed in the
 //! background (the one lowering that reads the disk).
 
-use crate::aws::cloudfront::invalidation::Target;
 use crate::aws::ids::{bucket_id, distribution_id, objects_id};
 use crate::aws::s3::content::{self, Scan, headers_fingerprint, scan, scan_value, unhashed};
+use crate::aws::s3::invalidation::Target;
 use crate::aws::s3::objects::{ObjectsLocal, ObjectsProps};
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;

@@ -7,7 +7,6 @@
 //! `edgectl:stack=<stack> edgectl:id=<id>`, and nothing else is taken for one of ours.
 
 pub mod distribution;
-pub mod invalidation;
 pub mod origin_access_control;
 
 use std::time::Duration;
@@ -28,7 +27,6 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     vec![
         Arc::new(distribution::DistributionAdapter),
         Arc::new(origin_access_control::OriginAccessControlAdapter),
-        Arc::new(invalidation::InvalidationAdapter),
     ]
 }
 

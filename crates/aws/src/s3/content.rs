@@ -1,6 +1,6 @@
 //! A synced bucket's content, locally and live: the folder scanned and hashed, the bucket
 //! listed, and the two compared. Shared by the objects kind (`objects.rs`, which uploads)
-//! and the invalidation kind (`cloudfront/invalidation.rs`, which tells the distributions
+//! and the invalidation kind (`invalidation.rs`, which tells the distributions
 //! in front what changed): both compare the same listing, read once per command.
 //!
 //! Files are compared by content, never by time. Every object edgectl uploads carries the

@@ -13,6 +13,7 @@
 
 pub mod bucket;
 pub mod content;
+pub mod invalidation;
 pub mod objects;
 pub mod policy;
 
@@ -33,7 +34,7 @@ use content::Listing;
 /// Set on buckets whose manifest says `force_destroy: true`.
 pub const FORCE_DESTROY_TAG: &str = "edgectl:force-destroy";
 /// [`SyncTag`] on buckets edgectl syncs into.
-pub const SYNC_TAG: &str = "edgectl:sync";
+const SYNC_TAG: &str = "edgectl:sync";
 /// Object metadata (`x-amz-meta-…`) naming the stack that uploaded an object.
 pub const OBJECT_STACK_KEY: &str = "edgectl-stack";
 pub const NO_SUCH_BUCKET: &str = "NoSuchBucket";
@@ -43,6 +44,7 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
         Arc::new(bucket::BucketAdapter),
         Arc::new(policy::BucketPolicyAdapter),
         Arc::new(objects::ObjectsAdapter),
+        Arc::new(invalidation::InvalidationAdapter),
     ]
 }
 
@@ -269,7 +271,10 @@ pub async fn put_bucket_tags(
 
 /// Sets the bucket's `edgectl:sync` tag, keeping its other tags (read back, or the set
 /// this command wrote last). Nothing is written when the tag already says `sync`.
-pub async fn set_sync_tag(cx: &Cx, bucket: &str, sync: Option<&SyncTag>) -> Result<(), AwsError> {
+/// Private to `s3`: the tag is the state of a bucket's sync, which its objects and
+/// invalidation kinds share (`objects.rs` marks, `invalidation.rs` clears); no other
+/// kind may write it, and the compiler says so.
+async fn set_sync_tag(cx: &Cx, bucket: &str, sync: Option<&SyncTag>) -> Result<(), AwsError> {
     let mut tags = bucket_tags(cx, bucket).await?;
     let value = sync.map(ToString::to_string);
     let current = tags

@@ -2,7 +2,7 @@
 //! (and of `edgectl sync`). The comparison of local and live content is `content.rs`;
 //! this kind uploads what changed, deletes what went, and records the sync in the
 //! bucket's `edgectl:sync` tag ([`SyncTag`]). Telling the distributions in front what
-//! changed is the invalidation kind's (`cloudfront/invalidation.rs`), which runs after:
+//! changed is the invalidation kind's (`invalidation.rs`), which runs after:
 //! when objects a distribution serves are about to change, the tag is marked first, so
 //! that an apply stopped in between still invalidates on the next run.
 

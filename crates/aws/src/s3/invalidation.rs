@@ -2,7 +2,9 @@
 //! bucket may serve stale. Its live state is the bucket's served objects that the sync is
 //! about to overwrite or delete (the same listing the objects kind compares, read once),
 //! so a plan shows which paths will be invalidated, and an update, run after the objects
-//! changed, sends one CreateInvalidation per distribution.
+//! changed, sends one CreateInvalidation per distribution (`cloudfront::invalidate`).
+//! With the objects kind it is a bucket's sync, and lives beside it: the two share the
+//! bucket's `edgectl:sync` tag, which only `s3` may write.
 //!
 //! Crash safety: the objects kind marks the bucket's `edgectl:sync` tag (`invalidate`)
 //! before it changes a served object; an apply stopped before the invalidation leaves the
@@ -14,13 +16,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 
-use super::invalidate;
+use super::{SyncTag, content};
+use crate::cloudfront::{invalidate, owned};
 use crate::engine::diff::{Change, Step, Summary};
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 use crate::errors::AwsError;
 use crate::ids::{INVALIDATION, invalidation_id};
-use crate::s3::{self, SyncTag, content};
 use crate::{Cx, OpCx};
 
 /// Above this many changed paths, one invalidation of `/*` replaces the list (CloudFront
@@ -143,7 +145,7 @@ impl crate::engine::kind::Kind for InvalidationAdapter {
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         // Only buckets a distribution serves (`cdn`).
-        let fronted = s3::synced(cx, |sync| sync.cdn).await?;
+        let fronted = super::synced(cx, |sync| sync.cdn).await?;
         Ok(fronted
             .into_iter()
             .map(|(owned, sync, listed)| {
@@ -190,7 +192,7 @@ impl crate::engine::kind::Kind for InvalidationAdapter {
             // `edgectl sync` reads no distribution before it needs one.
             let arn = match op.resolve(&target.distribution) {
                 Ok(arn) => Some(arn),
-                Err(_) => super::owned(op.cx)
+                Err(_) => owned(op.cx)
                     .await?
                     .iter()
                     .find(|found| Some(&found.logical) == reference_id(&target.distribution))
@@ -204,17 +206,17 @@ impl crate::engine::kind::Kind for InvalidationAdapter {
         // The distributions are told: the mark the objects kind set (or an earlier
         // apply left) goes.
         let bucket = observed.physical_id.as_str();
-        let tags = s3::bucket_tags(op.cx, bucket).await?;
+        let tags = super::bucket_tags(op.cx, bucket).await?;
         let current = tags
             .iter()
-            .find(|(key, _)| key == s3::SYNC_TAG)
+            .find(|(key, _)| key == super::SYNC_TAG)
             .map(|(_, value)| SyncTag::parse(value));
         if let Some(sync) = current.filter(|sync| sync.pending) {
             let done = SyncTag {
                 pending: false,
                 ..sync
             };
-            s3::set_sync_tag(op.cx, bucket, Some(&done)).await?;
+            super::set_sync_tag(op.cx, bucket, Some(&done)).await?;
         }
         Ok(())
     }
