@@ -21,6 +21,7 @@ pub mod elbv2;
 pub mod errors;
 pub mod iam;
 pub mod ids;
+pub mod kind_reads;
 pub mod kms;
 pub mod lock;
 pub mod logs;
@@ -30,7 +31,6 @@ pub mod resend;
 pub mod route53;
 pub mod s3;
 pub mod secretsmanager;
-pub mod servicediscovery;
 pub mod tags;
 pub mod wafv2;
 
@@ -182,8 +182,6 @@ pub struct Reads {
     pub s3: s3::Reads,
     /// The stack's EFS file systems (`efs::stack_file_systems`).
     pub file_systems: tokio::sync::OnceCell<Vec<efs::OwnedFileSystem>>,
-    /// The account's private DNS namespaces with their tags (`servicediscovery`).
-    pub namespaces: tokio::sync::OnceCell<Vec<servicediscovery::OwnedNamespace>>,
     /// The stack's resources the Resource Groups Tagging API lists, KMS keys, SNS topics
     /// and CloudWatch alarms (`tags::tagged`).
     pub tagged: tokio::sync::OnceCell<Vec<tags::Tagged>>,
@@ -202,6 +200,8 @@ pub struct Reads {
     >,
     /// The stack's distributions as listed (`cloudfront::owned`).
     pub distributions: tokio::sync::OnceCell<Vec<cloudfront::OwnedDistribution>>,
+    /// What the kinds in `kinds/` share between their adapters, each its own type.
+    pub kinds: kind_reads::KindReads,
 }
 
 impl Reads {
@@ -279,8 +279,6 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(efs::mount_target::MountTargetAdapter));
     adapters.push(Arc::new(efs::access_point::AccessPointAdapter));
     adapters.push(Arc::new(secretsmanager::SecretAdapter));
-    adapters.push(Arc::new(servicediscovery::namespace::NamespaceAdapter));
-    adapters.push(Arc::new(servicediscovery::service::DiscoveryAdapter));
     adapters.extend(ecs::adapters());
     adapters.push(Arc::new(autoscaling::ScalingAdapter));
     adapters.extend(elbv2::adapters());

@@ -244,8 +244,27 @@ pub trait Tagging: Sync {
 /// `UntagResource(ResourceArn, TagKeys)` (ECS, ECR, CloudWatch Logs); `$tags` turns the
 /// pairs into the service's tag list, fallibly. Where the resource's parameter has
 /// another name (Secrets Manager's `SecretId`, KMS's `KeyId`), it is the third argument.
+///
+/// A kind outside this crate (`kinds/`) may not implement [`Tagging`] for an SDK client
+/// (Rust's orphan rule): `tagging_by_arn!(struct Sns(aws_sdk_sns::Client), sns_tags)`
+/// declares a type of the kind's own around the client, and implements it for that.
 #[macro_export]
 macro_rules! tagging_by_arn {
+    (struct $name:ident($client:ty), $tags:expr $(, $resource:ident)?) => {
+        /// The client as the stack's tagging sees it: a type of this kind's own, so that
+        /// the kind implements `tags::Tagging` for it.
+        pub struct $name<'a>(pub &'a $client);
+
+        impl std::ops::Deref for $name<'_> {
+            type Target = $client;
+
+            fn deref(&self) -> &$client {
+                self.0
+            }
+        }
+
+        $crate::tagging_by_arn!($name<'_>, $tags $(, $resource)?);
+    };
     ($client:ty, $tags:expr) => {
         $crate::tagging_by_arn!($client, $tags, resource_arn);
     };

@@ -16,6 +16,7 @@ use edgectl_lower as lower;
 use edgectl_manifest as manifest;
 
 pub mod dashboard;
+pub mod discovery;
 pub mod topic;
 
 use std::sync::Arc;
@@ -35,7 +36,11 @@ pub struct Registration {
 }
 
 /// Every kind in this shape. Adding one is a line here.
-const ALL: &[Registration] = &[dashboard::REGISTRATION, topic::REGISTRATION];
+const ALL: &[Registration] = &[
+    dashboard::REGISTRATION,
+    topic::REGISTRATION,
+    discovery::REGISTRATION,
+];
 
 /// The manifest sections the kinds decode.
 pub fn sections() -> Vec<&'static dyn Section> {

@@ -28,7 +28,6 @@ pub mod invalidation;
 pub mod key;
 pub mod load_balancer;
 pub mod log_group;
-pub mod namespace;
 pub mod nat_gateway;
 pub mod objects;
 pub mod origin_access_control;
@@ -62,14 +61,18 @@ pub trait Lowering: Sync {
 
     /// What `${<section>.<key>.<attribute>}` stands for: references to the resource's
     /// physical id or attribute, or literal text the manifest knows; `None` for a key the
-    /// section's decoding dropped (already reported).
+    /// section's decoding dropped (already reported), and for every key of a section
+    /// without attributes (`Section::attributes`), which no reference passes the
+    /// manifest's checks to name.
     fn reference(
         &self,
-        manifest: &Manifest,
-        env: &Env,
-        key: &str,
-        attribute: &str,
-    ) -> Option<Vec<Value>>;
+        _manifest: &Manifest,
+        _env: &Env,
+        _key: &str,
+        _attribute: &str,
+    ) -> Option<Vec<Value>> {
+        None
+    }
 }
 
 /// Facts about the account and region that shape the desired graph.
@@ -115,7 +118,6 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     let mut uses = uses::Uses::default();
     out.extend(repository::desired(manifest, env, &mut uses));
     out.extend(log_group::desired(manifest, env, &mut uses));
-    out.extend(namespace::desired(manifest));
     out.extend(file_system::desired(manifest, env, &mut uses));
     out.extend(database::desired(manifest, env, &mut uses));
     out.extend(secret::desired(manifest, &mut uses));

@@ -1,21 +1,12 @@
-//! Service discovery: the `namespaces` section (Cloud Map private DNS namespaces in the
-//! stack's VPC) and a service's `discovery` (its name in one, so `influxdb.edgemind.local`
-//! resolves to the service's tasks).
+//! Service discovery: a service's `discovery` (its name in one of the stack's Cloud Map
+//! namespaces, so `influxdb.edgemind.local` resolves to the service's tasks). The
+//! `namespaces` section is the `discovery` kind's (`kinds/discovery/`).
 
-use super::decode::{Decoder, Entry, Fields};
+use super::decode::Decoder;
 use super::diag::{Pos, suggest};
 use super::yaml::{Node, NodeKind};
 
-pub(super) const NAMESPACE: &[&str] = &["name", "description"];
 const DISCOVERY: &[&str] = &["namespace", "name", "ttl"];
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Namespace {
-    pub key: String,
-    /// The DNS domain (`edgemind.local`).
-    pub name: String,
-    pub description: String,
-}
 
 /// A service's name in a namespace: A records of its tasks' addresses.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,7 +20,7 @@ pub struct Discovery {
 }
 
 /// A DNS name of letters, digits and hyphens in dot-separated labels of 1-63.
-fn dns_name(name: &str) -> bool {
+pub fn dns_name(name: &str) -> bool {
     name.len() <= 253
         && name.split('.').all(|label| {
             (1..=63).contains(&label.len())
@@ -37,62 +28,6 @@ fn dns_name(name: &str) -> bool {
                 && !label.ends_with('-')
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
-}
-
-pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, has_network: bool) -> Vec<Namespace> {
-    let Some(node) = fields.get("namespaces") else {
-        return Vec::new();
-    };
-    if !has_network {
-        decoder.error(
-            fields.key_pos("namespaces").unwrap_or(node.pos),
-            "a private DNS namespace needs the stack's VPC",
-            "add a `network` section, or remove `namespaces`",
-        );
-        return Vec::new();
-    }
-    let mut out: Vec<Namespace> = Vec::new();
-    for Entry { key, fields, .. } in decoder.entries(node, "namespaces", NAMESPACE) {
-        let Some(name) = fields
-            .required(
-                decoder,
-                "name",
-                key.pos,
-                format!("namespace `{}` has no `name`", key.value),
-                "write its DNS domain, e.g. `name: edgemind.local`",
-            )
-            .and_then(|node| decoder.string(node, "name"))
-        else {
-            continue;
-        };
-        let domain = name.value.trim_end_matches('.').to_ascii_lowercase();
-        if !dns_name(&domain) || !domain.contains('.') {
-            decoder.error(
-                name.pos,
-                format!("`{}` is not a DNS domain", name.value),
-                "write a domain of dot-separated labels of letters, digits and `-`, e.g. `edgemind.local`",
-            );
-            continue;
-        }
-        if let Some(first) = out.iter().find(|other| other.name == domain) {
-            decoder.error(
-                name.pos,
-                format!("namespace `{domain}` is declared twice"),
-                format!("namespace `{}` has it already", first.key),
-            );
-            continue;
-        }
-        out.push(Namespace {
-            key: key.value.clone(),
-            name: domain,
-            description: fields
-                .get("description")
-                .and_then(|node| decoder.string(node, "description"))
-                .map(|text| text.value)
-                .unwrap_or_default(),
-        });
-    }
-    out
 }
 
 /// A service's `discovery`: `true` (its key, in the only namespace) or

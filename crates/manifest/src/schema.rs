@@ -20,7 +20,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "network",
     "security_groups",
     "keys",
-    "namespaces",
     "secrets",
     "file_systems",
     "databases",
@@ -51,7 +50,6 @@ pub struct Manifest {
     pub network: Option<Network>,
     pub security_groups: Vec<SecurityGroup>,
     pub keys: Vec<super::keys::Key>,
-    pub namespaces: Vec<super::discovery::Namespace>,
     pub secrets: Vec<super::secrets::Secret>,
     pub containers: Containers,
     pub edge: Edge,
@@ -133,7 +131,6 @@ pub fn decode(
         ),
         None => Vec::new(),
     };
-    let namespaces = super::discovery::decode(decoder, &fields, network.is_some());
     let keys = super::keys::decode(decoder, &fields, stack.as_deref().unwrap_or("stack"));
     let declared_keys = declared.names("keys");
     let secrets = super::secrets::decode(
@@ -178,7 +175,6 @@ pub fn decode(
         network,
         security_groups,
         keys,
-        namespaces,
         secrets,
         containers,
         edge,

@@ -40,19 +40,7 @@ fn sns_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
-/// The SNS client as the stack's tagging sees it: a type of this kind's, so that the kind
-/// implements `tags::Tagging` for it.
-struct Sns<'a>(&'a aws_sdk_sns::Client);
-
-impl std::ops::Deref for Sns<'_> {
-    type Target = aws_sdk_sns::Client;
-
-    fn deref(&self) -> &Self::Target {
-        self.0
-    }
-}
-
-crate::aws::tagging_by_arn!(Sns<'_>, sns_tags);
+crate::aws::tagging_by_arn!(struct Sns(aws_sdk_sns::Client), sns_tags);
 
 pub struct TopicAdapter;
 

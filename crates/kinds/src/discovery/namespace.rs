@@ -8,34 +8,22 @@
 //! someone else is refused before anything changes; Cloud Map does not read the VPC back,
 //! so the namespace's hosted zone says which VPCs it serves.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_servicediscovery::types::PrivateDnsNamespaceChange;
 
-use super::{OwnedNamespace, VPC_TAG, finished, private_namespaces, sd_tags, stack_namespaces};
+use super::cloud_map::{
+    CloudMap, OwnedNamespace, VPC_TAG, finished, private_namespaces, sd_tags, stack_namespaces,
+};
+use super::lower::NamespaceProps;
+use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::ids::NAMESPACE as KIND;
+use crate::aws::naming::client_token;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt};
-use crate::ids::NAMESPACE as KIND;
-use crate::naming::client_token;
-use crate::{Cx, OpCx, tags};
 
 pub struct NamespaceAdapter;
-
-crate::engine::properties! {
-    /// A private DNS namespace: its name and VPC make it; its description and tags change
-    /// in place.
-    pub struct NamespaceProps (changes: NamespaceChanges) {
-        /// The DNS domain (`edgemind.local`).
-        pub name: String => Replace,
-        /// By reference; read back from the namespace's `edgectl:vpc` tag, null without it.
-        pub vpc: Value => Replace,
-        pub description: String => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 fn pairs(namespace: &OwnedNamespace) -> impl Iterator<Item = (&str, &str)> {
     namespace
@@ -122,7 +110,7 @@ impl crate::engine::kind::Kind for NamespaceAdapter {
         let name = props.name.as_str();
         let check = |error: AwsError| format!("cannot check whether the name is taken: {error}");
         let listed = private_namespaces(cx).await.map_err(check)?;
-        let Some(vpc) = crate::ec2::stack_vpc_id(cx).await.map_err(check)? else {
+        let Some(vpc) = crate::aws::ec2::stack_vpc_id(cx).await.map_err(check)? else {
             // The VPC is made by this apply: nothing can be in it yet.
             return Ok(());
         };
@@ -147,7 +135,7 @@ impl crate::engine::kind::Kind for NamespaceAdapter {
         let props = NamespaceProps::from_props(&desired.props)?;
         let name = props.name.as_str();
         let vpc = op.resolve(&props.vpc)?;
-        let mut pairs = crate::tags::for_create(op, &props.tags);
+        let mut pairs = tags::for_create(op, &props.tags);
         pairs.push((VPC_TAG.to_string(), vpc.clone()));
         let started = discovery
             .create_private_dns_namespace()
@@ -198,7 +186,7 @@ impl crate::engine::kind::Kind for NamespaceAdapter {
             }
         }
         let arn = observed.detail("arn")?.to_string();
-        tags::sync(discovery, &arn, &live.tags, &props.tags).await
+        tags::sync(&CloudMap(discovery), &arn, &live.tags, &props.tags).await
     }
 
     /// Deletes it and waits for the operation (Cloud Map deletes its hosted zone); its

@@ -2,15 +2,12 @@
 //! (`service.rs`), which ECS registers a service's tasks with. Both share one read of the
 //! stack's namespaces, and the wait for Cloud Map's asynchronous operations.
 
-pub mod namespace;
-pub mod service;
-
 use aws_sdk_servicediscovery::types::{
     NamespaceFilter, NamespaceFilterName, NamespaceType, OperationStatus, Tag,
 };
 
-use super::errors::{AwsError, AwsResultExt, ErrorKind};
-use super::{Cx, OpCx, tags};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::{Cx, OpCx, tags};
 
 /// The VPC a namespace was made in, which Cloud Map does not read back (its hosted zone
 /// knows it); written in the create call, and the VPC of a namespace never changes.
@@ -39,7 +36,14 @@ pub fn sd_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
-tags::tagging_by_arn!(aws_sdk_servicediscovery::Client, sd_tags, resource_arn);
+crate::aws::tagging_by_arn!(struct CloudMap(aws_sdk_servicediscovery::Client), sd_tags, resource_arn);
+
+/// What the namespace and discovery adapters share, read once per command.
+#[derive(Default)]
+pub struct Reads {
+    /// The account's private DNS namespaces with their tags.
+    namespaces: tokio::sync::OnceCell<Vec<OwnedNamespace>>,
+}
 
 /// A resource's tags (Cloud Map lists none with its resources).
 pub async fn tags_of(cx: &Cx, arn: &str) -> Result<Vec<(String, String)>, AwsError> {
@@ -62,6 +66,8 @@ pub async fn tags_of(cx: &Cx, arn: &str) -> Result<Vec<(String, String)>, AwsErr
 /// ListTagsForResource per namespace.
 pub async fn private_namespaces(cx: &Cx) -> Result<&[OwnedNamespace], AwsError> {
     cx.reads
+        .kinds
+        .get::<Reads>()
         .namespaces
         .get_or_try_init(|| async {
             let filter = NamespaceFilter::builder()

@@ -8,38 +8,23 @@
 //! Deleting one still holding instances (ECS deregisters a deleted service's tasks as they
 //! stop) is refused by Cloud Map with ResourceInUse: the walk waits for them to go.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_servicediscovery::types::{
     DnsConfig, DnsConfigChange, DnsRecord, HealthCheckCustomConfig, RecordType, RoutingPolicy,
     ServiceChange, ServiceFilter, ServiceFilterName,
 };
 
-use super::{finished, sd_tags, stack_namespaces, tags_of};
+use super::cloud_map::{CloudMap, finished, sd_tags, stack_namespaces, tags_of};
+use super::lower::DiscoveryProps;
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::DISCOVERY as KIND;
+use crate::aws::naming::client_token;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::ids::DISCOVERY as KIND;
-use crate::naming::client_token;
-use crate::{Cx, OpCx, tags};
 
 pub struct DiscoveryAdapter;
-
-crate::engine::properties! {
-    /// A discovery service: its name and namespace make it; its TTL and tags change in
-    /// place.
-    pub struct DiscoveryProps (changes: DiscoveryChanges) {
-        /// The first label of the name (`influxdb` of `influxdb.edgemind.local`).
-        pub name: String => Replace,
-        /// By reference.
-        pub namespace: Value => Replace,
-        /// Seconds resolvers may keep an answer; null when Cloud Map lists no record.
-        pub ttl: Option<i64> => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 fn records(ttl: i64) -> Result<Vec<DnsRecord>, AwsError> {
     DnsRecord::builder()
@@ -147,7 +132,7 @@ impl crate::engine::kind::Kind for DiscoveryAdapter {
             // ECS reports its tasks' health; Cloud Map answers only healthy ones.
             .health_check_custom_config(HealthCheckCustomConfig::builder().build())
             .creator_request_id(client_token(op.cx, op.id, &format!("{namespace} {name}")))
-            .set_tags(Some(sd_tags(crate::tags::for_create(op, &props.tags))?))
+            .set_tags(Some(sd_tags(tags::for_create(op, &props.tags))?))
             .send()
             .await
             .aws("CreateService")?;
@@ -186,7 +171,13 @@ impl crate::engine::kind::Kind for DiscoveryAdapter {
                 finished(op, operation, "SERVICE").await?;
             }
         }
-        tags::sync(discovery, &observed.physical_id, &live.tags, &props.tags).await
+        tags::sync(
+            &CloudMap(discovery),
+            &observed.physical_id,
+            &live.tags,
+            &props.tags,
+        )
+        .await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
