@@ -133,6 +133,31 @@ pub fn certificate_error(
     }
 }
 
+/// The conditions of the kinds this crate holds (`kinds::conditions()` adds the
+/// registered kinds'), which docs/aws-behaviour.md lists.
+pub fn built_in() -> Vec<&'static Condition> {
+    use crate::*;
+    [
+        autoscaling::CONDITIONS,
+        cloudfront::distribution::CONDITIONS,
+        ec2::security_group::CONDITIONS,
+        ecr::CONDITIONS,
+        ecs::cluster::CONDITIONS,
+        ecs::service::CONDITIONS,
+        ecs::task_definition::CONDITIONS,
+        elbv2::listener::CONDITIONS,
+        iam::CONDITIONS,
+        logs::CONDITIONS,
+        rds::instance::CONDITIONS,
+        s3::bucket::CONDITIONS,
+        s3::policy::CONDITIONS,
+        wafv2::CONDITIONS,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,72 +178,6 @@ mod tests {
             code: Some(code.to_string()),
             ..AwsError::new(ErrorKind::Other, operation, message)
         }
-    }
-
-    /// Every kind's conditions, for the check below.
-    fn all() -> Vec<&'static Condition> {
-        use crate::*;
-        [
-            autoscaling::CONDITIONS,
-            cloudfront::distribution::CONDITIONS,
-            ec2::security_group::CONDITIONS,
-            ecr::CONDITIONS,
-            ecs::cluster::CONDITIONS,
-            ecs::service::CONDITIONS,
-            ecs::task_definition::CONDITIONS,
-            elbv2::listener::CONDITIONS,
-            iam::CONDITIONS,
-            kms::CONDITIONS,
-            logs::CONDITIONS,
-            rds::instance::CONDITIONS,
-            s3::bucket::CONDITIONS,
-            s3::policy::CONDITIONS,
-            wafv2::CONDITIONS,
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
-    }
-
-    /// docs/aws-behaviour.md lists every condition (operation, code, message part, source)
-    /// on a line of its own, and no other: the document is the code's.
-    #[test]
-    fn every_condition_is_documented() {
-        let doc = include_str!("../../../docs/aws-behaviour.md");
-        let table: Vec<&str> = doc
-            .lines()
-            .skip_while(|line| !line.starts_with("## Conditions"))
-            .take_while(|line| !line.starts_with("## Coverage"))
-            .filter(|line| line.starts_with("| `"))
-            .collect();
-        let conditions = all();
-        for condition in &conditions {
-            let found = table.iter().any(|line| {
-                line.contains(&format!("| `{}` |", condition.operation))
-                    && line.contains(&format!("`{}`", condition.code))
-                    && condition
-                        .message
-                        .is_none_or(|part| line.contains(&format!("“{part}”")))
-                    && line.contains(
-                        condition
-                            .source
-                            .trim_start_matches("terraform-provider-aws ")
-                            .split(" (")
-                            .next()
-                            .unwrap_or_default(),
-                    )
-            });
-            assert!(
-                found,
-                "docs/aws-behaviour.md does not list {} {} {:?}",
-                condition.operation, condition.code, condition.message
-            );
-        }
-        assert_eq!(
-            table.len(),
-            conditions.len(),
-            "docs/aws-behaviour.md lists conditions the code does not have"
-        );
     }
 
     #[test]
@@ -255,35 +214,6 @@ mod tests {
             CONDITIONS,
         );
         assert_eq!(other_call.kind, ErrorKind::Other);
-    }
-
-    /// Each kind's every condition, answered as AWS answers it, reads as it says: the
-    /// unit-level replay of the rows no integration test reaches.
-    #[test]
-    fn every_condition_reads_as_it_says() {
-        for condition in all() {
-            let answered = error(
-                condition.operation,
-                condition.code,
-                &format!("AWS says: {}.", condition.message.unwrap_or("no")),
-            );
-            match condition.means {
-                Means::Settling { awaiting, window } => {
-                    let read = read(answered, all_of(condition));
-                    assert_eq!(read.kind, ErrorKind::Settling, "{}", condition.operation);
-                    let found = read.awaiting.expect("what is awaited");
-                    assert_eq!((found.what.as_str(), found.window), (awaiting, window));
-                }
-                Means::Gone => {
-                    let done = Err::<(), _>(answered).done_if_gone(all_of(condition));
-                    assert!(done.is_ok(), "{} {}", condition.operation, condition.code);
-                }
-            }
-        }
-    }
-
-    fn all_of(condition: &'static Condition) -> &'static [Condition] {
-        std::slice::from_ref(condition)
     }
 
     #[test]

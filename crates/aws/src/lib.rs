@@ -22,7 +22,6 @@ pub mod errors;
 pub mod iam;
 pub mod ids;
 pub mod kind_reads;
-pub mod kms;
 pub mod lock;
 pub mod logs;
 pub mod naming;
@@ -271,7 +270,6 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(ecr::RepositoryAdapter));
     adapters.push(Arc::new(logs::LogGroupAdapter));
     adapters.push(Arc::new(iam::RoleAdapter));
-    adapters.push(Arc::new(kms::KeyAdapter));
     adapters.push(Arc::new(rds::subnet_group::SubnetGroupAdapter));
     adapters.push(Arc::new(rds::parameter_group::ParameterGroupAdapter));
     adapters.push(Arc::new(rds::instance::InstanceAdapter));

@@ -11,12 +11,14 @@
 // The layers this crate may import (its Cargo dependencies), under the names the code
 // uses for them: `crate::engine::model` is the engine crate's `model`.
 use edgectl_aws as aws;
+use edgectl_base as base;
 use edgectl_engine as engine;
 use edgectl_lower as lower;
 use edgectl_manifest as manifest;
 
 pub mod dashboard;
 pub mod discovery;
+pub mod key;
 pub mod topic;
 
 use std::sync::Arc;
@@ -33,6 +35,9 @@ pub struct Registration {
     /// The resource types the Resource Groups Tagging API lists its resources as
     /// (`cloudwatch:dashboard`), found with the stack's one tagging query.
     pub tagged: &'static [&'static str],
+    /// What its calls answer while AWS settles what they need (`aws::conditions`), which
+    /// docs/aws-behaviour.md lists.
+    pub conditions: &'static [crate::aws::conditions::Condition],
 }
 
 /// Every kind in this shape. Adding one is a line here.
@@ -40,6 +45,7 @@ const ALL: &[Registration] = &[
     dashboard::REGISTRATION,
     topic::REGISTRATION,
     discovery::REGISTRATION,
+    key::REGISTRATION,
 ];
 
 /// The manifest sections the kinds decode.
@@ -61,9 +67,100 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters
 }
 
+/// Every kind's conditions: the built-in kinds' and the registered ones'.
+pub fn conditions() -> Vec<&'static crate::aws::conditions::Condition> {
+    let mut all = crate::aws::conditions::built_in();
+    all.extend(ALL.iter().flat_map(|kind| kind.conditions));
+    all
+}
+
 /// The resource types the kinds find through the tagging API.
 pub fn tagged_types() -> Vec<&'static str> {
     ALL.iter()
         .flat_map(|kind| kind.tagged.iter().copied())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::conditions::{Condition, Means, Removal as _, read};
+    use crate::aws::errors::{AwsError, ErrorKind};
+
+    fn error(operation: &str, code: &str, message: &str) -> AwsError {
+        AwsError {
+            code: Some(code.to_string()),
+            ..AwsError::new(ErrorKind::Other, operation, message)
+        }
+    }
+
+    /// Each kind's every condition, answered as AWS answers it, reads as it says: the
+    /// unit-level replay of the rows no integration test reaches.
+    #[test]
+    fn every_condition_reads_as_it_says() {
+        for condition in conditions() {
+            let answered = error(
+                condition.operation,
+                condition.code,
+                &format!("AWS says: {}.", condition.message.unwrap_or("no")),
+            );
+            match condition.means {
+                Means::Settling { awaiting, window } => {
+                    let read = read(answered, all_of(condition));
+                    assert_eq!(read.kind, ErrorKind::Settling, "{}", condition.operation);
+                    let found = read.awaiting.expect("what is awaited");
+                    assert_eq!((found.what.as_str(), found.window), (awaiting, window));
+                }
+                Means::Gone => {
+                    let done = Err::<(), _>(answered).done_if_gone(all_of(condition));
+                    assert!(done.is_ok(), "{} {}", condition.operation, condition.code);
+                }
+            }
+        }
+    }
+
+    fn all_of(condition: &'static Condition) -> &'static [Condition] {
+        std::slice::from_ref(condition)
+    }
+
+    /// docs/aws-behaviour.md lists every condition (operation, code, message part, source)
+    /// on a line of its own, and no other: the document is the code's.
+    #[test]
+    fn every_condition_is_documented() {
+        let doc = include_str!("../../../docs/aws-behaviour.md");
+        let table: Vec<&str> = doc
+            .lines()
+            .skip_while(|line| !line.starts_with("## Conditions"))
+            .take_while(|line| !line.starts_with("## Coverage"))
+            .filter(|line| line.starts_with("| `"))
+            .collect();
+        let conditions = super::conditions();
+        for condition in &conditions {
+            let found = table.iter().any(|line| {
+                line.contains(&format!("| `{}` |", condition.operation))
+                    && line.contains(&format!("`{}`", condition.code))
+                    && condition
+                        .message
+                        .is_none_or(|part| line.contains(&format!("“{part}”")))
+                    && line.contains(
+                        condition
+                            .source
+                            .trim_start_matches("terraform-provider-aws ")
+                            .split(" (")
+                            .next()
+                            .unwrap_or_default(),
+                    )
+            });
+            assert!(
+                found,
+                "docs/aws-behaviour.md does not list {} {} {:?}",
+                condition.operation, condition.code, condition.message
+            );
+        }
+        assert_eq!(
+            table.len(),
+            conditions.len(),
+            "docs/aws-behaviour.md lists conditions the code does not have"
+        );
+    }
 }

@@ -25,7 +25,6 @@ pub mod file_system;
 pub mod firewall;
 pub mod internet_gateway;
 pub mod invalidation;
-pub mod key;
 pub mod load_balancer;
 pub mod log_group;
 pub mod nat_gateway;
@@ -58,6 +57,12 @@ pub trait Lowering: Sync {
     /// Its resources; what they use of other kinds' (the stack's key it encrypts with)
     /// recorded in `uses` ([`uses::Uses`]) as it names them.
     fn desired(&self, manifest: &Manifest, env: &Env, uses: &mut uses::Uses) -> Vec<Desired>;
+
+    /// Whether it grants what the others recorded in `uses` (a key's policy): such a
+    /// kind is lowered after every other, and reads `uses` whole.
+    fn grants(&self) -> bool {
+        false
+    }
 
     /// What `${<section>.<key>.<attribute>}` stands for: references to the resource's
     /// physical id or attribute, or literal text the manifest knows; `None` for a key the
@@ -136,11 +141,13 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     out.extend(zone::desired(manifest));
     out.extend(certificate::desired(manifest, env));
     out.extend(firewall::desired(manifest));
-    for kind in kinds {
+    for kind in kinds.iter().filter(|kind| !kind.grants()) {
         out.extend(kind.desired(manifest, env, &mut uses));
     }
     // Last, what grants what the others said they use: a key's policy, a bucket's.
-    out.extend(key::desired(manifest, env, &uses));
+    for kind in kinds.iter().filter(|kind| kind.grants()) {
+        out.extend(kind.desired(manifest, env, &mut uses));
+    }
     out.extend(bucket_policy::desired(manifest, env, &uses));
     refs::templates(manifest, env, kinds, &mut out);
     out

@@ -5,8 +5,8 @@
 //! template once its parts exist; the reference orders the resource after them.
 use super::{Env, Lowering};
 use crate::aws::ids::{
-    cluster_id, database_id, distribution_id, file_system_id, key_id, load_balancer_id,
-    repository_id, secret_id,
+    cluster_id, database_id, distribution_id, file_system_id, load_balancer_id, repository_id,
+    secret_id,
 };
 use crate::engine::model::{Desired, Value};
 use crate::manifest::Manifest;
@@ -167,7 +167,6 @@ fn attribute(
             .find(|cluster| cluster.key == *key)
             .map(|cluster| literal(&cluster.name)),
         ("file_systems", _) => Some(vec![Value::Ref(file_system_id(key))]),
-        ("keys", _) => Some(vec![Value::Ref(key_id(key))]),
         (section, attribute) => kinds
             .iter()
             .find(|kind| kind.section() == section)

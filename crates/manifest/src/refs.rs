@@ -31,7 +31,6 @@ pub const ATTRIBUTES: &[(&str, &[&str])] = &[
     ("secrets", &["arn", "name"]),
     ("clusters", &["name", "arn"]),
     ("file_systems", &["id"]),
-    ("keys", &["arn"]),
 ];
 
 /// Every section whose resources have attributes: the built-in ones ([`ATTRIBUTES`]) and

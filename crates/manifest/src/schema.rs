@@ -19,7 +19,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "variables",
     "network",
     "security_groups",
-    "keys",
     "secrets",
     "file_systems",
     "databases",
@@ -49,7 +48,6 @@ pub struct Manifest {
     pub tags: BTreeMap<String, String>,
     pub network: Option<Network>,
     pub security_groups: Vec<SecurityGroup>,
-    pub keys: Vec<super::keys::Key>,
     pub secrets: Vec<super::secrets::Secret>,
     pub containers: Containers,
     pub edge: Edge,
@@ -131,7 +129,6 @@ pub fn decode(
         ),
         None => Vec::new(),
     };
-    let keys = super::keys::decode(decoder, &fields, stack.as_deref().unwrap_or("stack"));
     let declared_keys = declared.names("keys");
     let secrets = super::secrets::decode(
         decoder,
@@ -174,7 +171,6 @@ pub fn decode(
         tags,
         network,
         security_groups,
-        keys,
         secrets,
         containers,
         edge,
@@ -190,7 +186,6 @@ pub fn decode(
         sections: super::sections::Sections::default(),
         declared,
     };
-    super::keys::check_retained(decoder, &manifest);
     // The registered kinds' sections, once what they may refer to is decoded.
     for section in sections {
         if let Some(node) = fields.get(section.key()) {

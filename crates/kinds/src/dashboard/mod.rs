@@ -27,6 +27,7 @@ pub const REGISTRATION: super::Registration = super::Registration {
     section: &Dashboards,
     lowering: &Dashboards,
     adapters: || vec![Arc::new(adapter::DashboardAdapter)],
+    conditions: &[],
     tagged: &["cloudwatch:dashboard"],
 };
 

@@ -33,6 +33,7 @@ pub const REGISTRATION: super::Registration = super::Registration {
         ]
     },
     // Found by their own listing: Cloud Map lists its namespaces, whose tags are read.
+    conditions: &[],
     tagged: &[],
 };
 

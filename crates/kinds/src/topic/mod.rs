@@ -31,6 +31,7 @@ pub const REGISTRATION: super::Registration = super::Registration {
     },
     // The service alone: topics are its only taggable resources, and moto's tagging API
     // knows no `sns:topic`.
+    conditions: &[],
     tagged: &["sns"],
 };
 

@@ -25,16 +25,15 @@ use async_trait::async_trait;
 use aws_sdk_kms::types::{KeyState, Tag};
 use futures::future::try_join_all;
 
-use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
-use super::errors::{AwsError, AwsResultExt, ErrorKind};
-use super::{Cx, OpCx, tags};
+use super::lower::{ACCOUNT, KeyProps};
+use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::KEY as KIND;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId};
 use crate::engine::typed::Properties as _;
-use crate::ids::KEY as KIND;
 
-/// Stands for the account's id in a desired key policy.
-pub const ACCOUNT: &str = "${account}";
 /// The shortest waiting period KMS allows before a scheduled deletion.
 pub const DELETION_WINDOW_DAYS: i32 = 7;
 
@@ -53,7 +52,7 @@ fn kms_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
-tags::tagging_by_arn!(aws_sdk_kms::Client, kms_tags, key_id);
+crate::aws::tagging_by_arn!(struct Kms(aws_sdk_kms::Client), kms_tags, key_id);
 
 /// The key id in a key ARN. EnableKey, CancelKeyDeletion and ScheduleKeyDeletion take
 /// an id or an ARN on AWS; moto finds the key only by its id.
@@ -68,27 +67,12 @@ fn policy_value(policy: &str, account: &str) -> String {
     } else {
         policy.replace(account, ACCOUNT)
     };
-    crate::text::canonical_json(&text).unwrap_or(text)
+    crate::base::text::canonical_json(&text).unwrap_or(text)
 }
 
 /// The desired policy with the account put in.
 fn policy_text(props: &KeyProps, account: &str) -> String {
     props.policy.replace(ACCOUNT, account)
-}
-
-crate::engine::properties! {
-    /// A customer managed KMS key: what its lowering builds and its observe reads.
-    pub struct KeyProps (changes: KeyChanges) {
-        /// Without `alias/`; none on a live key that lost it (a killed apply's spare).
-        pub alias: Option<String> => InPlace,
-        pub description: String => InPlace,
-        pub rotation: bool => InPlace,
-        /// Always wanted: a key someone disabled is enabled again.
-        pub enabled: bool => InPlace,
-        /// Canonical JSON, the account a stand-in.
-        pub policy: String => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
 }
 
 /// One key as read: what its three reads say, with its aliases.
@@ -140,7 +124,7 @@ async fn read_key(
         enabled: metadata.enabled(),
         policy: policy_value(
             policy.policy().unwrap_or_default(),
-            crate::naming::arn_account(&arn)?,
+            crate::aws::naming::arn_account(&arn)?,
         ),
         tags: tags::observed_tag_map(pairs_ref.iter().copied()),
     };
@@ -411,12 +395,12 @@ impl crate::engine::kind::Kind for KeyAdapter {
             }
             return Ok(arn);
         }
-        let account = super::account(op.cx).await?;
+        let account = crate::aws::account(op.cx).await?;
         let created = kms
             .create_key()
             .description(&props.description)
             .policy(policy_text(&props, &account))
-            .set_tags(Some(kms_tags(crate::tags::for_create(op, &props.tags))?))
+            .set_tags(Some(kms_tags(tags::for_create(op, &props.tags))?))
             .send()
             .await
             .aws("CreateKey")
@@ -472,7 +456,7 @@ impl crate::engine::kind::Kind for KeyAdapter {
             kms.put_key_policy()
                 .key_id(arn)
                 .policy_name("default")
-                .policy(policy_text(&props, crate::naming::arn_account(arn)?))
+                .policy(policy_text(&props, crate::aws::naming::arn_account(arn)?))
                 .send()
                 .await
                 .aws("PutKeyPolicy")
@@ -514,7 +498,7 @@ impl crate::engine::kind::Kind for KeyAdapter {
                 }
             }
         }
-        tags::sync(kms, arn, &live.tags, &props.tags).await
+        tags::sync(&Kms(kms), arn, &live.tags, &props.tags).await
     }
 
     /// Schedules the deletion, the alias kept with the key so that the next apply finds it.
@@ -576,9 +560,9 @@ mod tests {
             r#"{"Statement":[{"Principal":{"AWS":"arn:aws:iam::${account}:root"}}]}"#
         );
         assert_eq!(
-            crate::naming::arn_account("arn:aws:kms:eu-west-1:123456789012:key/1234").unwrap(),
+            crate::aws::naming::arn_account("arn:aws:kms:eu-west-1:123456789012:key/1234").unwrap(),
             "123456789012"
         );
-        assert!(crate::naming::arn_account("alias/demo").is_err());
+        assert!(crate::aws::naming::arn_account("alias/demo").is_err());
     }
 }

@@ -1,26 +1,46 @@
 //! Lowering: the stack's customer managed KMS keys (other kinds name one through
-//! [`Uses::key`](super::uses::Uses::key)).
+//! [`Uses::key`](crate::lower::uses::Uses::key)).
 //!
 //! A key's policy lets the account administer it (IAM policies decide who uses it, as
 //! AWS's default policy does) and lets exactly the services the manifest encrypts with it
 //! use it on the account's behalf: S3, Secrets Manager, ECR, EFS, RDS, SNS through
 //! `kms:ViaService`, and CloudWatch Logs, which needs its service principal in the key
 //! policy itself, for this account's log groups in this region. Which those are, the
-//! kinds that encrypt say as they name the key ([`Uses::key`](super::uses::Uses::key));
+//! kinds that encrypt say as they name the key ([`Uses::key`](crate::lower::uses::Uses::key));
 //! keys are lowered last, from what was recorded.
 
 use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::Env;
-use super::uses::{KeyUser, Uses};
+use std::collections::BTreeMap;
+
+use super::manifest::Key;
 use crate::aws::ids::key_id;
-use crate::aws::kms::{ACCOUNT, KeyProps};
 use crate::aws::tags;
 use crate::engine::model::Desired;
 use crate::engine::typed::Properties as _;
+use crate::lower::Env;
+use crate::lower::uses::{KeyUser, Uses};
 use crate::manifest::Manifest;
+
+/// Stands for the account's id in a desired key policy.
+pub const ACCOUNT: &str = "${account}";
+
+crate::engine::properties! {
+    /// A customer managed KMS key: what its lowering builds and its observe reads.
+    pub struct KeyProps (changes: KeyChanges) {
+        /// Without `alias/`; none on a live key that lost it (a killed apply's spare).
+        pub alias: Option<String> => InPlace,
+        pub description: String => InPlace,
+        pub rotation: bool => InPlace,
+        /// Always wanted: a key someone disabled is enabled again.
+        pub enabled: bool => InPlace,
+        /// Canonical JSON, the account a stand-in.
+        pub policy: String => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 /// The key policy, canonical, with [`ACCOUNT`] standing for the account's id: the
 /// services that `uses` say encrypt with the key, and CloudWatch Logs if it does.
@@ -92,10 +112,8 @@ fn policy(uses: &Uses, env: &Env, name: &str) -> String {
 
 /// The stack's keys. It runs after every other kind's lowering: `uses` holds what they
 /// encrypt with which key.
-pub fn desired(manifest: &Manifest, env: &Env, uses: &Uses) -> Vec<Desired> {
-    manifest
-        .keys
-        .iter()
+pub fn desired(keys: &[Key], manifest: &Manifest, env: &Env, uses: &Uses) -> Vec<Desired> {
+    keys.iter()
         .map(|key| {
             let props = KeyProps {
                 alias: Some(key.alias.clone()),
