@@ -379,9 +379,10 @@ async fn sync_policies(
     ]
     .into_iter()
     .any(|(want, old)| want != &Value::AwsDefault && want != old);
-    let seconds = |value: &Value| match value {
-        Value::Int(seconds) => i32::try_from(*seconds).ok(),
-        _ => None,
+    // A number of seconds, or nothing (AWS's default); never a number dropped.
+    let seconds = |what: &str, value: &Value| match value {
+        Value::Int(seconds) => crate::errors::int32("PutScalingPolicy", what, *seconds).map(Some),
+        _ => Ok(None),
     };
     for metric in Metric::ALL {
         let new = metric.target(props);
@@ -395,8 +396,14 @@ async fn sync_policies(
                     "PutScalingPolicy",
                     TargetTrackingScalingPolicyConfiguration::builder()
                         .target_value(target as f64)
-                        .set_scale_in_cooldown(seconds(&props.scale_in_cooldown))
-                        .set_scale_out_cooldown(seconds(&props.scale_out_cooldown))
+                        .set_scale_in_cooldown(seconds(
+                            "scale_in_cooldown",
+                            &props.scale_in_cooldown,
+                        )?)
+                        .set_scale_out_cooldown(seconds(
+                            "scale_out_cooldown",
+                            &props.scale_out_cooldown,
+                        )?)
                         .predefined_metric_specification(built(
                             "PutScalingPolicy",
                             PredefinedMetricSpecification::builder()

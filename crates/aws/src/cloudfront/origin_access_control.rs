@@ -9,7 +9,7 @@ use aws_sdk_cloudfront::types::{
 
 use crate::engine::model::{Desired, Observed, ResourceId};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, built};
+use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::{Cx, OpCx};
 
 crate::engine::properties! {
@@ -118,20 +118,61 @@ pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         .collect())
 }
 
-/// What the create and update calls send: the name, the stack's mark, and S3 signed with
-/// SigV4 always (what the lowering asks of every one).
+/// What the create and update calls send: the name, the stack's mark, and the origin type
+/// and signing the properties say (S3, SigV4 always, for every one the lowering makes),
+/// so that what is compared is what is sent.
 fn config(op: &OpCx<'_>, desired: &Desired) -> Result<OriginAccessControlConfig, AwsError> {
     let props = OriginAccessControlProps::from_props(&desired.props)?;
+    let (behavior, protocol) = props.signing.split_once(' ').ok_or_else(|| {
+        AwsError::new(
+            ErrorKind::Other,
+            "CreateOriginAccessControl",
+            format!("signing `{}` is not `<behavior> <protocol>`", props.signing),
+        )
+    })?;
     built(
         "CreateOriginAccessControl",
         OriginAccessControlConfig::builder()
             .name(props.name)
             .description(description(&op.cx.stack, op.id))
-            .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
-            .signing_behavior(OriginAccessControlSigningBehaviors::Always)
-            .origin_access_control_origin_type(OriginAccessControlOriginTypes::S3)
+            .signing_protocol(known::<OriginAccessControlSigningProtocols>(
+                "signing protocol",
+                protocol,
+                OriginAccessControlSigningProtocols::values(),
+            )?)
+            .signing_behavior(known::<OriginAccessControlSigningBehaviors>(
+                "signing behavior",
+                behavior,
+                OriginAccessControlSigningBehaviors::values(),
+            )?)
+            .origin_access_control_origin_type(known::<OriginAccessControlOriginTypes>(
+                "origin type",
+                &props.origin_type,
+                OriginAccessControlOriginTypes::values(),
+            )?)
             .build(),
     )
+}
+
+/// One of the values CloudFront knows for `what`, or an error naming it (never an
+/// unknown value sent on).
+fn known<T: for<'a> From<&'a str>>(
+    what: &str,
+    value: &str,
+    values: &[&str],
+) -> Result<T, AwsError> {
+    if values.contains(&value) {
+        Ok(T::from(value))
+    } else {
+        Err(AwsError::new(
+            ErrorKind::Other,
+            "CreateOriginAccessControl",
+            format!(
+                "`{value}` is not an origin access control {what} CloudFront knows ({})",
+                values.join(", ")
+            ),
+        ))
+    }
 }
 
 pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
@@ -232,6 +273,24 @@ impl crate::engine::kind::Kind for OriginAccessControlAdapter {
 mod tests {
     use super::*;
     use crate::ids::oac_id;
+
+    #[test]
+    fn only_values_cloudfront_knows_are_sent() {
+        let s3: OriginAccessControlOriginTypes = known(
+            "origin type",
+            "s3",
+            OriginAccessControlOriginTypes::values(),
+        )
+        .unwrap();
+        assert_eq!(s3, OriginAccessControlOriginTypes::S3);
+        let wrong = known::<OriginAccessControlSigningBehaviors>(
+            "signing behavior",
+            "sometimes",
+            OriginAccessControlSigningBehaviors::values(),
+        )
+        .unwrap_err();
+        assert!(wrong.message.contains("`sometimes`"), "{}", wrong.message);
+    }
 
     #[test]
     fn ownership_is_read_from_the_description() {

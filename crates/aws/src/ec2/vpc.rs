@@ -113,24 +113,8 @@ impl crate::engine::kind::Kind for VpcAdapter {
         let props = VpcProps::from_props(&desired.props)?;
         let live = VpcProps::from_props(&observed.props)?;
         let changed = VpcProps::changed(changes);
-        // Support first when turning both on, hostnames first when turning both off.
-        if changed.dns_support {
-            set_dns(
-                op,
-                vpc_id,
-                VpcAttributeName::EnableDnsSupport,
-                props.dns_support,
-            )
-            .await?;
-        }
-        if changed.dns_hostnames {
-            set_dns(
-                op,
-                vpc_id,
-                VpcAttributeName::EnableDnsHostnames,
-                props.dns_hostnames,
-            )
-            .await?;
+        for (attribute, on) in dns_changes(&changed, &props) {
+            set_dns(op, vpc_id, attribute, on).await?;
         }
         sync_tags(op, vpc_id, live.tags, props.tags).await
     }
@@ -154,6 +138,23 @@ impl crate::engine::kind::Kind for VpcAdapter {
     }
 }
 
+/// The DNS attributes an update sets, in the order EC2 accepts them: DNS hostnames need
+/// DNS support, so support goes on before hostnames and off after them
+/// (ModifyVpcAttribute refuses hostnames on a VPC without support).
+fn dns_changes(changed: &VpcChanges, props: &VpcProps) -> Vec<(VpcAttributeName, bool)> {
+    let mut steps = Vec::new();
+    if changed.dns_support {
+        steps.push((VpcAttributeName::EnableDnsSupport, props.dns_support));
+    }
+    if changed.dns_hostnames {
+        steps.push((VpcAttributeName::EnableDnsHostnames, props.dns_hostnames));
+    }
+    if !props.dns_support {
+        steps.reverse();
+    }
+    steps
+}
+
 /// Turns one DNS attribute (`EnableDnsSupport` or `EnableDnsHostnames`) on or off.
 async fn set_dns(
     op: &OpCx<'_>,
@@ -170,4 +171,51 @@ async fn set_dns(
     };
     request.send().await.aws("ModifyVpcAttribute")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(support: bool, hostnames: bool) -> VpcProps {
+        VpcProps {
+            cidr: "10.0.0.0/16".into(),
+            dns_hostnames: hostnames,
+            dns_support: support,
+            tags: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn dns_support_goes_on_before_hostnames_and_off_after_them() {
+        let both = VpcChanges {
+            dns_support: true,
+            dns_hostnames: true,
+            ..VpcChanges::default()
+        };
+        let on = dns_changes(&both, &props(true, true));
+        assert_eq!(
+            on,
+            [
+                (VpcAttributeName::EnableDnsSupport, true),
+                (VpcAttributeName::EnableDnsHostnames, true)
+            ]
+        );
+        let off = dns_changes(&both, &props(false, false));
+        assert_eq!(
+            off,
+            [
+                (VpcAttributeName::EnableDnsHostnames, false),
+                (VpcAttributeName::EnableDnsSupport, false)
+            ]
+        );
+        let hostnames = VpcChanges {
+            dns_hostnames: true,
+            ..VpcChanges::default()
+        };
+        assert_eq!(
+            dns_changes(&hostnames, &props(true, false)),
+            [(VpcAttributeName::EnableDnsHostnames, false)]
+        );
+    }
 }
