@@ -29,7 +29,6 @@ pub mod rds;
 pub mod resend;
 pub mod route53;
 pub mod s3;
-pub mod secretsmanager;
 pub mod tags;
 pub mod wafv2;
 
@@ -276,7 +275,6 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(efs::file_system::FileSystemAdapter));
     adapters.push(Arc::new(efs::mount_target::MountTargetAdapter));
     adapters.push(Arc::new(efs::access_point::AccessPointAdapter));
-    adapters.push(Arc::new(secretsmanager::SecretAdapter));
     adapters.extend(ecs::adapters());
     adapters.push(Arc::new(autoscaling::ScalingAdapter));
     adapters.extend(elbv2::adapters());

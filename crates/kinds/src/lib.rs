@@ -19,6 +19,7 @@ use edgectl_manifest as manifest;
 pub mod dashboard;
 pub mod discovery;
 pub mod key;
+pub mod secret;
 pub mod topic;
 
 use std::sync::Arc;
@@ -45,6 +46,8 @@ const ALL: &[Registration] = &[
     dashboard::REGISTRATION,
     topic::REGISTRATION,
     discovery::REGISTRATION,
+    secret::REGISTRATION,
+    // After the kinds it checks and grants: what they keep encrypted, what they use.
     key::REGISTRATION,
 ];
 

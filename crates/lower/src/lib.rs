@@ -34,7 +34,6 @@ pub mod refs;
 pub mod repository;
 pub mod role;
 pub mod route_table;
-pub mod secret;
 pub mod security_group;
 pub mod service;
 pub mod subnet;
@@ -125,8 +124,6 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     out.extend(log_group::desired(manifest, env, &mut uses));
     out.extend(file_system::desired(manifest, env, &mut uses));
     out.extend(database::desired(manifest, env, &mut uses));
-    out.extend(secret::desired(manifest, &mut uses));
-    out.extend(role::desired(manifest, env, &uses));
     out.extend(cluster::desired(manifest, env));
     out.extend(task_definition::desired(manifest, env));
     out.extend(service::desired(manifest, env));
@@ -144,6 +141,8 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     for kind in kinds.iter().filter(|kind| !kind.grants()) {
         out.extend(kind.desired(manifest, env, &mut uses));
     }
+    // The roles grant what the services read (a secret's key, from `uses.key_of`).
+    out.extend(role::desired(manifest, env, &uses));
     // Last, what grants what the others said they use: a key's policy, a bucket's.
     for kind in kinds.iter().filter(|kind| kind.grants()) {
         out.extend(kind.desired(manifest, env, &mut uses));

@@ -6,7 +6,6 @@
 use super::{Env, Lowering};
 use crate::aws::ids::{
     cluster_id, database_id, distribution_id, file_system_id, load_balancer_id, repository_id,
-    secret_id,
 };
 use crate::engine::model::{Desired, Value};
 use crate::manifest::Manifest;
@@ -154,12 +153,6 @@ fn attribute(
             .iter()
             .find(|database| database.key == *key)
             .map(|database| literal(&database.identifier)),
-        ("secrets", "arn") => Some(vec![Value::Ref(secret_id(key))]),
-        ("secrets", _) => manifest
-            .secrets
-            .iter()
-            .find(|secret| secret.key == *key)
-            .map(|secret| literal(&secret.name)),
         ("clusters", "arn") => Some(vec![Value::Ref(cluster_id(key))]),
         ("clusters", _) => containers
             .clusters

@@ -2,6 +2,7 @@
 
 use super::Env;
 use super::role::has_task_role;
+use crate::aws::ecs::task_definition::secret_value;
 use crate::aws::ecs::task_definition::{
     Container, ContainerHealth, EcrImage, KEEP_IMAGE, Logs, Mount, TaskDefinitionProps, TaskVolume,
     image_value, volume_list,
@@ -10,7 +11,6 @@ use crate::aws::ids::{
     access_point_id, database_id, execution_role_id, file_system_id, log_group_id, repository_id,
     secret_id, task_definition_id, task_role_id,
 };
-use crate::aws::secretsmanager::secret_value;
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value, Why};
 use crate::engine::typed::{Prop as _, Properties as _};

@@ -10,9 +10,15 @@ use std::collections::BTreeMap;
 
 use super::yaml::{Node, NodeKind};
 
-/// Section -> the names it declares, as written and in order.
+/// Section -> the names it declares, as written and in order; and what each entry says
+/// of itself in plain words (`generate: false`), for the few checks one section makes of
+/// another's entries before either is decoded.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Declared(BTreeMap<String, Vec<String>>);
+pub struct Declared {
+    names: BTreeMap<String, Vec<String>>,
+    /// (section, name) -> the entry's fields written as plain scalars.
+    plain: BTreeMap<(String, String), BTreeMap<String, String>>,
+}
 
 impl Declared {
     /// Every top-level section's declared names: the keys of its map (`network`: `vpc`
@@ -21,25 +27,59 @@ impl Declared {
         let NodeKind::Map(sections) = &root.kind else {
             return Self::default();
         };
-        let declared = sections
-            .iter()
-            .filter_map(|(key, body)| {
-                let section = scalar(key)?;
-                let names = match section {
-                    "network" => std::iter::once("vpc".to_string())
-                        .chain(entry(body, "subnets").map(keys).unwrap_or_default())
-                        .collect(),
-                    _ => keys(body),
-                };
-                Some((section.to_string(), names))
-            })
-            .collect();
-        Self(declared)
+        let mut declared = Self::default();
+        for (key, body) in sections {
+            let Some(section) = scalar(key) else {
+                continue;
+            };
+            let names = match section {
+                "network" => std::iter::once("vpc".to_string())
+                    .chain(entry(body, "subnets").map(keys).unwrap_or_default())
+                    .collect(),
+                _ => keys(body),
+            };
+            if let NodeKind::Map(entries) = &body.kind {
+                for (name, fields) in entries {
+                    if let (Some(name), NodeKind::Map(fields)) = (scalar(name), &fields.kind) {
+                        let plain = fields
+                            .iter()
+                            .filter_map(|(field, value)| match &value.kind {
+                                NodeKind::Scalar { text, plain: true } => {
+                                    Some((scalar(field)?.to_string(), text.clone()))
+                                }
+                                _ => None,
+                            })
+                            .collect();
+                        declared
+                            .plain
+                            .insert((section.to_string(), name.to_string()), plain);
+                    }
+                }
+            }
+            declared.names.insert(section.to_string(), names);
+        }
+        declared
     }
 
     /// The names `section` declares (none when the manifest has no such section).
     pub fn names(&self, section: &str) -> &[String] {
-        self.0.get(section).map_or(&[], Vec::as_slice)
+        self.names.get(section).map_or(&[], Vec::as_slice)
+    }
+
+    /// The names of `section` whose entry writes `field: value` (a plain scalar, as
+    /// written): the secrets made without a value (`generate: false`), which no container
+    /// may read.
+    pub fn saying(&self, section: &str, field: &str, value: &str) -> Vec<&str> {
+        self.names(section)
+            .iter()
+            .filter(|name| {
+                self.plain
+                    .get(&(section.to_string(), name.to_string()))
+                    .and_then(|fields| fields.get(field))
+                    .is_some_and(|written| written == value)
+            })
+            .map(String::as_str)
+            .collect()
     }
 
     /// Whether `section` declares `name`.
@@ -96,5 +136,14 @@ mod tests {
         assert!(declared.has("keys", "main"));
         assert!(!declared.has("keys", "other"));
         assert!(declared.names("secrets").is_empty());
+    }
+
+    #[test]
+    fn an_entry_says_what_it_writes_in_plain_words_only() {
+        let declared = scan(
+            "secrets:\n  a: {generate: false}\n  b: {generate: \"false\"}\n  c: {}\n  d:\n    generate: false\n",
+        );
+        assert_eq!(declared.saying("secrets", "generate", "false"), ["a", "d"]);
+        assert!(declared.saying("keys", "generate", "false").is_empty());
     }
 }

@@ -68,3 +68,52 @@ pub fn encryption_key(
         None => Ok(None),
     }
 }
+
+/// A resource destroy leaves in place (`retain: true`) that stays encrypted under one of
+/// the stack's keys: the `keys` section refuses a key destroy would delete under it. Each
+/// section says its own (`schema::Section::kept_encrypted`, [`kept_encrypted`] for the
+/// built-in ones), so the check reads no other section.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeptEncrypted {
+    /// In words: "bucket `archive`", "the logs of service `api`".
+    pub what: String,
+    /// The stack's key (`keys.<name>`) it is encrypted with.
+    pub key: String,
+}
+
+/// What the built-in sections keep encrypted under the stack's keys.
+pub fn kept_encrypted(manifest: &super::Manifest) -> Vec<KeptEncrypted> {
+    let mut kept = Vec::new();
+    let mut keep = |retained: bool, key: Option<&KeyRef>, what: String| {
+        if let (true, Some(KeyRef::Stack(key))) = (retained, key) {
+            kept.push(KeptEncrypted {
+                what,
+                key: key.clone(),
+            });
+        }
+    };
+    for bucket in &manifest.edge.buckets {
+        let key = bucket.kms.as_ref().and_then(Option::as_ref);
+        keep(bucket.retain, key, format!("bucket `{}`", bucket.key));
+    }
+    for repository in &manifest.containers.repositories {
+        let key = repository.kms_key.as_ref().and_then(Option::as_ref);
+        keep(
+            repository.retain,
+            key,
+            format!("repository `{}`", repository.key),
+        );
+    }
+    for fs in &manifest.containers.file_systems {
+        keep(
+            fs.retain,
+            fs.kms_key.as_ref(),
+            format!("file system `{}`", fs.key),
+        );
+    }
+    for service in &manifest.containers.services {
+        let what = format!("the logs of service `{}`", service.key);
+        keep(service.retain_logs, service.log_key.as_ref(), what);
+    }
+    kept
+}

@@ -22,7 +22,6 @@ pub mod network;
 pub mod refs;
 pub mod schema;
 pub mod scope;
-pub mod secrets;
 pub mod sections;
 pub mod storage;
 pub mod vars;

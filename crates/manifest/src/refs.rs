@@ -28,7 +28,6 @@ pub const ATTRIBUTES: &[(&str, &[&str])] = &[
         &["name", "arn", "domain_name", "regional_domain_name"],
     ),
     ("databases", &["endpoint", "port", "identifier"]),
-    ("secrets", &["arn", "name"]),
     ("clusters", &["name", "arn"]),
     ("file_systems", &["id"]),
 ];

@@ -19,7 +19,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "variables",
     "network",
     "security_groups",
-    "secrets",
     "file_systems",
     "databases",
     "repositories",
@@ -48,7 +47,6 @@ pub struct Manifest {
     pub tags: BTreeMap<String, String>,
     pub network: Option<Network>,
     pub security_groups: Vec<SecurityGroup>,
-    pub secrets: Vec<super::secrets::Secret>,
     pub containers: Containers,
     pub edge: Edge,
     /// The environment chosen (`--env`), when the manifest declares several.
@@ -68,6 +66,9 @@ pub struct Manifest {
     pub sections: super::sections::Sections,
     /// What every section declares, as written (what references may name).
     pub declared: Declared,
+    /// What destroy leaves in place encrypted under the stack's keys, as each section
+    /// says it (the `keys` section checks its keys against it).
+    pub kept_encrypted: Vec<super::keys::KeptEncrypted>,
 }
 
 /// A value the stack tells its users and pipelines (`outputs:`), built from variables and
@@ -94,6 +95,12 @@ pub trait Section: Sync {
     /// Decodes the section, telling `decoder` every mistake with its place and fix. It
     /// runs once the built-in sections are decoded: `manifest` is what it may refer to.
     fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded;
+
+    /// What of the decoded section destroy leaves in place encrypted under the stack's
+    /// keys (sections decoded after it see it in `Manifest::kept_encrypted`).
+    fn kept_encrypted(&self, _decoded: &Decoded) -> Vec<super::keys::KeptEncrypted> {
+        Vec::new()
+    }
 }
 
 /// Decodes the whole manifest (variables already substituted, `variables` already read).
@@ -129,13 +136,6 @@ pub fn decode(
         ),
         None => Vec::new(),
     };
-    let declared_keys = declared.names("keys");
-    let secrets = super::secrets::decode(
-        decoder,
-        &fields,
-        stack.as_deref().unwrap_or("stack"),
-        declared_keys,
-    );
     let containers = decode_containers(
         decoder,
         &fields,
@@ -171,7 +171,6 @@ pub fn decode(
         tags,
         network,
         security_groups,
-        secrets,
         containers,
         edge,
         environment: None,
@@ -185,11 +184,15 @@ pub fn decode(
             .unwrap_or_default(),
         sections: super::sections::Sections::default(),
         declared,
+        kept_encrypted: Vec::new(),
     };
+    manifest.kept_encrypted = super::keys::kept_encrypted(&manifest);
     // The registered kinds' sections, once what they may refer to is decoded.
     for section in sections {
         if let Some(node) = fields.get(section.key()) {
             let decoded = section.decode(decoder, node, &manifest);
+            let kept = section.kept_encrypted(&decoded);
+            manifest.kept_encrypted.extend(kept);
             manifest.sections.insert(section.key(), decoded);
         }
     }
@@ -244,7 +247,11 @@ fn decode_containers(
 ) -> Containers {
     let cx = super::scope::Context {
         secrets: declared.names("secrets").to_vec(),
-        valueless_secrets: super::secrets::valueless(fields),
+        valueless_secrets: declared
+            .saying("secrets", "generate", "false")
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
         keys: declared.names("keys").to_vec(),
         namespaces: declared.names("namespaces").to_vec(),
         databases: declared.names("databases").to_vec(),

@@ -21,7 +21,6 @@ use crate::engine::typed::{Prop as _, Properties as _};
 use crate::errors::int32;
 use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::ids::TASK_DEFINITION as KIND;
-use crate::secretsmanager::{secret_value, value_from};
 use crate::{Cx, OpCx, tags};
 
 pub struct TaskDefinitionAdapter;
@@ -149,6 +148,38 @@ pub fn volume_list(volumes: impl IntoIterator<Item = TaskVolume>) -> Vec<TaskVol
     volumes.sort_by_cached_key(|volume| volume.clone().into_value());
     volumes.dedup();
     volumes
+}
+
+/// A container's secret as a value both sides agree on: a Secrets Manager ARN is the
+/// secret (its ARN, read as the stack's secret when it is one) and, when it names one,
+/// the key of its JSON value (`arn:...:secret:name-AbCdEf:password::`); anything else (an
+/// SSM parameter) is the ARN.
+pub fn secret_value(value_from: &str) -> Value {
+    let parts: Vec<&str> = value_from.split(':').collect();
+    if parts.len() < 7 || parts[2] != "secretsmanager" || parts[5] != "secret" {
+        return Value::Phys(value_from.to_string());
+    }
+    let arn = parts[..7].join(":");
+    match parts.get(7).filter(|key| !key.is_empty()) {
+        Some(key) if parts[8..].iter().all(|rest| rest.is_empty()) => {
+            Value::map([("secret", Value::Phys(arn)), ("key", Value::str(*key))])
+        }
+        // A version stage or id: kept as written.
+        Some(_) => Value::Phys(value_from.to_string()),
+        None => Value::Phys(arn),
+    }
+}
+
+/// The `valueFrom` of a container's secret value (see [`secret_value`]).
+pub fn value_from(op: &OpCx<'_>, value: &Value) -> Result<String, AwsError> {
+    match value.as_map() {
+        Some(map) => {
+            let arn = op.resolve(map.get("secret").unwrap_or(&Value::Null))?;
+            let key = map.get("key").and_then(Value::as_str).unwrap_or_default();
+            Ok(format!("{arn}:{key}::"))
+        }
+        None => op.resolve(value),
+    }
 }
 
 /// A revision ECS is deregistering already answers ClientException (the Terraform
@@ -750,4 +781,26 @@ fn container_definition(
         )?);
     }
     Ok(definition.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_from_reads_as_the_secret_and_its_key() {
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:edgemind/mqtt-AbCdEf";
+        assert_eq!(secret_value(arn), Value::Phys(arn.to_string()));
+        assert_eq!(
+            secret_value(&format!("{arn}:password::")),
+            Value::map([
+                ("secret", Value::Phys(arn.to_string())),
+                ("key", Value::str("password")),
+            ])
+        );
+        let staged = format!("{arn}:password:AWSPREVIOUS:");
+        assert_eq!(secret_value(&staged), Value::Phys(staged.clone()));
+        let parameter = "arn:aws:ssm:us-east-1:123456789012:parameter/db/host";
+        assert_eq!(secret_value(parameter), Value::Phys(parameter.to_string()));
+    }
 }

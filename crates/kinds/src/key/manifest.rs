@@ -11,7 +11,6 @@
 use crate::manifest::Manifest;
 use crate::manifest::decode::{Decoder, Entry, flag};
 use crate::manifest::diag::Pos;
-use crate::manifest::keys::KeyRef;
 use crate::manifest::yaml::Node;
 
 const KEY: &[&str] = &["alias", "description", "rotation", "retain"];
@@ -87,34 +86,12 @@ pub fn decode(decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Vec<Ke
 /// A key destroy would delete while a retained resource stays encrypted under it.
 pub fn check_retained(decoder: &mut Decoder, keys: &[Key], manifest: &Manifest) {
     for key in keys.iter().filter(|key| !key.retain) {
-        let ours =
-            |found: Option<&KeyRef>| matches!(found, Some(KeyRef::Stack(name)) if *name == key.key);
-        let mut keepers: Vec<String> = Vec::new();
-        for bucket in &manifest.edge.buckets {
-            if bucket.retain && ours(bucket.kms.as_ref().and_then(Option::as_ref)) {
-                keepers.push(format!("bucket `{}`", bucket.key));
-            }
-        }
-        for secret in &manifest.secrets {
-            if secret.retain && ours(secret.kms_key.as_ref()) {
-                keepers.push(format!("secret `{}`", secret.key));
-            }
-        }
-        for repository in &manifest.containers.repositories {
-            if repository.retain && ours(repository.kms_key.as_ref().and_then(Option::as_ref)) {
-                keepers.push(format!("repository `{}`", repository.key));
-            }
-        }
-        for fs in &manifest.containers.file_systems {
-            if fs.retain && ours(fs.kms_key.as_ref()) {
-                keepers.push(format!("file system `{}`", fs.key));
-            }
-        }
-        for service in &manifest.containers.services {
-            if service.retain_logs && ours(service.log_key.as_ref()) {
-                keepers.push(format!("the logs of service `{}`", service.key));
-            }
-        }
+        let keepers: Vec<&str> = manifest
+            .kept_encrypted
+            .iter()
+            .filter(|kept| kept.key == key.key)
+            .map(|kept| kept.what.as_str())
+            .collect();
         if let Some(first) = keepers.first() {
             decoder.error(
                 key.pos,

@@ -5,12 +5,12 @@
 //! (`aws secretsmanager put-secret-value`, as the seeds' runbooks do). `generate: false`
 //! makes a secret without a value, which no container may read.
 
-use super::decode::flag;
-use super::decode::{Decoder, Entry, Fields};
-use super::keys::{KeyRef, key_ref};
-use super::yaml::{Node, NodeKind};
+use crate::manifest::Manifest;
+use crate::manifest::decode::{Decoder, Entry, flag};
+use crate::manifest::keys::{KeptEncrypted, KeyRef, key_ref};
+use crate::manifest::yaml::{Node, NodeKind};
 
-pub(super) const SECRET: &[&str] = &[
+const SECRET: &[&str] = &[
     "name",
     "description",
     "kms_key",
@@ -43,42 +43,9 @@ pub struct Generate {
     pub exclude_punctuation: bool,
 }
 
-/// The keys under `secrets:` written with `generate: false` (no value), which no container
-/// may read.
-pub fn valueless(fields: &Fields<'_>) -> Vec<String> {
-    let Some(node) = fields.get("secrets") else {
-        return Vec::new();
-    };
-    let NodeKind::Map(entries) = &node.kind else {
-        return Vec::new();
-    };
-    entries
-        .iter()
-        .filter(|(_, body)| {
-            let NodeKind::Map(fields) = &body.kind else {
-                return false;
-            };
-            fields.iter().any(|(key, value)| {
-                matches!(&key.kind, NodeKind::Scalar { text, .. } if text == "generate")
-                    && matches!(&value.kind, NodeKind::Scalar { text, plain: true } if text == "false")
-            })
-        })
-        .filter_map(|(key, _)| match &key.kind {
-            NodeKind::Scalar { text, .. } => Some(text.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-pub fn decode(
-    decoder: &mut Decoder,
-    fields: &Fields<'_>,
-    stack: &str,
-    keys: &[String],
-) -> Vec<Secret> {
-    let Some(node) = fields.get("secrets") else {
-        return Vec::new();
-    };
+pub fn decode(decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Vec<Secret> {
+    let stack = &manifest.stack;
+    let keys = manifest.declared.names("keys");
     let mut out = Vec::new();
     for Entry {
         key,
@@ -168,4 +135,19 @@ fn generate(decoder: &mut Decoder, node: &Node, section: &str) -> Option<Generat
         length,
         exclude_punctuation: flag(decoder, &fields, "exclude_punctuation", false),
     })
+}
+
+/// The retained secrets encrypted with one of the stack's keys.
+pub fn kept_encrypted(secrets: &[Secret]) -> Vec<KeptEncrypted> {
+    secrets
+        .iter()
+        .filter(|secret| secret.retain)
+        .filter_map(|secret| match &secret.kms_key {
+            Some(KeyRef::Stack(key)) => Some(KeptEncrypted {
+                what: format!("secret `{}`", secret.key),
+                key: key.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
 }

@@ -1,16 +1,44 @@
-//! Lowering: the stack's Secrets Manager secrets (never their values).
+//! The stack's Secrets Manager secrets (never their values): their typed properties and
+//! lowering.
 
-use super::uses::{KeyUser, Uses};
+use std::collections::BTreeMap;
+
+use super::manifest::Secret;
 use crate::aws::ids::secret_id;
-use crate::aws::secretsmanager::{Generate, SecretProps};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
+use crate::lower::uses::{KeyUser, Uses};
 use crate::manifest::Manifest;
 
-pub fn desired(manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
-    manifest
-        .secrets
+crate::engine::properties! {
+    /// A Secrets Manager secret (never its value).
+    pub struct SecretProps (changes: SecretChanges) {
+        pub name: String => Replace,
+        pub description: String => InPlace,
+        /// The key by reference, or nothing (Secrets Manager's own).
+        pub kms_key: Value => InPlace,
+        /// How a value is made, used once, when one is; never compared (see `normalize`).
+        pub generate: Option<Generate> => InPlace,
+        /// Whether it has a current value (`AWSCURRENT`): desired when one is generated,
+        /// else whatever it is.
+        pub has_value: Option<bool> => InPlace,
+        /// Kept in a tag of its own (`RECOVERY_TAG`): a destroy has only the live secret.
+        pub recovery_window_days: i64 => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::record! {
+    /// How Secrets Manager generates a value (`GetRandomPassword`).
+    pub struct Generate {
+        pub length: i64,
+        pub exclude_punctuation: bool,
+    }
+}
+
+pub fn desired(secrets: &[Secret], manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
+    secrets
         .iter()
         .map(|secret| {
             let props = SecretProps {

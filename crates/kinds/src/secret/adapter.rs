@@ -16,50 +16,23 @@
 //! The physical id is the ARN, with the six characters Secrets Manager appends to the
 //! name: what task definitions and the execution role's policy name.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, Tag};
 
-use super::errors::{AwsError, AwsResultExt, ErrorKind};
-use super::naming::client_token;
-use super::{Cx, OpCx, tags};
+use super::lower::SecretProps;
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::SECRET as KIND;
+use crate::aws::naming::client_token;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
-use crate::ids::SECRET as KIND;
 
 /// The days a deleted secret stays restorable, for a destroy to use.
 const RECOVERY_TAG: &str = "edgectl:recovery-window-days";
 const DEFAULT_RECOVERY_DAYS: i64 = 30;
 
 pub struct SecretAdapter;
-
-crate::engine::properties! {
-    /// A Secrets Manager secret (never its value).
-    pub struct SecretProps (changes: SecretChanges) {
-        pub name: String => Replace,
-        pub description: String => InPlace,
-        /// The key by reference, or nothing (Secrets Manager's own).
-        pub kms_key: Value => InPlace,
-        /// How a value is made, used once, when one is; never compared (see `normalize`).
-        pub generate: Option<Generate> => InPlace,
-        /// Whether it has a current value (`AWSCURRENT`): desired when one is generated,
-        /// else whatever it is.
-        pub has_value: Option<bool> => InPlace,
-        /// Kept in a tag of its own (`RECOVERY_TAG`): a destroy has only the live secret.
-        pub recovery_window_days: i64 => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
-
-crate::engine::record! {
-    /// How Secrets Manager generates a value (`GetRandomPassword`).
-    pub struct Generate {
-        pub length: i64,
-        pub exclude_punctuation: bool,
-    }
-}
 
 fn sm_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
     pairs
@@ -68,43 +41,11 @@ fn sm_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
         .collect()
 }
 
-tags::tagging_by_arn!(
-    aws_sdk_secretsmanager::Client,
+crate::aws::tagging_by_arn!(
+    struct SecretsManager(aws_sdk_secretsmanager::Client),
     |pairs| Ok::<_, AwsError>(sm_tags(pairs)),
     secret_id
 );
-
-/// A container's secret as a value both sides agree on: a Secrets Manager ARN is the
-/// secret (its ARN, read as the stack's secret when it is one) and, when it names one,
-/// the key of its JSON value (`arn:...:secret:name-AbCdEf:password::`); anything else (an
-/// SSM parameter) is the ARN.
-pub fn secret_value(value_from: &str) -> Value {
-    let parts: Vec<&str> = value_from.split(':').collect();
-    if parts.len() < 7 || parts[2] != "secretsmanager" || parts[5] != "secret" {
-        return Value::Phys(value_from.to_string());
-    }
-    let arn = parts[..7].join(":");
-    match parts.get(7).filter(|key| !key.is_empty()) {
-        Some(key) if parts[8..].iter().all(|rest| rest.is_empty()) => {
-            Value::map([("secret", Value::Phys(arn)), ("key", Value::str(*key))])
-        }
-        // A version stage or id: kept as written.
-        Some(_) => Value::Phys(value_from.to_string()),
-        None => Value::Phys(arn),
-    }
-}
-
-/// The `valueFrom` of a container's secret value (see [`secret_value`]).
-pub fn value_from(op: &OpCx<'_>, value: &Value) -> Result<String, AwsError> {
-    match value.as_map() {
-        Some(map) => {
-            let arn = op.resolve(map.get("secret").unwrap_or(&Value::Null))?;
-            let key = map.get("key").and_then(Value::as_str).unwrap_or_default();
-            Ok(format!("{arn}:{key}::"))
-        }
-        None => op.resolve(value),
-    }
-}
 
 fn recovery_days(pairs: &[(&str, &str)]) -> i64 {
     pairs
@@ -279,7 +220,7 @@ impl crate::engine::kind::Kind for SecretAdapter {
         if let Some(arn) = restore(op, desired, name).await? {
             return Ok(arn);
         }
-        let mut pairs = crate::tags::for_create(op, &props.tags);
+        let mut pairs = tags::for_create(op, &props.tags);
         pairs.push((
             RECOVERY_TAG.to_string(),
             props.recovery_window_days.to_string(),
@@ -347,7 +288,7 @@ impl crate::engine::kind::Kind for SecretAdapter {
         }
         if changed.recovery_window_days {
             tags::Tagging::tag(
-                secrets,
+                &SecretsManager(secrets),
                 arn,
                 vec![(
                     RECOVERY_TAG.to_string(),
@@ -356,7 +297,7 @@ impl crate::engine::kind::Kind for SecretAdapter {
             )
             .await?;
         }
-        tags::sync(secrets, arn, &live.tags, &props.tags).await
+        tags::sync(&SecretsManager(secrets), arn, &live.tags, &props.tags).await
     }
 
     /// Schedules the deletion: the secret can be restored for its recovery window.
@@ -460,26 +401,4 @@ async fn restore(op: &OpCx<'_>, desired: &Desired, name: &str) -> Result<Option<
         crate::engine::kind::Kind::update(&SecretAdapter, op, &want, &have, &changes).await?;
     }
     Ok(Some(arn))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn value_from_reads_as_the_secret_and_its_key() {
-        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:edgemind/mqtt-AbCdEf";
-        assert_eq!(secret_value(arn), Value::Phys(arn.to_string()));
-        assert_eq!(
-            secret_value(&format!("{arn}:password::")),
-            Value::map([
-                ("secret", Value::Phys(arn.to_string())),
-                ("key", Value::str("password")),
-            ])
-        );
-        let staged = format!("{arn}:password:AWSPREVIOUS:");
-        assert_eq!(secret_value(&staged), Value::Phys(staged.clone()));
-        let parameter = "arn:aws:ssm:us-east-1:123456789012:parameter/db/host";
-        assert_eq!(secret_value(parameter), Value::Phys(parameter.to_string()));
-    }
 }

@@ -1,0 +1,93 @@
+//! Secrets Manager secrets (`secret.<key>`, the `secrets` section): the section
+//! (`manifest.rs`), the typed properties and lowering (`lower.rs`), the adapter
+//! (`adapter.rs`), registered by [`REGISTRATION`]. Containers read them by `secrets.<key>`
+//! (checked against `manifest.declared`, and refused when the secret says
+//! `generate: false`), through `aws::ids::secret_id`.
+
+mod adapter;
+mod lower;
+mod manifest;
+
+use std::sync::Arc;
+
+use crate::aws::ids::secret_id;
+use crate::engine::model::Value;
+use crate::lower::{Env, Lowering};
+use crate::manifest::Manifest;
+use crate::manifest::Section;
+use crate::manifest::decode::Decoder;
+use crate::manifest::keys::KeptEncrypted;
+use crate::manifest::sections::Decoded;
+use crate::manifest::yaml::Node;
+
+const SECTION: &str = "secrets";
+
+pub const REGISTRATION: super::Registration = super::Registration {
+    section: &Secrets,
+    lowering: &Secrets,
+    adapters: || vec![Arc::new(adapter::SecretAdapter)],
+    conditions: &[],
+    // Found by ListSecrets filtered on the stack's tag.
+    tagged: &[],
+};
+
+struct Secrets;
+
+impl Section for Secrets {
+    fn key(&self) -> &'static str {
+        SECTION
+    }
+
+    /// `${secrets.<key>.arn}`, `name`.
+    fn attributes(&self) -> &'static [&'static str] {
+        &["arn", "name"]
+    }
+
+    fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded {
+        Arc::new(manifest::decode(decoder, node, manifest))
+    }
+
+    fn kept_encrypted(&self, decoded: &Decoded) -> Vec<KeptEncrypted> {
+        decoded
+            .downcast_ref::<Vec<manifest::Secret>>()
+            .map_or_else(Vec::new, |secrets| manifest::kept_encrypted(secrets))
+    }
+}
+
+impl Lowering for Secrets {
+    fn section(&self) -> &'static str {
+        SECTION
+    }
+
+    fn desired(
+        &self,
+        manifest: &Manifest,
+        _env: &Env,
+        uses: &mut crate::lower::uses::Uses,
+    ) -> Vec<crate::engine::model::Desired> {
+        lower::desired(decoded(manifest), manifest, uses)
+    }
+
+    /// A secret's ARN is live (its id); its name the manifest knows.
+    fn reference(
+        &self,
+        manifest: &Manifest,
+        _env: &Env,
+        key: &str,
+        attribute: &str,
+    ) -> Option<Vec<Value>> {
+        if attribute == "arn" {
+            return Some(vec![Value::Ref(secret_id(key))]);
+        }
+        let secret = decoded(manifest).iter().find(|secret| secret.key == key)?;
+        Some(vec![Value::Str(secret.name.clone())])
+    }
+}
+
+/// The secrets the manifest declares.
+fn decoded(manifest: &Manifest) -> &[manifest::Secret] {
+    manifest
+        .sections
+        .get::<Vec<manifest::Secret>>(SECTION)
+        .map_or(&[], Vec::as_slice)
+}
