@@ -10,7 +10,6 @@ pub mod acm;
 pub mod autoscaling;
 pub mod calls;
 pub mod cloudfront;
-pub mod cloudwatch;
 pub mod conditions;
 pub mod config;
 pub mod ec2;
@@ -280,7 +279,6 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.extend(elbv2::adapters());
     adapters.extend(s3::adapters());
     adapters.extend(cloudfront::adapters());
-    adapters.push(Arc::new(cloudwatch::AlarmAdapter));
     adapters.push(Arc::new(route53::ZoneAdapter));
     adapters.push(Arc::new(route53::RecordAdapter));
     adapters.push(Arc::new(acm::CertificateAdapter));

@@ -151,9 +151,9 @@ pub type Tagged = (ResourceId, String, Vec<(String, String)>);
 
 /// The resource types edgectl finds through the Resource Groups Tagging API, because
 /// their own service lists nothing by tag (beside the registered kinds', `Cx::tagged_types`):
-/// CloudWatch alarms (which may have any name), ACM certificates (the service alone again,
-/// as moto knows it; certificates are its only taggable resources).
-const TAGGED_TYPES: &[&str] = &["cloudwatch:alarm", "acm"];
+/// ACM certificates (the service alone, as moto knows it; certificates are its only
+/// taggable resources).
+const TAGGED_TYPES: &[&str] = &["acm"];
 
 /// The stack's resources of `kind` among those the Resource Groups Tagging API lists
 /// (see [`TAGGED_TYPES`]): one query per command, every kind that needs it sharing it.

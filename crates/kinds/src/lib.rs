@@ -16,6 +16,7 @@ use edgectl_engine as engine;
 use edgectl_lower as lower;
 use edgectl_manifest as manifest;
 
+pub mod alarm;
 pub mod dashboard;
 pub mod discovery;
 pub mod key;
@@ -43,8 +44,9 @@ pub struct Registration {
 
 /// Every kind in this shape. Adding one is a line here.
 const ALL: &[Registration] = &[
-    dashboard::REGISTRATION,
     topic::REGISTRATION,
+    alarm::REGISTRATION,
+    dashboard::REGISTRATION,
     discovery::REGISTRATION,
     secret::REGISTRATION,
     // After the kinds it checks and grants: what they keep encrypted, what they use.

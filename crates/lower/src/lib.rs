@@ -12,7 +12,6 @@ use edgectl_base::known;
 use edgectl_engine as engine;
 use edgectl_manifest as manifest;
 
-pub mod alarm;
 pub mod autoscaling;
 pub mod bucket;
 pub mod bucket_policy;
@@ -134,7 +133,6 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     out.extend(invalidation::desired(manifest));
     out.extend(origin_access_control::desired(manifest));
     out.extend(distribution::desired(manifest, env, &mut uses));
-    out.extend(alarm::desired(manifest));
     out.extend(zone::desired(manifest));
     out.extend(certificate::desired(manifest, env));
     out.extend(firewall::desired(manifest));

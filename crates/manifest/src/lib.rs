@@ -5,7 +5,6 @@
 // uses for them: `crate::engine::model` is the engine crate's `model`.
 use edgectl_base::{known, redact, source, text};
 
-pub mod alarms;
 pub mod containers;
 pub mod databases;
 pub mod declared;

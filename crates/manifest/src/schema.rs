@@ -30,7 +30,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "zones",
     "certificates",
     "firewalls",
-    "alarms",
     "outputs",
     "environments",
 ];
@@ -57,18 +56,30 @@ pub struct Manifest {
     pub certificates: Vec<super::dns::Certificate>,
     /// WAFv2 web ACLs in front of the stack's load balancers or distributions.
     pub firewalls: Vec<super::firewalls::Firewall>,
-    /// CloudWatch alarms: the shorthand of services, load balancers and databases, and
-    /// the full form.
-    pub alarms: Vec<super::alarms::Alarm>,
     /// What `apply` prints at the end and `edgectl output` reads live.
     pub outputs: Vec<Output>,
     /// What the registered kinds' sections decoded (`kinds/`).
     pub sections: super::sections::Sections,
     /// What every section declares, as written (what references may name).
     pub declared: Declared,
+    /// The keys other sections name a registered section's resources by, where they are
+    /// not the keys it declares as written (`Section::ids`: an alarm of a service's
+    /// shorthand is `services.api.cpu`); see [`Manifest::ids`].
+    pub ids: BTreeMap<&'static str, Vec<String>>,
     /// What destroy leaves in place encrypted under the stack's keys, as each section
     /// says it (the `keys` section checks its keys against it).
     pub kept_encrypted: Vec<super::keys::KeptEncrypted>,
+}
+
+impl Manifest {
+    /// The keys other sections may name `section`'s resources by: what its decoding
+    /// says ([`Section::ids`]), else the names it declares as written.
+    pub fn ids(&self, section: &str) -> Vec<String> {
+        self.ids
+            .get(section)
+            .cloned()
+            .unwrap_or_else(|| self.declared.names(section).to_vec())
+    }
 }
 
 /// A value the stack tells its users and pipelines (`outputs:`), built from variables and
@@ -95,6 +106,27 @@ pub trait Section: Sync {
     /// Decodes the section, telling `decoder` every mistake with its place and fix. It
     /// runs once the built-in sections are decoded: `manifest` is what it may refer to.
     fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded;
+
+    /// Decodes the section from the manifest's top level: its own key's node, when the
+    /// manifest has it ([`Section::decode`]). A kind whose resources are declared inside
+    /// other sections' entries too (an alarm under `services.<name>.alarms`) reads them
+    /// here, and decodes with or without its own key.
+    fn decode_top(
+        &self,
+        decoder: &mut Decoder,
+        fields: &Fields<'_>,
+        manifest: &Manifest,
+    ) -> Option<Decoded> {
+        fields
+            .get(self.key())
+            .map(|node| self.decode(decoder, node, manifest))
+    }
+
+    /// The keys other sections may name its resources by, when they are not the keys
+    /// it declares as written (`services.api.cpu` for a service's CPU alarm).
+    fn ids(&self, _decoded: &Decoded) -> Option<Vec<String>> {
+        None
+    }
 
     /// What of the decoded section destroy leaves in place encrypted under the stack's
     /// keys (sections decoded after it see it in `Manifest::kept_encrypted`).
@@ -156,14 +188,6 @@ pub fn decode(
         &declared,
     );
     let firewalls = decode_firewalls(decoder, &fields, stack.as_deref(), &containers, &edge);
-    let alarms = {
-        let cx = super::alarms::Context {
-            stack: stack.as_deref().unwrap_or("stack"),
-            topics: declared.names("topics"),
-            containers: &containers,
-        };
-        super::alarms::decode(decoder, &fields, &cx)
-    };
     let mut manifest = Manifest {
         source: Source::default(),
         stack: stack?,
@@ -177,22 +201,24 @@ pub fn decode(
         zones,
         certificates,
         firewalls,
-        alarms,
         outputs: fields
             .get("outputs")
             .map(|node| decode_outputs(decoder, node))
             .unwrap_or_default(),
         sections: super::sections::Sections::default(),
         declared,
+        ids: BTreeMap::new(),
         kept_encrypted: Vec::new(),
     };
     manifest.kept_encrypted = super::keys::kept_encrypted(&manifest);
     // The registered kinds' sections, once what they may refer to is decoded.
     for section in sections {
-        if let Some(node) = fields.get(section.key()) {
-            let decoded = section.decode(decoder, node, &manifest);
+        if let Some(decoded) = section.decode_top(decoder, &fields, &manifest) {
             let kept = section.kept_encrypted(&decoded);
             manifest.kept_encrypted.extend(kept);
+            if let Some(ids) = section.ids(&decoded) {
+                manifest.ids.insert(section.key(), ids);
+            }
             manifest.sections.insert(section.key(), decoded);
         }
     }

@@ -25,6 +25,10 @@ use crate::engine::typed::{Prop as _, Properties as _};
 
 pub struct DashboardAdapter;
 
+crate::aws::tagging_by_arn!(struct CloudWatch(aws_sdk_cloudwatch::Client), |pairs: Vec<(String, String)>| {
+    Ok::<_, AwsError>(pairs.into_iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect::<Vec<_>>())
+});
+
 #[async_trait]
 impl crate::engine::kind::Kind for DashboardAdapter {
     type Cx = Cx;
@@ -161,7 +165,13 @@ impl crate::engine::kind::Kind for DashboardAdapter {
                 .await
                 .aws("PutDashboard")?;
         }
-        tags::sync(cloudwatch, &observed.physical_id, &live.tags, &props.tags).await
+        tags::sync(
+            &CloudWatch(cloudwatch),
+            &observed.physical_id,
+            &live.tags,
+            &props.tags,
+        )
+        .await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {

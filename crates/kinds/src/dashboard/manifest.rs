@@ -441,11 +441,7 @@ fn logs(decoder: &mut Decoder, fields: &Fields<'_>, manifest: &Manifest) -> Opti
 
 /// `alarms: all`, or the alarms' logical ids (`[services.api.cpu, ingest-errors]`).
 fn alarms(decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Vec<String> {
-    let declared: Vec<String> = manifest
-        .alarms
-        .iter()
-        .map(|alarm| alarm.id.clone())
-        .collect();
+    let declared = manifest.ids("alarms");
     if let NodeKind::Scalar { text, .. } = &node.kind
         && text == "all"
     {

@@ -26,11 +26,11 @@
 
 use std::collections::BTreeMap;
 
-use super::containers::{Containers, Listener, LoadBalancer};
-use super::decode::{Decoder, Fields, Spanned};
-use super::decode::{Entry, named_positions, reference};
-use super::diag::{Pos, suggest};
-use super::yaml::{Node, NodeKind};
+use crate::manifest::containers::{Containers, Listener, LoadBalancer};
+use crate::manifest::decode::{Decoder, Fields, Spanned};
+use crate::manifest::decode::{Entry, named_positions, reference};
+use crate::manifest::diag::{Pos, suggest};
+use crate::manifest::yaml::{Node, NodeKind};
 
 const SERVICE: &[&str] = &["cpu", "memory", "running_below", "notify", "notify_ok"];
 const LOAD_BALANCER: &[&str] = &[
@@ -716,7 +716,7 @@ fn decode_statistic(decoder: &mut Decoder, fields: &Fields<'_>) -> Option<String
     match string(decoder, "statistic") {
         Some(stat)
             if STATISTICS.contains(&stat.value.as_str())
-                || crate::known::percentile(&stat.value) =>
+                || crate::base::known::percentile(&stat.value) =>
         {
             Some(stat.value)
         }
@@ -725,7 +725,7 @@ fn decode_statistic(decoder: &mut Decoder, fields: &Fields<'_>) -> Option<String
                 Some(close) => format!("did you mean `{close}`?"),
                 None => format!(
                     "use one of {}, or a percentile such as `p99`",
-                    super::decode::list(STATISTICS)
+                    crate::manifest::decode::list(STATISTICS)
                 ),
             };
             decoder.error(
@@ -893,7 +893,7 @@ fn named_choice(
     decoder.error(
         text.pos,
         format!("`{what}` cannot be `{}`", text.value),
-        format!("use one of {}", super::decode::list(&written)),
+        format!("use one of {}", crate::manifest::decode::list(&written)),
     );
     None
 }

@@ -16,69 +16,16 @@ use aws_sdk_cloudwatch::types::{
 };
 use futures::future::try_join_all;
 
-use super::errors::{AwsError, AwsResultExt, ErrorKind};
-use super::{Cx, OpCx, tags};
+use super::lower::{AlarmChanges, AlarmMetric, AlarmProps, Stat, threshold_text};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::ALARM;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
-use crate::ids::ALARM;
 
 /// DescribeAlarms takes at most this many names.
 const NAMES_PER_CALL: usize = 100;
-
-crate::engine::properties! {
-    /// A metric alarm: what its lowering builds and its observe reads.
-    pub struct AlarmProps (changes: AlarmChanges) {
-        pub name: String => Replace,
-        pub description: Option<String> => InPlace,
-        pub metric: AlarmMetric => InPlace,
-        /// As CloudWatch answers it ([`threshold_text`]), so that `80` and `80.0` agree.
-        pub threshold: String => InPlace,
-        /// `GreaterThanThreshold`, ...
-        pub comparison: String => InPlace,
-        pub evaluation_periods: i64 => InPlace,
-        pub datapoints_to_alarm: Option<i64> => InPlace,
-        /// `missing`, `breaching`, `notBreaching` or `ignore`.
-        pub missing_data: String => InPlace,
-        /// Topics by reference.
-        pub notify: BTreeSet<Value> => InPlace,
-        pub notify_ok: BTreeSet<Value> => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
-
-crate::engine::record! {
-    /// What an alarm watches over `period` seconds: one metric's statistic (`namespace`,
-    /// `metric`, `statistic`, `dimensions`), or metric math (`expression`, `label` and
-    /// the `metrics` it names).
-    #[derive(Default)]
-    pub struct AlarmMetric {
-        pub namespace: Option<String> => optional,
-        pub metric: Option<String> => optional,
-        pub statistic: Option<String> => optional,
-        /// A value may be another resource's attribute (a load balancer's ARN suffix).
-        pub dimensions: Option<BTreeMap<String, Value>> => optional,
-        pub expression: Option<String> => optional,
-        pub label: Option<String> => optional,
-        pub metrics: Option<BTreeMap<String, Stat>> => optional,
-        pub period: Option<i64> => optional,
-    }
-}
-
-crate::engine::record! {
-    /// One metric's statistic, in metric math.
-    pub struct Stat {
-        pub namespace: String,
-        pub metric: String,
-        pub statistic: String,
-        pub dimensions: BTreeMap<String, Value>,
-    }
-}
-
-/// A threshold as CloudWatch answers it, so that `80` and `80.0` compare equal.
-pub fn threshold_text(value: f64) -> String {
-    format!("{value}")
-}
 
 fn cloudwatch_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
     Ok(pairs
@@ -87,7 +34,7 @@ fn cloudwatch_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
         .collect())
 }
 
-tags::tagging_by_arn!(aws_sdk_cloudwatch::Client, cloudwatch_tags);
+crate::aws::tagging_by_arn!(struct CloudWatch(aws_sdk_cloudwatch::Client), cloudwatch_tags);
 
 /// The alarm's name in its ARN (`arn:aws:cloudwatch:<region>:<account>:alarm:<name>`).
 fn name_of(arn: &str) -> &str {
@@ -195,7 +142,7 @@ impl crate::engine::kind::Kind for AlarmAdapter {
         put(
             op,
             &props,
-            Some(cloudwatch_tags(crate::tags::for_create(op, &props.tags))?),
+            Some(cloudwatch_tags(tags::for_create(op, &props.tags))?),
         )
         .await?;
         Ok(props.name)
@@ -222,7 +169,13 @@ impl crate::engine::kind::Kind for AlarmAdapter {
             .extra
             .get("arn")
             .ok_or_else(|| AwsError::missing("DescribeAlarms", "AlarmArn"))?;
-        tags::sync(&op.cx.clients.cloudwatch, arn, &live.tags, &props.tags).await
+        tags::sync(
+            &CloudWatch(&op.cx.clients.cloudwatch),
+            arn,
+            &live.tags,
+            &props.tags,
+        )
+        .await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -256,7 +209,7 @@ async fn put(op: &OpCx<'_>, props: &AlarmProps, tags: Option<Vec<Tag>>) -> Resul
             format!("threshold `{}` is not a number", props.threshold),
         )
     })?;
-    let int = |what: &str, value: i64| crate::errors::int32(PUT, what, value);
+    let int = |what: &str, value: i64| crate::aws::errors::int32(PUT, what, value);
     let metric = &props.metric;
     let period = metric
         .period
@@ -330,7 +283,7 @@ async fn put(op: &OpCx<'_>, props: &AlarmProps, tags: Option<Vec<Tag>>) -> Resul
                     metric.dimensions.as_ref().unwrap_or(&BTreeMap::new()),
                 )?))
                 .set_period(period);
-            call = if crate::known::percentile(&statistic) {
+            call = if crate::base::known::percentile(&statistic) {
                 call.extended_statistic(statistic)
             } else {
                 call.statistic(Statistic::from(statistic.as_str()))

@@ -1,0 +1,88 @@
+//! CloudWatch metric alarms (`alarm.<name>`): the `alarms` section and the shorthand under
+//! the services', load balancers' and databases' entries (`services.api.alarms: { cpu:
+//! 80 }`, decoded here, `Section::decode_top`) (`manifest.rs`), the typed properties and
+//! lowering (`lower.rs`), the adapter (`adapter.rs`), registered by [`REGISTRATION`].
+//! Other sections name an alarm by its logical id (`services.api.cpu`, `Section::ids`),
+//! a dashboard among them.
+
+mod adapter;
+mod lower;
+mod manifest;
+
+use std::sync::Arc;
+
+use crate::lower::{Env, Lowering};
+use crate::manifest::Manifest;
+use crate::manifest::Section;
+use crate::manifest::decode::{Decoder, Fields};
+use crate::manifest::sections::Decoded;
+use crate::manifest::yaml::Node;
+
+const SECTION: &str = "alarms";
+
+pub const REGISTRATION: super::Registration = super::Registration {
+    section: &Alarms,
+    lowering: &Alarms,
+    adapters: || vec![Arc::new(adapter::AlarmAdapter)],
+    conditions: &[],
+    // CloudWatch lists alarms by name or prefix, never by tag.
+    tagged: &["cloudwatch:alarm"],
+};
+
+struct Alarms;
+
+impl Section for Alarms {
+    fn key(&self) -> &'static str {
+        SECTION
+    }
+
+    /// Only through [`Section::decode_top`], which reads the shorthand too.
+    fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded {
+        let _ = (decoder, node, manifest);
+        Arc::new(Vec::<manifest::Alarm>::new())
+    }
+
+    /// Every alarm: the shorthand of the services, load balancers and databases, then
+    /// the `alarms` section's full form; decoded whether the section is written or not.
+    fn decode_top(
+        &self,
+        decoder: &mut Decoder,
+        fields: &Fields<'_>,
+        manifest: &Manifest,
+    ) -> Option<Decoded> {
+        let cx = manifest::Context {
+            stack: &manifest.stack,
+            topics: manifest.declared.names("topics"),
+            containers: &manifest.containers,
+        };
+        Some(Arc::new(manifest::decode(decoder, fields, &cx)))
+    }
+
+    fn ids(&self, decoded: &Decoded) -> Option<Vec<String>> {
+        let alarms = decoded.downcast_ref::<Vec<manifest::Alarm>>()?;
+        Some(alarms.iter().map(|alarm| alarm.id.clone()).collect())
+    }
+}
+
+impl Lowering for Alarms {
+    fn section(&self) -> &'static str {
+        SECTION
+    }
+
+    fn desired(
+        &self,
+        manifest: &Manifest,
+        _env: &Env,
+        _uses: &mut crate::lower::uses::Uses,
+    ) -> Vec<crate::engine::model::Desired> {
+        lower::desired(decoded(manifest), manifest)
+    }
+}
+
+/// The alarms the manifest declares.
+fn decoded(manifest: &Manifest) -> &[manifest::Alarm] {
+    manifest
+        .sections
+        .get::<Vec<manifest::Alarm>>(SECTION)
+        .map_or(&[], Vec::as_slice)
+}
