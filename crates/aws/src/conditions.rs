@@ -151,7 +151,6 @@ pub fn built_in() -> Vec<&'static Condition> {
         rds::instance::CONDITIONS,
         s3::bucket::CONDITIONS,
         s3::policy::CONDITIONS,
-        wafv2::CONDITIONS,
     ]
     .into_iter()
     .flatten()

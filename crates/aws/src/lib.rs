@@ -29,7 +29,6 @@ pub mod resend;
 pub mod route53;
 pub mod s3;
 pub mod tags;
-pub mod wafv2;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -186,9 +185,6 @@ pub struct Reads {
     pub tagged_global: tokio::sync::OnceCell<Vec<tags::Tagged>>,
     /// The stack's certificates with their details, both regions (`acm`).
     pub certificates: tokio::sync::OnceCell<Vec<acm::Owned>>,
-    /// The account's web ACLs and IP sets of both scopes, with their tags (`wafv2`).
-    pub web_acls: tokio::sync::OnceCell<Vec<wafv2::Tagged>>,
-    pub ip_sets: tokio::sync::OnceCell<Vec<wafv2::Tagged>>,
     /// The account's Route 53 hosted zones (`route53`).
     pub hosted_zones: tokio::sync::OnceCell<Vec<aws_sdk_route53::types::HostedZone>>,
     /// The record sets of the stack's zones and the zones the manifest names, by zone id.
@@ -283,9 +279,6 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(route53::RecordAdapter));
     adapters.push(Arc::new(acm::CertificateAdapter));
     adapters.push(Arc::new(acm::ValidationAdapter));
-    adapters.push(Arc::new(wafv2::FirewallAdapter));
-    adapters.push(Arc::new(wafv2::IpSetAdapter));
-    adapters.push(Arc::new(wafv2::AssociationAdapter));
     adapters
 }
 

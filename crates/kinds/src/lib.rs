@@ -19,6 +19,7 @@ use edgectl_manifest as manifest;
 pub mod alarm;
 pub mod dashboard;
 pub mod discovery;
+pub mod firewall;
 pub mod key;
 pub mod secret;
 pub mod topic;
@@ -48,6 +49,7 @@ const ALL: &[Registration] = &[
     alarm::REGISTRATION,
     dashboard::REGISTRATION,
     discovery::REGISTRATION,
+    firewall::REGISTRATION,
     secret::REGISTRATION,
     // After the kinds it checks and grants: what they keep encrypted, what they use.
     key::REGISTRATION,

@@ -7,7 +7,7 @@ use crate::aws::cloudfront::distribution::{
     DistributionBehavior, DistributionErrorResponse, DistributionLogging, DistributionOrigin,
     DistributionProps, shown_policy,
 };
-use crate::aws::ids::{bucket_id, distribution_id, load_balancer_id, oac_id};
+use crate::aws::ids::{bucket_id, distribution_id, firewall_id, load_balancer_id, oac_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
@@ -90,7 +90,13 @@ pub fn one(
         ipv6: distribution.ipv6,
         // A web ACL made elsewhere by its ARN, or the stack's firewall protecting it.
         web_acl: distribution.web_acl.as_ref().map_or_else(
-            || super::firewall::distribution_firewall(manifest, &distribution.key),
+            || {
+                manifest
+                    .attached("firewalls", "distributions", &distribution.key)
+                    .map_or(Value::Null, |firewall| {
+                        Value::Template(vec![Value::Ref(firewall_id(firewall))])
+                    })
+            },
             Value::str,
         ),
         logging,

@@ -21,7 +21,6 @@ pub mod database;
 pub mod distribution;
 pub mod elastic_ip;
 pub mod file_system;
-pub mod firewall;
 pub mod internet_gateway;
 pub mod invalidation;
 pub mod load_balancer;
@@ -135,7 +134,6 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     out.extend(distribution::desired(manifest, env, &mut uses));
     out.extend(zone::desired(manifest));
     out.extend(certificate::desired(manifest, env));
-    out.extend(firewall::desired(manifest));
     for kind in kinds.iter().filter(|kind| !kind.grants()) {
         out.extend(kind.desired(manifest, env, &mut uses));
     }

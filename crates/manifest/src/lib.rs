@@ -14,7 +14,6 @@ pub mod discovery;
 pub mod dns;
 pub mod edge;
 pub mod environments;
-pub mod firewalls;
 pub mod keys;
 pub mod marks;
 pub mod network;

@@ -29,7 +29,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "distributions",
     "zones",
     "certificates",
-    "firewalls",
     "outputs",
     "environments",
 ];
@@ -54,8 +53,6 @@ pub struct Manifest {
     pub zones: Vec<super::dns::Zone>,
     /// ACM certificates the stack requests, validated through DNS.
     pub certificates: Vec<super::dns::Certificate>,
-    /// WAFv2 web ACLs in front of the stack's load balancers or distributions.
-    pub firewalls: Vec<super::firewalls::Firewall>,
     /// What `apply` prints at the end and `edgectl output` reads live.
     pub outputs: Vec<Output>,
     /// What the registered kinds' sections decoded (`kinds/`).
@@ -66,12 +63,38 @@ pub struct Manifest {
     /// not the keys it declares as written (`Section::ids`: an alarm of a service's
     /// shorthand is `services.api.cpu`); see [`Manifest::ids`].
     pub ids: BTreeMap<&'static str, Vec<String>>,
+    /// What a registered section's resources attach to in other sections (a firewall to
+    /// the distributions it protects), as it says (`Section::attachments`); see
+    /// [`Manifest::attached`].
+    pub attachments: Vec<Attachment>,
     /// What destroy leaves in place encrypted under the stack's keys, as each section
     /// says it (the `keys` section checks its keys against it).
     pub kept_encrypted: Vec<super::keys::KeptEncrypted>,
 }
 
+/// One of a section's resources attached to a resource of another section: `firewalls.edge`
+/// protects `distributions.cdn`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attachment {
+    pub section: &'static str,
+    pub key: String,
+    pub to_section: &'static str,
+    pub to_key: String,
+}
+
 impl Manifest {
+    /// The key of the resource of `section` attached to `to_section.to_key`, if one is.
+    pub fn attached(&self, section: &str, to_section: &str, to_key: &str) -> Option<&str> {
+        self.attachments
+            .iter()
+            .find(|attachment| {
+                attachment.section == section
+                    && attachment.to_section == to_section
+                    && attachment.to_key == to_key
+            })
+            .map(|attachment| attachment.key.as_str())
+    }
+
     /// The keys other sections may name `section`'s resources by: what its decoding
     /// says ([`Section::ids`]), else the names it declares as written.
     pub fn ids(&self, section: &str) -> Vec<String> {
@@ -126,6 +149,12 @@ pub trait Section: Sync {
     /// it declares as written (`services.api.cpu` for a service's CPU alarm).
     fn ids(&self, _decoded: &Decoded) -> Option<Vec<String>> {
         None
+    }
+
+    /// What its resources attach to in other sections, which those sections' lowering
+    /// needs (a distribution names the web ACL that protects it).
+    fn attachments(&self, _decoded: &Decoded) -> Vec<Attachment> {
+        Vec::new()
     }
 
     /// What of the decoded section destroy leaves in place encrypted under the stack's
@@ -187,7 +216,6 @@ pub fn decode(
         &edge,
         &declared,
     );
-    let firewalls = decode_firewalls(decoder, &fields, stack.as_deref(), &containers, &edge);
     let mut manifest = Manifest {
         source: Source::default(),
         stack: stack?,
@@ -200,7 +228,6 @@ pub fn decode(
         environment: None,
         zones,
         certificates,
-        firewalls,
         outputs: fields
             .get("outputs")
             .map(|node| decode_outputs(decoder, node))
@@ -208,6 +235,7 @@ pub fn decode(
         sections: super::sections::Sections::default(),
         declared,
         ids: BTreeMap::new(),
+        attachments: Vec::new(),
         kept_encrypted: Vec::new(),
     };
     manifest.kept_encrypted = super::keys::kept_encrypted(&manifest);
@@ -216,6 +244,8 @@ pub fn decode(
         if let Some(decoded) = section.decode_top(decoder, &fields, &manifest) {
             let kept = section.kept_encrypted(&decoded);
             manifest.kept_encrypted.extend(kept);
+            let attachments = section.attachments(&decoded);
+            manifest.attachments.extend(attachments);
             if let Some(ids) = section.ids(&decoded) {
                 manifest.ids.insert(section.key(), ids);
             }
@@ -334,36 +364,6 @@ fn decode_zones(
             .collect(),
     };
     super::dns::decode(decoder, fields, &cx)
-}
-
-/// Web ACLs, attached to load balancers and distributions.
-fn decode_firewalls(
-    decoder: &mut Decoder,
-    fields: &Fields<'_>,
-    stack: Option<&str>,
-    containers: &Containers,
-    edge: &Edge,
-) -> Vec<super::firewalls::Firewall> {
-    let cx = super::firewalls::Context {
-        stack: stack.unwrap_or("stack").to_string(),
-        load_balancers: containers
-            .load_balancers
-            .iter()
-            .map(|lb| lb.key.clone())
-            .collect(),
-        distributions: edge
-            .distributions
-            .iter()
-            .map(|distribution| distribution.key.clone())
-            .collect(),
-        with_web_acl: edge
-            .distributions
-            .iter()
-            .filter(|distribution| distribution.web_acl.is_some())
-            .map(|distribution| distribution.key.clone())
-            .collect(),
-    };
-    super::firewalls::decode(decoder, fields, &cx)
 }
 
 /// `outputs: { url: "https://${distributions.cdn.domain_name}" }`, or with a description

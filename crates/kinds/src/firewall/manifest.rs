@@ -14,9 +14,9 @@
 
 use ipnet::IpNet;
 
-use super::decode::{Decoder, Entry, Fields, Spanned, plain_name, plain_name_field};
-use super::diag::suggest;
-use super::yaml::Node;
+use crate::manifest::decode::{Decoder, Entry, Fields, Spanned, plain_name, plain_name_field};
+use crate::manifest::diag::suggest;
+use crate::manifest::yaml::Node;
 
 const FIREWALL: &[&str] = &[
     "name",
@@ -93,10 +93,7 @@ pub struct Context {
     pub with_web_acl: Vec<String>,
 }
 
-pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context) -> Vec<Firewall> {
-    let Some(node) = fields.get("firewalls") else {
-        return Vec::new();
-    };
+pub fn decode(decoder: &mut Decoder, node: &Node, cx: &Context) -> Vec<Firewall> {
     let mut out: Vec<Firewall> = Vec::new();
     for Entry {
         key,
@@ -262,7 +259,7 @@ fn decode_rule(decoder: &mut Decoder, item: &Node, section: &str) -> Option<Rule
     let [kind] = kinds.as_slice() else {
         decoder.error(
             item.pos,
-            format!("rule `{}` needs exactly one of {}", name.value, super::decode::list(KINDS)),
+            format!("rule `{}` needs exactly one of {}", name.value, crate::manifest::decode::list(KINDS)),
             "write `rate_limit: 1000`, `managed: AWSManagedRulesCommonRuleSet`, `allow_ips: [...]` or `block_ips: [...]`",
         );
         return None;

@@ -9,7 +9,6 @@
 //! and deletes take the lock token of a fresh read (WAF's optimistic locking). Found by
 //! listing both scopes (WAF has no listing by tag) and reading the tags of each.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,69 +20,14 @@ use aws_sdk_wafv2::types::{
 };
 use futures::future::try_join_all;
 
-use super::conditions::{Condition, Given as _, Means};
-use super::errors::{AwsError, AwsResultExt, ErrorKind};
-use super::{Cx, OpCx, tags};
+use super::lower::{AssociationProps, FirewallProps, IpSetProps, WafRule};
+use crate::aws::conditions::{Condition, Given as _, Means};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::{FIREWALL, FIREWALL_ASSOCIATION as ASSOCIATION, IP_SET, association_id};
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
-use crate::ids::{FIREWALL, FIREWALL_ASSOCIATION as ASSOCIATION, IP_SET, association_id};
-
-crate::engine::properties! {
-    /// A web ACL: what its lowering builds and its observe reads.
-    pub struct FirewallProps (changes: FirewallChanges) {
-        pub name: String => Replace,
-        /// `REGIONAL` or `CLOUDFRONT`.
-        pub scope: String => Replace,
-        pub description: Option<String> => InPlace,
-        /// `allow` or `block`: what a request no rule matches gets.
-        pub default: String => InPlace,
-        pub metrics: bool => InPlace,
-        /// In priority order.
-        pub rules: Vec<WafRule> => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
-
-crate::engine::record! {
-    /// One rule of a web ACL: a rate limit (`rate_limit`, `window`), a managed rule group
-    /// (`vendor`, `managed`) or an IP set (`ip_set`, `allow`); `count` only counts.
-    pub struct WafRule {
-        pub name: String,
-        pub priority: i64,
-        pub count: bool,
-        pub rate_limit: Option<i64> => optional,
-        /// Seconds.
-        pub window: Option<i64> => optional,
-        pub vendor: Option<String> => optional,
-        pub managed: Option<String> => optional,
-        /// The IP set's ARN (a reference to it until it is made).
-        pub ip_set: Option<Value> => optional,
-        pub allow: Option<bool> => optional,
-    }
-}
-
-crate::engine::properties! {
-    /// An IP set an address rule reads.
-    pub struct IpSetProps (changes: IpSetChanges) {
-        pub name: String => Replace,
-        pub scope: String => Replace,
-        /// `IPV4` or `IPV6`.
-        pub version: String => Replace,
-        pub addresses: BTreeSet<String> => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
-
-crate::engine::properties! {
-    /// A regional web ACL's association with a load balancer.
-    pub struct AssociationProps (changes: AssociationChanges) {
-        /// By reference.
-        pub load_balancer: Value => Replace,
-        /// By reference: another one replaces it in place.
-        pub firewall: Value => InPlace,
-    }
-}
 
 fn built<T>(
     operation: &'static str,
@@ -99,7 +43,16 @@ fn waf_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
-tags::tagging_by_arn!(aws_sdk_wafv2::Client, waf_tags);
+crate::aws::tagging_by_arn!(struct Waf(aws_sdk_wafv2::Client), waf_tags);
+
+/// What the web ACL, IP set and association adapters share, read once per command.
+#[derive(Default)]
+struct Reads {
+    /// The account's web ACLs of both scopes, with their tags.
+    web_acls: tokio::sync::OnceCell<Vec<Tagged>>,
+    /// The account's IP sets of both scopes, with their tags.
+    ip_sets: tokio::sync::OnceCell<Vec<Tagged>>,
+}
 
 fn scope_of(scope: &str) -> Scope {
     Scope::from(scope)
@@ -208,10 +161,11 @@ async fn list_all(cx: &Cx, acls: bool) -> Result<Vec<Tagged>, AwsError> {
 /// Every web ACL (`acls`) or IP set of both scopes with its tags, read once per command
 /// (observe and the look-alike checks share it).
 async fn listing(cx: &Cx, acls: bool) -> Result<&Vec<Tagged>, AwsError> {
+    let reads = cx.reads.kinds.get::<Reads>();
     let cell = if acls {
-        &cx.reads.web_acls
+        &reads.web_acls
     } else {
-        &cx.reads.ip_sets
+        &reads.ip_sets
     };
     cell.get_or_try_init(|| list_all(cx, acls)).await
 }
@@ -274,7 +228,7 @@ fn visibility(name: &str, metrics: bool) -> Result<VisibilityConfig, AwsError> {
 fn sdk_rule(rule: &WafRule, metrics: bool) -> Result<Rule, AwsError> {
     let count = rule.count;
     let name = &rule.name;
-    let priority = crate::errors::int32(
+    let priority = crate::aws::errors::int32(
         "CreateWebACL",
         &format!("rule `{name}`'s priority"),
         rule.priority,
@@ -618,7 +572,7 @@ impl crate::engine::kind::Kind for FirewallAdapter {
             .set_description(props.description.clone())
             .set_rules(Some(rules))
             .visibility_config(visibility(name, props.metrics)?)
-            .set_tags(Some(waf_tags(crate::tags::for_create(op, &props.tags))?))
+            .set_tags(Some(waf_tags(tags::for_create(op, &props.tags))?))
             .send()
             .await
             .aws("CreateWebACL")
@@ -665,7 +619,7 @@ impl crate::engine::kind::Kind for FirewallAdapter {
                 .aws("UpdateWebACL")
                 .given(CONDITIONS)?;
         }
-        tags::sync(waf, &observed.physical_id, &live.tags, &props.tags).await
+        tags::sync(&Waf(waf), &observed.physical_id, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -753,7 +707,7 @@ impl crate::engine::kind::Kind for IpSetAdapter {
             .scope(scope.clone())
             .ip_address_version(IpAddressVersion::from(props.version.as_str()))
             .set_addresses(Some(props.addresses.iter().cloned().collect()))
-            .set_tags(Some(waf_tags(crate::tags::for_create(op, &props.tags))?))
+            .set_tags(Some(waf_tags(tags::for_create(op, &props.tags))?))
             .send()
             .await
             .aws("CreateIPSet")
@@ -801,7 +755,7 @@ impl crate::engine::kind::Kind for IpSetAdapter {
                 .await
                 .aws("UpdateIPSet")?;
         }
-        tags::sync(waf, &observed.physical_id, &live.tags, &props.tags).await
+        tags::sync(&Waf(waf), &observed.physical_id, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -860,7 +814,7 @@ impl crate::engine::kind::Kind for AssociationAdapter {
         if acls.is_empty() {
             return Ok(Vec::new());
         }
-        let balancers = super::elbv2::balancers(cx).await?;
+        let balancers = crate::aws::elbv2::balancers(cx).await?;
         let acls = &acls;
         let reads = balancers.iter().map(|balancer| async move {
             let found = cx

@@ -2,18 +2,75 @@
 //! (`ip_set.<key>.<rule>`), and their associations with the stack's load balancers
 //! (`firewall_association.<key>.<load balancer>`; a distribution names its web ACL itself).
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::manifest::{Firewall, Statement};
 use crate::aws::tags;
-use crate::aws::wafv2::{AssociationProps, FirewallProps, IpSetProps, WafRule};
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
-use crate::manifest::firewalls::Statement;
 
 use crate::aws::ids::{association_id, firewall_id, ip_set_id, load_balancer_id};
 
-pub fn desired(manifest: &Manifest) -> Vec<Desired> {
+crate::engine::properties! {
+    /// A web ACL: what its lowering builds and its observe reads.
+    pub struct FirewallProps (changes: FirewallChanges) {
+        pub name: String => Replace,
+        /// `REGIONAL` or `CLOUDFRONT`.
+        pub scope: String => Replace,
+        pub description: Option<String> => InPlace,
+        /// `allow` or `block`: what a request no rule matches gets.
+        pub default: String => InPlace,
+        pub metrics: bool => InPlace,
+        /// In priority order.
+        pub rules: Vec<WafRule> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::record! {
+    /// One rule of a web ACL: a rate limit (`rate_limit`, `window`), a managed rule group
+    /// (`vendor`, `managed`) or an IP set (`ip_set`, `allow`); `count` only counts.
+    pub struct WafRule {
+        pub name: String,
+        pub priority: i64,
+        pub count: bool,
+        pub rate_limit: Option<i64> => optional,
+        /// Seconds.
+        pub window: Option<i64> => optional,
+        pub vendor: Option<String> => optional,
+        pub managed: Option<String> => optional,
+        /// The IP set's ARN (a reference to it until it is made).
+        pub ip_set: Option<Value> => optional,
+        pub allow: Option<bool> => optional,
+    }
+}
+
+crate::engine::properties! {
+    /// An IP set an address rule reads.
+    pub struct IpSetProps (changes: IpSetChanges) {
+        pub name: String => Replace,
+        pub scope: String => Replace,
+        /// `IPV4` or `IPV6`.
+        pub version: String => Replace,
+        pub addresses: BTreeSet<String> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::properties! {
+    /// A regional web ACL's association with a load balancer.
+    pub struct AssociationProps (changes: AssociationChanges) {
+        /// By reference.
+        pub load_balancer: Value => Replace,
+        /// By reference: another one replaces it in place.
+        pub firewall: Value => InPlace,
+    }
+}
+
+pub fn desired(firewalls: &[Firewall], manifest: &Manifest) -> Vec<Desired> {
     let mut out = Vec::new();
-    for firewall in &manifest.firewalls {
+    for firewall in firewalls {
         let scope = if firewall.cloudfront {
             "CLOUDFRONT"
         } else {
@@ -97,15 +154,4 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
         }
     }
     out
-}
-
-/// The web ACL a distribution names (its ARN once made), or none.
-pub fn distribution_firewall(manifest: &Manifest, distribution: &str) -> Value {
-    manifest
-        .firewalls
-        .iter()
-        .find(|firewall| firewall.distributions.iter().any(|key| key == distribution))
-        .map_or(Value::Null, |firewall| {
-            Value::Template(vec![Value::Ref(firewall_id(&firewall.key))])
-        })
 }

@@ -1,0 +1,106 @@
+//! WAFv2 web ACLs (`firewall.<key>`, the `firewalls` section), the IP sets their address
+//! rules read (`ip_set.<key>.<rule>`) and their associations with the stack's load
+//! balancers (`firewall_association.<key>.<load balancer>`): the section (`manifest.rs`),
+//! the typed properties and lowering (`lower.rs`), the adapters and their shared reads of
+//! both scopes (`adapter.rs`), registered by [`REGISTRATION`]. A distribution names the
+//! web ACL that protects it itself: the section says which it protects
+//! (`Section::attachments`), and the distributions' lowering asks
+//! `Manifest::attached("firewalls", "distributions", key)`.
+
+mod adapter;
+mod lower;
+mod manifest;
+
+use std::sync::Arc;
+
+use crate::lower::{Env, Lowering};
+use crate::manifest::decode::Decoder;
+use crate::manifest::sections::Decoded;
+use crate::manifest::yaml::Node;
+use crate::manifest::{Attachment, Manifest, Section};
+
+const SECTION: &str = "firewalls";
+
+pub const REGISTRATION: super::Registration = super::Registration {
+    section: &Firewalls,
+    lowering: &Firewalls,
+    adapters: || {
+        vec![
+            Arc::new(adapter::FirewallAdapter),
+            Arc::new(adapter::IpSetAdapter),
+            Arc::new(adapter::AssociationAdapter),
+        ]
+    },
+    conditions: adapter::CONDITIONS,
+    // Found by listing both scopes and reading each one's tags: moto's tagging API does
+    // not list WAFv2.
+    tagged: &[],
+};
+
+struct Firewalls;
+
+impl Section for Firewalls {
+    fn key(&self) -> &'static str {
+        SECTION
+    }
+
+    fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded {
+        let cx = manifest::Context {
+            stack: manifest.stack.clone(),
+            load_balancers: manifest.declared.names("load_balancers").to_vec(),
+            distributions: manifest.declared.names("distributions").to_vec(),
+            with_web_acl: manifest
+                .edge
+                .distributions
+                .iter()
+                .filter(|distribution| distribution.web_acl.is_some())
+                .map(|distribution| distribution.key.clone())
+                .collect(),
+        };
+        Arc::new(manifest::decode(decoder, node, &cx))
+    }
+
+    /// The distributions each web ACL protects.
+    fn attachments(&self, decoded: &Decoded) -> Vec<Attachment> {
+        let Some(firewalls) = decoded.downcast_ref::<Vec<manifest::Firewall>>() else {
+            return Vec::new();
+        };
+        firewalls
+            .iter()
+            .flat_map(|firewall| {
+                firewall
+                    .distributions
+                    .iter()
+                    .map(|distribution| Attachment {
+                        section: SECTION,
+                        key: firewall.key.clone(),
+                        to_section: "distributions",
+                        to_key: distribution.clone(),
+                    })
+            })
+            .collect()
+    }
+}
+
+impl Lowering for Firewalls {
+    fn section(&self) -> &'static str {
+        SECTION
+    }
+
+    fn desired(
+        &self,
+        manifest: &Manifest,
+        _env: &Env,
+        _uses: &mut crate::lower::uses::Uses,
+    ) -> Vec<crate::engine::model::Desired> {
+        lower::desired(decoded(manifest), manifest)
+    }
+}
+
+/// The firewalls the manifest declares.
+fn decoded(manifest: &Manifest) -> &[manifest::Firewall] {
+    manifest
+        .sections
+        .get::<Vec<manifest::Firewall>>(SECTION)
+        .map_or(&[], Vec::as_slice)
+}
