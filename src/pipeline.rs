@@ -378,10 +378,11 @@ mod tests {
     #[test]
     fn services_start_after_the_mount_targets_of_what_they_mount() {
         let text = include_str!("../manifests/edgemind-prod.yaml");
-        let manifest = crate::manifest::parse(
+        let manifest = crate::manifest::parse_bytes(
             "manifests/edgemind-prod.yaml",
-            text,
+            text.as_bytes(),
             &crate::manifest::vars::Overrides::default(),
+            &crate::kinds::sections(),
         )
         .unwrap();
         let env = crate::lower::Env::placeholder(&manifest);
