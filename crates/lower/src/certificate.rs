@@ -2,15 +2,14 @@
 //! answers, so templates of the certificate's attributes) and the wait for their issue,
 //! which what uses a certificate orders after.
 
+use super::Env;
 use crate::aws::acm::{CertificateProps, ValidationProps};
+use crate::aws::ids::{certificate_id, record_id, validation_id};
 use crate::aws::route53::RecordProps;
 use crate::aws::tags;
 use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
-
-use super::Env;
-use crate::aws::ids::{certificate_id, record_id, validation_id};
 
 pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     let mut out = Vec::new();

@@ -3,6 +3,7 @@
 //! attribute that holds the value (`load_balancer.alb@dns_name`). What the manifest knows
 //! already (a bucket's name, a database's port) is literal text. The engine renders a
 //! template once its parts exist; the reference orders the resource after them.
+
 use super::{Env, Lowering};
 use crate::aws::ids::{
     cluster_id, database_id, distribution_id, file_system_id, load_balancer_id, repository_id,

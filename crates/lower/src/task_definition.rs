@@ -2,10 +2,9 @@
 
 use super::Env;
 use super::role::has_task_role;
-use crate::aws::ecs::task_definition::secret_value;
 use crate::aws::ecs::task_definition::{
     Container, ContainerHealth, EcrImage, KEEP_IMAGE, Logs, Mount, TaskDefinitionProps, TaskVolume,
-    image_value, volume_list,
+    image_value, secret_value, volume_list,
 };
 use crate::aws::ids::{
     access_point_id, database_id, execution_role_id, file_system_id, log_group_id, repository_id,

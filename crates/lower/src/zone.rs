@@ -1,5 +1,7 @@
 //! Lowering: Route 53 zones the stack makes, and the records it writes in any zone. An
 //! alias names its target's live DNS name and hosted zone.
+
+use crate::aws::ids::{distribution_id, load_balancer_id, record_id, zone_id};
 use crate::aws::route53::{Alias, RecordProps, ZoneProps};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
@@ -7,8 +9,6 @@ use crate::engine::typed::Properties as _;
 use crate::known::CLOUDFRONT_HOSTED_ZONE;
 use crate::manifest::Manifest;
 use crate::manifest::dns::Target;
-
-use crate::aws::ids::{distribution_id, load_balancer_id, record_id, zone_id};
 
 /// Where a record of zone `key` goes: the stack's zone, or one found by name.
 pub fn zone_value(manifest: &Manifest, key: &str) -> Value {

@@ -216,9 +216,12 @@ pub fn decode(
         &edge,
         &declared,
     );
+    // Without a valid stack name the registered sections are still decoded (on a
+    // placeholder, as the built-in ones were), so that their mistakes are told with it.
+    let named = stack.is_some();
     let mut manifest = Manifest {
         source: Source::default(),
-        stack: stack?,
+        stack: stack.unwrap_or_else(|| "stack".to_string()),
         region,
         tags,
         network,
@@ -252,7 +255,7 @@ pub fn decode(
             manifest.sections.insert(section.key(), decoded);
         }
     }
-    Some(manifest)
+    named.then_some(manifest)
 }
 
 /// The `stack` name (required): it names and tags everything edgectl creates.

@@ -4,12 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::manifest::{Alarm, Dimension, Metric, Stat as ManifestStat};
+use crate::aws::ids::{alarm_id, load_balancer_id, target_group_id, topic_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
-
-use crate::aws::ids::{alarm_id, load_balancer_id, target_group_id, topic_id};
 
 crate::engine::properties! {
     /// A metric alarm: what its lowering builds and its observe reads.

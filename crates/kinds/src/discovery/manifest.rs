@@ -9,6 +9,7 @@
 
 use crate::manifest::Manifest;
 use crate::manifest::decode::{Decoder, Entry};
+use crate::manifest::diag::Pos;
 use crate::manifest::discovery::dns_name;
 use crate::manifest::yaml::Node;
 
@@ -22,10 +23,11 @@ pub struct Namespace {
     pub description: String,
 }
 
-pub fn decode(decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Vec<Namespace> {
+/// The section's namespaces; `at` is where the section is written (its key).
+pub fn decode(decoder: &mut Decoder, node: &Node, at: Pos, manifest: &Manifest) -> Vec<Namespace> {
     if manifest.network.is_none() {
         decoder.error(
-            node.pos,
+            at,
             "a private DNS namespace needs the stack's VPC",
             "add a `network` section, or remove `namespaces`",
         );

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crate::lower::{Env, Lowering};
 use crate::manifest::Manifest;
 use crate::manifest::Section;
-use crate::manifest::decode::Decoder;
+use crate::manifest::decode::{Decoder, Fields};
 use crate::manifest::sections::Decoded;
 use crate::manifest::yaml::Node;
 
@@ -45,7 +45,19 @@ impl Section for Namespaces {
     }
 
     fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded {
-        Arc::new(manifest::decode(decoder, node, manifest))
+        Arc::new(manifest::decode(decoder, node, node.pos, manifest))
+    }
+
+    /// As [`Section::decode`], with a mistake of the whole section told at its key.
+    fn decode_top(
+        &self,
+        decoder: &mut Decoder,
+        fields: &Fields<'_>,
+        manifest: &Manifest,
+    ) -> Option<Decoded> {
+        let node = fields.get(SECTION)?;
+        let at = fields.key_pos(SECTION).unwrap_or(node.pos);
+        Some(Arc::new(manifest::decode(decoder, node, at, manifest)))
     }
 }
 

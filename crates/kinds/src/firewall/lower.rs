@@ -5,12 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::manifest::{Firewall, Statement};
+use crate::aws::ids::{association_id, firewall_id, ip_set_id, load_balancer_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
-
-use crate::aws::ids::{association_id, firewall_id, ip_set_id, load_balancer_id};
 
 crate::engine::properties! {
     /// A web ACL: what its lowering builds and its observe reads.

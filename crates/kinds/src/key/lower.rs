@@ -9,11 +9,9 @@
 //! kinds that encrypt say as they name the key ([`Uses::key`](crate::lower::uses::Uses::key));
 //! keys are lowered last, from what was recorded.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
-
-use std::collections::BTreeMap;
 
 use super::manifest::Key;
 use crate::aws::ids::key_id;

@@ -82,8 +82,8 @@ pub fn decode(decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Vec<Ke
 }
 
 /// A key destroy would delete while a retained resource keeps data encrypted under it
-/// (unreadable once the key is gone) is an error at the key.
-/// A key destroy would delete while a retained resource stays encrypted under it.
+/// (unreadable once the key is gone) is an error at the key; what is retained under which
+/// key each section says (`Manifest::kept_encrypted`).
 pub fn check_retained(decoder: &mut Decoder, keys: &[Key], manifest: &Manifest) {
     for key in keys.iter().filter(|key| !key.retain) {
         let keepers: Vec<&str> = manifest
