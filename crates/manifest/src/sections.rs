@@ -22,6 +22,12 @@ impl Sections {
     pub fn get<T: Any>(&self, key: &str) -> Option<&T> {
         self.0.get(key)?.downcast_ref()
     }
+
+    /// The entries the section `key` decoded as a list of `T` (a section of named
+    /// entries); none when the manifest has no such section.
+    pub fn list<T: Any>(&self, key: &str) -> &[T] {
+        self.get::<Vec<T>>(key).map_or(&[], Vec::as_slice)
+    }
 }
 
 impl std::fmt::Debug for Sections {

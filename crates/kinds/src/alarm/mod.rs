@@ -81,8 +81,5 @@ impl Lowering for Alarms {
 
 /// The alarms the manifest declares.
 fn decoded(manifest: &Manifest) -> &[manifest::Alarm] {
-    manifest
-        .sections
-        .get::<Vec<manifest::Alarm>>(SECTION)
-        .map_or(&[], Vec::as_slice)
+    manifest.sections.list(SECTION)
 }

@@ -87,8 +87,5 @@ impl Lowering for Dashboards {
 
 /// The dashboards the manifest declares.
 fn decoded(manifest: &Manifest) -> &[manifest::Dashboard] {
-    manifest
-        .sections
-        .get::<Vec<manifest::Dashboard>>(SECTION)
-        .map_or(&[], Vec::as_slice)
+    manifest.sections.list(SECTION)
 }

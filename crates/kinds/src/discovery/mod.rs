@@ -80,8 +80,5 @@ impl Lowering for Namespaces {
 
 /// The namespaces the manifest declares.
 fn decoded(manifest: &Manifest) -> &[manifest::Namespace] {
-    manifest
-        .sections
-        .get::<Vec<manifest::Namespace>>(SECTION)
-        .map_or(&[], Vec::as_slice)
+    manifest.sections.list(SECTION)
 }

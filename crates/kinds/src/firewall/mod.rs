@@ -99,8 +99,5 @@ impl Lowering for Firewalls {
 
 /// The firewalls the manifest declares.
 fn decoded(manifest: &Manifest) -> &[manifest::Firewall] {
-    manifest
-        .sections
-        .get::<Vec<manifest::Firewall>>(SECTION)
-        .map_or(&[], Vec::as_slice)
+    manifest.sections.list(SECTION)
 }

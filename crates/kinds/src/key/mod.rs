@@ -84,8 +84,5 @@ impl Lowering for Keys {
 
 /// The keys the manifest declares.
 fn decoded(manifest: &Manifest) -> &[manifest::Key] {
-    manifest
-        .sections
-        .get::<Vec<manifest::Key>>(SECTION)
-        .map_or(&[], Vec::as_slice)
+    manifest.sections.list(SECTION)
 }

@@ -86,8 +86,5 @@ impl Lowering for Secrets {
 
 /// The secrets the manifest declares.
 fn decoded(manifest: &Manifest) -> &[manifest::Secret] {
-    manifest
-        .sections
-        .get::<Vec<manifest::Secret>>(SECTION)
-        .map_or(&[], Vec::as_slice)
+    manifest.sections.list(SECTION)
 }

@@ -84,8 +84,5 @@ impl Lowering for Topics {
 
 /// The topics the manifest declares.
 fn decoded(manifest: &Manifest) -> &[manifest::Topic] {
-    manifest
-        .sections
-        .get::<Vec<manifest::Topic>>(SECTION)
-        .map_or(&[], Vec::as_slice)
+    manifest.sections.list(SECTION)
 }
