@@ -126,24 +126,18 @@ pub trait Section: Sync {
         &[]
     }
 
-    /// Decodes the section, telling `decoder` every mistake with its place and fix. It
-    /// runs once the built-in sections are decoded: `manifest` is what it may refer to.
-    fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded;
-
-    /// Decodes the section from the manifest's top level: its own key's node, when the
-    /// manifest has it ([`Section::decode`]). A kind whose resources are declared inside
-    /// other sections' entries too (an alarm under `services.<name>.alarms`) reads them
-    /// here, and decodes with or without its own key.
-    fn decode_top(
+    /// Decodes the section from the manifest's top level (`fields`), telling `decoder`
+    /// every mistake with its place and fix: its own key's node when the manifest has it
+    /// (`fields.get(key)`, written at `fields.key_pos(key)`), and what its kind declares
+    /// inside other sections' entries (an alarm under `services.<name>.alarms`); `None`
+    /// when the manifest declares none. It runs once the built-in sections are decoded:
+    /// `manifest` is what it may refer to.
+    fn decode(
         &self,
         decoder: &mut Decoder,
         fields: &Fields<'_>,
         manifest: &Manifest,
-    ) -> Option<Decoded> {
-        fields
-            .get(self.key())
-            .map(|node| self.decode(decoder, node, manifest))
-    }
+    ) -> Option<Decoded>;
 
     /// The keys other sections may name its resources by, when they are not the keys
     /// it declares as written (`services.api.cpu` for a service's CPU alarm).
@@ -244,7 +238,7 @@ pub fn decode(
     manifest.kept_encrypted = super::keys::kept_encrypted(&manifest);
     // The registered kinds' sections, once what they may refer to is decoded.
     for section in sections {
-        if let Some(decoded) = section.decode_top(decoder, &fields, &manifest) {
+        if let Some(decoded) = section.decode(decoder, &fields, &manifest) {
             let kept = section.kept_encrypted(&decoded);
             manifest.kept_encrypted.extend(kept);
             let attachments = section.attachments(&decoded);

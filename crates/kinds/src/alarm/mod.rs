@@ -1,6 +1,6 @@
 //! CloudWatch metric alarms (`alarm.<name>`): the `alarms` section and the shorthand under
 //! the services', load balancers' and databases' entries (`services.api.alarms: { cpu:
-//! 80 }`, decoded here, `Section::decode_top`) (`manifest.rs`), the typed properties and
+//! 80 }`, decoded here, `Section::decode`) (`manifest.rs`), the typed properties and
 //! lowering (`lower.rs`), the adapter (`adapter.rs`), registered by [`REGISTRATION`].
 //! Other sections name an alarm by its logical id (`services.api.cpu`, `Section::ids`),
 //! a dashboard among them.
@@ -16,7 +16,6 @@ use crate::manifest::Manifest;
 use crate::manifest::Section;
 use crate::manifest::decode::{Decoder, Fields};
 use crate::manifest::sections::Decoded;
-use crate::manifest::yaml::Node;
 
 const SECTION: &str = "alarms";
 
@@ -36,15 +35,9 @@ impl Section for Alarms {
         SECTION
     }
 
-    /// Only through [`Section::decode_top`], which reads the shorthand too.
-    fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded {
-        let _ = (decoder, node, manifest);
-        Arc::new(Vec::<manifest::Alarm>::new())
-    }
-
     /// Every alarm: the shorthand of the services, load balancers and databases, then
     /// the `alarms` section's full form; decoded whether the section is written or not.
-    fn decode_top(
+    fn decode(
         &self,
         decoder: &mut Decoder,
         fields: &Fields<'_>,

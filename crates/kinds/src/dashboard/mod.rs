@@ -16,9 +16,8 @@ use crate::engine::model::{ResourceId, Value};
 use crate::lower::{Env, Lowering};
 use crate::manifest::Manifest;
 use crate::manifest::Section;
-use crate::manifest::decode::Decoder;
+use crate::manifest::decode::{Decoder, Fields};
 use crate::manifest::sections::Decoded;
-use crate::manifest::yaml::Node;
 
 pub const KIND: &str = "dashboard";
 const SECTION: &str = "dashboards";
@@ -47,8 +46,14 @@ impl Section for Dashboards {
         &["url", "name"]
     }
 
-    fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded {
-        Arc::new(manifest::decode(decoder, node, manifest))
+    fn decode(
+        &self,
+        decoder: &mut Decoder,
+        fields: &Fields<'_>,
+        manifest: &Manifest,
+    ) -> Option<Decoded> {
+        let node = fields.get(SECTION)?;
+        Some(Arc::new(manifest::decode(decoder, node, manifest)))
     }
 }
 

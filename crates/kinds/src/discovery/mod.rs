@@ -19,7 +19,6 @@ use crate::manifest::Manifest;
 use crate::manifest::Section;
 use crate::manifest::decode::{Decoder, Fields};
 use crate::manifest::sections::Decoded;
-use crate::manifest::yaml::Node;
 
 const SECTION: &str = "namespaces";
 
@@ -44,12 +43,8 @@ impl Section for Namespaces {
         SECTION
     }
 
-    fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded {
-        Arc::new(manifest::decode(decoder, node, node.pos, manifest))
-    }
-
-    /// As [`Section::decode`], with a mistake of the whole section told at its key.
-    fn decode_top(
+    /// A mistake of the whole section is told at its key.
+    fn decode(
         &self,
         decoder: &mut Decoder,
         fields: &Fields<'_>,

@@ -14,9 +14,8 @@ mod manifest;
 use std::sync::Arc;
 
 use crate::lower::{Env, Lowering};
-use crate::manifest::decode::Decoder;
+use crate::manifest::decode::{Decoder, Fields};
 use crate::manifest::sections::Decoded;
-use crate::manifest::yaml::Node;
 use crate::manifest::{Attachment, Manifest, Section};
 
 const SECTION: &str = "firewalls";
@@ -44,7 +43,13 @@ impl Section for Firewalls {
         SECTION
     }
 
-    fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded {
+    fn decode(
+        &self,
+        decoder: &mut Decoder,
+        fields: &Fields<'_>,
+        manifest: &Manifest,
+    ) -> Option<Decoded> {
+        let node = fields.get(SECTION)?;
         let cx = manifest::Context {
             stack: manifest.stack.clone(),
             load_balancers: manifest.declared.names("load_balancers").to_vec(),
@@ -57,7 +62,7 @@ impl Section for Firewalls {
                 .map(|distribution| distribution.key.clone())
                 .collect(),
         };
-        Arc::new(manifest::decode(decoder, node, &cx))
+        Some(Arc::new(manifest::decode(decoder, node, &cx)))
     }
 
     /// The distributions each web ACL protects.

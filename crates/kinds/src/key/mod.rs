@@ -16,9 +16,8 @@ use crate::engine::model::Value;
 use crate::lower::{Env, Lowering};
 use crate::manifest::Manifest;
 use crate::manifest::Section;
-use crate::manifest::decode::Decoder;
+use crate::manifest::decode::{Decoder, Fields};
 use crate::manifest::sections::Decoded;
-use crate::manifest::yaml::Node;
 
 const SECTION: &str = "keys";
 
@@ -45,10 +44,16 @@ impl Section for Keys {
 
     /// The keys, and the check that destroy deletes none that a retained resource
     /// stays encrypted under (the other sections are decoded already).
-    fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded {
+    fn decode(
+        &self,
+        decoder: &mut Decoder,
+        fields: &Fields<'_>,
+        manifest: &Manifest,
+    ) -> Option<Decoded> {
+        let node = fields.get(SECTION)?;
         let keys = manifest::decode(decoder, node, manifest);
         manifest::check_retained(decoder, &keys, manifest);
-        Arc::new(keys)
+        Some(Arc::new(keys))
     }
 }
 

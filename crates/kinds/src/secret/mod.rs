@@ -15,10 +15,9 @@ use crate::engine::model::Value;
 use crate::lower::{Env, Lowering};
 use crate::manifest::Manifest;
 use crate::manifest::Section;
-use crate::manifest::decode::Decoder;
+use crate::manifest::decode::{Decoder, Fields};
 use crate::manifest::keys::KeptEncrypted;
 use crate::manifest::sections::Decoded;
-use crate::manifest::yaml::Node;
 
 const SECTION: &str = "secrets";
 
@@ -43,8 +42,14 @@ impl Section for Secrets {
         &["arn", "name"]
     }
 
-    fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded {
-        Arc::new(manifest::decode(decoder, node, manifest))
+    fn decode(
+        &self,
+        decoder: &mut Decoder,
+        fields: &Fields<'_>,
+        manifest: &Manifest,
+    ) -> Option<Decoded> {
+        let node = fields.get(SECTION)?;
+        Some(Arc::new(manifest::decode(decoder, node, manifest)))
     }
 
     fn kept_encrypted(&self, decoded: &Decoded) -> Vec<KeptEncrypted> {

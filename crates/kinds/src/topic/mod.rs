@@ -14,9 +14,8 @@ use crate::engine::model::Value;
 use crate::lower::{Env, Lowering};
 use crate::manifest::Manifest;
 use crate::manifest::Section;
-use crate::manifest::decode::Decoder;
+use crate::manifest::decode::{Decoder, Fields};
 use crate::manifest::sections::Decoded;
-use crate::manifest::yaml::Node;
 
 const SECTION: &str = "topics";
 
@@ -47,8 +46,14 @@ impl Section for Topics {
         &["arn", "name"]
     }
 
-    fn decode(&self, decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Decoded {
-        Arc::new(manifest::decode(decoder, node, manifest))
+    fn decode(
+        &self,
+        decoder: &mut Decoder,
+        fields: &Fields<'_>,
+        manifest: &Manifest,
+    ) -> Option<Decoded> {
+        let node = fields.get(SECTION)?;
+        Some(Arc::new(manifest::decode(decoder, node, manifest)))
     }
 }
 
