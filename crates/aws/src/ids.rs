@@ -113,6 +113,12 @@ pub fn mount_target_id(file_system: &str, zone: &str) -> ResourceId {
     ResourceId::new(MOUNT_TARGET, &format!("{file_system}.{zone}"))
 }
 
+/// The mount targets of file system `file_system`, as a family (kind, name prefix): what a
+/// task mounting it needs answering in its subnet.
+pub fn mount_targets_of(file_system: &str) -> (&'static str, String) {
+    (MOUNT_TARGET, format!("{file_system}."))
+}
+
 pub fn file_system_id(key: &str) -> ResourceId {
     ResourceId::new(FILE_SYSTEM, key)
 }

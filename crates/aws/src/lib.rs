@@ -15,7 +15,6 @@ pub mod config;
 pub mod ec2;
 pub mod ecr;
 pub mod ecs;
-pub mod efs;
 pub mod elbv2;
 pub mod errors;
 pub mod iam;
@@ -176,8 +175,6 @@ pub struct Reads {
     pub elbv2: elbv2::Reads,
     /// The stack's buckets and their listings (`s3::owned_buckets`, `s3::listing`).
     pub s3: s3::Reads,
-    /// The stack's EFS file systems (`efs::stack_file_systems`).
-    pub file_systems: tokio::sync::OnceCell<Vec<efs::OwnedFileSystem>>,
     /// The stack's resources the Resource Groups Tagging API lists, KMS keys, SNS topics
     /// and CloudWatch alarms (`tags::tagged`).
     pub tagged: tokio::sync::OnceCell<Vec<tags::Tagged>>,
@@ -267,9 +264,6 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(rds::subnet_group::SubnetGroupAdapter));
     adapters.push(Arc::new(rds::parameter_group::ParameterGroupAdapter));
     adapters.push(Arc::new(rds::instance::InstanceAdapter));
-    adapters.push(Arc::new(efs::file_system::FileSystemAdapter));
-    adapters.push(Arc::new(efs::mount_target::MountTargetAdapter));
-    adapters.push(Arc::new(efs::access_point::AccessPointAdapter));
     adapters.extend(ecs::adapters());
     adapters.push(Arc::new(autoscaling::ScalingAdapter));
     adapters.extend(elbv2::adapters());

@@ -19,6 +19,7 @@ use edgectl_manifest as manifest;
 pub mod alarm;
 pub mod dashboard;
 pub mod discovery;
+pub mod file_system;
 pub mod firewall;
 pub mod key;
 pub mod secret;
@@ -50,6 +51,7 @@ const ALL: &[Registration] = &[
     dashboard::REGISTRATION,
     discovery::REGISTRATION,
     firewall::REGISTRATION,
+    file_system::REGISTRATION,
     secret::REGISTRATION,
     // After the kinds it checks and grants: what they keep encrypted, what they use.
     key::REGISTRATION,

@@ -20,7 +20,6 @@ pub mod cluster;
 pub mod database;
 pub mod distribution;
 pub mod elastic_ip;
-pub mod file_system;
 pub mod internet_gateway;
 pub mod invalidation;
 pub mod load_balancer;
@@ -120,11 +119,10 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     let mut uses = uses::Uses::default();
     out.extend(repository::desired(manifest, env, &mut uses));
     out.extend(log_group::desired(manifest, env, &mut uses));
-    out.extend(file_system::desired(manifest, env, &mut uses));
     out.extend(database::desired(manifest, env, &mut uses));
     out.extend(cluster::desired(manifest, env));
     out.extend(task_definition::desired(manifest, env));
-    out.extend(service::desired(manifest, env));
+    out.extend(service::desired(manifest, &mut uses));
     out.extend(load_balancer::desired(manifest, env, &mut uses));
     out.extend(target_group::desired(manifest, env));
     out.extend(bucket::desired(manifest, &mut uses));
@@ -144,6 +142,7 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
         out.extend(kind.desired(manifest, env, &mut uses));
     }
     out.extend(bucket_policy::desired(manifest, env, &uses));
+    uses.order(&mut out);
     refs::templates(manifest, env, kinds, &mut out);
     out
 }

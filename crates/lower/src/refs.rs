@@ -5,9 +5,7 @@
 //! template once its parts exist; the reference orders the resource after them.
 
 use super::{Env, Lowering};
-use crate::aws::ids::{
-    cluster_id, database_id, distribution_id, file_system_id, load_balancer_id, repository_id,
-};
+use crate::aws::ids::{cluster_id, database_id, distribution_id, load_balancer_id, repository_id};
 use crate::engine::model::{Desired, Value};
 use crate::manifest::Manifest;
 use crate::manifest::refs::{Part, Reference, has_references, parts};
@@ -160,7 +158,6 @@ fn attribute(
             .iter()
             .find(|cluster| cluster.key == *key)
             .map(|cluster| literal(&cluster.name)),
-        ("file_systems", _) => Some(vec![Value::Ref(file_system_id(key))]),
         (section, attribute) => kinds
             .iter()
             .find(|kind| kind.section() == section)

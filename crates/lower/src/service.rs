@@ -1,28 +1,39 @@
 //! Lowering: ECS services: task definition, count, network, load balancer, deployment.
 
-use super::Env;
 use super::load_balancer::forwarders;
+use super::uses::Uses;
 use crate::aws::ecs::service::{KEEP_COUNT, LoadBalancerTarget, ServiceProps};
 use crate::aws::ids::{
-    cluster_id, group_id, service_id, subnet_id, target_group_id, task_definition_id,
+    cluster_id, group_id, mount_targets_of, service_id, subnet_id, target_group_id,
+    task_definition_id,
 };
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value, Why};
 use crate::engine::typed::Properties as _;
 use crate::manifest::{Manifest, Service};
 
-pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
+pub fn desired(manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
     let mut out: Vec<Desired> = manifest
         .containers
         .services
         .iter()
-        .map(|service| desired_for(manifest, env, service))
+        .map(|service| {
+            // Its tasks stop when a file system they mount has no mount target in their
+            // subnet yet.
+            for volume in &service.volumes {
+                uses.after_family(
+                    &service_id(&service.key),
+                    mount_targets_of(&volume.file_system),
+                );
+            }
+            desired_for(manifest, service)
+        })
         .collect();
     out.extend(super::autoscaling::desired(manifest));
     out
 }
 
-pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired {
+pub fn desired_for(manifest: &Manifest, service: &Service) -> Desired {
     let network = manifest.network.as_ref();
     let subnets = network.map_or(0, |network| network.subnets(service.subnets).len());
     let uses_strategy = manifest
@@ -73,13 +84,8 @@ pub fn desired_for(manifest: &Manifest, env: &Env, service: &Service) -> Desired
     Desired {
         id: service_id(&service.key),
         props: props.into_props(),
-        // ECS refuses a service whose target group no listener uses yet; its tasks stop
-        // when a file system they mount has no mount target in their subnet yet.
-        after: forwarders(manifest, &service.key)
-            .into_iter()
-            .chain(service.volumes.iter().flat_map(|volume| {
-                super::file_system::mount_targets(manifest, env, &volume.file_system)
-            }))
-            .collect(),
+        // ECS refuses a service whose target group no listener uses yet (and it orders
+        // after the mount targets of what it mounts, through `uses`).
+        after: forwarders(manifest, &service.key),
     }
 }

@@ -5,7 +5,10 @@
 //! policy is built from the uses and names no kind, and a role that reads the resource
 //! asks which key to decrypt with (`uses.key_of(&id)`), not the resource's section.
 //! Likewise a bucket's policy lets in the distributions that read it through their
-//! Origin Access Control and the load balancers that log to it, as they recorded.
+//! Origin Access Control and the load balancers that log to it, as they recorded. And a
+//! resource that needs what another kind makes for one of its resources (a service, the
+//! mount targets of the file systems it mounts) orders after that family
+//! (`uses.after_family`), whatever lowers it.
 
 use crate::aws::ids::key_id;
 use crate::engine::model::{ResourceId, Value};
@@ -34,6 +37,8 @@ pub struct Uses {
     bucket_readers: BTreeMap<String, BTreeSet<Value>>,
     /// Buckets by name: the prefixes load balancers write access logs under.
     log_deliveries: BTreeMap<String, BTreeSet<String>>,
+    /// Resources that order after every resource of a family: (kind, name prefix).
+    after_families: BTreeMap<ResourceId, BTreeSet<(&'static str, String)>>,
 }
 
 impl Uses {
@@ -86,6 +91,46 @@ impl Uses {
         self.log_deliveries.get(bucket).cloned().unwrap_or_default()
     }
 
+    /// Records that `resource` orders after every resource of `kind` whose name starts
+    /// with `prefix` (`aws::ids::mount_targets_of`), however many the lowering makes.
+    pub fn after_family(&mut self, resource: &ResourceId, (kind, prefix): (&'static str, String)) {
+        self.after_families
+            .entry(resource.clone())
+            .or_default()
+            .insert((kind, prefix));
+    }
+
+    /// Adds to each resource of `desired` that recorded families the ones of them
+    /// `desired` holds, once every kind is lowered.
+    pub fn order(&self, desired: &mut [crate::engine::model::Desired]) {
+        let families: Vec<(ResourceId, Vec<ResourceId>)> = self
+            .after_families
+            .iter()
+            .map(|(resource, families)| {
+                let members = desired
+                    .iter()
+                    .map(|member| &member.id)
+                    .filter(|id| {
+                        families.iter().any(|(kind, prefix)| {
+                            id.kind() == *kind && id.name().starts_with(prefix.as_str())
+                        })
+                    })
+                    .cloned()
+                    .collect();
+                (resource.clone(), members)
+            })
+            .collect();
+        for (resource, members) in families {
+            if let Some(found) = desired.iter_mut().find(|item| item.id == resource) {
+                for member in members {
+                    if !found.after.contains(&member) {
+                        found.after.push(member);
+                    }
+                }
+            }
+        }
+    }
+
     /// Who uses the stack's key `id`.
     pub fn key_users(&self, id: &ResourceId) -> impl Iterator<Item = KeyUser> + '_ {
         self.keys.get(id).into_iter().flatten().copied()
@@ -126,6 +171,40 @@ mod tests {
         assert_eq!(uses.key_of(&site), Some(&Value::Ref(key_id("data"))));
         assert_eq!(uses.key_of(&alerts), Some(&Value::Phys(arn.into())));
         assert_eq!(uses.key_of(&ResourceId::new("bucket", "plain")), None);
+    }
+
+    #[test]
+    fn a_resource_orders_after_every_member_of_the_families_it_recorded() {
+        let desired = |kind: &str, name: &str| crate::engine::model::Desired {
+            id: ResourceId::new(kind, name),
+            props: Default::default(),
+            after: Vec::new(),
+        };
+        let mut out = vec![
+            desired("service", "api"),
+            desired("mount_target", "data.eu-west-1a"),
+            desired("mount_target", "data.eu-west-1b"),
+            desired("mount_target", "other.eu-west-1a"),
+            desired("file_system", "data"),
+        ];
+        let mut uses = Uses::default();
+        uses.after_family(
+            &ResourceId::new("service", "api"),
+            ("mount_target", "data.".into()),
+        );
+        uses.after_family(
+            &ResourceId::new("service", "gone"),
+            ("mount_target", "data.".into()),
+        );
+        uses.order(&mut out);
+        assert_eq!(
+            out[0].after,
+            [
+                ResourceId::new("mount_target", "data.eu-west-1a"),
+                ResourceId::new("mount_target", "data.eu-west-1b")
+            ]
+        );
+        assert!(out[1..].iter().all(|item| item.after.is_empty()));
     }
 
     #[test]

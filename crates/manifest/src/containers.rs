@@ -142,7 +142,6 @@ pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Containers {
-    pub file_systems: Vec<super::storage::FileSystem>,
     pub databases: Vec<super::databases::Database>,
     pub repositories: Vec<Repository>,
     pub clusters: Vec<Cluster>,
@@ -261,7 +260,7 @@ pub struct Service {
     /// Its name in a Cloud Map namespace, registered by ECS.
     pub discovery: Option<super::discovery::Discovery>,
     /// EFS file systems mounted into its containers.
-    pub volumes: Vec<super::storage::Volume>,
+    pub volumes: Vec<super::volumes::Volume>,
     pub autoscale: Option<Autoscale>,
     pub retention_days: i64,
     /// Destroy leaves the log group (and its logs) in place.
@@ -373,7 +372,6 @@ pub struct Statement {
 }
 
 pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Containers {
-    let file_systems = super::storage::decode(decoder, fields, cx);
     let databases = super::databases::decode(decoder, fields, cx);
     let repositories = fields
         .get("repositories")
@@ -387,16 +385,7 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> C
     let cluster_keys: Vec<String> = clusters.iter().map(|c| c.key.clone()).collect();
     let services = fields
         .get("services")
-        .map(|node| {
-            decode_services(
-                decoder,
-                node,
-                cx,
-                &repository_keys,
-                &cluster_keys,
-                &file_systems,
-            )
-        })
+        .map(|node| decode_services(decoder, node, cx, &repository_keys, &cluster_keys))
         .unwrap_or_default();
     let load_balancers = fields
         .get("load_balancers")
@@ -456,7 +445,6 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> C
         );
     }
     Containers {
-        file_systems,
         databases,
         repositories,
         clusters,
@@ -1115,15 +1103,12 @@ fn decode_services(
     cx: &Context<'_>,
     repositories: &[String],
     clusters: &[String],
-    file_systems: &[super::storage::FileSystem],
 ) -> Vec<Service> {
     let mut out = Vec::new();
     let mut allowed: Vec<&str> = SERVICE_ONLY.to_vec();
     allowed.extend(CONTAINER);
     for entry in decoder.entries(node, "services", &allowed) {
-        if let Some(service) =
-            decode_service(decoder, &entry, cx, repositories, clusters, file_systems)
-        {
+        if let Some(service) = decode_service(decoder, &entry, cx, repositories, clusters) {
             out.push(service);
         }
     }
@@ -1136,7 +1121,6 @@ fn decode_service(
     cx: &Context<'_>,
     repositories: &[String],
     clusters: &[String],
-    file_systems: &[super::storage::FileSystem],
 ) -> Option<Service> {
     let Entry {
         key,
@@ -1203,7 +1187,7 @@ fn decode_service(
         .get("volumes")
         .map(|node| {
             let names: Vec<String> = containers.iter().map(|c| c.name.clone()).collect();
-            super::storage::decode_volumes(decoder, node, section, file_systems, &names)
+            super::volumes::decode_volumes(decoder, node, section, cx.declared, &names)
         })
         .unwrap_or_default();
     Some(Service {

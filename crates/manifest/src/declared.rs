@@ -18,6 +18,9 @@ pub struct Declared {
     names: BTreeMap<String, Vec<String>>,
     /// (section, name) -> the entry's fields written as plain scalars.
     plain: BTreeMap<(String, String), BTreeMap<String, String>>,
+    /// (section, name) -> the entry's fields written as maps, with their keys: the names
+    /// an entry declares inside itself (a file system's access points).
+    nested: BTreeMap<(String, String), BTreeMap<String, Vec<String>>>,
 }
 
 impl Declared {
@@ -50,9 +53,16 @@ impl Declared {
                                 _ => None,
                             })
                             .collect();
-                        declared
-                            .plain
-                            .insert((section.to_string(), name.to_string()), plain);
+                        let nested = fields
+                            .iter()
+                            .filter(|(_, value)| matches!(value.kind, NodeKind::Map(_)))
+                            .filter_map(|(field, value)| {
+                                Some((scalar(field)?.to_string(), keys(value)))
+                            })
+                            .collect();
+                        let at = (section.to_string(), name.to_string());
+                        declared.plain.insert(at.clone(), plain);
+                        declared.nested.insert(at, nested);
                     }
                 }
             }
@@ -80,6 +90,15 @@ impl Declared {
             })
             .map(String::as_str)
             .collect()
+    }
+
+    /// The names entry `name` of `section` declares under its `field` map, as written
+    /// (`file_systems.data.access_points`); none when it writes no such map.
+    pub fn nested(&self, section: &str, name: &str, field: &str) -> &[String] {
+        self.nested
+            .get(&(section.to_string(), name.to_string()))
+            .and_then(|fields| fields.get(field))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Whether `section` declares `name`.
@@ -145,5 +164,31 @@ mod tests {
         );
         assert_eq!(declared.saying("secrets", "generate", "false"), ["a", "d"]);
         assert!(declared.saying("keys", "generate", "false").is_empty());
+    }
+
+    #[test]
+    fn an_entry_declares_the_keys_of_its_maps() {
+        let declared = scan(
+            "file_systems:\n  data:\n    access_points:\n      influx: {}\n      grafana: {}\n    subnets: private\n  bare: {}\n",
+        );
+        assert_eq!(
+            declared.nested("file_systems", "data", "access_points"),
+            ["influx", "grafana"]
+        );
+        assert!(
+            declared
+                .nested("file_systems", "data", "subnets")
+                .is_empty()
+        );
+        assert!(
+            declared
+                .nested("file_systems", "bare", "access_points")
+                .is_empty()
+        );
+        assert!(
+            declared
+                .nested("file_systems", "other", "access_points")
+                .is_empty()
+        );
     }
 }

@@ -104,13 +104,6 @@ pub fn kept_encrypted(manifest: &super::Manifest) -> Vec<KeptEncrypted> {
             format!("repository `{}`", repository.key),
         );
     }
-    for fs in &manifest.containers.file_systems {
-        keep(
-            fs.retain,
-            fs.kms_key.as_ref(),
-            format!("file system `{}`", fs.key),
-        );
-    }
     for service in &manifest.containers.services {
         let what = format!("the logs of service `{}`", service.key);
         keep(service.retain_logs, service.log_key.as_ref(), what);

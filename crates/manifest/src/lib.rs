@@ -21,8 +21,8 @@ pub mod refs;
 pub mod schema;
 pub mod scope;
 pub mod sections;
-pub mod storage;
 pub mod vars;
+pub mod volumes;
 pub mod yaml;
 
 use std::collections::BTreeMap;

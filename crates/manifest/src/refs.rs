@@ -29,7 +29,6 @@ pub const ATTRIBUTES: &[(&str, &[&str])] = &[
     ),
     ("databases", &["endpoint", "port", "identifier"]),
     ("clusters", &["name", "arn"]),
-    ("file_systems", &["id"]),
 ];
 
 /// Every section whose resources have attributes: the built-in ones ([`ATTRIBUTES`]) and

@@ -19,7 +19,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "variables",
     "network",
     "security_groups",
-    "file_systems",
     "databases",
     "repositories",
     "clusters",
@@ -93,6 +92,17 @@ impl Manifest {
                     && attachment.to_key == to_key
             })
             .map(|attachment| attachment.key.as_str())
+    }
+
+    /// What a section in the containers' scope (file systems, databases, ...) may refer
+    /// to outside itself: the network's tiers, the security groups, declared names.
+    pub fn scope(&self) -> super::scope::Context<'_> {
+        scope(
+            &self.stack,
+            self.network.as_ref(),
+            &self.security_groups,
+            &self.declared,
+        )
     }
 
     /// The keys other sections may name `section`'s resources by: what its decoding
@@ -298,7 +308,19 @@ fn decode_containers(
     security_groups: &[SecurityGroup],
     declared: &Declared,
 ) -> Containers {
-    let cx = super::scope::Context {
+    let cx = scope(stack, network, security_groups, declared);
+    containers::decode(decoder, fields, &cx)
+}
+
+/// What a container section may refer to outside itself (`scope::Context`).
+fn scope<'a>(
+    stack: &'a str,
+    network: Option<&'a Network>,
+    security_groups: &[SecurityGroup],
+    declared: &'a Declared,
+) -> super::scope::Context<'a> {
+    super::scope::Context {
+        declared,
         secrets: declared.names("secrets").to_vec(),
         valueless_secrets: declared
             .saying("secrets", "generate", "false")
@@ -315,8 +337,7 @@ fn decode_containers(
             .iter()
             .map(|group| group.name.clone())
             .collect(),
-    };
-    containers::decode(decoder, fields, &cx)
+    }
 }
 
 /// Buckets and distributions, which may refer to load balancers, keys and certificates.

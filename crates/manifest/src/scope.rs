@@ -8,6 +8,8 @@ use super::yaml::Node;
 
 /// What the container sections may refer to outside themselves.
 pub struct Context<'a> {
+    /// What every section declares, as written.
+    pub declared: &'a super::declared::Declared,
     /// The keys under `secrets:`, which services refer to as `secrets.<key>`.
     pub secrets: Vec<String>,
     /// Those of them made without a value (`generate: false`), which no container may read.

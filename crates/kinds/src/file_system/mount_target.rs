@@ -5,32 +5,19 @@
 //! A second in the zone is refused by EFS (MountTargetConflict), which the walk reads as
 //! "made already". The physical id is the mount target id (`fsmt-...`).
 
-use std::collections::BTreeSet;
-
 use async_trait::async_trait;
 use aws_sdk_efs::types::LifeCycleState;
 
-use super::stack_file_systems;
+use super::efs::stack_file_systems;
+use super::lower::MountTargetProps;
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::{MOUNT_TARGET as KIND, mount_target_id};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::ids::{MOUNT_TARGET as KIND, mount_target_id};
-use crate::{Cx, OpCx};
 
 pub struct MountTargetAdapter;
-
-crate::engine::properties! {
-    /// A mount target: its file system and subnet make it, its security groups change.
-    pub struct MountTargetProps (changes: MountTargetChanges) {
-        /// By reference.
-        pub file_system: Value => Replace,
-        /// By reference.
-        pub subnet: Value => Replace,
-        /// By reference.
-        pub security_groups: BTreeSet<Value> => InPlace,
-    }
-}
 
 fn groups(op: &OpCx<'_>, props: &MountTargetProps) -> Result<Vec<String>, AwsError> {
     let mut groups: Vec<String> = props
@@ -122,7 +109,7 @@ impl crate::engine::kind::Kind for MountTargetAdapter {
         let id = created.mount_target_id().to_string();
         op.made(&id);
         // Tasks mounting the file system need the target answering.
-        super::wait_available(op, "the mount target", || async {
+        super::efs::wait_available(op, "the mount target", || async {
             let found = efs
                 .describe_mount_targets()
                 .mount_target_id(&id)

@@ -1,13 +1,14 @@
-//! The `file_systems` section (EFS file systems, their mount targets and access points)
-//! and a service's `volumes` that mount them.
+//! The `file_systems` section: EFS file systems, a mount target in each subnet of their
+//! tier, and their access points (which services' `volumes` name, checked against what
+//! the section declares as written).
 
-use super::decode::flag;
-use super::decode::{Decoder, Entry, Fields};
-use super::diag::suggest;
-use super::keys::{KeyRef, encryption_key};
-use super::network::Tier;
-use super::scope::{Context, security_groups, tier};
-use super::yaml::Node;
+use crate::manifest::decode::flag;
+use crate::manifest::decode::{Decoder, Entry};
+use crate::manifest::diag::Pos;
+use crate::manifest::keys::{KeptEncrypted, KeyRef, encryption_key};
+use crate::manifest::network::Tier;
+use crate::manifest::scope::{Context, security_groups, tier};
+use crate::manifest::yaml::Node;
 
 const FILE_SYSTEM: &[&str] = &[
     "encrypted",
@@ -23,13 +24,6 @@ const FILE_SYSTEM: &[&str] = &[
     "retain",
 ];
 const ACCESS_POINT: &[&str] = &["path", "uid", "gid", "permissions"];
-const VOLUME: &[&str] = &[
-    "file_system",
-    "access_point",
-    "path",
-    "read_only",
-    "container",
-];
 /// The days EFS accepts for moving files to Infrequent Access (`TransitionToIA`).
 const IA_DAYS: &[i64] = &[1, 7, 14, 30, 60, 90, 180, 270, 365];
 
@@ -68,26 +62,11 @@ pub struct AccessPoint {
     pub permissions: String,
 }
 
-/// A file system mounted into a service's containers.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Volume {
-    pub name: String,
-    pub file_system: String,
-    pub access_point: Option<String>,
-    /// Where the containers see it.
-    pub path: String,
-    pub read_only: bool,
-    /// The container it is mounted in; every container when `None`.
-    pub container: Option<String>,
-}
-
-pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Vec<FileSystem> {
-    let Some(node) = fields.get("file_systems") else {
-        return Vec::new();
-    };
+/// The section at `node` (its key written at `at`).
+pub fn decode(decoder: &mut Decoder, node: &Node, at: Pos, cx: &Context<'_>) -> Vec<FileSystem> {
     if cx.network.is_none() {
         decoder.error(
-            fields.key_pos("file_systems").unwrap_or(node.pos),
+            at,
             "a file system is reached through mount targets in the stack's VPC",
             "add a `network` section, or remove `file_systems`",
         );
@@ -260,121 +239,17 @@ fn decode_access_points(decoder: &mut Decoder, node: &Node, section: &str) -> Ve
     out
 }
 
-/// A service's `volumes`: name → `{ file_system, access_point, path, read_only, container }`.
-pub fn decode_volumes(
-    decoder: &mut Decoder,
-    node: &Node,
-    section: &str,
-    file_systems: &[FileSystem],
-    containers: &[String],
-) -> Vec<Volume> {
-    let mut out = Vec::new();
-    for Entry {
-        key: name, fields, ..
-    } in decoder.entries(node, &format!("{section}.volumes"), VOLUME)
-    {
-        let Some(named) = fields
-            .required(
-                decoder,
-                "file_system",
-                name.pos,
-                format!("volume `{}` names no `file_system`", name.value),
-                "name one of the file systems under `file_systems:`",
-            )
-            .and_then(|node| decoder.string(node, "file_system"))
-        else {
-            continue;
-        };
-        let Some(file_system) = file_systems.iter().find(|fs| fs.key == named.value) else {
-            let hint = suggest(&named.value, file_systems.iter().map(|fs| fs.key.as_str()))
-                .map(|close| format!("did you mean `{close}`? "))
-                .unwrap_or_default();
-            decoder.error(
-                named.pos,
-                format!("file system `{}` is not declared", named.value),
-                format!("{hint}declare it under `file_systems:`"),
-            );
-            continue;
-        };
-        let access_point = match fields
-            .get("access_point")
-            .and_then(|node| decoder.string(node, "access_point"))
-        {
-            Some(point)
-                if file_system
-                    .access_points
-                    .iter()
-                    .any(|ap| ap.name == point.value) =>
-            {
-                Some(point.value)
-            }
-            Some(point) => {
-                let hint = suggest(
-                    &point.value,
-                    file_system.access_points.iter().map(|ap| ap.name.as_str()),
-                )
-                .map(|close| format!("did you mean `{close}`? "))
-                .unwrap_or_default();
-                decoder.error(
-                    point.pos,
-                    format!(
-                        "file system `{}` has no access point `{}`",
-                        file_system.key, point.value
-                    ),
-                    format!(
-                        "{hint}declare it under `file_systems.{}.access_points`",
-                        file_system.key
-                    ),
-                );
-                continue;
-            }
-            None => None,
-        };
-        let path = match fields
-            .get("path")
-            .and_then(|node| decoder.string(node, "path"))
-        {
-            Some(path) if path.value.starts_with('/') => path.value,
-            Some(path) => {
-                decoder.error(
-                    path.pos,
-                    format!("`{}` is not an absolute path", path.value),
-                    "write where the containers see the volume, e.g. `/var/lib/influxdb2`",
-                );
-                continue;
-            }
-            None => {
-                decoder.error(
-                    name.pos,
-                    format!("volume `{}` has no `path`", name.value),
-                    "write where the containers see it, e.g. `path: /var/lib/influxdb2`",
-                );
-                continue;
-            }
-        };
-        let container = match fields
-            .get("container")
-            .and_then(|node| decoder.string(node, "container"))
-        {
-            Some(container) if containers.contains(&container.value) => Some(container.value),
-            Some(container) => {
-                decoder.error(
-                    container.pos,
-                    format!("the service has no container `{}`", container.value),
-                    format!("name one of {}", containers.join(", ")),
-                );
-                continue;
-            }
-            None => None,
-        };
-        out.push(Volume {
-            name: name.value,
-            file_system: file_system.key.clone(),
-            access_point,
-            path,
-            read_only: flag(decoder, &fields, "read_only", false),
-            container,
-        });
-    }
-    out
+/// The file systems destroy leaves (`retain`, the default) under one of the stack's keys.
+pub fn kept_encrypted(file_systems: &[FileSystem]) -> Vec<KeptEncrypted> {
+    file_systems
+        .iter()
+        .filter(|fs| fs.retain)
+        .filter_map(|fs| match &fs.kms_key {
+            Some(KeyRef::Stack(key)) => Some(KeptEncrypted {
+                what: format!("file system `{}`", fs.key),
+                key: key.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
 }

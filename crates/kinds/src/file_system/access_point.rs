@@ -4,36 +4,20 @@
 //! token; found by listing the stack's file systems' access points (tags come with them).
 //! The physical id is the access point id (`fsap-...`).
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_efs::types::{CreationInfo, LifeCycleState, PosixUser, RootDirectory};
 
-use super::{efs_tags, pairs, stack_file_systems};
+use super::efs::{Efs, efs_tags, pairs, stack_file_systems};
+use super::lower::AccessPointProps;
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::ACCESS_POINT as KIND;
+use crate::aws::naming::client_token;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::ids::ACCESS_POINT as KIND;
-use crate::naming::client_token;
-use crate::{Cx, OpCx, tags};
 
 pub struct AccessPointAdapter;
-
-crate::engine::properties! {
-    /// An access point: everything but its tags makes a new one.
-    pub struct AccessPointProps (changes: AccessPointChanges) {
-        /// Its file system, by reference.
-        pub file_system: Value => Replace,
-        /// Its root directory.
-        pub path: String => Replace,
-        pub uid: i64 => Replace,
-        pub gid: i64 => Replace,
-        /// The root directory's, made with it (`755`).
-        pub permissions: String => Replace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 fn built<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, AwsError> {
     result.map_err(|error| AwsError::new(ErrorKind::Other, "CreateAccessPoint", error.to_string()))
@@ -135,7 +119,7 @@ impl crate::engine::kind::Kind for AccessPointAdapter {
                     .creation_info(creation)
                     .build(),
             )
-            .set_tags(Some(efs_tags(crate::tags::for_create(op, &props.tags))?))
+            .set_tags(Some(efs_tags(tags::for_create(op, &props.tags))?))
             .send()
             .await
             .aws("CreateAccessPoint")?;
@@ -155,7 +139,7 @@ impl crate::engine::kind::Kind for AccessPointAdapter {
         let props = AccessPointProps::from_props(&desired.props)?;
         let live = AccessPointProps::from_props(&observed.props)?;
         tags::sync(
-            &op.cx.clients.efs,
+            &Efs(&op.cx.clients.efs),
             &observed.physical_id,
             &live.tags,
             &props.tags,

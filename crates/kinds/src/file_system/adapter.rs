@@ -8,40 +8,22 @@
 //! (and the walk finds the file system by its tags), while a replacement gets a new one.
 //! A file system holds data: `retain` is the default.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_efs::types::{
     BackupPolicy, LifecyclePolicy, PerformanceMode, Status, ThroughputMode, TransitionToIaRules,
 };
 use sha2::{Digest, Sha256};
 
-use super::{efs_tags, pairs, stack_file_systems};
+use super::efs::{Efs, efs_tags, pairs, stack_file_systems};
+use super::lower::FileSystemProps;
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::FILE_SYSTEM as KIND;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::ids::FILE_SYSTEM as KIND;
-use crate::{Cx, OpCx, tags};
 
 pub struct FileSystemAdapter;
-
-crate::engine::properties! {
-    /// An EFS file system: what its lowering builds and its observe reads.
-    pub struct FileSystemProps (changes: FileSystemChanges) {
-        pub encrypted: bool => Replace,
-        /// The key by reference, `AwsDefault` (EFS's `aws/elasticfilesystem`), or nothing.
-        pub kms_key: Value => Replace,
-        /// `generalPurpose` or `maxIO`.
-        pub performance_mode: String => Replace,
-        /// `bursting`, `elastic` or `provisioned`.
-        pub throughput_mode: String => InPlace,
-        pub provisioned_mibps: Option<i64> => InPlace,
-        pub ia_after_days: Option<i64> => InPlace,
-        pub backups: bool => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 fn transition(days: i64) -> Option<TransitionToIaRules> {
     Some(match days {
@@ -175,13 +157,13 @@ impl crate::engine::kind::Kind for FileSystemAdapter {
             .throughput_mode(ThroughputMode::from(props.throughput_mode.as_str()))
             .set_provisioned_throughput_in_mibps(props.provisioned_mibps.map(|mibps| mibps as f64))
             .backup(props.backups)
-            .set_tags(Some(efs_tags(crate::tags::for_create(op, &props.tags))?))
+            .set_tags(Some(efs_tags(tags::for_create(op, &props.tags))?))
             .send()
             .await
             .aws("CreateFileSystem")?;
         let id = created.file_system_id().to_string();
         op.made(&id);
-        super::wait_available(op, "the file system", || async {
+        super::efs::wait_available(op, "the file system", || async {
             let found = efs
                 .describe_file_systems()
                 .file_system_id(&id)
@@ -245,7 +227,7 @@ impl crate::engine::kind::Kind for FileSystemAdapter {
                 .await
                 .aws("PutBackupPolicy")?;
         }
-        tags::sync(efs, id, &live.tags, &props.tags).await
+        tags::sync(&Efs(efs), id, &live.tags, &props.tags).await
     }
 
     /// Its mount targets go first (by the graph); EFS refuses the file system while they

@@ -1,15 +1,11 @@
-//! EFS: file systems (`file_system.rs`), their mount targets (`mount_target.rs`) and
-//! access points (`access_point.rs`), over one shared read of the stack's file systems.
-//! Mount targets take no tags: they are the stack's because their file system is.
-
-pub mod access_point;
-pub mod file_system;
-pub mod mount_target;
+//! What the EFS adapters share: the tagging, the wait for what was just made, and one
+//! read of the stack's file systems. Mount targets take no tags: they are the stack's
+//! because their file system is.
 
 use aws_sdk_efs::types::{FileSystemDescription, Tag};
 
-use super::errors::{AwsError, AwsResultExt, ErrorKind};
-use super::{Cx, tags};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::{Cx, tags};
 use crate::engine::model::ResourceId;
 
 pub fn efs_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
@@ -25,7 +21,14 @@ pub fn efs_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
-tags::tagging_by_arn!(aws_sdk_efs::Client, efs_tags, resource_id);
+crate::aws::tagging_by_arn!(struct Efs(aws_sdk_efs::Client), efs_tags, resource_id);
+
+/// What the EFS adapters share, read once per command.
+#[derive(Default)]
+pub struct Reads {
+    /// The stack's file systems.
+    file_systems: tokio::sync::OnceCell<Vec<OwnedFileSystem>>,
+}
 
 pub fn pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
     tags.iter().map(|tag| (tag.key(), tag.value()))
@@ -33,7 +36,7 @@ pub fn pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
 
 /// Polls `state` (a describe of what was just made) until it is `available`, saying so.
 pub async fn wait_available<F, Fut>(
-    op: &super::OpCx<'_>,
+    op: &crate::aws::OpCx<'_>,
     what: &str,
     mut state: F,
 ) -> Result<(), AwsError>
@@ -60,6 +63,8 @@ pub struct OwnedFileSystem {
 /// The stack's file systems: one DescribeFileSystems (tags come with it).
 pub async fn stack_file_systems(cx: &Cx) -> Result<&[OwnedFileSystem], AwsError> {
     cx.reads
+        .kinds
+        .get::<Reads>()
         .file_systems
         .get_or_try_init(|| async {
             let pages: Vec<_> = cx
@@ -83,7 +88,7 @@ pub async fn stack_file_systems(cx: &Cx) -> Result<&[OwnedFileSystem], AwsError>
                 })
                 .filter_map(|found| {
                     let id = tags::owned_id(&cx.stack, pairs(found.tags()))?;
-                    (id.kind() == crate::ids::FILE_SYSTEM).then(|| OwnedFileSystem {
+                    (id.kind() == crate::aws::ids::FILE_SYSTEM).then(|| OwnedFileSystem {
                         id,
                         description: found.clone(),
                     })

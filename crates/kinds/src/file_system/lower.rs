@@ -1,46 +1,75 @@
-//! Lowering: EFS file systems, a mount target in each subnet of their tier, and their
-//! access points.
+//! The typed properties of a file system, a mount target and an access point, and the
+//! lowering that builds them.
 
-use super::Env;
-use super::uses::{KeyUser, Uses};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::aws::efs::access_point::AccessPointProps;
-use crate::aws::efs::file_system::FileSystemProps;
-use crate::aws::efs::mount_target::MountTargetProps;
+use super::manifest::FileSystem;
+use crate::lower::Env;
+use crate::lower::uses::{KeyUser, Uses};
+
 use crate::aws::ids::{access_point_id, file_system_id, group_id, mount_target_id, subnet_id};
 use crate::aws::tags;
-use crate::engine::model::{Desired, ResourceId, Value};
+use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
-/// The mount targets of file system `key`, one per subnet of its tier: what a task
-/// mounting it needs answering in its subnet (else it stops with `failed to resolve
-/// fs-....efs...`).
-pub fn mount_targets(manifest: &Manifest, env: &Env, key: &str) -> Vec<ResourceId> {
-    let Some(network) = manifest.network.as_ref() else {
-        return Vec::new();
-    };
-    manifest
-        .containers
-        .file_systems
-        .iter()
-        .filter(|fs| fs.key == key)
-        .flat_map(|fs| {
-            (0..network.subnets(fs.subnets).len()).map(move |index| {
-                let zone = env.zones.get(index).cloned().unwrap_or_default();
-                mount_target_id(&fs.key, &zone)
-            })
-        })
-        .collect()
+crate::engine::properties! {
+    /// An EFS file system: what its lowering builds and its observe reads.
+    pub struct FileSystemProps (changes: FileSystemChanges) {
+        pub encrypted: bool => Replace,
+        /// The key by reference, `AwsDefault` (EFS's `aws/elasticfilesystem`), or nothing.
+        pub kms_key: Value => Replace,
+        /// `generalPurpose` or `maxIO`.
+        pub performance_mode: String => Replace,
+        /// `bursting`, `elastic` or `provisioned`.
+        pub throughput_mode: String => InPlace,
+        pub provisioned_mibps: Option<i64> => InPlace,
+        pub ia_after_days: Option<i64> => InPlace,
+        pub backups: bool => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
 }
 
-pub fn desired(manifest: &Manifest, env: &Env, uses: &mut Uses) -> Vec<Desired> {
+crate::engine::properties! {
+    /// A mount target: its file system and subnet make it, its security groups change.
+    pub struct MountTargetProps (changes: MountTargetChanges) {
+        /// By reference.
+        pub file_system: Value => Replace,
+        /// By reference.
+        pub subnet: Value => Replace,
+        /// By reference.
+        pub security_groups: BTreeSet<Value> => InPlace,
+    }
+}
+
+crate::engine::properties! {
+    /// An access point: everything but its tags makes a new one.
+    pub struct AccessPointProps (changes: AccessPointChanges) {
+        /// Its file system, by reference.
+        pub file_system: Value => Replace,
+        /// Its root directory.
+        pub path: String => Replace,
+        pub uid: i64 => Replace,
+        pub gid: i64 => Replace,
+        /// The root directory's, made with it (`755`).
+        pub permissions: String => Replace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+/// The file systems (`file_systems`), each with a mount target in each subnet of its
+/// tier and its access points.
+pub fn desired(
+    file_systems: &[FileSystem],
+    manifest: &Manifest,
+    env: &Env,
+    uses: &mut Uses,
+) -> Vec<Desired> {
     let mut out = Vec::new();
     let Some(network) = manifest.network.as_ref() else {
         return out;
     };
-    for fs in &manifest.containers.file_systems {
+    for fs in file_systems {
         let name = format!("{}-{}", manifest.stack, fs.key);
         let props = FileSystemProps {
             encrypted: fs.encrypted,
