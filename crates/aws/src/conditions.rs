@@ -148,7 +148,6 @@ pub fn built_in() -> Vec<&'static Condition> {
         elbv2::listener::CONDITIONS,
         iam::CONDITIONS,
         logs::CONDITIONS,
-        rds::instance::CONDITIONS,
         s3::bucket::CONDITIONS,
         s3::policy::CONDITIONS,
     ]

@@ -23,7 +23,6 @@ pub mod kind_reads;
 pub mod lock;
 pub mod logs;
 pub mod naming;
-pub mod rds;
 pub mod resend;
 pub mod route53;
 pub mod s3;
@@ -261,9 +260,6 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(ecr::RepositoryAdapter));
     adapters.push(Arc::new(logs::LogGroupAdapter));
     adapters.push(Arc::new(iam::RoleAdapter));
-    adapters.push(Arc::new(rds::subnet_group::SubnetGroupAdapter));
-    adapters.push(Arc::new(rds::parameter_group::ParameterGroupAdapter));
-    adapters.push(Arc::new(rds::instance::InstanceAdapter));
     adapters.extend(ecs::adapters());
     adapters.push(Arc::new(autoscaling::ScalingAdapter));
     adapters.extend(elbv2::adapters());

@@ -18,6 +18,7 @@ use edgectl_manifest as manifest;
 
 pub mod alarm;
 pub mod dashboard;
+pub mod database;
 pub mod discovery;
 pub mod file_system;
 pub mod firewall;
@@ -46,6 +47,8 @@ pub struct Registration {
 
 /// Every kind in this shape. Adding one is a line here.
 const ALL: &[Registration] = &[
+    // Before the alarms and dashboards, which name databases by their identifiers.
+    database::REGISTRATION,
     topic::REGISTRATION,
     alarm::REGISTRATION,
     dashboard::REGISTRATION,

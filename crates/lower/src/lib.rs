@@ -17,7 +17,6 @@ pub mod bucket;
 pub mod bucket_policy;
 pub mod certificate;
 pub mod cluster;
-pub mod database;
 pub mod distribution;
 pub mod elastic_ip;
 pub mod internet_gateway;
@@ -119,7 +118,6 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     let mut uses = uses::Uses::default();
     out.extend(repository::desired(manifest, env, &mut uses));
     out.extend(log_group::desired(manifest, env, &mut uses));
-    out.extend(database::desired(manifest, env, &mut uses));
     out.extend(cluster::desired(manifest, env));
     out.extend(task_definition::desired(manifest, env));
     out.extend(service::desired(manifest, &mut uses));

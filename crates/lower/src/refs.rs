@@ -5,7 +5,7 @@
 //! template once its parts exist; the reference orders the resource after them.
 
 use super::{Env, Lowering};
-use crate::aws::ids::{cluster_id, database_id, distribution_id, load_balancer_id, repository_id};
+use crate::aws::ids::{cluster_id, distribution_id, load_balancer_id, repository_id};
 use crate::engine::model::{Desired, Value};
 use crate::manifest::Manifest;
 use crate::manifest::refs::{Part, Reference, has_references, parts};
@@ -144,14 +144,6 @@ fn attribute(
                     _ => literal(name),
                 }
             }),
-        ("databases", "endpoint") => Some(vec![Value::Ref(database_id(key).attribute("endpoint"))]),
-        // edgectl's PostgreSQL listens on the engine's port.
-        ("databases", "port") => Some(literal("5432")),
-        ("databases", _) => containers
-            .databases
-            .iter()
-            .find(|database| database.key == *key)
-            .map(|database| literal(&database.identifier)),
         ("clusters", "arn") => Some(vec![Value::Ref(cluster_id(key))]),
         ("clusters", _) => containers
             .clusters

@@ -4,18 +4,13 @@ use std::collections::BTreeSet;
 
 use super::Env;
 use super::uses::Uses;
-use crate::aws::iam::{
-    ASSUME_ECS_TASKS, ASSUME_RDS_MONITORING, RoleProps, normalise_policy, partition,
-};
-use crate::aws::ids::{
-    database_id, execution_role_id, file_system_id, monitoring_role_id, secret_id, task_role_id,
-};
+use crate::aws::iam::{ASSUME_ECS_TASKS, RoleProps, normalise_policy, partition};
+use crate::aws::ids::{database_id, execution_role_id, file_system_id, secret_id, task_role_id};
 use crate::aws::naming::fit;
 use crate::aws::tags;
 use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::containers::SecretSource;
-use crate::manifest::databases::Database;
 use crate::manifest::{Manifest, Service, TaskRole};
 
 /// The services' and databases' roles. It runs after the secrets' lowering: `uses` says
@@ -85,22 +80,6 @@ pub fn desired(manifest: &Manifest, env: &Env, uses: &Uses) -> Vec<Desired> {
         }
     }
     out
-}
-
-/// The role RDS's enhanced monitoring of `database` assumes, made by the database's
-/// lowering.
-pub fn monitoring_role(manifest: &Manifest, env: &Env, database: &Database) -> Desired {
-    role_for(
-        manifest,
-        monitoring_role_id(&database.key),
-        fit(&format!("{}-monitoring", database.identifier), 64),
-        ASSUME_RDS_MONITORING,
-        vec![format!(
-            "arn:{}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
-            partition(&env.region)
-        )],
-        Grants::default(),
-    )
 }
 
 /// What ECS Exec needs of the task role: the channels of the SSM agent in the container

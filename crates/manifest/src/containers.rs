@@ -142,7 +142,6 @@ pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Containers {
-    pub databases: Vec<super::databases::Database>,
     pub repositories: Vec<Repository>,
     pub clusters: Vec<Cluster>,
     pub load_balancers: Vec<LoadBalancer>,
@@ -372,7 +371,6 @@ pub struct Statement {
 }
 
 pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Containers {
-    let databases = super::databases::decode(decoder, fields, cx);
     let repositories = fields
         .get("repositories")
         .map(|node| decode_repositories(decoder, node, cx))
@@ -445,7 +443,6 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> C
         );
     }
     Containers {
-        databases,
         repositories,
         clusters,
         load_balancers,

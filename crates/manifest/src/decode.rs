@@ -61,6 +61,12 @@ impl<'n> Fields<'n> {
     pub fn key_pos(&self, key: &str) -> Option<Pos> {
         self.entries.get(key).map(|(key, _)| key.pos)
     }
+
+    /// The value of field `key` with where its key is written: what a mistake of the
+    /// whole section is told at (a section that needs the network, written without one).
+    pub fn with_key(&self, key: &str) -> Option<(&'n Node, Pos)> {
+        self.entries.get(key).map(|(key, value)| (*value, key.pos))
+    }
 }
 
 impl Decoder {

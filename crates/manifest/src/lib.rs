@@ -6,7 +6,6 @@
 use edgectl_base::{known, redact, source, text};
 
 pub mod containers;
-pub mod databases;
 pub mod declared;
 pub mod decode;
 pub mod diag;

@@ -27,7 +27,6 @@ pub const ATTRIBUTES: &[(&str, &[&str])] = &[
         "buckets",
         &["name", "arn", "domain_name", "regional_domain_name"],
     ),
-    ("databases", &["endpoint", "port", "identifier"]),
     ("clusters", &["name", "arn"]),
 ];
 

@@ -19,7 +19,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "variables",
     "network",
     "security_groups",
-    "databases",
     "repositories",
     "clusters",
     "load_balancers",
@@ -69,6 +68,10 @@ pub struct Manifest {
     /// What destroy leaves in place encrypted under the stack's keys, as each section
     /// says it (the `keys` section checks its keys against it).
     pub kept_encrypted: Vec<super::keys::KeptEncrypted>,
+    /// A registered section's resources by key, with the names they have in AWS
+    /// (`Section::names`: a database's identifier), which other sections' decoding
+    /// needs (an alarm's dimension); see [`Manifest::names`].
+    pub names: BTreeMap<&'static str, Vec<(String, String)>>,
 }
 
 /// One of a section's resources attached to a resource of another section: `firewalls.edge`
@@ -92,6 +95,20 @@ impl Manifest {
                     && attachment.to_key == to_key
             })
             .map(|attachment| attachment.key.as_str())
+    }
+
+    /// `section`'s decoded resources, each key with the name it has in AWS, as its
+    /// section says ([`Section::names`]); none for a section that says none.
+    pub fn names(&self, section: &str) -> &[(String, String)] {
+        self.names.get(section).map_or(&[], Vec::as_slice)
+    }
+
+    /// The name `section`'s resource `key` has in AWS, when its section says it.
+    pub fn name_of(&self, section: &str, key: &str) -> Option<&str> {
+        self.names(section)
+            .iter()
+            .find(|(known, _)| known == key)
+            .map(|(_, name)| name.as_str())
     }
 
     /// What a section in the containers' scope (file systems, databases, ...) may refer
@@ -158,6 +175,13 @@ pub trait Section: Sync {
     /// What its resources attach to in other sections, which those sections' lowering
     /// needs (a distribution names the web ACL that protects it).
     fn attachments(&self, _decoded: &Decoded) -> Vec<Attachment> {
+        Vec::new()
+    }
+
+    /// Its decoded resources, each key with the name it has in AWS (a database's
+    /// identifier), which other sections may need as they decode (an alarm's
+    /// dimension); a section decoded after it sees them in `Manifest::names`.
+    fn names(&self, _decoded: &Decoded) -> Vec<(String, String)> {
         Vec::new()
     }
 
@@ -244,6 +268,7 @@ pub fn decode(
         ids: BTreeMap::new(),
         attachments: Vec::new(),
         kept_encrypted: Vec::new(),
+        names: BTreeMap::new(),
     };
     manifest.kept_encrypted = super::keys::kept_encrypted(&manifest);
     // The registered kinds' sections, once what they may refer to is decoded.
@@ -256,6 +281,9 @@ pub fn decode(
             if let Some(ids) = section.ids(&decoded) {
                 manifest.ids.insert(section.key(), ids);
             }
+            manifest
+                .names
+                .insert(section.key(), section.names(&decoded));
             manifest.sections.insert(section.key(), decoded);
         }
     }

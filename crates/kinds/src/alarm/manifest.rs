@@ -131,6 +131,8 @@ pub struct Context<'a> {
     pub stack: &'a str,
     pub topics: &'a [String],
     pub containers: &'a Containers,
+    /// The databases' keys with their identifiers (`Manifest::names`).
+    pub databases: &'a [(String, String)],
 }
 
 /// Every alarm of the manifest: the shorthand of its services, load balancers and
@@ -216,7 +218,7 @@ fn shorthand(
     match section {
         "services" => service_alarms(decoder, fields, &mut made, cx.containers),
         "load_balancers" => load_balancer_alarms(decoder, fields, &mut made, cx.containers),
-        _ => database_alarms(decoder, fields, &mut made, cx.containers),
+        _ => database_alarms(decoder, fields, &mut made, cx.databases),
     }
     made.alarms
 }
@@ -513,18 +515,13 @@ fn database_alarms(
     decoder: &mut Decoder,
     fields: &Fields<'_>,
     made: &mut Made<'_>,
-    containers: &Containers,
+    databases: &[(String, String)],
 ) {
     let owner = made.owner;
-    let Some(database) = containers.databases.iter().find(|db| db.key == owner) else {
+    let Some((_, identifier)) = databases.iter().find(|(key, _)| key == owner) else {
         return;
     };
-    let dims = || {
-        vec![(
-            "DBInstanceIdentifier",
-            Dimension::Text(database.identifier.clone()),
-        )]
-    };
+    let dims = || vec![("DBInstanceIdentifier", Dimension::Text(identifier.clone()))];
     if let Some(node) = fields.get("cpu")
         && let Some(limit) = percent(decoder, node, "cpu")
     {

@@ -47,6 +47,7 @@ impl Section for Alarms {
             stack: &manifest.stack,
             topics: manifest.declared.names("topics"),
             containers: &manifest.containers,
+            databases: manifest.names("databases"),
         };
         Some(Arc::new(manifest::decode(decoder, fields, &cx)))
     }

@@ -378,14 +378,15 @@ fn dimensions(
             ])
         }
         "databases" => {
-            let keys: Vec<String> = containers.databases.iter().map(|d| d.key.clone()).collect();
+            let databases = manifest.names("databases");
+            let keys: Vec<String> = databases.iter().map(|(key, _)| key.clone()).collect();
             if !reference(decoder, key, "database", &keys) {
                 return None;
             }
-            let database = containers.databases.iter().find(|d| d.key == key.value)?;
+            let identifier = manifest.name_of("databases", &key.value)?;
             Some(vec![(
                 "DBInstanceIdentifier",
-                Dimension::Text(database.identifier.clone()),
+                Dimension::Text(identifier.to_string()),
             )])
         }
         _ => {

@@ -61,8 +61,7 @@ impl Section for FileSystems {
         fields: &Fields<'_>,
         manifest: &Manifest,
     ) -> Option<Decoded> {
-        let node = fields.get(SECTION)?;
-        let at = fields.key_pos(SECTION).unwrap_or(node.pos);
+        let (node, at) = fields.with_key(SECTION)?;
         Some(Arc::new(manifest::decode(
             decoder,
             node,

@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use super::decode::{Decoder, Fields, Spanned};
-use super::decode::{Entry, flag};
-use super::keys::{KeyRef, encryption_key};
-use super::network::Tier;
-use super::scope::{Context, security_groups, tier};
-use super::yaml::NodeKind;
+use crate::manifest::decode::{Decoder, Fields, Spanned};
+use crate::manifest::decode::{Entry, flag};
+use crate::manifest::diag::Pos;
+use crate::manifest::keys::{KeyRef, encryption_key};
+use crate::manifest::network::Tier;
+use crate::manifest::scope::{Context, security_groups, tier};
+use crate::manifest::yaml::{Node, NodeKind};
 
 const DATABASE: &[&str] = &[
     "identifier",
@@ -69,13 +70,11 @@ pub struct Database {
     pub allow_replacement: bool,
 }
 
-pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Vec<Database> {
-    let Some(node) = fields.get("databases") else {
-        return Vec::new();
-    };
+/// The section at `node` (its key written at `at`).
+pub fn decode(decoder: &mut Decoder, node: &Node, at: Pos, cx: &Context<'_>) -> Vec<Database> {
     if cx.network.is_none() {
         decoder.error(
-            fields.key_pos("databases").unwrap_or(node.pos),
+            at,
             "a database lives in the stack's VPC",
             "add a `network` section, or remove `databases`",
         );
@@ -207,7 +206,7 @@ fn decode_identifier(
     };
     let identifier = match string(decoder, "identifier") {
         Some(name) => name,
-        None => super::decode::Spanned {
+        None => Spanned {
             value: format!("{}-{}", cx.stack, key.value),
             pos: key.pos,
         },

@@ -2,29 +2,18 @@
 //! The name is `<identifier>-subnets` (a new name is a new group); the subnets change
 //! in place. The physical id is the group's name.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use async_trait::async_trait;
 
-use super::{borrowed, owned, rds_tags};
+use super::lower::SubnetGroupProps;
+use super::rds::{Rds, borrowed, owned, rds_tags};
+use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::ids::DB_SUBNET_GROUP as KIND;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt};
-use crate::ids::DB_SUBNET_GROUP as KIND;
-use crate::{Cx, OpCx, tags};
 
 pub struct SubnetGroupAdapter;
-
-crate::engine::properties! {
-    /// A DB subnet group: what its lowering builds and its observe reads.
-    pub struct SubnetGroupProps (changes: SubnetGroupChanges) {
-        pub name: String => Replace,
-        /// The tier's subnets, by reference.
-        pub subnets: BTreeSet<Value> => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 fn subnets(op: &OpCx<'_>, props: &SubnetGroupProps) -> Result<Vec<String>, AwsError> {
     props
@@ -44,7 +33,7 @@ impl crate::engine::kind::Kind for SubnetGroupAdapter {
 
     /// One DescribeDBSubnetGroups; tags read only for the groups in the stack's VPC.
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let Some(vpc) = crate::ec2::stack_vpc_id(cx).await? else {
+        let Some(vpc) = crate::aws::ec2::stack_vpc_id(cx).await? else {
             return Ok(Vec::new());
         };
         let pages: Vec<_> = cx
@@ -103,7 +92,7 @@ impl crate::engine::kind::Kind for SubnetGroupAdapter {
             .db_subnet_group_name(name)
             .db_subnet_group_description(format!("edgectl stack {}", op.cx.stack))
             .set_subnet_ids(Some(subnets(op, &props)?))
-            .set_tags(Some(rds_tags(crate::tags::for_create(op, &props.tags))))
+            .set_tags(Some(rds_tags(tags::for_create(op, &props.tags))))
             .send()
             .await
             .aws("CreateDBSubnetGroup")?;
@@ -129,7 +118,7 @@ impl crate::engine::kind::Kind for SubnetGroupAdapter {
                 .aws("ModifyDBSubnetGroup")?;
         }
         let arn = observed.detail("arn")?.to_string();
-        tags::sync(rds, &arn, &live.tags, &props.tags).await
+        tags::sync(&Rds(rds), &arn, &live.tags, &props.tags).await
     }
 
     /// RDS refuses a group an instance being deleted still uses: a dependency

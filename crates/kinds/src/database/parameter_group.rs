@@ -10,30 +10,19 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_rds::types::{ApplyMethod, Parameter};
 
-use super::{borrowed, owned, rds_tags};
+use super::lower::ParameterGroupProps;
+use super::rds::{Rds, borrowed, owned, rds_tags};
+use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::ids::DB_PARAMETER_GROUP as KIND;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt};
-use crate::ids::DB_PARAMETER_GROUP as KIND;
-use crate::{Cx, OpCx, tags};
 
 /// ModifyDBParameterGroup takes at most this many parameters a call.
 const PER_CALL: usize = 20;
 
 pub struct ParameterGroupAdapter;
-
-crate::engine::properties! {
-    /// A DB parameter group: what its lowering builds and its observe reads.
-    pub struct ParameterGroupProps (changes: ParameterGroupChanges) {
-        pub name: String => Replace,
-        /// `postgres15`.
-        pub family: String => Replace,
-        /// Those the manifest sets (live: those set by a user), name → value.
-        pub parameters: BTreeMap<String, String> => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 fn parameter(name: &str, value: Option<&str>) -> Parameter {
     Parameter::builder()
@@ -159,7 +148,7 @@ impl crate::engine::kind::Kind for ParameterGroupAdapter {
             .db_parameter_group_name(name)
             .db_parameter_group_family(&props.family)
             .description(format!("edgectl stack {}", op.cx.stack))
-            .set_tags(Some(rds_tags(crate::tags::for_create(op, &props.tags))))
+            .set_tags(Some(rds_tags(tags::for_create(op, &props.tags))))
             .send()
             .await
             .aws("CreateDBParameterGroup")?;
@@ -202,7 +191,7 @@ impl crate::engine::kind::Kind for ParameterGroupAdapter {
             }
         }
         let arn = observed.detail("arn")?.to_string();
-        tags::sync(rds, &arn, &live.tags, &props.tags).await
+        tags::sync(&Rds(rds), &arn, &live.tags, &props.tags).await
     }
 
     /// RDS refuses a group an instance being deleted still uses: a dependency

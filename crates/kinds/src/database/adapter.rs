@@ -15,19 +15,19 @@
 //! `skip_final_snapshot` (kept in the tag `edgectl:final-snapshot`, as a destroy has only
 //! the live instance to go by); deletion protection must be turned off by an apply first.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{borrowed, pairs, rds_tags};
-use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use super::lower::{InstanceChanges, InstanceProps};
+use super::rds::{Rds, borrowed, pairs, rds_tags};
+use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::DATABASE as KIND;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Action, Change, Step, Summary};
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::ids::DATABASE as KIND;
-use crate::{Cx, OpCx, tags};
 
 /// `skip` or `take`: whether a destroy takes a final snapshot.
 const SNAPSHOT_TAG: &str = "edgectl:final-snapshot";
@@ -90,47 +90,6 @@ pub const CONDITIONS: &[Condition] = &[
 ];
 
 pub struct InstanceAdapter;
-
-crate::engine::properties! {
-    /// An RDS PostgreSQL instance: what its lowering builds and its observe reads (a
-    /// change pending for the maintenance window read as made).
-    pub struct InstanceProps (changes: InstanceChanges) {
-        pub identifier: String => Replace,
-        /// `15` (any 15.x) or `15.4` (that minor or later); live, the version it runs.
-        pub engine_version: String => InPlace,
-        pub class: String => InPlace,
-        /// GiB.
-        pub storage: i64 => InPlace,
-        pub storage_type: String => InPlace,
-        /// Its DB subnet group, by reference.
-        pub subnet_group: Value => Replace,
-        /// Its security groups, by reference.
-        pub security_groups: BTreeSet<Value> => InPlace,
-        /// The database made with it, if any.
-        pub database: Option<String> => Replace,
-        pub username: String => Replace,
-        pub encrypted: bool => Replace,
-        /// The key by reference, `AwsDefault` (RDS's `aws/rds`), or nothing.
-        pub kms_key: Value => Replace,
-        pub backup_retention_days: i64 => InPlace,
-        pub multi_az: bool => InPlace,
-        pub performance_insights: bool => InPlace,
-        /// Seconds; 0 is off.
-        pub monitoring_interval: i64 => InPlace,
-        /// The role enhanced monitoring assumes, by reference, or nothing.
-        pub monitoring_role: Value => InPlace,
-        pub deletion_protection: bool => InPlace,
-        /// Its DB parameter group, by reference.
-        pub parameter_group: Value => InPlace,
-        /// Kept in a tag (see `SNAPSHOT_TAG`).
-        pub skip_final_snapshot: bool => InPlace,
-        /// How a change is made, never compared (see `normalize`).
-        pub apply_immediately: bool => InPlace,
-        /// Whether a replacement is allowed, never compared.
-        pub allow_replacement: bool => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 impl InstanceChanges {
     /// The changes ModifyDBInstance makes.
@@ -498,7 +457,7 @@ impl crate::engine::kind::Kind for InstanceAdapter {
         let rds = &op.cx.clients.rds;
         let props = InstanceProps::from_props(&desired.props)?;
         let identifier = props.identifier.as_str();
-        let mut pairs = crate::tags::for_create(op, &props.tags);
+        let mut pairs = tags::for_create(op, &props.tags);
         pairs.push((
             SNAPSHOT_TAG.to_string(),
             if props.skip_final_snapshot {
@@ -518,7 +477,7 @@ impl crate::engine::kind::Kind for InstanceAdapter {
             .engine("postgres")
             .engine_version(&props.engine_version)
             .db_instance_class(&props.class)
-            .allocated_storage(crate::errors::int32(CREATE, "storage", props.storage)?)
+            .allocated_storage(crate::aws::errors::int32(CREATE, "storage", props.storage)?)
             .storage_type(&props.storage_type)
             .db_subnet_group_name(op.resolve(&props.subnet_group)?)
             .set_vpc_security_group_ids(Some(groups))
@@ -527,14 +486,14 @@ impl crate::engine::kind::Kind for InstanceAdapter {
             .manage_master_user_password(true)
             .storage_encrypted(props.encrypted)
             .set_kms_key_id(op.resolve_optional(&props.kms_key)?)
-            .backup_retention_period(crate::errors::int32(
+            .backup_retention_period(crate::aws::errors::int32(
                 CREATE,
                 "backup_retention_days",
                 props.backup_retention_days,
             )?)
             .multi_az(props.multi_az)
             .enable_performance_insights(props.performance_insights)
-            .monitoring_interval(crate::errors::int32(
+            .monitoring_interval(crate::aws::errors::int32(
                 CREATE,
                 "monitoring_interval",
                 props.monitoring_interval,
@@ -589,7 +548,7 @@ impl crate::engine::kind::Kind for InstanceAdapter {
                 request = request.db_instance_class(&props.class);
             }
             if changed.storage {
-                request = request.allocated_storage(crate::errors::int32(
+                request = request.allocated_storage(crate::aws::errors::int32(
                     MODIFY,
                     "storage",
                     props.storage,
@@ -607,7 +566,7 @@ impl crate::engine::kind::Kind for InstanceAdapter {
                 request = request.set_vpc_security_group_ids(Some(groups));
             }
             if changed.backup_retention_days {
-                request = request.backup_retention_period(crate::errors::int32(
+                request = request.backup_retention_period(crate::aws::errors::int32(
                     MODIFY,
                     "backup_retention_days",
                     props.backup_retention_days,
@@ -621,7 +580,7 @@ impl crate::engine::kind::Kind for InstanceAdapter {
             }
             if changed.monitoring_interval || changed.monitoring_role {
                 request = request
-                    .monitoring_interval(crate::errors::int32(
+                    .monitoring_interval(crate::aws::errors::int32(
                         MODIFY,
                         "monitoring_interval",
                         props.monitoring_interval,
@@ -644,13 +603,13 @@ impl crate::engine::kind::Kind for InstanceAdapter {
                 "take"
             };
             tags::Tagging::tag(
-                rds,
+                &Rds(rds),
                 &arn,
                 vec![(SNAPSHOT_TAG.to_string(), value.to_string())],
             )
             .await?;
         }
-        tags::sync(rds, &arn, &live.tags, &props.tags).await
+        tags::sync(&Rds(rds), &arn, &live.tags, &props.tags).await
     }
 
     /// Deletes it with a final snapshot unless it was told to skip one; when something

@@ -1,18 +1,14 @@
-//! RDS: a PostgreSQL instance (`instance.rs`) with its DB subnet group
-//! (`subnet_group.rs`) and parameter group (`parameter_group.rs`). RDS lists neither
+//! What the RDS adapters share: the tagging, and the ownership of a resource RDS lists
+//! without its tags. RDS lists neither
 //! group with its tags: a group is the stack's when ListTagsForResource says so, read only
 //! for the groups that can be (subnet groups in the stack's VPC, parameter groups that
 //! are not AWS's `default.`).
 
-pub mod instance;
-pub mod parameter_group;
-pub mod subnet_group;
-
 use async_trait::async_trait;
 use aws_sdk_rds::types::Tag;
 
-use super::errors::{AwsError, AwsResultExt};
-use super::{Cx, tags};
+use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::{Cx, tags};
 
 pub fn rds_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
     pairs
@@ -33,10 +29,15 @@ pub fn borrowed(pairs: &[(String, String)]) -> impl Iterator<Item = (&str, &str)
         .map(|(key, value)| (key.as_str(), value.as_str()))
 }
 
+/// The RDS client as the stack's tagging sees it (AddTagsToResource and
+/// RemoveTagsFromResource, by ARN): a type of this kind's own, as Rust's orphan rule asks.
+pub struct Rds<'a>(pub &'a aws_sdk_rds::Client);
+
 #[async_trait]
-impl tags::Tagging for aws_sdk_rds::Client {
+impl tags::Tagging for Rds<'_> {
     async fn tag(&self, arn: &str, tags: Vec<(String, String)>) -> Result<(), AwsError> {
-        self.add_tags_to_resource()
+        self.0
+            .add_tags_to_resource()
             .resource_name(arn)
             .set_tags(Some(rds_tags(tags)))
             .send()
@@ -46,7 +47,8 @@ impl tags::Tagging for aws_sdk_rds::Client {
     }
 
     async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), AwsError> {
-        self.remove_tags_from_resource()
+        self.0
+            .remove_tags_from_resource()
             .resource_name(arn)
             .set_tag_keys(Some(keys))
             .send()
