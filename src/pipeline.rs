@@ -45,9 +45,9 @@ impl<'a> From<&'a Manifest> for Target<'a> {
             stack: &manifest.stack,
             region: manifest.region.as_deref(),
             zones: manifest
-                .zones
+                .names("zones")
                 .iter()
-                .map(|zone| zone.name.clone())
+                .map(|(_, name)| name.clone())
                 .collect(),
         }
     }

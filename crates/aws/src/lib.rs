@@ -6,7 +6,6 @@
 use edgectl_base::{known, text};
 use edgectl_engine as engine;
 
-pub mod acm;
 pub mod autoscaling;
 pub mod calls;
 pub mod cloudfront;
@@ -24,7 +23,6 @@ pub mod lock;
 pub mod logs;
 pub mod naming;
 pub mod resend;
-pub mod route53;
 pub mod s3;
 pub mod tags;
 
@@ -154,8 +152,8 @@ pub struct Cx {
     pub wait_edge: bool,
     /// The Route 53 zones the manifest writes records in, besides those the stack owns.
     pub dns_zones: Vec<String>,
-    /// The registered kinds' resource types the Resource Groups Tagging API lists, besides
-    /// the built-in kinds' (`tags::tagged`).
+    /// The registered kinds' resource types the Resource Groups Tagging API lists
+    /// (`tags::tagged`).
     pub tagged_types: Vec<&'static str>,
     /// Reads several adapters share, made once per command.
     pub reads: Reads,
@@ -174,19 +172,11 @@ pub struct Reads {
     pub elbv2: elbv2::Reads,
     /// The stack's buckets and their listings (`s3::owned_buckets`, `s3::listing`).
     pub s3: s3::Reads,
-    /// The stack's resources the Resource Groups Tagging API lists, KMS keys, SNS topics
-    /// and CloudWatch alarms (`tags::tagged`).
+    /// The stack's resources the Resource Groups Tagging API lists: KMS keys, SNS topics,
+    /// CloudWatch alarms, ACM certificates, ... (`tags::tagged`).
     pub tagged: tokio::sync::OnceCell<Vec<tags::Tagged>>,
     /// The same in us-east-1, where CloudFront's certificates live (`tags::tagged_global`).
     pub tagged_global: tokio::sync::OnceCell<Vec<tags::Tagged>>,
-    /// The stack's certificates with their details, both regions (`acm`).
-    pub certificates: tokio::sync::OnceCell<Vec<acm::Owned>>,
-    /// The account's Route 53 hosted zones (`route53`).
-    pub hosted_zones: tokio::sync::OnceCell<Vec<aws_sdk_route53::types::HostedZone>>,
-    /// The record sets of the stack's zones and the zones the manifest names, by zone id.
-    pub record_sets: tokio::sync::OnceCell<
-        std::collections::BTreeMap<String, Vec<aws_sdk_route53::types::ResourceRecordSet>>,
-    >,
     /// The stack's distributions as listed (`cloudfront::owned`).
     pub distributions: tokio::sync::OnceCell<Vec<cloudfront::OwnedDistribution>>,
     /// What the kinds in `kinds/` share between their adapters, each its own type.
@@ -265,10 +255,6 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.extend(elbv2::adapters());
     adapters.extend(s3::adapters());
     adapters.extend(cloudfront::adapters());
-    adapters.push(Arc::new(route53::ZoneAdapter));
-    adapters.push(Arc::new(route53::RecordAdapter));
-    adapters.push(Arc::new(acm::CertificateAdapter));
-    adapters.push(Arc::new(acm::ValidationAdapter));
     adapters
 }
 

@@ -149,14 +149,9 @@ pub fn name_taken<'a>(
 /// tags.
 pub type Tagged = (ResourceId, String, Vec<(String, String)>);
 
-/// The resource types edgectl finds through the Resource Groups Tagging API, because
-/// their own service lists nothing by tag (beside the registered kinds', `Cx::tagged_types`):
-/// ACM certificates (the service alone, as moto knows it; certificates are its only
-/// taggable resources).
-const TAGGED_TYPES: &[&str] = &["acm"];
-
 /// The stack's resources of `kind` among those the Resource Groups Tagging API lists
-/// (see [`TAGGED_TYPES`]): one query per command, every kind that needs it sharing it.
+/// (the resource types the kinds register, `Cx::tagged_types`, because their own service
+/// lists nothing by tag): one query per command, every kind that needs it sharing it.
 /// The API is eventually consistent: a resource made a moment ago may be missing, so the
 /// kinds that use it have creates that find their resource again by name or alias.
 pub async fn tagged(cx: &super::Cx, kind: &str) -> Result<Vec<Tagged>, AwsError> {
@@ -198,9 +193,8 @@ async fn query_tagged(
     let pages: Vec<_> = client
         .get_resources()
         .set_resource_type_filters(Some(
-            TAGGED_TYPES
+            cx.tagged_types
                 .iter()
-                .chain(&cx.tagged_types)
                 .map(|kind| kind.to_string())
                 .collect(),
         ))

@@ -17,6 +17,7 @@ use edgectl_lower as lower;
 use edgectl_manifest as manifest;
 
 pub mod alarm;
+pub mod certificate;
 pub mod dashboard;
 pub mod database;
 pub mod discovery;
@@ -25,6 +26,7 @@ pub mod firewall;
 pub mod key;
 pub mod secret;
 pub mod topic;
+pub mod zone;
 
 use std::sync::Arc;
 
@@ -56,6 +58,9 @@ const ALL: &[Registration] = &[
     firewall::REGISTRATION,
     file_system::REGISTRATION,
     secret::REGISTRATION,
+    // Before the certificates, which validate through the zones' domains.
+    zone::REGISTRATION,
+    certificate::REGISTRATION,
     // After the kinds it checks and grants: what they keep encrypted, what they use.
     key::REGISTRATION,
 ];

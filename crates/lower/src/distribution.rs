@@ -69,7 +69,7 @@ pub fn one(
     });
     let certificate = match distribution.certificate.as_deref() {
         Some(written) => {
-            let (value, wait) = super::certificate::reference(written);
+            let (value, wait) = super::certificate_reference(written);
             after.extend(wait);
             value
         }

@@ -8,14 +8,12 @@
 // The layers this crate may import (its Cargo dependencies), under the names the code
 // uses for them: `crate::engine::model` is the engine crate's `model`.
 use edgectl_aws as aws;
-use edgectl_base::known;
 use edgectl_engine as engine;
 use edgectl_manifest as manifest;
 
 pub mod autoscaling;
 pub mod bucket;
 pub mod bucket_policy;
-pub mod certificate;
 pub mod cluster;
 pub mod distribution;
 pub mod elastic_ip;
@@ -38,7 +36,6 @@ pub mod task_definition;
 pub mod uses;
 pub mod vpc;
 pub mod vpc_endpoint;
-pub mod zone;
 
 use crate::engine::model::{Desired, Value};
 use crate::manifest::Manifest;
@@ -128,8 +125,6 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     out.extend(invalidation::desired(manifest));
     out.extend(origin_access_control::desired(manifest));
     out.extend(distribution::desired(manifest, env, &mut uses));
-    out.extend(zone::desired(manifest));
-    out.extend(certificate::desired(manifest, env));
     for kind in kinds.iter().filter(|kind| !kind.grants()) {
         out.extend(kind.desired(manifest, env, &mut uses));
     }
@@ -167,4 +162,16 @@ pub fn outputs(
 /// it runs while AWS is read. Plan and apply call it; destroy does not.
 pub fn warm(manifest: &Manifest) {
     objects::warm(manifest);
+}
+
+/// A listener's or distribution's `certificate` as a value: an ARN as written, or the
+/// stack's certificate (its ARN once issued), with what to order after.
+pub fn certificate_reference(written: &str) -> (Value, Option<crate::engine::model::ResourceId>) {
+    match written.strip_prefix("certificates.") {
+        Some(key) => (
+            Value::Template(vec![Value::Ref(crate::aws::ids::certificate_id(key))]),
+            Some(crate::aws::ids::validation_id(key)),
+        ),
+        None => (Value::str(written), None),
+    }
 }

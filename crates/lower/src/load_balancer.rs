@@ -78,7 +78,7 @@ pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired>
             let certificate = listener
                 .certificate
                 .as_deref()
-                .map_or((Value::Null, None), super::certificate::reference);
+                .map_or((Value::Null, None), super::certificate_reference);
             let props = ListenerProps {
                 load_balancer: Value::Ref(lb_id.clone()),
                 port: listener.port.into(),

@@ -26,6 +26,24 @@ pub enum KeyUser {
     Logs,
 }
 
+/// A DNS record another kind needs written in one of the manifest's zones (a
+/// certificate's validation record), which the zones' lowering makes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// Its logical id (`aws::ids::record_id`), which what needs it orders after.
+    pub id: ResourceId,
+    /// The zone's key.
+    pub zone: String,
+    pub name: Value,
+    /// `CNAME`, ...
+    pub kind: &'static str,
+    pub ttl: i64,
+    pub value: Value,
+    /// A record of that name and value someone else wrote satisfies it (ACM's
+    /// validation records, shared by every certificate of a name in the account).
+    pub shareable: bool,
+}
+
 /// The uses recorded while lowering.
 #[derive(Debug, Default)]
 pub struct Uses {
@@ -39,6 +57,8 @@ pub struct Uses {
     log_deliveries: BTreeMap<String, BTreeSet<String>>,
     /// Resources that order after every resource of a family: (kind, name prefix).
     after_families: BTreeMap<ResourceId, BTreeSet<(&'static str, String)>>,
+    /// The records other kinds need in the manifest's zones.
+    records: Vec<Record>,
 }
 
 impl Uses {
@@ -129,6 +149,16 @@ impl Uses {
                 }
             }
         }
+    }
+
+    /// Records that a DNS record is needed in one of the manifest's zones.
+    pub fn record(&mut self, record: Record) {
+        self.records.push(record);
+    }
+
+    /// The records other kinds need, in the order they asked.
+    pub fn records(&self) -> &[Record] {
+        &self.records
     }
 
     /// Who uses the stack's key `id`.

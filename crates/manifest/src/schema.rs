@@ -25,8 +25,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "services",
     "buckets",
     "distributions",
-    "zones",
-    "certificates",
     "outputs",
     "environments",
 ];
@@ -47,10 +45,6 @@ pub struct Manifest {
     pub edge: Edge,
     /// The environment chosen (`--env`), when the manifest declares several.
     pub environment: Option<String>,
-    /// Route 53 zones and the records the stack writes in them.
-    pub zones: Vec<super::dns::Zone>,
-    /// ACM certificates the stack requests, validated through DNS.
-    pub certificates: Vec<super::dns::Certificate>,
     /// What `apply` prints at the end and `edgectl output` reads live.
     pub outputs: Vec<Output>,
     /// What the registered kinds' sections decoded (`kinds/`).
@@ -234,16 +228,6 @@ pub fn decode(
         &declared,
     );
     let edge = decode_edge(decoder, &fields, base, &containers, &declared);
-    let zones = decode_zones(decoder, &fields, &containers, &edge);
-    let certificates = super::dns::decode_certificates(
-        decoder,
-        &fields,
-        region.as_deref(),
-        &zones,
-        &containers,
-        &edge,
-        &declared,
-    );
     // Without a valid stack name the registered sections are still decoded (on a
     // placeholder, as the built-in ones were), so that their mistakes are told with it.
     let named = stack.is_some();
@@ -257,8 +241,6 @@ pub fn decode(
         containers,
         edge,
         environment: None,
-        zones,
-        certificates,
         outputs: fields
             .get("outputs")
             .map(|node| decode_outputs(decoder, node))
@@ -388,28 +370,6 @@ fn decode_edge(
         certificates: declared.names("certificates").to_vec(),
     };
     edge::decode(decoder, fields, &cx)
-}
-
-/// Hosted zones, whose records may alias distributions and load balancers.
-fn decode_zones(
-    decoder: &mut Decoder,
-    fields: &Fields<'_>,
-    containers: &Containers,
-    edge: &Edge,
-) -> Vec<super::dns::Zone> {
-    let cx = super::dns::Context {
-        distributions: edge
-            .distributions
-            .iter()
-            .map(|distribution| (distribution.key.clone(), distribution.ipv6))
-            .collect(),
-        load_balancers: containers
-            .load_balancers
-            .iter()
-            .map(|lb| lb.key.clone())
-            .collect(),
-    };
-    super::dns::decode(decoder, fields, &cx)
 }
 
 /// `outputs: { url: "https://${distributions.cdn.domain_name}" }`, or with a description

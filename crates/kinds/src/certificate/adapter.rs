@@ -14,45 +14,21 @@
 //! then; where the manifest's zones hold none of a name's records, it says which records
 //! to write by hand and stops rather than wait forever.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use async_trait::async_trait;
 use aws_sdk_acm::types::{CertificateDetail, CertificateStatus, Tag, ValidationMethod};
 use futures::future::try_join_all;
 use sha2::{Digest as _, Sha256};
 
-use super::errors::{AwsError, AwsResultExt, ErrorKind};
-use super::{Cx, OpCx, tags};
+use super::lower::{CertificateProps, ValidationProps};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::{CERTIFICATE, CERTIFICATE_VALIDATION as VALIDATION, validation_id};
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
-use crate::ids::{CERTIFICATE, CERTIFICATE_VALIDATION as VALIDATION, validation_id};
 
 /// Where CloudFront takes certificates from.
 const GLOBAL: &str = "us-east-1";
-
-crate::engine::properties! {
-    /// A certificate: its names and region make it (another set is another certificate).
-    pub struct CertificateProps (changes: CertificateChanges) {
-        pub domain: String => Replace,
-        /// The names besides the domain.
-        pub alternative_names: BTreeSet<String> => Replace,
-        /// The stack's, or us-east-1 for a distribution's.
-        pub region: String => Replace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
-
-crate::engine::properties! {
-    /// The wait for a certificate's issue.
-    pub struct ValidationProps (changes: ValidationChanges) {
-        /// The certificate by reference (its ARN once requested).
-        pub certificate: Value => Replace,
-        /// The names no zone of the stack holds, whose records are the user's to write
-        /// (the manifest's, never compared: see `normalize`).
-        pub by_hand: Vec<String> => InPlace,
-    }
-}
 
 /// The ACM client of a region: the stack's, or us-east-1.
 fn client<'a>(cx: &'a Cx, region: &str) -> &'a aws_sdk_acm::Client {
@@ -71,9 +47,18 @@ fn plain(name: &str) -> String {
 /// A certificate of the stack: its logical id, what ACM says of it, its tags.
 pub type Owned = (ResourceId, CertificateDetail, Vec<(String, String)>);
 
+/// What the certificate and validation adapters share, read once per command.
+#[derive(Default)]
+struct Reads {
+    /// The stack's certificates with their details, both regions.
+    certificates: tokio::sync::OnceCell<Vec<Owned>>,
+}
+
 /// The stack's certificates, read once per command for both kinds.
 async fn certificates(cx: &Cx) -> Result<Vec<Owned>, AwsError> {
     cx.reads
+        .kinds
+        .get::<Reads>()
         .certificates
         .get_or_try_init(|| read_certificates(cx))
         .await
@@ -86,7 +71,7 @@ async fn read_certificates(cx: &Cx) -> Result<Vec<Owned>, AwsError> {
         found.extend(tags::tagged_global(cx, CERTIFICATE).await?);
     }
     let reads = found.into_iter().map(|(id, arn, pairs)| async move {
-        match client(cx, crate::naming::arn_region(&arn)?)
+        match client(cx, crate::aws::naming::arn_region(&arn)?)
             .describe_certificate()
             .certificate_arn(&arn)
             .send()
@@ -107,7 +92,7 @@ async fn read_certificates(cx: &Cx) -> Result<Vec<Owned>, AwsError> {
 
 /// The validation records ACM asks for, by the number of their name.
 fn validation_records(detail: &CertificateDetail) -> Vec<(String, String, String)> {
-    let names = crate::known::validation_domains(
+    let names = crate::base::known::validation_domains(
         std::iter::once(detail.domain_name().unwrap_or_default()).chain(
             detail
                 .subject_alternative_names()
@@ -177,7 +162,7 @@ impl crate::engine::kind::Kind for CertificateAdapter {
                         .filter(|name| **name != domain)
                         .cloned()
                         .collect(),
-                    region: crate::naming::arn_region(&arn)?.to_string(),
+                    region: crate::aws::naming::arn_region(&arn)?.to_string(),
                     tags: tags::observed_tag_map(borrowed),
                     domain,
                 };
@@ -218,7 +203,7 @@ impl crate::engine::kind::Kind for CertificateAdapter {
             .unwrap_or_default();
         let token = hex::encode(Sha256::digest(format!("{}/{}/{nonce}", op.cx.stack, op.id)))[..32]
             .to_string();
-        let tags: Vec<Tag> = crate::tags::for_create(op, &props.tags)
+        let tags: Vec<Tag> = tags::for_create(op, &props.tags)
             .into_iter()
             .map(|(key, value)| {
                 Tag::builder()
@@ -250,7 +235,7 @@ impl crate::engine::kind::Kind for CertificateAdapter {
             .to_string();
         op.made(&arn);
         // ACM fills in the validation records a few seconds after the request.
-        let expected = crate::known::validation_domains(
+        let expected = crate::base::known::validation_domains(
             std::iter::once(domain).chain(names.iter().map(String::as_str)),
         )
         .len();
@@ -290,7 +275,7 @@ impl crate::engine::kind::Kind for CertificateAdapter {
         _changes: &[Change],
     ) -> Result<(), AwsError> {
         let arn = &observed.physical_id;
-        let acm = client(op.cx, crate::naming::arn_region(arn)?);
+        let acm = client(op.cx, crate::aws::naming::arn_region(arn)?);
         let props = CertificateProps::from_props(&desired.props)?;
         let live = CertificateProps::from_props(&observed.props)?;
         let (set, remove) = tags::tag_delta(&live.tags, &props.tags);
@@ -323,7 +308,7 @@ impl crate::engine::kind::Kind for CertificateAdapter {
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
         let arn = &observed.physical_id;
-        match client(op.cx, crate::naming::arn_region(arn)?)
+        match client(op.cx, crate::aws::naming::arn_region(arn)?)
             .delete_certificate()
             .certificate_arn(arn)
             .send()
@@ -390,7 +375,7 @@ impl crate::engine::kind::Kind for ValidationAdapter {
                 AwsError::new(ErrorKind::Other, "DescribeCertificate", "no certificate")
             })?
             .to_string();
-        let acm = client(op.cx, crate::naming::arn_region(&arn)?);
+        let acm = client(op.cx, crate::aws::naming::arn_region(&arn)?);
         let by_hand = &props.by_hand;
         let mut backoff = crate::engine::retry::Backoff::new(op.cx.timeout);
         loop {

@@ -27,49 +27,13 @@ use aws_sdk_route53::types::{
 };
 use futures::future::try_join_all;
 
-use super::errors::{AwsError, AwsResultExt, ErrorKind};
-use super::{Cx, OpCx, tags};
+use super::lower::{Alias, RecordProps, ZoneProps};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::{RECORD, ZONE};
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change as FieldChange;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::{Prop as _, Properties as _};
-use crate::ids::{RECORD, ZONE};
-
-crate::engine::properties! {
-    /// A hosted zone the stack makes.
-    pub struct ZoneProps (changes: ZoneChanges) {
-        /// Without its final dot.
-        pub name: String => Replace,
-        pub comment: Option<String> => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
-
-crate::engine::properties! {
-    /// A record set the stack writes. Its name and values may be another resource's
-    /// attributes (a certificate's validation record), references until they are known.
-    pub struct RecordProps (changes: RecordChanges) {
-        /// The stack's zone by reference, or someone else's by name (a string).
-        pub zone: Value => Replace,
-        pub name: Value => Replace,
-        pub kind as "type": String => Replace,
-        /// Seconds; none for an alias.
-        pub ttl: Option<i64> => InPlace,
-        /// Its values; none for an alias.
-        pub values: Option<BTreeSet<Value>> => InPlace,
-        pub alias: Option<Alias> => InPlace,
-        /// A validation record another's record of the same value may satisfy (the
-        /// manifest's, never compared: see `normalize`).
-        pub shareable: Option<bool> => InPlace (optional),
-    }
-}
-
-crate::engine::record! {
-    /// Where an alias record points: its target's DNS name and hosted zone.
-    pub struct Alias {
-        pub dns_name: Value,
-        pub zone_id: Value,
-    }
-}
 
 /// A value an operation needs as text (a reference resolved by then): an error naming it
 /// when it is not.
@@ -110,8 +74,19 @@ fn build_error(
 }
 
 /// The account's hosted zones, read once per command.
+/// What the zone and record adapters share, read once per command.
+#[derive(Default)]
+struct Reads {
+    /// The account's hosted zones.
+    hosted_zones: tokio::sync::OnceCell<Vec<HostedZone>>,
+    /// The record sets of the stack's zones and the zones the manifest names, by zone id.
+    record_sets: tokio::sync::OnceCell<BTreeMap<String, Vec<ResourceRecordSet>>>,
+}
+
 async fn hosted_zones(cx: &Cx) -> Result<&Vec<HostedZone>, AwsError> {
     cx.reads
+        .kinds
+        .get::<Reads>()
         .hosted_zones
         .get_or_try_init(|| async {
             let pages: Vec<_> = cx
@@ -202,6 +177,8 @@ async fn record_sets(cx: &Cx, zone: &str) -> Result<Vec<ResourceRecordSet>, AwsE
 /// The record sets of every zone in scope, by zone id, read once per command.
 async fn zone_records(cx: &Cx) -> Result<&BTreeMap<String, Vec<ResourceRecordSet>>, AwsError> {
     cx.reads
+        .kinds
+        .get::<Reads>()
         .record_sets
         .get_or_try_init(|| async {
             let zones = zones_in_scope(cx).await?;
@@ -490,13 +467,7 @@ impl crate::engine::kind::Kind for ZoneAdapter {
         {
             op.publish("name_servers", &servers);
         }
-        tag_zone(
-            op,
-            &id,
-            crate::tags::for_create(op, &props.tags),
-            Vec::new(),
-        )
-        .await?;
+        tag_zone(op, &id, tags::for_create(op, &props.tags), Vec::new()).await?;
         Ok(id)
     }
 
@@ -958,7 +929,7 @@ async fn submit(op: &OpCx<'_>, zone: &str, changes: Vec<Change>) -> Result<(), A
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{record_id, zone_id};
+    use crate::aws::ids::{record_id, zone_id};
 
     #[test]
     fn a_marker_names_its_record_and_owner() {

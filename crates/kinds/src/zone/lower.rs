@@ -1,27 +1,85 @@
-//! Lowering: Route 53 zones the stack makes, and the records it writes in any zone. An
-//! alias names its target's live DNS name and hosted zone.
+//! The typed properties of a zone and a record, and the lowering: the zones the stack
+//! makes, the records it writes in any zone (an alias names its target's live DNS name
+//! and hosted zone), and the records other kinds asked for (`uses.record`: a
+//! certificate's validation records).
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::manifest::{Target, Zone};
 use crate::aws::ids::{distribution_id, load_balancer_id, record_id, zone_id};
-use crate::aws::route53::{Alias, RecordProps, ZoneProps};
 use crate::aws::tags;
+use crate::base::known::CLOUDFRONT_HOSTED_ZONE;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
-use crate::known::CLOUDFRONT_HOSTED_ZONE;
+use crate::lower::uses::Uses;
 use crate::manifest::Manifest;
-use crate::manifest::dns::Target;
+
+crate::engine::properties! {
+    /// A hosted zone the stack makes.
+    pub struct ZoneProps (changes: ZoneChanges) {
+        /// Without its final dot.
+        pub name: String => Replace,
+        pub comment: Option<String> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::properties! {
+    /// A record set the stack writes. Its name and values may be another resource's
+    /// attributes (a certificate's validation record), references until they are known.
+    pub struct RecordProps (changes: RecordChanges) {
+        /// The stack's zone by reference, or someone else's by name (a string).
+        pub zone: Value => Replace,
+        pub name: Value => Replace,
+        pub kind as "type": String => Replace,
+        /// Seconds; none for an alias.
+        pub ttl: Option<i64> => InPlace,
+        /// Its values; none for an alias.
+        pub values: Option<BTreeSet<Value>> => InPlace,
+        pub alias: Option<Alias> => InPlace,
+        /// A validation record another's record of the same value may satisfy (the
+        /// manifest's, never compared: see `normalize`).
+        pub shareable: Option<bool> => InPlace (optional),
+    }
+}
+
+crate::engine::record! {
+    /// Where an alias record points: its target's DNS name and hosted zone.
+    pub struct Alias {
+        pub dns_name: Value,
+        pub zone_id: Value,
+    }
+}
 
 /// Where a record of zone `key` goes: the stack's zone, or one found by name.
-pub fn zone_value(manifest: &Manifest, key: &str) -> Value {
-    match manifest.zones.iter().find(|zone| zone.key == key) {
+fn zone_value(zones: &[Zone], key: &str) -> Value {
+    match zones.iter().find(|zone| zone.key == key) {
         Some(zone) if zone.create => Value::Ref(zone_id(key)),
         Some(zone) => Value::str(&zone.name),
         None => Value::Null,
     }
 }
 
-pub fn desired(manifest: &Manifest) -> Vec<Desired> {
+/// The zones (`zones`) with their records, and the records others asked for in them.
+pub fn desired(zones: &[Zone], manifest: &Manifest, uses: &Uses) -> Vec<Desired> {
     let mut out = Vec::new();
-    for zone in &manifest.zones {
+    for wanted in uses.records() {
+        let props = RecordProps {
+            zone: zone_value(zones, &wanted.zone),
+            name: wanted.name.clone(),
+            kind: wanted.kind.to_string(),
+            ttl: Some(wanted.ttl),
+            values: Some([wanted.value.clone()].into()),
+            alias: None,
+            shareable: wanted.shareable.then_some(true),
+        };
+        out.push(Desired {
+            id: wanted.id.clone(),
+            props: props.into_props(),
+            after: Vec::new(),
+        });
+    }
+    for zone in zones {
         let zone_value = if zone.create {
             let name = format!("{}-{}", manifest.stack, zone.key);
             let props = ZoneProps {
