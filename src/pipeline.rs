@@ -330,7 +330,13 @@ mod tests {
             )],
             ..Default::default()
         };
-        let manifest = crate::manifest::parse("examples/service.yaml", text, &overrides).unwrap();
+        let manifest = crate::manifest::parse_bytes(
+            "examples/service.yaml",
+            text.as_bytes(),
+            &overrides,
+            &crate::kinds::sections(),
+        )
+        .unwrap();
         let env = crate::lower::Env::placeholder(&manifest);
         let graph = super::desired(&manifest, &env).unwrap();
         let live: Vec<Observed> = graph

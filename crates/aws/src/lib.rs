@@ -12,7 +12,6 @@ pub mod cloudfront;
 pub mod conditions;
 pub mod config;
 pub mod ec2;
-pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
 pub mod errors;
@@ -247,7 +246,6 @@ impl<T: Kind<Cx = Cx>> Adapter for T {}
 /// Every adapter, in no particular order: the graph decides order.
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     let mut adapters = ec2::adapters();
-    adapters.push(Arc::new(ecr::RepositoryAdapter));
     adapters.push(Arc::new(logs::LogGroupAdapter));
     adapters.push(Arc::new(iam::RoleAdapter));
     adapters.extend(ecs::adapters());

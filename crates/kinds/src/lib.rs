@@ -24,6 +24,7 @@ pub mod discovery;
 pub mod file_system;
 pub mod firewall;
 pub mod key;
+pub mod repository;
 pub mod secret;
 pub mod topic;
 pub mod zone;
@@ -57,6 +58,7 @@ const ALL: &[Registration] = &[
     discovery::REGISTRATION,
     firewall::REGISTRATION,
     file_system::REGISTRATION,
+    repository::REGISTRATION,
     secret::REGISTRATION,
     // Before the certificates, which validate through the zones' domains.
     zone::REGISTRATION,

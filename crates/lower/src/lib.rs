@@ -25,7 +25,6 @@ pub mod nat_gateway;
 pub mod objects;
 pub mod origin_access_control;
 pub mod refs;
-pub mod repository;
 pub mod role;
 pub mod route_table;
 pub mod security_group;
@@ -113,7 +112,6 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     out.extend(security_group::desired(manifest, env));
     out.extend(vpc_endpoint::desired(manifest, env));
     let mut uses = uses::Uses::default();
-    out.extend(repository::desired(manifest, env, &mut uses));
     out.extend(log_group::desired(manifest, env, &mut uses));
     out.extend(cluster::desired(manifest, env));
     out.extend(task_definition::desired(manifest, env));

@@ -5,7 +5,7 @@
 //! template once its parts exist; the reference orders the resource after them.
 
 use super::{Env, Lowering};
-use crate::aws::ids::{cluster_id, distribution_id, load_balancer_id, repository_id};
+use crate::aws::ids::{cluster_id, distribution_id, load_balancer_id};
 use crate::engine::model::{Desired, Value};
 use crate::manifest::Manifest;
 use crate::manifest::refs::{Part, Reference, has_references, parts};
@@ -119,12 +119,6 @@ fn attribute(
         ("load_balancers", name) => Some(vec![Value::Ref(load_balancer_id(key).attribute(name))]),
         ("distributions", "arn") => Some(vec![Value::Ref(distribution_id(key))]),
         ("distributions", name) => Some(vec![Value::Ref(distribution_id(key).attribute(name))]),
-        ("repositories", "uri") => Some(vec![Value::Ref(repository_id(key))]),
-        ("repositories", "name") => containers
-            .repositories
-            .iter()
-            .find(|repository| repository.key == *key)
-            .map(|repository| literal(&repository.name)),
         ("buckets", what) => manifest
             .edge
             .buckets

@@ -22,7 +22,6 @@ pub const ATTRIBUTES: &[(&str, &[&str])] = &[
         &["dns_name", "zone_id", "arn", "name", "arn_suffix"],
     ),
     ("distributions", &["domain_name", "id", "arn"]),
-    ("repositories", &["uri", "name"]),
     (
         "buckets",
         &["name", "arn", "domain_name", "regional_domain_name"],

@@ -2,7 +2,8 @@
 //! outside themselves, and the references they share: a tier of the network's subnets,
 //! security groups by name.
 
-use super::decode::{Decoder, Fields, reference, strings};
+use super::decode::{Decoder, Fields, Spanned, reference, strings};
+use super::diag::Pos;
 use super::network::{Network, Tier};
 use super::yaml::Node;
 
@@ -62,4 +63,21 @@ pub fn security_groups(
         }
     }
     out
+}
+
+/// `<stack>-<key>`, or the `name:` given.
+pub fn aws_name(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    cx: &Context<'_>,
+    key: &str,
+    what: &str,
+) -> Option<Spanned<String>> {
+    match fields.get("name") {
+        Some(node) => decoder.string(node, what),
+        None => Some(Spanned {
+            value: format!("{}-{key}", cx.stack),
+            pos: Pos::default(),
+        }),
+    }
 }

@@ -1,18 +1,37 @@
-//! Lowering: ECR repositories: scanning, tag immutability, encryption, lifecycle.
+//! The typed properties of a repository, and its lowering: scanning, tag immutability,
+//! encryption, lifecycle.
 
-use super::Env;
-use super::uses::{KeyUser, Uses};
-use crate::aws::ecr::RepositoryProps;
+use std::collections::BTreeMap;
+
+use super::manifest::Repository;
 use crate::aws::ids::repository_id;
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
+use crate::lower::uses::{KeyUser, Uses};
 use crate::manifest::Manifest;
 
-pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired> {
-    manifest
-        .containers
-        .repositories
+crate::engine::properties! {
+    /// An ECR repository: what its lowering builds and its observe reads.
+    pub struct RepositoryProps (changes: RepositoryChanges) {
+        pub name: String => Replace,
+        pub scan_on_push: bool => InPlace,
+        pub immutable_tags: bool => InPlace,
+        /// `KMS` or `AES256`.
+        pub encryption: String => Replace,
+        /// The key by reference, or `AwsDefault` (ECR's own key), or nothing.
+        pub kms_key: Value => Replace,
+        /// Canonical JSON.
+        pub lifecycle_policy: Option<String> => InPlace,
+        /// Kept in a tag (see `FORCE_DESTROY_TAG`).
+        pub force_destroy: bool => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+/// The repositories (`repositories`).
+pub fn desired(repositories: &[Repository], manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
+    repositories
         .iter()
         .map(|repository| {
             let props = RepositoryProps {

@@ -3,44 +3,25 @@
 //! need; `force_destroy` lives in a tag so that a destroy without the manifest's desired
 //! state still knows it.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{
     EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, ImageTagMutability, Tag,
 };
 use futures::stream::{self, StreamExt, TryStreamExt};
 
-use super::conditions::{Condition, Means, Removal as _};
-use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use super::{Cx, OpCx, tags};
+use super::lower::RepositoryProps;
+use crate::aws::conditions::{Condition, Means, Removal as _};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::ids::REPOSITORY as KIND;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::ids::REPOSITORY as KIND;
 
 /// Set on repositories whose manifest says `force_destroy: true`.
 const FORCE_DESTROY_TAG: &str = "edgectl:force-destroy";
 
 pub struct RepositoryAdapter;
-
-crate::engine::properties! {
-    /// An ECR repository: what its lowering builds and its observe reads.
-    pub struct RepositoryProps (changes: RepositoryChanges) {
-        pub name: String => Replace,
-        pub scan_on_push: bool => InPlace,
-        pub immutable_tags: bool => InPlace,
-        /// `KMS` or `AES256`.
-        pub encryption: String => Replace,
-        /// The key by reference, or `AwsDefault` (ECR's own key), or nothing.
-        pub kms_key: Value => Replace,
-        /// Canonical JSON.
-        pub lifecycle_policy: Option<String> => InPlace,
-        /// Kept in a tag (see `FORCE_DESTROY_TAG`).
-        pub force_destroy: bool => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 /// A lifecycle policy removed in an update that another writer removed first (or whose
 /// repository is gone) is removed: the provider's `internal/service/ecr/lifecycle_policy.go`
@@ -74,7 +55,7 @@ fn ecr_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
-tags::tagging_by_arn!(aws_sdk_ecr::Client, ecr_tags);
+crate::aws::tagging_by_arn!(struct Ecr(aws_sdk_ecr::Client), ecr_tags);
 
 #[async_trait]
 impl crate::engine::kind::Kind for RepositoryAdapter {
@@ -132,7 +113,7 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
                 {
                     Ok(found) => found
                         .lifecycle_policy_text()
-                        .and_then(|text| crate::text::canonical_json(text).ok()),
+                        .and_then(|text| crate::base::text::canonical_json(text).ok()),
                     Err(error) if error.kind == ErrorKind::NotFound => None,
                     Err(error) => return Err(error),
                 };
@@ -318,7 +299,7 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
             }
             tags
         };
-        tags::sync(ecr, &arn, &with_force(live), &with_force(props)).await
+        tags::sync(&Ecr(ecr), &arn, &with_force(live), &with_force(props)).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
