@@ -72,9 +72,11 @@ pub fn sections() -> Vec<&'static dyn Section> {
     ALL.iter().map(|kind| kind.section).collect()
 }
 
-/// The kinds' lowerings.
-pub fn lowerings() -> Vec<&'static dyn Lowering> {
-    ALL.iter().map(|kind| kind.lowering).collect()
+/// The kinds' lowerings, each with its section's key.
+pub fn lowerings() -> Vec<(&'static str, &'static dyn Lowering)> {
+    ALL.iter()
+        .map(|kind| (kind.section.key(), kind.lowering))
+        .collect()
 }
 
 /// Every adapter: the built-in kinds' and the registered ones'.

@@ -40,11 +40,9 @@ use crate::engine::model::{Desired, Value};
 use crate::manifest::Manifest;
 
 /// A registered kind's lowering (`kinds/`): its section of the manifest as desired
-/// resources, and what references to its resources stand for.
+/// resources, and what references to its resources stand for. The lowering is handed over
+/// with its section's key ([`Kinds`]).
 pub trait Lowering: Sync {
-    /// The manifest section it lowers (`dashboards`).
-    fn section(&self) -> &'static str;
-
     /// Its resources; what they use of other kinds' (the stack's key it encrypts with)
     /// recorded in `uses` ([`uses::Uses`]) as it names them.
     fn desired(&self, manifest: &Manifest, env: &Env, uses: &mut uses::Uses) -> Vec<Desired>;
@@ -70,6 +68,10 @@ pub trait Lowering: Sync {
         None
     }
 }
+
+/// The registered kinds' lowerings, each with the key of the section it lowers
+/// (`dashboards`).
+pub type Kinds<'a> = [(&'static str, &'a dyn Lowering)];
 
 /// Facts about the account and region that shape the desired graph.
 #[derive(Clone, Debug, Default)]
@@ -101,7 +103,7 @@ impl Env {
 
 /// Every resource the manifest implies, the registered kinds' (`kinds`) with the built-in
 /// ones, in no particular order: the graph decides order.
-pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<Desired> {
+pub fn desired(manifest: &Manifest, env: &Env, kinds: &Kinds<'_>) -> Vec<Desired> {
     let mut out = Vec::new();
     out.extend(vpc::desired(manifest, env));
     out.extend(subnet::desired(manifest, env));
@@ -123,13 +125,13 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
     out.extend(invalidation::desired(manifest));
     out.extend(origin_access_control::desired(manifest));
     out.extend(distribution::desired(manifest, env, &mut uses));
-    for kind in kinds.iter().filter(|kind| !kind.grants()) {
+    for (_, kind) in kinds.iter().filter(|(_, kind)| !kind.grants()) {
         out.extend(kind.desired(manifest, env, &mut uses));
     }
     // The roles grant what the services read (a secret's key, from `uses.key_of`).
     out.extend(role::desired(manifest, env, &uses));
     // Last, what grants what the others said they use: a key's policy, a bucket's.
-    for kind in kinds.iter().filter(|kind| kind.grants()) {
+    for (_, kind) in kinds.iter().filter(|(_, kind)| kind.grants()) {
         out.extend(kind.desired(manifest, env, &mut uses));
     }
     out.extend(bucket_policy::desired(manifest, env, &uses));
@@ -142,7 +144,7 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering]) -> Vec<D
 pub fn outputs(
     manifest: &Manifest,
     env: &Env,
-    kinds: &[&dyn Lowering],
+    kinds: &Kinds<'_>,
 ) -> Vec<(crate::manifest::Output, Value)> {
     manifest
         .outputs

@@ -4,19 +4,14 @@
 //! already (a bucket's name, a database's port) is literal text. The engine renders a
 //! template once its parts exist; the reference orders the resource after them.
 
-use super::{Env, Lowering};
+use super::{Env, Kinds};
 use crate::aws::ids::{cluster_id, distribution_id, load_balancer_id};
 use crate::engine::model::{Desired, Value};
 use crate::manifest::Manifest;
 use crate::manifest::refs::{Part, Reference, has_references, parts};
 
 /// Every string with a reference, in every resource, as a template.
-pub fn templates(
-    manifest: &Manifest,
-    env: &Env,
-    kinds: &[&dyn Lowering],
-    resources: &mut [Desired],
-) {
+pub fn templates(manifest: &Manifest, env: &Env, kinds: &Kinds<'_>, resources: &mut [Desired]) {
     let scope = Scope {
         manifest,
         env,
@@ -33,7 +28,7 @@ pub fn templates(
 struct Scope<'a> {
     manifest: &'a Manifest,
     env: &'a Env,
-    kinds: &'a [&'a dyn Lowering],
+    kinds: &'a Kinds<'a>,
 }
 
 fn rewrite(scope: &Scope<'_>, value: &Value) -> Value {
@@ -55,7 +50,7 @@ fn rewrite(scope: &Scope<'_>, value: &Value) -> Value {
 
 /// A string of the manifest as a value: itself, or a template when it holds references
 /// (text only when every part is known already).
-pub fn template(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering], text: &str) -> Value {
+pub fn template(manifest: &Manifest, env: &Env, kinds: &Kinds<'_>, text: &str) -> Value {
     let mut pieces: Vec<Value> = Vec::new();
     for part in parts(text) {
         let more = match part {
@@ -83,7 +78,7 @@ pub fn template(manifest: &Manifest, env: &Env, kinds: &[&dyn Lowering], text: &
 fn attribute(
     manifest: &Manifest,
     env: &Env,
-    kinds: &[&dyn Lowering],
+    kinds: &Kinds<'_>,
     reference: &Reference,
 ) -> Vec<Value> {
     let Reference {
@@ -146,8 +141,8 @@ fn attribute(
             .map(|cluster| literal(&cluster.name)),
         (section, attribute) => kinds
             .iter()
-            .find(|kind| kind.section() == section)
-            .and_then(|kind| kind.reference(manifest, env, key, attribute)),
+            .find(|(key, _)| *key == section)
+            .and_then(|(_, kind)| kind.reference(manifest, env, key, attribute)),
     };
     // Checked before lowering (`manifest::refs::check`): a miss here is a declared
     // resource the section's decoding dropped, already reported.

@@ -59,10 +59,6 @@ impl Section for Alarms {
 }
 
 impl Lowering for Alarms {
-    fn section(&self) -> &'static str {
-        SECTION
-    }
-
     fn desired(
         &self,
         manifest: &Manifest,

@@ -57,10 +57,6 @@ impl Section for Certificates {
 }
 
 impl Lowering for Certificates {
-    fn section(&self) -> &'static str {
-        SECTION
-    }
-
     fn desired(
         &self,
         manifest: &Manifest,

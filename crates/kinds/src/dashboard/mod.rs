@@ -58,10 +58,6 @@ impl Section for Dashboards {
 }
 
 impl Lowering for Dashboards {
-    fn section(&self) -> &'static str {
-        SECTION
-    }
-
     fn desired(
         &self,
         manifest: &Manifest,

@@ -83,10 +83,6 @@ impl Section for Databases {
 }
 
 impl Lowering for Databases {
-    fn section(&self) -> &'static str {
-        SECTION
-    }
-
     fn desired(
         &self,
         manifest: &Manifest,

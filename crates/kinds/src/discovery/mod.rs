@@ -56,10 +56,6 @@ impl Section for Namespaces {
 }
 
 impl Lowering for Namespaces {
-    fn section(&self) -> &'static str {
-        SECTION
-    }
-
     /// The namespaces, and the discovery services of the services that name one (with
     /// no `namespaces` section, none: the manifest refused a service's `discovery`).
     fn desired(

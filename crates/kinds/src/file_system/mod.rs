@@ -80,10 +80,6 @@ impl Section for FileSystems {
 }
 
 impl Lowering for FileSystems {
-    fn section(&self) -> &'static str {
-        SECTION
-    }
-
     fn desired(
         &self,
         manifest: &Manifest,

@@ -88,10 +88,6 @@ impl Section for Firewalls {
 }
 
 impl Lowering for Firewalls {
-    fn section(&self) -> &'static str {
-        SECTION
-    }
-
     fn desired(
         &self,
         manifest: &Manifest,

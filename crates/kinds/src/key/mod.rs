@@ -58,10 +58,6 @@ impl Section for Keys {
 }
 
 impl Lowering for Keys {
-    fn section(&self) -> &'static str {
-        SECTION
-    }
-
     fn desired(
         &self,
         manifest: &Manifest,

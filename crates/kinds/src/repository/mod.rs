@@ -62,10 +62,6 @@ impl Section for Repositories {
 }
 
 impl Lowering for Repositories {
-    fn section(&self) -> &'static str {
-        SECTION
-    }
-
     fn desired(
         &self,
         manifest: &Manifest,

@@ -60,10 +60,6 @@ impl Section for Secrets {
 }
 
 impl Lowering for Secrets {
-    fn section(&self) -> &'static str {
-        SECTION
-    }
-
     fn desired(
         &self,
         manifest: &Manifest,

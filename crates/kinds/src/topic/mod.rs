@@ -58,10 +58,6 @@ impl Section for Topics {
 }
 
 impl Lowering for Topics {
-    fn section(&self) -> &'static str {
-        SECTION
-    }
-
     fn desired(
         &self,
         manifest: &Manifest,

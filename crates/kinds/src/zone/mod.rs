@@ -80,10 +80,6 @@ impl Section for Zones {
 }
 
 impl Lowering for Zones {
-    fn section(&self) -> &'static str {
-        SECTION
-    }
-
     fn desired(
         &self,
         manifest: &Manifest,
