@@ -141,7 +141,6 @@ pub fn built_in() -> Vec<&'static Condition> {
         autoscaling::CONDITIONS,
         cloudfront::distribution::CONDITIONS,
         ec2::security_group::CONDITIONS,
-        ecs::cluster::CONDITIONS,
         ecs::service::CONDITIONS,
         ecs::task_definition::CONDITIONS,
         elbv2::listener::CONDITIONS,

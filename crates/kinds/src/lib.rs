@@ -18,6 +18,7 @@ use edgectl_manifest as manifest;
 
 pub mod alarm;
 pub mod certificate;
+pub mod cluster;
 pub mod dashboard;
 pub mod database;
 pub mod discovery;
@@ -50,7 +51,8 @@ pub struct Registration {
 
 /// Every kind in this shape. Adding one is a line here.
 const ALL: &[Registration] = &[
-    // Before the alarms and dashboards, which name databases by their identifiers.
+    // Before the alarms and dashboards, which name clusters and databases by their names.
+    cluster::REGISTRATION,
     database::REGISTRATION,
     topic::REGISTRATION,
     alarm::REGISTRATION,

@@ -1,7 +1,5 @@
 //! Lowering: a service's auto scaling: its scalable target and target-tracking policies.
 
-use std::collections::BTreeMap;
-
 use crate::aws::autoscaling::ScalingProps;
 use crate::aws::ids::{scaling_id, service_id};
 use crate::engine::model::{Desired, Value};
@@ -9,19 +7,13 @@ use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
 pub fn desired(manifest: &Manifest) -> Vec<Desired> {
-    let clusters: BTreeMap<&str, &str> = manifest
-        .containers
-        .clusters
-        .iter()
-        .map(|cluster| (cluster.key.as_str(), cluster.name.as_str()))
-        .collect();
     manifest
         .containers
         .services
         .iter()
         .filter_map(|service| {
             let scale = service.autoscale.as_ref()?;
-            let cluster = clusters.get(service.cluster.as_str())?;
+            let cluster = manifest.name_of("clusters", &service.cluster)?;
             // Unset: whatever AWS applies (300 s for ECS) is the manifest's.
             let cooldown = |value: Option<i64>| value.map_or(Value::AwsDefault, Value::Int);
             let props = ScalingProps {

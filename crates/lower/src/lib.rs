@@ -14,7 +14,6 @@ use edgectl_manifest as manifest;
 pub mod autoscaling;
 pub mod bucket;
 pub mod bucket_policy;
-pub mod cluster;
 pub mod distribution;
 pub mod elastic_ip;
 pub mod internet_gateway;
@@ -115,7 +114,6 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &Kinds<'_>) -> Vec<Desired
     out.extend(vpc_endpoint::desired(manifest, env));
     let mut uses = uses::Uses::default();
     out.extend(log_group::desired(manifest, env, &mut uses));
-    out.extend(cluster::desired(manifest, env));
     out.extend(task_definition::desired(manifest, env));
     out.extend(service::desired(manifest, &mut uses));
     out.extend(load_balancer::desired(manifest, env, &mut uses));

@@ -5,7 +5,7 @@
 //! template once its parts exist; the reference orders the resource after them.
 
 use super::{Env, Kinds};
-use crate::aws::ids::{cluster_id, distribution_id, load_balancer_id};
+use crate::aws::ids::{distribution_id, load_balancer_id};
 use crate::engine::model::{Desired, Value};
 use crate::manifest::Manifest;
 use crate::manifest::refs::{Part, Reference, has_references, parts};
@@ -133,12 +133,6 @@ fn attribute(
                     _ => literal(name),
                 }
             }),
-        ("clusters", "arn") => Some(vec![Value::Ref(cluster_id(key))]),
-        ("clusters", _) => containers
-            .clusters
-            .iter()
-            .find(|cluster| cluster.key == *key)
-            .map(|cluster| literal(&cluster.name)),
         (section, attribute) => kinds
             .iter()
             .find(|(key, _)| *key == section)

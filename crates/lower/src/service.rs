@@ -36,11 +36,11 @@ pub fn desired(manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
 pub fn desired_for(manifest: &Manifest, service: &Service) -> Desired {
     let network = manifest.network.as_ref();
     let subnets = network.map_or(0, |network| network.subnets(service.subnets).len());
+    // A cluster with a default strategy places the service by it (no launch type).
     let uses_strategy = manifest
-        .containers
-        .clusters
-        .iter()
-        .any(|cluster| cluster.key == service.cluster && !cluster.default_strategy.is_empty());
+        .declared
+        .listed("clusters", &service.cluster, "default_strategy")
+        > 0;
     let count = Value::Int(service.count);
     let props = ServiceProps {
         name: service.name.clone(),

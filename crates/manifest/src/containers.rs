@@ -1,6 +1,6 @@
-//! The container sections: `clusters`, `load_balancers` and `services` (a service's
-//! image names a repository of the `repositories` section, checked against what it
-//! declares).
+//! The container sections: `load_balancers` and `services` (a service's image names a
+//! repository of the `repositories` section, its `cluster` one of the `clusters`
+//! section, checked against what they declare).
 //! Every cross-reference and every limit AWS enforces late (or moto never) is checked here,
 //! before any call: Fargate cpu/memory pairs, name lengths, listener ports and priorities.
 
@@ -12,18 +12,11 @@ use super::decode::{
 use super::diag::{Pos, suggest};
 use super::keys::{KeyRef, key_ref};
 use super::network::Tier;
-use super::scope::{Context, aws_name, security_groups, tier};
+use super::scope::{Context, aws_name, number, security_groups, tier};
 use super::yaml::{Node, NodeKind};
 pub use crate::known::LOG_GROUP_PREFIXES;
 pub use crate::text::canonical_json;
 
-const CLUSTER: &[&str] = &[
-    "name",
-    "container_insights",
-    "capacity_providers",
-    "default_strategy",
-];
-const STRATEGY: &[&str] = &["provider", "weight", "base"];
 const LOAD_BALANCER: &[&str] = &[
     "name",
     "internal",
@@ -132,25 +125,8 @@ pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Containers {
-    pub clusters: Vec<Cluster>,
     pub load_balancers: Vec<LoadBalancer>,
     pub services: Vec<Service>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Cluster {
-    pub key: String,
-    pub name: String,
-    pub container_insights: bool,
-    pub capacity_providers: Vec<String>,
-    pub default_strategy: Vec<Strategy>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Strategy {
-    pub provider: String,
-    pub weight: i64,
-    pub base: i64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -345,12 +321,8 @@ pub struct Statement {
 }
 
 pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Containers {
-    let clusters = fields
-        .get("clusters")
-        .map(|node| decode_clusters(decoder, node, cx))
-        .unwrap_or_default();
     let repository_keys = cx.declared.names("repositories").to_vec();
-    let cluster_keys: Vec<String> = clusters.iter().map(|c| c.key.clone()).collect();
+    let cluster_keys = cx.declared.names("clusters").to_vec();
     let services = fields
         .get("services")
         .map(|node| decode_services(decoder, node, cx, &repository_keys, &cluster_keys))
@@ -413,7 +385,6 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> C
         );
     }
     Containers {
-        clusters,
         load_balancers,
         services,
     }
@@ -440,96 +411,12 @@ fn raw_field<'n>(node: &'n Node, key: &str) -> Option<(&'n Node, &'n str)> {
         })
 }
 
-fn number(
-    decoder: &mut Decoder,
-    fields: &Fields<'_>,
-    key: &str,
-    default: i64,
-    min: i64,
-    max: i64,
-) -> i64 {
-    fields
-        .get(key)
-        .and_then(|node| decoder.int(node, key, min, max))
-        .map_or(default, |value| value.value)
-}
-
 fn string_map(decoder: &mut Decoder, node: &Node, what: &str) -> BTreeMap<String, Spanned<String>> {
     decoder
         .named(node, what)
         .into_iter()
         .filter_map(|(key, value)| Some((key.value, decoder.string(value, what)?)))
         .collect()
-}
-
-fn decode_clusters(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<Cluster> {
-    let mut out = Vec::new();
-    for Entry {
-        key,
-        fields,
-        section,
-        ..
-    } in decoder.entries(node, "clusters", CLUSTER)
-    {
-        let Some(name) = aws_name(decoder, &fields, cx, &key.value, "name") else {
-            continue;
-        };
-        let providers_allowed = ["FARGATE", "FARGATE_SPOT"];
-        let capacity_providers: Vec<String> = match fields.get("capacity_providers") {
-            Some(node) => decoder
-                .list(node)
-                .into_iter()
-                .filter_map(|item| decoder.choice(item, "capacity_providers", &providers_allowed))
-                .map(|choice| choice.value)
-                .collect(),
-            None => providers_allowed.iter().map(|p| p.to_string()).collect(),
-        };
-        let mut default_strategy = Vec::new();
-        if let Some(node) = fields.get("default_strategy") {
-            for item in decoder.list(node) {
-                let Some(entry) =
-                    decoder.fields(item, &format!("{section}.default_strategy"), STRATEGY)
-                else {
-                    continue;
-                };
-                let Some(provider) = entry
-                    .get("provider")
-                    .and_then(|node| decoder.choice(node, "provider", &providers_allowed))
-                else {
-                    decoder.error(
-                        item.pos,
-                        "a strategy entry names no `provider`",
-                        "add `provider: FARGATE` or `provider: FARGATE_SPOT`",
-                    );
-                    continue;
-                };
-                if !capacity_providers.contains(&provider.value) {
-                    decoder.error(
-                        provider.pos,
-                        format!(
-                            "`{}` is not among the cluster's `capacity_providers`",
-                            provider.value
-                        ),
-                        "add it to `capacity_providers`",
-                    );
-                }
-                default_strategy.push(Strategy {
-                    provider: provider.value,
-                    weight: number(decoder, &entry, "weight", 1, 0, 1000),
-                    base: number(decoder, &entry, "base", 0, 0, 100000),
-                });
-            }
-        }
-        default_strategy.sort();
-        out.push(Cluster {
-            key: key.value.clone(),
-            name: name.value,
-            container_insights: flag(decoder, &fields, "container_insights", false),
-            capacity_providers,
-            default_strategy,
-        });
-    }
-    out
 }
 
 /// Names ELBv2 limits to 32 characters of letters, digits and hyphens.

@@ -21,6 +21,8 @@ pub struct Declared {
     /// (section, name) -> the entry's fields written as maps, with their keys: the names
     /// an entry declares inside itself (a file system's access points).
     nested: BTreeMap<(String, String), BTreeMap<String, Vec<String>>>,
+    /// (section, name) -> the entry's fields written as lists, with their lengths.
+    listed: BTreeMap<(String, String), BTreeMap<String, usize>>,
 }
 
 impl Declared {
@@ -60,9 +62,19 @@ impl Declared {
                                 Some((scalar(field)?.to_string(), keys(value)))
                             })
                             .collect();
+                        let listed = fields
+                            .iter()
+                            .filter_map(|(field, value)| match &value.kind {
+                                NodeKind::Seq(items) => {
+                                    Some((scalar(field)?.to_string(), items.len()))
+                                }
+                                _ => None,
+                            })
+                            .collect();
                         let at = (section.to_string(), name.to_string());
                         declared.plain.insert(at.clone(), plain);
-                        declared.nested.insert(at, nested);
+                        declared.nested.insert(at.clone(), nested);
+                        declared.listed.insert(at, listed);
                     }
                 }
             }
@@ -99,6 +111,16 @@ impl Declared {
             .get(&(section.to_string(), name.to_string()))
             .and_then(|fields| fields.get(field))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// How many items entry `name` of `section` lists under its `field` (a cluster's
+    /// `default_strategy`); 0 when it writes no such list.
+    pub fn listed(&self, section: &str, name: &str, field: &str) -> usize {
+        self.listed
+            .get(&(section.to_string(), name.to_string()))
+            .and_then(|fields| fields.get(field))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Whether `section` declares `name`.

@@ -26,7 +26,6 @@ pub const ATTRIBUTES: &[(&str, &[&str])] = &[
         "buckets",
         &["name", "arn", "domain_name", "regional_domain_name"],
     ),
-    ("clusters", &["name", "arn"]),
 ];
 
 /// Every section whose resources have attributes: the built-in ones ([`ATTRIBUTES`]) and

@@ -19,7 +19,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "variables",
     "network",
     "security_groups",
-    "clusters",
     "load_balancers",
     "services",
     "buckets",

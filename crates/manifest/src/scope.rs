@@ -81,3 +81,19 @@ pub fn aws_name(
         }),
     }
 }
+
+/// An integer field between `min` and `max`, `default` when absent (or, told, when
+/// out of range).
+pub fn number(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    key: &str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> i64 {
+    fields
+        .get(key)
+        .and_then(|node| decoder.int(node, key, min, max))
+        .map_or(default, |value| value.value)
+}

@@ -1,6 +1,7 @@
-//! ECS: clusters, task definitions and Fargate services.
+//! ECS: task definitions and Fargate services, and what ECS's kinds share (the account's
+//! clusters, read once; the stack's services; the tagging) with the clusters' own
+//! (`kinds/cluster`).
 
-pub mod cluster;
 pub mod service;
 pub mod task_definition;
 
@@ -12,7 +13,6 @@ use super::Adapter;
 
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     vec![
-        Arc::new(cluster::ClusterAdapter),
         Arc::new(task_definition::TaskDefinitionAdapter),
         Arc::new(service::ServiceAdapter),
     ]

@@ -131,6 +131,10 @@ pub struct Context<'a> {
     pub stack: &'a str,
     pub topics: &'a [String],
     pub containers: &'a Containers,
+    /// The clusters' keys with their names (`Manifest::names`).
+    pub clusters: &'a [(String, String)],
+    /// The clusters that record Container Insights (`container_insights: true`).
+    pub insights: Vec<&'a str>,
     /// The databases' keys with their identifiers (`Manifest::names`).
     pub databases: &'a [(String, String)],
 }
@@ -216,7 +220,7 @@ fn shorthand(
         alarms: Vec::new(),
     };
     match section {
-        "services" => service_alarms(decoder, fields, &mut made, cx.containers),
+        "services" => service_alarms(decoder, fields, &mut made, cx),
         "load_balancers" => load_balancer_alarms(decoder, fields, &mut made, cx.containers),
         _ => database_alarms(decoder, fields, &mut made, cx.databases),
     }
@@ -299,21 +303,22 @@ fn service_alarms(
     decoder: &mut Decoder,
     fields: &Fields<'_>,
     made: &mut Made<'_>,
-    containers: &Containers,
+    cx: &Context<'_>,
 ) {
+    let (containers, clusters, insights) = (cx.containers, cx.clusters, &cx.insights);
     let owner = made.owner;
     let Some(service) = containers.services.iter().find(|s| s.key == owner) else {
         return;
     };
-    let cluster = containers
-        .clusters
+    let cluster = clusters
         .iter()
-        .find(|c| c.key == service.cluster);
+        .find(|(key, _)| *key == service.cluster)
+        .map(|(_, name)| name.as_str());
     let dims = || {
         vec![
             (
                 "ClusterName",
-                Dimension::Text(cluster.map_or_else(String::new, |c| c.name.clone())),
+                Dimension::Text(cluster.unwrap_or_default().to_string()),
             ),
             ("ServiceName", Dimension::Text(service.name.clone())),
         ]
@@ -339,7 +344,7 @@ fn service_alarms(
     if let Some(node) = fields.get("running_below")
         && let Some(count) = decoder.int(node, "running_below", 1, 10_000)
     {
-        if cluster.is_some_and(|c| !c.container_insights) {
+        if cluster.is_some() && !insights.contains(&service.cluster.as_str()) {
             decoder.error(
                 node.pos,
                 "`running_below` reads Container Insights' RunningTaskCount, which cluster `"

@@ -47,6 +47,10 @@ impl Section for Alarms {
             stack: &manifest.stack,
             topics: manifest.declared.names("topics"),
             containers: &manifest.containers,
+            clusters: manifest.names("clusters"),
+            insights: manifest
+                .declared
+                .saying("clusters", "container_insights", "true"),
             databases: manifest.names("databases"),
         };
         Some(Arc::new(manifest::decode(decoder, fields, &cx)))

@@ -354,26 +354,25 @@ fn dimensions(
                 return None;
             }
             let service = containers.services.iter().find(|s| s.key == key.value)?;
-            let cluster = containers
-                .clusters
-                .iter()
-                .find(|cluster| cluster.key == service.cluster)?;
-            if metric == "running" && !cluster.container_insights {
+            let cluster = &service.cluster;
+            let name = manifest.name_of("clusters", cluster)?;
+            let insights = manifest
+                .declared
+                .saying("clusters", "container_insights", "true")
+                .contains(&cluster.as_str());
+            if metric == "running" && !insights {
                 decoder.error(
                     key.pos,
                     format!(
-                        "`services.{}.running` needs Container Insights on cluster `{}`",
-                        key.value, cluster.key
+                        "`services.{}.running` needs Container Insights on cluster `{cluster}`",
+                        key.value
                     ),
-                    format!(
-                        "add `container_insights: true` to `clusters.{}`",
-                        cluster.key
-                    ),
+                    format!("add `container_insights: true` to `clusters.{cluster}`"),
                 );
                 return None;
             }
             Some(vec![
-                ("ClusterName", Dimension::Text(cluster.name.clone())),
+                ("ClusterName", Dimension::Text(name.to_string())),
                 ("ServiceName", Dimension::Text(service.name.clone())),
             ])
         }

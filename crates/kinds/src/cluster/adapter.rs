@@ -1,47 +1,28 @@
 //! ECS clusters: Container Insights, capacity providers and the default strategy.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{CapacityProviderStrategyItem, ClusterSetting, ClusterSettingName};
 
-use super::{ecs_tags, tag_pairs};
-use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use super::lower::{ClusterProps, Strategy};
+use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use crate::aws::ecs::{ecs_tags, tag_pairs};
+use crate::aws::errors::{AwsError, AwsResultExt, built};
+use crate::aws::ids::CLUSTER as KIND;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, built};
-use crate::ids::CLUSTER as KIND;
-use crate::{Cx, OpCx, tags};
 
 pub struct ClusterAdapter;
-
-crate::engine::properties! {
-    /// An ECS cluster: what its lowering builds and its observe reads.
-    pub struct ClusterProps (changes: ClusterChanges) {
-        pub name: String => Replace,
-        pub container_insights: bool => InPlace,
-        pub capacity_providers: BTreeSet<String> => InPlace,
-        pub default_strategy: BTreeSet<Strategy> => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
-
-crate::engine::record! {
-    /// One capacity provider's share of the cluster's default strategy.
-    pub struct Strategy {
-        pub provider: String,
-        pub weight: i64,
-        pub base: i64,
-    }
-}
 
 fn strategy_items(
     strategy: &BTreeSet<Strategy>,
 ) -> Result<Vec<CapacityProviderStrategyItem>, AwsError> {
     let number = |value: i64| {
-        crate::errors::int32(
+        crate::aws::errors::int32(
             "PutClusterCapacityProviders",
             "a capacity provider strategy's number",
             value,
@@ -132,7 +113,7 @@ impl crate::engine::kind::Kind for ClusterAdapter {
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let mut out = Vec::new();
-        for cluster in super::clusters(cx).await? {
+        for cluster in crate::aws::ecs::clusters(cx).await? {
             let pairs = tag_pairs(cluster.tags());
             let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
                 continue;
@@ -174,7 +155,7 @@ impl crate::engine::kind::Kind for ClusterAdapter {
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
         let props = ClusterProps::from_props(&desired.props).map_err(|e| e.to_string())?;
         let name = props.name.as_str();
-        let clusters = super::clusters(cx)
+        let clusters = crate::aws::ecs::clusters(cx)
             .await
             .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
         match clusters
