@@ -86,7 +86,7 @@ pub fn load(args: &ManifestArgs) -> anyhow::Result<(Manifest, Vec<Arc<dyn Adapte
         &Overrides::from_process(args.vars.clone(), args.environment.clone()),
         &crate::kinds::sections(),
     )?;
-    for warning in manifest::edge::warnings(&manifest.edge) {
+    for warning in &manifest.warnings {
         crate::sayln!("warning: {warning}");
     }
     let adapters = crate::kinds::adapters();

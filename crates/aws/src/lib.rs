@@ -252,7 +252,6 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.push(Arc::new(autoscaling::ScalingAdapter));
     adapters.extend(elbv2::adapters());
     adapters.extend(s3::adapters());
-    adapters.extend(cloudfront::adapters());
     adapters
 }
 

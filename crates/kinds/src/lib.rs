@@ -22,6 +22,7 @@ pub mod cluster;
 pub mod dashboard;
 pub mod database;
 pub mod discovery;
+pub mod distribution;
 pub mod file_system;
 pub mod firewall;
 pub mod key;
@@ -62,6 +63,8 @@ const ALL: &[Registration] = &[
     file_system::REGISTRATION,
     repository::REGISTRATION,
     secret::REGISTRATION,
+    // Before the certificates, which are requested in us-east-1 for a distribution.
+    distribution::REGISTRATION,
     // Before the certificates, which validate through the zones' domains.
     zone::REGISTRATION,
     certificate::REGISTRATION,

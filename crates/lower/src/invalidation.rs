@@ -8,13 +8,15 @@ use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
-pub fn desired(manifest: &Manifest) -> Vec<Desired> {
+/// The synced buckets' invalidations; run once the distributions recorded which buckets
+/// they serve (`uses.served`).
+pub fn desired(manifest: &Manifest, uses: &super::uses::Uses) -> Vec<Desired> {
     let mut out = Vec::new();
     for bucket in &manifest.edge.buckets {
         let Some(sync) = &bucket.sync else {
             continue;
         };
-        let targets = super::objects::targets(manifest, &bucket.key);
+        let targets = super::objects::targets(uses, &bucket.key);
         if targets.is_empty() {
             continue;
         }

@@ -14,7 +14,6 @@ use edgectl_manifest as manifest;
 pub mod autoscaling;
 pub mod bucket;
 pub mod bucket_policy;
-pub mod distribution;
 pub mod elastic_ip;
 pub mod internet_gateway;
 pub mod invalidation;
@@ -22,7 +21,6 @@ pub mod load_balancer;
 pub mod log_group;
 pub mod nat_gateway;
 pub mod objects;
-pub mod origin_access_control;
 pub mod refs;
 pub mod role;
 pub mod route_table;
@@ -119,13 +117,13 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &Kinds<'_>) -> Vec<Desired
     out.extend(load_balancer::desired(manifest, env, &mut uses));
     out.extend(target_group::desired(manifest, env));
     out.extend(bucket::desired(manifest, &mut uses));
-    out.extend(objects::desired(manifest));
-    out.extend(invalidation::desired(manifest));
-    out.extend(origin_access_control::desired(manifest));
-    out.extend(distribution::desired(manifest, env, &mut uses));
     for (_, kind) in kinds.iter().filter(|(_, kind)| !kind.grants()) {
         out.extend(kind.desired(manifest, env, &mut uses));
     }
+    // A bucket's sync: its objects, and the invalidation of the distributions that
+    // recorded serving it.
+    out.extend(objects::desired(manifest, &uses));
+    out.extend(invalidation::desired(manifest, &uses));
     // The roles grant what the services read (a secret's key, from `uses.key_of`).
     out.extend(role::desired(manifest, env, &uses));
     // Last, what grants what the others said they use: a key's policy, a bucket's.

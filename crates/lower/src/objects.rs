@@ -1,17 +1,20 @@
 //! Lowering: a bucket's synced content: the files of `sync.source`, hashed in the
 //! background (the one lowering that reads the disk).
 
-use crate::aws::ids::{bucket_id, distribution_id, objects_id};
+use super::uses::Uses;
+use crate::aws::ids::{bucket_id, objects_id};
 use crate::aws::s3::content::{self, Scan, headers_fingerprint, scan, scan_value, unhashed};
 use crate::aws::s3::invalidation::Target;
 use crate::aws::s3::objects::{ObjectsLocal, ObjectsProps};
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
-use crate::manifest::edge::{Bucket, OriginTarget};
+use crate::manifest::edge::Bucket;
 use crate::manifest::{self, Manifest};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub fn desired(manifest: &Manifest) -> Vec<Desired> {
+/// The synced buckets' objects; run once the distributions recorded which buckets they
+/// serve (`uses.served`).
+pub fn desired(manifest: &Manifest, uses: &Uses) -> Vec<Desired> {
     let mut out = Vec::new();
     for bucket in &manifest.edge.buckets {
         let Some(sync) = &bucket.sync else {
@@ -19,7 +22,7 @@ pub fn desired(manifest: &Manifest) -> Vec<Desired> {
         };
         let sync = &settings(sync);
         let scanned = scan(sync);
-        let fronted = !targets(manifest, &bucket.key).is_empty();
+        let fronted = !uses.servers(&bucket.key).is_empty();
         let mut props = ObjectsProps {
             bucket: Value::Ref(bucket_id(&bucket.key)),
             prefix: sync.prefix.clone(),
@@ -86,23 +89,14 @@ pub fn files(scanned: &Scan) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The distributions serving a bucket: each with the origin path it serves the bucket
-/// under and its root object (which also answers for `/`).
-pub fn targets(manifest: &Manifest, bucket_key: &str) -> BTreeSet<Target> {
-    manifest
-        .edge
-        .distributions
-        .iter()
-        .flat_map(|distribution| {
-            distribution
-                .origins
-                .iter()
-                .filter(|origin| origin.target == OriginTarget::Bucket(bucket_key.to_string()))
-                .map(|origin| Target {
-                    distribution: Value::Ref(distribution_id(&distribution.key)),
-                    origin_path: origin.path.clone(),
-                    root_object: distribution.default_root_object.clone(),
-                })
+/// The distributions serving a bucket, as its invalidation targets them.
+pub fn targets(uses: &Uses, bucket_key: &str) -> BTreeSet<Target> {
+    uses.servers(bucket_key)
+        .into_iter()
+        .map(|served| Target {
+            distribution: served.distribution,
+            origin_path: served.origin_path,
+            root_object: served.root_object,
         })
         .collect()
 }

@@ -5,7 +5,7 @@
 //! template once its parts exist; the reference orders the resource after them.
 
 use super::{Env, Kinds};
-use crate::aws::ids::{distribution_id, load_balancer_id};
+use crate::aws::ids::load_balancer_id;
 use crate::engine::model::{Desired, Value};
 use crate::manifest::Manifest;
 use crate::manifest::refs::{Part, Reference, has_references, parts};
@@ -112,8 +112,6 @@ fn attribute(
             .find(|lb| lb.key == *key)
             .map(|lb| literal(&lb.name)),
         ("load_balancers", name) => Some(vec![Value::Ref(load_balancer_id(key).attribute(name))]),
-        ("distributions", "arn") => Some(vec![Value::Ref(distribution_id(key))]),
-        ("distributions", name) => Some(vec![Value::Ref(distribution_id(key).attribute(name))]),
         ("buckets", what) => manifest
             .edge
             .buckets
@@ -185,10 +183,6 @@ mod tests {
                 Value::Ref(load_balancer_id("alb").attribute("dns_name")),
                 Value::str(":80"),
             ])
-        );
-        assert_eq!(
-            template(&manifest, &env, &[], &marked("${distributions.cdn.arn}")),
-            Value::Template(vec![Value::Ref(distribution_id("cdn"))])
         );
     }
 }

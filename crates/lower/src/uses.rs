@@ -44,6 +44,16 @@ pub struct Record {
     pub shareable: bool,
 }
 
+/// A distribution serving one of the stack's buckets, as the bucket's sync invalidates
+/// it: where it serves the bucket from, and its root object (which answers for `/`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Served {
+    /// The distribution, by reference.
+    pub distribution: Value,
+    pub origin_path: String,
+    pub root_object: String,
+}
+
 /// The uses recorded while lowering.
 #[derive(Debug, Default)]
 pub struct Uses {
@@ -59,6 +69,8 @@ pub struct Uses {
     after_families: BTreeMap<ResourceId, BTreeSet<(&'static str, String)>>,
     /// The records other kinds need in the manifest's zones.
     records: Vec<Record>,
+    /// The stack's buckets by key: the distributions serving each.
+    served: BTreeMap<String, BTreeSet<Served>>,
 }
 
 impl Uses {
@@ -149,6 +161,19 @@ impl Uses {
                 }
             }
         }
+    }
+
+    /// Records that a distribution serves the stack's bucket `bucket` (its key).
+    pub fn served(&mut self, bucket: &str, by: Served) {
+        self.served
+            .entry(bucket.to_string())
+            .or_default()
+            .insert(by);
+    }
+
+    /// The distributions serving the stack's bucket `bucket` (its key).
+    pub fn servers(&self, bucket: &str) -> BTreeSet<Served> {
+        self.served.get(bucket).cloned().unwrap_or_default()
     }
 
     /// Records that a DNS record is needed in one of the manifest's zones.

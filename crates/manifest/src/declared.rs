@@ -23,6 +23,8 @@ pub struct Declared {
     nested: BTreeMap<(String, String), BTreeMap<String, Vec<String>>>,
     /// (section, name) -> the entry's fields written as lists, with their lengths.
     listed: BTreeMap<(String, String), BTreeMap<String, usize>>,
+    /// (section, name) -> every field the entry writes.
+    written: BTreeMap<(String, String), Vec<String>>,
 }
 
 impl Declared {
@@ -72,6 +74,11 @@ impl Declared {
                             })
                             .collect();
                         let at = (section.to_string(), name.to_string());
+                        let written = fields
+                            .iter()
+                            .filter_map(|(field, _)| scalar(field).map(str::to_string))
+                            .collect();
+                        declared.written.insert(at.clone(), written);
                         declared.plain.insert(at.clone(), plain);
                         declared.nested.insert(at.clone(), nested);
                         declared.listed.insert(at, listed);
@@ -111,6 +118,20 @@ impl Declared {
             .get(&(section.to_string(), name.to_string()))
             .and_then(|fields| fields.get(field))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// The names of `section` whose entry writes `field`, whatever its value (the
+    /// distributions that name a web ACL of their own).
+    pub fn writing(&self, section: &str, field: &str) -> Vec<&str> {
+        self.names(section)
+            .iter()
+            .filter(|name| {
+                self.written
+                    .get(&(section.to_string(), name.to_string()))
+                    .is_some_and(|fields| fields.iter().any(|written| written == field))
+            })
+            .map(String::as_str)
+            .collect()
     }
 
     /// How many items entry `name` of `section` lists under its `field` (a cluster's
@@ -186,6 +207,8 @@ mod tests {
         );
         assert_eq!(declared.saying("secrets", "generate", "false"), ["a", "d"]);
         assert!(declared.saying("keys", "generate", "false").is_empty());
+        assert_eq!(declared.writing("secrets", "generate"), ["a", "b", "d"]);
+        assert!(declared.writing("secrets", "value").is_empty());
     }
 
     #[test]

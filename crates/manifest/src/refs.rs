@@ -21,7 +21,6 @@ pub const ATTRIBUTES: &[(&str, &[&str])] = &[
         "load_balancers",
         &["dns_name", "zone_id", "arn", "name", "arn_suffix"],
     ),
-    ("distributions", &["domain_name", "id", "arn"]),
     (
         "buckets",
         &["name", "arn", "domain_name", "regional_domain_name"],

@@ -22,7 +22,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "load_balancers",
     "services",
     "buckets",
-    "distributions",
     "outputs",
     "environments",
 ];
@@ -60,6 +59,9 @@ pub struct Manifest {
     /// What destroy leaves in place encrypted under the stack's keys, as each section
     /// says it (the `keys` section checks its keys against it).
     pub kept_encrypted: Vec<super::keys::KeptEncrypted>,
+    /// What validates but would fail on AWS, as each registered section says it
+    /// (`Section::warnings`): printed before a plan, never an error.
+    pub warnings: Vec<String>,
     /// A registered section's resources by key, with the names they have in AWS
     /// (`Section::names`: a database's identifier), which other sections' decoding
     /// needs (an alarm's dimension); see [`Manifest::names`].
@@ -77,6 +79,12 @@ pub struct Attachment {
 }
 
 impl Manifest {
+    /// Whether a resource of `section` is attached to `to_section.to_key` (a distribution
+    /// uses certificate `to_key`).
+    pub fn is_attached(&self, section: &str, to_section: &str, to_key: &str) -> bool {
+        self.attached(section, to_section, to_key).is_some()
+    }
+
     /// The key of the resource of `section` attached to `to_section.to_key`, if one is.
     pub fn attached(&self, section: &str, to_section: &str, to_key: &str) -> Option<&str> {
         self.attachments
@@ -170,6 +178,12 @@ pub trait Section: Sync {
         Vec::new()
     }
 
+    /// What of the decoded section validates but would fail on AWS (a distribution that
+    /// reaches a load balancer over HTTPS without the Host its certificate covers).
+    fn warnings(&self, _decoded: &Decoded) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Its decoded resources, each key with the name it has in AWS (a database's
     /// identifier), which other sections may need as they decode (an alarm's
     /// dimension); a section decoded after it sees them in `Manifest::names`.
@@ -225,7 +239,7 @@ pub fn decode(
         &security_groups,
         &declared,
     );
-    let edge = decode_edge(decoder, &fields, base, &containers, &declared);
+    let edge = decode_edge(decoder, &fields, base, &declared);
     // Without a valid stack name the registered sections are still decoded (on a
     // placeholder, as the built-in ones were), so that their mistakes are told with it.
     let named = stack.is_some();
@@ -249,6 +263,7 @@ pub fn decode(
         attachments: Vec::new(),
         kept_encrypted: Vec::new(),
         names: BTreeMap::new(),
+        warnings: Vec::new(),
     };
     manifest.kept_encrypted = super::keys::kept_encrypted(&manifest);
     // The registered kinds' sections, once what they may refer to is decoded.
@@ -264,6 +279,8 @@ pub fn decode(
             manifest
                 .names
                 .insert(section.key(), section.names(&decoded));
+            let warnings = section.warnings(&decoded);
+            manifest.warnings.extend(warnings);
             manifest.sections.insert(section.key(), decoded);
         }
     }
@@ -353,19 +370,12 @@ fn decode_edge(
     decoder: &mut Decoder,
     fields: &Fields<'_>,
     base: &std::path::Path,
-    containers: &Containers,
     declared: &Declared,
 ) -> Edge {
     let cx = edge::Context {
         base,
-        load_balancers: containers
-            .load_balancers
-            .iter()
-            .map(|lb| lb.key.clone())
-            .collect(),
         tags: decode_tags,
         keys: declared.names("keys").to_vec(),
-        certificates: declared.names("certificates").to_vec(),
     };
     edge::decode(decoder, fields, &cx)
 }
@@ -449,7 +459,7 @@ fn check_stack(decoder: &mut Decoder, stack: Spanned<String>) -> Option<String> 
     None
 }
 
-fn decode_tags(decoder: &mut Decoder, node: &Node) -> BTreeMap<String, String> {
+pub fn decode_tags(decoder: &mut Decoder, node: &Node) -> BTreeMap<String, String> {
     let mut tags = BTreeMap::new();
     for (key, value) in decoder.named(node, "tags") {
         let lower = key.value.to_ascii_lowercase();

@@ -1,34 +1,19 @@
-//! CloudFront: distributions (`distribution.<key>`), the Origin Access Controls through
-//! which they read private buckets (`origin_access_control.<bucket key>`), and the
-//! invalidations a sync asks for.
-//!
-//! Distributions carry the ownership tags from CreateDistributionWithTags. Origin Access
-//! Controls have no tags in the API: their description, written in the create call, says
-//! `edgectl:stack=<stack> edgectl:id=<id>`, and nothing else is taken for one of ours.
-
-pub mod distribution;
-pub mod origin_access_control;
+//! What CloudFront's kinds share (the distributions and their Origin Access Controls,
+//! `kinds/distribution`; the invalidations a bucket's sync asks for, `s3::invalidation`):
+//! one listing of the stack's distributions, the wait for a change to deploy, the
+//! invalidation call, the tagging.
 
 use std::time::Duration;
 
-use std::sync::Arc;
-
-use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
+use aws_sdk_cloudfront::types::{InvalidationBatch, Paths, Tag, TagKeys, Tags};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use sha2::{Digest as _, Sha256};
 
 use super::errors::{AwsError, AwsResultExt, built};
-use super::{Adapter, Cx, OpCx, tags};
+use super::{Cx, OpCx, tags};
 use crate::engine::model::ResourceId;
 use crate::engine::retry;
-use crate::ids::{DISTRIBUTION, ORIGIN_ACCESS_CONTROL as OAC};
-
-pub fn adapters() -> Vec<Arc<dyn Adapter>> {
-    vec![
-        Arc::new(distribution::DistributionAdapter),
-        Arc::new(origin_access_control::OriginAccessControlAdapter),
-    ]
-}
+use crate::ids::DISTRIBUTION;
 
 /// A distribution of the stack, as listed: logical id, id, ARN and tags.
 #[derive(Clone, Debug)]
@@ -227,4 +212,35 @@ pub async fn wait_deployed(op: &OpCx<'_>, id: &str) -> Result<String, AwsError> 
         },
     )
     .await
+}
+
+pub fn cloudfront_tags(pairs: Vec<(String, String)>) -> Result<Tags, AwsError> {
+    let items: Vec<Tag> = pairs
+        .into_iter()
+        .map(|(key, value)| built("Tag", Tag::builder().key(key).value(value).build()))
+        .collect::<Result<_, _>>()?;
+    Ok(Tags::builder().set_items(Some(items)).build())
+}
+
+#[async_trait::async_trait]
+impl tags::Tagging for aws_sdk_cloudfront::Client {
+    async fn tag(&self, arn: &str, tags: Vec<(String, String)>) -> Result<(), AwsError> {
+        self.tag_resource()
+            .resource(arn)
+            .tags(cloudfront_tags(tags)?)
+            .send()
+            .await
+            .aws("TagResource")
+            .map(drop)
+    }
+
+    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), AwsError> {
+        self.untag_resource()
+            .resource(arn)
+            .tag_keys(TagKeys::builder().set_items(Some(keys)).build())
+            .send()
+            .await
+            .aws("UntagResource")
+            .map(drop)
+    }
 }

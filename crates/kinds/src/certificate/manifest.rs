@@ -30,7 +30,6 @@ pub fn decode(decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Vec<Ce
     // Validation zones are the zones that decoded (with their domains).
     let zones = manifest.names("zones");
     let containers = &manifest.containers;
-    let edge = &manifest.edge;
     let zone_keys = manifest.declared.names("zones");
     let mut out = Vec::new();
     for Entry { key, fields, .. } in decoder.entries(node, "certificates", CERTIFICATE) {
@@ -86,10 +85,7 @@ pub fn decode(decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Vec<Ce
             .iter()
             .flat_map(|lb| &lb.listeners)
             .any(|listener| listener.certificate.as_deref() == Some(reference.as_str()));
-        let by_distribution = edge
-            .distributions
-            .iter()
-            .any(|distribution| distribution.certificate.as_deref() == Some(reference.as_str()));
+        let by_distribution = manifest.is_attached("distributions", "certificates", &key.value);
         // In us-east-1 one certificate serves both.
         if by_listener && by_distribution && region.is_some_and(|region| region != "us-east-1") {
             decoder.error(

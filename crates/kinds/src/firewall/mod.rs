@@ -55,11 +55,10 @@ impl Section for Firewalls {
             load_balancers: manifest.declared.names("load_balancers").to_vec(),
             distributions: manifest.declared.names("distributions").to_vec(),
             with_web_acl: manifest
-                .edge
-                .distributions
-                .iter()
-                .filter(|distribution| distribution.web_acl.is_some())
-                .map(|distribution| distribution.key.clone())
+                .declared
+                .writing("distributions", "web_acl")
+                .into_iter()
+                .map(str::to_string)
                 .collect(),
         };
         Some(Arc::new(manifest::decode(decoder, node, &cx)))

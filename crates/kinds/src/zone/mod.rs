@@ -52,12 +52,16 @@ impl Section for Zones {
     ) -> Option<Decoded> {
         let node = fields.get(SECTION)?;
         let cx = manifest::Context {
-            distributions: manifest
-                .edge
-                .distributions
-                .iter()
-                .map(|distribution| (distribution.key.clone(), distribution.ipv6))
-                .collect(),
+            // IPv6 unless the distribution writes `ipv6: false`.
+            distributions: {
+                let without = manifest.declared.saying("distributions", "ipv6", "false");
+                manifest
+                    .declared
+                    .names("distributions")
+                    .iter()
+                    .map(|key| (key.clone(), !without.contains(&key.as_str())))
+                    .collect()
+            },
             load_balancers: manifest
                 .containers
                 .load_balancers

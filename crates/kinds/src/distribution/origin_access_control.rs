@@ -7,22 +7,11 @@ use aws_sdk_cloudfront::types::{
     OriginAccessControlSigningProtocols, OriginAccessControlSummary,
 };
 
+use super::lower::OriginAccessControlProps;
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::{Cx, OpCx};
 use crate::engine::model::{Desired, Observed, ResourceId};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use crate::{Cx, OpCx};
-
-crate::engine::properties! {
-    /// An Origin Access Control: what the API lets it say, all changed in place.
-    pub struct OriginAccessControlProps (changes: OriginAccessControlChanges) {
-        /// `<stack>-<bucket key>`, unique in the account, at most 64 characters.
-        pub name: String => InPlace,
-        /// What it signs for: `s3`.
-        pub origin_type: String => InPlace,
-        /// When and how it signs: `always sigv4`.
-        pub signing: String => InPlace,
-    }
-}
 
 fn description(stack: &str, id: &ResourceId) -> String {
     format!("edgectl:stack={stack} edgectl:id={id}")
@@ -84,7 +73,7 @@ pub async fn preflight_create(cx: &Cx, desired: &Desired) -> Result<(), String> 
     let Some(taken) = all.iter().find(|summary| summary.name() == name) else {
         return Ok(());
     };
-    match crate::tags::name_taken(
+    match crate::aws::tags::name_taken(
         &cx.stack,
         &desired.id,
         &format!("origin access control `{name}` ({})", taken.id()),
@@ -237,7 +226,7 @@ impl crate::engine::kind::Kind for OriginAccessControlAdapter {
     type Cx = Cx;
 
     fn kinds(&self) -> &'static [&'static str] {
-        &[super::OAC]
+        &[crate::aws::ids::ORIGIN_ACCESS_CONTROL]
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -272,7 +261,7 @@ impl crate::engine::kind::Kind for OriginAccessControlAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::oac_id;
+    use crate::aws::ids::oac_id;
 
     #[test]
     fn only_values_cloudfront_knows_are_sent() {

@@ -12,21 +12,26 @@ use aws_sdk_cloudfront::types::{
     CustomErrorResponses, CustomHeaders, CustomOriginConfig, DefaultCacheBehavior,
     DistributionConfig, DistributionConfigWithTags, HttpVersion, LoggingConfig, Method,
     MinimumProtocolVersion, Origin, OriginCustomHeader, OriginProtocolPolicy, OriginSslProtocols,
-    Origins, PriceClass, S3OriginConfig, SslProtocol, SslSupportMethod, Tag, TagKeys, Tags,
-    ViewerCertificate, ViewerProtocolPolicy,
+    Origins, PriceClass, S3OriginConfig, SslProtocol, SslSupportMethod, ViewerCertificate,
+    ViewerProtocolPolicy,
 };
 use futures::stream::{self, StreamExt, TryStreamExt};
 use sha2::{Digest as _, Sha256};
 
-use super::{DISTRIBUTION, OwnedDistribution, id_from_arn, wait_deployed};
+use super::lower::{
+    DistributionBehavior, DistributionChanges, DistributionErrorResponse, DistributionLogging,
+    DistributionOrigin, DistributionProps, shown_policy,
+};
+use crate::aws::cloudfront::{OwnedDistribution, cloudfront_tags, id_from_arn, wait_deployed};
+use crate::aws::ids::DISTRIBUTION;
 use std::time::Duration;
 
-use crate::conditions::{self, Condition, Means};
+use crate::aws::conditions::{self, Condition, Means};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use crate::{Cx, OpCx, tags};
 
 /// CloudFront's lists carry their own length (`Aliases { quantity, items }`, ...).
 macro_rules! counted {
@@ -42,108 +47,11 @@ macro_rules! counted {
     }};
 }
 
-crate::engine::properties! {
-    /// A distribution, as far as the manifest can say it (CloudFront fills in the rest).
-    pub struct DistributionProps (changes: DistributionChanges) {
-        pub comment: String => InPlace,
-        pub enabled: bool => InPlace,
-        /// The names it answers to besides its own.
-        pub aliases: BTreeSet<String> => InPlace,
-        /// The stack's certificate (its ARN once issued), an ARN, or nothing (CloudFront's
-        /// own certificate).
-        pub certificate: Value => InPlace,
-        /// With a certificate only.
-        pub minimum_tls: Option<String> => InPlace,
-        /// `PriceClass_All`, `PriceClass_200` or `PriceClass_100`.
-        pub price_class: String => InPlace,
-        /// Empty for none.
-        pub default_root_object: String => InPlace,
-        pub http_version: String => InPlace,
-        pub ipv6: bool => InPlace,
-        /// The stack's firewall (its ARN once made), a web ACL's ARN, or nothing.
-        pub web_acl: Value => InPlace,
-        pub logging: Option<DistributionLogging> => InPlace,
-        pub origins: Vec<DistributionOrigin> => InPlace,
-        pub default: DistributionBehavior => InPlace,
-        /// In order: the first whose path matches serves a request.
-        pub behaviors: Vec<DistributionBehavior> => InPlace,
-        /// By status code.
-        pub errors: Vec<DistributionErrorResponse> => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
-
-crate::engine::record! {
-    /// Where a distribution writes its access logs.
-    pub struct DistributionLogging {
-        /// `<bucket>.s3.amazonaws.com`.
-        pub bucket: String,
-        pub prefix: String,
-    }
-}
-
-crate::engine::record! {
-    /// Where a distribution reads from: a bucket through its Origin Access Control, or a
-    /// server (the stack's load balancer, a domain).
-    pub struct DistributionOrigin {
-        /// Its id inside the distribution.
-        pub id: String,
-        /// The bucket's regional domain or a server's; the stack's load balancer by
-        /// reference (its ARN once live).
-        pub domain: Value,
-        /// Empty for the root.
-        pub path: String,
-        pub s3: bool,
-        /// A bucket's Origin Access Control, by reference; none for a server.
-        pub oac: Option<Value>,
-        /// A server's `http-only`, `https-only` or `match-viewer`; none for a bucket.
-        pub protocol: Option<String>,
-        /// Headers CloudFront adds to each request to the origin.
-        pub headers: BTreeMap<String, String>,
-    }
-}
-
-crate::engine::record! {
-    /// How a distribution serves the requests of a path (or, the default one, all others).
-    pub struct DistributionBehavior {
-        /// The pattern; none for the default behaviour (left out of its map).
-        pub path: Option<String> => optional,
-        /// The origin's id.
-        pub origin: String,
-        /// A managed policy by the name the plan shows, another by its id.
-        pub cache_policy: String,
-        pub origin_request_policy: Option<String>,
-        pub methods: BTreeSet<String>,
-        pub cached_methods: BTreeSet<String>,
-        pub compress: bool,
-        pub viewer_protocol: String,
-    }
-}
-
-crate::engine::record! {
-    /// What a distribution answers for an error status.
-    pub struct DistributionErrorResponse {
-        pub code: i64,
-        /// The page served instead, if any.
-        pub page: Option<String>,
-        /// The status served with it, if another.
-        pub status: Option<i64>,
-        /// Seconds the error is cached.
-        pub ttl: i64,
-    }
-}
-
-/// A managed policy's name as the plan shows it (`Managed-CachingOptimized`), from its id
-/// (another policy's id as it is).
-pub fn shown_policy(id: &str) -> String {
-    crate::known::policy_name(id).map_or_else(|| id.to_string(), str::to_string)
-}
-
 /// A managed policy's id from the name the plan shows (or the id itself).
 fn policy_id(value: &str) -> String {
-    crate::known::CACHE_POLICIES
+    crate::base::known::CACHE_POLICIES
         .iter()
-        .chain(crate::known::ORIGIN_REQUEST_POLICIES)
+        .chain(crate::base::known::ORIGIN_REQUEST_POLICIES)
         .find(|(_, aws, _)| *aws == value)
         .map_or(value.to_string(), |(_, _, id)| id.to_string())
 }
@@ -175,7 +83,7 @@ macro_rules! behavior_view {
 /// Load balancers' DNS names -> ARNs, read only when a distribution has a custom origin
 /// that looks like one (the listing the load balancers' observe shares).
 async fn load_balancer_arns(cx: &Cx) -> Result<BTreeMap<String, String>, AwsError> {
-    Ok(crate::elbv2::listing(cx)
+    Ok(crate::aws::elbv2::listing(cx)
         .await?
         .iter()
         .filter_map(|lb| {
@@ -191,7 +99,7 @@ pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
     let cloudfront = &cx.clients.cloudfront;
     // The full config of each of the stack's own.
     let owned: Vec<Option<(OwnedDistribution, DistributionProps)>> =
-        stream::iter(super::owned(cx).await?.to_vec())
+        stream::iter(crate::aws::cloudfront::owned(cx).await?.to_vec())
             .map(|found| async move {
                 let config = cloudfront
                     .get_distribution_config()
@@ -597,37 +505,6 @@ async fn config(
     )
 }
 
-fn cloudfront_tags(pairs: Vec<(String, String)>) -> Result<Tags, AwsError> {
-    let items: Vec<Tag> = pairs
-        .into_iter()
-        .map(|(key, value)| built("Tag", Tag::builder().key(key).value(value).build()))
-        .collect::<Result<_, _>>()?;
-    Ok(Tags::builder().set_items(Some(items)).build())
-}
-
-#[async_trait::async_trait]
-impl tags::Tagging for aws_sdk_cloudfront::Client {
-    async fn tag(&self, arn: &str, tags: Vec<(String, String)>) -> Result<(), AwsError> {
-        self.tag_resource()
-            .resource(arn)
-            .tags(cloudfront_tags(tags)?)
-            .send()
-            .await
-            .aws("TagResource")
-            .map(drop)
-    }
-
-    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), AwsError> {
-        self.untag_resource()
-            .resource(arn)
-            .tag_keys(TagKeys::builder().set_items(Some(keys)).build())
-            .send()
-            .await
-            .aws("UntagResource")
-            .map(drop)
-    }
-}
-
 /// What other values may refer to: `${distributions.<key>.id}` (what an invalidation or a
 /// pipeline names) and `.domain_name`.
 fn published(id: &str, domain_name: &str) -> BTreeMap<String, String> {
@@ -730,7 +607,7 @@ pub async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError
         .distribution_config_with_tags(
             DistributionConfigWithTags::builder()
                 .distribution_config(config)
-                .tags(cloudfront_tags(crate::tags::for_create(op, &props.tags))?)
+                .tags(cloudfront_tags(tags::for_create(op, &props.tags))?)
                 .build(),
         )
         .send()
