@@ -92,7 +92,7 @@ pub struct Observation {
 
 /// Starts local work for a plan of `manifest` (see [`crate::lower::warm`]).
 pub fn warm(manifest: &Manifest) {
-    crate::lower::warm(manifest);
+    crate::lower::warm(manifest, &crate::kinds::lowerings());
 }
 
 pub async fn observe(

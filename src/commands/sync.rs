@@ -14,12 +14,11 @@ use std::time::{Duration, Instant};
 
 use crate::aws::Adapter;
 use crate::aws::ids::INVALIDATION;
-use crate::aws::s3::content;
 use crate::cli::{GlobalArgs, ManifestArgs};
 use crate::engine::model::ResourceId;
+use crate::kinds::bucket::{self, Bucket, content};
 use crate::lower::Env;
 use crate::manifest::Manifest;
-use crate::manifest::edge::Bucket;
 use crate::pipeline::{self, Observation};
 use crate::render::{self, Paint};
 
@@ -53,7 +52,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     let (manifest, adapters) = super::load(&options.manifest)?;
     // Which buckets, decided before any AWS call.
     let buckets = chosen(&manifest, &options.buckets)?;
-    crate::lower::objects::warm_buckets(buckets.iter().copied());
+    bucket::warm_buckets(buckets.iter().copied());
     let session = pipeline::connect(
         &super::connection(global),
         (&manifest).into(),
@@ -83,7 +82,7 @@ async fn sync_buckets(
         .iter()
         .map(|bucket| (crate::aws::ids::bucket_id(&bucket.key), bucket.name.clone()))
         .collect();
-    cx.reads.s3.scope(scope.clone());
+    let _ = cx.reads.scope.set(scope.clone());
     let content: Vec<Arc<dyn Adapter>> = adapters
         .iter()
         .filter(|adapter| adapter.kinds().iter().any(|kind| CONTENT.contains(kind)))
@@ -117,9 +116,7 @@ async fn sync_buckets(
     if plan.is_empty() {
         for bucket in buckets {
             let files = bucket.sync.as_ref().map_or(0, |wanted| {
-                content::scan(&crate::lower::objects::settings(wanted))
-                    .files
-                    .len()
+                content::scan(&bucket::sync_settings(wanted)).files.len()
             });
             crate::dataln!(
                 "  bucket {}: {} in sync",
@@ -169,7 +166,7 @@ async fn sync_buckets(
 /// The buckets named on the command line (by their key under `buckets:`), or every
 /// bucket with a `sync`.
 fn chosen<'a>(manifest: &'a Manifest, names: &[String]) -> Result<Vec<&'a Bucket>, SyncError> {
-    let buckets = &manifest.edge.buckets;
+    let buckets = bucket::synced(manifest);
     if names.is_empty() {
         let synced: Vec<&Bucket> = buckets
             .iter()

@@ -145,8 +145,6 @@ pub fn built_in() -> Vec<&'static Condition> {
         elbv2::listener::CONDITIONS,
         iam::CONDITIONS,
         logs::CONDITIONS,
-        s3::bucket::CONDITIONS,
-        s3::policy::CONDITIONS,
     ]
     .into_iter()
     .flatten()

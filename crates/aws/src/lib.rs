@@ -22,7 +22,6 @@ pub mod lock;
 pub mod logs;
 pub mod naming;
 pub mod resend;
-pub mod s3;
 pub mod tags;
 
 use std::sync::Arc;
@@ -169,8 +168,9 @@ pub struct Reads {
     pub ecs_services: tokio::sync::OnceCell<Vec<ecs::ClusterService>>,
     /// The load balancers, listeners and rules (`elbv2::balancers`, ...).
     pub elbv2: elbv2::Reads,
-    /// The stack's buckets and their listings (`s3::owned_buckets`, `s3::listing`).
-    pub s3: s3::Reads,
+    /// What a command restricts its reads to, kept by a fresh context: `edgectl sync`'s
+    /// buckets (logical id, name), each read by its name.
+    pub scope: std::sync::OnceLock<Vec<(crate::engine::model::ResourceId, String)>>,
     /// The stack's resources the Resource Groups Tagging API lists: KMS keys, SNS topics,
     /// CloudWatch alarms, ACM certificates, ... (`tags::tagged`).
     pub tagged: tokio::sync::OnceCell<Vec<tags::Tagged>>,
@@ -185,8 +185,12 @@ pub struct Reads {
 impl Reads {
     /// Nothing read yet; what scopes the reads (`edgectl sync`'s buckets) is kept.
     fn fresh(&self) -> Self {
+        let scope = std::sync::OnceLock::new();
+        if let Some(kept) = self.scope.get() {
+            let _ = scope.set(kept.clone());
+        }
         Self {
-            s3: self.s3.fresh(),
+            scope,
             ..Self::default()
         }
     }
@@ -251,7 +255,6 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters.extend(ecs::adapters());
     adapters.push(Arc::new(autoscaling::ScalingAdapter));
     adapters.extend(elbv2::adapters());
-    adapters.extend(s3::adapters());
     adapters
 }
 

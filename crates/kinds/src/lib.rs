@@ -17,6 +17,7 @@ use edgectl_lower as lower;
 use edgectl_manifest as manifest;
 
 pub mod alarm;
+pub mod bucket;
 pub mod certificate;
 pub mod cluster;
 pub mod dashboard;
@@ -47,7 +48,7 @@ pub struct Registration {
     pub tagged: &'static [&'static str],
     /// What its calls answer while AWS settles what they need (`aws::conditions`), which
     /// docs/aws-behaviour.md lists.
-    pub conditions: &'static [crate::aws::conditions::Condition],
+    pub conditions: &'static [&'static [crate::aws::conditions::Condition]],
 }
 
 /// Every kind in this shape. Adding one is a line here.
@@ -68,6 +69,9 @@ const ALL: &[Registration] = &[
     // Before the certificates, which validate through the zones' domains.
     zone::REGISTRATION,
     certificate::REGISTRATION,
+    // Granting after the distributions (what they read and serve of a bucket), before
+    // the keys (which encrypt a bucket).
+    bucket::REGISTRATION,
     // After the kinds it checks and grants: what they keep encrypted, what they use.
     key::REGISTRATION,
 ];
@@ -96,7 +100,10 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
 /// Every kind's conditions: the built-in kinds' and the registered ones'.
 pub fn conditions() -> Vec<&'static crate::aws::conditions::Condition> {
     let mut all = crate::aws::conditions::built_in();
-    all.extend(ALL.iter().flat_map(|kind| kind.conditions));
+    all.extend(
+        ALL.iter()
+            .flat_map(|kind| kind.conditions.iter().copied().flatten()),
+    );
     all
 }
 

@@ -12,15 +12,11 @@ use edgectl_engine as engine;
 use edgectl_manifest as manifest;
 
 pub mod autoscaling;
-pub mod bucket;
-pub mod bucket_policy;
 pub mod elastic_ip;
 pub mod internet_gateway;
-pub mod invalidation;
 pub mod load_balancer;
 pub mod log_group;
 pub mod nat_gateway;
-pub mod objects;
 pub mod refs;
 pub mod role;
 pub mod route_table;
@@ -43,6 +39,10 @@ pub trait Lowering: Sync {
     /// Its resources; what they use of other kinds' (the stack's key it encrypts with)
     /// recorded in `uses` ([`uses::Uses`]) as it names them.
     fn desired(&self, manifest: &Manifest, env: &Env, uses: &mut uses::Uses) -> Vec<Desired>;
+
+    /// Starts local work its lowering will need in the background, while AWS is read (a
+    /// bucket's sync hashes its files): see [`warm`].
+    fn warm(&self, _manifest: &Manifest) {}
 
     /// Whether it grants what the others recorded in `uses` (a key's policy): such a
     /// kind is lowered after every other, and reads `uses` whole.
@@ -116,21 +116,16 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &Kinds<'_>) -> Vec<Desired
     out.extend(service::desired(manifest, &mut uses));
     out.extend(load_balancer::desired(manifest, env, &mut uses));
     out.extend(target_group::desired(manifest, env));
-    out.extend(bucket::desired(manifest, &mut uses));
     for (_, kind) in kinds.iter().filter(|(_, kind)| !kind.grants()) {
         out.extend(kind.desired(manifest, env, &mut uses));
     }
-    // A bucket's sync: its objects, and the invalidation of the distributions that
-    // recorded serving it.
-    out.extend(objects::desired(manifest, &uses));
-    out.extend(invalidation::desired(manifest, &uses));
     // The roles grant what the services read (a secret's key, from `uses.key_of`).
     out.extend(role::desired(manifest, env, &uses));
-    // Last, what grants what the others said they use: a key's policy, a bucket's.
+    // Last, what grants what the others said they use (a bucket's policy, its sync's
+    // invalidation, a zone's records, a key's policy), in the order `kinds` lists them.
     for (_, kind) in kinds.iter().filter(|(_, kind)| kind.grants()) {
         out.extend(kind.desired(manifest, env, &mut uses));
     }
-    out.extend(bucket_policy::desired(manifest, env, &uses));
     uses.order(&mut out);
     refs::templates(manifest, env, kinds, &mut out);
     out
@@ -156,8 +151,10 @@ pub fn outputs(
 
 /// Starts local work a plan will need (hashing a sync's files) in the background, so that
 /// it runs while AWS is read. Plan and apply call it; destroy does not.
-pub fn warm(manifest: &Manifest) {
-    objects::warm(manifest);
+pub fn warm(manifest: &Manifest, kinds: &Kinds<'_>) {
+    for (_, kind) in kinds {
+        kind.warm(manifest);
+    }
 }
 
 /// A listener's or distribution's `certificate` as a value: an ARN as written, or the

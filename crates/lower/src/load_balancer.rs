@@ -63,12 +63,11 @@ pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired>
                 .as_ref()
                 .and_then(|(bucket, _)| {
                     manifest
-                        .edge
-                        .buckets
+                        .names("buckets")
                         .iter()
-                        .find(|candidate| candidate.name == *bucket)
+                        .find(|(_, name)| name == bucket)
                 })
-                .map(|bucket| crate::aws::ids::policy_id(&bucket.key))
+                .map(|(key, _)| crate::aws::ids::policy_id(key))
                 .into_iter()
                 .collect(),
         });

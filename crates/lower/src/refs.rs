@@ -112,25 +112,6 @@ fn attribute(
             .find(|lb| lb.key == *key)
             .map(|lb| literal(&lb.name)),
         ("load_balancers", name) => Some(vec![Value::Ref(load_balancer_id(key).attribute(name))]),
-        ("buckets", what) => manifest
-            .edge
-            .buckets
-            .iter()
-            .find(|bucket| bucket.key == *key)
-            .map(|bucket| {
-                let name = &bucket.name;
-                match what {
-                    "arn" => literal(&format!(
-                        "arn:{}:s3:::{name}",
-                        crate::aws::iam::partition(&env.region)
-                    )),
-                    "domain_name" => literal(&format!("{name}.s3.amazonaws.com")),
-                    "regional_domain_name" => {
-                        literal(&format!("{name}.s3.{}.amazonaws.com", env.region))
-                    }
-                    _ => literal(name),
-                }
-            }),
         (section, attribute) => kinds
             .iter()
             .find(|(key, _)| *key == section)
@@ -147,10 +128,10 @@ mod tests {
     use crate::manifest::refs::{CLOSE, OPEN};
 
     #[test]
-    fn references_become_templates_and_known_values_text() {
+    fn references_to_live_attributes_become_templates() {
         let manifest = crate::manifest::parse(
             "m.yaml",
-            "stack: demo\nregion: eu-west-1\nbuckets:\n  site: { name: demo-site }\n",
+            "stack: demo\nregion: eu-west-1\n",
             &Default::default(),
         )
         .unwrap();
@@ -162,15 +143,6 @@ mod tests {
             text.replace("${", &OPEN.to_string())
                 .replace('}', &CLOSE.to_string())
         };
-        assert_eq!(
-            template(
-                &manifest,
-                &env,
-                &[],
-                &marked("https://${buckets.site.regional_domain_name}/")
-            ),
-            Value::str("https://demo-site.s3.eu-west-1.amazonaws.com/")
-        );
         assert_eq!(
             template(
                 &manifest,

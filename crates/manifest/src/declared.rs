@@ -18,6 +18,8 @@ pub struct Declared {
     names: BTreeMap<String, Vec<String>>,
     /// (section, name) -> the entry's fields written as plain scalars.
     plain: BTreeMap<(String, String), BTreeMap<String, String>>,
+    /// (section, name) -> the entry's fields written as scalars, plain or quoted.
+    text: BTreeMap<(String, String), BTreeMap<String, String>>,
     /// (section, name) -> the entry's fields written as maps, with their keys: the names
     /// an entry declares inside itself (a file system's access points).
     nested: BTreeMap<(String, String), BTreeMap<String, Vec<String>>>,
@@ -73,7 +75,17 @@ impl Declared {
                                 _ => None,
                             })
                             .collect();
+                        let text = fields
+                            .iter()
+                            .filter_map(|(field, value)| match &value.kind {
+                                NodeKind::Scalar { text, .. } => {
+                                    Some((scalar(field)?.to_string(), text.clone()))
+                                }
+                                _ => None,
+                            })
+                            .collect();
                         let at = (section.to_string(), name.to_string());
+                        declared.text.insert(at.clone(), text);
                         let written = fields
                             .iter()
                             .filter_map(|(field, _)| scalar(field).map(str::to_string))
@@ -118,6 +130,21 @@ impl Declared {
             .get(&(section.to_string(), name.to_string()))
             .and_then(|fields| fields.get(field))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// The names of `section` whose entry writes `field: value`, plain or quoted (a
+    /// choice of words: the buckets whose `object_ownership` is `preferred`).
+    pub fn saying_text(&self, section: &str, field: &str, value: &str) -> Vec<&str> {
+        self.names(section)
+            .iter()
+            .filter(|name| {
+                self.text
+                    .get(&(section.to_string(), name.to_string()))
+                    .and_then(|fields| fields.get(field))
+                    .is_some_and(|written| written == value)
+            })
+            .map(String::as_str)
+            .collect()
     }
 
     /// The names of `section` whose entry writes `field`, whatever its value (the
@@ -208,6 +235,10 @@ mod tests {
         assert_eq!(declared.saying("secrets", "generate", "false"), ["a", "d"]);
         assert!(declared.saying("keys", "generate", "false").is_empty());
         assert_eq!(declared.writing("secrets", "generate"), ["a", "b", "d"]);
+        assert_eq!(
+            declared.saying_text("secrets", "generate", "false"),
+            ["a", "b", "d"]
+        );
         assert!(declared.writing("secrets", "value").is_empty());
     }
 

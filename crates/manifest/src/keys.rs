@@ -92,10 +92,6 @@ pub fn kept_encrypted(manifest: &super::Manifest) -> Vec<KeptEncrypted> {
             });
         }
     };
-    for bucket in &manifest.edge.buckets {
-        let key = bucket.kms.as_ref().and_then(Option::as_ref);
-        keep(bucket.retain, key, format!("bucket `{}`", bucket.key));
-    }
     for service in &manifest.containers.services {
         let what = format!("the logs of service `{}`", service.key);
         keep(service.retain_logs, service.log_key.as_ref(), what);

@@ -11,7 +11,6 @@ pub mod decode;
 pub mod diag;
 pub mod discovery;
 pub mod dns;
-pub mod edge;
 pub mod environments;
 pub mod keys;
 pub mod marks;

@@ -4,7 +4,6 @@
 use super::containers::{self, Containers};
 use super::declared::Declared;
 use super::decode::{Decoder, Fields, Spanned};
-use super::edge::{self, Edge};
 use super::network::{
     Network, SecurityGroup, decode_network, decode_security_groups, valid_region,
 };
@@ -21,7 +20,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "security_groups",
     "load_balancers",
     "services",
-    "buckets",
     "outputs",
     "environments",
 ];
@@ -39,7 +37,8 @@ pub struct Manifest {
     pub network: Option<Network>,
     pub security_groups: Vec<SecurityGroup>,
     pub containers: Containers,
-    pub edge: Edge,
+    /// The manifest's folder: relative paths in it (a bucket's `sync.source`) start there.
+    pub base: std::path::PathBuf,
     /// The environment chosen (`--env`), when the manifest declares several.
     pub environment: Option<String>,
     /// What `apply` prints at the end and `edgectl output` reads live.
@@ -239,7 +238,6 @@ pub fn decode(
         &security_groups,
         &declared,
     );
-    let edge = decode_edge(decoder, &fields, base, &declared);
     // Without a valid stack name the registered sections are still decoded (on a
     // placeholder, as the built-in ones were), so that their mistakes are told with it.
     let named = stack.is_some();
@@ -251,7 +249,7 @@ pub fn decode(
         network,
         security_groups,
         containers,
-        edge,
+        base: base.to_path_buf(),
         environment: None,
         outputs: fields
             .get("outputs")
@@ -363,21 +361,6 @@ fn scope<'a>(
             .map(|group| group.name.clone())
             .collect(),
     }
-}
-
-/// Buckets and distributions, which may refer to load balancers, keys and certificates.
-fn decode_edge(
-    decoder: &mut Decoder,
-    fields: &Fields<'_>,
-    base: &std::path::Path,
-    declared: &Declared,
-) -> Edge {
-    let cx = edge::Context {
-        base,
-        tags: decode_tags,
-        keys: declared.names("keys").to_vec(),
-    };
-    edge::decode(decoder, fields, &cx)
 }
 
 /// `outputs: { url: "https://${distributions.cdn.domain_name}" }`, or with a description

@@ -27,7 +27,7 @@ pub const REGISTRATION: super::Registration = super::Registration {
     section: &Clusters,
     lowering: &Clusters,
     adapters: || vec![Arc::new(adapter::ClusterAdapter)],
-    conditions: adapter::CONDITIONS,
+    conditions: &[adapter::CONDITIONS],
     // Found by ListClusters and DescribeClusters (tags come with it).
     tagged: &[],
 };

@@ -38,7 +38,7 @@ pub const REGISTRATION: super::Registration = super::Registration {
             Arc::new(adapter::InstanceAdapter),
         ]
     },
-    conditions: adapter::CONDITIONS,
+    conditions: &[adapter::CONDITIONS],
     // Found by DescribeDBInstances (tags come with it) and the groups' listings.
     tagged: &[],
 };

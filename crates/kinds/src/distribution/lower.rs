@@ -276,12 +276,7 @@ pub fn bucket_domain(name: &str, region: &str) -> String {
 }
 
 pub fn bucket_name<'m>(manifest: &'m Manifest, key: &str) -> &'m str {
-    manifest
-        .edge
-        .buckets
-        .iter()
-        .find(|bucket| bucket.key == key)
-        .map_or("", |bucket| bucket.name.as_str())
+    manifest.name_of("buckets", key).unwrap_or_default()
 }
 
 /// One Origin Access Control per bucket the distributions serve.

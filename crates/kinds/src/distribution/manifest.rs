@@ -10,7 +10,6 @@ use crate::base::known::{CACHE_POLICIES, ORIGIN_REQUEST_POLICIES, policy_id};
 use crate::manifest::decode::flag;
 use crate::manifest::decode::{Decoder, Entry, Fields, Spanned, list};
 use crate::manifest::diag::{Pos, suggest};
-use crate::manifest::edge::Bucket;
 use crate::manifest::yaml::{Node, NodeKind};
 
 const DISTRIBUTION: &[&str] = &[
@@ -133,10 +132,19 @@ pub struct ErrorResponse {
     pub ttl: i64,
 }
 
+/// One of the stack's buckets as the distributions see it: its key, and whether it takes
+/// ACLs (CloudFront delivers its logs with one), as its entry writes them.
+pub struct Bucket {
+    pub key: String,
+    /// `BucketOwnerEnforced` (ACLs disabled, S3's default), `BucketOwnerPreferred` or
+    /// `ObjectWriter`.
+    pub object_ownership: &'static str,
+}
+
 /// What the distributions may refer to outside themselves.
-pub struct Context<'a> {
+pub struct Context {
     /// The stack's buckets, which origins and logging name.
-    pub buckets: &'a [Bucket],
+    pub buckets: Vec<Bucket>,
     /// The load balancers, which origins name.
     pub load_balancers: Vec<String>,
     /// The keys under `certificates:`, which distributions refer to as `certificates.<key>`.
@@ -144,8 +152,8 @@ pub struct Context<'a> {
 }
 
 /// The section at `node`.
-pub fn decode(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<Distribution> {
-    decode_distributions(decoder, node, cx, cx.buckets)
+pub fn decode(decoder: &mut Decoder, node: &Node, cx: &Context) -> Vec<Distribution> {
+    decode_distributions(decoder, node, cx, &cx.buckets)
 }
 
 fn strings(decoder: &mut Decoder, node: Option<&Node>, what: &str) -> Vec<String> {
@@ -163,7 +171,7 @@ fn strings(decoder: &mut Decoder, node: Option<&Node>, what: &str) -> Vec<String
 fn decode_distributions(
     decoder: &mut Decoder,
     node: &Node,
-    cx: &Context<'_>,
+    cx: &Context,
     buckets: &[Bucket],
 ) -> Vec<Distribution> {
     let mut out = Vec::new();
@@ -178,7 +186,7 @@ fn decode_distributions(
 fn decode_distribution(
     decoder: &mut Decoder,
     entry: &Entry<'_>,
-    cx: &Context<'_>,
+    cx: &Context,
     buckets: &[Bucket],
 ) -> Option<Distribution> {
     let Entry {
@@ -294,7 +302,7 @@ fn decode_viewer(
     decoder: &mut Decoder,
     fields: &Fields<'_>,
     at: Pos,
-    cx: &Context<'_>,
+    cx: &Context,
 ) -> (Vec<String>, Option<Spanned<String>>, Option<String>) {
     let aliases = strings(decoder, fields.get("aliases"), "aliases");
     let certificate = decode_certificate(decoder, fields, cx);
@@ -340,7 +348,7 @@ fn decode_behaviors(
     section: &str,
     at: Pos,
     origins: &mut Vec<Origin>,
-    cx: &Context<'_>,
+    cx: &Context,
     buckets: &[Bucket],
 ) -> Vec<Behavior> {
     let mut behaviors = Vec::new();
@@ -386,7 +394,7 @@ fn decode_behaviors(
 fn decode_certificate(
     decoder: &mut Decoder,
     fields: &Fields<'_>,
-    cx: &Context<'_>,
+    cx: &Context,
 ) -> Option<Spanned<String>> {
     let certificate = fields
         .get("certificate")
@@ -582,7 +590,7 @@ fn decode_origin(
     name: &Spanned<String>,
     body: &Node,
     section: &str,
-    cx: &Context<'_>,
+    cx: &Context,
     buckets: &[Bucket],
 ) -> Option<Origin> {
     let where_ = format!("{section}.origins.{}", name.value);
@@ -692,7 +700,7 @@ fn check_bucket(decoder: &mut Decoder, key: &str, pos: Pos, buckets: &[Bucket]) 
     None
 }
 
-fn check_load_balancer(decoder: &mut Decoder, key: &str, pos: Pos, cx: &Context<'_>) -> Option<()> {
+fn check_load_balancer(decoder: &mut Decoder, key: &str, pos: Pos, cx: &Context) -> Option<()> {
     if cx.load_balancers.iter().any(|lb| lb == key) {
         return Some(());
     }
@@ -733,7 +741,7 @@ fn behavior_origin(
     decoder: &mut Decoder,
     value: &Spanned<String>,
     origins: &mut Vec<Origin>,
-    cx: &Context<'_>,
+    cx: &Context,
     buckets: &[Bucket],
 ) -> Option<String> {
     if origins.iter().any(|origin| origin.id == value.value) {
@@ -820,7 +828,7 @@ fn decode_behavior(
     where_: &str,
     needs_path: bool,
     origins: &mut Vec<Origin>,
-    cx: &Context<'_>,
+    cx: &Context,
     buckets: &[Bucket],
 ) -> Option<Behavior> {
     let fields = decoder.fields(node, where_, BEHAVIOR)?;

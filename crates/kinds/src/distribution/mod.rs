@@ -35,7 +35,7 @@ pub const REGISTRATION: super::Registration = super::Registration {
             Arc::new(origin_access_control::OriginAccessControlAdapter),
         ]
     },
-    conditions: adapter::CONDITIONS,
+    conditions: &[adapter::CONDITIONS],
     // Found by CloudFront's listing and each one's tags (`aws::cloudfront::owned`); the
     // Origin Access Controls by their descriptions.
     tagged: &[],
@@ -53,7 +53,7 @@ impl Section for Distributions {
         &["domain_name", "id", "arn"]
     }
 
-    /// Origins name the stack's buckets (with what they decoded) and load balancers.
+    /// Origins name the stack's buckets and load balancers, as the manifest declares them.
     fn decode(
         &self,
         decoder: &mut Decoder,
@@ -61,8 +61,27 @@ impl Section for Distributions {
         manifest: &Manifest,
     ) -> Option<Decoded> {
         let node = fields.get(SECTION)?;
+        let declared = &manifest.declared;
+        let ownership = |key: &str, value: &str| {
+            declared
+                .saying_text("buckets", "object_ownership", value)
+                .contains(&key)
+        };
         let cx = manifest::Context {
-            buckets: &manifest.edge.buckets,
+            buckets: declared
+                .names("buckets")
+                .iter()
+                .map(|key| manifest::Bucket {
+                    key: key.clone(),
+                    object_ownership: if ownership(key, "preferred") {
+                        "BucketOwnerPreferred"
+                    } else if ownership(key, "writer") {
+                        "ObjectWriter"
+                    } else {
+                        "BucketOwnerEnforced"
+                    },
+                })
+                .collect(),
             load_balancers: manifest.declared.names("load_balancers").to_vec(),
             certificates: manifest.declared.names("certificates").to_vec(),
         };

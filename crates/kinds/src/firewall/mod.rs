@@ -30,7 +30,7 @@ pub const REGISTRATION: super::Registration = super::Registration {
             Arc::new(adapter::AssociationAdapter),
         ]
     },
-    conditions: adapter::CONDITIONS,
+    conditions: &[adapter::CONDITIONS],
     // Found by listing both scopes and reading each one's tags: moto's tagging API does
     // not list WAFv2.
     tagged: &[],

@@ -25,7 +25,7 @@ pub const REGISTRATION: super::Registration = super::Registration {
     section: &Keys,
     lowering: &Keys,
     adapters: || vec![Arc::new(adapter::KeyAdapter)],
-    conditions: adapter::CONDITIONS,
+    conditions: &[adapter::CONDITIONS],
     // KMS lists no keys by tag; the tagging API does.
     tagged: &["kms:key"],
 };

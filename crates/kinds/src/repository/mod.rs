@@ -25,7 +25,7 @@ pub const REGISTRATION: super::Registration = super::Registration {
     section: &Repositories,
     lowering: &Repositories,
     adapters: || vec![Arc::new(adapter::RepositoryAdapter)],
-    conditions: adapter::CONDITIONS,
+    conditions: &[adapter::CONDITIONS],
     // Found by DescribeRepositories and each one's tags.
     tagged: &[],
 };

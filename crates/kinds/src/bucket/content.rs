@@ -28,9 +28,9 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
-use crate::Cx;
+use crate::aws::Cx;
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::engine::model::Value;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind};
 
 /// A sync as lowering hands it over from the manifest: the folder, the key prefix,
 /// whether remote-only keys go, the Cache-Control rules (glob, value; first match wins)
@@ -246,7 +246,7 @@ fn scan_now(sync: &Sync) -> Scan {
             files: Vec::new(),
             error: Some(format!(
                 "cannot read {} in sync source `{}`, so nothing is synced: {}{}",
-                crate::text::plural(found.unreadable.len(), "entry"),
+                crate::base::text::plural(found.unreadable.len(), "entry"),
                 sync.source.display(),
                 shown.join("; "),
                 if found.unreadable.len() > shown.len() {

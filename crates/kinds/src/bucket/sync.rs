@@ -1,22 +1,20 @@
 //! Lowering: a bucket's synced content: the files of `sync.source`, hashed in the
 //! background (the one lowering that reads the disk).
 
-use super::uses::Uses;
+use super::content::{self, Scan, headers_fingerprint, scan, scan_value, unhashed};
+use super::lower::{ObjectsLocal, ObjectsProps, Target};
+use super::manifest::{self, Bucket};
 use crate::aws::ids::{bucket_id, objects_id};
-use crate::aws::s3::content::{self, Scan, headers_fingerprint, scan, scan_value, unhashed};
-use crate::aws::s3::invalidation::Target;
-use crate::aws::s3::objects::{ObjectsLocal, ObjectsProps};
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
-use crate::manifest::edge::Bucket;
-use crate::manifest::{self, Manifest};
+use crate::lower::uses::Uses;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The synced buckets' objects; run once the distributions recorded which buckets they
 /// serve (`uses.served`).
-pub fn desired(manifest: &Manifest, uses: &Uses) -> Vec<Desired> {
+pub fn desired(buckets: &[Bucket], uses: &Uses) -> Vec<Desired> {
     let mut out = Vec::new();
-    for bucket in &manifest.edge.buckets {
+    for bucket in buckets {
         let Some(sync) = &bucket.sync else {
             continue;
         };
@@ -54,8 +52,8 @@ pub fn desired(manifest: &Manifest, uses: &Uses) -> Vec<Desired> {
 
 /// Starts hashing the syncs' files in the background while AWS is read (see
 /// [`content::warm`]). Plan and apply call it before reading AWS.
-pub fn warm(manifest: &Manifest) {
-    warm_buckets(manifest.edge.buckets.iter());
+pub fn warm(buckets: &[Bucket]) {
+    warm_buckets(buckets);
 }
 
 /// [`warm`] for some of the manifest's buckets (`edgectl sync BUCKET`).
@@ -68,7 +66,7 @@ pub fn warm_buckets<'a>(buckets: impl IntoIterator<Item = &'a Bucket>) {
 }
 
 /// A bucket's `sync:` as the objects and invalidation kinds read it.
-pub fn settings(sync: &manifest::edge::Sync) -> content::Sync {
+pub fn settings(sync: &manifest::Sync) -> content::Sync {
     content::Sync {
         source: sync.source.clone(),
         prefix: sync.prefix.clone(),

@@ -1,21 +1,16 @@
-//! S3: buckets (`bucket.<key>`, `bucket.rs`), their policies (`bucket_policy.<key>`,
-//! `policy.rs`) and the objects edgectl syncs into them (`objects.<key>`, `objects.rs`),
-//! one adapter each, over reads they share once per command: the stack's buckets (one
-//! ListBuckets and each bucket's tags, [`owned_buckets`]) and each synced bucket's listing
-//! ([`listing`]; the comparison of local and live content is `content.rs`, which the
-//! invalidation kind in `cloudfront/` shares).
+//! What the S3 adapters share — buckets (`bucket.<key>`, `adapter.rs`), their policies
+//! (`bucket_policy.<key>`, `policy.rs`), the objects edgectl syncs into them
+//! (`objects.<key>`, `objects.rs`) and the invalidation of what distributions cache of
+//! them (`invalidation.<key>`, `invalidation.rs`) —: the reads made once per command, the
+//! stack's buckets (one ListBuckets and each bucket's tags, [`owned_buckets`]) and each
+//! synced bucket's listing ([`listing`]; the comparison of local and live content is
+//! `content.rs`), and the `edgectl:sync` tag, which nothing outside this folder writes.
 //!
 //! Ownership: a bucket carries `edgectl:stack` and `edgectl:id` from CreateBucket itself
 //! (`CreateBucketConfiguration.Tags`). A bucket with a sync carries `edgectl:sync`
 //! ([`SyncTag`]), which says where the synced objects live and how they were written, so
 //! observing lists objects only of those buckets. Every object edgectl uploads carries
 //! `x-amz-meta-edgectl-stack`, so that a destroy can tell its objects from others.
-
-pub mod bucket;
-pub mod content;
-pub mod invalidation;
-pub mod objects;
-pub mod policy;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,28 +20,19 @@ use aws_sdk_s3::types::{Delete, ObjectIdentifier, Tag};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
-use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use super::{Adapter, Cx, tags};
+use super::content::Listing;
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::ids::BUCKET;
+use crate::aws::{Cx, tags};
 use crate::engine::model::ResourceId;
-use crate::ids::{BUCKET, BUCKET_POLICY as POLICY, OBJECTS, objects_id};
-use content::Listing;
 
 /// Set on buckets whose manifest says `force_destroy: true`.
 pub const FORCE_DESTROY_TAG: &str = "edgectl:force-destroy";
 /// [`SyncTag`] on buckets edgectl syncs into.
-const SYNC_TAG: &str = "edgectl:sync";
+pub(super) const SYNC_TAG: &str = "edgectl:sync";
 /// Object metadata (`x-amz-meta-…`) naming the stack that uploaded an object.
 pub const OBJECT_STACK_KEY: &str = "edgectl-stack";
 pub const NO_SUCH_BUCKET: &str = "NoSuchBucket";
-
-pub fn adapters() -> Vec<Arc<dyn Adapter>> {
-    vec![
-        Arc::new(bucket::BucketAdapter),
-        Arc::new(policy::BucketPolicyAdapter),
-        Arc::new(objects::ObjectsAdapter),
-        Arc::new(invalidation::InvalidationAdapter),
-    ]
-}
 
 /// What the `edgectl:sync` tag records of a bucket's synced content, as words separated by
 /// spaces (tag values allow only letters, digits, spaces and `_ . : / = + @ -`): the key
@@ -146,11 +132,10 @@ impl OwnedBucket {
 type ListingKey = (String, String, bool);
 
 /// The S3 reads the bucket, policy, objects and invalidation kinds share, made once per
-/// command; a fresh context keeps only the scope.
+/// command (`Reads::kinds`); a command's scope (`edgectl sync`'s buckets) is the
+/// context's (`aws::Reads::scope`), kept by a fresh one.
 #[derive(Default)]
 pub struct Reads {
-    /// `edgectl sync`: only these buckets (logical id, name) are read, each by its name.
-    scope: std::sync::OnceLock<Vec<(ResourceId, String)>>,
     buckets: OnceCell<Vec<OwnedBucket>>,
     listings: Mutex<BTreeMap<ListingKey, Arc<OnceCell<Listing>>>>,
     /// The tag set this command last wrote on a bucket: S3 replaces a bucket's whole set,
@@ -158,22 +143,8 @@ pub struct Reads {
     written: Mutex<BTreeMap<String, Vec<(String, String)>>>,
 }
 
-impl Reads {
-    /// Limits every read to these buckets, read by name (`edgectl sync`).
-    pub fn scope(&self, buckets: Vec<(ResourceId, String)>) {
-        let _ = self.scope.set(buckets);
-    }
-
-    pub fn fresh(&self) -> Self {
-        let scope = std::sync::OnceLock::new();
-        if let Some(buckets) = self.scope.get() {
-            let _ = scope.set(buckets.clone());
-        }
-        Self {
-            scope,
-            ..Self::default()
-        }
-    }
+fn reads(cx: &Cx) -> &Reads {
+    cx.reads.kinds.get::<Reads>()
 }
 
 pub fn s3_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
@@ -193,8 +164,7 @@ pub async fn bucket_tags(cx: &Cx, name: &str) -> Result<Vec<(String, String)>, A
 }
 
 fn written(cx: &Cx, name: &str) -> Option<Vec<(String, String)>> {
-    cx.reads
-        .s3
+    reads(cx)
         .written
         .lock()
         .ok()
@@ -250,12 +220,7 @@ pub async fn put_bucket_tags(
         .send()
         .await
         .aws("PutBucketTagging");
-    let mut written = cx
-        .reads
-        .s3
-        .written
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let mut written = reads(cx).written.lock().unwrap_or_else(|e| e.into_inner());
     match sent {
         Ok(_) => {
             written.insert(name.to_string(), pairs);
@@ -274,7 +239,11 @@ pub async fn put_bucket_tags(
 /// Private to `s3`: the tag is the state of a bucket's sync, which its objects and
 /// invalidation kinds share (`objects.rs` marks, `invalidation.rs` clears); no other
 /// kind may write it, and the compiler says so.
-async fn set_sync_tag(cx: &Cx, bucket: &str, sync: Option<&SyncTag>) -> Result<(), AwsError> {
+pub(super) async fn set_sync_tag(
+    cx: &Cx,
+    bucket: &str,
+    sync: Option<&SyncTag>,
+) -> Result<(), AwsError> {
     let mut tags = bucket_tags(cx, bucket).await?;
     let value = sync.map(ToString::to_string);
     let current = tags
@@ -296,11 +265,10 @@ async fn set_sync_tag(cx: &Cx, bucket: &str, sync: Option<&SyncTag>) -> Result<(
 /// concurrently. Under a scope (`edgectl sync`), only the scope's buckets, by name, each
 /// refused when it is missing or not the stack's.
 pub async fn owned_buckets(cx: &Cx) -> Result<&[OwnedBucket], AwsError> {
-    cx.reads
-        .s3
+    reads(cx)
         .buckets
         .get_or_try_init(|| async {
-            match cx.reads.s3.scope.get() {
+            match cx.reads.scope.get() {
                 Some(scope) => scoped_buckets(cx, scope).await,
                 None => listed_buckets(cx).await,
             }
@@ -402,18 +370,13 @@ async fn scoped_buckets(
 /// (the objects and the invalidation kinds compare the same listing).
 pub async fn listing(cx: &Cx, bucket: &str, prefix: &str, kms: bool) -> Result<Listing, AwsError> {
     let cell = {
-        let mut listings = cx
-            .reads
-            .s3
-            .listings
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut listings = reads(cx).listings.lock().unwrap_or_else(|e| e.into_inner());
         listings
             .entry((bucket.to_string(), prefix.to_string(), kms))
             .or_default()
             .clone()
     };
-    cell.get_or_try_init(|| content::remote_files(cx, bucket, prefix, kms))
+    cell.get_or_try_init(|| super::content::remote_files(cx, bucket, prefix, kms))
         .await
         .cloned()
 }

@@ -1,30 +1,31 @@
 //! Lowering: the invalidation of a synced bucket that distributions serve: which
 //! distributions, where they serve the bucket from, and the same files as its objects.
 
+use super::content::{headers_fingerprint, scan, scan_value};
+use super::lower::{InvalidationLocal, InvalidationProps};
+use super::manifest::Bucket;
 use crate::aws::ids::{bucket_id, invalidation_id, objects_id};
-use crate::aws::s3::content::{headers_fingerprint, scan, scan_value};
-use crate::aws::s3::invalidation::{InvalidationLocal, InvalidationProps};
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
-use crate::manifest::Manifest;
+use crate::lower::uses::Uses;
 
 /// The synced buckets' invalidations; run once the distributions recorded which buckets
 /// they serve (`uses.served`).
-pub fn desired(manifest: &Manifest, uses: &super::uses::Uses) -> Vec<Desired> {
+pub fn desired(buckets: &[Bucket], uses: &Uses) -> Vec<Desired> {
     let mut out = Vec::new();
-    for bucket in &manifest.edge.buckets {
+    for bucket in buckets {
         let Some(sync) = &bucket.sync else {
             continue;
         };
-        let targets = super::objects::targets(uses, &bucket.key);
+        let targets = super::sync::targets(uses, &bucket.key);
         if targets.is_empty() {
             continue;
         }
-        let sync = &super::objects::settings(sync);
+        let sync = &super::sync::settings(sync);
         let scanned = scan(sync);
         let mut props = InvalidationProps {
             bucket: Value::Ref(bucket_id(&bucket.key)),
-            files: super::objects::files(&scanned),
+            files: super::sync::files(&scanned),
             // Live only.
             sizes: None,
             headers: headers_fingerprint(sync),

@@ -12,66 +12,24 @@
 //! changed is not known any more) and clears it. A bucket is observed here only when its
 //! tag says a distribution serves it (`cdn`), so a bucket no distribution fronts has none.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 
-use super::{SyncTag, content};
-use crate::cloudfront::{invalidate, owned};
+use super::content;
+use super::lower::{InvalidationLocal, InvalidationProps, Target};
+use super::s3::SyncTag;
+use crate::aws::cloudfront::{invalidate, owned};
+use crate::aws::errors::AwsError;
+use crate::aws::ids::{INVALIDATION, invalidation_id};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::{Change, Step, Summary};
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::AwsError;
-use crate::ids::{INVALIDATION, invalidation_id};
-use crate::{Cx, OpCx};
 
 /// Above this many changed paths, one invalidation of `/*` replaces the list (CloudFront
 /// bills paths beyond the first 1,000 a month; a wildcard counts as one).
 pub const INVALIDATE_ALL_ABOVE: usize = 15;
-
-crate::engine::properties! {
-    /// What the distributions in front of a synced bucket may serve stale, as both sides
-    /// tell it: lowering from the folder, observe from the listing and the bucket's
-    /// `edgectl:sync` tag.
-    pub struct InvalidationProps (changes: InvalidationChanges) {
-        /// The bucket, by reference; live, its name.
-        pub bucket: Value => InPlace,
-        /// Key -> content hash, as the objects kind has them; after `normalize`, only the
-        /// served objects (new files were never served).
-        pub files: BTreeMap<String, String> => InPlace,
-        /// Live only, until `normalize` drops them: each object's size.
-        pub sizes: Option<BTreeMap<String, i64>> => InPlace (optional),
-        /// The header rules' fingerprint: a change uploads, so invalidates, every file.
-        pub headers: String => InPlace,
-        /// An earlier apply stopped before invalidating what it changed (the tag's
-        /// `invalidate`); desired, never.
-        pub pending: bool => InPlace,
-    }
-}
-
-crate::engine::properties! {
-    /// What only the manifest and the local folder tell: desired, and copied onto the live
-    /// side by `normalize`, so that none of it reads as a change.
-    pub struct InvalidationLocal (changes: InvalidationLocalChanges) {
-        /// The distributions serving the bucket, and where.
-        pub targets: BTreeSet<Target> => InPlace,
-        /// Whether the sync deletes remote keys with no local file.
-        pub delete: bool => InPlace,
-        /// The sync as [`content::scan_value`] holds it.
-        pub scan: Value => InPlace,
-    }
-}
-
-crate::engine::record! {
-    /// One distribution serving the bucket, and where: the origin path it serves the
-    /// bucket under and its root object (which also answers for `/`).
-    pub struct Target {
-        /// By reference.
-        pub distribution: Value,
-        pub origin_path: String,
-        pub root_object: String,
-    }
-}
 
 pub struct InvalidationAdapter;
 
@@ -145,7 +103,7 @@ impl crate::engine::kind::Kind for InvalidationAdapter {
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         // Only buckets a distribution serves (`cdn`).
-        let fronted = super::synced(cx, |sync| sync.cdn).await?;
+        let fronted = super::s3::synced(cx, |sync| sync.cdn).await?;
         Ok(fronted
             .into_iter()
             .map(|(owned, sync, listed)| {
@@ -206,17 +164,17 @@ impl crate::engine::kind::Kind for InvalidationAdapter {
         // The distributions are told: the mark the objects kind set (or an earlier
         // apply left) goes.
         let bucket = observed.physical_id.as_str();
-        let tags = super::bucket_tags(op.cx, bucket).await?;
+        let tags = super::s3::bucket_tags(op.cx, bucket).await?;
         let current = tags
             .iter()
-            .find(|(key, _)| key == super::SYNC_TAG)
+            .find(|(key, _)| key == super::s3::SYNC_TAG)
             .map(|(_, value)| SyncTag::parse(value));
         if let Some(sync) = current.filter(|sync| sync.pending) {
             let done = SyncTag {
                 pending: false,
                 ..sync
             };
-            super::set_sync_tag(op.cx, bucket, Some(&done)).await?;
+            super::s3::set_sync_tag(op.cx, bucket, Some(&done)).await?;
         }
         Ok(())
     }

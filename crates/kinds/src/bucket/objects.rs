@@ -18,54 +18,17 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use super::content::{
     self, HASH_KEY, HASHED, LocalFile, PART_SIZE, scanned_files, unchanged_since_plan,
 };
-use super::{OBJECT_STACK_KEY, OBJECTS, SyncTag, objects_id};
+use super::lower::{ObjectsLocal, ObjectsProps};
+use super::s3::{OBJECT_STACK_KEY, SyncTag};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::ids::{OBJECTS, objects_id};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::{Action, Change, Entry, Step, Summary};
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use crate::{Cx, OpCx};
 
 const UPLOADS_AT_ONCE: usize = 16;
 const PARTS_AT_ONCE: usize = 8;
-
-crate::engine::properties! {
-    /// A bucket's synced content as both sides tell it: lowering from the folder, observe
-    /// from the listing and the bucket's `edgectl:sync` tag ([`SyncTag`]).
-    pub struct ObjectsProps (changes: ObjectsChanges) {
-        /// The bucket, by reference; live, its name.
-        pub bucket: Value => InPlace,
-        /// The key prefix: empty, or ending in `/`.
-        pub prefix: String => InPlace,
-        /// Key -> content hash (an ETag, or `blake3:<hex>`); desired, a file not hashed yet
-        /// reads as its size ([`content::unhashed`]) until `normalize` meets the live objects.
-        pub files: BTreeMap<String, String> => InPlace,
-        /// Live only, until `normalize` drops them: each object's size, which says what
-        /// local files need hashing.
-        pub sizes: Option<BTreeMap<String, i64>> => InPlace (optional),
-        /// The header rules' fingerprint ([`content::headers_fingerprint`]).
-        pub headers: String => InPlace,
-        /// Whether a distribution of the stack serves the bucket (the tag's `cdn`).
-        pub fronted: bool => InPlace,
-    }
-}
-
-crate::engine::properties! {
-    /// What only the manifest and the local folder tell of a sync: desired, and copied onto
-    /// the live side by `normalize`, so that none of it reads as a change.
-    pub struct ObjectsLocal (changes: ObjectsLocalChanges) {
-        /// Whether remote keys with no local file go.
-        pub delete: bool => InPlace,
-        /// The sync as [`content::scan_value`] holds it, so that `apply PLANFILE` can read
-        /// the folder again.
-        pub scan: Value => InPlace,
-        /// Whether the bucket encrypts with KMS (its objects' ETags are no content hashes).
-        pub kms: bool => InPlace,
-        /// What stops the sync before anything is uploaded: an entry that cannot be read.
-        pub scan_error: Option<String> => InPlace,
-        /// Entries left out because they are not regular files.
-        pub skipped: Vec<String> => InPlace,
-    }
-}
 
 pub struct ObjectsAdapter;
 
@@ -124,7 +87,7 @@ impl crate::engine::kind::Kind for ObjectsAdapter {
 
     /// Every synced bucket's objects, from the listing the invalidation kind shares.
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let synced = super::synced(cx, |_| true).await?;
+        let synced = super::s3::synced(cx, |_| true).await?;
         Ok(synced
             .into_iter()
             .map(|(owned, sync, listed)| recorded(&owned.id, &owned.name, &sync, listed))
@@ -310,7 +273,7 @@ pub async fn apply(
         pending: pending || (served && (overwrites || !deletes.is_empty())),
     };
     if now.pending && !pending {
-        super::set_sync_tag(cx, &bucket, Some(&now)).await?;
+        super::s3::set_sync_tag(cx, &bucket, Some(&now)).await?;
     }
     let owned: Vec<LocalFile> = uploads.iter().map(|file| (*file).clone()).collect();
     let bucket_name = bucket.as_str();
@@ -335,11 +298,11 @@ pub async fn apply(
             )
         })
         .collect::<Result<_, _>>()?;
-    super::delete_identifiers(cx, &bucket, identifiers).await?;
+    super::s3::delete_identifiers(cx, &bucket, identifiers).await?;
     // Record the sync once its objects are all there, unless the tag read with the
     // listing (or written above) already says exactly that.
     if was.as_ref() != Some(&now) {
-        super::set_sync_tag(cx, &bucket, Some(&now)).await?;
+        super::s3::set_sync_tag(cx, &bucket, Some(&now)).await?;
     }
     Ok(bucket)
 }
@@ -360,8 +323,8 @@ impl Tally<'_> {
         self.op.status(&format!(
             "uploaded {files}/{} files, {} of {}",
             self.total_files,
-            crate::text::bytes(bytes),
-            crate::text::bytes(self.total_bytes)
+            crate::base::text::bytes(bytes),
+            crate::base::text::bytes(self.total_bytes)
         ));
     }
 }
@@ -518,7 +481,7 @@ pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> 
         .collect();
     let ours: Vec<Option<String>> = stream::iter(keys)
         .map(|key| async move {
-            let ours = super::uploaded_by_stack(cx, bucket, &key, None).await?;
+            let ours = super::s3::uploaded_by_stack(cx, bucket, &key, None).await?;
             Ok::<_, AwsError>((ours == Some(true)).then_some(key))
         })
         .buffer_unordered(32)
@@ -534,8 +497,8 @@ pub async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> 
             )
         })
         .collect::<Result<_, _>>()?;
-    super::delete_identifiers(cx, bucket, identifiers).await?;
-    match super::set_sync_tag(cx, bucket, None).await {
+    super::s3::delete_identifiers(cx, bucket, identifiers).await?;
+    match super::s3::set_sync_tag(cx, bucket, None).await {
         Err(error) if error.kind == ErrorKind::NotFound => Ok(()),
         other => other,
     }

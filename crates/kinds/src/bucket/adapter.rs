@@ -15,86 +15,21 @@ use aws_sdk_s3::types::{
 };
 use futures::stream::{self, StreamExt, TryStreamExt};
 
-use super::{BUCKET, FORCE_DESTROY_TAG, OwnedBucket, put_bucket_tags};
-use std::collections::{BTreeMap, BTreeSet};
+use super::lower::{BucketChanges, BucketProps, CorsRule, Encryption, LifecycleRule, Website};
+use super::s3::{FORCE_DESTROY_TAG, OwnedBucket, put_bucket_tags};
+use crate::aws::ids::BUCKET;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means, Removal as _};
+use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means, Removal as _};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use crate::{Cx, OpCx, tags};
 
 /// Kept on resources whose manifest says `retain: true` (see `plan::diff`).
-pub use crate::tags::RETAIN_TAG;
-
-crate::engine::record! {
-    /// A bucket's default encryption: `algorithm` (`AES256` or `aws:kms`) and `kms_key`
-    /// (the key by reference or by its id, `AwsDefault` for S3's `aws/s3`, or nothing).
-    pub struct Encryption {
-        pub algorithm: String,
-        pub kms_key: Value,
-    }
-}
-
-crate::engine::record! {
-    /// One lifecycle rule; each number of days is nothing when not set.
-    pub struct LifecycleRule {
-        pub id: String,
-        pub prefix: String,
-        pub enabled: bool,
-        /// `<days> days: <class>`, in day order.
-        pub transitions: Vec<String>,
-        pub expire_after_days: Option<i64>,
-        pub noncurrent_expire_after_days: Option<i64>,
-        pub abort_multipart_after_days: Option<i64>,
-    }
-}
-
-crate::engine::record! {
-    /// One CORS rule; `max_age` (seconds) is nothing when not set.
-    pub struct CorsRule {
-        pub origins: BTreeSet<String>,
-        pub methods: BTreeSet<String>,
-        pub headers: BTreeSet<String>,
-        pub expose: BTreeSet<String>,
-        pub max_age: Option<i64>,
-    }
-}
-
-crate::engine::record! {
-    /// A website: its index document and its error document (nothing without one).
-    pub struct Website {
-        pub index: String,
-        pub error: Option<String>,
-    }
-}
-
-crate::engine::properties! {
-    /// A bucket: what its lowering builds and its observe reads. Each property but the
-    /// name, `force_destroy` and the tags is one S3 sub-resource with its own get and put.
-    pub struct BucketProps (changes: BucketChanges) {
-        pub name: String => Replace,
-        pub versioning: bool => InPlace,
-        /// The default encryption; live, nothing when the bucket has none.
-        pub encryption: Option<Encryption> => InPlace,
-        /// All four public access blocks on.
-        pub block_public_access: bool => InPlace,
-        /// `BucketOwnerEnforced`, `BucketOwnerPreferred` or `ObjectWriter`; live, nothing
-        /// without ownership controls.
-        pub object_ownership: Option<String> => InPlace,
-        /// Lifecycle rules: the days to each transition, to expiry, to noncurrent expiry
-        /// and to aborting an unfinished upload.
-        pub lifecycle: Vec<LifecycleRule> => InPlace,
-        pub cors: Vec<CorsRule> => InPlace,
-        /// Nothing without a website.
-        pub website: Option<Website> => InPlace,
-        /// Kept in a tag (`FORCE_DESTROY_TAG`): a destroy has only the live bucket.
-        pub force_destroy: bool => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
+pub use crate::aws::tags::RETAIN_TAG;
 
 pub struct BucketAdapter;
 
@@ -191,7 +126,7 @@ impl crate::engine::kind::Kind for BucketAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let buckets = super::owned_buckets(cx).await?;
+        let buckets = super::s3::owned_buckets(cx).await?;
         stream::iter(buckets.to_vec())
             .map(|owned| async move { observe(cx, &owned).await })
             .buffer_unordered(8)
@@ -460,7 +395,7 @@ fn taken_elsewhere(name: &str) -> String {
 async fn preflight_create(cx: &Cx, desired: &Desired) -> Result<(), String> {
     let props = BucketProps::from_props(&desired.props).map_err(|mismatch| mismatch.to_string())?;
     let name = props.name.as_str();
-    match super::tags_if_exists(cx, name).await {
+    match super::s3::tags_if_exists(cx, name).await {
         Ok(None) => Ok(()),
         Ok(Some(pairs)) => {
             let owned = tags::owned_id(
@@ -489,7 +424,7 @@ async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         pairs.push((FORCE_DESTROY_TAG.into(), "true".into()));
     }
     let mut configuration =
-        CreateBucketConfiguration::builder().set_tags(Some(super::s3_tags(pairs)?));
+        CreateBucketConfiguration::builder().set_tags(Some(super::s3::s3_tags(pairs)?));
     // us-east-1 takes no location constraint (and refuses its own name as one).
     if op.cx.region != "us-east-1" {
         configuration = configuration
@@ -858,7 +793,7 @@ async fn update(
     put_sub_resources(op, &name, &props, changed).await?;
     if changed.tags || changed.force_destroy {
         // The whole set is replaced: keep edgectl's own tags (ownership, sync) as they are.
-        let mut pairs: Vec<(String, String)> = super::bucket_tags(op.cx, &name)
+        let mut pairs: Vec<(String, String)> = super::s3::bucket_tags(op.cx, &name)
             .await?
             .into_iter()
             .filter(|(key, _)| {
@@ -939,8 +874,9 @@ async fn foreign_objects(cx: &Cx, name: &str) -> Result<Vec<String>, AwsError> {
     let listed = versions(cx, name).await?;
     let foreign: Vec<Option<String>> = stream::iter(listed.into_iter().filter(|v| !v.marker))
         .map(|version| async move {
-            let ours = super::uploaded_by_stack(cx, name, &version.key, version.version.as_deref())
-                .await?;
+            let ours =
+                super::s3::uploaded_by_stack(cx, name, &version.key, version.version.as_deref())
+                    .await?;
             // Gone since the listing (None) is not foreign.
             Ok::<_, AwsError>((ours == Some(false)).then_some(version.key))
         })
@@ -975,7 +911,7 @@ async fn preflight_delete(cx: &Cx, observed: &Observed) -> Result<(), String> {
     };
     Err(format!(
         "bucket `{name}` holds {} edgectl did not put there ({}{more}); edgectl empties a bucket only when the manifest says `force_destroy: true` (apply that first), or empty it yourself",
-        crate::text::plural(foreign.len(), "object"),
+        crate::base::text::plural(foreign.len(), "object"),
         shown.join(", ")
     ))
 }
@@ -1037,5 +973,5 @@ pub async fn empty(cx: &Cx, name: &str) -> Result<(), AwsError> {
             )
         })
         .collect::<Result<_, _>>()?;
-    super::delete_identifiers(cx, name, identifiers).await
+    super::s3::delete_identifiers(cx, name, identifiers).await
 }

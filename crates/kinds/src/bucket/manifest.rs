@@ -1,15 +1,15 @@
-//! The static edge's buckets (with content `sync`; CloudFront's `distributions` are a
-//! kind of their own, `kinds/distribution`). Everything S3 checks late (or moto never) is
-//! checked here, before any call: bucket names, lifecycle day rules.
+//! The `buckets` section: S3 buckets with their content `sync`. Everything S3 checks
+//! late (or moto never) is checked here, before any call: bucket names, lifecycle day
+//! rules, a sync source that leads out of the manifest's folder.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::decode::flag;
-use super::decode::{Decoder, Entry, Fields, Spanned, list};
-use super::diag::{Pos, suggest};
-use super::keys::{KeyRef, key_ref};
-use super::yaml::{Node, NodeKind};
+use crate::manifest::decode::flag;
+use crate::manifest::decode::{Decoder, Entry, Fields, Spanned, list};
+use crate::manifest::diag::{Pos, suggest};
+use crate::manifest::keys::{KeptEncrypted, KeyRef, key_ref};
+use crate::manifest::yaml::{Node, NodeKind};
 
 const BUCKET: &[&str] = &[
     "name",
@@ -57,11 +57,6 @@ const STORAGE_CLASSES: &[(&str, &str)] = &[
     ("glacier", "GLACIER"),
     ("deep_archive", "DEEP_ARCHIVE"),
 ];
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Edge {
-    pub buckets: Vec<Bucket>,
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bucket {
@@ -126,7 +121,7 @@ pub struct Sync {
     pub exclude: Vec<String>,
 }
 
-/// What the edge sections may refer to outside themselves.
+/// What the buckets may refer to outside themselves.
 pub struct Context<'a> {
     pub base: &'a Path,
     pub tags: fn(&mut Decoder, &Node) -> BTreeMap<String, String>,
@@ -134,12 +129,26 @@ pub struct Context<'a> {
     pub keys: Vec<String>,
 }
 
-pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Edge {
-    let buckets = fields
-        .get("buckets")
-        .map(|node| decode_buckets(decoder, node, cx))
-        .unwrap_or_default();
-    Edge { buckets }
+/// The section at `node`.
+pub fn decode(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<Bucket> {
+    decode_buckets(decoder, node, cx)
+}
+
+/// The buckets destroy leaves (`retain`) encrypted under one of the stack's keys.
+pub fn kept_encrypted(buckets: &[Bucket]) -> Vec<KeptEncrypted> {
+    buckets
+        .iter()
+        .filter(|bucket| bucket.retain)
+        .filter_map(
+            |bucket| match bucket.kms.as_ref().and_then(Option::as_ref) {
+                Some(KeyRef::Stack(key)) => Some(KeptEncrypted {
+                    what: format!("bucket `{}`", bucket.key),
+                    key: key.clone(),
+                }),
+                _ => None,
+            },
+        )
+        .collect()
 }
 
 fn strings(decoder: &mut Decoder, node: Option<&Node>, what: &str) -> Vec<String> {
@@ -508,7 +517,7 @@ fn storage_class(decoder: &mut Decoder, class: &Spanned<String>) -> Option<Strin
 
 /// S3's minimum stays: 30 days in STANDARD before STANDARD_IA or ONEZONE_IA, 30 days in an
 /// IA class before GLACIER or DEEP_ARCHIVE, 90 days in GLACIER before DEEP_ARCHIVE.
-fn check_transitions(decoder: &mut Decoder, transitions: &[(i64, String, super::diag::Pos)]) {
+fn check_transitions(decoder: &mut Decoder, transitions: &[(i64, String, Pos)]) {
     let mut seen: BTreeMap<&str, i64> = BTreeMap::new();
     for (days, class, pos) in transitions {
         if let Some(first) = seen.insert(class.as_str(), *days) {
@@ -830,7 +839,7 @@ fn decode_sync(decoder: &mut Decoder, node: &Node, section: &str, base: &Path) -
 
 #[cfg(test)]
 mod tests {
-    use crate::known::policy_name;
+    use crate::base::known::policy_name;
 
     #[test]
     fn a_sync_source_stays_in_the_manifests_folder_unless_absolute() {

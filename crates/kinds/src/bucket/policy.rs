@@ -13,14 +13,16 @@ use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::{Value as Json, json};
 
-use super::{OwnedBucket, POLICY};
-use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use super::lower::BucketPolicyProps;
+use super::s3::OwnedBucket;
+use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::BUCKET_POLICY as POLICY;
+use crate::aws::ids::policy_id;
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::ids::policy_id;
-use crate::{Cx, OpCx};
 
 const CLOUDFRONT_SID: &str = "EdgectlCloudFrontRead";
 const ELB_SID: &str = "EdgectlElbLogDelivery";
@@ -51,23 +53,6 @@ const ELB_ACCOUNTS: &[(&str, &str)] = &[
     ("me-south-1", "076674570225"),
     ("sa-east-1", "507241528517"),
 ];
-
-crate::engine::properties! {
-    /// A bucket's policy: the manifest's statements and, apart from them, what edgectl's own
-    /// statements are made of.
-    pub struct BucketPolicyProps (changes: BucketPolicyChanges) {
-        /// The bucket, by reference; live, its name.
-        pub bucket: Value => Replace,
-        /// The manifest's statements, each as normalised JSON text (see [`canonical`]).
-        pub statements: BTreeSet<String> => InPlace,
-        /// The distributions reading through their Origin Access Control, by reference;
-        /// live, their ARNs.
-        pub cloudfront_readers: BTreeSet<Value> => InPlace,
-        /// Where load balancers write access logs, without surrounding slashes (empty: the
-        /// bucket's root).
-        pub elb_log_prefixes: BTreeSet<String> => InPlace,
-    }
-}
 
 /// Statements compared as IAM reads them: one-element lists are their element, and the
 /// order inside a list of names does not matter.
@@ -273,7 +258,7 @@ impl crate::engine::kind::Kind for BucketPolicyAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let buckets = super::owned_buckets(cx).await?;
+        let buckets = super::s3::owned_buckets(cx).await?;
         let found: Vec<Option<Observed>> = stream::iter(buckets.to_vec())
             .map(|owned| async move { observe(cx, &owned).await })
             .buffer_unordered(8)
