@@ -424,6 +424,15 @@ pub fn reference(
 }
 
 /// A list of strings, each with its place.
+/// An optional list field's strings, as text (none when the field is absent).
+pub fn texts(decoder: &mut Decoder, node: Option<&Node>, what: &str) -> Vec<String> {
+    node.map(|node| strings(decoder, node, what))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|item| item.value)
+        .collect()
+}
+
 pub fn strings(decoder: &mut Decoder, node: &Node, what: &str) -> Vec<Spanned<String>> {
     let items = decoder.list(node);
     items

@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::manifest::decode::flag;
 use crate::manifest::decode::{Decoder, Entry, Fields, Spanned, list};
+use crate::manifest::decode::{flag, texts};
 use crate::manifest::diag::{Pos, suggest};
 use crate::manifest::keys::{KeptEncrypted, KeyRef, key_ref};
 use crate::manifest::yaml::{Node, NodeKind};
@@ -148,18 +148,6 @@ pub fn kept_encrypted(buckets: &[Bucket]) -> Vec<KeptEncrypted> {
                 _ => None,
             },
         )
-        .collect()
-}
-
-fn strings(decoder: &mut Decoder, node: Option<&Node>, what: &str) -> Vec<String> {
-    let Some(node) = node else {
-        return Vec::new();
-    };
-    decoder
-        .list(node)
-        .into_iter()
-        .filter_map(|item| decoder.string(item, what))
-        .map(|item| item.value)
         .collect()
 }
 
@@ -579,7 +567,7 @@ fn decode_cors(decoder: &mut Decoder, node: &Node, section: &str) -> Vec<CorsRul
         let Some(fields) = decoder.fields(item, &format!("{section}.cors[{index}]"), CORS) else {
             continue;
         };
-        let origins = strings(decoder, fields.get("origins"), "origins");
+        let origins = texts(decoder, fields.get("origins"), "origins");
         if origins.is_empty() {
             decoder.error(
                 item.pos,
@@ -587,7 +575,7 @@ fn decode_cors(decoder: &mut Decoder, node: &Node, section: &str) -> Vec<CorsRul
                 "write `origins: [\"https://example.com\"]` (or `[\"*\"]`)",
             );
         }
-        let mut methods = strings(decoder, fields.get("methods"), "methods");
+        let mut methods = texts(decoder, fields.get("methods"), "methods");
         if methods.is_empty() {
             methods = vec!["GET".into(), "HEAD".into()];
         }
@@ -604,8 +592,8 @@ fn decode_cors(decoder: &mut Decoder, node: &Node, section: &str) -> Vec<CorsRul
         out.push(CorsRule {
             origins,
             methods,
-            headers: strings(decoder, fields.get("headers"), "headers"),
-            expose: strings(decoder, fields.get("expose"), "expose"),
+            headers: texts(decoder, fields.get("headers"), "headers"),
+            expose: texts(decoder, fields.get("expose"), "expose"),
             max_age: fields
                 .get("max_age")
                 .and_then(|node| decoder.int(node, "max_age", 0, 86_400 * 365))
@@ -815,7 +803,7 @@ fn decode_sync(decoder: &mut Decoder, node: &Node, section: &str, base: &Path) -
         }
     }
     let [include, exclude] = ["include", "exclude"].map(|field| {
-        let patterns = strings(decoder, fields.get(field), field);
+        let patterns = texts(decoder, fields.get(field), field);
         for pattern in &patterns {
             if let Err(error) = globset::Glob::new(pattern) {
                 decoder.error(

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use crate::base::known::{CACHE_POLICIES, ORIGIN_REQUEST_POLICIES, policy_id};
-use crate::manifest::decode::flag;
 use crate::manifest::decode::{Decoder, Entry, Fields, Spanned, list};
+use crate::manifest::decode::{flag, texts};
 use crate::manifest::diag::{Pos, suggest};
 use crate::manifest::yaml::{Node, NodeKind};
 
@@ -156,18 +156,6 @@ pub fn decode(decoder: &mut Decoder, node: &Node, cx: &Context) -> Vec<Distribut
     decode_distributions(decoder, node, cx, &cx.buckets)
 }
 
-fn strings(decoder: &mut Decoder, node: Option<&Node>, what: &str) -> Vec<String> {
-    let Some(node) = node else {
-        return Vec::new();
-    };
-    decoder
-        .list(node)
-        .into_iter()
-        .filter_map(|item| decoder.string(item, what))
-        .map(|item| item.value)
-        .collect()
-}
-
 fn decode_distributions(
     decoder: &mut Decoder,
     node: &Node,
@@ -304,7 +292,7 @@ fn decode_viewer(
     at: Pos,
     cx: &Context,
 ) -> (Vec<String>, Option<Spanned<String>>, Option<String>) {
-    let aliases = strings(decoder, fields.get("aliases"), "aliases");
+    let aliases = texts(decoder, fields.get("aliases"), "aliases");
     let certificate = decode_certificate(decoder, fields, cx);
     if !aliases.is_empty() && certificate.is_none() {
         decoder.error(
