@@ -142,7 +142,6 @@ pub fn built_in() -> Vec<&'static Condition> {
         ec2::security_group::CONDITIONS,
         ecs::service::CONDITIONS,
         ecs::task_definition::CONDITIONS,
-        elbv2::listener::CONDITIONS,
         iam::CONDITIONS,
         logs::CONDITIONS,
     ]

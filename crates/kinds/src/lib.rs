@@ -27,6 +27,7 @@ pub mod distribution;
 pub mod file_system;
 pub mod firewall;
 pub mod key;
+pub mod load_balancer;
 pub mod repository;
 pub mod secret;
 pub mod topic;
@@ -53,8 +54,10 @@ pub struct Registration {
 
 /// Every kind in this shape. Adding one is a line here.
 const ALL: &[Registration] = &[
-    // Before the alarms and dashboards, which name clusters and databases by their names.
+    // Before the alarms and dashboards, which name clusters, databases and load balancers
+    // by their names (and a load balancer's services through its attachments).
     cluster::REGISTRATION,
+    load_balancer::REGISTRATION,
     database::REGISTRATION,
     topic::REGISTRATION,
     alarm::REGISTRATION,

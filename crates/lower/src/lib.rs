@@ -14,7 +14,6 @@ use edgectl_manifest as manifest;
 pub mod autoscaling;
 pub mod elastic_ip;
 pub mod internet_gateway;
-pub mod load_balancer;
 pub mod log_group;
 pub mod nat_gateway;
 pub mod refs;
@@ -114,7 +113,6 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &Kinds<'_>) -> Vec<Desired
     out.extend(log_group::desired(manifest, env, &mut uses));
     out.extend(task_definition::desired(manifest, env));
     out.extend(service::desired(manifest, &mut uses));
-    out.extend(load_balancer::desired(manifest, env, &mut uses));
     out.extend(target_group::desired(manifest, env));
     for (_, kind) in kinds.iter().filter(|(_, kind)| !kind.grants()) {
         out.extend(kind.desired(manifest, env, &mut uses));

@@ -5,7 +5,6 @@
 //! template once its parts exist; the reference orders the resource after them.
 
 use super::{Env, Kinds};
-use crate::aws::ids::load_balancer_id;
 use crate::engine::model::{Desired, Value};
 use crate::manifest::Manifest;
 use crate::manifest::refs::{Part, Reference, has_references, parts};
@@ -86,7 +85,6 @@ fn attribute(
         key,
         attribute,
     } = reference;
-    let containers = &manifest.containers;
     let literal = |text: &str| vec![Value::str(text)];
     let found = match (section.as_str(), attribute.as_str()) {
         ("network", "id") => Some(vec![Value::Ref(
@@ -105,13 +103,6 @@ fn attribute(
             }
             Some(parts)
         }),
-        ("load_balancers", "arn") => Some(vec![Value::Ref(load_balancer_id(key))]),
-        ("load_balancers", "name") => containers
-            .load_balancers
-            .iter()
-            .find(|lb| lb.key == *key)
-            .map(|lb| literal(&lb.name)),
-        ("load_balancers", name) => Some(vec![Value::Ref(load_balancer_id(key).attribute(name))]),
         (section, attribute) => kinds
             .iter()
             .find(|(key, _)| *key == section)
@@ -131,7 +122,7 @@ mod tests {
     fn references_to_live_attributes_become_templates() {
         let manifest = crate::manifest::parse(
             "m.yaml",
-            "stack: demo\nregion: eu-west-1\n",
+            "stack: demo\nregion: eu-west-1\nnetwork:\n  cidr: 10.0.0.0/16\n  zones: 2\n  subnets:\n    public: [10.0.0.0/24, 10.0.1.0/24]\n",
             &Default::default(),
         )
         .unwrap();
@@ -143,18 +134,32 @@ mod tests {
             text.replace("${", &OPEN.to_string())
                 .replace('}', &CLOSE.to_string())
         };
+        let subnet = |index| Value::Ref(crate::aws::ids::subnet_id("public", index));
         assert_eq!(
             template(
                 &manifest,
                 &env,
                 &[],
-                &marked("http://${load_balancers.alb.dns_name}:80")
+                &marked("subnets=${network.public.ids};")
             ),
             Value::Template(vec![
-                Value::str("http://"),
-                Value::Ref(load_balancer_id("alb").attribute("dns_name")),
-                Value::str(":80"),
+                Value::str("subnets="),
+                subnet(0),
+                Value::str(","),
+                subnet(1),
+                Value::str(";"),
             ])
+        );
+        // A section no kind answers for stays as written (the manifest's checks refuse
+        // it before lowering).
+        assert_eq!(
+            template(
+                &manifest,
+                &env,
+                &[],
+                &marked("${load_balancers.alb.dns_name}")
+            ),
+            Value::str("${load_balancers.alb.dns_name}")
         );
     }
 }

@@ -1,6 +1,5 @@
 //! Lowering: ECS services: task definition, count, network, load balancer, deployment.
 
-use super::load_balancer::forwarders;
 use super::uses::Uses;
 use crate::aws::ecs::service::{KEEP_COUNT, LoadBalancerTarget, ServiceProps};
 use crate::aws::ids::{
@@ -84,8 +83,9 @@ pub fn desired_for(manifest: &Manifest, service: &Service) -> Desired {
     Desired {
         id: service_id(&service.key),
         props: props.into_props(),
-        // ECS refuses a service whose target group no listener uses yet (and it orders
-        // after the mount targets of what it mounts, through `uses`).
-        after: forwarders(manifest, &service.key),
+        // After the listeners that forward to it (ECS refuses a service whose target
+        // group no listener uses yet) and the mount targets of what it mounts: through
+        // `uses`, as those kinds record it.
+        after: Vec::new(),
     }
 }

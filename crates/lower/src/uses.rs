@@ -67,6 +67,8 @@ pub struct Uses {
     log_deliveries: BTreeMap<String, BTreeSet<String>>,
     /// Resources that order after every resource of a family: (kind, name prefix).
     after_families: BTreeMap<ResourceId, BTreeSet<(&'static str, String)>>,
+    /// Resources that order after others, as the kind that makes the others says.
+    after: BTreeMap<ResourceId, BTreeSet<ResourceId>>,
     /// The records other kinds need in the manifest's zones.
     records: Vec<Record>,
     /// The stack's buckets by key: the distributions serving each.
@@ -132,10 +134,20 @@ impl Uses {
             .insert((kind, prefix));
     }
 
-    /// Adds to each resource of `desired` that recorded families the ones of them
-    /// `desired` holds, once every kind is lowered.
+    /// Records that `resource` (another kind's) orders after `before` (one of the
+    /// recording kind's): a service after the listeners that forward to it.
+    pub fn after(&mut self, resource: &ResourceId, before: ResourceId) {
+        self.after
+            .entry(resource.clone())
+            .or_default()
+            .insert(before);
+    }
+
+    /// Adds to each resource of `desired` what it was recorded to order after (the
+    /// members of its families, the resources named for it) that `desired` holds, once
+    /// every kind is lowered.
     pub fn order(&self, desired: &mut [crate::engine::model::Desired]) {
-        let families: Vec<(ResourceId, Vec<ResourceId>)> = self
+        let mut families: Vec<(ResourceId, Vec<ResourceId>)> = self
             .after_families
             .iter()
             .map(|(resource, families)| {
@@ -152,6 +164,14 @@ impl Uses {
                 (resource.clone(), members)
             })
             .collect();
+        families.extend(self.after.iter().map(|(resource, before)| {
+            let present = before
+                .iter()
+                .filter(|id| desired.iter().any(|member| member.id == **id))
+                .cloned()
+                .collect();
+            (resource.clone(), present)
+        }));
         for (resource, members) in families {
             if let Some(found) = desired.iter_mut().find(|item| item.id == resource) {
                 for member in members {
@@ -251,6 +271,14 @@ mod tests {
             &ResourceId::new("service", "gone"),
             ("mount_target", "data.".into()),
         );
+        uses.after(
+            &ResourceId::new("file_system", "data"),
+            ResourceId::new("service", "api"),
+        );
+        uses.after(
+            &ResourceId::new("file_system", "data"),
+            ResourceId::new("listener", "absent"),
+        );
         uses.order(&mut out);
         assert_eq!(
             out[0].after,
@@ -259,7 +287,9 @@ mod tests {
                 ResourceId::new("mount_target", "data.eu-west-1b")
             ]
         );
-        assert!(out[1..].iter().all(|item| item.after.is_empty()));
+        assert!(out[1..4].iter().all(|item| item.after.is_empty()));
+        // Named: only what the lowering made.
+        assert_eq!(out[4].after, [ResourceId::new("service", "api")]);
     }
 
     #[test]

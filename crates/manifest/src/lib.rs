@@ -26,7 +26,7 @@ pub mod yaml;
 use std::collections::BTreeMap;
 use std::io::Read as _;
 
-pub use containers::{Image, RouteAction, Service, TaskRole};
+pub use containers::{Image, Service, TaskRole};
 pub use network::*;
 pub use schema::*;
 

@@ -18,7 +18,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "variables",
     "network",
     "security_groups",
-    "load_balancers",
     "services",
     "outputs",
     "environments",
@@ -82,6 +81,22 @@ impl Manifest {
     /// uses certificate `to_key`).
     pub fn is_attached(&self, section: &str, to_section: &str, to_key: &str) -> bool {
         self.attached(section, to_section, to_key).is_some()
+    }
+
+    /// The keys of `to_section` that `section`'s resource `key` is attached to (the
+    /// services a load balancer forwards to), in order, without repeats.
+    pub fn attached_to(&self, section: &str, key: &str, to_section: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for attachment in &self.attachments {
+            if attachment.section == section
+                && attachment.key == key
+                && attachment.to_section == to_section
+                && !out.contains(&attachment.to_key.as_str())
+            {
+                out.push(&attachment.to_key);
+            }
+        }
+        out
     }
 
     /// The key of the resource of `section` attached to `to_section.to_key`, if one is.

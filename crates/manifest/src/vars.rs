@@ -312,7 +312,7 @@ mod tests {
             &Scope {
                 values,
                 environment: Some("dev"),
-                attributes: &crate::refs::Attributes::built_in(),
+                attributes: &crate::refs::Attributes::with_load_balancers(),
             },
         )
     }

@@ -1,11 +1,8 @@
-//! Elastic Load Balancing v2: application load balancers, listeners, listener rules and
-//! target groups, one adapter each. Listeners are found through their load balancers and
-//! rules through their listeners: those reads are made once per command and shared
-//! (`balancers`, `listeners`, `rules`).
+//! Elastic Load Balancing v2: the target groups' adapter, and what ELB's kinds share with
+//! the load balancers, listeners and rules of `kinds/load_balancer`: listeners are found
+//! through their load balancers and rules through their listeners, reads made once per
+//! command (`balancers`, `listeners`, `rules`); the actions, the tagging.
 
-pub mod listener;
-pub mod listener_rule;
-pub mod load_balancer;
 pub mod target_group;
 
 use std::sync::Arc;
@@ -23,12 +20,7 @@ use super::{Adapter, Cx, OpCx, tags};
 use crate::engine::model::{ResourceId, Value};
 
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
-    vec![
-        Arc::new(load_balancer::LoadBalancerAdapter),
-        Arc::new(listener::ListenerAdapter),
-        Arc::new(listener_rule::ListenerRuleAdapter),
-        Arc::new(target_group::TargetGroupAdapter),
-    ]
+    vec![Arc::new(target_group::TargetGroupAdapter)]
 }
 
 pub fn elb_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {

@@ -26,7 +26,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::manifest::containers::{Containers, Listener, LoadBalancer};
+use crate::manifest::containers::Containers;
 use crate::manifest::decode::{Decoder, Fields, Spanned};
 use crate::manifest::decode::{Entry, named_positions, reference};
 use crate::manifest::diag::{Pos, suggest};
@@ -131,6 +131,9 @@ pub struct Context<'a> {
     pub stack: &'a str,
     pub topics: &'a [String],
     pub containers: &'a Containers,
+    /// The load balancers by key, with the services each forwards to
+    /// (`Manifest::attached_to`).
+    pub balancers: std::collections::BTreeMap<&'a str, Vec<&'a str>>,
     /// The clusters' keys with their names (`Manifest::names`).
     pub clusters: &'a [(String, String)],
     /// The clusters that record Container Insights (`container_insights: true`).
@@ -221,7 +224,7 @@ fn shorthand(
     };
     match section {
         "services" => service_alarms(decoder, fields, &mut made, cx),
-        "load_balancers" => load_balancer_alarms(decoder, fields, &mut made, cx.containers),
+        "load_balancers" => load_balancer_alarms(decoder, fields, &mut made, cx),
         _ => database_alarms(decoder, fields, &mut made, cx.databases),
     }
     made.alarms
@@ -386,10 +389,10 @@ fn load_balancer_alarms(
     decoder: &mut Decoder,
     fields: &Fields<'_>,
     made: &mut Made<'_>,
-    containers: &Containers,
+    cx: &Context<'_>,
 ) {
     let owner = made.owner;
-    let Some(balancer) = containers.load_balancers.iter().find(|lb| lb.key == owner) else {
+    let Some(forwards) = cx.balancers.get(owner) else {
         return;
     };
     let lb = || ("LoadBalancer", Dimension::LoadBalancer(owner.to_string()));
@@ -453,7 +456,7 @@ fn load_balancer_alarms(
             },
         );
     }
-    unhealthy_target_alarms(decoder, fields, made, balancer);
+    unhealthy_target_alarms(decoder, fields, made, forwards);
 }
 
 /// One alarm per service behind the load balancer, on its target group's unhealthy hosts.
@@ -461,18 +464,14 @@ fn unhealthy_target_alarms(
     decoder: &mut Decoder,
     fields: &Fields<'_>,
     made: &mut Made<'_>,
-    balancer: &LoadBalancer,
+    forwards: &[&str],
 ) {
     let owner = made.owner;
     let lb = || ("LoadBalancer", Dimension::LoadBalancer(owner.to_string()));
     if let Some(node) = fields.get("unhealthy_targets")
         && let Some(count) = decoder.int(node, "unhealthy_targets", 1, 10_000)
     {
-        let mut targets: Vec<&str> = balancer
-            .listeners
-            .iter()
-            .flat_map(Listener::forwards)
-            .collect();
+        let mut targets: Vec<&str> = forwards.to_vec();
         targets.sort_unstable();
         targets.dedup();
         if targets.is_empty() {

@@ -47,6 +47,14 @@ impl Section for Alarms {
             stack: &manifest.stack,
             topics: manifest.declared.names("topics"),
             containers: &manifest.containers,
+            balancers: manifest
+                .names("load_balancers")
+                .iter()
+                .map(|(key, _)| {
+                    let forwards = manifest.attached_to("load_balancers", key, "services");
+                    (key.as_str(), forwards)
+                })
+                .collect(),
             clusters: manifest.names("clusters"),
             insights: manifest
                 .declared

@@ -29,7 +29,6 @@ pub fn decode(decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Vec<Ce
     let region = manifest.region.as_deref();
     // Validation zones are the zones that decoded (with their domains).
     let zones = manifest.names("zones");
-    let containers = &manifest.containers;
     let zone_keys = manifest.declared.names("zones");
     let mut out = Vec::new();
     for Entry { key, fields, .. } in decoder.entries(node, "certificates", CERTIFICATE) {
@@ -79,12 +78,7 @@ pub fn decode(decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Vec<Ce
         );
         // By use: CloudFront takes certificates from us-east-1 only, a load balancer from
         // its own region.
-        let reference = format!("certificates.{}", key.value);
-        let by_listener = containers
-            .load_balancers
-            .iter()
-            .flat_map(|lb| &lb.listeners)
-            .any(|listener| listener.certificate.as_deref() == Some(reference.as_str()));
+        let by_listener = manifest.is_attached("load_balancers", "certificates", &key.value);
         let by_distribution = manifest.is_attached("distributions", "certificates", &key.value);
         // In us-east-1 one certificate serves both.
         if by_listener && by_distribution && region.is_some_and(|region| region != "us-east-1") {

@@ -389,10 +389,10 @@ fn dimensions(
             )])
         }
         _ => {
-            let keys: Vec<String> = containers
-                .load_balancers
+            let keys: Vec<String> = manifest
+                .names("load_balancers")
                 .iter()
-                .map(|lb| lb.key.clone())
+                .map(|(key, _)| key.clone())
                 .collect();
             if !reference(decoder, key, "load balancer", &keys) {
                 return None;

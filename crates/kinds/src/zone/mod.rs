@@ -62,12 +62,7 @@ impl Section for Zones {
                     .map(|key| (key.clone(), !without.contains(&key.as_str())))
                     .collect()
             },
-            load_balancers: manifest
-                .containers
-                .load_balancers
-                .iter()
-                .map(|lb| lb.key.clone())
-                .collect(),
+            load_balancers: manifest.declared.names("load_balancers").to_vec(),
         };
         Some(Arc::new(manifest::decode(decoder, node, &cx)))
     }

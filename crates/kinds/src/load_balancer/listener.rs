@@ -1,38 +1,22 @@
 //! Listeners of the stack's load balancers: found through the load balancers (read once
 //! for the load balancer, listener and rule adapters), owned by their tags.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{Certificate, ProtocolEnum};
 
-use super::{ElbAction, elb_tags, observed_action, owned, sdk_action};
-use crate::conditions::{self, Condition, Means};
+use super::lower::ListenerProps;
+use crate::aws::conditions::{self, Condition, Means};
+use crate::aws::elbv2::{elb_tags, observed_action, owned, sdk_action};
+use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::ids::LISTENER as KIND;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt};
-use crate::ids::LISTENER as KIND;
-use crate::{Cx, OpCx, tags};
 
 pub struct ListenerAdapter;
-
-crate::engine::properties! {
-    /// A listener of one of the stack's load balancers.
-    pub struct ListenerProps (changes: ListenerChanges) {
-        /// By reference.
-        pub load_balancer: Value => Replace,
-        pub port: i64 => Replace,
-        /// `HTTP` or `HTTPS`.
-        pub protocol: String => InPlace,
-        /// The stack's certificate (its ARN once issued), an ARN, or nothing.
-        pub certificate: Value => InPlace,
-        pub ssl_policy: Option<String> => InPlace,
-        pub action: Option<ElbAction> => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 #[async_trait]
 impl crate::engine::kind::Kind for ListenerAdapter {
@@ -44,7 +28,7 @@ impl crate::engine::kind::Kind for ListenerAdapter {
 
     /// The stack's listeners of its load balancers.
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let listeners = super::listeners(cx).await?;
+        let listeners = crate::aws::elbv2::listeners(cx).await?;
         let arns: Vec<String> = listeners
             .iter()
             .filter_map(|l| l.listener_arn().map(str::to_string))
@@ -184,7 +168,7 @@ fn certificates(props: &ListenerProps) -> Option<Vec<Certificate>> {
 
 async fn create_listener(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     let props = ListenerProps::from_props(&desired.props)?;
-    let port = crate::errors::int32("CreateListener", "port", props.port)?;
+    let port = crate::aws::errors::int32("CreateListener", "port", props.port)?;
     let created = op
         .cx
         .clients
@@ -196,7 +180,7 @@ async fn create_listener(op: &OpCx<'_>, desired: &Desired) -> Result<String, Aws
         .set_certificates(certificates(&props))
         .set_ssl_policy(props.ssl_policy.clone())
         .default_actions(sdk_action(op, props.action.as_ref())?)
-        .set_tags(Some(elb_tags(crate::tags::for_create(op, &props.tags))))
+        .set_tags(Some(elb_tags(tags::for_create(op, &props.tags))))
         .send()
         .await
         .aws("CreateListener")

@@ -1,35 +1,23 @@
 //! Listener rules of the stack's listeners (all but each listener's default rule), found
 //! through the listeners, owned by their tags.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
     HostHeaderConditionConfig, PathPatternConditionConfig, RuleCondition,
 };
 
-use super::{ElbAction, elb_tags, observed_action, owned, sdk_action};
+use super::lower::ListenerRuleProps;
+use crate::aws::elbv2::{elb_tags, observed_action, owned, sdk_action};
+use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::ids::LISTENER_RULE as KIND;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt};
-use crate::ids::LISTENER_RULE as KIND;
-use crate::{Cx, OpCx, tags};
 
 pub struct ListenerRuleAdapter;
-
-crate::engine::properties! {
-    /// A rule of one of the stack's listeners.
-    pub struct ListenerRuleProps (changes: ListenerRuleChanges) {
-        /// By reference.
-        pub listener: Value => Replace,
-        pub priority: i64 => Replace,
-        pub paths: BTreeSet<String> => InPlace,
-        pub hosts: BTreeSet<String> => InPlace,
-        pub action: Option<ElbAction> => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 #[async_trait]
 impl crate::engine::kind::Kind for ListenerRuleAdapter {
@@ -40,7 +28,7 @@ impl crate::engine::kind::Kind for ListenerRuleAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let rules = super::rules(cx).await?;
+        let rules = crate::aws::elbv2::rules(cx).await?;
         let rule_arns: Vec<String> = rules
             .iter()
             .flat_map(|(_, rules)| rules.iter())
@@ -174,7 +162,7 @@ fn conditions(props: &ListenerRuleProps) -> Vec<RuleCondition> {
 
 async fn create_rule(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
     let props = ListenerRuleProps::from_props(&desired.props)?;
-    let priority = crate::errors::int32("CreateRule", "priority", props.priority)?;
+    let priority = crate::aws::errors::int32("CreateRule", "priority", props.priority)?;
     let created = op
         .cx
         .clients
@@ -184,7 +172,7 @@ async fn create_rule(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsErro
         .priority(priority)
         .set_conditions(Some(conditions(&props)))
         .actions(sdk_action(op, props.action.as_ref())?)
-        .set_tags(Some(elb_tags(crate::tags::for_create(op, &props.tags))))
+        .set_tags(Some(elb_tags(tags::for_create(op, &props.tags))))
         .send()
         .await
         .aws("CreateRule")?;

@@ -1,27 +1,88 @@
-//! Lowering: application load balancers, their listeners and listener rules.
+//! The typed properties of a load balancer, a listener and a listener rule, and their
+//! lowering.
 
-use super::Env;
-use super::uses::Uses;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::manifest::{LoadBalancer, RouteAction};
 use crate::aws::elbv2::ElbAction;
-use crate::aws::elbv2::listener::ListenerProps;
-use crate::aws::elbv2::listener_rule::ListenerRuleProps;
-use crate::aws::elbv2::load_balancer::{AccessLogs, LoadBalancerProps};
 use crate::aws::ids::{
-    group_id, listener_id, load_balancer_id, rule_id, subnet_id, target_group_id,
+    group_id, listener_id, load_balancer_id, rule_id, service_id, subnet_id, target_group_id,
 };
 use crate::aws::tags;
-use crate::engine::model::{Desired, ResourceId, Value};
+use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
-use crate::manifest::{Manifest, RouteAction};
+use crate::lower::uses::Uses;
+use crate::manifest::Manifest;
 
-/// The load balancers, their listeners and rules; the buckets they log to recorded in
-/// `uses`, for the bucket's policy.
-pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired> {
+crate::engine::properties! {
+    /// An application load balancer: what its lowering builds and its observe reads.
+    pub struct LoadBalancerProps (changes: LoadBalancerChanges) {
+        pub name: String => Replace,
+        /// `internet-facing` or `internal`.
+        pub scheme: String => Replace,
+        /// By reference.
+        pub subnets: BTreeSet<Value> => InPlace,
+        /// By reference.
+        pub security_groups: BTreeSet<Value> => InPlace,
+        /// Seconds.
+        pub idle_timeout: i64 => InPlace,
+        pub deletion_protection: bool => InPlace,
+        pub access_logs: Option<AccessLogs> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::record! {
+    /// Where its access logs go.
+    pub struct AccessLogs {
+        pub bucket: String,
+        pub prefix: String,
+    }
+}
+
+crate::engine::properties! {
+    /// A listener of one of the stack's load balancers.
+    pub struct ListenerProps (changes: ListenerChanges) {
+        /// By reference.
+        pub load_balancer: Value => Replace,
+        pub port: i64 => Replace,
+        /// `HTTP` or `HTTPS`.
+        pub protocol: String => InPlace,
+        /// The stack's certificate (its ARN once issued), an ARN, or nothing.
+        pub certificate: Value => InPlace,
+        pub ssl_policy: Option<String> => InPlace,
+        pub action: Option<ElbAction> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::properties! {
+    /// A rule of one of the stack's listeners.
+    pub struct ListenerRuleProps (changes: ListenerRuleChanges) {
+        /// By reference.
+        pub listener: Value => Replace,
+        pub priority: i64 => Replace,
+        pub paths: BTreeSet<String> => InPlace,
+        pub hosts: BTreeSet<String> => InPlace,
+        pub action: Option<ElbAction> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+/// The load balancers (`load_balancers`), their listeners and rules; the buckets they log
+/// to recorded in `uses`, for the bucket's policy; each service they forward to ordered
+/// after the listeners and rules that do (ECS refuses a service whose target group no
+/// listener uses yet).
+pub fn desired(
+    load_balancers: &[LoadBalancer],
+    manifest: &Manifest,
+    uses: &mut Uses,
+) -> Vec<Desired> {
     let mut out = Vec::new();
     let Some(network) = &manifest.network else {
         return out;
     };
-    for load_balancer in &manifest.containers.load_balancers {
+    for load_balancer in load_balancers {
         let lb_id = load_balancer_id(&load_balancer.key);
         if let Some((bucket, prefix)) = &load_balancer.access_logs {
             uses.log_delivery(bucket, prefix);
@@ -77,7 +138,7 @@ pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired>
             let certificate = listener
                 .certificate
                 .as_deref()
-                .map_or((Value::Null, None), super::certificate_reference);
+                .map_or((Value::Null, None), crate::lower::certificate_reference);
             let props = ListenerProps {
                 load_balancer: Value::Ref(lb_id.clone()),
                 port: listener.port.into(),
@@ -87,6 +148,9 @@ pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired>
                 action: Some(action_value(&listener.action)),
                 tags: tags::desired_tag_map(&manifest.tags, &name),
             };
+            if let RouteAction::Forward(service) = &listener.action {
+                uses.after(&service_id(service), id.clone());
+            }
             out.push(Desired {
                 id: id.clone(),
                 props: props.into_props(),
@@ -102,8 +166,12 @@ pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired>
                     action: Some(action_value(&rule.action)),
                     tags: tags::desired_tag_map(&manifest.tags, &name),
                 };
+                let rule_id = rule_id(&load_balancer.key, listener.port, rule.priority);
+                if let RouteAction::Forward(service) = &rule.action {
+                    uses.after(&service_id(service), rule_id.clone());
+                }
                 out.push(Desired {
-                    id: rule_id(&load_balancer.key, listener.port, rule.priority),
+                    id: rule_id,
                     props: props.into_props(),
                     after: Vec::new(),
                 });
@@ -141,22 +209,4 @@ pub fn action_value(action: &RouteAction) -> ElbAction {
             ..of("fixed-response")
         },
     }
-}
-
-/// The listeners and rules that send traffic to `service`'s target group.
-pub fn forwarders(manifest: &Manifest, service: &str) -> Vec<ResourceId> {
-    let mut out = Vec::new();
-    for load_balancer in &manifest.containers.load_balancers {
-        for listener in &load_balancer.listeners {
-            if listener.action == RouteAction::Forward(service.to_string()) {
-                out.push(listener_id(&load_balancer.key, listener.port));
-            }
-            for rule in &listener.rules {
-                if rule.action == RouteAction::Forward(service.to_string()) {
-                    out.push(rule_id(&load_balancer.key, listener.port, rule.priority));
-                }
-            }
-        }
-    }
-    out
 }

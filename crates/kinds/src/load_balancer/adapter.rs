@@ -9,41 +9,16 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use futures::future::try_join_all;
 
-use super::elb_tags;
+use super::lower::{AccessLogs, LoadBalancerProps};
+use crate::aws::elbv2::elb_tags;
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::LOAD_BALANCER;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::ids::LOAD_BALANCER;
-use crate::{Cx, OpCx, tags};
 
 pub struct LoadBalancerAdapter;
-
-crate::engine::properties! {
-    /// An application load balancer: what its lowering builds and its observe reads.
-    pub struct LoadBalancerProps (changes: LoadBalancerChanges) {
-        pub name: String => Replace,
-        /// `internet-facing` or `internal`.
-        pub scheme: String => Replace,
-        /// By reference.
-        pub subnets: BTreeSet<Value> => InPlace,
-        /// By reference.
-        pub security_groups: BTreeSet<Value> => InPlace,
-        /// Seconds.
-        pub idle_timeout: i64 => InPlace,
-        pub deletion_protection: bool => InPlace,
-        pub access_logs: Option<AccessLogs> => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
-
-crate::engine::record! {
-    /// Where its access logs go.
-    pub struct AccessLogs {
-        pub bucket: String,
-        pub prefix: String,
-    }
-}
 
 #[async_trait]
 impl crate::engine::kind::Kind for LoadBalancerAdapter {
@@ -79,7 +54,7 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
                 let missing = AwsError::missing("DescribeLoadBalancers", "LoadBalancerArn");
                 format!("cannot check whether the name is taken: {missing}")
             })?;
-            super::refuse_foreign(
+            crate::aws::elbv2::refuse_foreign(
                 cx,
                 &desired.id,
                 &format!("load balancer `{name}` ({arn})"),
@@ -93,67 +68,73 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let elbv2 = &cx.clients.elbv2;
         // Per owned load balancer: its attributes (listeners and rules are their own kinds).
-        let per_balancer = super::balancers(cx).await?.iter().map(|owned| async move {
-            let (id, lb, tag_value) = (owned.id.clone(), &owned.balancer, owned.tags.clone());
-            let arn = owned.arn.as_str();
-            let attributes = elbv2
-                .describe_load_balancer_attributes()
-                .load_balancer_arn(arn)
-                .send()
-                .await;
-            let attributes = attributes.aws("DescribeLoadBalancerAttributes")?;
-            let attributes: BTreeMap<&str, &str> = attributes
-                .attributes()
-                .iter()
-                .filter_map(|attribute| Some((attribute.key()?, attribute.value()?)))
-                .collect();
-            let access_logs =
-                (attributes.get("access_logs.s3.enabled") == Some(&"true")).then(|| AccessLogs {
-                    bucket: attributes
-                        .get("access_logs.s3.bucket")
-                        .copied()
-                        .unwrap_or_default()
-                        .to_string(),
-                    prefix: attributes
-                        .get("access_logs.s3.prefix")
-                        .copied()
-                        .unwrap_or_default()
-                        .to_string(),
-                });
-            let missing = |field: &str| AwsError::missing("DescribeLoadBalancers", field);
-            let props = LoadBalancerProps {
-                name: lb
-                    .load_balancer_name()
-                    .ok_or_else(|| missing("LoadBalancerName"))?
-                    .to_string(),
-                scheme: lb
-                    .scheme()
-                    .ok_or_else(|| missing("Scheme"))?
-                    .as_str()
-                    .to_string(),
-                subnets: lb
-                    .availability_zones()
+        let per_balancer = crate::aws::elbv2::balancers(cx)
+            .await?
+            .iter()
+            .map(|owned| async move {
+                let (id, lb, tag_value) = (owned.id.clone(), &owned.balancer, owned.tags.clone());
+                let arn = owned.arn.as_str();
+                let attributes = elbv2
+                    .describe_load_balancer_attributes()
+                    .load_balancer_arn(arn)
+                    .send()
+                    .await;
+                let attributes = attributes.aws("DescribeLoadBalancerAttributes")?;
+                let attributes: BTreeMap<&str, &str> = attributes
+                    .attributes()
                     .iter()
-                    .filter_map(|zone| zone.subnet_id().map(|s| Value::Phys(s.to_string())))
-                    .collect(),
-                security_groups: lb
-                    .security_groups()
-                    .iter()
-                    .map(|g| Value::Phys(g.clone()))
-                    .collect(),
-                // ELBv2's default is 60 seconds; moto lists the attribute only once set.
-                idle_timeout: attributes
-                    .get("idle_timeout.timeout_seconds")
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(60),
-                deletion_protection: attributes.get("deletion_protection.enabled") == Some(&"true"),
-                access_logs,
-                tags: tag_value,
-            };
-            let mut resource = Observed::new(id, arn, props.into_props());
-            resource.attributes = published(lb);
-            Ok::<_, AwsError>(resource)
-        });
+                    .filter_map(|attribute| Some((attribute.key()?, attribute.value()?)))
+                    .collect();
+                let access_logs =
+                    (attributes.get("access_logs.s3.enabled") == Some(&"true")).then(|| {
+                        AccessLogs {
+                            bucket: attributes
+                                .get("access_logs.s3.bucket")
+                                .copied()
+                                .unwrap_or_default()
+                                .to_string(),
+                            prefix: attributes
+                                .get("access_logs.s3.prefix")
+                                .copied()
+                                .unwrap_or_default()
+                                .to_string(),
+                        }
+                    });
+                let missing = |field: &str| AwsError::missing("DescribeLoadBalancers", field);
+                let props = LoadBalancerProps {
+                    name: lb
+                        .load_balancer_name()
+                        .ok_or_else(|| missing("LoadBalancerName"))?
+                        .to_string(),
+                    scheme: lb
+                        .scheme()
+                        .ok_or_else(|| missing("Scheme"))?
+                        .as_str()
+                        .to_string(),
+                    subnets: lb
+                        .availability_zones()
+                        .iter()
+                        .filter_map(|zone| zone.subnet_id().map(|s| Value::Phys(s.to_string())))
+                        .collect(),
+                    security_groups: lb
+                        .security_groups()
+                        .iter()
+                        .map(|g| Value::Phys(g.clone()))
+                        .collect(),
+                    // ELBv2's default is 60 seconds; moto lists the attribute only once set.
+                    idle_timeout: attributes
+                        .get("idle_timeout.timeout_seconds")
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(60),
+                    deletion_protection: attributes.get("deletion_protection.enabled")
+                        == Some(&"true"),
+                    access_logs,
+                    tags: tag_value,
+                };
+                let mut resource = Observed::new(id, arn, props.into_props());
+                resource.attributes = published(lb);
+                Ok::<_, AwsError>(resource)
+            });
         try_join_all(per_balancer).await
     }
 
@@ -293,7 +274,9 @@ fn published(balancer: &LoadBalancer) -> BTreeMap<String, String> {
         ("zone_id", balancer.canonical_hosted_zone_id()),
         (
             "arn_suffix",
-            balancer.load_balancer_arn().map(super::arn_suffix),
+            balancer
+                .load_balancer_arn()
+                .map(crate::aws::elbv2::arn_suffix),
         ),
     ]
     .into_iter()
@@ -311,7 +294,7 @@ async fn create_load_balancer(op: &OpCx<'_>, desired: &Desired) -> Result<String
         .scheme(LoadBalancerSchemeEnum::from(props.scheme.as_str()))
         .set_subnets(Some(resolve_all(op, &props.subnets)?))
         .set_security_groups(Some(resolve_all(op, &props.security_groups)?))
-        .set_tags(Some(elb_tags(crate::tags::for_create(op, &props.tags))))
+        .set_tags(Some(elb_tags(tags::for_create(op, &props.tags))))
         .send()
         .await
         .aws("CreateLoadBalancer")?;
