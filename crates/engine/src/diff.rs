@@ -114,6 +114,11 @@ impl Plan {
     }
 }
 
+/// The plan that makes `observed` match `desired`. About 150 lines, in one function on
+/// purpose: three passes over shared maps — the live resources by logical id (a duplicate
+/// deleted), each desired resource's step (compared knowing what is replaced before it),
+/// then what the manifest no longer has, deleted or kept (`retain`) — whose order is what
+/// a reader needs to see whole.
 pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError> {
     let mut live: BTreeMap<ResourceId, Observed> = BTreeMap::new();
     let mut steps = Vec::new();

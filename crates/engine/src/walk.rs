@@ -202,6 +202,10 @@ pub struct Walk<'a, K: ?Sized + Kind> {
 }
 
 impl<K: ?Sized + Kind + 'static> Walk<'_, K> {
+    /// The scheduler: one loop over the graph's ready operations, their completions and
+    /// the stop signal. It is long (about 190 lines) because the counters it keeps (what
+    /// waits on what, what is in flight, what failed or was skipped) are shared by every
+    /// branch of one `select!`; split, they would travel as a struct through each piece.
     pub async fn run(self) -> Outcome {
         let ops = self.ops;
         let mut waiting: Vec<usize> = ops.iter().map(|op| op.after.len()).collect();

@@ -329,6 +329,9 @@ impl Tally<'_> {
     }
 }
 
+/// Uploads one file: in one PutObject, or in parts above the multipart threshold. About
+/// 120 lines: the two ways share the headers, the stack's metadata and the progress
+/// tally, and a part's failure aborts the multipart upload it belongs to.
 async fn upload(
     cx: &Cx,
     bucket: &str,
