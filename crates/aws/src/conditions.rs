@@ -139,7 +139,6 @@ pub fn built_in() -> Vec<&'static Condition> {
     use crate::*;
     [
         autoscaling::CONDITIONS,
-        ec2::security_group::CONDITIONS,
         ecs::service::CONDITIONS,
         ecs::task_definition::CONDITIONS,
         iam::CONDITIONS,

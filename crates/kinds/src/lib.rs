@@ -30,6 +30,7 @@ pub mod key;
 pub mod load_balancer;
 pub mod repository;
 pub mod secret;
+pub mod security_group;
 pub mod topic;
 pub mod zone;
 
@@ -54,6 +55,7 @@ pub struct Registration {
 
 /// Every kind in this shape. Adding one is a line here.
 const ALL: &[Registration] = &[
+    security_group::REGISTRATION,
     // Before the alarms and dashboards, which name clusters, databases and load balancers
     // by their names (and a load balancer's services through its attachments).
     cluster::REGISTRATION,

@@ -19,7 +19,6 @@ pub mod nat_gateway;
 pub mod refs;
 pub mod role;
 pub mod route_table;
-pub mod security_group;
 pub mod service;
 pub mod subnet;
 pub mod target_group;
@@ -107,7 +106,6 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &Kinds<'_>) -> Vec<Desired
     out.extend(elastic_ip::desired(manifest, env));
     out.extend(nat_gateway::desired(manifest, env));
     out.extend(route_table::desired(manifest, env));
-    out.extend(security_group::desired(manifest, env));
     out.extend(vpc_endpoint::desired(manifest, env));
     let mut uses = uses::Uses::default();
     out.extend(log_group::desired(manifest, env, &mut uses));

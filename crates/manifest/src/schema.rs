@@ -4,9 +4,7 @@
 use super::containers::{self, Containers};
 use super::declared::Declared;
 use super::decode::{Decoder, Fields, Spanned};
-use super::network::{
-    Network, SecurityGroup, decode_network, decode_security_groups, valid_region,
-};
+use super::network::{Network, decode_network, valid_region};
 use super::sections::Decoded;
 use super::yaml::{Node, NodeKind};
 use std::collections::BTreeMap;
@@ -17,7 +15,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "tags",
     "variables",
     "network",
-    "security_groups",
     "services",
     "outputs",
     "environments",
@@ -34,7 +31,6 @@ pub struct Manifest {
     pub region: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub network: Option<Network>,
-    pub security_groups: Vec<SecurityGroup>,
     pub containers: Containers,
     /// The manifest's folder: relative paths in it (a bucket's `sync.source`) start there.
     pub base: std::path::PathBuf,
@@ -128,12 +124,7 @@ impl Manifest {
     /// What a section in the containers' scope (file systems, databases, ...) may refer
     /// to outside itself: the network's tiers, the security groups, declared names.
     pub fn scope(&self) -> super::scope::Context<'_> {
-        scope(
-            &self.stack,
-            self.network.as_ref(),
-            &self.security_groups,
-            &self.declared,
-        )
+        scope(&self.stack, self.network.as_ref(), &self.declared)
     }
 
     /// The keys other sections may name `section`'s resources by: what its decoding
@@ -236,21 +227,11 @@ pub fn decode(
     let network = fields
         .get("network")
         .and_then(|node| decode_network(decoder, node, region.as_deref()));
-    let security_groups = match fields.get("security_groups") {
-        Some(node) => decode_security_groups(
-            decoder,
-            node,
-            network.as_ref(),
-            fields.key_pos("security_groups"),
-        ),
-        None => Vec::new(),
-    };
     let containers = decode_containers(
         decoder,
         &fields,
         stack.as_deref().unwrap_or("stack"),
         network.as_ref(),
-        &security_groups,
         &declared,
     );
     // Without a valid stack name the registered sections are still decoded (on a
@@ -262,7 +243,6 @@ pub fn decode(
         region,
         tags,
         network,
-        security_groups,
         containers,
         base: base.to_path_buf(),
         environment: None,
@@ -343,10 +323,9 @@ fn decode_containers(
     fields: &Fields<'_>,
     stack: &str,
     network: Option<&Network>,
-    security_groups: &[SecurityGroup],
     declared: &Declared,
 ) -> Containers {
-    let cx = scope(stack, network, security_groups, declared);
+    let cx = scope(stack, network, declared);
     containers::decode(decoder, fields, &cx)
 }
 
@@ -354,7 +333,6 @@ fn decode_containers(
 fn scope<'a>(
     stack: &'a str,
     network: Option<&'a Network>,
-    security_groups: &[SecurityGroup],
     declared: &'a Declared,
 ) -> super::scope::Context<'a> {
     super::scope::Context {
@@ -371,10 +349,7 @@ fn scope<'a>(
         certificates: declared.names("certificates").to_vec(),
         stack,
         network,
-        security_groups: security_groups
-            .iter()
-            .map(|group| group.name.clone())
-            .collect(),
+        security_groups: declared.names("security_groups").to_vec(),
     }
 }
 

@@ -5,7 +5,6 @@ pub mod elastic_ip;
 pub mod internet_gateway;
 pub mod nat_gateway;
 pub mod route_table;
-pub mod security_group;
 pub mod subnet;
 pub mod vpc;
 pub mod vpc_endpoint;
@@ -28,7 +27,6 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
         Arc::new(elastic_ip::ElasticIpAdapter),
         Arc::new(nat_gateway::NatGatewayAdapter),
         Arc::new(route_table::RouteTableAdapter),
-        Arc::new(security_group::SecurityGroupAdapter),
         Arc::new(vpc_endpoint::VpcEndpointAdapter),
     ]
 }

@@ -4,7 +4,7 @@
 //! direction (ALB -> backend -> database, or both ways) without a dependency cycle, and lets
 //! a replaced group's references be revoked before it is deleted.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
@@ -12,75 +12,26 @@ use aws_sdk_ec2::types::{
     UserIdGroupPair,
 };
 
-use super::{explain_dependency, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec};
+use super::lower::{Rule, SecurityGroupProps, SecurityGroupRulesProps, rule};
+use crate::aws::ec2::{
+    explain_dependency, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec,
+};
 use std::time::Duration;
 
-use crate::conditions::{Condition, Given as _, Means};
+use crate::aws::conditions::{Condition, Given as _, Means};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::{SECURITY_GROUP as GROUP, SECURITY_GROUP_RULES as RULES};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::{Change, Step};
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::ids::{SECURITY_GROUP as GROUP, SECURITY_GROUP_RULES as RULES};
-use crate::{Cx, OpCx};
 
 pub struct SecurityGroupAdapter;
-
-crate::engine::properties! {
-    /// A security group (`security_group.<name>`): EC2 changes none of its VPC, name and
-    /// description, so a change of any makes a new group.
-    pub struct SecurityGroupProps (changes: SecurityGroupChanges) {
-        /// By reference.
-        pub vpc: Value => Replace,
-        pub name: String => Replace,
-        pub description: String => Replace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
-
-crate::engine::properties! {
-    /// A group's rules (`security_group_rules.<name>`), a resource of their own.
-    pub struct SecurityGroupRulesProps (changes: SecurityGroupRulesChanges) {
-        /// The group, by reference.
-        pub group: Value => Replace,
-        pub ingress: BTreeSet<Rule> => Blocking,
-        pub egress: BTreeSet<Rule> => Blocking,
-    }
-}
-
-crate::engine::record! {
-    /// One normalised rule: a protocol, a port range (none for `all`), one peer (a CIDR, a
-    /// prefix list, or a group by reference), a description; `null` where there is none.
-    pub struct Rule {
-        pub protocol: String,
-        pub from_port: Option<i64>,
-        pub to_port: Option<i64>,
-        pub peer: Value,
-        pub description: Option<String>,
-    }
-}
 
 impl Rule {
     /// Whether the peer is a group: only such a rule stops that group's deletion.
     fn names_group(&self) -> bool {
         matches!(self.peer, Value::Ref(_) | Value::Phys(_))
-    }
-}
-
-/// One normalised rule (an empty description is none).
-pub fn rule(
-    protocol: &str,
-    ports: Option<(i64, i64)>,
-    peer: Value,
-    description: Option<&str>,
-) -> Rule {
-    Rule {
-        protocol: protocol.to_string(),
-        from_port: ports.map(|(from, _)| from),
-        to_port: ports.map(|(_, to)| to),
-        peer,
-        description: description
-            .filter(|text| !text.is_empty())
-            .map(str::to_string),
     }
 }
 
@@ -115,7 +66,7 @@ impl crate::engine::kind::Kind for SecurityGroupAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        if !super::stack_has_vpc(cx).await? {
+        if !crate::aws::ec2::stack_has_vpc(cx).await? {
             return Ok(Vec::new());
         }
         let groups = cx
@@ -173,7 +124,7 @@ impl crate::engine::kind::Kind for SecurityGroupAdapter {
             .description(&props.description)
             .tag_specifications(tag_spec(
                 ResourceType::SecurityGroup,
-                crate::tags::for_create(op, &props.tags),
+                crate::aws::tags::for_create(op, &props.tags),
             ));
         let created = request.send().await.aws("CreateSecurityGroup")?;
         Ok(created
