@@ -157,6 +157,19 @@ mod tests {
         }
     }
 
+    /// An empty section (null) is no section: it asks for no network, and declares
+    /// nothing.
+    #[test]
+    fn empty_sections_are_absent() {
+        let parsed = crate::manifest::parse_bytes(
+            "m.yaml",
+            b"stack: s\nregion: us-east-1\ndatabases:\nfile_systems: ~\nnamespaces:\nsecurity_groups:\nload_balancers:\n",
+            &Default::default(),
+            &sections(),
+        );
+        assert!(parsed.is_ok(), "{:?}", parsed.err());
+    }
+
     fn all_of(condition: &'static Condition) -> &'static [Condition] {
         std::slice::from_ref(condition)
     }

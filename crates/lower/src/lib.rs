@@ -1,9 +1,11 @@
-//! Lowering: the manifest becomes the desired resources, one file per kind. This is the
-//! one place that knows how kinds refer to one another (a service's target group, a
-//! distribution's origin bucket, an access log bucket's policy before the load balancer):
-//! adapters read and change AWS, and never build their own desired state.
+//! Lowering: the manifest becomes the desired resources, one file per built-in kind (the
+//! network, the services), the registered kinds' through their `Lowering`. What one kind
+//! asks of another's resources is recorded in `uses` as it names them and granted by the
+//! other's lowering, or resolved once every kind is lowered (`Uses::order`): adapters read
+//! and change AWS, and never build their own desired state.
 //!
-//! Every function here is pure but for `objects` (a sync's files are read from disk).
+//! Every function here is pure (a bucket's sync, in `kinds/bucket`, is the lowering that
+//! reads the disk, warmed from [`warm`]).
 
 // The layers this crate may import (its Cargo dependencies), under the names the code
 // uses for them: `crate::engine::model` is the engine crate's `model`.

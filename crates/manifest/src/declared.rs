@@ -11,22 +11,64 @@ use std::collections::BTreeMap;
 use super::yaml::{Node, NodeKind};
 
 /// Section -> the names it declares, as written and in order; and what each entry says
-/// of itself in plain words (`generate: false`), for the few checks one section makes of
-/// another's entries before either is decoded.
+/// of itself as written (`generate: false`, the keys of its `access_points`), for the few
+/// checks one section makes of another's entries before either is decoded. Each fact is
+/// read the way the section's decoder reads it (a boolean by `Node::as_bool`, a list by
+/// `Decoder::list`, a null field as absent), so that it agrees with the decoding on every
+/// manifest the decoding accepts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Declared {
     names: BTreeMap<String, Vec<String>>,
-    /// (section, name) -> the entry's fields written as plain scalars.
-    plain: BTreeMap<(String, String), BTreeMap<String, String>>,
-    /// (section, name) -> the entry's fields written as scalars, plain or quoted.
-    text: BTreeMap<(String, String), BTreeMap<String, String>>,
-    /// (section, name) -> the entry's fields written as maps, with their keys: the names
-    /// an entry declares inside itself (a file system's access points).
-    nested: BTreeMap<(String, String), BTreeMap<String, Vec<String>>>,
-    /// (section, name) -> the entry's fields written as lists, with their lengths.
-    listed: BTreeMap<(String, String), BTreeMap<String, usize>>,
-    /// (section, name) -> every field the entry writes.
-    written: BTreeMap<(String, String), Vec<String>>,
+    /// (section, name) -> what the entry writes.
+    entries: BTreeMap<(String, String), Written>,
+}
+
+/// What one entry writes, field by field (null fields left out).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Written {
+    /// Every field it writes.
+    fields: Vec<String>,
+    /// Its fields that read as booleans.
+    flags: BTreeMap<String, bool>,
+    /// Its scalar fields' text, plain or quoted.
+    text: BTreeMap<String, String>,
+    /// Its map fields' keys: the names it declares inside itself (a file system's access
+    /// points).
+    nested: BTreeMap<String, Vec<String>>,
+    /// How many items each list field holds (a single value is a list of one).
+    listed: BTreeMap<String, usize>,
+}
+
+impl Written {
+    fn of(fields: &[(Node, Node)]) -> Self {
+        let mut written = Self::default();
+        for (field, value) in fields {
+            let Some(field) = scalar(field) else {
+                continue;
+            };
+            if value.is_null() {
+                continue;
+            }
+            let field = field.to_string();
+            written.fields.push(field.clone());
+            if let Some(flag) = value.as_bool() {
+                written.flags.insert(field.clone(), flag);
+            }
+            let count = match &value.kind {
+                NodeKind::Scalar { text, .. } => {
+                    written.text.insert(field.clone(), text.clone());
+                    1
+                }
+                NodeKind::Map(_) => {
+                    written.nested.insert(field.clone(), keys(value));
+                    1
+                }
+                NodeKind::Seq(items) => items.len(),
+            };
+            written.listed.insert(field, count);
+        }
+        written
+    }
 }
 
 impl Declared {
@@ -50,50 +92,9 @@ impl Declared {
             if let NodeKind::Map(entries) = &body.kind {
                 for (name, fields) in entries {
                     if let (Some(name), NodeKind::Map(fields)) = (scalar(name), &fields.kind) {
-                        let plain = fields
-                            .iter()
-                            .filter_map(|(field, value)| match &value.kind {
-                                NodeKind::Scalar { text, plain: true } => {
-                                    Some((scalar(field)?.to_string(), text.clone()))
-                                }
-                                _ => None,
-                            })
-                            .collect();
-                        let nested = fields
-                            .iter()
-                            .filter(|(_, value)| matches!(value.kind, NodeKind::Map(_)))
-                            .filter_map(|(field, value)| {
-                                Some((scalar(field)?.to_string(), keys(value)))
-                            })
-                            .collect();
-                        let listed = fields
-                            .iter()
-                            .filter_map(|(field, value)| match &value.kind {
-                                NodeKind::Seq(items) => {
-                                    Some((scalar(field)?.to_string(), items.len()))
-                                }
-                                _ => None,
-                            })
-                            .collect();
-                        let text = fields
-                            .iter()
-                            .filter_map(|(field, value)| match &value.kind {
-                                NodeKind::Scalar { text, .. } => {
-                                    Some((scalar(field)?.to_string(), text.clone()))
-                                }
-                                _ => None,
-                            })
-                            .collect();
-                        let at = (section.to_string(), name.to_string());
-                        declared.text.insert(at.clone(), text);
-                        let written = fields
-                            .iter()
-                            .filter_map(|(field, _)| scalar(field).map(str::to_string))
-                            .collect();
-                        declared.written.insert(at.clone(), written);
-                        declared.plain.insert(at.clone(), plain);
-                        declared.nested.insert(at.clone(), nested);
-                        declared.listed.insert(at, listed);
+                        declared
+                            .entries
+                            .insert((section.to_string(), name.to_string()), Written::of(fields));
                     }
                 }
             }
@@ -107,29 +108,23 @@ impl Declared {
         self.names.get(section).map_or(&[], Vec::as_slice)
     }
 
-    /// The names of `section` whose entry writes `field: value` (a plain scalar, as
-    /// written): the secrets made without a value (`generate: false`), which no container
-    /// may read.
-    pub fn saying(&self, section: &str, field: &str, value: &str) -> Vec<&str> {
+    fn written(&self, section: &str, name: &str) -> Option<&Written> {
+        self.entries.get(&(section.to_string(), name.to_string()))
+    }
+
+    /// The names of `section` whose entry's `field` reads as the boolean `value` (as
+    /// `Decoder::bool` reads it): the secrets made without a value (`generate: false`),
+    /// the distributions without IPv6.
+    pub fn flagged(&self, section: &str, field: &str, value: bool) -> Vec<&str> {
         self.names(section)
             .iter()
             .filter(|name| {
-                self.plain
-                    .get(&(section.to_string(), name.to_string()))
-                    .and_then(|fields| fields.get(field))
-                    .is_some_and(|written| written == value)
+                self.written(section, name)
+                    .and_then(|written| written.flags.get(field))
+                    == Some(&value)
             })
             .map(String::as_str)
             .collect()
-    }
-
-    /// The names entry `name` of `section` declares under its `field` map, as written
-    /// (`file_systems.data.access_points`); none when it writes no such map.
-    pub fn nested(&self, section: &str, name: &str, field: &str) -> &[String] {
-        self.nested
-            .get(&(section.to_string(), name.to_string()))
-            .and_then(|fields| fields.get(field))
-            .map_or(&[], Vec::as_slice)
     }
 
     /// The names of `section` whose entry writes `field: value`, plain or quoted (a
@@ -138,37 +133,43 @@ impl Declared {
         self.names(section)
             .iter()
             .filter(|name| {
-                self.text
-                    .get(&(section.to_string(), name.to_string()))
-                    .and_then(|fields| fields.get(field))
+                self.written(section, name)
+                    .and_then(|written| written.text.get(field))
                     .is_some_and(|written| written == value)
             })
             .map(String::as_str)
             .collect()
     }
 
-    /// The names of `section` whose entry writes `field`, whatever its value (the
-    /// distributions that name a web ACL of their own).
+    /// The names of `section` whose entry writes `field` (not null), whatever its value
+    /// (the distributions that name a web ACL of their own).
     pub fn writing(&self, section: &str, field: &str) -> Vec<&str> {
         self.names(section)
             .iter()
             .filter(|name| {
-                self.written
-                    .get(&(section.to_string(), name.to_string()))
-                    .is_some_and(|fields| fields.iter().any(|written| written == field))
+                self.written(section, name)
+                    .is_some_and(|written| written.fields.iter().any(|known| known == field))
             })
             .map(String::as_str)
             .collect()
     }
 
     /// How many items entry `name` of `section` lists under its `field` (a cluster's
-    /// `default_strategy`); 0 when it writes no such list.
+    /// `default_strategy`; a single value is a list of one, as `Decoder::list` reads it);
+    /// 0 when it writes no such field.
     pub fn listed(&self, section: &str, name: &str, field: &str) -> usize {
-        self.listed
-            .get(&(section.to_string(), name.to_string()))
-            .and_then(|fields| fields.get(field))
+        self.written(section, name)
+            .and_then(|written| written.listed.get(field))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// The names entry `name` of `section` declares under its `field` map, as written
+    /// (`file_systems.data.access_points`); none when it writes no such map.
+    pub fn nested(&self, section: &str, name: &str, field: &str) -> &[String] {
+        self.written(section, name)
+            .and_then(|written| written.nested.get(field))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Whether `section` declares `name`.
@@ -228,13 +229,21 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_says_what_it_writes_in_plain_words_only() {
+    fn an_entry_s_booleans_read_as_the_decoder_reads_them() {
         let declared = scan(
-            "secrets:\n  a: {generate: false}\n  b: {generate: \"false\"}\n  c: {}\n  d:\n    generate: false\n",
+            "secrets:\n  a: {generate: false}\n  b: {generate: \"false\"}\n  c: {}\n  d:\n    generate: false\n  e: {generate: False}\n  f: {generate: TRUE}\n  g: {generate: nope}\n  h: {generate: ~}\n",
         );
-        assert_eq!(declared.saying("secrets", "generate", "false"), ["a", "d"]);
-        assert!(declared.saying("keys", "generate", "false").is_empty());
-        assert_eq!(declared.writing("secrets", "generate"), ["a", "b", "d"]);
+        // Plain in YAML's spellings, or quoted exactly (a variable's value).
+        assert_eq!(
+            declared.flagged("secrets", "generate", false),
+            ["a", "b", "d", "e"]
+        );
+        assert_eq!(declared.flagged("secrets", "generate", true), ["f"]);
+        assert!(declared.flagged("keys", "generate", false).is_empty());
+        assert_eq!(
+            declared.writing("secrets", "generate"),
+            ["a", "b", "d", "e", "f", "g"]
+        );
         assert_eq!(
             declared.saying_text("secrets", "generate", "false"),
             ["a", "b", "d"]
@@ -266,5 +275,21 @@ mod tests {
                 .nested("file_systems", "other", "access_points")
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn an_entry_says_how_many_items_its_lists_hold_as_the_decoder_reads_them() {
+        let declared = scan(
+            "clusters:\n  main:\n    default_strategy:\n      - { provider: FARGATE }\n      - { provider: FARGATE_SPOT }\n    capacity_providers: FARGATE\n  bare: { default_strategy: [] }\n  one: { default_strategy: { provider: FARGATE } }\n  none: { default_strategy: ~ }\ndistributions:\n  cdn: { web_acl: ~ }\n  own: { web_acl: arn }\n",
+        );
+        assert_eq!(declared.listed("clusters", "main", "default_strategy"), 2);
+        // A single value is a list of one, as the decoder reads it; null is none.
+        assert_eq!(declared.listed("clusters", "main", "capacity_providers"), 1);
+        assert_eq!(declared.listed("clusters", "one", "default_strategy"), 1);
+        assert_eq!(declared.listed("clusters", "bare", "default_strategy"), 0);
+        assert_eq!(declared.listed("clusters", "none", "default_strategy"), 0);
+        assert_eq!(declared.listed("clusters", "other", "default_strategy"), 0);
+        // A null field is not written.
+        assert_eq!(declared.writing("distributions", "web_acl"), ["own"]);
     }
 }

@@ -64,8 +64,12 @@ impl<'n> Fields<'n> {
 
     /// The value of field `key` with where its key is written: what a mistake of the
     /// whole section is told at (a section that needs the network, written without one).
+    /// Null, like an absent field, is none.
     pub fn with_key(&self, key: &str) -> Option<(&'n Node, Pos)> {
-        self.entries.get(key).map(|(key, value)| (*value, key.pos))
+        self.entries
+            .get(key)
+            .filter(|(_, value)| !value.is_null())
+            .map(|(key, value)| (*value, key.pos))
     }
 }
 
@@ -231,28 +235,15 @@ impl Decoder {
         if node.unresolved {
             return None;
         }
-        match &node.kind {
-            NodeKind::Scalar { text, plain: true }
-                if matches!(text.as_str(), "true" | "True" | "TRUE") =>
-            {
-                Some(true)
-            }
-            NodeKind::Scalar { text, plain: true }
-                if matches!(text.as_str(), "false" | "False" | "FALSE") =>
-            {
-                Some(false)
-            }
-            NodeKind::Scalar { text, .. } if text == "true" => Some(true),
-            NodeKind::Scalar { text, .. } if text == "false" => Some(false),
-            _ => {
-                self.error(
-                    node.pos,
-                    format!("`{what}` must be `true` or `false`"),
-                    "write `true` or `false` without quotes",
-                );
-                None
-            }
+        let read = node.as_bool();
+        if read.is_none() {
+            self.error(
+                node.pos,
+                format!("`{what}` must be `true` or `false`"),
+                "write `true` or `false` without quotes",
+            );
         }
+        read
     }
 
     /// An integer within `range`; quoted numbers are accepted only when they came from a variable.
@@ -423,7 +414,6 @@ pub fn reference(
     false
 }
 
-/// A list of strings, each with its place.
 /// An optional list field's strings, as text (none when the field is absent).
 pub fn texts(decoder: &mut Decoder, node: Option<&Node>, what: &str) -> Vec<String> {
     node.map(|node| strings(decoder, node, what))
@@ -433,6 +423,7 @@ pub fn texts(decoder: &mut Decoder, node: Option<&Node>, what: &str) -> Vec<Stri
         .collect()
 }
 
+/// A list of strings, each with its place.
 pub fn strings(decoder: &mut Decoder, node: &Node, what: &str) -> Vec<Spanned<String>> {
     let items = decoder.list(node);
     items

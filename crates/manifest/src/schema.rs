@@ -339,7 +339,7 @@ fn scope<'a>(
         declared,
         secrets: declared.names("secrets").to_vec(),
         valueless_secrets: declared
-            .saying("secrets", "generate", "false")
+            .flagged("secrets", "generate", false)
             .into_iter()
             .map(str::to_string)
             .collect(),

@@ -48,6 +48,30 @@ impl Node {
     pub fn is_null(&self) -> bool {
         matches!(&self.kind, NodeKind::Scalar { text, plain: true } if is_null(text))
     }
+
+    /// The boolean it is as the manifest reads booleans: `true`/`false` plain in any of
+    /// YAML's three spellings, or exactly `true`/`false` quoted (a variable's value);
+    /// `None` for anything else, and for a variable given no value.
+    pub fn as_bool(&self) -> Option<bool> {
+        if self.unresolved {
+            return None;
+        }
+        match &self.kind {
+            NodeKind::Scalar { text, plain: true }
+                if matches!(text.as_str(), "true" | "True" | "TRUE") =>
+            {
+                Some(true)
+            }
+            NodeKind::Scalar { text, plain: true }
+                if matches!(text.as_str(), "false" | "False" | "FALSE") =>
+            {
+                Some(false)
+            }
+            NodeKind::Scalar { text, .. } if text == "true" => Some(true),
+            NodeKind::Scalar { text, .. } if text == "false" => Some(false),
+            _ => None,
+        }
+    }
 }
 
 pub fn is_null(text: &str) -> bool {

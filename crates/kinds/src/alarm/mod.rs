@@ -58,7 +58,7 @@ impl Section for Alarms {
             clusters: manifest.names("clusters"),
             insights: manifest
                 .declared
-                .saying("clusters", "container_insights", "true"),
+                .flagged("clusters", "container_insights", true),
             databases: manifest.names("databases"),
         };
         Some(Arc::new(manifest::decode(decoder, fields, &cx)))

@@ -358,7 +358,7 @@ fn dimensions(
             let name = manifest.name_of("clusters", cluster)?;
             let insights = manifest
                 .declared
-                .saying("clusters", "container_insights", "true")
+                .flagged("clusters", "container_insights", true)
                 .contains(&cluster.as_str());
             if metric == "running" && !insights {
                 decoder.error(

@@ -86,12 +86,16 @@ pub fn decode(decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Vec<Ke
 /// key each section says (`Manifest::kept_encrypted`).
 pub fn check_retained(decoder: &mut Decoder, keys: &[Key], manifest: &Manifest) {
     for key in keys.iter().filter(|key| !key.retain) {
-        let keepers: Vec<&str> = manifest
+        // In words' order (`bucket ...`, `file system ...`, `repository ...`, ...), not
+        // in the order the sections are decoded, so the message is the same whichever
+        // kind says it.
+        let mut keepers: Vec<&str> = manifest
             .kept_encrypted
             .iter()
             .filter(|kept| kept.key == key.key)
             .map(|kept| kept.what.as_str())
             .collect();
+        keepers.sort_unstable();
         if let Some(first) = keepers.first() {
             decoder.error(
                 key.pos,

@@ -52,9 +52,9 @@ impl Section for Zones {
     ) -> Option<Decoded> {
         let node = fields.get(SECTION)?;
         let cx = manifest::Context {
-            // IPv6 unless the distribution writes `ipv6: false`.
+            // IPv6 unless the distribution says `ipv6: false`.
             distributions: {
-                let without = manifest.declared.saying("distributions", "ipv6", "false");
+                let without = manifest.declared.flagged("distributions", "ipv6", false);
                 manifest
                     .declared
                     .names("distributions")
