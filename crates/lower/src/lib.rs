@@ -155,6 +155,25 @@ pub fn warm(manifest: &Manifest, kinds: &Kinds<'_>) {
     }
 }
 
+/// `${<section>.<key>.arn}` as the resource's physical id (`id`, its ARN), any other
+/// attribute as its name as its section says it (`Section::names`): the shape of a topic's,
+/// a secret's and a cluster's references. `None` for a key the section's decoding dropped
+/// (already reported).
+pub fn arn_or_name(
+    manifest: &Manifest,
+    section: &str,
+    key: &str,
+    attribute: &str,
+    id: crate::engine::model::ResourceId,
+) -> Option<Vec<Value>> {
+    let name = manifest.name_of(section, key)?;
+    Some(vec![if attribute == "arn" {
+        Value::Ref(id)
+    } else {
+        Value::str(name)
+    }])
+}
+
 /// A listener's or distribution's `certificate` as a value: an ARN as written, or the
 /// stack's certificate (its ARN once issued), with what to order after.
 pub fn certificate_reference(written: &str) -> (Value, Option<crate::engine::model::ResourceId>) {

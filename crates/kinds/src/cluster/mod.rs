@@ -83,11 +83,7 @@ impl Lowering for Clusters {
         key: &str,
         attribute: &str,
     ) -> Option<Vec<Value>> {
-        let name = manifest.name_of(SECTION, key)?;
-        Some(vec![match attribute {
-            "arn" => Value::Ref(cluster_id(key)),
-            _ => Value::str(name),
-        }])
+        crate::lower::arn_or_name(manifest, SECTION, key, attribute, cluster_id(key))
     }
 }
 

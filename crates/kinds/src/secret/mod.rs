@@ -57,6 +57,16 @@ impl Section for Secrets {
             .downcast_ref::<Vec<manifest::Secret>>()
             .map_or_else(Vec::new, |secrets| manifest::kept_encrypted(secrets))
     }
+
+    /// Each secret's name, which `${secrets.<key>.name}` reads.
+    fn names(&self, decoded: &Decoded) -> Vec<(String, String)> {
+        decoded
+            .downcast_ref::<Vec<manifest::Secret>>()
+            .into_iter()
+            .flatten()
+            .map(|entry| (entry.key.clone(), entry.name.clone()))
+            .collect()
+    }
 }
 
 impl Lowering for Secrets {
@@ -77,11 +87,7 @@ impl Lowering for Secrets {
         key: &str,
         attribute: &str,
     ) -> Option<Vec<Value>> {
-        if attribute == "arn" {
-            return Some(vec![Value::Ref(secret_id(key))]);
-        }
-        let secret = decoded(manifest).iter().find(|secret| secret.key == key)?;
-        Some(vec![Value::Str(secret.name.clone())])
+        crate::lower::arn_or_name(manifest, SECTION, key, attribute, secret_id(key))
     }
 }
 

@@ -55,6 +55,16 @@ impl Section for Topics {
         let node = fields.get(SECTION)?;
         Some(Arc::new(manifest::decode(decoder, node, manifest)))
     }
+
+    /// Each topic's name, which `${topics.<key>.name}` reads.
+    fn names(&self, decoded: &Decoded) -> Vec<(String, String)> {
+        decoded
+            .downcast_ref::<Vec<manifest::Topic>>()
+            .into_iter()
+            .flatten()
+            .map(|entry| (entry.key.clone(), entry.name.clone()))
+            .collect()
+    }
 }
 
 impl Lowering for Topics {
@@ -75,11 +85,7 @@ impl Lowering for Topics {
         key: &str,
         attribute: &str,
     ) -> Option<Vec<Value>> {
-        if attribute == "arn" {
-            return Some(vec![Value::Ref(topic_id(key))]);
-        }
-        let topic = decoded(manifest).iter().find(|topic| topic.key == key)?;
-        Some(vec![Value::Str(topic.name.clone())])
+        crate::lower::arn_or_name(manifest, SECTION, key, attribute, topic_id(key))
     }
 }
 
