@@ -9,6 +9,12 @@ use std::sync::Arc;
 /// What a section decoded, as its kind's own type.
 pub type Decoded = Arc<dyn Any + Send + Sync>;
 
+/// The entries a section decoded as a list of `T` (a section of named entries): what its
+/// `Section` methods read of their own decoding; none when it is not one.
+pub fn entries<T: Any>(decoded: &Decoded) -> &[T] {
+    decoded.downcast_ref::<Vec<T>>().map_or(&[], Vec::as_slice)
+}
+
 /// What each registered section decoded, by its key.
 #[derive(Clone, Default)]
 pub struct Sections(BTreeMap<&'static str, Decoded>);

@@ -146,9 +146,7 @@ impl Lowering for Buckets {
 
 /// The buckets a decoding made.
 fn entries(decoded: &Decoded) -> &[Bucket] {
-    decoded
-        .downcast_ref::<Vec<Bucket>>()
-        .map_or(&[], Vec::as_slice)
+    crate::manifest::sections::entries(decoded)
 }
 
 /// The buckets the manifest declares.

@@ -19,7 +19,7 @@ use crate::lower::{Env, Lowering};
 use crate::manifest::Manifest;
 use crate::manifest::Section;
 use crate::manifest::decode::{Decoder, Fields};
-use crate::manifest::sections::Decoded;
+use crate::manifest::sections::{Decoded, entries};
 
 const SECTION: &str = "clusters";
 
@@ -56,10 +56,8 @@ impl Section for Clusters {
 
     /// Each cluster's name, which alarms, dashboards and scaling name it by.
     fn names(&self, decoded: &Decoded) -> Vec<(String, String)> {
-        decoded
-            .downcast_ref::<Vec<manifest::Cluster>>()
-            .into_iter()
-            .flatten()
+        entries::<manifest::Cluster>(decoded)
+            .iter()
             .map(|cluster| (cluster.key.clone(), cluster.name.clone()))
             .collect()
     }

@@ -24,7 +24,7 @@ use crate::lower::{Env, Lowering};
 use crate::manifest::Manifest;
 use crate::manifest::Section;
 use crate::manifest::decode::{Decoder, Fields};
-use crate::manifest::sections::Decoded;
+use crate::manifest::sections::{Decoded, entries};
 
 const SECTION: &str = "databases";
 
@@ -73,10 +73,8 @@ impl Section for Databases {
 
     /// Each database's identifier, which alarms and dashboards name it by.
     fn names(&self, decoded: &Decoded) -> Vec<(String, String)> {
-        decoded
-            .downcast_ref::<Vec<manifest::Database>>()
-            .into_iter()
-            .flatten()
+        entries::<manifest::Database>(decoded)
+            .iter()
             .map(|db| (db.key.clone(), db.identifier.clone()))
             .collect()
     }

@@ -139,9 +139,7 @@ impl Lowering for Distributions {
 
 /// The distributions a decoding made.
 fn entries(decoded: &Decoded) -> &[manifest::Distribution] {
-    decoded
-        .downcast_ref::<Vec<manifest::Distribution>>()
-        .map_or(&[], Vec::as_slice)
+    crate::manifest::sections::entries(decoded)
 }
 
 /// The distributions the manifest declares.

@@ -23,7 +23,7 @@ use crate::manifest::Manifest;
 use crate::manifest::Section;
 use crate::manifest::decode::{Decoder, Fields};
 use crate::manifest::keys::KeptEncrypted;
-use crate::manifest::sections::Decoded;
+use crate::manifest::sections::{Decoded, entries};
 
 const SECTION: &str = "file_systems";
 
@@ -71,11 +71,7 @@ impl Section for FileSystems {
     }
 
     fn kept_encrypted(&self, decoded: &Decoded) -> Vec<KeptEncrypted> {
-        decoded
-            .downcast_ref::<Vec<manifest::FileSystem>>()
-            .map_or_else(Vec::new, |file_systems| {
-                manifest::kept_encrypted(file_systems)
-            })
+        manifest::kept_encrypted(entries::<manifest::FileSystem>(decoded))
     }
 }
 

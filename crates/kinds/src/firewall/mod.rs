@@ -66,10 +66,7 @@ impl Section for Firewalls {
 
     /// The distributions each web ACL protects.
     fn attachments(&self, decoded: &Decoded) -> Vec<Attachment> {
-        let Some(firewalls) = decoded.downcast_ref::<Vec<manifest::Firewall>>() else {
-            return Vec::new();
-        };
-        firewalls
+        crate::manifest::sections::entries::<manifest::Firewall>(decoded)
             .iter()
             .flat_map(|firewall| {
                 firewall

@@ -137,9 +137,7 @@ impl Lowering for LoadBalancers {
 
 /// The load balancers a decoding made.
 fn entries(decoded: &Decoded) -> &[manifest::LoadBalancer] {
-    decoded
-        .downcast_ref::<Vec<manifest::LoadBalancer>>()
-        .map_or(&[], Vec::as_slice)
+    crate::manifest::sections::entries(decoded)
 }
 
 /// The load balancers the manifest declares.

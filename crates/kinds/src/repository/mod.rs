@@ -17,7 +17,7 @@ use crate::manifest::Manifest;
 use crate::manifest::Section;
 use crate::manifest::decode::{Decoder, Fields};
 use crate::manifest::keys::KeptEncrypted;
-use crate::manifest::sections::Decoded;
+use crate::manifest::sections::{Decoded, entries};
 
 const SECTION: &str = "repositories";
 
@@ -53,11 +53,7 @@ impl Section for Repositories {
     }
 
     fn kept_encrypted(&self, decoded: &Decoded) -> Vec<KeptEncrypted> {
-        decoded
-            .downcast_ref::<Vec<manifest::Repository>>()
-            .map_or_else(Vec::new, |repositories| {
-                manifest::kept_encrypted(repositories)
-            })
+        manifest::kept_encrypted(entries::<manifest::Repository>(decoded))
     }
 }
 

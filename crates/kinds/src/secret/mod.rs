@@ -17,7 +17,7 @@ use crate::manifest::Manifest;
 use crate::manifest::Section;
 use crate::manifest::decode::{Decoder, Fields};
 use crate::manifest::keys::KeptEncrypted;
-use crate::manifest::sections::Decoded;
+use crate::manifest::sections::{Decoded, entries};
 
 const SECTION: &str = "secrets";
 
@@ -53,17 +53,13 @@ impl Section for Secrets {
     }
 
     fn kept_encrypted(&self, decoded: &Decoded) -> Vec<KeptEncrypted> {
-        decoded
-            .downcast_ref::<Vec<manifest::Secret>>()
-            .map_or_else(Vec::new, |secrets| manifest::kept_encrypted(secrets))
+        manifest::kept_encrypted(entries::<manifest::Secret>(decoded))
     }
 
     /// Each secret's name, which `${secrets.<key>.name}` reads.
     fn names(&self, decoded: &Decoded) -> Vec<(String, String)> {
-        decoded
-            .downcast_ref::<Vec<manifest::Secret>>()
-            .into_iter()
-            .flatten()
+        entries::<manifest::Secret>(decoded)
+            .iter()
             .map(|entry| (entry.key.clone(), entry.name.clone()))
             .collect()
     }

@@ -15,7 +15,7 @@ use crate::lower::{Env, Lowering};
 use crate::manifest::Manifest;
 use crate::manifest::Section;
 use crate::manifest::decode::{Decoder, Fields};
-use crate::manifest::sections::Decoded;
+use crate::manifest::sections::{Decoded, entries};
 
 const SECTION: &str = "topics";
 
@@ -58,10 +58,8 @@ impl Section for Topics {
 
     /// Each topic's name, which `${topics.<key>.name}` reads.
     fn names(&self, decoded: &Decoded) -> Vec<(String, String)> {
-        decoded
-            .downcast_ref::<Vec<manifest::Topic>>()
-            .into_iter()
-            .flatten()
+        entries::<manifest::Topic>(decoded)
+            .iter()
             .map(|entry| (entry.key.clone(), entry.name.clone()))
             .collect()
     }

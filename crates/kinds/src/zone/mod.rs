@@ -17,7 +17,7 @@ use crate::lower::{Env, Lowering};
 use crate::manifest::Manifest;
 use crate::manifest::Section;
 use crate::manifest::decode::{Decoder, Fields};
-use crate::manifest::sections::Decoded;
+use crate::manifest::sections::{Decoded, entries};
 
 const SECTION: &str = "zones";
 
@@ -69,10 +69,8 @@ impl Section for Zones {
 
     /// Each zone's domain.
     fn names(&self, decoded: &Decoded) -> Vec<(String, String)> {
-        decoded
-            .downcast_ref::<Vec<manifest::Zone>>()
-            .into_iter()
-            .flatten()
+        entries::<manifest::Zone>(decoded)
+            .iter()
             .map(|zone| (zone.key.clone(), zone.name.clone()))
             .collect()
     }
