@@ -137,16 +137,7 @@ pub fn certificate_error(
 /// registered kinds'), which docs/aws-behaviour.md lists.
 pub fn built_in() -> Vec<&'static Condition> {
     use crate::*;
-    [
-        autoscaling::CONDITIONS,
-        ecs::service::CONDITIONS,
-        ecs::task_definition::CONDITIONS,
-        iam::CONDITIONS,
-        logs::CONDITIONS,
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
+    iam::CONDITIONS.iter().collect()
 }
 
 #[cfg(test)]

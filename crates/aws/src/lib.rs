@@ -3,10 +3,9 @@
 
 // The layers this crate may import (its Cargo dependencies), under the names the code
 // uses for them: `crate::engine::model` is the engine crate's `model`.
-use edgectl_base::{known, text};
+use edgectl_base::text;
 use edgectl_engine as engine;
 
-pub mod autoscaling;
 pub mod calls;
 pub mod cloudfront;
 pub mod conditions;
@@ -19,7 +18,6 @@ pub mod iam;
 pub mod ids;
 pub mod kind_reads;
 pub mod lock;
-pub mod logs;
 pub mod naming;
 pub mod resend;
 pub mod tags;
@@ -250,11 +248,7 @@ impl<T: Kind<Cx = Cx>> Adapter for T {}
 /// Every adapter, in no particular order: the graph decides order.
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     let mut adapters = ec2::adapters();
-    adapters.push(Arc::new(logs::LogGroupAdapter));
     adapters.push(Arc::new(iam::RoleAdapter));
-    adapters.extend(ecs::adapters());
-    adapters.push(Arc::new(autoscaling::ScalingAdapter));
-    adapters.extend(elbv2::adapters());
     adapters
 }
 

@@ -31,6 +31,7 @@ pub mod load_balancer;
 pub mod repository;
 pub mod secret;
 pub mod security_group;
+pub mod service;
 pub mod topic;
 pub mod zone;
 
@@ -56,9 +57,14 @@ pub struct Registration {
 /// Every kind in this shape. Adding one is a line here.
 const ALL: &[Registration] = &[
     security_group::REGISTRATION,
-    // Before the alarms and dashboards, which name clusters, databases and load balancers
-    // by their names (and a load balancer's services through its attachments).
+    // Before the alarms and dashboards, which name clusters, services, databases and load
+    // balancers by their names (and a load balancer's services through its attachments).
     cluster::REGISTRATION,
+    // Before the services, whose execution roles read a secret through its key.
+    secret::REGISTRATION,
+    // Before the load balancers (which check that a listener forwards to each exposed
+    // service) and Cloud Map (which decodes a service's `discovery`).
+    service::REGISTRATION,
     load_balancer::REGISTRATION,
     database::REGISTRATION,
     topic::REGISTRATION,
@@ -68,7 +74,6 @@ const ALL: &[Registration] = &[
     firewall::REGISTRATION,
     file_system::REGISTRATION,
     repository::REGISTRATION,
-    secret::REGISTRATION,
     // Before the certificates, which are requested in us-east-1 for a distribution.
     distribution::REGISTRATION,
     // Before the certificates, which validate through the zones' domains.

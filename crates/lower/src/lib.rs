@@ -13,18 +13,13 @@ use edgectl_aws as aws;
 use edgectl_engine as engine;
 use edgectl_manifest as manifest;
 
-pub mod autoscaling;
 pub mod elastic_ip;
 pub mod internet_gateway;
-pub mod log_group;
 pub mod nat_gateway;
 pub mod refs;
 pub mod role;
 pub mod route_table;
-pub mod service;
 pub mod subnet;
-pub mod target_group;
-pub mod task_definition;
 pub mod uses;
 pub mod vpc;
 pub mod vpc_endpoint;
@@ -110,15 +105,9 @@ pub fn desired(manifest: &Manifest, env: &Env, kinds: &Kinds<'_>) -> Vec<Desired
     out.extend(route_table::desired(manifest, env));
     out.extend(vpc_endpoint::desired(manifest, env));
     let mut uses = uses::Uses::default();
-    out.extend(log_group::desired(manifest, env, &mut uses));
-    out.extend(task_definition::desired(manifest, env));
-    out.extend(service::desired(manifest, &mut uses));
-    out.extend(target_group::desired(manifest, env));
     for (_, kind) in kinds.iter().filter(|(_, kind)| !kind.grants()) {
         out.extend(kind.desired(manifest, env, &mut uses));
     }
-    // The roles grant what the services read (a secret's key, from `uses.key_of`).
-    out.extend(role::desired(manifest, env, &uses));
     // Last, what grants what the others said they use (a bucket's policy, its sync's
     // invalidation, a zone's records, a key's policy), in the order `kinds` lists them.
     for (_, kind) in kinds.iter().filter(|(_, kind)| kind.grants()) {

@@ -349,6 +349,18 @@ pub fn list(words: &[&str]) -> String {
         .join(", ")
 }
 
+/// A mapping's field as written, when it is present and not null (as [`Fields::get`]
+/// reads it): what a section reads of another's entries (a service's `alarms`).
+pub fn field<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
+    let NodeKind::Map(entries) = &node.kind else {
+        return None;
+    };
+    entries.iter().find_map(|(name, value)| match &name.kind {
+        NodeKind::Scalar { text, .. } if text == key && !value.is_null() => Some(value),
+        _ => None,
+    })
+}
+
 pub fn named_positions(node: &Node) -> Vec<(Spanned<String>, &Node)> {
     let NodeKind::Map(entries) = &node.kind else {
         return Vec::new();

@@ -80,21 +80,3 @@ pub struct KeptEncrypted {
     /// The stack's key (`keys.<name>`) it is encrypted with.
     pub key: String,
 }
-
-/// What the built-in sections keep encrypted under the stack's keys.
-pub fn kept_encrypted(manifest: &super::Manifest) -> Vec<KeptEncrypted> {
-    let mut kept = Vec::new();
-    let mut keep = |retained: bool, key: Option<&KeyRef>, what: String| {
-        if let (true, Some(KeyRef::Stack(key))) = (retained, key) {
-            kept.push(KeptEncrypted {
-                what,
-                key: key.clone(),
-            });
-        }
-    };
-    for service in &manifest.containers.services {
-        let what = format!("the logs of service `{}`", service.key);
-        keep(service.retain_logs, service.log_key.as_ref(), what);
-    }
-    kept
-}

@@ -3,13 +3,11 @@
 
 // The layers this crate may import (its Cargo dependencies), under the names the code
 // uses for them: `crate::engine::model` is the engine crate's `model`.
-use edgectl_base::{known, redact, source, text};
+use edgectl_base::{redact, source, text};
 
-pub mod containers;
 pub mod declared;
 pub mod decode;
 pub mod diag;
-pub mod discovery;
 pub mod dns;
 pub mod environments;
 pub mod keys;
@@ -20,13 +18,11 @@ pub mod schema;
 pub mod scope;
 pub mod sections;
 pub mod vars;
-pub mod volumes;
 pub mod yaml;
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
 
-pub use containers::{Image, Service, TaskRole};
 pub use network::*;
 pub use schema::*;
 

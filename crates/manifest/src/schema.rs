@@ -1,7 +1,6 @@
 //! The manifest's types, and their decoding from the located tree with every check that
 //! can be made before calling AWS.
 
-use super::containers::{self, Containers};
 use super::declared::Declared;
 use super::decode::{Decoder, Fields, Spanned};
 use super::network::{Network, decode_network, valid_region};
@@ -15,7 +14,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "tags",
     "variables",
     "network",
-    "services",
     "outputs",
     "environments",
 ];
@@ -31,7 +29,6 @@ pub struct Manifest {
     pub region: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub network: Option<Network>,
-    pub containers: Containers,
     /// The manifest's folder: relative paths in it (a bucket's `sync.source`) start there.
     pub base: std::path::PathBuf,
     /// The environment chosen (`--env`), when the manifest declares several.
@@ -60,6 +57,10 @@ pub struct Manifest {
     /// (`Section::names`: a database's identifier), which other sections' decoding
     /// needs (an alarm's dimension); see [`Manifest::names`].
     pub names: BTreeMap<&'static str, Vec<(String, String)>>,
+    /// Text the manifest knows of a registered section's resources besides their names
+    /// (`Section::known`: a service's log group), by key and attribute; see
+    /// [`Manifest::known`].
+    pub known: BTreeMap<&'static str, Vec<(String, &'static str, String)>>,
 }
 
 /// One of a section's resources attached to a resource of another section: `firewalls.edge`
@@ -119,6 +120,16 @@ impl Manifest {
             .iter()
             .find(|(known, _)| known == key)
             .map(|(_, name)| name.as_str())
+    }
+
+    /// What `section`'s resource `key` is known to have as `attribute` before any AWS
+    /// call, as its section says ([`Section::known`]: a service's `log_group`).
+    pub fn known(&self, section: &str, key: &str, attribute: &str) -> Option<&str> {
+        self.known
+            .get(section)?
+            .iter()
+            .find(|(known, what, _)| known == key && *what == attribute)
+            .map(|(_, _, text)| text.as_str())
     }
 
     /// What a section in the containers' scope (file systems, databases, ...) may refer
@@ -196,6 +207,14 @@ pub trait Section: Sync {
         Vec::new()
     }
 
+    /// Text known of its decoded resources besides their names, each by key and
+    /// attribute (a service's `log_group`), which other sections may need as they decode
+    /// (a dashboard's log query); a section decoded after it sees them in
+    /// `Manifest::known`.
+    fn known(&self, _decoded: &Decoded) -> Vec<(String, &'static str, String)> {
+        Vec::new()
+    }
+
     /// What of the decoded section destroy leaves in place encrypted under the stack's
     /// keys (sections decoded after it see it in `Manifest::kept_encrypted`).
     fn kept_encrypted(&self, _decoded: &Decoded) -> Vec<super::keys::KeptEncrypted> {
@@ -227,13 +246,6 @@ pub fn decode(
     let network = fields
         .get("network")
         .and_then(|node| decode_network(decoder, node, region.as_deref()));
-    let containers = decode_containers(
-        decoder,
-        &fields,
-        stack.as_deref().unwrap_or("stack"),
-        network.as_ref(),
-        &declared,
-    );
     // Without a valid stack name the registered sections are still decoded (on a
     // placeholder, as the built-in ones were), so that their mistakes are told with it.
     let named = stack.is_some();
@@ -243,7 +255,6 @@ pub fn decode(
         region,
         tags,
         network,
-        containers,
         base: base.to_path_buf(),
         environment: None,
         outputs: fields
@@ -256,9 +267,9 @@ pub fn decode(
         attachments: Vec::new(),
         kept_encrypted: Vec::new(),
         names: BTreeMap::new(),
+        known: BTreeMap::new(),
         warnings: Vec::new(),
     };
-    manifest.kept_encrypted = super::keys::kept_encrypted(&manifest);
     // The registered kinds' sections, once what they may refer to is decoded.
     for section in sections {
         if let Some(decoded) = section.decode(decoder, &fields, &manifest) {
@@ -272,6 +283,9 @@ pub fn decode(
             manifest
                 .names
                 .insert(section.key(), section.names(&decoded));
+            manifest
+                .known
+                .insert(section.key(), section.known(&decoded));
             let warnings = section.warnings(&decoded);
             manifest.warnings.extend(warnings);
             manifest.sections.insert(section.key(), decoded);
@@ -314,19 +328,6 @@ fn decode_region(decoder: &mut Decoder, fields: &Fields<'_>) -> Option<String> {
                 None
             }
         })
-}
-
-/// The container sections, which may refer to the stack's network, security groups,
-/// keys, secrets, namespaces, databases and certificates.
-fn decode_containers(
-    decoder: &mut Decoder,
-    fields: &Fields<'_>,
-    stack: &str,
-    network: Option<&Network>,
-    declared: &Declared,
-) -> Containers {
-    let cx = scope(stack, network, declared);
-    containers::decode(decoder, fields, &cx)
 }
 
 /// What a container section may refer to outside itself (`scope::Context`).

@@ -1,22 +1,8 @@
-//! ECS: task definitions and Fargate services, and what ECS's kinds share (the account's
-//! clusters, read once; the stack's services; the tagging) with the clusters' own
-//! (`kinds/cluster`).
-
-pub mod service;
-pub mod task_definition;
-
-use std::sync::Arc;
+//! What ECS's kinds (`kinds/cluster`, `kinds/service`) share: the account's clusters, read
+//! once; the services of the stack's clusters, which the services' and their scaling's
+//! adapters both read; the tagging.
 
 use aws_sdk_ecs::types::Tag;
-
-use super::Adapter;
-
-pub fn adapters() -> Vec<Arc<dyn Adapter>> {
-    vec![
-        Arc::new(task_definition::TaskDefinitionAdapter),
-        Arc::new(service::ServiceAdapter),
-    ]
-}
 
 /// A service of one of the stack's clusters, as described (active ones only).
 #[derive(Clone, Debug)]

@@ -1,11 +1,7 @@
-//! Elastic Load Balancing v2: the target groups' adapter, and what ELB's kinds share with
-//! the load balancers, listeners and rules of `kinds/load_balancer`: listeners are found
+//! Elastic Load Balancing v2: what ELB's kinds share (the target groups of
+//! `kinds/service`; the load balancers, listeners and rules of `kinds/load_balancer`): listeners are found
 //! through their load balancers and rules through their listeners, reads made once per
 //! command (`balancers`, `listeners`, `rules`); the actions, the tagging.
-
-pub mod target_group;
-
-use std::sync::Arc;
 
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, FixedResponseActionConfig, Listener, LoadBalancer,
@@ -16,12 +12,8 @@ use futures::future::try_join_all;
 use std::collections::BTreeMap;
 
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
-use super::{Adapter, Cx, OpCx, tags};
+use super::{Cx, OpCx, tags};
 use crate::engine::model::{ResourceId, Value};
-
-pub fn adapters() -> Vec<Arc<dyn Adapter>> {
-    vec![Arc::new(target_group::TargetGroupAdapter)]
-}
 
 pub fn elb_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
     pairs

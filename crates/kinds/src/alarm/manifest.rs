@@ -26,11 +26,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::manifest::containers::Containers;
 use crate::manifest::decode::{Decoder, Fields, Spanned};
-use crate::manifest::decode::{Entry, named_positions, reference};
+use crate::manifest::decode::{Entry, field, named_positions, reference};
 use crate::manifest::diag::{Pos, suggest};
-use crate::manifest::yaml::{Node, NodeKind};
+use crate::manifest::yaml::Node;
 
 const SERVICE: &[&str] = &["cpu", "memory", "running_below", "notify", "notify_ok"];
 const LOAD_BALANCER: &[&str] = &[
@@ -130,7 +129,9 @@ pub enum Dimension {
 pub struct Context<'a> {
     pub stack: &'a str,
     pub topics: &'a [String],
-    pub containers: &'a Containers,
+    /// The services the `services` section decoded by key, each with its name and its
+    /// cluster's key (`Manifest::names`, its attachment to `clusters`).
+    pub services: BTreeMap<&'a str, (&'a str, &'a str)>,
     /// The load balancers by key, with the services each forwards to
     /// (`Manifest::attached_to`).
     pub balancers: std::collections::BTreeMap<&'a str, Vec<&'a str>>,
@@ -192,17 +193,6 @@ pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> V
         }
     }
     out
-}
-
-/// A mapping's field as written.
-fn field<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
-    let NodeKind::Map(entries) = &node.kind else {
-        return None;
-    };
-    entries.iter().find_map(|(name, value)| match &name.kind {
-        NodeKind::Scalar { text, .. } if text == key => Some(value),
-        _ => None,
-    })
 }
 
 /// The shorthand of one service, load balancer or database, each alarm with the key
@@ -308,14 +298,14 @@ fn service_alarms(
     made: &mut Made<'_>,
     cx: &Context<'_>,
 ) {
-    let (containers, clusters, insights) = (cx.containers, cx.clusters, &cx.insights);
+    let (clusters, insights) = (cx.clusters, &cx.insights);
     let owner = made.owner;
-    let Some(service) = containers.services.iter().find(|s| s.key == owner) else {
+    let Some(&(service_name, service_cluster)) = cx.services.get(owner) else {
         return;
     };
     let cluster = clusters
         .iter()
-        .find(|(key, _)| *key == service.cluster)
+        .find(|(key, _)| key == service_cluster)
         .map(|(_, name)| name.as_str());
     let dims = || {
         vec![
@@ -323,7 +313,7 @@ fn service_alarms(
                 "ClusterName",
                 Dimension::Text(cluster.unwrap_or_default().to_string()),
             ),
-            ("ServiceName", Dimension::Text(service.name.clone())),
+            ("ServiceName", Dimension::Text(service_name.to_string())),
         ]
     };
     for (key, metric) in [("cpu", "CPUUtilization"), ("memory", "MemoryUtilization")] {
@@ -347,16 +337,16 @@ fn service_alarms(
     if let Some(node) = fields.get("running_below")
         && let Some(count) = decoder.int(node, "running_below", 1, 10_000)
     {
-        if cluster.is_some() && !insights.contains(&service.cluster.as_str()) {
+        if cluster.is_some() && !insights.contains(&service_cluster) {
             decoder.error(
                 node.pos,
                 "`running_below` reads Container Insights' RunningTaskCount, which cluster `"
                     .to_string()
-                    + &service.cluster
+                    + service_cluster
                     + "` does not record",
                 format!(
                     "set `container_insights: true` on cluster `{}`",
-                    service.cluster
+                    service_cluster
                 ),
             );
         } else {

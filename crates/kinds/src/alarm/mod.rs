@@ -46,7 +46,14 @@ impl Section for Alarms {
         let cx = manifest::Context {
             stack: &manifest.stack,
             topics: manifest.declared.names("topics"),
-            containers: &manifest.containers,
+            services: manifest
+                .names("services")
+                .iter()
+                .filter_map(|(key, name)| {
+                    let cluster = *manifest.attached_to("services", key, "clusters").first()?;
+                    Some((key.as_str(), (name.as_str(), cluster)))
+                })
+                .collect(),
             balancers: manifest
                 .names("load_balancers")
                 .iter()

@@ -346,20 +346,25 @@ fn dimensions(
     metric: &str,
     manifest: &Manifest,
 ) -> Option<Vec<(&'static str, Dimension)>> {
-    let containers = &manifest.containers;
     match section {
         "services" => {
-            let keys: Vec<String> = containers.services.iter().map(|s| s.key.clone()).collect();
+            let keys: Vec<String> = manifest
+                .names("services")
+                .iter()
+                .map(|(key, _)| key.clone())
+                .collect();
             if !reference(decoder, key, "service", &keys) {
                 return None;
             }
-            let service = containers.services.iter().find(|s| s.key == key.value)?;
-            let cluster = &service.cluster;
+            let service = manifest.name_of("services", &key.value)?;
+            let cluster = *manifest
+                .attached_to("services", &key.value, "clusters")
+                .first()?;
             let name = manifest.name_of("clusters", cluster)?;
             let insights = manifest
                 .declared
                 .flagged("clusters", "container_insights", true)
-                .contains(&cluster.as_str());
+                .contains(&cluster);
             if metric == "running" && !insights {
                 decoder.error(
                     key.pos,
@@ -373,7 +378,7 @@ fn dimensions(
             }
             Some(vec![
                 ("ClusterName", Dimension::Text(name.to_string())),
-                ("ServiceName", Dimension::Text(service.name.clone())),
+                ("ServiceName", Dimension::Text(service.to_string())),
             ])
         }
         "databases" => {
@@ -407,8 +412,11 @@ fn dimensions(
 
 /// `logs: [services.api]` with an optional `query`: the services' log groups.
 fn logs(decoder: &mut Decoder, fields: &Fields<'_>, manifest: &Manifest) -> Option<Content> {
-    let services = &manifest.containers.services;
-    let keys: Vec<String> = services.iter().map(|service| service.key.clone()).collect();
+    let keys: Vec<String> = manifest
+        .names("services")
+        .iter()
+        .map(|(key, _)| key.clone())
+        .collect();
     let mut groups = Vec::new();
     for item in decoder.list(fields.get("logs")?) {
         let Some(text) = decoder.string(item, "logs") else {
@@ -427,9 +435,9 @@ fn logs(decoder: &mut Decoder, fields: &Fields<'_>, manifest: &Manifest) -> Opti
             pos: text.pos,
         };
         if reference(decoder, &key, "service", &keys)
-            && let Some(service) = services.iter().find(|service| service.key == key.value)
+            && let Some(group) = manifest.known("services", &key.value, "log_group")
         {
-            groups.push(service.log_group.clone());
+            groups.push(group.to_string());
         }
     }
     let query = match fields.get("query") {

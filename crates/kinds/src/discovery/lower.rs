@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::manifest::Namespace;
+use super::manifest::{Discovery, Namespace};
 use crate::aws::ids::{discovery_id, namespace_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
@@ -38,7 +38,11 @@ crate::engine::properties! {
     }
 }
 
-pub fn desired(namespaces_declared: &[Namespace], manifest: &Manifest) -> Vec<Desired> {
+pub fn desired(
+    namespaces_declared: &[Namespace],
+    services: &[(String, Discovery)],
+    manifest: &Manifest,
+) -> Vec<Desired> {
     let namespaces = namespaces_declared.iter().map(|namespace| Desired {
         id: namespace_id(&namespace.key),
         props: NamespaceProps {
@@ -50,14 +54,13 @@ pub fn desired(namespaces_declared: &[Namespace], manifest: &Manifest) -> Vec<De
         .into_props(),
         after: Vec::new(),
     });
-    let services = manifest.containers.services.iter().filter_map(|service| {
-        let discovery = service.discovery.as_ref()?;
+    let services = services.iter().map(|(service, discovery)| {
         let domain = namespaces_declared
             .iter()
             .find(|namespace| namespace.key == discovery.namespace)
             .map_or(String::new(), |namespace| namespace.name.clone());
-        Some(Desired {
-            id: discovery_id(&service.key),
+        Desired {
+            id: discovery_id(service),
             props: DiscoveryProps {
                 name: discovery.name.clone(),
                 namespace: Value::Ref(namespace_id(&discovery.namespace)),
@@ -69,7 +72,7 @@ pub fn desired(namespaces_declared: &[Namespace], manifest: &Manifest) -> Vec<De
             }
             .into_props(),
             after: Vec::new(),
-        })
+        }
     });
     namespaces.chain(services).collect()
 }

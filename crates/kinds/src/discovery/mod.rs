@@ -15,10 +15,9 @@ mod service;
 use std::sync::Arc;
 
 use crate::lower::{Env, Lowering};
-use crate::manifest::Manifest;
-use crate::manifest::Section;
 use crate::manifest::decode::{Decoder, Fields};
 use crate::manifest::sections::Decoded;
+use crate::manifest::{Attachment, Manifest, Section};
 
 const SECTION: &str = "namespaces";
 
@@ -43,16 +42,50 @@ impl Section for Namespaces {
         SECTION
     }
 
-    /// A mistake of the whole section is told at its key.
+    /// The namespaces (a mistake of the whole section told at its key) and the services'
+    /// `discovery`, decoded whether the section is written or not.
     fn decode(
         &self,
         decoder: &mut Decoder,
         fields: &Fields<'_>,
         manifest: &Manifest,
     ) -> Option<Decoded> {
-        let (node, at) = fields.with_key(SECTION)?;
-        Some(Arc::new(manifest::decode(decoder, node, at, manifest)))
+        let namespaces = fields
+            .with_key(SECTION)
+            .map(|(node, at)| manifest::decode(decoder, node, at, manifest));
+        let services = manifest::decode_services(decoder, fields, manifest);
+        if namespaces.is_none() && services.is_empty() {
+            return None;
+        }
+        Some(Arc::new(Discovered {
+            namespaces: namespaces.unwrap_or_default(),
+            services,
+        }))
     }
+
+    /// Each namespace registers the services that name it (which their lowering reads).
+    fn attachments(&self, decoded: &Decoded) -> Vec<Attachment> {
+        let Some(discovered) = decoded.downcast_ref::<Discovered>() else {
+            return Vec::new();
+        };
+        discovered
+            .services
+            .iter()
+            .map(|(service, discovery)| Attachment {
+                section: SECTION,
+                key: discovery.namespace.clone(),
+                to_section: "services",
+                to_key: service.clone(),
+            })
+            .collect()
+    }
+}
+
+/// What the section decoded: its namespaces, and each service's `discovery` by the
+/// service's key.
+struct Discovered {
+    namespaces: Vec<manifest::Namespace>,
+    services: Vec<(String, manifest::Discovery)>,
 }
 
 impl Lowering for Namespaces {
@@ -64,11 +97,9 @@ impl Lowering for Namespaces {
         _env: &Env,
         _uses: &mut crate::lower::uses::Uses,
     ) -> Vec<crate::engine::model::Desired> {
-        lower::desired(decoded(manifest), manifest)
+        let Some(discovered) = manifest.sections.get::<Discovered>(SECTION) else {
+            return Vec::new();
+        };
+        lower::desired(&discovered.namespaces, &discovered.services, manifest)
     }
-}
-
-/// The namespaces the manifest declares.
-fn decoded(manifest: &Manifest) -> &[manifest::Namespace] {
-    manifest.sections.list(SECTION)
 }

@@ -127,8 +127,8 @@ pub fn decode(
         .map(str::to_string)
         .collect();
     let load_balancers = decode_load_balancers(decoder, node, &cx, exposed);
-    if cx.network.is_none() && !load_balancers.is_empty() && manifest.containers.services.is_empty()
-    {
+    // The services' section tells the same of itself.
+    if cx.network.is_none() && !load_balancers.is_empty() && manifest.names("services").is_empty() {
         decoder.error(
             fields.key_pos("services").unwrap_or(at),
             "services and load balancers run in a VPC, and there is no `network`",
@@ -156,11 +156,11 @@ pub fn check_forwarded(
         .flat_map(Listener::forwards)
         .collect();
     for (name, _) in named_positions(node) {
+        // A service the `services` section decoded exposed (a malformed `expose` is
+        // refused there, once).
         let exposed = manifest
-            .containers
-            .services
-            .iter()
-            .any(|service| service.key == name.value && service.expose.is_some());
+            .known("services", &name.value, "exposed_port")
+            .is_some();
         if exposed && !forwarded.contains(name.value.as_str()) {
             decoder.error(
                 name.pos,

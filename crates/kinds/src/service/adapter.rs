@@ -3,7 +3,7 @@
 //! failed rollout, or one the circuit breaker rolled back, fails the operation with the
 //! service's latest events.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,62 +12,20 @@ use aws_sdk_ecs::types::{
     LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags, ServiceRegistry,
 };
 
-use super::{ecs_tags, tag_pairs};
-use crate::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use super::lower::{LoadBalancerTarget, ServiceProps};
+use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use crate::aws::ecs::{ecs_tags, tag_pairs};
+use crate::aws::errors::int32;
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::ids::SERVICE as KIND;
+use crate::aws::naming::client_token;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::retry::Backoff;
 use crate::engine::typed::Properties as _;
-use crate::errors::int32;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use crate::ids::SERVICE as KIND;
-use crate::naming::client_token;
-use crate::{Cx, OpCx, tags};
-
-pub const KEEP_COUNT: &str = "auto scaling sets the task count between `min` and `max`";
 
 pub struct ServiceAdapter;
-
-crate::engine::properties! {
-    /// A Fargate service: what its lowering builds and its observe reads.
-    pub struct ServiceProps (changes: ServiceChanges) {
-        pub name: String => Replace,
-        /// By reference.
-        pub cluster: Value => Replace,
-        /// `FARGATE`, or `capacity-providers` (the cluster's default strategy decides).
-        pub launch: String => Replace,
-        /// By reference.
-        pub task_definition: Value => InPlace,
-        /// A number; in the lowering, one auto scaling owns is kept live ([`KEEP_COUNT`]),
-        /// a number again once the plan settles it.
-        pub desired_count: Value => InPlace,
-        /// By reference.
-        pub subnets: BTreeSet<Value> => InPlace,
-        /// By reference.
-        pub security_groups: BTreeSet<Value> => InPlace,
-        pub public_ip: bool => InPlace,
-        pub load_balancer: Option<LoadBalancerTarget> => InPlace,
-        /// The Cloud Map service the tasks are registered with, by reference.
-        pub registry: Option<Value> => InPlace,
-        /// Seconds.
-        pub grace_period: Option<i64> => InPlace,
-        pub min_percent: i64 => InPlace,
-        pub max_percent: i64 => InPlace,
-        pub rollback: bool => InPlace,
-        pub execute_command: bool => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
-
-crate::engine::record! {
-    /// The target group a service's container is registered with, on its port.
-    pub struct LoadBalancerTarget {
-        /// By reference.
-        pub target_group: Value,
-        pub container: String,
-        pub port: i64,
-    }
-}
 
 const CREATE: &str = "CreateService";
 const UPDATE: &str = "UpdateService";
@@ -147,7 +105,7 @@ impl crate::engine::kind::Kind for ServiceAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let services = super::services(cx).await?;
+        let services = crate::aws::ecs::services(cx).await?;
         Ok(services
             .iter()
             .map(|found| observed_service(cx, &found.cluster, &found.service))
@@ -564,7 +522,7 @@ pub async fn wait_stable(
                 format!(
                     "service `{}` not stable after {} (running {} of {}); raise `--timeout`, or pass `--no-wait`",
                     current.service_name().unwrap_or(service),
-                    crate::text::duration(op.cx.timeout),
+                    crate::base::text::duration(op.cx.timeout),
                     current.running_count(),
                     current.desired_count()
                 ),

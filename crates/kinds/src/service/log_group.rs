@@ -3,35 +3,24 @@
 //! edgectl makes them, and an account's other groups (Lambda makes one per function)
 //! stay out of every plan.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use std::time::Duration;
 
-use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
-use super::errors::{AwsError, AwsResultExt};
-use super::{Cx, OpCx, tags};
+use super::log_group_lower::LogGroupProps;
+use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
+use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::ids::LOG_GROUP as KIND;
+use crate::aws::{Cx, OpCx, tags};
+use crate::base::known::LOG_GROUP_PREFIXES;
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::ids::LOG_GROUP as KIND;
-use crate::known::LOG_GROUP_PREFIXES;
 
 pub struct LogGroupAdapter;
-
-crate::engine::properties! {
-    /// A CloudWatch log group: what its lowering builds and its observe reads.
-    pub struct LogGroupProps (changes: LogGroupChanges) {
-        pub name: String => Replace,
-        /// Days kept; none: kept for ever.
-        pub retention_days: Option<i64> => InPlace,
-        /// The key by reference, or nothing (CloudWatch Logs' own encryption).
-        pub kms_key: Value => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 /// A group's ARN without the `:*` that `arn` (the older field) ends with: what its tags
 /// are read by, so an error when DescribeLogGroups gives neither.
@@ -67,9 +56,10 @@ fn tag_map(pairs: Vec<(String, String)>) -> HashMap<String, String> {
     pairs.into_iter().collect()
 }
 
-tags::tagging_by_arn!(aws_sdk_cloudwatchlogs::Client, |tags| Ok::<_, AwsError>(
-    tag_map(tags)
-));
+crate::aws::tagging_by_arn!(struct Logs(aws_sdk_cloudwatchlogs::Client), |tags| Ok::<
+    _,
+    AwsError,
+>(tag_map(tags)));
 
 /// CloudWatch Logs aborts a delete that meets another operation on the group ("try
 /// again": the Terraform provider's `internal/service/logs/group.go`,
@@ -256,7 +246,7 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         }
         let arn = observed.detail("arn")?.to_string();
         let arn = arn.as_str();
-        tags::sync(logs, arn, &live.tags, &props.tags).await
+        tags::sync(&Logs(logs), arn, &live.tags, &props.tags).await
     }
 
     async fn delete(&self, op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -277,7 +267,7 @@ async fn set_retention(op: &OpCx<'_>, name: &str, days: Option<i64>) -> Result<(
     let logs = &op.cx.clients.logs;
     match days {
         Some(days) => {
-            let days = crate::errors::int32("PutRetentionPolicy", "retention days", days)?;
+            let days = crate::aws::errors::int32("PutRetentionPolicy", "retention days", days)?;
             logs.put_retention_policy()
                 .log_group_name(name)
                 .retention_in_days(days)

@@ -2,11 +2,10 @@
 //! own, `kinds/file_system`) mounted into its containers, checked against what that
 //! section declares (its names and each one's access points, as written).
 
-use super::declared::Declared;
-use super::decode::flag;
-use super::decode::{Decoder, Entry};
-use super::diag::suggest;
-use super::yaml::Node;
+use crate::manifest::declared::Declared;
+use crate::manifest::decode::{Decoder, Entry, flag};
+use crate::manifest::diag::suggest;
+use crate::manifest::yaml::Node;
 
 const VOLUME: &[&str] = &[
     "file_system",

@@ -1,7 +1,8 @@
 //! Lowering: target groups of the services a load balancer forwards to.
 
-use super::Env;
-use crate::aws::elbv2::target_group::{HealthCheck, TargetGroupProps};
+use std::collections::BTreeMap;
+
+use super::manifest::Service;
 use crate::aws::ids::target_group_id;
 use crate::aws::naming::with_hash;
 use crate::aws::tags;
@@ -9,9 +10,45 @@ use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
-pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
+crate::engine::record! {
+    /// A target group's health check: the path asked, seconds between checks and to wait
+    /// for an answer, how many answers make a target healthy or unhealthy, and the HTTP
+    /// codes that count as healthy (`200`, `200-299`).
+    pub struct HealthCheck {
+        pub path: String,
+        pub interval: i64,
+        pub timeout: i64,
+        pub healthy: i64,
+        pub unhealthy: i64,
+        pub matcher: String,
+    }
+}
+
+crate::engine::properties! {
+    /// A target group: what makes it (its name hashes port, protocol and target type)
+    /// makes a new one; its health check, stickiness, deregistration delay and tags
+    /// change in place.
+    pub struct TargetGroupProps (changes: TargetGroupChanges) {
+        pub name: String => Replace,
+        pub port: i64 => Replace,
+        /// `HTTP` or `HTTPS`.
+        pub protocol: String => Replace,
+        /// `ip`, for Fargate.
+        pub target_type: String => Replace,
+        /// By reference.
+        pub vpc: Value => Replace,
+        pub health_check: HealthCheck => InPlace,
+        /// The load balancer cookie's duration in seconds; nothing when not sticky.
+        pub stickiness: Option<i64> => InPlace,
+        /// Seconds.
+        pub deregistration_delay: i64 => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+pub fn desired(services: &[Service], manifest: &Manifest) -> Vec<Desired> {
     let mut out = Vec::new();
-    for service in &manifest.containers.services {
+    for service in services {
         let Some(expose) = &service.expose else {
             continue;
         };

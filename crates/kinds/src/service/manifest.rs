@@ -6,14 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use super::decode::{Decoder, Entry, Fields, Spanned, flag, list, reference, strings};
-use super::diag::{Pos, suggest};
-use super::keys::{KeyRef, key_ref};
-use super::network::Tier;
-use super::scope::{Context, aws_name, number, security_groups, tier};
-use super::yaml::{Node, NodeKind};
-pub use crate::known::LOG_GROUP_PREFIXES;
-pub use crate::text::canonical_json;
+use crate::base::known::LOG_GROUP_PREFIXES;
+use crate::manifest::decode::{Decoder, Entry, Fields, Spanned, flag, list, reference, strings};
+use crate::manifest::diag::{Pos, suggest};
+use crate::manifest::keys::{KeyRef, key_ref};
+use crate::manifest::network::Tier;
+use crate::manifest::scope::{Context, aws_name, number, security_groups, tier};
+use crate::manifest::yaml::{Node, NodeKind};
 
 const CONTAINER: &[&str] = &[
     "image",
@@ -87,11 +86,6 @@ const RETENTION_DAYS: &[i64] = &[
     3288, 3653,
 ];
 
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Containers {
-    pub services: Vec<Service>,
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct Service {
     pub key: String,
@@ -110,8 +104,6 @@ pub struct Service {
     pub max_percent: i64,
     pub rollback: bool,
     pub execute_command: bool,
-    /// Its name in a Cloud Map namespace, registered by ECS.
-    pub discovery: Option<super::discovery::Discovery>,
     /// EFS file systems mounted into its containers.
     pub volumes: Vec<super::volumes::Volume>,
     pub autoscale: Option<Autoscale>,
@@ -224,25 +216,20 @@ pub struct Statement {
     pub resources: Vec<String>,
 }
 
-pub fn decode(decoder: &mut Decoder, fields: &Fields<'_>, cx: &Context<'_>) -> Containers {
+/// The section's services; `at` is where the section is written (its key).
+pub fn decode(decoder: &mut Decoder, node: &Node, at: Pos, cx: &Context<'_>) -> Vec<Service> {
     let repository_keys = cx.declared.names("repositories").to_vec();
     let cluster_keys = cx.declared.names("clusters").to_vec();
-    let services = fields
-        .get("services")
-        .map(|node| decode_services(decoder, node, cx, &repository_keys, &cluster_keys))
-        .unwrap_or_default();
+    let services = decode_services(decoder, node, cx, &repository_keys, &cluster_keys);
     // The load balancers' section checks that a listener forwards to every exposed service.
-    if cx.network.is_none()
-        && !services.is_empty()
-        && let Some(pos) = fields.key_pos("services")
-    {
+    if cx.network.is_none() && !services.is_empty() {
         decoder.error(
-            pos,
+            at,
             "services and load balancers run in a VPC, and there is no `network`",
             "add a `network:` section with the subnets they use",
         );
     }
-    Containers { services }
+    services
 }
 
 fn string_map(decoder: &mut Decoder, node: &Node, what: &str) -> BTreeMap<String, Spanned<String>> {
@@ -379,9 +366,6 @@ fn decode_service(
         rollback,
         execute_command: flag(decoder, fields, "execute_command", false),
         volumes,
-        discovery: fields.get("discovery").and_then(|node| {
-            super::discovery::decode_service(decoder, node, &key.value, key.pos, &cx.namespaces)
-        }),
         autoscale,
         retention_days,
         retain_logs,

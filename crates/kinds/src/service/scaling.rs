@@ -11,33 +11,16 @@ use aws_sdk_applicationautoscaling::types::{
     TargetTrackingScalingPolicyConfiguration,
 };
 
-use super::conditions::{Condition, Given as _, IAM_PROPAGATION, Means, Removal as _};
-use super::ecs;
-use super::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use super::{Cx, OpCx, tags};
+use super::scaling_lower::ScalingProps;
+use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means, Removal as _};
+use crate::aws::ecs;
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::ids::{SCALING as KIND, scaling_id, service_id};
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::retry;
 use crate::engine::typed::Properties as _;
-use crate::ids::{SCALING as KIND, scaling_id, service_id};
-
-crate::engine::properties! {
-    /// A service's scalable target and its target-tracking policies.
-    pub struct ScalingProps (changes: ScalingChanges) {
-        /// `service/<cluster>/<service>`.
-        pub resource: String => Replace,
-        pub min: i64 => InPlace,
-        pub max: i64 => InPlace,
-        /// Average CPU to track, percent; no policy when `None`.
-        pub cpu: Option<i64> => InPlace,
-        /// Average memory to track, percent; no policy when `None`.
-        pub memory: Option<i64> => InPlace,
-        /// Seconds, or `AwsDefault` (300 s for ECS) in the lowering; `Null` when live
-        /// policies say none.
-        pub scale_in_cooldown: Value => InPlace,
-        pub scale_out_cooldown: Value => InPlace,
-    }
-}
 
 /// A metric a service scales on, one target-tracking policy each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,7 +140,7 @@ impl crate::engine::kind::Kind for ScalingAdapter {
                 let id = found.owned_id(&cx.stack)?;
                 let cluster = found.cluster.rsplit('/').next()?;
                 let name = found.service.service_name()?;
-                (id.kind() == crate::ids::SERVICE)
+                (id.kind() == crate::aws::ids::SERVICE)
                     .then(|| (format!("service/{cluster}/{name}"), id.name().to_string()))
             })
             .collect();
@@ -343,12 +326,12 @@ async fn register(
         .service_namespace(ServiceNamespace::Ecs)
         .resource_id(resource)
         .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-        .min_capacity(crate::errors::int32(
+        .min_capacity(crate::aws::errors::int32(
             "RegisterScalableTarget",
             "min",
             props.min,
         )?)
-        .max_capacity(crate::errors::int32(
+        .max_capacity(crate::aws::errors::int32(
             "RegisterScalableTarget",
             "max",
             props.max,
@@ -381,7 +364,9 @@ async fn sync_policies(
     .any(|(want, old)| want != &Value::AwsDefault && want != old);
     // A number of seconds, or nothing (AWS's default); never a number dropped.
     let seconds = |what: &str, value: &Value| match value {
-        Value::Int(seconds) => crate::errors::int32("PutScalingPolicy", what, *seconds).map(Some),
+        Value::Int(seconds) => {
+            crate::aws::errors::int32("PutScalingPolicy", what, *seconds).map(Some)
+        }
         _ => Ok(None),
     };
     for metric in Metric::ALL {

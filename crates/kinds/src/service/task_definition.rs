@@ -13,162 +13,23 @@ use aws_sdk_ecs::types::{
 };
 use futures::future::try_join_all;
 
-use super::{ecs_tags, tag_pairs};
-use crate::conditions::{Condition, Given as _, Means};
+use super::task_definition_lower::{
+    Container, ContainerHealth, EcrImage, Logs, Mount, TaskDefinitionProps, TaskVolume,
+    image_value, secret_value, volume_list,
+};
+use crate::aws::conditions::{Condition, Given as _, Means};
+use crate::aws::ecs::{ecs_tags, tag_pairs};
+use crate::aws::errors::int32;
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
+use crate::aws::ids::TASK_DEFINITION as KIND;
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::{Prop as _, Properties as _};
-use crate::errors::int32;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind, built};
-use crate::ids::TASK_DEFINITION as KIND;
-use crate::{Cx, OpCx, tags};
 
 pub struct TaskDefinitionAdapter;
 
-pub const KEEP_IMAGE: &str = "its image tag comes from a variable's default, and a default never replaces the image a service runs (pass `--var` to roll out)";
-
 const REGISTER: &str = "RegisterTaskDefinition";
-
-crate::engine::properties! {
-    /// A task definition family, as its latest revision: what its lowering builds and its
-    /// observe reads. Any change but the tags' registers a new revision.
-    pub struct TaskDefinitionProps (changes: TaskDefinitionChanges) {
-        pub family: String => Replace,
-        /// CPU units.
-        pub cpu: i64 => Replace,
-        /// MiB.
-        pub memory: i64 => Replace,
-        /// The stack's role by reference, or an ARN made elsewhere.
-        pub execution_role: Value => Replace,
-        /// The stack's role by reference, an ARN made elsewhere, or none.
-        pub task_role: Option<Value> => Replace,
-        /// In order of name.
-        pub containers: Vec<Container> => Replace,
-        /// In the order [`volume_list`] gives.
-        pub volumes: Vec<TaskVolume> => Replace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
-
-crate::engine::record! {
-    /// One container of the task.
-    pub struct Container {
-        pub name: String,
-        /// Any image as written, or an ECR image as an [`EcrImage`]'s map (see
-        /// [`image_value`]).
-        pub image: Value,
-        pub ports: BTreeSet<i64>,
-        /// Text, or a template of the stack's live attributes (a database's endpoint)
-        /// until the walk renders it.
-        pub environment: BTreeMap<String, Value>,
-        /// By name: a secret by reference or ARN, or one key of its JSON value (see
-        /// [`secret_value`]).
-        pub secrets: BTreeMap<String, Value>,
-        /// Words: text, or templates until the walk renders them.
-        pub command: Option<Vec<Value>>,
-        pub entrypoint: Option<Vec<Value>>,
-        pub health_check: Option<ContainerHealth>,
-        pub essential: bool,
-        pub mounts: BTreeSet<Mount>,
-        pub logs: Logs,
-    }
-}
-
-crate::engine::record! {
-    /// An image in ECR: its repository (a reference, when the stack owns it) and its tag
-    /// (in the lowering, one a variable's default gave is kept live: [`KEEP_IMAGE`]).
-    pub struct EcrImage {
-        pub repository: Value,
-        pub tag: Value,
-    }
-}
-
-crate::engine::record! {
-    /// A container's health check, ECS's defaults filled in.
-    pub struct ContainerHealth {
-        /// Words: text, or templates until the walk renders them.
-        pub command: Vec<Value>,
-        pub interval: i64,
-        pub timeout: i64,
-        pub retries: i64,
-        pub start_period: i64,
-    }
-}
-
-crate::engine::record! {
-    /// A task volume mounted into a container.
-    pub struct Mount {
-        pub volume: String,
-        pub path: String,
-        pub read_only: bool,
-    }
-}
-
-crate::engine::record! {
-    /// Where a container's logs go (CloudWatch Logs).
-    pub struct Logs {
-        /// The stack's log group, by reference.
-        pub group: Option<Value>,
-        pub region: Option<String>,
-        pub stream_prefix: Option<String>,
-    }
-}
-
-crate::engine::record! {
-    /// An EFS volume of the task, by name: the file system and access point, by reference.
-    pub struct TaskVolume {
-        pub name: String,
-        pub file_system: Value,
-        pub access_point: Option<Value>,
-    }
-}
-
-/// An image reference as a value both sides agree on: an ECR image is its repository
-/// (a reference, when the stack owns it) and its tag; anything else is the string.
-pub fn image_value(image: &str) -> Value {
-    let (repository, tag) = match image.rsplit_once(':') {
-        Some((repository, tag)) if !tag.contains('/') => (repository, tag),
-        _ => (image, "latest"),
-    };
-    if repository.contains(".dkr.ecr.") {
-        EcrImage {
-            repository: Value::Phys(repository.to_string()),
-            tag: Value::str(tag),
-        }
-        .into_value()
-    } else {
-        Value::str(image)
-    }
-}
-
-/// The task's volumes in the order both sides give them: as the engine's values sort,
-/// each once.
-pub fn volume_list(volumes: impl IntoIterator<Item = TaskVolume>) -> Vec<TaskVolume> {
-    let mut volumes: Vec<TaskVolume> = volumes.into_iter().collect();
-    volumes.sort_by_cached_key(|volume| volume.clone().into_value());
-    volumes.dedup();
-    volumes
-}
-
-/// A container's secret as a value both sides agree on: a Secrets Manager ARN is the
-/// secret (its ARN, read as the stack's secret when it is one) and, when it names one,
-/// the key of its JSON value (`arn:...:secret:name-AbCdEf:password::`); anything else (an
-/// SSM parameter) is the ARN.
-pub fn secret_value(value_from: &str) -> Value {
-    let parts: Vec<&str> = value_from.split(':').collect();
-    if parts.len() < 7 || parts[2] != "secretsmanager" || parts[5] != "secret" {
-        return Value::Phys(value_from.to_string());
-    }
-    let arn = parts[..7].join(":");
-    match parts.get(7).filter(|key| !key.is_empty()) {
-        Some(key) if parts[8..].iter().all(|rest| rest.is_empty()) => {
-            Value::map([("secret", Value::Phys(arn)), ("key", Value::str(*key))])
-        }
-        // A version stage or id: kept as written.
-        Some(_) => Value::Phys(value_from.to_string()),
-        None => Value::Phys(arn),
-    }
-}
 
 /// The `valueFrom` of a container's secret value (see [`secret_value`]).
 pub fn value_from(op: &OpCx<'_>, value: &Value) -> Result<String, AwsError> {

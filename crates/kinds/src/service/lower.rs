@@ -1,7 +1,8 @@
 //! Lowering: ECS services: task definition, count, network, load balancer, deployment.
 
-use super::uses::Uses;
-use crate::aws::ecs::service::{KEEP_COUNT, LoadBalancerTarget, ServiceProps};
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::manifest::Service;
 use crate::aws::ids::{
     cluster_id, group_id, mount_targets_of, service_id, subnet_id, target_group_id,
     task_definition_id,
@@ -9,12 +10,54 @@ use crate::aws::ids::{
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value, Why};
 use crate::engine::typed::Properties as _;
-use crate::manifest::{Manifest, Service};
+use crate::lower::uses::Uses;
+use crate::manifest::Manifest;
 
-pub fn desired(manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
-    let mut out: Vec<Desired> = manifest
-        .containers
-        .services
+const KEEP_COUNT: &str = "auto scaling sets the task count between `min` and `max`";
+
+crate::engine::properties! {
+    /// A Fargate service: what its lowering builds and its observe reads.
+    pub struct ServiceProps (changes: ServiceChanges) {
+        pub name: String => Replace,
+        /// By reference.
+        pub cluster: Value => Replace,
+        /// `FARGATE`, or `capacity-providers` (the cluster's default strategy decides).
+        pub launch: String => Replace,
+        /// By reference.
+        pub task_definition: Value => InPlace,
+        /// A number; in the lowering, one auto scaling owns is kept live ([`KEEP_COUNT`]),
+        /// a number again once the plan settles it.
+        pub desired_count: Value => InPlace,
+        /// By reference.
+        pub subnets: BTreeSet<Value> => InPlace,
+        /// By reference.
+        pub security_groups: BTreeSet<Value> => InPlace,
+        pub public_ip: bool => InPlace,
+        pub load_balancer: Option<LoadBalancerTarget> => InPlace,
+        /// The Cloud Map service the tasks are registered with, by reference.
+        pub registry: Option<Value> => InPlace,
+        /// Seconds.
+        pub grace_period: Option<i64> => InPlace,
+        pub min_percent: i64 => InPlace,
+        pub max_percent: i64 => InPlace,
+        pub rollback: bool => InPlace,
+        pub execute_command: bool => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::record! {
+    /// The target group a service's container is registered with, on its port.
+    pub struct LoadBalancerTarget {
+        /// By reference.
+        pub target_group: Value,
+        pub container: String,
+        pub port: i64,
+    }
+}
+
+pub fn desired(services: &[Service], manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
+    let mut out: Vec<Desired> = services
         .iter()
         .map(|service| {
             // Its tasks stop when a file system they mount has no mount target in their
@@ -28,11 +71,11 @@ pub fn desired(manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
             desired_for(manifest, service)
         })
         .collect();
-    out.extend(super::autoscaling::desired(manifest));
+    out.extend(super::scaling_lower::desired(services, manifest));
     out
 }
 
-pub fn desired_for(manifest: &Manifest, service: &Service) -> Desired {
+fn desired_for(manifest: &Manifest, service: &Service) -> Desired {
     let network = manifest.network.as_ref();
     let subnets = network.map_or(0, |network| network.subnets(service.subnets).len());
     // A cluster with a default strategy places the service by it (no launch type).
@@ -69,10 +112,10 @@ pub fn desired_for(manifest: &Manifest, service: &Service) -> Desired {
             container: expose.container.clone(),
             port: expose.port.into(),
         }),
-        registry: service
-            .discovery
-            .as_ref()
-            .map(|_| Value::Ref(crate::aws::ids::discovery_id(&service.key))),
+        // Registered with Cloud Map when the `namespaces` kind names it in a namespace.
+        registry: manifest
+            .is_attached("namespaces", "services", &service.key)
+            .then(|| Value::Ref(crate::aws::ids::discovery_id(&service.key))),
         grace_period: service.grace_period,
         min_percent: service.min_percent,
         max_percent: service.max_percent,

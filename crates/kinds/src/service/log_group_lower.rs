@@ -1,18 +1,29 @@
 //! Lowering: CloudWatch log groups of the services' containers.
 
-use super::Env;
-use super::uses::{KeyUser, Uses};
+use std::collections::BTreeMap;
+
+use super::manifest::Service;
 use crate::aws::ids::log_group_id;
-use crate::aws::logs::LogGroupProps;
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
+use crate::lower::uses::{KeyUser, Uses};
 use crate::manifest::Manifest;
 
-pub fn desired(manifest: &Manifest, _env: &Env, uses: &mut Uses) -> Vec<Desired> {
-    manifest
-        .containers
-        .services
+crate::engine::properties! {
+    /// A CloudWatch log group: what its lowering builds and its observe reads.
+    pub struct LogGroupProps (changes: LogGroupChanges) {
+        pub name: String => Replace,
+        /// Days kept; none: kept for ever.
+        pub retention_days: Option<i64> => InPlace,
+        /// The key by reference, or nothing (CloudWatch Logs' own encryption).
+        pub kms_key: Value => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+pub fn desired(services: &[Service], manifest: &Manifest, uses: &mut Uses) -> Vec<Desired> {
+    services
         .iter()
         .map(|service| {
             let props = LogGroupProps {

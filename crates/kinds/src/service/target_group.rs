@@ -11,59 +11,24 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use futures::future::try_join_all;
 
-use super::{elb_tags, owned};
+use super::target_group_lower::{HealthCheck, TargetGroupProps};
+use crate::aws::elbv2::{elb_tags, owned};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::{Cx, OpCx, tags};
 
 pub struct TargetGroupAdapter;
-
-crate::engine::record! {
-    /// A target group's health check: the path asked, seconds between checks and to wait
-    /// for an answer, how many answers make a target healthy or unhealthy, and the HTTP
-    /// codes that count as healthy (`200`, `200-299`).
-    pub struct HealthCheck {
-        pub path: String,
-        pub interval: i64,
-        pub timeout: i64,
-        pub healthy: i64,
-        pub unhealthy: i64,
-        pub matcher: String,
-    }
-}
-
-crate::engine::properties! {
-    /// A target group: what makes it (its name hashes port, protocol and target type)
-    /// makes a new one; its health check, stickiness, deregistration delay and tags
-    /// change in place.
-    pub struct TargetGroupProps (changes: TargetGroupChanges) {
-        pub name: String => Replace,
-        pub port: i64 => Replace,
-        /// `HTTP` or `HTTPS`.
-        pub protocol: String => Replace,
-        /// `ip`, for Fargate.
-        pub target_type: String => Replace,
-        /// By reference.
-        pub vpc: Value => Replace,
-        pub health_check: HealthCheck => InPlace,
-        /// The load balancer cookie's duration in seconds; nothing when not sticky.
-        pub stickiness: Option<i64> => InPlace,
-        /// Seconds.
-        pub deregistration_delay: i64 => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 /// A health check's interval, timeout and thresholds as ELBv2 takes them: an error naming
 /// one that does not fit an `i32`.
 fn check_numbers(operation: &str, check: &HealthCheck) -> Result<[i32; 4], AwsError> {
     Ok([
-        crate::errors::int32(operation, "health check interval", check.interval)?,
-        crate::errors::int32(operation, "health check timeout", check.timeout)?,
-        crate::errors::int32(operation, "healthy threshold", check.healthy)?,
-        crate::errors::int32(operation, "unhealthy threshold", check.unhealthy)?,
+        crate::aws::errors::int32(operation, "health check interval", check.interval)?,
+        crate::aws::errors::int32(operation, "health check timeout", check.timeout)?,
+        crate::aws::errors::int32(operation, "healthy threshold", check.healthy)?,
+        crate::aws::errors::int32(operation, "unhealthy threshold", check.unhealthy)?,
     ])
 }
 
@@ -102,7 +67,7 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
                 let missing = AwsError::missing("DescribeTargetGroups", "TargetGroupArn");
                 format!("cannot check whether the name is taken: {missing}")
             })?;
-            super::refuse_foreign(
+            crate::aws::elbv2::refuse_foreign(
                 cx,
                 &desired.id,
                 &format!("target group `{name}` ({arn})"),
@@ -197,9 +162,10 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
                 tags: tag_value,
             };
             let mut resource = Observed::new(id, arn, props.into_props());
-            resource
-                .attributes
-                .insert("arn_suffix".into(), super::arn_suffix(arn).to_string());
+            resource.attributes.insert(
+                "arn_suffix".into(),
+                crate::aws::elbv2::arn_suffix(arn).to_string(),
+            );
             Ok::<_, AwsError>(resource)
         });
         try_join_all(observed).await
@@ -216,7 +182,7 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
             .create_target_group()
             .name(&props.name)
             .protocol(protocol.clone())
-            .port(crate::errors::int32(
+            .port(crate::aws::errors::int32(
                 "CreateTargetGroup",
                 "port",
                 props.port,
@@ -230,7 +196,10 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
             .healthy_threshold_count(healthy)
             .unhealthy_threshold_count(unhealthy)
             .matcher(Matcher::builder().http_code(&check.matcher).build())
-            .set_tags(Some(elb_tags(crate::tags::for_create(op, &props.tags))))
+            .set_tags(Some(elb_tags(crate::aws::tags::for_create(
+                op,
+                &props.tags,
+            ))))
             .send()
             .await
             .aws("CreateTargetGroup")?;
@@ -241,7 +210,7 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
             .ok_or_else(|| AwsError::missing("CreateTargetGroup", "target_group_arn"))?
             .to_string();
         op.made(&arn);
-        op.publish("arn_suffix", super::arn_suffix(&arn));
+        op.publish("arn_suffix", crate::aws::elbv2::arn_suffix(&arn));
         set_attributes(op, &arn, &props).await?;
         Ok(arn)
     }

@@ -1,15 +1,32 @@
 //! Lowering: a service's auto scaling: its scalable target and target-tracking policies.
 
-use crate::aws::autoscaling::ScalingProps;
 use crate::aws::ids::{scaling_id, service_id};
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
 
-pub fn desired(manifest: &Manifest) -> Vec<Desired> {
-    manifest
-        .containers
-        .services
+use super::manifest::Service;
+
+crate::engine::properties! {
+    /// A service's scalable target and its target-tracking policies.
+    pub struct ScalingProps (changes: ScalingChanges) {
+        /// `service/<cluster>/<service>`.
+        pub resource: String => Replace,
+        pub min: i64 => InPlace,
+        pub max: i64 => InPlace,
+        /// Average CPU to track, percent; no policy when `None`.
+        pub cpu: Option<i64> => InPlace,
+        /// Average memory to track, percent; no policy when `None`.
+        pub memory: Option<i64> => InPlace,
+        /// Seconds, or `AwsDefault` (300 s for ECS) in the lowering; `Null` when live
+        /// policies say none.
+        pub scale_in_cooldown: Value => InPlace,
+        pub scale_out_cooldown: Value => InPlace,
+    }
+}
+
+pub fn desired(services: &[Service], manifest: &Manifest) -> Vec<Desired> {
+    services
         .iter()
         .filter_map(|service| {
             let scale = service.autoscale.as_ref()?;
