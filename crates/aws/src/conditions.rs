@@ -133,8 +133,8 @@ pub fn certificate_error(
     }
 }
 
-/// The conditions of the kinds this crate holds (`kinds::conditions()` adds the
-/// registered kinds'), which docs/aws-behaviour.md lists.
+/// The conditions of the roles' adapter, the one this crate holds (`kinds::conditions()`
+/// adds the kinds'), which docs/aws-behaviour.md lists.
 pub fn built_in() -> Vec<&'static Condition> {
     use crate::*;
     iam::CONDITIONS.iter().collect()

@@ -1,5 +1,7 @@
-//! The AWS side: configuration, error kinds, retries, tags, and one adapter per resource
-//! kind. The engine knows kinds only through the [`Adapter`] trait.
+//! The AWS side: configuration, error kinds, retries, tags, the reads several kinds share,
+//! and the roles' adapter (which several kinds' lowerings make roles for); every other
+//! adapter is its kind's, in `kinds/`. The engine knows kinds only through the [`Adapter`]
+//! trait.
 
 // The layers this crate may import (its Cargo dependencies), under the names the code
 // uses for them: `crate::engine::model` is the engine crate's `model`.
@@ -245,11 +247,9 @@ pub trait Adapter: Kind<Cx = Cx> {}
 
 impl<T: Kind<Cx = Cx>> Adapter for T {}
 
-/// Every adapter, in no particular order: the graph decides order.
+/// The adapters of this crate: the roles' (the kinds' own are registered in `kinds/`).
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
-    let mut adapters = ec2::adapters();
-    adapters.push(Arc::new(iam::RoleAdapter));
-    adapters
+    vec![Arc::new(iam::RoleAdapter)]
 }
 
 /// The adapter for a logical id's kind.

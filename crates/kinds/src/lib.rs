@@ -5,8 +5,8 @@
 //! reach it only through their contracts (`manifest::sections::Section`,
 //! `lower::Lowering`, `aws::Adapter`); nothing else names it.
 //!
-//! The kinds made before this shape (`manifest/`, `lower/`, `aws/`) move here one by one
-//! (ARCHITECTURE.md, "Adding a kind").
+//! Every kind is here; below it stays only what several kinds share (ARCHITECTURE.md,
+//! "Adding a kind").
 
 // The layers this crate may import (its Cargo dependencies), under the names the code
 // uses for them: `crate::engine::model` is the engine crate's `model`.
@@ -28,6 +28,7 @@ pub mod file_system;
 pub mod firewall;
 pub mod key;
 pub mod load_balancer;
+pub mod network;
 pub mod repository;
 pub mod secret;
 pub mod security_group;
@@ -56,6 +57,7 @@ pub struct Registration {
 
 /// Every kind in this shape. Adding one is a line here.
 const ALL: &[Registration] = &[
+    network::REGISTRATION,
     security_group::REGISTRATION,
     // Before the alarms and dashboards, which name clusters, services, databases and load
     // balancers by their names (and a load balancer's services through its attachments).
@@ -98,7 +100,7 @@ pub fn lowerings() -> Vec<(&'static str, &'static dyn Lowering)> {
         .collect()
 }
 
-/// Every adapter: the built-in kinds' and the registered ones'.
+/// Every adapter: the roles' (which several kinds make, `aws::iam`) and the kinds'.
 pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     let mut adapters = crate::aws::adapters();
     for kind in ALL {
@@ -107,7 +109,7 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
     adapters
 }
 
-/// Every kind's conditions: the built-in kinds' and the registered ones'.
+/// Every kind's conditions: the roles' (`aws::conditions::built_in`) and the kinds'.
 pub fn conditions() -> Vec<&'static crate::aws::conditions::Condition> {
     let mut all = crate::aws::conditions::built_in();
     all.extend(

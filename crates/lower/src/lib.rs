@@ -1,5 +1,6 @@
-//! Lowering: the manifest becomes the desired resources, one file per built-in kind (the
-//! network, the services), the registered kinds' through their `Lowering`. What one kind
+//! Lowering: the manifest becomes the desired resources, every kind's through its
+//! `Lowering` (`kinds/`), with what they share of it here (the roles several kinds make,
+//! `role`; the VPC by reference, `vpc`; references to live attributes, `refs`). What one kind
 //! asks of another's resources is recorded in `uses` as it names them and granted by the
 //! other's lowering, or resolved once every kind is lowered (`Uses::order`): adapters read
 //! and change AWS, and never build their own desired state.
@@ -13,16 +14,10 @@ use edgectl_aws as aws;
 use edgectl_engine as engine;
 use edgectl_manifest as manifest;
 
-pub mod elastic_ip;
-pub mod internet_gateway;
-pub mod nat_gateway;
 pub mod refs;
 pub mod role;
-pub mod route_table;
-pub mod subnet;
 pub mod uses;
 pub mod vpc;
-pub mod vpc_endpoint;
 
 use crate::engine::model::{Desired, Value};
 use crate::manifest::Manifest;
@@ -93,17 +88,10 @@ impl Env {
     }
 }
 
-/// Every resource the manifest implies, the registered kinds' (`kinds`) with the built-in
-/// ones, in no particular order: the graph decides order.
+/// Every resource the manifest implies, every kind's (`kinds`), in no particular order:
+/// the graph decides order.
 pub fn desired(manifest: &Manifest, env: &Env, kinds: &Kinds<'_>) -> Vec<Desired> {
     let mut out = Vec::new();
-    out.extend(vpc::desired(manifest, env));
-    out.extend(subnet::desired(manifest, env));
-    out.extend(internet_gateway::desired(manifest, env));
-    out.extend(elastic_ip::desired(manifest, env));
-    out.extend(nat_gateway::desired(manifest, env));
-    out.extend(route_table::desired(manifest, env));
-    out.extend(vpc_endpoint::desired(manifest, env));
     let mut uses = uses::Uses::default();
     for (_, kind) in kinds.iter().filter(|(_, kind)| !kind.grants()) {
         out.extend(kind.desired(manifest, env, &mut uses));

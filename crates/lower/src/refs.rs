@@ -86,28 +86,10 @@ fn attribute(
         attribute,
     } = reference;
     let literal = |text: &str| vec![Value::str(text)];
-    let found = match (section.as_str(), attribute.as_str()) {
-        ("network", "id") => Some(vec![Value::Ref(
-            crate::engine::model::ResourceId::singleton("vpc"),
-        )]),
-        ("network", _) => manifest.network.as_ref().and_then(|network| {
-            let tier = crate::manifest::Tier::ALL
-                .into_iter()
-                .find(|tier| tier.as_str() == key)?;
-            let mut parts = Vec::new();
-            for index in 0..network.subnets(tier).len() {
-                if index > 0 {
-                    parts.push(Value::str(","));
-                }
-                parts.push(Value::Ref(crate::aws::ids::subnet_id(tier.as_str(), index)));
-            }
-            Some(parts)
-        }),
-        (section, attribute) => kinds
-            .iter()
-            .find(|(key, _)| *key == section)
-            .and_then(|(_, kind)| kind.reference(manifest, env, key, attribute)),
-    };
+    let found = kinds
+        .iter()
+        .find(|(known, _)| *known == section)
+        .and_then(|(_, kind)| kind.reference(manifest, env, key, attribute));
     // Checked before lowering (`manifest::refs::check`): a miss here is a declared
     // resource the section's decoding dropped, already reported.
     found.unwrap_or_else(|| literal(&reference.to_string()))
@@ -135,11 +117,22 @@ mod tests {
                 .replace('}', &CLOSE.to_string())
         };
         let subnet = |index| Value::Ref(crate::aws::ids::subnet_id("public", index));
+        /// A kind answering for its section's references as the network does.
+        struct Subnets;
+        impl crate::Lowering for Subnets {
+            fn desired(&self, _: &Manifest, _: &Env, _: &mut crate::uses::Uses) -> Vec<Desired> {
+                Vec::new()
+            }
+            fn reference(&self, _: &Manifest, _: &Env, _: &str, _: &str) -> Option<Vec<Value>> {
+                let subnet = |index| Value::Ref(crate::aws::ids::subnet_id("public", index));
+                Some(vec![subnet(0), Value::str(","), subnet(1)])
+            }
+        }
         assert_eq!(
             template(
                 &manifest,
                 &env,
-                &[],
+                &[("network", &Subnets)],
                 &marked("subnets=${network.public.ids};")
             ),
             Value::Template(vec![

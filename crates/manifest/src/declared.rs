@@ -2,7 +2,7 @@
 //! the names a reference may name (`keys.<name>`, `${load_balancers.<key>.dns_name}`, a
 //! topic an alarm notifies). A section checks its references against this, not against
 //! another section's decoding, so sections decode in any order and alone (a kind's own
-//! section in `kinds/` as much as the built-in ones), and a name whose own entry has
+//! section in `kinds/` as much as the manifest's own), and a name whose own entry has
 //! mistakes is still declared: its mistakes are reported once, where they are, and the
 //! references to it add nothing.
 

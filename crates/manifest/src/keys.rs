@@ -71,8 +71,8 @@ pub fn encryption_key(
 
 /// A resource destroy leaves in place (`retain: true`) that stays encrypted under one of
 /// the stack's keys: the `keys` section refuses a key destroy would delete under it. Each
-/// section says its own (`schema::Section::kept_encrypted`, [`kept_encrypted`] for the
-/// built-in ones), so the check reads no other section.
+/// section says its own (`schema::Section::kept_encrypted`), so the check reads no other
+/// section.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeptEncrypted {
     /// In words: "bucket `archive`", "the logs of service `api`".

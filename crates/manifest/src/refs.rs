@@ -13,26 +13,20 @@ use super::yaml::{Node, NodeKind};
 
 pub use super::marks::{CLOSE, OPEN, display, has_references};
 
-/// The sections whose resources have attributes, and what each may be asked for.
-pub const ATTRIBUTES: &[(&str, &[&str])] = &[
-    // `network.vpc.id`; `network.<tier>.ids`: the tier's subnets, comma-separated.
-    ("network", &["id", "ids"]),
-];
-
-/// Every section whose resources have attributes: the built-in ones ([`ATTRIBUTES`]) and
-/// those of the registered kinds (`schema::Section`).
+/// Every section whose resources have attributes: those of the registered kinds
+/// (`schema::Section::attributes`).
 #[derive(Clone)]
 pub struct Attributes<'a> {
     registered: Vec<(&'a str, &'a [&'a str])>,
 }
 
 impl<'a> Attributes<'a> {
-    /// The built-in sections' and `registered`'s: each section's key with its attributes.
+    /// `registered`'s: each section's key with its attributes.
     pub fn new(registered: Vec<(&'a str, &'a [&'a str])>) -> Self {
         Self { registered }
     }
 
-    /// Those of the built-in sections only.
+    /// None.
     #[cfg(test)]
     pub fn built_in() -> Attributes<'static> {
         Attributes {
@@ -40,7 +34,7 @@ impl<'a> Attributes<'a> {
         }
     }
 
-    /// The built-in sections' and the load balancers' (as their kind registers them):
+    /// The load balancers' (as their kind registers them):
     /// what the tests of references name.
     #[cfg(test)]
     pub fn with_load_balancers() -> Attributes<'static> {
@@ -52,10 +46,7 @@ impl<'a> Attributes<'a> {
 
     /// Each section's name with what its resources may be asked for.
     pub fn all(&self) -> impl Iterator<Item = (&'a str, &'a [&'a str])> + '_ {
-        ATTRIBUTES
-            .iter()
-            .copied()
-            .chain(self.registered.iter().copied())
+        self.registered.iter().copied()
     }
 
     /// The attributes of `section`, when it is one with attributes.

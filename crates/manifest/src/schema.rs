@@ -173,8 +173,9 @@ pub trait Section: Sync {
     /// every mistake with its place and fix: its own key's node when the manifest has it
     /// (`fields.get(key)`, written at `fields.key_pos(key)`), and what its kind declares
     /// inside other sections' entries (an alarm under `services.<name>.alarms`); `None`
-    /// when the manifest declares none. It runs once the built-in sections are decoded:
-    /// `manifest` is what it may refer to.
+    /// when the manifest declares none. It runs once the manifest's own sections (the
+    /// stack, region, tags, network, outputs) and the sections before it in the kinds'
+    /// list are decoded: `manifest` is what it may refer to.
     fn decode(
         &self,
         decoder: &mut Decoder,
@@ -230,10 +231,16 @@ pub fn decode(
     base: &std::path::Path,
     sections: &[&dyn Section],
 ) -> Option<Manifest> {
+    // The network's kind registers the key the manifest decodes itself (`network`).
     let top_level: Vec<&str> = TOP_LEVEL
         .iter()
         .copied()
-        .chain(sections.iter().map(|section| section.key()))
+        .chain(
+            sections
+                .iter()
+                .map(|section| section.key())
+                .filter(|key| !TOP_LEVEL.contains(key)),
+        )
         .collect();
     let fields = decoder.fields(root, "manifest", &top_level)?;
     let declared = Declared::scan(root);
@@ -247,7 +254,8 @@ pub fn decode(
         .get("network")
         .and_then(|node| decode_network(decoder, node, region.as_deref()));
     // Without a valid stack name the registered sections are still decoded (on a
-    // placeholder, as the built-in ones were), so that their mistakes are told with it.
+    // placeholder, as the manifest's own ones were), so that their mistakes are told
+    // with it.
     let named = stack.is_some();
     let mut manifest = Manifest {
         source: Source::default(),

@@ -1,35 +1,15 @@
-//! EC2 network adapters and what they share: ownership filters, tag specifications,
-//! idempotency tokens, and explaining what blocks a delete.
-
-pub mod elastic_ip;
-pub mod internet_gateway;
-pub mod nat_gateway;
-pub mod route_table;
-pub mod subnet;
-pub mod vpc;
-pub mod vpc_endpoint;
+//! What EC2's kinds (`kinds/network`, `kinds/security_group`) share: the stack's VPCs read
+//! once, ownership filters, tag specifications, idempotency tokens, and explaining what
+//! blocks a delete.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use super::errors::{AwsError, AwsResultExt, ErrorKind};
 use super::tags;
-use super::{Adapter, Cx, OpCx};
+use super::{Cx, OpCx};
 use crate::engine::model::{ResourceId, Value};
-
-pub fn adapters() -> Vec<Arc<dyn Adapter>> {
-    vec![
-        Arc::new(vpc::VpcAdapter),
-        Arc::new(subnet::SubnetAdapter),
-        Arc::new(internet_gateway::InternetGatewayAdapter),
-        Arc::new(elastic_ip::ElasticIpAdapter),
-        Arc::new(nat_gateway::NatGatewayAdapter),
-        Arc::new(route_table::RouteTableAdapter),
-        Arc::new(vpc_endpoint::VpcEndpointAdapter),
-    ]
-}
 
 /// The one filter every observe uses: resources tagged with this stack.
 /// The stack's VPCs (one DescribeVpcs, shared by every EC2 adapter).

@@ -1,13 +1,24 @@
 //! Lowering: the VPC's internet gateway, when the network has public subnets.
 
-use super::Env;
-use super::vpc::{name, network, vpc_ref};
-use crate::aws::ec2::internet_gateway::InternetGatewayProps;
+use std::collections::BTreeMap;
+
 use crate::aws::ids::internet_gateway_id;
 use crate::aws::tags;
-use crate::engine::model::Desired;
+use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
+use crate::lower::Env;
+use crate::lower::vpc::{name, network, vpc_ref};
 use crate::manifest::Manifest;
+
+crate::engine::properties! {
+    /// The internet gateway and the VPC it is attached to.
+    pub struct InternetGatewayProps (changes: InternetGatewayChanges) {
+        /// By reference; none while the gateway is detached. Attachment is updated in
+        /// place, but the VPC cannot be deleted while attached.
+        pub vpc: Option<Value> => Blocking,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
     let Some(network) = network(manifest) else {

@@ -2,34 +2,22 @@
 //! for only when a route needs it, and its deletion only when something deleted after it
 //! (its address, subnet, the internet gateway) needs it gone.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ConnectivityType, Filter, NatGatewayState, ResourceType};
 
-use super::{
+use super::nat_gateway_lower::NatGatewayProps;
+use crate::aws::ec2::{
     client_token, observed_tag_map, owned_filter, owned_id, resolve_given, sync_tags, tag_spec,
 };
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::ids::internet_gateway_id;
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::retry;
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::ids::internet_gateway_id;
-use crate::{Cx, OpCx};
 
 pub struct NatGatewayAdapter;
-
-crate::engine::properties! {
-    /// A public NAT gateway: its subnet and address make it.
-    pub struct NatGatewayProps (changes: NatGatewayChanges) {
-        /// By reference.
-        pub subnet: Value => Replace,
-        /// The Elastic IP's allocation, by reference; none when AWS lists no address.
-        pub elastic_ip: Option<Value> => Replace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 #[async_trait]
 impl crate::engine::kind::Kind for NatGatewayAdapter {
@@ -40,7 +28,7 @@ impl crate::engine::kind::Kind for NatGatewayAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        if !super::stack_has_vpc(cx).await? {
+        if !crate::aws::ec2::stack_has_vpc(cx).await? {
             return Ok(Vec::new());
         }
         // Deleted NAT gateways stay visible for about an hour; they are gone for our purposes.
@@ -122,7 +110,7 @@ impl crate::engine::kind::Kind for NatGatewayAdapter {
             ))
             .tag_specifications(tag_spec(
                 ResourceType::Natgateway,
-                crate::tags::for_create(op, &props.tags),
+                crate::aws::tags::for_create(op, &props.tags),
             ));
         let created = request.send().await.aws("CreateNatGateway")?;
         let gateway_id = created

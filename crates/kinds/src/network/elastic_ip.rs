@@ -1,25 +1,17 @@
 //! Elastic IPs for NAT gateways, one per NAT, allocated with their tags.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
-use super::{observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec};
+use super::elastic_ip_lower::ElasticIpProps;
+use crate::aws::ec2::{observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec};
+use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt};
-use crate::{Cx, OpCx};
 
 pub struct ElasticIpAdapter;
-
-crate::engine::properties! {
-    /// An Elastic IP: nothing of it changes but its tags.
-    pub struct ElasticIpProps (changes: ElasticIpChanges) {
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 #[async_trait]
 impl crate::engine::kind::Kind for ElasticIpAdapter {
@@ -65,7 +57,7 @@ impl crate::engine::kind::Kind for ElasticIpAdapter {
             .domain(DomainType::Vpc)
             .tag_specifications(tag_spec(
                 ResourceType::ElasticIp,
-                crate::tags::for_create(op, &props.tags),
+                crate::aws::tags::for_create(op, &props.tags),
             ))
             .send()
             .await

@@ -1,13 +1,21 @@
 //! Lowering: Elastic IPs, one per NAT gateway.
 
-use super::Env;
-use super::vpc::{name, network};
-use crate::aws::ec2::elastic_ip::ElasticIpProps;
+use std::collections::BTreeMap;
+
 use crate::aws::ids::nat_address_id;
 use crate::aws::tags;
 use crate::engine::model::Desired;
 use crate::engine::typed::Properties as _;
+use crate::lower::Env;
+use crate::lower::vpc::{name, network};
 use crate::manifest::Manifest;
+
+crate::engine::properties! {
+    /// An Elastic IP: nothing of it changes but its tags.
+    pub struct ElasticIpProps (changes: ElasticIpChanges) {
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
     let Some(network) = network(manifest) else {

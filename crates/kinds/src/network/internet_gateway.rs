@@ -1,28 +1,19 @@
 //! The internet gateway: exists when the network has public subnets, attached to the VPC.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
-use super::{observed_tag_map, owned_filter, owned_id, resolve_given, sync_tags, tag_spec};
+use super::internet_gateway_lower::InternetGatewayProps;
+use crate::aws::ec2::{
+    observed_tag_map, owned_filter, owned_id, resolve_given, sync_tags, tag_spec,
+};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::{Cx, OpCx};
 
 pub struct InternetGatewayAdapter;
-
-crate::engine::properties! {
-    /// The internet gateway and the VPC it is attached to.
-    pub struct InternetGatewayProps (changes: InternetGatewayChanges) {
-        /// By reference; none while the gateway is detached. Attachment is updated in
-        /// place, but the VPC cannot be deleted while attached.
-        pub vpc: Option<Value> => Blocking,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 #[async_trait]
 impl crate::engine::kind::Kind for InternetGatewayAdapter {
@@ -33,7 +24,7 @@ impl crate::engine::kind::Kind for InternetGatewayAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        if !super::stack_has_vpc(cx).await? {
+        if !crate::aws::ec2::stack_has_vpc(cx).await? {
             return Ok(Vec::new());
         }
         let gateways = cx
@@ -76,7 +67,7 @@ impl crate::engine::kind::Kind for InternetGatewayAdapter {
             .create_internet_gateway()
             .tag_specifications(tag_spec(
                 ResourceType::InternetGateway,
-                crate::tags::for_create(op, &props.tags),
+                crate::aws::tags::for_create(op, &props.tags),
             ))
             .send()
             .await

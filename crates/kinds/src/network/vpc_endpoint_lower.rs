@@ -1,15 +1,27 @@
 //! Lowering: Gateway (S3, DynamoDB) and interface VPC endpoints.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::Env;
-use super::route_table::route_table_ids;
-use super::vpc::{name, network, vpc_ref};
-use crate::aws::ec2::vpc_endpoint::VpcEndpointProps;
+use super::route_table_lower::route_table_ids;
 use crate::aws::tags;
 use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;
+use crate::lower::Env;
+use crate::lower::vpc::{name, network, vpc_ref};
 use crate::manifest::Manifest;
+
+crate::engine::properties! {
+    /// A gateway endpoint: its VPC and service make it; its route tables change in place.
+    pub struct VpcEndpointProps (changes: VpcEndpointChanges) {
+        /// By reference.
+        pub vpc: Value => Replace,
+        /// `com.amazonaws.<region>.<service>`.
+        pub service: String => Replace,
+        /// By reference.
+        pub route_tables: BTreeSet<Value> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     let Some(network) = network(manifest) else {

@@ -1,13 +1,25 @@
 //! Lowering: NAT gateways: one, or one per zone, in the public subnets.
 
-use super::Env;
-use super::vpc::{name, network};
-use crate::aws::ec2::nat_gateway::NatGatewayProps;
+use std::collections::BTreeMap;
+
 use crate::aws::ids::{internet_gateway_id, nat_address_id, nat_gateway_id, subnet_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
+use crate::lower::Env;
+use crate::lower::vpc::{name, network};
 use crate::manifest::{Manifest, Tier};
+
+crate::engine::properties! {
+    /// A public NAT gateway: its subnet and address make it.
+    pub struct NatGatewayProps (changes: NatGatewayChanges) {
+        /// By reference.
+        pub subnet: Value => Replace,
+        /// The Elastic IP's allocation, by reference; none when AWS lists no address.
+        pub elastic_ip: Option<Value> => Replace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
     let Some(network) = network(manifest) else {

@@ -1,31 +1,20 @@
 //! Subnets: the n-th CIDR of a tier goes to the n-th zone. CIDR, zone and VPC are
 //! immutable (a change replaces the subnet); the public-IP-on-launch flag is not.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
-use super::{explain_dependency, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec};
+use super::subnet_lower::SubnetProps;
+use crate::aws::ec2::{
+    explain_dependency, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec,
+};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::{Change, Step};
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::{Cx, OpCx};
 
 pub struct SubnetAdapter;
-
-crate::engine::properties! {
-    /// A subnet: its VPC, CIDR and zone make it; the public-IP-on-launch flag changes.
-    pub struct SubnetProps (changes: SubnetChanges) {
-        /// By reference.
-        pub vpc: Value => Replace,
-        pub cidr: String => Replace,
-        pub zone: String => Replace,
-        pub public_ip_on_launch: bool => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 #[async_trait]
 impl crate::engine::kind::Kind for SubnetAdapter {
@@ -36,7 +25,7 @@ impl crate::engine::kind::Kind for SubnetAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        if !super::stack_has_vpc(cx).await? {
+        if !crate::aws::ec2::stack_has_vpc(cx).await? {
             return Ok(Vec::new());
         }
         let subnets = cx
@@ -88,7 +77,7 @@ impl crate::engine::kind::Kind for SubnetAdapter {
             .availability_zone(&props.zone)
             .tag_specifications(tag_spec(
                 ResourceType::Subnet,
-                crate::tags::for_create(op, &props.tags),
+                crate::aws::tags::for_create(op, &props.tags),
             ));
         // A subnet being deleted elsewhere in this apply may still hold an overlapping
         // CIDR: a dependency that goes away (retried by the walk), not a resource of ours

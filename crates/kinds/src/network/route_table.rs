@@ -9,44 +9,17 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, RouteOrigin, RouteTable};
 use futures::future::try_join_all;
 
-use super::{client_token, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec};
+use super::route_table_lower::{Route, RouteTableProps, route};
+use crate::aws::ec2::{
+    client_token, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec,
+};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::{Cx, OpCx};
 
 pub struct RouteTableAdapter;
-
-crate::engine::properties! {
-    /// A route table: its VPC makes it; its routes and subnets change in place.
-    pub struct RouteTableProps (changes: RouteTableChanges) {
-        /// By reference.
-        pub vpc: Value => Replace,
-        pub routes: BTreeSet<Route> => InPlace,
-        /// The associated subnets, by reference.
-        pub subnets: BTreeSet<Value> => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
-
-crate::engine::record! {
-    /// One route: a destination CIDR and the gateway it goes to (an internet or NAT
-    /// gateway, by reference).
-    pub struct Route {
-        pub destination: String,
-        pub target: Value,
-    }
-}
-
-pub const ANYWHERE: &str = "0.0.0.0/0";
-
-pub fn route(destination: &str, target: Value) -> Route {
-    Route {
-        destination: destination.to_string(),
-        target,
-    }
-}
 
 #[async_trait]
 impl crate::engine::kind::Kind for RouteTableAdapter {
@@ -57,7 +30,7 @@ impl crate::engine::kind::Kind for RouteTableAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        if !super::stack_has_vpc(cx).await? {
+        if !crate::aws::ec2::stack_has_vpc(cx).await? {
             return Ok(Vec::new());
         }
         let tables = cx
@@ -90,7 +63,7 @@ impl crate::engine::kind::Kind for RouteTableAdapter {
             .client_token(client_token(op.cx, op.id, &vpc_id))
             .tag_specifications(tag_spec(
                 ResourceType::RouteTable,
-                crate::tags::for_create(op, &props.tags),
+                crate::aws::tags::for_create(op, &props.tags),
             ));
         let created = request.send().await.aws("CreateRouteTable")?;
         let table_id = created

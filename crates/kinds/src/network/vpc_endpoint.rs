@@ -1,31 +1,21 @@
 //! Gateway VPC endpoints (S3, DynamoDB), routed from every route table of the network.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, VpcEndpoint, VpcEndpointType};
 
-use super::{client_token, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec};
+use super::vpc_endpoint_lower::VpcEndpointProps;
+use crate::aws::ec2::{
+    client_token, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec,
+};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt, ErrorKind};
-use crate::{Cx, OpCx};
 
 pub struct VpcEndpointAdapter;
-
-crate::engine::properties! {
-    /// A gateway endpoint: its VPC and service make it; its route tables change in place.
-    pub struct VpcEndpointProps (changes: VpcEndpointChanges) {
-        /// By reference.
-        pub vpc: Value => Replace,
-        /// `com.amazonaws.<region>.<service>`.
-        pub service: String => Replace,
-        /// By reference.
-        pub route_tables: BTreeSet<Value> => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 #[async_trait]
 impl crate::engine::kind::Kind for VpcEndpointAdapter {
@@ -36,7 +26,7 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        if !super::stack_has_vpc(cx).await? {
+        if !crate::aws::ec2::stack_has_vpc(cx).await? {
             return Ok(Vec::new());
         }
         let endpoints = cx
@@ -111,7 +101,7 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
             ))
             .tag_specifications(tag_spec(
                 ResourceType::VpcEndpoint,
-                crate::tags::for_create(op, &props.tags),
+                crate::aws::tags::for_create(op, &props.tags),
             ));
         let created = request.send().await.aws("CreateVpcEndpoint")?;
         let id = created
@@ -165,7 +155,7 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
             let code = failure.code().unwrap_or_default();
             if !code.ends_with("NotFound") {
                 let mut error = AwsError::new(
-                    crate::errors::classify(code),
+                    crate::aws::errors::classify(code),
                     "DeleteVpcEndpoints",
                     failure.message().unwrap_or_default(),
                 );

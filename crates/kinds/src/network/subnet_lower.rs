@@ -1,13 +1,26 @@
 //! Lowering: subnets: public, private and isolated tiers across the zones.
 
-use super::Env;
-use super::vpc::{name, network, vpc_ref};
-use crate::aws::ec2::subnet::SubnetProps;
+use std::collections::BTreeMap;
+
 use crate::aws::ids::subnet_id;
 use crate::aws::tags;
-use crate::engine::model::Desired;
+use crate::engine::model::{Desired, Value};
 use crate::engine::typed::Properties as _;
+use crate::lower::Env;
+use crate::lower::vpc::{name, network, vpc_ref};
 use crate::manifest::{Manifest, Tier};
+
+crate::engine::properties! {
+    /// A subnet: its VPC, CIDR and zone make it; the public-IP-on-launch flag changes.
+    pub struct SubnetProps (changes: SubnetChanges) {
+        /// By reference.
+        pub vpc: Value => Replace,
+        pub cidr: String => Replace,
+        pub zone: String => Replace,
+        pub public_ip_on_launch: bool => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
 
 pub fn desired(manifest: &Manifest, env: &Env) -> Vec<Desired> {
     let Some(network) = network(manifest) else {

@@ -1,14 +1,47 @@
 //! Lowering: Route tables: public (to the internet gateway), private (to a NAT gateway),
 //! isolated.
 
-use super::Env;
-use super::vpc::{name, network, vpc_ref};
-use crate::aws::ec2::route_table::{ANYWHERE, Route, RouteTableProps, route};
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::aws::ids::{internet_gateway_id, nat_gateway_id, subnet_id};
 use crate::aws::tags;
 use crate::engine::model::{Desired, ResourceId, Value};
 use crate::engine::typed::Properties as _;
+use crate::lower::Env;
+use crate::lower::vpc::{name, network, vpc_ref};
 use crate::manifest::{Manifest, Nat, Tier};
+
+/// The destination of a default route.
+const ANYWHERE: &str = "0.0.0.0/0";
+
+/// A route to `target`, as the table holds it.
+pub fn route(destination: &str, target: Value) -> Route {
+    Route {
+        destination: destination.to_string(),
+        target,
+    }
+}
+
+crate::engine::properties! {
+    /// A route table: its VPC makes it; its routes and subnets change in place.
+    pub struct RouteTableProps (changes: RouteTableChanges) {
+        /// By reference.
+        pub vpc: Value => Replace,
+        pub routes: BTreeSet<Route> => InPlace,
+        /// The associated subnets, by reference.
+        pub subnets: BTreeSet<Value> => InPlace,
+        pub tags: BTreeMap<String, String> => InPlace,
+    }
+}
+
+crate::engine::record! {
+    /// One route: a destination CIDR and the gateway it goes to (an internet or NAT
+    /// gateway, by reference).
+    pub struct Route {
+        pub destination: String,
+        pub target: Value,
+    }
+}
 
 pub fn desired(manifest: &Manifest, _env: &Env) -> Vec<Desired> {
     let Some(network) = network(manifest) else {

@@ -1,29 +1,18 @@
 //! The VPC: CIDR (immutable) and DNS attributes.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use futures::future::try_join_all;
 
-use super::{explain_dependency, observed_tag_map, owned_id, sync_tags, tag_spec};
+use super::vpc_lower::{VpcChanges, VpcProps};
+use crate::aws::ec2::{explain_dependency, observed_tag_map, owned_id, sync_tags, tag_spec};
+use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::{Cx, OpCx};
 use crate::engine::diff::{Change, Step};
 use crate::engine::model::{Desired, Observed};
 use crate::engine::typed::Properties as _;
-use crate::errors::{AwsError, AwsResultExt};
-use crate::{Cx, OpCx};
 
 pub struct VpcAdapter;
-
-crate::engine::properties! {
-    /// The stack's VPC: its CIDR makes it, its DNS attributes change in place.
-    pub struct VpcProps (changes: VpcChanges) {
-        pub cidr: String => Replace,
-        pub dns_hostnames: bool => InPlace,
-        pub dns_support: bool => InPlace,
-        pub tags: BTreeMap<String, String> => InPlace,
-    }
-}
 
 #[async_trait]
 impl crate::engine::kind::Kind for VpcAdapter {
@@ -35,7 +24,7 @@ impl crate::engine::kind::Kind for VpcAdapter {
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let ec2 = &cx.clients.ec2;
-        let vpcs = super::stack_vpcs(cx).await?;
+        let vpcs = crate::aws::ec2::stack_vpcs(cx).await?;
         // DescribeVpcs does not return the DNS attributes: one DescribeVpcAttribute per attribute.
         let observed = vpcs
             .iter()
@@ -81,7 +70,7 @@ impl crate::engine::kind::Kind for VpcAdapter {
             .cidr_block(&props.cidr)
             .tag_specifications(tag_spec(
                 ResourceType::Vpc,
-                crate::tags::for_create(op, &props.tags),
+                crate::aws::tags::for_create(op, &props.tags),
             ))
             .send()
             .await
@@ -182,7 +171,7 @@ mod tests {
             cidr: "10.0.0.0/16".into(),
             dns_hostnames: hostnames,
             dns_support: support,
-            tags: BTreeMap::new(),
+            tags: std::collections::BTreeMap::new(),
         }
     }
 
