@@ -177,6 +177,47 @@ mod tests {
         assert!(parsed.is_ok(), "{:?}", parsed.err());
     }
 
+    /// `ALL` lists a kind after the kinds whose facts it reads as it decodes or lowers
+    /// (what each pair's comment in `ALL` says): reordered, a fact would be missing
+    /// silently (a service's execution role without the key a secret is read through).
+    #[test]
+    fn kinds_come_after_what_they_read() {
+        let keys: Vec<&str> = ALL.iter().map(|kind| kind.section.key()).collect();
+        let at = |key: &str| {
+            keys.iter()
+                .position(|known| *known == key)
+                .unwrap_or_else(|| panic!("no kind `{key}`"))
+        };
+        for (first, then) in [
+            // `uses.key_of`: the key a secret is read through.
+            ("secrets", "services"),
+            // The services' facts: names, clusters, log groups, exposed ports, discovery.
+            ("services", "load_balancers"),
+            ("services", "alarms"),
+            ("services", "dashboards"),
+            ("services", "namespaces"),
+            ("services", "keys"),
+            // Names in alarms' and dashboards' dimensions.
+            ("clusters", "alarms"),
+            ("clusters", "dashboards"),
+            ("load_balancers", "alarms"),
+            ("load_balancers", "dashboards"),
+            ("databases", "alarms"),
+            ("databases", "dashboards"),
+            ("alarms", "dashboards"),
+            // Where a certificate is requested, and the zones it validates in.
+            ("distributions", "certificates"),
+            ("load_balancers", "certificates"),
+            ("zones", "certificates"),
+            // Granting kinds: after what they grant to.
+            ("distributions", "buckets"),
+            ("buckets", "keys"),
+        ] {
+            assert!(at(first) < at(then), "`{first}` must come before `{then}`");
+        }
+        assert_eq!(keys.last(), Some(&"keys"), "the keys grant last");
+    }
+
     fn all_of(condition: &'static Condition) -> &'static [Condition] {
         std::slice::from_ref(condition)
     }

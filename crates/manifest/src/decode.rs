@@ -355,10 +355,15 @@ pub fn field<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
     let NodeKind::Map(entries) = &node.kind else {
         return None;
     };
-    entries.iter().find_map(|(name, value)| match &name.kind {
-        NodeKind::Scalar { text, .. } if text == key && !value.is_null() => Some(value),
-        _ => None,
-    })
+    // The last copy of a field written twice, as `Decoder::fields` keeps it.
+    let value = entries
+        .iter()
+        .rev()
+        .find_map(|(name, value)| match &name.kind {
+            NodeKind::Scalar { text, .. } if text == key => Some(value),
+            _ => None,
+        })?;
+    (!value.is_null()).then_some(value)
 }
 
 pub fn named_positions(node: &Node) -> Vec<(Spanned<String>, &Node)> {

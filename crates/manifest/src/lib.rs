@@ -92,7 +92,8 @@ pub fn load(
     parse_bytes(label, &bytes, overrides, sections)
 }
 
-/// A manifest of the built-in sections only, for the tests of what reads it.
+/// A manifest decoded without the kinds' sections (the stack, region, tags, network,
+/// outputs, environments and variables only), for the tests of what reads those.
 pub fn parse(path: &str, text: &str, overrides: &Overrides) -> Result<Manifest, ManifestError> {
     parse_bytes(path, text.as_bytes(), overrides, &[])
 }

@@ -353,7 +353,6 @@ fn scope<'a>(
             .map(str::to_string)
             .collect(),
         keys: declared.names("keys").to_vec(),
-        namespaces: declared.names("namespaces").to_vec(),
         databases: declared.names("databases").to_vec(),
         certificates: declared.names("certificates").to_vec(),
         stack,

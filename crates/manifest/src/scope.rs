@@ -17,8 +17,6 @@ pub struct Context<'a> {
     pub valueless_secrets: Vec<String>,
     /// The keys under `keys:`, which repositories and logs refer to as `keys.<key>`.
     pub keys: Vec<String>,
-    /// The keys under `namespaces:`, which a service's `discovery` names.
-    pub namespaces: Vec<String>,
     /// The keys under `databases:`, whose secret and endpoint services refer to.
     pub databases: Vec<String>,
     /// The keys under `certificates:`, which listeners refer to as `certificates.<key>`.

@@ -88,9 +88,13 @@ pub fn decode_services(
         return Vec::new();
     };
     let namespaces = manifest.declared.names("namespaces");
+    // Each decoded service once: a name written twice is refused by the services' section,
+    // which decodes only its first entry.
+    let mut seen = std::collections::BTreeSet::new();
     named_positions(node)
         .into_iter()
         .filter(|(service, _)| manifest.name_of("services", &service.value).is_some())
+        .filter(|(service, _)| seen.insert(service.value.clone()))
         .filter_map(|(service, body)| {
             let node = field(body, "discovery")?;
             let discovery = decode_service(decoder, node, &service.value, service.pos, namespaces)?;
