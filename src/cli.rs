@@ -268,3 +268,30 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text)
         .map_err(|error| format!("`{text}` is not a duration such as 90s or 20m: {error}"))
 }
+
+/// For a usage error that names a manifest where `-f` was expected (`edgectl plan
+/// stack.yaml`), the command with `-f`: a manifest is named by its flag everywhere, and
+/// `apply`'s own positional argument is a saved plan (`apply PLANFILE`).
+pub fn manifest_hint(error: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(found)) = error.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let manifest = found.ends_with(".yaml") || found.ends_with(".yml");
+    if !manifest || found.starts_with('-') {
+        return None;
+    }
+    let commands: Vec<String> = <Cli as clap::CommandFactory>::command()
+        .get_subcommands()
+        .map(|command| command.get_name().to_string())
+        .collect();
+    let command = std::env::args()
+        .skip(1)
+        .find(|arg| commands.contains(arg))?;
+    Some(format!(
+        "help: a manifest is given with `-f`: `edgectl {command} -f {found}`"
+    ))
+}

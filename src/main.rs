@@ -31,6 +31,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
+            if let Some(hint) = cli::manifest_hint(&error) {
+                crate::sayln!("{hint}");
+            }
             // clap exits 2 on usage errors, which CI would read as "changes pending".
             return if error.use_stderr() {
                 ExitCode::from(EXIT_ERROR)
@@ -91,6 +94,12 @@ fn report(error: &anyhow::Error) {
         crate::sayln!(
             "help: wait for that run to finish (`--lock-timeout 10m` waits for it); a run that died without releasing it stops holding it once its lease runs out (2 minutes), and `edgectl unlock -f FILE` removes it at once"
         );
+    }
+    if let Some(access) = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<aws::access::AccessError>())
+    {
+        crate::sayln!("help: {}", access.help());
     }
     if error.downcast_ref::<aws::config::NoRegion>().is_some()
         || error

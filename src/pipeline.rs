@@ -76,7 +76,29 @@ pub async fn connect(
         dns_zones: target.zones,
         tagged_types: crate::kinds::tagged_types(),
         reads: Default::default(),
+        account: Default::default(),
     };
+    // Who the credentials are, before anything else: no credentials, an expired session
+    // or an endpoint nothing answers at is told at once, not after every read's retries.
+    let endpoint = sdk.endpoint_url().map_or_else(
+        || format!("https://sts.{}.amazonaws.com", cx.region),
+        str::to_string,
+    );
+    let profile = connection.profile.clone().or_else(|| {
+        std::env::var("AWS_PROFILE")
+            .ok()
+            .filter(|name| !name.is_empty())
+    });
+    crate::aws::identity::identity(&cx, &endpoint, profile.as_deref())
+        .await
+        .map_err(|error| match error {
+            crate::aws::identity::IdentityError::Access(error) => anyhow::Error::new(error),
+            crate::aws::identity::IdentityError::Aws(error) => {
+                // Retried to the end (throttled, AWS failing): say what it cost.
+                crate::sayln!("gave up after {}", calls.summary());
+                anyhow::Error::new(error)
+            }
+        })?;
     Ok(Session {
         cx: Arc::new(cx),
         calls,

@@ -128,3 +128,44 @@ fn the_service_example_asks_for_its_certificate_before_any_call() {
     );
     assert_eq!(moto.requests(), 0);
 }
+
+/// A manifest named without `-f` (`edgectl plan stack.yaml`) is a usage error that says
+/// how to name it; `apply stack.yaml` (whose positional argument is a saved plan) says
+/// the file is a manifest, and never suggests writing a plan over it.
+#[test]
+fn a_manifest_named_without_its_flag_says_how() {
+    for command in ["plan", "destroy", "validate"] {
+        let run = run_edgectl(&[command, "examples/network.yaml"], None, None);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "help: a manifest is given with `-f`: `edgectl {command} -f examples/network.yaml`"
+            )),
+            "{}",
+            run.stderr
+        );
+    }
+    let run = run_edgectl(&["apply", "examples/network.yaml"], None, None);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "`examples/network.yaml` is a manifest, not a plan file: apply it with `edgectl apply -f examples/network.yaml`"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("--out examples/network.yaml"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A number in quotes is text (`port: "3000"` is refused, see tests/it/bad), but a
+/// variable's value in quotes is the value: `port: "${var.port}"` is a port.
+#[test]
+fn a_variable_in_quotes_is_its_value() {
+    let manifest = "stack: quoted\nvariables:\n  port: { default: 3000 }\nnetwork:\n  cidr: 10.0.0.0/16\n  zones: 1\n  subnets:\n    public: [10.0.0.0/24]\nclusters:\n  main: {}\nservices:\n  web:\n    image: nginx\n    port: \"${var.port}\"\n";
+    let run = run_edgectl(&["validate", "-f", "-"], None, Some(manifest));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

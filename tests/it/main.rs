@@ -2,6 +2,7 @@
 //! the tests start themselves (one per test, on a free loopback port).
 
 mod acceptance;
+mod access;
 mod alarms;
 mod bad_input;
 mod certificates;

@@ -814,7 +814,8 @@ async fn sync_keeps_only_the_content() {
     s3.delete_bucket().bucket(BUCKET).send().await.unwrap();
 
     apply(&moto, &scratch);
-    // Nothing changed: the bucket's tags and its listing, nothing else.
+    // Nothing changed: who the credentials are (every command's first call), the bucket's
+    // tags and its listing, nothing else.
     let run = moto.edgectl(&["sync", "-f", &path, "--verbose"]).success();
     assert!(
         run.stdout
@@ -827,10 +828,14 @@ async fn sync_keeps_only_the_content() {
         "{}",
         run.stdout
     );
-    let reads: BTreeMap<String, usize> = [("S3.GetBucketTagging", 1), ("S3.ListObjectsV2", 1)]
-        .into_iter()
-        .map(|(name, count)| (name.to_string(), count))
-        .collect();
+    let reads: BTreeMap<String, usize> = [
+        ("STS.GetCallerIdentity", 1),
+        ("S3.GetBucketTagging", 1),
+        ("S3.ListObjectsV2", 1),
+    ]
+    .into_iter()
+    .map(|(name, count)| (name.to_string(), count))
+    .collect();
     assert_eq!(operations(&run), reads, "{}", run.stderr);
 
     // One file and the bucket's configuration change: sync uploads and invalidates the
@@ -866,12 +871,14 @@ async fn sync_keeps_only_the_content() {
     // the final write reuses what the mark wrote.
     assert_eq!(called.get("S3.GetBucketTagging"), Some(&2), "{called:?}");
     assert_eq!(called.get("S3.PutBucketTagging"), Some(&2), "{called:?}");
-    // Nothing but the buckets' content, the distributions in front, and the stack's lock
-    // (a sync that changes something holds it; its release follows this report).
+    // Nothing but who the credentials are, the buckets' content, the distributions in
+    // front, and the stack's lock (a sync that changes something holds it; its release
+    // follows this report).
     assert!(
         called.keys().all(|name| name.starts_with("S3.")
             || name.starts_with("CloudFront.")
-            || name == "SSM.PutParameter"),
+            || name == "SSM.PutParameter"
+            || name == "STS.GetCallerIdentity"),
         "{called:?}"
     );
     let (_, content_type) = remote_objects(&s3).await.remove("index.html").unwrap();

@@ -1,10 +1,14 @@
 //! AWS errors reduced to the kinds the engine decides on (retry, explain, give up),
-//! read from the error code, never from message text.
+//! read from the error code, never from message text; told as their messages say them,
+//! never in a debug form (`access::chain`), a denial with the statement that would allow
+//! it (`access::denied`).
 
 use std::fmt;
 
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::access::{DENIED, access_error, chain, denied};
 
 pub use crate::engine::error::{Error as AwsError, ErrorKind};
 
@@ -24,7 +28,7 @@ pub fn int32(operation: &str, what: &str, value: i64) -> Result<i32, AwsError> {
 pub fn from_sdk<E, R>(operation: &str, error: SdkError<E, R>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: fmt::Debug + HttpStatus,
+    R: fmt::Debug + HttpStatus + 'static,
 {
     let code = error.code().map(str::to_string);
     let request_id = error
@@ -33,6 +37,9 @@ where
         .or_else(|| error.meta().extra("request_id"))
         .map(str::to_string);
     let message = match (&error, error.message()) {
+        (_, Some(message)) if code.as_deref().is_some_and(|code| DENIED.contains(&code)) => {
+            denied(operation, message)
+        }
         (_, Some(message)) => message.to_string(),
         // An error without a body (moto's 403 for a bucket policy's deny) says only its status.
         (SdkError::ServiceError(service), None) if code.is_none() => format!(
@@ -40,7 +47,13 @@ where
             service.raw().http_status()
         ),
         (SdkError::ServiceError(_), None) => String::new(),
-        (other, None) => aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
+        (other, None) => match access_error(other, "the endpoint") {
+            // What no retry mends (no credentials, nothing answering) is not retried.
+            Some(refused) => {
+                return AwsError::new(ErrorKind::Other, operation, refused.to_string());
+            }
+            None => chain(other),
+        },
     };
     let kind = match &error {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
@@ -160,7 +173,7 @@ pub trait AwsResultExt<T> {
 impl<T, E, R> AwsResultExt<T> for Result<T, SdkError<E, R>>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: fmt::Debug + HttpStatus,
+    R: fmt::Debug + HttpStatus + 'static,
 {
     fn aws(self, operation: &str) -> Result<T, AwsError> {
         self.map_err(|error| from_sdk(operation, error))

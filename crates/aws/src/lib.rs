@@ -8,6 +8,7 @@
 use edgectl_base::text;
 use edgectl_engine as engine;
 
+pub mod access;
 pub mod calls;
 pub mod cloudfront;
 pub mod conditions;
@@ -17,6 +18,7 @@ pub mod ecs;
 pub mod elbv2;
 pub mod errors;
 pub mod iam;
+pub mod identity;
 pub mod ids;
 pub mod kind_reads;
 pub mod lock;
@@ -155,6 +157,8 @@ pub struct Cx {
     pub tagged_types: Vec<&'static str>,
     /// Reads several adapters share, made once per command.
     pub reads: Reads,
+    /// The account the credentials belong to, once asked ([`account`]).
+    pub account: std::sync::OnceLock<String>,
 }
 
 /// Reads several adapters share, made once per command (and afresh by [`Cx::uncached`]).
@@ -210,6 +214,7 @@ impl Cx {
             dns_zones: self.dns_zones.clone(),
             tagged_types: self.tagged_types.clone(),
             reads: self.reads.fresh(),
+            account: self.account.clone(),
         }
     }
 
@@ -219,9 +224,13 @@ impl Cx {
     }
 }
 
-/// The account the credentials belong to (STS `GetCallerIdentity`), for saved plans.
+/// The account the credentials belong to (STS `GetCallerIdentity`), for saved plans; asked
+/// once (the connection's first call, `access::identity`, tells it).
 pub async fn account(cx: &Cx) -> Result<String, AwsError> {
     use errors::AwsResultExt as _;
+    if let Some(account) = cx.account.get() {
+        return Ok(account.clone());
+    }
     let identity = cx
         .clients
         .sts
@@ -229,13 +238,14 @@ pub async fn account(cx: &Cx) -> Result<String, AwsError> {
         .send()
         .await
         .aws("GetCallerIdentity")?;
-    identity.account().map(str::to_string).ok_or_else(|| {
+    let account = identity.account().map(str::to_string).ok_or_else(|| {
         AwsError::new(
             ErrorKind::Other,
             "GetCallerIdentity",
             "the answer names no account",
         )
-    })
+    })?;
+    Ok(cx.account.get_or_init(|| account).clone())
 }
 
 /// What an AWS operation sees: the engine's view of one operation, on these clients.

@@ -39,7 +39,46 @@ pub fn with_hash(base: &str, max: usize, salt: &str) -> String {
     format!("{cut}-{hash}")
 }
 
-/// `1.2s`, `350ms`, `2m05s`.
+/// `text` as it may reach a terminal: a control character (but a newline, a tab, and the
+/// escape opening a colour, `ESC [ digits m`) or a character that reorders text
+/// (bidirectional controls: U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069) is
+/// written as its code, `\u{202E}`, so that a value echoed from a manifest or from AWS
+/// can neither move the cursor nor make a line read as another.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| {
+        matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+            || (c.is_control() && c != '\n' && c != '\t')
+    };
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\u{1b}'
+            && let Some(colour) = sgr(rest)
+        {
+            out.push_str(colour);
+            rest = &rest[colour.len()..];
+            continue;
+        }
+        if hidden(c) {
+            out.push_str(&format!("\\u{{{:04X}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The colour sequence `text` opens with (`ESC [ 1 ; 31 m`), if it opens with one.
+fn sgr(text: &str) -> Option<&str> {
+    let body = text.strip_prefix("\u{1b}[")?;
+    let end = body.find(|c: char| !(c.is_ascii_digit() || c == ';'))?;
+    (body[end..].starts_with('m')).then(|| &text[..2 + end + 1])
+}
+
 /// A byte count in binary units: `512 B`, `4.5 KiB`, `200.0 MiB`.
 pub fn bytes(count: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
@@ -55,6 +94,7 @@ pub fn bytes(count: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
+/// `1.2s`, `350ms`, `2m05s`.
 pub fn duration(elapsed: std::time::Duration) -> String {
     let millis = elapsed.as_millis();
     if millis < 1000 {
@@ -68,7 +108,20 @@ pub fn duration(elapsed: std::time::Duration) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::bytes;
+    use super::{bytes, visible};
+
+    #[test]
+    fn what_reorders_or_controls_a_terminal_is_written_as_its_code() {
+        assert_eq!(visible("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(visible("a\u{202E}b"), "a\\u{202E}b");
+        assert_eq!(visible("x\u{1b}[2Jy\u{7}"), "x\\u{001B}[2Jy\\u{0007}");
+        // The colours edgectl writes pass.
+        assert_eq!(
+            visible("\u{1b}[1;31merror\u{1b}[0m"),
+            "\u{1b}[1;31merror\u{1b}[0m"
+        );
+        assert_eq!(visible("\u{2067}\u{200F}"), "\\u{2067}\\u{200F}");
+    }
 
     #[test]
     fn byte_counts_read_in_binary_units() {

@@ -103,6 +103,35 @@ impl Declared {
         declared
     }
 
+    /// The same, with a section written under a misspelt key (`security_group:`, refused
+    /// with its suggestion) declaring its names under the key it was meant as (`suggest`
+    /// among `known`, when that key is not written too): the misspelling is the one error
+    /// told, not every reference to what the section declares.
+    pub fn as_meant(mut self, known: &[&str]) -> Self {
+        let misspelt: Vec<(String, &str)> = self
+            .names
+            .keys()
+            .filter(|section| !known.contains(&section.as_str()))
+            .filter_map(|section| {
+                let meant = super::diag::suggest(section, known.iter().copied())?;
+                Some((section.clone(), meant))
+            })
+            .filter(|(_, meant)| !self.names.contains_key(*meant))
+            .collect();
+        for (written, meant) in misspelt {
+            let names = self.names.get(&written).cloned().unwrap_or_default();
+            self.names.insert(meant.to_string(), names);
+            let entries: Vec<((String, String), Written)> = self
+                .entries
+                .iter()
+                .filter(|((section, _), _)| *section == written)
+                .map(|((_, name), fields)| ((meant.to_string(), name.clone()), fields.clone()))
+                .collect();
+            self.entries.extend(entries);
+        }
+        self
+    }
+
     /// The names `section` declares (none when the manifest has no such section).
     pub fn names(&self, section: &str) -> &[String] {
         self.names.get(section).map_or(&[], Vec::as_slice)
@@ -226,6 +255,36 @@ mod tests {
         assert!(declared.has("keys", "main"));
         assert!(!declared.has("keys", "other"));
         assert!(declared.names("secrets").is_empty());
+    }
+
+    /// A misspelt section declares what it was meant as, unless that one is written too;
+    /// a key like no known one declares nothing more.
+    #[test]
+    fn a_misspelt_section_declares_what_it_was_meant_as() {
+        let known = ["security_groups", "topics", "clusters"];
+        let declared = scan(
+            "security_group:
+  web: {ingress: []}
+clusterz:
+  main: {}
+foo:
+  bar: {}
+",
+        )
+        .as_meant(&known);
+        assert_eq!(declared.names("security_groups"), ["web"]);
+        assert!(declared.has("security_groups", "web"));
+        assert_eq!(declared.names("clusters"), ["main"]);
+        assert!(declared.names("topics").is_empty());
+        let both = scan(
+            "security_group:
+  web: {}
+security_groups:
+  db: {}
+",
+        )
+        .as_meant(&known);
+        assert_eq!(both.names("security_groups"), ["db"]);
     }
 
     #[test]

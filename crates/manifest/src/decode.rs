@@ -251,6 +251,17 @@ impl Decoder {
         if node.unresolved {
             return None;
         }
+        if node.is_quoted_number() {
+            let NodeKind::Scalar { text, .. } = &node.kind else {
+                return None;
+            };
+            self.error(
+                node.pos,
+                format!("`{what}` must be a number, found the text \"{text}\" (in quotes)"),
+                format!("write it without quotes: `{what}: {}`", text.trim()),
+            );
+            return None;
+        }
         let parsed = match &node.kind {
             NodeKind::Scalar { text, .. } => text.trim().parse::<i64>().ok(),
             _ => None,

@@ -63,11 +63,13 @@ pub fn render(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
             let gutter = line.to_string().len();
             let visible = text.chars().count().saturating_sub(column - 1).max(1);
             let _ = writeln!(out, "{:gutter$} |", "");
-            // Control characters (the subject of some errors) are shown, not sent to the terminal.
+            // Control characters (the subject of some errors) and those that reorder text are
+            // shown as one replacement character each, not sent to the terminal.
             let text: String = text
                 .chars()
                 .map(|c| {
-                    if c.is_control() && c != '\t' {
+                    let reorders = matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+                    if (c.is_control() && c != '\t') || reorders {
                         '\u{fffd}'
                     } else {
                         c

@@ -243,7 +243,7 @@ pub fn decode(
         )
         .collect();
     let fields = decoder.fields(root, "manifest", &top_level)?;
-    let declared = Declared::scan(root);
+    let declared = Declared::scan(root).as_meant(&top_level);
     let stack = decode_stack(decoder, &fields, root);
     let region = decode_region(decoder, &fields);
     let tags = fields

@@ -160,7 +160,10 @@ pub fn substitute(
                     .iter()
                     .any(|name| defaulted.contains(*name));
                 match interpolate(text, scope) {
-                    Ok(result) => *text = result,
+                    Ok(result) => {
+                        node.interpolated |= result != *text;
+                        *text = result;
+                    }
                     Err((offset, diagnostic)) => {
                         node.unresolved = true;
                         let mut diagnostic = diagnostic;

@@ -21,6 +21,10 @@ pub struct Node {
     /// A variable in this scalar could not be substituted (already reported): decoders
     /// skip it instead of adding errors about the unsubstituted text.
     pub unresolved: bool,
+    /// A variable's value was substituted into this scalar: its text is the value's,
+    /// whatever quotes the manifest wrote around `${var.K}` (`"${var.port}"` is a number
+    /// when the value is one).
+    pub interpolated: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -36,13 +40,26 @@ pub enum NodeKind {
 }
 
 impl Node {
-    pub fn describe(&self) -> &'static str {
+    /// What the node is, in words a person reads: "null", "the text `3000/tcp`", "a
+    /// list", "a mapping" (a long text cut short).
+    pub fn describe(&self) -> String {
         match &self.kind {
-            NodeKind::Scalar { text, plain: true } if is_null(text) => "null",
-            NodeKind::Scalar { .. } => "a scalar",
-            NodeKind::Seq(_) => "a list",
-            NodeKind::Map(_) => "a mapping",
+            NodeKind::Scalar { text, plain: true } if is_null(text) => "null".to_string(),
+            NodeKind::Scalar { text, .. } => {
+                let shown: String = text.chars().take(40).collect();
+                let more = if text.chars().count() > 40 { "..." } else { "" };
+                format!("the text `{shown}{more}`")
+            }
+            NodeKind::Seq(_) => "a list".to_string(),
+            NodeKind::Map(_) => "a mapping".to_string(),
         }
+    }
+
+    /// A number written in quotes (`port: "3000"`): YAML reads it as text. A variable's
+    /// value is not one, whatever quotes surround `${var.K}`.
+    pub fn is_quoted_number(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar { text, plain: false }
+            if !self.interpolated && text.trim().parse::<f64>().is_ok())
     }
 
     pub fn is_null(&self) -> bool {
@@ -220,6 +237,7 @@ pub fn parse(text: &str) -> Result<Node, Diagnostic> {
         kind: NodeKind::Map(Vec::new()),
         defaulted: false,
         unresolved: false,
+        interpolated: false,
     }))
 }
 
@@ -340,6 +358,7 @@ impl MarkedEventReceiver for Builder {
                     kind: NodeKind::Scalar { text, plain },
                     defaulted: false,
                     unresolved: false,
+                    interpolated: false,
                 };
                 if anchor > 0 {
                     self.anchors.insert(anchor, (node.clone(), 1));
@@ -376,12 +395,14 @@ impl MarkedEventReceiver for Builder {
                         kind: NodeKind::Seq(items),
                         defaulted: false,
                         unresolved: false,
+                        interpolated: false,
                     },
                     Some(Frame::Map(pos, entries, _)) => Node {
                         pos,
                         kind: NodeKind::Map(entries),
                         defaulted: false,
                         unresolved: false,
+                        interpolated: false,
                     },
                     None => return,
                 };

@@ -8,6 +8,8 @@ use edgectl_engine as engine;
 // `print`'s macros expand to `$crate::redact` wherever they are used.
 #[doc(hidden)]
 pub use edgectl_base::redact;
+// ... and to `$crate::visible`: nothing written reorders or controls the terminal.
+pub use edgectl_base::text::visible;
 
 pub mod planfile;
 

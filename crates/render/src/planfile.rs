@@ -418,6 +418,10 @@ pub enum PlanFileError {
     )]
     Damaged { path: String, why: String },
     #[error(
+        "`{path}` is a manifest, not a plan file: apply it with `edgectl apply -f {path}`, or save a plan to review with `edgectl plan -f {path} --out PLANFILE` and apply that"
+    )]
+    Manifest { path: String },
+    #[error(
         "`{path}` was made by edgectl {made_by}, this is edgectl {this}: a plan is applied by the version that made it; make a new one with this version"
     )]
     Version {
@@ -462,6 +466,12 @@ pub fn read(path: &str) -> Result<(Document, String), PlanFileError> {
         why,
     };
     let text = String::from_utf8(bytes).map_err(|_| damaged("it is not UTF-8".into()))?;
+    // A manifest given where a plan file goes (`apply stack.yaml`): a plan file is JSON.
+    if !text.contains(CHECKSUM_KEY) && !text.trim_start().starts_with('{') {
+        return Err(PlanFileError::Manifest {
+            path: path.to_string(),
+        });
+    }
     let start = text
         .find(CHECKSUM_KEY)
         .ok_or_else(|| damaged("it has no checksum".into()))?

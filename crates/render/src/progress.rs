@@ -57,7 +57,7 @@ impl Progress {
     pub fn line(&self, text: &str) {
         match self {
             Progress::Live { bars, .. } => {
-                let _ = bars.println(crate::redact::redact(text));
+                let _ = bars.println(crate::visible(&crate::redact::redact(text)));
             }
             Progress::Lines { .. } => crate::sayln!(
                 "{} {text}",
@@ -83,7 +83,7 @@ impl Hooks for Progress {
                 let style = ProgressStyle::with_template("  {spinner} {msg} {elapsed:.dim}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner());
                 bar.set_style(style);
-                bar.set_message(crate::redact::redact(&text).into_owned());
+                bar.set_message(crate::visible(&crate::redact::redact(&text)).into_owned());
                 bar.enable_steady_tick(Duration::from_millis(120));
                 if let Ok(mut active) = active.lock() {
                     active.insert(op, bar);
@@ -107,7 +107,7 @@ impl Hooks for Progress {
                     .ok()
                     .and_then(|active| active.get(&op).cloned())
                 {
-                    bar.set_message(crate::redact::redact(&text).into_owned());
+                    bar.set_message(crate::visible(&crate::redact::redact(&text)).into_owned());
                 }
             }
             Progress::Lines { printed } => {
