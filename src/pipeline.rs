@@ -80,25 +80,26 @@ pub async fn connect(
     };
     // Who the credentials are, before anything else: no credentials, an expired session
     // or an endpoint nothing answers at is told at once, not after every read's retries.
-    let endpoint = sdk.endpoint_url().map_or_else(
-        || format!("https://sts.{}.amazonaws.com", cx.region),
-        str::to_string,
-    );
+    let endpoint = sdk
+        .endpoint_url()
+        .map(str::to_string)
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL_STS").ok())
+        .unwrap_or_else(|| format!("https://sts.{}.amazonaws.com", cx.region));
     let profile = connection.profile.clone().or_else(|| {
         std::env::var("AWS_PROFILE")
             .ok()
             .filter(|name| !name.is_empty())
     });
-    crate::aws::identity::identity(&cx, &endpoint, profile.as_deref())
-        .await
-        .map_err(|error| match error {
-            crate::aws::identity::IdentityError::Access(error) => anyhow::Error::new(error),
-            crate::aws::identity::IdentityError::Aws(error) => {
-                // Retried to the end (throttled, AWS failing): say what it cost.
-                crate::sayln!("gave up after {}", calls.summary());
-                anyhow::Error::new(error)
-            }
-        })?;
+    let custom = sdk.endpoint_url().is_some();
+    match crate::aws::identity::identity(&cx, &endpoint, custom, profile.as_deref()).await {
+        Ok(_) => {}
+        Err(crate::aws::identity::IdentityError::Access(error)) => return Err(error.into()),
+        // STS itself failing (throttled to the end, out of reach from a private subnet):
+        // the run goes on, and its reads say what AWS answers them.
+        Err(crate::aws::identity::IdentityError::Aws(error)) => {
+            crate::sayln!("warning: cannot tell who the credentials are ({error}); going on");
+        }
+    }
     Ok(Session {
         cx: Arc::new(cx),
         calls,

@@ -1,7 +1,8 @@
 //! SIGINT and SIGTERM. Outside a run that holds the stack's lock they end the process at
-//! once, as by default. While a run holds it (`guard`), the first one stops new work:
-//! before the walk, the run stops where it is; during the walk, nothing new starts and
-//! waits in flight stop (what was asked of AWS stays asked); either way the lock is
+//! once, as by default. While a run holds it (`guard`), the first one stops new work and
+//! says so at once (during the walk, with how many operations are in flight:
+//! `render::progress::in_flight`): before the walk, the run stops where it is; during the
+//! walk, nothing new starts and waits in flight stop (what was asked of AWS stays asked); either way the lock is
 //! released, the run says what was done and what was left, and the process exits 130
 //! (SIGINT) or 143 (SIGTERM). A second signal ends the process at once; the lock is then
 //! taken over by the next run (its process is gone).
@@ -70,8 +71,16 @@ pub fn install() {
                 std::process::exit(128 + received);
             }
             RECEIVED.store(received, Ordering::SeqCst);
+            // In the walk: what is in flight ends its current call and is not waited for.
+            let in_flight = match crate::render::progress::in_flight() {
+                0 => String::new(),
+                count => format!(
+                    "{} in flight end their current call, not waited for (what was asked of AWS stays asked); ",
+                    crate::manifest::plural(count, "operation")
+                ),
+            };
             crate::sayln!(
-                "\nstopping ({}): nothing new starts, waits in flight stop, the lock is released; {} to stop now — the next run continues from what is live",
+                "\nstopping ({}): {in_flight}nothing new starts, the lock is released; {} to stop now — the next run continues from what is live",
                 name(received),
                 if received == SIGINT {
                     "Ctrl-C again"

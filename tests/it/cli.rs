@@ -169,3 +169,61 @@ fn a_variable_in_quotes_is_its_value() {
     let run = run_edgectl(&["validate", "-f", "-"], None, Some(manifest));
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+/// `validate` checks what a manifest says, not one run of it: every shipped manifest
+/// validates with no variable given (a variable without a value is checked for where it
+/// stands), in every environment it declares; a mistake in one environment is told
+/// with that environment's name.
+#[test]
+fn validate_needs_no_values_and_checks_every_environment() {
+    let shipped = [
+        "examples/network.yaml",
+        "examples/service.yaml",
+        "examples/static-site.yaml",
+        "manifests/cloudiot.yaml",
+        "manifests/edgemind-prod.yaml",
+        "manifests/happyrobot-fde.yaml",
+        "manifests/manufacturing.yaml",
+    ];
+    for path in shipped {
+        let run = run_edgectl(&["validate", "-f", path], None, None);
+        assert_eq!(run.code, 0, "{path}: {}", run.stderr);
+    }
+    let run = run_edgectl(
+        &["validate", "-f", "manifests/happyrobot-fde.yaml"],
+        None,
+        None,
+    );
+    assert!(
+        run.stderr
+            .contains("is valid in environments `dev` (stack `happyrobot-fde`), `prod` (stack `happyrobot-fde-prod`)"),
+        "{}",
+        run.stderr
+    );
+    let broken = "stack: envs\nvariables:\n  count: { description: tasks }\nenvironments:\n  dev: { count: 1 }\n  prod: { count: many }\nnetwork:\n  cidr: 10.0.0.0/16\n  zones: 1\n  subnets:\n    public: [10.0.0.0/24]\nclusters:\n  main: {}\nservices:\n  web:\n    image: nginx\n    count: ${var.count}\n";
+    let run = run_edgectl(&["validate", "-f", "-"], None, Some(broken));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("in environment `prod`:"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("in environment `dev`:"),
+        "{}",
+        run.stderr
+    );
+    // With `--env`, that environment alone.
+    let run = run_edgectl(&["validate", "-f", "-", "--env", "dev"], None, Some(broken));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // A sync source not built yet (CI validates before it builds): valid; `plan` needs it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.yaml");
+    std::fs::copy("examples/static-site.yaml", &path).unwrap();
+    let path = path.to_string_lossy();
+    let run = run_edgectl(&["validate", "-f", &path], None, None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = run_edgectl(&["plan", "-f", &path], None, None);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("is not a folder"), "{}", run.stderr);
+}

@@ -588,6 +588,12 @@ async fn sigterm_during_a_rollout_wait_releases_the_lock() {
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(143), "{stderr}");
+    // Said at once: how many operations are in flight, and that they are not waited for.
+    assert!(
+        stderr.contains("operation in flight end their current call, not waited for")
+            || stderr.contains("operations in flight end their current call, not waited for"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("stopped in flight (asked of AWS, not waited for): create service.web"),
         "{stderr}"

@@ -38,10 +38,10 @@ impl AccessError {
                 "run `aws configure` (access keys), set AWS_PROFILE to one of your profiles (`aws configure list-profiles`), or run `aws sso login --profile NAME` for an SSO profile; in GitHub Actions, aws-actions/configure-aws-credentials sets them"
             }
             AccessError::Expired(_) => {
-                "log in again (`aws sso login` for an SSO profile), or renew the session's credentials (AWS_SESSION_TOKEN with its keys)"
+                "log in again (`aws sso login` for an SSO profile), or renew the session's credentials (AWS_SESSION_TOKEN with its keys); in GitHub Actions, the role's session ended: run the job again, or ask for a longer one (`role-duration-seconds`)"
             }
             AccessError::Rejected(_) => {
-                "check the access key (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile's): it may be mistyped, deleted, inactive, or of another partition"
+                "check the access key (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile's): it may be mistyped, deleted, inactive, or of another partition; or this machine's clock is off by more than 5 minutes (AWS refuses what it signs then)"
             }
             AccessError::Unreachable { .. } => {
                 "check the endpoint (`--endpoint-url`, AWS_ENDPOINT_URL), the region, the network and any proxy (HTTPS_PROXY)"
@@ -49,6 +49,9 @@ impl AccessError {
         }
     }
 }
+
+/// Why nothing answered, when the connection timed out.
+pub const TIMED_OUT: &str = "the connection timed out";
 
 /// The codes AWS answers a session past its expiry with.
 const EXPIRED: &[&str] = &[
@@ -106,7 +109,7 @@ where
     } else if text.contains("dns error") {
         Some(unreachable(endpoint, "its name does not resolve"))
     } else if connector.is_timeout() {
-        Some(unreachable(endpoint, "the connection timed out"))
+        Some(unreachable(endpoint, TIMED_OUT))
     } else {
         None
     }
@@ -174,9 +177,23 @@ pub fn denied(operation: &str, message: &str) -> String {
             .chars()
             .take_while(|c| !c.is_whitespace())
             .collect();
-        let word = word.trim_end_matches(['.', ',', ';']).to_string();
+        // S3 quotes its resource: `on resource: "arn:aws:s3:::bucket/key" because ...`.
+        let word = word
+            .trim_end_matches(['.', ',', ';'])
+            .trim_matches('"')
+            .to_string();
         (!word.is_empty()).then_some(word)
     };
+    // EC2 appends why, encoded: `aws sts decode-authorization-message` reads it.
+    let encoded = message
+        .find("Encoded authorization failure message:")
+        .map(|start| {
+            let blob = message[start + "Encoded authorization failure message:".len()..].trim();
+            format!(
+                "; to see which statement refused it: `aws sts decode-authorization-message --encoded-message {blob}`"
+            )
+        })
+        .unwrap_or_default();
     let who = after("User:").unwrap_or_else(|| "these credentials".to_string());
     let Some(action) = after("not authorized to perform:") else {
         return format!(
@@ -189,33 +206,48 @@ pub fn denied(operation: &str, message: &str) -> String {
         .as_deref()
         .map(|resource| format!(" on `{resource}`"))
         .unwrap_or_default();
+    // AWS's reason, as it says it, up to the end of its sentence.
+    let sentence = |start: usize| {
+        let reason = &message[start..];
+        let end = reason.find(". ").unwrap_or(reason.len());
+        reason[..end].trim_end_matches('.').to_string()
+    };
     if let Some(start) = message.find("with an explicit deny") {
-        let what: String = message[start + "with an explicit deny".len()..]
-            .split(['.', ';'])
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_string();
+        let what = sentence(start + "with an explicit deny".len());
         return format!(
-            "{who} may not call `{action}`{on}: an explicit deny {what} refuses it, which no Allow can lift; whoever owns that policy decides"
+            "{who} may not call `{action}`{on}: an explicit deny {} refuses it, which no Allow can lift; whoever owns that policy decides{encoded}",
+            what.trim()
         );
     }
-    // AWS's reason, as it says it ("because no identity-based policy allows the ...
-    // action"): kept whole, it is also what a settling condition recognises.
-    let because = message
-        .find("because ")
-        .map(|start| {
-            let reason = &message[start..];
-            let end = reason.find(". ").unwrap_or(reason.len());
-            format!(" ({})", reason[..end].trim_end_matches('.'))
-        })
-        .unwrap_or_default();
-    let statement = serde_json::json!({
-        "Effect": "Allow",
-        "Action": action,
-        "Resource": resource.as_deref().unwrap_or("*"),
+    // "because no identity-based policy allows the ... action": kept whole, it is also
+    // what a settling condition recognises.
+    let because = message.find("because ").map(sentence);
+    let policy = because.as_deref().and_then(|reason| {
+        let named = reason.strip_prefix("because no ")?;
+        Some(named.split(" allows").next()?.to_string())
     });
-    format!("{who} may not call `{action}`{on}{because}: add {statement} to its policy")
+    let reason = because
+        .as_deref()
+        .map(|reason| format!(" ({reason})"))
+        .unwrap_or_default();
+    match policy.as_deref() {
+        // Another kind of policy must allow it (a service control policy, a permissions
+        // boundary, a session, resource-based or VPC endpoint policy): a statement in
+        // the caller's own policy is not enough.
+        Some(policy) if policy != "identity-based policy" => format!(
+            "{who} may not call `{action}`{on}{reason}: the {policy} must allow it, which the caller's own policy cannot do; whoever owns it decides{encoded}"
+        ),
+        _ => {
+            let statement = serde_json::json!({
+                "Effect": "Allow",
+                "Action": action,
+                "Resource": resource.as_deref().unwrap_or("*"),
+            });
+            format!(
+                "{who} may not call `{action}`{on}{reason}: add {statement} to its policy{encoded}"
+            )
+        }
+    }
 }
 
 #[cfg(test)]
@@ -236,8 +268,26 @@ mod tests {
         let message = "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: ec2:CreateVpc on resource: arn:aws:ec2:eu-west-1:123456789012:vpc/* with an explicit deny in a service control policy. Encoded authorization failure message: abc";
         assert_eq!(
             denied("CreateVpc", message),
-            "arn:aws:iam::123456789012:user/dev may not call `ec2:CreateVpc` on `arn:aws:ec2:eu-west-1:123456789012:vpc/*`: an explicit deny in a service control policy refuses it, which no Allow can lift; whoever owns that policy decides"
+            "arn:aws:iam::123456789012:user/dev may not call `ec2:CreateVpc` on `arn:aws:ec2:eu-west-1:123456789012:vpc/*`: an explicit deny in a service control policy refuses it, which no Allow can lift; whoever owns that policy decides; to see which statement refused it: `aws sts decode-authorization-message --encoded-message abc`"
         );
+    }
+
+    #[test]
+    fn a_quoted_resource_a_boundary_and_an_encoded_reason_are_read() {
+        let s3 = "User: arn:aws:iam::1:user/x is not authorized to perform: s3:GetObject on resource: \"arn:aws:s3:::site/index.html\" because no identity-based policy allows the s3:GetObject action";
+        assert!(
+            denied("GetObject", s3)
+                .contains("\"Resource\":\"arn:aws:s3:::site/index.html\"} to its policy")
+        );
+        let boundary = "User: arn:aws:iam::1:user/x is not authorized to perform: ecs:CreateService on resource: arn:aws:ecs:eu-west-1:1:service/a/b because no permissions boundary allows the ecs:CreateService action";
+        assert_eq!(
+            denied("CreateService", boundary),
+            "arn:aws:iam::1:user/x may not call `ecs:CreateService` on `arn:aws:ecs:eu-west-1:1:service/a/b` (because no permissions boundary allows the ecs:CreateService action): the permissions boundary must allow it, which the caller's own policy cannot do; whoever owns it decides"
+        );
+        let ec2 = "You are not authorized to perform this operation. User: arn:aws:iam::1:user/x is not authorized to perform: ec2:CreateVpc on resource: arn:aws:ec2:eu-west-1:1:vpc/* because no identity-based policy allows the ec2:CreateVpc action. Encoded authorization failure message: AbC123";
+        assert!(denied("CreateVpc", ec2).ends_with(
+            "to its policy; to see which statement refused it: `aws sts decode-authorization-message --encoded-message AbC123`"
+        ));
     }
 
     #[test]

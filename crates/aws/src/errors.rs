@@ -1,5 +1,6 @@
 //! AWS errors reduced to the kinds the engine decides on (retry, explain, give up),
-//! read from the error code, never from message text; told as their messages say them,
+//! read from the error code, never from message text (a settling condition alone reads a
+//! part of it, `conditions`); told as their messages say them,
 //! never in a debug form (`access::chain`), a denial with the statement that would allow
 //! it (`access::denied`).
 
@@ -47,11 +48,10 @@ where
             service.raw().http_status()
         ),
         (SdkError::ServiceError(_), None) => String::new(),
+        // Said as a person reads it (no credentials, nothing answering), its kind still
+        // read below: a failure to send is retried, and a lost response reconciled.
         (other, None) => match access_error(other, "the endpoint") {
-            // What no retry mends (no credentials, nothing answering) is not retried.
-            Some(refused) => {
-                return AwsError::new(ErrorKind::Other, operation, refused.to_string());
-            }
+            Some(refused) => refused.to_string(),
             None => chain(other),
         },
     };

@@ -72,11 +72,16 @@ pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// The colour sequence `text` opens with (`ESC [ 1 ; 31 m`), if it opens with one.
+/// The colour sequence `text` opens with, if it opens with one edgectl writes itself
+/// (`ESC [ 32 m`: reset, bold, dim, red, green, yellow, magenta); one that hides text or
+/// paints it unreadable (`ESC [ 8 m`, black on black) is not one.
 fn sgr(text: &str) -> Option<&str> {
     let body = text.strip_prefix("\u{1b}[")?;
-    let end = body.find(|c: char| !(c.is_ascii_digit() || c == ';'))?;
-    (body[end..].starts_with('m')).then(|| &text[..2 + end + 1])
+    let end = body.find('m')?;
+    let ours = body[..end]
+        .split(';')
+        .all(|code| matches!(code, "0" | "1" | "2" | "31" | "32" | "33" | "35"));
+    ours.then(|| &text[..2 + end + 1])
 }
 
 /// A byte count in binary units: `512 B`, `4.5 KiB`, `200.0 MiB`.
@@ -115,7 +120,8 @@ mod tests {
         assert_eq!(visible("plain\ttext\n"), "plain\ttext\n");
         assert_eq!(visible("a\u{202E}b"), "a\\u{202E}b");
         assert_eq!(visible("x\u{1b}[2Jy\u{7}"), "x\\u{001B}[2Jy\\u{0007}");
-        // The colours edgectl writes pass.
+        // The colours edgectl writes pass; one that hides text does not.
+        assert_eq!(visible("\u{1b}[8mx"), "\\u{001B}[8mx");
         assert_eq!(
             visible("\u{1b}[1;31merror\u{1b}[0m"),
             "\u{1b}[1;31merror\u{1b}[0m"

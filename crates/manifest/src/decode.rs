@@ -15,6 +15,9 @@ pub struct Spanned<T> {
 #[derive(Default)]
 pub struct Decoder {
     pub diagnostics: Vec<Diagnostic>,
+    /// `edgectl validate` (`Overrides::types_only`): what the manifest says is checked,
+    /// not what one run needs of the disk (a sync source not built yet).
+    pub types_only: bool,
 }
 
 /// The fields of one mapping, checked against the names its section allows.

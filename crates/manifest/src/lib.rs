@@ -71,6 +71,28 @@ pub fn load(
     overrides: &Overrides,
     sections: &[&dyn Section],
 ) -> Result<Manifest, ManifestError> {
+    let (label, bytes) = read(path)?;
+    parse_bytes(label, &bytes, overrides, sections)
+}
+
+/// The environments a manifest declares (`environments:`), by name; none when it
+/// declares none or cannot be read as YAML (its decoding tells why).
+pub fn environments(bytes: &[u8]) -> Vec<String> {
+    let Ok(text) = yaml::text_of(bytes) else {
+        return Vec::new();
+    };
+    let Ok(mut root) = yaml::parse(&text) else {
+        return Vec::new();
+    };
+    environments::take(&mut Decoder::default(), &mut root)
+        .declared
+        .into_keys()
+        .collect()
+}
+
+/// Reads `path` (`-` for stdin) within the size limit: its label for messages
+/// (`<stdin>`) and its bytes.
+pub fn read(path: &str) -> Result<(&str, Vec<u8>), ManifestError> {
     let read_error = |source| ManifestError::Read {
         path: path.to_string(),
         source,
@@ -89,7 +111,7 @@ pub fn load(
             .map_err(read_error)?;
     }
     let label = if path == "-" { "<stdin>" } else { path };
-    parse_bytes(label, &bytes, overrides, sections)
+    Ok((label, bytes))
 }
 
 /// A manifest decoded without the kinds' sections (the stack, region, tags, network,
@@ -117,7 +139,10 @@ pub fn parse_bytes(
         diagnostics,
     };
     let mut root = yaml::parse(text).map_err(|diagnostic| invalid(vec![diagnostic]))?;
-    let mut decoder = Decoder::default();
+    let mut decoder = Decoder {
+        types_only: overrides.types_only,
+        ..Decoder::default()
+    };
     let (declarations, anchor) = take_variables(&mut decoder, &mut root);
     let environments = environments::take(&mut decoder, &mut root);
     let (environment, environment_values) = environments.choose(
@@ -159,6 +184,7 @@ pub fn parse_bytes(
         values: &values,
         environment: named.as_deref(),
         attributes: &attributes,
+        types_only: overrides.types_only,
     };
     vars::substitute(&mut root, &scope, &defaulted, &mut decoder.diagnostics);
     environments::prune(&mut root, &environments, named.as_deref(), &mut decoder);

@@ -27,6 +27,10 @@ pub struct Overrides {
     pub env: BTreeMap<String, String>,
     /// The environment chosen (`--env`, `EDGECTL_ENV`), when the manifest has several.
     pub environment: Option<String>,
+    /// `edgectl validate`: a variable given no value is no error; where it stands is
+    /// checked for what the manifest says of it, not for its value (the node is left
+    /// unresolved, which decoders skip).
+    pub types_only: bool,
 }
 
 impl Overrides {
@@ -51,6 +55,7 @@ impl Overrides {
             cli,
             env,
             environment,
+            types_only: false,
         }
     }
 }
@@ -155,6 +160,12 @@ pub fn substitute(
 ) {
     match &mut node.kind {
         NodeKind::Scalar { text, .. } => {
+            let unset = |name: &&str| matches!(scope.values.get(*name), Some(None));
+            if scope.types_only && referenced(text).iter().any(unset) {
+                // Its value is to come: checked for where it stands only.
+                node.unresolved = true;
+                return;
+            }
             if text.contains('$') {
                 node.defaulted = referenced(text)
                     .iter()
@@ -192,6 +203,8 @@ pub struct Scope<'a> {
     pub environment: Option<&'a str>,
     /// What `${<section>.<name>.<attribute>}` may name.
     pub attributes: &'a super::refs::Attributes<'a>,
+    /// A variable given no value is no error (`Overrides::types_only`).
+    pub types_only: bool,
 }
 
 /// Expands one string; on error returns the character offset of the bad reference.
@@ -316,6 +329,7 @@ mod tests {
                 values,
                 environment: Some("dev"),
                 attributes: &crate::refs::Attributes::with_load_balancers(),
+                types_only: false,
             },
         )
     }
@@ -387,6 +401,7 @@ mod tests {
             cli: vec![("env".into(), "prod".into())],
             env: BTreeMap::from([("env".into(), "staging".into())]),
             environment: None,
+            types_only: false,
         };
         let mut diagnostics = Vec::new();
         let values = resolve(
@@ -402,6 +417,7 @@ mod tests {
             cli: vec![("nope".into(), "1".into())],
             env: BTreeMap::new(),
             environment: None,
+            types_only: false,
         };
         resolve(
             &declarations,

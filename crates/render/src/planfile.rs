@@ -466,8 +466,10 @@ pub fn read(path: &str) -> Result<(Document, String), PlanFileError> {
         why,
     };
     let text = String::from_utf8(bytes).map_err(|_| damaged("it is not UTF-8".into()))?;
-    // A manifest given where a plan file goes (`apply stack.yaml`): a plan file is JSON.
-    if !text.contains(CHECKSUM_KEY) && !text.trim_start().starts_with('{') {
+    // A manifest given where a plan file goes (`apply stack.yaml`): a plan file is JSON,
+    // a manifest YAML with its `stack:` at the top level.
+    let manifest = text.lines().any(|line| line.starts_with("stack:"));
+    if !text.contains(CHECKSUM_KEY) && !text.trim_start().starts_with('{') && manifest {
         return Err(PlanFileError::Manifest {
             path: path.to_string(),
         });

@@ -5,20 +5,22 @@
 //! - `say!` / `sayln!`: everything for the person running it — progress lines, logs,
 //!   summaries, warnings, errors and hints — on stderr.
 //!
-//! Both redact every line (`crate::redact`): a sensitive value is never written; and
-//! write what would reorder or control the terminal as its code (`base::text::visible`).
+//! Both redact every line (`crate::redact`): a sensitive value is never written. What is
+//! for people also writes what would reorder or control the terminal as its code
+//! (`base::text::visible`); data is left as it is (JSON escapes what it must, and a
+//! script reads a value as it is).
 //! Live progress bars (`render::progress`) draw on stderr through indicatif, redacted too.
 
 /// A line of data, on stdout, redacted.
 #[macro_export]
 macro_rules! dataln {
-    ($($arg:tt)*) => { println!("{}", $crate::visible(&$crate::redact::redact(&format!($($arg)*)))) };
+    ($($arg:tt)*) => { println!("{}", $crate::redact::redact(&format!($($arg)*))) };
 }
 
 /// Data, on stdout, redacted.
 #[macro_export]
 macro_rules! data {
-    ($($arg:tt)*) => { print!("{}", $crate::visible(&$crate::redact::redact(&format!($($arg)*)))) };
+    ($($arg:tt)*) => { print!("{}", $crate::redact::redact(&format!($($arg)*))) };
 }
 
 /// A line for the person running edgectl, on stderr, redacted.

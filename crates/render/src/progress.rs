@@ -24,6 +24,22 @@ pub enum Progress {
     },
 }
 
+/// Operations started and not yet finished or failed, for what a first Ctrl-C says.
+static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many operations of the walk are in flight now (0 outside a walk).
+pub fn in_flight() -> usize {
+    IN_FLIGHT.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+fn landed() {
+    let _ = IN_FLIGHT.fetch_update(
+        std::sync::atomic::Ordering::SeqCst,
+        std::sync::atomic::Ordering::SeqCst,
+        |count| count.checked_sub(1),
+    );
+}
+
 /// Off a terminal, an operation's status is logged at most this often.
 const STATUS_EVERY: Duration = Duration::from_secs(5);
 
@@ -76,6 +92,7 @@ impl Progress {
 
 impl Hooks for Progress {
     fn started(&self, op: usize, step: &Step, phase: Phase) {
+        IN_FLIGHT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let text = format!("{} {}", phase.verb().0, step.id);
         match self {
             Progress::Live { bars, active, .. } => {
@@ -130,6 +147,7 @@ impl Hooks for Progress {
         physical_id: Option<&str>,
         elapsed: Duration,
     ) {
+        landed();
         self.clear(op);
         let physical = physical_id.map(|id| format!(" {id}")).unwrap_or_default();
         let mark = self.paint().green("✓");
@@ -142,6 +160,7 @@ impl Hooks for Progress {
     }
 
     fn failed(&self, op: usize, step: &Step, phase: Phase, error: &Error, elapsed: Duration) {
+        landed();
         self.clear(op);
         let mark = self.paint().red("✗");
         self.line(&format!(

@@ -338,7 +338,9 @@ fn metrics(decoder: &mut Decoder, node: &Node, manifest: &Manifest) -> Vec<Metri
 }
 
 /// How CloudWatch tells `key`'s metric apart: the service's cluster and name, the
-/// database's identifier, the load balancer's ARN suffix.
+/// database's identifier, the load balancer's ARN suffix. A name is checked against what
+/// its section declares; one declared whose own entry has mistakes (told there, at their
+/// cause) adds nothing here.
 fn dimensions(
     decoder: &mut Decoder,
     section: &str,
@@ -348,12 +350,7 @@ fn dimensions(
 ) -> Option<Vec<(&'static str, Dimension)>> {
     match section {
         "services" => {
-            let keys: Vec<String> = manifest
-                .names("services")
-                .iter()
-                .map(|(key, _)| key.clone())
-                .collect();
-            if !reference(decoder, key, "service", &keys) {
+            if !reference(decoder, key, "service", manifest.declared.names("services")) {
                 return None;
             }
             let service = manifest.name_of("services", &key.value)?;
@@ -382,9 +379,12 @@ fn dimensions(
             ])
         }
         "databases" => {
-            let databases = manifest.names("databases");
-            let keys: Vec<String> = databases.iter().map(|(key, _)| key.clone()).collect();
-            if !reference(decoder, key, "database", &keys) {
+            if !reference(
+                decoder,
+                key,
+                "database",
+                manifest.declared.names("databases"),
+            ) {
                 return None;
             }
             let identifier = manifest.name_of("databases", &key.value)?;
@@ -394,14 +394,11 @@ fn dimensions(
             )])
         }
         _ => {
-            let keys: Vec<String> = manifest
-                .names("load_balancers")
-                .iter()
-                .map(|(key, _)| key.clone())
-                .collect();
-            if !reference(decoder, key, "load balancer", &keys) {
+            let declared = manifest.declared.names("load_balancers");
+            if !reference(decoder, key, "load balancer", declared) {
                 return None;
             }
+            manifest.name_of("load_balancers", &key.value)?;
             Some(vec![(
                 "LoadBalancer",
                 Dimension::LoadBalancer(key.value.clone()),
@@ -412,11 +409,7 @@ fn dimensions(
 
 /// `logs: [services.api]` with an optional `query`: the services' log groups.
 fn logs(decoder: &mut Decoder, fields: &Fields<'_>, manifest: &Manifest) -> Option<Content> {
-    let keys: Vec<String> = manifest
-        .names("services")
-        .iter()
-        .map(|(key, _)| key.clone())
-        .collect();
+    let keys = manifest.declared.names("services");
     let mut groups = Vec::new();
     for item in decoder.list(fields.get("logs")?) {
         let Some(text) = decoder.string(item, "logs") else {
@@ -434,7 +427,7 @@ fn logs(decoder: &mut Decoder, fields: &Fields<'_>, manifest: &Manifest) -> Opti
             value: key.to_string(),
             pos: text.pos,
         };
-        if reference(decoder, &key, "service", &keys)
+        if reference(decoder, &key, "service", keys)
             && let Some(group) = manifest.known("services", &key.value, "log_group")
         {
             groups.push(group.to_string());
