@@ -52,7 +52,11 @@ pub enum ApplyError {
 
 pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCode> {
     let verb = if options.destroy { "destroy" } else { "apply" };
-    let (manifest, adapters) = super::load(&options.manifest)?;
+    let (manifest, adapters) = if options.destroy {
+        super::load_without_content(&options.manifest)?
+    } else {
+        super::load(&options.manifest)?
+    };
     // Decide about confirmation before touching AWS: never hang waiting for input in CI.
     if !options.auto_approve {
         if options.manifest.file.as_os_str() == "-" {

@@ -80,10 +80,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Reads and validates the manifest, including its resource graph. No AWS call is made
 /// before this succeeds.
 pub fn load(args: &ManifestArgs) -> anyhow::Result<(Manifest, Vec<Arc<dyn Adapter>>)> {
+    load_with(args, false)
+}
+
+/// [`load`], for a command that uploads nothing (`destroy`, `unlock`, `output`): a
+/// bucket's sync source not built yet is no error.
+pub fn load_without_content(
+    args: &ManifestArgs,
+) -> anyhow::Result<(Manifest, Vec<Arc<dyn Adapter>>)> {
+    load_with(args, true)
+}
+
+fn load_with(
+    args: &ManifestArgs,
+    without_content: bool,
+) -> anyhow::Result<(Manifest, Vec<Arc<dyn Adapter>>)> {
     let path = args.file.to_string_lossy();
     let manifest = manifest::load(
         &path,
-        &Overrides::from_process(args.vars.clone(), args.environment.clone()),
+        &Overrides {
+            without_content,
+            ..Overrides::from_process(args.vars.clone(), args.environment.clone())
+        },
         &crate::kinds::sections(),
     )?;
     for warning in &manifest.warnings {

@@ -114,7 +114,7 @@ fn names(ids: &BTreeSet<ResourceId>) -> String {
 }
 
 pub async fn run(global: &GlobalArgs, args: &OutputArgs) -> anyhow::Result<ExitCode> {
-    let (manifest, _) = super::load(&args.manifest)?;
+    let (manifest, _) = super::load_without_content(&args.manifest)?;
     if manifest.outputs.is_empty() {
         return Err(OutputError::NoOutputs.into());
     }

@@ -12,7 +12,7 @@ use crate::commands::apply::ApplyError;
 use crate::pipeline;
 
 pub async fn run(global: &GlobalArgs, args: &UnlockArgs) -> anyhow::Result<ExitCode> {
-    let (manifest, _) = super::load(&args.manifest)?;
+    let (manifest, _) = super::load_without_content(&args.manifest)?;
     if !args.auto_approve && !std::io::stdin().is_terminal() {
         return Err(ApplyError::NoTerminal("unlock").into());
     }

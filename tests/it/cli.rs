@@ -227,3 +227,29 @@ fn validate_needs_no_values_and_checks_every_environment() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("is not a folder"), "{}", run.stderr);
 }
+
+/// The commands that upload nothing (`destroy`, `unlock`, `output`) need no built sync
+/// folder: a pipeline tearing a stack down has not built its site.
+#[test]
+fn destroy_unlock_and_output_need_no_sync_folder() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.yaml");
+    std::fs::copy("examples/static-site.yaml", &path).unwrap();
+    let path = path.to_string_lossy();
+    let destroy = moto.edgectl(&["destroy", "-f", &path, "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.stderr);
+    for args in [vec!["unlock", "-f", &path], vec!["output", "-f", &path]] {
+        let run = moto.edgectl(&args);
+        assert!(
+            !run.stderr.contains("is not a folder"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("is invalid"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}

@@ -15,9 +15,10 @@ pub struct Spanned<T> {
 #[derive(Default)]
 pub struct Decoder {
     pub diagnostics: Vec<Diagnostic>,
-    /// `edgectl validate` (`Overrides::types_only`): what the manifest says is checked,
-    /// not what one run needs of the disk (a sync source not built yet).
-    pub types_only: bool,
+    /// What the manifest says is checked, not what a run that uploads needs of the disk
+    /// (a sync source not built yet): `validate`, and the commands that upload nothing
+    /// (`Overrides::types_only`, `Overrides::without_content`).
+    pub skip_content: bool,
 }
 
 /// The fields of one mapping, checked against the names its section allows.

@@ -140,7 +140,7 @@ pub fn parse_bytes(
     };
     let mut root = yaml::parse(text).map_err(|diagnostic| invalid(vec![diagnostic]))?;
     let mut decoder = Decoder {
-        types_only: overrides.types_only,
+        skip_content: overrides.types_only || overrides.without_content,
         ..Decoder::default()
     };
     let (declarations, anchor) = take_variables(&mut decoder, &mut root);

@@ -31,6 +31,9 @@ pub struct Overrides {
     /// checked for what the manifest says of it, not for its value (the node is left
     /// unresolved, which decoders skip).
     pub types_only: bool,
+    /// `destroy`, `unlock`, `output`: a bucket's sync source is not needed (they upload
+    /// nothing), so a folder not built yet is no error.
+    pub without_content: bool,
 }
 
 impl Overrides {
@@ -56,6 +59,7 @@ impl Overrides {
             env,
             environment,
             types_only: false,
+            without_content: false,
         }
     }
 }
@@ -402,6 +406,7 @@ mod tests {
             env: BTreeMap::from([("env".into(), "staging".into())]),
             environment: None,
             types_only: false,
+            without_content: false,
         };
         let mut diagnostics = Vec::new();
         let values = resolve(
@@ -418,6 +423,7 @@ mod tests {
             env: BTreeMap::new(),
             environment: None,
             types_only: false,
+            without_content: false,
         };
         resolve(
             &declarations,

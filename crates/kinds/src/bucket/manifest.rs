@@ -745,7 +745,7 @@ fn decode_sync(decoder: &mut Decoder, node: &Node, section: &str, base: &Path) -
             format!("sync source `{}` {why}", source.value),
             help,
         );
-    } else if !path.is_dir() && !decoder.types_only {
+    } else if !path.is_dir() && !decoder.skip_content {
         decoder.error(
             source.pos,
             format!("sync source `{}` is not a folder", path.display()),
