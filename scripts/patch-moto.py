@@ -69,6 +69,18 @@ applied by scripts/moto-venv right after installing the pinned version.
    PostgreSQL release calendar, https://docs.aws.amazon.com/AmazonRDS/latest/
    PostgreSQLReleaseNotes/postgresql-release-calendar.html), filtered by Engine and
    EngineVersion as AWS filters them.
+20. cloudwatch dashboards: tags on create, tag calls by ARN, listed by the tagging API
+   (below).
+21. ecs runs no task, so no rollout ever fails and ListTasks ignores `serviceName`. AWS
+   starts a deployment's tasks; when an essential container exits, the task stops
+   (`stoppedReason` "Essential container in task exited", `stopCode`
+   EssentialContainerExited, the container's exit code), its awslogs stream keeps what
+   the container wrote, and the deployment circuit breaker fails the rollout after
+   repeated failures (rolloutState FAILED, "tasks failed to start"). Patch, for tests
+   of what edgectl says about a failed rollout: with MOTO_ECS_FAILING_IMAGE=<text>, a
+   deployment of a task definition whose image contains that text fails so, leaving
+   two stopped tasks with a log line each (moto has nothing to run); ListTasks filters
+   by `serviceName` (its tasks' group `service:<name>`) as AWS does.
 """
 import pathlib
 import sys
@@ -666,6 +678,209 @@ PATCHES.append(
                         continue
                     yield {"ResourceARN": dashboard.arn, "Tags": tags}
 """,
+    )
+)
+
+# edgectl patch 21: a deployment whose image contains MOTO_ECS_FAILING_IMAGE fails the
+# way AWS's does when its essential container exits (see the docstring).
+FAIL_ROLLOUT = """
+
+def _edgectl_new_rollout(service):  # edgectl patch 21
+    # A new deployment starts its rollout afresh, whatever the one before came to.
+    import os
+
+    if not service.deployments:
+        return
+    try:
+        running = max(int(os.environ.get("MOTO_ECS_SERVICE_RUNNING", 0)), 0)
+    except ValueError:
+        running = 0
+    deployment = service.deployments[0]
+    deployment["id"] = f"ecs-svc/{mock_random.randint(0, 32**12)}"
+    state = "COMPLETED" if running >= service.desired_count else "IN_PROGRESS"
+    deployment.update(
+        {
+            "rolloutState": state,
+            "rolloutStateReason": f"ECS deployment {deployment['id']} {state.lower().replace('_', ' ')}.",
+            "runningCount": running,
+            "failedTasks": 0,
+        }
+    )
+    service.running_count = running
+
+
+def _edgectl_fail_rollout(backend, cluster, service, previous=None):  # edgectl patch 21
+    import os
+
+    marker = os.environ.get("MOTO_ECS_FAILING_IMAGE")
+    if not marker or not service.deployments or not service.task_definition:
+        return
+    definition = backend.describe_task_definition(service.task_definition)
+    images = [c.get("image") or "" for c in definition.container_definitions]
+    if not any(marker in image for image in images):
+        return
+    deployment = service.deployments[0]
+    deployment["rolloutState"] = "FAILED"
+    deployment["rolloutStateReason"] = (
+        "ECS deployment circuit breaker: tasks failed to start."
+    )
+    deployment["runningCount"] = 0
+    deployment["failedTasks"] = 2
+    service.running_count = 0
+    service.events.insert(
+        0,
+        {
+            "id": str(mock_random.uuid4()),
+            "createdAt": utcnow(),
+            "message": f"(service {service.name}) (deployment {deployment['id']}) deployment failed: tasks failed to start.",
+        },
+    )
+    from moto.logs.models import logs_backends
+
+    logs = logs_backends[backend.account_id][service.region_name]
+    first = definition.container_definitions[0]
+    options = (first.get("logConfiguration") or {}).get("options") or {}
+    for _ in range(2):
+        # A stopped task's network interface is released: the task is made without one
+        # (moto's own awsvpc attachment fails on NetworkInterface.private_dns_name).
+        network_mode = definition.network_mode
+        definition.network_mode = None
+        try:
+            task = Task(
+                cluster,
+                definition,
+                None,
+                None,
+                backend,
+                group=f"service:{service.name}",
+                launch_type=service.launch_type or "FARGATE",
+                started_by=deployment["id"],
+            )
+        finally:
+            definition.network_mode = network_mode
+        task.network_configuration = service.network_configuration
+        task.desired_status = "STOPPED"
+        task.last_status = "STOPPED"
+        task.stopped_reason = "Essential container in task exited"
+        task.stop_code = "EssentialContainerExited"
+        task.stopped_at = utcnow()
+        for container in task.containers:
+            # AWS's Container.cpu and .memory are strings; moto copies the numbers.
+            for attribute in ("cpu", "memory"):
+                value = getattr(container, attribute, None)
+                if value is not None:
+                    setattr(container, attribute, str(value))
+            container.last_status = "STOPPED"
+            container.exitCode = 1
+            container.exit_code = 1
+        backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
+        group = options.get("awslogs-group")
+        prefix = options.get("awslogs-stream-prefix")
+        if group and prefix and group in logs.groups:
+            stream = f"{prefix}/{first.get('name')}/{task.id}"
+            logs.create_log_stream(group, stream)
+            logs.put_log_events(
+                group,
+                stream,
+                [
+                    {"timestamp": int(utcnow().timestamp() * 1000), "message": f"starting {first.get('image')}"},
+                    {"timestamp": int(utcnow().timestamp() * 1000), "message": "Error: DATABASE_URL is not set"},
+                ],
+            )
+    # The circuit breaker rolls back to the deployment before, when told to.
+    breaker = (getattr(service, "deployment_configuration", None) or {}).get(
+        "deploymentCircuitBreaker"
+    ) or {}
+    if breaker.get("rollback") and previous and previous != service.task_definition:
+        rolled_back = f"ecs-svc/{mock_random.randint(0, 32**12)}"
+        service.events.insert(
+            0,
+            {
+                "id": str(mock_random.uuid4()),
+                "createdAt": utcnow(),
+                "message": f"(service {service.name}) rolling back to deployment {rolled_back}.",
+            },
+        )
+        service.task_definition = previous
+        service.running_count = service.desired_count
+        deployment.update(
+            {
+                "id": rolled_back,
+                "taskDefinition": previous,
+                "rolloutState": "COMPLETED",
+                "rolloutStateReason": f"ECS deployment {rolled_back} completed.",
+                "runningCount": service.desired_count,
+            }
+        )
+
+
+class Task(ManagedState, BaseModel):"""
+PATCHES.append(
+    (root / "ecs/models.py", """
+
+class Task(ManagedState, BaseModel):""", FAIL_ROLLOUT)
+)
+PATCHES.append(
+    (
+        root / "ecs/models.py",
+        """        self.update_cluster_resources(
+            cluster, service.running_count, task_state="RUNNING"
+        )
+        self.update_cluster_resources(
+            cluster, service.pending_count, task_state="PENDING"
+        )
+
+        return service""",
+        """        _edgectl_fail_rollout(self, cluster, service)  # edgectl patch 21
+        self.update_cluster_resources(
+            cluster, service.running_count, task_state="RUNNING"
+        )
+        self.update_cluster_resources(
+            cluster, service.pending_count, task_state="PENDING"
+        )
+
+        return service""",
+    )
+)
+PATCHES.append(
+    (
+        root / "ecs/models.py",
+        """                deployment["createdAt"] = now
+                deployment["updatedAt"] = now
+            return current_service""",
+        """                deployment["createdAt"] = now
+                deployment["updatedAt"] = now
+            if task_definition_str or force_new_deployment:
+                _edgectl_new_rollout(current_service)  # edgectl patch 21
+                _edgectl_fail_rollout(  # edgectl patch 21
+                    self, cluster, current_service, _edgectl_previous
+                )
+            return current_service""",
+    )
+)
+PATCHES.append(
+    (
+        root / "ecs/models.py",
+        """        if cluster_service_pair in self.services:
+            current_service = self.services[cluster_service_pair]
+            for prop_name, prop_val in service_properties.items():""",
+        """        if cluster_service_pair in self.services:
+            current_service = self.services[cluster_service_pair]
+            _edgectl_previous = current_service.task_definition  # edgectl patch 21
+            for prop_name, prop_val in service_properties.items():""",
+    )
+)
+PATCHES.append(
+    (
+        root / "ecs/models.py",
+        """        if service_name:
+            # TODO: We can't filter on `service_name` until the backend actually
+            # launches tasks as part of the service creation process.
+            pass""",
+        """        if service_name:
+            # edgectl patch 21: a service's tasks are those of its group
+            name = service_name.split("/")[-1]
+            filtered_tasks = [t for t in filtered_tasks if t.group == f"service:{name}"]""",
     )
 )
 

@@ -103,6 +103,11 @@ pub struct PlanArgs {
     /// instead of the plan for people
     #[arg(long)]
     pub json: bool,
+
+    /// Plan a new deployment of this service (its key under `services:`) with its
+    /// current task definition, as `apply --redeploy` makes (repeatable)
+    #[arg(long, value_name = "SERVICE")]
+    pub redeploy: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -135,6 +140,13 @@ pub struct ApplyArgs {
     /// applied without asking anyway (it was the review)
     #[arg(long)]
     pub auto_approve: bool,
+
+    /// Start a new deployment of this service (its key under `services:`) with its
+    /// current task definition, pulling its image tag again: a mutable tag (`latest`,
+    /// a branch name) pushed since, or tasks restarted after a failed rollout's cause is
+    /// fixed outside the manifest (repeatable)
+    #[arg(long, value_name = "SERVICE", conflicts_with = "plan_file")]
+    pub redeploy: Vec<String>,
 
     /// With PLANFILE: refuse a plan older than this (e.g. 2h, 7days)
     #[arg(long, default_value = "24h", value_name = "DURATION", value_parser = parse_duration, requires = "plan_file")]

@@ -198,10 +198,13 @@ async fn resolve_zones(cx: &Cx, manifest: &Manifest) -> anyhow::Result<Vec<Strin
     Ok(names)
 }
 
+/// `redeploy` names services (keys under `services:`) whose step gets a forced new
+/// deployment (`apply --redeploy`): an update of its own when nothing else changes.
 pub fn plan(
     adapters: &[Arc<dyn Adapter>],
     manifest: Option<&Manifest>,
     observation: &Observation,
+    redeploy: &[String],
 ) -> anyhow::Result<Plan> {
     let mut graph = match manifest {
         Some(manifest) => desired(manifest, &observation.env)?,
@@ -227,8 +230,11 @@ pub fn plan(
             ))
         })
         .collect();
-    let mut plan = diff::diff(&graph, observed)?;
+    let mut plan = diff::diff(&graph, observed.clone())?;
     plan.notes.extend(notes);
+    for name in redeploy {
+        force_deployment(&mut plan, &graph, &observed, name)?;
+    }
     for step in &mut plan.steps {
         if let Some(adapter) = adapter_for(adapters, &step.id) {
             step.replacement = adapter.replacement();
@@ -253,6 +259,66 @@ pub fn plan(
         }
     }
     Ok(plan)
+}
+
+/// `--redeploy`'s names, checked against the manifest's services before any AWS call.
+pub fn check_redeploy(manifest: &Manifest, names: &[String]) -> anyhow::Result<()> {
+    let services = manifest.names("services");
+    for name in names {
+        if !services.iter().any(|(key, _)| key == name) {
+            let known: Vec<String> = services.iter().map(|(key, _)| format!("`{key}`")).collect();
+            anyhow::bail!(
+                "--redeploy {name}: the manifest has no service `{name}` ({})",
+                match known.is_empty() {
+                    true => "it has none".to_string(),
+                    false => format!("its services: {}", known.join(", ")),
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Adds `--redeploy NAME`'s forced deployment to the service's step: to its update, or
+/// an update of its own; a service being created or replaced deploys anyway.
+fn force_deployment(
+    plan: &mut Plan,
+    graph: &Graph,
+    observed: &[Observed],
+    name: &str,
+) -> anyhow::Result<()> {
+    use crate::engine::diff::{Action, Step};
+    let id = crate::aws::ids::service_id(name);
+    let Some(want) = graph.nodes.get(&id) else {
+        anyhow::bail!("--redeploy {name}: the manifest has no service `{name}`");
+    };
+    let change = crate::kinds::service::redeploy_change();
+    if let Some(step) = plan.steps.iter_mut().find(|step| step.id == id) {
+        if step.action == Action::Update {
+            step.changes.push(change);
+        }
+        return Ok(());
+    }
+    let Some(have) = observed.iter().find(|have| have.id == id) else {
+        return Ok(());
+    };
+    // What the manifest leaves to the live side (a count auto scaling keeps) settled on it,
+    // as the diff settles a step's desired side.
+    let (want, _, _) = diff::compare(want, have, &Default::default(), &Default::default());
+    plan.steps.push(Step {
+        id: id.clone(),
+        action: Action::Update,
+        changes: vec![change],
+        reason: None,
+        desired: Some(want),
+        observed: Some(have.clone()),
+        replacement: Default::default(),
+        summary: None,
+    });
+    plan.unchanged = plan.unchanged.saturating_sub(1);
+    plan.steps
+        .sort_by(|a, b| (&a.id, a.action).cmp(&(&b.id, b.action)));
+    Ok(())
 }
 
 /// Every refusal the adapters give, before anything changes: to the deletions in `plan`

@@ -22,6 +22,8 @@ pub struct Options {
     pub destroy: bool,
     /// How long to wait for another run's lock on the stack.
     pub lock_timeout: Duration,
+    /// Services to deploy again with their current task definition (`--redeploy`).
+    pub redeploy: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +59,7 @@ pub async fn run(global: &GlobalArgs, options: Options) -> anyhow::Result<ExitCo
     } else {
         super::load(&options.manifest)?
     };
+    pipeline::check_redeploy(&manifest, &options.redeploy)?;
     // Decide about confirmation before touching AWS: never hang waiting for input in CI.
     if !options.auto_approve {
         if options.manifest.file.as_os_str() == "-" {
@@ -252,6 +255,7 @@ async fn locked(
         adapters,
         (!options.destroy).then_some(manifest),
         &observation,
+        &options.redeploy,
     )?;
     super::print_plan(
         global,

@@ -40,6 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 wait: args.wait,
                 destroy: false,
                 lock_timeout: args.lock_timeout,
+                redeploy: args.redeploy,
             };
             match &args.plan_file {
                 Some(path) => apply::run_saved(&cli.global, options, path, args.max_plan_age).await,
@@ -71,6 +72,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 wait: false,
                 destroy: true,
                 lock_timeout: args.lock_timeout,
+                redeploy: Vec::new(),
             };
             apply::run(&cli.global, options).await
         }

@@ -14,6 +14,7 @@ use crate::render;
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let (manifest, adapters) = super::load(&args.manifest)?;
+    pipeline::check_redeploy(&manifest, &args.redeploy)?;
     pipeline::warm(&manifest);
     let session = pipeline::connect(
         &super::connection(global),
@@ -34,7 +35,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
         });
     let observation = observation?;
     let account = account.context("cannot tell which account the plan is for")?;
-    let plan = pipeline::plan(&adapters, Some(&manifest), &observation)?;
+    let plan = pipeline::plan(&adapters, Some(&manifest), &observation, &args.redeploy)?;
     if !args.json {
         super::print_plan(
             global,

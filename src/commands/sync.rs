@@ -100,7 +100,7 @@ async fn sync_buckets(
         elapsed: started.elapsed(),
     };
     let chosen: BTreeSet<&str> = buckets.iter().map(|bucket| bucket.key.as_str()).collect();
-    let mut plan = pipeline::plan(adapters, Some(manifest), &observation)?;
+    let mut plan = pipeline::plan(adapters, Some(manifest), &observation, &[])?;
     plan.steps
         .retain(|step| CONTENT.contains(&step.id.kind()) && chosen.contains(step.id.name()));
     crate::data!(

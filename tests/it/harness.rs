@@ -47,16 +47,24 @@ impl Drop for Moto {
 
 impl Moto {
     pub fn start() -> Self {
-        Self::start_with(true)
+        Self::start_with(true, None)
     }
 
     /// A moto whose services never report running tasks: every rollout waits (until
     /// `--timeout`), as one whose tasks fail their health checks does on AWS.
     pub fn start_with_rollouts_stuck() -> Self {
-        Self::start_with(false)
+        Self::start_with(false, None)
     }
 
-    fn start_with(rollouts_complete: bool) -> Self {
+    /// A moto where a deployment of an image whose name contains `marker` fails as AWS's
+    /// does when its essential container exits: two stopped tasks with exit code 1 and a
+    /// log line each, the rollout FAILED, or rolled back by the circuit breaker when it
+    /// may (patch 21 of `scripts/patch-moto.py`).
+    pub fn start_with_failing_image(marker: &str) -> Self {
+        Self::start_with(true, Some(marker))
+    }
+
+    fn start_with(rollouts_complete: bool, failing_image: Option<&str>) -> Self {
         // Another process may take the port between our probe and moto's bind: try again.
         for _ in 0..5 {
             let dir = tempfile::tempdir().expect("temp dir");
@@ -70,6 +78,9 @@ impl Moto {
                 // Services report this many running tasks, so rollouts complete (moto
                 // runs none).
                 command.env("MOTO_ECS_SERVICE_RUNNING", "10");
+            }
+            if let Some(marker) = failing_image {
+                command.env("MOTO_ECS_FAILING_IMAGE", marker);
             }
             let child = command
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])

@@ -21,6 +21,7 @@ mod manifests;
 mod network;
 mod proxy;
 mod references;
+mod rollouts;
 mod saved_plan;
 mod secrets;
 mod sensitive;

@@ -5,8 +5,8 @@
 //!
 //! moto runs no tasks: `MOTO_ECS_SERVICE_RUNNING` (set by the harness) makes every
 //! service report running tasks and a COMPLETED rollout, so the wait for stability is
-//! exercised on the states AWS returns for a healthy deployment; failed and rolled-back
-//! deployments are unit-tested on the states AWS returns (`kinds/service/adapter.rs`'s tests).
+//! exercised on the states AWS returns for a healthy deployment; failed, rolled-back and
+//! unfinished deployments are `rollouts.rs`'s.
 
 use aws_sdk_ecs::types::ServiceField;
 

@@ -163,8 +163,15 @@ impl Hooks for Progress {
         landed();
         self.clear(op);
         let mark = self.paint().red("✗");
+        // The first line; the whole error (a failed rollout's tasks and logs) is in the
+        // run's list of errors, printed once at the end.
+        let error = error.to_string();
+        let (first, more) = match error.split_once('\n') {
+            Some((first, _)) => (first, " (details below)"),
+            None => (error.as_str(), ""),
+        };
         self.line(&format!(
-            "{mark} failed {} {} after {}: {error}",
+            "{mark} failed {} {} after {}: {first}{more}",
             phase.verb().0,
             step.id,
             duration(elapsed)

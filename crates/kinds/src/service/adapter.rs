@@ -1,7 +1,7 @@
 //! Fargate services. A create or an update that starts a deployment waits until the
 //! service is stable (its PRIMARY deployment's rollout COMPLETED), unless `--no-wait`; a
-//! failed rollout, or one the circuit breaker rolled back, fails the operation with the
-//! service's latest events.
+//! failed rollout, or one the circuit breaker rolled back, fails the operation saying why
+//! (`rollout.rs`). `--redeploy` adds a forced new deployment to a service's update.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -13,6 +13,7 @@ use aws_sdk_ecs::types::{
 };
 
 use super::lower::{LoadBalancerTarget, ServiceProps};
+use super::rollout::{redeploys, wait_stable};
 use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use crate::aws::ecs::{ecs_tags, tag_pairs};
 use crate::aws::errors::int32;
@@ -22,7 +23,6 @@ use crate::aws::naming::client_token;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
-use crate::engine::retry::Backoff;
 use crate::engine::typed::Properties as _;
 
 pub struct ServiceAdapter;
@@ -182,7 +182,9 @@ impl crate::engine::kind::Kind for ServiceAdapter {
         let network_changed = changed.subnets || changed.security_groups || changed.public_ip;
         let deployment_changed = changed.min_percent || changed.max_percent || changed.rollback;
         // What starts a deployment, and so is waited for.
-        let deploys = changed.task_definition
+        let redeploy = redeploys(changes);
+        let deploys = redeploy
+            || changed.task_definition
             || network_changed
             || changed.load_balancer
             || changed.registry
@@ -194,6 +196,9 @@ impl crate::engine::kind::Kind for ServiceAdapter {
             // load balancers starts a deployment.
             if changed.task_definition {
                 request = request.task_definition(&task_definition);
+            }
+            if redeploy {
+                request = request.force_new_deployment(true);
             }
             if changed.desired_count {
                 request = request.desired_count(count(UPDATE, &props.desired_count)?);
@@ -459,211 +464,13 @@ fn observed_service(
         execute_command: service.enable_execute_command(),
         tags: tags::observed_tag_map(pairs.iter().copied()),
     };
+    let note = super::rollout::note(service, id.name());
     let mut resource = Observed::new(id, arn, props.into_props());
     resource.extra.insert("cluster".into(), cluster.to_string());
+    if let Some(note) = note {
+        resource
+            .extra
+            .insert(crate::engine::model::NOTE.into(), note);
+    }
     Ok(Some(resource))
-}
-
-/// Waits until the service's PRIMARY deployment runs `task_definition` and its rollout is
-/// COMPLETED (AWS's own definition of a stable deployment). A FAILED rollout, or a PRIMARY
-/// deployment on another task definition (the circuit breaker rolled back), is an error
-/// that quotes the service's latest events.
-pub async fn wait_stable(
-    op: &OpCx<'_>,
-    cluster: &str,
-    service: &str,
-    task_definition: &str,
-) -> Result<(), AwsError> {
-    let ecs = &op.cx.clients.ecs;
-    let mut backoff = Backoff::new(op.cx.timeout);
-    loop {
-        let described = ecs
-            .describe_services()
-            .cluster(cluster)
-            .services(service)
-            .send()
-            .await
-            .aws("DescribeServices")?;
-        let Some(current) = described.services().first() else {
-            return Err(AwsError::new(
-                ErrorKind::NotFound,
-                "DescribeServices",
-                format!("service `{service}` is gone"),
-            ));
-        };
-        match judge(current, task_definition) {
-            Rollout::Stable => return Ok(()),
-            Rollout::InProgress => op.status(&rollout_status(current)),
-            Rollout::Failed(reason) => {
-                let events: Vec<String> = current
-                    .events()
-                    .iter()
-                    .take(5)
-                    .filter_map(|event| event.message().map(|message| format!("\n    {message}")))
-                    .collect();
-                return Err(AwsError::new(
-                    ErrorKind::Other,
-                    "deployment",
-                    format!(
-                        "{reason}; latest service events:{}",
-                        if events.is_empty() {
-                            " (none)".to_string()
-                        } else {
-                            events.concat()
-                        }
-                    ),
-                ));
-            }
-        }
-        if !backoff.wait().await {
-            return Err(AwsError::new(
-                ErrorKind::Timeout,
-                "deployment",
-                format!(
-                    "service `{}` not stable after {} (running {} of {}); raise `--timeout`, or pass `--no-wait`",
-                    current.service_name().unwrap_or(service),
-                    crate::base::text::duration(op.cx.timeout),
-                    current.running_count(),
-                    current.desired_count()
-                ),
-            ));
-        }
-    }
-}
-
-/// A rollout in flight, for the progress display: tasks of the new deployment running,
-/// and its state.
-fn rollout_status(service: &aws_sdk_ecs::types::Service) -> String {
-    let primary = service
-        .deployments()
-        .iter()
-        .find(|d| d.status() == Some("PRIMARY"));
-    let running = primary.map_or(service.running_count(), |d| d.running_count());
-    let state = primary
-        .and_then(|d| d.rollout_state())
-        .map_or("waiting for tasks", |state| state.as_str());
-    format!(
-        "{running} of {} tasks running, {}",
-        service.desired_count(),
-        state.to_ascii_lowercase().replace('_', " ")
-    )
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum Rollout {
-    Stable,
-    InProgress,
-    Failed(String),
-}
-
-/// Reads a service's deployments the way AWS documents stability.
-pub fn judge(service: &aws_sdk_ecs::types::Service, task_definition: &str) -> Rollout {
-    let Some(primary) = service
-        .deployments()
-        .iter()
-        .find(|d| d.status() == Some("PRIMARY"))
-    else {
-        return Rollout::InProgress;
-    };
-    if primary.task_definition() != Some(task_definition) {
-        return Rollout::Failed(format!(
-            "the deployment of `{task_definition}` was rolled back to `{}`",
-            primary.task_definition().unwrap_or("?")
-        ));
-    }
-    match primary.rollout_state().map(|state| state.as_str()) {
-        Some("COMPLETED") => Rollout::Stable,
-        Some("FAILED") => Rollout::Failed(format!(
-            "the deployment failed: {}",
-            primary.rollout_state_reason().unwrap_or("no reason given")
-        )),
-        Some(_) => Rollout::InProgress,
-        // Services without rollout states: stable when one deployment runs them all.
-        None if service.deployments().len() == 1
-            && service.running_count() == service.desired_count() =>
-        {
-            Rollout::Stable
-        }
-        None => Rollout::InProgress,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState};
-
-    fn service(deployments: Vec<Deployment>) -> aws_sdk_ecs::types::Service {
-        aws_sdk_ecs::types::Service::builder()
-            .set_deployments(Some(deployments))
-            .desired_count(2)
-            .running_count(2)
-            .build()
-    }
-
-    fn deployment(status: &str, task: &str, state: DeploymentRolloutState) -> Deployment {
-        Deployment::builder()
-            .status(status)
-            .task_definition(task)
-            .rollout_state(state)
-            .rollout_state_reason("tasks failed to start")
-            .build()
-    }
-
-    // moto completes rollouts at once: a rollout in flight is the state AWS returns.
-    #[test]
-    fn a_rollout_in_flight_says_how_many_new_tasks_run() {
-        let primary = Deployment::builder()
-            .status("PRIMARY")
-            .task_definition("arn:td/web:2")
-            .rollout_state(DeploymentRolloutState::InProgress)
-            .running_count(1)
-            .build();
-        let old = deployment("ACTIVE", "arn:td/web:1", DeploymentRolloutState::Completed);
-        assert_eq!(
-            rollout_status(&service(vec![primary, old])),
-            "1 of 2 tasks running, in progress"
-        );
-        assert_eq!(
-            rollout_status(&service(Vec::new())),
-            "2 of 2 tasks running, waiting for tasks"
-        );
-    }
-
-    // moto never runs tasks or fails a rollout: these are the states AWS returns.
-    #[test]
-    fn rollouts_are_judged_by_the_primary_deployment() {
-        let new = "arn:td/web:2";
-        let old = "arn:td/web:1";
-        assert_eq!(
-            judge(
-                &service(vec![deployment(
-                    "PRIMARY",
-                    new,
-                    DeploymentRolloutState::Completed
-                )]),
-                new
-            ),
-            Rollout::Stable
-        );
-        assert_eq!(
-            judge(
-                &service(vec![
-                    deployment("PRIMARY", new, DeploymentRolloutState::InProgress),
-                    deployment("ACTIVE", old, DeploymentRolloutState::Completed)
-                ]),
-                new
-            ),
-            Rollout::InProgress
-        );
-        assert!(matches!(
-            judge(&service(vec![deployment("PRIMARY", new, DeploymentRolloutState::Failed)]), new),
-            Rollout::Failed(reason) if reason.contains("tasks failed to start")
-        ));
-        // The circuit breaker rolled back: the PRIMARY deployment runs the old revision.
-        assert!(matches!(
-            judge(&service(vec![deployment("PRIMARY", old, DeploymentRolloutState::InProgress)]), new),
-            Rollout::Failed(reason) if reason.contains("rolled back")
-        ));
-    }
 }

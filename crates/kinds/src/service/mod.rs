@@ -18,6 +18,7 @@ mod log_group_lower;
 mod lower;
 mod manifest;
 mod role_lower;
+mod rollout;
 mod scaling;
 mod scaling_lower;
 mod target_group;
@@ -25,6 +26,8 @@ mod target_group_lower;
 mod task_definition;
 mod task_definition_lower;
 mod volumes;
+
+pub use rollout::redeploy_change;
 
 use std::sync::Arc;
 
