@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Deploy containerised web apps on AWS from one YAML manifest: edgectl compares the
 /// manifest with what is live in AWS and applies the difference, with no state file.
@@ -100,14 +100,38 @@ pub struct PlanArgs {
     pub out: Option<PathBuf>,
 
     /// Print the plan as JSON on stdout (the format of plan files, see the README)
-    /// instead of the plan for people
-    #[arg(long)]
+    /// instead of the plan for people; the same as `--format json`
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+
+    /// How stdout shows the plan: `text` for people, `json` (the format of plan files),
+    /// or `markdown` for a pull request's comment (one collapsed block per resource,
+    /// sensitive values hidden)
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text, value_name = "FORMAT")]
+    pub format: PlanFormat,
 
     /// Plan a new deployment of this service (its key under `services:`) with its
     /// current task definition, as `apply --redeploy` makes (repeatable)
     #[arg(long, value_name = "SERVICE")]
     pub redeploy: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+impl PlanArgs {
+    /// `--json` is `--format json`.
+    pub fn format(&self) -> PlanFormat {
+        if self.json {
+            PlanFormat::Json
+        } else {
+            self.format
+        }
+    }
 }
 
 #[derive(Debug, Args)]

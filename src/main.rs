@@ -78,6 +78,21 @@ fn report(error: &anyhow::Error) {
     for cause in error.chain().skip(1) {
         crate::sayln!("  caused by: {cause}");
     }
+    // On GitHub Actions: a manifest's errors at their lines, anything else as the run's.
+    if matches!(
+        error.downcast_ref::<manifest::ManifestError>(),
+        Some(manifest::ManifestError::Invalid { .. })
+    ) {
+        commands::annotate_manifest(error, None);
+    } else {
+        let causes: Vec<String> = error.chain().map(|cause| cause.to_string()).collect();
+        render::github::annotate(
+            render::github::Level::Error,
+            None,
+            "edgectl",
+            &causes.join("\ncaused by: "),
+        );
+    }
     if error
         .downcast_ref::<commands::apply::ApplyError>()
         .is_some_and(|error| {

@@ -345,14 +345,16 @@ pub async fn walk(
     }
     if outcome.failed.is_empty() && outcome.not_started.is_empty() && outcome.stopped.is_empty() {
         let count = |action: Action| plan.count(action);
-        progress.line(&format!(
+        let done = format!(
             "{} complete: {} created, {} updated, {} replaced, {} deleted in {elapsed} ({calls})",
             capitalise(verb),
             count(Action::Create),
             count(Action::Update),
             count(Action::Replace),
             count(Action::Delete),
-        ));
+        );
+        progress.line(&done);
+        render::github::summarize(&format!("\n**{done}**"));
         return Ok(ExitCode::SUCCESS);
     }
     // Report what was done, then every error, sorted, so a rerun can be reasoned about.
@@ -384,7 +386,14 @@ pub async fn walk(
         .collect();
     for (label, error) in &failures {
         crate::sayln!("error: {label}: {error}");
+        render::github::annotate(
+            render::github::Level::Error,
+            None,
+            &format!("edgectl {verb}: {label}"),
+            error,
+        );
     }
+    render::github::summarize(&failure_summary(verb, &failures));
     let not_started: Vec<String> = outcome
         .not_started
         .iter()
@@ -417,6 +426,28 @@ pub async fn walk(
         not_started: outcome.not_started.len(),
     }
     .into())
+}
+
+/// What failed, for a GitHub Actions job's summary: each operation and its error.
+fn failure_summary(verb: &str, failures: &[(String, String)]) -> String {
+    let mut out = format!(
+        "\n**{} failed**: {}\n",
+        capitalise(verb),
+        crate::manifest::plural(failures.len(), "operation")
+    );
+    for (label, error) in failures {
+        let fence = "`".repeat(
+            error
+                .split(|c| c != '`')
+                .map(str::len)
+                .max()
+                .unwrap_or(0)
+                .max(2)
+                + 1,
+        );
+        out.push_str(&format!("\n`{label}`\n{fence}\n{error}\n{fence}\n"));
+    }
+    out
 }
 
 fn capitalise(word: &str) -> String {

@@ -19,6 +19,7 @@ use crate::cli::{Cli, Command, GlobalArgs, ManifestArgs};
 use crate::lower::Env;
 use crate::manifest::{self, Manifest, vars::Overrides};
 use crate::pipeline;
+use crate::render::github;
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     signals::install();
@@ -106,9 +107,7 @@ fn load_with(
         },
         &crate::kinds::sections(),
     )?;
-    for warning in &manifest.warnings {
-        crate::sayln!("warning: {warning}");
-    }
+    warn(&path, &manifest.warnings);
     let adapters = crate::kinds::adapters();
     pipeline::desired(&manifest, &Env::placeholder(&manifest))?;
     Ok((manifest, adapters))
@@ -163,6 +162,58 @@ pub fn place(region: &str, environment: Option<&str>) -> String {
     }
 }
 
+/// A manifest's warnings, on stderr and as GitHub Actions annotations on its file.
+pub fn warn(path: &str, warnings: &[String]) {
+    for warning in warnings {
+        crate::sayln!("warning: {warning}");
+        github::annotate(
+            github::Level::Warning,
+            Some(github::At {
+                file: path,
+                position: None,
+            }),
+            "edgectl",
+            warning,
+        );
+    }
+}
+
+/// A manifest's errors as GitHub Actions annotations, each at its line and column (the
+/// runner shows them on the file in a pull request's diff); `environment` names the one
+/// they were found in, when the manifest declares several.
+pub fn annotate_manifest(error: &anyhow::Error, environment: Option<&str>) {
+    let Some(manifest::ManifestError::Invalid {
+        path, diagnostics, ..
+    }) = error.downcast_ref::<manifest::ManifestError>()
+    else {
+        return;
+    };
+    let title = match environment {
+        Some(name) => format!("edgectl: invalid manifest (environment `{name}`)"),
+        None => "edgectl: invalid manifest".to_string(),
+    };
+    for diagnostic in diagnostics {
+        let pos = diagnostic.pos;
+        let message = match &diagnostic.help {
+            Some(help) => format!(
+                "{}\nhelp: {}",
+                manifest::marks::display(&diagnostic.message),
+                manifest::marks::display(help)
+            ),
+            None => manifest::marks::display(&diagnostic.message).to_string(),
+        };
+        github::annotate(
+            github::Level::Error,
+            Some(github::At {
+                file: path,
+                position: Some((pos.line, pos.column, pos.column + pos.len)),
+            }),
+            &title,
+            &message,
+        );
+    }
+}
+
 /// A plan for people, on stdout.
 pub fn print_plan(
     global: &GlobalArgs,
@@ -180,6 +231,7 @@ pub fn print_plan(
             global.verbose,
         )
     );
+    crate::render::github::summarize(&crate::render::markdown::render(plan, stack, region));
 }
 
 /// Runs `work` holding `lock`, and releases it however the run ends: done, failed, or

@@ -104,6 +104,26 @@ pub fn print(readings: &[Reading]) {
         };
         crate::dataln!("  {:<width$} = {shown}", reading.name);
     }
+    crate::render::github::summarize(&summary_table(readings));
+}
+
+/// The outputs as a Markdown table for a GitHub Actions job's summary: a URL is a link,
+/// a sensitive value hidden.
+fn summary_table(readings: &[Reading]) -> String {
+    let mut out = String::from("\n| output | value |\n|---|---|\n");
+    for reading in readings {
+        let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+        let shown = match (&reading.value, reading.sensitive) {
+            (Ok(_), true) => "(sensitive)".to_string(),
+            (Ok(text), false) if text.starts_with("https://") || text.starts_with("http://") => {
+                format!("<{}>", cell(text))
+            }
+            (Ok(text), false) => format!("`{}`", cell(text)),
+            (Err(missing), _) => format!("(not live: {})", cell(&names(missing))),
+        };
+        out.push_str(&format!("| {} | {shown} |\n", cell(&reading.name)));
+    }
+    out
 }
 
 fn names(ids: &BTreeSet<ResourceId>) -> String {

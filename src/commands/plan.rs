@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::cli::{GlobalArgs, PlanArgs};
+use crate::cli::{GlobalArgs, PlanArgs, PlanFormat};
 use crate::pipeline;
 use crate::planfile;
 use crate::render;
@@ -24,7 +24,8 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
         false,
     )
     .await?;
-    let saving = args.out.is_some() || args.json;
+    let format = args.format();
+    let saving = args.out.is_some() || format == PlanFormat::Json;
     // The account a saved plan is for, read while the live state is.
     let (observation, account) =
         futures::join!(super::observe(&session, &adapters, &manifest), async {
@@ -36,13 +37,17 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
     let observation = observation?;
     let account = account.context("cannot tell which account the plan is for")?;
     let plan = pipeline::plan(&adapters, Some(&manifest), &observation, &args.redeploy)?;
-    if !args.json {
-        super::print_plan(
-            global,
-            &plan,
-            &manifest.stack,
-            &super::place(&session.cx.region, manifest.environment.as_deref()),
-        );
+    let place = super::place(&session.cx.region, manifest.environment.as_deref());
+    // The plan for people also goes to a GitHub Actions job's summary (`print_plan`).
+    match format {
+        PlanFormat::Text => super::print_plan(global, &plan, &manifest.stack, &place),
+        PlanFormat::Markdown | PlanFormat::Json => {
+            let markdown = crate::render::markdown::render(&plan, &manifest.stack, &place);
+            if format == PlanFormat::Markdown {
+                crate::data!("{markdown}");
+            }
+            crate::render::github::summarize(&markdown);
+        }
     }
     // What apply would refuse (a name taken by a resource the stack does not own) fails
     // the plan too, so that a reviewed plan is one that can be applied.
@@ -111,7 +116,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
                 out.display()
             );
         }
-        if args.json {
+        if format == PlanFormat::Json {
             crate::data!("{text}");
         }
     }

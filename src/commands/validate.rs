@@ -39,9 +39,7 @@ pub fn run(args: &ManifestArgs) -> anyhow::Result<ExitCode> {
             });
         match checked {
             Ok(manifest) => {
-                for warning in &manifest.warnings {
-                    crate::sayln!("warning: {warning}");
-                }
+                super::warn(label, &manifest.warnings);
                 stacks.push(manifest.stack);
             }
             Err(error) => {
@@ -55,6 +53,7 @@ pub fn run(args: &ManifestArgs) -> anyhow::Result<ExitCode> {
                     crate::say!("{report}");
                 }
                 crate::sayln!("error: {error}");
+                super::annotate_manifest(&error, environment.as_deref());
                 failed.push(environment.clone());
             }
         }

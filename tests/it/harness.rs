@@ -338,12 +338,21 @@ impl Run {
 /// points it nowhere usable.
 pub fn edgectl_command(args: &[&str], endpoint: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_edgectl"));
+    command.args(args).current_dir(root());
+    clean_environment(&mut command, endpoint);
     command
-        .args(args)
-        .current_dir(root())
+}
+
+/// What every edgectl the tests run sees: test credentials for `endpoint` (None points
+/// nowhere usable), no profile or config file of the machine's, no colour.
+pub fn clean_environment(command: &mut Command, endpoint: Option<&str>) {
+    command
         .env_remove("AWS_PROFILE")
         .env_remove("EDGECTL_ENV")
         .env_remove("AWS_DEFAULT_PROFILE")
+        // The suite may itself run on GitHub Actions: only the tests that say so do.
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")
@@ -355,7 +364,6 @@ pub fn edgectl_command(args: &[&str], endpoint: Option<&str>) -> Command {
         Some(url) => command.env("AWS_ENDPOINT_URL", url),
         None => command.env_remove("AWS_ENDPOINT_URL"),
     };
-    command
 }
 
 /// Runs the binary with a clean AWS environment; `endpoint` None points it nowhere usable.
@@ -623,4 +631,18 @@ pub fn environments(text: &str) -> Vec<String> {
 /// The first environment a manifest declares, which tests run it as.
 pub fn first_environment(text: &str) -> Option<String> {
     environments(text).into_iter().next()
+}
+
+/// `from`'s files and folders, copied under `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }

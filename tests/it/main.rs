@@ -12,7 +12,9 @@ mod databases;
 mod discovery;
 mod dns;
 mod file_systems;
+
 mod firewalls;
+mod github;
 mod harness;
 mod keys;
 mod lock;

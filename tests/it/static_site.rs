@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::harness::{Moto, Run, root, settings, summary};
+use crate::harness::{Moto, Run, copy_dir, root, settings, summary};
 
 const BUCKET: &str = "static-demo-site-example";
 
@@ -52,19 +52,6 @@ impl Scratch {
 
     fn site(&self) -> std::path::PathBuf {
         self.dir.path().join("site")
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 

@@ -13,6 +13,8 @@ pub use edgectl_base::text::visible;
 
 pub mod planfile;
 
+pub mod github;
+pub mod markdown;
 pub mod plan;
 pub mod print;
 pub mod progress;

@@ -80,6 +80,14 @@ pub fn summary(plan: &Plan) -> String {
     )
 }
 
+/// One step as the plan for people shows it, without colour: its heading line, then its
+/// fields (for the Markdown plan, which sets each in a block of its own).
+pub(crate) fn step_text(step: &Step, verbose: bool) -> String {
+    let mut out = String::new();
+    render_step(&mut out, step, Paint { enabled: false }, verbose);
+    out
+}
+
 fn render_step(out: &mut String, step: &Step, paint: Paint, verbose: bool) {
     let (symbol, colour): (&str, fn(Paint, &str) -> String) = match step.action {
         Action::Create => ("+", Paint::green),

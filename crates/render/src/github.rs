@@ -1,0 +1,128 @@
+//! GitHub Actions, when `GITHUB_ACTIONS=true`: annotations (workflow commands, written to
+//! stderr, which the runner reads as it reads stdout, so stdout stays data) and the job's
+//! summary (Markdown appended to the file `GITHUB_STEP_SUMMARY` names).
+//!
+//! A workflow command is one line: what it carries is escaped as the runner unescapes it
+//! (`%`, CR and LF in the message; `:` and `,` too in properties), so no value written
+//! into one can end it or start another. Everything written is redacted.
+
+use std::io::Write as _;
+
+/// Whether edgectl runs as a step of a GitHub Actions job.
+pub fn active() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|value| value == "true")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+/// Where an annotation points: a file, and in it a line and column when known.
+#[derive(Clone, Copy, Debug)]
+pub struct At<'a> {
+    pub file: &'a str,
+    /// 1-based line and column, and the column the marked text ends at.
+    pub position: Option<(usize, usize, usize)>,
+}
+
+/// The annotation's workflow command, one line.
+pub fn annotation(level: Level, at: Option<At<'_>>, title: &str, message: &str) -> String {
+    let mut properties = Vec::new();
+    if let Some(at) = at {
+        properties.push(format!("file={}", property(at.file)));
+        if let Some((line, column, end)) = at.position {
+            properties.push(format!("line={line}"));
+            properties.push(format!("col={column}"));
+            if end > column {
+                properties.push(format!("endColumn={end}"));
+            }
+        }
+    }
+    properties.push(format!("title={}", property(title)));
+    let command = match level {
+        Level::Error => "error",
+        Level::Warning => "warning",
+    };
+    let message = crate::redact::redact(message);
+    format!("::{command} {}::{}", properties.join(","), data(&message))
+}
+
+/// Writes an annotation when running on GitHub Actions.
+pub fn annotate(level: Level, at: Option<At<'_>>, title: &str, message: &str) {
+    if active() {
+        eprintln!("{}", annotation(level, at, title, message));
+    }
+}
+
+/// Appends `markdown` to the job's summary, when running on GitHub Actions with one. A
+/// summary that cannot be written is a warning, never a failed run.
+pub fn summarize(markdown: &str) {
+    if !active() {
+        return;
+    }
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|path| !path.is_empty()) else {
+        return;
+    };
+    let written = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .and_then(|mut file| {
+            file.write_all(crate::redact::redact(markdown).as_bytes())?;
+            file.write_all(b"\n")
+        });
+    if let Err(error) = written {
+        crate::sayln!(
+            "warning: cannot write the job summary to {}: {error}",
+            std::path::Path::new(&path).display()
+        );
+    }
+}
+
+/// A workflow command's message, escaped as the runner unescapes it.
+fn data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property value.
+fn property(text: &str) -> String {
+    data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_annotation_is_one_line_that_no_value_can_end() {
+        let at = At {
+            file: "infra/a,b:c.yaml",
+            position: Some((12, 5, 9)),
+        };
+        assert_eq!(
+            annotation(
+                Level::Error,
+                Some(at),
+                "edgectl: invalid manifest",
+                "unknown field `prot`\n::add-mask::x 100%"
+            ),
+            "::error file=infra/a%2Cb%3Ac.yaml,line=12,col=5,endColumn=9,title=edgectl%3A invalid manifest::unknown field `prot`%0A::add-mask::x 100%25"
+        );
+        assert_eq!(
+            annotation(Level::Warning, None, "edgectl", "a\r\nb"),
+            "::warning title=edgectl::a%0D%0Ab"
+        );
+        let file_only = At {
+            file: "stack.yaml",
+            position: None,
+        };
+        assert_eq!(
+            annotation(Level::Warning, Some(file_only), "edgectl", "w"),
+            "::warning file=stack.yaml,title=edgectl::w"
+        );
+    }
+}
