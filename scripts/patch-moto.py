@@ -75,12 +75,16 @@ applied by scripts/moto-venv right after installing the pinned version.
    starts a deployment's tasks; when an essential container exits, the task stops
    (`stoppedReason` "Essential container in task exited", `stopCode`
    EssentialContainerExited, the container's exit code), its awslogs stream keeps what
-   the container wrote, and the deployment circuit breaker fails the rollout after
-   repeated failures (rolloutState FAILED, "tasks failed to start"). Patch, for tests
-   of what edgectl says about a failed rollout: with MOTO_ECS_FAILING_IMAGE=<text>, a
-   deployment of a task definition whose image contains that text fails so, leaving
-   two stopped tasks with a log line each (moto has nothing to run); ListTasks filters
-   by `serviceName` (its tasks' group `service:<name>`) as AWS does.
+   the container wrote, and the deployment circuit breaker, when enabled, fails the
+   rollout (FAILED, "tasks failed to start") and, when told to roll back, makes the last
+   deployment that completed PRIMARY again (the same task definition after a forced
+   deployment); without the breaker, ECS keeps starting tasks and the rollout stays in
+   progress. Patch, for tests of what edgectl says about a failed rollout: with
+   MOTO_ECS_FAILING_IMAGE=<text>, a deployment of a task definition whose image contains
+   that text fails so, leaving two stopped tasks (started by the deployment) with a log
+   line each (moto has nothing to run); a new deployment (UpdateService with a task
+   definition or forceNewDeployment) starts its rollout afresh; ListTasks filters by
+   `serviceName` (its tasks' group `service:<name>`) as AWS does.
 """
 import pathlib
 import sys
@@ -691,6 +695,9 @@ def _edgectl_new_rollout(service):  # edgectl patch 21
 
     if not service.deployments:
         return
+    # What a rollback left beside the PRIMARY deployment goes.
+    del service.deployments[1:]
+    service.deployments[0]["status"] = "PRIMARY"
     try:
         running = max(int(os.environ.get("MOTO_ECS_SERVICE_RUNNING", 0)), 0)
     except ValueError:
@@ -709,32 +716,53 @@ def _edgectl_new_rollout(service):  # edgectl patch 21
     service.running_count = running
 
 
-def _edgectl_fail_rollout(backend, cluster, service, previous=None):  # edgectl patch 21
+def _edgectl_fail_rollout(backend, cluster, service):  # edgectl patch 21
     import os
 
-    marker = os.environ.get("MOTO_ECS_FAILING_IMAGE")
-    if not marker or not service.deployments or not service.task_definition:
-        return
-    definition = backend.describe_task_definition(service.task_definition)
-    images = [c.get("image") or "" for c in definition.container_definitions]
-    if not any(marker in image for image in images):
+    if not service.deployments or not service.task_definition:
         return
     deployment = service.deployments[0]
-    deployment["rolloutState"] = "FAILED"
-    deployment["rolloutStateReason"] = (
-        "ECS deployment circuit breaker: tasks failed to start."
-    )
+    # The task definition the service last ran stably: what a rollback returns to.
+    stable = getattr(service, "_edgectl_stable", None)
+    marker = os.environ.get("MOTO_ECS_FAILING_IMAGE")
+    definition = backend.describe_task_definition(service.task_definition)
+    images = [c.get("image") or "" for c in definition.container_definitions]
+    if not marker or not any(marker in image for image in images):
+        if deployment.get("rolloutState") == "COMPLETED":
+            service._edgectl_stable = service.task_definition
+        return
+    breaker = (getattr(service, "deployment_configuration", None) or {}).get(
+        "deploymentCircuitBreaker"
+    ) or {}
     deployment["runningCount"] = 0
-    deployment["failedTasks"] = 2
     service.running_count = 0
-    service.events.insert(
-        0,
-        {
-            "id": str(mock_random.uuid4()),
-            "createdAt": utcnow(),
-            "message": f"(service {service.name}) (deployment {deployment['id']}) deployment failed: tasks failed to start.",
-        },
-    )
+    if breaker.get("enable"):
+        deployment["rolloutState"] = "FAILED"
+        deployment["rolloutStateReason"] = (
+            "ECS deployment circuit breaker: tasks failed to start."
+        )
+        deployment["failedTasks"] = 2
+        service.events.insert(
+            0,
+            {
+                "id": str(mock_random.uuid4()),
+                "createdAt": utcnow(),
+                "message": f"(service {service.name}) (deployment {deployment['id']}) deployment failed: tasks failed to start.",
+            },
+        )
+    else:
+        # Without the circuit breaker, ECS starts failing tasks again and again: the
+        # rollout stays in progress.
+        deployment["rolloutState"] = "IN_PROGRESS"
+        deployment["failedTasks"] = 2
+        service.events.insert(
+            0,
+            {
+                "id": str(mock_random.uuid4()),
+                "createdAt": utcnow(),
+                "message": f"(service {service.name}) has started 2 tasks: (task stopped).",
+            },
+        )
     from moto.logs.models import logs_backends
 
     logs = logs_backends[backend.account_id][service.region_name]
@@ -787,11 +815,9 @@ def _edgectl_fail_rollout(backend, cluster, service, previous=None):  # edgectl 
                     {"timestamp": int(utcnow().timestamp() * 1000), "message": "Error: DATABASE_URL is not set"},
                 ],
             )
-    # The circuit breaker rolls back to the deployment before, when told to.
-    breaker = (getattr(service, "deployment_configuration", None) or {}).get(
-        "deploymentCircuitBreaker"
-    ) or {}
-    if breaker.get("rollback") and previous and previous != service.task_definition:
+    # The circuit breaker rolls back, when told to, to the last deployment that completed
+    # (the same task definition, after a forced deployment); with none, it stays FAILED.
+    if breaker.get("enable") and breaker.get("rollback") and stable:
         rolled_back = f"ecs-svc/{mock_random.randint(0, 32**12)}"
         service.events.insert(
             0,
@@ -801,16 +827,21 @@ def _edgectl_fail_rollout(backend, cluster, service, previous=None):  # edgectl 
                 "message": f"(service {service.name}) rolling back to deployment {rolled_back}.",
             },
         )
-        service.task_definition = previous
+        service.task_definition = stable
         service.running_count = service.desired_count
-        deployment.update(
-            {
-                "id": rolled_back,
-                "taskDefinition": previous,
-                "rolloutState": "COMPLETED",
-                "rolloutStateReason": f"ECS deployment {rolled_back} completed.",
-                "runningCount": service.desired_count,
-            }
+        deployment["status"] = "ACTIVE"
+        service.deployments.insert(
+            0,
+            dict(
+                deployment,
+                id=rolled_back,
+                status="PRIMARY",
+                taskDefinition=stable,
+                rolloutState="COMPLETED",
+                rolloutStateReason=f"ECS deployment {rolled_back} completed.",
+                runningCount=service.desired_count,
+                failedTasks=0,
+            ),
         )
 
 
@@ -831,7 +862,8 @@ PATCHES.append(
         )
 
         return service""",
-        """        _edgectl_fail_rollout(self, cluster, service)  # edgectl patch 21
+        """        # edgectl patch 21: its rollout's outcome shows once it has started
+        service._edgectl_pending = True
         self.update_cluster_resources(
             cluster, service.running_count, task_state="RUNNING"
         )
@@ -852,22 +884,8 @@ PATCHES.append(
                 deployment["updatedAt"] = now
             if task_definition_str or force_new_deployment:
                 _edgectl_new_rollout(current_service)  # edgectl patch 21
-                _edgectl_fail_rollout(  # edgectl patch 21
-                    self, cluster, current_service, _edgectl_previous
-                )
+                current_service._edgectl_pending = True  # edgectl patch 21
             return current_service""",
-    )
-)
-PATCHES.append(
-    (
-        root / "ecs/models.py",
-        """        if cluster_service_pair in self.services:
-            current_service = self.services[cluster_service_pair]
-            for prop_name, prop_val in service_properties.items():""",
-        """        if cluster_service_pair in self.services:
-            current_service = self.services[cluster_service_pair]
-            _edgectl_previous = current_service.task_definition  # edgectl patch 21
-            for prop_name, prop_val in service_properties.items():""",
     )
 )
 PATCHES.append(
@@ -881,6 +899,22 @@ PATCHES.append(
             # edgectl patch 21: a service's tasks are those of its group
             name = service_name.split("/")[-1]
             filtered_tasks = [t for t in filtered_tasks if t.group == f"service:{name}"]""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "ecs/models.py",
+        """            if cluster_service_pair in self.services:
+                result.append(self.services[cluster_service_pair])""",
+        """            if cluster_service_pair in self.services:
+                found = self.services[cluster_service_pair]
+                # edgectl patch 21: a deployment's outcome, once it has started (never in
+                # the CreateService / UpdateService answer that starts it)
+                if getattr(found, "_edgectl_pending", False):
+                    found._edgectl_pending = False
+                    _edgectl_fail_rollout(self, cluster, found)
+                result.append(found)""",
     )
 )
 

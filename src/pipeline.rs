@@ -220,8 +220,10 @@ pub fn plan(
             adapter.normalize(want, resource);
         }
     }
+    // Notes on what the manifest keeps: what it deletes needs no advice.
     let notes: Vec<String> = observed
         .iter()
+        .filter(|have| graph.nodes.contains_key(&have.id))
         .filter_map(|have| {
             Some(format!(
                 "`{}` {}",
@@ -232,7 +234,10 @@ pub fn plan(
         .collect();
     let mut plan = diff::diff(&graph, observed.clone())?;
     plan.notes.extend(notes);
-    for name in redeploy {
+    let mut asked: Vec<&String> = redeploy.iter().collect();
+    asked.sort();
+    asked.dedup();
+    for name in asked {
         force_deployment(&mut plan, &graph, &observed, name)?;
     }
     for step in &mut plan.steps {

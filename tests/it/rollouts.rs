@@ -51,6 +51,7 @@ fn says_why_tasks_stopped(stderr: &str) {
         "Error: DATABASE_URL is not set",
         "latest service events:",
         "deployment failed: tasks failed to start.",
+        "      | Error: DATABASE_URL is not set",
     ] {
         assert!(stderr.contains(expected), "no {expected:?} in:\n{stderr}");
     }
@@ -76,7 +77,9 @@ async fn a_rolled_back_deployment_says_why_its_tasks_stopped() {
     let failed = with_tag(&moto, "apply", &path, "broken", &[]);
     assert_eq!(failed.code, 1, "{}", failed.stderr);
     assert!(
-        failed.stderr.contains("was rolled back to"),
+        failed.stderr.contains(
+            "was rolled back (ECS deployment circuit breaker: tasks failed to start.): the service runs deployment"
+        ),
         "{}",
         failed.stderr
     );
@@ -109,22 +112,24 @@ async fn a_rolled_back_deployment_says_why_its_tasks_stopped() {
     );
 }
 
-/// Without rollback, the failed deployment stays: the next plan has no change to make,
-/// yet notes the failure and what to do; `--redeploy` tries the same image again and says
-/// why it failed again.
+/// The task ids a failure names.
+fn stopped_task_ids(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("task "))
+        .filter_map(|rest| rest.split(' ').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A new service's first deployment has nothing to roll back to: it stays FAILED. The
+/// next plan notes it and what to do; `--redeploy` tries the same image again, in a new
+/// deployment whose own stopped tasks (not the first one's) are named.
 #[tokio::test]
 async fn a_failed_rollout_is_noted_by_the_next_plan() {
     let moto = Moto::start_with_failing_image("broken");
     let dir = tempfile::tempdir().unwrap();
-    let path = service_example(
-        &moto.certificate(),
-        &dir,
-        &[(
-            "    health_check_grace_period: 60\n",
-            "    health_check_grace_period: 60\n    deployment: { rollback: false }\n",
-        )],
-    );
-    with_tag(&moto, "apply", &path, "v1", &[]).success();
+    let path = service_example(&moto.certificate(), &dir, &[]);
     let failed = with_tag(&moto, "apply", &path, "broken", &[]);
     assert_eq!(failed.code, 1, "{}", failed.stderr);
     assert!(
@@ -136,8 +141,7 @@ async fn a_failed_rollout_is_noted_by_the_next_plan() {
     );
     says_why_tasks_stopped(&failed.stderr);
 
-    let plan = with_tag(&moto, "plan", &path, "broken", &["--detailed-exitcode"]);
-    assert_eq!(plan.code, 0, "no change to make: {}", plan.stdout);
+    let plan = with_tag(&moto, "plan", &path, "broken", &[]);
     assert!(
         plan.stdout.contains(
             "note: `service.web` last rollout failed: ECS deployment circuit breaker: tasks failed to start. (0 of 2 tasks running); fix its cause and apply, or `apply --redeploy web` to start it again"
@@ -146,7 +150,8 @@ async fn a_failed_rollout_is_noted_by_the_next_plan() {
         plan.stdout
     );
 
-    // The same image again: a new deployment, which fails the same way and says so.
+    // The same image again: a new deployment, which fails the same way and says so,
+    // naming its own two tasks.
     let first = primary_deployment(&moto).await;
     let again = with_tag(&moto, "apply", &path, "broken", &["--redeploy", "web"]);
     assert_eq!(again.code, 1, "{}", again.stderr);
@@ -159,14 +164,15 @@ async fn a_failed_rollout_is_noted_by_the_next_plan() {
     );
     let second = primary_deployment(&moto).await;
     assert_ne!(first.id(), second.id(), "a new deployment was started");
-    // ECS keeps the first deployment's stopped tasks too: only the newest are named.
+    says_why_tasks_stopped(&again.stderr);
+    let (before, after) = (
+        stopped_task_ids(&failed.stderr),
+        stopped_task_ids(&again.stderr),
+    );
+    assert_eq!((before.len(), after.len()), (2, 2), "{}", again.stderr);
     assert!(
-        again
-            .stderr
-            .matches("Essential container in task exited")
-            .count()
-            <= 3,
-        "{}",
+        after.iter().all(|id| !before.contains(id)),
+        "the first deployment's tasks are not this one's: {}",
         again.stderr
     );
 
@@ -175,6 +181,53 @@ async fn a_failed_rollout_is_noted_by_the_next_plan() {
     let plan = with_tag(&moto, "plan", &path, "v2", &[]);
     assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
     assert!(!plan.stdout.contains("note:"), "{}", plan.stdout);
+}
+
+/// With the circuit breaker off (`rollback: false`), ECS starts failing tasks again and
+/// again: the wait ends at `--timeout`, saying why the tasks stopped.
+#[tokio::test]
+async fn without_the_circuit_breaker_a_failing_rollout_times_out_saying_why() {
+    let moto = Moto::start_with_failing_image("broken");
+    let dir = tempfile::tempdir().unwrap();
+    let path = service_example(
+        &moto.certificate(),
+        &dir,
+        &[(
+            "    health_check_grace_period: 60\n",
+            "    health_check_grace_period: 60\n    deployment: { rollback: false }\n",
+        )],
+    );
+    with_tag(&moto, "apply", &path, "v1", &[]).success();
+    let failed = with_tag(&moto, "apply", &path, "broken", &["--timeout", "3s"]);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(
+        failed
+            .stderr
+            .contains("service `service-demo-web` not stable after 3.0s (running 0 of 2)"),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(
+        stopped_task_ids(&failed.stderr).len(),
+        2,
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        failed
+            .stderr
+            .contains("      | Error: DATABASE_URL is not set"),
+        "{}",
+        failed.stderr
+    );
+    let plan = with_tag(&moto, "plan", &path, "broken", &[]);
+    assert!(
+        plan.stdout.contains(
+            "note: `service.web` rollout in progress: 0 of 2 tasks of the new deployment running"
+        ),
+        "{}",
+        plan.stdout
+    );
 }
 
 /// `--redeploy` on a healthy service: the plan shows a forced deployment and nothing else,
@@ -260,7 +313,7 @@ async fn a_rollout_in_progress_is_noted_and_a_timeout_says_why() {
     assert!(
         applied
             .stderr
-            .contains("no task of this deployment has stopped"),
+            .contains("no stopped task of this deployment found"),
         "{}",
         applied.stderr
     );

@@ -492,6 +492,15 @@ impl Observed {
             .map_or(&Value::Null, |field| &field.value)
     }
 
+    /// The resource without what its kind says of it for people ([`NOTE`]: a rollout in
+    /// progress counting its tasks), which changes while the resource does not: what a
+    /// saved plan compares and fingerprints.
+    pub fn without_note(&self) -> Self {
+        let mut quiet = self.clone();
+        quiet.extra.remove(NOTE);
+        quiet
+    }
+
     /// A detail its kind recorded when it read the resource (an ARN, a name): an error
     /// when absent, never an empty string acted on.
     pub fn detail(&self, key: &str) -> Result<&str, super::error::Error> {

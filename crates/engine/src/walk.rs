@@ -604,7 +604,7 @@ async fn resume<K: ?Sized + Kind>(
         (Phase::Create, Some(physical)) => {
             let desired = step.desired.as_ref().ok_or_else(|| missing(step))?;
             match find_live(adapter, op, step, Find::Physical(physical)).await? {
-                Some(have) => finish(adapter, op, desired, have).await,
+                Some(have) => finish(adapter, op, step, desired, have).await,
                 None => Err(Error::new(
                     ErrorKind::NotFound,
                     "read",
@@ -618,10 +618,12 @@ async fn resume<K: ?Sized + Kind>(
 
 /// Brings a live resource to its desired state: nothing when it is there already, the
 /// remaining fields as an update. `None` when only a replacement would (the next plan
-/// shows it).
+/// shows it). What `step` asks that no field holds (a forced new deployment,
+/// `--redeploy`) cannot be read back from what is live, so it is asked again.
 async fn finish<K: ?Sized + Kind>(
     adapter: &K,
     op: &OpCx<'_, K::Cx>,
+    step: &Step,
     desired: &super::model::Desired,
     mut have: super::model::Observed,
 ) -> Result<Option<String>, Error> {
@@ -631,8 +633,14 @@ async fn finish<K: ?Sized + Kind>(
     }
     let mut want = desired.clone();
     adapter.normalize(&mut want, &mut have);
-    let (want, changes, _) =
+    let (want, mut changes, _) =
         super::diff::compare(&want, &have, &Default::default(), &op.physical.snapshot());
+    changes.extend(
+        step.changes
+            .iter()
+            .filter(|change| !want.props.contains_key(&change.field))
+            .cloned(),
+    );
     if changes.is_empty() {
         return Ok(Some(have.physical_id));
     }
@@ -729,7 +737,7 @@ async fn converge<K: ?Sized + Kind>(
                 let Some(desired) = step.desired.as_ref() else {
                     return Err(last);
                 };
-                match finish(adapter, op, desired, have).await {
+                match finish(adapter, op, step, desired, have).await {
                     // Not something to finish here: the next plan shows it.
                     Ok(None) => return Err(last),
                     other => other,

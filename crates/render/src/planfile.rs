@@ -151,8 +151,9 @@ pub struct Origin<'a> {
 
 /// BLAKE3 of a live resource as read (physical id, fields, details).
 pub fn fingerprint(observed: &Observed) -> String {
+    let observed = observed.without_note();
     let bytes =
-        serde_json::to_vec(observed).unwrap_or_else(|_| format!("{observed:?}").into_bytes());
+        serde_json::to_vec(&observed).unwrap_or_else(|_| format!("{observed:?}").into_bytes());
     blake3::hash(&bytes).to_hex().to_string()
 }
 
@@ -623,7 +624,7 @@ impl Document {
                         found.push(format!("`{}`: the plan has no record of it", have.id));
                         continue;
                     };
-                    if then == now {
+                    if then.without_note() == now.without_note() {
                         continue;
                     }
                     found.push(describe_change(then, now));

@@ -13,7 +13,7 @@ use aws_sdk_ecs::types::{
 };
 
 use super::lower::{LoadBalancerTarget, ServiceProps};
-use super::rollout::{redeploys, wait_stable};
+use super::rollout::{Target, redeploys, wait_stable};
 use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means};
 use crate::aws::ecs::{ecs_tags, tag_pairs};
 use crate::aws::errors::int32;
@@ -161,7 +161,8 @@ impl crate::engine::kind::Kind for ServiceAdapter {
             .to_string();
         op.made(&arn);
         if !op.cx.no_wait {
-            wait_stable(op, &cluster, &arn, &task_definition).await?;
+            let target = Target::started(&task_definition, created.service());
+            wait_stable(op, &cluster, &arn, &target).await?;
         }
         Ok(arn)
     }
@@ -230,13 +231,14 @@ impl crate::engine::kind::Kind for ServiceAdapter {
             if changed.execute_command {
                 request = request.enable_execute_command(props.execute_command);
             }
-            request
+            let updated = request
                 .send()
                 .await
                 .aws("UpdateService")
                 .given(CONDITIONS)?;
             if !op.cx.no_wait && deploys {
-                wait_stable(op, &cluster, arn, &task_definition).await?;
+                let target = Target::started(&task_definition, updated.service());
+                wait_stable(op, &cluster, arn, &target).await?;
             }
         }
         tags::sync(ecs, arn, &live.tags, &props.tags).await

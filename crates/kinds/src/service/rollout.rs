@@ -15,8 +15,29 @@ use crate::engine::retry::Backoff;
 /// task definition (ECS's `forceNewDeployment`), which pulls a mutable tag again.
 pub const REDEPLOY: &str = "deployment";
 
+/// The deployment a create or update started: its task definition, and its id as the
+/// CreateService / UpdateService answer named it (its PRIMARY deployment), when it did.
+#[derive(Clone, Copy, Debug)]
+pub struct Target<'a> {
+    pub task_definition: &'a str,
+    pub deployment: Option<&'a str>,
+}
+
+impl<'a> Target<'a> {
+    /// The deployment `answer` (the service as CreateService or UpdateService returned
+    /// it) made PRIMARY.
+    pub fn started(task_definition: &'a str, answer: Option<&'a Service>) -> Self {
+        Self {
+            task_definition,
+            deployment: answer.and_then(primary).and_then(|d| d.id()),
+        }
+    }
+}
+
 /// How many stopped tasks a failure names, and how many lines of each one's logs.
 const STOPPED_TASKS: usize = 3;
+/// Pages of ListTasks (100 each) read for them.
+const STOPPED_PAGES: usize = 3;
 const LOG_LINES: i32 = 5;
 
 pub fn redeploy_change() -> Change {
@@ -33,15 +54,16 @@ pub fn redeploys(changes: &[Change]) -> bool {
     changes.iter().any(|change| change.field == REDEPLOY)
 }
 
-/// Waits until the service's PRIMARY deployment runs `task_definition` and its rollout is
-/// COMPLETED (AWS's own definition of a stable deployment). A FAILED rollout, or a PRIMARY
-/// deployment on another task definition (the circuit breaker rolled back), is an error,
-/// and so is `--timeout` passing: each says why, from [`why`].
+/// Waits until the deployment `target` names is the service's PRIMARY one and its rollout
+/// is COMPLETED (AWS's own definition of a stable deployment). A FAILED rollout, or
+/// another deployment made PRIMARY in its place (the circuit breaker rolled back, to the
+/// same task definition after `--redeploy`), is an error, and so is `--timeout` passing:
+/// each says why, from [`why`].
 pub async fn wait_stable(
     op: &OpCx<'_>,
     cluster: &str,
     service: &str,
-    task_definition: &str,
+    target: &Target<'_>,
 ) -> Result<(), AwsError> {
     let ecs = &op.cx.clients.ecs;
     let mut backoff = Backoff::new(op.cx.timeout);
@@ -60,11 +82,11 @@ pub async fn wait_stable(
                 format!("service `{service}` is gone"),
             ));
         };
-        match judge(current, task_definition) {
+        match judge(current, target) {
             Rollout::Stable => return Ok(()),
             Rollout::InProgress => op.status(&rollout_status(current)),
             Rollout::Failed(reason) => {
-                let why = why(op, cluster, current, task_definition).await;
+                let why = why(op, cluster, current, target).await;
                 return Err(AwsError::new(
                     ErrorKind::Other,
                     "deployment",
@@ -73,7 +95,7 @@ pub async fn wait_stable(
             }
         }
         if !backoff.wait().await {
-            let why = why(op, cluster, current, task_definition).await;
+            let why = why(op, cluster, current, target).await;
             return Err(AwsError::new(
                 ErrorKind::Timeout,
                 "deployment",
@@ -94,14 +116,14 @@ pub async fn wait_stable(
 /// the last lines each container wrote to CloudWatch Logs through `awslogs`), then the
 /// service's latest events. Reading them is best effort: what cannot be read is said, and
 /// never hides the failure itself.
-async fn why(op: &OpCx<'_>, cluster: &str, service: &Service, task_definition: &str) -> String {
+async fn why(op: &OpCx<'_>, cluster: &str, service: &Service, target: &Target<'_>) -> String {
     let mut out = String::new();
-    match stopped_tasks(op, cluster, service, task_definition).await {
+    match stopped_tasks(op, cluster, service, target).await {
         Ok(tasks) if tasks.is_empty() => {
-            out.push_str("\n  no task of this deployment has stopped");
+            out.push_str("\n  no stopped task of this deployment found");
         }
         Ok(tasks) => {
-            let logs = log_streams(op, task_definition).await;
+            let logs = log_streams(op, target.task_definition).await;
             for task in &tasks {
                 out.push_str(&describe_task(task));
                 match &logs {
@@ -136,44 +158,71 @@ async fn why(op: &OpCx<'_>, cluster: &str, service: &Service, task_definition: &
     out
 }
 
-/// The latest tasks of `task_definition` ECS stopped for this service, newest first. ECS
-/// keeps a stopped task for at least an hour.
+/// The latest tasks of the deployment ECS stopped for this service, newest first: those it
+/// started (a task's `startedBy` is its deployment's id), or, the deployment unknown,
+/// those of its task definition. ECS keeps a stopped task for at least an hour; a service
+/// that has been failing for a while has many, so a few pages are read.
 async fn stopped_tasks(
     op: &OpCx<'_>,
     cluster: &str,
     service: &Service,
-    task_definition: &str,
+    target: &Target<'_>,
 ) -> Result<Vec<Task>, AwsError> {
     let ecs = &op.cx.clients.ecs;
     let name = service.service_name().unwrap_or_default();
-    let listed = ecs
-        .list_tasks()
-        .cluster(cluster)
-        .service_name(name)
-        .desired_status(DesiredStatus::Stopped)
-        .send()
-        .await
-        .aws("ListTasks")?;
-    if listed.task_arns().is_empty() {
-        return Ok(Vec::new());
+    let mut tasks: Vec<Task> = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..STOPPED_PAGES {
+        let listed = ecs
+            .list_tasks()
+            .cluster(cluster)
+            .service_name(name)
+            .desired_status(DesiredStatus::Stopped)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .aws("ListTasks")?;
+        if !listed.task_arns().is_empty() {
+            // A page is at most 100 tasks, as many as DescribeTasks takes.
+            let described = ecs
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(listed.task_arns().to_vec()))
+                .send()
+                .await
+                .aws("DescribeTasks")?;
+            tasks.extend(
+                described
+                    .tasks()
+                    .iter()
+                    .filter(|task| of_target(task, target))
+                    .cloned(),
+            );
+        }
+        match listed.next_token() {
+            Some(next) => token = Some(next.to_string()),
+            None => break,
+        }
     }
-    // One page of ListTasks is at most 100 tasks, as many as DescribeTasks takes.
-    let described = ecs
-        .describe_tasks()
-        .cluster(cluster)
-        .set_tasks(Some(listed.task_arns().to_vec()))
-        .send()
-        .await
-        .aws("DescribeTasks")?;
-    let mut tasks: Vec<Task> = described
-        .tasks()
-        .iter()
-        .filter(|task| task.task_definition_arn() == Some(task_definition))
-        .cloned()
-        .collect();
-    tasks.sort_by(|a, b| b.stopped_at().cmp(&a.stopped_at()));
+    tasks.sort_by(|a, b| stopped_when(b).cmp(&stopped_when(a)));
     tasks.truncate(STOPPED_TASKS);
     Ok(tasks)
+}
+
+/// Whether `task` belongs to the deployment `target` names.
+fn of_target(task: &Task, target: &Target<'_>) -> bool {
+    match target.deployment {
+        Some(id) => task.started_by() == Some(id),
+        None => task.task_definition_arn() == Some(target.task_definition),
+    }
+}
+
+/// When a task stopped, or began stopping (a task ECS stops has no `stoppedAt` until it
+/// has), or was made.
+fn stopped_when(task: &Task) -> Option<&aws_sdk_ecs::primitives::DateTime> {
+    task.stopped_at()
+        .or(task.stopping_at())
+        .or(task.created_at())
 }
 
 /// A stopped task in a line, and one line per container that exited or has a reason.
@@ -269,8 +318,9 @@ async fn last_lines(op: &OpCx<'_>, stream: &LogStream, task: &Task) -> String {
         .await
         .aws("GetLogEvents");
     match read {
+        // GetLogEvents may answer an empty page while older events exist.
         Ok(read) if read.events().is_empty() => format!(
-            "\n    `{}` logged nothing ({} {name})",
+            "\n    no log lines read for `{}` ({} {name})",
             stream.container, stream.group
         ),
         Ok(read) => {
@@ -278,9 +328,11 @@ async fn last_lines(op: &OpCx<'_>, stream: &LogStream, task: &Task) -> String {
                 "\n    last lines of `{}` ({} {name}):",
                 stream.container, stream.group
             );
+            // Each line behind a bar: what a container wrote is never read as a line of
+            // edgectl's (a CI runner's `::command::` included).
             for event in read.events() {
                 let line = event.message().unwrap_or_default().trim_end();
-                out.push_str(&format!("\n      {}", clip(line)));
+                out.push_str(&format!("\n      | {}", clip(line)));
             }
             out
         }
@@ -355,20 +407,39 @@ pub enum Rollout {
     Failed(String),
 }
 
-/// Reads a service's deployments the way AWS documents stability.
-pub fn judge(service: &aws_sdk_ecs::types::Service, task_definition: &str) -> Rollout {
-    let Some(primary) = service
-        .deployments()
-        .iter()
-        .find(|d| d.status() == Some("PRIMARY"))
-    else {
+/// Reads a service's deployments the way AWS documents stability, for the deployment
+/// `target` names.
+pub fn judge(service: &Service, target: &Target<'_>) -> Rollout {
+    let Some(primary) = primary(service) else {
         return Rollout::InProgress;
     };
-    if primary.task_definition() != Some(task_definition) {
-        return Rollout::Failed(format!(
-            "the deployment of `{task_definition}` was rolled back to `{}`",
-            primary.task_definition().unwrap_or("?")
-        ));
+    match target.deployment {
+        // Another deployment in ours' place: the circuit breaker rolled ours back (to the
+        // same task definition, after a forced deployment), or another run deployed.
+        Some(ours) if primary.id() != Some(ours) => {
+            let reason = service
+                .deployments()
+                .iter()
+                .find(|d| d.id() == Some(ours))
+                .and_then(|d| d.rollout_state_reason())
+                .map(|reason| format!(" ({reason})"))
+                .unwrap_or_default();
+            return Rollout::Failed(format!(
+                "deployment {ours} of `{}` was rolled back{reason}: the service runs deployment {} of `{}`",
+                target.task_definition,
+                primary.id().unwrap_or("?"),
+                primary.task_definition().unwrap_or("?")
+            ));
+        }
+        Some(_) => {}
+        None if primary.task_definition() != Some(target.task_definition) => {
+            return Rollout::Failed(format!(
+                "the deployment of `{}` was rolled back to `{}`",
+                target.task_definition,
+                primary.task_definition().unwrap_or("?")
+            ));
+        }
+        None => {}
     }
     match primary.rollout_state().map(|state| state.as_str()) {
         Some("COMPLETED") => Rollout::Stable,
@@ -544,6 +615,10 @@ mod tests {
     fn rollouts_are_judged_by_the_primary_deployment() {
         let new = "arn:td/web:2";
         let old = "arn:td/web:1";
+        let by_definition = Target {
+            task_definition: new,
+            deployment: None,
+        };
         assert_eq!(
             judge(
                 &service(vec![deployment(
@@ -551,7 +626,7 @@ mod tests {
                     new,
                     DeploymentRolloutState::Completed
                 )]),
-                new
+                &by_definition
             ),
             Rollout::Stable
         );
@@ -561,18 +636,87 @@ mod tests {
                     deployment("PRIMARY", new, DeploymentRolloutState::InProgress),
                     deployment("ACTIVE", old, DeploymentRolloutState::Completed)
                 ]),
-                new
+                &by_definition
             ),
             Rollout::InProgress
         );
         assert!(matches!(
-            judge(&service(vec![deployment("PRIMARY", new, DeploymentRolloutState::Failed)]), new),
+            judge(&service(vec![deployment("PRIMARY", new, DeploymentRolloutState::Failed)]), &by_definition),
             Rollout::Failed(reason) if reason.contains("tasks failed to start")
         ));
         // The circuit breaker rolled back: the PRIMARY deployment runs the old revision.
         assert!(matches!(
-            judge(&service(vec![deployment("PRIMARY", old, DeploymentRolloutState::InProgress)]), new),
+            judge(&service(vec![deployment("PRIMARY", old, DeploymentRolloutState::InProgress)]), &by_definition),
             Rollout::Failed(reason) if reason.contains("rolled back")
+        ));
+    }
+
+    // A forced deployment (`--redeploy`) rolled back runs the same task definition again:
+    // only the deployment's id tells it from ours.
+    #[test]
+    fn a_deployment_known_by_id_is_rolled_back_even_to_the_same_task_definition() {
+        let definition = "arn:td/web:2";
+        let ours = Target {
+            task_definition: definition,
+            deployment: Some("ecs-svc/2"),
+        };
+        let with_id = |id: &str, status: &str, state| {
+            Deployment::builder()
+                .id(id)
+                .status(status)
+                .task_definition(definition)
+                .rollout_state(state)
+                .rollout_state_reason("ECS deployment circuit breaker: tasks failed to start.")
+                .build()
+        };
+        let rolled_back = service(vec![
+            with_id("ecs-svc/3", "PRIMARY", DeploymentRolloutState::Completed),
+            with_id("ecs-svc/2", "ACTIVE", DeploymentRolloutState::Failed),
+        ]);
+        assert!(matches!(
+            judge(&rolled_back, &ours),
+            Rollout::Failed(reason) if reason.starts_with("deployment ecs-svc/2 of `arn:td/web:2` was rolled back (ECS deployment circuit breaker: tasks failed to start.): the service runs deployment ecs-svc/3")
+        ));
+        let running = service(vec![with_id(
+            "ecs-svc/2",
+            "PRIMARY",
+            DeploymentRolloutState::InProgress,
+        )]);
+        assert_eq!(judge(&running, &ours), Rollout::InProgress);
+        let done = service(vec![with_id(
+            "ecs-svc/2",
+            "PRIMARY",
+            DeploymentRolloutState::Completed,
+        )]);
+        assert_eq!(judge(&done, &ours), Rollout::Stable);
+    }
+
+    #[test]
+    fn stopped_tasks_are_the_deployment_s() {
+        let task = |started_by: &str, definition: &str| {
+            Task::builder()
+                .started_by(started_by)
+                .task_definition_arn(definition)
+                .build()
+        };
+        let by_id = Target {
+            task_definition: "arn:td/web:2",
+            deployment: Some("ecs-svc/2"),
+        };
+        assert!(of_target(&task("ecs-svc/2", "arn:td/web:2"), &by_id));
+        // The same revision, an earlier deployment of it.
+        assert!(!of_target(&task("ecs-svc/1", "arn:td/web:2"), &by_id));
+        let by_definition = Target {
+            deployment: None,
+            ..by_id
+        };
+        assert!(of_target(
+            &task("ecs-svc/1", "arn:td/web:2"),
+            &by_definition
+        ));
+        assert!(!of_target(
+            &task("ecs-svc/1", "arn:td/web:1"),
+            &by_definition
         ));
     }
 }
