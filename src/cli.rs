@@ -68,6 +68,18 @@ pub enum Command {
     /// Remove the stack's lock left by a run that died (`apply`, `destroy` and `sync`
     /// hold it while they run); says who held it and asks first
     Unlock(UnlockArgs),
+    /// Print a completion script for a shell, e.g. `edgectl completions bash >
+    /// ~/.local/share/bash-completion/completions/edgectl`
+    Completions(CompletionsArgs),
+    /// Print edgectl's man page (roff), e.g. `edgectl man > ~/.local/share/man/man1/edgectl.1`
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell the script is for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -79,6 +91,11 @@ pub struct ManifestArgs {
     /// Set a variable declared under `variables:` (repeatable); also EDGECTL_VAR_<K>
     #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+
+    /// Set variables from a YAML file of `name: value` lines (repeatable; a later file
+    /// wins, and any `--var` wins over files)
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
 
     /// The environment, of those the manifest declares under `environments:`
     #[arg(long = "env", value_name = "NAME", env = "EDGECTL_ENV")]
@@ -154,6 +171,11 @@ pub struct ApplyArgs {
     /// With PLANFILE, only sensitive variables, whose values plans never hold
     #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+
+    /// Set variables from a YAML file of `name: value` lines (repeatable; a later file
+    /// wins, and any `--var` wins over files)
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
 
     /// The environment, of those the manifest declares under `environments:` (a saved
     /// plan was made for one already)

@@ -79,11 +79,10 @@ fn report(error: &anyhow::Error) {
         crate::sayln!("  caused by: {cause}");
     }
     // On GitHub Actions: a manifest's errors at their lines, anything else as the run's.
-    if matches!(
-        error.downcast_ref::<manifest::ManifestError>(),
-        Some(manifest::ManifestError::Invalid { .. })
-    ) {
-        commands::annotate_manifest(error, None);
+    if let Some(manifest::ManifestError::Invalid { path, .. }) =
+        error.downcast_ref::<manifest::ManifestError>()
+    {
+        commands::annotate_manifest(error, path, None);
     } else {
         let causes: Vec<String> = error.chain().map(|cause| cause.to_string()).collect();
         render::github::annotate(
@@ -93,6 +92,11 @@ fn report(error: &anyhow::Error) {
             &causes.join("\ncaused by: "),
         );
     }
+    // The job's summary ends with the outcome: a plan it shows was not applied.
+    render::github::summarize(&format!(
+        "\n**edgectl failed**: {}\n",
+        error.to_string().replace('\n', " ")
+    ));
     if error
         .downcast_ref::<commands::apply::ApplyError>()
         .is_some_and(|error| {

@@ -112,7 +112,7 @@ pub async fn run_saved(
     let path = path.to_string_lossy();
     let (document, text) = planfile::read(&path)?;
     document.check_age(&path, max_age)?;
-    let given = crate::manifest::vars::Overrides::from_process(options.manifest.vars.clone(), None);
+    let given = super::overrides(&options.manifest, None)?;
     let values = document.sensitive_values(&path, |name| given.given(name))?;
     crate::redact::register(values.values().cloned());
     let document = Document::reveal(&text, &values).map_err(|why| PlanFileError::Damaged {
@@ -200,6 +200,7 @@ async fn saved_locked(
     );
     let place = super::place(&session.cx.region, document.manifest.environment.as_deref());
     super::print_plan(global, plan, &document.stack, &place);
+    super::summarize_plan(plan, &document.stack, &place);
     let stale = document.stale(&live);
     if !stale.is_empty() {
         for change in &stale {
@@ -257,12 +258,9 @@ async fn locked(
         &observation,
         &options.redeploy,
     )?;
-    super::print_plan(
-        global,
-        &plan,
-        &manifest.stack,
-        &super::place(&session.cx.region, manifest.environment.as_deref()),
-    );
+    let place = super::place(&session.cx.region, manifest.environment.as_deref());
+    super::print_plan(global, &plan, &manifest.stack, &place);
+    super::summarize_plan(&plan, &manifest.stack, &place);
     let outputs = |known: &std::collections::BTreeMap<_, _>| {
         if !options.destroy {
             super::output::print(&super::output::read(manifest, &observation.env, known));
@@ -393,7 +391,9 @@ pub async fn walk(
             error,
         );
     }
-    render::github::summarize(&failure_summary(verb, &failures));
+    if !failures.is_empty() {
+        render::github::summarize(&failure_summary(verb, &failures));
+    }
     let not_started: Vec<String> = outcome
         .not_started
         .iter()

@@ -32,6 +32,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 manifest: ManifestArgs {
                     file: args.file.unwrap_or_default(),
                     vars: args.vars,
+                    var_files: args.var_files,
                     environment: args.environment,
                 },
                 auto_approve: args.auto_approve,
@@ -62,6 +63,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sync::run(&cli.global, options).await
         }
         Command::Unlock(args) => unlock::run(&cli.global, &args).await,
+        Command::Completions(args) => {
+            let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut command, "edgectl", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let command = <crate::cli::Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            clap_mangen::Man::new(command).render(&mut page)?;
+            crate::data!("{}", String::from_utf8_lossy(&page));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Output(args) => output::run(&cli.global, &args).await,
         Command::Destroy(args) => {
             let options = apply::Options {
@@ -103,7 +116,7 @@ fn load_with(
         &path,
         &Overrides {
             without_content,
-            ..Overrides::from_process(args.vars.clone(), args.environment.clone())
+            ..overrides(args, args.environment.clone())?
         },
         &crate::kinds::sections(),
     )?;
@@ -111,6 +124,19 @@ fn load_with(
     let adapters = crate::kinds::adapters();
     pipeline::desired(&manifest, &Env::placeholder(&manifest))?;
     Ok((manifest, adapters))
+}
+
+/// The variables the command line gives, for `environment`: `--var-file`s (read first,
+/// each error at its own line) and `--var`s, with `EDGECTL_VAR_*`.
+pub fn overrides(args: &ManifestArgs, environment: Option<String>) -> anyhow::Result<Overrides> {
+    let mut files = Vec::new();
+    for path in &args.var_files {
+        files.extend(manifest::vars::read_file(&path.to_string_lossy())?);
+    }
+    Ok(Overrides {
+        files,
+        ..Overrides::from_process(args.vars.clone(), environment)
+    })
 }
 
 pub fn connection(global: &GlobalArgs) -> Connection {
@@ -181,17 +207,32 @@ pub fn warn(path: &str, warnings: &[String]) {
 /// A manifest's errors as GitHub Actions annotations, each at its line and column (the
 /// runner shows them on the file in a pull request's diff); `environment` names the one
 /// they were found in, when the manifest declares several.
-pub fn annotate_manifest(error: &anyhow::Error, environment: Option<&str>) {
-    let Some(manifest::ManifestError::Invalid {
-        path, diagnostics, ..
-    }) = error.downcast_ref::<manifest::ManifestError>()
-    else {
-        return;
-    };
+/// An error that is not a located one (the resource graph's: a cycle) is one annotation
+/// on `file`.
+pub fn annotate_manifest(error: &anyhow::Error, file: &str, environment: Option<&str>) {
     let title = match environment {
         Some(name) => format!("edgectl: invalid manifest (environment `{name}`)"),
         None => "edgectl: invalid manifest".to_string(),
     };
+    let Some(manifest::ManifestError::Invalid {
+        path, diagnostics, ..
+    }) = error.downcast_ref::<manifest::ManifestError>()
+    else {
+        let causes: Vec<String> = error.chain().map(|cause| cause.to_string()).collect();
+        github::annotate(
+            github::Level::Error,
+            Some(github::At {
+                file,
+                position: None,
+            }),
+            &title,
+            &causes.join("\ncaused by: "),
+        );
+        return;
+    };
+    // In the order of the file, as the report shows them.
+    let mut diagnostics: Vec<&manifest::diag::Diagnostic> = diagnostics.iter().collect();
+    diagnostics.sort_by(|a, b| (a.pos, &a.message).cmp(&(b.pos, &b.message)));
     for diagnostic in diagnostics {
         let pos = diagnostic.pos;
         let message = match &diagnostic.help {
@@ -231,7 +272,18 @@ pub fn print_plan(
             global.verbose,
         )
     );
-    crate::render::github::summarize(&crate::render::markdown::render(plan, stack, region));
+}
+
+/// The plan, for a GitHub Actions job's summary (`plan`, `apply`, `destroy`).
+pub fn summarize_plan(plan: &crate::engine::diff::Plan, stack: &str, region: &str) {
+    if github::active() {
+        github::summarize(&crate::render::markdown::render(
+            plan,
+            stack,
+            region,
+            crate::render::markdown::SUMMARY,
+        ));
+    }
 }
 
 /// Runs `work` holding `lock`, and releases it however the run ends: done, failed, or

@@ -112,7 +112,12 @@ pub fn print(readings: &[Reading]) {
 fn summary_table(readings: &[Reading]) -> String {
     let mut out = String::from("\n| output | value |\n|---|---|\n");
     for reading in readings {
-        let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+        // Redacted before it is escaped: an escaped secret would no longer be found.
+        let cell = |text: &str| {
+            crate::redact::redact(text)
+                .replace('|', "\\|")
+                .replace('\n', " ")
+        };
         let shown = match (&reading.value, reading.sensitive) {
             (Ok(_), true) => "(sensitive)".to_string(),
             (Ok(text), false) if text.starts_with("https://") || text.starts_with("http://") => {

@@ -38,17 +38,20 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
     let account = account.context("cannot tell which account the plan is for")?;
     let plan = pipeline::plan(&adapters, Some(&manifest), &observation, &args.redeploy)?;
     let place = super::place(&session.cx.region, manifest.environment.as_deref());
-    // The plan for people also goes to a GitHub Actions job's summary (`print_plan`).
     match format {
         PlanFormat::Text => super::print_plan(global, &plan, &manifest.stack, &place),
-        PlanFormat::Markdown | PlanFormat::Json => {
-            let markdown = crate::render::markdown::render(&plan, &manifest.stack, &place);
-            if format == PlanFormat::Markdown {
-                crate::data!("{markdown}");
-            }
-            crate::render::github::summarize(&markdown);
-        }
+        PlanFormat::Markdown => crate::data!(
+            "{}",
+            crate::render::markdown::render(
+                &plan,
+                &manifest.stack,
+                &place,
+                crate::render::markdown::COMMENT
+            )
+        ),
+        PlanFormat::Json => {}
     }
+    super::summarize_plan(&plan, &manifest.stack, &place);
     // What apply would refuse (a name taken by a resource the stack does not own) fails
     // the plan too, so that a reviewed plan is one that can be applied.
     let refusals = pipeline::preflight(&session.cx, &adapters, &plan).await;

@@ -29,7 +29,7 @@ pub fn run(args: &ManifestArgs) -> anyhow::Result<ExitCode> {
     for environment in &environments {
         let overrides = Overrides {
             types_only: true,
-            ..Overrides::from_process(args.vars.clone(), environment.clone())
+            ..super::overrides(args, environment.clone())?
         };
         let checked = manifest::parse_bytes(label, &bytes, &overrides, &sections)
             .map_err(anyhow::Error::from)
@@ -53,7 +53,7 @@ pub fn run(args: &ManifestArgs) -> anyhow::Result<ExitCode> {
                     crate::say!("{report}");
                 }
                 crate::sayln!("error: {error}");
-                super::annotate_manifest(&error, environment.as_deref());
+                super::annotate_manifest(&error, label, environment.as_deref());
                 failed.push(environment.clone());
             }
         }

@@ -253,3 +253,143 @@ fn destroy_unlock_and_output_need_no_sync_folder() {
         );
     }
 }
+
+/// Completion scripts for the shells clap knows, and the man page, from the same
+/// definitions as `--help`: they name every command and flag, today's included.
+#[test]
+fn completions_and_the_man_page_name_every_command() {
+    for (shell, marker) in [
+        ("bash", "_edgectl()"),
+        ("zsh", "#compdef edgectl"),
+        ("fish", "complete -c edgectl"),
+    ] {
+        let run = run_edgectl(&["completions", shell], None, None);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stdout.contains(marker), "{shell}: {}", run.stdout);
+        // Flags as each shell writes them (fish: `-l redeploy`).
+        for word in ["apply", "destroy", "redeploy", "detailed-exitcode"] {
+            assert!(run.stdout.contains(word), "{shell} lacks {word}");
+        }
+    }
+    let unknown = run_edgectl(&["completions", "cmd.exe"], None, None);
+    assert_eq!(unknown.code, 1, "a usage error: {}", unknown.stderr);
+
+    let man = run_edgectl(&["man"], None, None);
+    assert_eq!(man.code, 0, "{}", man.stderr);
+    assert!(man.stdout.contains(".TH edgectl 1"), "{}", man.stdout);
+    for word in [
+        "validate", "plan", "apply", "show", "destroy", "sync", "output", "unlock",
+    ] {
+        assert!(man.stdout.contains(word), "the man page lacks {word}");
+    }
+}
+
+/// A manifest path that is not a regular file is refused at once, never read: a FIFO with
+/// no writer (whose open would wait for one), a folder, a device.
+#[test]
+fn a_manifest_that_is_not_a_regular_file_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("stack.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for (path, what) in [
+        (fifo.to_str().unwrap(), "it is a FIFO, not a regular file"),
+        (
+            dir.path().to_str().unwrap(),
+            "it is a folder, not a regular file",
+        ),
+        ("/dev/zero", "it is a device, not a regular file"),
+    ] {
+        let run = run_edgectl(&["validate", "-f", path], None, None);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("error: cannot read manifest `{path}`"))
+                && run.stderr.contains(what),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+/// `--var-file`: a YAML file of `name: value` lines, later files winning and `--var`
+/// winning over files; a name the manifest does not declare, or a file that is not such a
+/// mapping, is an error at its line, before any AWS call.
+#[tokio::test]
+async fn var_files_set_variables_and_their_mistakes_are_located() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = crate::harness::service_example(&moto.certificate(), &dir, &[]);
+    let write = |name: &str, text: &str| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        file.to_string_lossy().into_owned()
+    };
+    let base = write("base.yaml", "image_tag: v1\n");
+    let release = write("release.yaml", "# the release\nimage_tag: v7\n");
+    let plan = moto.edgectl(&[
+        "plan",
+        "-f",
+        &path,
+        "--var-file",
+        &base,
+        "--var-file",
+        &release,
+    ]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stdout.contains("\"v7\"") && !plan.stdout.contains("\"v1\""),
+        "{}",
+        plan.stdout
+    );
+    let plan = moto.edgectl(&[
+        "plan",
+        "-f",
+        &path,
+        "--var-file",
+        &release,
+        "--var",
+        "image_tag=v9",
+    ]);
+    assert!(plan.stdout.contains("\"v9\""), "{}", plan.stdout);
+
+    let requests = moto.requests();
+    let misspelt = write("misspelt.yaml", "image_tag: v1\nimgae_tag: v2\n");
+    let run = moto.edgectl(&["plan", "-f", &path, "--var-file", &misspelt]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(&format!(
+            "error: `imgae_tag` in `{misspelt}:2` sets a variable the manifest does not declare"
+        )) && run.stderr.contains("did you mean `image_tag`?"),
+        "{}",
+        run.stderr
+    );
+    let list = write("list.yaml", "- image_tag: v1\n");
+    let run = moto.edgectl(&["plan", "-f", &path, "--var-file", &list]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("error: a variables file is a mapping, not a list")
+            && run.stderr.contains(&format!("--> {list}:1:1")),
+        "{}",
+        run.stderr
+    );
+    let nested = write("nested.yaml", "image_tag:\n  tag: v1\n");
+    let run = moto.edgectl(&["validate", "-f", &path, "--var-file", &nested]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("error: `image_tag` is set to a mapping, not a value")
+            && run.stderr.contains(&format!("--> {nested}:1:1")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        moto.requests(),
+        requests,
+        "no AWS call for a bad variables file"
+    );
+}

@@ -88,16 +88,16 @@ fn run_workflow(moto: &Moto, checkout: &Checkout, workflow: &str) -> Vec<(String
             let Some(script) = step["run"].as_str() else {
                 continue;
             };
-            if !runs_edgectl(script) {
-                continue;
-            }
             let name = step["name"].as_str().unwrap_or(script).to_string();
-            // What a step gives edgectl comes through the environment, never an expression
-            // pasted into the script (GitHub's advice against script injection).
+            // What any step's script is given comes through the environment, never an
+            // expression pasted into it (GitHub's advice against script injection).
             assert!(
                 !script.contains("${{"),
                 "{workflow}: step `{name}` pastes an expression into its script"
             );
+            if !runs_edgectl(script) {
+                continue;
+            }
             let mut command = Command::new("bash");
             command
                 .args(["-e", "-c", script])
@@ -106,6 +106,7 @@ fn run_workflow(moto: &Moto, checkout: &Checkout, workflow: &str) -> Vec<(String
             command
                 .env("PATH", &path)
                 .env("GITHUB_ACTIONS", "true")
+                .env("GITHUB_WORKSPACE", checkout.dir.path())
                 .env("GITHUB_SHA", SHA)
                 .env("GITHUB_OUTPUT", checkout.path("github-output"))
                 .env("GITHUB_STEP_SUMMARY", checkout.path("step-summary.md"));
@@ -164,6 +165,8 @@ async fn the_example_workflows_run_their_edgectl_steps() {
     let ran = run_workflow(&moto, &checkout, "main.yml");
     assert_eq!(names(&ran), ["Plan", "Apply the reviewed plan"]);
     assert!(checkout.path("edgemind-prod.plan").exists());
+    // The apply job runs only when the plan job says there are changes.
+    assert!(checkout.read("github-output").ends_with("changes=true\n"));
     let summary = checkout.read("step-summary.md");
     assert!(summary.contains("**Apply complete: "), "{summary}");
     assert!(
@@ -270,16 +273,17 @@ fn manifest_errors_are_annotations_on_github_actions() {
     let run = |github: bool| {
         let mut command = crate::harness::edgectl_command(&["validate", "-f", path], None);
         if github {
-            command.env("GITHUB_ACTIONS", "true");
+            command
+                .env("GITHUB_ACTIONS", "true")
+                .env("GITHUB_WORKSPACE", dir.path());
         }
         let output = command.output().unwrap();
         String::from_utf8_lossy(&output.stderr).into_owned()
     };
     let annotated = run(true);
-    let expected = format!(
-        "::error file={path},line=11,col=11,endColumn=15,title=edgectl%3A invalid manifest::unknown field `prot`"
-    );
-    assert!(annotated.contains(&expected), "{annotated}");
+    // The file as the runner names it: relative to the workspace.
+    let expected = "::error file=stack.yaml,line=11,col=11,endColumn=15,title=edgectl%3A invalid manifest::unknown field `prot`";
+    assert!(annotated.contains(expected), "{annotated}");
     assert!(annotated.contains("%0Ahelp: "), "{annotated}");
     let plain = run(false);
     assert!(!plain.contains("::error"), "{plain}");

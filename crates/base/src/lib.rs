@@ -3,6 +3,7 @@
 //! redaction of sensitive values, and where a manifest came from (what a saved plan
 //! records). It imports nothing of edgectl.
 
+pub mod files;
 pub mod known;
 pub mod redact;
 pub mod source;

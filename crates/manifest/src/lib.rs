@@ -106,9 +106,13 @@ pub fn read(path: &str) -> Result<(&str, Vec<u8>), ManifestError> {
             .read_to_end(&mut bytes)
             .map_err(read_error)?;
     } else {
-        std::fs::File::open(path)
-            .and_then(|file| file.take(limit).read_to_end(&mut bytes))
-            .map_err(read_error)?;
+        // Never a FIFO or a device: reading one could block, or never end.
+        edgectl_base::files::open_regular(
+            std::path::Path::new(path),
+            edgectl_base::files::Links::Follow,
+        )
+        .and_then(|(file, _)| file.take(limit).read_to_end(&mut bytes))
+        .map_err(read_error)?;
     }
     let label = if path == "-" { "<stdin>" } else { path };
     Ok((label, bytes))

@@ -23,6 +23,9 @@ pub struct Declaration {
 pub struct Overrides {
     /// `--var K=V`, in command-line order (a later one wins).
     pub cli: Vec<(String, String)>,
+    /// What `--var-file FILE`s set, in command-line order (a later one wins; any `--var`
+    /// wins over them): name, value, and where it is written (`prod.vars.yaml:3`).
+    pub files: Vec<(String, String, String)>,
     /// `EDGECTL_VAR_K=V` from the environment.
     pub env: BTreeMap<String, String>,
     /// The environment chosen (`--env`, `EDGECTL_ENV`), when the manifest has several.
@@ -37,13 +40,21 @@ pub struct Overrides {
 }
 
 impl Overrides {
-    /// The value given for `name`: the last `--var`, else `EDGECTL_VAR_<name>`.
+    /// The value given for `name`: the last `--var`, else the last `--var-file` that sets
+    /// it, else `EDGECTL_VAR_<name>`.
     pub fn given(&self, name: &str) -> Option<String> {
         self.cli
             .iter()
             .rev()
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.clone())
+            .or_else(|| {
+                self.files
+                    .iter()
+                    .rev()
+                    .find(|(key, _, _)| key == name)
+                    .map(|(_, value, _)| value.clone())
+            })
             .or_else(|| self.env.get(name).cloned())
     }
 }
@@ -56,12 +67,75 @@ impl Overrides {
             .collect();
         Self {
             cli,
+            files: Vec::new(),
             env,
             environment,
             types_only: false,
             without_content: false,
         }
     }
+}
+
+/// A `--var-file`: a YAML mapping of declared variables to their values (text, numbers,
+/// booleans), read as a manifest is (a regular file, bounded, UTF-8). Each value comes
+/// with where it is written, for the errors that name it.
+pub fn read_file(path: &str) -> Result<Vec<(String, String, String)>, crate::ManifestError> {
+    let (label, bytes) = crate::read(path)?;
+    let invalid = |text: String, diagnostics: Vec<Diagnostic>| crate::ManifestError::Invalid {
+        path: label.to_string(),
+        text,
+        diagnostics,
+    };
+    let text = super::yaml::text_of(&bytes)
+        .map_err(|(shown, diagnostic)| invalid(shown, vec![diagnostic]))?;
+    let root =
+        super::yaml::parse(&text).map_err(|diagnostic| invalid(text.clone(), vec![diagnostic]))?;
+    let NodeKind::Map(entries) = &root.kind else {
+        return Err(invalid(
+            text.clone(),
+            vec![
+                Diagnostic::new(
+                    root.pos,
+                    format!("a variables file is a mapping, not {}", root.describe()),
+                )
+                .with_help("write one variable per line: `image_tag: 4f2c9a1`"),
+            ],
+        ));
+    };
+    let mut values = Vec::new();
+    let mut diagnostics = Vec::new();
+    for (key, value) in entries {
+        let name = match &key.kind {
+            NodeKind::Scalar { text, .. } if valid_name(text) => text.clone(),
+            _ => {
+                diagnostics.push(
+                    Diagnostic::new(
+                        key.pos,
+                        format!("{} is not a variable's name", key.describe()),
+                    )
+                    .with_help("a name is letters, digits and `_`, not starting with a digit"),
+                );
+                continue;
+            }
+        };
+        match &value.kind {
+            NodeKind::Scalar { text, plain } if !(*plain && super::yaml::is_null(text)) => {
+                let at = format!("{label}:{}", key.pos.line);
+                values.push((name, text.clone(), at));
+            }
+            _ => diagnostics.push(
+                Diagnostic::new(
+                    key.pos,
+                    format!("`{name}` is set to {}, not a value", value.describe()),
+                )
+                .with_help("a variable's value is text, a number or a boolean; write `\"\"` for empty text"),
+            ),
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(invalid(text.clone(), diagnostics));
+    }
+    Ok(values)
 }
 
 pub fn valid_name(name: &str) -> bool {
@@ -81,11 +155,21 @@ pub fn resolve(
     anchor: Pos,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> BTreeMap<String, Option<String>> {
-    for (name, _) in &overrides.cli {
+    let set = overrides
+        .cli
+        .iter()
+        .map(|(name, _)| (name, format!("`--var {name}=...`")))
+        .chain(
+            overrides
+                .files
+                .iter()
+                .map(|(name, _, at)| (name, format!("`{name}` in `{at}`"))),
+        );
+    for (name, setter) in set {
         if !declarations.contains_key(name) {
             let mut diagnostic = Diagnostic::new(
                 anchor,
-                format!("`--var {name}=...` sets a variable the manifest does not declare"),
+                format!("{setter} sets a variable the manifest does not declare"),
             );
             diagnostic = match suggest(name, declarations.keys().map(String::as_str)) {
                 Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
@@ -99,14 +183,8 @@ pub fn resolve(
     declarations
         .iter()
         .map(|(name, declaration)| {
-            let cli = overrides
-                .cli
-                .iter()
-                .rev()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.clone());
-            let value = cli
-                .or_else(|| overrides.env.get(name).cloned())
+            let value = overrides
+                .given(name)
                 .or_else(|| environment.get(name).cloned())
                 .or_else(|| declaration.default.clone());
             (name.clone(), value)
@@ -125,8 +203,7 @@ pub fn defaulted(
         .iter()
         .filter(|(name, declaration)| {
             declaration.default.is_some()
-                && !overrides.cli.iter().any(|(key, _)| key == *name)
-                && !overrides.env.contains_key(*name)
+                && overrides.given(name).is_none()
                 && !environment.contains_key(*name)
         })
         .map(|(name, _)| name.clone())
@@ -403,10 +480,9 @@ mod tests {
         )]);
         let overrides = Overrides {
             cli: vec![("env".into(), "prod".into())],
+            files: vec![("env".into(), "qa".into(), "vars.yaml:1".into())],
             env: BTreeMap::from([("env".into(), "staging".into())]),
-            environment: None,
-            types_only: false,
-            without_content: false,
+            ..Overrides::default()
         };
         let mut diagnostics = Vec::new();
         let values = resolve(
@@ -418,12 +494,27 @@ mod tests {
         );
         assert_eq!(values["env"].as_deref(), Some("prod"));
         assert!(diagnostics.is_empty());
+        let from_file = Overrides {
+            files: vec![("env".into(), "qa".into(), "vars.yaml:1".into())],
+            env: BTreeMap::from([("env".into(), "staging".into())]),
+            ..Overrides::default()
+        };
+        let values = resolve(
+            &declarations,
+            &from_file,
+            &BTreeMap::new(),
+            Pos::default(),
+            &mut diagnostics,
+        );
+        assert_eq!(
+            values["env"].as_deref(),
+            Some("qa"),
+            "a file wins over the environment"
+        );
         let overrides = Overrides {
             cli: vec![("nope".into(), "1".into())],
-            env: BTreeMap::new(),
-            environment: None,
-            types_only: false,
-            without_content: false,
+            files: vec![("envv".into(), "1".into(), "vars.yaml:2".into())],
+            ..Overrides::default()
         };
         resolve(
             &declarations,
@@ -432,6 +523,14 @@ mod tests {
             Pos::default(),
             &mut diagnostics,
         );
-        assert_eq!(diagnostics.len(), 1);
+        let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`--var nope=...` sets a variable the manifest does not declare",
+                "`envv` in `vars.yaml:2` sets a variable the manifest does not declare",
+            ]
+        );
+        assert_eq!(diagnostics[1].help.as_deref(), Some("did you mean `env`?"));
     }
 }

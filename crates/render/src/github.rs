@@ -6,7 +6,9 @@
 //! (`%`, CR and LF in the message; `:` and `,` too in properties), so no value written
 //! into one can end it or start another. Everything written is redacted.
 
+use std::collections::HashSet;
 use std::io::Write as _;
+use std::sync::Mutex;
 
 /// Whether edgectl runs as a step of a GitHub Actions job.
 pub fn active() -> bool {
@@ -15,8 +17,8 @@ pub fn active() -> bool {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
-    Error,
-    Warning,
+    Error = 0,
+    Warning = 1,
 }
 
 /// Where an annotation points: a file, and in it a line and column when known.
@@ -27,12 +29,17 @@ pub struct At<'a> {
     pub position: Option<(usize, usize, usize)>,
 }
 
-/// The annotation's workflow command, one line.
+/// The annotation's workflow command, one line. A file is named as the runner matches it
+/// to the repository: relative to `GITHUB_WORKSPACE` (an absolute path under it, or a
+/// relative one from the current folder); stdin names none, and a position the manifest
+/// does not have (line 0: a name edgectl made) is left out.
 pub fn annotation(level: Level, at: Option<At<'_>>, title: &str, message: &str) -> String {
     let mut properties = Vec::new();
-    if let Some(at) = at {
-        properties.push(format!("file={}", property(at.file)));
-        if let Some((line, column, end)) = at.position {
+    if let Some(at) = at
+        && let Some(file) = workspace_path(at.file)
+    {
+        properties.push(format!("file={}", property(&file)));
+        if let Some((line, column, end)) = at.position.filter(|(line, _, _)| *line > 0) {
             properties.push(format!("line={line}"));
             properties.push(format!("col={column}"));
             if end > column {
@@ -40,7 +47,8 @@ pub fn annotation(level: Level, at: Option<At<'_>>, title: &str, message: &str) 
             }
         }
     }
-    properties.push(format!("title={}", property(title)));
+    let title = crate::redact::redact(title);
+    properties.push(format!("title={}", property(&title)));
     let command = match level {
         Level::Error => "error",
         Level::Warning => "warning",
@@ -49,11 +57,57 @@ pub fn annotation(level: Level, at: Option<At<'_>>, title: &str, message: &str) 
     format!("::{command} {}::{}", properties.join(","), data(&message))
 }
 
-/// Writes an annotation when running on GitHub Actions.
-pub fn annotate(level: Level, at: Option<At<'_>>, title: &str, message: &str) {
-    if active() {
-        eprintln!("{}", annotation(level, at, title, message));
+/// `file` as the runner names files: relative to the workspace. None for stdin.
+fn workspace_path(file: &str) -> Option<String> {
+    if file == "-" || file == "<stdin>" {
+        return None;
     }
+    let path = std::path::Path::new(file);
+    let absolute = match path.is_absolute() {
+        true => path.to_path_buf(),
+        false => std::env::current_dir().ok()?.join(path),
+    };
+    let workspace = std::env::var_os("GITHUB_WORKSPACE").map(std::path::PathBuf::from);
+    match workspace.and_then(|root| absolute.strip_prefix(root).ok().map(|p| p.to_path_buf())) {
+        Some(relative) => Some(relative.to_string_lossy().into_owned()),
+        None => Some(file.to_string()),
+    }
+}
+
+/// GitHub shows at most 10 annotations of each level per step: the first 9 are written,
+/// then one that says how to see the rest; one written already is not written again
+/// (`validate` checks each environment, and finds the same mistake in each).
+const SHOWN: usize = 9;
+
+static WRITTEN: Mutex<Option<(HashSet<String>, [usize; 2])>> = Mutex::new(None);
+
+/// Writes an annotation when running on GitHub Actions (see [`SHOWN`]).
+pub fn annotate(level: Level, at: Option<At<'_>>, title: &str, message: &str) {
+    if !active() {
+        return;
+    }
+    let line = annotation(level, at, title, message);
+    let Ok(mut written) = WRITTEN.lock() else {
+        return;
+    };
+    let (seen, counts) = written.get_or_insert_with(Default::default);
+    if !seen.insert(line.clone()) {
+        return;
+    }
+    let count = &mut counts[level as usize];
+    *count += 1;
+    let line = match *count {
+        n if n <= SHOWN => line,
+        n if n == SHOWN + 1 => annotation(
+            level,
+            None,
+            "edgectl",
+            "more than GitHub shows per step: the job's log has every one",
+        ),
+        _ => return,
+    };
+    // Everything else written to stderr goes through the printer's `visible`; so does this.
+    eprintln!("{}", crate::visible(&line));
 }
 
 /// Appends `markdown` to the job's summary, when running on GitHub Actions with one. A

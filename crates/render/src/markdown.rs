@@ -7,11 +7,15 @@ use std::fmt::Write as _;
 
 use crate::engine::diff::{Action, Plan, Step};
 
-/// GitHub refuses a comment over 65,536 characters: past this, resources are listed by
-/// name only, and the full plan is in the job's log.
-const LIMIT: usize = 60_000;
+/// GitHub refuses a comment over 65,536 characters: a plan for one is kept under this,
+/// with room left for the line that lists the rest.
+pub const COMMENT: usize = 60_000;
+/// A job's summary may hold 1 MiB (for all its steps).
+pub const SUMMARY: usize = 500_000;
 
-pub fn render(plan: &Plan, stack: &str, region: &str) -> String {
+/// The plan in at most about `limit` bytes: past it, the remaining resources are counted,
+/// not shown.
+pub fn render(plan: &Plan, stack: &str, region: &str, limit: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### edgectl plan: stack `{stack}` in {region}\n");
     if plan.is_empty() {
@@ -41,33 +45,54 @@ pub fn render(plan: &Plan, stack: &str, region: &str) -> String {
     if !plan.notes.is_empty() {
         out.push('\n');
         for note in &plan.notes {
-            let _ = writeln!(out, "> **note:** {}", inline_text(note));
+            let line = format!("> **note:** {}\n", inline_text(note));
+            if out.len() + line.len() > limit / 2 {
+                let _ = writeln!(out, "> (more notes: `edgectl plan` shows every one)");
+                break;
+            }
+            out.push_str(&line);
         }
     }
-    let mut listed_only = Vec::new();
-    for step in &plan.steps {
+    for (shown, step) in plan.steps.iter().enumerate() {
         let block = step_block(step);
-        if out.len() + block.len() > LIMIT {
-            listed_only.push(format!("`{}` {}", step.id, step.action.verb()));
-            continue;
+        if out.len() + block.len() > limit {
+            // From the first that does not fit on, in the plan's order: counted only.
+            let rest = &plan.steps[shown..];
+            let _ = writeln!(
+                out,
+                "\n{} more ({}), too long to show here: `edgectl plan` shows the whole plan.",
+                crate::text::plural(rest.len(), "resource"),
+                counts(rest)
+            );
+            break;
         }
         out.push('\n');
         out.push_str(&block);
     }
-    if !listed_only.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n{} more, too long for a comment (the job's log has them in full): {}",
-            crate::text::plural(listed_only.len(), "resource"),
-            listed_only.join(", ")
-        );
-    }
     out
+}
+
+/// What `steps` do, counted: "2 to create, 1 to delete".
+fn counts(steps: &[Step]) -> String {
+    let mut parts = Vec::new();
+    for (action, verb) in [
+        (Action::Create, "to create"),
+        (Action::Update, "to update"),
+        (Action::Replace, "to replace"),
+        (Action::Delete, "to delete"),
+    ] {
+        let count = steps.iter().filter(|step| step.action == action).count();
+        if count > 0 {
+            parts.push(format!("{count} {verb}"));
+        }
+    }
+    parts.join(", ")
 }
 
 /// One resource, collapsed: its symbol, id and action as the summary, its fields inside.
 fn step_block(step: &Step) -> String {
-    let text = crate::plan::step_text(step, false);
+    // Redacted before anything is escaped: an escaped secret would no longer be found.
+    let text = crate::redact::redact(&crate::plan::step_text(step, false)).into_owned();
     let mut lines = text.lines();
     let heading = lines.next().unwrap_or_default().trim();
     let fields: Vec<&str> = lines.collect();
@@ -121,7 +146,7 @@ fn html(text: &str) -> String {
 
 /// A note on one line of Markdown: its own line breaks and HTML are not Markdown's.
 fn inline_text(text: &str) -> String {
-    html(&text.replace('\n', " "))
+    html(&crate::redact::redact(text).replace('\n', " "))
 }
 
 #[cfg(test)]
@@ -155,7 +180,7 @@ mod tests {
             unchanged: 3,
             notes: vec!["`service.web` last rollout failed\nnext line".to_string()],
         };
-        let text = render(&plan, "demo", "us-east-1");
+        let text = render(&plan, "demo", "us-east-1", COMMENT);
         assert!(text.starts_with("### edgectl plan: stack `demo` in us-east-1\n"));
         assert!(text.contains("**Plan: 0 to create, 1 to update, 0 to replace, 0 to delete.**"));
         assert!(text.contains("> **note:** `service.web` last rollout failed next line"));
@@ -178,7 +203,7 @@ mod tests {
             notes: Vec::new(),
         };
         assert_eq!(
-            render(&plan, "demo", "eu-west-1"),
+            render(&plan, "demo", "eu-west-1", COMMENT),
             "### edgectl plan: stack `demo` in eu-west-1\n\n**No changes**: 1 resource matches the manifest.\n"
         );
     }
@@ -194,9 +219,16 @@ mod tests {
             unchanged: 0,
             notes: Vec::new(),
         };
-        let text = render(&plan, "demo", "us-east-1");
+        let text = render(&plan, "demo", "us-east-1", COMMENT);
         assert!(text.len() < 65_536, "{}", text.len());
-        assert!(text.contains("more, too long for a comment"), "{text}");
-        assert!(text.contains("`bucket.b19` update in place"), "{text}");
+        // 11 blocks of about 5,000 bytes fit; the rest, from the first that does not, are
+        // counted.
+        assert_eq!(text.matches("<details>").count(), 11, "{text}");
+        assert!(
+            text.contains("9 resources more (9 to update), too long to show here"),
+            "{text}"
+        );
+        let whole = render(&plan, "demo", "us-east-1", SUMMARY);
+        assert_eq!(whole.matches("<details>").count(), 20);
     }
 }

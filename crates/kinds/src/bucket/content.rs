@@ -240,6 +240,27 @@ fn scan_now(sync: &Sync) -> Scan {
         .collect();
     let mut found = Walked::default();
     walk(&sync.source, &sync.source, &filter, &mut found);
+    let collisions = case_collisions(&found.files);
+    found.refused.extend(collisions);
+    if !found.refused.is_empty() {
+        found.refused.sort();
+        let shown: Vec<String> = found.refused.iter().take(10).cloned().collect();
+        return Scan {
+            files: Vec::new(),
+            error: Some(format!(
+                "{} in sync source `{}` cannot be S3 keys, so nothing is synced: {}{}; rename them, or leave them out with `exclude`",
+                crate::base::text::plural(found.refused.len(), "file"),
+                sync.source.display(),
+                shown.join("; "),
+                if found.refused.len() > shown.len() {
+                    "; ..."
+                } else {
+                    ""
+                }
+            )),
+            skipped: found.skipped,
+        };
+    }
     if !found.unreadable.is_empty() {
         let shown: Vec<String> = found.unreadable.iter().take(10).cloned().collect();
         return Scan {
@@ -290,6 +311,8 @@ struct Walked {
     files: Vec<(String, PathBuf, u64)>,
     skipped: Vec<String>,
     unreadable: Vec<String>,
+    /// Files no S3 key can name faithfully.
+    refused: Vec<String>,
 }
 
 /// The path of `path` inside `root`, with `/`.
@@ -326,6 +349,14 @@ fn walk(root: &Path, dir: &Path, filter: &Filter, out: &mut Walked) {
         };
         let path = entry.path();
         let relative = relative_to(root, &path);
+        // A name that is not UTF-8 has no faithful S3 key (it would be written with
+        // replacement characters, and two such names could land on one key).
+        if entry.file_name().to_str().is_none() {
+            out.refused.push(format!(
+                "`{relative}`: its name is not UTF-8, so no S3 key names it faithfully"
+            ));
+            continue;
+        }
         let kind = match entry.file_type() {
             Ok(kind) => kind,
             Err(error) => {
@@ -341,30 +372,79 @@ fn walk(root: &Path, dir: &Path, filter: &Filter, out: &mut Walked) {
             out.skipped
                 .push(format!("`{relative}` (a symlink, never followed)"));
         } else if kind.is_dir() {
-            walk(root, &path, filter, out);
+            match key_problem(entry.file_name().to_str().unwrap_or_default()) {
+                Some(why) => out.refused.push(format!("`{relative}/` (a folder): {why}")),
+                None => walk(root, &path, filter, out),
+            }
         } else if kind.is_file() {
-            match std::fs::File::open(&path).and_then(|file| file.metadata()) {
-                Ok(metadata) => out.files.push((relative, path, metadata.len())),
+            if let Some(why) = key_problem(entry.file_name().to_str().unwrap_or_default()) {
+                out.refused.push(format!("`{relative}`: {why}"));
+                continue;
+            }
+            // Opened as a regular file, without following a link: an entry swapped for a
+            // FIFO or a symlink since the listing is refused, never waited on or followed.
+            match crate::base::files::open_regular(&path, crate::base::files::Links::Refuse) {
+                Ok((_, metadata)) => out.files.push((relative, path, metadata.len())),
                 Err(error) => out.unreadable.push(format!("`{relative}`: {error}")),
             }
         } else {
-            out.skipped
-                .push(format!("`{relative}` ({})", special_kind(&kind)));
+            out.skipped.push(format!(
+                "`{relative}` ({})",
+                crate::base::files::what(&kind)
+            ));
         }
     }
 }
 
-fn special_kind(kind: &std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt as _;
-    if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_socket() {
-        "a socket"
-    } else if kind.is_block_device() || kind.is_char_device() {
-        "a device"
-    } else {
-        "not a regular file"
+/// Why a file's name, as a part of an S3 key, would read as another path to a browser,
+/// CloudFront or a tool that downloads the bucket: `None` when it names the file
+/// faithfully everywhere.
+fn key_problem(name: &str) -> Option<&'static str> {
+    if name.chars().any(char::is_control) {
+        return Some("its name holds a control character");
     }
+    if name.contains('\\') {
+        return Some("its name holds `\\`, which browsers and Windows tools read as `/`");
+    }
+    if name.contains('?') || name.contains('#') {
+        return Some(
+            "its name holds `?` or `#`, where a URL's path ends (a query, a fragment), so a browser never asks for it",
+        );
+    }
+    let bytes = name.as_bytes();
+    let escaped = bytes
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
+    if escaped {
+        return Some("its name holds a `%` escape, which a URL decodes to another character");
+    }
+    None
+}
+
+/// Files whose keys differ only in case: S3 keeps both, but a tool that downloads the
+/// bucket to a disk that ignores case (macOS's, Windows') writes them to one file.
+fn case_collisions(files: &[(String, PathBuf, u64)]) -> Vec<String> {
+    let mut by_folded: HashMap<String, Vec<&str>> = HashMap::new();
+    for (relative, _, _) in files {
+        by_folded
+            .entry(relative.to_lowercase())
+            .or_default()
+            .push(relative);
+    }
+    let mut found: Vec<String> = by_folded
+        .into_values()
+        .filter(|names| names.len() > 1)
+        .map(|mut names| {
+            names.sort();
+            let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+            format!(
+                "{}: their names differ only in case, so a disk that ignores case holds one of them",
+                quoted.join(" and ")
+            )
+        })
+        .collect();
+    found.sort();
+    found
 }
 
 pub fn content_type(path: &Path) -> String {
@@ -813,6 +893,69 @@ mod tests {
             ]
         );
         assert!(walked.unreadable.is_empty(), "{:?}", walked.unreadable);
+    }
+
+    #[test]
+    fn only_names_a_key_says_faithfully_are_synced() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for name in [
+            "index.html",
+            "a\\b.html",
+            "what?.html",
+            "tab#1.html",
+            "100%41.html",
+            "100% pure.html",
+            "line\nbreak.html",
+            "Logo.png",
+            "logo.png",
+        ] {
+            std::fs::write(root.join(name), "x").unwrap();
+        }
+        std::fs::create_dir(root.join("q?dir")).unwrap();
+        std::fs::write(root.join("q?dir/in.html"), "x").unwrap();
+        std::fs::write(
+            root.join(std::ffi::OsStr::from_bytes(b"latin1-\xe9.html")),
+            "x",
+        )
+        .unwrap();
+        let everything = Sync {
+            source: root.to_path_buf(),
+            prefix: String::new(),
+            delete: false,
+            cache_control: Vec::new(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+        }
+        .filter();
+        let mut walked = Walked::default();
+        walk(root, root, &everything, &mut walked);
+        walked.refused.extend(case_collisions(&walked.files));
+        walked.refused.sort();
+        assert_eq!(
+            walked.refused,
+            [
+                "`100%41.html`: its name holds a `%` escape, which a URL decodes to another character",
+                "`Logo.png` and `logo.png`: their names differ only in case, so a disk that ignores case holds one of them",
+                "`a\\b.html`: its name holds `\\`, which browsers and Windows tools read as `/`",
+                "`latin1-\u{fffd}.html`: its name is not UTF-8, so no S3 key names it faithfully",
+                "`line\nbreak.html`: its name holds a control character",
+                "`q?dir/` (a folder): its name holds `?` or `#`, where a URL's path ends (a query, a fragment), so a browser never asks for it",
+                "`tab#1.html`: its name holds `?` or `#`, where a URL's path ends (a query, a fragment), so a browser never asks for it",
+                "`what?.html`: its name holds `?` or `#`, where a URL's path ends (a query, a fragment), so a browser never asks for it",
+            ]
+        );
+        let mut synced: Vec<&str> = walked
+            .files
+            .iter()
+            .map(|(name, _, _)| name.as_str())
+            .collect();
+        synced.sort();
+        assert_eq!(
+            synced,
+            ["100% pure.html", "Logo.png", "index.html", "logo.png"]
+        );
     }
 
     #[test]
