@@ -26,10 +26,13 @@ pub fn run(args: &ManifestArgs) -> anyhow::Result<ExitCode> {
     let sections = crate::kinds::sections();
     let mut stacks = Vec::new();
     let mut failed = Vec::new();
+    // Variables files are read once, whatever the environments.
+    let given = super::overrides(args, None)?;
     for environment in &environments {
         let overrides = Overrides {
             types_only: true,
-            ..super::overrides(args, environment.clone())?
+            environment: environment.clone(),
+            ..given.clone()
         };
         let checked = manifest::parse_bytes(label, &bytes, &overrides, &sections)
             .map_err(anyhow::Error::from)

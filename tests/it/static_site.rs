@@ -946,6 +946,46 @@ async fn symlinks_and_special_files_are_skipped_and_reported() {
     assert!(keys.contains(&"index.html"), "{keys:?}");
 }
 
+/// A file no S3 key names faithfully stops plan, apply and sync before anything is
+/// uploaded, naming it — with `delete: false` too, where a scan that found nothing must not
+/// read as "nothing to sync" — and excluding it lets the sync go on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_no_key_names_faithfully_stops_the_sync_until_excluded() {
+    let moto = Moto::start();
+    let mut scratch = Scratch::new();
+    scratch.edit("      delete: true\n", "      delete: false\n");
+    approved(&moto, &scratch, "apply", &[]).success();
+    std::fs::write(scratch.site().join("what?.html"), "<p>never asked for</p>").unwrap();
+    let requests_before = object_puts(&moto, 0).len();
+    for verb in ["plan", "apply", "sync"] {
+        let run = match verb {
+            "sync" => moto.edgectl(&["sync", "-f", &scratch.path()]),
+            "plan" => plan(&moto, &scratch),
+            _ => approved(&moto, &scratch, "apply", &[]),
+        };
+        assert_eq!(run.code, 1, "{verb}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("1 name in sync source")
+                && run
+                    .stderr
+                    .contains("`what?.html`: its name holds `?` or `#`, where a URL's path ends"),
+            "{verb}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        object_puts(&moto, 0).len(),
+        requests_before,
+        "nothing uploaded"
+    );
+    scratch.edit(
+        "      delete: false\n",
+        "      delete: false\n      exclude: [\"what?.html\"]\n",
+    );
+    let run = plan(&moto, &scratch);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
 /// An Origin Access Control of the name the stack would use, made by hand (no edgectl
 /// mark in its description): plan and apply refuse before anything changes, naming it,
 /// and it stays as it was.

@@ -80,10 +80,20 @@ impl Overrides {
 /// booleans), read as a manifest is (a regular file, bounded, UTF-8). Each value comes
 /// with where it is written, for the errors that name it.
 pub fn read_file(path: &str) -> Result<Vec<(String, String, String)>, crate::ManifestError> {
+    if path == "-" {
+        return Err(crate::ManifestError::Read {
+            path: path.to_string(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a variables file is a file: stdin is the manifest's (`-f -`); pass values with `--var` or `EDGECTL_VAR_<K>`",
+            ),
+        });
+    }
     let (label, bytes) = crate::read(path)?;
+    // An error shows its line: with every value masked, as a variables file holds secrets.
     let invalid = |text: String, diagnostics: Vec<Diagnostic>| crate::ManifestError::Invalid {
         path: label.to_string(),
-        text,
+        text: masked(&text),
         diagnostics,
     };
     let text = super::yaml::text_of(&bytes)
@@ -102,10 +112,17 @@ pub fn read_file(path: &str) -> Result<Vec<(String, String, String)>, crate::Man
             ],
         ));
     };
-    let mut values = Vec::new();
+    let mut values: Vec<(String, String, String)> = Vec::new();
     let mut diagnostics = Vec::new();
     for (key, value) in entries {
         let name = match &key.kind {
+            NodeKind::Scalar { text, .. } if values.iter().any(|(set, _, _)| set == text) => {
+                diagnostics.push(
+                    Diagnostic::new(key.pos, format!("`{text}` is set twice in this file"))
+                        .with_help("keep one line for it"),
+                );
+                continue;
+            }
             NodeKind::Scalar { text, .. } if valid_name(text) => text.clone(),
             _ => {
                 diagnostics.push(
@@ -136,6 +153,22 @@ pub fn read_file(path: &str) -> Result<Vec<(String, String, String)>, crate::Man
         return Err(invalid(text.clone(), diagnostics));
     }
     Ok(values)
+}
+
+/// A variables file's text with what follows each line's first `:` hidden (and whole
+/// lines without one), so an error quoting a line shows no value.
+fn masked(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.split_once(':') {
+            Some((name, rest)) if !rest.trim().is_empty() => format!("{name}: ***"),
+            Some((name, _)) => format!("{name}:"),
+            None if line.trim().is_empty() || line.trim_start().starts_with('#') => {
+                line.to_string()
+            }
+            None => "***".to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn valid_name(name: &str) -> bool {
@@ -532,5 +565,15 @@ mod tests {
             ]
         );
         assert_eq!(diagnostics[1].help.as_deref(), Some("did you mean `env`?"));
+    }
+
+    #[test]
+    fn a_variables_file_quoted_in_an_error_shows_no_value() {
+        assert_eq!(
+            masked(
+                "# release\nimage_tag: v7\ndb_password: \"hunter2\ntoken:\n  nested: x\n- stray"
+            ),
+            "# release\nimage_tag: ***\ndb_password: ***\ntoken:\n  nested: ***\n***"
+        );
     }
 }

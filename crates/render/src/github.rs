@@ -67,9 +67,23 @@ fn workspace_path(file: &str) -> Option<String> {
         true => path.to_path_buf(),
         false => std::env::current_dir().ok()?.join(path),
     };
-    let workspace = std::env::var_os("GITHUB_WORKSPACE").map(std::path::PathBuf::from);
-    match workspace.and_then(|root| absolute.strip_prefix(root).ok().map(|p| p.to_path_buf())) {
-        Some(relative) => Some(relative.to_string_lossy().into_owned()),
+    // `app/../stack.yaml` is `stack.yaml`: the runner matches names as written.
+    let mut normal = std::path::PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => normal.push(other),
+        }
+    }
+    match std::env::var_os("GITHUB_WORKSPACE") {
+        // Outside the workspace: no file of the repository.
+        Some(root) => normal
+            .strip_prefix(root)
+            .ok()
+            .map(|relative| relative.to_string_lossy().into_owned()),
         None => Some(file.to_string()),
     }
 }
@@ -87,11 +101,13 @@ pub fn annotate(level: Level, at: Option<At<'_>>, title: &str, message: &str) {
         return;
     }
     let line = annotation(level, at, title, message);
+    // The same mistake under another title (another environment's) is the same one.
+    let same = annotation(level, at, "", message);
     let Ok(mut written) = WRITTEN.lock() else {
         return;
     };
     let (seen, counts) = written.get_or_insert_with(Default::default);
-    if !seen.insert(line.clone()) {
+    if !seen.insert(same) {
         return;
     }
     let count = &mut counts[level as usize];

@@ -249,7 +249,7 @@ fn scan_now(sync: &Sync) -> Scan {
             files: Vec::new(),
             error: Some(format!(
                 "{} in sync source `{}` cannot be S3 keys, so nothing is synced: {}{}; rename them, or leave them out with `exclude`",
-                crate::base::text::plural(found.refused.len(), "file"),
+                crate::base::text::plural(found.refused.len(), "name"),
                 sync.source.display(),
                 shown.join("; "),
                 if found.refused.len() > shown.len() {
@@ -349,14 +349,6 @@ fn walk(root: &Path, dir: &Path, filter: &Filter, out: &mut Walked) {
         };
         let path = entry.path();
         let relative = relative_to(root, &path);
-        // A name that is not UTF-8 has no faithful S3 key (it would be written with
-        // replacement characters, and two such names could land on one key).
-        if entry.file_name().to_str().is_none() {
-            out.refused.push(format!(
-                "`{relative}`: its name is not UTF-8, so no S3 key names it faithfully"
-            ));
-            continue;
-        }
         let kind = match entry.file_type() {
             Ok(kind) => kind,
             Err(error) => {
@@ -372,12 +364,11 @@ fn walk(root: &Path, dir: &Path, filter: &Filter, out: &mut Walked) {
             out.skipped
                 .push(format!("`{relative}` (a symlink, never followed)"));
         } else if kind.is_dir() {
-            match key_problem(entry.file_name().to_str().unwrap_or_default()) {
-                Some(why) => out.refused.push(format!("`{relative}/` (a folder): {why}")),
-                None => walk(root, &path, filter, out),
-            }
+            walk(root, &path, filter, out);
         } else if kind.is_file() {
-            if let Some(why) = key_problem(entry.file_name().to_str().unwrap_or_default()) {
+            // Only a file the sync selects becomes a key: its whole path must name it
+            // faithfully (an excluded file, a folder of excluded files, is no concern).
+            if let Some(why) = path_problem(root, &path) {
                 out.refused.push(format!("`{relative}`: {why}"));
                 continue;
             }
@@ -396,10 +387,26 @@ fn walk(root: &Path, dir: &Path, filter: &Filter, out: &mut Walked) {
     }
 }
 
-/// Why a file's name, as a part of an S3 key, would read as another path to a browser,
-/// CloudFront or a tool that downloads the bucket: `None` when it names the file
-/// faithfully everywhere.
-fn key_problem(name: &str) -> Option<&'static str> {
+/// Why the key of the file at `path` would not name it faithfully: a part of its path
+/// (a folder's name or its own) that is not UTF-8 (it would be written with replacement
+/// characters, and two such names could share a key), or that [`key_problem`] refuses.
+fn path_problem(root: &Path, path: &Path) -> Option<&'static str> {
+    let inside = path.strip_prefix(root).unwrap_or(path);
+    for part in inside.components() {
+        let Some(name) = part.as_os_str().to_str() else {
+            return Some("its path is not UTF-8, so no S3 key names it faithfully");
+        };
+        if let Some(why) = key_problem(name) {
+            return Some(why);
+        }
+    }
+    None
+}
+
+/// Why a name, as a part of an S3 key (a file's, a folder's, the sync's `prefix`), would
+/// read as another path to a browser, CloudFront or a tool that downloads the bucket:
+/// `None` when it names the file faithfully everywhere.
+pub(crate) fn key_problem(name: &str) -> Option<&'static str> {
     if name.chars().any(char::is_control) {
         return Some("its name holds a control character");
     }
@@ -411,31 +418,35 @@ fn key_problem(name: &str) -> Option<&'static str> {
             "its name holds `?` or `#`, where a URL's path ends (a query, a fragment), so a browser never asks for it",
         );
     }
-    let bytes = name.as_bytes();
-    let escaped = bytes
-        .windows(3)
-        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
-    if escaped {
-        return Some("its name holds a `%` escape, which a URL decodes to another character");
+    if name.contains('%') {
+        return Some("its name holds `%`, which a URL reads as the start of an escape");
     }
     None
 }
 
-/// Files whose keys differ only in case: S3 keeps both, but a tool that downloads the
-/// bucket to a disk that ignores case (macOS's, Windows') writes them to one file.
+/// Paths that differ only in case, files' or the folders they are in (`docs/a` and
+/// `Docs/b`): S3 keeps both, but a tool that downloads the bucket to a disk that ignores
+/// case (macOS's, Windows') writes them to one file or folder.
 fn case_collisions(files: &[(String, PathBuf, u64)]) -> Vec<String> {
-    let mut by_folded: HashMap<String, Vec<&str>> = HashMap::new();
+    let mut by_folded: HashMap<String, std::collections::BTreeSet<&str>> = HashMap::new();
     for (relative, _, _) in files {
-        by_folded
-            .entry(relative.to_lowercase())
-            .or_default()
-            .push(relative);
+        // The file and every folder above it.
+        let ends = relative
+            .match_indices('/')
+            .map(|(at, _)| at)
+            .chain(std::iter::once(relative.len()));
+        for end in ends {
+            let path = &relative[..end];
+            by_folded
+                .entry(path.to_lowercase())
+                .or_default()
+                .insert(path);
+        }
     }
     let mut found: Vec<String> = by_folded
         .into_values()
         .filter(|names| names.len() > 1)
-        .map(|mut names| {
-            names.sort();
+        .map(|names| {
             let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
             format!(
                 "{}: their names differ only in case, so a disk that ignores case holds one of them",
@@ -456,7 +467,7 @@ pub fn content_type(path: &Path) -> String {
 
 /// The ETag S3 gives the file when edgectl uploads it.
 pub fn etag_of(path: &Path, size: u64) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
+    let mut file = open_file(path)?;
     let mut buffer = vec![0u8; 1024 * 1024];
     if size <= PART_SIZE {
         let mut hasher = Md5::new();
@@ -488,13 +499,21 @@ pub fn etag_of(path: &Path, size: u64) -> std::io::Result<String> {
     Ok(format!("{}-{parts}", hex::encode(digests.finalize())))
 }
 
+/// A synced file opened again after the scan (to hash or upload it): still a regular
+/// file, never a link or a FIFO swapped in since.
+pub fn open_file(path: &Path) -> std::io::Result<std::fs::File> {
+    crate::base::files::open_regular(path, crate::base::files::Links::Refuse).map(|(file, _)| file)
+}
+
 /// `blake3:<hex>` of the file: a large one mapped and hashed on every core.
 pub fn blake3_of(path: &Path, size: u64) -> std::io::Result<String> {
     let mut hasher = blake3::Hasher::new();
     if size > PART_SIZE {
+        // Mapped by its path: checked a regular file first, as everywhere.
+        open_file(path)?;
         hasher.update_mmap_rayon(path)?;
     } else {
-        hasher.update_reader(std::fs::File::open(path)?)?;
+        hasher.update_reader(open_file(path)?)?;
     }
     Ok(format!("{HASHED}{}", hasher.finalize().to_hex()))
 }
@@ -513,7 +532,7 @@ pub fn etag_parallel(path: &Path, size: u64, threads: usize) -> std::io::Result<
             .map(|first| {
                 scope.spawn(move || {
                     use std::io::{Seek as _, SeekFrom};
-                    let mut file = std::fs::File::open(path)?;
+                    let mut file = open_file(path)?;
                     let mut buffer = vec![0u8; 1024 * 1024];
                     let mut out = Vec::new();
                     for part in (first..parts).step_by(threads) {
@@ -905,43 +924,52 @@ mod tests {
             "a\\b.html",
             "what?.html",
             "tab#1.html",
-            "100%41.html",
-            "100% pure.html",
+            "100%.html",
             "line\nbreak.html",
             "Logo.png",
             "logo.png",
+            "notes%.txt",
         ] {
             std::fs::write(root.join(name), "x").unwrap();
         }
         std::fs::create_dir(root.join("q?dir")).unwrap();
         std::fs::write(root.join("q?dir/in.html"), "x").unwrap();
+        std::fs::create_dir(root.join("docs")).unwrap();
+        std::fs::write(root.join("docs/a.html"), "x").unwrap();
+        std::fs::create_dir(root.join("Docs")).unwrap();
+        std::fs::write(root.join("Docs/b.html"), "x").unwrap();
+        // Not selected: whatever their names, they are no concern.
+        std::fs::create_dir(root.join("C#")).unwrap();
+        std::fs::write(root.join("C#/notes.txt"), "x").unwrap();
+        std::fs::write(root.join(std::ffi::OsStr::from_bytes(b"old-\xe9.txt")), "x").unwrap();
         std::fs::write(
             root.join(std::ffi::OsStr::from_bytes(b"latin1-\xe9.html")),
             "x",
         )
         .unwrap();
-        let everything = Sync {
+        let selected = Sync {
             source: root.to_path_buf(),
             prefix: String::new(),
             delete: false,
             cache_control: Vec::new(),
             include: Vec::new(),
-            exclude: Vec::new(),
+            exclude: vec!["**/*.txt".to_string()],
         }
         .filter();
         let mut walked = Walked::default();
-        walk(root, root, &everything, &mut walked);
+        walk(root, root, &selected, &mut walked);
         walked.refused.extend(case_collisions(&walked.files));
         walked.refused.sort();
         assert_eq!(
             walked.refused,
             [
-                "`100%41.html`: its name holds a `%` escape, which a URL decodes to another character",
+                "`100%.html`: its name holds `%`, which a URL reads as the start of an escape",
+                "`Docs` and `docs`: their names differ only in case, so a disk that ignores case holds one of them",
                 "`Logo.png` and `logo.png`: their names differ only in case, so a disk that ignores case holds one of them",
                 "`a\\b.html`: its name holds `\\`, which browsers and Windows tools read as `/`",
-                "`latin1-\u{fffd}.html`: its name is not UTF-8, so no S3 key names it faithfully",
+                "`latin1-\u{fffd}.html`: its path is not UTF-8, so no S3 key names it faithfully",
                 "`line\nbreak.html`: its name holds a control character",
-                "`q?dir/` (a folder): its name holds `?` or `#`, where a URL's path ends (a query, a fragment), so a browser never asks for it",
+                "`q?dir/in.html`: its name holds `?` or `#`, where a URL's path ends (a query, a fragment), so a browser never asks for it",
                 "`tab#1.html`: its name holds `?` or `#`, where a URL's path ends (a query, a fragment), so a browser never asks for it",
                 "`what?.html`: its name holds `?` or `#`, where a URL's path ends (a query, a fragment), so a browser never asks for it",
             ]
@@ -954,7 +982,13 @@ mod tests {
         synced.sort();
         assert_eq!(
             synced,
-            ["100% pure.html", "Logo.png", "index.html", "logo.png"]
+            [
+                "Docs/b.html",
+                "Logo.png",
+                "docs/a.html",
+                "index.html",
+                "logo.png"
+            ]
         );
     }
 

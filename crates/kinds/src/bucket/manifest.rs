@@ -764,6 +764,22 @@ fn decode_sync(decoder: &mut Decoder, node: &Node, section: &str, base: &Path) -
                     "use a prefix of at most 100 bytes (edgectl records it in a bucket tag)",
                 );
             }
+            // Held to the rules of the files' names: it is the start of every key.
+            let problem = prefix
+                .value
+                .split('/')
+                .find_map(super::content::key_problem);
+            if let Some(why) = problem {
+                decoder.error(
+                    prefix.pos,
+                    format!(
+                        "`prefix` `{}` cannot start an S3 key: {}",
+                        prefix.value,
+                        why.replacen("its name", "it", 1)
+                    ),
+                    "write the prefix with letters, digits, `-`, `_`, `.` and `/`",
+                );
+            }
             prefix.value.trim_start_matches('/').to_string()
         })
         .unwrap_or_default();

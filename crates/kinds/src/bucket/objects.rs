@@ -62,7 +62,15 @@ impl crate::engine::kind::Kind for ObjectsAdapter {
         );
         desired.props.extend(want.into_props());
         observed.props = live.into_props();
-        observed.props.extend(local.into_props());
+        // A scan that failed stays a difference: the step it makes is refused before
+        // anything changes (`invalid`), never read as "nothing to sync".
+        observed.props.extend(
+            ObjectsLocal {
+                scan_error: None,
+                ..local
+            }
+            .into_props(),
+        );
     }
 
     fn invalid(&self, desired: &Desired) -> Option<String> {
@@ -466,7 +474,7 @@ fn metadata(stack: &str, hash: &str) -> Option<HashMap<String, String>> {
 
 async fn read_part(path: &Path, offset: u64, length: u64) -> std::io::Result<Vec<u8>> {
     use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
-    let mut file = tokio::fs::File::open(path).await?;
+    let mut file = tokio::fs::File::from_std(content::open_file(path)?);
     file.seek(std::io::SeekFrom::Start(offset)).await?;
     let mut body = vec![0u8; length as usize];
     file.read_exact(&mut body).await?;
