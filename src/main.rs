@@ -55,6 +55,11 @@ fn main() -> ExitCode {
     let result = runtime.block_on(commands::run(cli));
     // A prompt's read may still block a thread after a signal: do not wait for it.
     runtime.shutdown_background();
+    // Data a script was to read and could not (a full disk): the run did not do its job.
+    let result = match (result, render::print::failure()) {
+        (Ok(_), Some(failure)) => Err(anyhow::anyhow!("cannot write to stdout: {failure}")),
+        (result, _) => result,
+    };
     match result {
         Ok(code) => code,
         Err(error) => {

@@ -65,7 +65,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Unlock(args) => unlock::run(&cli.global, &args).await,
         Command::Completions(args) => {
             let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
-            clap_complete::generate(args.shell, &mut command, "edgectl", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "edgectl", &mut script);
+            crate::render::print::out(&String::from_utf8_lossy(&script));
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => {

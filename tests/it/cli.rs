@@ -393,3 +393,49 @@ async fn var_files_set_variables_and_their_mistakes_are_located() {
         "no AWS call for a bad variables file"
     );
 }
+
+/// A reader that goes away (`edgectl plan | head -1`) is no error and never a panic: the
+/// run ends as it would have, with its own exit code. Data that cannot be written for
+/// another reason (a full disk) fails the run. The pipe's reading end is closed before
+/// edgectl starts, so its first write meets a closed pipe on every machine.
+#[test]
+fn a_closed_stdout_ends_the_output_quietly_and_a_full_disk_is_an_error() {
+    use std::process::Stdio;
+
+    let moto = Moto::start();
+    for args in [
+        &["completions", "bash"][..],
+        &["plan", "-f", "examples/network.yaml", "--detailed-exitcode"][..],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = crate::harness::edgectl_command(args, Some(&moto.url))
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let expected = if args[0] == "plan" { 2 } else { 0 };
+        assert_eq!(output.status.code(), Some(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+    }
+
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = crate::harness::edgectl_command(&["completions", "bash"], None)
+        .stdin(Stdio::null())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot write to stdout: No space left on device"),
+        "{stderr}"
+    );
+}

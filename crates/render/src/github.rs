@@ -123,7 +123,7 @@ pub fn annotate(level: Level, at: Option<At<'_>>, title: &str, message: &str) {
         _ => return,
     };
     // Everything else written to stderr goes through the printer's `visible`; so does this.
-    eprintln!("{}", crate::visible(&line));
+    crate::print::err(&format!("{}\n", crate::visible(&line)));
 }
 
 /// Appends `markdown` to the job's summary, when running on GitHub Actions with one. A
