@@ -73,6 +73,10 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print edgectl's man page (roff), e.g. `edgectl man > ~/.local/share/man/man1/edgectl.1`
     Man,
+    /// Print the manifest's JSON Schema, for editors: `edgectl schema >
+    /// edgectl.schema.json`, then `# yaml-language-server: $schema=edgectl.schema.json`
+    /// at the top of a manifest
+    Schema,
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +104,11 @@ pub struct ManifestArgs {
     /// The environment, of those the manifest declares under `environments:`
     #[arg(long = "env", value_name = "NAME", env = "EDGECTL_ENV")]
     pub environment: Option<String>,
+
+    /// Fail (exit 1) on the manifest's warnings, before any AWS call, as on its errors
+    /// (`destroy`, `unlock` and `output`, which make nothing, ignore it)
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]
@@ -181,6 +190,11 @@ pub struct ApplyArgs {
     /// plan was made for one already)
     #[arg(long = "env", value_name = "NAME", env = "EDGECTL_ENV")]
     pub environment: Option<String>,
+
+    /// Fail (exit 1) on the manifest's warnings, before any AWS call, as on its errors
+    /// (a saved plan was checked when it was made: with PLANFILE it is ignored)
+    #[arg(long)]
+    pub strict: bool,
 
     /// Apply without asking; required when stdin is not a terminal (CI). A saved plan is
     /// applied without asking anyway (it was the review)

@@ -1,5 +1,8 @@
 //! One module per subcommand; shared steps here.
 
+/// The manifest's JSON Schema (`edgectl schema`), kept true by `tests/it/schema.rs`.
+const SCHEMA: &str = include_str!("../../schema/edgectl.schema.json");
+
 pub mod apply;
 pub mod output;
 pub mod plan;
@@ -34,6 +37,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     vars: args.vars,
                     var_files: args.var_files,
                     environment: args.environment,
+                    strict: args.strict,
                 },
                 auto_approve: args.auto_approve,
                 parallelism: args.parallelism.into(),
@@ -68,6 +72,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut script = Vec::new();
             clap_complete::generate(args.shell, &mut command, "edgectl", &mut script);
             crate::render::print::out(&String::from_utf8_lossy(&script));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema => {
+            crate::render::print::out(SCHEMA);
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => {
@@ -125,6 +133,10 @@ fn load_with(
     warn(&path, &manifest.warnings);
     let adapters = crate::kinds::adapters();
     pipeline::desired(&manifest, &Env::placeholder(&manifest))?;
+    // What makes nothing (destroy, unlock, output) is never stopped by what it would make.
+    if args.strict && !without_content {
+        strict(&manifest.warnings)?;
+    }
     Ok((manifest, adapters))
 }
 
@@ -190,20 +202,47 @@ pub fn place(region: &str, environment: Option<&str>) -> String {
     }
 }
 
-/// A manifest's warnings, on stderr and as GitHub Actions annotations on its file.
-pub fn warn(path: &str, warnings: &[String]) {
+/// A manifest's warnings, on stderr and as GitHub Actions annotations on its file (at
+/// their lines when they have one).
+pub fn warn(path: &str, warnings: &[manifest::diag::Warning]) {
+    warn_in(path, warnings, None);
+}
+
+/// [`warn`], for what only some environments have (`environments` names them).
+pub fn warn_in(path: &str, warnings: &[manifest::diag::Warning], environments: Option<&str>) {
+    let title = match environments {
+        Some(names) => format!("edgectl: {names}"),
+        None => "edgectl".to_string(),
+    };
     for warning in warnings {
-        crate::sayln!("warning: {warning}");
+        crate::say!("{}", warning.shown);
+        let text = match &warning.help {
+            Some(help) => format!("{}\nhelp: {help}", warning.message),
+            None => warning.message.clone(),
+        };
         github::annotate(
             github::Level::Warning,
             Some(github::At {
                 file: path,
-                position: None,
+                position: warning
+                    .pos
+                    .map(|pos| (pos.line, pos.column, pos.column + pos.len)),
             }),
-            "edgectl",
-            warning,
+            &title,
+            &manifest::marks::display(&text),
         );
     }
+}
+
+/// `--strict`: the manifest's warnings are the run's error.
+pub fn strict(warnings: &[manifest::diag::Warning]) -> anyhow::Result<()> {
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the manifest has {} and --strict makes them errors: change what they point at, or run without --strict",
+        manifest::plural(warnings.len(), "warning")
+    )
 }
 
 /// A manifest's errors as GitHub Actions annotations, each at its line and column (the

@@ -26,6 +26,8 @@ pub fn run(args: &ManifestArgs) -> anyhow::Result<ExitCode> {
     let sections = crate::kinds::sections();
     let mut stacks = Vec::new();
     let mut failed = Vec::new();
+    // Each once, with the environments that have it.
+    let mut warnings: Vec<(manifest::diag::Warning, Vec<Option<String>>)> = Vec::new();
     // Variables files are read once, whatever the environments.
     let given = super::overrides(args, None)?;
     for environment in &environments {
@@ -42,7 +44,18 @@ pub fn run(args: &ManifestArgs) -> anyhow::Result<ExitCode> {
             });
         match checked {
             Ok(manifest) => {
-                super::warn(label, &manifest.warnings);
+                for warning in manifest.warnings {
+                    let seen = warnings.iter_mut().find(|(seen, _)| {
+                        (seen.pos, &seen.message) == (warning.pos, &warning.message)
+                    });
+                    match seen {
+                        Some((_, having)) if !having.contains(environment) => {
+                            having.push(environment.clone());
+                        }
+                        Some(_) => {}
+                        None => warnings.push((warning, vec![environment.clone()])),
+                    }
+                }
                 stacks.push(manifest.stack);
             }
             Err(error) => {
@@ -61,8 +74,35 @@ pub fn run(args: &ManifestArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    // What every environment has first, then what only some have, under their names.
+    warnings.sort_by_key(|(_, having)| (having.len() != environments.len(), having.clone()));
+    let mut heading = None;
+    for (warning, having) in &warnings {
+        let only = (having.len() != environments.len()).then(|| {
+            let names: Vec<String> = having
+                .iter()
+                .flatten()
+                .map(|name| format!("`{name}`"))
+                .collect();
+            match names.as_slice() {
+                [name] => format!("environment {name}"),
+                _ => format!("environments {}", names.join(", ")),
+            }
+        });
+        if let Some(only) = &only
+            && heading.as_ref() != Some(only)
+        {
+            crate::sayln!("in {only}:");
+            heading = Some(only.clone());
+        }
+        super::warn_in(label, std::slice::from_ref(warning), only.as_deref());
+    }
     if !failed.is_empty() {
         return Ok(ExitCode::from(1));
+    }
+    if args.strict {
+        let warnings: Vec<_> = warnings.into_iter().map(|(warning, _)| warning).collect();
+        super::strict(&warnings)?;
     }
     let checked: Vec<String> = environments
         .iter()

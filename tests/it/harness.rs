@@ -12,7 +12,7 @@ pub fn root() -> &'static Path {
 }
 
 /// The pinned moto server: `EDGECTL_MOTO_SERVER`, else installed by `scripts/moto-venv`.
-fn moto_server() -> &'static PathBuf {
+pub fn moto_server() -> &'static PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
         if let Some(path) = std::env::var_os("EDGECTL_MOTO_SERVER") {
@@ -396,6 +396,24 @@ pub fn run_edgectl(args: &[&str], endpoint: Option<&str>, stdin: Option<&str>) -
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
     }
+}
+
+/// The manifests that ship (`examples/*.yaml`, `manifests/*.yaml`), from the repository
+/// root, sorted.
+pub fn shipped_manifests() -> Vec<String> {
+    let mut out: Vec<String> = ["examples", "manifests"]
+        .iter()
+        .flat_map(|folder| std::fs::read_dir(root().join(folder)).unwrap())
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "yaml")
+        })
+        .map(|path| path.strip_prefix(root()).unwrap().display().to_string())
+        .collect();
+    out.sort();
+    assert!(out.len() >= 7, "{out:?}");
+    out
 }
 
 /// Hides what changes from run to run: AWS ids, timestamps and durations.

@@ -204,6 +204,8 @@ mod tests {
             ("load_balancers", "dashboards"),
             ("databases", "alarms"),
             ("databases", "dashboards"),
+            // Whether a load balancer has an HTTPS listener, for a record aliasing it.
+            ("load_balancers", "zones"),
             ("alarms", "dashboards"),
             // Where a certificate is requested, and the zones it validates in.
             ("distributions", "certificates"),

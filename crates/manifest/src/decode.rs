@@ -15,11 +15,23 @@ pub struct Spanned<T> {
 #[derive(Default)]
 pub struct Decoder {
     pub diagnostics: Vec<Diagnostic>,
+    /// What is valid but people regret (an SSH port open to the internet): shown before
+    /// a plan, an error under `--strict`.
+    pub warnings: Vec<Diagnostic>,
     /// What the manifest says is checked, not what a run that uploads needs of the disk
     /// (a sync source not built yet): `validate`, and the commands that upload nothing
     /// (`Overrides::types_only`, `Overrides::without_content`).
     pub skip_content: bool,
+    /// The environment chosen is marked `production: true` (`environments`): what is
+    /// regretted there (a `latest` image) is warned of.
+    pub production: bool,
+    /// Every mapping read with [`Decoder::fields`], where it is, with the fields it
+    /// allows: what the manifest's JSON Schema is checked against (`tests/it/schema.rs`).
+    pub fields_read: Vec<FieldsRead>,
 }
+
+/// A mapping decoding read, where it is, with the fields it allows.
+pub type FieldsRead = (Pos, Vec<String>);
 
 /// The fields of one mapping, checked against the names its section allows.
 /// One entry of a section of named entries ([`Decoder::entries`]).
@@ -83,6 +95,12 @@ impl Decoder {
             .push(Diagnostic::new(pos, message.into()).with_help(help));
     }
 
+    /// A setting people regret, at its place, with what to write instead.
+    pub fn warn(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
+        self.warnings
+            .push(Diagnostic::new(pos, message.into()).with_help(help));
+    }
+
     /// Reads a mapping whose keys must be among `allowed`; unknown and repeated keys are
     /// reported with a suggestion. `section` names it in messages (`network.subnets`).
     pub fn fields<'n>(
@@ -91,6 +109,10 @@ impl Decoder {
         section: &str,
         allowed: &[&str],
     ) -> Option<Fields<'n>> {
+        self.fields_read.push((
+            node.pos,
+            allowed.iter().map(|field| field.to_string()).collect(),
+        ));
         let NodeKind::Map(entries) = &node.kind else {
             if !node.is_null() {
                 self.error(

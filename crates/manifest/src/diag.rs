@@ -45,8 +45,52 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, candidate)| candidate)
 }
 
+/// A manifest's warning: what people regret (an SSH port open to the internet), at its
+/// place when decoding found it, or of the whole manifest (`Section::warnings`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Warning {
+    pub pos: Option<Pos>,
+    pub message: String,
+    pub help: Option<String>,
+    /// As a terminal shows it: with its source line when it has a place.
+    pub shown: String,
+}
+
+impl Warning {
+    /// A warning without a place in the file.
+    pub fn general(message: String) -> Self {
+        Self {
+            shown: format!("warning: {}\n", super::marks::display(&message)),
+            pos: None,
+            message,
+            help: None,
+        }
+    }
+
+    /// Warnings at their places, each shown with its source line.
+    pub fn located(path: &str, source: &str, diagnostics: &[Diagnostic]) -> Vec<Self> {
+        let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
+        sorted.sort_by(|a, b| (a.pos, &a.message).cmp(&(b.pos, &b.message)));
+        sorted.dedup();
+        sorted
+            .into_iter()
+            .map(|diagnostic| Self {
+                pos: Some(diagnostic.pos),
+                message: diagnostic.message.clone(),
+                help: diagnostic.help.clone(),
+                shown: render_as("warning", path, source, std::slice::from_ref(diagnostic)),
+            })
+            .collect()
+    }
+}
+
 /// Renders diagnostics sorted by position, each with its source line and a caret.
 pub fn render(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
+    render_as("error", path, source, diagnostics)
+}
+
+/// [`render`], each headed `label` (`error`, `warning`).
+fn render_as(label: &str, path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
     let lines: Vec<&str> = source.lines().collect();
     let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
     sorted.sort_by(|a, b| (a.pos, &a.message).cmp(&(b.pos, &b.message)));
@@ -57,7 +101,11 @@ pub fn render(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
     for diagnostic in sorted {
         let Pos { line, column, len } = diagnostic.pos;
         // A reference quoted from a decoded string shows as written (see `refs`).
-        let _ = writeln!(out, "error: {}", super::marks::display(&diagnostic.message));
+        let _ = writeln!(
+            out,
+            "{label}: {}",
+            super::marks::display(&diagnostic.message)
+        );
         let _ = writeln!(out, "  --> {path}:{line}:{column}");
         if let Some(text) = line.checked_sub(1).and_then(|index| lines.get(index)) {
             let gutter = line.to_string().len();
@@ -91,7 +139,7 @@ pub fn render(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
         out.push('\n');
     }
     if hidden > 0 {
-        let _ = writeln!(out, "... and {hidden} more errors\n");
+        let _ = writeln!(out, "... and {hidden} more {label}s\n");
     }
     out
 }

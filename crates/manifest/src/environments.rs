@@ -9,6 +9,9 @@
 //!   prod: { log_days: 30, backup_days: 7 }
 //! ```
 //!
+//! `production: true` in an environment's body marks it as production (it sets no
+//! variable): what people regret there, a `latest` image, is warned of.
+//!
 //! Any entry of a section, or item of a list, may say where it exists: `only: prod` (or a
 //! list of environments), and `when: ${var.certificate_arn}` (kept when the text is not
 //! empty, `false`, `no`, `off` or `0`). Both keys are removed before decoding, so every
@@ -26,7 +29,13 @@ pub struct Environments {
     /// Where `environments:` is (the anchor of errors about choosing one).
     pub pos: Option<Pos>,
     pub declared: BTreeMap<String, BTreeMap<String, (Pos, String)>>,
+    /// Those marked `production: true`.
+    pub production: std::collections::BTreeSet<String>,
 }
+
+/// The key of an environment's body that marks it as production (not a variable's value):
+/// settings regretted there are warned of.
+pub const PRODUCTION: &str = "production";
 
 /// Removes `environments:` from the tree (it is never substituted) and reads it.
 pub fn take(decoder: &mut Decoder, root: &mut Node) -> Environments {
@@ -53,6 +62,12 @@ pub fn take(decoder: &mut Decoder, root: &mut Node) -> Environments {
         let mut values = BTreeMap::new();
         if !body.is_null() {
             for (variable, value) in decoder.named(body, &format!("environments.{}", name.value)) {
+                if variable.value == PRODUCTION {
+                    if decoder.bool(value, PRODUCTION) == Some(true) {
+                        environments.production.insert(name.value.clone());
+                    }
+                    continue;
+                }
                 if let Some(text) = decoder.string(value, &variable.value) {
                     values.insert(variable.value, (variable.pos, text.value));
                 }
@@ -98,6 +113,15 @@ impl Environments {
                     );
                 }
             }
+        }
+        if let Some(pos) = self.pos
+            && variables.contains_key(PRODUCTION)
+        {
+            decoder.error(
+                pos,
+                format!("a variable is named `{PRODUCTION}`, which environments cannot set: in an environment's body, `{PRODUCTION}: true` marks it as production"),
+                format!("rename the variable `{PRODUCTION}` (`is_production`, `prod_scale`)"),
+            );
         }
         let Some(pos) = self.pos else {
             if let Some(chosen) = chosen {

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod marks;
 pub mod network;
 pub mod refs;
+pub mod regret;
 pub mod schema;
 pub mod scope;
 pub mod sections;
@@ -131,6 +132,29 @@ pub fn parse_bytes(
     overrides: &Overrides,
     sections: &[&dyn Section],
 ) -> Result<Manifest, ManifestError> {
+    parse_recording(path, bytes, overrides, sections, &mut Vec::new())
+}
+
+/// The mappings decoding a manifest reads, each where it is with the fields it allows
+/// ([`decode::Decoder::fields_read`]), and what [`parse_bytes`] makes of it.
+pub fn fields_read(
+    path: &str,
+    bytes: &[u8],
+    overrides: &Overrides,
+    sections: &[&dyn Section],
+) -> (Result<Manifest, ManifestError>, Vec<decode::FieldsRead>) {
+    let mut read = Vec::new();
+    let result = parse_recording(path, bytes, overrides, sections, &mut read);
+    (result, read)
+}
+
+fn parse_recording(
+    path: &str,
+    bytes: &[u8],
+    overrides: &Overrides,
+    sections: &[&dyn Section],
+    fields_read: &mut Vec<decode::FieldsRead>,
+) -> Result<Manifest, ManifestError> {
     let text = yaml::text_of(bytes).map_err(|(shown, diagnostic)| ManifestError::Invalid {
         path: path.to_string(),
         text: shown,
@@ -154,6 +178,9 @@ pub fn parse_bytes(
         &declarations,
         &mut decoder,
     );
+    decoder.production = environment
+        .as_ref()
+        .is_some_and(|name| environments.production.contains(name));
     let values = vars::resolve(
         &declarations,
         overrides,
@@ -189,6 +216,11 @@ pub fn parse_bytes(
         environment: named.as_deref(),
         attributes: &attributes,
         types_only: overrides.types_only,
+        sensitive: &declarations
+            .iter()
+            .filter(|(_, declared)| declared.sensitive)
+            .map(|(name, _)| name.clone())
+            .collect(),
     };
     vars::substitute(&mut root, &scope, &defaulted, &mut decoder.diagnostics);
     environments::prune(&mut root, &environments, named.as_deref(), &mut decoder);
@@ -201,9 +233,13 @@ pub fn parse_bytes(
             std::path::Path::to_path_buf,
         );
     let manifest = schema::decode(&root, &mut decoder, &base, sections);
+    *fields_read = std::mem::take(&mut decoder.fields_read);
     match manifest {
         Some(mut manifest) if decoder.diagnostics.is_empty() => {
             manifest.environment = environment;
+            let mut warnings = diag::Warning::located(path, text, &decoder.warnings);
+            warnings.append(&mut manifest.warnings);
+            manifest.warnings = warnings;
             manifest.source = schema::Source {
                 digest: blake3::hash(bytes).to_hex().to_string(),
                 variables: values

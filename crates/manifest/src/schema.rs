@@ -51,8 +51,9 @@ pub struct Manifest {
     /// says it (the `keys` section checks its keys against it).
     pub kept_encrypted: Vec<super::keys::KeptEncrypted>,
     /// What validates but would fail on AWS, as each registered section says it
-    /// (`Section::warnings`): printed before a plan, never an error.
-    pub warnings: Vec<String>,
+    /// (`Section::warnings`), and what people regret, at its place (`Decoder::warn`):
+    /// printed before a plan, an error only under `--strict`.
+    pub warnings: Vec<super::diag::Warning>,
     /// A registered section's resources by key, with the names they have in AWS
     /// (`Section::names`: a database's identifier), which other sections' decoding
     /// needs (an alarm's dimension); see [`Manifest::names`].
@@ -295,7 +296,9 @@ pub fn decode(
                 .known
                 .insert(section.key(), section.known(&decoded));
             let warnings = section.warnings(&decoded);
-            manifest.warnings.extend(warnings);
+            manifest
+                .warnings
+                .extend(warnings.into_iter().map(super::diag::Warning::general));
             manifest.sections.insert(section.key(), decoded);
         }
     }

@@ -274,6 +274,11 @@ pub fn substitute(
 ) {
     match &mut node.kind {
         NodeKind::Scalar { text, .. } => {
+            node.clear_variables = referenced(text)
+                .into_iter()
+                .filter(|name| !scope.sensitive.contains(*name))
+                .map(str::to_string)
+                .collect();
             let unset = |name: &&str| matches!(scope.values.get(*name), Some(None));
             if scope.types_only && referenced(text).iter().any(unset) {
                 // Its value is to come: checked for where it stands only.
@@ -319,6 +324,8 @@ pub struct Scope<'a> {
     pub attributes: &'a super::refs::Attributes<'a>,
     /// A variable given no value is no error (`Overrides::types_only`).
     pub types_only: bool,
+    /// The variables declared `sensitive`.
+    pub sensitive: &'a BTreeSet<String>,
 }
 
 /// Expands one string; on error returns the character offset of the bad reference.
@@ -444,6 +451,7 @@ mod tests {
                 environment: Some("dev"),
                 attributes: &crate::refs::Attributes::with_load_balancers(),
                 types_only: false,
+                sensitive: &BTreeSet::new(),
             },
         )
     }

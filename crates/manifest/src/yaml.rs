@@ -25,6 +25,9 @@ pub struct Node {
     /// whatever quotes the manifest wrote around `${var.K}` (`"${var.port}"` is a number
     /// when the value is one).
     pub interpolated: bool,
+    /// The variables not marked `sensitive` substituted into this scalar: a value whose
+    /// name says it is a secret, read from one of them, is printed in every plan.
+    pub clear_variables: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -238,6 +241,7 @@ pub fn parse(text: &str) -> Result<Node, Diagnostic> {
         defaulted: false,
         unresolved: false,
         interpolated: false,
+        clear_variables: Vec::new(),
     }))
 }
 
@@ -359,6 +363,7 @@ impl MarkedEventReceiver for Builder {
                     defaulted: false,
                     unresolved: false,
                     interpolated: false,
+                    clear_variables: Vec::new(),
                 };
                 if anchor > 0 {
                     self.anchors.insert(anchor, (node.clone(), 1));
@@ -396,6 +401,7 @@ impl MarkedEventReceiver for Builder {
                         defaulted: false,
                         unresolved: false,
                         interpolated: false,
+                        clear_variables: Vec::new(),
                     },
                     Some(Frame::Map(pos, entries, _)) => Node {
                         pos,
@@ -403,6 +409,7 @@ impl MarkedEventReceiver for Builder {
                         defaulted: false,
                         unresolved: false,
                         interpolated: false,
+                        clear_variables: Vec::new(),
                     },
                     None => return,
                 };

@@ -258,9 +258,10 @@ fn decode_buckets(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<B
         let website = fields
             .get("website")
             .and_then(|node| decode_website(decoder, node, &section));
+        let block_public_access = flag(decoder, &fields, "block_public_access", true);
         let policy = fields
             .get("policy")
-            .map(|node| decode_policy(decoder, node, &section))
+            .map(|node| decode_policy(decoder, node, &section, block_public_access))
             .unwrap_or_default();
         let tags = fields
             .get("tags")
@@ -274,7 +275,7 @@ fn decode_buckets(decoder: &mut Decoder, node: &Node, cx: &Context<'_>) -> Vec<B
             name: name.value,
             versioning: flag(decoder, &fields, "versioning", false),
             kms,
-            block_public_access: flag(decoder, &fields, "block_public_access", true),
+            block_public_access,
             object_ownership,
             lifecycle,
             cors,
@@ -604,7 +605,19 @@ fn decode_cors(decoder: &mut Decoder, node: &Node, section: &str) -> Vec<CorsRul
 }
 
 /// `policy:` a list of IAM statements written as YAML, or one JSON document as a string.
-fn decode_policy(decoder: &mut Decoder, node: &Node, section: &str) -> Vec<serde_json::Value> {
+/// A statement that allows anyone is refused while `block_public_access` is on (S3 would
+/// refuse the policy), and warned of when it is off (the bucket is public).
+fn decode_policy(
+    decoder: &mut Decoder,
+    node: &Node,
+    section: &str,
+    block_public_access: bool,
+) -> Vec<serde_json::Value> {
+    // Where each statement is written: its item, or the document's string.
+    let places: Vec<Pos> = match &node.kind {
+        NodeKind::Seq(items) => items.iter().map(|item| item.pos).collect(),
+        _ => Vec::new(),
+    };
     let statements = match &node.kind {
         NodeKind::Scalar { text, .. } => match serde_json::from_str::<serde_json::Value>(text) {
             Ok(document) => match document.get("Statement") {
@@ -630,7 +643,7 @@ fn decode_policy(decoder: &mut Decoder, node: &Node, section: &str) -> Vec<serde
         },
         _ => decoder.list(node).into_iter().map(to_json).collect(),
     };
-    for statement in &statements {
+    for (index, statement) in statements.iter().enumerate() {
         let has = |key: &str| statement.get(key).is_some();
         if !statement.is_object() || !has("Effect") || !(has("Action") || has("NotAction")) {
             decoder.error(
@@ -651,8 +664,39 @@ fn decode_policy(decoder: &mut Decoder, node: &Node, section: &str) -> Vec<serde
                 "edgectl writes those statements itself (CloudFront and log delivery access); choose another `Sid`",
             );
         }
+        if public(statement) {
+            let pos = places.get(index).copied().unwrap_or(node.pos);
+            let fix = "serve a site's files through a distribution (`distributions:` reads the bucket with origin access control), or limit the statement with a `Condition` (`aws:SourceVpce`, `aws:PrincipalOrgID`)";
+            if block_public_access {
+                decoder.error(
+                    pos,
+                    format!("`{section}.policy` allows anyone (`Principal: \"*\"`, no `Condition`), which the bucket's public access block (on unless `block_public_access: false`) makes S3 refuse"),
+                    fix,
+                );
+            } else {
+                decoder.warn(
+                    pos,
+                    format!("`{section}.policy` allows anyone (`Principal: \"*\"`, no `Condition`) to act on the bucket: it is public"),
+                    fix,
+                );
+            }
+        }
     }
     statements
+}
+
+/// Whether a policy statement allows anyone, without a condition: a public bucket.
+fn public(statement: &serde_json::Value) -> bool {
+    let anyone = |value: &serde_json::Value| match value {
+        serde_json::Value::String(text) => text == "*",
+        serde_json::Value::Array(items) => items.iter().any(|item| item == "*"),
+        _ => false,
+    };
+    statement.get("Effect").and_then(|effect| effect.as_str()) == Some("Allow")
+        && statement.get("Condition").is_none()
+        && statement
+            .get("Principal")
+            .is_some_and(|principal| anyone(principal) || principal.get("AWS").is_some_and(anyone))
 }
 
 /// A YAML subtree as JSON: plain scalars that read as numbers or booleans become those.
@@ -844,6 +888,33 @@ fn decode_sync(decoder: &mut Decoder, node: &Node, section: &str, base: &Path) -
 #[cfg(test)]
 mod tests {
     use crate::base::known::policy_name;
+
+    #[test]
+    fn a_statement_is_public_when_anyone_may_act_without_a_condition() {
+        let public = |text: &str| super::public(&serde_json::from_str(text).unwrap());
+        assert!(public(
+            r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject"}"#
+        ));
+        assert!(public(
+            r#"{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":"s3:*"}"#
+        ));
+        assert!(public(
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:*"}"#
+        ));
+        // A condition limits it; a deny takes away; a named principal is not anyone.
+        assert!(!public(
+            r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}"#
+        ));
+        assert!(!public(
+            r#"{"Effect":"Deny","Principal":"*","Action":"s3:*"}"#
+        ));
+        assert!(!public(
+            r#"{"Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},"Action":"s3:GetObject"}"#
+        ));
+        assert!(!public(
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:*"}"#
+        ));
+    }
 
     #[test]
     fn a_sync_source_stays_in_the_manifests_folder_unless_absolute() {

@@ -210,6 +210,40 @@ fn decode_distribution(
     );
     let behaviors = decode_behaviors(decoder, fields, section, key.pos, &mut origins, cx, buckets);
     let (aliases, certificate, minimum_tls) = decode_viewer(decoder, fields, key.pos, cx);
+    if let Some(first) = aliases.first() {
+        // Each behavior as written: the default, then the list's, where each says it.
+        let written = std::iter::once(("default".to_string(), default_node)).chain(
+            fields
+                .get("behaviors")
+                .map(|node| decoder.list(node))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|item| {
+                    let path = crate::manifest::decode::field(item, "path")
+                        .and_then(|path| match &path.kind {
+                            NodeKind::Scalar { text, .. } => Some(text.clone()),
+                            _ => None,
+                        })
+                        .unwrap_or_default();
+                    (path, item)
+                }),
+        );
+        for (path, node) in written.collect::<Vec<_>>() {
+            let Some(protocol) = crate::manifest::decode::field(node, "viewer_protocol") else {
+                continue;
+            };
+            if matches!(&protocol.kind, NodeKind::Scalar { text, .. } if text == "allow-all") {
+                decoder.warn(
+                    protocol.pos,
+                    format!(
+                        "distribution `{}` serves `{first}` over plain HTTP for `{path}` (`viewer_protocol: allow-all`): what viewers send and read there can be seen and changed on the way",
+                        key.value
+                    ),
+                    "leave `viewer_protocol` out (`redirect-to-https`), or write `https-only`",
+                );
+            }
+        }
+    }
     let price_class = decode_price_class(decoder, fields);
     let bucket_default = origins
         .iter()
@@ -637,6 +671,18 @@ fn decode_origin(
             "a bucket origin is always reached over HTTPS",
             "remove `protocol`",
         );
+    }
+    if let Some(node) = fields.get("headers") {
+        for (header, value) in crate::manifest::decode::named_positions(node) {
+            crate::manifest::regret::clear_secret(
+                decoder,
+                &header.value,
+                header.pos,
+                value,
+                "origin header",
+                "set it from a variable marked `sensitive: true` (CloudFront stores a custom header's value as it is, but no plan then prints it)",
+            );
+        }
     }
     let headers = fields
         .get("headers")

@@ -107,6 +107,18 @@ impl Section for LoadBalancers {
             .map(|balancer| (balancer.key.clone(), balancer.name.clone()))
             .collect()
     }
+
+    /// Whether each has an HTTPS listener (`https`: `true` or `false`): a domain's record
+    /// that aliases one without is warned of.
+    fn known(&self, decoded: &Decoded) -> Vec<(String, &'static str, String)> {
+        entries(decoded)
+            .iter()
+            .map(|balancer| {
+                let https = balancer.listeners.iter().any(|listener| listener.https);
+                (balancer.key.clone(), "https", https.to_string())
+            })
+            .collect()
+    }
 }
 
 impl Lowering for LoadBalancers {

@@ -226,6 +226,12 @@ fn decode_rule(
         let Some(peer) = decode_peer(decoder, &text, peer_key, groups) else {
             continue;
         };
+        if peer_key == "from"
+            && let Peer::Cidr(net) = &peer
+            && net.prefix_len() == 0
+        {
+            open_to_internet(decoder, section, protocol, &ports, net, text.pos);
+        }
         if !peers.contains(&peer) {
             peers.push(peer);
         }
@@ -243,6 +249,75 @@ fn decode_rule(
         peers,
         description,
     })
+}
+
+/// UDP ports that are never meant for the whole internet: RDP's, NFS's, and Memcached's
+/// (an amplifier of denial-of-service attacks).
+const PRIVATE_UDP_PORTS: &[(u16, &str)] = &[(3389, "RDP"), (2049, "NFS"), (11211, "Memcached")];
+
+/// TCP ports that are never meant for the whole internet: remote shells and desktops,
+/// and databases and caches (reached from the VPC, a VPN or a bastion).
+const PRIVATE_PORTS: &[(u16, &str)] = &[
+    (22, "SSH"),
+    (23, "Telnet"),
+    (3389, "RDP"),
+    (5900, "VNC"),
+    (1433, "SQL Server"),
+    (1521, "Oracle"),
+    (2049, "NFS"),
+    (3306, "MySQL"),
+    (5432, "PostgreSQL"),
+    (5439, "Redshift"),
+    (6379, "Redis"),
+    (9042, "Cassandra"),
+    (9200, "OpenSearch"),
+    (11211, "Memcached"),
+    (27017, "MongoDB"),
+];
+
+/// The ports of `protocol` no rule should open to the whole internet.
+fn private_ports(protocol: Protocol) -> &'static [(u16, &'static str)] {
+    match protocol {
+        Protocol::Tcp => PRIVATE_PORTS,
+        Protocol::Udp => PRIVATE_UDP_PORTS,
+        Protocol::Icmp | Protocol::All => &[],
+    }
+}
+
+/// Warns of an ingress rule that opens a remote shell, a database's port or every port to
+/// the whole internet (`0.0.0.0/0` or `::/0`).
+fn open_to_internet(
+    decoder: &mut Decoder,
+    section: &str,
+    protocol: Protocol,
+    ports: &[(u16, u16)],
+    net: &IpNet,
+    pos: Pos,
+) {
+    let what = match (protocol, private_ports(protocol)) {
+        (Protocol::All, _) => "every port".to_string(),
+        (_, private) => {
+            let open: Vec<String> = private
+                .iter()
+                .filter(|(port, _)| ports.iter().any(|(from, to)| (from..=to).contains(&port)))
+                .map(|(port, name)| format!("{port} ({name})"))
+                .collect();
+            if open.is_empty() {
+                return;
+            }
+            let every = ports.iter().any(|(from, to)| *from <= 1 && *to == u16::MAX);
+            match (every, open.as_slice()) {
+                (true, _) => format!("every {} port", protocol.as_str()),
+                (false, [one]) => format!("{} port {one}", protocol.as_str()),
+                (false, _) => format!("{} ports {}", protocol.as_str(), open.join(", ")),
+            }
+        }
+    };
+    decoder.warn(
+        pos,
+        format!("`{section}` opens {what} to the whole internet (`{net}`)"),
+        "allow only who needs it: a security group, `vpc`, or your office's or VPN's CIDR; reach a shell through SSM Session Manager",
+    );
 }
 
 /// One peer of a rule (`from` or `to`): a CIDR block, `self`, `vpc` or one of the

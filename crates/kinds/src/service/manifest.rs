@@ -638,6 +638,8 @@ fn decode_task_role(decoder: &mut Decoder, node: &Node, section: &str) -> TaskRo
         };
     }
     let mut statements = Vec::new();
+    // Where each statement is written, for the warnings about wildcards.
+    let mut written = Vec::new();
     if let Some(allow) = role.get("allow") {
         let actions: Vec<String> = strings(decoder, allow, "allow")
             .into_iter()
@@ -649,6 +651,7 @@ fn decode_task_role(decoder: &mut Decoder, node: &Node, section: &str) -> TaskRo
                 actions,
                 resources: vec!["*".to_string()],
             });
+            written.push(allow.pos);
         }
     }
     if let Some(list) = role.get("statements") {
@@ -693,7 +696,11 @@ fn decode_task_role(decoder: &mut Decoder, node: &Node, section: &str) -> TaskRo
                     resources
                 },
             });
+            written.push(item.pos);
         }
+    }
+    for (statement, pos) in statements.iter().zip(written) {
+        wildcards(decoder, statement, pos, section);
     }
     for statement in &statements {
         for action in &statement.actions {
@@ -713,6 +720,64 @@ fn decode_task_role(decoder: &mut Decoder, node: &Node, section: &str) -> TaskRo
     }
 }
 
+/// Actions IAM authorizes only on `"*"`: a statement of nothing else needs it.
+const RESOURCELESS_ACTIONS: &[&str] = &[
+    "ecr:GetAuthorizationToken",
+    "cloudwatch:PutMetricData",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+    "logs:DescribeLogGroups",
+    "sts:GetCallerIdentity",
+];
+
+/// Warns of what a task role edgectl writes grants beyond what the service needs: a
+/// wildcard action (`*`, `s3:*`, `s3:Get*`), or every resource (`"*"`, which `allow:`
+/// writes) for actions that can be scoped.
+fn wildcards(decoder: &mut Decoder, statement: &Statement, pos: Pos, section: &str) {
+    if !statement.allow {
+        return;
+    }
+    let wild: Vec<&str> = statement
+        .actions
+        .iter()
+        .filter(|action| action.contains('*'))
+        .map(String::as_str)
+        .collect();
+    if !wild.is_empty() {
+        decoder.warn(
+            pos,
+            format!(
+                "`{section}.task_role` allows the wildcard action{} {}: the service can do whatever that service adds later too",
+                if wild.len() == 1 { "" } else { "s" },
+                list(&wild)
+            ),
+            "name the actions the service calls (`s3:GetObject`, `s3:PutObject`)",
+        );
+    }
+    let scopable: Vec<&str> = statement
+        .actions
+        .iter()
+        .filter(|action| !RESOURCELESS_ACTIONS.contains(&action.as_str()))
+        .map(String::as_str)
+        .collect();
+    if statement.resources.iter().any(|resource| resource == "*") && !scopable.is_empty() {
+        decoder.warn(
+            pos,
+            format!(
+                "`{section}.task_role` allows {} on every resource (`*`) of the account",
+                list(&scopable)
+            ),
+            "write the role as `statements: [{ actions: [...], resources: [ARN, ...] }]` naming what it may touch (`arn:aws:s3:::bucket/*`, `arn:aws:bedrock:*::foundation-model/*`)",
+        );
+    }
+}
+
 fn decode_container(
     decoder: &mut Decoder,
     fields: &Fields<'_>,
@@ -723,6 +788,18 @@ fn decode_container(
 ) -> Option<Container> {
     let image = decode_image(decoder, fields, node, name, repositories);
     let ports = decode_ports(decoder, fields);
+    if let Some(node) = fields.get("environment") {
+        for (variable, value) in crate::manifest::decode::named_positions(node) {
+            crate::manifest::regret::clear_secret(
+                decoder,
+                &variable.value,
+                variable.pos,
+                value,
+                "environment variable",
+                "pass it in `secrets:` instead (a stack secret, a database's password, or a Secrets Manager or SSM parameter ARN), which the task definition holds as a reference",
+            );
+        }
+    }
     let environment = fields
         .get("environment")
         .map(|n| string_map(decoder, n, "environment"))
@@ -805,6 +882,13 @@ fn decode_image(
                                 "use up to 128 letters, digits, `_`, `.` and `-`",
                             );
                         }
+                        if tag.value == "latest" {
+                            latest_in_production(
+                                decoder,
+                                tag.pos,
+                                &format!("{}:{}", repository.value, tag.value),
+                            );
+                        }
                         let known = reference(decoder, &repository, "repository", repositories);
                         known.then_some(Image::Repository {
                             repository: repository.value,
@@ -822,11 +906,37 @@ fn decode_image(
                     }
                 }
             }
-            _ => decoder
-                .string(image, "image")
-                .map(|text| Image::Literal(text.value)),
+            _ => decoder.string(image, "image").map(|text| {
+                if implied_latest(&text.value) {
+                    latest_in_production(decoder, text.pos, &text.value);
+                }
+                Image::Literal(text.value)
+            }),
         },
     }
+}
+
+/// Whether an image reference runs `latest`: `nginx`, `nginx:latest`,
+/// `registry:5000/app` (a registry's port is no tag); not `nginx:1.27` nor a digest.
+fn implied_latest(image: &str) -> bool {
+    if image.contains('@') {
+        return false;
+    }
+    let last = image.rsplit('/').next().unwrap_or_default();
+    last.split(':').nth(1).is_none_or(|tag| tag == "latest")
+}
+
+/// Warns of an image that is `latest` (named or implied) in an environment marked
+/// `production: true`.
+fn latest_in_production(decoder: &mut Decoder, pos: Pos, image: &str) {
+    if !decoder.production {
+        return;
+    }
+    decoder.warn(
+        pos,
+        format!("image `{image}` is `latest` in a production environment: each task that starts may pull a different image, and no deployment can return to the one before"),
+        "deploy an immutable tag (CI's commit SHA: `--var image_tag=$GITHUB_SHA`) or a digest (`@sha256:...`)",
+    );
 }
 
 /// A container's `port` or `ports`, without repeats.
@@ -1100,4 +1210,29 @@ fn decode_expose_port(
         },
     };
     Some(port)
+}
+
+#[cfg(test)]
+mod image_tests {
+    #[test]
+    fn an_image_runs_latest_when_its_tag_says_so_or_is_left_out() {
+        for image in [
+            "nginx",
+            "nginx:latest",
+            "registry.example.com:5000/app",
+            "public.ecr.aws/nginx/nginx",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:latest",
+        ] {
+            assert!(super::implied_latest(image), "{image}");
+        }
+        for image in [
+            "nginx:1.27",
+            "registry.example.com:5000/app:4f2a9c1",
+            "public.ecr.aws/nginx/nginx:stable-alpine",
+            "app@sha256:0123abcd",
+            "app:latest@sha256:0123abcd",
+        ] {
+            assert!(!super::implied_latest(image), "{image}");
+        }
+    }
 }

@@ -55,6 +55,8 @@ pub enum Target {
 pub struct Context {
     pub distributions: Vec<(String, bool)>,
     pub load_balancers: Vec<String>,
+    /// Those of them without an HTTPS listener.
+    pub plain_http: Vec<String>,
 }
 
 /// The section at `node`.
@@ -275,6 +277,13 @@ fn alias_records(
                     cx.load_balancers.iter().map(String::as_str),
                 );
                 return Vec::new();
+            }
+            if cx.plain_http.iter().any(|name| name == key) {
+                decoder.warn(
+                    target.pos,
+                    format!("this record puts a domain in front of load balancer `{key}`, which has no HTTPS listener: its visitors' requests and answers travel in clear"),
+                    format!("give `load_balancers.{key}` an HTTPS listener (`protocol: HTTPS`, a `certificate:` for the domain) and make port 80 redirect to it"),
+                );
             }
             vec![record("A", Target::LoadBalancer(key.to_string()))]
         }

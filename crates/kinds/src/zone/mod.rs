@@ -63,6 +63,13 @@ impl Section for Zones {
                     .collect()
             },
             load_balancers: manifest.declared.names("load_balancers").to_vec(),
+            plain_http: manifest
+                .declared
+                .names("load_balancers")
+                .iter()
+                .filter(|key| manifest.known("load_balancers", key, "https") == Some("false"))
+                .cloned()
+                .collect(),
         };
         Some(Arc::new(manifest::decode(decoder, node, &cx)))
     }
