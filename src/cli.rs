@@ -65,6 +65,10 @@ pub enum Command {
     /// The manifest's outputs, read live from AWS: every one, or one by name, bare for
     /// scripts (`$(edgectl output -f m.yaml url)`)
     Output(OutputArgs),
+    /// What the stack owns now, read live: each resource, its id in AWS and whether it
+    /// matches the manifest (in sync, differs, missing, not in the manifest), the notes
+    /// a plan would give, and the outputs (the URLs). Changes nothing, takes no lock
+    Status(StatusArgs),
     /// Remove the stack's lock left by a run that died (`apply`, `destroy` and `sync`
     /// hold it while they run); says who held it and asks first
     Unlock(UnlockArgs),
@@ -86,7 +90,7 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct ManifestArgs {
     /// The manifest file, or `-` to read it from stdin
     #[arg(short = 'f', long = "file", value_name = "FILE")]
@@ -106,7 +110,7 @@ pub struct ManifestArgs {
     pub environment: Option<String>,
 
     /// Fail (exit 1) on the manifest's warnings, before any AWS call, as on its errors
-    /// (`destroy`, `unlock` and `output`, which make nothing, ignore it)
+    /// (`destroy`, `unlock`, `output` and `status`, which make nothing, ignore it)
     #[arg(long)]
     pub strict: bool,
 }
@@ -302,6 +306,21 @@ pub struct ShowArgs {
     /// Print the plan file's JSON (sensitive values stay hidden)
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+
+    /// Print JSON: `{"stack", "region", "resources": [{"id", "live", "state", "fields"}],
+    /// "notes", "outputs"}`
+    #[arg(long)]
+    pub json: bool,
+
+    /// Exit 0 when everything is in sync, 2 when anything is not, 1 on error
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 }
 
 #[derive(Debug, Args)]

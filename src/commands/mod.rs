@@ -8,6 +8,7 @@ pub mod output;
 pub mod plan;
 pub mod show;
 pub mod signals;
+pub mod status;
 pub mod sync;
 pub mod unlock;
 pub mod validate;
@@ -86,6 +87,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Output(args) => output::run(&cli.global, &args).await,
+        Command::Status(args) => status::run(&cli.global, &args).await,
         Command::Destroy(args) => {
             let options = apply::Options {
                 manifest: args.manifest,

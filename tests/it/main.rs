@@ -32,6 +32,7 @@ mod service;
 mod service_details;
 mod settling;
 mod static_site;
+mod status;
 mod stress;
 mod topics;
 mod warnings;

@@ -15,10 +15,13 @@ const SCHEMA: &str = "schema/edgectl.schema.json";
 /// The line that points an editor (yaml-language-server) at the schema.
 const SCHEMA_LINE: &str = "# yaml-language-server: $schema=../schema/edgectl.schema.json";
 
-/// The manifests that ship, and the test's own of every warning.
+/// The manifests that ship, the test's own of every warning, and one of every mapping
+/// the others have none of.
 fn manifests() -> Vec<String> {
     let mut out = crate::harness::shipped_manifests();
     out.push("tests/it/warn/regrets.yaml".into());
+    // Every mapping the others leave out.
+    out.push("tests/it/warn/every-mapping.yaml".into());
     out
 }
 
@@ -174,6 +177,8 @@ fn every_mapping_allows_the_fields_the_schema_lists() {
         std::fs::write(path, serde_json::to_string(&kinds).unwrap()).unwrap();
     }
     assert!(checked > 100, "{checked} mappings checked");
+    // Every list of fields the decoders hold (a new one needs a manifest that has it).
+    assert!(kinds.len() >= 64, "{} kinds of mapping", kinds.len());
 }
 
 /// A field a decoder reads with the others only to refuse it with a message of its own,
