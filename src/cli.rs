@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "edgectl",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("EDGECTL_COMMIT"), ")"),
     propagate_version = true,
     max_term_width = 100
 )]

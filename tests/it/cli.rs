@@ -439,3 +439,21 @@ fn a_closed_stdout_ends_the_output_quietly_and_a_full_disk_is_an_error() {
         "{stderr}"
     );
 }
+
+/// `edgectl --version` names the commit it was built from, as git names it.
+#[test]
+fn the_version_names_the_commit() {
+    let run = run_edgectl(&["--version"], None, None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(crate::harness::root())
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    assert_eq!(head.len(), 12, "git names HEAD");
+    assert_eq!(
+        run.stdout,
+        format!("edgectl {} (commit {head})\n", env!("CARGO_PKG_VERSION"))
+    );
+}
