@@ -200,12 +200,30 @@ async fn resolve_zones(cx: &Cx, manifest: &Manifest) -> anyhow::Result<Vec<Strin
 
 /// `redeploy` names services (keys under `services:`) whose step gets a forced new
 /// deployment (`apply --redeploy`): an update of its own when nothing else changes.
+/// What apply would refuse (a database replaced without `allow_replacement`, a retained
+/// resource replaced) is the error.
 pub fn plan(
     adapters: &[Arc<dyn Adapter>],
     manifest: Option<&Manifest>,
     observation: &Observation,
     redeploy: &[String],
 ) -> anyhow::Result<Plan> {
+    let (plan, refusals) = plan_with_refusals(adapters, manifest, observation, redeploy)?;
+    match refusals.into_iter().next() {
+        Some(why) => Err(anyhow::anyhow!(why)),
+        None => Ok(plan),
+    }
+}
+
+/// [`plan`], with what apply would refuse told beside it rather than as the error
+/// (`status`, which shows the stack however far it is from the manifest).
+pub fn plan_with_refusals(
+    adapters: &[Arc<dyn Adapter>],
+    manifest: Option<&Manifest>,
+    observation: &Observation,
+    redeploy: &[String],
+) -> anyhow::Result<(Plan, Vec<String>)> {
+    let mut refusals = Vec::new();
     let mut graph = match manifest {
         Some(manifest) => desired(manifest, &observation.env)?,
         None => Graph::default(),
@@ -245,7 +263,7 @@ pub fn plan(
             step.replacement = adapter.replacement();
             step.summary = adapter.summarize(step);
             if let Some(why) = adapter.refuse(step) {
-                anyhow::bail!("{why}");
+                refusals.push(why);
             }
         }
         let retained = step.observed.as_ref().is_some_and(|have| have.retained);
@@ -256,14 +274,14 @@ pub fn plan(
                 .filter(|change| change.forces_replacement)
                 .map(|change| change.field.as_str())
                 .collect();
-            anyhow::bail!(
+            refusals.push(format!(
                 "`{}` is retained (`retain: true`), but a change to {} would replace it: keep the live value, or remove `retain` first",
                 step.id,
                 fields.join(", ")
-            );
+            ));
         }
     }
-    Ok(plan)
+    Ok((plan, refusals))
 }
 
 /// `--redeploy`'s names, checked against the manifest's services before any AWS call.

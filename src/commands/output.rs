@@ -85,8 +85,17 @@ pub fn read_saved(
         .collect()
 }
 
-/// The outputs for people, after apply (stdout): `name = "value"`, sensitive ones hidden.
+/// The outputs for people, after apply (stdout): `name = "value"`, sensitive ones hidden;
+/// on GitHub Actions, the job's summary gets them too.
 pub fn print(readings: &[Reading]) {
+    show(readings);
+    if !readings.is_empty() {
+        crate::render::github::summarize(&summary_table(readings));
+    }
+}
+
+/// [`print`], on stdout only.
+pub fn show(readings: &[Reading]) {
     if readings.is_empty() {
         return;
     }
@@ -104,7 +113,6 @@ pub fn print(readings: &[Reading]) {
         };
         crate::dataln!("  {:<width$} = {shown}", reading.name);
     }
-    crate::render::github::summarize(&summary_table(readings));
 }
 
 /// The outputs as a Markdown table for a GitHub Actions job's summary: a URL is a link,

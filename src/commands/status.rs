@@ -16,17 +16,21 @@ use crate::pipeline;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum State {
     InSync,
-    /// Live and declared, with fields that differ: apply updates it, or replaces it.
+    /// Live and declared, with fields that differ: apply updates it, or replaces it
+    /// (`reason` when no field says why: a resource that failed).
     Differs {
         fields: Vec<String>,
         replaced: bool,
+        reason: Option<String>,
     },
     /// Declared, not live: apply creates it.
     Missing,
-    /// Live, not declared: apply deletes it (`why` when a field does not say it: a
-    /// duplicate, a resource that failed).
-    Undeclared {
-        why: Option<String>,
+    /// Live, not declared: apply deletes it.
+    Undeclared,
+    /// Live, and deleted by apply for a reason of its own: a second copy of a declared
+    /// resource.
+    Extra {
+        why: String,
     },
     /// Live, not declared, and marked `retain`: apply and destroy leave it.
     Retained,
@@ -41,7 +45,8 @@ impl State {
             } => "differs",
             State::Differs { replaced: true, .. } => "replaced",
             State::Missing => "missing",
-            State::Undeclared { .. } => "undeclared",
+            State::Undeclared => "undeclared",
+            State::Extra { .. } => "extra",
             State::Retained => "retained",
         }
     }
@@ -50,18 +55,26 @@ impl State {
     fn told(&self) -> String {
         match self {
             State::InSync => "in sync".to_string(),
-            State::Differs { fields, replaced } => format!(
-                "differs: {} (apply {} it)",
-                if fields.is_empty() {
-                    "a change no field holds".to_string()
-                } else {
-                    fields.join(", ")
-                },
-                if *replaced { "replaces" } else { "updates" }
-            ),
+            State::Differs {
+                fields,
+                replaced,
+                reason,
+            } => {
+                let mut what = fields.clone();
+                what.extend(reason.clone());
+                format!(
+                    "differs: {} (apply {} it)",
+                    if what.is_empty() {
+                        "a change no field holds".to_string()
+                    } else {
+                        what.join(", ")
+                    },
+                    if *replaced { "replaces" } else { "updates" }
+                )
+            }
             State::Missing => "missing (apply creates it)".to_string(),
-            State::Undeclared { why: None } => "not in the manifest (apply deletes it)".to_string(),
-            State::Undeclared { why: Some(why) } => format!("{why} (apply deletes it)"),
+            State::Undeclared => "not in the manifest (apply deletes it)".to_string(),
+            State::Extra { why } => format!("{why} (apply deletes it)"),
             State::Retained => "not in the manifest, retained (apply leaves it)".to_string(),
         }
     }
@@ -105,22 +118,14 @@ pub fn rows(
         };
         let state = match step.action {
             Action::Create => State::Missing,
-            Action::Update => State::Differs {
+            Action::Update | Action::Replace => State::Differs {
                 fields: fields(),
-                replaced: false,
+                replaced: step.action == Action::Replace,
+                reason: step.reason.clone(),
             },
-            Action::Replace => State::Differs {
-                fields: match (fields(), &step.reason) {
-                    (fields, None) => fields,
-                    (mut fields, Some(reason)) => {
-                        fields.push(reason.clone());
-                        fields
-                    }
-                },
-                replaced: true,
-            },
-            Action::Delete => State::Undeclared {
-                why: step.reason.clone(),
+            Action::Delete => match &step.reason {
+                None => State::Undeclared,
+                Some(why) => State::Extra { why: why.clone() },
             },
         };
         let live = step.observed.as_ref().map(|live| live.physical_id.clone());
@@ -149,6 +154,7 @@ pub fn render(rows: &[Row], stack: &str, place: &str) -> String {
         ("replaced", "to replace"),
         ("missing", "missing"),
         ("undeclared", "not in the manifest"),
+        ("extra", "extra copies"),
         ("retained", "retained"),
     ]
     .iter()
@@ -205,7 +211,8 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitC
     )
     .await?;
     let observation = super::observe(&session, &adapters, &manifest).await?;
-    let plan = pipeline::plan(&adapters, Some(&manifest), &observation, &[])?;
+    let (plan, refusals) =
+        pipeline::plan_with_refusals(&adapters, Some(&manifest), &observation, &[])?;
     let desired = pipeline::desired(&manifest, &observation.env)?;
     let rows = rows(&plan, &observation.observed, |id| {
         desired.nodes.contains_key(id)
@@ -217,15 +224,17 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitC
         let resources: Vec<serde_json::Value> = rows
             .iter()
             .map(|row| {
-                let fields = match &row.state {
-                    State::Differs { fields, .. } => fields.clone(),
-                    _ => Vec::new(),
+                let (fields, reason) = match &row.state {
+                    State::Differs { fields, reason, .. } => (fields.clone(), reason.clone()),
+                    State::Extra { why } => (Vec::new(), Some(why.clone())),
+                    _ => (Vec::new(), None),
                 };
                 serde_json::json!({
                     "id": row.id.to_string(),
                     "live": row.live,
                     "state": row.state.word(),
                     "fields": fields,
+                    "reason": reason,
                 })
             })
             .collect();
@@ -236,9 +245,18 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitC
                     (Ok(text), false) => serde_json::Value::String(text.clone()),
                     _ => serde_json::Value::Null,
                 };
+                // What it needs that is not live (its value is then null too).
+                let missing: Vec<String> = match &reading.value {
+                    Err(ids) => ids.iter().map(ToString::to_string).collect(),
+                    Ok(_) => Vec::new(),
+                };
                 (
                     reading.name.clone(),
-                    serde_json::json!({ "value": value, "sensitive": reading.sensitive }),
+                    serde_json::json!({
+                        "value": value,
+                        "sensitive": reading.sensitive,
+                        "missing": missing,
+                    }),
                 )
             })
             .collect();
@@ -248,18 +266,22 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitC
             "environment": manifest.environment,
             "resources": resources,
             "notes": plan.notes,
+            "refusals": refusals,
             "outputs": outputs,
         });
         crate::dataln!("{}", serde_json::to_string_pretty(&document)?);
     } else {
         crate::data!("{}", render(&rows, &manifest.stack, &place));
-        if !plan.notes.is_empty() {
+        if !plan.notes.is_empty() || !refusals.is_empty() {
             crate::dataln!("");
             for note in &plan.notes {
                 crate::dataln!("Note: {note}");
             }
+            for refusal in &refusals {
+                crate::dataln!("Apply would refuse: {refusal}");
+            }
         }
-        super::output::print(&readings);
+        super::output::show(&readings);
     }
     crate::sayln!(
         "read {} live resources with {} in {}",
@@ -323,6 +345,10 @@ mod tests {
                     ..step("vpc", Action::Replace, Some(live("vpc", false)))
                 },
                 step("subnet.public-2", Action::Create, None),
+                Step {
+                    reason: Some("a duplicate".into()),
+                    ..step("vpc.copy", Action::Delete, Some(live("vpc.copy", false)))
+                },
             ],
             unchanged: 2,
             notes: Vec::new(),
@@ -343,13 +369,14 @@ mod tests {
                 ("subnet.public-1", "in sync"),
                 ("subnet.public-2", "missing (apply creates it)"),
                 ("vpc", "differs: it failed (apply replaces it)"),
+                ("vpc.copy", "a duplicate (apply deletes it)"),
             ]
             .map(|(id, told)| (id.to_string(), told.to_string()))
         );
         let table = render(&rows, "demo", "us-east-1");
         assert!(
             table.starts_with(
-                "Stack `demo` in us-east-1: 4 resources live (2 in sync, 1 to replace, 1 missing, 1 retained)\n"
+                "Stack `demo` in us-east-1: 5 resources live (2 in sync, 1 to replace, 1 missing, 1 extra copies, 1 retained)\n"
             ),
             "{table}"
         );

@@ -16,6 +16,7 @@ mod file_systems;
 mod firewalls;
 mod github;
 mod harness;
+mod install;
 mod keys;
 mod lock;
 mod lookalike;

@@ -148,13 +148,26 @@ fn every_mapping_allows_the_fields_the_schema_lists() {
                     pos.line,
                     pos.column
                 );
-                let listed: BTreeSet<String> = at(&schema, paths[0])
+                let mut listed: BTreeSet<String> = at(&schema, paths[0])
                     .into_iter()
                     .flat_map(|value| branches(&schema, value))
                     .filter_map(|value| value.get("properties").and_then(Value::as_object))
                     .flat_map(|properties| properties.keys().cloned())
-                    .filter(|key| key != "only" && key != "when")
                     .collect();
+                // Environments prune `only` and `when` from every mapping inside a
+                // section (not from a section itself, nor from variables, read before).
+                let prunable = paths[0].len() >= 2
+                    && !matches!(&paths[0][0], Step::Key(section) if section == "variables");
+                for key in ["only", "when"] {
+                    assert_eq!(
+                        listed.remove(key),
+                        prunable,
+                        "{manifest}:{}:{} ({:?}): `{key}` is allowed there exactly when environments prune it",
+                        pos.line,
+                        pos.column,
+                        paths[0]
+                    );
+                }
                 let allowed: BTreeSet<String> = allowed
                     .into_iter()
                     .filter(|field| !refused_later(paths[0], field))

@@ -472,6 +472,11 @@ fn decode_transitions(
                             "a transition needs `days`",
                             "write `{ days: 30, storage_class: standard_ia }`",
                         ),
+                        (_, None) if transition.get("storage_class").is_none() => decoder.error(
+                            item.pos,
+                            "a transition needs `storage_class`",
+                            "write `{ days: 30, storage_class: standard_ia }`",
+                        ),
                         _ => {}
                     }
                 }
