@@ -99,7 +99,8 @@ fn the_installer_checks_the_archive_then_installs_the_binary() {
         Command::new("sh")
             .arg(root().join("scripts/install.sh"))
             .env("EDGECTL_DOWNLOAD_URL", &url)
-            .env("EDGECTL_VERSION", "v9.9.9")
+            // A version without its `v` is the tag with it.
+            .env("EDGECTL_VERSION", "9.9.9")
             .env("EDGECTL_INSTALL_DIR", into)
             .env("PATH", std::env::var("PATH").unwrap())
             .output()
@@ -127,15 +128,23 @@ fn the_installer_checks_the_archive_then_installs_the_binary() {
         format!("{}  edgectl-{target}.tar.gz\n", "0".repeat(64)),
     )
     .unwrap();
-    let elsewhere = home.path().join("other");
-    let refused = install(&elsewhere);
+    // The one installed before stays as it was.
+    let before = std::fs::read(bin.join("edgectl")).unwrap();
+    std::fs::write(bin.join("edgectl"), b"#!/bin/sh\necho 'edgectl 9.9.8'\n").unwrap();
+    let refused = install(&bin);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("does not match its SHA-256") && stderr.contains("nothing was installed"),
         "{stderr}"
     );
-    assert!(!elsewhere.join("edgectl").exists());
+    assert_ne!(std::fs::read(bin.join("edgectl")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(bin.join("edgectl")).unwrap(),
+        b"#!/bin/sh\necho 'edgectl 9.9.8'\n"
+    );
+    assert_eq!(std::fs::read_dir(&bin).unwrap().count(), 1, "no leftovers");
+    let elsewhere = home.path().join("other");
 
     // A release that is not there says so.
     let missing = Command::new("sh")
@@ -151,4 +160,37 @@ fn the_installer_checks_the_archive_then_installs_the_binary() {
         "{}",
         String::from_utf8_lossy(&missing.stderr)
     );
+}
+
+/// The installer, cargo binstall's metadata and the release workflow name the archives
+/// alike: `edgectl-<target>.tar.gz` with the binary at its root, and
+/// `edgectl-<target>.sha256` beside it.
+#[test]
+fn the_installer_binstall_and_the_release_name_the_archives_alike() {
+    let workflow = std::fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap();
+    for line in [
+        "archive: edgectl-$target",
+        "checksum: sha256",
+        "profile: dist",
+        "bin: edgectl",
+    ] {
+        assert!(workflow.contains(line), "release.yml lacks `{line}`");
+    }
+    assert!(
+        !workflow.contains("leading-dir"),
+        "the binary is at the archive's root"
+    );
+    let installer = std::fs::read_to_string(root().join("scripts/install.sh")).unwrap();
+    for text in [
+        "archive=edgectl-$target.tar.gz",
+        "\"$url/edgectl-$target.sha256\"",
+        "-C \"$tmp\" edgectl",
+    ] {
+        assert!(installer.contains(text), "install.sh lacks `{text}`");
+    }
+    let cargo = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    assert!(cargo.contains(
+        "pkg-url = \"{ repo }/releases/download/v{ version }/edgectl-{ target }.tar.gz\""
+    ));
+    assert!(cargo.contains("bin-dir = \"{ bin }{ binary-ext }\""));
 }
