@@ -85,6 +85,32 @@ applied by scripts/moto-venv right after installing the pinned version.
    line each (moto has nothing to run); a new deployment (UpdateService with a task
    definition or forceNewDeployment) starts its rollout afresh; ListTasks filters by
    `serviceName` (its tasks' group `service:<name>`) as AWS does.
+22. IAM enforcement (`/moto-api/reset-auth`, INITIAL_NO_AUTH_ACTION_COUNT) names an action
+   by the request's signing name, where IAM's prefix differs (CloudWatch signs as
+   `monitoring` for `cloudwatch:*`, the tagging API as `tagging` for `tag:*`, Service
+   Reference); S3's action map names a bucket's public access block, encryption and
+   ownership controls calls otherwise than IAM does ("Amazon S3 actions": a public access
+   block's GET is `s3:GetBucketPublicAccessBlock`, its PUT and DELETE
+   `s3:PutBucketPublicAccessBlock`; encryption `s3:Get/PutEncryptionConfiguration`;
+   ownership controls `s3:Get/PutBucketOwnershipControls`, and lists their GETs as
+   `s3:ListBucket`, their PUTs as `s3:CreateBucket`), and checks a DeleteObjects's
+   `s3:DeleteObject` against the bucket rather than its objects; and a CreateRole is checked against
+   `*` rather than the ARN the role will have (its path and name), so a policy scoped to
+   a path allows no role to be made; and a JSON service's denial comes as XML, which no
+   SDK reads (AWS's is JSON, `AccessDeniedException`); and a form-encoded request's
+   signature is checked against the form re-encoded as boto3 does (a space as `+`),
+   which refuses the Rust SDK's valid signature (a space as `%20`), a request with
+   neither body nor query string against its headers as a body, and a query string the
+   client did not percent-encode (the Rust SDK sends an ARN's `:` and `/` as they are)
+   as it is rather than as SigV4 encodes it; a CBOR body (CloudWatch's rpcv2Cbor) is
+   not kept as it came, so its signature goes unchecked. Patch, for the test of `edgectl
+   policy`: IAM's names, the new role's ARN, JSON denials from JSON services, and the
+   form as sent.
+23. The Resource Groups Tagging API lists no ECR repository, Cloud Map namespace or
+   service, WAFv2 web ACL or IP set, nor Route 53 hosted zone, which AWS's lists
+   (GetResources: "the resource types that support tagging"; Route 53's and CloudFront's
+   from us-east-1). edgectl reads only the kinds a stack has resources of, found by its
+   tag with that API. Patch: list them, with their tags, filtered as the others.
 """
 import pathlib
 import sys
@@ -915,6 +941,210 @@ PATCHES.append(
                     found._edgectl_pending = False
                     _edgectl_fail_rollout(self, cluster, found)
                 result.append(found)""",
+    )
+)
+
+# edgectl patch 22: IAM's action names and a new role's ARN (see the docstring).
+PATCHES.append(
+    (
+        root / "iam/access_control.py",
+        """        self._action = (
+            f"{self._service}:{action[0] if isinstance(action, list) else action}"
+        )""",
+        """        # edgectl patch 22: IAM's prefix, where it is not the signing name
+        prefix = {"monitoring": "cloudwatch", "tagging": "tag"}.get(
+            self._service, self._service
+        )
+        self._action = (
+            f"{prefix}:{action[0] if isinstance(action, list) else action}"
+        )""",
+    )
+)
+PATCHES.append(
+    (
+        root / "s3/responses.py",
+        """            "public_access_block": "GetPublicAccessBlock",
+            "DEFAULT": "ListBucket",""",
+        """            "public_access_block": "GetPublicAccessBlock",
+            # edgectl patch 22: IAM's names
+            "publicAccessBlock": "GetBucketPublicAccessBlock",
+            "encryption": "GetEncryptionConfiguration",
+            "ownershipControls": "GetBucketOwnershipControls",
+            "DEFAULT": "ListBucket",""",
+    )
+)
+PATCHES.append(
+    (
+        root / "s3/responses.py",
+        """            "public_access_block": "PutPublicAccessBlock",
+            "DEFAULT": "CreateBucket",""",
+        """            "public_access_block": "PutPublicAccessBlock",
+            # edgectl patch 22: IAM's names
+            "publicAccessBlock": "PutBucketPublicAccessBlock",
+            "encryption": "PutEncryptionConfiguration",
+            "ownershipControls": "PutBucketOwnershipControls",
+            "DEFAULT": "CreateBucket",""",
+    )
+)
+PATCHES.append(
+    (
+        root / "s3/responses.py",
+        """            "public_access_block": "DeletePublicAccessBlock",
+            "DEFAULT": "DeleteBucket",""",
+        """            "public_access_block": "DeletePublicAccessBlock",
+            # edgectl patch 22: IAM's names
+            "publicAccessBlock": "PutBucketPublicAccessBlock",
+            "encryption": "PutEncryptionConfiguration",
+            "ownershipControls": "PutBucketOwnershipControls",
+            "DEFAULT": "DeleteBucket",""",
+    )
+)
+PATCHES.append(
+    (
+        root / "iam/responses.py",
+        """        except NotFoundException:
+            return "*"
+""",
+        """        except NotFoundException:
+            # edgectl patch 22: the ARN the role will have
+            if self._get_action() == "CreateRole":
+                path = self._get_param("Path") or "/"
+                return f"arn:{self.partition}:iam::{self.current_account}:role{path}{role_name}"
+            return "*"
+""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "iam/access_control.py",
+        """    def _raise_access_denied(self) -> None:
+        raise AccessDeniedError(user_arn=self._access_key.arn, action=self._action)
+""",
+        """    def _raise_access_denied(self) -> None:
+        # edgectl patch 22: a JSON service's denial, in JSON
+        if self._headers.get("X-Amz-Target") or self._service == "elasticfilesystem":
+            from moto.core.exceptions import JsonRESTError
+
+            error = JsonRESTError(
+                "AccessDeniedException",
+                f"User: {self._access_key.arn} is not authorized to perform: "
+                f"{self._action} because no identity-based policy allows the "
+                f"{self._action} action",
+            )
+            error.code = 403
+            raise error
+        raise AccessDeniedError(user_arn=self._access_key.arn, action=self._action)
+""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "iam/access_control.py",
+        """        calculated_signature = self._calculate_signature()
+        if original_signature != calculated_signature:
+            self._raise_signature_does_not_match()""",
+        """        calculated_signature = self._calculate_signature()
+        if any(
+            key.lower() in ("content-type", "smithy-protocol") and "cbor" in str(value)
+            for key, value in self._headers.items()
+        ):
+            # edgectl patch 22: a CBOR request (rpcv2Cbor: CloudWatch) is not kept as it
+            # came (moto rewrites it as JSON)
+            return
+        if (
+            original_signature != calculated_signature
+            and not self._body
+            and isinstance(self._data, dict)
+        ):
+            # edgectl patch 22: the body as the request sent it: werkzeug parsed a form
+            # away (SDKs other than boto3 encode a space as %20), and a request without
+            # a body or a query has its headers for data
+            from urllib.parse import quote, urlencode
+
+            from urllib.parse import unquote
+
+            data, path = self._data, self._path
+            base, _, query = path.partition("?")
+            encoded = "&".join(
+                "=".join(quote(unquote(part), safe="-_.~") for part in pair.split("=", 1))
+                for pair in query.split("&")
+            )
+            for body, self._data, self._path in [
+                (urlencode(data, doseq=True, quote_via=quote, safe=""), data, path),
+                (b"", {}, path),
+                (b"", {}, f"{base}?{encoded}" if query else path),
+            ]:
+                self._body = body
+                calculated_signature = self._calculate_signature()
+                if original_signature == calculated_signature:
+                    break
+            self._data, self._path = data, path
+        if original_signature != calculated_signature:
+            self._raise_signature_does_not_match()""",
+    )
+)
+
+PATCHES.append(
+    (
+        root / "s3/responses.py",
+        """            self.data["Action"] = "DeleteObject"
+            try:
+                self._authenticate_and_authorize_s3_action(bucket_name=bucket_name)""",
+        """            self.data["Action"] = "DeleteObject"
+            try:
+                # edgectl patch 22: the objects', not the bucket's
+                self._authenticate_and_authorize_s3_action(
+                    bucket_name=bucket_name, key_name="*"
+                )""",
+    )
+)
+
+# edgectl patch 23: the tagging API lists ECR, Cloud Map, WAFv2 and Route 53 (see the
+# docstring).
+PATCHES.append(
+    (
+        root / "resourcegroupstaggingapi/models.py",
+        """        # Connect Campaigns v1
+        if self.connectcampaigns_backend:""",
+        """        # edgectl patch 23: ECR, Cloud Map, WAFv2, Route 53
+        from moto.ecr.models import ecr_backends as _ecr
+        from moto.route53.models import route53_backends as _route53
+        from moto.servicediscovery.models import servicediscovery_backends as _sd
+        from moto.wafv2.models import wafv2_backends as _waf
+
+        def _edgectl_listed():
+            ecr = _ecr[self.account_id][self.region_name]
+            for repository in ecr.repositories.values():
+                yield repository.arn, ecr.tagger.get_tag_dict_for_resource(repository.arn)
+            sd = _sd[self.account_id][self.region_name]
+            for found in [*sd.namespaces.values(), *sd.services.values()]:
+                yield found.arn, sd.tagger.get_tag_dict_for_resource(found.arn)
+            waf = _waf[self.account_id][self.region_name]
+            for found in [*waf.wacls.values(), *waf.ip_sets.values()]:
+                yield found.arn, waf.tagging_service.get_tag_dict_for_resource(found.arn)
+            if self.region_name == "us-east-1":
+                route53 = _route53[self.account_id][self.partition]
+                for zone in route53.zones.values():
+                    arn = f"arn:{self.partition}:route53:::hostedzone/{zone.id}"
+                    yield arn, dict(route53.list_tags_for_resource(zone.id))
+
+        for arn, found_tags in _edgectl_listed():
+            service = arn.split(":")[2]
+            if resource_type_filters and not any(
+                wanted == service or arn.split(":", 5)[5].startswith(wanted.split(":")[-1])
+                for wanted in resource_type_filters
+                if wanted.split(":")[0] == service
+            ):
+                continue
+            tags = format_tags(found_tags)
+            if not tags or not tag_filter(tags):
+                continue
+            yield {"ResourceARN": arn, "Tags": tags}
+
+        # Connect Campaigns v1
+        if self.connectcampaigns_backend:""",
     )
 )
 

@@ -69,6 +69,10 @@ pub enum Command {
     /// matches the manifest (in sync, differs, missing, not in the manifest), the notes
     /// a plan would give, and the outputs (the URLs). Changes nothing, takes no lock
     Status(StatusArgs),
+    /// Print the IAM policy a CI role needs to plan, apply and destroy exactly this
+    /// stack: the actions its kinds call, scoped to its names, its ownership tag and its
+    /// regions. Never calls AWS
+    Policy(ManifestArgs),
     /// Remove the stack's lock left by a run that died (`apply`, `destroy` and `sync`
     /// hold it while they run); says who held it and asks first
     Unlock(UnlockArgs),

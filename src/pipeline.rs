@@ -37,6 +37,8 @@ pub struct Target<'a> {
     pub region: Option<&'a str>,
     /// The Route 53 zones the manifest writes records in: where to look for them.
     pub zones: Vec<String>,
+    /// The manifest's buckets' names (`aws::Cx::buckets`).
+    pub buckets: Vec<String>,
 }
 
 impl<'a> From<&'a Manifest> for Target<'a> {
@@ -46,6 +48,11 @@ impl<'a> From<&'a Manifest> for Target<'a> {
             region: manifest.region.as_deref(),
             zones: manifest
                 .names("zones")
+                .iter()
+                .map(|(_, name)| name.clone())
+                .collect(),
+            buckets: manifest
+                .names("buckets")
                 .iter()
                 .map(|(_, name)| name.clone())
                 .collect(),
@@ -74,7 +81,7 @@ pub async fn connect(
         no_wait,
         wait_edge,
         dns_zones: target.zones,
-        tagged_types: crate::kinds::tagged_types(),
+        buckets: target.buckets,
         reads: Default::default(),
         account: Default::default(),
     };
@@ -125,7 +132,11 @@ pub async fn observe(
 ) -> anyhow::Result<Observation> {
     let started = Instant::now();
     let zones = resolve_zones(cx, manifest);
-    let (zones, mut observed) = futures::try_join!(zones, observe_raw(cx, adapters))?;
+    let reads = async {
+        let adapters = in_play(cx, adapters, manifest).await?;
+        observe_raw(cx, &adapters).await
+    };
+    let (zones, mut observed) = futures::try_join!(zones, reads)?;
     let ids = live_ids(&observed);
     let index = logical_index(ids.iter().map(|(id, physical)| (id, physical)));
     read_as_logical(&mut observed, &index);
@@ -137,6 +148,39 @@ pub async fn observe(
         observed,
         elapsed: started.elapsed(),
     })
+}
+
+/// The adapters a command reads: those of the kinds the manifest makes and of the kinds
+/// the stack has live resources of (`aws::tags::live_kinds`), each with the rest of its
+/// kind's (a load balancer's listeners), and the roles'. A stack never reads a service it
+/// has nothing in, so a role holding `edgectl policy`'s permissions can plan it.
+async fn in_play(
+    cx: &Cx,
+    adapters: &[Arc<dyn Adapter>],
+    manifest: &Manifest,
+) -> anyhow::Result<Vec<Arc<dyn Adapter>>> {
+    let mut kinds: std::collections::BTreeSet<String> =
+        desired(manifest, &Env::placeholder(manifest))?
+            .nodes
+            .keys()
+            .map(|id| id.kind().to_string())
+            .collect();
+    kinds.extend(
+        crate::aws::tags::live_kinds(cx)
+            .await
+            .context("cannot list the stack's resources by its tag")?,
+    );
+    // Records in a zone the stack does not own carry no tag: while the manifest writes in
+    // one, its records are read, so that one removed is deleted.
+    if !cx.dns_zones.is_empty() {
+        kinds.insert(crate::aws::ids::RECORD.to_string());
+    }
+    let read = crate::kinds::kinds_in_play(&kinds);
+    Ok(adapters
+        .iter()
+        .filter(|adapter| adapter.kinds().iter().any(|kind| read.contains(kind)))
+        .cloned()
+        .collect())
 }
 
 /// Every adapter's live resources, all at once, with live references still physical ids.

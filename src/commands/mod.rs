@@ -6,6 +6,7 @@ const SCHEMA: &str = include_str!("../../schema/edgectl.schema.json");
 pub mod apply;
 pub mod output;
 pub mod plan;
+pub mod policy;
 pub mod show;
 pub mod signals;
 pub mod status;
@@ -86,6 +87,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::data!("{}", String::from_utf8_lossy(&page));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Policy(args) => policy::run(&cli.global, &args),
         Command::Output(args) => output::run(&cli.global, &args).await,
         Command::Status(args) => status::run(&cli.global, &args).await,
         Command::Destroy(args) => {

@@ -22,6 +22,7 @@ mod lock;
 mod lookalike;
 mod manifests;
 mod network;
+mod policy;
 mod proxy;
 mod references;
 mod rollouts;

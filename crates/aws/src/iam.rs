@@ -133,15 +133,7 @@ fn path(stack: &str) -> String {
     format!("/edgectl/{stack}/")
 }
 
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
+pub use crate::naming::partition;
 
 /// Who may assume an RDS instance's enhanced monitoring role.
 pub const ASSUME_RDS_MONITORING: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"monitoring.rds.amazonaws.com"}}],"Version":"2012-10-17"}"#;

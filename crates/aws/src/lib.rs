@@ -23,6 +23,7 @@ pub mod ids;
 pub mod kind_reads;
 pub mod lock;
 pub mod naming;
+pub mod permissions;
 pub mod resend;
 pub mod tags;
 
@@ -152,9 +153,9 @@ pub struct Cx {
     pub wait_edge: bool,
     /// The Route 53 zones the manifest writes records in, besides those the stack owns.
     pub dns_zones: Vec<String>,
-    /// The registered kinds' resource types the Resource Groups Tagging API lists
-    /// (`tags::tagged`).
-    pub tagged_types: Vec<&'static str>,
+    /// The names of the manifest's buckets: looked for by name besides the tagging API's
+    /// listing, which may not show a bucket made a moment ago.
+    pub buckets: Vec<String>,
     /// Reads several adapters share, made once per command.
     pub reads: Reads,
     /// The account the credentials belong to, once asked ([`account`]).
@@ -212,7 +213,7 @@ impl Cx {
             no_wait: self.no_wait,
             wait_edge: self.wait_edge,
             dns_zones: self.dns_zones.clone(),
-            tagged_types: self.tagged_types.clone(),
+            buckets: self.buckets.clone(),
             reads: self.reads.fresh(),
             account: self.account.clone(),
         }

@@ -49,6 +49,17 @@ pub fn client_token(cx: &Cx, id: &ResourceId, request: &str) -> String {
     hex::encode(&digest[..16])
 }
 
+/// The partition a region is in: its ARNs' second field.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -149,9 +149,10 @@ pub fn name_taken<'a>(
 /// tags.
 pub type Tagged = (ResourceId, String, Vec<(String, String)>);
 
-/// The stack's resources of `kind` among those the Resource Groups Tagging API lists
-/// (the resource types the kinds register, `Cx::tagged_types`, because their own service
-/// lists nothing by tag): one query per command, every kind that needs it sharing it.
+/// The stack's resources of `kind` among those the Resource Groups Tagging API lists by
+/// the stack's tag (for the kinds whose own service lists nothing by tag): one query per
+/// command, of every resource type, which every kind that needs it and [`live_kinds`]
+/// share.
 /// The API is eventually consistent: a resource made a moment ago may be missing, so the
 /// kinds that use it have creates that find their resource again by name or alias.
 pub async fn tagged(cx: &super::Cx, kind: &str) -> Result<Vec<Tagged>, AwsError> {
@@ -165,6 +166,45 @@ pub async fn tagged(cx: &super::Cx, kind: &str) -> Result<Vec<Tagged>, AwsError>
         .filter(|(id, _, _)| id.kind() == kind)
         .cloned()
         .collect())
+}
+
+/// The kinds the stack has live resources of, as the tagging API lists them by its tag:
+/// in its region, and in us-east-1 (CloudFront's distributions and certificates, Route
+/// 53's zones, the dashboards) when that is another. A command reads the kinds its
+/// manifest makes and these, so that a section removed whole is still deleted, and a
+/// role scoped to the stack's kinds (`edgectl policy`) reads nothing else. The API is
+/// eventually consistent: a resource made seconds ago by a run that died may be missing
+/// for a moment, which matters only when the manifest has also dropped its kind since.
+pub async fn live_kinds(cx: &super::Cx) -> Result<std::collections::BTreeSet<String>, AwsError> {
+    let regional = cx
+        .reads
+        .tagged
+        .get_or_try_init(|| query_tagged(cx, &cx.clients.tagging));
+    // us-east-1 is the `aws` partition's; the others have no global twin there.
+    let global_too = cx.region != "us-east-1" && super::naming::partition(&cx.region) == "aws";
+    let listed: Vec<Tagged> = if global_too {
+        let global = cx
+            .reads
+            .tagged_global
+            .get_or_try_init(|| query_tagged(cx, &cx.clients.tagging_global));
+        let (regional, global) = futures::try_join!(regional, global)?;
+        regional.iter().chain(global.iter()).cloned().collect()
+    } else {
+        regional.await?.clone()
+    };
+    let mut kinds: std::collections::BTreeSet<String> = listed
+        .iter()
+        .filter(|(_, arn, _)| !leftover(arn))
+        .map(|(id, _, _)| id.kind().to_string())
+        .collect();
+    kinds.remove("");
+    Ok(kinds)
+}
+
+/// What AWS keeps of a deleted resource with its tags, which is no live resource of its
+/// kind: a database's final snapshot (it copies the instance's tags).
+fn leftover(arn: &str) -> bool {
+    arn.contains(":snapshot:") || arn.contains(":cluster-snapshot:")
 }
 
 /// [`tagged`] in us-east-1 (CloudFront's certificates), one query per command.
@@ -192,12 +232,6 @@ async fn query_tagged(
         .build();
     let pages: Vec<_> = client
         .get_resources()
-        .set_resource_type_filters(Some(
-            cx.tagged_types
-                .iter()
-                .map(|kind| kind.to_string())
-                .collect(),
-        ))
         .tag_filters(filter)
         .into_paginator()
         .send()

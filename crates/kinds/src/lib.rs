@@ -47,12 +47,11 @@ pub struct Registration {
     pub section: &'static dyn Section,
     pub lowering: &'static dyn Lowering,
     pub adapters: fn() -> Vec<Arc<dyn Adapter>>,
-    /// The resource types the Resource Groups Tagging API lists its resources as
-    /// (`cloudwatch:dashboard`), found with the stack's one tagging query.
-    pub tagged: &'static [&'static str],
     /// What its calls answer while AWS settles what they need (`aws::conditions`), which
     /// docs/aws-behaviour.md lists.
     pub conditions: &'static [&'static [crate::aws::conditions::Condition]],
+    /// The IAM permissions its calls need (`aws::permissions`, `edgectl policy`).
+    pub permissions: &'static [&'static [crate::aws::permissions::Permission]],
 }
 
 /// Every kind in this shape. Adding one is a line here.
@@ -119,11 +118,49 @@ pub fn conditions() -> Vec<&'static crate::aws::conditions::Condition> {
     all
 }
 
-/// The resource types the kinds find through the tagging API.
-pub fn tagged_types() -> Vec<&'static str> {
-    ALL.iter()
-        .flat_map(|kind| kind.tagged.iter().copied())
+/// The IAM permissions a stack whose desired or live resources are of `kinds` needs:
+/// what every command calls, the roles' (when it has roles) and each kind's whose
+/// adapters read one of `kinds`.
+pub fn permissions(
+    kinds: &std::collections::BTreeSet<String>,
+) -> Vec<crate::aws::permissions::Permission> {
+    let mut all = crate::aws::permissions::ALWAYS.to_vec();
+    if kinds.contains(crate::aws::ids::ROLE) {
+        all.extend_from_slice(crate::aws::permissions::ROLES);
+    }
+    for kind in ALL {
+        if registered_kinds(kind)
+            .iter()
+            .any(|name| kinds.contains(*name))
+        {
+            all.extend(kind.permissions.iter().copied().flatten());
+        }
+    }
+    all
+}
+
+/// The logical kinds a registration's adapters read (`vpc`, `subnet`, … for the network).
+fn registered_kinds(kind: &Registration) -> Vec<&'static str> {
+    (kind.adapters)()
+        .iter()
+        .flat_map(|adapter| adapter.kinds().iter().copied())
         .collect()
+}
+
+/// The logical kinds read when `kinds` are the manifest's and the live ones: every kind
+/// of each registration one of them is of (a load balancer's listeners and rules with
+/// it), and the roles (which the tagging API does not list).
+pub fn kinds_in_play(
+    kinds: &std::collections::BTreeSet<String>,
+) -> std::collections::BTreeSet<&'static str> {
+    let mut read = std::collections::BTreeSet::from([crate::aws::ids::ROLE]);
+    for kind in ALL {
+        let of_it = registered_kinds(kind);
+        if of_it.iter().any(|name| kinds.contains(*name)) {
+            read.extend(of_it);
+        }
+    }
+    read
 }
 
 #[cfg(test)]

@@ -184,3 +184,16 @@ pub async fn explain_dependency(
         ..error
     }
 }
+
+/// The tags of the EC2 kinds' resources: written by the create that makes one, or on the
+/// stack's own (never the stack's tag put on another's resource).
+pub const TAG_PERMISSIONS: &[crate::permissions::Permission] = &[
+    crate::permissions::Permission {
+        actions: &["ec2:CreateTags"],
+        on: crate::permissions::On::Creating("ec2:CreateAction"),
+    },
+    crate::permissions::Permission {
+        actions: &["ec2:CreateTags", "ec2:DeleteTags"],
+        on: crate::permissions::On::Owned,
+    },
+];

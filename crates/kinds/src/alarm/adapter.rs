@@ -420,6 +420,27 @@ fn observed(
     Ok(Observed::new(id, name, props.into_props()))
 }
 
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "cloudwatch:DescribeAlarms",
+            "cloudwatch:PutMetricAlarm",
+            "cloudwatch:TagResource",
+            "cloudwatch:UntagResource",
+            "cloudwatch:ListTagsForResource",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &["cloudwatch:DeleteAlarms"],
+        on: On::Owned,
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

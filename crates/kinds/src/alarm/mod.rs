@@ -22,10 +22,11 @@ const SECTION: &str = "alarms";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Alarms,
     lowering: &Alarms,
+    // CloudWatch lists alarms by name or prefix, never by tag: found through the tagging
+    // API's listing of the stack.
     adapters: || vec![Arc::new(adapter::AlarmAdapter)],
+    permissions: &[adapter::PERMISSIONS],
     conditions: &[],
-    // CloudWatch lists alarms by name or prefix, never by tag.
-    tagged: &["cloudwatch:alarm"],
 };
 
 struct Alarms;

@@ -977,3 +977,61 @@ pub async fn empty(cx: &Cx, name: &str) -> Result<(), AwsError> {
         .collect::<Result<_, _>>()?;
     super::s3::delete_identifiers(cx, name, identifiers).await
 }
+
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "s3:CreateBucket",
+            "s3:TagResource",
+            "s3:DeleteBucket",
+            "s3:ListBucket",
+            "s3:ListBucketVersions",
+            "s3:ListBucketMultipartUploads",
+            "s3:GetBucketTagging",
+            "s3:PutBucketTagging",
+            "s3:GetBucketPolicy",
+            "s3:PutBucketPolicy",
+            "s3:DeleteBucketPolicy",
+            "s3:GetBucketVersioning",
+            "s3:PutBucketVersioning",
+            "s3:GetBucketWebsite",
+            "s3:PutBucketWebsite",
+            "s3:DeleteBucketWebsite",
+            "s3:GetBucketCORS",
+            "s3:PutBucketCORS",
+            "s3:GetLifecycleConfiguration",
+            "s3:PutLifecycleConfiguration",
+            "s3:GetEncryptionConfiguration",
+            "s3:PutEncryptionConfiguration",
+            "s3:GetBucketOwnershipControls",
+            "s3:PutBucketOwnershipControls",
+            "s3:GetBucketPublicAccessBlock",
+            "s3:PutBucketPublicAccessBlock",
+        ],
+        on: On::Named {
+            kind: "bucket",
+            arn: "arn:{partition}:s3:::{name}",
+        },
+    },
+    Permission {
+        actions: &[
+            "s3:GetObject",
+            "s3:PutObject",
+            "s3:DeleteObject",
+            "s3:DeleteObjectVersion",
+            "s3:AbortMultipartUpload",
+        ],
+        on: On::Named {
+            kind: "bucket",
+            arn: "arn:{partition}:s3:::{name}/*",
+        },
+    },
+    Permission {
+        actions: &["kms:GenerateDataKey", "kms:Decrypt"],
+        on: On::Owned,
+    },
+];

@@ -43,6 +43,8 @@ const SECTION: &str = "buckets";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Buckets,
     lowering: &Buckets,
+    // Found through the tagging API's listing of the stack and the manifest's names,
+    // each one's tags read (S3 lists no tags).
     adapters: || {
         vec![
             Arc::new(adapter::BucketAdapter),
@@ -51,9 +53,8 @@ pub const REGISTRATION: super::Registration = super::Registration {
             Arc::new(invalidation::InvalidationAdapter),
         ]
     },
+    permissions: &[adapter::PERMISSIONS],
     conditions: &[adapter::CONDITIONS, policy::CONDITIONS],
-    // Found by ListBuckets and each bucket's tags (S3 lists no tags).
-    tagged: &[],
 };
 
 struct Buckets;

@@ -260,9 +260,12 @@ pub(super) async fn set_sync_tag(
     put_bucket_tags(cx, bucket, tags).await
 }
 
-/// The stack's buckets in this region, read once per command: one ListBuckets, then one
-/// GetBucketTagging per bucket of the region (S3 has no tag filter on listing),
-/// concurrently. Under a scope (`edgectl sync`), only the scope's buckets, by name, each
+/// The stack's buckets in this region, read once per command: those the tagging API lists
+/// by the stack's tag (S3 has no tag filter on listing, and reading every bucket's tags
+/// would cost a call per bucket of the account, and a permission on each), then each
+/// one's tags, read afresh (the tagging API may lag behind a tag written a moment ago:
+/// a bucket's sync state is one), concurrently; and the manifest's buckets by their names
+/// (`Cx::buckets`), which the listing may not show yet when they were made a moment ago. Under a scope (`edgectl sync`), only the scope's buckets, by name, each
 /// refused when it is missing or not the stack's.
 pub async fn owned_buckets(cx: &Cx) -> Result<&[OwnedBucket], AwsError> {
     reads(cx)
@@ -278,28 +281,18 @@ pub async fn owned_buckets(cx: &Cx) -> Result<&[OwnedBucket], AwsError> {
 }
 
 async fn listed_buckets(cx: &Cx) -> Result<Vec<OwnedBucket>, AwsError> {
-    let listed = cx
-        .clients
-        .s3
-        .list_buckets()
-        .bucket_region(&cx.region)
-        .max_buckets(10_000)
-        .send()
-        .await
-        .aws("ListBuckets")?;
-    let names: Vec<String> = listed
-        .buckets()
-        .iter()
-        // Older endpoints ignore the region filter: check it where the answer says.
-        .filter(|bucket| {
-            bucket
-                .bucket_region()
-                .is_none_or(|region| region == cx.region)
-        })
-        .filter_map(|bucket| bucket.name().map(str::to_string))
+    let listed: Vec<String> = tags::tagged(cx, BUCKET)
+        .await?
+        .into_iter()
+        .filter_map(|(_, arn, _)| arn.rsplit(":::").next().map(str::to_string))
         .collect();
+    // Each name once, and whether only the manifest names it.
+    let mut names: BTreeMap<String, bool> = listed.into_iter().map(|name| (name, false)).collect();
+    for name in &cx.buckets {
+        names.entry(name.clone()).or_insert(true);
+    }
     let found: Vec<Option<OwnedBucket>> = stream::iter(names)
-        .map(|name| async move {
+        .map(|(name, only_named)| async move {
             let tags = match bucket_tags(cx, &name).await {
                 Ok(tags) => tags,
                 // Deleted between the listing and now, or another region's bucket.
@@ -307,6 +300,10 @@ async fn listed_buckets(cx: &Cx) -> Result<Vec<OwnedBucket>, AwsError> {
                     if error.kind == ErrorKind::NotFound
                         || error.code.as_deref() == Some("PermanentRedirect") =>
                 {
+                    return Ok(None);
+                }
+                // A name the manifest gives that another account has: its create says so.
+                Err(error) if only_named && error.code.as_deref() == Some("AccessDenied") => {
                     return Ok(None);
                 }
                 Err(error) => return Err(error),

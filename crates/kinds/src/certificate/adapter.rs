@@ -450,3 +450,25 @@ impl crate::engine::kind::Kind for ValidationAdapter {
         Ok(())
     }
 }
+
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "acm:ListCertificates",
+            "acm:DescribeCertificate",
+            "acm:RequestCertificate",
+            "acm:AddTagsToCertificate",
+            "acm:RemoveTagsFromCertificate",
+            "acm:ListTagsForCertificate",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &["acm:DeleteCertificate"],
+        on: On::Owned,
+    },
+];

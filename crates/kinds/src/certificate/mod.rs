@@ -24,16 +24,16 @@ const SECTION: &str = "certificates";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Certificates,
     lowering: &Certificates,
+    // ACM lists nothing by tag: found through the tagging API's listing of the stack, in
+    // its region and in us-east-1.
     adapters: || {
         vec![
             Arc::new(adapter::CertificateAdapter),
             Arc::new(adapter::ValidationAdapter),
         ]
     },
+    permissions: &[adapter::PERMISSIONS],
     conditions: &[],
-    // ACM lists nothing by tag: the service alone, as moto knows it (certificates are its
-    // only taggable resources), in the stack's region and us-east-1.
-    tagged: &["acm"],
 };
 
 struct Certificates;

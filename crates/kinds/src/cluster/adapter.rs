@@ -248,3 +248,37 @@ impl crate::engine::kind::Kind for ClusterAdapter {
         Ok(())
     }
 }
+
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "ecs:ListClusters",
+            "ecs:DescribeClusters",
+            "ecs:CreateCluster",
+            "ecs:PutClusterCapacityProviders",
+            "ecs:UpdateClusterSettings",
+            "ecs:ListTagsForResource",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &["ecs:DeleteCluster"],
+        on: On::Owned,
+    },
+    Permission {
+        actions: &["iam:CreateServiceLinkedRole"],
+        on: On::ServiceLinked("ecs.amazonaws.com"),
+    },
+    Permission {
+        actions: &["ecs:TagResource"],
+        on: On::Creating("ecs:CreateAction"),
+    },
+    Permission {
+        actions: &["ecs:TagResource", "ecs:UntagResource"],
+        on: On::Owned,
+    },
+];

@@ -26,10 +26,10 @@ const SECTION: &str = "clusters";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Clusters,
     lowering: &Clusters,
-    adapters: || vec![Arc::new(adapter::ClusterAdapter)],
-    conditions: &[adapter::CONDITIONS],
     // Found by ListClusters and DescribeClusters (tags come with it).
-    tagged: &[],
+    adapters: || vec![Arc::new(adapter::ClusterAdapter)],
+    permissions: &[adapter::PERMISSIONS],
+    conditions: &[adapter::CONDITIONS],
 };
 
 struct Clusters;

@@ -311,6 +311,28 @@ fn from_json(json: &serde_json::Value) -> Value {
     }
 }
 
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "cloudwatch:GetDashboard",
+            "cloudwatch:ListDashboards",
+            "cloudwatch:PutDashboard",
+            "cloudwatch:TagResource",
+            "cloudwatch:UntagResource",
+            "cloudwatch:ListTagsForResource",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &["cloudwatch:DeleteDashboards"],
+        on: On::Owned,
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

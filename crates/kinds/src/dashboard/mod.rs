@@ -26,8 +26,8 @@ pub const REGISTRATION: super::Registration = super::Registration {
     section: &Dashboards,
     lowering: &Dashboards,
     adapters: || vec![Arc::new(adapter::DashboardAdapter)],
+    permissions: &[adapter::PERMISSIONS],
     conditions: &[],
-    tagged: &["cloudwatch:dashboard"],
 };
 
 pub fn dashboard_id(key: &str) -> ResourceId {

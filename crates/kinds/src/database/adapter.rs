@@ -697,6 +697,75 @@ async fn wait_available(
     .await
 }
 
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "rds:DescribeDBInstances",
+            "rds:DescribeDBEngineVersions",
+            "rds:DescribeDBSubnetGroups",
+            "rds:DescribeDBParameterGroups",
+            "rds:DescribeDBParameters",
+            "rds:ListTagsForResource",
+            "rds:CreateDBInstance",
+            "rds:ModifyDBInstance",
+            "rds:CreateDBSubnetGroup",
+            "rds:ModifyDBSubnetGroup",
+            "rds:CreateDBParameterGroup",
+            "rds:ModifyDBParameterGroup",
+            "rds:ResetDBParameterGroup",
+            "rds:AddTagsToResource",
+            "rds:RemoveTagsFromResource",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeAvailabilityZones",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &[
+            "rds:DeleteDBInstance",
+            "rds:DeleteDBSubnetGroup",
+            "rds:DeleteDBParameterGroup",
+        ],
+        on: On::Owned,
+    },
+    // A managed master password: RDS makes and removes its secret (`rds!…`) with the
+    // caller's rights.
+    Permission {
+        actions: &[
+            "secretsmanager:CreateSecret",
+            "secretsmanager:TagResource",
+            "secretsmanager:RotateSecret",
+            "secretsmanager:DeleteSecret",
+            "secretsmanager:DescribeSecret",
+        ],
+        on: On::Stack("arn:{partition}:secretsmanager:{region}:*:secret:rds!*"),
+    },
+    Permission {
+        actions: &["iam:CreateServiceLinkedRole"],
+        on: On::ServiceLinked("rds.amazonaws.com"),
+    },
+    // A database encrypted with the stack's key: RDS holds a grant on it.
+    Permission {
+        actions: &["kms:CreateGrant", "kms:DescribeKey"],
+        on: On::Owned,
+    },
+    // A deleted database's final snapshot, made by DeleteDBInstance (untagged until then).
+    Permission {
+        actions: &[
+            "rds:DeleteDBInstance",
+            "rds:CreateDBSnapshot",
+            "rds:AddTagsToResource",
+        ],
+        on: On::Stack("arn:{partition}:rds:{region}:*:snapshot:*"),
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,6 +31,7 @@ const SECTION: &str = "databases";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Databases,
     lowering: &Databases,
+    // Found by DescribeDBInstances (tags come with it) and the groups' listings.
     adapters: || {
         vec![
             Arc::new(subnet_group::SubnetGroupAdapter),
@@ -38,9 +39,8 @@ pub const REGISTRATION: super::Registration = super::Registration {
             Arc::new(adapter::InstanceAdapter),
         ]
     },
+    permissions: &[adapter::PERMISSIONS],
     conditions: &[adapter::CONDITIONS],
-    // Found by DescribeDBInstances (tags come with it) and the groups' listings.
-    tagged: &[],
 };
 
 struct Databases;

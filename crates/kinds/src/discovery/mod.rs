@@ -24,15 +24,15 @@ const SECTION: &str = "namespaces";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Namespaces,
     lowering: &Namespaces,
+    // Found by their own listing: Cloud Map lists its namespaces, whose tags are read.
     adapters: || {
         vec![
             Arc::new(namespace::NamespaceAdapter),
             Arc::new(service::DiscoveryAdapter),
         ]
     },
-    // Found by their own listing: Cloud Map lists its namespaces, whose tags are read.
+    permissions: &[PERMISSIONS],
     conditions: &[],
-    tagged: &[],
 };
 
 struct Namespaces;
@@ -103,3 +103,50 @@ impl Lowering for Namespaces {
         lower::desired(&discovered.namespaces, &discovered.services, manifest)
     }
 }
+
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "servicediscovery:ListNamespaces",
+            "servicediscovery:GetNamespace",
+            "servicediscovery:ListServices",
+            "servicediscovery:GetService",
+            "servicediscovery:GetOperation",
+            "servicediscovery:CreatePrivateDnsNamespace",
+            "servicediscovery:UpdatePrivateDnsNamespace",
+            "servicediscovery:CreateService",
+            "servicediscovery:UpdateService",
+            "servicediscovery:TagResource",
+            "servicediscovery:UntagResource",
+            "servicediscovery:ListTagsForResource",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &[
+            "servicediscovery:DeleteNamespace",
+            "servicediscovery:DeleteService",
+        ],
+        on: On::Owned,
+    },
+    Permission {
+        actions: &[
+            "route53:GetHostedZone",
+            "route53:CreateHostedZone",
+            "route53:DeleteHostedZone",
+            "route53:ListHostedZonesByName",
+            "route53:ChangeResourceRecordSets",
+            "route53:ListResourceRecordSets",
+            "route53:GetChange",
+            "route53:AssociateVPCWithHostedZone",
+            "route53:DisassociateVPCFromHostedZone",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeRegions",
+        ],
+        on: On::Any,
+    },
+];

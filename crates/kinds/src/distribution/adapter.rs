@@ -757,3 +757,41 @@ impl crate::engine::kind::Kind for DistributionAdapter {
         delete(op, observed).await
     }
 }
+
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "cloudfront:ListDistributions",
+            "cloudfront:GetDistribution",
+            "cloudfront:GetDistributionConfig",
+            "cloudfront:CreateDistribution",
+            "cloudfront:CreateDistributionWithTags",
+            "cloudfront:UpdateDistribution",
+            "cloudfront:TagResource",
+            "cloudfront:UntagResource",
+            "cloudfront:ListTagsForResource",
+            "cloudfront:ListOriginAccessControls",
+            "cloudfront:GetOriginAccessControl",
+            "cloudfront:CreateOriginAccessControl",
+            "cloudfront:UpdateOriginAccessControl",
+            "cloudfront:CreateInvalidation",
+            "cloudfront:GetInvalidation",
+            "elasticloadbalancing:DescribeLoadBalancers",
+            "acm:DescribeCertificate",
+            "wafv2:GetWebACL",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &["cloudfront:DeleteDistribution"],
+        on: On::Owned,
+    },
+    Permission {
+        actions: &["cloudfront:DeleteOriginAccessControl"],
+        on: On::Any,
+    },
+];

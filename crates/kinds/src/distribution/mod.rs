@@ -29,16 +29,16 @@ const SECTION: &str = "distributions";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Distributions,
     lowering: &Distributions,
+    // Found by CloudFront's listing and each one's tags (`aws::cloudfront::owned`); the
+    // Origin Access Controls by their descriptions.
     adapters: || {
         vec![
             Arc::new(adapter::DistributionAdapter),
             Arc::new(origin_access_control::OriginAccessControlAdapter),
         ]
     },
+    permissions: &[adapter::PERMISSIONS],
     conditions: &[adapter::CONDITIONS],
-    // Found by CloudFront's listing and each one's tags (`aws::cloudfront::owned`); the
-    // Origin Access Controls by their descriptions.
-    tagged: &[],
 };
 
 struct Distributions;

@@ -245,6 +245,62 @@ impl crate::engine::kind::Kind for FileSystemAdapter {
     }
 }
 
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "elasticfilesystem:DescribeFileSystems",
+            "elasticfilesystem:DescribeMountTargets",
+            "elasticfilesystem:DescribeMountTargetSecurityGroups",
+            "elasticfilesystem:DescribeAccessPoints",
+            "elasticfilesystem:DescribeBackupPolicy",
+            "elasticfilesystem:DescribeLifecycleConfiguration",
+            "elasticfilesystem:CreateFileSystem",
+            "elasticfilesystem:UpdateFileSystem",
+            "elasticfilesystem:CreateMountTarget",
+            "elasticfilesystem:ModifyMountTargetSecurityGroups",
+            "elasticfilesystem:CreateAccessPoint",
+            "elasticfilesystem:PutBackupPolicy",
+            "elasticfilesystem:PutLifecycleConfiguration",
+            "elasticfilesystem:TagResource",
+            "elasticfilesystem:UntagResource",
+            "elasticfilesystem:ListTagsForResource",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &[
+            "elasticfilesystem:DeleteFileSystem",
+            "elasticfilesystem:DeleteMountTarget",
+            "elasticfilesystem:DeleteAccessPoint",
+        ],
+        on: On::Owned,
+    },
+    Permission {
+        actions: &[
+            "ec2:DescribeSubnets",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeNetworkInterfaceAttribute",
+            "ec2:CreateNetworkInterface",
+            "ec2:DeleteNetworkInterface",
+            "ec2:ModifyNetworkInterfaceAttribute",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &["iam:CreateServiceLinkedRole"],
+        on: On::ServiceLinked("elasticfilesystem.amazonaws.com"),
+    },
+    // A file system encrypted with the stack's key: EFS holds a grant on it.
+    Permission {
+        actions: &["kms:CreateGrant", "kms:DescribeKey"],
+        on: On::Owned,
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

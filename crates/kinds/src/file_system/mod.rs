@@ -30,6 +30,7 @@ const SECTION: &str = "file_systems";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &FileSystems,
     lowering: &FileSystems,
+    // Found by DescribeFileSystems, whose answer carries the tags.
     adapters: || {
         vec![
             Arc::new(adapter::FileSystemAdapter),
@@ -37,9 +38,8 @@ pub const REGISTRATION: super::Registration = super::Registration {
             Arc::new(access_point::AccessPointAdapter),
         ]
     },
+    permissions: &[adapter::PERMISSIONS],
     conditions: &[],
-    // Found by DescribeFileSystems, whose answer carries the tags.
-    tagged: &[],
 };
 
 struct FileSystems;

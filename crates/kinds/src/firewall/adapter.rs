@@ -936,3 +936,36 @@ async fn active(op: &OpCx<'_>, balancer: &str) -> Result<(), AwsError> {
     })
     .await
 }
+
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "wafv2:ListWebACLs",
+            "wafv2:ListIPSets",
+            "wafv2:GetWebACL",
+            "wafv2:GetIPSet",
+            "wafv2:GetWebACLForResource",
+            "wafv2:CreateWebACL",
+            "wafv2:UpdateWebACL",
+            "wafv2:CreateIPSet",
+            "wafv2:UpdateIPSet",
+            "wafv2:AssociateWebACL",
+            "wafv2:DisassociateWebACL",
+            "wafv2:TagResource",
+            "wafv2:UntagResource",
+            "wafv2:ListTagsForResource",
+            "wafv2:ListResourcesForWebACL",
+            "elasticloadbalancing:DescribeLoadBalancers",
+            "elasticloadbalancing:SetWebACL",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &["wafv2:DeleteWebACL", "wafv2:DeleteIPSet"],
+        on: On::Owned,
+    },
+];

@@ -23,6 +23,7 @@ const SECTION: &str = "firewalls";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Firewalls,
     lowering: &Firewalls,
+    // Found by listing both scopes and reading each one's tags.
     adapters: || {
         vec![
             Arc::new(adapter::FirewallAdapter),
@@ -30,10 +31,8 @@ pub const REGISTRATION: super::Registration = super::Registration {
             Arc::new(adapter::AssociationAdapter),
         ]
     },
+    permissions: &[adapter::PERMISSIONS],
     conditions: &[adapter::CONDITIONS],
-    // Found by listing both scopes and reading each one's tags: moto's tagging API does
-    // not list WAFv2.
-    tagged: &[],
 };
 
 struct Firewalls;

@@ -547,6 +547,41 @@ async fn create_alias(op: &OpCx<'_>, alias: &str, key: &str) -> Result<(), AwsEr
     }
 }
 
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "kms:ListAliases",
+            "kms:CreateKey",
+            "kms:CreateAlias",
+            "kms:DeleteAlias",
+            "kms:TagResource",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &[
+            "kms:DescribeKey",
+            "kms:GetKeyPolicy",
+            "kms:PutKeyPolicy",
+            "kms:GetKeyRotationStatus",
+            "kms:EnableKeyRotation",
+            "kms:DisableKeyRotation",
+            "kms:EnableKey",
+            "kms:UpdateKeyDescription",
+            "kms:ListResourceTags",
+            "kms:TagResource",
+            "kms:UntagResource",
+            "kms:ScheduleKeyDeletion",
+            "kms:CancelKeyDeletion",
+        ],
+        on: On::Owned,
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

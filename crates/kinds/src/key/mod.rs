@@ -24,10 +24,10 @@ const SECTION: &str = "keys";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Keys,
     lowering: &Keys,
+    // KMS lists no keys by tag; the tagging API's listing of the stack does.
     adapters: || vec![Arc::new(adapter::KeyAdapter)],
+    permissions: &[adapter::PERMISSIONS],
     conditions: &[adapter::CONDITIONS],
-    // KMS lists no keys by tag; the tagging API does.
-    tagged: &["kms:key"],
 };
 
 struct Keys;

@@ -316,3 +316,54 @@ async fn create_load_balancer(op: &OpCx<'_>, desired: &Desired) -> Result<String
     }
     Ok(arn)
 }
+
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "elasticloadbalancing:DescribeLoadBalancers",
+            "elasticloadbalancing:DescribeLoadBalancerAttributes",
+            "elasticloadbalancing:DescribeListeners",
+            "elasticloadbalancing:DescribeRules",
+            "elasticloadbalancing:DescribeTags",
+            "elasticloadbalancing:CreateLoadBalancer",
+            "elasticloadbalancing:ModifyLoadBalancerAttributes",
+            "elasticloadbalancing:SetSecurityGroups",
+            "elasticloadbalancing:SetSubnets",
+            "elasticloadbalancing:CreateListener",
+            "elasticloadbalancing:ModifyListener",
+            "elasticloadbalancing:DeleteListener",
+            "elasticloadbalancing:CreateRule",
+            "elasticloadbalancing:ModifyRule",
+            "elasticloadbalancing:DeleteRule",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeInternetGateways",
+            "acm:DescribeCertificate",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &["elasticloadbalancing:DeleteLoadBalancer"],
+        on: On::Owned,
+    },
+    Permission {
+        actions: &["iam:CreateServiceLinkedRole"],
+        on: On::ServiceLinked("elasticloadbalancing.amazonaws.com"),
+    },
+    Permission {
+        actions: &["elasticloadbalancing:AddTags"],
+        on: On::Creating("elasticloadbalancing:CreateAction"),
+    },
+    Permission {
+        actions: &[
+            "elasticloadbalancing:AddTags",
+            "elasticloadbalancing:RemoveTags",
+        ],
+        on: On::Owned,
+    },
+];

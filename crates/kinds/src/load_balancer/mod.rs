@@ -29,6 +29,8 @@ const SECTION: &str = "load_balancers";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &LoadBalancers,
     lowering: &LoadBalancers,
+    // Found by DescribeLoadBalancers and DescribeTags, the listeners and rules through
+    // them (`aws::elbv2`).
     adapters: || {
         vec![
             Arc::new(adapter::LoadBalancerAdapter),
@@ -36,10 +38,8 @@ pub const REGISTRATION: super::Registration = super::Registration {
             Arc::new(listener_rule::ListenerRuleAdapter),
         ]
     },
+    permissions: &[adapter::PERMISSIONS],
     conditions: &[listener::CONDITIONS],
-    // Found by DescribeLoadBalancers and DescribeTags, the listeners and rules through
-    // them (`aws::elbv2`).
-    tagged: &[],
 };
 
 struct LoadBalancers;

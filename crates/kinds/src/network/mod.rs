@@ -39,6 +39,7 @@ const SECTION: &str = "network";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Network,
     lowering: &Network,
+    // Found by EC2's own reads, filtered on the stack's tag.
     adapters: || {
         vec![
             Arc::new(vpc::VpcAdapter),
@@ -50,9 +51,8 @@ pub const REGISTRATION: super::Registration = super::Registration {
             Arc::new(vpc_endpoint::VpcEndpointAdapter),
         ]
     },
+    permissions: &[PERMISSIONS, crate::aws::ec2::TAG_PERMISSIONS],
     conditions: &[],
-    // Found by EC2's own reads, filtered on the stack's tag.
-    tagged: &[],
 };
 
 struct Network;
@@ -113,6 +113,63 @@ impl Lowering for Network {
         Some(parts)
     }
 }
+
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "ec2:DescribeVpcs",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeInternetGateways",
+            "ec2:DescribeNatGateways",
+            "ec2:DescribeRouteTables",
+            "ec2:DescribeAddresses",
+            "ec2:DescribeVpcAttribute",
+            "ec2:DescribeVpcEndpoints",
+            "ec2:DescribeAvailabilityZones",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribePrefixLists",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &[
+            "ec2:CreateVpc",
+            "ec2:CreateSubnet",
+            "ec2:CreateInternetGateway",
+            "ec2:CreateNatGateway",
+            "ec2:CreateRouteTable",
+            "ec2:CreateVpcEndpoint",
+            "ec2:AllocateAddress",
+            "ec2:AttachInternetGateway",
+            "ec2:AssociateRouteTable",
+            "ec2:CreateRoute",
+            "ec2:ReplaceRoute",
+            "ec2:ModifySubnetAttribute",
+            "ec2:ModifyVpcAttribute",
+            "ec2:ModifyVpcEndpoint",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &[
+            "ec2:DeleteVpc",
+            "ec2:DeleteSubnet",
+            "ec2:DeleteInternetGateway",
+            "ec2:DetachInternetGateway",
+            "ec2:DeleteNatGateway",
+            "ec2:DeleteRouteTable",
+            "ec2:DisassociateRouteTable",
+            "ec2:DeleteRoute",
+            "ec2:DeleteVpcEndpoints",
+            "ec2:ReleaseAddress",
+        ],
+        on: On::Owned,
+    },
+];
 
 #[cfg(test)]
 mod tests {

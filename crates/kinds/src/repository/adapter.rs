@@ -337,3 +337,35 @@ fn mutability(immutable: bool) -> ImageTagMutability {
         ImageTagMutability::Mutable
     }
 }
+
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "ecr:DescribeRepositories",
+            "ecr:ListTagsForResource",
+            "ecr:CreateRepository",
+            "ecr:TagResource",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &[
+            "ecr:DeleteRepository",
+            "ecr:GetLifecyclePolicy",
+            "ecr:PutLifecyclePolicy",
+            "ecr:DeleteLifecyclePolicy",
+            "ecr:PutImageScanningConfiguration",
+            "ecr:PutImageTagMutability",
+            "ecr:TagResource",
+            "ecr:UntagResource",
+        ],
+        on: On::Named {
+            kind: "repository",
+            arn: "arn:{partition}:ecr:{region}:*:repository/{name}",
+        },
+    },
+];

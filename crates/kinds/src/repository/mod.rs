@@ -24,10 +24,10 @@ const SECTION: &str = "repositories";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Repositories,
     lowering: &Repositories,
-    adapters: || vec![Arc::new(adapter::RepositoryAdapter)],
-    conditions: &[adapter::CONDITIONS],
     // Found by DescribeRepositories and each one's tags.
-    tagged: &[],
+    adapters: || vec![Arc::new(adapter::RepositoryAdapter)],
+    permissions: &[adapter::PERMISSIONS],
+    conditions: &[adapter::CONDITIONS],
 };
 
 struct Repositories;

@@ -402,3 +402,38 @@ async fn restore(op: &OpCx<'_>, desired: &Desired, name: &str) -> Result<Option<
     }
     Ok(Some(arn))
 }
+
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "secretsmanager:ListSecrets",
+            "secretsmanager:GetRandomPassword",
+            "secretsmanager:CreateSecret",
+            "secretsmanager:TagResource",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &[
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:UpdateSecret",
+            "secretsmanager:DeleteSecret",
+            "secretsmanager:RestoreSecret",
+            "secretsmanager:TagResource",
+            "secretsmanager:UntagResource",
+        ],
+        on: On::Named {
+            kind: "secret",
+            arn: "arn:{partition}:secretsmanager:{region}:*:secret:{name}-??????",
+        },
+    },
+    Permission {
+        actions: &["kms:GenerateDataKey", "kms:Decrypt"],
+        on: On::Owned,
+    },
+];

@@ -24,10 +24,10 @@ const SECTION: &str = "secrets";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Secrets,
     lowering: &Secrets,
-    adapters: || vec![Arc::new(adapter::SecretAdapter)],
-    conditions: &[],
     // Found by ListSecrets filtered on the stack's tag.
-    tagged: &[],
+    adapters: || vec![Arc::new(adapter::SecretAdapter)],
+    permissions: &[adapter::PERMISSIONS],
+    conditions: &[],
 };
 
 struct Secrets;

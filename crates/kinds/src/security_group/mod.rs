@@ -22,10 +22,10 @@ const SECTION: &str = "security_groups";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &SecurityGroups,
     lowering: &SecurityGroups,
-    adapters: || vec![Arc::new(adapter::SecurityGroupAdapter)],
-    conditions: &[adapter::CONDITIONS],
     // Found by DescribeSecurityGroups filtered on the stack's tag.
-    tagged: &[],
+    adapters: || vec![Arc::new(adapter::SecurityGroupAdapter)],
+    permissions: &[adapter::PERMISSIONS, crate::aws::ec2::TAG_PERMISSIONS],
+    conditions: &[adapter::CONDITIONS],
 };
 
 struct SecurityGroups;

@@ -476,3 +476,144 @@ fn observed_service(
     }
     Ok(Some(resource))
 }
+
+use crate::aws::permissions::{On, Permission};
+
+/// What the service's log group is written with, checked against its ARN with or without
+/// the `:*` (IAM uses both, by action).
+const LOG_GROUP_WRITES: &[&str] = &[
+    "logs:CreateLogGroup",
+    "logs:DeleteLogGroup",
+    "logs:PutRetentionPolicy",
+    "logs:DeleteRetentionPolicy",
+    "logs:AssociateKmsKey",
+    "logs:DisassociateKmsKey",
+    "logs:TagResource",
+    "logs:UntagResource",
+    "logs:TagLogGroup",
+];
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "ecs:ListClusters",
+            "ecs:DescribeClusters",
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "ecs:CreateService",
+            "ecs:UpdateService",
+            "ecs:RegisterTaskDefinition",
+            "ecs:DeregisterTaskDefinition",
+            "ecs:DescribeTaskDefinition",
+            "ecs:ListTaskDefinitionFamilies",
+            "ecs:ListTaskDefinitions",
+            "ecs:ListTasks",
+            "ecs:DescribeTasks",
+            "ecs:ListTagsForResource",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &["ecs:DeleteService"],
+        on: On::Owned,
+    },
+    Permission {
+        actions: &[
+            "elasticloadbalancing:CreateTargetGroup",
+            "elasticloadbalancing:DescribeTargetGroups",
+            "elasticloadbalancing:DescribeTargetGroupAttributes",
+            "elasticloadbalancing:ModifyTargetGroup",
+            "elasticloadbalancing:ModifyTargetGroupAttributes",
+            "elasticloadbalancing:DescribeTags",
+            "elasticloadbalancing:DescribeLoadBalancers",
+            "elasticloadbalancing:DescribeListeners",
+            "elasticloadbalancing:DescribeRules",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &["elasticloadbalancing:DeleteTargetGroup"],
+        on: On::Owned,
+    },
+    Permission {
+        actions: &[
+            "logs:DescribeLogGroups",
+            "logs:ListTagsForResource",
+            "logs:ListTagsLogGroup",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: LOG_GROUP_WRITES,
+        on: On::Named {
+            kind: "log_group",
+            arn: "arn:{partition}:logs:{region}:*:log-group:{name}",
+        },
+    },
+    // The same, on the ARN most of these are checked against (the group's, with `:*`).
+    Permission {
+        actions: LOG_GROUP_WRITES,
+        on: On::Named {
+            kind: "log_group",
+            arn: "arn:{partition}:logs:{region}:*:log-group:{name}:*",
+        },
+    },
+    Permission {
+        actions: &["logs:GetLogEvents"],
+        on: On::Named {
+            kind: "log_group",
+            arn: "arn:{partition}:logs:{region}:*:log-group:{name}:*",
+        },
+    },
+    Permission {
+        actions: &[
+            "application-autoscaling:RegisterScalableTarget",
+            "application-autoscaling:DeregisterScalableTarget",
+            "application-autoscaling:DescribeScalableTargets",
+            "application-autoscaling:DescribeScalingPolicies",
+            "application-autoscaling:PutScalingPolicy",
+            "application-autoscaling:DeleteScalingPolicy",
+            "application-autoscaling:TagResource",
+            "application-autoscaling:ListTagsForResource",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &["iam:CreateServiceLinkedRole"],
+        on: On::ServiceLinked("ecs.amazonaws.com"),
+    },
+    Permission {
+        actions: &["iam:CreateServiceLinkedRole"],
+        on: On::ServiceLinked("ecs.application-autoscaling.amazonaws.com"),
+    },
+    // A target tracking policy's alarms, which Application Auto Scaling makes and removes
+    // with the caller's rights (untagged).
+    Permission {
+        actions: &[
+            "cloudwatch:PutMetricAlarm",
+            "cloudwatch:DescribeAlarms",
+            "cloudwatch:DeleteAlarms",
+        ],
+        on: On::Any,
+    },
+    // Tags: written when a resource is made, or changed on the stack's own.
+    Permission {
+        actions: &["ecs:TagResource"],
+        on: On::Creating("ecs:CreateAction"),
+    },
+    Permission {
+        actions: &["elasticloadbalancing:AddTags"],
+        on: On::Creating("elasticloadbalancing:CreateAction"),
+    },
+    Permission {
+        actions: &[
+            "ecs:TagResource",
+            "ecs:UntagResource",
+            "elasticloadbalancing:AddTags",
+            "elasticloadbalancing:RemoveTags",
+        ],
+        on: On::Owned,
+    },
+];

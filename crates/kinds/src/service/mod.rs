@@ -42,6 +42,9 @@ const SECTION: &str = "services";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Services,
     lowering: &Services,
+    // Found by their own listings: ECS's of the stack's clusters (`aws::ecs::services`),
+    // task definitions by family, log groups under their prefixes, scaling by service,
+    // target groups with the load balancers' reads.
     adapters: || {
         vec![
             Arc::new(log_group::LogGroupAdapter),
@@ -51,16 +54,13 @@ pub const REGISTRATION: super::Registration = super::Registration {
             Arc::new(target_group::TargetGroupAdapter),
         ]
     },
+    permissions: &[adapter::PERMISSIONS],
     conditions: &[
         log_group::CONDITIONS,
         task_definition::CONDITIONS,
         adapter::CONDITIONS,
         scaling::CONDITIONS,
     ],
-    // Found by their own listings: ECS's of the stack's clusters (`aws::ecs::services`),
-    // task definitions by family, log groups under their prefixes, scaling by service,
-    // target groups with the load balancers' reads.
-    tagged: &[],
 };
 
 struct Services;

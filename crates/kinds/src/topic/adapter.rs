@@ -340,3 +340,35 @@ impl crate::engine::kind::Kind for SubscriptionAdapter {
         }
     }
 }
+
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &["sns:ListTopics", "sns:CreateTopic", "sns:TagResource"],
+        on: On::Any,
+    },
+    Permission {
+        actions: &[
+            "sns:GetTopicAttributes",
+            "sns:SetTopicAttributes",
+            "sns:DeleteTopic",
+            "sns:Subscribe",
+            "sns:ListSubscriptionsByTopic",
+            "sns:TagResource",
+            "sns:UntagResource",
+            "sns:ListTagsForResource",
+        ],
+        on: On::Named {
+            kind: "topic",
+            arn: "arn:{partition}:sns:{region}:*:{name}",
+        },
+    },
+    Permission {
+        actions: &["sns:Unsubscribe", "sns:GetSubscriptionAttributes"],
+        // IAM names no resource for these: any, in the stack's regions.
+        on: On::Any,
+    },
+];

@@ -22,16 +22,15 @@ const SECTION: &str = "topics";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Topics,
     lowering: &Topics,
+    // Found through the tagging API's listing of the stack (`aws::tags::tagged`).
     adapters: || {
         vec![
             Arc::new(adapter::TopicAdapter),
             Arc::new(adapter::SubscriptionAdapter),
         ]
     },
-    // The service alone: topics are its only taggable resources, and moto's tagging API
-    // knows no `sns:topic`.
+    permissions: &[adapter::PERMISSIONS],
     conditions: &[],
-    tagged: &["sns"],
 };
 
 struct Topics;

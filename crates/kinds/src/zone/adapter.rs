@@ -926,6 +926,32 @@ async fn submit(op: &OpCx<'_>, zone: &str, changes: Vec<Change>) -> Result<(), A
     }
 }
 
+use crate::aws::permissions::{On, Permission};
+
+/// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
+/// `policy` test runs each shipped manifest with no more than these.
+pub const PERMISSIONS: &[Permission] = &[
+    Permission {
+        actions: &[
+            "route53:ListHostedZones",
+            "route53:GetHostedZone",
+            "route53:CreateHostedZone",
+            "route53:UpdateHostedZoneComment",
+            "route53:ListResourceRecordSets",
+            "route53:ChangeResourceRecordSets",
+            "route53:GetChange",
+            "route53:ChangeTagsForResource",
+            "route53:ListTagsForResource",
+            "route53:ListTagsForResources",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &["route53:DeleteHostedZone"],
+        on: On::Any,
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,16 +24,16 @@ const SECTION: &str = "zones";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Zones,
     lowering: &Zones,
+    // Found by ListHostedZones (a zone is the stack's by its caller reference) and the
+    // record sets of the zones in scope (a record by its TXT marker).
     adapters: || {
         vec![
             Arc::new(adapter::ZoneAdapter),
             Arc::new(adapter::RecordAdapter),
         ]
     },
+    permissions: &[adapter::PERMISSIONS],
     conditions: &[],
-    // Found by ListHostedZones (a zone is the stack's by its caller reference) and the
-    // record sets of the zones in scope (a record by its TXT marker).
-    tagged: &[],
 };
 
 struct Zones;
