@@ -126,8 +126,7 @@ pub async fn run_saved(
             stack: &document.stack,
             region: Some(&document.region),
             zones: document.manifest.dns_zones.clone(),
-            // A saved plan's buckets are found by the tagging API's listing alone.
-            buckets: Vec::new(),
+            buckets: document.manifest.buckets.clone(),
         },
         options.timeout,
         options.no_wait,

@@ -86,6 +86,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
             source: &manifest.source,
             environment: manifest.environment.as_deref(),
             dns_zones: pipeline::Target::from(&manifest).zones,
+            buckets: pipeline::Target::from(&manifest).buckets,
             outputs: crate::lower::outputs(&manifest, &observation.env, &crate::kinds::lowerings())
                 .into_iter()
                 .map(|(output, value)| planfile::SavedOutput {

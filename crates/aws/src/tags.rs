@@ -201,10 +201,19 @@ pub async fn live_kinds(cx: &super::Cx) -> Result<std::collections::BTreeSet<Str
     Ok(kinds)
 }
 
-/// What AWS keeps of a deleted resource with its tags, which is no live resource of its
-/// kind: a database's final snapshot (it copies the instance's tags).
+/// What AWS keeps with its tags of what the stack made, which is no live resource of a
+/// kind: a database's final snapshot (it copies the instance's tags), a task definition's
+/// revision (deregistered ones stay, and a service's live ones come with the service, its
+/// log group and target group), a task (a stopped one is listed for a while).
 fn leftover(arn: &str) -> bool {
-    arn.contains(":snapshot:") || arn.contains(":cluster-snapshot:")
+    [
+        ":snapshot:",
+        ":cluster-snapshot:",
+        ":task-definition/",
+        ":task/",
+    ]
+    .iter()
+    .any(|part| arn.contains(part))
 }
 
 /// [`tagged`] in us-east-1 (CloudFront's certificates), one query per command.

@@ -55,6 +55,10 @@ pub struct ManifestInfo {
     /// The Route 53 zones the manifest writes records in (read by `apply PLANFILE`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns_zones: Vec<String>,
+    /// The manifest's buckets' names (read by `apply PLANFILE`: a bucket made a moment
+    /// ago is found by its name before the tagging API lists it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buckets: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -147,6 +151,7 @@ pub struct Origin<'a> {
     pub environment: Option<&'a str>,
     pub outputs: Vec<SavedOutput>,
     pub dns_zones: Vec<String>,
+    pub buckets: Vec<String>,
 }
 
 /// BLAKE3 of a live resource as read (physical id, fields, details).
@@ -240,6 +245,7 @@ pub fn build(
             blake3: origin.source.digest.clone(),
             environment: origin.environment.map(str::to_string),
             dns_zones: origin.dns_zones.clone(),
+            buckets: origin.buckets.clone(),
         },
         variables,
         summary: Summary {
@@ -739,6 +745,7 @@ mod tests {
             environment: None,
             outputs: Vec::new(),
             dns_zones: Vec::new(),
+            buckets: Vec::new(),
         };
         build(
             &plan,

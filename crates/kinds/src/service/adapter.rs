@@ -596,7 +596,7 @@ pub const PERMISSIONS: &[Permission] = &[
             "cloudwatch:DescribeAlarms",
             "cloudwatch:DeleteAlarms",
         ],
-        on: On::Any,
+        on: On::Stack("arn:{partition}:cloudwatch:{region}:*:alarm:TargetTracking-*"),
     },
     // Tags: written when a resource is made, or changed on the stack's own.
     Permission {
