@@ -438,6 +438,14 @@ async fn revoke(
 
 use crate::aws::permissions::{On, Permission};
 
+/// What a group's rules are changed with.
+const RULE_ACTIONS: &[&str] = &[
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupEgress",
+];
+
 /// The IAM permissions this kind's calls need (`edgectl policy`); the suite's
 /// `policy` test runs each shipped manifest with no more than these.
 pub const PERMISSIONS: &[Permission] = &[
@@ -452,13 +460,17 @@ pub const PERMISSIONS: &[Permission] = &[
         on: On::Any,
     },
     Permission {
-        actions: &[
-            "ec2:AuthorizeSecurityGroupIngress",
-            "ec2:AuthorizeSecurityGroupEgress",
-            "ec2:RevokeSecurityGroupIngress",
-            "ec2:RevokeSecurityGroupEgress",
-            "ec2:DeleteSecurityGroup",
-        ],
+        actions: RULE_ACTIONS,
         on: On::Owned,
+    },
+    Permission {
+        actions: &["ec2:DeleteSecurityGroup"],
+        on: On::Owned,
+    },
+    // A rule made or removed is a resource of its own to IAM, untagged: its group's tag
+    // (above) is what holds these to the stack's groups.
+    Permission {
+        actions: RULE_ACTIONS,
+        on: On::Stack("arn:{partition}:ec2:{region}:*:security-group-rule/*"),
     },
 ];
