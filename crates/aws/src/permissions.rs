@@ -231,7 +231,8 @@ pub fn policy<'a>(permissions: impl IntoIterator<Item = &'a Permission>, scope: 
         let actions: std::collections::BTreeSet<String> = actions
             .into_iter()
             .map(|action| {
-                let any = resources == ["*"];
+                // Never IAM's: its `List*` would reach users and their access keys.
+                let any = resources == ["*"] && !action.starts_with("iam:");
                 match action.split_once(':') {
                     Some((service, verb)) if any && verb.starts_with("Describe") => {
                         format!("{service}:Describe*")
@@ -371,7 +372,7 @@ mod tests {
             find("AnyInTheStacksRegions")["Condition"]["StringEquals"]["aws:RequestedRegion"],
             json!(["eu-west-1"])
         );
-        assert_eq!(find("AnyGlobal")["Action"], json!(["iam:List*"]));
+        assert_eq!(find("AnyGlobal")["Action"], json!(["iam:ListRoles"]));
         assert!(find("AnyGlobal").get("Condition").is_none());
         assert_eq!(
             find("OwnedByTheStackInTheStacksRegions")["Condition"]["StringEquals"]["aws:ResourceTag/edgectl:stack"],
