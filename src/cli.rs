@@ -73,6 +73,12 @@ pub enum Command {
     /// stack: the actions its kinds call, scoped to its names, its ownership tag and its
     /// regions. Never calls AWS
     Policy(ManifestArgs),
+    /// Take over live resources the manifest describes but the stack does not own yet
+    /// (made by CloudFormation, CDK, Terraform or by hand): shows each resource of the
+    /// manifest and the live one it would take, found by name (or, for what has none, by
+    /// where it sits), and the changes the next apply would then make; on confirmation it
+    /// tags them as the stack's and changes nothing else
+    Adopt(AdoptArgs),
     /// Remove the stack's lock left by a run that died (`apply`, `destroy` and `sync`
     /// hold it while they run); says who held it and asks first
     Unlock(UnlockArgs),
@@ -148,6 +154,32 @@ pub struct PlanArgs {
     /// current task definition, as `apply --redeploy` makes (repeatable)
     #[arg(long, value_name = "SERVICE")]
     pub redeploy: Vec<String>,
+
+    /// Also show what `edgectl adopt` would take over: for each resource the plan
+    /// creates, the live one of its name not owned by the stack, and the plan once it is
+    #[arg(long, conflicts_with_all = ["out", "json", "format"])]
+    pub adopt: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+
+    /// Adopt only these resources, by their ids as plans show them (`cluster.main`);
+    /// `ID=PHYSICAL` names the live resource to take (`vpc.main=vpc-0abc12`), where
+    /// several would match or it has another name. Without ids, every one found
+    #[arg(value_name = "ID[=PHYSICAL]")]
+    pub ids: Vec<String>,
+
+    /// Adopt without asking; required when stdin is not a terminal (CI)
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// When another run holds the stack's lock, wait this long for it (e.g. 5m) instead
+    /// of failing at once
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -1,5 +1,6 @@
 //! The pipeline the commands share: manifest -> desired graph -> observe -> diff.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,8 @@ use crate::aws::errors::AwsResultExt;
 use crate::aws::{Adapter, Clients, Cx, PhysicalIds, adapter_for};
 use crate::engine::diff::{self, Plan};
 use crate::engine::graph::Graph;
-use crate::engine::model::Observed;
+use crate::engine::kind::Found;
+use crate::engine::model::{Observed, ResourceId};
 use crate::lower::Env;
 use crate::manifest::{Manifest, Zones};
 
@@ -386,6 +388,165 @@ fn force_deployment(
     plan.steps
         .sort_by(|a, b| (&a.id, a.action).cmp(&(&b.id, b.action)));
     Ok(())
+}
+
+/// What `edgectl adopt` found for one resource of the manifest.
+pub struct Adoption {
+    pub id: ResourceId,
+    pub found: Found,
+}
+
+/// `edgectl adopt` (and `plan --adopt`): what each kind finds live, not the stack's yet,
+/// for the resources `plan` creates — only those `pins` names when it names any, each at
+/// the physical id it gives, if it gives one. Found in the graph's order, so that what
+/// sits in a resource found (a subnet in a VPC) is looked for where that one is; what
+/// sits in a resource that is not found is not looked for (it is created with it).
+pub async fn find_adoptions(
+    cx: &Cx,
+    adapters: &[Arc<dyn Adapter>],
+    graph: &Graph,
+    plan: &Plan,
+    observed: &[Observed],
+    pins: &BTreeMap<ResourceId, Option<String>>,
+) -> anyhow::Result<Vec<Adoption>> {
+    let creates: BTreeSet<ResourceId> = plan
+        .steps
+        .iter()
+        .filter(|step| step.action == diff::Action::Create)
+        .map(|step| step.id.clone())
+        .collect();
+    for id in pins.keys() {
+        if !graph.nodes.contains_key(id) {
+            anyhow::bail!(
+                "`{id}` is not a resource of the manifest (`edgectl plan` lists their ids)"
+            );
+        }
+        if !creates.contains(id) {
+            anyhow::bail!("`{id}` is the stack's already: there is nothing to adopt for it");
+        }
+    }
+    let physical = physical_ids(observed);
+    let mut pending: BTreeSet<ResourceId> = creates
+        .into_iter()
+        .filter(|id| pins.is_empty() || pins.contains_key(id))
+        .collect();
+    let mut skipped: BTreeSet<ResourceId> = BTreeSet::new();
+    let mut adoptions = Vec::new();
+    while !pending.is_empty() {
+        let waits_for = |id: &ResourceId| {
+            graph.nodes[id]
+                .deps()
+                .into_iter()
+                .map(|dep| dep.id.owner())
+                .filter(|dep| dep != id)
+                .collect::<Vec<_>>()
+        };
+        // The graph has no cycle: something is always ready.
+        let ready: Vec<ResourceId> = pending
+            .iter()
+            .filter(|id| waits_for(id).iter().all(|dep| !pending.contains(dep)))
+            .cloned()
+            .collect();
+        let finds = ready.iter().map(|id| {
+            let physical = &physical;
+            let skipped = &skipped;
+            let waits = waits_for(id);
+            async move {
+                // In what is created anyway, nothing of it can be live.
+                if waits.iter().any(|dep| skipped.contains(dep)) {
+                    return Ok(Found::Nothing);
+                }
+                let Some(adapter) = adapter_for(adapters, id) else {
+                    return Ok(Found::Unsupported);
+                };
+                let made = std::sync::OnceLock::new();
+                let op = crate::aws::OpCx {
+                    cx,
+                    id,
+                    physical,
+                    wait: false,
+                    report: &|_| {},
+                    made: &made,
+                };
+                let pin = pins.get(id).and_then(Option::as_deref);
+                adapter
+                    .find(&op, &graph.nodes[id], pin)
+                    .await
+                    .with_context(|| format!("cannot look for a live resource for `{id}`"))
+            }
+        });
+        let found = futures::future::try_join_all(finds).await?;
+        for (id, found) in ready.into_iter().zip(found) {
+            pending.remove(&id);
+            match &found {
+                Found::Live { observed, .. } => {
+                    physical.set(&id, observed.physical_id.clone());
+                    for (name, value) in &observed.attributes {
+                        physical.set(&id.attribute(name), value.clone());
+                    }
+                }
+                Found::Nothing | Found::Unsupported | Found::Refused(_) => {
+                    skipped.insert(id.clone());
+                }
+            }
+            adoptions.push(Adoption { id, found });
+        }
+    }
+    adoptions.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(adoptions)
+}
+
+/// The live state as it reads once `adoptions` are the stack's: what they found, under
+/// the ids they would take, their references read as logical ids.
+pub fn with_adopted(observation: &Observation, adoptions: &[Adoption]) -> Observation {
+    let mut observed = observation.observed.clone();
+    let mut adopted: Vec<Observed> = adoptions
+        .iter()
+        .filter_map(|adoption| match &adoption.found {
+            Found::Live { observed, .. } => Some(observed.clone()),
+            _ => None,
+        })
+        .collect();
+    let known = live_ids(observed.iter().chain(adopted.iter()));
+    let index = logical_index(known.iter().map(|(id, physical)| (id, physical)));
+    read_as_logical(&mut adopted, &index);
+    observed.extend(adopted);
+    Observation {
+        env: observation.env.clone(),
+        observed,
+        elapsed: observation.elapsed,
+    }
+}
+
+/// An adoption the next apply would undo: a resource found whose live settings the
+/// manifest can only reach by replacing it (deleting what was just adopted). Said per
+/// resource with the fields at fault, to be settled in the manifest before adopting.
+pub fn replaced_after_adoption(plan: &Plan, adoptions: &[Adoption]) -> Vec<(ResourceId, String)> {
+    let adopted: BTreeSet<&ResourceId> = adoptions
+        .iter()
+        .filter(|adoption| matches!(adoption.found, Found::Live { .. }))
+        .map(|adoption| &adoption.id)
+        .collect();
+    plan.steps
+        .iter()
+        .filter(|step| step.action == diff::Action::Replace && adopted.contains(&step.id))
+        .map(|step| {
+            let fields: Vec<String> = step
+                .changes
+                .iter()
+                .filter(|change| change.forces_replacement)
+                .map(|change| format!("`{}` (live {}, manifest {})", change.field, change.old, change.new))
+                .collect();
+            (
+                step.id.clone(),
+                format!(
+                    "the next apply would replace it, deleting what was adopted: {} cannot change in place. Write the live value in the manifest, or leave `{}` out (`edgectl adopt -f FILE ID...` adopts only the ids named)",
+                    fields.join(", "),
+                    step.id
+                ),
+            )
+        })
+        .collect()
 }
 
 /// Every refusal the adapters give, before anything changes: to the deletions in `plan`

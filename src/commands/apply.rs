@@ -462,9 +462,15 @@ fn capitalise(word: &str) -> String {
 /// Asks for `yes`; the read runs off the runtime's threads, so a signal at the prompt
 /// stops the run (and releases the lock) without waiting for an answer.
 async fn confirm(verb: &str, stack: &str) -> anyhow::Result<bool> {
-    crate::say!(
-        "\nDo you want to {verb} these changes to stack `{stack}`? Only `yes` is accepted: "
-    );
+    ask(&format!(
+        "Do you want to {verb} these changes to stack `{stack}`?"
+    ))
+    .await
+}
+
+/// Asks `question` on stderr; true when the answer read from stdin is `yes`.
+pub async fn ask(question: &str) -> anyhow::Result<bool> {
+    crate::say!("\n{question} Only `yes` is accepted: ");
     std::io::stderr().flush()?;
     let answer = tokio::task::spawn_blocking(|| {
         let mut answer = String::new();

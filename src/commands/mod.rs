@@ -3,6 +3,7 @@
 /// The manifest's JSON Schema (`edgectl schema`), kept true by `tests/it/schema.rs`.
 const SCHEMA: &str = include_str!("../../schema/edgectl.schema.json");
 
+pub mod adopt;
 pub mod apply;
 pub mod output;
 pub mod plan;
@@ -69,6 +70,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sync::run(&cli.global, options).await
         }
         Command::Unlock(args) => unlock::run(&cli.global, &args).await,
+        Command::Adopt(args) => adopt::run(&cli.global, &args).await,
         Command::Completions(args) => {
             let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();

@@ -37,6 +37,26 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
     let observation = observation?;
     let account = account.context("cannot tell which account the plan is for")?;
     let plan = pipeline::plan(&adapters, Some(&manifest), &observation, &args.redeploy)?;
+    if args.adopt {
+        let adoptions = super::adopt::preview(
+            global,
+            &session,
+            &adapters,
+            &manifest,
+            &observation,
+            &Default::default(),
+        )
+        .await?;
+        super::print_calls(global, &session);
+        let adoptable = adoptions
+            .iter()
+            .any(|adoption| matches!(adoption.found, crate::engine::kind::Found::Live { .. }));
+        return Ok(if args.detailed_exitcode && (adoptable || !plan.is_empty()) {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     let place = super::place(&session.cx.region, manifest.environment.as_deref());
     match format {
         PlanFormat::Text => super::print_plan(global, &plan, &manifest.stack, &place),

@@ -9,6 +9,7 @@ use edgectl_base::text;
 use edgectl_engine as engine;
 
 pub mod access;
+pub mod adopt;
 pub mod calls;
 pub mod cloudfront;
 pub mod conditions;
@@ -69,6 +70,9 @@ pub struct Clients {
     /// (CloudFront's).
     pub wafv2: aws_sdk_wafv2::Client,
     pub wafv2_global: aws_sdk_wafv2::Client,
+    /// CloudFormation: only read, by `edgectl adopt`, to tell whether a stack still
+    /// manages what it would take over.
+    pub cloudformation: aws_sdk_cloudformation::Client,
 }
 
 /// A client of `$krate` in us-east-1, whatever the stack's region.
@@ -136,6 +140,7 @@ impl Clients {
             tagging_global: global_client!(aws_sdk_resourcegroupstagging, config, counter),
             wafv2: client!(aws_sdk_wafv2, config, counter),
             wafv2_global: global_client!(aws_sdk_wafv2, config, counter),
+            cloudformation: client!(aws_sdk_cloudformation, config, counter),
         }
     }
 }

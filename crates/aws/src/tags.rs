@@ -124,6 +124,7 @@ pub fn name_taken<'a>(
     tags: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Option<String> {
     let tags: BTreeMap<&str, &str> = tags.into_iter().collect();
+    let adoptable = !tags.contains_key(STACK_TAG);
     let owner = match (tags.get(STACK_TAG), tags.get(ID_TAG)) {
         (Some(theirs), Some(their_id)) if *theirs == stack && *their_id == id.to_string() => {
             return None;
@@ -140,8 +141,12 @@ pub fn name_taken<'a>(
             None => "it has no edgectl tags: someone made it outside this stack".to_string(),
         },
     };
+    let adopt = match adoptable {
+        true => format!(", or take it over with `edgectl adopt -f FILE {id}` (where edgectl adopts its kind)"),
+        false => String::new(),
+    };
     Some(format!(
-        "{what} already exists and {owner}; edgectl never changes or deletes what it did not create. Give `{id}` another `name` in the manifest, or remove the existing one yourself (adopting it into the stack is not supported yet)"
+        "{what} already exists and {owner}; edgectl never changes or deletes what it did not create. Give `{id}` another `name` in the manifest, or remove the existing one yourself{adopt}"
     ))
 }
 
@@ -341,6 +346,14 @@ macro_rules! tagging_by_arn {
     };
 }
 pub use crate::tagging_by_arn;
+
+/// `edgectl adopt`'s one write: the stack's ownership tags on `resource`, which `op`'s
+/// resource takes over (its other tags stay as they are until the next apply).
+pub async fn adopt(service: &impl Tagging, resource: &str, op: &crate::OpCx<'_>) -> Result<(), AwsError> {
+    service
+        .tag(resource, create_tags(&op.cx.stack, op.id, &BTreeMap::new()))
+        .await
+}
 
 /// Brings `resource`'s managed tags from `old` to `new` (ownership tags are not managed,
 /// so never touched), each call sent only when it has something to send.

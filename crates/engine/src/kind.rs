@@ -96,11 +96,56 @@ pub trait Kind: Send + Sync {
 
     async fn delete(&self, op: &OpCx<'_, Self::Cx>, observed: &Observed) -> Result<(), Error>;
 
+    /// `edgectl adopt`: the live resource that `desired` would take over, one the stack
+    /// does not own yet, found where AWS keeps the name the manifest gives it (a cluster's
+    /// name) or, for what has none, by where it sits (a subnet's CIDR in its VPC, `op`
+    /// resolving the references to what was found before it), or at `pin`, the physical
+    /// id the user named. Read as `observe` reads the stack's, under `desired`'s id.
+    async fn find(
+        &self,
+        _op: &OpCx<'_, Self::Cx>,
+        _desired: &Desired,
+        _pin: Option<&str>,
+    ) -> Result<Found, Error> {
+        Ok(Found::Unsupported)
+    }
+
+    /// Takes over what [`Kind::find`] found: writes the stack's ownership marks on it, and
+    /// nothing else (the next apply makes its changes). Safe to run again.
+    async fn adopt(&self, op: &OpCx<'_, Self::Cx>, _found: &Observed) -> Result<(), Error> {
+        Err(Error::new(
+            ErrorKind::Other,
+            "adopt",
+            format!("`{}`'s kind cannot be adopted", op.id),
+        ))
+    }
+
     /// The error an operation ends with, once the walk gives up on it, told with what
     /// only a read can say (which network interfaces still hold a subnet).
     async fn explain(&self, _cx: &Self::Cx, _step: &Step, error: Error) -> Error {
         error
     }
+}
+
+/// What [`Kind::find`] found for a resource of the manifest.
+#[derive(Clone, Debug)]
+pub enum Found {
+    /// Nothing: the resource is created as usual.
+    Nothing,
+    /// A live resource to take over (`what` names it as a person would: "ECS cluster
+    /// `web`"), read under the desired resource's id.
+    Live {
+        observed: Observed,
+        what: String,
+        /// What the user should know before taking it over (a CloudFormation stack that
+        /// retains it still lists it).
+        note: Option<String>,
+    },
+    /// A live resource that must not be taken over, and why (another stack's, one a live
+    /// CloudFormation stack still manages, several that match).
+    Refused(String),
+    /// The kind cannot be adopted (an IAM role, whose path is the stack's): created as usual.
+    Unsupported,
 }
 
 /// The kind that handles a logical id.

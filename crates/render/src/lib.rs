@@ -13,6 +13,7 @@ pub use edgectl_base::text::visible;
 
 pub mod planfile;
 
+pub mod adopt;
 pub mod github;
 pub mod markdown;
 pub mod plan;

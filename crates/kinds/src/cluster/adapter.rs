@@ -13,6 +13,7 @@ use crate::aws::errors::{AwsError, AwsResultExt, built};
 use crate::aws::ids::CLUSTER as KIND;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed};
 use crate::engine::typed::Properties as _;
 
@@ -103,6 +104,39 @@ pub const CONDITIONS: &[Condition] = &[
 
 const CLUSTER_UPDATE: Duration = Duration::from_secs(10 * 60);
 
+/// A live cluster as the stack's `id`.
+fn read(cluster: &aws_sdk_ecs::types::Cluster, id: crate::engine::model::ResourceId) -> Result<Observed, AwsError> {
+    let pairs = tag_pairs(cluster.tags());
+    let insights = cluster.settings().iter().any(|setting| {
+        setting.name() == Some(&ClusterSettingName::ContainerInsights)
+            && matches!(setting.value(), Some("enabled" | "enhanced"))
+    });
+    let name = cluster
+        .cluster_name()
+        .ok_or_else(|| AwsError::missing("DescribeClusters", "clusterName"))?;
+    let arn = cluster
+        .cluster_arn()
+        .ok_or_else(|| AwsError::missing("DescribeClusters", "clusterArn"))?;
+    let props = ClusterProps {
+        name: name.to_string(),
+        container_insights: insights,
+        capacity_providers: cluster.capacity_providers().iter().cloned().collect(),
+        default_strategy: cluster
+            .default_capacity_provider_strategy()
+            .iter()
+            .map(|item| Strategy {
+                provider: item.capacity_provider().to_string(),
+                weight: item.weight().into(),
+                base: item.base().into(),
+            })
+            .collect(),
+        tags: tags::observed_tag_map(pairs.iter().copied()),
+    };
+    let mut resource = Observed::new(id, arn, props.into_props());
+    resource.extra.insert("name".into(), name.to_string());
+    Ok(resource)
+}
+
 #[async_trait]
 impl crate::engine::kind::Kind for ClusterAdapter {
     type Cx = Cx;
@@ -118,36 +152,28 @@ impl crate::engine::kind::Kind for ClusterAdapter {
             let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
                 continue;
             };
-            let insights = cluster.settings().iter().any(|setting| {
-                setting.name() == Some(&ClusterSettingName::ContainerInsights)
-                    && matches!(setting.value(), Some("enabled" | "enhanced"))
-            });
-            let name = cluster
-                .cluster_name()
-                .ok_or_else(|| AwsError::missing("DescribeClusters", "clusterName"))?;
-            let arn = cluster
-                .cluster_arn()
-                .ok_or_else(|| AwsError::missing("DescribeClusters", "clusterArn"))?;
-            let props = ClusterProps {
-                name: name.to_string(),
-                container_insights: insights,
-                capacity_providers: cluster.capacity_providers().iter().cloned().collect(),
-                default_strategy: cluster
-                    .default_capacity_provider_strategy()
-                    .iter()
-                    .map(|item| Strategy {
-                        provider: item.capacity_provider().to_string(),
-                        weight: item.weight().into(),
-                        base: item.base().into(),
-                    })
-                    .collect(),
-                tags: tags::observed_tag_map(pairs.iter().copied()),
-            };
-            let mut resource = Observed::new(id, arn, props.into_props());
-            resource.extra.insert("name".into(), name.to_string());
-            out.push(resource);
+            out.push(read(cluster, id)?);
         }
         Ok(out)
+    }
+
+    /// A cluster of the manifest's name (or the one `pin` names, by name or ARN).
+    async fn find(&self, op: &OpCx<'_>, desired: &Desired, pin: Option<&str>) -> Result<Found, AwsError> {
+        let props = ClusterProps::from_props(&desired.props)?;
+        let wanted = pin.unwrap_or(&props.name);
+        let clusters = crate::aws::ecs::clusters(op.cx).await?;
+        let Some(cluster) = clusters.iter().find(|cluster| {
+            cluster.cluster_name() == Some(wanted) || cluster.cluster_arn() == Some(wanted)
+        }) else {
+            return Ok(Found::Nothing);
+        };
+        let observed = read(cluster, op.id.clone())?;
+        let what = format!("ECS cluster `{}`", observed.extra["name"]);
+        crate::aws::adopt::found(op.cx, op.id, what, tag_pairs(cluster.tags()), observed).await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        tags::adopt(&op.cx.clients.ecs, &found.physical_id, op).await
     }
 
     /// `CreateCluster` answers with the existing cluster of the name (moto overwrites it):

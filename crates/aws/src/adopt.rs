@@ -1,0 +1,151 @@
+//! `edgectl adopt`: whether a live resource a kind found for the manifest may be taken
+//! over. Not when its tags say another edgectl stack (or another resource of this one)
+//! owns it, nor while a live CloudFormation stack manages it without retaining it: the
+//! stack's next update or deletion would undo or delete what edgectl then owns.
+
+use std::collections::BTreeMap;
+
+use super::errors::{AwsError, AwsResultExt as _};
+use super::tags::{ID_TAG, STACK_TAG};
+use crate::engine::kind::Found;
+use crate::engine::model::{Observed, ResourceId};
+
+/// The tags CloudFormation puts on what its stacks make (users cannot write `aws:` tags).
+const CFN_STACK_ID: &str = "aws:cloudformation:stack-id";
+const CFN_STACK_NAME: &str = "aws:cloudformation:stack-name";
+const CFN_LOGICAL_ID: &str = "aws:cloudformation:logical-id";
+
+/// What `find` found, `what` naming it ("ECS cluster `web`") and `tags` its live tags:
+/// [`Found::Live`] when it may be taken over, [`Found::Refused`] with why and what to do.
+pub async fn found<'a>(
+    cx: &super::Cx,
+    id: &ResourceId,
+    what: String,
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+    observed: Observed,
+) -> Result<Found, AwsError> {
+    let tags: BTreeMap<&str, &str> = tags.into_iter().collect();
+    match (tags.get(STACK_TAG), tags.get(ID_TAG)) {
+        (Some(theirs), Some(their_id)) if *theirs == cx.stack && *their_id == id.to_string() => {}
+        (Some(theirs), Some(their_id)) if *theirs == cx.stack => {
+            return Ok(Found::Refused(format!(
+                "{what} is this stack's `{their_id}` already"
+            )));
+        }
+        (Some(theirs), _) => {
+            return Ok(Found::Refused(format!(
+                "{what} belongs to edgectl stack `{theirs}`: remove it from that stack's manifest with `retain: true` first"
+            )));
+        }
+        _ => {}
+    }
+    let note = match (tags.get(CFN_STACK_ID), tags.get(CFN_LOGICAL_ID)) {
+        (Some(stack_id), Some(logical)) => {
+            let name = tags.get(CFN_STACK_NAME).copied().unwrap_or(stack_id);
+            match cloudformation(cx, stack_id, logical).await? {
+                Managed::No => None,
+                Managed::Retained => Some(format!(
+                    "CloudFormation stack `{name}` still lists it as `{logical}`, with DeletionPolicy Retain: remove it from that template (or delete the stack) once adopted"
+                )),
+                Managed::Yes => {
+                    return Ok(Found::Refused(format!(
+                        "{what} is managed by CloudFormation stack `{name}` (as `{logical}`), whose next update or deletion would change or delete it. Give `{logical}` `DeletionPolicy: Retain` in that template (CDK: `removalPolicy: RemovalPolicy.RETAIN`) and deploy it, then adopt; afterwards remove it from the template or delete the stack, which leaves it in place"
+                    )));
+                }
+            }
+        }
+        _ => None,
+    };
+    Ok(Found::Live {
+        observed,
+        what,
+        note,
+    })
+}
+
+/// Whether a CloudFormation stack manages a resource it made.
+#[derive(Debug, PartialEq)]
+enum Managed {
+    /// The stack is gone, or no longer has the resource (removed with `Retain`).
+    No,
+    /// The stack has it, and its template says `DeletionPolicy: Retain`.
+    Retained,
+    Yes,
+}
+
+async fn cloudformation(cx: &super::Cx, stack_id: &str, logical: &str) -> Result<Managed, AwsError> {
+    let client = &cx.clients.cloudformation;
+    let resource = client
+        .describe_stack_resource()
+        .stack_name(stack_id)
+        .logical_resource_id(logical)
+        .send()
+        .await
+        .aws("DescribeStackResource");
+    let status = match resource {
+        Ok(answer) => answer
+            .stack_resource_detail()
+            .and_then(|detail| detail.resource_status())
+            .map(|status| status.as_str().to_string()),
+        // A deleted stack, or a resource no longer in it: "Stack with id … does not exist",
+        // "Resource … does not exist for stack …".
+        Err(error)
+            if error.code.as_deref() == Some("ValidationError")
+                && error.message.contains("does not exist") =>
+        {
+            return Ok(Managed::No);
+        }
+        Err(error) => return Err(error),
+    };
+    // A stack deleted with the resource retained lists it as DELETE_SKIPPED.
+    if matches!(
+        status.as_deref(),
+        Some("DELETE_COMPLETE" | "DELETE_SKIPPED")
+    ) {
+        return Ok(Managed::No);
+    }
+    let template = client
+        .get_template()
+        .stack_name(stack_id)
+        .send()
+        .await
+        .aws("GetTemplate")?;
+    Ok(
+        if retained(template.template_body().unwrap_or_default(), logical) {
+            Managed::Retained
+        } else {
+            Managed::Yes
+        },
+    )
+}
+
+/// Whether a template (JSON or YAML, which reads JSON) gives `logical` a deletion policy
+/// that keeps the resource when the stack lets go of it.
+fn retained(template: &str, logical: &str) -> bool {
+    let Ok(documents) = yaml_rust2::YamlLoader::load_from_str(template) else {
+        return false;
+    };
+    documents.first().is_some_and(|document| {
+        matches!(
+            document["Resources"][logical]["DeletionPolicy"].as_str(),
+            Some("Retain" | "RetainExceptOnCreate")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retained;
+
+    #[test]
+    fn a_deletion_policy_of_retain_is_read_from_json_and_yaml_templates() {
+        let json = r#"{"Resources":{"Vpc":{"Type":"AWS::EC2::VPC","DeletionPolicy":"Retain"},"Sg":{"Type":"AWS::EC2::SecurityGroup","DeletionPolicy":"Delete"}}}"#;
+        assert!(retained(json, "Vpc"));
+        assert!(!retained(json, "Sg"));
+        assert!(!retained(json, "Missing"));
+        let yaml = "Resources:\n  Cluster:\n    Type: AWS::ECS::Cluster\n    DeletionPolicy: RetainExceptOnCreate\n    Properties:\n      ClusterName: !Ref Name\n  Other:\n    Type: AWS::ECS::Cluster\n";
+        assert!(retained(yaml, "Cluster"));
+        assert!(!retained(yaml, "Other"));
+        assert!(!retained("not: [a template", "Cluster"));
+    }
+}
