@@ -111,6 +111,9 @@ applied by scripts/moto-venv right after installing the pinned version.
    (GetResources: "the resource types that support tagging"; Route 53's and CloudFront's
    from us-east-1). edgectl reads only the kinds a stack has resources of, found by its
    tag with that API. Patch: list them, with their tags, filtered as the others.
+24. The Resource Groups Tagging API fails (500) once the account holds an ECS cluster made
+   without tags (its tags are None); AWS's lists the rest. Accounts edgectl adopts from
+   hold such clusters. Patch: a cluster without tags has none.
 """
 import pathlib
 import sys
@@ -1145,6 +1148,15 @@ PATCHES.append(
 
         # Connect Campaigns v1
         if self.connectcampaigns_backend:""",
+    )
+)
+
+# edgectl patch 24: a cluster without tags (see the docstring).
+PATCHES.append(
+    (
+        root / "resourcegroupstaggingapi/models.py",
+        """                tags = format_tag_keys(cluster.tags, ["key", "value"])  # type: ignore[arg-type]""",
+        """                tags = format_tag_keys(cluster.tags or [], ["key", "value"])  # type: ignore[arg-type]  # edgectl patch 24""",
     )
 )
 

@@ -14,7 +14,7 @@ use crate::aws::{Adapter, Clients, Cx, PhysicalIds, adapter_for};
 use crate::engine::diff::{self, Plan};
 use crate::engine::graph::Graph;
 use crate::engine::kind::Found;
-use crate::engine::model::{Observed, ResourceId};
+use crate::engine::model::{Observed, ResourceId, Value};
 use crate::lower::Env;
 use crate::manifest::{Manifest, Zones};
 
@@ -426,74 +426,128 @@ pub async fn find_adoptions(
         }
     }
     let physical = physical_ids(observed);
+    let find = |id: ResourceId, pin: Option<String>| {
+        let physical = &physical;
+        async move {
+            let Some(adapter) = adapter_for(adapters, &id) else {
+                return Ok((id, Found::Unsupported));
+            };
+            let made = std::sync::OnceLock::new();
+            let op = crate::aws::OpCx {
+                cx,
+                id: &id,
+                physical,
+                wait: false,
+                report: &|_| {},
+                made: &made,
+            };
+            let found = match adapter.find(&op, &graph.nodes[&id], pin.as_deref()).await {
+                // What it sits in was not found: it is created with it.
+                Err(error) if error.operation == "resolve" => Found::Nothing,
+                found => {
+                    found.with_context(|| format!("cannot look for a live resource for `{id}`"))?
+                }
+            };
+            Ok::<_, anyhow::Error>((id, found))
+        }
+    };
+    let known = |found: &Found| {
+        if let Found::Live { observed, .. } = found {
+            physical.set(&observed.id, observed.physical_id.clone());
+            for (name, value) in &observed.attributes {
+                physical.set(&observed.id.attribute(name), value.clone());
+            }
+        }
+    };
     let mut pending: BTreeSet<ResourceId> = creates
         .into_iter()
         .filter(|id| pins.is_empty() || pins.contains_key(id))
         .collect();
-    let mut skipped: BTreeSet<ResourceId> = BTreeSet::new();
-    let mut adoptions = Vec::new();
+    let mut adoptions: BTreeMap<ResourceId, Found> = BTreeMap::new();
     while !pending.is_empty() {
-        let waits_for = |id: &ResourceId| {
-            graph.nodes[id]
-                .deps()
-                .into_iter()
-                .map(|dep| dep.id.owner())
-                .filter(|dep| dep != id)
-                .collect::<Vec<_>>()
-        };
         // The graph has no cycle: something is always ready.
         let ready: Vec<ResourceId> = pending
             .iter()
-            .filter(|id| waits_for(id).iter().all(|dep| !pending.contains(dep)))
+            .filter(|id| {
+                graph.nodes[*id]
+                    .deps()
+                    .iter()
+                    .all(|dep| &dep.id.owner() == *id || !pending.contains(&dep.id.owner()))
+            })
             .cloned()
             .collect();
-        let finds = ready.iter().map(|id| {
-            let physical = &physical;
-            let skipped = &skipped;
-            let waits = waits_for(id);
-            async move {
-                // In what is created anyway, nothing of it can be live.
-                if waits.iter().any(|dep| skipped.contains(dep)) {
-                    return Ok(Found::Nothing);
-                }
-                let Some(adapter) = adapter_for(adapters, id) else {
-                    return Ok(Found::Unsupported);
-                };
-                let made = std::sync::OnceLock::new();
-                let op = crate::aws::OpCx {
-                    cx,
-                    id,
-                    physical,
-                    wait: false,
-                    report: &|_| {},
-                    made: &made,
-                };
-                let pin = pins.get(id).and_then(Option::as_deref);
-                adapter
-                    .find(&op, &graph.nodes[id], pin)
-                    .await
-                    .with_context(|| format!("cannot look for a live resource for `{id}`"))
-            }
-        });
-        let found = futures::future::try_join_all(finds).await?;
-        for (id, found) in ready.into_iter().zip(found) {
+        let finds = ready
+            .iter()
+            .map(|id| find(id.clone(), pins.get(id).cloned().flatten()));
+        for (id, found) in futures::future::try_join_all(finds).await? {
+            known(&found);
             pending.remove(&id);
-            match &found {
-                Found::Live { observed, .. } => {
-                    physical.set(&id, observed.physical_id.clone());
-                    for (name, value) in &observed.attributes {
-                        physical.set(&id.attribute(name), value.clone());
-                    }
-                }
-                Found::Nothing | Found::Unsupported | Found::Refused(_) => {
-                    skipped.insert(id.clone());
-                }
-            }
-            adoptions.push(Adoption { id, found });
+            adoptions.insert(id, found);
         }
     }
-    adoptions.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(adoptions)
+    // What a resource found refers to is where the resource it stands for is: a NAT
+    // gateway's address, which has nothing else to be found by.
+    loop {
+        let inferred: Vec<(ResourceId, String)> = adoptions
+            .iter()
+            .filter_map(|(id, found)| match found {
+                Found::Live { observed, .. } => Some((&graph.nodes[id], observed)),
+                _ => None,
+            })
+            .flat_map(|(desired, observed)| {
+                desired.props.iter().filter_map(|(field, want)| {
+                    match (
+                        &want.value,
+                        observed.props.get(field).map(|have| &have.value),
+                    ) {
+                        (Value::Ref(dep), Some(Value::Phys(live))) => {
+                            Some((dep.clone(), live.clone()))
+                        }
+                        _ => None,
+                    }
+                })
+            })
+            .filter(|(dep, _)| {
+                matches!(adoptions.get(dep), Some(Found::Nothing))
+                    && pins.get(dep).is_none_or(Option::is_none)
+            })
+            .collect();
+        if inferred.is_empty() {
+            break;
+        }
+        let finds = inferred.into_iter().map(|(id, live)| find(id, Some(live)));
+        for (id, found) in futures::future::try_join_all(finds).await? {
+            // Found at the place it is referred to, or not at all: never asked again.
+            let found = match found {
+                Found::Live { .. } | Found::Refused(_) => found,
+                Found::Nothing | Found::Unsupported => Found::Unsupported,
+            };
+            known(&found);
+            adoptions.insert(id, found);
+        }
+    }
+    // One live resource is taken over by one resource of the manifest (a group's rules
+    // share the group's id, as another kind).
+    let mut taken: BTreeMap<(String, String), ResourceId> = BTreeMap::new();
+    for (id, found) in &mut adoptions {
+        if let Found::Live { observed, what, .. } = found {
+            let key = (id.kind().to_string(), observed.physical_id.clone());
+            match taken.get(&key) {
+                Some(first) => {
+                    *found = Found::Refused(format!(
+                        "{what} is found for `{first}` too; name the one to take for each, `edgectl adopt -f FILE {id}=ID`"
+                    ));
+                }
+                None => {
+                    taken.insert(key, id.clone());
+                }
+            }
+        }
+    }
+    Ok(adoptions
+        .into_iter()
+        .map(|(id, found)| Adoption { id, found })
+        .collect())
 }
 
 /// The live state as it reads once `adoptions` are the stack's: what they found, under

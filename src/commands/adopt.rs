@@ -56,12 +56,15 @@ fn pins(args: &[String]) -> anyhow::Result<BTreeMap<ResourceId, Option<String>>>
             Some((id, physical)) => (id, Some(physical.to_string())),
             None => (arg.as_str(), None),
         };
-        let well_formed = id.split_once('.').is_some_and(|(kind, name)| {
-            !kind.is_empty() && !name.is_empty() && !id.contains(char::is_whitespace)
-        });
+        // `kind.name`, or a kind of one (`vpc`); whether the manifest has it is told later.
+        let well_formed = !id.is_empty()
+            && id.split('.').all(|part| !part.is_empty())
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
         if !well_formed || physical.as_deref() == Some("") {
             anyhow::bail!(
-                "`{arg}` is not a resource id: write it as plans show it, `cluster.main`, or `cluster.main=PHYSICAL` to name the live resource"
+                "`{arg}` is not a resource id: write it as plans show it (`cluster.main`, `vpc`), or `cluster.main=PHYSICAL` to name the live resource"
             );
         }
         if pins.insert(ResourceId::parse(id), physical).is_some() {
@@ -194,7 +197,10 @@ pub async fn preview(
         .iter()
         .map(|adoption| (&adoption.id, &adoption.found))
         .collect();
-    crate::data!("{}", crate::render::adopt::render(&found, Paint::for_stdout()));
+    crate::data!(
+        "{}",
+        crate::render::adopt::render(&found, Paint::for_stdout())
+    );
     crate::dataln!("\nOnce adopted, `edgectl apply` would make this plan:\n");
     let place = super::place(&session.cx.region, manifest.environment.as_deref());
     super::print_plan(global, &after, &manifest.stack, &place);
@@ -225,7 +231,8 @@ mod tests {
             given[&crate::engine::model::ResourceId::parse("vpc.main")].as_deref(),
             Some("vpc-0abc")
         );
-        for bad in ["main", "vpc.main=", ".main", "cluster."] {
+        assert!(pins(&["vpc".into()]).is_ok());
+        for bad in ["vpc.main=", ".main", "cluster.", "a b", ""] {
             let error = pins(&[bad.into()]).unwrap_err().to_string();
             assert!(error.contains("is not a resource id"), "{bad}: {error}");
         }

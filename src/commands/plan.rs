@@ -51,11 +51,13 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
         let adoptable = adoptions
             .iter()
             .any(|adoption| matches!(adoption.found, crate::engine::kind::Found::Live { .. }));
-        return Ok(if args.detailed_exitcode && (adoptable || !plan.is_empty()) {
-            ExitCode::from(2)
-        } else {
-            ExitCode::SUCCESS
-        });
+        return Ok(
+            if args.detailed_exitcode && (adoptable || !plan.is_empty()) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            },
+        );
     }
     let place = super::place(&session.cx.region, manifest.environment.as_deref());
     match format {

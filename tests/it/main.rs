@@ -3,6 +3,7 @@
 
 mod acceptance;
 mod access;
+mod adopt;
 mod alarms;
 mod bad_input;
 mod certificates;

@@ -73,7 +73,11 @@ enum Managed {
     Yes,
 }
 
-async fn cloudformation(cx: &super::Cx, stack_id: &str, logical: &str) -> Result<Managed, AwsError> {
+async fn cloudformation(
+    cx: &super::Cx,
+    stack_id: &str,
+    logical: &str,
+) -> Result<Managed, AwsError> {
     let client = &cx.clients.cloudformation;
     let resource = client
         .describe_stack_resource()

@@ -142,7 +142,9 @@ pub fn name_taken<'a>(
         },
     };
     let adopt = match adoptable {
-        true => format!(", or take it over with `edgectl adopt -f FILE {id}` (where edgectl adopts its kind)"),
+        true => format!(
+            ", or take it over with `edgectl adopt -f FILE {id}` (where edgectl adopts its kind)"
+        ),
         false => String::new(),
     };
     Some(format!(
@@ -349,7 +351,11 @@ pub use crate::tagging_by_arn;
 
 /// `edgectl adopt`'s one write: the stack's ownership tags on `resource`, which `op`'s
 /// resource takes over (its other tags stay as they are until the next apply).
-pub async fn adopt(service: &impl Tagging, resource: &str, op: &crate::OpCx<'_>) -> Result<(), AwsError> {
+pub async fn adopt(
+    service: &impl Tagging,
+    resource: &str,
+    op: &crate::OpCx<'_>,
+) -> Result<(), AwsError> {
     service
         .tag(resource, create_tags(&op.cx.stack, op.id, &BTreeMap::new()))
         .await

@@ -86,6 +86,76 @@ pub fn tag_spec(resource_type: ResourceType, tags: Vec<(String, String)>) -> Tag
 
 pub use super::naming::client_token;
 
+/// `edgectl adopt`: of the live resources that match a desired one where it sits (a
+/// subnet's CIDR in its VPC), each with its tags and read under the desired id, the one
+/// to take over; several are refused, named, with how to pin one.
+pub async fn pick(
+    op: &OpCx<'_>,
+    noun: &str,
+    matches: Vec<(Vec<Tag>, crate::engine::model::Observed)>,
+) -> Result<crate::engine::kind::Found, AwsError> {
+    use crate::engine::kind::Found;
+    let mut matches = matches;
+    match matches.len() {
+        0 => Ok(Found::Nothing),
+        1 => {
+            let (tags, observed) = matches.remove(0);
+            // Named by its `Name` tag, or its own name (a security group's).
+            let name = tag_pairs(&tags)
+                .find(|(key, _)| *key == "Name")
+                .map(|(_, name)| name.to_string())
+                .or_else(|| Some(observed.value("name").as_str()?.to_string()));
+            let what = match name {
+                Some(name) => format!("{noun} `{name}`"),
+                None => noun.to_string(),
+            };
+            super::adopt::found(op.cx, op.id, what, tag_pairs(&tags), observed).await
+        }
+        _ => {
+            let ids: Vec<&str> = matches
+                .iter()
+                .map(|(_, observed)| observed.physical_id.as_str())
+                .collect();
+            Ok(Found::Refused(format!(
+                "{} {noun}s match ({}): name the one to take, `edgectl adopt -f FILE {}={}`",
+                ids.len(),
+                ids.join(", "),
+                op.id,
+                ids[0]
+            )))
+        }
+    }
+}
+
+/// [`pick`] over what a describe listed: each item's tags, and the item read (`read`)
+/// under the desired id.
+pub async fn pick_from<T>(
+    op: &OpCx<'_>,
+    noun: &str,
+    items: &[T],
+    tags: impl Fn(&T) -> &[Tag],
+    read: impl Fn(&T, ResourceId) -> Result<crate::engine::model::Observed, AwsError>,
+) -> Result<crate::engine::kind::Found, AwsError> {
+    let matches = items
+        .iter()
+        .map(|item| Ok((tags(item).to_vec(), read(item, op.id.clone())?)))
+        .collect::<Result<_, AwsError>>()?;
+    pick(op, noun, matches).await
+}
+
+/// `edgectl adopt`'s one write on an EC2 resource: the stack's ownership tags.
+pub async fn adopt(op: &OpCx<'_>, found: &crate::engine::model::Observed) -> Result<(), AwsError> {
+    tags::adopt(&op.cx.clients.ec2, &found.physical_id, op).await
+}
+
+/// A filter of EC2's describes: `name` is one of `values`.
+pub fn filter(name: &str, values: &[&str]) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.iter().map(ToString::to_string).collect()))
+        .build()
+}
+
 /// Updates the managed tags of `resource` from `old` (live) to `new` (the manifest's),
 /// ownership tags untouched: the only in-place change several EC2 kinds have.
 pub async fn sync_tags(

@@ -105,7 +105,10 @@ pub const CONDITIONS: &[Condition] = &[
 const CLUSTER_UPDATE: Duration = Duration::from_secs(10 * 60);
 
 /// A live cluster as the stack's `id`.
-fn read(cluster: &aws_sdk_ecs::types::Cluster, id: crate::engine::model::ResourceId) -> Result<Observed, AwsError> {
+fn read(
+    cluster: &aws_sdk_ecs::types::Cluster,
+    id: crate::engine::model::ResourceId,
+) -> Result<Observed, AwsError> {
     let pairs = tag_pairs(cluster.tags());
     let insights = cluster.settings().iter().any(|setting| {
         setting.name() == Some(&ClusterSettingName::ContainerInsights)
@@ -158,7 +161,12 @@ impl crate::engine::kind::Kind for ClusterAdapter {
     }
 
     /// A cluster of the manifest's name (or the one `pin` names, by name or ARN).
-    async fn find(&self, op: &OpCx<'_>, desired: &Desired, pin: Option<&str>) -> Result<Found, AwsError> {
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
         let props = ClusterProps::from_props(&desired.props)?;
         let wanted = pin.unwrap_or(&props.name);
         let clusters = crate::aws::ecs::clusters(op.cx).await?;

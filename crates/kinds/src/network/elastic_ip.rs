@@ -4,10 +4,13 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
 use super::elastic_ip_lower::ElasticIpProps;
-use crate::aws::ec2::{observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec};
+use crate::aws::ec2::{
+    filter, observed_tag_map, owned_filter, owned_id, pick, sync_tags, tag_spec,
+};
 use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed};
 use crate::engine::typed::Properties as _;
 
@@ -45,6 +48,46 @@ impl crate::engine::kind::Kind for ElasticIpAdapter {
                 Ok::<_, AwsError>(Observed::new(id, allocation_id, props.into_props()))
             })
             .collect()
+    }
+
+    /// An address has nothing to be found by but its id: `pin`'s, which adopt infers
+    /// from the NAT gateway found for the one this address is for.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        _desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let Some(allocation_id) = pin else {
+            return Ok(Found::Nothing);
+        };
+        let found = op
+            .cx
+            .clients
+            .ec2
+            .describe_addresses()
+            .filters(filter("allocation-id", &[allocation_id]))
+            .send()
+            .await
+            .aws("DescribeAddresses")?;
+        let matches = found
+            .addresses()
+            .iter()
+            .map(|address| {
+                let props = ElasticIpProps {
+                    tags: observed_tag_map(address.tags()),
+                };
+                (
+                    address.tags().to_vec(),
+                    Observed::new(op.id.clone(), allocation_id, props.into_props()),
+                )
+            })
+            .collect();
+        pick(op, "elastic IP", matches).await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        crate::aws::tags::adopt(&op.cx.clients.ec2, &found.physical_id, op).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

@@ -1,19 +1,36 @@
 //! The internet gateway: exists when the network has public subnets, attached to the VPC.
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::ResourceType;
+use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 
 use super::internet_gateway_lower::InternetGatewayProps;
 use crate::aws::ec2::{
-    observed_tag_map, owned_filter, owned_id, resolve_given, sync_tags, tag_spec,
+    filter, observed_tag_map, owned_filter, owned_id, pick_from, resolve_given, sync_tags, tag_spec,
 };
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
 pub struct InternetGatewayAdapter;
+
+/// A live gateway as the stack's `id`.
+fn read(gateway: &InternetGateway, id: ResourceId) -> Result<Observed, AwsError> {
+    let props = InternetGatewayProps {
+        vpc: gateway
+            .attachments()
+            .iter()
+            .find_map(|attachment| attachment.vpc_id())
+            .map(|vpc| Value::Phys(vpc.to_string())),
+        tags: observed_tag_map(gateway.tags()),
+    };
+    let gateway_id = gateway
+        .internet_gateway_id()
+        .ok_or_else(|| AwsError::missing("DescribeInternetGateways", "InternetGatewayId"))?;
+    Ok(Observed::new(id, gateway_id, props.into_props()))
+}
 
 #[async_trait]
 impl crate::engine::kind::Kind for InternetGatewayAdapter {
@@ -41,21 +58,47 @@ impl crate::engine::kind::Kind for InternetGatewayAdapter {
         gateways
             .iter()
             .filter_map(|gateway| Some((owned_id(cx, gateway.tags())?, gateway)))
-            .map(|(id, gateway)| {
-                let props = InternetGatewayProps {
-                    vpc: gateway
-                        .attachments()
-                        .iter()
-                        .find_map(|attachment| attachment.vpc_id())
-                        .map(|vpc| Value::Phys(vpc.to_string())),
-                    tags: observed_tag_map(gateway.tags()),
-                };
-                let gateway_id = gateway.internet_gateway_id().ok_or_else(|| {
-                    AwsError::missing("DescribeInternetGateways", "InternetGatewayId")
-                })?;
-                Ok::<_, AwsError>(Observed::new(id, gateway_id, props.into_props()))
-            })
+            .map(|(id, gateway)| read(gateway, id))
             .collect()
+    }
+
+    /// The gateway attached to the VPC (found or pinned before it), or `pin`'s id.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = InternetGatewayProps::from_props(&desired.props)?;
+        let by = match (pin, &props.vpc) {
+            (Some(gateway_id), _) => filter("internet-gateway-id", &[gateway_id]),
+            (None, Some(vpc)) => filter("attachment.vpc-id", &[&op.resolve(vpc)?]),
+            (None, None) => return Ok(Found::Nothing),
+        };
+        let gateways: Vec<InternetGateway> = op
+            .cx
+            .clients
+            .ec2
+            .describe_internet_gateways()
+            .filters(by)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeInternetGateways")?;
+        pick_from(
+            op,
+            "internet gateway",
+            &gateways,
+            |gateway| gateway.tags(),
+            read,
+        )
+        .await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        crate::aws::ec2::adopt(op, found).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

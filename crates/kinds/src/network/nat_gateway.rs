@@ -3,21 +3,54 @@
 //! (its address, subnet, the internet gateway) needs it gone.
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ConnectivityType, Filter, NatGatewayState, ResourceType};
+use aws_sdk_ec2::types::{ConnectivityType, Filter, NatGateway, NatGatewayState, ResourceType};
 
 use super::nat_gateway_lower::NatGatewayProps;
 use crate::aws::ec2::{
-    client_token, observed_tag_map, owned_filter, owned_id, resolve_given, sync_tags, tag_spec,
+    client_token, filter, observed_tag_map, owned_filter, owned_id, pick_from, resolve_given,
+    sync_tags, tag_spec,
 };
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::ids::internet_gateway_id;
 use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::retry;
 use crate::engine::typed::Properties as _;
 
 pub struct NatGatewayAdapter;
+
+/// A live NAT gateway as the stack's `id`.
+fn read(gateway: &NatGateway, id: ResourceId) -> Result<Observed, AwsError> {
+    let missing = |field: &str| AwsError::missing("DescribeNatGateways", field);
+    let props = NatGatewayProps {
+        subnet: Value::Phys(
+            gateway
+                .subnet_id()
+                .ok_or_else(|| missing("SubnetId"))?
+                .to_string(),
+        ),
+        elastic_ip: gateway
+            .nat_gateway_addresses()
+            .iter()
+            .find_map(|address| address.allocation_id())
+            .map(|allocation| Value::Phys(allocation.to_string())),
+        tags: observed_tag_map(gateway.tags()),
+    };
+    let gateway_id = gateway
+        .nat_gateway_id()
+        .ok_or_else(|| missing("NatGatewayId"))?;
+    let mut observed = Observed::new(id, gateway_id, props.into_props());
+    observed.after = vec![internet_gateway_id()];
+    if gateway.state() == Some(&NatGatewayState::Failed) {
+        observed.broken = Some(format!(
+            "NAT gateway failed: {}",
+            gateway.failure_message().unwrap_or("no reason given")
+        ));
+    }
+    Ok(observed)
+}
 
 #[async_trait]
 impl crate::engine::kind::Kind for NatGatewayAdapter {
@@ -50,7 +83,6 @@ impl crate::engine::kind::Kind for NatGatewayAdapter {
             .try_collect()
             .await
             .aws("DescribeNatGateways")?;
-        let missing = |field: &str| AwsError::missing("DescribeNatGateways", field);
         gateways
             .iter()
             .filter(|gateway| {
@@ -60,35 +92,41 @@ impl crate::engine::kind::Kind for NatGatewayAdapter {
                 )
             })
             .filter_map(|gateway| Some((owned_id(cx, gateway.tags())?, gateway)))
-            .map(|(id, gateway)| {
-                let props = NatGatewayProps {
-                    subnet: Value::Phys(
-                        gateway
-                            .subnet_id()
-                            .ok_or_else(|| missing("SubnetId"))?
-                            .to_string(),
-                    ),
-                    elastic_ip: gateway
-                        .nat_gateway_addresses()
-                        .iter()
-                        .find_map(|address| address.allocation_id())
-                        .map(|allocation| Value::Phys(allocation.to_string())),
-                    tags: observed_tag_map(gateway.tags()),
-                };
-                let gateway_id = gateway
-                    .nat_gateway_id()
-                    .ok_or_else(|| missing("NatGatewayId"))?;
-                let mut observed = Observed::new(id, gateway_id, props.into_props());
-                observed.after = vec![internet_gateway_id()];
-                if gateway.state() == Some(&NatGatewayState::Failed) {
-                    observed.broken = Some(format!(
-                        "NAT gateway failed: {}",
-                        gateway.failure_message().unwrap_or("no reason given")
-                    ));
-                }
-                Ok::<_, AwsError>(observed)
-            })
+            .map(|(id, gateway)| read(gateway, id))
             .collect()
+    }
+
+    /// The NAT gateway in its subnet (found or pinned before it), or `pin`'s id; one
+    /// that failed, or is going, is not taken.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = NatGatewayProps::from_props(&desired.props)?;
+        let by = match pin {
+            Some(gateway_id) => filter("nat-gateway-id", &[gateway_id]),
+            None => filter("subnet-id", &[&op.resolve(&props.subnet)?]),
+        };
+        let gateways: Vec<NatGateway> = op
+            .cx
+            .clients
+            .ec2
+            .describe_nat_gateways()
+            .filter(by)
+            .filter(filter("state", &["pending", "available"]))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeNatGateways")?;
+        pick_from(op, "NAT gateway", &gateways, |gateway| gateway.tags(), read).await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        crate::aws::ec2::adopt(op, found).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

@@ -11,11 +11,12 @@ use futures::future::try_join_all;
 
 use super::route_table_lower::{Route, RouteTableProps, route};
 use crate::aws::ec2::{
-    client_token, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec,
+    client_token, filter, observed_tag_map, owned_filter, owned_id, pick_from, sync_tags, tag_spec,
 };
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
@@ -49,6 +50,56 @@ impl crate::engine::kind::Kind for RouteTableAdapter {
             .filter_map(|table| Some((owned_id(cx, table.tags())?, table)))
             .map(|(id, table)| observed_table(id, table))
             .collect()
+    }
+
+    /// The table its subnets (found or pinned before it) are associated with, or `pin`'s
+    /// id. A table without subnets has nothing to be found by.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = RouteTableProps::from_props(&desired.props)?;
+        let by = match pin {
+            Some(table_id) => filter("route-table-id", &[table_id]),
+            None => {
+                let subnets = props
+                    .subnets
+                    .iter()
+                    .map(|subnet| op.resolve(subnet))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if subnets.is_empty() {
+                    return Ok(Found::Nothing);
+                }
+                let subnets: Vec<&str> = subnets.iter().map(String::as_str).collect();
+                filter("association.subnet-id", &subnets)
+            }
+        };
+        let tables: Vec<RouteTable> = op
+            .cx
+            .clients
+            .ec2
+            .describe_route_tables()
+            .filters(by)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeRouteTables")?;
+        pick_from(
+            op,
+            "route table",
+            &tables,
+            |table| table.tags(),
+            |table, id| observed_table(id, table),
+        )
+        .await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        crate::aws::ec2::adopt(op, found).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

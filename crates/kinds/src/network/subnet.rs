@@ -2,19 +2,42 @@
 //! immutable (a change replaces the subnet); the public-IP-on-launch flag is not.
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet};
 
 use super::subnet_lower::SubnetProps;
 use crate::aws::ec2::{
-    explain_dependency, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec,
+    explain_dependency, filter, observed_tag_map, owned_filter, owned_id, pick_from, sync_tags,
+    tag_spec,
 };
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Cx, OpCx};
 use crate::engine::diff::{Change, Step};
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
 pub struct SubnetAdapter;
+
+/// A live subnet as the stack's `id`.
+fn read(subnet: &Subnet, id: ResourceId) -> Result<Observed, AwsError> {
+    let missing = |field: &str| AwsError::missing("DescribeSubnets", field);
+    let props = SubnetProps {
+        vpc: Value::Phys(subnet.vpc_id().ok_or_else(|| missing("VpcId"))?.to_string()),
+        cidr: subnet
+            .cidr_block()
+            .ok_or_else(|| missing("CidrBlock"))?
+            .to_string(),
+        zone: subnet
+            .availability_zone()
+            .ok_or_else(|| missing("AvailabilityZone"))?
+            .to_string(),
+        // Answered without the flag: off, as a new subnet has it.
+        public_ip_on_launch: subnet.map_public_ip_on_launch().unwrap_or(false),
+        tags: observed_tag_map(subnet.tags()),
+    };
+    let subnet_id = subnet.subnet_id().ok_or_else(|| missing("SubnetId"))?;
+    Ok(Observed::new(id, subnet_id, props.into_props()))
+}
 
 #[async_trait]
 impl crate::engine::kind::Kind for SubnetAdapter {
@@ -39,29 +62,46 @@ impl crate::engine::kind::Kind for SubnetAdapter {
             .try_collect()
             .await
             .aws("DescribeSubnets")?;
-        let missing = |field: &str| AwsError::missing("DescribeSubnets", field);
         subnets
             .iter()
             .filter_map(|subnet| Some((owned_id(cx, subnet.tags())?, subnet)))
-            .map(|(id, subnet)| {
-                let props = SubnetProps {
-                    vpc: Value::Phys(subnet.vpc_id().ok_or_else(|| missing("VpcId"))?.to_string()),
-                    cidr: subnet
-                        .cidr_block()
-                        .ok_or_else(|| missing("CidrBlock"))?
-                        .to_string(),
-                    zone: subnet
-                        .availability_zone()
-                        .ok_or_else(|| missing("AvailabilityZone"))?
-                        .to_string(),
-                    // Answered without the flag: off, as a new subnet has it.
-                    public_ip_on_launch: subnet.map_public_ip_on_launch().unwrap_or(false),
-                    tags: observed_tag_map(subnet.tags()),
-                };
-                let subnet_id = subnet.subnet_id().ok_or_else(|| missing("SubnetId"))?;
-                Ok::<_, AwsError>(Observed::new(id, subnet_id, props.into_props()))
-            })
+            .map(|(id, subnet)| read(subnet, id))
             .collect()
+    }
+
+    /// The subnet of the manifest's CIDR in its VPC (found or pinned before it), or
+    /// `pin`'s id.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = SubnetProps::from_props(&desired.props)?;
+        let filters = match pin {
+            Some(subnet_id) => vec![filter("subnet-id", &[subnet_id])],
+            None => vec![
+                filter("vpc-id", &[&op.resolve(&props.vpc)?]),
+                filter("cidr-block", &[&props.cidr]),
+            ],
+        };
+        let subnets: Vec<Subnet> = op
+            .cx
+            .clients
+            .ec2
+            .describe_subnets()
+            .set_filters(Some(filters))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeSubnets")?;
+        pick_from(op, "subnet", &subnets, |subnet| subnet.tags(), read).await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        crate::aws::ec2::adopt(op, found).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

@@ -1,18 +1,55 @@
 //! The VPC: CIDR (immutable) and DNS attributes.
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Vpc, VpcAttributeName};
 use futures::future::try_join_all;
 
 use super::vpc_lower::{VpcChanges, VpcProps};
-use crate::aws::ec2::{explain_dependency, observed_tag_map, owned_id, sync_tags, tag_spec};
+use crate::aws::ec2::{
+    explain_dependency, filter, observed_tag_map, owned_id, pick, sync_tags, tag_spec,
+};
 use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::{Cx, OpCx};
 use crate::engine::diff::{Change, Step};
-use crate::engine::model::{Desired, Observed};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId};
 use crate::engine::typed::Properties as _;
 
 pub struct VpcAdapter;
+
+/// A live VPC as the stack's `id`.
+async fn read(cx: &Cx, vpc: &Vpc, id: ResourceId) -> Result<Observed, AwsError> {
+    let ec2 = &cx.clients.ec2;
+    let vpc_id = vpc
+        .vpc_id()
+        .ok_or_else(|| AwsError::missing("DescribeVpcs", "VpcId"))?;
+    // DescribeVpcs does not return the DNS attributes: one DescribeVpcAttribute per attribute.
+    let attribute = |name: VpcAttributeName| {
+        ec2.describe_vpc_attribute()
+            .vpc_id(vpc_id)
+            .attribute(name)
+            .send()
+    };
+    let (hostnames, support) = futures::try_join!(
+        attribute(VpcAttributeName::EnableDnsHostnames),
+        attribute(VpcAttributeName::EnableDnsSupport)
+    )
+    .aws("DescribeVpcAttribute")?;
+    // An attribute answered without its value is off.
+    let flag = |value: Option<&AttributeBooleanValue>| {
+        value.and_then(|value| value.value()).unwrap_or(false)
+    };
+    let props = VpcProps {
+        cidr: vpc
+            .cidr_block()
+            .ok_or_else(|| AwsError::missing("DescribeVpcs", "CidrBlock"))?
+            .to_string(),
+        dns_hostnames: flag(hostnames.enable_dns_hostnames()),
+        dns_support: flag(support.enable_dns_support()),
+        tags: observed_tag_map(vpc.tags()),
+    };
+    Ok(Observed::new(id, vpc_id, props.into_props()))
+}
 
 #[async_trait]
 impl crate::engine::kind::Kind for VpcAdapter {
@@ -23,43 +60,47 @@ impl crate::engine::kind::Kind for VpcAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let ec2 = &cx.clients.ec2;
         let vpcs = crate::aws::ec2::stack_vpcs(cx).await?;
-        // DescribeVpcs does not return the DNS attributes: one DescribeVpcAttribute per attribute.
         let observed = vpcs
             .iter()
             .filter_map(|vpc| Some((owned_id(cx, vpc.tags())?, vpc)))
-            .map(|(id, vpc)| async move {
-                let vpc_id = vpc
-                    .vpc_id()
-                    .ok_or_else(|| AwsError::missing("DescribeVpcs", "VpcId"))?;
-                let attribute = |name: VpcAttributeName| {
-                    ec2.describe_vpc_attribute()
-                        .vpc_id(vpc_id)
-                        .attribute(name)
-                        .send()
-                };
-                let (hostnames, support) = futures::try_join!(
-                    attribute(VpcAttributeName::EnableDnsHostnames),
-                    attribute(VpcAttributeName::EnableDnsSupport)
-                )
-                .aws("DescribeVpcAttribute")?;
-                // An attribute answered without its value is off.
-                let flag = |value: Option<&AttributeBooleanValue>| {
-                    value.and_then(|value| value.value()).unwrap_or(false)
-                };
-                let props = VpcProps {
-                    cidr: vpc
-                        .cidr_block()
-                        .ok_or_else(|| AwsError::missing("DescribeVpcs", "CidrBlock"))?
-                        .to_string(),
-                    dns_hostnames: flag(hostnames.enable_dns_hostnames()),
-                    dns_support: flag(support.enable_dns_support()),
-                    tags: observed_tag_map(vpc.tags()),
-                };
-                Ok::<_, AwsError>(Observed::new(id, vpc_id, props.into_props()))
-            });
+            .map(|(id, vpc)| read(cx, vpc, id));
         try_join_all(observed).await
+    }
+
+    /// The VPC of the manifest's CIDR (its primary block), or `pin`'s id.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = VpcProps::from_props(&desired.props)?;
+        let by = match pin {
+            Some(vpc_id) => filter("vpc-id", &[vpc_id]),
+            None => filter("cidr-block", &[&props.cidr]),
+        };
+        let vpcs: Vec<Vpc> = op
+            .cx
+            .clients
+            .ec2
+            .describe_vpcs()
+            .filters(by)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeVpcs")?;
+        let matches = try_join_all(vpcs.iter().map(|vpc| async {
+            Ok::<_, AwsError>((vpc.tags().to_vec(), read(op.cx, vpc, op.id.clone()).await?))
+        }))
+        .await?;
+        pick(op, "VPC", matches).await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        crate::aws::tags::adopt(&op.cx.clients.ec2, &found.physical_id, op).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

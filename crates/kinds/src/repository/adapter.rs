@@ -15,6 +15,7 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::ids::REPOSITORY as KIND;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 
@@ -57,6 +58,112 @@ fn ecr_tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
 
 crate::aws::tagging_by_arn!(struct Ecr(aws_sdk_ecr::Client), ecr_tags);
 
+/// The repository of `name`, when there is one (names are the registry's).
+async fn named(cx: &Cx, name: &str) -> Result<Option<aws_sdk_ecr::types::Repository>, AwsError> {
+    match cx
+        .clients
+        .ecr
+        .describe_repositories()
+        .repository_names(name)
+        .send()
+        .await
+        .aws("DescribeRepositories")
+    {
+        Ok(found) => Ok(found.repositories().first().cloned()),
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// A repository's tags (DescribeRepositories returns none): one ListTagsForResource.
+async fn tags_of(
+    cx: &Cx,
+    repository: &aws_sdk_ecr::types::Repository,
+) -> Result<Vec<(String, String)>, AwsError> {
+    let arn = repository
+        .repository_arn()
+        .ok_or_else(|| AwsError::missing("DescribeRepositories", "repositoryArn"))?;
+    let listed = cx
+        .clients
+        .ecr
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .aws("ListTagsForResource")?;
+    Ok(listed
+        .tags()
+        .iter()
+        .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+        .collect())
+}
+
+/// Borrowed pairs, as the tag helpers take them.
+fn pairs(tags: &[(String, String)]) -> Vec<(&str, &str)> {
+    tags.iter()
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect()
+}
+
+/// A live repository (its tags `pairs`) as the stack's `id`.
+async fn read(
+    cx: &Cx,
+    repository: &aws_sdk_ecr::types::Repository,
+    pairs: &[(&str, &str)],
+    id: crate::engine::model::ResourceId,
+) -> Result<Observed, AwsError> {
+    let ecr = &cx.clients.ecr;
+    let missing = |field| AwsError::missing("DescribeRepositories", field);
+    let arn = repository
+        .repository_arn()
+        .ok_or_else(|| missing("repositoryArn"))?
+        .to_string();
+    let name = repository
+        .repository_name()
+        .ok_or_else(|| missing("repositoryName"))?
+        .to_string();
+    let uri = repository
+        .repository_uri()
+        .ok_or_else(|| missing("repositoryUri"))?
+        .to_string();
+    let policy = match ecr
+        .get_lifecycle_policy()
+        .repository_name(&name)
+        .send()
+        .await
+        .aws("GetLifecyclePolicy")
+    {
+        Ok(found) => found
+            .lifecycle_policy_text()
+            .and_then(|text| crate::base::text::canonical_json(text).ok()),
+        Err(error) if error.kind == ErrorKind::NotFound => None,
+        Err(error) => return Err(error),
+    };
+    let encryption = repository.encryption_configuration();
+    let kms = encryption.is_some_and(|config| config.encryption_type() == &EncryptionType::Kms);
+    let props = RepositoryProps {
+        name: name.clone(),
+        scan_on_push: repository
+            .image_scanning_configuration()
+            .is_some_and(|config| config.scan_on_push()),
+        immutable_tags: repository.image_tag_mutability() == Some(&ImageTagMutability::Immutable),
+        encryption: if kms { "KMS" } else { "AES256" }.to_string(),
+        kms_key: encryption
+            .and_then(|config| config.kms_key())
+            .filter(|_| kms)
+            .map_or(Value::Null, |key| Value::Phys(key.to_string())),
+        lifecycle_policy: policy,
+        force_destroy: pairs
+            .iter()
+            .any(|(key, value)| *key == FORCE_DESTROY_TAG && *value == "true"),
+        tags: tags::observed_tag_map(pairs.iter().copied()),
+    };
+    let mut resource = Observed::new(id, &uri, props.into_props());
+    resource.extra.insert("arn".into(), arn);
+    resource.extra.insert("name".into(), name);
+    Ok(resource)
+}
+
 #[async_trait]
 impl crate::engine::kind::Kind for RepositoryAdapter {
     type Cx = Cx;
@@ -78,70 +185,12 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
         // DescribeRepositories returns no tags: one ListTagsForResource per repository.
         let observed: Vec<Option<Observed>> = stream::iter(repositories)
             .map(|repository| async move {
-                let arn = repository
-                    .repository_arn()
-                    .ok_or_else(|| AwsError::missing("DescribeRepositories", "repositoryArn"))?
-                    .to_string();
-                let name = repository
-                    .repository_name()
-                    .ok_or_else(|| AwsError::missing("DescribeRepositories", "repositoryName"))?
-                    .to_string();
-                let uri = repository
-                    .repository_uri()
-                    .ok_or_else(|| AwsError::missing("DescribeRepositories", "repositoryUri"))?
-                    .to_string();
-                let listed = ecr
-                    .list_tags_for_resource()
-                    .resource_arn(&arn)
-                    .send()
-                    .await
-                    .aws("ListTagsForResource")?;
-                let pairs: Vec<(&str, &str)> = listed
-                    .tags()
-                    .iter()
-                    .map(|tag| (tag.key(), tag.value()))
-                    .collect();
+                let tags = tags_of(cx, &repository).await?;
+                let pairs = pairs(&tags);
                 let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
                     return Ok(None);
                 };
-                let policy = match ecr
-                    .get_lifecycle_policy()
-                    .repository_name(&name)
-                    .send()
-                    .await
-                    .aws("GetLifecyclePolicy")
-                {
-                    Ok(found) => found
-                        .lifecycle_policy_text()
-                        .and_then(|text| crate::base::text::canonical_json(text).ok()),
-                    Err(error) if error.kind == ErrorKind::NotFound => None,
-                    Err(error) => return Err(error),
-                };
-                let encryption = repository.encryption_configuration();
-                let kms = encryption
-                    .is_some_and(|config| config.encryption_type() == &EncryptionType::Kms);
-                let props = RepositoryProps {
-                    name: name.clone(),
-                    scan_on_push: repository
-                        .image_scanning_configuration()
-                        .is_some_and(|config| config.scan_on_push()),
-                    immutable_tags: repository.image_tag_mutability()
-                        == Some(&ImageTagMutability::Immutable),
-                    encryption: if kms { "KMS" } else { "AES256" }.to_string(),
-                    kms_key: encryption
-                        .and_then(|config| config.kms_key())
-                        .filter(|_| kms)
-                        .map_or(Value::Null, |key| Value::Phys(key.to_string())),
-                    lifecycle_policy: policy,
-                    force_destroy: pairs
-                        .iter()
-                        .any(|(key, value)| *key == FORCE_DESTROY_TAG && *value == "true"),
-                    tags: tags::observed_tag_map(pairs.iter().copied()),
-                };
-                let mut resource = Observed::new(id, &uri, props.into_props());
-                resource.extra.insert("arn".into(), arn);
-                resource.extra.insert("name".into(), name);
-                Ok(Some(resource))
+                read(cx, &repository, &pairs, id).await.map(Some)
             })
             .buffer_unordered(16)
             .try_collect()
@@ -149,45 +198,46 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
         Ok(observed.into_iter().flatten().collect())
     }
 
+    /// The repository of the manifest's name (or of `pin`'s).
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = RepositoryProps::from_props(&desired.props)?;
+        let Some(repository) = named(op.cx, pin.unwrap_or(&props.name)).await? else {
+            return Ok(Found::Nothing);
+        };
+        let tags = tags_of(op.cx, &repository).await?;
+        let pairs = pairs(&tags);
+        let observed = read(op.cx, &repository, &pairs, op.id.clone()).await?;
+        let what = format!("ECR repository `{}`", observed.extra["name"]);
+        crate::aws::adopt::found(op.cx, op.id, what, pairs, observed).await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        tags::adopt(&Ecr(&op.cx.clients.ecr), found.detail("arn")?, op).await
+    }
+
     /// Repository names are unique in the registry: ask by name first.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
         let props = RepositoryProps::from_props(&desired.props).map_err(|e| e.to_string())?;
         let name = props.name.as_str();
         let check = |error: AwsError| format!("cannot check whether the name is taken: {error}");
-        let ecr = &cx.clients.ecr;
-        let found = match ecr
-            .describe_repositories()
-            .repository_names(name)
-            .send()
-            .await
-            .aws("DescribeRepositories")
-        {
-            Ok(found) => found,
-            Err(error) if error.kind == ErrorKind::NotFound => return Ok(()),
-            Err(error) => return Err(check(error)),
+        let Some(repository) = named(cx, name).await.map_err(check)? else {
+            return Ok(());
         };
-        for repository in found.repositories() {
-            let arn = repository
-                .repository_arn()
-                .ok_or_else(|| check(AwsError::missing("DescribeRepositories", "repositoryArn")))?;
-            let listed = ecr
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .aws("ListTagsForResource")
-                .map_err(check)?;
-            let pairs = listed.tags().iter().map(|tag| (tag.key(), tag.value()));
-            if let Some(why) = tags::name_taken(
-                &cx.stack,
-                &desired.id,
-                &format!("ECR repository `{name}`"),
-                pairs,
-            ) {
-                return Err(why);
-            }
+        let tags = tags_of(cx, &repository).await.map_err(check)?;
+        match tags::name_taken(
+            &cx.stack,
+            &desired.id,
+            &format!("ECR repository `{name}`"),
+            pairs(&tags),
+        ) {
+            Some(why) => Err(why),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

@@ -25,6 +25,7 @@ use crate::aws::ids::SECRET as KIND;
 use crate::aws::naming::client_token;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
@@ -181,8 +182,75 @@ impl crate::engine::kind::Kind for SecretAdapter {
         Ok(out)
     }
 
+    /// The secret of the manifest's name (or `pin`, a name or ARN). One scheduled for
+    /// deletion is restored by its owner first, not taken over.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = SecretProps::from_props(&desired.props)?;
+        let found = match op
+            .cx
+            .clients
+            .secrets
+            .describe_secret()
+            .secret_id(pin.unwrap_or(&props.name))
+            .send()
+            .await
+            .aws("DescribeSecret")
+        {
+            Ok(found) => found,
+            Err(error) if error.kind == ErrorKind::NotFound => return Ok(Found::Nothing),
+            Err(error) => return Err(error),
+        };
+        let arn = found
+            .arn()
+            .ok_or_else(|| AwsError::missing("DescribeSecret", "ARN"))?;
+        let name = found
+            .name()
+            .ok_or_else(|| AwsError::missing("DescribeSecret", "Name"))?;
+        let what = format!("secret `{name}`");
+        if found.deleted_date().is_some() {
+            return Ok(Found::Refused(format!(
+                "{what} is scheduled for deletion: restore it first (`aws secretsmanager restore-secret --secret-id {name}`)"
+            )));
+        }
+        let pairs: Vec<(&str, &str)> = found
+            .tags()
+            .iter()
+            .filter_map(|tag| Some((tag.key()?, tag.value()?)))
+            .collect();
+        let has_value = has_current(
+            found
+                .version_ids_to_stages()
+                .into_iter()
+                .flat_map(|versions| versions.values()),
+        );
+        let observed = observed(
+            op.id.clone(),
+            arn,
+            name,
+            found.description(),
+            found.kms_key_id(),
+            &pairs,
+            has_value,
+        );
+        crate::aws::adopt::found(op.cx, op.id, what, pairs, observed).await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        tags::adopt(
+            &SecretsManager(&op.cx.clients.secrets),
+            &found.physical_id,
+            op,
+        )
+        .await
+    }
+
     /// A secret name is the account's: one taken by a secret the stack does not own is
-    /// named here, before anything changes, and never adopted.
+    /// named here, before anything changes.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
         let props = SecretProps::from_props(&desired.props).map_err(|e| e.to_string())?;
         let name = props.name.as_str();

@@ -14,7 +14,8 @@ use aws_sdk_ec2::types::{
 
 use super::lower::{Rule, SecurityGroupProps, SecurityGroupRulesProps, rule};
 use crate::aws::ec2::{
-    explain_dependency, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec,
+    explain_dependency, filter, observed_tag_map, owned_filter, owned_id, pick_from, sync_tags,
+    tag_spec,
 };
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::ids::{SECURITY_GROUP as GROUP, SECURITY_GROUP_RULES as RULES};
 use crate::aws::{Cx, OpCx};
 use crate::engine::diff::{Change, Step};
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
@@ -57,6 +59,25 @@ pub const CONDITIONS: &[Condition] = &[Condition {
     source: "terraform-provider-aws internal/service/ec2/vpc_security_group.go resourceSecurityGroupDelete",
 }];
 
+/// A live group (not its rules) as the stack's `id`.
+fn read(group: &AwsGroup, id: ResourceId) -> Result<Observed, AwsError> {
+    let missing = |field: &str| AwsError::missing("DescribeSecurityGroups", field);
+    let group_id = group.group_id().ok_or_else(|| missing("GroupId"))?;
+    let props = SecurityGroupProps {
+        vpc: Value::Phys(group.vpc_id().ok_or_else(|| missing("VpcId"))?.to_string()),
+        name: group
+            .group_name()
+            .ok_or_else(|| missing("GroupName"))?
+            .to_string(),
+        description: group
+            .description()
+            .ok_or_else(|| missing("Description"))?
+            .to_string(),
+        tags: observed_tag_map(group.tags()),
+    };
+    Ok(Observed::new(id, group_id, props.into_props()))
+}
+
 #[async_trait]
 impl crate::engine::kind::Kind for SecurityGroupAdapter {
     type Cx = Cx;
@@ -90,22 +111,69 @@ impl crate::engine::kind::Kind for SecurityGroupAdapter {
                 continue;
             }
             let group_id = group.group_id().ok_or_else(|| missing("GroupId"))?;
-            let props = SecurityGroupProps {
-                vpc: Value::Phys(group.vpc_id().ok_or_else(|| missing("VpcId"))?.to_string()),
-                name: group
-                    .group_name()
-                    .ok_or_else(|| missing("GroupName"))?
-                    .to_string(),
-                description: group
-                    .description()
-                    .ok_or_else(|| missing("Description"))?
-                    .to_string(),
-                tags: observed_tag_map(group.tags()),
-            };
-            out.push(Observed::new(id.clone(), group_id, props.into_props()));
+            out.push(read(group, id.clone())?);
             out.push(observed_rules(&id, group_id, group)?);
         }
         Ok(out)
+    }
+
+    /// The group of the manifest's name in its VPC (found or pinned before it), or
+    /// `pin`'s id; a group's rules, in the group found for it.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let filters = match (op.id.kind() == RULES, pin) {
+            (true, _) => {
+                let props = SecurityGroupRulesProps::from_props(&desired.props)?;
+                vec![filter("group-id", &[&op.resolve(&props.group)?])]
+            }
+            (false, Some(group_id)) => vec![filter("group-id", &[group_id])],
+            (false, None) => {
+                let props = SecurityGroupProps::from_props(&desired.props)?;
+                vec![
+                    filter("vpc-id", &[&op.resolve(&props.vpc)?]),
+                    filter("group-name", &[&props.name]),
+                ]
+            }
+        };
+        let groups: Vec<AwsGroup> = op
+            .cx
+            .clients
+            .ec2
+            .describe_security_groups()
+            .set_filters(Some(filters))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeSecurityGroups")?;
+        if op.id.kind() == RULES {
+            // The group's own adoption covers its rules: nothing of theirs is tagged.
+            let Some(group) = groups.first() else {
+                return Ok(Found::Nothing);
+            };
+            let group_id = group
+                .group_id()
+                .ok_or_else(|| AwsError::missing("DescribeSecurityGroups", "GroupId"))?;
+            let group_logical = ResourceId::new(GROUP, op.id.name());
+            return Ok(Found::Live {
+                observed: observed_rules(&group_logical, group_id, group)?,
+                what: format!("the rules of security group `{group_id}`"),
+                note: None,
+            });
+        }
+        pick_from(op, "security group", &groups, |group| group.tags(), read).await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        match op.id.kind() == RULES {
+            true => Ok(()),
+            false => crate::aws::ec2::adopt(op, found).await,
+        }
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

@@ -17,6 +17,7 @@ use crate::aws::ids::LOG_GROUP as KIND;
 use crate::aws::{Cx, OpCx, tags};
 use crate::base::known::LOG_GROUP_PREFIXES;
 use crate::engine::diff::Change;
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 
@@ -88,6 +89,27 @@ pub const CONDITIONS: &[Condition] = &[
     },
 ];
 
+/// A live group (its tags `pairs`) as the stack's `id`.
+fn read(
+    group: &aws_sdk_cloudwatchlogs::types::LogGroup,
+    name: String,
+    arn: String,
+    pairs: &[(&str, &str)],
+    id: crate::engine::model::ResourceId,
+) -> Observed {
+    let props = LogGroupProps {
+        name: name.clone(),
+        retention_days: group.retention_in_days().map(i64::from),
+        kms_key: group
+            .kms_key_id()
+            .map_or(Value::Null, |key| Value::Phys(key.to_string())),
+        tags: tags::observed_tag_map(pairs.iter().copied()),
+    };
+    let mut resource = Observed::new(id, &name, props.into_props());
+    resource.extra.insert("arn".into(), arn);
+    resource
+}
+
 #[async_trait]
 impl crate::engine::kind::Kind for LogGroupAdapter {
     type Cx = Cx;
@@ -132,22 +154,56 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
                 let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
                     return Ok(None);
                 };
-                let props = LogGroupProps {
-                    name: name.clone(),
-                    retention_days: group.retention_in_days().map(i64::from),
-                    kms_key: group
-                        .kms_key_id()
-                        .map_or(Value::Null, |key| Value::Phys(key.to_string())),
-                    tags: tags::observed_tag_map(pairs.iter().copied()),
-                };
-                let mut resource = Observed::new(id, &name, props.into_props());
-                resource.extra.insert("arn".into(), arn);
-                Ok::<_, AwsError>(Some(resource))
+                Ok::<_, AwsError>(Some(read(&group, name, arn, &pairs, id)))
             })
             .buffer_unordered(16)
             .try_collect()
             .await?;
         Ok(observed.into_iter().flatten().collect())
+    }
+
+    /// The group of the manifest's name (or of `pin`'s).
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = LogGroupProps::from_props(&desired.props)?;
+        let name = pin.unwrap_or(&props.name);
+        let listed = op
+            .cx
+            .clients
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .send()
+            .await
+            .aws("DescribeLogGroups")?;
+        let Some(group) = listed
+            .log_groups()
+            .iter()
+            .find(|group| group.log_group_name() == Some(name))
+        else {
+            return Ok(Found::Nothing);
+        };
+        let arn = group_arn(group)?;
+        let listed = list_tags(op.cx, &arn).await?;
+        let pairs: Vec<(&str, &str)> = listed
+            .tags()
+            .map(|tags| {
+                tags.iter()
+                    .map(|(key, value)| (key.as_str(), value.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let observed = read(group, name.to_string(), arn, &pairs, op.id.clone());
+        let what = format!("log group `{name}`");
+        crate::aws::adopt::found(op.cx, op.id, what, pairs, observed).await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        tags::adopt(&Logs(&op.cx.clients.logs), found.detail("arn")?, op).await
     }
 
     /// `CreateLogGroup` refuses a taken name; a group of the name made by someone else is

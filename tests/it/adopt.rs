@@ -1,0 +1,404 @@
+//! `edgectl adopt`: a network and containers made beforehand outside edgectl (by hand, the
+//! way a CDK stack shapes them: explicit route tables, a NAT gateway and its address) are
+//! found by name or by where they sit, shown with the plan that would follow, refused
+//! whole when one of them is another stack's, taken over (tagged, nothing else) when the
+//! others are named, and then kept: the next apply updates them in place, replaces none,
+//! and a plan after it is clean. And CloudFormation's: refused while a live stack manages
+//! the resource without retaining it.
+
+use aws_sdk_ec2::types::{DomainType, Filter, IpPermission, IpRange};
+
+use crate::harness::{Moto, written};
+
+const MANIFEST: &str = "\
+stack: legacy
+region: us-east-1
+tags: { project: legacy }
+network:
+  cidr: 10.0.0.0/16
+  zones: 2
+  subnets:
+    public: [10.0.0.0/18, 10.0.64.0/18]
+    private: [10.0.128.0/18, 10.0.192.0/18]
+  nat: single
+security_groups:
+  alb:
+    description: Legacy ALB
+    ingress:
+      - { ports: [80, 443], from: 0.0.0.0/0 }
+clusters:
+  main:
+    name: legacy-cluster
+repositories:
+  backend:
+    name: legacy-backend
+secrets:
+  mqtt:
+    name: legacy/mqtt
+    description: MQTT credentials
+";
+
+/// What was made by hand: the ids adoption must keep.
+struct Legacy {
+    vpc: String,
+    nat: String,
+    group: String,
+    cluster: String,
+}
+
+async fn make_legacy(moto: &Moto) -> Legacy {
+    let sdk = moto.sdk().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.0.0.0/16")
+        .send()
+        .await
+        .unwrap()
+        .vpc()
+        .unwrap()
+        .vpc_id()
+        .unwrap()
+        .to_string();
+    let mut subnets = Vec::new();
+    for (cidr, zone) in [
+        ("10.0.0.0/18", "us-east-1a"),
+        ("10.0.64.0/18", "us-east-1b"),
+        ("10.0.128.0/18", "us-east-1a"),
+        ("10.0.192.0/18", "us-east-1b"),
+    ] {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(cidr)
+            .availability_zone(zone)
+            .send()
+            .await
+            .unwrap();
+        subnets.push(subnet.subnet().unwrap().subnet_id().unwrap().to_string());
+    }
+    let gateway = ec2
+        .create_internet_gateway()
+        .send()
+        .await
+        .unwrap()
+        .internet_gateway()
+        .unwrap()
+        .internet_gateway_id()
+        .unwrap()
+        .to_string();
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(&gateway)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    let allocation = ec2
+        .allocate_address()
+        .domain(DomainType::Vpc)
+        .send()
+        .await
+        .unwrap()
+        .allocation_id()
+        .unwrap()
+        .to_string();
+    let nat = ec2
+        .create_nat_gateway()
+        .subnet_id(&subnets[0])
+        .allocation_id(&allocation)
+        .send()
+        .await
+        .unwrap()
+        .nat_gateway()
+        .unwrap()
+        .nat_gateway_id()
+        .unwrap()
+        .to_string();
+    // One public table for both public subnets, one per private subnet, each associated
+    // explicitly, as CDK's VPC makes them.
+    let table = |route_to: String, nat_route: bool, subnets: Vec<String>| {
+        let ec2 = ec2.clone();
+        let vpc = vpc.clone();
+        async move {
+            let table = ec2
+                .create_route_table()
+                .vpc_id(&vpc)
+                .send()
+                .await
+                .unwrap()
+                .route_table()
+                .unwrap()
+                .route_table_id()
+                .unwrap()
+                .to_string();
+            let route = ec2
+                .create_route()
+                .route_table_id(&table)
+                .destination_cidr_block("0.0.0.0/0");
+            let route = match nat_route {
+                true => route.nat_gateway_id(route_to),
+                false => route.gateway_id(route_to),
+            };
+            route.send().await.unwrap();
+            for subnet in subnets {
+                ec2.associate_route_table()
+                    .route_table_id(&table)
+                    .subnet_id(subnet)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    };
+    table(gateway.clone(), false, subnets[..2].to_vec()).await;
+    table(nat.clone(), true, vec![subnets[2].clone()]).await;
+    table(nat.clone(), true, vec![subnets[3].clone()]).await;
+    let group = ec2
+        .create_security_group()
+        .group_name("legacy-alb")
+        .description("Legacy ALB")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap()
+        .group_id()
+        .unwrap()
+        .to_string();
+    // Port 80 only: adoption keeps the group, the next apply adds 443.
+    ec2.authorize_security_group_ingress()
+        .group_id(&group)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(80)
+                .to_port(80)
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let cluster = aws_sdk_ecs::Client::new(&sdk)
+        .create_cluster()
+        .cluster_name("legacy-cluster")
+        .send()
+        .await
+        .unwrap()
+        .cluster()
+        .unwrap()
+        .cluster_arn()
+        .unwrap()
+        .to_string();
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name("legacy/mqtt")
+        .description("MQTT credentials")
+        .secret_string("{\"host\":\"broker\"}")
+        .send()
+        .await
+        .unwrap();
+    // The repository is another edgectl stack's: never taken.
+    aws_sdk_ecr::Client::new(&sdk)
+        .create_repository()
+        .repository_name("legacy-backend")
+        .tags(
+            aws_sdk_ecr::types::Tag::builder()
+                .key("edgectl:stack")
+                .value("other")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    Legacy {
+        vpc,
+        nat,
+        group,
+        cluster,
+    }
+}
+
+/// The EC2 resources that carry an edgectl stack's tag.
+async fn tagged_by_edgectl(moto: &Moto) -> Vec<String> {
+    let ec2 = moto.ec2().await;
+    let tags = ec2
+        .describe_tags()
+        .filters(
+            Filter::builder()
+                .name("key")
+                .values("edgectl:stack")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    tags.tags()
+        .iter()
+        .filter_map(|tag| tag.resource_id().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_network_and_containers_made_by_hand_are_adopted_and_kept() {
+    let moto = Moto::start();
+    let legacy = make_legacy(&moto).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = written(&dir, "legacy.yaml", MANIFEST);
+
+    // What it would take, and the plan after: nothing written.
+    let preview = moto
+        .edgectl(&["plan", "-f", &manifest, "--adopt"])
+        .success();
+    for line in [
+        format!("= vpc <- VPC ({})", legacy.vpc),
+        format!("= nat_gateway.1 <- NAT gateway ({})", legacy.nat),
+        format!(
+            "= security_group.alb <- security group `legacy-alb` ({})",
+            legacy.group
+        ),
+        format!(
+            "= cluster.main <- ECS cluster `legacy-cluster` ({})",
+            legacy.cluster
+        ),
+        "= elastic_ip.nat-1 <- elastic IP (eipalloc-".to_string(),
+        "= route_table.public <- route table (rtb-".to_string(),
+        "= route_table.private-1 <- route table (rtb-".to_string(),
+        "= route_table.private-2 <- route table (rtb-".to_string(),
+        "= secret.mqtt <- secret `legacy/mqtt` (arn:".to_string(),
+        "! repository.backend: ECR repository `legacy-backend` belongs to edgectl stack `other`"
+            .to_string(),
+    ] {
+        assert!(
+            preview.stdout.contains(&line),
+            "no `{line}` in:\n{}",
+            preview.stdout
+        );
+    }
+    assert!(
+        preview.stdout.contains(" 0 to replace, 0 to delete."),
+        "{}",
+        preview.stdout
+    );
+    assert!(tagged_by_edgectl(&moto).await.is_empty());
+
+    // One refusal refuses the whole adoption: nothing is tagged.
+    let refused = moto.edgectl(&["adopt", "-f", &manifest, "--auto-approve"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("1 resource cannot be adopted"),
+        "{}",
+        refused.stderr
+    );
+    assert!(tagged_by_edgectl(&moto).await.is_empty());
+
+    // Named, the others are taken.
+    let ids = [
+        "vpc",
+        "subnet.public-1",
+        "subnet.public-2",
+        "subnet.private-1",
+        "subnet.private-2",
+        "internet_gateway",
+        "elastic_ip.nat-1",
+        "nat_gateway.1",
+        "route_table.public",
+        "route_table.private-1",
+        "route_table.private-2",
+        "security_group.alb",
+        "security_group_rules.alb",
+        "cluster.main",
+        "secret.mqtt",
+    ];
+    let mut args = vec!["adopt", "-f", &manifest, "--auto-approve"];
+    args.extend(ids);
+    let adopted = moto.edgectl(&args).success();
+    assert!(
+        adopted
+            .stderr
+            .contains("adopted 15 resources into stack `legacy`"),
+        "{}",
+        adopted.stderr
+    );
+    // Adopting again finds nothing more of these.
+    let again = moto.edgectl(&["adopt", "-f", &manifest, "--auto-approve", "vpc"]);
+    assert!(
+        again.stderr.contains("`vpc` is the stack's already"),
+        "{}",
+        again.stderr
+    );
+
+    // The other stack lets its repository go; the next apply makes it and updates the
+    // adopted in place.
+    aws_sdk_ecr::Client::new(&moto.sdk().await)
+        .delete_repository()
+        .repository_name("legacy-backend")
+        .send()
+        .await
+        .unwrap();
+    let plan = moto.edgectl(&["plan", "-f", &manifest]).success();
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to create, 15 to update, 0 to replace, 0 to delete."),
+        "{}",
+        plan.stdout
+    );
+    moto.edgectl(&["apply", "-f", &manifest, "--auto-approve"])
+        .success();
+    let clean = moto.edgectl(&["plan", "-f", &manifest, "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}\n{}", clean.stdout, clean.stderr);
+    let outputs = moto.edgectl(&["status", "-f", &manifest]).success();
+    for kept in [&legacy.vpc, &legacy.nat, &legacy.group, &legacy.cluster] {
+        assert!(
+            outputs.stdout.contains(kept.as_str()),
+            "{kept} was not kept:\n{}",
+            outputs.stdout
+        );
+    }
+}
+
+const RETAINED: &str = r#"{"Resources":{"Vpc":{"Type":"AWS::EC2::VPC","DeletionPolicy":"Retain","Properties":{"CidrBlock":"10.50.0.0/16"}}}}"#;
+const MANAGED: &str =
+    r#"{"Resources":{"Vpc":{"Type":"AWS::EC2::VPC","Properties":{"CidrBlock":"10.60.0.0/16"}}}}"#;
+
+fn network(stack: &str, cidr: &str) -> String {
+    format!(
+        "stack: {stack}\nregion: us-east-1\nnetwork:\n  cidr: {cidr}.0.0/16\n  zones: 1\n  subnets:\n    public: [{cidr}.0.0/24]\n"
+    )
+}
+
+#[tokio::test]
+async fn what_a_live_cloudformation_stack_manages_is_adopted_only_where_it_is_retained() {
+    let moto = Moto::start();
+    let cloudformation = aws_sdk_cloudformation::Client::new(&moto.sdk().await);
+    for (name, template) in [("retaining", RETAINED), ("managing", MANAGED)] {
+        cloudformation
+            .create_stack()
+            .stack_name(name)
+            .template_body(template)
+            .send()
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let managed = written(&dir, "managed.yaml", &network("managed", "10.60"));
+    let refused = moto.edgectl(&["plan", "-f", &managed, "--adopt"]).success();
+    assert!(
+        refused
+            .stdout
+            .contains("! vpc: VPC is managed by CloudFormation stack `managing` (as `Vpc`)")
+            && refused.stdout.contains("`DeletionPolicy: Retain`"),
+        "{}",
+        refused.stdout
+    );
+    let retained = written(&dir, "retained.yaml", &network("retained", "10.50"));
+    let taken = moto
+        .edgectl(&["plan", "-f", &retained, "--adopt"])
+        .success();
+    assert!(
+        taken.stdout.contains("= vpc <- VPC (vpc-")
+            && taken.stdout.contains("CloudFormation stack `retaining` still lists it as `Vpc`, with DeletionPolicy Retain"),
+        "{}",
+        taken.stdout
+    );
+}
