@@ -72,7 +72,7 @@ pub enum Command {
     /// Print the IAM policy a CI role needs to plan, apply and destroy exactly this
     /// stack: the actions its kinds call, scoped to its names, its ownership tag and its
     /// regions. Never calls AWS
-    Policy(ManifestArgs),
+    Policy(PolicyArgs),
     /// Take over live resources the manifest describes but the stack does not own yet
     /// (made by CloudFormation, CDK, Terraform or by hand): shows each resource of the
     /// manifest and the live one it would take, found by name (or, for what has none, by
@@ -158,6 +158,18 @@ pub struct PlanArgs {
     /// Also show what `edgectl adopt` would take over: for each resource the plan
     /// creates, the live one of its name not owned by the stack, and the plan once it is
     #[arg(long, conflicts_with_all = ["out", "json", "format"])]
+    pub adopt: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+
+    /// Also allow `edgectl adopt`: CloudFormation's reads, and tag writes on any resource
+    /// that write this stack's tag. For the adoption's run only: a role that may tag a
+    /// resource as the stack's may then change or delete it
+    #[arg(long)]
     pub adopt: bool,
 }
 

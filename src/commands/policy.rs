@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 
 use crate::aws::permissions::{self, Scope};
-use crate::cli::{GlobalArgs, ManifestArgs};
+use crate::cli::{GlobalArgs, PolicyArgs};
 use crate::engine::model::Value;
 use crate::lower::Env;
 
@@ -16,8 +16,8 @@ use crate::lower::Env;
 const MANAGED_LIMIT: usize = 6_144;
 const INLINE_LIMIT: usize = 10_240;
 
-pub fn run(global: &GlobalArgs, args: &ManifestArgs) -> anyhow::Result<ExitCode> {
-    let (manifest, _) = super::load_without_content(args)?;
+pub fn run(global: &GlobalArgs, args: &PolicyArgs) -> anyhow::Result<ExitCode> {
+    let (manifest, _) = super::load_without_content(&args.manifest)?;
     let graph = crate::pipeline::desired(&manifest, &Env::placeholder(&manifest))?;
     let mut kinds: BTreeSet<String> = graph.nodes.keys().map(|id| id.kind().to_string()).collect();
     // Records in zones the stack does not own are read while it names any (`pipeline`).
@@ -53,7 +53,11 @@ pub fn run(global: &GlobalArgs, args: &ManifestArgs) -> anyhow::Result<ExitCode>
         regions,
         names,
     };
-    let document = permissions::policy(&crate::kinds::permissions(&kinds), &scope);
+    let mut needed = crate::kinds::permissions(&kinds);
+    if args.adopt {
+        needed.extend(permissions::ADOPT);
+    }
+    let document = permissions::policy(&needed, &scope);
     crate::data!("{}", serde_json::to_string_pretty(&document)?);
     let size = serde_json::to_string(&document)?.len();
     let statements = document["Statement"].as_array().map_or(0, Vec::len);

@@ -10,7 +10,7 @@ use aws_sdk_ec2::types::{DomainType, Filter, IpPermission, IpRange};
 
 use crate::harness::{Moto, written};
 
-const MANIFEST: &str = "\
+pub const MANIFEST: &str = "\
 stack: legacy
 region: us-east-1
 tags: { project: legacy }
@@ -38,15 +38,34 @@ secrets:
     description: MQTT credentials
 ";
 
+/// Every resource of [`MANIFEST`] but the repository, another stack's.
+pub const ADOPTED: [&str; 15] = [
+    "vpc",
+    "subnet.public-1",
+    "subnet.public-2",
+    "subnet.private-1",
+    "subnet.private-2",
+    "internet_gateway",
+    "elastic_ip.nat-1",
+    "nat_gateway.1",
+    "route_table.public",
+    "route_table.private-1",
+    "route_table.private-2",
+    "security_group.alb",
+    "security_group_rules.alb",
+    "cluster.main",
+    "secret.mqtt",
+];
+
 /// What was made by hand: the ids adoption must keep.
-struct Legacy {
+pub struct Legacy {
     vpc: String,
     nat: String,
     group: String,
     cluster: String,
 }
 
-async fn make_legacy(moto: &Moto) -> Legacy {
+pub async fn make_legacy(moto: &Moto) -> Legacy {
     let sdk = moto.sdk().await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
     let vpc = ec2
@@ -293,23 +312,7 @@ async fn a_network_and_containers_made_by_hand_are_adopted_and_kept() {
     assert!(tagged_by_edgectl(&moto).await.is_empty());
 
     // Named, the others are taken.
-    let ids = [
-        "vpc",
-        "subnet.public-1",
-        "subnet.public-2",
-        "subnet.private-1",
-        "subnet.private-2",
-        "internet_gateway",
-        "elastic_ip.nat-1",
-        "nat_gateway.1",
-        "route_table.public",
-        "route_table.private-1",
-        "route_table.private-2",
-        "security_group.alb",
-        "security_group_rules.alb",
-        "cluster.main",
-        "secret.mqtt",
-    ];
+    let ids = ADOPTED;
     let mut args = vec!["adopt", "-f", &manifest, "--auto-approve"];
     args.extend(ids);
     let adopted = moto.edgectl(&args).success();

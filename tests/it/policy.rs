@@ -310,3 +310,47 @@ fn the_printed_policy_is_scoped() {
         json!("arn:aws:iam::*:role/edgectl/edgemind-prod/*")
     );
 }
+
+/// `policy --adopt` holds what `edgectl adopt` calls: a user with only it takes over
+/// what was made by hand (moto checks the actions, not the tag conditions).
+#[tokio::test]
+async fn a_ci_user_with_the_adopt_policy_adopts() {
+    let moto = Moto::start();
+    crate::adopt::make_legacy(&moto).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = crate::harness::written(&dir, "legacy.yaml", crate::adopt::MANIFEST);
+    let file = vec!["-f".to_string(), manifest.clone()];
+    let mut asked = file.clone();
+    asked.push("--adopt".to_string());
+    let policy = policy_of(&asked);
+    let statement = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|statement| {
+            statement["Sid"]
+                .as_str()
+                .unwrap()
+                .starts_with("AdoptingIntoTheStack")
+        })
+        .expect("a statement for adopt's tag writes");
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["aws:RequestTag/edgectl:stack"],
+        json!("legacy")
+    );
+    let without = policy_of(&file);
+    assert!(!without.to_string().contains("AdoptingIntoTheStack"));
+    let key = user(&moto, "adopter", &as_moto_checks(&policy)).await;
+    enforce_iam(&moto, "0");
+    let mut adopt = vec!["adopt".to_string()];
+    adopt.extend(file);
+    adopt.push("--auto-approve".to_string());
+    adopt.extend(crate::adopt::ADOPTED.iter().map(ToString::to_string));
+    let run = as_user(&moto, &key, &adopt);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("adopted 15 resources"),
+        "{}",
+        run.stderr
+    );
+}

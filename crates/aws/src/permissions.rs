@@ -42,6 +42,9 @@ pub enum On {
     /// condition key naming the create, `ec2:CreateAction`, is present): a tag write
     /// that cannot mark another's resource as the stack's.
     Creating(&'static str),
+    /// Any resource, only when the request writes the stack's ownership tag
+    /// (`aws:RequestTag/edgectl:stack`): `edgectl adopt`'s tag writes.
+    Adopting,
 }
 
 /// The stack's lock (`lock.rs`): its parameter and its takeover claims.
@@ -98,6 +101,30 @@ pub const ROLES: &[Permission] = &[
     },
 ];
 
+/// `edgectl adopt` (`edgectl policy --adopt`): whether a live CloudFormation stack still
+/// manages what would be taken over, and the tag writes that take it over, only as this
+/// stack's. Given for the adoption's run: a role that may tag any resource as the stack's
+/// may then change or delete it.
+pub const ADOPT: &[Permission] = &[
+    Permission {
+        actions: &[
+            "cloudformation:DescribeStackResource",
+            "cloudformation:GetTemplate",
+        ],
+        on: On::Any,
+    },
+    Permission {
+        actions: &[
+            "ec2:CreateTags",
+            "ecs:TagResource",
+            "ecr:TagResource",
+            "logs:TagResource",
+            "secretsmanager:TagResource",
+        ],
+        on: On::Adopting,
+    },
+];
+
 /// The services whose calls are global (no region to hold them to).
 const GLOBAL: &[&str] = &["iam", "cloudfront", "route53", "sts"];
 
@@ -145,6 +172,11 @@ pub fn policy<'a>(permissions: impl IntoIterator<Item = &'a Permission>, scope: 
                 "TaggingWhatItMakes".to_string(),
                 vec!["*".to_string()],
                 format!("Creating:{key}"),
+            ),
+            On::Adopting => (
+                "AdoptingIntoTheStack".to_string(),
+                vec!["*".to_string()],
+                format!("RequestTag:{}", scope.stack),
             ),
             On::ServiceLinked(service) => (
                 "ServiceLinkedRoles".to_string(),
@@ -267,6 +299,11 @@ pub fn policy<'a>(permissions: impl IntoIterator<Item = &'a Permission>, scope: 
                     "Null",
                     creating.trim_start_matches("Creating:").to_string(),
                     json!("false"),
+                ),
+                adopting if adopting.starts_with("RequestTag:") => (
+                    "StringEquals",
+                    "aws:RequestTag/edgectl:stack".to_string(),
+                    json!(adopting.trim_start_matches("RequestTag:")),
                 ),
                 tag => (
                     "StringEquals",
