@@ -421,8 +421,16 @@ pub async fn find_adoptions(
                 "`{id}` is not a resource of the manifest (`edgectl plan` lists their ids)"
             );
         }
-        if !creates.contains(id) {
-            anyhow::bail!("`{id}` is the stack's already: there is nothing to adopt for it");
+        // Adopted already (by a run that died part way, say): nothing left to do for it,
+        // unless it is named at another resource than the one the stack has.
+        let owned = observed.iter().find(|have| &have.id == id);
+        if let (Some(have), Some(Some(pin))) = (owned, pins.get(id))
+            && have.physical_id != *pin
+        {
+            anyhow::bail!(
+                "`{id}` is the stack's already, as `{}`, not `{pin}`",
+                have.physical_id
+            );
         }
     }
     let physical = physical_ids(observed);

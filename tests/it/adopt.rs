@@ -323,12 +323,25 @@ async fn a_network_and_containers_made_by_hand_are_adopted_and_kept() {
         "{}",
         adopted.stderr
     );
-    // Adopting again finds nothing more of these.
-    let again = moto.edgectl(&["adopt", "-f", &manifest, "--auto-approve", "vpc"]);
+    // Adopting again (a run that died part way, run again) has nothing left to do; a
+    // resource named at another id than the stack's is refused.
+    let again = moto
+        .edgectl(&["adopt", "-f", &manifest, "--auto-approve", "vpc"])
+        .success();
     assert!(
-        again.stderr.contains("`vpc` is the stack's already"),
+        again.stderr.contains("nothing to adopt"),
         "{}",
         again.stderr
+    );
+    let elsewhere = moto.edgectl(&["adopt", "-f", &manifest, "--auto-approve", "vpc=vpc-0other"]);
+    assert!(
+        elsewhere.code == 1
+            && elsewhere.stderr.contains(&format!(
+                "`vpc` is the stack's already, as `{}`, not `vpc-0other`",
+                legacy.vpc
+            )),
+        "{}",
+        elsewhere.stderr
     );
 
     // The other stack lets its repository go; the next apply makes it and updates the

@@ -1209,3 +1209,50 @@ async fn a_killed_saved_plan_is_refused_then_apply_converges() {
     let replan = through(&proxy, &["plan", "-f", manifest, "--detailed-exitcode"]);
     assert_eq!(replan.code, 0, "{}", replan.stdout);
 }
+
+/// Adoption through faults and kills: `edgectl adopt` killed after sampled requests and
+/// run again, then run through 20 % injected faults, takes over what was made by hand
+/// once and whole (each resource under one id, the next plan creating nothing), makes
+/// nothing, and leaves the VPC someone else made beside it unchanged.
+#[tokio::test(flavor = "multi_thread")]
+async fn adoption_converges_through_faults_and_kills() {
+    let moto = Moto::start();
+    crate::adopt::make_legacy(&moto).await;
+    let ec2 = moto.ec2().await;
+    let vpcs_before = ec2.describe_vpcs().send().await.unwrap().vpcs().len();
+    // The repository is another stack's: this manifest leaves it out.
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = crate::harness::written(
+        &dir,
+        "legacy.yaml",
+        &crate::harness::edited(
+            crate::adopt::MANIFEST,
+            &[("repositories:\n  backend:\n    name: legacy-backend\n", "")],
+        ),
+    );
+    let proxy = FaultProxy::start(&moto.url);
+    let mut adopt = vec!["adopt", "-f", &manifest, "--auto-approve"];
+    adopt.extend(crate::adopt::ADOPTED);
+    for n in [4, 9, 17, 26, 34] {
+        killed_after(&proxy, &adopt, n);
+    }
+    proxy.faults(20.0, &[], 24);
+    until_success(&proxy, &adopt, 8);
+    proxy.faults(0.0, &[], 1);
+    let plan = through(&proxy, &["plan", "-f", &manifest]);
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to create, 15 to update, 0 to replace, 0 to delete."),
+        "{}\n{}",
+        plan.stdout,
+        plan.stderr
+    );
+    let owned = inventory(&moto, "legacy").await;
+    let twice: Vec<_> = owned.iter().filter(|(_, count)| **count > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "one resource under several ids: {twice:?}"
+    );
+    let vpcs_after = ec2.describe_vpcs().send().await.unwrap().vpcs().len();
+    assert_eq!(vpcs_before, vpcs_after, "adopt made or removed a VPC");
+}
