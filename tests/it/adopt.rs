@@ -23,6 +23,7 @@ network:
   nat: single
 security_groups:
   alb:
+    name: LegacyStack-AlbSecurityGroup86A59E99-1XK0
     description: Legacy ALB
     ingress:
       - { ports: [80, 443], from: 0.0.0.0/0 }
@@ -174,7 +175,7 @@ pub async fn make_legacy(moto: &Moto) -> Legacy {
     table(nat.clone(), true, vec![subnets[3].clone()]).await;
     let group = ec2
         .create_security_group()
-        .group_name("legacy-alb")
+        .group_name("LegacyStack-AlbSecurityGroup86A59E99-1XK0")
         .description("Legacy ALB")
         .vpc_id(&vpc)
         .send()
@@ -273,7 +274,7 @@ async fn a_network_and_containers_made_by_hand_are_adopted_and_kept() {
         format!("= vpc <- VPC ({})", legacy.vpc),
         format!("= nat_gateway.1 <- NAT gateway ({})", legacy.nat),
         format!(
-            "= security_group.alb <- security group `legacy-alb` ({})",
+            "= security_group.alb <- security group `LegacyStack-AlbSecurityGroup86A59E99-1XK0` ({})",
             legacy.group
         ),
         format!(

@@ -75,11 +75,15 @@ pub fn desired(groups: &[SecurityGroup], manifest: &Manifest) -> Vec<Desired> {
         let description = group.description.clone().unwrap_or_else(|| {
             format!("{} security group of stack {}", group.name, manifest.stack)
         });
+        let group_name = group
+            .group_name
+            .clone()
+            .unwrap_or_else(|| name(manifest, &group.name));
         let props = SecurityGroupProps {
             vpc: vpc_ref(),
-            name: name(manifest, &group.name),
+            tags: tags::desired_tag_map(&manifest.tags, &group_name),
+            name: group_name,
             description,
-            tags: tags::desired_tag_map(&manifest.tags, &name(manifest, &group.name)),
         };
         out.push(Desired {
             id: group_id.clone(),

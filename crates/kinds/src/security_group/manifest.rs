@@ -11,7 +11,7 @@ use crate::manifest::decode::{Decoder, Fields, Spanned, list};
 use crate::manifest::diag::{Pos, suggest};
 use crate::manifest::yaml::{Node, NodeKind};
 
-const SECURITY_GROUP: &[&str] = &["description", "ingress", "egress"];
+const SECURITY_GROUP: &[&str] = &["name", "description", "ingress", "egress"];
 const INGRESS_RULE: &[&str] = &["protocol", "port", "ports", "from", "description"];
 const EGRESS_RULE: &[&str] = &["protocol", "port", "ports", "to", "description"];
 /// Words a rule's peer may use besides CIDRs and group names.
@@ -20,6 +20,9 @@ const RESERVED_PEERS: &[&str] = &["self", "vpc"];
 #[derive(Clone, Debug, PartialEq)]
 pub struct SecurityGroup {
     pub name: String,
+    /// EC2's group name, when the manifest gives one (a group made elsewhere, adopted);
+    /// `<stack>-<name>` otherwise.
+    pub group_name: Option<String>,
     pub description: Option<String>,
     pub ingress: Vec<Rule>,
     /// `None` keeps AWS's default: all traffic out to anywhere.
@@ -106,6 +109,7 @@ pub fn decode(
         let Some(fields) = decoder.fields(body, &section, SECURITY_GROUP) else {
             groups.push(SecurityGroup {
                 name: name.value.clone(),
+                group_name: None,
                 description: None,
                 ingress: Vec::new(),
                 egress: None,
@@ -117,6 +121,16 @@ pub fn decode(
             let allowed = |c: char| c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c);
             if text.value.len() > 255 || !text.value.chars().all(allowed) {
                 decoder.error(text.pos, "security group descriptions allow up to 255 ASCII letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*", "remove other characters");
+                None
+            } else {
+                Some(text.value)
+            }
+        });
+        let group_name = fields.get("name").and_then(|node| decoder.string(node, "name")).and_then(|text| {
+            // EC2's group names: the characters of its descriptions, not `sg-` first.
+            let allowed = |c: char| c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c);
+            if text.value.is_empty() || text.value.len() > 255 || !text.value.chars().all(allowed) || text.value.to_ascii_lowercase().starts_with("sg-") {
+                decoder.error(text.pos, format!("`{}` is not a valid security group name", text.value), "use 1-255 ASCII letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*, not starting with `sg-`");
                 None
             } else {
                 Some(text.value)
@@ -149,6 +163,7 @@ pub fn decode(
         let egress = rules(decoder, "egress");
         groups.push(SecurityGroup {
             name: name.value.clone(),
+            group_name,
             description,
             ingress,
             egress,
