@@ -79,8 +79,8 @@ pub enum Command {
     /// where it sits), and the changes the next apply would then make; on confirmation it
     /// tags them as the stack's and changes nothing else
     Adopt(AdoptArgs),
-    /// Remove the stack's lock left by a run that died (`apply`, `destroy` and `sync`
-    /// hold it while they run); says who held it and asks first
+    /// Remove the stack's lock left by a run that died (`apply`, `destroy`, `sync` and
+    /// `adopt` hold it while they run); says who held it and asks first
     Unlock(UnlockArgs),
     /// Print a completion script for a shell, e.g. `edgectl completions bash >
     /// ~/.local/share/bash-completion/completions/edgectl`
@@ -157,7 +157,7 @@ pub struct PlanArgs {
 
     /// Also show what `edgectl adopt` would take over: for each resource the plan
     /// creates, the live one of its name not owned by the stack, and the plan once it is
-    #[arg(long, conflicts_with_all = ["out", "json", "format"])]
+    #[arg(long, conflicts_with_all = ["out", "json", "format", "redeploy"])]
     pub adopt: bool,
 }
 

@@ -472,18 +472,21 @@ pub async fn find_adoptions(
         .filter(|id| pins.is_empty() || pins.contains_key(id))
         .collect();
     let mut adoptions: BTreeMap<ResourceId, Found> = BTreeMap::new();
+    let waits_on = |id: &ResourceId, others: &BTreeSet<ResourceId>| {
+        graph.nodes[id]
+            .deps()
+            .iter()
+            .any(|dep| &dep.id.owner() != id && others.contains(&dep.id.owner()))
+    };
     while !pending.is_empty() {
-        // The graph has no cycle: something is always ready.
         let ready: Vec<ResourceId> = pending
             .iter()
-            .filter(|id| {
-                graph.nodes[*id]
-                    .deps()
-                    .iter()
-                    .all(|dep| &dep.id.owner() == *id || !pending.contains(&dep.id.owner()))
-            })
+            .filter(|id| !waits_on(id, &pending))
             .cloned()
             .collect();
+        if ready.is_empty() {
+            anyhow::bail!("the resources to adopt wait on each other: {pending:?}");
+        }
         let finds = ready
             .iter()
             .map(|id| find(id.clone(), pins.get(id).cloned().flatten()));
@@ -494,44 +497,104 @@ pub async fn find_adoptions(
         }
     }
     // What a resource found refers to is where the resource it stands for is: a NAT
-    // gateway's address, which has nothing else to be found by.
+    // gateway's address, which has nothing else to be found by. Found there, what depends
+    // on it and found nothing is looked for again.
+    let mut asked: BTreeSet<ResourceId> = BTreeSet::new();
     loop {
-        let inferred: Vec<(ResourceId, String)> = adoptions
-            .iter()
-            .filter_map(|(id, found)| match found {
-                Found::Live { observed, .. } => Some((&graph.nodes[id], observed)),
-                _ => None,
-            })
-            .flat_map(|(desired, observed)| {
-                desired.props.iter().filter_map(|(field, want)| {
-                    match (
-                        &want.value,
-                        observed.props.get(field).map(|have| &have.value),
-                    ) {
-                        (Value::Ref(dep), Some(Value::Phys(live))) => {
-                            Some((dep.clone(), live.clone()))
-                        }
-                        _ => None,
-                    }
-                })
-            })
-            .filter(|(dep, _)| {
-                matches!(adoptions.get(dep), Some(Found::Nothing))
+        let mut inferred: BTreeMap<ResourceId, BTreeSet<String>> = BTreeMap::new();
+        for (id, found) in &adoptions {
+            let Found::Live { observed, .. } = found else {
+                continue;
+            };
+            for (field, want) in &graph.nodes[id].props {
+                if let (Value::Ref(dep), Some(Value::Phys(live))) = (
+                    &want.value,
+                    observed.props.get(field).map(|have| &have.value),
+                ) && matches!(adoptions.get(dep), Some(Found::Nothing))
                     && pins.get(dep).is_none_or(Option::is_none)
-            })
-            .collect();
-        if inferred.is_empty() {
+                    && !asked.contains(dep)
+                {
+                    inferred
+                        .entry(dep.clone())
+                        .or_default()
+                        .insert(live.clone());
+                }
+            }
+        }
+        let mut again: Vec<(ResourceId, Option<String>)> = Vec::new();
+        for (dep, live) in inferred {
+            asked.insert(dep.clone());
+            match live.len() {
+                1 => again.push((dep, live.into_iter().next())),
+                _ => {
+                    let live: Vec<String> = live.into_iter().collect();
+                    adoptions.insert(
+                        dep.clone(),
+                        Found::Refused(format!(
+                            "what was found refers to several live resources for it ({}): name the one to take, `edgectl adopt -f FILE {dep}={}`",
+                            live.join(", "),
+                            live[0]
+                        )),
+                    );
+                }
+            }
+        }
+        if again.is_empty() {
             break;
         }
-        let finds = inferred.into_iter().map(|(id, live)| find(id, Some(live)));
+        let found_now: BTreeSet<ResourceId> = again.iter().map(|(id, _)| id.clone()).collect();
+        let finds = again.into_iter().map(|(id, live)| find(id, live));
         for (id, found) in futures::future::try_join_all(finds).await? {
-            // Found at the place it is referred to, or not at all: never asked again.
-            let found = match found {
-                Found::Live { .. } | Found::Refused(_) => found,
-                Found::Nothing | Found::Unsupported => Found::Unsupported,
-            };
             known(&found);
             adoptions.insert(id, found);
+        }
+        // What sits in those and found nothing for want of them, in the graph's order.
+        let mut retry: BTreeSet<ResourceId> = adoptions
+            .iter()
+            .filter(|(id, found)| {
+                matches!(found, Found::Nothing) && !asked.contains(*id) && waits_on(id, &found_now)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        while !retry.is_empty() {
+            let ready: Vec<ResourceId> = retry
+                .iter()
+                .filter(|id| !waits_on(id, &retry))
+                .cloned()
+                .collect();
+            let finds = ready
+                .iter()
+                .map(|id| find(id.clone(), pins.get(id).cloned().flatten()));
+            for (id, found) in futures::future::try_join_all(finds).await? {
+                known(&found);
+                retry.remove(&id);
+                adoptions.insert(id, found);
+            }
+        }
+    }
+    // What comes with a resource found, untagged (a security group's rules), is the
+    // stack's with it, named or not.
+    let with: Vec<(ResourceId, Observed)> = adoptions
+        .iter()
+        .filter_map(|(id, found)| match found {
+            Found::Live { also, .. } => Some(also.iter().map(|also| (id.clone(), also.clone()))),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    for (by, observed) in with {
+        if !matches!(adoptions.get(&observed.id), Some(Found::Live { .. })) {
+            let id = observed.id.clone();
+            let what = format!("with `{by}`");
+            adoptions.insert(
+                id,
+                Found::Live {
+                    observed,
+                    what,
+                    note: None,
+                    also: Vec::new(),
+                },
+            );
         }
     }
     // One live resource is taken over by one resource of the manifest (a group's rules
@@ -552,6 +615,24 @@ pub async fn find_adoptions(
             }
         }
     }
+    // An id named is adopted, or the run says why not.
+    for id in pins.keys() {
+        let why = match adoptions.get(id) {
+            Some(Found::Nothing) => format!(
+                "nothing live was found for it{}",
+                match pins.get(id) {
+                    Some(Some(pin)) => format!(" at `{pin}` (or not where the manifest puts it)"),
+                    _ => String::new(),
+                }
+            ),
+            Some(Found::Unsupported) => format!(
+                "edgectl does not adopt a `{}` (the next apply creates it): leave it out",
+                id.kind()
+            ),
+            _ => continue,
+        };
+        adoptions.insert(id.clone(), Found::Refused(why));
+    }
     Ok(adoptions
         .into_iter()
         .map(|(id, found)| Adoption { id, found })
@@ -562,17 +643,18 @@ pub async fn find_adoptions(
 /// the ids they would take, their references read as logical ids.
 pub fn with_adopted(observation: &Observation, adoptions: &[Adoption]) -> Observation {
     let mut observed = observation.observed.clone();
-    let mut adopted: Vec<Observed> = adoptions
+    let adopted: Vec<Observed> = adoptions
         .iter()
         .filter_map(|adoption| match &adoption.found {
             Found::Live { observed, .. } => Some(observed.clone()),
             _ => None,
         })
         .collect();
-    let known = live_ids(observed.iter().chain(adopted.iter()));
-    let index = logical_index(known.iter().map(|(id, physical)| (id, physical)));
-    read_as_logical(&mut adopted, &index);
+    // What the stack has that refers to them (a service to a secret) reads them as theirs.
     observed.extend(adopted);
+    let known = live_ids(&observed);
+    let index = logical_index(known.iter().map(|(id, physical)| (id, physical)));
+    read_as_logical(&mut observed, &index);
     Observation {
         env: observation.env.clone(),
         observed,

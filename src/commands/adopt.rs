@@ -3,7 +3,7 @@
 //! writes the stack's ownership tags on them, and nothing else: the next apply makes the
 //! changes. `plan --adopt` shows the same and writes nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -83,7 +83,7 @@ async fn locked(
     pins: &BTreeMap<ResourceId, Option<String>>,
 ) -> anyhow::Result<ExitCode> {
     let observation = super::observe(session, adapters, manifest).await?;
-    let adoptions = preview(global, session, adapters, manifest, &observation, pins).await?;
+    let (adoptions, _) = preview(global, session, adapters, manifest, &observation, pins).await?;
     let refused = adoptions
         .iter()
         .filter(|adoption| matches!(adoption.found, Found::Refused(_)))
@@ -113,41 +113,36 @@ async fn locked(
     {
         return Err(ApplyError::Declined("adopt").into());
     }
+    // Along the graph, what holds others first: a run that stops part way never leaves a
+    // subnet the stack's while its VPC is not (the stack reads what sits in its VPCs).
+    let graph = pipeline::desired(manifest, &observation.env)?;
     let physical = pipeline::physical_ids(&observation.observed);
-    let tagged = live.iter().map(|adoption| {
-        let physical = &physical;
-        async move {
-            let Found::Live { observed, what, .. } = &adoption.found else {
-                unreachable!("only what was found live is adopted");
-            };
-            let adapter = crate::aws::adapter_for(adapters, &adoption.id)
-                .expect("a kind that found a resource has an adapter");
-            let made = std::sync::OnceLock::new();
-            let op = crate::aws::OpCx {
-                cx: &session.cx,
-                id: &adoption.id,
-                physical,
-                wait: false,
-                report: &|_| {},
-                made: &made,
-            };
-            let result = adapter.adopt(&op, observed).await;
-            match &result {
-                Ok(()) => crate::sayln!("adopted {} ({what})", adoption.id),
-                Err(error) => crate::sayln!("error: could not adopt {}: {error}", adoption.id),
-            }
-            result.is_ok()
+    let mut waiting: Vec<&Adoption> = live.clone();
+    let mut done = 0;
+    while !waiting.is_empty() {
+        let ids: BTreeSet<ResourceId> =
+            waiting.iter().map(|adoption| adoption.id.clone()).collect();
+        let (wave, later): (Vec<&Adoption>, Vec<&Adoption>) =
+            waiting.into_iter().partition(|adoption| {
+                graph.nodes[&adoption.id].deps().iter().all(|dep| {
+                    let dep = dep.id.owner();
+                    dep == adoption.id || !ids.contains(&dep)
+                })
+            });
+        waiting = later;
+        let tagged = wave
+            .iter()
+            .map(|adoption| tag(session, adapters, &physical, adoption));
+        let results = futures::future::join_all(tagged).await;
+        done += results.iter().filter(|ok| **ok).count();
+        if results.iter().any(|ok| !ok) || wave.is_empty() {
+            break;
         }
-    });
-    let done = futures::future::join_all(tagged)
-        .await
-        .into_iter()
-        .filter(|ok| *ok)
-        .count();
+    }
     super::print_calls(global, session);
     if done < live.len() {
         anyhow::bail!(
-            "adopted {done} of {}: run `edgectl adopt` again to take over the rest (what is adopted already is the stack's)",
+            "adopted {done} of {}: run `edgectl adopt` again to take over the rest before any apply (what is adopted already is the stack's)",
             crate::manifest::plural(live.len(), "resource")
         );
     }
@@ -159,6 +154,40 @@ async fn locked(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes the stack's ownership tags on what one adoption found; says how it went.
+async fn tag(
+    session: &Session,
+    adapters: &[Arc<dyn Adapter>],
+    physical: &crate::aws::PhysicalIds,
+    adoption: &Adoption,
+) -> bool {
+    let Found::Live { observed, what, .. } = &adoption.found else {
+        return true;
+    };
+    let Some(adapter) = crate::aws::adapter_for(adapters, &adoption.id) else {
+        return false;
+    };
+    let made = std::sync::OnceLock::new();
+    let op = crate::aws::OpCx {
+        cx: &session.cx,
+        id: &adoption.id,
+        physical,
+        wait: false,
+        report: &|_| {},
+        made: &made,
+    };
+    match adapter.adopt(&op, observed).await {
+        Ok(()) => {
+            crate::sayln!("adopted {} ({what})", adoption.id);
+            true
+        }
+        Err(error) => {
+            crate::sayln!("error: could not adopt {}: {error}", adoption.id);
+            false
+        }
+    }
+}
+
 /// What adopt would take over and the plan once it has, on stdout (`adopt` and `plan
 /// --adopt`). An adoption the next apply would undo by replacing the resource is refused.
 pub async fn preview(
@@ -168,7 +197,7 @@ pub async fn preview(
     manifest: &Manifest,
     observation: &Observation,
     pins: &BTreeMap<ResourceId, Option<String>>,
-) -> anyhow::Result<Vec<Adoption>> {
+) -> anyhow::Result<(Vec<Adoption>, Plan)> {
     let graph = pipeline::desired(manifest, &observation.env)?;
     let plan = pipeline::plan(adapters, Some(manifest), observation, &[])?;
     let mut adoptions = pipeline::find_adoptions(
@@ -204,7 +233,7 @@ pub async fn preview(
     crate::dataln!("\nOnce adopted, `edgectl apply` would make this plan:\n");
     let place = super::place(&session.cx.region, manifest.environment.as_deref());
     super::print_plan(global, &after, &manifest.stack, &place);
-    Ok(adoptions)
+    Ok((adoptions, after))
 }
 
 /// The plan once `adoptions` are the stack's. What apply would refuse of it is said by

@@ -38,7 +38,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
     let account = account.context("cannot tell which account the plan is for")?;
     let plan = pipeline::plan(&adapters, Some(&manifest), &observation, &args.redeploy)?;
     if args.adopt {
-        let adoptions = super::adopt::preview(
+        let (adoptions, after) = super::adopt::preview(
             global,
             &session,
             &adapters,
@@ -52,7 +52,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
             .iter()
             .any(|adoption| matches!(adoption.found, crate::engine::kind::Found::Live { .. }));
         return Ok(
-            if args.detailed_exitcode && (adoptable || !plan.is_empty()) {
+            if args.detailed_exitcode && (adoptable || !after.is_empty()) {
                 ExitCode::from(2)
             } else {
                 ExitCode::SUCCESS

@@ -69,17 +69,7 @@ pub struct Legacy {
 pub async fn make_legacy(moto: &Moto) -> Legacy {
     let sdk = moto.sdk().await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string();
+    let vpc = moto.make_vpc("10.0.0.0/16").await;
     let mut subnets = Vec::new();
     for (cidr, zone) in [
         ("10.0.0.0/18", "us-east-1a"),
@@ -374,7 +364,7 @@ async fn a_network_and_containers_made_by_hand_are_adopted_and_kept() {
     }
 }
 
-const RETAINED: &str = r#"{"Resources":{"Vpc":{"Type":"AWS::EC2::VPC","DeletionPolicy":"Retain","Properties":{"CidrBlock":"10.50.0.0/16"}}}}"#;
+const RETAINED: &str = r#"{"Resources":{"Vpc":{"Type":"AWS::EC2::VPC","DeletionPolicy":"Retain","UpdateReplacePolicy":"Retain","Properties":{"CidrBlock":"10.50.0.0/16"}}}}"#;
 const MANAGED: &str =
     r#"{"Resources":{"Vpc":{"Type":"AWS::EC2::VPC","Properties":{"CidrBlock":"10.60.0.0/16"}}}}"#;
 
@@ -404,7 +394,9 @@ async fn what_a_live_cloudformation_stack_manages_is_adopted_only_where_it_is_re
         refused
             .stdout
             .contains("! vpc: VPC is managed by CloudFormation stack `managing` (as `Vpc`)")
-            && refused.stdout.contains("`DeletionPolicy: Retain`"),
+            && refused
+                .stdout
+                .contains("`DeletionPolicy: Retain` and `UpdateReplacePolicy: Retain`"),
         "{}",
         refused.stdout
     );
@@ -414,8 +406,100 @@ async fn what_a_live_cloudformation_stack_manages_is_adopted_only_where_it_is_re
         .success();
     assert!(
         taken.stdout.contains("= vpc <- VPC (vpc-")
-            && taken.stdout.contains("CloudFormation stack `retaining` still lists it as `Vpc`, with DeletionPolicy Retain"),
+            && taken.stdout.contains("CloudFormation stack `retaining` still lists it as `Vpc`, retained (DeletionPolicy and UpdateReplacePolicy Retain)"),
         "{}",
         taken.stdout
     );
+}
+
+/// What adopt never takes: the region's default VPC (a manifest of its CIDR finds
+/// nothing), a VPC's main route table, an id named that nothing live matches where the
+/// manifest puts it; and a security group named alone brings its rules with it.
+#[tokio::test]
+async fn adopt_leaves_the_default_vpc_and_main_tables_and_names_what_it_cannot_find() {
+    let moto = Moto::start();
+    let ec2 = moto.ec2().await;
+    let dir = tempfile::tempdir().unwrap();
+    let default = written(&dir, "default.yaml", &network("default", "172.31"));
+    let preview = moto.edgectl(&["plan", "-f", &default, "--adopt"]).success();
+    assert!(
+        preview.stdout.contains("Adopt 0 resources") && !preview.stdout.contains("= vpc <-"),
+        "{}",
+        preview.stdout
+    );
+
+    // A VPC whose main table is also associated explicitly with the manifest's subnet.
+    let vpc = moto.make_vpc("10.70.0.0/16").await;
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(&vpc)
+        .cidr_block("10.70.0.0/24")
+        .availability_zone("us-east-1a")
+        .send()
+        .await
+        .unwrap()
+        .subnet()
+        .unwrap()
+        .subnet_id()
+        .unwrap()
+        .to_string();
+    let main = ec2
+        .describe_route_tables()
+        .filters(Filter::builder().name("vpc-id").values(&vpc).build())
+        .send()
+        .await
+        .unwrap()
+        .route_tables()[0]
+        .route_table_id()
+        .unwrap()
+        .to_string();
+    ec2.associate_route_table()
+        .route_table_id(&main)
+        .subnet_id(&subnet)
+        .send()
+        .await
+        .unwrap();
+    ec2.create_security_group()
+        .group_name("web")
+        .description("web")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    let text = format!(
+        "{}security_groups:\n  web:\n    name: web\n    description: web\n",
+        network("seventy", "10.70")
+    );
+    let manifest = written(&dir, "seventy.yaml", &text);
+    let preview = moto
+        .edgectl(&["plan", "-f", &manifest, "--adopt"])
+        .success();
+    assert!(
+        preview.stdout.contains(&format!(
+            "! route_table.public: route table `{main}` is its VPC's main route table"
+        )),
+        "{}",
+        preview.stdout
+    );
+    // Named alone, a group brings its rules; a subnet named at an id that is not in the
+    // VPC found is refused, and nothing is tagged.
+    let named = moto.edgectl(&[
+        "adopt",
+        "-f",
+        &manifest,
+        "--auto-approve",
+        "vpc",
+        "security_group.web",
+        "subnet.public-1=subnet-0elsewhere",
+    ]);
+    assert_eq!(named.code, 1, "{}", named.stderr);
+    assert!(
+        named.stdout.contains("= security_group_rules.web <- with `security_group.web`")
+            && named.stdout.contains(
+                "! subnet.public-1: nothing live was found for it at `subnet-0elsewhere` (or not where the manifest puts it)"
+            ),
+        "{}",
+        named.stdout
+    );
+    assert!(tagged_by_edgectl(&moto).await.is_empty());
 }

@@ -303,6 +303,22 @@ impl Moto {
         self.ec2_in("us-east-1").await
     }
 
+    /// A VPC made as someone else would (no tags): its id.
+    pub async fn make_vpc(&self, cidr: &str) -> String {
+        self.ec2()
+            .await
+            .create_vpc()
+            .cidr_block(cidr)
+            .send()
+            .await
+            .unwrap()
+            .vpc()
+            .unwrap()
+            .vpc_id()
+            .unwrap()
+            .to_string()
+    }
+
     pub async fn ec2_in(&self, region: &str) -> aws_sdk_ec2::Client {
         let config = aws_sdk_ec2::Config::builder()
             .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())

@@ -338,6 +338,14 @@ async fn a_ci_user_with_the_adopt_policy_adopts() {
         statement["Condition"]["StringEquals"]["aws:RequestTag/edgectl:stack"],
         json!("legacy")
     );
+    assert_eq!(
+        statement["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"],
+        json!(["edgectl:stack", "edgectl:id"])
+    );
+    assert_eq!(
+        statement["Condition"]["StringEqualsIfExists"]["aws:ResourceTag/edgectl:stack"],
+        json!("legacy")
+    );
     let without = policy_of(&file);
     assert!(!without.to_string().contains("AdoptingIntoTheStack"));
     let key = user(&moto, "adopter", &as_moto_checks(&policy)).await;

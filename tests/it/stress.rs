@@ -708,17 +708,7 @@ fn until_success(proxy: &FaultProxy, args: &[&str], tries: usize) -> (usize, Vec
 /// An untagged VPC someone else made: it must come through everything unchanged.
 async fn bystander(moto: &Moto) -> (String, String) {
     let ec2 = moto.ec2().await;
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string();
+    let vpc = moto.make_vpc("10.0.0.0/16").await;
     let described = ec2.describe_vpcs().vpc_ids(&vpc).send().await.unwrap();
     (vpc, format!("{:?}", described.vpcs()))
 }

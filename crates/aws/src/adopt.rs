@@ -42,14 +42,14 @@ pub async fn found<'a>(
     let note = match (tags.get(CFN_STACK_ID), tags.get(CFN_LOGICAL_ID)) {
         (Some(stack_id), Some(logical)) => {
             let name = tags.get(CFN_STACK_NAME).copied().unwrap_or(stack_id);
-            match cloudformation(cx, stack_id, logical).await? {
+            match cloudformation(cx, stack_id, logical, &observed.physical_id).await? {
                 Managed::No => None,
                 Managed::Retained => Some(format!(
-                    "CloudFormation stack `{name}` still lists it as `{logical}`, with DeletionPolicy Retain: remove it from that template (or delete the stack) once adopted"
+                    "CloudFormation stack `{name}` still lists it as `{logical}`, retained (DeletionPolicy and UpdateReplacePolicy Retain): remove it from that template (or delete the stack) once adopted, before either changes it again"
                 )),
                 Managed::Yes => {
                     return Ok(Found::Refused(format!(
-                        "{what} is managed by CloudFormation stack `{name}` (as `{logical}`), whose next update or deletion would change or delete it. Give `{logical}` `DeletionPolicy: Retain` in that template (CDK: `removalPolicy: RemovalPolicy.RETAIN`) and deploy it, then adopt; afterwards remove it from the template or delete the stack, which leaves it in place"
+                        "{what} is managed by CloudFormation stack `{name}` (as `{logical}`), whose next update or deletion would change, replace or delete it. Give `{logical}` `DeletionPolicy: Retain` and `UpdateReplacePolicy: Retain` in that template (CDK: `applyRemovalPolicy(RemovalPolicy.RETAIN)`) and deploy it, then adopt; afterwards remove it from the template or delete the stack, which leaves it in place"
                     )));
                 }
             }
@@ -60,6 +60,7 @@ pub async fn found<'a>(
         observed,
         what,
         note,
+        also: Vec::new(),
     })
 }
 
@@ -68,7 +69,8 @@ pub async fn found<'a>(
 enum Managed {
     /// The stack is gone, or no longer has the resource (removed with `Retain`).
     No,
-    /// The stack has it, and its template says `DeletionPolicy: Retain`.
+    /// The stack has it, and its template retains it (`DeletionPolicy` and
+    /// `UpdateReplacePolicy` `Retain`).
     Retained,
     Yes,
 }
@@ -77,6 +79,7 @@ async fn cloudformation(
     cx: &super::Cx,
     stack_id: &str,
     logical: &str,
+    physical: &str,
 ) -> Result<Managed, AwsError> {
     let client = &cx.clients.cloudformation;
     let resource = client
@@ -86,11 +89,18 @@ async fn cloudformation(
         .send()
         .await
         .aws("DescribeStackResource");
-    let status = match resource {
-        Ok(answer) => answer
-            .stack_resource_detail()
-            .and_then(|detail| detail.resource_status())
-            .map(|status| status.as_str().to_string()),
+    let (status, theirs) = match resource {
+        Ok(answer) => {
+            let detail = answer.stack_resource_detail();
+            (
+                detail
+                    .and_then(|detail| detail.resource_status())
+                    .map(|status| status.as_str().to_string()),
+                detail
+                    .and_then(|detail| detail.physical_resource_id())
+                    .map(str::to_string),
+            )
+        }
         // A deleted stack, or a resource no longer in it: "Stack with id … does not exist",
         // "Resource … does not exist for stack …".
         Err(error)
@@ -101,16 +111,20 @@ async fn cloudformation(
         }
         Err(error) => return Err(error),
     };
-    // A stack deleted with the resource retained lists it as DELETE_SKIPPED.
+    // A stack deleted with the resource retained lists it as DELETE_SKIPPED; a logical
+    // id the stack reused after replacing what it made names another resource now.
     if matches!(
         status.as_deref(),
         Some("DELETE_COMPLETE" | "DELETE_SKIPPED")
-    ) {
+    ) || theirs.is_some_and(|theirs| !same(physical, &theirs))
+    {
         return Ok(Managed::No);
     }
+    // As deployed, after its transforms (SAM's, macros').
     let template = client
         .get_template()
         .stack_name(stack_id)
+        .template_stage(aws_sdk_cloudformation::types::TemplateStage::Processed)
         .send()
         .await
         .aws("GetTemplate")?;
@@ -123,18 +137,39 @@ async fn cloudformation(
     )
 }
 
-/// Whether a template (JSON or YAML, which reads JSON) gives `logical` a deletion policy
-/// that keeps the resource when the stack lets go of it.
+/// Whether a template (JSON, or YAML) keeps `logical`'s resource whatever the stack does
+/// next: deleted from the stack or the stack deleted (`DeletionPolicy`), or replaced by an
+/// update (`UpdateReplacePolicy`), both `Retain` (what CDK's `RemovalPolicy.RETAIN` writes).
 fn retained(template: &str, logical: &str) -> bool {
+    let keeps = |deletion: Option<&str>, replace: Option<&str>| {
+        matches!(deletion, Some("Retain" | "RetainExceptOnCreate")) && replace == Some("Retain")
+    };
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(template) {
+        let resource = &json["Resources"][logical];
+        return keeps(
+            resource["DeletionPolicy"].as_str(),
+            resource["UpdateReplacePolicy"].as_str(),
+        );
+    }
     let Ok(documents) = yaml_rust2::YamlLoader::load_from_str(template) else {
         return false;
     };
     documents.first().is_some_and(|document| {
-        matches!(
-            document["Resources"][logical]["DeletionPolicy"].as_str(),
-            Some("Retain" | "RetainExceptOnCreate")
+        let resource = &document["Resources"][logical];
+        keeps(
+            resource["DeletionPolicy"].as_str(),
+            resource["UpdateReplacePolicy"].as_str(),
         )
     })
+}
+
+/// Whether CloudFormation's physical id names `ours` (its own form: a cluster's name where
+/// edgectl keeps its ARN).
+fn same(ours: &str, theirs: &str) -> bool {
+    ours == theirs
+        || ours.ends_with(&format!("/{theirs}"))
+        || ours.ends_with(&format!(":{theirs}"))
+        || theirs.ends_with(&format!("/{ours}"))
 }
 
 #[cfg(test)]
@@ -142,14 +177,28 @@ mod tests {
     use super::retained;
 
     #[test]
-    fn a_deletion_policy_of_retain_is_read_from_json_and_yaml_templates() {
-        let json = r#"{"Resources":{"Vpc":{"Type":"AWS::EC2::VPC","DeletionPolicy":"Retain"},"Sg":{"Type":"AWS::EC2::SecurityGroup","DeletionPolicy":"Delete"}}}"#;
+    fn retained_means_both_policies_retain_in_json_and_yaml_templates() {
+        let json = "{\"Resources\":{\n\t\"Vpc\":{\"Type\":\"AWS::EC2::VPC\",\"DeletionPolicy\":\"Retain\",\"UpdateReplacePolicy\":\"Retain\"},\n\t\"Half\":{\"DeletionPolicy\":\"Retain\"},\"Sg\":{\"DeletionPolicy\":\"Delete\",\"UpdateReplacePolicy\":\"Retain\"}}}";
         assert!(retained(json, "Vpc"));
+        assert!(!retained(json, "Half"));
         assert!(!retained(json, "Sg"));
         assert!(!retained(json, "Missing"));
-        let yaml = "Resources:\n  Cluster:\n    Type: AWS::ECS::Cluster\n    DeletionPolicy: RetainExceptOnCreate\n    Properties:\n      ClusterName: !Ref Name\n  Other:\n    Type: AWS::ECS::Cluster\n";
+        let yaml = "Resources:\n  Cluster:\n    Type: AWS::ECS::Cluster\n    DeletionPolicy: RetainExceptOnCreate\n    UpdateReplacePolicy: Retain\n    Properties:\n      ClusterName: !Ref Name\n  Other:\n    Type: AWS::ECS::Cluster\n";
         assert!(retained(yaml, "Cluster"));
         assert!(!retained(yaml, "Other"));
         assert!(!retained("not: [a template", "Cluster"));
+    }
+
+    #[test]
+    fn cloudformations_physical_id_is_matched_in_its_own_form() {
+        use super::same;
+        assert!(same("vpc-1", "vpc-1"));
+        assert!(same("arn:aws:ecs:us-east-1:1:cluster/web", "web"));
+        assert!(same(
+            "arn:aws:logs:us-east-1:1:log-group:/ecs/web",
+            "/ecs/web"
+        ));
+        assert!(!same("vpc-1", "vpc-2"));
+        assert!(!same("arn:aws:ecs:us-east-1:1:cluster/web", "b"));
     }
 }

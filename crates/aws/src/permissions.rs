@@ -284,39 +284,58 @@ pub fn policy<'a>(permissions: impl IntoIterator<Item = &'a Permission>, scope: 
         });
         let mut conditions = serde_json::Map::new();
         for part in condition.split('|').filter(|part| !part.is_empty()) {
-            let (operator, key, value) = match part {
-                "Region" => (
+            let entries = match part {
+                "Region" => vec![(
                     "StringEquals",
                     "aws:RequestedRegion".to_string(),
                     json!(scope.regions),
-                ),
-                "ServiceName" => (
+                )],
+                "ServiceName" => vec![(
                     "StringEquals",
                     "iam:AWSServiceName".to_string(),
                     json!(linked),
-                ),
-                creating if creating.starts_with("Creating:") => (
+                )],
+                creating if creating.starts_with("Creating:") => vec![(
                     "Null",
                     creating.trim_start_matches("Creating:").to_string(),
                     json!("false"),
-                ),
-                adopting if adopting.starts_with("RequestTag:") => (
-                    "StringEquals",
-                    "aws:RequestTag/edgectl:stack".to_string(),
-                    json!(adopting.trim_start_matches("RequestTag:")),
-                ),
-                tag => (
+                )],
+                // Writing the stack's tag, only its two ownership tags, on what carries no
+                // stack's tag or this one's already.
+                adopting if adopting.starts_with("RequestTag:") => {
+                    let stack = adopting.trim_start_matches("RequestTag:");
+                    vec![
+                        (
+                            "StringEquals",
+                            "aws:RequestTag/edgectl:stack".to_string(),
+                            json!(stack),
+                        ),
+                        (
+                            "ForAllValues:StringEquals",
+                            "aws:TagKeys".to_string(),
+                            json!(["edgectl:stack", "edgectl:id"]),
+                        ),
+                        (
+                            "StringEqualsIfExists",
+                            "aws:ResourceTag/edgectl:stack".to_string(),
+                            json!(stack),
+                        ),
+                    ]
+                }
+                tag => vec![(
                     "StringEquals",
                     "aws:ResourceTag/edgectl:stack".to_string(),
                     json!(tag.trim_start_matches("ResourceTag:")),
-                ),
+                )],
             };
-            conditions
-                .entry(operator)
-                .or_insert_with(|| json!({}))
-                .as_object_mut()
-                .expect("an object")
-                .insert(key, value);
+            for (operator, key, value) in entries {
+                conditions
+                    .entry(operator)
+                    .or_insert_with(|| json!({}))
+                    .as_object_mut()
+                    .expect("an object")
+                    .insert(key, value);
+            }
         }
         if !conditions.is_empty() {
             statement["Condition"] = Json::Object(conditions);

@@ -1,6 +1,7 @@
 //! Ownership tags: every resource edgectl creates carries `edgectl:stack` and `edgectl:id`
 //! from its create call, and live state is found by them. A resource without them is
-//! never touched, whatever its name.
+//! never touched, whatever its name, unless `edgectl adopt` is asked to take it over (it
+//! then writes them, and nothing else).
 
 use std::collections::BTreeMap;
 
@@ -123,8 +124,29 @@ pub fn name_taken<'a>(
     what: &str,
     tags: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Option<String> {
+    taken(stack, id, what, tags, false)
+}
+
+/// [`name_taken`] for a kind `edgectl adopt` takes over: one without an edgectl stack's
+/// tags may be adopted, and the message says how.
+pub fn name_taken_adoptable<'a>(
+    stack: &str,
+    id: &ResourceId,
+    what: &str,
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<String> {
+    taken(stack, id, what, tags, true)
+}
+
+fn taken<'a>(
+    stack: &str,
+    id: &ResourceId,
+    what: &str,
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+    adopts: bool,
+) -> Option<String> {
     let tags: BTreeMap<&str, &str> = tags.into_iter().collect();
-    let adoptable = !tags.contains_key(STACK_TAG);
+    let adoptable = adopts && !tags.contains_key(STACK_TAG);
     let owner = match (tags.get(STACK_TAG), tags.get(ID_TAG)) {
         (Some(theirs), Some(their_id)) if *theirs == stack && *their_id == id.to_string() => {
             return None;

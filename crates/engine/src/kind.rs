@@ -128,6 +128,8 @@ pub trait Kind: Send + Sync {
 }
 
 /// What [`Kind::find`] found for a resource of the manifest.
+// One per resource `edgectl adopt` looks for, held briefly: not worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Found {
     /// Nothing: the resource is created as usual.
@@ -140,6 +142,9 @@ pub enum Found {
         /// What the user should know before taking it over (a CloudFormation stack that
         /// retains it still lists it).
         note: Option<String>,
+        /// What comes with it, untagged, read under ids of its own once it is the stack's
+        /// (a security group's rules).
+        also: Vec<Observed>,
     },
     /// A live resource that must not be taken over, and why (another stack's, one a live
     /// CloudFormation stack still manages, several that match).
@@ -271,7 +276,7 @@ impl<C> OpCx<'_, C> {
             Value::Phys(physical) | Value::Str(physical) => Ok(physical.clone()),
             other => Err(Error::new(
                 ErrorKind::Other,
-                "resolve",
+                "reference",
                 format!("expected a resource reference, found {other}"),
             )),
         }

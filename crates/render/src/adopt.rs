@@ -18,6 +18,7 @@ pub fn render(found: &[(&ResourceId, &Found)], paint: Paint) -> String {
                 observed,
                 what,
                 note,
+                ..
             } => Some((id, observed, what, note)),
             _ => None,
         })

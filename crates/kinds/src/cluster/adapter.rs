@@ -196,7 +196,7 @@ impl crate::engine::kind::Kind for ClusterAdapter {
             .iter()
             .find(|cluster| cluster.cluster_name() == Some(name))
         {
-            Some(cluster) => match tags::name_taken(
+            Some(cluster) => match tags::name_taken_adoptable(
                 &cx.stack,
                 &desired.id,
                 &format!("ECS cluster `{name}`"),

@@ -70,17 +70,20 @@ impl crate::engine::kind::Kind for InternetGatewayAdapter {
         pin: Option<&str>,
     ) -> Result<Found, AwsError> {
         let props = InternetGatewayProps::from_props(&desired.props)?;
-        let by = match (pin, &props.vpc) {
-            (Some(gateway_id), _) => filter("internet-gateway-id", &[gateway_id]),
-            (None, Some(vpc)) => filter("attachment.vpc-id", &[&op.resolve(vpc)?]),
-            (None, None) => return Ok(Found::Nothing),
+        // Attached to its VPC whatever names it: never one another VPC uses.
+        let Some(vpc) = &props.vpc else {
+            return Ok(Found::Nothing);
         };
+        let mut by = vec![filter("attachment.vpc-id", &[&op.resolve(vpc)?])];
+        if let Some(gateway_id) = pin {
+            by.push(filter("internet-gateway-id", &[gateway_id]));
+        }
         let gateways: Vec<InternetGateway> = op
             .cx
             .clients
             .ec2
             .describe_internet_gateways()
-            .filters(by)
+            .set_filters(Some(by))
             .into_paginator()
             .items()
             .send()

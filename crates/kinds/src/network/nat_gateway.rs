@@ -105,17 +105,20 @@ impl crate::engine::kind::Kind for NatGatewayAdapter {
         pin: Option<&str>,
     ) -> Result<Found, AwsError> {
         let props = NatGatewayProps::from_props(&desired.props)?;
-        let by = match pin {
-            Some(gateway_id) => filter("nat-gateway-id", &[gateway_id]),
-            None => filter("subnet-id", &[&op.resolve(&props.subnet)?]),
-        };
+        // In its subnet whatever names it.
+        let mut by = vec![
+            filter("subnet-id", &[&op.resolve(&props.subnet)?]),
+            filter("state", &["pending", "available"]),
+        ];
+        if let Some(gateway_id) = pin {
+            by.push(filter("nat-gateway-id", &[gateway_id]));
+        }
         let gateways: Vec<NatGateway> = op
             .cx
             .clients
             .ec2
             .describe_nat_gateways()
-            .filter(by)
-            .filter(filter("state", &["pending", "available"]))
+            .set_filter(Some(by))
             .into_paginator()
             .items()
             .send()

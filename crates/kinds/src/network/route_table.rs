@@ -61,8 +61,10 @@ impl crate::engine::kind::Kind for RouteTableAdapter {
         pin: Option<&str>,
     ) -> Result<Found, AwsError> {
         let props = RouteTableProps::from_props(&desired.props)?;
-        let by = match pin {
-            Some(table_id) => filter("route-table-id", &[table_id]),
+        // In its VPC whatever names it.
+        let mut by = vec![filter("vpc-id", &[&op.resolve(&props.vpc)?])];
+        match pin {
+            Some(table_id) => by.push(filter("route-table-id", &[table_id])),
             None => {
                 let subnets = props
                     .subnets
@@ -73,21 +75,35 @@ impl crate::engine::kind::Kind for RouteTableAdapter {
                     return Ok(Found::Nothing);
                 }
                 let subnets: Vec<&str> = subnets.iter().map(String::as_str).collect();
-                filter("association.subnet-id", &subnets)
+                by.push(filter("association.subnet-id", &subnets));
             }
-        };
+        }
         let tables: Vec<RouteTable> = op
             .cx
             .clients
             .ec2
             .describe_route_tables()
-            .filters(by)
+            .set_filters(Some(by))
             .into_paginator()
             .items()
             .send()
             .try_collect()
             .await
             .aws("DescribeRouteTables")?;
+        // The VPC's main table routes every subnet without a table of its own; edgectl's
+        // tables are only ever explicit ones.
+        if let Some(main) = tables.iter().find(|table| {
+            table
+                .associations()
+                .iter()
+                .any(|association| association.main() == Some(true))
+        }) {
+            return Ok(Found::Refused(format!(
+                "route table `{}` is its VPC's main route table, which edgectl does not take over (it routes every subnet without a table of its own, and cannot be deleted): associate the subnets with a table of their own first, or leave `{}` out",
+                main.route_table_id().unwrap_or_default(),
+                op.id
+            )));
+        }
         pick_from(
             op,
             "route table",

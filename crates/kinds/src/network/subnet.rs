@@ -78,13 +78,14 @@ impl crate::engine::kind::Kind for SubnetAdapter {
         pin: Option<&str>,
     ) -> Result<Found, AwsError> {
         let props = SubnetProps::from_props(&desired.props)?;
-        let filters = match pin {
-            Some(subnet_id) => vec![filter("subnet-id", &[subnet_id])],
-            None => vec![
-                filter("vpc-id", &[&op.resolve(&props.vpc)?]),
-                filter("cidr-block", &[&props.cidr]),
-            ],
-        };
+        // In its VPC whatever names it: a pin chooses among what sits there.
+        let filters = vec![
+            filter("vpc-id", &[&op.resolve(&props.vpc)?]),
+            match pin {
+                Some(subnet_id) => filter("subnet-id", &[subnet_id]),
+                None => filter("cidr-block", &[&props.cidr]),
+            },
+        ];
         let subnets: Vec<Subnet> = op
             .cx
             .clients

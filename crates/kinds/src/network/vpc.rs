@@ -76,16 +76,20 @@ impl crate::engine::kind::Kind for VpcAdapter {
         pin: Option<&str>,
     ) -> Result<Found, AwsError> {
         let props = VpcProps::from_props(&desired.props)?;
-        let by = match pin {
-            Some(vpc_id) => filter("vpc-id", &[vpc_id]),
-            None => filter("cidr-block", &[&props.cidr]),
-        };
+        // Never the region's default VPC, which AWS makes and a destroy must not reach.
+        let by = vec![
+            match pin {
+                Some(vpc_id) => filter("vpc-id", &[vpc_id]),
+                None => filter("cidr", &[&props.cidr]),
+            },
+            filter("is-default", &["false"]),
+        ];
         let vpcs: Vec<Vpc> = op
             .cx
             .clients
             .ec2
             .describe_vpcs()
-            .filters(by)
+            .set_filters(Some(by))
             .into_paginator()
             .items()
             .send()

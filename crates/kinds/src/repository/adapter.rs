@@ -229,7 +229,7 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
             return Ok(());
         };
         let tags = tags_of(cx, &repository).await.map_err(check)?;
-        match tags::name_taken(
+        match tags::name_taken_adoptable(
             &cx.stack,
             &desired.id,
             &format!("ECR repository `{name}`"),

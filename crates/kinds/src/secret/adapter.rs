@@ -271,7 +271,8 @@ impl crate::engine::kind::Kind for SecretAdapter {
             .tags()
             .iter()
             .filter_map(|tag| Some((tag.key()?, tag.value()?)));
-        match tags::name_taken(&cx.stack, &desired.id, &format!("secret `{name}`"), pairs) {
+        match tags::name_taken_adoptable(&cx.stack, &desired.id, &format!("secret `{name}`"), pairs)
+        {
             Some(why) => Err(why),
             None => Ok(()),
         }

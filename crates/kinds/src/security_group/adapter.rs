@@ -130,12 +130,15 @@ impl crate::engine::kind::Kind for SecurityGroupAdapter {
                 let props = SecurityGroupRulesProps::from_props(&desired.props)?;
                 vec![filter("group-id", &[&op.resolve(&props.group)?])]
             }
-            (false, Some(group_id)) => vec![filter("group-id", &[group_id])],
-            (false, None) => {
+            // In its VPC whatever names it.
+            (false, pin) => {
                 let props = SecurityGroupProps::from_props(&desired.props)?;
                 vec![
                     filter("vpc-id", &[&op.resolve(&props.vpc)?]),
-                    filter("group-name", &[&props.name]),
+                    match pin {
+                        Some(group_id) => filter("group-id", &[group_id]),
+                        None => filter("group-name", &[&props.name]),
+                    },
                 ]
             }
         };
@@ -164,9 +167,20 @@ impl crate::engine::kind::Kind for SecurityGroupAdapter {
                 observed: observed_rules(&group_logical, group_id, group)?,
                 what: format!("the rules of security group `{group_id}`"),
                 note: None,
+                also: Vec::new(),
             });
         }
-        pick_from(op, "security group", &groups, |group| group.tags(), read).await
+        // Its rules come with it: once it is the stack's, they are read as its.
+        let mut found =
+            pick_from(op, "security group", &groups, |group| group.tags(), read).await?;
+        if let Found::Live { observed, also, .. } = &mut found
+            && let Some(group) = groups
+                .iter()
+                .find(|group| group.group_id() == Some(observed.physical_id.as_str()))
+        {
+            also.push(observed_rules(op.id, &observed.physical_id, group)?);
+        }
+        Ok(found)
     }
 
     async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {

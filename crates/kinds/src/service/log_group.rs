@@ -234,7 +234,7 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
             .into_iter()
             .flatten()
             .map(|(key, value)| (key.as_str(), value.as_str()));
-        match tags::name_taken(
+        match tags::name_taken_adoptable(
             &cx.stack,
             &desired.id,
             &format!("log group `{name}`"),
