@@ -671,24 +671,58 @@ pub fn replaced_after_adoption(plan: &Plan, adoptions: &[Adoption]) -> Vec<(Reso
         .filter(|adoption| matches!(adoption.found, Found::Live { .. }))
         .map(|adoption| &adoption.id)
         .collect();
+    // What cannot be kept as it is: refused, or replaced by this very plan.
+    let refused: BTreeSet<&ResourceId> = adoptions
+        .iter()
+        .filter(|adoption| matches!(adoption.found, Found::Refused(_)))
+        .map(|adoption| &adoption.id)
+        .chain(
+            plan.steps
+                .iter()
+                .filter(|step| step.action == diff::Action::Replace)
+                .map(|step| &step.id),
+        )
+        .collect();
     plan.steps
         .iter()
         .filter(|step| step.action == diff::Action::Replace && adopted.contains(&step.id))
         .map(|step| {
-            let fields: Vec<String> = step
+            let forcing: Vec<&diff::Change> = step
                 .changes
                 .iter()
                 .filter(|change| change.forces_replacement)
-                .map(|change| format!("`{}` (live {}, manifest {})", change.field, change.old, change.new))
                 .collect();
-            (
-                step.id.clone(),
-                format!(
-                    "the next apply would replace it, deleting what was adopted: {} cannot change in place. Write the live value in the manifest, or leave `{}` out (`edgectl adopt -f FILE ID...` adopts only the ids named)",
-                    fields.join(", "),
+            // Replaced because what it sits in or refers to cannot be adopted.
+            let mut refs = Vec::new();
+            for change in &forcing {
+                if let Some(field) = step
+                    .desired
+                    .as_ref()
+                    .and_then(|desired| desired.props.get(&change.field))
+                {
+                    field.value.refs(&mut refs);
+                }
+            }
+            let why = match refs.iter().find(|id| **id != step.id && refused.contains(id)) {
+                Some(with) => format!(
+                    "it goes with `{with}`, which cannot be adopted: leave `{}` out with it",
                     step.id
                 ),
-            )
+                None => {
+                    let fields: Vec<String> = forcing
+                        .iter()
+                        .map(|change| {
+                            format!("`{}` (live {}, manifest {})", change.field, change.old, change.new)
+                        })
+                        .collect();
+                    format!(
+                        "the next apply would replace it, deleting what was adopted: {} cannot change in place. Write the live value in the manifest, or leave `{}` out (`edgectl adopt -f FILE ID...` adopts only the ids named)",
+                        fields.join(", "),
+                        step.id
+                    )
+                }
+            };
+            (step.id.clone(), why)
         })
         .collect()
 }

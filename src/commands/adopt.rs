@@ -209,18 +209,21 @@ pub async fn preview(
         pins,
     )
     .await?;
-    let after = after(adapters, manifest, observation, &adoptions)?;
-    let replaced = pipeline::replaced_after_adoption(&after, &adoptions);
-    for (id, why) in &replaced {
-        if let Some(adoption) = adoptions.iter_mut().find(|adoption| &adoption.id == id)
-            && let Found::Live { what, .. } = &adoption.found
-        {
-            adoption.found = Found::Refused(format!("{what}: {why}"));
+    // Refusing one may make another replaced (a group's rules go with the group): until
+    // none is.
+    let after = loop {
+        let after = after(adapters, manifest, observation, &adoptions)?;
+        let replaced = pipeline::replaced_after_adoption(&after, &adoptions);
+        if replaced.is_empty() {
+            break after;
         }
-    }
-    let after = match replaced.is_empty() {
-        true => after,
-        false => self::after(adapters, manifest, observation, &adoptions)?,
+        for (id, why) in &replaced {
+            if let Some(adoption) = adoptions.iter_mut().find(|adoption| &adoption.id == id)
+                && let Found::Live { what, .. } = &adoption.found
+            {
+                adoption.found = Found::Refused(format!("{what}: {why}"));
+            }
+        }
     };
     let found: Vec<(&ResourceId, &Found)> = adoptions
         .iter()

@@ -466,21 +466,29 @@ async fn adopt_leaves_the_default_vpc_and_main_tables_and_names_what_it_cannot_f
         .send()
         .await
         .unwrap();
+    // One whose description (which EC2 cannot change) differs from the manifest's.
+    ec2.create_security_group()
+        .group_name("db")
+        .description("old")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
     let text = format!(
-        "{}security_groups:\n  web:\n    name: web\n    description: web\n",
+        "{}security_groups:\n  web:\n    name: web\n    description: web\n  db:\n    name: db\n    description: new\n",
         network("seventy", "10.70")
     );
     let manifest = written(&dir, "seventy.yaml", &text);
     let preview = moto
         .edgectl(&["plan", "-f", &manifest, "--adopt"])
         .success();
-    assert!(
-        preview.stdout.contains(&format!(
-            "! route_table.public: route table `{main}` is its VPC's main route table"
-        )),
-        "{}",
-        preview.stdout
-    );
+    for refused in [
+        format!("! route_table.public: route table `{main}` is its VPC's main route table"),
+        "! security_group.db: security group `db`: the next apply would replace it, deleting what was adopted: `description` (live \"old\", manifest \"new\")".to_string(),
+        "it goes with `security_group.db`, which cannot be adopted".to_string(),
+    ] {
+        assert!(preview.stdout.contains(&refused), "no `{refused}` in:\n{}", preview.stdout);
+    }
     // Named alone, a group brings its rules; a subnet named at an id that is not in the
     // VPC found is refused, and nothing is tagged.
     let named = moto.edgectl(&[
