@@ -548,13 +548,28 @@ pub async fn find_adoptions(
             known(&found);
             adoptions.insert(id, found);
         }
-        // What sits in those and found nothing for want of them, in the graph's order.
-        let mut retry: BTreeSet<ResourceId> = adoptions
-            .iter()
-            .filter(|(id, found)| {
-                matches!(found, Found::Nothing) && !asked.contains(*id) && waits_on(id, &found_now)
-            })
-            .map(|(id, _)| id.clone())
+        // What sits in those, however deep, and found nothing for want of them, in the
+        // graph's order.
+        let mut below = found_now;
+        loop {
+            let more: Vec<ResourceId> = adoptions
+                .iter()
+                .filter(|(id, found)| {
+                    matches!(found, Found::Nothing)
+                        && !asked.contains(*id)
+                        && !below.contains(*id)
+                        && waits_on(id, &below)
+                })
+                .map(|(id, _)| id.clone())
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            below.extend(more);
+        }
+        let mut retry: BTreeSet<ResourceId> = below
+            .into_iter()
+            .filter(|id| matches!(adoptions.get(id), Some(Found::Nothing)) && !asked.contains(id))
             .collect();
         while !retry.is_empty() {
             let ready: Vec<ResourceId> = retry
@@ -562,6 +577,9 @@ pub async fn find_adoptions(
                 .filter(|id| !waits_on(id, &retry))
                 .cloned()
                 .collect();
+            if ready.is_empty() {
+                anyhow::bail!("the resources to adopt wait on each other: {retry:?}");
+            }
             let finds = ready
                 .iter()
                 .map(|id| find(id.clone(), pins.get(id).cloned().flatten()));

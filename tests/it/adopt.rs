@@ -285,8 +285,11 @@ async fn a_network_and_containers_made_by_hand_are_adopted_and_kept() {
             preview.stdout
         );
     }
+    // The repository, refused, is created; the rest kept and updated in place.
     assert!(
-        preview.stdout.contains(" 0 to replace, 0 to delete."),
+        preview
+            .stdout
+            .contains("Plan: 1 to create, 15 to update, 0 to replace, 0 to delete."),
         "{}",
         preview.stdout
     );
@@ -489,6 +492,22 @@ async fn adopt_leaves_the_default_vpc_and_main_tables_and_names_what_it_cannot_f
     ] {
         assert!(preview.stdout.contains(&refused), "no `{refused}` in:\n{}", preview.stdout);
     }
+    // A subnet of the manifest's CIDR in another VPC: named, it is still not taken.
+    let other = moto.make_vpc("10.71.0.0/16").await;
+    let elsewhere = ec2
+        .create_subnet()
+        .vpc_id(&other)
+        .cidr_block("10.71.0.0/24")
+        .availability_zone("us-east-1a")
+        .send()
+        .await
+        .unwrap()
+        .subnet()
+        .unwrap()
+        .subnet_id()
+        .unwrap()
+        .to_string();
+    let pinned = format!("subnet.public-1={elsewhere}");
     // Named alone, a group brings its rules; a subnet named at an id that is not in the
     // VPC found is refused, and nothing is tagged.
     let named = moto.edgectl(&[
@@ -498,13 +517,13 @@ async fn adopt_leaves_the_default_vpc_and_main_tables_and_names_what_it_cannot_f
         "--auto-approve",
         "vpc",
         "security_group.web",
-        "subnet.public-1=subnet-0elsewhere",
+        &pinned,
     ]);
     assert_eq!(named.code, 1, "{}", named.stderr);
     assert!(
         named.stdout.contains("= security_group_rules.web <- with `security_group.web`")
             && named.stdout.contains(
-                "! subnet.public-1: nothing live was found for it at `subnet-0elsewhere` (or not where the manifest puts it)"
+                &format!("! subnet.public-1: nothing live was found for it at `{elsewhere}` (or not where the manifest puts it)")
             ),
         "{}",
         named.stdout

@@ -42,10 +42,10 @@ pub async fn found<'a>(
     let note = match (tags.get(CFN_STACK_ID), tags.get(CFN_LOGICAL_ID)) {
         (Some(stack_id), Some(logical)) => {
             let name = tags.get(CFN_STACK_NAME).copied().unwrap_or(stack_id);
-            match cloudformation(cx, stack_id, logical, &observed.physical_id).await? {
+            match cloudformation(cx, stack_id, logical).await? {
                 Managed::No => None,
                 Managed::Retained => Some(format!(
-                    "CloudFormation stack `{name}` still lists it as `{logical}`, retained (DeletionPolicy and UpdateReplacePolicy Retain): remove it from that template (or delete the stack) once adopted, before either changes it again"
+                    "CloudFormation stack `{name}` still lists it as `{logical}`, retained (DeletionPolicy and UpdateReplacePolicy Retain): remove it from that template (or delete the stack) once adopted, before either changes it again; what the stack made for it without tags (a gateway's attachment, routes, route table associations, security group rules) goes with the stack unless retained too"
                 )),
                 Managed::Yes => {
                     return Ok(Found::Refused(format!(
@@ -79,7 +79,6 @@ async fn cloudformation(
     cx: &super::Cx,
     stack_id: &str,
     logical: &str,
-    physical: &str,
 ) -> Result<Managed, AwsError> {
     let client = &cx.clients.cloudformation;
     let resource = client
@@ -89,18 +88,11 @@ async fn cloudformation(
         .send()
         .await
         .aws("DescribeStackResource");
-    let (status, theirs) = match resource {
-        Ok(answer) => {
-            let detail = answer.stack_resource_detail();
-            (
-                detail
-                    .and_then(|detail| detail.resource_status())
-                    .map(|status| status.as_str().to_string()),
-                detail
-                    .and_then(|detail| detail.physical_resource_id())
-                    .map(str::to_string),
-            )
-        }
+    let status = match resource {
+        Ok(answer) => answer
+            .stack_resource_detail()
+            .and_then(|detail| detail.resource_status())
+            .map(|status| status.as_str().to_string()),
         // A deleted stack, or a resource no longer in it: "Stack with id … does not exist",
         // "Resource … does not exist for stack …".
         Err(error)
@@ -111,13 +103,13 @@ async fn cloudformation(
         }
         Err(error) => return Err(error),
     };
-    // A stack deleted with the resource retained lists it as DELETE_SKIPPED; a logical
-    // id the stack reused after replacing what it made names another resource now.
+    // A stack deleted with the resource retained lists it as DELETE_SKIPPED. (Whether the
+    // logical id still names this very resource is not asked: a stack that lists the
+    // name at all is taken to manage it, which can only refuse too much.)
     if matches!(
         status.as_deref(),
         Some("DELETE_COMPLETE" | "DELETE_SKIPPED")
-    ) || theirs.is_some_and(|theirs| !same(physical, &theirs))
-    {
+    ) {
         return Ok(Managed::No);
     }
     // As deployed, after its transforms (SAM's, macros').
@@ -163,15 +155,6 @@ fn retained(template: &str, logical: &str) -> bool {
     })
 }
 
-/// Whether CloudFormation's physical id names `ours` (its own form: a cluster's name where
-/// edgectl keeps its ARN).
-fn same(ours: &str, theirs: &str) -> bool {
-    ours == theirs
-        || ours.ends_with(&format!("/{theirs}"))
-        || ours.ends_with(&format!(":{theirs}"))
-        || theirs.ends_with(&format!("/{ours}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::retained;
@@ -187,18 +170,5 @@ mod tests {
         assert!(retained(yaml, "Cluster"));
         assert!(!retained(yaml, "Other"));
         assert!(!retained("not: [a template", "Cluster"));
-    }
-
-    #[test]
-    fn cloudformations_physical_id_is_matched_in_its_own_form() {
-        use super::same;
-        assert!(same("vpc-1", "vpc-1"));
-        assert!(same("arn:aws:ecs:us-east-1:1:cluster/web", "web"));
-        assert!(same(
-            "arn:aws:logs:us-east-1:1:log-group:/ecs/web",
-            "/ecs/web"
-        ));
-        assert!(!same("vpc-1", "vpc-2"));
-        assert!(!same("arn:aws:ecs:us-east-1:1:cluster/web", "b"));
     }
 }

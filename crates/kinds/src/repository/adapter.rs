@@ -398,7 +398,6 @@ pub const PERMISSIONS: &[Permission] = &[
             "ecr:DescribeRepositories",
             "ecr:ListTagsForResource",
             "ecr:CreateRepository",
-            "ecr:TagResource",
         ],
         on: On::Any,
     },

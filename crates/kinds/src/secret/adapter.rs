@@ -482,7 +482,6 @@ pub const PERMISSIONS: &[Permission] = &[
             "secretsmanager:ListSecrets",
             "secretsmanager:GetRandomPassword",
             "secretsmanager:CreateSecret",
-            "secretsmanager:TagResource",
         ],
         on: On::Any,
     },

@@ -126,9 +126,14 @@ impl crate::engine::kind::Kind for SecurityGroupAdapter {
         pin: Option<&str>,
     ) -> Result<Found, AwsError> {
         let filters = match (op.id.kind() == RULES, pin) {
-            (true, _) => {
+            // A group's rules are where its group is; named elsewhere, they are not found.
+            (true, pin) => {
                 let props = SecurityGroupRulesProps::from_props(&desired.props)?;
-                vec![filter("group-id", &[&op.resolve(&props.group)?])]
+                let group = op.resolve(&props.group)?;
+                if pin.is_some_and(|pin| pin != group) {
+                    return Ok(Found::Nothing);
+                }
+                vec![filter("group-id", &[&group])]
             }
             // In its VPC whatever names it.
             (false, pin) => {
