@@ -433,19 +433,7 @@ async fn adopt_leaves_the_default_vpc_and_main_tables_and_names_what_it_cannot_f
 
     // A VPC whose main table is also associated explicitly with the manifest's subnet.
     let vpc = moto.make_vpc("10.70.0.0/16").await;
-    let subnet = ec2
-        .create_subnet()
-        .vpc_id(&vpc)
-        .cidr_block("10.70.0.0/24")
-        .availability_zone("us-east-1a")
-        .send()
-        .await
-        .unwrap()
-        .subnet()
-        .unwrap()
-        .subnet_id()
-        .unwrap()
-        .to_string();
+    let subnet = moto.make_subnet(&vpc, "10.70.0.0/24", "us-east-1a").await;
     let main = ec2
         .describe_route_tables()
         .filters(Filter::builder().name("vpc-id").values(&vpc).build())
@@ -494,19 +482,7 @@ async fn adopt_leaves_the_default_vpc_and_main_tables_and_names_what_it_cannot_f
     }
     // A subnet of the manifest's CIDR in another VPC: named, it is still not taken.
     let other = moto.make_vpc("10.71.0.0/16").await;
-    let elsewhere = ec2
-        .create_subnet()
-        .vpc_id(&other)
-        .cidr_block("10.71.0.0/24")
-        .availability_zone("us-east-1a")
-        .send()
-        .await
-        .unwrap()
-        .subnet()
-        .unwrap()
-        .subnet_id()
-        .unwrap()
-        .to_string();
+    let elsewhere = moto.make_subnet(&other, "10.71.0.0/24", "us-east-1a").await;
     let pinned = format!("subnet.public-1={elsewhere}");
     // Named alone, a group brings its rules; a subnet named at an id that is not in the
     // VPC found is refused, and nothing is tagged.

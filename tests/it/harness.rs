@@ -303,6 +303,24 @@ impl Moto {
         self.ec2_in("us-east-1").await
     }
 
+    /// A subnet made as someone else would (no tags) in `vpc`: its id.
+    pub async fn make_subnet(&self, vpc: &str, cidr: &str, zone: &str) -> String {
+        self.ec2()
+            .await
+            .create_subnet()
+            .vpc_id(vpc)
+            .cidr_block(cidr)
+            .availability_zone(zone)
+            .send()
+            .await
+            .unwrap()
+            .subnet()
+            .unwrap()
+            .subnet_id()
+            .unwrap()
+            .to_string()
+    }
+
     /// A VPC made as someone else would (no tags): its id.
     pub async fn make_vpc(&self, cidr: &str) -> String {
         self.ec2()
