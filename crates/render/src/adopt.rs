@@ -23,14 +23,14 @@ pub fn render(found: &[(&ResourceId, &Found)], paint: Paint) -> String {
             _ => None,
         })
         .collect();
-    let _ = writeln!(
-        out,
-        "{}",
-        paint.bold(&format!(
+    let title = match live.len() {
+        0 => "Nothing to adopt".to_string(),
+        count => format!(
             "Adopt {}: tagged as the stack's, nothing else changed",
-            crate::text::plural(live.len(), "resource")
-        ))
-    );
+            crate::text::plural(count, "resource")
+        ),
+    };
+    let _ = writeln!(out, "{}", paint.bold(&title));
     for (id, observed, what, note) in &live {
         let _ = writeln!(
             out,
