@@ -506,18 +506,18 @@ pub async fn find_adoptions(
             let Found::Live { observed, .. } = found else {
                 continue;
             };
+            let mut refers = Vec::new();
             for (field, want) in &graph.nodes[id].props {
-                if let (Value::Ref(dep), Some(Value::Phys(live))) = (
-                    &want.value,
-                    observed.props.get(field).map(|have| &have.value),
-                ) && matches!(adoptions.get(dep), Some(Found::Nothing))
-                    && pins.get(dep).is_none_or(Option::is_none)
-                    && !asked.contains(dep)
+                if let Some(have) = observed.props.get(field) {
+                    references(&want.value, &have.value, &mut refers);
+                }
+            }
+            for (dep, live) in refers {
+                if matches!(adoptions.get(&dep), Some(Found::Nothing))
+                    && pins.get(&dep).is_none_or(Option::is_none)
+                    && !asked.contains(&dep)
                 {
-                    inferred
-                        .entry(dep.clone())
-                        .or_default()
-                        .insert(live.clone());
+                    inferred.entry(dep).or_default().insert(live);
                 }
             }
         }
@@ -655,6 +655,35 @@ pub async fn find_adoptions(
         .into_iter()
         .map(|(id, found)| Adoption { id, found })
         .collect())
+}
+
+/// Where a desired value refers to a resource of the stack (`Ref`) and the live value at
+/// the same place to a physical id: the pairs, however deep (a listener's action's target
+/// group, a service's load balancer's). Sets are paired only when both hold one value.
+fn references(want: &Value, have: &Value, out: &mut Vec<(ResourceId, String)>) {
+    match (want, have) {
+        (Value::Ref(dep), Value::Phys(live)) if dep.owner() == *dep => {
+            out.push((dep.clone(), live.clone()));
+        }
+        (Value::Map(want), Value::Map(have)) => {
+            for (key, want) in want {
+                if let Some(have) = have.get(key) {
+                    references(want, have, out);
+                }
+            }
+        }
+        (Value::List(want), Value::List(have)) if want.len() == have.len() => {
+            for (want, have) in want.iter().zip(have) {
+                references(want, have, out);
+            }
+        }
+        (Value::Set(want), Value::Set(have)) if want.len() == 1 && have.len() == 1 => {
+            if let (Some(want), Some(have)) = (want.first(), have.first()) {
+                references(want, have, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The live state as it reads once `adoptions` are the stack's: what they found, under

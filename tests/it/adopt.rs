@@ -66,7 +66,17 @@ pub struct Legacy {
     cluster: String,
 }
 
-pub async fn make_legacy(moto: &Moto) -> Legacy {
+/// A network as CDK's `Vpc` makes one for `10.0.0.0/16` over 2 zones with one NAT
+/// gateway, without tags: /18 subnets, public first; one public route table for both
+/// public subnets and one per private subnet, each associated explicitly.
+pub struct CdkNetwork {
+    pub vpc: String,
+    /// Public 1 and 2, then private 1 and 2.
+    pub subnets: Vec<String>,
+    pub nat: String,
+}
+
+pub async fn make_cdk_network(moto: &Moto) -> CdkNetwork {
     let sdk = moto.sdk().await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
     let vpc = moto.make_vpc("10.0.0.0/16").await;
@@ -163,6 +173,13 @@ pub async fn make_legacy(moto: &Moto) -> Legacy {
     table(gateway.clone(), false, subnets[..2].to_vec()).await;
     table(nat.clone(), true, vec![subnets[2].clone()]).await;
     table(nat.clone(), true, vec![subnets[3].clone()]).await;
+    CdkNetwork { vpc, subnets, nat }
+}
+
+pub async fn make_legacy(moto: &Moto) -> Legacy {
+    let CdkNetwork { vpc, nat, .. } = make_cdk_network(moto).await;
+    let sdk = moto.sdk().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
     let group = ec2
         .create_security_group()
         .group_name("LegacyStack-AlbSecurityGroup86A59E99-1XK0")

@@ -4,6 +4,7 @@
 mod acceptance;
 mod access;
 mod adopt;
+mod adopt_edgemind;
 mod alarms;
 mod bad_input;
 mod certificates;

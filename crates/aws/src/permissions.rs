@@ -118,6 +118,7 @@ pub const ADOPT: &[Permission] = &[
             "ec2:CreateTags",
             "ecs:TagResource",
             "ecr:TagResource",
+            "elasticloadbalancing:AddTags",
             "logs:TagResource",
             "secretsmanager:TagResource",
         ],

@@ -168,18 +168,23 @@ pub fn diff(desired: &Graph, observed: Vec<Observed>) -> Result<Plan, GraphError
             });
             continue;
         };
-        let (want, changes, kept) = compare(want, &have, &replaced, &known);
+        let (mut settled, mut changes, mut kept) = compare(want, &have, &replaced, &known);
+        let replace =
+            have.broken.is_some() || changes.iter().any(|change| change.forces_replacement);
+        if replace {
+            renew(want, &have, &mut settled, &mut changes, &mut kept);
+        }
         notes.extend(kept);
-        let action =
-            if have.broken.is_some() || changes.iter().any(|change| change.forces_replacement) {
-                replaced.insert(id.clone());
-                Action::Replace
-            } else if changes.is_empty() {
-                unchanged += 1;
-                continue;
-            } else {
-                Action::Update
-            };
+        let want = settled;
+        let action = if replace {
+            replaced.insert(id.clone());
+            Action::Replace
+        } else if changes.is_empty() {
+            unchanged += 1;
+            continue;
+        } else {
+            Action::Update
+        };
         steps.push(Step {
             id,
             action,
@@ -320,6 +325,40 @@ pub fn compare(
     (want, changes, notes)
 }
 
+/// What replaces a resource is made new: a field that makes the resource (`Mode::Replace`)
+/// and keeps its live value (a target group's name, which the manifest derives and an
+/// adopted group need not share) takes the manifest's instead, the live one being taken
+/// by the resource it replaces until that is deleted.
+fn renew(
+    want: &Desired,
+    have: &Observed,
+    settled: &mut Desired,
+    changes: &mut Vec<Change>,
+    notes: &mut Vec<String>,
+) {
+    for (name, field) in &want.props {
+        if field.mode != Mode::Replace || !matches!(field.value, Value::KeepLive(..)) {
+            continue;
+        }
+        let fresh = field.value.settle(&Value::Null).0;
+        if let Some(settled) = settled.props.get_mut(name) {
+            settled.value = fresh.clone();
+        }
+        let kept = format!("`{}` keeps its live `{name}`:", want.id);
+        notes.retain(|note| !note.starts_with(&kept));
+        let old = have.value(name).clone();
+        if fresh != old && !changes.iter().any(|change| &change.field == name) {
+            changes.push(Change {
+                field: name.clone(),
+                old,
+                new: fresh,
+                forces_replacement: true,
+            });
+            changes.sort_by(|a, b| a.field.cmp(&b.field));
+        }
+    }
+}
+
 /// A resource with nothing live: every `KeepLive` takes its fallback.
 fn without_live(want: &Desired) -> Desired {
     let mut want = want.clone();
@@ -366,6 +405,49 @@ mod tests {
             .iter()
             .map(|step| format!("{} {}", step.action.verb(), step.id))
             .collect()
+    }
+
+    #[test]
+    fn a_kept_name_is_kept_until_the_resource_is_replaced() {
+        use crate::model::Why;
+        let graph = Graph::new(vec![desired(
+            "target_group.web",
+            props([
+                (
+                    "name",
+                    Value::KeepLive(Box::new(Value::str("stack-web-1a2b")), Why("derived")),
+                    Mode::Replace,
+                ),
+                ("port", Value::Int(3000), Mode::Replace),
+            ]),
+        )])
+        .unwrap();
+        let live = |port: i64| {
+            observed(
+                "target_group.web",
+                "arn:tg",
+                props([
+                    ("name", Value::str("Stack-Targe-XYZ"), Mode::Replace),
+                    ("port", Value::Int(port), Mode::Replace),
+                ]),
+            )
+        };
+        // Another name, nothing else: kept, said in a note.
+        let plan = diff(&graph, vec![live(3000)]).unwrap();
+        assert!(plan.is_empty(), "{:?}", summary(&plan));
+        assert_eq!(plan.notes.len(), 1, "{:?}", plan.notes);
+        // Replaced for its port: the new one takes the manifest's name (the live one is
+        // still taken), and the plan says so.
+        let plan = diff(&graph, vec![live(8080)]).unwrap();
+        assert_eq!(summary(&plan), ["replace target_group.web"]);
+        let step = &plan.steps[0];
+        assert_eq!(
+            step.desired.as_ref().unwrap().props["name"].value,
+            Value::str("stack-web-1a2b")
+        );
+        let fields: Vec<&str> = step.changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["name", "port"]);
+        assert!(plan.notes.is_empty(), "{:?}", plan.notes);
     }
 
     #[test]

@@ -82,8 +82,8 @@ impl tags::Tagging for aws_sdk_elasticloadbalancingv2::Client {
     }
 }
 
-/// Refuses a name taken by a resource (`arn`) the stack does not own, reading its tags.
-pub async fn refuse_foreign(cx: &Cx, id: &ResourceId, what: &str, arn: &str) -> Result<(), String> {
+/// One resource's tags (a load balancer's, a target group's, a listener's or a rule's).
+pub async fn tags_of(cx: &Cx, arn: &str) -> Result<Vec<(String, String)>, AwsError> {
     let described = cx
         .clients
         .elbv2
@@ -91,17 +91,68 @@ pub async fn refuse_foreign(cx: &Cx, id: &ResourceId, what: &str, arn: &str) -> 
         .resource_arns(arn)
         .send()
         .await
-        .aws("DescribeTags")
-        .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
-    let pairs: Vec<(&str, &str)> = described
+        .aws("DescribeTags")?;
+    Ok(described
         .tag_descriptions()
         .iter()
         .flat_map(|description| description.tags())
-        .filter_map(|tag| Some((tag.key()?, tag.value()?)))
-        .collect();
-    match tags::name_taken(&cx.stack, id, what, pairs) {
+        .filter_map(|tag| Some((tag.key()?.to_string(), tag.value()?.to_string())))
+        .collect())
+}
+
+/// Refuses a name taken by a resource (`arn`) the stack does not own, reading its tags.
+pub async fn refuse_foreign(cx: &Cx, id: &ResourceId, what: &str, arn: &str) -> Result<(), String> {
+    let pairs = tags_of(cx, arn)
+        .await
+        .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
+    let pairs = pairs
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_str()));
+    match tags::name_taken_adoptable(&cx.stack, id, what, pairs) {
         Some(why) => Err(why),
         None => Ok(()),
+    }
+}
+
+/// `edgectl adopt`: the live resource `arn` found for `op.id`, read (`read`, given its
+/// managed tags) and checked (`adopt::found`).
+pub async fn found<F, Fut>(
+    op: &OpCx<'_>,
+    what: String,
+    arn: &str,
+    read: F,
+) -> Result<crate::engine::kind::Found, AwsError>
+where
+    F: FnOnce(BTreeMap<String, String>) -> Fut,
+    Fut: std::future::Future<Output = Result<crate::engine::model::Observed, AwsError>>,
+{
+    let pairs = tags_of(op.cx, arn).await?;
+    let pairs = || {
+        pairs
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+    };
+    let observed = read(tags::observed_tag_map(pairs())).await?;
+    super::adopt::found(op.cx, op.id, what, pairs(), observed).await
+}
+
+/// `edgectl adopt`'s one write on an ELB resource: the stack's ownership tags.
+pub async fn adopt(op: &OpCx<'_>, arn: &str) -> Result<(), AwsError> {
+    tags::adopt(&op.cx.clients.elbv2, arn, op).await
+}
+
+/// What a describe by name or by ARN answers when there is none: nothing to adopt (an ARN
+/// pinned that is malformed or of another kind is none either).
+pub fn none_found<T>(answer: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match answer {
+        Ok(found) => Ok(Some(found)),
+        Err(error)
+            if error.kind == ErrorKind::NotFound
+                || error.code.as_deref() == Some("ValidationError") =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(error),
     }
 }
 

@@ -247,12 +247,14 @@ impl crate::engine::kind::Kind for ClusterAdapter {
         let arn = &observed.physical_id;
         let changed = ClusterProps::changed(changes);
         if changed.container_insights {
-            ecs.update_cluster_settings()
+            // UpdateCluster, as the Terraform provider's `resourceClusterUpdate` sends it
+            // (moto has no UpdateClusterSettings).
+            ecs.update_cluster()
                 .cluster(arn)
                 .settings(insights(props.container_insights))
                 .send()
                 .await
-                .aws("UpdateClusterSettings")?;
+                .aws("UpdateCluster")?;
         }
         if changed.capacity_providers || changed.default_strategy {
             ecs.put_cluster_capacity_providers()
@@ -294,13 +296,12 @@ pub const PERMISSIONS: &[Permission] = &[
             "ecs:DescribeClusters",
             "ecs:CreateCluster",
             "ecs:PutClusterCapacityProviders",
-            "ecs:UpdateClusterSettings",
             "ecs:ListTagsForResource",
         ],
         on: On::Any,
     },
     Permission {
-        actions: &["ecs:DeleteCluster"],
+        actions: &["ecs:DeleteCluster", "ecs:UpdateCluster"],
         on: On::Owned,
     },
     Permission {

@@ -15,7 +15,8 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::ids::LOAD_BALANCER;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
 pub struct LoadBalancerAdapter;
@@ -26,6 +27,59 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
 
     fn kinds(&self) -> &'static [&'static str] {
         &[LOAD_BALANCER]
+    }
+
+    /// The application load balancer of the manifest's name (CDK's are named by
+    /// CloudFormation: write that name under `name:`), or the one pinned (by ARN), in the
+    /// stack's VPC.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = LoadBalancerProps::from_props(&desired.props)?;
+        let request = op.cx.clients.elbv2.describe_load_balancers();
+        let request = match pin {
+            Some(arn) => request.load_balancer_arns(arn),
+            None => request.names(&props.name),
+        };
+        let answer = request.send().await.aws("DescribeLoadBalancers");
+        let Some(answer) = crate::aws::elbv2::none_found(answer)? else {
+            return Ok(Found::Nothing);
+        };
+        let Some(balancer) = answer.load_balancers().first() else {
+            return Ok(Found::Nothing);
+        };
+        let arn = balancer
+            .load_balancer_arn()
+            .ok_or_else(|| AwsError::missing("DescribeLoadBalancers", "LoadBalancerArn"))?;
+        let what = format!(
+            "load balancer `{}`",
+            balancer.load_balancer_name().unwrap_or(arn)
+        );
+        if balancer.r#type() != Some(&LoadBalancerTypeEnum::Application) {
+            return Ok(Found::Refused(format!(
+                "{what} is not an application load balancer"
+            )));
+        }
+        // Its subnets can move within its VPC, never to another.
+        if let Ok(vpc) = op.resolve(&Value::Ref(ResourceId::singleton("vpc")))
+            && balancer.vpc_id() != Some(vpc.as_str())
+        {
+            return Ok(Found::Refused(format!(
+                "{what} is in VPC `{}`, not the stack's (`{vpc}`)",
+                balancer.vpc_id().unwrap_or_default()
+            )));
+        }
+        crate::aws::elbv2::found(op, what, arn, |tags| {
+            read(op.cx, balancer, op.id.clone(), tags)
+        })
+        .await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        crate::aws::elbv2::adopt(op, &found.physical_id).await
     }
 
     /// `CreateLoadBalancer` answers with an existing load balancer of the name when its
@@ -66,75 +120,11 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let elbv2 = &cx.clients.elbv2;
         // Per owned load balancer: its attributes (listeners and rules are their own kinds).
         let per_balancer = crate::aws::elbv2::balancers(cx)
             .await?
             .iter()
-            .map(|owned| async move {
-                let (id, lb, tag_value) = (owned.id.clone(), &owned.balancer, owned.tags.clone());
-                let arn = owned.arn.as_str();
-                let attributes = elbv2
-                    .describe_load_balancer_attributes()
-                    .load_balancer_arn(arn)
-                    .send()
-                    .await;
-                let attributes = attributes.aws("DescribeLoadBalancerAttributes")?;
-                let attributes: BTreeMap<&str, &str> = attributes
-                    .attributes()
-                    .iter()
-                    .filter_map(|attribute| Some((attribute.key()?, attribute.value()?)))
-                    .collect();
-                let access_logs =
-                    (attributes.get("access_logs.s3.enabled") == Some(&"true")).then(|| {
-                        AccessLogs {
-                            bucket: attributes
-                                .get("access_logs.s3.bucket")
-                                .copied()
-                                .unwrap_or_default()
-                                .to_string(),
-                            prefix: attributes
-                                .get("access_logs.s3.prefix")
-                                .copied()
-                                .unwrap_or_default()
-                                .to_string(),
-                        }
-                    });
-                let missing = |field: &str| AwsError::missing("DescribeLoadBalancers", field);
-                let props = LoadBalancerProps {
-                    name: lb
-                        .load_balancer_name()
-                        .ok_or_else(|| missing("LoadBalancerName"))?
-                        .to_string(),
-                    scheme: lb
-                        .scheme()
-                        .ok_or_else(|| missing("Scheme"))?
-                        .as_str()
-                        .to_string(),
-                    subnets: lb
-                        .availability_zones()
-                        .iter()
-                        .filter_map(|zone| zone.subnet_id().map(|s| Value::Phys(s.to_string())))
-                        .collect(),
-                    security_groups: lb
-                        .security_groups()
-                        .iter()
-                        .map(|g| Value::Phys(g.clone()))
-                        .collect(),
-                    // ELBv2's default is 60 seconds; moto lists the attribute only once set.
-                    idle_timeout: attributes
-                        .get("idle_timeout.timeout_seconds")
-                        .and_then(|s| s.parse().ok())
-                        .unwrap_or(60),
-                    deletion_protection: attributes.get("deletion_protection.enabled")
-                        == Some(&"true"),
-                    access_logs,
-                    tags: tag_value,
-                };
-                let mut resource = Observed::new(id, arn, props.into_props());
-                resource.attributes = published(lb);
-                Ok::<_, AwsError>(resource)
-            });
+            .map(|owned| read(cx, &owned.balancer, owned.id.clone(), owned.tags.clone()));
         try_join_all(per_balancer).await
     }
 
@@ -219,6 +209,77 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
         }
         Ok(())
     }
+}
+
+/// A load balancer as the stack sees it, under `id`, with its managed tags: its attributes
+/// read with one call.
+async fn read(
+    cx: &Cx,
+    lb: &LoadBalancer,
+    id: ResourceId,
+    tag_value: BTreeMap<String, String>,
+) -> Result<Observed, AwsError> {
+    let elbv2 = &cx.clients.elbv2;
+    let arn = lb
+        .load_balancer_arn()
+        .ok_or_else(|| AwsError::missing("DescribeLoadBalancers", "LoadBalancerArn"))?;
+    let attributes = elbv2
+        .describe_load_balancer_attributes()
+        .load_balancer_arn(arn)
+        .send()
+        .await;
+    let attributes = attributes.aws("DescribeLoadBalancerAttributes")?;
+    let attributes: BTreeMap<&str, &str> = attributes
+        .attributes()
+        .iter()
+        .filter_map(|attribute| Some((attribute.key()?, attribute.value()?)))
+        .collect();
+    let access_logs =
+        (attributes.get("access_logs.s3.enabled") == Some(&"true")).then(|| AccessLogs {
+            bucket: attributes
+                .get("access_logs.s3.bucket")
+                .copied()
+                .unwrap_or_default()
+                .to_string(),
+            prefix: attributes
+                .get("access_logs.s3.prefix")
+                .copied()
+                .unwrap_or_default()
+                .to_string(),
+        });
+    let missing = |field: &str| AwsError::missing("DescribeLoadBalancers", field);
+    let props = LoadBalancerProps {
+        name: lb
+            .load_balancer_name()
+            .ok_or_else(|| missing("LoadBalancerName"))?
+            .to_string(),
+        scheme: lb
+            .scheme()
+            .ok_or_else(|| missing("Scheme"))?
+            .as_str()
+            .to_string(),
+        subnets: lb
+            .availability_zones()
+            .iter()
+            .filter_map(|zone| zone.subnet_id().map(|s| Value::Phys(s.to_string())))
+            .collect(),
+        security_groups: lb
+            .security_groups()
+            .iter()
+            .map(|g| Value::Phys(g.clone()))
+            .collect(),
+        // ELBv2's default is 60 seconds; moto lists the attribute only once set.
+        idle_timeout: attributes
+            .get("idle_timeout.timeout_seconds")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(60),
+        deletion_protection: attributes.get("deletion_protection.enabled") == Some(&"true"),
+        access_logs,
+        tags: tag_value,
+    };
+    let mut resource = Observed::new(id, arn, props.into_props());
+    resource.attributes = published(lb);
+    Ok(resource)
 }
 
 fn resolve_all(op: &OpCx<'_>, values: &BTreeSet<Value>) -> Result<Vec<String>, AwsError> {

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_elasticloadbalancingv2::types::{Certificate, ProtocolEnum};
+use std::collections::BTreeMap;
+
+use aws_sdk_elasticloadbalancingv2::types::{Certificate, Listener, ProtocolEnum};
 
 use super::lower::ListenerProps;
 use crate::aws::conditions::{self, Condition, Means};
@@ -13,7 +15,8 @@ use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::ids::LISTENER as KIND;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
 pub struct ListenerAdapter;
@@ -40,31 +43,56 @@ impl crate::engine::kind::Kind for ListenerAdapter {
             let Some((id, tag_value)) = tagged.get(arn).cloned() else {
                 continue;
             };
-            let https = listener.protocol() == Some(&ProtocolEnum::Https);
-            let missing = |field: &str| AwsError::missing("DescribeListeners", field);
-            let props = ListenerProps {
-                load_balancer: listener
-                    .load_balancer_arn()
-                    .map_or(Value::Null, |lb| Value::Phys(lb.to_string())),
-                port: listener.port().ok_or_else(|| missing("Port"))?.into(),
-                protocol: listener
-                    .protocol()
-                    .ok_or_else(|| missing("Protocol"))?
-                    .as_str()
-                    .to_string(),
-                certificate: listener
-                    .certificates()
-                    .first()
-                    .and_then(|certificate| certificate.certificate_arn())
-                    .map_or(Value::Null, Value::str),
-                // moto reports an SSL policy on HTTP listeners too; it means nothing there.
-                ssl_policy: listener.ssl_policy().filter(|_| https).map(str::to_string),
-                action: observed_action(listener.default_actions()),
-                tags: tag_value,
-            };
-            out.push(Observed::new(id, arn, props.into_props()));
+            out.push(read(listener, id, tag_value)?);
         }
         Ok(out)
+    }
+
+    /// The listener on the manifest's port of the load balancer found (or the one pinned,
+    /// by ARN, which must be that load balancer's).
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = ListenerProps::from_props(&desired.props)?;
+        let balancer = op.resolve(&props.load_balancer)?;
+        let listeners: Vec<Listener> = op
+            .cx
+            .clients
+            .elbv2
+            .describe_listeners()
+            .load_balancer_arn(&balancer)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeListeners")?;
+        let Some(listener) = listeners.iter().find(|listener| match pin {
+            Some(arn) => listener.listener_arn() == Some(arn),
+            None => listener.port().map(i64::from) == Some(props.port),
+        }) else {
+            return Ok(Found::Nothing);
+        };
+        let arn = listener
+            .listener_arn()
+            .ok_or_else(|| AwsError::missing("DescribeListeners", "ListenerArn"))?;
+        let what = format!(
+            "listener on port {}",
+            listener
+                .port()
+                .map_or_else(String::new, |port| port.to_string())
+        );
+        crate::aws::elbv2::found(op, what, arn, |tags| async move {
+            read(listener, op.id.clone(), tags)
+        })
+        .await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        crate::aws::elbv2::adopt(op, &found.physical_id).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
@@ -110,6 +138,40 @@ impl crate::engine::kind::Kind for ListenerAdapter {
             .aws("DeleteListener")?;
         Ok(())
     }
+}
+
+/// A listener as the stack sees it, under `id`, with its managed tags.
+fn read(
+    listener: &Listener,
+    id: ResourceId,
+    tag_value: BTreeMap<String, String>,
+) -> Result<Observed, AwsError> {
+    let arn = listener
+        .listener_arn()
+        .ok_or_else(|| AwsError::missing("DescribeListeners", "ListenerArn"))?;
+    let https = listener.protocol() == Some(&ProtocolEnum::Https);
+    let missing = |field: &str| AwsError::missing("DescribeListeners", field);
+    let props = ListenerProps {
+        load_balancer: listener
+            .load_balancer_arn()
+            .map_or(Value::Null, |lb| Value::Phys(lb.to_string())),
+        port: listener.port().ok_or_else(|| missing("Port"))?.into(),
+        protocol: listener
+            .protocol()
+            .ok_or_else(|| missing("Protocol"))?
+            .as_str()
+            .to_string(),
+        certificate: listener
+            .certificates()
+            .first()
+            .and_then(|certificate| certificate.certificate_arn())
+            .map_or(Value::Null, Value::str),
+        // moto reports an SSL policy on HTTP listeners too; it means nothing there.
+        ssl_policy: listener.ssl_policy().filter(|_| https).map(str::to_string),
+        action: observed_action(listener.default_actions()),
+        tags: tag_value,
+    };
+    Ok(Observed::new(id, arn, props.into_props()))
 }
 
 /// ELB answers CertificateNotFound for a certificate ACM issued seconds ago (the

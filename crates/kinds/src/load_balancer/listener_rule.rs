@@ -1,11 +1,11 @@
 //! Listener rules of the stack's listeners (all but each listener's default rule), found
 //! through the listeners, owned by their tags.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
-    HostHeaderConditionConfig, PathPatternConditionConfig, RuleCondition,
+    HostHeaderConditionConfig, PathPatternConditionConfig, Rule, RuleCondition,
 };
 
 use super::lower::ListenerRuleProps;
@@ -14,7 +14,8 @@ use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::ids::LISTENER_RULE as KIND;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
 pub struct ListenerRuleAdapter;
@@ -46,45 +47,57 @@ impl crate::engine::kind::Kind for ListenerRuleAdapter {
                 let Some((id, tag_value)) = rule_tags.get(arn).cloned() else {
                     continue;
                 };
-                let values = |field: &str| -> BTreeSet<String> {
-                    rule.conditions()
-                        .iter()
-                        .filter(|condition| condition.field() == Some(field))
-                        .flat_map(|condition| {
-                            let configured: Vec<String> = match field {
-                                "path-pattern" => condition
-                                    .path_pattern_config()
-                                    .map(|c| c.values().to_vec())
-                                    .unwrap_or_default(),
-                                _ => condition
-                                    .host_header_config()
-                                    .map(|c| c.values().to_vec())
-                                    .unwrap_or_default(),
-                            };
-                            if configured.is_empty() {
-                                condition.values().to_vec()
-                            } else {
-                                configured
-                            }
-                        })
-                        .collect()
-                };
-                let missing = |field: &str| AwsError::missing("DescribeRules", field);
-                let props = ListenerRuleProps {
-                    listener: Value::Phys(listener_arn.clone()),
-                    priority: rule
-                        .priority()
-                        .and_then(|p| p.parse().ok())
-                        .ok_or_else(|| missing("Priority"))?,
-                    paths: values("path-pattern"),
-                    hosts: values("host-header"),
-                    action: observed_action(rule.actions()),
-                    tags: tag_value,
-                };
-                out.push(Observed::new(id, arn, props.into_props()));
+                out.push(read(listener_arn, rule, id, tag_value)?);
             }
         }
         Ok(out)
+    }
+
+    /// The rule of the manifest's priority on the listener found (or the one pinned, by
+    /// ARN, which must be that listener's).
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = ListenerRuleProps::from_props(&desired.props)?;
+        let listener = op.resolve(&props.listener)?;
+        let rules: Vec<Rule> = op
+            .cx
+            .clients
+            .elbv2
+            .describe_rules()
+            .listener_arn(&listener)
+            .send()
+            .await
+            .aws("DescribeRules")?
+            .rules()
+            .to_vec();
+        let Some(rule) = rules.iter().find(|rule| {
+            !rule.is_default().unwrap_or(false)
+                && match pin {
+                    Some(arn) => rule.rule_arn() == Some(arn),
+                    None => rule.priority() == Some(props.priority.to_string().as_str()),
+                }
+        }) else {
+            return Ok(Found::Nothing);
+        };
+        let arn = rule
+            .rule_arn()
+            .ok_or_else(|| AwsError::missing("DescribeRules", "RuleArn"))?;
+        let what = format!(
+            "listener rule of priority {}",
+            rule.priority().unwrap_or_default()
+        );
+        crate::aws::elbv2::found(op, what, arn, |tags| async move {
+            read(&listener, rule, op.id.clone(), tags)
+        })
+        .await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        crate::aws::elbv2::adopt(op, &found.physical_id).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
@@ -127,6 +140,54 @@ impl crate::engine::kind::Kind for ListenerRuleAdapter {
             .aws("DeleteRule")?;
         Ok(())
     }
+}
+
+/// A rule of `listener` as the stack sees it, under `id`, with its managed tags.
+fn read(
+    listener: &str,
+    rule: &Rule,
+    id: ResourceId,
+    tag_value: BTreeMap<String, String>,
+) -> Result<Observed, AwsError> {
+    let arn = rule
+        .rule_arn()
+        .ok_or_else(|| AwsError::missing("DescribeRules", "RuleArn"))?;
+    let values = |field: &str| -> BTreeSet<String> {
+        rule.conditions()
+            .iter()
+            .filter(|condition| condition.field() == Some(field))
+            .flat_map(|condition| {
+                let configured: Vec<String> = match field {
+                    "path-pattern" => condition
+                        .path_pattern_config()
+                        .map(|c| c.values().to_vec())
+                        .unwrap_or_default(),
+                    _ => condition
+                        .host_header_config()
+                        .map(|c| c.values().to_vec())
+                        .unwrap_or_default(),
+                };
+                if configured.is_empty() {
+                    condition.values().to_vec()
+                } else {
+                    configured
+                }
+            })
+            .collect()
+    };
+    let missing = |field: &str| AwsError::missing("DescribeRules", field);
+    let props = ListenerRuleProps {
+        listener: Value::Phys(listener.to_string()),
+        priority: rule
+            .priority()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| missing("Priority"))?,
+        paths: values("path-pattern"),
+        hosts: values("host-header"),
+        action: observed_action(rule.actions()),
+        tags: tag_value,
+    };
+    Ok(Observed::new(id, arn, props.into_props()))
 }
 
 fn conditions(props: &ListenerRuleProps) -> Vec<RuleCondition> {

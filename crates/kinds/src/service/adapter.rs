@@ -22,7 +22,8 @@ use crate::aws::ids::SERVICE as KIND;
 use crate::aws::naming::client_token;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
 pub struct ServiceAdapter;
@@ -113,6 +114,62 @@ impl crate::engine::kind::Kind for ServiceAdapter {
             .into_iter()
             .flatten()
             .collect())
+    }
+
+    /// The active service of the manifest's name (or the one pinned, by ARN or name) in
+    /// the cluster found, with its auto scaling (untagged: a service's scalable target is
+    /// the stack's with it). Its task definition is not adopted: the next apply registers
+    /// the stack's and rolls the service onto it.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = ServiceProps::from_props(&desired.props)?;
+        let cluster = op.resolve(&props.cluster)?;
+        let answer = op
+            .cx
+            .clients
+            .ecs
+            .describe_services()
+            .cluster(&cluster)
+            .services(pin.unwrap_or(&props.name))
+            .include(aws_sdk_ecs::types::ServiceField::Tags)
+            .send()
+            .await
+            .aws("DescribeServices");
+        let answer = match answer {
+            Ok(answer) => answer,
+            // A cluster pinned that is not one, say.
+            Err(error) if error.kind == ErrorKind::NotFound => return Ok(Found::Nothing),
+            Err(error) => return Err(error),
+        };
+        let Some(service) = answer
+            .services()
+            .iter()
+            .find(|service| service.status() == Some("ACTIVE"))
+        else {
+            return Ok(Found::Nothing);
+        };
+        let observed = read(&cluster, service, op.id.clone())?;
+        let what = format!(
+            "ECS service `{}`",
+            service.service_name().unwrap_or_default()
+        );
+        let mut found =
+            crate::aws::adopt::found(op.cx, op.id, what, tag_pairs(service.tags()), observed)
+                .await?;
+        if let Found::Live { also, .. } = &mut found {
+            let cluster_name = cluster.rsplit('/').next().unwrap_or(&cluster);
+            let name = service.service_name().unwrap_or_default();
+            also.extend(super::scaling::of_service(op.cx, cluster_name, name, op.id.name()).await?);
+        }
+        Ok(found)
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        tags::adopt(&op.cx.clients.ecs, &found.physical_id, op).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
@@ -405,6 +462,16 @@ fn observed_service(
     let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
         return Ok(None);
     };
+    read(cluster, service, id).map(Some)
+}
+
+/// A service of `cluster` as the stack sees it, under `id`.
+fn read(
+    cluster: &str,
+    service: &aws_sdk_ecs::types::Service,
+    id: ResourceId,
+) -> Result<Observed, AwsError> {
+    let pairs = tag_pairs(service.tags());
     let missing = |field: &str| AwsError::missing("DescribeServices", field);
     let vpc = service
         .network_configuration()
@@ -474,7 +541,7 @@ fn observed_service(
             .extra
             .insert(crate::engine::model::NOTE.into(), note);
     }
-    Ok(Some(resource))
+    Ok(resource)
 }
 
 use crate::aws::permissions::{On, Permission};

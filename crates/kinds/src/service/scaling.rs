@@ -150,6 +150,12 @@ impl crate::engine::kind::Kind for ScalingAdapter {
         observe(cx, &resources).await
     }
 
+    /// Nothing to write: a scalable target is the stack's with its service (found with
+    /// it, `ServiceAdapter::find`), whose tags say so.
+    async fn adopt(&self, _op: &OpCx<'_>, _found: &Observed) -> Result<(), AwsError> {
+        Ok(())
+    }
+
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         create(op, desired).await
     }
@@ -176,18 +182,55 @@ struct Tracking {
     memory: Option<i64>,
     scale_in_cooldown: Option<i64>,
     scale_out_cooldown: Option<i64>,
+    /// The live policy tracking each metric, by name (`edgectl-cpu`, or the name of one
+    /// made elsewhere before its service was adopted).
+    names: BTreeMap<&'static str, String>,
+}
+
+/// Where an observed scaling keeps its policies' live names (`Observed::extra`).
+fn policy_key(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Cpu => "cpu_policy",
+        Metric::Memory => "memory_policy",
+    }
+}
+
+/// The name of the policy that tracks `metric`: the live one's, else edgectl's own.
+fn policy_name(live: Option<&Observed>, metric: Metric) -> String {
+    live.and_then(|live| live.extra.get(policy_key(metric)))
+        .cloned()
+        .unwrap_or_else(|| metric.policy_name())
+}
+
+/// `edgectl adopt`: the scalable target of service `name` in `cluster` (a cluster's name)
+/// with its policies, read under the scaling id of the manifest's service `key`; none
+/// when it has none.
+pub async fn of_service(
+    cx: &Cx,
+    cluster: &str,
+    name: &str,
+    key: &str,
+) -> Result<Vec<Observed>, AwsError> {
+    let resources = BTreeMap::from([(format!("service/{cluster}/{name}"), key.to_string())]);
+    observe(cx, &resources).await
 }
 
 /// The scalable targets of the stack's services: `services` maps each owned service's
-/// scaling resource id (`service/<cluster>/<name>`) to its logical name.
+/// scaling resource id (`service/<cluster>/<name>`) to its logical name. One service's
+/// are asked for by its resource id; several, with one listing of the namespace.
 async fn observe(cx: &Cx, services: &BTreeMap<String, String>) -> Result<Vec<Observed>, AwsError> {
     let scaling = &cx.clients.autoscaling;
+    let only = match services.keys().collect::<Vec<_>>().as_slice() {
+        [one] => Some((*one).clone()),
+        _ => None,
+    };
     // Application Auto Scaling cannot read the policies while its service-linked role,
     // made at the account's first use, propagates.
     let (targets, policies) = futures::join!(
         scaling
             .describe_scalable_targets()
             .service_namespace(ServiceNamespace::Ecs)
+            .set_resource_ids(only.clone().map(|one| vec![one]))
             .into_paginator()
             .items()
             .send()
@@ -196,6 +239,7 @@ async fn observe(cx: &Cx, services: &BTreeMap<String, String>) -> Result<Vec<Obs
             scaling
                 .describe_scaling_policies()
                 .service_namespace(ServiceNamespace::Ecs)
+                .set_resource_id(only.clone())
                 .into_paginator()
                 .items()
                 .send()
@@ -218,14 +262,25 @@ async fn observe(cx: &Cx, services: &BTreeMap<String, String>) -> Result<Vec<Obs
         else {
             continue;
         };
-        let Some(metric) = Metric::ALL.into_iter().find(|metric| {
-            metric.predefined() == predefined && policy.policy_name() == metric.policy_name()
-        }) else {
+        // The policy tracking a metric, whatever its name (edgectl's own first: one made
+        // before the service was adopted is the stack's with it).
+        let Some(metric) = Metric::ALL
+            .into_iter()
+            .find(|metric| metric.predefined() == predefined)
+        else {
             continue;
         };
         let found = tracking_by_resource
             .entry(policy.resource_id().to_string())
             .or_default();
+        let name = policy.policy_name().to_string();
+        match found.names.get(policy_key(metric)) {
+            Some(taken) if *taken == metric.policy_name() || name != metric.policy_name() => {
+                continue;
+            }
+            _ => {}
+        }
+        found.names.insert(policy_key(metric), name);
         let target = Some(config.target_value() as i64);
         match metric {
             Metric::Cpu => found.cpu = target,
@@ -255,6 +310,9 @@ async fn observe(cx: &Cx, services: &BTreeMap<String, String>) -> Result<Vec<Obs
         };
         let mut observed = Observed::new(scaling_id(service), resource, props.into_props());
         observed.after = vec![service_id(service)];
+        for (key, name) in &tracking.names {
+            observed.extra.insert((*key).to_string(), name.clone());
+        }
         out.push(observed);
     }
     Ok(out)
@@ -267,7 +325,7 @@ async fn create(op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         .collect();
     register(op, &props, &props.resource, Some(tags)).await?;
     op.made(&props.resource);
-    sync_policies(op, &props.resource, None, &props).await?;
+    sync_policies(op, &props.resource, None, &props, None).await?;
     Ok(props.resource)
 }
 
@@ -284,7 +342,7 @@ async fn update(
     if changed.min || changed.max {
         register(op, &props, resource, None).await?;
     }
-    sync_policies(op, resource, Some(&live), &props).await
+    sync_policies(op, resource, Some(&live), &props, Some(observed)).await
 }
 
 async fn delete(op: &OpCx<'_>, observed: &Observed) -> Result<(), AwsError> {
@@ -346,12 +404,14 @@ async fn register(
 }
 
 /// Puts or deletes each metric's policy where it differs from `live` (none: every
-/// policy `props` has). A change of cooldowns puts both.
+/// policy `props` has), under the live policy's name (`observed`'s) where there is one.
+/// A change of cooldowns puts both.
 async fn sync_policies(
     op: &OpCx<'_>,
     resource: &str,
     live: Option<&ScalingProps>,
     props: &ScalingProps,
+    observed: Option<&Observed>,
 ) -> Result<(), AwsError> {
     let scaling = &op.cx.clients.autoscaling;
     let old_in = live.map_or(&Value::Null, |live| &live.scale_in_cooldown);
@@ -399,7 +459,7 @@ async fn sync_policies(
                 )?;
                 scaling
                     .put_scaling_policy()
-                    .policy_name(metric.policy_name())
+                    .policy_name(policy_name(observed, metric))
                     .service_namespace(ServiceNamespace::Ecs)
                     .resource_id(resource)
                     .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
@@ -413,7 +473,7 @@ async fn sync_policies(
             None => {
                 scaling
                     .delete_scaling_policy()
-                    .policy_name(metric.policy_name())
+                    .policy_name(policy_name(observed, metric))
                     .service_namespace(ServiceNamespace::Ecs)
                     .resource_id(resource)
                     .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)

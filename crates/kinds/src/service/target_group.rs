@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Matcher, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
+    Matcher, ProtocolEnum, TargetGroup, TargetGroupAttribute, TargetTypeEnum,
 };
 use futures::future::try_join_all;
 
@@ -16,10 +16,23 @@ use crate::aws::elbv2::{elb_tags, owned};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
 pub struct TargetGroupAdapter;
+
+impl TargetGroupProps {
+    /// The name a create sends: the manifest's (the plan settles a name kept from a live
+    /// group before a create sees it).
+    fn name(&self) -> Result<&str, String> {
+        match &self.name {
+            Value::KeepLive(name, _) => name.as_str(),
+            name => name.as_str(),
+        }
+        .ok_or_else(|| format!("a target group's name is {}, not text", self.name))
+    }
+}
 
 /// A health check's interval, timeout and thresholds as ELBv2 takes them: an error naming
 /// one that does not fit an `i32`.
@@ -44,11 +57,53 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
         Replacement::CreateThenDelete
     }
 
+    /// The group of the manifest's name, or the one pinned (by ARN): found for a service
+    /// adopted, a pin comes from what its listener forwards to or its service registers
+    /// with. Its name is kept; a port, protocol or VPC other than the manifest's would
+    /// replace it, which `adopt` refuses.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = TargetGroupProps::from_props(&desired.props)?;
+        let request = op.cx.clients.elbv2.describe_target_groups();
+        let request = match pin {
+            Some(arn) => request.target_group_arns(arn),
+            None => request.names(props.name().map_err(|message| {
+                AwsError::new(ErrorKind::Other, "DescribeTargetGroups", message)
+            })?),
+        };
+        let answer = request.send().await.aws("DescribeTargetGroups");
+        let Some(answer) = crate::aws::elbv2::none_found(answer)? else {
+            return Ok(Found::Nothing);
+        };
+        let Some(group) = answer.target_groups().first() else {
+            return Ok(Found::Nothing);
+        };
+        let arn = group
+            .target_group_arn()
+            .ok_or_else(|| AwsError::missing("DescribeTargetGroups", "TargetGroupArn"))?;
+        let what = format!(
+            "target group `{}`",
+            group.target_group_name().unwrap_or(arn)
+        );
+        crate::aws::elbv2::found(op, what, arn, |tags| {
+            read(op.cx, group, op.id.clone(), tags)
+        })
+        .await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        crate::aws::elbv2::adopt(op, &found.physical_id).await
+    }
+
     /// `CreateTargetGroup` answers with an existing group of the name when its settings
     /// are identical: ask by name first.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
         let props = TargetGroupProps::from_props(&desired.props).map_err(|e| e.to_string())?;
-        let name = props.name.as_str();
+        let name = props.name()?;
         let found = match cx
             .clients
             .elbv2
@@ -98,76 +153,7 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
             Some((id, group, tag_value))
         });
         // Stickiness and deregistration delay are attributes: one call per owned group.
-        let observed = owned.map(|(id, group, tag_value)| async move {
-            let arn = group
-                .target_group_arn()
-                .ok_or_else(|| AwsError::missing("DescribeTargetGroups", "TargetGroupArn"))?;
-            let attributes = elbv2
-                .describe_target_group_attributes()
-                .target_group_arn(arn)
-                .send()
-                .await
-                .aws("DescribeTargetGroupAttributes")?;
-            let attributes: BTreeMap<&str, &str> = attributes
-                .attributes()
-                .iter()
-                .filter_map(|attribute| Some((attribute.key()?, attribute.value()?)))
-                .collect();
-            let sticky = attributes.get("stickiness.enabled") == Some(&"true");
-            let stickiness = sticky.then(|| {
-                attributes
-                    .get("stickiness.lb_cookie.duration_seconds")
-                    .and_then(|seconds| seconds.parse::<i64>().ok())
-                    // ELBv2's default cookie duration: one day.
-                    .unwrap_or(86400)
-            });
-            // ELBv2's defaults for a health check setting its answer leaves out.
-            let int = |value: Option<i32>, default: i64| value.map_or(default, i64::from);
-            let missing = |field: &str| AwsError::missing("DescribeTargetGroups", field);
-            let props = TargetGroupProps {
-                name: group
-                    .target_group_name()
-                    .ok_or_else(|| missing("TargetGroupName"))?
-                    .to_string(),
-                port: group.port().ok_or_else(|| missing("Port"))?.into(),
-                protocol: group
-                    .protocol()
-                    .ok_or_else(|| missing("Protocol"))?
-                    .as_str()
-                    .to_string(),
-                target_type: group
-                    .target_type()
-                    .ok_or_else(|| missing("TargetType"))?
-                    .as_str()
-                    .to_string(),
-                vpc: Value::Phys(group.vpc_id().ok_or_else(|| missing("VpcId"))?.to_string()),
-                health_check: HealthCheck {
-                    path: group.health_check_path().unwrap_or("/").to_string(),
-                    interval: int(group.health_check_interval_seconds(), 30),
-                    timeout: int(group.health_check_timeout_seconds(), 5),
-                    healthy: int(group.healthy_threshold_count(), 5),
-                    unhealthy: int(group.unhealthy_threshold_count(), 2),
-                    matcher: group
-                        .matcher()
-                        .and_then(|m| m.http_code())
-                        .unwrap_or("200")
-                        .to_string(),
-                },
-                stickiness,
-                // ELBv2's default is 300 seconds; moto lists no attribute until one is set.
-                deregistration_delay: attributes
-                    .get("deregistration_delay.timeout_seconds")
-                    .and_then(|seconds| seconds.parse::<i64>().ok())
-                    .unwrap_or(300),
-                tags: tag_value,
-            };
-            let mut resource = Observed::new(id, arn, props.into_props());
-            resource.attributes.insert(
-                "arn_suffix".into(),
-                crate::aws::elbv2::arn_suffix(arn).to_string(),
-            );
-            Ok::<_, AwsError>(resource)
-        });
+        let observed = owned.map(|(id, group, tag_value)| read(cx, group, id, tag_value));
         try_join_all(observed).await
     }
 
@@ -178,31 +164,34 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
         let check = &props.health_check;
         let [interval, timeout, healthy, unhealthy] = check_numbers("CreateTargetGroup", check)?;
         let protocol = ProtocolEnum::from(props.protocol.as_str());
-        let created = elbv2
-            .create_target_group()
-            .name(&props.name)
-            .protocol(protocol.clone())
-            .port(crate::aws::errors::int32(
-                "CreateTargetGroup",
-                "port",
-                props.port,
-            )?)
-            .vpc_id(vpc)
-            .target_type(TargetTypeEnum::Ip)
-            .health_check_protocol(protocol)
-            .health_check_path(&check.path)
-            .health_check_interval_seconds(interval)
-            .health_check_timeout_seconds(timeout)
-            .healthy_threshold_count(healthy)
-            .unhealthy_threshold_count(unhealthy)
-            .matcher(Matcher::builder().http_code(&check.matcher).build())
-            .set_tags(Some(elb_tags(crate::aws::tags::for_create(
-                op,
-                &props.tags,
-            ))))
-            .send()
-            .await
-            .aws("CreateTargetGroup")?;
+        let created =
+            elbv2
+                .create_target_group()
+                .name(props.name().map_err(|message| {
+                    AwsError::new(ErrorKind::Other, "CreateTargetGroup", message)
+                })?)
+                .protocol(protocol.clone())
+                .port(crate::aws::errors::int32(
+                    "CreateTargetGroup",
+                    "port",
+                    props.port,
+                )?)
+                .vpc_id(vpc)
+                .target_type(TargetTypeEnum::Ip)
+                .health_check_protocol(protocol)
+                .health_check_path(&check.path)
+                .health_check_interval_seconds(interval)
+                .health_check_timeout_seconds(timeout)
+                .healthy_threshold_count(healthy)
+                .unhealthy_threshold_count(unhealthy)
+                .matcher(Matcher::builder().http_code(&check.matcher).build())
+                .set_tags(Some(elb_tags(crate::aws::tags::for_create(
+                    op,
+                    &props.tags,
+                ))))
+                .send()
+                .await
+                .aws("CreateTargetGroup")?;
         let arn = created
             .target_groups()
             .first()
@@ -262,6 +251,86 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
             .aws("DeleteTargetGroup")?;
         Ok(())
     }
+}
+
+/// A target group as the stack sees it, under `id`, with its managed tags: its attributes
+/// (stickiness, deregistration delay) read with one call.
+async fn read(
+    cx: &Cx,
+    group: &TargetGroup,
+    id: ResourceId,
+    tag_value: BTreeMap<String, String>,
+) -> Result<Observed, AwsError> {
+    let elbv2 = &cx.clients.elbv2;
+    let arn = group
+        .target_group_arn()
+        .ok_or_else(|| AwsError::missing("DescribeTargetGroups", "TargetGroupArn"))?;
+    let attributes = elbv2
+        .describe_target_group_attributes()
+        .target_group_arn(arn)
+        .send()
+        .await
+        .aws("DescribeTargetGroupAttributes")?;
+    let attributes: BTreeMap<&str, &str> = attributes
+        .attributes()
+        .iter()
+        .filter_map(|attribute| Some((attribute.key()?, attribute.value()?)))
+        .collect();
+    let sticky = attributes.get("stickiness.enabled") == Some(&"true");
+    let stickiness = sticky.then(|| {
+        attributes
+            .get("stickiness.lb_cookie.duration_seconds")
+            .and_then(|seconds| seconds.parse::<i64>().ok())
+            // ELBv2's default cookie duration: one day.
+            .unwrap_or(86400)
+    });
+    // ELBv2's defaults for a health check setting its answer leaves out.
+    let int = |value: Option<i32>, default: i64| value.map_or(default, i64::from);
+    let missing = |field: &str| AwsError::missing("DescribeTargetGroups", field);
+    let props = TargetGroupProps {
+        name: Value::str(
+            group
+                .target_group_name()
+                .ok_or_else(|| missing("TargetGroupName"))?,
+        ),
+        port: group.port().ok_or_else(|| missing("Port"))?.into(),
+        protocol: group
+            .protocol()
+            .ok_or_else(|| missing("Protocol"))?
+            .as_str()
+            .to_string(),
+        target_type: group
+            .target_type()
+            .ok_or_else(|| missing("TargetType"))?
+            .as_str()
+            .to_string(),
+        vpc: Value::Phys(group.vpc_id().ok_or_else(|| missing("VpcId"))?.to_string()),
+        health_check: HealthCheck {
+            path: group.health_check_path().unwrap_or("/").to_string(),
+            interval: int(group.health_check_interval_seconds(), 30),
+            timeout: int(group.health_check_timeout_seconds(), 5),
+            healthy: int(group.healthy_threshold_count(), 5),
+            unhealthy: int(group.unhealthy_threshold_count(), 2),
+            matcher: group
+                .matcher()
+                .and_then(|m| m.http_code())
+                .unwrap_or("200")
+                .to_string(),
+        },
+        stickiness,
+        // ELBv2's default is 300 seconds; moto lists no attribute until one is set.
+        deregistration_delay: attributes
+            .get("deregistration_delay.timeout_seconds")
+            .and_then(|seconds| seconds.parse::<i64>().ok())
+            .unwrap_or(300),
+        tags: tag_value,
+    };
+    let mut resource = Observed::new(id, arn, props.into_props());
+    resource.attributes.insert(
+        "arn_suffix".into(),
+        crate::aws::elbv2::arn_suffix(arn).to_string(),
+    );
+    Ok(resource)
 }
 
 async fn set_attributes(

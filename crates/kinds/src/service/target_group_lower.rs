@@ -6,9 +6,11 @@ use super::manifest::Service;
 use crate::aws::ids::target_group_id;
 use crate::aws::naming::with_hash;
 use crate::aws::tags;
-use crate::engine::model::{Desired, ResourceId, Value};
+use crate::engine::model::{Desired, ResourceId, Value, Why};
 use crate::engine::typed::Properties as _;
 use crate::manifest::Manifest;
+
+const KEEP_NAME: &str = "a target group's name only tells groups apart (it hashes port, protocol and target type): one made elsewhere keeps its own until it is replaced";
 
 crate::engine::record! {
     /// A target group's health check: the path asked, seconds between checks and to wait
@@ -29,7 +31,9 @@ crate::engine::properties! {
     /// makes a new one; its health check, stickiness, deregistration delay and tags
     /// change in place.
     pub struct TargetGroupProps (changes: TargetGroupChanges) {
-        pub name: String => Replace,
+        /// Derived, so kept from a live group (one adopted, made elsewhere, keeps its
+        /// own) until the group is replaced ([`KEEP_NAME`]).
+        pub name: Value => Replace,
         pub port: i64 => Replace,
         /// `HTTP` or `HTTPS`.
         pub protocol: String => Replace,
@@ -59,7 +63,7 @@ pub fn desired(services: &[Service], manifest: &Manifest) -> Vec<Desired> {
             &format!("{protocol}:{}:ip", expose.port),
         );
         let props = TargetGroupProps {
-            name: name.clone(),
+            name: Value::KeepLive(Box::new(Value::str(&name)), Why(KEEP_NAME)),
             port: expose.port.into(),
             protocol: protocol.to_string(),
             target_type: "ip".to_string(),

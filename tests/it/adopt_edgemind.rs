@@ -1,0 +1,629 @@
+//! `edgectl adopt`, the acceptance: EdgeMind's network and containers (seed 000's
+//! network and backend stacks, with the secrets stack the backend reads and ChromaDB
+//! beside it, as seed 001 runs it) made first the way the CDK app names them, then
+//! adopted with the shipped manifest: every resource found, nothing replaced, the apply
+//! after it updates in place, and the next plan is clean. The load balancer, its
+//! listeners, the target group (which keeps its CloudFormation-made name), the services
+//! and their auto scaling (whose policies keep CDK's names) are the same resources after.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_applicationautoscaling::types::{
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+    TargetTrackingScalingPolicyConfiguration,
+};
+use aws_sdk_ec2::types::{IpPermission, IpRange, UserIdGroupPair};
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition, LaunchType,
+    LoadBalancer, NetworkConfiguration, NetworkMode, PortMapping,
+};
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, Certificate, ProtocolEnum, RedirectActionConfig,
+    RedirectActionStatusCodeEnum, TargetGroupAttribute, TargetTypeEnum,
+};
+
+use super::adopt::{CdkNetwork, make_cdk_network};
+use crate::harness::{Moto, edited, written};
+
+/// What CloudFormation named what the CDK app left unnamed.
+const ALB: &str = "edgemi-Backe-1R5KX2QJ8XE3H";
+const TARGET_GROUP: &str = "edgemi-Backe-1TQZ6OR0YV2QO";
+/// The security groups: key, name, and the description the manifest has from the CDK app.
+const GROUPS: [(&str, &str, &str); 5] = [
+    (
+        "alb",
+        "edgemind-prod-network-AlbSecurityGroup86A59E99-1XK0T1ZQ",
+        "EdgeMind ALB",
+    ),
+    (
+        "backend",
+        "edgemind-prod-network-BackendSecurityGroupA1B2C3D4-9QW2",
+        "EdgeMind backend (Node.js, MQTT, WebSocket)",
+    ),
+    (
+        "influxdb",
+        "edgemind-prod-network-InfluxDbSecurityGroupE5F6A7B8-7YH3",
+        "InfluxDB 2.7 on Fargate",
+    ),
+    (
+        "efs",
+        "edgemind-prod-network-EfsSecurityGroup0C1D2E3F-5RT4",
+        "InfluxDB data on EFS",
+    ),
+    (
+        "chromadb",
+        "edgemind-prod-network-ChromaDbSecurityGroup4A5B6C7D-3UI5",
+        "ChromaDB vector store",
+    ),
+];
+const CPU_POLICY: &str = "edgemindprodbackendServiceTaskCountTargetCpuScaling8A4B2C1D";
+const MEMORY_POLICY: &str = "edgemindprodbackendServiceTaskCountTargetMemoryScaling3E5F7A9B";
+
+/// The shipped manifest's network and containers: its other parts (the database stack's
+/// InfluxDB on EFS with Cloud Map, the frontend stack's bucket and distribution, the
+/// domain) left out, the names CloudFormation chose written in, and the listener's
+/// certificate the one the account has.
+fn manifest(certificate: &str) -> String {
+    let shipped =
+        std::fs::read_to_string(crate::harness::root().join("manifests/edgemind-prod.yaml"))
+            .unwrap();
+    let keep = [
+        "stack",
+        "region",
+        "tags",
+        "variables",
+        "secrets",
+        "network",
+        "security_groups",
+        "repositories",
+        "clusters",
+        "load_balancers",
+        "services",
+        "outputs",
+    ];
+    // Top-level blocks, each with the comments and blank lines that follow its key.
+    let mut blocks: Vec<(String, String)> = vec![(String::new(), String::new())];
+    for line in shipped.lines() {
+        if line.chars().next().is_some_and(|c| c != ' ' && c != '#') {
+            let key = line.split(':').next().unwrap_or_default().to_string();
+            blocks.push((key, String::new()));
+        }
+        let block = &mut blocks.last_mut().unwrap().1;
+        block.push_str(line);
+        block.push('\n');
+    }
+    let text: String = blocks
+        .into_iter()
+        .filter(|(key, _)| keep.contains(&key.as_str()))
+        .map(|(key, text)| match key.as_str() {
+            "services" => without_entry(&text, "  influxdb:"),
+            _ => text,
+        })
+        .collect();
+    let mut edits: Vec<(String, String)> = vec![
+        (
+            "certificate: certificates.site".to_string(),
+            format!("certificate: \"{certificate}\""),
+        ),
+        (
+            "  alb:\n    security_groups: [alb]".to_string(),
+            format!("  alb:\n    name: {ALB}\n    security_groups: [alb]"),
+        ),
+        (
+            "  FrontendURL: https://${distributions.cdn.domain_name}\n".to_string(),
+            String::new(),
+        ),
+        (
+            "  FrontendBucketName: ${buckets.frontend.name}\n".to_string(),
+            String::new(),
+        ),
+        (
+            "  CloudFrontDistributionId: ${distributions.cdn.id}\n".to_string(),
+            String::new(),
+        ),
+    ];
+    for (key, name, _) in GROUPS {
+        edits.push((
+            format!("\n  {key}:\n    description:"),
+            format!("\n  {key}:\n    name: {name}\n    description:"),
+        ));
+    }
+    let edits: Vec<(&str, &str)> = edits
+        .iter()
+        .map(|(from, to)| (from.as_str(), to.as_str()))
+        .collect();
+    edited(&text, &edits)
+}
+
+/// `block` without the entry that starts at the line `start` (and everything indented
+/// deeper under it).
+fn without_entry(block: &str, start: &str) -> String {
+    let indent = start.len() - start.trim_start().len();
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in block.lines() {
+        if line == start {
+            skipping = true;
+            continue;
+        }
+        let depth = line.len() - line.trim_start().len();
+        if skipping && !line.trim().is_empty() && depth <= indent {
+            skipping = false;
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    assert!(out.len() < block.len(), "no `{start}` in the services");
+    out
+}
+
+/// What was made by hand and must be the same resources after.
+struct Made {
+    network: CdkNetwork,
+    balancer: String,
+    listeners: BTreeSet<String>,
+    target_group: String,
+    services: BTreeSet<String>,
+}
+
+async fn make_edgemind(moto: &Moto, certificate: &str) -> Made {
+    let network = make_cdk_network(moto).await;
+    let sdk = moto.sdk().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let mut groups = std::collections::BTreeMap::new();
+    for (key, name, description) in GROUPS {
+        let id = ec2
+            .create_security_group()
+            .group_name(name)
+            .description(description)
+            .vpc_id(&network.vpc)
+            .send()
+            .await
+            .unwrap()
+            .group_id()
+            .unwrap()
+            .to_string();
+        groups.insert(key, id);
+    }
+    let from_cidr = |port: i32| {
+        IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(port)
+            .to_port(port)
+            .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+            .build()
+    };
+    let from_group = |port: i32, group: &str| {
+        IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(port)
+            .to_port(port)
+            .user_id_group_pairs(UserIdGroupPair::builder().group_id(group).build())
+            .build()
+    };
+    for (to, rule) in [
+        ("alb", from_cidr(80)),
+        ("alb", from_cidr(443)),
+        ("backend", from_group(3000, &groups["alb"])),
+        ("backend", from_group(8080, &groups["alb"])),
+        ("influxdb", from_group(8086, &groups["backend"])),
+        ("efs", from_group(2049, &groups["influxdb"])),
+        ("chromadb", from_group(8000, &groups["backend"])),
+    ] {
+        ec2.authorize_security_group_ingress()
+            .group_id(&groups[to])
+            .ip_permissions(rule)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    for (name, description) in [
+        ("edgemind/mqtt", "MQTT broker credentials"),
+        ("edgemind/influxdb", "InfluxDB connection"),
+    ] {
+        secrets
+            .create_secret()
+            .name(name)
+            .description(description)
+            .secret_string("{}")
+            .send()
+            .await
+            .unwrap();
+    }
+    let repository = aws_sdk_ecr::Client::new(&sdk)
+        .create_repository()
+        .repository_name("edgemind-prod-backend")
+        .send()
+        .await
+        .unwrap()
+        .repository()
+        .unwrap()
+        .repository_uri()
+        .unwrap()
+        .to_string();
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    for group in ["/ecs/edgemind-prod-backend", "/ecs/edgemind-prod-chromadb"] {
+        logs.create_log_group()
+            .log_group_name(group)
+            .send()
+            .await
+            .unwrap();
+    }
+    let ecs = aws_sdk_ecs::Client::new(&sdk);
+    let cluster = ecs
+        .create_cluster()
+        .cluster_name("edgemind-prod-cluster")
+        .send()
+        .await
+        .unwrap()
+        .cluster()
+        .unwrap()
+        .cluster_arn()
+        .unwrap()
+        .to_string();
+
+    // The backend stack: the load balancer, its target group and listeners.
+    let elbv2 = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
+    let balancer = elbv2
+        .create_load_balancer()
+        .name(ALB)
+        .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::InternetFacing)
+        .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Application)
+        .subnets(&network.subnets[0])
+        .subnets(&network.subnets[1])
+        .security_groups(&groups["alb"])
+        .send()
+        .await
+        .unwrap()
+        .load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_string();
+    let target_group = elbv2
+        .create_target_group()
+        .name(TARGET_GROUP)
+        .protocol(ProtocolEnum::Http)
+        .port(3000)
+        .vpc_id(&network.vpc)
+        .target_type(TargetTypeEnum::Ip)
+        .health_check_path("/health")
+        .send()
+        .await
+        .unwrap()
+        .target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string();
+    let attribute = |key: &str, value: &str| {
+        TargetGroupAttribute::builder()
+            .key(key)
+            .value(value)
+            .build()
+    };
+    elbv2
+        .modify_target_group_attributes()
+        .target_group_arn(&target_group)
+        .attributes(attribute("stickiness.enabled", "true"))
+        .attributes(attribute("stickiness.type", "lb_cookie"))
+        .attributes(attribute("stickiness.lb_cookie.duration_seconds", "86400"))
+        .send()
+        .await
+        .unwrap();
+    let mut listeners = BTreeSet::new();
+    let redirect = Action::builder()
+        .r#type(ActionTypeEnum::Redirect)
+        .redirect_config(
+            RedirectActionConfig::builder()
+                .protocol("HTTPS")
+                .port("443")
+                .status_code(RedirectActionStatusCodeEnum::Http301)
+                .build(),
+        )
+        .build();
+    let forward = Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(&target_group)
+        .build();
+    for (port, protocol, action) in [
+        (80, ProtocolEnum::Http, redirect),
+        (443, ProtocolEnum::Https, forward),
+    ] {
+        let mut request = elbv2
+            .create_listener()
+            .load_balancer_arn(&balancer)
+            .port(port)
+            .protocol(protocol)
+            .default_actions(action);
+        if port == 443 {
+            request =
+                request.certificates(Certificate::builder().certificate_arn(certificate).build());
+        }
+        let listener = request.send().await.unwrap().listeners()[0]
+            .listener_arn()
+            .unwrap()
+            .to_string();
+        listeners.insert(listener);
+    }
+
+    // The services, on task definitions of CDK's families, in the private subnets.
+    let mut services = BTreeSet::new();
+    for (key, ports, group) in [
+        ("backend", vec![3000, 8080], "backend"),
+        ("chromadb", vec![8000], "chromadb"),
+    ] {
+        let image = match key {
+            "backend" => format!("{repository}:latest"),
+            _ => "chromadb/chroma".to_string(),
+        };
+        let mut container = ContainerDefinition::builder()
+            .name(key)
+            .image(image)
+            .essential(true);
+        for port in ports {
+            container =
+                container.port_mappings(PortMapping::builder().container_port(port).build());
+        }
+        let definition = ecs
+            .register_task_definition()
+            .family(format!("edgemindprod{key}TaskDef6D3E4A55"))
+            .network_mode(NetworkMode::Awsvpc)
+            .requires_compatibilities(Compatibility::Fargate)
+            .cpu("512")
+            .memory("1024")
+            .execution_role_arn(format!(
+                "arn:aws:iam::123456789012:role/edgemind-prod-{key}-TaskDefExecutionRole-1ABC"
+            ))
+            .container_definitions(container.build())
+            .send()
+            .await
+            .unwrap()
+            .task_definition()
+            .unwrap()
+            .task_definition_arn()
+            .unwrap()
+            .to_string();
+        let mut request = ecs
+            .create_service()
+            .cluster(&cluster)
+            .service_name(format!("edgemind-prod-{key}"))
+            .task_definition(definition)
+            .desired_count(if key == "backend" { 2 } else { 1 })
+            .launch_type(LaunchType::Fargate)
+            .network_configuration(
+                NetworkConfiguration::builder()
+                    .awsvpc_configuration(
+                        AwsVpcConfiguration::builder()
+                            .subnets(&network.subnets[2])
+                            .subnets(&network.subnets[3])
+                            .security_groups(&groups[group])
+                            .assign_public_ip(AssignPublicIp::Disabled)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            );
+        if key == "backend" {
+            request = request
+                .load_balancers(
+                    LoadBalancer::builder()
+                        .target_group_arn(&target_group)
+                        .container_name("backend")
+                        .container_port(3000)
+                        .build(),
+                )
+                .health_check_grace_period_seconds(60)
+                .enable_execute_command(true);
+        }
+        let service = request
+            .send()
+            .await
+            .unwrap()
+            .service()
+            .unwrap()
+            .service_arn()
+            .unwrap()
+            .to_string();
+        services.insert(service);
+    }
+
+    // The backend's auto scaling, its policies named as CDK names them.
+    let scaling = aws_sdk_applicationautoscaling::Client::new(&sdk);
+    let resource = "service/edgemind-prod-cluster/edgemind-prod-backend";
+    scaling
+        .register_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(resource)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .min_capacity(1)
+        .max_capacity(4)
+        .send()
+        .await
+        .unwrap();
+    for (name, metric, target) in [
+        (
+            CPU_POLICY,
+            MetricType::EcsServiceAverageCpuUtilization,
+            70.0,
+        ),
+        (
+            MEMORY_POLICY,
+            MetricType::EcsServiceAverageMemoryUtilization,
+            80.0,
+        ),
+    ] {
+        scaling
+            .put_scaling_policy()
+            .policy_name(name)
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(resource)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .target_tracking_scaling_policy_configuration(
+                TargetTrackingScalingPolicyConfiguration::builder()
+                    .target_value(target)
+                    .predefined_metric_specification(
+                        PredefinedMetricSpecification::builder()
+                            .predefined_metric_type(metric)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    Made {
+        network,
+        balancer,
+        listeners,
+        target_group,
+        services,
+    }
+}
+
+/// The backend's scaling policies: (name, target).
+async fn policies(moto: &Moto) -> Vec<(String, i64)> {
+    let scaling = aws_sdk_applicationautoscaling::Client::new(&moto.sdk().await);
+    let mut found: Vec<(String, i64)> = scaling
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Ecs)
+        .send()
+        .await
+        .unwrap()
+        .scaling_policies()
+        .iter()
+        .map(|policy| {
+            let target = policy
+                .target_tracking_scaling_policy_configuration()
+                .map_or(0, |config| config.target_value() as i64);
+            (policy.policy_name().to_string(), target)
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[tokio::test]
+async fn edgemind_made_as_its_cdk_app_names_it_is_adopted_and_nothing_is_replaced() {
+    let moto = Moto::start();
+    let certificate = moto.certificate();
+    let made = make_edgemind(&moto, &certificate).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = written(&dir, "edgemind.yaml", &manifest(&certificate));
+
+    let preview = moto
+        .edgectl(&["plan", "-f", &manifest, "--adopt"])
+        .success();
+    for line in [
+        format!("= vpc <- VPC ({})", made.network.vpc),
+        format!("= nat_gateway.1 <- NAT gateway ({})", made.network.nat),
+        format!("= load_balancer.alb <- load balancer `{ALB}` ({})", made.balancer),
+        format!(
+            "= target_group.backend <- target group `{TARGET_GROUP}` ({})",
+            made.target_group
+        ),
+        "= listener.alb-80 <- listener on port 80 (arn:".to_string(),
+        "= listener.alb-443 <- listener on port 443 (arn:".to_string(),
+        "= service.backend <- ECS service `edgemind-prod-backend` (arn:".to_string(),
+        "= service.chromadb <- ECS service `edgemind-prod-chromadb` (arn:".to_string(),
+        "= scaling.backend <- with `service.backend` (service/edgemind-prod-cluster/edgemind-prod-backend)".to_string(),
+        format!("= security_group.alb <- security group `{}` (sg-", GROUPS[0].1),
+        "= cluster.cluster <- ECS cluster `edgemind-prod-cluster` (arn:".to_string(),
+        "= repository.backend <- ECR repository `edgemind-prod-backend`".to_string(),
+        "= secret.mqtt <- secret `edgemind/mqtt` (arn:".to_string(),
+        "= log_group.backend <- log group `/ecs/edgemind-prod-backend`".to_string(),
+    ] {
+        assert!(
+            preview.stdout.contains(&line),
+            "no `{line}` in:\n{}",
+            preview.stdout
+        );
+    }
+    assert!(
+        !preview.stdout.contains("\n! "),
+        "nothing is refused:\n{}",
+        preview.stdout
+    );
+    assert!(
+        preview
+            .stdout
+            .contains(" to update, 0 to replace, 0 to delete."),
+        "{}",
+        preview.stdout
+    );
+
+    let adopted = moto
+        .edgectl(&["adopt", "-f", &manifest, "--auto-approve"])
+        .success();
+    assert!(
+        adopted.stderr.contains("into stack `edgemind-prod`"),
+        "{}",
+        adopted.stderr
+    );
+    // What was adopted is planned in place; the task definitions and roles the stack makes
+    // are created, and the services move onto them.
+    let plan = moto.edgectl(&["plan", "-f", &manifest]).success();
+    assert!(
+        plan.stdout.contains(" 0 to replace, 0 to delete."),
+        "{}",
+        plan.stdout
+    );
+    moto.edgectl(&["apply", "-f", &manifest, "--auto-approve"])
+        .success();
+    let clean = moto.edgectl(&["plan", "-f", &manifest, "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}\n{}", clean.stdout, clean.stderr);
+
+    // The same resources, and CDK's policies kept (none added beside them).
+    let sdk = moto.sdk().await;
+    let elbv2 = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
+    let balancers = elbv2.describe_load_balancers().send().await.unwrap();
+    let arns: Vec<&str> = balancers
+        .load_balancers()
+        .iter()
+        .filter_map(|lb| lb.load_balancer_arn())
+        .collect();
+    assert_eq!(arns, [made.balancer.as_str()]);
+    let listeners: BTreeSet<String> = elbv2
+        .describe_listeners()
+        .load_balancer_arn(&made.balancer)
+        .send()
+        .await
+        .unwrap()
+        .listeners()
+        .iter()
+        .filter_map(|listener| listener.listener_arn().map(str::to_string))
+        .collect();
+    assert_eq!(listeners, made.listeners);
+    let groups = elbv2.describe_target_groups().send().await.unwrap();
+    let groups: Vec<&str> = groups
+        .target_groups()
+        .iter()
+        .filter_map(|group| group.target_group_arn())
+        .collect();
+    assert_eq!(groups, [made.target_group.as_str()]);
+    let ecs = aws_sdk_ecs::Client::new(&sdk);
+    let services: BTreeSet<String> = ecs
+        .list_services()
+        .cluster("edgemind-prod-cluster")
+        .send()
+        .await
+        .unwrap()
+        .service_arns()
+        .iter()
+        .cloned()
+        .collect();
+    assert_eq!(services, made.services);
+    assert_eq!(
+        policies(&moto).await,
+        [
+            (CPU_POLICY.to_string(), 70),
+            (MEMORY_POLICY.to_string(), 80)
+        ]
+    );
+}
