@@ -63,7 +63,7 @@ const MEMORY_POLICY: &str = "edgemindprodbackendServiceTaskCountTargetMemoryScal
 /// InfluxDB on EFS with Cloud Map, the frontend stack's bucket and distribution, the
 /// domain) left out, the names CloudFormation chose written in, and the listener's
 /// certificate the one the account has.
-fn manifest(certificate: &str) -> String {
+pub fn manifest(certificate: &str) -> String {
     let shipped =
         std::fs::read_to_string(crate::harness::root().join("manifests/edgemind-prod.yaml"))
             .unwrap();
@@ -160,15 +160,15 @@ fn without_entry(block: &str, start: &str) -> String {
 }
 
 /// What was made by hand and must be the same resources after.
-struct Made {
-    network: CdkNetwork,
-    balancer: String,
-    listeners: BTreeSet<String>,
-    target_group: String,
-    services: BTreeSet<String>,
+pub struct Made {
+    pub network: CdkNetwork,
+    pub balancer: String,
+    pub listeners: BTreeSet<String>,
+    pub target_group: String,
+    pub services: BTreeSet<String>,
 }
 
-async fn make_edgemind(moto: &Moto, certificate: &str) -> Made {
+pub async fn make_edgemind(moto: &Moto, certificate: &str) -> Made {
     let network = make_cdk_network(moto).await;
     let sdk = moto.sdk().await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);

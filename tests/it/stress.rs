@@ -1246,3 +1246,78 @@ async fn adoption_converges_through_faults_and_kills() {
     let vpcs_after = ec2.describe_vpcs().send().await.unwrap().vpcs().len();
     assert_eq!(vpcs_before, vpcs_after, "adopt made or removed a VPC");
 }
+
+/// The same for EdgeMind's network and containers made as its CDK app names them: the
+/// load balancer, its listeners, the target group, the services and their auto scaling
+/// are taken once through kills and faults, nothing is made or replaced, and the next
+/// plan creates only what adopt leaves to apply (the roles and task definitions).
+#[tokio::test(flavor = "multi_thread")]
+async fn edgemind_adoption_converges_through_faults_and_kills() {
+    let moto = Moto::start();
+    let certificate = moto.certificate();
+    let made = crate::adopt_edgemind::make_edgemind(&moto, &certificate).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = crate::harness::written(
+        &dir,
+        "edgemind.yaml",
+        &crate::adopt_edgemind::manifest(&certificate),
+    );
+    let proxy = FaultProxy::start(&moto.url);
+    let adopt = ["adopt", "-f", &manifest, "--auto-approve"];
+    let kills = [8, 25, 50, 80, 110]
+        .into_iter()
+        .filter_map(|n| killed_after(&proxy, &adopt, n))
+        .count();
+    assert!(kills >= 3, "adopt was killed only {kills} times");
+    proxy.faults(20.0, &[], 24);
+    until_success(&proxy, &adopt, 8);
+    proxy.faults(0.0, &[], 1);
+    let plan = through(&proxy, &["plan", "-f", &manifest]);
+    assert!(
+        plan.stdout.contains("Plan: 5 to create, ")
+            && plan.stdout.contains(" 0 to replace, 0 to delete."),
+        "{}\n{}",
+        plan.stdout,
+        plan.stderr
+    );
+    let owned = inventory(&moto, "edgemind-prod").await;
+    let twice: Vec<_> = owned.iter().filter(|(_, count)| **count > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "one resource under several ids: {twice:?}"
+    );
+    let sdk = moto.sdk().await;
+    let elbv2 = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
+    let balancers = elbv2.describe_load_balancers().send().await.unwrap();
+    let balancers: Vec<&str> = balancers
+        .load_balancers()
+        .iter()
+        .filter_map(|lb| lb.load_balancer_arn())
+        .collect();
+    assert_eq!(balancers, [made.balancer.as_str()]);
+    let groups = elbv2.describe_target_groups().send().await.unwrap();
+    let groups: Vec<&str> = groups
+        .target_groups()
+        .iter()
+        .filter_map(|group| group.target_group_arn())
+        .collect();
+    assert_eq!(groups, [made.target_group.as_str()]);
+    for arn in made
+        .listeners
+        .iter()
+        .chain([&made.balancer, &made.target_group])
+    {
+        let tags = elbv2
+            .describe_tags()
+            .resource_arns(arn)
+            .send()
+            .await
+            .unwrap();
+        let stack = tags.tag_descriptions()[0]
+            .tags()
+            .iter()
+            .find(|tag| tag.key() == Some("edgectl:stack"))
+            .and_then(|tag| tag.value());
+        assert_eq!(stack, Some("edgemind-prod"), "{arn} was not adopted");
+    }
+}
