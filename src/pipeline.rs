@@ -712,7 +712,11 @@ pub fn with_adopted(observation: &Observation, adoptions: &[Adoption]) -> Observ
 /// An adoption the next apply would undo: a resource found whose live settings the
 /// manifest can only reach by replacing it (deleting what was just adopted). Said per
 /// resource with the fields at fault, to be settled in the manifest before adopting.
-pub fn replaced_after_adoption(plan: &Plan, adoptions: &[Adoption]) -> Vec<(ResourceId, String)> {
+pub fn replaced_after_adoption(
+    plan: &Plan,
+    adoptions: &[Adoption],
+    graph: &Graph,
+) -> Vec<(ResourceId, String)> {
     let adopted: BTreeSet<&ResourceId> = adoptions
         .iter()
         .filter(|adoption| matches!(adoption.found, Found::Live { .. }))
@@ -734,10 +738,19 @@ pub fn replaced_after_adoption(plan: &Plan, adoptions: &[Adoption]) -> Vec<(Reso
         .iter()
         .filter(|step| step.action == diff::Action::Replace && adopted.contains(&step.id))
         .map(|step| {
+            // Not a value the manifest derives and keeps from the live resource (a target
+            // group's name): it changes only because something else replaces the resource.
+            let kept = |field: &str| {
+                graph
+                    .nodes
+                    .get(&step.id)
+                    .and_then(|node| node.props.get(field))
+                    .is_some_and(|field| matches!(field.value, Value::KeepLive(..)))
+            };
             let forcing: Vec<&diff::Change> = step
                 .changes
                 .iter()
-                .filter(|change| change.forces_replacement)
+                .filter(|change| change.forces_replacement && !kept(&change.field))
                 .collect();
             // Replaced because what it sits in or refers to cannot be adopted.
             let mut refs = Vec::new();

@@ -124,9 +124,13 @@ async fn locked(
             waiting.iter().map(|adoption| adoption.id.clone()).collect();
         let (wave, later): (Vec<&Adoption>, Vec<&Adoption>) =
             waiting.into_iter().partition(|adoption| {
-                graph.nodes[&adoption.id].deps().iter().all(|dep| {
-                    let dep = dep.id.owner();
-                    dep == adoption.id || !ids.contains(&dep)
+                // What comes with a resource found but the manifest does not have (a
+                // service's auto scaling) is in no wave of its own: the next apply deletes it.
+                graph.nodes.get(&adoption.id).is_none_or(|node| {
+                    node.deps().iter().all(|dep| {
+                        let dep = dep.id.owner();
+                        dep == adoption.id || !ids.contains(&dep)
+                    })
                 })
             });
         waiting = later;
@@ -213,7 +217,7 @@ pub async fn preview(
     // none is.
     let after = loop {
         let after = after(adapters, manifest, observation, &adoptions)?;
-        let replaced = pipeline::replaced_after_adoption(&after, &adoptions);
+        let replaced = pipeline::replaced_after_adoption(&after, &adoptions, &graph);
         if replaced.is_empty() {
             break after;
         }

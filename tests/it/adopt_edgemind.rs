@@ -430,8 +430,20 @@ pub async fn make_edgemind(moto: &Moto, certificate: &str) -> Made {
         services.insert(service);
     }
 
-    // The backend's auto scaling, its policies named as CDK names them.
+    // The backend's auto scaling, its policies named as CDK names them; and a scalable
+    // target on ChromaDB, which the manifest does not scale: it comes with its service,
+    // and the apply after adoption removes it.
     let scaling = aws_sdk_applicationautoscaling::Client::new(&sdk);
+    scaling
+        .register_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id("service/edgemind-prod-cluster/edgemind-prod-chromadb")
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .min_capacity(1)
+        .max_capacity(2)
+        .send()
+        .await
+        .unwrap();
     let resource = "service/edgemind-prod-cluster/edgemind-prod-backend";
     scaling
         .register_scalable_target()
@@ -533,6 +545,8 @@ async fn edgemind_made_as_its_cdk_app_names_it_is_adopted_and_nothing_is_replace
         "= service.backend <- ECS service `edgemind-prod-backend` (arn:".to_string(),
         "= service.chromadb <- ECS service `edgemind-prod-chromadb` (arn:".to_string(),
         "= scaling.backend <- with `service.backend` (service/edgemind-prod-cluster/edgemind-prod-backend)".to_string(),
+        "= scaling.chromadb <- with `service.chromadb` (service/edgemind-prod-cluster/edgemind-prod-chromadb)".to_string(),
+        "it runs `123456789012.dkr.ecr.us-east-1.amazonaws.com/edgemind-prod-backend:latest` (task definition `edgemindprodbackendTaskDef6D3E4A55:1`, not adopted)".to_string(),
         format!("= security_group.alb <- security group `{}` (sg-", GROUPS[0].1),
         "= cluster.cluster <- ECS cluster `edgemind-prod-cluster` (arn:".to_string(),
         "= repository.backend <- ECR repository `edgemind-prod-backend`".to_string(),
@@ -546,14 +560,14 @@ async fn edgemind_made_as_its_cdk_app_names_it_is_adopted_and_nothing_is_replace
         );
     }
     assert!(
-        !preview.stdout.contains("\n! "),
+        !preview.stdout.contains("Cannot adopt"),
         "nothing is refused:\n{}",
         preview.stdout
     );
     assert!(
         preview
             .stdout
-            .contains(" to update, 0 to replace, 0 to delete."),
+            .contains(" to update, 0 to replace, 1 to delete."),
         "{}",
         preview.stdout
     );
@@ -567,10 +581,10 @@ async fn edgemind_made_as_its_cdk_app_names_it_is_adopted_and_nothing_is_replace
         adopted.stderr
     );
     // What was adopted is planned in place; the task definitions and roles the stack makes
-    // are created, and the services move onto them.
+    // are created, and the services move onto them; ChromaDB's auto scaling goes.
     let plan = moto.edgectl(&["plan", "-f", &manifest]).success();
     assert!(
-        plan.stdout.contains(" 0 to replace, 0 to delete."),
+        plan.stdout.contains(" 0 to replace, 1 to delete."),
         "{}",
         plan.stdout
     );

@@ -142,16 +142,13 @@ pub async fn adopt(op: &OpCx<'_>, arn: &str) -> Result<(), AwsError> {
 }
 
 /// What a describe by name or by ARN answers when there is none: nothing to adopt (an ARN
-/// pinned that is malformed or of another kind is none either).
-pub fn none_found<T>(answer: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+/// `pinned` that is malformed or of another kind is none either; a name the manifest
+/// gives that ELB finds invalid is an error).
+pub fn none_found<T>(answer: Result<T, AwsError>, pinned: bool) -> Result<Option<T>, AwsError> {
     match answer {
         Ok(found) => Ok(Some(found)),
-        Err(error)
-            if error.kind == ErrorKind::NotFound
-                || error.code.as_deref() == Some("ValidationError") =>
-        {
-            Ok(None)
-        }
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
+        Err(error) if pinned && error.code.as_deref() == Some("ValidationError") => Ok(None),
         Err(error) => Err(error),
     }
 }

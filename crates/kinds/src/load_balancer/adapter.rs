@@ -45,7 +45,7 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
             None => request.names(&props.name),
         };
         let answer = request.send().await.aws("DescribeLoadBalancers");
-        let Some(answer) = crate::aws::elbv2::none_found(answer)? else {
+        let Some(answer) = crate::aws::elbv2::none_found(answer, pin.is_some())? else {
             return Ok(Found::Nothing);
         };
         let Some(balancer) = answer.load_balancers().first() else {
@@ -63,10 +63,10 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
                 "{what} is not an application load balancer"
             )));
         }
-        // Its subnets can move within its VPC, never to another.
-        if let Ok(vpc) = op.resolve(&Value::Ref(ResourceId::singleton("vpc")))
-            && balancer.vpc_id() != Some(vpc.as_str())
-        {
+        // Its subnets can move within its VPC, never to another: only in the VPC found
+        // (or owned).
+        let vpc = op.resolve(&Value::Ref(ResourceId::singleton("vpc")))?;
+        if balancer.vpc_id() != Some(vpc.as_str()) {
             return Ok(Found::Refused(format!(
                 "{what} is in VPC `{}`, not the stack's (`{vpc}`)",
                 balancer.vpc_id().unwrap_or_default()

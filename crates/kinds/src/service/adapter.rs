@@ -152,6 +152,10 @@ impl crate::engine::kind::Kind for ServiceAdapter {
         else {
             return Ok(Found::Nothing);
         };
+        // A service pinned by the ARN of another cluster's service.
+        if service.cluster_arn().is_some_and(|arn| arn != cluster) {
+            return Ok(Found::Nothing);
+        }
         let observed = read(&cluster, service, op.id.clone())?;
         let what = format!(
             "ECS service `{}`",
@@ -160,7 +164,12 @@ impl crate::engine::kind::Kind for ServiceAdapter {
         let mut found =
             crate::aws::adopt::found(op.cx, op.id, what, tag_pairs(service.tags()), observed)
                 .await?;
-        if let Found::Live { also, .. } = &mut found {
+        if let Found::Live { also, note, .. } = &mut found {
+            let runs = running(op, service).await?;
+            *note = Some(match note.take() {
+                Some(earlier) => format!("{earlier}; {runs}"),
+                None => runs,
+            });
             let cluster_name = cluster.rsplit('/').next().unwrap_or(&cluster);
             let name = service.service_name().unwrap_or_default();
             also.extend(super::scaling::of_service(op.cx, cluster_name, name, op.id.name()).await?);
@@ -463,6 +472,39 @@ fn observed_service(
         return Ok(None);
     };
     read(cluster, service, id).map(Some)
+}
+
+/// What a service found runs, for `edgectl adopt`'s note: its task definition is not
+/// adopted, and the next apply rolls it onto the stack's, with the manifest's images.
+async fn running(op: &OpCx<'_>, service: &aws_sdk_ecs::types::Service) -> Result<String, AwsError> {
+    let Some(definition) = service.task_definition() else {
+        return Ok("it runs no task definition".to_string());
+    };
+    let described = op
+        .cx
+        .clients
+        .ecs
+        .describe_task_definition()
+        .task_definition(definition)
+        .send()
+        .await
+        .aws("DescribeTaskDefinition")?;
+    let images: Vec<String> = described
+        .task_definition()
+        .map(|definition| {
+            definition
+                .container_definitions()
+                .iter()
+                .filter_map(|container| container.image())
+                .map(|image| format!("`{image}`"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let revision = definition.rsplit('/').next().unwrap_or(definition);
+    Ok(format!(
+        "it runs {} (task definition `{revision}`, not adopted): the next apply registers the stack's task definition with the manifest's images and rolls the service onto it; where the manifest's tag is a variable, pass the tag it runs (`--var`) to keep it",
+        images.join(", ")
+    ))
 }
 
 /// A service of `cluster` as the stack sees it, under `id`.

@@ -250,7 +250,9 @@ async fn observe(cx: &Cx, services: &BTreeMap<String, String>) -> Result<Vec<Obs
         }),
     );
     let targets = targets.aws("DescribeScalableTargets")?;
-    let policies = policies?;
+    let mut policies: Vec<_> = policies?;
+    // Several on one metric: edgectl's, else the first by name, whatever order AWS lists.
+    policies.sort_by(|a, b| a.policy_name().cmp(b.policy_name()));
     let mut tracking_by_resource: BTreeMap<String, Tracking> = BTreeMap::new();
     for policy in &policies {
         let Some(config) = policy.target_tracking_scaling_policy_configuration() else {

@@ -76,7 +76,7 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
             })?),
         };
         let answer = request.send().await.aws("DescribeTargetGroups");
-        let Some(answer) = crate::aws::elbv2::none_found(answer)? else {
+        let Some(answer) = crate::aws::elbv2::none_found(answer, pin.is_some())? else {
             return Ok(Found::Nothing);
         };
         let Some(group) = answer.target_groups().first() else {
