@@ -523,3 +523,130 @@ async fn adopt_leaves_the_default_vpc_and_main_tables_and_names_what_it_cannot_f
     );
     assert!(tagged_by_edgectl(&moto).await.is_empty());
 }
+
+const MONITORING: &str = "\
+stack: monitoring
+region: us-east-1
+topics:
+  alerts:
+    name: ops-alerts
+    display_name: Ops alerts
+    subscriptions:
+      - https: https://hooks.example.com/alerts
+alarms:
+  delivery-failures:
+    name: ops-delivery-failures
+    namespace: AWS/SNS
+    metric: NumberOfNotificationsFailed
+    dimensions: { TopicName: ops-alerts }
+    statistic: Sum
+    period: 5m
+    threshold: 1
+    comparison: \">=\"
+    missing_data: not_breaching
+    notify: [alerts]
+";
+
+/// A topic, its subscriptions and an alarm notifying it, made by hand: found by name, the
+/// topic's subscriptions with it (the one the manifest lacks deleted by the next apply),
+/// the alarm's action read as the stack's topic; then kept through the apply, and clean.
+#[tokio::test]
+async fn a_topic_its_subscriptions_and_an_alarm_made_by_hand_are_adopted() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let topic = sns
+        .create_topic()
+        .name("ops-alerts")
+        .send()
+        .await
+        .unwrap()
+        .topic_arn()
+        .unwrap()
+        .to_string();
+    for (protocol, endpoint) in [
+        ("https", "https://hooks.example.com/alerts"),
+        ("https", "https://old.example.com/hook"),
+    ] {
+        sns.subscribe()
+            .topic_arn(&topic)
+            .protocol(protocol)
+            .endpoint(endpoint)
+            .send()
+            .await
+            .unwrap();
+    }
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
+    cloudwatch
+        .put_metric_alarm()
+        .alarm_name("ops-delivery-failures")
+        .namespace("AWS/SNS")
+        .metric_name("NumberOfNotificationsFailed")
+        .dimensions(
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name("TopicName")
+                .value("ops-alerts")
+                .build(),
+        )
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(300)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(
+            aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold,
+        )
+        .alarm_actions(&topic)
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = written(&dir, "monitoring.yaml", MONITORING);
+    let preview = moto
+        .edgectl(&["plan", "-f", &manifest, "--adopt"])
+        .success();
+    takes_all(
+        &preview.stdout,
+        &[
+            format!("= topic.alerts <- SNS topic `ops-alerts` ({topic})"),
+            "= alarm.delivery-failures <- CloudWatch alarm `ops-delivery-failures` (ops-delivery-failures)".to_string(),
+            "<- with `topic.alerts`".to_string(),
+            " 0 to replace, 1 to delete.".to_string(),
+        ],
+    );
+    moto.edgectl(&["adopt", "-f", &manifest, "--auto-approve"])
+        .success();
+    moto.edgectl(&["apply", "-f", &manifest, "--auto-approve"])
+        .success();
+    let clean = moto.edgectl(&["plan", "-f", &manifest, "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}\n{}", clean.stdout, clean.stderr);
+    let topics = sns.list_topics().send().await.unwrap();
+    let arns: Vec<&str> = topics
+        .topics()
+        .iter()
+        .filter_map(|topic| topic.topic_arn())
+        .collect();
+    assert_eq!(arns, [topic.as_str()]);
+    let endpoints: Vec<String> = sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic)
+        .send()
+        .await
+        .unwrap()
+        .subscriptions()
+        .iter()
+        .filter_map(|subscription| subscription.endpoint().map(str::to_string))
+        .collect();
+    assert_eq!(endpoints, ["https://hooks.example.com/alerts"]);
+}
+
+/// Asserts that an adoption's preview says each of `lines` and refuses nothing.
+#[track_caller]
+pub fn takes_all(preview: &str, lines: &[String]) {
+    for line in lines {
+        assert!(preview.contains(line), "no `{line}` in:\n{preview}");
+    }
+    assert!(
+        !preview.contains("Cannot adopt"),
+        "nothing is refused:\n{preview}"
+    );
+}

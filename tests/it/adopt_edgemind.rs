@@ -532,37 +532,29 @@ async fn edgemind_made_as_its_cdk_app_names_it_is_adopted_and_nothing_is_replace
     let preview = moto
         .edgectl(&["plan", "-f", &manifest, "--adopt"])
         .success();
-    for line in [
-        format!("= vpc <- VPC ({})", made.network.vpc),
-        format!("= nat_gateway.1 <- NAT gateway ({})", made.network.nat),
-        format!("= load_balancer.alb <- load balancer `{ALB}` ({})", made.balancer),
-        format!(
-            "= target_group.backend <- target group `{TARGET_GROUP}` ({})",
-            made.target_group
-        ),
-        "= listener.alb-80 <- listener on port 80 (arn:".to_string(),
-        "= listener.alb-443 <- listener on port 443 (arn:".to_string(),
-        "= service.backend <- ECS service `edgemind-prod-backend` (arn:".to_string(),
-        "= service.chromadb <- ECS service `edgemind-prod-chromadb` (arn:".to_string(),
-        "= scaling.backend <- with `service.backend` (service/edgemind-prod-cluster/edgemind-prod-backend)".to_string(),
-        "= scaling.chromadb <- with `service.chromadb` (service/edgemind-prod-cluster/edgemind-prod-chromadb)".to_string(),
-        "it runs `123456789012.dkr.ecr.us-east-1.amazonaws.com/edgemind-prod-backend:latest` (task definition `edgemindprodbackendTaskDef6D3E4A55:1`, not adopted)".to_string(),
-        format!("= security_group.alb <- security group `{}` (sg-", GROUPS[0].1),
-        "= cluster.cluster <- ECS cluster `edgemind-prod-cluster` (arn:".to_string(),
-        "= repository.backend <- ECR repository `edgemind-prod-backend`".to_string(),
-        "= secret.mqtt <- secret `edgemind/mqtt` (arn:".to_string(),
-        "= log_group.backend <- log group `/ecs/edgemind-prod-backend`".to_string(),
-    ] {
-        assert!(
-            preview.stdout.contains(&line),
-            "no `{line}` in:\n{}",
-            preview.stdout
-        );
-    }
-    assert!(
-        !preview.stdout.contains("Cannot adopt"),
-        "nothing is refused:\n{}",
-        preview.stdout
+    crate::adopt::takes_all(
+        &preview.stdout,
+        &[
+            format!("= vpc <- VPC ({})", made.network.vpc),
+            format!("= nat_gateway.1 <- NAT gateway ({})", made.network.nat),
+            format!("= load_balancer.alb <- load balancer `{ALB}` ({})", made.balancer),
+            format!(
+                "= target_group.backend <- target group `{TARGET_GROUP}` ({})",
+                made.target_group
+            ),
+            "= listener.alb-80 <- listener on port 80 (arn:".to_string(),
+            "= listener.alb-443 <- listener on port 443 (arn:".to_string(),
+            "= service.backend <- ECS service `edgemind-prod-backend` (arn:".to_string(),
+            "= service.chromadb <- ECS service `edgemind-prod-chromadb` (arn:".to_string(),
+            "= scaling.backend <- with `service.backend` (service/edgemind-prod-cluster/edgemind-prod-backend)".to_string(),
+            "= scaling.chromadb <- with `service.chromadb` (service/edgemind-prod-cluster/edgemind-prod-chromadb)".to_string(),
+            "it runs `123456789012.dkr.ecr.us-east-1.amazonaws.com/edgemind-prod-backend:latest` (task definition `edgemindprodbackendTaskDef6D3E4A55:1`, not adopted)".to_string(),
+            format!("= security_group.alb <- security group `{}` (sg-", GROUPS[0].1),
+            "= cluster.cluster <- ECS cluster `edgemind-prod-cluster` (arn:".to_string(),
+            "= repository.backend <- ECR repository `edgemind-prod-backend`".to_string(),
+            "= secret.mqtt <- secret `edgemind/mqtt` (arn:".to_string(),
+            "= log_group.backend <- log group `/ecs/edgemind-prod-backend`".to_string(),
+        ],
     );
     assert!(
         preview

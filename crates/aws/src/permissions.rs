@@ -119,6 +119,8 @@ pub const ADOPT: &[Permission] = &[
             "ecs:TagResource",
             "ecr:TagResource",
             "elasticloadbalancing:AddTags",
+            "sns:TagResource",
+            "cloudwatch:TagResource",
             "logs:TagResource",
             "secretsmanager:TagResource",
         ],

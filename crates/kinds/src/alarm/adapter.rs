@@ -21,6 +21,7 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::ids::ALARM;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
@@ -93,6 +94,63 @@ impl crate::engine::kind::Kind for AlarmAdapter {
         Ok(out)
     }
 
+    /// The metric alarm of the manifest's name (a pin is its name too).
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = AlarmProps::from_props(&desired.props)?;
+        let name = pin.unwrap_or(&props.name);
+        let cloudwatch = &op.cx.clients.cloudwatch;
+        let found = cloudwatch
+            .describe_alarms()
+            .alarm_names(name)
+            .send()
+            .await
+            .aws("DescribeAlarms")?;
+        if !found.composite_alarms().is_empty() {
+            return Ok(Found::Refused(format!(
+                "`{name}` is a composite alarm; the manifest's is a metric alarm"
+            )));
+        }
+        let Some(alarm) = found.metric_alarms().first() else {
+            return Ok(Found::Nothing);
+        };
+        let arn = alarm
+            .alarm_arn()
+            .ok_or_else(|| AwsError::missing("DescribeAlarms", "AlarmArn"))?;
+        let pairs: Vec<(String, String)> = cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .aws("ListTagsForResource")?
+            .tags()
+            .iter()
+            .map(|tag| {
+                (
+                    tag.key().unwrap_or_default().to_string(),
+                    tag.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        let mut observed = observed(op.id.clone(), alarm, &pairs)?;
+        observed.extra.insert("arn".into(), arn.to_string());
+        let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let what = format!("CloudWatch alarm `{name}`");
+        crate::aws::adopt::found(op.cx, op.id, what, borrowed, observed).await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        let arn = found
+            .extra
+            .get("arn")
+            .ok_or_else(|| AwsError::missing("DescribeAlarms", "AlarmArn"))?;
+        tags::adopt(&CloudWatch(&op.cx.clients.cloudwatch), arn, op).await
+    }
+
     /// PutMetricAlarm would overwrite an alarm of the name: one someone else made is
     /// named here, before anything changes.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
@@ -134,7 +192,7 @@ impl crate::engine::kind::Kind for AlarmAdapter {
             )
         });
         let what = format!("CloudWatch alarm `{name}`");
-        tags::name_taken(&cx.stack, &desired.id, &what, pairs).map_or(Ok(()), Err)
+        tags::name_taken_adoptable(&cx.stack, &desired.id, &what, pairs).map_or(Ok(()), Err)
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
@@ -429,11 +487,18 @@ pub const PERMISSIONS: &[Permission] = &[
         actions: &[
             "cloudwatch:DescribeAlarms",
             "cloudwatch:PutMetricAlarm",
-            "cloudwatch:TagResource",
-            "cloudwatch:UntagResource",
             "cloudwatch:ListTagsForResource",
         ],
         on: On::Any,
+    },
+    // Tags are written on the manifest's alarms only (an alarm made with them, `edgectl
+    // adopt`'s): a tag write on `*` would let any alarm be tagged as the stack's.
+    Permission {
+        actions: &["cloudwatch:TagResource", "cloudwatch:UntagResource"],
+        on: On::Named {
+            kind: "alarm",
+            arn: "arn:{partition}:cloudwatch:{region}:*:alarm:{name}",
+        },
     },
     Permission {
         actions: &["cloudwatch:DeleteAlarms"],

@@ -321,11 +321,17 @@ pub const PERMISSIONS: &[Permission] = &[
             "cloudwatch:GetDashboard",
             "cloudwatch:ListDashboards",
             "cloudwatch:PutDashboard",
-            "cloudwatch:TagResource",
-            "cloudwatch:UntagResource",
             "cloudwatch:ListTagsForResource",
         ],
         on: On::Any,
+    },
+    // Tags only on the manifest's dashboards (CloudWatch's are global: no region).
+    Permission {
+        actions: &["cloudwatch:TagResource", "cloudwatch:UntagResource"],
+        on: On::Named {
+            kind: "dashboard",
+            arn: "arn:{partition}:cloudwatch::*:dashboard/{name}",
+        },
     },
     Permission {
         actions: &["cloudwatch:DeleteDashboards"],

@@ -21,7 +21,8 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::ids::{SUBSCRIPTION, TOPIC, subscription_id};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Step, Summary};
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
 /// What SNS lists in place of a subscription's ARN until it is confirmed.
@@ -54,33 +55,64 @@ impl crate::engine::kind::Kind for TopicAdapter {
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let topics = tags::tagged(cx, TOPIC).await?;
-        let reads = topics.into_iter().map(|(id, arn, pairs)| async move {
-            let attributes = match cx
-                .clients
-                .sns
-                .get_topic_attributes()
-                .topic_arn(&arn)
-                .send()
-                .await
-                .aws("GetTopicAttributes")
-            {
-                Ok(found) => found.attributes().cloned().unwrap_or_default(),
-                // Listed by the tagging API a moment after its deletion: gone.
-                Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
-                Err(error) => return Err(error),
-            };
-            let attribute = |name: &str| attributes.get(name).filter(|value| !value.is_empty());
-            let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            let props = TopicProps {
-                name: arn.rsplit(':').next().unwrap_or_default().to_string(),
-                display_name: attribute("DisplayName").cloned(),
-                kms_key: attribute("KmsMasterKeyId")
-                    .map_or(Value::Null, |key| Value::Phys(key.clone())),
-                tags: tags::observed_tag_map(borrowed),
-            };
-            Ok::<_, AwsError>(Some(Observed::new(id, &arn, props.into_props())))
-        });
+        let reads = topics
+            .into_iter()
+            .map(|(id, arn, pairs)| async move { read_topic(cx, id, &arn, &pairs).await });
         Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+    }
+
+    /// The topic of the manifest's name (or the one pinned, by ARN), with its
+    /// subscriptions (untagged: the stack's with their topic).
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = TopicProps::from_props(&desired.props)?;
+        let sns = &op.cx.clients.sns;
+        let listed: Vec<_> = sns
+            .list_topics()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .aws("ListTopics")?;
+        let Some(arn) = listed
+            .iter()
+            .flat_map(|page| page.topics())
+            .filter_map(|topic| topic.topic_arn())
+            .find(|arn| match pin {
+                Some(pin) => *arn == pin,
+                None => arn.rsplit(':').next() == Some(props.name.as_str()),
+            })
+        else {
+            return Ok(Found::Nothing);
+        };
+        let pairs: Vec<(String, String)> = sns
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .aws("ListTagsForResource")?
+            .tags()
+            .iter()
+            .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+            .collect();
+        let Some(observed) = read_topic(op.cx, op.id.clone(), arn, &pairs).await? else {
+            return Ok(Found::Nothing);
+        };
+        let what = format!("SNS topic `{}`", arn.rsplit(':').next().unwrap_or(arn));
+        let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let mut found = crate::aws::adopt::found(op.cx, op.id, what, borrowed, observed).await?;
+        if let Found::Live { also, .. } = &mut found {
+            also.extend(read_subscriptions(op.cx, op.id.name(), arn).await?);
+        }
+        Ok(found)
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        tags::adopt(&Sns(&op.cx.clients.sns), &found.physical_id, op).await
     }
 
     /// CreateTopic answers with an existing topic of the name: one someone else made is
@@ -114,7 +146,7 @@ impl crate::engine::kind::Kind for TopicAdapter {
             .aws("ListTagsForResource")
             .map_err(check)?;
         let pairs = found.tags().iter().map(|tag| (tag.key(), tag.value()));
-        match tags::name_taken(
+        match tags::name_taken_adoptable(
             &cx.stack,
             &desired.id,
             &format!("SNS topic `{name}`"),
@@ -204,6 +236,90 @@ impl crate::engine::kind::Kind for TopicAdapter {
     }
 }
 
+/// A topic as the stack sees it, under `id`, with its tags; `None` when it is gone.
+async fn read_topic(
+    cx: &Cx,
+    id: ResourceId,
+    arn: &str,
+    pairs: &[(String, String)],
+) -> Result<Option<Observed>, AwsError> {
+    let attributes = match cx
+        .clients
+        .sns
+        .get_topic_attributes()
+        .topic_arn(arn)
+        .send()
+        .await
+        .aws("GetTopicAttributes")
+    {
+        Ok(found) => found.attributes().cloned().unwrap_or_default(),
+        // Listed by the tagging API a moment after its deletion: gone.
+        Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let attribute = |name: &str| attributes.get(name).filter(|value| !value.is_empty());
+    let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let props = TopicProps {
+        name: arn.rsplit(':').next().unwrap_or_default().to_string(),
+        display_name: attribute("DisplayName").cloned(),
+        kms_key: attribute("KmsMasterKeyId").map_or(Value::Null, |key| Value::Phys(key.clone())),
+        tags: tags::observed_tag_map(borrowed),
+    };
+    Ok(Some(Observed::new(id, arn, props.into_props())))
+}
+
+/// The subscriptions of topic `arn`, under the ids of the manifest's topic `key`.
+async fn read_subscriptions(cx: &Cx, key: &str, arn: &str) -> Result<Vec<Observed>, AwsError> {
+    let listed: Vec<_> = match cx
+        .clients
+        .sns
+        .list_subscriptions_by_topic()
+        .topic_arn(arn)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .aws("ListSubscriptionsByTopic")
+    {
+        Ok(listed) => listed,
+        Err(error) if error.kind == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(error),
+    };
+    Ok(listed
+        .iter()
+        .flat_map(|page| page.subscriptions())
+        .filter_map(|found| {
+            let protocol = found.protocol()?;
+            let endpoint = found.endpoint()?;
+            let subscription = found.subscription_arn()?;
+            let pending = subscription == PENDING;
+            let physical = if pending {
+                format!("{PENDING}:{arn}:{protocol}:{endpoint}")
+            } else {
+                subscription.to_string()
+            };
+            let props = SubscriptionProps {
+                topic: Value::Phys(arn.to_string()),
+                protocol: protocol.to_string(),
+                endpoint: endpoint.to_string(),
+            };
+            let mut resource = Observed::new(
+                subscription_id(key, protocol, endpoint),
+                &physical,
+                props.into_props(),
+            );
+            if pending {
+                resource.extra.insert("pending".into(), "true".into());
+                resource.extra.insert(
+                    crate::engine::model::NOTE.into(),
+                    format!("waits for `{endpoint}` to confirm it ({protocol}); not a change"),
+                );
+            }
+            Some(resource)
+        })
+        .collect::<Vec<_>>())
+}
+
 pub struct SubscriptionAdapter;
 
 #[async_trait]
@@ -216,59 +332,16 @@ impl crate::engine::kind::Kind for SubscriptionAdapter {
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let topics = tags::tagged(cx, TOPIC).await?;
-        let reads = topics.into_iter().map(|(id, arn, _)| async move {
-            let listed: Vec<_> = match cx
-                .clients
-                .sns
-                .list_subscriptions_by_topic()
-                .topic_arn(&arn)
-                .into_paginator()
-                .send()
-                .try_collect()
-                .await
-                .aws("ListSubscriptionsByTopic")
-            {
-                Ok(listed) => listed,
-                Err(error) if error.kind == ErrorKind::NotFound => return Ok(Vec::new()),
-                Err(error) => return Err(error),
-            };
-            Ok::<_, AwsError>(
-                listed
-                    .iter()
-                    .flat_map(|page| page.subscriptions())
-                    .filter_map(|found| {
-                        let protocol = found.protocol()?;
-                        let endpoint = found.endpoint()?;
-                        let subscription = found.subscription_arn()?;
-                        let pending = subscription == PENDING;
-                        let physical = if pending {
-                            format!("{PENDING}:{arn}:{protocol}:{endpoint}")
-                        } else {
-                            subscription.to_string()
-                        };
-                        let props = SubscriptionProps {
-                            topic: Value::Phys(arn.clone()),
-                            protocol: protocol.to_string(),
-                            endpoint: endpoint.to_string(),
-                        };
-                        let mut resource = Observed::new(
-                            subscription_id(id.name(), protocol, endpoint),
-                            &physical,
-                            props.into_props(),
-                        );
-                        if pending {
-                            resource.extra.insert("pending".into(), "true".into());
-                            resource.extra.insert(
-                                crate::engine::model::NOTE.into(),
-                                format!("waits for `{endpoint}` to confirm it ({protocol}); not a change"),
-                            );
-                        }
-                        Some(resource)
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        });
+        let reads = topics
+            .into_iter()
+            .map(|(id, arn, _)| async move { read_subscriptions(cx, id.name(), &arn).await });
         Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+    }
+
+    /// Nothing to write: a subscription is the stack's with its topic (found with it,
+    /// `TopicAdapter::find`).
+    async fn adopt(&self, _op: &OpCx<'_>, _found: &Observed) -> Result<(), AwsError> {
+        Ok(())
     }
 
     fn summarize(&self, step: &Step) -> Option<Summary> {
@@ -347,7 +420,7 @@ use crate::aws::permissions::{On, Permission};
 /// `policy` test runs each shipped manifest with no more than these.
 pub const PERMISSIONS: &[Permission] = &[
     Permission {
-        actions: &["sns:ListTopics", "sns:CreateTopic", "sns:TagResource"],
+        actions: &["sns:ListTopics", "sns:CreateTopic"],
         on: On::Any,
     },
     Permission {
