@@ -394,6 +394,9 @@ fn force_deployment(
 pub struct Adoption {
     pub id: ResourceId,
     pub found: Found,
+    /// The resource found that brought it (`Found::Live::also`: a group's rules, a
+    /// service's auto scaling): the stack's with that one, nothing of its own to write.
+    pub with: Option<ResourceId>,
 }
 
 /// `edgectl adopt` (and `plan --adopt`): what each kind finds live, not the stack's yet,
@@ -600,9 +603,11 @@ pub async fn find_adoptions(
         })
         .flatten()
         .collect();
+    let mut brought: BTreeMap<ResourceId, ResourceId> = BTreeMap::new();
     for (by, observed) in with {
         if !matches!(adoptions.get(&observed.id), Some(Found::Live { .. })) {
             let id = observed.id.clone();
+            brought.insert(id.clone(), by.clone());
             let what = format!("with `{by}`");
             adoptions.insert(
                 id,
@@ -653,7 +658,11 @@ pub async fn find_adoptions(
     }
     Ok(adoptions
         .into_iter()
-        .map(|(id, found)| Adoption { id, found })
+        .map(|(id, found)| Adoption {
+            with: brought.get(&id).cloned(),
+            id,
+            found,
+        })
         .collect())
 }
 

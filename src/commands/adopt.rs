@@ -168,6 +168,11 @@ async fn tag(
     let Found::Live { observed, what, .. } = &adoption.found else {
         return true;
     };
+    // The stack's with what brought it, whose tags say so.
+    if adoption.with.is_some() {
+        crate::sayln!("adopted {} ({what})", adoption.id);
+        return true;
+    }
     let Some(adapter) = crate::aws::adapter_for(adapters, &adoption.id) else {
         return false;
     };

@@ -650,3 +650,81 @@ pub fn takes_all(preview: &str, lines: &[String]) {
         "nothing is refused:\n{preview}"
     );
 }
+
+/// A bucket made by hand, with a policy of its own: found by name, its policy with it
+/// (the manifest has none: the next apply deletes it, as the preview says), its tags kept
+/// beside the ownership tags adopt adds (S3 replaces a bucket's whole tag set).
+#[tokio::test]
+async fn a_bucket_made_by_hand_is_adopted_with_its_policy() {
+    let moto = Moto::start();
+    let s3 = aws_sdk_s3::Client::new(&moto.sdk().await);
+    s3.create_bucket()
+        .bucket("legacy-site-assets")
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_tagging()
+        .bucket("legacy-site-assets")
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(
+                    aws_sdk_s3::types::Tag::builder()
+                        .key("team")
+                        .value("web")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_policy()
+        .bucket("legacy-site-assets")
+        .policy(r#"{"Version":"2012-10-17","Statement":[{"Sid":"Deny","Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::legacy-site-assets"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = written(
+        &dir,
+        "site.yaml",
+        "stack: site\nregion: us-east-1\nbuckets:\n  assets:\n    name: legacy-site-assets\n    versioning: true\n",
+    );
+    let preview = moto
+        .edgectl(&["plan", "-f", &manifest, "--adopt"])
+        .success();
+    takes_all(
+        &preview.stdout,
+        &[
+            "= bucket.assets <- bucket `legacy-site-assets` (legacy-site-assets)".to_string(),
+            "= bucket_policy.assets <- with `bucket.assets` (legacy-site-assets)".to_string(),
+            "Plan: 0 to create, 1 to update, 0 to replace, 1 to delete.".to_string(),
+        ],
+    );
+    moto.edgectl(&["adopt", "-f", &manifest, "--auto-approve"])
+        .success();
+    let tags = s3
+        .get_bucket_tagging()
+        .bucket("legacy-site-assets")
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = tags.tag_set().iter().map(|tag| tag.key()).collect();
+    assert_eq!(keys, ["team", "edgectl:stack", "edgectl:id"]);
+    moto.edgectl(&["apply", "-f", &manifest, "--auto-approve"])
+        .success();
+    let clean = moto.edgectl(&["plan", "-f", &manifest, "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}\n{}", clean.stdout, clean.stderr);
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket("legacy-site-assets")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        versioning.status(),
+        Some(&aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+    );
+}

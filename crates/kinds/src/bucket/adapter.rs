@@ -18,13 +18,14 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use super::lower::{BucketChanges, BucketProps, CorsRule, Encryption, LifecycleRule, Website};
 use super::s3::{FORCE_DESTROY_TAG, OwnedBucket, put_bucket_tags};
 use crate::aws::ids::BUCKET;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means, Removal as _};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
@@ -132,6 +133,61 @@ impl crate::engine::kind::Kind for BucketAdapter {
             .buffer_unordered(8)
             .try_collect()
             .await
+    }
+
+    /// The bucket of the manifest's name in this account (a pin is its name too), with its
+    /// policy (the stack's with it). One of another account, or of another region, is
+    /// refused.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = BucketProps::from_props(&desired.props)?;
+        let name = pin.unwrap_or(&props.name);
+        let tags = match super::s3::tags_if_exists(op.cx, name).await {
+            Ok(Some(tags)) => tags,
+            Ok(None) => return Ok(Found::Nothing),
+            Err(error) if error.code.as_deref() == Some("AccessDenied") => {
+                return Ok(Found::Refused(taken_elsewhere(name)));
+            }
+            Err(error) if error.code.as_deref() == Some("PermanentRedirect") => {
+                return Ok(Found::Refused(format!(
+                    "bucket `{name}` is in another region than the stack's ({})",
+                    op.cx.region
+                )));
+            }
+            Err(error) => return Err(error),
+        };
+        let owned = OwnedBucket {
+            id: op.id.clone(),
+            name: name.to_string(),
+            tags,
+        };
+        let observed = observe(op.cx, &owned).await?;
+        let pairs = owned
+            .tags
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()));
+        let what = format!("bucket `{name}`");
+        let mut found = crate::aws::adopt::found(op.cx, op.id, what, pairs, observed).await?;
+        if let Found::Live { also, .. } = &mut found {
+            also.extend(super::policy::observe(op.cx, &owned).await?);
+        }
+        Ok(found)
+    }
+
+    /// The ownership tags beside the bucket's own (S3 replaces a bucket's whole tag set).
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        let name = &found.physical_id;
+        let mut pairs = super::s3::tags_if_exists(op.cx, name)
+            .await?
+            .unwrap_or_default();
+        let ownership = tags::create_tags(&op.cx.stack, op.id, &BTreeMap::new());
+        pairs.retain(|(key, _)| !ownership.iter().any(|(owned, _)| owned == key));
+        pairs.extend(ownership);
+        put_bucket_tags(op.cx, name, pairs).await
     }
 
     async fn preflight_delete(&self, cx: &Cx, observed: &Observed) -> Result<(), String> {
@@ -381,7 +437,7 @@ fn observed_rule(rule: &S3LifecycleRule) -> LifecycleRule {
 
 fn not_ours(name: &str, id: &ResourceId, stack: &str) -> String {
     format!(
-        "bucket `{name}` already exists in this account but is not tagged as `{id}` of stack `{stack}`; edgectl does not take over buckets it did not create (tag it `edgectl:stack={stack}` and `edgectl:id={id}` to adopt it, or choose another name)"
+        "bucket `{name}` already exists in this account but is not tagged as `{id}` of stack `{stack}`: choose another name, or take it over with `edgectl adopt -f FILE {id}` (unless another edgectl stack owns it)"
     )
 }
 

@@ -84,7 +84,7 @@ pub fn canonical(statements: Vec<Json>) -> BTreeSet<String> {
         .collect()
 }
 
-async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<Option<Observed>, AwsError> {
+pub(super) async fn observe(cx: &Cx, owned: &OwnedBucket) -> Result<Option<Observed>, AwsError> {
     let found = match cx
         .clients
         .s3

@@ -150,12 +150,6 @@ impl crate::engine::kind::Kind for ScalingAdapter {
         observe(cx, &resources).await
     }
 
-    /// Nothing to write: a scalable target is the stack's with its service (found with
-    /// it, `ServiceAdapter::find`), whose tags say so.
-    async fn adopt(&self, _op: &OpCx<'_>, _found: &Observed) -> Result<(), AwsError> {
-        Ok(())
-    }
-
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         create(op, desired).await
     }

@@ -338,12 +338,6 @@ impl crate::engine::kind::Kind for SubscriptionAdapter {
         Ok(try_join_all(reads).await?.into_iter().flatten().collect())
     }
 
-    /// Nothing to write: a subscription is the stack's with its topic (found with it,
-    /// `TopicAdapter::find`).
-    async fn adopt(&self, _op: &OpCx<'_>, _found: &Observed) -> Result<(), AwsError> {
-        Ok(())
-    }
-
     fn summarize(&self, step: &Step) -> Option<Summary> {
         let pending = step
             .observed
