@@ -114,6 +114,9 @@ applied by scripts/moto-venv right after installing the pinned version.
 24. The Resource Groups Tagging API fails (500) once the account holds an ECS cluster made
    without tags (its tags are None); AWS's lists the rest. Accounts edgectl adopts from
    hold such clusters. Patch: a cluster without tags has none.
+25. efs has no PutBackupPolicy (500): a file system's automatic backups can be set only
+   when it is made. AWS's PutBackupPolicy turns them on or off for an existing one (a
+   file system adopted without them, say) and answers with the policy. Patch: AWS's.
 """
 import pathlib
 import sys
@@ -1157,6 +1160,23 @@ PATCHES.append(
         root / "resourcegroupstaggingapi/models.py",
         """                tags = format_tag_keys(cluster.tags, ["key", "value"])  # type: ignore[arg-type]""",
         """                tags = format_tag_keys(cluster.tags or [], ["key", "value"])  # type: ignore[arg-type]  # edgectl patch 24""",
+    )
+)
+
+# edgectl patch 25: PutBackupPolicy (see the docstring).
+PATCHES.append(
+    (
+        root / "efs/responses.py",
+        """    def put_lifecycle_configuration(self) -> TYPE_RESPONSE:""",
+        """    def put_backup_policy(self) -> TYPE_RESPONSE:  # edgectl patch 25
+        file_system_id = self._get_param("FileSystemId")
+        status = (self._get_param("BackupPolicy") or {}).get("Status", "DISABLED")
+        _, found = self.efs_backend.describe_file_systems(file_system_id=file_system_id)
+        found[0]._backup = status in ("ENABLED", "ENABLING")
+        policy = {"Status": "ENABLED" if found[0]._backup else "DISABLED"}
+        return json.dumps({"BackupPolicy": policy}), {"Content-Type": "application/json"}
+
+    def put_lifecycle_configuration(self) -> TYPE_RESPONSE:""",
     )
 )
 

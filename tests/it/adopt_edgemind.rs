@@ -59,10 +59,10 @@ const GROUPS: [(&str, &str, &str); 5] = [
 const CPU_POLICY: &str = "edgemindprodbackendServiceTaskCountTargetCpuScaling8A4B2C1D";
 const MEMORY_POLICY: &str = "edgemindprodbackendServiceTaskCountTargetMemoryScaling3E5F7A9B";
 
-/// The shipped manifest's network and containers: its other parts (the database stack's
-/// InfluxDB on EFS with Cloud Map, the frontend stack's bucket and distribution, the
-/// domain) left out, the names CloudFormation chose written in, and the listener's
-/// certificate the one the account has.
+/// The shipped manifest's network, containers and data (InfluxDB on EFS, found through
+/// Cloud Map): its other parts (the frontend stack's buckets and distribution, the domain)
+/// left out, the names CloudFormation chose written in, and the listener's certificate
+/// the one the account has.
 pub fn manifest(certificate: &str) -> String {
     let shipped =
         std::fs::read_to_string(crate::harness::root().join("manifests/edgemind-prod.yaml"))
@@ -73,8 +73,10 @@ pub fn manifest(certificate: &str) -> String {
         "tags",
         "variables",
         "secrets",
+        "namespaces",
         "network",
         "security_groups",
+        "file_systems",
         "repositories",
         "clusters",
         "load_balancers",
@@ -95,10 +97,7 @@ pub fn manifest(certificate: &str) -> String {
     let text: String = blocks
         .into_iter()
         .filter(|(key, _)| keep.contains(&key.as_str()))
-        .map(|(key, text)| match key.as_str() {
-            "services" => without_entry(&text, "  influxdb:"),
-            _ => text,
-        })
+        .map(|(_, text)| text)
         .collect();
     let mut edits: Vec<(String, String)> = vec![
         (
@@ -135,33 +134,10 @@ pub fn manifest(certificate: &str) -> String {
     edited(&text, &edits)
 }
 
-/// `block` without the entry that starts at the line `start` (and everything indented
-/// deeper under it).
-fn without_entry(block: &str, start: &str) -> String {
-    let indent = start.len() - start.trim_start().len();
-    let mut out = String::new();
-    let mut skipping = false;
-    for line in block.lines() {
-        if line == start {
-            skipping = true;
-            continue;
-        }
-        let depth = line.len() - line.trim_start().len();
-        if skipping && !line.trim().is_empty() && depth <= indent {
-            skipping = false;
-        }
-        if !skipping {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    assert!(out.len() < block.len(), "no `{start}` in the services");
-    out
-}
-
 /// What was made by hand and must be the same resources after.
 pub struct Made {
     pub network: CdkNetwork,
+    pub file_system: String,
     pub balancer: String,
     pub listeners: BTreeSet<String>,
     pub target_group: String,
@@ -246,7 +222,11 @@ pub async fn make_edgemind(moto: &Moto, certificate: &str) -> Made {
         .unwrap()
         .to_string();
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
-    for group in ["/ecs/edgemind-prod-backend", "/ecs/edgemind-prod-chromadb"] {
+    for group in [
+        "/ecs/edgemind-prod-backend",
+        "/ecs/edgemind-prod-influxdb",
+        "/ecs/edgemind-prod-chromadb",
+    ] {
         logs.create_log_group()
             .log_group_name(group)
             .send()
@@ -349,14 +329,114 @@ pub async fn make_edgemind(moto: &Moto, certificate: &str) -> Made {
         listeners.insert(listener);
     }
 
+    // The database stack: InfluxDB's data on EFS (tagged with its construct's path, as CDK
+    // names a file system), a mount target per private subnet, an access point for
+    // InfluxDB's user; and Cloud Map's `edgemind.local` with the `influxdb` service.
+    let efs = aws_sdk_efs::Client::new(&sdk);
+    let file_system = efs
+        .create_file_system()
+        .creation_token("edgemind-prod-database-InfluxDbFileSystem")
+        .encrypted(true)
+        .tags(
+            aws_sdk_efs::types::Tag::builder()
+                .key("Name")
+                .value("edgemind-prod-database/InfluxDbFileSystem")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .file_system_id()
+        .to_string();
+    for subnet in &network.subnets[2..] {
+        efs.create_mount_target()
+            .file_system_id(&file_system)
+            .subnet_id(subnet)
+            .security_groups(&groups["efs"])
+            .send()
+            .await
+            .unwrap();
+    }
+    efs.create_access_point()
+        .file_system_id(&file_system)
+        .posix_user(
+            aws_sdk_efs::types::PosixUser::builder()
+                .uid(1000)
+                .gid(1000)
+                .build()
+                .unwrap(),
+        )
+        .root_directory(
+            aws_sdk_efs::types::RootDirectory::builder()
+                .path("/influxdb")
+                .creation_info(
+                    aws_sdk_efs::types::CreationInfo::builder()
+                        .owner_uid(1000)
+                        .owner_gid(1000)
+                        .permissions("755")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let discovery = aws_sdk_servicediscovery::Client::new(&sdk);
+    discovery
+        .create_private_dns_namespace()
+        .name("edgemind.local")
+        .vpc(&network.vpc)
+        .send()
+        .await
+        .unwrap();
+    let namespace = discovery
+        .list_namespaces()
+        .send()
+        .await
+        .unwrap()
+        .namespaces()
+        .iter()
+        .find(|namespace| namespace.name() == Some("edgemind.local"))
+        .and_then(|namespace| namespace.id())
+        .unwrap()
+        .to_string();
+    let registry = discovery
+        .create_service()
+        .name("influxdb")
+        .namespace_id(&namespace)
+        .dns_config(
+            aws_sdk_servicediscovery::types::DnsConfig::builder()
+                .dns_records(
+                    aws_sdk_servicediscovery::types::DnsRecord::builder()
+                        .r#type(aws_sdk_servicediscovery::types::RecordType::A)
+                        .ttl(60)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .service()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
+
     // The services, on task definitions of CDK's families, in the private subnets.
     let mut services = BTreeSet::new();
     for (key, ports, group) in [
         ("backend", vec![3000, 8080], "backend"),
+        ("influxdb", vec![8086], "influxdb"),
         ("chromadb", vec![8000], "chromadb"),
     ] {
         let image = match key {
             "backend" => format!("{repository}:latest"),
+            "influxdb" => "influxdb:2.7".to_string(),
             _ => "chromadb/chroma".to_string(),
         };
         let mut container = ContainerDefinition::builder()
@@ -417,6 +497,13 @@ pub async fn make_edgemind(moto: &Moto, certificate: &str) -> Made {
                 )
                 .health_check_grace_period_seconds(60)
                 .enable_execute_command(true);
+        }
+        if key == "influxdb" {
+            request = request.service_registries(
+                aws_sdk_ecs::types::ServiceRegistry::builder()
+                    .registry_arn(&registry)
+                    .build(),
+            );
         }
         let service = request
             .send()
@@ -492,6 +579,7 @@ pub async fn make_edgemind(moto: &Moto, certificate: &str) -> Made {
     }
     Made {
         network,
+        file_system,
         balancer,
         listeners,
         target_group,
@@ -554,6 +642,9 @@ async fn edgemind_made_as_its_cdk_app_names_it_is_adopted_and_nothing_is_replace
             "= repository.backend <- ECR repository `edgemind-prod-backend`".to_string(),
             "= secret.mqtt <- secret `edgemind/mqtt` (arn:".to_string(),
             "= log_group.backend <- log group `/ecs/edgemind-prod-backend`".to_string(),
+            "= namespace.local <- Cloud Map namespace `edgemind.local` (ns-".to_string(),
+            "= discovery.influxdb <- Cloud Map service `influxdb` (arn:".to_string(),
+            "= service.influxdb <- ECS service `edgemind-prod-influxdb` (arn:".to_string(),
         ],
     );
     assert!(
@@ -572,6 +663,32 @@ async fn edgemind_made_as_its_cdk_app_names_it_is_adopted_and_nothing_is_replace
         "{}",
         adopted.stderr
     );
+    // CDK tags a file system with its construct's path, not a name the manifest gives: it
+    // was not found. Named at its id with its access point, it is taken with its mount
+    // targets (in the subnets adopted above).
+    let pinned = format!("file_system.influxdb={}", made.file_system);
+    let data = moto
+        .edgectl(&[
+            "adopt",
+            "-f",
+            &manifest,
+            "--auto-approve",
+            &pinned,
+            "access_point.influxdb.data",
+        ])
+        .success();
+    for line in [
+        "adopted file_system.influxdb (file system `edgemind-prod-database/InfluxDbFileSystem`)",
+        "adopted mount_target.influxdb.us-east-1a (with `file_system.influxdb`)",
+        "adopted mount_target.influxdb.us-east-1b (with `file_system.influxdb`)",
+        "adopted access_point.influxdb.data (access point)",
+    ] {
+        assert!(
+            data.stderr.contains(line),
+            "no `{line}` in:\n{}",
+            data.stderr
+        );
+    }
     // What was adopted is planned in place; the task definitions and roles the stack makes
     // are created, and the services move onto them; ChromaDB's auto scaling goes.
     let plan = moto.edgectl(&["plan", "-f", &manifest]).success();

@@ -1247,11 +1247,12 @@ async fn adoption_converges_through_faults_and_kills() {
     assert_eq!(vpcs_before, vpcs_after, "adopt made or removed a VPC");
 }
 
-/// The same for EdgeMind's network and containers made as its CDK app names them: the
-/// load balancer, its listeners, the target group, the services and their auto scaling
-/// are taken once through kills and faults, nothing is made or replaced, and the next
-/// plan creates only what adopt leaves to apply (the roles and task definitions) and
-/// deletes only the auto scaling the manifest does not give ChromaDB.
+/// The same for EdgeMind's network, containers and data made as its CDK app names them:
+/// the load balancer, its listeners, the target group, the services and their auto
+/// scaling, the file system and Cloud Map are taken once through kills and faults,
+/// nothing is made or replaced, and the next plan creates only what adopt leaves to apply
+/// (the roles and task definitions) and deletes only the auto scaling the manifest does
+/// not give ChromaDB.
 #[tokio::test(flavor = "multi_thread")]
 async fn edgemind_adoption_converges_through_faults_and_kills() {
     let moto = Moto::start();
@@ -1272,14 +1273,37 @@ async fn edgemind_adoption_converges_through_faults_and_kills() {
     assert!(kills >= 3, "adopt was killed only {kills} times");
     proxy.faults(20.0, &[], 24);
     until_success(&proxy, &adopt, 8);
+    // The file system, named at its id (CDK tags it with its construct's path), with its
+    // access point: also through faults.
+    let pinned = format!("file_system.influxdb={}", made.file_system);
+    let data = [
+        "adopt",
+        "-f",
+        &manifest,
+        "--auto-approve",
+        &pinned,
+        "access_point.influxdb.data",
+    ];
+    until_success(&proxy, &data, 8);
     proxy.faults(0.0, &[], 1);
     let plan = through(&proxy, &["plan", "-f", &manifest]);
     assert!(
-        plan.stdout.contains("Plan: 5 to create, ")
-            && plan.stdout.contains(" 0 to replace, 1 to delete."),
+        plan.stdout.contains(" 0 to replace, 1 to delete."),
         "{}\n{}",
         plan.stdout,
         plan.stderr
+    );
+    // Only what adopt leaves to apply is made: the stack's roles and task definitions.
+    let created: Vec<&str> = plan
+        .stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("  + "))
+        .filter(|id| !id.starts_with("role.") && !id.starts_with("task_definition."))
+        .collect();
+    assert!(
+        created.is_empty(),
+        "made anew: {created:?}\n{}",
+        plan.stdout
     );
     let owned = inventory(&moto, "edgemind-prod").await;
     let twice: Vec<_> = owned.iter().filter(|(_, count)| **count > 1).collect();

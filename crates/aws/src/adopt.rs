@@ -64,6 +64,50 @@ pub async fn found<'a>(
     })
 }
 
+/// Of the live resources that match a desired one where it sits (a subnet's CIDR in its
+/// VPC, an access point's path on its file system), each with its tags and read under the
+/// desired id, the one to take over; several are refused, named, with how to pin one.
+pub async fn pick(
+    op: &super::OpCx<'_>,
+    noun: &str,
+    matches: Vec<(Vec<(String, String)>, Observed)>,
+) -> Result<Found, AwsError> {
+    let mut matches = matches;
+    match matches.len() {
+        0 => Ok(Found::Nothing),
+        1 => {
+            let (tags, observed) = matches.remove(0);
+            // Named by its `Name` tag, or its own name (a security group's).
+            let name = tags
+                .iter()
+                .find(|(key, _)| key == "Name")
+                .map(|(_, name)| name.clone())
+                .or_else(|| Some(observed.value("name").as_str()?.to_string()));
+            let what = match name {
+                Some(name) => format!("{noun} `{name}`"),
+                None => noun.to_string(),
+            };
+            let pairs = tags
+                .iter()
+                .map(|(key, value)| (key.as_str(), value.as_str()));
+            found(op.cx, op.id, what, pairs, observed).await
+        }
+        _ => {
+            let ids: Vec<&str> = matches
+                .iter()
+                .map(|(_, observed)| observed.physical_id.as_str())
+                .collect();
+            Ok(Found::Refused(format!(
+                "{} {noun}s match ({}): name the one to take, `edgectl adopt -f FILE {}={}`",
+                ids.len(),
+                ids.join(", "),
+                op.id,
+                ids[0]
+            )))
+        }
+    }
+}
+
 /// Whether a CloudFormation stack manages a resource it made.
 #[derive(Debug, PartialEq)]
 enum Managed {

@@ -94,37 +94,16 @@ pub async fn pick(
     noun: &str,
     matches: Vec<(Vec<Tag>, crate::engine::model::Observed)>,
 ) -> Result<crate::engine::kind::Found, AwsError> {
-    use crate::engine::kind::Found;
-    let mut matches = matches;
-    match matches.len() {
-        0 => Ok(Found::Nothing),
-        1 => {
-            let (tags, observed) = matches.remove(0);
-            // Named by its `Name` tag, or its own name (a security group's).
-            let name = tag_pairs(&tags)
-                .find(|(key, _)| *key == "Name")
-                .map(|(_, name)| name.to_string())
-                .or_else(|| Some(observed.value("name").as_str()?.to_string()));
-            let what = match name {
-                Some(name) => format!("{noun} `{name}`"),
-                None => noun.to_string(),
-            };
-            super::adopt::found(op.cx, op.id, what, tag_pairs(&tags), observed).await
-        }
-        _ => {
-            let ids: Vec<&str> = matches
-                .iter()
-                .map(|(_, observed)| observed.physical_id.as_str())
+    let matches = matches
+        .into_iter()
+        .map(|(tags, observed)| {
+            let pairs = tag_pairs(&tags)
+                .map(|(key, value)| (key.to_string(), value.to_string()))
                 .collect();
-            Ok(Found::Refused(format!(
-                "{} {noun}s match ({}): name the one to take, `edgectl adopt -f FILE {}={}`",
-                ids.len(),
-                ids.join(", "),
-                op.id,
-                ids[0]
-            )))
-        }
-    }
+            (pairs, observed)
+        })
+        .collect();
+    super::adopt::pick(op, noun, matches).await
 }
 
 /// [`pick`] over what a describe listed: each item's tags, and the item read (`read`)

@@ -20,6 +20,7 @@ use crate::aws::ids::NAMESPACE as KIND;
 use crate::aws::naming::client_token;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 
@@ -101,6 +102,55 @@ impl crate::engine::kind::Kind for NamespaceAdapter {
             out.push(resource);
         }
         Ok(out)
+    }
+
+    /// The private DNS namespace of the manifest's name (or the one pinned, by id) whose
+    /// hosted zone serves the stack's VPC.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = NamespaceProps::from_props(&desired.props)?;
+        let vpc = op.resolve(&props.vpc)?;
+        let mut matches = Vec::new();
+        for namespace in private_namespaces(op.cx)
+            .await?
+            .iter()
+            .filter(|namespace| match pin {
+                Some(id) => namespace.id == id,
+                None => namespace.name == props.name,
+            })
+        {
+            if !serves(op.cx, &namespace.id, &vpc).await? {
+                continue;
+            }
+            let found = NamespaceProps {
+                name: namespace.name.clone(),
+                vpc: Value::Phys(vpc.clone()),
+                description: namespace.description.clone(),
+                tags: tags::observed_tag_map(pairs(namespace)),
+            };
+            let mut observed = Observed::new(op.id.clone(), &namespace.id, found.into_props());
+            observed.extra.insert("arn".into(), namespace.arn.clone());
+            matches.push((namespace.tags.clone(), observed));
+        }
+        crate::aws::adopt::pick(op, "Cloud Map namespace", matches).await
+    }
+
+    /// The ownership tags, and the VPC its zone serves (Cloud Map does not read it back).
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        let arn = found
+            .extra
+            .get("arn")
+            .ok_or_else(|| AwsError::missing("ListNamespaces", "Arn"))?;
+        let mut pairs = tags::create_tags(&op.cx.stack, op.id, &Default::default());
+        if let Value::Phys(vpc) = found.value("vpc") {
+            pairs.push((VPC_TAG.to_string(), vpc.clone()));
+        }
+        use crate::aws::tags::Tagging as _;
+        CloudMap(&op.cx.clients.discovery).tag(arn, pairs).await
     }
 
     /// A namespace's domain is the VPC's: one of the name that someone else made for the

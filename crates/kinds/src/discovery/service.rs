@@ -11,7 +11,7 @@
 use async_trait::async_trait;
 use aws_sdk_servicediscovery::types::{
     DnsConfig, DnsConfigChange, DnsRecord, HealthCheckCustomConfig, RecordType, RoutingPolicy,
-    ServiceChange, ServiceFilter, ServiceFilterName,
+    ServiceChange, ServiceFilter, ServiceFilterName, ServiceSummary,
 };
 
 use super::cloud_map::{CloudMap, finished, sd_tags, stack_namespaces, tags_of};
@@ -21,7 +21,8 @@ use crate::aws::ids::DISCOVERY as KIND;
 use crate::aws::naming::client_token;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
 pub struct DiscoveryAdapter;
@@ -40,6 +41,64 @@ fn ttl(props: &DiscoveryProps) -> i64 {
     props.ttl.unwrap_or(60)
 }
 
+/// The services of `namespace` (ListServices filtered on it).
+async fn services_of(cx: &Cx, namespace: &str) -> Result<Vec<ServiceSummary>, AwsError> {
+    let filter = ServiceFilter::builder()
+        .name(ServiceFilterName::NamespaceId)
+        .values(namespace)
+        .build()
+        .map_err(|error| AwsError::new(ErrorKind::Other, "ListServices", error.to_string()))?;
+    let pages: Vec<_> = cx
+        .clients
+        .discovery
+        .list_services()
+        .filters(filter)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .aws("ListServices")?;
+    Ok(pages
+        .iter()
+        .flat_map(|page| page.services())
+        .cloned()
+        .collect())
+}
+
+/// A discovery service of `namespace` as the stack sees it, under `id`, with its tags.
+fn read(
+    service: &ServiceSummary,
+    namespace: &str,
+    id: ResourceId,
+    pairs: &[(String, String)],
+) -> Result<Observed, AwsError> {
+    let borrowed = || pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let arn = service
+        .arn()
+        .ok_or_else(|| AwsError::missing("ListServices", "Arn"))?;
+    let props = DiscoveryProps {
+        name: service
+            .name()
+            .ok_or_else(|| AwsError::missing("ListServices", "Name"))?
+            .to_string(),
+        namespace: Value::Phys(namespace.to_string()),
+        ttl: service
+            .dns_config()
+            .and_then(|config| config.dns_records().first())
+            .map(|record| record.ttl()),
+        tags: tags::observed_tag_map(borrowed()),
+    };
+    let mut resource = Observed::new(id, arn, props.into_props());
+    resource.extra.insert(
+        "id".into(),
+        service
+            .id()
+            .ok_or_else(|| AwsError::missing("ListServices", "Id"))?
+            .to_string(),
+    );
+    Ok(resource)
+}
+
 #[async_trait]
 impl crate::engine::kind::Kind for DiscoveryAdapter {
     type Cx = Cx;
@@ -51,25 +110,8 @@ impl crate::engine::kind::Kind for DiscoveryAdapter {
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let namespaces = stack_namespaces(cx).await?;
         let listings = namespaces.iter().map(|namespace| async move {
-            let filter = ServiceFilter::builder()
-                .name(ServiceFilterName::NamespaceId)
-                .values(&namespace.id)
-                .build()
-                .map_err(|error| {
-                    AwsError::new(ErrorKind::Other, "ListServices", error.to_string())
-                })?;
-            let pages: Vec<_> = cx
-                .clients
-                .discovery
-                .list_services()
-                .filters(filter)
-                .into_paginator()
-                .send()
-                .try_collect()
-                .await
-                .aws("ListServices")?;
             let mut out = Vec::new();
-            for service in pages.iter().flat_map(|page| page.services()) {
+            for service in &services_of(cx, &namespace.id).await? {
                 let arn = service
                     .arn()
                     .ok_or_else(|| AwsError::missing("ListServices", "Arn"))?;
@@ -81,27 +123,7 @@ impl crate::engine::kind::Kind for DiscoveryAdapter {
                 if id.kind() != KIND {
                     continue;
                 }
-                let props = DiscoveryProps {
-                    name: service
-                        .name()
-                        .ok_or_else(|| AwsError::missing("ListServices", "Name"))?
-                        .to_string(),
-                    namespace: Value::Phys(namespace.id.clone()),
-                    ttl: service
-                        .dns_config()
-                        .and_then(|config| config.dns_records().first())
-                        .map(|record| record.ttl()),
-                    tags: tags::observed_tag_map(borrowed()),
-                };
-                let mut resource = Observed::new(id, arn, props.into_props());
-                resource.extra.insert(
-                    "id".into(),
-                    service
-                        .id()
-                        .ok_or_else(|| AwsError::missing("ListServices", "Id"))?
-                        .to_string(),
-                );
-                out.push(resource);
+                out.push(read(service, &namespace.id, id, &pairs)?);
             }
             Ok::<_, AwsError>(out)
         });
@@ -110,6 +132,36 @@ impl crate::engine::kind::Kind for DiscoveryAdapter {
             .into_iter()
             .flatten()
             .collect())
+    }
+
+    /// The service of the manifest's name (or the one pinned, by ARN) in the namespace
+    /// found.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = DiscoveryProps::from_props(&desired.props)?;
+        let namespace = op.resolve(&props.namespace)?;
+        let mut matches = Vec::new();
+        for service in &services_of(op.cx, &namespace).await? {
+            let wanted = match pin {
+                Some(arn) => service.arn() == Some(arn),
+                None => service.name() == Some(props.name.as_str()),
+            };
+            let Some(arn) = service.arn().filter(|_| wanted) else {
+                continue;
+            };
+            let pairs = tags_of(op.cx, arn).await?;
+            let observed = read(service, &namespace, op.id.clone(), &pairs)?;
+            matches.push((pairs, observed));
+        }
+        crate::aws::adopt::pick(op, "Cloud Map service", matches).await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        tags::adopt(&CloudMap(&op.cx.clients.discovery), &found.physical_id, op).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

@@ -5,17 +5,48 @@
 //! The physical id is the access point id (`fsap-...`).
 
 use async_trait::async_trait;
-use aws_sdk_efs::types::{CreationInfo, LifeCycleState, PosixUser, RootDirectory};
+use aws_sdk_efs::types::{
+    AccessPointDescription, CreationInfo, LifeCycleState, PosixUser, RootDirectory,
+};
 
-use super::efs::{Efs, efs_tags, pairs, stack_file_systems};
+use super::efs::{Efs, efs_tags, owned_pairs, pairs, stack_file_systems};
 use super::lower::AccessPointProps;
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::ids::ACCESS_POINT as KIND;
 use crate::aws::naming::client_token;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
+
+/// An access point as the stack sees it, under `id`.
+fn read(point: &AccessPointDescription, id: ResourceId) -> Result<Observed, AwsError> {
+    let physical = point
+        .access_point_id()
+        .ok_or_else(|| AwsError::missing("DescribeAccessPoints", "AccessPointId"))?;
+    let root = point.root_directory();
+    let creation = root.and_then(|root| root.creation_info());
+    let user = point.posix_user();
+    let missing = |field: &str| AwsError::missing("DescribeAccessPoints", field);
+    let props = AccessPointProps {
+        file_system: Value::Phys(
+            point
+                .file_system_id()
+                .ok_or_else(|| missing("FileSystemId"))?
+                .to_string(),
+        ),
+        path: root.and_then(|root| root.path()).unwrap_or("/").to_string(),
+        uid: user.ok_or_else(|| missing("PosixUser"))?.uid(),
+        gid: user.ok_or_else(|| missing("PosixUser"))?.gid(),
+        permissions: creation
+            .ok_or_else(|| missing("RootDirectory.CreationInfo"))?
+            .permissions()
+            .to_string(),
+        tags: tags::observed_tag_map(pairs(point.tags())),
+    };
+    Ok(Observed::new(id, physical, props.into_props()))
+}
 
 pub struct AccessPointAdapter;
 
@@ -59,30 +90,7 @@ impl crate::engine::kind::Kind for AccessPointAdapter {
                     {
                         continue;
                     }
-                    let physical = point.access_point_id().ok_or_else(|| {
-                        AwsError::missing("DescribeAccessPoints", "AccessPointId")
-                    })?;
-                    let root = point.root_directory();
-                    let creation = root.and_then(|root| root.creation_info());
-                    let user = point.posix_user();
-                    let missing = |field: &str| AwsError::missing("DescribeAccessPoints", field);
-                    let props = AccessPointProps {
-                        file_system: Value::Phys(
-                            point
-                                .file_system_id()
-                                .ok_or_else(|| missing("FileSystemId"))?
-                                .to_string(),
-                        ),
-                        path: root.and_then(|root| root.path()).unwrap_or("/").to_string(),
-                        uid: user.ok_or_else(|| missing("PosixUser"))?.uid(),
-                        gid: user.ok_or_else(|| missing("PosixUser"))?.gid(),
-                        permissions: creation
-                            .ok_or_else(|| missing("RootDirectory.CreationInfo"))?
-                            .permissions()
-                            .to_string(),
-                        tags: tags::observed_tag_map(pairs(point.tags())),
-                    };
-                    out.push(Observed::new(id, physical, props.into_props()));
+                    out.push(read(point, id)?);
                 }
                 Ok::<_, AwsError>(out)
             });
@@ -91,6 +99,58 @@ impl crate::engine::kind::Kind for AccessPointAdapter {
             .into_iter()
             .flatten()
             .collect())
+    }
+
+    /// The access point of the manifest's path on the file system found (or the one
+    /// pinned, by id, which must be that file system's).
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = AccessPointProps::from_props(&desired.props)?;
+        let file_system = op.resolve(&props.file_system)?;
+        let pages: Vec<_> = op
+            .cx
+            .clients
+            .efs
+            .describe_access_points()
+            .file_system_id(&file_system)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeAccessPoints")?;
+        let matches: Vec<&AccessPointDescription> = pages
+            .iter()
+            .flat_map(|page| page.access_points())
+            .filter(|point| {
+                !matches!(
+                    point.life_cycle_state(),
+                    Some(LifeCycleState::Deleting | LifeCycleState::Deleted)
+                )
+            })
+            .filter(|point| match pin {
+                Some(pin) => point.access_point_id() == Some(pin),
+                None => {
+                    point
+                        .root_directory()
+                        .and_then(|root| root.path())
+                        .unwrap_or("/")
+                        == props.path
+                }
+            })
+            .collect();
+        let matches = matches
+            .into_iter()
+            .map(|point| Ok((owned_pairs(point.tags()), read(point, op.id.clone())?)))
+            .collect::<Result<Vec<_>, AwsError>>()?;
+        crate::aws::adopt::pick(op, "access point", matches).await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        tags::adopt(&Efs(&op.cx.clients.efs), &found.physical_id, op).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

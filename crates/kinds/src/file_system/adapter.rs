@@ -10,7 +10,8 @@
 
 use async_trait::async_trait;
 use aws_sdk_efs::types::{
-    BackupPolicy, LifecyclePolicy, PerformanceMode, Status, ThroughputMode, TransitionToIaRules,
+    BackupPolicy, FileSystemDescription, LifeCycleState, LifecyclePolicy, PerformanceMode, Status,
+    ThroughputMode, TransitionToIaRules,
 };
 use sha2::{Digest, Sha256};
 
@@ -20,7 +21,8 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::ids::FILE_SYSTEM as KIND;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
 pub struct FileSystemAdapter;
@@ -82,6 +84,59 @@ async fn put_lifecycle(op: &OpCx<'_>, id: &str, days: Option<i64>) -> Result<(),
         .map(drop)
 }
 
+/// A file system as the stack sees it, under `logical`: its lifecycle and backup policy
+/// read with one call each.
+async fn read(
+    cx: &Cx,
+    found: &FileSystemDescription,
+    logical: ResourceId,
+) -> Result<Observed, AwsError> {
+    let efs = &cx.clients.efs;
+    let id = found.file_system_id();
+    let (lifecycle, backup) = tokio::join!(
+        efs.describe_lifecycle_configuration()
+            .file_system_id(id)
+            .send(),
+        efs.describe_backup_policy().file_system_id(id).send(),
+    );
+    let lifecycle = lifecycle.aws("DescribeLifecycleConfiguration")?;
+    let ia_days = lifecycle
+        .lifecycle_policies()
+        .iter()
+        .find_map(|policy| policy.transition_to_ia().and_then(days));
+    let backups = match backup.aws("DescribeBackupPolicy") {
+        Ok(found) => found
+            .backup_policy()
+            .is_some_and(|policy| matches!(policy.status(), Status::Enabled | Status::Enabling)),
+        // No policy: never turned on.
+        Err(error) if error.kind == ErrorKind::NotFound => false,
+        Err(error) => return Err(error),
+    };
+    let throughput = found
+        .throughput_mode()
+        .map_or("bursting", |mode| mode.as_str());
+    let props = FileSystemProps {
+        encrypted: found.encrypted().unwrap_or(false),
+        kms_key: found
+            .kms_key_id()
+            .map_or(Value::Null, |key| Value::Phys(key.to_string())),
+        performance_mode: found.performance_mode().as_str().to_string(),
+        throughput_mode: throughput.to_string(),
+        provisioned_mibps: found
+            .provisioned_throughput_in_mibps()
+            .filter(|_| throughput == "provisioned")
+            .map(|mibps| mibps as i64),
+        ia_after_days: ia_days,
+        backups,
+        tags: tags::observed_tag_map(pairs(found.tags())),
+    };
+    let mut resource = Observed::new(logical, id, props.into_props());
+    if let Some(arn) = found.file_system_arn() {
+        resource.extra.insert("arn".into(), arn.to_string());
+    }
+    Ok(resource)
+}
+
 #[async_trait]
 impl crate::engine::kind::Kind for FileSystemAdapter {
     type Cx = Cx;
@@ -91,57 +146,78 @@ impl crate::engine::kind::Kind for FileSystemAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let efs = &cx.clients.efs;
         let reads = stack_file_systems(cx)
             .await?
             .iter()
-            .map(|owned| async move {
-                let found = &owned.description;
-                let id = found.file_system_id();
-                let (lifecycle, backup) = tokio::join!(
-                    efs.describe_lifecycle_configuration()
-                        .file_system_id(id)
-                        .send(),
-                    efs.describe_backup_policy().file_system_id(id).send(),
-                );
-                let lifecycle = lifecycle.aws("DescribeLifecycleConfiguration")?;
-                let ia_days = lifecycle
-                    .lifecycle_policies()
-                    .iter()
-                    .find_map(|policy| policy.transition_to_ia().and_then(days));
-                let backups = match backup.aws("DescribeBackupPolicy") {
-                    Ok(found) => found.backup_policy().is_some_and(|policy| {
-                        matches!(policy.status(), Status::Enabled | Status::Enabling)
-                    }),
-                    // No policy: never turned on.
-                    Err(error) if error.kind == ErrorKind::NotFound => false,
-                    Err(error) => return Err(error),
-                };
-                let throughput = found
-                    .throughput_mode()
-                    .map_or("bursting", |mode| mode.as_str());
-                let props = FileSystemProps {
-                    encrypted: found.encrypted().unwrap_or(false),
-                    kms_key: found
-                        .kms_key_id()
-                        .map_or(Value::Null, |key| Value::Phys(key.to_string())),
-                    performance_mode: found.performance_mode().as_str().to_string(),
-                    throughput_mode: throughput.to_string(),
-                    provisioned_mibps: found
-                        .provisioned_throughput_in_mibps()
-                        .filter(|_| throughput == "provisioned")
-                        .map(|mibps| mibps as i64),
-                    ia_after_days: ia_days,
-                    backups,
-                    tags: tags::observed_tag_map(pairs(found.tags())),
-                };
-                let mut resource = Observed::new(owned.id.clone(), id, props.into_props());
-                if let Some(arn) = found.file_system_arn() {
-                    resource.extra.insert("arn".into(), arn.to_string());
-                }
-                Ok::<_, AwsError>(resource)
-            });
+            .map(|owned| read(cx, &owned.description, owned.id.clone()));
         futures::future::try_join_all(reads).await
+    }
+
+    /// The file system pinned (by id: one CDK made is tagged with its construct's path),
+    /// or the one whose `Name` tag is the manifest's, with its mount targets (the stack's
+    /// with it).
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = FileSystemProps::from_props(&desired.props)?;
+        let request = op.cx.clients.efs.describe_file_systems();
+        let pages: Vec<_> = match pin {
+            Some(id) => match request
+                .file_system_id(id)
+                .send()
+                .await
+                .aws("DescribeFileSystems")
+            {
+                Ok(page) => vec![page],
+                Err(error) if error.kind == ErrorKind::NotFound => return Ok(Found::Nothing),
+                Err(error) => return Err(error),
+            },
+            None => request
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .aws("DescribeFileSystems")?,
+        };
+        let name = props.tags.get("Name");
+        let live: Vec<&FileSystemDescription> = pages
+            .iter()
+            .flat_map(|page| page.file_systems())
+            .filter(|found| {
+                !matches!(
+                    found.life_cycle_state(),
+                    LifeCycleState::Deleted | LifeCycleState::Deleting
+                )
+            })
+            .filter(|found| {
+                pin.is_some()
+                    || found
+                        .name()
+                        .is_some_and(|tag| Some(&tag.to_string()) == name)
+            })
+            .collect();
+        let mut matches = Vec::new();
+        for found in live {
+            matches.push((
+                super::efs::owned_pairs(found.tags()),
+                read(op.cx, found, op.id.clone()).await?,
+            ));
+        }
+        let mut found = crate::aws::adopt::pick(op, "file system", matches).await?;
+        if let Found::Live { observed, also, .. } = &mut found {
+            also.extend(
+                super::mount_target::read_targets(op.cx, &observed.physical_id, op.id.name())
+                    .await?,
+            );
+        }
+        Ok(found)
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        tags::adopt(&Efs(&op.cx.clients.efs), &found.physical_id, op).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

@@ -34,6 +34,13 @@ pub fn pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
     tags.iter().map(|tag| (tag.key(), tag.value()))
 }
 
+/// Tags as owned pairs (what `edgectl adopt`'s checks read).
+pub fn owned_pairs(tags: &[Tag]) -> Vec<(String, String)> {
+    pairs(tags)
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect()
+}
+
 /// Polls `state` (a describe of what was just made) until it is `available`, saying so.
 pub async fn wait_available<F, Fut>(
     op: &crate::aws::OpCx<'_>,

@@ -17,6 +17,58 @@ use crate::engine::diff::Change;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 
+/// The mount targets of `file_system`, under the ids of the manifest's file system `key`
+/// (a mount target has no tags: it is the stack's with its file system).
+pub(super) async fn read_targets(
+    cx: &Cx,
+    file_system: &str,
+    key: &str,
+) -> Result<Vec<Observed>, AwsError> {
+    let efs = &cx.clients.efs;
+    let listed = efs
+        .describe_mount_targets()
+        .file_system_id(file_system)
+        .send()
+        .await
+        .aws("DescribeMountTargets")?;
+    let reads = listed
+        .mount_targets()
+        .iter()
+        .filter(|target| {
+            !matches!(
+                target.life_cycle_state(),
+                LifeCycleState::Deleting | LifeCycleState::Deleted
+            )
+        })
+        .map(|target| async move {
+            let groups = efs
+                .describe_mount_target_security_groups()
+                .mount_target_id(target.mount_target_id())
+                .send()
+                .await
+                .aws("DescribeMountTargetSecurityGroups")?;
+            // Part of its logical id: without it, the target is not known.
+            let zone = target
+                .availability_zone_name()
+                .ok_or_else(|| AwsError::missing("DescribeMountTargets", "AvailabilityZoneName"))?;
+            let props = MountTargetProps {
+                file_system: Value::Phys(target.file_system_id().to_string()),
+                subnet: Value::Phys(target.subnet_id().to_string()),
+                security_groups: groups
+                    .security_groups()
+                    .iter()
+                    .map(|group| Value::Phys(group.clone()))
+                    .collect(),
+            };
+            Ok::<_, AwsError>(Observed::new(
+                mount_target_id(key, zone),
+                target.mount_target_id(),
+                props.into_props(),
+            ))
+        });
+    futures::future::try_join_all(reads).await
+}
+
 pub struct MountTargetAdapter;
 
 fn groups(op: &OpCx<'_>, props: &MountTargetProps) -> Result<Vec<String>, AwsError> {
@@ -40,54 +92,10 @@ impl crate::engine::kind::Kind for MountTargetAdapter {
     /// One DescribeMountTargets per file system, one DescribeMountTargetSecurityGroups per
     /// mount target (EFS lists none with them).
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let efs = &cx.clients.efs;
         let listings = stack_file_systems(cx)
             .await?
             .iter()
-            .map(|owned| async move {
-                let listed = efs
-                    .describe_mount_targets()
-                    .file_system_id(owned.description.file_system_id())
-                    .send()
-                    .await
-                    .aws("DescribeMountTargets")?;
-                let reads = listed
-                    .mount_targets()
-                    .iter()
-                    .filter(|target| {
-                        !matches!(
-                            target.life_cycle_state(),
-                            LifeCycleState::Deleting | LifeCycleState::Deleted
-                        )
-                    })
-                    .map(|target| async move {
-                        let groups = efs
-                            .describe_mount_target_security_groups()
-                            .mount_target_id(target.mount_target_id())
-                            .send()
-                            .await
-                            .aws("DescribeMountTargetSecurityGroups")?;
-                        // Part of its logical id: without it, the target is not known.
-                        let zone = target.availability_zone_name().ok_or_else(|| {
-                            AwsError::missing("DescribeMountTargets", "AvailabilityZoneName")
-                        })?;
-                        let props = MountTargetProps {
-                            file_system: Value::Phys(target.file_system_id().to_string()),
-                            subnet: Value::Phys(target.subnet_id().to_string()),
-                            security_groups: groups
-                                .security_groups()
-                                .iter()
-                                .map(|group| Value::Phys(group.clone()))
-                                .collect(),
-                        };
-                        Ok::<_, AwsError>(Observed::new(
-                            mount_target_id(owned.id.name(), zone),
-                            target.mount_target_id(),
-                            props.into_props(),
-                        ))
-                    });
-                futures::future::try_join_all(reads).await
-            });
+            .map(|owned| read_targets(cx, owned.description.file_system_id(), owned.id.name()));
         Ok(futures::future::try_join_all(listings)
             .await?
             .into_iter()
