@@ -545,9 +545,16 @@ alarms:
     comparison: \">=\"
     missing_data: not_breaching
     notify: [alerts]
+dashboards:
+  ops:
+    name: ops-overview
+    widgets:
+      - alarms: all
+      - text: \"## Ops\"
 ";
 
-/// A topic, its subscriptions and an alarm notifying it, made by hand: found by name, the
+/// A topic, its subscriptions, an alarm notifying it and a dashboard, made by hand: found
+/// by name, the
 /// topic's subscriptions with it (the one the manifest lacks deleted by the next apply),
 /// the alarm's action read as the stack's topic; then kept through the apply, and clean.
 #[tokio::test]
@@ -599,6 +606,13 @@ async fn a_topic_its_subscriptions_and_an_alarm_made_by_hand_are_adopted() {
         .send()
         .await
         .unwrap();
+    cloudwatch
+        .put_dashboard()
+        .dashboard_name("ops-overview")
+        .dashboard_body(r#"{"widgets":[{"type":"text","x":0,"y":0,"width":24,"height":2,"properties":{"markdown":"ops"}}]}"#)
+        .send()
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let manifest = written(&dir, "monitoring.yaml", MONITORING);
     let preview = moto
@@ -610,6 +624,7 @@ async fn a_topic_its_subscriptions_and_an_alarm_made_by_hand_are_adopted() {
             format!("= topic.alerts <- SNS topic `ops-alerts` ({topic})"),
             "= alarm.delivery-failures <- CloudWatch alarm `ops-delivery-failures` (ops-delivery-failures)".to_string(),
             "<- with `topic.alerts`".to_string(),
+            "= dashboard.ops <- CloudWatch dashboard `ops-overview` (arn:".to_string(),
             " 0 to replace, 1 to delete.".to_string(),
         ],
     );

@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use aws_sdk_cloudwatch::operation::get_dashboard::GetDashboardOutput;
 use aws_sdk_cloudwatch::types::Tag;
 use futures::future::try_join_all;
 
@@ -20,7 +21,8 @@ use super::lower::DashboardProps;
 use crate::aws::errors::{AwsError, AwsResultExt as _, ErrorKind};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::{Prop as _, Properties as _};
 
 pub struct DashboardAdapter;
@@ -28,6 +30,27 @@ pub struct DashboardAdapter;
 crate::aws::tagging_by_arn!(struct CloudWatch(aws_sdk_cloudwatch::Client), |pairs: Vec<(String, String)>| {
     Ok::<_, AwsError>(pairs.into_iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect::<Vec<_>>())
 });
+
+/// A dashboard as the stack sees it, under `id`, from its GetDashboard and its tags.
+fn read(
+    id: ResourceId,
+    name: &str,
+    arn: &str,
+    answer: &GetDashboardOutput,
+    pairs: &[(String, String)],
+) -> Result<Observed, AwsError> {
+    let body = answer
+        .dashboard_body()
+        .ok_or_else(|| AwsError::missing("GetDashboard", "DashboardBody"))?;
+    let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let props = DashboardProps {
+        name: name.to_string(),
+        widgets: widgets(body)?,
+        tags: BTreeMap::from_value(&tags::observed_tags(borrowed))
+            .ok_or_else(|| AwsError::missing("GetResources", "Tags"))?,
+    };
+    Ok(Observed::new(id, arn, props.into_props()))
+}
 
 #[async_trait]
 impl crate::engine::kind::Kind for DashboardAdapter {
@@ -66,19 +89,63 @@ impl crate::engine::kind::Kind for DashboardAdapter {
                 Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
                 other => other?,
             };
-            let body = answer
-                .dashboard_body()
-                .ok_or_else(|| AwsError::missing("GetDashboard", "DashboardBody"))?;
-            let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            let props = DashboardProps {
-                name: name.to_string(),
-                widgets: widgets(body)?,
-                tags: BTreeMap::from_value(&tags::observed_tags(borrowed))
-                    .ok_or_else(|| AwsError::missing("GetResources", "Tags"))?,
-            };
-            Ok::<_, AwsError>(Some(Observed::new(id, arn, props.into_props())))
+            read(id, name, &arn, &answer, &pairs).map(Some)
         });
         Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+    }
+
+    /// The dashboard of the manifest's name (a pin is its name too).
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = DashboardProps::from_props(&desired.props)?;
+        let name = pin.unwrap_or(&props.name);
+        let cloudwatch = &op.cx.clients.cloudwatch;
+        let answer = match cloudwatch
+            .get_dashboard()
+            .dashboard_name(name)
+            .send()
+            .await
+            .aws("GetDashboard")
+        {
+            Err(error) if error.kind == ErrorKind::NotFound => return Ok(Found::Nothing),
+            other => other?,
+        };
+        let arn = answer
+            .dashboard_arn()
+            .ok_or_else(|| AwsError::missing("GetDashboard", "DashboardArn"))?
+            .to_string();
+        let pairs: Vec<(String, String)> = cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .aws("ListTagsForResource")?
+            .tags()
+            .iter()
+            .map(|tag| {
+                (
+                    tag.key().unwrap_or_default().to_string(),
+                    tag.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        let observed = read(op.id.clone(), name, &arn, &answer, &pairs)?;
+        let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let what = format!("CloudWatch dashboard `{name}`");
+        crate::aws::adopt::found(op.cx, op.id, what, borrowed, observed).await
+    }
+
+    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+        tags::adopt(
+            &CloudWatch(&op.cx.clients.cloudwatch),
+            &found.physical_id,
+            op,
+        )
+        .await
     }
 
     /// PutDashboard would overwrite a dashboard of the name: one someone else made is named
@@ -114,7 +181,7 @@ impl crate::engine::kind::Kind for DashboardAdapter {
                 tag.value().unwrap_or_default(),
             )
         });
-        match tags::name_taken(
+        match tags::name_taken_adoptable(
             &cx.stack,
             &desired.id,
             &format!("CloudWatch dashboard `{}`", props.name),
