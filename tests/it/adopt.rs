@@ -554,9 +554,9 @@ dashboards:
 ";
 
 /// A topic, its subscriptions, an alarm notifying it and a dashboard, made by hand: found
-/// by name, the
-/// topic's subscriptions with it (the one the manifest lacks deleted by the next apply),
-/// the alarm's action read as the stack's topic; then kept through the apply, and clean.
+/// by name, the topic's subscriptions with it (the one the manifest lacks deleted by the
+/// next apply), the alarm's action read as the stack's topic; then kept through the
+/// apply, and clean.
 #[tokio::test]
 async fn a_topic_its_subscriptions_and_an_alarm_made_by_hand_are_adopted() {
     let moto = Moto::start();
