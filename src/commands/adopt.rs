@@ -124,19 +124,24 @@ async fn locked(
             waiting.iter().map(|adoption| adoption.id.clone()).collect();
         let (wave, later): (Vec<&Adoption>, Vec<&Adoption>) =
             waiting.into_iter().partition(|adoption| {
-                // What comes with a resource found but the manifest does not have (a
-                // service's auto scaling) is in no wave of its own: the next apply deletes it.
-                graph.nodes.get(&adoption.id).is_none_or(|node| {
-                    node.deps().iter().all(|dep| {
-                        let dep = dep.id.owner();
-                        dep == adoption.id || !ids.contains(&dep)
+                // After what it depends on, and what comes with another (a service's auto
+                // scaling, which the manifest may not even have) after that one.
+                let parent_waits = adoption
+                    .with
+                    .as_ref()
+                    .is_some_and(|with| ids.contains(with));
+                !parent_waits
+                    && graph.nodes.get(&adoption.id).is_none_or(|node| {
+                        node.deps().iter().all(|dep| {
+                            let dep = dep.id.owner();
+                            dep == adoption.id || !ids.contains(&dep)
+                        })
                     })
-                })
             });
         waiting = later;
         let tagged = wave
             .iter()
-            .map(|adoption| tag(session, adapters, &physical, adoption));
+            .map(|adoption| tag(session, adapters, &physical, &graph, adoption));
         let results = futures::future::join_all(tagged).await;
         done += results.iter().filter(|ok| **ok).count();
         if results.iter().any(|ok| !ok) || wave.is_empty() {
@@ -163,6 +168,7 @@ async fn tag(
     session: &Session,
     adapters: &[Arc<dyn Adapter>],
     physical: &crate::aws::PhysicalIds,
+    graph: &crate::engine::graph::Graph,
     adoption: &Adoption,
 ) -> bool {
     let Found::Live { observed, what, .. } = &adoption.found else {
@@ -173,7 +179,10 @@ async fn tag(
         crate::sayln!("adopted {} ({what})", adoption.id);
         return true;
     }
-    let Some(adapter) = crate::aws::adapter_for(adapters, &adoption.id) else {
+    let (Some(adapter), Some(desired)) = (
+        crate::aws::adapter_for(adapters, &adoption.id),
+        graph.nodes.get(&adoption.id),
+    ) else {
         return false;
     };
     let made = std::sync::OnceLock::new();
@@ -185,7 +194,7 @@ async fn tag(
         report: &|_| {},
         made: &made,
     };
-    match adapter.adopt(&op, observed).await {
+    match adapter.adopt(&op, desired, observed).await {
         Ok(()) => {
             crate::sayln!("adopted {} ({what})", adoption.id);
             true

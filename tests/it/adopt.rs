@@ -726,8 +726,12 @@ async fn a_bucket_made_by_hand_is_adopted_with_its_policy() {
         .send()
         .await
         .unwrap();
-    let keys: Vec<&str> = tags.tag_set().iter().map(|tag| tag.key()).collect();
-    assert_eq!(keys, ["team", "edgectl:stack", "edgectl:id"]);
+    let keys: std::collections::BTreeSet<&str> =
+        tags.tag_set().iter().map(|tag| tag.key()).collect();
+    assert_eq!(
+        keys,
+        std::collections::BTreeSet::from(["team", "edgectl:stack", "edgectl:id"])
+    );
     moto.edgectl(&["apply", "-f", &manifest, "--auto-approve"])
         .success();
     let clean = moto.edgectl(&["plan", "-f", &manifest, "--detailed-exitcode"]);

@@ -689,6 +689,20 @@ async fn edgemind_made_as_its_cdk_app_names_it_is_adopted_and_nothing_is_replace
             data.stderr
         );
     }
+    // The manifest keeps the file system on destroy: adopt says so at once, so that a
+    // destroy before the next apply keeps it too.
+    let efs = aws_sdk_efs::Client::new(&moto.sdk().await);
+    let described = efs
+        .describe_file_systems()
+        .file_system_id(&made.file_system)
+        .send()
+        .await
+        .unwrap();
+    let retained = described.file_systems()[0]
+        .tags()
+        .iter()
+        .any(|tag| tag.key() == "edgectl:retain" && tag.value() == "true");
+    assert!(retained, "{:?}", described.file_systems()[0].tags());
     // What was adopted is planned in place; the task definitions and roles the stack makes
     // are created, and the services move onto them; ChromaDB's auto scaling goes.
     let plan = moto.edgectl(&["plan", "-f", &manifest]).success();

@@ -340,7 +340,7 @@ async fn a_ci_user_with_the_adopt_policy_adopts() {
     );
     assert_eq!(
         statement["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"],
-        json!(["edgectl:stack", "edgectl:id"])
+        json!(["edgectl:stack", "edgectl:id", "edgectl:retain"])
     );
     assert_eq!(
         statement["Condition"]["StringEqualsIfExists"]["aws:ResourceTag/edgectl:stack"],

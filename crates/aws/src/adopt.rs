@@ -45,7 +45,7 @@ pub async fn found<'a>(
             match cloudformation(cx, stack_id, logical).await? {
                 Managed::No => None,
                 Managed::Retained => Some(format!(
-                    "CloudFormation stack `{name}` still lists it as `{logical}`, retained (DeletionPolicy and UpdateReplacePolicy Retain): remove it from that template (or delete the stack) once adopted, before either changes it again; what the stack made for it without tags (a gateway's attachment, routes, route table associations, security group rules, a load balancer's listeners and rules, a service's auto scaling) goes with the stack unless retained too"
+                    "CloudFormation stack `{name}` still lists it as `{logical}`, retained (DeletionPolicy and UpdateReplacePolicy Retain): remove it from that template (or delete the stack) once adopted, before either changes it again; what the stack made for it without tags (a gateway's attachment, routes, route table associations, security group rules, a load balancer's listeners and rules, a service's auto scaling, a topic's subscriptions, a bucket's policy, a file system's mount targets) goes with the stack unless retained too"
                 )),
                 Managed::Yes => {
                     return Ok(Found::Refused(format!(

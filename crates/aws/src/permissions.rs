@@ -316,7 +316,7 @@ pub fn policy<'a>(permissions: impl IntoIterator<Item = &'a Permission>, scope: 
                         (
                             "ForAllValues:StringEquals",
                             "aws:TagKeys".to_string(),
-                            json!(["edgectl:stack", "edgectl:id"]),
+                            json!(["edgectl:stack", "edgectl:id", "edgectl:retain"]),
                         ),
                         (
                             "StringEqualsIfExists",

@@ -371,16 +371,35 @@ macro_rules! tagging_by_arn {
 }
 pub use crate::tagging_by_arn;
 
-/// `edgectl adopt`'s one write: the stack's ownership tags on `resource`, which `op`'s
-/// resource takes over (its other tags stay as they are until the next apply).
+/// `edgectl adopt`'s one write: [`adopt_tags`] on `resource`, which `op`'s resource
+/// (`desired`) takes over (its other tags stay as they are until the next apply).
 pub async fn adopt(
     service: &impl Tagging,
     resource: &str,
     op: &crate::OpCx<'_>,
+    desired: &crate::engine::model::Desired,
 ) -> Result<(), AwsError> {
-    service
-        .tag(resource, create_tags(&op.cx.stack, op.id, &BTreeMap::new()))
-        .await
+    service.tag(resource, adopt_tags(op, desired)).await
+}
+
+/// What adopt writes: the stack's ownership tags, and `edgectl:retain` where the manifest
+/// keeps the resource (a file system, a retained secret), so that a destroy run before
+/// the next apply keeps it too.
+pub fn adopt_tags(
+    op: &crate::OpCx<'_>,
+    desired: &crate::engine::model::Desired,
+) -> Vec<(String, String)> {
+    let retained = desired
+        .props
+        .get("tags")
+        .and_then(|field| field.value.as_map())
+        .and_then(|map| map.get(RETAIN_TAG))
+        == Some(&Value::str("true"));
+    let keep: BTreeMap<String, String> = retained
+        .then(|| (RETAIN_TAG.to_string(), "true".to_string()))
+        .into_iter()
+        .collect();
+    create_tags(&op.cx.stack, op.id, &keep)
 }
 
 /// Brings `resource`'s managed tags from `old` to `new` (ownership tags are not managed,

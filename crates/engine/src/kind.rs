@@ -110,9 +110,14 @@ pub trait Kind: Send + Sync {
         Ok(Found::Unsupported)
     }
 
-    /// Takes over what [`Kind::find`] found: writes the stack's ownership marks on it, and
-    /// nothing else (the next apply makes its changes). Safe to run again.
-    async fn adopt(&self, op: &OpCx<'_, Self::Cx>, _found: &Observed) -> Result<(), Error> {
+    /// Takes over what [`Kind::find`] found for `desired`: writes the stack's ownership
+    /// marks on it, and nothing else (the next apply makes its changes). Safe to run again.
+    async fn adopt(
+        &self,
+        op: &OpCx<'_, Self::Cx>,
+        _desired: &Desired,
+        _found: &Observed,
+    ) -> Result<(), Error> {
         Err(Error::new(
             ErrorKind::Other,
             "adopt",

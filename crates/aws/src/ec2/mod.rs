@@ -123,8 +123,12 @@ pub async fn pick_from<T>(
 }
 
 /// `edgectl adopt`'s one write on an EC2 resource: the stack's ownership tags.
-pub async fn adopt(op: &OpCx<'_>, found: &crate::engine::model::Observed) -> Result<(), AwsError> {
-    tags::adopt(&op.cx.clients.ec2, &found.physical_id, op).await
+pub async fn adopt(
+    op: &OpCx<'_>,
+    desired: &crate::engine::model::Desired,
+    found: &crate::engine::model::Observed,
+) -> Result<(), AwsError> {
+    tags::adopt(&op.cx.clients.ec2, &found.physical_id, op, desired).await
 }
 
 /// A filter of EC2's describes: `name` is one of `values`.

@@ -137,8 +137,12 @@ where
 }
 
 /// `edgectl adopt`'s one write on an ELB resource: the stack's ownership tags.
-pub async fn adopt(op: &OpCx<'_>, arn: &str) -> Result<(), AwsError> {
-    tags::adopt(&op.cx.clients.elbv2, arn, op).await
+pub async fn adopt(
+    op: &OpCx<'_>,
+    desired: &crate::engine::model::Desired,
+    arn: &str,
+) -> Result<(), AwsError> {
+    tags::adopt(&op.cx.clients.elbv2, arn, op, desired).await
 }
 
 /// What a describe by name or by ARN answers when there is none: nothing to adopt (an ARN

@@ -12,7 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::types::{
-    ComparisonOperator, Dimension, Metric, MetricAlarm, MetricDataQuery, MetricStat, Statistic, Tag,
+    AlarmType, ComparisonOperator, Dimension, Metric, MetricAlarm, MetricDataQuery, MetricStat,
+    Statistic, Tag,
 };
 use futures::future::try_join_all;
 
@@ -104,9 +105,12 @@ impl crate::engine::kind::Kind for AlarmAdapter {
         let props = AlarmProps::from_props(&desired.props)?;
         let name = pin.unwrap_or(&props.name);
         let cloudwatch = &op.cx.clients.cloudwatch;
+        // Both types: DescribeAlarms lists only metric alarms unless asked.
         let found = cloudwatch
             .describe_alarms()
             .alarm_names(name)
+            .alarm_types(AlarmType::MetricAlarm)
+            .alarm_types(AlarmType::CompositeAlarm)
             .send()
             .await
             .aws("DescribeAlarms")?;
@@ -143,12 +147,17 @@ impl crate::engine::kind::Kind for AlarmAdapter {
         crate::aws::adopt::found(op.cx, op.id, what, borrowed, observed).await
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
         let arn = found
             .extra
             .get("arn")
             .ok_or_else(|| AwsError::missing("DescribeAlarms", "AlarmArn"))?;
-        tags::adopt(&CloudWatch(&op.cx.clients.cloudwatch), arn, op).await
+        tags::adopt(&CloudWatch(&op.cx.clients.cloudwatch), arn, op, desired).await
     }
 
     /// PutMetricAlarm would overwrite an alarm of the name: one someone else made is
@@ -161,6 +170,8 @@ impl crate::engine::kind::Kind for AlarmAdapter {
         let found = cloudwatch
             .describe_alarms()
             .alarm_names(name)
+            .alarm_types(AlarmType::MetricAlarm)
+            .alarm_types(AlarmType::CompositeAlarm)
             .send()
             .await
             .aws("DescribeAlarms")

@@ -18,7 +18,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use super::lower::{BucketChanges, BucketProps, CorsRule, Encryption, LifecycleRule, Website};
 use super::s3::{FORCE_DESTROY_TAG, OwnedBucket, put_bucket_tags};
 use crate::aws::ids::BUCKET;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::aws::conditions::{Condition, Given as _, IAM_PROPAGATION, Means, Removal as _};
@@ -146,7 +146,9 @@ impl crate::engine::kind::Kind for BucketAdapter {
     ) -> Result<Found, AwsError> {
         let props = BucketProps::from_props(&desired.props)?;
         let name = pin.unwrap_or(&props.name);
-        let tags = match super::s3::tags_if_exists(op.cx, name).await {
+        // In this account: another's, even one that lets this role read it, is not taken.
+        let account = crate::aws::account(op.cx).await?;
+        let tags = match super::s3::tags_if_exists(op.cx, name, Some(&account)).await {
             Ok(Some(tags)) => tags,
             Ok(None) => return Ok(Found::Nothing),
             Err(error) if error.code.as_deref() == Some("AccessDenied") => {
@@ -179,12 +181,17 @@ impl crate::engine::kind::Kind for BucketAdapter {
     }
 
     /// The ownership tags beside the bucket's own (S3 replaces a bucket's whole tag set).
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
         let name = &found.physical_id;
-        let mut pairs = super::s3::tags_if_exists(op.cx, name)
+        let mut pairs = super::s3::tags_if_exists(op.cx, name, None)
             .await?
             .unwrap_or_default();
-        let ownership = tags::create_tags(&op.cx.stack, op.id, &BTreeMap::new());
+        let ownership = tags::adopt_tags(op, desired);
         pairs.retain(|(key, _)| !ownership.iter().any(|(owned, _)| owned == key));
         pairs.extend(ownership);
         put_bucket_tags(op.cx, name, pairs).await
@@ -453,7 +460,7 @@ fn taken_elsewhere(name: &str) -> String {
 async fn preflight_create(cx: &Cx, desired: &Desired) -> Result<(), String> {
     let props = BucketProps::from_props(&desired.props).map_err(|mismatch| mismatch.to_string())?;
     let name = props.name.as_str();
-    match super::s3::tags_if_exists(cx, name).await {
+    match super::s3::tags_if_exists(cx, name, None).await {
         Ok(None) => Ok(()),
         Ok(Some(pairs)) => {
             let owned = tags::owned_id(
@@ -850,12 +857,17 @@ async fn update(
     let changed = BucketProps::changed(changes);
     put_sub_resources(op, &name, &props, changed).await?;
     if changed.tags || changed.force_destroy {
-        // The whole set is replaced: keep edgectl's own tags (ownership, sync) as they are.
+        // The whole set is replaced: keep edgectl's own tags (ownership, sync) as they are,
+        // and AWS's (`aws:cloudformation:*` on a bucket adopted from a stack that retains
+        // it), which S3 refuses to remove (InvalidTag).
         let mut pairs: Vec<(String, String)> = super::s3::bucket_tags(op.cx, &name)
             .await?
             .into_iter()
             .filter(|(key, _)| {
-                key.starts_with("edgectl:") && key != FORCE_DESTROY_TAG && key != RETAIN_TAG
+                key.starts_with("aws:")
+                    || (key.starts_with("edgectl:")
+                        && key != FORCE_DESTROY_TAG
+                        && key != RETAIN_TAG)
             })
             .collect();
         pairs.extend(

@@ -160,7 +160,7 @@ pub async fn bucket_tags(cx: &Cx, name: &str) -> Result<Vec<(String, String)>, A
     if let Some(known) = written(cx, name) {
         return Ok(known);
     }
-    Ok(tags_if_exists(cx, name).await?.unwrap_or_default())
+    Ok(tags_if_exists(cx, name, None).await?.unwrap_or_default())
 }
 
 fn written(cx: &Cx, name: &str) -> Option<Vec<(String, String)>> {
@@ -175,12 +175,14 @@ fn written(cx: &Cx, name: &str) -> Option<Vec<(String, String)>> {
 pub async fn tags_if_exists(
     cx: &Cx,
     name: &str,
+    owner: Option<&str>,
 ) -> Result<Option<Vec<(String, String)>>, AwsError> {
     match cx
         .clients
         .s3
         .get_bucket_tagging()
         .bucket(name)
+        .set_expected_bucket_owner(owner.map(str::to_string))
         .send()
         .await
         .aws("GetBucketTagging")
@@ -328,7 +330,7 @@ async fn scoped_buckets(
     scope: &[(ResourceId, String)],
 ) -> Result<Vec<OwnedBucket>, AwsError> {
     futures::future::try_join_all(scope.iter().map(|(id, name)| async move {
-        let Some(tags) = tags_if_exists(cx, name).await? else {
+        let Some(tags) = tags_if_exists(cx, name, None).await? else {
             return Err(AwsError::new(
                 ErrorKind::NotFound,
                 "sync",

@@ -180,8 +180,13 @@ impl crate::engine::kind::Kind for ClusterAdapter {
         crate::aws::adopt::found(op.cx, op.id, what, tag_pairs(cluster.tags()), observed).await
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
-        tags::adopt(&op.cx.clients.ecs, &found.physical_id, op).await
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        tags::adopt(&op.cx.clients.ecs, &found.physical_id, op, desired).await
     }
 
     /// `CreateCluster` answers with the existing cluster of the name (moto overwrites it):

@@ -139,11 +139,17 @@ impl crate::engine::kind::Kind for DashboardAdapter {
         crate::aws::adopt::found(op.cx, op.id, what, borrowed, observed).await
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
         tags::adopt(
             &CloudWatch(&op.cx.clients.cloudwatch),
             &found.physical_id,
             op,
+            desired,
         )
         .await
     }

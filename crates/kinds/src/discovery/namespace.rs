@@ -15,7 +15,7 @@ use super::cloud_map::{
     CloudMap, OwnedNamespace, VPC_TAG, finished, private_namespaces, sd_tags, stack_namespaces,
 };
 use super::lower::NamespaceProps;
-use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::ids::NAMESPACE as KIND;
 use crate::aws::naming::client_token;
 use crate::aws::{Cx, OpCx, tags};
@@ -36,6 +36,12 @@ fn pairs(namespace: &OwnedNamespace) -> impl Iterator<Item = (&str, &str)> {
 /// Whether the namespace's hosted zone serves `vpc` (a zone Route 53 cannot show is
 /// taken to, so that nothing is made beside what cannot be seen).
 async fn serves(cx: &Cx, namespace: &str, vpc: &str) -> Result<bool, AwsError> {
+    Ok(zone_serves(cx, namespace, vpc).await?.unwrap_or(true))
+}
+
+/// Whether the namespace's hosted zone serves `vpc`: `None` when it cannot be told (no
+/// zone, or one Route 53 does not show), any other error said.
+async fn zone_serves(cx: &Cx, namespace: &str, vpc: &str) -> Result<Option<bool>, AwsError> {
     let got = cx
         .clients
         .discovery
@@ -50,7 +56,7 @@ async fn serves(cx: &Cx, namespace: &str, vpc: &str) -> Result<bool, AwsError> {
         .and_then(|properties| properties.dns_properties())
         .and_then(|dns| dns.hosted_zone_id());
     let Some(zone) = zone else {
-        return Ok(true);
+        return Ok(None);
     };
     match cx
         .clients
@@ -61,11 +67,14 @@ async fn serves(cx: &Cx, namespace: &str, vpc: &str) -> Result<bool, AwsError> {
         .await
         .aws("GetHostedZone")
     {
-        Ok(found) => Ok(found
-            .vpcs()
-            .iter()
-            .any(|listed| listed.vpc_id() == Some(vpc))),
-        Err(_) => Ok(true),
+        Ok(found) => Ok(Some(
+            found
+                .vpcs()
+                .iter()
+                .any(|listed| listed.vpc_id() == Some(vpc)),
+        )),
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
     }
 }
 
@@ -123,8 +132,16 @@ impl crate::engine::kind::Kind for NamespaceAdapter {
                 None => namespace.name == props.name,
             })
         {
-            if !serves(op.cx, &namespace.id, &vpc).await? {
-                continue;
+            // Only one known to serve the stack's VPC: adopting records the VPC.
+            match zone_serves(op.cx, &namespace.id, &vpc).await? {
+                Some(true) => {}
+                Some(false) => continue,
+                None => {
+                    return Ok(Found::Refused(format!(
+                        "Cloud Map namespace `{}` ({}): cannot tell which VPC its hosted zone serves",
+                        namespace.name, namespace.id
+                    )));
+                }
             }
             let found = NamespaceProps {
                 name: namespace.name.clone(),
@@ -139,18 +156,27 @@ impl crate::engine::kind::Kind for NamespaceAdapter {
         crate::aws::adopt::pick(op, "Cloud Map namespace", matches).await
     }
 
-    /// The ownership tags, and the VPC its zone serves (Cloud Map does not read it back).
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+    /// The VPC its zone serves (Cloud Map does not read it back), then the ownership tags.
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
         let arn = found
             .extra
             .get("arn")
             .ok_or_else(|| AwsError::missing("ListNamespaces", "Arn"))?;
-        let mut pairs = tags::create_tags(&op.cx.stack, op.id, &Default::default());
+        let cloud_map = CloudMap(&op.cx.clients.discovery);
+        // The VPC first: a namespace the stack owned without it would read as one of no
+        // VPC, to be replaced; a run that dies after it adopts the namespace when run again.
         if let Value::Phys(vpc) = found.value("vpc") {
-            pairs.push((VPC_TAG.to_string(), vpc.clone()));
+            use crate::aws::tags::Tagging as _;
+            cloud_map
+                .tag(arn, vec![(VPC_TAG.to_string(), vpc.clone())])
+                .await?;
         }
-        use crate::aws::tags::Tagging as _;
-        CloudMap(&op.cx.clients.discovery).tag(arn, pairs).await
+        tags::adopt(&cloud_map, arn, op, desired).await
     }
 
     /// A namespace's domain is the VPC's: one of the name that someone else made for the

@@ -160,8 +160,19 @@ impl crate::engine::kind::Kind for DiscoveryAdapter {
         crate::aws::adopt::pick(op, "Cloud Map service", matches).await
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
-        tags::adopt(&CloudMap(&op.cx.clients.discovery), &found.physical_id, op).await
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        tags::adopt(
+            &CloudMap(&op.cx.clients.discovery),
+            &found.physical_id,
+            op,
+            desired,
+        )
+        .await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

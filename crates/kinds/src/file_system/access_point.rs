@@ -142,15 +142,30 @@ impl crate::engine::kind::Kind for AccessPointAdapter {
                 }
             })
             .collect();
-        let matches = matches
-            .into_iter()
-            .map(|point| Ok((owned_pairs(point.tags()), read(point, op.id.clone())?)))
-            .collect::<Result<Vec<_>, AwsError>>()?;
-        crate::aws::adopt::pick(op, "access point", matches).await
+        let mut found = Vec::new();
+        for point in matches {
+            match read(point, op.id.clone()) {
+                Ok(observed) => found.push((owned_pairs(point.tags()), observed)),
+                // Made without a POSIX user or root directory permissions: not the
+                // manifest's, which has both.
+                Err(error) => {
+                    return Ok(Found::Refused(format!(
+                        "access point `{}`: {error}; the manifest's has a user and permissions (make one that has, or leave it out)",
+                        point.access_point_id().unwrap_or_default()
+                    )));
+                }
+            }
+        }
+        crate::aws::adopt::pick(op, "access point", found).await
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
-        tags::adopt(&Efs(&op.cx.clients.efs), &found.physical_id, op).await
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        tags::adopt(&Efs(&op.cx.clients.efs), &found.physical_id, op, desired).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

@@ -216,8 +216,13 @@ impl crate::engine::kind::Kind for FileSystemAdapter {
         Ok(found)
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
-        tags::adopt(&Efs(&op.cx.clients.efs), &found.physical_id, op).await
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        tags::adopt(&Efs(&op.cx.clients.efs), &found.physical_id, op, desired).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

@@ -78,8 +78,13 @@ impl crate::engine::kind::Kind for LoadBalancerAdapter {
         .await
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
-        crate::aws::elbv2::adopt(op, &found.physical_id).await
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        crate::aws::elbv2::adopt(op, desired, &found.physical_id).await
     }
 
     /// `CreateLoadBalancer` answers with an existing load balancer of the name when its

@@ -91,8 +91,13 @@ impl crate::engine::kind::Kind for ListenerAdapter {
         .await
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
-        crate::aws::elbv2::adopt(op, &found.physical_id).await
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        crate::aws::elbv2::adopt(op, desired, &found.physical_id).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

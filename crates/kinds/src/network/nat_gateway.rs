@@ -128,8 +128,13 @@ impl crate::engine::kind::Kind for NatGatewayAdapter {
         pick_from(op, "NAT gateway", &gateways, |gateway| gateway.tags(), read).await
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
-        crate::aws::ec2::adopt(op, found).await
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        crate::aws::ec2::adopt(op, desired, found).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

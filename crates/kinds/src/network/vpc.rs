@@ -103,8 +103,13 @@ impl crate::engine::kind::Kind for VpcAdapter {
         pick(op, "VPC", matches).await
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
-        crate::aws::tags::adopt(&op.cx.clients.ec2, &found.physical_id, op).await
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        crate::aws::tags::adopt(&op.cx.clients.ec2, &found.physical_id, op, desired).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

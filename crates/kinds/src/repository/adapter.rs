@@ -216,8 +216,13 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
         crate::aws::adopt::found(op.cx, op.id, what, pairs, observed).await
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
-        tags::adopt(&Ecr(&op.cx.clients.ecr), found.detail("arn")?, op).await
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        tags::adopt(&Ecr(&op.cx.clients.ecr), found.detail("arn")?, op, desired).await
     }
 
     /// Repository names are unique in the registry: ask by name first.

@@ -240,11 +240,17 @@ impl crate::engine::kind::Kind for SecretAdapter {
         crate::aws::adopt::found(op.cx, op.id, what, pairs, observed).await
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
         tags::adopt(
             &SecretsManager(&op.cx.clients.secrets),
             &found.physical_id,
             op,
+            desired,
         )
         .await
     }

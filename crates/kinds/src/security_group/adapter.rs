@@ -188,11 +188,16 @@ impl crate::engine::kind::Kind for SecurityGroupAdapter {
         Ok(found)
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
         match op.id.kind() == RULES {
             // Nothing of their own to tag: the rules are the stack's with their group.
             true => Ok(()),
-            false => crate::aws::ec2::adopt(op, found).await,
+            false => crate::aws::ec2::adopt(op, desired, found).await,
         }
     }
 

@@ -177,8 +177,13 @@ impl crate::engine::kind::Kind for ServiceAdapter {
         Ok(found)
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
-        tags::adopt(&op.cx.clients.ecs, &found.physical_id, op).await
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        tags::adopt(&op.cx.clients.ecs, &found.physical_id, op, desired).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {

@@ -202,8 +202,19 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         crate::aws::adopt::found(op.cx, op.id, what, pairs, observed).await
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
-        tags::adopt(&Logs(&op.cx.clients.logs), found.detail("arn")?, op).await
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        tags::adopt(
+            &Logs(&op.cx.clients.logs),
+            found.detail("arn")?,
+            op,
+            desired,
+        )
+        .await
     }
 
     /// `CreateLogGroup` refuses a taken name; a group of the name made by someone else is

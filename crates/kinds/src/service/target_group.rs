@@ -95,8 +95,13 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
         .await
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
-        crate::aws::elbv2::adopt(op, &found.physical_id).await
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        crate::aws::elbv2::adopt(op, desired, &found.physical_id).await
     }
 
     /// `CreateTargetGroup` answers with an existing group of the name when its settings

@@ -111,8 +111,13 @@ impl crate::engine::kind::Kind for TopicAdapter {
         Ok(found)
     }
 
-    async fn adopt(&self, op: &OpCx<'_>, found: &Observed) -> Result<(), AwsError> {
-        tags::adopt(&Sns(&op.cx.clients.sns), &found.physical_id, op).await
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        tags::adopt(&Sns(&op.cx.clients.sns), &found.physical_id, op, desired).await
     }
 
     /// CreateTopic answers with an existing topic of the name: one someone else made is
