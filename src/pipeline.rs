@@ -14,7 +14,7 @@ use crate::aws::{Adapter, Clients, Cx, PhysicalIds, adapter_for};
 use crate::engine::diff::{self, Plan};
 use crate::engine::graph::Graph;
 use crate::engine::kind::Found;
-use crate::engine::model::{Observed, ResourceId, Value};
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::lower::Env;
 use crate::manifest::{Manifest, Zones};
 
@@ -452,13 +452,16 @@ pub async fn find_adoptions(
                 report: &|_| {},
                 made: &made,
             };
-            let found = match adapter.find(&op, &graph.nodes[&id], pin.as_deref()).await {
+            let mut found = match adapter.find(&op, &graph.nodes[&id], pin.as_deref()).await {
                 // What it sits in was not found: it is created with it.
                 Err(error) if error.operation == "resolve" => Found::Nothing,
                 found => {
                     found.with_context(|| format!("cannot look for a live resource for `{id}`"))?
                 }
             };
+            if let Found::Live { observed, .. } = &mut found {
+                retained_as_adopted(&graph.nodes[&id], observed);
+            }
             Ok::<_, anyhow::Error>((id, found))
         }
     };
@@ -664,6 +667,25 @@ pub async fn find_adoptions(
             found,
         })
         .collect())
+}
+
+/// A resource found as it reads once adopted: adopt writes `edgectl:retain` with the
+/// ownership tags where the manifest keeps the resource (`tags::adopt_tags`), so the plan
+/// that follows does not show it as a change.
+fn retained_as_adopted(desired: &Desired, observed: &mut Observed) {
+    let retain = crate::aws::tags::RETAIN_TAG;
+    let kept = desired
+        .props
+        .get("tags")
+        .and_then(|field| field.value.as_map())
+        .and_then(|map| map.get(retain))
+        == Some(&Value::str("true"));
+    if let (true, Some(field)) = (kept, observed.props.get_mut("tags"))
+        && let Value::Map(tags) = &mut field.value
+    {
+        tags.insert(retain.to_string(), Value::str("true"));
+        observed.retained = true;
+    }
 }
 
 /// Where a desired value refers to a resource of the stack (`Ref`) and the live value at

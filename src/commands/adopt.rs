@@ -183,6 +183,10 @@ async fn tag(
         crate::aws::adapter_for(adapters, &adoption.id),
         graph.nodes.get(&adoption.id),
     ) else {
+        crate::sayln!(
+            "error: could not adopt {}: not a resource of the manifest's kinds",
+            adoption.id
+        );
         return false;
     };
     let made = std::sync::OnceLock::new();

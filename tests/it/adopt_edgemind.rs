@@ -647,6 +647,17 @@ async fn edgemind_made_as_its_cdk_app_names_it_is_adopted_and_nothing_is_replace
             "= service.influxdb <- ECS service `edgemind-prod-influxdb` (arn:".to_string(),
         ],
     );
+    // What adopt writes besides ownership (`edgectl:retain` on the secrets the manifest
+    // keeps) is no change of the plan after it.
+    let secret = preview
+        .stdout
+        .split("\n\n")
+        .find(|block| block.trim_start().starts_with("~ secret.mqtt ("))
+        .unwrap_or_else(|| panic!("no update of secret.mqtt in:\n{}", preview.stdout));
+    assert!(
+        secret.contains("+ Name = \"edgemind/mqtt\"") && !secret.contains("edgectl:retain"),
+        "{secret}"
+    );
     assert!(
         preview
             .stdout

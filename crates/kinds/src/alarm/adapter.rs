@@ -176,16 +176,15 @@ impl crate::engine::kind::Kind for AlarmAdapter {
             .await
             .aws("DescribeAlarms")
             .map_err(check)?;
+        if !found.composite_alarms().is_empty() {
+            return Err(format!(
+                "a composite alarm is named `{name}`: choose another name for this metric alarm"
+            ));
+        }
         let Some(arn) = found
             .metric_alarms()
             .iter()
             .find_map(|alarm| alarm.alarm_arn())
-            .or_else(|| {
-                found
-                    .composite_alarms()
-                    .iter()
-                    .find_map(|alarm| alarm.alarm_arn())
-            })
         else {
             return Ok(());
         };

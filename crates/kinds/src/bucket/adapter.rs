@@ -460,7 +460,11 @@ fn taken_elsewhere(name: &str) -> String {
 async fn preflight_create(cx: &Cx, desired: &Desired) -> Result<(), String> {
     let props = BucketProps::from_props(&desired.props).map_err(|mismatch| mismatch.to_string())?;
     let name = props.name.as_str();
-    match super::s3::tags_if_exists(cx, name, None).await {
+    // Asked as this account's: another's, even one this role may read, answers 403.
+    let account = crate::aws::account(cx)
+        .await
+        .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
+    match super::s3::tags_if_exists(cx, name, Some(&account)).await {
         Ok(None) => Ok(()),
         Ok(Some(pairs)) => {
             let owned = tags::owned_id(

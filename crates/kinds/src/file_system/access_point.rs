@@ -142,19 +142,26 @@ impl crate::engine::kind::Kind for AccessPointAdapter {
                 }
             })
             .collect();
+        // One made without a POSIX user or root directory permissions is not the
+        // manifest's, which has both.
+        let (complete, partial): (Vec<_>, Vec<_>) = matches.into_iter().partition(|point| {
+            point.posix_user().is_some()
+                && point
+                    .root_directory()
+                    .and_then(|root| root.creation_info())
+                    .is_some()
+        });
+        if complete.is_empty()
+            && let Some(point) = partial.first()
+        {
+            return Ok(Found::Refused(format!(
+                "access point `{}` has no POSIX user or no root directory permissions, which the manifest's has: make one that has both, or leave it out",
+                point.access_point_id().unwrap_or_default()
+            )));
+        }
         let mut found = Vec::new();
-        for point in matches {
-            match read(point, op.id.clone()) {
-                Ok(observed) => found.push((owned_pairs(point.tags()), observed)),
-                // Made without a POSIX user or root directory permissions: not the
-                // manifest's, which has both.
-                Err(error) => {
-                    return Ok(Found::Refused(format!(
-                        "access point `{}`: {error}; the manifest's has a user and permissions (make one that has, or leave it out)",
-                        point.access_point_id().unwrap_or_default()
-                    )));
-                }
-            }
+        for point in complete {
+            found.push((owned_pairs(point.tags()), read(point, op.id.clone())?));
         }
         crate::aws::adopt::pick(op, "access point", found).await
     }
