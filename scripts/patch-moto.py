@@ -117,6 +117,10 @@ applied by scripts/moto-venv right after installing the pinned version.
 25. efs has no PutBackupPolicy (500): a file system's automatic backups can be set only
    when it is made. AWS's PutBackupPolicy turns them on or off for an existing one (a
    file system adopted without them, say) and answers with the policy. Patch: AWS's.
+26. cloudfront ListDistributions leaves out each summary's `Aliases` and `Comment`, which
+   AWS's DistributionSummary carries (the API reference's ListDistributions): `edgectl
+   adopt` finds a distribution by its alias or comment. Patch: the summary has both, from
+   the distribution's config.
 """
 import pathlib
 import sys
@@ -1177,6 +1181,29 @@ PATCHES.append(
         return json.dumps({"BackupPolicy": policy}), {"Content-Type": "application/json"}
 
     def put_lifecycle_configuration(self) -> TYPE_RESPONSE:""",
+    )
+)
+
+# edgectl patch 26: a distribution's summary names its aliases and comment.
+PATCHES.append(
+    (
+        root / "cloudfront/models.py",
+        """    @property
+    def location(self) -> str:
+        return f"https://cloudfront.amazonaws.com/2020-05-31/distribution/{self.distribution_id}"
+""",
+        """    @property
+    def location(self) -> str:
+        return f"https://cloudfront.amazonaws.com/2020-05-31/distribution/{self.distribution_id}"
+
+    @property
+    def Aliases(self) -> Any:  # edgectl patch 26
+        return self.distribution_config.Aliases
+
+    @property
+    def Comment(self) -> Any:  # edgectl patch 26
+        return self.distribution_config.Comment
+""",
     )
 )
 

@@ -22,6 +22,18 @@ use aws_sdk_elasticloadbalancingv2::types::{
     RedirectActionStatusCodeEnum, TargetGroupAttribute, TargetTypeEnum,
 };
 
+use aws_sdk_cloudfront::types::{
+    Aliases, CacheBehavior, CacheBehaviors, CustomOriginConfig, DefaultCacheBehavior,
+    DistributionConfig, LoggingConfig, MinimumProtocolVersion, Origin, OriginAccessControlConfig,
+    OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
+    OriginAccessControlSigningProtocols, OriginProtocolPolicy, Origins, S3OriginConfig,
+    SslSupportMethod, ViewerCertificate, ViewerProtocolPolicy,
+};
+use aws_sdk_route53::types::{
+    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+};
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+
 use super::adopt::{CdkNetwork, make_cdk_network};
 use crate::harness::{Moto, edited, written};
 
@@ -59,68 +71,16 @@ const GROUPS: [(&str, &str, &str); 5] = [
 const CPU_POLICY: &str = "edgemindprodbackendServiceTaskCountTargetCpuScaling8A4B2C1D";
 const MEMORY_POLICY: &str = "edgemindprodbackendServiceTaskCountTargetMemoryScaling3E5F7A9B";
 
-/// The shipped manifest's network, containers and data (InfluxDB on EFS, found through
-/// Cloud Map): its other parts (the frontend stack's buckets and distribution, the domain)
-/// left out, the names CloudFormation chose written in, and the listener's certificate
-/// the one the account has.
-pub fn manifest(certificate: &str) -> String {
+/// The shipped manifest, whole, with the names CloudFormation chose written in (the load
+/// balancer's, the security groups').
+pub fn manifest() -> String {
     let shipped =
         std::fs::read_to_string(crate::harness::root().join("manifests/edgemind-prod.yaml"))
             .unwrap();
-    let keep = [
-        "stack",
-        "region",
-        "tags",
-        "variables",
-        "secrets",
-        "namespaces",
-        "network",
-        "security_groups",
-        "file_systems",
-        "repositories",
-        "clusters",
-        "load_balancers",
-        "services",
-        "outputs",
-    ];
-    // Top-level blocks, each with the comments and blank lines that follow its key.
-    let mut blocks: Vec<(String, String)> = vec![(String::new(), String::new())];
-    for line in shipped.lines() {
-        if line.chars().next().is_some_and(|c| c != ' ' && c != '#') {
-            let key = line.split(':').next().unwrap_or_default().to_string();
-            blocks.push((key, String::new()));
-        }
-        let block = &mut blocks.last_mut().unwrap().1;
-        block.push_str(line);
-        block.push('\n');
-    }
-    let text: String = blocks
-        .into_iter()
-        .filter(|(key, _)| keep.contains(&key.as_str()))
-        .map(|(_, text)| text)
-        .collect();
-    let mut edits: Vec<(String, String)> = vec![
-        (
-            "certificate: certificates.site".to_string(),
-            format!("certificate: \"{certificate}\""),
-        ),
-        (
-            "  alb:\n    security_groups: [alb]".to_string(),
-            format!("  alb:\n    name: {ALB}\n    security_groups: [alb]"),
-        ),
-        (
-            "  FrontendURL: https://${distributions.cdn.domain_name}\n".to_string(),
-            String::new(),
-        ),
-        (
-            "  FrontendBucketName: ${buckets.frontend.name}\n".to_string(),
-            String::new(),
-        ),
-        (
-            "  CloudFrontDistributionId: ${distributions.cdn.id}\n".to_string(),
-            String::new(),
-        ),
-    ];
+    let mut edits: Vec<(String, String)> = vec![(
+        "  alb:\n    security_groups: [alb]".to_string(),
+        format!("  alb:\n    name: {ALB}\n    security_groups: [alb]"),
+    )];
     for (key, name, _) in GROUPS {
         edits.push((
             format!("\n  {key}:\n    description:"),
@@ -131,7 +91,15 @@ pub fn manifest(certificate: &str) -> String {
         .iter()
         .map(|(from, to)| (from.as_str(), to.as_str()))
         .collect();
-    edited(&text, &edits)
+    edited(&shipped, &edits)
+}
+
+/// The folder the manifest's bucket syncs (`./edgemind-frontend`), beside it.
+pub fn frontend_files(dir: &std::path::Path) {
+    let files = dir.join("edgemind-frontend");
+    std::fs::create_dir_all(files.join("css")).unwrap();
+    std::fs::write(files.join("index.html"), "<h1>EdgeMind</h1>").unwrap();
+    std::fs::write(files.join("css/site.css"), "h1 { color: teal }").unwrap();
 }
 
 /// What was made by hand and must be the same resources after.
@@ -142,9 +110,245 @@ pub struct Made {
     pub listeners: BTreeSet<String>,
     pub target_group: String,
     pub services: BTreeSet<String>,
+    pub certificate: String,
+    pub distribution: String,
 }
 
-pub async fn make_edgemind(moto: &Moto, certificate: &str) -> Made {
+/// The site's domain (seed 001's production URL) and the zone it is in.
+const DOMAIN: &str = "edge-mind.concept-reply-sandbox.com";
+const ZONE: &str = "concept-reply-sandbox.com";
+/// CloudFront's hosted zone, which every alias to a distribution names.
+const CLOUDFRONT_ZONE: &str = "Z2FDTNDATAQYW2";
+
+/// The certificate of the site's domain, requested and validated through DNS the way
+/// CDK's `Certificate` with `CertificateValidation.fromDns(zone)` does it: the validation
+/// CNAME written in the company's zone (made here, as the account has it).
+async fn make_certificate(moto: &Moto) -> (String, String) {
+    moto.external_zones("manifests/edgemind-prod.yaml").await;
+    let sdk = moto.sdk().await;
+    let route53 = aws_sdk_route53::Client::new(&sdk);
+    let zone = route53
+        .list_hosted_zones_by_name()
+        .dns_name(ZONE)
+        .send()
+        .await
+        .unwrap()
+        .hosted_zones()[0]
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_string();
+    let acm = aws_sdk_acm::Client::new(&sdk);
+    let certificate = acm
+        .request_certificate()
+        .domain_name(DOMAIN)
+        .validation_method(aws_sdk_acm::types::ValidationMethod::Dns)
+        .send()
+        .await
+        .unwrap()
+        .certificate_arn()
+        .unwrap()
+        .to_string();
+    let described = acm
+        .describe_certificate()
+        .certificate_arn(&certificate)
+        .send()
+        .await
+        .unwrap();
+    let record = described.certificate().unwrap().domain_validation_options()[0]
+        .resource_record()
+        .unwrap()
+        .clone();
+    let cname = ResourceRecordSet::builder()
+        .name(record.name())
+        .r#type(RrType::Cname)
+        .ttl(300)
+        .resource_records(
+            ResourceRecord::builder()
+                .value(record.value())
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    change(&route53, &zone, cname).await;
+    (certificate, zone)
+}
+
+async fn change(route53: &aws_sdk_route53::Client, zone: &str, set: ResourceRecordSet) {
+    route53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Create)
+                        .resource_record_set(set)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Seed 000's frontend stack as CDK makes it, with seed 001's production URL: the site's
+/// bucket (versioned) and the log bucket, an Origin Access Control of CDK's naming, the
+/// distribution (S3 by default, the API's paths to the load balancer, logs to their
+/// bucket, the domain as its alias with the certificate), and the alias record.
+async fn make_frontend(moto: &Moto, balancer_dns: &str, certificate: &str, zone: &str) -> String {
+    let sdk = moto.sdk().await;
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    for bucket in ["edgemind-prod-frontend", "edgemind-prod-cdn-logs"] {
+        s3.create_bucket().bucket(bucket).send().await.unwrap();
+    }
+    s3.put_bucket_versioning()
+        .bucket("edgemind-prod-frontend")
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let cloudfront = aws_sdk_cloudfront::Client::new(&sdk);
+    let oac = cloudfront
+        .create_origin_access_control()
+        .origin_access_control_config(
+            OriginAccessControlConfig::builder()
+                .name("edgemindprodfrontendDistributionOrigin1S3OriginAccessControl6A2F1C3B")
+                .signing_behavior(OriginAccessControlSigningBehaviors::Always)
+                .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
+                .origin_access_control_origin_type(OriginAccessControlOriginTypes::S3)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .origin_access_control()
+        .unwrap()
+        .id()
+        .to_string();
+    let site = Origin::builder()
+        .id("edgemindprodfrontendDistributionOrigin1D3E5F7A9")
+        .domain_name("edgemind-prod-frontend.s3.us-east-1.amazonaws.com")
+        .origin_access_control_id(oac)
+        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .build()
+        .unwrap();
+    let api = Origin::builder()
+        .id("edgemindprodfrontendDistributionOrigin2B4C6D8E0")
+        .domain_name(balancer_dns)
+        .custom_origin_config(
+            CustomOriginConfig::builder()
+                .http_port(80)
+                .https_port(443)
+                .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+    const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+    const ALL_VIEWER: &str = "216adef6-5c7f-47e4-b989-5492eafa07d3";
+    let api_paths: Vec<CacheBehavior> = ["/api/*", "/health"]
+        .into_iter()
+        .map(|path| {
+            CacheBehavior::builder()
+                .path_pattern(path)
+                .target_origin_id("edgemindprodfrontendDistributionOrigin2B4C6D8E0")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .cache_policy_id(CACHING_DISABLED)
+                .origin_request_policy_id(ALL_VIEWER)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let config = DistributionConfig::builder()
+        .caller_reference("edgemind-prod-frontend-Distribution-1700000000")
+        .comment("EdgeMind factory dashboard")
+        .enabled(true)
+        .origins(
+            Origins::builder()
+                .quantity(2)
+                .items(site)
+                .items(api)
+                .build()
+                .unwrap(),
+        )
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id("edgemindprodfrontendDistributionOrigin1D3E5F7A9")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .cache_policy_id(CACHING_OPTIMIZED)
+                .compress(true)
+                .build()
+                .unwrap(),
+        )
+        .cache_behaviors(
+            CacheBehaviors::builder()
+                .quantity(api_paths.len() as i32)
+                .set_items(Some(api_paths))
+                .build()
+                .unwrap(),
+        )
+        .aliases(
+            Aliases::builder()
+                .quantity(1)
+                .items(DOMAIN)
+                .build()
+                .unwrap(),
+        )
+        .viewer_certificate(
+            ViewerCertificate::builder()
+                .acm_certificate_arn(certificate)
+                .ssl_support_method(SslSupportMethod::SniOnly)
+                .minimum_protocol_version(MinimumProtocolVersion::TlSv122021)
+                .build(),
+        )
+        .logging(
+            LoggingConfig::builder()
+                .enabled(true)
+                .include_cookies(false)
+                .bucket("edgemind-prod-cdn-logs.s3.amazonaws.com")
+                .prefix("cloudfront/")
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let distribution = cloudfront
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await
+        .unwrap();
+    let distribution = distribution.distribution().unwrap();
+    let alias = ResourceRecordSet::builder()
+        .name(DOMAIN)
+        .r#type(RrType::A)
+        .alias_target(
+            AliasTarget::builder()
+                .dns_name(distribution.domain_name())
+                .hosted_zone_id(CLOUDFRONT_ZONE)
+                .evaluate_target_health(false)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    change(&aws_sdk_route53::Client::new(&sdk), zone, alias).await;
+    distribution.id().to_string()
+}
+
+pub async fn make_edgemind(moto: &Moto) -> Made {
+    let (certificate, zone) = make_certificate(moto).await;
+    let certificate = certificate.as_str();
     let network = make_cdk_network(moto).await;
     let sdk = moto.sdk().await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
@@ -577,6 +781,17 @@ pub async fn make_edgemind(moto: &Moto, certificate: &str) -> Made {
             .await
             .unwrap();
     }
+    let balancer_dns = elbv2
+        .describe_load_balancers()
+        .load_balancer_arns(&balancer)
+        .send()
+        .await
+        .unwrap()
+        .load_balancers()[0]
+        .dns_name()
+        .unwrap()
+        .to_string();
+    let distribution = make_frontend(moto, &balancer_dns, certificate, &zone).await;
     Made {
         network,
         file_system,
@@ -584,6 +799,8 @@ pub async fn make_edgemind(moto: &Moto, certificate: &str) -> Made {
         listeners,
         target_group,
         services,
+        certificate: certificate.to_string(),
+        distribution,
     }
 }
 
@@ -612,10 +829,10 @@ async fn policies(moto: &Moto) -> Vec<(String, i64)> {
 #[tokio::test]
 async fn edgemind_made_as_its_cdk_app_names_it_is_adopted_and_nothing_is_replaced() {
     let moto = Moto::start();
-    let certificate = moto.certificate();
-    let made = make_edgemind(&moto, &certificate).await;
+    let made = make_edgemind(&moto).await;
     let dir = tempfile::tempdir().unwrap();
-    let manifest = written(&dir, "edgemind.yaml", &manifest(&certificate));
+    frontend_files(dir.path());
+    let manifest = written(&dir, "edgemind.yaml", &manifest());
 
     let preview = moto
         .edgectl(&["plan", "-f", &manifest, "--adopt"])
@@ -645,6 +862,19 @@ async fn edgemind_made_as_its_cdk_app_names_it_is_adopted_and_nothing_is_replace
             "= namespace.local <- Cloud Map namespace `edgemind.local` (ns-".to_string(),
             "= discovery.influxdb <- Cloud Map service `influxdb` (arn:".to_string(),
             "= service.influxdb <- ECS service `edgemind-prod-influxdb` (arn:".to_string(),
+            format!(
+                "= certificate.site <- ACM certificate for `{DOMAIN}` (ISSUED, {})",
+                made.certificate
+            ),
+            "= certificate_validation.site <- with `certificate.site`".to_string(),
+            format!(
+                "= distribution.cdn <- CloudFront distribution `{}` (",
+                made.distribution
+            ),
+            format!("= record.sandbox.edge-mind.a <- record `{DOMAIN}` (A) in zone `{ZONE}`"),
+            "= record.sandbox.site-validation-0.cname <- record `_".to_string(),
+            "= bucket.frontend <- bucket `edgemind-prod-frontend`".to_string(),
+            "= bucket.cdn-logs <- bucket `edgemind-prod-cdn-logs`".to_string(),
         ],
     );
     // What adopt writes besides ownership (`edgectl:retain` on the secrets the manifest
@@ -767,6 +997,26 @@ async fn edgemind_made_as_its_cdk_app_names_it_is_adopted_and_nothing_is_replace
         .cloned()
         .collect();
     assert_eq!(services, made.services);
+    // The frontend: the same distribution (its alias record unchanged, pointing at it),
+    // the same certificate, and no other.
+    let cloudfront = aws_sdk_cloudfront::Client::new(&sdk);
+    let listed = cloudfront.list_distributions().send().await.unwrap();
+    let distributions: Vec<&str> = listed
+        .distribution_list()
+        .map(|list| list.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|summary| summary.id())
+        .collect();
+    assert_eq!(distributions, [made.distribution.as_str()]);
+    let acm = aws_sdk_acm::Client::new(&sdk);
+    let listed = acm.list_certificates().send().await.unwrap();
+    let certificates: Vec<&str> = listed
+        .certificate_summary_list()
+        .iter()
+        .filter_map(|summary| summary.certificate_arn())
+        .collect();
+    assert_eq!(certificates, [made.certificate.as_str()]);
     assert_eq!(
         policies(&moto).await,
         [

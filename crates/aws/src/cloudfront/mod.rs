@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use aws_sdk_cloudfront::types::{InvalidationBatch, Paths, Tag, TagKeys, Tags};
+use aws_sdk_cloudfront::types::{
+    DistributionSummary, InvalidationBatch, Paths, Tag, TagKeys, Tags,
+};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use sha2::{Digest as _, Sha256};
 
@@ -36,9 +38,9 @@ pub async fn owned(cx: &Cx) -> Result<&[OwnedDistribution], AwsError> {
         .map(Vec::as_slice)
 }
 
-/// One listing, then (CloudFront lists no tags) one ListTagsForResource per
-/// distribution, concurrently.
-async fn listed(cx: &Cx) -> Result<Vec<OwnedDistribution>, AwsError> {
+/// Every distribution of the account, as ListDistributions summarises them (page after
+/// page).
+pub async fn summaries(cx: &Cx) -> Result<Vec<DistributionSummary>, AwsError> {
     let cloudfront = &cx.clients.cloudfront;
     let mut summaries = Vec::new();
     let mut marker: Option<String> = None;
@@ -52,13 +54,7 @@ async fn listed(cx: &Cx) -> Result<Vec<OwnedDistribution>, AwsError> {
         let Some(list) = page.distribution_list() else {
             break;
         };
-        summaries.extend(list.items().iter().map(|summary| {
-            (
-                summary.id().to_string(),
-                summary.arn().to_string(),
-                summary.domain_name().to_string(),
-            )
-        }));
+        summaries.extend(list.items().iter().cloned());
         marker = list
             .next_marker()
             .filter(|next| !next.is_empty())
@@ -67,28 +63,39 @@ async fn listed(cx: &Cx) -> Result<Vec<OwnedDistribution>, AwsError> {
             break;
         }
     }
-    let owned: Vec<Option<OwnedDistribution>> = stream::iter(summaries)
-        .map(|(id, arn, domain_name)| async move {
-            let listed = cloudfront
-                .list_tags_for_resource()
-                .resource(&arn)
-                .send()
-                .await
-                .aws("ListTagsForResource")?;
-            let tags: Vec<(String, String)> = listed
-                .tags()
-                .map(|tags| {
-                    tags.items()
-                        .iter()
-                        .map(|tag| {
-                            (
-                                tag.key().to_string(),
-                                tag.value().unwrap_or_default().to_string(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+    Ok(summaries)
+}
+
+/// A distribution's tags (CloudFront lists none with it).
+pub async fn tags_of(cx: &Cx, arn: &str) -> Result<Vec<(String, String)>, AwsError> {
+    let listed = cx
+        .clients
+        .cloudfront
+        .list_tags_for_resource()
+        .resource(arn)
+        .send()
+        .await
+        .aws("ListTagsForResource")?;
+    Ok(listed
+        .tags()
+        .map(|tags| tags.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|tag| {
+            (
+                tag.key().to_string(),
+                tag.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect())
+}
+
+/// One listing, then (CloudFront lists no tags) one ListTagsForResource per
+/// distribution, concurrently.
+async fn listed(cx: &Cx) -> Result<Vec<OwnedDistribution>, AwsError> {
+    let owned: Vec<Option<OwnedDistribution>> = stream::iter(summaries(cx).await?)
+        .map(|summary| async move {
+            let tags = tags_of(cx, summary.arn()).await?;
             let logical = tags::owned_id(
                 &cx.stack,
                 tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
@@ -96,9 +103,9 @@ async fn listed(cx: &Cx) -> Result<Vec<OwnedDistribution>, AwsError> {
             .filter(|logical| logical.kind() == DISTRIBUTION);
             Ok::<_, AwsError>(logical.map(|logical| OwnedDistribution {
                 logical,
-                id,
-                arn,
-                domain_name,
+                id: summary.id().to_string(),
+                arn: summary.arn().to_string(),
+                domain_name: summary.domain_name().to_string(),
                 tags,
             }))
         })

@@ -15,7 +15,12 @@
 //! to write by hand and stops rather than wait forever.
 
 use async_trait::async_trait;
-use aws_sdk_acm::types::{CertificateDetail, CertificateStatus, Tag, ValidationMethod};
+use std::collections::BTreeSet;
+
+use aws_sdk_acm::types::{
+    CertificateDetail, CertificateStatus, CertificateType, Filters, KeyAlgorithm, Tag,
+    ValidationMethod,
+};
 use futures::future::try_join_all;
 use sha2::{Digest as _, Sha256};
 
@@ -24,6 +29,7 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::ids::{CERTIFICATE, CERTIFICATE_VALIDATION as VALIDATION, validation_id};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Change, Replacement};
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
@@ -125,6 +131,90 @@ fn publish_records(detail: &CertificateDetail, publish: &mut dyn FnMut(String, S
     }
 }
 
+/// Tags as ACM takes them, for `operation`.
+fn acm_tags(operation: &str, pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| {
+            Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .map_err(|error| AwsError::new(ErrorKind::Other, operation, error.to_string()))
+        })
+        .collect()
+}
+
+/// A certificate as the stack sees it, under `id`.
+fn read_certificate(
+    id: ResourceId,
+    detail: &CertificateDetail,
+    pairs: &[(String, String)],
+) -> Result<Observed, AwsError> {
+    let missing = |field: &str| AwsError::missing("DescribeCertificate", field);
+    let arn = detail
+        .certificate_arn()
+        .ok_or_else(|| missing("CertificateArn"))?
+        .to_string();
+    let domain = detail
+        .domain_name()
+        .ok_or_else(|| missing("DomainName"))?
+        .to_string();
+    let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let props = CertificateProps {
+        // ACM lists the domain among its alternative names.
+        alternative_names: detail
+            .subject_alternative_names()
+            .iter()
+            .filter(|name| **name != domain)
+            .cloned()
+            .collect(),
+        region: crate::aws::naming::arn_region(&arn)?.to_string(),
+        tags: tags::observed_tag_map(borrowed),
+        domain,
+    };
+    let mut resource = Observed::new(id, &arn, props.into_props());
+    let status = detail.status();
+    if matches!(
+        status,
+        Some(
+            CertificateStatus::Failed
+                | CertificateStatus::ValidationTimedOut
+                | CertificateStatus::Revoked
+                | CertificateStatus::Expired
+        )
+    ) {
+        resource.broken = Some(format!(
+            "ACM says {}",
+            status.map(|s| s.as_str()).unwrap_or_default()
+        ));
+    }
+    publish_records(detail, &mut |name, value| {
+        resource.attributes.insert(name, value);
+    });
+    Ok(resource)
+}
+
+/// The wait for certificate `key`'s issue: there once ACM issued it.
+fn read_validation(key: &str, detail: &CertificateDetail) -> Result<Option<Observed>, AwsError> {
+    if detail.status() != Some(&CertificateStatus::Issued) {
+        return Ok(None);
+    }
+    let arn = detail
+        .certificate_arn()
+        .ok_or_else(|| AwsError::missing("DescribeCertificate", "CertificateArn"))?
+        .to_string();
+    let props = ValidationProps {
+        certificate: Value::str(&arn),
+        by_hand: Vec::new(),
+    };
+    Ok(Some(Observed::new(
+        validation_id(key),
+        &arn,
+        props.into_props(),
+    )))
+}
+
 pub struct CertificateAdapter;
 
 #[async_trait]
@@ -143,51 +233,180 @@ impl crate::engine::kind::Kind for CertificateAdapter {
         certificates(cx)
             .await?
             .into_iter()
-            .map(|(id, detail, pairs)| {
-                let missing = |field: &str| AwsError::missing("DescribeCertificate", field);
-                let arn = detail
-                    .certificate_arn()
-                    .ok_or_else(|| missing("CertificateArn"))?
-                    .to_string();
-                let domain = detail
-                    .domain_name()
-                    .ok_or_else(|| missing("DomainName"))?
-                    .to_string();
-                let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-                let props = CertificateProps {
-                    // ACM lists the domain among its alternative names.
-                    alternative_names: detail
+            .map(|(id, detail, pairs)| read_certificate(id, &detail, &pairs))
+            .collect()
+    }
+
+    /// An ACM-issued certificate of the manifest's names (the domain and exactly its
+    /// alternative names: another set would be replaced) in its region, issued or waiting
+    /// for validation, or the one pinned by ARN; once issued, its validation comes with it.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = CertificateProps::from_props(&desired.props)?;
+        if let Some(arn) = pin {
+            let region = crate::aws::naming::arn_region(arn)?;
+            if region != props.region {
+                return Ok(Found::Refused(format!(
+                    "certificate `{arn}` is in {region}; `{}` is in {}{}",
+                    op.id,
+                    props.region,
+                    if props.region == GLOBAL {
+                        " (CloudFront takes its certificates from us-east-1)"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+        }
+        let acm = client(op.cx, &props.region);
+        let candidates: Vec<String> = match pin {
+            Some(arn) => vec![arn.to_string()],
+            None => {
+                let pages: Vec<_> = acm
+                    .list_certificates()
+                    .certificate_statuses(CertificateStatus::Issued)
+                    .certificate_statuses(CertificateStatus::PendingValidation)
+                    // Without it, ACM lists RSA 2048 certificates only.
+                    .includes(
+                        Filters::builder()
+                            .key_types(KeyAlgorithm::Rsa2048)
+                            .key_types(KeyAlgorithm::EcPrime256v1)
+                            .key_types(KeyAlgorithm::EcSecp384r1)
+                            .build(),
+                    )
+                    .into_paginator()
+                    .send()
+                    .try_collect()
+                    .await
+                    .aws("ListCertificates")?;
+                pages
+                    .iter()
+                    .flat_map(|page| page.certificate_summary_list())
+                    .filter(|summary| {
+                        summary.domain_name().map(plain) == Some(plain(&props.domain))
+                    })
+                    .filter_map(|summary| summary.certificate_arn())
+                    .map(str::to_string)
+                    .collect()
+            }
+        };
+        let wanted: BTreeSet<String> = std::iter::once(plain(&props.domain))
+            .chain(props.alternative_names.iter().map(|name| plain(name)))
+            .collect();
+        let reads = candidates.iter().map(|arn| async move {
+            let detail = match acm
+                .describe_certificate()
+                .certificate_arn(arn)
+                .send()
+                .await
+                .aws("DescribeCertificate")
+            {
+                Ok(described) => described.certificate().cloned(),
+                Err(error) if error.kind == ErrorKind::NotFound => None,
+                Err(error) => return Err(error),
+            };
+            let Some(detail) = detail else {
+                return Ok(None);
+            };
+            let pairs: Vec<(String, String)> = acm
+                .list_tags_for_certificate()
+                .certificate_arn(arn)
+                .send()
+                .await
+                .aws("ListTagsForCertificate")?
+                .tags()
+                .iter()
+                .map(|tag| {
+                    (
+                        tag.key().to_string(),
+                        tag.value().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            Ok(Some((detail, pairs)))
+        });
+        let mut matches = Vec::new();
+        for (detail, pairs) in try_join_all(reads).await?.into_iter().flatten() {
+            let names: BTreeSet<String> = detail
+                .domain_name()
+                .into_iter()
+                .chain(
+                    detail
                         .subject_alternative_names()
                         .iter()
-                        .filter(|name| **name != domain)
-                        .cloned()
-                        .collect(),
-                    region: crate::aws::naming::arn_region(&arn)?.to_string(),
-                    tags: tags::observed_tag_map(borrowed),
-                    domain,
-                };
-                let mut resource = Observed::new(id, &arn, props.into_props());
-                let status = detail.status();
-                if matches!(
-                    status,
-                    Some(
-                        CertificateStatus::Failed
-                            | CertificateStatus::ValidationTimedOut
-                            | CertificateStatus::Revoked
-                            | CertificateStatus::Expired
-                    )
-                ) {
-                    resource.broken = Some(format!(
-                        "ACM says {}",
-                        status.map(|s| s.as_str()).unwrap_or_default()
-                    ));
-                }
-                publish_records(&detail, &mut |name, value| {
-                    resource.attributes.insert(name, value);
-                });
-                Ok::<_, AwsError>(resource)
-            })
-            .collect()
+                        .map(String::as_str),
+                )
+                .map(plain)
+                .collect();
+            let arn = detail.certificate_arn().unwrap_or_default().to_string();
+            let usable = detail.r#type() == Some(&CertificateType::AmazonIssued)
+                && matches!(
+                    detail.status(),
+                    Some(CertificateStatus::Issued | CertificateStatus::PendingValidation)
+                );
+            if pin.is_some() && (names != wanted || !usable) {
+                return Ok(Found::Refused(format!(
+                    "certificate `{arn}` is {} {} for {}; `{}` is an ACM-issued certificate for {}, issued or waiting for validation",
+                    detail.r#type().map_or("a", |kind| kind.as_str()),
+                    detail.status().map_or("", |status| status.as_str()),
+                    names.iter().cloned().collect::<Vec<_>>().join(", "),
+                    op.id,
+                    wanted.iter().cloned().collect::<Vec<_>>().join(", "),
+                )));
+            }
+            if names == wanted && usable {
+                matches.push((detail, pairs));
+            }
+        }
+        if matches.len() != 1 {
+            let matches = matches
+                .iter()
+                .map(|(detail, pairs)| {
+                    Ok::<_, AwsError>((
+                        pairs.clone(),
+                        read_certificate(op.id.clone(), detail, pairs)?,
+                    ))
+                })
+                .collect::<Result<_, _>>()?;
+            return crate::aws::adopt::pick(op, "ACM certificate", matches).await;
+        }
+        let (detail, pairs) = matches.remove(0);
+        let observed = read_certificate(op.id.clone(), &detail, &pairs)?;
+        let status = detail.status().map_or("", |status| status.as_str());
+        let what = format!(
+            "ACM certificate for `{}` ({status}, {})",
+            props.domain, observed.physical_id
+        );
+        let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let mut found = crate::aws::adopt::found(op.cx, op.id, what, borrowed, observed).await?;
+        if let Found::Live { also, .. } = &mut found
+            && let Some(validation) = read_validation(op.id.name(), &detail)?
+        {
+            also.push(validation);
+        }
+        Ok(found)
+    }
+
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        let arn = &found.physical_id;
+        let tags = acm_tags("AddTagsToCertificate", tags::adopt_tags(op, desired))?;
+        client(op.cx, crate::aws::naming::arn_region(arn)?)
+            .add_tags_to_certificate()
+            .certificate_arn(arn)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .aws("AddTagsToCertificate")
+            .map(drop)
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
@@ -203,18 +422,7 @@ impl crate::engine::kind::Kind for CertificateAdapter {
             .unwrap_or_default();
         let token = hex::encode(Sha256::digest(format!("{}/{}/{nonce}", op.cx.stack, op.id)))[..32]
             .to_string();
-        let tags: Vec<Tag> = tags::for_create(op, &props.tags)
-            .into_iter()
-            .map(|(key, value)| {
-                Tag::builder()
-                    .key(key)
-                    .value(value)
-                    .build()
-                    .map_err(|error| {
-                        AwsError::new(ErrorKind::Other, "RequestCertificate", error.to_string())
-                    })
-            })
-            .collect::<Result<_, _>>()?;
+        let tags = acm_tags("RequestCertificate", tags::for_create(op, &props.tags))?;
         let requested = acm
             .request_certificate()
             .domain_name(domain)
@@ -346,22 +554,8 @@ impl crate::engine::kind::Kind for ValidationAdapter {
         certificates(cx)
             .await?
             .into_iter()
-            .filter(|(_, detail, _)| detail.status() == Some(&CertificateStatus::Issued))
-            .map(|(id, detail, _)| {
-                let arn = detail
-                    .certificate_arn()
-                    .ok_or_else(|| AwsError::missing("DescribeCertificate", "CertificateArn"))?
-                    .to_string();
-                let props = ValidationProps {
-                    certificate: Value::str(&arn),
-                    by_hand: Vec::new(),
-                };
-                Ok::<_, AwsError>(Observed::new(
-                    validation_id(id.name()),
-                    &arn,
-                    props.into_props(),
-                ))
-            })
+            .map(|(id, detail, _)| read_validation(id.name(), &detail))
+            .filter_map(Result::transpose)
             .collect()
     }
 

@@ -10,11 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponse,
     CustomErrorResponses, CustomHeaders, CustomOriginConfig, DefaultCacheBehavior,
-    DistributionConfig, DistributionConfigWithTags, HttpVersion, LoggingConfig, Method,
-    MinimumProtocolVersion, Origin, OriginCustomHeader, OriginProtocolPolicy, OriginSslProtocols,
-    Origins, PriceClass, S3OriginConfig, SslProtocol, SslSupportMethod, ViewerCertificate,
-    ViewerProtocolPolicy,
+    DistributionConfig, DistributionConfigWithTags, DistributionSummary, HttpVersion,
+    LoggingConfig, Method, MinimumProtocolVersion, Origin, OriginCustomHeader,
+    OriginProtocolPolicy, OriginSslProtocols, Origins, PriceClass, S3OriginConfig, SslProtocol,
+    SslSupportMethod, ViewerCertificate, ViewerProtocolPolicy,
 };
+use futures::future::try_join_all;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use sha2::{Digest as _, Sha256};
 
@@ -30,6 +31,7 @@ use crate::aws::conditions::{self, Condition, Means};
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind, built};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 
@@ -119,30 +121,146 @@ pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
             .await?;
     let mut owned: Vec<(OwnedDistribution, DistributionProps)> =
         owned.into_iter().flatten().collect();
-    let custom = |props: &DistributionProps| props.origins.iter().any(|origin| !origin.s3);
-    if owned.iter().any(|(_, props)| custom(props)) {
-        // The stack's load balancer as an origin is its ARN, as the manifest refers to it.
-        let arns = load_balancer_arns(cx).await?;
-        for origin in owned
-            .iter_mut()
-            .flat_map(|(_, props)| props.origins.iter_mut())
-        {
-            if let Value::Str(domain) = &origin.domain
-                && let Some(arn) = arns.get(&domain.to_ascii_lowercase())
-            {
-                origin.domain = Value::Phys(arn.clone());
-            }
-        }
-    }
+    origins_as_arns(cx, owned.iter_mut().map(|(_, props)| props)).await?;
     Ok(owned
         .into_iter()
         .map(|(found, props)| {
-            let mut resource = Observed::new(found.logical, &found.arn, props.into_props());
-            resource.attributes = published(&found.id, &found.domain_name);
-            resource.extra.insert("id".into(), found.id);
-            resource
+            read(
+                found.logical,
+                &found.arn,
+                &found.id,
+                &found.domain_name,
+                props,
+            )
         })
         .collect())
+}
+
+/// A distribution as the stack sees it, under `logical`.
+fn read(
+    logical: crate::engine::model::ResourceId,
+    arn: &str,
+    id: &str,
+    domain_name: &str,
+    props: DistributionProps,
+) -> Observed {
+    let mut resource = Observed::new(logical, arn, props.into_props());
+    resource.attributes = published(id, domain_name);
+    resource.extra.insert("id".into(), id.to_string());
+    resource
+}
+
+/// The stack's load balancer as an origin is its ARN, as the manifest refers to it (the
+/// load balancers are listed only when an origin is not a bucket).
+async fn origins_as_arns<'a>(
+    cx: &Cx,
+    distributions: impl Iterator<Item = &'a mut DistributionProps>,
+) -> Result<(), AwsError> {
+    let mut origins: Vec<&mut DistributionOrigin> = distributions
+        .flat_map(|props| props.origins.iter_mut())
+        .filter(|origin| !origin.s3)
+        .collect();
+    if origins.is_empty() {
+        return Ok(());
+    }
+    let arns = load_balancer_arns(cx).await?;
+    for origin in &mut origins {
+        if let Value::Str(domain) = &origin.domain
+            && let Some(arn) = arns.get(&domain.to_ascii_lowercase())
+        {
+            origin.domain = Value::Phys(arn.clone());
+        }
+    }
+    Ok(())
+}
+
+/// `edgectl adopt`: the distribution serving one of the manifest's aliases (CloudFront
+/// gives an alias to one distribution of all accounts), else the one whose comment is the
+/// manifest's (a distribution has no name: CDK's without aliases is found so), or the one
+/// pinned by id or ARN.
+pub async fn find(op: &OpCx<'_>, desired: &Desired, pin: Option<&str>) -> Result<Found, AwsError> {
+    let props = DistributionProps::from_props(&desired.props)?;
+    let cloudfront = &op.cx.clients.cloudfront;
+    let summaries = crate::aws::cloudfront::summaries(op.cx).await?;
+    let aliases = |summary: &DistributionSummary| -> BTreeSet<String> {
+        summary
+            .aliases()
+            .map(|aliases| aliases.items())
+            .unwrap_or_default()
+            .iter()
+            .map(|alias| alias.to_ascii_lowercase())
+            .collect()
+    };
+    let wanted: BTreeSet<String> = props
+        .aliases
+        .iter()
+        .map(|alias| alias.to_ascii_lowercase())
+        .collect();
+    let mut matching: Vec<&DistributionSummary> = match pin {
+        Some(pin) => summaries
+            .iter()
+            .filter(|summary| summary.id() == pin || summary.arn() == pin)
+            .collect(),
+        None => summaries
+            .iter()
+            .filter(|summary| !aliases(summary).is_disjoint(&wanted))
+            .collect(),
+    };
+    if matching.is_empty() && pin.is_none() && !props.comment.is_empty() {
+        matching = summaries
+            .iter()
+            .filter(|summary| summary.comment() == props.comment)
+            .collect();
+    }
+    let reads = matching.iter().map(|summary| async move {
+        let pairs = crate::aws::cloudfront::tags_of(op.cx, summary.arn()).await?;
+        let config = cloudfront
+            .get_distribution_config()
+            .id(summary.id())
+            .send()
+            .await
+            .aws("GetDistributionConfig")?;
+        let config = config
+            .distribution_config()
+            .ok_or_else(|| AwsError::missing("GetDistributionConfig", "DistributionConfig"))?;
+        let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let props = observed(config, borrowed)?;
+        Ok::<_, AwsError>((pairs, props))
+    });
+    let mut read_all = try_join_all(reads).await?;
+    origins_as_arns(op.cx, read_all.iter_mut().map(|(_, props)| props)).await?;
+    let mut found: Vec<(Vec<(String, String)>, Observed)> = matching
+        .iter()
+        .zip(read_all)
+        .map(|(summary, (pairs, props))| {
+            let resource = read(
+                op.id.clone(),
+                summary.arn(),
+                summary.id(),
+                summary.domain_name(),
+                props,
+            );
+            (pairs, resource)
+        })
+        .collect();
+    if found.len() != 1 {
+        return crate::aws::adopt::pick(op, "CloudFront distribution", found).await;
+    }
+    let (pairs, resource) = found.remove(0);
+    let summary = matching[0];
+    let served: Vec<String> = aliases(summary).into_iter().collect();
+    let what = format!(
+        "CloudFront distribution `{}` ({}{})",
+        summary.id(),
+        summary.domain_name(),
+        if served.is_empty() {
+            String::new()
+        } else {
+            format!(", serving {}", served.join(", "))
+        }
+    );
+    let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    crate::aws::adopt::found(op.cx, op.id, what, borrowed, resource).await
 }
 
 /// The normalised view of a live config. Origins and the default behaviour are required
@@ -755,6 +873,24 @@ impl crate::engine::kind::Kind for DistributionAdapter {
         // Already gone (NoSuchDistribution, NoSuchOriginAccessControl) is done: the walk
         // takes "not found" on a delete as success.
         delete(op, observed).await
+    }
+
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        find(op, desired, pin).await
+    }
+
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        tags::adopt(&op.cx.clients.cloudfront, &found.physical_id, op, desired).await
     }
 }
 

@@ -32,6 +32,7 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::ids::{RECORD, ZONE};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change as FieldChange;
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::{Prop as _, Properties as _};
 
@@ -671,6 +672,146 @@ impl crate::engine::kind::Kind for RecordAdapter {
         ];
         submit(op, &zone, changes).await?;
         Ok(format!("{zone}:{name}:{kind}"))
+    }
+
+    /// The record set of the manifest's name and type in its zone (someone else's zone
+    /// found by name, or the stack's). A validation record (ACM's CNAME, whose name is the
+    /// certificate's, so found once the certificate is) is relied on, not taken over, as
+    /// its create would: it must hold what ACM asks for.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        _pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = RecordProps::from_props(&desired.props)?;
+        let (zone_id, zone_value, zone_name) = match &props.zone {
+            Value::Str(name) => match public_zone(op.cx, name).await? {
+                Some(zone) => (bare_id(zone.id()), props.zone.clone(), name.clone()),
+                None => return Ok(Found::Nothing),
+            },
+            // The stack's zone, found already (else it is made, and the record with it).
+            other => match op.resolve(other) {
+                Ok(id) => (id.clone(), Value::Phys(id.clone()), id),
+                Err(_) => return Ok(Found::Nothing),
+            },
+        };
+        // A validation record's name and value are its certificate's: unknown when none
+        // was found.
+        let known = |value: &Value| op.resolve(&value.render(&|id| op.physical.get(id)));
+        let Ok(name) = known(&props.name) else {
+            return Ok(Found::Nothing);
+        };
+        let name = plain(&name);
+        let kind = props.kind.as_str();
+        let shared = props.shareable == Some(true);
+        let what = format!("record `{name}` ({kind}) in zone `{zone_name}`");
+        for marked in [
+            marker_name(&op.cx.stack, &name, kind, false),
+            marker_name(&op.cx.stack, &name, kind, true),
+        ] {
+            if let Some(set) = existing_set(op, &zone_id, &marked, "TXT").await?
+                && let Some(mark) = read_marker(&set)
+            {
+                let whose = if mark.stack == op.cx.stack {
+                    format!("this stack's `{}` already", mark.id)
+                } else {
+                    format!(
+                        "edgectl stack `{}`'s: remove it from that stack's manifest first",
+                        mark.stack
+                    )
+                };
+                return Ok(Found::Refused(format!("{what} is {whose}")));
+            }
+        }
+        let Some(set) = existing_set(op, &zone_id, &name, kind).await? else {
+            return Ok(Found::Nothing);
+        };
+        if set.set_identifier().is_some() {
+            return Ok(Found::Refused(format!(
+                "{what} has a routing policy (set `{}`); edgectl writes simple records",
+                set.set_identifier().unwrap_or_default()
+            )));
+        }
+        let mut observed = Observed::new(
+            op.id.clone(),
+            format!("{zone_id}:{name}:{kind}"),
+            record_props(zone_value, &name, kind, Some(&set)).into_props(),
+        );
+        observed.extra.insert("zone_id".into(), zone_id.clone());
+        if shared {
+            let wanted = props
+                .values
+                .iter()
+                .flatten()
+                .map(|value| {
+                    let value = known(value)?;
+                    Ok(Value::str(if kind == "CNAME" {
+                        plain(&value)
+                    } else {
+                        value
+                    }))
+                })
+                .collect::<Result<BTreeSet<Value>, AwsError>>()?;
+            let holds = set_values(&set, kind);
+            if holds != wanted {
+                return Ok(Found::Refused(format!(
+                    "{what} holds {}, not the value ACM asks for ({}): correct or remove that record yourself",
+                    shown(Some(&holds)),
+                    shown(Some(&wanted))
+                )));
+            }
+            observed.extra.insert("shared".into(), "true".into());
+        }
+        Ok(Found::Live {
+            observed,
+            what: if shared {
+                format!("{what}, relied on (not taken over)")
+            } else {
+                what
+            },
+            note: (!shared).then(|| {
+                "Route 53 keeps no tags: if a CloudFormation stack made this record, retain it there (or remove it from the template) before the stack changes it again".to_string()
+            }),
+            also: Vec::new(),
+        })
+    }
+
+    /// Writes the record's marker beside it (the record itself is left as it is). A marker
+    /// there already is this run's, sent before (then it is done), or someone else's.
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        _desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        let zone = found
+            .extra
+            .get("zone_id")
+            .cloned()
+            .ok_or_else(|| AwsError::missing("ListResourceRecordSets", "zone"))?;
+        let live = RecordProps::from_props(&found.props)?;
+        let name = text("ChangeResourceRecordSets", "name", &live.name)?;
+        let kind = live.kind.as_str();
+        let shared = found.extra.contains_key("shared");
+        let changes = vec![change(
+            ChangeAction::Create,
+            marker(&op.cx.stack, op.id, name, kind, shared)?,
+        )?];
+        match submit(op, &zone, changes).await {
+            Err(error) if error.message.contains("already exists") => {
+                let marked = marker_name(&op.cx.stack, name, kind, shared);
+                let mark = existing_set(op, &zone, &marked, "TXT")
+                    .await?
+                    .as_ref()
+                    .and_then(read_marker);
+                match mark {
+                    Some(mark) if mark.stack == op.cx.stack && &mark.id == op.id => Ok(()),
+                    _ => Err(error),
+                }
+            }
+            other => other,
+        }
     }
 
     /// A record's validation flag is the manifest's, not AWS's.
