@@ -121,6 +121,11 @@ applied by scripts/moto-venv right after installing the pinned version.
    AWS's DistributionSummary carries (the API reference's ListDistributions): `edgectl
    adopt` finds a distribution by its alias or comment. Patch: the summary has both, from
    the distribution's config.
+27. cloudformation DescribeStackResources ignores `PhysicalResourceId` and needs a stack
+   name; AWS's answers with the resources of the stack that has the resource of that
+   physical id ("Stack for … does not exist" when none has it). `edgectl adopt` asks so
+   for what CloudFormation does not tag (distributions, certificates, records). Patch:
+   AWS's.
 """
 import pathlib
 import sys
@@ -1203,6 +1208,32 @@ PATCHES.append(
     @property
     def Comment(self) -> Any:  # edgectl patch 26
         return self.distribution_config.Comment
+""",
+    )
+)
+
+# edgectl patch 27: DescribeStackResources by physical id.
+PATCHES.append(
+    (
+        root / "cloudformation/responses.py",
+        """    def describe_stack_resources(self) -> ActionResult:
+        stack_name = self._get_param("StackName")
+        logical_resource_id = self._get_param("LogicalResourceId")
+""",
+        """    def describe_stack_resources(self) -> ActionResult:
+        stack_name = self._get_param("StackName")
+        logical_resource_id = self._get_param("LogicalResourceId")
+        physical = self._get_param("PhysicalResourceId")  # edgectl patch 27
+        if stack_name is None and physical:
+            for candidate in list(self.cloudformation_backend.stacks.values()):
+                if any(
+                    getattr(resource, "physical_resource_id", None) == physical
+                    for resource in candidate.stack_resources
+                ):
+                    stack_name = candidate.stack_id
+                    break
+            else:
+                raise ValidationError(message=f"Stack for {physical} does not exist")
 """,
     )
 )

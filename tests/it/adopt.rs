@@ -747,3 +747,230 @@ async fn a_bucket_made_by_hand_is_adopted_with_its_policy() {
         Some(&aws_sdk_s3::types::BucketVersioningStatus::Enabled)
     );
 }
+
+const DATA_MANIFEST: &str = "\
+stack: legacy
+region: us-east-1
+network:
+  cidr: 10.80.0.0/16
+  zones: 1
+  subnets:
+    public: [10.80.0.0/24]
+  endpoints: [s3]
+keys:
+  data:
+    alias: legacy/data
+    description: Legacy data
+firewalls:
+  waf:
+    name: legacy-waf
+    rules:
+      - { name: office, allow_ips: [203.0.113.0/24] }
+zones:
+  legacy:
+    name: legacy.example.com
+    records:
+      - { name: www, a: [192.0.2.20] }
+";
+
+/// A CloudFormation stack that manages a record (CloudFormation tags no record set:
+/// adopt asks it by the record's name).
+const RECORD_STACK: &str = r#"{"Resources":{"AppRecord":{"Type":"AWS::Route53::RecordSet","Properties":{"HostedZoneName":"legacy.example.com.","Name":"app.legacy.example.com","Type":"A","TTL":"300","ResourceRecords":["192.0.2.10"]}}}}"#;
+
+/// A KMS key (by its alias), an S3 gateway endpoint (by service in the VPC), a web ACL
+/// and its IP set (by name in their scope) and a record (its marker written beside it)
+/// made by hand are adopted, then kept by the next apply; a record a live CloudFormation
+/// stack manages is refused, though CloudFormation tags no record.
+#[tokio::test]
+async fn keys_endpoints_firewalls_and_records_made_by_hand_are_adopted() {
+    use aws_sdk_wafv2::types::{
+        AllowAction, DefaultAction, IpAddressVersion, Scope, VisibilityConfig,
+    };
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    let ec2 = moto.ec2().await;
+    let vpc = moto.make_vpc("10.80.0.0/16").await;
+    let subnet = moto.make_subnet(&vpc, "10.80.0.0/24", "us-east-1a").await;
+    let table = ec2
+        .create_route_table()
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap()
+        .route_table()
+        .unwrap()
+        .route_table_id()
+        .unwrap()
+        .to_string();
+    ec2.associate_route_table()
+        .route_table_id(&table)
+        .subnet_id(&subnet)
+        .send()
+        .await
+        .unwrap();
+    let endpoint = ec2
+        .create_vpc_endpoint()
+        .vpc_id(&vpc)
+        .service_name("com.amazonaws.us-east-1.s3")
+        .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Gateway)
+        .route_table_ids(&table)
+        .send()
+        .await
+        .unwrap()
+        .vpc_endpoint()
+        .unwrap()
+        .vpc_endpoint_id()
+        .unwrap()
+        .to_string();
+    let kms = aws_sdk_kms::Client::new(&sdk);
+    let key = kms
+        .create_key()
+        .description("Legacy data")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
+    kms.create_alias()
+        .alias_name("alias/legacy/data")
+        .target_key_id(&key)
+        .send()
+        .await
+        .unwrap();
+    let waf = aws_sdk_wafv2::Client::new(&sdk);
+    let ip_set = waf
+        .create_ip_set()
+        .name("legacy-waf-office")
+        .scope(Scope::Regional)
+        .ip_address_version(IpAddressVersion::Ipv4)
+        .addresses("203.0.113.0/24")
+        .send()
+        .await
+        .unwrap()
+        .summary()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
+    let acl = waf
+        .create_web_acl()
+        .name("legacy-waf")
+        .scope(Scope::Regional)
+        .default_action(
+            DefaultAction::builder()
+                .allow(AllowAction::builder().build())
+                .build(),
+        )
+        .visibility_config(
+            VisibilityConfig::builder()
+                .sampled_requests_enabled(false)
+                .cloud_watch_metrics_enabled(false)
+                .metric_name("legacy-waf")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .summary()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
+    let zone = moto.zone("legacy.example.com").await;
+    let route53 = aws_sdk_route53::Client::new(&sdk);
+    let www = aws_sdk_route53::types::ResourceRecordSet::builder()
+        .name("www.legacy.example.com")
+        .r#type(aws_sdk_route53::types::RrType::A)
+        .ttl(300)
+        .resource_records(
+            aws_sdk_route53::types::ResourceRecord::builder()
+                .value("192.0.2.20")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    crate::adopt_edgemind::change(&route53, &zone, www).await;
+    aws_sdk_cloudformation::Client::new(&sdk)
+        .create_stack()
+        .stack_name("dns")
+        .template_body(RECORD_STACK)
+        .send()
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let managed = written(
+        &dir,
+        "managed.yaml",
+        "stack: dns-legacy\nregion: us-east-1\nzones:\n  legacy:\n    name: legacy.example.com\n    records:\n      - { name: app, a: [192.0.2.10] }\n",
+    );
+    let refused = moto.edgectl(&["plan", "-f", &managed, "--adopt"]).success();
+    assert!(
+        refused.stdout.contains(
+            "record `app.legacy.example.com` (A) in zone `legacy.example.com` is managed by CloudFormation stack `dns` (as `AppRecord`)"
+        ),
+        "{}",
+        refused.stdout
+    );
+
+    let manifest = written(&dir, "legacy.yaml", DATA_MANIFEST);
+    let preview = moto
+        .edgectl(&["plan", "-f", &manifest, "--adopt"])
+        .success();
+    takes_all(
+        &preview.stdout,
+        &[
+            format!("= vpc_endpoint.s3 <- VPC endpoint ({endpoint})"),
+            "= key.data <- KMS key `alias/legacy/data` (".to_string(),
+            format!("= firewall.waf <- web ACL `legacy-waf` (REGIONAL) ({acl})"),
+            format!("= ip_set.waf.office <- IP set `legacy-waf-office` (REGIONAL) ({ip_set})"),
+            "= record.legacy.www.a <- record `www.legacy.example.com` (A) in zone `legacy.example.com`"
+                .to_string(),
+        ],
+    );
+    assert!(
+        preview.stdout.contains(" 0 to replace, 0 to delete."),
+        "{}",
+        preview.stdout
+    );
+    moto.edgectl(&["adopt", "-f", &manifest, "--auto-approve"])
+        .success();
+    moto.edgectl(&["apply", "-f", &manifest, "--auto-approve"])
+        .success();
+    let clean = moto.edgectl(&["plan", "-f", &manifest, "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}\n{}", clean.stdout, clean.stderr);
+
+    // The same key, endpoint, web ACL and IP set: none made beside them.
+    let keys = kms.list_keys().send().await.unwrap();
+    let keys: Vec<&str> = keys.keys().iter().filter_map(|k| k.key_arn()).collect();
+    assert_eq!(keys, [key.as_str()]);
+    let endpoints = ec2.describe_vpc_endpoints().send().await.unwrap();
+    let endpoints: Vec<&str> = endpoints
+        .vpc_endpoints()
+        .iter()
+        .filter(|e| e.state().map(|s| s.as_str()) != Some("deleted"))
+        .filter_map(|e| e.vpc_endpoint_id())
+        .collect();
+    assert_eq!(endpoints, [endpoint.as_str()]);
+    let acls = waf
+        .list_web_acls()
+        .scope(Scope::Regional)
+        .send()
+        .await
+        .unwrap();
+    let acls: Vec<&str> = acls.web_acls().iter().filter_map(|a| a.arn()).collect();
+    assert_eq!(acls, [acl.as_str()]);
+    let sets = waf
+        .list_ip_sets()
+        .scope(Scope::Regional)
+        .send()
+        .await
+        .unwrap();
+    let sets: Vec<&str> = sets.ip_sets().iter().filter_map(|s| s.arn()).collect();
+    assert_eq!(sets, [ip_set.as_str()]);
+}

@@ -174,7 +174,8 @@ async fn make_certificate(moto: &Moto) -> (String, String) {
     (certificate, zone)
 }
 
-async fn change(route53: &aws_sdk_route53::Client, zone: &str, set: ResourceRecordSet) {
+/// Writes one record set in a zone, as a person or another tool would.
+pub async fn change(route53: &aws_sdk_route53::Client, zone: &str, set: ResourceRecordSet) {
     route53
         .change_resource_record_sets()
         .hosted_zone_id(zone)

@@ -42,16 +42,9 @@ pub async fn found<'a>(
     let note = match (tags.get(CFN_STACK_ID), tags.get(CFN_LOGICAL_ID)) {
         (Some(stack_id), Some(logical)) => {
             let name = tags.get(CFN_STACK_NAME).copied().unwrap_or(stack_id);
-            match cloudformation(cx, stack_id, logical).await? {
-                Managed::No => None,
-                Managed::Retained => Some(format!(
-                    "CloudFormation stack `{name}` still lists it as `{logical}`, retained (DeletionPolicy and UpdateReplacePolicy Retain): remove it from that template (or delete the stack) once adopted, before either changes it again; what the stack made for it without tags (a gateway's attachment, routes, route table associations, security group rules, a load balancer's listeners and rules, a service's auto scaling, a topic's subscriptions, a bucket's policy, a file system's mount targets) goes with the stack unless retained too"
-                )),
-                Managed::Yes => {
-                    return Ok(Found::Refused(format!(
-                        "{what} is managed by CloudFormation stack `{name}` (as `{logical}`), whose next update or deletion would change, replace or delete it. Give `{logical}` `DeletionPolicy: Retain` and `UpdateReplacePolicy: Retain` in that template (CDK: `applyRemovalPolicy(RemovalPolicy.RETAIN)`) and deploy it, then adopt; afterwards remove it from the template or delete the stack, which leaves it in place"
-                    )));
-                }
+            match verdict(cx, &what, stack_id, name, logical).await? {
+                Ok(note) => note,
+                Err(refused) => return Ok(refused),
             }
         }
         _ => None,
@@ -61,6 +54,95 @@ pub async fn found<'a>(
         what,
         note,
         also: Vec::new(),
+    })
+}
+
+/// [`found`] for a kind CloudFormation does not tag (a CloudFront distribution, an ACM
+/// certificate, a Route 53 record): whether a stack manages it is asked by its physical id
+/// as CloudFormation knows it (`physical`: a distribution's id, a certificate's ARN, a
+/// record's name, with and without its final dot), with DescribeStackResources.
+pub async fn found_untagged<'a>(
+    cx: &super::Cx,
+    id: &ResourceId,
+    what: String,
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+    observed: Observed,
+    physical: &[&str],
+) -> Result<Found, AwsError> {
+    let mut found = found(cx, id, what.clone(), tags, observed).await?;
+    let Found::Live { note, .. } = &mut found else {
+        return Ok(found);
+    };
+    if note.is_some() {
+        return Ok(found);
+    }
+    for physical in physical {
+        if let Some((stack_id, name, logical)) = listed_by_stack(cx, physical).await? {
+            match verdict(cx, &what, &stack_id, &name, &logical).await? {
+                Ok(said) => *note = said,
+                Err(refused) => return Ok(refused),
+            }
+            break;
+        }
+    }
+    Ok(found)
+}
+
+/// The stack (id, name) and logical id of the resource CloudFormation knows as `physical`,
+/// if a stack lists it.
+async fn listed_by_stack(
+    cx: &super::Cx,
+    physical: &str,
+) -> Result<Option<(String, String, String)>, AwsError> {
+    let answer = cx
+        .clients
+        .cloudformation
+        .describe_stack_resources()
+        .physical_resource_id(physical)
+        .send()
+        .await
+        .aws("DescribeStackResources");
+    let answer = match answer {
+        Ok(answer) => answer,
+        // "Stack for … does not exist": no stack has it.
+        Err(error)
+            if error.code.as_deref() == Some("ValidationError")
+                && error.message.contains("does not exist") =>
+        {
+            return Ok(None);
+        }
+        Err(error) => return Err(error),
+    };
+    Ok(answer
+        .stack_resources()
+        .iter()
+        .find(|resource| resource.physical_resource_id() == Some(physical))
+        .and_then(|resource| {
+            Some((
+                resource.stack_id()?.to_string(),
+                resource.stack_name()?.to_string(),
+                resource.logical_resource_id()?.to_string(),
+            ))
+        }))
+}
+
+/// What a resource a CloudFormation stack lists (as `logical`) means for its adoption: a
+/// note (retained, or no longer the stack's: none), or the refusal.
+async fn verdict(
+    cx: &super::Cx,
+    what: &str,
+    stack_id: &str,
+    name: &str,
+    logical: &str,
+) -> Result<Result<Option<String>, Found>, AwsError> {
+    Ok(match cloudformation(cx, stack_id, logical).await? {
+        Managed::No => Ok(None),
+        Managed::Retained => Ok(Some(format!(
+            "CloudFormation stack `{name}` still lists it as `{logical}`, retained (DeletionPolicy and UpdateReplacePolicy Retain): remove it from that template (or delete the stack) once adopted, before either changes it again; what the stack made for it without tags (a gateway's attachment, routes, route table associations, security group rules, a load balancer's listeners and rules, a service's auto scaling, a topic's subscriptions, a bucket's policy, a file system's mount targets) goes with the stack unless retained too"
+        ))),
+        Managed::Yes => Err(Found::Refused(format!(
+            "{what} is managed by CloudFormation stack `{name}` (as `{logical}`), whose next update or deletion would change, replace or delete it. Give `{logical}` `DeletionPolicy: Retain` and `UpdateReplacePolicy: Retain` in that template (CDK: `applyRemovalPolicy(RemovalPolicy.RETAIN)`) and deploy it, then adopt; afterwards remove it from the template or delete the stack, which leaves it in place"
+        ))),
     })
 }
 

@@ -109,6 +109,7 @@ pub const ADOPT: &[Permission] = &[
     Permission {
         actions: &[
             "cloudformation:DescribeStackResource",
+            "cloudformation:DescribeStackResources",
             "cloudformation:GetTemplate",
         ],
         on: On::Any,

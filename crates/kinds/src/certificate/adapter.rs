@@ -131,6 +131,147 @@ fn publish_records(detail: &CertificateDetail, publish: &mut dyn FnMut(String, S
     }
 }
 
+/// The names a certificate covers, as compared.
+fn names_of(detail: &CertificateDetail) -> BTreeSet<String> {
+    detail
+        .domain_name()
+        .into_iter()
+        .chain(
+            detail
+                .subject_alternative_names()
+                .iter()
+                .map(String::as_str),
+        )
+        .map(plain)
+        .collect()
+}
+
+/// The names the manifest's certificate covers, as compared.
+fn wanted_names(props: &CertificateProps) -> BTreeSet<String> {
+    std::iter::once(plain(&props.domain))
+        .chain(props.alternative_names.iter().map(|name| plain(name)))
+        .collect()
+}
+
+/// The certificates of `domain` ACM has issued or waits to validate.
+async fn of_domain(acm: &aws_sdk_acm::Client, domain: &str) -> Result<Vec<String>, AwsError> {
+    let pages: Vec<_> = acm
+        .list_certificates()
+        .certificate_statuses(CertificateStatus::Issued)
+        .certificate_statuses(CertificateStatus::PendingValidation)
+        // Without it, ACM lists RSA 2048 certificates only.
+        .includes(
+            Filters::builder()
+                .key_types(KeyAlgorithm::Rsa2048)
+                .key_types(KeyAlgorithm::EcPrime256v1)
+                .key_types(KeyAlgorithm::EcSecp384r1)
+                .build(),
+        )
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .aws("ListCertificates")?;
+    Ok(pages
+        .iter()
+        .flat_map(|page| page.certificate_summary_list())
+        .filter(|summary| summary.domain_name().map(plain) == Some(plain(domain)))
+        .filter_map(|summary| summary.certificate_arn())
+        .map(str::to_string)
+        .collect())
+}
+
+/// A certificate's details and tags; `None` when it is gone.
+async fn described(
+    acm: &aws_sdk_acm::Client,
+    arn: &str,
+) -> Result<Option<(CertificateDetail, Vec<(String, String)>)>, AwsError> {
+    let detail = match acm
+        .describe_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+        .aws("DescribeCertificate")
+    {
+        Ok(described) => described.certificate().cloned(),
+        Err(error) if error.kind == ErrorKind::NotFound => None,
+        Err(error) => return Err(error),
+    };
+    let Some(detail) = detail else {
+        return Ok(None);
+    };
+    let pairs: Vec<(String, String)> = acm
+        .list_tags_for_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+        .aws("ListTagsForCertificate")?
+        .tags()
+        .iter()
+        .map(|tag| {
+            (
+                tag.key().to_string(),
+                tag.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    Ok(Some((detail, pairs)))
+}
+
+/// The stack's own certificate of exactly these names under this id, made by a run whose
+/// answer was lost or adopted a moment ago: the Resource Groups Tagging API that observe
+/// reads is eventually consistent, and ACM's idempotency token is this call's only.
+async fn own_again(op: &OpCx<'_>, props: &CertificateProps) -> Result<Option<String>, AwsError> {
+    let acm = client(op.cx, &props.region);
+    let wanted = wanted_names(props);
+    for arn in of_domain(acm, &props.domain).await? {
+        let Some((detail, pairs)) = described(acm, &arn).await? else {
+            continue;
+        };
+        let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        if tags::owned_id(&op.cx.stack, borrowed).as_ref() == Some(op.id)
+            && names_of(&detail) == wanted
+        {
+            return Ok(Some(arn));
+        }
+    }
+    Ok(None)
+}
+
+/// Requests the certificate, with the ownership tags.
+async fn request(op: &OpCx<'_>, props: &CertificateProps) -> Result<String, AwsError> {
+    let acm = client(op.cx, &props.region);
+    let names: Vec<String> = props.alternative_names.iter().cloned().collect();
+    let domain = props.domain.as_str();
+    // Up to 32 word characters; per call, so that a certificate deleted and asked for
+    // again within the hour ACM remembers tokens for is a new one.
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_nanos())
+        .unwrap_or_default();
+    let token =
+        hex::encode(Sha256::digest(format!("{}/{}/{nonce}", op.cx.stack, op.id)))[..32].to_string();
+    let tags = acm_tags("RequestCertificate", tags::for_create(op, &props.tags))?;
+    let requested = acm
+        .request_certificate()
+        .domain_name(domain)
+        .set_subject_alternative_names((!names.is_empty()).then(|| {
+            std::iter::once(domain.to_string())
+                .chain(names.iter().cloned())
+                .collect()
+        }))
+        .validation_method(ValidationMethod::Dns)
+        .idempotency_token(token)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .aws("RequestCertificate")?;
+    Ok(requested
+        .certificate_arn()
+        .ok_or_else(|| AwsError::missing("RequestCertificate", "CertificateArn"))?
+        .to_string())
+}
+
 /// Tags as ACM takes them, for `operation`.
 fn acm_tags(operation: &str, pairs: Vec<(String, String)>) -> Result<Vec<Tag>, AwsError> {
     pairs
@@ -248,7 +389,10 @@ impl crate::engine::kind::Kind for CertificateAdapter {
     ) -> Result<Found, AwsError> {
         let props = CertificateProps::from_props(&desired.props)?;
         if let Some(arn) = pin {
-            let region = crate::aws::naming::arn_region(arn)?;
+            // Not an ARN: nothing to find there.
+            let Ok(region) = crate::aws::naming::arn_region(arn) else {
+                return Ok(Found::Nothing);
+            };
             if region != props.region {
                 return Ok(Found::Refused(format!(
                     "certificate `{arn}` is in {region}; `{}` is in {}{}",
@@ -265,99 +409,21 @@ impl crate::engine::kind::Kind for CertificateAdapter {
         let acm = client(op.cx, &props.region);
         let candidates: Vec<String> = match pin {
             Some(arn) => vec![arn.to_string()],
-            None => {
-                let pages: Vec<_> = acm
-                    .list_certificates()
-                    .certificate_statuses(CertificateStatus::Issued)
-                    .certificate_statuses(CertificateStatus::PendingValidation)
-                    // Without it, ACM lists RSA 2048 certificates only.
-                    .includes(
-                        Filters::builder()
-                            .key_types(KeyAlgorithm::Rsa2048)
-                            .key_types(KeyAlgorithm::EcPrime256v1)
-                            .key_types(KeyAlgorithm::EcSecp384r1)
-                            .build(),
-                    )
-                    .into_paginator()
-                    .send()
-                    .try_collect()
-                    .await
-                    .aws("ListCertificates")?;
-                pages
-                    .iter()
-                    .flat_map(|page| page.certificate_summary_list())
-                    .filter(|summary| {
-                        summary.domain_name().map(plain) == Some(plain(&props.domain))
-                    })
-                    .filter_map(|summary| summary.certificate_arn())
-                    .map(str::to_string)
-                    .collect()
-            }
+            None => of_domain(acm, &props.domain).await?,
         };
-        let wanted: BTreeSet<String> = std::iter::once(plain(&props.domain))
-            .chain(props.alternative_names.iter().map(|name| plain(name)))
-            .collect();
-        let reads = candidates.iter().map(|arn| async move {
-            let detail = match acm
-                .describe_certificate()
-                .certificate_arn(arn)
-                .send()
-                .await
-                .aws("DescribeCertificate")
-            {
-                Ok(described) => described.certificate().cloned(),
-                Err(error) if error.kind == ErrorKind::NotFound => None,
-                Err(error) => return Err(error),
-            };
-            let Some(detail) = detail else {
-                return Ok(None);
-            };
-            let pairs: Vec<(String, String)> = acm
-                .list_tags_for_certificate()
-                .certificate_arn(arn)
-                .send()
-                .await
-                .aws("ListTagsForCertificate")?
-                .tags()
-                .iter()
-                .map(|tag| {
-                    (
-                        tag.key().to_string(),
-                        tag.value().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect();
-            Ok(Some((detail, pairs)))
-        });
+        let wanted = wanted_names(&props);
+        let reads = candidates.iter().map(|arn| described(acm, arn));
         let mut matches = Vec::new();
         for (detail, pairs) in try_join_all(reads).await?.into_iter().flatten() {
-            let names: BTreeSet<String> = detail
-                .domain_name()
-                .into_iter()
-                .chain(
-                    detail
-                        .subject_alternative_names()
-                        .iter()
-                        .map(String::as_str),
-                )
-                .map(plain)
-                .collect();
-            let arn = detail.certificate_arn().unwrap_or_default().to_string();
+            let names = names_of(&detail);
             let usable = detail.r#type() == Some(&CertificateType::AmazonIssued)
                 && matches!(
                     detail.status(),
                     Some(CertificateStatus::Issued | CertificateStatus::PendingValidation)
                 );
-            if pin.is_some() && (names != wanted || !usable) {
-                return Ok(Found::Refused(format!(
-                    "certificate `{arn}` is {} {} for {}; `{}` is an ACM-issued certificate for {}, issued or waiting for validation",
-                    detail.r#type().map_or("a", |kind| kind.as_str()),
-                    detail.status().map_or("", |status| status.as_str()),
-                    names.iter().cloned().collect::<Vec<_>>().join(", "),
-                    op.id,
-                    wanted.iter().cloned().collect::<Vec<_>>().join(", "),
-                )));
-            }
+            // Only a certificate of exactly the manifest's names, issued by ACM: one pinned
+            // (by the user, or as what a found distribution or listener uses) of other
+            // names is not it, and the stack requests its own.
             if names == wanted && usable {
                 matches.push((detail, pairs));
             }
@@ -381,8 +447,11 @@ impl crate::engine::kind::Kind for CertificateAdapter {
             "ACM certificate for `{}` ({status}, {})",
             props.domain, observed.physical_id
         );
+        let arn = observed.physical_id.clone();
         let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        let mut found = crate::aws::adopt::found(op.cx, op.id, what, borrowed, observed).await?;
+        let mut found =
+            crate::aws::adopt::found_untagged(op.cx, op.id, what, borrowed, observed, &[&arn])
+                .await?;
         if let Found::Live { also, .. } = &mut found
             && let Some(validation) = read_validation(op.id.name(), &detail)?
         {
@@ -414,33 +483,10 @@ impl crate::engine::kind::Kind for CertificateAdapter {
         let acm = client(op.cx, &props.region);
         let names: Vec<String> = props.alternative_names.iter().cloned().collect();
         let domain = props.domain.as_str();
-        // Up to 32 word characters; per call, so that a certificate deleted and asked for
-        // again within the hour ACM remembers tokens for is a new one.
-        let nonce = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|elapsed| elapsed.as_nanos())
-            .unwrap_or_default();
-        let token = hex::encode(Sha256::digest(format!("{}/{}/{nonce}", op.cx.stack, op.id)))[..32]
-            .to_string();
-        let tags = acm_tags("RequestCertificate", tags::for_create(op, &props.tags))?;
-        let requested = acm
-            .request_certificate()
-            .domain_name(domain)
-            .set_subject_alternative_names((!names.is_empty()).then(|| {
-                std::iter::once(domain.to_string())
-                    .chain(names.iter().cloned())
-                    .collect()
-            }))
-            .validation_method(ValidationMethod::Dns)
-            .idempotency_token(token)
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .aws("RequestCertificate")?;
-        let arn = requested
-            .certificate_arn()
-            .ok_or_else(|| AwsError::missing("RequestCertificate", "CertificateArn"))?
-            .to_string();
+        let arn = match own_again(op, &props).await? {
+            Some(arn) => arn,
+            None => request(op, &props).await?,
+        };
         op.made(&arn);
         // ACM fills in the validation records a few seconds after the request.
         let expected = crate::base::known::validation_domains(

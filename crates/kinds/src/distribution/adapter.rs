@@ -228,6 +228,25 @@ pub async fn find(op: &OpCx<'_>, desired: &Desired, pin: Option<&str>) -> Result
         Ok::<_, AwsError>((pairs, props))
     });
     let mut read_all = try_join_all(reads).await?;
+    // By comment, a distribution the stack owns already (another of its own) is no match.
+    let by_comment = pin.is_none()
+        && matching
+            .iter()
+            .all(|summary| aliases(summary).is_disjoint(&wanted));
+    if by_comment {
+        let keep: Vec<bool> = read_all
+            .iter()
+            .map(|(pairs, _)| {
+                !pairs
+                    .iter()
+                    .any(|(key, value)| key == crate::aws::tags::STACK_TAG && *value == op.cx.stack)
+            })
+            .collect();
+        let mut flags = keep.iter();
+        matching.retain(|_| *flags.next().unwrap_or(&true));
+        let mut flags = keep.iter();
+        read_all.retain(|_| *flags.next().unwrap_or(&true));
+    }
     origins_as_arns(op.cx, read_all.iter_mut().map(|(_, props)| props)).await?;
     let mut found: Vec<(Vec<(String, String)>, Observed)> = matching
         .iter()
@@ -260,7 +279,7 @@ pub async fn find(op: &OpCx<'_>, desired: &Desired, pin: Option<&str>) -> Result
         }
     );
     let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-    crate::aws::adopt::found(op.cx, op.id, what, borrowed, resource).await
+    crate::aws::adopt::found_untagged(op.cx, op.id, what, borrowed, resource, &[summary.id()]).await
 }
 
 /// The normalised view of a live config. Origins and the default behaviour are required

@@ -26,6 +26,7 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::ids::{FIREWALL, FIREWALL_ASSOCIATION as ASSOCIATION, IP_SET, association_id};
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
@@ -190,6 +191,138 @@ async fn owned(cx: &Cx, acls: bool) -> Result<Vec<Owned>, AwsError> {
         .collect())
 }
 
+/// A web ACL as the stack sees it, under `acl.id`; `None` when it is gone.
+async fn read_acl(cx: &Cx, acl: &Owned) -> Result<Option<Observed>, AwsError> {
+    let (live, _) = match get_acl(cx, &acl.scope, &acl.name, &acl.waf_id).await {
+        Ok(found) => found,
+        Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let borrowed = acl.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let mut rules: Vec<&Rule> = live.rules().iter().collect();
+    rules.sort_by_key(|rule| rule.priority());
+    let props = FirewallProps {
+        name: live.name().to_string(),
+        scope: acl.scope.as_str().to_string(),
+        description: live
+            .description()
+            .filter(|text| !text.is_empty())
+            .map(str::to_string),
+        default: if live
+            .default_action()
+            .is_some_and(|action| action.block().is_some())
+        {
+            "block"
+        } else {
+            "allow"
+        }
+        .to_string(),
+        metrics: live
+            .visibility_config()
+            .is_some_and(VisibilityConfig::cloud_watch_metrics_enabled),
+        rules: rules.into_iter().map(rule_value).collect(),
+        tags: tags::observed_tag_map(borrowed),
+    };
+    let mut resource = Observed::new(acl.id.clone(), &acl.arn, props.into_props());
+    resource.extra.insert("id".into(), acl.waf_id.clone());
+    Ok(Some(resource))
+}
+
+/// An IP set as the stack sees it, under `set.id`; `None` when it is gone.
+async fn read_ip_set(cx: &Cx, set: &Owned) -> Result<Option<Observed>, AwsError> {
+    let found = match client(cx, &set.scope)
+        .get_ip_set()
+        .scope(set.scope.clone())
+        .name(&set.name)
+        .id(&set.waf_id)
+        .send()
+        .await
+        .aws("GetIPSet")
+    {
+        Ok(found) => found,
+        Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let Some(live) = found.ip_set() else {
+        return Ok(None);
+    };
+    let borrowed = set.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let props = IpSetProps {
+        name: live.name().to_string(),
+        scope: set.scope.as_str().to_string(),
+        version: live.ip_address_version().as_str().to_string(),
+        addresses: live.addresses().iter().cloned().collect(),
+        tags: tags::observed_tag_map(borrowed),
+    };
+    let mut resource = Observed::new(set.id.clone(), &set.arn, props.into_props());
+    resource.extra.insert("id".into(), set.waf_id.clone());
+    Ok(Some(resource))
+}
+
+/// `edgectl adopt`: the web ACL (`acls`) or IP set of the manifest's name in its scope
+/// (names are unique per scope), or the one pinned by ARN, read under `op`'s id.
+async fn find_named(
+    op: &OpCx<'_>,
+    (name, scope): (&str, &str),
+    pin: Option<&str>,
+    acls: bool,
+) -> Result<Found, AwsError> {
+    let scope = scope_of(scope);
+    let all = listing(op.cx, acls).await?;
+    let Some((_, (name, waf_id, arn), pairs)) = all.iter().find(|(found, item, _)| {
+        *found == scope
+            && match pin {
+                Some(pin) => item.2 == pin,
+                None => item.0 == name,
+            }
+    }) else {
+        return Ok(Found::Nothing);
+    };
+    let listed = Owned {
+        id: op.id.clone(),
+        scope: scope.clone(),
+        name: name.clone(),
+        waf_id: waf_id.clone(),
+        arn: arn.clone(),
+        tags: pairs.clone(),
+    };
+    let read = if acls {
+        read_acl(op.cx, &listed).await?
+    } else {
+        read_ip_set(op.cx, &listed).await?
+    };
+    let Some(observed) = read else {
+        return Ok(Found::Nothing);
+    };
+    let what = format!(
+        "{} `{name}` ({})",
+        if acls { "web ACL" } else { "IP set" },
+        scope.as_str()
+    );
+    let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    crate::aws::adopt::found(op.cx, op.id, what, borrowed, observed).await
+}
+
+/// `edgectl adopt`'s one write on a web ACL or IP set: the ownership tags, in its scope's
+/// region.
+async fn adopt_tags(op: &OpCx<'_>, desired: &Desired, found: &Observed) -> Result<(), AwsError> {
+    let scope = if crate::aws::naming::arn_region(&found.physical_id)? == "us-east-1"
+        && found.physical_id.contains(":global/")
+    {
+        Scope::Cloudfront
+    } else {
+        Scope::Regional
+    };
+    client(op.cx, &scope)
+        .tag_resource()
+        .resource_arn(&found.physical_id)
+        .set_tags(Some(waf_tags(tags::adopt_tags(op, desired))?))
+        .send()
+        .await
+        .aws("TagResource")
+        .map(drop)
+}
+
 /// Refuses a name someone else holds in the scope (WAF names are unique per scope).
 async fn refuse_taken(
     cx: &Cx,
@@ -210,7 +343,7 @@ async fn refuse_taken(
     };
     let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
     let what = format!("{what} `{name}` ({})", scope.as_str());
-    tags::name_taken(&cx.stack, &desired.id, &what, pairs).map_or(Ok(()), Err)
+    tags::name_taken_adoptable(&cx.stack, &desired.id, &what, pairs).map_or(Ok(()), Err)
 }
 
 fn visibility(name: &str, metrics: bool) -> Result<VisibilityConfig, AwsError> {
@@ -512,42 +645,27 @@ impl crate::engine::kind::Kind for FirewallAdapter {
         let reads = owned
             .iter()
             .filter(|acl| acl.id.kind() == FIREWALL)
-            .map(|acl| async move {
-                let (live, _) = match get_acl(cx, &acl.scope, &acl.name, &acl.waf_id).await {
-                    Ok(found) => found,
-                    Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
-                    Err(error) => return Err(error),
-                };
-                let borrowed = acl.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-                let mut rules: Vec<&Rule> = live.rules().iter().collect();
-                rules.sort_by_key(|rule| rule.priority());
-                let props = FirewallProps {
-                    name: live.name().to_string(),
-                    scope: acl.scope.as_str().to_string(),
-                    description: live
-                        .description()
-                        .filter(|text| !text.is_empty())
-                        .map(str::to_string),
-                    default: if live
-                        .default_action()
-                        .is_some_and(|action| action.block().is_some())
-                    {
-                        "block"
-                    } else {
-                        "allow"
-                    }
-                    .to_string(),
-                    metrics: live
-                        .visibility_config()
-                        .is_some_and(VisibilityConfig::cloud_watch_metrics_enabled),
-                    rules: rules.into_iter().map(rule_value).collect(),
-                    tags: tags::observed_tag_map(borrowed),
-                };
-                let mut resource = Observed::new(acl.id.clone(), &acl.arn, props.into_props());
-                resource.extra.insert("id".into(), acl.waf_id.clone());
-                Ok::<_, AwsError>(Some(resource))
-            });
+            .map(|acl| read_acl(cx, acl));
         Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+    }
+
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = FirewallProps::from_props(&desired.props)?;
+        find_named(op, (&props.name, &props.scope), pin, true).await
+    }
+
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        adopt_tags(op, desired, found).await
     }
 
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
@@ -661,36 +779,27 @@ impl crate::engine::kind::Kind for IpSetAdapter {
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let owned = owned(cx, false).await?;
-        let reads = owned.iter().map(|set| async move {
-            let found = match client(cx, &set.scope)
-                .get_ip_set()
-                .scope(set.scope.clone())
-                .name(&set.name)
-                .id(&set.waf_id)
-                .send()
-                .await
-                .aws("GetIPSet")
-            {
-                Ok(found) => found,
-                Err(error) if error.kind == ErrorKind::NotFound => return Ok(None),
-                Err(error) => return Err(error),
-            };
-            let Some(live) = found.ip_set() else {
-                return Ok(None);
-            };
-            let borrowed = set.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            let props = IpSetProps {
-                name: live.name().to_string(),
-                scope: set.scope.as_str().to_string(),
-                version: live.ip_address_version().as_str().to_string(),
-                addresses: live.addresses().iter().cloned().collect(),
-                tags: tags::observed_tag_map(borrowed),
-            };
-            let mut resource = Observed::new(set.id.clone(), &set.arn, props.into_props());
-            resource.extra.insert("id".into(), set.waf_id.clone());
-            Ok::<_, AwsError>(Some(resource))
-        });
+        let reads = owned.iter().map(|set| read_ip_set(cx, set));
         Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+    }
+
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = IpSetProps::from_props(&desired.props)?;
+        find_named(op, (&props.name, &props.scope), pin, false).await
+    }
+
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        adopt_tags(op, desired, found).await
     }
 
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {

@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use aws_sdk_kms::types::{KeyState, Tag};
+use aws_sdk_kms::types::{KeyManagerType, KeyState, Tag};
 use futures::future::try_join_all;
 
 use super::lower::{ACCOUNT, KeyProps};
@@ -31,6 +31,7 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::ids::KEY as KIND;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed, ResourceId};
 use crate::engine::typed::Properties as _;
 
@@ -193,24 +194,30 @@ async fn aliased(
     cx: &Cx,
     alias: &str,
 ) -> Result<Option<(aws_sdk_kms::types::KeyMetadata, Vec<(String, String)>)>, AwsError> {
-    let kms = &cx.clients.kms;
     let Some(metadata) = describe(cx, &format!("alias/{alias}")).await? else {
         return Ok(None);
     };
-    let pages: Vec<_> = kms
+    let pairs = key_tags(cx, metadata.key_id()).await?;
+    Ok(Some((metadata, pairs)))
+}
+
+/// A key's tags (KMS lists keys without them).
+async fn key_tags(cx: &Cx, key: &str) -> Result<Vec<(String, String)>, AwsError> {
+    let pages: Vec<_> = cx
+        .clients
+        .kms
         .list_resource_tags()
-        .key_id(metadata.key_id())
+        .key_id(key)
         .into_paginator()
         .send()
         .try_collect()
         .await
         .aws("ListResourceTags")?;
-    let pairs = pages
+    Ok(pages
         .iter()
         .flat_map(|page| page.tags())
         .map(|tag| (tag.tag_key().to_string(), tag.tag_value().to_string()))
-        .collect();
-    Ok(Some((metadata, pairs)))
+        .collect())
 }
 
 fn borrowed(pairs: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
@@ -320,6 +327,59 @@ impl crate::engine::kind::Kind for KeyAdapter {
         Ok(try_join_all(reads).await?.into_iter().flatten().collect())
     }
 
+    /// The customer managed key the manifest's alias names (or the one pinned by id or
+    /// ARN), with its aliases; one waiting for deletion is refused (cancel it first).
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = KeyProps::from_props(&desired.props)?;
+        let wanted = match (pin, props.alias.as_deref()) {
+            (Some(pin), _) => pin.to_string(),
+            (None, Some(alias)) => format!("alias/{alias}"),
+            (None, None) => return Ok(Found::Nothing),
+        };
+        let Some(metadata) = describe(op.cx, &wanted).await? else {
+            return Ok(Found::Nothing);
+        };
+        let key = metadata.key_id().to_string();
+        let what = format!("KMS key `{wanted}` ({key})");
+        if metadata.key_manager() != Some(&KeyManagerType::Customer) {
+            return Ok(Found::Refused(format!(
+                "{what} is AWS's own (AWS managed): write another alias"
+            )));
+        }
+        if matches!(
+            metadata.key_state(),
+            Some(KeyState::PendingDeletion | KeyState::PendingReplicaDeletion)
+        ) {
+            return Ok(Found::Refused(format!(
+                "{what} is waiting for its deletion: `aws kms cancel-key-deletion --key-id {key}` first (then `aws kms enable-key`), or write another alias"
+            )));
+        }
+        let arn = metadata
+            .arn()
+            .ok_or_else(|| AwsError::missing("DescribeKey", "Arn"))?
+            .to_string();
+        let (pairs, aliases) = tokio::try_join!(key_tags(op.cx, &key), aliases(op.cx))?;
+        let Some(observed) = read_key(op.cx, op.id.clone(), arn, pairs.clone(), &aliases).await?
+        else {
+            return Ok(Found::Nothing);
+        };
+        crate::aws::adopt::found(op.cx, op.id, what, borrowed(&pairs), observed).await
+    }
+
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        tags::adopt(&Kms(&op.cx.clients.kms), &found.physical_id, op, desired).await
+    }
+
     /// An alias names one key in the account: one held by a key the stack does not own is
     /// named here, before anything changes.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
@@ -330,7 +390,7 @@ impl crate::engine::kind::Kind for KeyAdapter {
             .ok_or_else(|| format!("`{}` has no alias", desired.id))?;
         match aliased(cx, alias).await {
             Ok(None) => Ok(()),
-            Ok(Some((_, pairs))) => match tags::name_taken(
+            Ok(Some((_, pairs))) => match tags::name_taken_adoptable(
                 &cx.stack,
                 &desired.id,
                 &format!("KMS alias `alias/{alias}`"),

@@ -7,12 +7,13 @@ use aws_sdk_ec2::types::{ResourceType, VpcEndpoint, VpcEndpointType};
 
 use super::vpc_endpoint_lower::VpcEndpointProps;
 use crate::aws::ec2::{
-    client_token, observed_tag_map, owned_filter, owned_id, sync_tags, tag_spec,
+    client_token, filter, observed_tag_map, owned_filter, owned_id, pick_from, sync_tags, tag_spec,
 };
 use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::{Cx, OpCx};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
 pub struct VpcEndpointAdapter;
@@ -40,40 +41,58 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
             .try_collect()
             .await
             .aws("DescribeVpcEndpoints")?;
-        let missing = |field: &str| AwsError::missing("DescribeVpcEndpoints", field);
         endpoints
             .iter()
             .filter(|endpoint| !matches!(state(endpoint).as_str(), "deleted" | "deleting"))
             .filter_map(|endpoint| Some((owned_id(cx, endpoint.tags())?, endpoint)))
-            .map(|(id, endpoint)| {
-                let props = VpcEndpointProps {
-                    vpc: Value::Phys(
-                        endpoint
-                            .vpc_id()
-                            .ok_or_else(|| missing("VpcId"))?
-                            .to_string(),
-                    ),
-                    service: endpoint
-                        .service_name()
-                        .ok_or_else(|| missing("ServiceName"))?
-                        .to_string(),
-                    route_tables: endpoint
-                        .route_table_ids()
-                        .iter()
-                        .map(|table| Value::Phys(table.clone()))
-                        .collect(),
-                    tags: observed_tag_map(endpoint.tags()),
-                };
-                let endpoint_id = endpoint
-                    .vpc_endpoint_id()
-                    .ok_or_else(|| missing("VpcEndpointId"))?;
-                let mut observed = Observed::new(id, endpoint_id, props.into_props());
-                if matches!(state(endpoint).as_str(), "failed" | "rejected" | "expired") {
-                    observed.broken = Some(format!("endpoint state is {}", state(endpoint)));
-                }
-                Ok::<_, AwsError>(observed)
-            })
+            .map(|(id, endpoint)| read(endpoint, id))
             .collect()
+    }
+
+    /// The gateway endpoint of the manifest's service in the stack's VPC (found or
+    /// owned), or the one pinned there; its route tables are the plan's to set.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = VpcEndpointProps::from_props(&desired.props)?;
+        let vpc = op.resolve(&props.vpc)?;
+        let mut by = vec![
+            filter("vpc-id", &[&vpc]),
+            filter("service-name", &[&props.service]),
+            filter("vpc-endpoint-type", &["Gateway"]),
+        ];
+        if let Some(endpoint) = pin {
+            by.push(filter("vpc-endpoint-id", &[endpoint]));
+        }
+        let endpoints: Vec<VpcEndpoint> = op
+            .cx
+            .clients
+            .ec2
+            .describe_vpc_endpoints()
+            .set_filters(Some(by))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeVpcEndpoints")?;
+        let live: Vec<VpcEndpoint> = endpoints
+            .into_iter()
+            .filter(|endpoint| state(endpoint) == "available")
+            .collect();
+        pick_from(op, "VPC endpoint", &live, |endpoint| endpoint.tags(), read).await
+    }
+
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        crate::aws::ec2::adopt(op, desired, found).await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
@@ -172,6 +191,37 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
 
 /// Routes the endpoint from the route tables in `new` and no longer from the others it
 /// has (`old`), then waits until it is `available` again when something waits on it.
+/// An endpoint as the stack sees it, under `id`.
+fn read(endpoint: &VpcEndpoint, id: ResourceId) -> Result<Observed, AwsError> {
+    let missing = |field: &str| AwsError::missing("DescribeVpcEndpoints", field);
+    let props = VpcEndpointProps {
+        vpc: Value::Phys(
+            endpoint
+                .vpc_id()
+                .ok_or_else(|| missing("VpcId"))?
+                .to_string(),
+        ),
+        service: endpoint
+            .service_name()
+            .ok_or_else(|| missing("ServiceName"))?
+            .to_string(),
+        route_tables: endpoint
+            .route_table_ids()
+            .iter()
+            .map(|table| Value::Phys(table.clone()))
+            .collect(),
+        tags: observed_tag_map(endpoint.tags()),
+    };
+    let endpoint_id = endpoint
+        .vpc_endpoint_id()
+        .ok_or_else(|| missing("VpcEndpointId"))?;
+    let mut observed = Observed::new(id, endpoint_id, props.into_props());
+    if matches!(state(endpoint).as_str(), "failed" | "rejected" | "expired") {
+        observed.broken = Some(format!("endpoint state is {}", state(endpoint)));
+    }
+    Ok(observed)
+}
+
 async fn move_routes(
     op: &OpCx<'_>,
     endpoint_id: &str,

@@ -682,7 +682,7 @@ impl crate::engine::kind::Kind for RecordAdapter {
         &self,
         op: &OpCx<'_>,
         desired: &Desired,
-        _pin: Option<&str>,
+        pin: Option<&str>,
     ) -> Result<Found, AwsError> {
         let props = RecordProps::from_props(&desired.props)?;
         let (zone_id, zone_value, zone_name) = match &props.zone {
@@ -706,10 +706,15 @@ impl crate::engine::kind::Kind for RecordAdapter {
         let kind = props.kind.as_str();
         let shared = props.shareable == Some(true);
         let what = format!("record `{name}` ({kind}) in zone `{zone_name}`");
-        for marked in [
-            marker_name(&op.cx.stack, &name, kind, false),
-            marker_name(&op.cx.stack, &name, kind, true),
-        ] {
+        // A validation record may be another stack's (ACM asks every certificate of a name
+        // for the same one): relied on, as the stack's apply would, whoever wrote it; only
+        // a marker of the kind this stack writes for it stops it.
+        let markers = if shared {
+            vec![marker_name(&op.cx.stack, &name, kind, true)]
+        } else {
+            vec![marker_name(&op.cx.stack, &name, kind, false)]
+        };
+        for marked in markers {
             if let Some(set) = existing_set(op, &zone_id, &marked, "TXT").await?
                 && let Some(mark) = read_marker(&set)
             {
@@ -733,9 +738,14 @@ impl crate::engine::kind::Kind for RecordAdapter {
                 set.set_identifier().unwrap_or_default()
             )));
         }
+        let physical = format!("{zone_id}:{name}:{kind}");
+        // Named at another record than this one: not it.
+        if pin.is_some_and(|pin| pin != physical) {
+            return Ok(Found::Nothing);
+        }
         let mut observed = Observed::new(
             op.id.clone(),
-            format!("{zone_id}:{name}:{kind}"),
+            physical,
             record_props(zone_value, &name, kind, Some(&set)).into_props(),
         );
         observed.extra.insert("zone_id".into(), zone_id.clone());
@@ -763,18 +773,14 @@ impl crate::engine::kind::Kind for RecordAdapter {
             }
             observed.extra.insert("shared".into(), "true".into());
         }
-        Ok(Found::Live {
-            observed,
-            what: if shared {
-                format!("{what}, relied on (not taken over)")
-            } else {
-                what
-            },
-            note: (!shared).then(|| {
-                "Route 53 keeps no tags: if a CloudFormation stack made this record, retain it there (or remove it from the template) before the stack changes it again".to_string()
-            }),
-            also: Vec::new(),
-        })
+        let what = if shared {
+            format!("{what}, relied on (not taken over)")
+        } else {
+            what
+        };
+        // CloudFormation knows a record set by its name.
+        let dotted = format!("{name}.");
+        crate::aws::adopt::found_untagged(op.cx, op.id, what, [], observed, &[&name, &dotted]).await
     }
 
     /// Writes the record's marker beside it (the record itself is left as it is). A marker
