@@ -974,3 +974,132 @@ async fn keys_endpoints_firewalls_and_records_made_by_hand_are_adopted() {
     let sets: Vec<&str> = sets.ip_sets().iter().filter_map(|s| s.arn()).collect();
     assert_eq!(sets, [ip_set.as_str()]);
 }
+
+const DATABASE_MANIFEST: &str = "\
+stack: legacy
+region: us-east-1
+network:
+  cidr: 10.90.0.0/16
+  zones: 2
+  subnets:
+    isolated: [10.90.0.0/24, 10.90.1.0/24]
+security_groups:
+  db:
+    name: legacy-db-sg
+    description: Legacy database
+databases:
+  main:
+    identifier: legacy-db
+    version: \"15\"
+    class: db.t3.micro
+    storage: 20
+    subnets: isolated
+    security_groups: [db]
+    database: app
+    backup_retention_days: 1
+";
+
+/// A PostgreSQL instance made by hand (as CDK's `DatabaseInstance` makes one: a subnet
+/// group of CloudFormation's naming, RDS's default parameter group, a password CDK keeps
+/// in a secret of its own) is adopted with its subnet group, which keeps its name; the
+/// next apply moves it onto a parameter group of the stack's and hands its password to
+/// RDS (said by the preview); nothing is replaced, and the plan after is clean.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_made_by_hand_is_adopted_with_its_subnet_group() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    let vpc = moto.make_vpc("10.90.0.0/16").await;
+    let subnets = [
+        moto.make_subnet(&vpc, "10.90.0.0/24", "us-east-1a").await,
+        moto.make_subnet(&vpc, "10.90.1.0/24", "us-east-1b").await,
+    ];
+    let group = moto
+        .ec2()
+        .await
+        .create_security_group()
+        .group_name("legacy-db-sg")
+        .description("Legacy database")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap()
+        .group_id()
+        .unwrap()
+        .to_string();
+    let rds = aws_sdk_rds::Client::new(&sdk);
+    const SUBNET_GROUP: &str = "legacy-databasesubnetgroup-1x2y3z4w5v6u";
+    rds.create_db_subnet_group()
+        .db_subnet_group_name(SUBNET_GROUP)
+        .db_subnet_group_description("Subnet group for Database database")
+        .set_subnet_ids(Some(subnets.to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let instance = rds
+        .create_db_instance()
+        .db_instance_identifier("legacy-db")
+        .engine("postgres")
+        .engine_version("15.5")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .storage_type("gp3")
+        .master_username("postgres")
+        .master_user_password("cdk-generated-secret-1")
+        .db_name("app")
+        .db_subnet_group_name(SUBNET_GROUP)
+        .vpc_security_group_ids(&group)
+        .storage_encrypted(true)
+        .backup_retention_period(1)
+        .send()
+        .await
+        .unwrap()
+        .db_instance()
+        .unwrap()
+        .db_instance_arn()
+        .unwrap()
+        .to_string();
+
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = written(&dir, "legacy.yaml", DATABASE_MANIFEST);
+    let preview = moto
+        .edgectl(&["plan", "-f", &manifest, "--adopt"])
+        .success();
+    takes_all(
+        &preview.stdout,
+        &[
+            "= database.main <- RDS database `legacy-db` (legacy-db)".to_string(),
+            "RDS does not keep its master password: the next apply hands it to RDS".to_string(),
+            format!("= db_subnet_group.main <- DB subnet group `{SUBNET_GROUP}` ({SUBNET_GROUP})"),
+            "= security_group.db <- security group `legacy-db-sg`".to_string(),
+        ],
+    );
+    assert!(
+        preview.stdout.contains(" 0 to replace, 0 to delete."),
+        "{}",
+        preview.stdout
+    );
+    moto.edgectl(&["adopt", "-f", &manifest, "--auto-approve"])
+        .success();
+    moto.edgectl(&["apply", "-f", &manifest, "--auto-approve"])
+        .success();
+    let clean = moto.edgectl(&["plan", "-f", &manifest, "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}\n{}", clean.stdout, clean.stderr);
+
+    // The same instance, in the same subnet group, its password now RDS's, on the stack's
+    // parameter group.
+    let described = rds.describe_db_instances().send().await.unwrap();
+    let instances = described.db_instances();
+    assert_eq!(instances.len(), 1);
+    let live = &instances[0];
+    assert_eq!(live.db_instance_arn(), Some(instance.as_str()));
+    assert_eq!(
+        live.db_subnet_group()
+            .and_then(|group| group.db_subnet_group_name()),
+        Some(SUBNET_GROUP)
+    );
+    assert!(live.master_user_secret().is_some(), "{live:?}");
+    assert_eq!(
+        live.db_parameter_groups()[0].db_parameter_group_name(),
+        Some("legacy-db-postgres15")
+    );
+}

@@ -58,45 +58,60 @@ pub async fn found<'a>(
 }
 
 /// [`found`] for a kind CloudFormation does not tag (a CloudFront distribution, an ACM
-/// certificate, a Route 53 record): whether a stack manages it is asked by its physical id
-/// as CloudFormation knows it (`physical`: a distribution's id, a certificate's ARN, a
-/// record's name, with and without its final dot), with DescribeStackResources.
+/// certificate, a Route 53 record set, a KMS key, a VPC endpoint): see [`untagged`].
 pub async fn found_untagged<'a>(
     cx: &super::Cx,
     id: &ResourceId,
     what: String,
     tags: impl IntoIterator<Item = (&'a str, &'a str)>,
     observed: Observed,
-    physical: &[&str],
+    cloudformation: (&str, &[&str]),
 ) -> Result<Found, AwsError> {
-    let mut found = found(cx, id, what.clone(), tags, observed).await?;
-    let Found::Live { note, .. } = &mut found else {
+    let found = found(cx, id, what, tags, observed).await?;
+    untagged(cx, found, cloudformation).await
+}
+
+/// Whether a CloudFormation stack manages what was found, for a kind CloudFormation does
+/// not tag: asked by its physical id as CloudFormation knows it (`cloudformation`: the
+/// resource type, `AWS::KMS::Key`, and the physical ids to try: a distribution's id, a
+/// certificate's ARN, a record's name with and without its final dot, a key's id, an
+/// endpoint's id), with DescribeStackResources.
+pub async fn untagged(
+    cx: &super::Cx,
+    mut found: Found,
+    (kind, physical): (&str, &[&str]),
+) -> Result<Found, AwsError> {
+    let Found::Live { note, what, .. } = &mut found else {
         return Ok(found);
     };
     if note.is_some() {
         return Ok(found);
     }
     for physical in physical {
-        if let Some((stack_id, name, logical)) = listed_by_stack(cx, physical).await? {
-            match verdict(cx, &what, &stack_id, &name, &logical).await? {
-                Ok(said) => *note = said,
-                Err(refused) => return Ok(refused),
-            }
-            break;
+        let Some((stack_id, name, logical)) = listed_by_stack(cx, kind, physical).await? else {
+            continue;
+        };
+        match verdict(cx, what, &stack_id, &name, &logical).await? {
+            // No longer that stack's (deleted, or dropped with `Retain`): ask the next.
+            Ok(None) => continue,
+            Ok(said) => *note = said,
+            Err(refused) => return Ok(refused),
         }
+        break;
     }
     Ok(found)
 }
 
-/// The stack (id, name) and logical id of the resource CloudFormation knows as `physical`,
-/// if a stack lists it.
+/// The stack (id, name) and logical id of the resource of type `kind` CloudFormation knows
+/// as `physical`, if a stack lists it. DescribeStackResources answers with the first 100
+/// resources of the stack that has it: a bigger stack's are paged through.
 async fn listed_by_stack(
     cx: &super::Cx,
+    kind: &str,
     physical: &str,
 ) -> Result<Option<(String, String, String)>, AwsError> {
-    let answer = cx
-        .clients
-        .cloudformation
+    let client = &cx.clients.cloudformation;
+    let answer = client
         .describe_stack_resources()
         .physical_resource_id(physical)
         .send()
@@ -113,16 +128,43 @@ async fn listed_by_stack(
         }
         Err(error) => return Err(error),
     };
-    Ok(answer
-        .stack_resources()
+    let rows = answer.stack_resources();
+    if let Some(row) = rows.iter().find(|row| {
+        row.physical_resource_id() == Some(physical) && row.resource_type() == Some(kind)
+    }) {
+        return Ok(Some((
+            row.stack_id().unwrap_or_default().to_string(),
+            row.stack_name().unwrap_or_default().to_string(),
+            row.logical_resource_id().unwrap_or_default().to_string(),
+        )));
+    }
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let (stack_id, name) = (
+        first.stack_id().unwrap_or_default().to_string(),
+        first.stack_name().unwrap_or_default().to_string(),
+    );
+    let pages: Vec<_> = client
+        .list_stack_resources()
+        .stack_name(&stack_id)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .aws("ListStackResources")?;
+    Ok(pages
         .iter()
-        .find(|resource| resource.physical_resource_id() == Some(physical))
-        .and_then(|resource| {
-            Some((
-                resource.stack_id()?.to_string(),
-                resource.stack_name()?.to_string(),
-                resource.logical_resource_id()?.to_string(),
-            ))
+        .flat_map(|page| page.stack_resource_summaries())
+        .find(|row| {
+            row.physical_resource_id() == Some(physical) && row.resource_type() == Some(kind)
+        })
+        .map(|row| {
+            (
+                stack_id.clone(),
+                name.clone(),
+                row.logical_resource_id().unwrap_or_default().to_string(),
+            )
         }))
 }
 

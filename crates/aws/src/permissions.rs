@@ -110,6 +110,7 @@ pub const ADOPT: &[Permission] = &[
         actions: &[
             "cloudformation:DescribeStackResource",
             "cloudformation:DescribeStackResources",
+            "cloudformation:ListStackResources",
             "cloudformation:GetTemplate",
         ],
         on: On::Any,

@@ -449,9 +449,15 @@ impl crate::engine::kind::Kind for CertificateAdapter {
         );
         let arn = observed.physical_id.clone();
         let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        let mut found =
-            crate::aws::adopt::found_untagged(op.cx, op.id, what, borrowed, observed, &[&arn])
-                .await?;
+        let mut found = crate::aws::adopt::found_untagged(
+            op.cx,
+            op.id,
+            what,
+            borrowed,
+            observed,
+            ("AWS::CertificateManager::Certificate", &[&arn]),
+        )
+        .await?;
         if let Found::Live { also, .. } = &mut found
             && let Some(validation) = read_validation(op.id.name(), &detail)?
         {

@@ -26,6 +26,7 @@ use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::ids::DATABASE as KIND;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::{Action, Change, Step, Summary};
+use crate::engine::kind::Found;
 use crate::engine::model::{Desired, Observed, Value};
 use crate::engine::typed::Properties as _;
 
@@ -105,6 +106,7 @@ impl InstanceChanges {
             || self.monitoring_interval
             || self.monitoring_role
             || self.deletion_protection
+            || self.managed_password
             || self.parameter_group
     }
 
@@ -130,6 +132,16 @@ fn observed(cx: &Cx, found: &aws_sdk_rds::types::DbInstance) -> Result<Option<Ob
     if id.kind() != KIND || status == "deleting" {
         return Ok(None);
     }
+    read(id, found, &tags).map(Some)
+}
+
+/// An instance as the stack sees it, under `id`, with its tags.
+fn read(
+    id: crate::engine::model::ResourceId,
+    found: &aws_sdk_rds::types::DbInstance,
+    tags: &[(String, String)],
+) -> Result<Observed, AwsError> {
+    let status = found.db_instance_status().unwrap_or_default();
     let identifier = found
         .db_instance_identifier()
         .ok_or_else(|| AwsError::missing("DescribeDBInstances", "DBInstanceIdentifier"))?;
@@ -193,6 +205,7 @@ fn observed(cx: &Cx, found: &aws_sdk_rds::types::DbInstance) -> Result<Option<Ob
             .monitoring_role_arn()
             .map_or(Value::Null, |arn| Value::Phys(arn.to_string())),
         deletion_protection: found.deletion_protection().unwrap_or(false),
+        managed_password: found.master_user_secret().is_some(),
         parameter_group: found
             .db_parameter_groups()
             .first()
@@ -202,7 +215,7 @@ fn observed(cx: &Cx, found: &aws_sdk_rds::types::DbInstance) -> Result<Option<Ob
         // What the manifest says of how to change it: `normalize` takes the desired's.
         apply_immediately: false,
         allow_replacement: false,
-        tags: tags::observed_tag_map(borrowed(&tags)),
+        tags: tags::observed_tag_map(borrowed(tags)),
     };
     let mut resource = Observed::new(id, identifier, props.into_props());
     if let Some(arn) = found.db_instance_arn() {
@@ -210,7 +223,7 @@ fn observed(cx: &Cx, found: &aws_sdk_rds::types::DbInstance) -> Result<Option<Ob
     }
     resource.extra.insert("status".into(), status.to_string());
     publish_into(&mut resource.attributes, found);
-    Ok(Some(resource))
+    Ok(resource)
 }
 
 /// The attributes other resources refer to: `endpoint` (the host name), `secret` (the
@@ -415,6 +428,64 @@ impl crate::engine::kind::Kind for InstanceAdapter {
         Ok(out)
     }
 
+    /// The PostgreSQL instance of the manifest's identifier (or the one pinned); its subnet
+    /// and parameter groups are found as what it uses. One whose password RDS does not
+    /// keep is moved onto RDS's own secret by the next apply: said, as that changes it.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = InstanceProps::from_props(&desired.props)?;
+        let identifier = pin.unwrap_or(&props.identifier);
+        let Some(found) = describe(op.cx, identifier).await? else {
+            return Ok(Found::Nothing);
+        };
+        let what = format!("RDS database `{identifier}`");
+        if found.engine() != Some("postgres") {
+            return Ok(Found::Refused(format!(
+                "{what} runs {}, not PostgreSQL",
+                found.engine().unwrap_or("an unknown engine")
+            )));
+        }
+        if matches!(
+            found.db_instance_status(),
+            Some("deleting" | "failed" | "incompatible-restore" | "incompatible-network")
+        ) {
+            return Ok(Found::Refused(format!(
+                "{what} is {}",
+                found.db_instance_status().unwrap_or_default()
+            )));
+        }
+        let tags = pairs(found.tag_list());
+        let observed = read(op.id.clone(), &found, &tags)?;
+        let mut adopted =
+            crate::aws::adopt::found(op.cx, op.id, what, borrowed(&tags), observed).await?;
+        if let Found::Live { note, .. } = &mut adopted
+            && found.master_user_secret().is_none()
+        {
+            let unmanaged = format!(
+                "RDS does not keep its master password: the next apply hands it to RDS (`ManageMasterUserPassword`), which makes a secret of its own (`${{databases.{}.secret}}`) with a new password — what connects with the present one (a CDK-made secret) must move to it first",
+                op.id.name()
+            );
+            *note = Some(match note.take() {
+                Some(other) => format!("{other}; {unmanaged}"),
+                None => unmanaged,
+            });
+        }
+        Ok(adopted)
+    }
+
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        super::rds::adopt(op, desired, found).await
+    }
+
     /// An identifier is the account's: one taken by an instance the stack does not own
     /// is named here, before anything changes.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
@@ -428,7 +499,7 @@ impl crate::engine::kind::Kind for InstanceAdapter {
             return Ok(());
         };
         let tags = pairs(found.tag_list());
-        match tags::name_taken(
+        match tags::name_taken_adoptable(
             &cx.stack,
             &desired.id,
             &format!("DB instance `{identifier}`"),
@@ -592,6 +663,10 @@ impl crate::engine::kind::Kind for InstanceAdapter {
             }
             if changed.parameter_group {
                 request = request.db_parameter_group_name(op.resolve(&props.parameter_group)?);
+            }
+            if changed.managed_password && props.managed_password {
+                // RDS makes the secret (`secret`) and the old password stops working.
+                request = request.manage_master_user_password(true);
             }
             request.send().await.aws(MODIFY).given(CONDITIONS)?;
         }

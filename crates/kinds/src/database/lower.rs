@@ -11,7 +11,7 @@ use crate::aws::ids::{
 };
 use crate::aws::naming::fit;
 use crate::aws::tags;
-use crate::engine::model::{Desired, Value};
+use crate::engine::model::{Desired, Value, Why};
 use crate::engine::typed::Properties as _;
 use crate::lower::Env;
 use crate::lower::role::{Grants, role_for};
@@ -47,6 +47,10 @@ crate::engine::properties! {
         /// The role enhanced monitoring assumes, by reference, or nothing.
         pub monitoring_role: Value => InPlace,
         pub deletion_protection: bool => InPlace,
+        /// RDS keeps the master password in a Secrets Manager secret of its own
+        /// (`ManageMasterUserPassword`): always, for the stack's; one adopted without it is
+        /// moved onto it.
+        pub managed_password: bool => InPlace,
         /// Its DB parameter group, by reference.
         pub parameter_group: Value => InPlace,
         /// Kept in a tag (see `SNAPSHOT_TAG`).
@@ -59,10 +63,23 @@ crate::engine::properties! {
     }
 }
 
+const KEEP_NAME: &str = "a database's subnet and parameter groups are named after it: ones made elsewhere (adopted with it) keep their own until they are replaced";
+
+/// A group's name as a create sends it (the plan settles a kept name before).
+pub fn group_name(name: &Value) -> Result<&str, crate::aws::errors::AwsError> {
+    match name {
+        Value::KeepLive(name, _) => name.as_str(),
+        name => name.as_str(),
+    }
+    .ok_or_else(|| crate::aws::errors::AwsError::missing("CreateDBSubnetGroup", "name"))
+}
+
 crate::engine::properties! {
     /// A DB subnet group: what its lowering builds and its observe reads.
     pub struct SubnetGroupProps (changes: SubnetGroupChanges) {
-        pub name: String => Replace,
+        /// Derived, so kept from a live group (one adopted with its database keeps its
+        /// own) until the group is replaced ([`KEEP_NAME`]).
+        pub name: Value => Replace,
         /// The tier's subnets, by reference.
         pub subnets: BTreeSet<Value> => InPlace,
         pub tags: BTreeMap<String, String> => InPlace,
@@ -72,7 +89,8 @@ crate::engine::properties! {
 crate::engine::properties! {
     /// A DB parameter group: what its lowering builds and its observe reads.
     pub struct ParameterGroupProps (changes: ParameterGroupChanges) {
-        pub name: String => Replace,
+        /// Derived, so kept from a live group ([`KEEP_NAME`]).
+        pub name: Value => Replace,
         /// `postgres15`.
         pub family: String => Replace,
         /// Those the manifest sets (live: those set by a user), name → value.
@@ -99,7 +117,7 @@ pub fn desired(
         let subnet_group = format!("{}-subnets", db.identifier);
         let parameter_group = format!("{}-postgres{major}", db.identifier);
         let subnet_group = SubnetGroupProps {
-            name: subnet_group.clone(),
+            name: Value::KeepLive(Box::new(Value::str(&subnet_group)), Why(KEEP_NAME)),
             subnets: (0..network.subnets(db.subnets).len())
                 .map(|index| Value::Ref(subnet_id(db.subnets.as_str(), index)))
                 .collect(),
@@ -111,7 +129,7 @@ pub fn desired(
             after: Vec::new(),
         });
         let parameter_group = ParameterGroupProps {
-            name: parameter_group.clone(),
+            name: Value::KeepLive(Box::new(Value::str(&parameter_group)), Why(KEEP_NAME)),
             family: format!("postgres{major}"),
             parameters: db.parameters.clone(),
             tags: tags::desired_tag_map(&manifest.tags, &parameter_group),
@@ -152,6 +170,7 @@ pub fn desired(
                 Value::Null
             },
             deletion_protection: db.deletion_protection,
+            managed_password: true,
             parameter_group: Value::Ref(parameter_group_id(&db.key)),
             skip_final_snapshot: db.skip_final_snapshot,
             // How to change it, never compared (the adapter's normalize).

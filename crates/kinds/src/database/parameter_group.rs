@@ -8,15 +8,16 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use aws_sdk_rds::types::{ApplyMethod, Parameter};
+use aws_sdk_rds::types::{ApplyMethod, DbParameterGroup, Parameter};
 
 use super::lower::ParameterGroupProps;
 use super::rds::{Rds, borrowed, owned, rds_tags};
-use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::ids::DB_PARAMETER_GROUP as KIND;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
 /// ModifyDBParameterGroup takes at most this many parameters a call.
@@ -93,43 +94,7 @@ impl crate::engine::kind::Kind for ParameterGroupAdapter {
             let Some((id, pairs)) = owned(cx, arn, KIND).await? else {
                 return Ok(None);
             };
-            let name = group.db_parameter_group_name().ok_or_else(|| {
-                AwsError::missing("DescribeDBParameterGroups", "DBParameterGroupName")
-            })?;
-            let pages: Vec<_> = rds
-                .describe_db_parameters()
-                .db_parameter_group_name(name)
-                .source("user")
-                .into_paginator()
-                .send()
-                .try_collect()
-                .await
-                .aws("DescribeDBParameters")?;
-            let parameters = pages
-                .iter()
-                .flat_map(|page| page.parameters())
-                .filter(|found| found.source().is_none_or(|source| source == "user"))
-                .filter_map(|found| {
-                    Some((
-                        found.parameter_name()?.to_string(),
-                        found.parameter_value()?.to_string(),
-                    ))
-                })
-                .collect();
-            let props = ParameterGroupProps {
-                name: name.to_string(),
-                family: group
-                    .db_parameter_group_family()
-                    .ok_or_else(|| {
-                        AwsError::missing("DescribeDBParameterGroups", "DBParameterGroupFamily")
-                    })?
-                    .to_string(),
-                parameters,
-                tags: tags::observed_tag_map(borrowed(&pairs)),
-            };
-            let mut resource = Observed::new(id, name, props.into_props());
-            resource.extra.insert("arn".into(), arn.to_string());
-            Ok::<_, AwsError>(Some(resource))
+            read(cx, id, group, arn, &pairs).await.map(Some)
         });
         Ok(futures::future::try_join_all(reads)
             .await?
@@ -138,9 +103,60 @@ impl crate::engine::kind::Kind for ParameterGroupAdapter {
             .collect())
     }
 
+    /// The group of the manifest's name, or the one the database found uses (its name
+    /// kept); never one of RDS's own (`default.`), which the next apply moves it off.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = ParameterGroupProps::from_props(&desired.props)?;
+        let name = match pin {
+            Some(pin) => pin,
+            None => super::lower::group_name(&props.name)?,
+        };
+        if name.starts_with("default.") {
+            return Ok(Found::Nothing);
+        }
+        let listed = match op
+            .cx
+            .clients
+            .rds
+            .describe_db_parameter_groups()
+            .db_parameter_group_name(name)
+            .send()
+            .await
+            .aws("DescribeDBParameterGroups")
+        {
+            Ok(listed) => listed,
+            Err(error) if error.kind == ErrorKind::NotFound => return Ok(Found::Nothing),
+            Err(error) => return Err(error),
+        };
+        let Some(group) = listed.db_parameter_groups().first() else {
+            return Ok(Found::Nothing);
+        };
+        let arn = group
+            .db_parameter_group_arn()
+            .ok_or_else(|| AwsError::missing("DescribeDBParameterGroups", "DBParameterGroupArn"))?;
+        let pairs = super::rds::tags_of(op.cx, arn).await?;
+        let observed = read(op.cx, op.id.clone(), group, arn, &pairs).await?;
+        let what = format!("DB parameter group `{name}`");
+        crate::aws::adopt::found(op.cx, op.id, what, borrowed(&pairs), observed).await
+    }
+
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        super::rds::adopt(op, desired, found).await
+    }
+
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let props = ParameterGroupProps::from_props(&desired.props)?;
-        let name = props.name.as_str();
+        let name = super::lower::group_name(&props.name)?;
         op.cx
             .clients
             .rds
@@ -207,4 +223,53 @@ impl crate::engine::kind::Kind for ParameterGroupAdapter {
             .aws("DeleteDBParameterGroup")
             .map(drop)
     }
+}
+
+/// A parameter group as the stack sees it, under `id`: the parameters a user set.
+async fn read(
+    cx: &Cx,
+    id: ResourceId,
+    group: &DbParameterGroup,
+    arn: &str,
+    pairs: &[(String, String)],
+) -> Result<Observed, AwsError> {
+    let name = group
+        .db_parameter_group_name()
+        .ok_or_else(|| AwsError::missing("DescribeDBParameterGroups", "DBParameterGroupName"))?;
+    let pages: Vec<_> = cx
+        .clients
+        .rds
+        .describe_db_parameters()
+        .db_parameter_group_name(name)
+        .source("user")
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .aws("DescribeDBParameters")?;
+    let parameters = pages
+        .iter()
+        .flat_map(|page| page.parameters())
+        .filter(|found| found.source().is_none_or(|source| source == "user"))
+        .filter_map(|found| {
+            Some((
+                found.parameter_name()?.to_string(),
+                found.parameter_value()?.to_string(),
+            ))
+        })
+        .collect();
+    let props = ParameterGroupProps {
+        name: Value::str(name),
+        family: group
+            .db_parameter_group_family()
+            .ok_or_else(|| {
+                AwsError::missing("DescribeDBParameterGroups", "DBParameterGroupFamily")
+            })?
+            .to_string(),
+        parameters,
+        tags: tags::observed_tag_map(borrowed(pairs)),
+    };
+    let mut resource = Observed::new(id, name, props.into_props());
+    resource.extra.insert("arn".into(), arn.to_string());
+    Ok(resource)
 }

@@ -83,3 +83,14 @@ pub async fn owned(
         .filter(|id| id.kind() == kind)
         .map(|id| (id, pairs)))
 }
+
+/// `edgectl adopt`'s one write on an RDS resource (an instance, a subnet or parameter
+/// group): the ownership tags, by the ARN its read kept.
+pub async fn adopt(
+    op: &crate::aws::OpCx<'_>,
+    desired: &crate::engine::model::Desired,
+    found: &crate::engine::model::Observed,
+) -> Result<(), AwsError> {
+    let arn = found.detail("arn")?.to_string();
+    tags::adopt(&Rds(&op.cx.clients.rds), &arn, op, desired).await
+}

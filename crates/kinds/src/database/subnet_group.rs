@@ -3,14 +3,16 @@
 //! in place. The physical id is the group's name.
 
 use async_trait::async_trait;
+use aws_sdk_rds::types::DbSubnetGroup;
 
 use super::lower::SubnetGroupProps;
 use super::rds::{Rds, borrowed, owned, rds_tags};
-use crate::aws::errors::{AwsError, AwsResultExt};
+use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
 use crate::aws::ids::DB_SUBNET_GROUP as KIND;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
-use crate::engine::model::{Desired, Observed, Value};
+use crate::engine::kind::Found;
+use crate::engine::model::{Desired, Observed, ResourceId, Value};
 use crate::engine::typed::Properties as _;
 
 pub struct SubnetGroupAdapter;
@@ -58,22 +60,7 @@ impl crate::engine::kind::Kind for SubnetGroupAdapter {
             let Some((id, pairs)) = owned(cx, arn, KIND).await? else {
                 return Ok(None);
             };
-            let name = group
-                .db_subnet_group_name()
-                .ok_or_else(|| AwsError::missing("DescribeDBSubnetGroups", "DBSubnetGroupName"))?;
-            let props = SubnetGroupProps {
-                name: name.to_string(),
-                subnets: group
-                    .subnets()
-                    .iter()
-                    .filter_map(|subnet| subnet.subnet_identifier())
-                    .map(|subnet| Value::Phys(subnet.to_string()))
-                    .collect(),
-                tags: tags::observed_tag_map(borrowed(&pairs)),
-            };
-            let mut resource = Observed::new(id, name, props.into_props());
-            resource.extra.insert("arn".into(), arn.to_string());
-            Ok::<_, AwsError>(Some(resource))
+            read(id, group, arn, &pairs).map(Some)
         });
         Ok(futures::future::try_join_all(reads)
             .await?
@@ -82,9 +69,60 @@ impl crate::engine::kind::Kind for SubnetGroupAdapter {
             .collect())
     }
 
+    /// The group of the manifest's name, or the one the database found uses (its name
+    /// kept); never RDS's `default`.
+    async fn find(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        pin: Option<&str>,
+    ) -> Result<Found, AwsError> {
+        let props = SubnetGroupProps::from_props(&desired.props)?;
+        let name = match pin {
+            Some(pin) => pin,
+            None => super::lower::group_name(&props.name)?,
+        };
+        if name == "default" {
+            return Ok(Found::Nothing);
+        }
+        let listed = match op
+            .cx
+            .clients
+            .rds
+            .describe_db_subnet_groups()
+            .db_subnet_group_name(name)
+            .send()
+            .await
+            .aws("DescribeDBSubnetGroups")
+        {
+            Ok(listed) => listed,
+            Err(error) if error.kind == ErrorKind::NotFound => return Ok(Found::Nothing),
+            Err(error) => return Err(error),
+        };
+        let Some(group) = listed.db_subnet_groups().first() else {
+            return Ok(Found::Nothing);
+        };
+        let arn = group
+            .db_subnet_group_arn()
+            .ok_or_else(|| AwsError::missing("DescribeDBSubnetGroups", "DBSubnetGroupArn"))?;
+        let pairs = super::rds::tags_of(op.cx, arn).await?;
+        let observed = read(op.id.clone(), group, arn, &pairs)?;
+        let what = format!("DB subnet group `{name}`");
+        crate::aws::adopt::found(op.cx, op.id, what, borrowed(&pairs), observed).await
+    }
+
+    async fn adopt(
+        &self,
+        op: &OpCx<'_>,
+        desired: &Desired,
+        found: &Observed,
+    ) -> Result<(), AwsError> {
+        super::rds::adopt(op, desired, found).await
+    }
+
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
         let props = SubnetGroupProps::from_props(&desired.props)?;
-        let name = props.name.as_str();
+        let name = super::lower::group_name(&props.name)?;
         op.cx
             .clients
             .rds
@@ -134,4 +172,29 @@ impl crate::engine::kind::Kind for SubnetGroupAdapter {
             .aws("DeleteDBSubnetGroup")
             .map(drop)
     }
+}
+
+/// A subnet group as the stack sees it, under `id`.
+fn read(
+    id: ResourceId,
+    group: &DbSubnetGroup,
+    arn: &str,
+    pairs: &[(String, String)],
+) -> Result<Observed, AwsError> {
+    let name = group
+        .db_subnet_group_name()
+        .ok_or_else(|| AwsError::missing("DescribeDBSubnetGroups", "DBSubnetGroupName"))?;
+    let props = SubnetGroupProps {
+        name: Value::str(name),
+        subnets: group
+            .subnets()
+            .iter()
+            .filter_map(|subnet| subnet.subnet_identifier())
+            .map(|subnet| Value::Phys(subnet.to_string()))
+            .collect(),
+        tags: tags::observed_tag_map(borrowed(pairs)),
+    };
+    let mut resource = Observed::new(id, name, props.into_props());
+    resource.extra.insert("arn".into(), arn.to_string());
+    Ok(resource)
 }

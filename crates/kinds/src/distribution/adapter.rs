@@ -279,7 +279,15 @@ pub async fn find(op: &OpCx<'_>, desired: &Desired, pin: Option<&str>) -> Result
         }
     );
     let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-    crate::aws::adopt::found_untagged(op.cx, op.id, what, borrowed, resource, &[summary.id()]).await
+    crate::aws::adopt::found_untagged(
+        op.cx,
+        op.id,
+        what,
+        borrowed,
+        resource,
+        ("AWS::CloudFront::Distribution", &[summary.id()]),
+    )
+    .await
 }
 
 /// The normalised view of a live config. Origins and the default behaviour are required

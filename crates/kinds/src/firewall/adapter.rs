@@ -272,7 +272,7 @@ async fn find_named(
     let Some((_, (name, waf_id, arn), pairs)) = all.iter().find(|(found, item, _)| {
         *found == scope
             && match pin {
-                Some(pin) => item.2 == pin,
+                Some(pin) => item.2 == pin || item.1 == pin,
                 None => item.0 == name,
             }
     }) else {

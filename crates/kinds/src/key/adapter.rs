@@ -22,7 +22,9 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use aws_sdk_kms::types::{KeyManagerType, KeyState, Tag};
+use aws_sdk_kms::types::{
+    KeyManagerType, KeySpec, KeyState, KeyUsageType, MultiRegionKeyType, OriginType, Tag,
+};
 use futures::future::try_join_all;
 
 use super::lower::{ACCOUNT, KeyProps};
@@ -359,6 +361,33 @@ impl crate::engine::kind::Kind for KeyAdapter {
                 "{what} is waiting for its deletion: `aws kms cancel-key-deletion --key-id {key}` first (then `aws kms enable-key`), or write another alias"
             )));
         }
+        // What the stack's keys are: symmetric encryption keys of KMS's own material, in
+        // this region (a replica's rotation and policy are its primary's).
+        let unlike = if metadata.key_spec() != Some(&KeySpec::SymmetricDefault)
+            // AWS always says the usage; moto leaves it out.
+            || metadata
+                .key_usage()
+                .is_some_and(|usage| usage != &KeyUsageType::EncryptDecrypt)
+        {
+            Some("not a symmetric encryption key")
+        } else if metadata.origin() != Some(&OriginType::AwsKms) {
+            Some("of key material KMS did not make (imported, or a custom key store's)")
+        } else if metadata
+            .multi_region_configuration()
+            .and_then(|config| config.multi_region_key_type())
+            == Some(&MultiRegionKeyType::Replica)
+        {
+            Some("a multi-Region replica")
+        } else if metadata.key_state() == Some(&KeyState::PendingImport) {
+            Some("waiting for its key material")
+        } else {
+            None
+        };
+        if let Some(unlike) = unlike {
+            return Ok(Found::Refused(format!(
+                "{what} is {unlike}, unlike the stack's keys: write another alias"
+            )));
+        }
         let arn = metadata
             .arn()
             .ok_or_else(|| AwsError::missing("DescribeKey", "Arn"))?
@@ -368,7 +397,33 @@ impl crate::engine::kind::Kind for KeyAdapter {
         else {
             return Ok(Found::Nothing);
         };
-        crate::aws::adopt::found(op.cx, op.id, what, borrowed(&pairs), observed).await
+        let found =
+            crate::aws::adopt::found(op.cx, op.id, what, borrowed(&pairs), observed).await?;
+        // CloudFormation does not tag keys (nor their aliases).
+        let mut found =
+            crate::aws::adopt::untagged(op.cx, found, ("AWS::KMS::Key", &[&key])).await?;
+        let held = aliases.get(&key).cloned().unwrap_or_default();
+        if let (Found::Live { note, .. }, Some(alias)) = (&mut found, props.alias.as_deref())
+            && !held.iter().any(|name| name == alias)
+        {
+            // Pinned, or found as what a bucket or log group uses.
+            let moved = format!(
+                "the next apply gives it the alias `alias/{alias}` in place of {}: what names it by its present alias must move first",
+                if held.is_empty() {
+                    "none".to_string()
+                } else {
+                    held.iter()
+                        .map(|name| format!("`alias/{name}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            );
+            *note = Some(match note.take() {
+                Some(other) => format!("{other}; {moved}"),
+                None => moved,
+            });
+        }
+        Ok(found)
     }
 
     async fn adopt(

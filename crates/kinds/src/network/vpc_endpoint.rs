@@ -81,9 +81,20 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
             .aws("DescribeVpcEndpoints")?;
         let live: Vec<VpcEndpoint> = endpoints
             .into_iter()
-            .filter(|endpoint| state(endpoint) == "available")
+            .filter(|endpoint| {
+                matches!(
+                    state(endpoint).as_str(),
+                    "available" | "pending" | "pendingacceptance"
+                )
+            })
             .collect();
-        pick_from(op, "VPC endpoint", &live, |endpoint| endpoint.tags(), read).await
+        let found = pick_from(op, "VPC endpoint", &live, |endpoint| endpoint.tags(), read).await?;
+        // CloudFormation has not always tagged endpoints: asked by id too.
+        let endpoint = match &found {
+            crate::engine::kind::Found::Live { observed, .. } => observed.physical_id.clone(),
+            _ => return Ok(found),
+        };
+        crate::aws::adopt::untagged(op.cx, found, ("AWS::EC2::VPCEndpoint", &[&endpoint])).await
     }
 
     async fn adopt(
@@ -189,8 +200,6 @@ impl crate::engine::kind::Kind for VpcEndpointAdapter {
     }
 }
 
-/// Routes the endpoint from the route tables in `new` and no longer from the others it
-/// has (`old`), then waits until it is `available` again when something waits on it.
 /// An endpoint as the stack sees it, under `id`.
 fn read(endpoint: &VpcEndpoint, id: ResourceId) -> Result<Observed, AwsError> {
     let missing = |field: &str| AwsError::missing("DescribeVpcEndpoints", field);
@@ -222,6 +231,8 @@ fn read(endpoint: &VpcEndpoint, id: ResourceId) -> Result<Observed, AwsError> {
     Ok(observed)
 }
 
+/// Routes the endpoint from the route tables in `new` and no longer from the others it
+/// has (`old`), then waits until it is `available` again when something waits on it.
 async fn move_routes(
     op: &OpCx<'_>,
     endpoint_id: &str,

@@ -780,7 +780,15 @@ impl crate::engine::kind::Kind for RecordAdapter {
         };
         // CloudFormation knows a record set by its name.
         let dotted = format!("{name}.");
-        crate::aws::adopt::found_untagged(op.cx, op.id, what, [], observed, &[&name, &dotted]).await
+        crate::aws::adopt::found_untagged(
+            op.cx,
+            op.id,
+            what,
+            [],
+            observed,
+            ("AWS::Route53::RecordSet", &[&name, &dotted]),
+        )
+        .await
     }
 
     /// Writes the record's marker beside it (the record itself is left as it is). A marker
