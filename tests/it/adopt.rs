@@ -748,7 +748,7 @@ async fn a_bucket_made_by_hand_is_adopted_with_its_policy() {
     );
 }
 
-const DATA_MANIFEST: &str = "\
+pub const DATA_MANIFEST: &str = "\
 stack: legacy
 region: us-east-1
 network:
@@ -777,16 +777,21 @@ zones:
 /// adopt asks it by the record's name).
 const RECORD_STACK: &str = r#"{"Resources":{"AppRecord":{"Type":"AWS::Route53::RecordSet","Properties":{"HostedZoneName":"legacy.example.com.","Name":"app.legacy.example.com","Type":"A","TTL":"300","ResourceRecords":["192.0.2.10"]}}}}"#;
 
-/// A KMS key (by its alias), an S3 gateway endpoint (by service in the VPC), a web ACL
-/// and its IP set (by name in their scope) and a record (its marker written beside it)
-/// made by hand are adopted, then kept by the next apply; a record a live CloudFormation
-/// stack manages is refused, though CloudFormation tags no record.
-#[tokio::test]
-async fn keys_endpoints_firewalls_and_records_made_by_hand_are_adopted() {
+/// What `make_data_world` made by hand.
+pub struct DataWorld {
+    pub endpoint: String,
+    pub key: String,
+    pub ip_set: String,
+    pub acl: String,
+}
+
+/// [`DATA_MANIFEST`]'s world made by hand: a VPC with its subnet and route table, the S3
+/// gateway endpoint, a KMS key with its alias, a web ACL and its IP set, the zone with the
+/// `www` record, and a CloudFormation stack `dns` managing the zone's `app` record.
+pub async fn make_data_world(moto: &Moto) -> DataWorld {
     use aws_sdk_wafv2::types::{
         AllowAction, DefaultAction, IpAddressVersion, Scope, VisibilityConfig,
     };
-    let moto = Moto::start();
     let sdk = moto.sdk().await;
     let ec2 = moto.ec2().await;
     let vpc = moto.make_vpc("10.80.0.0/16").await;
@@ -903,6 +908,32 @@ async fn keys_endpoints_firewalls_and_records_made_by_hand_are_adopted() {
         .await
         .unwrap();
 
+    DataWorld {
+        endpoint,
+        key,
+        ip_set,
+        acl,
+    }
+}
+
+/// A KMS key (by its alias), an S3 gateway endpoint (by service in the VPC), a web ACL
+/// and its IP set (by name in their scope) and a record (its marker written beside it)
+/// made by hand are adopted, then kept by the next apply; a record a live CloudFormation
+/// stack manages is refused, though CloudFormation tags no record.
+#[tokio::test]
+async fn keys_endpoints_firewalls_and_records_made_by_hand_are_adopted() {
+    use aws_sdk_wafv2::types::Scope;
+    let moto = Moto::start();
+    let DataWorld {
+        endpoint,
+        key,
+        ip_set,
+        acl,
+    } = make_data_world(&moto).await;
+    let sdk = moto.sdk().await;
+    let ec2 = moto.ec2().await;
+    let kms = aws_sdk_kms::Client::new(&sdk);
+    let waf = aws_sdk_wafv2::Client::new(&sdk);
     let dir = tempfile::tempdir().unwrap();
     let managed = written(
         &dir,
@@ -975,7 +1006,7 @@ async fn keys_endpoints_firewalls_and_records_made_by_hand_are_adopted() {
     assert_eq!(sets, [ip_set.as_str()]);
 }
 
-const DATABASE_MANIFEST: &str = "\
+pub const DATABASE_MANIFEST: &str = "\
 stack: legacy
 region: us-east-1
 network:
@@ -997,16 +1028,24 @@ databases:
     security_groups: [db]
     database: app
     backup_retention_days: 1
+clusters:
+  main: {}
+services:
+  app:
+    image: nginx:1.27
+    port: 80
+    subnets: isolated
+    security_groups: [db]
+    secrets:
+      DATABASE_PASSWORD: databases.main:password
 ";
 
-/// A PostgreSQL instance made by hand (as CDK's `DatabaseInstance` makes one: a subnet
-/// group of CloudFormation's naming, RDS's default parameter group, a password CDK keeps
-/// in a secret of its own) is adopted with its subnet group, which keeps its name; the
-/// next apply moves it onto a parameter group of the stack's and hands its password to
-/// RDS (said by the preview); nothing is replaced, and the plan after is clean.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_database_made_by_hand_is_adopted_with_its_subnet_group() {
-    let moto = Moto::start();
+/// What CloudFormation named the database's subnet group.
+pub const SUBNET_GROUP: &str = "legacy-databasesubnetgroup-1x2y3z4w5v6u";
+
+/// [`DATABASE_MANIFEST`]'s world made by hand, as CDK's `DatabaseInstance` makes it: the
+/// instance's ARN.
+pub async fn make_database(moto: &Moto) -> String {
     let sdk = moto.sdk().await;
     let vpc = moto.make_vpc("10.90.0.0/16").await;
     let subnets = [
@@ -1027,7 +1066,6 @@ async fn a_database_made_by_hand_is_adopted_with_its_subnet_group() {
         .unwrap()
         .to_string();
     let rds = aws_sdk_rds::Client::new(&sdk);
-    const SUBNET_GROUP: &str = "legacy-databasesubnetgroup-1x2y3z4w5v6u";
     rds.create_db_subnet_group()
         .db_subnet_group_name(SUBNET_GROUP)
         .db_subnet_group_description("Subnet group for Database database")
@@ -1035,8 +1073,7 @@ async fn a_database_made_by_hand_is_adopted_with_its_subnet_group() {
         .send()
         .await
         .unwrap();
-    let instance = rds
-        .create_db_instance()
+    rds.create_db_instance()
         .db_instance_identifier("legacy-db")
         .engine("postgres")
         .engine_version("15.5")
@@ -1057,8 +1094,19 @@ async fn a_database_made_by_hand_is_adopted_with_its_subnet_group() {
         .unwrap()
         .db_instance_arn()
         .unwrap()
-        .to_string();
+        .to_string()
+}
 
+/// A PostgreSQL instance made by hand (as CDK's `DatabaseInstance` makes one: a subnet
+/// group of CloudFormation's naming, RDS's default parameter group, a password CDK keeps
+/// in a secret of its own) is adopted with its subnet group, which keeps its name; the
+/// next apply moves it onto a parameter group of the stack's and hands its password to
+/// RDS (said by the preview); nothing is replaced, and the plan after is clean.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_made_by_hand_is_adopted_with_its_subnet_group() {
+    let moto = Moto::start();
+    let instance = make_database(&moto).await;
+    let rds = aws_sdk_rds::Client::new(&moto.sdk().await);
     let dir = tempfile::tempdir().unwrap();
     let manifest = written(&dir, "legacy.yaml", DATABASE_MANIFEST);
     let preview = moto
@@ -1080,8 +1128,40 @@ async fn a_database_made_by_hand_is_adopted_with_its_subnet_group() {
     );
     moto.edgectl(&["adopt", "-f", &manifest, "--auto-approve"])
         .success();
-    moto.edgectl(&["apply", "-f", &manifest, "--auto-approve"])
+    let applied = moto
+        .edgectl(&["apply", "-f", &manifest, "--auto-approve"])
         .success();
+    // The secret RDS made when the apply handed it the password is the one the service
+    // reads (its task definition made after the database's update).
+    let secret = rds
+        .describe_db_instances()
+        .db_instance_identifier("legacy-db")
+        .send()
+        .await
+        .unwrap()
+        .db_instances()[0]
+        .master_user_secret()
+        .and_then(|secret| secret.secret_arn())
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no secret after apply:\n{}", applied.stderr));
+    let ecs = aws_sdk_ecs::Client::new(&moto.sdk().await);
+    let families = ecs.list_task_definitions().send().await.unwrap();
+    let family = families.task_definition_arns().last().unwrap();
+    let described = ecs
+        .describe_task_definition()
+        .task_definition(family)
+        .send()
+        .await
+        .unwrap();
+    let reads: Vec<&str> = described.task_definition().unwrap().container_definitions()[0]
+        .secrets()
+        .iter()
+        .map(|secret| secret.value_from())
+        .collect();
+    assert!(
+        reads.iter().any(|from| from.starts_with(&secret)),
+        "{reads:?} does not read {secret}"
+    );
     let clean = moto.edgectl(&["plan", "-f", &manifest, "--detailed-exitcode"]);
     assert_eq!(clean.code, 0, "{}\n{}", clean.stdout, clean.stderr);
 

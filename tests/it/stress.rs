@@ -1200,6 +1200,16 @@ async fn a_killed_saved_plan_is_refused_then_apply_converges() {
     assert_eq!(replan.code, 0, "{}", replan.stdout);
 }
 
+/// Every resource the stack owns carries one id only (adopt took nothing twice).
+async fn each_once(moto: &Moto, stack: &str) {
+    let owned = inventory(moto, stack).await;
+    let twice: Vec<_> = owned.iter().filter(|(_, count)| **count > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "one resource under several ids: {twice:?}"
+    );
+}
+
 /// Adoption through faults and kills: `edgectl adopt` killed after sampled requests and
 /// run again, then run through 20 % injected faults, takes over what was made by hand
 /// once and whole (each resource under one id, the next plan creating nothing), makes
@@ -1237,14 +1247,63 @@ async fn adoption_converges_through_faults_and_kills() {
         plan.stdout,
         plan.stderr
     );
-    let owned = inventory(&moto, "legacy").await;
-    let twice: Vec<_> = owned.iter().filter(|(_, count)| **count > 1).collect();
-    assert!(
-        twice.is_empty(),
-        "one resource under several ids: {twice:?}"
-    );
+    each_once(&moto, "legacy").await;
     let vpcs_after = ec2.describe_vpcs().send().await.unwrap().vpcs().len();
     assert_eq!(vpcs_before, vpcs_after, "adopt made or removed a VPC");
+}
+
+/// The same for the kinds adopted with their own reads: a KMS key, an S3 gateway endpoint,
+/// a web ACL and its IP set and a record (its marker written beside it) in one world; a
+/// PostgreSQL instance with its subnet group in another. Each taken once through kills and
+/// 20 % faults: no resource under two ids, and the next plan replaces nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn data_adoption_converges_through_faults_and_kills() {
+    for database in [false, true] {
+        let moto = Moto::start();
+        let text = if database {
+            crate::adopt::make_database(&moto).await;
+            crate::adopt::DATABASE_MANIFEST
+        } else {
+            crate::adopt::make_data_world(&moto).await;
+            crate::adopt::DATA_MANIFEST
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = crate::harness::written(&dir, "legacy.yaml", text);
+        let proxy = FaultProxy::start(&moto.url);
+        let adopt = ["adopt", "-f", &manifest, "--auto-approve"];
+        for n in [3, 7, 12, 20] {
+            killed_after(&proxy, &adopt, n);
+        }
+        proxy.faults(20.0, &[], 24);
+        until_success(&proxy, &adopt, 8);
+        proxy.faults(0.0, &[], 1);
+        let plan = through(&proxy, &["plan", "-f", &manifest]);
+        assert!(
+            plan.stdout.contains(" 0 to replace, 0 to delete."),
+            "{}\n{}",
+            plan.stdout,
+            plan.stderr
+        );
+        // What adopt took is the stack's: nothing of it is created again.
+        for taken in if database {
+            &["database.main", "db_subnet_group.main", "security_group.db"][..]
+        } else {
+            &[
+                "key.data",
+                "vpc_endpoint.s3",
+                "firewall.waf",
+                "ip_set.waf.office",
+                "record.legacy.www.a",
+            ][..]
+        } {
+            assert!(
+                !plan.stdout.contains(&format!("  + {taken} ")),
+                "{taken} is made anew:\n{}",
+                plan.stdout
+            );
+        }
+        each_once(&moto, "legacy").await;
+    }
 }
 
 /// The same for EdgeMind's network, containers and data made as its CDK app names them:
@@ -1313,12 +1372,7 @@ async fn edgemind_adoption_converges_through_faults_and_kills() {
         "made anew: {created:?}\n{}",
         plan.stdout
     );
-    let owned = inventory(&moto, "edgemind-prod").await;
-    let twice: Vec<_> = owned.iter().filter(|(_, count)| **count > 1).collect();
-    assert!(
-        twice.is_empty(),
-        "one resource under several ids: {twice:?}"
-    );
+    each_once(&moto, "edgemind-prod").await;
     let sdk = moto.sdk().await;
     let elbv2 = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
     let balancers = elbv2.describe_load_balancers().send().await.unwrap();

@@ -129,9 +129,18 @@ async fn listed_by_stack(
         Err(error) => return Err(error),
     };
     let rows = answer.stack_resources();
-    if let Some(row) = rows.iter().find(|row| {
-        row.physical_resource_id() == Some(physical) && row.resource_type() == Some(kind)
-    }) {
+    // CDK's `DnsValidatedCertificate` and the like make them through custom resources.
+    let of_kind = |listed: Option<&str>| {
+        listed.is_some_and(|listed| {
+            listed == kind
+                || listed == "AWS::CloudFormation::CustomResource"
+                || listed.starts_with("Custom::")
+        })
+    };
+    if let Some(row) = rows
+        .iter()
+        .find(|row| row.physical_resource_id() == Some(physical) && of_kind(row.resource_type()))
+    {
         return Ok(Some((
             row.stack_id().unwrap_or_default().to_string(),
             row.stack_name().unwrap_or_default().to_string(),
@@ -156,9 +165,7 @@ async fn listed_by_stack(
     Ok(pages
         .iter()
         .flat_map(|page| page.stack_resource_summaries())
-        .find(|row| {
-            row.physical_resource_id() == Some(physical) && row.resource_type() == Some(kind)
-        })
+        .find(|row| row.physical_resource_id() == Some(physical) && of_kind(row.resource_type()))
         .map(|row| {
             (
                 stack_id.clone(),

@@ -106,7 +106,6 @@ impl InstanceChanges {
             || self.monitoring_interval
             || self.monitoring_role
             || self.deletion_protection
-            || self.managed_password
             || self.parameter_group
     }
 
@@ -449,12 +448,37 @@ impl crate::engine::kind::Kind for InstanceAdapter {
                 found.engine().unwrap_or("an unknown engine")
             )));
         }
-        if matches!(
+        let part_of = if let Some(source) = found.read_replica_source_db_instance_identifier() {
+            Some(format!("a read replica of `{source}`"))
+        } else {
+            found
+                .db_cluster_identifier()
+                .map(|cluster| format!("a member of DB cluster `{cluster}`"))
+        };
+        if let Some(part_of) = part_of {
+            return Ok(Found::Refused(format!(
+                "{what} is {part_of}, whose settings are not its own: edgectl makes single instances"
+            )));
+        }
+        if !matches!(
             found.db_instance_status(),
-            Some("deleting" | "failed" | "incompatible-restore" | "incompatible-network")
+            Some(
+                "available"
+                    | "backing-up"
+                    | "modifying"
+                    | "configuring-enhanced-monitoring"
+                    | "configuring-log-exports"
+                    | "maintenance"
+                    | "upgrading"
+                    | "rebooting"
+                    | "renaming"
+                    | "resetting-master-credentials"
+                    | "storage-optimization"
+                    | "creating"
+            )
         ) {
             return Ok(Found::Refused(format!(
-                "{what} is {}",
+                "{what} is `{}`: adopt it once it is available (a stopped one started)",
                 found.db_instance_status().unwrap_or_default()
             )));
         }
@@ -465,8 +489,13 @@ impl crate::engine::kind::Kind for InstanceAdapter {
         if let Found::Live { note, .. } = &mut adopted
             && found.master_user_secret().is_none()
         {
+            let replicas = if found.read_replica_db_instance_identifiers().is_empty() {
+                String::new()
+            } else {
+                " (RDS may refuse it while the instance has read replicas)".to_string()
+            };
             let unmanaged = format!(
-                "RDS does not keep its master password: the next apply hands it to RDS (`ManageMasterUserPassword`), which makes a secret of its own (`${{databases.{}.secret}}`) with a new password — what connects with the present one (a CDK-made secret) must move to it first",
+                "RDS does not keep its master password: the next apply hands it to RDS at once (`ManageMasterUserPassword`){replicas}, which makes a secret of its own with a new password — what connects with the present one (a CDK-made secret) must move to it first (a service: `secrets: {{ NAME: databases.{}:password }}`)",
                 op.id.name()
             );
             *note = Some(match note.take() {
@@ -664,11 +693,35 @@ impl crate::engine::kind::Kind for InstanceAdapter {
             if changed.parameter_group {
                 request = request.db_parameter_group_name(op.resolve(&props.parameter_group)?);
             }
-            if changed.managed_password && props.managed_password {
-                // RDS makes the secret (`secret`) and the old password stops working.
-                request = request.manage_master_user_password(true);
-            }
             request.send().await.aws(MODIFY).given(CONDITIONS)?;
+        }
+        if changed.managed_password && props.managed_password {
+            // An adopted instance's password handed to RDS, at once (the preview said so;
+            // no pending value would show it waiting): RDS makes the secret, the old
+            // password stops working, and what refers to `secret` is given it.
+            rds.modify_db_instance()
+                .db_instance_identifier(identifier)
+                .manage_master_user_password(true)
+                .apply_immediately(true)
+                .send()
+                .await
+                .aws(MODIFY)
+                .given(CONDITIONS)?;
+            let found = crate::engine::retry::poll(
+                op.cx.timeout,
+                "RDS to make the master password's secret",
+                || async {
+                    Ok(describe(op.cx, identifier)
+                        .await?
+                        .filter(|found| found.master_user_secret().is_some()))
+                },
+            )
+            .await?;
+            let mut attributes = std::collections::BTreeMap::new();
+            publish_into(&mut attributes, &found);
+            for (name, value) in &attributes {
+                op.publish(name, value);
+            }
         }
         let arn = observed.detail("arn")?.to_string();
         if changed.skip_final_snapshot {

@@ -71,7 +71,13 @@ pub fn group_name(name: &Value) -> Result<&str, crate::aws::errors::AwsError> {
         Value::KeepLive(name, _) => name.as_str(),
         name => name.as_str(),
     }
-    .ok_or_else(|| crate::aws::errors::AwsError::missing("CreateDBSubnetGroup", "name"))
+    .ok_or_else(|| {
+        crate::aws::errors::AwsError::new(
+            crate::aws::errors::ErrorKind::Other,
+            "name",
+            format!("a group's name is {name}, not text"),
+        )
+    })
 }
 
 crate::engine::properties! {

@@ -105,9 +105,25 @@ impl crate::engine::kind::Kind for SubnetGroupAdapter {
         let arn = group
             .db_subnet_group_arn()
             .ok_or_else(|| AwsError::missing("DescribeDBSubnetGroups", "DBSubnetGroupArn"))?;
+        let what = format!("DB subnet group `{name}`");
+        // In the stack's VPC: one of its subnets is one the manifest's tier found.
+        let found_subnets: Vec<String> = props
+            .subnets
+            .iter()
+            .filter_map(|subnet| op.resolve(subnet).ok())
+            .collect();
+        let shares = group.subnets().iter().any(|subnet| {
+            subnet
+                .subnet_identifier()
+                .is_some_and(|id| found_subnets.iter().any(|found| found == id))
+        });
+        if !shares {
+            return Ok(Found::Refused(format!(
+                "{what} holds none of the subnets found for the manifest's tier (another VPC's, or other subnets): the database in it cannot move with it; adopt the network it is in first, or leave the database out"
+            )));
+        }
         let pairs = super::rds::tags_of(op.cx, arn).await?;
         let observed = read(op.id.clone(), group, arn, &pairs)?;
-        let what = format!("DB subnet group `{name}`");
         crate::aws::adopt::found(op.cx, op.id, what, borrowed(&pairs), observed).await
     }
 
