@@ -137,10 +137,15 @@ async fn listed_by_stack(
                 || listed.starts_with("Custom::")
         })
     };
-    if let Some(row) = rows
-        .iter()
-        .find(|row| row.physical_resource_id() == Some(physical) && of_kind(row.resource_type()))
-    {
+    // The row of exactly that type first; a custom resource's otherwise.
+    let exact = rows.iter().find(|row| {
+        row.physical_resource_id() == Some(physical) && row.resource_type() == Some(kind)
+    });
+    if let Some(row) = exact.or_else(|| {
+        rows.iter().find(|row| {
+            row.physical_resource_id() == Some(physical) && of_kind(row.resource_type())
+        })
+    }) {
         return Ok(Some((
             row.stack_id().unwrap_or_default().to_string(),
             row.stack_name().unwrap_or_default().to_string(),

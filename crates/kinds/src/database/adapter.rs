@@ -467,13 +467,16 @@ impl crate::engine::kind::Kind for InstanceAdapter {
                     | "backing-up"
                     | "modifying"
                     | "configuring-enhanced-monitoring"
+                    | "configuring-iam-database-auth"
                     | "configuring-log-exports"
                     | "maintenance"
                     | "upgrading"
                     | "rebooting"
-                    | "renaming"
                     | "resetting-master-credentials"
                     | "storage-optimization"
+                    | "storage-config-upgrade"
+                    | "storage-initialization"
+                    | "starting"
                     | "creating"
             )
         ) {
@@ -696,17 +699,23 @@ impl crate::engine::kind::Kind for InstanceAdapter {
             request.send().await.aws(MODIFY).given(CONDITIONS)?;
         }
         if changed.managed_password && props.managed_password {
-            // An adopted instance's password handed to RDS, at once (the preview said so;
-            // no pending value would show it waiting): RDS makes the secret, the old
-            // password stops working, and what refers to `secret` is given it.
-            rds.modify_db_instance()
-                .db_instance_identifier(identifier)
-                .manage_master_user_password(true)
-                .apply_immediately(true)
-                .send()
-                .await
-                .aws(MODIFY)
-                .given(CONDITIONS)?;
+            // An adopted instance's password handed to RDS in a call of its own: RDS applies
+            // it at once, whatever ApplyImmediately says (which would also bring forward
+            // what waits for the maintenance window). RDS makes the secret, the old
+            // password stops working, and what refers to `secret` is given it. Sent only
+            // while RDS does not keep it yet (an update taken up again after the call).
+            let managed = describe(op.cx, identifier)
+                .await?
+                .is_some_and(|found| found.master_user_secret().is_some());
+            if !managed {
+                rds.modify_db_instance()
+                    .db_instance_identifier(identifier)
+                    .manage_master_user_password(true)
+                    .send()
+                    .await
+                    .aws(MODIFY)
+                    .given(CONDITIONS)?;
+            }
             let found = crate::engine::retry::poll(
                 op.cx.timeout,
                 "RDS to make the master password's secret",
