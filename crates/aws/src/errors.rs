@@ -180,6 +180,15 @@ where
     }
 }
 
+/// An answer about something that may be gone: `None` when AWS says it is not found.
+pub fn present<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match result {
+        Ok(answer) => Ok(Some(answer)),
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
 /// A request builder missing a required field is a bug of ours, reported like an AWS error.
 pub fn built<T>(
     operation: &str,

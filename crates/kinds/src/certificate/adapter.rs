@@ -186,18 +186,14 @@ async fn described(
     acm: &aws_sdk_acm::Client,
     arn: &str,
 ) -> Result<Option<(CertificateDetail, Vec<(String, String)>)>, AwsError> {
-    let detail = match acm
-        .describe_certificate()
-        .certificate_arn(arn)
-        .send()
-        .await
-        .aws("DescribeCertificate")
-    {
-        Ok(described) => described.certificate().cloned(),
-        Err(error) if error.kind == ErrorKind::NotFound => None,
-        Err(error) => return Err(error),
-    };
-    let Some(detail) = detail else {
+    let described = crate::aws::errors::present(
+        acm.describe_certificate()
+            .certificate_arn(arn)
+            .send()
+            .await
+            .aws("DescribeCertificate"),
+    )?;
+    let Some(detail) = described.and_then(|described| described.certificate().cloned()) else {
         return Ok(None);
     };
     let pairs: Vec<(String, String)> = acm

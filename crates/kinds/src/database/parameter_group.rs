@@ -12,7 +12,7 @@ use aws_sdk_rds::types::{ApplyMethod, DbParameterGroup, Parameter};
 
 use super::lower::ParameterGroupProps;
 use super::rds::{Rds, borrowed, owned, rds_tags};
-use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::ids::DB_PARAMETER_GROUP as KIND;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
@@ -119,19 +119,18 @@ impl crate::engine::kind::Kind for ParameterGroupAdapter {
         if name.starts_with("default.") {
             return Ok(Found::Nothing);
         }
-        let listed = match op
-            .cx
-            .clients
-            .rds
-            .describe_db_parameter_groups()
-            .db_parameter_group_name(name)
-            .send()
-            .await
-            .aws("DescribeDBParameterGroups")
-        {
-            Ok(listed) => listed,
-            Err(error) if error.kind == ErrorKind::NotFound => return Ok(Found::Nothing),
-            Err(error) => return Err(error),
+        let Some(listed) = crate::aws::errors::present(
+            op.cx
+                .clients
+                .rds
+                .describe_db_parameter_groups()
+                .db_parameter_group_name(name)
+                .send()
+                .await
+                .aws("DescribeDBParameterGroups"),
+        )?
+        else {
+            return Ok(Found::Nothing);
         };
         let Some(group) = listed.db_parameter_groups().first() else {
             return Ok(Found::Nothing);

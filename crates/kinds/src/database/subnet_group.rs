@@ -7,7 +7,7 @@ use aws_sdk_rds::types::DbSubnetGroup;
 
 use super::lower::SubnetGroupProps;
 use super::rds::{Rds, borrowed, owned, rds_tags};
-use crate::aws::errors::{AwsError, AwsResultExt, ErrorKind};
+use crate::aws::errors::{AwsError, AwsResultExt};
 use crate::aws::ids::DB_SUBNET_GROUP as KIND;
 use crate::aws::{Cx, OpCx, tags};
 use crate::engine::diff::Change;
@@ -85,19 +85,18 @@ impl crate::engine::kind::Kind for SubnetGroupAdapter {
         if name == "default" {
             return Ok(Found::Nothing);
         }
-        let listed = match op
-            .cx
-            .clients
-            .rds
-            .describe_db_subnet_groups()
-            .db_subnet_group_name(name)
-            .send()
-            .await
-            .aws("DescribeDBSubnetGroups")
-        {
-            Ok(listed) => listed,
-            Err(error) if error.kind == ErrorKind::NotFound => return Ok(Found::Nothing),
-            Err(error) => return Err(error),
+        let Some(listed) = crate::aws::errors::present(
+            op.cx
+                .clients
+                .rds
+                .describe_db_subnet_groups()
+                .db_subnet_group_name(name)
+                .send()
+                .await
+                .aws("DescribeDBSubnetGroups"),
+        )?
+        else {
+            return Ok(Found::Nothing);
         };
         let Some(group) = listed.db_subnet_groups().first() else {
             return Ok(Found::Nothing);
