@@ -126,6 +126,11 @@ applied by scripts/moto-venv right after installing the pinned version.
    physical id ("Stack for … does not exist" when none has it). `edgectl adopt` asks so
    for what CloudFormation does not tag (distributions, certificates, records). Patch:
    AWS's.
+28. The Resource Groups Tagging API (with patch 23) leaves out WAFv2's CLOUDFRONT-scope
+   web ACLs and IP sets (moto keeps them in its `global` backend; AWS lists them in
+   us-east-1) and RDS's DB subnet groups and parameter groups (AWS lists `rds:subgrp`
+   and `rds:pg`). edgectl finds the stack's resources of these kinds through the API
+   (issue 25). Patch: AWS's.
 """
 import pathlib
 import sys
@@ -1235,6 +1240,28 @@ PATCHES.append(
             else:
                 raise ValidationError(message=f"Stack for {physical} does not exist")
 """,
+    )
+)
+
+# edgectl patch 28: the tagging API lists CLOUDFRONT-scope WAFv2 resources and RDS's
+# subnet and parameter groups (see the docstring).
+PATCHES.append(
+    (
+        root / "resourcegroupstaggingapi/models.py",
+        """            if self.region_name == "us-east-1":
+                route53 = _route53[self.account_id][self.partition]""",
+        """            # edgectl patch 28: RDS's groups; WAFv2's CLOUDFRONT scope in us-east-1
+            from moto.rds.models import rds_backends as _rds
+
+            rds = _rds[self.account_id][self.region_name]
+            for group in [*rds.subnet_groups.values(), *rds.db_parameter_groups.values()]:
+                yield group.arn, {tag["Key"]: tag["Value"] for tag in group.get_tags()}
+            if self.region_name == "us-east-1":
+                edge = _waf[self.account_id]["global"]
+                for found in [*edge.wacls.values(), *edge.ip_sets.values()]:
+                    yield found.arn, edge.tagging_service.get_tag_dict_for_resource(found.arn)
+            if self.region_name == "us-east-1":
+                route53 = _route53[self.account_id][self.partition]""",
     )
 )
 

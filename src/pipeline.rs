@@ -161,12 +161,15 @@ async fn in_play(
     adapters: &[Arc<dyn Adapter>],
     manifest: &Manifest,
 ) -> anyhow::Result<Vec<Arc<dyn Adapter>>> {
-    let mut kinds: std::collections::BTreeSet<String> =
+    let ids: std::collections::BTreeSet<ResourceId> =
         desired(manifest, &Env::placeholder(manifest))?
             .nodes
-            .keys()
-            .map(|id| id.kind().to_string())
+            .into_keys()
             .collect();
+    let mut kinds: std::collections::BTreeSet<String> =
+        ids.iter().map(|id| id.kind().to_string()).collect();
+    // What the kinds find through the tagging API must hold these (`tags::tagged_complete`).
+    let _ = cx.reads.expected.set(ids);
     kinds.extend(
         crate::aws::tags::live_kinds(cx)
             .await

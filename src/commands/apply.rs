@@ -182,6 +182,24 @@ async fn saved_locked(
         .into_iter()
         .filter(|adapter| adapter.kinds().iter().any(|kind| kinds.contains(*kind)))
         .collect();
+    // What was live when the plan was made and what it makes: what the tagging API's
+    // listing must hold for a kind to trust it (`aws::tags::tagged_complete`).
+    let _ = session.cx.reads.expected.set(
+        document
+            .execution
+            .physical_ids
+            .keys()
+            .cloned()
+            .chain(
+                document
+                    .execution
+                    .plan
+                    .steps
+                    .iter()
+                    .map(|step| step.id.clone()),
+            )
+            .collect(),
+    );
     let mut live = pipeline::observe_raw(&session.cx, &adapters)
         .await
         .inspect_err(|_| crate::sayln!("gave up after {}", session.calls.summary()))?;

@@ -384,6 +384,8 @@ pub fn clean_environment(command: &mut Command, endpoint: Option<&str>) {
         .env_remove("AWS_PROFILE")
         .env_remove("EDGECTL_ENV")
         .env_remove("AWS_DEFAULT_PROFILE")
+        .env_remove("AWS_RETRY_MODE")
+        .env_remove("AWS_MAX_ATTEMPTS")
         // The suite may itself run on GitHub Actions: only the tests that say so do.
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")

@@ -3,6 +3,7 @@
 
 mod acceptance;
 mod access;
+mod account_size;
 mod adopt;
 mod adopt_edgemind;
 mod alarms;

@@ -51,6 +51,8 @@ struct State {
     answers: Vec<Answer>,
     /// Held this long before forwarding, the requests that match (a slow operation).
     slow: Vec<(Match, Duration)>,
+    /// Whether the Resource Groups Tagging API answers as if it listed nothing yet.
+    lagging: bool,
 }
 
 /// Which requests an `Answer` is for.
@@ -277,6 +279,13 @@ impl FaultProxy {
             });
     }
 
+    /// While `on`, the Resource Groups Tagging API's `GetResources` answers an empty list,
+    /// as AWS's does for a while about resources made a moment ago (it is eventually
+    /// consistent): what a run killed right after its creates leaves its rerun to see.
+    pub fn lagging_tags(&self, on: bool) {
+        self.state.lock().expect("proxy state").lagging = on;
+    }
+
     /// How many requests were answered with `code` so far.
     pub fn answered(&self, code: &str) -> usize {
         let state = self.state.lock().expect("proxy state");
@@ -382,10 +391,11 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
     let mut writer = writer;
     let mut reader = BufReader::new(client);
     while let Some(request) = read_message(&mut reader, false) {
-        let (number, fault, delay, answer) = {
+        let (number, fault, delay, answer, lagging) = {
             let mut state = state.lock().expect("proxy state");
             state.requests += 1;
             state.in_flight += 1;
+            let lagging = state.lagging && operation(&request).as_deref() == Some("GetResources");
             let answer = state
                 .answers
                 .iter_mut()
@@ -406,10 +416,20 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
                 .filter(|(matches, _)| matches.matches(&request))
                 .map(|(_, delay)| *delay)
                 .fold(state.delay, Duration::max);
-            (state.requests, state.draw(), delay, answer)
+            let fault = if lagging { None } else { state.draw() };
+            (state.requests, fault, delay, answer, lagging)
         };
         let _done = InFlight(state);
         std::thread::sleep(delay);
+        if lagging {
+            let body = r#"{"ResourceTagMappingList":[],"PaginationToken":""}"#;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nx-amzn-RequestId: proxy\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = writer.write_all(&[head.into_bytes(), body.as_bytes().to_vec()].concat());
+            continue;
+        }
         if let Some((status, code, message, served)) = answer {
             let head_request = request.head.starts_with("HEAD ");
             if served && forward(upstream, &request, head_request).is_none() {

@@ -738,7 +738,7 @@ async fn a_bucket_made_by_hand_is_not_taken_over() {
 }
 
 /// The AWS operations a `--verbose` run reports having called, by name.
-fn operations(run: &Run) -> BTreeMap<String, usize> {
+pub fn operations(run: &Run) -> BTreeMap<String, usize> {
     run.stderr
         .lines()
         .skip_while(|line| !line.starts_with("AWS calls by operation"))

@@ -11,18 +11,32 @@ pub const RETRY_BOUND: Duration = Duration::from_secs(120);
 /// Attempts per call unless `AWS_MAX_ATTEMPTS` says otherwise.
 const MAX_ATTEMPTS: u32 = 10;
 
-/// Adaptive mode: the SDK's client-side rate limiter slows a run down when AWS throttles
-/// it (CI fleets sharing an account hit the rate limits routinely), with more attempts
-/// than the standard three and backoff growing to 20 s. `AWS_MAX_ATTEMPTS` is honoured,
-/// as by the AWS CLI.
-fn retry_config(max_attempts: Option<&str>) -> RetryConfig {
+/// The SDK's retries: `AWS_RETRY_MODE` (`standard`, `adaptive`; `legacy` reads as
+/// `standard`) and `AWS_MAX_ATTEMPTS` are honoured, as by the AWS CLI; by default
+/// [`default_mode`], with more attempts than the SDK's three and backoff growing to 20 s.
+fn retry_config(max_attempts: Option<&str>, mode: Option<&str>) -> RetryConfig {
     let attempts = max_attempts
         .and_then(|value| value.trim().parse::<u32>().ok())
         .filter(|attempts| *attempts >= 1)
         .unwrap_or(MAX_ATTEMPTS);
-    RetryConfig::adaptive()
+    let mode = mode.map(str::trim).filter(|mode| !mode.is_empty());
+    let config = match mode.map(str::to_ascii_lowercase).as_deref() {
+        Some("adaptive") => RetryConfig::adaptive(),
+        Some("standard" | "legacy") => RetryConfig::standard(),
+        _ => default_mode(),
+    };
+    config
         .with_max_attempts(attempts)
         .with_max_backoff(Duration::from_secs(20))
+}
+
+/// Standard mode: each throttled or failed call backs off on its own (exponentially, with
+/// full jitter, from 1 s), within the client's retry quota (a token bucket each service's
+/// client keeps: when most calls fail, retries stop being sent); adaptive mode's
+/// client-side rate limiter slowed every later call of a throttled client as well, and
+/// cost a run seconds per throttle (bench/FAULTS.md measures both).
+fn default_mode() -> RetryConfig {
+    RetryConfig::standard()
 }
 
 /// The connection flags every command shares (`--region`, `--profile`, `--endpoint-url`).
@@ -48,6 +62,7 @@ pub async fn load(
         // (a just-created id not yet visible) are retried by edgectl on their own bound.
         .retry_config(retry_config(
             std::env::var("AWS_MAX_ATTEMPTS").ok().as_deref(),
+            std::env::var("AWS_RETRY_MODE").ok().as_deref(),
         ))
         .timeout_config(
             TimeoutConfig::builder()
@@ -116,7 +131,27 @@ fn without_trust_roots() -> aws_smithy_runtime_api::client::http::SharedHttpClie
 
 #[cfg(test)]
 mod tests {
-    use super::one_http_endpoint;
+    use super::{one_http_endpoint, retry_config};
+
+    #[test]
+    fn the_retry_mode_and_attempts_are_the_environment_s_else_standard_and_ten() {
+        use aws_config::retry::RetryMode;
+        assert_eq!(retry_config(None, None).mode(), RetryMode::Standard);
+        assert_eq!(
+            retry_config(None, Some("adaptive")).mode(),
+            RetryMode::Adaptive
+        );
+        assert_eq!(
+            retry_config(None, Some(" Standard ")).mode(),
+            RetryMode::Standard
+        );
+        assert_eq!(
+            retry_config(None, Some("legacy")).mode(),
+            RetryMode::Standard
+        );
+        assert_eq!(retry_config(Some("3"), None).max_attempts(), 3);
+        assert_eq!(retry_config(Some("0"), None).max_attempts(), 10);
+    }
 
     #[test]
     fn trust_roots_are_skipped_only_for_one_plain_http_endpoint() {

@@ -174,6 +174,8 @@ pub struct Reads {
     pub stack_vpcs: tokio::sync::OnceCell<Vec<aws_sdk_ec2::types::Vpc>>,
     /// The account's ECS clusters (`ecs::clusters`).
     pub ecs_clusters: tokio::sync::OnceCell<Vec<aws_sdk_ecs::types::Cluster>>,
+    /// The stack's ECS clusters (`ecs::stack_clusters`).
+    pub ecs_stack_clusters: tokio::sync::OnceCell<Vec<aws_sdk_ecs::types::Cluster>>,
     /// The services of the stack's clusters (`ecs::services`).
     pub ecs_services: tokio::sync::OnceCell<Vec<ecs::ClusterService>>,
     /// The load balancers, listeners and rules (`elbv2::balancers`, ...).
@@ -181,6 +183,10 @@ pub struct Reads {
     /// What a command restricts its reads to, kept by a fresh context: `edgectl sync`'s
     /// buckets (logical id, name), each read by its name.
     pub scope: std::sync::OnceLock<Vec<(crate::engine::model::ResourceId, String)>>,
+    /// The resources a command expects of the stack (the manifest's, a saved plan's),
+    /// kept by a fresh context: a kind trusts the tagging API's listing of its resources
+    /// only when every one expected is in it (`tags::tagged_complete`).
+    pub expected: std::sync::OnceLock<std::collections::BTreeSet<crate::engine::model::ResourceId>>,
     /// The stack's resources the Resource Groups Tagging API lists: KMS keys, SNS topics,
     /// CloudWatch alarms, ACM certificates, ... (`tags::tagged`).
     pub tagged: tokio::sync::OnceCell<Vec<tags::Tagged>>,
@@ -193,14 +199,20 @@ pub struct Reads {
 }
 
 impl Reads {
-    /// Nothing read yet; what scopes the reads (`edgectl sync`'s buckets) is kept.
+    /// Nothing read yet; what scopes the reads (`edgectl sync`'s buckets) and what the
+    /// command expects are kept.
     fn fresh(&self) -> Self {
         let scope = std::sync::OnceLock::new();
         if let Some(kept) = self.scope.get() {
             let _ = scope.set(kept.clone());
         }
+        let expected = std::sync::OnceLock::new();
+        if let Some(kept) = self.expected.get() {
+            let _ = expected.set(kept.clone());
+        }
         Self {
             scope,
+            expected,
             ..Self::default()
         }
     }

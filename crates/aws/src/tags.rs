@@ -197,6 +197,99 @@ pub async fn tagged(cx: &super::Cx, kind: &str) -> Result<Vec<Tagged>, AwsError>
         .collect())
 }
 
+/// [`tagged`]'s resources of `kind` whose ARN holds `marker` (`:repository/`), when
+/// they can be trusted to be all of them: every one the command expects
+/// (`Reads::expected`) is among them. A kind then reads only those, by name or id, and its
+/// reads grow with the stack, never with the account. `None` when one expected is missing
+/// — not made yet, or made a moment ago by a run that died and not yet shown by the
+/// eventually consistent API — or when the command has not said what it expects: the
+/// kind then lists its resources in its own service, whose reads are consistent, as
+/// before a create. (A kind of which the command expects nothing, a section removed whole,
+/// trusts the listing: what it shows is what is deleted.) The
+/// API also lags behind a delete: a kind that reads fewer than it expects of those listed
+/// ([`covers`]) lists its service's too.
+pub async fn tagged_complete(
+    cx: &super::Cx,
+    kind: &str,
+    marker: &str,
+    global: bool,
+) -> Result<Option<Vec<Tagged>>, AwsError> {
+    if cx.reads.expected.get().is_none() {
+        return Ok(None);
+    }
+    // us-east-1's listing (CloudFront's distributions) when `global`.
+    let listed = match global {
+        true => tagged_global(cx, kind).await?,
+        false => tagged(cx, kind).await?,
+    };
+    Ok(trusted(cx, kind, marker, listed))
+}
+
+/// `listed`, of the type `marker` names (a database's snapshots and backups carry its
+/// id too), when it holds every resource of `kind` the command expects.
+pub fn trusted(
+    cx: &super::Cx,
+    kind: &str,
+    marker: &str,
+    mut listed: Vec<Tagged>,
+) -> Option<Vec<Tagged>> {
+    listed.retain(|(_, arn, _)| arn.contains(marker) && !leftover(arn));
+    let ids = listed.iter().map(|(id, _, _)| id);
+    covers(cx, kind, ids).then_some(listed)
+}
+
+/// How a kind finds the stack's resources of `kind` so that its reads grow with the
+/// stack: `listed` reads those the tagging API lists (their ARNs, of the type `marker`
+/// names: [`arn_names`] gives what follows it; us-east-1's listing when `global`), and
+/// when what it read (each one's
+/// logical id by `id`, when the stack owns it) covers every one the command expects, that
+/// is all; otherwise `every` reads them from the service's own listing, as before a
+/// create.
+pub async fn discover<T>(
+    cx: &super::Cx,
+    kind: &str,
+    marker: &str,
+    global: bool,
+    id: impl Fn(&T) -> Option<ResourceId>,
+    listed: impl AsyncFnOnce(Vec<String>) -> Result<Vec<T>, AwsError>,
+    every: impl AsyncFnOnce() -> Result<Vec<T>, AwsError>,
+) -> Result<Vec<T>, AwsError> {
+    if let Some(trusted) = tagged_complete(cx, kind, marker, global).await? {
+        let arns = trusted.into_iter().map(|(_, arn, _)| arn).collect();
+        let read = listed(arns).await?;
+        let ids: Vec<ResourceId> = read.iter().filter_map(&id).collect();
+        if covers(cx, kind, ids.iter()) {
+            return Ok(read);
+        }
+    }
+    every().await
+}
+
+/// What follows `marker` in each ARN: the names or ids a kind reads its resources by
+/// (`:repository/` gives an ECR repository's name).
+pub fn arn_names(arns: &[String], marker: &str) -> Vec<String> {
+    arns.iter()
+        .filter_map(|arn| arn.split_once(marker).map(|(_, name)| name.to_string()))
+        .collect()
+}
+
+/// Whether `found` holds every resource of `kind` the command expects: what a kind read
+/// of those the tagging API listed (one deleted since, or a stale ARN of one replaced
+/// since, reads as gone: then the kind lists its service's resources as well).
+pub fn covers<'a>(
+    cx: &super::Cx,
+    kind: &str,
+    found: impl IntoIterator<Item = &'a ResourceId> + Clone,
+) -> bool {
+    let Some(expected) = cx.reads.expected.get() else {
+        return false;
+    };
+    expected
+        .iter()
+        .filter(|id| id.kind() == kind)
+        .all(|id| found.clone().into_iter().any(|found| found == id))
+}
+
 /// The kinds the stack has live resources of, as the tagging API lists them by its tag:
 /// in its region, and in us-east-1 (CloudFront's distributions and certificates, Route
 /// 53's zones, the dashboards) when that is another. A command reads the kinds its
@@ -247,6 +340,14 @@ fn leftover(arn: &str) -> bool {
 
 /// [`tagged`] in us-east-1 (CloudFront's certificates), one query per command.
 pub async fn tagged_global(cx: &super::Cx, kind: &str) -> Result<Vec<Tagged>, AwsError> {
+    // In us-east-1 the stack's own query is that one; other partitions have no twin
+    // there (their kinds read by it then list their service's resources).
+    if cx.region == "us-east-1" {
+        return tagged(cx, kind).await;
+    }
+    if super::naming::partition(&cx.region) != "aws" {
+        return Ok(Vec::new());
+    }
     let all = cx
         .reads
         .tagged_global

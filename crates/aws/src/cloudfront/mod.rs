@@ -90,12 +90,47 @@ pub async fn tags_of(cx: &Cx, arn: &str) -> Result<Vec<(String, String)>, AwsErr
         .collect())
 }
 
-/// One listing, then (CloudFront lists no tags) one ListTagsForResource per
-/// distribution, concurrently.
+/// A distribution as its listing or its read names it: id, ARN, domain name.
+type Listed = (String, String, String);
+
+/// The distributions the tagging API lists as the stack's (in us-east-1), each read by
+/// its id; when it does not hold them all yet, every distribution of the account. Then
+/// (CloudFront lists no tags) one ListTagsForResource per distribution, concurrently.
 async fn listed(cx: &Cx) -> Result<Vec<OwnedDistribution>, AwsError> {
-    let owned: Vec<Option<OwnedDistribution>> = stream::iter(summaries(cx).await?)
-        .map(|summary| async move {
-            let tags = tags_of(cx, summary.arn()).await?;
+    tags::discover(
+        cx,
+        DISTRIBUTION,
+        ":distribution/",
+        true,
+        |found: &OwnedDistribution| Some(found.logical.clone()),
+        async |arns| {
+            let reads = arns.iter().map(|arn| by_id(cx, id_from_arn(arn)));
+            let found = futures::future::try_join_all(reads).await?;
+            owned_among(cx, found.into_iter().flatten().collect()).await
+        },
+        async || {
+            let every = summaries(cx).await?;
+            let listed = every
+                .iter()
+                .map(|summary| {
+                    (
+                        summary.id().to_string(),
+                        summary.arn().to_string(),
+                        summary.domain_name().to_string(),
+                    )
+                })
+                .collect();
+            owned_among(cx, listed).await
+        },
+    )
+    .await
+}
+
+/// The stack's among `candidates`, each one's tags read (CloudFront lists none).
+async fn owned_among(cx: &Cx, candidates: Vec<Listed>) -> Result<Vec<OwnedDistribution>, AwsError> {
+    let owned: Vec<Option<OwnedDistribution>> = stream::iter(candidates)
+        .map(|(id, arn, domain_name)| async move {
+            let tags = tags_of(cx, &arn).await?;
             let logical = tags::owned_id(
                 &cx.stack,
                 tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
@@ -103,9 +138,9 @@ async fn listed(cx: &Cx) -> Result<Vec<OwnedDistribution>, AwsError> {
             .filter(|logical| logical.kind() == DISTRIBUTION);
             Ok::<_, AwsError>(logical.map(|logical| OwnedDistribution {
                 logical,
-                id: summary.id().to_string(),
-                arn: summary.arn().to_string(),
-                domain_name: summary.domain_name().to_string(),
+                id,
+                arn,
+                domain_name,
                 tags,
             }))
         })
@@ -113,6 +148,29 @@ async fn listed(cx: &Cx) -> Result<Vec<OwnedDistribution>, AwsError> {
         .try_collect()
         .await?;
     Ok(owned.into_iter().flatten().collect())
+}
+
+/// The distribution of this id, as [`listed`] keeps it; `None` when it is gone.
+async fn by_id(cx: &Cx, id: &str) -> Result<Option<Listed>, AwsError> {
+    let found = super::errors::present(
+        cx.clients
+            .cloudfront
+            .get_distribution()
+            .id(id)
+            .send()
+            .await
+            .aws("GetDistribution"),
+    )?;
+    Ok(found
+        .as_ref()
+        .and_then(|found| found.distribution())
+        .map(|distribution| {
+            (
+                distribution.id().to_string(),
+                distribution.arn().to_string(),
+                distribution.domain_name().to_string(),
+            )
+        }))
 }
 
 /// The distribution id inside its ARN (`arn:aws:cloudfront::ACCOUNT:distribution/ID`).

@@ -27,12 +27,9 @@ pub async fn services(cx: &super::Cx) -> Result<&[ClusterService], super::errors
         .ecs_services
         .get_or_try_init(|| async {
             let ecs = &cx.clients.ecs;
-            let owned_clusters: Vec<String> = clusters(cx)
+            let owned_clusters: Vec<String> = stack_clusters(cx)
                 .await?
                 .iter()
-                .filter(|cluster| {
-                    super::tags::owned_id(&cx.stack, tag_pairs(cluster.tags())).is_some()
-                })
                 .filter_map(|cluster| cluster.cluster_arn().map(str::to_string))
                 .collect();
             let per_cluster = owned_clusters.iter().map(|cluster| async move {
@@ -98,28 +95,74 @@ pub async fn clusters(
                 .try_collect()
                 .await
                 .aws("ListClusters")?;
-            // DescribeClusters takes up to 100 clusters per call.
-            let pages = arns.chunks(100).map(|chunk| {
-                ecs.describe_clusters()
-                    .set_clusters(Some(chunk.to_vec()))
-                    .include(aws_sdk_ecs::types::ClusterField::Tags)
-                    .include(aws_sdk_ecs::types::ClusterField::Settings)
-                    .send()
-            });
-            let described = futures::future::try_join_all(pages)
-                .await
-                .aws("DescribeClusters")?;
-            Ok::<_, super::errors::AwsError>(
-                described
-                    .iter()
-                    .flat_map(|page| page.clusters())
-                    .filter(|cluster| cluster.status() == Some("ACTIVE"))
-                    .cloned()
-                    .collect(),
-            )
+            described(cx, &arns).await
         })
         .await?;
     Ok(clusters.as_slice())
+}
+
+/// The active clusters of these names or ARNs with their tags and settings, 100 to a
+/// DescribeClusters (which answers a missing one as a failure beside the others).
+pub async fn described(
+    cx: &super::Cx,
+    clusters: &[String],
+) -> Result<Vec<aws_sdk_ecs::types::Cluster>, super::errors::AwsError> {
+    use super::errors::AwsResultExt as _;
+    let pages = clusters.chunks(100).map(|chunk| {
+        cx.clients
+            .ecs
+            .describe_clusters()
+            .set_clusters(Some(chunk.to_vec()))
+            .include(aws_sdk_ecs::types::ClusterField::Tags)
+            .include(aws_sdk_ecs::types::ClusterField::Settings)
+            .send()
+    });
+    let described = futures::future::try_join_all(pages)
+        .await
+        .aws("DescribeClusters")?;
+    Ok(described
+        .iter()
+        .flat_map(|page| page.clusters())
+        .filter(|cluster| cluster.status() == Some("ACTIVE"))
+        .cloned()
+        .collect())
+}
+
+/// The stack's clusters, read once per command: those the tagging API lists as the
+/// stack's, described by name; when it does not hold them all yet, from every cluster of
+/// the account ([`clusters`]; `tags::discover`).
+pub async fn stack_clusters(
+    cx: &super::Cx,
+) -> Result<&[aws_sdk_ecs::types::Cluster], super::errors::AwsError> {
+    let owned = cx
+        .reads
+        .ecs_stack_clusters
+        .get_or_try_init(|| {
+            let owned = |cluster: &aws_sdk_ecs::types::Cluster| {
+                super::tags::owned_id(&cx.stack, tag_pairs(cluster.tags()))
+            };
+            super::tags::discover(
+                cx,
+                super::ids::CLUSTER,
+                ":cluster/",
+                false,
+                owned,
+                async move |arns| {
+                    let found = described(cx, &arns).await?;
+                    Ok(found.into_iter().filter(|c| owned(c).is_some()).collect())
+                },
+                async move || {
+                    let found = clusters(cx).await?;
+                    Ok(found
+                        .iter()
+                        .filter(|c| owned(c).is_some())
+                        .cloned()
+                        .collect())
+                },
+            )
+        })
+        .await?;
+    Ok(owned.as_slice())
 }
 
 pub fn ecs_tags(pairs: Vec<(String, String)>) -> Vec<Tag> {

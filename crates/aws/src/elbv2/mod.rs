@@ -305,39 +305,90 @@ pub async fn listing(cx: &Cx) -> Result<&[LoadBalancer], AwsError> {
         .map(Vec::as_slice)
 }
 
-/// The stack's application load balancers: one listing, their tags 20 at a time.
+/// The load balancers of these ARNs, 20 to a DescribeLoadBalancers; when one is gone
+/// since it was listed (ELB then answers the whole call with not found), each of that
+/// batch on its own, the gone left out.
+async fn balancers_by_arn(cx: &Cx, arns: &[String]) -> Result<Vec<LoadBalancer>, AwsError> {
+    let describe = |arns: Vec<String>| {
+        cx.clients
+            .elbv2
+            .describe_load_balancers()
+            .set_load_balancer_arns(Some(arns))
+            .send()
+    };
+    let batches = arns.chunks(20).map(|batch| async move {
+        match describe(batch.to_vec()).await.aws("DescribeLoadBalancers") {
+            Ok(page) => Ok(page.load_balancers().to_vec()),
+            Err(error) if error.kind == ErrorKind::NotFound => {
+                let each = batch.iter().map(|arn| async move {
+                    super::errors::present(
+                        describe(vec![arn.clone()])
+                            .await
+                            .aws("DescribeLoadBalancers"),
+                    )
+                });
+                Ok(try_join_all(each)
+                    .await?
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|page| page.load_balancers().to_vec())
+                    .collect())
+            }
+            Err(error) => Err(error),
+        }
+    });
+    Ok(try_join_all(batches).await?.into_iter().flatten().collect())
+}
+
+/// The stack's application load balancers: those the tagging API lists as the stack's,
+/// described by ARN, or (when it does not hold them all yet, or one is gone) from the
+/// region's listing; their tags read afresh, 20 at a time.
 pub async fn balancers(cx: &Cx) -> Result<&[OwnedBalancer], AwsError> {
     cx.reads
         .elbv2
         .balancers
-        .get_or_try_init(|| async {
-            let balancers: Vec<LoadBalancer> = listing(cx)
-                .await?
-                .iter()
-                .filter(|lb| lb.r#type() == Some(&LoadBalancerTypeEnum::Application))
-                .cloned()
-                .collect();
-            let arns: Vec<String> = balancers
-                .iter()
-                .filter_map(|lb| lb.load_balancer_arn().map(str::to_string))
-                .collect();
-            let tagged = owned(cx, &arns).await?;
-            Ok(balancers
-                .into_iter()
-                .filter_map(|balancer| {
-                    let arn = balancer.load_balancer_arn()?.to_string();
-                    let (id, tags) = tagged.get(&arn)?.clone();
-                    Some(OwnedBalancer {
-                        id,
-                        arn,
-                        balancer,
-                        tags,
-                    })
-                })
-                .collect())
+        .get_or_try_init(|| {
+            tags::discover(
+                cx,
+                crate::ids::LOAD_BALANCER,
+                ":loadbalancer/",
+                false,
+                |found: &OwnedBalancer| Some(found.id.clone()),
+                async |arns| owned_balancers(cx, balancers_by_arn(cx, &arns).await?).await,
+                async || owned_balancers(cx, listing(cx).await?.to_vec()).await,
+            )
         })
         .await
         .map(Vec::as_slice)
+}
+
+/// The stack's application load balancers among `listed`, their tags read 20 at a time.
+async fn owned_balancers(
+    cx: &Cx,
+    listed: Vec<LoadBalancer>,
+) -> Result<Vec<OwnedBalancer>, AwsError> {
+    let balancers: Vec<LoadBalancer> = listed
+        .into_iter()
+        .filter(|lb| lb.r#type() == Some(&LoadBalancerTypeEnum::Application))
+        .collect();
+    let arns: Vec<String> = balancers
+        .iter()
+        .filter_map(|lb| lb.load_balancer_arn().map(str::to_string))
+        .collect();
+    let tagged = owned(cx, &arns).await?;
+    Ok(balancers
+        .into_iter()
+        .filter_map(|balancer| {
+            let arn = balancer.load_balancer_arn()?.to_string();
+            let (id, tags) = tagged.get(&arn)?.clone();
+            Some(OwnedBalancer {
+                id,
+                arn,
+                balancer,
+                tags,
+            })
+        })
+        .collect())
 }
 
 /// Every listener of the stack's load balancers (theirs or not: ownership is by tags).

@@ -22,6 +22,7 @@ use aws_sdk_acm::types::{
     ValidationMethod,
 };
 use futures::future::try_join_all;
+use futures::stream::{StreamExt as _, TryStreamExt as _};
 use sha2::{Digest as _, Sha256};
 
 use super::lower::{CertificateProps, ValidationProps};
@@ -71,7 +72,78 @@ async fn certificates(cx: &Cx) -> Result<Vec<Owned>, AwsError> {
         .cloned()
 }
 
+/// The stack's certificates as the tagging API lists them (in the stack's region and in
+/// us-east-1), each described; when that is not every one the command expects (one
+/// requested a moment ago, which the API does not list yet), every certificate of both
+/// regions, each described with its tags (`tags::covers`).
 async fn read_certificates(cx: &Cx) -> Result<Vec<Owned>, AwsError> {
+    let listed = listed_certificates(cx).await?;
+    // A command that expects nothing (`edgectl output`) reads what the API lists.
+    if cx.reads.expected.get().is_none()
+        || tags::covers(cx, CERTIFICATE, listed.iter().map(|(id, _, _)| id))
+    {
+        return Ok(listed);
+    }
+    let mut regions = vec![cx.region.as_str()];
+    if cx.region != GLOBAL {
+        regions.push(GLOBAL);
+    }
+    let mut owned = Vec::new();
+    for region in regions {
+        let acm = client(cx, region);
+        let read: Vec<Option<Owned>> = futures::stream::iter(every(acm).await?)
+            .map(|arn| async move {
+                let Some((detail, pairs)) = described(acm, &arn).await? else {
+                    return Ok::<_, AwsError>(None);
+                };
+                let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                let id = tags::owned_id(&cx.stack, borrowed).filter(|id| id.kind() == CERTIFICATE);
+                Ok(id.map(|id| (id, detail, pairs)))
+            })
+            .buffer_unordered(16)
+            .try_collect()
+            .await?;
+        owned.extend(read.into_iter().flatten());
+    }
+    Ok(owned)
+}
+
+/// Every certificate ACM lists in a region, of any status and key type.
+async fn every(acm: &aws_sdk_acm::Client) -> Result<Vec<String>, AwsError> {
+    let pages = list(acm, &[]).await?;
+    Ok(pages
+        .iter()
+        .flat_map(|page| page.certificate_summary_list())
+        .filter_map(|summary| summary.certificate_arn())
+        .map(str::to_string)
+        .collect())
+}
+
+/// ACM's listing in a region of the certificates of these statuses (every status when
+/// none), of every key type edgectl requests or adopts.
+async fn list(
+    acm: &aws_sdk_acm::Client,
+    statuses: &[CertificateStatus],
+) -> Result<Vec<aws_sdk_acm::operation::list_certificates::ListCertificatesOutput>, AwsError> {
+    acm.list_certificates()
+        .set_certificate_statuses((!statuses.is_empty()).then(|| statuses.to_vec()))
+        // Without it, ACM lists RSA 2048 certificates only.
+        .includes(
+            Filters::builder()
+                .key_types(KeyAlgorithm::Rsa2048)
+                .key_types(KeyAlgorithm::EcPrime256v1)
+                .key_types(KeyAlgorithm::EcSecp384r1)
+                .build(),
+        )
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .aws("ListCertificates")
+}
+
+/// The stack's certificates the tagging API lists, each described.
+async fn listed_certificates(cx: &Cx) -> Result<Vec<Owned>, AwsError> {
     let mut found = tags::tagged(cx, CERTIFICATE).await?;
     if cx.region != GLOBAL {
         found.extend(tags::tagged_global(cx, CERTIFICATE).await?);
@@ -155,23 +227,11 @@ fn wanted_names(props: &CertificateProps) -> BTreeSet<String> {
 
 /// The certificates of `domain` ACM has issued or waits to validate.
 async fn of_domain(acm: &aws_sdk_acm::Client, domain: &str) -> Result<Vec<String>, AwsError> {
-    let pages: Vec<_> = acm
-        .list_certificates()
-        .certificate_statuses(CertificateStatus::Issued)
-        .certificate_statuses(CertificateStatus::PendingValidation)
-        // Without it, ACM lists RSA 2048 certificates only.
-        .includes(
-            Filters::builder()
-                .key_types(KeyAlgorithm::Rsa2048)
-                .key_types(KeyAlgorithm::EcPrime256v1)
-                .key_types(KeyAlgorithm::EcSecp384r1)
-                .build(),
-        )
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .aws("ListCertificates")?;
+    let statuses = [
+        CertificateStatus::Issued,
+        CertificateStatus::PendingValidation,
+    ];
+    let pages = list(acm, &statuses).await?;
     Ok(pages
         .iter()
         .flat_map(|page| page.certificate_summary_list())

@@ -150,7 +150,7 @@ impl crate::engine::kind::Kind for ClusterAdapter {
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let mut out = Vec::new();
-        for cluster in crate::aws::ecs::clusters(cx).await? {
+        for cluster in crate::aws::ecs::stack_clusters(cx).await? {
             let pairs = tag_pairs(cluster.tags());
             let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
                 continue;
@@ -169,10 +169,8 @@ impl crate::engine::kind::Kind for ClusterAdapter {
     ) -> Result<Found, AwsError> {
         let props = ClusterProps::from_props(&desired.props)?;
         let wanted = pin.unwrap_or(&props.name);
-        let clusters = crate::aws::ecs::clusters(op.cx).await?;
-        let Some(cluster) = clusters.iter().find(|cluster| {
-            cluster.cluster_name() == Some(wanted) || cluster.cluster_arn() == Some(wanted)
-        }) else {
+        let clusters = crate::aws::ecs::described(op.cx, &[wanted.to_string()]).await?;
+        let Some(cluster) = clusters.first() else {
             return Ok(Found::Nothing);
         };
         let observed = read(cluster, op.id.clone())?;
@@ -190,11 +188,11 @@ impl crate::engine::kind::Kind for ClusterAdapter {
     }
 
     /// `CreateCluster` answers with the existing cluster of the name (moto overwrites it):
-    /// the account's clusters, already read by observe, say whether the name is taken.
+    /// the cluster of the name, asked for by name, says whether the name is taken.
     async fn preflight_create(&self, cx: &Cx, desired: &Desired) -> Result<(), String> {
         let props = ClusterProps::from_props(&desired.props).map_err(|e| e.to_string())?;
         let name = props.name.as_str();
-        let clusters = crate::aws::ecs::clusters(cx)
+        let clusters = crate::aws::ecs::described(cx, &[name.to_string()])
             .await
             .map_err(|error| format!("cannot check whether the name is taken: {error}"))?;
         match clusters

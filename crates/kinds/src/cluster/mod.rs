@@ -1,6 +1,6 @@
 //! ECS clusters (`cluster.<key>`, the `clusters` section): the section (`manifest.rs`),
 //! the typed properties and lowering (`lower.rs`), the adapter (`adapter.rs`, over ECS's
-//! shared read of the account's clusters, `aws::ecs::clusters`), registered by
+//! shared read of the stack's clusters, `aws::ecs::stack_clusters`), registered by
 //! [`REGISTRATION`]. Services name one (`cluster:`, checked against `manifest.declared`);
 //! alarms, dashboards and a service's scaling name it by its name (`Section::names`); a
 //! service is placed by its default strategy when it lists one

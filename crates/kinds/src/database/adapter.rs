@@ -410,21 +410,57 @@ impl crate::engine::kind::Kind for InstanceAdapter {
         ))
     }
 
+    /// The instances the tagging API lists as the stack's, each described by its
+    /// identifier; when it does not hold them all yet, every instance of the region
+    /// (`tags::discover`).
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let pages: Vec<_> = cx
-            .clients
-            .rds
-            .describe_db_instances()
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .aws("DescribeDBInstances")?;
-        let mut out = Vec::new();
-        for found in pages.iter().flat_map(|page| page.db_instances()) {
-            out.extend(observed(cx, found)?);
-        }
-        Ok(out)
+        let rds = &cx.clients.rds;
+        let read_all = |pages: Vec<
+            aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput,
+        >| {
+            let mut out = Vec::new();
+            for found in pages.iter().flat_map(|page| page.db_instances()) {
+                out.extend(observed(cx, found)?);
+            }
+            Ok::<_, AwsError>(out)
+        };
+        tags::discover(
+            cx,
+            KIND,
+            ":db:",
+            false,
+            |found: &Observed| Some(found.id.clone()),
+            async |arns| {
+                let identifiers = tags::arn_names(&arns, ":db:");
+                let reads = identifiers.iter().map(|identifier| async move {
+                    crate::aws::errors::present(
+                        rds.describe_db_instances()
+                            .db_instance_identifier(identifier)
+                            .send()
+                            .await
+                            .aws("DescribeDBInstances"),
+                    )
+                });
+                read_all(
+                    futures::future::try_join_all(reads)
+                        .await?
+                        .into_iter()
+                        .flatten()
+                        .collect(),
+                )
+            },
+            async || {
+                read_all(
+                    rds.describe_db_instances()
+                        .into_paginator()
+                        .send()
+                        .try_collect()
+                        .await
+                        .aws("DescribeDBInstances")?,
+                )
+            },
+        )
+        .await
     }
 
     /// The PostgreSQL instance of the manifest's identifier (or the one pinned); its subnet

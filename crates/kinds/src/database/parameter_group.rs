@@ -57,6 +57,34 @@ async fn set(
     Ok(())
 }
 
+/// The stack's among `groups` (RDS's own, `default.`, left out), each with its tags and
+/// user-set parameters.
+async fn observed(
+    cx: &Cx,
+    groups: impl Iterator<Item = &DbParameterGroup>,
+) -> Result<Vec<Observed>, AwsError> {
+    let groups = groups.filter(|group| {
+        !group
+            .db_parameter_group_name()
+            .unwrap_or_default()
+            .starts_with("default.")
+    });
+    let reads = groups.map(|group| async move {
+        let Some(arn) = group.db_parameter_group_arn() else {
+            return Ok(None);
+        };
+        let Some((id, pairs)) = owned(cx, arn, KIND).await? else {
+            return Ok(None);
+        };
+        read(cx, id, group, arn, &pairs).await.map(Some)
+    });
+    Ok(futures::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
 #[async_trait]
 impl crate::engine::kind::Kind for ParameterGroupAdapter {
     type Cx = Cx;
@@ -65,42 +93,47 @@ impl crate::engine::kind::Kind for ParameterGroupAdapter {
         &[KIND]
     }
 
-    /// One DescribeDBParameterGroups; tags and user-set parameters read for the groups
-    /// that are not AWS's own (`default.`).
+    /// The groups the tagging API lists as the stack's, each read by its name; when it
+    /// does not hold them all yet, every group of the region (`tags::discover`). Tags and
+    /// user-set parameters read for the groups that are not AWS's own (`default.`).
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let rds = &cx.clients.rds;
-        let pages: Vec<_> = rds
-            .describe_db_parameter_groups()
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .aws("DescribeDBParameterGroups")?;
-        let groups: Vec<_> = pages
-            .iter()
-            .flat_map(|page| page.db_parameter_groups())
-            .filter(|group| {
-                !group
-                    .db_parameter_group_name()
-                    .unwrap_or_default()
-                    .starts_with("default.")
-            })
-            .cloned()
-            .collect();
-        let reads = groups.iter().map(|group| async move {
-            let Some(arn) = group.db_parameter_group_arn() else {
-                return Ok(None);
-            };
-            let Some((id, pairs)) = owned(cx, arn, KIND).await? else {
-                return Ok(None);
-            };
-            read(cx, id, group, arn, &pairs).await.map(Some)
-        });
-        Ok(futures::future::try_join_all(reads)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect())
+        tags::discover(
+            cx,
+            KIND,
+            ":pg:",
+            false,
+            |found: &Observed| Some(found.id.clone()),
+            async |arns| {
+                let names = tags::arn_names(&arns, ":pg:");
+                let reads = names.iter().map(|name| async move {
+                    crate::aws::errors::present(
+                        rds.describe_db_parameter_groups()
+                            .db_parameter_group_name(name)
+                            .send()
+                            .await
+                            .aws("DescribeDBParameterGroups"),
+                    )
+                });
+                let pages: Vec<_> = futures::future::try_join_all(reads)
+                    .await?
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                observed(cx, pages.iter().flat_map(|page| page.db_parameter_groups())).await
+            },
+            async || {
+                let pages: Vec<_> = rds
+                    .describe_db_parameter_groups()
+                    .into_paginator()
+                    .send()
+                    .try_collect()
+                    .await
+                    .aws("DescribeDBParameterGroups")?;
+                observed(cx, pages.iter().flat_map(|page| page.db_parameter_groups())).await
+            },
+        )
+        .await
     }
 
     /// The group of the manifest's name, or the one the database found uses (its name

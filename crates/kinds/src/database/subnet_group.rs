@@ -25,35 +25,15 @@ fn subnets(op: &OpCx<'_>, props: &SubnetGroupProps) -> Result<Vec<String>, AwsEr
         .collect()
 }
 
-#[async_trait]
-impl crate::engine::kind::Kind for SubnetGroupAdapter {
-    type Cx = Cx;
-
-    fn kinds(&self) -> &'static [&'static str] {
-        &[KIND]
-    }
-
-    /// One DescribeDBSubnetGroups; tags read only for the groups in the stack's VPC.
-    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let Some(vpc) = crate::aws::ec2::stack_vpc_id(cx).await? else {
-            return Ok(Vec::new());
-        };
-        let pages: Vec<_> = cx
-            .clients
-            .rds
-            .describe_db_subnet_groups()
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .aws("DescribeDBSubnetGroups")?;
-        let groups: Vec<_> = pages
-            .iter()
-            .flat_map(|page| page.db_subnet_groups())
-            .filter(|group| group.vpc_id() == Some(vpc.as_str()))
-            .cloned()
-            .collect();
-        let reads = groups.iter().map(|group| async move {
+/// The stack's among `groups` (those in its VPC), each with its tags.
+async fn observed(
+    cx: &Cx,
+    vpc: &str,
+    groups: impl Iterator<Item = &DbSubnetGroup>,
+) -> Result<Vec<Observed>, AwsError> {
+    let reads = groups
+        .filter(|group| group.vpc_id() == Some(vpc))
+        .map(|group| async move {
             let Some(arn) = group.db_subnet_group_arn() else {
                 return Ok(None);
             };
@@ -62,11 +42,76 @@ impl crate::engine::kind::Kind for SubnetGroupAdapter {
             };
             read(id, group, arn, &pairs).map(Some)
         });
-        Ok(futures::future::try_join_all(reads)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect())
+    Ok(futures::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+#[async_trait]
+impl crate::engine::kind::Kind for SubnetGroupAdapter {
+    type Cx = Cx;
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    /// The groups the tagging API lists as the stack's, each read by its name; when it
+    /// does not hold them all yet, every group of the region (`tags::discover`). Tags read
+    /// only for the groups in the stack's VPC.
+    async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
+        let Some(vpc) = crate::aws::ec2::stack_vpc_id(cx).await? else {
+            return Ok(Vec::new());
+        };
+        let rds = &cx.clients.rds;
+        let vpc = vpc.as_str();
+        tags::discover(
+            cx,
+            KIND,
+            ":subgrp:",
+            false,
+            |found: &Observed| Some(found.id.clone()),
+            async |arns| {
+                let names = tags::arn_names(&arns, ":subgrp:");
+                let reads = names.iter().map(|name| async move {
+                    crate::aws::errors::present(
+                        rds.describe_db_subnet_groups()
+                            .db_subnet_group_name(name)
+                            .send()
+                            .await
+                            .aws("DescribeDBSubnetGroups"),
+                    )
+                });
+                let pages: Vec<_> = futures::future::try_join_all(reads)
+                    .await?
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                observed(
+                    cx,
+                    vpc,
+                    pages.iter().flat_map(|page| page.db_subnet_groups()),
+                )
+                .await
+            },
+            async || {
+                let pages: Vec<_> = rds
+                    .describe_db_subnet_groups()
+                    .into_paginator()
+                    .send()
+                    .try_collect()
+                    .await
+                    .aws("DescribeDBSubnetGroups")?;
+                observed(
+                    cx,
+                    vpc,
+                    pages.iter().flat_map(|page| page.db_subnet_groups()),
+                )
+                .await
+            },
+        )
+        .await
     }
 
     /// The group of the manifest's name, or the one the database found uses (its name

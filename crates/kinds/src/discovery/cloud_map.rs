@@ -43,6 +43,8 @@ crate::aws::tagging_by_arn!(struct CloudMap(aws_sdk_servicediscovery::Client), s
 pub struct Reads {
     /// The account's private DNS namespaces with their tags.
     namespaces: tokio::sync::OnceCell<Vec<OwnedNamespace>>,
+    /// The namespaces that may be the stack's (`stack_namespaces`).
+    stack: tokio::sync::OnceCell<Vec<OwnedNamespace>>,
 }
 
 /// A resource's tags (Cloud Map lists none with its resources).
@@ -118,10 +120,72 @@ pub async fn private_namespaces(cx: &Cx) -> Result<&[OwnedNamespace], AwsError> 
         .map(Vec::as_slice)
 }
 
-/// The stack's own namespaces.
-pub async fn stack_namespaces(cx: &Cx) -> Result<Vec<&OwnedNamespace>, AwsError> {
-    Ok(private_namespaces(cx)
+/// The private DNS namespaces of these ids, each with its tags (one gone since it was
+/// listed is left out).
+async fn by_ids(cx: &Cx, ids: Vec<String>) -> Result<Vec<OwnedNamespace>, AwsError> {
+    let reads = ids.into_iter().map(|id| async move {
+        let found = crate::aws::errors::present(
+            cx.clients
+                .discovery
+                .get_namespace()
+                .id(&id)
+                .send()
+                .await
+                .aws("GetNamespace"),
+        )?;
+        let Some(namespace) = found.as_ref().and_then(|found| found.namespace()) else {
+            return Ok(None);
+        };
+        if namespace.r#type() != Some(&NamespaceType::DnsPrivate) {
+            return Ok(None);
+        }
+        let arn = namespace
+            .arn()
+            .ok_or_else(|| AwsError::missing("GetNamespace", "Arn"))?;
+        Ok::<_, AwsError>(Some(OwnedNamespace {
+            id,
+            arn: arn.to_string(),
+            name: namespace
+                .name()
+                .ok_or_else(|| AwsError::missing("GetNamespace", "Name"))?
+                .to_string(),
+            description: namespace.description().unwrap_or_default().to_string(),
+            tags: tags_of(cx, arn).await?,
+        }))
+    });
+    Ok(futures::future::try_join_all(reads)
         .await?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// The stack's own namespaces: those the tagging API lists as the stack's, each read by
+/// its id, or (when it does not hold them all yet) from the account's listing.
+pub async fn stack_namespaces(cx: &Cx) -> Result<Vec<&OwnedNamespace>, AwsError> {
+    let candidates = cx
+        .reads
+        .kinds
+        .get::<Reads>()
+        .stack
+        .get_or_try_init(|| {
+            tags::discover(
+                cx,
+                crate::aws::ids::NAMESPACE,
+                ":namespace/",
+                false,
+                |namespace: &OwnedNamespace| {
+                    tags::owned_id(
+                        &cx.stack,
+                        namespace.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                    )
+                },
+                async |arns| by_ids(cx, tags::arn_names(&arns, ":namespace/")).await,
+                async || Ok(private_namespaces(cx).await?.to_vec()),
+            )
+        })
+        .await?;
+    Ok(candidates
         .iter()
         .filter(|namespace| {
             tags::owned_id(

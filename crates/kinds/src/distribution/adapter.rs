@@ -82,19 +82,28 @@ macro_rules! behavior_view {
     }};
 }
 
-/// Load balancers' DNS names -> ARNs, read only when a distribution has a custom origin
-/// that looks like one (the listing the load balancers' observe shares).
-async fn load_balancer_arns(cx: &Cx) -> Result<BTreeMap<String, String>, AwsError> {
-    Ok(crate::aws::elbv2::listing(cx)
-        .await?
-        .iter()
-        .filter_map(|lb| {
-            Some((
-                lb.dns_name()?.to_ascii_lowercase(),
-                lb.load_balancer_arn()?.to_string(),
-            ))
-        })
-        .collect())
+/// Load balancers' DNS names -> ARNs, read only when a distribution has a custom origin:
+/// the stack's own (`all` false: what the load balancers' observe reads), or every one of
+/// the region (`all`: `edgectl adopt`, before the load balancer is the stack's).
+async fn load_balancer_arns(cx: &Cx, all: bool) -> Result<BTreeMap<String, String>, AwsError> {
+    let named = |lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer| {
+        Some((
+            lb.dns_name()?.to_ascii_lowercase(),
+            lb.load_balancer_arn()?.to_string(),
+        ))
+    };
+    Ok(match all {
+        true => crate::aws::elbv2::listing(cx)
+            .await?
+            .iter()
+            .filter_map(named)
+            .collect(),
+        false => crate::aws::elbv2::balancers(cx)
+            .await?
+            .iter()
+            .filter_map(|owned| named(&owned.balancer))
+            .collect(),
+    })
 }
 
 pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
@@ -121,7 +130,7 @@ pub async fn observe(cx: &Cx) -> Result<Vec<Observed>, AwsError> {
             .await?;
     let mut owned: Vec<(OwnedDistribution, DistributionProps)> =
         owned.into_iter().flatten().collect();
-    origins_as_arns(cx, owned.iter_mut().map(|(_, props)| props)).await?;
+    origins_as_arns(cx, owned.iter_mut().map(|(_, props)| props), false).await?;
     Ok(owned
         .into_iter()
         .map(|(found, props)| {
@@ -151,10 +160,12 @@ fn read(
 }
 
 /// The stack's load balancer as an origin is its ARN, as the manifest refers to it (the
-/// load balancers are listed only when an origin is not a bucket).
+/// load balancers are read only when an origin is not a bucket; every one of the region
+/// with `all`).
 async fn origins_as_arns<'a>(
     cx: &Cx,
     distributions: impl Iterator<Item = &'a mut DistributionProps>,
+    all: bool,
 ) -> Result<(), AwsError> {
     let mut origins: Vec<&mut DistributionOrigin> = distributions
         .flat_map(|props| props.origins.iter_mut())
@@ -163,7 +174,7 @@ async fn origins_as_arns<'a>(
     if origins.is_empty() {
         return Ok(());
     }
-    let arns = load_balancer_arns(cx).await?;
+    let arns = load_balancer_arns(cx, all).await?;
     for origin in &mut origins {
         if let Value::Str(domain) = &origin.domain
             && let Some(arn) = arns.get(&domain.to_ascii_lowercase())
@@ -247,7 +258,7 @@ pub async fn find(op: &OpCx<'_>, desired: &Desired, pin: Option<&str>) -> Result
         let mut flags = keep.iter();
         read_all.retain(|_| *flags.next().unwrap_or(&true));
     }
-    origins_as_arns(op.cx, read_all.iter_mut().map(|(_, props)| props)).await?;
+    origins_as_arns(op.cx, read_all.iter_mut().map(|(_, props)| props), true).await?;
     let mut found: Vec<(Vec<(String, String)>, Observed)> = matching
         .iter()
         .zip(read_all)

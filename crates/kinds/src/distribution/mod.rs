@@ -29,8 +29,9 @@ const SECTION: &str = "distributions";
 pub const REGISTRATION: super::Registration = super::Registration {
     section: &Distributions,
     lowering: &Distributions,
-    // Found by CloudFront's listing and each one's tags (`aws::cloudfront::owned`); the
-    // Origin Access Controls by their descriptions.
+    // Found by the tagging API in us-east-1 (or CloudFront's listing while it does not
+    // hold them all), each one's tags read afresh (`aws::cloudfront::owned`); the Origin
+    // Access Controls by their descriptions.
     adapters: || {
         vec![
             Arc::new(adapter::DistributionAdapter),

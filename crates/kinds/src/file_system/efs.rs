@@ -67,41 +67,76 @@ pub struct OwnedFileSystem {
     pub description: FileSystemDescription,
 }
 
-/// The stack's file systems: one DescribeFileSystems (tags come with it).
+/// The stack's file systems (tags come with them): those the tagging API lists as the
+/// stack's, each described by its id; when it does not hold them all yet, every file
+/// system of the region.
 pub async fn stack_file_systems(cx: &Cx) -> Result<&[OwnedFileSystem], AwsError> {
     cx.reads
         .kinds
         .get::<Reads>()
         .file_systems
         .get_or_try_init(|| async {
-            let pages: Vec<_> = cx
-                .clients
-                .efs
-                .describe_file_systems()
-                .into_paginator()
-                .send()
-                .try_collect()
-                .await
-                .aws("DescribeFileSystems")?;
-            Ok(pages
-                .iter()
-                .flat_map(|page| page.file_systems())
-                .filter(|found| {
-                    !matches!(
-                        found.life_cycle_state(),
-                        aws_sdk_efs::types::LifeCycleState::Deleted
-                            | aws_sdk_efs::types::LifeCycleState::Deleting
-                    )
-                })
-                .filter_map(|found| {
-                    let id = tags::owned_id(&cx.stack, pairs(found.tags()))?;
-                    (id.kind() == crate::aws::ids::FILE_SYSTEM).then(|| OwnedFileSystem {
-                        id,
-                        description: found.clone(),
-                    })
-                })
-                .collect())
+            let efs = &cx.clients.efs;
+            tags::discover(
+                cx,
+                crate::aws::ids::FILE_SYSTEM,
+                ":file-system/",
+                false,
+                |found: &OwnedFileSystem| Some(found.id.clone()),
+                async |arns| {
+                    let ids = tags::arn_names(&arns, ":file-system/");
+                    let reads = ids.iter().map(|id| async move {
+                        crate::aws::errors::present(
+                            efs.describe_file_systems()
+                                .file_system_id(id)
+                                .send()
+                                .await
+                                .aws("DescribeFileSystems"),
+                        )
+                    });
+                    let pages: Vec<_> = futures::future::try_join_all(reads)
+                        .await?
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    Ok(owned(cx, pages.iter().flat_map(|page| page.file_systems())))
+                },
+                async || {
+                    let pages: Vec<_> = efs
+                        .describe_file_systems()
+                        .into_paginator()
+                        .send()
+                        .try_collect()
+                        .await
+                        .aws("DescribeFileSystems")?;
+                    Ok(owned(cx, pages.iter().flat_map(|page| page.file_systems())))
+                },
+            )
+            .await
         })
         .await
         .map(Vec::as_slice)
+}
+
+/// The stack's file systems among `found` (those deleted or being deleted left out).
+fn owned<'a>(
+    cx: &Cx,
+    found: impl Iterator<Item = &'a FileSystemDescription>,
+) -> Vec<OwnedFileSystem> {
+    found
+        .filter(|found| {
+            !matches!(
+                found.life_cycle_state(),
+                aws_sdk_efs::types::LifeCycleState::Deleted
+                    | aws_sdk_efs::types::LifeCycleState::Deleting
+            )
+        })
+        .filter_map(|found| {
+            let id = tags::owned_id(&cx.stack, pairs(found.tags()))?;
+            (id.kind() == crate::aws::ids::FILE_SYSTEM).then(|| OwnedFileSystem {
+                id,
+                description: found.clone(),
+            })
+        })
+        .collect()
 }

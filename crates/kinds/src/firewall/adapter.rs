@@ -53,6 +53,10 @@ struct Reads {
     web_acls: tokio::sync::OnceCell<Vec<Tagged>>,
     /// The account's IP sets of both scopes, with their tags.
     ip_sets: tokio::sync::OnceCell<Vec<Tagged>>,
+    /// The stack's web ACLs (`owned`).
+    stack_web_acls: tokio::sync::OnceCell<Vec<Owned>>,
+    /// The stack's IP sets (`owned`).
+    stack_ip_sets: tokio::sync::OnceCell<Vec<Owned>>,
 }
 
 fn scope_of(scope: &str) -> Scope {
@@ -171,10 +175,60 @@ async fn listing(cx: &Cx, acls: bool) -> Result<&Vec<Tagged>, AwsError> {
     cell.get_or_try_init(|| list_all(cx, acls)).await
 }
 
-/// The stack's web ACLs (`acls`) or IP sets.
-async fn owned(cx: &Cx, acls: bool) -> Result<Vec<Owned>, AwsError> {
-    Ok(listing(cx, acls)
-        .await?
+/// The stack's web ACLs (`acls`) or IP sets as the tagging API lists them, of both scopes
+/// (CLOUDFRONT's in us-east-1), each with its tags read afresh (one gone since it was
+/// listed left out); `None` when the listing does not hold every one the command expects
+/// (`tags::trusted`).
+async fn stack_listed(cx: &Cx, acls: bool) -> Result<Option<Vec<Tagged>>, AwsError> {
+    let (kind, marker) = if acls {
+        (FIREWALL, "/webacl/")
+    } else {
+        (IP_SET, "/ipset/")
+    };
+    // A command that has not said what it expects lists WAF's.
+    if cx.reads.expected.get().is_none() {
+        return Ok(None);
+    }
+    // In us-east-1 one listing holds both scopes; elsewhere us-east-1's is read for the
+    // CLOUDFRONT scope alone (its REGIONAL resources are another region's).
+    let mut listed = tags::tagged(cx, kind).await?;
+    if cx.region != "us-east-1" {
+        let global = tags::tagged_global(cx, kind).await?;
+        listed.extend(
+            global
+                .into_iter()
+                .filter(|(_, arn, _)| arn.contains(":global/")),
+        );
+    }
+    let Some(listed) = tags::trusted(cx, kind, marker, listed) else {
+        return Ok(None);
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let reads = listed
+        .into_iter()
+        .filter(|(_, arn, _)| seen.insert(arn.clone()))
+        .filter_map(|(_, arn, _)| {
+            // `arn:aws:wafv2:REGION:ACCOUNT:regional/webacl/NAME/ID`, `global/` for CLOUDFRONT.
+            let scope = if arn.contains(":global/") {
+                Scope::Cloudfront
+            } else {
+                Scope::Regional
+            };
+            let (name, waf_id) = arn.split_once(marker)?.1.rsplit_once('/')?;
+            Some((scope, (name.to_string(), waf_id.to_string(), arn.clone())))
+        })
+        .map(|(scope, item)| async move {
+            let pairs = crate::aws::errors::present(tags_of(cx, &scope, &item.2).await)?;
+            Ok::<_, AwsError>(pairs.map(|pairs| (scope, item, pairs)))
+        });
+    Ok(Some(
+        try_join_all(reads).await?.into_iter().flatten().collect(),
+    ))
+}
+
+/// The stack's among `listed`.
+fn owned_among(cx: &Cx, listed: &[Tagged]) -> Vec<Owned> {
+    listed
         .iter()
         .filter_map(|(scope, (name, waf_id, arn), pairs)| {
             let borrowed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
@@ -188,7 +242,31 @@ async fn owned(cx: &Cx, acls: bool) -> Result<Vec<Owned>, AwsError> {
                 tags: pairs.clone(),
             })
         })
-        .collect())
+        .collect()
+}
+
+/// The stack's web ACLs (`acls`) or IP sets, read once per command: as the tagging API
+/// lists them when they are every one the command expects, else from the account's
+/// listing of both scopes.
+async fn owned(cx: &Cx, acls: bool) -> Result<&[Owned], AwsError> {
+    let reads = cx.reads.kinds.get::<Reads>();
+    let cell = if acls {
+        &reads.stack_web_acls
+    } else {
+        &reads.stack_ip_sets
+    };
+    let kind = if acls { FIREWALL } else { IP_SET };
+    cell.get_or_try_init(|| async {
+        if let Some(listed) = stack_listed(cx, acls).await? {
+            let found = owned_among(cx, &listed);
+            if tags::covers(cx, kind, found.iter().map(|owned| &owned.id)) {
+                return Ok(found);
+            }
+        }
+        Ok::<_, AwsError>(owned_among(cx, listing(cx, acls).await?))
+    })
+    .await
+    .map(Vec::as_slice)
 }
 
 /// A web ACL as the stack sees it, under `acl.id`; `None` when it is gone.

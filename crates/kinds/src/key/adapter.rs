@@ -143,12 +143,15 @@ async fn read_key(
     Ok(Some(resource))
 }
 
-/// Alias name (without `alias/`) by target key id: one `ListAliases`, AWS's own left out.
-async fn aliases(cx: &Cx) -> Result<BTreeMap<String, Vec<String>>, AwsError> {
+/// Alias name (without `alias/`) by target key id, of one key (by id or ARN): one
+/// `ListAliases`, AWS's own left out. Listed for the key alone, so that the reads grow
+/// with the stack's keys, not the account's aliases.
+async fn aliases(cx: &Cx, key: &str) -> Result<BTreeMap<String, Vec<String>>, AwsError> {
     let pages: Vec<_> = cx
         .clients
         .kms
         .list_aliases()
+        .key_id(key)
         .into_paginator()
         .send()
         .try_collect()
@@ -322,10 +325,14 @@ impl crate::engine::kind::Kind for KeyAdapter {
     }
 
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let (keys, aliases) = tokio::try_join!(tags::tagged(cx, KIND), aliases(cx))?;
-        let reads = keys
-            .into_iter()
-            .map(|(id, arn, pairs)| read_key(cx, id, arn, pairs, &aliases));
+        let keys = tags::tagged(cx, KIND).await?;
+        let reads = keys.into_iter().map(|(id, arn, pairs)| async move {
+            // Listed by the tagging API a moment after its deletion: gone.
+            let Some(aliases) = crate::aws::errors::present(aliases(cx, &arn).await)? else {
+                return Ok(None);
+            };
+            read_key(cx, id, arn, pairs, &aliases).await
+        });
         Ok(try_join_all(reads).await?.into_iter().flatten().collect())
     }
 
@@ -392,7 +399,7 @@ impl crate::engine::kind::Kind for KeyAdapter {
             .arn()
             .ok_or_else(|| AwsError::missing("DescribeKey", "Arn"))?
             .to_string();
-        let (pairs, aliases) = tokio::try_join!(key_tags(op.cx, &key), aliases(op.cx))?;
+        let (pairs, aliases) = tokio::try_join!(key_tags(op.cx, &key), aliases(op.cx, &key))?;
         let Some(observed) = read_key(op.cx, op.id.clone(), arn, pairs.clone(), &aliases).await?
         else {
             return Ok(Found::Nothing);

@@ -75,6 +75,62 @@ async fn named(cx: &Cx, name: &str) -> Result<Option<aws_sdk_ecr::types::Reposit
     }
 }
 
+/// The stack's among `repositories`, read with their tags (DescribeRepositories returns
+/// none: one ListTagsForResource each).
+async fn owned(
+    cx: &Cx,
+    repositories: Vec<aws_sdk_ecr::types::Repository>,
+) -> Result<Vec<Observed>, AwsError> {
+    let observed: Vec<Option<Observed>> = stream::iter(repositories)
+        .map(|repository| async move {
+            let tags = tags_of(cx, &repository).await?;
+            let pairs = pairs(&tags);
+            let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
+                return Ok(None);
+            };
+            read(cx, &repository, &pairs, id).await.map(Some)
+        })
+        .buffer_unordered(16)
+        .try_collect()
+        .await?;
+    Ok(observed.into_iter().flatten().collect())
+}
+
+/// The repositories of these names, 100 to a DescribeRepositories; one asked by name
+/// alone when a batch names one gone since it was listed (ECR then answers not found).
+async fn by_names(
+    cx: &Cx,
+    names: Vec<String>,
+) -> Result<Vec<aws_sdk_ecr::types::Repository>, AwsError> {
+    let batches = names.chunks(100).map(|batch| async move {
+        match cx
+            .clients
+            .ecr
+            .describe_repositories()
+            .set_repository_names(Some(batch.to_vec()))
+            .send()
+            .await
+            .aws("DescribeRepositories")
+        {
+            Ok(found) => Ok(found.repositories().to_vec()),
+            Err(error) if error.kind == ErrorKind::NotFound => {
+                let each = batch.iter().map(|name| named(cx, name));
+                Ok(futures::future::try_join_all(each)
+                    .await?
+                    .into_iter()
+                    .flatten()
+                    .collect())
+            }
+            Err(error) => Err(error),
+        }
+    });
+    Ok(futures::future::try_join_all(batches)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
 /// A repository's tags (DescribeRepositories returns none): one ListTagsForResource.
 async fn tags_of(
     cx: &Cx,
@@ -172,30 +228,37 @@ impl crate::engine::kind::Kind for RepositoryAdapter {
         &[KIND]
     }
 
+    /// The repositories the tagging API lists as the stack's, read by name; when it does
+    /// not hold them all yet, every repository of the registry (`tags::discover`).
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let ecr = &cx.clients.ecr;
-        let repositories: Vec<_> = ecr
-            .describe_repositories()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .aws("DescribeRepositories")?;
-        // DescribeRepositories returns no tags: one ListTagsForResource per repository.
-        let observed: Vec<Option<Observed>> = stream::iter(repositories)
-            .map(|repository| async move {
-                let tags = tags_of(cx, &repository).await?;
-                let pairs = pairs(&tags);
-                let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
-                    return Ok(None);
-                };
-                read(cx, &repository, &pairs, id).await.map(Some)
-            })
-            .buffer_unordered(16)
-            .try_collect()
-            .await?;
-        Ok(observed.into_iter().flatten().collect())
+        tags::discover(
+            cx,
+            KIND,
+            ":repository/",
+            false,
+            |found: &Observed| Some(found.id.clone()),
+            async |arns| {
+                owned(
+                    cx,
+                    by_names(cx, tags::arn_names(&arns, ":repository/")).await?,
+                )
+                .await
+            },
+            async || {
+                let every = cx
+                    .clients
+                    .ecr
+                    .describe_repositories()
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .aws("DescribeRepositories")?;
+                owned(cx, every).await
+            },
+        )
+        .await
     }
 
     /// The repository of the manifest's name (or of `pin`'s).

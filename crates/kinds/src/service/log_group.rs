@@ -110,6 +110,71 @@ fn read(
     resource
 }
 
+/// The groups of these names (`exact`) or under these prefixes, one listing each.
+async fn listed(
+    cx: &Cx,
+    prefixes: &[String],
+    exact: bool,
+) -> Result<Vec<aws_sdk_cloudwatchlogs::types::LogGroup>, AwsError> {
+    let logs = &cx.clients.logs;
+    let listings = prefixes.iter().map(|prefix| async move {
+        let found: Vec<_> = logs
+            .describe_log_groups()
+            .log_group_name_prefix(prefix)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeLogGroups")?;
+        // A name is also the prefix of longer ones (`/ecs/web` of `/ecs/web-2`).
+        Ok::<_, AwsError>(
+            found
+                .into_iter()
+                .filter(|group| !exact || group.log_group_name() == Some(prefix.as_str()))
+                .collect::<Vec<_>>(),
+        )
+    });
+    Ok(futures::future::try_join_all(listings)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// The stack's among `groups`, each with its tags (DescribeLogGroups returns none: one
+/// ListTagsForResource each).
+async fn owned(
+    cx: &Cx,
+    groups: Vec<aws_sdk_cloudwatchlogs::types::LogGroup>,
+) -> Result<Vec<Observed>, AwsError> {
+    let observed: Vec<Option<Observed>> = stream::iter(groups)
+        .map(|group| async move {
+            let name = group
+                .log_group_name()
+                .ok_or_else(|| AwsError::missing("DescribeLogGroups", "logGroupName"))?
+                .to_string();
+            let arn = group_arn(&group)?;
+            let listed = list_tags(cx, &arn).await?;
+            let pairs: Vec<(&str, &str)> = listed
+                .tags()
+                .map(|tags| {
+                    tags.iter()
+                        .map(|(key, value)| (key.as_str(), value.as_str()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
+                return Ok(None);
+            };
+            Ok::<_, AwsError>(Some(read(&group, name, arn, &pairs, id)))
+        })
+        .buffer_unordered(16)
+        .try_collect()
+        .await?;
+    Ok(observed.into_iter().flatten().collect())
+}
+
 #[async_trait]
 impl crate::engine::kind::Kind for LogGroupAdapter {
     type Cx = Cx;
@@ -118,48 +183,34 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         &[KIND]
     }
 
+    /// The groups the tagging API lists as the stack's, each read by its name; when it
+    /// does not hold them all yet, every group under edgectl's prefixes
+    /// (`tags::discover`). Then each one's tags, read afresh.
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
-        let logs = &cx.clients.logs;
-        let listings = LOG_GROUP_PREFIXES.iter().map(|prefix| {
-            logs.describe_log_groups()
-                .log_group_name_prefix(*prefix)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-        });
-        let groups: Vec<_> = futures::future::try_join_all(listings)
-            .await
-            .aws("DescribeLogGroups")?
-            .into_iter()
-            .flatten()
-            .collect();
-        // DescribeLogGroups returns no tags: one ListTagsForResource per group under /ecs/.
-        let observed: Vec<Option<Observed>> = stream::iter(groups)
-            .map(|group| async move {
-                let name = group
-                    .log_group_name()
-                    .ok_or_else(|| AwsError::missing("DescribeLogGroups", "logGroupName"))?
-                    .to_string();
-                let arn = group_arn(&group)?;
-                let listed = list_tags(cx, &arn).await?;
-                let pairs: Vec<(&str, &str)> = listed
-                    .tags()
-                    .map(|tags| {
-                        tags.iter()
-                            .map(|(key, value)| (key.as_str(), value.as_str()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
-                    return Ok(None);
-                };
-                Ok::<_, AwsError>(Some(read(&group, name, arn, &pairs, id)))
-            })
-            .buffer_unordered(16)
-            .try_collect()
-            .await?;
-        Ok(observed.into_iter().flatten().collect())
+        tags::discover(
+            cx,
+            KIND,
+            ":log-group:",
+            false,
+            |found: &Observed| Some(found.id.clone()),
+            async |arns| {
+                // Only under edgectl's prefixes, as the listing reads them.
+                let names: Vec<String> = tags::arn_names(&arns, ":log-group:")
+                    .iter()
+                    .map(|name| name.trim_end_matches(":*").to_string())
+                    .filter(|name| LOG_GROUP_PREFIXES.iter().any(|p| name.starts_with(p)))
+                    .collect();
+                owned(cx, listed(cx, &names, true).await?).await
+            },
+            async || {
+                let prefixes: Vec<String> = LOG_GROUP_PREFIXES
+                    .iter()
+                    .map(|prefix| prefix.to_string())
+                    .collect();
+                owned(cx, listed(cx, &prefixes, false).await?).await
+            },
+        )
+        .await
     }
 
     /// The group of the manifest's name (or of `pin`'s).

@@ -210,30 +210,33 @@ pub async fn of_service(
 }
 
 /// The scalable targets of the stack's services: `services` maps each owned service's
-/// scaling resource id (`service/<cluster>/<name>`) to its logical name. One service's
-/// are asked for by its resource id; several, with one listing of the namespace.
+/// scaling resource id (`service/<cluster>/<name>`) to its logical name, each asked for
+/// by its resource id.
 async fn observe(cx: &Cx, services: &BTreeMap<String, String>) -> Result<Vec<Observed>, AwsError> {
     let scaling = &cx.clients.autoscaling;
-    let only = match services.keys().collect::<Vec<_>>().as_slice() {
-        [one] => Some((*one).clone()),
-        _ => None,
-    };
-    // Application Auto Scaling cannot read the policies while its service-linked role,
-    // made at the account's first use, propagates.
-    let (targets, policies) = futures::join!(
+    let ids: Vec<String> = services.keys().cloned().collect();
+    // The targets 50 resource ids to a call, each service's policies by its resource id:
+    // reads that grow with the stack's services, not with the account's.
+    let targets = ids.chunks(50).map(|batch| async move {
         scaling
             .describe_scalable_targets()
             .service_namespace(ServiceNamespace::Ecs)
-            .set_resource_ids(only.clone().map(|one| vec![one]))
+            .set_resource_ids(Some(batch.to_vec()))
             .into_paginator()
             .items()
             .send()
-            .try_collect(),
-        retry::settled(|| async {
+            .try_collect()
+            .await
+            .aws("DescribeScalableTargets")
+    });
+    // Application Auto Scaling cannot read the policies while its service-linked role,
+    // made at the account's first use, propagates.
+    let policies = ids.iter().map(|id| {
+        retry::settled(move || async move {
             scaling
                 .describe_scaling_policies()
                 .service_namespace(ServiceNamespace::Ecs)
-                .set_resource_id(only.clone())
+                .resource_id(id)
                 .into_paginator()
                 .items()
                 .send()
@@ -241,9 +244,15 @@ async fn observe(cx: &Cx, services: &BTreeMap<String, String>) -> Result<Vec<Obs
                 .await
                 .aws("DescribeScalingPolicies")
                 .given(CONDITIONS)
-        }),
+        })
+    });
+    let (targets, policies) = futures::join!(
+        futures::future::try_join_all(targets),
+        futures::future::try_join_all(policies),
     );
-    let targets = targets.aws("DescribeScalableTargets")?;
+    let targets: Vec<_> = targets?.into_iter().flatten().collect();
+    let policies: Result<Vec<_>, AwsError> =
+        policies.map(|all| all.into_iter().flatten().collect());
     let mut policies: Vec<_> = policies?;
     // Several on one metric: edgectl's, else the first by name, whatever order AWS lists.
     policies.sort_by(|a, b| a.policy_name().cmp(b.policy_name()));

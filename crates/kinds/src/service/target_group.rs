@@ -45,6 +45,22 @@ fn check_numbers(operation: &str, check: &HealthCheck) -> Result<[i32; 4], AwsEr
     ])
 }
 
+/// The stack's among `groups`, their tags read 20 at a time, each one's attributes read
+/// (stickiness and deregistration delay: one call per owned group).
+async fn owned_groups(cx: &Cx, groups: Vec<TargetGroup>) -> Result<Vec<Observed>, AwsError> {
+    let arns: Vec<String> = groups
+        .iter()
+        .filter_map(|group| group.target_group_arn().map(str::to_string))
+        .collect();
+    let owned_arns = owned(cx, &arns).await?;
+    let owned = groups.iter().filter_map(|group| {
+        let (id, tag_value) = owned_arns.get(group.target_group_arn()?)?.clone();
+        Some((id, group, tag_value))
+    });
+    let observed = owned.map(|(id, group, tag_value)| read(cx, group, id, tag_value));
+    try_join_all(observed).await
+}
+
 #[async_trait]
 impl crate::engine::kind::Kind for TargetGroupAdapter {
     type Cx = Cx;
@@ -138,28 +154,63 @@ impl crate::engine::kind::Kind for TargetGroupAdapter {
         Ok(())
     }
 
+    /// The groups the tagging API lists as the stack's, described by ARN; when it does not
+    /// hold them all yet (or one is gone since), every group of the region
+    /// (`tags::discover`). Their tags read afresh, 20 at a time.
     async fn observe(&self, cx: &Cx) -> Result<Vec<Observed>, AwsError> {
         let elbv2 = &cx.clients.elbv2;
-        let groups: Vec<_> = elbv2
-            .describe_target_groups()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .aws("DescribeTargetGroups")?;
-        let arns: Vec<String> = groups
-            .iter()
-            .filter_map(|group| group.target_group_arn().map(str::to_string))
-            .collect();
-        let owned_arns = owned(cx, &arns).await?;
-        let owned = groups.iter().filter_map(|group| {
-            let (id, tag_value) = owned_arns.get(group.target_group_arn()?)?.clone();
-            Some((id, group, tag_value))
-        });
-        // Stickiness and deregistration delay are attributes: one call per owned group.
-        let observed = owned.map(|(id, group, tag_value)| read(cx, group, id, tag_value));
-        try_join_all(observed).await
+        tags::discover(
+            cx,
+            crate::aws::ids::TARGET_GROUP,
+            ":targetgroup/",
+            false,
+            |found: &Observed| Some(found.id.clone()),
+            async |arns| {
+                let describe = |arns: Vec<String>| {
+                    elbv2
+                        .describe_target_groups()
+                        .set_target_group_arns(Some(arns))
+                        .send()
+                };
+                // ELB answers a batch naming one gone since it was listed with not found:
+                // then each of that batch on its own, the gone left out.
+                let batches = arns.chunks(20).map(|batch| async move {
+                    match describe(batch.to_vec()).await.aws("DescribeTargetGroups") {
+                        Ok(page) => Ok(page.target_groups().to_vec()),
+                        Err(error) if error.kind == ErrorKind::NotFound => {
+                            let each = batch.iter().map(|arn| async move {
+                                crate::aws::errors::present(
+                                    describe(vec![arn.clone()])
+                                        .await
+                                        .aws("DescribeTargetGroups"),
+                                )
+                            });
+                            Ok(try_join_all(each)
+                                .await?
+                                .into_iter()
+                                .flatten()
+                                .flat_map(|page| page.target_groups().to_vec())
+                                .collect::<Vec<_>>())
+                        }
+                        Err(error) => Err(error),
+                    }
+                });
+                let groups = try_join_all(batches).await?.into_iter().flatten().collect();
+                owned_groups(cx, groups).await
+            },
+            async || {
+                let groups = elbv2
+                    .describe_target_groups()
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .aws("DescribeTargetGroups")?;
+                owned_groups(cx, groups).await
+            },
+        )
+        .await
     }
 
     async fn create(&self, op: &OpCx<'_>, desired: &Desired) -> Result<String, AwsError> {
