@@ -878,7 +878,7 @@ async fn converges_through_faults(
     owned
 }
 
-/// Every request throttled: edgectl retries with backoff (adaptive mode), then stops with
+/// Every request throttled: edgectl retries with backoff (standard mode), then stops with
 /// a clear error that says how many calls it retried, never hanging.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_throttled_run_stops_and_says_so() {
