@@ -37,6 +37,20 @@ fn group_arn(group: &aws_sdk_cloudwatchlogs::types::LogGroup) -> Result<String, 
         .ok_or_else(|| AwsError::missing("DescribeLogGroups", "logGroupArn"))
 }
 
+/// A group's tags as ListTagsForResource answers them, as pairs.
+fn pairs(
+    listed: &aws_sdk_cloudwatchlogs::operation::list_tags_for_resource::ListTagsForResourceOutput,
+) -> Vec<(&str, &str)> {
+    listed
+        .tags()
+        .map(|tags| {
+            tags.iter()
+                .map(|(key, value)| (key.as_str(), value.as_str()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 async fn list_tags(
     cx: &Cx,
     arn: &str,
@@ -156,14 +170,7 @@ async fn owned(
                 .to_string();
             let arn = group_arn(&group)?;
             let listed = list_tags(cx, &arn).await?;
-            let pairs: Vec<(&str, &str)> = listed
-                .tags()
-                .map(|tags| {
-                    tags.iter()
-                        .map(|(key, value)| (key.as_str(), value.as_str()))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let pairs = pairs(&listed);
             let Some(id) = tags::owned_id(&cx.stack, pairs.iter().copied()) else {
                 return Ok(None);
             };
@@ -240,14 +247,7 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         };
         let arn = group_arn(group)?;
         let listed = list_tags(op.cx, &arn).await?;
-        let pairs: Vec<(&str, &str)> = listed
-            .tags()
-            .map(|tags| {
-                tags.iter()
-                    .map(|(key, value)| (key.as_str(), value.as_str()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let pairs = pairs(&listed);
         let observed = read(group, name.to_string(), arn, &pairs, op.id.clone());
         let what = format!("log group `{name}`");
         crate::aws::adopt::found(op.cx, op.id, what, pairs, observed).await
@@ -291,16 +291,11 @@ impl crate::engine::kind::Kind for LogGroupAdapter {
         };
         let arn = group_arn(group).map_err(check)?;
         let listed = list_tags(cx, &arn).await.map_err(check)?;
-        let pairs = listed
-            .tags()
-            .into_iter()
-            .flatten()
-            .map(|(key, value)| (key.as_str(), value.as_str()));
         match tags::name_taken_adoptable(
             &cx.stack,
             &desired.id,
             &format!("log group `{name}`"),
-            pairs,
+            pairs(&listed),
         ) {
             Some(why) => Err(why),
             None => Ok(()),
