@@ -37,17 +37,8 @@ async fn crowd(moto: &Moto, region: &str, made: std::ops::Range<usize>) -> usize
     let sdk = moto.sdk_in(region).await;
     let global = moto.sdk_in("us-east-1").await;
     let ec2 = moto.ec2_in(region).await;
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block(format!("10.{}.0.0/16", 100 + made.start % 100))
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string();
+    let cidr = format!("10.{}.0.0/16", 100 + made.start % 100);
+    let vpc = moto.make_vpc_in(region, &cidr).await;
     let zones: Vec<String> = ec2
         .describe_availability_zones()
         .send()

@@ -323,7 +323,12 @@ impl Moto {
 
     /// A VPC made as someone else would (no tags): its id.
     pub async fn make_vpc(&self, cidr: &str) -> String {
-        self.ec2()
+        self.make_vpc_in("us-east-1", cidr).await
+    }
+
+    /// [`Moto::make_vpc`] in `region`.
+    pub async fn make_vpc_in(&self, region: &str, cidr: &str) -> String {
+        self.ec2_in(region)
             .await
             .create_vpc()
             .cidr_block(cidr)
