@@ -3,7 +3,9 @@
 # its mount targets and access point, repository, cluster, roles, log groups, task
 # definitions, load balancer, listeners, target group, three services with auto scaling,
 # buckets with their policy and the dashboard's files, origin access control and
-# distribution, resource for resource.
+# distribution, the site's certificate with its DNS validation record and the wait for its
+# issue, and the site's alias records (A and AAAA) in the sandbox zone, found by name as
+# edgectl finds it (the zone is the account's, not the stack's), resource for resource.
 #
 # Where the two cannot do the same thing:
 # - edgectl retains the secrets and the file system on destroy (the seed's
@@ -12,6 +14,11 @@
 #   or the next round could not make them again). Terraform's destroy does that much more.
 # - edgectl turns automatic backups on in CreateFileSystem (`Backup: true`); Terraform does
 #   it with aws_efs_backup_policy (PutBackupPolicy), which moto lacks: left out.
+# - edgectl empties the frontend bucket of what it uploaded (every version) before deleting
+#   it, and refuses to delete objects it did not upload; Terraform's aws_s3_object deletes
+#   its own objects' versions, but not the delete markers versioning leaves, so the bucket
+#   takes force_destroy (every version and marker), without which the destroy fails with
+#   BucketNotEmpty.
 # - edgectl invalidates the distribution's changed paths after a sync; Terraform has no
 #   invalidation resource (the seed's pipeline calls `aws cloudfront create-invalidation`).
 # Names end in -tf where edgectl's would still be live (its retained secrets).
@@ -23,10 +30,6 @@ terraform {
 }
 
 variable "endpoint" {
-  type = string
-}
-
-variable "certificate_arn" {
   type = string
 }
 
@@ -50,6 +53,7 @@ provider "aws" {
   skip_region_validation      = true
   s3_use_path_style           = true
   endpoints {
+    acm                    = var.endpoint
     applicationautoscaling = var.endpoint
     cloudfront             = var.endpoint
     ec2                    = var.endpoint
@@ -59,6 +63,7 @@ provider "aws" {
     elbv2                  = var.endpoint
     iam                    = var.endpoint
     logs                   = var.endpoint
+    route53                = var.endpoint
     s3                     = var.endpoint
     secretsmanager         = var.endpoint
     servicediscovery       = var.endpoint
@@ -588,7 +593,7 @@ resource "aws_lb_listener" "https" {
   port              = 443
   protocol          = "HTTPS"
   ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-  certificate_arn   = var.certificate_arn
+  certificate_arn   = aws_acm_certificate_validation.site.certificate_arn
   default_action {
     type             = "forward"
     target_group_arn = aws_lb_target_group.backend.arn
@@ -707,7 +712,8 @@ resource "aws_appautoscaling_policy" "memory" {
 # The frontend: buckets, the dashboard's files, CloudFront.
 
 resource "aws_s3_bucket" "frontend" {
-  bucket = "${local.name}-frontend"
+  bucket        = "${local.name}-frontend"
+  force_destroy = true
 }
 
 resource "aws_s3_bucket_versioning" "frontend" {
@@ -877,7 +883,7 @@ resource "aws_cloudfront_distribution" "cdn" {
   }
 
   viewer_certificate {
-    acm_certificate_arn      = var.certificate_arn
+    acm_certificate_arn      = aws_acm_certificate_validation.site.certificate_arn
     ssl_support_method       = "sni-only"
     minimum_protocol_version = "TLSv1.2_2021"
   }
@@ -905,4 +911,52 @@ resource "aws_s3_bucket_policy" "frontend" {
     }]
   })
   depends_on = [aws_s3_bucket_public_access_block.frontend]
+}
+
+# The site's name: the certificate (us-east-1, CloudFront's and the ALB's), validated through
+# DNS in the sandbox zone, and the alias records to the distribution.
+
+data "aws_route53_zone" "sandbox" {
+  name = "concept-reply-sandbox.com"
+}
+
+resource "aws_acm_certificate" "site" {
+  domain_name       = "edge-mind.concept-reply-sandbox.com"
+  validation_method = "DNS"
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_route53_record" "site_validation" {
+  for_each = {
+    for option in aws_acm_certificate.site.domain_validation_options : option.domain_name => {
+      name  = option.resource_record_name
+      type  = option.resource_record_type
+      value = option.resource_record_value
+    }
+  }
+  zone_id         = data.aws_route53_zone.sandbox.zone_id
+  name            = each.value.name
+  type            = each.value.type
+  records         = [each.value.value]
+  ttl             = 300
+  allow_overwrite = false
+}
+
+resource "aws_acm_certificate_validation" "site" {
+  certificate_arn         = aws_acm_certificate.site.arn
+  validation_record_fqdns = [for record in aws_route53_record.site_validation : record.fqdn]
+}
+
+resource "aws_route53_record" "site" {
+  for_each = toset(["A", "AAAA"])
+  zone_id  = data.aws_route53_zone.sandbox.zone_id
+  name     = "edge-mind.concept-reply-sandbox.com"
+  type     = each.value
+  alias {
+    name                   = aws_cloudfront_distribution.cdn.domain_name
+    zone_id                = aws_cloudfront_distribution.cdn.hosted_zone_id
+    evaluate_target_health = false
+  }
 }
