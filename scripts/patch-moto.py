@@ -131,6 +131,11 @@ applied by scripts/moto-venv right after installing the pinned version.
    us-east-1) and RDS's DB subnet groups and parameter groups (AWS lists `rds:subgrp`
    and `rds:pg`). edgectl finds the stack's resources of these kinds through the API
    (issue 25). Patch: AWS's.
+29. wafv2 ListTagsForResource answers with the tags a deleted web ACL or IP set had (its
+   tags outlive it); AWS's answers `WAFNonexistentItemException` (the API reference's
+   errors). edgectl reads the tags of the web ACLs and IP sets the tagging API lists, and
+   a listing from before a destroy (the API lags) names deleted ones: they must read as
+   gone. Patch: AWS's.
 """
 import pathlib
 import sys
@@ -1262,6 +1267,23 @@ PATCHES.append(
                     yield found.arn, edge.tagging_service.get_tag_dict_for_resource(found.arn)
             if self.region_name == "us-east-1":
                 route53 = _route53[self.account_id][self.partition]""",
+    )
+)
+
+# edgectl patch 29: a deleted web ACL's or IP set's tags are gone with it (see the
+# docstring).
+PATCHES.append(
+    (
+        root / "wafv2/models.py",
+        """    def list_tags_for_resource(self, arn: str) -> list[dict[str, str]]:
+        return self.tagging_service.list_tags_for_resource(arn)["Tags"]""",
+        """    def list_tags_for_resource(self, arn: str) -> list[dict[str, str]]:
+        # edgectl patch 29: a deleted web ACL or IP set has no tags to list
+        if ("/webacl/" in arn and arn not in self.wacls) or (
+            "/ipset/" in arn and arn not in self.ip_sets
+        ):
+            raise WAFNonexistentItemException()
+        return self.tagging_service.list_tags_for_resource(arn)["Tags"]""",
     )
 )
 

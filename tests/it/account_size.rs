@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 
 use crate::harness::{Moto, Run};
-use crate::proxy::FaultProxy;
+use crate::proxy::{FaultProxy, Tags};
 
 use crate::static_site::operations;
 
@@ -455,9 +455,9 @@ async fn a_rerun_before_the_tagging_api_lists_makes_nothing_twice() {
         let proxy = FaultProxy::start(&moto.url);
         let n = (total as f64 * fraction) as usize;
         let killed = crate::stress::killed_after(&proxy, &apply, n);
-        proxy.lagging_tags(true);
+        proxy.tags(Tags::Empty);
         let rerun = crate::stress::through(&proxy, &apply);
-        proxy.lagging_tags(false);
+        proxy.tags(Tags::Live);
         assert_eq!(
             rerun.code, 0,
             "apply killed after request {n} ({killed:?}) did not converge:\n{}",
@@ -521,11 +521,11 @@ fn resources_read(run: &Run) -> usize {
         .unwrap_or_else(|| panic!("no `read N live resources` line:\n{}", run.stderr))
 }
 
-/// The scale series of bench/SCALE.md: stacks of about 10, 100 and 500 resources, each
+/// The scale series of bench/RESULTS.md: stacks of about 10, 100 and 500 resources, each
 /// planned (no-op) beside 0, about 300 and about 3,000 resources of other teams'.
 /// `cargo test --test it -- --ignored scale_figures --nocapture`
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "the figures of bench/SCALE.md: minutes"]
+#[ignore = "the figures of bench/RESULTS.md: minutes"]
 async fn scale_figures() {
     let dir = tempfile::tempdir().unwrap();
     let mut rows = Vec::new();
@@ -572,14 +572,22 @@ async fn scale_figures() {
 
 /// The no-op plan of each shipped stack with 100 ms added to every request (a real
 /// endpoint's round trip, through the suite's proxy): calls, wall time, and the serial
-/// depth of its reads (wall time over the round trip). For bench/SCALE.md.
+/// depth of its reads (wall time over the round trip). For bench/RESULTS.md.
 /// `cargo test --test it -- --ignored latency_figures --nocapture`
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "the figures of bench/SCALE.md"]
+#[ignore = "the figures of bench/RESULTS.md"]
 async fn latency_figures() {
     let round_trip = std::time::Duration::from_millis(100);
-    let stacks: [&[&str]; 5] = [
+    // Every shipped manifest; `{certificate}` stands for one of moto's.
+    let stacks: [&[&str]; 7] = [
         &["-f", "examples/network.yaml"],
+        &[
+            "-f",
+            "examples/service.yaml",
+            "--var",
+            "certificate_arn={certificate}",
+        ],
+        &["-f", "examples/static-site.yaml"],
         &["-f", "manifests/edgemind-prod.yaml"],
         &["-f", "manifests/happyrobot-fde.yaml", "--env", "dev"],
         &["-f", "manifests/manufacturing.yaml", "--env", "production"],
@@ -590,8 +598,22 @@ async fn latency_figures() {
     for args in stacks {
         let moto = Moto::start();
         moto.external_zones(args[1]).await;
+        let certificate = format!("certificate_arn={}", moto.certificate());
+        let filled: Vec<&str> = args
+            .iter()
+            .map(|arg| {
+                if *arg == "certificate_arn={certificate}" {
+                    certificate.as_str()
+                } else {
+                    arg
+                }
+            })
+            .collect();
         let with = |verb: &[&str]| -> Vec<String> {
-            verb.iter().chain(args).map(|arg| arg.to_string()).collect()
+            verb.iter()
+                .chain(&filled)
+                .map(|arg| arg.to_string())
+                .collect()
         };
         let apply = with(&["apply", "--auto-approve"]);
         moto.edgectl(&apply.iter().map(String::as_str).collect::<Vec<_>>())
@@ -607,7 +629,7 @@ async fn latency_figures() {
         assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
         println!(
             "| {} | {} | {:.1} s | {:.0} |",
-            args[1..].join(" "),
+            args[1..].join(" ").replace("{certificate}", "<moto's>"),
             proxy.requests(),
             wall.as_secs_f64(),
             wall.as_secs_f64() / round_trip.as_secs_f64()

@@ -224,7 +224,6 @@ impl Moto {
         self.certificate_in("us-east-1")
     }
 
-    /// A certificate in `region`: a load balancer's must be in its own region, as on AWS.
     /// Makes the public zones a manifest writes records in without owning them
     /// (`zones:` entries without `create: true`), as the account it deploys to has them.
     pub async fn external_zones(&self, manifest: &str) {
@@ -279,6 +278,7 @@ impl Moto {
             .to_string()
     }
 
+    /// A certificate in `region`: a load balancer's must be in its own region, as on AWS.
     pub fn certificate_in(&self, region: &str) -> String {
         let python = moto_server().with_file_name("python");
         let script = format!(
@@ -376,10 +376,18 @@ impl Run {
 /// The binary with a clean AWS environment, from the repository root; `endpoint` None
 /// points it nowhere usable.
 pub fn edgectl_command(args: &[&str], endpoint: Option<&str>) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_edgectl"));
+    let mut command = Command::new(binary());
     command.args(args).current_dir(root());
     clean_environment(&mut command, endpoint);
     command
+}
+
+/// The edgectl the tests run: this build's, or the one `EDGECTL_BENCH_BINARY` names
+/// (bench/run measures its scale series with the release build through these tests).
+pub fn binary() -> PathBuf {
+    std::env::var_os("EDGECTL_BENCH_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_edgectl").into())
 }
 
 /// What every edgectl the tests run sees: test credentials for `endpoint` (None points

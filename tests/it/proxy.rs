@@ -51,8 +51,28 @@ struct State {
     answers: Vec<Answer>,
     /// Held this long before forwarding, the requests that match (a slow operation).
     slow: Vec<(Match, Duration)>,
-    /// Whether the Resource Groups Tagging API answers as if it listed nothing yet.
-    lagging: bool,
+    /// What the Resource Groups Tagging API's `GetResources` answers.
+    tags: Tags,
+    /// The last `GetResources` answer moto gave, per region and request body.
+    tag_answers: BTreeMap<(String, Vec<u8>), Vec<u8>>,
+    /// `tag_answers` as they were at the last `snapshot_tags`: what `Tags::Stale` answers.
+    tag_snapshot: BTreeMap<(String, Vec<u8>), Vec<u8>>,
+}
+
+/// What the Resource Groups Tagging API answers through the proxy: it is eventually
+/// consistent, behind creates and deletes alike, for seconds to minutes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tags {
+    /// moto's answer: the account as it is.
+    #[default]
+    Live,
+    /// Nothing yet: what a run killed right after its creates leaves its rerun to see.
+    Empty,
+    /// The answers moto gave to the same questions when `snapshot_tags` was called,
+    /// whatever happened since: resources deleted since still listed, resources made since
+    /// not yet. A question not asked before the snapshot is answered with nothing (a
+    /// later page of it is forwarded to moto).
+    Stale,
 }
 
 /// Which requests an `Answer` is for.
@@ -279,11 +299,18 @@ impl FaultProxy {
             });
     }
 
-    /// While `on`, the Resource Groups Tagging API's `GetResources` answers an empty list,
-    /// as AWS's does for a while about resources made a moment ago (it is eventually
-    /// consistent): what a run killed right after its creates leaves its rerun to see.
-    pub fn lagging_tags(&self, on: bool) {
-        self.state.lock().expect("proxy state").lagging = on;
+    /// What the Resource Groups Tagging API's `GetResources` answers from now on. Its
+    /// answers other than `Live` are the proxy's own: no fault is drawn for them, no
+    /// `answer` is used on them, and `kill_after` does not count them as served.
+    pub fn tags(&self, view: Tags) {
+        self.state.lock().expect("proxy state").tags = view;
+    }
+
+    /// Keeps moto's latest `GetResources` answers as what `Tags::Stale` answers (take it
+    /// after a run that listed what a later rerun should see as stale).
+    pub fn snapshot_tags(&self) {
+        let mut state = self.state.lock().expect("proxy state");
+        state.tag_snapshot = state.tag_answers.clone();
     }
 
     /// How many requests were answered with `code` so far.
@@ -391,11 +418,23 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
     let mut writer = writer;
     let mut reader = BufReader::new(client);
     while let Some(request) = read_message(&mut reader, false) {
-        let (number, fault, delay, answer, lagging) = {
+        let (number, fault, delay, answer, tags) = {
             let mut state = state.lock().expect("proxy state");
             state.requests += 1;
             state.in_flight += 1;
-            let lagging = state.lagging && operation(&request).as_deref() == Some("GetResources");
+            let tags = (operation(&request).as_deref() == Some("GetResources")).then(|| {
+                let key = (region(&request), request.body().to_vec());
+                let view = match state.tags {
+                    // A later page of a listing the snapshot does not hold: moto's.
+                    Tags::Stale
+                        if !state.tag_snapshot.contains_key(&key) && later_page(request.body()) =>
+                    {
+                        Tags::Live
+                    }
+                    view => view,
+                };
+                (key, view)
+            });
             let answer = state
                 .answers
                 .iter_mut()
@@ -416,18 +455,39 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
                 .filter(|(matches, _)| matches.matches(&request))
                 .map(|(_, delay)| *delay)
                 .fold(state.delay, Duration::max);
-            let fault = if lagging { None } else { state.draw() };
-            (state.requests, fault, delay, answer, lagging)
+            let lags = tags.as_ref().is_some_and(|(_, view)| *view != Tags::Live);
+            let fault = if lags { None } else { state.draw() };
+            (state.requests, fault, delay, answer, tags)
         };
         let _done = InFlight(state);
         std::thread::sleep(delay);
-        if lagging {
-            let body = r#"{"ResourceTagMappingList":[],"PaginationToken":""}"#;
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nx-amzn-RequestId: proxy\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = writer.write_all(&[head.into_bytes(), body.as_bytes().to_vec()].concat());
+        if let Some((key, view)) = &tags
+            && *view != Tags::Live
+        {
+            let last = state
+                .lock()
+                .expect("proxy state")
+                .tag_snapshot
+                .get(key)
+                .cloned();
+            let answer = match (view, last) {
+                (Tags::Stale, Some(last)) => last,
+                _ => {
+                    let body = r#"{"ResourceTagMappingList":[],"PaginationToken":""}"#;
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nx-amzn-RequestId: proxy\r\n\r\n",
+                        body.len()
+                    );
+                    [head.into_bytes(), body.as_bytes().to_vec()].concat()
+                }
+            };
+            if writer.write_all(&answer).is_err() {
+                return;
+            }
+            if closes(&answer) {
+                let _ = writer.shutdown(Shutdown::Both);
+                return;
+            }
             continue;
         }
         if let Some((status, code, message, served)) = answer {
@@ -470,6 +530,15 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
                 state.kill_after = None;
             }
         }
+        if let Some((key, _)) = tags
+            && response.head.split_whitespace().nth(1) == Some("200")
+        {
+            state
+                .lock()
+                .expect("proxy state")
+                .tag_answers
+                .insert(key, response.bytes.clone());
+        }
         if fault == Some(Fault::ResetAfterServed) {
             return reset(writer);
         }
@@ -511,12 +580,47 @@ fn reset(stream: TcpStream) {
     drop(socket);
 }
 
+/// Whether a `GetResources` request asks for a later page (a non-empty pagination token).
+fn later_page(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    text.split("\"PaginationToken\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').nth(1))
+        .is_some_and(|token| !token.is_empty())
+}
+
+/// Whether a recorded answer's head says the connection ends with it.
+fn closes(answer: &[u8]) -> bool {
+    let end = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(answer.len());
+    String::from_utf8_lossy(&answer[..end])
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .any(|(key, value)| {
+            key.trim().eq_ignore_ascii_case("connection")
+                && value.trim().eq_ignore_ascii_case("close")
+        })
+}
+
+/// The region a request is signed for, from its SigV4 credential scope.
+fn region(request: &Message) -> String {
+    credential_scope(request, 2)
+}
+
 /// The service a request is for, from its SigV4 credential scope.
 fn service(request: &Message) -> String {
+    credential_scope(request, 3)
+}
+
+/// A part of a request's SigV4 credential (`KEY/DATE/REGION/SERVICE/aws4_request`).
+fn credential_scope(request: &Message, part: usize) -> String {
     request
         .header("authorization")
         .and_then(|value| value.split("Credential=").nth(1))
-        .and_then(|credential| credential.split('/').nth(3))
+        .and_then(|credential| credential.split('/').nth(part))
         .unwrap_or("")
         .to_string()
 }
