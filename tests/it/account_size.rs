@@ -523,7 +523,7 @@ fn resources_read(run: &Run) -> usize {
 
 /// The scale series of bench/RESULTS.md: stacks of about 10, 100 and 500 resources, each
 /// planned (no-op) beside 0, about 300 and about 3,000 resources of other teams'.
-/// `cargo test --test it -- --ignored scale_figures --nocapture`
+/// `bench/run scale-account` runs it with the release edgectl (`EDGECTL_BENCH_BINARY`).
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "the figures of bench/RESULTS.md: minutes"]
 async fn scale_figures() {
@@ -573,7 +573,7 @@ async fn scale_figures() {
 /// The no-op plan of each shipped stack with 100 ms added to every request (a real
 /// endpoint's round trip, through the suite's proxy): calls, wall time, and the serial
 /// depth of its reads (wall time over the round trip). For bench/RESULTS.md.
-/// `cargo test --test it -- --ignored latency_figures --nocapture`
+/// `bench/run scale-latency` runs it with the release edgectl (`EDGECTL_BENCH_BINARY`).
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "the figures of bench/RESULTS.md"]
 async fn latency_figures() {
@@ -598,21 +598,19 @@ async fn latency_figures() {
     for args in stacks {
         let moto = Moto::start();
         moto.external_zones(args[1]).await;
-        let certificate = format!("certificate_arn={}", moto.certificate());
-        let filled: Vec<&str> = args
+        let certificate = if args.iter().any(|arg| arg.contains("{certificate}")) {
+            moto.certificate()
+        } else {
+            String::new()
+        };
+        let filled: Vec<String> = args
             .iter()
-            .map(|arg| {
-                if *arg == "certificate_arn={certificate}" {
-                    certificate.as_str()
-                } else {
-                    arg
-                }
-            })
+            .map(|arg| arg.replace("{certificate}", &certificate))
             .collect();
         let with = |verb: &[&str]| -> Vec<String> {
             verb.iter()
-                .chain(&filled)
                 .map(|arg| arg.to_string())
+                .chain(filled.iter().cloned())
                 .collect()
         };
         let apply = with(&["apply", "--auto-approve"]);

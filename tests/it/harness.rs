@@ -129,6 +129,7 @@ impl Moto {
     pub fn requests(&self) -> usize {
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
         log.lines()
+            .map(plain)
             .filter(|line| {
                 ["\"GET ", "\"POST ", "\"PUT ", "\"DELETE ", "\"HEAD "]
                     .iter()
@@ -371,6 +372,21 @@ impl Run {
         );
         self
     }
+}
+
+/// A log line without its colours: moto's server colours the request of an error answer
+/// (`"\x1b[33mPOST / HTTP/1.1\x1b[0m" 404`), which must count as a request too.
+fn plain(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The binary with a clean AWS environment, from the repository root; `endpoint` None

@@ -71,7 +71,7 @@ pub enum Tags {
     /// The answers moto gave to the same questions when `snapshot_tags` was called,
     /// whatever happened since: resources deleted since still listed, resources made since
     /// not yet. A question not asked before the snapshot is answered with nothing (a
-    /// later page of it is forwarded to moto).
+    /// snapshot taken after a whole run holds every page of its listing).
     Stale,
 }
 
@@ -300,8 +300,9 @@ impl FaultProxy {
     }
 
     /// What the Resource Groups Tagging API's `GetResources` answers from now on. Its
-    /// answers other than `Live` are the proxy's own: no fault is drawn for them, no
-    /// `answer` is used on them, and `kill_after` does not count them as served.
+    /// answers other than `Live` are the proxy's own: no fault is drawn for them, an
+    /// `answer` matching them is spent unsent, and `kill_after` never fires on them (set
+    /// both only with `Live`).
     pub fn tags(&self, view: Tags) {
         self.state.lock().expect("proxy state").tags = view;
     }
@@ -422,18 +423,16 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
             let mut state = state.lock().expect("proxy state");
             state.requests += 1;
             state.in_flight += 1;
+            // For GetResources: its key, and the proxy's own answer unless `Live` (the
+            // snapshot's, or nothing).
             let tags = (operation(&request).as_deref() == Some("GetResources")).then(|| {
                 let key = (region(&request), request.body().to_vec());
-                let view = match state.tags {
-                    // A later page of a listing the snapshot does not hold: moto's.
-                    Tags::Stale
-                        if !state.tag_snapshot.contains_key(&key) && later_page(request.body()) =>
-                    {
-                        Tags::Live
-                    }
-                    view => view,
+                let own = match state.tags {
+                    Tags::Live => None,
+                    Tags::Empty => Some(None),
+                    Tags::Stale => Some(state.tag_snapshot.get(&key).cloned()),
                 };
-                (key, view)
+                (key, own)
             });
             let answer = state
                 .answers
@@ -455,24 +454,16 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
                 .filter(|(matches, _)| matches.matches(&request))
                 .map(|(_, delay)| *delay)
                 .fold(state.delay, Duration::max);
-            let lags = tags.as_ref().is_some_and(|(_, view)| *view != Tags::Live);
+            let lags = tags.as_ref().is_some_and(|(_, own)| own.is_some());
             let fault = if lags { None } else { state.draw() };
             (state.requests, fault, delay, answer, tags)
         };
         let _done = InFlight(state);
         std::thread::sleep(delay);
-        if let Some((key, view)) = &tags
-            && *view != Tags::Live
-        {
-            let last = state
-                .lock()
-                .expect("proxy state")
-                .tag_snapshot
-                .get(key)
-                .cloned();
-            let answer = match (view, last) {
-                (Tags::Stale, Some(last)) => last,
-                _ => {
+        if let Some((_, Some(own))) = &tags {
+            let answer = match own {
+                Some(snapshot) => snapshot.clone(),
+                None => {
                     let body = r#"{"ResourceTagMappingList":[],"PaginationToken":""}"#;
                     let head = format!(
                         "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nx-amzn-RequestId: proxy\r\n\r\n",
@@ -578,15 +569,6 @@ fn reset(stream: TcpStream) {
     let socket = socket2::Socket::from(stream);
     let _ = socket.set_linger(Some(Duration::ZERO));
     drop(socket);
-}
-
-/// Whether a `GetResources` request asks for a later page (a non-empty pagination token).
-fn later_page(body: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(body);
-    text.split("\"PaginationToken\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').nth(1))
-        .is_some_and(|token| !token.is_empty())
 }
 
 /// Whether a recorded answer's head says the connection ends with it.

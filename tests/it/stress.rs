@@ -975,8 +975,6 @@ async fn crash_points(
     proxy.reset_counts();
     through(&proxy, &refs(&destroy)).success();
     let destroy_requests = proxy.requests();
-    // What the tagging API listed as the destroy began: the whole stack, now deleted.
-    proxy.snapshot_tags();
 
     let sample = |total: usize| -> Vec<usize> {
         match points {
@@ -1129,11 +1127,11 @@ async fn killed_runs_converge_at_every_request() {
     crash_points("examples/network.yaml", "network-demo", &[], None, &[]).await;
 }
 
-/// The figures for bench/RESULTS.md: the EdgeMind stack's apply and destroy at 0 %, 10 %
+/// The figures for bench/FAULTS.md: the EdgeMind stack's apply and destroy at 0 %, 10 %
 /// and 20 % faults — runs needed, requests, faults injected, retries reported, wall time.
 /// `cargo test --test it -- --ignored fault_figures --nocapture`
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "measures; prints figures for bench/RESULTS.md"]
+#[ignore = "measures; prints figures for bench/FAULTS.md"]
 async fn fault_figures() {
     println!("| faults | command | runs | requests | injected | retries reported | wall |");
     println!("|---:|---|---:|---:|---:|---|---:|");
