@@ -54,9 +54,9 @@ struct State {
     /// What the Resource Groups Tagging API's `GetResources` answers.
     tags: Tags,
     /// The last `GetResources` answer moto gave, per region and request body.
-    tag_answers: BTreeMap<(String, Vec<u8>), Vec<u8>>,
+    tag_answers: BTreeMap<(String, Vec<u8>), Message>,
     /// `tag_answers` as they were at the last `snapshot_tags`: what `Tags::Stale` answers.
-    tag_snapshot: BTreeMap<(String, Vec<u8>), Vec<u8>>,
+    tag_snapshot: BTreeMap<(String, Vec<u8>), Message>,
 }
 
 /// What the Resource Groups Tagging API answers through the proxy: it is eventually
@@ -333,6 +333,7 @@ impl FaultProxy {
 }
 
 /// One HTTP/1.1 message: head and body, as bytes.
+#[derive(Clone)]
 struct Message {
     head: String,
     bytes: Vec<u8>,
@@ -469,13 +470,19 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
                         "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nx-amzn-RequestId: proxy\r\n\r\n",
                         body.len()
                     );
-                    [head.into_bytes(), body.as_bytes().to_vec()].concat()
+                    Message {
+                        bytes: [head.as_bytes(), body.as_bytes()].concat(),
+                        head,
+                    }
                 }
             };
-            if writer.write_all(&answer).is_err() {
+            if writer.write_all(&answer.bytes).is_err() {
                 return;
             }
-            if closes(&answer) {
+            if answer
+                .header("connection")
+                .is_some_and(|value| value.eq_ignore_ascii_case("close"))
+            {
                 let _ = writer.shutdown(Shutdown::Both);
                 return;
             }
@@ -528,7 +535,7 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
                 .lock()
                 .expect("proxy state")
                 .tag_answers
-                .insert(key, response.bytes.clone());
+                .insert(key, response.clone());
         }
         if fault == Some(Fault::ResetAfterServed) {
             return reset(writer);
@@ -569,22 +576,6 @@ fn reset(stream: TcpStream) {
     let socket = socket2::Socket::from(stream);
     let _ = socket.set_linger(Some(Duration::ZERO));
     drop(socket);
-}
-
-/// Whether a recorded answer's head says the connection ends with it.
-fn closes(answer: &[u8]) -> bool {
-    let end = answer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(answer.len());
-    String::from_utf8_lossy(&answer[..end])
-        .lines()
-        .skip(1)
-        .filter_map(|line| line.split_once(':'))
-        .any(|(key, value)| {
-            key.trim().eq_ignore_ascii_case("connection")
-                && value.trim().eq_ignore_ascii_case("close")
-        })
 }
 
 /// The region a request is signed for, from its SigV4 credential scope.
